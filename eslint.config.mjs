@@ -1,0 +1,98 @@
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+/**
+ * Dependency direction from ARCHITECTURE.md, as Nx module-boundary tags.
+ * A project may only import projects whose scope is listed for it; a new
+ * package gets a tag in its package.json and a line here.
+ */
+const scopeRules = {
+  common: [],
+  messages: ['common'],
+  broker: ['common', 'messages'],
+  shipwreck: ['common'],
+  'docker-deployer': ['common', 'shipwreck'],
+  discovery: ['common', 'messages'],
+  worker: ['common', 'messages', 'broker', 'shipwreck', 'docker-deployer'],
+  orchestrator: ['common', 'messages', 'broker', 'shipwreck'],
+  'ui-host': ['common'],
+  agent: ['common', 'messages', 'broker', 'shipwreck', 'docker-deployer', 'discovery', 'orchestrator', 'worker', 'ui-host'],
+};
+
+export default [
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  ...nx.configs['flat/javascript'],
+  {
+    ignores: ['**/dist', '**/out-tsc', '**/test-output', '**/node_modules', '**/jest.config.cts', '**/jest.integration.config.cts'],
+  },
+  {
+    files: ['**/*.ts', '**/*.tsx', '**/*.js', '**/*.jsx', '**/*.mjs', '**/*.cjs', '**/*.cts', '**/*.mts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: true,
+          banTransitiveDependencies: true,
+          checkNestedExternalImports: true,
+          allow: ['^.*/eslint(\\.base)?\\.config\\.[cm]?[jt]s$'],
+          depConstraints: [
+            ...Object.entries(scopeRules).map(([scope, allowed]) => ({
+              sourceTag: `scope:${scope}`,
+              // test helpers are private and may be used by any project's tests
+              onlyDependOnLibsWithTags: [...allowed.map((s) => `scope:${s}`), 'scope:testing'],
+            })),
+            { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['*'] },
+            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
+          ],
+        },
+      ],
+    },
+  },
+  // Type-aware rules for TypeScript sources (STYLE.md: strictTypeChecked, no floating promises).
+  ...tseslint.configs.strictTypeChecked.map((config) => ({
+    ...config,
+    files: ['**/*.ts', '**/*.tsx', '**/*.cts', '**/*.mts'],
+  })),
+  {
+    files: ['**/*.ts', '**/*.tsx', '**/*.cts', '**/*.mts'],
+    languageOptions: {
+      parserOptions: {
+        projectService: {
+          allowDefaultProject: ['*.cts', '*.mts', 'jest.config.ts'],
+        },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'separate-type-imports' }],
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@kraken/*/src/*', '@kraken/*/dist/*', '../../packages/*', '../../../packages/*'],
+              message: "Import another package only through its public surface ('@kraken/<name>').",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // the workspace-level jest config is not part of any package's tsconfig
+    files: ['jest.config.ts'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['**/*.spec.ts', '**/*.test.ts'],
+    rules: {
+      // jest's expect(...).rejects and mock helpers trip these on purpose
+      '@typescript-eslint/unbound-method': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+];

@@ -1,0 +1,1 @@
+module.exports = require('../../tools/jest/jest-config.cjs').integration(__dirname);

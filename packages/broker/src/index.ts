@@ -1,0 +1,2 @@
+// Public surface of @kraken/broker: every export is listed by name.
+export {};

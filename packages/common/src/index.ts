@@ -1,0 +1,11 @@
+// Public surface of @kraken/common: the error model, results, logging and configuration that
+// every Kraken package shares.
+export { ErrorCode, KrakenError, isKrakenError, toKrakenError } from './errors.js';
+export type { KrakenErrorOptions } from './errors.js';
+export { ok, err } from './result.js';
+export type { Result } from './result.js';
+export { parseDuration } from './duration.js';
+export { createLogger, noopLogger, MemoryLogger, logLevels } from './logger.js';
+export type { Logger, LogLevel, LogFields, LogRecord, CreateLoggerOptions } from './logger.js';
+export { loadConfig } from './config.js';
+export type { LoadConfigOptions, LoadedConfig, ConfigSource } from './config.js';

@@ -1,0 +1,107 @@
+import winston from 'winston';
+
+export const logLevels = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof logLevels)[number];
+export type LogFields = Record<string, unknown>;
+
+/**
+ * What libraries log through. They take it as an option and never create their own, so the
+ * app decides format, level and destination (and tests can collect lines).
+ */
+export interface Logger {
+  error(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  debug(message: string, fields?: LogFields): void;
+  /** A logger that adds `fields` to every line (component, nodeId, deploymentId...). */
+  child(fields: LogFields): Logger;
+}
+
+export interface CreateLoggerOptions {
+  /** @default 'info' */
+  level?: LogLevel;
+  /** `json`: one JSON object per line, for machines. `pretty`: for a terminal. @default 'json' */
+  format?: 'json' | 'pretty';
+  /** Where lines go. @default process.stderr */
+  stream?: NodeJS.WritableStream;
+  /** Fields on every line. */
+  fields?: LogFields;
+}
+
+/** The winston-backed logger the `kraken` app wires in. */
+export function createLogger(options: CreateLoggerOptions = {}): Logger {
+  const format =
+    options.format === 'pretty'
+      ? winston.format.combine(
+          winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
+          winston.format.printf(({ timestamp, level, message, ...rest }) => {
+            const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
+            return `${String(timestamp)} ${level.padEnd(5)} ${String(message)}${extra}`;
+          }),
+        )
+      : winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: true }), winston.format.json());
+  const base = winston.createLogger({
+    level: options.level ?? 'info',
+    levels: { error: 0, warn: 1, info: 2, debug: 3 },
+    format,
+    defaultMeta: options.fields,
+    transports: [new winston.transports.Stream({ stream: options.stream ?? process.stderr })],
+  });
+  return wrapWinston(base);
+}
+
+function wrapWinston(target: winston.Logger): Logger {
+  return {
+    error: (message, fields) => target.log('error', message, fields),
+    warn: (message, fields) => target.log('warn', message, fields),
+    info: (message, fields) => target.log('info', message, fields),
+    debug: (message, fields) => target.log('debug', message, fields),
+    child: (fields) => wrapWinston(target.child(fields)),
+  };
+}
+
+/** Discards everything: the default for libraries when the caller passes no logger. */
+export const noopLogger: Logger = {
+  error: () => undefined,
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+  child: () => noopLogger,
+};
+
+export interface LogRecord {
+  level: LogLevel;
+  message: string;
+  fields: LogFields;
+}
+
+/** Keeps lines in memory so tests can assert what was logged. */
+export class MemoryLogger implements Logger {
+  readonly records: LogRecord[];
+  private readonly fields: LogFields;
+
+  constructor(fields: LogFields = {}, records: LogRecord[] = []) {
+    this.fields = fields;
+    this.records = records;
+  }
+
+  error(message: string, fields?: LogFields): void {
+    this.push('error', message, fields);
+  }
+  warn(message: string, fields?: LogFields): void {
+    this.push('warn', message, fields);
+  }
+  info(message: string, fields?: LogFields): void {
+    this.push('info', message, fields);
+  }
+  debug(message: string, fields?: LogFields): void {
+    this.push('debug', message, fields);
+  }
+  child(fields: LogFields): Logger {
+    return new MemoryLogger({ ...this.fields, ...fields }, this.records);
+  }
+
+  private push(level: LogLevel, message: string, fields?: LogFields): void {
+    this.records.push({ level, message, fields: { ...this.fields, ...fields } });
+  }
+}
