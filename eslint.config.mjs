@@ -24,7 +24,7 @@ export default [
   ...nx.configs['flat/typescript'],
   ...nx.configs['flat/javascript'],
   {
-    ignores: ['**/dist', '**/out-tsc', '**/test-output', '**/node_modules', '**/jest.config.cts', '**/jest.integration.config.cts'],
+    ignores: ['**/dist', '**/out-tsc', '**/test-output', '**/node_modules', '**/jest.config.cjs', '**/jest.integration.config.cjs'],
   },
   {
     files: ['**/*.ts', '**/*.tsx', '**/*.js', '**/*.jsx', '**/*.mjs', '**/*.cjs', '**/*.cts', '**/*.mts'],

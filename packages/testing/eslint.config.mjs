@@ -7,7 +7,7 @@ export default [
     rules: {
       '@nx/dependency-checks': [
         'error',
-        { ignoredFiles: ['{projectRoot}/eslint.config.{js,cjs,mjs,ts,cts,mts}', '{projectRoot}/jest.*config.cts'] },
+        { ignoredFiles: ['{projectRoot}/eslint.config.{js,cjs,mjs,ts,cts,mts}', '{projectRoot}/jest.*config.cjs'] },
       ],
     },
     languageOptions: { parser: await import('jsonc-eslint-parser') },

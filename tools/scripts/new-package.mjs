@@ -66,7 +66,7 @@ write('tsconfig.lib.json', {
   },
   include: ['src/**/*.ts'],
   references: [],
-  exclude: ['jest.config.cts', 'jest.integration.config.cts', 'src/**/*.spec.ts', 'src/**/*.test.ts'],
+  exclude: ['jest.config.cjs', 'jest.integration.config.cjs', 'src/**/*.spec.ts', 'src/**/*.test.ts'],
 });
 write('tsconfig.spec.json', {
   extends: '../../tsconfig.base.json',
@@ -78,8 +78,8 @@ write('tsconfig.spec.json', {
   include: ['src/**/*.test.ts', 'src/**/*.spec.ts', 'src/**/*.d.ts', 'test/**/*.ts'],
   references: [{ path: './tsconfig.lib.json' }],
 });
-write('jest.config.cts', "module.exports = require('../../tools/jest/jest-config.cjs').unit(__dirname);\n");
-write('jest.integration.config.cts', "module.exports = require('../../tools/jest/jest-config.cjs').integration(__dirname);\n");
+write('jest.config.cjs', "module.exports = require('../../tools/jest/jest-config.cjs').unit(__dirname);\n");
+write('jest.integration.config.cjs', "module.exports = require('../../tools/jest/jest-config.cjs').integration(__dirname);\n");
 write(
   'eslint.config.mjs',
   `import baseConfig from '../../eslint.config.mjs';
@@ -91,7 +91,7 @@ export default [
     rules: {
       '@nx/dependency-checks': [
         'error',
-        { ignoredFiles: ['{projectRoot}/eslint.config.{js,cjs,mjs,ts,cts,mts}', '{projectRoot}/jest.*config.cts'] },
+        { ignoredFiles: ['{projectRoot}/eslint.config.{js,cjs,mjs,ts,cts,mts}', '{projectRoot}/jest.*config.cjs'] },
       ],
     },
     languageOptions: { parser: await import('jsonc-eslint-parser') },

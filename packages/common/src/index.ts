@@ -9,3 +9,5 @@ export { createLogger, noopLogger, MemoryLogger, logLevels } from './logger.js';
 export type { Logger, LogLevel, LogFields, LogRecord, CreateLoggerOptions } from './logger.js';
 export { loadConfig } from './config.js';
 export type { LoadConfigOptions, LoadedConfig, ConfigSource } from './config.js';
+export { TypedEmitter } from './typed-emitter.js';
+export type { EventMap } from './typed-emitter.js';

@@ -45,6 +45,7 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     levels: { error: 0, warn: 1, info: 2, debug: 3 },
     format,
     defaultMeta: options.fields,
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- winston's transport typings
     transports: [new winston.transports.Stream({ stream: options.stream ?? process.stderr })],
   });
   return wrapWinston(base);

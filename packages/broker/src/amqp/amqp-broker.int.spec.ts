@@ -1,0 +1,131 @@
+import { fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import amqplib from 'amqplib';
+import type { Message } from '@kraken/messages';
+import { amqpUrl, deleteQueues, requireRabbit, startRabbitNode, tempDir, uniqueName } from '@kraken/testing';
+import { brokerContract } from '../../test/broker-contract.js';
+import { deferred, eventually, markerOf, statusMessage } from '../../test/messages.js';
+import type { Delivery } from '../broker.js';
+import { AmqpBroker } from './amqp-broker.js';
+
+const url = amqpUrl();
+
+beforeAll(async () => {
+  await requireRabbit(url);
+});
+
+/** Raw bytes onto a queue through plain amqplib, as a foreign or broken producer would. */
+async function sendRaw(brokerUrl: string, queue: string, content: Buffer): Promise<void> {
+  const connection = await amqplib.connect(brokerUrl);
+  try {
+    const channel = await connection.createConfirmChannel();
+    channel.sendToQueue(queue, content, { persistent: true });
+    await channel.waitForConfirms();
+  } finally {
+    await connection.close();
+  }
+}
+
+const deadLetterQueues: string[] = [];
+brokerContract('AmqpBroker', {
+  create: () => {
+    const deadLetterQueue = uniqueName('test.dead');
+    deadLetterQueues.push(deadLetterQueue);
+    return AmqpBroker.create({ url, maxDeliveries: 3, telemetryMaxLength: 5, deadLetterQueue });
+  },
+  queueName: (prefix) => uniqueName(`test.${prefix}`),
+  injectRaw: (_broker, queue, content) => sendRaw(url, queue, content),
+  cleanup: (queues) => deleteQueues(url, [...queues, ...deadLetterQueues.splice(0)]),
+});
+
+describe('AmqpBroker on a real RabbitMQ', () => {
+  it('reports an unreachable RabbitMQ clearly, without the password', async () => {
+    await expect(
+      AmqpBroker.create({ url: 'amqp://kraken:s3cret@127.0.0.1:1', initialConnectTimeoutMs: 500 }),
+    ).rejects.toThrow(/cannot reach RabbitMQ at amqp:\/\/kraken:\*\*\*@127\.0\.0\.1:1/);
+  });
+
+  it('redelivers a message to the next consumer when the first process dies before acking', async () => {
+    const queue = uniqueName('test.crash');
+    const deadLetterQueue = uniqueName('test.dead');
+    const broker = await AmqpBroker.create({ url, deadLetterQueue });
+    try {
+      await broker.declareQueue(queue);
+      await broker.publish(queue, statusMessage('survivor'));
+
+      // A separate process takes the message and exits without acking: a crashed worker.
+      await using dir = await tempDir();
+      const script = path.join(dir.path, 'crashing-consumer.cjs');
+      writeFileSync(
+        script,
+        `const amqplib = require(${JSON.stringify(require.resolve('amqplib'))});
+        (async () => {
+          const connection = await amqplib.connect(process.argv[2]);
+          const channel = await connection.createChannel();
+          await channel.prefetch(1);
+          await channel.consume(process.argv[3], () => process.exit(3), { noAck: false });
+        })().catch(() => process.exit(1));`,
+      );
+      const child = fork(script, [url, queue], { stdio: 'ignore' });
+      const exitCode = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(exitCode).toBe(3);
+
+      const got = deferred<Delivery>();
+      await broker.consume(queue, (delivery) => {
+        got.resolve(delivery);
+      });
+      const delivery = await got.promise;
+      expect(markerOf(delivery.message)).toBe('survivor');
+      expect(delivery.redelivered).toBe(true);
+      expect(delivery.deliveryCount).toBe(2);
+    } finally {
+      await broker.close();
+      await deleteQueues(url, [queue, deadLetterQueue]);
+    }
+  });
+});
+
+describe('AmqpBroker across a RabbitMQ crash (kill -9 and restart)', () => {
+  it('loses none of 10,000 confirmed publishes and the consumer resumes on its own', async () => {
+    await using node = await startRabbitNode();
+    const broker = await AmqpBroker.create({ url: node.url, reconnectMaxDelayMs: 500, publishTimeoutMs: 120_000 });
+    try {
+      const queue = 'test.restart';
+      await broker.declareQueue(queue);
+      const received = new Set<string>();
+      await broker.consume(
+        queue,
+        (delivery) => {
+          received.add(markerOf(delivery.message));
+        },
+        { prefetch: 200 },
+      );
+
+      const total = 10_000;
+      let confirmed = 0;
+      const messages: Message[] = Array.from({ length: total }, (_, i) => statusMessage(`m${i}`));
+      const publishes = messages.map((message) =>
+        broker.publish(queue, message).then(() => {
+          confirmed++;
+        }),
+      );
+
+      await eventually(() => confirmed >= 2_000, '2,000 confirms before the crash', 60_000);
+      await node.kill();
+      const confirmedBeforeCrash = confirmed;
+      await node.restart();
+
+      const results = await Promise.allSettled(publishes);
+      const failed = results.filter((result) => result.status === 'rejected');
+      expect(failed).toEqual([]);
+      expect(confirmedBeforeCrash).toBeLessThan(total); // the crash really happened mid-stream
+
+      await eventually(() => received.size === total, `all ${total} messages consumed (have ${received.size})`, 60_000);
+      expect(broker.stats().reconnects).toBeGreaterThanOrEqual(1);
+      expect(broker.stats().connected).toBe(true);
+    } finally {
+      await broker.close();
+    }
+  });
+});

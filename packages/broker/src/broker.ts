@@ -1,0 +1,104 @@
+import type { KrakenError } from '@kraken/common';
+import type { DeliveryClass, Message } from '@kraken/messages';
+
+/**
+ * The one interface every Kraken component talks through. Two implementations keep the same
+ * semantics: AmqpBroker (RabbitMQ, for clusters) and MemoryBroker (in process, for a single
+ * node with no RabbitMQ and for tests).
+ *
+ * Delivery classes (from @kraken/messages' deliveryClassOf):
+ * - durable (commands, status): persistent, publisher-confirmed, manually acked, redelivered
+ *   after a consumer crash, dead-lettered after too many handler failures.
+ * - telemetry (heartbeats, logs, stats): bounded queues; when full or disconnected, messages
+ *   are dropped and counted instead of blocking the sender.
+ */
+export interface Broker {
+  /** Creates the queue if needed (idempotent); declared queues are re-declared after a reconnect. */
+  declareQueue(queue: string, options?: QueueOptions): Promise<void>;
+  /**
+   * Sends to a queue. Durable messages resolve once the broker has confirmed them (they survive a
+   * broker restart); telemetry resolves once sent or dropped (see stats().dropped).
+   */
+  publish(queue: string, message: Message): Promise<void>;
+  /** Sends to every current subscriber whose pattern matches `topic` (`*` one word, `#` any). */
+  publishTopic(topic: string, message: Message): Promise<void>;
+  /** Consumes a declared queue until the subscription is cancelled or the broker closed. */
+  consume(queue: string, handler: MessageHandler, options?: ConsumeOptions): Promise<Subscription>;
+  /** A private, temporary queue bound to topics matching `pattern` (gone when cancelled). */
+  subscribe(pattern: string, handler: MessageHandler, options?: ConsumeOptions): Promise<Subscription>;
+  /** Removes and returns up to `max` dead letters, oldest first. */
+  takeDeadLetters(max?: number): Promise<DeadLetter[]>;
+  stats(): BrokerStats;
+  on<E extends keyof BrokerEvents>(event: E, listener: (...args: BrokerEvents[E]) => void): this;
+  off<E extends keyof BrokerEvents>(event: E, listener: (...args: BrokerEvents[E]) => void): this;
+  /** Stops consuming, waits for in-flight confirms (bounded), and disconnects. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface QueueOptions {
+  /** @default 'durable' */
+  class?: DeliveryClass;
+  /** Telemetry only: messages kept before new ones are refused and counted as dropped. @default 100_000 */
+  maxLength?: number;
+}
+
+export interface ConsumeOptions {
+  /** Unacknowledged messages in flight to this consumer. @default 32 */
+  prefetch?: number;
+}
+
+/**
+ * What a handler receives. A handler that returns (or resolves) without settling the delivery
+ * acks it; one that throws nacks it for redelivery, up to `maxDeliveries`, then it is
+ * dead-lettered with the error as reason. `ack`/`nack` let a handler settle earlier or decide.
+ */
+export interface Delivery {
+  readonly message: Message;
+  readonly queue: string;
+  /** 1 on first delivery; counts redeliveries (after a nack or a consumer that died). */
+  readonly deliveryCount: number;
+  readonly redelivered: boolean;
+  ack(): void;
+  /** `requeue: false` dead-letters the message with `reason`. @default { requeue: true } */
+  nack(options?: { requeue?: boolean; reason?: string }): void;
+}
+
+export type MessageHandler = (delivery: Delivery) => Promise<void> | void;
+
+export interface Subscription {
+  readonly queue: string;
+  cancel(): Promise<void>;
+}
+
+export interface DeadLetter {
+  /** Why it was dead-lettered: a decode error or the handler's last error. */
+  reason: string;
+  /** Queue it was consumed from. */
+  sourceQueue: string;
+  at: string;
+  /** The original bytes, untouched (may not be valid JSON). */
+  content: Buffer;
+}
+
+export interface BrokerStats {
+  published: number;
+  /** Telemetry messages dropped because a queue was full, the sender was backed up or disconnected. */
+  dropped: number;
+  /** Messages that failed to decode (each is also dead-lettered). */
+  decodeFailures: number;
+  deadLettered: number;
+  /** Redeliveries of messages already handled, skipped by message id. */
+  duplicatesSkipped: number;
+  handlerFailures: number;
+  reconnects: number;
+  connected: boolean;
+}
+
+export type BrokerEvents = {
+  connected: [];
+  disconnected: [error: KrakenError];
+  'dead-lettered': [deadLetter: DeadLetter];
+  dropped: [info: { queue: string; type: string; reason: string }];
+  /** A handler threw; the message will be redelivered or dead-lettered. */
+  'handler-error': [error: KrakenError, info: { queue: string; messageId: string; deliveryCount: number }];
+};
