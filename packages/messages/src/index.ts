@@ -1,2 +1,23 @@
-// Public surface of @kraken/messages: every export is listed by name.
-export {};
+// Public surface of @kraken/messages, the Kraken wire protocol: every export is listed by name.
+export { PROTOCOL_VERSION, envelopeSchema } from './envelope.js';
+export type { Envelope } from './envelope.js';
+export { MessageType, isMessageType, DeliveryClass, deliveryClassOf } from './message-type.js';
+export { DeploymentStatus, deploymentStatusOrder, isTerminalStatus } from './status.js';
+export { Runtime, LogStream, LogLimits } from './bodies.js';
+export type {
+  NodeInfoBody,
+  DeployRequestBody,
+  DeployCancelBody,
+  DeployStopBody,
+  DeployStatusBody,
+  DeployStatsBody,
+  DeployLogBody,
+  LogLine,
+} from './bodies.js';
+export { messageSchemas, messageSchema, createMessage } from './messages.js';
+export type { Message, MessageOf, BodyOf, BodyInputOf, MessageMeta } from './messages.js';
+export { DEFAULT_MAX_MESSAGE_BYTES, encode, decode } from './codec.js';
+export type { CodecOptions } from './codec.js';
+export { DecodeFailure, DecodeError } from './decode-error.js';
+export { Queues } from './names.js';
+export { ID_PATTERN } from './fields.js';

@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import {
+  branchSchema,
+  commitSchema,
+  envSchema,
+  gitRemoteSchema,
+  httpUrlSchema,
+  idSchema,
+  intAtLeast,
+  isoTimeSchema,
+  numberAtLeast,
+  oneOf,
+  portSchema,
+  positiveNumber,
+  text,
+  textBytes,
+} from './fields.js';
+import { DeploymentStatus } from './status.js';
+
+// Body schemas use z.object, which strips unknown fields: a newer peer may add fields that an
+// older one ignores. Removing or retyping a field needs a new PROTOCOL_VERSION instead.
+
+/** How a worker can run an application. */
+export const Runtime = {
+  Docker: 'docker',
+  Process: 'process',
+} as const;
+export type Runtime = (typeof Runtime)[keyof typeof Runtime];
+const runtimeSchema = oneOf([Runtime.Docker, Runtime.Process]);
+
+export const LogStream = {
+  Stdout: 'stdout',
+  Stderr: 'stderr',
+  Build: 'build',
+  Test: 'test',
+  /** Lines Kraken itself writes about the deployment (cloning, placing, restarting). */
+  System: 'system',
+} as const;
+export type LogStream = (typeof LogStream)[keyof typeof LogStream];
+
+/** Bounds a log batch must respect; senders split or truncate to fit (and count what they drop). */
+export const LogLimits = {
+  maxLinesPerBatch: 5000,
+  maxLineBytes: 16 * 1024,
+} as const;
+
+const statusValues = Object.values(DeploymentStatus) as [DeploymentStatus, ...DeploymentStatus[]];
+
+export const nodeInfoBodySchema = z.object({
+  nodeId: idSchema,
+  hostname: text(253, { nonEmpty: true }),
+  addresses: z.array(text(100, { nonEmpty: true })).max(64, { error: 'expected at most 64 addresses' }),
+  arch: text(64, { nonEmpty: true }),
+  cpu: z.object({ model: text(256), cores: intAtLeast(1) }),
+  ram: z.object({ freeMb: numberAtLeast(0), usedMb: numberAtLeast(0), totalMb: numberAtLeast(0) }),
+  load: z.object({ m1: numberAtLeast(0), m5: numberAtLeast(0), m15: numberAtLeast(0) }),
+  uptimeSec: numberAtLeast(0),
+  runtimes: z.array(runtimeSchema).max(8, { error: 'expected at most 8 runtimes' }),
+  /** Ids of the deployments running on this node now; the orchestrator reconciles against it. */
+  deployments: z.array(idSchema),
+  /** 0 = leader, 1 = standby; absent for a node that cannot orchestrate. */
+  orchestrationPriority: intAtLeast(0).optional(),
+  protocolVersion: intAtLeast(1),
+  agentVersion: text(64).optional(),
+  /** False when the node has a Docker runtime whose engine stopped answering. */
+  dockerHealthy: z.boolean({ error: 'expected a boolean' }).optional(),
+});
+export type NodeInfoBody = z.infer<typeof nodeInfoBodySchema>;
+
+export const deployRequestBodySchema = z.object({
+  deploymentId: idSchema,
+  srcUrl: gitRemoteSchema,
+  branch: branchSchema,
+  /** Deploy exactly this commit; absent means the branch head at clone time. */
+  commit: commitSchema.optional(),
+  /** Host port; absent lets the worker allocate one and report it in `deploy.status`. */
+  port: portSchema.optional(),
+  env: envSchema.optional(),
+  runtime: runtimeSchema.optional(),
+  limits: z
+    .object({
+      memoryMb: intAtLeast(1).optional(),
+      cpus: positiveNumber().optional(),
+    })
+    .optional(),
+  /** Counts redeliveries of the same deployment (e.g. after a node died), starting at 1. */
+  attempt: intAtLeast(1).default(1),
+});
+export type DeployRequestBody = z.infer<typeof deployRequestBodySchema>;
+
+export const deployCancelBodySchema = z.object({
+  deploymentId: idSchema,
+  reason: text(1024).optional(),
+});
+export type DeployCancelBody = z.infer<typeof deployCancelBodySchema>;
+
+export const deployStopBodySchema = z.object({
+  deploymentId: idSchema,
+  reason: text(1024).optional(),
+});
+export type DeployStopBody = z.infer<typeof deployStopBodySchema>;
+
+export const deployStatusBodySchema = z.object({
+  deploymentId: idSchema,
+  status: oneOf(statusValues),
+  /** Human-readable detail; for `Errored`, the reason. */
+  message: text(LogLimits.maxLineBytes).optional(),
+  /** When the status changed on the worker (the envelope `at` is when it was sent). */
+  at: isoTimeSchema,
+  commit: commitSchema.optional(),
+  port: portSchema.optional(),
+  url: httpUrlSchema.optional(),
+  nodeId: idSchema,
+});
+export type DeployStatusBody = z.infer<typeof deployStatusBodySchema>;
+
+export const deployStatsBodySchema = z.object({
+  deploymentId: idSchema,
+  /** Of one core: 250 means two and a half cores busy. */
+  cpuPercent: numberAtLeast(0),
+  memMb: numberAtLeast(0),
+  maxMemMb: numberAtLeast(0),
+  imageSizeMb: numberAtLeast(0).optional(),
+  net: z.object({ rxBytes: intAtLeast(0), txBytes: intAtLeast(0) }).optional(),
+  at: isoTimeSchema,
+});
+export type DeployStatsBody = z.infer<typeof deployStatsBodySchema>;
+
+export const logLineSchema = z.object({
+  stream: oneOf([LogStream.Stdout, LogStream.Stderr, LogStream.Build, LogStream.Test, LogStream.System]),
+  text: textBytes(LogLimits.maxLineBytes),
+  at: isoTimeSchema,
+});
+export type LogLine = z.infer<typeof logLineSchema>;
+
+const LINES_RULE = `expected 1..${LogLimits.maxLinesPerBatch} lines`;
+export const deployLogBodySchema = z.object({
+  deploymentId: idSchema,
+  /** Per deployment, +1 per batch: a consumer that sees a jump knows batches were lost. */
+  seq: intAtLeast(0),
+  lines: z
+    .array(logLineSchema, { error: LINES_RULE })
+    .min(1, { error: LINES_RULE })
+    .max(LogLimits.maxLinesPerBatch, { error: LINES_RULE }),
+  /** Lines the sender dropped (backpressure, size) since the previous batch. */
+  dropped: intAtLeast(0).optional(),
+});
+export type DeployLogBody = z.infer<typeof deployLogBodySchema>;

@@ -1,0 +1,43 @@
+/** The `type` of every message on the wire; one discriminated union covers them all. */
+export const MessageType = {
+  NodeInfo: 'node.info',
+  DeployRequest: 'deploy.request',
+  DeployCancel: 'deploy.cancel',
+  DeployStop: 'deploy.stop',
+  DeployStatus: 'deploy.status',
+  DeployStats: 'deploy.stats',
+  DeployLog: 'deploy.log',
+} as const;
+export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+const messageTypes: ReadonlySet<string> = new Set(Object.values(MessageType));
+
+export function isMessageType(value: unknown): value is MessageType {
+  return typeof value === 'string' && messageTypes.has(value);
+}
+
+/**
+ * How the broker must carry a message. Durable: persisted, publisher-confirmed, acked by hand and
+ * handled idempotently by message id, because losing a command or a status change loses state.
+ * Telemetry: high volume and superseded by the next sample, so bounded queues may drop (and count).
+ */
+export const DeliveryClass = {
+  Durable: 'durable',
+  Telemetry: 'telemetry',
+} as const;
+export type DeliveryClass = (typeof DeliveryClass)[keyof typeof DeliveryClass];
+
+// A Record over MessageType, so adding a type without deciding its delivery class fails to compile.
+const deliveryClasses: Readonly<Record<MessageType, DeliveryClass>> = {
+  [MessageType.NodeInfo]: DeliveryClass.Telemetry,
+  [MessageType.DeployRequest]: DeliveryClass.Durable,
+  [MessageType.DeployCancel]: DeliveryClass.Durable,
+  [MessageType.DeployStop]: DeliveryClass.Durable,
+  [MessageType.DeployStatus]: DeliveryClass.Durable,
+  [MessageType.DeployStats]: DeliveryClass.Telemetry,
+  [MessageType.DeployLog]: DeliveryClass.Telemetry,
+};
+
+export function deliveryClassOf(type: MessageType): DeliveryClass {
+  return deliveryClasses[type];
+}

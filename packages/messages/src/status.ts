@@ -1,0 +1,34 @@
+/**
+ * The life of a deployment, in the order ARCHITECTURE.md gives. Any status may go to `Errored`;
+ * `UpdateRequested` starts a redeploy of a new commit and leads back into the deploy path.
+ */
+export const DeploymentStatus = {
+  DeploymentRequested: 'DeploymentRequested',
+  ValidatingDeploymentData: 'ValidatingDeploymentData',
+  RetrievingApplicationData: 'RetrievingApplicationData',
+  DelegatingDeployment: 'DelegatingDeployment',
+  BuildingDeployment: 'BuildingDeployment',
+  TestingDeployment: 'TestingDeployment',
+  Deploying: 'Deploying',
+  Running: 'Running',
+  DestructionRequested: 'DestructionRequested',
+  DelegatingDestruction: 'DelegatingDestruction',
+  DestructionInProgress: 'DestructionInProgress',
+  Destroyed: 'Destroyed',
+  UpdateRequested: 'UpdateRequested',
+  Errored: 'Errored',
+} as const;
+export type DeploymentStatus = (typeof DeploymentStatus)[keyof typeof DeploymentStatus];
+
+/** Every status in lifecycle order, `Errored` last; useful for sorting and for UI progress bars. */
+export const deploymentStatusOrder: readonly DeploymentStatus[] = Object.freeze(Object.values(DeploymentStatus));
+
+const terminalStatuses: ReadonlySet<DeploymentStatus> = new Set([DeploymentStatus.Destroyed, DeploymentStatus.Errored]);
+
+/**
+ * A terminal status is one nothing further happens after without a new request: the deployment is
+ * gone or failed. `Running` is not terminal: it is the steady state that a stop or update leaves.
+ */
+export function isTerminalStatus(status: DeploymentStatus): boolean {
+  return terminalStatuses.has(status);
+}
