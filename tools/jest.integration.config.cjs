@@ -1,0 +1,8 @@
+const { integration } = require('./jest/jest-config.cjs');
+
+module.exports = {
+  ...integration(__dirname),
+  displayName: 'tools',
+  testMatch: ['<rootDir>/**/*.int.spec.ts'],
+  testPathIgnorePatterns: ['/node_modules/'],
+};
