@@ -6,5 +6,5 @@ module.exports = {
   testEnvironment: 'node',
   // Resolve @kraken/* to their TypeScript sources so tests never run against a stale dist.
   testEnvironmentOptions: { customExportConditions: ['@kraken/source', 'node', 'require', 'default'] },
-  reporters: ['default', path.join(__dirname, 'tools/jest/results-reporter.cjs')],
+  reporters: ['default', path.join(__dirname, 'jest-config/results-reporter.cjs')],
 };

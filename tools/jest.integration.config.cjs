@@ -1,4 +1,4 @@
-const { integration } = require('./jest/jest-config.cjs');
+const { integration } = require('../jest-config/jest-config.cjs');
 
 module.exports = {
   ...integration(__dirname),

@@ -1,1 +1,1 @@
-module.exports = require('../../tools/jest/jest-config.cjs').unit(__dirname);
+module.exports = require('../../jest-config/jest-config.cjs').unit(__dirname);

@@ -78,8 +78,8 @@ write('tsconfig.spec.json', {
   include: ['src/**/*.test.ts', 'src/**/*.spec.ts', 'src/**/*.d.ts', 'test/**/*.ts'],
   references: [{ path: './tsconfig.lib.json' }],
 });
-write('jest.config.cjs', "module.exports = require('../../tools/jest/jest-config.cjs').unit(__dirname);\n");
-write('jest.integration.config.cjs', "module.exports = require('../../tools/jest/jest-config.cjs').integration(__dirname);\n");
+write('jest.config.cjs', "module.exports = require('../../jest-config/jest-config.cjs').unit(__dirname);\n");
+write('jest.integration.config.cjs', "module.exports = require('../../jest-config/jest-config.cjs').integration(__dirname);\n");
 write(
   'eslint.config.mjs',
   `import baseConfig from '../../eslint.config.mjs';

@@ -21,7 +21,7 @@ function base(projectDir) {
     displayName: name,
     rootDir: projectDir,
     // eslint-disable-next-line @nx/enforce-module-boundaries -- the workspace preset lives at the root by Nx convention
-    ...require('../../jest.preset.js'),
+    ...require('../jest.preset.js'),
     testEnvironment: 'node',
     transform: { '^.+\\.[tj]s$': ['@swc/jest', swcConfig] },
     moduleFileExtensions: ['ts', 'js', 'json'],

@@ -3,7 +3,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const resultsDir = process.env.KRAKEN_TEST_RESULTS_DIR || path.join(__dirname, '..', '..', 'test-output', 'results');
+const resultsDir = process.env.KRAKEN_TEST_RESULTS_DIR || path.join(__dirname, '..', 'test-output', 'results');
 
 class ResultsReporter {
   constructor(globalConfig) {
@@ -11,7 +11,7 @@ class ResultsReporter {
   }
 
   onRunComplete(_contexts, results) {
-    const config = path.relative(path.join(__dirname, '..', '..'), this.globalConfig.rootDir).replace(/[\\/]/g, '_') || 'root';
+    const config = path.relative(path.join(__dirname, '..'), this.globalConfig.rootDir).replace(/[\\/]/g, '_') || 'root';
     const kind = process.env.KRAKEN_TEST_KIND || 'test';
     fs.mkdirSync(resultsDir, { recursive: true });
     const failedSuites = results.testResults
