@@ -60,7 +60,13 @@ export function loadConfig<S extends z.ZodObject>(options: LoadConfigOptions<S>)
       const key = String(issue.path[0] ?? '');
       const source = sources[key];
       const where =
-        source === 'env' ? ` (from ${prefix}${toScreamingSnake(key)})` : source === 'flag' ? ` (from --${toKebab(key)})` : source === 'file' ? ` (from ${options.file ?? 'file'})` : '';
+        source === 'env'
+          ? ` (from ${prefix}${toScreamingSnake(key)})`
+          : source === 'flag'
+            ? ` (from --${toKebab(key)})`
+            : source === 'file'
+              ? ` (from ${options.file ?? 'file'})`
+              : '';
       return `${issue.path.join('.') || '(root)'}${where}: ${issue.message}`;
     });
     throw new KrakenError(ErrorCode.InvalidConfig, `invalid configuration:\n  ${problems.join('\n  ')}`, {
@@ -82,17 +88,24 @@ function readConfigFile(file: string, keys: readonly string[]): Record<string, u
   try {
     data = path.extname(file) === '.json' ? JSON.parse(text) : parseToml(text);
   } catch (cause) {
-    throw new KrakenError(ErrorCode.InvalidConfig, `config file ${file} is not valid ${path.extname(file) === '.json' ? 'JSON' : 'TOML'}: ${(cause as Error).message}`, { cause });
+    throw new KrakenError(
+      ErrorCode.InvalidConfig,
+      `config file ${file} is not valid ${path.extname(file) === '.json' ? 'JSON' : 'TOML'}: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new KrakenError(ErrorCode.InvalidConfig, `config file ${file} must hold a table of settings`);
   }
-  const entries = Object.entries(data as Record<string, unknown>).map(([key, value]) => [toCamel(key), value] as const);
-  const unknown = entries.filter(([key]) => !keys.includes(key)).map(([key]) => key);
+  // named as the user wrote them, since that is what they will search their file for
+  const unknown = Object.keys(data).filter((key) => !keys.includes(toCamel(key)));
   if (unknown.length > 0) {
-    throw new KrakenError(ErrorCode.InvalidConfig, `config file ${file} has unknown settings: ${unknown.join(', ')} (known: ${keys.join(', ')})`);
+    throw new KrakenError(
+      ErrorCode.InvalidConfig,
+      `config file ${file} has unknown settings: ${unknown.join(', ')} (known: ${keys.join(', ')})`,
+    );
   }
-  return Object.fromEntries(entries);
+  return Object.fromEntries(Object.entries(data).map(([key, value]) => [toCamel(key), value]));
 }
 
 function pick(values: Readonly<Record<string, unknown>>, keys: readonly string[]): Record<string, unknown> {
@@ -100,7 +113,10 @@ function pick(values: Readonly<Record<string, unknown>>, keys: readonly string[]
 }
 
 function toScreamingSnake(key: string): string {
-  return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/-/g, '_').toUpperCase();
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/-/g, '_')
+    .toUpperCase();
 }
 
 function toKebab(key: string): string {

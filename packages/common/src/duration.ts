@@ -13,8 +13,12 @@ export function parseDuration(input: string | number): number {
     const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(input);
     if (match) {
       const unit = (match[2] ?? 'ms') as keyof typeof unitMs;
-      return Math.round(Number(match[1]) * unitMs[unit]);
+      const ms = Math.round(Number(match[1]) * unitMs[unit]);
+      // a string of enough digits overflows to Infinity, which no timer can use
+      if (Number.isFinite(ms)) return ms;
     }
   }
-  throw new KrakenError(ErrorCode.InvalidInput, `invalid duration ${JSON.stringify(input)}: use a number with ms, s, m or h (e.g. "10s")`);
+  // JSON.stringify would show NaN and Infinity as "null"
+  const shown = typeof input === 'number' ? String(input) : JSON.stringify(input);
+  throw new KrakenError(ErrorCode.InvalidInput, `invalid duration ${shown}: use a number with ms, s, m or h (e.g. "10s")`);
 }

@@ -28,18 +28,40 @@ export interface CreateLoggerOptions {
   fields?: LogFields;
 }
 
+/**
+ * JSON serialisation turns an Error into `{}`, and `log.error('...', { error })` is the usual way
+ * to log one, so plain Errors become their name and message (plus stack for machines). Errors
+ * with their own toJSON (KrakenError) already say what is safe to write.
+ */
+function errorFields(withStack: boolean): winston.Logform.Format {
+  return winston.format((info) => {
+    for (const [key, value] of Object.entries(info)) {
+      if (value instanceof Error && !('toJSON' in value)) {
+        info[key] = { name: value.name, message: value.message, ...(withStack ? { stack: value.stack } : {}) };
+      }
+    }
+    return info;
+  })();
+}
+
 /** The winston-backed logger the `kraken` app wires in. */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const format =
     options.format === 'pretty'
       ? winston.format.combine(
+          errorFields(false),
           winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
           winston.format.printf(({ timestamp, level, message, ...rest }) => {
             const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
             return `${String(timestamp)} ${level.padEnd(5)} ${String(message)}${extra}`;
           }),
         )
-      : winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: true }), winston.format.json());
+      : winston.format.combine(
+          errorFields(true),
+          winston.format.timestamp(),
+          winston.format.errors({ stack: true }),
+          winston.format.json(),
+        );
   const base = winston.createLogger({
     level: options.level ?? 'info',
     levels: { error: 0, warn: 1, info: 2, debug: 3 },
