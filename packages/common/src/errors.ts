@@ -75,7 +75,6 @@ function describeCause(cause: unknown): string {
 
 function safeStringify(value: unknown): string {
   try {
-    // JSON.stringify returns undefined for undefined and functions, whatever its declared type says
     // JSON.stringify gives undefined for undefined and functions, whatever its declared type says
     const json = JSON.stringify(value) as string | undefined;
     return json ?? String(value);
