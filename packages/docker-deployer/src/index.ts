@@ -1,2 +1,11 @@
 // Public surface of @kraken/docker-deployer: every export is listed by name.
-export {};
+export { DockerDeployer } from './deployer.js';
+export type { DeployRequest, DeployResult, Deployment, LogLine, LogFollower } from './deployer.js';
+export { DeployStep } from './errors.js';
+export type { DeployProgress, ProgressListener, ProgressStream } from './progress.js';
+export { compileOptions, defaultOptions, defaultTemplatesDir } from './options.js';
+export type { DockerDeployerOptions, CompiledDeployerOptions } from './options.js';
+export { Label, buildLabels, containerName, imageTag } from './labels.js';
+export type { ContainerRole, LabelInput } from './labels.js';
+export type { StatsSample } from './stats.js';
+export type { OutputStream } from './demux.js';

@@ -1,0 +1,208 @@
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { ErrorCode } from '@kraken/common';
+import { OutputLines, demuxAll } from './demux.js';
+import type { OutputLine } from './demux.js';
+import { DeployStep, Tail, deployError, engineStatus, mapEngineError } from './errors.js';
+import { delay, probeHttp } from './probe.js';
+
+export interface Limits {
+  memoryMb: number;
+  /** 0 means no CPU limit. */
+  cpus: number;
+}
+
+export function hostConfigLimits(limits: Limits): Pick<Docker.HostConfig, 'Memory' | 'NanoCpus'> {
+  return {
+    Memory: Math.round(limits.memoryMb * 1024 * 1024),
+    ...(limits.cpus > 0 ? { NanoCpus: Math.round(limits.cpus * 1e9) } : {}),
+  };
+}
+
+export function envList(env: Readonly<Record<string, string>>): string[] {
+  return Object.entries(env).map(([name, value]) => `${name}=${value}`);
+}
+
+/** Removes a container, whatever its state; a container already gone is fine. */
+export async function removeContainer(container: Docker.Container): Promise<void> {
+  try {
+    await container.remove({ force: true, v: true });
+  } catch (error) {
+    const status = engineStatus(error);
+    // 404: already gone; 409: removal already in progress
+    if (status !== 404 && status !== 409) throw error;
+  }
+}
+
+/** The last lines a container wrote (stdout and stderr interleaved as Docker stored them). */
+export async function lastLogLines(container: Docker.Container, count: number): Promise<string[]> {
+  try {
+    const buffer = await container.logs({ stdout: true, stderr: true, follow: false, tail: count });
+    return demuxAll(buffer).map((line) => line.text);
+  } catch {
+    return [];
+  }
+}
+
+export interface TestRequest {
+  deploymentId: string;
+  image: string;
+  command: string;
+  env: string[];
+  labels: Record<string, string>;
+  limits: Limits;
+  timeoutMs: number;
+  tailLines: number;
+  onLine: (line: OutputLine) => void;
+}
+
+/**
+ * Runs the manifest's test command in a throwaway container of the image. Output is attached
+ * before start so no line is missed; the container is removed whatever happens.
+ */
+export async function runTest(docker: Docker, request: TestRequest): Promise<void> {
+  const { deploymentId } = request;
+  const context = { deploymentId, step: DeployStep.Test };
+  let container: Docker.Container;
+  try {
+    container = await docker.createContainer({
+      Image: request.image,
+      Cmd: ['sh', '-c', request.command],
+      Env: request.env,
+      Labels: request.labels,
+      Tty: false,
+      AttachStdout: true,
+      AttachStderr: true,
+      HostConfig: { Init: true, ...hostConfigLimits(request.limits) },
+    });
+  } catch (error) {
+    throw mapEngineError(error, { ...context, action: 'create the test container' });
+  }
+  const tail = new Tail(request.tailLines);
+  try {
+    const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
+    const output = new OutputLines();
+    const emit = (lines: OutputLine[]): void => {
+      for (const line of lines) {
+        tail.push(line.text);
+        request.onLine(line);
+      }
+    };
+    const ended = new Promise<void>((resolve) => {
+      stream.on('data', (chunk: Buffer) => {
+        emit(output.push(chunk));
+      });
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', () => {
+        resolve();
+      });
+    });
+    await container.start();
+    const exit = await waitWithTimeout(container, request.timeoutMs);
+    // the attach stream can trail the exit by a moment; a bounded wait keeps the last lines
+    await Promise.race([ended, delay(2000)]);
+    emit(output.flush());
+    stream.destroy();
+    if (exit === 'timeout') {
+      throw deployError(ErrorCode.Timeout, `the test command did not finish within ${Math.round(request.timeoutMs / 1000)} s: ${request.command}${tail.format()}`, {
+        ...context,
+        details: { output: tail.all },
+      });
+    }
+    if (exit !== 0) {
+      throw deployError(ErrorCode.Internal, `the test command failed with exit code ${exit}: ${request.command}${tail.format()}`, {
+        ...context,
+        details: { exitCode: exit, output: tail.all },
+      });
+    }
+  } catch (error) {
+    throw mapEngineError(error, { ...context, action: 'run the test container' });
+  } finally {
+    await removeContainer(container).catch(() => undefined);
+  }
+}
+
+async function waitWithTimeout(container: Docker.Container, timeoutMs: number): Promise<number | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => {
+      resolve('timeout');
+    }, timeoutMs);
+  });
+  try {
+    const result = await Promise.race([container.wait() as Promise<{ StatusCode: number }>, timeout]);
+    return result === 'timeout' ? 'timeout' : result.StatusCode;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The host port Docker bound for `<port>/tcp`, preferring the IPv4 binding (20.10 may pick different v4/v6 ports). */
+export function boundHostPort(info: Docker.ContainerInspectInfo, port: number): number | undefined {
+  const bindings = info.NetworkSettings.Ports[`${port}/tcp`] ?? [];
+  const chosen = bindings.find((binding) => binding.HostIp === '0.0.0.0' || binding.HostIp === '') ?? bindings[0];
+  const hostPort = chosen === undefined ? NaN : Number(chosen.HostPort);
+  return Number.isInteger(hostPort) && hostPort > 0 ? hostPort : undefined;
+}
+
+export interface ReadyRequest {
+  deploymentId: string;
+  hostPort: number | undefined;
+  endpoint: string;
+  timeoutMs: number;
+  tailLines: number;
+}
+
+/** How long an app without a port must stay up to count as started. */
+const NO_PORT_GRACE_MS = 1000;
+const POLL_MS = 250;
+
+/**
+ * Waits until the app answers HTTP on its host port (see probeHttp), failing early when the
+ * container stops or restarts (the restart policy would otherwise hide a crash loop).
+ */
+export async function waitReady(container: Docker.Container, request: ReadyRequest): Promise<void> {
+  const { deploymentId } = request;
+  const context = { deploymentId, step: DeployStep.Ready };
+  const deadline = Date.now() + (request.hostPort === undefined ? Math.min(NO_PORT_GRACE_MS, request.timeoutMs) : request.timeoutMs);
+  let lastReason = 'no attempt yet';
+  for (;;) {
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await container.inspect();
+    } catch (error) {
+      throw mapEngineError(error, { ...context, action: 'inspect the app container' });
+    }
+    if (!info.State.Running || info.State.Restarting || info.RestartCount > 0) {
+      const lines = await lastLogLines(container, request.tailLines);
+      throw deployError(ErrorCode.Internal, `app exited with code ${info.State.ExitCode} right after start${formatLines(lines)}`, {
+        ...context,
+        details: { exitCode: info.State.ExitCode, output: lines },
+      });
+    }
+    if (request.hostPort !== undefined) {
+      const probe = await probeHttp(request.hostPort, request.endpoint, Math.min(2000, request.timeoutMs));
+      if (probe.ready) return;
+      lastReason = probe.reason ?? 'no answer';
+    }
+    if (Date.now() >= deadline) {
+      if (request.hostPort === undefined) return;
+      const lines = await lastLogLines(container, request.tailLines);
+      throw deployError(
+        ErrorCode.Internal,
+        `app did not listen on port ${request.hostPort} within ${formatSeconds(request.timeoutMs)} (GET ${request.endpoint}: ${lastReason})${formatLines(lines)}`,
+        { ...context, details: { hostPort: request.hostPort, output: lines } },
+      );
+    }
+    await delay(POLL_MS);
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function formatLines(lines: readonly string[]): string {
+  return lines.length === 0 ? '\n(the app wrote no output)' : `\nlast log lines:\n${lines.map((line) => `  ${line}`).join('\n')}`;
+}

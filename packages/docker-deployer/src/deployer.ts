@@ -1,0 +1,524 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { ErrorCode, KrakenError, toKrakenError } from '@kraken/common';
+import type { Logger } from '@kraken/common';
+import { Lang, readManifest } from '@kraken/shipwreck';
+import type { Manifest } from '@kraken/shipwreck';
+import { TEMPLATE_NAME, buildContext } from './build-context.js';
+import { buildImage } from './build-image.js';
+import { boundHostPort, envList, hostConfigLimits, removeContainer, runTest, waitReady } from './containers.js';
+import type { Limits } from './containers.js';
+import { OutputLines, splitTimestamp } from './demux.js';
+import type { OutputStream } from './demux.js';
+import { DeployStep, deployError, engineStatus, mapEngineError } from './errors.js';
+import { shallowClone } from './git.js';
+import { Label, buildLabels, containerName, imageTag, labelFilters } from './labels.js';
+import { compileOptions } from './options.js';
+import type { CompiledDeployerOptions, DockerDeployerOptions } from './options.js';
+import { safeListener } from './progress.js';
+import type { ProgressListener, ProgressStream } from './progress.js';
+import { delay } from './probe.js';
+import { bytesToMb, cpuPercent, memoryMb } from './stats.js';
+import type { EngineStats, StatsSample } from './stats.js';
+import { isTemplateLang, readTemplate } from './templates.js';
+
+export interface DeployRequest {
+  /** Names the container (`kraken-<id>`) and image tag: 1-100 of letters, digits, '_', '.', '-'. */
+  deploymentId: string;
+  /** Any git remote: a local path, file://, http(s)://, ssh. */
+  url: string;
+  branch: string;
+  /** Host port to publish the app on; unset lets Docker pick a free one. */
+  hostPort?: number;
+  /** Environment added to (and overriding) the manifest's `[config.env]`. */
+  env?: Readonly<Record<string, string>>;
+  onProgress?: ProgressListener;
+}
+
+/** A deployment's container as this node runs it. */
+export interface Deployment {
+  deploymentId: string;
+  containerId: string;
+  containerName: string;
+  image: string;
+  appName: string;
+  commit: string;
+  /** Docker's state: running, restarting, exited, ... */
+  state: string;
+  /** The app's port inside the container, when it has one. */
+  port: number | undefined;
+  /** Where the app is published on this node, when it has a port. */
+  hostPort: number | undefined;
+}
+
+export interface DeployResult extends Deployment {
+  /** true when the deployment was already running (after an agent restart) and nothing was built. */
+  reused: boolean;
+}
+
+export interface LogLine {
+  stream: OutputStream;
+  text: string;
+  at: Date;
+}
+
+export interface LogFollower {
+  stop(): void;
+  /** Settles when following ends: stop(), or the container went away. */
+  readonly done: Promise<void>;
+}
+
+const DEPLOYMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/**
+ * Source -> image -> tested container on one Docker engine, and the running containers' logs,
+ * stats and removal. One instance per node; it keeps no state that a restart would lose: running
+ * deployments are found again from their container labels.
+ */
+export class DockerDeployer {
+  private readonly options: CompiledDeployerOptions;
+  private readonly docker: Docker;
+  private readonly logger: Logger;
+  private readonly inFlight = new Set<string>();
+
+  constructor(options: DockerDeployerOptions) {
+    this.options = compileOptions(options);
+    this.docker = this.options.docker;
+    this.logger = this.options.logger.child({ component: 'docker-deployer', nodeId: this.options.nodeId });
+  }
+
+  /**
+   * Deploys a branch of a repository and resolves when the app answers on its port. A deployment
+   * id that already has a running container on this node resolves to that container (`reused`).
+   * Rejects with a KrakenError carrying the deploymentId and `details.step`; nothing is left running.
+   */
+  async deploy(request: DeployRequest): Promise<DeployResult> {
+    const { deploymentId } = request;
+    validateRequest(request);
+    if (this.inFlight.has(deploymentId)) {
+      throw deployError(ErrorCode.Conflict, `deployment ${deploymentId} is already being deployed on this node`, { deploymentId });
+    }
+    this.inFlight.add(deploymentId);
+    const log = this.logger.child({ deploymentId });
+    try {
+      const existing = await this.findContainer(deploymentId, 'deploy');
+      if (existing !== undefined) {
+        if (existing.state === 'running') {
+          log.info('deployment already running; reusing its container', { containerId: existing.containerId });
+          return { ...existing, reused: true };
+        }
+        // a stopped leftover (e.g. a crash during an earlier deploy) would block the container name
+        await removeContainer(this.docker.getContainer(existing.containerId));
+      }
+      const result = await this.deployFresh(request, log);
+      return { ...result, reused: false };
+    } catch (error) {
+      const failure = toKrakenError(error);
+      log.warn('deploy failed', { error: failure });
+      throw failure.deploymentId === undefined
+        ? new KrakenError(failure.code, failure.message, { deploymentId, details: failure.details, cause: failure.cause })
+        : failure;
+    } finally {
+      this.inFlight.delete(deploymentId);
+    }
+  }
+
+  private async deployFresh(request: DeployRequest, log: Logger): Promise<Deployment> {
+    const { deploymentId } = request;
+    const onProgress = safeListener(request.onProgress, log);
+    const step = async <T>(name: DeployStep, work: (line: (stream: ProgressStream, text: string) => void) => Promise<T>): Promise<T> => {
+      const started = Date.now();
+      onProgress({ kind: 'start', deploymentId, step: name, at: new Date() });
+      const line = (stream: ProgressStream, text: string): void => {
+        onProgress({ kind: 'line', deploymentId, step: name, at: new Date(), stream, text });
+      };
+      try {
+        const value = await work(line);
+        onProgress({ kind: 'finish', deploymentId, step: name, at: new Date(), durationMs: Date.now() - started, ok: true });
+        return value;
+      } catch (error) {
+        const failure = withStep(toKrakenError(error), deploymentId, name);
+        onProgress({ kind: 'finish', deploymentId, step: name, at: new Date(), durationMs: Date.now() - started, ok: false, message: failure.message });
+        throw failure;
+      }
+    };
+
+    if (request.hostPort !== undefined) await assertHostPortFree(request.hostPort, deploymentId);
+
+    const buildsDir = path.join(this.options.workDir, 'builds');
+    await mkdir(buildsDir, { recursive: true });
+    const buildDir = await mkdtemp(path.join(buildsDir, `${deploymentId}-`));
+    const checkout = path.join(buildDir, 'src');
+    let manifest: Manifest;
+    let commit: string;
+    let image: string;
+    try {
+      commit = (await step(DeployStep.Clone, () => shallowClone({ url: request.url, branch: request.branch, dir: checkout, deploymentId }, this.options.cloneTimeoutMs))).commit;
+      manifest = await step(DeployStep.Manifest, () => readManifest(checkout));
+      image = imageTag(manifest.app.name, deploymentId);
+      await step(DeployStep.Build, (line) => this.build(checkout, manifest, image, { deploymentId, commit }, (text) => {
+          line('build', text);
+        }),
+      );
+    } finally {
+      // the image holds everything the app needs; the checkout is only build input
+      await rm(buildDir, { recursive: true, force: true }).catch((error: unknown) => {
+        log.warn('could not remove build folder', { buildDir, error });
+      });
+    }
+
+    const env = { ...(manifest.config.port === undefined ? {} : { PORT: String(manifest.config.port) }), ...manifest.config.env, ...request.env };
+    const limits: Limits = {
+      memoryMb: manifest.config.limits.memoryMb ?? this.options.defaultMemoryMb,
+      cpus: manifest.config.limits.cpus ?? this.options.defaultCpus,
+    };
+    const labelInput = { deploymentId, nodeId: this.options.nodeId, appName: manifest.app.name, commit, port: manifest.config.port };
+    const testCommand = manifest.config.test;
+    if (testCommand !== undefined) {
+      await step(DeployStep.Test, (line) =>
+        runTest(this.docker, {
+          deploymentId,
+          image,
+          command: testCommand,
+          env: envList(env),
+          labels: buildLabels({ ...labelInput, role: 'test' }),
+          limits,
+          timeoutMs: this.options.testTimeoutMs,
+          tailLines: this.options.errorTailLines,
+          onLine: (output) => {
+            line('test', output.text);
+          },
+        }),
+      );
+    }
+
+    const container = await step(DeployStep.Run, () =>
+      this.createAndStart({ deploymentId, image, manifest, env, limits, labels: buildLabels({ ...labelInput, role: 'app' }), hostPort: request.hostPort }),
+    );
+    try {
+      const info = await container.inspect();
+      const port = manifest.config.port;
+      const hostPort = port === undefined ? undefined : boundHostPort(info, port);
+      await step(DeployStep.Ready, () =>
+        waitReady(container, { deploymentId, hostPort, endpoint: manifest.app.endpoint, timeoutMs: this.options.readyTimeoutMs, tailLines: this.options.errorTailLines }),
+      );
+      await container.update({ RestartPolicy: { Name: 'unless-stopped', MaximumRetryCount: 0 } });
+      log.info('deployed', { containerId: info.Id, image, hostPort, commit });
+      return { deploymentId, containerId: info.Id, containerName: containerName(deploymentId), image, appName: manifest.app.name, commit, state: 'running', port, hostPort };
+    } catch (error) {
+      await removeContainer(container).catch(() => undefined);
+      throw mapEngineError(error, { deploymentId, step: DeployStep.Ready, action: 'inspect the app container' });
+    }
+  }
+
+  private async build(checkout: string, manifest: Manifest, image: string, ids: { deploymentId: string; commit: string }, onLine: (text: string) => void): Promise<void> {
+    const { deploymentId } = ids;
+    const lang = manifest.config.lang;
+    let context: Readable;
+    let dockerfile: string;
+    const buildArgs: Record<string, string> = {};
+    if (isTemplateLang(lang)) {
+      const template = await readTemplate(this.options.templatesDir, lang, deploymentId);
+      context = await buildContext(checkout, template);
+      dockerfile = TEMPLATE_NAME;
+      Object.assign(buildArgs, this.options.buildArgs);
+      const base = this.options.baseImages[lang];
+      if (base !== undefined) buildArgs['BASE_IMAGE'] = base;
+      if (manifest.config.port !== undefined) buildArgs['PORT'] = String(manifest.config.port);
+      if (lang === Lang.Static) buildArgs['SITE_ROOT'] = manifest.config.root ?? '.';
+    } else {
+      context = await buildContext(checkout);
+      dockerfile = manifest.config.dockerfile ?? 'Dockerfile';
+    }
+    await buildImage(this.docker, {
+      deploymentId,
+      context,
+      tag: image,
+      dockerfile,
+      buildArgs,
+      labels: { [Label.Deployment]: deploymentId, [Label.Node]: this.options.nodeId, [Label.App]: manifest.app.name, [Label.Commit]: ids.commit },
+      timeoutMs: this.options.buildTimeoutMs,
+      tailLines: this.options.errorTailLines,
+      onLine,
+    });
+  }
+
+  private async createAndStart(input: {
+    deploymentId: string;
+    image: string;
+    manifest: Manifest;
+    env: Record<string, string>;
+    limits: Limits;
+    labels: Record<string, string>;
+    hostPort: number | undefined;
+  }): Promise<Docker.Container> {
+    const { deploymentId, manifest, hostPort } = input;
+    const port = manifest.config.port;
+    const exposed = port === undefined ? {} : { [`${port}/tcp`]: {} };
+    // HostIp '' publishes on every interface: apps of a PaaS are meant to be reached from the LAN
+    const bindings = port === undefined ? {} : { [`${port}/tcp`]: [{ HostIp: '', HostPort: hostPort === undefined ? '' : String(hostPort) }] };
+    const context = { deploymentId, step: DeployStep.Run, hostPort };
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer({
+        name: containerName(deploymentId),
+        Image: input.image,
+        ...(manifest.config.run === undefined ? {} : { Cmd: ['sh', '-c', manifest.config.run] }),
+        Env: envList(input.env),
+        Labels: input.labels,
+        ExposedPorts: exposed,
+        Tty: false,
+        HostConfig: {
+          Init: true,
+          PortBindings: bindings,
+          // no restarts until the app is ready: a restart would hide the exit code of a crash at
+          // start; the policy becomes unless-stopped once the ready check passes
+          RestartPolicy: { Name: 'no' },
+          ...hostConfigLimits(input.limits),
+        },
+      });
+    } catch (error) {
+      if (engineStatus(error) === 409) {
+        throw deployError(ErrorCode.Conflict, `a container named ${containerName(deploymentId)} already exists on this node (another agent, or a deploy in progress)`, {
+          ...context,
+          cause: error,
+        });
+      }
+      throw mapEngineError(error, { ...context, action: 'create the app container' });
+    }
+    try {
+      await container.start();
+    } catch (error) {
+      await removeContainer(container).catch(() => undefined);
+      throw mapEngineError(error, { ...context, action: 'start the app container' });
+    }
+    return container;
+  }
+
+  /** The deployments this node runs (any state), from container labels. */
+  async list(): Promise<Deployment[]> {
+    let containers: Docker.ContainerInfo[];
+    try {
+      containers = await this.docker.listContainers({ all: true, filters: labelFilters(this.options.nodeId, 'app') });
+    } catch (error) {
+      throw mapEngineError(error, { deploymentId: '', step: DeployStep.Run, action: 'list containers' });
+    }
+    return containers.map((info) => describeContainer(info));
+  }
+
+  /** Stops (SIGTERM, then SIGKILL after stopTimeout) and removes a deployment's container. */
+  async stop(deploymentId: string): Promise<void> {
+    const found = await this.requireContainer(deploymentId, 'stop');
+    const container = this.docker.getContainer(found.containerId);
+    try {
+      await container.stop({ t: Math.ceil(this.options.stopTimeoutMs / 1000) });
+    } catch (error) {
+      // 304: already stopped; 404: removed meanwhile
+      const status = engineStatus(error);
+      if (status !== 304 && status !== 404) throw mapEngineError(error, { deploymentId, step: DeployStep.Run, action: 'stop the container' });
+    }
+    try {
+      await removeContainer(container);
+    } catch (error) {
+      throw mapEngineError(error, { deploymentId, step: DeployStep.Run, action: 'remove the container' });
+    }
+    this.logger.info('stopped and removed', { deploymentId, containerId: found.containerId });
+  }
+
+  /**
+   * Follows a deployment's output from `since` (default: now) until stop() or the container ends.
+   * `onLine` exceptions are logged and ignored.
+   */
+  async followLogs(deploymentId: string, onLine: (line: LogLine) => void, options: { since?: Date } = {}): Promise<LogFollower> {
+    const found = await this.requireContainer(deploymentId, 'follow the logs of');
+    const container = this.docker.getContainer(found.containerId);
+    const since = Math.floor((options.since ?? new Date()).getTime() / 1000);
+    let stream: Readable;
+    try {
+      stream = (await container.logs({ follow: true, stdout: true, stderr: true, timestamps: true, since })) as unknown as Readable;
+    } catch (error) {
+      throw mapEngineError(error, { deploymentId, step: DeployStep.Run, action: 'read the container logs' });
+    }
+    const output = new OutputLines();
+    const deliver = (lines: { stream: OutputStream; text: string }[]): void => {
+      for (const line of lines) {
+        const { at, text } = splitTimestamp(line.text);
+        try {
+          onLine({ stream: line.stream, text, at: at ?? new Date() });
+        } catch (error) {
+          this.logger.warn('log listener threw; ignored', { deploymentId, error });
+        }
+      }
+    };
+    const done = new Promise<void>((resolve) => {
+      stream.on('data', (chunk: Buffer) => {
+        deliver(output.push(chunk));
+      });
+      const end = (): void => {
+        deliver(output.flush());
+        resolve();
+      };
+      stream.once('end', end);
+      stream.once('close', end);
+      stream.once('error', (error) => {
+        this.logger.debug('log stream ended with an error', { deploymentId, error });
+        end();
+      });
+    });
+    return {
+      stop: () => {
+        stream.destroy();
+      },
+      done,
+    };
+  }
+
+  /**
+   * One stats sample. The engine's one-shot sample has no previous CPU reading, so two are taken
+   * `statsInterval` apart and cpu% is computed from their difference.
+   */
+  async stats(deploymentId: string): Promise<StatsSample> {
+    const found = await this.requireContainer(deploymentId, 'read the stats of');
+    const container = this.docker.getContainer(found.containerId);
+    try {
+      const sample = async (): Promise<EngineStats> => await container.stats({ stream: false, 'one-shot': true });
+      const before = await sample();
+      await delay(this.options.statsIntervalMs);
+      const after = await sample();
+      const image = await this.docker.getImage(found.image).inspect();
+      return { cpuPercent: cpuPercent(before, after), ...memoryMb(after), imageSizeMb: bytesToMb(image.Size) };
+    } catch (error) {
+      throw mapEngineError(error, { deploymentId, step: DeployStep.Run, action: 'read container stats' });
+    }
+  }
+
+  /**
+   * Removes this node's deployment images that no container uses, and the untagged context-stage
+   * images the templates leave behind. Returns the removed image references.
+   */
+  async pruneImages(): Promise<string[]> {
+    try {
+      const containers = await this.docker.listContainers({ all: true });
+      const inUse = new Set(containers.map((info) => info.ImageID));
+      const images = await this.docker.listImages({ filters: { label: [`${Label.Node}=${this.options.nodeId}`] } });
+      const removed: string[] = [];
+      for (const image of images) {
+        if (inUse.has(image.Id)) continue;
+        try {
+          await this.docker.getImage(image.Id).remove({ force: true });
+          removed.push(...(image.RepoTags ?? [image.Id]));
+        } catch (error) {
+          // a container may have started on it since the listing
+          this.logger.debug('image not removed', { image: image.Id, error });
+        }
+      }
+      await this.docker.pruneImages({ filters: { label: ['org.kraken.build-stage=context'], dangling: ['true'] } });
+      return removed;
+    } catch (error) {
+      throw mapEngineError(error, { deploymentId: '', step: DeployStep.Build, action: 'prune images' });
+    }
+  }
+
+  private async findContainer(deploymentId: string, action: string): Promise<Deployment | undefined> {
+    let containers: Docker.ContainerInfo[];
+    try {
+      containers = await this.docker.listContainers({ all: true, filters: labelFilters(this.options.nodeId, 'app', deploymentId) });
+    } catch (error) {
+      throw mapEngineError(error, { deploymentId, step: DeployStep.Run, action: `look up the container to ${action}` });
+    }
+    const first = containers[0];
+    return first === undefined ? undefined : describeContainer(first);
+  }
+
+  private async requireContainer(deploymentId: string, action: string): Promise<Deployment> {
+    const found = await this.findContainer(deploymentId, action);
+    if (found === undefined) {
+      throw new KrakenError(ErrorCode.NotFound, `cannot ${action} deployment ${deploymentId}: this node (${this.options.nodeId}) runs no container for it`, {
+        deploymentId,
+        nodeId: this.options.nodeId,
+      });
+    }
+    return found;
+  }
+}
+
+function describeContainer(info: Docker.ContainerInfo): Deployment {
+  const labels = info.Labels;
+  const portLabel = labels[Label.Port];
+  const port = portLabel === undefined ? undefined : Number(portLabel);
+  const binding = port === undefined ? undefined : info.Ports.find((entry) => entry.PrivatePort === port && entry.Type === 'tcp' && entry.PublicPort > 0);
+  return {
+    deploymentId: labels[Label.Deployment] ?? '',
+    containerId: info.Id,
+    containerName: (info.Names[0] ?? '').replace(/^\//, ''),
+    image: info.Image,
+    appName: labels[Label.App] ?? '',
+    commit: labels[Label.Commit] ?? '',
+    state: info.State,
+    port,
+    hostPort: binding?.PublicPort,
+  };
+}
+
+function withStep(error: KrakenError, deploymentId: string, step: DeployStep): KrakenError {
+  if (error.details?.['step'] !== undefined && error.deploymentId !== undefined) return error;
+  return new KrakenError(error.code, error.message, {
+    deploymentId: error.deploymentId ?? deploymentId,
+    nodeId: error.nodeId,
+    details: { ...error.details, step: error.details?.['step'] ?? step },
+    cause: error.cause,
+  });
+}
+
+function validateRequest(request: DeployRequest): void {
+  const { deploymentId } = request;
+  if (!DEPLOYMENT_ID.test(deploymentId)) {
+    throw new KrakenError(
+      ErrorCode.InvalidInput,
+      `deploymentId ${JSON.stringify(deploymentId)} must be 1-100 characters of letters, digits, '_', '.' or '-', starting with a letter or digit (it names the container and image)`,
+      { details: { field: 'deploymentId' } },
+    );
+  }
+  if (request.hostPort !== undefined && (!Number.isInteger(request.hostPort) || request.hostPort < 1 || request.hostPort > 65535)) {
+    throw deployError(ErrorCode.InvalidInput, `hostPort must be a whole number from 1 to 65535; got ${String(request.hostPort)}`, {
+      deploymentId,
+      details: { field: 'hostPort' },
+    });
+  }
+  for (const name of Object.keys(request.env ?? {})) {
+    if (!ENV_NAME.test(name)) {
+      throw deployError(ErrorCode.InvalidInput, `env name ${JSON.stringify(name)} must match ${ENV_NAME.source}`, { deploymentId, details: { field: `env.${name}` } });
+    }
+  }
+}
+
+/** Fails fast with a clear Conflict instead of a half-created container when the port is taken (Docker binds 0.0.0.0). */
+function assertHostPortFree(port: number, deploymentId: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(
+          deployError(ErrorCode.Conflict, `host port ${port} is already in use on this node; choose another port or stop what uses it`, {
+            deploymentId,
+            step: DeployStep.Run,
+            details: { hostPort: port },
+          }),
+        );
+      } else {
+        // anything else (permissions...) is left for Docker to judge
+        resolve();
+      }
+    });
+    server.listen({ port, host: '0.0.0.0', exclusive: true }, () => {
+      server.close(() => {
+        resolve();
+      });
+    });
+  });
+}
+

@@ -1,0 +1,48 @@
+import { ErrorCode, KrakenError } from '@kraken/common';
+import { Tail, engineMessage, mapEngineError } from './errors.js';
+
+const context = { deploymentId: 'd1', step: 'run' as const, action: 'start the app container' };
+
+function engineError(statusCode: number, message: string): Error {
+  return Object.assign(new Error(`(HTTP code ${statusCode}) unexpected - ${message}`), { statusCode, json: { message } });
+}
+
+describe('mapEngineError', () => {
+  it('maps an unreachable socket to Unavailable', () => {
+    const error = mapEngineError(Object.assign(new Error('connect ECONNREFUSED /var/run/docker.sock'), { code: 'ECONNREFUSED' }), context);
+    expect(error).toMatchObject({ code: ErrorCode.Unavailable, deploymentId: 'd1', details: { step: 'run' } });
+  });
+
+  it.each(['Bind for 0.0.0.0:8080 failed: port is already allocated', 'listen tcp4 0.0.0.0:8080: bind: address already in use'])(
+    'maps "%s" to Conflict naming the host port',
+    (message) => {
+      const error = mapEngineError(engineError(500, message), { ...context, hostPort: 8080 });
+      expect(error.code).toBe(ErrorCode.Conflict);
+      expect(error.message).toContain('host port 8080 is already in use');
+    },
+  );
+
+  it('maps 404 to NotFound and anything else to Internal, with the engine message', () => {
+    expect(mapEngineError(engineError(404, 'No such image: x'), context)).toMatchObject({ code: ErrorCode.NotFound, message: 'Docker could not start the app container: No such image: x' });
+    expect(mapEngineError(engineError(500, 'boom'), context).code).toBe(ErrorCode.Internal);
+  });
+
+  it('passes a KrakenError through unchanged', () => {
+    const original = new KrakenError(ErrorCode.Timeout, 'slow');
+    expect(mapEngineError(original, context)).toBe(original);
+  });
+
+  it("prefers the engine's JSON message over the HTTP wrapper", () => {
+    expect(engineMessage(engineError(500, 'inner'))).toBe('inner');
+    expect(engineMessage('text')).toBe('text');
+  });
+});
+
+describe('Tail', () => {
+  it('keeps only the last lines', () => {
+    const tail = new Tail(2);
+    for (const line of ['a', 'b', 'c']) tail.push(line);
+    expect(tail.all).toEqual(['b', 'c']);
+    expect(tail.format()).toBe('\nlast output lines:\n  b\n  c');
+  });
+});

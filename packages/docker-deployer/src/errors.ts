@@ -1,0 +1,96 @@
+import { ErrorCode, KrakenError, isKrakenError } from '@kraken/common';
+
+/** The deploy steps, in order; progress events and errors name one. */
+export const DeployStep = {
+  Clone: 'clone',
+  Manifest: 'manifest',
+  Build: 'build',
+  Test: 'test',
+  Run: 'run',
+  Ready: 'ready',
+} as const;
+export type DeployStep = (typeof DeployStep)[keyof typeof DeployStep];
+
+export function deployError(
+  code: ErrorCode,
+  message: string,
+  context: { deploymentId: string; step?: DeployStep | undefined; details?: Record<string, unknown>; cause?: unknown },
+): KrakenError {
+  return new KrakenError(code, message, {
+    deploymentId: context.deploymentId,
+    details: { ...(context.step === undefined ? {} : { step: context.step }), ...context.details },
+    cause: context.cause,
+  });
+}
+
+/** The parts of a dockerode/docker-modem error the mapping reads. */
+interface EngineErrorShape {
+  statusCode?: unknown;
+  code?: unknown;
+  message?: unknown;
+  json?: unknown;
+}
+
+/** The engine's own message (`{"message": ...}` body) rather than docker-modem's "(HTTP code 500) ..." wrapper. */
+export function engineMessage(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return String(error);
+  const shape = error as EngineErrorShape;
+  if (typeof shape.json === 'object' && shape.json !== null) {
+    const message = (shape.json as { message?: unknown }).message;
+    if (typeof message === 'string') return message;
+  }
+  return typeof shape.message === 'string' ? shape.message : 'unknown engine error';
+}
+
+export function engineStatus(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const status = (error as EngineErrorShape).statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+
+const PORT_TAKEN = /port is already allocated|address already in use/i;
+
+/**
+ * Normalises an engine failure during `step`: a socket that does not answer is Unavailable (retry
+ * elsewhere), a host port in use is Conflict naming the port, a 404 is NotFound, anything else Internal.
+ */
+export function mapEngineError(error: unknown, context: { deploymentId: string; step: DeployStep; hostPort?: number | undefined; action: string }): KrakenError {
+  if (isKrakenError(error)) return error;
+  const message = engineMessage(error);
+  const code = typeof error === 'object' && error !== null ? (error as EngineErrorShape).code : undefined;
+  const base = { deploymentId: context.deploymentId, step: context.step, cause: error };
+  if (typeof code === 'string' && UNREACHABLE.has(code)) {
+    return deployError(ErrorCode.Unavailable, `the Docker engine did not answer while trying to ${context.action}: ${message}`, base);
+  }
+  if (PORT_TAKEN.test(message)) {
+    const port = context.hostPort === undefined ? 'the host port' : `host port ${context.hostPort}`;
+    return deployError(ErrorCode.Conflict, `${port} is already in use on this node; choose another port or stop what uses it (${message})`, {
+      ...base,
+      details: { hostPort: context.hostPort },
+    });
+  }
+  if (engineStatus(error) === 404) return deployError(ErrorCode.NotFound, `Docker could not ${context.action}: ${message}`, base);
+  return deployError(ErrorCode.Internal, `Docker could not ${context.action}: ${message}`, base);
+}
+
+/** Keeps the last `n` lines for error messages, without holding a whole build log. */
+export class Tail {
+  private readonly lines: string[] = [];
+  constructor(private readonly size: number) {}
+
+  push(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length > this.size) this.lines.shift();
+  }
+
+  get all(): readonly string[] {
+    return this.lines;
+  }
+
+  /** Indented block for the end of an error message, or '' when there is nothing. */
+  format(label = 'last output lines'): string {
+    return this.lines.length === 0 ? '' : `\n${label}:\n${this.lines.map((line) => `  ${line}`).join('\n')}`;
+  }
+}

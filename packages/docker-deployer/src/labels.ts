@@ -1,0 +1,50 @@
+/** Labels on every container and image the deployer makes, so they are found again after a restart. */
+export const Label = {
+  Deployment: 'org.kraken.deployment',
+  Node: 'org.kraken.node',
+  App: 'org.kraken.app',
+  Commit: 'org.kraken.commit',
+  Port: 'org.kraken.port',
+  /** `app` for the running container, `test` for the throwaway test container. */
+  Role: 'org.kraken.role',
+} as const;
+
+export type ContainerRole = 'app' | 'test';
+
+export interface LabelInput {
+  deploymentId: string;
+  nodeId: string;
+  appName: string;
+  commit: string;
+  role: ContainerRole;
+  /** The app's port inside the container, when it has one. */
+  port?: number | undefined;
+}
+
+export function buildLabels(input: LabelInput): Record<string, string> {
+  return {
+    [Label.Deployment]: input.deploymentId,
+    [Label.Node]: input.nodeId,
+    [Label.App]: input.appName,
+    [Label.Commit]: input.commit,
+    [Label.Role]: input.role,
+    ...(input.port === undefined ? {} : { [Label.Port]: String(input.port) }),
+  };
+}
+
+/** Docker `filters` for this node's containers, optionally one deployment's. */
+export function labelFilters(nodeId: string, role: ContainerRole, deploymentId?: string): { label: string[] } {
+  return {
+    label: [`${Label.Node}=${nodeId}`, `${Label.Role}=${role}`, ...(deploymentId === undefined ? [] : [`${Label.Deployment}=${deploymentId}`])],
+  };
+}
+
+/** `kraken-<deploymentId>`: unique per engine, readable in `docker ps`. */
+export function containerName(deploymentId: string): string {
+  return `kraken-${deploymentId}`;
+}
+
+/** `kraken/<app>:<deploymentId>`, lowercased because image references must be. */
+export function imageTag(appName: string, deploymentId: string): string {
+  return `kraken/${appName}:${deploymentId}`.toLowerCase();
+}
