@@ -1,2 +1,41 @@
 // Public surface of @kraken/orchestrator: every export is listed by name.
-export {};
+export { Orchestrator } from './orchestrator.js';
+export type { OrchestratorCreateOptions, CreateDeploymentInput, OrchestratorEvents } from './orchestrator.js';
+export { compileOrchestratorOptions } from './options.js';
+export type { OrchestratorOptions, OrchestratorQueues, CompiledOrchestratorOptions } from './options.js';
+export { OrchestratorStore } from './store/orchestrator-store.js';
+export type {
+  OrchestratorStoreOptions,
+  DeploymentPatch,
+  StatsUpdate,
+  AppendLogsOptions,
+  AppendLogsResult,
+} from './store/orchestrator-store.js';
+export { migrations } from './store/migrations.js';
+export type { Migration } from './store/migrations.js';
+export { NodeState } from './store/records.js';
+export type {
+  DeploymentRecord,
+  NewDeployment,
+  StatusChange,
+  StatusHistoryEntry,
+  NodeRecord,
+  StoredLogLine,
+  LogCounters,
+  PendingStop,
+} from './store/records.js';
+export { placeDeployment, formatMb } from './scheduling/place-deployment.js';
+export type {
+  PlacementInput,
+  PlacementRequest,
+  PlacementDecision,
+  SchedulableNode,
+  ScheduledDeployment,
+} from './scheduling/place-deployment.js';
+export { allocatePort, DEFAULT_PORT_RANGE } from './scheduling/ports.js';
+export type { PortRange } from './scheduling/ports.js';
+export { Liveness, livenessTimings, stateAfterSilence } from './liveness/liveness.js';
+export type { LivenessOptions, LivenessTimings, LivenessEvents, NodeTransition } from './liveness/liveness.js';
+export { canRun } from './liveness/node-health.js';
+export { systemClock } from './clock.js';
+export type { Clock } from './clock.js';

@@ -1,0 +1,65 @@
+import { ErrorCode, KrakenError } from '@kraken/common';
+import { Queues } from '@kraken/messages';
+import type { LivenessOptions } from './liveness/liveness.js';
+import type { PortRange } from './scheduling/ports.js';
+import { DEFAULT_PORT_RANGE } from './scheduling/ports.js';
+
+/** Where the orchestrator listens and sends; tests give unique names, clusters keep the defaults. */
+export interface OrchestratorQueues {
+  /** Durable: deploy.status. @default Queues.Orchestrator */
+  orchestrator: string;
+  /** Telemetry: node.info, deploy.stats, deploy.log. @default Queues.OrchestratorTelemetry */
+  telemetry: string;
+  /** One worker's command queue. @default Queues.node */
+  node: (nodeId: string) => string;
+}
+
+export interface OrchestratorOptions extends LivenessOptions {
+  /** @default the fixed Queues names */
+  queues?: Partial<OrchestratorQueues>;
+  /** How often tick() runs liveness and retries waiting deployments; 0 = never by itself. @default 1_000 */
+  tickIntervalMs?: number;
+  /** Host ports handed to deployments. @default 20000-29999 */
+  portRange?: PortRange;
+  /** RAM assumed for an app that does not say, when scheduling. @default 256 */
+  defaultMemoryMb?: number;
+}
+
+export interface CompiledOrchestratorOptions {
+  queues: OrchestratorQueues;
+  tickIntervalMs: number;
+  portRange: PortRange;
+  defaultMemoryMb: number;
+  liveness: LivenessOptions;
+}
+
+export function compileOrchestratorOptions(options: OrchestratorOptions = {}): CompiledOrchestratorOptions {
+  const compiled: CompiledOrchestratorOptions = {
+    queues: {
+      orchestrator: options.queues?.orchestrator ?? Queues.Orchestrator,
+      telemetry: options.queues?.telemetry ?? Queues.OrchestratorTelemetry,
+      node: options.queues?.node ?? Queues.node,
+    },
+    tickIntervalMs: options.tickIntervalMs ?? 1_000,
+    portRange: options.portRange ?? DEFAULT_PORT_RANGE,
+    defaultMemoryMb: options.defaultMemoryMb ?? 256,
+    liveness: {
+      ...(options.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatIntervalMs }),
+      ...(options.missedBeatsBeforeSuspect === undefined ? {} : { missedBeatsBeforeSuspect: options.missedBeatsBeforeSuspect }),
+      ...(options.deadAfterMs === undefined ? {} : { deadAfterMs: options.deadAfterMs }),
+    },
+  };
+  if (!Number.isInteger(compiled.tickIntervalMs) || compiled.tickIntervalMs < 0) {
+    throw new KrakenError(
+      ErrorCode.InvalidConfig,
+      `orchestrator option tickIntervalMs must be an integer >= 0, got ${String(compiled.tickIntervalMs)}`,
+    );
+  }
+  if (!Number.isInteger(compiled.defaultMemoryMb) || compiled.defaultMemoryMb < 1) {
+    throw new KrakenError(
+      ErrorCode.InvalidConfig,
+      `orchestrator option defaultMemoryMb must be a positive integer, got ${String(compiled.defaultMemoryMb)}`,
+    );
+  }
+  return compiled;
+}

@@ -1,0 +1,84 @@
+import { AmqpBroker } from '@kraken/broker';
+import { amqpUrl, deleteQueues, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
+import type { TempDir } from '@kraken/testing';
+import { DeploymentStatus } from '@kraken/messages';
+import { FakeWorker } from '../test/fake-worker.js';
+import { waitFor } from '../test/wait-for.js';
+import type { OrchestratorQueues } from './options.js';
+import { Orchestrator } from './orchestrator.js';
+import { OrchestratorStore } from './store/orchestrator-store.js';
+
+const url = amqpUrl();
+const prefix = uniqueName('orchestrator-int');
+const queues: OrchestratorQueues = {
+  orchestrator: `${prefix}.orchestrator`,
+  telemetry: `${prefix}.telemetry`,
+  node: (nodeId) => `${prefix}.node.${nodeId}`,
+};
+const HEARTBEAT_MS = 200;
+
+describe('Orchestrator on RabbitMQ', () => {
+  const brokers: AmqpBroker[] = [];
+  let dir: TempDir;
+
+  beforeAll(async () => {
+    await requireRabbit(url);
+    dir = await tempDir('kraken-orchestrator-int-');
+  });
+
+  afterAll(async () => {
+    for (const broker of brokers) await broker.close();
+    await deleteQueues(url, [queues.orchestrator, queues.telemetry, queues.node('node-a'), queues.node('node-b')]);
+    await dir.remove();
+  });
+
+  async function broker(): Promise<AmqpBroker> {
+    const created = await AmqpBroker.create({ url });
+    brokers.push(created);
+    return created;
+  }
+
+  it('deploys through a worker queue to Running, and moves the deployment when that worker dies', async () => {
+    using store = OrchestratorStore.open({ dataDir: dir.path });
+    const workerA = await FakeWorker.start({ broker: await broker(), nodeId: 'node-a', queues, shape: { freeMb: 6000 } });
+    const workerB = await FakeWorker.start({ broker: await broker(), nodeId: 'node-b', queues, shape: { freeMb: 2000 } });
+    await using orchestrator = await Orchestrator.create({
+      broker: await broker(),
+      store,
+      nodeId: 'leader',
+      options: { queues, heartbeatIntervalMs: HEARTBEAT_MS, deadAfterMs: 1500, tickIntervalMs: 100 },
+    });
+    workerA.startHeartbeats(HEARTBEAT_MS);
+    workerB.startHeartbeats(HEARTBEAT_MS);
+    await waitFor(() => store.listNodes().length === 2, 'both nodes reported in');
+
+    const created = await orchestrator.createDeployment({ srcUrl: 'https://git.home.lan/alice/todo-api.git', branch: 'main' });
+    expect(created.nodeId).toBe('node-a');
+    await waitFor(() => store.getDeployment(created.id)?.status === DeploymentStatus.Running, 'Running on node-a');
+    expect(workerA.requests().map((r) => [r.body.deploymentId, r.epoch])).toEqual([[created.id, orchestrator.epoch]]);
+
+    // node-a dies: no heartbeats, no consumer
+    await workerA.stop();
+    const moved = await waitFor(
+      () => {
+        const request = workerB.requests().find((r) => r.body.deploymentId === created.id);
+        return request && store.getDeployment(created.id)?.status === DeploymentStatus.Running && request;
+      },
+      'redeployed and Running on node-b',
+      10_000,
+    );
+    expect(moved.body).toMatchObject({ attempt: 2, port: created.port });
+    expect(store.getNode('node-a')?.state).toBe('dead');
+    expect(store.getDeployment(created.id)).toMatchObject({ nodeId: 'node-b', attempt: 2 });
+    expect(store.getDeployment(created.id)?.placementReason).toMatch(
+      /^node-a sent no heartbeat for \d+ s; node-b: the only node that can run it/,
+    );
+    expect(
+      store
+        .statusHistory(created.id)
+        .filter((h) => h.status === DeploymentStatus.Running)
+        .map((h) => h.nodeId),
+    ).toEqual(['node-a', 'node-b']);
+    workerB.stopHeartbeats();
+  });
+});

@@ -1,0 +1,312 @@
+import { MemoryBroker } from '@kraken/broker';
+import { MemoryLogger } from '@kraken/common';
+import { tempDir } from '@kraken/testing';
+import type { TempDir } from '@kraken/testing';
+import { DeploymentStatus, MessageType } from '@kraken/messages';
+import { FakeClock } from '../test/fake-clock.js';
+import { FakeWorker } from '../test/fake-worker.js';
+import { waitFor } from '../test/wait-for.js';
+import { compileOrchestratorOptions } from './options.js';
+import { Orchestrator } from './orchestrator.js';
+import { OrchestratorStore } from './store/orchestrator-store.js';
+import type { DeploymentRecord } from './store/records.js';
+
+const queues = compileOrchestratorOptions().queues;
+const SRC = 'https://git.home.lan/alice/todo-api.git';
+
+let dir: TempDir;
+let clock: FakeClock;
+let broker: MemoryBroker;
+let store: OrchestratorStore;
+let logger: MemoryLogger;
+let orchestrators: Orchestrator[];
+let workerA: FakeWorker;
+let workerB: FakeWorker;
+
+async function startOrchestrator(): Promise<Orchestrator> {
+  const orchestrator = await Orchestrator.create({
+    broker,
+    store,
+    nodeId: 'leader',
+    logger,
+    clock,
+    options: { tickIntervalMs: 0 },
+  });
+  orchestrators.push(orchestrator);
+  return orchestrator;
+}
+
+/** Both workers heartbeat once and the orchestrator has stored it. */
+async function beatBoth(): Promise<void> {
+  const before = [store.getNode('node-a')?.updateTime, store.getNode('node-b')?.updateTime];
+  await workerA.beat();
+  await workerB.beat();
+  const now = new Date(clock.now()).toISOString();
+  await waitFor(
+    () => store.getNode('node-a')?.updateTime === now && store.getNode('node-b')?.updateTime === now,
+    `heartbeats (before: ${String(before)})`,
+  );
+}
+
+function status(id: string): DeploymentStatus | undefined {
+  return store.getDeployment(id)?.status;
+}
+
+async function runningOn(orchestrator: Orchestrator, nodeId: string): Promise<DeploymentRecord> {
+  const created = await orchestrator.createDeployment({ srcUrl: SRC, branch: 'main' });
+  await waitFor(() => status(created.id) === DeploymentStatus.Running, 'Running');
+  expect(store.getDeployment(created.id)?.nodeId).toBe(nodeId);
+  return created;
+}
+
+beforeEach(async () => {
+  dir = await tempDir('kraken-orchestrator-');
+  clock = new FakeClock();
+  broker = new MemoryBroker();
+  logger = new MemoryLogger();
+  store = OrchestratorStore.open({ dataDir: dir.path, clock });
+  orchestrators = [];
+  workerA = await FakeWorker.start({ broker, nodeId: 'node-a', queues, shape: { freeMb: 1200, load: 0.9 } });
+  workerB = await FakeWorker.start({ broker, nodeId: 'node-b', queues, shape: { freeMb: 6000, load: 0.2 } });
+});
+
+afterEach(async () => {
+  for (const orchestrator of orchestrators) await orchestrator.close();
+  await broker.close();
+  store.close();
+  await dir.remove();
+});
+
+describe('Orchestrator', () => {
+  it('places a new deployment on the least-loaded node, requests it there and follows it to Running', async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const changes: DeploymentStatus[] = [];
+    orchestrator.on('deploymentChanged', (d) => changes.push(d.status));
+
+    const created = await orchestrator.createDeployment({ srcUrl: SRC, branch: 'main', env: { NODE_ENV: 'production' } });
+    expect(created).toMatchObject({ status: 'DelegatingDeployment', nodeId: 'node-b', port: 20000, attempt: 1 });
+    expect(created.id).toMatch(/^todo-api-[0-9a-f]{6}$/);
+    expect(created.placementReason).toMatch(
+      /^node-b: most headroom \(5\.9 GB free RAM, load 0\.2 on 4 cores, 0 deployments\); node-a has 1\.2 GB free RAM/,
+    );
+
+    await waitFor(() => status(created.id) === DeploymentStatus.Running, 'Running');
+    const [request] = workerB.requests();
+    expect(request?.epoch).toBe(orchestrator.epoch);
+    expect(request?.body).toMatchObject({
+      deploymentId: created.id,
+      srcUrl: SRC,
+      branch: 'main',
+      port: 20000,
+      attempt: 1,
+      env: { NODE_ENV: 'production' },
+    });
+    expect(workerA.received).toEqual([]);
+    expect(store.statusHistory(created.id).map((h) => h.status)).toEqual([
+      'DeploymentRequested',
+      'DelegatingDeployment',
+      'BuildingDeployment',
+      'TestingDeployment',
+      'Deploying',
+      'Running',
+    ]);
+    expect(changes).toEqual([
+      'DeploymentRequested',
+      'DelegatingDeployment',
+      'BuildingDeployment',
+      'TestingDeployment',
+      'Deploying',
+      'Running',
+    ]);
+  });
+
+  it('gives each deployment its own port, cluster-wide', async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const first = await orchestrator.createDeployment({ srcUrl: SRC });
+    const second = await orchestrator.createDeployment({ srcUrl: SRC });
+    expect([first.port, second.port]).toEqual([20000, 20001]);
+  });
+
+  it('refuses invalid input naming the field, and stores nothing', async () => {
+    const orchestrator = await startOrchestrator();
+    await expect(orchestrator.createDeployment({ srcUrl: 'ext::sh -c touch% /tmp/pwned' })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/^cannot create deployment: srcUrl: /) as unknown,
+    });
+    await expect(orchestrator.createDeployment({ srcUrl: SRC, memoryMb: -1 })).rejects.toThrow(
+      'memoryMb: expected a positive integer, got -1',
+    );
+    expect(store.listDeployments()).toEqual([]);
+  });
+
+  it('rejects and logs a deploy.status forged by another node', async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+
+    await workerA.report(deployment.id, DeploymentStatus.Errored, { message: 'pretending' });
+    await workerA.report(deployment.id, DeploymentStatus.Errored, { claimNodeId: 'node-b', message: 'claiming to be node-b' });
+    await waitFor(() => broker.stats().deadLettered === 2, 'dead letters');
+
+    expect((await broker.takeDeadLetters()).map((d) => d.reason)).toEqual([
+      `deploy.status for ${deployment.id} from node-a (claiming node-a), but it is placed on node-b`,
+      `deploy.status for ${deployment.id} from node-a (claiming node-b), but it is placed on node-b`,
+    ]);
+    expect(status(deployment.id)).toBe('Running');
+    expect(logger.records.filter((r) => r.message === 'rejected a deploy.status')).toHaveLength(2);
+  });
+
+  it('waits in DeploymentRequested with the reason when no node can run it, and places it once one can', async () => {
+    const orchestrator = await startOrchestrator();
+    const created = await orchestrator.createDeployment({ srcUrl: SRC });
+    expect(created).toMatchObject({
+      status: 'DeploymentRequested',
+      nodeId: null,
+      statusMessage: 'waiting for a node: no node can run it (docker, 256 MB): no nodes have reported in',
+    });
+    await orchestrator.tick();
+    expect(store.statusHistory(created.id)).toHaveLength(2);
+
+    await beatBoth();
+    await orchestrator.tick();
+    await waitFor(() => status(created.id) === DeploymentStatus.Running, 'Running');
+    expect(store.getDeployment(created.id)?.nodeId).toBe('node-b');
+  });
+
+  it("moves a dead node's deployments to another node, keeping port and history, and stops them there when it returns", async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    const transitions: string[] = [];
+    orchestrator.on('nodeChanged', (node, transition) => {
+      if (transition) transitions.push(`${node.id}:${transition.from ?? 'new'}->${transition.to}`);
+    });
+
+    // node-b goes silent; node-a keeps beating
+    for (let second = 1; second <= 11; second++) {
+      clock.advance(1000);
+      await workerA.beat();
+      await waitFor(() => store.getNode('node-a')?.updateTime === new Date(clock.now()).toISOString(), 'node-a heartbeat');
+      await orchestrator.tick();
+      if (second === 6) expect(store.getNode('node-b')?.state).toBe('suspect');
+      if (second < 10) expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-b');
+    }
+    expect(store.getNode('node-b')?.state).toBe('dead');
+    expect(transitions).toEqual(['node-b:alive->suspect', 'node-b:suspect->dead']);
+
+    const moved = store.getDeployment(deployment.id);
+    expect(moved).toMatchObject({ nodeId: 'node-a', attempt: 2, port: 20000 });
+    expect(moved?.placementReason).toMatch(
+      /^node-b sent no heartbeat for 10 s; node-a: the only node that can run it \(1\.2 GB free RAM/,
+    );
+    await waitFor(() => status(deployment.id) === DeploymentStatus.Running, 'Running on node-a');
+    expect(workerA.requests().map((r) => r.body)).toMatchObject([{ deploymentId: deployment.id, attempt: 2, port: 20000 }]);
+    const history = store.statusHistory(deployment.id);
+    expect(history.map((h) => `${h.status}@${h.nodeId ?? '-'}`)).toEqual([
+      'DeploymentRequested@-',
+      'DelegatingDeployment@leader',
+      'BuildingDeployment@node-b',
+      'TestingDeployment@node-b',
+      'Deploying@node-b',
+      'Running@node-b',
+      'DelegatingDeployment@leader',
+      'BuildingDeployment@node-a',
+      'TestingDeployment@node-a',
+      'Deploying@node-a',
+      'Running@node-a',
+    ]);
+
+    // node-b returns: it is told to stop its copy, and what it still says about it is refused
+    await workerB.beat();
+    const [stop] = await waitFor(
+      () => workerB.ofType(MessageType.DeployStop).length === 1 && workerB.ofType(MessageType.DeployStop),
+      'deploy.stop',
+    );
+    expect(stop?.body).toEqual({ deploymentId: deployment.id, reason: 'moved away: node-b sent no heartbeat for 10 s' });
+    expect(stop?.epoch).toBe(orchestrator.epoch);
+    expect(store.getNode('node-b')?.state).toBe('alive');
+    expect(store.pendingStops('node-b')).toEqual([]);
+    await workerB.report(deployment.id, DeploymentStatus.Running);
+    await waitFor(() => broker.stats().deadLettered === 1, 'stale status refused');
+    expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-a');
+  });
+
+  it('resumes in-flight deployments after a restart without duplicating them', async () => {
+    workerB.answering = false;
+    const first = await startOrchestrator();
+    await beatBoth();
+    const created = await first.createDeployment({ srcUrl: SRC });
+    await waitFor(() => workerB.requests().length === 1, 'first request');
+    await first.close();
+
+    const second = await startOrchestrator();
+    expect(second.epoch).toBe(first.epoch + 1);
+    const requests = await waitFor(() => workerB.requests().length === 2 && workerB.requests(), 'request re-sent');
+    expect(requests.map((r) => [r.body.deploymentId, r.body.attempt, r.epoch])).toEqual([
+      [created.id, 1, first.epoch],
+      [created.id, 1, second.epoch],
+    ]);
+    expect(store.listDeployments().map((d) => d.id)).toEqual([created.id]);
+    expect(workerA.received).toEqual([]);
+
+    await workerB.report(created.id, DeploymentStatus.Running);
+    await waitFor(() => status(created.id) === DeploymentStatus.Running, 'Running');
+    expect(store.getDeployment(created.id)).toMatchObject({ nodeId: 'node-b', attempt: 1 });
+  });
+
+  it('does not re-send deployments a live node is already working on after a restart', async () => {
+    const first = await startOrchestrator();
+    await beatBoth();
+    const deployment = await runningOn(first, 'node-b');
+    await first.close();
+    await startOrchestrator();
+    await beatBoth();
+    expect(workerB.requests()).toHaveLength(1);
+    expect(status(deployment.id)).toBe('Running');
+  });
+
+  it('cancels a deployment through its node', async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    const cancelled = await orchestrator.cancelDeployment(deployment.id);
+    expect(cancelled.status).toBe('DestructionRequested');
+    const [cancel] = await waitFor(
+      () => workerB.ofType(MessageType.DeployCancel).length > 0 && workerB.ofType(MessageType.DeployCancel),
+      'cancel',
+    );
+    expect(cancel?.body).toEqual({ deploymentId: deployment.id, reason: 'cancelled by the user' });
+    await workerB.report(deployment.id, DeploymentStatus.Destroyed);
+    await waitFor(() => status(deployment.id) === DeploymentStatus.Destroyed, 'Destroyed');
+  });
+
+  it('redeploys on the same node with the next attempt', async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    const updated = await orchestrator.redeploy(deployment.id);
+    expect(updated).toMatchObject({ status: 'UpdateRequested', attempt: 2, nodeId: 'node-b' });
+    await waitFor(() => workerB.requests().length === 2, 'second request');
+    expect(workerB.requests()[1]?.body.attempt).toBe(2);
+  });
+
+  it('stores log lines from the placed node, counts lost batches, and emits them', async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    const emitted: string[] = [];
+    orchestrator.on('logLines', (id, lines) => emitted.push(...lines.map((l) => `${id}#${l.seq}:${l.text}`)));
+
+    await workerB.log(deployment.id, 0, ['listening on 8080']);
+    await workerB.log(deployment.id, 3, ['GET /']);
+    await workerA.log(deployment.id, 0, ['not placed here']);
+    await waitFor(() => store.readLogs(deployment.id).length === 2 && broker.stats().published >= 3, 'logs');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+
+    expect(store.readLogs(deployment.id).map((l) => l.text)).toEqual(['listening on 8080', 'GET /']);
+    expect(store.logCounters(deployment.id).batchGaps).toBe(2);
+    expect(emitted).toEqual([`${deployment.id}#1:listening on 8080`, `${deployment.id}#2:GET /`]);
+  });
+});

@@ -1,0 +1,593 @@
+import type { Broker, Delivery, Subscription } from '@kraken/broker';
+import type { Logger } from '@kraken/common';
+import { ErrorCode, KrakenError, TypedEmitter, noopLogger, toKrakenError } from '@kraken/common';
+import type { DeploymentStatus, MessageOf, Runtime } from '@kraken/messages';
+import { DeliveryClass, DeploymentStatus as Status, MessageType, createMessage, isTerminalStatus } from '@kraken/messages';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import { newDeploymentId } from './deployment-id.js';
+import type { NodeTransition } from './liveness/liveness.js';
+import { Liveness } from './liveness/liveness.js';
+import type { CompiledOrchestratorOptions, OrchestratorOptions } from './options.js';
+import { compileOrchestratorOptions } from './options.js';
+import { placeDeployment } from './scheduling/place-deployment.js';
+import { allocatePort } from './scheduling/ports.js';
+import type { OrchestratorStore } from './store/orchestrator-store.js';
+import type { DeploymentRecord, NodeRecord, StoredLogLine } from './store/records.js';
+import { NodeState } from './store/records.js';
+
+export interface OrchestratorCreateOptions {
+  broker: Broker;
+  store: OrchestratorStore;
+  /** This orchestrator's node id: the `from` of what it sends. */
+  nodeId: string;
+  /** @default noopLogger */
+  logger?: Logger;
+  /** @default the system clock */
+  clock?: Clock;
+  options?: OrchestratorOptions;
+}
+
+export interface CreateDeploymentInput {
+  srcUrl: string;
+  /** @default 'main' */
+  branch?: string;
+  env?: Record<string, string>;
+  /** Redeploy on new commits of the branch. @default false */
+  watch?: boolean;
+  /** @default 'docker' */
+  runtime?: Runtime;
+  /** RAM the app needs; scheduling reserves it and the worker enforces it. */
+  memoryMb?: number;
+}
+
+export type OrchestratorEvents = {
+  /** After any change of a deployment (status, placement, stats) is stored. */
+  deploymentChanged: [deployment: DeploymentRecord];
+  /** After a node.info or a liveness transition is stored; `transition` when its state changed. */
+  nodeChanged: [node: NodeRecord, transition: NodeTransition | undefined];
+  /** Log lines just stored, with their seqs. */
+  logLines: [deploymentId: string, lines: StoredLogLine[]];
+};
+
+// Statuses a worker is working through: after a restart the orchestrator waits for its report.
+const destructionStatuses: ReadonlySet<DeploymentStatus> = new Set([
+  Status.DestructionRequested,
+  Status.DelegatingDestruction,
+  Status.DestructionInProgress,
+]);
+
+/**
+ * The control loop: keeps the store in step with what workers report, places deployments,
+ * watches liveness and moves the apps of dead nodes. One instance per leader term (epoch).
+ */
+export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements AsyncDisposable {
+  readonly nodeId: string;
+  /** This orchestrator's leader term, bumped on every start; workers ignore older commands. */
+  readonly epoch: number;
+  private readonly broker: Broker;
+  private readonly store: OrchestratorStore;
+  private readonly logger: Logger;
+  private readonly options: CompiledOrchestratorOptions;
+  private readonly liveness: Liveness;
+  private readonly subscriptions: Subscription[] = [];
+  private readonly declaredNodeQueues = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  /** Operations that read, decide, write and publish run one at a time, in order. */
+  private chain: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(create: OrchestratorCreateOptions, options: CompiledOrchestratorOptions) {
+    super();
+    this.broker = create.broker;
+    this.store = create.store;
+    this.nodeId = create.nodeId;
+    this.options = options;
+    this.logger = (create.logger ?? noopLogger).child({ component: 'orchestrator' });
+    this.liveness = new Liveness(create.clock ?? systemClock, options.liveness);
+    this.epoch = this.store.nextEpoch();
+  }
+
+  /**
+   * Starts a leader term: bumps the epoch, declares and consumes the orchestrator queues,
+   * re-drives deployments that were mid-flight, and starts ticking.
+   */
+  static async create(create: OrchestratorCreateOptions): Promise<Orchestrator> {
+    const orchestrator = new Orchestrator(create, compileOrchestratorOptions(create.options));
+    await orchestrator.start();
+    return orchestrator;
+  }
+
+  private async start(): Promise<void> {
+    const { queues } = this.options;
+    for (const node of this.store.listNodes()) this.liveness.restore(node.id, node.state);
+    await this.broker.declareQueue(queues.orchestrator, { class: DeliveryClass.Durable });
+    await this.broker.declareQueue(queues.telemetry, { class: DeliveryClass.Telemetry });
+    this.subscriptions.push(await this.broker.consume(queues.orchestrator, (delivery) => this.handle(delivery)));
+    this.subscriptions.push(await this.broker.consume(queues.telemetry, (delivery) => this.handle(delivery)));
+    await this.exclusive(() => this.redrive());
+    if (this.options.tickIntervalMs > 0) {
+      this.timer = setInterval(() => {
+        void this.tick();
+      }, this.options.tickIntervalMs);
+      this.timer.unref();
+    }
+    this.logger.info('orchestrator started', { nodeId: this.nodeId, epoch: this.epoch });
+  }
+
+  // ---- API for callers (the GraphQL/REST slice, the agent) ----
+
+  /** Validates, stores (DeploymentRequested), places and requests a new deployment. */
+  async createDeployment(input: CreateDeploymentInput): Promise<DeploymentRecord> {
+    const id = newDeploymentId(input.srcUrl);
+    const branch = input.branch ?? 'main';
+    if (input.memoryMb !== undefined && (!Number.isInteger(input.memoryMb) || input.memoryMb < 1)) {
+      throw new KrakenError(ErrorCode.InvalidInput, `memoryMb: expected a positive integer, got ${String(input.memoryMb)}`, {
+        details: { field: 'memoryMb' },
+      });
+    }
+    try {
+      // the same schema the worker will check, so a request that cannot be sent is never stored
+      createMessage(
+        MessageType.DeployRequest,
+        {
+          deploymentId: id,
+          srcUrl: input.srcUrl,
+          branch,
+          ...(input.env === undefined ? {} : { env: input.env }),
+          ...(input.runtime === undefined ? {} : { runtime: input.runtime }),
+        },
+        { from: this.nodeId },
+      );
+    } catch (error) {
+      const cause = toKrakenError(error, ErrorCode.InvalidInput);
+      throw new KrakenError(
+        ErrorCode.InvalidInput,
+        `cannot create deployment: ${cause.message.replace(/^invalid deploy\.request message: body\./, '')}`,
+        {
+          cause,
+          details: cause.details,
+        },
+      );
+    }
+    return await this.exclusive(async () => {
+      const created = this.store.createDeployment({
+        id,
+        srcUrl: input.srcUrl,
+        branch,
+        env: input.env ?? {},
+        watch: input.watch ?? false,
+        runtime: input.runtime ?? 'docker',
+        memoryMb: input.memoryMb ?? null,
+      });
+      this.emit('deploymentChanged', created);
+      this.logger.info('deployment requested', { deploymentId: id, srcUrl: input.srcUrl, branch });
+      return this.placeAndRequest(created, { attempt: 1 });
+    });
+  }
+
+  /** Marks a deployment for destruction and tells its node to cancel it. */
+  cancelDeployment(id: string, reason = 'cancelled by the user'): Promise<DeploymentRecord> {
+    return this.exclusive(async () => {
+      const deployment = this.store.requireDeployment(id);
+      if (isTerminalStatus(deployment.status)) return deployment;
+      const node = deployment.nodeId === null ? undefined : this.store.getNode(deployment.nodeId);
+      if (deployment.nodeId === null || node === undefined || node.state === NodeState.Dead) {
+        if (deployment.nodeId !== null) this.store.addPendingStop({ deploymentId: id, nodeId: deployment.nodeId, reason });
+        return this.changeStatus(id, Status.Destroyed, `${reason}; it was not running on a live node`);
+      }
+      const changed = this.changeStatus(id, Status.DestructionRequested, reason);
+      await this.sendCommand(
+        deployment.nodeId,
+        createMessage(MessageType.DeployCancel, { deploymentId: id, reason }, this.meta()),
+      );
+      return changed;
+    });
+  }
+
+  /** Deploys the branch head again, on the same node while it can run it, else on the best one. */
+  redeploy(id: string): Promise<DeploymentRecord> {
+    return this.exclusive(async () => {
+      const deployment = this.store.requireDeployment(id);
+      if (destructionStatuses.has(deployment.status) || deployment.status === Status.Destroyed) {
+        throw new KrakenError(ErrorCode.Conflict, `deployment ${id} is ${deployment.status}; it cannot be redeployed`, {
+          deploymentId: id,
+        });
+      }
+      const node = deployment.nodeId === null ? undefined : this.store.getNode(deployment.nodeId);
+      if (node?.state === NodeState.Alive && node.info.runtimes.includes(deployment.runtime)) {
+        const updated = this.changeStatus(id, Status.UpdateRequested, 'redeploy requested', {
+          attempt: deployment.attempt + 1,
+          commit: null,
+        });
+        await this.sendRequest(updated);
+        return updated;
+      }
+      return this.placeAndRequest({ ...deployment, commit: null }, { attempt: deployment.attempt + 1 });
+    });
+  }
+
+  getDeployment(id: string): DeploymentRecord | undefined {
+    return this.store.getDeployment(id);
+  }
+
+  listDeployments(): DeploymentRecord[] {
+    return this.store.listDeployments();
+  }
+
+  listNodes(): NodeRecord[] {
+    return this.store.listNodes();
+  }
+
+  /**
+   * One pass of the loop: applies liveness (moving the apps of nodes that died) and retries
+   * deployments waiting for a node. Never throws: a failed pass is logged and the next one runs.
+   */
+  async tick(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.exclusive(async () => {
+        for (const transition of this.liveness.check()) await this.onTransition(transition);
+        for (const deployment of this.store.listDeployments()) {
+          if (deployment.status === Status.DeploymentRequested && deployment.nodeId === null) {
+            await this.placeAndRequest(deployment, { attempt: deployment.attempt });
+          }
+        }
+      });
+    } catch (error) {
+      this.logger.error('orchestrator tick failed', { error: toKrakenError(error) });
+    }
+  }
+
+  /** Stops ticking and consuming; waits for the operation in progress. Leaves broker and store open. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    await Promise.allSettled(this.subscriptions.map((subscription) => subscription.cancel()));
+    await this.chain.catch(() => undefined);
+    this.logger.info('orchestrator stopped', { epoch: this.epoch });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ---- consuming ----
+
+  private async handle(delivery: Delivery): Promise<void> {
+    const { message } = delivery;
+    try {
+      switch (message.type) {
+        case MessageType.NodeInfo:
+          await this.exclusive(() => this.onNodeInfo(message));
+          return;
+        case MessageType.DeployStatus:
+          this.onStatus(message, delivery);
+          return;
+        case MessageType.DeployLog:
+          this.onLog(message);
+          return;
+        case MessageType.DeployStats:
+          this.onStats(message);
+          return;
+        default:
+          delivery.nack({ requeue: false, reason: `${message.type} is not for the orchestrator (queue ${delivery.queue})` });
+      }
+    } catch (error) {
+      // Rethrown: the broker redelivers, then dead-letters; the loop itself carries on.
+      const failure = toKrakenError(error);
+      this.logger.error('handling a message failed', {
+        type: message.type,
+        messageId: message.id,
+        from: message.from,
+        error: failure,
+      });
+      throw failure;
+    }
+  }
+
+  private async onNodeInfo(message: MessageOf<typeof MessageType.NodeInfo>): Promise<void> {
+    const info = message.body;
+    if (message.from !== info.nodeId) {
+      this.logger.warn('ignoring node.info sent on behalf of another node', { from: message.from, nodeId: info.nodeId });
+      return;
+    }
+    const transition = this.liveness.beat(info.nodeId);
+    const node = this.store.upsertNode(info, NodeState.Alive);
+    if (transition === undefined) this.emit('nodeChanged', node, undefined);
+    else await this.onTransition(transition);
+  }
+
+  private onStatus(message: MessageOf<typeof MessageType.DeployStatus>, delivery: Delivery): void {
+    const body = message.body;
+    const deployment = this.store.getDeployment(body.deploymentId);
+    const rejection =
+      deployment === undefined
+        ? `unknown deployment ${body.deploymentId}`
+        : message.from !== body.nodeId || deployment.nodeId !== body.nodeId
+          ? `deploy.status for ${body.deploymentId} from ${message.from} (claiming ${body.nodeId}), but it is placed on ${deployment.nodeId ?? 'no node'}`
+          : undefined;
+    if (rejection !== undefined) {
+      this.logger.warn('rejected a deploy.status', {
+        deploymentId: body.deploymentId,
+        from: message.from,
+        messageId: message.id,
+        reason: rejection,
+      });
+      delivery.nack({ requeue: false, reason: rejection });
+      return;
+    }
+    const changed = this.store.setStatus(body.deploymentId, body.status, {
+      message: body.message ?? null,
+      nodeId: body.nodeId,
+      at: body.at,
+      messageId: message.id,
+      ...(body.commit === undefined ? {} : { commit: body.commit }),
+      ...(body.port === undefined ? {} : { port: body.port }),
+      ...(body.url === undefined ? {} : { url: body.url }),
+    });
+    if (changed !== undefined) this.emit('deploymentChanged', changed);
+  }
+
+  private onLog(message: MessageOf<typeof MessageType.DeployLog>): void {
+    const body = message.body;
+    if (!this.isFromPlacedNode(body.deploymentId, message.from)) {
+      this.logger.debug('dropped deploy.log from a node the deployment is not placed on', {
+        deploymentId: body.deploymentId,
+        from: message.from,
+      });
+      return;
+    }
+    const result = this.store.appendLogs(body.deploymentId, body.lines, {
+      batchSeq: body.seq,
+      ...(body.dropped === undefined ? {} : { senderDropped: body.dropped }),
+    });
+    if (result.newGaps > 0) {
+      this.logger.warn('log batches lost', {
+        deploymentId: body.deploymentId,
+        from: message.from,
+        missingBatches: result.newGaps,
+        seq: body.seq,
+      });
+    }
+    this.emit('logLines', body.deploymentId, result.lines);
+  }
+
+  private onStats(message: MessageOf<typeof MessageType.DeployStats>): void {
+    const body = message.body;
+    if (!this.isFromPlacedNode(body.deploymentId, message.from)) return;
+    this.store.updateStats(body.deploymentId, {
+      cpuPercent: body.cpuPercent,
+      memMb: body.memMb,
+      maxMemMb: body.maxMemMb,
+      imageSizeMb: body.imageSizeMb,
+    });
+    this.emit('deploymentChanged', this.store.requireDeployment(body.deploymentId));
+  }
+
+  private isFromPlacedNode(deploymentId: string, from: string): boolean {
+    return this.store.getDeployment(deploymentId)?.nodeId === from;
+  }
+
+  // ---- liveness ----
+
+  private async onTransition(transition: NodeTransition): Promise<void> {
+    const { nodeId, from, to } = transition;
+    const node = this.store.getNode(nodeId);
+    if (node === undefined) return;
+    const stored = this.store.setNodeState(nodeId, to);
+    this.logger[to === NodeState.Alive ? 'info' : 'warn'](`node ${nodeId} is ${to}`, {
+      nodeId,
+      from,
+      silentMs: transition.silentMs,
+    });
+    this.emit('nodeChanged', stored, transition);
+    if (to === NodeState.Dead)
+      await this.evacuate(nodeId, `${nodeId} sent no heartbeat for ${Math.round(transition.silentMs / 1000)} s`);
+    if (to === NodeState.Alive && from === NodeState.Dead) await this.stopMovedAway(nodeId);
+  }
+
+  /** Re-places every active deployment of a dead node; it is told to stop them if it returns. */
+  private async evacuate(nodeId: string, why: string): Promise<void> {
+    for (const deployment of this.store.listDeployments({ nodeId })) {
+      if (isTerminalStatus(deployment.status)) continue;
+      this.store.addPendingStop({ deploymentId: deployment.id, nodeId, reason: `moved away: ${why}` });
+      if (destructionStatuses.has(deployment.status)) {
+        this.changeStatus(
+          deployment.id,
+          Status.Destroyed,
+          `${why} while it was being destroyed; it will be told to stop it if it returns`,
+        );
+        continue;
+      }
+      await this.placeAndRequest(deployment, { attempt: deployment.attempt + 1, movingFrom: nodeId, why });
+    }
+  }
+
+  /** A dead node came back: whatever was moved away from it must not run twice. */
+  private async stopMovedAway(nodeId: string): Promise<void> {
+    for (const stop of this.store.pendingStops(nodeId)) {
+      // moved back to it meanwhile: that copy is the one that should run
+      if (this.store.getDeployment(stop.deploymentId)?.nodeId !== nodeId) {
+        await this.sendCommand(
+          nodeId,
+          createMessage(MessageType.DeployStop, { deploymentId: stop.deploymentId, reason: stop.reason }, this.meta()),
+        );
+        this.logger.info('told a returning node to stop a deployment that moved away', {
+          nodeId,
+          deploymentId: stop.deploymentId,
+        });
+      }
+      this.store.removePendingStop(stop.deploymentId, nodeId);
+    }
+  }
+
+  // ---- placing and commanding ----
+
+  /**
+   * Places a deployment (keeping its port, which is free cluster-wide), persists the placement,
+   * then sends the request. With no node able to run it, it waits in DeploymentRequested with
+   * the reason, and tick() tries again.
+   */
+  private async placeAndRequest(
+    deployment: DeploymentRecord,
+    how: { attempt: number; movingFrom?: string; why?: string },
+  ): Promise<DeploymentRecord> {
+    const decision = placeDeployment({
+      nodes: this.store.listNodes(),
+      deployments: this.store.listDeployments(),
+      request: {
+        runtime: deployment.runtime,
+        memoryMb: deployment.memoryMb,
+        excludeNodeIds: how.movingFrom === undefined ? [] : [how.movingFrom],
+      },
+      defaultMemoryMb: this.options.defaultMemoryMb,
+    });
+    const prefix = how.why === undefined ? '' : `${how.why}; `;
+    if (!decision.ok) {
+      const message = `${prefix}waiting for a node: ${decision.error.message}`;
+      if (deployment.status === Status.DeploymentRequested && deployment.nodeId === null && deployment.statusMessage === message)
+        return deployment;
+      this.logger.warn('deployment is waiting for a node', { deploymentId: deployment.id, reason: decision.error.message });
+      return this.changeStatus(deployment.id, Status.DeploymentRequested, message, { nodeId: null, attempt: how.attempt });
+    }
+    const port = deployment.port ?? allocatePort(this.portsInUse(deployment.id), this.options.portRange);
+    const reason = `${prefix}${decision.value.reason}`;
+    const placed = this.changeStatus(deployment.id, Status.DelegatingDeployment, `placed on ${decision.value.nodeId}`, {
+      nodeId: decision.value.nodeId,
+      placementReason: reason,
+      port,
+      attempt: how.attempt,
+      commit: deployment.commit,
+    });
+    this.logger.info('deployment placed', {
+      deploymentId: deployment.id,
+      nodeId: decision.value.nodeId,
+      attempt: how.attempt,
+      reason,
+    });
+    try {
+      await this.sendRequest(placed);
+    } catch (error) {
+      const failure = toKrakenError(error);
+      this.logger.error('could not send deploy.request; will place it again', { deploymentId: deployment.id, error: failure });
+      return this.changeStatus(
+        deployment.id,
+        Status.DeploymentRequested,
+        `could not reach ${decision.value.nodeId}: ${failure.message}`,
+        { nodeId: null },
+      );
+    }
+    return placed;
+  }
+
+  private portsInUse(exceptId: string): number[] {
+    return this.store
+      .listDeployments()
+      .filter((d) => d.id !== exceptId && d.port !== null && !isTerminalStatus(d.status))
+      .map((d) => d.port as number);
+  }
+
+  private async sendRequest(deployment: DeploymentRecord): Promise<void> {
+    if (deployment.nodeId === null)
+      throw new KrakenError(ErrorCode.Internal, `deployment ${deployment.id} has no node to send to`, {
+        deploymentId: deployment.id,
+      });
+    const message = createMessage(
+      MessageType.DeployRequest,
+      {
+        deploymentId: deployment.id,
+        srcUrl: deployment.srcUrl,
+        branch: deployment.branch,
+        attempt: deployment.attempt,
+        runtime: deployment.runtime,
+        env: deployment.env,
+        ...(deployment.commit === null ? {} : { commit: deployment.commit }),
+        ...(deployment.port === null ? {} : { port: deployment.port }),
+        ...(deployment.memoryMb === null ? {} : { limits: { memoryMb: deployment.memoryMb } }),
+      },
+      this.meta(),
+    );
+    await this.sendCommand(deployment.nodeId, message);
+  }
+
+  private async sendCommand(
+    nodeId: string,
+    message: MessageOf<'deploy.request' | 'deploy.cancel' | 'deploy.stop'>,
+  ): Promise<void> {
+    const queue = this.options.queues.node(nodeId);
+    if (!this.declaredNodeQueues.has(queue)) {
+      await this.broker.declareQueue(queue, { class: DeliveryClass.Durable });
+      this.declaredNodeQueues.add(queue);
+    }
+    await this.broker.publish(queue, message);
+  }
+
+  private changeStatus(
+    id: string,
+    status: DeploymentStatus,
+    message: string,
+    patch: Parameters<OrchestratorStore['setStatus']>[3] = {},
+  ): DeploymentRecord {
+    const changed = this.store.setStatus(id, status, { message, nodeId: this.nodeId }, patch) ?? this.store.requireDeployment(id);
+    this.emit('deploymentChanged', changed);
+    return changed;
+  }
+
+  /**
+   * After a restart: deployments not yet placed are placed; those sent to a live node are sent
+   * again under the new epoch (the worker ignores the old-epoch copy, and handles a deployment id
+   * it already has idempotently), so none is placed twice; those further along keep waiting for
+   * their node's status; those on a node known dead are moved.
+   */
+  private async redrive(): Promise<void> {
+    for (const deployment of this.store.listDeployments()) {
+      if (isTerminalStatus(deployment.status)) continue;
+      if (deployment.nodeId === null) {
+        await this.placeAndRequest(deployment, { attempt: deployment.attempt });
+        continue;
+      }
+      const node = this.store.getNode(deployment.nodeId);
+      if (node === undefined || node.state === NodeState.Dead) {
+        await this.evacuate(
+          deployment.nodeId,
+          `${deployment.nodeId} was ${node === undefined ? 'unknown' : 'dead'} when the orchestrator restarted`,
+        );
+        continue;
+      }
+      if (
+        deployment.status === Status.DelegatingDeployment ||
+        deployment.status === Status.DeploymentRequested ||
+        deployment.status === Status.UpdateRequested
+      ) {
+        await this.sendRequest(deployment);
+        this.logger.info('re-sent deploy.request after restart', {
+          deploymentId: deployment.id,
+          nodeId: deployment.nodeId,
+          epoch: this.epoch,
+        });
+      } else if (deployment.status === Status.DestructionRequested || deployment.status === Status.DelegatingDestruction) {
+        await this.sendCommand(
+          deployment.nodeId,
+          createMessage(
+            MessageType.DeployCancel,
+            { deploymentId: deployment.id, reason: 're-sent after an orchestrator restart' },
+            this.meta(),
+          ),
+        );
+      }
+    }
+  }
+
+  private meta(): { from: string; epoch: number } {
+    return { from: this.nodeId, epoch: this.epoch };
+  }
+
+  /** Runs `operation` after every earlier one has finished; its failure does not block later ones. */
+  private exclusive<T>(operation: () => Promise<T> | T): Promise<T> {
+    const run = this.chain.then(operation, operation);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,262 @@
+import Database from 'better-sqlite3';
+import { tempDir } from '@kraken/testing';
+import type { TempDir } from '@kraken/testing';
+import { DeploymentStatus, LogStream } from '@kraken/messages';
+import { FakeClock } from '../../test/fake-clock.js';
+import { nodeInfo } from '../../test/fixtures.js';
+import { OrchestratorStore } from './orchestrator-store.js';
+import { NodeState } from './records.js';
+import type { Migration } from './migrations.js';
+import { migrate, migrations } from './migrations.js';
+
+let dir: TempDir;
+let clock: FakeClock;
+
+beforeEach(async () => {
+  dir = await tempDir('kraken-store-');
+  clock = new FakeClock();
+});
+afterEach(async () => {
+  await dir.remove();
+});
+
+function open(options: { maxLogLinesPerDeployment?: number } = {}): OrchestratorStore {
+  return OrchestratorStore.open({ dataDir: dir.path, clock, ...options });
+}
+
+function lines(count: number, from = 0) {
+  return Array.from({ length: count }, (_, i) => ({
+    stream: LogStream.Stdout,
+    text: `line ${from + i}`,
+    at: '2025-11-25T12:00:00.000Z',
+  }));
+}
+
+describe('OrchestratorStore', () => {
+  it('uses WAL with synchronous FULL so a commit is on disk before the call returns', () => {
+    using store = open();
+    store.close();
+    const db = new Database(store.file, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+  });
+
+  it('creates a deployment in DeploymentRequested with its first history entry', () => {
+    using store = open();
+    const created = store.createDeployment({
+      id: 'blog-1',
+      srcUrl: 'https://git.lan/blog.git',
+      branch: 'main',
+      env: { A: '1' },
+      watch: true,
+    });
+    expect(created).toMatchObject({
+      id: 'blog-1',
+      status: DeploymentStatus.DeploymentRequested,
+      env: { A: '1' },
+      watch: true,
+      attempt: 1,
+      nodeId: null,
+      createdAt: '2025-11-25T12:00:00.000Z',
+    });
+    expect(store.statusHistory('blog-1').map((entry) => entry.status)).toEqual([DeploymentStatus.DeploymentRequested]);
+  });
+
+  it('refuses a second deployment with the same id', () => {
+    using store = open();
+    store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+    expect(() => store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/x.git', branch: 'main' })).toThrow(
+      'deployment blog-1 already exists',
+    );
+  });
+
+  it('keeps every status change in order with its time and the fields it carried', () => {
+    using store = open();
+    store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+    clock.advance(1000);
+    store.setStatus(
+      'blog-1',
+      DeploymentStatus.DelegatingDeployment,
+      { message: 'placed' },
+      { nodeId: 'node-a', port: 20000, placementReason: 'only node' },
+    );
+    store.setStatus('blog-1', DeploymentStatus.BuildingDeployment, { nodeId: 'node-a', at: '2025-11-25T12:00:02.000Z' });
+    const running = store.setStatus('blog-1', DeploymentStatus.Running, {
+      nodeId: 'node-a',
+      commit: 'abcdef1',
+      url: 'http://node-a:20000/',
+    });
+    expect(running).toMatchObject({
+      status: DeploymentStatus.Running,
+      nodeId: 'node-a',
+      port: 20000,
+      commit: 'abcdef1',
+      url: 'http://node-a:20000/',
+    });
+    expect(store.statusHistory('blog-1')).toEqual([
+      { deploymentId: 'blog-1', status: 'DeploymentRequested', message: null, nodeId: null, at: '2025-11-25T12:00:00.000Z' },
+      { deploymentId: 'blog-1', status: 'DelegatingDeployment', message: 'placed', nodeId: null, at: '2025-11-25T12:00:01.000Z' },
+      { deploymentId: 'blog-1', status: 'BuildingDeployment', message: null, nodeId: 'node-a', at: '2025-11-25T12:00:02.000Z' },
+      { deploymentId: 'blog-1', status: 'Running', message: null, nodeId: 'node-a', at: '2025-11-25T12:00:01.000Z' },
+    ]);
+  });
+
+  it('records a status carried by the same broker message only once', () => {
+    using store = open();
+    store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+    const messageId = '7e4b2c19-d0a3-4e6f-b852-1f9a3c7d5e68';
+    expect(store.setStatus('blog-1', DeploymentStatus.Running, { messageId })).toBeDefined();
+    expect(store.setStatus('blog-1', DeploymentStatus.Running, { messageId })).toBeUndefined();
+    expect(store.statusHistory('blog-1')).toHaveLength(2);
+  });
+
+  it('reports a status for an unknown deployment as NOT_FOUND', () => {
+    using store = open();
+    expect(() => store.setStatus('nope', DeploymentStatus.Running)).toThrow(
+      expect.objectContaining({ code: 'NOT_FOUND' }) as Error,
+    );
+  });
+
+  it('keeps everything across close and reopen', () => {
+    {
+      using store = open();
+      store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', env: { PORT: '80' } });
+      store.setStatus('blog-1', DeploymentStatus.Running, {}, { nodeId: 'node-a', port: 20001 });
+      store.upsertNode(nodeInfo('node-a'));
+      store.appendLogs('blog-1', lines(3));
+      store.addPendingStop({ deploymentId: 'blog-1', nodeId: 'node-b', reason: 'moved' });
+      expect(store.nextEpoch()).toBe(1);
+    }
+    using reopened = open();
+    expect(reopened.getDeployment('blog-1')).toMatchObject({
+      status: 'Running',
+      nodeId: 'node-a',
+      port: 20001,
+      env: { PORT: '80' },
+    });
+    expect(reopened.statusHistory('blog-1')).toHaveLength(2);
+    expect(reopened.listNodes().map((node) => node.id)).toEqual(['node-a']);
+    expect(reopened.readLogs('blog-1').map((line) => line.text)).toEqual(['line 0', 'line 1', 'line 2']);
+    expect(reopened.pendingStops('node-b')).toEqual([{ deploymentId: 'blog-1', nodeId: 'node-b', reason: 'moved' }]);
+    expect(reopened.currentEpoch()).toBe(1);
+    expect(reopened.nextEpoch()).toBe(2);
+  });
+
+  it('lists deployments in creation order, optionally by node', () => {
+    using store = open();
+    for (const id of ['a', 'b', 'c']) {
+      store.createDeployment({ id, srcUrl: 'https://git.lan/x.git', branch: 'main' });
+      clock.advance(1);
+    }
+    store.setStatus('b', DeploymentStatus.DelegatingDeployment, {}, { nodeId: 'node-a' });
+    expect(store.listDeployments().map((d) => d.id)).toEqual(['a', 'b', 'c']);
+    expect(store.listDeployments({ nodeId: 'node-a' }).map((d) => d.id)).toEqual(['b']);
+  });
+
+  it('upserts nodes keeping their state and priority, and updates stats', () => {
+    using store = open();
+    store.upsertNode({ ...nodeInfo('node-a'), orchestrationPriority: 0 });
+    store.setNodeState('node-a', NodeState.Suspect);
+    clock.advance(2000);
+    const updated = store.upsertNode(nodeInfo('node-a', { freeMb: 100 }));
+    expect(updated).toMatchObject({ state: 'suspect', updateTime: '2025-11-25T12:00:02.000Z', orchestrationPriority: null });
+    expect(updated.info.ram.freeMb).toBe(100);
+    store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+    store.updateStats('blog-1', { cpuPercent: 12.5, memMb: 64, maxMemMb: 256, imageSizeMb: 140 });
+    expect(store.getDeployment('blog-1')).toMatchObject({ cpuPercent: 12.5, memMb: 64, maxMemMb: 256, imageSizeMb: 140 });
+  });
+
+  describe('logs', () => {
+    it('pages with after/limit over per-deployment seqs', () => {
+      using store = open();
+      store.appendLogs('blog-1', lines(5));
+      store.appendLogs('other', lines(2));
+      expect(store.readLogs('blog-1', { after: 2, limit: 2 }).map((l) => [l.seq, l.text])).toEqual([
+        [3, 'line 2'],
+        [4, 'line 3'],
+      ]);
+      expect(store.readLogs('other').map((l) => l.seq)).toEqual([1, 2]);
+    });
+
+    it('drops the oldest lines beyond the bound and counts them per deployment', () => {
+      using store = open({ maxLogLinesPerDeployment: 4 });
+      store.appendLogs('blog-1', lines(3));
+      store.appendLogs('blog-1', lines(3, 3));
+      store.appendLogs('other', lines(2));
+      expect(store.readLogs('blog-1').map((l) => l.text)).toEqual(['line 2', 'line 3', 'line 4', 'line 5']);
+      expect(store.logCounters('blog-1')).toEqual({ dropped: 2, senderDropped: 0, batchGaps: 0 });
+      expect(store.logCounters('other').dropped).toBe(0);
+    });
+
+    it('counts missing batches and lines the sender dropped', () => {
+      using store = open();
+      expect(store.appendLogs('blog-1', lines(1), { batchSeq: 0 }).newGaps).toBe(0);
+      expect(store.appendLogs('blog-1', lines(1), { batchSeq: 1, senderDropped: 7 }).newGaps).toBe(0);
+      expect(store.appendLogs('blog-1', lines(1), { batchSeq: 4 }).newGaps).toBe(2);
+      // the sender restarted its numbering: not a loss
+      expect(store.appendLogs('blog-1', lines(1), { batchSeq: 0 }).newGaps).toBe(0);
+      expect(store.logCounters('blog-1')).toEqual({ dropped: 0, senderDropped: 7, batchGaps: 2 });
+    });
+
+    it('deletes a deployment log without reusing its seqs', () => {
+      using store = open();
+      store.appendLogs('blog-1', lines(3));
+      expect(store.deleteLogs('blog-1')).toBe(3);
+      expect(store.readLogs('blog-1')).toEqual([]);
+      expect(store.appendLogs('blog-1', lines(1)).lines[0]?.seq).toBe(4);
+    });
+  });
+});
+
+describe('migrations', () => {
+  it('migrates a fresh database to the newest version and reopens without re-running', () => {
+    {
+      using store = open();
+      expect(store.schemaVersion).toBe(migrations.length);
+    }
+    using store = open();
+    expect(store.schemaVersion).toBe(migrations.length);
+    const db = new Database(store.file, { readonly: true });
+    const applied = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all();
+    db.close();
+    expect(applied).toEqual(migrations.map((m) => ({ version: m.version })));
+  });
+
+  it('applies only the migrations a database has not seen, in order', () => {
+    const first: Migration = { version: 1, name: 'one', sql: 'CREATE TABLE t (a INTEGER)' };
+    const second: Migration = { version: 2, name: 'two', sql: 'ALTER TABLE t ADD COLUMN b TEXT' };
+    const db = new Database(':memory:');
+    expect(migrate(db, [first], 'test.db', () => 'now')).toBe(1);
+    expect(migrate(db, [first, second], 'test.db', () => 'now')).toBe(2);
+    expect(migrate(db, [first, second], 'test.db', () => 'now')).toBe(2);
+    expect(db.prepare('SELECT name FROM pragma_table_info(?)').all('t')).toEqual([{ name: 'a' }, { name: 'b' }]);
+    expect(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual([
+      { version: 1, name: 'one' },
+      { version: 2, name: 'two' },
+    ]);
+    db.close();
+  });
+
+  it('refuses a database from a newer Kraken with a clear error', () => {
+    const store = open();
+    store.close();
+    const db = new Database(store.file);
+    db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 'x')").run();
+    db.close();
+    expect(() => open()).toThrow(
+      `${store.file}: database schema version 99 is newer than this orchestrator supports (up to ${migrations.length}); run a newer Kraken, or point it at another data directory`,
+    );
+  });
+
+  it('refuses migrations that are not numbered 1, 2, 3...', () => {
+    const db = new Database(':memory:');
+    expect(() => migrate(db, [{ version: 2, name: 'skipped one', sql: '' }], 'test.db', () => 'now')).toThrow(
+      'versions must be 1, 2, 3... in order',
+    );
+    db.close();
+  });
+
+  it('needs a dataDir or a file', () => {
+    expect(() => OrchestratorStore.open({})).toThrow('OrchestratorStore.open needs dataDir');
+  });
+});

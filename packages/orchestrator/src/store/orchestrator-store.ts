@@ -1,0 +1,529 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Logger } from '@kraken/common';
+import { ErrorCode, KrakenError, noopLogger } from '@kraken/common';
+import type { DeploymentStatus, LogLine, NodeInfoBody, Runtime } from '@kraken/messages';
+import { DeploymentStatus as Status } from '@kraken/messages';
+import type { Clock } from '../clock.js';
+import { isoTime, systemClock } from '../clock.js';
+import { migrate, migrations } from './migrations.js';
+import type {
+  DeploymentRecord,
+  LogCounters,
+  NewDeployment,
+  NodeRecord,
+  NodeState,
+  PendingStop,
+  StatusChange,
+  StatusHistoryEntry,
+  StoredLogLine,
+} from './records.js';
+import { NodeState as NodeStates } from './records.js';
+
+export interface OrchestratorStoreOptions {
+  /** Directory for `orchestrator.db` (created if missing). Give this or `file`. */
+  dataDir?: string;
+  /** The database file itself. */
+  file?: string;
+  /** @default noopLogger */
+  logger?: Logger;
+  /** @default the system clock */
+  clock?: Clock;
+  /** Log lines kept per deployment; older ones are dropped and counted. @default 10_000 */
+  maxLogLinesPerDeployment?: number;
+}
+
+/** Fields of a deployment that a status change may set along with the status. */
+export interface DeploymentPatch {
+  nodeId?: string | null;
+  placementReason?: string | null;
+  port?: number | null;
+  attempt?: number;
+  commit?: string | null;
+  url?: string | null;
+}
+
+export interface StatsUpdate {
+  cpuPercent: number;
+  memMb: number;
+  maxMemMb: number;
+  imageSizeMb?: number | undefined;
+}
+
+export interface AppendLogsOptions {
+  /** The deploy.log batch seq; a jump counts the batches lost in between. */
+  batchSeq?: number;
+  /** Lines the sender says it dropped since its previous batch. */
+  senderDropped?: number;
+}
+
+export interface AppendLogsResult {
+  lines: StoredLogLine[];
+  /** Batches found missing by this append (0 normally). */
+  newGaps: number;
+}
+
+interface DeploymentRow {
+  id: string;
+  src_url: string;
+  branch: string;
+  commit_sha: string | null;
+  version: string | null;
+  port: number | null;
+  node_id: string | null;
+  status: string;
+  status_message: string | null;
+  placement_reason: string | null;
+  env: string;
+  watch: number;
+  runtime: string;
+  memory_mb: number | null;
+  attempt: number;
+  created_at: string;
+  updated_at: string;
+  cpu_percent: number | null;
+  mem_mb: number | null;
+  max_mem_mb: number | null;
+  image_size_mb: number | null;
+  url: string | null;
+}
+
+interface NodeRow {
+  id: string;
+  info: string;
+  update_time: string;
+  state: string;
+  orchestration_priority: number | null;
+}
+
+interface LogCounterRow {
+  last_seq: number;
+  dropped: number;
+  sender_dropped: number;
+  batch_gaps: number;
+  last_batch_seq: number | null;
+}
+
+const DB_FILE = 'orchestrator.db';
+const EPOCH_KEY = 'epoch';
+
+/**
+ * The orchestrator's durable state in one SQLite file.
+ *
+ * Durability: WAL with `synchronous = FULL`, so every committed transaction is on disk (fsynced)
+ * before the call returns. The orchestrator acks a broker message only after the store call
+ * returns, so every accepted mutation is written before it is acknowledged, even across a power
+ * cut. NORMAL would be faster but may lose the last commits on power loss, after RabbitMQ has
+ * already forgotten the message: a status change would be lost for good. The volume is small
+ * (status changes, heartbeats, log batches in one transaction each), so FULL costs little.
+ */
+export class OrchestratorStore implements Disposable {
+  readonly file: string;
+  readonly schemaVersion: number;
+  private readonly db: Database.Database;
+  private readonly clock: Clock;
+  private readonly maxLogLines: number;
+  private readonly statements: ReturnType<typeof prepare>;
+  private closed = false;
+
+  private constructor(db: Database.Database, file: string, schemaVersion: number, clock: Clock, maxLogLines: number) {
+    this.db = db;
+    this.file = file;
+    this.schemaVersion = schemaVersion;
+    this.clock = clock;
+    this.maxLogLines = maxLogLines;
+    this.statements = prepare(db);
+  }
+
+  /** Opens (creating if needed) and migrates the database. Throws KrakenError naming the file. */
+  static open(options: OrchestratorStoreOptions): OrchestratorStore {
+    const file = resolveFile(options);
+    const clock = options.clock ?? systemClock;
+    const logger = (options.logger ?? noopLogger).child({ component: 'orchestrator-store' });
+    const maxLogLines = options.maxLogLinesPerDeployment ?? 10_000;
+    if (!Number.isInteger(maxLogLines) || maxLogLines < 1) {
+      throw new KrakenError(
+        ErrorCode.InvalidConfig,
+        `maxLogLinesPerDeployment must be a positive integer, got ${String(maxLogLines)}`,
+      );
+    }
+    let db: Database.Database;
+    try {
+      db = new Database(file);
+    } catch (error) {
+      throw new KrakenError(ErrorCode.Unavailable, `cannot open orchestrator database ${file}: ${describe(error)}`, {
+        cause: error,
+      });
+    }
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      const version = migrate(db, migrations, file, () => isoTime(clock));
+      logger.info('orchestrator database open', { file, schemaVersion: version });
+      return new OrchestratorStore(db, file, version, clock, maxLogLines);
+    } catch (error) {
+      db.close();
+      if (error instanceof KrakenError) throw error;
+      throw new KrakenError(ErrorCode.Internal, `cannot prepare orchestrator database ${file}: ${describe(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  // ---- deployments ----
+
+  /** Inserts a deployment in DeploymentRequested, with its first history entry. */
+  createDeployment(input: NewDeployment): DeploymentRecord {
+    const now = this.now();
+    this.db.transaction(() => {
+      if (this.statements.getDeployment.get(input.id) !== undefined) {
+        throw new KrakenError(ErrorCode.Conflict, `deployment ${input.id} already exists`, { deploymentId: input.id });
+      }
+      this.statements.insertDeployment.run({
+        id: input.id,
+        src_url: input.srcUrl,
+        branch: input.branch,
+        commit_sha: input.commit ?? null,
+        version: input.version ?? null,
+        status: Status.DeploymentRequested,
+        env: JSON.stringify(input.env ?? {}),
+        watch: input.watch === true ? 1 : 0,
+        runtime: input.runtime ?? 'docker',
+        memory_mb: input.memoryMb ?? null,
+        created_at: now,
+      });
+      this.statements.insertHistory.run(input.id, Status.DeploymentRequested, null, null, now, null);
+    })();
+    return this.requireDeployment(input.id);
+  }
+
+  getDeployment(id: string): DeploymentRecord | undefined {
+    const row = this.statements.getDeployment.get(id) as DeploymentRow | undefined;
+    return row === undefined ? undefined : toDeployment(row);
+  }
+
+  /** Like getDeployment, but a missing deployment is a NOT_FOUND error. */
+  requireDeployment(id: string): DeploymentRecord {
+    const found = this.getDeployment(id);
+    if (found === undefined) throw new KrakenError(ErrorCode.NotFound, `no deployment with id ${id}`, { deploymentId: id });
+    return found;
+  }
+
+  /** All deployments (oldest first), or those placed on one node. */
+  listDeployments(filter: { nodeId?: string } = {}): DeploymentRecord[] {
+    const rows = (
+      filter.nodeId === undefined
+        ? this.statements.listDeployments.all()
+        : this.statements.listDeploymentsOnNode.all(filter.nodeId)
+    ) as DeploymentRow[];
+    return rows.map(toDeployment);
+  }
+
+  /**
+   * Sets the status (and any fields that go with it) and appends it to the history, in one
+   * transaction. Returns undefined when `change.messageId` was already recorded (a redelivery).
+   */
+  setStatus(
+    id: string,
+    status: DeploymentStatus,
+    change: StatusChange = {},
+    patch: DeploymentPatch = {},
+  ): DeploymentRecord | undefined {
+    const at = change.at ?? this.now();
+    const applied = this.db.transaction((): boolean => {
+      const current = this.requireDeployment(id);
+      if (change.messageId !== undefined && this.statements.historyByMessageId.get(change.messageId) !== undefined) return false;
+      this.statements.updateDeployment.run({
+        id,
+        status,
+        status_message: change.message ?? null,
+        node_id: patch.nodeId === undefined ? current.nodeId : patch.nodeId,
+        placement_reason: patch.placementReason === undefined ? current.placementReason : patch.placementReason,
+        port: patch.port === undefined ? (change.port ?? current.port) : patch.port,
+        attempt: patch.attempt ?? current.attempt,
+        commit_sha: patch.commit === undefined ? (change.commit ?? current.commit) : patch.commit,
+        url: patch.url === undefined ? (change.url ?? current.url) : patch.url,
+        updated_at: this.now(),
+      });
+      this.statements.insertHistory.run(id, status, change.message ?? null, change.nodeId ?? null, at, change.messageId ?? null);
+      return true;
+    })();
+    return applied ? this.requireDeployment(id) : undefined;
+  }
+
+  statusHistory(id: string): StatusHistoryEntry[] {
+    const rows = this.statements.history.all(id) as {
+      status: string;
+      message: string | null;
+      node_id: string | null;
+      at: string;
+    }[];
+    return rows.map((row) => ({
+      deploymentId: id,
+      status: row.status as DeploymentStatus,
+      message: row.message,
+      nodeId: row.node_id,
+      at: row.at,
+    }));
+  }
+
+  updateStats(id: string, stats: StatsUpdate): void {
+    this.statements.updateStats.run({
+      id,
+      cpu_percent: stats.cpuPercent,
+      mem_mb: stats.memMb,
+      max_mem_mb: stats.maxMemMb,
+      image_size_mb: stats.imageSizeMb ?? null,
+    });
+  }
+
+  // ---- nodes ----
+
+  /** Records a node.info; a new node starts alive, a known one keeps its state unless `state` is given. */
+  upsertNode(info: NodeInfoBody, state?: NodeState): NodeRecord {
+    const existing = this.getNode(info.nodeId);
+    this.statements.upsertNode.run({
+      id: info.nodeId,
+      info: JSON.stringify(info),
+      update_time: this.now(),
+      state: state ?? existing?.state ?? NodeStates.Alive,
+      orchestration_priority: info.orchestrationPriority ?? null,
+    });
+    return this.requireNode(info.nodeId);
+  }
+
+  setNodeState(id: string, state: NodeState): NodeRecord {
+    this.statements.setNodeState.run(state, id);
+    return this.requireNode(id);
+  }
+
+  getNode(id: string): NodeRecord | undefined {
+    const row = this.statements.getNode.get(id) as NodeRow | undefined;
+    return row === undefined ? undefined : toNode(row);
+  }
+
+  listNodes(): NodeRecord[] {
+    return (this.statements.listNodes.all() as NodeRow[]).map(toNode);
+  }
+
+  private requireNode(id: string): NodeRecord {
+    const found = this.getNode(id);
+    if (found === undefined) throw new KrakenError(ErrorCode.NotFound, `no node with id ${id}`, { nodeId: id });
+    return found;
+  }
+
+  // ---- deployments moved away from dead nodes ----
+
+  addPendingStop(stop: PendingStop): void {
+    this.statements.addPendingStop.run(stop.deploymentId, stop.nodeId, stop.reason, this.now());
+  }
+
+  pendingStops(nodeId: string): PendingStop[] {
+    const rows = this.statements.pendingStops.all(nodeId) as { deployment_id: string; reason: string }[];
+    return rows.map((row) => ({ deploymentId: row.deployment_id, nodeId, reason: row.reason }));
+  }
+
+  removePendingStop(deploymentId: string, nodeId: string): void {
+    this.statements.removePendingStop.run(deploymentId, nodeId);
+  }
+
+  // ---- logs ----
+
+  /**
+   * Stores a batch of lines under consecutive seqs and trims the deployment's log to the bound,
+   * counting what it drops, all in one transaction.
+   */
+  appendLogs(deploymentId: string, lines: readonly LogLine[], options: AppendLogsOptions = {}): AppendLogsResult {
+    return this.db.transaction((): AppendLogsResult => {
+      this.statements.ensureLogCounters.run(deploymentId);
+      const counters = this.statements.logCounters.get(deploymentId) as LogCounterRow;
+      let newGaps = 0;
+      const { batchSeq } = options;
+      if (batchSeq !== undefined) {
+        // A seq at or below the last one means the sender restarted its numbering: not a loss.
+        if (counters.last_batch_seq !== null && batchSeq > counters.last_batch_seq + 1)
+          newGaps = batchSeq - counters.last_batch_seq - 1;
+      }
+      const stored: StoredLogLine[] = lines.map((line, index) => ({
+        deploymentId,
+        seq: counters.last_seq + index + 1,
+        stream: line.stream,
+        text: line.text,
+        at: line.at,
+      }));
+      for (const line of stored) this.statements.insertLog.run(deploymentId, line.seq, line.stream, line.text, line.at);
+      const lastSeq = counters.last_seq + lines.length;
+      const trimmed = this.statements.trimLogs.run(deploymentId, lastSeq - this.maxLogLines).changes;
+      this.statements.updateLogCounters.run({
+        deployment_id: deploymentId,
+        last_seq: lastSeq,
+        dropped: counters.dropped + trimmed,
+        sender_dropped: counters.sender_dropped + (options.senderDropped ?? 0),
+        batch_gaps: counters.batch_gaps + newGaps,
+        last_batch_seq: batchSeq ?? counters.last_batch_seq,
+      });
+      return { lines: stored, newGaps };
+    })();
+  }
+
+  /** Lines with seq > `after`, oldest first. */
+  readLogs(deploymentId: string, options: { after?: number; limit?: number } = {}): StoredLogLine[] {
+    const rows = this.statements.readLogs.all(deploymentId, options.after ?? 0, options.limit ?? 1000) as {
+      seq: number;
+      stream: string;
+      text: string;
+      at: string;
+    }[];
+    return rows.map((row) => ({
+      deploymentId,
+      seq: row.seq,
+      stream: row.stream as StoredLogLine['stream'],
+      text: row.text,
+      at: row.at,
+    }));
+  }
+
+  logCounters(deploymentId: string): LogCounters {
+    const row = this.statements.logCounters.get(deploymentId) as LogCounterRow | undefined;
+    return { dropped: row?.dropped ?? 0, senderDropped: row?.sender_dropped ?? 0, batchGaps: row?.batch_gaps ?? 0 };
+  }
+
+  /** Removes a deployment's lines; seqs keep counting up, so a reader's `after` stays valid. */
+  deleteLogs(deploymentId: string): number {
+    return this.statements.deleteLogs.run(deploymentId).changes;
+  }
+
+  // ---- settings ----
+
+  /** The leader term: bumped and persisted each time an orchestrator starts on this store. */
+  nextEpoch(): number {
+    return this.db.transaction((): number => {
+      const next = this.currentEpoch() + 1;
+      this.statements.setSetting.run(EPOCH_KEY, String(next));
+      return next;
+    })();
+  }
+
+  currentEpoch(): number {
+    const row = this.statements.getSetting.get(EPOCH_KEY) as { value: string } | undefined;
+    return row === undefined ? 0 : Number(row.value);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  private now(): string {
+    return isoTime(this.clock);
+  }
+}
+
+function prepare(db: Database.Database) {
+  return {
+    insertDeployment: db.prepare(`INSERT INTO deployments
+      (id, src_url, branch, commit_sha, version, status, env, watch, runtime, memory_mb, created_at, updated_at)
+      VALUES (@id, @src_url, @branch, @commit_sha, @version, @status, @env, @watch, @runtime, @memory_mb, @created_at, @created_at)`),
+    getDeployment: db.prepare('SELECT * FROM deployments WHERE id = ?'),
+    listDeployments: db.prepare('SELECT * FROM deployments ORDER BY created_at, id'),
+    listDeploymentsOnNode: db.prepare('SELECT * FROM deployments WHERE node_id = ? ORDER BY created_at, id'),
+    updateDeployment: db.prepare(`UPDATE deployments SET status = @status, status_message = @status_message, node_id = @node_id,
+      placement_reason = @placement_reason, port = @port, attempt = @attempt, commit_sha = @commit_sha, url = @url,
+      updated_at = @updated_at WHERE id = @id`),
+    updateStats: db.prepare(`UPDATE deployments SET cpu_percent = @cpu_percent, mem_mb = @mem_mb, max_mem_mb = @max_mem_mb,
+      image_size_mb = COALESCE(@image_size_mb, image_size_mb) WHERE id = @id`),
+    insertHistory: db.prepare(
+      'INSERT INTO deployment_status_history (deployment_id, status, message, node_id, at, message_id) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    historyByMessageId: db.prepare('SELECT 1 FROM deployment_status_history WHERE message_id = ?'),
+    history: db.prepare('SELECT status, message, node_id, at FROM deployment_status_history WHERE deployment_id = ? ORDER BY id'),
+    upsertNode: db.prepare(`INSERT INTO nodes (id, info, update_time, state, orchestration_priority)
+      VALUES (@id, @info, @update_time, @state, @orchestration_priority)
+      ON CONFLICT (id) DO UPDATE SET info = excluded.info, update_time = excluded.update_time, state = excluded.state,
+        orchestration_priority = excluded.orchestration_priority`),
+    setNodeState: db.prepare('UPDATE nodes SET state = ? WHERE id = ?'),
+    getNode: db.prepare('SELECT * FROM nodes WHERE id = ?'),
+    listNodes: db.prepare('SELECT * FROM nodes ORDER BY id'),
+    addPendingStop: db.prepare(
+      'INSERT OR REPLACE INTO pending_stops (deployment_id, node_id, reason, created_at) VALUES (?, ?, ?, ?)',
+    ),
+    pendingStops: db.prepare(
+      'SELECT deployment_id, reason FROM pending_stops WHERE node_id = ? ORDER BY created_at, deployment_id',
+    ),
+    removePendingStop: db.prepare('DELETE FROM pending_stops WHERE deployment_id = ? AND node_id = ?'),
+    ensureLogCounters: db.prepare('INSERT OR IGNORE INTO log_counters (deployment_id) VALUES (?)'),
+    logCounters: db.prepare('SELECT * FROM log_counters WHERE deployment_id = ?'),
+    updateLogCounters:
+      db.prepare(`UPDATE log_counters SET last_seq = @last_seq, dropped = @dropped, sender_dropped = @sender_dropped,
+      batch_gaps = @batch_gaps, last_batch_seq = @last_batch_seq WHERE deployment_id = @deployment_id`),
+    insertLog: db.prepare('INSERT INTO logs (deployment_id, seq, stream, text, at) VALUES (?, ?, ?, ?, ?)'),
+    trimLogs: db.prepare('DELETE FROM logs WHERE deployment_id = ? AND seq <= ?'),
+    readLogs: db.prepare('SELECT seq, stream, text, at FROM logs WHERE deployment_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    deleteLogs: db.prepare('DELETE FROM logs WHERE deployment_id = ?'),
+    getSetting: db.prepare('SELECT value FROM settings WHERE key = ?'),
+    setSetting: db.prepare(
+      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
+  };
+}
+
+function resolveFile(options: OrchestratorStoreOptions): string {
+  if (options.file !== undefined) return options.file;
+  if (options.dataDir === undefined) {
+    throw new KrakenError(
+      ErrorCode.InvalidConfig,
+      'OrchestratorStore.open needs dataDir (a directory) or file (the database file)',
+    );
+  }
+  mkdirSync(options.dataDir, { recursive: true });
+  return path.join(options.dataDir, DB_FILE);
+}
+
+function toDeployment(row: DeploymentRow): DeploymentRecord {
+  return {
+    id: row.id,
+    srcUrl: row.src_url,
+    branch: row.branch,
+    commit: row.commit_sha,
+    version: row.version,
+    port: row.port,
+    nodeId: row.node_id,
+    status: row.status as DeploymentStatus,
+    statusMessage: row.status_message,
+    placementReason: row.placement_reason,
+    env: JSON.parse(row.env) as Record<string, string>,
+    watch: row.watch === 1,
+    runtime: row.runtime as Runtime,
+    memoryMb: row.memory_mb,
+    attempt: row.attempt,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    cpuPercent: row.cpu_percent,
+    memMb: row.mem_mb,
+    maxMemMb: row.max_mem_mb,
+    imageSizeMb: row.image_size_mb,
+    url: row.url,
+  };
+}
+
+function toNode(row: NodeRow): NodeRecord {
+  return {
+    id: row.id,
+    info: JSON.parse(row.info) as NodeInfoBody,
+    updateTime: row.update_time,
+    state: row.state as NodeState,
+    orchestrationPriority: row.orchestration_priority,
+  };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,110 @@
+import type { DeploymentStatus, LogStream, NodeInfoBody, Runtime } from '@kraken/messages';
+
+/** A deployment as the orchestrator keeps it. Unknown values are `null` (they map to SQL NULL). */
+export interface DeploymentRecord {
+  id: string;
+  srcUrl: string;
+  branch: string;
+  commit: string | null;
+  version: string | null;
+  /** Host port, allocated cluster-wide. */
+  port: number | null;
+  /** The node it is placed on; null while waiting for a node. */
+  nodeId: string | null;
+  status: DeploymentStatus;
+  /** Detail of the latest status (for Errored, the reason). */
+  statusMessage: string | null;
+  /** Why it runs where it runs, in words a user can read. */
+  placementReason: string | null;
+  env: Record<string, string>;
+  /** Redeploy on new commits of the branch. */
+  watch: boolean;
+  runtime: Runtime;
+  /** RAM the app is expected to need, used by scheduling and sent as its limit. */
+  memoryMb: number | null;
+  /** 1 for the first placement, +1 each time it is placed again (node died, redeploy). */
+  attempt: number;
+  createdAt: string;
+  updatedAt: string;
+  cpuPercent: number | null;
+  memMb: number | null;
+  maxMemMb: number | null;
+  imageSizeMb: number | null;
+  url: string | null;
+}
+
+export interface NewDeployment {
+  id: string;
+  srcUrl: string;
+  branch: string;
+  env?: Record<string, string>;
+  watch?: boolean;
+  runtime?: Runtime;
+  memoryMb?: number | null;
+  commit?: string | null;
+  version?: string | null;
+}
+
+export interface StatusChange {
+  message?: string | null;
+  /** The node reporting it, or the orchestrator's own id. */
+  nodeId?: string | null;
+  /** When it happened. @default now */
+  at?: string;
+  /** The broker message id; a second change with the same id is ignored (redelivery). */
+  messageId?: string;
+  /** Fields the status report carries along. */
+  commit?: string;
+  port?: number;
+  url?: string;
+}
+
+export interface StatusHistoryEntry {
+  deploymentId: string;
+  status: DeploymentStatus;
+  message: string | null;
+  nodeId: string | null;
+  at: string;
+}
+
+export const NodeState = {
+  Alive: 'alive',
+  /** Missed a few heartbeats: no new work goes there, its apps stay. */
+  Suspect: 'suspect',
+  /** Silent for long enough that its apps are moved elsewhere. */
+  Dead: 'dead',
+} as const;
+export type NodeState = (typeof NodeState)[keyof typeof NodeState];
+
+export interface NodeRecord {
+  id: string;
+  info: NodeInfoBody;
+  /** When its last node.info arrived (orchestrator time). */
+  updateTime: string;
+  state: NodeState;
+  orchestrationPriority: number | null;
+}
+
+export interface StoredLogLine {
+  deploymentId: string;
+  /** Per deployment, +1 per line, never reused: readers page with `after`. */
+  seq: number;
+  stream: LogStream;
+  text: string;
+  at: string;
+}
+
+export interface LogCounters {
+  /** Lines removed to keep the bound, oldest first. */
+  dropped: number;
+  /** Lines the senders reported dropping before they reached the orchestrator. */
+  senderDropped: number;
+  /** deploy.log batches that never arrived (jumps in their seq). */
+  batchGaps: number;
+}
+
+export interface PendingStop {
+  deploymentId: string;
+  nodeId: string;
+  reason: string;
+}

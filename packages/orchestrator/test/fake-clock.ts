@@ -1,0 +1,14 @@
+import type { Clock } from '../src/clock.js';
+
+/** A clock tests move by hand. */
+export class FakeClock implements Clock {
+  constructor(private ms = Date.parse('2025-11-25T12:00:00.000Z')) {}
+
+  now(): number {
+    return this.ms;
+  }
+
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}

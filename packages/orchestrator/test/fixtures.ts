@@ -1,0 +1,31 @@
+import type { NodeInfoBody } from '@kraken/messages';
+
+export interface NodeShape {
+  freeMb?: number;
+  totalMb?: number;
+  cores?: number;
+  load?: number;
+  runtimes?: NodeInfoBody['runtimes'];
+  deployments?: string[];
+  dockerHealthy?: boolean;
+}
+
+/** A plausible node.info body; only what a test cares about needs saying. */
+export function nodeInfo(nodeId: string, shape: NodeShape = {}): NodeInfoBody {
+  const totalMb = shape.totalMb ?? 8192;
+  const freeMb = shape.freeMb ?? 4096;
+  return {
+    nodeId,
+    hostname: `${nodeId}.lan`,
+    addresses: ['192.168.1.10'],
+    arch: 'x64',
+    cpu: { model: 'test cpu', cores: shape.cores ?? 4 },
+    ram: { freeMb, usedMb: totalMb - freeMb, totalMb },
+    load: { m1: shape.load ?? 0.2, m5: shape.load ?? 0.2, m15: shape.load ?? 0.2 },
+    uptimeSec: 1000,
+    runtimes: shape.runtimes ?? ['docker'],
+    deployments: shape.deployments ?? [],
+    protocolVersion: 1,
+    ...(shape.dockerHealthy === undefined ? {} : { dockerHealthy: shape.dockerHealthy }),
+  };
+}
