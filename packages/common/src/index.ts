@@ -11,3 +11,5 @@ export { loadConfig } from './config.js';
 export type { LoadConfigOptions, LoadedConfig, ConfigSource } from './config.js';
 export { TypedEmitter } from './typed-emitter.js';
 export type { EventMap } from './typed-emitter.js';
+export { systemClock, isoTime } from './clock.js';
+export type { Clock } from './clock.js';

@@ -37,5 +37,3 @@ export type { PortRange } from './scheduling/ports.js';
 export { Liveness, livenessTimings, stateAfterSilence } from './liveness/liveness.js';
 export type { LivenessOptions, LivenessTimings, LivenessEvents, NodeTransition } from './liveness/liveness.js';
 export { canRun } from './liveness/node-health.js';
-export { systemClock } from './clock.js';
-export type { Clock } from './clock.js';

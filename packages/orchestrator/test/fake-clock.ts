@@ -1,4 +1,4 @@
-import type { Clock } from '../src/clock.js';
+import type { Clock } from '@kraken/common';
 
 /** A clock tests move by hand. */
 export class FakeClock implements Clock {

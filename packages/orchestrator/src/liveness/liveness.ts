@@ -1,5 +1,5 @@
 import { ErrorCode, KrakenError, TypedEmitter } from '@kraken/common';
-import type { Clock } from '../clock.js';
+import type { Clock } from '@kraken/common';
 import type { NodeState } from '../store/records.js';
 import { NodeState as NodeStates } from '../store/records.js';
 

@@ -5,8 +5,8 @@ import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError, noopLogger } from '@kraken/common';
 import type { DeploymentStatus, LogLine, NodeInfoBody, Runtime } from '@kraken/messages';
 import { DeploymentStatus as Status } from '@kraken/messages';
-import type { Clock } from '../clock.js';
-import { isoTime, systemClock } from '../clock.js';
+import type { Clock } from '@kraken/common';
+import { isoTime, systemClock } from '@kraken/common';
 import { migrate, migrations } from './migrations.js';
 import type {
   DeploymentRecord,

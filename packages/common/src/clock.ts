@@ -1,4 +1,4 @@
-/** Where the orchestrator reads the time; injected so liveness and timestamps are testable. */
+/** Where code reads the time; injected so timeouts, liveness and timestamps are testable. */
 export interface Clock {
   /** Milliseconds since the epoch, like Date.now(). */
   now(): number;
@@ -6,6 +6,7 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
+/** The clock's current time as an ISO-8601 UTC string, the form every message carries. */
 export function isoTime(clock: Clock): string {
   return new Date(clock.now()).toISOString();
 }
