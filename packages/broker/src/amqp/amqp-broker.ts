@@ -8,6 +8,8 @@ import { DeliveryClass, Queues, deliveryClassOf, encode } from '@kraken/messages
 import type { Broker, BrokerEvents, BrokerStats, ConsumeOptions, DeadLetter, MessageHandler, QueueOptions, Subscription } from '../broker.js';
 import type { ProcessorHooks } from '../delivery-processor.js';
 import { DeliveryProcessor } from '../delivery-processor.js';
+import type { BrokerCounters } from '../counters.js';
+import { zeroCounters } from '../counters.js';
 import type { BrokerOptions, CompiledBrokerOptions } from '../options.js';
 import { compileBrokerOptions } from '../options.js';
 import { AmqpConsumer } from './amqp-consumer.js';
@@ -54,15 +56,7 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
   private readonly telemetry: ConfirmedPublisher;
   private readonly declared = new Map<string, QueueOptions>();
   private readonly consumers = new Set<AmqpConsumer>();
-  private readonly counters: Omit<BrokerStats, 'connected'> = {
-    published: 0,
-    dropped: 0,
-    decodeFailures: 0,
-    deadLettered: 0,
-    duplicatesSkipped: 0,
-    handlerFailures: 0,
-    reconnects: 0,
-  };
+  private readonly counters: BrokerCounters = zeroCounters();
   private connection: ChannelModel | undefined;
   private closing = false;
   private reconnecting: Promise<void> | undefined;

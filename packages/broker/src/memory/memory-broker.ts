@@ -5,6 +5,8 @@ import { DeliveryClass as Classes, deliveryClassOf, encode } from '@kraken/messa
 import type { Broker, BrokerEvents, BrokerStats, ConsumeOptions, DeadLetter, MessageHandler, QueueOptions, Subscription } from '../broker.js';
 import type { ProcessorHooks } from '../delivery-processor.js';
 import { DeliveryProcessor } from '../delivery-processor.js';
+import type { BrokerCounters } from '../counters.js';
+import { zeroCounters } from '../counters.js';
 import type { BrokerOptions, CompiledBrokerOptions } from '../options.js';
 import { compileBrokerOptions } from '../options.js';
 import { topicMatches } from '../topic-pattern.js';
@@ -50,15 +52,7 @@ export class MemoryBroker extends TypedEmitter<BrokerEvents> implements Broker {
   private readonly queues = new Map<string, MemoryQueue>();
   private readonly deadLetters: DeadLetter[] = [];
   private readonly processorHooks: ProcessorHooks;
-  private readonly counters: Omit<BrokerStats, 'connected'> = {
-    published: 0,
-    dropped: 0,
-    decodeFailures: 0,
-    deadLettered: 0,
-    duplicatesSkipped: 0,
-    handlerFailures: 0,
-    reconnects: 0,
-  };
+  private readonly counters: BrokerCounters = zeroCounters();
   private closed = false;
 
   constructor(options: BrokerOptions = {}) {
