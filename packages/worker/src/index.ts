@@ -1,2 +1,11 @@
 // Public surface of @kraken/worker: every export is listed by name.
-export {};
+export { Worker, systemClock } from './worker.js';
+export type { Clock, IgnoredReason, WorkerCreateOptions, WorkerEvents, WorkerStats } from './worker.js';
+export type { Deployer, EngineProbe } from './deployer.js';
+export { compileWorkerOptions, defaultConcurrency } from './options.js';
+export type { CompiledWorkerOptions, Duration, WorkerOptions, WorkerQueues } from './options.js';
+export { OsSystemProbe, ipv4Addresses } from './system-probe.js';
+export type { SystemProbe, SystemSample } from './system-probe.js';
+export { LogBatcher, truncateUtf8 } from './log-batcher.js';
+export type { LogBatcherOptions, LogBatcherStats } from './log-batcher.js';
+export { statusOfStep } from './status-map.js';

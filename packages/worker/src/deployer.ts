@@ -1,0 +1,21 @@
+import type { DeployRequest, DeployResult, Deployment, LogFollower, LogLine, StatsSample } from '@kraken/docker-deployer';
+
+/**
+ * The part of a deployer the worker depends on. DockerDeployer satisfies it; unit tests use a
+ * fake. Kept narrow so another runtime (plain processes) can be added without touching the worker.
+ */
+export interface Deployer {
+  /** Resolves when the app answers; rejects with a KrakenError whose message is the reason. */
+  deploy(request: DeployRequest): Promise<DeployResult>;
+  /** Stops and removes the deployment's container; NotFound when this node runs none. */
+  stop(deploymentId: string): Promise<void>;
+  /** This node's deployments, found from container labels (used to reconcile after a restart). */
+  list(): Promise<Deployment[]>;
+  followLogs(deploymentId: string, onLine: (line: LogLine) => void, options?: { since?: Date }): Promise<LogFollower>;
+  stats(deploymentId: string): Promise<StatsSample>;
+}
+
+/** Anything that answers when the container engine is up (dockerode's `ping`). */
+export interface EngineProbe {
+  ping(): Promise<unknown>;
+}

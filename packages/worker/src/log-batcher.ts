@@ -1,0 +1,179 @@
+import type { DeployLogBody, LogLine, LogStream } from '@kraken/messages';
+import { LogLimits } from '@kraken/messages';
+
+export interface LogBatcherOptions {
+  deploymentId: string;
+  /** Send as soon as this many lines wait. */
+  flushLines: number;
+  /** Send what waits once the oldest waiting line is this old. */
+  flushIntervalMs: number;
+  /** Lines held while a send is slow; the oldest beyond it are dropped and counted. */
+  bufferLines: number;
+  /** Estimated encoded size a batch stays under. */
+  batchBytes: number;
+  /** Publishes one batch; resolves true when sent, false when the broker dropped it. */
+  send(body: DeployLogBody): Promise<boolean>;
+  /** A send that threw; its lines are counted as dropped. */
+  onSendError(error: unknown): void;
+}
+
+export interface LogBatcherStats {
+  /** Next batch number. */
+  seq: number;
+  linesSent: number;
+  /** Lines lost (buffer overflow, broker drops), reported or still to report in `dropped`. */
+  linesDropped: number;
+}
+
+interface Pending {
+  line: LogLine;
+  bytes: number;
+}
+
+/** Room for `{"stream":"stderr","text":,"at":"2025-01-01T00:00:00.000Z"},` around the text. */
+const LINE_OVERHEAD_BYTES = 64;
+/** Envelope and body fields around the lines. */
+const BATCH_OVERHEAD_BYTES = 512;
+
+/**
+ * Turns one deployment's stream of lines into `deploy.log` batches: at most one send in flight,
+ * `seq` +1 per batch (a lost batch leaves a gap), and every line lost on the way counted in the
+ * next batch's `dropped`, so the orchestrator always knows what it did not get.
+ */
+export class LogBatcher {
+  private buffer: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private due = false;
+  private sending: Promise<void> | undefined;
+  private nextSeq = 0;
+  private droppedToReport = 0;
+  private linesSent = 0;
+  private linesDropped = 0;
+  private closed = false;
+
+  constructor(private readonly options: LogBatcherOptions) {}
+
+  push(stream: LogStream, text: string, at: Date): void {
+    if (this.closed) return;
+    const line: LogLine = { stream, text: truncateUtf8(text, LogLimits.maxLineBytes), at: at.toISOString() };
+    if (this.buffer.length >= this.options.bufferLines) {
+      this.buffer.shift();
+      this.countDropped(1);
+    }
+    this.buffer.push({ line, bytes: Buffer.byteLength(JSON.stringify(line.text)) + LINE_OVERHEAD_BYTES });
+    if (this.buffer.length >= this.options.flushLines) this.kick();
+    else this.armTimer();
+  }
+
+  /** Sends everything waiting now, whatever its size or age. */
+  async flush(): Promise<void> {
+    this.due = true;
+    this.kick();
+    while (this.sending) await this.sending;
+  }
+
+  /** Flushes what waits and stops; later lines are ignored. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    this.clearTimer();
+  }
+
+  /** Stops at once, dropping (and counting) what waits: for a worker that is going away. */
+  discard(): void {
+    this.closed = true;
+    this.clearTimer();
+    this.countDropped(this.buffer.length);
+    this.buffer = [];
+  }
+
+  stats(): LogBatcherStats {
+    return { seq: this.nextSeq, linesSent: this.linesSent, linesDropped: this.linesDropped };
+  }
+
+  private countDropped(lines: number): void {
+    this.droppedToReport += lines;
+    this.linesDropped += lines;
+  }
+
+  private armTimer(): void {
+    if (this.timer !== undefined || this.due || this.buffer.length === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.due = true;
+      this.kick();
+    }, this.options.flushIntervalMs);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private kick(): void {
+    if (this.sending) return;
+    this.sending = this.drain().finally(() => {
+      this.sending = undefined;
+      // lines that arrived during the last send and are too few for a batch wait for the timer
+      this.armTimer();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.buffer.length >= this.options.flushLines || (this.due && this.buffer.length > 0)) {
+      const lines = this.takeBatch();
+      if (this.buffer.length === 0) {
+        this.due = false;
+        this.clearTimer();
+      }
+      const dropped = this.droppedToReport;
+      this.droppedToReport = 0;
+      const body: DeployLogBody = {
+        deploymentId: this.options.deploymentId,
+        seq: this.nextSeq++,
+        lines,
+        ...(dropped > 0 ? { dropped } : {}),
+      };
+      let sent = false;
+      try {
+        sent = await this.options.send(body);
+      } catch (error) {
+        this.options.onSendError(error);
+      }
+      if (sent) {
+        this.linesSent += lines.length;
+      } else {
+        // the drops this batch reported were lost with it: report them again, with its own lines
+        this.droppedToReport += dropped;
+        this.countDropped(lines.length);
+      }
+    }
+    if (this.buffer.length === 0) this.due = false;
+  }
+
+  private takeBatch(): LogLine[] {
+    const max = Math.min(this.options.flushLines, LogLimits.maxLinesPerBatch);
+    let bytes = BATCH_OVERHEAD_BYTES;
+    let count = 0;
+    while (count < max && count < this.buffer.length) {
+      const next = this.buffer[count];
+      if (next === undefined) break;
+      // the first line always goes: it fits on its own because lines are capped at 16 KiB
+      if (count > 0 && bytes + next.bytes > this.options.batchBytes) break;
+      bytes += next.bytes;
+      count++;
+    }
+    return this.buffer.splice(0, count).map((pending) => pending.line);
+  }
+}
+
+/** Cuts `text` to at most `maxBytes` of UTF-8 without splitting a character. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  if (text.length * 3 <= maxBytes) return text;
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return text;
+  let end = maxBytes;
+  // step back over continuation bytes (10xxxxxx) to the start of the cut character
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8');
+}

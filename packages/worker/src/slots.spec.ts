@@ -1,0 +1,33 @@
+import { Slots } from './slots.js';
+
+describe('Slots', () => {
+  it('grants up to the limit, then in arrival order as slots are released', async () => {
+    const slots = new Slots(1);
+    const a = slots.acquire();
+    const b = slots.acquire();
+    const c = slots.acquire();
+    const order: string[] = [];
+    void b.ready.then(() => order.push('b'));
+    void c.ready.then(() => order.push('c'));
+    expect(await a.ready).toBe(true);
+    expect(slots.queued).toBe(2);
+    a.release();
+    a.release(); // twice is harmless
+    await b.ready;
+    b.release();
+    await c.ready;
+    expect(order).toEqual(['b', 'c']);
+    expect(slots.inUse).toBe(1);
+  });
+
+  it('a ticket released while waiting leaves the line and resolves false', async () => {
+    const slots = new Slots(1);
+    const a = slots.acquire();
+    const b = slots.acquire();
+    b.release();
+    expect(await b.ready).toBe(false);
+    a.release();
+    expect(slots.inUse).toBe(0);
+    expect(slots.queued).toBe(0);
+  });
+});

@@ -1,0 +1,344 @@
+import { DeliveryClass, MessageType } from '@kraken/messages';
+import { FakeDeployer } from '../test/fake-deployer.js';
+import type { Harness } from '../test/harness.js';
+import { eventually, fixedSample, queues, request, startHarness } from '../test/harness.js';
+
+const fullPath = ['ValidatingDeploymentData', 'RetrievingApplicationData', 'BuildingDeployment', 'TestingDeployment', 'Deploying', 'Running'];
+
+let h: Harness | undefined;
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown): void => {
+  unhandled.push(reason);
+};
+
+beforeAll(() => {
+  process.on('unhandledRejection', onUnhandled);
+});
+afterAll(() => {
+  process.off('unhandledRejection', onUnhandled);
+});
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+  expect(unhandled).toEqual([]);
+});
+
+async function harness(...args: Parameters<typeof startHarness>): Promise<Harness> {
+  h = await startHarness(...args);
+  return h;
+}
+
+describe('Worker: deploy requests', () => {
+  it('publishes every status in order, ending Running with port, url and commit, at strictly increasing times', async () => {
+    const { send, statuses, statusesOf, deployer } = await harness();
+    await send(MessageType.DeployRequest, request('app-1', { port: 8081, env: { MODE: 'prod' } }));
+    await eventually(() => { expect(statusesOf('app-1')).toEqual(fullPath); });
+
+    const running = statuses.at(-1);
+    expect(running).toMatchObject({ nodeId: 'n1', port: 8081, url: 'http://10.1.2.3:8081', commit: 'a'.repeat(40) });
+    const times = statuses.map((status) => Date.parse(status.at));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(new Set(times).size).toBe(times.length);
+    expect(deployer.deployCalls).toEqual([
+      expect.objectContaining({ deploymentId: 'app-1', url: 'https://git.home.lan/alice/app.git', branch: 'main', hostPort: 8081, env: { MODE: 'prod' } }),
+    ]);
+  });
+
+  it('skips TestingDeployment when the manifest has no test', async () => {
+    const deployer = new FakeDeployer();
+    deployer.scripts.set('app-2', { hasTest: false });
+    const { send, statusesOf } = await harness({ deployer });
+    await send(MessageType.DeployRequest, request('app-2'));
+    await eventually(() => { expect(statusesOf('app-2')).toEqual(fullPath.filter((status) => status !== 'TestingDeployment')); });
+  });
+
+  it.each([
+    ['clone', 'ValidatingDeploymentData,RetrievingApplicationData'],
+    ['manifest', 'ValidatingDeploymentData,RetrievingApplicationData'],
+    ['build', 'ValidatingDeploymentData,RetrievingApplicationData,BuildingDeployment'],
+    ['test', 'ValidatingDeploymentData,RetrievingApplicationData,BuildingDeployment,TestingDeployment'],
+    ['run', 'ValidatingDeploymentData,RetrievingApplicationData,BuildingDeployment,TestingDeployment,Deploying'],
+    ['ready', 'ValidatingDeploymentData,RetrievingApplicationData,BuildingDeployment,TestingDeployment,Deploying'],
+  ] as const)('a failure in %s ends in Errored with the deployer reason', async (step, before) => {
+    const deployer = new FakeDeployer();
+    deployer.scripts.set('app-f', { failAt: step, error: `boom in ${step}` });
+    const { send, statuses, statusesOf, worker } = await harness({ deployer });
+    await send(MessageType.DeployRequest, request('app-f'));
+    await eventually(() => { expect(statusesOf('app-f')).toEqual([...before.split(','), 'Errored']); });
+    expect(statuses.at(-1)?.message).toBe(`boom in ${step}`);
+    expect(worker.stats().deploysFailed).toBe(1);
+    expect(worker.deployments()).toEqual([]);
+  });
+
+  it('a deployer that throws a non-Kraken error reports Errored and the worker keeps deploying', async () => {
+    const deployer = new FakeDeployer();
+    deployer.scripts.set('bad', { failAt: 'build', throwPlain: true, error: 'undefined is not a function' });
+    const { send, statusesOf, statuses } = await harness({ deployer });
+    await send(MessageType.DeployRequest, request('bad'));
+    await send(MessageType.DeployRequest, request('good'));
+    await eventually(() => { expect(statusesOf('good').at(-1)).toBe('Running'); });
+    expect(statusesOf('bad').at(-1)).toBe('Errored');
+    expect(statuses.find((status) => status.deploymentId === 'bad' && status.status === 'Errored')?.message).toBe('undefined is not a function');
+  });
+
+  it('survives a deployer whose list, logs and stats all reject (no unhandled rejections)', async () => {
+    const deployer = new FakeDeployer();
+    deployer.list = () => Promise.reject(new Error('engine down'));
+    deployer.stats = () => Promise.reject(new Error('stats broke'));
+    deployer.followLogs = () => Promise.reject(new Error('logs broke'));
+    const { send, statusesOf, worker } = await harness({ deployer, options: { statsInterval: 10, logRefollowDelay: 10 } });
+    await send(MessageType.DeployRequest, request('app-3'));
+    await eventually(() => { expect(statusesOf('app-3').at(-1)).toBe('Running'); });
+    await eventually(() => { expect(worker.stats().failures).toBeGreaterThanOrEqual(3); });
+    await send(MessageType.DeployRequest, request('app-4'));
+    await eventually(() => { expect(statusesOf('app-4').at(-1)).toBe('Running'); });
+  });
+
+  it('refuses a runtime it does not have with Errored', async () => {
+    const { send, statuses, deployer } = await harness();
+    await send(MessageType.DeployRequest, request('proc', { runtime: 'process' }));
+    await eventually(() => { expect(statuses.map((status) => status.status)).toEqual(['Errored']); });
+    expect(statuses[0]?.message).toMatch(/docker only/);
+    expect(deployer.deployCalls).toEqual([]);
+  });
+});
+
+describe('Worker: idempotency and fencing', () => {
+  it('does not deploy twice for a redelivered message id or a repeated deploymentId, and reports the current status instead', async () => {
+    const { send, statusesOf, deployer, worker } = await harness();
+    const id = '3f1c1d7e-8a5b-4c1e-9d7a-2b6f4e8c0a11';
+    await send(MessageType.DeployRequest, request('dup'), { id });
+    await send(MessageType.DeployRequest, request('dup'), { id });
+    await eventually(() => { expect(statusesOf('dup').at(-1)).toBe('Running'); });
+    await send(MessageType.DeployRequest, request('dup'));
+    await eventually(() => { expect(statusesOf('dup')).toEqual([...fullPath, 'Running']); });
+    expect(deployer.deployCalls).toHaveLength(1);
+    expect(worker.stats().duplicateRequests).toBe(1);
+  });
+
+  it('ignores (acks, logs, counts) a command from an older epoch', async () => {
+    const { send, statusesOf, worker, deployer, logger } = await harness();
+    await send(MessageType.DeployRequest, request('fenced'), { epoch: 5 });
+    await eventually(() => { expect(statusesOf('fenced').at(-1)).toBe('Running'); });
+    const ignored: string[] = [];
+    worker.on('command-ignored', (info) => ignored.push(`${info.type}@${info.epoch}<${info.highestEpoch}`));
+    await send(MessageType.DeployStop, { deploymentId: 'fenced', reason: 'old leader' }, { epoch: 4 });
+    await eventually(() => { expect(ignored).toEqual(['deploy.stop@4<5']); });
+    expect(worker.stats().staleCommandsIgnored).toBe(1);
+    expect(deployer.stopCalls).toEqual([]);
+    expect(logger.records.some((record) => record.message === 'command ignored' && record.fields['reason'] === 'stale-epoch')).toBe(true);
+    // the current leader still gets through
+    await send(MessageType.DeployStop, { deploymentId: 'fenced' }, { epoch: 5 });
+    await eventually(() => { expect(statusesOf('fenced').at(-1)).toBe('Destroyed'); });
+  });
+});
+
+describe('Worker: cancel and stop', () => {
+  it('stop of a running deployment: DestructionInProgress -> Destroyed, container removed, log follower stopped', async () => {
+    const { send, statusesOf, deployer, worker } = await harness();
+    await send(MessageType.DeployRequest, request('gone'));
+    await eventually(() => { expect(deployer.followers.has('gone')).toBe(true); });
+    await send(MessageType.DeployStop, { deploymentId: 'gone', reason: 'user asked' });
+    await eventually(() => { expect(statusesOf('gone').slice(-2)).toEqual(['DestructionInProgress', 'Destroyed']); });
+    expect(deployer.stopCalls).toEqual(['gone']);
+    expect(deployer.containers.has('gone')).toBe(false);
+    expect(deployer.followers.has('gone')).toBe(false);
+    expect(worker.deployments()).toEqual([]);
+  });
+
+  it('cancel during a deploy: no Running, the container it made is removed once the step ends', async () => {
+    const deployer = new FakeDeployer();
+    let open: () => void = () => undefined;
+    deployer.scripts.set('mid', { gate: new Promise<void>((resolve) => (open = resolve)) });
+    const { send, statusesOf } = await harness({ deployer });
+    await send(MessageType.DeployRequest, request('mid'));
+    await eventually(() => { expect(statusesOf('mid')).toContain('TestingDeployment'); });
+    await send(MessageType.DeployCancel, { deploymentId: 'mid' });
+    await eventually(() => { expect(statusesOf('mid').at(-1)).toBe('DestructionInProgress'); });
+    open();
+    await eventually(() => { expect(statusesOf('mid').at(-1)).toBe('Destroyed'); });
+    expect(statusesOf('mid')).not.toContain('Running');
+    expect(deployer.containers.has('mid')).toBe(false);
+  });
+
+  it('cancel of a deployment waiting for a slot: Destroyed and never deployed', async () => {
+    const deployer = new FakeDeployer();
+    let open: () => void = () => undefined;
+    deployer.scripts.set('first', { gate: new Promise<void>((resolve) => (open = resolve)) });
+    const { send, statusesOf } = await harness({ deployer, options: { maxConcurrentDeploys: 1 } });
+    await send(MessageType.DeployRequest, request('first'));
+    await send(MessageType.DeployRequest, request('waiting'));
+    await eventually(() => { expect(statusesOf('waiting')).toEqual(['ValidatingDeploymentData']); });
+    await send(MessageType.DeployCancel, { deploymentId: 'waiting' });
+    await eventually(() => { expect(statusesOf('waiting')).toEqual(['ValidatingDeploymentData', 'DestructionInProgress', 'Destroyed']); });
+    open();
+    await eventually(() => { expect(statusesOf('first').at(-1)).toBe('Running'); });
+    expect(deployer.deployCalls.map((call) => call.deploymentId)).toEqual(['first']);
+  });
+
+  it('cancel of an unknown deployment replies Destroyed saying there was nothing to stop, and logs it', async () => {
+    const { send, statuses, logger } = await harness();
+    await send(MessageType.DeployCancel, { deploymentId: 'never-seen' });
+    await eventually(() => { expect(statuses).toHaveLength(1); });
+    expect(statuses[0]).toMatchObject({ deploymentId: 'never-seen', status: 'Destroyed', message: expect.stringMatching(/nothing to stop/) as unknown });
+    expect(logger.records.some((record) => record.fields['deploymentId'] === 'never-seen' && /nothing to stop/.test(record.message))).toBe(true);
+  });
+});
+
+describe('Worker: concurrency', () => {
+  it('runs at most maxConcurrentDeploys at once, the others in arrival order', async () => {
+    const deployer = new FakeDeployer();
+    const gates = new Map<string, () => void>();
+    for (const id of ['c1', 'c2', 'c3', 'c4']) deployer.scripts.set(id, { gate: new Promise<void>((resolve) => gates.set(id, resolve)) });
+    const { send, statusesOf } = await harness({ deployer, options: { maxConcurrentDeploys: 2 } });
+    for (const id of ['c1', 'c2', 'c3', 'c4']) await send(MessageType.DeployRequest, request(id));
+    await eventually(() => { expect(deployer.deployCalls.map((call) => call.deploymentId)).toEqual(['c1', 'c2']); });
+    expect(statusesOf('c3')).toEqual(['ValidatingDeploymentData']);
+    gates.get('c2')?.();
+    await eventually(() => { expect(deployer.deployCalls.map((call) => call.deploymentId)).toEqual(['c1', 'c2', 'c3']); });
+    for (const open of gates.values()) open();
+    await eventually(() => { expect(['c1', 'c2', 'c3', 'c4'].map((id) => statusesOf(id).at(-1))).toEqual(['Running', 'Running', 'Running', 'Running']); });
+    expect(deployer.maxActive).toBe(2);
+  });
+});
+
+describe('Worker: logs', () => {
+  it('forwards build output and app output as deploy.log batches with seq 0, 1, 2... and size-based flushes', async () => {
+    const deployer = new FakeDeployer();
+    deployer.scripts.set('chatty', { buildLines: ['Step 1/3', 'Step 2/3'] });
+    const { send, statusesOf, logs } = await harness({ deployer, options: { logFlushLines: 500, logFlushInterval: 50 } });
+    await send(MessageType.DeployRequest, request('chatty'));
+    await eventually(() => { expect(statusesOf('chatty').at(-1)).toBe('Running'); });
+    await eventually(() => { expect(deployer.followers.has('chatty')).toBe(true); });
+    // the build lines go out on their own once the flush interval passes
+    await eventually(() => { expect(logs('chatty')).toHaveLength(1); });
+    deployer.print('chatty', ...Array.from({ length: 1200 }, (_, i) => `line ${i}`));
+    await eventually(() => { expect(logs('chatty').flatMap((batch) => batch.lines)).toHaveLength(1202); });
+
+    const batches = logs('chatty');
+    expect(batches.map((batch) => batch.seq)).toEqual(batches.map((_, i) => i));
+    expect(batches[0]?.lines.map((line) => [line.stream, line.text])).toEqual([
+      ['build', 'Step 1/3'],
+      ['build', 'Step 2/3'],
+    ]);
+    const appBatches = batches.slice(1);
+    expect(appBatches.map((batch) => batch.lines.length)).toEqual([500, 500, 200]);
+    expect(appBatches.flatMap((batch) => batch.lines.map((line) => line.text))).toEqual(Array.from({ length: 1200 }, (_, i) => `line ${i}`));
+    expect(batches.every((batch) => batch.dropped === undefined)).toBe(true);
+  });
+
+  it('counts a batch the broker dropped and reports it in the next batch, leaving a seq gap', async () => {
+    const { send, statusesOf, deployer, logs, worker, releaseTelemetry } = await harness({
+      options: { logFlushInterval: 10 },
+      // room for one message, which the first heartbeat takes: the first log batch is dropped
+      beforeCreate: (broker) => broker.declareQueue(queues.telemetry, { class: DeliveryClass.Telemetry, maxLength: 1 }),
+      holdTelemetry: true,
+    });
+    const dropped: number[] = [];
+    worker.on('logs-dropped', (info) => dropped.push(info.lines));
+    await send(MessageType.DeployRequest, request('lossy'));
+    await eventually(() => { expect(statusesOf('lossy').at(-1)).toBe('Running'); });
+    await eventually(() => { expect(deployer.followers.has('lossy')).toBe(true); });
+    deployer.print('lossy', 'lost 1', 'lost 2', 'lost 3');
+    await eventually(() => { expect(dropped).toEqual([3]); });
+    await releaseTelemetry();
+    await eventually(() => { expect(logs('lossy')).toHaveLength(0); });
+    deployer.print('lossy', 'after');
+    await eventually(() => { expect(logs('lossy')).toHaveLength(1); });
+    expect(logs('lossy')[0]).toMatchObject({ seq: 1, dropped: 3, lines: [expect.objectContaining({ text: 'after' })] });
+    expect(worker.stats().logLinesDropped).toBe(3);
+  });
+
+  it('stops following logs of a destroyed deployment', async () => {
+    const { send, statusesOf, deployer } = await harness();
+    await send(MessageType.DeployRequest, request('quiet'));
+    await eventually(() => { expect(deployer.followers.has('quiet')).toBe(true); });
+    await send(MessageType.DeployStop, { deploymentId: 'quiet' });
+    await eventually(() => { expect(statusesOf('quiet').at(-1)).toBe('Destroyed'); });
+    expect(() => {
+      deployer.print('quiet', 'after');
+    }).toThrow(/no log follower/);
+  });
+});
+
+describe('Worker: heartbeats and stats', () => {
+  it('sends node.info with the probe numbers, docker runtime and the running deployments', async () => {
+    const { send, statusesOf, heartbeats } = await harness({ options: { heartbeatInterval: 20 } });
+    await eventually(() => { expect(heartbeats().length).toBeGreaterThanOrEqual(1); });
+    expect(heartbeats()[0]).toEqual({
+      nodeId: 'n1',
+      hostname: fixedSample.hostname,
+      addresses: fixedSample.addresses,
+      arch: 'x64',
+      cpu: fixedSample.cpu,
+      ram: fixedSample.ram,
+      load: fixedSample.load,
+      uptimeSec: 3600,
+      runtimes: ['docker'],
+      deployments: [],
+      protocolVersion: 1,
+      dockerHealthy: true,
+    });
+    await send(MessageType.DeployRequest, request('hb'));
+    await eventually(() => { expect(statusesOf('hb').at(-1)).toBe('Running'); });
+    await eventually(() => { expect(heartbeats().at(-1)?.deployments).toEqual(['hb']); });
+  });
+
+  it('reports docker unhealthy and no docker runtime when the engine does not answer', async () => {
+    const { heartbeats } = await harness({ engine: { ping: () => Promise.reject(new Error('connect ENOENT /var/run/docker.sock')) } });
+    await eventually(() => { expect(heartbeats()).toHaveLength(1); });
+    expect(heartbeats()[0]).toMatchObject({ runtimes: [], dockerHealthy: false });
+  });
+
+  it('sends deploy.stats for each running deployment from the deployer sample', async () => {
+    const { send, statusesOf, telemetry } = await harness({ options: { statsInterval: 20 } });
+    await send(MessageType.DeployRequest, request('measured'));
+    await eventually(() => { expect(statusesOf('measured').at(-1)).toBe('Running'); });
+    await eventually(() => { expect(telemetry.some((message) => message.type === MessageType.DeployStats)).toBe(true); });
+    const stats = telemetry.find((message) => message.type === MessageType.DeployStats);
+    expect(stats?.body).toMatchObject({ deploymentId: 'measured', cpuPercent: 12.5, memMb: 40, maxMemMb: 512, imageSizeMb: 120 });
+  });
+});
+
+describe('Worker: restart reconcile and stop', () => {
+  it('reports containers found at start as Running without deploying, and resumes logs and stats', async () => {
+    const deployer = new FakeDeployer();
+    deployer.containers.set('survivor', {
+      deploymentId: 'survivor',
+      containerId: 'c1',
+      containerName: 'kraken-survivor',
+      image: 'kraken/app:survivor',
+      appName: 'app',
+      commit: 'b'.repeat(40),
+      state: 'running',
+      port: 3000,
+      hostPort: 20_555,
+    });
+    deployer.containers.set('crashed', { ...deployer.containers.get('survivor')!, deploymentId: 'crashed', state: 'exited' });
+    const { statuses, deployer: d, logs, telemetry } = await harness({ deployer, options: { statsInterval: 20, publicHost: 'node-a.lan' } });
+    await eventually(() => { expect(statuses).toHaveLength(1); });
+    expect(statuses[0]).toMatchObject({ deploymentId: 'survivor', status: 'Running', port: 20_555, url: 'http://node-a.lan:20555', commit: 'b'.repeat(40) });
+    expect(d.deployCalls).toEqual([]);
+    await eventually(() => { expect(d.followers.has('survivor')).toBe(true); });
+    d.print('survivor', 'still here');
+    await eventually(() => { expect(logs('survivor')[0]).toMatchObject({ seq: 0, lines: [expect.objectContaining({ text: 'still here' })] }); });
+    await eventually(() => { expect(telemetry.some((message) => message.type === MessageType.DeployStats && message.body.deploymentId === 'survivor')).toBe(true); });
+  });
+
+  it('stop() stops consuming and timers, leaves containers running and the broker open', async () => {
+    const { send, statusesOf, worker, deployer, broker, heartbeats } = await harness({ options: { heartbeatInterval: 10 } });
+    await send(MessageType.DeployRequest, request('stays'));
+    await eventually(() => { expect(statusesOf('stays').at(-1)).toBe('Running'); });
+    await worker.stop();
+    // let messages already published reach the consumer
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const beats = heartbeats().length;
+    await send(MessageType.DeployStop, { deploymentId: 'stays' });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(deployer.stopCalls).toEqual([]);
+    expect(deployer.containers.has('stays')).toBe(true);
+    expect(deployer.followers.has('stays')).toBe(false);
+    expect(heartbeats()).toHaveLength(beats);
+    expect(broker.stats().connected).toBe(true);
+  });
+});

@@ -1,0 +1,714 @@
+import type { Broker, Delivery, Subscription } from '@kraken/broker';
+import type { KrakenError, Logger } from '@kraken/common';
+import { ErrorCode, TypedEmitter, toKrakenError } from '@kraken/common';
+import type { DeployProgress, LogFollower } from '@kraken/docker-deployer';
+import type { DeployCancelBody, DeployLogBody, DeployRequestBody, DeployStatusBody, Message, NodeInfoBody } from '@kraken/messages';
+import { DeliveryClass, DeploymentStatus, MessageType, PROTOCOL_VERSION, Runtime, createMessage, deploymentStatusOrder } from '@kraken/messages';
+import type { Deployer, EngineProbe } from './deployer.js';
+import { LogBatcher } from './log-batcher.js';
+import type { CompiledWorkerOptions, WorkerOptions } from './options.js';
+import { compileWorkerOptions } from './options.js';
+import type { SlotTicket } from './slots.js';
+import { Slots } from './slots.js';
+import { statusOfStep } from './status-map.js';
+import type { SystemProbe, SystemSample } from './system-probe.js';
+import { OsSystemProbe } from './system-probe.js';
+
+/** Reads the time; injected so tests can pin it. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export interface WorkerCreateOptions {
+  broker: Broker;
+  deployer: Deployer;
+  nodeId: string;
+  logger: Logger;
+  /** @default the real machine (node-os-utils) */
+  probe?: SystemProbe;
+  /** Answers when the container engine is up (dockerode client). @default deployer.list() as the ping */
+  engine?: EngineProbe;
+  /** @default systemClock */
+  clock?: Clock;
+  options?: WorkerOptions;
+}
+
+/** Why a command was not carried out. */
+export type IgnoredReason = 'stale-epoch' | 'unexpected-type' | 'stopping';
+
+export type WorkerEvents = {
+  /** A deploy.status the worker published (or tried to). */
+  status: [body: DeployStatusBody];
+  heartbeat: [body: NodeInfoBody];
+  'command-ignored': [info: { type: string; messageId: string; epoch: number; highestEpoch: number; reason: IgnoredReason }];
+  /** The same deploymentId asked for again while it is in progress or running: not redone. */
+  'duplicate-request': [info: { deploymentId: string; status: DeploymentStatus }];
+  'logs-dropped': [info: { deploymentId: string; lines: number; reason: string }];
+  /** Deployments found running at start and taken over without deploying them again. */
+  reconciled: [deploymentIds: string[]];
+  /** Something failed that the worker survived (a publish, a stats read, a deploy that threw). */
+  failure: [error: KrakenError, context: { during: string; deploymentId?: string }];
+};
+
+export interface WorkerStats {
+  commandsHandled: number;
+  staleCommandsIgnored: number;
+  duplicateRequests: number;
+  deploysStarted: number;
+  deploysSucceeded: number;
+  deploysFailed: number;
+  heartbeatsSent: number;
+  statsSent: number;
+  logBatchesSent: number;
+  logLinesDropped: number;
+  failures: number;
+}
+
+type Phase = 'queued' | 'deploying' | 'running' | 'destroying';
+
+interface Tracked {
+  readonly deploymentId: string;
+  phase: Phase;
+  status: DeploymentStatus;
+  commit?: string | undefined;
+  port?: number | undefined;
+  url?: string | undefined;
+  readonly logs: LogBatcher;
+  follower?: LogFollower | undefined;
+  ticket?: SlotTicket | undefined;
+  /** Set when a cancel/stop arrived while the deploy was queued or running. */
+  cancelled: boolean;
+  statsInFlight: boolean;
+}
+
+const statusRank = (status: DeploymentStatus): number => deploymentStatusOrder.indexOf(status);
+
+/**
+ * One node's executor: takes deploy/cancel/stop commands from its own queue, runs them through a
+ * Deployer, and reports status, heartbeats, logs and stats to the orchestrator. Nothing it does
+ * for one deployment can stop it or another deployment: every failure becomes an Errored status,
+ * a log line and a `failure` event.
+ */
+export class Worker extends TypedEmitter<WorkerEvents> {
+  readonly nodeId: string;
+  private readonly broker: Broker;
+  private readonly deployer: Deployer;
+  private readonly logger: Logger;
+  private readonly probe: SystemProbe;
+  private readonly engine: EngineProbe;
+  private readonly clock: Clock;
+  private readonly options: CompiledWorkerOptions;
+  private readonly slots: Slots;
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly background = new Set<Promise<void>>();
+  private readonly counters: WorkerStats = {
+    commandsHandled: 0,
+    staleCommandsIgnored: 0,
+    duplicateRequests: 0,
+    deploysStarted: 0,
+    deploysSucceeded: 0,
+    deploysFailed: 0,
+    heartbeatsSent: 0,
+    statsSent: 0,
+    logBatchesSent: 0,
+    logLinesDropped: 0,
+    failures: 0,
+  };
+  private subscription: Subscription | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private statsTimer: NodeJS.Timeout | undefined;
+  private heartbeatInFlight: Promise<void> | undefined;
+  private highestEpoch = 0;
+  private lastStatusAt = 0;
+  /** Statuses go out one at a time, so the orchestrator receives them in the order they happened. */
+  private statusChain: Promise<void> = Promise.resolve();
+  /** Log batches go out one at a time, so a broker drop can be tied to the batch that caused it. */
+  private logChain: Promise<unknown> = Promise.resolve();
+  private logDropsSeen = 0;
+  private addresses: string[] = [];
+  private stopped = false;
+  private readonly onBrokerDrop = (info: { queue: string; type: string }): void => {
+    if (info.type === MessageType.DeployLog && info.queue === this.options.queues.telemetry) this.logDropsSeen++;
+  };
+
+  private constructor(create: WorkerCreateOptions) {
+    super();
+    this.nodeId = create.nodeId;
+    this.options = compileWorkerOptions(create.nodeId, create.options);
+    this.broker = create.broker;
+    this.deployer = create.deployer;
+    this.logger = create.logger.child({ component: 'worker', nodeId: create.nodeId });
+    this.probe = create.probe ?? new OsSystemProbe();
+    this.engine = create.engine ?? { ping: () => create.deployer.list() };
+    this.clock = create.clock ?? systemClock;
+    this.slots = new Slots(this.options.maxConcurrentDeploys);
+  }
+
+  /**
+   * Declares the queues, takes over the deployments this node already runs (after an agent
+   * restart), then starts consuming commands and heartbeating.
+   */
+  static async create(options: WorkerCreateOptions): Promise<Worker> {
+    const worker = new Worker(options);
+    await worker.start();
+    return worker;
+  }
+
+  private async start(): Promise<void> {
+    const { queues } = this.options;
+    await this.broker.declareQueue(queues.node, { class: DeliveryClass.Durable });
+    await this.broker.declareQueue(queues.orchestrator, { class: DeliveryClass.Durable });
+    await this.broker.declareQueue(queues.telemetry, { class: DeliveryClass.Telemetry });
+    this.broker.on('dropped', this.onBrokerDrop);
+    // before consuming, so a redelivered request for a running deployment finds it tracked
+    await this.reconcile();
+    this.subscription = await this.broker.consume(queues.node, (delivery) => this.handleCommand(delivery));
+    this.heartbeatTimer = setInterval(() => {
+      this.beat();
+    }, this.options.heartbeatIntervalMs);
+    this.statsTimer = setInterval(() => {
+      this.sampleAllStats();
+    }, this.options.statsIntervalMs);
+    this.beat();
+    this.logger.info('worker started', { queue: queues.node, maxConcurrentDeploys: this.options.maxConcurrentDeploys });
+  }
+
+  /**
+   * Stops taking commands and stops heartbeats, log followers and timers; waits for statuses and
+   * logs already on their way. Leaves app containers running (a restarted worker takes them over)
+   * and leaves the injected broker open. Deploys still building finish on their own but report
+   * nothing further. Idempotent.
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.subscription?.cancel().catch((error: unknown) => {
+      this.fail(error, 'stop consuming');
+    });
+    clearInterval(this.heartbeatTimer);
+    clearInterval(this.statsTimer);
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const t of this.tracked.values()) {
+      t.follower?.stop();
+      t.ticket?.release();
+    }
+    await Promise.all([...this.tracked.values()].map((t) => t.logs.close()));
+    await this.heartbeatInFlight;
+    await this.statusChain;
+    await this.logChain;
+    this.broker.off('dropped', this.onBrokerDrop);
+    this.logger.info('worker stopped', { deployments: this.tracked.size });
+  }
+
+  stats(): WorkerStats {
+    return { ...this.counters };
+  }
+
+  /** The deployments this worker holds and their last reported status. */
+  deployments(): { deploymentId: string; status: DeploymentStatus }[] {
+    return [...this.tracked.values()].map((t) => ({ deploymentId: t.deploymentId, status: t.status }));
+  }
+
+  // ---- commands -------------------------------------------------------------------------------
+
+  private async handleCommand(delivery: Delivery): Promise<void> {
+    const message = delivery.message;
+    if (this.stopped) {
+      // another instance (after a restart) will get it
+      delivery.nack({ requeue: true });
+      return;
+    }
+    if (message.type !== MessageType.DeployRequest && message.type !== MessageType.DeployCancel && message.type !== MessageType.DeployStop) {
+      this.ignore(message, 'unexpected-type');
+      delivery.nack({ requeue: false, reason: `worker ${this.nodeId} takes deploy.request, deploy.cancel and deploy.stop, not ${message.type}` });
+      return;
+    }
+    if (message.epoch < this.highestEpoch) {
+      this.counters.staleCommandsIgnored++;
+      this.ignore(message, 'stale-epoch');
+      return;
+    }
+    this.highestEpoch = message.epoch;
+    this.counters.commandsHandled++;
+    // The handler only starts the work, so the delivery is acked at once and a cancel can arrive
+    // while a build runs. A worker that dies mid-build loses the request; the orchestrator sees
+    // the deployment missing from heartbeats and redeploys it.
+    try {
+      if (message.type === MessageType.DeployRequest) await this.onRequest(message.body);
+      else await this.onDestroy(message.body, message.type);
+    } catch (error) {
+      this.fail(error, `handle ${message.type}`, message.body.deploymentId);
+    }
+  }
+
+  private ignore(message: Message, reason: IgnoredReason): void {
+    this.logger.warn('command ignored', { type: message.type, messageId: message.id, epoch: message.epoch, highestEpoch: this.highestEpoch, reason });
+    this.emit('command-ignored', { type: message.type, messageId: message.id, epoch: message.epoch, highestEpoch: this.highestEpoch, reason });
+  }
+
+  private onRequest(body: DeployRequestBody): Promise<void> {
+    const { deploymentId } = body;
+    const existing = this.tracked.get(deploymentId);
+    if (existing) {
+      this.counters.duplicateRequests++;
+      this.logger.info('deploy request for a deployment already held; reporting its status instead', { deploymentId, phase: existing.phase });
+      this.emit('duplicate-request', { deploymentId, status: existing.status });
+      this.publishStatus(existing, existing.status, { message: `already ${describePhase(existing.phase)} on ${this.nodeId}`, force: true });
+      return Promise.resolve();
+    }
+    if (body.runtime !== undefined && body.runtime !== Runtime.Docker) {
+      this.publishUntracked(deploymentId, DeploymentStatus.Errored, `worker ${this.nodeId} runs applications in docker only, not ${body.runtime}`);
+      return Promise.resolve();
+    }
+    const t = this.track(deploymentId, 'queued', DeploymentStatus.DeploymentRequested);
+    this.publishStatus(t, DeploymentStatus.ValidatingDeploymentData, {});
+    this.runInBackground(this.runDeploy(t, body), 'deploy', deploymentId);
+    return Promise.resolve();
+  }
+
+  private track(deploymentId: string, phase: Phase, status: DeploymentStatus): Tracked {
+    const logs = new LogBatcher({
+      deploymentId,
+      flushLines: this.options.logFlushLines,
+      flushIntervalMs: this.options.logFlushIntervalMs,
+      bufferLines: this.options.logBufferLines,
+      batchBytes: this.options.logBatchBytes,
+      send: (body) => this.sendLogBatch(body),
+      onSendError: (error) => {
+        this.fail(error, 'publish deploy.log', deploymentId);
+      },
+    });
+    const t: Tracked = { deploymentId, phase, status, logs, cancelled: false, statsInFlight: false };
+    this.tracked.set(deploymentId, t);
+    return t;
+  }
+
+  private async runDeploy(t: Tracked, body: DeployRequestBody): Promise<void> {
+    const { deploymentId } = t;
+    const ticket = this.slots.acquire();
+    t.ticket = ticket;
+    const held = await ticket.ready;
+    if (!held || t.cancelled || this.stopped) {
+      ticket.release();
+      if (!this.stopped) await this.finishDestroyed(t, 'cancelled before the deploy started');
+      return;
+    }
+    t.phase = 'deploying';
+    this.counters.deploysStarted++;
+    let runStartedAt: Date | undefined;
+    let result;
+    try {
+      result = await this.deployer.deploy({
+        deploymentId,
+        url: body.srcUrl,
+        branch: body.branch,
+        ...(body.port === undefined ? {} : { hostPort: body.port }),
+        ...(body.env === undefined ? {} : { env: body.env }),
+        onProgress: (event) => {
+          if (event.kind === 'start' && event.step === 'run') runStartedAt = event.at;
+          this.onProgress(t, event);
+        },
+      });
+    } catch (error) {
+      const failure = toKrakenError(error);
+      if (this.isStopped()) return;
+      if (isCancelled(t)) {
+        await this.finishDestroyed(t, `the deploy ended (${failure.message}); nothing is left running`);
+      } else {
+        this.counters.deploysFailed++;
+        this.logger.warn('deploy failed', { deploymentId, error: failure });
+        this.publishStatus(t, DeploymentStatus.Errored, { message: failure.message });
+        await this.untrack(t);
+      }
+      return;
+    } finally {
+      ticket.release();
+      t.ticket = undefined;
+    }
+    if (this.isStopped()) return;
+    this.counters.deploysSucceeded++;
+    if (isCancelled(t)) {
+      await this.destroy(t);
+      return;
+    }
+    if (body.commit !== undefined && !result.commit.startsWith(body.commit)) {
+      // the deployer clones the branch head; say so rather than hide it
+      t.logs.push('system', `requested commit ${body.commit} but the branch head is ${result.commit}; deployed the branch head`, this.clock.now());
+    }
+    t.commit = result.commit;
+    t.port = result.hostPort;
+    t.url = result.hostPort === undefined ? undefined : this.urlFor(result.hostPort);
+    t.phase = 'running';
+    this.publishStatus(t, DeploymentStatus.Running, { message: result.reused ? 'already running on this node; reused its container' : undefined });
+    // from the container's start: lines it printed before the follower attached are not lost
+    await this.follow(t, runStartedAt ?? this.clock.now());
+  }
+
+  private onProgress(t: Tracked, event: DeployProgress): void {
+    if (event.kind === 'line') {
+      t.logs.push(event.stream, event.text, event.at);
+      return;
+    }
+    if (event.kind !== 'start' || t.cancelled) return;
+    const status = statusOfStep(event.step);
+    if (status !== undefined && statusRank(status) > statusRank(t.status)) this.publishStatus(t, status, {});
+  }
+
+  private async onDestroy(body: DeployCancelBody, type: string): Promise<void> {
+    const { deploymentId } = body;
+    const why = body.reason === undefined ? type : `${type}: ${body.reason}`;
+    const t = this.tracked.get(deploymentId);
+    if (!t) {
+      await this.destroyUntracked(deploymentId, why);
+      return;
+    }
+    if (t.phase === 'destroying' || t.cancelled) {
+      this.counters.duplicateRequests++;
+      this.publishStatus(t, t.status, { message: 'already being destroyed', force: true });
+      return;
+    }
+    this.logger.info('destroying deployment', { deploymentId, phase: t.phase, reason: why });
+    const phase = t.phase;
+    t.cancelled = true;
+    t.phase = 'destroying';
+    if (phase === 'queued') {
+      this.publishStatus(t, DeploymentStatus.DestructionInProgress, { message: why });
+      // runDeploy wakes up, sees the cancel and reports Destroyed
+      t.ticket?.release();
+    } else if (phase === 'deploying') {
+      // a deploy step cannot be interrupted; runDeploy removes what it made once the step ends
+      this.publishStatus(t, DeploymentStatus.DestructionInProgress, { message: `${why}; stopping once the current deploy step ends` });
+    } else {
+      this.publishStatus(t, DeploymentStatus.DestructionInProgress, { message: why });
+      await this.destroy(t);
+    }
+  }
+
+  /** Stops the container, the log follower and stats, then reports Destroyed (or Errored). */
+  private async destroy(t: Tracked): Promise<void> {
+    t.phase = 'destroying';
+    if (t.status !== DeploymentStatus.DestructionInProgress) this.publishStatus(t, DeploymentStatus.DestructionInProgress, {});
+    t.follower?.stop();
+    t.follower = undefined;
+    try {
+      await this.deployer.stop(t.deploymentId);
+    } catch (error) {
+      const failure = toKrakenError(error);
+      if (failure.code !== ErrorCode.NotFound) {
+        this.fail(failure, 'stop the container', t.deploymentId);
+        this.publishStatus(t, DeploymentStatus.Errored, { message: `could not stop deployment: ${failure.message}` });
+        await this.untrack(t);
+        return;
+      }
+    }
+    await this.finishDestroyed(t, 'container stopped and removed');
+  }
+
+  private async finishDestroyed(t: Tracked, message: string): Promise<void> {
+    if (t.status !== DeploymentStatus.DestructionInProgress) this.publishStatus(t, DeploymentStatus.DestructionInProgress, {});
+    this.publishStatus(t, DeploymentStatus.Destroyed, { message });
+    await this.untrack(t);
+  }
+
+  /** A stop for something this worker does not hold: remove any leftover container, then say Destroyed. */
+  private async destroyUntracked(deploymentId: string, why: string): Promise<void> {
+    try {
+      await this.deployer.stop(deploymentId);
+      this.logger.info('stopped a container this worker did not track', { deploymentId, reason: why });
+      this.publishUntracked(deploymentId, DeploymentStatus.Destroyed, 'stopped and removed a leftover container');
+    } catch (error) {
+      const failure = toKrakenError(error);
+      if (failure.code === ErrorCode.NotFound) {
+        this.logger.info('nothing to stop for an unknown deployment; reporting Destroyed', { deploymentId, reason: why });
+        this.publishUntracked(deploymentId, DeploymentStatus.Destroyed, `nothing to stop: node ${this.nodeId} runs no deployment ${deploymentId}`);
+      } else {
+        this.fail(failure, 'stop an untracked container', deploymentId);
+        this.publishUntracked(deploymentId, DeploymentStatus.Errored, `could not stop deployment: ${failure.message}`);
+      }
+    }
+  }
+
+  private async untrack(t: Tracked): Promise<void> {
+    t.follower?.stop();
+    t.follower = undefined;
+    await t.logs.close();
+    if (this.tracked.get(t.deploymentId) === t) this.tracked.delete(t.deploymentId);
+  }
+
+  // ---- restart reconcile ----------------------------------------------------------------------
+
+  private async reconcile(): Promise<void> {
+    let found;
+    try {
+      found = await this.deployer.list();
+    } catch (error) {
+      // an engine that is down at start must not keep the worker from taking commands
+      this.fail(error, 'list deployments to reconcile');
+      return;
+    }
+    const taken: string[] = [];
+    for (const deployment of found) {
+      if (deployment.state !== 'running' && deployment.state !== 'restarting') {
+        this.logger.info('leaving a stopped container alone; a new deploy or a stop removes it', { deploymentId: deployment.deploymentId, state: deployment.state });
+        continue;
+      }
+      if (this.tracked.has(deployment.deploymentId)) continue;
+      const t = this.track(deployment.deploymentId, 'running', DeploymentStatus.Running);
+      t.commit = /^[0-9a-f]{7,64}$/.test(deployment.commit) ? deployment.commit : undefined;
+      t.port = deployment.hostPort;
+      t.url = deployment.hostPort === undefined ? undefined : this.urlFor(deployment.hostPort);
+      this.publishStatus(t, DeploymentStatus.Running, { message: 'found running after a worker restart', force: true });
+      // from now: the lines before the restart were forwarded by the previous instance
+      this.runInBackground(this.follow(t, this.clock.now()), 'follow logs', t.deploymentId);
+      taken.push(deployment.deploymentId);
+    }
+    if (taken.length > 0) this.logger.info('took over running deployments', { deployments: taken });
+    this.emit('reconciled', taken);
+  }
+
+  // ---- logs -----------------------------------------------------------------------------------
+
+  private async follow(t: Tracked, since: Date): Promise<void> {
+    if (this.stopped || t.phase !== 'running') return;
+    let follower: LogFollower;
+    try {
+      follower = await this.deployer.followLogs(t.deploymentId, (line) => {
+        t.logs.push(line.stream, line.text, line.at);
+      }, { since });
+    } catch (error) {
+      const failure = toKrakenError(error);
+      if (!this.stillRunning(t)) return;
+      if (failure.code === ErrorCode.NotFound) {
+        this.publishStatus(t, DeploymentStatus.Errored, { message: `the container of ${t.deploymentId} is gone from node ${this.nodeId}` });
+        await this.untrack(t);
+        return;
+      }
+      this.fail(failure, 'follow logs', t.deploymentId);
+      this.later(() => this.follow(t, since), this.options.logRefollowDelayMs);
+      return;
+    }
+    if (!this.stillRunning(t)) {
+      follower.stop();
+      return;
+    }
+    t.follower = follower;
+    this.runInBackground(
+      follower.done.then(() => {
+        if (this.stopped || t.phase !== 'running' || t.follower !== follower) return;
+        // the stream ends when the container stops (a crash it restarts from): follow it again
+        t.follower = undefined;
+        const resumeAt = this.clock.now();
+        this.later(() => this.follow(t, resumeAt), this.options.logRefollowDelayMs);
+      }),
+      'follow logs',
+      t.deploymentId,
+    );
+  }
+
+  private sendLogBatch(body: DeployLogBody): Promise<boolean> {
+    const send = async (): Promise<boolean> => {
+      const dropsBefore = this.logDropsSeen;
+      await this.broker.publish(this.options.queues.telemetry, createMessage(MessageType.DeployLog, body, this.meta()));
+      if (this.logDropsSeen > dropsBefore) {
+        this.counters.logLinesDropped += body.lines.length;
+        this.emit('logs-dropped', { deploymentId: body.deploymentId, lines: body.lines.length, reason: 'dropped by the broker' });
+        return false;
+      }
+      this.counters.logBatchesSent++;
+      return true;
+    };
+    const result = this.logChain.then(send, send);
+    this.logChain = result.catch(() => undefined);
+    return result;
+  }
+
+  // ---- heartbeats and stats -------------------------------------------------------------------
+
+  /** One heartbeat at a time: a slow probe or broker skips beats rather than piling them up. */
+  private beat(): void {
+    if (this.heartbeatInFlight !== undefined || this.stopped) return;
+    this.heartbeatInFlight = this.heartbeat()
+      .catch((error: unknown) => {
+        this.fail(error, 'heartbeat');
+      })
+      .finally(() => {
+        this.heartbeatInFlight = undefined;
+      });
+  }
+
+  private async heartbeat(): Promise<void> {
+    const [system, dockerHealthy] = await Promise.all([this.probe.sample(), this.pingEngine()]);
+    this.addresses = system.addresses;
+    const body = this.nodeInfo(system, dockerHealthy);
+    if (this.stopped) return;
+    await this.broker.publish(this.options.queues.telemetry, createMessage(MessageType.NodeInfo, body, this.meta()));
+    this.counters.heartbeatsSent++;
+    this.emit('heartbeat', body);
+  }
+
+  private nodeInfo(system: SystemSample, dockerHealthy: boolean): NodeInfoBody {
+    return {
+      nodeId: this.nodeId,
+      hostname: system.hostname.slice(0, 253) || this.nodeId,
+      addresses: system.addresses.slice(0, 64),
+      arch: system.arch,
+      cpu: system.cpu,
+      ram: system.ram,
+      load: system.load,
+      uptimeSec: system.uptimeSec,
+      runtimes: dockerHealthy ? [Runtime.Docker] : [],
+      deployments: [...this.tracked.values()].filter((t) => t.phase === 'running').map((t) => t.deploymentId),
+      protocolVersion: PROTOCOL_VERSION,
+      dockerHealthy,
+    };
+  }
+
+  private async pingEngine(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => {
+        resolve(false);
+      }, this.options.enginePingTimeoutMs);
+    });
+    try {
+      return await Promise.race([this.engine.ping().then(() => true as const), timeout]);
+    } catch (error) {
+      this.logger.debug('container engine did not answer a ping', { error });
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private sampleAllStats(): void {
+    for (const t of this.tracked.values()) {
+      if (t.phase !== 'running' || t.statsInFlight) continue;
+      t.statsInFlight = true;
+      this.runInBackground(
+        this.sampleStats(t).finally(() => {
+          t.statsInFlight = false;
+        }),
+        'deploy stats',
+        t.deploymentId,
+      );
+    }
+  }
+
+  private async sampleStats(t: Tracked): Promise<void> {
+    const sample = await this.deployer.stats(t.deploymentId);
+    if (this.stopped || t.phase !== 'running') return;
+    const nonNegative = (value: number): number => (Number.isFinite(value) && value > 0 ? value : 0);
+    const body = {
+      deploymentId: t.deploymentId,
+      cpuPercent: nonNegative(sample.cpuPercent),
+      memMb: nonNegative(sample.memMb),
+      maxMemMb: nonNegative(sample.maxMemMb),
+      imageSizeMb: nonNegative(sample.imageSizeMb),
+      at: this.clock.now().toISOString(),
+    };
+    await this.broker.publish(this.options.queues.telemetry, createMessage(MessageType.DeployStats, body, this.meta()));
+    this.counters.statsSent++;
+  }
+
+  // ---- status ---------------------------------------------------------------------------------
+
+  private publishStatus(t: Tracked, status: DeploymentStatus, extra: { message?: string | undefined; force?: boolean }): void {
+    if (status === t.status && extra.force !== true) return;
+    t.status = status;
+    const running = status === DeploymentStatus.Running;
+    this.sendStatus({
+      deploymentId: t.deploymentId,
+      status,
+      ...(extra.message === undefined ? {} : { message: extra.message }),
+      ...(running && t.commit !== undefined ? { commit: t.commit } : {}),
+      ...(running && t.port !== undefined ? { port: t.port } : {}),
+      ...(running && t.url !== undefined ? { url: t.url } : {}),
+    });
+  }
+
+  private publishUntracked(deploymentId: string, status: DeploymentStatus, message: string): void {
+    this.sendStatus({ deploymentId, status, message });
+  }
+
+  private sendStatus(fields: Omit<DeployStatusBody, 'at' | 'nodeId'>): void {
+    // strictly increasing, so two changes in one millisecond still sort in the order they happened
+    const atMs = Math.max(this.clock.now().getTime(), this.lastStatusAt + 1);
+    this.lastStatusAt = atMs;
+    const body: DeployStatusBody = { ...fields, message: fields.message?.slice(0, 8_000), at: new Date(atMs).toISOString(), nodeId: this.nodeId };
+    if (body.message === undefined) delete body.message;
+    this.emit('status', body);
+    this.logger.info('deployment status', { deploymentId: body.deploymentId, status: body.status, message: body.message });
+    const message = createMessage(MessageType.DeployStatus, body, { ...this.meta(), at: body.at });
+    this.statusChain = this.statusChain
+      .then(() => this.broker.publish(this.options.queues.orchestrator, message))
+      .catch((error: unknown) => {
+        this.fail(error, 'publish deploy.status', body.deploymentId);
+      });
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------------
+
+  // Read through methods: the compiler would keep a field narrowed across awaits, where it changes.
+  private isStopped(): boolean {
+    return this.stopped;
+  }
+
+  private stillRunning(t: Tracked): boolean {
+    return !this.stopped && t.phase === 'running';
+  }
+
+  private meta(): { from: string; epoch: number } {
+    return { from: this.nodeId, epoch: this.highestEpoch };
+  }
+
+  private urlFor(hostPort: number): string {
+    const host = this.options.publicHost ?? this.addresses[0] ?? '127.0.0.1';
+    return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${hostPort}`;
+  }
+
+  /** Runs `work` after `ms` unless the worker stops first. */
+  private later(work: () => Promise<void>, ms: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.runInBackground(work(), 'scheduled work');
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  /** Keeps a background task's rejection from ever becoming an unhandled rejection. */
+  private runInBackground(task: Promise<void>, during: string, deploymentId?: string): void {
+    const guarded = task.catch((error: unknown) => {
+      this.fail(error, during, deploymentId);
+    });
+    this.background.add(guarded);
+    void guarded.finally(() => this.background.delete(guarded));
+  }
+
+  private fail(error: unknown, during: string, deploymentId?: string): void {
+    const failure = toKrakenError(error);
+    this.counters.failures++;
+    this.logger.warn(`worker could not ${during}`, { error: failure, ...(deploymentId === undefined ? {} : { deploymentId }) });
+    this.emit('failure', failure, { during, ...(deploymentId === undefined ? {} : { deploymentId }) });
+  }
+}
+
+function isCancelled(t: Tracked): boolean {
+  return t.cancelled;
+}
+
+function describePhase(phase: Phase): string {
+  switch (phase) {
+    case 'queued':
+      return 'waiting for a deploy slot';
+    case 'deploying':
+      return 'being deployed';
+    case 'running':
+      return 'running';
+    case 'destroying':
+      return 'being destroyed';
+  }
+}

@@ -1,0 +1,127 @@
+import { ErrorCode, KrakenError } from '@kraken/common';
+import type { DeployProgress, DeployRequest, DeployResult, Deployment, DeployStep, LogFollower, LogLine, StatsSample } from '@kraken/docker-deployer';
+import type { Deployer } from '../src/deployer.js';
+
+/** How one fake deploy behaves. */
+export interface FakeScript {
+  /** The manifest has a test command. @default true */
+  hasTest?: boolean;
+  /** Fail when this step starts, with `error` (a KrakenError unless `throwPlain`). */
+  failAt?: DeployStep;
+  error?: string;
+  /** Throw a plain value instead of a KrakenError, as a buggy deployer would. */
+  throwPlain?: boolean;
+  /** Output lines reported during the build step. */
+  buildLines?: string[];
+  /** deploy() waits for this before the run step (to hold a slot in concurrency tests). */
+  gate?: Promise<void>;
+  hostPort?: number;
+}
+
+interface Follower {
+  onLine: (line: LogLine) => void;
+  end: () => void;
+}
+
+/** The Deployer contract in memory: records calls, runs scripted steps, keeps "containers" in a map. */
+export class FakeDeployer implements Deployer {
+  readonly deployCalls: DeployRequest[] = [];
+  readonly stopCalls: string[] = [];
+  readonly containers = new Map<string, Deployment>();
+  readonly scripts = new Map<string, FakeScript>();
+  readonly followers = new Map<string, Follower>();
+  statsSample: StatsSample = { cpuPercent: 12.5, memMb: 40, maxMemMb: 512, imageSizeMb: 120 };
+  /** Deploys running right now, and the most at once. */
+  active = 0;
+  maxActive = 0;
+
+  async deploy(request: DeployRequest): Promise<DeployResult> {
+    this.deployCalls.push(request);
+    this.active++;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    try {
+      return await this.run(request);
+    } finally {
+      this.active--;
+    }
+  }
+
+  private async run(request: DeployRequest): Promise<DeployResult> {
+    const { deploymentId } = request;
+    const script = this.scripts.get(deploymentId) ?? {};
+    const progress = (event: DeployProgress): void => request.onProgress?.(event);
+    const steps: DeployStep[] = ['clone', 'manifest', 'build', ...(script.hasTest === false ? [] : (['test'] as const)), 'run', 'ready'];
+    for (const step of steps) {
+      await Promise.resolve();
+      if (step === 'run' && script.gate) await script.gate;
+      progress({ kind: 'start', deploymentId, step, at: new Date() });
+      if (script.failAt === step) {
+        const message = script.error ?? `${step} failed`;
+        progress({ kind: 'finish', deploymentId, step, at: new Date(), durationMs: 1, ok: false, message });
+        if (script.throwPlain === true) throw new TypeError(message);
+        throw new KrakenError(ErrorCode.Internal, message, { deploymentId, details: { step } });
+      }
+      if (step === 'build') {
+        for (const text of script.buildLines ?? []) progress({ kind: 'line', deploymentId, step, at: new Date(), stream: 'build', text });
+      }
+      progress({ kind: 'finish', deploymentId, step, at: new Date(), durationMs: 1, ok: true });
+    }
+    const deployment: Deployment = {
+      deploymentId,
+      containerId: `c-${deploymentId}`,
+      containerName: `kraken-${deploymentId}`,
+      image: `kraken/app:${deploymentId}`,
+      appName: 'app',
+      commit: 'a'.repeat(40),
+      state: 'running',
+      port: 3000,
+      hostPort: request.hostPort ?? script.hostPort ?? 20_000 + this.deployCalls.length,
+    };
+    this.containers.set(deploymentId, deployment);
+    return { ...deployment, reused: false };
+  }
+
+  stop(deploymentId: string): Promise<void> {
+    this.stopCalls.push(deploymentId);
+    if (!this.containers.delete(deploymentId)) return Promise.reject(notFound(deploymentId));
+    this.followers.get(deploymentId)?.end();
+    return Promise.resolve();
+  }
+
+  list(): Promise<Deployment[]> {
+    return Promise.resolve([...this.containers.values()]);
+  }
+
+  followLogs(deploymentId: string, onLine: (line: LogLine) => void): Promise<LogFollower> {
+    if (!this.containers.has(deploymentId)) return Promise.reject(notFound(deploymentId));
+    let end: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      end = resolve;
+    });
+    const follower: Follower = {
+      onLine,
+      end: () => {
+        if (this.followers.get(deploymentId) === follower) this.followers.delete(deploymentId);
+        end();
+      },
+    };
+    this.followers.set(deploymentId, follower);
+    return Promise.resolve({ stop: follower.end, done });
+  }
+
+  /** The app prints lines. */
+  print(deploymentId: string, ...texts: string[]): void {
+    const follower = this.followers.get(deploymentId);
+    if (!follower) throw new Error(`no log follower for ${deploymentId}`);
+    for (const text of texts) follower.onLine({ stream: 'stdout', text, at: new Date() });
+  }
+
+  stats(deploymentId: string): Promise<StatsSample> {
+    if (!this.containers.has(deploymentId)) return Promise.reject(notFound(deploymentId));
+    return Promise.resolve(this.statsSample);
+  }
+}
+
+function notFound(deploymentId: string): KrakenError {
+  return new KrakenError(ErrorCode.NotFound, `no container for ${deploymentId}`, { deploymentId });
+}
