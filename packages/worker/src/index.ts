@@ -1,6 +1,6 @@
 // Public surface of @kraken/worker: every export is listed by name.
-export { Worker, systemClock } from './worker.js';
-export type { Clock, IgnoredReason, WorkerCreateOptions, WorkerEvents, WorkerStats } from './worker.js';
+export { Worker } from './worker.js';
+export type { IgnoredReason, WorkerCreateOptions, WorkerEvents, WorkerStats } from './worker.js';
 export type { Deployer, EngineProbe } from './deployer.js';
 export { compileWorkerOptions, defaultConcurrency } from './options.js';
 export type { CompiledWorkerOptions, Duration, WorkerOptions, WorkerQueues } from './options.js';

@@ -1,6 +1,6 @@
 import type { Broker, Delivery, Subscription } from '@kraken/broker';
-import type { KrakenError, Logger } from '@kraken/common';
-import { ErrorCode, TypedEmitter, toKrakenError } from '@kraken/common';
+import type { Clock, KrakenError, Logger } from '@kraken/common';
+import { ErrorCode, TypedEmitter, isoTime, systemClock, toKrakenError } from '@kraken/common';
 import type { DeployProgress, LogFollower } from '@kraken/docker-deployer';
 import type { DeployCancelBody, DeployLogBody, DeployRequestBody, DeployStatusBody, Message, NodeInfoBody } from '@kraken/messages';
 import { DeliveryClass, DeploymentStatus, MessageType, PROTOCOL_VERSION, Runtime, createMessage, deploymentStatusOrder } from '@kraken/messages';
@@ -13,13 +13,6 @@ import { Slots } from './slots.js';
 import { statusOfStep } from './status-map.js';
 import type { SystemProbe, SystemSample } from './system-probe.js';
 import { OsSystemProbe } from './system-probe.js';
-
-/** Reads the time; injected so tests can pin it. */
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
 
 export interface WorkerCreateOptions {
   broker: Broker;
@@ -337,7 +330,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
     if (body.commit !== undefined && !result.commit.startsWith(body.commit)) {
       // the deployer clones the branch head; say so rather than hide it
-      t.logs.push('system', `requested commit ${body.commit} but the branch head is ${result.commit}; deployed the branch head`, this.clock.now());
+      t.logs.push('system', `requested commit ${body.commit} but the branch head is ${result.commit}; deployed the branch head`, this.now());
     }
     t.commit = result.commit;
     t.port = result.hostPort;
@@ -345,7 +338,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     t.phase = 'running';
     this.publishStatus(t, DeploymentStatus.Running, { message: result.reused ? 'already running on this node; reused its container' : undefined });
     // from the container's start: lines it printed before the follower attached are not lost
-    await this.follow(t, runStartedAt ?? this.clock.now());
+    await this.follow(t, runStartedAt ?? this.now());
   }
 
   private onProgress(t: Tracked, event: DeployProgress): void {
@@ -463,7 +456,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       t.url = deployment.hostPort === undefined ? undefined : this.urlFor(deployment.hostPort);
       this.publishStatus(t, DeploymentStatus.Running, { message: 'found running after a worker restart', force: true });
       // from now: the lines before the restart were forwarded by the previous instance
-      this.runInBackground(this.follow(t, this.clock.now()), 'follow logs', t.deploymentId);
+      this.runInBackground(this.follow(t, this.now()), 'follow logs', t.deploymentId);
       taken.push(deployment.deploymentId);
     }
     if (taken.length > 0) this.logger.info('took over running deployments', { deployments: taken });
@@ -501,7 +494,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         if (this.stopped || t.phase !== 'running' || t.follower !== follower) return;
         // the stream ends when the container stops (a crash it restarts from): follow it again
         t.follower = undefined;
-        const resumeAt = this.clock.now();
+        const resumeAt = this.now();
         this.later(() => this.follow(t, resumeAt), this.options.logRefollowDelayMs);
       }),
       'follow logs',
@@ -608,7 +601,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       memMb: nonNegative(sample.memMb),
       maxMemMb: nonNegative(sample.maxMemMb),
       imageSizeMb: nonNegative(sample.imageSizeMb),
-      at: this.clock.now().toISOString(),
+      at: isoTime(this.clock),
     };
     await this.broker.publish(this.options.queues.telemetry, createMessage(MessageType.DeployStats, body, this.meta()));
     this.counters.statsSent++;
@@ -636,7 +629,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
 
   private sendStatus(fields: Omit<DeployStatusBody, 'at' | 'nodeId'>): void {
     // strictly increasing, so two changes in one millisecond still sort in the order they happened
-    const atMs = Math.max(this.clock.now().getTime(), this.lastStatusAt + 1);
+    const atMs = Math.max(this.clock.now(), this.lastStatusAt + 1);
     this.lastStatusAt = atMs;
     const body: DeployStatusBody = { ...fields, message: fields.message?.slice(0, 8_000), at: new Date(atMs).toISOString(), nodeId: this.nodeId };
     if (body.message === undefined) delete body.message;
@@ -680,6 +673,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   }
 
   /** Keeps a background task's rejection from ever becoming an unhandled rejection. */
+  private now(): Date {
+    return new Date(this.clock.now());
+  }
+
   private runInBackground(task: Promise<void>, during: string, deploymentId?: string): void {
     const guarded = task.catch((error: unknown) => {
       this.fail(error, during, deploymentId);
