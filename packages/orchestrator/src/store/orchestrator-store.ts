@@ -396,6 +396,14 @@ export class OrchestratorStore implements Disposable {
     return this.statements.deleteLogs.run(deploymentId).changes;
   }
 
+  /**
+   * Runs `read` inside one transaction: in WAL mode every read in it sees the same committed
+   * state, so a caller can assemble a consistent snapshot from several queries (GET /export).
+   */
+  snapshot<T>(read: () => T): T {
+    return this.db.transaction(read)();
+  }
+
   // ---- settings ----
 
   /** The leader term: bumped and persisted each time an orchestrator starts on this store. */

@@ -1,0 +1,639 @@
+import { execFileSync } from 'node:child_process';
+import { MemoryBroker } from '@kraken/broker';
+import { MemoryLogger } from '@kraken/common';
+import { DeploymentStatus } from '@kraken/messages';
+import { tempDir } from '@kraken/testing';
+import type { TempDir } from '@kraken/testing';
+import { createClient } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { FakeWorker } from '../../test/fake-worker.js';
+import { waitFor } from '../../test/wait-for.js';
+import { compileOrchestratorOptions } from '../options.js';
+import { Orchestrator } from '../orchestrator.js';
+import { OrchestratorStore } from '../store/orchestrator-store.js';
+import type { ApiServer, ListeningApi } from './api-server.js';
+import { createApiServer } from './api-server.js';
+import type { ResolveBranchHead } from './git-head.js';
+import { gitLsRemote } from './git-head.js';
+
+const TOKEN = 'test-token-0123456789';
+const SRC = 'https://git.home.lan/alice/todo-api.git';
+const queues = compileOrchestratorOptions().queues;
+
+// The original Kraken client's operations, verbatim.
+const CREATE_DEPLOYMENT = `
+  mutation CreateDeployment($url: String!, $gitBranch: String!) {
+    createDeployment(deploymentUrl: $url, gitBranch: $gitBranch)
+  }
+`;
+const GET_DEPLOYMENTS = `query { getDeployments { id srcUrl status statusHistory { status time } deploymentUrl node } getNodes { id addr } }`;
+const CANCEL_DEPLOYMENT = `
+  mutation CancelDeployment($id: String!) {
+    cancelDeployment(deploymentId: $id)
+  }
+`;
+
+interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; extensions?: { code?: string; [key: string]: unknown } }[];
+}
+
+let dir: TempDir;
+let broker: MemoryBroker;
+let store: OrchestratorStore;
+let orchestrator: Orchestrator;
+let worker: FakeWorker;
+let logger: MemoryLogger;
+let api: ApiServer;
+let server: ListeningApi;
+let branchHead: ResolveBranchHead;
+const wsClients: Client[] = [];
+
+async function graphql<T = Record<string, unknown>>(
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` },
+): Promise<GraphQLResponse<T>> {
+  const response = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, ...((await response.json()) as Omit<GraphQLResponse<T>, 'status'>) };
+}
+
+async function get(path: string, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }): Promise<Response> {
+  return fetch(`${server.url}${path}`, { headers, redirect: 'manual' });
+}
+
+async function create(url = SRC, gitBranch = 'main'): Promise<string> {
+  const result = await graphql<{ createDeployment: string }>(CREATE_DEPLOYMENT, { url, gitBranch });
+  expect(result.errors).toBeUndefined();
+  return result.data?.createDeployment ?? '';
+}
+
+function wsClient(authorization: string | null = `Bearer ${TOKEN}`): Client {
+  const client = createClient({
+    url: server.url.replace(/^http/, 'ws') + '/graphql',
+    webSocketImpl: WebSocket,
+    connectionParams: authorization === null ? {} : { authorization },
+    retryAttempts: 0,
+    lazy: true,
+  });
+  wsClients.push(client);
+  return client;
+}
+
+/** Collects a subscription's events until `until` holds for them. */
+function subscribeUntil<T>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown>,
+  until: (events: T[]) => boolean,
+): Promise<T[]> {
+  const events: T[] = [];
+  return new Promise((resolve, reject) => {
+    const dispose = client.subscribe<T>(
+      { query, variables },
+      {
+        next: (value) => {
+          if (value.errors !== undefined) {
+            reject(new Error(JSON.stringify(value.errors)));
+            return;
+          }
+          events.push(value.data as T);
+          if (until(events)) {
+            dispose();
+            resolve(events);
+          }
+        },
+        error: (error: unknown) => {
+          // graphql-ws reports GraphQL errors as an array, a refused socket as its CloseEvent
+          if (error instanceof Error) reject(error);
+          else if (Array.isArray(error)) reject(new Error(JSON.stringify(error)));
+          else {
+            const { code, reason } = error as { code?: number; reason?: string };
+            reject(Object.assign(new Error(`socket closed: ${String(code)} ${String(reason)}`), { code, reason }));
+          }
+        },
+        complete: () => {
+          resolve(events);
+        },
+      },
+    );
+  });
+}
+
+/**
+ * Resolves once `client` delivers node heartbeats, which means the server has set up the
+ * subscriptions sent before on the same socket (there is no acknowledgement per subscription).
+ */
+async function subscribed(client: Client): Promise<void> {
+  const heartbeats = setInterval(() => {
+    worker.beat().catch(() => undefined);
+  }, 20);
+  try {
+    await subscribeUntil(client, 'subscription { nodeChanged { id } }', {}, (events) => events.length > 0);
+  } finally {
+    clearInterval(heartbeats);
+  }
+}
+
+/** Everything the API could change, to show that rejected requests changed nothing. */
+function storeState(): unknown {
+  return store.snapshot(() => ({
+    deployments: store.listDeployments().map((d) => ({ ...d, history: store.statusHistory(d.id) })),
+    nodes: store.listNodes().map((n) => n.id),
+    logs: store.listDeployments().map((d) => store.readLogs(d.id)),
+  }));
+}
+
+beforeEach(async () => {
+  dir = await tempDir('kraken-api-');
+  broker = new MemoryBroker();
+  logger = new MemoryLogger();
+  store = OrchestratorStore.open({ dataDir: dir.path });
+  orchestrator = await Orchestrator.create({ broker, store, nodeId: 'leader', logger, options: { tickIntervalMs: 0 } });
+  worker = await FakeWorker.start({ broker, nodeId: 'node-a', queues });
+  await worker.beat();
+  await waitFor(() => store.getNode('node-a'), 'node-a heartbeat');
+  branchHead = () => Promise.resolve(undefined);
+  api = await createApiServer({
+    orchestrator,
+    store,
+    token: TOKEN,
+    logger,
+    resolveBranchHead: (url, branch) => branchHead(url, branch),
+  });
+  server = await api.listen(0, '127.0.0.1');
+});
+
+afterEach(async () => {
+  for (const client of wsClients.splice(0)) await client.dispose();
+  await api.close();
+  await worker.stop();
+  await orchestrator.close();
+  await broker.close();
+  store.close();
+  await dir.remove();
+});
+
+describe('GraphQL API, as the original Kraken client uses it', () => {
+  it('creates a deployment with the original mutation and lists it with the original query', async () => {
+    const id = await create();
+    expect(id).toMatch(/^todo-api-[0-9a-f]{6}$/);
+    await waitFor(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 'Running');
+
+    const result = await graphql<{
+      getDeployments: {
+        id: string;
+        srcUrl: string;
+        status: string;
+        statusHistory: { status: string; time: number }[];
+        node: string;
+      }[];
+      getNodes: { id: string; addr: string }[];
+    }>(GET_DEPLOYMENTS);
+
+    expect(result.status).toBe(200);
+    expect(result.errors).toBeUndefined();
+    const [deployment] = result.data?.getDeployments ?? [];
+    expect(deployment).toMatchObject({ id, srcUrl: SRC, status: 'RUNNING', node: 'node-a', deploymentUrl: null });
+    expect(deployment?.statusHistory.map((h) => h.status)).toEqual([
+      'DEPLOYMENT_REQUESTED',
+      'DELEGATING_DEPLOYMENT',
+      'BUILDING_DEPLOYMENT',
+      'TESTING_DEPLOYMENT',
+      'DEPLOYING',
+      'RUNNING',
+    ]);
+    const time = deployment?.statusHistory[0]?.time ?? 0;
+    expect(Math.abs(time - Date.now() / 1000)).toBeLessThan(60);
+    expect(result.data?.getNodes).toEqual([{ id: 'node-a', addr: '192.168.1.10' }]);
+  });
+
+  it('accepts the original client\'s "Authorization: token ..." header', async () => {
+    const result = await graphql(GET_DEPLOYMENTS, {}, { authorization: `token ${TOKEN}` });
+    expect(result.status).toBe(200);
+    expect(result.errors).toBeUndefined();
+  });
+
+  it('cancels a deployment and returns its id', async () => {
+    const id = await create();
+    await waitFor(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 'Running');
+    const result = await graphql<{ cancelDeployment: string }>(CANCEL_DEPLOYMENT, { id });
+    expect(result.data?.cancelDeployment).toBe(id);
+    expect(store.getDeployment(id)?.status).toBe(DeploymentStatus.DestructionRequested);
+    await waitFor(() => worker.ofType('deploy.cancel').some((m) => m.body.deploymentId === id), 'deploy.cancel');
+  });
+
+  it('keeps env values secret and records watch and the placement reason', async () => {
+    const result = await graphql<{ createDeployment: string }>(
+      `
+        mutation ($url: String!) {
+          createDeployment(deploymentUrl: $url, env: [{ name: "DB_URL", value: "postgres://secret" }], watch: true)
+        }
+      `,
+      { url: SRC },
+    );
+    const id = result.data?.createDeployment ?? '';
+    expect(store.getDeployment(id)?.env).toEqual({ DB_URL: 'postgres://secret' });
+    const read = await graphql<{ getDeployment: Record<string, unknown> }>(
+      `
+        query ($id: String!) {
+          getDeployment(deploymentId: $id) {
+            gitBranch
+            env {
+              name
+              value
+            }
+            watch
+            placementReason
+            resultsUrl
+          }
+        }
+      `,
+      { id },
+    );
+    expect(read.data?.getDeployment).toMatchObject({
+      gitBranch: 'main',
+      env: [{ name: 'DB_URL', value: '***' }],
+      watch: true,
+      resultsUrl: `/log/${id}`,
+    });
+    expect(read.data?.getDeployment.placementReason).toEqual(expect.stringContaining('node-a'));
+    expect(JSON.stringify(await (await get('/export')).json())).not.toContain('postgres://secret');
+  });
+
+  it('answers getNode, getPlatform and getPlatformServices', async () => {
+    const id = await create();
+    const result = await graphql<{
+      getNode: Record<string, unknown>;
+      getPlatform: { orchestrator: string; deployments: { id: string }[]; nodes: { id: string }[] };
+      getPlatformServices: { name: string; status: string }[];
+    }>(`
+      query {
+        getNode(nodeId: "node-a") {
+          id
+          model
+          addr
+          orchestrationPriority
+          uptime
+          ramFree
+          ramUsed
+          loadAvg5
+          currentRamPercent
+          updateTime
+          deployments
+          state
+          arch
+          runtimes
+        }
+        getPlatform {
+          orchestrator
+          deployments {
+            id
+          }
+          nodes {
+            id
+          }
+        }
+        getPlatformServices {
+          name
+          status
+        }
+      }
+    `);
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.getNode).toMatchObject({
+      id: 'node-a',
+      model: 'test cpu',
+      ramFree: 4096,
+      ramUsed: 4096,
+      currentRamPercent: 50,
+      state: 'ALIVE',
+      arch: 'x64',
+      runtimes: ['docker'],
+      orchestrationPriority: null,
+    });
+    expect(result.data?.getPlatform).toEqual({ orchestrator: 'leader', deployments: [{ id }], nodes: [{ id: 'node-a' }] });
+    expect(result.data?.getPlatformServices.map((s) => s.status)).toEqual(['up', 'up']);
+  });
+
+  it('redeploys on request, and on pollRedeploy only when the branch head moved', async () => {
+    const id = await create();
+    await waitFor(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 'Running');
+    store.setStatus(id, DeploymentStatus.Running, { message: 'built' }, { commit: 'aaaa' });
+
+    branchHead = () => Promise.resolve('aaaa');
+    const unchanged = await graphql<{ pollRedeploy: boolean }>(`mutation { pollRedeploy(deploymentId: "${id}") }`);
+    expect(unchanged.data?.pollRedeploy).toBe(false);
+    expect(worker.requests()).toHaveLength(1);
+
+    branchHead = () => Promise.resolve('bbbb');
+    const moved = await graphql<{ pollRedeploy: boolean }>(`mutation { pollRedeploy(deploymentId: "${id}") }`);
+    expect(moved.data?.pollRedeploy).toBe(true);
+    await waitFor(() => worker.requests().length === 2, 'second deploy.request');
+
+    const forced = await graphql<{ redeploy: { status: string } }>(`mutation { redeploy(deploymentId: "${id}") { status } }`);
+    expect(forced.errors).toBeUndefined();
+    await waitFor(() => worker.requests().length === 3, 'third deploy.request');
+  });
+});
+
+describe('subscriptions over graphql-ws', () => {
+  it('reports a new deployment reaching RUNNING', async () => {
+    const client = wsClient();
+    const seen = subscribeUntil<{ deploymentChanged: { id: string; status: string } }>(
+      client,
+      'subscription { deploymentChanged { id status } }',
+      {},
+      (events) => events.some((e) => e.deploymentChanged.status === 'RUNNING'),
+    );
+    await subscribed(client);
+    const id = await create();
+    const events = await seen;
+    expect(events.map((e) => e.deploymentChanged.id)).toEqual(events.map(() => id));
+    expect(events.map((e) => e.deploymentChanged.status)).toEqual([
+      'DEPLOYMENT_REQUESTED',
+      'DELEGATING_DEPLOYMENT',
+      'BUILDING_DEPLOYMENT',
+      'TESTING_DEPLOYMENT',
+      'DEPLOYING',
+      'RUNNING',
+    ]);
+  });
+
+  it('streams the log lines of one deployment and reports node heartbeats', async () => {
+    const id = await create();
+    const other = await create('https://git.home.lan/bob/other.git');
+    await waitFor(() => store.getDeployment(other)?.status === DeploymentStatus.Running, 'Running');
+    const client = wsClient();
+    const lines = subscribeUntil<{ logLines: { seq: number; text: string }[] }>(
+      client,
+      'subscription ($id: String!) { logLines(deploymentId: $id) { seq text } }',
+      { id },
+      (events) => events.flatMap((e) => e.logLines).length >= 3,
+    );
+    const nodes = subscribeUntil<{ nodeChanged: { id: string; state: string } }>(
+      client,
+      'subscription { nodeChanged { id state } }',
+      {},
+      (events) => events.length >= 1,
+    );
+    await subscribed(client);
+    await worker.log(other, 1, ['not this one']);
+    await worker.log(id, 1, ['one', 'two']);
+    await worker.log(id, 2, ['three']);
+    await worker.beat();
+    expect((await lines).flatMap((e) => e.logLines)).toEqual([
+      { seq: 1, text: 'one' },
+      { seq: 2, text: 'two' },
+      { seq: 3, text: 'three' },
+    ]);
+    expect((await nodes)[0]?.nodeChanged).toEqual({ id: 'node-a', state: 'ALIVE' });
+  });
+
+  it('refuses a connection without the token, or with a wrong one', async () => {
+    await expect(
+      subscribeUntil(wsClient('Bearer wrong-token-000'), 'subscription { nodeChanged { id } }', {}, () => true),
+    ).rejects.toMatchObject({ code: 4403 });
+    const client = wsClient(null);
+    await expect(subscribeUntil(client, 'subscription { nodeChanged { id } }', {}, () => true)).rejects.toMatchObject({
+      code: 4403,
+      reason: 'Forbidden',
+    });
+  });
+
+  it('rejects a subscription to the log of an unknown deployment with NOT_FOUND', async () => {
+    const client = wsClient();
+    await expect(
+      subscribeUntil(client, 'subscription { logLines(deploymentId: "nope") { seq } }', {}, () => true),
+    ).rejects.toThrow(/NOT_FOUND/);
+  });
+});
+
+describe('logs', () => {
+  it('serves logs over GraphQL (paged) and REST (plain text), and deletes them', async () => {
+    const id = await create();
+    await waitFor(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 'Running');
+    await worker.log(id, 1, ['starting', 'listening on 3000', 'ready']);
+    await waitFor(() => store.readLogs(id).length === 3, 'stored log lines');
+
+    const available = await graphql<{ getAvailableLogs: string[] }>('query { getAvailableLogs }');
+    expect(available.data?.getAvailableLogs).toEqual([id]);
+
+    const page = await graphql<{ logs: { lines: { seq: number; text: string; stream: string }[]; next: number } }>(
+      `
+        query ($id: String!) {
+          logs(deploymentId: $id, after: 1, limit: 1) {
+            lines {
+              seq
+              text
+              stream
+            }
+            next
+          }
+        }
+      `,
+      { id },
+    );
+    expect(page.data?.logs).toEqual({ lines: [{ seq: 2, text: 'listening on 3000', stream: 'stdout' }], next: 2 });
+
+    const rest = await get(`/log/${id}`);
+    expect(rest.status).toBe(200);
+    expect(rest.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await rest.text();
+    expect(
+      text
+        .trimEnd()
+        .split('\n')
+        .map((line) => line.replace(/^\S+ /, '')),
+    ).toEqual(['[stdout] starting', '[stdout] listening on 3000', '[stdout] ready']);
+
+    const deleted = await graphql<{ deleteLog: boolean }>(`mutation { deleteLog(logId: "${id}") }`);
+    expect(deleted.data?.deleteLog).toBe(true);
+    expect(store.readLogs(id)).toEqual([]);
+    expect((await graphql<{ getAvailableLogs: string[] }>('query { getAvailableLogs }')).data?.getAvailableLogs).toEqual([]);
+  });
+
+  it('streams a log larger than one page over REST', async () => {
+    const id = await create();
+    await waitFor(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 'Running');
+    store.appendLogs(
+      id,
+      Array.from({ length: 2500 }, (_, i) => ({
+        stream: 'stdout' as const,
+        text: `line ${i + 1}`,
+        at: new Date().toISOString(),
+      })),
+    );
+    const text = await (await get(`/log/${id}`)).text();
+    const lines = text.trimEnd().split('\n');
+    expect(lines).toHaveLength(2500);
+    expect(lines[2499]).toMatch(/line 2500$/);
+  });
+});
+
+describe('bad requests get a clear error and change nothing', () => {
+  async function expectRejected(
+    run: () => Promise<GraphQLResponse>,
+    code: string,
+    message: RegExp,
+    status?: number,
+  ): Promise<GraphQLResponse> {
+    const before = storeState();
+    const result = await run();
+    expect(result.errors?.[0]?.extensions?.code).toBe(code);
+    expect(result.errors?.[0]?.message).toMatch(message);
+    if (status !== undefined) expect(result.status).toBe(status);
+    expect(storeState()).toEqual(before);
+    return result;
+  }
+
+  beforeEach(async () => {
+    const id = await create();
+    await waitFor(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 'Running');
+  });
+
+  it('a malformed deployment URL', async () => {
+    await expectRejected(
+      () => graphql(CREATE_DEPLOYMENT, { url: 'ext::sh -c touch% /tmp/pwned', gitBranch: 'main' }),
+      'INVALID_INPUT',
+      /srcUrl/,
+    );
+    await expectRejected(() => graphql(CREATE_DEPLOYMENT, { url: '-u evil', gitBranch: 'main' }), 'INVALID_INPUT', /srcUrl/);
+  });
+
+  it('invalid env names', async () => {
+    const result = await expectRejected(
+      () =>
+        graphql(
+          `mutation { createDeployment(deploymentUrl: "${SRC}", gitBranch: "main", env: [{ name: "1BAD-NAME", value: "x" }]) }`,
+        ),
+      'INVALID_INPUT',
+      /env\[0\]\.name: "1BAD-NAME" is not a valid variable name/,
+    );
+    expect(result.errors?.[0]?.extensions?.details).toEqual({ field: 'env[0].name' });
+    await expectRejected(
+      () =>
+        graphql(
+          `mutation { createDeployment(deploymentUrl: "${SRC}", env: [{ name: "A", value: "1" }, { name: "A", value: "2" }]) }`,
+        ),
+      'INVALID_INPUT',
+      /A is given twice/,
+    );
+  });
+
+  it('unknown ids', async () => {
+    for (const operation of [
+      'mutation { cancelDeployment(deploymentId: "no-such-app") }',
+      'mutation { pollRedeploy(deploymentId: "no-such-app") }',
+      'mutation { redeploy(deploymentId: "no-such-app") { id } }',
+      'mutation { deleteLog(logId: "no-such-app") }',
+      'query { getDeployment(deploymentId: "no-such-app") { id } }',
+      'query { logs(deploymentId: "no-such-app") { next } }',
+    ]) {
+      const result = await expectRejected(() => graphql(operation), 'NOT_FOUND', /no deployment with id no-such-app/);
+      expect(result.errors?.[0]?.extensions?.deploymentId).toBe('no-such-app');
+    }
+    await expectRejected(() => graphql('query { getNode(nodeId: "ghost") { id } }'), 'NOT_FOUND', /no node with id ghost/);
+    await expectRejected(() => graphql('query { getNode(nodeId: "../etc") { id } }'), 'INVALID_INPUT', /nodeId: expected an id/);
+  });
+
+  it('a missing or wrong token', async () => {
+    await expectRejected(() => graphql(GET_DEPLOYMENTS, {}, {}), 'UNAUTHORIZED', /missing token/, 401);
+    await expectRejected(
+      () => graphql(CREATE_DEPLOYMENT, { url: SRC, gitBranch: 'main' }, { authorization: 'Bearer wrong-token-000' }),
+      'UNAUTHORIZED',
+      /invalid token/,
+      401,
+    );
+  });
+
+  it('an oversized body, too many fields, a deep query', async () => {
+    await expectRejected(
+      () => graphql(CREATE_DEPLOYMENT, { url: SRC, gitBranch: 'main', padding: 'x'.repeat(120 * 1024) }),
+      'PAYLOAD_TOO_LARGE',
+      /larger than 102400 bytes/,
+      413,
+    );
+    const wide = `query { ${Array.from({ length: 600 }, (_, i) => `f${i}: getDeployments { id }`).join(' ')} }`;
+    await expectRejected(() => graphql(wide), 'PAYLOAD_TOO_LARGE', /more than 500 fields/, 400);
+    // the schema is at most 4 levels deep, so only made-up fields can nest deeper: the depth rule
+    // runs before field checks and reports first
+    const tooDeep = `query { ${'a { '.repeat(11)}b${' }'.repeat(11)} }`;
+    await expectRejected(() => graphql(tooDeep), 'PAYLOAD_TOO_LARGE', /nested deeper than 10 levels/, 400);
+  });
+
+  it('a syntax error or an unknown field', async () => {
+    await expectRejected(() => graphql('query { getDeployments { id '), 'INVALID_INPUT', /Syntax Error/, 400);
+    await expectRejected(() => graphql('query { getDeployments { nope } }'), 'INVALID_INPUT', /Cannot query field "nope"/, 400);
+  });
+});
+
+describe('REST', () => {
+  it('answers /ping without a token, redirects / and serves a placeholder page and the query runner', async () => {
+    expect(await (await get('/ping', {})).text()).toBe('pong');
+    const root = await get('/', {});
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/index.html');
+    expect(await (await get('/index.html', {})).text()).toContain('not built');
+    const page = await (await get('/graphiql', {})).text();
+    expect(page).toContain("fetch('/graphql'");
+    expect(page).not.toMatch(/https?:\/\//);
+  });
+
+  it("gives a node's rollover rank, 404 for an unknown node", async () => {
+    const health = await get('/health/node-a');
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ nodeId: 'node-a', orchestrationPriority: null, state: 'alive' });
+    const unknown = await get('/health/ghost');
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'no node with id ghost', nodeId: 'ghost' } });
+  });
+
+  it('exports a snapshot of the state', async () => {
+    const id = await create();
+    await waitFor(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 'Running');
+    const response = await get('/export');
+    expect(response.status).toBe(200);
+    const snapshot = (await response.json()) as {
+      epoch: number;
+      deployments: { id: string; statusHistory: unknown[] }[];
+      nodes: { id: string }[];
+    };
+    expect(snapshot.epoch).toBe(orchestrator.epoch);
+    expect(snapshot.deployments.map((d) => d.id)).toEqual([id]);
+    expect(snapshot.deployments[0]?.statusHistory).toHaveLength(6);
+    expect(snapshot.nodes.map((n) => n.id)).toEqual(['node-a']);
+  });
+
+  it('requires the token for data routes and answers unknown routes with JSON 404', async () => {
+    for (const path of ['/export', '/log/x', '/health/node-a']) {
+      const response = await get(path, {});
+      expect(response.status).toBe(401);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
+    }
+    const missing = await get('/nope');
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'no route GET /nope' } });
+    const unknownLog = await get('/log/no-such-app');
+    expect(unknownLog.status).toBe(404);
+  });
+});
+
+describe('gitLsRemote', () => {
+  it('finds the head of a branch in a real repository, and undefined for a missing branch', async () => {
+    const repo = `${dir.path}/repo`;
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
+    execFileSync('git', ['init', '-q', '-b', 'main', repo]);
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'one');
+    const resolve = gitLsRemote(5000);
+    expect(await resolve(repo, 'main')).toBe(git('rev-parse', 'HEAD'));
+    expect(await resolve(repo, 'nope')).toBeUndefined();
+    await expect(resolve(`${dir.path}/missing`, 'main')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+});

@@ -1,0 +1,236 @@
+import 'reflect-metadata';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import { createPubSub } from '@graphql-yoga/subscription';
+import type { Clock, Logger } from '@kraken/common';
+import { ErrorCode, KrakenError, noopLogger, systemClock, toKrakenError } from '@kraken/common';
+import type { NextFunction, Request, Response } from 'express';
+import express from 'express';
+import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, specifiedRules, validate } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { Orchestrator, OrchestratorEvents } from '../orchestrator.js';
+import type { OrchestratorStore } from '../store/orchestrator-store.js';
+import { TokenCheck } from './auth.js';
+import type { ApiContext, ApiTopics } from './context.js';
+import { formatGraphQLError } from './errors.js';
+import type { ResolveBranchHead } from './git-head.js';
+import { gitLsRemote } from './git-head.js';
+import type { QueryLimits } from './limits.js';
+import { defaultQueryLimits, queryLimitRules } from './limits.js';
+import { uiNotBuiltPage } from './pages.js';
+import { httpStatusOf, requireToken, restRouter, sendError } from './rest.js';
+import { krakenSchema } from './schema/build-schema.js';
+
+export interface ApiServerOptions {
+  orchestrator: Orchestrator;
+  store: OrchestratorStore;
+  /** Every request but `/ping` and the static pages needs `Authorization: Bearer <token>`. */
+  token: string;
+  /** @default noopLogger */
+  logger?: Logger;
+  /** @default the system clock */
+  clock?: Clock;
+  /** @default defaultQueryLimits (depth 10, 500 fields, 100 KB) */
+  limits?: Partial<QueryLimits>;
+  /** How pollRedeploy finds a branch head. @default `git ls-remote` with a 15 s timeout */
+  resolveBranchHead?: ResolveBranchHead;
+  /**
+   * Mounts the web UI (e.g. @kraken/ui-host's middleware) before the fallbacks for `/` and
+   * `/index.html`, after the API routes.
+   */
+  mountUi?: (app: express.Express) => void;
+}
+
+export interface ListeningApi {
+  /** `http://host:port`, with the port actually bound (for port 0). */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The GraphQL + REST API of one orchestrator, on one HTTP server. */
+export interface ApiServer extends AsyncDisposable {
+  readonly app: express.Express;
+  readonly httpServer: http.Server;
+  listen(port: number, host?: string): Promise<ListeningApi>;
+  /** Stops accepting, drains requests, closes WebSockets and unhooks from the orchestrator. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the API: Apollo at `/graphql` (POST, and GET for queries), graphql-ws on the same path,
+ * the REST routes, and the UI hook. Nothing listens until `listen()`.
+ */
+export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const logger = (options.logger ?? noopLogger).child({ component: 'api' });
+  const limits: QueryLimits = { ...defaultQueryLimits, ...options.limits };
+  const tokens = new TokenCheck(options.token);
+  const schema = await krakenSchema();
+  const limitRules = queryLimitRules(limits);
+
+  const pubSub = createPubSub<ApiTopics>();
+  const context: ApiContext = {
+    orchestrator: options.orchestrator,
+    store: options.store,
+    pubSub,
+    resolveBranchHead: options.resolveBranchHead ?? gitLsRemote(),
+    logger,
+  };
+  const unhook = republish(options.orchestrator, pubSub);
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: limits.maxBodyBytes });
+  const format = (errors: readonly GraphQLFormattedError[]): GraphQLFormattedError[] =>
+    errors.map((error) => formatGraphQLError(error, error instanceof GraphQLError ? error : undefined, logger));
+  const wsCleanup = useServer(
+    {
+      schema,
+      context: () => context,
+      onConnect: (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const header = params.authorization ?? params.Authorization ?? ctx.extra.request.headers.authorization;
+        const why = tokens.reject(header);
+        if (why !== undefined) logger.warn('refused a subscription connection', { reason: why });
+        return why === undefined;
+      },
+      validate: (validatedSchema, document) => validate(validatedSchema, document, [...specifiedRules, ...limitRules]),
+      onError: (_ctx, _id, _payload, errors) => format(errors),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors === undefined ? result : { ...result, errors: format(result.errors) },
+    },
+    wsServer,
+  );
+
+  const apollo = new ApolloServer<ApiContext>({
+    schema,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    validationRules: limitRules,
+    formatError: (formatted, error) => formatGraphQLError(formatted, error, logger),
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      {
+        serverWillStart() {
+          return Promise.resolve({
+            async drainServer() {
+              await wsCleanup.dispose();
+            },
+          });
+        },
+      },
+    ],
+  });
+  await apollo.start();
+
+  app.use(restRouter({ ...context, tokens, clock: options.clock ?? systemClock }));
+  app.use(
+    '/graphql',
+    requireToken(tokens),
+    express.json({ limit: limits.maxBodyBytes }),
+    expressMiddleware(apollo, { context: () => Promise.resolve(context) }),
+  );
+  options.mountUi?.(app);
+  app.get('/', (_req, res) => {
+    res.redirect('/index.html');
+  });
+  app.get('/index.html', (_req, res) => {
+    res.type('html').send(uiNotBuiltPage);
+  });
+  app.use((req, res) => {
+    sendError(req, res, 404, ErrorCode.NotFound, `no route ${req.method} ${req.path}`);
+  });
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    handleError(error, req, res, logger);
+  });
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      unhook();
+      // stop() drains the HTTP server (and through the plugin, the WebSocket server)
+      await apollo.stop();
+      if (httpServer.listening)
+        await new Promise<void>((resolve) => {
+          httpServer.close(() => {
+            resolve();
+          });
+        });
+    })();
+    return closing;
+  };
+
+  return {
+    app,
+    httpServer,
+    async listen(port, host = '127.0.0.1') {
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          httpServer.off('error', reject);
+          resolve();
+        });
+      });
+      const address = httpServer.address() as AddressInfo;
+      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      const url = `http://${shownHost}:${address.port}`;
+      logger.info('api listening', { url });
+      return { url, close };
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** Orchestrator events -> subscription topics; returns the function that detaches them. */
+function republish(orchestrator: Orchestrator, pubSub: ApiContext['pubSub']): () => void {
+  const onDeployment = (...[deployment]: OrchestratorEvents['deploymentChanged']) => {
+    pubSub.publish('deploymentChanged', deployment);
+  };
+  const onNode = (...[node]: OrchestratorEvents['nodeChanged']) => {
+    pubSub.publish('nodeChanged', node);
+  };
+  const onLog = (...[deploymentId, lines]: OrchestratorEvents['logLines']) => {
+    pubSub.publish('logLines', deploymentId, lines);
+  };
+  orchestrator.on('deploymentChanged', onDeployment).on('nodeChanged', onNode).on('logLines', onLog);
+  return () => {
+    orchestrator.off('deploymentChanged', onDeployment).off('nodeChanged', onNode).off('logLines', onLog);
+  };
+}
+
+/** Last-resort handler: a failing request answers with a JSON error, never takes the server down. */
+function handleError(error: unknown, req: Request, res: Response, logger: Logger): void {
+  const status = (error as { status?: unknown }).status;
+  const type = (error as { type?: unknown }).type;
+  if (type === 'entity.too.large') {
+    sendError(
+      req,
+      res,
+      413,
+      ErrorCode.PayloadTooLarge,
+      `request body is larger than ${String((error as { limit?: unknown }).limit)} bytes`,
+    );
+    return;
+  }
+  if (typeof status === 'number' && status >= 400 && status < 500 && !(error instanceof KrakenError)) {
+    sendError(req, res, status, ErrorCode.InvalidInput, (error as Error).message);
+    return;
+  }
+  const failure = toKrakenError(error);
+  const httpStatus = httpStatusOf(failure);
+  if (httpStatus >= 500) logger.error('request failed', { method: req.method, path: req.path, error: failure });
+  sendError(req, res, httpStatus, failure.code, failure.message, {
+    ...(failure.deploymentId === undefined ? {} : { deploymentId: failure.deploymentId }),
+    ...(failure.nodeId === undefined ? {} : { nodeId: failure.nodeId }),
+    ...(failure.details === undefined ? {} : { details: failure.details }),
+  });
+}

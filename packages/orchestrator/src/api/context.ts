@@ -1,0 +1,23 @@
+import type { PubSub } from '@graphql-yoga/subscription';
+import type { Logger } from '@kraken/common';
+import type { Orchestrator } from '../orchestrator.js';
+import type { OrchestratorStore } from '../store/orchestrator-store.js';
+import type { DeploymentRecord, NodeRecord, StoredLogLine } from '../store/records.js';
+import type { ResolveBranchHead } from './git-head.js';
+
+/** Topics the orchestrator's events are republished on for GraphQL subscriptions. */
+export type ApiTopics = {
+  deploymentChanged: [DeploymentRecord];
+  nodeChanged: [NodeRecord];
+  /** Keyed by deployment id, so a subscriber only wakes for its own log. */
+  logLines: [deploymentId: string, lines: StoredLogLine[]];
+};
+
+/** One per server, shared by every request and subscription: resolvers hold no state. */
+export interface ApiContext {
+  orchestrator: Orchestrator;
+  store: OrchestratorStore;
+  pubSub: PubSub<ApiTopics>;
+  resolveBranchHead: ResolveBranchHead;
+  logger: Logger;
+}

@@ -1,0 +1,45 @@
+import { ErrorCode, KrakenError } from '@kraken/common';
+import { ID_PATTERN } from '@kraken/messages';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const MAX_ENV_VARS = 200;
+const MAX_ENV_VALUE_BYTES = 32 * 1024;
+
+function invalid(field: string, message: string, details: Record<string, unknown> = {}): KrakenError {
+  return new KrakenError(ErrorCode.InvalidInput, `${field}: ${message}`, { details: { field, ...details } });
+}
+
+/** Ids end up in queue names and paths; anything else cannot exist, so say what is allowed. */
+export function checkId(field: string, value: string): string {
+  if (!ID_PATTERN.test(value))
+    throw invalid(field, `expected an id of 1-64 characters from [A-Za-z0-9._-], got ${JSON.stringify(value.slice(0, 80))}`);
+  return value;
+}
+
+/** The env list of createDeployment as a record; names must be usable as shell variables, once each. */
+export function envFromInput(
+  input: readonly { name: string; value: string }[] | null | undefined,
+): Record<string, string> | undefined {
+  if (input === null || input === undefined) return undefined;
+  if (input.length > MAX_ENV_VARS) throw invalid('env', `at most ${MAX_ENV_VARS} variables, got ${input.length}`);
+  const env: Record<string, string> = {};
+  input.forEach(({ name, value }, index) => {
+    if (!ENV_NAME.test(name)) {
+      throw invalid(
+        `env[${index}].name`,
+        `${JSON.stringify(name.slice(0, 80))} is not a valid variable name (letters, digits and _, not starting with a digit)`,
+      );
+    }
+    if (Object.hasOwn(env, name)) throw invalid(`env[${index}].name`, `${name} is given twice`);
+    if (Buffer.byteLength(value, 'utf8') > MAX_ENV_VALUE_BYTES)
+      throw invalid(`env[${index}].value`, `at most ${MAX_ENV_VALUE_BYTES} bytes`);
+    env[name] = value;
+  });
+  return env;
+}
+
+export function checkIntRange(field: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw invalid(field, `expected an integer ${min}..${max}, got ${value}`);
+  return value;
+}

@@ -1,0 +1,193 @@
+import { ErrorCode, KrakenError } from '@kraken/common';
+import type { StoredLogLine } from '../../store/records.js';
+import type { DeploymentRecord, NodeRecord } from '../../store/records.js';
+import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { ApiContext } from '../context.js';
+import { checkId, checkIntRange, envFromInput } from '../input.js';
+import { deploymentView, historyView, logLineView, nodeView } from '../views.js';
+import type { Shape } from './types.js';
+import { Deployment, EnvVarInput, LogLine, LogPage, Node, Platform, PlatformService, StatusHistoryItem } from './types.js';
+
+const MAX_LOG_PAGE = 5000;
+
+function requireNode(context: ApiContext, id: string): NodeRecord {
+  const node = context.store.getNode(checkId('nodeId', id));
+  if (node === undefined) throw new KrakenError(ErrorCode.NotFound, `no node with id ${id}`, { nodeId: id });
+  return node;
+}
+
+function requireDeployment(context: ApiContext, field: string, id: string): DeploymentRecord {
+  return context.store.requireDeployment(checkId(field, id));
+}
+
+@Resolver(() => Deployment)
+export class DeploymentResolver {
+  @Query(() => Deployment, { description: 'One deployment; NOT_FOUND for an unknown id.' })
+  getDeployment(@Arg('deploymentId', () => String) deploymentId: string, @Ctx() context: ApiContext): Shape<Deployment> {
+    return deploymentView(requireDeployment(context, 'deploymentId', deploymentId));
+  }
+
+  @Query(() => [Deployment], { description: 'Every deployment, oldest first.' })
+  getDeployments(@Ctx() context: ApiContext): Shape<Deployment>[] {
+    return context.store.listDeployments().map(deploymentView);
+  }
+
+  @FieldResolver(() => [StatusHistoryItem], { description: 'Every status it went through, oldest first.' })
+  statusHistory(@Root() deployment: Shape<Deployment>, @Ctx() context: ApiContext): Shape<StatusHistoryItem>[] {
+    return deployment.statusHistory ?? context.store.statusHistory(deployment.id).map(historyView);
+  }
+
+  @Mutation(() => String, { description: 'Requests a deployment of a branch of a git repository; returns its id.' })
+  async createDeployment(
+    @Arg('deploymentUrl', () => String) deploymentUrl: string,
+    @Arg('gitBranch', () => String, { defaultValue: 'main' }) gitBranch: string,
+    @Arg('env', () => [EnvVarInput], { nullable: true }) env: EnvVarInput[] | null | undefined,
+    @Arg('watch', () => Boolean, { nullable: true }) watch: boolean | null | undefined,
+    @Ctx() context: ApiContext,
+  ): Promise<string> {
+    const envRecord = envFromInput(env);
+    const created = await context.orchestrator.createDeployment({
+      srcUrl: deploymentUrl,
+      branch: gitBranch,
+      ...(envRecord === undefined ? {} : { env: envRecord }),
+      ...(watch === null || watch === undefined ? {} : { watch }),
+    });
+    return created.id;
+  }
+
+  @Mutation(() => String, { description: 'Destroys a deployment; returns its id.' })
+  async cancelDeployment(@Arg('deploymentId', () => String) deploymentId: string, @Ctx() context: ApiContext): Promise<string> {
+    requireDeployment(context, 'deploymentId', deploymentId);
+    const cancelled = await context.orchestrator.cancelDeployment(deploymentId);
+    return cancelled.id;
+  }
+
+  @Mutation(() => Boolean, { description: 'Redeploys if the branch head moved since the running commit (git ls-remote).' })
+  async pollRedeploy(@Arg('deploymentId', () => String) deploymentId: string, @Ctx() context: ApiContext): Promise<boolean> {
+    const deployment = requireDeployment(context, 'deploymentId', deploymentId);
+    const head = await context.resolveBranchHead(deployment.srcUrl, deployment.branch);
+    if (head === undefined) {
+      throw new KrakenError(ErrorCode.NotFound, `branch ${deployment.branch} does not exist in ${deployment.srcUrl}`, {
+        deploymentId,
+      });
+    }
+    // No commit yet means the head is being built right now: nothing to catch up with.
+    if (deployment.commit === null || deployment.commit === head) return false;
+    await context.orchestrator.redeploy(deploymentId);
+    context.logger.info('branch head moved; redeploying', { deploymentId, from: deployment.commit, to: head });
+    return true;
+  }
+
+  @Mutation(() => Deployment, { description: 'Deploys the branch head again, whether or not it moved.' })
+  async redeploy(
+    @Arg('deploymentId', () => String) deploymentId: string,
+    @Ctx() context: ApiContext,
+  ): Promise<Shape<Deployment>> {
+    requireDeployment(context, 'deploymentId', deploymentId);
+    return deploymentView(await context.orchestrator.redeploy(deploymentId));
+  }
+
+  @Subscription(() => Deployment, {
+    description: 'Every stored change of any deployment (status, placement, stats).',
+    subscribe: ({ context }) => (context as ApiContext).pubSub.subscribe('deploymentChanged'),
+  })
+  deploymentChanged(@Root() record: DeploymentRecord): Shape<Deployment> {
+    return deploymentView(record);
+  }
+}
+
+@Resolver(() => Node)
+export class NodeResolver {
+  @Query(() => Node, { description: 'One node; NOT_FOUND for an unknown id.' })
+  getNode(@Arg('nodeId', () => String) nodeId: string, @Ctx() context: ApiContext): Shape<Node> {
+    return nodeView(requireNode(context, nodeId));
+  }
+
+  @Query(() => [Node])
+  getNodes(@Ctx() context: ApiContext): Shape<Node>[] {
+    return context.store.listNodes().map(nodeView);
+  }
+
+  @Subscription(() => Node, {
+    description: 'Every heartbeat and liveness change of any node.',
+    subscribe: ({ context }) => (context as ApiContext).pubSub.subscribe('nodeChanged'),
+  })
+  nodeChanged(@Root() record: NodeRecord): Shape<Node> {
+    return nodeView(record);
+  }
+}
+
+@Resolver()
+export class PlatformResolver {
+  @Query(() => Platform)
+  getPlatform(@Ctx() context: ApiContext): Shape<Platform> {
+    return {
+      deployments: context.store.listDeployments().map(deploymentView),
+      orchestrator: context.orchestrator.nodeId,
+      epoch: context.orchestrator.epoch,
+      nodes: context.store.listNodes().map(nodeView),
+    };
+  }
+
+  @Query(() => [PlatformService])
+  getPlatformServices(@Ctx() context: ApiContext): Shape<PlatformService>[] {
+    return [
+      {
+        name: 'orchestrator',
+        status: 'up',
+        detail: `node ${context.orchestrator.nodeId}, epoch ${context.orchestrator.epoch}`,
+      },
+      { name: 'store', status: 'up', detail: `${context.store.file} (schema ${context.store.schemaVersion})` },
+    ];
+  }
+}
+
+@Resolver()
+export class LogResolver {
+  @Query(() => [String], { description: 'Ids of the deployments that have log lines.' })
+  getAvailableLogs(@Ctx() context: ApiContext): string[] {
+    return context.store
+      .listDeployments()
+      .filter((d) => context.store.readLogs(d.id, { limit: 1 }).length > 0)
+      .map((d) => d.id);
+  }
+
+  @Query(() => LogPage, { description: 'Lines of a deployment log with seq > after, oldest first.' })
+  logs(
+    @Arg('deploymentId', () => String) deploymentId: string,
+    @Arg('after', () => Int, { defaultValue: 0 }) after: number,
+    @Arg('limit', () => Int, { defaultValue: 500 }) limit: number,
+    @Ctx() context: ApiContext,
+  ): Shape<LogPage> {
+    requireDeployment(context, 'deploymentId', deploymentId);
+    checkIntRange('after', after, 0, Number.MAX_SAFE_INTEGER);
+    checkIntRange('limit', limit, 1, MAX_LOG_PAGE);
+    const lines = context.store.readLogs(deploymentId, { after, limit });
+    return {
+      lines: lines.map(logLineView),
+      next: lines.at(-1)?.seq ?? after,
+      dropped: context.store.logCounters(deploymentId).dropped,
+    };
+  }
+
+  @Mutation(() => Boolean, { description: "Deletes a deployment's log lines (logId = the deployment id)." })
+  deleteLog(@Arg('logId', () => String) logId: string, @Ctx() context: ApiContext): boolean {
+    requireDeployment(context, 'logId', logId);
+    context.store.deleteLogs(logId);
+    return true;
+  }
+
+  @Subscription(() => [LogLine], {
+    description: 'Log lines of one deployment as they are stored, one batch per event.',
+    subscribe: ({ args, context }) => {
+      const deploymentId = checkId('deploymentId', (args as { deploymentId: string }).deploymentId);
+      (context as ApiContext).store.requireDeployment(deploymentId);
+      return (context as ApiContext).pubSub.subscribe('logLines', deploymentId);
+    },
+  })
+  logLines(@Arg('deploymentId', () => String) _deploymentId: string, @Root() lines: StoredLogLine[]): Shape<LogLine>[] {
+    return lines.map(logLineView);
+  }
+}
+
+export const resolvers = [DeploymentResolver, NodeResolver, PlatformResolver, LogResolver] as const;

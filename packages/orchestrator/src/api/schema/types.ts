@@ -1,0 +1,228 @@
+import { Field, Float, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import type { DeploymentStatus } from '@kraken/messages';
+import { deploymentStatusOrder } from '@kraken/messages';
+import { NodeState as NodeStates } from '../../store/records.js';
+
+/**
+ * The plain-object form of a GraphQL object class: resolvers return plain objects, and
+ * graphql-js only reads their fields.
+ */
+export type Shape<T> = T extends readonly (infer U)[] ? Shape<U>[] : T extends object ? { [K in keyof T]: Shape<T[K]> } : T;
+
+/** `DeploymentRequested` -> `DEPLOYMENT_REQUESTED`: the original Kraken API's enum spelling. */
+export function statusEnumName(status: DeploymentStatus): string {
+  return status.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+/**
+ * GraphQL names -> internal values, in lifecycle order with ERRORED last. Resolvers return the
+ * internal @kraken/messages value and graphql-js serialises it to the name.
+ */
+export const ApplicationStatus: Record<string, DeploymentStatus> = Object.fromEntries(
+  deploymentStatusOrder.map((status) => [statusEnumName(status), status]),
+);
+registerEnumType(ApplicationStatus, {
+  name: 'ApplicationStatus',
+  description: 'Where a deployment is in its life, in lifecycle order; any status may go to ERRORED.',
+});
+
+export const NodeStateEnum = { ALIVE: NodeStates.Alive, SUSPECT: NodeStates.Suspect, DEAD: NodeStates.Dead } as const;
+registerEnumType(NodeStateEnum, {
+  name: 'NodeState',
+  description: 'ALIVE takes work; SUSPECT missed heartbeats and gets no new work; DEAD had its apps moved away.',
+});
+
+@ObjectType({ description: 'One status a deployment went through.' })
+export class StatusHistoryItem {
+  @Field(() => ApplicationStatus)
+  status!: DeploymentStatus;
+
+  @Field(() => Float, { description: 'When, in Unix seconds (with milliseconds).' })
+  time!: number;
+
+  @Field(() => String, { nullable: true, description: 'Detail, such as the reason for ERRORED.' })
+  message!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The node that reported it, or the orchestrator.' })
+  node!: string | null;
+}
+
+@ObjectType({ description: 'An environment variable of a deployment; values are never sent back.' })
+export class EnvVar {
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String, { description: 'Always "***": values are secrets.' })
+  value!: string;
+}
+
+@InputType({ description: 'An environment variable for a new deployment.' })
+export class EnvVarInput {
+  @Field(() => String, { description: 'A POSIX name: letters, digits and _, not starting with a digit.' })
+  name!: string;
+
+  @Field(() => String)
+  value!: string;
+}
+
+@ObjectType({ description: 'An application deployed from a git repository.' })
+export class Deployment {
+  @Field(() => String)
+  id!: string;
+
+  @Field(() => String, { description: 'The git remote it is built from.' })
+  srcUrl!: string;
+
+  @Field(() => String)
+  gitBranch!: string;
+
+  @Field(() => String, { nullable: true })
+  version!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The commit that runs (or is being built).' })
+  commit!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Host port, unique in the cluster.' })
+  port!: string | null;
+
+  @Field(() => ApplicationStatus)
+  status!: DeploymentStatus;
+
+  @Field(() => String, { nullable: true, description: 'Detail of the latest status (for ERRORED, the reason).' })
+  statusMessage!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Where its build and test output can be read (REST).' })
+  resultsUrl!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Where the running application answers.' })
+  deploymentUrl!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Id of the node it is placed on; null while waiting for one.' })
+  node!: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Image size in MB.' })
+  size!: number | null;
+
+  @Field(() => Int, { nullable: true })
+  memMb!: number | null;
+
+  @Field(() => Int, { nullable: true })
+  maxMemMb!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'CPU use in percent of one core.' })
+  cpuUsage!: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Why it runs where it runs.' })
+  placementReason!: string | null;
+
+  @Field(() => [EnvVar])
+  env!: EnvVar[];
+
+  @Field(() => Boolean, { description: 'Redeployed when its branch gets new commits.' })
+  watch!: boolean;
+
+  /** Resolved by a field resolver from the store (only when asked for). */
+  statusHistory?: StatusHistoryItem[];
+}
+
+@ObjectType({ description: 'A machine of the cluster, as its last heartbeat described it.' })
+export class Node {
+  @Field(() => String)
+  id!: string;
+
+  @Field(() => String, { description: 'CPU model.' })
+  model!: string;
+
+  @Field(() => String, { nullable: true, description: 'Its first reported address.' })
+  addr!: string | null;
+
+  @Field(() => Int, { nullable: true, description: '0 = leader, 1 = standby; null for a plain worker.' })
+  orchestrationPriority!: number | null;
+
+  @Field(() => Float, { description: 'Seconds since the machine booted.' })
+  uptime!: number;
+
+  @Field(() => Int, { description: 'Free RAM in MB.' })
+  ramFree!: number;
+
+  @Field(() => Int, { description: 'Used RAM in MB.' })
+  ramUsed!: number;
+
+  @Field(() => Float)
+  loadAvg5!: number;
+
+  @Field(() => Float, { description: 'Used RAM in percent of the total.' })
+  currentRamPercent!: number;
+
+  @Field(() => Float, { description: 'When its last heartbeat arrived, in Unix seconds.' })
+  updateTime!: number;
+
+  @Field(() => [String], { description: 'Ids of the deployments it reports running.' })
+  deployments!: string[];
+
+  @Field(() => NodeStateEnum)
+  state!: string;
+
+  @Field(() => String)
+  arch!: string;
+
+  @Field(() => [String], { description: 'How it can run apps: docker, process.' })
+  runtimes!: string[];
+
+  @Field(() => String)
+  hostname!: string;
+}
+
+@ObjectType({ description: 'The whole cluster at a glance.' })
+export class Platform {
+  @Field(() => [Deployment])
+  deployments!: Deployment[];
+
+  @Field(() => String, { description: 'Node id of the orchestrator answering.' })
+  orchestrator!: string;
+
+  @Field(() => Int, { description: "The orchestrator's leader term." })
+  epoch!: number;
+
+  @Field(() => [Node])
+  nodes!: Node[];
+}
+
+@ObjectType({ description: 'A part of the platform itself and whether it works.' })
+export class PlatformService {
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String, { description: 'up or down.' })
+  status!: string;
+
+  @Field(() => String)
+  detail!: string;
+}
+
+@ObjectType()
+export class LogLine {
+  @Field(() => Int, { description: 'Per deployment, +1 per line: pass the last one as `after` to page.' })
+  seq!: number;
+
+  @Field(() => String, { description: 'stdout, stderr, build, test or system.' })
+  stream!: string;
+
+  @Field(() => String)
+  text!: string;
+
+  @Field(() => Float, { description: 'Unix seconds.' })
+  time!: number;
+}
+
+@ObjectType({ description: 'A page of a deployment log.' })
+export class LogPage {
+  @Field(() => [LogLine])
+  lines!: LogLine[];
+
+  @Field(() => Int, { description: 'Pass as `after` for the next page (the last seq returned, or `after`).' })
+  next!: number;
+
+  @Field(() => Int, { description: 'Lines dropped to keep the per-deployment bound.' })
+  dropped!: number;
+}
