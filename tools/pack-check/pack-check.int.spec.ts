@@ -1,5 +1,6 @@
 // Every published package must work for someone who installs it from a tarball into an empty
 // project: the right files, ESM and CommonJS entry points, and types that resolve.
+// Child output is printed with String(): under Nx, FORCE_COLOR makes console.log colour numbers.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,7 +51,7 @@ describe.each(checked)('@kraken/%s packed tarball', (name) => {
   });
 
   it('loads with require() from CommonJS', () => {
-    const out = run('node', ['-e', `const pkg = require('@kraken/${name}'); console.log(Object.keys(pkg).length)`], consumer());
+    const out = run('node', ['-e', `const pkg = require('@kraken/${name}'); console.log(String(Object.keys(pkg).length))`], consumer());
     expect(Number(out.trim())).toBeGreaterThan(3);
   });
 });
