@@ -96,3 +96,25 @@ export default [
     },
   },
 ];
+
+/**
+ * A package's eslint config: the workspace rules plus the check that package.json declares exactly
+ * the dependencies the sources import. `ignoredDependencies` is for peers that are never imported.
+ */
+export async function packageConfig({ ignoredDependencies = [] } = {}) {
+  const jsonParser = await import('jsonc-eslint-parser');
+  const config = (await import('./eslint.config.mjs')).default;
+  return [
+    ...config,
+    {
+      files: ['**/*.json'],
+      rules: {
+        '@nx/dependency-checks': [
+          'error',
+          { ignoredFiles: ['{projectRoot}/eslint.config.{js,cjs,mjs,ts,cts,mts}', '{projectRoot}/jest.*config.cjs'], ignoredDependencies },
+        ],
+      },
+      languageOptions: { parser: jsonParser },
+    },
+  ];
+}

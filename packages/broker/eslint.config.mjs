@@ -1,15 +1,3 @@
-import baseConfig from '../../eslint.config.mjs';
+import { packageConfig } from '../../eslint.config.mjs';
 
-export default [
-  ...baseConfig,
-  {
-    files: ['**/*.json'],
-    rules: {
-      '@nx/dependency-checks': [
-        'error',
-        { ignoredFiles: ['{projectRoot}/eslint.config.{js,cjs,mjs,ts,cts,mts}', '{projectRoot}/jest.*config.cjs'] },
-      ],
-    },
-    languageOptions: { parser: await import('jsonc-eslint-parser') },
-  },
-];
+export default await packageConfig();

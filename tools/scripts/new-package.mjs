@@ -80,25 +80,7 @@ write('tsconfig.spec.json', {
 });
 write('jest.config.cjs', "module.exports = require('../../jest-config/jest-config.cjs').unit(__dirname);\n");
 write('jest.integration.config.cjs', "module.exports = require('../../jest-config/jest-config.cjs').integration(__dirname);\n");
-write(
-  'eslint.config.mjs',
-  `import baseConfig from '../../eslint.config.mjs';
-
-export default [
-  ...baseConfig,
-  {
-    files: ['**/*.json'],
-    rules: {
-      '@nx/dependency-checks': [
-        'error',
-        { ignoredFiles: ['{projectRoot}/eslint.config.{js,cjs,mjs,ts,cts,mts}', '{projectRoot}/jest.*config.cjs'] },
-      ],
-    },
-    languageOptions: { parser: await import('jsonc-eslint-parser') },
-  },
-];
-`,
-);
+write('eslint.config.mjs', "import { packageConfig } from '../../eslint.config.mjs';\n\nexport default await packageConfig();\n");
 write('README.md', `# @kraken/${name}\n\n${description}\n\n## Usage\n\n\`\`\`ts\nimport {} from '@kraken/${name}';\n\`\`\`\n`);
 write('src/index.ts', `// Public surface of @kraken/${name}: every export is listed by name.\nexport {};\n`);
 
