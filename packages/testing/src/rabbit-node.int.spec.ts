@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { connect } from 'amqplib';
+import type { KrakenError } from '@kraken/common';
+import { ErrorCode } from '@kraken/common';
 import { requireRabbit } from './amqp.js';
 import { uniqueName } from './names.js';
 import type { RabbitNode } from './rabbit-node.js';
@@ -24,6 +26,21 @@ async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
   process.stderr.write(`[rabbit-node timing] ${label}: ${Date.now() - started} ms\n`);
   return result;
 }
+
+describe('startRabbitNode when the node cannot start', () => {
+  it("fails with RabbitMQ's own first error and leaves nothing behind", async () => {
+    const error = (await startRabbitNode({ config: ['no_such_setting = 1'] }).catch((e: unknown) => e)) as KrakenError;
+    expect(error.code).toBe(ErrorCode.Unavailable);
+    expect(error.message).toMatch(/exited \(\d+\) before it was ready/);
+    expect(error.message).toMatch(/tried to set no_such_setting, but there is no setting with that name/);
+    const nodeName = /^RabbitNode (\S+) on port/.exec(error.message)?.[1];
+    expect(nodeName).toMatch(/^kraken-test-/);
+    expect(await pgrep(nodeName!)).toEqual([]);
+    const dir = error.details?.['dir'];
+    expect(typeof dir).toBe('string');
+    expect(existsSync(dir as string)).toBe(false);
+  });
+});
 
 describe('startRabbitNode', () => {
   let node: RabbitNode;

@@ -21,7 +21,7 @@ export interface RabbitNodeOptions {
   config?: readonly string[] | undefined;
   /**
    * How long start and restart wait for the node to accept an AMQP connection.
-   * @default 60_000
+   * @default 90_000 (boots took up to 38 s on this 2-core machine under load)
    */
   readyTimeoutMs?: number | undefined;
   /**
@@ -89,7 +89,7 @@ export async function startRabbitNode(options: RabbitNodeOptions = {}): Promise<
     distPort,
     dir,
     nodeName: `kraken-test-${randomBytes(4).toString('hex')}@localhost`,
-    readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+    readyTimeoutMs: options.readyTimeoutMs ?? 90_000,
   });
   try {
     await node.prepare(options.config ?? []);
@@ -217,6 +217,7 @@ class PrivateRabbitNode implements RabbitNode {
     const out = await open(this.#serverOut, 'a');
     this.#outOffset = (await out.stat()).size;
     let child: ChildProcess;
+    let exited: Promise<void>;
     try {
       child = spawn('/bin/sh', ['-c', lifelineScript, 'rabbitmq-lifeline', serverScript], {
         cwd: this.dir,
@@ -227,6 +228,12 @@ class PrivateRabbitNode implements RabbitNode {
         ...(owner.uid === undefined ? {} : { uid: owner.uid }),
         ...(owner.gid === undefined ? {} : { gid: owner.gid }),
       });
+      // listen before any await: a node that dies at once must still resolve kill() and stop()
+      exited = new Promise((resolve) => {
+        child.once('exit', () => {
+          resolve();
+        });
+      });
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);
         child.once('error', reject);
@@ -236,13 +243,9 @@ class PrivateRabbitNode implements RabbitNode {
     }
     // neither the child nor its lifeline pipe may keep the test process alive
     child.unref();
-    (child.stdin as (NodeJS.WritableStream & { unref?: () => void }) | null)?.unref?.();
+    (child.stdin as { unref?: () => void } | null)?.unref?.();
     this.#child = child;
-    this.#exited = new Promise((resolve) =>
-      child.once('exit', () => {
-        resolve();
-      }),
-    );
+    this.#exited = exited;
     await this.#waitReady();
   }
 
@@ -361,11 +364,24 @@ class PrivateRabbitNode implements RabbitNode {
     return out.subarray(this.#outOffset).includes(bootCompleteMarker);
   }
 
+  /** The error with what the node said: its first errors (the cause) and its last lines, this launch only. */
   async #startFailure(what: string): Promise<KrakenError> {
-    const tails = await Promise.all([this.#serverOut, this.#nodeLog].map((file) => tail(file, 30)));
-    return new KrakenError(ErrorCode.Unavailable, [`RabbitNode ${this.nodeName} on port ${this.port} ${what}`, ...tails].join('\n'), {
-      details: { dir: this.dir },
-    });
+    let output = '';
+    try {
+      output = (await readFile(this.#serverOut)).subarray(this.#outOffset).toString('utf8').trimEnd();
+    } catch {
+      // not written: the message says so below
+    }
+    const lines = output === '' ? [] : output.split('\n');
+    const firstErrors = lines.filter((line) => line.includes('[error]')).slice(0, 15);
+    const sections = [
+      `RabbitNode ${this.nodeName} on port ${this.port} ${what}`,
+      ...(firstErrors.length > 0 ? [`--- first errors in ${this.#serverOut} ---`, ...firstErrors] : []),
+      lines.length > 0 ? `--- last 20 lines of ${this.#serverOut} ---` : `--- ${this.#serverOut}: no output ---`,
+      ...lines.slice(-20),
+      await tail(this.#nodeLog, 20),
+    ];
+    return new KrakenError(ErrorCode.Unavailable, sections.join('\n'), { details: { dir: this.dir } });
   }
 }
 

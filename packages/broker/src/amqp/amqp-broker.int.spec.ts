@@ -93,6 +93,8 @@ describe('AmqpBroker across a RabbitMQ crash (kill -9 and restart)', () => {
     try {
       const queue = 'test.restart';
       await broker.declareQueue(queue);
+      // RabbitMQ acknowledges a declaration before it is on disk: a kill right after could lose the queue itself
+      await node.flush();
       const received = new Set<string>();
       await broker.consume(
         queue,
@@ -127,5 +129,6 @@ describe('AmqpBroker across a RabbitMQ crash (kill -9 and restart)', () => {
     } finally {
       await broker.close();
     }
-  });
+    // two RabbitMQ boots and 10,000 fsynced publishes: minutes on a loaded 2-core machine
+  }, 300_000);
 });
