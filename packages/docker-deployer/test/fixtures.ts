@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { gitFixtureRepo, manifestToml } from '@kraken/testing';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
@@ -11,23 +10,10 @@ export const templatesDir = path.resolve(path.dirname(fileURLToPath(import.meta.
 export const docker = new Docker({ socketPath: process.env['DOCKER_SOCKET'] ?? '/var/run/docker.sock' });
 
 /** A git repository with `files` committed on `branch`, as an app author would push it. */
-export async function gitRepo(dir: string, files: Record<string, string>, branch = 'main'): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  for (const [name, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
-    await writeFile(path.join(dir, name), content);
-  }
-  const git = (...args: string[]): void => {
-    execFileSync('git', ['-c', 'user.name=Kraken Test', '-c', 'user.email=test@kraken.invalid', ...args], { cwd: dir, stdio: 'pipe' });
-  };
-  git('init', '--quiet', '--initial-branch', branch);
-  git('add', '--all');
-  git('commit', '--quiet', '--message', 'fixture');
-  return dir;
-}
+export const gitRepo = gitFixtureRepo;
 
 export function manifest(config: string, name = 'fixture-app'): string {
-  return `[app]\nname = "${name}"\nversion = "1.0.0"\nendpoint = "/"\n\n[config]\n${config}\n`;
+  return manifestToml(config, name);
 }
 
 export const nodeServer = `

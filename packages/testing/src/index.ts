@@ -6,3 +6,4 @@ export { startRabbitNode } from './rabbit-node.js';
 export type { RabbitNode, RabbitNodeOptions } from './rabbit-node.js';
 export { tempDir } from './temp-dir.js';
 export type { TempDir } from './temp-dir.js';
+export { gitFixtureRepo, manifestToml } from './git-repo.js';
