@@ -12,11 +12,12 @@ const scopeRules = {
   broker: ['common', 'messages'],
   shipwreck: ['common'],
   'docker-deployer': ['common', 'shipwreck'],
+  'process-deployer': ['common', 'shipwreck', 'docker-deployer'],
   discovery: ['common', 'messages'],
   worker: ['common', 'messages', 'broker', 'shipwreck', 'docker-deployer'],
   orchestrator: ['common', 'messages', 'broker', 'shipwreck'],
   'ui-host': ['common'],
-  agent: ['common', 'messages', 'broker', 'shipwreck', 'docker-deployer', 'discovery', 'orchestrator', 'worker', 'ui-host'],
+  agent: ['common', 'messages', 'broker', 'shipwreck', 'docker-deployer', 'process-deployer', 'discovery', 'orchestrator', 'worker', 'ui-host'],
 };
 
 export default [

@@ -9,3 +9,8 @@ export { Label, buildLabels, containerName, imageTag } from './labels.js';
 export type { ContainerRole, LabelInput } from './labels.js';
 export type { StatsSample } from './stats.js';
 export type { OutputStream } from './demux.js';
+// Shared with other runtimes (the process runtime) so every runtime clones, names steps and probes alike.
+export { shallowClone } from './git.js';
+export type { CloneResult } from './git.js';
+export { deployError } from './errors.js';
+export { probeHttp } from './probe.js';

@@ -1,0 +1,2 @@
+// Public surface of @kraken/agent: every export is listed by name.
+export {};

@@ -1,0 +1,2 @@
+// Public surface of @kraken/process-deployer: every export is listed by name.
+export {};
