@@ -1,10 +1,13 @@
 import type { DeployRequest, DeployResult, Deployment, LogFollower, LogLine, StatsSample } from '@kraken/docker-deployer';
+import type { Runtime } from '@kraken/messages';
 
 /**
  * The part of a deployer the worker depends on. DockerDeployer satisfies it; unit tests use a
  * fake. Kept narrow so another runtime (plain processes) can be added without touching the worker.
  */
 export interface Deployer {
+  /** What runs the apps: reported in heartbeats and checked against requests. @default 'docker' */
+  readonly runtime?: Runtime;
   /** Resolves when the app answers; rejects with a KrakenError whose message is the reason. */
   deploy(request: DeployRequest): Promise<DeployResult>;
   /** Stops and removes the deployment's container; NotFound when this node runs none. */

@@ -290,6 +290,19 @@ describe('Worker: heartbeats and stats', () => {
     expect(heartbeats()[0]).toMatchObject({ runtimes: [], dockerHealthy: false });
   });
 
+  it('reports the process runtime of a process deployer, without a docker health flag, and runs process requests', async () => {
+    const deployer = new FakeDeployer();
+    Object.assign(deployer, { runtime: 'process' });
+    const { send, statusesOf, heartbeats } = await harness({ deployer });
+    await eventually(() => { expect(heartbeats().length).toBeGreaterThanOrEqual(1); });
+    expect(heartbeats()[0]?.runtimes).toEqual(['process']);
+    expect(heartbeats()[0]).not.toHaveProperty('dockerHealthy');
+    await send(MessageType.DeployRequest, request('proc-ok', { runtime: 'process' }));
+    await eventually(() => { expect(statusesOf('proc-ok').at(-1)).toBe('Running'); });
+    await send(MessageType.DeployRequest, request('docker-no', { runtime: 'docker' }));
+    await eventually(() => { expect(statusesOf('docker-no')).toEqual(['Errored']); });
+  });
+
   it('sends deploy.stats for each running deployment from the deployer sample', async () => {
     const { send, statusesOf, telemetry } = await harness({ options: { statsInterval: 20 } });
     await send(MessageType.DeployRequest, request('measured'));

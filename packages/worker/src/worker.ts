@@ -91,6 +91,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly logger: Logger;
   private readonly probe: SystemProbe;
   private readonly engine: EngineProbe;
+  private readonly runtime: Runtime;
   private readonly clock: Clock;
   private readonly options: CompiledWorkerOptions;
   private readonly slots: Slots;
@@ -136,6 +137,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.logger = create.logger.child({ component: 'worker', nodeId: create.nodeId });
     this.probe = create.probe ?? new OsSystemProbe();
     this.engine = create.engine ?? { ping: () => create.deployer.list() };
+    this.runtime = create.deployer.runtime ?? Runtime.Docker;
     this.clock = create.clock ?? systemClock;
     this.slots = new Slots(this.options.maxConcurrentDeploys);
   }
@@ -253,8 +255,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       this.publishStatus(existing, existing.status, { message: `already ${describePhase(existing.phase)} on ${this.nodeId}`, force: true });
       return Promise.resolve();
     }
-    if (body.runtime !== undefined && body.runtime !== Runtime.Docker) {
-      this.publishUntracked(deploymentId, DeploymentStatus.Errored, `worker ${this.nodeId} runs applications in docker only, not ${body.runtime}`);
+    if (body.runtime !== undefined && body.runtime !== this.runtime) {
+      this.publishUntracked(deploymentId, DeploymentStatus.Errored, `worker ${this.nodeId} runs applications in ${this.runtime} only, not ${body.runtime}`);
       return Promise.resolve();
     }
     const t = this.track(deploymentId, 'queued', DeploymentStatus.DeploymentRequested);
@@ -534,16 +536,16 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   }
 
   private async heartbeat(): Promise<void> {
-    const [system, dockerHealthy] = await Promise.all([this.probe.sample(), this.pingEngine()]);
+    const [system, engineHealthy] = await Promise.all([this.probe.sample(), this.pingEngine()]);
     this.addresses = system.addresses;
-    const body = this.nodeInfo(system, dockerHealthy);
+    const body = this.nodeInfo(system, engineHealthy);
     if (this.stopped) return;
     await this.broker.publish(this.options.queues.telemetry, createMessage(MessageType.NodeInfo, body, this.meta()));
     this.counters.heartbeatsSent++;
     this.emit('heartbeat', body);
   }
 
-  private nodeInfo(system: SystemSample, dockerHealthy: boolean): NodeInfoBody {
+  private nodeInfo(system: SystemSample, engineHealthy: boolean): NodeInfoBody {
     return {
       nodeId: this.nodeId,
       hostname: system.hostname.slice(0, 253) || this.nodeId,
@@ -553,10 +555,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       ram: system.ram,
       load: system.load,
       uptimeSec: system.uptimeSec,
-      runtimes: dockerHealthy ? [Runtime.Docker] : [],
+      runtimes: engineHealthy ? [this.runtime] : [],
       deployments: [...this.tracked.values()].filter((t) => t.phase === 'running').map((t) => t.deploymentId),
       protocolVersion: PROTOCOL_VERSION,
-      dockerHealthy,
+      // only a Docker runtime has an engine that can stop answering
+      ...(this.runtime === Runtime.Docker ? { dockerHealthy: engineHealthy } : {}),
     };
   }
 
