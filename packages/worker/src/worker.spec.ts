@@ -146,6 +146,25 @@ describe('Worker: cancel and stop', () => {
     expect(worker.deployments()).toEqual([]);
   });
 
+  it('a deploy request that arrives while destroying runs after the destroy instead of being dropped', async () => {
+    const { send, statusesOf, deployer } = await harness();
+    await send(MessageType.DeployRequest, request('back'));
+    await eventually(() => { expect(statusesOf('back').at(-1)).toBe('Running'); });
+    let releaseStop: () => void = () => undefined;
+    const realStop = deployer.stop.bind(deployer);
+    deployer.stop = (id: string) => new Promise<void>((resolve) => { releaseStop = () => { resolve(realStop(id)); }; });
+    await send(MessageType.DeployStop, { deploymentId: 'back', reason: 'moved away' });
+    await eventually(() => { expect(statusesOf('back').at(-1)).toBe('DestructionInProgress'); });
+    await send(MessageType.DeployRequest, request('back'));
+    releaseStop();
+    await eventually(() => { expect(statusesOf('back').at(-1)).toBe('Running'); });
+    const statuses = statusesOf('back');
+    expect(statuses.slice(statuses.indexOf('DestructionInProgress'))).toEqual([
+      'DestructionInProgress', 'Destroyed', 'ValidatingDeploymentData', 'RetrievingApplicationData', 'BuildingDeployment', 'TestingDeployment', 'Deploying', 'Running',
+    ]);
+    expect(deployer.containers.has('back')).toBe(true);
+  });
+
   it('cancel during a deploy: no Running, the container it made is removed once the step ends', async () => {
     const deployer = new FakeDeployer();
     let open: () => void = () => undefined;

@@ -73,6 +73,8 @@ interface Tracked {
   ticket?: SlotTicket | undefined;
   /** Set when a cancel/stop arrived while the deploy was queued or running. */
   cancelled: boolean;
+  /** A deploy request that arrived while this deployment was being destroyed: run once the destroy ends. */
+  deployAfterDestroy?: DeployRequestBody | undefined;
   statsInFlight: boolean;
 }
 
@@ -248,6 +250,13 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private onRequest(body: DeployRequestBody): Promise<void> {
     const { deploymentId } = body;
     const existing = this.tracked.get(deploymentId);
+    if (existing && (existing.phase === 'destroying' || existing.cancelled)) {
+      // the orchestrator stopped it and then placed it here again (a node back from the dead):
+      // a later request wins, so it deploys again once the destroy has finished
+      this.logger.info('deploy request while destroying; it runs once the destroy ends', { deploymentId });
+      existing.deployAfterDestroy = body;
+      return Promise.resolve();
+    }
     if (existing) {
       this.counters.duplicateRequests++;
       this.logger.info('deploy request for a deployment already held; reporting its status instead', { deploymentId, phase: existing.phase });
@@ -432,6 +441,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     t.follower = undefined;
     await t.logs.close();
     if (this.tracked.get(t.deploymentId) === t) this.tracked.delete(t.deploymentId);
+    const next = t.deployAfterDestroy;
+    if (next !== undefined && !this.stopped) await this.onRequest(next);
   }
 
   // ---- restart reconcile ----------------------------------------------------------------------

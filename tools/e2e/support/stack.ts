@@ -1,0 +1,169 @@
+import { AmqpBroker } from '@kraken/broker';
+import { MemoryLogger } from '@kraken/common';
+import { DockerDeployer } from '@kraken/docker-deployer';
+import type { OrchestratorOptions, OrchestratorQueues } from '@kraken/orchestrator';
+import { Orchestrator, OrchestratorStore, createApiServer } from '@kraken/orchestrator';
+import type { ApiServer, ListeningApi } from '@kraken/orchestrator';
+import { amqpUrl, deleteQueues, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
+import type { TempDir } from '@kraken/testing';
+import { Worker } from '@kraken/worker';
+import type { WorkerOptions } from '@kraken/worker';
+import path from 'node:path';
+import { docker, removeKrakenResources, templatesDir } from './docker.js';
+import { cleanupAll } from './wait.js';
+import { WorkerChild } from './worker-child.js';
+
+export const TOKEN = 'e2e-token-0123456789abcdef';
+
+/** Worker timings for tests: fast heartbeats and stats so a test sees them within seconds. */
+export const testWorkerOptions = {
+  heartbeatInterval: '500ms',
+  statsInterval: '1s',
+  publicHost: '127.0.0.1',
+} as const satisfies WorkerOptions;
+
+export interface StackOptions {
+  /** Liveness and ticking; queues and port range are set by the stack. */
+  orchestrator?: Omit<OrchestratorOptions, 'queues' | 'portRange'>;
+}
+
+/**
+ * One orchestrator with its SQLite store in a temp dir, the GraphQL/REST API on a free port, and
+ * RabbitMQ queues no other test uses. Workers (in this process, or child processes) join it
+ * through `queues`. `close()` removes everything the stack and its workers made.
+ */
+export class Stack {
+  readonly nodeIds = new Set<string>();
+  readonly deploymentIds = new Set<string>();
+  readonly brokers: AmqpBroker[] = [];
+  private readonly workers: Worker[] = [];
+  private readonly children: WorkerChild[] = [];
+
+  private constructor(
+    readonly amqpUrl: string,
+    readonly dir: TempDir,
+    readonly queues: OrchestratorQueues,
+    /** Where rejected messages go: the stack's own, so a test never fills the cluster-wide one. */
+    readonly deadLetterQueue: string,
+    readonly store: OrchestratorStore,
+    readonly orchestrator: Orchestrator,
+    readonly api: ApiServer,
+    readonly server: ListeningApi,
+  ) {}
+
+  static async start(options: StackOptions = {}): Promise<Stack> {
+    const url = amqpUrl();
+    await requireRabbit(url);
+    await docker.ping();
+    const dir = await tempDir('kraken-e2e-');
+    const prefix = uniqueName('e2e');
+    const queues: OrchestratorQueues = {
+      orchestrator: `${prefix}.orchestrator`,
+      telemetry: `${prefix}.telemetry`,
+      node: (nodeId) => `${prefix}.node.${nodeId}`,
+    };
+    const deadLetterQueue = `${prefix}.dead-letter`;
+    const broker = await AmqpBroker.create({ url, deadLetterQueue });
+    const store = OrchestratorStore.open({ dataDir: path.join(dir.path, 'orchestrator') });
+    // a random window of the default range, so parallel runs on one engine rarely pick the same host port
+    const min = 20000 + Math.floor(Math.random() * 95) * 100;
+    const orchestrator = await Orchestrator.create({
+      broker,
+      store,
+      nodeId: 'e2e-leader',
+      logger: new MemoryLogger(),
+      options: { tickIntervalMs: 250, ...options.orchestrator, queues, portRange: { min, max: min + 99 } },
+    });
+    const api = await createApiServer({ orchestrator, store, token: TOKEN, logger: new MemoryLogger() });
+    const server = await api.listen(0, '127.0.0.1');
+    const stack = new Stack(url, dir, queues, deadLetterQueue, store, orchestrator, api, server);
+    stack.brokers.push(broker);
+    return stack;
+  }
+
+  /** A fresh node id, remembered for cleanup (queues, containers, images). */
+  newNodeId(name: string): string {
+    const id = uniqueName(`e2e-${name}`);
+    this.nodeIds.add(id);
+    return id;
+  }
+
+  /** A real Worker with a real DockerDeployer in this process, on its own broker connection. */
+  async startWorker(nodeId: string): Promise<Worker> {
+    this.nodeIds.add(nodeId);
+    const broker = await AmqpBroker.create({ url: this.amqpUrl, deadLetterQueue: this.deadLetterQueue });
+    this.brokers.push(broker);
+    const deployer = new DockerDeployer({
+      docker,
+      nodeId,
+      workDir: path.join(this.dir.path, 'work', nodeId),
+      templatesDir,
+      logger: new MemoryLogger(),
+      readyTimeout: '90s',
+    });
+    const worker = await Worker.create({
+      broker,
+      deployer,
+      engine: docker,
+      nodeId,
+      logger: new MemoryLogger(),
+      options: {
+        ...testWorkerOptions,
+        queues: { orchestrator: this.queues.orchestrator, telemetry: this.queues.telemetry, node: this.queues.node(nodeId) },
+      },
+    });
+    this.workers.push(worker);
+    return worker;
+  }
+
+  /**
+   * A real Worker in a child process (see WorkerChild), joined to this stack's queues; starting
+   * it again with the same node id is an agent restart on the same machine.
+   */
+  async startWorkerProcess(nodeId: string): Promise<WorkerChild> {
+    this.nodeIds.add(nodeId);
+    const child = await WorkerChild.start(
+      {
+        amqpUrl: this.amqpUrl,
+        deadLetterQueue: this.deadLetterQueue,
+        nodeId,
+        queues: { orchestrator: this.queues.orchestrator, telemetry: this.queues.telemetry, node: this.queues.node(nodeId) },
+        workDir: path.join(this.dir.path, 'work', nodeId),
+        templatesDir,
+        options: testWorkerOptions,
+      },
+      path.join(this.dir.path, `${nodeId}.log`),
+    );
+    this.children.push(child);
+    return child;
+  }
+
+  async close(): Promise<void> {
+    await cleanupAll([
+      ...this.children.map((child) => [`stop worker process ${child.nodeId}`, () => child.stop()] as const),
+      ...this.workers.map((worker) => [`stop worker ${worker.nodeId}`, () => worker.stop()] as const),
+      ['close api', () => this.api.close()],
+      ['close orchestrator', () => this.orchestrator.close()],
+      ...this.brokers.map((broker, i) => [`close broker ${i}`, () => broker.close()] as const),
+      ['remove containers and images', () => removeKrakenResources({ nodeIds: this.nodeIds, deploymentIds: this.deploymentIds })],
+      [
+        'delete queues',
+        () =>
+          deleteQueues(this.amqpUrl, [
+            this.queues.orchestrator,
+            this.queues.telemetry,
+            this.deadLetterQueue,
+            ...[...this.nodeIds].map((id) => this.queues.node(id)),
+          ]),
+      ],
+      [
+        'close store',
+        () => {
+          this.store.close();
+          return Promise.resolve();
+        },
+      ],
+      ['remove temp dir', () => this.dir.remove()],
+    ]);
+  }
+}
