@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { LineSplitter, Tail } from './lines.js';
+import { signalGroup, terminateGroup } from './proc.js';
+
+export interface CommandOptions {
+  cwd: string;
+  env: Readonly<Record<string, string>>;
+  timeoutMs: number;
+  /** How many last lines to keep for an error message. */
+  tailLines: number;
+  onLine?: (stream: 'stdout' | 'stderr', text: string) => void;
+}
+
+export type CommandOutcome =
+  | { kind: 'exited'; exitCode: number; tail: readonly string[] }
+  | { kind: 'signalled'; signal: NodeJS.Signals; tail: readonly string[] }
+  | { kind: 'timeout'; tail: readonly string[] }
+  /** The program could not be started at all (not installed: ENOENT). */
+  | { kind: 'not-started'; error: NodeJS.ErrnoException; tail: readonly string[] };
+
+/**
+ * Runs a step command (an install, the test) to its end in its own process group, streaming its
+ * output by line. Past `timeoutMs` the whole group is terminated. When the command ends, anything
+ * it left running in its group (a test server it forgot to stop) is killed, so nothing outlives
+ * the step.
+ */
+export function runCommand(argv: readonly string[], options: CommandOptions): Promise<CommandOutcome> {
+  const [program, ...args] = argv;
+  if (program === undefined) throw new Error('runCommand needs a program');
+  const tail = new Tail(options.tailLines);
+  return new Promise((resolve) => {
+    const child = spawn(program, args, { cwd: options.cwd, env: { ...options.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const deliver = (stream: 'stdout' | 'stderr', lines: string[]): void => {
+      for (const line of lines) {
+        tail.push(line);
+        options.onLine?.(stream, line);
+      }
+    };
+    const splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
+    child.stdout.on('data', (chunk: Buffer) => {
+      deliver('stdout', splitters.stdout.push(chunk));
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      deliver('stderr', splitters.stderr.push(chunk));
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (child.pid !== undefined) void terminateGroup(child.pid, 2000);
+    }, options.timeoutMs);
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve({ kind: 'not-started', error, tail: tail.lines });
+    });
+    child.once('exit', () => {
+      // stragglers in the group would hold the pipes open and keep 'close' from firing
+      if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      deliver('stdout', splitters.stdout.flush());
+      deliver('stderr', splitters.stderr.flush());
+      if (timedOut) resolve({ kind: 'timeout', tail: tail.lines });
+      else if (code !== null) resolve({ kind: 'exited', exitCode: code, tail: tail.lines });
+      else resolve({ kind: 'signalled', signal: signal ?? 'SIGKILL', tail: tail.lines });
+    });
+  });
+}

@@ -1,0 +1,498 @@
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { ErrorCode, KrakenError, toKrakenError } from '@kraken/common';
+import type { Logger } from '@kraken/common';
+import { DeployStep, containerName, deployError, probeHttp, shallowClone } from '@kraken/docker-deployer';
+import type { DeployRequest, DeployResult, Deployment, LogFollower, LogLine, StatsSample } from '@kraken/docker-deployer';
+import { Lang, readManifest } from '@kraken/shipwreck';
+import type { Manifest } from '@kraken/shipwreck';
+import { runCommand } from './commands.js';
+import { deploymentPaths, deploymentsDir } from './layout.js';
+import type { DeploymentPaths } from './layout.js';
+import { formatOutput } from './lines.js';
+import { lockDataDir } from './lock.js';
+import type { DataDirLock } from './lock.js';
+import { LogFollow } from './follow.js';
+import { lastLines } from './logs.js';
+import { compileProcessOptions } from './options.js';
+import type { CompiledProcessOptions, ProcessDeployerOptions } from './options.js';
+import { assertPortFree, pickFreePort } from './ports.js';
+import { assertSucceeded, prepareApp } from './prepare.js';
+import type { ProcessLang } from './prepare.js';
+import { stepRunner } from './progress.js';
+import { readState } from './state.js';
+import { Supervisor, terminateAppGroup } from './supervisor.js';
+import type { SupervisorContext } from './supervisor.js';
+import { bytesToMb, folderBytes, round2, sampleGroup } from './usage.js';
+
+const DEPLOYMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+/** How long an app without a port must stay up to count as started (as with containers). */
+const NO_PORT_GRACE_MS = 1000;
+const READY_POLL_MS = 250;
+/** Walking a node_modules is not free: the size is measured at most this often. */
+const SIZE_CACHE_MS = 60_000;
+
+/**
+ * Runs node, python and static apps as supervised processes on this machine, for nodes where no
+ * container engine answers. It has DockerDeployer's shape (deploy, stop, list, followLogs, stats)
+ * so the worker drives either one. Apps keep running when the agent stops; the next deployer on
+ * the same data folder adopts them from their state files.
+ */
+export class ProcessDeployer implements AsyncDisposable {
+  /** Which runtime this is, for node info and placement. */
+  readonly runtime = 'process' as const;
+  private readonly supervisors = new Map<string, Supervisor>();
+  private readonly inFlight = new Set<string>();
+  private readonly sizes = new Map<string, { bytes: number; atMs: number }>();
+  private readonly follows = new Set<LogFollow>();
+  private readonly logger: Logger;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private polling = false;
+  private closed = false;
+
+  private constructor(
+    private readonly options: CompiledProcessOptions,
+    private readonly lock: DataDirLock,
+  ) {
+    this.logger = options.logger.child({ component: 'process-deployer', nodeId: options.nodeId });
+  }
+
+  /**
+   * Validates the options, takes the data folder (Conflict when another live deployer holds it)
+   * and adopts the apps its state files describe: running ones are watched, dead ones restarted,
+   * half-finished deploys removed.
+   */
+  static async create(options: ProcessDeployerOptions): Promise<ProcessDeployer> {
+    const compiled = compileProcessOptions(options);
+    await mkdir(deploymentsDir(compiled.dataDir), { recursive: true });
+    const lock = await lockDataDir(compiled.dataDir);
+    const deployer = new ProcessDeployer(compiled, lock);
+    try {
+      await deployer.adoptAll();
+    } catch (error) {
+      await deployer.close();
+      throw error;
+    }
+    deployer.pollTimer = setInterval(() => {
+      void deployer.pollAll();
+    }, compiled.pollIntervalMs);
+    deployer.pollTimer.unref();
+    return deployer;
+  }
+
+  /** The process runtime is always available; this only mirrors the engine probe's shape. */
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /**
+   * Deploys a branch of a repository and resolves when the app answers on its port. A deployment
+   * id that already runs here resolves to it (`reused`). Rejects with a KrakenError carrying the
+   * deploymentId and `details.step`; nothing is left running or on disk.
+   */
+  async deploy(request: DeployRequest): Promise<DeployResult> {
+    this.assertOpen();
+    const { deploymentId } = request;
+    validateRequest(request);
+    if (this.inFlight.has(deploymentId)) {
+      throw deployError(ErrorCode.Conflict, `deployment ${deploymentId} is already being deployed on this node`, { deploymentId });
+    }
+    this.inFlight.add(deploymentId);
+    const log = this.logger.child({ deploymentId });
+    try {
+      const existing = this.supervisors.get(deploymentId);
+      if (existing !== undefined) {
+        if (existing.running) {
+          log.info('deployment already running; reusing its process', { pid: existing.state.pid });
+          return { ...this.describe(existing), reused: true };
+        }
+        // crash-looping leftover: a fresh deploy replaces it
+        await this.remove(deploymentId, existing);
+      }
+      const supervisor = await this.deployFresh(request, log);
+      if (this.isClosed()) {
+        // closed during the deploy: the app stays, for the next deployer on this folder to adopt
+        supervisor.detach();
+        return { ...this.describe(supervisor), reused: false };
+      }
+      this.supervisors.set(deploymentId, supervisor);
+      log.info('deployed', { pid: supervisor.state.pid, hostPort: supervisor.state.hostPort, commit: supervisor.state.commit });
+      return { ...this.describe(supervisor), reused: false };
+    } catch (error) {
+      const failure = toKrakenError(error);
+      log.warn('deploy failed', { error: failure });
+      throw failure.deploymentId === undefined
+        ? new KrakenError(failure.code, failure.message, { deploymentId, details: failure.details, cause: failure.cause })
+        : failure;
+    } finally {
+      this.inFlight.delete(deploymentId);
+    }
+  }
+
+  private async deployFresh(request: DeployRequest, log: Logger): Promise<Supervisor> {
+    const { deploymentId } = request;
+    const { options } = this;
+    const step = stepRunner(deploymentId, request.onProgress, log);
+    const paths = deploymentPaths(options.dataDir, deploymentId);
+    await rm(paths.dir, { recursive: true, force: true });
+    await mkdir(paths.dir, { recursive: true });
+    let supervisor: Supervisor | undefined;
+    try {
+      // a taken port fails at once rather than after a clone and an install
+      if (request.hostPort !== undefined) await this.choosePort(request.hostPort, deploymentId);
+      const { commit } = await step(DeployStep.Clone, () =>
+        shallowClone({ url: request.url, branch: request.branch, dir: paths.app, deploymentId }, options.cloneTimeoutMs),
+      );
+      const manifest = await step(DeployStep.Manifest, () => readManifest(paths.app));
+      const lang = processLang(manifest, deploymentId);
+      // apps listen on the host port itself: without a container there is no port mapping
+      const hostPort = manifest.config.port === undefined ? undefined : await this.choosePort(request.hostPort, deploymentId);
+      const baseEnv = { ...options.baseEnv, ...manifest.config.env, ...request.env };
+      const prepared = await step(DeployStep.Build, (line) => prepareApp({ deploymentId, lang, manifest, paths, env: baseEnv, options, line }));
+      const env = { ...baseEnv, ...prepared.env, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) };
+
+      const testCommand = manifest.config.test;
+      if (testCommand !== undefined) {
+        await step(DeployStep.Test, async (line) => {
+          const outcome = await runCommand([options.shell, '-c', testCommand], {
+            cwd: paths.app,
+            env,
+            timeoutMs: options.testTimeoutMs,
+            tailLines: options.errorTailLines,
+            onLine: (_stream, text) => {
+              line('test', text);
+            },
+          });
+          assertSucceeded(outcome, {
+            deploymentId,
+            what: `the test command (${testCommand})`,
+            timeoutMs: options.testTimeoutMs,
+            missing: `the shell ${options.shell} could not be started`,
+            step: DeployStep.Test,
+          });
+        });
+      }
+
+      supervisor = await step(DeployStep.Run, () =>
+        Supervisor.launch(
+          {
+            v: 1,
+            deploymentId,
+            nodeId: options.nodeId,
+            appName: manifest.app.name,
+            commit,
+            lang,
+            phase: 'starting',
+            command: prepared.command,
+            cwd: paths.app,
+            env,
+            hostPort,
+            endpoint: manifest.app.endpoint,
+            createdAt: new Date(options.clock.now()).toISOString(),
+          },
+          this.supervisorContext(paths),
+        ),
+      );
+      const started = supervisor;
+      await step(DeployStep.Ready, () => this.waitReady(started, paths));
+      await supervisor.markReady();
+      return supervisor;
+    } catch (error) {
+      if (supervisor !== undefined) await supervisor.stop(0).catch(() => undefined);
+      await rm(paths.dir, { recursive: true, force: true }).catch((cleanupError: unknown) => {
+        log.warn('could not remove the deployment folder', { dir: paths.dir, error: cleanupError });
+      });
+      throw error;
+    }
+  }
+
+  /** The requested port if free, else one the kernel finds free; never the port of a deployment of ours waiting to restart. */
+  private async choosePort(requested: number | undefined, deploymentId: string): Promise<number> {
+    const ours = new Set([...this.supervisors.values()].map((supervisor) => supervisor.state.hostPort));
+    if (requested !== undefined) {
+      if (ours.has(requested)) {
+        throw deployError(ErrorCode.Conflict, `host port ${requested} belongs to another deployment on this node; choose another port`, {
+          deploymentId,
+          step: DeployStep.Run,
+          details: { hostPort: requested },
+        });
+      }
+      await assertPortFree(requested, deploymentId);
+      return requested;
+    }
+    for (;;) {
+      const port = await pickFreePort();
+      if (!ours.has(port)) return port;
+    }
+  }
+
+  /**
+   * Waits until the app answers HTTP below 500 on its port, failing early when the process ends
+   * (with its last output lines) and with a hint about $PORT when it never answers.
+   */
+  private async waitReady(supervisor: Supervisor, paths: DeploymentPaths): Promise<void> {
+    const { deploymentId, hostPort, endpoint } = supervisor.state;
+    const timeoutMs = this.options.readyTimeoutMs;
+    const context = { deploymentId, step: DeployStep.Ready };
+    const deadline = Date.now() + (hostPort === undefined ? Math.min(NO_PORT_GRACE_MS, timeoutMs) : timeoutMs);
+    let lastReason = 'no attempt yet';
+    for (;;) {
+      const exit = supervisor.lastExit;
+      if (!supervisor.running && exit !== undefined) {
+        const how = exit.code !== null ? `exited with code ${exit.code}` : `was killed by ${exit.signal ?? 'a signal'}`;
+        const where = hostPort === undefined ? 'right after start' : `before answering on port ${hostPort}`;
+        throw deployError(ErrorCode.Internal, `app ${how} ${where}${await this.outputTail(paths)}`, {
+          ...context,
+          details: { exitCode: exit.code, signal: exit.signal },
+        });
+      }
+      if (hostPort !== undefined) {
+        const probe = await probeHttp(hostPort, endpoint, Math.min(2000, timeoutMs));
+        if (probe.ready) return;
+        lastReason = probe.reason ?? 'no answer';
+      }
+      if (Date.now() >= deadline) {
+        if (hostPort === undefined) return;
+        throw deployError(
+          ErrorCode.Timeout,
+          `app did not answer HTTP on port ${hostPort} within ${formatSeconds(timeoutMs)} (GET ${endpoint}: ${lastReason}); ` +
+            `without a container the app must listen on the port given in $PORT (${hostPort})${await this.outputTail(paths)}`,
+          { ...context, details: { hostPort } },
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
+    }
+  }
+
+  private async outputTail(paths: DeploymentPaths): Promise<string> {
+    const count = this.options.errorTailLines;
+    const [stderr, stdout] = await Promise.all([lastLines(paths.stderr, count), lastLines(paths.stdout, count)]);
+    if (stderr.length === 0 && stdout.length === 0) return '\n(the app wrote no output)';
+    return (stderr.length > 0 ? formatOutput(stderr, 'last stderr lines') : '') + (stdout.length > 0 ? formatOutput(stdout, 'last stdout lines') : '');
+  }
+
+  /** Stops the deployment's processes (SIGTERM, then SIGKILL after stopTimeout) and removes its folder; NotFound when this node runs none. */
+  async stop(deploymentId: string): Promise<void> {
+    this.assertOpen();
+    const supervisor = this.require(deploymentId, 'stop');
+    await this.remove(deploymentId, supervisor);
+    this.logger.info('stopped and removed', { deploymentId, pid: supervisor.state.pid });
+  }
+
+  private async remove(deploymentId: string, supervisor: Supervisor): Promise<void> {
+    this.supervisors.delete(deploymentId);
+    this.sizes.delete(deploymentId);
+    await supervisor.stop(this.options.stopTimeoutMs);
+    const { dir } = deploymentPaths(this.options.dataDir, deploymentId);
+    try {
+      await rm(dir, { recursive: true, force: true });
+    } catch (error) {
+      throw new KrakenError(ErrorCode.Internal, `stopped deployment ${deploymentId} but could not remove ${dir}: ${toKrakenError(error).message}`, {
+        deploymentId,
+        cause: error,
+      });
+    }
+  }
+
+  /** This node's deployments: running, or restarting after a crash. */
+  async list(): Promise<Deployment[]> {
+    this.assertOpen();
+    await this.pollAll();
+    return [...this.supervisors.values()].map((supervisor) => this.describe(supervisor));
+  }
+
+  /**
+   * Follows a deployment's output from `since` (default: now) until stop() or the deployment is
+   * stopped. It carries on across restarts, since the app writes to the same files. `onLine`
+   * exceptions are logged and ignored.
+   */
+  async followLogs(deploymentId: string, onLine: (line: LogLine) => void, options: { since?: Date } = {}): Promise<LogFollower> {
+    this.assertOpen();
+    this.require(deploymentId, 'follow the logs of');
+    const follow = await LogFollow.start(onLine, {
+      paths: deploymentPaths(this.options.dataDir, deploymentId),
+      since: options.since,
+      pollIntervalMs: this.options.logPollIntervalMs,
+      clock: this.options.clock,
+      logger: this.logger.child({ deploymentId }),
+      stillDeployed: () => this.supervisors.has(deploymentId) && !this.closed,
+      onEnd: () => this.follows.delete(follow),
+    });
+    this.follows.add(follow);
+    return follow;
+  }
+
+  /**
+   * One sample from /proc for the deployment's process group: cpu% over `statsInterval`, resident
+   * memory now and the most seen, and the size of its folder (checkout and dependencies) as the
+   * image size. A deployment waiting to restart reads 0 CPU and memory.
+   */
+  async stats(deploymentId: string): Promise<StatsSample> {
+    this.assertOpen();
+    const supervisor = this.require(deploymentId, 'read the stats of');
+    const usage = supervisor.running ? await sampleGroup(supervisor.state.pid, this.options.statsIntervalMs) : { cpuPercent: 0, rssKb: 0 };
+    supervisor.maxRssKb = Math.max(supervisor.maxRssKb, usage.rssKb);
+    return {
+      cpuPercent: usage.cpuPercent,
+      memMb: round2(usage.rssKb / 1024),
+      maxMemMb: round2(supervisor.maxRssKb / 1024),
+      imageSizeMb: bytesToMb(await this.folderSize(deploymentId)),
+    };
+  }
+
+  private async folderSize(deploymentId: string): Promise<number> {
+    const cached = this.sizes.get(deploymentId);
+    const now = this.options.clock.now();
+    if (cached !== undefined && now - cached.atMs < SIZE_CACHE_MS) return cached.bytes;
+    const paths = deploymentPaths(this.options.dataDir, deploymentId);
+    const bytes = (await folderBytes(paths.app)) + (await folderBytes(paths.pythonDeps));
+    this.sizes.set(deploymentId, { bytes, atMs: now });
+    return bytes;
+  }
+
+  /**
+   * Stops supervising and releases the data folder; the apps keep running for the next deployer
+   * to adopt (an agent restart). Ends every log follow.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
+    for (const follow of [...this.follows]) follow.stop();
+    for (const supervisor of this.supervisors.values()) supervisor.detach();
+    this.supervisors.clear();
+    await this.lock.release();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async adoptAll(): Promise<void> {
+    const root = deploymentsDir(this.options.dataDir);
+    for (const entry of await readdir(root, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const paths = deploymentPaths(this.options.dataDir, entry.name);
+      let state;
+      try {
+        state = await readState(paths.state);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+          // a deploy that ended before its process started (agent crash): nothing runs from it
+          this.logger.info('removing the folder of an unfinished deploy', { dir: paths.dir });
+          await rm(paths.dir, { recursive: true, force: true });
+        } else {
+          this.logger.error('unreadable state file; leaving that deployment alone', { dir: paths.dir, error });
+        }
+        continue;
+      }
+      if (state.phase === 'starting') {
+        // the deploy was cut short before the app was ready: its requester saw no success
+        this.logger.info('removing an unfinished deploy', { deploymentId: state.deploymentId, pid: state.pid });
+        await terminateAppGroup(state.pid, state.startTime, this.options.stopTimeoutMs);
+        await rm(paths.dir, { recursive: true, force: true });
+        continue;
+      }
+      if (state.deploymentId !== entry.name) {
+        this.logger.error('state file names another deployment than its folder; leaving it alone', { dir: paths.dir, deploymentId: state.deploymentId });
+        continue;
+      }
+      this.supervisors.set(state.deploymentId, await Supervisor.adopt(state, this.supervisorContext(paths)));
+    }
+    if (this.supervisors.size > 0) this.logger.info('adopted deployments', { deployments: [...this.supervisors.keys()] });
+  }
+
+  private async pollAll(): Promise<void> {
+    if (this.polling || this.closed) return;
+    this.polling = true;
+    try {
+      for (const supervisor of this.supervisors.values()) {
+        // one app's trouble must not stop the others' checks, nor escape the deployer
+        await supervisor.poll().catch((error: unknown) => {
+          this.logger.warn('supervision check failed', { deploymentId: supervisor.state.deploymentId, error });
+        });
+      }
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private supervisorContext(paths: DeploymentPaths): SupervisorContext {
+    const { options } = this;
+    return { paths, policy: options.restart, clock: options.clock, logger: this.logger, maxLogBytes: options.maxLogBytes };
+  }
+
+  private describe(supervisor: Supervisor): Deployment {
+    const { state } = supervisor;
+    return {
+      deploymentId: state.deploymentId,
+      // no container: the process group id (its leader's pid) identifies what runs
+      containerId: String(state.pid),
+      containerName: containerName(state.deploymentId),
+      image: `process:${state.lang}`,
+      appName: state.appName,
+      commit: state.commit,
+      state: supervisor.status,
+      port: state.hostPort,
+      hostPort: state.hostPort,
+    };
+  }
+
+  private require(deploymentId: string, action: string): Supervisor {
+    const supervisor = this.supervisors.get(deploymentId);
+    if (supervisor === undefined) {
+      throw new KrakenError(ErrorCode.NotFound, `cannot ${action} deployment ${deploymentId}: this node (${this.options.nodeId}) runs no process for it`, {
+        deploymentId,
+        nodeId: this.options.nodeId,
+      });
+    }
+    return supervisor;
+  }
+
+  /** A method rather than the field, because close() may run while a deploy awaits. */
+  private isClosed(): boolean {
+    return this.closed;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new KrakenError(ErrorCode.Closed, 'this ProcessDeployer was closed; create a new one', { nodeId: this.options.nodeId });
+  }
+}
+
+function processLang(manifest: Manifest, deploymentId: string): ProcessLang {
+  const lang = manifest.config.lang;
+  if (lang === Lang.Custom) {
+    throw deployError(ErrorCode.Unavailable, 'lang custom needs a Docker engine (none answered): it builds the repository\'s own Dockerfile; deploy it on a node with Docker, or use lang node, python3 or static', {
+      deploymentId,
+      step: DeployStep.Build,
+      details: { lang, runtime: 'process' },
+    });
+  }
+  return lang;
+}
+
+function validateRequest(request: DeployRequest): void {
+  const { deploymentId } = request;
+  if (!DEPLOYMENT_ID.test(deploymentId)) {
+    throw new KrakenError(
+      ErrorCode.InvalidInput,
+      `deploymentId ${JSON.stringify(deploymentId)} must be 1-100 characters of letters, digits, '_', '.' or '-', starting with a letter or digit (it names the deployment's folder)`,
+      { details: { field: 'deploymentId' } },
+    );
+  }
+  if (request.hostPort !== undefined && (!Number.isInteger(request.hostPort) || request.hostPort < 1 || request.hostPort > 65535)) {
+    throw deployError(ErrorCode.InvalidInput, `hostPort must be a whole number from 1 to 65535; got ${String(request.hostPort)}`, {
+      deploymentId,
+      details: { field: 'hostPort' },
+    });
+  }
+  for (const name of Object.keys(request.env ?? {})) {
+    if (!ENV_NAME.test(name)) {
+      throw deployError(ErrorCode.InvalidInput, `env name ${JSON.stringify(name)} must match ${ENV_NAME.source}`, { deploymentId, details: { field: `env.${name}` } });
+    }
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}

@@ -1,0 +1,87 @@
+import { appendFile, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { FileFollower, MAX_REPLAY_BYTES, lastLines, rotateIfLarge } from './logs.js';
+
+describe('log files', () => {
+  let dir: string;
+  let file: string;
+  const now = new Date('2024-05-01T12:00:00Z');
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'kraken-logs-'));
+    file = path.join(dir, 'stdout.log');
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('follows from the end: only lines appended after the follow started are delivered', async () => {
+    await writeFile(file, 'old line\n');
+    const follower = await FileFollower.open(file, 'stdout', undefined);
+    await appendFile(file, 'new line\npartial');
+    expect(await follower.poll(now)).toEqual([{ stream: 'stdout', text: 'new line', at: now }]);
+    await appendFile(file, ' end\n');
+    expect((await follower.poll(now)).map((line) => line.text)).toEqual(['partial end']);
+    expect(await follower.poll(now)).toEqual([]);
+  });
+
+  it('replays lines written before the follow when since is not after the last write, stamped with that write time', async () => {
+    await writeFile(file, 'first\nsecond\n');
+    const written = new Date('2024-05-01T11:00:00Z');
+    await utimes(file, written, written);
+    const follower = await FileFollower.open(file, 'stderr', new Date('2024-05-01T10:00:00Z'));
+    await appendFile(file, 'third\n');
+    expect(await follower.poll(now)).toEqual([
+      { stream: 'stderr', text: 'first', at: written },
+      { stream: 'stderr', text: 'second', at: written },
+      { stream: 'stderr', text: 'third', at: now },
+    ]);
+  });
+
+  it('replays nothing when since is after the last write', async () => {
+    await writeFile(file, 'first\n');
+    const written = new Date('2024-05-01T11:00:00Z');
+    await utimes(file, written, written);
+    const follower = await FileFollower.open(file, 'stdout', new Date('2024-05-01T11:30:00Z'));
+    expect(await follower.poll(now)).toEqual([]);
+  });
+
+  it('replays at most the last MiB, starting at a line start', async () => {
+    const line = `${'y'.repeat(99)}\n`;
+    await writeFile(file, line.repeat(Math.ceil((MAX_REPLAY_BYTES * 1.5) / line.length)));
+    const follower = await FileFollower.open(file, 'stdout', new Date(0));
+    const lines = await follower.poll(now);
+    expect(lines.length).toBeLessThanOrEqual(MAX_REPLAY_BYTES / line.length);
+    expect(lines.length).toBeGreaterThan(MAX_REPLAY_BYTES / line.length - 2);
+    expect(lines.every((entry) => entry.text === 'y'.repeat(99))).toBe(true);
+  });
+
+  it('waits for a file that does not exist yet and reads it from its start', async () => {
+    const follower = await FileFollower.open(file, 'stdout', undefined);
+    expect(await follower.poll(now)).toEqual([]);
+    await writeFile(file, 'hello\n');
+    expect((await follower.poll(now)).map((line) => line.text)).toEqual(['hello']);
+  });
+
+  it('starts again at the beginning after the file was rotated', async () => {
+    await writeFile(file, 'a'.repeat(5000) + '\n');
+    const follower = await FileFollower.open(file, 'stdout', undefined);
+    expect(await rotateIfLarge(file, 4096)).toBe(true);
+    expect(await readFile(`${file}.1`, 'utf8')).toHaveLength(5001);
+    await appendFile(file, 'after rotation\n');
+    expect((await follower.poll(now)).map((line) => line.text)).toEqual(['after rotation']);
+  });
+
+  it('leaves a file under the limit alone', async () => {
+    await writeFile(file, 'small\n');
+    expect(await rotateIfLarge(file, 4096)).toBe(false);
+    expect(await rotateIfLarge(path.join(dir, 'missing.log'), 4096)).toBe(false);
+  });
+
+  it('reads the last lines of a file for error messages', async () => {
+    await writeFile(file, 'one\ntwo\r\nthree\n\n');
+    expect(await lastLines(file, 2)).toEqual(['two', 'three']);
+    expect(await lastLines(path.join(dir, 'missing.log'), 2)).toEqual([]);
+  });
+});

@@ -1,0 +1,187 @@
+import path from 'node:path';
+import { ErrorCode, KrakenError, noopLogger, parseDuration, systemClock } from '@kraken/common';
+import type { Clock, Logger } from '@kraken/common';
+
+/** What the app passes in. Durations are milliseconds or strings like "30s". */
+export interface ProcessDeployerOptions {
+  /**
+   * Folder this deployer owns (e.g. `<agent data dir>/process`): one sub-folder per deployment with
+   * its checkout, log files and state file. Created when missing. One live deployer per folder.
+   */
+  dataDir: string;
+  /** This machine's node id, recorded in every state file. */
+  nodeId: string;
+  /** @default noopLogger */
+  logger?: Logger;
+  /** @default systemClock */
+  clock?: Clock;
+  /**
+   * Environment every app, install and test starts from (the manifest's and the request's env are
+   * added on top). Apps do not inherit the agent's whole environment, as containers would not.
+   * @default PATH, HOME, USER, LANG, LC_*, TZ, TMPDIR and npm_config_* / PIP_* taken from the agent's environment
+   */
+  baseEnv?: Readonly<Record<string, string>>;
+  /** Shell that runs the manifest's `run` and `test` commands (as `<shell> -c <command>`). @default '/bin/sh' */
+  shell?: string;
+  /** npm used for node dependencies. @default 'npm' */
+  npm?: string;
+  /** Python used for `pip install` of requirements.txt (the run command finds its own on PATH). @default 'python3' */
+  python?: string;
+  /** Node that runs the built-in static file server. @default process.execPath */
+  node?: string;
+  /** Limit for `git clone`. @default '2m' */
+  cloneTimeout?: string | number;
+  /** Limit for installing dependencies (npm, pip). @default '10m' */
+  installTimeout?: string | number;
+  /** Limit for the manifest's test command. @default '5m' */
+  testTimeout?: string | number;
+  /** How long a started app has to answer HTTP on its port. @default '30s' */
+  readyTimeout?: string | number;
+  /** Grace between SIGTERM and SIGKILL when stopping. @default '5s' */
+  stopTimeout?: string | number;
+  /** Gap between the two /proc samples that cpu% is computed from. @default '500ms' */
+  statsInterval?: string | number;
+  /** First wait before restarting a crashed app; doubles on each crash in a row. @default '1s' */
+  restartDelay?: string | number;
+  /** Longest wait between restarts. @default '30s' */
+  maxRestartDelay?: string | number;
+  /** An app that ran this long before crashing restarts after `restartDelay` again. @default '1m' */
+  stableAfter?: string | number;
+  /** How often processes this deployer did not start itself (adopted) are checked for life. @default '1s' */
+  pollInterval?: string | number;
+  /** How often followLogs looks for new output. @default '250ms' */
+  logPollInterval?: string | number;
+  /** A log file larger than this is moved to `<name>.1` and started again. @default 10 MiB */
+  maxLogBytes?: number;
+  /** How many last output lines go into error messages. @default 20 */
+  errorTailLines?: number;
+}
+
+export interface RestartPolicy {
+  initialMs: number;
+  maxMs: number;
+  stableAfterMs: number;
+}
+
+export interface CompiledProcessOptions {
+  dataDir: string;
+  nodeId: string;
+  logger: Logger;
+  clock: Clock;
+  baseEnv: Readonly<Record<string, string>>;
+  shell: string;
+  npm: string;
+  python: string;
+  node: string;
+  cloneTimeoutMs: number;
+  installTimeoutMs: number;
+  testTimeoutMs: number;
+  readyTimeoutMs: number;
+  stopTimeoutMs: number;
+  statsIntervalMs: number;
+  restart: RestartPolicy;
+  pollIntervalMs: number;
+  logPollIntervalMs: number;
+  maxLogBytes: number;
+  errorTailLines: number;
+}
+
+export const defaultProcessOptions = {
+  shell: '/bin/sh',
+  npm: 'npm',
+  python: 'python3',
+  cloneTimeout: '2m',
+  installTimeout: '10m',
+  testTimeout: '5m',
+  readyTimeout: '30s',
+  stopTimeout: '5s',
+  statsInterval: '500ms',
+  restartDelay: '1s',
+  maxRestartDelay: '30s',
+  stableAfter: '1m',
+  pollInterval: '1s',
+  logPollInterval: '250ms',
+  maxLogBytes: 10 * 1024 * 1024,
+  errorTailLines: 20,
+} as const;
+
+const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+const PASSED_THROUGH = /^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|npm_config_[A-Za-z_]+|NPM_CONFIG_[A-Z_]+|PIP_[A-Z_]+)$/;
+
+/** Fills defaults, validates, and turns durations into `...Ms` numbers. Throws InvalidConfig naming the option. */
+export function compileProcessOptions(options: ProcessDeployerOptions): CompiledProcessOptions {
+  if (!NODE_ID.test(options.nodeId)) {
+    throw invalid('nodeId', `must be 1-128 characters of letters, digits, '_', '.', ':' or '-'; got ${JSON.stringify(options.nodeId)}`);
+  }
+  if (options.dataDir.trim() === '' || !path.isAbsolute(options.dataDir)) {
+    throw invalid('dataDir', `must be an absolute path; got ${JSON.stringify(options.dataDir)}`);
+  }
+  const restart: RestartPolicy = {
+    initialMs: positiveDuration('restartDelay', options.restartDelay ?? defaultProcessOptions.restartDelay),
+    maxMs: positiveDuration('maxRestartDelay', options.maxRestartDelay ?? defaultProcessOptions.maxRestartDelay),
+    stableAfterMs: positiveDuration('stableAfter', options.stableAfter ?? defaultProcessOptions.stableAfter),
+  };
+  if (restart.maxMs < restart.initialMs) {
+    throw invalid('maxRestartDelay', `must be at least restartDelay (${restart.initialMs} ms); got ${restart.maxMs} ms`);
+  }
+  return {
+    dataDir: path.resolve(options.dataDir),
+    nodeId: options.nodeId,
+    logger: options.logger ?? noopLogger,
+    clock: options.clock ?? systemClock,
+    baseEnv: { ...(options.baseEnv ?? defaultBaseEnv(process.env)) },
+    shell: command('shell', options.shell ?? defaultProcessOptions.shell),
+    npm: command('npm', options.npm ?? defaultProcessOptions.npm),
+    python: command('python', options.python ?? defaultProcessOptions.python),
+    node: command('node', options.node ?? process.execPath),
+    cloneTimeoutMs: positiveDuration('cloneTimeout', options.cloneTimeout ?? defaultProcessOptions.cloneTimeout),
+    installTimeoutMs: positiveDuration('installTimeout', options.installTimeout ?? defaultProcessOptions.installTimeout),
+    testTimeoutMs: positiveDuration('testTimeout', options.testTimeout ?? defaultProcessOptions.testTimeout),
+    readyTimeoutMs: positiveDuration('readyTimeout', options.readyTimeout ?? defaultProcessOptions.readyTimeout),
+    stopTimeoutMs: duration('stopTimeout', options.stopTimeout ?? defaultProcessOptions.stopTimeout),
+    statsIntervalMs: positiveDuration('statsInterval', options.statsInterval ?? defaultProcessOptions.statsInterval),
+    restart,
+    pollIntervalMs: positiveDuration('pollInterval', options.pollInterval ?? defaultProcessOptions.pollInterval),
+    logPollIntervalMs: positiveDuration('logPollInterval', options.logPollInterval ?? defaultProcessOptions.logPollInterval),
+    maxLogBytes: Math.trunc(numberIn('maxLogBytes', options.maxLogBytes ?? defaultProcessOptions.maxLogBytes, 4096, Number.MAX_SAFE_INTEGER)),
+    errorTailLines: Math.trunc(numberIn('errorTailLines', options.errorTailLines ?? defaultProcessOptions.errorTailLines, 1, 10_000)),
+  };
+}
+
+/** The part of the agent's environment an app needs to find its tools and package registries, and nothing else. */
+export function defaultBaseEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && PASSED_THROUGH.test(name)) picked[name] = value;
+  }
+  picked['PATH'] ??= '/usr/local/bin:/usr/bin:/bin';
+  return picked;
+}
+
+function command(name: string, value: string): string {
+  if (value.trim() === '') throw invalid(name, 'must name a program (a path or a name on PATH); got an empty string');
+  return value;
+}
+
+function duration(name: string, value: string | number): number {
+  try {
+    return parseDuration(value);
+  } catch (cause) {
+    throw invalid(name, (cause as Error).message, cause);
+  }
+}
+
+function positiveDuration(name: string, value: string | number): number {
+  const ms = duration(name, value);
+  if (ms <= 0) throw invalid(name, `must be more than 0; got ${JSON.stringify(value)}`);
+  return ms;
+}
+
+function numberIn(name: string, value: number, min: number, max: number): number {
+  if (!Number.isFinite(value) || value < min || value > max) throw invalid(name, `must be a number from ${min} to ${max}; got ${String(value)}`);
+  return value;
+}
+
+function invalid(field: string, message: string, cause?: unknown): KrakenError {
+  return new KrakenError(ErrorCode.InvalidConfig, `process-deployer option ${field}: ${message}`, { details: { field }, cause });
+}

@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { ErrorCode, KrakenError } from '@kraken/common';
+
+/**
+ * What the deployer writes per deployment so that a restarted agent finds its apps again and can
+ * restart them: the command and environment, and which process (pid + start time) runs it now.
+ * Holds the app's environment (possibly secrets), so it is written readable by its owner only.
+ */
+export interface ProcessState {
+  v: 1;
+  deploymentId: string;
+  nodeId: string;
+  appName: string;
+  commit: string;
+  lang: 'node' | 'python3' | 'static';
+  /** starting: deploy in progress (an agent that finds this after a restart discards it); running: deployed. */
+  phase: 'starting' | 'running';
+  /** argv of the supervised process; it runs in `cwd` with exactly `env`. */
+  command: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** The port the app listens on (the host port: processes have no port mapping); undefined for apps without one. */
+  hostPort: number | undefined;
+  /** Path probed for readiness. */
+  endpoint: string;
+  /** The process most recently started; it leads its own process group (pgid = pid). */
+  pid: number;
+  /** Its start time in clock ticks after boot, from /proc/<pid>/stat, to tell it from a later process with a reused pid. */
+  startTime: number;
+  /** ISO time the current process started. */
+  startedAt: string;
+  restarts: number;
+  /** ISO time of the deploy. */
+  createdAt: string;
+}
+
+const LANGS = ['node', 'python3', 'static'] as const;
+const PHASES = ['starting', 'running'] as const;
+
+/** Parses and checks a state file's text; the error names the file and the first field that is wrong. */
+export function parseState(text: string, file: string): ProcessState {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (cause) {
+    throw bad(file, `is not JSON (${(cause as Error).message})`, cause);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad(file, 'must hold a JSON object');
+  const doc = raw as Record<string, unknown>;
+  if (doc['v'] !== 1) throw bad(file, `has version ${JSON.stringify(doc['v'])}; this deployer reads version 1`);
+  const str = (name: string): string => {
+    const value = doc[name];
+    if (typeof value !== 'string') throw bad(file, `field ${name} must be a string; got ${describe(value)}`);
+    return value;
+  };
+  const int = (name: string, min: number, max: number): number => {
+    const value = doc[name];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw bad(file, `field ${name} must be a whole number from ${min} to ${max}; got ${describe(value)}`);
+    }
+    return value;
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[]): T => {
+    const value = doc[name];
+    if (!allowed.includes(value as T)) throw bad(file, `field ${name} must be one of ${allowed.join(', ')}; got ${describe(value)}`);
+    return value as T;
+  };
+  const command = doc['command'];
+  if (!Array.isArray(command) || command.length === 0 || !command.every((part) => typeof part === 'string')) {
+    throw bad(file, `field command must be a non-empty array of strings; got ${describe(command)}`);
+  }
+  const env = doc['env'];
+  if (typeof env !== 'object' || env === null || Array.isArray(env) || !Object.values(env).every((value) => typeof value === 'string')) {
+    throw bad(file, `field env must be an object of strings; got ${describe(env)}`);
+  }
+  return {
+    v: 1,
+    deploymentId: str('deploymentId'),
+    nodeId: str('nodeId'),
+    appName: str('appName'),
+    commit: str('commit'),
+    lang: oneOf('lang', LANGS),
+    phase: oneOf('phase', PHASES),
+    command: [...command],
+    cwd: str('cwd'),
+    env: { ...(env as Record<string, string>) },
+    hostPort: doc['hostPort'] === undefined || doc['hostPort'] === null ? undefined : int('hostPort', 1, 65535),
+    endpoint: str('endpoint'),
+    pid: int('pid', 1, 2 ** 22),
+    startTime: int('startTime', 0, Number.MAX_SAFE_INTEGER),
+    startedAt: str('startedAt'),
+    restarts: int('restarts', 0, Number.MAX_SAFE_INTEGER),
+    createdAt: str('createdAt'),
+  };
+}
+
+export async function readState(file: string): Promise<ProcessState> {
+  return parseState(await readFile(file, 'utf8'), file);
+}
+
+/** Written to a temporary name and renamed, so a crash mid-write never leaves half a file. */
+export async function writeState(file: string, state: ProcessState): Promise<void> {
+  const temporary = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  await rename(temporary, file);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const json = JSON.stringify(value);
+  return json.length > 60 ? `${json.slice(0, 57)}...` : json;
+}
+
+function bad(file: string, message: string, cause?: unknown): KrakenError {
+  return new KrakenError(ErrorCode.InvalidInput, `state file ${file} ${message}`, { details: { file }, cause });
+}
