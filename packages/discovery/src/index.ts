@@ -1,2 +1,20 @@
 // Public surface of @kraken/discovery: every export is listed by name.
-export {};
+export { CandidateSource } from './candidate.js';
+export type { Candidate } from './candidate.js';
+export { DiscoveryRole, encodeTxt, decodeTxt, protocolMajor, isCompatibleProtocol, txtKeys } from './txt.js';
+export type { KrakenTxt, KrakenTxtInput } from './txt.js';
+export { serviceType } from './mdns.js';
+export { announce } from './announce.js';
+export type { AnnounceOptions, Announcement } from './announce.js';
+export { browse, findOrchestrator, candidateFromService } from './browse.js';
+export type { BrowseOptions, Browsing, FindOrchestratorOptions } from './browse.js';
+export { scanSubnet, scanDefaults } from './scan.js';
+export type { ScanOptions, ScanProgress, ScanResult } from './scan.js';
+export { probePing, pingHeaders } from './ping.js';
+export type { PingAnswer, PingOptions } from './ping.js';
+export { parseCidr, hostAddresses, hostCount } from './cidr.js';
+export type { Ipv4Network } from './cidr.js';
+export { parseJoinUrl } from './join-url.js';
+export type { ParseJoinUrlOptions } from './join-url.js';
+export { interfaceIPv4, localIPv4s } from './interfaces.js';
+export type { InterfaceIPv4 } from './interfaces.js';

@@ -7,3 +7,8 @@ export type { RabbitNode, RabbitNodeOptions } from './rabbit-node.js';
 export { tempDir } from './temp-dir.js';
 export type { TempDir } from './temp-dir.js';
 export { gitFixtureRepo, manifestToml } from './git-repo.js';
+export { createNetnsLab } from './netns-lab.js';
+export type { NetnsLab, NetnsHost, NetnsHostRef } from './netns-lab.js';
+export type { NetnsLabOptions } from './netns-plan.js';
+export { sweepStaleLabs } from './netns-teardown.js';
+export type { CommandResult, RunOptions } from './netns-exec.js';

@@ -1,0 +1,244 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { ErrorCode, KrakenError } from '@kraken/common';
+import type { CommandResult, RunOptions } from './netns-exec.js';
+import { isMissingCommand, runCommand } from './netns-exec.js';
+import type { NetnsHostPlan, NetnsLabOptions, NetnsLabPlan } from './netns-plan.js';
+import { cidrsOverlap, defaultSubnetCandidates, labAlias, planLab, validateLabOptions } from './netns-plan.js';
+import type { LabResources } from './netns-teardown.js';
+import { acceptRule, labChains, processStartTicks, sweepStaleLabs, teardownLab, teardownLabSync } from './netns-teardown.js';
+
+export type NetnsHost = NetnsHostPlan;
+/** A host by 1-based index, by name (`'h2'`) or the host object itself. */
+export type NetnsHostRef = number | string | NetnsHost;
+
+/**
+ * Hosts on a private bridge, each a network namespace with its own IPv4 address, for tests that
+ * need several machines (mDNS, subnet scans, cut-off nodes) without sending a packet elsewhere.
+ * The host machine has `hostAddress` on the bridge, so services on it are reachable from every host
+ * when they listen on that address (or 0.0.0.0). There is no default route: nothing leaves the lab.
+ */
+export interface NetnsLab extends AsyncDisposable {
+  readonly name: string;
+  /** `a.b.c.0/24` */
+  readonly subnet: string;
+  readonly prefixLength: 24;
+  readonly bridge: string;
+  /** The host machine's address on the bridge (`.1`). */
+  readonly hostAddress: string;
+  readonly hosts: readonly NetnsHost[];
+  host(ref: NetnsHostRef): NetnsHost;
+  /** Runs a command inside the host's namespace and resolves with its output; rejects when it fails. */
+  exec(ref: NetnsHostRef, argv: readonly string[], options?: RunOptions): Promise<CommandResult>;
+  /**
+   * Starts a process inside the host's namespace (`ip netns exec`, which execs the command, so the
+   * child's pid is the command's). destroy() kills whatever still runs in the namespace.
+   */
+  spawn(ref: NetnsHostRef, argv: readonly string[], options?: SpawnOptions): ChildProcess;
+  /** Pulls the host's cable: its end of the link goes down, the namespace itself is untouched. */
+  cut(ref: NetnsHostRef): Promise<void>;
+  /** Plugs the cable back in. */
+  restore(ref: NetnsHostRef): Promise<void>;
+  /** Kills what runs in the lab, removes namespaces, links, bridge and iptables rules. Idempotent. */
+  destroy(): Promise<void>;
+}
+
+const liveLabs = new Map<string, LabResources>();
+let exitHookInstalled = false;
+
+/** Last-resort cleanup when the test process ends without calling destroy() (a failed test, Ctrl-C). */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  const teardownAll = (): void => {
+    for (const resources of liveLabs.values()) teardownLabSync(resources);
+    liveLabs.clear();
+  };
+  process.on('exit', teardownAll);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      teardownAll();
+      // we replaced the default action; restore it unless someone else handles the signal
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
+}
+
+/** Creates the lab (needs root). Call destroy() in afterAll; an exit hook covers a crashed test. */
+export async function createNetnsLab(options: NetnsLabOptions): Promise<NetnsLab> {
+  validateLabOptions(options);
+  if (process.getuid?.() !== 0) {
+    throw new KrakenError(
+      ErrorCode.Unavailable,
+      'createNetnsLab needs root (network namespaces, a bridge and iptables rules): run the tests as root',
+    );
+  }
+  await sweepStaleLabs();
+  const runId = randomBytes(4).toString('hex');
+  const plan = await claimSubnet(options, runId);
+  const resources: LabResources = {
+    bridge: plan.bridge,
+    runId,
+    namespaces: plan.hosts.map((host) => host.netns),
+    veths: plan.hosts.map((host) => host.veth),
+  };
+  liveLabs.set(runId, resources);
+  installExitHook();
+  try {
+    await buildLab(plan);
+  } catch (error) {
+    await teardownLab(resources);
+    liveLabs.delete(runId);
+    throw error;
+  }
+  return labHandle(plan, resources);
+}
+
+async function occupiedRoutes(): Promise<string[]> {
+  const routes = JSON.parse((await runCommand(['ip', '-j', '-4', 'route', 'show', 'table', 'all'])).stdout) as {
+    dst?: string;
+    type?: string;
+  }[];
+  return routes
+    .filter(
+      (route) => route.type !== 'broadcast' && route.type !== 'multicast' && route.dst !== undefined && route.dst !== 'default',
+    )
+    .map((route) => route.dst as string)
+    .filter((dst) => /^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(dst) && !dst.startsWith('127.'));
+}
+
+/**
+ * Creates the bridge of the first usable subnet. Its name is derived from the subnet, so the kernel
+ * refusing a second `ip link add` of that name is what keeps parallel labs on different subnets.
+ */
+async function claimSubnet(options: NetnsLabOptions, runId: string): Promise<NetnsLabPlan> {
+  const explicit = options.subnet !== undefined;
+  const candidates = options.subnet === undefined ? defaultSubnetCandidates() : [options.subnet];
+  const routes = await occupiedRoutes();
+  const owner = { pid: process.pid, startTicks: processStartTicks(process.pid) ?? '0' };
+  for (const subnet of candidates) {
+    const inUse = routes.find((route) => cidrsOverlap(route, subnet));
+    if (inUse !== undefined) {
+      if (explicit)
+        throw new KrakenError(
+          ErrorCode.Conflict,
+          `createNetnsLab: subnet ${subnet} overlaps the route to ${inUse} on this machine: choose another`,
+        );
+      continue;
+    }
+    const plan = planLab(options, subnet, runId);
+    try {
+      await runCommand(['ip', 'link', 'add', plan.bridge, 'type', 'bridge']);
+    } catch (error) {
+      if (explicit)
+        throw new KrakenError(
+          ErrorCode.Conflict,
+          `createNetnsLab: subnet ${subnet} is taken by another lab (bridge ${plan.bridge} exists)`,
+          { cause: error },
+        );
+      continue;
+    }
+    await runCommand(['ip', 'link', 'set', plan.bridge, 'alias', labAlias(plan, owner)]);
+    return plan;
+  }
+  throw new KrakenError(
+    ErrorCode.Unavailable,
+    'createNetnsLab: every 10.77.N.0/24 is in use by routes or other labs: destroy old labs or pass a subnet',
+  );
+}
+
+async function disableIpv6(interfaceName: string): Promise<void> {
+  try {
+    await writeFile(`/proc/sys/net/ipv6/conf/${interfaceName}/disable_ipv6`, '1');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error; // kernel without IPv6: already off
+  }
+}
+
+async function openForwarding(plan: NetnsLabPlan): Promise<void> {
+  for (const chain of labChains) {
+    try {
+      await runCommand(['iptables', '-w', '-S', chain]);
+    } catch (error) {
+      // no iptables at all, or no such chain (DOCKER-USER exists only with Docker): nothing filters there
+      if (isMissingCommand(error) || chain !== 'FORWARD') continue;
+      throw error;
+    }
+    await runCommand(['iptables', '-w', '-I', chain, '1', ...acceptRule(plan.bridge, plan.runId)]);
+  }
+}
+
+async function buildLab(plan: NetnsLabPlan): Promise<void> {
+  // IPv6 off: adverts would otherwise carry link-local addresses, and nothing here needs it
+  await disableIpv6(plan.bridge);
+  await runCommand(['ip', 'addr', 'add', `${plan.hostAddress}/${plan.prefixLength}`, 'dev', plan.bridge]);
+  await runCommand(['ip', 'link', 'set', plan.bridge, 'up']);
+  await openForwarding(plan);
+  for (const host of plan.hosts) {
+    const inNs = (...args: string[]): Promise<CommandResult> => runCommand(['ip', '-n', host.netns, ...args]);
+    await runCommand(['ip', 'netns', 'add', host.netns]);
+    await runCommand(['ip', 'link', 'add', host.veth, 'type', 'veth', 'peer', 'name', host.interfaceName, 'netns', host.netns]);
+    await disableIpv6(host.veth);
+    await runCommand(['ip', 'link', 'set', host.veth, 'master', plan.bridge, 'up']);
+    await runCommand([
+      'ip',
+      'netns',
+      'exec',
+      host.netns,
+      'sysctl',
+      '-q',
+      '-w',
+      'net.ipv6.conf.all.disable_ipv6=1',
+      'net.ipv6.conf.default.disable_ipv6=1',
+    ]);
+    await inNs('addr', 'add', `${host.address}/${plan.prefixLength}`, 'dev', host.interfaceName);
+    await inNs('link', 'set', 'lo', 'up');
+    await inNs('link', 'set', host.interfaceName, 'up');
+    // no default route (nothing may leave the lab), so multicast (mDNS) needs its own
+    await inNs('route', 'add', '224.0.0.0/4', 'dev', host.interfaceName);
+  }
+}
+
+function labHandle(plan: NetnsLabPlan, resources: LabResources): NetnsLab {
+  let destroyed: Promise<void> | undefined;
+  const host = (ref: NetnsHostRef): NetnsHost => {
+    const found =
+      typeof ref === 'number'
+        ? plan.hosts[ref - 1]
+        : typeof ref === 'string'
+          ? plan.hosts.find((h) => h.name === ref)
+          : plan.hosts.find((h) => h.netns === ref.netns);
+    if (found === undefined) {
+      throw new KrakenError(
+        ErrorCode.NotFound,
+        `netns lab ${plan.label}: no host ${typeof ref === 'object' ? ref.name : String(ref)} (hosts: ${plan.hosts.map((h) => h.name).join(', ')})`,
+      );
+    }
+    return found;
+  };
+  const destroy = (): Promise<void> => {
+    destroyed ??= teardownLab(resources).finally(() => liveLabs.delete(resources.runId));
+    return destroyed;
+  };
+  return {
+    name: plan.label,
+    subnet: plan.subnet,
+    prefixLength: plan.prefixLength,
+    bridge: plan.bridge,
+    hostAddress: plan.hostAddress,
+    hosts: plan.hosts,
+    host,
+    exec: (ref, argv, options) => runCommand(['ip', 'netns', 'exec', host(ref).netns, ...argv], options),
+    spawn: (ref, argv, options = {}) => spawn('ip', ['netns', 'exec', host(ref).netns, ...argv], options),
+    cut: async (ref) => {
+      await runCommand(['ip', 'link', 'set', host(ref).veth, 'down']);
+    },
+    restore: async (ref) => {
+      await runCommand(['ip', 'link', 'set', host(ref).veth, 'up']);
+    },
+    destroy,
+    [Symbol.asyncDispose]: destroy,
+  };
+}
