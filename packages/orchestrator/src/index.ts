@@ -1,6 +1,12 @@
 // Public surface of @kraken/orchestrator: every export is listed by name.
 export { Orchestrator } from './orchestrator.js';
-export type { OrchestratorCreateOptions, CreateDeploymentInput, OrchestratorEvents } from './orchestrator.js';
+export type {
+  OrchestratorCreateOptions,
+  CreateDeploymentInput,
+  OrchestratorEvents,
+  OrchestratorCounters,
+} from './orchestrator.js';
+export { isStaleStatus } from './status-order.js';
 export { compileOrchestratorOptions } from './options.js';
 export type { OrchestratorOptions, OrchestratorQueues, CompiledOrchestratorOptions } from './options.js';
 export { OrchestratorStore } from './store/orchestrator-store.js';
@@ -39,8 +45,14 @@ export type { LivenessOptions, LivenessTimings, LivenessEvents, NodeTransition }
 export { canRun } from './liveness/node-health.js';
 export { createApiServer } from './api/api-server.js';
 export type { ApiServer, ApiServerOptions, ListeningApi } from './api/api-server.js';
+export { protocolMajor } from './api/join.js';
+export type { JoinOptions, JoinAnswer } from './api/join.js';
 export { defaultQueryLimits } from './api/limits.js';
 export type { QueryLimits } from './api/limits.js';
-export { gitLsRemote } from './api/git-head.js';
-export type { ResolveBranchHead } from './api/git-head.js';
+export { gitLsRemote } from './git/git-head.js';
+export type { ResolveBranchHead, ResolveBranchHeadOptions } from './git/git-head.js';
+export { BranchWatcher } from './watch/branch-watcher.js';
+export type { BranchWatcherOptions, BranchWatcherCounters } from './watch/branch-watcher.js';
 export { printKrakenSchema } from './api/schema/build-schema.js';
+export { loadOrCreateSecrets, SECRETS_FILE } from './secrets.js';
+export type { ClusterSecrets, LoadedSecrets } from './secrets.js';

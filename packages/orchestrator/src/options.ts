@@ -23,6 +23,11 @@ export interface OrchestratorOptions extends LivenessOptions {
   portRange?: PortRange;
   /** RAM assumed for an app that does not say, when scheduling. @default 256 */
   defaultMemoryMb?: number;
+  /**
+   * How often the heads of watched branches (`watch: true`) are read with `git ls-remote`; a new
+   * commit redeploys. 0 = never. @default 60_000
+   */
+  watchIntervalMs?: number;
 }
 
 export interface CompiledOrchestratorOptions {
@@ -30,6 +35,7 @@ export interface CompiledOrchestratorOptions {
   tickIntervalMs: number;
   portRange: PortRange;
   defaultMemoryMb: number;
+  watchIntervalMs: number;
   liveness: LivenessOptions;
 }
 
@@ -43,6 +49,7 @@ export function compileOrchestratorOptions(options: OrchestratorOptions = {}): C
     tickIntervalMs: options.tickIntervalMs ?? 1_000,
     portRange: options.portRange ?? DEFAULT_PORT_RANGE,
     defaultMemoryMb: options.defaultMemoryMb ?? 256,
+    watchIntervalMs: options.watchIntervalMs ?? 60_000,
     liveness: {
       ...(options.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatIntervalMs }),
       ...(options.missedBeatsBeforeSuspect === undefined ? {} : { missedBeatsBeforeSuspect: options.missedBeatsBeforeSuspect }),
@@ -53,6 +60,12 @@ export function compileOrchestratorOptions(options: OrchestratorOptions = {}): C
     throw new KrakenError(
       ErrorCode.InvalidConfig,
       `orchestrator option tickIntervalMs must be an integer >= 0, got ${String(compiled.tickIntervalMs)}`,
+    );
+  }
+  if (!Number.isInteger(compiled.watchIntervalMs) || compiled.watchIntervalMs < 0) {
+    throw new KrakenError(
+      ErrorCode.InvalidConfig,
+      `orchestrator option watchIntervalMs must be an integer >= 0 (0 disables branch watching), got ${String(compiled.watchIntervalMs)}`,
     );
   }
   if (!Number.isInteger(compiled.defaultMemoryMb) || compiled.defaultMemoryMb < 1) {

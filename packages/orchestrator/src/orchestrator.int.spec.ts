@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { AmqpBroker } from '@kraken/broker';
-import { amqpUrl, deleteQueues, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
+import { amqpUrl, deleteQueues, gitFixtureRepo, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import { DeploymentStatus } from '@kraken/messages';
 import { FakeWorker } from '../test/fake-worker.js';
@@ -15,6 +17,11 @@ const queues: OrchestratorQueues = {
   telemetry: `${prefix}.telemetry`,
   node: (nodeId) => `${prefix}.node.${nodeId}`,
 };
+const watchQueues: OrchestratorQueues = {
+  orchestrator: `${prefix}.watch.orchestrator`,
+  telemetry: `${prefix}.watch.telemetry`,
+  node: (nodeId) => `${prefix}.watch.node.${nodeId}`,
+};
 const HEARTBEAT_MS = 200;
 
 describe('Orchestrator on RabbitMQ', () => {
@@ -28,7 +35,9 @@ describe('Orchestrator on RabbitMQ', () => {
 
   afterAll(async () => {
     for (const broker of brokers) await broker.close();
-    await deleteQueues(url, [queues.orchestrator, queues.telemetry, queues.node('node-a'), queues.node('node-b')]);
+    await deleteQueues(url, [
+      ...[queues, watchQueues].flatMap((q) => [q.orchestrator, q.telemetry, q.node('node-a'), q.node('node-b')]),
+    ]);
     await dir.remove();
   });
 
@@ -80,5 +89,41 @@ describe('Orchestrator on RabbitMQ', () => {
         .map((h) => h.nodeId),
     ).toEqual(['node-a', 'node-b']);
     workerB.stopHeartbeats();
+  });
+
+  it('redeploys a watched deployment when a commit is pushed to its branch (real git ls-remote)', async () => {
+    const repo = await gitFixtureRepo(path.join(dir.path, 'repo'), { 'server.js': 'console.log("v1")\n' });
+    const git = (...args: string[]): string =>
+      execFileSync('git', ['-c', 'user.name=Kraken Test', '-c', 'user.email=test@kraken.invalid', ...args], {
+        cwd: repo,
+        encoding: 'utf8',
+      }).trim();
+    using store = OrchestratorStore.open({ dataDir: path.join(dir.path, 'watch-data') });
+    const worker = await FakeWorker.start({ broker: await broker(), nodeId: 'node-a', queues: watchQueues });
+    worker.commit = git('rev-parse', 'HEAD');
+    await using orchestrator = await Orchestrator.create({
+      broker: await broker(),
+      store,
+      nodeId: 'leader',
+      options: { queues: watchQueues, heartbeatIntervalMs: HEARTBEAT_MS, tickIntervalMs: 100, watchIntervalMs: 300 },
+    });
+    worker.startHeartbeats(HEARTBEAT_MS);
+    await waitFor(() => store.getNode('node-a'), 'node-a reported in');
+
+    const created = await orchestrator.createDeployment({ srcUrl: `file://${repo}`, branch: 'main', watch: true });
+    const first = worker.commit;
+    await waitFor(() => store.getDeployment(created.id)?.commit === first, 'Running at the first commit');
+
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // a few rounds: the head did not move
+    expect(worker.requests()).toHaveLength(1);
+
+    git('commit', '--quiet', '--allow-empty', '--message', 'v2');
+    const second = git('rev-parse', 'HEAD');
+    worker.commit = second;
+    await waitFor(() => store.getDeployment(created.id)?.commit === second, 'Running at the pushed commit', 10_000);
+    expect(worker.requests().map((r) => r.body.attempt)).toEqual([1, 2]);
+    expect(store.statusHistory(created.id).map((h) => h.status)).toContain(DeploymentStatus.UpdateRequested);
+    expect(orchestrator.counters).toMatchObject({ watchRedeploys: 1, watchFailures: 0 });
+    worker.stopHeartbeats();
   });
 });

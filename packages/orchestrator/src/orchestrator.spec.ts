@@ -292,6 +292,52 @@ describe('Orchestrator', () => {
     expect(workerB.requests()[1]?.body.attempt).toBe(2);
   });
 
+  it('ignores a deploy.status that would move a deployment backwards within an attempt, and counts it', async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    const history = store.statusHistory(deployment.id);
+
+    // reordered by a redelivery: older than the Running already recorded
+    await workerB.report(deployment.id, DeploymentStatus.BuildingDeployment);
+    await workerB.report(deployment.id, DeploymentStatus.Deploying);
+    await waitFor(() => orchestrator.counters.staleStatusesIgnored === 2, 'two stale statuses ignored');
+    expect(status(deployment.id)).toBe(DeploymentStatus.Running);
+    expect(store.statusHistory(deployment.id)).toEqual(history);
+    expect(broker.stats().deadLettered).toBe(0);
+    expect(
+      logger.records
+        .filter((r) => r.level === 'debug' && r.message === 'ignored a stale deploy.status')
+        .map((r) => [r.fields['current'], r.fields['reported']]),
+    ).toEqual([
+      ['Running', 'BuildingDeployment'],
+      ['Running', 'Deploying'],
+    ]);
+
+    // a redeploy starts a new attempt, in which the worker's progress counts again
+    await orchestrator.redeploy(deployment.id);
+    await waitFor(() => store.statusHistory(deployment.id).length === history.length + 5, 'the second attempt');
+    expect(
+      store
+        .statusHistory(deployment.id)
+        .slice(history.length)
+        .map((h) => h.status),
+    ).toEqual([
+      DeploymentStatus.UpdateRequested,
+      DeploymentStatus.BuildingDeployment,
+      DeploymentStatus.TestingDeployment,
+      DeploymentStatus.Deploying,
+      DeploymentStatus.Running,
+    ]);
+
+    // nothing the worker says after a terminal status is news
+    await workerB.report(deployment.id, DeploymentStatus.Errored, { message: 'container exited' });
+    await waitFor(() => status(deployment.id) === DeploymentStatus.Errored, 'Errored');
+    await workerB.report(deployment.id, DeploymentStatus.Running);
+    await waitFor(() => orchestrator.counters.staleStatusesIgnored === 3, 'the late Running ignored');
+    expect(store.getDeployment(deployment.id)).toMatchObject({ status: 'Errored', statusMessage: 'container exited' });
+  });
+
   it('stores log lines from the placed node, counts lost batches, and emits them', async () => {
     const orchestrator = await startOrchestrator();
     await beatBoth();

@@ -6,11 +6,15 @@ import { DeliveryClass, DeploymentStatus as Status, MessageType, createMessage, 
 import type { Clock } from '@kraken/common';
 import { systemClock } from '@kraken/common';
 import { newDeploymentId } from './deployment-id.js';
+import type { ResolveBranchHead } from './git/git-head.js';
+import { gitLsRemote } from './git/git-head.js';
 import type { NodeTransition } from './liveness/liveness.js';
 import { Liveness } from './liveness/liveness.js';
 import type { CompiledOrchestratorOptions, OrchestratorOptions } from './options.js';
 import { compileOrchestratorOptions } from './options.js';
 import { placeDeployment } from './scheduling/place-deployment.js';
+import { isStaleStatus } from './status-order.js';
+import { BranchWatcher } from './watch/branch-watcher.js';
 import { allocatePort } from './scheduling/ports.js';
 import type { OrchestratorStore } from './store/orchestrator-store.js';
 import type { DeploymentRecord, NodeRecord, StoredLogLine } from './store/records.js';
@@ -25,6 +29,8 @@ export interface OrchestratorCreateOptions {
   logger?: Logger;
   /** @default the system clock */
   clock?: Clock;
+  /** How watched branches are read. @default `git ls-remote` with a 15 s timeout */
+  resolveBranchHead?: ResolveBranchHead;
   options?: OrchestratorOptions;
 }
 
@@ -39,6 +45,16 @@ export interface CreateDeploymentInput {
   runtime?: Runtime;
   /** RAM the app needs; scheduling reserves it and the worker enforces it. */
   memoryMb?: number;
+}
+
+/** What the loop has done that is worth watching, since it started. */
+export interface OrchestratorCounters {
+  /** deploy.status messages ignored because they would have moved a deployment backwards. */
+  staleStatusesIgnored: number;
+  /** Redeploys started because a watched branch got a new commit. */
+  watchRedeploys: number;
+  /** Reads of watched branch heads that failed (each is retried the next round). */
+  watchFailures: number;
 }
 
 export type OrchestratorEvents = {
@@ -72,6 +88,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private readonly liveness: Liveness;
   private readonly subscriptions: Subscription[] = [];
   private readonly declaredNodeQueues = new Set<string>();
+  private readonly stats = { staleStatusesIgnored: 0 };
+  private readonly watcher: BranchWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** Operations that read, decide, write and publish run one at a time, in order. */
   private chain: Promise<unknown> = Promise.resolve();
@@ -84,8 +102,20 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.nodeId = create.nodeId;
     this.options = options;
     this.logger = (create.logger ?? noopLogger).child({ component: 'orchestrator' });
-    this.liveness = new Liveness(create.clock ?? systemClock, options.liveness);
+    const clock = create.clock ?? systemClock;
+    this.liveness = new Liveness(clock, options.liveness);
     this.epoch = this.store.nextEpoch();
+    if (options.watchIntervalMs > 0) {
+      this.watcher = new BranchWatcher({
+        resolveBranchHead: create.resolveBranchHead ?? gitLsRemote(),
+        clock,
+        intervalMs: options.watchIntervalMs,
+        logger: this.logger.child({ component: 'branch-watcher' }),
+        deployments: () => this.store.listDeployments(),
+        getDeployment: (id) => this.store.getDeployment(id),
+        redeploy: (id) => this.redeploy(id),
+      });
+    }
   }
 
   /**
@@ -211,6 +241,12 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     return this.store.getDeployment(id);
   }
 
+  /** A copy of the counters. */
+  get counters(): OrchestratorCounters {
+    const watch = this.watcher?.counters;
+    return { ...this.stats, watchRedeploys: watch?.redeploys ?? 0, watchFailures: watch?.failures ?? 0 };
+  }
+
   listDeployments(): DeploymentRecord[] {
     return this.store.listDeployments();
   }
@@ -220,8 +256,10 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   }
 
   /**
-   * One pass of the loop: applies liveness (moving the apps of nodes that died) and retries
-   * deployments waiting for a node. Never throws: a failed pass is logged and the next one runs.
+   * One pass of the loop: applies liveness (moving the apps of nodes that died), retries
+   * deployments waiting for a node, and starts a round of branch watching when one is due
+   * (awaited, though it runs outside the one-at-a-time chain, so a slow git remote holds up
+   * nothing else). Never throws: a failed pass is logged and the next one runs.
    */
   async tick(): Promise<void> {
     if (this.closed) return;
@@ -237,6 +275,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     } catch (error) {
       this.logger.error('orchestrator tick failed', { error: toKrakenError(error) });
     }
+    await this.watcher?.poll();
   }
 
   /** Stops ticking and consuming; waits for the operation in progress. Leaves broker and store open. */
@@ -244,6 +283,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    await this.watcher?.close();
     await Promise.allSettled(this.subscriptions.map((subscription) => subscription.cancel()));
     await this.chain.catch(() => undefined);
     this.logger.info('orchestrator stopped', { epoch: this.epoch });
@@ -302,20 +342,28 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private onStatus(message: MessageOf<typeof MessageType.DeployStatus>, delivery: Delivery): void {
     const body = message.body;
     const deployment = this.store.getDeployment(body.deploymentId);
-    const rejection =
-      deployment === undefined
-        ? `unknown deployment ${body.deploymentId}`
-        : message.from !== body.nodeId || deployment.nodeId !== body.nodeId
-          ? `deploy.status for ${body.deploymentId} from ${message.from} (claiming ${body.nodeId}), but it is placed on ${deployment.nodeId ?? 'no node'}`
-          : undefined;
-    if (rejection !== undefined) {
-      this.logger.warn('rejected a deploy.status', {
+    if (deployment === undefined) {
+      this.rejectStatus(message, delivery, `unknown deployment ${body.deploymentId}`);
+      return;
+    }
+    if (message.from !== body.nodeId || deployment.nodeId !== body.nodeId) {
+      this.rejectStatus(
+        message,
+        delivery,
+        `deploy.status for ${body.deploymentId} from ${message.from} (claiming ${body.nodeId}), but it is placed on ${deployment.nodeId ?? 'no node'}`,
+      );
+      return;
+    }
+    if (isStaleStatus(deployment.status, body.status)) {
+      // old news (reordered by a redelivery): acked, so it is not delivered again, and dropped
+      this.stats.staleStatusesIgnored += 1;
+      this.logger.debug('ignored a stale deploy.status', {
         deploymentId: body.deploymentId,
+        current: deployment.status,
+        reported: body.status,
         from: message.from,
         messageId: message.id,
-        reason: rejection,
       });
-      delivery.nack({ requeue: false, reason: rejection });
       return;
     }
     const changed = this.store.setStatus(body.deploymentId, body.status, {
@@ -328,6 +376,16 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       ...(body.url === undefined ? {} : { url: body.url }),
     });
     if (changed !== undefined) this.emit('deploymentChanged', changed);
+  }
+
+  private rejectStatus(message: MessageOf<typeof MessageType.DeployStatus>, delivery: Delivery, reason: string): void {
+    this.logger.warn('rejected a deploy.status', {
+      deploymentId: message.body.deploymentId,
+      from: message.from,
+      messageId: message.id,
+      reason,
+    });
+    delivery.nack({ requeue: false, reason });
   }
 
   private onLog(message: MessageOf<typeof MessageType.DeployLog>): void {

@@ -21,6 +21,8 @@ export interface FakeWorkerOptions {
 export class FakeWorker {
   readonly received: Message[] = [];
   answering = true;
+  /** The commit it says it deployed, with each Running it reports (as a real worker does). */
+  commit: string | undefined;
   private subscription: Subscription | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
 
@@ -51,7 +53,9 @@ export class FakeWorker {
           Status.Deploying,
           Status.Running,
         ]) {
-          await this.report(delivery.message.body.deploymentId, status);
+          await this.report(delivery.message.body.deploymentId, status, {
+            ...(status === Status.Running && this.commit !== undefined ? { commit: this.commit } : {}),
+          });
         }
       }
     });
@@ -86,7 +90,7 @@ export class FakeWorker {
   async report(
     deploymentId: string,
     status: DeploymentStatus,
-    options: { claimNodeId?: string; message?: string } = {},
+    options: { claimNodeId?: string; message?: string; commit?: string } = {},
   ): Promise<void> {
     const from = this.options.nodeId;
     await this.options.broker.publish(
@@ -99,6 +103,7 @@ export class FakeWorker {
           at: new Date().toISOString(),
           nodeId: options.claimNodeId ?? from,
           ...(options.message === undefined ? {} : { message: options.message }),
+          ...(options.commit === undefined ? {} : { commit: options.commit }),
         },
         { from },
       ),

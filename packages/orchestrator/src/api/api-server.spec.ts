@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { MemoryBroker } from '@kraken/broker';
 import { MemoryLogger } from '@kraken/common';
 import { DeploymentStatus } from '@kraken/messages';
@@ -14,8 +13,8 @@ import { Orchestrator } from '../orchestrator.js';
 import { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { ApiServer, ListeningApi } from './api-server.js';
 import { createApiServer } from './api-server.js';
-import type { ResolveBranchHead } from './git-head.js';
-import { gitLsRemote } from './git-head.js';
+import { protocolMismatch } from './join.js';
+import type { ResolveBranchHead } from '../git/git-head.js';
 
 const TOKEN = 'test-token-0123456789';
 const SRC = 'https://git.home.lan/alice/todo-api.git';
@@ -625,15 +624,155 @@ describe('REST', () => {
   });
 });
 
-describe('gitLsRemote', () => {
-  it('finds the head of a branch in a real repository, and undefined for a missing branch', async () => {
-    const repo = `${dir.path}/repo`;
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
-    execFileSync('git', ['init', '-q', '-b', 'main', repo]);
-    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'one');
-    const resolve = gitLsRemote(5000);
-    expect(await resolve(repo, 'main')).toBe(git('rev-parse', 'HEAD'));
-    expect(await resolve(repo, 'nope')).toBeUndefined();
-    await expect(resolve(`${dir.path}/missing`, 'main')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+describe('insecureNoAuth', () => {
+  it('accepts requests without a token, still refuses a wrong one, and says so at start', async () => {
+    await using open = await createApiServer({ orchestrator, store, token: TOKEN, logger, insecureNoAuth: true });
+    const { url } = await open.listen(0, '127.0.0.1');
+    const post = (headers: Record<string, string>) =>
+      fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query: '{ getNodes { id } }' }),
+      });
+    const anonymous = await post({});
+    expect(anonymous.status).toBe(200);
+    expect(await anonymous.json()).toEqual({ data: { getNodes: [{ id: 'node-a' }] } });
+    expect((await fetch(`${url}/export`)).status).toBe(200);
+    expect((await post({ authorization: 'Bearer wrong-token-000' })).status).toBe(401);
+    expect(logger.records.some((r) => r.level === 'warn' && r.message.startsWith('insecureNoAuth'))).toBe(true);
+    // the default server still wants one
+    expect((await fetch(`${server.url}/export`)).status).toBe(401);
+  });
+});
+
+describe('POST /join and what GET /ping tells a scanner', () => {
+  const JOIN_TOKEN = 'join-token-0123456789';
+  let joinApi: ApiServer;
+  let joinServer: ListeningApi;
+  let askedFor: string[];
+
+  beforeEach(async () => {
+    askedFor = [];
+    joinApi = await createApiServer({
+      orchestrator,
+      store,
+      token: TOKEN,
+      logger,
+      join: {
+        token: JOIN_TOKEN,
+        clusterId: 'home-lab',
+        brokerUrlFor: (nodeId) => {
+          askedFor.push(nodeId);
+          return Promise.resolve(`amqp://${nodeId}:s3cret@192.168.1.10:5672`);
+        },
+      },
+    });
+    joinServer = await joinApi.listen(0, '127.0.0.1');
+  });
+
+  afterEach(async () => {
+    await joinApi.close();
+  });
+
+  function postJoin(body: unknown, target = joinServer): Promise<Response> {
+    return fetch(`${target.url}/join`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  }
+
+  it('gives a node with the join token its broker URL, the cluster, the leader and its epoch', async () => {
+    const response = await postJoin({ token: JOIN_TOKEN, nodeId: 'mini-pc', protocolVersion: 1 });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(await response.json()).toEqual({
+      clusterId: 'home-lab',
+      brokerUrl: 'amqp://mini-pc:s3cret@192.168.1.10:5672',
+      orchestratorNodeId: 'leader',
+      epoch: orchestrator.epoch,
+      protocolVersion: 1,
+    });
+    expect(askedFor).toEqual(['mini-pc']);
+    // a version string with the same major is the same protocol
+    expect((await postJoin({ token: JOIN_TOKEN, nodeId: 'pi-4', protocolVersion: '1.3' })).status).toBe(200);
+  });
+
+  it('refuses a missing or wrong join token with 401, logging the node and its address', async () => {
+    const missing = await postJoin({ nodeId: 'mini-pc', protocolVersion: 1 });
+    expect(missing.status).toBe(401);
+    expect(await missing.json()).toEqual({
+      error: { code: 'UNAUTHORIZED', message: 'missing join token: send { "token": "<the cluster join token>" }' },
+    });
+    const wrong = await postJoin({ token: TOKEN, nodeId: 'intruder', protocolVersion: 1 });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: 'invalid join token' } });
+    const warnings = logger.records.filter((r) => r.level === 'warn' && r.message === 'refused a join');
+    expect(warnings.map((w) => w.fields['nodeId'])).toEqual(['mini-pc', 'intruder']);
+    expect(warnings[1]?.fields['remote']).toMatch(/127\.0\.0\.1$/);
+    expect(askedFor).toEqual([]);
+  });
+
+  it('refuses another protocol major with 409, saying which side to update', async () => {
+    const response = await postJoin({ token: JOIN_TOKEN, nodeId: 'mini-pc', protocolVersion: 2 });
+    expect(response.status).toBe(409);
+    expect(await response.json()).toEqual({
+      error: {
+        code: 'UNSUPPORTED_VERSION',
+        message:
+          'node mini-pc speaks protocol version 2, this orchestrator speaks 1: update the orchestrator so both speak the same version',
+        nodeId: 'mini-pc',
+        details: { nodeProtocolVersion: 2, orchestratorProtocolVersion: 1 },
+      },
+    });
+    expect(protocolMismatch('pi-4', 2, 3)).toBe(
+      'node pi-4 speaks protocol version 2, this orchestrator speaks 3: update the node pi-4 (its Kraken agent) so both speak the same version',
+    );
+    expect(askedFor).toEqual([]);
+  });
+
+  it('refuses malformed requests with 400, naming the field', async () => {
+    const notJson = await postJoin('{ token: nope');
+    expect(notJson.status).toBe(400);
+    const notObject = await postJoin([JOIN_TOKEN]);
+    expect(((await notObject.json()) as { error: { message: string } }).error.message).toBe(
+      'expected a JSON object { token, nodeId, protocolVersion }',
+    );
+    const badId = await postJoin({ token: JOIN_TOKEN, nodeId: '../etc', protocolVersion: 1 });
+    expect(badId.status).toBe(400);
+    expect(((await badId.json()) as { error: { message: string } }).error.message).toMatch(/^nodeId: expected an id/);
+    for (const protocolVersion of [undefined, 0, 'one', 1.5]) {
+      const bad = await postJoin({ token: JOIN_TOKEN, nodeId: 'mini-pc', protocolVersion });
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/^protocolVersion: expected/);
+    }
+    expect(askedFor).toEqual([]);
+  });
+
+  it('answers 404 on an orchestrator that does not take joins', async () => {
+    const response = await postJoin({ token: JOIN_TOKEN, nodeId: 'mini-pc', protocolVersion: 1 }, server);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'this orchestrator does not accept joins' } });
+  });
+
+  it('marks /ping with the protocol version, and the cluster id when it is known', async () => {
+    const withJoin = await fetch(`${joinServer.url}/ping`);
+    expect(await withJoin.text()).toBe('pong');
+    expect(withJoin.headers.get('x-kraken-protocol')).toBe('1');
+    expect(withJoin.headers.get('x-kraken-cluster-id')).toBe('home-lab');
+    const without = await fetch(`${server.url}/ping`);
+    expect(without.headers.get('x-kraken-protocol')).toBe('1');
+    expect(without.headers.get('x-kraken-cluster-id')).toBeNull();
+  });
+
+  it('refuses join options it cannot use, naming them', async () => {
+    const base = { orchestrator, store, token: TOKEN, logger };
+    const brokerUrlFor = () => 'amqp://x';
+    await expect(createApiServer({ ...base, join: { token: 'short', clusterId: 'home-lab', brokerUrlFor } })).rejects.toThrow(
+      'join token must be at least 8 characters long',
+    );
+    await expect(
+      createApiServer({ ...base, join: { token: JOIN_TOKEN, clusterId: 'home lab\r\n', brokerUrlFor } }),
+    ).rejects.toThrow(/^join\.clusterId must be 1-64 characters from \[A-Za-z0-9._-\]/);
   });
 });

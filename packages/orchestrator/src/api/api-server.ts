@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import { createPubSub } from '@graphql-yoga/subscription';
@@ -19,8 +19,11 @@ import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import { TokenCheck } from './auth.js';
 import type { ApiContext, ApiTopics } from './context.js';
 import { formatGraphQLError } from './errors.js';
-import type { ResolveBranchHead } from './git-head.js';
-import { gitLsRemote } from './git-head.js';
+import { fastQueryPlugin } from './fast-query-plugin.js';
+import type { ResolveBranchHead } from '../git/git-head.js';
+import { gitLsRemote } from '../git/git-head.js';
+import type { JoinOptions } from './join.js';
+import { checkJoinOptions, joinRouter } from './join.js';
 import type { QueryLimits } from './limits.js';
 import { defaultQueryLimits, queryLimitRules } from './limits.js';
 import { uiNotBuiltPage } from './pages.js';
@@ -45,6 +48,14 @@ export interface ApiServerOptions {
    * `/index.html`, after the API routes.
    */
   mountUi?: (app: express.Express) => void;
+  /** Lets agents join the cluster with `POST /join`; without it, joins are refused (404). */
+  join?: JoinOptions;
+  /**
+   * Accepts requests that send no token (`--insecure-no-auth`, for a trusted lab whose clients
+   * cannot send one); a token that is sent must still be right. Logged as a warning at start.
+   * @default false
+   */
+  insecureNoAuth?: boolean;
 }
 
 export interface ListeningApi {
@@ -69,7 +80,10 @@ export interface ApiServer extends AsyncDisposable {
 export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const logger = (options.logger ?? noopLogger).child({ component: 'api' });
   const limits: QueryLimits = { ...defaultQueryLimits, ...options.limits };
-  const tokens = new TokenCheck(options.token);
+  const tokens = new TokenCheck(options.token, 'api token', options.insecureNoAuth === true);
+  if (options.insecureNoAuth === true)
+    logger.warn('insecureNoAuth: the API accepts requests that send no token; use this only on a network you trust completely');
+  if (options.join !== undefined) checkJoinOptions(options.join);
   const schema = await krakenSchema();
   const limitRules = queryLimitRules(limits);
 
@@ -85,6 +99,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
 
   const app = express();
   app.disable('x-powered-by');
+  // An ETag is a SHA-1 over every response body (500 KB for getDeployments with 1,000
+  // deployments), for POSTs no cache revalidates: pure cost.
+  app.set('etag', false);
   const httpServer = http.createServer(app);
 
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: limits.maxBodyBytes });
@@ -117,6 +134,10 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     formatError: (formatted, error) => formatGraphQLError(formatted, error, logger),
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
+      // Installed by default, it hooks every field resolution to compute cache hints nobody
+      // reads here (responses are per user and never cached by a CDN).
+      ApolloServerPluginCacheControlDisabled(),
+      fastQueryPlugin<ApiContext>(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {
         serverWillStart() {
@@ -131,7 +152,15 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   });
   await apollo.start();
 
-  app.use(restRouter({ ...context, tokens, clock: options.clock ?? systemClock }));
+  app.use(
+    restRouter({
+      ...context,
+      tokens,
+      clock: options.clock ?? systemClock,
+      ...(options.join === undefined ? {} : { clusterId: options.join.clusterId }),
+    }),
+  );
+  app.use(joinRouter({ join: options.join, orchestrator: options.orchestrator, logger }));
   app.use(
     '/graphql',
     requireToken(tokens),

@@ -3,7 +3,7 @@ import type { Logger } from '@kraken/common';
 import type { Orchestrator } from '../orchestrator.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { DeploymentRecord, NodeRecord, StoredLogLine } from '../store/records.js';
-import type { ResolveBranchHead } from './git-head.js';
+import type { ResolveBranchHead } from '../git/git-head.js';
 
 /** Topics the orchestrator's events are republished on for GraphQL subscriptions. */
 export type ApiTopics = {

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Request, RequestHandler, Response } from 'express';
 import express from 'express';
 import { ErrorCode, KrakenError, isoTime } from '@kraken/common';
+import { PROTOCOL_VERSION } from '@kraken/messages';
 import type { Clock, Logger } from '@kraken/common';
 import type { Orchestrator } from '../orchestrator.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
@@ -17,6 +18,8 @@ export interface RestOptions {
   tokens: TokenCheck;
   logger: Logger;
   clock: Clock;
+  /** Sent in `/ping`'s `x-kraken-cluster-id` header, when known. */
+  clusterId?: string;
 }
 
 const LOG_CHUNK = 1000;
@@ -98,7 +101,10 @@ export function restRouter(options: RestOptions): express.Router {
   const router = express.Router();
   const auth = requireToken(tokens);
 
+  // A subnet scan recognises a Kraken orchestrator (and its cluster) by these headers.
   router.get('/ping', (_req, res) => {
+    res.setHeader('x-kraken-protocol', String(PROTOCOL_VERSION));
+    if (options.clusterId !== undefined) res.setHeader('x-kraken-cluster-id', options.clusterId);
     res.type('text/plain').send('pong');
   });
 

@@ -260,3 +260,94 @@ describe('migrations', () => {
     expect(() => OrchestratorStore.open({})).toThrow('OrchestratorStore.open needs dataDir');
   });
 });
+
+describe('OrchestratorStore reads from memory, in step with the database', () => {
+  /** What a fresh store on the same file reads: the database itself. */
+  function fromDisk(store: OrchestratorStore) {
+    using fresh = OrchestratorStore.open({ file: store.file, clock });
+    return {
+      deployments: fresh.listDeployments(),
+      histories: [...fresh.statusHistories()],
+      nodes: fresh.listNodes(),
+    };
+  }
+
+  function inMemory(store: OrchestratorStore) {
+    return { deployments: store.listDeployments(), histories: [...store.statusHistories()], nodes: store.listNodes() };
+  }
+
+  it('answers what the database holds after every kind of write', () => {
+    using store = open();
+    store.upsertNode(nodeInfo('node-b'));
+    store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+    clock.advance(1000);
+    store.createDeployment({ id: 'shop-1', srcUrl: 'https://git.lan/shop.git', branch: 'main' });
+    store.upsertNode(nodeInfo('node-a'));
+    store.setStatus('blog-1', DeploymentStatus.DelegatingDeployment, { nodeId: 'leader' }, { nodeId: 'node-a', port: 20000 });
+    store.setStatus('blog-1', DeploymentStatus.Running, { nodeId: 'node-a', commit: 'abc1234', url: 'http://10.0.0.1:20000' });
+    store.updateStats('blog-1', { cpuPercent: 2, memMb: 50, maxMemMb: 256 });
+    store.setNodeState('node-b', NodeState.Suspect);
+    expect(inMemory(store)).toEqual(fromDisk(store));
+    expect(store.listNodes().map((n) => n.id)).toEqual(['node-a', 'node-b']);
+    expect(store.listDeployments({ nodeId: 'node-a' }).map((d) => d.id)).toEqual(['blog-1']);
+  });
+
+  it('keeps the database order (created, then id) when the clock goes back', () => {
+    using store = open();
+    store.listDeployments(); // fill the cache first, so the inserts below go through it
+    store.createDeployment({ id: 'b-app', srcUrl: 'https://git.lan/b.git', branch: 'main' });
+    clock.advance(-60_000);
+    store.createDeployment({ id: 'c-app', srcUrl: 'https://git.lan/c.git', branch: 'main' });
+    store.createDeployment({ id: 'a-app', srcUrl: 'https://git.lan/a.git', branch: 'main' });
+    expect(store.listDeployments().map((d) => d.id)).toEqual(['a-app', 'c-app', 'b-app']);
+    expect(inMemory(store)).toEqual(fromDisk(store));
+  });
+
+  it('hands out frozen records and replaces them on change, so a record read earlier never changes', () => {
+    using store = open();
+    const before = store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', env: { A: '1' } });
+    const historyBefore = store.statusHistory('blog-1');
+    expect(Object.isFrozen(before) && Object.isFrozen(before.env) && Object.isFrozen(historyBefore)).toBe(true);
+    expect(() => {
+      (before as { status: string }).status = 'Running';
+    }).toThrow(TypeError);
+
+    const after = store.setStatus('blog-1', DeploymentStatus.DelegatingDeployment);
+    expect(after).not.toBe(before);
+    expect(before.status).toBe(DeploymentStatus.DeploymentRequested);
+    expect(historyBefore).toHaveLength(1);
+    expect(store.statusHistory('blog-1')).toHaveLength(2);
+    expect(store.getDeployment('blog-1')).toBe(after);
+  });
+
+  it('forgets writes a failed snapshot rolled back', () => {
+    using store = open();
+    store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+    expect(() =>
+      store.snapshot(() => {
+        store.setStatus('blog-1', DeploymentStatus.DelegatingDeployment);
+        store.createDeployment({ id: 'shop-1', srcUrl: 'https://git.lan/shop.git', branch: 'main' });
+        throw new Error('changed my mind');
+      }),
+    ).toThrow('changed my mind');
+    expect(store.getDeployment('blog-1')?.status).toBe(DeploymentStatus.DeploymentRequested);
+    expect(store.getDeployment('shop-1')).toBeUndefined();
+    expect(store.statusHistory('blog-1')).toHaveLength(1);
+    expect(inMemory(store)).toEqual(fromDisk(store));
+  });
+
+  it('gives the histories of many deployments at once, an empty list for an unknown id', () => {
+    using store = open();
+    store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+    store.createDeployment({ id: 'shop-1', srcUrl: 'https://git.lan/shop.git', branch: 'main' });
+    store.setStatus('shop-1', DeploymentStatus.DelegatingDeployment);
+    const histories = store.statusHistories(['shop-1', 'ghost']);
+    expect([...histories.keys()]).toEqual(['shop-1', 'ghost']);
+    expect(histories.get('shop-1')?.map((h) => h.status)).toEqual([
+      DeploymentStatus.DeploymentRequested,
+      DeploymentStatus.DelegatingDeployment,
+    ]);
+    expect(histories.get('ghost')).toEqual([]);
+    expect([...store.statusHistories().keys()]).toEqual(['blog-1', 'shop-1']);
+  });
+});

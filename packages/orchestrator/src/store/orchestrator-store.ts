@@ -8,6 +8,7 @@ import { DeploymentStatus as Status } from '@kraken/messages';
 import type { Clock } from '@kraken/common';
 import { isoTime, systemClock } from '@kraken/common';
 import { migrate, migrations } from './migrations.js';
+import { ReadCache } from './read-cache.js';
 import type {
   DeploymentRecord,
   LogCounters,
@@ -89,6 +90,14 @@ interface DeploymentRow {
   url: string | null;
 }
 
+interface HistoryRow {
+  deployment_id: string;
+  status: string;
+  message: string | null;
+  node_id: string | null;
+  at: string;
+}
+
 interface NodeRow {
   id: string;
   info: string;
@@ -117,6 +126,10 @@ const EPOCH_KEY = 'epoch';
  * cut. NORMAL would be faster but may lose the last commits on power loss, after RabbitMQ has
  * already forgotten the message: a status change would be lost for good. The volume is small
  * (status changes, heartbeats, log batches in one transaction each), so FULL costs little.
+ *
+ * Reads of deployments, histories and nodes come from memory (ReadCache), kept in step after each
+ * committed write: one process owns a database, and another process writing to the same file
+ * would not be seen. Records handed out are frozen; a change replaces them.
  */
 export class OrchestratorStore implements Disposable {
   readonly file: string;
@@ -125,6 +138,7 @@ export class OrchestratorStore implements Disposable {
   private readonly clock: Clock;
   private readonly maxLogLines: number;
   private readonly statements: ReturnType<typeof prepare>;
+  private readonly cache: ReadCache;
   private closed = false;
 
   private constructor(db: Database.Database, file: string, schemaVersion: number, clock: Clock, maxLogLines: number) {
@@ -134,6 +148,12 @@ export class OrchestratorStore implements Disposable {
     this.clock = clock;
     this.maxLogLines = maxLogLines;
     this.statements = prepare(db);
+    const statements = this.statements;
+    this.cache = new ReadCache({
+      deployments: () => (statements.listDeployments.all() as DeploymentRow[]).map(toDeployment),
+      histories: () => (statements.allHistories.all() as HistoryRow[]).map(toHistoryEntry),
+      nodes: () => (statements.listNodes.all() as NodeRow[]).map(toNode),
+    });
   }
 
   /** Opens (creating if needed) and migrates the database. Throws KrakenError naming the file. */
@@ -197,12 +217,20 @@ export class OrchestratorStore implements Disposable {
       });
       this.statements.insertHistory.run(input.id, Status.DeploymentRequested, null, null, now, null);
     })();
-    return this.requireDeployment(input.id);
+    const created = this.reloadDeployment(input.id);
+    this.cache.appendHistory({
+      deploymentId: input.id,
+      status: Status.DeploymentRequested,
+      message: null,
+      nodeId: null,
+      at: now,
+    });
+    return created;
   }
 
+  /** Records are frozen snapshots: a change replaces them. */
   getDeployment(id: string): DeploymentRecord | undefined {
-    const row = this.statements.getDeployment.get(id) as DeploymentRow | undefined;
-    return row === undefined ? undefined : toDeployment(row);
+    return this.cache.getDeployment(id);
   }
 
   /** Like getDeployment, but a missing deployment is a NOT_FOUND error. */
@@ -214,12 +242,9 @@ export class OrchestratorStore implements Disposable {
 
   /** All deployments (oldest first), or those placed on one node. */
   listDeployments(filter: { nodeId?: string } = {}): DeploymentRecord[] {
-    const rows = (
-      filter.nodeId === undefined
-        ? this.statements.listDeployments.all()
-        : this.statements.listDeploymentsOnNode.all(filter.nodeId)
-    ) as DeploymentRow[];
-    return rows.map(toDeployment);
+    const all = this.cache.listDeployments();
+    const { nodeId } = filter;
+    return nodeId === undefined ? all : all.filter((d) => d.nodeId === nodeId);
   }
 
   /**
@@ -233,6 +258,13 @@ export class OrchestratorStore implements Disposable {
     patch: DeploymentPatch = {},
   ): DeploymentRecord | undefined {
     const at = change.at ?? this.now();
+    const entry: StatusHistoryEntry = {
+      deploymentId: id,
+      status,
+      message: change.message ?? null,
+      nodeId: change.nodeId ?? null,
+      at,
+    };
     const applied = this.db.transaction((): boolean => {
       const current = this.requireDeployment(id);
       if (change.messageId !== undefined && this.statements.historyByMessageId.get(change.messageId) !== undefined) return false;
@@ -248,36 +280,40 @@ export class OrchestratorStore implements Disposable {
         url: patch.url === undefined ? (change.url ?? current.url) : patch.url,
         updated_at: this.now(),
       });
-      this.statements.insertHistory.run(id, status, change.message ?? null, change.nodeId ?? null, at, change.messageId ?? null);
+      this.statements.insertHistory.run(id, status, entry.message, entry.nodeId, at, change.messageId ?? null);
       return true;
     })();
-    return applied ? this.requireDeployment(id) : undefined;
+    if (!applied) return undefined;
+    const changed = this.reloadDeployment(id);
+    this.cache.appendHistory(entry);
+    return changed;
   }
 
-  statusHistory(id: string): StatusHistoryEntry[] {
-    const rows = this.statements.history.all(id) as {
-      status: string;
-      message: string | null;
-      node_id: string | null;
-      at: string;
-    }[];
-    return rows.map((row) => ({
-      deploymentId: id,
-      status: row.status as DeploymentStatus,
-      message: row.message,
-      nodeId: row.node_id,
-      at: row.at,
-    }));
+  /** Every status the deployment went through, oldest first (a frozen list). */
+  statusHistory(id: string): readonly StatusHistoryEntry[] {
+    return this.cache.historyOf(id);
+  }
+
+  /**
+   * The histories of many deployments (every one's without `ids`), oldest entry first; every id
+   * asked for has a list, empty for an unknown id. The histories were read in one query when the
+   * store first needed them and are kept in step since, so listing N deployments with their
+   * histories costs no query at all, let alone N.
+   */
+  statusHistories(ids?: readonly string[]): Map<string, readonly StatusHistoryEntry[]> {
+    const wanted = ids ?? this.cache.listDeployments().map((d) => d.id);
+    return new Map(wanted.map((id) => [id, this.cache.historyOf(id)]));
   }
 
   updateStats(id: string, stats: StatsUpdate): void {
-    this.statements.updateStats.run({
+    const { changes } = this.statements.updateStats.run({
       id,
       cpu_percent: stats.cpuPercent,
       mem_mb: stats.memMb,
       max_mem_mb: stats.maxMemMb,
       image_size_mb: stats.imageSizeMb ?? null,
     });
+    if (changes > 0) this.reloadDeployment(id);
   }
 
   // ---- nodes ----
@@ -292,27 +328,34 @@ export class OrchestratorStore implements Disposable {
       state: state ?? existing?.state ?? NodeStates.Alive,
       orchestration_priority: info.orchestrationPriority ?? null,
     });
-    return this.requireNode(info.nodeId);
+    return this.reloadNode(info.nodeId);
   }
 
   setNodeState(id: string, state: NodeState): NodeRecord {
     this.statements.setNodeState.run(state, id);
-    return this.requireNode(id);
+    return this.reloadNode(id);
   }
 
   getNode(id: string): NodeRecord | undefined {
-    const row = this.statements.getNode.get(id) as NodeRow | undefined;
-    return row === undefined ? undefined : toNode(row);
+    return this.cache.getNode(id);
   }
 
   listNodes(): NodeRecord[] {
-    return (this.statements.listNodes.all() as NodeRow[]).map(toNode);
+    return this.cache.listNodes();
   }
 
-  private requireNode(id: string): NodeRecord {
-    const found = this.getNode(id);
-    if (found === undefined) throw new KrakenError(ErrorCode.NotFound, `no node with id ${id}`, { nodeId: id });
-    return found;
+  /** Reads a node back after a write and hands the committed row to the cache. */
+  private reloadNode(id: string): NodeRecord {
+    const row = this.statements.getNode.get(id) as NodeRow | undefined;
+    if (row === undefined) throw new KrakenError(ErrorCode.NotFound, `no node with id ${id}`, { nodeId: id });
+    return this.cache.putNode(toNode(row));
+  }
+
+  /** Reads a deployment back after a write and hands the committed row to the cache. */
+  private reloadDeployment(id: string): DeploymentRecord {
+    const row = this.statements.getDeployment.get(id) as DeploymentRow | undefined;
+    if (row === undefined) throw new KrakenError(ErrorCode.NotFound, `no deployment with id ${id}`, { deploymentId: id });
+    return this.cache.putDeployment(toDeployment(row));
   }
 
   // ---- deployments moved away from dead nodes ----
@@ -401,7 +444,13 @@ export class OrchestratorStore implements Disposable {
    * state, so a caller can assemble a consistent snapshot from several queries (GET /export).
    */
   snapshot<T>(read: () => T): T {
-    return this.db.transaction(read)();
+    try {
+      return this.db.transaction(read)();
+    } catch (error) {
+      // writes made inside `read` were rolled back, but may already be in the cache
+      this.cache.clear();
+      throw error;
+    }
   }
 
   // ---- settings ----
@@ -423,6 +472,7 @@ export class OrchestratorStore implements Disposable {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.cache.clear();
     this.db.close();
   }
 
@@ -442,7 +492,6 @@ function prepare(db: Database.Database) {
       VALUES (@id, @src_url, @branch, @commit_sha, @version, @status, @env, @watch, @runtime, @memory_mb, @created_at, @created_at)`),
     getDeployment: db.prepare('SELECT * FROM deployments WHERE id = ?'),
     listDeployments: db.prepare('SELECT * FROM deployments ORDER BY created_at, id'),
-    listDeploymentsOnNode: db.prepare('SELECT * FROM deployments WHERE node_id = ? ORDER BY created_at, id'),
     updateDeployment: db.prepare(`UPDATE deployments SET status = @status, status_message = @status_message, node_id = @node_id,
       placement_reason = @placement_reason, port = @port, attempt = @attempt, commit_sha = @commit_sha, url = @url,
       updated_at = @updated_at WHERE id = @id`),
@@ -452,7 +501,9 @@ function prepare(db: Database.Database) {
       'INSERT INTO deployment_status_history (deployment_id, status, message, node_id, at, message_id) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     historyByMessageId: db.prepare('SELECT 1 FROM deployment_status_history WHERE message_id = ?'),
-    history: db.prepare('SELECT status, message, node_id, at FROM deployment_status_history WHERE deployment_id = ? ORDER BY id'),
+    allHistories: db.prepare(
+      'SELECT deployment_id, status, message, node_id, at FROM deployment_status_history ORDER BY deployment_id, id',
+    ),
     upsertNode: db.prepare(`INSERT INTO nodes (id, info, update_time, state, orchestration_priority)
       VALUES (@id, @info, @update_time, @state, @orchestration_priority)
       ON CONFLICT (id) DO UPDATE SET info = excluded.info, update_time = excluded.update_time, state = excluded.state,
@@ -519,6 +570,16 @@ function toDeployment(row: DeploymentRow): DeploymentRecord {
     maxMemMb: row.max_mem_mb,
     imageSizeMb: row.image_size_mb,
     url: row.url,
+  };
+}
+
+function toHistoryEntry(row: HistoryRow): StatusHistoryEntry {
+  return {
+    deploymentId: row.deployment_id,
+    status: row.status as DeploymentStatus,
+    message: row.message,
+    nodeId: row.node_id,
+    at: row.at,
   };
 }
 

@@ -1,12 +1,12 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
 import type { StoredLogLine } from '../../store/records.js';
 import type { DeploymentRecord, NodeRecord } from '../../store/records.js';
-import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Ctx, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { ApiContext } from '../context.js';
 import { checkId, checkIntRange, envFromInput } from '../input.js';
-import { deploymentView, historyView, logLineView, nodeView } from '../views.js';
+import { deploymentViewOf, logLineView, nodeView } from '../views.js';
 import type { Shape } from './types.js';
-import { Deployment, EnvVarInput, LogLine, LogPage, Node, Platform, PlatformService, StatusHistoryItem } from './types.js';
+import { Deployment, EnvVarInput, LogLine, LogPage, Node, Platform, PlatformService } from './types.js';
 
 const MAX_LOG_PAGE = 5000;
 
@@ -24,17 +24,12 @@ function requireDeployment(context: ApiContext, field: string, id: string): Depl
 export class DeploymentResolver {
   @Query(() => Deployment, { description: 'One deployment; NOT_FOUND for an unknown id.' })
   getDeployment(@Arg('deploymentId', () => String) deploymentId: string, @Ctx() context: ApiContext): Shape<Deployment> {
-    return deploymentView(requireDeployment(context, 'deploymentId', deploymentId));
+    return deploymentViewOf(context.store, requireDeployment(context, 'deploymentId', deploymentId));
   }
 
   @Query(() => [Deployment], { description: 'Every deployment, oldest first.' })
   getDeployments(@Ctx() context: ApiContext): Shape<Deployment>[] {
-    return context.store.listDeployments().map(deploymentView);
-  }
-
-  @FieldResolver(() => [StatusHistoryItem], { description: 'Every status it went through, oldest first.' })
-  statusHistory(@Root() deployment: Shape<Deployment>, @Ctx() context: ApiContext): Shape<StatusHistoryItem>[] {
-    return deployment.statusHistory ?? context.store.statusHistory(deployment.id).map(historyView);
+    return context.store.listDeployments().map((record) => deploymentViewOf(context.store, record));
   }
 
   @Mutation(() => String, { description: 'Requests a deployment of a branch of a git repository; returns its id.' })
@@ -84,15 +79,15 @@ export class DeploymentResolver {
     @Ctx() context: ApiContext,
   ): Promise<Shape<Deployment>> {
     requireDeployment(context, 'deploymentId', deploymentId);
-    return deploymentView(await context.orchestrator.redeploy(deploymentId));
+    return deploymentViewOf(context.store, await context.orchestrator.redeploy(deploymentId));
   }
 
   @Subscription(() => Deployment, {
     description: 'Every stored change of any deployment (status, placement, stats).',
     subscribe: ({ context }) => (context as ApiContext).pubSub.subscribe('deploymentChanged'),
   })
-  deploymentChanged(@Root() record: DeploymentRecord): Shape<Deployment> {
-    return deploymentView(record);
+  deploymentChanged(@Root() record: DeploymentRecord, @Ctx() context: ApiContext): Shape<Deployment> {
+    return deploymentViewOf(context.store, record);
   }
 }
 
@@ -122,7 +117,7 @@ export class PlatformResolver {
   @Query(() => Platform)
   getPlatform(@Ctx() context: ApiContext): Shape<Platform> {
     return {
-      deployments: context.store.listDeployments().map(deploymentView),
+      deployments: context.store.listDeployments().map((record) => deploymentViewOf(context.store, record)),
       orchestrator: context.orchestrator.nodeId,
       epoch: context.orchestrator.epoch,
       nodes: context.store.listNodes().map(nodeView),

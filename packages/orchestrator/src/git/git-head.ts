@@ -1,8 +1,17 @@
 import { execFile } from 'node:child_process';
 import { ErrorCode, KrakenError } from '@kraken/common';
 
+export interface ResolveBranchHeadOptions {
+  /** Gives up (rejects) when aborted, e.g. when the orchestrator stops. */
+  signal?: AbortSignal;
+}
+
 /** Finds the commit a branch points at in a remote; undefined when the branch does not exist. */
-export type ResolveBranchHead = (srcUrl: string, branch: string) => Promise<string | undefined>;
+export type ResolveBranchHead = (
+  srcUrl: string,
+  branch: string,
+  options?: ResolveBranchHeadOptions,
+) => Promise<string | undefined>;
 
 /**
  * `git ls-remote` with a timeout and no prompts: a remote that asks for credentials or hangs
@@ -10,7 +19,7 @@ export type ResolveBranchHead = (srcUrl: string, branch: string) => Promise<stri
  * was created (no `-` options, no `ext::`), and `--` ends option parsing anyway.
  */
 export function gitLsRemote(timeoutMs = 15_000): ResolveBranchHead {
-  return (srcUrl, branch) =>
+  return (srcUrl, branch, options = {}) =>
     new Promise((resolve, reject) => {
       execFile(
         'git',
@@ -19,16 +28,20 @@ export function gitLsRemote(timeoutMs = 15_000): ResolveBranchHead {
           timeout: timeoutMs,
           env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', SSH_ASKPASS: 'true' },
           maxBuffer: 1024 * 1024,
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
         },
         (error, stdout, stderr) => {
           if (error !== null) {
-            const timedOut = error.killed;
+            const aborted = options.signal?.aborted === true;
+            const timedOut = !aborted && error.killed;
             reject(
               new KrakenError(
                 timedOut ? ErrorCode.Timeout : ErrorCode.Unavailable,
-                timedOut
-                  ? `git ls-remote ${srcUrl} did not answer within ${timeoutMs} ms`
-                  : `git ls-remote ${srcUrl} failed: ${stderr.trim() || error.message}`,
+                aborted
+                  ? `git ls-remote ${srcUrl} was cancelled`
+                  : timedOut
+                    ? `git ls-remote ${srcUrl} did not answer within ${timeoutMs} ms`
+                    : `git ls-remote ${srcUrl} failed: ${stderr.trim() || error.message}`,
                 { cause: error },
               ),
             );

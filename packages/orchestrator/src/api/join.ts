@@ -1,0 +1,144 @@
+import type { Request } from 'express';
+import express from 'express';
+import type { Logger } from '@kraken/common';
+import { ErrorCode, KrakenError } from '@kraken/common';
+import { ID_PATTERN, PROTOCOL_VERSION } from '@kraken/messages';
+import type { Orchestrator } from '../orchestrator.js';
+import { TokenCheck } from './auth.js';
+import { checkId } from './input.js';
+import { sendError } from './rest.js';
+
+/** How this orchestrator lets agents join its cluster (`POST /join`). */
+export interface JoinOptions {
+  /** The cluster's join token, which a new node presents (not the API token). */
+  token: string;
+  /** Names the cluster; sent back on join and in `/ping`'s `x-kraken-cluster-id` header. */
+  clusterId: string;
+  /** The broker URL, with credentials for that node, that a node that joined connects with. */
+  brokerUrlFor(nodeId: string): string | Promise<string>;
+}
+
+/** What a node that joined gets back. */
+export interface JoinAnswer {
+  clusterId: string;
+  brokerUrl: string;
+  orchestratorNodeId: string;
+  epoch: number;
+  protocolVersion: number;
+}
+
+export interface JoinRouterOptions {
+  join: JoinOptions | undefined;
+  orchestrator: Orchestrator;
+  logger: Logger;
+}
+
+/** Join requests are three short fields; anything bigger is not one. */
+const MAX_JOIN_BODY = '4kb';
+
+/** Checks the join options when the server is built, so a bad configuration fails at start. */
+export function checkJoinOptions(join: JoinOptions): void {
+  if (!ID_PATTERN.test(join.clusterId)) {
+    throw new KrakenError(
+      ErrorCode.InvalidConfig,
+      `join.clusterId must be 1-64 characters from [A-Za-z0-9._-], got ${JSON.stringify(join.clusterId.slice(0, 80))}`,
+    );
+  }
+}
+
+/**
+ * The protocol major version a node states: an integer (`1`), or a version string whose first
+ * number is the major (`"1"`, `"1.2"`).
+ */
+export function protocolMajor(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 1 ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const match = /^(\d{1,6})(?:\.\d{1,6}){0,2}$/.exec(value.trim());
+  const major = match?.[1] === undefined ? undefined : Number(match[1]);
+  return major !== undefined && major >= 1 ? major : undefined;
+}
+
+/** Says which side to update when a node's protocol major differs from the orchestrator's. */
+export function protocolMismatch(nodeId: string, nodeMajor: number, orchestratorMajor: number): string {
+  const update = nodeMajor < orchestratorMajor ? `update the node ${nodeId} (its Kraken agent)` : 'update the orchestrator';
+  return `node ${nodeId} speaks protocol version ${nodeMajor}, this orchestrator speaks ${orchestratorMajor}: ${update} so both speak the same version`;
+}
+
+/**
+ * `POST /join` with `{ token, nodeId, protocolVersion }`: a node presents the cluster's join token
+ * and gets what it needs to take part (its broker URL, the cluster id, the leader and its epoch).
+ * No API token: the join token is the credential. Without join options, joins are refused (404).
+ */
+export function joinRouter(options: JoinRouterOptions): express.Router {
+  const { join, orchestrator } = options;
+  const logger = options.logger;
+  const tokens = join === undefined ? undefined : new TokenCheck(join.token, 'join token');
+  const router = express.Router();
+
+  router.post('/join', express.json({ limit: MAX_JOIN_BODY }), async (req: Request, res) => {
+    if (join === undefined || tokens === undefined) {
+      sendError(req, res, 404, ErrorCode.NotFound, 'this orchestrator does not accept joins');
+      return;
+    }
+    const body: unknown = req.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      sendError(req, res, 400, ErrorCode.InvalidInput, 'expected a JSON object { token, nodeId, protocolVersion }');
+      return;
+    }
+    const { token, nodeId, protocolVersion } = body as Record<string, unknown>;
+    const remote = req.socket.remoteAddress ?? 'unknown';
+    const claimedNode = typeof nodeId === 'string' ? nodeId.slice(0, 80) : undefined;
+
+    const refusal =
+      typeof token !== 'string' || token === ''
+        ? 'missing join token: send { "token": "<the cluster join token>" }'
+        : tokens.matches(token)
+          ? undefined
+          : 'invalid join token';
+    if (refusal !== undefined) {
+      logger.warn('refused a join', { nodeId: claimedNode, remote, reason: refusal });
+      sendError(req, res, 401, ErrorCode.Unauthorized, refusal);
+      return;
+    }
+
+    if (typeof nodeId !== 'string')
+      throw new KrakenError(ErrorCode.InvalidInput, 'nodeId: expected a string', { details: { field: 'nodeId' } });
+    checkId('nodeId', nodeId);
+    const major = protocolMajor(protocolVersion);
+    if (major === undefined) {
+      throw new KrakenError(
+        ErrorCode.InvalidInput,
+        `protocolVersion: expected the node's protocol version, a positive integer such as ${PROTOCOL_VERSION}, got ${protocolVersion === undefined ? 'nothing' : JSON.stringify(protocolVersion)}`,
+        { details: { field: 'protocolVersion' } },
+      );
+    }
+    if (major !== PROTOCOL_VERSION) {
+      const message = protocolMismatch(nodeId, major, PROTOCOL_VERSION);
+      logger.warn('refused a join: protocol versions differ', {
+        nodeId,
+        remote,
+        nodeProtocol: major,
+        protocol: PROTOCOL_VERSION,
+      });
+      sendError(req, res, 409, ErrorCode.UnsupportedVersion, message, {
+        nodeId,
+        details: { nodeProtocolVersion: major, orchestratorProtocolVersion: PROTOCOL_VERSION },
+      });
+      return;
+    }
+
+    const answer: JoinAnswer = {
+      clusterId: join.clusterId,
+      brokerUrl: await join.brokerUrlFor(nodeId),
+      orchestratorNodeId: orchestrator.nodeId,
+      epoch: orchestrator.epoch,
+      protocolVersion: PROTOCOL_VERSION,
+    };
+    logger.info('node joined', { nodeId, remote });
+    // the answer carries broker credentials
+    res.setHeader('cache-control', 'no-store');
+    res.json(answer);
+  });
+
+  return router;
+}

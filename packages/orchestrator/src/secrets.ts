@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  fchmodSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import path from 'node:path';
+import { ErrorCode, KrakenError } from '@kraken/common';
+import { ID_PATTERN } from '@kraken/messages';
+
+/** What a cluster's first orchestrator makes up once and keeps in its data directory. */
+export interface ClusterSecrets {
+  /** For API clients (`Authorization: Bearer <apiToken>`). */
+  apiToken: string;
+  /** For nodes joining the cluster (`POST /join`). */
+  joinToken: string;
+  /** Names the cluster (in `/ping` and join answers). */
+  clusterId: string;
+}
+
+export interface LoadedSecrets extends ClusterSecrets {
+  /** True on the start that made them: the one time to print the tokens. */
+  created: boolean;
+  /** Where they are kept. */
+  file: string;
+}
+
+export const SECRETS_FILE = 'secrets.json';
+const MIN_TOKEN_LENGTH = 32;
+
+/**
+ * The cluster's secrets from `<dataDir>/secrets.json`, made on first start. Tokens are 256 random
+ * bits (base64url). The file is written whole under a temporary name and then linked into place,
+ * so two processes starting at once agree on one set of secrets and a crash never leaves half a
+ * file. It is readable by its owner only (0600); a file found readable by others is tightened.
+ * Synchronous: it runs once, before anything else can start.
+ */
+export function loadOrCreateSecrets(dataDir: string): LoadedSecrets {
+  const file = path.join(dataDir, SECRETS_FILE);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const existing = readSecrets(file);
+  return existing === undefined ? createSecrets(file) : { ...existing, created: false, file };
+}
+
+/**
+ * Makes new secrets and links them into place as `file`, unless another process got there first:
+ * then theirs are returned (and are the cluster's). Exported for tests, which cannot start two
+ * processes between a read and a link.
+ */
+export function createSecrets(file: string): LoadedSecrets {
+  const secrets: ClusterSecrets = {
+    apiToken: randomBytes(32).toString('base64url'),
+    joinToken: randomBytes(32).toString('base64url'),
+    clusterId: `kraken-${randomBytes(6).toString('hex')}`,
+  };
+  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  const fd = openSync(temporary, 'wx', 0o600);
+  try {
+    fchmodSync(fd, 0o600); // whatever the umask
+    writeSync(fd, `${JSON.stringify(secrets, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(temporary, file);
+  } catch (error) {
+    // another process made them first: theirs are the cluster's
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const theirs = readSecrets(file);
+    if (theirs === undefined) throw error;
+    return { ...theirs, created: false, file };
+  } finally {
+    unlinkSync(temporary);
+  }
+  return { ...secrets, created: true, file };
+}
+
+/** The secrets in `file`, or undefined when there is no such file. */
+function readSecrets(file: string): ClusterSecrets | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new KrakenError(ErrorCode.InvalidConfig, `cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  const secrets = parseSecrets(file, text);
+  if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+  return secrets;
+}
+
+function parseSecrets(file: string, text: string): ClusterSecrets {
+  const invalid = (what: string): KrakenError =>
+    new KrakenError(
+      ErrorCode.InvalidConfig,
+      `${file}: ${what}; fix it, or remove the file to make new secrets (API clients and nodes then need the new tokens)`,
+      { details: { file } },
+    );
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw invalid('not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid('expected a JSON object');
+  const { apiToken, joinToken, clusterId } = parsed as Record<string, unknown>;
+  const token = (field: string, value: unknown): string => {
+    if (typeof value !== 'string' || value.length < MIN_TOKEN_LENGTH)
+      throw invalid(`${field}: expected a string of at least ${MIN_TOKEN_LENGTH} characters`);
+    return value;
+  };
+  if (typeof clusterId !== 'string' || !ID_PATTERN.test(clusterId))
+    throw invalid('clusterId: expected an id of 1-64 characters from [A-Za-z0-9._-]');
+  return { apiToken: token('apiToken', apiToken), joinToken: token('joinToken', joinToken), clusterId };
+}
