@@ -233,6 +233,38 @@ describe('Orchestrator', () => {
     expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-a');
   });
 
+  it('gives a deployment back to the only node that can run it when that node returns, instead of stopping it', async () => {
+    const orchestrator = await startOrchestrator();
+    await workerB.beat();
+    await waitFor(() => store.getNode('node-b') !== undefined, 'node-b known');
+    const deployment = await runningOn(orchestrator, 'node-b');
+    for (let second = 1; second <= 11; second++) {
+      clock.advance(1000);
+      await orchestrator.tick();
+    }
+    expect(store.getNode('node-b')?.state).toBe('dead');
+    expect(store.getDeployment(deployment.id)).toMatchObject({ status: 'DeploymentRequested', nodeId: null });
+
+    await workerB.beat();
+    await waitFor(() => status(deployment.id) === DeploymentStatus.Running, 'Running again');
+    expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-b');
+    expect(workerB.ofType(MessageType.DeployStop)).toEqual([]);
+    expect(store.pendingStops('node-b')).toEqual([]);
+  });
+
+  it('runs a deployment that names no runtime as a process when the live nodes have only that runtime', async () => {
+    const processOnly = await FakeWorker.start({ broker, nodeId: 'laptop', queues, shape: { runtimes: ['process'] } });
+    const orchestrator = await startOrchestrator();
+    await processOnly.beat();
+    await waitFor(() => store.getNode('laptop') !== undefined, 'laptop known');
+    const created = await orchestrator.createDeployment({ srcUrl: SRC });
+    expect(created.runtime).toBe('process');
+    await waitFor(() => status(created.id) === DeploymentStatus.Running, 'Running');
+    expect(store.getDeployment(created.id)?.nodeId).toBe('laptop');
+    expect(processOnly.requests().map((r) => r.body)).toMatchObject([{ deploymentId: created.id, runtime: 'process' }]);
+    await processOnly.stop();
+  });
+
   it('resumes in-flight deployments after a restart without duplicating them', async () => {
     workerB.answering = false;
     const first = await startOrchestrator();

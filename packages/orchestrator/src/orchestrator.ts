@@ -41,7 +41,7 @@ export interface CreateDeploymentInput {
   env?: Record<string, string>;
   /** Redeploy on new commits of the branch. @default false */
   watch?: boolean;
-  /** @default 'docker' */
+  /** @default docker when a live node has it, else process when a live node has that */
   runtime?: Runtime;
   /** RAM the app needs; scheduling reserves it and the worker enforces it. */
   memoryMb?: number;
@@ -147,6 +147,17 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
 
   // ---- API for callers (the GraphQL/REST slice, the agent) ----
 
+  /**
+   * The runtime of a deployment that names none: Docker when any live node has it (apps are
+   * isolated and limited there), else supervised processes when that is all the cluster has.
+   */
+  private defaultRuntime(): Runtime {
+    const alive = this.store.listNodes().filter((node) => node.state === NodeState.Alive);
+    if (alive.some((node) => node.info.runtimes.includes('docker'))) return 'docker';
+    if (alive.some((node) => node.info.runtimes.includes('process'))) return 'process';
+    return 'docker';
+  }
+
   /** Validates, stores (DeploymentRequested), places and requests a new deployment. */
   async createDeployment(input: CreateDeploymentInput): Promise<DeploymentRecord> {
     const id = newDeploymentId(input.srcUrl);
@@ -187,7 +198,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         branch,
         env: input.env ?? {},
         watch: input.watch ?? false,
-        runtime: input.runtime ?? 'docker',
+        runtime: input.runtime ?? this.defaultRuntime(),
         memoryMb: input.memoryMb ?? null,
       });
       this.emit('deploymentChanged', created);
@@ -466,8 +477,14 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   /** A dead node came back: whatever was moved away from it must not run twice. */
   private async stopMovedAway(nodeId: string): Promise<void> {
     for (const stop of this.store.pendingStops(nodeId)) {
+      let deployment = this.store.getDeployment(stop.deploymentId);
+      if (deployment !== undefined && deployment.nodeId === null && !isTerminalStatus(deployment.status)) {
+        // nothing else could take it while this node was away, so nothing was moved: place it now,
+        // which usually gives it back to this node (still running it) instead of destroying it
+        deployment = await this.placeAndRequest(deployment, { attempt: deployment.attempt + 1, why: `${nodeId} is back` });
+      }
       // moved back to it meanwhile: that copy is the one that should run
-      if (this.store.getDeployment(stop.deploymentId)?.nodeId !== nodeId) {
+      if (deployment?.nodeId !== nodeId) {
         await this.sendCommand(
           nodeId,
           createMessage(MessageType.DeployStop, { deploymentId: stop.deploymentId, reason: stop.reason }, this.meta()),
