@@ -42,7 +42,8 @@ show_tail() { # show_tail FILE: the evidence a failing start leaves behind
 missing_packages() {
   local need=() pair
   for pair in rabbitmq-server:rabbitmq-server dockerd:docker.io containerd:containerd runc:runc \
-    iptables:iptables git:git curl:curl ip:iproute2 debootstrap:debootstrap; do
+    iptables:iptables git:git curl:curl ip:iproute2 debootstrap:debootstrap unshare:util-linux \
+    nsenter:util-linux python3:python3; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
   done
   # base images copy /bin/busybox into a scratch root, so it must be the static build

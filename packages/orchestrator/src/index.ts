@@ -45,6 +45,7 @@ export type { LivenessOptions, LivenessTimings, LivenessEvents, NodeTransition }
 export { canRun } from './liveness/node-health.js';
 export { createApiServer } from './api/api-server.js';
 export type { ApiServer, ApiServerOptions, ListeningApi } from './api/api-server.js';
+export type { PlatformServiceInfo } from './api/context.js';
 export { protocolMajor } from './api/join.js';
 export type { JoinOptions, JoinAnswer } from './api/join.js';
 export { defaultQueryLimits } from './api/limits.js';

@@ -12,3 +12,5 @@ export type { NetnsLab, NetnsHost, NetnsHostRef } from './netns-lab.js';
 export type { NetnsLabOptions } from './netns-plan.js';
 export { sweepStaleLabs } from './netns-teardown.js';
 export type { CommandResult, RunOptions } from './netns-exec.js';
+export { watchProcess, eventually } from './watch-process.js';
+export type { WatchedProcess } from './watch-process.js';

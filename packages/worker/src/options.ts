@@ -41,6 +41,8 @@ export interface WorkerOptions {
   enginePingTimeout?: Duration;
   /** Cores assumed for the concurrency default. @default os.availableParallelism() */
   cores?: number;
+  /** Reported in heartbeats: 0 = this node leads, 1 = standby; unset for a plain worker. */
+  orchestrationPriority?: number;
 }
 
 export interface CompiledWorkerOptions {
@@ -55,6 +57,7 @@ export interface CompiledWorkerOptions {
   publicHost: string | undefined;
   logRefollowDelayMs: number;
   enginePingTimeoutMs: number;
+  orchestrationPriority: number | undefined;
 }
 
 /** Builds compete for CPU and disk; a small machine does one at a time so each finishes sooner. */
@@ -99,6 +102,7 @@ export function compileWorkerOptions(nodeId: string, options: WorkerOptions = {}
     publicHost: options.publicHost,
     logRefollowDelayMs: duration('logRefollowDelay', options.logRefollowDelay ?? '1s', 0),
     enginePingTimeoutMs: duration('enginePingTimeout', options.enginePingTimeout ?? '2s', 1),
+    orchestrationPriority: options.orchestrationPriority === undefined ? undefined : integer('orchestrationPriority', options.orchestrationPriority, 0, 100),
   };
   if (compiled.publicHost !== undefined && !/^[A-Za-z0-9.:[\]-]{1,253}$/.test(compiled.publicHost)) {
     throw new KrakenError(ErrorCode.InvalidConfig, `worker option publicHost must be a host name or IP address, got ${JSON.stringify(compiled.publicHost)}`);

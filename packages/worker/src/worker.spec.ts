@@ -303,6 +303,12 @@ describe('Worker: heartbeats and stats', () => {
     await eventually(() => { expect(heartbeats().at(-1)?.deployments).toEqual(['hb']); });
   });
 
+  it('reports its orchestration priority when the agent gives one', async () => {
+    const { heartbeats } = await harness({ options: { orchestrationPriority: 0 } });
+    await eventually(() => { expect(heartbeats()).toHaveLength(1); });
+    expect(heartbeats()[0]).toMatchObject({ orchestrationPriority: 0 });
+  });
+
   it('reports docker unhealthy and no docker runtime when the engine does not answer', async () => {
     const { heartbeats } = await harness({ engine: { ping: () => Promise.reject(new Error('connect ENOENT /var/run/docker.sock')) } });
     await eventually(() => { expect(heartbeats()).toHaveLength(1); });
@@ -316,6 +322,7 @@ describe('Worker: heartbeats and stats', () => {
     await eventually(() => { expect(heartbeats().length).toBeGreaterThanOrEqual(1); });
     expect(heartbeats()[0]?.runtimes).toEqual(['process']);
     expect(heartbeats()[0]).not.toHaveProperty('dockerHealthy');
+    expect(heartbeats()[0]).not.toHaveProperty('orchestrationPriority');
     await send(MessageType.DeployRequest, request('proc-ok', { runtime: 'process' }));
     await eventually(() => { expect(statusesOf('proc-ok').at(-1)).toBe('Running'); });
     await send(MessageType.DeployRequest, request('docker-no', { runtime: 'docker' }));

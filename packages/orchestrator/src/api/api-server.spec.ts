@@ -165,6 +165,7 @@ beforeEach(async () => {
     token: TOKEN,
     logger,
     resolveBranchHead: (url, branch) => branchHead(url, branch),
+    platformServices: () => [{ name: 'broker', status: 'down', detail: 'RabbitMQ at 10.0.0.5 is not answering' }],
   });
   server = await api.listen(0, '127.0.0.1');
 });
@@ -318,7 +319,7 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
       orchestrationPriority: null,
     });
     expect(result.data?.getPlatform).toEqual({ orchestrator: 'leader', deployments: [{ id }], nodes: [{ id: 'node-a' }] });
-    expect(result.data?.getPlatformServices.map((s) => s.status)).toEqual(['up', 'up']);
+    expect(result.data?.getPlatformServices.map((s) => `${s.name}:${s.status}`)).toEqual(['orchestrator:up', 'store:up', 'broker:down']);
   });
 
   it('redeploys on request, and on pollRedeploy only when the branch head moved', async () => {

@@ -17,7 +17,7 @@ import { WebSocketServer } from 'ws';
 import type { Orchestrator, OrchestratorEvents } from '../orchestrator.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import { TokenCheck } from './auth.js';
-import type { ApiContext, ApiTopics } from './context.js';
+import type { ApiContext, ApiTopics, PlatformServiceInfo } from './context.js';
 import { formatGraphQLError } from './errors.js';
 import { fastQueryPlugin } from './fast-query-plugin.js';
 import type { ResolveBranchHead } from '../git/git-head.js';
@@ -48,6 +48,8 @@ export interface ApiServerOptions {
    * `/index.html`, after the API routes.
    */
   mountUi?: (app: express.Express) => void;
+  /** Further services getPlatformServices reports (the broker, the API, the UI), asked on each query. */
+  platformServices?: () => readonly PlatformServiceInfo[];
   /** Lets agents join the cluster with `POST /join`; without it, joins are refused (404). */
   join?: JoinOptions;
   /**
@@ -90,6 +92,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   const pubSub = createPubSub<ApiTopics>();
   const context: ApiContext = {
     orchestrator: options.orchestrator,
+    platformServices: options.platformServices ?? (() => []),
     store: options.store,
     pubSub,
     resolveBranchHead: options.resolveBranchHead ?? gitLsRemote(),

@@ -14,8 +14,17 @@ export type ApiTopics = {
 };
 
 /** One per server, shared by every request and subscription: resolvers hold no state. */
+/** A part of the platform and whether it works, as getPlatformServices reports it. */
+export interface PlatformServiceInfo {
+  name: string;
+  status: 'up' | 'down';
+  detail: string;
+}
+
 export interface ApiContext {
   orchestrator: Orchestrator;
+  /** Services the host (the agent) runs for the cluster besides the orchestrator and store. */
+  platformServices: () => readonly PlatformServiceInfo[];
   store: OrchestratorStore;
   pubSub: PubSub<ApiTopics>;
   resolveBranchHead: ResolveBranchHead;

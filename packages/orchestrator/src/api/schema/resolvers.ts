@@ -133,6 +133,7 @@ export class PlatformResolver {
         detail: `node ${context.orchestrator.nodeId}, epoch ${context.orchestrator.epoch}`,
       },
       { name: 'store', status: 'up', detail: `${context.store.file} (schema ${context.store.schemaVersion})` },
+      ...context.platformServices(),
     ];
   }
 }

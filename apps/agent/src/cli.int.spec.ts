@@ -1,0 +1,134 @@
+// The `kraken` binary end to end: an agent process leading a one-node cluster on the real RabbitMQ
+// and Docker engine, driven by the client verbs a user types.
+import path from 'node:path';
+import Docker from 'dockerode';
+import { amqpUrl, freePort, gitFixtureRepo, manifestToml, requireRabbit, tempDir } from '@kraken/testing';
+import type { TempDir } from '@kraken/testing';
+import type { WatchedProcess } from '@kraken/testing';
+import { CLI, runKraken, spawnLongRunning } from '../test/cli-process.js';
+
+const docker = new Docker();
+const appServer = `require('http').createServer((q, s) => { console.log('hit ' + q.url); s.end('hello ' + process.env.GREETING); }).listen(process.env.PORT || 3000, () => console.log('listening'));`;
+
+describe('kraken CLI against a running agent', () => {
+  let dir: TempDir;
+  let agent: WatchedProcess;
+  let api: string;
+  let dataDir: string;
+  let repo: string;
+  const deployed: string[] = [];
+  const kraken = (...args: string[]) => runKraken([...args, '--api', api, '--data-dir', dataDir]);
+
+  beforeAll(async () => {
+    await requireRabbit();
+    dir = await tempDir('kraken-cli-');
+    dataDir = path.join(dir.path, 'data');
+    repo = await gitFixtureRepo(path.join(dir.path, 'app'), {
+      'shipwreck.toml': manifestToml('port = 3000\nlang = "node"\nrun = "node server.js"\ntest = ""', 'cli-app'),
+      'server.js': appServer,
+    });
+    const port = await freePort();
+    api = `http://127.0.0.1:${port}`;
+    agent = spawnLongRunning(process.execPath, [
+      CLI, 'agent', '--data-dir', dataDir, '--api-port', String(port), '--api-host', '127.0.0.1',
+      '--broker-url', amqpUrl(), '--runtime', 'docker', '--no-mdns', '--public-host', '127.0.0.1', '--log-level', 'debug',
+    ]);
+    await agent.waitFor(/Kraken is running/, 60_000);
+  }, 90_000);
+
+  afterAll(async () => {
+    agent.kill('SIGTERM');
+    await agent.exited;
+    for (const id of deployed) {
+      const containers = await docker.listContainers({ all: true, filters: { label: [`org.kraken.deployment=${id}`] } });
+      await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true })));
+    }
+    await dir[Symbol.asyncDispose]();
+  }, 60_000);
+
+  it('prints the API URL, a one-time token and the join command at first start', () => {
+    expect(agent.output()).toMatch(/UI and API: http:\/\/127\.0\.0\.1:\d+\//);
+    expect(agent.output()).toMatch(/API token \(shown once; kept in .*secrets\.json\): \S{16,}/);
+    expect(agent.output()).toMatch(/kraken agent --join http:\/\/127\.0\.0\.1:\d+ --join-token \S+/);
+  });
+
+  it('deploys with live status steps, ends with the app URL, and the app answers', async () => {
+    const result = await kraken('deploy', repo, '--env', 'GREETING=from-cli');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    const id = /^deployment (\S+)$/.exec(lines[0] ?? '')?.[1];
+    expect(id).toBeDefined();
+    deployed.push(id ?? '');
+    expect(result.stdout).toMatch(/\d+\.\ds\s+building deployment/);
+    expect(result.stdout).toMatch(/\d+\.\ds\s+running/);
+    const url = /running at (http:\/\/\S+) after/.exec(result.stdout)?.[1];
+    expect(url).toBeDefined();
+    const response = await fetch(url ?? '');
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('hello from-cli');
+  }, 240_000);
+
+  it('lists deployments and nodes as tables and as JSON', async () => {
+    const table = await kraken('ls');
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^ID\s+STATUS\s+NODE\s+URL/);
+    expect(table.stdout).toContain('running');
+    const json = await kraken('ls', '--json');
+    const list = JSON.parse(json.stdout) as { id: string; status: string; srcUrl: string }[];
+    expect(list).toEqual([expect.objectContaining({ id: deployed[0], status: 'RUNNING', srcUrl: repo })]);
+    const nodes = JSON.parse((await kraken('nodes', '--json')).stdout) as { state: string; runtimes: string[] }[];
+    expect(nodes).toEqual([expect.objectContaining({ state: 'ALIVE', runtimes: ['docker'] })]);
+    const status = await kraken('status');
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/deployments\s+1 running/);
+  }, 60_000);
+
+  it('prints the app log', async () => {
+    const result = await kraken('logs', deployed[0] ?? '');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('listening');
+  }, 60_000);
+
+  it('exits with the documented codes: 4 unknown id, 5 bad token, 3 unreachable API, 2 bad input', async () => {
+    const unknown = await kraken('logs', 'no-such-deployment');
+    expect(unknown.code).toBe(4);
+    expect(unknown.stderr).toMatch(/no-such-deployment/);
+    const badToken = await runKraken(['ls', '--api', api, '--token', 'wrong-token-123']);
+    expect(badToken.code).toBe(5);
+    expect(badToken.stderr).toMatch(/token/i);
+    const unreachable = await runKraken(['ls', '--api', `http://127.0.0.1:${await freePort()}`, '--token', 'x']);
+    expect(unreachable.code).toBe(3);
+    expect(unreachable.stderr).toMatch(/cannot reach the Kraken API/);
+    const badEnv = await kraken('deploy', repo, '--env', '1X=y');
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toMatch(/NAME=value/);
+  }, 60_000);
+
+  it('reports a deployment that cannot be built with exit 1 and the reason', async () => {
+    const result = await kraken('deploy', path.join(dir.path, 'not-a-repo'));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/errored: .*(not a git repository|unreachable)/);
+    const id = /^deployment (\S+)$/m.exec(result.stdout)?.[1];
+    if (id !== undefined) deployed.push(id);
+  }, 120_000);
+
+  it('cancels a deployment: its container goes away', async () => {
+    const id = deployed[0] ?? '';
+    const result = await kraken('cancel', id);
+    expect(result.code).toBe(0);
+    const deadline = Date.now() + 60_000;
+    let containers = await docker.listContainers({ all: true, filters: { label: [`org.kraken.deployment=${id}`] } });
+    while (containers.length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      containers = await docker.listContainers({ all: true, filters: { label: [`org.kraken.deployment=${id}`] } });
+    }
+    expect(containers).toEqual([]);
+  }, 90_000);
+
+  it('stops gracefully on SIGTERM with exit code 0', async () => {
+    agent.kill('SIGTERM');
+    await expect(agent.exited).resolves.toBe(0);
+    expect(agent.output()).toMatch(/agent stopped/);
+  }, 60_000);
+});

@@ -1,0 +1,67 @@
+// The GraphQL operations the CLI sends, with the shapes it reads back.
+
+export interface StatusEntry {
+  status: string;
+  time: number;
+  message: string | null;
+  node: string | null;
+}
+
+export interface DeploymentView {
+  id: string;
+  srcUrl: string;
+  gitBranch: string;
+  commit: string | null;
+  port: string | null;
+  status: string;
+  statusMessage: string | null;
+  deploymentUrl: string | null;
+  node: string | null;
+  placementReason: string | null;
+  watch: boolean;
+  statusHistory: StatusEntry[];
+}
+
+export interface NodeView {
+  id: string;
+  hostname: string;
+  addr: string | null;
+  state: string;
+  runtimes: string[];
+  ramFree: number;
+  ramUsed: number;
+  loadAvg5: number;
+  orchestrationPriority: number | null;
+  deployments: string[];
+}
+
+export interface LogLineView {
+  seq: number;
+  stream: string;
+  text: string;
+  time: number;
+}
+
+const deploymentFields = `id srcUrl gitBranch commit port status statusMessage deploymentUrl node placementReason watch
+  statusHistory { status time message node }`;
+
+const nodeFields = 'id hostname addr state runtimes ramFree ramUsed loadAvg5 orchestrationPriority deployments';
+
+export const Queries = {
+  createDeployment: `mutation($url: String!, $branch: String!, $env: [EnvVarInput!], $watch: Boolean) {
+    createDeployment(deploymentUrl: $url, gitBranch: $branch, env: $env, watch: $watch) }`,
+  getDeployment: `query($id: String!) { getDeployment(deploymentId: $id) { ${deploymentFields} } }`,
+  getDeployments: `query { getDeployments { ${deploymentFields} } }`,
+  getNodes: `query { getNodes { ${nodeFields} } }`,
+  cancelDeployment: `mutation($id: String!) { cancelDeployment(deploymentId: $id) }`,
+  redeploy: `mutation($id: String!) { redeploy(deploymentId: $id) { ${deploymentFields} } }`,
+  logs: `query($id: String!, $after: Int!, $limit: Int!) { logs(deploymentId: $id, after: $after, limit: $limit) {
+    lines { seq stream text time } next dropped } }`,
+  status: `query { getPlatform { orchestrator epoch nodes { id state } deployments { id status } }
+    getPlatformServices { name status detail } }`,
+} as const;
+
+/** "BUILDING_DEPLOYMENT" -> "building deployment": what a person reads in progress lines. */
+export function humanStatus(status: string): string {
+  return status.toLowerCase().replace(/_/g, ' ');
+}

@@ -1,0 +1,51 @@
+import type { ApiClient } from '../client/api-client.js';
+import { ExitCode } from '../client/exit-codes.js';
+import type { CommandIo } from '../client/io.js';
+import type { DeploymentView, NodeView } from '../client/queries.js';
+import { Queries, humanStatus } from '../client/queries.js';
+import { formatTable } from '../client/table.js';
+
+/** `kraken ls`: every deployment, one line each. */
+export async function listCommand(client: ApiClient, options: { json: boolean }, io: CommandIo): Promise<ExitCode> {
+  const { getDeployments } = await client.graphql<{ getDeployments: DeploymentView[] }>(Queries.getDeployments);
+  if (options.json) {
+    io.out(JSON.stringify(getDeployments, null, 2));
+    return ExitCode.Ok;
+  }
+  if (getDeployments.length === 0) {
+    io.out('no deployments yet: kraken deploy <git-url>');
+    return ExitCode.Ok;
+  }
+  io.out(
+    formatTable(
+      ['ID', 'STATUS', 'NODE', 'URL', 'BRANCH', 'COMMIT'],
+      getDeployments.map((d) => [d.id, humanStatus(d.status), d.node, d.deploymentUrl, d.gitBranch, d.commit?.slice(0, 8)]),
+    ),
+  );
+  return ExitCode.Ok;
+}
+
+/** `kraken nodes`: the machines of the cluster and their load. */
+export async function nodesCommand(client: ApiClient, options: { json: boolean }, io: CommandIo): Promise<ExitCode> {
+  const { getNodes } = await client.graphql<{ getNodes: NodeView[] }>(Queries.getNodes);
+  if (options.json) {
+    io.out(JSON.stringify(getNodes, null, 2));
+    return ExitCode.Ok;
+  }
+  io.out(
+    formatTable(
+      ['ID', 'STATE', 'ADDRESS', 'RUNTIMES', 'RAM FREE', 'LOAD', 'APPS', 'ROLE'],
+      getNodes.map((n) => [
+        n.id,
+        n.state.toLowerCase(),
+        n.addr,
+        n.runtimes.join(','),
+        `${n.ramFree} MB`,
+        n.loadAvg5.toFixed(2),
+        n.deployments.length,
+        n.orchestrationPriority === 0 ? 'leader' : n.orchestrationPriority === 1 ? 'standby' : 'worker',
+      ]),
+    ),
+  );
+  return ExitCode.Ok;
+}

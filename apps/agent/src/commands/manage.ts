@@ -1,0 +1,45 @@
+import type { ApiClient } from '../client/api-client.js';
+import { ExitCode } from '../client/exit-codes.js';
+import type { CommandIo } from '../client/io.js';
+import type { DeploymentView } from '../client/queries.js';
+import { Queries, humanStatus } from '../client/queries.js';
+
+/** `kraken cancel <id>`: stops and removes a deployment's app. */
+export async function cancelCommand(client: ApiClient, options: { id: string; json: boolean }, io: CommandIo): Promise<ExitCode> {
+  const { cancelDeployment } = await client.graphql<{ cancelDeployment: string }>(Queries.cancelDeployment, { id: options.id });
+  io.out(options.json ? JSON.stringify({ id: cancelDeployment, cancelled: true }) : `cancel requested for ${cancelDeployment}`);
+  return ExitCode.Ok;
+}
+
+/** `kraken redeploy <id>`: builds the branch head again. */
+export async function redeployCommand(client: ApiClient, options: { id: string; json: boolean }, io: CommandIo): Promise<ExitCode> {
+  const { redeploy } = await client.graphql<{ redeploy: DeploymentView }>(Queries.redeploy, { id: options.id });
+  io.out(options.json ? JSON.stringify(redeploy) : `redeploy requested for ${redeploy.id} (now ${humanStatus(redeploy.status)}); follow it with kraken ls`);
+  return ExitCode.Ok;
+}
+
+interface StatusView {
+  getPlatform: { orchestrator: string; epoch: number; nodes: { id: string; state: string }[]; deployments: { id: string; status: string }[] };
+  getPlatformServices: { name: string; status: string; detail: string }[];
+}
+
+/** `kraken status`: is the cluster healthy, at a glance. Fails (exit 1) when a platform service is down. */
+export async function statusCommand(client: ApiClient, options: { json: boolean }, io: CommandIo): Promise<ExitCode> {
+  const view = await client.graphql<StatusView>(Queries.status);
+  const down = view.getPlatformServices.filter((service) => service.status !== 'up');
+  if (options.json) {
+    io.out(JSON.stringify({ api: client.url, ...view }, null, 2));
+    return down.length === 0 ? ExitCode.Ok : ExitCode.Failed;
+  }
+  const { getPlatform: platform } = view;
+  const count = (values: string[]) =>
+    Object.entries(values.reduce<Record<string, number>>((acc, value) => ({ ...acc, [value]: (acc[value] ?? 0) + 1 }), {}))
+      .map(([value, n]) => `${n} ${humanStatus(value)}`)
+      .join(', ') || 'none';
+  io.out(`api           ${client.url}`);
+  io.out(`orchestrator  ${platform.orchestrator} (term ${platform.epoch})`);
+  io.out(`nodes         ${count(platform.nodes.map((node) => node.state))}`);
+  io.out(`deployments   ${count(platform.deployments.map((deployment) => deployment.status))}`);
+  for (const service of view.getPlatformServices) io.out(`${service.name.padEnd(13)} ${service.status}: ${service.detail}`);
+  return down.length === 0 ? ExitCode.Ok : ExitCode.Failed;
+}

@@ -1,0 +1,57 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ErrorCode } from '@kraken/common';
+import { loadAgentConfig } from './agent-config.js';
+import { generateNodeId, loadOrCreateNodeId } from './node-identity.js';
+
+describe('agent configuration', () => {
+  it('has defaults that make a single-node cluster on port 4000', () => {
+    const { config } = loadAgentConfig({});
+    expect(config).toMatchObject({ apiPort: 4000, apiHost: '0.0.0.0', priority: 0, runtime: 'auto', mdns: true, discoveryTimeout: 1500, insecureNoAuth: false });
+    expect(config.dataDir).toBe(path.join(os.homedir(), '.kraken'));
+    expect(config.brokerUrl).toBeUndefined();
+  });
+
+  it('reads KRAKEN_* variables and lets flags win over them', () => {
+    const { config, sources } = loadAgentConfig({
+      env: { KRAKEN_API_PORT: '5000', KRAKEN_MDNS: 'false', KRAKEN_DISCOVERY_TIMEOUT: '3s', KRAKEN_RUNTIME: 'process' },
+      flags: { apiPort: '6000' },
+    });
+    expect(config).toMatchObject({ apiPort: 6000, mdns: false, discoveryTimeout: 3000, runtime: 'process' });
+    expect(sources).toMatchObject({ apiPort: 'flag', mdns: 'env' });
+  });
+
+  it('reads a TOML file with snake_case keys', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-config-'));
+    const file = path.join(dir, 'agent.toml');
+    fs.writeFileSync(file, 'join = "http://10.0.0.5:4000"\njoin_token = "s3cret-token"\npriority = 2\n');
+    expect(loadAgentConfig({ file }).config).toMatchObject({ join: 'http://10.0.0.5:4000', joinToken: 's3cret-token', priority: 2 });
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('names the setting, where it came from and what is allowed when a value is wrong', () => {
+    const attempt = () => loadAgentConfig({ env: { KRAKEN_BROKER_URL: 'http://rabbit' }, flags: { runtime: 'podman', join: 'not a url' } });
+    expect(attempt).toThrow(expect.objectContaining({ code: ErrorCode.InvalidConfig }) as Error);
+    try {
+      attempt();
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toMatch(/brokerUrl \(from KRAKEN_BROKER_URL\): expected an amqp/);
+      expect(message).toMatch(/runtime \(from --runtime\)/);
+      expect(message).toMatch(/join \(from --join\): expected an http/);
+    }
+  });
+});
+
+describe('node identity', () => {
+  it('generates a readable id from the host name and keeps it across starts', () => {
+    expect(generateNodeId('Lab PC #3')).toMatch(/^lab-pc-3-[0-9a-f]{6}$/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'node-id-'));
+    const first = loadOrCreateNodeId(dir);
+    expect(loadOrCreateNodeId(dir)).toBe(first);
+    expect(loadOrCreateNodeId(dir, 'pi-kitchen')).toBe('pi-kitchen');
+    expect(loadOrCreateNodeId(dir)).toBe('pi-kitchen');
+    fs.rmSync(dir, { recursive: true });
+  });
+});

@@ -1,0 +1,84 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import type { LoadedConfig } from '@kraken/common';
+import { loadConfig, parseDuration } from '@kraken/common';
+
+/** Default API port: Apollo's customary 4000, which the original Kraken clients were pointed at. */
+export const DEFAULT_API_PORT = 4000;
+
+const flag = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })])
+  .transform((value) => (typeof value === 'boolean' ? value : ['true', '1', 'yes'].includes(value)));
+
+const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+    return z.NEVER;
+  }
+});
+
+const httpUrl = z.string().refine((value) => /^https?:\/\/[^/\s]+/.test(value), { error: 'expected an http(s):// URL such as http://10.0.0.5:4000' });
+const amqpUrl = z.string().refine((value) => /^amqps?:\/\/[^/\s]+/.test(value), { error: 'expected an amqp(s):// URL such as amqp://kraken:secret@10.0.0.5:5672' });
+
+/** Every setting of `kraken agent`; flags, KRAKEN_* variables and a TOML/JSON file use the same names. */
+export const agentConfigSchema = z.object({
+  /** Where the agent keeps its node id, secrets, the orchestrator database and app working folders. */
+  dataDir: z.string().min(1).default(path.join(os.homedir(), '.kraken')),
+  /** This machine's id in the cluster. Default: generated once and kept in the data dir. */
+  nodeId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, { error: 'expected 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit' })
+    .optional(),
+  apiPort: z.coerce.number().int().min(0).max(65_535).default(DEFAULT_API_PORT),
+  apiHost: z.string().min(1).default('0.0.0.0'),
+  /** RabbitMQ for a multi-machine cluster. Default: a local RabbitMQ if one answers, else an in-process broker (single node). */
+  brokerUrl: amqpUrl.optional(),
+  /** The broker URL handed to joining agents, when theirs differs (another host name, a non-guest user). */
+  advertiseBrokerUrl: amqpUrl.optional(),
+  /** Join this orchestrator instead of looking for one. */
+  join: httpUrl.optional(),
+  /** The cluster's join token (printed by the orchestrator at first start). */
+  joinToken: z.string().min(1).optional(),
+  /** 0 = leader, 1 = standby, 2+ = never orchestrates. */
+  priority: z.coerce.number().int().min(0).max(100).default(0),
+  logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  logFormat: z.enum(['pretty', 'json']).default('pretty'),
+  /** What runs apps: Docker when its engine answers, else supervised processes. */
+  runtime: z.enum(['auto', 'docker', 'process']).default('auto'),
+  dockerSocket: z.string().min(1).default('/var/run/docker.sock'),
+  /** The network interface mDNS browses and announces on. Default: the first with an IPv4 address. */
+  interface: z.string().min(1).optional(),
+  /** Look for an orchestrator with mDNS before becoming one (and announce when leading). */
+  mdns: flag.default(true),
+  /** How long to look for an orchestrator before leading. */
+  discoveryTimeout: duration.default(1_500),
+  /** Agents that never lead (priority 2+) keep looking for an orchestrator this long. */
+  waitForLeader: duration.default(300_000),
+  /** Opt-in: scan this interface's subnet for an orchestrator's /ping when mDNS finds none. */
+  scanInterface: z.string().min(1).optional(),
+  /** Host name or address written into app URLs and announced. Default: the first IPv4 address. */
+  publicHost: z.string().min(1).optional(),
+  /** Accept API calls without a token. Only for a trusted lab; logged loudly. */
+  insecureNoAuth: flag.default(false),
+});
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+export interface LoadAgentConfigInput {
+  flags?: Readonly<Record<string, unknown>>;
+  env?: Readonly<Record<string, string | undefined>>;
+  /** A `.toml` or `.json` file (`--config`); when absent, `<dataDir>/agent.toml` is not read implicitly. */
+  file?: string | undefined;
+}
+
+export function loadAgentConfig(input: LoadAgentConfigInput): LoadedConfig<AgentConfig> {
+  return loadConfig({
+    schema: agentConfigSchema,
+    ...(input.file === undefined ? {} : { file: input.file }),
+    ...(input.env === undefined ? {} : { env: input.env }),
+    ...(input.flags === undefined ? {} : { flags: input.flags }),
+  });
+}

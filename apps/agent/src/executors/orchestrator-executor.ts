@@ -1,0 +1,89 @@
+import type { Broker } from '@kraken/broker';
+import type { Logger } from '@kraken/common';
+import type { ListeningApi, PlatformServiceInfo } from '@kraken/orchestrator';
+import { Orchestrator, OrchestratorStore, createApiServer, loadOrCreateSecrets } from '@kraken/orchestrator';
+import type { ApiServer } from '@kraken/orchestrator';
+import type { Executor } from '../run/executor.js';
+
+export interface OrchestratorExecutorOptions {
+  broker: Broker;
+  nodeId: string;
+  dataDir: string;
+  apiPort: number;
+  apiHost: string;
+  logger: Logger;
+  /** The broker URL joining agents get; undefined when no other machine can reach this broker. */
+  joinBrokerUrl: string | undefined;
+  insecureNoAuth: boolean;
+  /** A join token from the configuration (the same file on every machine) instead of the generated one. */
+  joinToken?: string | undefined;
+  /** What getPlatformServices adds about the services the agent runs (the broker). */
+  platformServices?: () => readonly PlatformServiceInfo[];
+  /** Told once the API listens: the URL to print, the token when it was just created, and whether others can join. */
+  onListening?: (info: { url: string; apiToken: string; joinToken: string; clusterId: string; secretsCreated: boolean; joinable: boolean }) => void;
+}
+
+/** The leader's jobs: durable state, the control loop, and the API (which serves the UI). */
+export class OrchestratorExecutor implements Executor {
+  readonly name = 'orchestrator';
+  private store: OrchestratorStore | undefined;
+  private orchestrator: Orchestrator | undefined;
+  private api: ApiServer | undefined;
+  private listening: ListeningApi | undefined;
+  private clusterIdValue: string | undefined;
+
+  constructor(private readonly options: OrchestratorExecutorOptions) {}
+
+  /** The API's URL once it listens. */
+  get url(): string | undefined {
+    return this.listening?.url;
+  }
+
+  get clusterId(): string | undefined {
+    return this.clusterIdValue;
+  }
+
+  async setup(): Promise<void> {
+    const { broker, nodeId, dataDir, logger, joinBrokerUrl } = this.options;
+    const stored = loadOrCreateSecrets(dataDir);
+    const secrets = { ...stored, joinToken: this.options.joinToken ?? stored.joinToken };
+    this.clusterIdValue = secrets.clusterId;
+    this.store = OrchestratorStore.open({ dataDir, logger });
+    this.orchestrator = await Orchestrator.create({ broker, store: this.store, nodeId, logger });
+    if (this.options.insecureNoAuth) {
+      logger.warn('--insecure-no-auth: the API accepts every request without a token. Use this only on a network you trust completely.');
+    }
+    if (joinBrokerUrl === undefined) {
+      logger.warn('other machines cannot join: this orchestrator has no broker they can reach. Start it with --broker-url amqp://user:password@<this-address>:5672 (RabbitMQ\'s guest user only works over loopback)');
+    }
+    this.api = await createApiServer({
+      orchestrator: this.orchestrator,
+      store: this.store,
+      token: secrets.apiToken,
+      logger,
+      insecureNoAuth: this.options.insecureNoAuth,
+      platformServices: () => [
+        ...(this.options.platformServices?.() ?? []),
+        { name: 'api', status: 'up', detail: this.listening?.url ?? 'starting' },
+      ],
+      ...(joinBrokerUrl === undefined
+        ? {}
+        : { join: { token: secrets.joinToken, clusterId: secrets.clusterId, brokerUrlFor: () => joinBrokerUrl } }),
+    });
+    this.listening = await this.api.listen(this.options.apiPort, this.options.apiHost);
+    this.options.onListening?.({
+      url: this.listening.url,
+      apiToken: secrets.apiToken,
+      joinToken: secrets.joinToken,
+      clusterId: secrets.clusterId,
+      secretsCreated: secrets.created,
+      joinable: joinBrokerUrl !== undefined,
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.api?.close();
+    await this.orchestrator?.close();
+    this.store?.close();
+  }
+}

@@ -1,0 +1,46 @@
+import type { Broker } from '@kraken/broker';
+import type { Logger } from '@kraken/common';
+import type { Deployer, EngineProbe } from '@kraken/worker';
+import { Worker } from '@kraken/worker';
+import type { Executor } from '../run/executor.js';
+
+export interface WorkerExecutorOptions {
+  broker: Broker;
+  deployer: Deployer;
+  engine?: EngineProbe | undefined;
+  nodeId: string;
+  logger: Logger;
+  publicHost?: string | undefined;
+  /** 0 when this agent leads, 1 for a standby; unset for a plain worker. */
+  orchestrationPriority?: number | undefined;
+  /** Called after the worker stopped: releases the runtime (apps keep running). */
+  closeDeployer?: () => Promise<void>;
+}
+
+/** Runs this machine's apps. Stopping leaves them running: a restarted agent takes them over. */
+export class WorkerExecutor implements Executor {
+  readonly name = 'worker';
+  private worker: Worker | undefined;
+
+  constructor(private readonly options: WorkerExecutorOptions) {}
+
+  async setup(): Promise<void> {
+    const { broker, deployer, engine, nodeId, logger, publicHost, orchestrationPriority } = this.options;
+    this.worker = await Worker.create({
+      broker,
+      deployer,
+      nodeId,
+      logger,
+      ...(engine === undefined ? {} : { engine }),
+      options: {
+        ...(publicHost === undefined ? {} : { publicHost }),
+        ...(orchestrationPriority === undefined ? {} : { orchestrationPriority }),
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.worker?.stop();
+    await this.options.closeDeployer?.();
+  }
+}

@@ -1,0 +1,163 @@
+import { Command, CommanderError, Option } from 'commander';
+import { createLogger, toKrakenError } from '@kraken/common';
+import { ApiClient } from './client/api-client.js';
+import { resolveClientTarget } from './client/credentials.js';
+import type { ExitCode } from './client/exit-codes.js';
+import { ExitCode as Exit, exitCodeOf } from './client/exit-codes.js';
+import type { CommandIo } from './client/io.js';
+import { deployCommand } from './commands/deploy.js';
+import { initCommand } from './commands/init.js';
+import { listCommand, nodesCommand } from './commands/list.js';
+import { logsCommand } from './commands/logs.js';
+import { cancelCommand, redeployCommand, statusCommand } from './commands/manage.js';
+import { loadAgentConfig } from './config/agent-config.js';
+
+export interface CliContext {
+  io: CommandIo;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Ask questions (kraken init) only on a terminal. @default false */
+  interactive?: boolean;
+  /** Ends long-running verbs (kraken agent, kraken logs -f); the binary wires SIGINT/SIGTERM to it. */
+  signal?: AbortSignal;
+}
+
+type ClientFlags = { api?: string; token?: string; dataDir?: string; json?: boolean };
+
+/** Runs one `kraken ...` invocation and resolves to its exit code; never calls process.exit itself. */
+export async function runCli(argv: readonly string[], context: CliContext): Promise<number> {
+  let exitCode: ExitCode = Exit.Ok;
+  const program = buildProgram(context, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0
+      return error.exitCode === 0 ? Exit.Ok : Exit.Usage;
+    }
+    const krakenError = toKrakenError(error);
+    context.io.err(`kraken: ${krakenError.message}`);
+    return exitCodeOf(krakenError);
+  }
+  return exitCode;
+}
+
+function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): Command {
+  const { io, env } = context;
+  const program = new Command('kraken')
+    .description('Kraken: turn the machines on your network into a small self-hosted PaaS')
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => { io.out(text.trimEnd()); }, writeErr: (text) => { io.err(text.trimEnd()); } })
+    .showHelpAfterError('(kraken --help lists the commands)');
+
+  const withClient = (command: Command) =>
+    command
+      .option('--api <url>', 'the orchestrator API (default: $KRAKEN_API or http://127.0.0.1:4000)')
+      .option('--token <token>', 'API token (default: $KRAKEN_TOKEN or the local agent\'s)')
+      .option('--data-dir <dir>', 'the local agent\'s data dir, to read its token from')
+      .option('--json', 'machine-readable output');
+  const client = (flags: ClientFlags) => new ApiClient(resolveClientTarget(flags, env));
+
+  program
+    .command('agent')
+    .description('run this machine\'s agent: join an orchestrator (found or given) or become one; runs apps')
+    .option('--config <file>', 'a TOML or JSON file with these settings (snake_case or camelCase keys)')
+    .option('--data-dir <dir>', 'node id, secrets, state and app folders (default ~/.kraken)')
+    .option('--node-id <id>', 'this machine\'s id in the cluster (default: generated once)')
+    .option('--api-port <port>', 'API and UI port when leading (default 4000)')
+    .option('--api-host <host>', 'address the API listens on (default 0.0.0.0)')
+    .option('--broker-url <url>', 'RabbitMQ (amqp://user:pass@host:5672); default: local RabbitMQ, else in-process')
+    .option('--advertise-broker-url <url>', 'broker URL handed to joining machines')
+    .option('--join <url>', 'join this orchestrator instead of looking for one')
+    .option('--join-token <token>', 'the cluster\'s join token (printed by the orchestrator)')
+    .option('--priority <n>', '0 leader, 1 standby, 2+ never orchestrates (default 0)')
+    .addOption(new Option('--log-level <level>', 'error, warn, info or debug (default info)'))
+    .addOption(new Option('--log-format <format>', 'pretty or json (default pretty)'))
+    .addOption(new Option('--runtime <runtime>', 'auto, docker or process (default auto: Docker when it answers)'))
+    .option('--docker-socket <path>', 'the Docker engine socket (default /var/run/docker.sock)')
+    .option('--interface <name>', 'network interface for mDNS (default: the first with an IPv4 address)')
+    .option('--mdns', 'look for an orchestrator with mDNS, and announce when leading (default)')
+    .option('--no-mdns', 'do not use mDNS')
+    .option('--discovery-timeout <duration>', 'how long to look for an orchestrator (default 1.5s)')
+    .option('--wait-for-leader <duration>', 'priority 2+: how long to keep looking for an orchestrator (default 5m)')
+    .option('--scan-interface <name>', 'opt-in: scan this interface\'s subnet for an orchestrator')
+    .option('--public-host <host>', 'host name or address used in app URLs')
+    .option('--insecure-no-auth', 'accept API calls without a token (trusted labs only)')
+    .action(async (flags: Record<string, unknown>) => {
+      const { config } = loadAgentConfig({ flags, env, file: flags['config'] as string | undefined });
+      const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+      // loaded only here: client verbs should not pay for the orchestrator, GraphQL server and SQLite
+      const { runAgentCommand } = await import('./run/run-agent-command.js');
+      setExit(await runAgentCommand({ config, logger, io, ...(context.signal === undefined ? {} : { signal: context.signal }) }));
+    });
+
+  withClient(program.command('deploy <git-url>').description('deploy a branch of a git repository and follow it until it runs'))
+    .option('-b, --branch <branch>', 'the branch to deploy', 'main')
+    .option('-e, --env <NAME=value>', 'an environment variable for the app (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
+    .option('-w, --watch', 'redeploy when the branch gets new commits')
+    .option('--no-follow', 'print the deployment id and return at once')
+    .action(async (url: string, flags: ClientFlags & { branch: string; env: string[]; watch?: boolean; follow: boolean }) => {
+      setExit(
+        await deployCommand(
+          client(flags),
+          { url, branch: flags.branch, env: flags.env, watch: flags.watch === true, follow: flags.follow, json: flags.json === true },
+          io,
+        ),
+      );
+    });
+
+  withClient(program.command('ls').description('list deployments')).action(async (flags: ClientFlags) => {
+    setExit(await listCommand(client(flags), { json: flags.json === true }, io));
+  });
+  withClient(program.command('nodes').description('list the machines of the cluster')).action(async (flags: ClientFlags) => {
+    setExit(await nodesCommand(client(flags), { json: flags.json === true }, io));
+  });
+  withClient(program.command('logs <id>').description('print a deployment\'s log'))
+    .option('-f, --follow', 'keep printing new lines')
+    .option('-n, --tail <lines>', 'only the last N stored lines', (value) => parsePositiveInt('--tail', value))
+    .action(async (id: string, flags: ClientFlags & { follow?: boolean; tail?: number }) => {
+      setExit(
+        await logsCommand(
+          client(flags),
+          { id, follow: flags.follow === true, tail: flags.tail, json: flags.json === true, ...(context.signal === undefined ? {} : { signal: context.signal }) },
+          io,
+        ),
+      );
+    });
+  withClient(program.command('cancel <id>').description('stop and remove a deployment')).action(async (id: string, flags: ClientFlags) => {
+    setExit(await cancelCommand(client(flags), { id, json: flags.json === true }, io));
+  });
+  withClient(program.command('redeploy <id>').description('deploy the branch head again')).action(async (id: string, flags: ClientFlags) => {
+    setExit(await redeployCommand(client(flags), { id, json: flags.json === true }, io));
+  });
+  withClient(program.command('status').description('the cluster at a glance; exit 1 when a platform service is down')).action(async (flags: ClientFlags) => {
+    setExit(await statusCommand(client(flags), { json: flags.json === true }, io));
+  });
+
+  program
+    .command('init [dir]')
+    .description('write a shipwreck.toml for the app in dir (default: the current folder)')
+    .option('--lang <lang>', 'node, python3 (or python), static or custom (default: detected)')
+    .option('--name <name>', 'app name (default: the folder name)')
+    .option('--port <port>', 'the port the app listens on', (value) => parsePositiveInt('--port', value))
+    .option('--run <command>', 'start command')
+    .option('--test <command>', 'test command ("" for none)')
+    .option('--force', 'overwrite an existing shipwreck.toml')
+    .option('-y, --yes', 'do not ask; use flags, detection and defaults')
+    .action(async (dir: string | undefined, flags: { lang?: string; name?: string; port?: number; run?: string; test?: string; force?: boolean; yes?: boolean }) => {
+      setExit(
+        await initCommand(
+          { dir: dir ?? process.cwd(), lang: flags.lang, name: flags.name, port: flags.port, run: flags.run, test: flags.test, force: flags.force === true, interactive: context.interactive === true && flags.yes !== true },
+          io,
+        ),
+      );
+    });
+  return program;
+}
+
+function parsePositiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CommanderError(2, 'kraken.invalidArgument', `${flag}: expected a positive whole number, got ${JSON.stringify(value)}`);
+  return n;
+}

@@ -1,0 +1,97 @@
+import type { Logger } from '@kraken/common';
+import { toKrakenError } from '@kraken/common';
+import type { Executor } from './executor.js';
+
+export interface AgentOptions {
+  executors: Executor[];
+  logger: Logger;
+  /** @default 1_000 */
+  tickIntervalMs?: number;
+  /** How long one executor's stop() may take before the agent moves on. @default 15_000 */
+  stopTimeoutMs?: number;
+}
+
+/** The run loop: setup in order, tick, stop in reverse order. Holds no business logic. */
+export class Agent {
+  private readonly executors: Executor[];
+  private readonly logger: Logger;
+  private readonly tickIntervalMs: number;
+  private readonly stopTimeoutMs: number;
+  private readonly started: Executor[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+  private stopping: Promise<void> | undefined;
+
+  constructor(options: AgentOptions) {
+    this.executors = options.executors;
+    this.logger = options.logger;
+    this.tickIntervalMs = options.tickIntervalMs ?? 1_000;
+    this.stopTimeoutMs = options.stopTimeoutMs ?? 15_000;
+  }
+
+  async start(): Promise<void> {
+    for (const executor of this.executors) {
+      try {
+        await executor.setup();
+      } catch (error) {
+        this.logger.error('executor failed to start; stopping the others', { executor: executor.name, error });
+        await this.stopStarted();
+        throw error;
+      }
+      this.started.push(executor);
+      this.logger.debug('executor started', { executor: executor.name });
+    }
+    this.timer = setInterval(() => {
+      void this.tick();
+    }, this.tickIntervalMs);
+  }
+
+  /** Idempotent; concurrent callers share one shutdown. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      clearInterval(this.timer);
+      await this.stopStarted();
+    })();
+    return this.stopping;
+  }
+
+  private async tick(): Promise<void> {
+    // a slow tick must not pile up behind itself
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      for (const executor of this.started) {
+        try {
+          await executor.tick?.();
+        } catch (error) {
+          this.logger.warn('executor tick failed', { executor: executor.name, error: toKrakenError(error).message });
+        }
+      }
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async stopStarted(): Promise<void> {
+    while (this.started.length > 0) {
+      const executor = this.started.pop();
+      if (executor === undefined) break;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          executor.stop(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => {
+              reject(new Error(`did not stop within ${this.stopTimeoutMs} ms`));
+            }, this.stopTimeoutMs);
+          }),
+        ]);
+        this.logger.debug('executor stopped', { executor: executor.name });
+      } catch (error) {
+        this.logger.warn('executor did not stop cleanly', { executor: executor.name, error: toKrakenError(error).message });
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  }
+}

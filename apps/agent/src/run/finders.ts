@@ -1,0 +1,52 @@
+import type { Logger } from '@kraken/common';
+import { findOrchestrator, localIPv4s, scanSubnet } from '@kraken/discovery';
+import type { AgentConfig } from '../config/agent-config.js';
+import type { OrchestratorFinders } from './decide-role.js';
+
+/**
+ * The interface mDNS uses: the one named by --interface, else the first non-loopback IPv4 one.
+ * Undefined when the machine has none (then there is nobody to find and nothing to announce to).
+ */
+export function mdnsInterfaceAddress(config: Pick<AgentConfig, 'interface'>): string | undefined {
+  const choices = localIPv4s();
+  if (config.interface === undefined) return choices[0]?.address;
+  return choices.find((choice) => choice.name === config.interface)?.address;
+}
+
+/**
+ * How long an agent of this priority looks before it leads. Agents started together must not all
+ * lead: a standby (1) looks three times as long as a leader (0), so the leader's announcement
+ * reaches it first; workers (2+) look once per round until a leader appears.
+ */
+export function discoveryWindowMs(config: Pick<AgentConfig, 'discoveryTimeout' | 'priority'>): number {
+  return config.discoveryTimeout * (1 + 2 * Math.min(config.priority, 1));
+}
+
+/** mDNS first (when on), then the opt-in subnet scan, as ARCHITECTURE "Discovery" orders them. */
+export function discoveryFinders(config: AgentConfig, logger: Logger): OrchestratorFinders {
+  const finders: OrchestratorFinders = {};
+  if (config.mdns) {
+    finders.mdns = async () => {
+      const interfaceAddress = mdnsInterfaceAddress(config);
+      if (interfaceAddress === undefined) {
+        logger.info('mDNS skipped: no network interface with an IPv4 address', { interface: config.interface });
+        return undefined;
+      }
+      const timeoutMs = discoveryWindowMs(config);
+      logger.debug('looking for an orchestrator with mDNS', { interfaceAddress, timeoutMs });
+      const candidate = await findOrchestrator({ interfaceAddress, timeoutMs, logger });
+      return candidate?.url;
+    };
+  }
+  const scanInterface = config.scanInterface;
+  if (scanInterface !== undefined) {
+    finders.scan = async () => {
+      logger.info('scanning the subnet for an orchestrator', { interface: scanInterface, port: config.apiPort });
+      const result = await scanSubnet({ interfaceName: scanInterface, port: config.apiPort });
+      const compatible = result.candidates.find((candidate) => candidate.compatible);
+      logger.info('subnet scan done', { cidr: result.cidr, scanned: result.scanned, found: result.candidates.length });
+      return compatible?.url;
+    };
+  }
+  return finders;
+}

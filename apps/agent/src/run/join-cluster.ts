@@ -1,0 +1,50 @@
+import { ErrorCode, KrakenError } from '@kraken/common';
+import { PROTOCOL_VERSION } from '@kraken/messages';
+
+export interface JoinGrant {
+  clusterId: string;
+  brokerUrl: string;
+  orchestratorNodeId: string;
+  epoch: number;
+  protocolVersion: number;
+}
+
+/** Trades the cluster's join token for the broker this node should use (POST /join). */
+export async function joinCluster(request: { url: string; token: string | undefined; nodeId: string; timeoutMs?: number }): Promise<JoinGrant> {
+  const { url, token, nodeId } = request;
+  if (token === undefined) {
+    throw new KrakenError(ErrorCode.InvalidConfig, `joining ${url} needs the cluster's join token: give --join-token (the orchestrator printed it at its first start)`);
+  }
+  let response: Response;
+  try {
+    response = await fetch(new URL('/join', url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, nodeId, protocolVersion: PROTOCOL_VERSION }),
+      signal: AbortSignal.timeout(request.timeoutMs ?? 10_000),
+    });
+  } catch (error) {
+    throw new KrakenError(ErrorCode.Unavailable, `cannot reach the orchestrator at ${url}: ${describeFetchError(error)}`, { cause: error });
+  }
+  const body = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+  const said = typeof body?.['message'] === 'string' ? body['message'] : typeof body?.['error'] === 'string' ? body['error'] : `HTTP ${response.status}`;
+  if (response.status === 401 || response.status === 403) {
+    throw new KrakenError(ErrorCode.Unauthorized, `the orchestrator at ${url} refused the join token: ${said}`);
+  }
+  if (response.status === 409) throw new KrakenError(ErrorCode.UnsupportedVersion, `the orchestrator at ${url} refused this node: ${said}`);
+  if (!response.ok) throw new KrakenError(ErrorCode.Unavailable, `the orchestrator at ${url} did not accept the join: ${said}`);
+  if (typeof body?.['brokerUrl'] !== 'string' || typeof body['clusterId'] !== 'string') {
+    throw new KrakenError(ErrorCode.Internal, `the orchestrator at ${url} answered the join without a broker URL`);
+  }
+  return body as unknown as JoinGrant;
+}
+
+export function describeFetchError(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = (error as { cause?: unknown }).cause;
+    if (cause instanceof Error) return cause.message;
+    if (error.name === 'TimeoutError') return 'no answer in time';
+    return error.message;
+  }
+  return String(error);
+}

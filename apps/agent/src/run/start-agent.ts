@@ -1,0 +1,143 @@
+import type { Logger } from '@kraken/common';
+import { AmqpBroker, redactUrl } from '@kraken/broker';
+import type { AgentConfig } from '../config/agent-config.js';
+import { loadOrCreateNodeId } from '../config/node-identity.js';
+import { BrokerExecutor } from '../executors/broker-executor.js';
+import { AnnounceExecutor } from '../executors/announce-executor.js';
+import { OrchestratorExecutor } from '../executors/orchestrator-executor.js';
+import { WorkerExecutor } from '../executors/worker-executor.js';
+import { Agent } from './agent.js';
+import type { OrchestratorFinders, Role } from './decide-role.js';
+import { decideRole } from './decide-role.js';
+import type { Executor } from './executor.js';
+import { discoveryFinders, mdnsInterfaceAddress } from './finders.js';
+import { joinCluster } from './join-cluster.js';
+import { openBroker } from './open-broker.js';
+import { openDeployer } from './open-deployer.js';
+
+export interface RunningAgent {
+  agent: Agent;
+  nodeId: string;
+  role: Role;
+  runtime: 'docker' | 'process';
+  /** The API URL when this agent leads. */
+  apiUrl?: string | undefined;
+  stop(): Promise<void>;
+}
+
+export interface StartAgentOptions {
+  config: AgentConfig;
+  logger: Logger;
+  /** How to look for a running orchestrator. @default mDNS and the subnet scan, as configured */
+  finders?: OrchestratorFinders;
+  /** Extra executors (a custom agent's own jobs), set up after the built-in ones. */
+  executors?: Executor[];
+  /** Told the API URL and secrets when this agent leads, so the CLI can print them. */
+  onLeading?: ConstructorParameters<typeof OrchestratorExecutor>[0]['onListening'];
+}
+
+/** Decides the role, opens the broker and the runtime, and starts the executors. */
+export async function startAgent(options: StartAgentOptions): Promise<RunningAgent> {
+  const { config, logger } = options;
+  const nodeId = loadOrCreateNodeId(config.dataDir, config.nodeId);
+  const log = logger.child({ nodeId });
+  const role = await decideRole(
+    {
+      join: config.join,
+      priority: config.priority,
+      waitForLeaderMs: config.waitForLeader,
+      onStillLooking: (round) => {
+        log.info('no orchestrator found yet; this agent does not lead (priority >= 2), so it keeps looking', { round });
+      },
+    },
+    options.finders ?? discoveryFinders(config, log),
+  );
+  log.info(role.kind === 'lead' ? 'no orchestrator found: leading this cluster' : `joining the orchestrator at ${role.url}`, {
+    ...(role.kind === 'join' ? { found: role.source } : {}),
+  });
+
+  const executors: Executor[] = [];
+  let orchestrator: OrchestratorExecutor | undefined;
+  if (role.kind === 'lead') {
+    const opened = await openBroker({ url: config.brokerUrl, logger: log });
+    executors.push(new BrokerExecutor(opened.broker));
+    const joinBrokerUrl = config.advertiseBrokerUrl ?? (opened.url !== undefined && !isLoopbackUrl(opened.url) ? opened.url : undefined);
+    orchestrator = new OrchestratorExecutor({
+      broker: opened.broker,
+      nodeId,
+      dataDir: config.dataDir,
+      apiPort: config.apiPort,
+      apiHost: config.apiHost,
+      logger: log,
+      joinBrokerUrl,
+      insecureNoAuth: config.insecureNoAuth,
+      joinToken: config.joinToken,
+      platformServices: () => [
+        opened.kind === 'memory'
+          ? { name: 'broker', status: 'up', detail: 'in-process (single-node cluster; start with --broker-url to add machines)' }
+          : {
+              name: 'broker',
+              status: opened.broker.stats().connected ? 'up' : 'down',
+              detail: `RabbitMQ at ${redactUrl(opened.url ?? '')}`,
+            },
+      ],
+      ...(options.onLeading === undefined ? {} : { onListening: options.onLeading }),
+    });
+    executors.push(orchestrator);
+    const interfaceAddress = config.mdns ? mdnsInterfaceAddress(config) : undefined;
+    if (interfaceAddress !== undefined) {
+      const leader = orchestrator;
+      executors.push(
+        new AnnounceExecutor({
+          nodeId,
+          interfaceAddress,
+          apiPort: () => Number(new URL(leader.url ?? `http://x:${config.apiPort}`).port),
+          clusterId: () => leader.clusterId,
+          priority: config.priority,
+          logger: log,
+        }),
+      );
+    }
+  } else {
+    const grant = await joinCluster({ url: role.url, token: config.joinToken, nodeId });
+    log.info('joined the cluster', { clusterId: grant.clusterId, orchestrator: grant.orchestratorNodeId, broker: redactUrl(grant.brokerUrl) });
+    executors.push(new BrokerExecutor(await AmqpBroker.create({ url: grant.brokerUrl, logger: log })));
+  }
+
+  const runtime = await openDeployer({ runtime: config.runtime, dockerSocket: config.dockerSocket, dataDir: config.dataDir, nodeId, logger: log });
+  executors.push(
+    new WorkerExecutor({
+      broker: brokerOf(executors),
+      deployer: runtime.deployer,
+      engine: runtime.engine,
+      nodeId,
+      logger: log,
+      publicHost: config.publicHost,
+      orchestrationPriority: role.kind === 'lead' ? 0 : config.priority < 2 ? config.priority : undefined,
+      closeDeployer: () => runtime.close(),
+    }),
+  );
+  executors.push(...(options.executors ?? []));
+
+  const agent = new Agent({ executors, logger: log });
+  await agent.start();
+  return {
+    agent,
+    nodeId,
+    role,
+    runtime: runtime.runtime,
+    apiUrl: orchestrator?.url,
+    stop: () => agent.stop(),
+  };
+}
+
+function brokerOf(executors: Executor[]) {
+  const owner = executors.find((executor): executor is BrokerExecutor => executor instanceof BrokerExecutor);
+  if (owner === undefined) throw new Error('no broker executor');
+  return owner.broker;
+}
+
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host.startsWith('127.') || host === '[::1]';
+}

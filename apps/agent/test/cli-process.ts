@@ -1,0 +1,35 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { WatchedProcess } from '@kraken/testing';
+import { watchProcess } from '@kraken/testing';
+
+/** The built binary: integration tests run what `npm install -g @kraken/agent` would install. */
+export const CLI = path.resolve(__dirname, '..', 'dist', 'cli.js');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a `kraken` verb to completion. `prefix` runs it inside something (e.g. `ip netns exec ns`). */
+export function runKraken(args: string[], options: { env?: NodeJS.ProcessEnv; prefix?: string[] } = {}): Promise<CliResult> {
+  const [command, ...rest] = [...(options.prefix ?? []), process.execPath, CLI, ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(command ?? process.execPath, rest, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+/** Starts a long-running command (an agent, or run-kraken.sh) in its own process group. */
+export function spawnLongRunning(command: string, args: string[], env: NodeJS.ProcessEnv = {}): WatchedProcess {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  return watchProcess(child, { group: true });
+}

@@ -1,0 +1,134 @@
+// A local cluster for tests and benchmarks: N `kraken agent` processes, each a separate host in a
+// network namespace of a private lab (own address on a bridge), RabbitMQ on this machine reachable
+// from all of them with a user of their own (guest works over loopback only). Cleans up after
+// itself, including when a test fails: agents, the lab, the RabbitMQ user and the data dirs.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { NetnsHost, NetnsLab, WatchedProcess } from '@kraken/testing';
+import { createNetnsLab, watchProcess } from '@kraken/testing';
+
+const run = promisify(execFile);
+export const AGENT_CLI = path.resolve(__dirname, '..', '..', 'apps', 'agent', 'dist', 'cli.js');
+export const API_PORT = 4000;
+
+export interface ClusterAgent {
+  readonly index: number;
+  readonly host: NetnsHost;
+  readonly dataDir: string;
+  /** The API URL this agent would serve when it leads. */
+  readonly apiUrl: string;
+  readonly process: WatchedProcess;
+}
+
+export interface ClusterHarness extends AsyncDisposable {
+  readonly lab: NetnsLab;
+  /** amqp://<user>:<password>@<this machine on the bridge>:5672 */
+  readonly brokerUrl: string;
+  /** Shared by every agent, so whichever leads accepts the others. */
+  readonly joinToken: string;
+  readonly agents: readonly (ClusterAgent | undefined)[];
+  /** Starts `kraken agent` on host `index` (1-based) with the harness defaults plus `args`. */
+  start(index: number, args?: readonly string[]): ClusterAgent;
+  /** Runs a `kraken` client verb inside host `index`'s namespace. */
+  kraken(index: number, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  kill(index: number): Promise<void>;
+  pause(index: number): void;
+  resume(index: number): void;
+  cut(index: number): Promise<void>;
+  restore(index: number): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+async function rabbitmqctl(...args: string[]): Promise<void> {
+  await run('rabbitmqctl', ['-q', ...args], { timeout: 60_000 });
+}
+
+export async function startClusterHarness(options: { hosts: number; name?: string }): Promise<ClusterHarness> {
+  const lab = await createNetnsLab({ name: options.name ?? 'kc', hosts: options.hosts });
+  const user = `kraken-harness-${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(12).toString('hex');
+  const root = await mkdtemp(path.join(tmpdir(), 'kraken-cluster-'));
+  const agents: (ClusterAgent | undefined)[] = [];
+  let destroyed = false;
+  const destroy = async () => {
+    if (destroyed) return;
+    destroyed = true;
+    for (const agent of agents) agent?.process.kill('SIGKILL');
+    await Promise.all(agents.map((agent) => agent?.process.exited));
+    await lab.destroy();
+    await rabbitmqctl('delete_user', user).catch(() => undefined);
+    await rm(root, { recursive: true, force: true });
+  };
+  try {
+    await rabbitmqctl('add_user', user, password);
+    await rabbitmqctl('set_permissions', '-p', '/', user, '.*', '.*', '.*');
+  } catch (error) {
+    await destroy();
+    throw error;
+  }
+  const brokerUrl = `amqp://${user}:${password}@${lab.hostAddress}:5672`;
+  const joinToken = randomBytes(16).toString('hex');
+  const agentAt = (index: number): ClusterAgent => {
+    const agent = agents[index];
+    if (agent === undefined) throw new Error(`no agent was started on host ${index}`);
+    return agent;
+  };
+
+  return {
+    lab,
+    brokerUrl,
+    joinToken,
+    agents,
+    start: (index, args = []) => {
+      const host = lab.host(index);
+      const dataDir = path.join(root, `agent-${index}`);
+      const child = lab.spawn(
+        host,
+        [
+          process.execPath, AGENT_CLI, 'agent',
+          '--data-dir', dataDir,
+          '--node-id', `agent-${index}`,
+          '--api-port', String(API_PORT),
+          '--broker-url', brokerUrl,
+          '--join-token', joinToken,
+          '--runtime', 'process',
+          '--public-host', host.address,
+          '--interface', host.interfaceName,
+          ...args,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      const agent: ClusterAgent = { index, host, dataDir, apiUrl: `http://${host.address}:${API_PORT}`, process: watchProcess(child) };
+      agents[index] = agent;
+      return agent;
+    },
+    kraken: async (index, args) => {
+      try {
+        const { stdout, stderr } = await run('ip', ['netns', 'exec', lab.host(index).netns, process.execPath, AGENT_CLI, ...args], { timeout: 600_000 });
+        return { code: 0, stdout, stderr };
+      } catch (error) {
+        const failed = error as { code?: number; stdout?: string; stderr?: string };
+        return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+      }
+    },
+    kill: async (index) => {
+      const agent = agentAt(index);
+      agent.process.kill('SIGKILL');
+      await agent.process.exited;
+    },
+    pause: (index) => {
+      agentAt(index).process.kill('SIGSTOP');
+    },
+    resume: (index) => {
+      agentAt(index).process.kill('SIGCONT');
+    },
+    cut: (index) => lab.cut(index),
+    restore: (index) => lab.restore(index),
+    destroy,
+    [Symbol.asyncDispose]: destroy,
+  };
+}
