@@ -58,7 +58,7 @@ export async function startClusterHarness(options: { hosts: number; name?: strin
     if (destroyed) return;
     destroyed = true;
     for (const agent of agents) agent?.process.kill('SIGKILL');
-    await Promise.all(agents.map((agent) => agent?.process.exited));
+    await Promise.all(agents.flatMap((agent) => (agent === undefined ? [] : [agent.process.exited])));
     await lab.destroy();
     await rabbitmqctl('delete_user', user).catch(() => undefined);
     await rm(root, { recursive: true, force: true });

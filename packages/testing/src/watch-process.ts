@@ -83,5 +83,6 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
-  throw new Error(`${what} did not happen within ${timeoutMs} ms${last === undefined ? '' : `: ${String(last)}`}`);
+  const why = last instanceof Error ? last.message : last === undefined ? undefined : JSON.stringify(last);
+  throw new Error(`${what} did not happen within ${timeoutMs} ms${why === undefined ? '' : `: ${why}`}`);
 }
