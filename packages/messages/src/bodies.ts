@@ -105,6 +105,11 @@ export const deployStatusBodySchema = z.object({
   status: oneOf(statusValues),
   /** Human-readable detail; for `Errored`, the reason. */
   message: text(LogLimits.maxLineBytes).optional(),
+  /**
+   * For `Errored`: the failure's code (an ErrorCode of @kraken/common, e.g. CONFLICT for a taken
+   * host port, then `port` names it), so the orchestrator can react instead of giving up.
+   */
+  errorCode: text(40, { nonEmpty: true }).optional(),
   /** When the status changed on the worker (the envelope `at` is when it was sent). */
   at: isoTimeSchema,
   commit: commitSchema.optional(),

@@ -265,6 +265,26 @@ describe('Orchestrator', () => {
     await processOnly.stop();
   });
 
+  it('gives a deployment another port when its node reports the host port taken, instead of ending Errored', async () => {
+    workerB.answering = false;
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const created = await orchestrator.createDeployment({ srcUrl: SRC });
+    await waitFor(() => workerB.requests().length === 1, 'first request');
+    expect(store.getDeployment(created.id)?.port).toBe(20000);
+    await workerB.report(created.id, DeploymentStatus.Errored, { message: 'host port 20000 is already in use on this node', errorCode: 'CONFLICT', port: 20000 });
+    await waitFor(() => workerB.requests().length === 2 || workerA.requests().length === 1, 'second request');
+    const again = store.getDeployment(created.id);
+    expect(again).toMatchObject({ status: 'DelegatingDeployment', port: 20001, attempt: 2 });
+    expect(again?.placementReason).toMatch(/^host port 20000 is taken on node-b; /);
+    expect(store.statusHistory(created.id).map((h) => h.status)).not.toContain('Errored');
+    expect(orchestrator.counters.portsRetried).toBe(1);
+
+    // a failure that is not about the port still ends the deployment
+    await (again?.nodeId === 'node-a' ? workerA : workerB).report(created.id, DeploymentStatus.Errored, { message: 'npm test failed', errorCode: 'INVALID_INPUT' });
+    await waitFor(() => status(created.id) === DeploymentStatus.Errored, 'Errored');
+  });
+
   it('resumes in-flight deployments after a restart without duplicating them', async () => {
     workerB.answering = false;
     const first = await startOrchestrator();

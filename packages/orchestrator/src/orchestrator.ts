@@ -51,6 +51,8 @@ export interface CreateDeploymentInput {
 export interface OrchestratorCounters {
   /** deploy.status messages ignored because they would have moved a deployment backwards. */
   staleStatusesIgnored: number;
+  /** Deployments placed again because their host port was taken on the node. */
+  portsRetried: number;
   /** Redeploys started because a watched branch got a new commit. */
   watchRedeploys: number;
   /** Reads of watched branch heads that failed (each is retried the next round). */
@@ -65,6 +67,8 @@ export type OrchestratorEvents = {
   /** Log lines just stored, with their seqs. */
   logLines: [deploymentId: string, lines: StoredLogLine[]];
 };
+
+const MAX_PORT_RETRIES = 3;
 
 // Statuses a worker is working through: after a restart the orchestrator waits for its report.
 const destructionStatuses: ReadonlySet<DeploymentStatus> = new Set([
@@ -88,7 +92,11 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private readonly liveness: Liveness;
   private readonly subscriptions: Subscription[] = [];
   private readonly declaredNodeQueues = new Set<string>();
-  private readonly stats = { staleStatusesIgnored: 0 };
+  private readonly stats = { staleStatusesIgnored: 0, portsRetried: 0 };
+  /** Host ports a node reported taken by something else; new placements avoid them. */
+  private readonly takenPorts = new Set<number>();
+  /** Port retries per deployment, so a node where every port fails cannot loop forever. */
+  private readonly portRetries = new Map<string, number>();
   private readonly watcher: BranchWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** Operations that read, decide, write and publish run one at a time, in order. */
@@ -377,6 +385,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       });
       return;
     }
+    if (this.retryTakenPort(deployment, body)) return;
     const changed = this.store.setStatus(body.deploymentId, body.status, {
       message: body.message ?? null,
       nodeId: body.nodeId,
@@ -387,6 +396,34 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       ...(body.url === undefined ? {} : { url: body.url }),
     });
     if (changed !== undefined) this.emit('deploymentChanged', changed);
+  }
+
+  /**
+   * A host port the cluster handed out can be taken on the node by something Kraken does not know
+   * (another program, an app left from an older cluster). That is not the app's failure: it gets
+   * another port, up to MAX_PORT_RETRIES times, instead of ending Errored.
+   */
+  private retryTakenPort(deployment: DeploymentRecord, body: MessageOf<typeof MessageType.DeployStatus>['body']): boolean {
+    if (body.status !== Status.Errored || body.errorCode !== ErrorCode.Conflict || body.port === undefined || body.port !== deployment.port) return false;
+    const retries = this.portRetries.get(deployment.id) ?? 0;
+    if (retries >= MAX_PORT_RETRIES) return false;
+    this.portRetries.set(deployment.id, retries + 1);
+    this.takenPorts.add(body.port);
+    this.stats.portsRetried += 1;
+    const taken = body.port;
+    this.logger.warn('host port taken on the node; placing the deployment again with another port', {
+      deploymentId: deployment.id,
+      nodeId: body.nodeId,
+      port: taken,
+    });
+    void this.exclusive(async () => {
+      const current = this.store.getDeployment(deployment.id);
+      if (current === undefined || current.attempt !== deployment.attempt || isTerminalStatus(current.status)) return;
+      await this.placeAndRequest({ ...current, port: null }, { attempt: current.attempt + 1, why: `host port ${taken} is taken on ${body.nodeId}` });
+    }).catch((error: unknown) => {
+      this.logger.error('could not place a deployment again after a port clash', { deploymentId: deployment.id, error: toKrakenError(error) });
+    });
+    return true;
   }
 
   private rejectStatus(message: MessageOf<typeof MessageType.DeployStatus>, delivery: Delivery, reason: string): void {
@@ -558,10 +595,13 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   }
 
   private portsInUse(exceptId: string): number[] {
-    return this.store
-      .listDeployments()
-      .filter((d) => d.id !== exceptId && d.port !== null && !isTerminalStatus(d.status))
-      .map((d) => d.port as number);
+    return [
+      ...this.takenPorts,
+      ...this.store
+        .listDeployments()
+        .filter((d) => d.id !== exceptId && d.port !== null && !isTerminalStatus(d.status))
+        .map((d) => d.port as number),
+    ];
   }
 
   private async sendRequest(deployment: DeploymentRecord): Promise<void> {

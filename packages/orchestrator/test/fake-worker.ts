@@ -90,7 +90,7 @@ export class FakeWorker {
   async report(
     deploymentId: string,
     status: DeploymentStatus,
-    options: { claimNodeId?: string; message?: string; commit?: string } = {},
+    options: { claimNodeId?: string; message?: string; commit?: string; errorCode?: string; port?: number } = {},
   ): Promise<void> {
     const from = this.options.nodeId;
     await this.options.broker.publish(
@@ -104,6 +104,8 @@ export class FakeWorker {
           nodeId: options.claimNodeId ?? from,
           ...(options.message === undefined ? {} : { message: options.message }),
           ...(options.commit === undefined ? {} : { commit: options.commit }),
+          ...(options.errorCode === undefined ? {} : { errorCode: options.errorCode }),
+          ...(options.port === undefined ? {} : { port: options.port }),
         },
         { from },
       ),

@@ -1,3 +1,4 @@
+import { ErrorCode, KrakenError } from '@kraken/common';
 import { DeliveryClass, MessageType } from '@kraken/messages';
 import { FakeDeployer } from '../test/fake-deployer.js';
 import type { Harness } from '../test/harness.js';
@@ -66,6 +67,7 @@ describe('Worker: deploy requests', () => {
     await send(MessageType.DeployRequest, request('app-f'));
     await eventually(() => { expect(statusesOf('app-f')).toEqual([...before.split(','), 'Errored']); });
     expect(statuses.at(-1)?.message).toBe(`boom in ${step}`);
+    expect(statuses.at(-1)?.errorCode).toBe('INTERNAL');
     expect(worker.stats().deploysFailed).toBe(1);
     expect(worker.deployments()).toEqual([]);
   });
@@ -92,6 +94,19 @@ describe('Worker: deploy requests', () => {
     await eventually(() => { expect(worker.stats().failures).toBeGreaterThanOrEqual(3); });
     await send(MessageType.DeployRequest, request('app-4'));
     await eventually(() => { expect(statusesOf('app-4').at(-1)).toBe('Running'); });
+  });
+
+  it('names a taken host port in Errored (CONFLICT + port), so the orchestrator can pick another', async () => {
+    const deployer = new FakeDeployer();
+    const realDeploy = deployer.deploy.bind(deployer);
+    deployer.deploy = (req) =>
+      req.deploymentId === 'clash'
+        ? Promise.reject(new KrakenError(ErrorCode.Conflict, 'host port 20000 is already in use on this node', { details: { hostPort: 20000 } }))
+        : realDeploy(req);
+    const { send, statuses } = await harness({ deployer });
+    await send(MessageType.DeployRequest, request('clash'));
+    await eventually(() => { expect(statuses.at(-1)?.status).toBe('Errored'); });
+    expect(statuses.at(-1)).toMatchObject({ errorCode: 'CONFLICT', port: 20000 });
   });
 
   it('refuses a runtime it does not have with Errored', async () => {

@@ -325,7 +325,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       } else {
         this.counters.deploysFailed++;
         this.logger.warn('deploy failed', { deploymentId, error: failure });
-        this.publishStatus(t, DeploymentStatus.Errored, { message: failure.message });
+        const hostPort = failure.details?.['hostPort'];
+        this.publishStatus(t, DeploymentStatus.Errored, {
+          message: failure.message,
+          errorCode: failure.code,
+          ...(typeof hostPort === 'number' ? { port: hostPort } : {}),
+        });
         await this.untrack(t);
       }
       return;
@@ -624,7 +629,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
 
   // ---- status ---------------------------------------------------------------------------------
 
-  private publishStatus(t: Tracked, status: DeploymentStatus, extra: { message?: string | undefined; force?: boolean }): void {
+  private publishStatus(
+    t: Tracked,
+    status: DeploymentStatus,
+    extra: { message?: string | undefined; force?: boolean; errorCode?: string; port?: number },
+  ): void {
     if (status === t.status && extra.force !== true) return;
     t.status = status;
     const running = status === DeploymentStatus.Running;
@@ -632,6 +641,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       deploymentId: t.deploymentId,
       status,
       ...(extra.message === undefined ? {} : { message: extra.message }),
+      ...(extra.errorCode === undefined ? {} : { errorCode: extra.errorCode }),
+      ...(extra.port === undefined ? {} : { port: extra.port }),
       ...(running && t.commit !== undefined ? { commit: t.commit } : {}),
       ...(running && t.port !== undefined ? { port: t.port } : {}),
       ...(running && t.url !== undefined ? { url: t.url } : {}),
