@@ -46,10 +46,11 @@ describe('kraken CLI against a running agent', () => {
     await dir[Symbol.asyncDispose]();
   }, 60_000);
 
-  it('prints the API URL, a one-time token and the join command at first start', () => {
+  it('prints the API URL and a one-time token at first start, and why others cannot join a loopback broker', () => {
     expect(agent.output()).toMatch(/UI and API: http:\/\/127\.0\.0\.1:\d+\//);
     expect(agent.output()).toMatch(/API token \(shown once; kept in .*secrets\.json\): \S{16,}/);
-    expect(agent.output()).toMatch(/kraken agent --join http:\/\/127\.0\.0\.1:\d+ --join-token \S+/);
+    expect(agent.output()).toMatch(/other machines can join once this agent runs with --broker-url/);
+    expect(agent.output()).toMatch(/guest user only works over loopback/);
   });
 
   it('deploys with live status steps, ends with the app URL, and the app answers', async () => {

@@ -37,6 +37,7 @@ beforeEach(async () => {
   const orchestrator = { nodeId: 'leader', epoch: 3 } as unknown as Orchestrator;
   context = {
     orchestrator,
+    platformServices: () => [{ name: 'broker', status: 'up', detail: 'in-process' }],
     store,
     logger: noopLogger,
     resolveBranchHead: () => Promise.resolve(undefined),
