@@ -33,7 +33,7 @@ describe('kraken CLI against a running agent', () => {
       CLI, 'agent', '--data-dir', dataDir, '--api-port', String(port), '--api-host', '127.0.0.1',
       '--broker-url', amqpUrl(), '--runtime', 'docker', '--no-mdns', '--public-host', '127.0.0.1', '--log-level', 'debug',
     ]);
-    await agent.waitFor(/Kraken is running/, 60_000);
+    await agent.waitFor(/Deploy an app: kraken deploy/, 60_000);
   }, 90_000);
 
   afterAll(async () => {

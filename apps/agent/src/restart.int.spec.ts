@@ -30,7 +30,7 @@ describe('orchestrator killed with SIGKILL mid-deployment', () => {
       CLI, 'agent', '--data-dir', dataDir, '--api-port', String(port), '--api-host', '127.0.0.1',
       '--broker-url', amqpUrl(), '--runtime', 'docker', '--no-mdns', '--public-host', '127.0.0.1', '--log-level', 'debug',
     ]);
-    await spawned.waitFor(/Kraken is running/, 60_000);
+    await spawned.waitFor(/Deploy an app: kraken deploy/, 60_000);
     return spawned;
   };
 

@@ -58,6 +58,11 @@ export const nodeInfoBodySchema = z.object({
   runtimes: z.array(runtimeSchema).max(8, { error: 'expected at most 8 runtimes' }),
   /** Ids of the deployments running on this node now; the orchestrator reconciles against it. */
   deployments: z.array(idSchema),
+  /**
+   * Ids of the deployments this node is deploying or destroying now (not running yet). With
+   * `deployments`, it lets the orchestrator see work a restarted node no longer has.
+   */
+  working: z.array(idSchema).optional(),
   /** 0 = leader, 1 = standby; absent for a node that cannot orchestrate. */
   orchestrationPriority: intAtLeast(0).optional(),
   protocolVersion: intAtLeast(1),

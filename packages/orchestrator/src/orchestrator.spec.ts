@@ -285,6 +285,33 @@ describe('Orchestrator', () => {
     await waitFor(() => status(created.id) === DeploymentStatus.Errored, 'Errored');
   });
 
+  it('sends a deploy.request again when the node says it no longer works on it (the node restarted)', async () => {
+    workerB.answering = false;
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const created = await orchestrator.createDeployment({ srcUrl: SRC });
+    await waitFor(() => workerB.requests().length === 1, 'first request');
+    await workerB.report(created.id, DeploymentStatus.BuildingDeployment);
+    await waitFor(() => status(created.id) === DeploymentStatus.BuildingDeployment, 'Building');
+
+    // still working on it: nothing is re-sent, however long it takes
+    clock.advance(20_000);
+    await workerB.beat({ freeMb: 6000, load: 0.2, working: [created.id] });
+    await waitFor(() => store.getNode('node-b')?.updateTime === new Date(clock.now()).toISOString(), 'beat');
+    expect(workerB.requests()).toHaveLength(1);
+
+    // restarted: it holds nothing, so the request goes out again, once per quiet period
+    clock.advance(1_000);
+    await workerB.beat({ freeMb: 6000, load: 0.2, working: [] });
+    await waitFor(() => workerB.requests().length === 2, 'request re-sent');
+    expect(workerB.requests()[1]?.body).toMatchObject({ deploymentId: created.id, attempt: 1 });
+    clock.advance(1_000);
+    await workerB.beat({ freeMb: 6000, load: 0.2, working: [] });
+    await waitFor(() => store.getNode('node-b')?.updateTime === new Date(clock.now()).toISOString(), 'beat');
+    expect(workerB.requests()).toHaveLength(2);
+    expect(logger.records.filter((r) => r.message.startsWith('a node no longer had work placed on it'))).toHaveLength(1);
+  });
+
   it('resumes in-flight deployments after a restart without duplicating them', async () => {
     workerB.answering = false;
     const first = await startOrchestrator();

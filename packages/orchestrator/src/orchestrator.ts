@@ -70,6 +70,16 @@ export type OrchestratorEvents = {
 
 const MAX_PORT_RETRIES = 3;
 
+// A deploy request is out with the worker: it reports its progress or has lost it.
+const deployingStatuses: ReadonlySet<DeploymentStatus> = new Set([
+  Status.DelegatingDeployment,
+  Status.ValidatingDeploymentData,
+  Status.RetrievingApplicationData,
+  Status.BuildingDeployment,
+  Status.TestingDeployment,
+  Status.Deploying,
+]);
+
 // Statuses a worker is working through: after a restart the orchestrator waits for its report.
 const destructionStatuses: ReadonlySet<DeploymentStatus> = new Set([
   Status.DestructionRequested,
@@ -97,6 +107,9 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private readonly takenPorts = new Set<number>();
   /** Port retries per deployment, so a node where every port fails cannot loop forever. */
   private readonly portRetries = new Map<string, number>();
+  /** When lost work was last re-sent per deployment, so a slow worker is not flooded. */
+  private readonly resentAt = new Map<string, number>();
+  private readonly clock: Clock;
   private readonly watcher: BranchWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** Operations that read, decide, write and publish run one at a time, in order. */
@@ -111,6 +124,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.options = options;
     this.logger = (create.logger ?? noopLogger).child({ component: 'orchestrator' });
     const clock = create.clock ?? systemClock;
+    this.clock = clock;
     this.liveness = new Liveness(clock, options.liveness);
     this.epoch = this.store.nextEpoch();
     if (options.watchIntervalMs > 0) {
@@ -356,6 +370,42 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     const node = this.store.upsertNode(info, NodeState.Alive);
     if (transition === undefined) this.emit('nodeChanged', node, undefined);
     else await this.onTransition(transition);
+    await this.resendLostWork(info);
+  }
+
+  /**
+   * A node that restarted (agent killed, machine rebooted) has forgotten the commands it was
+   * working on. Its heartbeat says what it runs and what it works on; a deployment placed there,
+   * in flight for a while, and in neither list gets its command again. Duplicates are harmless:
+   * a worker reports what it has instead of doing the work twice.
+   */
+  private async resendLostWork(info: MessageOf<typeof MessageType.NodeInfo>['body']): Promise<void> {
+    if (info.working === undefined) return; // an older worker that does not say
+    const held = new Set([...info.deployments, ...info.working]);
+    const now = this.clock.now();
+    const quietMs = 3 * (this.options.liveness.heartbeatIntervalMs ?? 2_000);
+    for (const deployment of this.store.listDeployments({ nodeId: info.nodeId })) {
+      if (held.has(deployment.id) || isTerminalStatus(deployment.status)) continue;
+      const inFlight = deployingStatuses.has(deployment.status);
+      const destroying = destructionStatuses.has(deployment.status);
+      if (!inFlight && !destroying) continue;
+      const since = Math.max(Date.parse(deployment.updatedAt), this.resentAt.get(deployment.id) ?? 0);
+      if (now - since < quietMs) continue;
+      this.resentAt.set(deployment.id, now);
+      if (inFlight) {
+        await this.sendRequest(deployment);
+      } else {
+        await this.sendCommand(
+          info.nodeId,
+          createMessage(MessageType.DeployCancel, { deploymentId: deployment.id, reason: 're-sent: the node no longer had it' }, this.meta()),
+        );
+      }
+      this.logger.warn('a node no longer had work placed on it (restarted?); sent it again', {
+        deploymentId: deployment.id,
+        nodeId: info.nodeId,
+        status: deployment.status,
+      });
+    }
   }
 
   private onStatus(message: MessageOf<typeof MessageType.DeployStatus>, delivery: Delivery): void {

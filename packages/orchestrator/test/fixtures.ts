@@ -7,6 +7,8 @@ export interface NodeShape {
   load?: number;
   runtimes?: NodeInfoBody['runtimes'];
   deployments?: string[];
+  /** Deployments it says it is working on; absent = an older worker that does not say. */
+  working?: string[];
   dockerHealthy?: boolean;
 }
 
@@ -25,6 +27,7 @@ export function nodeInfo(nodeId: string, shape: NodeShape = {}): NodeInfoBody {
     uptimeSec: 1000,
     runtimes: shape.runtimes ?? ['docker'],
     deployments: shape.deployments ?? [],
+    ...(shape.working === undefined ? {} : { working: shape.working }),
     protocolVersion: 1,
     ...(shape.dockerHealthy === undefined ? {} : { dockerHealthy: shape.dockerHealthy }),
   };

@@ -310,6 +310,7 @@ describe('Worker: heartbeats and stats', () => {
       uptimeSec: 3600,
       runtimes: ['docker'],
       deployments: [],
+      working: [],
       protocolVersion: 1,
       dockerHealthy: true,
     });

@@ -573,6 +573,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       uptimeSec: system.uptimeSec,
       runtimes: engineHealthy ? [this.runtime] : [],
       deployments: [...this.tracked.values()].filter((t) => t.phase === 'running').map((t) => t.deploymentId),
+      working: [...this.tracked.values()].filter((t) => t.phase !== 'running').map((t) => t.deploymentId),
       protocolVersion: PROTOCOL_VERSION,
       ...(this.options.orchestrationPriority === undefined ? {} : { orchestrationPriority: this.options.orchestrationPriority }),
       // only a Docker runtime has an engine that can stop answering
