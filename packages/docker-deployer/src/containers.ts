@@ -4,7 +4,7 @@ import { ErrorCode } from '@kraken/common';
 import { OutputLines, demuxAll } from './demux.js';
 import type { OutputLine } from './demux.js';
 import { DeployStep, Tail, deployError, engineStatus, mapEngineError } from './errors.js';
-import { delay, probeHttp } from './probe.js';
+import { ProbeSeries, delay } from './probe.js';
 
 export interface Limits {
   memoryMb: number;
@@ -156,46 +156,63 @@ export interface ReadyRequest {
 
 /** How long an app without a port must stay up to count as started. */
 const NO_PORT_GRACE_MS = 1000;
-const POLL_MS = 250;
+/**
+ * Poll gaps: short while most apps are still starting, so Running follows the app's first answer
+ * closely (a probe of a port nobody listens on yet is refused within a millisecond); longer after
+ * that, so a slow starter is not asked twenty times a second.
+ */
+const FAST_POLL_MS = 50;
+const FAST_POLL_FOR_MS = 5000;
+const SLOW_POLL_MS = 250;
 
 /**
  * Waits until the app answers HTTP on its host port (see probeHttp), failing early when the
- * container stops or restarts (the restart policy would otherwise hide a crash loop).
+ * container stops or restarts (the restart policy would otherwise hide a crash loop). Probes run
+ * side by side (see ProbeSeries), and an answer ends the wait at once: only the app in this
+ * container can answer on its published port. The container is inspected while none has.
  */
 export async function waitReady(container: Docker.Container, request: ReadyRequest): Promise<void> {
-  const { deploymentId } = request;
+  const { deploymentId, hostPort } = request;
   const context = { deploymentId, step: DeployStep.Ready };
-  const deadline = Date.now() + (request.hostPort === undefined ? Math.min(NO_PORT_GRACE_MS, request.timeoutMs) : request.timeoutMs);
-  let lastReason = 'no attempt yet';
-  for (;;) {
-    let info: Docker.ContainerInspectInfo;
-    try {
-      info = await container.inspect();
-    } catch (error) {
-      throw mapEngineError(error, { ...context, action: 'inspect the app container' });
+  const started = Date.now();
+  const deadline = started + (hostPort === undefined ? Math.min(NO_PORT_GRACE_MS, request.timeoutMs) : request.timeoutMs);
+  const probes = hostPort === undefined ? undefined : new ProbeSeries(hostPort, request.endpoint, Math.min(2000, request.timeoutMs));
+  try {
+    for (;;) {
+      const now = Date.now();
+      const pause = Math.max(0, Math.min(now - started < FAST_POLL_FOR_MS ? FAST_POLL_MS : SLOW_POLL_MS, deadline - now));
+      if (probes === undefined) {
+        await delay(pause);
+      } else {
+        probes.launch();
+        await probes.wait(pause);
+        if (probes.ready) return;
+      }
+      let info: Docker.ContainerInspectInfo;
+      try {
+        info = await container.inspect();
+      } catch (error) {
+        throw mapEngineError(error, { ...context, action: 'inspect the app container' });
+      }
+      if (!info.State.Running || info.State.Restarting || info.RestartCount > 0) {
+        const lines = await lastLogLines(container, request.tailLines);
+        throw deployError(ErrorCode.Internal, `app exited with code ${info.State.ExitCode} right after start${formatLines(lines)}`, {
+          ...context,
+          details: { exitCode: info.State.ExitCode, output: lines },
+        });
+      }
+      if (Date.now() >= deadline) {
+        if (probes === undefined) return;
+        const lines = await lastLogLines(container, request.tailLines);
+        throw deployError(
+          ErrorCode.Internal,
+          `app did not listen on port ${hostPort} within ${formatSeconds(request.timeoutMs)} (GET ${request.endpoint}: ${probes.lastReason})${formatLines(lines)}`,
+          { ...context, details: { hostPort, output: lines } },
+        );
+      }
     }
-    if (!info.State.Running || info.State.Restarting || info.RestartCount > 0) {
-      const lines = await lastLogLines(container, request.tailLines);
-      throw deployError(ErrorCode.Internal, `app exited with code ${info.State.ExitCode} right after start${formatLines(lines)}`, {
-        ...context,
-        details: { exitCode: info.State.ExitCode, output: lines },
-      });
-    }
-    if (request.hostPort !== undefined) {
-      const probe = await probeHttp(request.hostPort, request.endpoint, Math.min(2000, request.timeoutMs));
-      if (probe.ready) return;
-      lastReason = probe.reason ?? 'no answer';
-    }
-    if (Date.now() >= deadline) {
-      if (request.hostPort === undefined) return;
-      const lines = await lastLogLines(container, request.tailLines);
-      throw deployError(
-        ErrorCode.Internal,
-        `app did not listen on port ${request.hostPort} within ${formatSeconds(request.timeoutMs)} (GET ${request.endpoint}: ${lastReason})${formatLines(lines)}`,
-        { ...context, details: { hostPort: request.hostPort, output: lines } },
-      );
-    }
-    await delay(POLL_MS);
+  } finally {
+    probes?.stop();
   }
 }
 

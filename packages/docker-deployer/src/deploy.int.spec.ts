@@ -1,4 +1,5 @@
-import { readdir } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MemoryLogger } from '@kraken/common';
 import { tempDir, uniqueName } from '@kraken/testing';
@@ -77,5 +78,57 @@ describe('DockerDeployer.deploy (real engine)', () => {
       },
       'hello from custom',
     );
+  });
+
+  it('runs the container with the request limits over the manifest ones', async () => {
+    const deploymentId = id('limits');
+    const repo = await gitRepo(path.join(work.path, deploymentId), {
+      'shipwreck.toml': manifest('lang = "node"\nport = 3000\nrun = "node server.js"\nmemory = "512m"\ncpus = 1'),
+      'server.js': nodeServer,
+    });
+    const result = await deployer.deploy({ deploymentId, url: repo, branch: 'main', limits: { memoryMb: 96, cpus: 0.5 } });
+
+    const info = await docker.getContainer(result.containerId).inspect();
+    expect(info.HostConfig.Memory).toBe(96 * 1024 * 1024);
+    expect(info.HostConfig.NanoCpus).toBe(0.5e9);
+    expect((await httpGet(result.hostPort ?? 0)).status).toBe(200);
+    await deployer.stop(deploymentId);
+  });
+
+  it('deploys an older commit of the branch, and a second deployment of it builds from cache alone', async () => {
+    const deploymentId = id('older');
+    const repo = await gitRepo(path.join(work.path, deploymentId), {
+      'shipwreck.toml': manifest('lang = "node"\nport = 3000\nrun = "node server.js"\n\n[config.env]\nGREETING = "first"'),
+      'server.js': nodeServer,
+    });
+    const git = (...args: string[]): string =>
+      execFileSync('git', ['-c', 'user.name=Kraken Test', '-c', 'user.email=test@kraken.invalid', ...args], { cwd: repo, encoding: 'utf8' }).trim();
+    const older = git('rev-parse', 'HEAD');
+    await writeFile(path.join(repo, 'shipwreck.toml'), manifest('lang = "node"\nport = 3000\nrun = "node server.js"\n\n[config.env]\nGREETING = "second"'));
+    git('commit', '--quiet', '--all', '--message', 'second');
+
+    const result = await deployer.deploy({ deploymentId, url: `file://${repo}`, branch: 'main', commit: older.slice(0, 8) });
+    expect(result.commit).toBe(older);
+    expect((await httpGet(result.hostPort ?? 0)).body).toBe('hello from node first');
+    const image = await docker.getImage(result.image).inspect();
+    expect(image.Config.Labels).toMatchObject({ 'org.kraken.node': nodeId, 'org.kraken.app': 'fixture-app', 'org.kraken.commit': older });
+
+    // the image carries no per-deployment label, so the same commit under another id reuses every layer
+    const again = id('older-again');
+    const lines: string[] = [];
+    const second = await deployer.deploy({
+      deploymentId: again,
+      url: `file://${repo}`,
+      branch: 'main',
+      commit: older,
+      onProgress: (event) => {
+        if (event.kind === 'line' && event.stream === 'build') lines.push(event.text);
+      },
+    });
+    expect(second.commit).toBe(older);
+    expect(lines.filter((line) => line.includes('Running in'))).toEqual([]);
+    expect(lines.filter((line) => line.includes('Using cache')).length).toBeGreaterThan(0);
+    await deployer.stop(deploymentId);
+    await deployer.stop(again);
   });
 });

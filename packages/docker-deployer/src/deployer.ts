@@ -13,30 +13,21 @@ import { boundHostPort, envList, hostConfigLimits, removeContainer, runTest, wai
 import type { Limits } from './containers.js';
 import { OutputLines, splitTimestamp } from './demux.js';
 import type { OutputStream } from './demux.js';
+import { withLabels } from './dockerfile.js';
+import { pingEngine } from './engine.js';
 import { DeployStep, deployError, engineStatus, mapEngineError } from './errors.js';
 import { shallowClone } from './git.js';
-import { Label, buildLabels, containerName, imageTag, labelFilters } from './labels.js';
+import { Label, buildLabels, containerName, imageLabels, imageTag, labelFilters } from './labels.js';
 import { compileOptions } from './options.js';
 import type { CompiledDeployerOptions, DockerDeployerOptions } from './options.js';
 import { safeListener } from './progress.js';
-import type { ProgressListener, ProgressStream } from './progress.js';
+import type { ProgressStream } from './progress.js';
 import { delay } from './probe.js';
+import { validateRequest } from './request.js';
+import type { DeployRequest } from './request.js';
 import { bytesToMb, cpuPercent, memoryMb } from './stats.js';
 import type { EngineStats, StatsSample } from './stats.js';
 import { isTemplateLang, readTemplate } from './templates.js';
-
-export interface DeployRequest {
-  /** Names the container (`kraken-<id>`) and image tag: 1-100 of letters, digits, '_', '.', '-'. */
-  deploymentId: string;
-  /** Any git remote: a local path, file://, http(s)://, ssh. */
-  url: string;
-  branch: string;
-  /** Host port to publish the app on; unset lets Docker pick a free one. */
-  hostPort?: number;
-  /** Environment added to (and overriding) the manifest's `[config.env]`. */
-  env?: Readonly<Record<string, string>>;
-  onProgress?: ProgressListener;
-}
 
 /** A deployment's container as this node runs it. */
 export interface Deployment {
@@ -71,8 +62,12 @@ export interface LogFollower {
   readonly done: Promise<void>;
 }
 
-const DEPLOYMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+const DEFAULT_PING_TIMEOUT_MS = 5000;
+/** The legacy builder's words for a cached parent layer that vanished mid-build. */
+const LOST_PARENT = /unknown parent image ID|failed to set parent|No such image: sha256:/i;
+
+/** Runs one deploy step: start/finish progress events around it, its errors tagged with the step. */
+type StepRunner = <T>(name: DeployStep, work: (line: (stream: ProgressStream, text: string) => void) => Promise<T>) => Promise<T>;
 
 /**
  * Source -> image -> tested container on one Docker engine, and the running containers' logs,
@@ -92,9 +87,18 @@ export class DockerDeployer {
   }
 
   /**
-   * Deploys a branch of a repository and resolves when the app answers on its port. A deployment
-   * id that already has a running container on this node resolves to that container (`reused`).
-   * Rejects with a KrakenError carrying the deploymentId and `details.step`; nothing is left running.
+   * Resolves when the Docker engine answers; rejects with Unavailable ("the Docker engine at
+   * <socket> did not answer ...") when it refuses or stays silent for `timeoutMs`.
+   */
+  async ping(timeoutMs = DEFAULT_PING_TIMEOUT_MS): Promise<void> {
+    await pingEngine(this.docker, timeoutMs);
+  }
+
+  /**
+   * Deploys a branch of a repository (its head, or `request.commit`) and resolves when the app
+   * answers on its port. A deployment id that already has a running container on this node
+   * resolves to that container (`reused`). Rejects with a KrakenError carrying the deploymentId
+   * and `details.step`; nothing is left running.
    */
   async deploy(request: DeployRequest): Promise<DeployResult> {
     const { deploymentId } = request;
@@ -130,7 +134,7 @@ export class DockerDeployer {
   private async deployFresh(request: DeployRequest, log: Logger): Promise<Deployment> {
     const { deploymentId } = request;
     const onProgress = safeListener(request.onProgress, log);
-    const step = async <T>(name: DeployStep, work: (line: (stream: ProgressStream, text: string) => void) => Promise<T>): Promise<T> => {
+    const step: StepRunner = async (name, work) => {
       const started = Date.now();
       onProgress({ kind: 'start', deploymentId, step: name, at: new Date() });
       const line = (stream: ProgressStream, text: string): void => {
@@ -156,25 +160,38 @@ export class DockerDeployer {
     let manifest: Manifest;
     let commit: string;
     let image: string;
+    let checkoutRemoved: Promise<void> | undefined;
     try {
-      commit = (await step(DeployStep.Clone, () => shallowClone({ url: request.url, branch: request.branch, dir: checkout, deploymentId }, this.options.cloneTimeoutMs))).commit;
-      manifest = await step(DeployStep.Manifest, () => readManifest(checkout));
-      image = imageTag(manifest.app.name, deploymentId);
-      await step(DeployStep.Build, (line) => this.build(checkout, manifest, image, { deploymentId, commit }, (text) => {
-          line('build', text);
-        }),
-      );
+      try {
+        const clone = { url: request.url, branch: request.branch, dir: checkout, deploymentId, ...(request.commit === undefined ? {} : { commit: request.commit }) };
+        commit = (await step(DeployStep.Clone, () => shallowClone(clone, this.options.cloneTimeoutMs))).commit;
+        manifest = await step(DeployStep.Manifest, () => readManifest(checkout));
+        image = imageTag(manifest.app.name, deploymentId);
+        await step(DeployStep.Build, (line) =>
+          this.build(checkout, manifest, image, { deploymentId, commit }, (text) => {
+            line('build', text);
+          }),
+        );
+      } finally {
+        // the image holds everything the app needs; the checkout is only build input, removed
+        // while the app starts and awaited before deploy settles
+        checkoutRemoved = rm(buildDir, { recursive: true, force: true }).catch((error: unknown) => {
+          log.warn('could not remove build folder', { buildDir, error });
+        });
+      }
+      return await this.testAndStart({ request, manifest, commit, image, step, log });
     } finally {
-      // the image holds everything the app needs; the checkout is only build input
-      await rm(buildDir, { recursive: true, force: true }).catch((error: unknown) => {
-        log.warn('could not remove build folder', { buildDir, error });
-      });
+      await checkoutRemoved;
     }
+  }
 
+  private async testAndStart(input: { request: DeployRequest; manifest: Manifest; commit: string; image: string; step: StepRunner; log: Logger }): Promise<Deployment> {
+    const { request, manifest, commit, image, step, log } = input;
+    const { deploymentId } = request;
     const env = { ...(manifest.config.port === undefined ? {} : { PORT: String(manifest.config.port) }), ...manifest.config.env, ...request.env };
     const limits: Limits = {
-      memoryMb: manifest.config.limits.memoryMb ?? this.options.defaultMemoryMb,
-      cpus: manifest.config.limits.cpus ?? this.options.defaultCpus,
+      memoryMb: request.limits?.memoryMb ?? manifest.config.limits.memoryMb ?? this.options.defaultMemoryMb,
+      cpus: request.limits?.cpus ?? manifest.config.limits.cpus ?? this.options.defaultCpus,
     };
     const labelInput = { deploymentId, nodeId: this.options.nodeId, appName: manifest.app.name, commit, port: manifest.config.port };
     const testCommand = manifest.config.test;
@@ -218,12 +235,15 @@ export class DockerDeployer {
   private async build(checkout: string, manifest: Manifest, image: string, ids: { deploymentId: string; commit: string }, onLine: (text: string) => void): Promise<void> {
     const { deploymentId } = ids;
     const lang = manifest.config.lang;
-    let context: Readable;
+    const labels = imageLabels({ nodeId: this.options.nodeId, appName: manifest.app.name, commit: ids.commit });
+    // template builds carry their labels in the Dockerfile as one step (see withLabels); the build
+    // API's labels option stays for an app's own Dockerfile, whose syntax Kraken does not rewrite
+    let template: string | undefined;
     let dockerfile: string;
+    let apiLabels: Record<string, string> = {};
     const buildArgs: Record<string, string> = {};
     if (isTemplateLang(lang)) {
-      const template = await readTemplate(this.options.templatesDir, lang, deploymentId);
-      context = await buildContext(checkout, template);
+      template = withLabels(await readTemplate(this.options.templatesDir, lang, deploymentId), labels);
       dockerfile = TEMPLATE_NAME;
       Object.assign(buildArgs, this.options.buildArgs);
       const base = this.options.baseImages[lang];
@@ -231,20 +251,31 @@ export class DockerDeployer {
       if (manifest.config.port !== undefined) buildArgs['PORT'] = String(manifest.config.port);
       if (lang === Lang.Static) buildArgs['SITE_ROOT'] = manifest.config.root ?? '.';
     } else {
-      context = await buildContext(checkout);
       dockerfile = manifest.config.dockerfile ?? 'Dockerfile';
+      apiLabels = labels;
     }
-    await buildImage(this.docker, {
-      deploymentId,
-      context,
-      tag: image,
-      dockerfile,
-      buildArgs,
-      labels: { [Label.Deployment]: deploymentId, [Label.Node]: this.options.nodeId, [Label.App]: manifest.app.name, [Label.Commit]: ids.commit },
-      timeoutMs: this.options.buildTimeoutMs,
-      tailLines: this.options.errorTailLines,
-      onLine,
-    });
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await buildImage(this.docker, {
+          deploymentId,
+          context: await buildContext(checkout, template),
+          tag: image,
+          dockerfile,
+          buildArgs,
+          labels: apiLabels,
+          timeoutMs: this.options.buildTimeoutMs,
+          tailLines: this.options.errorTailLines,
+          onLine,
+        });
+        return;
+      } catch (error) {
+        // Layers are shared between images of the same content. An image removal elsewhere on the
+        // engine (a prune, another node's cleanup) can delete the cached layer this build was
+        // about to build on; a second build makes it again.
+        if (attempt > 1 || !LOST_PARENT.test(toKrakenError(error).message)) throw error;
+        onLine('kraken: a cached layer was removed from the engine during the build; building again');
+      }
+    }
   }
 
   private async createAndStart(input: {
@@ -472,28 +503,6 @@ function withStep(error: KrakenError, deploymentId: string, step: DeployStep): K
     details: { ...error.details, step: error.details?.['step'] ?? step },
     cause: error.cause,
   });
-}
-
-function validateRequest(request: DeployRequest): void {
-  const { deploymentId } = request;
-  if (!DEPLOYMENT_ID.test(deploymentId)) {
-    throw new KrakenError(
-      ErrorCode.InvalidInput,
-      `deploymentId ${JSON.stringify(deploymentId)} must be 1-100 characters of letters, digits, '_', '.' or '-', starting with a letter or digit (it names the container and image)`,
-      { details: { field: 'deploymentId' } },
-    );
-  }
-  if (request.hostPort !== undefined && (!Number.isInteger(request.hostPort) || request.hostPort < 1 || request.hostPort > 65535)) {
-    throw deployError(ErrorCode.InvalidInput, `hostPort must be a whole number from 1 to 65535; got ${String(request.hostPort)}`, {
-      deploymentId,
-      details: { field: 'hostPort' },
-    });
-  }
-  for (const name of Object.keys(request.env ?? {})) {
-    if (!ENV_NAME.test(name)) {
-      throw deployError(ErrorCode.InvalidInput, `env name ${JSON.stringify(name)} must match ${ENV_NAME.source}`, { deploymentId, details: { field: `env.${name}` } });
-    }
-  }
 }
 
 /** Fails fast with a clear Conflict instead of a half-created container when the port is taken (Docker binds 0.0.0.0). */

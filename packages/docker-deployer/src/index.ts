@@ -1,6 +1,7 @@
 // Public surface of @kraken/docker-deployer: every export is listed by name.
 export { DockerDeployer } from './deployer.js';
-export type { DeployRequest, DeployResult, Deployment, LogLine, LogFollower } from './deployer.js';
+export type { DeployResult, Deployment, LogLine, LogFollower } from './deployer.js';
+export type { DeployLimits, DeployRequest } from './request.js';
 export { DeployStep } from './errors.js';
 export type { DeployProgress, ProgressListener, ProgressStream } from './progress.js';
 export { compileOptions, defaultOptions, defaultTemplatesDir } from './options.js';
@@ -11,6 +12,6 @@ export type { StatsSample } from './stats.js';
 export type { OutputStream } from './demux.js';
 // Shared with other runtimes (the process runtime) so every runtime clones, names steps and probes alike.
 export { shallowClone } from './git.js';
-export type { CloneResult } from './git.js';
+export type { CloneRequest, CloneResult } from './git.js';
 export { deployError } from './errors.js';
 export { probeHttp } from './probe.js';

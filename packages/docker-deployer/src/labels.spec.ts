@@ -1,4 +1,4 @@
-import { Label, buildLabels, containerName, imageTag, labelFilters } from './labels.js';
+import { Label, buildLabels, containerName, imageLabels, imageTag, labelFilters } from './labels.js';
 
 describe('labels', () => {
   it('names the deployment, node, app, commit, role and port', () => {
@@ -14,6 +14,10 @@ describe('labels', () => {
 
   it('leaves the port label out for an app without a port', () => {
     expect(buildLabels({ deploymentId: 'd1', nodeId: 'n1', appName: 'job', commit: 'abc', role: 'test' })).not.toHaveProperty(Label.Port);
+  });
+
+  it('labels images by node, app and commit only, so every deployment of one commit shares its build cache', () => {
+    expect(imageLabels({ nodeId: 'n1', appName: 'shop', commit: 'abc' })).toEqual({ 'org.kraken.node': 'n1', 'org.kraken.app': 'shop', 'org.kraken.commit': 'abc' });
   });
 
   it('filters by node and role, and by deployment when given', () => {

@@ -32,6 +32,14 @@ export function buildLabels(input: LabelInput): Record<string, string> {
   };
 }
 
+/**
+ * Labels of a built image: the same for every deployment of one commit on one node, so a redeploy
+ * of that commit hits the build cache at every step. The image's tag names the deployment.
+ */
+export function imageLabels(input: { nodeId: string; appName: string; commit: string }): Record<string, string> {
+  return { [Label.Node]: input.nodeId, [Label.App]: input.appName, [Label.Commit]: input.commit };
+}
+
 /** Docker `filters` for this node's containers, optionally one deployment's. */
 export function labelFilters(nodeId: string, role: ContainerRole, deploymentId?: string): { label: string[] } {
   return {

@@ -4,32 +4,34 @@
 // steps done by hand with the git and docker CLIs (git clone && docker build (same template, same
 // context) && docker run && poll), measured in the same run on the same engine, cold (the app's
 // layers miss the build cache: unique package.json per round, so `npm install` runs again) and
-// warm (every layer cached), as ratios Kraken/hand. Both sides poll the app's port the same way.
+// warm (every layer cached), as ratios Kraken/hand. Both sides poll the app's port the same way,
+// from their container's start event on (see pollFor200). Each round also prints where the time went (phases).
 //
 //   NX_DAEMON=false npx nx run-many -t build && node tools/bench/deploy/run.mjs [--rounds 3] [--broker amqp|memory]
 // Env: KRAKEN_BENCH_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672), DOCKER_SOCKET (default /var/run/docker.sock)
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs, promisify } from 'node:util';
-import amqplib from 'amqplib';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { AmqpBroker, MemoryBroker } from '@kraken/broker';
 import { noopLogger } from '@kraken/common';
-import { DockerDeployer, Label, defaultTemplatesDir, imageTag } from '@kraken/docker-deployer';
-import { MessageType, createMessage } from '@kraken/messages';
+import { containerName, defaultTemplatesDir, imageTag } from '@kraken/docker-deployer';
+import { DeploymentStatus, MessageType, createMessage } from '@kraken/messages';
 import { Worker } from '@kraken/worker';
+import { amqpUrl as url, contextStageImage, deleteQueues, dockerSocket as socketPath, fixtureRepo as commitRepo, freePort, median, nodeManifest, parseFlags, removeNodeResources, runBench } from '../lib.mjs';
 
 const HELP = `Usage: node tools/bench/deploy/run.mjs [options]
 
 Measures request -> first HTTP 200 of a small node app deployed through Kraken (deploy.request to a
 Worker with DockerDeployer) against the same steps by hand (git clone, docker build with the same
 node template and context, docker run, poll for 200), cold (build cache misses the app's layers)
-and warm (all layers cached). Prints each time and the median ratios Kraken/hand.
+and warm (all layers cached). Prints each time, its phases (source: request -> build starts;
+build; start: container create -> first 200) and the median ratios Kraken/hand.
 Build first: NX_DAEMON=false npx nx run-many -t build
 Needs the Docker engine with kraken-base/node:20 (bash dockerfiles/build-base-images.sh node) and,
 for --broker amqp, RabbitMQ (bash tools/services/services.sh up).
@@ -37,42 +39,32 @@ for --broker amqp, RabbitMQ (bash tools/services/services.sh up).
 Options:
   --rounds N              rounds of each mode (cold, warm), alternating which side goes first (default 3)
   --broker amqp|memory    broker between the request and the Worker (default amqp: RabbitMQ)
-  --poll-ms N             interval of the HTTP poll on both sides (default 50)
+  --poll-ms N             a poll request every N ms on both sides, from the container's start (default 50)
   --timeout S             give up on one deploy after S seconds (default 180)
+  --deployer-module M     import DockerDeployer from M instead of @kraken/docker-deployer: a path to
+                          another build's dist/index.js, to compare two builds under the same load
   --help                  this text
 
 Env: KRAKEN_BENCH_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672), DOCKER_SOCKET (default /var/run/docker.sock)`;
 
-const { values } = parseArgs({
-  options: {
+const { values, numbers } = parseFlags(
+  HELP,
+  {
     rounds: { type: 'string', default: '3' },
     broker: { type: 'string', default: 'amqp' },
     'poll-ms': { type: 'string', default: '50' },
     timeout: { type: 'string', default: '180' },
-    help: { type: 'boolean', default: false },
+    'deployer-module': { type: 'string', default: '@kraken/docker-deployer' },
   },
-});
-if (values.help) {
-  console.log(HELP);
-  process.exit(0);
-}
-const positiveInt = (name) => {
-  const value = Number(values[name]);
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`--${name} must be a positive integer, got ${JSON.stringify(values[name])}`);
-    process.exit(2);
-  }
-  return value;
-};
-const rounds = positiveInt('rounds');
-const pollMs = positiveInt('poll-ms');
-const timeoutMs = positiveInt('timeout') * 1000;
+  ['rounds', 'poll-ms', 'timeout'],
+);
+const rounds = numbers.rounds;
+const pollMs = numbers['poll-ms'];
+const timeoutMs = numbers.timeout * 1000;
 if (values.broker !== 'amqp' && values.broker !== 'memory') {
   console.error(`--broker must be amqp or memory, got ${JSON.stringify(values.broker)}`);
   process.exit(2);
 }
-const url = process.env.KRAKEN_BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-const socketPath = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
 const docker = new Docker({ socketPath });
 const TARGET_OVERHEAD = 0.1;
 const APP_PORT = 3000;
@@ -92,122 +84,158 @@ http.createServer((req, res) => res.end('hello from the deploy bench')).listen(p
 `;
 
 /** A git repo of the fixture app. `nonce` lands in package.json, so a new one misses the npm layer. */
-async function fixtureRepo(dir, nonce) {
-  await mkdir(dir, { recursive: true });
-  const files = {
-    'shipwreck.toml': `[app]\nname = "${APP_NAME}"\nversion = "1.0.0"\nendpoint = "/"\n\n[config]\nlang = "node"\nport = ${APP_PORT}\nrun = "node server.js"\n`,
+function fixtureRepo(dir, nonce) {
+  return commitRepo(dir, {
+    'shipwreck.toml': nodeManifest(APP_NAME, APP_PORT),
     'package.json': `${JSON.stringify({ name: 'bench-deploy', version: '1.0.0', private: true, description: `deploy bench ${nonce}`, scripts: { start: 'node server.js' } }, null, 2)}\n`,
     'server.js': SERVER,
     // the deployer never sends .git; the docker CLI would, so the hand build gets the same context
     '.dockerignore': '.git\n',
+  });
+}
+
+/**
+ * Resolves with the moment the app first answers 200 on `port`. A request goes out every pollMs
+ * without waiting for the earlier ones, so one held connection cannot hide a later answer. Both
+ * sides use this loop, from their container's start event on (see containerStarts).
+ */
+function pollFor200(port, deadline, failed = () => undefined) {
+  return new Promise((resolve, reject) => {
+    const inFlight = new Set();
+    let done = false;
+    const finish = (settle) => {
+      if (done) return;
+      done = true;
+      clearInterval(timer);
+      for (const request of inFlight) request.destroy();
+      settle();
+    };
+    const attempt = () => {
+      const reason = failed();
+      if (reason !== undefined) return finish(() => reject(new Error(reason)));
+      if (performance.now() > deadline) return finish(() => reject(new Error(`no HTTP 200 on port ${port} within ${timeoutMs / 1000} s`)));
+      if (inFlight.size >= 20) return;
+      const request = http.get({ host: '127.0.0.1', port, path: '/', timeout: 1000 }, (response) => {
+        const at = performance.now();
+        response.resume();
+        inFlight.delete(request);
+        if (response.statusCode === 200) finish(() => resolve(at));
+      });
+      inFlight.add(request);
+      request.on('timeout', () => request.destroy());
+      request.on('error', () => inFlight.delete(request));
+    };
+    const timer = setInterval(attempt, pollMs);
+    attempt();
+  });
+}
+
+/**
+ * The engine's container `start` events, so both sides begin polling when their container has
+ * started, as the deployer's ready check does. Requests sent while a container's network is still
+ * coming up delayed its first answer by about 0.2 s here (the kernel or docker-proxy keeps the
+ * failed attempt's state for a while), so polling from the request on would add that to both sides.
+ */
+async function containerStarts() {
+  const stream = await docker.getEvents({ filters: { type: ['container'], event: ['start'] } });
+  const seen = new Map();
+  const waiters = new Map();
+  let rest = '';
+  stream.on('data', (chunk) => {
+    const lines = (rest + chunk.toString('utf8')).split('\n');
+    rest = lines.pop();
+    for (const line of lines) {
+      if (line.trim() === '') continue;
+      const name = JSON.parse(line).Actor?.Attributes?.name;
+      if (name === undefined) continue;
+      seen.set(name, performance.now());
+      waiters.get(name)?.();
+    }
+  });
+  return {
+    /** Resolves when `name` has started; rejects with failed()'s reason or at the deadline. */
+    started(name, deadline, failed = () => undefined) {
+      return new Promise((resolve, reject) => {
+        const timer = setInterval(check, 100);
+        function check() {
+          const reason = failed();
+          if (seen.has(name)) finish(() => resolve(seen.get(name)));
+          else if (reason !== undefined) finish(() => reject(new Error(reason)));
+          else if (performance.now() > deadline) finish(() => reject(new Error(`container ${name} did not start within ${timeoutMs / 1000} s`)));
+        }
+        function finish(settle) {
+          clearInterval(timer);
+          waiters.delete(name);
+          settle();
+        }
+        waiters.set(name, check);
+        check();
+      });
+    },
+    forget(name) {
+      seen.delete(name);
+    },
+    close: () => stream.destroy(),
   };
-  for (const [name, content] of Object.entries(files)) await writeFile(path.join(dir, name), content);
-  const git = (...args) => execFileSync('git', ['-c', 'user.name=Kraken Bench', '-c', 'user.email=bench@kraken.invalid', ...args], { cwd: dir, stdio: 'pipe' });
-  git('init', '--quiet', '--initial-branch', 'main');
-  git('add', '--all');
-  git('commit', '--quiet', '--message', 'bench fixture');
-  return dir;
 }
 
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function httpStatus(port) {
-  return new Promise((resolve) => {
-    const request = http.get({ host: '127.0.0.1', port, path: '/', timeout: 1000 }, (response) => {
-      response.resume();
-      resolve(response.statusCode);
-    });
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve(undefined));
-  });
-}
-
-/** Polls until the app answers 200; the same loop for both sides. */
-async function pollFor200(port, deadline, failed = () => undefined) {
-  for (;;) {
-    if ((await httpStatus(port)) === 200) return performance.now();
-    const reason = failed();
-    if (reason !== undefined) throw new Error(reason);
-    if (performance.now() > deadline) throw new Error(`no HTTP 200 on port ${port} within ${timeoutMs / 1000} s`);
-    await sleep(pollMs);
-  }
-}
-
-/** Id of the untagged image the template's context stage leaves, from legacy-builder output. */
-function contextStageImage(buildLines) {
-  const at = buildLines.findIndex((text) => /^Step \d+\/\d+ : COPY \. \/src\/$/.test(text.trim()));
-  if (at < 0) return undefined;
-  const id = buildLines.slice(at + 1).find((text) => /^ ---> [0-9a-f]{12}$/.test(text.trimEnd()));
-  return id?.trim().slice(5);
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const cleanup = [];
 /** Images kept until the end: they hold the warm layer chain (removing one would drop its parents). */
 const keptImages = [];
-let exitCode = 0;
 
-try {
+await runBench('deploy', async (cleanup) => {
   console.log(
-    `deploy bench: request -> first HTTP 200 of a node app, Kraken (deploy.request over ${values.broker === 'amqp' ? 'AmqpBroker/RabbitMQ' : 'MemoryBroker'} -> Worker -> DockerDeployer) vs by hand (git clone && docker build && docker run && poll), cold and warm build cache, ${rounds} rounds each (alternating), poll every ${pollMs} ms`,
+    `deploy bench: request -> first HTTP 200 of a node app, Kraken (deploy.request over ${values.broker === 'amqp' ? 'AmqpBroker/RabbitMQ' : 'MemoryBroker'} -> Worker -> DockerDeployer from ${values['deployer-module']}) vs by hand (git clone && docker build && docker run && poll), cold and warm build cache, ${rounds} rounds each (alternating), poll every ${pollMs} ms`,
   );
   await docker.ping();
   await docker.getImage('kraken-base/node:20').inspect().catch(() => {
     throw new Error('kraken-base/node:20 is missing: run bash dockerfiles/build-base-images.sh node');
   });
   const work = await mkdtemp(path.join(os.tmpdir(), 'kraken-bench-deploy-'));
-  cleanup.push(() => rm(work, { recursive: true, force: true }));
+  cleanup(() => rm(work, { recursive: true, force: true }));
   // context-stage images: removed at the very end, after every image that might share them
   const contextImages = new Set();
-  cleanup.push(async () => {
+  cleanup(async () => {
     for (const id of contextImages) await docker.getImage(id).remove().catch(() => undefined);
   });
-  cleanup.push(async () => {
-    const containers = await docker.listContainers({ all: true, filters: { label: [`${Label.Node}=${nodeId}`] } });
+  cleanup(async () => {
     const hand = await docker.listContainers({ all: true, filters: { label: [handLabel] } });
-    await Promise.all([...containers, ...hand].map((info) => docker.getContainer(info.Id).remove({ force: true })));
+    await Promise.all(hand.map((info) => docker.getContainer(info.Id).remove({ force: true })));
     for (const tag of keptImages) await docker.getImage(tag).remove().catch(() => undefined);
-    const images = await docker.listImages({ filters: { label: [`${Label.Node}=${nodeId}`] } });
-    for (const image of images) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+    await removeNodeResources(docker, nodeId);
   });
+
+  const starts = await containerStarts();
+  cleanup(() => starts.close());
 
   // ---- Kraken: a Worker on its own queues, an orchestrator side that sends requests and reads statuses
   let workerBroker;
   let orchestrator;
   if (values.broker === 'amqp') {
-    cleanup.push(async () => {
-      const connection = await amqplib.connect(url);
-      const channel = await connection.createChannel();
-      for (const queue of Object.values(queues)) await channel.deleteQueue(queue);
-      await connection.close();
-    });
+    cleanup(() => deleteQueues(url, Object.values(queues)));
     workerBroker = await AmqpBroker.create({ url });
     orchestrator = await AmqpBroker.create({ url });
-    cleanup.push(() => orchestrator.close(), () => workerBroker.close());
+    cleanup(() => orchestrator.close(), () => workerBroker.close());
   } else {
     // one in-process broker: both sides talk through it, as on a single node without RabbitMQ
     workerBroker = new MemoryBroker();
     orchestrator = workerBroker;
-    cleanup.push(() => workerBroker.close());
+    cleanup(() => workerBroker.close());
   }
   await orchestrator.declareQueue(queues.orchestrator);
   await orchestrator.declareQueue(queues.telemetry, { class: 'telemetry' });
   await orchestrator.declareQueue(queues.node);
   const statusWaiters = new Map();
   const lastStatus = new Map();
+  /** deploymentId -> status -> when it first arrived: where the time went on the Kraken side. */
+  const statusTimes = new Map();
   await orchestrator.consume(queues.orchestrator, (delivery) => {
     if (delivery.message.type !== MessageType.DeployStatus) return;
     const body = delivery.message.body;
-    lastStatus.set(body.deploymentId, { ...body, seenAt: performance.now() });
+    const seenAt = performance.now();
+    lastStatus.set(body.deploymentId, { ...body, seenAt });
+    const times = statusTimes.get(body.deploymentId) ?? {};
+    times[body.status] ??= seenAt;
+    statusTimes.set(body.deploymentId, times);
     statusWaiters.get(body.deploymentId)?.();
   });
   const buildLines = new Map();
@@ -218,9 +246,10 @@ try {
     for (const line of body.lines) if (line.stream === 'build') lines.push(line.text);
     buildLines.set(body.deploymentId, lines);
   });
+  const { DockerDeployer } = await import(/\.m?js$/.test(values['deployer-module']) ? pathToFileURL(path.resolve(values['deployer-module'])).href : values['deployer-module']);
   const deployer = new DockerDeployer({ docker, nodeId, workDir: path.join(work, 'worker'), logger: noopLogger, readyTimeout: `${timeoutMs}ms` });
   const worker = await Worker.create({ broker: workerBroker, deployer, engine: docker, nodeId, logger: noopLogger, options: { queues } });
-  cleanup.push(() => worker.stop());
+  cleanup(() => worker.stop());
 
   const waitStatus = async (deploymentId, wanted, deadline) => {
     for (;;) {
@@ -245,9 +274,12 @@ try {
       const status = lastStatus.get(deploymentId);
       return status?.status === 'Errored' ? `Kraken deploy ${deploymentId} failed: ${status.message}` : undefined;
     };
+    await starts.started(containerName(deploymentId), deadline, errored);
+    starts.forget(containerName(deploymentId));
     const ok = await pollFor200(hostPort, deadline, errored);
     const running = await waitStatus(deploymentId, ['Running', 'Errored'], deadline);
     if (running.status !== 'Running') throw new Error(errored());
+    const times = statusTimes.get(deploymentId);
     await command(MessageType.DeployCancel, { deploymentId, reason: 'deploy bench round done' });
     await waitStatus(deploymentId, ['Destroyed', 'Errored'], performance.now() + 60_000);
     const tag = imageTag(APP_NAME, deploymentId);
@@ -256,12 +288,16 @@ try {
     const contextImage = contextStageImage(buildLines.get(deploymentId) ?? []);
     if (contextImage !== undefined) contextImages.add(contextImage);
     buildLines.delete(deploymentId);
-    return { seconds: (ok - start) / 1000, runningSeconds: (Math.max(running.seenAt, ok) - start) / 1000 };
+    statusTimes.delete(deploymentId);
+    // phases from the statuses the Worker published when each step started (they include the broker hop)
+    const phases = { source: times[DeploymentStatus.BuildingDeployment] - start, build: times[DeploymentStatus.Deploying] - times[DeploymentStatus.BuildingDeployment], start: ok - times[DeploymentStatus.Deploying] };
+    return { seconds: (ok - start) / 1000, runningSeconds: (Math.max(running.seenAt, ok) - start) / 1000, phases };
   }
 
   async function handDeploy(repo, name, { keep = false } = {}) {
     const dir = path.join(work, 'hand', name);
     const tag = `kraken-bench-hand/${runId}:${name}`;
+    const container = `kraken-bench-hand-${runId}-${name}`;
     const hostPort = await freePort();
     const start = performance.now();
     const deadline = start + timeoutMs;
@@ -269,21 +305,25 @@ try {
     // the template goes into the context, as the deployer puts it: with -f outside the context the
     // docker CLI rewrites .dockerignore in the tar on every build, so COPY . would never hit the cache
     await copyFile(TEMPLATE, path.join(dir, '.kraken.Dockerfile'));
+    const cloned = performance.now();
     const build = await run('docker', ['build', '-f', path.join(dir, '.kraken.Dockerfile'), '--build-arg', `PORT=${APP_PORT}`, '--label', handLabel, '-t', tag, dir], { env: dockerEnv, maxBuffer: 64 * 1024 * 1024 });
+    const built = performance.now();
     // the same container settings as the deployer's: tini, PORT, the default limits, the app command
     await run(
       'docker',
-      ['run', '-d', '--init', '--name', `kraken-bench-hand-${runId}-${name}`, '--label', handLabel, '-p', `${hostPort}:${APP_PORT}`, '-e', `PORT=${APP_PORT}`, '--memory', '512m', '--cpus', '1', tag, 'sh', '-c', 'node server.js'],
+      ['run', '-d', '--init', '--name', container, '--label', handLabel, '-p', `${hostPort}:${APP_PORT}`, '-e', `PORT=${APP_PORT}`, '--memory', '512m', '--cpus', '1', tag, 'sh', '-c', 'node server.js'],
       { env: dockerEnv },
     );
+    await starts.started(container, deadline);
+    starts.forget(container);
     const ok = await pollFor200(hostPort, deadline);
-    await docker.getContainer(`kraken-bench-hand-${runId}-${name}`).remove({ force: true });
+    await docker.getContainer(container).remove({ force: true });
     if (keep) keptImages.push(tag);
     else await docker.getImage(tag).remove().catch(() => undefined);
     const contextImage = contextStageImage(build.stdout.split('\n'));
     if (contextImage !== undefined) contextImages.add(contextImage);
     await rm(dir, { recursive: true, force: true });
-    return { seconds: (ok - start) / 1000 };
+    return { seconds: (ok - start) / 1000, phases: { source: cloned - start, build: built - cloned, start: ok - built } };
   }
 
   const repos = path.join(work, 'repos');
@@ -305,7 +345,7 @@ try {
         const result = side === 'kraken' ? await krakenDeploy(repo, `${nodeId}-${name}`) : await handDeploy(repo, name);
         results[mode][side].push(result);
         const extra = side === 'kraken' ? ` (Running status at ${result.runningSeconds.toFixed(2)} s)` : '';
-        console.log(`  round ${round} ${mode} ${side.padEnd(6)} ${result.seconds.toFixed(2).padStart(6)} s to first 200${extra}`);
+        console.log(`  round ${round} ${mode} ${side.padEnd(6)} ${result.seconds.toFixed(2).padStart(6)} s to first 200${extra}  [${formatPhases(result.phases)}]`);
       }
     }
   }
@@ -320,17 +360,18 @@ try {
     console.log(
       `${mode}: median hand ${hand.toFixed(2)} s, Kraken ${kraken.toFixed(2)} s to first 200 (Running status ${running.toFixed(2)} s); ratio Kraken/hand ${(ratio * 100).toFixed(1)}% (${((ratio - 1) * 100).toFixed(1)}% added)`,
     );
+    for (const side of ['hand', 'kraken']) console.log(`  ${side.padEnd(6)} median phases: ${formatPhases(medianPhases(results[mode][side]))}`);
   }
   console.log(`target: Kraken adds at most ${TARGET_OVERHEAD * 100}% (cold and warm): ${met ? 'MET' : 'NOT MET'}`);
-} catch (error) {
-  console.error(`deploy bench failed: ${error instanceof Error ? error.stack : String(error)}`);
-  exitCode = 1;
-} finally {
-  // every step is attempted, newest first, so a failed run leaves nothing behind
-  for (const step of cleanup.reverse()) {
-    await Promise.resolve()
-      .then(step)
-      .catch((error) => console.warn(`cleanup step failed: ${error instanceof Error ? error.message : String(error)}`));
-  }
+});
+
+function medianPhases(results) {
+  return Object.fromEntries(Object.keys(results[0].phases).map((phase) => [phase, median(results.map((r) => r.phases[phase]))]));
 }
-process.exit(exitCode);
+
+/** source: request -> build starts (clone, manifest); build; start: container create -> first 200. */
+function formatPhases(phases) {
+  return Object.entries(phases)
+    .map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(2)} s`)
+    .join(', ');
+}

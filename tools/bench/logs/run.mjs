@@ -8,21 +8,18 @@
 //
 //   NX_DAEMON=false npx nx run-many -t build && node tools/bench/logs/run.mjs [--lines 200000] [--rounds 3]
 // Env: KRAKEN_BENCH_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672), DOCKER_SOCKET (default /var/run/docker.sock)
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { parseArgs } from 'node:util';
-import amqplib from 'amqplib';
 import Docker from 'dockerode';
 import { AmqpBroker } from '@kraken/broker';
 import { noopLogger } from '@kraken/common';
-import { DockerDeployer, Label, imageTag } from '@kraken/docker-deployer';
+import { DockerDeployer, imageTag } from '@kraken/docker-deployer';
 import { MessageType, createMessage } from '@kraken/messages';
 import { Worker } from '@kraken/worker';
+import { amqpUrl as url, contextStageImage, deleteQueues, dockerSocket, fixtureRepo, freePort, median, nodeManifest, parseFlags, removeNodeResources, runBench } from '../lib.mjs';
 
 const HELP = `Usage: node tools/bench/logs/run.mjs [options]
 
@@ -42,35 +39,23 @@ Options:
 
 Env: KRAKEN_BENCH_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672), DOCKER_SOCKET (default /var/run/docker.sock)`;
 
-const { values } = parseArgs({
-  options: {
+const { numbers } = parseFlags(
+  HELP,
+  {
     lines: { type: 'string', default: '200000' },
     'line-bytes': { type: 'string', default: '80' },
     rounds: { type: 'string', default: '3' },
     prefetch: { type: 'string', default: '32' },
     'idle-timeout': { type: 'string', default: '20' },
-    help: { type: 'boolean', default: false },
   },
-});
-if (values.help) {
-  console.log(HELP);
-  process.exit(0);
-}
-const positiveInt = (name) => {
-  const value = Number(values[name]);
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`--${name} must be a positive integer, got ${JSON.stringify(values[name])}`);
-    process.exit(2);
-  }
-  return value;
-};
-const total = positiveInt('lines');
-const lineBytes = positiveInt('line-bytes');
-const rounds = positiveInt('rounds');
-const prefetch = positiveInt('prefetch');
-const idleTimeoutMs = positiveInt('idle-timeout') * 1000;
-const url = process.env.KRAKEN_BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-const docker = new Docker({ socketPath: process.env.DOCKER_SOCKET ?? '/var/run/docker.sock' });
+  ['lines', 'line-bytes', 'rounds', 'prefetch', 'idle-timeout'],
+);
+const total = numbers.lines;
+const lineBytes = numbers['line-bytes'];
+const rounds = numbers.rounds;
+const prefetch = numbers.prefetch;
+const idleTimeoutMs = numbers['idle-timeout'] * 1000;
+const docker = new Docker({ socketPath: dockerSocket });
 const TARGET_LINES_PER_SECOND = 20_000;
 const APP_PORT = 3000;
 
@@ -126,15 +111,6 @@ class RoundCounter {
   }
 }
 
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-
 async function waitFor(check, what, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -142,16 +118,6 @@ async function waitFor(check, what, timeoutMs) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-async function fixtureRepo(dir) {
-  await writeFile(path.join(dir, 'shipwreck.toml'), `[app]\nname = "bench-logs"\nversion = "1.0.0"\nendpoint = "/"\n\n[config]\nlang = "node"\nport = ${APP_PORT}\nrun = "node server.js"\n`);
-  await writeFile(path.join(dir, 'server.js'), APP);
-  const git = (...args) => execFileSync('git', ['-c', 'user.name=Kraken Bench', '-c', 'user.email=bench@kraken.invalid', ...args], { cwd: dir, stdio: 'pipe' });
-  git('init', '--quiet', '--initial-branch', 'main');
-  git('add', '--all');
-  git('commit', '--quiet', '--message', 'bench fixture');
-  return dir;
 }
 
 /** Waits for the round's last line, or gives up once no line came for idleTimeout. */
@@ -167,30 +133,21 @@ async function awaitRound(counter) {
   return counter.lastAt;
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-const cleanup = [];
-let exitCode = 0;
-try {
+await runBench('logs', async (cleanup) => {
   console.log(
     `logs bench: container stdout -> Worker -> AmqpBroker telemetry queue -> consumer vs dockerode logs (engine baseline); ${total} lines of ${lineBytes} B per round, ${rounds} rounds (alternating), prefetch ${prefetch}`,
   );
   await docker.ping();
   const work = await mkdtemp(path.join(os.tmpdir(), 'kraken-bench-logs-'));
-  cleanup.push(() => rm(work, { recursive: true, force: true }));
-  const repo = await fixtureRepo(await mkdtemp(path.join(work, 'repo-')));
+  cleanup(() => rm(work, { recursive: true, force: true }));
+  const repo = await fixtureRepo(path.join(work, 'repo'), { 'shipwreck.toml': nodeManifest('bench-logs', APP_PORT), 'server.js': APP });
 
   // ---- Kraken side: a Worker deploys the app from the git fixture, an orchestrator-side consumer reads logs
   const workerBroker = await AmqpBroker.create({ url });
   const orchestrator = await AmqpBroker.create({ url, prefetch });
   // cleanup runs newest first: the worker stops before its broker closes, queues go last
-  cleanup.push(async () => {
-    const connection = await amqplib.connect(url);
-    const channel = await connection.createChannel();
-    for (const queue of Object.values(queues)) await channel.deleteQueue(queue);
-    await connection.close();
-  });
-  cleanup.push(() => orchestrator.close(), () => workerBroker.close());
+  cleanup(() => deleteQueues(url, Object.values(queues)));
+  cleanup(() => orchestrator.close(), () => workerBroker.close());
   await orchestrator.declareQueue(queues.orchestrator);
   await orchestrator.declareQueue(queues.telemetry, { class: 'telemetry' });
   await orchestrator.declareQueue(queues.node);
@@ -223,23 +180,17 @@ try {
   const worker = await Worker.create({ broker: workerBroker, deployer, engine: docker, nodeId, logger: noopLogger, options: { queues } });
   const workerDrops = { lines: 0 };
   worker.on('logs-dropped', (info) => (workerDrops.lines += info.lines));
-  cleanup.push(async () => {
-    const containers = await docker.listContainers({ all: true, filters: { label: [`${Label.Node}=${nodeId}`] } });
-    await Promise.all(containers.map((info) => docker.getContainer(info.Id).remove({ force: true })));
-    const images = await docker.listImages({ filters: { label: [`${Label.Node}=${nodeId}`] } });
-    for (const image of images) await docker.getImage(image.Id).remove({ force: true });
-  });
+  cleanup(() => removeNodeResources(docker, nodeId));
 
-  cleanup.push(async () => {
+  cleanup(async () => {
     await worker.stop();
     await deployer.stop(deploymentId).catch(() => undefined);
   });
-  cleanup.push(async () => {
+  cleanup(async () => {
     // the template's context stage leaves an untagged image per distinct context, which the label
     // cleanup misses: its id is in the build output the worker forwarded
-    const at = kraken.buildLines.findIndex((text) => /^Step \d+\/\d+ : COPY \. \/src\/$/.test(text));
-    const id = kraken.buildLines.slice(at + 1).find((text) => /^ ---> [0-9a-f]{12}$/.test(text));
-    if (at >= 0 && id !== undefined) await docker.getImage(id.slice(6)).remove().catch(() => undefined);
+    const id = contextStageImage(kraken.buildLines);
+    if (id !== undefined) await docker.getImage(id).remove().catch(() => undefined);
   });
 
   await orchestrator.publish(queues.node, createMessage(MessageType.DeployRequest, { deploymentId, srcUrl: repo, branch: 'main' }, { from: 'bench-orchestrator', epoch: 1 }));
@@ -268,11 +219,11 @@ try {
       NanoCpus: krakenInfo.HostConfig.NanoCpus,
     },
   });
-  cleanup.push(() => raw.remove({ force: true }));
+  cleanup(() => raw.remove({ force: true }));
   await raw.start();
   const rawSide = { counter: undefined, lines: 0 };
   const rawStream = await raw.logs({ follow: true, stdout: true, stderr: true, timestamps: true, since: Math.floor(Date.now() / 1000) - 5 });
-  cleanup.push(() => rawStream.destroy());
+  cleanup(() => rawStream.destroy());
   const stdout = new PassThrough();
   docker.modem.demuxStream(rawStream, stdout, new PassThrough().resume());
   let rest = '';
@@ -346,13 +297,4 @@ try {
   );
   const met = krakenRate >= TARGET_LINES_PER_SECOND && kraken.seqGaps === 0 && missing('kraken') === 0;
   console.log(`target >= ${TARGET_LINES_PER_SECOND} lines/s per worker with 0 seq gaps and 0 lines lost: ${met ? 'MET' : 'NOT MET'}`);
-} catch (error) {
-  console.error(`logs bench failed: ${error instanceof Error ? error.stack : String(error)}`);
-  exitCode = 1;
-} finally {
-  // every step is attempted, newest first, so a failed run leaves nothing behind
-  for (const step of cleanup.reverse()) {
-    await Promise.resolve().then(step).catch((error) => console.warn(`cleanup step failed: ${error instanceof Error ? error.message : String(error)}`));
-  }
-}
-process.exit(exitCode);
+});

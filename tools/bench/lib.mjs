@@ -1,0 +1,109 @@
+// What the bench scripts share: flags, the fixture app as a git repository, cleanup that runs
+// whatever happens, and the statistics they print. Each bench keeps its own measurement code.
+import { execFileSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import amqplib from 'amqplib';
+import { Label } from '@kraken/docker-deployer';
+
+export const amqpUrl = process.env.KRAKEN_BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+export const dockerSocket = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
+
+/**
+ * parseArgs with `--help` (prints `help`, exits 0) and every flag listed in `positiveInts` checked
+ * to be a positive integer (exits 2 naming it). Returns the raw values and the parsed numbers.
+ */
+export function parseFlags(help, options, positiveInts = []) {
+  const { values } = parseArgs({ options: { ...options, help: { type: 'boolean', default: false } } });
+  if (values.help) {
+    console.log(help);
+    process.exit(0);
+  }
+  const numbers = {};
+  for (const name of positiveInts) {
+    const value = Number(values[name]);
+    if (!Number.isInteger(value) || value < 1) {
+      console.error(`--${name} must be a positive integer, got ${JSON.stringify(values[name])}`);
+      process.exit(2);
+    }
+    numbers[name] = value;
+  }
+  return { values, numbers };
+}
+
+/** `files` written to `dir` and committed on `main`, as an app author would push them. */
+export async function fixtureRepo(dir, files) {
+  await mkdir(dir, { recursive: true });
+  for (const [name, content] of Object.entries(files)) await writeFile(path.join(dir, name), content);
+  const git = (...args) => execFileSync('git', ['-c', 'user.name=Kraken Bench', '-c', 'user.email=bench@kraken.invalid', ...args], { cwd: dir, stdio: 'pipe' });
+  git('init', '--quiet', '--initial-branch', 'main');
+  git('add', '--all');
+  git('commit', '--quiet', '--message', 'bench fixture');
+  return dir;
+}
+
+/** A shipwreck.toml for a node app on `port` started with `node server.js`. */
+export function nodeManifest(name, port) {
+  return `[app]\nname = "${name}"\nversion = "1.0.0"\nendpoint = "/"\n\n[config]\nlang = "node"\nport = ${port}\nrun = "node server.js"\n`;
+}
+
+export const freePort = () =>
+  new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Id of the untagged image the template's context stage leaves, from legacy-builder output. */
+export function contextStageImage(buildLines) {
+  const at = buildLines.findIndex((text) => /^Step \d+\/\d+ : COPY \. \/src\/$/.test(text.trim()));
+  if (at < 0) return undefined;
+  const id = buildLines.slice(at + 1).find((text) => /^ ---> [0-9a-f]{12}$/.test(text.trimEnd()));
+  return id?.trim().slice(5);
+}
+
+/** Removes every container and image labelled with this node id, whatever their state. */
+export async function removeNodeResources(docker, nodeId) {
+  const filters = { label: [`${Label.Node}=${nodeId}`] };
+  const containers = await docker.listContainers({ all: true, filters });
+  await Promise.all(containers.map((info) => docker.getContainer(info.Id).remove({ force: true })));
+  const images = await docker.listImages({ filters });
+  for (const image of images) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+}
+
+export async function deleteQueues(url, queues) {
+  const connection = await amqplib.connect(url);
+  const channel = await connection.createChannel();
+  for (const queue of queues) await channel.deleteQueue(queue);
+  await connection.close();
+}
+
+/**
+ * Runs `body(cleanup)` and exits: 0 when it resolves, 1 (with the stack) when it throws. Steps
+ * given to `cleanup` run afterwards, newest first, each one attempted even when an earlier one
+ * failed, so a failed run leaves nothing behind.
+ */
+export async function runBench(name, body) {
+  const steps = [];
+  const cleanup = (...step) => steps.push(...step);
+  let exitCode = 0;
+  try {
+    await body(cleanup);
+  } catch (error) {
+    console.error(`${name} bench failed: ${error instanceof Error ? error.stack : String(error)}`);
+    exitCode = 1;
+  } finally {
+    for (const step of steps.reverse()) {
+      await Promise.resolve()
+        .then(step)
+        .catch((error) => console.warn(`cleanup step failed: ${error instanceof Error ? error.message : String(error)}`));
+    }
+  }
+  process.exit(exitCode);
+}
