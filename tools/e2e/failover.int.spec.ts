@@ -69,13 +69,12 @@ function escape(text: string): string {
 }
 
 /**
- * The dead "machine" shares this engine, so its container stays here. On its own machine it would
- * neither hold this engine's container name (kraken-<deploymentId>) nor its host port; renaming it
- * and cutting it from its networks makes that so here, while it keeps running with its labels.
+ * The dead "machine" shares this engine, so its container stays here, holding its host port. On
+ * its own machine it would not hold this engine's port; cutting it from its networks makes that so
+ * here (container names already differ per node), while it keeps running with its labels. Without
+ * this the survivor finds the port taken and the orchestrator moves the app to another port.
  */
 async function isolate(info: Docker.ContainerInfo): Promise<void> {
-  const container = docker.getContainer(info.Id);
-  await container.rename({ name: `${(info.Names[0] ?? info.Id).replace(/^\//, '')}-on-dead-node` });
   for (const network of Object.keys(info.NetworkSettings.Networks))
     await docker.getNetwork(network).disconnect({ Container: info.Id });
 }

@@ -225,7 +225,7 @@ export class DockerDeployer {
       );
       await container.update({ RestartPolicy: { Name: 'unless-stopped', MaximumRetryCount: 0 } });
       log.info('deployed', { containerId: info.Id, image, hostPort, commit });
-      return { deploymentId, containerId: info.Id, containerName: containerName(deploymentId), image, appName: manifest.app.name, commit, state: 'running', port, hostPort };
+      return { deploymentId, containerId: info.Id, containerName: containerName(deploymentId, this.options.nodeId), image, appName: manifest.app.name, commit, state: 'running', port, hostPort };
     } catch (error) {
       await removeContainer(container).catch(() => undefined);
       throw mapEngineError(error, { deploymentId, step: DeployStep.Ready, action: 'inspect the app container' });
@@ -296,7 +296,7 @@ export class DockerDeployer {
     let container: Docker.Container;
     try {
       container = await this.docker.createContainer({
-        name: containerName(deploymentId),
+        name: containerName(deploymentId, this.options.nodeId),
         Image: input.image,
         ...(manifest.config.run === undefined ? {} : { Cmd: ['sh', '-c', manifest.config.run] }),
         Env: envList(input.env),
@@ -314,7 +314,7 @@ export class DockerDeployer {
       });
     } catch (error) {
       if (engineStatus(error) === 409) {
-        throw deployError(ErrorCode.Conflict, `a container named ${containerName(deploymentId)} already exists on this node (another agent, or a deploy in progress)`, {
+        throw deployError(ErrorCode.Conflict, `a container named ${containerName(deploymentId, this.options.nodeId)} already exists on this node (another agent, or a deploy in progress)`, {
           ...context,
           cause: error,
         });

@@ -27,6 +27,6 @@ describe('labels', () => {
 
   it('lowercases image references and prefixes container names', () => {
     expect(imageTag('shop', 'Deploy-ABC')).toBe('kraken/shop:deploy-abc');
-    expect(containerName('Deploy-ABC')).toBe('kraken-Deploy-ABC');
+    expect(containerName('Deploy-ABC', 'pi-4')).toBe('kraken-pi-4-Deploy-ABC');
   });
 });

@@ -47,7 +47,7 @@ describe('a running deployment', () => {
     expect(info.HostConfig.Memory).toBe(256 * 1024 * 1024);
     expect(info.HostConfig.Init).toBe(true);
     expect(info.HostConfig.RestartPolicy?.Name).toBe('unless-stopped');
-    expect(info.Name).toBe(`/kraken-${deploymentId}`);
+    expect(info.Name).toBe(`/kraken-${nodeId}-${deploymentId}`);
   });
 
   it('streams its log lines as they are written', async () => {

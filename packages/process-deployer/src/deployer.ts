@@ -428,7 +428,7 @@ export class ProcessDeployer implements AsyncDisposable {
       deploymentId: state.deploymentId,
       // no container: the process group id (its leader's pid) identifies what runs
       containerId: String(state.pid),
-      containerName: containerName(state.deploymentId),
+      containerName: containerName(state.deploymentId, state.nodeId),
       image: `process:${state.lang}`,
       appName: state.appName,
       commit: state.commit,

@@ -45,6 +45,13 @@ describe('Worker: deploy requests', () => {
     ]);
   });
 
+  it('passes the requested commit and limits to the deployer', async () => {
+    const { send, statusesOf, deployer } = await harness();
+    await send(MessageType.DeployRequest, request('pinned', { commit: 'a'.repeat(40), limits: { memoryMb: 128, cpus: 0.5 } }));
+    await eventually(() => { expect(statusesOf('pinned').at(-1)).toBe('Running'); });
+    expect(deployer.deployCalls).toEqual([expect.objectContaining({ deploymentId: 'pinned', commit: 'a'.repeat(40), limits: { memoryMb: 128, cpus: 0.5 } })]);
+  });
+
   it('skips TestingDeployment when the manifest has no test', async () => {
     const deployer = new FakeDeployer();
     deployer.scripts.set('app-2', { hasTest: false });

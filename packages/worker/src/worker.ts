@@ -312,6 +312,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         branch: body.branch,
         ...(body.port === undefined ? {} : { hostPort: body.port }),
         ...(body.env === undefined ? {} : { env: body.env }),
+        ...(body.commit === undefined ? {} : { commit: body.commit }),
+        ...(body.limits === undefined ? {} : { limits: body.limits }),
         onProgress: (event) => {
           if (event.kind === 'start' && event.step === 'run') runStartedAt = event.at;
           this.onProgress(t, event);
@@ -345,8 +347,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       return;
     }
     if (body.commit !== undefined && !result.commit.startsWith(body.commit)) {
-      // the deployer clones the branch head; say so rather than hide it
-      t.logs.push('system', `requested commit ${body.commit} but the branch head is ${result.commit}; deployed the branch head`, this.now());
+      // a runtime that cannot check out a given commit deploys the branch head; say so rather than hide it
+      t.logs.push('system', `requested commit ${body.commit} but deployed ${result.commit}`, this.now());
     }
     t.commit = result.commit;
     t.port = result.hostPort;

@@ -274,8 +274,8 @@ await runBench('deploy', async (cleanup) => {
       const status = lastStatus.get(deploymentId);
       return status?.status === 'Errored' ? `Kraken deploy ${deploymentId} failed: ${status.message}` : undefined;
     };
-    await starts.started(containerName(deploymentId), deadline, errored);
-    starts.forget(containerName(deploymentId));
+    await starts.started(containerName(deploymentId, nodeId), deadline, errored);
+    starts.forget(containerName(deploymentId, nodeId));
     const ok = await pollFor200(hostPort, deadline, errored);
     const running = await waitStatus(deploymentId, ['Running', 'Errored'], deadline);
     if (running.status !== 'Running') throw new Error(errored());
