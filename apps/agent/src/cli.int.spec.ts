@@ -91,6 +91,33 @@ describe('kraken CLI against a running agent', () => {
     expect(result.stdout).toContain('listening');
   }, 60_000);
 
+  it('follows the log with -f until interrupted, printing lines that arrive later', async () => {
+    const follower = spawnLongRunning(process.execPath, [CLI, 'logs', '-f', deployed[0] ?? '', '--api', api, '--data-dir', dataDir]);
+    await follower.waitFor(/listening/, 30_000);
+    const [deployment] = JSON.parse((await kraken('ls', '--json')).stdout) as { deploymentUrl: string }[];
+    await fetch(`${deployment?.deploymentUrl ?? ''}/followed`);
+    await follower.waitFor(/hit \/followed/, 30_000);
+    follower.kill('SIGINT');
+    await expect(follower.exited).resolves.toBe(0);
+  }, 90_000);
+
+  it('redeploys the branch head on request and ends Running again', async () => {
+    const id = deployed[0] ?? '';
+    const result = await kraken('redeploy', id);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`redeploy requested for ${id}`));
+    const deadline = Date.now() + 180_000;
+    let status = '';
+    while (Date.now() < deadline) {
+      const list = JSON.parse((await kraken('ls', '--json')).stdout) as { id: string; status: string; statusHistory: unknown[] }[];
+      const current = list.find((d) => d.id === id);
+      status = current?.status ?? '';
+      if (status === 'RUNNING' && (current?.statusHistory.length ?? 0) > 9) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(status).toBe('RUNNING');
+  }, 200_000);
+
   it('exits with the documented codes: 4 unknown id, 5 bad token, 3 unreachable API, 2 bad input', async () => {
     const unknown = await kraken('logs', 'no-such-deployment');
     expect(unknown.code).toBe(4);
