@@ -16,6 +16,7 @@ const scopeRules = {
   discovery: ['common', 'messages'],
   worker: ['common', 'messages', 'broker', 'shipwreck', 'docker-deployer'],
   orchestrator: ['common', 'messages', 'broker', 'shipwreck'],
+  ui: [],
   'ui-host': ['common'],
   agent: ['common', 'messages', 'broker', 'shipwreck', 'docker-deployer', 'process-deployer', 'discovery', 'orchestrator', 'worker', 'ui-host'],
 };

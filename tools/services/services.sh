@@ -43,7 +43,7 @@ missing_packages() {
   local need=() pair
   for pair in rabbitmq-server:rabbitmq-server dockerd:docker.io containerd:containerd runc:runc \
     iptables:iptables git:git curl:curl ip:iproute2 debootstrap:debootstrap unshare:util-linux \
-    nsenter:util-linux python3:python3; do
+    nsenter:util-linux python3:python3 chromium:chromium; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
   done
   # base images copy /bin/busybox into a scratch root, so it must be the static build

@@ -1,0 +1,2 @@
+// Public surface of @kraken/ui-host: every export is listed by name.
+export {};
