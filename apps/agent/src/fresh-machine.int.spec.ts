@@ -11,6 +11,7 @@ import { runKraken, spawnLongRunning } from '../test/cli-process.js';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 const namespace = `kraken-fresh-${process.pid}`;
+// strings only: Nx sets FORCE_COLOR, which makes console.log colour numbers
 const inNamespace = (...command: string[]) => execFileSync('ip', ['netns', 'exec', namespace, ...command], { encoding: 'utf8' });
 
 describe('README run command on a machine without RabbitMQ and Docker', () => {
@@ -62,12 +63,12 @@ describe('README run command on a machine without RabbitMQ and Docker', () => {
     expect(listed.code).toBe(0);
     const deployments = JSON.parse(listed.stdout) as { status: string; deploymentUrl: string; srcUrl: string }[];
     expect(deployments).toEqual([expect.objectContaining({ status: 'RUNNING', srcUrl: path.join(dataDir, 'examples', 'hello-node') })]);
-    const answer = inNamespace(process.execPath, '-e', `fetch(${JSON.stringify(deployments[0]?.deploymentUrl)}).then(async (r) => console.log(r.status, await r.text()))`);
+    const answer = inNamespace(process.execPath, '-e', `fetch(${JSON.stringify(deployments[0]?.deploymentUrl)}).then(async (r) => console.log(String(r.status) + ' ' + (await r.text())))`);
     expect(answer).toMatch(/^200 Hello from Kraken!/);
   }, 60_000);
 
   it('serves the UI entry point at /', () => {
-    const answer = inNamespace(process.execPath, '-e', `fetch(${JSON.stringify(`${api}/`)}).then((r) => console.log(r.status, r.url))`);
+    const answer = inNamespace(process.execPath, '-e', `fetch(${JSON.stringify(`${api}/`)}).then((r) => console.log(String(r.status) + ' ' + r.url))`);
     expect(answer).toMatch(/^200 http:\/\/127\.0\.0\.1:\d+\/index\.html/);
   });
 });
