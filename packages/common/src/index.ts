@@ -13,3 +13,5 @@ export { TypedEmitter } from './typed-emitter.js';
 export type { EventMap } from './typed-emitter.js';
 export { systemClock, isoTime } from './clock.js';
 export type { Clock } from './clock.js';
+export { optionChecks } from './option-checks.js';
+export type { OptionChecks } from './option-checks.js';

@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import { ErrorCode, KrakenError, noopLogger, parseDuration } from '@kraken/common';
+import { noopLogger, optionChecks } from '@kraken/common';
 import type { Logger } from '@kraken/common';
+
+const { invalid, duration, positiveDuration, numberIn } = optionChecks('docker-deployer');
 
 /** What the app passes in. Durations are milliseconds or strings like "30s". */
 export interface DockerDeployerOptions {
@@ -115,25 +117,3 @@ export function defaultTemplatesDir(): string {
   return path.join(packageRoot, 'templates');
 }
 
-function duration(name: string, value: string | number): number {
-  try {
-    return parseDuration(value);
-  } catch (cause) {
-    throw invalid(name, (cause as Error).message, cause);
-  }
-}
-
-function positiveDuration(name: string, value: string | number): number {
-  const ms = duration(name, value);
-  if (ms <= 0) throw invalid(name, `must be more than 0; got ${JSON.stringify(value)}`);
-  return ms;
-}
-
-function numberIn(name: string, value: number, min: number, max: number): number {
-  if (!Number.isFinite(value) || value < min || value > max) throw invalid(name, `must be a number from ${min} to ${max}; got ${String(value)}`);
-  return value;
-}
-
-function invalid(field: string, message: string, cause?: unknown): KrakenError {
-  return new KrakenError(ErrorCode.InvalidConfig, `docker-deployer option ${field}: ${message}`, { details: { field }, cause });
-}
