@@ -20,8 +20,8 @@ import { shallowClone } from './git.js';
 import { Label, buildLabels, containerName, imageLabels, imageTag, labelFilters } from './labels.js';
 import { compileOptions } from './options.js';
 import type { CompiledDeployerOptions, DockerDeployerOptions } from './options.js';
-import { safeListener } from './progress.js';
-import type { ProgressStream } from './progress.js';
+import { stepRunner } from './progress.js';
+import type { StepRunner } from './progress.js';
 import { delay } from './probe.js';
 import { validateRequest } from './request.js';
 import type { DeployRequest } from './request.js';
@@ -67,7 +67,6 @@ const DEFAULT_PING_TIMEOUT_MS = 5000;
 const LOST_PARENT = /unknown parent image ID|failed to set parent|No such image: sha256:/i;
 
 /** Runs one deploy step: start/finish progress events around it, its errors tagged with the step. */
-type StepRunner = <T>(name: DeployStep, work: (line: (stream: ProgressStream, text: string) => void) => Promise<T>) => Promise<T>;
 
 /**
  * Source -> image -> tested container on one Docker engine, and the running containers' logs,
@@ -133,23 +132,7 @@ export class DockerDeployer {
 
   private async deployFresh(request: DeployRequest, log: Logger): Promise<Deployment> {
     const { deploymentId } = request;
-    const onProgress = safeListener(request.onProgress, log);
-    const step: StepRunner = async (name, work) => {
-      const started = Date.now();
-      onProgress({ kind: 'start', deploymentId, step: name, at: new Date() });
-      const line = (stream: ProgressStream, text: string): void => {
-        onProgress({ kind: 'line', deploymentId, step: name, at: new Date(), stream, text });
-      };
-      try {
-        const value = await work(line);
-        onProgress({ kind: 'finish', deploymentId, step: name, at: new Date(), durationMs: Date.now() - started, ok: true });
-        return value;
-      } catch (error) {
-        const failure = withStep(toKrakenError(error), deploymentId, name);
-        onProgress({ kind: 'finish', deploymentId, step: name, at: new Date(), durationMs: Date.now() - started, ok: false, message: failure.message });
-        throw failure;
-      }
-    };
+    const step = stepRunner(deploymentId, request.onProgress, log);
 
     if (request.hostPort !== undefined) await assertHostPortFree(request.hostPort, deploymentId);
 
@@ -493,16 +476,6 @@ function describeContainer(info: Docker.ContainerInfo): Deployment {
     port,
     hostPort: binding?.PublicPort,
   };
-}
-
-function withStep(error: KrakenError, deploymentId: string, step: DeployStep): KrakenError {
-  if (error.details?.['step'] !== undefined && error.deploymentId !== undefined) return error;
-  return new KrakenError(error.code, error.message, {
-    deploymentId: error.deploymentId ?? deploymentId,
-    nodeId: error.nodeId,
-    details: { ...error.details, step: error.details?.['step'] ?? step },
-    cause: error.cause,
-  });
 }
 
 /** Fails fast with a clear Conflict instead of a half-created container when the port is taken (Docker binds 0.0.0.0). */

@@ -18,7 +18,7 @@ import type { CompiledProcessOptions, ProcessDeployerOptions } from './options.j
 import { assertPortFree, pickFreePort } from './ports.js';
 import { assertSucceeded, prepareApp } from './prepare.js';
 import type { ProcessLang } from './prepare.js';
-import { stepRunner } from './progress.js';
+import { stepRunner } from '@kraken/docker-deployer';
 import { readState } from './state.js';
 import { Supervisor, terminateAppGroup } from './supervisor.js';
 import type { SupervisorContext } from './supervisor.js';

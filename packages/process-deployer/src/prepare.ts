@@ -8,7 +8,7 @@ import type { CommandOutcome } from './commands.js';
 import type { DeploymentPaths } from './layout.js';
 import { formatOutput } from './lines.js';
 import type { CompiledProcessOptions } from './options.js';
-import type { StepLine } from './progress.js';
+import type { StepLine } from '@kraken/docker-deployer';
 import { siteRoot, writeStaticServer } from './static-site.js';
 
 /** The languages the process runtime runs; `custom` needs a Dockerfile and so a container engine. */
