@@ -26,7 +26,7 @@ export default [
   ...nx.configs['flat/typescript'],
   ...nx.configs['flat/javascript'],
   {
-    ignores: ['**/dist', '**/out-tsc', '**/test-output', '**/node_modules', '**/jest.config.cjs', '**/jest.integration.config.cjs'],
+    ignores: ['**/dist', '**/out-tsc', '**/test-output', '**/node_modules', '**/jest.config.cjs', '**/jest.integration.config.cjs', 'apps/ui-host/public'],
   },
   {
     files: ['**/*.ts', '**/*.tsx', '**/*.js', '**/*.jsx', '**/*.mjs', '**/*.cjs', '**/*.cts', '**/*.mts'],

@@ -1,3 +1,4 @@
 import { packageConfig } from '../../eslint.config.mjs';
 
-export default await packageConfig();
+// public/ is the copied, minified UI bundle (apps/ui/dist): build output, not source.
+export default [...(await packageConfig()), { ignores: ['public/**'] }];

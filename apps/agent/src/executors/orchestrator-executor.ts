@@ -3,6 +3,7 @@ import type { Logger } from '@kraken/common';
 import type { ListeningApi, PlatformServiceInfo } from '@kraken/orchestrator';
 import { Orchestrator, OrchestratorStore, createApiServer, loadOrCreateSecrets } from '@kraken/orchestrator';
 import type { ApiServer } from '@kraken/orchestrator';
+import { uiMiddleware } from '@kraken/ui-host';
 import type { Executor } from '../run/executor.js';
 
 export interface OrchestratorExecutorOptions {
@@ -62,6 +63,8 @@ export class OrchestratorExecutor implements Executor {
       token: secrets.apiToken,
       logger,
       insecureNoAuth: this.options.insecureNoAuth,
+      // the web UI at /, from @kraken/ui-host's bundle
+      mountUi: (app) => app.use(uiMiddleware()),
       platformServices: () => [
         ...(this.options.platformServices?.() ?? []),
         { name: 'api', status: 'up', detail: this.listening?.url ?? 'starting' },

@@ -1,0 +1,63 @@
+import { createClient } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
+import type { Operation } from './operations.js';
+
+export type LiveState = 'connecting' | 'connected' | 'reconnecting' | 'refused';
+
+/**
+ * One graphql-ws connection for the page, sending the token in connection params. It reconnects
+ * forever with backoff, except when the API refuses the token (close code 4403), which retrying
+ * cannot fix. `onState` reports each change; `onReconnected` lets the caller refetch what it
+ * may have missed while disconnected.
+ */
+export function createLiveClient(token: string, handlers: { onState: (state: LiveState) => void; onReconnected: () => void }): Client {
+  const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+  let connectedBefore = false;
+  return createClient({
+    url: `${scheme}//${window.location.host}/graphql`,
+    connectionParams: { authorization: `Bearer ${token}` },
+    lazy: false,
+    retryAttempts: Number.POSITIVE_INFINITY,
+    shouldRetry: (event) => !(isCloseEvent(event) && event.code === 4403),
+    on: {
+      connecting: () => {
+        handlers.onState(connectedBefore ? 'reconnecting' : 'connecting');
+      },
+      connected: () => {
+        handlers.onState('connected');
+        if (connectedBefore) handlers.onReconnected();
+        connectedBefore = true;
+      },
+      closed: (event) => {
+        handlers.onState(isCloseEvent(event) && event.code === 4403 ? 'refused' : 'reconnecting');
+      },
+    },
+  });
+}
+
+function isCloseEvent(event: unknown): event is { code: number } {
+  return typeof event === 'object' && event !== null && 'code' in event && typeof event.code === 'number';
+}
+
+/** Subscribes and calls `onData` per event; returns the unsubscribe function. */
+export function subscribe<TResult, TVariables>(
+  client: Client,
+  operation: Operation<TResult, TVariables>,
+  variables: TVariables,
+  onData: (data: TResult) => void,
+  onError: (message: string) => void,
+): () => void {
+  return client.subscribe<TResult>(
+    { query: operation.query, variables: variables as Record<string, unknown> },
+    {
+      next: (result) => {
+        if (result.data !== undefined && result.data !== null) onData(result.data);
+        else if (result.errors !== undefined) onError(result.errors.map((e) => e.message).join('; '));
+      },
+      error: (error) => {
+        onError(error instanceof Error ? error.message : 'subscription failed');
+      },
+      complete: () => undefined,
+    },
+  );
+}

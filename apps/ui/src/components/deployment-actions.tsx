@@ -1,0 +1,57 @@
+import { useState } from 'react';
+import { App, Button, Popconfirm, Space } from 'antd';
+import { cancelDeployment, redeploy } from '../api/operations.js';
+import type { Deployment } from '../api/types.js';
+import { canCancel } from '../format.js';
+import { useCluster } from '../store.js';
+
+/** Cancel and redeploy buttons; errors (a missing token included) show as messages. */
+export function DeploymentActions({ deployment }: { deployment: Deployment }) {
+  const { request } = useCluster();
+  const { message } = App.useApp();
+  const [busy, setBusy] = useState<'cancel' | 'redeploy'>();
+
+  const run = (kind: 'cancel' | 'redeploy') => {
+    setBusy(kind);
+    const done = kind === 'cancel' ? request(cancelDeployment, { deploymentId: deployment.id }) : request(redeploy, { deploymentId: deployment.id });
+    done
+      .then(() => {
+        void message.success(kind === 'cancel' ? 'Cancellation requested' : 'Redeploy requested');
+      })
+      .catch((failure: unknown) => {
+        void message.error((failure as Error).message);
+      })
+      .finally(() => {
+        setBusy(undefined);
+      });
+  };
+
+  return (
+    <Space wrap>
+      <Popconfirm
+        title="Cancel this deployment?"
+        description="Its container is stopped and removed."
+        okText="Cancel deployment"
+        cancelText="Keep it"
+        onConfirm={() => {
+          run('cancel');
+        }}
+        disabled={!canCancel(deployment.status)}
+      >
+        <Button danger disabled={!canCancel(deployment.status)} loading={busy === 'cancel'} aria-label={`Cancel deployment ${deployment.id}`}>
+          Cancel
+        </Button>
+      </Popconfirm>
+      <Button
+        loading={busy === 'redeploy'}
+        disabled={deployment.status === 'DESTROYED'}
+        onClick={() => {
+          run('redeploy');
+        }}
+        aria-label={`Redeploy ${deployment.id}`}
+      >
+        Redeploy
+      </Button>
+    </Space>
+  );
+}

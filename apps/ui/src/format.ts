@@ -1,0 +1,90 @@
+// Pure presentation helpers: no React, so unit tests cover them directly.
+import type { ApplicationStatus, Deployment, EnvVarInput, NodeState } from './api/types.js';
+import { applicationStatuses } from './api/types.js';
+
+/** "BUILDING_DEPLOYMENT" -> "Building deployment". */
+export function statusLabel(status: ApplicationStatus): string {
+  const words = status.toLowerCase().replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** antd Tag colours: green when it serves, red when it failed, grey when gone, blue while moving. */
+export function statusColor(status: ApplicationStatus): string {
+  if (status === 'RUNNING') return 'green';
+  if (status === 'ERRORED') return 'red';
+  if (status === 'DESTROYED') return 'default';
+  if (status.startsWith('DESTRUCTION') || status === 'DELEGATING_DESTRUCTION') return 'orange';
+  return 'processing';
+}
+
+export function nodeStateColor(state: NodeState): string {
+  return state === 'ALIVE' ? 'green' : state === 'SUSPECT' ? 'orange' : 'red';
+}
+
+/** True once nothing more will happen to a deployment without a user action. */
+export function isSettled(status: ApplicationStatus): boolean {
+  return status === 'RUNNING' || status === 'DESTROYED' || status === 'ERRORED';
+}
+
+/** Whether cancelling makes sense: not when it is already gone or going. */
+export function canCancel(status: ApplicationStatus): boolean {
+  return status !== 'DESTROYED' && !status.startsWith('DESTRUCTION') && status !== 'DELEGATING_DESTRUCTION';
+}
+
+/** Deployments per status, every status present (0 when none), in lifecycle order. */
+export function countByStatus(deployments: readonly Pick<Deployment, 'status'>[]): Record<ApplicationStatus, number> {
+  const counts = Object.fromEntries(applicationStatuses.map((s) => [s, 0])) as Record<ApplicationStatus, number>;
+  for (const d of deployments) counts[d.status] += 1;
+  return counts;
+}
+
+/** "4s", "3m 20s", "2h 5m", "3d 4h": a short age for seconds elapsed. */
+export function formatAge(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+}
+
+/** MB as "512 MB" or "7.8 GB". */
+export function formatMb(mb: number): string {
+  return mb < 1024 ? `${Math.round(mb)} MB` : `${(mb / 1024).toFixed(1)} GB`;
+}
+
+const envName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Parses the create form's environment box: one NAME=value a line, blank lines ignored.
+ * Errors name the line and what is allowed, as the API would.
+ */
+export function parseEnv(text: string): { ok: true; env: EnvVarInput[] } | { ok: false; error: string } {
+  const env: EnvVarInput[] = [];
+  const lines = text.split('\n');
+  for (const [index, raw] of lines.entries()) {
+    const line = raw.trim();
+    if (line === '') continue;
+    const eq = line.indexOf('=');
+    const name = eq < 0 ? line : line.slice(0, eq);
+    if (eq < 0 || !envName.test(name))
+      return { ok: false, error: `line ${index + 1}: expected NAME=value where NAME has letters, digits and _ and does not start with a digit; got "${line}"` };
+    env.push({ name, value: line.slice(eq + 1) });
+  }
+  return { ok: true, env };
+}
+
+/** Log lines whose text contains the search, case-insensitive; all when the search is blank. */
+export function filterLines<T extends { text: string }>(lines: readonly T[], search: string): T[] {
+  const needle = search.trim().toLowerCase();
+  return needle === '' ? [...lines] : lines.filter((l) => l.text.toLowerCase().includes(needle));
+}
+
+/** Adds lines to a log, dropping ones already there (a page and a live batch may overlap), ordered by seq. */
+export function mergeLines<T extends { seq: number }>(existing: readonly T[], incoming: readonly T[]): T[] {
+  const last = existing.at(-1)?.seq ?? 0;
+  const fresh = incoming.filter((l) => l.seq > last);
+  if (fresh.length === incoming.length && fresh.every((l, i) => i === 0 || (fresh[i - 1]?.seq ?? 0) < l.seq)) return [...existing, ...fresh];
+  const bySeq = new Map<number, T>();
+  for (const l of [...existing, ...incoming]) bySeq.set(l.seq, l);
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}

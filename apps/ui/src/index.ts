@@ -1,2 +1,0 @@
-// Public surface of @kraken/ui: every export is listed by name.
-export {};

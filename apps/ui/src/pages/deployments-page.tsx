@@ -1,0 +1,97 @@
+import { useState } from 'react';
+import { Alert, App, Button, Card, Checkbox, Form, Input, Table, Typography } from 'antd';
+import type { TableColumnsType } from 'antd';
+import { createDeployment } from '../api/operations.js';
+import type { Deployment } from '../api/types.js';
+import { DeploymentActions } from '../components/deployment-actions.js';
+import { StatusTag } from '../components/status-tag.js';
+import { parseEnv } from '../format.js';
+import { Link, navigate } from '../router.js';
+import { useCluster } from '../store.js';
+
+interface CreateValues {
+  deploymentUrl: string;
+  gitBranch: string;
+  env?: string;
+  watch?: boolean;
+}
+
+function CreateDeploymentForm() {
+  const { request } = useCluster();
+  const { message } = App.useApp();
+  const [form] = Form.useForm<CreateValues>();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+
+  const onFinish = (values: CreateValues) => {
+    const env = parseEnv(values.env ?? '');
+    if (!env.ok) {
+      setError(`Environment: ${env.error}`);
+      return;
+    }
+    setBusy(true);
+    setError(undefined);
+    request(createDeployment, { deploymentUrl: values.deploymentUrl.trim(), gitBranch: values.gitBranch.trim(), env: env.env, watch: values.watch === true })
+      .then((data) => {
+        void message.success(`Deployment ${data.createDeployment} requested`);
+        form.resetFields();
+        navigate(`/deployments/${encodeURIComponent(data.createDeployment)}`);
+      })
+      .catch((failure: unknown) => {
+        setError((failure as Error).message);
+      })
+      .finally(() => {
+        setBusy(false);
+      });
+  };
+
+  return (
+    <Card title="Deploy an app" style={{ marginBottom: 16 }}>
+      <Form<CreateValues> form={form} layout="vertical" initialValues={{ gitBranch: 'main', watch: false }} onFinish={onFinish}>
+        <Form.Item label="Git repository URL" name="deploymentUrl" rules={[{ required: true, message: 'Enter the URL of a git repository with a shipwreck.toml' }]}>
+          <Input placeholder="https://git.example.com/team/app.git" aria-label="Git repository URL" />
+        </Form.Item>
+        <Form.Item label="Branch" name="gitBranch" rules={[{ required: true, message: 'Enter a branch' }]}>
+          <Input aria-label="Branch" />
+        </Form.Item>
+        <Form.Item label="Environment (one NAME=value a line)" name="env">
+          <Input.TextArea rows={3} placeholder={'GREETING=hello\nDATABASE_URL=postgres://…'} aria-label="Environment" />
+        </Form.Item>
+        <Form.Item name="watch" valuePropName="checked">
+          <Checkbox>Watch the branch: redeploy on new commits</Checkbox>
+        </Form.Item>
+        {error !== undefined && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} />}
+        <Button type="primary" htmlType="submit" loading={busy}>
+          Deploy
+        </Button>
+      </Form>
+    </Card>
+  );
+}
+
+export function DeploymentsPage() {
+  const { deployments, loading } = useCluster();
+  const columns: TableColumnsType<Deployment> = [
+    { title: 'ID', key: 'id', render: (_, d) => <Link to={`/deployments/${encodeURIComponent(d.id)}`}>{d.id}</Link> },
+    { title: 'Status', key: 'status', render: (_, d) => <StatusTag status={d.status} /> },
+    { title: 'Source', key: 'src', render: (_, d) => (<>{d.srcUrl}<br /><Typography.Text type="secondary">{d.gitBranch}{d.commit === null ? '' : ` @ ${d.commit.slice(0, 8)}`}</Typography.Text></>) },
+    { title: 'Node', dataIndex: 'node', render: (node: string | null) => node ?? '—' },
+    { title: 'URL', key: 'url', render: (_, d) => (d.deploymentUrl === null || d.status !== 'RUNNING' ? '—' : <a href={d.deploymentUrl} target="_blank" rel="noreferrer">{d.deploymentUrl}</a>) },
+    { title: 'Actions', key: 'actions', render: (_, d) => <DeploymentActions deployment={d} /> },
+  ];
+  return (
+    <>
+      <Typography.Title level={2}>Deployments</Typography.Title>
+      <CreateDeploymentForm />
+      <Table<Deployment>
+        rowKey="id"
+        loading={loading && deployments.length === 0}
+        columns={columns}
+        dataSource={[...deployments].reverse()}
+        pagination={{ pageSize: 20, hideOnSinglePage: true }}
+        scroll={{ x: true }}
+        locale={{ emptyText: 'No deployments yet: deploy one with the form above.' }}
+      />
+    </>
+  );
+}

@@ -1,0 +1,34 @@
+import { useEffect, useState } from 'react';
+import type { AnchorHTMLAttributes, MouseEvent } from 'react';
+
+/** A tiny history-API router: the UI has five pages, not worth a dependency. */
+export function usePath(): string {
+  const [path, setPath] = useState(window.location.pathname);
+  useEffect(() => {
+    const onChange = () => {
+      setPath(window.location.pathname);
+    };
+    window.addEventListener('popstate', onChange);
+    return () => {
+      window.removeEventListener('popstate', onChange);
+    };
+  }, []);
+  return path;
+}
+
+export function navigate(to: string): void {
+  if (to === window.location.pathname) return;
+  window.history.pushState(null, '', to);
+  window.dispatchEvent(new PopStateEvent('popstate'));
+  window.scrollTo(0, 0);
+}
+
+/** An <a> that changes page without reloading; modified clicks still open tabs. */
+export function Link({ to, ...rest }: { to: string } & AnchorHTMLAttributes<HTMLAnchorElement>) {
+  const onClick = (event: MouseEvent<HTMLAnchorElement>) => {
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    navigate(to);
+  };
+  return <a href={to} onClick={onClick} {...rest} />;
+}
