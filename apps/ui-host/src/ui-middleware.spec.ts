@@ -71,8 +71,14 @@ describe('uiMiddleware', () => {
     expect(answer.headers['cache-control']).toBe('public, max-age=31536000, immutable');
   });
 
-  it('serves index.html at / with no-cache so new builds are picked up', async () => {
+  it('redirects / to /index.html (as the original Kraken API did)', async () => {
     const answer = await get(`${server.url}/`);
+    expect(answer.status).toBe(302);
+    expect(answer.headers['location']).toBe('/index.html');
+  });
+
+  it('serves index.html with no-cache so new builds are picked up', async () => {
+    const answer = await get(`${server.url}/index.html`);
     expect(answer.status).toBe(200);
     expect(answer.body).toContain('<div id="root">');
     expect(answer.headers['cache-control']).toBe('no-cache');
@@ -102,7 +108,7 @@ describe('uiMiddleware', () => {
     const empty = await fs.mkdtemp(path.join(os.tmpdir(), 'ui-host-empty-'));
     const bare = await serve(empty);
     try {
-      const answer = await get(`${bare.url}/`);
+      const answer = await get(`${bare.url}/index.html`);
       expect(answer.status).toBe(503);
       expect(answer.body).toContain('Kraken UI not built');
       expect(answer.body).toContain(empty);

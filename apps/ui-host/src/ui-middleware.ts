@@ -31,6 +31,10 @@ export function uiMiddleware(options: UiMiddlewareOptions = {}): Router {
   const root = path.resolve(options.root ?? defaultUiRoot());
   const indexFile = path.join(root, 'index.html');
   const router = express.Router();
+  // the original Kraken API answered / with a redirect to /index.html; its clients expect that
+  router.get('/', (_req, res) => {
+    res.redirect(302, '/index.html');
+  });
   router.use(
     express.static(root, {
       index: false,

@@ -1,12 +1,17 @@
 import { useEffect, useState } from 'react';
 import type { AnchorHTMLAttributes, MouseEvent } from 'react';
 
+/** `/` is served as /index.html (the original API's redirect): both are the home page. */
+function currentPath(): string {
+  return window.location.pathname === '/index.html' ? '/' : window.location.pathname;
+}
+
 /** A tiny history-API router: the UI has five pages, not worth a dependency. */
 export function usePath(): string {
-  const [path, setPath] = useState(window.location.pathname);
+  const [path, setPath] = useState(currentPath());
   useEffect(() => {
     const onChange = () => {
-      setPath(window.location.pathname);
+      setPath(currentPath());
     };
     window.addEventListener('popstate', onChange);
     return () => {
@@ -17,7 +22,7 @@ export function usePath(): string {
 }
 
 export function navigate(to: string): void {
-  if (to === window.location.pathname) return;
+  if (to === currentPath()) return;
   window.history.pushState(null, '', to);
   window.dispatchEvent(new PopStateEvent('popstate'));
   window.scrollTo(0, 0);
