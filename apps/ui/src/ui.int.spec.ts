@@ -169,8 +169,20 @@ describe('Kraken UI in a browser against a real agent', () => {
   it('cancels the deployment and sees it Destroyed, its container gone', async () => {
     const id = deployed[0] ?? '';
     await page.getByRole('link', { name: id }).click();
-    await page.getByRole('button', { name: `Cancel deployment ${id}` }).click();
-    await page.getByRole('button', { name: 'Cancel deployment', exact: true }).click();
+    await status().getByText('Running', { exact: true }).waitFor();
+    // a click that lands while the confirm popup is still animating in can be lost: the success
+    // message says the cancel reached the API, so confirm until it shows (at most twice)
+    for (let attempt = 1; ; attempt++) {
+      await page.getByRole('button', { name: `Cancel deployment ${id}` }).click();
+      await page.getByRole('button', { name: 'Cancel deployment', exact: true }).click();
+      try {
+        await page.getByText('Cancellation requested').waitFor({ timeout: 15_000 });
+        break;
+      } catch (error) {
+        await shot(`cancel-not-confirmed-${attempt}`);
+        if (attempt >= 2) throw error;
+      }
+    }
     await status().getByText('Destroyed', { exact: true }).waitFor({ timeout: 90_000 });
     await page.getByText('Destroyed').first().waitFor();
     const { stdout } = await run('docker', ['ps', '-aq', '--filter', `label=org.kraken.deployment=${id}`]);
