@@ -20,6 +20,7 @@ import { shallowClone } from './git.js';
 import { Label, buildLabels, containerName, imageLabels, imageTag, labelFilters } from './labels.js';
 import { compileOptions } from './options.js';
 import type { CompiledDeployerOptions, DockerDeployerOptions } from './options.js';
+import { guardDeploy } from './deploy-guard.js';
 import { stepRunner } from './progress.js';
 import type { StepRunner } from './progress.js';
 import { delay } from './probe.js';
@@ -102,12 +103,8 @@ export class DockerDeployer {
   async deploy(request: DeployRequest): Promise<DeployResult> {
     const { deploymentId } = request;
     validateRequest(request);
-    if (this.inFlight.has(deploymentId)) {
-      throw deployError(ErrorCode.Conflict, `deployment ${deploymentId} is already being deployed on this node`, { deploymentId });
-    }
-    this.inFlight.add(deploymentId);
     const log = this.logger.child({ deploymentId });
-    try {
+    return guardDeploy(this.inFlight, deploymentId, log, async () => {
       const existing = await this.findContainer(deploymentId, 'deploy');
       if (existing !== undefined) {
         if (existing.state === 'running') {
@@ -119,15 +116,7 @@ export class DockerDeployer {
       }
       const result = await this.deployFresh(request, log);
       return { ...result, reused: false };
-    } catch (error) {
-      const failure = toKrakenError(error);
-      log.warn('deploy failed', { error: failure });
-      throw failure.deploymentId === undefined
-        ? new KrakenError(failure.code, failure.message, { deploymentId, details: failure.details, cause: failure.cause })
-        : failure;
-    } finally {
-      this.inFlight.delete(deploymentId);
-    }
+    });
   }
 
   private async deployFresh(request: DeployRequest, log: Logger): Promise<Deployment> {

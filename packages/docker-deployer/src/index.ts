@@ -5,6 +5,7 @@ export type { DeployLimits, DeployRequest } from './request.js';
 export { DeployStep } from './errors.js';
 export type { DeployProgress, ProgressListener, ProgressStream, StepLine, StepRunner } from './progress.js';
 export { stepRunner, withStep } from './progress.js';
+export { guardDeploy } from './deploy-guard.js';
 export { compileOptions, defaultOptions, defaultTemplatesDir } from './options.js';
 export type { DockerDeployerOptions, CompiledDeployerOptions } from './options.js';
 export { Label, buildLabels, containerName, imageTag } from './labels.js';

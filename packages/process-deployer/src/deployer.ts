@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { ErrorCode, KrakenError, toKrakenError } from '@kraken/common';
 import type { Logger } from '@kraken/common';
-import { DeployStep, containerName, deployError, probeHttp, shallowClone } from '@kraken/docker-deployer';
+import { DeployStep, containerName, deployError, guardDeploy, probeHttp, shallowClone } from '@kraken/docker-deployer';
 import type { DeployRequest, DeployResult, Deployment, LogFollower, LogLine, StatsSample } from '@kraken/docker-deployer';
 import { Lang, readManifest } from '@kraken/shipwreck';
 import type { Manifest } from '@kraken/shipwreck';
@@ -94,12 +94,8 @@ export class ProcessDeployer implements AsyncDisposable {
     this.assertOpen();
     const { deploymentId } = request;
     validateRequest(request);
-    if (this.inFlight.has(deploymentId)) {
-      throw deployError(ErrorCode.Conflict, `deployment ${deploymentId} is already being deployed on this node`, { deploymentId });
-    }
-    this.inFlight.add(deploymentId);
     const log = this.logger.child({ deploymentId });
-    try {
+    return guardDeploy(this.inFlight, deploymentId, log, async () => {
       const existing = this.supervisors.get(deploymentId);
       if (existing !== undefined) {
         if (existing.running) {
@@ -118,15 +114,7 @@ export class ProcessDeployer implements AsyncDisposable {
       this.supervisors.set(deploymentId, supervisor);
       log.info('deployed', { pid: supervisor.state.pid, hostPort: supervisor.state.hostPort, commit: supervisor.state.commit });
       return { ...this.describe(supervisor), reused: false };
-    } catch (error) {
-      const failure = toKrakenError(error);
-      log.warn('deploy failed', { error: failure });
-      throw failure.deploymentId === undefined
-        ? new KrakenError(failure.code, failure.message, { deploymentId, details: failure.details, cause: failure.cause })
-        : failure;
-    } finally {
-      this.inFlight.delete(deploymentId);
-    }
+    });
   }
 
   private async deployFresh(request: DeployRequest, log: Logger): Promise<Supervisor> {
