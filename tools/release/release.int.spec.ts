@@ -90,6 +90,24 @@ async function packument(name: string): Promise<{ 'dist-tags': Record<string, st
   return (await res.json()) as { 'dist-tags': Record<string, string>; versions: Record<string, Manifest> };
 }
 
+describe('nx release versioning', () => {
+  it('previews a version, the dependents\' ranges and a CHANGELOG entry for every package, changing nothing', async () => {
+    const before = await run('git', ['status', '--porcelain']);
+    const preview = await run('npx', ['nx', 'release', 'patch', '--dry-run', '--skip-publish'], {
+      env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NO_COLOR: '1' },
+      timeoutMs: 300_000,
+    });
+    const agent = readManifest(path.join(root, 'apps', 'agent', 'package.json'));
+    const [major, minor, patch] = readManifest(path.join(root, 'packages', 'worker', 'package.json')).version.split('.').map(Number);
+    const nextWorker = `${String(major)}.${String(minor)}.${String((patch ?? 0) + 1)}`;
+    for (const { root: projectRoot } of projects) expect(preview).toContain(`${projectRoot}/CHANGELOG.md`);
+    // a dependent is released requiring the versions it was built with
+    expect(preview).toMatch(new RegExp(`\\+\\s+"@kraken/worker": "\\^${nextWorker.replaceAll('.', '\\.')}"`));
+    expect(agent.dependencies?.['@kraken/worker']).toBeDefined();
+    expect(await run('git', ['status', '--porcelain'])).toBe(before);
+  }, 400_000);
+});
+
 describe('nx release publish to a local registry', () => {
   it('publishes every non-private package at its workspace version, tagged latest', async () => {
     expect(projects.map(({ manifest }) => manifest.name).sort()).toEqual(
