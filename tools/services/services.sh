@@ -38,12 +38,15 @@ show_tail() { # show_tail FILE: the evidence a failing start leaves behind
 # ---------------------------------------------------------------- packages
 
 # Packages are checked by the commands they provide, so an engine installed another way
-# (docker-ce, a newer rabbitmq) counts as present instead of being replaced.
+# (docker-ce, a newer rabbitmq) counts as present instead of being replaced. make and g++ build
+# better-sqlite3 (no prebuilt binary without GitHub); systemd only provides `systemd-analyze verify`
+# for the agent's service unit (it is not started).
 missing_packages() {
   local need=() pair
   for pair in rabbitmq-server:rabbitmq-server dockerd:docker.io containerd:containerd runc:runc \
     iptables:iptables git:git curl:curl ip:iproute2 debootstrap:debootstrap unshare:util-linux \
-    nsenter:util-linux python3:python3 chromium:chromium; do
+    nsenter:util-linux python3:python3 chromium:chromium make:make g++:g++ \
+    systemd-analyze:systemd; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
   done
   # base images copy /bin/busybox into a scratch root, so it must be the static build
