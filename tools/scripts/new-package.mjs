@@ -45,7 +45,8 @@ write('package.json', {
   files: ['dist', '!**/*.tsbuildinfo', '!**/*.spec.*'],
   engines: { node: '>=20.19' },
   ...(isPrivate ? {} : { publishConfig: { access: 'public' } }),
-  nx: { name, tags: [`scope:${name}`] },
+  // tag:publish puts it in `nx release`; stage prepares what `nx release publish` uploads
+  nx: isPrivate ? { name, tags: [`scope:${name}`] } : { name, tags: [`scope:${name}`, 'publish'], targets: { stage: {} } },
   dependencies: { tslib: '^2.3.0' },
 });
 write('tsconfig.json', {
