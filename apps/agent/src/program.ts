@@ -1,5 +1,7 @@
+import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { createLogger, toKrakenError } from '@kraken/common';
+import { PROTOCOL_VERSION } from '@kraken/messages';
 import { ApiClient } from './client/api-client.js';
 import { resolveClientTarget } from './client/credentials.js';
 import type { ExitCode } from './client/exit-codes.js';
@@ -10,7 +12,15 @@ import { initCommand } from './commands/init.js';
 import { listCommand, nodesCommand } from './commands/list.js';
 import { logsCommand } from './commands/logs.js';
 import { cancelCommand, redeployCommand, statusCommand } from './commands/manage.js';
+import { serviceInstallCommand, serviceUninstallCommand } from './commands/service.js';
+import { updateCommand } from './commands/update.js';
 import { loadAgentConfig } from './config/agent-config.js';
+import { cliEntry } from './service/cli-entry.js';
+import { systemServiceHost } from './service/service-host.js';
+import { UNIT_PATH } from './service/unit-file.js';
+import { readInstalledAgent } from './update/installed.js';
+import { runNpmInstall } from './update/npm-install.js';
+import { npmRegistry } from './update/registry.js';
 
 export interface CliContext {
   io: CommandIo;
@@ -45,8 +55,10 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
 
 function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): Command {
   const { io, env } = context;
+  const installed = readInstalledAgent();
   const program = new Command('kraken')
     .description('Kraken: turn the machines on your network into a small self-hosted PaaS')
+    .version(installed.version, '-V, --version', 'print the installed version of kraken')
     .exitOverride()
     .configureOutput({ writeOut: (text) => { io.out(text.trimEnd()); }, writeErr: (text) => { io.err(text.trimEnd()); } })
     .showHelpAfterError('(kraken --help lists the commands)');
@@ -153,7 +165,67 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
         ),
       );
     });
+  const service = program.command('service').description('start the agent at boot with systemd');
+  service
+    .command('install')
+    .description(`write ${UNIT_PATH} running kraken agent, then enable and start it (without systemd: print what to do)`)
+    .argument('[agent-args...]', 'extra kraken agent arguments, after --')
+    .option('--dry-run', 'print the unit (on stdout) and the commands, change nothing')
+    .option('--user <user>', 'the user the agent runs as (default: you, also under sudo)')
+    .option('--data-dir <dir>', 'the agent\'s data dir (default: $KRAKEN_DATA_DIR, else ~/.kraken of --user)')
+    .showHelpAfterError('(options for kraken agent go after --, as in: kraken service install -- --no-mdns)')
+    .action(async (agentArgs: string[], flags: { dryRun?: boolean; user?: string; dataDir?: string }) => {
+      setExit(
+        await serviceInstallCommand(
+          { dryRun: flags.dryRun === true, user: flags.user, dataDir: flags.dataDir, agentArgs, node: process.execPath, cli: cliEntry(), env },
+          systemServiceHost(env),
+          io,
+        ),
+      );
+    });
+  service
+    .command('uninstall')
+    .description('stop and disable the service and remove its unit (apps keep running)')
+    .option('--dry-run', 'print the commands, change nothing')
+    .action(async (flags: { dryRun?: boolean }) => {
+      setExit(await serviceUninstallCommand({ dryRun: flags.dryRun === true }, systemServiceHost(env), io));
+    });
+
+  program
+    .command('update')
+    .description('install the latest @kraken/agent from the npm registry, when it speaks this cluster\'s protocol version')
+    .option('--check', 'only say whether there is an update')
+    .option('-y, --yes', 'do not ask')
+    .option('--force', 'update even to a release that speaks another protocol version')
+    .option('--dry-run', 'print the npm command instead of running it')
+    .option('--registry <url>', 'the npm registry (default: npm config get registry)')
+    .action(async (flags: { check?: boolean; yes?: boolean; force?: boolean; dryRun?: boolean; registry?: string }) => {
+      const host = systemServiceHost(env);
+      setExit(
+        await updateCommand(
+          { check: flags.check === true, yes: flags.yes === true, force: flags.force === true, dryRun: flags.dryRun === true, registry: flags.registry },
+          {
+            installed,
+            protocolVersion: PROTOCOL_VERSION,
+            npmRegistry,
+            install: runNpmInstall,
+            confirm: context.interactive === true ? askYesNo : undefined,
+            serviceInstalled: () => host.readFile(UNIT_PATH) !== undefined,
+          },
+          io,
+        ),
+      );
+    });
   return program;
+}
+
+async function askYesNo(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
 }
 
 function parsePositiveInt(flag: string, value: string): number {

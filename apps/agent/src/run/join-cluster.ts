@@ -10,8 +10,15 @@ export interface JoinGrant {
 }
 
 /** Trades the cluster's join token for the broker this node should use (POST /join). */
-export async function joinCluster(request: { url: string; token: string | undefined; nodeId: string; timeoutMs?: number }): Promise<JoinGrant> {
-  const { url, token, nodeId } = request;
+export async function joinCluster(request: {
+  url: string;
+  token: string | undefined;
+  nodeId: string;
+  timeoutMs?: number;
+  /** The protocol version this node announces. @default PROTOCOL_VERSION */
+  protocolVersion?: number;
+}): Promise<JoinGrant> {
+  const { url, token, nodeId, protocolVersion = PROTOCOL_VERSION } = request;
   if (token === undefined) {
     throw new KrakenError(ErrorCode.InvalidConfig, `joining ${url} needs the cluster's join token: give --join-token (the orchestrator printed it at its first start)`);
   }
@@ -20,14 +27,14 @@ export async function joinCluster(request: { url: string; token: string | undefi
     response = await fetch(new URL('/join', url), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token, nodeId, protocolVersion: PROTOCOL_VERSION }),
+      body: JSON.stringify({ token, nodeId, protocolVersion }),
       signal: AbortSignal.timeout(request.timeoutMs ?? 10_000),
     });
   } catch (error) {
     throw new KrakenError(ErrorCode.Unavailable, `cannot reach the orchestrator at ${url}: ${describeFetchError(error)}`, { cause: error });
   }
   const body = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
-  const said = typeof body?.['message'] === 'string' ? body['message'] : typeof body?.['error'] === 'string' ? body['error'] : `HTTP ${response.status}`;
+  const said = refusalMessage(body) ?? `HTTP ${response.status}`;
   if (response.status === 401 || response.status === 403) {
     throw new KrakenError(ErrorCode.Unauthorized, `the orchestrator at ${url} refused the join token: ${said}`);
   }
@@ -37,6 +44,16 @@ export async function joinCluster(request: { url: string; token: string | undefi
     throw new KrakenError(ErrorCode.Internal, `the orchestrator at ${url} answered the join without a broker URL`);
   }
   return body as unknown as JoinGrant;
+}
+
+/** The orchestrator's reason: its API answers `{ error: { code, message } }`; plainer shapes are read too. */
+function refusalMessage(body: Record<string, unknown> | undefined): string | undefined {
+  const error = body?.['error'];
+  if (typeof error === 'object' && error !== null && typeof (error as Record<string, unknown>)['message'] === 'string') {
+    return (error as Record<string, string>)['message'];
+  }
+  if (typeof body?.['message'] === 'string') return body['message'];
+  return typeof error === 'string' ? error : undefined;
 }
 
 export function describeFetchError(error: unknown): string {

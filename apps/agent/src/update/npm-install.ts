@@ -1,0 +1,40 @@
+import { spawn } from 'node:child_process';
+
+/** The global install `kraken update` runs. */
+export interface InstallPlan {
+  name: string;
+  version: string;
+  registry: string;
+  /** Install under this prefix (where the running copy lives) instead of npm's configured one. */
+  prefix?: string | undefined;
+}
+
+/**
+ * Packages of @kraken/agent's tree whose install scripts must run: better-sqlite3 fetches or builds
+ * its native binding in one. npm 11 runs no dependency's install scripts in a global install unless
+ * `--allow-scripts` names them (older npm runs them anyway and only warns about the flag).
+ */
+export const ALLOWED_INSTALL_SCRIPTS = ['better-sqlite3'];
+
+export function npmInstallArgs(plan: InstallPlan): string[] {
+  return [
+    'install',
+    '--global',
+    `${plan.name}@${plan.version}`,
+    '--registry',
+    plan.registry,
+    `--allow-scripts=${ALLOWED_INSTALL_SCRIPTS.join(',')}`,
+    ...(plan.prefix === undefined ? [] : ['--prefix', plan.prefix]),
+  ];
+}
+
+/** Runs npm with its output on this terminal; resolves to npm's exit code. */
+export function runNpmInstall(plan: InstallPlan): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', npmInstallArgs(plan), { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.once('error', reject);
+    child.once('close', (code) => {
+      resolve(code ?? 1);
+    });
+  });
+}
