@@ -15,6 +15,7 @@ import {
   text,
   textBytes,
 } from './fields.js';
+import { nodeInfoExtensionsSchema } from './node-info-extensions.js';
 import { DeploymentStatus } from './status.js';
 
 // Body schemas use z.object, which strips unknown fields: a newer peer may add fields that an
@@ -69,6 +70,11 @@ export const nodeInfoBodySchema = z.object({
   agentVersion: text(64).optional(),
   /** False when the node has a Docker runtime whose engine stopped answering. */
   dockerHealthy: z.boolean({ error: 'expected a boolean' }).optional(),
+  /**
+   * Readings an add-on executor contributes (`temperature.celsius`: 41.5): at most 32 entries of
+   * strings, numbers or booleans. Shown as they are; nothing in Kraken acts on them.
+   */
+  extensions: nodeInfoExtensionsSchema.optional(),
 });
 export type NodeInfoBody = z.infer<typeof nodeInfoBodySchema>;
 

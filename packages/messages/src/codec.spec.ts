@@ -181,6 +181,10 @@ describe('decode', () => {
       ['a line of an unknown stream', MessageType.DeployLog, (b) => ((b.lines as Body[]).at(0)!.stream = 'tty'), 'body.lines[0].stream', 'expected one of "stdout", "stderr", "build", "test", "system", got "tty"'],
       ['an unknown runtime', MessageType.NodeInfo, (b) => (b.runtimes = ['docker', 'kvm']), 'body.runtimes[1]', 'expected one of "docker", "process", got "kvm"'],
       ['cpu that is not an object', MessageType.NodeInfo, (b) => (b.cpu = 'arm'), 'body.cpu', 'expected object, got "arm"'],
+      ['an extension key with a capital', MessageType.NodeInfo, (b) => (b.extensions = { Temp: 40 }), 'body.extensions.Temp', 'expected an extension key matching ^[a-z][a-zA-Z0-9_.-]{0,63}$, got "Temp"'],
+      ['an extension value that is an object', MessageType.NodeInfo, (b) => (b.extensions = { 'temperature.celsius': { max: 40 } }), 'body.extensions["temperature.celsius"]', 'expected a string of at most 256 characters, a finite number or a boolean, got an object'],
+      ['more than 32 extensions', MessageType.NodeInfo, (b) => (b.extensions = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i]))), 'body.extensions', 'expected at most 32 entries, got 33'],
+      ['extensions that are an array', MessageType.NodeInfo, (b) => (b.extensions = ['hot']), 'body.extensions', 'expected an object of extension values, got an array of 1 item'],
     ];
 
     it.each(cases)('rejects %s (%s) as invalid-body, naming the field', (_label, type, change, field, text) => {
@@ -254,6 +258,15 @@ describe('decode', () => {
       expect(message).not.toHaveProperty('traceId');
       expect(message.body).not.toHaveProperty('priority');
       expect(message.body).toHaveProperty('limits', { memoryMb: 256 });
+    });
+
+    it('decodes node.info extensions from a newer worker, and node.info without them from an older one', () => {
+      const extensions = { 'temperature.celsius': 47.5, 'temperature.zone': 'x86_pkg_temp', 'backup.ok': true };
+      const withExtensions = expectDecoded(decode(mutated(MessageType.NodeInfo, (_document, body) => (body.extensions = extensions))));
+      expect(withExtensions.type === MessageType.NodeInfo && withExtensions.body.extensions).toEqual(extensions);
+      const without = expectDecoded(decode(fixtureBytes(MessageType.NodeInfo)));
+      expect(without.body).not.toHaveProperty('extensions');
+      expect(without.v).toBe(1);
     });
 
     it('fills defaults an older sender left out', () => {

@@ -21,3 +21,5 @@ export type { CodecOptions } from './codec.js';
 export { DecodeFailure, DecodeError } from './decode-error.js';
 export { Queues } from './names.js';
 export { ID_PATTERN } from './fields.js';
+export { EXTENSION_KEY_PATTERN, NodeInfoExtensionLimits, parseNodeInfoExtensions } from './node-info-extensions.js';
+export type { NodeInfoExtensions } from './node-info-extensions.js';

@@ -15,6 +15,8 @@ describe('compileWorkerOptions', () => {
       publicHost: undefined,
       logRefollowDelayMs: 1_000,
       enginePingTimeoutMs: 2_000,
+      orchestrationPriority: undefined,
+      nodeInfoExtensionsTimeoutMs: 1_000,
     });
   });
 
@@ -35,6 +37,7 @@ describe('compileWorkerOptions', () => {
     [{ heartbeatInterval: 'soon' }, /heartbeatInterval: invalid duration "soon"/],
     [{ maxConcurrentDeploys: 0 }, /maxConcurrentDeploys must be an integer from 1/],
     [{ publicHost: 'http://x' }, /publicHost must be a host name or IP address/],
+    [{ nodeInfoExtensionsTimeout: 0 }, /nodeInfoExtensionsTimeout must be at least 1 ms, got 0 ms/],
   ])('refuses %j naming the option', (options, message) => {
     expect(() => compileWorkerOptions('n', options)).toThrow(message);
   });

@@ -43,6 +43,8 @@ export interface WorkerOptions {
   cores?: number;
   /** Reported in heartbeats: 0 = this node leads, 1 = standby; unset for a plain worker. */
   orchestrationPriority?: number;
+  /** How long the `nodeInfoExtensions` provider may take before a heartbeat goes out without its readings. @default '1s' */
+  nodeInfoExtensionsTimeout?: Duration;
 }
 
 export interface CompiledWorkerOptions {
@@ -58,6 +60,7 @@ export interface CompiledWorkerOptions {
   logRefollowDelayMs: number;
   enginePingTimeoutMs: number;
   orchestrationPriority: number | undefined;
+  nodeInfoExtensionsTimeoutMs: number;
 }
 
 /** Builds compete for CPU and disk; a small machine does one at a time so each finishes sooner. */
@@ -103,6 +106,7 @@ export function compileWorkerOptions(nodeId: string, options: WorkerOptions = {}
     logRefollowDelayMs: duration('logRefollowDelay', options.logRefollowDelay ?? '1s', 0),
     enginePingTimeoutMs: duration('enginePingTimeout', options.enginePingTimeout ?? '2s', 1),
     orchestrationPriority: options.orchestrationPriority === undefined ? undefined : integer('orchestrationPriority', options.orchestrationPriority, 0, 100),
+    nodeInfoExtensionsTimeoutMs: duration('nodeInfoExtensionsTimeout', options.nodeInfoExtensionsTimeout ?? '1s', 1),
   };
   if (compiled.publicHost !== undefined && !/^[A-Za-z0-9.:[\]-]{1,253}$/.test(compiled.publicHost)) {
     throw new KrakenError(ErrorCode.InvalidConfig, `worker option publicHost must be a host name or IP address, got ${JSON.stringify(compiled.publicHost)}`);

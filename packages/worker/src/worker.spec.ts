@@ -352,6 +352,79 @@ describe('Worker: heartbeats and stats', () => {
     await eventually(() => { expect(statusesOf('docker-no')).toEqual(['Errored']); });
   });
 
+  describe('node.info extensions', () => {
+    const extensionWarnings = (h: Harness): unknown[] =>
+      h.logger.records.filter((record) => record.level === 'warn' && record.message.includes('without extensions')).map((record) => record.fields['error']);
+
+    it('adds what the provider returns to every node.info, read afresh for each beat', async () => {
+      let reading = 40;
+      const { heartbeats } = await harness({
+        options: { heartbeatInterval: 20 },
+        nodeInfoExtensions: () => ({ 'temperature.celsius': reading++, 'temperature.zone': 'x86_pkg_temp', 'backup.ok': true }),
+      });
+      await eventually(() => { expect(heartbeats().length).toBeGreaterThanOrEqual(2); });
+      expect(heartbeats()[0]?.extensions).toEqual({ 'temperature.celsius': 40, 'temperature.zone': 'x86_pkg_temp', 'backup.ok': true });
+      expect(heartbeats()[1]?.extensions?.['temperature.celsius']).toBe(41);
+    });
+
+    it('waits for an async provider', async () => {
+      const { heartbeats } = await harness({ nodeInfoExtensions: async () => { await new Promise((resolve) => setTimeout(resolve, 10)); return { 'job.runs': 3 }; } });
+      await eventually(() => { expect(heartbeats()).toHaveLength(1); });
+      expect(heartbeats()[0]?.extensions).toEqual({ 'job.runs': 3 });
+    });
+
+    it('sends no extensions field without a provider', async () => {
+      const { heartbeats } = await harness();
+      await eventually(() => { expect(heartbeats()).toHaveLength(1); });
+      expect(heartbeats()[0]).not.toHaveProperty('extensions');
+    });
+
+    it('keeps heartbeating without extensions when the provider throws, logging the failure once and counting each one', async () => {
+      const failures: string[] = [];
+      const current = await harness({
+        options: { heartbeatInterval: 20 },
+        nodeInfoExtensions: () => { throw new Error('sensor unplugged'); },
+      });
+      current.worker.on('failure', (error, { during }) => failures.push(`${during}: ${error.message}`));
+      await eventually(() => { expect(current.heartbeats().length).toBeGreaterThanOrEqual(3); });
+      expect(current.heartbeats().every((beat) => !('extensions' in beat))).toBe(true);
+      expect(failures[0]).toBe('read node.info extensions: the node.info extensions provider failed: sensor unplugged');
+      expect(current.worker.stats().failures).toBeGreaterThanOrEqual(2);
+      expect(extensionWarnings(current)).toHaveLength(1);
+    });
+
+    it('keeps heartbeating without extensions when the provider returns values the protocol refuses, naming the key', async () => {
+      const current = await harness({ nodeInfoExtensions: () => ({ 'temperature.celsius': { max: 40 } }) as unknown as Record<string, number> });
+      await eventually(() => { expect(current.heartbeats()).toHaveLength(1); });
+      expect(current.heartbeats()[0]).not.toHaveProperty('extensions');
+      expect(extensionWarnings(current)).toEqual([
+        expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/^extensions\["temperature\.celsius"\]: expected a string/) as string }),
+      ]);
+    });
+
+    it('does not let a provider that never answers hold the heartbeat past nodeInfoExtensionsTimeout', async () => {
+      const current = await harness({ options: { heartbeatInterval: 20, nodeInfoExtensionsTimeout: 15 }, nodeInfoExtensions: () => new Promise<never>(() => undefined) });
+      await eventually(() => { expect(current.heartbeats().length).toBeGreaterThanOrEqual(2); });
+      expect(current.heartbeats()[0]).not.toHaveProperty('extensions');
+      expect(extensionWarnings(current)).toEqual([expect.objectContaining({ code: 'TIMEOUT', message: 'the node.info extensions provider did not answer within 15 ms' })]);
+    });
+
+    it('puts the extensions back, and says so, once the provider recovers', async () => {
+      let broken = true;
+      const current = await harness({
+        options: { heartbeatInterval: 20 },
+        nodeInfoExtensions: () => {
+          if (broken) throw new Error('warming up');
+          return { 'temperature.celsius': 38 };
+        },
+      });
+      await eventually(() => { expect(current.heartbeats().length).toBeGreaterThanOrEqual(1); });
+      broken = false;
+      await eventually(() => { expect(current.heartbeats().at(-1)?.extensions).toEqual({ 'temperature.celsius': 38 }); });
+      expect(current.logger.records.some((record) => record.level === 'info' && record.message === 'node.info extensions are back')).toBe(true);
+    });
+  });
+
   it('sends deploy.stats for each running deployment from the deployer sample', async () => {
     const { send, statusesOf, telemetry } = await harness({ options: { statsInterval: 20 } });
     await send(MessageType.DeployRequest, request('measured'));

@@ -2,10 +2,12 @@ import type { Broker, Delivery, Subscription } from '@kraken/broker';
 import type { Clock, KrakenError, Logger } from '@kraken/common';
 import { ErrorCode, TypedEmitter, isoTime, systemClock, toKrakenError } from '@kraken/common';
 import type { DeployProgress, LogFollower } from '@kraken/docker-deployer';
-import type { DeployCancelBody, DeployLogBody, DeployRequestBody, DeployStatusBody, Message, NodeInfoBody } from '@kraken/messages';
+import type { DeployCancelBody, DeployLogBody, DeployRequestBody, DeployStatusBody, Message, NodeInfoBody, NodeInfoExtensions } from '@kraken/messages';
 import { DeliveryClass, DeploymentStatus, MessageType, PROTOCOL_VERSION, Runtime, createMessage, deploymentStatusOrder } from '@kraken/messages';
 import type { Deployer, EngineProbe } from './deployer.js';
 import { LogBatcher } from './log-batcher.js';
+import type { NodeInfoExtensionsProvider } from './node-info-extensions.js';
+import { readNodeInfoExtensions } from './node-info-extensions.js';
 import type { CompiledWorkerOptions, WorkerOptions } from './options.js';
 import { compileWorkerOptions } from './options.js';
 import type { SlotTicket } from './slots.js';
@@ -25,6 +27,12 @@ export interface WorkerCreateOptions {
   engine?: EngineProbe;
   /** @default systemClock */
   clock?: Clock;
+  /**
+   * Adds `extensions` to every node.info (an add-on's readings, e.g. a temperature). A provider
+   * that throws, takes longer than `options.nodeInfoExtensionsTimeout` or returns values the
+   * protocol refuses is logged, and that heartbeat goes out without extensions.
+   */
+  nodeInfoExtensions?: NodeInfoExtensionsProvider;
   options?: WorkerOptions;
 }
 
@@ -95,6 +103,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly engine: EngineProbe;
   private readonly runtime: Runtime;
   private readonly clock: Clock;
+  private readonly extensionsProvider: NodeInfoExtensionsProvider | undefined;
+  /** The extensions failure last logged: a provider failing every beat is logged once, not every 2 s. */
+  private extensionsProblem: string | undefined;
   private readonly options: CompiledWorkerOptions;
   private readonly slots: Slots;
   private readonly tracked = new Map<string, Tracked>();
@@ -141,6 +152,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.engine = create.engine ?? { ping: () => create.deployer.list() };
     this.runtime = create.deployer.runtime ?? Runtime.Docker;
     this.clock = create.clock ?? systemClock;
+    this.extensionsProvider = create.nodeInfoExtensions;
     this.slots = new Slots(this.options.maxConcurrentDeploys);
   }
 
@@ -554,16 +566,16 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   }
 
   private async heartbeat(): Promise<void> {
-    const [system, engineHealthy] = await Promise.all([this.probe.sample(), this.pingEngine()]);
+    const [system, engineHealthy, extensions] = await Promise.all([this.probe.sample(), this.pingEngine(), this.readExtensions()]);
     this.addresses = system.addresses;
-    const body = this.nodeInfo(system, engineHealthy);
+    const body = this.nodeInfo(system, engineHealthy, extensions);
     if (this.stopped) return;
     await this.broker.publish(this.options.queues.telemetry, createMessage(MessageType.NodeInfo, body, this.meta()));
     this.counters.heartbeatsSent++;
     this.emit('heartbeat', body);
   }
 
-  private nodeInfo(system: SystemSample, engineHealthy: boolean): NodeInfoBody {
+  private nodeInfo(system: SystemSample, engineHealthy: boolean, extensions: NodeInfoExtensions | undefined): NodeInfoBody {
     return {
       nodeId: this.nodeId,
       hostname: system.hostname.slice(0, 253) || this.nodeId,
@@ -580,7 +592,26 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       ...(this.options.orchestrationPriority === undefined ? {} : { orchestrationPriority: this.options.orchestrationPriority }),
       // only a Docker runtime has an engine that can stop answering
       ...(this.runtime === Runtime.Docker ? { dockerHealthy: engineHealthy } : {}),
+      ...(extensions === undefined ? {} : { extensions }),
     };
+  }
+
+  /** Undefined without a provider or when it failed; a failure is counted and emitted every time. */
+  private async readExtensions(): Promise<NodeInfoExtensions | undefined> {
+    if (this.extensionsProvider === undefined) return undefined;
+    const result = await readNodeInfoExtensions(this.extensionsProvider, this.options.nodeInfoExtensionsTimeoutMs);
+    if (result.ok) {
+      if (this.extensionsProblem !== undefined) this.logger.info('node.info extensions are back');
+      this.extensionsProblem = undefined;
+      return result.value;
+    }
+    this.counters.failures++;
+    this.emit('failure', result.error, { during: 'read node.info extensions' });
+    if (result.error.message !== this.extensionsProblem) {
+      this.extensionsProblem = result.error.message;
+      this.logger.warn('node.info goes out without extensions until the provider recovers', { error: result.error });
+    }
+    return undefined;
   }
 
   private async pingEngine(): Promise<boolean> {

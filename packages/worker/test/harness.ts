@@ -6,6 +6,7 @@ import type { SystemProbe, SystemSample } from '../src/system-probe.js';
 import type { WorkerOptions } from '../src/options.js';
 import { Worker } from '../src/worker.js';
 import type { EngineProbe } from '../src/deployer.js';
+import type { NodeInfoExtensionsProvider } from '../src/node-info-extensions.js';
 import { FakeDeployer } from './fake-deployer.js';
 
 export const fixedSample: SystemSample = {
@@ -43,7 +44,15 @@ export interface Harness {
 export const queues = { orchestrator: 'test.orchestrator', telemetry: 'test.telemetry', node: 'test.node.n1' };
 
 export async function startHarness(
-  input: { options?: WorkerOptions; deployer?: FakeDeployer; engine?: EngineProbe; probe?: SystemProbe; beforeCreate?: (broker: MemoryBroker) => Promise<void>; holdTelemetry?: boolean } = {},
+  input: {
+    options?: WorkerOptions;
+    deployer?: FakeDeployer;
+    engine?: EngineProbe;
+    probe?: SystemProbe;
+    nodeInfoExtensions?: NodeInfoExtensionsProvider;
+    beforeCreate?: (broker: MemoryBroker) => Promise<void>;
+    holdTelemetry?: boolean;
+  } = {},
 ): Promise<Harness> {
   const broker = new MemoryBroker();
   const deployer = input.deployer ?? new FakeDeployer();
@@ -56,6 +65,7 @@ export async function startHarness(
     logger,
     probe: input.probe ?? fakeProbe,
     engine: input.engine ?? { ping: () => Promise.resolve('OK') },
+    ...(input.nodeInfoExtensions === undefined ? {} : { nodeInfoExtensions: input.nodeInfoExtensions }),
     options: { queues, heartbeatInterval: '1h', statsInterval: '1h', logFlushInterval: 20, ...input.options },
   });
   const statuses: DeployStatusBody[] = [];
