@@ -4,7 +4,7 @@
 // agent example built from the published packages against RabbitMQ.
 // Child output is printed with String(): under Nx, FORCE_COLOR makes console.log colour numbers.
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { amqpUrl, eventually, freePort, gitFixtureRepo, requireRabbit, tempDir, watchProcess } from '@kraken/testing';
@@ -51,6 +51,21 @@ async function run(command: string, args: string[], options: { cwd?: string; env
     const failed = error as { stdout?: string; stderr?: string; message: string };
     throw new Error(`${command} ${args.join(' ')} failed: ${failed.message}\n${failed.stdout ?? ''}\n${failed.stderr ?? ''}`);
   }
+}
+
+/** Runs to completion whatever the exit code, for commands whose refusals are the point. */
+function runStatus(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { cwd: root, env: { ...process.env, ...env }, timeout: 600_000, encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (error !== null && typeof error.code !== 'number') reject(new Error(`${command} did not run: ${error.message}`));
+      else resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr });
+    });
+  });
+}
+
+function bumped(version: string, part: 'minor' | 'patch'): string {
+  const [major = 0, minor = 0, patch = 0] = version.split('.').map(Number);
+  return part === 'minor' ? `${String(major)}.${String(minor + 1)}.0` : `${String(major)}.${String(minor)}.${String(patch + 1)}`;
 }
 
 const projects = publishableProjects();
@@ -212,6 +227,39 @@ describe('npm install -g @kraken/agent from the registry', () => {
       await run('sh', ['-c', `docker ps -aq --filter name=kraken-${nodeId}- | xargs -r docker rm -f`]).catch(() => undefined);
     }
   }, 600_000);
+
+  /** Publishes the staged agent again as `version`, speaking `protocolVersion`: a later release. */
+  async function publishAgentRelease(version: string, protocolVersion: number): Promise<void> {
+    const copy = path.join(work.path, `agent-${version}`);
+    cpSync(path.join(root, 'dist-publish', 'apps', 'agent'), copy, { recursive: true });
+    const manifest = readManifest(path.join(copy, 'package.json'));
+    writeFileSync(path.join(copy, 'package.json'), JSON.stringify({ ...manifest, version, kraken: { ...manifest.kraken, protocolVersion } }, null, 2));
+    await run('npm', ['publish', '--registry', registry.url], { cwd: copy, env: { NPM_CONFIG_USERCONFIG: registry.npmrc } });
+  }
+
+  it('kraken update installs a newer release that speaks the same protocol, when asked', async () => {
+    const protocol = readManifest(path.join(root, 'apps', 'agent', 'package.json')).kraken?.protocolVersion ?? 0;
+    const next = bumped(agentVersion, 'patch');
+    await publishAgentRelease(next, protocol);
+    const check = await runStatus(kraken, ['update', '--check', '--registry', registry.url]);
+    expect({ code: check.code, available: check.stdout.includes(`${next} is available`) }).toEqual({ code: 0, available: true });
+    const update = await runStatus(kraken, ['update', '--yes', '--registry', registry.url], { NPM_CONFIG_USERCONFIG: '/dev/null' });
+    expect({ code: update.code, stderr: update.code === 0 ? '' : update.stderr }).toEqual({ code: 0, stderr: '' });
+    expect((await run(kraken, ['--version'])).trim()).toBe(next);
+  }, 900_000);
+
+  it('kraken update refuses a release that speaks another protocol unless forced', async () => {
+    const installed = (await run(kraken, ['--version'])).trim();
+    const protocol = readManifest(path.join(root, 'apps', 'agent', 'package.json')).kraken?.protocolVersion ?? 0;
+    const incompatible = bumped(installed, 'minor');
+    await publishAgentRelease(incompatible, protocol + 1);
+    const refused = await runStatus(kraken, ['update', '--yes', '--registry', registry.url]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(new RegExp(`protocol version ${String(protocol + 1)}`));
+    const forced = await runStatus(kraken, ['update', '--yes', '--force', '--dry-run', '--registry', registry.url]);
+    expect({ code: forced.code, plan: forced.stdout.includes(`@kraken/agent@${incompatible}`) }).toEqual({ code: 0, plan: true });
+    expect((await run(kraken, ['--version'])).trim()).toBe(installed);
+  }, 300_000);
 });
 
 describe('examples/custom-agent built from the published packages', () => {
@@ -227,6 +275,7 @@ describe('examples/custom-agent built from the published packages', () => {
     expect(installed.version).toBe(readManifest(path.join(root, 'packages', 'worker', 'package.json')).version);
     await run('npm', ['run', 'build'], { cwd: example, env });
     const out = await run('npm', ['test'], { cwd: example, env: { ...env, KRAKEN_BROKER_URL: amqpUrl() }, timeoutMs: 180_000 });
-    expect(out).toMatch(/ok/i);
+    expect(out).toMatch(/^custom agent check passed$/m);
+    expect(out).toMatch(/ok: node.info from \S+ with extensions \{"temperature\./);
   }, 900_000);
 });
