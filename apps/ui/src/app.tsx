@@ -1,15 +1,18 @@
-import { useState } from 'react';
-import { Alert, Badge, Button, Layout, Menu, Space, Typography } from 'antd';
-import { AppstoreOutlined, BookOutlined, ClusterOutlined, DashboardOutlined, KeyOutlined } from '@ant-design/icons';
+import { Suspense, lazy, useEffect, useState } from 'react';
+import type { ReactNode } from 'react';
+import { Alert, Badge, Button, Drawer, Grid, Layout, Menu, Skeleton, Space, Typography } from 'antd';
+import { AppstoreOutlined, BookOutlined, ClusterOutlined, DashboardOutlined, KeyOutlined, MenuOutlined } from '@ant-design/icons';
 import type { LiveState } from './api/live.js';
-import { DeploymentPage } from './pages/deployment-page.js';
-import { DeploymentsPage } from './pages/deployments-page.js';
-import { GettingStartedPage } from './pages/getting-started-page.js';
-import { NodesPage } from './pages/nodes-page.js';
-import { PlatformPage } from './pages/platform-page.js';
 import { TokenModal } from './components/token-modal.js';
 import { navigate, usePath } from './router.js';
 import { useCluster } from './store.js';
+
+// one chunk per page: the first screen loads only the code it shows
+const PlatformPage = lazy(() => import('./pages/platform-page.js').then((m) => ({ default: m.PlatformPage })));
+const NodesPage = lazy(() => import('./pages/nodes-page.js').then((m) => ({ default: m.NodesPage })));
+const DeploymentsPage = lazy(() => import('./pages/deployments-page.js').then((m) => ({ default: m.DeploymentsPage })));
+const DeploymentPage = lazy(() => import('./pages/deployment-page.js').then((m) => ({ default: m.DeploymentPage })));
+const GettingStartedPage = lazy(() => import('./pages/getting-started-page.js').then((m) => ({ default: m.GettingStartedPage })));
 
 const menu = [
   { key: '/', icon: <DashboardOutlined />, label: 'Platform' },
@@ -25,51 +28,112 @@ const liveBadge: Record<LiveState, { status: 'success' | 'processing' | 'warning
   refused: { status: 'error', text: 'token refused' },
 };
 
-function Page({ path }: { path: string }) {
+function pageOf(path: string): { title: string; element: ReactNode } {
   const detail = /^\/deployments\/([^/]+)$/.exec(path);
-  if (detail?.[1] !== undefined) return <DeploymentPage id={decodeURIComponent(detail[1])} />;
+  if (detail?.[1] !== undefined) {
+    const id = decodeURIComponent(detail[1]);
+    return { title: id, element: <DeploymentPage id={id} /> };
+  }
   switch (path) {
     case '/':
-      return <PlatformPage />;
+      return { title: 'Platform', element: <PlatformPage /> };
     case '/nodes':
-      return <NodesPage />;
+      return { title: 'Nodes', element: <NodesPage /> };
     case '/deployments':
-      return <DeploymentsPage />;
+      return { title: 'Deployments', element: <DeploymentsPage /> };
     case '/getting-started':
-      return <GettingStartedPage />;
+      return { title: 'Getting started', element: <GettingStartedPage /> };
     default:
-      return <Alert type="warning" showIcon title={`No page at ${path}`} />;
+      return { title: 'Not found', element: <Alert type="warning" showIcon title={`No page at ${path}`} /> };
   }
+}
+
+function PageLoading() {
+  return (
+    <div role="status" aria-busy="true" aria-label="Loading the page">
+      <Skeleton active paragraph={{ rows: 6 }} />
+    </div>
+  );
+}
+
+function Navigation({ selected, onNavigate }: { selected: string; onNavigate?: () => void }) {
+  return (
+    <nav aria-label="Pages">
+      <Menu
+        mode="inline"
+        selectedKeys={[selected]}
+        items={menu}
+        onClick={({ key }) => {
+          navigate(key);
+          onNavigate?.();
+        }}
+      />
+    </nav>
+  );
 }
 
 export function KrakenApp() {
   const path = usePath();
-  const { token, setToken, liveState, error } = useCluster();
+  const { token, setToken, liveState, error, loaded, reload } = useCluster();
   const [changingToken, setChangingToken] = useState(false);
+  const [menuOpen, setMenuOpen] = useState(false);
+  const screens = Grid.useBreakpoint();
+  // before the first measurement every breakpoint is unknown: lay out for a laptop until then
+  const narrow = screens.md === false;
   const selected = path.startsWith('/deployments') ? '/deployments' : path;
   const badge = liveBadge[liveState];
+  const page = pageOf(path);
+
+  useEffect(() => {
+    document.title = `${page.title} · Kraken`;
+  }, [page.title]);
 
   return (
     <Layout style={{ minHeight: '100vh' }}>
-      <Layout.Sider breakpoint="md" collapsedWidth={0} theme="light">
-        <Typography.Title level={4} style={{ padding: '16px 24px', margin: 0 }}>
-          Kraken
-        </Typography.Title>
-        <nav aria-label="Pages">
-          <Menu
-            mode="inline"
-            selectedKeys={[selected]}
-            items={menu}
-            onClick={({ key }) => {
-              navigate(key);
+      {!narrow && (
+        <Layout.Sider theme="light" width={200}>
+          <Typography.Title level={4} style={{ padding: '16px 24px', margin: 0 }}>
+            Kraken
+          </Typography.Title>
+          <Navigation selected={selected} />
+        </Layout.Sider>
+      )}
+      {narrow && (
+        <Drawer
+          title="Kraken"
+          placement="left"
+          size={240}
+          open={menuOpen}
+          onClose={() => {
+            setMenuOpen(false);
+          }}
+          styles={{ body: { padding: 0 } }}
+        >
+          <Navigation
+            selected={selected}
+            onNavigate={() => {
+              setMenuOpen(false);
             }}
           />
-        </nav>
-      </Layout.Sider>
+        </Drawer>
+      )}
       <Layout>
-        <Layout.Header style={{ background: '#fff', display: 'flex', justifyContent: 'flex-end', paddingInline: 16 }}>
-          <Space>
-            {token !== undefined && <Badge status={badge.status} text={badge.text} />}
+        <Layout.Header style={{ background: '#fff', display: 'flex', alignItems: 'center', gap: 8, paddingInline: 16 }}>
+          {narrow && (
+            <>
+              <Button
+                icon={<MenuOutlined />}
+                aria-label="Open the menu"
+                aria-expanded={menuOpen}
+                onClick={() => {
+                  setMenuOpen(true);
+                }}
+              />
+              <Typography.Text strong>Kraken</Typography.Text>
+            </>
+          )}
+          <Space style={{ marginLeft: 'auto' }}>
+            {token !== undefined && <Badge status={badge.status} text={badge.text} data-testid="live-state" />}
             <Button
               icon={<KeyOutlined />}
               onClick={() => {
@@ -80,13 +144,23 @@ export function KrakenApp() {
             </Button>
           </Space>
         </Layout.Header>
-        <Layout.Content style={{ padding: 16 }}>
-          {token === undefined && (
-            <Alert type="info" showIcon title="Enter the API token to see the cluster." style={{ marginBottom: 16 }} />
+        <Layout.Content style={{ padding: narrow ? 8 : 16, minWidth: 0 }}>
+          {loaded && error !== undefined && (
+            <Alert
+              type="error"
+              showIcon
+              title={error}
+              style={{ marginBottom: 16 }}
+              data-testid="cluster-error"
+              action={
+                <Button size="small" onClick={reload}>
+                  Retry
+                </Button>
+              }
+            />
           )}
-          {error !== undefined && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} data-testid="cluster-error" />}
           <main>
-            <Page path={path} />
+            <Suspense fallback={<PageLoading />}>{page.element}</Suspense>
           </main>
         </Layout.Content>
       </Layout>

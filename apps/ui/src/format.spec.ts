@@ -1,4 +1,38 @@
-import { canCancel, countByStatus, filterLines, formatAge, formatMb, isSettled, mergeLines, parseEnv, statusColor, statusLabel } from './format.js';
+import {
+  canCancel,
+  countByStatus,
+  filterLines,
+  formatAge,
+  formatMb,
+  isSettled,
+  mergeLines,
+  nodeDeploymentIds,
+  nodeRole,
+  parseEnv,
+  standbyOf,
+  statusColor,
+  statusLabel,
+} from './format.js';
+
+describe('node presentation', () => {
+  it('names the role of each orchestration priority and finds the standby', () => {
+    expect([0, 1, 2, null].map(nodeRole)).toEqual(['leader', 'standby', 'worker', 'worker']);
+    expect(standbyOf([{ id: 'a', orchestrationPriority: 0 }, { id: 'b', orchestrationPriority: 1 }])?.id).toBe('b');
+    expect(standbyOf([{ id: 'a', orchestrationPriority: 0 }, { id: 'c', orchestrationPriority: null }])).toBeUndefined();
+  });
+
+  it("lists a node's reported and placed apps once each, sorted, without destroyed ones", () => {
+    const node = { id: 'node-a', deployments: ['shop-2', 'blog-1'] };
+    const deployments = [
+      { id: 'blog-1', node: 'node-a', status: 'RUNNING' as const },
+      { id: 'api-3', node: 'node-a', status: 'BUILDING_DEPLOYMENT' as const },
+      { id: 'old-4', node: 'node-a', status: 'DESTROYED' as const },
+      { id: 'else-5', node: 'node-b', status: 'RUNNING' as const },
+    ];
+    expect(nodeDeploymentIds(node, deployments)).toEqual(['api-3', 'blog-1', 'shop-2']);
+    expect(nodeDeploymentIds({ id: 'node-c', deployments: [] }, deployments)).toEqual([]);
+  });
+});
 
 describe('status presentation', () => {
   it('turns enum values into sentence-case labels', () => {
@@ -28,7 +62,10 @@ describe('status presentation', () => {
     expect(counts.RUNNING).toBe(2);
     expect(counts.ERRORED).toBe(1);
     expect(counts.DESTROYED).toBe(0);
+    // in lifecycle order, as the schema declares ApplicationStatus
     expect(Object.keys(counts)).toHaveLength(14);
+    expect(Object.keys(counts).slice(0, 2)).toEqual(['DEPLOYMENT_REQUESTED', 'VALIDATING_DEPLOYMENT_DATA']);
+    expect(Object.keys(counts).at(-1)).toBe('ERRORED');
   });
 });
 

@@ -1,5 +1,5 @@
 // Pure presentation helpers: no React, so unit tests cover them directly.
-import type { ApplicationStatus, Deployment, EnvVarInput, NodeState } from './api/types.js';
+import type { ApplicationStatus, ClusterNode, Deployment, EnvVarInput, NodeState } from './api/types.js';
 import { applicationStatuses } from './api/types.js';
 
 /** "BUILDING_DEPLOYMENT" -> "Building deployment". */
@@ -19,6 +19,28 @@ export function statusColor(status: ApplicationStatus): string {
 
 export function nodeStateColor(state: NodeState): string {
   return state === 'ALIVE' ? 'green' : state === 'SUSPECT' ? 'orange' : 'red';
+}
+
+/** orchestrationPriority in words: 0 leads, 1 stands by to take over, the rest only run apps. */
+export function nodeRole(priority: number | null): 'leader' | 'standby' | 'worker' {
+  return priority === 0 ? 'leader' : priority === 1 ? 'standby' : 'worker';
+}
+
+/** The standby orchestrator (priority 1), if the cluster has one. */
+export function standbyOf<T extends Pick<ClusterNode, 'orchestrationPriority'>>(nodes: readonly T[]): T | undefined {
+  return nodes.find((n) => n.orchestrationPriority === 1);
+}
+
+/**
+ * A node's apps: those it reports running, and those placed on it that it has not reported yet
+ * (still building, say), without destroyed ones. Sorted, so rows do not reorder between beats.
+ */
+export function nodeDeploymentIds(
+  node: Pick<ClusterNode, 'id' | 'deployments'>,
+  deployments: readonly Pick<Deployment, 'id' | 'node' | 'status'>[],
+): string[] {
+  const placed = deployments.filter((d) => d.node === node.id && d.status !== 'DESTROYED').map((d) => d.id);
+  return [...new Set([...node.deployments, ...placed])].sort();
 }
 
 /** True once nothing more will happen to a deployment without a user action. */

@@ -1,13 +1,12 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
 import type { ReactNode } from 'react';
 import type { Client } from 'graphql-ws';
+import { DeploymentChangedDocument, NodeChangedDocument, OverviewDocument } from './api/generated.js';
 import { graphqlRequest } from './api/graphql-request.js';
 import { createLiveClient, subscribe } from './api/live.js';
 import type { LiveState } from './api/live.js';
-import { deploymentChanged, getOverview, nodeChanged } from './api/operations.js';
-import type { Operation } from './api/operations.js';
 import { readToken, saveToken } from './api/token.js';
-import type { ClusterNode, Deployment } from './api/types.js';
+import type { ClusterNode, Deployment, Operation } from './api/types.js';
 
 export interface Cluster {
   token: string | undefined;
@@ -16,13 +15,21 @@ export interface Cluster {
   request: <TResult, TVariables>(operation: Operation<TResult, TVariables>, variables: TVariables) => Promise<TResult>;
   live: Client | undefined;
   liveState: LiveState;
+  /** An overview load is in flight. */
   loading: boolean;
+  /** True once an overview load succeeded (for this token): the lists below mean something. */
+  loaded: boolean;
+  /** Why the last overview load or a live subscription failed. */
   error: string | undefined;
   deployments: Deployment[];
   nodes: ClusterNode[];
   orchestrator: string | undefined;
   /** Refetches everything (after a reconnect, or on the user's request). */
   reload: () => void;
+  /** +1 per reload: what depends on fresh data (a chart's history) loads again when it changes. */
+  reloads: number;
+  /** Takes a deployment a mutation answered, so the page shows it without waiting for the event. */
+  applyDeployment: (deployment: Deployment) => void;
 }
 
 const ClusterContext = createContext<Cluster | undefined>(undefined);
@@ -50,15 +57,17 @@ export function ClusterProvider({ children }: { children: ReactNode }) {
   const [live, setLive] = useState<Client>();
   const [liveState, setLiveState] = useState<LiveState>('connecting');
   const [loading, setLoading] = useState(false);
+  const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string>();
   const [deployments, setDeployments] = useState<Deployment[]>([]);
   const [nodes, setNodes] = useState<ClusterNode[]>([]);
   const [orchestrator, setOrchestrator] = useState<string>();
-  const [generation, setGeneration] = useState(0);
+  const [reloads, setReloads] = useState(0);
 
   const setToken = useCallback((value: string) => {
     saveToken(window.localStorage, value);
     setTokenState(readToken(window.localStorage));
+    setLoaded(false);
   }, []);
 
   const request = useCallback(
@@ -67,19 +76,24 @@ export function ClusterProvider({ children }: { children: ReactNode }) {
   );
 
   const reload = useCallback(() => {
-    setGeneration((g) => g + 1);
+    setReloads((n) => n + 1);
+  }, []);
+
+  const applyDeployment = useCallback((deployment: Deployment) => {
+    setDeployments((list) => upsert(list, deployment));
   }, []);
 
   useEffect(() => {
     if (token === undefined) return;
     let stale = false;
     setLoading(true);
-    graphqlRequest(getOverview, {}, token)
+    graphqlRequest(OverviewDocument, {}, token)
       .then((data) => {
         if (stale) return;
         setDeployments(data.getDeployments);
         setNodes(data.getNodes);
         setOrchestrator(data.getPlatform.orchestrator);
+        setLoaded(true);
         setError(undefined);
       })
       .catch((failure: unknown) => {
@@ -91,7 +105,7 @@ export function ClusterProvider({ children }: { children: ReactNode }) {
     return () => {
       stale = true;
     };
-  }, [token, generation]);
+  }, [token, reloads]);
 
   useEffect(() => {
     if (token === undefined) return;
@@ -100,12 +114,24 @@ export function ClusterProvider({ children }: { children: ReactNode }) {
     const onError = (message: string) => {
       setError(`Live updates failed: ${message}`);
     };
-    const stopDeployments = subscribe(client, deploymentChanged, {}, (data) => {
-      setDeployments((list) => upsert(list, data.deploymentChanged));
-    }, onError);
-    const stopNodes = subscribe(client, nodeChanged, {}, (data) => {
-      setNodes((list) => upsert(list, data.nodeChanged));
-    }, onError);
+    const stopDeployments = subscribe(
+      client,
+      DeploymentChangedDocument,
+      {},
+      (data) => {
+        setDeployments((list) => upsert(list, data.deploymentChanged));
+      },
+      onError,
+    );
+    const stopNodes = subscribe(
+      client,
+      NodeChangedDocument,
+      {},
+      (data) => {
+        setNodes((list) => upsert(list, data.nodeChanged));
+      },
+      onError,
+    );
     return () => {
       stopDeployments();
       stopNodes();
@@ -115,8 +141,23 @@ export function ClusterProvider({ children }: { children: ReactNode }) {
   }, [token, reload]);
 
   const value = useMemo<Cluster>(
-    () => ({ token, setToken, request, live, liveState, loading, error, deployments, nodes, orchestrator, reload }),
-    [token, setToken, request, live, liveState, loading, error, deployments, nodes, orchestrator, reload],
+    () => ({
+      token,
+      setToken,
+      request,
+      live,
+      liveState,
+      loading,
+      loaded,
+      error,
+      deployments,
+      nodes,
+      orchestrator,
+      reload,
+      reloads,
+      applyDeployment,
+    }),
+    [token, setToken, request, live, liveState, loading, loaded, error, deployments, nodes, orchestrator, reload, reloads, applyDeployment],
   );
   return <ClusterContext.Provider value={value}>{children}</ClusterContext.Provider>;
 }

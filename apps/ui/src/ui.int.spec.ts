@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
-import { amqpUrl, freePort, gitFixtureRepo, manifestToml, requireRabbit, tempDir, watchProcess } from '@kraken/testing';
+import { amqpUrl, eventually, freePort, gitFixtureRepo, manifestToml, requireRabbit, tempDir, watchProcess } from '@kraken/testing';
 import type { TempDir, WatchedProcess } from '@kraken/testing';
 
 const run = promisify(execFile);
@@ -16,10 +16,32 @@ const agentCli = path.join(repoRoot, 'apps', 'agent', 'dist', 'cli.js');
 const uiHostCli = path.join(repoRoot, 'apps', 'ui-host', 'dist', 'cli.js');
 const bundle = path.resolve(__dirname, '..', 'dist');
 const screenshots = path.join(repoRoot, 'test-output', 'ui-screenshots');
+// the largest chunk vite.config.mts allows (maxChunkKb there): pages and antd are split
+const maxChunkBytes = 300 * 1024;
+const phone = { width: 390, height: 844 };
 const appServer = `require('http').createServer((q, s) => { console.log('hit ' + q.url); s.end('hello ' + process.env.GREETING); }).listen(process.env.PORT || 3000, () => console.log('listening'));`;
 
 function start(args: string[]): WatchedProcess {
   return watchProcess(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true }), { group: true });
+}
+
+/**
+ * A RabbitMQ virtual host of the test's own: the agent's queues have fixed names, and an agent
+ * another test runs on the same broker would otherwise consume (steal) this one's messages.
+ */
+async function isolatedBroker(): Promise<{ url: string; remove: () => Promise<void> }> {
+  const vhost = `kraken-ui-${process.pid}-${Date.now().toString(36)}`;
+  const rabbitmqctl = (...args: string[]) => run('rabbitmqctl', ['-q', ...args], { timeout: 60_000 });
+  await rabbitmqctl('add_vhost', vhost);
+  const url = new URL(amqpUrl());
+  await rabbitmqctl('set_permissions', '-p', vhost, decodeURIComponent(url.username), '.*', '.*', '.*');
+  url.pathname = `/${encodeURIComponent(vhost)}`;
+  return {
+    url: url.href,
+    remove: async () => {
+      await rabbitmqctl('delete_vhost', vhost);
+    },
+  };
 }
 
 async function removeContainers(deploymentId: string): Promise<void> {
@@ -30,18 +52,23 @@ async function removeContainers(deploymentId: string): Promise<void> {
 
 describe('Kraken UI in a browser against a real agent', () => {
   let dir: TempDir | undefined;
+  let broker: Awaited<ReturnType<typeof isolatedBroker>> | undefined;
   let agent: WatchedProcess | undefined;
   let uiHost: WatchedProcess | undefined;
   let browser: Browser | undefined;
   let page: Page;
   let ui: string;
+  let uiPort: number;
+  let apiUrl: string;
   let token: string;
   let goodRepo: string;
   const deployed: string[] = [];
   const problems: string[] = [];
 
+  /** Saves a screenshot, and checks that every control shown has an accessible name. */
   const shot = async (name: string) => {
     await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
+    await expectNamedControls(page, name);
   };
   const openPage = async (label: string) => {
     await page.getByRole('menuitem', { name: label }).click();
@@ -49,9 +76,43 @@ describe('Kraken UI in a browser against a real agent', () => {
   };
   const deploymentIdFromUrl = () => decodeURIComponent(new URL(page.url()).pathname.split('/').pop() ?? '');
   const status = () => page.getByTestId('deployment-status');
+  const startUiHost = async () => {
+    uiHost = start([uiHostCli, '--api', apiUrl, '--port', String(uiPort), '--root', bundle]);
+    await uiHost.waitFor(/Kraken UI listening on/, 30_000);
+  };
+  /** Asks the agent's API directly (not through the UI), as another client would. */
+  const api = async <T,>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
+    const response = await fetch(`${apiUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as { data?: T; errors?: { message: string }[] };
+    if (body.errors !== undefined) throw new Error(`API: ${body.errors.map((e) => e.message).join('; ')}`);
+    return body.data as T;
+  };
+  const watchOf = async (id: string) =>
+    (await api<{ getDeployment: { watch: boolean } }>('query ($id: String!) { getDeployment(deploymentId: $id) { watch } }', { id })).getDeployment.watch;
+  const setWatch = (id: string, watch: boolean) =>
+    api('mutation ($id: String!, $watch: Boolean!) { setWatch(deploymentId: $id, watch: $watch) { watch } }', { id, watch });
+  /** Drops the problems `expected` matches that appeared since `from`: errors a test causes on purpose. */
+  const forgetExpected = (from: number, expected: RegExp) => {
+    const kept = problems.slice(from).filter((problem) => !expected.test(problem));
+    problems.splice(from, problems.length - from, ...kept);
+  };
+  const samplesIn = async (chart: string) => Number(await page.getByTestId(`chart-${chart}`).getAttribute('data-samples', { timeout: 1_000 }));
+  /** Waits until the CPU chart holds a number of samples that `enough` accepts; returns it. */
+  const cpuSamples = (enough: (count: number) => boolean, timeoutMs: number, what: string) =>
+    eventually(async () => {
+      const count = await samplesIn('cpu');
+      return enough(count) ? count : undefined;
+    }, timeoutMs, what);
+  const switchState = (locator: ReturnType<Page['getByRole']>, checked: boolean, what: string) =>
+    eventually(async () => ((await locator.getAttribute('aria-checked', { timeout: 1_000 })) === String(checked) ? true : undefined), 30_000, what);
 
   beforeAll(async () => {
     await requireRabbit();
+    broker = await isolatedBroker();
     await fs.access(bundle).catch(() => {
       throw new Error(`no UI bundle at ${bundle}: run \`npx nx build ui\` first (the integration target does)`);
     });
@@ -63,15 +124,15 @@ describe('Kraken UI in a browser against a real agent', () => {
       'server.js': appServer,
     });
     const apiPort = await freePort();
+    apiUrl = `http://127.0.0.1:${apiPort}`;
     agent = start([
       agentCli, 'agent', '--data-dir', dataDir, '--api-port', String(apiPort), '--api-host', '127.0.0.1',
-      '--broker-url', amqpUrl(), '--runtime', 'docker', '--no-mdns', '--public-host', '127.0.0.1',
+      '--broker-url', broker.url, '--runtime', 'docker', '--no-mdns', '--public-host', '127.0.0.1',
     ]);
     await agent.waitFor(/Deploy an app: kraken deploy/, 90_000);
     token = (JSON.parse(await fs.readFile(path.join(dataDir, 'secrets.json'), 'utf8')) as { apiToken: string }).apiToken;
-    const uiPort = await freePort();
-    uiHost = start([uiHostCli, '--api', `http://127.0.0.1:${apiPort}`, '--port', String(uiPort), '--root', bundle]);
-    await uiHost.waitFor(/Kraken UI listening on/, 30_000);
+    uiPort = await freePort();
+    await startUiHost();
     ui = `http://127.0.0.1:${uiPort}`;
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
@@ -101,8 +162,18 @@ describe('Kraken UI in a browser against a real agent', () => {
     agent?.kill('SIGTERM');
     await Promise.all([uiHost?.exited, agent?.exited]);
     for (const id of deployed) await removeContainers(id);
+    await broker?.remove();
     await dir?.[Symbol.asyncDispose]();
   }, 90_000);
+
+  it('is a bundle split into chunks of at most 300 KB, pages loaded on demand', async () => {
+    const assets = path.join(bundle, 'assets');
+    const chunks = (await fs.readdir(assets)).filter((name) => name.endsWith('.js'));
+    const sizes = await Promise.all(chunks.map(async (name) => ({ name, bytes: (await fs.stat(path.join(assets, name))).size })));
+    expect(sizes.filter((chunk) => chunk.bytes > maxChunkBytes)).toEqual([]);
+    for (const pageChunk of ['platform-page', 'nodes-page', 'deployments-page', 'deployment-page', 'getting-started-page'])
+      expect(chunks.some((name) => name.startsWith(`${pageChunk}-`))).toBe(true);
+  });
 
   it('asks for the API token, refuses a wrong one with a clear message, and shows the platform with a right one', async () => {
     await page.goto(ui);
@@ -118,6 +189,8 @@ describe('Kraken UI in a browser against a real agent', () => {
     await page.getByRole('heading', { level: 2, name: 'Platform' }).waitFor();
     await page.getByText('live', { exact: true }).waitFor({ timeout: 30_000 });
     expect(await page.evaluate('window.localStorage.getItem("kraken.apiToken")')).toBe(token);
+    // one agent leads; nothing stands by, and the page says so plainly
+    await expect(page.getByTestId('standby').innerText()).resolves.toMatch(/^none/);
     await shot('platform');
   }, 60_000);
 
@@ -127,6 +200,7 @@ describe('Kraken UI in a browser against a real agent', () => {
     await row.first().waitFor({ timeout: 30_000 });
     await expect(row.first().innerText()).resolves.toMatch(/docker/);
     await expect(row.first().innerText()).resolves.toMatch(/\d+s ago/);
+    await expect(row.first().innerText()).resolves.toMatch(/leader/);
     await shot('nodes');
   }, 60_000);
 
@@ -139,6 +213,8 @@ describe('Kraken UI in a browser against a real agent', () => {
 
   it('creates a deployment, sees it go Running live, streams its log, and opens the app', async () => {
     await openPage('Deployments');
+    // no deployments yet: the empty state points to the form and to Getting started
+    await page.getByTestId('no-deployments').getByRole('link', { name: 'Getting started' }).waitFor();
     await shot('deployments-empty');
     await page.getByLabel('Git repository URL').fill(goodRepo);
     await page.getByLabel('Environment').fill('GREETING=from-ui');
@@ -164,7 +240,68 @@ describe('Kraken UI in a browser against a real agent', () => {
     await openPage('Deployments');
     await page.locator('tbody tr').filter({ hasText: id }).getByText('Running').waitFor();
     await shot('deployments');
+    // the node lists it, linked
+    await openPage('Nodes');
+    await page.locator('tbody tr').filter({ hasText: 'alive' }).getByRole('link', { name: id }).click();
+    await status().getByText('Running', { exact: true }).waitFor();
   }, 300_000);
+
+  it('charts CPU and memory: seeded from the history after a reload, then growing with live samples', async () => {
+    const id = deployed[0] ?? '';
+    expect(deploymentIdFromUrl()).toBe(id);
+    // the worker reports stats every 10 s: wait for two
+    const seen = await cpuSamples((n) => n >= 2, 90_000, 'two CPU samples');
+    await expect(page.getByRole('img', { name: /^CPU \(% of one core\): latest [\d.]+%, lowest/ }).count()).resolves.toBe(1);
+    await expect(page.getByRole('img', { name: /^Memory \(limit [\d.]+ [MG]B\): latest [\d.]+ [MG]B/ }).count()).resolves.toBe(1);
+    await expect(page.getByTestId('chart-memory').locator('path').count()).resolves.toBe(2);
+
+    await page.reload();
+    // at most one live sample can arrive in 5 s: the rest came from statsHistory
+    const seeded = await cpuSamples((n) => n >= seen, 5_000, `the ${seen} samples again after a reload`);
+    await cpuSamples((n) => n > seeded, 60_000, 'a live sample');
+    expect(await samplesIn('memory')).toBe(await samplesIn('cpu'));
+    await shot('deployment-charts');
+  }, 180_000);
+
+  it('turns branch watching on and off from the detail page and the list, and the API keeps it', async () => {
+    const id = deployed[0] ?? '';
+    const detailSwitch = page.getByRole('switch', { name: `Watch branch main of ${id}` });
+    await expect(detailSwitch.getAttribute('aria-checked')).resolves.toBe('false');
+    await detailSwitch.click();
+    await page.getByText('Watching main: new commits are deployed').waitFor();
+    await expect(detailSwitch.getAttribute('aria-checked')).resolves.toBe('true');
+    await expect(watchOf(id)).resolves.toBe(true);
+    await page.getByText(/\(watched: new commits are deployed\)/).waitFor();
+
+    await openPage('Deployments');
+    const listSwitch = page.locator('tbody tr').filter({ hasText: id }).getByRole('switch');
+    await expect(listSwitch.getAttribute('aria-checked')).resolves.toBe('true');
+    await listSwitch.click();
+    await page.getByText('Stopped watching main').waitFor();
+    await expect(listSwitch.getAttribute('aria-checked')).resolves.toBe('false');
+    await expect(watchOf(id)).resolves.toBe(false);
+  }, 60_000);
+
+  it('reconnects its live updates after the server drops the WebSocket, catching up on what it missed', async () => {
+    const id = deployed[0] ?? '';
+    const listSwitch = page.locator('tbody tr').filter({ hasText: id }).getByRole('switch');
+    await page.getByText('live', { exact: true }).waitFor();
+    const outageStart = problems.length;
+    uiHost?.kill('SIGTERM');
+    await uiHost?.exited;
+    await page.getByText('reconnecting', { exact: true }).waitFor({ timeout: 30_000 });
+    // changed while the page is cut off: the event is lost, the reload after reconnecting finds it
+    await setWatch(id, true);
+    await startUiHost();
+    await page.getByText('live', { exact: true }).waitFor({ timeout: 60_000 });
+    // Chromium logs each refused reconnect attempt; those are the outage this test causes
+    forgetExpected(outageStart, /WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/graphql' failed/);
+    await switchState(listSwitch, true, 'the change made during the outage');
+    // and events flow again: a change made elsewhere shows without a reload
+    await setWatch(id, false);
+    await switchState(listSwitch, false, 'a change made after reconnecting');
+    await shot('reconnected');
+  }, 150_000);
 
   it('cancels the deployment and sees it Destroyed, its container gone', async () => {
     const id = deployed[0] ?? '';
@@ -204,14 +341,57 @@ describe('Kraken UI in a browser against a real agent', () => {
   it('keeps working after a reload on a client route (SPA fallback, token remembered)', async () => {
     await page.reload();
     await status().getByText('Errored', { exact: true }).waitFor({ timeout: 30_000 });
-    await page.setViewportSize({ width: 390, height: 844 });
-    await openPageMobile(page, 'Platform');
-    await shot('platform-phone');
   }, 60_000);
+
+  it('says plainly when the API cannot be reached, and loads once Retry finds it again', async () => {
+    const start = problems.length;
+    await page.route('**/graphql', (route) => route.abort('connectionrefused'));
+    await page.goto(`${ui}/nodes`);
+    const failure = page.getByTestId('load-error');
+    await failure.getByText('Cannot load the cluster').waitFor({ timeout: 30_000 });
+    await expect(failure.innerText()).resolves.toMatch(/Cannot reach the Kraken API/);
+    await shot('api-unreachable');
+    await page.unroute('**/graphql');
+    forgetExpected(start, /Failed to load resource: net::ERR_CONNECTION_REFUSED/);
+    await failure.getByRole('button', { name: 'Retry' }).click();
+    await page.locator('tbody tr').filter({ hasText: 'alive' }).first().waitFor({ timeout: 30_000 });
+  }, 60_000);
+
+  it('works at phone width: every page through the menu, nothing wider than the screen', async () => {
+    await page.setViewportSize(phone);
+    const pages = [
+      ['Platform', 'platform'],
+      ['Nodes', 'nodes'],
+      ['Deployments', 'deployments'],
+      ['Getting started', 'getting-started'],
+    ] as const;
+    for (const [label, name] of pages) {
+      await page.getByRole('button', { name: 'Open the menu' }).click();
+      await page.getByRole('menuitem', { name: label }).click();
+      await page.getByRole('heading', { level: 2, name: label }).waitFor();
+      await page.getByRole('menuitem', { name: label }).waitFor({ state: 'hidden' });
+      await expectNoSidewaysScroll(page, label);
+      await shot(`phone-${name}`);
+    }
+    const id = deployed[0] ?? '';
+    await page.goto(`${ui}/deployments/${encodeURIComponent(id)}`);
+    await status().getByText('Destroyed', { exact: true }).waitFor({ timeout: 30_000 });
+    await expectNoSidewaysScroll(page, 'the deployment page');
+    await shot('phone-deployment');
+  }, 120_000);
 });
 
-/** At phone width the menu is collapsed behind the sider's trigger. */
-async function openPageMobile(page: Page, label: string): Promise<void> {
-  await page.goto(new URL('/', page.url()).href);
-  await page.getByRole('heading', { level: 2, name: label }).waitFor();
+const control = /^\s*- (button|switch|link|textbox|searchbox|checkbox|radio|combobox|menuitem|tab|slider|spinbutton)( \[[^\]]*\])*:?$/;
+
+/** Buttons, switches, links and fields without an accessible name: what a screen reader cannot announce. */
+async function expectNamedControls(page: Page, where: string): Promise<void> {
+  const snapshot = await page.locator('body').ariaSnapshot();
+  expect({ where, unnamed: snapshot.split('\n').filter((line) => control.test(line)) }).toEqual({ where, unnamed: [] });
+}
+
+/** Tables may scroll inside themselves; the page itself must fit the screen. */
+async function expectNoSidewaysScroll(page: Page, where: string): Promise<void> {
+  // a string: this file is compiled without the DOM types
+  const widths = await page.evaluate<{ page: number; screen: number }>('({ page: document.documentElement.scrollWidth, screen: window.innerWidth })');
+  expect({ where, ...widths, fits: widths.page <= widths.screen }).toEqual({ where, ...widths, fits: true });
 }

@@ -53,6 +53,8 @@ export type { QueryLimits } from './api/limits.js';
 export { gitLsRemote } from './git/git-head.js';
 export type { ResolveBranchHead, ResolveBranchHeadOptions } from './git/git-head.js';
 export { BranchWatcher } from './watch/branch-watcher.js';
+export { StatsHistory, DEFAULT_STATS_SAMPLES } from './stats/stats-history.js';
+export type { StatsSample } from './stats/stats-history.js';
 export type { BranchWatcherOptions, BranchWatcherCounters } from './watch/branch-watcher.js';
 export { printKrakenSchema } from './api/schema/build-schema.js';
 export { loadOrCreateSecrets, SECRETS_FILE } from './secrets.js';

@@ -3,6 +3,7 @@ import { Queues } from '@kraken/messages';
 import type { LivenessOptions } from './liveness/liveness.js';
 import type { PortRange } from './scheduling/ports.js';
 import { DEFAULT_PORT_RANGE } from './scheduling/ports.js';
+import { DEFAULT_STATS_SAMPLES } from './stats/stats-history.js';
 
 /** Where the orchestrator listens and sends; tests give unique names, clusters keep the defaults. */
 export interface OrchestratorQueues {
@@ -28,6 +29,8 @@ export interface OrchestratorOptions extends LivenessOptions {
    * commit redeploys. 0 = never. @default 60_000
    */
   watchIntervalMs?: number;
+  /** CPU and memory samples kept in memory per deployment for charts (statsHistory). @default 360 */
+  statsSamples?: number;
 }
 
 export interface CompiledOrchestratorOptions {
@@ -36,6 +39,7 @@ export interface CompiledOrchestratorOptions {
   portRange: PortRange;
   defaultMemoryMb: number;
   watchIntervalMs: number;
+  statsSamples: number;
   liveness: LivenessOptions;
 }
 
@@ -50,6 +54,7 @@ export function compileOrchestratorOptions(options: OrchestratorOptions = {}): C
     portRange: options.portRange ?? DEFAULT_PORT_RANGE,
     defaultMemoryMb: options.defaultMemoryMb ?? 256,
     watchIntervalMs: options.watchIntervalMs ?? 60_000,
+    statsSamples: options.statsSamples ?? DEFAULT_STATS_SAMPLES,
     liveness: {
       ...(options.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatIntervalMs }),
       ...(options.missedBeatsBeforeSuspect === undefined ? {} : { missedBeatsBeforeSuspect: options.missedBeatsBeforeSuspect }),

@@ -417,6 +417,89 @@ describe('Orchestrator', () => {
     expect(store.getDeployment(deployment.id)).toMatchObject({ status: 'Errored', statusMessage: 'container exited' });
   });
 
+  it('keeps a bounded history of the stats from the placed node, in orchestrator time, until the app is destroyed', async () => {
+    const orchestrator = await Orchestrator.create({
+      broker,
+      store,
+      nodeId: 'leader',
+      logger,
+      clock,
+      options: { tickIntervalMs: 0, statsSamples: 3 },
+    });
+    orchestrators.push(orchestrator);
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    const changes: (number | null)[] = [];
+    orchestrator.on('deploymentChanged', (d) => changes.push(d.cpuPercent));
+
+    for (const cpuPercent of [10, 20, 30, 40]) {
+      await workerB.stats(deployment.id, { cpuPercent, memMb: 100 + cpuPercent });
+      await waitFor(() => store.getDeployment(deployment.id)?.cpuPercent === cpuPercent, `stats ${cpuPercent}`);
+      clock.advance(10_000);
+    }
+    await workerA.stats(deployment.id, { cpuPercent: 99, memMb: 999 });
+    await workerB.stats(deployment.id, { cpuPercent: 50, memMb: 150 });
+    await waitFor(() => store.getDeployment(deployment.id)?.cpuPercent === 50, 'stats 50');
+
+    expect(orchestrator.statsSamples(deployment.id)).toEqual([
+      { at: '2025-11-25T12:00:20.000Z', cpuPercent: 30, memMb: 130, maxMemMb: 256 },
+      { at: '2025-11-25T12:00:30.000Z', cpuPercent: 40, memMb: 140, maxMemMb: 256 },
+      { at: '2025-11-25T12:00:40.000Z', cpuPercent: 50, memMb: 150, maxMemMb: 256 },
+    ]);
+    expect(store.getDeployment(deployment.id)?.statsAt).toBe('2025-11-25T12:00:40.000Z');
+    expect(changes).toEqual([10, 20, 30, 40, 50]);
+    expect(() => orchestrator.statsSamples('ghost')).toThrow('no deployment with id ghost');
+
+    await orchestrator.cancelDeployment(deployment.id);
+    await workerB.report(deployment.id, DeploymentStatus.Destroyed);
+    await waitFor(() => status(deployment.id) === DeploymentStatus.Destroyed, 'Destroyed');
+    expect(orchestrator.statsSamples(deployment.id)).toEqual([]);
+  });
+
+  it('turns branch watching on and off for an existing deployment, which the watcher follows', async () => {
+    let head = 'a'.repeat(40);
+    const orchestrator = await Orchestrator.create({
+      broker,
+      store,
+      nodeId: 'leader',
+      logger,
+      clock,
+      resolveBranchHead: () => Promise.resolve(head),
+      options: { tickIntervalMs: 0, watchIntervalMs: 1000 },
+    });
+    orchestrators.push(orchestrator);
+    await beatBoth();
+    workerB.commit = head;
+    const deployment = await runningOn(orchestrator, 'node-b');
+    const watchRound = async () => {
+      clock.advance(1000);
+      await orchestrator.tick();
+    };
+
+    head = 'b'.repeat(40);
+    await watchRound();
+    expect(workerB.requests()).toHaveLength(1);
+
+    const changed: boolean[] = [];
+    orchestrator.on('deploymentChanged', (d) => changed.push(d.watch));
+    await expect(orchestrator.setWatch(deployment.id, true)).resolves.toMatchObject({ watch: true });
+    expect(store.getDeployment(deployment.id)?.watch).toBe(true);
+    expect(changed).toEqual([true]);
+    workerB.commit = head;
+    await watchRound();
+    await waitFor(() => workerB.requests().length === 2 && status(deployment.id) === DeploymentStatus.Running, 'redeployed');
+    expect(orchestrator.counters.watchRedeploys).toBe(1);
+
+    await orchestrator.setWatch(deployment.id, false);
+    // unchanged: no event, nothing stored
+    await orchestrator.setWatch(deployment.id, false);
+    expect(changed.filter((watch) => !watch)).toHaveLength(1);
+    head = 'c'.repeat(40);
+    await watchRound();
+    expect(workerB.requests()).toHaveLength(2);
+    await expect(orchestrator.setWatch('ghost', true)).rejects.toThrow('no deployment with id ghost');
+  });
+
   it('stores log lines from the placed node, counts lost batches, and emits them', async () => {
     const orchestrator = await startOrchestrator();
     await beatBoth();

@@ -4,7 +4,7 @@ import { ErrorCode, KrakenError, TypedEmitter, noopLogger, toKrakenError } from 
 import type { DeploymentStatus, MessageOf, Runtime } from '@kraken/messages';
 import { DeliveryClass, DeploymentStatus as Status, MessageType, createMessage, isTerminalStatus } from '@kraken/messages';
 import type { Clock } from '@kraken/common';
-import { systemClock } from '@kraken/common';
+import { isoTime, systemClock } from '@kraken/common';
 import { newDeploymentId } from './deployment-id.js';
 import type { ResolveBranchHead } from './git/git-head.js';
 import { gitLsRemote } from './git/git-head.js';
@@ -16,6 +16,8 @@ import { placeDeployment } from './scheduling/place-deployment.js';
 import { isStaleStatus } from './status-order.js';
 import { BranchWatcher } from './watch/branch-watcher.js';
 import { allocatePort } from './scheduling/ports.js';
+import type { StatsSample } from './stats/stats-history.js';
+import { StatsHistory } from './stats/stats-history.js';
 import type { OrchestratorStore } from './store/orchestrator-store.js';
 import type { DeploymentRecord, NodeRecord, StoredLogLine } from './store/records.js';
 import { NodeState } from './store/records.js';
@@ -111,6 +113,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private readonly resentAt = new Map<string, number>();
   private readonly clock: Clock;
   private readonly watcher: BranchWatcher | undefined;
+  private readonly statsHistory: StatsHistory;
   private timer: NodeJS.Timeout | undefined;
   /** Operations that read, decide, write and publish run one at a time, in order. */
   private chain: Promise<unknown> = Promise.resolve();
@@ -127,6 +130,11 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.clock = clock;
     this.liveness = new Liveness(clock, options.liveness);
     this.epoch = this.store.nextEpoch();
+    this.statsHistory = new StatsHistory(options.statsSamples);
+    // a destroyed app sends no more stats: its samples would only take memory
+    this.on('deploymentChanged', (deployment) => {
+      if (deployment.status === Status.Destroyed) this.statsHistory.forget(deployment.id);
+    });
     if (options.watchIntervalMs > 0) {
       this.watcher = new BranchWatcher({
         resolveBranchHead: create.resolveBranchHead ?? gitLsRemote(),
@@ -272,6 +280,30 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
 
   getDeployment(id: string): DeploymentRecord | undefined {
     return this.store.getDeployment(id);
+  }
+
+  /**
+   * Turns branch watching on or off for a deployment. The watcher reads the flag every round, so
+   * it takes effect from the next one (a round in progress re-reads it before redeploying).
+   */
+  setWatch(id: string, watch: boolean): Promise<DeploymentRecord> {
+    return this.exclusive(() => {
+      const deployment = this.store.requireDeployment(id);
+      if (deployment.watch === watch) return deployment;
+      const changed = this.store.setWatch(id, watch);
+      this.emit('deploymentChanged', changed);
+      this.logger.info(watch ? 'branch watching turned on' : 'branch watching turned off', { deploymentId: id, branch: changed.branch });
+      return changed;
+    });
+  }
+
+  /**
+   * The deployment's recent CPU and memory samples, oldest first, as this orchestrator received
+   * them since it started (bounded by the statsSamples option). NOT_FOUND for an unknown id.
+   */
+  statsSamples(id: string): readonly StatsSample[] {
+    this.store.requireDeployment(id);
+    return this.statsHistory.samples(id);
   }
 
   /** A copy of the counters. */
@@ -513,12 +545,16 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private onStats(message: MessageOf<typeof MessageType.DeployStats>): void {
     const body = message.body;
     if (!this.isFromPlacedNode(body.deploymentId, message.from)) return;
+    // the orchestrator's time, not the worker's: samples stay in order when an app moves nodes
+    const at = isoTime(this.clock);
     this.store.updateStats(body.deploymentId, {
       cpuPercent: body.cpuPercent,
       memMb: body.memMb,
       maxMemMb: body.maxMemMb,
       imageSizeMb: body.imageSizeMb,
+      at,
     });
+    this.statsHistory.record(body.deploymentId, { at, cpuPercent: body.cpuPercent, memMb: body.memMb, maxMemMb: body.maxMemMb });
     this.emit('deploymentChanged', this.store.requireDeployment(body.deploymentId));
   }
 

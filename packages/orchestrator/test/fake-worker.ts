@@ -124,6 +124,18 @@ export class FakeWorker {
     );
   }
 
+  /** Sends a deploy.stats, as a real worker does every statsInterval for each running app. */
+  async stats(deploymentId: string, sample: { cpuPercent: number; memMb: number; maxMemMb?: number }): Promise<void> {
+    await this.options.broker.publish(
+      this.options.queues.telemetry,
+      createMessage(
+        MessageType.DeployStats,
+        { deploymentId, cpuPercent: sample.cpuPercent, memMb: sample.memMb, maxMemMb: sample.maxMemMb ?? 256, at: new Date().toISOString() },
+        { from: this.options.nodeId },
+      ),
+    );
+  }
+
   /** Dies: no more heartbeats, no more consuming. */
   async stop(): Promise<void> {
     this.stopHeartbeats();

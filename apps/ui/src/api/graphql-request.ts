@@ -1,4 +1,4 @@
-import type { Operation } from './operations.js';
+import type { Operation } from './types.js';
 import { MissingTokenError } from './token.js';
 
 /** An error the API answered (or failed to), with a message fit to show as is. */
@@ -34,7 +34,7 @@ export async function graphqlRequest<TResult, TVariables>(
     response = await fetchImpl('/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: operation.query, variables }),
+      body: JSON.stringify({ query: operation.toString(), variables }),
     });
   } catch (cause) {
     throw new ApiError(`Cannot reach the Kraken API: ${(cause as Error).message}`, 'UNAVAILABLE', 0);

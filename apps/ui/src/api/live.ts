@@ -1,6 +1,6 @@
 import { createClient } from 'graphql-ws';
 import type { Client } from 'graphql-ws';
-import type { Operation } from './operations.js';
+import type { Operation } from './types.js';
 
 export type LiveState = 'connecting' | 'connected' | 'reconnecting' | 'refused';
 
@@ -19,6 +19,11 @@ export function createLiveClient(token: string, handlers: { onState: (state: Liv
     lazy: false,
     retryAttempts: Number.POSITIVE_INFINITY,
     shouldRetry: (event) => !(isCloseEvent(event) && event.code === 4403),
+    // graphql-ws doubles its wait forever (17 minutes by the tenth try): after an outage the page
+    // should be live again within seconds of the API, so the wait stops growing at 10 s
+    retryWait: (retries) => sleep(Math.min(1000 * 2 ** retries, 10_000) + Math.random() * 1000),
+    // the 'closed' handler already shows why (token refused); graphql-ws would also log it
+    onNonLazyError: () => undefined,
     on: {
       connecting: () => {
         handlers.onState(connectedBefore ? 'reconnecting' : 'connecting');
@@ -35,6 +40,10 @@ export function createLiveClient(token: string, handlers: { onState: (state: Liv
   });
 }
 
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 function isCloseEvent(event: unknown): event is { code: number } {
   return typeof event === 'object' && event !== null && 'code' in event && typeof event.code === 'number';
 }
@@ -48,7 +57,7 @@ export function subscribe<TResult, TVariables>(
   onError: (message: string) => void,
 ): () => void {
   return client.subscribe<TResult>(
-    { query: operation.query, variables: variables as Record<string, unknown> },
+    { query: operation.toString(), variables: variables as Record<string, unknown> },
     {
       next: (result) => {
         if (result.data !== undefined && result.data !== null) onData(result.data);

@@ -1,6 +1,6 @@
 import { MissingTokenError, readToken, saveToken, tokenKey } from './token.js';
 import { graphqlRequest, ApiError } from './graphql-request.js';
-import { getPlatformServices } from './operations.js';
+import { PlatformServicesDocument as getPlatformServices } from './generated.js';
 
 function memoryStorage() {
   const map = new Map<string, string>();

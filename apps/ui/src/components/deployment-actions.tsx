@@ -1,19 +1,24 @@
 import { useState } from 'react';
 import { App, Button, Popconfirm, Space } from 'antd';
-import { cancelDeployment, redeploy } from '../api/operations.js';
+import { CancelDeploymentDocument, RedeployDocument } from '../api/generated.js';
 import type { Deployment } from '../api/types.js';
 import { canCancel } from '../format.js';
 import { useCluster } from '../store.js';
 
 /** Cancel and redeploy buttons; errors (a missing token included) show as messages. */
 export function DeploymentActions({ deployment }: { deployment: Deployment }) {
-  const { request } = useCluster();
+  const { request, applyDeployment } = useCluster();
   const { message } = App.useApp();
   const [busy, setBusy] = useState<'cancel' | 'redeploy'>();
 
   const run = (kind: 'cancel' | 'redeploy') => {
     setBusy(kind);
-    const done = kind === 'cancel' ? request(cancelDeployment, { deploymentId: deployment.id }) : request(redeploy, { deploymentId: deployment.id });
+    const done =
+      kind === 'cancel'
+        ? request(CancelDeploymentDocument, { deploymentId: deployment.id })
+        : request(RedeployDocument, { deploymentId: deployment.id }).then((data) => {
+            applyDeployment(data.redeploy);
+          });
     done
       .then(() => {
         void message.success(kind === 'cancel' ? 'Cancellation requested' : 'Redeploy requested');

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { Alert, Button, Input, Space, Switch, Typography } from 'antd';
-import { DownloadOutlined } from '@ant-design/icons';
-import { getLogs, logLines } from '../api/operations.js';
+import { CloseCircleFilled, DownloadOutlined, SearchOutlined } from '@ant-design/icons';
+import { LogLinesDocument, LogsDocument } from '../api/generated.js';
 import type { LogLine } from '../api/types.js';
 import { subscribe } from '../api/live.js';
 import { filterLines, mergeLines } from '../format.js';
@@ -31,7 +31,7 @@ export function LogView({ deploymentId }: { deploymentId: string }) {
     const loadAll = async () => {
       let after = 0;
       for (;;) {
-        const page = await request(getLogs, { deploymentId, after, limit: pageSize });
+        const page = await request(LogsDocument, { deploymentId, after, limit: pageSize });
         if (stale) return;
         setLines((current) => mergeLines(current, page.logs.lines));
         if (page.logs.lines.length < pageSize) break;
@@ -54,7 +54,7 @@ export function LogView({ deploymentId }: { deploymentId: string }) {
     if (live === undefined) return;
     return subscribe(
       live,
-      logLines,
+      LogLinesDocument,
       { deploymentId },
       (data) => {
         setLines((current) => mergeLines(current, data.logLines));
@@ -89,10 +89,12 @@ export function LogView({ deploymentId }: { deploymentId: string }) {
   return (
     <div>
       <Space wrap style={{ marginBottom: 8 }}>
-        <Input.Search
+        <Input
+          type="search"
           placeholder="Search the log"
           aria-label="Search the log"
-          allowClear
+          prefix={<SearchOutlined aria-hidden="true" />}
+          allowClear={{ clearIcon: <CloseCircleFilled aria-label="Clear the search" /> }}
           value={search}
           onChange={(e) => {
             setSearch(e.target.value);

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Alert, Form, Input, Modal, Typography } from 'antd';
 import { graphqlRequest } from '../api/graphql-request.js';
-import { getPlatformServices } from '../api/operations.js';
+import { PlatformServicesDocument } from '../api/generated.js';
 
 /** Asks for the API token and checks it against the API before keeping it. */
 export function TokenModal({ open, onSave, onCancel }: { open: boolean; onSave: (token: string) => void; onCancel?: (() => void) | undefined }) {
@@ -16,7 +16,7 @@ export function TokenModal({ open, onSave, onCancel }: { open: boolean; onSave: 
       return;
     }
     setChecking(true);
-    graphqlRequest(getPlatformServices, {}, token)
+    graphqlRequest(PlatformServicesDocument, {}, token)
       .then(() => {
         setError(undefined);
         setValue('');

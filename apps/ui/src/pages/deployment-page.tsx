@@ -1,18 +1,26 @@
-import { Alert, Card, Descriptions, Result, Space, Spin, Timeline, Typography } from 'antd';
+import { useEffect, useState } from 'react';
+import { Alert, Button, Card, Descriptions, Result, Skeleton, Space, Timeline, Typography } from 'antd';
+import { DeploymentDocument } from '../api/generated.js';
+import { ApiError } from '../api/graphql-request.js';
 import type { Deployment } from '../api/types.js';
+import { ClusterGate } from '../components/cluster-gate.js';
 import { DeploymentActions } from '../components/deployment-actions.js';
+import { DeploymentStats } from '../components/deployment-stats.js';
 import { LogView } from '../components/log-view.js';
 import { StatusTag } from '../components/status-tag.js';
-import { statusColor, statusLabel } from '../format.js';
+import { WatchSwitch } from '../components/watch-switch.js';
+import { formatMb, statusColor, statusLabel } from '../format.js';
 import { Link } from '../router.js';
 import { useCluster } from '../store.js';
+
+const timelineColor: Record<string, string> = { processing: 'blue', default: 'gray' };
 
 function History({ deployment }: { deployment: Deployment }) {
   return (
     <Timeline
       items={deployment.statusHistory.map((item, index) => ({
         key: `${String(index)}-${item.status}`,
-        color: statusColor(item.status) === 'processing' ? 'blue' : statusColor(item.status) === 'default' ? 'gray' : statusColor(item.status),
+        color: timelineColor[statusColor(item.status)] ?? statusColor(item.status),
         content: (
           <>
             <strong>{statusLabel(item.status)}</strong>{' '}
@@ -28,16 +36,67 @@ function History({ deployment }: { deployment: Deployment }) {
   );
 }
 
-export function DeploymentPage({ id }: { id: string }) {
-  const { deployments, loading, error } = useCluster();
+/**
+ * A deployment the list does not hold yet (just created: the page can open before its first
+ * event arrives) is asked for once; only the API's NOT_FOUND makes it a 404.
+ */
+function useMissingDeployment(id: string, missing: boolean): { notFound: boolean; error: string | undefined; retry: () => void } {
+  const { request, applyDeployment } = useCluster();
+  const [notFound, setNotFound] = useState(false);
+  const [error, setError] = useState<string>();
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    if (!missing) return;
+    let stale = false;
+    setNotFound(false);
+    setError(undefined);
+    request(DeploymentDocument, { deploymentId: id })
+      .then((data) => {
+        if (!stale) applyDeployment(data.getDeployment);
+      })
+      .catch((failure: unknown) => {
+        if (stale) return;
+        if (failure instanceof ApiError && failure.code === 'NOT_FOUND') setNotFound(true);
+        else setError((failure as Error).message);
+      });
+    return () => {
+      stale = true;
+    };
+  }, [id, missing, request, applyDeployment, attempt]);
+  return {
+    notFound,
+    error,
+    retry: () => {
+      setAttempt((n) => n + 1);
+    },
+  };
+}
+
+function DeploymentDetail({ id }: { id: string }) {
+  const { deployments } = useCluster();
   const deployment = deployments.find((d) => d.id === id);
+  const missing = useMissingDeployment(id, deployment === undefined);
   if (deployment === undefined) {
-    if (loading) return <Spin aria-label="Loading" />;
+    if (missing.error !== undefined) {
+      return (
+        <Result
+          status="error"
+          title={`Cannot load deployment ${id}`}
+          subTitle={missing.error}
+          extra={
+            <Button type="primary" onClick={missing.retry}>
+              Retry
+            </Button>
+          }
+        />
+      );
+    }
+    if (!missing.notFound) return <Skeleton active aria-label={`Loading deployment ${id}`} />;
     return (
       <Result
         status="404"
         title="No such deployment"
-        subTitle={error ?? `There is no deployment ${id}.`}
+        subTitle={`There is no deployment ${id} in this cluster.`}
         extra={<Link to="/deployments">All deployments</Link>}
       />
     );
@@ -46,40 +105,55 @@ export function DeploymentPage({ id }: { id: string }) {
   return (
     <>
       <Space align="center" wrap style={{ marginBottom: 16 }}>
-        <Typography.Title level={2} style={{ margin: 0 }}>
+        <Typography.Title level={2} style={{ margin: 0, wordBreak: 'break-all' }}>
           {deployment.id}
         </Typography.Title>
         <span data-testid="deployment-status">
           <StatusTag status={deployment.status} />
         </span>
         <DeploymentActions deployment={deployment} />
+        <WatchSwitch deployment={deployment} label />
       </Space>
       {deployment.status === 'ERRORED' && (
-        <Alert type="error" showIcon title="Deployment failed" description={deployment.statusMessage ?? 'no reason given'} style={{ marginBottom: 16 }} data-testid="error-reason" />
+        <Alert
+          type="error"
+          showIcon
+          title="Deployment failed"
+          description={deployment.statusMessage ?? 'no reason given'}
+          style={{ marginBottom: 16 }}
+          data-testid="error-reason"
+        />
       )}
       <Card style={{ marginBottom: 16 }}>
         <Descriptions column={{ xs: 1, md: 2 }} size="small">
           <Descriptions.Item label="App">
-            {url === null ? '—' : (
+            {url === null ? (
+              'not running'
+            ) : (
               <a href={url} target="_blank" rel="noreferrer" aria-label="Open the app">
                 {url}
               </a>
             )}
           </Descriptions.Item>
-          <Descriptions.Item label="Source">{deployment.srcUrl}</Descriptions.Item>
+          <Descriptions.Item label="Source">
+            <span style={{ wordBreak: 'break-all' }}>{deployment.srcUrl}</span>
+          </Descriptions.Item>
           <Descriptions.Item label="Branch">
             {deployment.gitBranch}
-            {deployment.watch ? ' (watched)' : ''}
+            {deployment.watch ? ' (watched: new commits are deployed)' : ''}
           </Descriptions.Item>
           <Descriptions.Item label="Commit">{deployment.commit ?? '—'}</Descriptions.Item>
           <Descriptions.Item label="Node">{deployment.node ?? 'waiting for a node'}</Descriptions.Item>
           <Descriptions.Item label="Placement">{deployment.placementReason ?? '—'}</Descriptions.Item>
           <Descriptions.Item label="Memory">
-            {deployment.memMb === null ? '—' : `${String(deployment.memMb)} MB${deployment.maxMemMb === null ? '' : ` of ${String(deployment.maxMemMb)} MB`}`}
+            {deployment.memMb === null ? '—' : `${formatMb(deployment.memMb)}${deployment.maxMemMb === null ? '' : ` of ${formatMb(deployment.maxMemMb)}`}`}
           </Descriptions.Item>
           <Descriptions.Item label="CPU">{deployment.cpuUsage === null ? '—' : `${deployment.cpuUsage.toFixed(1)}%`}</Descriptions.Item>
           <Descriptions.Item label="Environment">{deployment.env.length === 0 ? '—' : deployment.env.map((e) => e.name).join(', ')}</Descriptions.Item>
         </Descriptions>
+      </Card>
+      <Card title="CPU and memory" style={{ marginBottom: 16 }}>
+        <DeploymentStats deployment={deployment} />
       </Card>
       <Card title="Status history" style={{ marginBottom: 16 }}>
         <History deployment={deployment} />
@@ -88,5 +162,13 @@ export function DeploymentPage({ id }: { id: string }) {
         <LogView deploymentId={deployment.id} />
       </Card>
     </>
+  );
+}
+
+export function DeploymentPage({ id }: { id: string }) {
+  return (
+    <ClusterGate>
+      <DeploymentDetail id={id} />
+    </ClusterGate>
   );
 }

@@ -1,5 +1,8 @@
 import { Card, Tabs, Typography } from 'antd';
 
+// long commands scroll inside their block instead of widening the page on a phone
+const codeBlock = { background: '#f5f5f5', padding: 12, overflowX: 'auto' } as const;
+
 const manifests: { key: string; label: string; toml: string }[] = [
   {
     key: 'node',
@@ -31,7 +34,7 @@ export function GettingStartedPage() {
           items={manifests.map((m) => ({
             key: m.key,
             label: m.label,
-            children: <pre style={{ background: '#f5f5f5', padding: 12 }}>{m.toml}</pre>,
+            children: <pre style={codeBlock}>{m.toml}</pre>,
           }))}
         />
       </Card>
@@ -44,7 +47,7 @@ export function GettingStartedPage() {
         <Typography.Paragraph>
           Install the agent on the new machine (<code>npm install -g @kraken/agent</code>) and start it pointing at the cluster&apos;s broker:
         </Typography.Paragraph>
-        <pre style={{ background: '#f5f5f5', padding: 12 }}>kraken agent --broker-url amqp://USER:PASSWORD@BROKER-HOST:5672</pre>
+        <pre style={codeBlock}>kraken agent --broker-url amqp://USER:PASSWORD@BROKER-HOST:5672</pre>
         <Typography.Paragraph>
           On a local network the agent finds the cluster by mDNS on its own. It appears on the Nodes page as soon as its first heartbeat arrives.
         </Typography.Paragraph>

@@ -1,43 +1,95 @@
-import { Table, Typography } from 'antd';
+import { Alert, Space, Table, Tag, Typography } from 'antd';
 import type { TableColumnsType } from 'antd';
-import type { ClusterNode } from '../api/types.js';
-import { NodeStateTag } from '../components/status-tag.js';
+import type { ClusterNode, Deployment } from '../api/types.js';
+import { ClusterGate } from '../components/cluster-gate.js';
+import { NodeStateTag, StatusTag } from '../components/status-tag.js';
 import { useNow } from '../components/use-now.js';
-import { formatAge, formatMb } from '../format.js';
+import { formatAge, formatMb, nodeDeploymentIds, nodeRole } from '../format.js';
+import { Link } from '../router.js';
 import { useCluster } from '../store.js';
 
-function role(priority: number | null): string {
-  return priority === 0 ? 'leader' : priority === null ? 'worker' : 'standby';
+/** Plain words for a node that is not alive, so nobody has to know what a state tag means. */
+function trouble(node: ClusterNode, now: number): string | undefined {
+  const silent = formatAge(now - node.updateTime);
+  if (node.state === 'SUSPECT') return `${node.hostname} (${node.id}) is suspect: no heartbeat for ${silent}. It gets no new apps; its apps stay there for now.`;
+  if (node.state === 'DEAD') return `${node.hostname} (${node.id}) is dead: no heartbeat for ${silent}. Its apps were moved to other nodes.`;
+  return undefined;
 }
 
-export function NodesPage() {
-  const { nodes, loading } = useCluster();
+function NodeDeployments({ node, deployments }: { node: ClusterNode; deployments: readonly Deployment[] }) {
+  const ids = nodeDeploymentIds(node, deployments);
+  if (ids.length === 0) return <Typography.Text type="secondary">none</Typography.Text>;
+  return (
+    <Space orientation="vertical" size={2}>
+      {ids.map((id) => {
+        const deployment = deployments.find((d) => d.id === id);
+        return (
+          <span key={id}>
+            <Link to={`/deployments/${encodeURIComponent(id)}`}>{id}</Link> {deployment !== undefined && <StatusTag status={deployment.status} />}
+          </span>
+        );
+      })}
+    </Space>
+  );
+}
+
+function NodesTable() {
+  const { nodes, deployments } = useCluster();
   const now = useNow();
   const columns: TableColumnsType<ClusterNode> = [
-    { title: 'Node', key: 'id', render: (_, n) => (<><strong>{n.hostname}</strong><br /><Typography.Text type="secondary">{n.id}</Typography.Text></>) },
+    {
+      title: 'Node',
+      key: 'id',
+      render: (_, n) => (
+        <>
+          <strong>{n.hostname}</strong>
+          <br />
+          <Typography.Text type="secondary">{n.id}</Typography.Text>
+        </>
+      ),
+    },
     { title: 'State', key: 'state', render: (_, n) => <NodeStateTag state={n.state} /> },
-    { title: 'Role', key: 'role', render: (_, n) => role(n.orchestrationPriority) },
+    { title: 'Role', key: 'role', render: (_, n) => <Tag>{nodeRole(n.orchestrationPriority)}</Tag> },
+    { title: 'Apps', key: 'apps', render: (_, n) => <NodeDeployments node={n} deployments={deployments} /> },
     { title: 'Address', dataIndex: 'addr', render: (addr: string | null) => addr ?? '—' },
     { title: 'RAM used / free', key: 'ram', render: (_, n) => `${formatMb(n.ramUsed)} / ${formatMb(n.ramFree)} (${n.currentRamPercent.toFixed(0)}%)` },
     { title: 'Load (5 min)', dataIndex: 'loadAvg5', render: (load: number) => load.toFixed(2) },
     { title: 'Runtimes', key: 'runtimes', render: (_, n) => n.runtimes.join(', ') },
-    { title: 'Apps', key: 'apps', render: (_, n) => n.deployments.length },
     { title: 'Uptime', key: 'uptime', render: (_, n) => formatAge(n.uptime) },
     { title: 'Heartbeat', key: 'heartbeat', render: (_, n) => `${formatAge(now - n.updateTime)} ago` },
-    { title: 'CPU', key: 'model', responsive: ['lg'], render: (_, n) => `${n.model} (${n.arch})` },
+    { title: 'CPU', key: 'model', render: (_, n) => `${n.model} (${n.arch})` },
   ];
+  const troubles = nodes.map((n) => trouble(n, now)).filter((t) => t !== undefined);
   return (
     <>
-      <Typography.Title level={2}>Nodes</Typography.Title>
+      {troubles.map((text) => (
+        <Alert key={text} type={text.includes(' is dead') ? 'error' : 'warning'} showIcon title={text} style={{ marginBottom: 16 }} />
+      ))}
       <Table<ClusterNode>
         rowKey="id"
-        loading={loading && nodes.length === 0}
         columns={columns}
         dataSource={nodes}
         pagination={false}
-        scroll={{ x: true }}
-        locale={{ emptyText: 'No nodes yet: start `kraken agent` on a machine (see Getting started).' }}
+        scroll={{ x: 'max-content' }}
+        locale={{
+          emptyText: (
+            <span data-testid="no-nodes">
+              No node has sent a heartbeat yet: start <code>kraken agent</code> on a machine (see <Link to="/getting-started">Getting started</Link>).
+            </span>
+          ),
+        }}
       />
+    </>
+  );
+}
+
+export function NodesPage() {
+  return (
+    <>
+      <Typography.Title level={2}>Nodes</Typography.Title>
+      <ClusterGate>
+        <NodesTable />
+      </ClusterGate>
     </>
   );
 }

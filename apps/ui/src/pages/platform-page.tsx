@@ -1,56 +1,140 @@
-import { useEffect, useState } from 'react';
-import { Alert, Card, Col, List, Row, Statistic, Tag, Typography } from 'antd';
-import { getPlatformServices } from '../api/operations.js';
-import type { PlatformService } from '../api/types.js';
+import { useCallback, useEffect, useState } from 'react';
+import { Alert, Button, Card, Col, List, Row, Statistic, Tag, Typography } from 'antd';
+import { PlatformServicesDocument } from '../api/generated.js';
+import type { ClusterNode, PlatformService } from '../api/types.js';
+import { ClusterGate } from '../components/cluster-gate.js';
 import { NodeStateTag, StatusTag } from '../components/status-tag.js';
-import { countByStatus, formatMb } from '../format.js';
-import { useCluster } from '../store.js';
+import { countByStatus, formatMb, nodeRole, standbyOf } from '../format.js';
 import { Link } from '../router.js';
+import { useCluster } from '../store.js';
 
-export function PlatformPage() {
-  const { deployments, nodes, orchestrator, request, token } = useCluster();
+function nodeName(node: ClusterNode | undefined, fallbackId: string | undefined): string {
+  if (node !== undefined) return `${node.hostname} (${node.id})`;
+  return fallbackId ?? '…';
+}
+
+function PlatformServices() {
+  const { request, reloads } = useCluster();
   const [services, setServices] = useState<PlatformService[]>();
-  const [servicesError, setServicesError] = useState<string>();
+  const [error, setError] = useState<string>();
+  const [attempt, setAttempt] = useState(0);
+  const retry = useCallback(() => {
+    setAttempt((n) => n + 1);
+  }, []);
 
   useEffect(() => {
-    if (token === undefined) return;
-    request(getPlatformServices, {})
+    let stale = false;
+    setError(undefined);
+    request(PlatformServicesDocument, {})
       .then((data) => {
-        setServices(data.getPlatformServices);
+        if (!stale) setServices(data.getPlatformServices);
       })
       .catch((failure: unknown) => {
-        setServicesError((failure as Error).message);
+        if (!stale) setError((failure as Error).message);
       });
-  }, [request, token]);
+    return () => {
+      stale = true;
+    };
+  }, [request, reloads, attempt]);
 
+  return (
+    <Card title="Platform services">
+      {error !== undefined && (
+        <Alert
+          type="error"
+          showIcon
+          title={`Cannot load the platform services: ${error}`}
+          action={
+            <Button size="small" onClick={retry}>
+              Retry
+            </Button>
+          }
+        />
+      )}
+      <List
+        size="small"
+        loading={services === undefined && error === undefined}
+        locale={{ emptyText: 'No services reported.' }}
+        dataSource={services ?? []}
+        renderItem={(s) => (
+          <List.Item>
+            <span>
+              <strong>{s.name}</strong> <Typography.Text type="secondary">{s.detail}</Typography.Text>
+            </span>
+            <Tag color={s.status === 'up' ? 'green' : 'red'}>{s.status}</Tag>
+          </List.Item>
+        )}
+      />
+    </Card>
+  );
+}
+
+function Overview() {
+  const { deployments, nodes, orchestrator } = useCluster();
   const counts = countByStatus(deployments);
   const shown = Object.entries(counts).filter(([, n]) => n > 0) as [keyof typeof counts, number][];
   const ramUsed = nodes.reduce((sum, n) => sum + n.ramUsed, 0);
   const ramTotal = nodes.reduce((sum, n) => sum + n.ramUsed + n.ramFree, 0);
+  const load = nodes.filter((n) => n.state !== 'DEAD').reduce((sum, n) => sum + n.loadAvg5, 0);
+  const leader = nodes.find((n) => n.id === orchestrator);
+  const standby = standbyOf(nodes);
 
   return (
     <>
-      <Typography.Title level={2}>Platform</Typography.Title>
       <Row gutter={[16, 16]}>
-        <Col xs={12} md={6}>
-          <Card><Statistic title="Nodes" value={nodes.length} /></Card>
+        <Col xs={12} lg={6}>
+          <Card>
+            <Statistic title="Nodes" value={nodes.length} />
+          </Card>
         </Col>
-        <Col xs={12} md={6}>
-          <Card><Statistic title="Deployments" value={deployments.length} /></Card>
+        <Col xs={12} lg={6}>
+          <Card>
+            <Statistic
+              title="Deployments"
+              value={deployments.length}
+              suffix={<Typography.Text type="secondary" style={{ fontSize: 14 }}>({counts.RUNNING} running)</Typography.Text>}
+            />
+          </Card>
         </Col>
-        <Col xs={12} md={6}>
-          <Card><Statistic title="Running" value={counts.RUNNING} /></Card>
+        <Col xs={12} lg={6}>
+          <Card>
+            <Statistic title="Cluster RAM used" value={ramTotal === 0 ? '—' : `${formatMb(ramUsed)} / ${formatMb(ramTotal)}`} />
+          </Card>
         </Col>
-        <Col xs={12} md={6}>
-          <Card><Statistic title="Cluster RAM used" value={ramTotal === 0 ? '—' : `${formatMb(ramUsed)} / ${formatMb(ramTotal)}`} /></Card>
+        <Col xs={12} lg={6}>
+          <Card>
+            <Statistic title="Cluster CPU load (5 min)" value={nodes.length === 0 ? '—' : load.toFixed(2)} />
+          </Card>
         </Col>
       </Row>
       <Row gutter={[16, 16]} style={{ marginTop: 16 }}>
         <Col xs={24} md={12}>
+          <Card title="Orchestration">
+            <dl style={{ margin: 0 }} data-testid="orchestration">
+              <dt>
+                <Typography.Text type="secondary">Orchestrator (leader)</Typography.Text>
+              </dt>
+              <dd style={{ marginInlineStart: 0, marginBottom: 8 }}>{nodeName(leader, orchestrator)}</dd>
+              <dt>
+                <Typography.Text type="secondary">Standby</Typography.Text>
+              </dt>
+              <dd style={{ marginInlineStart: 0, marginBottom: 0 }} data-testid="standby">
+                {standby === undefined ? (
+                  <>none: if the orchestrator's machine fails, nothing takes over until it is back</>
+                ) : (
+                  <>
+                    {nodeName(standby, undefined)} <NodeStateTag state={standby.state} />
+                  </>
+                )}
+              </dd>
+            </dl>
+          </Card>
+        </Col>
+        <Col xs={24} md={12}>
           <Card title="Deployments by status">
             {shown.length === 0 ? (
               <Typography.Text type="secondary">
-                No deployments yet. <Link to="/deployments">Deploy an app</Link>.
+                No deployments yet. <Link to="/deployments">Deploy an app</Link> or read <Link to="/getting-started">Getting started</Link>.
               </Typography.Text>
             ) : (
               <List
@@ -65,9 +149,8 @@ export function PlatformPage() {
             )}
           </Card>
         </Col>
-        <Col xs={24} md={12}>
+        <Col xs={24}>
           <Card title="Nodes">
-            <Typography.Paragraph type="secondary">Orchestrator: {orchestrator ?? '…'}</Typography.Paragraph>
             <List
               size="small"
               locale={{ emptyText: 'No node has sent a heartbeat yet.' }}
@@ -75,7 +158,7 @@ export function PlatformPage() {
               renderItem={(n) => (
                 <List.Item>
                   <span>
-                    {n.hostname} <Typography.Text type="secondary">{n.id}</Typography.Text>
+                    {n.hostname} <Typography.Text type="secondary">{n.id}</Typography.Text> <Tag>{nodeRole(n.orchestrationPriority)}</Tag>
                   </span>
                   <NodeStateTag state={n.state} />
                 </List.Item>
@@ -83,26 +166,21 @@ export function PlatformPage() {
             />
           </Card>
         </Col>
-        <Col xs={24}>
-          <Card title="Platform services">
-            {servicesError !== undefined && <Alert type="error" showIcon title={servicesError} />}
-            <List
-              size="small"
-              loading={services === undefined && servicesError === undefined}
-              locale={{ emptyText: 'No services reported.' }}
-              dataSource={services ?? []}
-              renderItem={(s) => (
-                <List.Item>
-                  <span>
-                    <strong>{s.name}</strong> <Typography.Text type="secondary">{s.detail}</Typography.Text>
-                  </span>
-                  <Tag color={s.status === 'up' ? 'green' : 'red'}>{s.status}</Tag>
-                </List.Item>
-              )}
-            />
-          </Card>
-        </Col>
       </Row>
+    </>
+  );
+}
+
+export function PlatformPage() {
+  return (
+    <>
+      <Typography.Title level={2}>Platform</Typography.Title>
+      <ClusterGate>
+        <Overview />
+        <div style={{ marginTop: 16 }}>
+          <PlatformServices />
+        </div>
+      </ClusterGate>
     </>
   );
 }

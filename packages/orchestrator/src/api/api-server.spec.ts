@@ -343,6 +343,59 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
   });
 });
 
+describe('GraphQL API additions for the web UI', () => {
+  it('answers statsHistory with the samples received, oldest first, and statsTime with the latest', async () => {
+    const id = await create();
+    await waitFor(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 'Running');
+    const query = `query ($id: String!) { statsHistory(deploymentId: $id) { time cpuUsage memMb maxMemMb } getDeployment(deploymentId: $id) { cpuUsage memMb statsTime } }`;
+    const empty = await graphql<{ statsHistory: unknown[]; getDeployment: { statsTime: number | null } }>(query, { id });
+    expect(empty.data).toEqual({ statsHistory: [], getDeployment: { cpuUsage: null, memMb: null, statsTime: null } });
+
+    await worker.stats(id, { cpuPercent: 1.5, memMb: 40.25, maxMemMb: 512 });
+    await waitFor(() => store.getDeployment(id)?.cpuPercent === 1.5, 'first stats');
+    await worker.stats(id, { cpuPercent: 3, memMb: 41 });
+    await waitFor(() => store.getDeployment(id)?.cpuPercent === 3, 'second stats');
+
+    const result = await graphql<{
+      statsHistory: { time: number; cpuUsage: number; memMb: number; maxMemMb: number }[];
+      getDeployment: { cpuUsage: number; memMb: number; statsTime: number };
+    }>(query, { id });
+    expect(result.errors).toBeUndefined();
+    const samples = result.data?.statsHistory ?? [];
+    expect(samples.map(({ cpuUsage, memMb, maxMemMb }) => ({ cpuUsage, memMb, maxMemMb }))).toEqual([
+      { cpuUsage: 1.5, memMb: 40.25, maxMemMb: 512 },
+      { cpuUsage: 3, memMb: 41, maxMemMb: 256 },
+    ]);
+    expect(Math.abs((samples[0]?.time ?? 0) - Date.now() / 1000)).toBeLessThan(60);
+    expect(samples[1]?.time).toBeGreaterThanOrEqual(samples[0]?.time ?? Infinity);
+    expect(result.data?.getDeployment).toEqual({ cpuUsage: 3, memMb: 41, statsTime: samples[1]?.time });
+  });
+
+  it('turns watching on and off with setWatch, reporting the change to subscribers', async () => {
+    const id = await create();
+    await waitFor(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 'Running');
+    const client = wsClient();
+    const seen = subscribeUntil<{ deploymentChanged: { id: string; watch: boolean } }>(
+      client,
+      'subscription { deploymentChanged { id watch } }',
+      {},
+      (events) => events.some((e) => e.deploymentChanged.watch),
+    );
+    await subscribed(client);
+    const on = await graphql<{ setWatch: { id: string; watch: boolean } }>(
+      'mutation ($id: String!, $watch: Boolean!) { setWatch(deploymentId: $id, watch: $watch) { id watch } }',
+      { id, watch: true },
+    );
+    expect(on.data?.setWatch).toEqual({ id, watch: true });
+    expect(store.getDeployment(id)?.watch).toBe(true);
+    expect((await seen).at(-1)?.deploymentChanged).toEqual({ id, watch: true });
+
+    const off = await graphql<{ setWatch: { watch: boolean } }>(`mutation { setWatch(deploymentId: "${id}", watch: false) { watch } }`);
+    expect(off.data?.setWatch.watch).toBe(false);
+    expect(store.getDeployment(id)?.watch).toBe(false);
+  });
+});
+
 describe('subscriptions over graphql-ws', () => {
   it('reports a new deployment reaching RUNNING', async () => {
     const client = wsClient();
@@ -533,6 +586,8 @@ describe('bad requests get a clear error and change nothing', () => {
       'mutation { pollRedeploy(deploymentId: "no-such-app") }',
       'mutation { redeploy(deploymentId: "no-such-app") { id } }',
       'mutation { deleteLog(logId: "no-such-app") }',
+      'mutation { setWatch(deploymentId: "no-such-app", watch: true) { id } }',
+      'query { statsHistory(deploymentId: "no-such-app") { time } }',
       'query { getDeployment(deploymentId: "no-such-app") { id } }',
       'query { logs(deploymentId: "no-such-app") { next } }',
     ]) {
@@ -545,6 +600,8 @@ describe('bad requests get a clear error and change nothing', () => {
 
   it('a missing or wrong token', async () => {
     await expectRejected(() => graphql(GET_DEPLOYMENTS, {}, {}), 'UNAUTHORIZED', /missing token/, 401);
+    const id = store.listDeployments()[0]?.id ?? '';
+    await expectRejected(() => graphql(`mutation { setWatch(deploymentId: "${id}", watch: true) { watch } }`, {}, {}), 'UNAUTHORIZED', /missing token/, 401);
     await expectRejected(
       () => graphql(CREATE_DEPLOYMENT, { url: SRC, gitBranch: 'main' }, { authorization: 'Bearer wrong-token-000' }),
       'UNAUTHORIZED',

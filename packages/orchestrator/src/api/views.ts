@@ -1,6 +1,7 @@
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { DeploymentRecord, NodeRecord, StatusHistoryEntry, StoredLogLine } from '../store/records.js';
-import type { Deployment, EnvVar, LogLine, Node, Shape, StatusHistoryItem } from './schema/types.js';
+import type { StatsSample as StoredStatsSample } from '../stats/stats-history.js';
+import type { Deployment, EnvVar, LogLine, Node, Shape, StatsSample, StatusHistoryItem } from './schema/types.js';
 
 /** What the API shows instead of an env value: values are secrets and never leave the store. */
 export const MASKED = '***';
@@ -61,6 +62,7 @@ function buildDeploymentView(record: DeploymentRecord, statusHistory: Shape<Stat
     memMb: intOrNull(record.memMb),
     maxMemMb: intOrNull(record.maxMemMb),
     cpuUsage: record.cpuPercent,
+    statsTime: record.statsAt === null ? null : unixSeconds(record.statsAt),
     placementReason: record.placementReason,
     // frozen all the way down, so the fast query path may remember what it made of the view
     env: Object.freeze(maskedEnv(record.env).map((variable) => Object.freeze(variable))) as Shape<EnvVar>[],
@@ -97,6 +99,18 @@ export function nodeView(record: NodeRecord): Shape<Node> {
     runtimes: info.runtimes,
     hostname: info.hostname,
   };
+}
+
+const sampleViews = new WeakMap<StoredStatsSample, Shape<StatsSample>>();
+
+/** Samples are frozen and never change, so each is turned into its view once. */
+export function statsSampleView(sample: StoredStatsSample): Shape<StatsSample> {
+  let view = sampleViews.get(sample);
+  if (view === undefined) {
+    view = Object.freeze({ time: unixSeconds(sample.at), cpuUsage: sample.cpuPercent, memMb: sample.memMb, maxMemMb: sample.maxMemMb });
+    sampleViews.set(sample, view);
+  }
+  return view;
 }
 
 export function logLineView(line: StoredLogLine): Shape<LogLine> {

@@ -98,6 +98,11 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'when stats were last reported',
+    sql: `ALTER TABLE deployments ADD COLUMN stats_at TEXT;`,
+  },
 ];
 
 /**

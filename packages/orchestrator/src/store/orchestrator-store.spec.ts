@@ -163,7 +163,29 @@ describe('OrchestratorStore', () => {
     expect(updated.info.ram.freeMb).toBe(100);
     store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
     store.updateStats('blog-1', { cpuPercent: 12.5, memMb: 64, maxMemMb: 256, imageSizeMb: 140 });
-    expect(store.getDeployment('blog-1')).toMatchObject({ cpuPercent: 12.5, memMb: 64, maxMemMb: 256, imageSizeMb: 140 });
+    expect(store.getDeployment('blog-1')).toMatchObject({
+      cpuPercent: 12.5,
+      memMb: 64,
+      maxMemMb: 256,
+      imageSizeMb: 140,
+      statsAt: '2025-11-25T12:00:02.000Z',
+    });
+    store.updateStats('blog-1', { cpuPercent: 1, memMb: 60, maxMemMb: 256, at: '2025-11-25T12:00:09.000Z' });
+    expect(store.getDeployment('blog-1')).toMatchObject({ cpuPercent: 1, imageSizeMb: 140, statsAt: '2025-11-25T12:00:09.000Z' });
+  });
+
+  it('turns watching on and off, keeping it across a reopen', () => {
+    {
+      using store = open();
+      expect(store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' }).watch).toBe(false);
+      clock.advance(1000);
+      expect(store.setWatch('blog-1', true)).toMatchObject({ watch: true, updatedAt: '2025-11-25T12:00:01.000Z' });
+      expect(store.getDeployment('blog-1')?.watch).toBe(true);
+      expect(() => store.setWatch('ghost', true)).toThrow('no deployment with id ghost');
+    }
+    using store = open();
+    expect(store.getDeployment('blog-1')?.watch).toBe(true);
+    expect(store.setWatch('blog-1', false).watch).toBe(false);
   });
 
   describe('logs', () => {
@@ -235,6 +257,18 @@ describe('migrations', () => {
       { version: 2, name: 'two' },
     ]);
     db.close();
+  });
+
+  it('adds stats_at to a database made by the first schema, keeping its deployments', () => {
+    const file = `${dir.path}/v1.db`;
+    const db = new Database(file);
+    migrate(db, migrations.slice(0, 1), file, () => 'then');
+    db.prepare(
+      "INSERT INTO deployments (id, src_url, branch, status, created_at, updated_at, cpu_percent) VALUES ('old', 'u', 'main', 'Running', 'x', 'x', 3)",
+    ).run();
+    db.close();
+    using store = OrchestratorStore.open({ file, clock });
+    expect(store.getDeployment('old')).toMatchObject({ cpuPercent: 3, statsAt: null, status: 'Running' });
   });
 
   it('refuses a database from a newer Kraken with a clear error', () => {

@@ -50,6 +50,8 @@ export interface StatsUpdate {
   memMb: number;
   maxMemMb: number;
   imageSizeMb?: number | undefined;
+  /** When they were measured. @default now */
+  at?: string;
 }
 
 export interface AppendLogsOptions {
@@ -87,6 +89,7 @@ interface DeploymentRow {
   mem_mb: number | null;
   max_mem_mb: number | null;
   image_size_mb: number | null;
+  stats_at: string | null;
   url: string | null;
 }
 
@@ -305,6 +308,13 @@ export class OrchestratorStore implements Disposable {
     return new Map(wanted.map((id) => [id, this.cache.historyOf(id)]));
   }
 
+  /** Turns redeploying on new commits of the branch on or off; the branch watcher reads it each round. */
+  setWatch(id: string, watch: boolean): DeploymentRecord {
+    this.requireDeployment(id);
+    this.statements.setWatch.run({ id, watch: watch ? 1 : 0, updated_at: this.now() });
+    return this.reloadDeployment(id);
+  }
+
   updateStats(id: string, stats: StatsUpdate): void {
     const { changes } = this.statements.updateStats.run({
       id,
@@ -312,6 +322,7 @@ export class OrchestratorStore implements Disposable {
       mem_mb: stats.memMb,
       max_mem_mb: stats.maxMemMb,
       image_size_mb: stats.imageSizeMb ?? null,
+      stats_at: stats.at ?? this.now(),
     });
     if (changes > 0) this.reloadDeployment(id);
   }
@@ -495,8 +506,9 @@ function prepare(db: Database.Database) {
     updateDeployment: db.prepare(`UPDATE deployments SET status = @status, status_message = @status_message, node_id = @node_id,
       placement_reason = @placement_reason, port = @port, attempt = @attempt, commit_sha = @commit_sha, url = @url,
       updated_at = @updated_at WHERE id = @id`),
+    setWatch: db.prepare('UPDATE deployments SET watch = @watch, updated_at = @updated_at WHERE id = @id'),
     updateStats: db.prepare(`UPDATE deployments SET cpu_percent = @cpu_percent, mem_mb = @mem_mb, max_mem_mb = @max_mem_mb,
-      image_size_mb = COALESCE(@image_size_mb, image_size_mb) WHERE id = @id`),
+      image_size_mb = COALESCE(@image_size_mb, image_size_mb), stats_at = @stats_at WHERE id = @id`),
     insertHistory: db.prepare(
       'INSERT INTO deployment_status_history (deployment_id, status, message, node_id, at, message_id) VALUES (?, ?, ?, ?, ?, ?)',
     ),
@@ -569,6 +581,7 @@ function toDeployment(row: DeploymentRow): DeploymentRecord {
     memMb: row.mem_mb,
     maxMemMb: row.max_mem_mb,
     imageSizeMb: row.image_size_mb,
+    statsAt: row.stats_at,
     url: row.url,
   };
 }

@@ -30,6 +30,8 @@ export interface DeploymentRecord {
   memMb: number | null;
   maxMemMb: number | null;
   imageSizeMb: number | null;
+  /** When cpuPercent, memMb and maxMemMb were last reported. */
+  statsAt: string | null;
   url: string | null;
 }
 

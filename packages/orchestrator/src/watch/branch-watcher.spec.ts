@@ -218,6 +218,7 @@ describe('BranchWatcher', () => {
       memMb: null,
       maxMemMb: null,
       imageSizeMb: null,
+      statsAt: null,
       url: null,
       ...patch,
     };

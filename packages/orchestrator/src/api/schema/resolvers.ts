@@ -4,9 +4,9 @@ import type { DeploymentRecord, NodeRecord } from '../../store/records.js';
 import { Arg, Ctx, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { ApiContext } from '../context.js';
 import { checkId, checkIntRange, envFromInput } from '../input.js';
-import { deploymentViewOf, logLineView, nodeView } from '../views.js';
+import { deploymentViewOf, logLineView, nodeView, statsSampleView } from '../views.js';
 import type { Shape } from './types.js';
-import { Deployment, EnvVarInput, LogLine, LogPage, Node, Platform, PlatformService } from './types.js';
+import { Deployment, EnvVarInput, LogLine, LogPage, Node, Platform, PlatformService, StatsSample } from './types.js';
 
 const MAX_LOG_PAGE = 5000;
 
@@ -30,6 +30,14 @@ export class DeploymentResolver {
   @Query(() => [Deployment], { description: 'Every deployment, oldest first.' })
   getDeployments(@Ctx() context: ApiContext): Shape<Deployment>[] {
     return context.store.listDeployments().map((record) => deploymentViewOf(context.store, record));
+  }
+
+  @Query(() => [StatsSample], {
+    description:
+      "A deployment's recent CPU and memory reports, oldest first: the last ones this orchestrator received since it started (kept in memory). NOT_FOUND for an unknown id.",
+  })
+  statsHistory(@Arg('deploymentId', () => String) deploymentId: string, @Ctx() context: ApiContext): Shape<StatsSample>[] {
+    return context.orchestrator.statsSamples(checkId('deploymentId', deploymentId)).map(statsSampleView);
   }
 
   @Mutation(() => String, { description: 'Requests a deployment of a branch of a git repository; returns its id.' })
@@ -71,6 +79,16 @@ export class DeploymentResolver {
     await context.orchestrator.redeploy(deploymentId);
     context.logger.info('branch head moved; redeploying', { deploymentId, from: deployment.commit, to: head });
     return true;
+  }
+
+  @Mutation(() => Deployment, { description: 'Turns redeploying on new commits of its branch on or off; returns the deployment.' })
+  async setWatch(
+    @Arg('deploymentId', () => String) deploymentId: string,
+    @Arg('watch', () => Boolean) watch: boolean,
+    @Ctx() context: ApiContext,
+  ): Promise<Shape<Deployment>> {
+    requireDeployment(context, 'deploymentId', deploymentId);
+    return deploymentViewOf(context.store, await context.orchestrator.setWatch(deploymentId, watch));
   }
 
   @Mutation(() => Deployment, { description: 'Deploys the branch head again, whether or not it moved.' })

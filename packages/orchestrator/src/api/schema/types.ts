@@ -119,6 +119,9 @@ export class Deployment {
   @Field(() => Float, { nullable: true, description: 'CPU use in percent of one core.' })
   cpuUsage!: number | null;
 
+  @Field(() => Float, { nullable: true, description: 'When memMb and cpuUsage were last reported, in Unix seconds; null before the first report.' })
+  statsTime!: number | null;
+
   @Field(() => String, { nullable: true, description: 'Why it runs where it runs.' })
   placementReason!: string | null;
 
@@ -127,6 +130,21 @@ export class Deployment {
 
   @Field(() => Boolean, { description: 'Redeployed when its branch gets new commits.' })
   watch!: boolean;
+}
+
+@ObjectType({ description: 'One CPU and memory report of a deployment.', simpleResolvers: true })
+export class StatsSample {
+  @Field(() => Float, { description: 'When the orchestrator received it, in Unix seconds.' })
+  time!: number;
+
+  @Field(() => Float, { description: 'CPU use in percent of one core.' })
+  cpuUsage!: number;
+
+  @Field(() => Float, { description: 'Memory in use, in MB.' })
+  memMb!: number;
+
+  @Field(() => Float, { description: 'Its memory limit, in MB.' })
+  maxMemMb!: number;
 }
 
 @ObjectType({ description: 'A machine of the cluster, as its last heartbeat described it.', simpleResolvers: true })
