@@ -7,7 +7,7 @@ import type { Collector, GraphQLResponse, SocketClient } from './support/api-cli
 import { appContainersOf, ownerOf } from './support/docker.js';
 import { appRepo } from './support/fixtures.js';
 import { Stack, TOKEN } from './support/stack.js';
-import { eventually } from './support/wait.js';
+import { eventually } from '@kraken/testing';
 
 jest.setTimeout(300_000);
 
@@ -37,8 +37,8 @@ beforeAll(async () => {
   repo = await appRepo(stack.dir.path, 'e2e-api-app', 'node', 'e2e api app');
   await eventually(
     async () => (await api.deploymentsAndNodes()).getNodes.some((n) => n.id === nodeId),
-    'the worker to report in',
     30_000,
+    'the worker to report in',
   );
 });
 
@@ -153,8 +153,8 @@ describe('the original Kraken client against orchestrator + RabbitMQ + worker + 
         const body = response.status === 200 ? await response.text() : '';
         return body.includes('request GET /from-e2e') && body;
       },
-      'the app request line in /log',
       60_000,
+      'the app request line in /log',
     );
     expect(text).toMatch(/\[build\] /);
     expect(text).toMatch(/\[test\] fixture tests pass/);
@@ -188,8 +188,8 @@ describe('the original Kraken client against orchestrator + RabbitMQ + worker + 
         }>('query ($id: String!) { getDeployment(deploymentId: $id) { memMb maxMemMb size cpuUsage } }', { id });
         return getDeployment.size !== null && getDeployment;
       },
-      'deploy.stats stored',
       30_000,
+      'deploy.stats stored',
     );
     expect(stats.size).toBeGreaterThan(0);
     expect(stats.maxMemMb).toBeGreaterThan(0);

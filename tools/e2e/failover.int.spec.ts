@@ -5,8 +5,8 @@ import { ApiClient } from './support/api-client.js';
 import { appContainersOf, docker, ownerOf } from './support/docker.js';
 import { appRepo } from './support/fixtures.js';
 import { Stack, TOKEN } from './support/stack.js';
-import { StopWaiting, eventually } from './support/wait.js';
 import type { WorkerChild } from './support/worker-child.js';
+import { StopWaiting, eventually } from '@kraken/testing';
 
 jest.setTimeout(600_000);
 
@@ -87,8 +87,8 @@ function runningOn(id: string, nodeId: string | undefined, timeoutMs: number): P
       if (current.status === 'ERRORED') throw new StopWaiting(`${id} ERRORED: ${current.statusMessage ?? '(no message)'}`);
       return current.status === 'RUNNING' && (nodeId === undefined || current.node === nodeId) && current;
     },
-    `${id} RUNNING${nodeId === undefined ? '' : ` on ${nodeId}`}`,
     timeoutMs,
+    `${id} RUNNING${nodeId === undefined ? '' : ` on ${nodeId}`}`,
     250,
   );
 }
@@ -106,8 +106,8 @@ describe('two workers on one engine, one of them killed', () => {
         const ids = (await api.deploymentsAndNodes()).getNodes.map((n) => n.id);
         return ids.includes(nodeA) && ids.includes(nodeB);
       },
-      'both workers to report in',
       30_000,
+      'both workers to report in',
     );
 
     const ids: string[] = [];
@@ -133,7 +133,7 @@ describe('two workers on one engine, one of them killed', () => {
     const killedAt = Date.now();
     await isolate(victimContainer);
 
-    await eventually(async () => (await nodeState(victim)) === 'DEAD', `${victim} DEAD`, DEAD_AFTER_MS + 30_000, 100);
+    await eventually(async () => (await nodeState(victim)) === 'DEAD', DEAD_AFTER_MS + 30_000, `${victim} DEAD`, 100);
     const deadAt = Date.now();
     timings['killToDead'] = deadAt - killedAt;
 
@@ -191,12 +191,12 @@ describe('two workers on one engine, one of them killed', () => {
     const returned = await stack.startWorkerProcess(victim);
     // it finds its old container still running and takes it over, as after any restart...
     expect(returned.reconciled()).toEqual([moved.id]);
-    await eventually(async () => (await nodeState(victim)) === 'ALIVE', `${victim} ALIVE again`, 30_000);
+    await eventually(async () => (await nodeState(victim)) === 'ALIVE', 30_000, `${victim} ALIVE again`);
     // ...then the orchestrator's deploy.stop removes it
     await eventually(
       async () => !(await appContainersOf(moved.id)).some((c) => c.Id === victimContainerId),
-      "the returned node's stale container removed",
       60_000,
+      "the returned node's stale container removed",
     );
 
     const current = await view(moved.id);

@@ -6,7 +6,7 @@ import { ApiClient } from './support/api-client.js';
 import { appContainersOf, ownerOf } from './support/docker.js';
 import { appRepo } from './support/fixtures.js';
 import { Stack, TOKEN } from './support/stack.js';
-import { StopWaiting, eventually } from './support/wait.js';
+import { StopWaiting, eventually } from '@kraken/testing';
 
 jest.setTimeout(400_000);
 
@@ -54,8 +54,8 @@ describe('the only worker, silent past the dead timeout, comes back', () => {
     const worker = await stack.startWorkerProcess(nodeId);
     await eventually(
       async () => (await api.deploymentsAndNodes()).getNodes.some((n) => n.id === nodeId),
-      'the worker to report in',
       30_000,
+      'the worker to report in',
     );
     const id = await api.createDeployment(await appRepo(stack.dir.path, 'e2e-lone-app', 'node', 'e2e lone app'), 'main');
     stack.deploymentIds.add(id);
@@ -65,20 +65,20 @@ describe('the only worker, silent past the dead timeout, comes back', () => {
         if (current.status === 'ERRORED') throw new StopWaiting(`ERRORED: ${current.statusMessage ?? ''}`);
         return current.status === 'RUNNING';
       },
-      'RUNNING',
       300_000,
+      'RUNNING',
       250,
     );
 
     worker.freeze();
     try {
-      await eventually(async () => (await nodeState(nodeId)) === 'DEAD', `${nodeId} DEAD`, DEAD_AFTER_MS + 30_000);
+      await eventually(async () => (await nodeState(nodeId)) === 'DEAD', DEAD_AFTER_MS + 30_000, `${nodeId} DEAD`);
       // with no other node, the app waits for one
       expect(await view(id)).toMatchObject({ status: 'DEPLOYMENT_REQUESTED', node: null });
     } finally {
       worker.thaw();
     }
-    await eventually(async () => (await nodeState(nodeId)) === 'ALIVE', `${nodeId} ALIVE again`, 30_000);
+    await eventually(async () => (await nodeState(nodeId)) === 'ALIVE', 30_000, `${nodeId} ALIVE again`);
 
     const settled = await eventually(
       async () => {
@@ -98,8 +98,8 @@ describe('the only worker, silent past the dead timeout, comes back', () => {
         const [only, ...more] = (await appContainersOf(id)).filter((c) => c.State === 'running');
         return only !== undefined && more.length === 0 && ownerOf(only) === nodeId && current;
       },
-      'the app RUNNING on the returned node with one container',
       120_000,
+      'the app RUNNING on the returned node with one container',
       250,
     );
     expect((await fetch(`${String(settled.deploymentUrl)}/`)).status).toBe(200);

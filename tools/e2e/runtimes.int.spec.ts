@@ -6,7 +6,7 @@ import { appContainersOf, ownerOf } from './support/docker.js';
 import type { AppKind } from './support/fixtures.js';
 import { appRepo } from './support/fixtures.js';
 import { Stack, TOKEN } from './support/stack.js';
-import { StopWaiting, eventually } from './support/wait.js';
+import { StopWaiting, eventually } from '@kraken/testing';
 
 jest.setTimeout(400_000);
 
@@ -32,8 +32,8 @@ beforeAll(async () => {
   await stack.startWorker(nodeId);
   await eventually(
     async () => (await api.deploymentsAndNodes()).getNodes.some((n) => n.id === nodeId),
-    'the worker to report in',
     30_000,
+    'the worker to report in',
   );
 });
 
@@ -75,8 +75,8 @@ async function deployAndCheck(kind: AppKind, expectedBody: string, expectedLog: 
         throw new StopWaiting(`the ${kind} app ERRORED: ${current.statusMessage ?? '(no message)'}`);
       return current.status === 'RUNNING' && current;
     },
-    `the ${kind} app RUNNING`,
     300_000,
+    `the ${kind} app RUNNING`,
     250,
   );
   timings[`${kind}CreateToRunning`] = Date.now() - started;
@@ -93,8 +93,8 @@ async function deployAndCheck(kind: AppKind, expectedBody: string, expectedLog: 
       const text = await logText(id);
       return expectedLog.every((pattern) => pattern.test(text)) && text;
     },
-    `the ${kind} app's log lines`,
     60_000,
+    `the ${kind} app's log lines`,
   );
   expect(log).toMatch(/\[build\] /);
 
@@ -103,8 +103,8 @@ async function deployAndCheck(kind: AppKind, expectedBody: string, expectedLog: 
       const current = await view(id);
       return current.size !== null && current.maxMemMb !== null && current;
     },
-    `stats of the ${kind} app`,
     30_000,
+    `stats of the ${kind} app`,
   );
   expect(withStats.size).toBeGreaterThan(0);
   expect(withStats.maxMemMb).toBeGreaterThanOrEqual(0);
@@ -116,7 +116,7 @@ async function deployAndCheck(kind: AppKind, expectedBody: string, expectedLog: 
   expect(containers.map((c) => [ownerOf(c), c.State])).toEqual([[nodeId, 'running']]);
 
   await api.data('mutation ($id: String!) { cancelDeployment(deploymentId: $id) }', { id });
-  await eventually(async () => (await view(id)).status === 'DESTROYED', `the ${kind} app DESTROYED`, 60_000);
+  await eventually(async () => (await view(id)).status === 'DESTROYED', 60_000, `the ${kind} app DESTROYED`);
   expect(await appContainersOf(id)).toEqual([]);
 }
 

@@ -4,8 +4,8 @@ import { ApiClient } from './support/api-client.js';
 import { appContainersOf, docker, ownerOf } from './support/docker.js';
 import { appRepo } from './support/fixtures.js';
 import { Stack, TOKEN } from './support/stack.js';
-import { StopWaiting, eventually } from './support/wait.js';
 import type { WorkerChild } from './support/worker-child.js';
+import { StopWaiting, eventually } from '@kraken/testing';
 
 jest.setTimeout(400_000);
 
@@ -55,8 +55,8 @@ describe('a worker process killed with SIGKILL and started again on the same nod
     expect(first.reconciled()).toEqual([]);
     await eventually(
       async () => (await api.deploymentsAndNodes()).getNodes.some((n) => n.id === nodeId),
-      'the worker to report in',
       30_000,
+      'the worker to report in',
     );
 
     const repo = await appRepo(stack.dir.path, 'e2e-restart-app', 'node', 'e2e restart app');
@@ -68,8 +68,8 @@ describe('a worker process killed with SIGKILL and started again on the same nod
         if (current.status === 'ERRORED') throw new StopWaiting(`ERRORED: ${current.statusMessage ?? ''}`);
         return current.status === 'RUNNING' && current;
       },
-      'RUNNING',
       300_000,
+      'RUNNING',
       250,
     );
     const [container] = await appContainersOf(id);
@@ -91,8 +91,8 @@ describe('a worker process killed with SIGKILL and started again on the same nod
         const current = await view(id);
         return current.statusHistory.length > historyBefore && current;
       },
-      'a status from the restarted worker',
       30_000,
+      'a status from the restarted worker',
     );
     timings['crashToReportedRunning'] = Date.now() - crashedAt;
     expect(after.status).toBe('RUNNING');
@@ -120,21 +120,21 @@ describe('a worker process killed with SIGKILL and started again on the same nod
         );
         return node.deployments.includes(id);
       },
-      'the restarted worker to list the deployment in its heartbeat',
       10_000,
+      'the restarted worker to list the deployment in its heartbeat',
     );
 
     // the new process follows the container's logs
     expect((await fetch(`${String(after.deploymentUrl)}/after-restart`)).status).toBe(200);
     await eventually(
       async () => (await (await api.get(`/log/${id}`)).text()).includes('[stdout] request GET /after-restart'),
-      'the request after the restart in the log',
       30_000,
+      'the request after the restart in the log',
     );
 
     // and it still controls it
     await api.data('mutation ($id: String!) { cancelDeployment(deploymentId: $id) }', { id });
-    await eventually(async () => (await view(id)).status === 'DESTROYED', 'DESTROYED', 60_000);
+    await eventually(async () => (await view(id)).status === 'DESTROYED', 60_000, 'DESTROYED');
     expect(await appContainersOf(id)).toEqual([]);
   });
 });

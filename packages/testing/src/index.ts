@@ -12,5 +12,6 @@ export type { NetnsLab, NetnsHost, NetnsHostRef } from './netns-lab.js';
 export type { NetnsLabOptions } from './netns-plan.js';
 export { sweepStaleLabs } from './netns-teardown.js';
 export type { CommandResult, RunOptions } from './netns-exec.js';
-export { watchProcess, eventually } from './watch-process.js';
+export { watchProcess } from './watch-process.js';
+export { StopWaiting, eventually } from './eventually.js';
 export type { WatchedProcess } from './watch-process.js';

@@ -69,20 +69,3 @@ export function watchProcess(child: ChildProcess, options: { group?: boolean } =
       }),
   };
 }
-
-/** Polls `probe` until it returns a value (not undefined); rethrows the last error on timeout. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string, intervalMs = 300): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-  const why = last instanceof Error ? last.message : last === undefined ? undefined : JSON.stringify(last);
-  throw new Error(`${what} did not happen within ${timeoutMs} ms${why === undefined ? '' : `: ${why}`}`);
-}

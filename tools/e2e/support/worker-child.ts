@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { WorkerProcessConfig, WorkerProcessEvent } from './worker-process.js';
-import { StopWaiting, eventually } from './wait.js';
+import { StopWaiting, eventually } from '@kraken/testing';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../..');
@@ -60,8 +60,8 @@ export class WorkerChild {
             throw new StopWaiting(`worker process ${config.nodeId} exited during start (code ${String(child.exitCode)})`);
           return worker.events.some((e) => e.event === 'ready');
         },
-        `worker process ${config.nodeId} ready`,
         timeoutMs,
+        `worker process ${config.nodeId} ready`,
       );
     } catch (error) {
       worker.kill('SIGKILL');
