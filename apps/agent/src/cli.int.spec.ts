@@ -1,5 +1,7 @@
 // The `kraken` binary end to end: an agent process leading a one-node cluster on the real RabbitMQ
 // and Docker engine, driven by the client verbs a user types.
+import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { amqpUrl, freePort, gitFixtureRepo, manifestToml, requireRabbit, tempDir } from '@kraken/testing';
@@ -101,21 +103,26 @@ describe('kraken CLI against a running agent', () => {
     await expect(follower.exited).resolves.toBe(0);
   }, 90_000);
 
-  it('redeploys the branch head on request and ends Running again', async () => {
+  it('redeploys the branch head on request: the new commit is built and answers', async () => {
     const id = deployed[0] ?? '';
+    // a new commit on the branch: the running container must be replaced, not reported as running
+    await writeFile(path.join(repo, 'server.js'), appServer.replace("'hello '", "'hello again '"));
+    execFileSync('git', ['-c', 'user.name=Kraken Test', '-c', 'user.email=test@kraken.invalid', 'commit', '--quiet', '--all', '--message', 'v2'], { cwd: repo });
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
     const result = await kraken('redeploy', id);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`redeploy requested for ${id}`));
     const deadline = Date.now() + 180_000;
-    let status = '';
+    let current: { id: string; status: string; commit: string | null; deploymentUrl: string | null } | undefined;
     while (Date.now() < deadline) {
-      const list = JSON.parse((await kraken('ls', '--json')).stdout) as { id: string; status: string; statusHistory: unknown[] }[];
-      const current = list.find((d) => d.id === id);
-      status = current?.status ?? '';
-      if (status === 'RUNNING' && (current?.statusHistory.length ?? 0) > 9) break;
+      const list = JSON.parse((await kraken('ls', '--json')).stdout) as NonNullable<typeof current>[];
+      current = list.find((d) => d.id === id);
+      if (current?.status === 'RUNNING' && current.commit === head) break;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    expect(status).toBe('RUNNING');
+    expect({ status: current?.status, commit: current?.commit }).toEqual({ status: 'RUNNING', commit: head });
+    const response = await fetch(current?.deploymentUrl ?? '');
+    expect(await response.text()).toBe('hello again from-cli');
   }, 200_000);
 
   it('exits with the documented codes: 4 unknown id, 5 bad token, 3 unreachable API, 2 bad input', async () => {

@@ -96,6 +96,11 @@ export const deployRequestBodySchema = z.object({
     .optional(),
   /** Counts redeliveries of the same deployment (e.g. after a node died), starting at 1. */
   attempt: intAtLeast(1).default(1),
+  /**
+   * A redeploy: a node already running this deployment replaces it (stops it, deploys afresh)
+   * instead of reporting it as running. Absent for a first deploy, a re-send or a move.
+   */
+  replace: z.boolean({ error: 'expected a boolean' }).optional(),
 });
 export type DeployRequestBody = z.infer<typeof deployRequestBodySchema>;
 
@@ -123,6 +128,11 @@ export const deployStatusBodySchema = z.object({
   errorCode: text(40, { nonEmpty: true }).optional(),
   /** When the status changed on the worker (the envelope `at` is when it was sent). */
   at: isoTimeSchema,
+  /**
+   * The deploy.request attempt this status belongs to (absent when the worker does not know, e.g.
+   * for a deployment it adopted after a restart): a status of an older attempt is stale.
+   */
+  attempt: intAtLeast(1).optional(),
   commit: commitSchema.optional(),
   port: portSchema.optional(),
   url: httpUrlSchema.optional(),

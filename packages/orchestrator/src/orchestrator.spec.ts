@@ -368,7 +368,24 @@ describe('Orchestrator', () => {
     const updated = await orchestrator.redeploy(deployment.id);
     expect(updated).toMatchObject({ status: 'UpdateRequested', attempt: 2, nodeId: 'node-b' });
     await waitFor(() => workerB.requests().length === 2, 'second request');
-    expect(workerB.requests()[1]?.body.attempt).toBe(2);
+    // replace: the node runs this deployment already and must deploy it afresh, not report it running
+    expect(workerB.requests().map((r) => [r.body.attempt, r.body.replace])).toEqual([
+      [1, undefined],
+      [2, true],
+    ]);
+  });
+
+  it('ignores a late deploy.status of an older attempt after a redeploy, and counts it', async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    workerB.answering = false;
+    await orchestrator.redeploy(deployment.id);
+    await workerB.report(deployment.id, DeploymentStatus.Running, { attempt: 1, message: 'late, from the first attempt' });
+    await waitFor(() => orchestrator.counters.staleStatusesIgnored === 1, 'the late status ignored');
+    expect(status(deployment.id)).toBe(DeploymentStatus.UpdateRequested);
+    await workerB.report(deployment.id, DeploymentStatus.ValidatingDeploymentData, { attempt: 2 });
+    await waitFor(() => status(deployment.id) === DeploymentStatus.ValidatingDeploymentData, 'the new attempt progresses');
   });
 
   it('ignores a deploy.status that would move a deployment backwards within an attempt, and counts it', async () => {

@@ -455,6 +455,18 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       );
       return;
     }
+    if (body.attempt !== undefined && body.attempt < deployment.attempt) {
+      // a late status of an attempt the deployment has moved past (redeployed, moved, retried)
+      this.stats.staleStatusesIgnored += 1;
+      this.logger.debug('ignored a deploy.status of an older attempt', {
+        deploymentId: body.deploymentId,
+        attempt: deployment.attempt,
+        reported: body.attempt,
+        status: body.status,
+        messageId: message.id,
+      });
+      return;
+    }
     if (isStaleStatus(deployment.status, body.status)) {
       // old news (reordered by a redelivery): acked, so it is not delivered again, and dropped
       this.stats.staleStatusesIgnored += 1;
@@ -702,6 +714,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         srcUrl: deployment.srcUrl,
         branch: deployment.branch,
         attempt: deployment.attempt,
+        // while a redeploy has not started on the node (also when re-sent), the node must replace what it runs
+        ...(deployment.status === Status.UpdateRequested ? { replace: true } : {}),
         runtime: deployment.runtime,
         env: deployment.env,
         ...(deployment.commit === null ? {} : { commit: deployment.commit }),

@@ -138,6 +138,48 @@ describe('Worker: idempotency and fencing', () => {
     expect(worker.stats().duplicateRequests).toBe(1);
   });
 
+  it('a redeploy (replace, newer attempt) of a running deployment stops it and deploys afresh, statuses carrying the new attempt', async () => {
+    const { send, statuses, statusesOf, deployer } = await harness();
+    await send(MessageType.DeployRequest, request('again', { attempt: 1 }));
+    await eventually(() => { expect(statusesOf('again').at(-1)).toBe('Running'); });
+    await send(MessageType.DeployRequest, request('again', { attempt: 2, replace: true }));
+    await eventually(() => { expect(statusesOf('again')).toEqual([...fullPath, ...fullPath]); });
+    expect(deployer.stopCalls).toEqual(['again']);
+    expect(deployer.deployCalls).toHaveLength(2);
+    const mine = statuses.filter((status) => status.deploymentId === 'again');
+    expect(mine.map((status) => status.attempt)).toEqual([...fullPath.map(() => 1), ...fullPath.map(() => 2)]);
+    // the same redeploy delivered again is a duplicate, not a third deploy
+    await send(MessageType.DeployRequest, request('again', { attempt: 2, replace: true }));
+    await eventually(() => { expect(statusesOf('again')).toHaveLength(fullPath.length * 2 + 1); });
+    expect(deployer.deployCalls).toHaveLength(2);
+  });
+
+  it('a redeploy that arrives mid-deploy runs once the current deploy is up', async () => {
+    const { send, statuses, statusesOf, deployer, logger } = await harness();
+    let open: () => void = () => undefined;
+    deployer.scripts.set('busy', { gate: new Promise<void>((resolve) => { open = resolve; }) });
+    await send(MessageType.DeployRequest, request('busy', { attempt: 1 }));
+    await eventually(() => { expect(statusesOf('busy')).toContain('TestingDeployment'); });
+    await send(MessageType.DeployRequest, request('busy', { attempt: 2, replace: true }));
+    await eventually(() => { expect(logger.records.map((record) => record.message)).toContain('redeploy requested while deploying; it runs once the current deploy is up'); });
+    open();
+    await eventually(() => { expect(deployer.deployCalls).toHaveLength(2); });
+    await eventually(() => { expect(statusesOf('busy').at(-1)).toBe('Running'); });
+    // the first deploy's progress counts towards the newest attempt from the moment it arrived, and it never reports Running
+    expect(statuses.filter((s) => s.deploymentId === 'busy' && s.status === 'Running').map((s) => s.attempt)).toEqual([2]);
+    expect(deployer.stopCalls).toEqual(['busy']);
+  });
+
+  it('a newer attempt without replace (a node given its app back) reports the running app under that attempt, no redeploy', async () => {
+    const { send, statuses, deployer } = await harness();
+    await send(MessageType.DeployRequest, request('kept', { attempt: 1 }));
+    await eventually(() => { expect(statuses.filter((s) => s.deploymentId === 'kept').at(-1)?.status).toBe('Running'); });
+    await send(MessageType.DeployRequest, request('kept', { attempt: 3 }));
+    await eventually(() => { expect(statuses.filter((s) => s.deploymentId === 'kept').at(-1)).toMatchObject({ status: 'Running', attempt: 3 }); });
+    expect(deployer.deployCalls).toHaveLength(1);
+    expect(deployer.stopCalls).toEqual([]);
+  });
+
   it('ignores (acks, logs, counts) a command from an older epoch', async () => {
     const { send, statusesOf, worker, deployer, logger } = await harness();
     await send(MessageType.DeployRequest, request('fenced'), { epoch: 5 });

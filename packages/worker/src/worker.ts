@@ -83,6 +83,13 @@ interface Tracked {
   cancelled: boolean;
   /** A deploy request that arrived while this deployment was being destroyed: run once the destroy ends. */
   deployAfterDestroy?: DeployRequestBody | undefined;
+  /** A newer attempt (a redeploy) that arrived while an older one was deploying: run once it is up. */
+  redeployAfterDeploy?: DeployRequestBody | undefined;
+  /**
+   * The orchestrator's attempt number this node works on, echoed in deploy.status so a late status
+   * of an older attempt is recognised. Unknown for a deployment adopted after a restart.
+   */
+  attempt?: number | undefined;
   statsInFlight: boolean;
 }
 
@@ -269,7 +276,21 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       existing.deployAfterDestroy = body;
       return Promise.resolve();
     }
+    if (existing && body.replace === true && body.attempt > (existing.attempt ?? 0)) {
+      // a redeploy of a deployment this node holds: the branch head (or settings) again, from scratch
+      existing.attempt = body.attempt;
+      if (existing.phase === 'running') {
+        this.runInBackground(this.replace(existing, body), 'redeploy', deploymentId);
+      } else {
+        this.logger.info('redeploy requested while deploying; it runs once the current deploy is up', { deploymentId });
+        existing.redeployAfterDeploy = body;
+      }
+      return Promise.resolve();
+    }
     if (existing) {
+      // the same work again (a re-send, or a node back from the dead given its app back): its
+      // status answers, counted towards the newest attempt so the orchestrator takes it
+      existing.attempt = Math.max(existing.attempt ?? 0, body.attempt);
       this.counters.duplicateRequests++;
       this.logger.info('deploy request for a deployment already held; reporting its status instead', { deploymentId, phase: existing.phase });
       this.emit('duplicate-request', { deploymentId, status: existing.status });
@@ -281,6 +302,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       return Promise.resolve();
     }
     const t = this.track(deploymentId, 'queued', DeploymentStatus.DeploymentRequested);
+    t.attempt = body.attempt;
     this.publishStatus(t, DeploymentStatus.ValidatingDeploymentData, {});
     this.runInBackground(this.runDeploy(t, body), 'deploy', deploymentId);
     return Promise.resolve();
@@ -366,9 +388,46 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     t.port = result.hostPort;
     t.url = result.hostPort === undefined ? undefined : this.urlFor(result.hostPort);
     t.phase = 'running';
+    const redeploy = t.redeployAfterDeploy;
+    if (redeploy !== undefined) {
+      t.redeployAfterDeploy = undefined;
+      await this.replace(t, redeploy);
+      return;
+    }
     this.publishStatus(t, DeploymentStatus.Running, { message: result.reused ? 'already running on this node; reused its container' : undefined });
     // from the container's start: lines it printed before the follower attached are not lost
     await this.follow(t, runStartedAt ?? this.now());
+  }
+
+  /**
+   * Redeploys a running deployment: stops its container, then deploys the request afresh (the
+   * deployer would otherwise reuse the running container). The app is down while the new one
+   * builds; a failed redeploy ends Errored like any deploy.
+   */
+  private async replace(t: Tracked, body: DeployRequestBody): Promise<void> {
+    const { deploymentId } = t;
+    this.logger.info('redeploying: replacing the running deployment', { deploymentId, attempt: body.attempt });
+    t.follower?.stop();
+    t.follower = undefined;
+    t.phase = 'queued';
+    t.commit = undefined;
+    t.port = undefined;
+    t.url = undefined;
+    t.status = DeploymentStatus.DeploymentRequested;
+    this.publishStatus(t, DeploymentStatus.ValidatingDeploymentData, { message: `redeploying attempt ${String(body.attempt)}: replacing the running app` });
+    try {
+      await this.deployer.stop(deploymentId);
+    } catch (error) {
+      const failure = toKrakenError(error);
+      if (failure.code !== ErrorCode.NotFound) {
+        this.fail(failure, 'stop the container before a redeploy', deploymentId);
+        this.publishStatus(t, DeploymentStatus.Errored, { message: `could not replace the running app: ${failure.message}` });
+        await this.untrack(t);
+        return;
+      }
+    }
+    if (t.cancelled || this.isStopped()) return;
+    await this.runDeploy(t, body);
   }
 
   private onProgress(t: Tracked, event: DeployProgress): void {
@@ -677,6 +736,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       ...(extra.message === undefined ? {} : { message: extra.message }),
       ...(extra.errorCode === undefined ? {} : { errorCode: extra.errorCode }),
       ...(extra.port === undefined ? {} : { port: extra.port }),
+      ...(t.attempt === undefined ? {} : { attempt: t.attempt }),
       ...(running && t.commit !== undefined ? { commit: t.commit } : {}),
       ...(running && t.port !== undefined ? { port: t.port } : {}),
       ...(running && t.url !== undefined ? { url: t.url } : {}),
