@@ -455,25 +455,16 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       );
       return;
     }
-    if (body.attempt !== undefined && body.attempt < deployment.attempt) {
-      // a late status of an attempt the deployment has moved past (redeployed, moved, retried)
-      this.stats.staleStatusesIgnored += 1;
-      this.logger.debug('ignored a deploy.status of an older attempt', {
-        deploymentId: body.deploymentId,
-        attempt: deployment.attempt,
-        reported: body.attempt,
-        status: body.status,
-        messageId: message.id,
-      });
-      return;
-    }
-    if (isStaleStatus(deployment.status, body.status)) {
-      // old news (reordered by a redelivery): acked, so it is not delivered again, and dropped
+    // a late status of an attempt the deployment has moved past (redeployed, moved, retried), or
+    // one reordered by a redelivery within this attempt: acked, so it is not delivered again, and dropped
+    const olderAttempt = body.attempt !== undefined && body.attempt < deployment.attempt;
+    if (olderAttempt || isStaleStatus(deployment.status, body.status)) {
       this.stats.staleStatusesIgnored += 1;
       this.logger.debug('ignored a stale deploy.status', {
         deploymentId: body.deploymentId,
         current: deployment.status,
         reported: body.status,
+        ...(olderAttempt ? { attempt: deployment.attempt, reportedAttempt: body.attempt } : {}),
         from: message.from,
         messageId: message.id,
       });
