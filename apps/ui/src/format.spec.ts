@@ -3,6 +3,7 @@ import {
   countByStatus,
   filterLines,
   formatAge,
+  formatExtensionValue,
   formatMb,
   isSettled,
   mergeLines,
@@ -31,6 +32,25 @@ describe('node presentation', () => {
     ];
     expect(nodeDeploymentIds(node, deployments)).toEqual(['api-3', 'blog-1', 'shop-2']);
     expect(nodeDeploymentIds({ id: 'node-c', deployments: [] }, deployments)).toEqual([]);
+  });
+
+  it('formats extension values by their type: rounded numbers, yes/no, text unchanged', () => {
+    const number = (value: string) => formatExtensionValue({ value, type: 'number' });
+    expect(['47.5', '12', '-3.14159', '0', '0.000123456', '1234567.891'].map(number)).toEqual([
+      '47.5',
+      '12',
+      '-3.14',
+      '0',
+      '0.000123',
+      '1234567.89',
+    ]);
+    expect(formatExtensionValue({ value: 'true', type: 'boolean' })).toBe('yes');
+    expect(formatExtensionValue({ value: 'false', type: 'boolean' })).toBe('no');
+    // text that looks like a number or a boolean stays text
+    expect(formatExtensionValue({ value: '0.000123456', type: 'string' })).toBe('0.000123456');
+    expect(formatExtensionValue({ value: 'true', type: 'string' })).toBe('true');
+    // a type this UI does not know yet: shown as sent
+    expect(formatExtensionValue({ value: '2025-11-25', type: 'date' })).toBe('2025-11-25');
   });
 });
 

@@ -43,6 +43,22 @@ export function nodeDeploymentIds(
   return [...new Set([...node.deployments, ...placed])].sort();
 }
 
+const wholeAndHundredths = new Intl.NumberFormat('en', { maximumFractionDigits: 2, useGrouping: false });
+const threeDigits = new Intl.NumberFormat('en', { maximumSignificantDigits: 3, useGrouping: false });
+
+/**
+ * A node extension's value for the eye, by the type the API gives with it: numbers rounded (47.5,
+ * 0.00123, never 0 for a small reading), booleans as yes/no, text as it is. The page shows the
+ * exact value on hover.
+ */
+export function formatExtensionValue({ value, type }: { value: string; type: string }): string {
+  if (type === 'boolean') return value === 'true' ? 'yes' : 'no';
+  if (type !== 'number') return value;
+  const number = Number(value);
+  if (!Number.isFinite(number)) return value;
+  return (Math.abs(number) >= 1 || number === 0 ? wholeAndHundredths : threeDigits).format(number);
+}
+
 /** True once nothing more will happen to a deployment without a user action. */
 export function isSettled(status: ApplicationStatus): boolean {
   return status === 'RUNNING' || status === 'DESTROYED' || status === 'ERRORED';

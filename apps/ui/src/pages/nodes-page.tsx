@@ -2,6 +2,7 @@ import { Alert, Space, Table, Tag, Typography } from 'antd';
 import type { TableColumnsType } from 'antd';
 import type { ClusterNode, Deployment } from '../api/types.js';
 import { ClusterGate } from '../components/cluster-gate.js';
+import { NodeExtensions } from '../components/node-extensions.js';
 import { NodeStateTag, StatusTag } from '../components/status-tag.js';
 import { useNow } from '../components/use-now.js';
 import { formatAge, formatMb, nodeDeploymentIds, nodeRole } from '../format.js';
@@ -54,6 +55,11 @@ function NodesTable() {
     { title: 'Address', dataIndex: 'addr', render: (addr: string | null) => addr ?? '—' },
     { title: 'RAM used / free', key: 'ram', render: (_, n) => `${formatMb(n.ramUsed)} / ${formatMb(n.ramFree)} (${n.currentRamPercent.toFixed(0)}%)` },
     { title: 'Load (5 min)', dataIndex: 'loadAvg5', render: (load: number) => load.toFixed(2) },
+    // Readings from add-ons, beside RAM and load from the same heartbeat; only in a cluster where
+    // some node has them, since an empty column costs width on a phone.
+    ...(nodes.some((n) => n.extensions.length > 0)
+      ? [{ title: 'Extensions', key: 'extensions', render: (_: unknown, n: ClusterNode) => <NodeExtensions extensions={n.extensions} /> }]
+      : []),
     { title: 'Runtimes', key: 'runtimes', render: (_, n) => n.runtimes.join(', ') },
     { title: 'Uptime', key: 'uptime', render: (_, n) => formatAge(n.uptime) },
     { title: 'Heartbeat', key: 'heartbeat', render: (_, n) => `${formatAge(now - n.updateTime)} ago` },

@@ -1,12 +1,14 @@
 import { MemoryBroker } from '@kraken/broker';
 import { MemoryLogger } from '@kraken/common';
-import { DeploymentStatus } from '@kraken/messages';
+import { DeploymentStatus, MessageType, createMessage } from '@kraken/messages';
+import type { NodeInfoExtensions } from '@kraken/messages';
 import { tempDir } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import { createClient } from 'graphql-ws';
 import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { FakeWorker } from '../../test/fake-worker.js';
+import { nodeInfo } from '../../test/fixtures.js';
 import { waitFor } from '../../test/wait-for.js';
 import { compileOrchestratorOptions } from '../options.js';
 import { Orchestrator } from '../orchestrator.js';
@@ -393,6 +395,44 @@ describe('GraphQL API additions for the web UI', () => {
     const off = await graphql<{ setWatch: { watch: boolean } }>(`mutation { setWatch(deploymentId: "${id}", watch: false) { watch } }`);
     expect(off.data?.setWatch.watch).toBe(false);
     expect(store.getDeployment(id)?.watch).toBe(false);
+  });
+
+  it("shows a node's extensions from its latest heartbeat as sorted, typed text, in queries and nodeChanged", async () => {
+    interface Extension {
+      key: string;
+      value: string;
+      type: string;
+    }
+    const extensionsOf = async () =>
+      (await graphql<{ getNodes: { id: string; extensions: Extension[] }[] }>('{ getNodes { id extensions { key value type } } }')).data
+        ?.getNodes;
+    // what a worker with an add-on sends (FakeWorker's heartbeats carry none)
+    const beatWith = (extensions: NodeInfoExtensions) =>
+      broker.publish(queues.telemetry, createMessage(MessageType.NodeInfo, { ...nodeInfo('node-a'), extensions }, { from: 'node-a' }));
+    expect(await extensionsOf()).toEqual([{ id: 'node-a', extensions: [] }]);
+
+    const client = wsClient();
+    const changes = subscribeUntil<{ nodeChanged: { id: string; extensions: Extension[] } }>(
+      client,
+      'subscription { nodeChanged { id extensions { key value type } } }',
+      {},
+      (events) => events.some((e) => e.nodeChanged.extensions.length > 0),
+    );
+    await subscribed(client);
+    await beatWith({ 'temperature.celsius': 47.5, 'fan.on': false, board: 'rpi-4', 'jobs.done': 12 });
+    const readings = [
+      { key: 'board', value: 'rpi-4', type: 'string' },
+      { key: 'fan.on', value: 'false', type: 'boolean' },
+      { key: 'jobs.done', value: '12', type: 'number' },
+      { key: 'temperature.celsius', value: '47.5', type: 'number' },
+    ];
+    expect((await changes).at(-1)?.nodeChanged).toEqual({ id: 'node-a', extensions: readings });
+    expect(await extensionsOf()).toEqual([{ id: 'node-a', extensions: readings }]);
+
+    // a heartbeat without them (the add-on stopped, or failed) clears them: they are readings, not settings
+    await worker.beat();
+    await waitFor(() => store.getNode('node-a')?.info.extensions === undefined, 'a heartbeat without extensions');
+    expect(await extensionsOf()).toEqual([{ id: 'node-a', extensions: [] }]);
   });
 });
 

@@ -25,7 +25,7 @@ beforeAll(async () => {
 beforeEach(async () => {
   dir = await tempDir('kraken-fast-query-');
   store = OrchestratorStore.open({ dataDir: dir.path, clock: new FakeClock() });
-  store.upsertNode(nodeInfo('node-a'));
+  store.upsertNode({ ...nodeInfo('node-a'), extensions: { 'temperature.celsius': 47.5, 'fan.on': true, board: 'rpi-4' } });
   store.upsertNode({ ...nodeInfo('node-b'), addresses: [] });
   store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', env: { B: '2', A: '1' } });
   store.setStatus('blog-1', DeploymentStatus.DelegatingDeployment, { nodeId: 'leader' }, { nodeId: 'node-a', port: 20000 });
@@ -103,6 +103,7 @@ describe('the fast query path answers exactly what graphql-js answers', () => {
       '{ logs(deploymentId: "blog-1") { next dropped lines { seq text stream time } } getAvailableLogs }',
     ],
     ['getPlatformServices', '{ getPlatformServices { name status detail } }'],
+    ['node extensions, with and without', '{ getNodes { id extensions { key value type } } }'],
   ])('%s', async (_name, query) => {
     const { fast, reference, errors } = await both(query);
     expect(errors).toBeUndefined();

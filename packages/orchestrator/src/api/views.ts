@@ -1,7 +1,8 @@
+import type { NodeInfoExtensions } from '@kraken/messages';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { DeploymentRecord, NodeRecord, StatusHistoryEntry, StoredLogLine } from '../store/records.js';
 import type { StatsSample as StoredStatsSample } from '../stats/stats-history.js';
-import type { Deployment, EnvVar, LogLine, Node, Shape, StatsSample, StatusHistoryItem } from './schema/types.js';
+import type { Deployment, EnvVar, LogLine, Node, NodeExtension, Shape, StatsSample, StatusHistoryItem } from './schema/types.js';
 
 /** What the API shows instead of an env value: values are secrets and never leave the store. */
 export const MASKED = '***';
@@ -98,7 +99,20 @@ export function nodeView(record: NodeRecord): Shape<Node> {
     arch: info.arch,
     runtimes: info.runtimes,
     hostname: info.hostname,
+    extensions: extensionsView(info.extensions),
   };
+}
+
+/**
+ * A node's add-on readings as key/value/type rows: GraphQL has no union of scalars, so the value
+ * travels as text and its type says how a client may format it. Sorted by key (plain string order, not
+ * locale), so a client's list does not reorder between heartbeats.
+ */
+export function extensionsView(extensions: NodeInfoExtensions | undefined): Shape<NodeExtension>[] {
+  if (extensions === undefined) return [];
+  return Object.entries(extensions)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => ({ key, value: String(value), type: typeof value }));
 }
 
 const sampleViews = new WeakMap<StoredStatsSample, Shape<StatsSample>>();

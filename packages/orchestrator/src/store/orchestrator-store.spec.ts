@@ -122,7 +122,7 @@ describe('OrchestratorStore', () => {
       using store = open();
       store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', env: { PORT: '80' } });
       store.setStatus('blog-1', DeploymentStatus.Running, {}, { nodeId: 'node-a', port: 20001 });
-      store.upsertNode(nodeInfo('node-a'));
+      store.upsertNode({ ...nodeInfo('node-a'), extensions: { 'temperature.celsius': 47.5 } });
       store.appendLogs('blog-1', lines(3));
       store.addPendingStop({ deploymentId: 'blog-1', nodeId: 'node-b', reason: 'moved' });
       expect(store.nextEpoch()).toBe(1);
@@ -136,6 +136,8 @@ describe('OrchestratorStore', () => {
     });
     expect(reopened.statusHistory('blog-1')).toHaveLength(2);
     expect(reopened.listNodes().map((node) => node.id)).toEqual(['node-a']);
+    // with the rest of its last node.info (ram, load): a new leader shows them until the next heartbeat
+    expect(reopened.getNode('node-a')?.info.extensions).toEqual({ 'temperature.celsius': 47.5 });
     expect(reopened.readLogs('blog-1').map((line) => line.text)).toEqual(['line 0', 'line 1', 'line 2']);
     expect(reopened.pendingStops('node-b')).toEqual([{ deploymentId: 'blog-1', nodeId: 'node-b', reason: 'moved' }]);
     expect(reopened.currentEpoch()).toBe(1);

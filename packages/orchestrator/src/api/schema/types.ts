@@ -147,6 +147,21 @@ export class StatsSample {
   maxMemMb!: number;
 }
 
+@ObjectType({
+  description: 'A reading an add-on of the node contributes to its heartbeat (node.info `extensions`), such as `temperature.celsius`.',
+  simpleResolvers: true,
+})
+export class NodeExtension {
+  @Field(() => String, { description: 'Dotted name, such as `temperature.celsius`.' })
+  key!: string;
+
+  @Field(() => String, { description: 'The value as text: a number in JavaScript notation, a boolean as `true` or `false`.' })
+  value!: string;
+
+  @Field(() => String, { description: 'What the value was before it became text, for formatting: `string`, `number` or `boolean`.' })
+  type!: string;
+}
+
 @ObjectType({ description: 'A machine of the cluster, as its last heartbeat described it.', simpleResolvers: true })
 export class Node {
   @Field(() => String)
@@ -193,6 +208,9 @@ export class Node {
 
   @Field(() => String)
   hostname!: string;
+
+  @Field(() => [NodeExtension], { description: 'Readings from its add-ons in its last heartbeat, sorted by key; empty when it sends none.' })
+  extensions!: NodeExtension[];
 }
 
 @ObjectType({ description: 'The whole cluster at a glance.', simpleResolvers: true })
