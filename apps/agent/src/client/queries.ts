@@ -33,6 +33,8 @@ export interface NodeView {
   loadAvg5: number;
   orchestrationPriority: number | null;
   deployments: string[];
+  /** Readings a custom agent adds to its heartbeat (e.g. temperature.celsius). */
+  extensions: { key: string; value: string }[];
 }
 
 export interface LogLineView {
@@ -45,7 +47,7 @@ export interface LogLineView {
 const deploymentFields = `id srcUrl gitBranch commit port status statusMessage deploymentUrl node placementReason watch
   statusHistory { status time message node }`;
 
-const nodeFields = 'id hostname addr state runtimes ramFree ramUsed loadAvg5 orchestrationPriority deployments';
+const nodeFields = 'id hostname addr state runtimes ramFree ramUsed loadAvg5 orchestrationPriority deployments extensions { key value }';
 
 export const Queries = {
   createDeployment: `mutation($url: String!, $branch: String!, $env: [EnvVarInput!], $watch: Boolean) {

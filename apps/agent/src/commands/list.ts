@@ -32,9 +32,11 @@ export async function nodesCommand(client: ApiClient, options: { json: boolean }
     io.out(JSON.stringify(getNodes, null, 2));
     return ExitCode.Ok;
   }
+  // custom agents' readings get a column only when some node sends any, so plain clusters stay narrow
+  const withExtras = getNodes.some((n) => n.extensions.length > 0);
   io.out(
     formatTable(
-      ['ID', 'STATE', 'ADDRESS', 'RUNTIMES', 'RAM FREE', 'LOAD', 'APPS', 'ROLE'],
+      ['ID', 'STATE', 'ADDRESS', 'RUNTIMES', 'RAM FREE', 'LOAD', 'APPS', 'ROLE', ...(withExtras ? ['EXTRA'] : [])],
       getNodes.map((n) => [
         n.id,
         n.state.toLowerCase(),
@@ -44,6 +46,7 @@ export async function nodesCommand(client: ApiClient, options: { json: boolean }
         n.loadAvg5.toFixed(2),
         n.deployments.length,
         n.orchestrationPriority === 0 ? 'leader' : n.orchestrationPriority === 1 ? 'standby' : 'worker',
+        ...(withExtras ? [n.extensions.map(({ key, value }) => `${key}=${value}`).join(' ')] : []),
       ]),
     ),
   );
