@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
 
 /** The global install `kraken update` runs. */
 export interface InstallPlan {
@@ -31,7 +32,8 @@ export function npmInstallArgs(plan: InstallPlan): string[] {
 /** Runs npm with its output on this terminal; resolves to npm's exit code. */
 export function runNpmInstall(plan: InstallPlan): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn('npm', npmInstallArgs(plan), { stdio: ['ignore', 'inherit', 'inherit'] });
+    // from the temp dir: a global install owes nothing to the project kraken happens to be run in
+    const child = spawn('npm', npmInstallArgs(plan), { stdio: ['ignore', 'inherit', 'inherit'], cwd: tmpdir() });
     child.once('error', reject);
     child.once('close', (code) => {
       resolve(code ?? 1);

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { describeFetchError } from '../run/join-cluster.js';
 import { protocolVersionOf } from './installed.js';
@@ -29,10 +30,14 @@ export function normalizeRegistry(value: string, source: string): string {
   return url.href.endsWith('/') ? url.href : `${url.href}/`;
 }
 
-/** The registry npm itself would use here (`npm config get registry`: .npmrc files, npm_config_registry). */
+/**
+ * The registry npm would use for a global install (`npm config get registry`: the user and global
+ * .npmrc, npm_config_registry). Asked from the temp dir: a project's .npmrc has no say over a global
+ * install, and inside an npm workspace member `npm config` refuses to run at all (ENOWORKSPACES).
+ */
 export function npmRegistry(): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('npm', ['config', 'get', 'registry'], { encoding: 'utf8', timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile('npm', ['config', 'get', 'registry'], { encoding: 'utf8', timeout: 30_000, cwd: tmpdir() }, (error, stdout, stderr) => {
       if (error !== null) {
         reject(
           new KrakenError(ErrorCode.InvalidConfig, `cannot ask npm for its registry (npm config get registry: ${stderr.trim() || error.message}): give --registry URL`, {
