@@ -125,6 +125,23 @@ describe('kraken CLI against a running agent', () => {
     expect(await response.text()).toBe('hello again from-cli');
   }, 200_000);
 
+  it('a redeploy that cannot be built leaves the running version serving and says why', async () => {
+    const id = deployed[0] ?? '';
+    const before = (JSON.parse((await kraken('ls', '--json')).stdout) as { id: string; commit: string; deploymentUrl: string }[]).find((d) => d.id === id);
+    await writeFile(path.join(repo, 'shipwreck.toml'), '[app]\nname = "cli-app"\n[config\n');
+    execFileSync('git', ['-c', 'user.name=Kraken Test', '-c', 'user.email=test@kraken.invalid', 'commit', '--quiet', '--all', '--message', 'broken'], { cwd: repo });
+    expect((await kraken('redeploy', id)).code).toBe(0);
+    const deadline = Date.now() + 120_000;
+    let current: { id: string; status: string; statusMessage: string | null; commit: string } | undefined;
+    while (Date.now() < deadline) {
+      current = (JSON.parse((await kraken('ls', '--json')).stdout) as NonNullable<typeof current>[]).find((d) => d.id === id);
+      if (current?.status === 'RUNNING' && (current.statusMessage ?? '').startsWith('redeploy failed')) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(current).toMatchObject({ status: 'RUNNING', commit: before?.commit, statusMessage: expect.stringMatching(/^redeploy failed: .*shipwreck\.toml.*keeps running$/s) as unknown });
+    expect(await (await fetch(before?.deploymentUrl ?? '')).text()).toBe('hello again from-cli');
+  }, 200_000);
+
   it('exits with the documented codes: 4 unknown id, 5 bad token, 3 unreachable API, 2 bad input', async () => {
     const unknown = await kraken('logs', 'no-such-deployment');
     expect(unknown.code).toBe(4);

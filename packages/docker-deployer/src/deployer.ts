@@ -106,24 +106,32 @@ export class DockerDeployer {
     const log = this.logger.child({ deploymentId });
     return guardDeploy(this.inFlight, deploymentId, log, async () => {
       const existing = await this.findContainer(deploymentId, 'deploy');
+      let retiring: string | undefined;
       if (existing !== undefined) {
-        if (existing.state === 'running') {
+        if (existing.state === 'running' && request.replace !== true) {
           log.info('deployment already running; reusing its container', { containerId: existing.containerId });
           return { ...existing, reused: true };
         }
-        // a stopped leftover (e.g. a crash during an earlier deploy) would block the container name
-        await removeContainer(this.docker.getContainer(existing.containerId));
+        if (existing.state === 'running') {
+          // a redeploy: the old app serves until the new one is built and tested
+          retiring = existing.containerId;
+        } else {
+          // a stopped leftover (e.g. a crash during an earlier deploy) would block the container name
+          await removeContainer(this.docker.getContainer(existing.containerId));
+        }
       }
-      const result = await this.deployFresh(request, log);
+      const result = await this.deployFresh(request, log, retiring);
       return { ...result, reused: false };
     });
   }
 
-  private async deployFresh(request: DeployRequest, log: Logger): Promise<Deployment> {
+  /** `retiring`: the running container of this deployment that a redeploy replaces just before the run step. */
+  private async deployFresh(request: DeployRequest, log: Logger, retiring?: string): Promise<Deployment> {
     const { deploymentId } = request;
     const step = stepRunner(deploymentId, request.onProgress, log);
 
-    if (request.hostPort !== undefined) await assertHostPortFree(request.hostPort, deploymentId);
+    // a redeploy's port is held by the app it replaces until the run step
+    if (request.hostPort !== undefined && retiring === undefined) await assertHostPortFree(request.hostPort, deploymentId);
 
     const buildsDir = path.join(this.options.workDir, 'builds');
     await mkdir(buildsDir, { recursive: true });
@@ -151,14 +159,22 @@ export class DockerDeployer {
           log.warn('could not remove build folder', { buildDir, error });
         });
       }
-      return await this.testAndStart({ request, manifest, commit, image, step, log });
+      return await this.testAndStart({ request, manifest, commit, image, step, log, retiring });
     } finally {
       await checkoutRemoved;
     }
   }
 
-  private async testAndStart(input: { request: DeployRequest; manifest: Manifest; commit: string; image: string; step: StepRunner; log: Logger }): Promise<Deployment> {
-    const { request, manifest, commit, image, step, log } = input;
+  private async testAndStart(input: {
+    request: DeployRequest;
+    manifest: Manifest;
+    commit: string;
+    image: string;
+    step: StepRunner;
+    log: Logger;
+    retiring: string | undefined;
+  }): Promise<Deployment> {
+    const { request, manifest, commit, image, step, log, retiring } = input;
     const { deploymentId } = request;
     const env = { ...(manifest.config.port === undefined ? {} : { PORT: String(manifest.config.port) }), ...manifest.config.env, ...request.env };
     const limits: Limits = {
@@ -185,9 +201,14 @@ export class DockerDeployer {
       );
     }
 
-    const container = await step(DeployStep.Run, () =>
-      this.createAndStart({ deploymentId, image, manifest, env, limits, labels: buildLabels({ ...labelInput, role: 'app' }), hostPort: request.hostPort }),
-    );
+    const container = await step(DeployStep.Run, async () => {
+      if (retiring !== undefined) {
+        // the swap: the name and host port pass to the new version, down only while it starts
+        log.info('replacing the running container with the new version', { containerId: retiring, commit });
+        await removeContainer(this.docker.getContainer(retiring));
+      }
+      return this.createAndStart({ deploymentId, image, manifest, env, limits, labels: buildLabels({ ...labelInput, role: 'app' }), hostPort: request.hostPort });
+    });
     try {
       const info = await container.inspect();
       const port = manifest.config.port;

@@ -27,6 +27,12 @@ export interface DeployRequest {
   /** Environment added to (and overriding) the manifest's `[config.env]`. */
   env?: Readonly<Record<string, string>>;
   limits?: DeployLimits;
+  /**
+   * A redeploy: a deployment of this id already running here is replaced, not reused. The Docker
+   * runtime builds and tests the new version while the old one serves and swaps them just before
+   * the run step, so a failed build or test leaves the old app running.
+   */
+  replace?: boolean;
   onProgress?: ProgressListener;
 }
 

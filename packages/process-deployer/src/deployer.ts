@@ -98,11 +98,13 @@ export class ProcessDeployer implements AsyncDisposable {
     return guardDeploy(this.inFlight, deploymentId, log, async () => {
       const existing = this.supervisors.get(deploymentId);
       if (existing !== undefined) {
-        if (existing.running) {
+        if (existing.running && request.replace !== true) {
           log.info('deployment already running; reusing its process', { pid: existing.state.pid });
           return { ...this.describe(existing), reused: true };
         }
-        // crash-looping leftover: a fresh deploy replaces it
+        // a redeploy, or a crash-looping leftover: a fresh deploy replaces it. The app's folder is
+        // rebuilt in place, so (unlike the Docker runtime) the old version stops before the build.
+        if (existing.running) log.info('redeploy: stopping the running process first', { pid: existing.state.pid });
         await this.remove(deploymentId, existing);
       }
       const supervisor = await this.deployFresh(request, log);

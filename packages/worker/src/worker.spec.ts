@@ -138,14 +138,15 @@ describe('Worker: idempotency and fencing', () => {
     expect(worker.stats().duplicateRequests).toBe(1);
   });
 
-  it('a redeploy (replace, newer attempt) of a running deployment stops it and deploys afresh, statuses carrying the new attempt', async () => {
+  it('a redeploy (replace, newer attempt) of a running deployment deploys afresh through the deployer, statuses carrying the new attempt', async () => {
     const { send, statuses, statusesOf, deployer } = await harness();
     await send(MessageType.DeployRequest, request('again', { attempt: 1 }));
     await eventually(() => { expect(statusesOf('again').at(-1)).toBe('Running'); });
     await send(MessageType.DeployRequest, request('again', { attempt: 2, replace: true }));
     await eventually(() => { expect(statusesOf('again')).toEqual([...fullPath, ...fullPath]); });
-    expect(deployer.stopCalls).toEqual(['again']);
-    expect(deployer.deployCalls).toHaveLength(2);
+    // the deployer swaps the versions itself (the old one serves while the new one builds)
+    expect(deployer.stopCalls).toEqual([]);
+    expect(deployer.deployCalls.map((call) => call.replace)).toEqual([undefined, true]);
     const mine = statuses.filter((status) => status.deploymentId === 'again');
     expect(mine.map((status) => status.attempt)).toEqual([...fullPath.map(() => 1), ...fullPath.map(() => 2)]);
     // the same redeploy delivered again is a duplicate, not a third deploy
@@ -167,7 +168,21 @@ describe('Worker: idempotency and fencing', () => {
     await eventually(() => { expect(statusesOf('busy').at(-1)).toBe('Running'); });
     // the first deploy's progress counts towards the newest attempt from the moment it arrived, and it never reports Running
     expect(statuses.filter((s) => s.deploymentId === 'busy' && s.status === 'Running').map((s) => s.attempt)).toEqual([2]);
-    expect(deployer.stopCalls).toEqual(['busy']);
+    expect(deployer.deployCalls.map((call) => call.replace)).toEqual([undefined, true]);
+  });
+
+  it('a redeploy that fails before the swap leaves the previous version Running, saying why', async () => {
+    const { send, statuses, statusesOf, deployer } = await harness();
+    await send(MessageType.DeployRequest, request('steady', { attempt: 1 }));
+    await eventually(() => { expect(statusesOf('steady').at(-1)).toBe('Running'); });
+    deployer.scripts.set('steady', { failAt: 'build', error: 'npm ci failed' });
+    await send(MessageType.DeployRequest, request('steady', { attempt: 2, replace: true }));
+    await eventually(() => { expect(statusesOf('steady').slice(fullPath.length)).toEqual(['ValidatingDeploymentData', 'RetrievingApplicationData', 'BuildingDeployment', 'Running']); });
+    expect(statuses.at(-1)).toMatchObject({ attempt: 2, commit: 'a'.repeat(40), message: expect.stringMatching(/^redeploy failed: npm ci failed; the previous version \(aaaaaaa\) keeps running$/) as unknown });
+    expect(deployer.containers.has('steady')).toBe(true);
+    // still held: a stop removes it as usual
+    await send(MessageType.DeployStop, { deploymentId: 'steady' });
+    await eventually(() => { expect(statusesOf('steady').at(-1)).toBe('Destroyed'); });
   });
 
   it('a newer attempt without replace (a node given its app back) reports the running app under that attempt, no redeploy', async () => {

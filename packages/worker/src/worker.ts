@@ -348,6 +348,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         ...(body.env === undefined ? {} : { env: body.env }),
         ...(body.commit === undefined ? {} : { commit: body.commit }),
         ...(body.limits === undefined ? {} : { limits: body.limits }),
+        ...(body.replace === true ? { replace: true } : {}),
         onProgress: (event) => {
           if (event.kind === 'start' && event.step === 'run') runStartedAt = event.at;
           this.onProgress(t, event);
@@ -357,7 +358,17 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       const failure = toKrakenError(error);
       if (this.isStopped()) return;
       if (isCancelled(t)) {
-        await this.finishDestroyed(t, `the deploy ended (${failure.message}); nothing is left running`);
+        // a cancelled redeploy may leave the version it was replacing: stop whatever runs
+        if (body.replace === true) await this.destroy(t);
+        else await this.finishDestroyed(t, `the deploy ended (${failure.message}); nothing is left running`);
+      } else if (body.replace === true && (await this.deployerStillRuns(deploymentId))) {
+        // a failed redeploy that did not reach the swap: the previous version still serves
+        this.counters.deploysFailed++;
+        this.logger.warn('redeploy failed; the previous version keeps running', { deploymentId, error: failure });
+        t.phase = 'running';
+        const previous = t.commit === undefined ? 'the previous version' : `the previous version (${t.commit.slice(0, 7)})`;
+        this.publishStatus(t, DeploymentStatus.Running, { message: `redeploy failed: ${failure.message}; ${previous} keeps running`, force: true });
+        if (t.follower === undefined) this.runInBackground(this.follow(t, this.now()), 'follow logs', deploymentId);
       } else {
         this.counters.deploysFailed++;
         this.logger.warn('deploy failed', { deploymentId, error: failure });
@@ -388,6 +399,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     t.port = result.hostPort;
     t.url = result.hostPort === undefined ? undefined : this.urlFor(result.hostPort);
     t.phase = 'running';
+    // a replaced app's follower read the old container, which is gone
+    t.follower?.stop();
+    t.follower = undefined;
     const redeploy = t.redeployAfterDeploy;
     if (redeploy !== undefined) {
       t.redeployAfterDeploy = undefined;
@@ -400,34 +414,26 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   }
 
   /**
-   * Redeploys a running deployment: stops its container, then deploys the request afresh (the
-   * deployer would otherwise reuse the running container). The app is down while the new one
-   * builds; a failed redeploy ends Errored like any deploy.
+   * Redeploys a running deployment: the deployer builds the request afresh and swaps it for the
+   * running app (the Docker runtime keeps the old one serving until the new one is built and
+   * tested). Its logs and stats carry on from the old app until the new one runs.
    */
   private async replace(t: Tracked, body: DeployRequestBody): Promise<void> {
-    const { deploymentId } = t;
-    this.logger.info('redeploying: replacing the running deployment', { deploymentId, attempt: body.attempt });
-    t.follower?.stop();
-    t.follower = undefined;
+    this.logger.info('redeploying: replacing the running deployment', { deploymentId: t.deploymentId, attempt: body.attempt });
     t.phase = 'queued';
-    t.commit = undefined;
-    t.port = undefined;
-    t.url = undefined;
     t.status = DeploymentStatus.DeploymentRequested;
-    this.publishStatus(t, DeploymentStatus.ValidatingDeploymentData, { message: `redeploying attempt ${String(body.attempt)}: replacing the running app` });
+    this.publishStatus(t, DeploymentStatus.ValidatingDeploymentData, { message: `redeploying (attempt ${String(body.attempt)})` });
+    await this.runDeploy(t, { ...body, replace: true });
+  }
+
+  /** Whether the deployer still runs this deployment (after a failed redeploy, the old version may). */
+  private async deployerStillRuns(deploymentId: string): Promise<boolean> {
     try {
-      await this.deployer.stop(deploymentId);
+      return (await this.deployer.list()).some((found) => found.deploymentId === deploymentId && found.state === 'running');
     } catch (error) {
-      const failure = toKrakenError(error);
-      if (failure.code !== ErrorCode.NotFound) {
-        this.fail(failure, 'stop the container before a redeploy', deploymentId);
-        this.publishStatus(t, DeploymentStatus.Errored, { message: `could not replace the running app: ${failure.message}` });
-        await this.untrack(t);
-        return;
-      }
+      this.fail(error, 'list deployments after a failed redeploy', deploymentId);
+      return false;
     }
-    if (t.cancelled || this.isStopped()) return;
-    await this.runDeploy(t, body);
   }
 
   private onProgress(t: Tracked, event: DeployProgress): void {
