@@ -23,14 +23,18 @@ let orchestrators: Orchestrator[];
 let workerA: FakeWorker;
 let workerB: FakeWorker;
 
-async function startOrchestrator(): Promise<Orchestrator> {
+/** An orchestrator on the shared broker and store, ticking only when a test says so. */
+async function startOrchestrator(
+  extra: Pick<Parameters<typeof Orchestrator.create>[0], 'resolveBranchHead'> & { options?: Parameters<typeof Orchestrator.create>[0]['options'] } = {},
+): Promise<Orchestrator> {
   const orchestrator = await Orchestrator.create({
     broker,
     store,
     nodeId: 'leader',
     logger,
     clock,
-    options: { tickIntervalMs: 0 },
+    ...extra,
+    options: { tickIntervalMs: 0, ...extra.options },
   });
   orchestrators.push(orchestrator);
   return orchestrator;
@@ -435,15 +439,7 @@ describe('Orchestrator', () => {
   });
 
   it('keeps a bounded history of the stats from the placed node, in orchestrator time, until the app is destroyed', async () => {
-    const orchestrator = await Orchestrator.create({
-      broker,
-      store,
-      nodeId: 'leader',
-      logger,
-      clock,
-      options: { tickIntervalMs: 0, statsSamples: 3 },
-    });
-    orchestrators.push(orchestrator);
+    const orchestrator = await startOrchestrator({ options: { statsSamples: 3 } });
     await beatBoth();
     const deployment = await runningOn(orchestrator, 'node-b');
     const changes: (number | null)[] = [];
@@ -475,16 +471,7 @@ describe('Orchestrator', () => {
 
   it('turns branch watching on and off for an existing deployment, which the watcher follows', async () => {
     let head = 'a'.repeat(40);
-    const orchestrator = await Orchestrator.create({
-      broker,
-      store,
-      nodeId: 'leader',
-      logger,
-      clock,
-      resolveBranchHead: () => Promise.resolve(head),
-      options: { tickIntervalMs: 0, watchIntervalMs: 1000 },
-    });
-    orchestrators.push(orchestrator);
+    const orchestrator = await startOrchestrator({ resolveBranchHead: () => Promise.resolve(head), options: { watchIntervalMs: 1000 } });
     await beatBoth();
     workerB.commit = head;
     const deployment = await runningOn(orchestrator, 'node-b');
