@@ -131,7 +131,10 @@ export class ProcessDeployer implements AsyncDisposable {
       // a taken port fails at once rather than after a clone and an install
       if (request.hostPort !== undefined) await this.choosePort(request.hostPort, deploymentId);
       const { commit } = await step(DeployStep.Clone, () =>
-        shallowClone({ url: request.url, branch: request.branch, dir: paths.app, deploymentId }, options.cloneTimeoutMs),
+        shallowClone(
+          { url: request.url, branch: request.branch, dir: paths.app, deploymentId, ...(request.commit === undefined ? {} : { commit: request.commit }) },
+          options.cloneTimeoutMs,
+        ),
       );
       const manifest = await step(DeployStep.Manifest, () => readManifest(paths.app));
       const lang = processLang(manifest, deploymentId);

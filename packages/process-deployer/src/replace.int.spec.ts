@@ -1,0 +1,189 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ErrorCode, KrakenError } from '@kraken/common';
+import { freePort, gitFixtureRepo, manifestToml, tempDir, uniqueName } from '@kraken/testing';
+import type { TempDir } from '@kraken/testing';
+import { get, processAlive, repoPath } from '../test/fixtures.js';
+import { ProcessDeployer } from './index.js';
+
+function deploymentId(): string {
+  return uniqueName('rep').replace(/\./g, '-');
+}
+
+/** A node app with no dependencies (no install to wait for) that says which version it is and which pid serves. */
+function versionedServer(version: string): string {
+  return `
+const http = require('node:http');
+const server = http.createServer((request, response) => {
+  response.end(request.url === '/pid' ? String(process.pid) : ${JSON.stringify(version)});
+});
+server.listen(Number(process.env.PORT));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+}
+
+const APP_MANIFEST = manifestToml('lang = "node"\nport = 3000\nrun = "node server.js"', 'replace-me');
+
+/** Commits `files` on top of the fixture repo's branch, as a push of the next version would; returns the new commit. */
+async function commitFiles(repo: string, files: Record<string, string>, message: string): Promise<string> {
+  for (const [name, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(repo, name)), { recursive: true });
+    await writeFile(path.join(repo, name), content);
+  }
+  const git = (...args: string[]): string =>
+    execFileSync('git', ['-c', 'user.name=Kraken Test', '-c', 'user.email=test@kraken.invalid', ...args], { cwd: repo, encoding: 'utf8' }).trim();
+  git('add', '--all');
+  git('commit', '--quiet', '--message', message);
+  return git('rev-parse', 'HEAD');
+}
+
+function headOf(repo: string): string {
+  return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
+}
+
+async function servingPid(port: number): Promise<number> {
+  const answer = await get(port, '/pid');
+  expect(answer.status).toBe(200);
+  return Number(answer.body);
+}
+
+async function deployFailure(deployer: ProcessDeployer, request: Parameters<ProcessDeployer['deploy']>[0]): Promise<KrakenError> {
+  try {
+    await deployer.deploy(request);
+  } catch (error) {
+    expect(error).toBeInstanceOf(KrakenError);
+    return error as KrakenError;
+  }
+  throw new Error(`deploy of ${request.deploymentId} succeeded but should have failed`);
+}
+
+interface FailingCommit {
+  step: string;
+  files: Record<string, string>;
+  code: ErrorCode;
+  message: RegExp;
+}
+
+describe('ProcessDeployer redeploys with replace: true', () => {
+  let dir: TempDir;
+  let dataDir: string;
+  let deployer: ProcessDeployer;
+  const options = { nodeId: 'node-replace', readyTimeout: '30s', stopTimeout: '3s', pollInterval: '200ms' };
+
+  beforeEach(async () => {
+    dir = await tempDir('kraken-replace-');
+    dataDir = path.join(dir.path, 'data');
+    deployer = await ProcessDeployer.create({ ...options, dataDir });
+  });
+
+  afterEach(async () => {
+    // close() leaves apps running for the next deployer: a fresh one adopts whatever a failed test left, and stops it
+    await deployer.close();
+    const cleaner = await ProcessDeployer.create({ ...options, dataDir });
+    try {
+      for (const deployment of await cleaner.list()) await cleaner.stop(deployment.deploymentId).catch(() => undefined);
+    } finally {
+      await cleaner.close();
+      await dir.remove();
+    }
+  });
+
+  async function deployV1(): Promise<{ repo: string; id: string; hostPort: number; leaderPid: number; serverPid: number }> {
+    const repo = await gitFixtureRepo(repoPath(dir.path, 'app'), { 'shipwreck.toml': APP_MANIFEST, 'server.js': versionedServer('v1') });
+    const id = deploymentId();
+    const hostPort = await freePort();
+    const v1 = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort });
+    expect(v1).toMatchObject({ deploymentId: id, reused: false, commit: headOf(repo), hostPort, state: 'running' });
+    await expect(get(hostPort)).resolves.toMatchObject({ status: 200, body: 'v1' });
+    const state = JSON.parse(await readFile(path.join(dataDir, 'deployments', id, 'state.json'), 'utf8')) as { pid: number };
+    // the group leader (the shell running the run command) is what the result and the state file name
+    const leaderPid = Number(v1.containerId);
+    expect(state.pid).toBe(leaderPid);
+    const serverPid = await servingPid(hostPort);
+    expect(processAlive(leaderPid)).toBe(true);
+    expect(processAlive(serverPid)).toBe(true);
+    return { repo, id, hostPort, leaderPid, serverPid };
+  }
+
+  it('stops the running version and serves the new commit on the same port; a later deploy without replace reuses it', async () => {
+    const { repo, id, hostPort, leaderPid, serverPid } = await deployV1();
+    const v2Commit = await commitFiles(repo, { 'server.js': versionedServer('v2') }, 'v2');
+
+    const v2 = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort, replace: true });
+    expect(v2).toMatchObject({ deploymentId: id, reused: false, commit: v2Commit, hostPort, state: 'running' });
+    expect(v2.containerId).not.toBe(String(leaderPid));
+    await expect(get(hostPort)).resolves.toMatchObject({ status: 200, body: 'v2' });
+    const v2ServerPid = await servingPid(hostPort);
+    expect(v2ServerPid).not.toBe(serverPid);
+    expect(processAlive(leaderPid)).toBe(false);
+    expect(processAlive(serverPid)).toBe(false);
+
+    const listed = (await deployer.list()).filter((deployment) => deployment.deploymentId === id);
+    expect(listed).toEqual([expect.objectContaining({ containerId: v2.containerId, commit: v2Commit, hostPort, state: 'running' })]);
+    const state = JSON.parse(await readFile(path.join(dataDir, 'deployments', id, 'state.json'), 'utf8')) as { pid: number; commit: string };
+    expect(state).toMatchObject({ pid: Number(v2.containerId), commit: v2Commit });
+
+    const again = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort });
+    expect(again).toMatchObject({ deploymentId: id, reused: true, containerId: v2.containerId, commit: v2Commit, hostPort });
+    await expect(servingPid(hostPort)).resolves.toBe(v2ServerPid);
+    expect(await deployer.list()).toHaveLength(1);
+
+    await deployer.stop(id);
+    expect(processAlive(Number(v2.containerId))).toBe(false);
+    expect(processAlive(v2ServerPid)).toBe(false);
+  });
+
+  it('deploys the requested commit, not the branch head (a rollback)', async () => {
+    const { repo, id, hostPort } = await deployV1();
+    const v1Commit = headOf(repo);
+    await commitFiles(repo, { 'server.js': versionedServer('v2') }, 'v2');
+    const back = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort, commit: v1Commit, replace: true });
+    expect(back).toMatchObject({ reused: false, commit: v1Commit });
+    await expect(get(hostPort)).resolves.toMatchObject({ status: 200, body: 'v1' });
+  });
+
+  // Unlike the Docker runtime, which builds beside the old container, the process runtime rebuilds
+  // the app's folder in place and so must stop the old version first: a failed replace leaves none.
+  it.each<FailingCommit>([
+    {
+      step: 'manifest',
+      files: { 'shipwreck.toml': '[app\nname = "broken"\n' },
+      code: ErrorCode.InvalidManifest,
+      message: /^shipwreck\.toml:1:5: invalid TOML/,
+    },
+    {
+      step: 'build',
+      files: {
+        'package.json': JSON.stringify({ name: 'replace-me', version: '2.0.0', private: true, dependencies: { missing: 'file:./missing-1.0.0.tgz' } }),
+        'server.js': versionedServer('v2'),
+      },
+      code: ErrorCode.Internal,
+      message: /^npm install --no-audit --no-fund --no-update-notifier --omit=dev failed with exit code \d+\nlast output lines:\n.*ENOENT/s,
+    },
+    {
+      step: 'test',
+      files: { 'shipwreck.toml': manifestToml('lang = "node"\nport = 3000\nrun = "node server.js"\ntest = "exit 4"', 'replace-me'), 'server.js': versionedServer('v2') },
+      code: ErrorCode.Internal,
+      message: /^the test command \(exit 4\) failed with exit code 4/,
+    },
+  ])(
+    'a replace whose new commit fails at the $step step rejects naming that step and leaves nothing of the deployment running (the process runtime stops the old version first)',
+    async ({ step, files, code, message }) => {
+      const { repo, id, hostPort, leaderPid, serverPid } = await deployV1();
+      await commitFiles(repo, files, `v2 that fails at ${step}`);
+
+      const error = await deployFailure(deployer, { deploymentId: id, url: repo, branch: 'main', hostPort, replace: true });
+      expect(error.deploymentId).toBe(id);
+      expect(error.code).toBe(code);
+      expect(error.details).toMatchObject({ step });
+      expect(error.message).toMatch(message);
+
+      expect(processAlive(leaderPid)).toBe(false);
+      expect(processAlive(serverPid)).toBe(false);
+      await expect(get(hostPort)).rejects.toThrow(/ECONNREFUSED/);
+      await expect(deployer.list()).resolves.toEqual([]);
+      expect(await readdir(path.join(dataDir, 'deployments'))).not.toContain(id);
+    },
+  );
+});
