@@ -97,8 +97,9 @@ export class DockerDeployer {
   /**
    * Deploys a branch of a repository (its head, or `request.commit`) and resolves when the app
    * answers on its port. A deployment id that already has a running container on this node
-   * resolves to that container (`reused`). Rejects with a KrakenError carrying the deploymentId
-   * and `details.step`; nothing is left running.
+   * resolves to that container (`reused`), unless `replace` asks for the new version. Rejects with
+   * a KrakenError carrying the deploymentId and `details.step`; nothing of the new version is left,
+   * and a replaced version still runs if the failure came before the run step.
    */
   async deploy(request: DeployRequest): Promise<DeployResult> {
     const { deploymentId } = request;
@@ -106,7 +107,7 @@ export class DockerDeployer {
     const log = this.logger.child({ deploymentId });
     return guardDeploy(this.inFlight, deploymentId, log, async () => {
       const existing = await this.findContainer(deploymentId, 'deploy');
-      let retiring: string | undefined;
+      let retiring: Deployment | undefined;
       if (existing !== undefined) {
         if (existing.state === 'running' && request.replace !== true) {
           log.info('deployment already running; reusing its container', { containerId: existing.containerId });
@@ -114,24 +115,26 @@ export class DockerDeployer {
         }
         if (existing.state === 'running') {
           // a redeploy: the old app serves until the new one is built and tested
-          retiring = existing.containerId;
+          retiring = existing;
         } else {
           // a stopped leftover (e.g. a crash during an earlier deploy) would block the container name
           await removeContainer(this.docker.getContainer(existing.containerId));
         }
       }
-      const result = await this.deployFresh(request, log, retiring);
+      // a redeploy keeps the app's host port unless the request names another
+      const hostPort = request.hostPort ?? retiring?.hostPort;
+      const result = await this.deployFresh({ ...request, ...(hostPort === undefined ? {} : { hostPort }) }, log, retiring);
       return { ...result, reused: false };
     });
   }
 
   /** `retiring`: the running container of this deployment that a redeploy replaces just before the run step. */
-  private async deployFresh(request: DeployRequest, log: Logger, retiring?: string): Promise<Deployment> {
+  private async deployFresh(request: DeployRequest, log: Logger, retiring?: Deployment): Promise<Deployment> {
     const { deploymentId } = request;
     const step = stepRunner(deploymentId, request.onProgress, log);
 
-    // a redeploy's port is held by the app it replaces until the run step
-    if (request.hostPort !== undefined && retiring === undefined) await assertHostPortFree(request.hostPort, deploymentId);
+    // the port a redeploy keeps is held by the app it replaces until the run step; any other must be free now
+    if (request.hostPort !== undefined && request.hostPort !== retiring?.hostPort) await assertHostPortFree(request.hostPort, deploymentId);
 
     const buildsDir = path.join(this.options.workDir, 'builds');
     await mkdir(buildsDir, { recursive: true });
@@ -172,7 +175,7 @@ export class DockerDeployer {
     image: string;
     step: StepRunner;
     log: Logger;
-    retiring: string | undefined;
+    retiring: Deployment | undefined;
   }): Promise<Deployment> {
     const { request, manifest, commit, image, step, log, retiring } = input;
     const { deploymentId } = request;
@@ -203,9 +206,9 @@ export class DockerDeployer {
 
     const container = await step(DeployStep.Run, async () => {
       if (retiring !== undefined) {
-        // the swap: the name and host port pass to the new version, down only while it starts
-        log.info('replacing the running container with the new version', { containerId: retiring, commit });
-        await removeContainer(this.docker.getContainer(retiring));
+        // the swap: the name and host port pass to the new version, down while the old one stops and the new one starts
+        log.info('replacing the running container with the new version', { containerId: retiring.containerId, from: retiring.commit, to: commit });
+        await this.stopAndRemove(deploymentId, retiring.containerId);
       }
       return this.createAndStart({ deploymentId, image, manifest, env, limits, labels: buildLabels({ ...labelInput, role: 'app' }), hostPort: request.hostPort });
     });
@@ -337,7 +340,13 @@ export class DockerDeployer {
   /** Stops (SIGTERM, then SIGKILL after stopTimeout) and removes a deployment's container. */
   async stop(deploymentId: string): Promise<void> {
     const found = await this.requireContainer(deploymentId, 'stop');
-    const container = this.docker.getContainer(found.containerId);
+    await this.stopAndRemove(deploymentId, found.containerId);
+    this.logger.info('stopped and removed', { deploymentId, containerId: found.containerId });
+  }
+
+  /** SIGTERM (the app may finish its requests), SIGKILL after stopTimeout, then removal. */
+  private async stopAndRemove(deploymentId: string, containerId: string): Promise<void> {
+    const container = this.docker.getContainer(containerId);
     try {
       await container.stop({ t: Math.ceil(this.options.stopTimeoutMs / 1000) });
     } catch (error) {
@@ -350,7 +359,6 @@ export class DockerDeployer {
     } catch (error) {
       throw mapEngineError(error, { deploymentId, step: DeployStep.Run, action: 'remove the container' });
     }
-    this.logger.info('stopped and removed', { deploymentId, containerId: found.containerId });
   }
 
   /**
