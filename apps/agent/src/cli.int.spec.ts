@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { amqpUrl, freePort, gitFixtureRepo, manifestToml, requireRabbit, tempDir } from '@kraken/testing';
-import type { TempDir } from '@kraken/testing';
+import { freePort, gitFixtureRepo, isolatedVhost, manifestToml, requireRabbit, tempDir } from '@kraken/testing';
+import type { IsolatedVhost, TempDir } from '@kraken/testing';
 import type { WatchedProcess } from '@kraken/testing';
 import { CLI, runKraken, spawnLongRunning } from '../test/cli-process.js';
 
@@ -14,6 +14,8 @@ const appServer = `require('http').createServer((q, s) => { console.log('hit ' +
 
 describe('kraken CLI against a running agent', () => {
   let dir: TempDir;
+  // its own vhost: heartbeats another suite left in the shared one would show up as extra nodes
+  let vhost: IsolatedVhost | undefined;
   let agent: WatchedProcess;
   let api: string;
   let dataDir: string;
@@ -23,6 +25,7 @@ describe('kraken CLI against a running agent', () => {
 
   beforeAll(async () => {
     await requireRabbit();
+    vhost = await isolatedVhost('kraken-cli');
     dir = await tempDir('kraken-cli-');
     dataDir = path.join(dir.path, 'data');
     repo = await gitFixtureRepo(path.join(dir.path, 'app'), {
@@ -33,7 +36,7 @@ describe('kraken CLI against a running agent', () => {
     api = `http://127.0.0.1:${port}`;
     agent = spawnLongRunning(process.execPath, [
       CLI, 'agent', '--data-dir', dataDir, '--api-port', String(port), '--api-host', '127.0.0.1',
-      '--broker-url', amqpUrl(), '--runtime', 'docker', '--no-mdns', '--public-host', '127.0.0.1', '--log-level', 'debug',
+      '--broker-url', vhost.url, '--runtime', 'docker', '--no-mdns', '--public-host', '127.0.0.1', '--log-level', 'debug',
     ]);
     await agent.waitFor(/Deploy an app: kraken deploy/, 60_000);
   }, 90_000);
@@ -46,6 +49,7 @@ describe('kraken CLI against a running agent', () => {
       await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true })));
     }
     await dir[Symbol.asyncDispose]();
+    await vhost?.remove();
   }, 60_000);
 
   it('prints the API URL and a one-time token at first start, and why others cannot join a loopback broker', () => {

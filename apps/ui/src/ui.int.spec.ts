@@ -7,8 +7,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
-import { amqpUrl, eventually, freePort, gitFixtureRepo, manifestToml, requireRabbit, tempDir, watchProcess } from '@kraken/testing';
-import type { TempDir, WatchedProcess } from '@kraken/testing';
+import { eventually, freePort, gitFixtureRepo, isolatedVhost, manifestToml, requireRabbit, tempDir, watchProcess } from '@kraken/testing';
+import type { IsolatedVhost, TempDir, WatchedProcess } from '@kraken/testing';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
@@ -29,21 +29,6 @@ function start(args: string[]): WatchedProcess {
  * A RabbitMQ virtual host of the test's own: the agent's queues have fixed names, and an agent
  * another test runs on the same broker would otherwise consume (steal) this one's messages.
  */
-async function isolatedBroker(): Promise<{ url: string; remove: () => Promise<void> }> {
-  const vhost = `kraken-ui-${process.pid}-${Date.now().toString(36)}`;
-  const rabbitmqctl = (...args: string[]) => run('rabbitmqctl', ['-q', ...args], { timeout: 60_000 });
-  await rabbitmqctl('add_vhost', vhost);
-  const url = new URL(amqpUrl());
-  await rabbitmqctl('set_permissions', '-p', vhost, decodeURIComponent(url.username), '.*', '.*', '.*');
-  url.pathname = `/${encodeURIComponent(vhost)}`;
-  return {
-    url: url.href,
-    remove: async () => {
-      await rabbitmqctl('delete_vhost', vhost);
-    },
-  };
-}
-
 async function removeContainers(deploymentId: string): Promise<void> {
   const { stdout } = await run('docker', ['ps', '-aq', '--filter', `label=org.kraken.deployment=${deploymentId}`]);
   const ids = stdout.split('\n').filter((id) => id !== '');
@@ -52,7 +37,7 @@ async function removeContainers(deploymentId: string): Promise<void> {
 
 describe('Kraken UI in a browser against a real agent', () => {
   let dir: TempDir | undefined;
-  let broker: Awaited<ReturnType<typeof isolatedBroker>> | undefined;
+  let broker: IsolatedVhost | undefined;
   let agent: WatchedProcess | undefined;
   let uiHost: WatchedProcess | undefined;
   let browser: Browser | undefined;
@@ -112,7 +97,7 @@ describe('Kraken UI in a browser against a real agent', () => {
 
   beforeAll(async () => {
     await requireRabbit();
-    broker = await isolatedBroker();
+    broker = await isolatedVhost('kraken-ui');
     await fs.access(bundle).catch(() => {
       throw new Error(`no UI bundle at ${bundle}: run \`npx nx build ui\` first (the integration target does)`);
     });

@@ -1,6 +1,8 @@
 // Public surface of @kraken/testing: helpers for tests that run against real services.
 export { amqpUrl, defaultAmqpUrl, deleteQueues, redactUrl, requireRabbit } from './amqp.js';
 export { uniqueName } from './names.js';
+export { isolatedVhost } from './vhost.js';
+export type { IsolatedVhost } from './vhost.js';
 export { freePort } from './ports.js';
 export { startRabbitNode } from './rabbit-node.js';
 export type { RabbitNode, RabbitNodeOptions } from './rabbit-node.js';
