@@ -2,24 +2,14 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import path from 'node:path';
-import { ErrorCode, KrakenError } from '@kraken/common';
+import { ErrorCode } from '@kraken/common';
 import { gitFixtureRepo, manifestToml, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
-import { nodeAppRepo, pythonAppRepo, repoPath, scriptAppRepo } from '../test/fixtures.js';
+import { deployRejection, nodeAppRepo, pythonAppRepo, repoPath, scriptAppRepo } from '../test/fixtures.js';
 import { ProcessDeployer } from './index.js';
 
 function deploymentId(): string {
   return uniqueName('err').replace(/\./g, '-');
-}
-
-async function deployError(deployer: ProcessDeployer, request: Parameters<ProcessDeployer['deploy']>[0]): Promise<KrakenError> {
-  try {
-    await deployer.deploy(request);
-  } catch (error) {
-    expect(error).toBeInstanceOf(KrakenError);
-    return error as KrakenError;
-  }
-  throw new Error(`deploy of ${request.deploymentId} succeeded but should have failed`);
 }
 
 describe('ProcessDeployer explains what went wrong', () => {
@@ -47,7 +37,7 @@ describe('ProcessDeployer explains what went wrong', () => {
   it('reports an app that exits at once with its exit code and last output lines', async () => {
     const repo = await scriptAppRepo(repoPath(dir.path, 'exits'), "console.log('starting');\nconsole.error('DATABASE_URL is not set');\nprocess.exit(3);\n");
     const id = deploymentId();
-    const error = await deployError(deployer, { deploymentId: id, url: repo, branch: 'main' });
+    const error = await deployRejection(deployer, { deploymentId: id, url: repo, branch: 'main' });
     expect(error.code).toBe(ErrorCode.Internal);
     expect(error.deploymentId).toBe(id);
     expect(error.details).toMatchObject({ step: 'ready', exitCode: 3 });
@@ -60,7 +50,7 @@ describe('ProcessDeployer explains what went wrong', () => {
   it('reports an app that never listens on its port, naming $PORT', async () => {
     const repo = await scriptAppRepo(repoPath(dir.path, 'silent'), "console.log('working, not listening');\nsetInterval(() => {}, 1000);\n");
     const id = deploymentId();
-    const error = await deployError(deployer, { deploymentId: id, url: repo, branch: 'main' });
+    const error = await deployRejection(deployer, { deploymentId: id, url: repo, branch: 'main' });
     expect(error.code).toBe(ErrorCode.Timeout);
     expect(error.details).toMatchObject({ step: 'ready' });
     expect(error.message).toMatch(/^app did not answer HTTP on port (\d+) within 3 s \(GET \/: connect ECONNREFUSED 127\.0\.0\.1:\d+\); without a container the app must listen on the port given in \$PORT \(\d+\)/);
@@ -74,7 +64,7 @@ describe('ProcessDeployer explains what went wrong', () => {
       extra: { 'test.js': "console.log('1 passing');\nconsole.error('AssertionError: expected 2 to equal 3');\nprocess.exit(1);\n" },
     });
     const id = deploymentId();
-    const error = await deployError(deployer, { deploymentId: id, url: repo, branch: 'main' });
+    const error = await deployRejection(deployer, { deploymentId: id, url: repo, branch: 'main' });
     expect(error.details).toMatchObject({ step: 'test', exitCode: 1 });
     expect(error.message).toMatch(/^the test command \(node test\.js\) failed with exit code 1/);
     expect(error.message).toContain('AssertionError: expected 2 to equal 3');
@@ -87,7 +77,7 @@ describe('ProcessDeployer explains what went wrong', () => {
       Dockerfile: 'FROM scratch\n',
     });
     const id = deploymentId();
-    const error = await deployError(deployer, { deploymentId: id, url: repo, branch: 'main' });
+    const error = await deployRejection(deployer, { deploymentId: id, url: repo, branch: 'main' });
     expect(error.code).toBe(ErrorCode.Unavailable);
     expect(error.message).toMatch(/^lang custom needs a Docker engine \(none answered\)/);
     expect(error.details).toMatchObject({ step: 'build', lang: 'custom' });
@@ -100,7 +90,7 @@ describe('ProcessDeployer explains what went wrong', () => {
     await writeFile(noPip, '#!/bin/sh\nexec python3 -S "$@"\n', { mode: 0o755 });
     await using pipless = await ProcessDeployer.create({ dataDir: path.join(dir.path, 'pipless'), nodeId: 'node-err', python: noPip });
     const repo = await pythonAppRepo(repoPath(dir.path, 'needs-pip'), 'requests==2.31.0\n');
-    const error = await deployError(pipless, { deploymentId: deploymentId(), url: repo, branch: 'main' });
+    const error = await deployRejection(pipless, { deploymentId: deploymentId(), url: repo, branch: 'main' });
     expect(error.code).toBe(ErrorCode.Unavailable);
     expect(error.details).toMatchObject({ step: 'build' });
     expect(error.message).toMatch(/^requirements\.txt lists packages but pip is not available on this node/);
@@ -113,7 +103,7 @@ describe('ProcessDeployer explains what went wrong', () => {
     const port = (taken.address() as { port: number }).port;
     try {
       const repo = await nodeAppRepo(repoPath(dir.path, 'port-taken'));
-      const error = await deployError(deployer, { deploymentId: deploymentId(), url: repo, branch: 'main', hostPort: port });
+      const error = await deployRejection(deployer, { deploymentId: deploymentId(), url: repo, branch: 'main', hostPort: port });
       expect(error.code).toBe(ErrorCode.Conflict);
       expect(error.message).toBe(`host port ${port} is already in use on this node; choose another port or stop what uses it`);
     } finally {
@@ -130,7 +120,7 @@ describe('ProcessDeployer explains what went wrong', () => {
       code: ErrorCode.InvalidInput,
       details: { field: 'hostPort' },
     });
-    const missing = await deployError(deployer, { deploymentId: deploymentId(), url: path.join(dir.path, 'no-such-repo'), branch: 'main' });
+    const missing = await deployRejection(deployer, { deploymentId: deploymentId(), url: path.join(dir.path, 'no-such-repo'), branch: 'main' });
     expect(missing.details).toMatchObject({ step: 'clone', field: 'url' });
     for (const call of [() => deployer.stop('ghost'), () => deployer.stats('ghost'), () => deployer.followLogs('ghost', () => undefined)]) {
       await expect(call()).rejects.toMatchObject({ code: ErrorCode.NotFound, deploymentId: 'ghost', message: expect.stringMatching(/runs no process for it/) as unknown });

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ErrorCode, KrakenError } from '@kraken/common';
+import { ErrorCode } from '@kraken/common';
 import { freePort, gitFixtureRepo, manifestToml, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
-import { get, processAlive, repoPath } from '../test/fixtures.js';
+import { deployRejection, get, processAlive, repoPath } from '../test/fixtures.js';
 import { ProcessDeployer } from './index.js';
 
 function deploymentId(): string {
@@ -46,16 +46,6 @@ async function servingPid(port: number): Promise<number> {
   const answer = await get(port, '/pid');
   expect(answer.status).toBe(200);
   return Number(answer.body);
-}
-
-async function deployFailure(deployer: ProcessDeployer, request: Parameters<ProcessDeployer['deploy']>[0]): Promise<KrakenError> {
-  try {
-    await deployer.deploy(request);
-  } catch (error) {
-    expect(error).toBeInstanceOf(KrakenError);
-    return error as KrakenError;
-  }
-  throw new Error(`deploy of ${request.deploymentId} succeeded but should have failed`);
 }
 
 interface FailingCommit {
@@ -173,7 +163,7 @@ describe('ProcessDeployer redeploys with replace: true', () => {
       const { repo, id, hostPort, leaderPid, serverPid } = await deployV1();
       await commitFiles(repo, files, `v2 that fails at ${step}`);
 
-      const error = await deployFailure(deployer, { deploymentId: id, url: repo, branch: 'main', hostPort, replace: true });
+      const error = await deployRejection(deployer, { deploymentId: id, url: repo, branch: 'main', hostPort, replace: true });
       expect(error.deploymentId).toBe(id);
       expect(error.code).toBe(code);
       expect(error.details).toMatchObject({ step });

@@ -4,7 +4,9 @@ import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { KrakenError } from '@kraken/common';
 import { gitFixtureRepo, manifestToml } from '@kraken/testing';
+import type { ProcessDeployer } from '../src/index.js';
 
 /**
  * A node app that reads $PORT, greets with $GREETING through a local `file:` dependency (so the
@@ -165,4 +167,15 @@ export function processAlive(pid: number): boolean {
 
 export function repoPath(root: string, name: string): string {
   return path.join(root, 'repos', name);
+}
+
+/** The KrakenError a deploy must reject with; fails the test if it succeeds or throws anything else. */
+export async function deployRejection(deployer: ProcessDeployer, request: Parameters<ProcessDeployer['deploy']>[0]): Promise<KrakenError> {
+  try {
+    await deployer.deploy(request);
+  } catch (error) {
+    expect(error).toBeInstanceOf(KrakenError);
+    return error as KrakenError;
+  }
+  throw new Error(`deploy of ${request.deploymentId} succeeded but should have failed`);
 }
