@@ -90,13 +90,25 @@ export interface BrokerStats {
   /** Redeliveries of messages already handled, skipped by message id. */
   duplicatesSkipped: number;
   handlerFailures: number;
+  /** Connections restored after a loss. */
   reconnects: number;
   connected: boolean;
+  /** Failed attempts to reconnect since the connection was lost (0 while connected). */
+  reconnectAttempts: number;
+  /** While disconnected: since when (ISO time). */
+  disconnectedSince?: string;
+  /** While disconnected: for how long so far. */
+  disconnectedMs?: number;
+  /** While disconnected: why the connection was lost, or why the last attempt to restore it failed. */
+  lastError?: string;
 }
 
 export type BrokerEvents = {
-  connected: [];
+  /** Connected, or reconnected after `disconnectedMs` without a connection. */
+  connected: [info: { reconnected: boolean; disconnectedMs: number | undefined }];
   disconnected: [error: KrakenError];
+  /** An attempt to reconnect failed (refused, or abandoned at its deadline); the next one follows. */
+  'reconnect-failed': [info: { attempt: number; error: KrakenError; disconnectedMs: number }];
   'dead-lettered': [deadLetter: DeadLetter];
   dropped: [info: { queue: string; type: string; reason: string }];
   /** A handler threw; the message will be redelivered or dead-lettered. */

@@ -1,8 +1,13 @@
 import { ErrorCode } from '@kraken/common';
 import type { Message } from '@kraken/messages';
 import { DeliveryClass } from '@kraken/messages';
+import { eventually } from '@kraken/testing';
 import type { Broker, Delivery } from '../src/index.js';
-import { deferred, eventually, logMessage, markerOf, statsMessage, statusMessage } from './messages.js';
+import { expectClosedWithin } from './close-bound.js';
+import { deferred, logMessage, markerOf, statsMessage, statusMessage } from './messages.js';
+
+/** Both implementations' default closeTimeoutMs. */
+const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 
 export interface ContractHarness {
   /** A fresh broker with maxDeliveries 3 and a small telemetry bound (5). */
@@ -32,7 +37,7 @@ export function brokerContract(name: string, harness: ContractHarness): void {
       broker = await harness.create();
     });
     afterEach(async () => {
-      await broker.close();
+      await expectClosedWithin(broker, DEFAULT_CLOSE_TIMEOUT_MS);
       await harness.cleanup?.(queues.splice(0));
     });
 
@@ -77,7 +82,7 @@ export function brokerContract(name: string, harness: ContractHarness): void {
       });
       await broker.publish(q, statusMessage('poison'));
       await broker.publish(q, statusMessage('fine'));
-      await eventually(() => broker.stats().deadLettered === 1 && handled.length === 1, 'dead letter and the next message');
+      await eventually(() => broker.stats().deadLettered === 1 && handled.length === 1, 10_000, 'dead letter and the next message');
       expect(counts).toEqual([1, 2, 3]);
       expect(handled).toEqual(['fine']);
       const letters = await broker.takeDeadLetters();
@@ -94,7 +99,7 @@ export function brokerContract(name: string, harness: ContractHarness): void {
         delivery.nack({ requeue: false, reason: 'not for me' });
       });
       await broker.publish(q, statusMessage('unwanted'));
-      await eventually(() => broker.stats().deadLettered === 1, 'dead letter');
+      await eventually(() => broker.stats().deadLettered === 1, 10_000, 'dead letter');
       const [letter] = await broker.takeDeadLetters();
       expect(letter?.reason).toBe('not for me');
       expect(JSON.parse(letter?.content.toString() ?? '{}') as unknown).toMatchObject({ body: { message: 'unwanted' } });
@@ -109,7 +114,7 @@ export function brokerContract(name: string, harness: ContractHarness): void {
       });
       await harness.injectRaw(broker, q, Buffer.from('{"v":1,"type":"deploy.status", garbage'));
       await broker.publish(q, statusMessage('after-poison'));
-      await eventually(() => handled.length === 1 && broker.stats().deadLettered === 1, 'next message after poison');
+      await eventually(() => handled.length === 1 && broker.stats().deadLettered === 1, 10_000, 'next message after poison');
       expect(handled).toEqual(['after-poison']);
       expect(broker.stats().decodeFailures).toBe(1);
       const [letter] = await broker.takeDeadLetters();
@@ -128,7 +133,7 @@ export function brokerContract(name: string, harness: ContractHarness): void {
       await broker.publish(q, message);
       await broker.publish(q, message);
       await broker.publish(q, statusMessage('marker'));
-      await eventually(() => handled.length === 2 && broker.stats().duplicatesSkipped === 1, 'duplicate skipped');
+      await eventually(() => handled.length === 2 && broker.stats().duplicatesSkipped === 1, 10_000, 'duplicate skipped');
       expect(handled[0]).toBe(message.id);
     });
 
@@ -145,11 +150,11 @@ export function brokerContract(name: string, harness: ContractHarness): void {
         { prefetch: 2 },
       );
       for (let i = 0; i < 5; i++) await broker.publish(q, statusMessage(`m${i}`));
-      await eventually(() => held.length === 2, 'two deliveries');
+      await eventually(() => held.length === 2, 10_000, 'two deliveries');
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(held).toHaveLength(2);
       held[0]?.ack();
-      await eventually(() => held.length === 3, 'a third delivery after one ack');
+      await eventually(() => held.length === 3, 10_000, 'a third delivery after one ack');
     });
 
     it('redelivers what a consumer had not acknowledged when it went away', async () => {
@@ -182,7 +187,7 @@ export function brokerContract(name: string, harness: ContractHarness): void {
       await broker.consume(q, (delivery) => {
         received.push(delivery.message);
       });
-      await eventually(() => received.length === 5, 'five telemetry messages');
+      await eventually(() => received.length === 5, 10_000, 'five telemetry messages');
       expect(received.map((m) => (m.type === 'deploy.stats' ? m.body.cpuPercent : -1))).toEqual([0, 1, 2, 3, 4]);
     });
 
@@ -198,7 +203,7 @@ export function brokerContract(name: string, harness: ContractHarness): void {
       await broker.publishTopic('events.node.up', statusMessage('node-up'));
       await broker.publishTopic('events.deployment.changed', statusMessage('deployment'));
       await broker.publishTopic('other.thing', statusMessage('unrelated'));
-      await eventually(() => all.length === 2 && nodesOnly.length === 1, 'topic deliveries');
+      await eventually(() => all.length === 2 && nodesOnly.length === 1, 10_000, 'topic deliveries');
       expect(all.sort()).toEqual(['deployment', 'node-up']);
       expect(nodesOnly).toEqual(['node-up']);
     });
@@ -213,7 +218,7 @@ export function brokerContract(name: string, harness: ContractHarness): void {
       // every field valid, but 150 lines of 10 KB are over the 1 MiB message limit
       await expect(broker.publish(q, logMessage(150, 10_000))).rejects.toMatchObject({ code: ErrorCode.PayloadTooLarge });
       await broker.publish(q, statusMessage('small'));
-      await eventually(() => received.length === 1, 'the next message');
+      await eventually(() => received.length === 1, 10_000, 'the next message');
       expect(received[0]?.type).toBe('deploy.status');
     });
 

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { connectWithin } from './amqp.js';
-import { freePort } from './ports.js';
+import { freePort, isListening } from './ports.js';
 import { liveGroupMembers, signalGroup, waitForGroupExit } from './process-group.js';
 
 export interface RabbitNodeOptions {
@@ -48,15 +48,25 @@ export interface RabbitNode extends AsyncDisposable {
    */
   kill(): Promise<void>;
   /**
-   * Writes the node's definitions (queues, exchanges, bindings) to disk now. RabbitMQ answers
-   * declare-ok before Mnesia's log is on disk, and a kill() within a few seconds of a declare was
-   * seen to lose the queue (and so its confirmed messages) on a fresh node, in 7 of 37 tries
-   * here. Call it between declaring and kill() when the test is about what survives a crash.
+   * Writes the node's definitions (queues, exchanges, bindings, quorum queues' Ra registrations)
+   * to disk now. RabbitMQ answers declare-ok before they are on disk, and a kill() within a few
+   * seconds of a declare was seen to lose the queue (and so its confirmed messages) on a fresh node,
+   * in 7 of 37 tries here, or to leave a quorum queue without a leader for good. Call it between declaring and kill() when the test is about what survives a crash.
    * Takes ~2 s (one rabbitmqctl run).
    */
   flush(): Promise<void>;
   /** Starts the node again on the same port and data (stopping it first if it runs) and waits until it is ready. */
   restart(): Promise<void>;
+  /**
+   * SIGSTOP to every process of the node: it keeps its sockets (the kernel still accepts TCP
+   * connections on its port) but answers nothing, as a hung or overloaded broker would. The signal
+   * is sent before this returns, so a test can freeze the node at an exact moment.
+   */
+  pause(): void;
+  /** SIGCONT: a paused node carries on where it stopped. */
+  resume(): void;
+  /** Whether the current launch finished booting (its AMQP port opens a little earlier). */
+  booted(): Promise<boolean>;
   /** Graceful shutdown (SIGTERM, then SIGKILL after 30 s). The data stays for restart(). */
   stop(): Promise<void>;
 }
@@ -161,6 +171,15 @@ wait "$server" 2>/dev/null || true
 kill "$watcher" 2>/dev/null
 `;
 
+/**
+ * Writes what RabbitMQ keeps only in memory for a while: Mnesia's log (queue definitions) and Ra's
+ * registry of quorum queue servers (dets tables, saved every few minutes). A quorum queue whose Ra
+ * registration was lost to a kill -9 came back as a second, leaderless server: every operation on
+ * it hung (seen here with 3.10, a queue declared 3 s before the kill).
+ */
+const flushExpression =
+  '[dets:sync(Table) || Table <- [ra_directory_reverse, ra_log_meta], lists:member(Table, dets:all())], mnesia:dump_log().';
+
 /** RabbitMQ prints this on stdout once every boot step ran; an open AMQP port comes earlier. */
 const bootCompleteMarker = 'Starting broker... completed';
 
@@ -258,6 +277,20 @@ class PrivateRabbitNode implements RabbitNode {
       throw new KrakenError(ErrorCode.Timeout, `RabbitNode ${this.nodeName}: processes ${liveGroupMembers(pgid).join(', ')} survived SIGKILL for ${killWaitMs} ms`);
     }
     await this.#exited;
+    await this.#portReleased();
+  }
+
+  /**
+   * A killed beam's main thread shows as a zombie while its other threads still tear down, holding
+   * the node's sockets: until the port is closed the node is not really gone (a client would still
+   * reach the dying listener).
+   */
+  async #portReleased(): Promise<void> {
+    const deadline = Date.now() + killWaitMs;
+    while (await isListening(this.port)) {
+      if (Date.now() >= deadline) throw new KrakenError(ErrorCode.Timeout, `RabbitNode ${this.nodeName}: port ${this.port} still listening ${killWaitMs} ms after the kill`);
+      await sleep(20);
+    }
   }
 
   async stop(): Promise<void> {
@@ -265,17 +298,33 @@ class PrivateRabbitNode implements RabbitNode {
     const pgid = child?.pid;
     if (pgid === undefined || liveGroupMembers(pgid).length === 0) return;
     child?.ref(); // hold the event loop until the exit is seen, even in a plain script
+    signalGroup(pgid, 'SIGCONT'); // a paused node would hold the TERM until the grace period ran out
     // the lifeline shell passes TERM to the start script, which shuts the broker down cleanly
     if (this.running) child?.kill('SIGTERM');
     else signalGroup(pgid, 'SIGTERM');
     if (!(await waitForGroupExit(pgid, stopGraceMs))) await this.kill();
     await this.#exited;
+    await this.#portReleased();
+  }
+
+  pause(): void {
+    const pgid = this.#child?.pid;
+    if (pgid !== undefined) signalGroup(pgid, 'SIGSTOP');
+  }
+
+  resume(): void {
+    const pgid = this.#child?.pid;
+    if (pgid !== undefined) signalGroup(pgid, 'SIGCONT');
+  }
+
+  booted(): Promise<boolean> {
+    return this.#bootComplete();
   }
 
   async flush(): Promise<void> {
     let output: string;
     try {
-      ({ stdout: output } = await promisify(execFile)('rabbitmqctl', ['-q', '-n', this.nodeName, 'eval', 'mnesia:dump_log().'], {
+      ({ stdout: output } = await promisify(execFile)('rabbitmqctl', ['-q', '-n', this.nodeName, 'eval', flushExpression], {
         env: { PATH: cleanPath, HOME: process.env['HOME'] ?? this.#settings.owner.home, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' },
         timeout: 60_000,
       }));

@@ -1,75 +1,53 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, ChannelModel } from 'amqplib';
-import amqplib from 'amqplib';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError, TypedEmitter, toKrakenError } from '@kraken/common';
 import type { Message } from '@kraken/messages';
-import { DeliveryClass, Queues, deliveryClassOf, encode } from '@kraken/messages';
+import { DeliveryClass, deliveryClassOf, encode } from '@kraken/messages';
 import type { Broker, BrokerEvents, BrokerStats, ConsumeOptions, DeadLetter, MessageHandler, QueueOptions, Subscription } from '../broker.js';
 import type { ProcessorHooks } from '../delivery-processor.js';
 import { DeliveryProcessor } from '../delivery-processor.js';
 import type { BrokerCounters } from '../counters.js';
 import { zeroCounters } from '../counters.js';
-import type { BrokerOptions, CompiledBrokerOptions } from '../options.js';
+import type { CompiledBrokerOptions } from '../options.js';
 import { compileBrokerOptions } from '../options.js';
 import { AmqpConsumer } from './amqp-consumer.js';
+import type { AmqpBrokerOptions, CompiledAmqpOptions } from './amqp-options.js';
+import { GOODBYE_TIMEOUT_MS, compileAmqpOptions } from './amqp-options.js';
 import type { PendingPublish } from './confirmed-publisher.js';
 import { ConfirmedPublisher } from './confirmed-publisher.js';
-import { DeadLetterHeaders, TOPIC_EXCHANGE, queueArguments, redactUrl, subscriptionQueueArguments } from './topology.js';
+import type { AttemptProgress } from './connection-keeper.js';
+import { ConnectionKeeper } from './connection-keeper.js';
+import { settlesWithin, untilAborted } from './deadline.js';
+import { DeadLetterHeaders, TOPIC_EXCHANGE, queueArguments, subscriptionQueueArguments } from './topology.js';
 
-export type AmqpConnect = (url: string) => Promise<ChannelModel>;
-
-export interface AmqpBrokerOptions extends BrokerOptions {
-  /** amqp://user:password@host:port/vhost */
-  url: string;
-  /** Opens a connection; injectable for tests. @default amqplib.connect with a 10 s heartbeat */
-  connect?: AmqpConnect;
-  /** How long create() keeps trying before it reports RabbitMQ unreachable. @default 10_000 */
-  initialConnectTimeoutMs?: number;
-  /** Reconnect backoff: first delay, growth and cap. @default 100, 2, 5_000 */
-  reconnectInitialDelayMs?: number;
-  reconnectFactor?: number;
-  reconnectMaxDelayMs?: number;
-  /** How long a durable publish may wait for RabbitMQ (across reconnects) before it fails. @default 60_000 */
-  publishTimeoutMs?: number;
-  /** Durable messages waiting for a confirm before new publishes are refused. @default 100_000 */
-  maxPendingPublishes?: number;
-  /** close() waits this long for outstanding confirms. @default 5_000 */
-  closeTimeoutMs?: number;
-  /** Where poison and repeatedly failing messages go (one per cluster). @default Queues.DeadLetter */
-  deadLetterQueue?: string;
-}
-
-// A 10 s heartbeat notices a dead broker or a cut network in seconds instead of RabbitMQ's 60 s default.
-const defaultConnect: AmqpConnect = (url) => amqplib.connect(url.includes('heartbeat=') ? url : `${url}${url.includes('?') ? '&' : '?'}heartbeat=10`);
+export type { AmqpBrokerOptions } from './amqp-options.js';
+export type { AmqpConnect } from './connection-keeper.js';
 
 /**
- * The Broker on RabbitMQ. Survives broker restarts: it reconnects with backoff, re-declares its
- * queues, resumes its consumers and resends every durable message RabbitMQ had not confirmed.
+ * The Broker on RabbitMQ. Survives broker restarts: it reconnects with backoff (every attempt
+ * bounded by a deadline), re-declares its queues, resumes its consumers and resends every durable
+ * message RabbitMQ had not confirmed. close() returns within its bound, connected or not.
  */
 export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
   private readonly options: CompiledBrokerOptions;
+  private readonly amqp: CompiledAmqpOptions;
   private readonly logger: Logger;
-  private readonly connectFn: AmqpConnect;
+  private readonly keeper: ConnectionKeeper;
   private readonly processorHooks: ProcessorHooks;
   private readonly durable: ConfirmedPublisher;
   private readonly telemetry: ConfirmedPublisher;
   private readonly declared = new Map<string, QueueOptions>();
   private readonly consumers = new Set<AmqpConsumer>();
   private readonly counters: BrokerCounters = zeroCounters();
-  private connection: ChannelModel | undefined;
-  private closing = false;
-  private reconnecting: Promise<void> | undefined;
-  private connectedWaiters: ((error?: KrakenError) => void)[] = [];
+  private closed: Promise<void> | undefined;
   private readonly expiryTimer: NodeJS.Timeout;
-  private readonly deadLetterQueue: string;
 
-  private constructor(private readonly amqpOptions: AmqpBrokerOptions) {
+  private constructor(options: AmqpBrokerOptions) {
     super();
-    this.options = compileBrokerOptions(amqpOptions);
+    this.options = compileBrokerOptions(options);
+    this.amqp = compileAmqpOptions(options);
     this.logger = this.options.logger.child({ component: 'amqp-broker' });
-    this.connectFn = amqpOptions.connect ?? defaultConnect;
-    this.deadLetterQueue = amqpOptions.deadLetterQueue ?? Queues.DeadLetter;
     this.processorHooks = {
       onDecodeFailure: () => this.counters.decodeFailures++,
       onDuplicate: () => this.counters.duplicatesSkipped++,
@@ -86,9 +64,28 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
         this.emit('dropped', { queue: pending.routingKey, type: pending.properties.type, reason });
       },
     };
-    const publisherOptions = { maxPending: amqpOptions.maxPendingPublishes ?? 100_000, maxNacks: 3, logger: this.logger };
+    const publisherOptions = { maxPending: this.amqp.maxPendingPublishes, maxNacks: 3, logger: this.logger };
     this.durable = new ConfirmedPublisher('durable', publisherOptions, hooks);
     this.telemetry = new ConfirmedPublisher('lossy', publisherOptions, hooks);
+    this.keeper = new ConnectionKeeper({
+      ...this.amqp,
+      logger: this.logger,
+      setup: (connection, progress) => this.setUpConnection(connection, progress),
+      onLost: () => {
+        this.durable.detach();
+        this.telemetry.detach();
+        for (const consumer of this.consumers) consumer.detach();
+      },
+      onConnected: (info) => {
+        this.emit('connected', info);
+      },
+      onDisconnected: (error) => {
+        this.emit('disconnected', error);
+      },
+      onReconnectFailed: (info) => {
+        this.emit('reconnect-failed', info);
+      },
+    });
     this.expiryTimer = setInterval(() => {
       this.durable.expire(Date.now());
     }, 1000);
@@ -98,21 +95,13 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
   /** Connects (retrying up to initialConnectTimeoutMs) and declares the dead-letter queue. */
   static async create(options: AmqpBrokerOptions): Promise<AmqpBroker> {
     const broker = new AmqpBroker(options);
-    const deadline = Date.now() + (options.initialConnectTimeoutMs ?? 10_000);
-    let lastError: unknown;
-    for (let attempt = 1; Date.now() < deadline; attempt++) {
-      try {
-        await broker.establish();
-        return broker;
-      } catch (error) {
-        lastError = error;
-        await sleep(Math.min(broker.backoff(attempt), Math.max(0, deadline - Date.now())));
-      }
+    try {
+      await broker.keeper.start(broker.amqp.initialConnectTimeoutMs);
+    } catch (error) {
+      clearInterval(broker.expiryTimer);
+      throw error;
     }
-    clearInterval(broker.expiryTimer);
-    throw new KrakenError(ErrorCode.Unavailable, `cannot reach RabbitMQ at ${redactUrl(options.url)}: ${describe(lastError)}`, {
-      cause: lastError,
-    });
+    return broker;
   }
 
   async declareQueue(queue: string, options: QueueOptions = {}): Promise<void> {
@@ -158,7 +147,7 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
     return this.withChannel(async (channel) => {
       const letters: DeadLetter[] = [];
       while (letters.length < max) {
-        const got = await channel.get(this.deadLetterQueue, { noAck: true });
+        const got = await channel.get(this.amqp.deadLetterQueue, { noAck: true });
         if (got === false) break;
         const headers = got.properties.headers ?? {};
         letters.push({
@@ -173,23 +162,29 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
   }
 
   stats(): BrokerStats {
-    return { ...this.counters, connected: this.connection !== undefined };
+    return { ...this.counters, ...this.keeper.health() };
   }
 
-  async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
+  /**
+   * Stops consuming, waits up to closeTimeoutMs for outstanding confirms, fails what is left and
+   * disconnects. Returns within closeTimeoutMs + 0.5 s whatever RabbitMQ does.
+   */
+  close(): Promise<void> {
+    this.closed ??= this.shutDown();
+    return this.closed;
+  }
+
+  private async shutDown(): Promise<void> {
+    const deadline = Date.now() + this.amqp.closeTimeoutMs;
+    const remaining = () => Math.max(0, deadline - Date.now());
     clearInterval(this.expiryTimer);
-    await Promise.all([...this.consumers].map((consumer) => consumer.cancel()));
-    const closeTimeout = this.amqpOptions.closeTimeoutMs ?? 5_000;
-    if (this.connection) await Promise.all([this.durable.idle(closeTimeout), this.telemetry.idle(closeTimeout)]);
+    this.keeper.stopReconnecting();
+    await Promise.all([...this.consumers].map((consumer) => consumer.cancel(remaining())));
+    if (this.keeper.current) await Promise.all([this.durable.idle(remaining()), this.telemetry.idle(remaining())]);
     const closed = new KrakenError(ErrorCode.Closed, 'broker closed before the message was confirmed');
     this.durable.failAll(closed);
     this.telemetry.failAll(closed);
-    this.failConnectedWaiters(closed);
-    const connection = this.connection;
-    this.connection = undefined;
-    if (connection) await connection.close().catch(() => undefined);
+    await this.keeper.close(GOODBYE_TIMEOUT_MS);
   }
 
   private async startConsumer(
@@ -208,12 +203,13 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
       (content, reason, sourceQueue) => this.deadLetter(content, reason, sourceQueue),
       this.logger,
     );
-    const connection = await this.connected();
+    const what = `consume ${name}`;
+    const connection = await this.keeper.whenConnected(this.amqp.operationTimeoutMs, what);
     try {
-      await consumer.start(connection);
+      await this.bounded(connection, what, consumer.start(connection));
     } catch (error) {
-      await consumer.cancel();
-      throw toBrokerError(error, `consume ${name}`);
+      await consumer.cancel(GOODBYE_TIMEOUT_MS);
+      throw toBrokerError(error, what);
     }
     this.consumers.add(consumer);
     return {
@@ -222,13 +218,16 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
       },
       cancel: async () => {
         this.consumers.delete(consumer);
-        await consumer.cancel();
+        const channelClosed = await consumer.cancel(this.amqp.operationTimeoutMs);
+        const live = this.keeper.current;
+        // a channel that cannot even close means the connection is stuck: start afresh
+        if (!channelClosed && live) this.keeper.drop(live, `consumer of ${consumer.queue} did not stop within ${this.amqp.operationTimeoutMs} ms`);
       },
     };
   }
 
   private send(exchange: string, routingKey: string, message: Message, mandatory: boolean): Promise<void> {
-    if (this.closing) return Promise.reject(new KrakenError(ErrorCode.Closed, 'broker is closed'));
+    if (this.closed) return Promise.reject(new KrakenError(ErrorCode.Closed, 'broker is closed'));
     let content: Buffer;
     try {
       content = encode(message, { maxBytes: this.options.maxMessageBytes });
@@ -249,7 +248,7 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
           mandatory,
           timestamp: Math.floor(Date.now() / 1000),
         },
-        deadline: Date.now() + (this.amqpOptions.publishTimeoutMs ?? 60_000),
+        deadline: Date.now() + this.amqp.publishTimeoutMs,
         resolve,
         reject,
         returned: false,
@@ -264,7 +263,7 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
     await new Promise<void>((resolve, reject) => {
       this.durable.send({
         exchange: '',
-        routingKey: this.deadLetterQueue,
+        routingKey: this.amqp.deadLetterQueue,
         content,
         properties: {
           messageId: randomUUID(),
@@ -273,7 +272,7 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
           mandatory: true,
           headers: { [DeadLetterHeaders.Reason]: reason.slice(0, 1000), [DeadLetterHeaders.SourceQueue]: sourceQueue, [DeadLetterHeaders.At]: at },
         },
-        deadline: Date.now() + (this.amqpOptions.publishTimeoutMs ?? 60_000),
+        deadline: Date.now() + this.amqp.publishTimeoutMs,
         resolve,
         reject,
         returned: false,
@@ -284,163 +283,96 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
     this.emit('dead-lettered', { reason, sourceQueue, at, content });
   }
 
-  /** Connects and rebuilds everything a connection carries: topology, publishers, consumers. */
-  private async establish(): Promise<void> {
-    const connection = await this.connectFn(this.amqpOptions.url);
-    try {
-      connection.on('error', (error: Error) => {
-        this.logger.warn('RabbitMQ connection error', { error: error.message });
+  /** Rebuilds what a connection carries: topology, publish channels, consumers (the keeper bounds it). */
+  private async setUpConnection(connection: ChannelModel, progress: AttemptProgress): Promise<() => void> {
+    progress.step = 'declaring the topology';
+    const control = await connection.createChannel();
+    control.on('error', (error: Error) => {
+      this.logger.warn('RabbitMQ channel error', { error: error.message });
+    });
+    await control.assertQueue(this.amqp.deadLetterQueue, queueArguments({ class: DeliveryClass.Durable }, this.options.telemetryMaxLength));
+    await control.assertExchange(TOPIC_EXCHANGE, 'topic', { durable: true });
+    for (const [queue, options] of this.declared) {
+      progress.step = `declaring queue ${queue}`;
+      await control.assertQueue(queue, queueArguments(options, this.options.telemetryMaxLength));
+    }
+    await control.close();
+    progress.step = 'opening the publish channels';
+    const durableChannel = await connection.createConfirmChannel();
+    const telemetryChannel = await connection.createConfirmChannel();
+    for (const channel of [durableChannel, telemetryChannel]) {
+      channel.on('error', (error: Error) => {
+        this.logger.warn('RabbitMQ publish channel error', { error: error.message });
       });
-      const control = await connection.createChannel();
-      control.on('error', (error: Error) => {
-        this.logger.warn('RabbitMQ channel error', { error: error.message });
-      });
-      await control.assertQueue(this.deadLetterQueue, queueArguments({ class: DeliveryClass.Durable }, this.options.telemetryMaxLength));
-      await control.assertExchange(TOPIC_EXCHANGE, 'topic', { durable: true });
-      for (const [queue, options] of this.declared) {
-        await control.assertQueue(queue, queueArguments(options, this.options.telemetryMaxLength));
-      }
-      await control.close();
-      const durableChannel = await connection.createConfirmChannel();
-      const telemetryChannel = await connection.createConfirmChannel();
-      for (const channel of [durableChannel, telemetryChannel]) {
-        channel.on('error', (error: Error) => {
-          this.logger.warn('RabbitMQ publish channel error', { error: error.message });
-        });
-      }
-      for (const consumer of this.consumers) await consumer.start(connection);
-      if (this.closing) {
-        await connection.close().catch(() => undefined);
-        throw new KrakenError(ErrorCode.Closed, 'broker closed while connecting');
-      }
-      this.connection = connection;
-      connection.once('close', (error?: Error) => {
-        this.onConnectionLost(connection, error);
-      });
+    }
+    for (const consumer of this.consumers) {
+      progress.step = `restarting the consumer of ${consumer.name}`;
+      await consumer.start(connection);
+    }
+    return () => {
       // a channel closed by the server (e.g. an unknown exchange) would strand its publisher
       durableChannel.once('close', () => {
-        if (this.connection === connection) this.dropConnection(connection, 'durable publish channel closed');
+        this.keeper.drop(connection, 'durable publish channel closed');
       });
       telemetryChannel.once('close', () => {
-        if (this.connection === connection) this.dropConnection(connection, 'telemetry publish channel closed');
+        this.keeper.drop(connection, 'telemetry publish channel closed');
       });
       this.durable.attach(durableChannel);
       this.telemetry.attach(telemetryChannel);
-    } catch (error) {
-      await connection.close().catch(() => undefined);
-      throw error;
-    }
-    this.logger.info('connected to RabbitMQ', { url: redactUrl(this.amqpOptions.url) });
-    this.emit('connected');
-    const waiters = this.connectedWaiters;
-    this.connectedWaiters = [];
-    for (const wake of waiters) wake();
+    };
   }
 
-  private onConnectionLost(connection: ChannelModel, error: Error | undefined): void {
-    if (this.connection !== connection) return;
-    this.connection = undefined;
-    this.durable.detach();
-    this.telemetry.detach();
-    for (const consumer of this.consumers) consumer.detach();
-    if (this.closing) return;
-    const reason = new KrakenError(ErrorCode.Unavailable, `lost the RabbitMQ connection: ${error?.message ?? 'closed by the server'}`, { cause: error });
-    this.logger.warn('RabbitMQ connection lost; reconnecting', { error: reason.message });
-    this.emit('disconnected', reason);
-    this.reconnecting ??= this.reconnect().finally(() => {
-      this.reconnecting = undefined;
-    });
-  }
-
-  private dropConnection(connection: ChannelModel, why: string): void {
-    this.logger.warn(`${why}; reconnecting`);
-    connection.close().catch(() => undefined);
-  }
-
-  private async reconnect(): Promise<void> {
-    for (let attempt = 1; !this.closing; attempt++) {
-      await sleep(this.backoff(attempt));
-      if (this.isClosing()) return;
-      try {
-        await this.establish();
-        this.counters.reconnects++;
-        return;
-      } catch (error) {
-        this.logger.debug('reconnect attempt failed', { attempt, error: describe(error) });
-      }
-    }
-  }
-
-  private backoff(attempt: number): number {
-    const initial = this.amqpOptions.reconnectInitialDelayMs ?? 100;
-    const factor = this.amqpOptions.reconnectFactor ?? 2;
-    const max = this.amqpOptions.reconnectMaxDelayMs ?? 5_000;
-    const base = Math.min(max, initial * factor ** (attempt - 1));
-    return Math.round(base * (0.8 + Math.random() * 0.2));
-  }
-
-  /** The live connection, waiting for a reconnect if there is none right now. */
-  private connected(): Promise<ChannelModel> {
-    if (this.connection) return Promise.resolve(this.connection);
-    return new Promise((resolve, reject) => {
-      this.connectedWaiters.push((error) => {
-        if (error) reject(error);
-        else if (this.connection) resolve(this.connection);
-        else reject(new KrakenError(ErrorCode.Unavailable, 'not connected to RabbitMQ'));
-      });
-    });
-  }
-
-  private failConnectedWaiters(error: KrakenError): void {
-    const waiters = this.connectedWaiters;
-    this.connectedWaiters = [];
-    for (const wake of waiters) wake(error);
-  }
-
-  /** Runs a topology operation on a throwaway channel: a refused declaration closes only that channel. */
+  /**
+   * Runs a topology operation on a throwaway channel (a refused declaration closes only that
+   * channel), bounded by operationTimeoutMs including any wait for a reconnect.
+   */
   private async withChannel<T>(operation: (channel: Channel) => Promise<T>, what: string): Promise<T> {
-    const connection = await this.connected();
-    let channel: Channel;
+    const connection = await this.keeper.whenConnected(this.amqp.operationTimeoutMs, what);
+    let channel: Channel | undefined;
     try {
-      channel = await connection.createChannel();
-    } catch (error) {
-      throw toBrokerError(error, what);
-    }
-    channel.on('error', () => undefined);
-    try {
-      return await operation(channel);
+      return await this.bounded(
+        connection,
+        what,
+        connection.createChannel().then((opened) => {
+          channel = opened;
+          opened.on('error', () => undefined);
+          return operation(opened);
+        }),
+      );
     } catch (error) {
       throw toBrokerError(error, what);
     } finally {
-      await channel.close().catch(() => undefined);
+      if (channel) await settlesWithin(channel.close(), GOODBYE_TIMEOUT_MS);
     }
   }
 
-  /** A method, not the field, so checks after an await are not narrowed away by the compiler. */
-  private isClosing(): boolean {
-    return this.closing;
+  /** `work` on the live connection within operationTimeoutMs; a connection that does not answer in time is dropped. */
+  private async bounded<T>(connection: ChannelModel, what: string, work: Promise<T>): Promise<T> {
+    const signal = AbortSignal.timeout(this.amqp.operationTimeoutMs);
+    try {
+      return await untilAborted(work, signal);
+    } catch (error) {
+      if (!signal.aborted) throw error;
+      const timeout = new KrakenError(ErrorCode.Timeout, `RabbitMQ did not answer within ${this.amqp.operationTimeoutMs} ms`);
+      this.keeper.drop(connection, `cannot ${what}: ${timeout.message}`);
+      throw timeout;
+    }
   }
 
   private assertOpen(): void {
-    if (this.closing) throw new KrakenError(ErrorCode.Closed, 'broker is closed');
+    if (this.closed) throw new KrakenError(ErrorCode.Closed, 'broker is closed');
   }
 }
 
 function toBrokerError(error: unknown, what: string): KrakenError {
-  const message = describe(error);
+  if (error instanceof KrakenError && error.message.startsWith('cannot ')) return error;
+  const message = error instanceof Error ? error.message : String(error);
   if (/PRECONDITION_FAILED|inequivalent arg/i.test(message)) {
     return new KrakenError(ErrorCode.Conflict, `cannot ${what}: it exists with other settings (${message})`, { cause: error });
   }
   if (/NOT_FOUND/i.test(message)) {
     return new KrakenError(ErrorCode.NotFound, `cannot ${what}: it does not exist (declare it first)`, { cause: error });
   }
-  return new KrakenError(ErrorCode.Unavailable, `cannot ${what}: ${message}`, { cause: error });
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  const code = error instanceof KrakenError ? error.code : ErrorCode.Unavailable;
+  return new KrakenError(code, `cannot ${what}: ${message}`, { cause: error });
 }

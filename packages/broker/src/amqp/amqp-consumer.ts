@@ -2,6 +2,7 @@ import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '@kraken/common';
 import type { MessageHandler } from '../broker.js';
 import type { DeliveryProcessor } from '../delivery-processor.js';
+import { settlesWithin } from './deadline.js';
 
 export interface ConsumerTarget {
   /** Resolves the queue to consume on this connection (a subscription makes a fresh private queue). */
@@ -67,12 +68,16 @@ export class AmqpConsumer {
     this.channel = undefined;
   }
 
-  async cancel(): Promise<void> {
+  /**
+   * Stops for good. Resolves false when RabbitMQ did not confirm the channel's close within
+   * `timeoutMs` (the connection is then not trustworthy; the caller decides what to do with it).
+   */
+  async cancel(timeoutMs: number): Promise<boolean> {
     this.cancelled = true;
     const channel = this.channel;
     this.channel = undefined;
     // closing the channel (not just basic.cancel) returns unacked messages to the queue now
-    if (channel) await channel.close().catch(() => undefined);
+    return channel === undefined ? true : settlesWithin(channel.close(), timeoutMs);
   }
 
   private onDelivery(channel: Channel, delivery: ConsumeMessage): void {

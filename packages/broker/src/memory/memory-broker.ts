@@ -164,7 +164,8 @@ export class MemoryBroker extends TypedEmitter<BrokerEvents> implements Broker {
   }
 
   stats(): BrokerStats {
-    return { ...this.counters, connected: !this.closed };
+    // in process: there is no connection to lose
+    return { ...this.counters, connected: !this.closed, reconnects: 0, reconnectAttempts: 0 };
   }
 
   close(): Promise<void> {
