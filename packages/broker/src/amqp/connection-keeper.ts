@@ -54,6 +54,9 @@ interface Waiter {
   reject(error: KrakenError): void;
 }
 
+/** Shortest attempt create() makes when its time is nearly up. */
+const MIN_ATTEMPT_MS = 1_000;
+
 /** Failed reconnects are logged as warnings at most this often (the rest at debug). */
 const STILL_DOWN_LOG_INTERVAL_MS = 30_000;
 
@@ -87,7 +90,8 @@ export class ConnectionKeeper {
     let lastError: unknown;
     for (let attempt = 1; !this.closing; attempt++) {
       try {
-        await this.establish(Math.min(this.options.connectTimeoutMs, Math.max(1, deadline - Date.now())));
+        // the last attempt still gets a useful slice, so the error says why it failed, not that time ran out
+        await this.establish(Math.min(this.options.connectTimeoutMs, Math.max(MIN_ATTEMPT_MS, deadline - Date.now())));
         return;
       } catch (error) {
         lastError = error;
