@@ -191,6 +191,23 @@ export function brokerContract(name: string, harness: ContractHarness): void {
       expect(received.map((m) => (m.type === 'deploy.stats' ? m.body.cpuPercent : -1))).toEqual([0, 1, 2, 3, 4]);
     });
 
+    it('refuses a durable message to a full bounded queue instead of dropping it', async () => {
+      const q = queue('full');
+      await broker.declareQueue(q, { class: DeliveryClass.Telemetry, maxLength: 5 });
+      for (let i = 0; i < 5; i++) await broker.publish(q, statusMessage(`m${i}`));
+      await expect(broker.publish(q, statusMessage('one too many'))).rejects.toMatchObject({
+        code: ErrorCode.Unavailable,
+        message: expect.stringContaining(`cannot publish deploy.status to queue ${q}`) as unknown,
+      });
+      expect(broker.stats().dropped).toBe(0);
+      const received: string[] = [];
+      await broker.consume(q, (delivery) => {
+        received.push(markerOf(delivery.message));
+      });
+      await eventually(() => received.length === 5, 10_000, 'the five messages that fitted');
+      expect(received).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    });
+
     it('routes topic messages to every subscriber whose pattern matches', async () => {
       const all: string[] = [];
       const nodesOnly: string[] = [];

@@ -8,7 +8,7 @@ describe('deliveryClassOf', () => {
     [MessageType.DeployStatus, DeliveryClass.Durable],
     [MessageType.NodeInfo, DeliveryClass.Telemetry],
     [MessageType.DeployStats, DeliveryClass.Telemetry],
-    [MessageType.DeployLog, DeliveryClass.Telemetry],
+    [MessageType.DeployLog, DeliveryClass.Durable],
   ])('carries %s as %s', (type, expected) => {
     expect(deliveryClassOf(type)).toBe(expected);
   });

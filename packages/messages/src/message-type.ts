@@ -18,8 +18,9 @@ export function isMessageType(value: unknown): value is MessageType {
 
 /**
  * How the broker must carry a message. Durable: persisted, publisher-confirmed, acked by hand and
- * handled idempotently by message id, because losing a command or a status change loses state.
- * Telemetry: high volume and superseded by the next sample, so bounded queues may drop (and count).
+ * handled idempotently by message id, because losing a command, a status change or a log line loses
+ * state (a log batch waits out a broker outage in its sender's bounded buffer instead of being lost).
+ * Telemetry: superseded by the next sample, so bounded queues may drop (and count).
  */
 export const DeliveryClass = {
   Durable: 'durable',
@@ -35,7 +36,7 @@ const deliveryClasses: Readonly<Record<MessageType, DeliveryClass>> = {
   [MessageType.DeployStop]: DeliveryClass.Durable,
   [MessageType.DeployStatus]: DeliveryClass.Durable,
   [MessageType.DeployStats]: DeliveryClass.Telemetry,
-  [MessageType.DeployLog]: DeliveryClass.Telemetry,
+  [MessageType.DeployLog]: DeliveryClass.Durable,
 };
 
 export function deliveryClassOf(type: MessageType): DeliveryClass {

@@ -9,7 +9,7 @@ import { DEFAULT_STATS_SAMPLES } from './stats/stats-history.js';
 export interface OrchestratorQueues {
   /** Durable: deploy.status. @default Queues.Orchestrator */
   orchestrator: string;
-  /** Telemetry: node.info, deploy.stats, deploy.log. @default Queues.OrchestratorTelemetry */
+  /** The bounded queue of node.info, deploy.stats (telemetry) and deploy.log (durable). @default Queues.OrchestratorTelemetry */
   telemetry: string;
   /** One worker's command queue. @default Queues.node */
   node: (nodeId: string) => string;

@@ -9,7 +9,7 @@ export type Duration = number | string;
 export interface WorkerQueues {
   /** Durable: where deploy.status goes. @default Queues.Orchestrator */
   orchestrator: string;
-  /** Telemetry: where node.info, deploy.log and deploy.stats go. @default Queues.OrchestratorTelemetry */
+  /** The bounded queue where node.info, deploy.stats (telemetry) and deploy.log (durable) go. @default Queues.OrchestratorTelemetry */
   telemetry: string;
   /** Durable: this worker's own command queue. @default Queues.node(nodeId) */
   node: string;

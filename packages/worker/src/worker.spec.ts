@@ -325,10 +325,10 @@ describe('Worker: logs', () => {
     expect(batches.every((batch) => batch.dropped === undefined)).toBe(true);
   });
 
-  it('counts a batch the broker dropped and reports it in the next batch, leaving a seq gap', async () => {
+  it('counts a batch the broker refused (a full queue) and reports it in the next batch, leaving a seq gap', async () => {
     const { send, statusesOf, deployer, logs, worker, releaseTelemetry } = await harness({
       options: { logFlushInterval: 10 },
-      // room for one message, which the first heartbeat takes: the first log batch is dropped
+      // room for one message, which the first heartbeat takes: the first log batch is refused
       beforeCreate: (broker) => broker.declareQueue(queues.telemetry, { class: DeliveryClass.Telemetry, maxLength: 1 }),
       holdTelemetry: true,
     });

@@ -139,14 +139,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private lastStatusAt = 0;
   /** Statuses go out one at a time, so the orchestrator receives them in the order they happened. */
   private statusChain: Promise<void> = Promise.resolve();
-  /** Log batches go out one at a time, so a broker drop can be tied to the batch that caused it. */
-  private logChain: Promise<unknown> = Promise.resolve();
-  private logDropsSeen = 0;
   private addresses: string[] = [];
   private stopped = false;
-  private readonly onBrokerDrop = (info: { queue: string; type: string }): void => {
-    if (info.type === MessageType.DeployLog && info.queue === this.options.queues.telemetry) this.logDropsSeen++;
-  };
 
   private constructor(create: WorkerCreateOptions) {
     super();
@@ -178,7 +172,6 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     await this.broker.declareQueue(queues.node, { class: DeliveryClass.Durable });
     await this.broker.declareQueue(queues.orchestrator, { class: DeliveryClass.Durable });
     await this.broker.declareQueue(queues.telemetry, { class: DeliveryClass.Telemetry });
-    this.broker.on('dropped', this.onBrokerDrop);
     // before consuming, so a redelivered request for a running deployment finds it tracked
     await this.reconcile();
     this.subscription = await this.broker.consume(queues.node, (delivery) => this.handleCommand(delivery));
@@ -215,8 +208,6 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     await Promise.all([...this.tracked.values()].map((t) => t.logs.close()));
     await this.heartbeatInFlight;
     await this.statusChain;
-    await this.logChain;
-    this.broker.off('dropped', this.onBrokerDrop);
     this.logger.info('worker stopped', { deployments: this.tracked.size });
   }
 
@@ -599,21 +590,22 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     );
   }
 
-  private sendLogBatch(body: DeployLogBody): Promise<boolean> {
-    const send = async (): Promise<boolean> => {
-      const dropsBefore = this.logDropsSeen;
+  /**
+   * deploy.log is durable: this resolves once RabbitMQ confirmed the batch, waiting out a broker
+   * outage (the batcher buffers new lines meanwhile). A batch refused for good (a full queue, an
+   * outage longer than the publish timeout) counts as dropped.
+   */
+  private async sendLogBatch(body: DeployLogBody): Promise<boolean> {
+    try {
       await this.broker.publish(this.options.queues.telemetry, createMessage(MessageType.DeployLog, body, this.meta()));
-      if (this.logDropsSeen > dropsBefore) {
-        this.counters.logLinesDropped += body.lines.length;
-        this.emit('logs-dropped', { deploymentId: body.deploymentId, lines: body.lines.length, reason: 'dropped by the broker' });
-        return false;
-      }
-      this.counters.logBatchesSent++;
-      return true;
-    };
-    const result = this.logChain.then(send, send);
-    this.logChain = result.catch(() => undefined);
-    return result;
+    } catch (error) {
+      this.counters.logLinesDropped += body.lines.length;
+      this.emit('logs-dropped', { deploymentId: body.deploymentId, lines: body.lines.length, reason: toKrakenError(error).message });
+      this.fail(error, 'publish deploy.log', body.deploymentId);
+      return false;
+    }
+    this.counters.logBatchesSent++;
+    return true;
   }
 
   // ---- heartbeats and stats -------------------------------------------------------------------

@@ -172,7 +172,12 @@ export class ConfirmedPublisher {
         this.outbox.push(pending);
         this.flush();
       } else {
-        pending.reject(new KrakenError(ErrorCode.Unavailable, `RabbitMQ refused ${pending.properties.type} ${pending.properties.messageId} ${pending.nacks} times`));
+        pending.reject(
+          new KrakenError(
+            ErrorCode.Unavailable,
+            `cannot publish ${pending.properties.type} to queue ${pending.routingKey}: RabbitMQ refused it ${pending.nacks} times (a full bounded queue refuses new messages)`,
+          ),
+        );
       }
     } else if (pending.returned) {
       if (this.mode === 'lossy') this.drop(pending, 'no such queue');

@@ -41,6 +41,11 @@ class MemoryQueue {
     readonly maxLength: number,
     readonly topicPattern?: string,
   ) {}
+
+  /** Only telemetry-class queues are bounded (as on RabbitMQ, where they carry x-max-length). */
+  isFull(): boolean {
+    return this.deliveryClass === Classes.Telemetry && this.ready.length >= this.maxLength;
+  }
 }
 
 /**
@@ -95,6 +100,10 @@ export class MemoryBroker extends TypedEmitter<BrokerEvents> implements Broker {
     const content = encode(message, { maxBytes: this.options.maxMessageBytes });
     const target = this.queues.get(queue);
     if (!target) return this.unroutable(queue, message);
+    if (target.isFull() && deliveryClassOf(message.type) === Classes.Durable) {
+      // RabbitMQ's reject-publish refuses it too: a durable message is confirmed or fails, never dropped
+      return Promise.reject(new KrakenError(ErrorCode.Unavailable, `cannot publish ${message.type} to queue ${queue}: it is full (${target.maxLength} messages)`));
+    }
     this.enqueue(target, message, content);
     return Promise.resolve();
   }
@@ -178,7 +187,7 @@ export class MemoryBroker extends TypedEmitter<BrokerEvents> implements Broker {
   }
 
   private enqueue(queue: MemoryQueue, message: Message, content: Buffer): void {
-    if (queue.deliveryClass === Classes.Telemetry && queue.ready.length >= queue.maxLength) {
+    if (queue.isFull()) {
       this.drop(queue.name, message.type, 'queue full');
       return;
     }
