@@ -158,9 +158,20 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     return orchestrator;
   }
 
+  private readonly onBrokerDown = (): void => {
+    this.liveness.deafen();
+    this.logger.warn('lost the broker: no node is judged dead until it is back');
+  };
+
+  private readonly onBrokerUp = (): void => {
+    this.liveness.hearAgain();
+  };
+
   private async start(): Promise<void> {
     const { queues } = this.options;
     for (const node of this.store.listNodes()) this.liveness.restore(node.id, node.state);
+    this.broker.on('disconnected', this.onBrokerDown);
+    this.broker.on('connected', this.onBrokerUp);
     await this.broker.declareQueue(queues.orchestrator, { class: DeliveryClass.Durable });
     await this.broker.declareQueue(queues.telemetry, { class: DeliveryClass.Telemetry });
     this.subscriptions.push(await this.broker.consume(queues.orchestrator, (delivery) => this.handle(delivery)));
@@ -348,6 +359,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    this.broker.off('disconnected', this.onBrokerDown);
+    this.broker.off('connected', this.onBrokerUp);
     await this.watcher?.close();
     await Promise.allSettled(this.subscriptions.map((subscription) => subscription.cancel()));
     await this.chain.catch(() => undefined);

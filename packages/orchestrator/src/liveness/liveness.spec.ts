@@ -96,6 +96,29 @@ describe('Liveness', () => {
     expect(liveness.state('node-b')).toBe('dead');
     expect(liveness.beat('node-b')?.from).toBe('dead');
   });
+
+  it('judges nobody while the orchestrator cannot hear (its broker is down), and counts silence from when it hears again', () => {
+    liveness.beat('node-a');
+    liveness.beat('node-b');
+    clock.advance(4000);
+    liveness.deafen();
+    clock.advance(30000);
+    expect(liveness.check()).toEqual([]);
+    expect(liveness.state('node-a')).toBe('alive');
+    liveness.hearAgain();
+    clock.advance(1000);
+    liveness.beat('node-b');
+    clock.advance(4999);
+    expect(liveness.check()).toEqual([]);
+    clock.advance(1);
+    // node-a stays silent after the broker is back: judged by its silence since then
+    expect(liveness.check()).toEqual([{ nodeId: 'node-a', from: 'alive', to: 'suspect', silentMs: 6000 }]);
+    clock.advance(4000);
+    expect(liveness.check()).toEqual([
+      { nodeId: 'node-a', from: 'suspect', to: 'dead', silentMs: 10000 },
+      { nodeId: 'node-b', from: 'alive', to: 'suspect', silentMs: 9000 },
+    ]);
+  });
 });
 
 describe('canRun', () => {

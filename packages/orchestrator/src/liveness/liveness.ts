@@ -79,6 +79,8 @@ interface Tracked {
 export class Liveness extends TypedEmitter<LivenessEvents> {
   readonly timings: LivenessTimings;
   private readonly nodes = new Map<string, Tracked>();
+  /** Set while the orchestrator cannot hear heartbeats at all (its broker connection is down). */
+  private deafSince: number | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -111,8 +113,28 @@ export class Liveness extends TypedEmitter<LivenessEvents> {
     this.nodes.set(nodeId, { state, lastBeatAt: this.clock.now() });
   }
 
-  /** Applies the silence of every node; call periodically. */
+  /**
+   * The orchestrator cannot hear any heartbeat (its own broker connection is down): silence says
+   * nothing about the nodes now, so no node is judged until it hears again.
+   */
+  deafen(): void {
+    this.deafSince ??= this.clock.now();
+  }
+
+  /**
+   * Hearing again: each node's silence counts from now, as after a restart; heartbeats sent during
+   * the outage may never arrive, and moving every app because the broker restarted would be wrong.
+   */
+  hearAgain(): void {
+    if (this.deafSince === undefined) return;
+    this.deafSince = undefined;
+    const now = this.clock.now();
+    for (const tracked of this.nodes.values()) tracked.lastBeatAt = Math.max(tracked.lastBeatAt, now);
+  }
+
+  /** Applies the silence of every node; call periodically. Judges nobody while deaf. */
   check(): NodeTransition[] {
+    if (this.deafSince !== undefined) return [];
     const now = this.clock.now();
     const transitions: NodeTransition[] = [];
     for (const [nodeId, tracked] of this.nodes) {
