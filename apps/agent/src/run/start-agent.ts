@@ -13,6 +13,7 @@ import type { Executor } from './executor.js';
 import { discoveryFinders, mdnsInterfaceAddress } from './finders.js';
 import { joinCluster } from './join-cluster.js';
 import { openBroker } from './open-broker.js';
+import { brokerService } from './broker-health.js';
 import { openDeployer } from './open-deployer.js';
 
 export interface RunningAgent {
@@ -72,15 +73,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       joinBrokerUrl,
       insecureNoAuth: config.insecureNoAuth,
       joinToken: config.joinToken,
-      platformServices: () => [
-        opened.kind === 'memory'
-          ? { name: 'broker', status: 'up', detail: 'in-process (single-node cluster; start with --broker-url to add machines)' }
-          : {
-              name: 'broker',
-              status: opened.broker.stats().connected ? 'up' : 'down',
-              detail: `RabbitMQ at ${redactUrl(opened.url ?? '')}`,
-            },
-      ],
+      platformServices: () => [brokerService(opened, opened.broker.stats())],
       ...(options.onLeading === undefined ? {} : { onListening: options.onLeading }),
     });
     executors.push(orchestrator);

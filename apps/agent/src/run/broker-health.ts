@@ -1,0 +1,17 @@
+import type { BrokerStats } from '@kraken/broker';
+import { redactUrl } from '@kraken/broker';
+import type { PlatformServiceInfo } from '@kraken/orchestrator';
+import type { OpenedBroker } from './open-broker.js';
+
+/** The broker as getPlatformServices (the Platform page, `kraken status`) shows it: up, or down since when and why. */
+export function brokerService(opened: Pick<OpenedBroker, 'kind' | 'url'>, stats: BrokerStats): PlatformServiceInfo {
+  if (opened.kind === 'memory') {
+    return { name: 'broker', status: 'up', detail: 'in-process (single-node cluster; start with --broker-url to add machines)' };
+  }
+  const where = `RabbitMQ at ${redactUrl(opened.url ?? '')}`;
+  if (stats.connected) return { name: 'broker', status: 'up', detail: where };
+  const seconds = Math.round((stats.disconnectedMs ?? 0) / 1000);
+  const attempts = stats.reconnectAttempts === 1 ? '1 attempt' : `${stats.reconnectAttempts} attempts`;
+  const why = stats.lastError === undefined ? '' : `; last error: ${stats.lastError}`;
+  return { name: 'broker', status: 'down', detail: `${where}: disconnected for ${seconds} s, reconnecting (${attempts} so far${why})` };
+}
