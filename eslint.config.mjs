@@ -10,6 +10,7 @@ const scopeRules = {
   common: [],
   messages: ['common'],
   broker: ['common', 'messages'],
+  rabbitmq: ['common'],
   shipwreck: ['common'],
   'docker-deployer': ['common', 'shipwreck'],
   'process-deployer': ['common', 'shipwreck', 'docker-deployer'],
@@ -18,7 +19,7 @@ const scopeRules = {
   orchestrator: ['common', 'messages', 'broker', 'shipwreck'],
   ui: [],
   'ui-host': ['common'],
-  agent: ['common', 'messages', 'broker', 'shipwreck', 'docker-deployer', 'process-deployer', 'discovery', 'orchestrator', 'worker', 'ui-host'],
+  agent: ['common', 'messages', 'broker', 'shipwreck', 'docker-deployer', 'process-deployer', 'discovery', 'orchestrator', 'worker', 'ui-host', 'rabbitmq'],
 };
 
 export default [

@@ -1,5 +1,5 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
-import { Queues } from './names.js';
+import { BrokerUsers, Queues } from './names.js';
 
 describe('Queues', () => {
   it('has fixed names for the shared queues', () => {
@@ -19,5 +19,21 @@ describe('Queues', () => {
 
   it('refuses a node id that is not a string (untyped callers)', () => {
     expect(() => Queues.node(undefined as unknown as string)).toThrow(/nodeId: expected 1-64 characters .*, got undefined/);
+  });
+});
+
+describe('BrokerUsers', () => {
+  it('names the broker user of a node and reads the node back', () => {
+    expect(BrokerUsers.ofNode('pi-kitchen')).toBe('kraken-node-pi-kitchen');
+    expect(BrokerUsers.nodeOf('kraken-node-pi-kitchen')).toBe('pi-kitchen');
+  });
+
+  it('says other users (an operator, the leader) stand for no node', () => {
+    expect(BrokerUsers.nodeOf('kraken-admin')).toBeUndefined();
+    expect(BrokerUsers.nodeOf('guest')).toBeUndefined();
+  });
+
+  it('refuses a node id that could not name a queue', () => {
+    expect(() => BrokerUsers.ofNode('node#1')).toThrow(KrakenError);
   });
 });

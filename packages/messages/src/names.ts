@@ -9,7 +9,7 @@ import { sample } from './issues.js';
 export const Queues = {
   /** Durable: `deploy.status` from workers. */
   Orchestrator: 'kraken.orchestrator',
-  /** Lossy, bounded: `node.info`, `deploy.stats`, `deploy.log`. */
+  /** Bounded: `node.info`, `deploy.stats` (lossy), `deploy.log` (durable). */
   OrchestratorTelemetry: 'kraken.orchestrator.telemetry',
   /** Messages that failed to decode or to be handled, with the reason. */
   DeadLetter: 'kraken.dead-letter',
@@ -23,4 +23,15 @@ export const Queues = {
     }
     return `kraken.node.${nodeId}`;
   },
+} as const;
+
+/**
+ * Broker user names of the nodes that joined a cluster with a credential of their own. RabbitMQ
+ * validates the `user_id` each message carries against the connection's user, so a consumer can
+ * tell which node really sent a message, whatever its `from` says.
+ */
+export const BrokerUsers = {
+  ofNode: (nodeId: string): string => `kraken-node-${Queues.node(nodeId).slice('kraken.node.'.length)}`,
+  /** The node a user name stands for, or undefined for any other user (an operator's, the leader's). */
+  nodeOf: (user: string): string | undefined => (user.startsWith('kraken-node-') ? user.slice('kraken-node-'.length) : undefined),
 } as const;

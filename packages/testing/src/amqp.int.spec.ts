@@ -3,7 +3,7 @@ import { connect } from 'amqplib';
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { amqpUrl, deleteQueues, requireRabbit } from './amqp.js';
 import { uniqueName } from './names.js';
-import { freePort } from './ports.js';
+import { freePort } from '@kraken/common';
 
 describe('the shared test RabbitMQ', () => {
   let connection: ChannelModel;

@@ -3,7 +3,8 @@ export { amqpUrl, defaultAmqpUrl, deleteQueues, redactUrl, requireRabbit } from 
 export { uniqueName } from './names.js';
 export { isolatedVhost } from './vhost.js';
 export type { IsolatedVhost } from './vhost.js';
-export { freePort, isListening } from './ports.js';
+export { freePort } from '@kraken/common';
+export { isListening } from '@kraken/rabbitmq';
 export { startRabbitNode } from './rabbit-node.js';
 export type { RabbitNode, RabbitNodeOptions } from './rabbit-node.js';
 export { tempDir } from './temp-dir.js';

@@ -33,7 +33,7 @@ describe('startRabbitNode when the node cannot start', () => {
     expect(error.code).toBe(ErrorCode.Unavailable);
     expect(error.message).toMatch(/exited \(\d+\) before it was ready/);
     expect(error.message).toMatch(/tried to set no_such_setting, but there is no setting with that name/);
-    const nodeName = /^RabbitNode (\S+) on port/.exec(error.message)?.[1];
+    const nodeName = /RabbitMQ node (\S+) on port/.exec(error.message)?.[1];
     expect(nodeName).toMatch(/^kraken-test-/);
     expect(await pgrep(nodeName!)).toEqual([]);
     const dir = error.details?.['dir'];
