@@ -58,6 +58,11 @@ export interface Delivery {
   /** 1 on first delivery; counts redeliveries (after a nack or a consumer that died). */
   readonly deliveryCount: number;
   readonly redelivered: boolean;
+  /**
+   * The broker user that published it, as RabbitMQ validated it (a message cannot claim another
+   * user's id). Undefined in process and for messages published without one.
+   */
+  readonly publisher?: string;
   ack(): void;
   /** `requeue: false` dead-letters the message with `reason`. @default { requeue: true } */
   nack(options?: { requeue?: boolean; reason?: string }): void;

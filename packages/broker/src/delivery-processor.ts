@@ -19,6 +19,8 @@ export interface RawDelivery {
   content: Buffer;
   deliveryCount: number;
   redelivered: boolean;
+  /** The publisher's broker user, as the broker validated it (undefined when it does not say). */
+  publisher?: string | undefined;
 }
 
 export interface ProcessorHooks {
@@ -93,6 +95,7 @@ export class DeliveryProcessor {
       queue: raw.queue,
       deliveryCount: raw.deliveryCount,
       redelivered: raw.redelivered,
+      ...(raw.publisher === undefined ? {} : { publisher: raw.publisher }),
       ack: () => {
         settle('ack');
       },

@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { AmqpBroker } from '@kraken/broker';
-import { amqpUrl, deleteQueues, gitFixtureRepo, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
+import { amqpUrl, deleteQueues, eventually, gitFixtureRepo, isolatedVhost, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
-import { DeploymentStatus } from '@kraken/messages';
+import { DeploymentStatus, MessageType, createMessage } from '@kraken/messages';
 import { FakeWorker } from '../test/fake-worker.js';
 import { waitFor } from '../test/wait-for.js';
 import type { OrchestratorQueues } from './options.js';
+import { compileOrchestratorOptions } from './options.js';
 import { Orchestrator } from './orchestrator.js';
 import { OrchestratorStore } from './store/orchestrator-store.js';
 
@@ -126,4 +127,44 @@ describe('Orchestrator on RabbitMQ', () => {
     expect(orchestrator.counters).toMatchObject({ watchRedeploys: 1, watchFailures: 0 });
     worker.stopHeartbeats();
   });
+
+  it("refuses a status a node sends as another node, telling them apart by RabbitMQ's validated user", async () => {
+    const vhost = await isolatedVhost('kraken-orchestrator-users');
+    try {
+      const own = (url: string) => AmqpBroker.create({ url }).then((created) => (brokers.push(created), created));
+      const [idA, idB] = [uniqueName('node-a'), uniqueName('node-b')];
+      const admin = await own(vhost.url);
+      using store = OrchestratorStore.open({ dataDir: path.join(dir.path, 'users') });
+      await using orchestrator = await Orchestrator.create({ broker: admin, store, nodeId: 'leader', options: { heartbeatIntervalMs: HEARTBEAT_MS, tickIntervalMs: 100 } });
+      const defaults = compileOrchestratorOptions().queues;
+      const brokerA = await own((await vhost.nodeUser(idA)).url);
+      const workerA = await FakeWorker.start({ broker: brokerA, nodeId: idA, queues: defaults });
+      const workerB = await FakeWorker.start({ broker: await own((await vhost.nodeUser(idB)).url), nodeId: idB, queues: defaults, shape: { freeMb: 2000 } });
+      workerA.startHeartbeats(HEARTBEAT_MS);
+      workerB.startHeartbeats(HEARTBEAT_MS);
+      await waitFor(() => store.listNodes().length === 2, 'both nodes reported in');
+      const created = await orchestrator.createDeployment({ srcUrl: 'https://git.home.lan/alice/todo-api.git' });
+      expect(created.nodeId).toBe(idA);
+      await waitFor(() => store.getDeployment(created.id)?.status === DeploymentStatus.Running, 'Running on node A');
+
+      // node B, with its own credential, writes a status that says it comes from node A
+      const forged = createMessage(
+        MessageType.DeployStatus,
+        { deploymentId: created.id, status: DeploymentStatus.Errored, message: 'forged', at: new Date().toISOString(), nodeId: idA },
+        { from: idA },
+      );
+      const brokerB = await own((await vhost.nodeUser(`${idB}-forger`)).url);
+      await brokerB.publish(defaults.orchestrator, forged);
+      const [letter] = await eventually(async () => {
+        const letters = await admin.takeDeadLetters();
+        return letters.length > 0 && letters;
+      }, 10_000, 'the forged status dead-lettered');
+      expect(letter?.reason).toBe(`deploy.status claims to be from node ${idA} but was sent with node ${idB}-forger's broker user`);
+      expect(store.getDeployment(created.id)?.status).toBe(DeploymentStatus.Running);
+      await workerA.stop();
+      await workerB.stop();
+    } finally {
+      await vhost.remove();
+    }
+  }, 60_000);
 });

@@ -2,7 +2,7 @@ import type { Broker, Delivery, Subscription } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError, TypedEmitter, noopLogger, toKrakenError } from '@kraken/common';
 import type { DeploymentStatus, MessageOf, Runtime } from '@kraken/messages';
-import { DeliveryClass, DeploymentStatus as Status, MessageType, createMessage, isTerminalStatus } from '@kraken/messages';
+import { BrokerUsers, DeliveryClass, DeploymentStatus as Status, MessageType, createMessage, isTerminalStatus } from '@kraken/messages';
 import type { Clock } from '@kraken/common';
 import { isoTime, systemClock } from '@kraken/common';
 import { newDeploymentId } from './deployment-id.js';
@@ -375,6 +375,12 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
 
   private async handle(delivery: Delivery): Promise<void> {
     const { message } = delivery;
+    const impersonation = impersonationOf(delivery);
+    if (impersonation !== undefined) {
+      this.logger.warn('refused a message sent as another node', { type: message.type, messageId: message.id, from: message.from, publisher: delivery.publisher });
+      delivery.nack({ requeue: false, reason: impersonation });
+      return;
+    }
     try {
       switch (message.type) {
         case MessageType.NodeInfo:
@@ -809,4 +815,15 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.chain = run.catch(() => undefined);
     return run;
   }
+}
+
+/**
+ * A node that joined with a broker user of its own may only speak for itself: RabbitMQ validated the
+ * publisher's user, while `from` is just a field it wrote. Other publishers (the leader's own worker,
+ * an operator's shared credential, the in-process broker) are trusted as before.
+ */
+function impersonationOf(delivery: Delivery): string | undefined {
+  const node = delivery.publisher === undefined ? undefined : BrokerUsers.nodeOf(delivery.publisher);
+  if (node === undefined || node === delivery.message.from) return undefined;
+  return `${delivery.message.type} claims to be from node ${delivery.message.from} but was sent with node ${node}'s broker user`;
 }

@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { BrokerUsers } from '@kraken/messages';
+import { nodePermissions } from '@kraken/rabbitmq';
 import { amqpUrl } from './amqp.js';
 
 const execFileAsync = promisify(execFile);
@@ -8,6 +11,11 @@ const execFileAsync = promisify(execFile);
 export interface IsolatedVhost {
   readonly url: string;
   readonly vhost: string;
+  /**
+   * A broker user for node `nodeId` with exactly the rights a joined node gets (its own queue, no
+   * other node's), and the URL it connects with. Removed with the vhost.
+   */
+  nodeUser(nodeId: string): Promise<{ user: string; url: string }>;
   remove(): Promise<void>;
 }
 
@@ -23,11 +31,25 @@ export async function isolatedVhost(prefix: string, baseUrl: string = amqpUrl())
   const url = new URL(baseUrl);
   await rabbitmqctl('set_permissions', '-p', vhost, decodeURIComponent(url.username), '.*', '.*', '.*');
   url.pathname = `/${encodeURIComponent(vhost)}`;
+  const users: string[] = [];
   return {
     url: url.href,
     vhost,
+    nodeUser: async (nodeId) => {
+      const user = BrokerUsers.ofNode(nodeId);
+      const password = randomBytes(12).toString('hex');
+      const { configure, write, read } = nodePermissions(nodeId);
+      await rabbitmqctl('add_user', user, password);
+      users.push(user);
+      await rabbitmqctl('set_permissions', '-p', vhost, user, configure, write, read);
+      const nodeUrl = new URL(url.href);
+      nodeUrl.username = encodeURIComponent(user);
+      nodeUrl.password = password;
+      return { user, url: nodeUrl.href };
+    },
     remove: async () => {
       await rabbitmqctl('delete_vhost', vhost);
+      for (const user of users) await rabbitmqctl('delete_user', user);
     },
   };
 }

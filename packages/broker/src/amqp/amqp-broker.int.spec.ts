@@ -2,7 +2,10 @@ import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import amqplib from 'amqplib';
-import { amqpUrl, deleteQueues, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
+import { ErrorCode } from '@kraken/common';
+import { Queues } from '@kraken/messages';
+import type { IsolatedVhost } from '@kraken/testing';
+import { amqpUrl, deleteQueues, isolatedVhost, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
 import { brokerContract } from '../../test/broker-contract.js';
 import { deferred, markerOf, statusMessage } from '../../test/messages.js';
 import type { Delivery } from '../broker.js';
@@ -81,6 +84,57 @@ describe('AmqpBroker on a real RabbitMQ', () => {
     } finally {
       await broker.close();
       await deleteQueues(url, [queue, deadLetterQueue]);
+    }
+  });
+});
+
+describe('AmqpBroker as a node with a restricted broker user', () => {
+  let vhost: IsolatedVhost;
+  let admin: AmqpBroker;
+  const nodeId = uniqueName('perm');
+  const otherQueue = uniqueName('kraken.node.other');
+
+  beforeAll(async () => {
+    vhost = await isolatedVhost('kraken-broker-perm');
+    admin = await AmqpBroker.create({ url: vhost.url });
+    // the orchestrator's side declares the cluster's queues
+    await admin.declareQueue(Queues.Orchestrator);
+    await admin.declareQueue(otherQueue);
+  });
+
+  afterAll(async () => {
+    await admin.close();
+    await vhost.remove();
+  });
+
+  it("connects, checks the cluster's queues it may not declare, and cannot consume another node's queue", async () => {
+    const { url } = await vhost.nodeUser(nodeId);
+    const node = await AmqpBroker.create({ url });
+    try {
+      await expect(node.declareQueue(Queues.Orchestrator)).resolves.toBeUndefined();
+      await expect(node.declareQueue(Queues.node(nodeId))).resolves.toBeUndefined();
+      await expect(node.consume(otherQueue, () => undefined)).rejects.toMatchObject({ code: ErrorCode.Unauthorized });
+      await expect(node.declareQueue(uniqueName('kraken.not-mine'))).rejects.toMatchObject({ code: ErrorCode.NotFound });
+    } finally {
+      await node.close();
+    }
+  });
+
+  it('tells the consumer which broker user published a message, as RabbitMQ validated it', async () => {
+    const { user, url } = await vhost.nodeUser(`${nodeId}-b`);
+    const node = await AmqpBroker.create({ url });
+    const got = deferred<Delivery>();
+    const subscription = await admin.consume(Queues.Orchestrator, (delivery) => {
+      got.resolve(delivery);
+    });
+    try {
+      await node.publish(Queues.Orchestrator, statusMessage('from a node'));
+      const delivery = await got.promise;
+      expect(delivery.publisher).toBe(user);
+      expect(markerOf(delivery.message)).toBe('from a node');
+    } finally {
+      await subscription.cancel();
+      await node.close();
     }
   });
 });

@@ -38,6 +38,8 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
   private readonly durable: ConfirmedPublisher;
   private readonly telemetry: ConfirmedPublisher;
   private readonly declared = new Map<string, QueueOptions>();
+  /** The URL's user, sent as every message's user_id so that consumers learn (validated) who published it. */
+  private readonly userId: string | undefined;
   private readonly consumers = new Set<AmqpConsumer>();
   private readonly counters: BrokerCounters = zeroCounters();
   private closed: Promise<void> | undefined;
@@ -48,6 +50,7 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
     this.options = compileBrokerOptions(options);
     this.amqp = compileAmqpOptions(options);
     this.logger = this.options.logger.child({ component: 'amqp-broker' });
+    this.userId = urlUser(this.amqp.url);
     this.processorHooks = {
       onDecodeFailure: () => this.counters.decodeFailures++,
       onDuplicate: () => this.counters.duplicatesSkipped++,
@@ -104,9 +107,18 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
     return broker;
   }
 
+  /**
+   * Declares the queue; a user that may not (a node's restricted user, for the cluster's queues)
+   * checks that it exists instead, since the orchestrator declares those.
+   */
   async declareQueue(queue: string, options: QueueOptions = {}): Promise<void> {
     this.assertOpen();
-    await this.withChannel((channel) => channel.assertQueue(queue, queueArguments(options, this.options.telemetryMaxLength)), `declare queue ${queue}`);
+    try {
+      await this.withChannel((channel) => channel.assertQueue(queue, queueArguments(options, this.options.telemetryMaxLength)), `declare queue ${queue}`);
+    } catch (error) {
+      if (!(error instanceof KrakenError) || error.code !== ErrorCode.Unauthorized) throw error;
+      await this.withChannel((channel) => channel.checkQueue(queue), `check queue ${queue} (this user may not declare it)`);
+    }
     this.declared.set(queue, options);
   }
 
@@ -247,6 +259,7 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
           persistent: durable,
           mandatory,
           timestamp: Math.floor(Date.now() / 1000),
+          ...(this.userId === undefined ? {} : { userId: this.userId }),
         },
         deadline: Date.now() + this.amqp.publishTimeoutMs,
         resolve,
@@ -270,6 +283,7 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
           type: 'dead-letter',
           persistent: true,
           mandatory: true,
+          ...(this.userId === undefined ? {} : { userId: this.userId }),
           headers: { [DeadLetterHeaders.Reason]: reason.slice(0, 1000), [DeadLetterHeaders.SourceQueue]: sourceQueue, [DeadLetterHeaders.At]: at },
         },
         deadline: Date.now() + this.amqp.publishTimeoutMs,
@@ -286,17 +300,13 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
   /** Rebuilds what a connection carries: topology, publish channels, consumers (the keeper bounds it). */
   private async setUpConnection(connection: ChannelModel, progress: AttemptProgress): Promise<() => void> {
     progress.step = 'declaring the topology';
-    const control = await connection.createChannel();
-    control.on('error', (error: Error) => {
-      this.logger.warn('RabbitMQ channel error', { error: error.message });
-    });
-    await control.assertQueue(this.amqp.deadLetterQueue, queueArguments({ class: DeliveryClass.Durable }, this.options.telemetryMaxLength));
-    await control.assertExchange(TOPIC_EXCHANGE, 'topic', { durable: true });
+    const dlq = this.amqp.deadLetterQueue;
+    await declareOrCheck(connection, (channel) => channel.assertQueue(dlq, queueArguments({ class: DeliveryClass.Durable }, this.options.telemetryMaxLength)), (channel) => channel.checkQueue(dlq));
+    await declareOrCheck(connection, (channel) => channel.assertExchange(TOPIC_EXCHANGE, 'topic', { durable: true }), (channel) => channel.checkExchange(TOPIC_EXCHANGE));
     for (const [queue, options] of this.declared) {
       progress.step = `declaring queue ${queue}`;
-      await control.assertQueue(queue, queueArguments(options, this.options.telemetryMaxLength));
+      await declareOrCheck(connection, (channel) => channel.assertQueue(queue, queueArguments(options, this.options.telemetryMaxLength)), (channel) => channel.checkQueue(queue));
     }
-    await control.close();
     progress.step = 'opening the publish channels';
     const durableChannel = await connection.createConfirmChannel();
     const telemetryChannel = await connection.createConfirmChannel();
@@ -364,9 +374,45 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
   }
 }
 
+/** The username in an AMQP URL; undefined when it names none (amqplib then logs in as guest). */
+function urlUser(url: string): string | undefined {
+  const { username } = new URL(url);
+  return username === '' ? undefined : decodeURIComponent(username);
+}
+
+/**
+ * Declares on a throwaway channel, or where this user may not (RabbitMQ refuses and closes the
+ * channel) checks passively on another: a node's restricted user only checks the cluster's topology.
+ */
+async function declareOrCheck(connection: ChannelModel, declare: (channel: Channel) => Promise<unknown>, check: (channel: Channel) => Promise<unknown>): Promise<void> {
+  try {
+    await onThrowawayChannel(connection, declare);
+  } catch (error) {
+    if (!isAccessRefused(error)) throw error;
+    await onThrowawayChannel(connection, check);
+  }
+}
+
+async function onThrowawayChannel(connection: ChannelModel, operation: (channel: Channel) => Promise<unknown>): Promise<void> {
+  const channel = await connection.createChannel();
+  channel.on('error', () => undefined);
+  try {
+    await operation(channel);
+  } finally {
+    await settlesWithin(channel.close(), GOODBYE_TIMEOUT_MS);
+  }
+}
+
+function isAccessRefused(error: unknown): boolean {
+  return error instanceof Error && /ACCESS[_-]REFUSED|\b403\b/.test(error.message);
+}
+
 function toBrokerError(error: unknown, what: string): KrakenError {
   if (error instanceof KrakenError && error.message.startsWith('cannot ')) return error;
   const message = error instanceof Error ? error.message : String(error);
+  if (isAccessRefused(error)) {
+    return new KrakenError(ErrorCode.Unauthorized, `cannot ${what}: this broker user may not (${message})`, { cause: error });
+  }
   if (/PRECONDITION_FAILED|inequivalent arg/i.test(message)) {
     return new KrakenError(ErrorCode.Conflict, `cannot ${what}: it exists with other settings (${message})`, { cause: error });
   }

@@ -107,7 +107,8 @@ export class AmqpConsumer {
           });
       },
     };
-    const raw = { queue: this.currentQueue, content: delivery.content, deliveryCount, redelivered: delivery.fields.redelivered };
+    const publisher = typeof delivery.properties.userId === 'string' ? delivery.properties.userId : undefined;
+    const raw = { queue: this.currentQueue, content: delivery.content, deliveryCount, redelivered: delivery.fields.redelivered, publisher };
     this.processor.process(raw, this.handler, settlement).catch((error: unknown) => {
       // dead-lettering failed (connection lost): the message stays unacked and comes back
       this.logger.warn('could not settle a delivery; it will be redelivered', { queue: this.currentQueue, error: String(error) });
