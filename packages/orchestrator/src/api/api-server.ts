@@ -133,6 +133,10 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // the host (the agent) owns signals and stops everything in order; Apollo's own handler would
+    // re-raise SIGTERM, and the agent would take that for a second signal and exit before closing
+    // its store, its broker and its RabbitMQ node
+    stopOnTerminationSignals: false,
     validationRules: limitRules,
     formatError: (formatted, error) => formatGraphQLError(formatted, error, logger),
     plugins: [
