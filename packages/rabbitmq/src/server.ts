@@ -1,15 +1,13 @@
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, chmod, chown, mkdir, open, readFile, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import amqplib from 'amqplib';
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { isListening } from './listening.js';
-import type { NodeOwner } from './owner.js';
-import { nodeOwner } from './owner.js';
 import { liveGroupMembers, signalGroup, waitForGroupExit } from './process-group.js';
 
 export interface RabbitServerOptions {
@@ -79,7 +77,9 @@ kill "$watcher" 2>/dev/null
 
 /**
  * One RabbitMQ node this process owns: started in its own process group, with its own config,
- * data and cookie, dying with this process. Nothing from /etc/rabbitmq applies to it.
+ * data and cookie, dying with this process. Nothing from /etc/rabbitmq applies to it. It runs as
+ * this process's user: its data lives in the agent's own (private) data dir, which another user
+ * could not even enter.
  */
 export class RabbitServer {
   readonly dir: string;
@@ -87,15 +87,13 @@ export class RabbitServer {
   readonly amqpPort: number;
   readonly distPort: number;
   private readonly options: RabbitServerOptions;
-  private readonly owner: NodeOwner;
   private child: ChildProcess | undefined;
   private exit: Promise<void> = Promise.resolve();
   /** Where this launch's output starts in server.out (restarts append to it). */
   private outOffset = 0;
 
-  private constructor(options: RabbitServerOptions, owner: NodeOwner) {
+  private constructor(options: RabbitServerOptions) {
     this.options = options;
-    this.owner = owner;
     this.dir = options.dir;
     this.nodeName = options.nodeName;
     this.amqpPort = options.amqpPort;
@@ -108,7 +106,7 @@ export class RabbitServer {
     if (!(await rabbitInstalled(serverScript))) {
       throw new KrakenError(ErrorCode.Unavailable, `${serverScript} is not executable: install RabbitMQ (apt-get install rabbitmq-server)`);
     }
-    const server = new RabbitServer(options, await nodeOwner());
+    const server = new RabbitServer(options);
     await server.prepare();
     await server.launch();
     return server;
@@ -137,8 +135,6 @@ export class RabbitServer {
         // its own process group: kill() reaches the shell, beam and its helpers, and nothing else
         detached: true,
         stdio: ['pipe', out.fd, out.fd],
-        ...(this.owner.uid === undefined ? {} : { uid: this.owner.uid }),
-        ...(this.owner.gid === undefined ? {} : { gid: this.owner.gid }),
       });
       // listen before any await: a node that dies at once must still resolve kill() and stop()
       exited = new Promise((resolve) => {
@@ -250,12 +246,6 @@ export class RabbitServer {
     await writeFile(path.join(this.dir, 'advanced.config'), '[].\n');
     await writeFile(path.join(this.dir, 'rabbitmq.conf'), ['# written by @kraken/rabbitmq', ...(this.options.config ?? []), ''].join('\n'), { mode: 0o600 });
     await chmod(this.dir, 0o700);
-    const { uid, gid } = this.owner;
-    if (uid !== undefined && gid !== undefined) {
-      for (const entry of ['', 'mnesia', 'log', '.erlang.cookie', 'enabled_plugins', 'rabbitmq-env.conf', 'advanced.config', 'rabbitmq.conf']) {
-        await chown(path.join(this.dir, entry), uid, gid);
-      }
-    }
   }
 
   private env(): NodeJS.ProcessEnv {
