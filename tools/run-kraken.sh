@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command: sets up and runs Kraken as a single-node cluster with embedded
-# defaults (a local RabbitMQ and Docker engine are used when they answer; otherwise an in-process
-# broker and supervised processes), serves the UI and API, and deploys the example app.
+# defaults (a RabbitMQ node of its own where rabbitmq-server is installed, else an in-process broker;
+# the Docker engine when it answers, else supervised processes), serves the UI and API, and deploys
+# the example app.
 #
 #   bash tools/run-kraken.sh [--no-install] [--no-example]
 #

@@ -26,8 +26,11 @@ export interface ClusterAgent {
 
 export interface ClusterHarness extends AsyncDisposable {
   readonly lab: NetnsLab;
-  /** amqp://<user>:<password>@<this machine on the bridge>:5672 */
-  readonly brokerUrl: string;
+  /**
+   * amqp://<user>:<password>@<this machine on the bridge>:5672, given to every agent; undefined
+   * with `managedBroker`, where the leading agent runs its own RabbitMQ node and hands out users.
+   */
+  readonly brokerUrl: string | undefined;
   /** Shared by every agent, so whichever leads accepts the others. */
   readonly joinToken: string;
   readonly agents: readonly (ClusterAgent | undefined)[];
@@ -47,7 +50,18 @@ async function rabbitmqctl(...args: string[]): Promise<void> {
   await run('rabbitmqctl', ['-q', ...args], { timeout: 60_000 });
 }
 
-export async function startClusterHarness(options: { hosts: number; name?: string }): Promise<ClusterHarness> {
+export interface ClusterHarnessOptions {
+  hosts: number;
+  name?: string;
+  /** Agents get no --broker-url: the leader runs its own RabbitMQ node, as on real machines. @default false */
+  managedBroker?: boolean;
+}
+
+/** The AMQP port of an agent's own RabbitMQ node: each host is a network namespace of its own. */
+export const BROKER_PORT = 5673;
+
+export async function startClusterHarness(options: ClusterHarnessOptions): Promise<ClusterHarness> {
+  const managed = options.managedBroker ?? false;
   const lab = await createNetnsLab({ name: options.name ?? 'kc', hosts: options.hosts });
   const user = `kraken-harness-${randomBytes(4).toString('hex')}`;
   const password = randomBytes(12).toString('hex');
@@ -60,17 +74,19 @@ export async function startClusterHarness(options: { hosts: number; name?: strin
     for (const agent of agents) agent?.process.kill('SIGKILL');
     await Promise.all(agents.flatMap((agent) => (agent === undefined ? [] : [agent.process.exited])));
     await lab.destroy();
-    await rabbitmqctl('delete_user', user).catch(() => undefined);
+    if (!managed) await rabbitmqctl('delete_user', user).catch(() => undefined);
     await rm(root, { recursive: true, force: true });
   };
   try {
-    await rabbitmqctl('add_user', user, password);
-    await rabbitmqctl('set_permissions', '-p', '/', user, '.*', '.*', '.*');
+    if (!managed) {
+      await rabbitmqctl('add_user', user, password);
+      await rabbitmqctl('set_permissions', '-p', '/', user, '.*', '.*', '.*');
+    }
   } catch (error) {
     await destroy();
     throw error;
   }
-  const brokerUrl = `amqp://${user}:${password}@${lab.hostAddress}:5672`;
+  const brokerUrl = managed ? undefined : `amqp://${user}:${password}@${lab.hostAddress}:5672`;
   const joinToken = randomBytes(16).toString('hex');
   const agentAt = (index: number): ClusterAgent => {
     const agent = agents[index];
@@ -93,7 +109,7 @@ export async function startClusterHarness(options: { hosts: number; name?: strin
           '--data-dir', dataDir,
           '--node-id', `agent-${index}`,
           '--api-port', String(API_PORT),
-          '--broker-url', brokerUrl,
+          ...(brokerUrl === undefined ? ['--broker-port', String(BROKER_PORT)] : ['--broker-url', brokerUrl]),
           '--join-token', joinToken,
           '--runtime', 'process',
           '--public-host', host.address,

@@ -1,7 +1,8 @@
 // Issue 6: on a machine with no RabbitMQ and no Docker, the README's first command brings up a
 // single-node cluster and deploys the example app through the process runtime. Both services run
 // on this CI machine, so the test hides them: the script runs in a network namespace of its own
-// (only loopback: no RabbitMQ) with a fresh tmpfs over /run (no Docker socket).
+// (only loopback: no RabbitMQ) with a fresh tmpfs over /run (no Docker socket) and over
+// /usr/lib/rabbitmq (RabbitMQ not installed, so the agent cannot run a node of its own).
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { freePort, tempDir } from '@kraken/testing';
@@ -30,7 +31,7 @@ describe('README run command on a machine without RabbitMQ and Docker', () => {
     script = spawnLongRunning(
       'ip',
       ['netns', 'exec', namespace, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c',
-        `mount -t tmpfs kraken-empty-run /run && exec bash ${repoRoot}/tools/run-kraken.sh --no-install`],
+        `mount -t tmpfs kraken-empty-run /run && mount -t tmpfs kraken-no-rabbitmq /usr/lib/rabbitmq && exec bash ${repoRoot}/tools/run-kraken.sh --no-install`],
       { HOME: dir.path, KRAKEN_DATA_DIR: dataDir, KRAKEN_API_PORT: String(port), KRAKEN_LOG_LEVEL: 'debug' },
     );
     await script.waitFor(/Kraken runs at/, 240_000);

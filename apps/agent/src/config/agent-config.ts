@@ -34,8 +34,15 @@ export const agentConfigSchema = z.object({
     .optional(),
   apiPort: z.coerce.number().int().min(0).max(65_535).default(DEFAULT_API_PORT),
   apiHost: z.string().min(1).default('0.0.0.0'),
-  /** RabbitMQ for a multi-machine cluster. Default: a local RabbitMQ if one answers, else an in-process broker (single node). */
+  /**
+   * An external RabbitMQ for the cluster. Default: a RabbitMQ node this agent runs itself where
+   * rabbitmq-server is installed, else a local RabbitMQ if one answers, else an in-process broker (single node).
+   */
   brokerUrl: amqpUrl.optional(),
+  /** Run a RabbitMQ node of its own when leading, where rabbitmq-server is installed (no --broker-url needed to add machines). */
+  managedBroker: flag.default(true),
+  /** The AMQP port of that node (Erlang distribution uses this + 20000). Not 5672, so a system RabbitMQ may run beside it. */
+  brokerPort: z.coerce.number().int().min(1).max(45_535).default(5673),
   /** The broker URL handed to joining agents, when theirs differs (another host name, a non-guest user). */
   advertiseBrokerUrl: amqpUrl.optional(),
   /** Join this orchestrator instead of looking for one. */

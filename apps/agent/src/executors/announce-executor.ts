@@ -19,7 +19,9 @@ export class AnnounceExecutor implements Executor {
 
   constructor(private readonly options: AnnounceExecutorOptions) {}
 
+  /** Idempotent: the agent may announce early, before the executors are set up in order. */
   async setup(): Promise<void> {
+    if (this.announcement !== undefined) return;
     const { nodeId, interfaceAddress, priority, logger } = this.options;
     const clusterId = this.options.clusterId();
     if (clusterId === undefined) throw new Error('announce: the orchestrator has no cluster id yet');

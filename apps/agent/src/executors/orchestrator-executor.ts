@@ -13,8 +13,8 @@ export interface OrchestratorExecutorOptions {
   apiPort: number;
   apiHost: string;
   logger: Logger;
-  /** The broker URL joining agents get; undefined when no other machine can reach this broker. */
-  joinBrokerUrl: string | undefined;
+  /** The broker URL (with credentials) a joining agent gets; undefined when no other machine can reach this broker. */
+  brokerUrlFor: ((nodeId: string) => Promise<string>) | undefined;
   insecureNoAuth: boolean;
   /** A join token from the configuration (the same file on every machine) instead of the generated one. */
   joinToken?: string | undefined;
@@ -45,7 +45,7 @@ export class OrchestratorExecutor implements Executor {
   }
 
   async setup(): Promise<void> {
-    const { broker, nodeId, dataDir, logger, joinBrokerUrl } = this.options;
+    const { broker, nodeId, dataDir, logger, brokerUrlFor } = this.options;
     const stored = loadOrCreateSecrets(dataDir);
     const secrets = { ...stored, joinToken: this.options.joinToken ?? stored.joinToken };
     this.clusterIdValue = secrets.clusterId;
@@ -54,8 +54,10 @@ export class OrchestratorExecutor implements Executor {
     if (this.options.insecureNoAuth) {
       logger.warn('--insecure-no-auth: the API accepts every request without a token. Use this only on a network you trust completely.');
     }
-    if (joinBrokerUrl === undefined) {
-      logger.warn('other machines cannot join: this orchestrator has no broker they can reach. Start it with --broker-url amqp://user:password@<this-address>:5672 (RabbitMQ\'s guest user only works over loopback)');
+    if (brokerUrlFor === undefined) {
+      logger.warn(
+        'other machines cannot join: this orchestrator has no broker they can reach. Install RabbitMQ (apt-get install rabbitmq-server) so the agent runs its own, or start it with --broker-url amqp://user:password@<this-address>:5672 (RabbitMQ\'s guest user only works over loopback)',
+      );
     }
     this.api = await createApiServer({
       orchestrator: this.orchestrator,
@@ -69,9 +71,7 @@ export class OrchestratorExecutor implements Executor {
         ...(this.options.platformServices?.() ?? []),
         { name: 'api', status: 'up', detail: this.listening?.url ?? 'starting' },
       ],
-      ...(joinBrokerUrl === undefined
-        ? {}
-        : { join: { token: secrets.joinToken, clusterId: secrets.clusterId, brokerUrlFor: () => joinBrokerUrl } }),
+      ...(brokerUrlFor === undefined ? {} : { join: { token: secrets.joinToken, clusterId: secrets.clusterId, brokerUrlFor } }),
     });
     this.listening = await this.api.listen(this.options.apiPort, this.options.apiHost);
     this.options.onListening?.({
@@ -80,7 +80,7 @@ export class OrchestratorExecutor implements Executor {
       joinToken: secrets.joinToken,
       clusterId: secrets.clusterId,
       secretsCreated: secrets.created,
-      joinable: joinBrokerUrl !== undefined,
+      joinable: brokerUrlFor !== undefined,
     });
   }
 

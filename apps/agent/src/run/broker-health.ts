@@ -6,9 +6,9 @@ import type { OpenedBroker } from './open-broker.js';
 /** The broker as getPlatformServices (the Platform page, `kraken status`) shows it: up, or down since when and why. */
 export function brokerService(opened: Pick<OpenedBroker, 'kind' | 'url'>, stats: BrokerStats): PlatformServiceInfo {
   if (opened.kind === 'memory') {
-    return { name: 'broker', status: 'up', detail: 'in-process (single-node cluster; start with --broker-url to add machines)' };
+    return { name: 'broker', status: 'up', detail: 'in-process (single-node cluster; install rabbitmq-server or give --broker-url to add machines)' };
   }
-  const where = `RabbitMQ at ${redactUrl(opened.url ?? '')}`;
+  const where = opened.kind === 'managed' ? `this agent's RabbitMQ node at ${redactUrl(opened.url ?? '')}` : `RabbitMQ at ${redactUrl(opened.url ?? '')}`;
   if (stats.connected) return { name: 'broker', status: 'up', detail: where };
   const seconds = Math.round((stats.disconnectedMs ?? 0) / 1000);
   const attempts = stats.reconnectAttempts === 1 ? '1 attempt' : `${stats.reconnectAttempts} attempts`;

@@ -1,4 +1,5 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PROTOCOL_VERSION } from '@kraken/messages';
 
 export interface JoinGrant {
@@ -31,7 +32,10 @@ export async function joinCluster(request: {
       signal: AbortSignal.timeout(request.timeoutMs ?? 10_000),
     });
   } catch (error) {
-    throw new KrakenError(ErrorCode.Unavailable, `cannot reach the orchestrator at ${url}: ${describeFetchError(error)}`, { cause: error });
+    throw new KrakenError(ErrorCode.Unavailable, `cannot reach the orchestrator at ${url}: ${describeFetchError(error)}`, {
+      cause: error,
+      details: { unreachable: true },
+    });
   }
   const body = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
   const said = refusalMessage(body) ?? `HTTP ${response.status}`;
@@ -44,6 +48,28 @@ export async function joinCluster(request: {
     throw new KrakenError(ErrorCode.Internal, `the orchestrator at ${url} answered the join without a broker URL`);
   }
   return body as unknown as JoinGrant;
+}
+
+/**
+ * Joins, waiting while the orchestrator cannot be reached at all: one found by mDNS announces as soon
+ * as it decides to lead, seconds before its API answers (it starts its RabbitMQ node first). A refusal
+ * (wrong token, another protocol) is final at once.
+ */
+export async function joinWhenReachable(
+  request: Parameters<typeof joinCluster>[0],
+  options: { patienceMs: number; onWaiting?: (error: KrakenError, attempt: number) => void },
+): Promise<JoinGrant> {
+  const deadline = Date.now() + options.patienceMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await joinCluster(request);
+    } catch (error) {
+      const unreachable = error instanceof KrakenError && error.details?.['unreachable'] === true;
+      if (!unreachable || Date.now() >= deadline) throw error;
+      options.onWaiting?.(error, attempt);
+      await sleep(Math.min(2_000, 250 * attempt));
+    }
+  }
 }
 
 /** The orchestrator's reason: its API answers `{ error: { code, message } }`; plainer shapes are read too. */

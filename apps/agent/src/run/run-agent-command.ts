@@ -30,7 +30,7 @@ export async function runAgentCommand(options: RunAgentCommandOptions): Promise<
         io.out(`  API token: in ${path.join(config.dataDir, SECRETS_FILE)} (the local kraken command reads it)`);
       }
       if (joinable) io.out(`  Add a machine: kraken agent --join ${shown} --join-token ${joinToken}`);
-      else io.out('  Single node: other machines can join once this agent runs with --broker-url (see kraken agent --help)');
+      else io.out('  Single node: other machines can join once RabbitMQ is installed here (apt-get install rabbitmq-server) or this agent runs with --broker-url (see kraken agent --help)');
       io.out(`  Deploy an app: kraken deploy <git-url>`);
       io.out('');
     },

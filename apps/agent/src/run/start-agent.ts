@@ -5,14 +5,20 @@ import { loadOrCreateNodeId } from '../config/node-identity.js';
 import { BrokerExecutor } from '../executors/broker-executor.js';
 import { AnnounceExecutor } from '../executors/announce-executor.js';
 import { OrchestratorExecutor } from '../executors/orchestrator-executor.js';
+import { loadOrCreateSecrets } from '@kraken/orchestrator';
 import { WorkerExecutor } from '../executors/worker-executor.js';
 import { Agent } from './agent.js';
 import type { OrchestratorFinders, Role } from './decide-role.js';
 import { decideRole } from './decide-role.js';
 import type { Executor } from './executor.js';
 import { discoveryFinders, mdnsInterfaceAddress } from './finders.js';
-import { joinCluster } from './join-cluster.js';
+import { joinWhenReachable } from './join-cluster.js';
+
+/** How long a joining agent waits for an orchestrator that does not answer yet (its RabbitMQ node may be booting). */
+const JOIN_PATIENCE_MS = 120_000;
+import type { OpenedBroker } from './open-broker.js';
 import { openBroker } from './open-broker.js';
+import { ManagedRabbitExecutor } from '../executors/managed-rabbit-executor.js';
 import { brokerService } from './broker-health.js';
 import { openDeployer } from './open-deployer.js';
 
@@ -60,9 +66,35 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
   const executors: Executor[] = [];
   let orchestrator: OrchestratorExecutor | undefined;
   if (role.kind === 'lead') {
-    const opened = await openBroker({ url: config.brokerUrl, logger: log });
+    const interfaceAddress = config.mdns ? mdnsInterfaceAddress(config) : undefined;
+    const announcer =
+      interfaceAddress === undefined
+        ? undefined
+        : new AnnounceExecutor({
+            nodeId,
+            interfaceAddress,
+            apiPort: () => Number(new URL(orchestrator?.url ?? `http://x:${config.apiPort}`).port),
+            clusterId: () => loadOrCreateSecrets(config.dataDir).clusterId,
+            priority: config.priority,
+            logger: log,
+          });
+    // Say at once that this agent leads: starting its RabbitMQ node takes seconds, and an agent that
+    // looked meanwhile and found nobody would lead too. Joiners wait until the API answers.
+    // (An API on a port the kernel picks is announced once it listens.)
+    if (config.apiPort !== 0) await announcer?.setup();
+    let opened: OpenedBroker;
+    try {
+      opened = await openBroker({
+        url: config.brokerUrl,
+        logger: log,
+        managed: config.managedBroker ? { dataDir: config.dataDir, nodeId, port: config.brokerPort } : undefined,
+      });
+    } catch (error) {
+      await announcer?.stop();
+      throw error;
+    }
+    if (opened.managed !== undefined) executors.push(new ManagedRabbitExecutor(opened.managed));
     executors.push(new BrokerExecutor(opened.broker));
-    const joinBrokerUrl = config.advertiseBrokerUrl ?? (opened.url !== undefined && !isLoopbackUrl(opened.url) ? opened.url : undefined);
     orchestrator = new OrchestratorExecutor({
       broker: opened.broker,
       nodeId,
@@ -70,29 +102,25 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       apiPort: config.apiPort,
       apiHost: config.apiHost,
       logger: log,
-      joinBrokerUrl,
+      brokerUrlFor: joinBrokerUrls(opened, config),
       insecureNoAuth: config.insecureNoAuth,
       joinToken: config.joinToken,
       platformServices: () => [brokerService(opened, opened.broker.stats())],
       ...(options.onLeading === undefined ? {} : { onListening: options.onLeading }),
     });
     executors.push(orchestrator);
-    const interfaceAddress = config.mdns ? mdnsInterfaceAddress(config) : undefined;
-    if (interfaceAddress !== undefined) {
-      const leader = orchestrator;
-      executors.push(
-        new AnnounceExecutor({
-          nodeId,
-          interfaceAddress,
-          apiPort: () => Number(new URL(leader.url ?? `http://x:${config.apiPort}`).port),
-          clusterId: () => leader.clusterId,
-          priority: config.priority,
-          logger: log,
-        }),
-      );
-    }
+    // after the orchestrator: it stops announcing first
+    if (announcer !== undefined) executors.push(announcer);
   } else {
-    const grant = await joinCluster({ url: role.url, token: config.joinToken, nodeId });
+    const grant = await joinWhenReachable(
+      { url: role.url, token: config.joinToken, nodeId },
+      {
+        patienceMs: JOIN_PATIENCE_MS,
+        onWaiting: (error, attempt) => {
+          if (attempt === 1) log.info('the orchestrator does not answer yet (it may be starting); waiting for it', { url: role.url, error: error.message });
+        },
+      },
+    );
     log.info('joined the cluster', { clusterId: grant.clusterId, orchestrator: grant.orchestratorNodeId, broker: redactUrl(grant.brokerUrl) });
     executors.push(new BrokerExecutor(await AmqpBroker.create({ url: grant.brokerUrl, logger: log })));
   }
@@ -128,6 +156,24 @@ function brokerOf(executors: Executor[]) {
   const owner = executors.find((executor): executor is BrokerExecutor => executor instanceof BrokerExecutor);
   if (owner === undefined) throw new Error('no broker executor');
   return owner.broker;
+}
+
+/**
+ * What a joining node connects with: a user of its own on this agent's RabbitMQ node; the operator's
+ * --advertise-broker-url or external URL as given; nothing where no other machine can reach the broker.
+ */
+function joinBrokerUrls(opened: OpenedBroker, config: AgentConfig): ((nodeId: string) => Promise<string>) | undefined {
+  const { managed } = opened;
+  if (config.advertiseBrokerUrl !== undefined) {
+    const advertised = config.advertiseBrokerUrl;
+    return () => Promise.resolve(advertised);
+  }
+  if (managed !== undefined) {
+    const host = config.publicHost ?? mdnsInterfaceAddress(config);
+    return host === undefined ? undefined : (nodeId) => managed.urlFor(nodeId, host);
+  }
+  const external = opened.url;
+  return external === undefined || isLoopbackUrl(external) ? undefined : () => Promise.resolve(external);
 }
 
 function isLoopbackUrl(url: string): boolean {
