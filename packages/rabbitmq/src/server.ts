@@ -22,6 +22,11 @@ export interface RabbitServerOptions {
   amqpAddress?: string;
   /** The IPv4 address Erlang distribution (clustering, rabbitmqctl) binds to. @default '127.0.0.1' */
   distAddress?: string;
+  /**
+   * The node name's host is an address (`kraken-a@10.0.0.5`), not a short host name: nodes on other
+   * machines reach it without any name resolution. @default false
+   */
+  longNames?: boolean;
   /** Lines for rabbitmq.conf (`key = value`). @default [] */
   config?: readonly string[];
   /** Shared by nodes that cluster, and needed by rabbitmqctl; written to `<dir>/.erlang.cookie` (0400). */
@@ -209,17 +214,50 @@ export class RabbitServer {
   }
 
   /** Runs rabbitmqctl against this node (with its cookie); resolves to its stdout. */
-  async ctl(args: readonly string[], timeoutMs = 60_000): Promise<string> {
+  ctl(args: readonly string[], timeoutMs = 60_000): Promise<string> {
+    return this.cli('rabbitmqctl', args, timeoutMs);
+  }
+
+  /** Runs rabbitmq-queues against this node (quorum queue membership). */
+  queues(args: readonly string[], timeoutMs = 120_000): Promise<string> {
+    return this.cli('rabbitmq-queues', args, timeoutMs);
+  }
+
+  /** Resolves once the ready user can log in over AMQP (after a start_app, say), or fails after `timeoutMs`. */
+  async waitForLogin(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const connection = await amqplib.connect(this.readyUrl, { timeout: 2_000 });
+        await connection.close();
+        return;
+      } catch (error) {
+        if (Date.now() >= deadline) {
+          throw new KrakenError(ErrorCode.Unavailable, `RabbitMQ node ${this.nodeName} took no AMQP login within ${timeoutMs} ms`, { cause: error });
+        }
+        await sleep(readyPollMs);
+      }
+    }
+  }
+
+  private get readyUrl(): string {
+    const { user, password } = this.options.readyUser;
+    return `amqp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${this.options.amqpAddress ?? '127.0.0.1'}:${this.amqpPort}`;
+  }
+
+  private async cli(tool: string, args: readonly string[], timeoutMs: number): Promise<string> {
+    // not Debian's /usr/sbin wrappers, which switch to the rabbitmq user's HOME and so to another cookie
+    const bin = path.join(path.dirname(this.options.serverScript ?? DEFAULT_SERVER_SCRIPT), tool);
+    const names = this.options.longNames === true ? ['--longnames'] : [];
     try {
-      // not Debian's /usr/sbin wrapper, which switches to the rabbitmq user's HOME and so to another cookie
-      const { stdout } = await promisify(execFile)(path.join(path.dirname(this.options.serverScript ?? DEFAULT_SERVER_SCRIPT), 'rabbitmqctl'), ['-q', '-n', this.nodeName, ...args], {
+      const { stdout } = await promisify(execFile)(bin, ['-q', '-n', this.nodeName, ...names, ...args], {
         env: { PATH: cleanPath, HOME: this.dir, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' },
         timeout: timeoutMs,
       });
       return stdout;
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr?.trim();
-      throw new KrakenError(ErrorCode.Unavailable, `rabbitmqctl ${args[0] ?? ''} on ${this.nodeName} failed${stderr ? `: ${stderr.split('\n')[0] ?? ''}` : ''}`, {
+      throw new KrakenError(ErrorCode.Unavailable, `${tool} ${args[0] ?? ''} on ${this.nodeName} failed${stderr ? `: ${stderr.split('\n')[0] ?? ''}` : ''}`, {
         cause: error,
       });
     }
@@ -257,6 +295,7 @@ export class RabbitServer {
       LANG: 'C.UTF-8',
       LC_ALL: 'C.UTF-8',
       RABBITMQ_NODENAME: this.nodeName,
+      ...(this.options.longNames === true ? { RABBITMQ_USE_LONGNAME: 'true' } : {}),
       ...(this.options.amqpAddress === undefined ? {} : { RABBITMQ_NODE_IP_ADDRESS: this.options.amqpAddress }),
       RABBITMQ_NODE_PORT: String(this.amqpPort),
       RABBITMQ_DIST_PORT: String(this.distPort),
@@ -279,8 +318,8 @@ export class RabbitServer {
    */
   private async waitReady(): Promise<void> {
     const deadline = Date.now() + (this.options.readyTimeoutMs ?? 90_000);
-    const { user, password } = this.options.readyUser;
-    const url = `amqp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${this.amqpPort}`;
+    const { user } = this.options.readyUser;
+    const url = this.readyUrl;
     let waitingFor = `'${bootCompleteMarker}' on stdout`;
     for (;;) {
       if (!this.running) {
