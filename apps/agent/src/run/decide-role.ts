@@ -1,11 +1,12 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
+import type { Candidate } from '@kraken/discovery';
+import { CandidateSource, orderCandidates } from '@kraken/discovery';
 
-export type RoleSource = 'join' | 'mdns' | 'scan';
-
-export type Role = { kind: 'lead' } | { kind: 'join'; url: string; source: RoleSource };
+/** Lead a new cluster, or join one of these orchestrators, tried in this order. */
+export type Role = { kind: 'lead' } | { kind: 'join'; candidates: readonly Candidate[] };
 
 export interface RoleInput {
-  /** An explicit `--join URL` wins over discovery. */
+  /** An explicit `--join URL` wins over discovery, and is then the only candidate. */
   join?: string | undefined;
   /** 2 and above never lead. */
   priority: number;
@@ -15,26 +16,24 @@ export interface RoleInput {
   onStillLooking?: (round: number) => void;
 }
 
-/** Ways to find a running orchestrator, tried in order; each resolves to its URL or undefined. */
+/** Ways to find running orchestrators; each resolves to every one it found, in its own order. */
 export interface OrchestratorFinders {
-  mdns?: () => Promise<string | undefined>;
-  scan?: () => Promise<string | undefined>;
+  mdns?: () => Promise<readonly Candidate[]>;
+  scan?: () => Promise<readonly Candidate[]>;
 }
 
 /**
- * ARCHITECTURE "Roles": a given or discovered orchestrator makes this agent a worker; finding
- * none makes it the orchestrator, unless its priority says it must never lead.
+ * ARCHITECTURE "Roles": given or discovered orchestrators make this agent a worker; finding none
+ * makes it the orchestrator, unless its priority says it must never lead. Every finder runs, since
+ * the orchestrator that accepts this agent's token may be one only the scan sees.
  */
 export async function decideRole(input: RoleInput, finders: OrchestratorFinders): Promise<Role> {
-  if (input.join !== undefined) return { kind: 'join', url: input.join, source: 'join' };
+  if (input.join !== undefined) return { kind: 'join', candidates: [joinCandidate(input.join)] };
   const deadline = Date.now() + (input.priority >= 2 ? (input.waitForLeaderMs ?? 0) : 0);
   for (let round = 1; ; round++) {
-    for (const source of ['mdns', 'scan'] as const) {
-      const find = finders[source];
-      if (find === undefined) continue;
-      const url = await find();
-      if (url !== undefined) return { kind: 'join', url, source };
-    }
+    const found = await Promise.all([finders.mdns?.() ?? [], finders.scan?.() ?? []]);
+    const candidates = orderCandidates(found.flat());
+    if (candidates.length > 0) return { kind: 'join', candidates };
     if (Date.now() >= deadline || (finders.mdns === undefined && finders.scan === undefined)) break;
     input.onStillLooking?.(round);
   }
@@ -45,4 +44,17 @@ export async function decideRole(input: RoleInput, finders: OrchestratorFinders)
     );
   }
   return { kind: 'lead' };
+}
+
+/** The configuration checked the URL already; it tells nothing but where to ask. */
+function joinCandidate(url: string): Candidate {
+  return {
+    url,
+    source: CandidateSource.Join,
+    clusterId: undefined,
+    role: undefined,
+    priority: undefined,
+    protocolVersion: undefined,
+    compatible: true,
+  };
 }

@@ -12,6 +12,7 @@ import { decideRole } from './decide-role.js';
 import type { Executor } from './executor.js';
 import { discoveryFinders, mdnsInterfaceAddress } from './finders.js';
 import { joinCluster } from './join-cluster.js';
+import { joinFirstAccepting } from './join-first-accepting.js';
 import { openBroker } from './open-broker.js';
 import { brokerService } from './broker-health.js';
 import { openDeployer } from './open-deployer.js';
@@ -53,8 +54,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     },
     options.finders ?? discoveryFinders(config, log),
   );
-  log.info(role.kind === 'lead' ? 'no orchestrator found: leading this cluster' : `joining the orchestrator at ${role.url}`, {
-    ...(role.kind === 'join' ? { found: role.source } : {}),
+  log.info(role.kind === 'lead' ? 'no orchestrator found: leading this cluster' : 'orchestrators to try', {
+    ...(role.kind === 'join' ? { candidates: role.candidates.map((candidate) => candidate.url) } : {}),
   });
 
   const executors: Executor[] = [];
@@ -92,8 +93,12 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       );
     }
   } else {
-    const grant = await joinCluster({ url: role.url, token: config.joinToken, nodeId });
-    log.info('joined the cluster', { clusterId: grant.clusterId, orchestrator: grant.orchestratorNodeId, broker: redactUrl(grant.brokerUrl) });
+    const { grant, candidate } = await joinFirstAccepting({
+      candidates: role.candidates,
+      join: ({ url }) => joinCluster({ url, token: config.joinToken, nodeId }),
+      logger: log,
+    });
+    log.info('joined the cluster', { clusterId: grant.clusterId, url: candidate.url, orchestrator: grant.orchestratorNodeId, broker: redactUrl(grant.brokerUrl) });
     executors.push(new BrokerExecutor(await AmqpBroker.create({ url: grant.brokerUrl, logger: log })));
   }
 
