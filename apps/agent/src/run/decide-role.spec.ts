@@ -1,6 +1,6 @@
 import { ErrorCode } from '@kraken/common';
 import type { Candidate } from '@kraken/discovery';
-import { decideRole } from './decide-role.js';
+import { decideRole, roleSummary } from './decide-role.js';
 
 const found = (url: string, source: 'mdns' | 'scan', clusterId?: string): Candidate => ({
   url,
@@ -54,8 +54,27 @@ describe('decideRole', () => {
   });
 
   it('leads when nothing is found and its priority allows it', async () => {
-    await expect(decideRole({ priority: 0 }, { mdns: () => Promise.resolve([]) })).resolves.toEqual({ kind: 'lead' });
-    await expect(decideRole({ priority: 1 }, {})).resolves.toEqual({ kind: 'lead' });
+    await expect(decideRole({ priority: 0 }, { mdns: () => Promise.resolve([]) })).resolves.toEqual({
+      kind: 'lead',
+      passedOver: [],
+    });
+    await expect(decideRole({ priority: 1 }, {})).resolves.toEqual({ kind: 'lead', passedOver: [] });
+  });
+
+  it('founds its own cluster when it has no join token for the orchestrators it found (a second class on the LAN)', async () => {
+    const other = found('http://10.0.0.7:4000', 'mdns', 'class-a');
+    await expect(decideRole({ priority: 0, hasJoinToken: false }, { mdns: () => Promise.resolve([other]) })).resolves.toEqual({
+      kind: 'lead',
+      passedOver: [other],
+    });
+  });
+
+  it('without a join token, still tries to join when it may never lead, so the missing token is reported', async () => {
+    const role = await decideRole(
+      { priority: 2, hasJoinToken: false },
+      { mdns: () => Promise.resolve([found('http://10.0.0.7:4000', 'mdns')]) },
+    );
+    expect(urls(role)).toEqual(['http://10.0.0.7:4000']);
   });
 
   it('refuses to lead with priority 2 or more, saying what to do', async () => {
@@ -76,5 +95,24 @@ describe('decideRole for agents that never lead', () => {
     );
     expect(urls(role)).toEqual(['http://10.0.0.6:4000']);
     expect(rounds).toEqual([1, 2]);
+  });
+});
+
+describe('roleSummary', () => {
+  it('says which orchestrators it will try, which it passed over, or that it found none', () => {
+    const a = found('http://10.0.0.7:4000', 'mdns', 'class-a');
+    const scanned = found('http://10.0.0.8:4000', 'scan');
+    expect(roleSummary({ kind: 'join', candidates: [a, scanned] })).toEqual({
+      message: 'orchestrators to try',
+      fields: { candidates: ['http://10.0.0.7:4000 (cluster class-a)', 'http://10.0.0.8:4000'] },
+    });
+    expect(roleSummary({ kind: 'lead', passedOver: [a] })).toEqual({
+      message: 'leading a new cluster: without --join-token this agent joins none of the orchestrators found',
+      fields: { passedOver: ['http://10.0.0.7:4000 (cluster class-a)'] },
+    });
+    expect(roleSummary({ kind: 'lead', passedOver: [] })).toEqual({
+      message: 'no orchestrator found: leading this cluster',
+      fields: {},
+    });
   });
 });

@@ -8,7 +8,7 @@ import { OrchestratorExecutor } from '../executors/orchestrator-executor.js';
 import { WorkerExecutor } from '../executors/worker-executor.js';
 import { Agent } from './agent.js';
 import type { OrchestratorFinders, Role } from './decide-role.js';
-import { decideRole } from './decide-role.js';
+import { decideRole, roleSummary } from './decide-role.js';
 import type { Executor } from './executor.js';
 import { discoveryFinders, mdnsInterfaceAddress } from './finders.js';
 import { joinCluster } from './join-cluster.js';
@@ -47,6 +47,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     {
       join: config.join,
       priority: config.priority,
+      hasJoinToken: config.joinToken !== undefined,
       waitForLeaderMs: config.waitForLeader,
       onStillLooking: (round) => {
         log.info('no orchestrator found yet; this agent does not lead (priority >= 2), so it keeps looking', { round });
@@ -54,9 +55,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     },
     options.finders ?? discoveryFinders(config, log),
   );
-  log.info(role.kind === 'lead' ? 'no orchestrator found: leading this cluster' : 'orchestrators to try', {
-    ...(role.kind === 'join' ? { candidates: role.candidates.map((candidate) => candidate.url) } : {}),
-  });
+  const summary = roleSummary(role);
+  log.info(summary.message, summary.fields);
 
   const executors: Executor[] = [];
   let orchestrator: OrchestratorExecutor | undefined;
