@@ -8,8 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { NetnsHost, NetnsLab, WatchedProcess } from '@kraken/testing';
-import { createNetnsLab, watchProcess } from '@kraken/testing';
+import type { IsolatedVhost, NetnsHost, NetnsLab, WatchedProcess } from '@kraken/testing';
+import { createNetnsLab, isolatedVhost, watchProcess } from '@kraken/testing';
 
 const run = promisify(execFile);
 export const AGENT_CLI = path.resolve(__dirname, '..', '..', 'apps', 'agent', 'dist', 'cli.js');
@@ -24,6 +24,17 @@ export interface ClusterAgent {
   readonly process: WatchedProcess;
 }
 
+/** What sets an agent apart from the harness defaults, for several clusters in one lab. */
+export interface AgentStartOptions {
+  /** The broker it uses when it leads. @default the harness's brokerUrl */
+  brokerUrl?: string;
+  /**
+   * Its `--join-token`; `null` gives none, so that when it leads it makes a token of its own (printed
+   * in its `--join-token <token>` line), as `kraken agent` alone does. @default the harness's joinToken
+   */
+  joinToken?: string | null;
+}
+
 export interface ClusterHarness extends AsyncDisposable {
   readonly lab: NetnsLab;
   /** amqp://<user>:<password>@<this machine on the bridge>:5672 */
@@ -32,7 +43,12 @@ export interface ClusterHarness extends AsyncDisposable {
   readonly joinToken: string;
   readonly agents: readonly (ClusterAgent | undefined)[];
   /** Starts `kraken agent` on host `index` (1-based) with the harness defaults plus `args`. */
-  start(index: number, args?: readonly string[]): ClusterAgent;
+  start(index: number, args?: readonly string[], options?: AgentStartOptions): ClusterAgent;
+  /**
+   * A broker URL for one more cluster in the lab: a RabbitMQ vhost of its own, removed by destroy().
+   * Leaders on one vhost would share Kraken's fixed queue names, so each cluster needs its own.
+   */
+  clusterBroker(): Promise<string>;
   /** Runs a `kraken` client verb inside host `index`'s namespace. */
   kraken(index: number, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   kill(index: number): Promise<void>;
@@ -53,6 +69,7 @@ export async function startClusterHarness(options: { hosts: number; name?: strin
   const password = randomBytes(12).toString('hex');
   const root = await mkdtemp(path.join(tmpdir(), 'kraken-cluster-'));
   const agents: (ClusterAgent | undefined)[] = [];
+  const clusterVhosts: IsolatedVhost[] = [];
   let destroyed = false;
   const destroy = async () => {
     if (destroyed) return;
@@ -62,6 +79,7 @@ export async function startClusterHarness(options: { hosts: number; name?: strin
     await lab.destroy();
     await rabbitmqctl('delete_user', user).catch(() => undefined);
     await rm(root, { recursive: true, force: true });
+    await Promise.all(clusterVhosts.map((vhost) => vhost.remove().catch(() => undefined)));
   };
   try {
     await rabbitmqctl('add_user', user, password);
@@ -83,7 +101,8 @@ export async function startClusterHarness(options: { hosts: number; name?: strin
     brokerUrl,
     joinToken,
     agents,
-    start: (index, args = []) => {
+    start: (index, args = [], agentOptions = {}) => {
+      const token = agentOptions.joinToken === undefined ? joinToken : agentOptions.joinToken;
       const host = lab.host(index);
       const dataDir = path.join(root, `agent-${index}`);
       const child = lab.spawn(
@@ -93,8 +112,8 @@ export async function startClusterHarness(options: { hosts: number; name?: strin
           '--data-dir', dataDir,
           '--node-id', `agent-${index}`,
           '--api-port', String(API_PORT),
-          '--broker-url', brokerUrl,
-          '--join-token', joinToken,
+          '--broker-url', agentOptions.brokerUrl ?? brokerUrl,
+          ...(token === null ? [] : ['--join-token', token]),
           '--runtime', 'process',
           '--public-host', host.address,
           '--interface', host.interfaceName,
@@ -105,6 +124,12 @@ export async function startClusterHarness(options: { hosts: number; name?: strin
       const agent: ClusterAgent = { index, host, dataDir, apiUrl: `http://${host.address}:${API_PORT}`, process: watchProcess(child) };
       agents[index] = agent;
       return agent;
+    },
+    clusterBroker: async () => {
+      // the harness's user gets full permissions there, as on its own vhost
+      const vhost = await isolatedVhost(`kraken-lab-cluster-${String(clusterVhosts.length + 1)}`, brokerUrl);
+      clusterVhosts.push(vhost);
+      return vhost.url;
     },
     kraken: async (index, args) => {
       try {
