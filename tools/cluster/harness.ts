@@ -8,8 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { NetnsHost, NetnsLab, WatchedProcess } from '@kraken/testing';
-import { createNetnsLab, watchProcess } from '@kraken/testing';
+import type { IsolatedVhost, NetnsHost, NetnsLab, WatchedProcess } from '@kraken/testing';
+import { createNetnsLab, isolatedVhost, watchProcess } from '@kraken/testing';
 
 const run = promisify(execFile);
 export const AGENT_CLI = path.resolve(__dirname, '..', '..', 'apps', 'agent', 'dist', 'cli.js');
@@ -24,6 +24,17 @@ export interface ClusterAgent {
   readonly process: WatchedProcess;
 }
 
+/** What sets an agent apart from the harness defaults, for several clusters in one lab. */
+export interface AgentStartOptions {
+  /** The broker it uses when it leads. @default the harness's brokerUrl */
+  brokerUrl?: string;
+  /**
+   * Its `--join-token`; `null` gives none, so that when it leads it makes a token of its own (printed
+   * in its `--join-token <token>` line), as `kraken agent` alone does. @default the harness's joinToken
+   */
+  joinToken?: string | null;
+}
+
 export interface ClusterHarness extends AsyncDisposable {
   readonly lab: NetnsLab;
   /**
@@ -35,7 +46,12 @@ export interface ClusterHarness extends AsyncDisposable {
   readonly joinToken: string;
   readonly agents: readonly (ClusterAgent | undefined)[];
   /** Starts `kraken agent` on host `index` (1-based) with the harness defaults plus `args`. */
-  start(index: number, args?: readonly string[]): ClusterAgent;
+  start(index: number, args?: readonly string[], options?: AgentStartOptions): ClusterAgent;
+  /**
+   * A broker URL for one more cluster in the lab: a RabbitMQ vhost of its own, removed by destroy().
+   * Leaders on one vhost would share Kraken's fixed queue names, so each cluster needs its own.
+   */
+  clusterBroker(): Promise<string>;
   /** Runs a `kraken` client verb inside host `index`'s namespace. */
   kraken(index: number, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   kill(index: number): Promise<void>;
@@ -67,6 +83,7 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
   const password = randomBytes(12).toString('hex');
   const root = await mkdtemp(path.join(tmpdir(), 'kraken-cluster-'));
   const agents: (ClusterAgent | undefined)[] = [];
+  const clusterVhosts: IsolatedVhost[] = [];
   let destroyed = false;
   const destroy = async () => {
     if (destroyed) return;
@@ -76,6 +93,7 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
     await lab.destroy();
     if (!managed) await rabbitmqctl('delete_user', user).catch(() => undefined);
     await rm(root, { recursive: true, force: true });
+    await Promise.all(clusterVhosts.map((vhost) => vhost.remove().catch(() => undefined)));
   };
   try {
     if (!managed) {
@@ -99,7 +117,8 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
     brokerUrl,
     joinToken,
     agents,
-    start: (index, args = []) => {
+    start: (index, args = [], agentOptions = {}) => {
+      const token = agentOptions.joinToken === undefined ? joinToken : agentOptions.joinToken;
       const host = lab.host(index);
       const dataDir = path.join(root, `agent-${index}`);
       const child = lab.spawn(
@@ -109,8 +128,8 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
           '--data-dir', dataDir,
           '--node-id', `agent-${index}`,
           '--api-port', String(API_PORT),
-          ...(brokerUrl === undefined ? ['--broker-port', String(BROKER_PORT)] : ['--broker-url', brokerUrl]),
-          '--join-token', joinToken,
+          ...brokerArgs(agentOptions.brokerUrl ?? brokerUrl),
+          ...(token === null ? [] : ['--join-token', token]),
           '--runtime', 'process',
           '--public-host', host.address,
           '--interface', host.interfaceName,
@@ -121,6 +140,13 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
       const agent: ClusterAgent = { index, host, dataDir, apiUrl: `http://${host.address}:${API_PORT}`, process: watchProcess(child) };
       agents[index] = agent;
       return agent;
+    },
+    clusterBroker: async () => {
+      if (brokerUrl === undefined) throw new Error('clusterBroker(): with managedBroker each leader runs its own RabbitMQ node');
+      // the harness's user gets full permissions there, as on its own vhost
+      const vhost = await isolatedVhost(`kraken-lab-cluster-${String(clusterVhosts.length + 1)}`, brokerUrl);
+      clusterVhosts.push(vhost);
+      return vhost.url;
     },
     kraken: async (index, args) => {
       try {
@@ -147,4 +173,9 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
     destroy,
     [Symbol.asyncDispose]: destroy,
   };
+}
+
+/** An agent with no broker URL runs its own RabbitMQ node when it leads: each host is a namespace of its own, so the port is free. */
+function brokerArgs(url: string | undefined): string[] {
+  return url === undefined ? ['--broker-port', String(BROKER_PORT)] : ['--broker-url', url];
 }

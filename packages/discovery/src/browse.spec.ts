@@ -1,5 +1,5 @@
 import { announce } from './announce.js';
-import { browse, candidateFromService, findOrchestrator } from './browse.js';
+import { browse, candidateFromService, findOrchestrator, findOrchestrators } from './browse.js';
 
 const txt = { cluster: 'home', role: 'orchestrator', priority: '0', apiport: '4000', protocol: '1' };
 const referer = { address: '10.0.0.7', family: 'IPv4' as const, port: 5353, size: 200 };
@@ -50,7 +50,7 @@ describe('option checks', () => {
     );
   });
 
-  it('browse and findOrchestrator refuse bad options', async () => {
+  it('browse, findOrchestrator and findOrchestrators refuse bad options', async () => {
     const onCandidate = (): void => undefined;
     await expect(browse({ interfaceAddress: '10.255.255.254', onCandidate })).rejects.toThrow(
       /is not an address of this machine/,
@@ -63,6 +63,9 @@ describe('option checks', () => {
     );
     await expect(findOrchestrator({ interfaceAddress: '10.255.255.254', timeoutMs: -1 })).rejects.toThrow(
       /findOrchestrator: timeoutMs/,
+    );
+    await expect(findOrchestrators({ interfaceAddress: '10.255.255.254', timeoutMs: 1_000, settleMs: -1 })).rejects.toThrow(
+      /findOrchestrators: settleMs: expected a number of milliseconds >= 0, got -1/,
     );
   });
 });

@@ -148,57 +148,88 @@ export async function browse(options: BrowseOptions): Promise<Browsing> {
 }
 
 export interface FindOrchestratorOptions extends Omit<BrowseOptions, 'onCandidate' | 'onGone'> {
-  /** Give up after this long and resolve undefined. */
+  /** Look this long at most (findOrchestrator then resolves undefined). */
   timeoutMs: number;
   signal?: AbortSignal | undefined;
   /** Also accept an orchestrator of another major protocol version. @default false */
   includeIncompatible?: boolean | undefined;
 }
 
-/**
- * The first orchestrator (role `orchestrator`, and of a compatible protocol unless asked otherwise)
- * that mDNS finds within `timeoutMs`, or undefined. Standbys and workers announce too; they are not
- * what a joining agent wants.
- */
-export async function findOrchestrator(options: FindOrchestratorOptions): Promise<Candidate | undefined> {
-  if (!(options.timeoutMs >= 0)) {
-    throw new KrakenError(
-      ErrorCode.InvalidInput,
-      `findOrchestrator: timeoutMs: expected a number of milliseconds >= 0, got ${String(options.timeoutMs)}`,
-      {
-        details: { field: 'timeoutMs' },
-      },
-    );
+export interface FindOrchestratorsOptions extends FindOrchestratorOptions {
+  /**
+   * Once the first orchestrator is seen, wait this much longer for others, then resolve (never later
+   * than `timeoutMs`). Every orchestrator on the link answers the same query, so others follow within
+   * moments; the wait covers a lost answer too when it spans a re-query.
+   * @default timeoutMs (look for the whole window)
+   */
+  settleMs?: number | undefined;
+}
+
+function checkFindOptions(options: FindOrchestratorsOptions, name: string): void {
+  for (const field of ['timeoutMs', 'settleMs'] as const) {
+    const value = options[field];
+    if (value === undefined && field === 'settleMs') continue;
+    if (!(typeof value === 'number' && value >= 0)) {
+      throw new KrakenError(
+        ErrorCode.InvalidInput,
+        `${name}: ${field}: expected a number of milliseconds >= 0, got ${String(value)}`,
+        { details: { field } },
+      );
+    }
   }
-  const deadline = Date.now() + options.timeoutMs;
-  if (options.signal?.aborted === true) return undefined;
-  let settle: (candidate: Candidate | undefined) => void = () => undefined;
-  const found = new Promise<Candidate | undefined>((resolve) => {
-    settle = resolve;
+}
+
+/**
+ * Every orchestrator (role `orchestrator`, and of a compatible protocol unless asked otherwise) that
+ * mDNS finds within the window, in the order they answered, each service once and gone ones left
+ * out. Several clusters can share a LAN (a classroom, a lab): a joining agent needs all of them to
+ * find the one that accepts its join token. Standbys and workers announce too; they are left out.
+ */
+export async function findOrchestrators(options: FindOrchestratorsOptions): Promise<Candidate[]> {
+  checkFindOptions(options, 'findOrchestrators');
+  const { timeoutMs, settleMs = timeoutMs, signal, includeIncompatible, ...browseOptions } = options;
+  const deadline = Date.now() + timeoutMs;
+  if (signal?.aborted === true) return [];
+  const wanted = (candidate: Candidate): boolean =>
+    candidate.role === DiscoveryRole.Orchestrator && (candidate.compatible || includeIncompatible === true);
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
   });
-  const { timeoutMs: _timeoutMs, signal, includeIncompatible, ...browseOptions } = options;
+  let settleTimer: NodeJS.Timeout | undefined;
+  // a timer callback: it runs after `browsing` is set
+  const settle = (): void => {
+    // the one seen may have left (goodbye) or turned standby meanwhile: then keep looking
+    if (browsing.candidates.some(wanted)) finish();
+    else settleTimer = undefined;
+  };
   const browsing = await browse({
     ...browseOptions,
     onCandidate: (candidate) => {
-      if (candidate.role === DiscoveryRole.Orchestrator && (candidate.compatible || includeIncompatible === true))
-        settle(candidate);
+      if (!wanted(candidate) || settleTimer !== undefined) return;
+      settleTimer = setTimeout(settle, Math.max(0, Math.min(settleMs, deadline - Date.now())));
     },
   });
-  const timer = setTimeout(
-    () => {
-      settle(undefined);
-    },
-    Math.max(0, deadline - Date.now()),
-  );
-  const onAbort = (): void => {
-    settle(undefined);
-  };
-  signal?.addEventListener('abort', onAbort, { once: true });
+  const deadlineTimer = setTimeout(finish, Math.max(0, deadline - Date.now()));
+  signal?.addEventListener('abort', finish, { once: true });
   try {
-    return await found;
+    await finished;
+    return browsing.candidates.filter(wanted);
   } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
+    clearTimeout(settleTimer);
+    clearTimeout(deadlineTimer);
+    signal?.removeEventListener('abort', finish);
     await browsing.stop();
   }
+}
+
+/**
+ * The first orchestrator (role `orchestrator`, and of a compatible protocol unless asked otherwise)
+ * that mDNS finds within `timeoutMs`, or undefined. For the quickest answer where any orchestrator
+ * will do; a joining agent wants `findOrchestrators`.
+ */
+export async function findOrchestrator(options: FindOrchestratorOptions): Promise<Candidate | undefined> {
+  checkFindOptions(options, 'findOrchestrator');
+  const [first] = await findOrchestrators({ ...options, settleMs: 0 });
+  return first;
 }

@@ -28,3 +28,27 @@ export interface Candidate {
   /** The mDNS instance name (mDNS candidates only). */
   name?: string | undefined;
 }
+
+/** An explicit URL is what the user asked for; mDNS states role and cluster; a scan knows least. */
+const sourceRank: Record<CandidateSource, number> = { join: 0, mdns: 1, scan: 2 };
+
+/**
+ * The candidates in the order to try them, each URL once: `join` first, then `mdns`, then `scan`,
+ * keeping the order given within a source (mDNS: as the answers came, a scan: by address). Where one
+ * URL was found twice, the first sighting stays and only gains the cluster id it lacked.
+ *
+ * Candidates of one cluster at different URLs all stay: a killed leader's mDNS record lives for hours
+ * (see the README), so dropping all but one per cluster could drop the reachable one.
+ */
+export function orderCandidates(candidates: readonly Candidate[]): Candidate[] {
+  const byUrl = new Map<string, Candidate>();
+  // Array.prototype.sort is stable, so each source keeps its own order
+  const bySource = [...candidates].sort((a, b) => sourceRank[a.source] - sourceRank[b.source]);
+  for (const candidate of bySource) {
+    const seen = byUrl.get(candidate.url);
+    if (seen === undefined) byUrl.set(candidate.url, candidate);
+    else if (seen.clusterId === undefined && candidate.clusterId !== undefined)
+      byUrl.set(candidate.url, { ...seen, clusterId: candidate.clusterId });
+  }
+  return [...byUrl.values()];
+}

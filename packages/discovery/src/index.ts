@@ -1,13 +1,13 @@
 // Public surface of @kraken/discovery: every export is listed by name.
-export { CandidateSource } from './candidate.js';
+export { CandidateSource, orderCandidates } from './candidate.js';
 export type { Candidate } from './candidate.js';
 export { DiscoveryRole, encodeTxt, decodeTxt, protocolMajor, isCompatibleProtocol, txtKeys } from './txt.js';
 export type { KrakenTxt, KrakenTxtInput } from './txt.js';
 export { serviceType } from './mdns.js';
 export { announce } from './announce.js';
 export type { AnnounceOptions, Announcement } from './announce.js';
-export { browse, findOrchestrator, candidateFromService } from './browse.js';
-export type { BrowseOptions, Browsing, FindOrchestratorOptions } from './browse.js';
+export { browse, findOrchestrator, findOrchestrators, candidateFromService } from './browse.js';
+export type { BrowseOptions, Browsing, FindOrchestratorOptions, FindOrchestratorsOptions } from './browse.js';
 export { scanSubnet, scanDefaults } from './scan.js';
 export type { ScanOptions, ScanProgress, ScanResult } from './scan.js';
 export { probePing, pingHeaders } from './ping.js';

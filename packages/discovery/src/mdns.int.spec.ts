@@ -34,6 +34,11 @@ describe('mDNS discovery between hosts of a lab', () => {
     const found = await job.waitFor((event) => event.event === 'found', 30_000);
     return found['candidate'] as Candidate | null;
   };
+  const findAllFrom = async (host: number, options: { timeoutMs: number; settleMs?: number }): Promise<Candidate[]> => {
+    const job = workers[host - 1]!.run({ mode: 'find-all', options: { interfaceAddress: lab.host(host).address, ...options } });
+    const found = await job.waitFor((event) => event.event === 'found-all', 60_000);
+    return found['candidates'] as Candidate[];
+  };
   const browseFrom = (host: number): Job =>
     workers[host - 1]!.run({ mode: 'browse', options: { interfaceAddress: lab.host(host).address } });
 
@@ -66,6 +71,20 @@ describe('mDNS discovery between hosts of a lab', () => {
       compatible: true,
       name: 'orch-one',
     });
+  });
+
+  it("finds every cluster's orchestrator on the link, not only the first to answer, and leaves standbys out", async () => {
+    await announceIn(1, 'orch-a', { clusterId: 'cluster-a' });
+    await announceIn(3, 'orch-b', { clusterId: 'cluster-b' });
+    await announceIn(3, 'standby-b', { clusterId: 'cluster-b', role: 'standby', priority: 1, apiPort: 4001 });
+
+    // a generous settle: the lab shares a loaded machine with other tests
+    const found = await findAllFrom(2, { timeoutMs: 20_000, settleMs: 5_000 });
+
+    expect(found.map((candidate) => `${candidate.clusterId} ${candidate.url}`).sort()).toEqual([
+      `cluster-a http://${lab.host(1).address}:4000`,
+      `cluster-b http://${lab.host(3).address}:4000`,
+    ]);
   });
 
   it('reports a goodbye to browsers when the announcer stops gracefully', async () => {

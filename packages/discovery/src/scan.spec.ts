@@ -141,6 +141,48 @@ describe('scanSubnet on loopback', () => {
     }
   });
 
+  it('lists the candidates in address order, whatever order they answered in', async () => {
+    const orderPort = await freePort();
+    // the lower address answers only once the higher one has been reported
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const servers = [
+      http.createServer((_request, response) => {
+        void released.then(() => response.writeHead(200).end('pong'));
+      }),
+      http.createServer((_request, response) => response.writeHead(200).end('pong')),
+    ];
+    for (const [index, server] of servers.entries()) {
+      server.listen(orderPort, `127.0.2.${index + 1}`);
+      await once(server, 'listening');
+    }
+    try {
+      const answered: string[] = [];
+      const result = await scanSubnet({
+        cidr: '127.0.2.0/29',
+        port: orderPort,
+        timeoutMs: 5_000,
+        onCandidate: (candidate) => {
+          answered.push(candidate.url);
+          release();
+        },
+      });
+      expect(answered).toEqual([`http://127.0.2.2:${orderPort}`, `http://127.0.2.1:${orderPort}`]);
+      expect(result.candidates.map((candidate) => candidate.url)).toEqual([
+        `http://127.0.2.1:${orderPort}`,
+        `http://127.0.2.2:${orderPort}`,
+      ]);
+    } finally {
+      release();
+      for (const server of servers) {
+        server.close();
+        server.closeAllConnections();
+      }
+    }
+  });
+
   it('stops when the signal aborts, and says so', async () => {
     const controller = new AbortController();
     const result = await scanSubnet({

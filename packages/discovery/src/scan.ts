@@ -40,6 +40,10 @@ export interface ScanProgress {
 export interface ScanResult {
   /** The network scanned, canonical (`10.0.0.0/24`). */
   cidr: string;
+  /**
+   * In address order: every probe is in flight at once, so the order of the answers is scheduling
+   * noise, while address order is the same scan after scan.
+   */
   candidates: Candidate[];
   scanned: number;
   total: number;
@@ -107,18 +111,19 @@ export function planScan(options: ScanOptions): ScanPlan {
 
 /**
  * Probes `http://<host>:<port>/ping` on every host of one subnet, `concurrency` at a time, and
- * reports those that answer `pong`. The fallback for networks that drop multicast; opt-in.
+ * reports those that answer `pong` (`onCandidate` as they answer, the result in address order). The fallback for networks that drop multicast; opt-in.
  */
 export async function scanSubnet(options: ScanOptions): Promise<ScanResult> {
   const plan = planScan(options);
   const hosts = hostAddresses(plan.network);
-  const candidates: Candidate[] = [];
+  const found = new Map<number, Candidate>(); // by the host's index in address order
   let next = 0;
   let scanned = 0;
   const aborted = (): boolean => options.signal?.aborted === true;
   const probeNext = async (): Promise<void> => {
     while (next < hosts.length && !aborted()) {
-      const address = hosts[next] as string;
+      const index = next;
+      const address = hosts[index] as string;
       next += 1;
       const answer = await probePing(address, options.port, {
         timeoutMs: plan.timeoutMs,
@@ -139,12 +144,13 @@ export async function scanSubnet(options: ScanOptions): Promise<ScanResult> {
           protocolVersion: answer.protocolVersion,
           compatible: isCompatibleProtocol(answer.protocolVersion),
         };
-        candidates.push(candidate);
+        found.set(index, candidate);
         options.onCandidate?.(candidate);
       }
-      options.onProgress?.({ scanned, total: hosts.length, found: candidates.length });
+      options.onProgress?.({ scanned, total: hosts.length, found: found.size });
     }
   };
   await Promise.all(Array.from({ length: Math.min(plan.concurrency, hosts.length) }, probeNext));
+  const candidates = [...found.entries()].sort(([a], [b]) => a - b).map(([, candidate]) => candidate);
   return { cidr: plan.network.cidr, candidates, scanned, total: hosts.length, aborted: aborted() };
 }

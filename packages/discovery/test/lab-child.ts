@@ -5,13 +5,20 @@
 // so announcers send their goodbye) on stdin's end or SIGTERM.
 import http from 'node:http';
 import { createInterface } from 'node:readline';
-import { announce, browse, findOrchestrator, pingHeaders, scanSubnet } from '../src/index.js';
-import type { AnnounceOptions, BrowseOptions, FindOrchestratorOptions, ScanOptions } from '../src/index.js';
+import { announce, browse, findOrchestrator, findOrchestrators, pingHeaders, scanSubnet } from '../src/index.js';
+import type {
+  AnnounceOptions,
+  BrowseOptions,
+  FindOrchestratorOptions,
+  FindOrchestratorsOptions,
+  ScanOptions,
+} from '../src/index.js';
 
 export type LabJob =
   | { mode: 'announce'; options: AnnounceOptions }
   | { mode: 'browse'; options: Omit<BrowseOptions, 'onCandidate' | 'onGone'> }
   | { mode: 'find'; options: FindOrchestratorOptions }
+  | { mode: 'find-all'; options: FindOrchestratorsOptions }
   | { mode: 'scan'; options: Omit<ScanOptions, 'onCandidate' | 'onProgress' | 'signal'> }
   | { mode: 'ping-server'; port: number; clusterId?: string; protocolVersion?: string; body?: string }
   /** Ends a running job (announce, browse, ping-server) gracefully. */
@@ -72,6 +79,12 @@ async function run(id: number, job: LabJob): Promise<void> {
       const started = Date.now();
       const candidate = await findOrchestrator(job.options);
       report(id, 'found', { candidate: candidate ?? null, elapsedMs: Date.now() - started });
+      return;
+    }
+    case 'find-all': {
+      const started = Date.now();
+      const candidates = await findOrchestrators(job.options);
+      report(id, 'found-all', { candidates, elapsedMs: Date.now() - started });
       return;
     }
     case 'scan': {

@@ -64,7 +64,7 @@ export const agentConfigSchema = z.object({
   discoveryTimeout: duration.default(1_500),
   /** Agents that never lead (priority 2+) keep looking for an orchestrator this long. */
   waitForLeader: duration.default(300_000),
-  /** Opt-in: scan this interface's subnet for an orchestrator's /ping when mDNS finds none. */
+  /** Opt-in: also scan this interface's subnet for orchestrators' /ping (for networks that drop multicast). */
   scanInterface: z.string().min(1).optional(),
   /** Host name or address written into app URLs and announced. Default: the first IPv4 address. */
   publicHost: z.string().min(1).optional(),

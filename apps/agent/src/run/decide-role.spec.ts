@@ -1,39 +1,87 @@
 import { ErrorCode } from '@kraken/common';
-import { decideRole } from './decide-role.js';
+import type { Candidate } from '@kraken/discovery';
+import { decideRole, roleSummary } from './decide-role.js';
+
+const found = (url: string, source: 'mdns' | 'scan', clusterId?: string): Candidate => ({
+  url,
+  source,
+  clusterId,
+  role: source === 'mdns' ? 'orchestrator' : undefined,
+  priority: undefined,
+  protocolVersion: '1',
+  compatible: true,
+});
+const urls = (role: Awaited<ReturnType<typeof decideRole>>) => (role.kind === 'join' ? role.candidates.map((c) => c.url) : []);
 
 describe('decideRole', () => {
-  it('joins an explicit --join URL without asking discovery', async () => {
-    const mdns = jest.fn(() => Promise.resolve('http://10.0.0.9:4000'));
+  it('joins only an explicit --join URL, without asking discovery', async () => {
+    const mdns = jest.fn(() => Promise.resolve([found('http://10.0.0.9:4000', 'mdns')]));
     await expect(decideRole({ join: 'http://10.0.0.5:4000', priority: 0 }, { mdns })).resolves.toEqual({
       kind: 'join',
-      url: 'http://10.0.0.5:4000',
-      source: 'join',
+      candidates: [
+        {
+          url: 'http://10.0.0.5:4000',
+          source: 'join',
+          clusterId: undefined,
+          role: undefined,
+          priority: undefined,
+          protocolVersion: undefined,
+          compatible: true,
+        },
+      ],
     });
     expect(mdns).not.toHaveBeenCalled();
   });
 
-  it('joins what mDNS finds before trying a subnet scan', async () => {
-    const scan = jest.fn(() => Promise.resolve('http://10.0.0.7:4000'));
-    await expect(decideRole({ priority: 0 }, { mdns: () => Promise.resolve('http://10.0.0.6:4000'), scan })).resolves.toMatchObject({
-      url: 'http://10.0.0.6:4000',
-      source: 'mdns',
-    });
-    expect(scan).not.toHaveBeenCalled();
+  it('lists every orchestrator mDNS and the scan found, mDNS ones first, each URL once', async () => {
+    const role = await decideRole(
+      { priority: 0 },
+      {
+        mdns: () => Promise.resolve([found('http://10.0.0.7:4000', 'mdns', 'a'), found('http://10.0.0.6:4000', 'mdns', 'b')]),
+        scan: () => Promise.resolve([found('http://10.0.0.6:4000', 'scan', 'b'), found('http://10.0.0.8:4000', 'scan')]),
+      },
+    );
+    expect(role.kind).toBe('join');
+    expect(urls(role)).toEqual(['http://10.0.0.7:4000', 'http://10.0.0.6:4000', 'http://10.0.0.8:4000']);
   });
 
-  it('falls back to the subnet scan when mDNS finds nothing', async () => {
-    await expect(
-      decideRole({ priority: 1 }, { mdns: () => Promise.resolve(undefined), scan: () => Promise.resolve('http://10.0.0.7:4000') }),
-    ).resolves.toMatchObject({ kind: 'join', source: 'scan' });
+  it('joins what the subnet scan found when mDNS finds nothing', async () => {
+    const role = await decideRole(
+      { priority: 1 },
+      { mdns: () => Promise.resolve([]), scan: () => Promise.resolve([found('http://10.0.0.7:4000', 'scan')]) },
+    );
+    expect(urls(role)).toEqual(['http://10.0.0.7:4000']);
   });
 
   it('leads when nothing is found and its priority allows it', async () => {
-    await expect(decideRole({ priority: 0 }, { mdns: () => Promise.resolve(undefined) })).resolves.toEqual({ kind: 'lead' });
-    await expect(decideRole({ priority: 1 }, {})).resolves.toEqual({ kind: 'lead' });
+    await expect(decideRole({ priority: 0 }, { mdns: () => Promise.resolve([]) })).resolves.toEqual({
+      kind: 'lead',
+      passedOver: [],
+    });
+    await expect(decideRole({ priority: 1 }, {})).resolves.toEqual({ kind: 'lead', passedOver: [] });
+  });
+
+  it('founds its own cluster when it has no join token for the orchestrators it found (a second class on the LAN)', async () => {
+    const other = found('http://10.0.0.7:4000', 'mdns', 'class-a');
+    await expect(decideRole({ priority: 0, hasJoinToken: false }, { mdns: () => Promise.resolve([other]) })).resolves.toEqual({
+      kind: 'lead',
+      passedOver: [other],
+    });
+  });
+
+  it('without a join token, still tries to join when it may never lead, so the missing token is reported', async () => {
+    const role = await decideRole(
+      { priority: 2, hasJoinToken: false },
+      { mdns: () => Promise.resolve([found('http://10.0.0.7:4000', 'mdns')]) },
+    );
+    expect(urls(role)).toEqual(['http://10.0.0.7:4000']);
   });
 
   it('refuses to lead with priority 2 or more, saying what to do', async () => {
-    await expect(decideRole({ priority: 2 }, {})).rejects.toMatchObject({ code: ErrorCode.Unavailable, message: expect.stringMatching(/--join/) as unknown });
+    await expect(decideRole({ priority: 2 }, {})).rejects.toMatchObject({
+      code: ErrorCode.Unavailable,
+      message: expect.stringMatching(/--join/) as unknown,
+    });
   });
 });
 
@@ -43,9 +91,28 @@ describe('decideRole for agents that never lead', () => {
     const rounds: number[] = [];
     const role = await decideRole(
       { priority: 2, waitForLeaderMs: 60_000, onStillLooking: (round) => rounds.push(round) },
-      { mdns: () => Promise.resolve(++calls >= 3 ? 'http://10.0.0.6:4000' : undefined) },
+      { mdns: () => Promise.resolve(++calls >= 3 ? [found('http://10.0.0.6:4000', 'mdns')] : []) },
     );
-    expect(role).toEqual({ kind: 'join', url: 'http://10.0.0.6:4000', source: 'mdns' });
+    expect(urls(role)).toEqual(['http://10.0.0.6:4000']);
     expect(rounds).toEqual([1, 2]);
+  });
+});
+
+describe('roleSummary', () => {
+  it('says which orchestrators it will try, which it passed over, or that it found none', () => {
+    const a = found('http://10.0.0.7:4000', 'mdns', 'class-a');
+    const scanned = found('http://10.0.0.8:4000', 'scan');
+    expect(roleSummary({ kind: 'join', candidates: [a, scanned] })).toEqual({
+      message: 'orchestrators to try',
+      fields: { candidates: ['http://10.0.0.7:4000 (cluster class-a)', 'http://10.0.0.8:4000'] },
+    });
+    expect(roleSummary({ kind: 'lead', passedOver: [a] })).toEqual({
+      message: 'leading a new cluster: without --join-token this agent joins none of the orchestrators found',
+      fields: { passedOver: ['http://10.0.0.7:4000 (cluster class-a)'] },
+    });
+    expect(roleSummary({ kind: 'lead', passedOver: [] })).toEqual({
+      message: 'no orchestrator found: leading this cluster',
+      fields: {},
+    });
   });
 });

@@ -1,39 +1,53 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
+import type { Candidate } from '@kraken/discovery';
+import { CandidateSource, orderCandidates } from '@kraken/discovery';
 
-export type RoleSource = 'join' | 'mdns' | 'scan';
-
-export type Role = { kind: 'lead' } | { kind: 'join'; url: string; source: RoleSource };
+/** Lead a new cluster, or join one of these orchestrators, tried in this order. */
+export type Role =
+  | {
+      kind: 'lead';
+      /** Orchestrators found that this agent could not join, having no join token. */
+      passedOver: readonly Candidate[];
+    }
+  | { kind: 'join'; candidates: readonly Candidate[] };
 
 export interface RoleInput {
-  /** An explicit `--join URL` wins over discovery. */
+  /** An explicit `--join URL` wins over discovery, and is then the only candidate. */
   join?: string | undefined;
   /** 2 and above never lead. */
   priority: number;
+  /**
+   * Without a join token this agent can join none of the orchestrators it finds: one that may lead
+   * then founds its own cluster, as a second class or lab on the LAN does with `kraken agent` alone.
+   * @default true
+   */
+  hasJoinToken?: boolean;
   /** Agents that may not lead keep looking this long before giving up. @default 0 (one round) */
   waitForLeaderMs?: number;
   /** Told before each further round of looking. */
   onStillLooking?: (round: number) => void;
 }
 
-/** Ways to find a running orchestrator, tried in order; each resolves to its URL or undefined. */
+/** Ways to find running orchestrators; each resolves to every one it found, in its own order. */
 export interface OrchestratorFinders {
-  mdns?: () => Promise<string | undefined>;
-  scan?: () => Promise<string | undefined>;
+  mdns?: () => Promise<readonly Candidate[]>;
+  scan?: () => Promise<readonly Candidate[]>;
 }
 
 /**
- * ARCHITECTURE "Roles": a given or discovered orchestrator makes this agent a worker; finding
- * none makes it the orchestrator, unless its priority says it must never lead.
+ * ARCHITECTURE "Roles": given or discovered orchestrators make this agent a worker; finding none
+ * makes it the orchestrator, unless its priority says it must never lead. Every finder runs, since
+ * the orchestrator that accepts this agent's token may be one only the scan sees.
  */
 export async function decideRole(input: RoleInput, finders: OrchestratorFinders): Promise<Role> {
-  if (input.join !== undefined) return { kind: 'join', url: input.join, source: 'join' };
+  if (input.join !== undefined) return { kind: 'join', candidates: [joinCandidate(input.join)] };
   const deadline = Date.now() + (input.priority >= 2 ? (input.waitForLeaderMs ?? 0) : 0);
   for (let round = 1; ; round++) {
-    for (const source of ['mdns', 'scan'] as const) {
-      const find = finders[source];
-      if (find === undefined) continue;
-      const url = await find();
-      if (url !== undefined) return { kind: 'join', url, source };
+    const found = await Promise.all([finders.mdns?.() ?? [], finders.scan?.() ?? []]);
+    const candidates = orderCandidates(found.flat());
+    if (candidates.length > 0) {
+      if (input.hasJoinToken === false && input.priority < 2) return { kind: 'lead', passedOver: candidates };
+      return { kind: 'join', candidates };
     }
     if (Date.now() >= deadline || (finders.mdns === undefined && finders.scan === undefined)) break;
     input.onStillLooking?.(round);
@@ -44,5 +58,33 @@ export async function decideRole(input: RoleInput, finders: OrchestratorFinders)
       `no orchestrator found and this agent has priority ${input.priority}, so it never leads: start an orchestrator first, or give --join URL`,
     );
   }
-  return { kind: 'lead' };
+  return { kind: 'lead', passedOver: [] };
+}
+
+/** What the agent says once its role is decided. */
+export function roleSummary(role: Role): { message: string; fields: Record<string, unknown> } {
+  if (role.kind === 'join')
+    return { message: 'orchestrators to try', fields: { candidates: role.candidates.map(describeCandidate) } };
+  if (role.passedOver.length === 0) return { message: 'no orchestrator found: leading this cluster', fields: {} };
+  return {
+    message: 'leading a new cluster: without --join-token this agent joins none of the orchestrators found',
+    fields: { passedOver: role.passedOver.map(describeCandidate) },
+  };
+}
+
+function describeCandidate(candidate: Candidate): string {
+  return candidate.clusterId === undefined ? candidate.url : `${candidate.url} (cluster ${candidate.clusterId})`;
+}
+
+/** The configuration checked the URL already; it tells nothing but where to ask. */
+function joinCandidate(url: string): Candidate {
+  return {
+    url,
+    source: CandidateSource.Join,
+    clusterId: undefined,
+    role: undefined,
+    priority: undefined,
+    protocolVersion: undefined,
+    compatible: true,
+  };
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '@kraken/common';
-import { findOrchestrator, localIPv4s, scanSubnet } from '@kraken/discovery';
+import { findOrchestrators, localIPv4s, scanSubnet } from '@kraken/discovery';
 import type { AgentConfig } from '../config/agent-config.js';
 import type { OrchestratorFinders } from './decide-role.js';
 
@@ -22,7 +22,10 @@ export function discoveryWindowMs(config: Pick<AgentConfig, 'discoveryTimeout' |
   return config.discoveryTimeout * (1 + 2 * Math.min(config.priority, 1));
 }
 
-/** mDNS first (when on), then the opt-in subnet scan, as ARCHITECTURE "Discovery" orders them. */
+/**
+ * mDNS (when on) and the opt-in subnet scan, as ARCHITECTURE "Discovery" has them. Each reports every
+ * orchestrator it finds: another cluster's may answer first on a shared LAN.
+ */
 export function discoveryFinders(config: AgentConfig, logger: Logger): OrchestratorFinders {
   const finders: OrchestratorFinders = {};
   if (config.mdns) {
@@ -30,12 +33,14 @@ export function discoveryFinders(config: AgentConfig, logger: Logger): Orchestra
       const interfaceAddress = mdnsInterfaceAddress(config);
       if (interfaceAddress === undefined) {
         logger.info('mDNS skipped: no network interface with an IPv4 address', { interface: config.interface });
-        return undefined;
+        return [];
       }
       const timeoutMs = discoveryWindowMs(config);
-      logger.debug('looking for an orchestrator with mDNS', { interfaceAddress, timeoutMs });
-      const candidate = await findOrchestrator({ interfaceAddress, timeoutMs, logger });
-      return candidate?.url;
+      logger.debug('looking for orchestrators with mDNS', { interfaceAddress, timeoutMs });
+      // the first answer comes at once; the others on the link answer the same query
+      const found = await findOrchestrators({ interfaceAddress, timeoutMs, settleMs: config.discoveryTimeout, logger });
+      logger.debug('mDNS search done', { found: found.map((candidate) => candidate.url) });
+      return found;
     };
   }
   const scanInterface = config.scanInterface;
@@ -43,9 +48,17 @@ export function discoveryFinders(config: AgentConfig, logger: Logger): Orchestra
     finders.scan = async () => {
       logger.info('scanning the subnet for an orchestrator', { interface: scanInterface, port: config.apiPort });
       const result = await scanSubnet({ interfaceName: scanInterface, port: config.apiPort });
-      const compatible = result.candidates.find((candidate) => candidate.compatible);
+      const compatible = result.candidates.filter((candidate) => candidate.compatible);
       logger.info('subnet scan done', { cidr: result.cidr, scanned: result.scanned, found: result.candidates.length });
-      return compatible?.url;
+      for (const candidate of result.candidates.filter((found) => !found.compatible)) {
+        logger.warn(
+          `not joining the orchestrator at ${candidate.url}: it speaks protocol version ${String(candidate.protocolVersion)}`,
+          {
+            clusterId: candidate.clusterId,
+          },
+        );
+      }
+      return compatible;
     };
   }
   return finders;

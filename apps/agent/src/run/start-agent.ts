@@ -9,17 +9,18 @@ import { loadOrCreateSecrets } from '@kraken/orchestrator';
 import { WorkerExecutor } from '../executors/worker-executor.js';
 import { Agent } from './agent.js';
 import type { OrchestratorFinders, Role } from './decide-role.js';
-import { decideRole } from './decide-role.js';
+import { decideRole, roleSummary } from './decide-role.js';
 import type { Executor } from './executor.js';
 import { discoveryFinders, mdnsInterfaceAddress } from './finders.js';
 import { joinWhenReachable } from './join-cluster.js';
-
-/** How long a joining agent waits for an orchestrator that does not answer yet (its RabbitMQ node may be booting). */
-const JOIN_PATIENCE_MS = 120_000;
+import { joinFirstAccepting } from './join-first-accepting.js';
 import type { OpenedBroker } from './open-broker.js';
 import { openBroker } from './open-broker.js';
 import { ManagedRabbitExecutor } from '../executors/managed-rabbit-executor.js';
 import { brokerService } from './broker-health.js';
+
+/** How long a joining agent waits for an orchestrator that does not answer yet (its RabbitMQ node may be booting). */
+const JOIN_PATIENCE_MS = 120_000;
 import { openDeployer } from './open-deployer.js';
 
 export interface RunningAgent {
@@ -52,6 +53,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     {
       join: config.join,
       priority: config.priority,
+      hasJoinToken: config.joinToken !== undefined,
       waitForLeaderMs: config.waitForLeader,
       onStillLooking: (round) => {
         log.info('no orchestrator found yet; this agent does not lead (priority >= 2), so it keeps looking', { round });
@@ -59,9 +61,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     },
     options.finders ?? discoveryFinders(config, log),
   );
-  log.info(role.kind === 'lead' ? 'no orchestrator found: leading this cluster' : `joining the orchestrator at ${role.url}`, {
-    ...(role.kind === 'join' ? { found: role.source } : {}),
-  });
+  const summary = roleSummary(role);
+  log.info(summary.message, summary.fields);
 
   const executors: Executor[] = [];
   let orchestrator: OrchestratorExecutor | undefined;
@@ -112,16 +113,23 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     // after the orchestrator: it stops announcing first
     if (announcer !== undefined) executors.push(announcer);
   } else {
-    const grant = await joinWhenReachable(
-      { url: role.url, token: config.joinToken, nodeId },
-      {
-        patienceMs: JOIN_PATIENCE_MS,
-        onWaiting: (error, attempt) => {
-          if (attempt === 1) log.info('the orchestrator does not answer yet (it may be starting); waiting for it', { url: role.url, error: error.message });
-        },
-      },
-    );
-    log.info('joined the cluster', { clusterId: grant.clusterId, orchestrator: grant.orchestratorNodeId, broker: redactUrl(grant.brokerUrl) });
+    const { grant, candidate } = await joinFirstAccepting({
+      candidates: role.candidates,
+      // a lone candidate found by mDNS may still be starting (its RabbitMQ node boots before its API
+      // answers): wait for it; among several, one that does not answer is passed over
+      join: ({ url }) =>
+        joinWhenReachable(
+          { url, token: config.joinToken, nodeId },
+          {
+            patienceMs: role.candidates.length === 1 ? JOIN_PATIENCE_MS : 0,
+            onWaiting: (error, attempt) => {
+              if (attempt === 1) log.info('the orchestrator does not answer yet (it may be starting); waiting for it', { url, error: error.message });
+            },
+          },
+        ),
+      logger: log,
+    });
+    log.info('joined the cluster', { clusterId: grant.clusterId, url: candidate.url, orchestrator: grant.orchestratorNodeId, broker: redactUrl(grant.brokerUrl) });
     executors.push(new BrokerExecutor(await AmqpBroker.create({ url: grant.brokerUrl, logger: log })));
   }
 
