@@ -37,7 +37,9 @@ describe('two clusters in one lab', () => {
    * where a user does, from its "Add a machine: ... --join-token <token>" line.
    */
   async function leaderOf(agent: ClusterAgent): Promise<Leader> {
+    // it announces as soon as it decides to lead; the join token line follows once its API listens
     await agent.process.waitFor(/announced on mDNS/, 180_000);
+    await agent.process.waitFor(/Add a machine: .* --join-token \S+/, 180_000);
     const { clusterId } = JSON.parse(await readFile(path.join(agent.dataDir, SECRETS_FILE), 'utf8')) as { clusterId: string };
     const joinToken = /Add a machine: .* --join-token (\S+)/.exec(agent.process.output())?.[1];
     if (joinToken === undefined)
