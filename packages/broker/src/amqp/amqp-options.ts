@@ -9,6 +9,11 @@ import type { AmqpConnect } from './connection-keeper.js';
 export interface AmqpBrokerOptions extends BrokerOptions {
   /** amqp://user:password@host:port/vhost */
   url: string;
+  /**
+   * Other endpoints of the same broker (the other nodes of a RabbitMQ cluster), with the same user:
+   * when one does not answer, the next attempt goes to the next. @default []
+   */
+  fallbackUrls?: readonly string[];
   /** Opens a connection; injectable for tests. @default amqplib.connect with a 10 s heartbeat */
   connect?: AmqpConnect;
   /** How long create() keeps trying before it reports RabbitMQ unreachable. @default 10_000 */
@@ -42,6 +47,8 @@ export interface AmqpBrokerOptions extends BrokerOptions {
 
 export interface CompiledAmqpOptions {
   url: string;
+  /** `url` first, then the fallbacks. */
+  urls: readonly string[];
   connect: AmqpConnect;
   initialConnectTimeoutMs: number;
   connectTimeoutMs: number;
@@ -68,9 +75,11 @@ const defaultConnect: AmqpConnect = (url, { timeoutMs, signal }) => {
 
 export function compileAmqpOptions(options: AmqpBrokerOptions): CompiledAmqpOptions {
   const { positiveDuration, numberIn, invalid } = optionChecks('AmqpBroker');
-  if (!/^amqps?:\/\//.test(options.url)) throw invalid('url', 'must start with amqp:// or amqps://');
+  const urls = [options.url, ...(options.fallbackUrls ?? [])];
+  for (const url of urls) if (!/^amqps?:\/\//.test(url)) throw invalid('url', 'must start with amqp:// or amqps://');
   return {
     url: options.url,
+    urls,
     connect: options.connect ?? defaultConnect,
     initialConnectTimeoutMs: positiveDuration('initialConnectTimeoutMs', options.initialConnectTimeoutMs ?? 10_000),
     connectTimeoutMs: positiveDuration('connectTimeoutMs', options.connectTimeoutMs ?? 10_000),

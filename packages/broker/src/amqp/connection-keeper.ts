@@ -17,7 +17,8 @@ export interface AttemptProgress {
 }
 
 export interface ConnectionKeeperOptions {
-  url: string;
+  /** Endpoints of one broker (the nodes of one RabbitMQ cluster): attempts go round them in order. */
+  urls: readonly string[];
   connect: AmqpConnect;
   /** One attempt (connect, handshake and setup) is abandoned after this long. */
   connectTimeoutMs: number;
@@ -77,6 +78,8 @@ export class ConnectionKeeper {
   private failedAttempts = 0;
   private reconnects = 0;
   private lastStillDownLog = 0;
+  /** The endpoint the next attempt uses; it stays on one that works. */
+  private endpoint = 0;
 
   constructor(private readonly options: ConnectionKeeperOptions) {}
 
@@ -99,7 +102,7 @@ export class ConnectionKeeper {
       if (Date.now() >= deadline) break;
       await this.pause(Math.min(this.backoff(attempt), deadline - Date.now()));
     }
-    throw new KrakenError(ErrorCode.Unavailable, `cannot reach RabbitMQ at ${redactUrl(this.options.url)}: ${describe(lastError)}`, {
+    throw new KrakenError(ErrorCode.Unavailable, `cannot reach RabbitMQ at ${this.where()}: ${describe(lastError)}`, {
       cause: lastError,
     });
   }
@@ -171,7 +174,8 @@ export class ConnectionKeeper {
     const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), this.stopping.signal]);
     // its own signal, aborted only if the attempt fails: a live connection must outlive `signal`
     const abandonSocket = new AbortController();
-    const opening = this.options.connect(this.options.url, { timeoutMs, signal: abandonSocket.signal });
+    const url = this.options.urls[this.endpoint % this.options.urls.length] ?? '';
+    const opening = this.options.connect(url, { timeoutMs, signal: abandonSocket.signal });
     let connection: ChannelModel | undefined;
     // set by the close listener, which the compiler cannot see running across the awaits below
     const lost = { duringSetup: false };
@@ -190,7 +194,8 @@ export class ConnectionKeeper {
       if (this.isClosing()) throw new KrakenError(ErrorCode.Closed, 'the broker closed while connecting');
       this.install(opened, activate);
     } catch (error) {
-      const failure = attemptFailure(error, signal, progress.step, timeoutMs);
+      const failure = attemptFailure(error, signal, progress.step, timeoutMs, url);
+      this.endpoint++;
       if (connection) abandonConnection(connection, failure.message);
       else abandonSocket.abort(failure);
       throw failure;
@@ -207,7 +212,7 @@ export class ConnectionKeeper {
     this.lastError = undefined;
     this.failedAttempts = 0;
     this.options.logger.info(reconnected ? 'reconnected to RabbitMQ' : 'connected to RabbitMQ', {
-      url: redactUrl(this.options.url),
+      url: redactUrl(this.options.urls[this.endpoint % this.options.urls.length] ?? ''),
       ...(disconnectedMs === undefined ? {} : { disconnectedMs }),
     });
     for (const waiter of this.waiters) waiter.resolve(connection);
@@ -251,7 +256,7 @@ export class ConnectionKeeper {
     const fields = { attempt, disconnectedMs, error: error.message };
     if (Date.now() - this.lastStillDownLog >= STILL_DOWN_LOG_INTERVAL_MS) {
       this.lastStillDownLog = Date.now();
-      this.options.logger.warn(`still cannot reach RabbitMQ at ${redactUrl(this.options.url)}`, fields);
+      this.options.logger.warn(`still cannot reach RabbitMQ at ${this.where()}`, fields);
     } else {
       this.options.logger.debug('reconnect attempt failed', fields);
     }
@@ -281,16 +286,20 @@ export class ConnectionKeeper {
   private notConnected(what: string): KrakenError {
     const since = this.disconnectedAt === undefined ? '' : ` for ${Math.round((Date.now() - this.disconnectedAt) / 1000)} s`;
     const why = this.lastError === undefined ? '' : ` (${this.lastError.message})`;
-    return new KrakenError(ErrorCode.Unavailable, `cannot ${what}: not connected to RabbitMQ at ${redactUrl(this.options.url)}${since}${why}`);
+    return new KrakenError(ErrorCode.Unavailable, `cannot ${what}: not connected to RabbitMQ at ${this.where()}${since}${why}`);
+  }
+
+  private where(): string {
+    return this.options.urls.map(redactUrl).join(' or ');
   }
 }
 
-function attemptFailure(error: unknown, signal: AbortSignal, step: string, timeoutMs: number): KrakenError {
+function attemptFailure(error: unknown, signal: AbortSignal, step: string, timeoutMs: number, url: string): KrakenError {
   if (timedOut(signal)) {
-    return new KrakenError(ErrorCode.Timeout, `connection attempt abandoned after ${timeoutMs} ms: no answer during ${step}`, { cause: error });
+    return new KrakenError(ErrorCode.Timeout, `connection attempt abandoned after ${timeoutMs} ms: no answer during ${step}`, { cause: error, details: { url: redactUrl(url) } });
   }
   const failure = toKrakenError(error, ErrorCode.Unavailable);
-  return failure.message.includes(step) ? failure : new KrakenError(failure.code, `${step}: ${failure.message}`, { cause: error });
+  return failure.message.includes(step) ? failure : new KrakenError(failure.code, `${step}: ${failure.message}`, { cause: error, details: { url: redactUrl(url) } });
 }
 
 function describe(error: unknown): string {
