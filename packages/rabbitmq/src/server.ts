@@ -29,6 +29,8 @@ export interface RabbitServerOptions {
   longNames?: boolean;
   /** Lines for rabbitmq.conf (`key = value`). @default [] */
   config?: readonly string[];
+  /** advanced.config (Erlang terms), for what rabbitmq.conf cannot say (net_ticktime). @default '[].' */
+  advancedConfig?: string;
   /** Shared by nodes that cluster, and needed by rabbitmqctl; written to `<dir>/.erlang.cookie` (0400). */
   cookie: string;
   /** The user the readiness check logs in as (it must exist once the node booted, e.g. `default_user`). */
@@ -281,7 +283,7 @@ export class RabbitServer {
     await chmod(cookie, 0o400);
     await writeFile(path.join(this.dir, 'enabled_plugins'), '[].\n');
     await writeFile(path.join(this.dir, 'rabbitmq-env.conf'), '');
-    await writeFile(path.join(this.dir, 'advanced.config'), '[].\n');
+    await writeFile(path.join(this.dir, 'advanced.config'), `${this.options.advancedConfig ?? '[].'}\n`);
     await writeFile(path.join(this.dir, 'rabbitmq.conf'), ['# written by @kraken/rabbitmq', ...(this.options.config ?? []), ''].join('\n'), { mode: 0o600 });
     await chmod(this.dir, 0o700);
   }
