@@ -16,12 +16,33 @@ export interface JoinOptions {
   clusterId: string;
   /** The broker URL, with credentials for that node, that a node that joined connects with. */
   brokerUrlFor(nodeId: string): string | Promise<string>;
+  /**
+   * For a node that asks to run a RabbitMQ node of its own (it may lead one day): what it needs to
+   * join the cluster's RabbitMQ cluster. Undefined when this cluster's broker is not one agents run.
+   */
+  brokerClusterFor?: ((nodeId: string) => Promise<BrokerClusterGrant>) | undefined;
+  /** Every node of the cluster's broker (`host:port`), so a joined node can fall back on another. */
+  brokerEndpoints?: (() => Promise<string[]>) | undefined;
+}
+
+/** What a node needs to make its RabbitMQ node a member of the cluster's RabbitMQ cluster. */
+export interface BrokerClusterGrant {
+  /** The Erlang cookie every member shares. */
+  cookie: string;
+  /** The cluster's admin password (a standby runs the orchestrator one day). */
+  adminPassword: string;
+  /** A running member to join, e.g. `kraken-n1@10.0.0.5`. */
+  seedNode: string;
 }
 
 /** What a node that joined gets back. */
 export interface JoinAnswer {
   clusterId: string;
   brokerUrl: string;
+  /** Set when the node asked to run a RabbitMQ node of its own (`brokerNode: true`) and may. */
+  brokerCluster?: BrokerClusterGrant;
+  /** Every node of the broker (`host:port`), reachable with brokerUrl's credentials. */
+  brokerEndpoints?: string[];
   orchestratorNodeId: string;
   epoch: number;
   protocolVersion: number;
@@ -65,8 +86,9 @@ export function protocolMismatch(nodeId: string, nodeMajor: number, orchestrator
 }
 
 /**
- * `POST /join` with `{ token, nodeId, protocolVersion }`: a node presents the cluster's join token
- * and gets what it needs to take part (its broker URL, the cluster id, the leader and its epoch).
+ * `POST /join` with `{ token, nodeId, protocolVersion, brokerNode? }`: a node presents the cluster's
+ * join token and gets what it needs to take part (its broker URL, the cluster id, the leader and its
+ * epoch; with `brokerNode`, what its own RabbitMQ node needs to join the cluster's).
  * No API token: the join token is the credential. Without join options, joins are refused (404).
  */
 export function joinRouter(options: JoinRouterOptions): express.Router {
@@ -85,7 +107,7 @@ export function joinRouter(options: JoinRouterOptions): express.Router {
       sendError(req, res, 400, ErrorCode.InvalidInput, 'expected a JSON object { token, nodeId, protocolVersion }');
       return;
     }
-    const { token, nodeId, protocolVersion } = body as Record<string, unknown>;
+    const { token, nodeId, protocolVersion, brokerNode } = body as Record<string, unknown>;
     const remote = req.socket.remoteAddress ?? 'unknown';
     const claimedNode = typeof nodeId === 'string' ? nodeId.slice(0, 80) : undefined;
 
@@ -127,14 +149,17 @@ export function joinRouter(options: JoinRouterOptions): express.Router {
       return;
     }
 
+    const brokerCluster = brokerNode === true && join.brokerClusterFor !== undefined ? await join.brokerClusterFor(nodeId) : undefined;
     const answer: JoinAnswer = {
       clusterId: join.clusterId,
       brokerUrl: await join.brokerUrlFor(nodeId),
+      ...(brokerCluster === undefined ? {} : { brokerCluster }),
+      ...(join.brokerEndpoints === undefined ? {} : { brokerEndpoints: await join.brokerEndpoints() }),
       orchestratorNodeId: orchestrator.nodeId,
       epoch: orchestrator.epoch,
       protocolVersion: PROTOCOL_VERSION,
     };
-    logger.info('node joined', { nodeId, remote });
+    logger.info('node joined', { nodeId, remote, brokerMember: brokerCluster !== undefined });
     // the answer carries broker credentials
     res.setHeader('cache-control', 'no-store');
     res.json(answer);
