@@ -2,14 +2,18 @@
 // leading agent runs its own RabbitMQ node (no --broker-url, no user made by hand); each joining
 // node gets a broker user of its own that can consume only its own queue and cannot speak for
 // another node. Hosts are network namespaces; the apps run as processes.
+import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { AmqpBroker } from '@kraken/broker';
 import { ErrorCode } from '@kraken/common';
 import { DeploymentStatus, MessageType, Queues, createMessage } from '@kraken/messages';
-import { gitFixtureRepo, manifestToml, tempDir } from '@kraken/testing';
+import { eventually, gitFixtureRepo, manifestToml, tempDir } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import type { ClusterHarness } from './harness.js';
 import { API_PORT, BROKER_PORT, startClusterHarness } from './harness.js';
+
+const run = promisify(execFile);
 
 describe('a cluster whose leader runs its own RabbitMQ node', () => {
   let cluster: ClusterHarness;
@@ -17,7 +21,7 @@ describe('a cluster whose leader runs its own RabbitMQ node', () => {
   const brokers: AmqpBroker[] = [];
 
   beforeAll(async () => {
-    cluster = await startClusterHarness({ hosts: 3, name: 'km', managedBroker: true });
+    cluster = await startClusterHarness({ hosts: 4, name: 'km', managedBroker: true });
     dir = await tempDir('kraken-managed-broker-');
   }, 120_000);
 
@@ -27,28 +31,54 @@ describe('a cluster whose leader runs its own RabbitMQ node', () => {
     await dir.remove();
   }, 120_000);
 
-  it('forms with only a join token: the leader starts RabbitMQ, the others join with users of their own', async () => {
-    const agents = [1, 2, 3].map((index) => cluster.start(index, ['--priority', String(index - 1)]));
-    await Promise.all(agents.map((agent) => agent.process.waitFor(/joined the cluster|Kraken is running/, 180_000)));
+  it('forms with only a join token: the leader starts RabbitMQ, agents that may lead join its RabbitMQ cluster, all get users of their own', async () => {
+    // priorities: 1 leads, 2 and 3 may lead (standbys), 4 never does (a plain worker)
+    const agents = [0, 1, 1, 2].map((priority, i) => cluster.start(i + 1, ['--priority', String(priority)]));
+    // 'agent running' comes once its executors are up: for a standby, after its RabbitMQ node joined
+    await Promise.all(agents.map((agent) => agent.process.waitFor(/agent running/, 240_000)));
     const [leader, ...joiners] = agents;
     expect(leader?.process.output()).toMatch(/RabbitMQ node ready/);
     expect(leader?.process.output()).toMatch(/Add a machine: kraken agent --join/);
     const leaderAddress = cluster.lab.host(1).address;
     for (const joiner of joiners) {
       expect(joiner.process.output()).toContain(`"broker":"amqp://kraken-node-agent-${joiner.index}:***@${leaderAddress}:${BROKER_PORT}"`);
-      expect(joiner.process.output()).not.toMatch(/RabbitMQ node ready/);
       expect(leader?.process.output()).toContain(`"user":"kraken-node-agent-${joiner.index}"`);
     }
+    // the standbys run members of one RabbitMQ cluster; the worker runs none
+    for (const standby of joiners.slice(0, 2)) expect(standby.process.output()).toMatch(/this RabbitMQ node is a member of the cluster/);
+    expect(joiners[2]?.process.output()).not.toMatch(/RabbitMQ node ready/);
+    await leader?.process.waitFor(/the RabbitMQ cluster now survives losing a node/, 120_000);
+
+    // every quorum queue has a replica on each of the three members
+    const members = [1, 2, 3].map((index) => `kraken-agent-${index}@${cluster.lab.host(index).address}`);
+    const quorum = JSON.parse(await rabbitmqQueues(1, ['quorum_status', Queues.Orchestrator, '--formatter', 'json'])) as { 'Node Name': string }[];
+    expect(quorum.map((member) => member['Node Name']).sort()).toEqual(members);
+
     const nodes = await cluster.kraken(1, ['nodes', '--json', '--data-dir', leader?.dataDir ?? '']);
     expect(nodes.code).toBe(0);
     expect((JSON.parse(nodes.stdout) as { id: string; state: string }[]).filter((n) => n.state === 'ALIVE').map((n) => n.id).sort()).toEqual([
       'agent-1',
       'agent-2',
       'agent-3',
+      'agent-4',
     ]);
-    const status = await cluster.kraken(1, ['status', '--data-dir', leader?.dataDir ?? '']);
-    expect(status.stdout).toMatch(/broker\s+up: this agent's RabbitMQ node/);
-  }, 240_000);
+    const status = await eventually(async () => {
+      const shown = await cluster.kraken(1, ['status', '--data-dir', leader?.dataDir ?? '']);
+      return /RabbitMQ cluster: 3 of 3 nodes running/.test(shown.stdout) && shown.stdout;
+    }, 30_000, 'kraken status listing the three RabbitMQ nodes');
+    expect(status).toMatch(/broker\s+up: this agent's RabbitMQ node/);
+  }, 300_000);
+
+  /** rabbitmq-queues against the RabbitMQ node agent `index` runs, in its host, with its cookie. */
+  async function rabbitmqQueues(index: number, args: string[]): Promise<string> {
+    const host = cluster.lab.host(index);
+    const node = `kraken-agent-${String(index)}@${host.address}`;
+    const { stdout } = await run('ip', [
+      'netns', 'exec', host.netns, 'env', `HOME=${path.join(cluster.agents[index]?.dataDir ?? '', 'rabbitmq')}`,
+      '/usr/lib/rabbitmq/bin/rabbitmq-queues', '-q', '-n', node, '--longnames', ...args,
+    ], { timeout: 120_000 });
+    return stdout;
+  }
 
   it('runs an app on a joined node, which takes its commands and reports with its own credential', async () => {
     const repo = await gitFixtureRepo(path.join(dir.path, 'app'), {

@@ -1,6 +1,6 @@
 import type { Broker } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
-import type { ListeningApi, PlatformServiceInfo } from '@kraken/orchestrator';
+import type { BrokerClusterGrant, ListeningApi, PlatformServiceInfo } from '@kraken/orchestrator';
 import { Orchestrator, OrchestratorStore, createApiServer, loadOrCreateSecrets } from '@kraken/orchestrator';
 import type { ApiServer } from '@kraken/orchestrator';
 import { uiMiddleware } from '@kraken/ui-host';
@@ -15,6 +15,10 @@ export interface OrchestratorExecutorOptions {
   logger: Logger;
   /** The broker URL (with credentials) a joining agent gets; undefined when no other machine can reach this broker. */
   brokerUrlFor: ((nodeId: string) => Promise<string>) | undefined;
+  /** What a joining node that may lead needs to run a member of the cluster's RabbitMQ cluster (leader runs its own node). */
+  brokerClusterFor?: ((nodeId: string) => Promise<BrokerClusterGrant>) | undefined;
+  /** Every node of the cluster's broker, handed to joining nodes to fall back on. */
+  brokerEndpoints?: (() => Promise<string[]>) | undefined;
   insecureNoAuth: boolean;
   /** A join token from the configuration (the same file on every machine) instead of the generated one. */
   joinToken?: string | undefined;
@@ -71,7 +75,9 @@ export class OrchestratorExecutor implements Executor {
         ...(this.options.platformServices?.() ?? []),
         { name: 'api', status: 'up', detail: this.listening?.url ?? 'starting' },
       ],
-      ...(brokerUrlFor === undefined ? {} : { join: { token: secrets.joinToken, clusterId: secrets.clusterId, brokerUrlFor } }),
+      ...(brokerUrlFor === undefined
+        ? {}
+        : { join: { token: secrets.joinToken, clusterId: secrets.clusterId, brokerUrlFor, brokerClusterFor: this.options.brokerClusterFor, brokerEndpoints: this.options.brokerEndpoints } }),
     });
     this.listening = await this.api.listen(this.options.apiPort, this.options.apiHost);
     this.options.onListening?.({

@@ -20,6 +20,13 @@ describe('brokerService', () => {
     });
   });
 
+  it("lists the members of the agent's own RabbitMQ cluster, and which are down", () => {
+    const members = { members: ['kraken-a@10.0.0.5', 'kraken-b@10.0.0.6', 'kraken-c@10.0.0.7'], running: ['kraken-a@10.0.0.5', 'kraken-b@10.0.0.6'] };
+    expect(brokerService({ kind: 'managed', url: 'amqp://kraken-admin:pw@127.0.0.1:5673' }, connected, members).detail).toBe(
+      "this agent's RabbitMQ node at amqp://kraken-admin:***@127.0.0.1:5673; RabbitMQ cluster: 2 of 3 nodes running (kraken-a@10.0.0.5, kraken-b@10.0.0.6); down: kraken-c@10.0.0.7",
+    );
+  });
+
   it('shows the in-process broker as up, with how to add machines', () => {
     expect(brokerService({ kind: 'memory' }, connected)).toMatchObject({ status: 'up', detail: expect.stringContaining('in-process') as unknown });
   });

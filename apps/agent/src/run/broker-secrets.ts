@@ -39,3 +39,9 @@ export function loadOrCreateBrokerSecrets(dataDir: string): BrokerSecrets {
   }
   return { cookie, adminPassword };
 }
+
+/** A node that joins a RabbitMQ cluster takes the cluster's cookie and admin password, for good. */
+export function saveBrokerSecrets(dataDir: string, secrets: BrokerSecrets): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  writeFileSync(path.join(dataDir, BROKER_SECRETS_FILE), `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+}

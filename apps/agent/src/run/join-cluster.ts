@@ -1,14 +1,10 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PROTOCOL_VERSION } from '@kraken/messages';
+import type { JoinAnswer } from '@kraken/orchestrator';
 
-export interface JoinGrant {
-  clusterId: string;
-  brokerUrl: string;
-  orchestratorNodeId: string;
-  epoch: number;
-  protocolVersion: number;
-}
+/** The orchestrator's answer to a join (a type only: a joining worker does not load the orchestrator). */
+export type JoinGrant = JoinAnswer;
 
 /** Trades the cluster's join token for the broker this node should use (POST /join). */
 export async function joinCluster(request: {
@@ -18,6 +14,8 @@ export async function joinCluster(request: {
   timeoutMs?: number;
   /** The protocol version this node announces. @default PROTOCOL_VERSION */
   protocolVersion?: number;
+  /** This node can run a RabbitMQ node and may lead: it asks to join the cluster's RabbitMQ cluster. */
+  brokerNode?: boolean;
 }): Promise<JoinGrant> {
   const { url, token, nodeId, protocolVersion = PROTOCOL_VERSION } = request;
   if (token === undefined) {
@@ -28,8 +26,9 @@ export async function joinCluster(request: {
     response = await fetch(new URL('/join', url), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token, nodeId, protocolVersion }),
-      signal: AbortSignal.timeout(request.timeoutMs ?? 10_000),
+      body: JSON.stringify({ token, nodeId, protocolVersion, ...(request.brokerNode === true ? { brokerNode: true } : {}) }),
+      // a leader making broker users for several machines joining at once takes a few seconds each
+      signal: AbortSignal.timeout(request.timeoutMs ?? 30_000),
     });
   } catch (error) {
     throw new KrakenError(ErrorCode.Unavailable, `cannot reach the orchestrator at ${url}: ${describeFetchError(error)}`, {

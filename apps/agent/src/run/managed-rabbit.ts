@@ -4,8 +4,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { BrokerUsers } from '@kraken/messages';
-import { RabbitServer, ensureUser, isListening, nodePermissions } from '@kraken/rabbitmq';
-import { loadOrCreateBrokerSecrets } from './broker-secrets.js';
+import type { BrokerClusterGrant } from '@kraken/orchestrator';
+import type { ClusterStatus } from '@kraken/rabbitmq';
+import { RabbitServer, clusterStatus, ensureUser, growQuorumQueues, isListening, joinCluster, nodePermissions, setPartitionHandling } from '@kraken/rabbitmq';
+import type { BrokerSecrets } from './broker-secrets.js';
+import { loadOrCreateBrokerSecrets, saveBrokerSecrets } from './broker-secrets.js';
 
 export const ADMIN_USER = 'kraken-admin';
 
@@ -13,6 +16,11 @@ export interface ManagedRabbitOptions {
   dataDir: string;
   nodeId: string;
   amqpPort: number;
+  /**
+   * This machine's IPv4 address on the LAN: it names the node (`kraken-<id>@<address>`), so nodes
+   * on other machines reach it without name resolution. Changing it starts the node afresh.
+   */
+  address: string;
   logger: Logger;
   /** @default RabbitMQ's own script under /usr/lib/rabbitmq */
   serverScript?: string;
@@ -20,56 +28,93 @@ export interface ManagedRabbitOptions {
 
 /** Restart delays after the node dies unexpectedly: quick at first, then no faster than every 30 s. */
 const RESTART_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
+/** How long the leader waits for a node it let join to appear in the RabbitMQ cluster. */
+const MEMBER_WAIT_MS = 180_000;
+/** The members shown on the Platform page are read at most this often (each read runs rabbitmqctl). */
+const STATUS_CACHE_MS = 10_000;
+/** A host cut off is noticed in ~12 s instead of ~70 s (RabbitMQ's default of 60). Equal on every member. */
+const ADVANCED_CONFIG = '[{kernel, [{net_ticktime, 10}]}].';
 
 /**
  * The RabbitMQ node an agent runs for its cluster: its data under `<dataDir>/rabbitmq`, an admin of
- * its own (no guest), restarted when it dies, stopped with the agent. Joining nodes get users of
- * their own, allowed only what a worker does.
+ * its own (no guest), restarted when it dies, stopped with the agent. The leader's node founds the
+ * cluster; agents that may lead join it with nodes of their own, and from three members on the
+ * cluster survives losing one (quorum queues replicated on three nodes, pause_minority).
  */
 export class ManagedRabbit {
   private stopping = false;
   private readonly supervised: Promise<void>;
+  private status: { at: number; value: ClusterStatus } | undefined;
+  /** rabbitmqctl runs for joining nodes go one at a time: machines joining together must not stall the leader. */
+  private adminQueue: Promise<unknown> = Promise.resolve();
+  private statusReading: Promise<void> | undefined;
 
   private constructor(
     private readonly server: RabbitServer,
-    private readonly adminPassword: string,
+    private readonly secrets: BrokerSecrets,
     private readonly logger: Logger,
   ) {
     this.supervised = this.supervise();
   }
 
+  /** Starts this agent's node with its own secrets (made on first start): a cluster of one. */
   static async start(options: ManagedRabbitOptions): Promise<ManagedRabbit> {
-    const { dataDir, nodeId, amqpPort, logger } = options;
+    return ManagedRabbit.launch(options, loadOrCreateBrokerSecrets(options.dataDir));
+  }
+
+  /** Starts a node with the cluster's secrets and makes it a member of the cluster `grant` names. */
+  static async startMember(options: ManagedRabbitOptions, grant: BrokerClusterGrant): Promise<ManagedRabbit> {
+    const secrets = { cookie: grant.cookie, adminPassword: grant.adminPassword };
+    saveBrokerSecrets(options.dataDir, secrets);
+    const node = await ManagedRabbit.launch(options, secrets);
+    try {
+      options.logger.info('joining the RabbitMQ cluster', { seed: grant.seedNode });
+      await joinCluster(node.server, grant.seedNode);
+      options.logger.info('this RabbitMQ node is a member of the cluster', { seed: grant.seedNode });
+    } catch (error) {
+      await node.stop();
+      throw error;
+    }
+    return node;
+  }
+
+  private static async launch(options: ManagedRabbitOptions, secrets: BrokerSecrets): Promise<ManagedRabbit> {
+    const { dataDir, nodeId, amqpPort, address, logger } = options;
     if (await isListening(amqpPort)) {
       throw new KrakenError(
         ErrorCode.Conflict,
         `cannot run this agent's RabbitMQ node on port ${amqpPort}: something listens there already (another agent?). Give --broker-port, or --no-managed-broker`,
       );
     }
-    const secrets = loadOrCreateBrokerSecrets(dataDir);
     logger.info('starting this agent\'s RabbitMQ node (the first start takes a few seconds)', { port: amqpPort });
     const started = Date.now();
     const server = await RabbitServer.start({
       dir: path.join(dataDir, 'rabbitmq'),
-      // unique on the machine (nodes share epmd), stable across restarts (it names the data)
-      nodeName: `kraken-${nodeId}@localhost`,
+      nodeName: `kraken-${nodeId}@${address}`,
+      longNames: true,
+      distAddress: address,
       amqpPort,
       config: [`default_user = ${ADMIN_USER}`, `default_pass = ${secrets.adminPassword}`, 'default_user_tags.administrator = true'],
+      advancedConfig: ADVANCED_CONFIG,
       cookie: secrets.cookie,
       readyUser: { user: ADMIN_USER, password: secrets.adminPassword },
       ...(options.serverScript === undefined ? {} : { serverScript: options.serverScript }),
     });
-    logger.info('RabbitMQ node ready', { port: amqpPort, startMs: Date.now() - started });
-    return new ManagedRabbit(server, secrets.adminPassword, logger);
+    logger.info('RabbitMQ node ready', { node: server.nodeName, port: amqpPort, startMs: Date.now() - started });
+    return new ManagedRabbit(server, secrets, logger);
   }
 
   /** How this agent itself connects (over loopback, as the admin). */
   get adminUrl(): string {
-    return `amqp://${ADMIN_USER}:${encodeURIComponent(this.adminPassword)}@127.0.0.1:${this.server.amqpPort}`;
+    return `amqp://${ADMIN_USER}:${encodeURIComponent(this.secrets.adminPassword)}@127.0.0.1:${this.server.amqpPort}`;
   }
 
   get port(): number {
     return this.server.amqpPort;
+  }
+
+  get nodeName(): string {
+    return this.server.nodeName;
   }
 
   /**
@@ -79,9 +124,48 @@ export class ManagedRabbit {
   async urlFor(nodeId: string, host: string): Promise<string> {
     const user = BrokerUsers.ofNode(nodeId);
     const password = randomBytes(24).toString('base64url');
-    await ensureUser(this.server, user, password, nodePermissions(nodeId));
+    await this.oneAtATime(() => ensureUser(this.server, user, password, nodePermissions(nodeId)));
     this.logger.info('made a broker user for a joining node', { nodeId, user });
     return `amqp://${encodeURIComponent(user)}:${password}@${host}:${this.server.amqpPort}`;
+  }
+
+  /**
+   * What node `nodeId` needs to join this RabbitMQ cluster. Once it shows up as a member, the
+   * cluster is made to survive losing a member if it now has three (in the background).
+   */
+  grantMembership(nodeId: string): Promise<BrokerClusterGrant> {
+    void this.absorb(nodeId).catch((error: unknown) => {
+      this.logger.warn('a node that was let join the RabbitMQ cluster did not complete it', { nodeId, error });
+    });
+    return Promise.resolve({
+      cookie: this.secrets.cookie,
+      adminPassword: this.secrets.adminPassword,
+      seedNode: this.server.nodeName,
+    });
+  }
+
+  /** Every running member's AMQP endpoint (`host:port`; every agent uses the same --broker-port). */
+  async endpoints(): Promise<string[]> {
+    const { running } = this.members() ?? (await this.oneAtATime(() => this.readStatus()));
+    return running.map((node) => `${node.slice(node.indexOf('@') + 1)}:${this.server.amqpPort}`);
+  }
+
+  /** The RabbitMQ cluster as last read (at most STATUS_CACHE_MS old; a read starts in the background). */
+  members(): ClusterStatus | undefined {
+    if (this.status === undefined || Date.now() - this.status.at > STATUS_CACHE_MS) {
+      this.statusReading ??= this.readStatus()
+        .then(() => undefined, () => undefined)
+        .finally(() => {
+          this.statusReading = undefined;
+        });
+    }
+    return this.status?.value;
+  }
+
+  private oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.adminQueue.then(work, work);
+    this.adminQueue = result.catch(() => undefined);
+    return result;
   }
 
   /** Stops the node gracefully; no restart follows. */
@@ -89,6 +173,35 @@ export class ManagedRabbit {
     this.stopping = true;
     await this.server.stop();
     await this.supervised;
+  }
+
+  private async readStatus(): Promise<ClusterStatus> {
+    const value = await clusterStatus(this.server);
+    this.status = { at: Date.now(), value };
+    return value;
+  }
+
+  /**
+   * Waits for the new member, then, with three or more running: every quorum queue gets a replica on
+   * every member, and a partition pauses the minority side (with two, each side is half: `ignore`
+   * keeps a lone survivor running).
+   */
+  private async absorb(nodeId: string): Promise<void> {
+    const prefix = `kraken-${nodeId}@`;
+    const deadline = Date.now() + MEMBER_WAIT_MS;
+    let status = await this.readStatus();
+    while (!status.running.some((node) => node.startsWith(prefix))) {
+      if (Date.now() >= deadline || this.isStopping()) throw new KrakenError(ErrorCode.Timeout, `${prefix}... did not join the RabbitMQ cluster within ${MEMBER_WAIT_MS} ms`);
+      await sleep(2_000);
+      status = await this.readStatus();
+    }
+    this.logger.info('a node joined the RabbitMQ cluster', { nodeId, running: status.running });
+    if (status.running.length < 3) return;
+    await setPartitionHandling(this.server, status.running, 'pause_minority');
+    for (const node of status.running) {
+      if (node !== this.server.nodeName) await growQuorumQueues(this.server, node);
+    }
+    this.logger.info('the RabbitMQ cluster now survives losing a node: quorum queues on every member, pause_minority', { members: status.running });
   }
 
   /** A method, not the field, so checks after an await are not narrowed away by the compiler. */

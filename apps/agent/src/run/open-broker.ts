@@ -23,7 +23,7 @@ export interface OpenBrokerOptions {
   url?: string | undefined;
   logger: Logger;
   /** Run a RabbitMQ node of its own where RabbitMQ is installed. */
-  managed?: { dataDir: string; nodeId: string; port: number; serverScript?: string } | undefined;
+  managed?: { dataDir: string; nodeId: string; port: number; address: string; serverScript?: string } | undefined;
   localUrl?: string;
 }
 

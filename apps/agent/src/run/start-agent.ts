@@ -1,11 +1,14 @@
+import { isIPv4 } from 'node:net';
 import type { Logger } from '@kraken/common';
-import { AmqpBroker, redactUrl } from '@kraken/broker';
+import { redactUrl } from '@kraken/broker';
 import type { AgentConfig } from '../config/agent-config.js';
 import { loadOrCreateNodeId } from '../config/node-identity.js';
 import { BrokerExecutor } from '../executors/broker-executor.js';
 import { AnnounceExecutor } from '../executors/announce-executor.js';
 import { OrchestratorExecutor } from '../executors/orchestrator-executor.js';
+import type { BrokerClusterGrant } from '@kraken/orchestrator';
 import { loadOrCreateSecrets } from '@kraken/orchestrator';
+import { rabbitInstalled } from '@kraken/rabbitmq';
 import { WorkerExecutor } from '../executors/worker-executor.js';
 import { Agent } from './agent.js';
 import type { OrchestratorFinders, Role } from './decide-role.js';
@@ -16,6 +19,8 @@ import { joinWhenReachable } from './join-cluster.js';
 import { joinFirstAccepting } from './join-first-accepting.js';
 import type { OpenedBroker } from './open-broker.js';
 import { openBroker } from './open-broker.js';
+import { openJoinedBroker } from './joined-broker.js';
+import type { ManagedRabbit } from './managed-rabbit.js';
 import { ManagedRabbitExecutor } from '../executors/managed-rabbit-executor.js';
 import { brokerService } from './broker-health.js';
 
@@ -88,7 +93,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       opened = await openBroker({
         url: config.brokerUrl,
         logger: log,
-        managed: config.managedBroker ? { dataDir: config.dataDir, nodeId, port: config.brokerPort } : undefined,
+        managed: config.managedBroker ? { dataDir: config.dataDir, nodeId, port: config.brokerPort, address: brokerNodeAddress(config) } : undefined,
       });
     } catch (error) {
       await announcer?.stop();
@@ -104,22 +109,25 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       apiHost: config.apiHost,
       logger: log,
       brokerUrlFor: joinBrokerUrls(opened, config),
+      ...(opened.managed === undefined ? {} : { brokerClusterFor: grantMembership(opened.managed), brokerEndpoints: () => opened.managed?.endpoints() ?? Promise.resolve([]) }),
       insecureNoAuth: config.insecureNoAuth,
       joinToken: config.joinToken,
-      platformServices: () => [brokerService(opened, opened.broker.stats())],
+      platformServices: () => [brokerService(opened, opened.broker.stats(), opened.managed?.members())],
       ...(options.onLeading === undefined ? {} : { onListening: options.onLeading }),
     });
     executors.push(orchestrator);
     // after the orchestrator: it stops announcing first
     if (announcer !== undefined) executors.push(announcer);
   } else {
+    // an agent that may lead runs a member of the cluster's RabbitMQ cluster, so the broker outlives any one machine
+    const brokerNode = config.priority < 2 && config.managedBroker && config.brokerUrl === undefined && (await rabbitInstalled());
     const { grant, candidate } = await joinFirstAccepting({
       candidates: role.candidates,
       // a lone candidate found by mDNS may still be starting (its RabbitMQ node boots before its API
       // answers): wait for it; among several, one that does not answer is passed over
       join: ({ url }) =>
         joinWhenReachable(
-          { url, token: config.joinToken, nodeId },
+          { url, token: config.joinToken, nodeId, brokerNode },
           {
             patienceMs: role.candidates.length === 1 ? JOIN_PATIENCE_MS : 0,
             onWaiting: (error, attempt) => {
@@ -130,7 +138,9 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       logger: log,
     });
     log.info('joined the cluster', { clusterId: grant.clusterId, url: candidate.url, orchestrator: grant.orchestratorNodeId, broker: redactUrl(grant.brokerUrl) });
-    executors.push(new BrokerExecutor(await AmqpBroker.create({ url: grant.brokerUrl, logger: log })));
+    const joined = await openJoinedBroker(grant, { dataDir: config.dataDir, nodeId, amqpPort: config.brokerPort, address: brokerNodeAddress(config) }, log);
+    if (joined.managed !== undefined) executors.push(new ManagedRabbitExecutor(joined.managed));
+    executors.push(new BrokerExecutor(joined.broker));
   }
 
   const runtime = await openDeployer({ runtime: config.runtime, dockerSocket: config.dockerSocket, dataDir: config.dataDir, nodeId, logger: log });
@@ -182,6 +192,20 @@ function joinBrokerUrls(opened: OpenedBroker, config: AgentConfig): ((nodeId: st
   }
   const external = opened.url;
   return external === undefined || isLoopbackUrl(external) ? undefined : () => Promise.resolve(external);
+}
+
+/** Joining nodes that may lead get a member of this RabbitMQ cluster; the rest stay clients. */
+function grantMembership(managed: ManagedRabbit): (nodeId: string) => Promise<BrokerClusterGrant> {
+  return (nodeId) => managed.grantMembership(nodeId);
+}
+
+/**
+ * The address naming this agent's RabbitMQ node: what other machines reach it at. --public-host
+ * when it is an IPv4 address, else the LAN interface's, else loopback (a machine on its own).
+ */
+function brokerNodeAddress(config: AgentConfig): string {
+  if (config.publicHost !== undefined && isIPv4(config.publicHost)) return config.publicHost;
+  return mdnsInterfaceAddress(config) ?? '127.0.0.1';
 }
 
 function isLoopbackUrl(url: string): boolean {

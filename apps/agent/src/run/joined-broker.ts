@@ -1,0 +1,38 @@
+import { AmqpBroker } from '@kraken/broker';
+import type { Logger } from '@kraken/common';
+import type { JoinGrant } from './join-cluster.js';
+import type { ManagedRabbitOptions } from './managed-rabbit.js';
+import { ManagedRabbit } from './managed-rabbit.js';
+
+export interface JoinedBroker {
+  broker: AmqpBroker;
+  /** This agent's own member of the cluster's RabbitMQ cluster, when the leader granted one. */
+  managed?: ManagedRabbit;
+}
+
+/**
+ * The broker of an agent that joined. Granted a RabbitMQ node of its own (it may lead one day), it
+ * starts it, joins the cluster's RabbitMQ cluster and talks to it over loopback; otherwise it talks
+ * to the leader's node. Either way every other node of the broker is a fallback, with the same user.
+ */
+export async function openJoinedBroker(grant: JoinGrant, node: Omit<ManagedRabbitOptions, 'logger'>, logger: Logger): Promise<JoinedBroker> {
+  const fallbackUrls = (grant.brokerEndpoints ?? []).map((endpoint) => withEndpoint(grant.brokerUrl, endpoint)).filter((url) => url !== grant.brokerUrl);
+  if (grant.brokerCluster === undefined) {
+    return { broker: await AmqpBroker.create({ url: grant.brokerUrl, fallbackUrls, logger }) };
+  }
+  const managed = await ManagedRabbit.startMember({ ...node, logger }, grant.brokerCluster);
+  try {
+    const local = withEndpoint(grant.brokerUrl, `127.0.0.1:${managed.port}`);
+    return { broker: await AmqpBroker.create({ url: local, fallbackUrls: [grant.brokerUrl, ...fallbackUrls], logger }), managed };
+  } catch (error) {
+    await managed.stop();
+    throw error;
+  }
+}
+
+/** `url` with its host and port replaced by `endpoint` (`host:port`), credentials and vhost kept. */
+function withEndpoint(url: string, endpoint: string): string {
+  const parsed = new URL(url);
+  parsed.host = endpoint;
+  return parsed.href;
+}
