@@ -29,6 +29,19 @@ export interface Candidate {
   name?: string | undefined;
 }
 
+/** A `--join` URL (checked already): it tells nothing but where to ask. */
+export function joinCandidate(url: string): Candidate {
+  return {
+    url,
+    source: CandidateSource.Join,
+    clusterId: undefined,
+    role: undefined,
+    priority: undefined,
+    protocolVersion: undefined,
+    compatible: true,
+  };
+}
+
 /** An explicit URL is what the user asked for; mDNS states role and cluster; a scan knows least. */
 const sourceRank: Record<CandidateSource, number> = { join: 0, mdns: 1, scan: 2 };
 

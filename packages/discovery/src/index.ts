@@ -1,5 +1,5 @@
 // Public surface of @kraken/discovery: every export is listed by name.
-export { CandidateSource, orderCandidates } from './candidate.js';
+export { CandidateSource, joinCandidate, orderCandidates } from './candidate.js';
 export type { Candidate } from './candidate.js';
 export { DiscoveryRole, encodeTxt, decodeTxt, protocolMajor, isCompatibleProtocol, txtKeys } from './txt.js';
 export type { KrakenTxt, KrakenTxtInput } from './txt.js';

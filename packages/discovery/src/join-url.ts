@@ -1,6 +1,6 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
 import type { Candidate } from './candidate.js';
-import { CandidateSource } from './candidate.js';
+import { joinCandidate } from './candidate.js';
 
 export interface ParseJoinUrlOptions {
   /** Port when the URL names none (the agent's default API port). Without it, a URL without a port is refused. */
@@ -52,13 +52,5 @@ export function parseJoinUrl(input: string, options: ParseJoinUrlOptions = {}): 
     throw invalid(field, input, 'has a path, query or fragment: give only scheme, host and port');
   const port = written === undefined ? options.defaultPort : Number(written);
   if (port === undefined) throw invalid(field, input, 'has no port: add the API port, such as http://10.0.0.5:4000');
-  return {
-    url: `${url.protocol}//${url.hostname}:${port}`,
-    source: CandidateSource.Join,
-    clusterId: undefined,
-    role: undefined,
-    priority: undefined,
-    protocolVersion: undefined,
-    compatible: true,
-  };
+  return joinCandidate(`${url.protocol}//${url.hostname}:${port}`);
 }

@@ -1,6 +1,6 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
 import type { Candidate } from '@kraken/discovery';
-import { CandidateSource, orderCandidates } from '@kraken/discovery';
+import { joinCandidate, orderCandidates } from '@kraken/discovery';
 
 /** Lead a new cluster, or join one of these orchestrators, tried in this order. */
 export type Role =
@@ -76,15 +76,3 @@ function describeCandidate(candidate: Candidate): string {
   return candidate.clusterId === undefined ? candidate.url : `${candidate.url} (cluster ${candidate.clusterId})`;
 }
 
-/** The configuration checked the URL already; it tells nothing but where to ask. */
-function joinCandidate(url: string): Candidate {
-  return {
-    url,
-    source: CandidateSource.Join,
-    clusterId: undefined,
-    role: undefined,
-    priority: undefined,
-    protocolVersion: undefined,
-    compatible: true,
-  };
-}
