@@ -40,6 +40,12 @@ export interface QueueOptions {
   class?: DeliveryClass;
   /** Telemetry only: messages kept before new ones are refused and counted as dropped. @default 100_000 */
   maxLength?: number;
+  /**
+   * Topic patterns (as subscribe() takes) this queue also receives publishTopic() messages for. Unlike
+   * a subscription's private queue it keeps them while nobody consumes: a follower that was away
+   * catches up. Bindings add up across declarations. @default []
+   */
+  bindings?: readonly string[];
 }
 
 export interface ConsumeOptions {

@@ -225,6 +225,22 @@ export function brokerContract(name: string, harness: ContractHarness): void {
       expect(nodesOnly).toEqual(['node-up']);
     });
 
+    it('keeps topic messages in a durable queue bound to their pattern while nobody consumes, in order', async () => {
+      const q = queue('follower');
+      await broker.declareQueue(q, { bindings: ['state.#'] });
+      // a second declaration adds a binding and keeps the first
+      await broker.declareQueue(q, { bindings: ['other.change'] });
+      for (const marker of ['one', 'two', 'three']) await broker.publishTopic('state.change', statusMessage(marker));
+      await broker.publishTopic('other.change', statusMessage('four'));
+      await broker.publishTopic('unrelated.change', statusMessage('not for it'));
+      const received: string[] = [];
+      await broker.consume(q, (delivery) => {
+        received.push(markerOf(delivery.message));
+      });
+      await eventually(() => received.length === 4, 10_000, 'the four bound messages');
+      expect(received).toEqual(['one', 'two', 'three', 'four']);
+    });
+
     it('refuses an oversized message at publish and delivers nothing', async () => {
       const q = queue('oversized');
       await broker.declareQueue(q);

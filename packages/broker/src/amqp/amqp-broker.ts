@@ -119,7 +119,11 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
       if (!(error instanceof KrakenError) || error.code !== ErrorCode.Unauthorized) throw error;
       await this.withChannel((channel) => channel.checkQueue(queue), `check queue ${queue} (this user may not declare it)`);
     }
-    this.declared.set(queue, options);
+    const bindings = [...new Set([...(this.declared.get(queue)?.bindings ?? []), ...(options.bindings ?? [])])];
+    for (const pattern of bindings) {
+      await this.withChannel((channel) => channel.bindQueue(queue, TOPIC_EXCHANGE, pattern), `bind queue ${queue} to ${pattern}`);
+    }
+    this.declared.set(queue, { ...options, bindings });
   }
 
   publish(queue: string, message: Message): Promise<void> {
@@ -306,6 +310,7 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
     for (const [queue, options] of this.declared) {
       progress.step = `declaring queue ${queue}`;
       await declareOrCheck(connection, (channel) => channel.assertQueue(queue, queueArguments(options, this.options.telemetryMaxLength)), (channel) => channel.checkQueue(queue));
+      for (const pattern of options.bindings ?? []) await onThrowawayChannel(connection, (channel) => channel.bindQueue(queue, TOPIC_EXCHANGE, pattern));
     }
     progress.step = 'opening the publish channels';
     const durableChannel = await connection.createConfirmChannel();

@@ -39,7 +39,7 @@ class MemoryQueue {
     readonly name: string,
     readonly deliveryClass: DeliveryClass,
     readonly maxLength: number,
-    readonly topicPattern?: string,
+    readonly topicPatterns: string[] = [],
   ) {}
 
   /** Only telemetry-class queues are bounded (as on RabbitMQ, where they carry x-max-length). */
@@ -86,9 +86,10 @@ export class MemoryBroker extends TypedEmitter<BrokerEvents> implements Broker {
           new KrakenError(ErrorCode.Conflict, `queue ${queue} already exists as ${existing.deliveryClass}, not ${deliveryClass}`),
         );
       }
+      for (const pattern of options.bindings ?? []) if (!existing.topicPatterns.includes(pattern)) existing.topicPatterns.push(pattern);
       return Promise.resolve();
     }
-    this.queues.set(queue, new MemoryQueue(queue, deliveryClass, options.maxLength ?? this.options.telemetryMaxLength));
+    this.queues.set(queue, new MemoryQueue(queue, deliveryClass, options.maxLength ?? this.options.telemetryMaxLength, [...(options.bindings ?? [])]));
     return Promise.resolve();
   }
 
@@ -112,7 +113,7 @@ export class MemoryBroker extends TypedEmitter<BrokerEvents> implements Broker {
     return this.guard(() => {
       const content = encode(message, { maxBytes: this.options.maxMessageBytes });
       for (const queue of this.queues.values()) {
-        if (queue.topicPattern !== undefined && topicMatches(queue.topicPattern, topic)) this.enqueue(queue, message, content);
+        if (queue.topicPatterns.some((pattern) => topicMatches(pattern, topic))) this.enqueue(queue, message, content);
       }
       return Promise.resolve();
     });
@@ -146,7 +147,7 @@ export class MemoryBroker extends TypedEmitter<BrokerEvents> implements Broker {
   async subscribe(pattern: string, handler: MessageHandler, options: ConsumeOptions = {}): Promise<Subscription> {
     await this.guard(() => Promise.resolve());
     const name = `kraken.subscription.${randomUUID()}`;
-    this.queues.set(name, new MemoryQueue(name, Classes.Telemetry, this.options.telemetryMaxLength, pattern));
+    this.queues.set(name, new MemoryQueue(name, Classes.Telemetry, this.options.telemetryMaxLength, [pattern]));
     const subscription = await this.consume(name, handler, options);
     return {
       queue: name,
