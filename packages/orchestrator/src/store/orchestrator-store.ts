@@ -8,6 +8,8 @@ import { DeploymentStatus as Status } from '@kraken/messages';
 import type { Clock } from '@kraken/common';
 import { isoTime, systemClock } from '@kraken/common';
 import { migrate, migrations } from './migrations.js';
+import type { Changeset } from './change-log.js';
+import { ChangeLog } from './change-log.js';
 import { ReadCache } from './read-cache.js';
 import type {
   DeploymentRecord,
@@ -141,6 +143,9 @@ export class OrchestratorStore implements Disposable {
   private readonly clock: Clock;
   private readonly maxLogLines: number;
   private readonly statements: ReturnType<typeof prepare>;
+  /** What each committed write ran, for standbys that keep a live copy. */
+  readonly changes: ChangeLog;
+  private readonly applyCache = new Map<string, Database.Statement>();
   private readonly cache: ReadCache;
   private closed = false;
 
@@ -150,7 +155,9 @@ export class OrchestratorStore implements Disposable {
     this.schemaVersion = schemaVersion;
     this.clock = clock;
     this.maxLogLines = maxLogLines;
-    this.statements = prepare(db);
+    this.changes = new ChangeLog(db);
+    const changes = this.changes;
+    this.statements = prepare({ prepare: (sql: string) => changes.statement(db.prepare(sql)) });
     const statements = this.statements;
     this.cache = new ReadCache({
       deployments: () => (statements.listDeployments.all() as DeploymentRow[]).map(toDeployment),
@@ -201,7 +208,7 @@ export class OrchestratorStore implements Disposable {
   /** Inserts a deployment in DeploymentRequested, with its first history entry. */
   createDeployment(input: NewDeployment): DeploymentRecord {
     const now = this.now();
-    this.db.transaction(() => {
+    this.changes.transaction(() => {
       if (this.statements.getDeployment.get(input.id) !== undefined) {
         throw new KrakenError(ErrorCode.Conflict, `deployment ${input.id} already exists`, { deploymentId: input.id });
       }
@@ -268,7 +275,7 @@ export class OrchestratorStore implements Disposable {
       nodeId: change.nodeId ?? null,
       at,
     };
-    const applied = this.db.transaction((): boolean => {
+    const applied = this.changes.transaction((): boolean => {
       const current = this.requireDeployment(id);
       if (change.messageId !== undefined && this.statements.historyByMessageId.get(change.messageId) !== undefined) return false;
       this.statements.updateDeployment.run({
@@ -391,7 +398,7 @@ export class OrchestratorStore implements Disposable {
    * counting what it drops, all in one transaction.
    */
   appendLogs(deploymentId: string, lines: readonly LogLine[], options: AppendLogsOptions = {}): AppendLogsResult {
-    return this.db.transaction((): AppendLogsResult => {
+    return this.changes.transaction((): AppendLogsResult => {
       this.statements.ensureLogCounters.run(deploymentId);
       const counters = this.statements.logCounters.get(deploymentId) as LogCounterRow;
       let newGaps = 0;
@@ -456,7 +463,7 @@ export class OrchestratorStore implements Disposable {
    */
   snapshot<T>(read: () => T): T {
     try {
-      return this.db.transaction(read)();
+      return this.changes.transaction(read)();
     } catch (error) {
       // writes made inside `read` were rolled back, but may already be in the cache
       this.cache.clear();
@@ -464,11 +471,31 @@ export class OrchestratorStore implements Disposable {
     }
   }
 
+  // ---- copies ----
+
+  /**
+   * Runs a changeset of the leader's store on this copy (a standby's). False for one applied
+   * already; a KrakenError (Conflict) for a gap: the copy needs a new snapshot.
+   */
+  applyChangeset(changeset: Changeset): boolean {
+    const applied = this.changes.apply(changeset, (sql) => {
+      let statement = this.applyCache.get(sql);
+      if (statement === undefined) {
+        statement = this.db.prepare(sql);
+        this.applyCache.set(sql, statement);
+      }
+      return statement;
+    });
+    // what the cache holds came from before
+    if (applied) this.cache.clear();
+    return applied;
+  }
+
   // ---- settings ----
 
   /** The leader term: bumped and persisted each time an orchestrator starts on this store. */
   nextEpoch(): number {
-    return this.db.transaction((): number => {
+    return this.changes.transaction((): number => {
       const next = this.currentEpoch() + 1;
       this.statements.setSetting.run(EPOCH_KEY, String(next));
       return next;
@@ -496,7 +523,7 @@ export class OrchestratorStore implements Disposable {
   }
 }
 
-function prepare(db: Database.Database) {
+function prepare(db: { prepare(sql: string): Database.Statement }) {
   return {
     insertDeployment: db.prepare(`INSERT INTO deployments
       (id, src_url, branch, commit_sha, version, status, env, watch, runtime, memory_mb, created_at, updated_at)
