@@ -53,10 +53,10 @@ export class ChangeLog {
   /** A statement whose run() is recorded; reads pass through untouched. */
   statement(prepared: Database.Statement): Database.Statement {
     if (prepared.reader) return prepared;
-    const log = this;
+    const run = (target: Database.Statement, params: unknown[]) => this.run(target, params);
     return new Proxy(prepared, {
       get(target, property) {
-        if (property === 'run') return (...params: unknown[]) => log.run(target, params);
+        if (property === 'run') return (...params: unknown[]) => run(target, params);
         // native methods must be called on the statement itself, not on this proxy
         const value = Reflect.get(target, property, target) as unknown;
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
