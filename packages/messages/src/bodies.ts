@@ -172,3 +172,19 @@ export const deployLogBodySchema = z.object({
   dropped: intAtLeast(0).optional(),
 });
 export type DeployLogBody = z.infer<typeof deployLogBodySchema>;
+
+/** A value SQLite takes as a parameter, or an object of named ones. */
+const sqlValue = z.union([z.string(), z.number(), z.null()]);
+const sqlParams = z.array(z.union([sqlValue, z.record(z.string(), sqlValue)])).max(64, { error: 'expected at most 64 parameters' });
+
+/**
+ * One committed write of the leader's store, for standbys that keep a live copy: the statements it
+ * ran, in order. `sql` lists each distinct statement once; `runs` refer to it by index.
+ */
+export const stateChangeBodySchema = z.object({
+  /** The store's changeset number: +1 per commit, without gaps. */
+  seq: intAtLeast(1),
+  sql: z.array(textBytes(8 * 1024)).min(1).max(64, { error: 'expected at most 64 distinct statements' }),
+  runs: z.array(z.tuple([intAtLeast(0), sqlParams])).min(1).max(LogLimits.maxLinesPerBatch + 64),
+});
+export type StateChangeBody = z.infer<typeof stateChangeBodySchema>;

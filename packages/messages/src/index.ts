@@ -12,6 +12,7 @@ export type {
   DeployStatusBody,
   DeployStatsBody,
   DeployLogBody,
+  StateChangeBody,
   LogLine,
 } from './bodies.js';
 export { messageSchemas, messageSchema, createMessage } from './messages.js';

@@ -7,6 +7,7 @@ export const MessageType = {
   DeployStatus: 'deploy.status',
   DeployStats: 'deploy.stats',
   DeployLog: 'deploy.log',
+  StateChange: 'state.change',
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -37,6 +38,7 @@ const deliveryClasses: Readonly<Record<MessageType, DeliveryClass>> = {
   [MessageType.DeployStatus]: DeliveryClass.Durable,
   [MessageType.DeployStats]: DeliveryClass.Telemetry,
   [MessageType.DeployLog]: DeliveryClass.Durable,
+  [MessageType.StateChange]: DeliveryClass.Durable,
 };
 
 export function deliveryClassOf(type: MessageType): DeliveryClass {

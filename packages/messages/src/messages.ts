@@ -9,6 +9,7 @@ import {
   deployStatusBodySchema,
   deployStopBodySchema,
   nodeInfoBodySchema,
+  stateChangeBodySchema,
 } from './bodies.js';
 import { PROTOCOL_VERSION, envelopeSchema } from './envelope.js';
 import { ID_PATTERN } from './fields.js';
@@ -28,6 +29,7 @@ export const messageSchemas = {
   [MessageType.DeployStatus]: messageOf(MessageType.DeployStatus, deployStatusBodySchema),
   [MessageType.DeployStats]: messageOf(MessageType.DeployStats, deployStatsBodySchema),
   [MessageType.DeployLog]: messageOf(MessageType.DeployLog, deployLogBodySchema),
+  [MessageType.StateChange]: messageOf(MessageType.StateChange, stateChangeBodySchema),
 } as const satisfies Record<MessageType, z.ZodType>;
 
 export const messageSchema = z.discriminatedUnion('type', [
@@ -38,6 +40,7 @@ export const messageSchema = z.discriminatedUnion('type', [
   messageSchemas[MessageType.DeployStatus],
   messageSchemas[MessageType.DeployStats],
   messageSchemas[MessageType.DeployLog],
+  messageSchemas[MessageType.StateChange],
 ]);
 
 /** A validated message, as `decode` returns it. */
