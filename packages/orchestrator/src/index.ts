@@ -59,3 +59,9 @@ export type { BranchWatcherOptions, BranchWatcherCounters } from './watch/branch
 export { printKrakenSchema } from './api/schema/build-schema.js';
 export { loadOrCreateSecrets, SECRETS_FILE } from './secrets.js';
 export type { ClusterSecrets, LoadedSecrets } from './secrets.js';
+export { StatePublisher } from './replication/state-publisher.js';
+export type { StatePublisherOptions } from './replication/state-publisher.js';
+export { StateFollower } from './replication/state-follower.js';
+export type { StateFollowerOptions } from './replication/state-follower.js';
+export { STATE_TOPIC, stateQueueOf } from './replication/topics.js';
+export type { Changeset } from './store/change-log.js';

@@ -780,6 +780,39 @@ describe('POST /join and what GET /ping tells a scanner', () => {
     });
   }
 
+  it('gives a standby with the join token a snapshot of the store, and refuses one without it', async () => {
+    const refused = await fetch(`${joinServer.url}/replication/snapshot`, { headers: { authorization: 'Bearer not-the-token' } });
+    expect(refused.status).toBe(401);
+    const response = await fetch(`${joinServer.url}/replication/snapshot`, { headers: { authorization: `Bearer ${JOIN_TOKEN}` } });
+    expect(response.status).toBe(200);
+    expect(Number(response.headers.get('x-kraken-change-seq'))).toBe(store.changes.seq);
+    const bytes = Buffer.from(await response.arrayBuffer());
+    expect(bytes.subarray(0, 15).toString('latin1')).toBe('SQLite format 3');
+  });
+
+  it('grants broker cluster membership only to a node that asks to run a broker node, and lists every endpoint to all', async () => {
+    await joinApi.close();
+    joinApi = await createApiServer({
+      orchestrator,
+      store,
+      token: TOKEN,
+      logger,
+      join: {
+        token: JOIN_TOKEN,
+        clusterId: 'home-lab',
+        brokerUrlFor: (nodeId) => Promise.resolve(`amqp://${nodeId}:s3cret@192.168.1.10:5673`),
+        brokerClusterFor: (nodeId) => Promise.resolve({ cookie: `cookie-for-${nodeId}`, adminPassword: 'admin', seedNode: 'kraken-leader@192.168.1.10' }),
+        brokerEndpoints: () => Promise.resolve(['192.168.1.10:5673', '192.168.1.11:5673']),
+      },
+    });
+    joinServer = await joinApi.listen(0, '127.0.0.1');
+    const worker = (await (await postJoin({ token: JOIN_TOKEN, nodeId: 'pi', protocolVersion: 1 })).json()) as Record<string, unknown>;
+    expect(worker['brokerCluster']).toBeUndefined();
+    expect(worker['brokerEndpoints']).toEqual(['192.168.1.10:5673', '192.168.1.11:5673']);
+    const standby = (await (await postJoin({ token: JOIN_TOKEN, nodeId: 'mini-pc', protocolVersion: 1, brokerNode: true })).json()) as Record<string, unknown>;
+    expect(standby['brokerCluster']).toEqual({ cookie: 'cookie-for-mini-pc', adminPassword: 'admin', seedNode: 'kraken-leader@192.168.1.10' });
+  });
+
   it('gives a node with the join token its broker URL, the cluster, the leader and its epoch', async () => {
     const response = await postJoin({ token: JOIN_TOKEN, nodeId: 'mini-pc', protocolVersion: 1 });
     expect(response.status).toBe(200);

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
+import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -11,7 +12,7 @@ import { ErrorCode, KrakenError, noopLogger, systemClock, toKrakenError } from '
 import type { NextFunction, Request, Response } from 'express';
 import express from 'express';
 import type { GraphQLFormattedError } from 'graphql';
-import { GraphQLError, specifiedRules, validate } from 'graphql';
+import { GraphQLError, OperationTypeNode, specifiedRules, validate } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Orchestrator, OrchestratorEvents } from '../orchestrator.js';
@@ -58,6 +59,11 @@ export interface ApiServerOptions {
    * @default false
    */
   insecureNoAuth?: boolean;
+  /**
+   * Resolves once every change committed so far is safe beyond this machine (the standbys' copies):
+   * a mutation is answered only then, so an acknowledged write survives the leader.
+   */
+  durableWrites?: () => Promise<void>;
 }
 
 export interface ListeningApi {
@@ -145,6 +151,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       // reads here (responses are per user and never cached by a CDN).
       ApolloServerPluginCacheControlDisabled(),
       fastQueryPlugin<ApiContext>(),
+      ...(options.durableWrites === undefined ? [] : [durableMutationsPlugin(options.durableWrites)]),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {
         serverWillStart() {
@@ -167,7 +174,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       ...(options.join === undefined ? {} : { clusterId: options.join.clusterId }),
     }),
   );
-  app.use(joinRouter({ join: options.join, orchestrator: options.orchestrator, logger }));
+  app.use(joinRouter({ join: options.join, orchestrator: options.orchestrator, store: options.store, logger }));
   app.use(
     '/graphql',
     requireToken(tokens),
@@ -269,4 +276,17 @@ function handleError(error: unknown, req: Request, res: Response, logger: Logger
     ...(failure.nodeId === undefined ? {} : { nodeId: failure.nodeId }),
     ...(failure.details === undefined ? {} : { details: failure.details }),
   });
+}
+
+/** Holds a mutation's answer until what it wrote is durable beyond this machine. */
+function durableMutationsPlugin(durableWrites: () => Promise<void>): ApolloServerPlugin<ApiContext> {
+  return {
+    requestDidStart() {
+      return Promise.resolve({
+        async willSendResponse(context) {
+          if (context.operation?.operation === OperationTypeNode.MUTATION) await durableWrites();
+        },
+      });
+    },
+  };
 }

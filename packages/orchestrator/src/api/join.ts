@@ -1,9 +1,15 @@
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { Request } from 'express';
 import express from 'express';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { ID_PATTERN, PROTOCOL_VERSION } from '@kraken/messages';
 import type { Orchestrator } from '../orchestrator.js';
+import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import { TokenCheck } from './auth.js';
 import { checkId } from './input.js';
 import { sendError } from './rest.js';
@@ -51,6 +57,7 @@ export interface JoinAnswer {
 export interface JoinRouterOptions {
   join: JoinOptions | undefined;
   orchestrator: Orchestrator;
+  store: OrchestratorStore;
   logger: Logger;
 }
 
@@ -163,6 +170,35 @@ export function joinRouter(options: JoinRouterOptions): express.Router {
     // the answer carries broker credentials
     res.setHeader('cache-control', 'no-store');
     res.json(answer);
+  });
+
+  /**
+   * `GET /replication/snapshot` (`Authorization: Bearer <join token>`): the whole store as a SQLite
+   * file, for a standby to start its copy from (then it follows every change through the broker).
+   */
+  router.get('/replication/snapshot', async (req: Request, res) => {
+    if (join === undefined || tokens === undefined) {
+      sendError(req, res, 404, ErrorCode.NotFound, 'this orchestrator does not accept joins');
+      return;
+    }
+    const presented = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (presented === undefined || !tokens.matches(presented)) {
+      logger.warn('refused a snapshot request', { remote: req.socket.remoteAddress, reason: presented === undefined ? 'no join token' : 'invalid join token' });
+      sendError(req, res, 401, ErrorCode.Unauthorized, 'a snapshot needs the join token: Authorization: Bearer <join token>');
+      return;
+    }
+    const dir = await mkdtemp(path.join(tmpdir(), 'kraken-snapshot-'));
+    try {
+      const file = path.join(dir, 'orchestrator.db');
+      const seq = await options.store.backupTo(file);
+      res.setHeader('x-kraken-change-seq', String(seq));
+      res.setHeader('cache-control', 'no-store');
+      res.type('application/vnd.sqlite3');
+      await pipeline(createReadStream(file), res);
+      logger.info('sent a snapshot of the store', { seq, remote: req.socket.remoteAddress });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   return router;

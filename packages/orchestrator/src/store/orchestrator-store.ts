@@ -9,7 +9,7 @@ import type { Clock } from '@kraken/common';
 import { isoTime, systemClock } from '@kraken/common';
 import { migrate, migrations } from './migrations.js';
 import type { Changeset } from './change-log.js';
-import { ChangeLog } from './change-log.js';
+import { CHANGE_SEQ_KEY, ChangeLog } from './change-log.js';
 import { ReadCache } from './read-cache.js';
 import type {
   DeploymentRecord,
@@ -472,6 +472,21 @@ export class OrchestratorStore implements Disposable {
   }
 
   // ---- copies ----
+
+  /**
+   * Writes a consistent copy of the whole store to `file` (SQLite's online backup: writers carry on
+   * meanwhile) and returns the changeset number it holds: a standby starts from there.
+   */
+  async backupTo(file: string): Promise<number> {
+    await this.db.backup(file);
+    const copy = new Database(file, { readonly: true });
+    try {
+      const row = copy.prepare('SELECT value FROM settings WHERE key = ?').get(CHANGE_SEQ_KEY) as { value: string } | undefined;
+      return row === undefined ? 0 : Number(row.value);
+    } finally {
+      copy.close();
+    }
+  }
 
   /**
    * Runs a changeset of the leader's store on this copy (a standby's). False for one applied

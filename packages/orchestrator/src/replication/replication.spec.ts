@@ -1,0 +1,91 @@
+import path from 'node:path';
+import { MemoryBroker } from '@kraken/broker';
+import { DeploymentStatus, LogStream, MessageType, createMessage } from '@kraken/messages';
+import { MemoryLogger } from '@kraken/common';
+import { eventually, tempDir } from '@kraken/testing';
+import type { TempDir } from '@kraken/testing';
+import { FakeClock } from '../../test/fake-clock.js';
+import { nodeInfo } from '../../test/fixtures.js';
+import { OrchestratorStore } from '../store/orchestrator-store.js';
+import { StateFollower } from './state-follower.js';
+import { StatePublisher } from './state-publisher.js';
+import { STATE_TOPIC, stateQueueOf } from './topics.js';
+
+let dir: TempDir;
+let broker: MemoryBroker;
+let leader: OrchestratorStore;
+let publisher: StatePublisher;
+const clock = new FakeClock();
+
+beforeEach(async () => {
+  dir = await tempDir('kraken-replication-');
+  broker = new MemoryBroker();
+  leader = OrchestratorStore.open({ dataDir: path.join(dir.path, 'leader'), clock });
+  publisher = new StatePublisher({ broker, store: leader, nodeId: 'leader', epoch: () => 1, logger: new MemoryLogger() });
+});
+
+afterEach(async () => {
+  await publisher.close();
+  leader.close();
+  await broker.close();
+  await dir.remove();
+});
+
+function follow(): Promise<StateFollower> {
+  return StateFollower.start({
+    broker,
+    queue: stateQueueOf('standby'),
+    dataDir: path.join(dir.path, 'standby'),
+    fetchSnapshot: async (file) => {
+      await leader.backupTo(file);
+    },
+    logger: new MemoryLogger(),
+  });
+}
+
+function deploy(id: string): void {
+  leader.createDeployment({ id, srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+  clock.advance(1000);
+  leader.setStatus(id, DeploymentStatus.Running, {}, { nodeId: 'node-a', port: 20000 });
+  leader.appendLogs(id, [{ stream: LogStream.Stdout, text: `${id} listening`, at: '2025-11-25T12:00:00.000Z' }]);
+}
+
+describe('a standby following the leader store through the broker', () => {
+  it('starts from a snapshot and then has every change, in order', async () => {
+    leader.upsertNode(nodeInfo('node-a'));
+    deploy('before-1');
+    const follower = await follow();
+    try {
+      expect(follower.seq).toBe(leader.changes.seq);
+      deploy('after-1');
+      deploy('after-2');
+      await publisher.durable();
+      await eventually(() => follower.seq === leader.changes.seq, 10_000, 'the standby catching up');
+      expect(follower.snapshots).toBe(1);
+    } finally {
+      await follower.stop();
+    }
+    using copy = OrchestratorStore.open({ dataDir: path.join(dir.path, 'standby'), clock });
+    expect(copy.listDeployments()).toEqual(leader.listDeployments());
+    expect(copy.statusHistory('after-2')).toEqual(leader.statusHistory('after-2'));
+    expect(copy.readLogs('after-2')).toEqual(leader.readLogs('after-2'));
+  });
+
+  it('takes a new snapshot when a change went missing', async () => {
+    const follower = await follow();
+    try {
+      deploy('one');
+      await eventually(() => follower.seq === leader.changes.seq, 10_000, 'the standby catching up');
+      deploy('two');
+      await eventually(() => follower.seq === leader.changes.seq, 10_000, 'the standby catching up');
+      // a change that does not follow on (as after one that was lost): the copy starts again from a snapshot
+      const skipped = createMessage(MessageType.StateChange, { seq: leader.changes.seq + 2, sql: ['SELECT 1'], runs: [[0, []]] }, { from: 'leader' });
+      await broker.publishTopic(STATE_TOPIC, skipped);
+      await eventually(() => follower.snapshots === 2, 10_000, 'a second snapshot');
+      deploy('three');
+      await eventually(() => follower.seq === leader.changes.seq, 10_000, 'the standby following on after it');
+    } finally {
+      await follower.stop();
+    }
+  });
+});

@@ -1,0 +1,105 @@
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Broker, Delivery, Subscription } from '@kraken/broker';
+import type { Logger } from '@kraken/common';
+import { ErrorCode, KrakenError } from '@kraken/common';
+import { MessageType } from '@kraken/messages';
+import { OrchestratorStore } from '../store/orchestrator-store.js';
+import { bodyToChangeset } from './changeset-codec.js';
+import { STATE_TOPIC } from './topics.js';
+
+export interface StateFollowerOptions {
+  /** A broker user that may declare and consume `queue` (a standby's admin user). */
+  broker: Broker;
+  /** This standby's own durable queue of changes (stateQueueOf(nodeId)). */
+  queue: string;
+  /** Where the copy lives (`orchestrator.db` in it), as the store a leader opens. */
+  dataDir: string;
+  /** Writes the leader's current snapshot (a SQLite file) to `file`. */
+  fetchSnapshot(file: string): Promise<void>;
+  logger: Logger;
+}
+
+/**
+ * A standby's live copy of the leader's store: a snapshot, then every committed change in order
+ * from its own durable queue (declared before the snapshot is taken, so nothing falls between).
+ * A gap (a change too big to send, a queue lost) means a new snapshot.
+ */
+export class StateFollower {
+  private store: OrchestratorStore | undefined;
+  private subscription: Subscription | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private resyncs = 0;
+
+  private constructor(private readonly options: StateFollowerOptions) {}
+
+  static async start(options: StateFollowerOptions): Promise<StateFollower> {
+    const follower = new StateFollower(options);
+    await options.broker.declareQueue(options.queue, { bindings: [STATE_TOPIC] });
+    await follower.resync();
+    follower.subscription = await options.broker.consume(options.queue, (delivery) => follower.enqueue(delivery), { prefetch: 256 });
+    return follower;
+  }
+
+  /** The last change the copy holds. */
+  get seq(): number {
+    return this.store?.changes.seq ?? 0;
+  }
+
+  /** Snapshots taken, the first included. */
+  get snapshots(): number {
+    return this.resyncs;
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.cancel();
+    await this.chain.catch(() => undefined);
+    this.store?.close();
+    this.store = undefined;
+  }
+
+  /** Changes are applied one at a time, in the order they came, a resync included. */
+  private enqueue(delivery: Delivery): Promise<void> {
+    const applied = this.chain.then(() => this.apply(delivery));
+    this.chain = applied.catch(() => undefined);
+    return applied;
+  }
+
+  private async apply(delivery: Delivery): Promise<void> {
+    const { message } = delivery;
+    if (message.type !== MessageType.StateChange) {
+      delivery.nack({ requeue: false, reason: `${message.type} is not a change of the store (queue ${delivery.queue})` });
+      return;
+    }
+    const changeset = bodyToChangeset(message.body);
+    try {
+      this.requireStore().applyChangeset(changeset);
+    } catch (error) {
+      if (!(error instanceof KrakenError) || error.code !== ErrorCode.Conflict) throw error;
+      this.options.logger.warn('the copy of the store missed changes; taking a new snapshot', { seq: changeset.seq, had: this.seq });
+      await this.resync();
+      if (changeset.seq === this.seq + 1) this.requireStore().applyChangeset(changeset);
+      else if (changeset.seq > this.seq) this.options.logger.warn('dropped a change that does not follow the new snapshot either', { seq: changeset.seq, had: this.seq });
+    }
+  }
+
+  /** Replaces the copy with the leader's current snapshot. */
+  private async resync(): Promise<void> {
+    const file = path.join(this.options.dataDir, 'orchestrator.db');
+    const incoming = `${file}.snapshot`;
+    await mkdir(this.options.dataDir, { recursive: true, mode: 0o700 });
+    await this.options.fetchSnapshot(incoming);
+    this.store?.close();
+    this.store = undefined;
+    for (const stale of [`${file}-wal`, `${file}-shm`]) await rm(stale, { force: true });
+    await rename(incoming, file);
+    this.store = OrchestratorStore.open({ dataDir: this.options.dataDir, logger: this.options.logger });
+    this.resyncs++;
+    this.options.logger.info('the copy of the leader\'s store is at a snapshot', { seq: this.seq });
+  }
+
+  private requireStore(): OrchestratorStore {
+    if (this.store === undefined) throw new KrakenError(ErrorCode.Closed, 'the copy of the store is closed');
+    return this.store;
+  }
+}

@@ -1,0 +1,57 @@
+import type { Broker } from '@kraken/broker';
+import type { Logger } from '@kraken/common';
+import { toKrakenError } from '@kraken/common';
+import { MessageType, createMessage } from '@kraken/messages';
+import type { OrchestratorStore } from '../store/orchestrator-store.js';
+import { changesetToBody } from './changeset-codec.js';
+import { STATE_TOPIC } from './topics.js';
+
+export interface StatePublisherOptions {
+  broker: Broker;
+  store: OrchestratorStore;
+  nodeId: string;
+  epoch: () => number;
+  logger: Logger;
+}
+
+/**
+ * Publishes every committed change of the leader's store, in commit order, for the standbys'
+ * copies. durable() resolves once everything committed so far is confirmed by the broker: an API
+ * write answered after it survives the leader (the standbys will have it).
+ */
+export class StatePublisher {
+  private last: Promise<void> = Promise.resolve();
+  private readonly stopListening: () => void;
+
+  constructor(options: StatePublisherOptions) {
+    this.stopListening = options.store.changes.onCommit((changeset) => {
+      let message;
+      try {
+        message = createMessage(MessageType.StateChange, changesetToBody(changeset), { from: options.nodeId, epoch: options.epoch() });
+      } catch (error) {
+        // too big for one message: standbys see the gap and take a new snapshot
+        options.logger.warn('a change of the store is too big to send; standbys will resynchronise', { seq: changeset.seq, error: toKrakenError(error).message });
+        return;
+      }
+      // sent at once (the broker keeps the order of publishes); `last` only tracks the confirms
+      const confirmed = options.broker.publishTopic(STATE_TOPIC, message).catch((error: unknown) => {
+        // a standby that misses it sees a gap and takes a new snapshot
+        options.logger.warn('a change of the store did not reach the broker; standbys will resynchronise', {
+          seq: changeset.seq,
+          error: toKrakenError(error).message,
+        });
+      });
+      this.last = Promise.all([this.last, confirmed]).then(() => undefined);
+    });
+  }
+
+  /** Resolves once every change committed so far is confirmed by the broker (or failed and logged). */
+  durable(): Promise<void> {
+    return this.last;
+  }
+
+  async close(): Promise<void> {
+    this.stopListening();
+    await this.last;
+  }
+}
