@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
 import { AmqpBroker } from '@kraken/broker';
 import { ErrorCode } from '@kraken/common';
 import { DeploymentStatus, MessageType, Queues, createMessage } from '@kraken/messages';
@@ -97,6 +98,27 @@ describe('a cluster whose leader runs its own RabbitMQ node', () => {
     }
     expect([...nodes].some((node) => node !== 'agent-1')).toBe(true);
   }, 300_000);
+
+  it("keeps a live copy of the leader's store on each standby: every deployment and status", async () => {
+    const view = (index: number) => {
+      const db = new Database(path.join(cluster.agents[index]?.dataDir ?? '', 'orchestrator.db'), { readonly: true, fileMustExist: true });
+      try {
+        return {
+          deployments: db.prepare('SELECT id, status, node_id FROM deployments ORDER BY id').all(),
+          history: db.prepare('SELECT deployment_id, status, at FROM deployment_status_history ORDER BY deployment_id, at, status').all(),
+        };
+      } finally {
+        db.close();
+      }
+    };
+    const leader = view(1);
+    expect(leader.deployments).toHaveLength(3);
+    for (const standby of [2, 3]) {
+      await eventually(() => JSON.stringify(view(standby)) === JSON.stringify(leader), 60_000, `standby agent-${String(standby)} holding the leader's deployments and histories`);
+    }
+    // a plain worker keeps no copy
+    expect(() => view(4)).toThrow(/unable to open|does not exist/);
+  }, 120_000);
 
   it("gives an intruder with a valid join token no way to read another node's queue or speak for it", async () => {
     const leaderApi = `http://${cluster.lab.host(1).address}:${API_PORT}`;

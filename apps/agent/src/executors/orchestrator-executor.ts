@@ -1,7 +1,7 @@
 import type { Broker } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
 import type { BrokerClusterGrant, ListeningApi, PlatformServiceInfo } from '@kraken/orchestrator';
-import { Orchestrator, OrchestratorStore, createApiServer, loadOrCreateSecrets } from '@kraken/orchestrator';
+import { Orchestrator, OrchestratorStore, StatePublisher, createApiServer, loadOrCreateSecrets } from '@kraken/orchestrator';
 import type { ApiServer } from '@kraken/orchestrator';
 import { uiMiddleware } from '@kraken/ui-host';
 import type { Executor } from '../run/executor.js';
@@ -17,6 +17,8 @@ export interface OrchestratorExecutorOptions {
   brokerUrlFor: ((nodeId: string) => Promise<string>) | undefined;
   /** What a joining node that may lead needs to run a member of the cluster's RabbitMQ cluster (leader runs its own node). */
   brokerClusterFor?: ((nodeId: string) => Promise<BrokerClusterGrant>) | undefined;
+  /** Standbys may follow the store through this broker (false for the in-process broker: nobody can). @default false */
+  replicate?: boolean;
   /** Every node of the cluster's broker, handed to joining nodes to fall back on. */
   brokerEndpoints?: (() => Promise<string[]>) | undefined;
   insecureNoAuth: boolean;
@@ -36,6 +38,7 @@ export class OrchestratorExecutor implements Executor {
   private api: ApiServer | undefined;
   private listening: ListeningApi | undefined;
   private clusterIdValue: string | undefined;
+  private publisher: StatePublisher | undefined;
 
   constructor(private readonly options: OrchestratorExecutorOptions) {}
 
@@ -54,6 +57,9 @@ export class OrchestratorExecutor implements Executor {
     const secrets = { ...stored, joinToken: this.options.joinToken ?? stored.joinToken };
     this.clusterIdValue = secrets.clusterId;
     this.store = OrchestratorStore.open({ dataDir, logger });
+    // attached before the orchestrator writes anything: standbys get every change after their snapshot
+    const publisher = this.options.replicate === true ? new StatePublisher({ broker, store: this.store, nodeId, epoch: () => this.orchestrator?.epoch ?? 0, logger }) : undefined;
+    this.publisher = publisher;
     this.orchestrator = await Orchestrator.create({ broker, store: this.store, nodeId, logger });
     if (this.options.insecureNoAuth) {
       logger.warn('--insecure-no-auth: the API accepts every request without a token. Use this only on a network you trust completely.');
@@ -64,6 +70,7 @@ export class OrchestratorExecutor implements Executor {
       );
     }
     this.api = await createApiServer({
+      ...(publisher === undefined ? {} : { durableWrites: () => publisher.durable() }),
       orchestrator: this.orchestrator,
       store: this.store,
       token: secrets.apiToken,
@@ -93,6 +100,7 @@ export class OrchestratorExecutor implements Executor {
   async stop(): Promise<void> {
     await this.api?.close();
     await this.orchestrator?.close();
+    await this.publisher?.close();
     this.store?.close();
   }
 }

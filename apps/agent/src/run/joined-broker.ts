@@ -8,6 +8,8 @@ export interface JoinedBroker {
   broker: AmqpBroker;
   /** This agent's own member of the cluster's RabbitMQ cluster, when the leader granted one. */
   managed?: ManagedRabbit;
+  /** With a member: a connection as the cluster's admin, for what a standby does beyond a worker. */
+  standbyBroker?: AmqpBroker;
 }
 
 /**
@@ -21,13 +23,28 @@ export async function openJoinedBroker(grant: JoinGrant, node: Omit<ManagedRabbi
     return { broker: await AmqpBroker.create({ url: grant.brokerUrl, fallbackUrls, logger }) };
   }
   const managed = await ManagedRabbit.startMember({ ...node, logger }, grant.brokerCluster);
+  const opened: AmqpBroker[] = [];
   try {
     const local = withEndpoint(grant.brokerUrl, `127.0.0.1:${managed.port}`);
-    return { broker: await AmqpBroker.create({ url: local, fallbackUrls: [grant.brokerUrl, ...fallbackUrls], logger }), managed };
+    const broker = await AmqpBroker.create({ url: local, fallbackUrls: [grant.brokerUrl, ...fallbackUrls], logger });
+    opened.push(broker);
+    const admin = managed.adminUrl;
+    const standbyBroker = await AmqpBroker.create({ url: admin, fallbackUrls: [grant.brokerUrl, ...fallbackUrls].map((url) => withCredentials(url, admin)), logger });
+    return { broker, managed, standbyBroker };
   } catch (error) {
+    for (const broker of opened) await broker.close();
     await managed.stop();
     throw error;
   }
+}
+
+/** `url` with the user and password of `from`. */
+function withCredentials(url: string, from: string): string {
+  const parsed = new URL(url);
+  const source = new URL(from);
+  parsed.username = source.username;
+  parsed.password = source.password;
+  return parsed.href;
 }
 
 /** `url` with its host and port replaced by `endpoint` (`host:port`), credentials and vhost kept. */

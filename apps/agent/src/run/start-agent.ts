@@ -22,6 +22,7 @@ import { openBroker } from './open-broker.js';
 import { openJoinedBroker } from './joined-broker.js';
 import type { ManagedRabbit } from './managed-rabbit.js';
 import { ManagedRabbitExecutor } from '../executors/managed-rabbit-executor.js';
+import { StandbyExecutor } from '../executors/standby-executor.js';
 import { brokerService } from './broker-health.js';
 
 /** How long a joining agent waits for an orchestrator that does not answer yet (its RabbitMQ node may be booting). */
@@ -109,6 +110,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       apiHost: config.apiHost,
       logger: log,
       brokerUrlFor: joinBrokerUrls(opened, config),
+      replicate: opened.kind !== 'memory',
       ...(opened.managed === undefined ? {} : { brokerClusterFor: grantMembership(opened.managed), brokerEndpoints: () => opened.managed?.endpoints() ?? Promise.resolve([]) }),
       insecureNoAuth: config.insecureNoAuth,
       joinToken: config.joinToken,
@@ -141,6 +143,11 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     const joined = await openJoinedBroker(grant, { dataDir: config.dataDir, nodeId, amqpPort: config.brokerPort, address: brokerNodeAddress(config) }, log);
     if (joined.managed !== undefined) executors.push(new ManagedRabbitExecutor(joined.managed));
     executors.push(new BrokerExecutor(joined.broker));
+    if (joined.standbyBroker !== undefined && config.joinToken !== undefined) {
+      executors.push(
+        new StandbyExecutor({ nodeId, dataDir: config.dataDir, broker: joined.standbyBroker, leaderUrl: candidate.url, joinToken: config.joinToken, logger: log }),
+      );
+    }
   }
 
   const runtime = await openDeployer({ runtime: config.runtime, dockerSocket: config.dockerSocket, dataDir: config.dataDir, nodeId, logger: log });
