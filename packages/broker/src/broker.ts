@@ -46,6 +46,11 @@ export interface QueueOptions {
    * catches up. Bindings add up across declarations. @default []
    */
   bindings?: readonly string[];
+  /**
+   * Durable queues only: one consumer at a time gets every message; when it goes away the next
+   * (in the order they started) takes over. What a leader election is built on. @default false
+   */
+  singleActiveConsumer?: boolean;
 }
 
 export interface ConsumeOptions {

@@ -241,6 +241,30 @@ export function brokerContract(name: string, harness: ContractHarness): void {
       expect(received).toEqual(['one', 'two', 'three', 'four']);
     });
 
+    it('gives one consumer at a time every message of a single-active-consumer queue; the next takes over when it goes away', async () => {
+      const q = queue('leadership');
+      await broker.declareQueue(q, { singleActiveConsumer: true });
+      const got: { consumer: string; marker: string }[] = [];
+      const first = await broker.consume(q, (delivery) => {
+        got.push({ consumer: 'first', marker: markerOf(delivery.message) });
+      });
+      await broker.consume(q, (delivery) => {
+        got.push({ consumer: 'second', marker: markerOf(delivery.message) });
+      });
+      for (const marker of ['a', 'b', 'c']) await broker.publish(q, statusMessage(marker));
+      await eventually(() => got.length === 3, 10_000, 'three deliveries');
+      await first.cancel();
+      for (const marker of ['d', 'e']) await broker.publish(q, statusMessage(marker));
+      await eventually(() => got.length === 5, 10_000, 'two more deliveries');
+      expect(got).toEqual([
+        { consumer: 'first', marker: 'a' },
+        { consumer: 'first', marker: 'b' },
+        { consumer: 'first', marker: 'c' },
+        { consumer: 'second', marker: 'd' },
+        { consumer: 'second', marker: 'e' },
+      ]);
+    });
+
     it('refuses an oversized message at publish and delivers nothing', async () => {
       const q = queue('oversized');
       await broker.declareQueue(q);

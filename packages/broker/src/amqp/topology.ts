@@ -20,7 +20,7 @@ export const DeadLetterHeaders = {
  */
 export function queueArguments(options: QueueOptions, telemetryMaxLength: number): Options.AssertQueue {
   if ((options.class ?? DeliveryClass.Durable) === DeliveryClass.Durable) {
-    return { durable: true, arguments: { 'x-queue-type': 'quorum' } };
+    return { durable: true, arguments: { 'x-queue-type': 'quorum', ...(options.singleActiveConsumer === true ? { 'x-single-active-consumer': true } : {}) } };
   }
   return {
     durable: true,

@@ -40,6 +40,7 @@ class MemoryQueue {
     readonly deliveryClass: DeliveryClass,
     readonly maxLength: number,
     readonly topicPatterns: string[] = [],
+    readonly singleActiveConsumer = false,
   ) {}
 
   /** Only telemetry-class queues are bounded (as on RabbitMQ, where they carry x-max-length). */
@@ -89,7 +90,10 @@ export class MemoryBroker extends TypedEmitter<BrokerEvents> implements Broker {
       for (const pattern of options.bindings ?? []) if (!existing.topicPatterns.includes(pattern)) existing.topicPatterns.push(pattern);
       return Promise.resolve();
     }
-    this.queues.set(queue, new MemoryQueue(queue, deliveryClass, options.maxLength ?? this.options.telemetryMaxLength, [...(options.bindings ?? [])]));
+    this.queues.set(
+      queue,
+      new MemoryQueue(queue, deliveryClass, options.maxLength ?? this.options.telemetryMaxLength, [...(options.bindings ?? [])], options.singleActiveConsumer === true),
+    );
     return Promise.resolve();
   }
 
@@ -229,6 +233,11 @@ export class MemoryBroker extends TypedEmitter<BrokerEvents> implements Broker {
   }
 
   private nextConsumerWithCapacity(queue: MemoryQueue): MemoryConsumer | undefined {
+    if (queue.singleActiveConsumer) {
+      // the one that started first is active until it goes away
+      const active = queue.consumers[0];
+      return active !== undefined && active.inFlight.size < active.prefetch ? active : undefined;
+    }
     for (let i = 0; i < queue.consumers.length; i++) {
       const consumer = queue.consumers[(queue.next + i) % queue.consumers.length];
       if (consumer && consumer.inFlight.size < consumer.prefetch) {
