@@ -188,3 +188,12 @@ export const stateChangeBodySchema = z.object({
   runs: z.array(z.tuple([intAtLeast(0), sqlParams])).min(1).max(LogLimits.maxLinesPerBatch + 64),
 });
 export type StateChangeBody = z.infer<typeof stateChangeBodySchema>;
+
+/**
+ * Sent every half second by each agent that may lead, to the leadership queue: only its one active
+ * consumer hears them, and hearing them is how it knows it is the one.
+ */
+export const leaseTickBodySchema = z.object({
+  nodeId: idSchema,
+});
+export type LeaseTickBody = z.infer<typeof leaseTickBodySchema>;

@@ -13,6 +13,7 @@ export type {
   DeployStatsBody,
   DeployLogBody,
   StateChangeBody,
+  LeaseTickBody,
   LogLine,
 } from './bodies.js';
 export { messageSchemas, messageSchema, createMessage } from './messages.js';

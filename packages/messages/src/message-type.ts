@@ -8,6 +8,7 @@ export const MessageType = {
   DeployStats: 'deploy.stats',
   DeployLog: 'deploy.log',
   StateChange: 'state.change',
+  LeaseTick: 'lease.tick',
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -39,6 +40,7 @@ const deliveryClasses: Readonly<Record<MessageType, DeliveryClass>> = {
   [MessageType.DeployStats]: DeliveryClass.Telemetry,
   [MessageType.DeployLog]: DeliveryClass.Durable,
   [MessageType.StateChange]: DeliveryClass.Durable,
+  [MessageType.LeaseTick]: DeliveryClass.Telemetry,
 };
 
 export function deliveryClassOf(type: MessageType): DeliveryClass {

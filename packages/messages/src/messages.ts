@@ -10,6 +10,7 @@ import {
   deployStopBodySchema,
   nodeInfoBodySchema,
   stateChangeBodySchema,
+  leaseTickBodySchema,
 } from './bodies.js';
 import { PROTOCOL_VERSION, envelopeSchema } from './envelope.js';
 import { ID_PATTERN } from './fields.js';
@@ -30,6 +31,7 @@ export const messageSchemas = {
   [MessageType.DeployStats]: messageOf(MessageType.DeployStats, deployStatsBodySchema),
   [MessageType.DeployLog]: messageOf(MessageType.DeployLog, deployLogBodySchema),
   [MessageType.StateChange]: messageOf(MessageType.StateChange, stateChangeBodySchema),
+  [MessageType.LeaseTick]: messageOf(MessageType.LeaseTick, leaseTickBodySchema),
 } as const satisfies Record<MessageType, z.ZodType>;
 
 export const messageSchema = z.discriminatedUnion('type', [
@@ -41,6 +43,7 @@ export const messageSchema = z.discriminatedUnion('type', [
   messageSchemas[MessageType.DeployStats],
   messageSchemas[MessageType.DeployLog],
   messageSchemas[MessageType.StateChange],
+  messageSchemas[MessageType.LeaseTick],
 ]);
 
 /** A validated message, as `decode` returns it. */

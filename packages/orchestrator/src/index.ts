@@ -65,3 +65,5 @@ export { StateFollower } from './replication/state-follower.js';
 export type { StateFollowerOptions } from './replication/state-follower.js';
 export { STATE_TOPIC, stateQueueOf } from './replication/topics.js';
 export type { Changeset } from './store/change-log.js';
+export { LeaderLease, LEADERSHIP_QUEUE } from './leadership/leader-lease.js';
+export type { LeaderLeaseOptions, LeaderLeaseEvents } from './leadership/leader-lease.js';

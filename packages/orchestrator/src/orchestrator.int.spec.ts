@@ -9,6 +9,7 @@ import { waitFor } from '../test/wait-for.js';
 import type { OrchestratorQueues } from './options.js';
 import { compileOrchestratorOptions } from './options.js';
 import { Orchestrator } from './orchestrator.js';
+import { LeaderLease } from './leadership/leader-lease.js';
 import { OrchestratorStore } from './store/orchestrator-store.js';
 
 const url = amqpUrl();
@@ -167,4 +168,26 @@ describe('Orchestrator on RabbitMQ', () => {
       await vhost.remove();
     }
   }, 60_000);
+
+  it('hands leadership to the other candidate on a real single-active-consumer quorum queue when the leader dies', async () => {
+    const vhost = await isolatedVhost('kraken-orchestrator-lease');
+    try {
+      const timings = { tickIntervalMs: 100, silenceMs: 400, leaseMs: 1_500 };
+      const brokerA = await AmqpBroker.create({ url: vhost.url });
+      const brokerB = await AmqpBroker.create({ url: vhost.url });
+      brokers.push(brokerB);
+      const a = await LeaderLease.start({ broker: brokerA, nodeId: 'node-a', ...timings });
+      const b = await LeaderLease.start({ broker: brokerB, nodeId: 'node-b', ...timings });
+      await eventually(() => a.leading, 30_000, 'node-a leading');
+      expect(b.leading).toBe(false);
+      // node-a's process dies: its connection goes, and RabbitMQ makes node-b's consumer active
+      await brokerA.close();
+      await eventually(() => !a.leading, 10_000, 'node-a stepping down');
+      await eventually(() => b.leading, 30_000, 'node-b leading');
+      await a.stop();
+      await b.stop();
+    } finally {
+      await vhost.remove();
+    }
+  }, 90_000);
 });

@@ -1,0 +1,131 @@
+import type { Broker, Subscription } from '@kraken/broker';
+import type { Logger } from '@kraken/common';
+import { TypedEmitter, noopLogger, optionChecks, toKrakenError } from '@kraken/common';
+import type { Clock } from '@kraken/common';
+import { systemClock } from '@kraken/common';
+import { DeliveryClass, MessageType, createMessage } from '@kraken/messages';
+
+/** The single-active-consumer quorum queue whose active consumer leads. */
+export const LEADERSHIP_QUEUE = 'kraken.leadership';
+
+export interface LeaderLeaseOptions {
+  broker: Broker;
+  nodeId: string;
+  /** How often this candidate sends a tick. @default 500 */
+  tickIntervalMs?: number;
+  /**
+   * How long a candidate must have been the active consumer before it leads. A leader cut off from
+   * the broker hears no tick and stops within `silenceMs`, well inside this, so two never lead at
+   * once (RabbitMQ may make the new consumer active up to 2 s before the old one's connection closes).
+   * @default 5_000
+   */
+  leaseMs?: number;
+  /** A leader that hears no tick this long stops leading. @default 2_000 */
+  silenceMs?: number;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export type LeaderLeaseEvents = {
+  /** This candidate leads now (it held the lease for leaseMs). */
+  leading: [];
+  /** It no longer does (it heard no tick for silenceMs, or it stopped). */
+  following: [why: string];
+};
+
+/**
+ * Leadership from the broker's own consensus, never a protocol of our own: every candidate consumes
+ * one single-active-consumer quorum queue and sends ticks into it. Only the active consumer hears
+ * them; hearing them for `leaseMs` makes it lead, not hearing them for `silenceMs` makes it stop.
+ * Commands a leader sends carry its fencing epoch, so a late one from a former leader is refused.
+ */
+export class LeaderLease extends TypedEmitter<LeaderLeaseEvents> {
+  private readonly tickIntervalMs: number;
+  private readonly leaseMs: number;
+  private readonly silenceMs: number;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private subscription: Subscription | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private checker: NodeJS.Timeout | undefined;
+  private lastHeard: number | undefined;
+  private activeSince: number | undefined;
+  private leadingNow = false;
+
+  private constructor(private readonly options: LeaderLeaseOptions) {
+    super();
+    const { positiveDuration, invalid } = optionChecks('LeaderLease');
+    this.tickIntervalMs = positiveDuration('tickIntervalMs', options.tickIntervalMs ?? 500);
+    this.leaseMs = positiveDuration('leaseMs', options.leaseMs ?? 5_000);
+    this.silenceMs = positiveDuration('silenceMs', options.silenceMs ?? 2_000);
+    if (this.silenceMs >= this.leaseMs) throw invalid('silenceMs', `must be shorter than leaseMs (${this.leaseMs}), so a former leader stops before a new one starts`);
+    if (this.tickIntervalMs * 2 > this.silenceMs) throw invalid('tickIntervalMs', `must be at most half of silenceMs (${this.silenceMs})`);
+    this.logger = (options.logger ?? noopLogger).child({ component: 'leader-lease' });
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Becomes a candidate: consumes the leadership queue and starts ticking. */
+  static async start(options: LeaderLeaseOptions): Promise<LeaderLease> {
+    const lease = new LeaderLease(options);
+    const { broker } = options;
+    await broker.declareQueue(LEADERSHIP_QUEUE, { class: DeliveryClass.Durable, singleActiveConsumer: true });
+    lease.subscription = await broker.consume(LEADERSHIP_QUEUE, () => {
+      lease.heard();
+    }, { prefetch: 16 });
+    lease.ticker = setInterval(() => {
+      lease.tick();
+    }, lease.tickIntervalMs);
+    lease.checker = setInterval(() => {
+      lease.check();
+    }, Math.max(10, Math.floor(lease.tickIntervalMs / 2)));
+    lease.tick();
+    return lease;
+  }
+
+  get leading(): boolean {
+    return this.leadingNow;
+  }
+
+  /** Stops being a candidate: another takes over at once (this consumer goes away). */
+  async stop(): Promise<void> {
+    clearInterval(this.ticker);
+    clearInterval(this.checker);
+    await this.subscription?.cancel();
+    this.subscription = undefined;
+    if (this.leadingNow) this.stepDown('stopped');
+  }
+
+  private tick(): void {
+    const message = createMessage(MessageType.LeaseTick, { nodeId: this.options.nodeId }, { from: this.options.nodeId });
+    this.options.broker.publish(LEADERSHIP_QUEUE, message).catch((error: unknown) => {
+      this.logger.debug('a lease tick was not sent', { error: toKrakenError(error).message });
+    });
+  }
+
+  private heard(): void {
+    const now = this.clock.now();
+    this.lastHeard = now;
+    this.activeSince ??= now;
+  }
+
+  private check(): void {
+    const now = this.clock.now();
+    if (this.lastHeard === undefined || now - this.lastHeard > this.silenceMs) {
+      this.activeSince = undefined;
+      if (this.leadingNow) this.stepDown(`no lease tick heard for ${this.silenceMs} ms`);
+      return;
+    }
+    if (!this.leadingNow && this.activeSince !== undefined && now - this.activeSince >= this.leaseMs) {
+      this.leadingNow = true;
+      this.logger.info('holding the lease: this node leads', { heldMs: now - this.activeSince });
+      this.emit('leading');
+    }
+  }
+
+  private stepDown(why: string): void {
+    this.leadingNow = false;
+    this.logger.warn('lost the lease: this node stops leading', { why });
+    this.emit('following', why);
+  }
+}
+
