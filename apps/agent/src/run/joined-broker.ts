@@ -29,7 +29,12 @@ export async function openJoinedBroker(grant: JoinGrant, node: Omit<ManagedRabbi
     const broker = await AmqpBroker.create({ url: local, fallbackUrls: [grant.brokerUrl, ...fallbackUrls], logger });
     opened.push(broker);
     const admin = managed.adminUrl;
-    const standbyBroker = await AmqpBroker.create({ url: admin, fallbackUrls: [grant.brokerUrl, ...fallbackUrls].map((url) => withCredentials(url, admin)), logger });
+    const standbyBroker = await AmqpBroker.create({
+      url: admin,
+      fallbackUrls: [grant.brokerUrl, ...fallbackUrls].map((url) => withCredentials(url, admin)),
+      quorumTelemetry: true,
+      logger,
+    });
     return { broker, managed, standbyBroker };
   } catch (error) {
     for (const broker of opened) await broker.close();

@@ -43,7 +43,8 @@ export async function openBroker(options: OpenBrokerOptions): Promise<OpenedBrok
     const { serverScript, ...managed } = options.managed;
     const node = await ManagedRabbit.start({ ...managed, amqpPort: managed.port, logger, ...(serverScript === undefined ? {} : { serverScript }) });
     try {
-      return { broker: await AmqpBroker.create({ url: node.adminUrl, logger }), kind: 'managed', url: node.adminUrl, managed: node };
+      // its RabbitMQ cluster may grow: telemetry must survive this node too
+      return { broker: await AmqpBroker.create({ url: node.adminUrl, quorumTelemetry: true, logger }), kind: 'managed', url: node.adminUrl, managed: node };
     } catch (error) {
       await node.stop();
       throw error;

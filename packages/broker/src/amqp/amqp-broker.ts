@@ -114,7 +114,7 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
   async declareQueue(queue: string, options: QueueOptions = {}): Promise<void> {
     this.assertOpen();
     try {
-      await this.withChannel((channel) => channel.assertQueue(queue, queueArguments(options, this.options.telemetryMaxLength)), `declare queue ${queue}`);
+      await this.withChannel((channel) => channel.assertQueue(queue, queueArguments(options, this.options.telemetryMaxLength, this.amqp.quorumTelemetry)), `declare queue ${queue}`);
     } catch (error) {
       if (!(error instanceof KrakenError) || error.code !== ErrorCode.Unauthorized) throw error;
       await this.withChannel((channel) => channel.checkQueue(queue), `check queue ${queue} (this user may not declare it)`);
@@ -309,7 +309,7 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
     await declareOrCheck(connection, (channel) => channel.assertExchange(TOPIC_EXCHANGE, 'topic', { durable: true }), (channel) => channel.checkExchange(TOPIC_EXCHANGE));
     for (const [queue, options] of this.declared) {
       progress.step = `declaring queue ${queue}`;
-      await declareOrCheck(connection, (channel) => channel.assertQueue(queue, queueArguments(options, this.options.telemetryMaxLength)), (channel) => channel.checkQueue(queue));
+      await declareOrCheck(connection, (channel) => channel.assertQueue(queue, queueArguments(options, this.options.telemetryMaxLength, this.amqp.quorumTelemetry)), (channel) => channel.checkQueue(queue));
       for (const pattern of options.bindings ?? []) await onThrowawayChannel(connection, (channel) => channel.bindQueue(queue, TOPIC_EXCHANGE, pattern));
     }
     progress.step = 'opening the publish channels';

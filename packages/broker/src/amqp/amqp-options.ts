@@ -43,6 +43,12 @@ export interface AmqpBrokerOptions extends BrokerOptions {
   closeTimeoutMs?: number;
   /** Where poison and repeatedly failing messages go (one per cluster). @default Queues.DeadLetter */
   deadLetterQueue?: string;
+  /**
+   * Telemetry queues are quorum queues too: in a RabbitMQ cluster they then survive the node they
+   * were declared on. Their bound becomes approximate (RabbitMQ may take one more message). Every
+   * client of one cluster must agree, since a queue cannot be declared both ways. @default false
+   */
+  quorumTelemetry?: boolean;
 }
 
 export interface CompiledAmqpOptions {
@@ -60,6 +66,7 @@ export interface CompiledAmqpOptions {
   maxPendingPublishes: number;
   closeTimeoutMs: number;
   deadLetterQueue: string;
+  quorumTelemetry: boolean;
 }
 
 /** Saying goodbye to RabbitMQ (close / close-ok) gets this long before the socket is simply destroyed. */
@@ -91,5 +98,6 @@ export function compileAmqpOptions(options: AmqpBrokerOptions): CompiledAmqpOpti
     maxPendingPublishes: numberIn('maxPendingPublishes', options.maxPendingPublishes ?? 100_000, 1, Number.MAX_SAFE_INTEGER),
     closeTimeoutMs: positiveDuration('closeTimeoutMs', options.closeTimeoutMs ?? 5_000),
     deadLetterQueue: options.deadLetterQueue ?? Queues.DeadLetter,
+    quorumTelemetry: options.quorumTelemetry ?? false,
   };
 }

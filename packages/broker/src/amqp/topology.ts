@@ -18,13 +18,17 @@ export const DeadLetterHeaders = {
  * that keeps failing. Telemetry queues are bounded classic queues that refuse (not silently
  * drop) when full, so the publisher can count what was lost.
  */
-export function queueArguments(options: QueueOptions, telemetryMaxLength: number): Options.AssertQueue {
+export function queueArguments(options: QueueOptions, telemetryMaxLength: number, quorumTelemetry = false): Options.AssertQueue {
   if ((options.class ?? DeliveryClass.Durable) === DeliveryClass.Durable) {
     return { durable: true, arguments: { 'x-queue-type': 'quorum', ...(options.singleActiveConsumer === true ? { 'x-single-active-consumer': true } : {}) } };
   }
   return {
     durable: true,
-    arguments: { 'x-max-length': options.maxLength ?? telemetryMaxLength, 'x-overflow': 'reject-publish' },
+    arguments: {
+      ...(quorumTelemetry ? { 'x-queue-type': 'quorum' } : {}),
+      'x-max-length': options.maxLength ?? telemetryMaxLength,
+      'x-overflow': 'reject-publish',
+    },
   };
 }
 
