@@ -57,7 +57,7 @@ export { StatsHistory, DEFAULT_STATS_SAMPLES } from './stats/stats-history.js';
 export type { StatsSample } from './stats/stats-history.js';
 export type { BranchWatcherOptions, BranchWatcherCounters } from './watch/branch-watcher.js';
 export { printKrakenSchema } from './api/schema/build-schema.js';
-export { loadOrCreateSecrets, SECRETS_FILE } from './secrets.js';
+export { adoptSecrets, loadOrCreateSecrets, SECRETS_FILE } from './secrets.js';
 export type { ClusterSecrets, LoadedSecrets } from './secrets.js';
 export { StatePublisher } from './replication/state-publisher.js';
 export type { StatePublisherOptions } from './replication/state-publisher.js';

@@ -8,6 +8,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  renameSync,
   statSync,
   unlinkSync,
   writeSync,
@@ -82,6 +83,25 @@ export function createSecrets(file: string): LoadedSecrets {
     unlinkSync(temporary);
   }
   return { ...secrets, created: true, file };
+}
+
+/**
+ * Makes `secrets` this data dir's (a standby taking over keeps the cluster's tokens and id, which
+ * came with its copy of the store), replacing whatever was there.
+ */
+export function adoptSecrets(dataDir: string, secrets: ClusterSecrets): void {
+  const file = path.join(dataDir, SECRETS_FILE);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  const fd = openSync(temporary, 'wx', 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+    writeSync(fd, `${JSON.stringify({ apiToken: secrets.apiToken, joinToken: secrets.joinToken, clusterId: secrets.clusterId }, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, file);
 }
 
 /** The secrets in `file`, or undefined when there is no such file. */

@@ -10,6 +10,9 @@ import { isoTime, systemClock } from '@kraken/common';
 import { migrate, migrations } from './migrations.js';
 import type { Changeset } from './change-log.js';
 import { CHANGE_SEQ_KEY, ChangeLog } from './change-log.js';
+import type { ClusterSecrets } from '../secrets.js';
+
+const CLUSTER_SECRETS_KEY = 'cluster_secrets';
 import { ReadCache } from './read-cache.js';
 import type {
   DeploymentRecord,
@@ -507,6 +510,19 @@ export class OrchestratorStore implements Disposable {
   }
 
   // ---- settings ----
+
+  /** Keeps the cluster's secrets in the store, so a standby's copy has them when it takes over. */
+  keepClusterSecrets(secrets: ClusterSecrets): void {
+    const value = JSON.stringify({ apiToken: secrets.apiToken, joinToken: secrets.joinToken, clusterId: secrets.clusterId });
+    const current = this.statements.getSetting.get(CLUSTER_SECRETS_KEY) as { value: string } | undefined;
+    if (current?.value !== value) this.statements.setSetting.run(CLUSTER_SECRETS_KEY, value);
+  }
+
+  /** The cluster's secrets as the leader kept them, on a standby's copy. */
+  clusterSecrets(): ClusterSecrets | undefined {
+    const row = this.statements.getSetting.get(CLUSTER_SECRETS_KEY) as { value: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.value) as ClusterSecrets);
+  }
 
   /** The leader term: bumped and persisted each time an orchestrator starts on this store. */
   nextEpoch(): number {
