@@ -3,7 +3,9 @@
 // node gets a broker user of its own that can consume only its own queue and cannot speak for
 // another node. Hosts are network namespaces; the apps run as processes.
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { AmqpBroker } from '@kraken/broker';
@@ -143,4 +145,96 @@ describe('a cluster whose leader runs its own RabbitMQ node', () => {
     await intruder.publish(Queues.Orchestrator, forged);
     await cluster.agents[1]?.process.waitFor(/refused a message sent as another node.*"from":"agent-2".*"publisher":"kraken-node-intruder"/, 30_000);
   }, 120_000);
+
+  it("survives its leader's host dying: a standby takes over with every deployment, the API answers there, deploys go on, apps elsewhere never stop", async () => {
+    const token = (JSON.parse(await readFile(path.join(cluster.agents[1]?.dataDir ?? '', 'secrets.json'), 'utf8')) as { apiToken: string }).apiToken;
+    const graphql = async <T>(api: string, query: string): Promise<T> => {
+      const response = await fetch(`${api}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query }),
+        signal: AbortSignal.timeout(5_000),
+      });
+      const body = (await response.json()) as { data?: T; errors?: unknown };
+      if (body.data === undefined) throw new Error(`${api}: ${JSON.stringify(body.errors)}`);
+      return body.data;
+    };
+    type Listed = { getDeployments: { id: string; status: string; node: string | null; deploymentUrl: string | null }[] };
+    const listQuery = 'query { getDeployments { id status node deploymentUrl } }';
+    const before = (await graphql<Listed>(cluster.agents[1]?.apiUrl ?? '', listQuery)).getDeployments;
+    expect(before.length).toBeGreaterThanOrEqual(3);
+
+    // apps on the other hosts are polled all through the failover: none may stop answering
+    const elsewhere = before.filter((deployment) => deployment.node !== 'agent-1' && deployment.deploymentUrl !== null);
+    let polls = 0;
+    const failures: string[] = [];
+    const poll = { on: true };
+    const poller = (async () => {
+      while (poll.on) {
+        for (const deployment of elsewhere) {
+          polls++;
+          try {
+            const answer = await fetch(deployment.deploymentUrl ?? '', { signal: AbortSignal.timeout(2_000) });
+            if (answer.status !== 200) failures.push(`${deployment.id}: HTTP ${answer.status}`);
+          } catch (error) {
+            failures.push(`${deployment.id}: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        }
+        await sleep(200);
+      }
+    })();
+
+    // every process of host 1 dies at once: its agent, its RabbitMQ node, its apps
+    const killedAt = Date.now();
+    await killHost(1);
+    const { api, index } = await eventually(async () => {
+      for (const candidate of [2, 3]) {
+        const api = cluster.agents[candidate]?.apiUrl ?? '';
+        try {
+          await graphql<Listed>(api, listQuery);
+          return { api, index: candidate };
+        } catch {
+          // not leading (yet)
+        }
+      }
+      return undefined;
+    }, 60_000, 'a standby answering the API');
+    const answeredAfterMs = Date.now() - killedAt;
+    process.stderr.write(`[failover] the API answered at agent-${String(index)} ${String(answeredAfterMs)} ms after the leader's host died\n`);
+    expect(cluster.agents[index]?.process.output()).toMatch(/took over as the orchestrator/);
+
+    // everything acknowledged before the kill is there
+    const after = (await graphql<Listed>(api, listQuery)).getDeployments;
+    expect(after.map((deployment) => deployment.id).sort()).toEqual(before.map((deployment) => deployment.id).sort());
+
+    // and the cluster takes new work
+    const repo = await gitFixtureRepo(path.join(dir.path, 'after-failover'), {
+      'shipwreck.toml': manifestToml('port = 3000\nlang = "node"\nrun = "node server.js"\ntest = ""', 'after-failover'),
+      'server.js': "require('http').createServer((q, s) => s.end('still here')).listen(process.env.PORT);",
+    });
+    const deployed = await cluster.kraken(index, ['deploy', repo, '--json', '--api', api, '--token', token]);
+    expect(deployed.stderr).toBe('');
+    expect(deployed.code).toBe(0);
+    const created = JSON.parse(deployed.stdout) as { status: string; deploymentUrl: string };
+    expect(created.status).toBe('RUNNING');
+    expect((await fetch(created.deploymentUrl)).status).toBe(200);
+
+    poll.on = false;
+    await poller;
+    expect(polls).toBeGreaterThan(0);
+    expect(failures).toEqual([]);
+  }, 300_000);
+
+  /** SIGKILL to every process in host `index`'s namespace: a machine losing power. */
+  async function killHost(index: number): Promise<void> {
+    const { stdout } = await run('ip', ['netns', 'pids', cluster.lab.host(index).netns]);
+    for (const pid of stdout.split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    await cluster.agents[index]?.process.exited;
+  }
 });

@@ -1,7 +1,7 @@
 import type { Broker } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
 import type { BrokerClusterGrant, ListeningApi, PlatformServiceInfo } from '@kraken/orchestrator';
-import { Orchestrator, OrchestratorStore, StatePublisher, createApiServer, loadOrCreateSecrets } from '@kraken/orchestrator';
+import { Orchestrator, OrchestratorStore, StatePublisher, adoptSecrets, createApiServer, loadOrCreateSecrets } from '@kraken/orchestrator';
 import type { ApiServer } from '@kraken/orchestrator';
 import { uiMiddleware } from '@kraken/ui-host';
 import type { Executor } from '../run/executor.js';
@@ -53,13 +53,17 @@ export class OrchestratorExecutor implements Executor {
 
   async setup(): Promise<void> {
     const { broker, nodeId, dataDir, logger, brokerUrlFor } = this.options;
-    const stored = loadOrCreateSecrets(dataDir);
-    const secrets = { ...stored, joinToken: this.options.joinToken ?? stored.joinToken };
-    this.clusterIdValue = secrets.clusterId;
     this.store = OrchestratorStore.open({ dataDir, logger });
-    // attached before the orchestrator writes anything: standbys get every change after their snapshot
+    // attached before anything is written: standbys get every change after their snapshot
     const publisher = this.options.replicate === true ? new StatePublisher({ broker, store: this.store, nodeId, epoch: () => this.orchestrator?.epoch ?? 0, logger }) : undefined;
     this.publisher = publisher;
+    // a standby taking over has the cluster's secrets in its copy of the store: the same tokens go on working
+    const inherited = this.store.clusterSecrets();
+    if (inherited !== undefined) adoptSecrets(dataDir, inherited);
+    const stored = loadOrCreateSecrets(dataDir);
+    const secrets = { ...stored, joinToken: this.options.joinToken ?? stored.joinToken };
+    this.store.keepClusterSecrets(secrets);
+    this.clusterIdValue = secrets.clusterId;
     this.orchestrator = await Orchestrator.create({ broker, store: this.store, nodeId, logger });
     if (this.options.insecureNoAuth) {
       logger.warn('--insecure-no-auth: the API accepts every request without a token. Use this only on a network you trust completely.');

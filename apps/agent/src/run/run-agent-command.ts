@@ -14,39 +14,53 @@ export interface RunAgentCommandOptions {
   signal?: AbortSignal;
 }
 
-/** `kraken agent`: starts, tells the user where to look, and runs until signalled. */
+/**
+ * `kraken agent`: starts, tells the user where to look, and runs until signalled. An agent that led
+ * and lost the lease to a standby (or found another holding it) starts again, to follow the new leader.
+ */
 export async function runAgentCommand(options: RunAgentCommandOptions): Promise<ExitCode> {
   const { config, logger, io } = options;
-  const running = await startAgent({
-    config,
-    logger,
-    onLeading: ({ url, apiToken, joinToken, secretsCreated, joinable }) => {
-      const shown = displayUrl(url, config.publicHost);
-      io.out('');
-      io.out(`Kraken is running. UI and API: ${shown}/`);
-      if (secretsCreated) {
-        io.out(`  API token (shown once; kept in ${path.join(config.dataDir, SECRETS_FILE)}): ${apiToken}`);
-      } else {
-        io.out(`  API token: in ${path.join(config.dataDir, SECRETS_FILE)} (the local kraken command reads it)`);
-      }
-      if (joinable) io.out(`  Add a machine: kraken agent --join ${shown} --join-token ${joinToken}`);
-      else io.out('  Single node: other machines can join once RabbitMQ is installed here (apt-get install rabbitmq-server) or this agent runs with --broker-url (see kraken agent --help)');
-      io.out(`  Deploy an app: kraken deploy <git-url>`);
-      io.out('');
-    },
-  });
-  logger.info('agent running', { role: running.role.kind, runtime: running.runtime, nodeId: running.nodeId });
-  await new Promise<void>((resolve) => {
+  const signalled = new Promise<'signal'>((resolve) => {
     if (options.signal === undefined) return;
-    if (options.signal.aborted) resolve();
+    if (options.signal.aborted) resolve('signal');
     options.signal.addEventListener('abort', () => {
-      resolve();
+      resolve('signal');
     }, { once: true });
   });
-  logger.info('stopping: apps keep running and are taken over at the next start');
-  await running.stop();
-  logger.info('agent stopped');
-  return ExitCode.Ok;
+  for (;;) {
+    let stepDown!: (why: string) => void;
+    const steppedDown = new Promise<string>((resolve) => {
+      stepDown = resolve;
+    });
+    const running = await startAgent({ config, logger, onStepDown: (why) => { stepDown(why); }, onLeading: printWhereToLook(config, io) });
+    logger.info('agent running', { role: running.role.kind, runtime: running.runtime, nodeId: running.nodeId });
+    const outcome = await Promise.race([signalled, steppedDown]);
+    if (outcome === 'signal') {
+      logger.info('stopping: apps keep running and are taken over at the next start');
+      await running.stop();
+      logger.info('agent stopped');
+      return ExitCode.Ok;
+    }
+    logger.warn('this agent no longer leads: starting again to follow the new leader', { why: outcome });
+    await running.stop();
+  }
+}
+
+function printWhereToLook(config: AgentConfig, io: CommandIo): NonNullable<Parameters<typeof startAgent>[0]['onLeading']> {
+  return ({ url, apiToken, joinToken, secretsCreated, joinable }) => {
+    const shown = displayUrl(url, config.publicHost);
+    io.out('');
+    io.out(`Kraken is running. UI and API: ${shown}/`);
+    if (secretsCreated) {
+      io.out(`  API token (shown once; kept in ${path.join(config.dataDir, SECRETS_FILE)}): ${apiToken}`);
+    } else {
+      io.out(`  API token: in ${path.join(config.dataDir, SECRETS_FILE)} (the local kraken command reads it)`);
+    }
+    if (joinable) io.out(`  Add a machine: kraken agent --join ${shown} --join-token ${joinToken}`);
+    else io.out('  Single node: other machines can join once RabbitMQ is installed here (apt-get install rabbitmq-server) or this agent runs with --broker-url (see kraken agent --help)');
+    io.out(`  Deploy an app: kraken deploy <git-url>`);
+    io.out('');
+  };
 }
 
 /** An API bound to every interface is shown with an address a browser on this machine can open. */

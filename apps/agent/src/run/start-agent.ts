@@ -1,29 +1,25 @@
-import { isIPv4 } from 'node:net';
 import type { Logger } from '@kraken/common';
 import { redactUrl } from '@kraken/broker';
 import type { AgentConfig } from '../config/agent-config.js';
 import { loadOrCreateNodeId } from '../config/node-identity.js';
 import { BrokerExecutor } from '../executors/broker-executor.js';
-import { AnnounceExecutor } from '../executors/announce-executor.js';
-import { OrchestratorExecutor } from '../executors/orchestrator-executor.js';
-import type { BrokerClusterGrant } from '@kraken/orchestrator';
-import { loadOrCreateSecrets } from '@kraken/orchestrator';
+import type { OrchestratorExecutor } from '../executors/orchestrator-executor.js';
 import { rabbitInstalled } from '@kraken/rabbitmq';
 import { WorkerExecutor } from '../executors/worker-executor.js';
 import { Agent } from './agent.js';
 import type { OrchestratorFinders, Role } from './decide-role.js';
 import { decideRole, roleSummary } from './decide-role.js';
 import type { Executor } from './executor.js';
-import { discoveryFinders, mdnsInterfaceAddress } from './finders.js';
+import { discoveryFinders } from './finders.js';
+import { announcerFor, brokerNodeAddress, orchestratorFor } from './leader-parts.js';
 import { joinWhenReachable } from './join-cluster.js';
 import { joinFirstAccepting } from './join-first-accepting.js';
 import type { OpenedBroker } from './open-broker.js';
 import { openBroker } from './open-broker.js';
 import { openJoinedBroker } from './joined-broker.js';
-import type { ManagedRabbit } from './managed-rabbit.js';
 import { ManagedRabbitExecutor } from '../executors/managed-rabbit-executor.js';
 import { StandbyExecutor } from '../executors/standby-executor.js';
-import { brokerService } from './broker-health.js';
+import { LeaseExecutor } from '../executors/lease-executor.js';
 
 /** How long a joining agent waits for an orchestrator that does not answer yet (its RabbitMQ node may be booting). */
 const JOIN_PATIENCE_MS = 120_000;
@@ -46,6 +42,11 @@ export interface StartAgentOptions {
   finders?: OrchestratorFinders;
   /** Extra executors (a custom agent's own jobs), set up after the built-in ones. */
   executors?: Executor[];
+  /**
+   * This agent led (or was to lead) and lost the lease to another: what runs must stop, and the agent
+   * start again to follow the new leader (runAgentCommand does). @default logs it
+   */
+  onStepDown?: (why: string) => void;
   /** Told the API URL and secrets when this agent leads, so the CLI can print them. */
   onLeading?: ConstructorParameters<typeof OrchestratorExecutor>[0]['onListening'];
 }
@@ -71,20 +72,14 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
   log.info(summary.message, summary.fields);
 
   const executors: Executor[] = [];
+  const onStepDown =
+    options.onStepDown ??
+    ((why: string) => {
+      log.error('this agent lost the lease to lead the cluster; restart it to follow the new leader', { why });
+    });
   let orchestrator: OrchestratorExecutor | undefined;
   if (role.kind === 'lead') {
-    const interfaceAddress = config.mdns ? mdnsInterfaceAddress(config) : undefined;
-    const announcer =
-      interfaceAddress === undefined
-        ? undefined
-        : new AnnounceExecutor({
-            nodeId,
-            interfaceAddress,
-            apiPort: () => Number(new URL(orchestrator?.url ?? `http://x:${config.apiPort}`).port),
-            clusterId: () => loadOrCreateSecrets(config.dataDir).clusterId,
-            priority: config.priority,
-            logger: log,
-          });
+    const announcer = announcerFor(config, nodeId, log, () => orchestrator?.url);
     // Say at once that this agent leads: starting its RabbitMQ node takes seconds, and an agent that
     // looked meanwhile and found nobody would lead too. Joiners wait until the API answers.
     // (An API on a port the kernel picks is announced once it listens.)
@@ -100,26 +95,15 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       await announcer?.stop();
       throw error;
     }
+    const leading = orchestratorFor({ config, nodeId, opened, logger: log, ...(options.onLeading === undefined ? {} : { onLeading: options.onLeading }) });
+    orchestrator = leading;
     if (opened.managed !== undefined) executors.push(new ManagedRabbitExecutor(opened.managed));
     executors.push(new BrokerExecutor(opened.broker));
-    orchestrator = new OrchestratorExecutor({
-      broker: opened.broker,
-      nodeId,
-      dataDir: config.dataDir,
-      apiPort: config.apiPort,
-      apiHost: config.apiHost,
-      logger: log,
-      brokerUrlFor: joinBrokerUrls(opened, config),
-      replicate: opened.kind !== 'memory',
-      ...(opened.managed === undefined ? {} : { brokerClusterFor: grantMembership(opened.managed), brokerEndpoints: () => opened.managed?.endpoints() ?? Promise.resolve([]) }),
-      insecureNoAuth: config.insecureNoAuth,
-      joinToken: config.joinToken,
-      platformServices: () => [brokerService(opened, opened.broker.stats(), opened.managed?.members())],
-      ...(options.onLeading === undefined ? {} : { onListening: options.onLeading }),
-    });
-    executors.push(orchestrator);
+    executors.push(leading);
     // after the orchestrator: it stops announcing first
     if (announcer !== undefined) executors.push(announcer);
+    // where standbys may take over, this agent leads only while it holds the lease
+    if (opened.managed !== undefined) executors.push(new LeaseExecutor({ nodeId, broker: opened.broker, onStepDown, logger: log }));
   } else {
     // an agent that may lead runs a member of the cluster's RabbitMQ cluster, so the broker outlives any one machine
     const brokerNode = config.priority < 2 && config.managedBroker && config.brokerUrl === undefined && (await rabbitInstalled());
@@ -143,9 +127,26 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     const joined = await openJoinedBroker(grant, { dataDir: config.dataDir, nodeId, amqpPort: config.brokerPort, address: brokerNodeAddress(config) }, log);
     if (joined.managed !== undefined) executors.push(new ManagedRabbitExecutor(joined.managed));
     executors.push(new BrokerExecutor(joined.broker));
-    if (joined.standbyBroker !== undefined && config.joinToken !== undefined) {
+    const { standbyBroker, managed } = joined;
+    if (standbyBroker !== undefined && managed !== undefined && config.joinToken !== undefined) {
+      const asLeader: OpenedBroker = { broker: standbyBroker, kind: 'managed', url: managed.adminUrl, managed };
       executors.push(
-        new StandbyExecutor({ nodeId, dataDir: config.dataDir, broker: joined.standbyBroker, leaderUrl: candidate.url, joinToken: config.joinToken, logger: log }),
+        new StandbyExecutor({
+          nodeId,
+          dataDir: config.dataDir,
+          broker: standbyBroker,
+          leaderUrl: candidate.url,
+          joinToken: config.joinToken,
+          takeOver: async () => {
+            const leading = orchestratorFor({ config, nodeId, opened: asLeader, logger: log });
+            const announcing = announcerFor(config, nodeId, log, () => leading.url);
+            await leading.setup();
+            await announcing?.setup();
+            return announcing === undefined ? [leading] : [leading, announcing];
+          },
+          onStepDown,
+          logger: log,
+        }),
       );
     }
   }
@@ -183,39 +184,3 @@ function brokerOf(executors: Executor[]) {
   return owner.broker;
 }
 
-/**
- * What a joining node connects with: a user of its own on this agent's RabbitMQ node; the operator's
- * --advertise-broker-url or external URL as given; nothing where no other machine can reach the broker.
- */
-function joinBrokerUrls(opened: OpenedBroker, config: AgentConfig): ((nodeId: string) => Promise<string>) | undefined {
-  const { managed } = opened;
-  if (config.advertiseBrokerUrl !== undefined) {
-    const advertised = config.advertiseBrokerUrl;
-    return () => Promise.resolve(advertised);
-  }
-  if (managed !== undefined) {
-    const host = config.publicHost ?? mdnsInterfaceAddress(config);
-    return host === undefined ? undefined : (nodeId) => managed.urlFor(nodeId, host);
-  }
-  const external = opened.url;
-  return external === undefined || isLoopbackUrl(external) ? undefined : () => Promise.resolve(external);
-}
-
-/** Joining nodes that may lead get a member of this RabbitMQ cluster; the rest stay clients. */
-function grantMembership(managed: ManagedRabbit): (nodeId: string) => Promise<BrokerClusterGrant> {
-  return (nodeId) => managed.grantMembership(nodeId);
-}
-
-/**
- * The address naming this agent's RabbitMQ node: what other machines reach it at. --public-host
- * when it is an IPv4 address, else the LAN interface's, else loopback (a machine on its own).
- */
-function brokerNodeAddress(config: AgentConfig): string {
-  if (config.publicHost !== undefined && isIPv4(config.publicHost)) return config.publicHost;
-  return mdnsInterfaceAddress(config) ?? '127.0.0.1';
-}
-
-function isLoopbackUrl(url: string): boolean {
-  const host = new URL(url).hostname;
-  return host === 'localhost' || host.startsWith('127.') || host === '[::1]';
-}

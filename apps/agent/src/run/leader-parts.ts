@@ -1,0 +1,97 @@
+import { isIPv4 } from 'node:net';
+import type { Logger } from '@kraken/common';
+import type { BrokerClusterGrant } from '@kraken/orchestrator';
+import { loadOrCreateSecrets } from '@kraken/orchestrator';
+import type { AgentConfig } from '../config/agent-config.js';
+import { AnnounceExecutor } from '../executors/announce-executor.js';
+import { OrchestratorExecutor } from '../executors/orchestrator-executor.js';
+import { mdnsInterfaceAddress } from './finders.js';
+import { brokerService } from './broker-health.js';
+import type { OpenedBroker } from './open-broker.js';
+
+export interface LeaderPartsInput {
+  config: AgentConfig;
+  nodeId: string;
+  opened: OpenedBroker;
+  logger: Logger;
+  onLeading?: ConstructorParameters<typeof OrchestratorExecutor>[0]['onListening'];
+}
+
+/** The orchestrator a leading agent runs beside its broker: store, control loop, API (and the UI). */
+export function orchestratorFor(input: LeaderPartsInput): OrchestratorExecutor {
+  const { config, nodeId, opened, logger } = input;
+  return new OrchestratorExecutor({
+    broker: opened.broker,
+    nodeId,
+    dataDir: config.dataDir,
+    apiPort: config.apiPort,
+    apiHost: config.apiHost,
+    logger,
+    brokerUrlFor: joinBrokerUrls(opened, config),
+    replicate: opened.kind !== 'memory',
+    ...(opened.managed === undefined
+      ? {}
+      : { brokerClusterFor: grantMembership(opened), brokerEndpoints: () => opened.managed?.endpoints() ?? Promise.resolve([]) }),
+    insecureNoAuth: config.insecureNoAuth,
+    joinToken: config.joinToken,
+    platformServices: () => [brokerService(opened, opened.broker.stats(), opened.managed?.members())],
+    ...(input.onLeading === undefined ? {} : { onListening: input.onLeading }),
+  });
+}
+
+/**
+ * Tells the LAN (mDNS) that this agent leads; undefined without mDNS or a network. `apiUrl` is read
+ * when it announces: before the API listens, the configured port is announced.
+ */
+export function announcerFor(config: AgentConfig, nodeId: string, logger: Logger, apiUrl: () => string | undefined): AnnounceExecutor | undefined {
+  const interfaceAddress = config.mdns ? mdnsInterfaceAddress(config) : undefined;
+  if (interfaceAddress === undefined) return undefined;
+  return new AnnounceExecutor({
+    nodeId,
+    interfaceAddress,
+    apiPort: () => Number(new URL(apiUrl() ?? `http://x:${config.apiPort}`).port),
+    clusterId: () => loadOrCreateSecrets(config.dataDir).clusterId,
+    priority: config.priority,
+    logger,
+  });
+}
+
+/**
+ * What a joining node connects with: a user of its own on this agent's RabbitMQ node; the operator's
+ * --advertise-broker-url or external URL as given; nothing where no other machine can reach the broker.
+ */
+function joinBrokerUrls(opened: OpenedBroker, config: AgentConfig): ((nodeId: string) => Promise<string>) | undefined {
+  const { managed } = opened;
+  if (config.advertiseBrokerUrl !== undefined) {
+    const advertised = config.advertiseBrokerUrl;
+    return () => Promise.resolve(advertised);
+  }
+  if (managed !== undefined) {
+    const host = config.publicHost ?? mdnsInterfaceAddress(config);
+    return host === undefined ? undefined : (nodeId) => managed.urlFor(nodeId, host);
+  }
+  const external = opened.url;
+  return external === undefined || isLoopbackUrl(external) ? undefined : () => Promise.resolve(external);
+}
+
+/** Joining nodes that may lead get a member of this RabbitMQ cluster; the rest stay clients. */
+function grantMembership(opened: OpenedBroker): (nodeId: string) => Promise<BrokerClusterGrant> {
+  return (nodeId) => {
+    if (opened.managed === undefined) return Promise.reject(new Error('no RabbitMQ node of this agent'));
+    return opened.managed.grantMembership(nodeId);
+  };
+}
+
+/**
+ * The address naming this agent's RabbitMQ node: what other machines reach it at. --public-host
+ * when it is an IPv4 address, else the LAN interface's, else loopback (a machine on its own).
+ */
+export function brokerNodeAddress(config: AgentConfig): string {
+  if (config.publicHost !== undefined && isIPv4(config.publicHost)) return config.publicHost;
+  return mdnsInterfaceAddress(config) ?? '127.0.0.1';
+}
+
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host.startsWith('127.') || host === '[::1]';
+}
