@@ -159,9 +159,15 @@ describe('a cluster whose leader runs its own RabbitMQ node', () => {
       if (body.data === undefined) throw new Error(`${api}: ${JSON.stringify(body.errors)}`);
       return body.data;
     };
-    type Listed = { getDeployments: { id: string; status: string; node: string | null; deploymentUrl: string | null }[] };
-    const listQuery = 'query { getDeployments { id status node deploymentUrl } }';
-    const before = (await graphql<Listed>(cluster.agents[1]?.apiUrl ?? '', listQuery)).getDeployments;
+    type Listed = {
+      getDeployments: { id: string; status: string; node: string | null; deploymentUrl: string | null; statusHistory: { status: string; time: number }[] }[];
+    };
+    const listQuery = 'query { getDeployments { id status node deploymentUrl statusHistory { status time } } }';
+    const logOf = async (api: string, id: string) =>
+      (await (await fetch(`${api}/log/${id}`, { headers: { authorization: `Bearer ${token}` } })).text()).split('\n').filter(Boolean);
+    const leaderApi = cluster.agents[1]?.apiUrl ?? '';
+    const before = (await graphql<Listed>(leaderApi, listQuery)).getDeployments;
+    const logsBefore = new Map(await Promise.all(before.map(async (deployment) => [deployment.id, await logOf(leaderApi, deployment.id)] as const)));
     expect(before.length).toBeGreaterThanOrEqual(3);
 
     // apps on the other hosts are polled all through the failover: none may stop answering
@@ -206,6 +212,13 @@ describe('a cluster whose leader runs its own RabbitMQ node', () => {
     // everything acknowledged before the kill is there
     const after = (await graphql<Listed>(api, listQuery)).getDeployments;
     expect(after.map((deployment) => deployment.id).sort()).toEqual(before.map((deployment) => deployment.id).sort());
+    for (const deployment of before) {
+      const now = after.find((candidate) => candidate.id === deployment.id);
+      // the history goes on (a deployment of the dead host moves), but what was there stays as it was
+      expect(now?.statusHistory.slice(0, deployment.statusHistory.length)).toEqual(deployment.statusHistory);
+      const lines = await logOf(api, deployment.id);
+      expect(lines.slice(0, logsBefore.get(deployment.id)?.length)).toEqual(logsBefore.get(deployment.id));
+    }
 
     // and the cluster takes new work
     const repo = await gitFixtureRepo(path.join(dir.path, 'after-failover'), {
