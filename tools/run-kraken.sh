@@ -9,6 +9,8 @@
 # Runs in the foreground; Ctrl-C stops the agent (apps keep running and are taken over next time).
 # KRAKEN_DATA_DIR (default ~/.kraken) and KRAKEN_API_PORT (default 4000) move it; every other
 # `kraken agent` setting can be given as a KRAKEN_* variable (see apps/agent/README.md).
+# Kraken needs the Node.js of engines.node in package.json; with an older node (or none, if npm is
+# there) it uses Node 24 LTS from the npm registry, kept in ~/.cache/kraken/node (tools/node/use-node.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +28,21 @@ export KRAKEN_API_PORT=${KRAKEN_API_PORT:-4000}
 export NX_DAEMON=false NX_NO_CLOUD=true
 log() { echo "[run-kraken $(date +%T)] $*" >&2; }
 kraken() { node apps/agent/dist/cli.js "$@"; }
+
+need_node=$(sed -n 's/^ *"node": ">=\([0-9.]*\)".*/\1/p' package.json | head -n 1)
+have_node=$(node -p process.versions.node 2>/dev/null || true)
+if [ -z "$have_node" ] || ! command -v npm >/dev/null; then
+  # npm runs on node: without both there is nothing to fetch a newer Node with
+  echo "run-kraken: Kraken needs Node.js $need_node or newer with npm; install Node.js 24 LTS (with npm) and run this again" >&2
+  exit 1
+fi
+if [ "$(printf '%s\n' "$need_node" "$have_node" | sort -V | head -n 1)" != "$need_node" ]; then
+  log "Kraken needs Node.js $need_node or newer and this machine has $have_node: using Node 24 LTS from the npm registry"
+  # shellcheck source=node/use-node.sh
+  source tools/node/use-node.sh
+  use_node 24
+  log "using Node.js $(node -p process.versions.node) from $(dirname "$(command -v node)"); put that folder first on PATH to run kraken commands"
+fi
 
 if [ "$install" = 1 ]; then
   if ! command -v git >/dev/null; then
