@@ -159,7 +159,7 @@ describe('nx release publish to a local registry', () => {
       const paths = files[0].files.map((file) => file.path);
       expect(paths).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts']));
       expect(paths.filter((file) => /^src\/|\.spec\.|tsbuildinfo|tsconfig|jest\.|eslint\./.test(file))).toEqual([]);
-      // ESM-only packages: CommonJS consumers load them with require() on Node >= 20.19 (engines says so)
+      // ESM-only packages: CommonJS consumers load them with require() on Node >= 22.15 (engines says so)
       await run(path.join(root, 'node_modules', '.bin', 'attw'), ['--pack', staged, '--profile', 'esm-only', '--format', 'ascii'], { timeoutMs: 120_000 });
     },
     180_000,
