@@ -20,7 +20,8 @@ export const dockerSocket = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
  */
 export function parseFlags(help, options, checks = {}) {
   const { positive = [], nonNegative = [], smoke: smokeDefaults } = checks;
-  const withoutDefaults = Object.fromEntries(Object.entries(options).map(([name, { default: _default, ...option }]) => [name, option]));
+  // defaults are applied below, so that a smoke default can take the place of the full run's
+  const withoutDefaults = Object.fromEntries(Object.entries(options).map(([name, option]) => [name, { ...option, default: undefined }]));
   if (smokeDefaults !== undefined) withoutDefaults.smoke = { type: 'boolean' };
   const { values: given } = parseArgs({ options: { ...withoutDefaults, help: { type: 'boolean', default: false } } });
   if (given.help) {
