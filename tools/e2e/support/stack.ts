@@ -1,10 +1,10 @@
 import { AmqpBroker } from '@kraken/broker';
 import { MemoryLogger } from '@kraken/common';
 import { DockerDeployer } from '@kraken/docker-deployer';
-import type { OrchestratorOptions, OrchestratorQueues } from '@kraken/orchestrator';
+import type { OrchestratorOptions, OrchestratorQueues, PortRange } from '@kraken/orchestrator';
 import { Orchestrator, OrchestratorStore, createApiServer } from '@kraken/orchestrator';
 import type { ApiServer, ListeningApi } from '@kraken/orchestrator';
-import { amqpUrl, deleteQueues, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
+import { amqpUrl, deleteQueues, freePortRange, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import { Worker } from '@kraken/worker';
 import type { WorkerOptions } from '@kraken/worker';
@@ -49,6 +49,8 @@ export class Stack {
     readonly orchestrator: Orchestrator,
     readonly api: ApiServer,
     readonly server: ListeningApi,
+    /** Host ports this stack's orchestrator hands out: free when the stack started, outside any Kraken's default range. */
+    readonly portRange: PortRange,
   ) {}
 
   static async start(options: StackOptions = {}): Promise<Stack> {
@@ -65,18 +67,18 @@ export class Stack {
     const deadLetterQueue = `${prefix}.dead-letter`;
     const broker = await AmqpBroker.create({ url, deadLetterQueue });
     const store = OrchestratorStore.open({ dataDir: path.join(dir.path, 'orchestrator') });
-    // a random window of the default range, so parallel runs on one engine rarely pick the same host port
-    const min = 20000 + Math.floor(Math.random() * 95) * 100;
+    // not the default range: a Kraken running on this machine hands those ports out to its own apps
+    const portRange = await freePortRange(100);
     const orchestrator = await Orchestrator.create({
       broker,
       store,
       nodeId: 'e2e-leader',
       logger: new MemoryLogger(),
-      options: { tickIntervalMs: 250, ...options.orchestrator, queues, portRange: { min, max: min + 99 } },
+      options: { tickIntervalMs: 250, ...options.orchestrator, queues, portRange },
     });
     const api = await createApiServer({ orchestrator, store, token: TOKEN, logger: new MemoryLogger() });
     const server = await api.listen(0, '127.0.0.1');
-    const stack = new Stack(url, dir, queues, deadLetterQueue, store, orchestrator, api, server);
+    const stack = new Stack(url, dir, queues, deadLetterQueue, store, orchestrator, api, server, portRange);
     stack.brokers.push(broker);
     return stack;
   }
