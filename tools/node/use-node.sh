@@ -2,6 +2,7 @@
 # Sourced, not run, so that PATH changes in the caller:
 #
 #   source tools/node/use-node.sh && use_node 24      (a major version)
+#   source tools/node/use-node.sh && node_supported   (does the node on PATH meet engines.node of ./package.json?)
 #
 # The binaries come from the npm packages node-linux-<arch> (npm pack, checked against the
 # registry's integrity hash), because the registry may be the only thing a machine reaches
@@ -11,6 +12,13 @@
 # Each release lives in $KRAKEN_NODE_CACHE (default ~/.cache/kraken/node)/<version>-linux-<arch>;
 # a major already there is used without asking the registry, so a second call is instant and
 # works offline. Returns non-zero with a message on stderr when it cannot provide that Node.
+
+node_supported() {
+  local need have
+  need=$(sed -n 's/^ *"node": ">=\([0-9.]*\)".*/\1/p' package.json 2>/dev/null | head -n 1)
+  have=$(node -p process.versions.node 2>/dev/null) || return 1
+  [ "$(printf '%s\n' "$need" "$have" | sort -V | head -n 1)" = "$need" ]
+}
 
 use_node() {
   local major=${1:?use_node: which major version?}
