@@ -33,7 +33,7 @@ free_port() { node -e "const s = require('node:net').createServer().listen(0, '0
 start() {
   stop_quietly
   mkdir -p "$state_dir"
-  local root port node_id pid pgid
+  local root port node_id pid
   root=$(mktemp -d /tmp/kraken-live-XXXXXX)
   # HEAD of this checkout: what CI tests is what runs beside it
   git clone --quiet "$repo" "$root/kraken"
@@ -49,8 +49,8 @@ start() {
       exec setsid bash tools/run-kraken.sh </dev/null >"$state_dir/run-kraken.log" 2>&1
   ) &
   pid=$!
-  sleep 1
-  pgid=$(ps -o pgid= -p "$pid" | tr -d ' ') || true
+  # setsid runs run-kraken.sh in place (this background subshell leads no group), so its pid is the
+  # session id that stop signals
   cat >"$state" <<EOF
 ROOT=$root
 API=http://127.0.0.1:$port
@@ -59,7 +59,6 @@ CLI=$root/kraken/apps/agent/dist/cli.js
 EXAMPLE=$root/data/examples/hello-node
 NODE_ID=$node_id
 PID=$pid
-PGID=${pgid:-$pid}
 EOF
   log "tools/run-kraken.sh runs in $root/kraken (pid $pid, node $node_id, API http://127.0.0.1:$port); its output: $state_dir/run-kraken.log"
   # npm ci, the agent's build and the example's deploy: minutes on a busy 2-core machine
@@ -86,13 +85,19 @@ stop() {
   if [ -f "$CLI" ] && kill -0 "$PID" 2>/dev/null; then
     node tools/ci/live-kraken.mjs cancel --cli "$CLI" --api "$API" --data-dir "$DATA" --timeout 120 || rc=1
   fi
-  # its session: run-kraken.sh, the agent and whatever they started
-  if kill -TERM -- "-$PGID" 2>/dev/null; then
+  # its session: run-kraken.sh, the agent and whatever they started, including process groups of
+  # their own (the agent's RabbitMQ node); apps the agent detached into sessions of their own were
+  # cancelled above
+  if session_alive; then
+    signal_session TERM
     for _ in $(seq 1 40); do
-      kill -0 -- "-$PGID" 2>/dev/null || break
+      session_alive || break
       sleep 0.5
     done
-    kill -KILL -- "-$PGID" 2>/dev/null && log "its processes did not stop on SIGTERM within 20 s: killed"
+    if session_alive; then
+      signal_session KILL
+      log "its processes did not stop on SIGTERM within 20 s: killed"
+    fi
   fi
   # what its node made in the engine, should a cancel have missed something
   if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
@@ -106,6 +111,11 @@ stop() {
 }
 
 stop_quietly() { stop 2>/dev/null || true; }
+
+# the processes of the session tools/run-kraken.sh leads (its pid is the session id, see start)
+session_members() { ps -eo pid=,sid= | awk -v sid="$PID" '$2 == sid { print $1 }'; }
+session_alive() { [ -n "$(session_members)" ]; }
+signal_session() { session_members | xargs -r kill -s "$1" 2>/dev/null || true; }
 
 case ${1:-} in
   start) start ;;
