@@ -1,9 +1,22 @@
 // Writes each jest run's counts to test-output/results/ so .ci/run can print one honest summary
-// line across every project and target (jest's own output is per run, and Nx runs many).
+// line across every project and target (jest's own output is per run, and Nx runs many), and
+// names what failed, so a red run says what broke in its last lines (tools/ci/summary.mjs).
 const fs = require('node:fs');
 const path = require('node:path');
+const { stripVTControlCharacters } = require('node:util');
 
 const resultsDir = process.env.KRAKEN_TEST_RESULTS_DIR || path.join(__dirname, '..', 'test-output', 'results');
+// enough to name what broke; a run with more failures is broken wholesale and its output says more
+const maxFailedTests = 50;
+
+/** The first non-empty line of a failure message, without colours, cut to one readable line. */
+function firstLine(text) {
+  const line = stripVTControlCharacters(String(text || ''))
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l !== '');
+  return line === undefined ? '' : line.slice(0, 300);
+}
 
 class ResultsReporter {
   constructor(globalConfig) {
@@ -17,6 +30,17 @@ class ResultsReporter {
     const failedSuites = results.testResults
       .filter((suite) => suite.testExecError || (suite.failureMessage && suite.numFailingTests === 0))
       .map((suite) => ({ file: suite.testFilePath, message: (suite.testExecError && suite.testExecError.message) || suite.failureMessage }));
+    const failedTests = results.testResults
+      .flatMap((suite) =>
+        suite.testResults
+          .filter((test) => test.status === 'failed')
+          .map((test) => ({
+            file: suite.testFilePath,
+            title: [...test.ancestorTitles, test.title].join(' › '),
+            message: firstLine(test.failureMessages[0]),
+          })),
+      )
+      .slice(0, maxFailedTests);
     fs.writeFileSync(
       path.join(resultsDir, `${config}.${kind}.json`),
       JSON.stringify(
@@ -29,6 +53,7 @@ class ResultsReporter {
           // a suite that failed to load or crashed outside a test counts as one failure
           brokenSuites: failedSuites.length,
           failedSuites,
+          failedTests,
         },
         null,
         2,

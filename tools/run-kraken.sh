@@ -9,6 +9,8 @@
 # Runs in the foreground; Ctrl-C stops the agent (apps keep running and are taken over next time).
 # KRAKEN_DATA_DIR (default ~/.kraken) and KRAKEN_API_PORT (default 4000) move it; every other
 # `kraken agent` setting can be given as a KRAKEN_* variable (see apps/agent/README.md).
+# Kraken needs the Node.js of engines.node in package.json; with an older node (or none, if npm is
+# there) it uses Node 24 LTS from the npm registry, kept in ~/.cache/kraken/node (tools/node/use-node.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +28,19 @@ export KRAKEN_API_PORT=${KRAKEN_API_PORT:-4000}
 export NX_DAEMON=false NX_NO_CLOUD=true
 log() { echo "[run-kraken $(date +%T)] $*" >&2; }
 kraken() { node apps/agent/dist/cli.js "$@"; }
+
+# shellcheck source=node/use-node.sh
+source tools/node/use-node.sh
+if ! node_supported; then
+  if ! node --version >/dev/null 2>&1 || ! command -v npm >/dev/null; then
+    # npm runs on node: without both there is nothing to fetch a newer Node with
+    echo "run-kraken: Kraken needs Node.js (engines.node in package.json) with npm; install Node.js 24 LTS (with npm) and run this again" >&2
+    exit 1
+  fi
+  log "Kraken needs a newer Node.js than this machine's $(node --version) (engines.node in package.json): using Node 24 LTS from the npm registry"
+  use_node 24
+  log "using Node.js $(node --version) from $(dirname "$(command -v node)"); put that folder first on PATH to run kraken commands"
+fi
 
 if [ "$install" = 1 ]; then
   if ! command -v git >/dev/null; then
@@ -57,7 +72,13 @@ if [ "$example" = 1 ]; then
     git -C "$repo" init -q -b main && git -C "$repo" add -A
     git -C "$repo" -c user.name=kraken -c user.email=kraken@localhost commit -qm "hello-node example"
   fi
-  if kraken ls --api "$api" --json | grep -q "\"srcUrl\": \"$repo\""; then
+  # a deployment of it that errored (e.g. the Docker base images were missing) is tried again
+  if kraken ls --api "$api" --json | node -e '
+    let text = "";
+    process.stdin.on("data", (chunk) => (text += chunk)).on("end", () => {
+      const live = JSON.parse(text).some((d) => d.srcUrl === process.argv[1] && !["ERRORED", "DESTROYED"].includes(d.status));
+      process.exit(live ? 0 : 1);
+    });' "$repo"; then
     log "the example app is already deployed (kraken ls)"
   else
     log "deploying the example app from $repo"

@@ -12,25 +12,46 @@ export const amqpUrl = process.env.KRAKEN_BENCH_AMQP_URL ?? 'amqp://guest:guest@
 export const dockerSocket = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
 
 /**
- * parseArgs with `--help` (prints `help`, exits 0) and every flag listed in `positiveInts` checked
- * to be a positive integer (exits 2 naming it). Returns the raw values and the parsed numbers.
+ * parseArgs with `--help` (prints `help`, exits 0), `--smoke` when `checks.smoke` is given, and the
+ * flags listed in `checks.positive` / `checks.nonNegative` checked to be integers >= 1 / >= 0
+ * (exits 2 naming the flag). `--smoke` swaps the defaults for `checks.smoke`'s small ones: one short
+ * round per side that proves the bench works end to end (CI runs every bench so); flags given
+ * explicitly still win. Returns the values, the parsed numbers and whether this is a smoke run.
  */
-export function parseFlags(help, options, positiveInts = []) {
-  const { values } = parseArgs({ options: { ...options, help: { type: 'boolean', default: false } } });
-  if (values.help) {
+export function parseFlags(help, options, checks = {}) {
+  const { positive = [], nonNegative = [], smoke: smokeDefaults } = checks;
+  // defaults are applied below, so that a smoke default can take the place of the full run's
+  const withoutDefaults = Object.fromEntries(Object.entries(options).map(([name, option]) => [name, { ...option, default: undefined }]));
+  if (smokeDefaults !== undefined) withoutDefaults.smoke = { type: 'boolean' };
+  const { values: given } = parseArgs({ options: { ...withoutDefaults, help: { type: 'boolean', default: false } } });
+  if (given.help) {
     console.log(help);
     process.exit(0);
   }
+  const smoke = given.smoke === true;
+  const values = Object.fromEntries(
+    Object.entries(options).map(([name, option]) => [name, given[name] ?? (smoke ? smokeDefaults[name] : undefined) ?? option.default]),
+  );
   const numbers = {};
-  for (const name of positiveInts) {
-    const value = Number(values[name]);
-    if (!Number.isInteger(value) || value < 1) {
-      console.error(`--${name} must be a positive integer, got ${JSON.stringify(values[name])}`);
-      process.exit(2);
+  for (const [names, min] of [
+    [positive, 1],
+    [nonNegative, 0],
+  ]) {
+    for (const name of names) {
+      const value = Number(values[name]);
+      if (!Number.isInteger(value) || value < min) {
+        console.error(`--${name} must be an integer >= ${min}, got ${JSON.stringify(values[name])}`);
+        process.exit(2);
+      }
+      numbers[name] = value;
     }
-    numbers[name] = value;
   }
-  return { values, numbers };
+  return { values, numbers, smoke };
+}
+
+/** What a bench prints under its numbers: its targets in a full run, and that none is judged in a smoke run. */
+export function verdict(smoke, line) {
+  console.log(smoke ? 'smoke run: one short round per side, so the numbers are not judged against the targets' : line);
 }
 
 /** `files` written to `dir` and committed on `main`, as an app author would push them. */
@@ -66,6 +87,18 @@ export function contextStageImage(buildLines) {
   if (at < 0) return undefined;
   const id = buildLines.slice(at + 1).find((text) => /^ ---> [0-9a-f]{12}$/.test(text.trimEnd()));
   return id?.trim().slice(5);
+}
+
+/**
+ * The running app container of one deployment, found by the labels the deployer puts on it
+ * (its name is the deployer's business and has changed before).
+ */
+export async function appContainer(docker, deploymentId) {
+  const found = await docker.listContainers({ filters: { label: [`${Label.Deployment}=${deploymentId}`, `${Label.Role}=app`] } });
+  if (found.length !== 1) {
+    throw new Error(`expected one running container labelled ${Label.Deployment}=${deploymentId} and ${Label.Role}=app, found ${found.length}`);
+  }
+  return docker.getContainer(found[0].Id);
 }
 
 /** Removes every container and image labelled with this node id, whatever their state. */

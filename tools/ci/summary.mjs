@@ -1,19 +1,23 @@
 #!/usr/bin/env node
 // One honest summary of a whole test run (tools/test-all.sh, .ci/run): jest's counts per project
-// from test-output/results/*.json (written by tools/jest/results-reporter.cjs), plus every failure
-// that produced no jest result (a build or lint task, a test task that crashed or never ran, a setup step).
+// from test-output/results/*.json (written by jest-config/results-reporter.cjs), plus every step
+// outside jest (a build or lint task, a test task that crashed or never ran, a setup step, a bench).
 //
-//   node tools/ci/summary.mjs [--results DIR] [--nx-log FILE]... [--failed-step LABEL]...
+//   node tools/ci/summary.mjs [--results DIR] [--nx-log FILE]... [--failed-step LABEL]... [--passed-step LABEL]...
 //
-// --nx-log FILE       output of an `nx run-many` that failed. Each task it names under "Failed tasks"
-//                     or "Tasks not run because their dependencies failed" counts as one failure,
-//                     unless it is a test/integration task whose jest result already counts failures
-//                     (no double counting). A log that names no task counts as one failure itself.
-// --failed-step LABEL a step outside Nx that failed (services, npm ci, nx sync:check): one failure.
+// --nx-log FILE        output of an `nx run-many` that failed. Each task it names under "Failed tasks"
+//                      or "Tasks not run because their dependencies failed" counts as one failure,
+//                      unless it is a test/integration task whose jest result already counts failures
+//                      (no double counting). A log that names no task counts as one failure itself.
+// --failed-step LABEL  a step outside Nx that failed (services, npm ci, nx sync:check, a bench): one failure.
+// --passed-step LABEL  a step outside jest that passed (a bench, the live Kraken check): one pass,
+//                      listed with its label (e.g. a bench's ratio).
 //
-// The last line is exactly `N passed, M failed` (`, K skipped` appended when K > 0), where
-// M = jest failed tests + broken suites + the failures above. Exit 1 when M > 0 or when there is no
-// result file at all (a run that ran no test must not look green; it counts as one failure).
+// Just before the last line it lists every failure it counted, each failing test with its title
+// and file, so the end of a red run's output says what broke. The last line is exactly
+// `N passed, M failed` (`, K skipped` appended when K > 0), where N = jest passed tests + passed
+// steps and M = jest failed tests + broken suites + the failures above. Exit 1 when M > 0 or when
+// there is no result file at all (a run that ran no test must not look green; it counts as one failure).
 import fs from 'node:fs';
 import path from 'node:path';
 import { stripVTControlCharacters as stripAnsi } from 'node:util';
@@ -22,22 +26,23 @@ const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 const testKinds = new Set(['test', 'integration']);
 
 function parseArgs(argv) {
-  const options = { results: path.join(repoRoot, 'test-output', 'results'), nxLogs: [], failedSteps: [] };
+  const options = { results: path.join(repoRoot, 'test-output', 'results'), nxLogs: [], failedSteps: [], passedSteps: [] };
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i];
     const value = argv[i + 1];
-    if (!['--results', '--nx-log', '--failed-step'].includes(flag)) usage(`unknown argument ${JSON.stringify(flag)}`);
+    if (!['--results', '--nx-log', '--failed-step', '--passed-step'].includes(flag)) usage(`unknown argument ${JSON.stringify(flag)}`);
     if (value === undefined) usage(`${flag} needs a value`);
     if (flag === '--results') options.results = path.resolve(value);
     if (flag === '--nx-log') options.nxLogs.push(value);
     if (flag === '--failed-step') options.failedSteps.push(value);
+    if (flag === '--passed-step') options.passedSteps.push(value);
     i += 1;
   }
   return options;
 }
 
 function usage(problem) {
-  console.error(`summary.mjs: ${problem}\nusage: node tools/ci/summary.mjs [--results DIR] [--nx-log FILE]... [--failed-step LABEL]...`);
+  console.error(`summary.mjs: ${problem}\nusage: node tools/ci/summary.mjs [--results DIR] [--nx-log FILE]... [--failed-step LABEL]... [--passed-step LABEL]...`);
   process.exit(2);
 }
 
@@ -55,7 +60,12 @@ function readResults(dir) {
       if (typeof data.project !== 'string' || typeof data.kind !== 'string' || bad.length > 0) {
         throw new Error(`expected {project, kind, ${counters.join(', ')}} (bad: ${['project', 'kind', ...bad].join(', ')})`);
       }
-      results.push({ ...data, failedSuites: Array.isArray(data.failedSuites) ? data.failedSuites : [] });
+      results.push({
+        ...data,
+        failedSuites: Array.isArray(data.failedSuites) ? data.failedSuites : [],
+        // results written before the reporter named failing tests have only the count
+        failedTests: Array.isArray(data.failedTests) ? data.failedTests : [],
+      });
     } catch (error) {
       problems.push(`result file ${file} is unreadable: ${error.message}`);
     }
@@ -163,7 +173,7 @@ function main() {
   const uniqueProblems = [...new Set(problems)];
 
   const sum = (key) => results.reduce((total, r) => total + r[key], 0);
-  const passed = sum('passed');
+  const passed = sum('passed') + options.passedSteps.length;
   const skipped = sum('skipped');
   const failed = sum('failed') + sum('brokenSuites') + uniqueProblems.length;
 
@@ -177,25 +187,41 @@ function main() {
       ]),
     );
   }
-  const broken = results.flatMap((r) => r.failedSuites.map((s) => ({ ...s, project: r.project, kind: r.kind })));
-  if (broken.length > 0) {
-    console.log('\nSuites that failed to run:');
-    for (const suite of broken) {
-      console.log(`  ${display(String(suite.file))} (${suite.kind}): ${firstLine(suite.message)}`);
-    }
+  if (options.passedSteps.length > 0) {
+    console.log('\nSteps that passed (one count each):');
+    for (const step of options.passedSteps) console.log(`  ${step}`);
   }
-  const withFailedTests = results.filter((r) => r.failed > 0);
-  if (withFailedTests.length > 0) {
-    console.log('\nProjects with failing tests (details in their jest output above):');
-    for (const r of withFailedTests) console.log(`  ${r.project} (${r.kind}): ${r.failed} failed`);
-  }
-  if (uniqueProblems.length > 0) {
-    console.log('\nOther failures (one count each):');
-    for (const problem of uniqueProblems) console.log(`  ${problem}`);
+  const failures = failureLines(results, uniqueProblems);
+  if (failures.length > 0) {
+    console.log(`\nFailures (${failed}):`);
+    for (const line of failures) console.log(`  ${line}`);
   }
   console.log('');
   console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
   process.exitCode = failed > 0 ? 1 : 0;
+}
+
+/**
+ * One line per counted failure, in the order a reader fixes them: tests (title, file, first line
+ * of the error), suites that did not run, then tasks and steps. Tests a result counts but does not
+ * name (it names at most 50) get one line saying how many.
+ */
+function failureLines(results, problems) {
+  const sorted = [...results].sort((a, b) => a.project.localeCompare(b.project) || a.kind.localeCompare(b.kind));
+  const lines = [];
+  for (const r of sorted) {
+    for (const test of r.failedTests) {
+      const message = firstLine(test.message);
+      lines.push(`FAIL ${test.title} (${display(String(test.file))}, ${r.kind})${message === '(no message)' ? '' : `: ${message}`}`);
+    }
+    const unnamed = r.failed - r.failedTests.length;
+    if (unnamed > 0) lines.push(`FAIL ${unnamed} more test(s) in ${r.project} (${r.kind}): see its jest output above`);
+    for (const suite of r.failedSuites) {
+      lines.push(`BROKEN SUITE ${display(String(suite.file))} (${r.kind}): ${firstLine(suite.message)}`);
+    }
+  }
+  for (const problem of problems) lines.push(problem);
+  return lines;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) main();

@@ -1,7 +1,10 @@
 // A local cluster for tests and benchmarks: N `kraken agent` processes, each a separate host in a
 // network namespace of a private lab (own address on a bridge), RabbitMQ on this machine reachable
-// from all of them with a user of their own (guest works over loopback only). Cleans up after
-// itself, including when a test fails: agents, the lab, the RabbitMQ user and the data dirs.
+// from all of them with a user of their own (guest works over loopback only) in a vhost of their
+// own (Kraken's queue names are fixed: another Kraken on this machine, in the default vhost, would
+// otherwise share its queues with the cluster); or, with `managedBroker`, the leader's own RabbitMQ
+// node. Cleans up after itself, including when a test fails: agents, the lab, the RabbitMQ user and
+// vhosts and the data dirs.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -9,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { IsolatedVhost, NetnsHost, NetnsLab, WatchedProcess } from '@kraken/testing';
-import { createNetnsLab, isolatedVhost, watchProcess } from '@kraken/testing';
+import { amqpUrl, createNetnsLab, isolatedVhost, watchProcess } from '@kraken/testing';
 
 const run = promisify(execFile);
 export const AGENT_CLI = path.resolve(__dirname, '..', '..', 'apps', 'agent', 'dist', 'cli.js');
@@ -38,8 +41,9 @@ export interface AgentStartOptions {
 export interface ClusterHarness extends AsyncDisposable {
   readonly lab: NetnsLab;
   /**
-   * amqp://<user>:<password>@<this machine on the bridge>:5672, given to every agent; undefined
-   * with `managedBroker`, where the leading agent runs its own RabbitMQ node and hands out users.
+   * amqp://<user>:<password>@<this machine on the bridge>:<RabbitMQ's port>/<the harness's vhost>,
+   * given to every agent; undefined with `managedBroker`, where the leading agent runs its own
+   * RabbitMQ node and hands out users.
    */
   readonly brokerUrl: string | undefined;
   /** Shared by every agent, so whichever leads accepts the others. */
@@ -82,6 +86,8 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
   const user = `kraken-harness-${randomBytes(4).toString('hex')}`;
   const password = randomBytes(12).toString('hex');
   const root = await mkdtemp(path.join(tmpdir(), 'kraken-cluster-'));
+  // the machine's RabbitMQ, the one amqpUrl() names, seen from the lab at the bridge address
+  const rabbitPort = Number(new URL(amqpUrl()).port || 5672);
   const agents: (ClusterAgent | undefined)[] = [];
   const clusterVhosts: IsolatedVhost[] = [];
   let destroyed = false;
@@ -97,14 +103,23 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
   };
   try {
     if (!managed) {
+      // the default cluster's vhost, removed with the others by destroy()
+      const vhost = await isolatedVhost('kraken-cluster');
+      clusterVhosts.push(vhost);
       await rabbitmqctl('add_user', user, password);
-      await rabbitmqctl('set_permissions', '-p', '/', user, '.*', '.*', '.*');
+      await vhost.allow(user);
+      // the lab's hosts reach nothing on this machine but what the harness opens: RabbitMQ
+      await lab.allowHostPort(rabbitPort);
     }
   } catch (error) {
     await destroy();
     throw error;
   }
-  const brokerUrl = managed ? undefined : `amqp://${user}:${password}@${lab.hostAddress}:5672`;
+  const [defaultVhost] = clusterVhosts;
+  const brokerUrl =
+    defaultVhost === undefined
+      ? undefined
+      : `amqp://${user}:${password}@${lab.hostAddress}:${String(rabbitPort)}/${encodeURIComponent(defaultVhost.vhost)}`;
   const joinToken = randomBytes(16).toString('hex');
   const agentAt = (index: number): ClusterAgent => {
     const agent = agents[index];

@@ -6,6 +6,7 @@ import { ApiClient, CREATE_DEPLOYMENT, GET_DEPLOYMENTS, collect } from './suppor
 import type { Collector, GraphQLResponse, SocketClient } from './support/api-client.js';
 import { appContainersOf, ownerOf } from './support/docker.js';
 import { appRepo } from './support/fixtures.js';
+import { withoutPortRetries } from './support/history.js';
 import { Stack, TOKEN } from './support/stack.js';
 import { eventually } from '@kraken/testing';
 
@@ -61,6 +62,16 @@ async function subscribed(client: SocketClient): Promise<void> {
 const statusesOf = (events: DeploymentChanged[], id: string): string[] =>
   events.filter((e) => e.deploymentChanged.id === id).map((e) => e.deploymentChanged.status);
 
+/** Its statuses in order, each once, without attempts cut short by a host port something else holds. */
+const lifecycleOf = (events: DeploymentChanged[], id: string): string[] =>
+  withoutPortRetries(
+    events
+      .filter((e) => e.deploymentChanged.id === id)
+      .map((e) => ({ status: e.deploymentChanged.status, message: e.deploymentChanged.statusMessage })),
+  )
+    .map((e) => e.status)
+    .filter((s, i, all) => s !== all[i - 1]);
+
 function reached(events: DeploymentChanged[], id: string, status: string): boolean {
   const statuses = statusesOf(events, id);
   if (statuses.includes('ERRORED')) {
@@ -95,7 +106,7 @@ describe('the original Kraken client against orchestrator + RabbitMQ + worker + 
     await changes.until((events) => reached(events, id, 'RUNNING'), `${id} RUNNING`, 240_000);
     timings['createToRunning'] = Date.now() - started;
     // every change in lifecycle order, each reported once (the worker's and the orchestrator's)
-    expect(statusesOf(changes.events, id).filter((s, i, all) => s !== all[i - 1])).toEqual([
+    expect(lifecycleOf(changes.events, id)).toEqual([
       'DEPLOYMENT_REQUESTED',
       'DELEGATING_DEPLOYMENT',
       'VALIDATING_DEPLOYMENT_DATA',
@@ -118,7 +129,13 @@ describe('the original Kraken client against orchestrator + RabbitMQ + worker + 
     expect(deployment).toMatchObject({ id, srcUrl: repo, status: 'RUNNING', node: nodeId });
     expect(deployment?.['deploymentUrl']).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const history = deployment?.['statusHistory'] as { status: string; time: number }[];
-    expect(history.map((h) => h.status)).toEqual([
+    // the original query has no messages: they come from getDeployment, in the same order
+    const { getDeployment } = await api.data<{ getDeployment: { statusHistory: { status: string; message: string | null }[] } }>(
+      'query ($id: String!) { getDeployment(deploymentId: $id) { statusHistory { status message } } }',
+      { id },
+    );
+    expect(getDeployment.statusHistory.map((h) => h.status)).toEqual(history.map((h) => h.status));
+    expect(withoutPortRetries(getDeployment.statusHistory).map((h) => h.status)).toEqual([
       'DEPLOYMENT_REQUESTED',
       'DELEGATING_DEPLOYMENT',
       'VALIDATING_DEPLOYMENT_DATA',
@@ -146,12 +163,14 @@ describe('the original Kraken client against orchestrator + RabbitMQ + worker + 
 
   it('serves its build, test and app output over REST /log/:id and GraphQL logs(...)', async () => {
     const id = requireDeployment();
-    // the request above is logged by the app, forwarded by the worker and stored by the orchestrator
+    // a request of this test's own, logged by the app, forwarded by the worker and stored by the orchestrator
+    const url = (await api.deployment(id))?.deploymentUrl;
+    expect((await fetch(`${String(url)}/for-the-log`)).status).toBe(200);
     const text = await eventually(
       async () => {
         const response = await api.get(`/log/${id}`);
         const body = response.status === 200 ? await response.text() : '';
-        return body.includes('request GET /from-e2e') && body;
+        return body.includes('request GET /for-the-log') && body;
       },
       60_000,
       'the app request line in /log',
@@ -171,7 +190,7 @@ describe('the original Kraken client against orchestrator + RabbitMQ + worker + 
     expect(page.logs.next).toBe(lines.at(-1)?.seq);
     expect(page.logs.dropped).toBe(0);
     expect(lines).toContainEqual(expect.objectContaining({ stream: 'stdout', text: 'e2e api app listening on 3000' }));
-    expect(lines).toContainEqual(expect.objectContaining({ stream: 'stdout', text: 'request GET /from-e2e' }));
+    expect(lines).toContainEqual(expect.objectContaining({ stream: 'stdout', text: 'request GET /for-the-log' }));
     // REST and GraphQL read the same store: the same lines in the same order
     expect(text.trimEnd().split('\n').length).toBe(lines.length);
 

@@ -4,6 +4,7 @@ import type Docker from 'dockerode';
 import { ApiClient } from './support/api-client.js';
 import { appContainersOf, docker, ownerOf } from './support/docker.js';
 import { appRepo } from './support/fixtures.js';
+import { withoutPortRetries } from './support/history.js';
 import { Stack, TOKEN } from './support/stack.js';
 import type { WorkerChild } from './support/worker-child.js';
 import { StopWaiting, eventually } from '@kraken/testing';
@@ -145,7 +146,7 @@ describe('two workers on one engine, one of them killed', () => {
     // no retry in between (the times are printed, not asserted: this machine is shared and noisy)
     const history = after.statusHistory;
     const lastOnVictim = history.findIndex((h) => h.status === 'RUNNING' && h.node === victim);
-    const move = history.slice(lastOnVictim + 1);
+    const move = withoutPortRetries(history.slice(lastOnVictim + 1));
     expect(move.map((h) => [h.status, h.node])).toEqual([
       ['DELEGATING_DEPLOYMENT', 'e2e-leader'],
       ['VALIDATING_DEPLOYMENT_DATA', survivor],

@@ -3,6 +3,7 @@
 import { ApiClient } from './support/api-client.js';
 import { appContainersOf, docker, ownerOf } from './support/docker.js';
 import { appRepo } from './support/fixtures.js';
+import { withoutPortRetries } from './support/history.js';
 import { Stack, TOKEN } from './support/stack.js';
 import type { WorkerChild } from './support/worker-child.js';
 import { StopWaiting, eventually } from '@kraken/testing';
@@ -102,7 +103,7 @@ describe('a worker process killed with SIGKILL and started again on the same nod
       { status: 'RUNNING', message: 'found running after a worker restart', node: nodeId },
     ]);
     // placed, built and started once: the restart redeployed nothing
-    const count = (status: string): number => after.statusHistory.filter((h) => h.status === status).length;
+    const count = (status: string): number => withoutPortRetries(after.statusHistory).filter((h) => h.status === status).length;
     expect([count('DELEGATING_DEPLOYMENT'), count('BUILDING_DEPLOYMENT'), count('DEPLOYING')]).toEqual([1, 1, 1]);
 
     const containers = await appContainersOf(id);

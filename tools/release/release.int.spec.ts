@@ -7,8 +7,8 @@ import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { amqpUrl, eventually, freePort, gitFixtureRepo, requireRabbit, tempDir, watchProcess } from '@kraken/testing';
-import type { TempDir, WatchedProcess } from '@kraken/testing';
+import { eventually, freePort, gitFixtureRepo, isolatedVhost, requireRabbit, tempDir, watchProcess } from '@kraken/testing';
+import type { IsolatedVhost, TempDir, WatchedProcess } from '@kraken/testing';
 
 const execFileAsync = promisify(execFile);
 const root = path.resolve(__dirname, '..', '..');
@@ -73,9 +73,13 @@ let work: TempDir;
 let registry: { url: string; npmrc: string };
 let registryProcess: WatchedProcess | undefined;
 let prefix: string;
+// the installed agent and the custom agent run in a vhost of their own: in the shared one, another
+// Kraken on this machine would lead, and Kraken's queue names are fixed
+let vhost: IsolatedVhost;
 
 beforeAll(async () => {
   await requireRabbit();
+  vhost = await isolatedVhost('kraken-release');
   work = await tempDir('kraken-release-');
   // the same command a developer runs by hand (jest cannot import the .mjs module)
   const serving = (registryProcess = watchProcess(
@@ -97,6 +101,7 @@ afterAll(async () => {
   registryProcess?.kill('SIGTERM');
   await registryProcess?.exited;
   await work.remove();
+  await vhost.remove();
 });
 
 async function packument(name: string): Promise<{ 'dist-tags': Record<string, string>; versions: Record<string, Manifest> }> {
@@ -159,7 +164,7 @@ describe('nx release publish to a local registry', () => {
       const paths = files[0].files.map((file) => file.path);
       expect(paths).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts']));
       expect(paths.filter((file) => /^src\/|\.spec\.|tsbuildinfo|tsconfig|jest\.|eslint\./.test(file))).toEqual([]);
-      // ESM-only packages: CommonJS consumers load them with require() on Node >= 20.19 (engines says so)
+      // ESM-only packages: CommonJS consumers load them with require() on Node >= 22.15 (engines says so)
       await run(path.join(root, 'node_modules', '.bin', 'attw'), ['--pack', staged, '--profile', 'esm-only', '--format', 'ascii'], { timeoutMs: 120_000 });
     },
     180_000,
@@ -193,7 +198,7 @@ describe('npm install -g @kraken/agent from the registry', () => {
     const api = `http://127.0.0.1:${String(apiPort)}`;
     const nodeId = `release-${String(process.pid)}`;
     const agent: WatchedProcess = watchProcess(
-      spawn(kraken, ['agent', '--data-dir', dataDir, '--node-id', nodeId, '--api-port', String(apiPort), '--api-host', '127.0.0.1', '--no-mdns', '--broker-url', amqpUrl(), '--public-host', '127.0.0.1'], {
+      spawn(kraken, ['agent', '--data-dir', dataDir, '--node-id', nodeId, '--api-port', String(apiPort), '--api-host', '127.0.0.1', '--no-mdns', '--broker-url', vhost.url, '--public-host', '127.0.0.1'], {
         cwd: work.path,
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
@@ -274,7 +279,7 @@ describe('examples/custom-agent built from the published packages', () => {
     const installed = readManifest(path.join(example, 'node_modules', '@kraken', 'worker', 'package.json'));
     expect(installed.version).toBe(readManifest(path.join(root, 'packages', 'worker', 'package.json')).version);
     await run('npm', ['run', 'build'], { cwd: example, env });
-    const out = await run('npm', ['test'], { cwd: example, env: { ...env, KRAKEN_BROKER_URL: amqpUrl() }, timeoutMs: 180_000 });
+    const out = await run('npm', ['test'], { cwd: example, env: { ...env, KRAKEN_BROKER_URL: vhost.url }, timeoutMs: 180_000 });
     expect(out).toMatch(/^custom agent check passed$/m);
     expect(out).toMatch(/ok: node.info from \S+ with extensions \{"temperature\./);
   }, 900_000);

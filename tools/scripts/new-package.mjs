@@ -43,7 +43,7 @@ write('package.json', {
     },
   },
   files: ['dist', '!**/*.tsbuildinfo', '!**/*.spec.*'],
-  engines: { node: '>=20.19' },
+  engines: { node: '>=22.15' },
   ...(isPrivate ? {} : { publishConfig: { access: 'public' } }),
   // tag:publish puts it in `nx release`; stage prepares what `nx release publish` uploads
   nx: isPrivate ? { name, tags: [`scope:${name}`] } : { name, tags: [`scope:${name}`, 'publish'], targets: { stage: {} } },

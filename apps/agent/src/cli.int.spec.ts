@@ -1,6 +1,7 @@
 // The `kraken` binary end to end: an agent process leading a one-node cluster on the real RabbitMQ
 // and Docker engine, driven by the client verbs a user types.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Docker from 'dockerode';
@@ -187,4 +188,21 @@ describe('kraken CLI against a running agent', () => {
     await expect(agent.exited).resolves.toBe(0);
     expect(agent.output()).toMatch(/agent stopped/);
   }, 60_000);
+});
+
+describe('kraken on a Node.js older than its engines.node', () => {
+  it('kraken agent says what it needs and exits 2 before loading anything else', async () => {
+    const { engines } = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { engines: { node: string } };
+    // this node reports an older version before kraken loads: the machine need not have an old Node
+    const olderNode = `--import=data:text/javascript,Object.defineProperty(process.versions,%22node%22,{value:%2220.0.0%22})`;
+    // --help: were the check broken, this prints help and exits 0 instead of starting an agent
+    const result = await runKraken(['agent', '--help'], { env: { NODE_OPTIONS: olderNode } });
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: expect.stringMatching(
+        new RegExp(`^kraken: Node\\.js ${engines.node.slice(2).replaceAll('.', '\\.')} or newer is needed \\(engines ${engines.node}\\); this is Node\\.js 20\\.0\\.0 \\(.+\\)\\. Install Node\\.js 24 LTS`),
+      ) as unknown,
+    });
+  });
 });

@@ -1,7 +1,20 @@
 #!/usr/bin/env node
-// The `kraken` binary: wires the process (argv, env, signals, exit code) to runCli.
-import { runCli } from './program.js';
-import { processIo } from './client/io.js';
+// The `kraken` binary: checks the Node.js version, then wires the process (argv, env, signals,
+// exit code) to runCli.
+import { readFileSync } from 'node:fs';
+import { unsupportedNodeReason } from './node-version.js';
+
+// Before anything else loads: on an older Node a dependency fails with an error that names neither
+// the cause nor the fix. package.json is one level above both src/ and dist/.
+const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { engines?: { node?: string } };
+const reason = manifest.engines?.node === undefined ? undefined : unsupportedNodeReason(process.versions.node, manifest.engines.node, process.execPath);
+if (reason !== undefined) {
+  process.stderr.write(`kraken: ${reason}\n`);
+  process.exit(2); // ExitCode.Usage: the environment is wrong, not the operation
+}
+
+const { runCli } = await import('./program.js');
+const { processIo } = await import('./client/io.js');
 
 const controller = new AbortController();
 let signals = 0;

@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { KrakenError } from '@kraken/common';
 import { PROTOCOL_VERSION } from '@kraken/messages';
-import { amqpUrl, freePort, requireRabbit, tempDir } from '@kraken/testing';
-import type { TempDir, WatchedProcess } from '@kraken/testing';
+import { freePort, isolatedVhost, requireRabbit, tempDir } from '@kraken/testing';
+import type { IsolatedVhost, TempDir, WatchedProcess } from '@kraken/testing';
 import { joinCluster } from './run/join-cluster.js';
 import { CLI, spawnLongRunning } from '../test/cli-process.js';
 
@@ -54,16 +54,19 @@ describe('joining a cluster with another protocol version', () => {
   let leader: WatchedProcess;
   let api: string;
   let joinToken: string;
+  // its own vhost: in the shared one, another Kraken on this machine would lead and answer instead
+  let vhost: IsolatedVhost | undefined;
 
   beforeAll(async () => {
     await requireRabbit();
+    vhost = await isolatedVhost('kraken-join-protocol');
     dir = await tempDir('kraken-join-protocol-');
     const port = await freePort();
     api = `http://127.0.0.1:${port}`;
     leader = spawnLongRunning(process.execPath, [
       CLI, 'agent', '--data-dir', path.join(dir.path, 'leader'), '--api-port', String(port), '--api-host', '127.0.0.1',
       // joins are accepted only when the leader has a broker the joining node can reach
-      '--broker-url', amqpUrl(), '--advertise-broker-url', amqpUrl(), '--runtime', 'process', '--no-mdns', '--public-host', '127.0.0.1',
+      '--broker-url', vhost.url, '--advertise-broker-url', vhost.url, '--runtime', 'process', '--no-mdns', '--public-host', '127.0.0.1',
     ]);
     const line = await leader.waitFor(/Add a machine: kraken agent --join \S+ --join-token \S+/, 90_000);
     joinToken = /--join-token (\S+)/.exec(line)?.[1] ?? '';
@@ -73,11 +76,12 @@ describe('joining a cluster with another protocol version', () => {
     leader.kill('SIGTERM');
     await leader.exited;
     await dir.remove();
+    await vhost?.remove();
   }, 60_000);
 
   it('grants a join at the same protocol version', async () => {
     const grant = await joinCluster({ url: api, token: joinToken, nodeId: 'same-release-node' });
-    expect(grant).toMatchObject({ protocolVersion: PROTOCOL_VERSION, brokerUrl: amqpUrl() });
+    expect(grant).toMatchObject({ protocolVersion: PROTOCOL_VERSION, brokerUrl: vhost?.url });
   });
 
   it('refuses a node announcing another protocol version, saying to update the orchestrator when the node is newer', async () => {

@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { amqpUrl, eventually, freePort, gitFixtureRepo, manifestToml, requireRabbit, tempDir } from '@kraken/testing';
-import type { TempDir } from '@kraken/testing';
+import { eventually, freePort, gitFixtureRepo, isolatedVhost, manifestToml, requireRabbit, tempDir } from '@kraken/testing';
+import type { IsolatedVhost, TempDir } from '@kraken/testing';
 import { ApiClient } from './client/api-client.js';
 import type { WatchedProcess } from '@kraken/testing';
 import { CLI, runKraken, spawnLongRunning } from '../test/cli-process.js';
@@ -24,11 +24,13 @@ describe('orchestrator killed with SIGKILL mid-deployment', () => {
   let port: number;
   let agent: WatchedProcess | undefined;
   let deploymentId = '';
+  // its own vhost: in the shared one, another Kraken on this machine would lead and take the work
+  let vhost: IsolatedVhost;
 
   const startAgent = async () => {
     const spawned = spawnLongRunning(process.execPath, [
       CLI, 'agent', '--data-dir', dataDir, '--api-port', String(port), '--api-host', '127.0.0.1',
-      '--broker-url', amqpUrl(), '--runtime', 'docker', '--no-mdns', '--public-host', '127.0.0.1', '--log-level', 'debug',
+      '--broker-url', vhost.url, '--runtime', 'docker', '--no-mdns', '--public-host', '127.0.0.1', '--log-level', 'debug',
     ]);
     await spawned.waitFor(/Deploy an app: kraken deploy/, 60_000);
     return spawned;
@@ -36,6 +38,7 @@ describe('orchestrator killed with SIGKILL mid-deployment', () => {
 
   beforeAll(async () => {
     await requireRabbit();
+    vhost = await isolatedVhost('kraken-restart');
     dir = await tempDir('kraken-restart-');
     dataDir = path.join(dir.path, 'data');
     port = await freePort();
@@ -47,6 +50,7 @@ describe('orchestrator killed with SIGKILL mid-deployment', () => {
     const containers = await docker.listContainers({ all: true, filters: { label: [`org.kraken.deployment=${deploymentId}`] } });
     await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true })));
     await dir.remove();
+    await vhost.remove();
   }, 60_000);
 
   it('resumes the deployment to Running with its history intact and one container', async () => {

@@ -15,4 +15,4 @@ export { systemClock, isoTime } from './clock.js';
 export type { Clock } from './clock.js';
 export { optionChecks } from './option-checks.js';
 export type { OptionChecks } from './option-checks.js';
-export { freePort } from './ports.js';
+export { freePort, freePortRange } from './ports.js';

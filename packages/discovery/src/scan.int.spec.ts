@@ -24,7 +24,7 @@ describe('scanSubnet in a lab /24', () => {
     const workers = await Promise.all(lab.hosts.map((host) => startLabWorker(lab, host)));
     scanner = workers[0]!;
     others = workers.slice(1);
-    // free on the host machine too, which has .1 in the subnet
+    // any port will do: the host machine has .1 in the subnet, but the lab cannot reach its services
     port = await freePort();
     const [plainWeb, orchestrator] = others as [LabWorker, LabWorker];
     await Promise.all([

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { AmqpBroker } from '@kraken/broker';
-import { amqpUrl, deleteQueues, eventually, gitFixtureRepo, isolatedVhost, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
-import type { TempDir } from '@kraken/testing';
+import { eventually, gitFixtureRepo, isolatedVhost, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
+import type { IsolatedVhost, TempDir } from '@kraken/testing';
 import { DeploymentStatus, MessageType, createMessage } from '@kraken/messages';
 import { FakeWorker } from '../test/fake-worker.js';
 import { waitFor } from '../test/wait-for.js';
@@ -12,7 +12,6 @@ import { Orchestrator } from './orchestrator.js';
 import { LeaderLease } from './leadership/leader-lease.js';
 import { OrchestratorStore } from './store/orchestrator-store.js';
 
-const url = amqpUrl();
 const prefix = uniqueName('orchestrator-int');
 const queues: OrchestratorQueues = {
   orchestrator: `${prefix}.orchestrator`,
@@ -29,22 +28,24 @@ const HEARTBEAT_MS = 200;
 describe('Orchestrator on RabbitMQ', () => {
   const brokers: AmqpBroker[] = [];
   let dir: TempDir;
+  // the suite's own vhost (queues, dead letters): the default one is where a Kraken on this machine lives
+  let suiteVhost: IsolatedVhost;
 
   beforeAll(async () => {
-    await requireRabbit(url);
+    await requireRabbit();
+    suiteVhost = await isolatedVhost('kraken-orchestrator-int');
     dir = await tempDir('kraken-orchestrator-int-');
   });
 
   afterAll(async () => {
     for (const broker of brokers) await broker.close();
-    await deleteQueues(url, [
-      ...[queues, watchQueues].flatMap((q) => [q.orchestrator, q.telemetry, q.node('node-a'), q.node('node-b')]),
-    ]);
+    // its queues go with it
+    await suiteVhost.remove();
     await dir.remove();
   });
 
   async function broker(): Promise<AmqpBroker> {
-    const created = await AmqpBroker.create({ url });
+    const created = await AmqpBroker.create({ url: suiteVhost.url });
     brokers.push(created);
     return created;
   }

@@ -674,7 +674,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     }
     const port = deployment.port ?? allocatePort(this.portsInUse(deployment.id), this.options.portRange);
     const reason = `${prefix}${decision.value.reason}`;
-    const placed = this.changeStatus(deployment.id, Status.DelegatingDeployment, `placed on ${decision.value.nodeId}`, {
+    // the history keeps each status's message, not the placement reason: a move says why in both
+    const placed = this.changeStatus(deployment.id, Status.DelegatingDeployment, `${prefix}placed on ${decision.value.nodeId}`, {
       nodeId: decision.value.nodeId,
       placementReason: reason,
       port,

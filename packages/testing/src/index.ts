@@ -3,7 +3,7 @@ export { amqpUrl, defaultAmqpUrl, deleteQueues, redactUrl, requireRabbit } from 
 export { uniqueName } from './names.js';
 export { isolatedVhost } from './vhost.js';
 export type { IsolatedVhost } from './vhost.js';
-export { freePort } from '@kraken/common';
+export { freePort, freePortRange } from '@kraken/common';
 export { isListening } from '@kraken/rabbitmq';
 export { startRabbitNode } from './rabbit-node.js';
 export type { RabbitNode, RabbitNodeOptions } from './rabbit-node.js';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +56,8 @@ async function machineState(): Promise<string> {
     runCommand(['ip', '-br', 'link']),
     runCommand(['iptables', '-w', '-S', 'FORWARD']),
     runCommand(['iptables', '-w', '-S', 'DOCKER-USER']).catch(() => ({ stdout: '' })),
+    runCommand(['iptables', '-w', '-S', 'INPUT']),
+    runCommand(['iptables', '-w', '-S', 'OUTPUT']),
   ]);
   return parts.map((part) => part.stdout).join('\n');
 }
@@ -113,7 +115,7 @@ describe('createNetnsLab', () => {
     expect(routes.stdout).not.toContain('default');
   });
 
-  it('lets hosts reach each other and the host machine on its bridge address', async () => {
+  it('lets hosts reach each other', async () => {
     const stop = await listenIn(lab, 'h2', 7001);
     try {
       expect(await connectFrom(lab, 'h1', lab.host('h2').address, 7001)).toBe('connected');
@@ -121,13 +123,36 @@ describe('createNetnsLab', () => {
     } finally {
       await stop();
     }
-    const server = createServer((socket) => socket.end());
-    server.listen(0, lab.hostAddress);
-    await once(server, 'listening');
+  });
+
+  it("keeps the host machine's services out of the lab, on any address, but the ports a test opens", async () => {
+    // as a Kraken of the machine's own would listen: every address, the bridge's included
+    const machineWide = createServer((socket) => socket.end()).listen(0, '0.0.0.0');
+    const onBridge = createServer((socket) => socket.end()).listen(0, lab.hostAddress);
+    await Promise.all([once(machineWide, 'listening'), once(onBridge, 'listening')]);
+    const portOf = (server: typeof machineWide) => (server.address() as AddressInfo).port;
     try {
-      expect(await connectFrom(lab, 'h3', lab.hostAddress, (server.address() as AddressInfo).port)).toBe('connected');
+      expect(await connectFrom(lab, 'h3', lab.hostAddress, portOf(machineWide))).toBe('failed');
+      expect(await connectFrom(lab, 'h3', lab.hostAddress, portOf(onBridge))).toBe('failed');
+
+      await lab.allowHostPort(portOf(onBridge));
+
+      expect(await connectFrom(lab, 'h3', lab.hostAddress, portOf(onBridge))).toBe('connected');
+      expect(await connectFrom(lab, 'h3', lab.hostAddress, portOf(machineWide))).toBe('failed');
     } finally {
-      server.close();
+      machineWide.close();
+      onBridge.close();
+    }
+  });
+
+  it('lets the host machine connect to the hosts (their answers come back)', async () => {
+    const stop = await listenIn(lab, 'h2', 7003);
+    try {
+      const socket = createConnection({ host: lab.host('h2').address, port: 7003 });
+      await once(socket, 'connect');
+      socket.destroy();
+    } finally {
+      await stop();
     }
   });
 
@@ -156,6 +181,9 @@ describe('createNetnsLab cleanup', () => {
     const before = await machineState();
     for (const name of names) expect(before).toContain(name);
     expect(before).toContain(`kraken-netns-lab:${lab.bridge}`);
+    // the rules that close the host machine to the lab go with it too
+    expect(before).toMatch(new RegExp(`-A INPUT -i ${lab.bridge} .*kraken-netns-lab:${lab.bridge}`));
+    expect(before).toMatch(new RegExp(`-A OUTPUT -o ${lab.bridge} .*kraken-netns-lab:${lab.bridge}`));
     const sleeper = lab.spawn('h1', ['sleep', '600'], { stdio: 'ignore' });
     const exited = once(sleeper, 'exit');
 

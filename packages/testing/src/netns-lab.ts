@@ -8,7 +8,16 @@ import { isMissingCommand, runCommand } from './netns-exec.js';
 import type { NetnsHostPlan, NetnsLabOptions, NetnsLabPlan } from './netns-plan.js';
 import { cidrsOverlap, defaultSubnetCandidates, labAlias, planLab, validateLabOptions } from './netns-plan.js';
 import type { LabResources } from './netns-teardown.js';
-import { acceptRule, labChains, processStartTicks, sweepStaleLabs, teardownLab, teardownLabSync } from './netns-teardown.js';
+import {
+  acceptRule,
+  hostIsolationRules,
+  hostPortRule,
+  labChains,
+  processStartTicks,
+  sweepStaleLabs,
+  teardownLab,
+  teardownLabSync,
+} from './netns-teardown.js';
 
 export type NetnsHost = NetnsHostPlan;
 /** A host by 1-based index, by name (`'h2'`) or the host object itself. */
@@ -17,8 +26,10 @@ export type NetnsHostRef = number | string | NetnsHost;
 /**
  * Hosts on a private bridge, each a network namespace with its own IPv4 address, for tests that
  * need several machines (mDNS, subnet scans, cut-off nodes) without sending a packet elsewhere.
- * The host machine has `hostAddress` on the bridge, so services on it are reachable from every host
- * when they listen on that address (or 0.0.0.0). There is no default route: nothing leaves the lab.
+ * The host machine has `hostAddress` on the bridge, but the lab's hosts reach none of its services
+ * (whatever else runs on the machine, e.g. a Kraken of its own on 0.0.0.0:4000, stays out of the
+ * lab) except the TCP ports a test opens with `allowHostPort`, and answers to connections the
+ * machine opens into the lab. There is no default route: nothing leaves the lab.
  */
 export interface NetnsLab extends AsyncDisposable {
   readonly name: string;
@@ -26,10 +37,12 @@ export interface NetnsLab extends AsyncDisposable {
   readonly subnet: string;
   readonly prefixLength: 24;
   readonly bridge: string;
-  /** The host machine's address on the bridge (`.1`). */
+  /** The host machine's address on the bridge (`.1`); closed to the lab but for allowHostPort's ports. */
   readonly hostAddress: string;
   readonly hosts: readonly NetnsHost[];
   host(ref: NetnsHostRef): NetnsHost;
+  /** Lets the lab's hosts connect to this TCP port on `hostAddress` (a service the test started there). */
+  allowHostPort(port: number): Promise<void>;
   /** Runs a command inside the host's namespace and resolves with its output; rejects when it fails. */
   exec(ref: NetnsHostRef, argv: readonly string[], options?: RunOptions): Promise<CommandResult>;
   /**
@@ -170,12 +183,25 @@ async function openForwarding(plan: NetnsLabPlan): Promise<void> {
   }
 }
 
+/** Closes the host machine to the lab (see hostIsolationRules); without iptables there is nothing to close it with. */
+async function isolateHostMachine(plan: NetnsLabPlan): Promise<void> {
+  for (const rule of hostIsolationRules(plan.bridge, plan.runId)) {
+    try {
+      await runCommand(['iptables', '-w', ...rule]);
+    } catch (error) {
+      if (isMissingCommand(error)) return;
+      throw error;
+    }
+  }
+}
+
 async function buildLab(plan: NetnsLabPlan): Promise<void> {
   // IPv6 off: adverts would otherwise carry link-local addresses, and nothing here needs it
   await disableIpv6(plan.bridge);
   await runCommand(['ip', 'addr', 'add', `${plan.hostAddress}/${plan.prefixLength}`, 'dev', plan.bridge]);
   await runCommand(['ip', 'link', 'set', plan.bridge, 'up']);
   await openForwarding(plan);
+  await isolateHostMachine(plan);
   for (const host of plan.hosts) {
     const inNs = (...args: string[]): Promise<CommandResult> => runCommand(['ip', '-n', host.netns, ...args]);
     await runCommand(['ip', 'netns', 'add', host.netns]);
@@ -230,6 +256,12 @@ function labHandle(plan: NetnsLabPlan, resources: LabResources): NetnsLab {
     hostAddress: plan.hostAddress,
     hosts: plan.hosts,
     host,
+    allowHostPort: async (port) => {
+      if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new KrakenError(ErrorCode.InvalidInput, `netns lab ${plan.label}: allowHostPort: ${String(port)} is not a TCP port`);
+      }
+      await runCommand(['iptables', '-w', ...hostPortRule(plan.bridge, plan.runId, port)]);
+    },
     exec: (ref, argv, options) => runCommand(['ip', 'netns', 'exec', host(ref).netns, ...argv], options),
     spawn: (ref, argv, options = {}) => spawn('ip', ['netns', 'exec', host(ref).netns, ...argv], options),
     cut: async (ref) => {

@@ -14,8 +14,39 @@ export interface LabResources {
 /** The chains a lab opens for its bridge: Docker leaves FORWARD's policy at DROP, and bridged frames pass through it. */
 export const labChains = ['FORWARD', 'DOCKER-USER'] as const;
 
+/** Every chain a lab adds rules to (forwarding, and closing the host machine), so teardown looks in each. */
+export const labRuleChains = [...labChains, 'INPUT', 'OUTPUT'] as const;
+
+/** `matches`, the lab's comment (what teardown and the sweep find its rules by), then `target`. */
+function labRule(bridge: string, runId: string, matches: readonly string[], target: readonly string[]): string[] {
+  return [...matches, '-m', 'comment', '--comment', `${ruleComment(bridge)}:${runId}`, ...target];
+}
+
 export function acceptRule(bridge: string, runId: string): string[] {
-  return ['-i', bridge, '-o', bridge, '-m', 'comment', '--comment', `${ruleComment(bridge)}:${runId}`, '-j', 'ACCEPT'];
+  return labRule(bridge, runId, ['-i', bridge, '-o', bridge], ['-j', 'ACCEPT']);
+}
+
+/**
+ * `iptables -w` arguments that close the host machine to the lab, in the order to run them (each
+ * inserts at the top, so the last one ends up first). The host machine has the bridge's address, so
+ * anything it serves on 0.0.0.0 (a Kraken of its own, its apps) would answer the lab's hosts: a
+ * subnet scan in the lab would find it. With these, lab hosts get only answers to connections the
+ * machine opened and the ports a test opens with hostPortRule; other TCP is reset (as from a host
+ * where nothing listens), everything else dropped, and the machine's own mDNS responders do not
+ * advertise into the lab.
+ */
+export function hostIsolationRules(bridge: string, runId: string): string[][] {
+  return [
+    ['-I', 'INPUT', '1', ...labRule(bridge, runId, ['-i', bridge], ['-j', 'DROP'])],
+    ['-I', 'INPUT', '1', ...labRule(bridge, runId, ['-i', bridge, '-p', 'tcp'], ['-j', 'REJECT', '--reject-with', 'tcp-reset'])],
+    ['-I', 'INPUT', '1', ...labRule(bridge, runId, ['-i', bridge, '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED'], ['-j', 'ACCEPT'])],
+    ['-I', 'OUTPUT', '1', ...labRule(bridge, runId, ['-o', bridge, '-p', 'udp', '--dport', '5353'], ['-j', 'DROP'])],
+  ];
+}
+
+/** `iptables -w` arguments that open one TCP port of the host machine to the lab's hosts (above the isolation rules). */
+export function hostPortRule(bridge: string, runId: string, port: number): string[] {
+  return ['-I', 'INPUT', '1', ...labRule(bridge, runId, ['-i', bridge, '-p', 'tcp', '--dport', String(port)], ['-j', 'ACCEPT'])];
 }
 
 const namespacePattern = /^kraken-[a-z0-9-]+-([0-9a-f]{8})-h\d+$/;
@@ -101,7 +132,7 @@ export async function teardownLab(resources: LabResources): Promise<void> {
   } catch {
     // bridge already gone
   }
-  for (const chain of labChains) {
+  for (const chain of labRuleChains) {
     try {
       const listing = (await runCommand(['iptables', '-w', '-S', chain])).stdout;
       await runAllIgnoringErrors(
@@ -130,7 +161,7 @@ export function teardownLabSync(resources: LabResources): void {
   } catch {
     // bridge already gone
   }
-  for (const chain of labChains) {
+  for (const chain of labRuleChains) {
     try {
       const listing = runCommandSync(['iptables', '-w', '-S', chain]);
       runAllIgnoringErrorsSync(
@@ -182,7 +213,7 @@ export async function sweepStaleLabs(): Promise<void> {
     .map((line) => line.split(' ')[0] ?? '')
     .filter((ns) => namespaceRunId(ns) !== undefined);
   const rules: { chain: string; runId: string; args: string[] }[] = [];
-  for (const chain of labChains) {
+  for (const chain of labRuleChains) {
     const listing = await runCommand(['iptables', '-w', '-S', chain]).catch(() => ({ stdout: '' }));
     rules.push(...labRuleDeletions(chain, listing.stdout).map((rule) => ({ chain, ...rule })));
   }

@@ -16,6 +16,8 @@ export interface IsolatedVhost {
    * other node's), and the URL it connects with. Removed with the vhost.
    */
   nodeUser(nodeId: string): Promise<{ user: string; url: string }>;
+  /** Gives another RabbitMQ user (e.g. one for agents in a netns lab, where guest cannot log in) full permissions here. */
+  allow(user: string): Promise<void>;
   remove(): Promise<void>;
 }
 
@@ -46,6 +48,9 @@ export async function isolatedVhost(prefix: string, baseUrl: string = amqpUrl())
       nodeUrl.username = encodeURIComponent(user);
       nodeUrl.password = password;
       return { user, url: nodeUrl.href };
+    },
+    allow: async (user) => {
+      await rabbitmqctl('set_permissions', '-p', vhost, user, '.*', '.*', '.*');
     },
     remove: async () => {
       await rabbitmqctl('delete_vhost', vhost);

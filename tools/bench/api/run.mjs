@@ -5,14 +5,14 @@
 // does not share its event loop). Both sides get the same load: a fixed number of clients, each
 // sending its next request as soon as the previous answer has been read, for a fixed time.
 //
-//   NX_DAEMON=false npx nx run orchestrator:build && node tools/bench/api/run.mjs [--concurrency 1] [--seconds 10]
+//   NX_DAEMON=false npx nx run orchestrator:build && node tools/bench/api/run.mjs [--concurrency 1] [--seconds 10] [--smoke]
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { median, parseFlags, verdict } from '../lib.mjs';
 
 const HELP = `Usage: node tools/bench/api/run.mjs [options]
 
@@ -34,37 +34,26 @@ Options:
   --seconds S         measured time per round and side (default 10)
   --warmup S          unmeasured time per side before the rounds (default 3)
   --rounds N          rounds, alternating which side goes first (default 3)
+  --smoke             one short round per side (100 deployments, 1 s each) that proves the bench
+                      works end to end and prints its ratios without judging them (what CI runs)
   --help              this text`;
 
-const { values } = parseArgs({
-  options: {
+const { numbers, smoke } = parseFlags(
+  HELP,
+  {
     deployments: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '1' },
     seconds: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '3' },
-    help: { type: 'boolean', default: false },
   },
-});
-if (values.help) {
-  console.log(HELP);
-  process.exit(0);
-}
-const positiveInt = (name, { allowZero = false } = {}) => {
-  const value = Number(values[name]);
-  if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
-    console.error(
-      `--${name} must be ${allowZero ? 'an integer >= 0' : 'a positive integer'}, got ${JSON.stringify(values[name])}`,
-    );
-    process.exit(2);
-  }
-  return value;
-};
-const deployments = positiveInt('deployments');
-const concurrency = positiveInt('concurrency');
-const seconds = positiveInt('seconds');
-const warmupSeconds = positiveInt('warmup', { allowZero: true });
-const rounds = positiveInt('rounds');
+  {
+    positive: ['deployments', 'concurrency', 'seconds', 'rounds'],
+    nonNegative: ['warmup'],
+    smoke: { deployments: '100', seconds: '1', warmup: '1', rounds: '1' },
+  },
+);
+const { deployments, concurrency, seconds, warmup: warmupSeconds, rounds } = numbers;
 
 const TARGET_RATE_RATIO = 0.5;
 const TARGET_P99_MS = 20;
@@ -178,7 +167,6 @@ async function drive(target, durationMs, child) {
   };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (r) =>
   `${r.rate.toFixed(1).padStart(7)} req/s  p50 ${r.p50.toFixed(2).padStart(6)} ms  p99 ${r.p99.toFixed(2).padStart(6)} ms  ` +
   `server CPU ${r.cpu.toFixed(2).padStart(6)} ms/request  (${r.requests} requests)`;
@@ -238,7 +226,8 @@ try {
   );
   const rateMet = rateRatio >= TARGET_RATE_RATIO;
   const p99Met = g.p99 < TARGET_P99_MS;
-  console.log(
+  verdict(
+    smoke,
     `target rate >= ${TARGET_RATE_RATIO * 100}% of bare: ${rateMet ? 'MET' : 'NOT MET'}; target p99 < ${TARGET_P99_MS} ms: ${p99Met ? 'MET' : 'NOT MET'}`,
   );
 } catch (error) {

@@ -3,21 +3,38 @@
 // the same RabbitMQ with the same queue type (quorum), persistence, confirms and prefetch, so
 // the ratio shows what our layer costs (validation, encoding, bookkeeping) on a noisy machine.
 //
-//   npx nx run broker:build && node tools/bench/broker/run.mjs [--messages 20000] [--rounds 3]
+//   npx nx run broker:build && node tools/bench/broker/run.mjs [--messages 20000] [--rounds 3] [--smoke]
 // Env: KRAKEN_BENCH_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672)
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import amqplib from 'amqplib';
 import { AmqpBroker } from '@kraken/broker';
 import { createMessage } from '@kraken/messages';
+import { amqpUrl as url, median, parseFlags, runBench, verdict } from '../lib.mjs';
 
-const { values } = parseArgs({
-  options: { messages: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '3' }, prefetch: { type: 'string', default: '32' } },
-});
-const total = Number(values.messages);
-const rounds = Number(values.rounds);
-const prefetch = Number(values.prefetch);
-const url = process.env.KRAKEN_BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const HELP = `Usage: node tools/bench/broker/run.mjs [options]
+
+Publish -> consume throughput of AmqpBroker against raw amqplib on the same RabbitMQ, quorum queue,
+persistence, confirms and prefetch. Build first: npx nx run broker:build. Needs RabbitMQ
+(bash tools/services/services.sh up).
+
+Options:
+  --messages N   small durable messages per round (default 20000)
+  --rounds N     rounds per side, alternating which side goes first (default 3)
+  --prefetch N   consumer prefetch (default 32)
+  --smoke        one short round per side (2000 messages) that proves the bench works end to end
+                 and prints its ratio without judging it (what CI runs)
+  --help         this text
+
+Env: KRAKEN_BENCH_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672)`;
+
+const { numbers, smoke } = parseFlags(
+  HELP,
+  { messages: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '3' }, prefetch: { type: 'string', default: '32' } },
+  { positive: ['messages', 'rounds', 'prefetch'], smoke: { messages: '2000', rounds: '1' } },
+);
+const total = numbers.messages;
+const rounds = numbers.rounds;
+const prefetch = numbers.prefetch;
 const TARGET = 0.8;
 
 function makeMessages() {
@@ -99,21 +116,22 @@ async function krakenRound(messages) {
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-const raw = [];
-const kraken = [];
-console.log(`broker bench: ${total} small durable messages per round, confirms on, prefetch ${prefetch}, ${rounds} rounds (alternating)`);
-await rawRound(makeMessages().slice(0, 2000)).catch(() => undefined); // warm-up: JIT, RabbitMQ queue process
-for (let round = 1; round <= rounds; round++) {
-  // alternate which goes first so drift on a noisy machine hits both sides alike
-  const order = round % 2 === 1 ? ['raw', 'kraken'] : ['kraken', 'raw'];
-  for (const side of order) {
-    const rate = side === 'raw' ? await rawRound(makeMessages()) : await krakenRound(makeMessages());
-    (side === 'raw' ? raw : kraken).push(rate);
-    console.log(`  round ${round} ${side.padEnd(6)} ${rate.toFixed(0).padStart(7)} msg/s`);
+await runBench('broker', async () => {
+  const raw = [];
+  const kraken = [];
+  console.log(`broker bench: ${total} small durable messages per round, confirms on, prefetch ${prefetch}, ${rounds} rounds (alternating)`);
+  await rawRound(makeMessages().slice(0, 2000)); // warm-up: JIT, RabbitMQ queue process
+  for (let round = 1; round <= rounds; round++) {
+    // alternate which goes first so drift on a noisy machine hits both sides alike
+    const order = round % 2 === 1 ? ['raw', 'kraken'] : ['kraken', 'raw'];
+    for (const side of order) {
+      const rate = side === 'raw' ? await rawRound(makeMessages()) : await krakenRound(makeMessages());
+      (side === 'raw' ? raw : kraken).push(rate);
+      console.log(`  round ${round} ${side.padEnd(6)} ${rate.toFixed(0).padStart(7)} msg/s`);
+    }
   }
-}
-const ratio = median(kraken) / median(raw);
-console.log(`median raw amqplib: ${median(raw).toFixed(0)} msg/s; AmqpBroker: ${median(kraken).toFixed(0)} msg/s`);
-console.log(`ratio AmqpBroker/raw: ${(ratio * 100).toFixed(1)}% (target >= ${TARGET * 100}%): ${ratio >= TARGET ? 'MET' : 'NOT MET'}`);
+  const ratio = median(kraken) / median(raw);
+  console.log(`median raw amqplib: ${median(raw).toFixed(0)} msg/s; AmqpBroker: ${median(kraken).toFixed(0)} msg/s`);
+  console.log(`ratio AmqpBroker/raw: ${(ratio * 100).toFixed(1)}%`);
+  verdict(smoke, `target >= ${TARGET * 100}%: ${ratio >= TARGET ? 'MET' : 'NOT MET'}`);
+});

@@ -4,12 +4,12 @@
 // host announces `_kraken._tcp` and answers /ping like the real API; the finder runs
 // findOrchestrator (mDNS) and scanSubnet (its eth0's /24) in turn, alternating which goes first.
 //
-//   npx nx run-many -t build -p discovery testing && node tools/bench/discovery/run.mjs [--rounds 5]
+//   npx nx run-many -t build -p discovery testing && node tools/bench/discovery/run.mjs [--rounds 5] [--smoke]
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createNetnsLab } from '@kraken/testing';
+import { parseFlags, verdict } from '../lib.mjs';
 
 const usage = `node tools/bench/discovery/run.mjs [options]   (root: it creates a network-namespace lab)
   --rounds N              rounds of each method, alternating which goes first (default 5)
@@ -17,27 +17,26 @@ const usage = `node tools/bench/discovery/run.mjs [options]   (root: it creates 
                           upwards from .1, so this sets how far it must get (default 200)
   --concurrency N         scan: probes in flight (default 64, the library default)
   --scan-timeout-ms N     scan: time allowed per host (default 300, the library default)
-  --mdns-timeout-ms N     mDNS: give up after (default 10000)`;
+  --mdns-timeout-ms N     mDNS: give up after (default 10000)
+  --smoke                 one round of each method that proves the bench works end to end and prints
+                          its ratio without judging it (what CI runs)`;
 
-const { values } = parseArgs({
-  options: {
+const { numbers, smoke } = parseFlags(
+  usage,
+  {
     rounds: { type: 'string', default: '5' },
     'orchestrator-octet': { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '64' },
     'scan-timeout-ms': { type: 'string', default: '300' },
     'mdns-timeout-ms': { type: 'string', default: '10000' },
-    help: { type: 'boolean', default: false },
   },
-});
-if (values.help) {
-  console.log(usage);
-  process.exit(0);
-}
-const rounds = Number(values.rounds);
-const octet = Number(values['orchestrator-octet']);
-const concurrency = Number(values.concurrency);
-const scanTimeoutMs = Number(values['scan-timeout-ms']);
-const mdnsTimeoutMs = Number(values['mdns-timeout-ms']);
+  { positive: ['rounds', 'orchestrator-octet', 'concurrency', 'scan-timeout-ms', 'mdns-timeout-ms'], smoke: { rounds: '1' } },
+);
+const rounds = numbers.rounds;
+const octet = numbers['orchestrator-octet'];
+const concurrency = numbers.concurrency;
+const scanTimeoutMs = numbers['scan-timeout-ms'];
+const mdnsTimeoutMs = numbers['mdns-timeout-ms'];
 const apiPort = 4000;
 const clusterId = 'bench-cluster';
 const finderScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'finder.mjs');
@@ -147,6 +146,7 @@ async function main() {
     console.log('');
     console.log(`median time to find the orchestrator: mDNS ${ms(mdns)}, subnet scan ${ms(scan)} (whole sweep ${ms(sweep)})`);
     console.log(`ratio scan/mDNS: ${(scan / mdns).toFixed(1)}x`);
+    verdict(smoke, `target: the scan finds the orchestrator in under 5 s: ${scan < 5000 ? 'MET' : 'NOT MET'}`);
   } finally {
     await Promise.all(finders.map((finder) => finder.close()));
     await lab.destroy();

@@ -1,11 +1,11 @@
 import { AmqpBroker } from '@kraken/broker';
 import { MemoryLogger } from '@kraken/common';
 import { DockerDeployer } from '@kraken/docker-deployer';
-import type { OrchestratorOptions, OrchestratorQueues } from '@kraken/orchestrator';
+import type { OrchestratorOptions, OrchestratorQueues, PortRange } from '@kraken/orchestrator';
 import { Orchestrator, OrchestratorStore, createApiServer } from '@kraken/orchestrator';
 import type { ApiServer, ListeningApi } from '@kraken/orchestrator';
-import { amqpUrl, deleteQueues, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
-import type { TempDir } from '@kraken/testing';
+import { freePortRange, isolatedVhost, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
+import type { IsolatedVhost, TempDir } from '@kraken/testing';
 import { Worker } from '@kraken/worker';
 import type { WorkerOptions } from '@kraken/worker';
 import path from 'node:path';
@@ -29,7 +29,7 @@ export interface StackOptions {
 
 /**
  * One orchestrator with its SQLite store in a temp dir, the GraphQL/REST API on a free port, and
- * RabbitMQ queues no other test uses. Workers (in this process, or child processes) join it
+ * RabbitMQ queues in a vhost no other test (nor a Kraken running on this machine) uses. Workers (in this process, or child processes) join it
  * through `queues`. `close()` removes everything the stack and its workers made.
  */
 export class Stack {
@@ -40,7 +40,7 @@ export class Stack {
   private readonly children: WorkerChild[] = [];
 
   private constructor(
-    readonly amqpUrl: string,
+    private readonly vhost: IsolatedVhost,
     readonly dir: TempDir,
     readonly queues: OrchestratorQueues,
     /** Where rejected messages go: the stack's own, so a test never fills the cluster-wide one. */
@@ -49,12 +49,20 @@ export class Stack {
     readonly orchestrator: Orchestrator,
     readonly api: ApiServer,
     readonly server: ListeningApi,
+    /** Host ports this stack's orchestrator hands out: free when the stack started, outside any Kraken's default range. */
+    readonly portRange: PortRange,
   ) {}
 
+  /** The stack's own vhost on the test RabbitMQ. */
+  get amqpUrl(): string {
+    return this.vhost.url;
+  }
+
   static async start(options: StackOptions = {}): Promise<Stack> {
-    const url = amqpUrl();
-    await requireRabbit(url);
+    await requireRabbit();
     await docker.ping();
+    const vhost = await isolatedVhost('kraken-e2e');
+    const url = vhost.url;
     const dir = await tempDir('kraken-e2e-');
     const prefix = uniqueName('e2e');
     const queues: OrchestratorQueues = {
@@ -65,18 +73,18 @@ export class Stack {
     const deadLetterQueue = `${prefix}.dead-letter`;
     const broker = await AmqpBroker.create({ url, deadLetterQueue });
     const store = OrchestratorStore.open({ dataDir: path.join(dir.path, 'orchestrator') });
-    // a random window of the default range, so parallel runs on one engine rarely pick the same host port
-    const min = 20000 + Math.floor(Math.random() * 95) * 100;
+    // not the default range: a Kraken running on this machine hands those ports out to its own apps
+    const portRange = await freePortRange(100);
     const orchestrator = await Orchestrator.create({
       broker,
       store,
       nodeId: 'e2e-leader',
       logger: new MemoryLogger(),
-      options: { tickIntervalMs: 250, ...options.orchestrator, queues, portRange: { min, max: min + 99 } },
+      options: { tickIntervalMs: 250, ...options.orchestrator, queues, portRange },
     });
     const api = await createApiServer({ orchestrator, store, token: TOKEN, logger: new MemoryLogger() });
     const server = await api.listen(0, '127.0.0.1');
-    const stack = new Stack(url, dir, queues, deadLetterQueue, store, orchestrator, api, server);
+    const stack = new Stack(vhost, dir, queues, deadLetterQueue, store, orchestrator, api, server, portRange);
     stack.brokers.push(broker);
     return stack;
   }
@@ -146,16 +154,8 @@ export class Stack {
       ['close orchestrator', () => this.orchestrator.close()],
       ...this.brokers.map((broker, i) => [`close broker ${i}`, () => broker.close()] as const),
       ['remove containers and images', () => removeKrakenResources({ nodeIds: this.nodeIds, deploymentIds: this.deploymentIds })],
-      [
-        'delete queues',
-        () =>
-          deleteQueues(this.amqpUrl, [
-            this.queues.orchestrator,
-            this.queues.telemetry,
-            this.deadLetterQueue,
-            ...[...this.nodeIds].map((id) => this.queues.node(id)),
-          ]),
-      ],
+      // its queues go with it
+      ['remove vhost', () => this.vhost.remove()],
       [
         'close store',
         () => {
