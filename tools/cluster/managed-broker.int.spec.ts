@@ -70,6 +70,7 @@ describe('a cluster whose leader runs its own RabbitMQ node', () => {
       return /RabbitMQ cluster: 3 of 3 nodes running/.test(shown.stdout) && shown.stdout;
     }, 30_000, 'kraken status listing the three RabbitMQ nodes');
     expect(status).toMatch(/broker\s+up: this agent's RabbitMQ node/);
+    expect(status).toMatch(/failover\s+up: leader agent-1; standbys: agent-2, agent-3 \(one takes over if the leader fails\)/);
   }, 300_000);
 
   /** rabbitmq-queues against the RabbitMQ node agent `index` runs, in its host, with its cookie. */

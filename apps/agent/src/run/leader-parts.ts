@@ -7,6 +7,7 @@ import { AnnounceExecutor } from '../executors/announce-executor.js';
 import { OrchestratorExecutor } from '../executors/orchestrator-executor.js';
 import { mdnsInterfaceAddress } from './finders.js';
 import { brokerService } from './broker-health.js';
+import { failoverService } from './failover-health.js';
 import type { OpenedBroker } from './open-broker.js';
 
 export interface LeaderPartsInput {
@@ -34,7 +35,11 @@ export function orchestratorFor(input: LeaderPartsInput): OrchestratorExecutor {
       : { brokerClusterFor: grantMembership(opened), brokerEndpoints: () => opened.managed?.endpoints() ?? Promise.resolve([]) }),
     insecureNoAuth: config.insecureNoAuth,
     joinToken: config.joinToken,
-    platformServices: () => [brokerService(opened, opened.broker.stats(), opened.managed?.members())],
+    platformServices: () => {
+      const members = opened.managed?.members();
+      const broker = brokerService(opened, opened.broker.stats(), members);
+      return opened.managed === undefined ? [broker] : [broker, failoverService(nodeId, members)];
+    },
     ...(input.onLeading === undefined ? {} : { onListening: input.onLeading }),
   });
 }
