@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { ErrorCode } from '@kraken/common';
+import { DeliveryClass } from '@kraken/messages';
 import type { RabbitNode } from '@kraken/testing';
 import { eventually, startRabbitNode, uniqueName } from '@kraken/testing';
 import { expectClosedWithin } from '../../test/close-bound.js';
@@ -134,6 +135,27 @@ describe('AmqpBroker connection deadlines', () => {
         code: ErrorCode.Unavailable,
         message: expect.stringMatching(/^cannot declare queue test\.unreachable: not connected to RabbitMQ at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:\d+ for \d+ s \(/) as unknown,
       });
+    } finally {
+      await expectClosedWithin(broker, closeTimeoutMs);
+      await node.restart();
+    }
+  }, 120_000);
+
+  it('cancelling a consumer whose connection dies meanwhile returns at once, not after operationTimeoutMs', async () => {
+    const broker = await AmqpBroker.create({ url: node.url, operationTimeoutMs: 60_000, reconnectMaxDelayMs: 200, closeTimeoutMs });
+    const queue = uniqueName('test.cancel-dying');
+    try {
+      await broker.declareQueue(queue, { class: DeliveryClass.Durable });
+      const subscription = await broker.consume(queue, () => undefined);
+      // frozen, RabbitMQ cannot answer the channel's close; then the connection dies under it
+      node.pause();
+      const started = Date.now();
+      const cancelled = subscription.cancel();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await node.kill();
+      await cancelled;
+      process.stderr.write(`[deadlines] cancel returned ${String(Date.now() - started)} ms after it was called (operationTimeoutMs 60000)\n`);
+      expect(Date.now() - started).toBeLessThan(60_000);
     } finally {
       await expectClosedWithin(broker, closeTimeoutMs);
       await node.restart();

@@ -76,8 +76,15 @@ export class AmqpConsumer {
     this.cancelled = true;
     const channel = this.channel;
     this.channel = undefined;
+    if (channel === undefined) return true;
+    // a channel whose connection died meanwhile never answers close(): its 'close' event says it is gone
+    const gone = new Promise<void>((resolve) => {
+      channel.once('close', () => {
+        resolve();
+      });
+    });
     // closing the channel (not just basic.cancel) returns unacked messages to the queue now
-    return channel === undefined ? true : settlesWithin(channel.close(), timeoutMs);
+    return settlesWithin(Promise.race([channel.close(), gone]), timeoutMs);
   }
 
   private onDelivery(channel: Channel, delivery: ConsumeMessage): void {
