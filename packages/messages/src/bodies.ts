@@ -197,3 +197,12 @@ export const leaseTickBodySchema = z.object({
   nodeId: idSchema,
 });
 export type LeaseTickBody = z.infer<typeof leaseTickBodySchema>;
+
+/**
+ * Sent by a new leader, before any command, to every node's queue: its envelope's epoch fences
+ * the former leader, whose late or resent commands the node then refuses.
+ */
+export const leaderElectedBodySchema = z.object({
+  leaderId: idSchema,
+});
+export type LeaderElectedBody = z.infer<typeof leaderElectedBodySchema>;

@@ -14,6 +14,7 @@ export type {
   DeployLogBody,
   StateChangeBody,
   LeaseTickBody,
+  LeaderElectedBody,
   LogLine,
 } from './bodies.js';
 export { messageSchemas, messageSchema, createMessage } from './messages.js';

@@ -9,6 +9,7 @@ export const MessageType = {
   DeployLog: 'deploy.log',
   StateChange: 'state.change',
   LeaseTick: 'lease.tick',
+  LeaderElected: 'leader.elected',
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -41,6 +42,7 @@ const deliveryClasses: Readonly<Record<MessageType, DeliveryClass>> = {
   [MessageType.DeployLog]: DeliveryClass.Durable,
   [MessageType.StateChange]: DeliveryClass.Durable,
   [MessageType.LeaseTick]: DeliveryClass.Telemetry,
+  [MessageType.LeaderElected]: DeliveryClass.Durable,
 };
 
 export function deliveryClassOf(type: MessageType): DeliveryClass {

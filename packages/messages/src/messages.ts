@@ -11,6 +11,7 @@ import {
   nodeInfoBodySchema,
   stateChangeBodySchema,
   leaseTickBodySchema,
+  leaderElectedBodySchema,
 } from './bodies.js';
 import { PROTOCOL_VERSION, envelopeSchema } from './envelope.js';
 import { ID_PATTERN } from './fields.js';
@@ -32,6 +33,7 @@ export const messageSchemas = {
   [MessageType.DeployLog]: messageOf(MessageType.DeployLog, deployLogBodySchema),
   [MessageType.StateChange]: messageOf(MessageType.StateChange, stateChangeBodySchema),
   [MessageType.LeaseTick]: messageOf(MessageType.LeaseTick, leaseTickBodySchema),
+  [MessageType.LeaderElected]: messageOf(MessageType.LeaderElected, leaderElectedBodySchema),
 } as const satisfies Record<MessageType, z.ZodType>;
 
 export const messageSchema = z.discriminatedUnion('type', [
@@ -44,6 +46,7 @@ export const messageSchema = z.discriminatedUnion('type', [
   messageSchemas[MessageType.DeployLog],
   messageSchemas[MessageType.StateChange],
   messageSchemas[MessageType.LeaseTick],
+  messageSchemas[MessageType.LeaderElected],
 ]);
 
 /** A validated message, as `decode` returns it. */

@@ -210,6 +210,19 @@ describe('Worker: idempotency and fencing', () => {
     await send(MessageType.DeployStop, { deploymentId: 'fenced' }, { epoch: 5 });
     await eventually(() => { expect(statusesOf('fenced').at(-1)).toBe('Destroyed'); });
   });
+  it("refuses a former leader's command once told a new leader was elected, even one it never had a command from", async () => {
+    const { send, statusesOf, worker, deployer } = await harness();
+    await send(MessageType.DeployRequest, request('moved'), { epoch: 2 });
+    await eventually(() => { expect(statusesOf('moved').at(-1)).toBe('Running'); });
+    const ignored: string[] = [];
+    worker.on('command-ignored', (info) => ignored.push(`${info.type}@${info.epoch}<${info.highestEpoch}`));
+    await send(MessageType.LeaderElected, { leaderId: 'standby' }, { epoch: 3 });
+    // the former leader's command, resent after the new one took over, comes behind the election
+    await send(MessageType.DeployStop, { deploymentId: 'moved', reason: 'late' }, { epoch: 2 });
+    await eventually(() => { expect(ignored).toEqual(['deploy.stop@2<3']); });
+    expect(deployer.stopCalls).toEqual([]);
+    expect(statusesOf('moved').at(-1)).toBe('Running');
+  });
 });
 
 describe('Worker: cancel and stop', () => {

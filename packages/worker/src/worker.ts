@@ -229,9 +229,14 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       delivery.nack({ requeue: true });
       return;
     }
-    if (message.type !== MessageType.DeployRequest && message.type !== MessageType.DeployCancel && message.type !== MessageType.DeployStop) {
+    if (
+      message.type !== MessageType.DeployRequest &&
+      message.type !== MessageType.DeployCancel &&
+      message.type !== MessageType.DeployStop &&
+      message.type !== MessageType.LeaderElected
+    ) {
       this.ignore(message, 'unexpected-type');
-      delivery.nack({ requeue: false, reason: `worker ${this.nodeId} takes deploy.request, deploy.cancel and deploy.stop, not ${message.type}` });
+      delivery.nack({ requeue: false, reason: `worker ${this.nodeId} takes deploy.request, deploy.cancel, deploy.stop and leader.elected, not ${message.type}` });
       return;
     }
     if (message.epoch < this.highestEpoch) {
@@ -240,6 +245,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       return;
     }
     this.highestEpoch = message.epoch;
+    if (message.type === MessageType.LeaderElected) {
+      this.logger.info('a new leader was elected: commands of earlier epochs are refused from now on', { leader: message.body.leaderId, epoch: message.epoch });
+      return;
+    }
     this.counters.commandsHandled++;
     // The handler only starts the work, so the delivery is acked at once and a cancel can arrive
     // while a build runs. A worker that dies mid-build loses the request; the orchestrator sees
