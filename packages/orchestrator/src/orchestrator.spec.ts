@@ -25,7 +25,7 @@ let workerB: FakeWorker;
 
 /** An orchestrator on the shared broker and store, ticking only when a test says so. */
 async function startOrchestrator(
-  extra: Pick<Parameters<typeof Orchestrator.create>[0], 'resolveBranchHead'> & { options?: Parameters<typeof Orchestrator.create>[0]['options'] } = {},
+  extra: Pick<Parameters<typeof Orchestrator.create>[0], 'resolveBranchHead' | 'mayAct'> & { options?: Parameters<typeof Orchestrator.create>[0]['options'] } = {},
 ): Promise<Orchestrator> {
   const orchestrator = await Orchestrator.create({
     broker,
@@ -332,11 +332,32 @@ describe('Orchestrator', () => {
       [created.id, 1, second.epoch],
     ]);
     expect(store.listDeployments().map((d) => d.id)).toEqual([created.id]);
-    expect(workerA.received).toEqual([]);
+    // node-a gets no work: only the news of the new term, which fences the former one
+    expect(workerA.received.map((m) => [m.type, m.epoch])).toEqual([['leader.elected', second.epoch]]);
 
     await workerB.report(created.id, DeploymentStatus.Running);
     await waitFor(() => status(created.id) === DeploymentStatus.Running, 'Running');
     expect(store.getDeployment(created.id)).toMatchObject({ nodeId: 'node-b', attempt: 1 });
+  });
+
+  it('does nothing once it no longer leads: sends no command, judges no node, leaves status messages to the leader', async () => {
+    let leads = true;
+    const orchestrator = await startOrchestrator({ mayAct: () => leads });
+    await beatBoth();
+    leads = false;
+    await expect(orchestrator.createDeployment({ srcUrl: SRC })).rejects.toThrow(/cannot create a deployment: orchestrator leader \(epoch \d+\) no longer leads the cluster/);
+    expect(store.listDeployments()).toEqual([]);
+    expect(workerB.requests()).toEqual([]);
+    clock.advance(60_000);
+    await orchestrator.tick();
+    expect(store.getNode('node-a')?.state).toBe('alive');
+    const before = store.getNode('node-b')?.updateTime;
+    await workerB.beat();
+    // requeued for whichever orchestrator leads: this one never stores it
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(store.getNode('node-b')?.updateTime).toBe(before);
+    leads = true;
+    await waitFor(() => store.getNode('node-b')?.updateTime === new Date(clock.now()).toISOString(), 'the beat, taken once it leads again');
   });
 
   it('does not re-send deployments a live node is already working on after a restart', async () => {

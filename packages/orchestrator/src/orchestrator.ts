@@ -34,6 +34,12 @@ export interface OrchestratorCreateOptions {
   /** How watched branches are read. @default `git ls-remote` with a 15 s timeout */
   resolveBranchHead?: ResolveBranchHead;
   options?: OrchestratorOptions;
+  /**
+   * Whether this orchestrator still leads (its lease), asked before every command it sends, every
+   * message it takes and every pass of its loop: one that stopped leading, even one frozen and
+   * replaced meanwhile, does nothing until it is closed. @default always
+   */
+  mayAct?: () => boolean;
 }
 
 export interface CreateDeploymentInput {
@@ -71,6 +77,8 @@ export type OrchestratorEvents = {
 };
 
 const MAX_PORT_RETRIES = 3;
+/** A gap between loop passes this long means the process was frozen, not that every node went quiet. */
+const STALL_MS = 3_000;
 
 // A deploy request is out with the worker: it reports its progress or has lost it.
 const deployingStatuses: ReadonlySet<DeploymentStatus> = new Set([
@@ -115,6 +123,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private readonly watcher: BranchWatcher | undefined;
   private readonly statsHistory: StatsHistory;
   private timer: NodeJS.Timeout | undefined;
+  private readonly mayAct: () => boolean;
   /** Operations that read, decide, write and publish run one at a time, in order. */
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -129,6 +138,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     const clock = create.clock ?? systemClock;
     this.clock = clock;
     this.liveness = new Liveness(clock, options.liveness);
+    this.mayAct = create.mayAct ?? (() => true);
     this.epoch = this.store.nextEpoch();
     this.statsHistory = new StatsHistory(options.statsSamples);
     // a destroyed app sends no more stats: its samples would only take memory
@@ -176,11 +186,22 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     await this.broker.declareQueue(queues.telemetry, { class: DeliveryClass.Telemetry });
     this.subscriptions.push(await this.broker.consume(queues.orchestrator, (delivery) => this.handle(delivery)));
     this.subscriptions.push(await this.broker.consume(queues.telemetry, (delivery) => this.handle(delivery)));
+    await this.exclusive(() => this.announceElection());
     await this.exclusive(() => this.redrive());
     if (this.options.tickIntervalMs > 0) {
+      const { tickIntervalMs } = this.options;
+      let lastTickAt = Date.now();
       this.timer = setInterval(() => {
+        const now = Date.now();
+        // A process frozen (SIGSTOP, a suspended machine, a long GC) heard no heartbeat meanwhile:
+        // judging nodes by that silence would move every app in the cluster.
+        if (now - lastTickAt > Math.max(5 * tickIntervalMs, STALL_MS)) {
+          this.logger.warn('this orchestrator was frozen: no node is judged on the silence it could not hear', { frozenMs: now - lastTickAt });
+          this.liveness.pardon();
+        }
+        lastTickAt = now;
         void this.tick();
-      }, this.options.tickIntervalMs);
+      }, tickIntervalMs);
       this.timer.unref();
     }
     this.logger.info('orchestrator started', { nodeId: this.nodeId, epoch: this.epoch });
@@ -201,6 +222,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
 
   /** Validates, stores (DeploymentRequested), places and requests a new deployment. */
   async createDeployment(input: CreateDeploymentInput): Promise<DeploymentRecord> {
+    this.requireLeads('create a deployment');
     const id = newDeploymentId(input.srcUrl);
     const branch = input.branch ?? 'main';
     if (input.memoryMb !== undefined && (!Number.isInteger(input.memoryMb) || input.memoryMb < 1)) {
@@ -251,6 +273,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   /** Marks a deployment for destruction and tells its node to cancel it. */
   cancelDeployment(id: string, reason = 'cancelled by the user'): Promise<DeploymentRecord> {
     return this.exclusive(async () => {
+      this.requireLeads('cancel a deployment');
       const deployment = this.store.requireDeployment(id);
       if (isTerminalStatus(deployment.status)) return deployment;
       const node = deployment.nodeId === null ? undefined : this.store.getNode(deployment.nodeId);
@@ -270,6 +293,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   /** Deploys the branch head again, on the same node while it can run it, else on the best one. */
   redeploy(id: string): Promise<DeploymentRecord> {
     return this.exclusive(async () => {
+      this.requireLeads('redeploy');
       const deployment = this.store.requireDeployment(id);
       if (destructionStatuses.has(deployment.status) || deployment.status === Status.Destroyed) {
         throw new KrakenError(ErrorCode.Conflict, `deployment ${id} is ${deployment.status}; it cannot be redeployed`, {
@@ -299,6 +323,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    */
   setWatch(id: string, watch: boolean): Promise<DeploymentRecord> {
     return this.exclusive(() => {
+      this.requireLeads('change branch watching');
       const deployment = this.store.requireDeployment(id);
       if (deployment.watch === watch) return deployment;
       const changed = this.store.setWatch(id, watch);
@@ -338,7 +363,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    * nothing else). Never throws: a failed pass is logged and the next one runs.
    */
   async tick(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || !this.mayAct()) return;
     try {
       await this.exclusive(async () => {
         for (const transition of this.liveness.check()) await this.onTransition(transition);
@@ -375,6 +400,11 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
 
   private async handle(delivery: Delivery): Promise<void> {
     const { message } = delivery;
+    if (!this.mayAct()) {
+      // the leader that holds the lease takes it from the queue
+      delivery.nack({ requeue: true });
+      return;
+    }
     const impersonation = impersonationOf(delivery);
     if (impersonation !== undefined) {
       this.logger.warn('refused a message sent as another node', { type: message.type, messageId: message.id, from: message.from, publisher: delivery.publisher });
@@ -738,10 +768,24 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     await this.sendCommand(deployment.nodeId, message);
   }
 
+  /**
+   * Tells every node this term began, ahead of any command in its queue: a command of the former
+   * leader that arrives later (resent after a reconnect, or sent by one that was frozen) is refused.
+   */
+  private async announceElection(): Promise<void> {
+    const elected = createMessage(MessageType.LeaderElected, { leaderId: this.nodeId }, this.meta());
+    for (const node of this.store.listNodes()) await this.sendCommand(node.id, elected);
+  }
+
   private async sendCommand(
     nodeId: string,
-    message: MessageOf<'deploy.request' | 'deploy.cancel' | 'deploy.stop'>,
+    message: MessageOf<'deploy.request' | 'deploy.cancel' | 'deploy.stop' | 'leader.elected'>,
   ): Promise<void> {
+    if (!this.mayAct()) {
+      throw new KrakenError(ErrorCode.Unavailable, `orchestrator ${this.nodeId} (epoch ${this.epoch}) no longer leads: it sends no ${message.type}`, {
+        ...('deploymentId' in message.body ? { deploymentId: message.body.deploymentId } : {}),
+      });
+    }
     const queue = this.options.queues.node(nodeId);
     if (!this.declaredNodeQueues.has(queue)) {
       await this.broker.declareQueue(queue, { class: DeliveryClass.Durable });
@@ -804,6 +848,11 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         );
       }
     }
+  }
+
+  /** Refuses a change asked of an orchestrator that no longer leads, before it stores anything. */
+  private requireLeads(what: string): void {
+    if (!this.mayAct()) throw new KrakenError(ErrorCode.Unavailable, `cannot ${what}: orchestrator ${this.nodeId} (epoch ${this.epoch}) no longer leads the cluster; ask the current leader`);
   }
 
   private meta(): { from: string; epoch: number } {

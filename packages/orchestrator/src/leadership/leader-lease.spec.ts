@@ -1,9 +1,10 @@
 import { MemoryBroker } from '@kraken/broker';
 import { eventually } from '@kraken/testing';
-import { LeaderLease } from './leader-lease.js';
+import { DeliveryClass, MessageType, createMessage } from '@kraken/messages';
+import { LEADERSHIP_QUEUE, LeaderLease } from './leader-lease.js';
 
-// Small timings, real timers: ticks every 20 ms, silence 60 ms, lease 200 ms.
-const timings = { tickIntervalMs: 20, silenceMs: 60, leaseMs: 200 };
+// Small timings, real timers: ticks every 25 ms, silence 200 ms (room for a busy test machine), lease 500 ms.
+const timings = { tickIntervalMs: 25, silenceMs: 200, leaseMs: 500 };
 
 describe('LeaderLease', () => {
   let broker: MemoryBroker;
@@ -56,7 +57,29 @@ describe('LeaderLease', () => {
     expect(why).toEqual([`no lease tick heard for ${timings.silenceMs} ms`]);
   });
 
+  it('stops holding the lease at once when its clock jumps past silenceMs (a frozen process waking), before the checker runs', async () => {
+    let frozenFor = 0;
+    const clock = { now: () => Date.now() + frozenFor };
+    const a = await LeaderLease.start({ broker, nodeId: 'a', ...timings, clock });
+    leases.push(a);
+    await eventually(() => a.leading, 5_000, 'a leading');
+    expect(a.holds()).toBe(true);
+    frozenFor = 10_000;
+    // ticks it sent before the freeze, read now, are dated when they were sent: they do not renew it
+    expect(a.holds()).toBe(false);
+    await eventually(() => !a.leading, 5_000, 'a stepping down');
+  });
+
+  it("does not count its own old ticks handed over from a former active consumer's backlog: it still waits leaseMs", async () => {
+    await broker.declareQueue(LEADERSHIP_QUEUE, { class: DeliveryClass.Durable, singleActiveConsumer: true });
+    await broker.publish(LEADERSHIP_QUEUE, createMessage(MessageType.LeaseTick, { nodeId: 'b' }, { from: 'b', at: new Date(Date.now() - 10_000) }));
+    const started = Date.now();
+    const b = await candidate('b');
+    await eventually(() => b.leading, 5_000, 'b leading');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(timings.leaseMs);
+  });
+
   it('refuses timings that would let two lead at once', async () => {
-    await expect(LeaderLease.start({ broker, nodeId: 'a', tickIntervalMs: 20, silenceMs: 300, leaseMs: 200 })).rejects.toThrow(/silenceMs: must be shorter than leaseMs/);
+    await expect(LeaderLease.start({ broker, nodeId: 'a', tickIntervalMs: 25, silenceMs: 600, leaseMs: 500 })).rejects.toThrow(/silenceMs: must be shorter than leaseMs/);
   });
 });

@@ -3,6 +3,7 @@ import type { Logger } from '@kraken/common';
 import { TypedEmitter, noopLogger, optionChecks, toKrakenError } from '@kraken/common';
 import type { Clock } from '@kraken/common';
 import { systemClock } from '@kraken/common';
+import type { Message } from '@kraken/messages';
 import { DeliveryClass, MessageType, createMessage } from '@kraken/messages';
 
 /** The single-active-consumer quorum queue whose active consumer leads. */
@@ -36,7 +37,7 @@ export type LeaderLeaseEvents = {
 /**
  * Leadership from the broker's own consensus, never a protocol of our own: every candidate consumes
  * one single-active-consumer quorum queue and sends ticks into it. Only the active consumer hears
- * them; hearing them for `leaseMs` makes it lead, not hearing them for `silenceMs` makes it stop.
+ * them; hearing its own for `leaseMs` makes it lead, not hearing them for `silenceMs` makes it stop.
  * Commands a leader sends carry its fencing epoch, so a late one from a former leader is refused.
  */
 export class LeaderLease extends TypedEmitter<LeaderLeaseEvents> {
@@ -69,8 +70,8 @@ export class LeaderLease extends TypedEmitter<LeaderLeaseEvents> {
     const lease = new LeaderLease(options);
     const { broker } = options;
     await broker.declareQueue(LEADERSHIP_QUEUE, { class: DeliveryClass.Durable, singleActiveConsumer: true });
-    lease.subscription = await broker.consume(LEADERSHIP_QUEUE, () => {
-      lease.heard();
+    lease.subscription = await broker.consume(LEADERSHIP_QUEUE, (delivery) => {
+      lease.heard(delivery.message);
     }, { prefetch: 16 });
     lease.ticker = setInterval(() => {
       lease.tick();
@@ -86,6 +87,15 @@ export class LeaderLease extends TypedEmitter<LeaderLeaseEvents> {
     return this.leadingNow;
   }
 
+  /**
+   * Whether this node leads and may act on it right now: it heard its own tick sent within
+   * silenceMs. Checked before every command, so a leader whose process was frozen (and replaced
+   * meanwhile) sends nothing on waking, even before its checker has run.
+   */
+  holds(): boolean {
+    return this.leadingNow && this.lastHeard !== undefined && this.clock.now() - this.lastHeard <= this.silenceMs;
+  }
+
   /** Stops being a candidate: another takes over at once (this consumer goes away). */
   async stop(): Promise<void> {
     clearInterval(this.ticker);
@@ -96,15 +106,23 @@ export class LeaderLease extends TypedEmitter<LeaderLeaseEvents> {
   }
 
   private tick(): void {
-    const message = createMessage(MessageType.LeaseTick, { nodeId: this.options.nodeId }, { from: this.options.nodeId });
+    const message = createMessage(MessageType.LeaseTick, { nodeId: this.options.nodeId }, { from: this.options.nodeId, at: new Date(this.clock.now()) });
     this.options.broker.publish(LEADERSHIP_QUEUE, message).catch((error: unknown) => {
       this.logger.debug('a lease tick was not sent', { error: toKrakenError(error).message });
     });
   }
 
-  private heard(): void {
+  /**
+   * Only this node's own fresh ticks count. Freshness is judged by when the tick was sent (this
+   * node's own clock): a frozen process reading old ticks, or a new active consumer handed the
+   * old one's backlog, learns nothing from them. The lease is held from when a fresh one arrived.
+   */
+  private heard(message: Message): void {
+    if (message.type !== MessageType.LeaseTick || message.from !== this.options.nodeId) return;
     const now = this.clock.now();
-    this.lastHeard = now;
+    const sentAt = Math.min(Date.parse(message.at), now);
+    if (now - sentAt > this.silenceMs) return;
+    this.lastHeard = Math.max(this.lastHeard ?? sentAt, sentAt);
     this.activeSince ??= now;
   }
 

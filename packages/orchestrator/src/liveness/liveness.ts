@@ -128,6 +128,11 @@ export class Liveness extends TypedEmitter<LivenessEvents> {
   hearAgain(): void {
     if (this.deafSince === undefined) return;
     this.deafSince = undefined;
+    this.pardon();
+  }
+
+  /** Each node's silence counts from now: what came before could not be heard (this process was frozen). */
+  pardon(): void {
     const now = this.clock.now();
     for (const tracked of this.nodes.values()) tracked.lastBeatAt = Math.max(tracked.lastBeatAt, now);
   }

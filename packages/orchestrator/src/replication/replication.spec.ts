@@ -21,7 +21,7 @@ beforeEach(async () => {
   dir = await tempDir('kraken-replication-');
   broker = new MemoryBroker();
   leader = OrchestratorStore.open({ dataDir: path.join(dir.path, 'leader'), clock });
-  publisher = new StatePublisher({ broker, store: leader, nodeId: 'leader', epoch: () => 1, logger: new MemoryLogger() });
+  publisher = new StatePublisher({ broker, store: leader, nodeId: 'leader', epoch: () => leader.currentEpoch(), logger: new MemoryLogger() });
 });
 
 afterEach(async () => {
@@ -84,6 +84,25 @@ describe('a standby following the leader store through the broker', () => {
       await eventually(() => follower.snapshots === 2, 10_000, 'a second snapshot');
       deploy('three');
       await eventually(() => follower.seq === leader.changes.seq, 10_000, 'the standby following on after it');
+    } finally {
+      await follower.stop();
+    }
+  });
+
+  it("refuses a change of a former leader's term, even one that would follow on", async () => {
+    const follower = await follow();
+    try {
+      // the leader's own term begins: its bump of the epoch is a change like any other
+      leader.nextEpoch();
+      leader.nextEpoch();
+      await eventually(() => follower.seq === leader.changes.seq, 10_000, 'the standby catching up');
+      const late = createMessage(MessageType.StateChange, { seq: leader.changes.seq + 1, sql: ['SELECT 1'], runs: [[0, []]] }, { from: 'former-leader', epoch: 1 });
+      await broker.publishTopic(STATE_TOPIC, late);
+      await eventually(() => follower.refused === 1, 10_000, 'the late change refused');
+      expect(follower.seq).toBe(leader.changes.seq);
+      expect(follower.snapshots).toBe(1);
+      deploy('after-late');
+      await eventually(() => follower.seq === leader.changes.seq, 10_000, 'the standby following the leader on');
     } finally {
       await follower.stop();
     }

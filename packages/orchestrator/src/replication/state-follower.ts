@@ -30,6 +30,7 @@ export class StateFollower {
   private subscription: Subscription | undefined;
   private chain: Promise<void> = Promise.resolve();
   private resyncs = 0;
+  private refusedValue = 0;
 
   private constructor(private readonly options: StateFollowerOptions) {}
 
@@ -47,6 +48,11 @@ export class StateFollower {
   }
 
   /** Snapshots taken, the first included. */
+  /** Changes refused as coming from an older leader term than the copy's. */
+  get refused(): number {
+    return this.refusedValue;
+  }
+
   get snapshots(): number {
     return this.resyncs;
   }
@@ -72,6 +78,13 @@ export class StateFollower {
       return;
     }
     const changeset = bodyToChangeset(message.body);
+    const epoch = this.requireStore().currentEpoch();
+    if (message.epoch < epoch) {
+      // a former leader (frozen or cut off, then back) must not write into the new leader's history
+      this.options.logger.warn('refused a change from a former leader', { from: message.from, epoch: message.epoch, copyEpoch: epoch, seq: changeset.seq });
+      this.refusedValue++;
+      return;
+    }
     try {
       this.requireStore().applyChangeset(changeset);
     } catch (error) {
