@@ -44,7 +44,7 @@ describe('a cluster whose leader runs its own RabbitMQ node', () => {
     expect(leader?.process.output()).toMatch(/Add a machine: kraken agent --join/);
     const leaderAddress = cluster.lab.host(1).address;
     for (const joiner of joiners) {
-      expect(joiner.process.output()).toContain(`"broker":"amqp://kraken-node-agent-${joiner.index}:***@${leaderAddress}:${BROKER_PORT}"`);
+      expect(joiner.process.output()).toContain(`"broker":"amqp://kraken-node-agent-${joiner.index}:***@${leaderAddress}:${BROKER_PORT}?heartbeat=5"`);
       expect(leader?.process.output()).toContain(`"user":"kraken-node-agent-${joiner.index}"`);
     }
     // the standbys run members of one RabbitMQ cluster; the worker runs none

@@ -1,5 +1,6 @@
 import type { Broker } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
+import { ErrorCode, KrakenError } from '@kraken/common';
 import { LeaderLease } from '@kraken/orchestrator';
 import type { Executor } from '../run/executor.js';
 
@@ -21,31 +22,53 @@ export interface LeaseExecutorOptions {
   logger: Logger;
 }
 
-/** The founding leader's claim on the lease: it keeps leading only while it holds it. */
+/** Another agent leads the cluster: this one must follow it. */
+export class LeaseHeldElsewhere extends KrakenError {
+  constructor(waitedMs: number) {
+    super(ErrorCode.Conflict, `another agent holds the lease to lead this cluster (not this one after ${waitedMs} ms)`);
+  }
+}
+
+/**
+ * The founding leader's claim on the lease, set up before its orchestrator: that starts only once
+ * this agent holds the lease, and acts only while it does.
+ */
 export class LeaseExecutor implements Executor {
   readonly name = 'lease';
   private lease: LeaderLease | undefined;
-  private patience: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(private readonly options: LeaseExecutorOptions) {}
+
+  /** Whether this agent may act as the leader right now (checked before every command). */
+  holds(): boolean {
+    return this.lease?.holds() ?? false;
+  }
 
   async setup(): Promise<void> {
     const { broker, nodeId, logger, onStepDown } = this.options;
     const lease = await LeaderLease.start({ broker, nodeId, logger, ...LEASE_TIMINGS });
     this.lease = lease;
+    const leading = await new Promise<boolean>((resolve) => {
+      const patience = setTimeout(() => {
+        resolve(false);
+      }, FOUNDER_PATIENCE_MS);
+      lease.once('leading', () => {
+        clearTimeout(patience);
+        resolve(true);
+      });
+    });
+    if (!leading) {
+      await lease.stop();
+      throw new LeaseHeldElsewhere(FOUNDER_PATIENCE_MS);
+    }
     lease.on('following', (why) => {
       if (!this.stopped) onStepDown(why);
     });
-    this.patience = setTimeout(() => {
-      if (!lease.leading && !this.stopped) onStepDown(`another agent holds the lease (not this one after ${FOUNDER_PATIENCE_MS} ms)`);
-    }, FOUNDER_PATIENCE_MS);
-    this.patience.unref();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.patience);
     await this.lease?.stop();
   }
 }

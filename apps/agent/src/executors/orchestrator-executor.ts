@@ -26,6 +26,8 @@ export interface OrchestratorExecutorOptions {
   joinToken?: string | undefined;
   /** What getPlatformServices adds about the services the agent runs (the broker). */
   platformServices?: () => readonly PlatformServiceInfo[];
+  /** Whether this agent still holds the lease to lead (where standbys may take over). @default always */
+  mayAct?: () => boolean;
   /** Told once the API listens: the URL to print, the token when it was just created, and whether others can join. */
   onListening?: (info: { url: string; apiToken: string; joinToken: string; clusterId: string; secretsCreated: boolean; joinable: boolean }) => void;
 }
@@ -53,9 +55,11 @@ export class OrchestratorExecutor implements Executor {
 
   async setup(): Promise<void> {
     const { broker, nodeId, dataDir, logger, brokerUrlFor } = this.options;
-    this.store = OrchestratorStore.open({ dataDir, logger });
+    const store = OrchestratorStore.open({ dataDir, logger });
+    this.store = store;
+    // the term a change is published in is the store's own, so its bump to a new epoch is the first change of that term;
     // attached before anything is written: standbys get every change after their snapshot
-    const publisher = this.options.replicate === true ? new StatePublisher({ broker, store: this.store, nodeId, epoch: () => this.orchestrator?.epoch ?? 0, logger }) : undefined;
+    const publisher = this.options.replicate === true ? new StatePublisher({ broker, store, nodeId, epoch: () => store.currentEpoch(), logger }) : undefined;
     this.publisher = publisher;
     // a standby taking over has the cluster's secrets in its copy of the store: the same tokens go on working
     const inherited = this.store.clusterSecrets();
@@ -64,7 +68,7 @@ export class OrchestratorExecutor implements Executor {
     const secrets = { ...stored, joinToken: this.options.joinToken ?? stored.joinToken };
     this.store.keepClusterSecrets(secrets);
     this.clusterIdValue = secrets.clusterId;
-    this.orchestrator = await Orchestrator.create({ broker, store: this.store, nodeId, logger });
+    this.orchestrator = await Orchestrator.create({ broker, store, nodeId, logger, ...(this.options.mayAct === undefined ? {} : { mayAct: this.options.mayAct }) });
     if (this.options.insecureNoAuth) {
       logger.warn('--insecure-no-auth: the API accepts every request without a token. Use this only on a network you trust completely.');
     }

@@ -16,8 +16,11 @@ export interface StandbyExecutorOptions {
   /** The leader's API, for snapshots. */
   leaderUrl: string;
   joinToken: string;
-  /** Sets up what a leader runs (orchestrator on the copy of the store, API, announcement) and returns it. */
-  takeOver: () => Promise<Executor[]>;
+  /**
+   * Sets up what a leader runs (orchestrator on the copy of the store, API, announcement) and
+   * returns it; `mayAct` says whether this agent still holds the lease.
+   */
+  takeOver: (mayAct: () => boolean) => Promise<Executor[]>;
   /** This agent led and lost the lease: it must start again as a standby of the new leader. */
   onStepDown: (why: string) => void;
   logger: Logger;
@@ -71,7 +74,8 @@ export class StandbyExecutor implements Executor {
     try {
       await this.follower?.stop();
       this.follower = undefined;
-      this.leading = await this.options.takeOver();
+      const lease = this.lease;
+      this.leading = await this.options.takeOver(() => lease?.holds() ?? false);
       logger.warn('took over as the orchestrator', { tookMs: Date.now() - since });
     } catch (error) {
       logger.error('could not take over as the orchestrator; starting again', { error: toKrakenError(error).message });

@@ -40,7 +40,11 @@ export class WorkerExecutor implements Executor {
   }
 
   async stop(): Promise<void> {
-    await this.worker?.stop();
-    await this.options.closeDeployer?.();
+    try {
+      await this.worker?.stop();
+    } finally {
+      // the deployer's folder must be free for the agent that starts next in this process
+      await this.options.closeDeployer?.();
+    }
   }
 }

@@ -24,6 +24,11 @@ export interface RoleInput {
   hasJoinToken?: boolean;
   /** Agents that may not lead keep looking this long before giving up. @default 0 (one round) */
   waitForLeaderMs?: number;
+  /**
+   * An agent that may lead keeps looking this long before it leads: one that just lost the lease
+   * gives the standby that took over time to be found. @default 0 (one round)
+   */
+  followFirstMs?: number;
   /** Told before each further round of looking. */
   onStillLooking?: (round: number) => void;
 }
@@ -41,7 +46,7 @@ export interface OrchestratorFinders {
  */
 export async function decideRole(input: RoleInput, finders: OrchestratorFinders): Promise<Role> {
   if (input.join !== undefined) return { kind: 'join', candidates: [joinCandidate(input.join)] };
-  const deadline = Date.now() + (input.priority >= 2 ? (input.waitForLeaderMs ?? 0) : 0);
+  const deadline = Date.now() + (input.priority >= 2 ? (input.waitForLeaderMs ?? 0) : (input.followFirstMs ?? 0));
   for (let round = 1; ; round++) {
     const found = await Promise.all([finders.mdns?.() ?? [], finders.scan?.() ?? []]);
     const candidates = orderCandidates(found.flat());

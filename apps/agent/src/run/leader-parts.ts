@@ -16,6 +16,8 @@ export interface LeaderPartsInput {
   opened: OpenedBroker;
   logger: Logger;
   onLeading?: ConstructorParameters<typeof OrchestratorExecutor>[0]['onListening'];
+  /** Whether this agent still holds the lease (where standbys may take over). */
+  mayAct?: () => boolean;
 }
 
 /** The orchestrator a leading agent runs beside its broker: store, control loop, API (and the UI). */
@@ -41,6 +43,7 @@ export function orchestratorFor(input: LeaderPartsInput): OrchestratorExecutor {
       return opened.managed === undefined ? [broker] : [broker, failoverService(nodeId, members)];
     },
     ...(input.onLeading === undefined ? {} : { onListening: input.onLeading }),
+    ...(input.mayAct === undefined ? {} : { mayAct: input.mayAct }),
   });
 }
 

@@ -10,6 +10,13 @@ import { RabbitServer, clusterStatus, ensureUser, growQuorumQueues, isListening,
 import type { BrokerSecrets } from './broker-secrets.js';
 import { loadOrCreateBrokerSecrets, saveBrokerSecrets } from './broker-secrets.js';
 
+/**
+ * Connections to the agents' own RabbitMQ cluster beat every 2.5 s: a frozen or cut-off leader's
+ * connection closes within ~10 s, which hands the lease to a standby (the 10 s default would take
+ * ~20 s). They run on a LAN, where a missed beat this long means something is wrong.
+ */
+const HEARTBEAT = '?heartbeat=5';
+
 export const ADMIN_USER = 'kraken-admin';
 
 export interface ManagedRabbitOptions {
@@ -106,7 +113,7 @@ export class ManagedRabbit {
 
   /** How this agent itself connects (over loopback, as the admin). */
   get adminUrl(): string {
-    return `amqp://${ADMIN_USER}:${encodeURIComponent(this.secrets.adminPassword)}@127.0.0.1:${this.server.amqpPort}`;
+    return `amqp://${ADMIN_USER}:${encodeURIComponent(this.secrets.adminPassword)}@127.0.0.1:${this.server.amqpPort}${HEARTBEAT}`;
   }
 
   get port(): number {
@@ -126,7 +133,7 @@ export class ManagedRabbit {
     const password = randomBytes(24).toString('base64url');
     await this.oneAtATime(() => ensureUser(this.server, user, password, nodePermissions(nodeId)));
     this.logger.info('made a broker user for a joining node', { nodeId, user });
-    return `amqp://${encodeURIComponent(user)}:${password}@${host}:${this.server.amqpPort}`;
+    return `amqp://${encodeURIComponent(user)}:${password}@${host}:${this.server.amqpPort}${HEARTBEAT}`;
   }
 
   /**

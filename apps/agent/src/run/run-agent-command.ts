@@ -4,7 +4,15 @@ import { ExitCode } from '../client/exit-codes.js';
 import type { CommandIo } from '../client/io.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import { SECRETS_FILE } from '@kraken/orchestrator';
+import { LeaseHeldElsewhere } from '../executors/lease-executor.js';
 import { startAgent } from './start-agent.js';
+
+/**
+ * How long an agent that lost the lease looks for the one that took over before it would lead again
+ * (a standby notices a lost leader within ~15 s and announces itself once it leads). Leading again
+ * still needs the lease, so a cut-off agent that gives up waiting cannot lead beside another.
+ */
+const REJOIN_PATIENCE_MS = 45_000;
 
 export interface RunAgentCommandOptions {
   config: AgentConfig;
@@ -27,12 +35,21 @@ export async function runAgentCommand(options: RunAgentCommandOptions): Promise<
       resolve('signal');
     }, { once: true });
   });
+  let followFirstMs = 0;
   for (;;) {
     let stepDown!: (why: string) => void;
     const steppedDown = new Promise<string>((resolve) => {
       stepDown = resolve;
     });
-    const running = await startAgent({ config, logger, onStepDown: (why) => { stepDown(why); }, onLeading: printWhereToLook(config, io) });
+    let running: Awaited<ReturnType<typeof startAgent>>;
+    try {
+      running = await startAgent({ config, logger, followFirstMs, onStepDown: (why) => { stepDown(why); }, onLeading: printWhereToLook(config, io) });
+    } catch (error) {
+      if (!(error instanceof LeaseHeldElsewhere)) throw error;
+      logger.warn('another agent leads this cluster: starting again to follow it', { why: error.message });
+      followFirstMs = REJOIN_PATIENCE_MS;
+      continue;
+    }
     logger.info('agent running', { role: running.role.kind, runtime: running.runtime, nodeId: running.nodeId });
     const outcome = await Promise.race([signalled, steppedDown]);
     if (outcome === 'signal') {
@@ -43,6 +60,7 @@ export async function runAgentCommand(options: RunAgentCommandOptions): Promise<
     }
     logger.warn('this agent no longer leads: starting again to follow the new leader', { why: outcome });
     await running.stop();
+    followFirstMs = REJOIN_PATIENCE_MS;
   }
 }
 

@@ -47,6 +47,11 @@ export interface StartAgentOptions {
    * start again to follow the new leader (runAgentCommand does). @default logs it
    */
   onStepDown?: (why: string) => void;
+  /**
+   * Look for a leader this long before leading: after losing the lease, the agent that took over
+   * is to be followed, not challenged. @default 0
+   */
+  followFirstMs?: number;
   /** Told the API URL and secrets when this agent leads, so the CLI can print them. */
   onLeading?: ConstructorParameters<typeof OrchestratorExecutor>[0]['onListening'];
 }
@@ -62,8 +67,10 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       priority: config.priority,
       hasJoinToken: config.joinToken !== undefined,
       waitForLeaderMs: config.waitForLeader,
+      followFirstMs: options.followFirstMs ?? 0,
       onStillLooking: (round) => {
-        log.info('no orchestrator found yet; this agent does not lead (priority >= 2), so it keeps looking', { round });
+        if (config.priority >= 2) log.info('no orchestrator found yet; this agent does not lead (priority >= 2), so it keeps looking', { round });
+        else log.info('no leader found yet; this agent lost the lease, so it looks for the one that took over before it would lead again', { round });
       },
     },
     options.finders ?? discoveryFinders(config, log),
@@ -95,15 +102,23 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       await announcer?.stop();
       throw error;
     }
-    const leading = orchestratorFor({ config, nodeId, opened, logger: log, ...(options.onLeading === undefined ? {} : { onLeading: options.onLeading }) });
+    // where standbys may take over, this agent leads only once and while it holds the lease
+    const lease = opened.managed === undefined ? undefined : new LeaseExecutor({ nodeId, broker: opened.broker, onStepDown, logger: log });
+    const leading = orchestratorFor({
+      config,
+      nodeId,
+      opened,
+      logger: log,
+      ...(options.onLeading === undefined ? {} : { onLeading: options.onLeading }),
+      ...(lease === undefined ? {} : { mayAct: () => lease.holds() }),
+    });
     orchestrator = leading;
     if (opened.managed !== undefined) executors.push(new ManagedRabbitExecutor(opened.managed));
     executors.push(new BrokerExecutor(opened.broker));
+    if (lease !== undefined) executors.push(lease);
     executors.push(leading);
     // after the orchestrator: it stops announcing first
     if (announcer !== undefined) executors.push(announcer);
-    // where standbys may take over, this agent leads only while it holds the lease
-    if (opened.managed !== undefined) executors.push(new LeaseExecutor({ nodeId, broker: opened.broker, onStepDown, logger: log }));
   } else {
     // an agent that may lead runs a member of the cluster's RabbitMQ cluster, so the broker outlives any one machine
     const brokerNode = config.priority < 2 && config.managedBroker && config.brokerUrl === undefined && (await rabbitInstalled());
@@ -137,8 +152,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
           broker: standbyBroker,
           leaderUrl: candidate.url,
           joinToken: config.joinToken,
-          takeOver: async () => {
-            const leading = orchestratorFor({ config, nodeId, opened: asLeader, logger: log });
+          takeOver: async (mayAct) => {
+            const leading = orchestratorFor({ config, nodeId, opened: asLeader, logger: log, mayAct });
             const announcing = announcerFor(config, nodeId, log, () => leading.url);
             await leading.setup();
             await announcing?.setup();
