@@ -25,7 +25,7 @@ describe('a cluster whose leader is frozen or cut off', () => {
   let cluster: ClusterHarness;
   let dir: TempDir;
   let token: string;
-  let deployments: { id: string; port: number }[] = [];
+  const deployments: { id: string; port: number }[] = [];
 
   beforeAll(async () => {
     cluster = await startClusterHarness({ hosts: 4, name: 'kf', managedBroker: true });
@@ -199,11 +199,13 @@ describe('a cluster whose leader is frozen or cut off', () => {
   it('a leader frozen for 20 s is replaced, does nothing when it wakes, and comes back as a standby; no app runs twice', async () => {
     await loseLeaderFor(
       20_000,
-      async (index) => {
+      (index) => {
         cluster.pause(index);
+        return Promise.resolve();
       },
-      async (index) => {
+      (index) => {
         cluster.resume(index);
+        return Promise.resolve();
       },
     );
   }, 600_000);

@@ -90,11 +90,35 @@ describe('decideRole for agents that never lead', () => {
     let calls = 0;
     const rounds: number[] = [];
     const role = await decideRole(
-      { priority: 2, waitForLeaderMs: 60_000, onStillLooking: (round) => rounds.push(round) },
+      { priority: 2, waitForLeaderMs: 60_000, minRoundMs: 1, onStillLooking: (round) => rounds.push(round) },
       { mdns: () => Promise.resolve(++calls >= 3 ? [found('http://10.0.0.6:4000', 'mdns')] : []) },
     );
     expect(urls(role)).toEqual(['http://10.0.0.6:4000']);
     expect(rounds).toEqual([1, 2]);
+  });
+});
+
+describe('decideRole for an agent that just lost the lease', () => {
+  it('looks for the agent that took over before leading, and leads when none appears in time', async () => {
+    const rounds: number[] = [];
+    const role = await decideRole(
+      { priority: 1, followFirstMs: 300, minRoundMs: 50, onStillLooking: (round) => rounds.push(round) },
+      // cut off: the finders answer at once, with nothing
+      { mdns: () => Promise.resolve([]) },
+    );
+    expect(role).toEqual({ kind: 'lead', passedOver: [] });
+    // rounds of at least minRoundMs, not a busy loop
+    expect(rounds.length).toBeGreaterThanOrEqual(2);
+    expect(rounds.length).toBeLessThanOrEqual(7);
+  });
+
+  it('follows the agent that took over once it is found', async () => {
+    let calls = 0;
+    const role = await decideRole(
+      { priority: 1, followFirstMs: 60_000, minRoundMs: 1 },
+      { mdns: () => Promise.resolve(++calls >= 3 ? [found('http://10.0.0.7:4000', 'mdns')] : []) },
+    );
+    expect(urls(role)).toEqual(['http://10.0.0.7:4000']);
   });
 });
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, KrakenError } from '@kraken/common';
 import type { Candidate } from '@kraken/discovery';
 import { joinCandidate, orderCandidates } from '@kraken/discovery';
@@ -31,7 +32,12 @@ export interface RoleInput {
   followFirstMs?: number;
   /** Told before each further round of looking. */
   onStillLooking?: (round: number) => void;
+  /** The shortest time one round of looking takes. @default 2_000 */
+  minRoundMs?: number;
 }
+
+/** A round of looking for an orchestrator takes at least this long. */
+const MIN_ROUND_MS = 2_000;
 
 /** Ways to find running orchestrators; each resolves to every one it found, in its own order. */
 export interface OrchestratorFinders {
@@ -48,6 +54,7 @@ export async function decideRole(input: RoleInput, finders: OrchestratorFinders)
   if (input.join !== undefined) return { kind: 'join', candidates: [joinCandidate(input.join)] };
   const deadline = Date.now() + (input.priority >= 2 ? (input.waitForLeaderMs ?? 0) : (input.followFirstMs ?? 0));
   for (let round = 1; ; round++) {
+    const roundStarted = Date.now();
     const found = await Promise.all([finders.mdns?.() ?? [], finders.scan?.() ?? []]);
     const candidates = orderCandidates(found.flat());
     if (candidates.length > 0) {
@@ -56,6 +63,9 @@ export async function decideRole(input: RoleInput, finders: OrchestratorFinders)
     }
     if (Date.now() >= deadline || (finders.mdns === undefined && finders.scan === undefined)) break;
     input.onStillLooking?.(round);
+    // finders answer at once where the network is down: look again after a pause, not in a busy loop
+    const rest = Math.min(input.minRoundMs ?? MIN_ROUND_MS, deadline - Date.now()) - (Date.now() - roundStarted);
+    if (rest > 0) await sleep(rest);
   }
   if (input.priority >= 2) {
     throw new KrakenError(

@@ -1,5 +1,7 @@
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@kraken/common';
+import { toKrakenError } from '@kraken/common';
 import { ExitCode } from '../client/exit-codes.js';
 import type { CommandIo } from '../client/io.js';
 import type { AgentConfig } from '../config/agent-config.js';
@@ -13,6 +15,8 @@ import { startAgent } from './start-agent.js';
  * still needs the lease, so a cut-off agent that gives up waiting cannot lead beside another.
  */
 const REJOIN_PATIENCE_MS = 45_000;
+/** The pause before an agent that lost the lease tries to start again after a failed start. */
+const RETRY_AFTER_MS = 5_000;
 
 export interface RunAgentCommandOptions {
   config: AgentConfig;
@@ -45,8 +49,15 @@ export async function runAgentCommand(options: RunAgentCommandOptions): Promise<
     try {
       running = await startAgent({ config, logger, followFirstMs, onStepDown: (why) => { stepDown(why); }, onLeading: printWhereToLook(config, io) });
     } catch (error) {
-      if (!(error instanceof LeaseHeldElsewhere)) throw error;
-      logger.warn('another agent leads this cluster: starting again to follow it', { why: error.message });
+      if (error instanceof LeaseHeldElsewhere) {
+        logger.warn('another agent leads this cluster: starting again to follow it', { why: error.message });
+      } else if (followFirstMs > 0) {
+        // it was part of a cluster a moment ago: the network may be down for a while, so try again
+        logger.error('could not start again after losing the lease; trying again shortly', { error: toKrakenError(error).message });
+        if ((await Promise.race([signalled, sleep(RETRY_AFTER_MS).then(() => 'retry' as const)])) === 'signal') return ExitCode.Ok;
+      } else {
+        throw error;
+      }
       followFirstMs = REJOIN_PATIENCE_MS;
       continue;
     }
