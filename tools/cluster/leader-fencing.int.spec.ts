@@ -8,6 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
 import { eventually, gitFixtureRepo, manifestToml, tempDir } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import type { ClusterHarness } from './harness.js';
@@ -185,6 +186,20 @@ describe('a cluster whose leader is frozen or cut off', () => {
       120_000,
       `the successor listing agent-${String(former)} as a standby`,
     );
+
+    // the stored history says the same: per deployment, the terms its statuses were recorded in never go back
+    const db = new Database(path.join(cluster.agents[successor]?.dataDir ?? '', 'orchestrator.db'), { readonly: true, fileMustExist: true });
+    try {
+      const rows = db.prepare('SELECT deployment_id AS id, epoch FROM deployment_status_history WHERE epoch IS NOT NULL ORDER BY deployment_status_history.id').all() as { id: string; epoch: number }[];
+      expect(rows.length).toBeGreaterThan(0);
+      for (const deployment of deployments) {
+        const terms = rows.filter((row) => row.id === deployment.id).map((row) => row.epoch);
+        expect(terms).toEqual([...terms].sort((a, b) => a - b));
+        expect(Math.max(...terms)).toBeLessThanOrEqual(newTerm);
+      }
+    } finally {
+      db.close();
+    }
 
     // no app runs twice, and each one answers
     await eventually(async () => Object.values(await instancesPerApp()).every((count) => count === 1), 60_000, 'each app on one host');

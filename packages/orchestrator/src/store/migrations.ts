@@ -103,6 +103,12 @@ export const migrations: readonly Migration[] = [
     name: 'when stats were last reported',
     sql: `ALTER TABLE deployments ADD COLUMN stats_at TEXT;`,
   },
+  {
+    version: 3,
+    name: 'the leader term each status was recorded in',
+    // audits that no former leader wrote after a newer one took over (NULL: recorded before this column)
+    sql: `ALTER TABLE deployment_status_history ADD COLUMN epoch INTEGER;`,
+  },
 ];
 
 /**

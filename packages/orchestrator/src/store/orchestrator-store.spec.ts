@@ -144,6 +144,27 @@ describe('OrchestratorStore', () => {
     expect(reopened.nextEpoch()).toBe(2);
   });
 
+  it('records the leader term each status was recorded in', () => {
+    {
+      using store = open();
+      store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+      store.nextEpoch();
+      store.setStatus('blog-1', DeploymentStatus.Running, {}, { nodeId: 'node-a' });
+      store.nextEpoch();
+      store.setStatus('blog-1', DeploymentStatus.DestructionRequested, {});
+    }
+    const db = new Database(`${dir.path}/orchestrator.db`, { readonly: true });
+    try {
+      expect(db.prepare('SELECT status, epoch FROM deployment_status_history ORDER BY id').all()).toEqual([
+        { status: DeploymentStatus.DeploymentRequested, epoch: null },
+        { status: DeploymentStatus.Running, epoch: 1 },
+        { status: DeploymentStatus.DestructionRequested, epoch: 2 },
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+
   it('lists deployments in creation order, optionally by node', () => {
     using store = open();
     for (const id of ['a', 'b', 'c']) {

@@ -568,7 +568,9 @@ function prepare(db: { prepare(sql: string): Database.Statement }) {
     updateStats: db.prepare(`UPDATE deployments SET cpu_percent = @cpu_percent, mem_mb = @mem_mb, max_mem_mb = @max_mem_mb,
       image_size_mb = COALESCE(@image_size_mb, image_size_mb), stats_at = @stats_at WHERE id = @id`),
     insertHistory: db.prepare(
-      'INSERT INTO deployment_status_history (deployment_id, status, message, node_id, at, message_id) VALUES (?, ?, ?, ?, ?, ?)',
+      // the term is read in SQL, so a standby replaying this statement records the same one
+      `INSERT INTO deployment_status_history (deployment_id, status, message, node_id, at, message_id, epoch)
+        VALUES (?, ?, ?, ?, ?, ?, (SELECT CAST(value AS INTEGER) FROM settings WHERE key = '${EPOCH_KEY}'))`,
     ),
     historyByMessageId: db.prepare('SELECT 1 FROM deployment_status_history WHERE message_id = ?'),
     allHistories: db.prepare(
