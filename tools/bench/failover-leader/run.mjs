@@ -32,6 +32,8 @@ Options:
   --poll-ms N       after the kill, every N ms each surviving host is asked again (default 50)
   --timeout S       give up when a failover takes longer than S seconds (default 120)
   --only SIDE       kraken or swarm: that side alone, to look at it (no ratio then)
+  --power-loss      pull the host's cable as its processes die: no connection reset reaches the other
+                    hosts, as when a machine loses power (each side waits for its failure detector)
   --smoke           one round per side that proves the bench works end to end and prints its ratios
                     without judging them (what CI runs)
   --help            this text`;
@@ -43,6 +45,7 @@ const { values, numbers, smoke } = parseFlags(
     'poll-ms': { type: 'string', default: '50' },
     timeout: { type: 'string', default: '120' },
     only: { type: 'string' },
+    'power-loss': { type: 'boolean', default: false },
   },
   { positive: ['rounds', 'poll-ms', 'timeout'], smoke: { rounds: '1' } },
 );
@@ -53,6 +56,12 @@ const sides = values.only === undefined ? ['kraken', 'swarm'] : [values.only];
 if (!sides.every((side) => side === 'kraken' || side === 'swarm')) {
   console.error(`--only must be kraken or swarm, got ${JSON.stringify(values.only)}`);
   process.exit(2);
+}
+const powerLoss = values['power-loss'];
+/** The host dies: with --power-loss its cable goes first, so its kernel answers nothing any more. */
+async function killHost(lab, host) {
+  if (powerLoss) await lab.cut(host);
+  await lab.killHost(host);
 }
 /** The issue's target: a deploy accepted at most 3 s after the leader's host died. */
 const TARGET_MS = 3_000;
@@ -187,7 +196,7 @@ async function krakenRound({ startClusterHarness }, repo, cleanup) {
     const formedMs = performance.now() - formedAt;
 
     const result = await timeFailover({
-      kill: () => cluster.lab.killHost(leader.index),
+      kill: () => killHost(cluster.lab, leader.index),
       survivors: agents.filter((agent) => agent !== leader),
       describe: (agent) => ({ name: `agent-${agent.index}`, output: agent.process.output() }),
       // an answer from the dead leader's term (a survivor forwarding to it) does not count
@@ -254,7 +263,7 @@ async function swarmRound(round, cleanup) {
     const formedMs = performance.now() - formedAt;
 
     const result = await timeFailover({
-      kill: () => lab.killHost(leader.engine.host),
+      kill: () => killHost(lab, leader.engine.host),
       survivors: clients.filter((client) => client !== leader),
       describe: ({ engine }) => ({ name: `dockerd in ${engine.host.name}`, output: engine.process.output() }),
       // a manager answers node ls once a leader is elected (until then the request waits, or fails with
@@ -287,9 +296,11 @@ async function swarmRound(round, cleanup) {
 await runBench('failover-leader', async (cleanup) => {
   if (process.getuid?.() !== 0)
     throw new Error('the failover bench creates network namespaces and Docker engines: run it as root');
-  // Node 24 strips the harness's types; older majors would fail on the import with a less clear message
+  // Node 24 (and 22.18 on) strips the harness's types itself; an older one would fail on the import less clearly
   if (!process.features.typescript)
-    throw new Error(`the failover bench imports tools/cluster/harness.ts: run it on Node 24 (this is ${process.version})`);
+    throw new Error(
+      `the failover bench imports tools/cluster/harness.ts: run it on Node 24 (this is ${process.version}, which runs no .ts file)`,
+    );
   const harness = await import('../../cluster/harness.ts');
   if (!existsSync(harness.AGENT_CLI))
     throw new Error(`${harness.AGENT_CLI} is missing: build first (NX_DAEMON=false npx nx run-many -t build)`);
@@ -301,7 +312,7 @@ await runBench('failover-leader', async (cleanup) => {
     'server.js': "require('node:http').createServer((request, response) => response.end('ok')).listen(process.env.PORT);\n",
   });
   console.log(
-    `${rounds} round(s); each builds a fresh 3-host cluster per side, kills its leader's host, polls the survivors every ${pollMs} ms`,
+    `${rounds} round(s); each builds a fresh 3-host cluster per side, kills its leader's host${powerLoss ? ' (cable pulled first: --power-loss)' : ''}, polls the survivors every ${pollMs} ms`,
   );
 
   const results = { kraken: [], swarm: [] };
