@@ -64,8 +64,8 @@ export interface ClusterHarness extends AsyncDisposable {
   /** SIGKILL to agent `index`'s process alone. */
   kill(index: number): Promise<void>;
   /**
-   * Host `index` loses power: every process in its namespace dies at once (the agent, its RabbitMQ
-   * node, its apps). Resolves once the agent's process has exited.
+   * Every process of host `index` dies at once (the agent, its RabbitMQ node, its apps): see
+   * NetnsLab.killHost. Resolves once the agent's process has exited.
    */
   killHost(index: number): Promise<void>;
   pause(index: number): void;

@@ -53,9 +53,11 @@ export interface NetnsLab extends AsyncDisposable {
    */
   spawn(ref: NetnsHostRef, argv: readonly string[], options?: SpawnOptions): ChildProcess;
   /**
-   * The host loses power: SIGKILL to every process in its namespace at once (whatever it runs: an
-   * agent, its RabbitMQ node, a Docker engine and its containerd). Resolves once the signals are
-   * sent; the namespace and its address stay, so the host can be started again.
+   * Every process of the host dies at once: SIGKILL to each one in its namespace (whatever it runs:
+   * an agent, its RabbitMQ node, a Docker engine and its containerd). Resolves once the signals are
+   * sent; the namespace and its address stay, so the host can be started again. Its network stack
+   * stays too and resets the other hosts' connections to it at once; for a machine that loses
+   * power, which answers nothing any more, `cut` the host first.
    */
   killHost(ref: NetnsHostRef): Promise<void>;
   /** Pulls the host's cable: its end of the link goes down, the namespace itself is untouched. */
