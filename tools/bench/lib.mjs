@@ -120,14 +120,27 @@ export async function deleteQueues(url, queues) {
 /**
  * Runs `body(cleanup)` and exits: 0 when it resolves, 1 (with the stack) when it throws. Steps
  * given to `cleanup` run afterwards, newest first, each one attempted even when an earlier one
- * failed, so a failed run leaves nothing behind.
+ * failed, so a failed run leaves nothing behind. Ctrl-C (SIGINT) or SIGTERM stops waiting for the
+ * body and runs the same steps, then exits 130 or 143; a second signal exits at once.
  */
 export async function runBench(name, body) {
   const steps = [];
   const cleanup = (...step) => steps.push(...step);
   let exitCode = 0;
+  let interrupted;
+  const interruption = new Promise((resolve) => {
+    const onSignal = (signal) => {
+      if (interrupted !== undefined) process.exit(exitCode);
+      interrupted = signal;
+      exitCode = signal === 'SIGINT' ? 130 : 143;
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
   try {
-    await body(cleanup);
+    await Promise.race([Promise.resolve().then(() => body(cleanup)), interruption]);
+    if (interrupted !== undefined) console.error(`${name} bench interrupted (${interrupted}): cleaning up`);
   } catch (error) {
     console.error(`${name} bench failed: ${error instanceof Error ? error.stack : String(error)}`);
     exitCode = 1;

@@ -10,12 +10,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { IsolatedVhost, NetnsHost, NetnsLab, WatchedProcess } from '@kraken/testing';
 import { amqpUrl, createNetnsLab, isolatedVhost, watchProcess } from '@kraken/testing';
 
 const run = promisify(execFile);
-export const AGENT_CLI = path.resolve(__dirname, '..', '..', 'apps', 'agent', 'dist', 'cli.js');
+// import.meta.url, not __dirname: the specs load this file as CommonJS (jest), the benches as an ES
+// module (node runs .ts files itself)
+export const AGENT_CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'apps', 'agent', 'dist', 'cli.js');
 export const API_PORT = 4000;
 
 export interface ClusterAgent {
@@ -58,7 +61,13 @@ export interface ClusterHarness extends AsyncDisposable {
   clusterBroker(): Promise<string>;
   /** Runs a `kraken` client verb inside host `index`'s namespace. */
   kraken(index: number, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** SIGKILL to agent `index`'s process alone. */
   kill(index: number): Promise<void>;
+  /**
+   * Every process of host `index` dies at once (the agent, its RabbitMQ node, its apps): see
+   * NetnsLab.killHost. Resolves once the agent's process has exited.
+   */
+  killHost(index: number): Promise<void>;
   pause(index: number): void;
   resume(index: number): void;
   cut(index: number): Promise<void>;
@@ -175,6 +184,11 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
     kill: async (index) => {
       const agent = agentAt(index);
       agent.process.kill('SIGKILL');
+      await agent.process.exited;
+    },
+    killHost: async (index) => {
+      const agent = agentAt(index);
+      await lab.killHost(index);
       await agent.process.exited;
     },
     pause: (index) => {

@@ -193,7 +193,7 @@ describe('a cluster whose leader runs its own RabbitMQ node', () => {
 
     // every process of host 1 dies at once: its agent, its RabbitMQ node, its apps
     const killedAt = Date.now();
-    await killHost(1);
+    await cluster.killHost(1);
     const { api, index } = await eventually(async () => {
       for (const candidate of [2, 3]) {
         const api = cluster.agents[candidate]?.apiUrl ?? '';
@@ -238,17 +238,4 @@ describe('a cluster whose leader runs its own RabbitMQ node', () => {
     expect(polls).toBeGreaterThan(0);
     expect(failures).toEqual([]);
   }, 300_000);
-
-  /** SIGKILL to every process in host `index`'s namespace: a machine losing power. */
-  async function killHost(index: number): Promise<void> {
-    const { stdout } = await run('ip', ['netns', 'pids', cluster.lab.host(index).netns]);
-    for (const pid of stdout.split('\n').filter(Boolean)) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
-    await cluster.agents[index]?.process.exited;
-  }
 });

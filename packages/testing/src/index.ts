@@ -14,6 +14,8 @@ export { createNetnsLab } from './netns-lab.js';
 export type { NetnsLab, NetnsHost, NetnsHostRef } from './netns-lab.js';
 export type { NetnsLabOptions } from './netns-plan.js';
 export { sweepStaleLabs } from './netns-teardown.js';
+export { startNetnsDockerd } from './netns-dockerd.js';
+export type { NetnsDockerd, NetnsDockerdOptions } from './netns-dockerd.js';
 export type { CommandResult, RunOptions } from './netns-exec.js';
 export { watchProcess } from './watch-process.js';
 export { StopWaiting, eventually } from './eventually.js';

@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NetnsHostRef, NetnsLab } from './netns-lab.js';
+import { eventually } from './eventually.js';
 import { createNetnsLab } from './netns-lab.js';
 import { runCommand } from './netns-exec.js';
 import { sweepStaleLabs } from './netns-teardown.js';
@@ -49,6 +51,16 @@ async function listenIn(lab: NetnsLab, host: NetnsHostRef, port: number): Promis
   };
 }
 
+/** Whether `pid` runs (a zombie, killed and not yet reaped, does not). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 /** Everything a lab could have left on the machine, as text to search for its names. */
 async function machineState(): Promise<string> {
   const parts = await Promise.all([
@@ -62,9 +74,9 @@ async function machineState(): Promise<string> {
   return parts.map((part) => part.stdout).join('\n');
 }
 
-/** A node process (TypeScript sources, like jest) that runs `body` with createNetnsLab imported. */
+/** A node process (TypeScript sources, like jest) that runs `body` with createNetnsLab and startNetnsDockerd imported. */
 function labProcess(body: string): ReturnType<typeof spawn> {
-  const code = `import { createNetnsLab } from '@kraken/testing';\n${body}`;
+  const code = `import { createNetnsLab, startNetnsDockerd } from '@kraken/testing';\n${body}`;
   return spawn(
     process.execPath,
     ['--conditions=@kraken/source', '--import', '@swc-node/register/esm-register', '--input-type=module', '-e', code],
@@ -169,6 +181,31 @@ describe('createNetnsLab', () => {
     }
   });
 
+  it('killHost kills every process of one host, children included, and leaves the other hosts and the namespace alone', async () => {
+    // a shell whose child sleeps: killing the spawned process alone would leave the sleep running
+    const victim = lab.spawn('h2', ['sh', '-c', 'sleep 600 & echo $!; wait'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const bystander = lab.spawn('h3', ['sleep', '600'], { stdio: 'ignore' });
+    const victimExited = once(victim, 'exit');
+    const [grandchild] = (await once(victim.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
+    const sleepPid = Number(grandchild.toString().trim());
+    try {
+      await lab.killHost('h2');
+      await victimExited;
+      await eventually(() => !alive(sleepPid), 5_000, 'the sleep started by the killed shell gone');
+      expect(bystander.exitCode).toBeNull();
+      expect(bystander.signalCode).toBeNull();
+      // the host can run again at its address
+      const stop = await listenIn(lab, 'h2', 7003);
+      try {
+        expect(await connectFrom(lab, 'h1', lab.host('h2').address, 7003)).toBe('connected');
+      } finally {
+        await stop();
+      }
+    } finally {
+      bystander.kill('SIGKILL');
+    }
+  });
+
   it('names an unknown host and the hosts that exist', () => {
     expect(() => lab.host('h9')).toThrow(/no host h9 \(hosts: h1, h2, h3\)/);
   });
@@ -226,6 +263,27 @@ describe('createNetnsLab cleanup', () => {
     const after = await machineState();
     expect(after).not.toContain(netns);
     expect(after).not.toContain(bridge);
+  });
+
+  it('removes the lab and the Docker engines in it when its process gets SIGTERM (Ctrl-C) without calling destroy', async () => {
+    const child = labProcess(
+      `const lab = await createNetnsLab({ name: 'lab-term', hosts: 1 }); const engine = await startNetnsDockerd(lab, 1);
+       console.log(lab.bridge + ' ' + lab.hosts[0].netns + ' ' + engine.socketPath); setInterval(() => {}, 1000);`,
+    );
+    const [bridge = '', netns = '', socketPath = ''] = (await firstLine(child)).split(' ');
+    const engineDir = path.dirname(socketPath);
+    expect(existsSync(socketPath)).toBe(true);
+    child.kill('SIGTERM');
+    const [, signal] = (await once(child, 'exit')) as [number | null, string | null];
+    expect(signal).toBe('SIGTERM');
+
+    const after = await machineState();
+    expect(after).not.toContain(netns);
+    expect(after).not.toContain(bridge);
+    expect(existsSync(engineDir)).toBe(false);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(engineDir);
+    const engineProcesses = (await runCommand(['ps', '-eo', 'args'])).stdout.split('\n').filter((line) => line.includes(engineDir));
+    expect(engineProcesses).toEqual([]);
   });
 
   it('sweepStaleLabs removes a lab whose process was killed with SIGKILL', async () => {

@@ -3,6 +3,7 @@ import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { ErrorCode, KrakenError } from '@kraken/common';
+import { onExitCleanup } from './exit-cleanup.js';
 import type { CommandResult, RunOptions } from './netns-exec.js';
 import { isMissingCommand, runCommand } from './netns-exec.js';
 import type { NetnsHostPlan, NetnsLabOptions, NetnsLabPlan } from './netns-plan.js';
@@ -12,6 +13,7 @@ import {
   acceptRule,
   hostIsolationRules,
   hostPortRule,
+  killNamespaceProcesses,
   labChains,
   processStartTicks,
   sweepStaleLabs,
@@ -50,33 +52,20 @@ export interface NetnsLab extends AsyncDisposable {
    * child's pid is the command's). destroy() kills whatever still runs in the namespace.
    */
   spawn(ref: NetnsHostRef, argv: readonly string[], options?: SpawnOptions): ChildProcess;
+  /**
+   * Every process of the host dies at once: SIGKILL to each one in its namespace (whatever it runs:
+   * an agent, its RabbitMQ node, a Docker engine and its containerd). Resolves once the signals are
+   * sent; the namespace and its address stay, so the host can be started again. Its network stack
+   * stays too and resets the other hosts' connections to it at once; for a machine that loses
+   * power, which answers nothing any more, `cut` the host first.
+   */
+  killHost(ref: NetnsHostRef): Promise<void>;
   /** Pulls the host's cable: its end of the link goes down, the namespace itself is untouched. */
   cut(ref: NetnsHostRef): Promise<void>;
   /** Plugs the cable back in. */
   restore(ref: NetnsHostRef): Promise<void>;
   /** Kills what runs in the lab, removes namespaces, links, bridge and iptables rules. Idempotent. */
   destroy(): Promise<void>;
-}
-
-const liveLabs = new Map<string, LabResources>();
-let exitHookInstalled = false;
-
-/** Last-resort cleanup when the test process ends without calling destroy() (a failed test, Ctrl-C). */
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  const teardownAll = (): void => {
-    for (const resources of liveLabs.values()) teardownLabSync(resources);
-    liveLabs.clear();
-  };
-  process.on('exit', teardownAll);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      teardownAll();
-      // we replaced the default action; restore it unless someone else handles the signal
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    });
-  }
 }
 
 /** Creates the lab (needs root). Call destroy() in afterAll; an exit hook covers a crashed test. */
@@ -97,16 +86,18 @@ export async function createNetnsLab(options: NetnsLabOptions): Promise<NetnsLab
     namespaces: plan.hosts.map((host) => host.netns),
     veths: plan.hosts.map((host) => host.veth),
   };
-  liveLabs.set(runId, resources);
-  installExitHook();
+  // a last resort when the process ends without destroy() (a failed test, Ctrl-C)
+  const forget = onExitCleanup(() => {
+    teardownLabSync(resources);
+  });
   try {
     await buildLab(plan);
   } catch (error) {
     await teardownLab(resources);
-    liveLabs.delete(runId);
+    forget();
     throw error;
   }
-  return labHandle(plan, resources);
+  return labHandle(plan, resources, forget);
 }
 
 async function occupiedRoutes(): Promise<string[]> {
@@ -227,7 +218,7 @@ async function buildLab(plan: NetnsLabPlan): Promise<void> {
   }
 }
 
-function labHandle(plan: NetnsLabPlan, resources: LabResources): NetnsLab {
+function labHandle(plan: NetnsLabPlan, resources: LabResources, forget: () => void): NetnsLab {
   let destroyed: Promise<void> | undefined;
   const host = (ref: NetnsHostRef): NetnsHost => {
     const found =
@@ -245,7 +236,7 @@ function labHandle(plan: NetnsLabPlan, resources: LabResources): NetnsLab {
     return found;
   };
   const destroy = (): Promise<void> => {
-    destroyed ??= teardownLab(resources).finally(() => liveLabs.delete(resources.runId));
+    destroyed ??= teardownLab(resources).finally(forget);
     return destroyed;
   };
   return {
@@ -264,6 +255,7 @@ function labHandle(plan: NetnsLabPlan, resources: LabResources): NetnsLab {
     },
     exec: (ref, argv, options) => runCommand(['ip', 'netns', 'exec', host(ref).netns, ...argv], options),
     spawn: (ref, argv, options = {}) => spawn('ip', ['netns', 'exec', host(ref).netns, ...argv], options),
+    killHost: (ref) => killNamespaceProcesses(host(ref).netns),
     cut: async (ref) => {
       await runCommand(['ip', 'link', 'set', host(ref).veth, 'down']);
     },

@@ -112,19 +112,22 @@ function linkCommands(resources: LabResources): string[][] {
   ];
 }
 
+/** SIGKILL to every process whose network namespace is `ns` (none when the namespace is gone). */
+export async function killNamespaceProcesses(ns: string): Promise<void> {
+  try {
+    killAll(parsePids((await runCommand(['ip', 'netns', 'pids', ns])).stdout));
+  } catch {
+    // no such namespace
+  }
+}
+
 /**
  * Removes a lab: kills what runs in its namespaces, deletes namespaces, veths, the bridge (only
  * while its alias still names this run, so a bridge another lab has since claimed survives) and
  * the iptables rules tagged with this run. Safe to call again and on a half-made lab.
  */
 export async function teardownLab(resources: LabResources): Promise<void> {
-  for (const ns of resources.namespaces) {
-    try {
-      killAll(parsePids((await runCommand(['ip', 'netns', 'pids', ns])).stdout));
-    } catch {
-      // no such namespace
-    }
-  }
+  for (const ns of resources.namespaces) await killNamespaceProcesses(ns);
   await runAllIgnoringErrors(linkCommands(resources));
   try {
     const link = await runCommand(['ip', '-j', 'link', 'show', 'dev', resources.bridge]);

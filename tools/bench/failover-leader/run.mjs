@@ -1,0 +1,354 @@
+#!/usr/bin/env node
+// Time from the leader's host dying to the API answering and a deploy being accepted, for Kraken
+// (three agents that may lead, each with its own RabbitMQ node) against Docker Swarm (three
+// managers), in the same run. Each side's hosts are network namespaces of a lab (needs root): the
+// Kraken agents come from the cluster harness (tools/cluster/harness.ts, which node 24 runs as
+// TypeScript), the Swarm managers are dockerds of their hosts' own (startNetnsDockerd). Killing a
+// host is lab.killHost on both sides: SIGKILL to every process of it. Every round builds both
+// clusters afresh and alternates which side goes first.
+//
+//   NX_DAEMON=false npx nx run-many -t build && node tools/bench/failover-leader/run.mjs [--rounds 5] [--smoke]
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Docker from 'dockerode';
+import { createNetnsLab, startNetnsDockerd } from '@kraken/testing';
+import { fixtureRepo, median, nodeManifest, parseFlags, runBench, verdict } from '../lib.mjs';
+
+const HELP = `Usage: node tools/bench/failover-leader/run.mjs [options]   (root: it creates network-namespace labs)
+
+Kills the leader's host (SIGKILL to every process of it) and times how long until the API answers
+on another host and a deploy is accepted there, for Kraken (3 agents that may lead, each running its
+own RabbitMQ node: a leader and two standbys) against Docker Swarm (3 managers, a dockerd per host).
+Prints each round's times, the medians, and the ratios Kraken/Swarm.
+Build first: NX_DAEMON=false npx nx run-many -t build. Needs root, Node 24 (it imports the cluster
+harness, a .ts file) and rabbitmq-server and dockerd installed; not the machine's RabbitMQ or Docker
+engine (every broker and engine runs in the labs), nor an image registry.
+
+Options:
+  --rounds N        rounds, each with a fresh cluster per side, alternating which goes first (default 5)
+  --poll-ms N       after the kill, every N ms each surviving host is asked again (default 50)
+  --timeout S       give up when a failover takes longer than S seconds (default 120)
+  --only SIDE       kraken or swarm: that side alone, to look at it (no ratio then)
+  --power-loss      pull the host's cable as its processes die: no connection reset reaches the other
+                    hosts, as when a machine loses power (each side waits for its failure detector)
+  --smoke           one round per side that proves the bench works end to end and prints its ratios
+                    without judging them (what CI runs)
+  --help            this text`;
+
+const { values, numbers, smoke } = parseFlags(
+  HELP,
+  {
+    rounds: { type: 'string', default: '5' },
+    'poll-ms': { type: 'string', default: '50' },
+    timeout: { type: 'string', default: '120' },
+    only: { type: 'string' },
+    'power-loss': { type: 'boolean', default: false },
+  },
+  { positive: ['rounds', 'poll-ms', 'timeout'], smoke: { rounds: '1' } },
+);
+const rounds = numbers.rounds;
+const pollMs = numbers['poll-ms'];
+const timeoutMs = numbers.timeout * 1000;
+const sides = values.only === undefined ? ['kraken', 'swarm'] : [values.only];
+if (!sides.every((side) => side === 'kraken' || side === 'swarm')) {
+  console.error(`--only must be kraken or swarm, got ${JSON.stringify(values.only)}`);
+  process.exit(2);
+}
+const powerLoss = values['power-loss'];
+/** The host dies: with --power-loss its cable goes first, so its kernel answers nothing any more. */
+async function killHost(lab, host) {
+  if (powerLoss) await lab.cut(host);
+  await lab.killHost(host);
+}
+/** The issue's target: a deploy accepted at most 3 s after the leader's host died. */
+const TARGET_MS = 3_000;
+/** How long a cluster may take to form (three RabbitMQ nodes on a busy 2-core machine take a minute). */
+const FORM_TIMEOUT_MS = 300_000;
+/** Each answer a survivor gets to give before it is asked again. */
+const REQUEST_TIMEOUT_MS = 2_000;
+/** Not in any engine, and there is no registry: Swarm accepts the service, its task cannot start. */
+const SWARM_IMAGE = 'kraken-bench/absent:1';
+
+const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
+const percent = (ratio) => `${(ratio * 100).toFixed(1)}%`;
+const errorText = (error) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Asks `ask(target)` of each target every `intervalMs` (each target on its own, so one slow to answer
+ * delays no other) until one resolves with something other than undefined. Resolves then with that
+ * answer, its target, when it came, how many times it was asked in vain (errors and undefined) and
+ * the first error.
+ */
+function firstAnswer(targets, ask, deadline, what, intervalMs = pollMs) {
+  return new Promise((resolve, reject) => {
+    let found = false;
+    let refused = 0;
+    let firstError;
+    let lastError;
+    const poll = async (target) => {
+      while (!found) {
+        try {
+          const answer = await ask(target);
+          if (answer !== undefined && !found) {
+            found = true;
+            resolve({ target, answer, at: performance.now(), refused, firstError });
+            return;
+          }
+          refused++;
+        } catch (error) {
+          refused++;
+          firstError ??= error;
+          lastError = error;
+        }
+        if (performance.now() > deadline) return;
+        await sleep(intervalMs);
+      }
+    };
+    void Promise.all(targets.map(poll)).then(() => {
+      if (!found) reject(new Error(`${what} within the time allowed (last error: ${errorText(lastError)})`));
+    });
+  });
+}
+
+/**
+ * The failover of one side: kill, then the API, then a deploy, as times since the kill. The deploy
+ * goes to the host that answered, with the time left to be accepted (it is not idempotent: a
+ * request given up on may still be carried out); a refusal is retried with a new name.
+ */
+async function timeFailover({ kill, survivors, answers, accepts, describe }) {
+  await kill();
+  const killedAt = performance.now();
+  const deadline = killedAt + timeoutMs;
+  let api;
+  let deploy;
+  try {
+    api = await firstAnswer(survivors, answers, deadline, 'no surviving host answered the API');
+    let attempt = 0;
+    deploy = await firstAnswer(
+      [api.target],
+      (target) => accepts(target, ++attempt, Math.max(1, Math.ceil(deadline - performance.now()))),
+      deadline,
+      'no deploy was accepted',
+    );
+  } catch (error) {
+    // what the survivors said last, for whoever reads the failure
+    const tails = survivors.map((target) => {
+      const { name, output } = describe(target);
+      return `--- the end of ${name}'s output ---\n${output.trimEnd().split('\n').slice(-40).join('\n')}`;
+    });
+    throw new Error(`${errorText(error)}\n${tails.join('\n')}`, { cause: error });
+  }
+  return {
+    apiMs: api.at - killedAt,
+    deployMs: deploy.at - killedAt,
+    at: api.target,
+    refused: deploy.refused,
+    refusal: deploy.firstError,
+    deploy: deploy.answer,
+  };
+}
+
+/** Kraken: the harness's agents 1-3, priorities 0, 1, 1 (agent 1 founds the cluster, 2 and 3 are standbys). */
+async function krakenRound({ startClusterHarness }, repo, cleanup) {
+  const formedAt = performance.now();
+  const cluster = await startClusterHarness({ hosts: 3, name: 'bench-failover', managedBroker: true });
+  cleanup(() => cluster.destroy());
+  try {
+    const agents = [0, 1, 1].map((priority, i) => cluster.start(i + 1, ['--priority', String(priority)]));
+    await Promise.all(agents.map((agent) => agent.process.waitFor(/agent running/, FORM_TIMEOUT_MS)));
+    const { apiToken } = JSON.parse(await readFile(path.join(agents[0].dataDir, 'secrets.json'), 'utf8'));
+    const graphql = async (agent, query, variables = {}, requestTimeoutMs = REQUEST_TIMEOUT_MS) => {
+      const response = await fetch(`${agent.apiUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${apiToken}` },
+        body: JSON.stringify({ query, variables }),
+        signal: AbortSignal.timeout(requestTimeoutMs),
+      });
+      const body = await response.json();
+      if (body.data === undefined || body.data === null) throw new Error(`${agent.apiUrl}: ${JSON.stringify(body.errors)}`);
+      return body.data;
+    };
+    const formDeadline = performance.now() + FORM_TIMEOUT_MS;
+    // the leader is the orchestrator the API names; ready when its failover service counts two standbys
+    const { answer: leaderId } = await firstAnswer(
+      agents,
+      async (agent) => {
+        const { getPlatform, getPlatformServices } = await graphql(
+          agent,
+          '{ getPlatform { orchestrator } getPlatformServices { name status detail } }',
+        );
+        const failover = getPlatformServices.find((service) => service.name === 'failover');
+        return failover?.status === 'up' && /standbys: [^,]+, [^ ]+ \(one takes over/.test(failover.detail)
+          ? getPlatform.orchestrator
+          : undefined;
+      },
+      formDeadline,
+      'no leader with two standbys',
+      500,
+    );
+    const leader = agents.find((agent) => `agent-${agent.index}` === leaderId);
+    if (leader === undefined) throw new Error(`the API names ${leaderId} as the leader, which is none of the agents`);
+    // every quorum queue has its replicas on the standbys' nodes: losing the leader's loses nothing
+    await leader.process.waitFor(/the RabbitMQ cluster now survives losing a node/, FORM_TIMEOUT_MS);
+    const formedMs = performance.now() - formedAt;
+
+    const result = await timeFailover({
+      kill: () => killHost(cluster.lab, leader.index),
+      survivors: agents.filter((agent) => agent !== leader),
+      describe: (agent) => ({ name: `agent-${agent.index}`, output: agent.process.output() }),
+      // an answer from the dead leader's term (a survivor forwarding to it) does not count
+      answers: async (agent) => {
+        const { getPlatform } = await graphql(agent, '{ getPlatform { orchestrator epoch } }');
+        return getPlatform.orchestrator === leaderId ? undefined : getPlatform;
+      },
+      accepts: async (agent, _attempt, requestTimeoutMs) => {
+        const mutation = 'mutation($url: String!) { createDeployment(deploymentUrl: $url, gitBranch: "main") }';
+        const { createDeployment } = await graphql(agent, mutation, { url: repo }, requestTimeoutMs);
+        if (typeof createDeployment !== 'string')
+          throw new Error(`createDeployment answered no id: ${JSON.stringify(createDeployment)}`);
+        return createDeployment;
+      },
+    });
+    return { ...result, formedMs, killed: leaderId, at: `agent-${result.at.index}`, detail: `deployment ${result.deploy}` };
+  } finally {
+    await cluster.destroy();
+  }
+}
+
+/** Swarm: a dockerd in each of three lab hosts; h1 inits the swarm, h2 and h3 join as managers. */
+async function swarmRound(round, cleanup) {
+  const formedAt = performance.now();
+  const lab = await createNetnsLab({ name: 'bench-swarm', hosts: 3 });
+  cleanup(() => lab.destroy());
+  const engines = [];
+  try {
+    engines.push(...(await Promise.all(lab.hosts.map((host) => startNetnsDockerd(lab, host)))));
+    for (const engine of engines) cleanup(() => engine.destroy());
+    const clients = engines.map((engine) => ({
+      engine,
+      docker: new Docker({ socketPath: engine.socketPath, timeout: REQUEST_TIMEOUT_MS }),
+    }));
+    const formingClient = (engine) => new Docker({ socketPath: engine.socketPath, timeout: 60_000 });
+    const [founder, ...joiners] = engines;
+    const listen = (engine) => ({ ListenAddr: `${engine.host.address}:2377`, AdvertiseAddr: engine.host.address });
+    await formingClient(founder).swarmInit(listen(founder));
+    const { JoinTokens } = await formingClient(founder).swarmInspect();
+    for (const engine of joiners) {
+      await formingClient(engine).swarmJoin({
+        ...listen(engine),
+        RemoteAddrs: [`${founder.host.address}:2377`],
+        JoinToken: JoinTokens.Manager,
+      });
+    }
+    const { answer: leaderName } = await firstAnswer(
+      clients.slice(0, 1),
+      async ({ docker }) => {
+        const nodes = await docker.listNodes();
+        const managers = nodes.filter(
+          (node) => node.ManagerStatus?.Reachability === 'reachable' && node.Status.State === 'ready',
+        );
+        return managers.length === 3
+          ? managers.find((node) => node.ManagerStatus.Leader === true)?.Description.Hostname
+          : undefined;
+      },
+      performance.now() + FORM_TIMEOUT_MS,
+      'no swarm of three reachable managers with a leader',
+      500,
+    );
+    const leader = clients.find(({ engine }) => engine.host.name === leaderName);
+    if (leader === undefined) throw new Error(`swarm names ${leaderName} as the leader, which is none of the lab's hosts`);
+    const formedMs = performance.now() - formedAt;
+
+    const result = await timeFailover({
+      kill: () => killHost(lab, leader.engine.host),
+      survivors: clients.filter((client) => client !== leader),
+      describe: ({ engine }) => ({ name: `dockerd in ${engine.host.name}`, output: engine.process.output() }),
+      // a manager answers node ls once a leader is elected (until then the request waits, or fails with
+      // "The swarm does not have a leader")
+      answers: async ({ docker }) => (await docker.listNodes()).length,
+      // what `docker service create --detach --no-resolve-image` sends: accepted once the raft log holds it
+      accepts: async ({ engine }, attempt, requestTimeoutMs) => {
+        const service = await new Docker({ socketPath: engine.socketPath, timeout: requestTimeoutMs }).createService({
+          Name: `bench-failover-${round}-${attempt}`,
+          TaskTemplate: { ContainerSpec: { Image: SWARM_IMAGE }, RestartPolicy: { Condition: 'none' } },
+          Mode: { Replicated: { Replicas: 1 } },
+        });
+        if (typeof service.id !== 'string') throw new Error(`service create answered no id: ${JSON.stringify(service)}`);
+        return service.id;
+      },
+    });
+    return {
+      ...result,
+      formedMs,
+      killed: leaderName,
+      at: result.at.engine.host.name,
+      detail: `service ${result.deploy.slice(0, 12)}`,
+    };
+  } finally {
+    await Promise.all(engines.map((engine) => engine.destroy()));
+    await lab.destroy();
+  }
+}
+
+await runBench('failover-leader', async (cleanup) => {
+  if (process.getuid?.() !== 0)
+    throw new Error('the failover bench creates network namespaces and Docker engines: run it as root');
+  // Node 24 (and 22.18 on) strips the harness's types itself; an older one would fail on the import less clearly
+  if (!process.features.typescript)
+    throw new Error(
+      `the failover bench imports tools/cluster/harness.ts: run it on Node 24 (this is ${process.version}, which runs no .ts file)`,
+    );
+  const harness = await import('../../cluster/harness.ts');
+  if (!existsSync(harness.AGENT_CLI))
+    throw new Error(`${harness.AGENT_CLI} is missing: build first (NX_DAEMON=false npx nx run-many -t build)`);
+
+  const work = await mkdtemp(path.join(os.tmpdir(), 'kraken-bench-failover-'));
+  cleanup(() => rm(work, { recursive: true, force: true }));
+  const repo = await fixtureRepo(path.join(work, 'app'), {
+    'shipwreck.toml': nodeManifest('bench-failover', 3000),
+    'server.js': "require('node:http').createServer((request, response) => response.end('ok')).listen(process.env.PORT);\n",
+  });
+  console.log(
+    `${rounds} round(s); each builds a fresh 3-host cluster per side, kills its leader's host${powerLoss ? ' (cable pulled first: --power-loss)' : ''}, polls the survivors every ${pollMs} ms`,
+  );
+
+  const results = { kraken: [], swarm: [] };
+  for (let round = 1; round <= rounds; round++) {
+    const order = round % 2 === 1 ? sides : [...sides].reverse();
+    for (const side of order) {
+      const result = side === 'kraken' ? await krakenRound(harness, repo, cleanup) : await swarmRound(round, cleanup);
+      results[side].push(result);
+      const refused = result.refused === 0 ? '' : `; refused ${result.refused} time(s) first: ${errorText(result.refusal)}`;
+      console.log(
+        `  round ${round} ${side.padEnd(6)} formed in ${seconds(result.formedMs).padStart(8)}; leader ${result.killed} killed: API answered at ${result.at} after ${seconds(result.apiMs)}, deploy accepted after ${seconds(result.deployMs)} (${result.detail}${refused})`,
+      );
+    }
+  }
+
+  console.log('');
+  const medians = {};
+  for (const side of sides) {
+    const list = results[side];
+    medians[side] = { api: median(list.map((r) => r.apiMs)), deploy: median(list.map((r) => r.deployMs)) };
+    const perRound = (key) => list.map((r) => (r[key] / 1000).toFixed(2)).join(', ');
+    console.log(
+      `${side === 'kraken' ? 'Kraken' : 'Swarm '}: API answering after ${perRound('apiMs')} s (median ${seconds(medians[side].api)}); deploy accepted after ${perRound('deployMs')} s (median ${seconds(medians[side].deploy)})`,
+    );
+  }
+  if (sides.length === 2) {
+    console.log(
+      `ratio Kraken/Swarm: API answering ${percent(medians.kraken.api / medians.swarm.api)}, deploy accepted ${percent(medians.kraken.deploy / medians.swarm.deploy)}`,
+    );
+  } else {
+    console.log(`--only ${sides[0]}: no ratio`);
+  }
+  if (medians.kraken !== undefined) {
+    verdict(
+      smoke,
+      `target: a deploy accepted at most ${seconds(TARGET_MS)} after the leader's host died (median): ${medians.kraken.deploy <= TARGET_MS ? 'MET' : 'NOT MET'} (${seconds(medians.kraken.deploy)})`,
+    );
+  }
+});
