@@ -1,4 +1,5 @@
 import type { Executor } from '../run/executor.js';
+import type { ClusterStatus } from '@kraken/rabbitmq';
 import type { ManagedRabbit } from '../run/managed-rabbit.js';
 
 /** Owns the agent's own RabbitMQ node: set up first, so it stops last, after every client of it. */
@@ -6,6 +7,11 @@ export class ManagedRabbitExecutor implements Executor {
   readonly name = 'rabbitmq';
 
   constructor(private readonly node: ManagedRabbit) {}
+
+  /** The node's RabbitMQ cluster as last read. */
+  members(): ClusterStatus | undefined {
+    return this.node.members();
+  }
 
   setup(): Promise<void> {
     // started before the executors, by openBroker: the broker client needs it to connect at all

@@ -69,9 +69,11 @@ export async function runAgentCommand(options: RunAgentCommandOptions): Promise<
       logger.info('agent stopped');
       return ExitCode.Ok;
     }
-    logger.warn('this agent no longer leads: starting again to follow the new leader', { why: outcome });
+    // read before stopping: the RabbitMQ node goes with the rest
+    const mayBeFollowed = running.hasPeers();
+    logger.warn(mayBeFollowed ? 'this agent no longer leads: starting again to follow the new leader' : 'this agent lost the lease and has no peer to take over: starting again to lead', { why: outcome });
     await running.stop();
-    followFirstMs = REJOIN_PATIENCE_MS;
+    followFirstMs = mayBeFollowed ? REJOIN_PATIENCE_MS : 0;
   }
 }
 

@@ -32,6 +32,11 @@ export interface RunningAgent {
   runtime: 'docker' | 'process';
   /** The API URL when this agent leads. */
   apiUrl?: string | undefined;
+  /**
+   * Whether another agent may lead in this one's place: its RabbitMQ node has peers (as last
+   * read). A lone leader that lost the lease (its broker restarted) leads again at once.
+   */
+  hasPeers(): boolean;
   stop(): Promise<void>;
 }
 
@@ -183,12 +188,14 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
 
   const agent = new Agent({ executors, logger: log });
   await agent.start();
+  const managedNode = executors.find((executor): executor is ManagedRabbitExecutor => executor instanceof ManagedRabbitExecutor);
   return {
     agent,
     nodeId,
     role,
     runtime: runtime.runtime,
     apiUrl: orchestrator?.url,
+    hasPeers: () => (managedNode?.members()?.members.length ?? 1) > 1,
     stop: () => agent.stop(),
   };
 }
