@@ -206,3 +206,15 @@ export const leaderElectedBodySchema = z.object({
   leaderId: idSchema,
 });
 export type LeaderElectedBody = z.infer<typeof leaderElectedBodySchema>;
+
+/**
+ * Sent every second by the acting orchestrator on a topic every agent listens to: where its API
+ * answers, so an agent that does not lead forwards API and UI requests there. The envelope's epoch
+ * tells a newer leader from a former one.
+ */
+export const leaderInfoBodySchema = z.object({
+  nodeId: idSchema,
+  /** The leader's API as other machines reach it, e.g. http://192.168.1.20:4000. */
+  apiUrl: httpUrlSchema,
+});
+export type LeaderInfoBody = z.infer<typeof leaderInfoBodySchema>;
