@@ -1,7 +1,7 @@
 import type { Broker } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
 import type { BrokerClusterGrant, ListeningApi, PlatformServiceInfo } from '@kraken/orchestrator';
-import { Orchestrator, OrchestratorStore, StatePublisher, adoptSecrets, createApiServer, loadOrCreateSecrets } from '@kraken/orchestrator';
+import { LeaderBeacon, Orchestrator, OrchestratorStore, StatePublisher, adoptSecrets, createApiServer, loadOrCreateSecrets } from '@kraken/orchestrator';
 import type { ApiServer } from '@kraken/orchestrator';
 import { uiMiddleware } from '@kraken/ui-host';
 import type { Executor } from '../run/executor.js';
@@ -28,6 +28,13 @@ export interface OrchestratorExecutorOptions {
   platformServices?: () => readonly PlatformServiceInfo[];
   /** Whether this agent still holds the lease to lead (where standbys may take over). @default always */
   mayAct?: () => boolean;
+  /**
+   * Where other machines reach the API, given the URL it listens on: set where other agents may
+   * follow this leader (they forward API requests to it), who learn it from a beacon.
+   */
+  advertiseApi?: ((listeningUrl: string) => string) | undefined;
+  /** Runs just before the API listens: a standby taking over frees the port it forwarded on. */
+  beforeListen?: (() => Promise<void>) | undefined;
   /** Told once the API listens: the URL to print, the token when it was just created, and whether others can join. */
   onListening?: (info: { url: string; apiToken: string; joinToken: string; clusterId: string; secretsCreated: boolean; joinable: boolean }) => void;
 }
@@ -41,6 +48,7 @@ export class OrchestratorExecutor implements Executor {
   private listening: ListeningApi | undefined;
   private clusterIdValue: string | undefined;
   private publisher: StatePublisher | undefined;
+  private beacon: LeaderBeacon | undefined;
 
   constructor(private readonly options: OrchestratorExecutorOptions) {}
 
@@ -94,7 +102,11 @@ export class OrchestratorExecutor implements Executor {
         ? {}
         : { join: { token: secrets.joinToken, clusterId: secrets.clusterId, brokerUrlFor, brokerClusterFor: this.options.brokerClusterFor, brokerEndpoints: this.options.brokerEndpoints } }),
     });
+    await this.options.beforeListen?.();
     this.listening = await this.api.listen(this.options.apiPort, this.options.apiHost);
+    if (this.options.advertiseApi !== undefined) {
+      this.beacon = LeaderBeacon.start({ broker, nodeId, apiUrl: this.options.advertiseApi(this.listening.url), epoch: this.orchestrator.epoch, logger });
+    }
     this.options.onListening?.({
       url: this.listening.url,
       apiToken: secrets.apiToken,
@@ -106,6 +118,7 @@ export class OrchestratorExecutor implements Executor {
   }
 
   async stop(): Promise<void> {
+    this.beacon?.stop();
     await this.api?.close();
     await this.orchestrator?.close();
     await this.publisher?.close();
