@@ -4,13 +4,10 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '@kraken/common';
 import type { KnownLeader } from '@kraken/orchestrator';
 import { ProxyServer } from 'http-proxy-3';
+import { FORWARDED_BY_HEADER, LEADER_HEADER } from './headers.js';
 import type { NoLeaderReason } from './no-leader.js';
 import { noLeaderBody, noLeaderError } from './no-leader.js';
 
-/** Names the leader that answered a forwarded request: `<node id> <API URL>`. */
-export const LEADER_HEADER = 'x-kraken-leader';
-/** The agents a request was forwarded through, in order, comma-separated: a loop is refused. */
-export const FORWARDED_BY_HEADER = 'x-kraken-forwarded-by';
 
 /** Where the leader is, as a LeaderWatch knows it. */
 export interface LeaderSource {
