@@ -17,6 +17,10 @@ export interface LeaderBeaconOptions {
   apiUrl: string;
   /** This leader's term: a former leader's late beacon carries an older one. */
   epoch: number;
+  /** The running nodes of the broker (`host:port`), read at each beacon; undefined when not known. */
+  brokerEndpoints?: () => readonly string[] | undefined;
+  /** Whether this leader still holds the lease: a former leader that woke from a freeze says nothing. @default always */
+  mayAct?: () => boolean;
   /** How often it says so. @default 1_000 */
   intervalMs?: number;
   logger?: Logger;
@@ -52,7 +56,9 @@ export class LeaderBeacon {
 
   private send(): void {
     const { broker, nodeId, apiUrl, epoch } = this.options;
-    const message = createMessage(MessageType.LeaderInfo, { nodeId, apiUrl }, { from: nodeId, epoch });
+    if (this.options.mayAct?.() === false) return;
+    const brokerEndpoints = this.options.brokerEndpoints?.();
+    const message = createMessage(MessageType.LeaderInfo, { nodeId, apiUrl, ...(brokerEndpoints === undefined ? {} : { brokerEndpoints: [...brokerEndpoints] }) }, { from: nodeId, epoch });
     broker.publishTopic(LEADER_TOPIC, message).catch((error: unknown) => {
       // the next one goes out within an interval; followers keep forwarding to what they know
       this.logger.debug('a leader.info was not sent', { error: toKrakenError(error).message });

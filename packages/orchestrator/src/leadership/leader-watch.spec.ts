@@ -75,6 +75,37 @@ describe('LeaderWatch and LeaderBeacon', () => {
     expect(known).toEqual(['b', 'a']);
   });
 
+  it("passes on the broker's endpoints, and tells when they change", async () => {
+    const watched = await watch();
+    const seen: (readonly string[] | undefined)[] = [];
+    watched.on('changed', (leader: KnownLeader) => seen.push(leader.brokerEndpoints));
+    let endpoints = ['10.0.0.1:5673'];
+    const beaconing = LeaderBeacon.start({ broker, nodeId: 'a', apiUrl: 'http://10.0.0.1:4000', epoch: 1, intervalMs: 20, brokerEndpoints: () => endpoints });
+    try {
+      await eventually(() => seen.length === 1, 5_000, 'the first endpoints');
+      endpoints = ['10.0.0.1:5673', '10.0.0.2:5673'];
+      await eventually(() => seen.length === 2, 5_000, 'the endpoints after a node joined');
+    } finally {
+      beaconing.stop();
+    }
+    expect(seen.slice(0, 2)).toEqual([['10.0.0.1:5673'], ['10.0.0.1:5673', '10.0.0.2:5673']]);
+  });
+
+  it('says nothing while the leader does not hold the lease', async () => {
+    const watched = await watch();
+    let holds = false;
+    const beaconing = LeaderBeacon.start({ broker, nodeId: 'a', apiUrl: 'http://10.0.0.1:4000', epoch: 1, intervalMs: 20, mayAct: () => holds });
+    try {
+      // ten intervals without the lease, then one with it: only that one is heard
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(watched.leader).toBeUndefined();
+      holds = true;
+      await eventually(() => watched.leader?.nodeId === 'a', 5_000, 'a heard once it holds the lease');
+    } finally {
+      beaconing.stop();
+    }
+  });
+
   it('refuses a beacon that could not tell anyone where the API is', () => {
     expect(() => LeaderBeacon.start({ broker, nodeId: 'a', apiUrl: 'not a url', epoch: 1 })).toThrow(/apiUrl/);
   });

@@ -13,6 +13,8 @@ export interface KnownLeader {
   epoch: number | undefined;
   /** When its last beacon arrived; undefined until the first. */
   heardAt: number | undefined;
+  /** The running nodes of the broker (`host:port`), as its last beacon listed them. */
+  brokerEndpoints?: readonly string[] | undefined;
 }
 
 export interface LeaderWatchOptions {
@@ -30,7 +32,7 @@ export interface LeaderWatchOptions {
 }
 
 export type LeaderWatchEvents = {
-  /** Another leader (or the same one at another address or in a new term) became known. */
+  /** Another leader (or the same one at another address, in a new term or with other broker endpoints) became known. */
   changed: [leader: KnownLeader, previous: KnownLeader | undefined];
 };
 
@@ -79,15 +81,16 @@ export class LeaderWatch extends TypedEmitter<LeaderWatchEvents> {
 
   private heard(message: Message): void {
     if (message.type !== MessageType.LeaderInfo) return;
-    const { nodeId, apiUrl } = message.body;
+    const { nodeId, apiUrl, brokerEndpoints } = message.body;
     const previous = this.current;
     if (previous?.epoch !== undefined && message.epoch < previous.epoch && !this.stale()) {
       this.logger.debug('ignored a beacon of a former leader', { nodeId, epoch: message.epoch, leader: previous.nodeId, leaderEpoch: previous.epoch });
       return;
     }
-    const next: KnownLeader = { nodeId, apiUrl, epoch: message.epoch, heardAt: this.clock.now() };
+    const next: KnownLeader = { nodeId, apiUrl, epoch: message.epoch, heardAt: this.clock.now(), brokerEndpoints };
     this.current = next;
-    if (previous?.nodeId === nodeId && previous.apiUrl === apiUrl && previous.epoch === message.epoch) return;
+    const sameEndpoints = String(previous?.brokerEndpoints) === String(brokerEndpoints);
+    if (previous?.nodeId === nodeId && previous.apiUrl === apiUrl && previous.epoch === message.epoch && sameEndpoints) return;
     if (previous?.nodeId !== nodeId || previous.apiUrl !== apiUrl) {
       this.logger.info('the cluster leader is known', { leader: nodeId, apiUrl, epoch: message.epoch, ...(previous === undefined ? {} : { previous: previous.nodeId }) });
     }
