@@ -16,6 +16,8 @@ export interface ForwardExecutorOptions {
   /** The API port and address, as the agent would serve them when leading. */
   apiPort: number;
   apiHost: string;
+  /** Told each time another leader, or another view of the broker's nodes, becomes known. */
+  onLeaderChanged?: (leader: KnownLeader) => void;
   logger: Logger;
 }
 
@@ -41,6 +43,8 @@ export class ForwardExecutor implements Executor {
     const { nodeId, broker, joined, apiPort, apiHost, logger } = this.options;
     const log = logger.child({ component: 'forward' });
     this.watch = await LeaderWatch.start({ broker, joined, logger: log });
+    const { onLeaderChanged } = this.options;
+    if (onLeaderChanged !== undefined) this.watch.on('changed', onLeaderChanged);
     try {
       this.listening = await new LeaderProxy({ nodeId, leaders: this.watch, logger: log }).listen(apiPort, apiHost);
       log.info('answering the API and UI by forwarding to the leader', { url: this.listening.url, leader: joined.nodeId });

@@ -29,10 +29,11 @@ export interface OrchestratorExecutorOptions {
   /** Whether this agent still holds the lease to lead (where standbys may take over). @default always */
   mayAct?: () => boolean;
   /**
-   * Where other machines reach the API, given the URL it listens on: set where other agents may
-   * follow this leader (they forward API requests to it), who learn it from a beacon.
+   * What the leader's beacon tells every agent, set where other agents may follow this leader (they
+   * forward API requests to it): where other machines reach the API, given the URL it listens on,
+   * and where the broker's nodes are.
    */
-  advertiseApi?: ((listeningUrl: string) => string) | undefined;
+  beacon?: { apiUrl: (listeningUrl: string) => string; brokerEndpoints?: () => readonly string[] | undefined } | undefined;
   /** Runs just before the API listens: a standby taking over frees the port it forwarded on. */
   beforeListen?: (() => Promise<void>) | undefined;
   /** Told once the API listens: the URL to print, the token when it was just created, and whether others can join. */
@@ -104,8 +105,17 @@ export class OrchestratorExecutor implements Executor {
     });
     await this.options.beforeListen?.();
     this.listening = await this.api.listen(this.options.apiPort, this.options.apiHost);
-    if (this.options.advertiseApi !== undefined) {
-      this.beacon = LeaderBeacon.start({ broker, nodeId, apiUrl: this.options.advertiseApi(this.listening.url), epoch: this.orchestrator.epoch, logger });
+    const { beacon } = this.options;
+    if (beacon !== undefined) {
+      this.beacon = LeaderBeacon.start({
+        broker,
+        nodeId,
+        apiUrl: beacon.apiUrl(this.listening.url),
+        epoch: this.orchestrator.epoch,
+        ...(beacon.brokerEndpoints === undefined ? {} : { brokerEndpoints: beacon.brokerEndpoints }),
+        ...(this.options.mayAct === undefined ? {} : { mayAct: this.options.mayAct }),
+        logger,
+      });
     }
     this.options.onListening?.({
       url: this.listening.url,

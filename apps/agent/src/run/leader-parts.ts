@@ -45,7 +45,10 @@ export function orchestratorFor(input: LeaderPartsInput): OrchestratorExecutor {
       return opened.managed === undefined ? [broker] : [broker, failoverService(nodeId, members)];
     },
     // with the in-process broker no other agent can follow this one
-    advertiseApi: opened.kind === 'memory' ? undefined : (listening) => advertisedApiUrl(listening, config),
+    beacon:
+      opened.kind === 'memory'
+        ? undefined
+        : { apiUrl: (listening) => advertisedApiUrl(listening, config), brokerEndpoints: () => opened.managed?.lastKnownEndpoints() },
     beforeListen: input.beforeListen,
     ...(input.onLeading === undefined ? {} : { onListening: input.onLeading }),
     ...(input.mayAct === undefined ? {} : { mayAct: input.mayAct }),

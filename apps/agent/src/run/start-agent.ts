@@ -16,7 +16,7 @@ import { joinWhenReachable } from './join-cluster.js';
 import { joinFirstAccepting } from './join-first-accepting.js';
 import type { OpenedBroker } from './open-broker.js';
 import { openBroker } from './open-broker.js';
-import { openJoinedBroker } from './joined-broker.js';
+import { followBrokerEndpoints, openJoinedBroker } from './joined-broker.js';
 import { ManagedRabbitExecutor } from '../executors/managed-rabbit-executor.js';
 import { StandbyExecutor } from '../executors/standby-executor.js';
 import { LeaseExecutor } from '../executors/lease-executor.js';
@@ -149,7 +149,18 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     if (joined.managed !== undefined) executors.push(new ManagedRabbitExecutor(joined.managed));
     executors.push(new BrokerExecutor(joined.broker));
     // every agent answers the API: this one by forwarding to the leader (set up before the standby, which may take the port over)
-    const forwarding = new ForwardExecutor({ nodeId, broker: joined.broker, joined: { nodeId: grant.orchestratorNodeId, apiUrl: candidate.url }, apiPort: config.apiPort, apiHost: config.apiHost, logger: log });
+    const forwarding = new ForwardExecutor({
+      nodeId,
+      broker: joined.broker,
+      joined: { nodeId: grant.orchestratorNodeId, apiUrl: candidate.url },
+      apiPort: config.apiPort,
+      apiHost: config.apiHost,
+      // the leader's beacon also says where the broker's nodes are: reconnects go round them all
+      onLeaderChanged: ({ brokerEndpoints }) => {
+        if (brokerEndpoints !== undefined) followBrokerEndpoints(joined, grant.brokerUrl, brokerEndpoints);
+      },
+      logger: log,
+    });
     executors.push(forwarding);
     const { standbyBroker, managed } = joined;
     if (standbyBroker !== undefined && managed !== undefined && config.joinToken !== undefined) {
