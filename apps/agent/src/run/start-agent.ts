@@ -170,7 +170,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
           nodeId,
           dataDir: config.dataDir,
           broker: standbyBroker,
-          leaderUrl: candidate.url,
+          leaderUrl: () => forwarding.leader?.apiUrl ?? candidate.url,
           joinToken: config.joinToken,
           takeOver: async (mayAct) => {
             const leading = orchestratorFor({ config, nodeId, opened: asLeader, logger: log, mayAct, beforeListen: () => forwarding.stop() });
