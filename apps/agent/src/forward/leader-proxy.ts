@@ -47,7 +47,14 @@ export class LeaderProxy {
   private readonly switched = new WeakSet<Duplex>();
 
   constructor(private readonly options: LeaderProxyOptions) {
-    this.proxy = new ProxyServer({ ws: true, xfwd: true, connectTimeout: options.connectTimeoutMs ?? 3_000 });
+    this.proxy = new ProxyServer({
+      ws: true,
+      xfwd: true,
+      connectTimeout: options.connectTimeoutMs ?? 3_000,
+      // a connection per request: a pooled one to a leader whose machine lost power would hang the
+      // next request for minutes, where a new one fails within connectTimeout
+      agent: new http.Agent({ keepAlive: false }),
+    });
     this.server = http.createServer((req, res) => {
       this.forward(req, res);
     });
