@@ -69,7 +69,13 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
       .option('--token <token>', 'API token (default: $KRAKEN_TOKEN or the local agent\'s)')
       .option('--data-dir <dir>', 'the local agent\'s data dir, to read its token from')
       .option('--json', 'machine-readable output');
-  const client = (flags: ClientFlags) => new ApiClient(resolveClientTarget(flags, env));
+  const client = (flags: ClientFlags) =>
+    new ApiClient({
+      ...resolveClientTarget(flags, env),
+      onLeaderWait: (message) => {
+        io.err(`kraken: waiting for the cluster's leader: ${message}`);
+      },
+    });
 
   program
     .command('agent')

@@ -4,6 +4,7 @@ import { Alert, Badge, Button, Drawer, Grid, Layout, Menu, Skeleton, Space, Typo
 import { AppstoreOutlined, BookOutlined, ClusterOutlined, DashboardOutlined, KeyOutlined, MenuOutlined } from '@ant-design/icons';
 import type { LiveState } from './api/live.js';
 import { TokenModal } from './components/token-modal.js';
+import { leaderMoveMessage } from './format.js';
 import { navigate, usePath } from './router.js';
 import { useCluster } from './store.js';
 
@@ -74,7 +75,7 @@ function Navigation({ selected, onNavigate }: { selected: string; onNavigate?: (
 
 export function KrakenApp() {
   const path = usePath();
-  const { token, setToken, liveState, error, loaded, reload } = useCluster();
+  const { token, setToken, liveState, error, loaded, reload, leaderMove, dismissLeaderMove } = useCluster();
   const [changingToken, setChangingToken] = useState(false);
   const [menuOpen, setMenuOpen] = useState(false);
   const screens = Grid.useBreakpoint();
@@ -157,6 +158,16 @@ export function KrakenApp() {
                   Retry
                 </Button>
               }
+            />
+          )}
+          {leaderMove !== undefined && (
+            <Alert
+              type="info"
+              showIcon
+              closable={{ onClose: dismissLeaderMove }}
+              title={leaderMoveMessage(leaderMove)}
+              style={{ marginBottom: 16 }}
+              data-testid="leader-moved"
             />
           )}
           <main>

@@ -8,18 +8,37 @@ import {
   isSettled,
   mergeLines,
   nodeDeploymentIds,
+  leaderMoveMessage,
+  leaderMoveOf,
   nodeRole,
   parseEnv,
-  standbyOf,
+  standbysOf,
   statusColor,
   statusLabel,
 } from './format.js';
 
 describe('node presentation', () => {
-  it('names the role of each orchestration priority and finds the standby', () => {
-    expect([0, 1, 2, null].map(nodeRole)).toEqual(['leader', 'standby', 'worker', 'worker']);
-    expect(standbyOf([{ id: 'a', orchestrationPriority: 0 }, { id: 'b', orchestrationPriority: 1 }])?.id).toBe('b');
-    expect(standbyOf([{ id: 'a', orchestrationPriority: 0 }, { id: 'c', orchestrationPriority: null }])).toBeUndefined();
+  it('names the acting orchestrator the leader, other nodes that may lead standbys, and the rest workers', () => {
+    const nodes = [
+      { id: 'a', orchestrationPriority: 0 },
+      { id: 'c', orchestrationPriority: 1 },
+      { id: 'b', orchestrationPriority: 1 },
+      { id: 'd', orchestrationPriority: 2 },
+      { id: 'e', orchestrationPriority: null },
+    ];
+    expect(nodes.map((node) => nodeRole(node, 'a'))).toEqual(['leader', 'standby', 'standby', 'worker', 'worker']);
+    expect(standbysOf(nodes, 'a').map((node) => node.id)).toEqual(['b', 'c']);
+    // b took over: it leads, and the former leader, back, stands by
+    expect(nodes.map((node) => nodeRole(node, 'b'))).toEqual(['standby', 'standby', 'leader', 'worker', 'worker']);
+    expect(standbysOf([{ id: 'a', orchestrationPriority: 0 }, { id: 'e', orchestrationPriority: null }], 'a')).toEqual([]);
+  });
+
+  it('says where the leader moved, and only when it did', () => {
+    expect(leaderMoveOf(undefined, 'agent-1')).toBeUndefined();
+    expect(leaderMoveOf('agent-1', 'agent-1')).toBeUndefined();
+    const move = leaderMoveOf('agent-1', 'agent-2');
+    expect(move).toEqual({ from: 'agent-1', to: 'agent-2' });
+    expect(move && leaderMoveMessage(move)).toBe('The leader moved: agent-2 leads the cluster now (agent-1 did before). The page follows it: live updates come from agent-2.');
   });
 
   it("lists a node's reported and placed apps once each, sorted, without destroyed ones", () => {

@@ -21,14 +21,33 @@ export function nodeStateColor(state: NodeState): string {
   return state === 'ALIVE' ? 'green' : state === 'SUSPECT' ? 'orange' : 'red';
 }
 
-/** orchestrationPriority in words: 0 leads, 1 stands by to take over, the rest only run apps. */
-export function nodeRole(priority: number | null): 'leader' | 'standby' | 'worker' {
-  return priority === 0 ? 'leader' : priority === 1 ? 'standby' : 'worker';
+/**
+ * A node's part in orchestration: the one acting as orchestrator leads (whatever priority it
+ * started with: a standby that took over leads now); others that may lead (priority 0 or 1) stand by
+ * to take over; the rest only run apps.
+ */
+export function nodeRole(node: Pick<ClusterNode, 'id' | 'orchestrationPriority'>, orchestrator: string | undefined): 'leader' | 'standby' | 'worker' {
+  if (node.id === orchestrator) return 'leader';
+  return node.orchestrationPriority === 0 || node.orchestrationPriority === 1 ? 'standby' : 'worker';
 }
 
-/** The standby orchestrator (priority 1), if the cluster has one. */
-export function standbyOf<T extends Pick<ClusterNode, 'orchestrationPriority'>>(nodes: readonly T[]): T | undefined {
-  return nodes.find((n) => n.orchestrationPriority === 1);
+/** The nodes that may take over from the orchestrator, in id order. */
+export function standbysOf<T extends Pick<ClusterNode, 'id' | 'orchestrationPriority'>>(nodes: readonly T[], orchestrator: string | undefined): T[] {
+  return nodes.filter((n) => nodeRole(n, orchestrator) === 'standby').sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/** Where the leader moved: set when the cluster's orchestrator is another than the one seen before. */
+export interface LeaderMove {
+  from: string;
+  to: string;
+}
+
+export function leaderMoveOf(previous: string | undefined, current: string): LeaderMove | undefined {
+  return previous === undefined || previous === current ? undefined : { from: previous, to: current };
+}
+
+export function leaderMoveMessage({ from, to }: LeaderMove): string {
+  return `The leader moved: ${to} leads the cluster now (${from} did before). The page follows it: live updates come from ${to}.`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import type { Client } from 'graphql-ws';
 import { DeploymentChangedDocument, NodeChangedDocument, OverviewDocument } from './api/generated.js';
@@ -7,6 +7,8 @@ import { createLiveClient, subscribe } from './api/live.js';
 import type { LiveState } from './api/live.js';
 import { readToken, saveToken } from './api/token.js';
 import type { ClusterNode, Deployment, Operation } from './api/types.js';
+import { leaderMoveOf } from './format.js';
+import type { LeaderMove } from './format.js';
 
 export interface Cluster {
   token: string | undefined;
@@ -24,6 +26,9 @@ export interface Cluster {
   deployments: Deployment[];
   nodes: ClusterNode[];
   orchestrator: string | undefined;
+  /** Set when a reload found another orchestrator than before (a standby took over). */
+  leaderMove: LeaderMove | undefined;
+  dismissLeaderMove: () => void;
   /** Refetches everything (after a reconnect, or on the user's request). */
   reload: () => void;
   /** +1 per reload: what depends on fresh data (a chart's history) loads again when it changes. */
@@ -62,12 +67,21 @@ export function ClusterProvider({ children }: { children: ReactNode }) {
   const [deployments, setDeployments] = useState<Deployment[]>([]);
   const [nodes, setNodes] = useState<ClusterNode[]>([]);
   const [orchestrator, setOrchestrator] = useState<string>();
+  const [leaderMove, setLeaderMove] = useState<LeaderMove>();
+  // the leader the last load saw, for this token: another cluster's leader is no move
+  const lastLeader = useRef<string>(undefined);
   const [reloads, setReloads] = useState(0);
 
   const setToken = useCallback((value: string) => {
     saveToken(window.localStorage, value);
     setTokenState(readToken(window.localStorage));
     setLoaded(false);
+    lastLeader.current = undefined;
+    setLeaderMove(undefined);
+  }, []);
+
+  const dismissLeaderMove = useCallback(() => {
+    setLeaderMove(undefined);
   }, []);
 
   const request = useCallback(
@@ -93,6 +107,10 @@ export function ClusterProvider({ children }: { children: ReactNode }) {
         setDeployments(data.getDeployments);
         setNodes(data.getNodes);
         setOrchestrator(data.getPlatform.orchestrator);
+        // a page whose live connection came back through another leader reloads here: say where it moved
+        const move = leaderMoveOf(lastLeader.current, data.getPlatform.orchestrator);
+        if (move !== undefined) setLeaderMove(move);
+        lastLeader.current = data.getPlatform.orchestrator;
         setLoaded(true);
         setError(undefined);
       })
@@ -153,11 +171,13 @@ export function ClusterProvider({ children }: { children: ReactNode }) {
       deployments,
       nodes,
       orchestrator,
+      leaderMove,
+      dismissLeaderMove,
       reload,
       reloads,
       applyDeployment,
     }),
-    [token, setToken, request, live, liveState, loading, loaded, error, deployments, nodes, orchestrator, reload, reloads, applyDeployment],
+    [token, setToken, request, live, liveState, loading, loaded, error, deployments, nodes, orchestrator, leaderMove, dismissLeaderMove, reload, reloads, applyDeployment],
   );
   return <ClusterContext.Provider value={value}>{children}</ClusterContext.Provider>;
 }

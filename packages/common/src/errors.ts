@@ -13,6 +13,7 @@ export const ErrorCode = {
   Conflict: 'CONFLICT',
   Unauthorized: 'UNAUTHORIZED',
   Unavailable: 'UNAVAILABLE',
+  NoLeader: 'NO_LEADER',
   Timeout: 'TIMEOUT',
   Closed: 'CLOSED',
   Internal: 'INTERNAL',

@@ -206,3 +206,25 @@ export const leaderElectedBodySchema = z.object({
   leaderId: idSchema,
 });
 export type LeaderElectedBody = z.infer<typeof leaderElectedBodySchema>;
+
+/**
+ * Sent every second by the acting orchestrator on a topic every agent listens to: where its API
+ * answers, so an agent that does not lead forwards API and UI requests there. The envelope's epoch
+ * tells a newer leader from a former one.
+ */
+const BROKER_ENDPOINT_RULE = 'expected host:port (e.g. 192.168.1.20:5673)';
+
+export const leaderInfoBodySchema = z.object({
+  nodeId: idSchema,
+  /** The leader's API as other machines reach it, e.g. http://192.168.1.20:4000. */
+  apiUrl: httpUrlSchema,
+  /**
+   * The running nodes of the agents' RabbitMQ cluster (`host:port`): an agent that joined before
+   * some of them keeps its fallbacks current, so it reconnects when the node it talks to dies.
+   */
+  brokerEndpoints: z
+    .array(z.string({ error: BROKER_ENDPOINT_RULE }).max(300, { error: BROKER_ENDPOINT_RULE }).regex(/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/, { error: BROKER_ENDPOINT_RULE }))
+    .max(32, { error: 'expected at most 32 broker endpoints' })
+    .optional(),
+});
+export type LeaderInfoBody = z.infer<typeof leaderInfoBodySchema>;

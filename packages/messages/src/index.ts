@@ -15,6 +15,7 @@ export type {
   StateChangeBody,
   LeaseTickBody,
   LeaderElectedBody,
+  LeaderInfoBody,
   LogLine,
 } from './bodies.js';
 export { messageSchemas, messageSchema, createMessage } from './messages.js';

@@ -10,6 +10,7 @@ export const MessageType = {
   StateChange: 'state.change',
   LeaseTick: 'lease.tick',
   LeaderElected: 'leader.elected',
+  LeaderInfo: 'leader.info',
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -43,6 +44,7 @@ const deliveryClasses: Readonly<Record<MessageType, DeliveryClass>> = {
   [MessageType.StateChange]: DeliveryClass.Durable,
   [MessageType.LeaseTick]: DeliveryClass.Telemetry,
   [MessageType.LeaderElected]: DeliveryClass.Durable,
+  [MessageType.LeaderInfo]: DeliveryClass.Telemetry,
 };
 
 export function deliveryClassOf(type: MessageType): DeliveryClass {

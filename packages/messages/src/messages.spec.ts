@@ -102,6 +102,11 @@ describe('createMessage', () => {
     expect(error.message).toContain(text);
   });
 
+  it('rejects a leader.info whose broker endpoint is no host:port', () => {
+    const error = thrown(() => createMessage(MessageType.LeaderInfo, { nodeId: 'a', apiUrl: 'http://10.0.0.1:4000', brokerEndpoints: ['10.0.0.1'] }, { from: 'a' }));
+    expect(error.message).toBe('invalid leader.info message: body.brokerEndpoints[0]: expected host:port (e.g. 192.168.1.20:5673), got "10.0.0.1"');
+  });
+
   it('rejects an invalid Date', () => {
     const error = thrown(() => createMessage(MessageType.DeployStop, { deploymentId: 'app-1' }, { from: 'n', at: new Date(Number.NaN) }));
     expect(error.details).toEqual({ field: 'at' });

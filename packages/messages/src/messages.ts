@@ -12,6 +12,7 @@ import {
   stateChangeBodySchema,
   leaseTickBodySchema,
   leaderElectedBodySchema,
+  leaderInfoBodySchema,
 } from './bodies.js';
 import { PROTOCOL_VERSION, envelopeSchema } from './envelope.js';
 import { ID_PATTERN } from './fields.js';
@@ -34,6 +35,7 @@ export const messageSchemas = {
   [MessageType.StateChange]: messageOf(MessageType.StateChange, stateChangeBodySchema),
   [MessageType.LeaseTick]: messageOf(MessageType.LeaseTick, leaseTickBodySchema),
   [MessageType.LeaderElected]: messageOf(MessageType.LeaderElected, leaderElectedBodySchema),
+  [MessageType.LeaderInfo]: messageOf(MessageType.LeaderInfo, leaderInfoBodySchema),
 } as const satisfies Record<MessageType, z.ZodType>;
 
 export const messageSchema = z.discriminatedUnion('type', [
@@ -47,6 +49,7 @@ export const messageSchema = z.discriminatedUnion('type', [
   messageSchemas[MessageType.StateChange],
   messageSchemas[MessageType.LeaseTick],
   messageSchemas[MessageType.LeaderElected],
+  messageSchemas[MessageType.LeaderInfo],
 ]);
 
 /** A validated message, as `decode` returns it. */

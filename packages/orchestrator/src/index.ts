@@ -67,3 +67,7 @@ export { STATE_TOPIC, stateQueueOf } from './replication/topics.js';
 export type { Changeset } from './store/change-log.js';
 export { LeaderLease, LEADERSHIP_QUEUE } from './leadership/leader-lease.js';
 export type { LeaderLeaseOptions, LeaderLeaseEvents } from './leadership/leader-lease.js';
+export { LeaderBeacon, LEADER_TOPIC } from './leadership/leader-beacon.js';
+export type { LeaderBeaconOptions } from './leadership/leader-beacon.js';
+export { LeaderWatch } from './leadership/leader-watch.js';
+export type { KnownLeader, LeaderWatchOptions, LeaderWatchEvents } from './leadership/leader-watch.js';

@@ -27,8 +27,10 @@ interface StatusView {
 export async function statusCommand(client: ApiClient, options: { json: boolean }, io: CommandIo): Promise<ExitCode> {
   const view = await client.graphql<StatusView>(Queries.status);
   const down = view.getPlatformServices.filter((service) => service.status !== 'up');
+  // an agent that does not lead forwards to the leader, and says which one answered
+  const { leader } = client;
   if (options.json) {
-    io.out(JSON.stringify({ api: client.url, ...view }, null, 2));
+    io.out(JSON.stringify({ api: client.url, forwardedTo: leader ?? null, ...view }, null, 2));
     return down.length === 0 ? ExitCode.Ok : ExitCode.Failed;
   }
   const { getPlatform: platform } = view;
@@ -36,7 +38,7 @@ export async function statusCommand(client: ApiClient, options: { json: boolean 
     Object.entries(values.reduce<Record<string, number>>((acc, value) => ({ ...acc, [value]: (acc[value] ?? 0) + 1 }), {}))
       .map(([value, n]) => `${n} ${humanStatus(value)}`)
       .join(', ') || 'none';
-  io.out(`api           ${client.url}`);
+  io.out(`api           ${client.url}${leader === undefined ? '' : ` (this agent forwards to the leader ${leader.nodeId} at ${leader.apiUrl})`}`);
   io.out(`orchestrator  ${platform.orchestrator} (term ${platform.epoch})`);
   io.out(`nodes         ${count(platform.nodes.map((node) => node.state))}`);
   io.out(`deployments   ${count(platform.deployments.map((deployment) => deployment.status))}`);

@@ -1,7 +1,7 @@
 import type { Broker } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
 import type { BrokerClusterGrant, ListeningApi, PlatformServiceInfo } from '@kraken/orchestrator';
-import { Orchestrator, OrchestratorStore, StatePublisher, adoptSecrets, createApiServer, loadOrCreateSecrets } from '@kraken/orchestrator';
+import { LeaderBeacon, Orchestrator, OrchestratorStore, StatePublisher, adoptSecrets, createApiServer, loadOrCreateSecrets } from '@kraken/orchestrator';
 import type { ApiServer } from '@kraken/orchestrator';
 import { uiMiddleware } from '@kraken/ui-host';
 import type { Executor } from '../run/executor.js';
@@ -28,6 +28,14 @@ export interface OrchestratorExecutorOptions {
   platformServices?: () => readonly PlatformServiceInfo[];
   /** Whether this agent still holds the lease to lead (where standbys may take over). @default always */
   mayAct?: () => boolean;
+  /**
+   * What the leader's beacon tells every agent, set where other agents may follow this leader (they
+   * forward API requests to it): where other machines reach the API, given the URL it listens on,
+   * and where the broker's nodes are.
+   */
+  beacon?: { apiUrl: (listeningUrl: string) => string; brokerEndpoints?: () => readonly string[] | undefined } | undefined;
+  /** Runs just before the API listens: a standby taking over frees the port it forwarded on. */
+  beforeListen?: (() => Promise<void>) | undefined;
   /** Told once the API listens: the URL to print, the token when it was just created, and whether others can join. */
   onListening?: (info: { url: string; apiToken: string; joinToken: string; clusterId: string; secretsCreated: boolean; joinable: boolean }) => void;
 }
@@ -41,6 +49,7 @@ export class OrchestratorExecutor implements Executor {
   private listening: ListeningApi | undefined;
   private clusterIdValue: string | undefined;
   private publisher: StatePublisher | undefined;
+  private beacon: LeaderBeacon | undefined;
 
   constructor(private readonly options: OrchestratorExecutorOptions) {}
 
@@ -94,7 +103,20 @@ export class OrchestratorExecutor implements Executor {
         ? {}
         : { join: { token: secrets.joinToken, clusterId: secrets.clusterId, brokerUrlFor, brokerClusterFor: this.options.brokerClusterFor, brokerEndpoints: this.options.brokerEndpoints } }),
     });
+    await this.options.beforeListen?.();
     this.listening = await this.api.listen(this.options.apiPort, this.options.apiHost);
+    const { beacon } = this.options;
+    if (beacon !== undefined) {
+      this.beacon = LeaderBeacon.start({
+        broker,
+        nodeId,
+        apiUrl: beacon.apiUrl(this.listening.url),
+        epoch: this.orchestrator.epoch,
+        ...(beacon.brokerEndpoints === undefined ? {} : { brokerEndpoints: beacon.brokerEndpoints }),
+        ...(this.options.mayAct === undefined ? {} : { mayAct: this.options.mayAct }),
+        logger,
+      });
+    }
     this.options.onListening?.({
       url: this.listening.url,
       apiToken: secrets.apiToken,
@@ -106,6 +128,7 @@ export class OrchestratorExecutor implements Executor {
   }
 
   async stop(): Promise<void> {
+    this.beacon?.stop();
     await this.api?.close();
     await this.orchestrator?.close();
     await this.publisher?.close();

@@ -13,8 +13,8 @@ export interface StandbyExecutorOptions {
   dataDir: string;
   /** Connected as a user that may declare and consume the standby's queue (the cluster's admin). */
   broker: Broker;
-  /** The leader's API, for snapshots. */
-  leaderUrl: string;
+  /** The leader's API now, for snapshots (after a takeover, the new leader's). */
+  leaderUrl: () => string;
   joinToken: string;
   /**
    * Sets up what a leader runs (orchestrator on the copy of the store, API, announcement) and
@@ -84,10 +84,11 @@ export class StandbyExecutor implements Executor {
   }
 
   private async fetchSnapshot(file: string): Promise<void> {
-    const url = new URL('/replication/snapshot', this.options.leaderUrl);
+    const leaderUrl = this.options.leaderUrl();
+    const url = new URL('/replication/snapshot', leaderUrl);
     const response = await fetch(url, { headers: { authorization: `Bearer ${this.options.joinToken}` }, signal: AbortSignal.timeout(120_000) });
     if (!response.ok || response.body === null) {
-      throw new KrakenError(ErrorCode.Unavailable, `the leader at ${this.options.leaderUrl} gave no snapshot of its store: HTTP ${response.status}`);
+      throw new KrakenError(ErrorCode.Unavailable, `the leader at ${leaderUrl} gave no snapshot of its store: HTTP ${response.status}`);
     }
     await pipeline(Readable.fromWeb(response.body), createWriteStream(file, { mode: 0o600 }));
   }

@@ -43,6 +43,18 @@ export async function openJoinedBroker(grant: JoinGrant, node: Omit<ManagedRabbi
   }
 }
 
+/**
+ * Keeps a joined agent's fallbacks on the broker's running nodes as the leader's beacon lists them:
+ * an agent that joined before the standbys' nodes did knew only the leader's, and would be cut off
+ * from the cluster when that machine died.
+ */
+export function followBrokerEndpoints(joined: JoinedBroker, grantedUrl: string, endpoints: readonly string[]): void {
+  const fallbacks = endpoints.map((endpoint) => withEndpoint(grantedUrl, endpoint));
+  joined.broker.setFallbackUrls(fallbacks);
+  const { standbyBroker, managed } = joined;
+  if (standbyBroker !== undefined && managed !== undefined) standbyBroker.setFallbackUrls(fallbacks.map((url) => withCredentials(url, managed.adminUrl)));
+}
+
 /** `url` with the user and password of `from`. */
 function withCredentials(url: string, from: string): string {
   const parsed = new URL(url);

@@ -18,6 +18,8 @@ export interface LeaderPartsInput {
   onLeading?: ConstructorParameters<typeof OrchestratorExecutor>[0]['onListening'];
   /** Whether this agent still holds the lease (where standbys may take over). */
   mayAct?: () => boolean;
+  /** Runs just before the API listens (a standby taking over frees the port it forwarded on). */
+  beforeListen?: () => Promise<void>;
 }
 
 /** The orchestrator a leading agent runs beside its broker: store, control loop, API (and the UI). */
@@ -42,9 +44,32 @@ export function orchestratorFor(input: LeaderPartsInput): OrchestratorExecutor {
       const broker = brokerService(opened, opened.broker.stats(), members);
       return opened.managed === undefined ? [broker] : [broker, failoverService(nodeId, members)];
     },
+    // with the in-process broker no other agent can follow this one
+    beacon:
+      opened.kind === 'memory'
+        ? undefined
+        : { apiUrl: (listening) => advertisedApiUrl(listening, config), brokerEndpoints: () => opened.managed?.lastKnownEndpoints() },
+    beforeListen: input.beforeListen,
     ...(input.onLeading === undefined ? {} : { onListening: input.onLeading }),
     ...(input.mayAct === undefined ? {} : { mayAct: input.mayAct }),
   });
+}
+
+/**
+ * The API URL other machines reach: an API bound to every interface is named by --public-host,
+ * else by the LAN interface's address (the one mDNS announces); one bound to an address, by it.
+ */
+export function advertisedApiUrl(listeningUrl: string, config: Pick<AgentConfig, 'publicHost' | 'interface'>): string {
+  const url = new URL(listeningUrl);
+  const wildcard = (hostname: string) => hostname === '0.0.0.0' || hostname === '[::]';
+  if (!wildcard(url.hostname)) return url.origin;
+  // URL ignores a host name it cannot hold (a --public-host with spaces): the next choice is taken
+  for (const host of [config.publicHost, mdnsInterfaceAddress(config), '127.0.0.1']) {
+    if (host === undefined) continue;
+    url.hostname = host;
+    if (!wildcard(url.hostname)) break;
+  }
+  return url.origin;
 }
 
 /**

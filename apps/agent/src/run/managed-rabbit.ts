@@ -154,7 +154,20 @@ export class ManagedRabbit {
   /** Every running member's AMQP endpoint (`host:port`; every agent uses the same --broker-port). */
   async endpoints(): Promise<string[]> {
     const { running } = this.members() ?? (await this.oneAtATime(() => this.readStatus()));
-    return running.map((node) => `${node.slice(node.indexOf('@') + 1)}:${this.server.amqpPort}`);
+    return running.map((node) => this.endpointOf(node));
+  }
+
+  /**
+   * The running nodes' AMQP endpoints as last read, without reading again (each read starts an
+   * Erlang VM): a member that joins is read as it joins; undefined before the first read.
+   */
+  lastKnownEndpoints(): string[] | undefined {
+    return this.status?.value.running.map((node) => this.endpointOf(node));
+  }
+
+  /** `kraken-<id>@<address>` -> `<address>:<AMQP port>` (every member listens on the same port). */
+  private endpointOf(node: string): string {
+    return `${node.slice(node.indexOf('@') + 1)}:${this.server.amqpPort}`;
   }
 
   /** The RabbitMQ cluster as last read (at most STATUS_CACHE_MS old; a read starts in the background). */

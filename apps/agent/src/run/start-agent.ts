@@ -16,10 +16,11 @@ import { joinWhenReachable } from './join-cluster.js';
 import { joinFirstAccepting } from './join-first-accepting.js';
 import type { OpenedBroker } from './open-broker.js';
 import { openBroker } from './open-broker.js';
-import { openJoinedBroker } from './joined-broker.js';
+import { followBrokerEndpoints, openJoinedBroker } from './joined-broker.js';
 import { ManagedRabbitExecutor } from '../executors/managed-rabbit-executor.js';
 import { StandbyExecutor } from '../executors/standby-executor.js';
 import { LeaseExecutor } from '../executors/lease-executor.js';
+import { ForwardExecutor } from '../executors/forward-executor.js';
 
 /** How long a joining agent waits for an orchestrator that does not answer yet (its RabbitMQ node may be booting). */
 const JOIN_PATIENCE_MS = 120_000;
@@ -147,6 +148,20 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     const joined = await openJoinedBroker(grant, { dataDir: config.dataDir, nodeId, amqpPort: config.brokerPort, address: brokerNodeAddress(config) }, log);
     if (joined.managed !== undefined) executors.push(new ManagedRabbitExecutor(joined.managed));
     executors.push(new BrokerExecutor(joined.broker));
+    // every agent answers the API: this one by forwarding to the leader (set up before the standby, which may take the port over)
+    const forwarding = new ForwardExecutor({
+      nodeId,
+      broker: joined.broker,
+      joined: { nodeId: grant.orchestratorNodeId, apiUrl: candidate.url },
+      apiPort: config.apiPort,
+      apiHost: config.apiHost,
+      // the leader's beacon also says where the broker's nodes are: reconnects go round them all
+      onLeaderChanged: ({ brokerEndpoints }) => {
+        if (brokerEndpoints !== undefined) followBrokerEndpoints(joined, grant.brokerUrl, brokerEndpoints);
+      },
+      logger: log,
+    });
+    executors.push(forwarding);
     const { standbyBroker, managed } = joined;
     if (standbyBroker !== undefined && managed !== undefined && config.joinToken !== undefined) {
       const asLeader: OpenedBroker = { broker: standbyBroker, kind: 'managed', url: managed.adminUrl, managed };
@@ -155,10 +170,10 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
           nodeId,
           dataDir: config.dataDir,
           broker: standbyBroker,
-          leaderUrl: candidate.url,
+          leaderUrl: () => forwarding.leader?.apiUrl ?? candidate.url,
           joinToken: config.joinToken,
           takeOver: async (mayAct) => {
-            const leading = orchestratorFor({ config, nodeId, opened: asLeader, logger: log, mayAct });
+            const leading = orchestratorFor({ config, nodeId, opened: asLeader, logger: log, mayAct, beforeListen: () => forwarding.stop() });
             const announcing = announcerFor(config, nodeId, log, () => leading.url);
             await leading.setup();
             await announcing?.setup();

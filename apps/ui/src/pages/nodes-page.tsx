@@ -35,7 +35,7 @@ function NodeDeployments({ node, deployments }: { node: ClusterNode; deployments
 }
 
 function NodesTable() {
-  const { nodes, deployments } = useCluster();
+  const { nodes, deployments, orchestrator } = useCluster();
   const now = useNow();
   const columns: TableColumnsType<ClusterNode> = [
     {
@@ -50,7 +50,7 @@ function NodesTable() {
       ),
     },
     { title: 'State', key: 'state', render: (_, n) => <NodeStateTag state={n.state} /> },
-    { title: 'Role', key: 'role', render: (_, n) => <Tag>{nodeRole(n.orchestrationPriority)}</Tag> },
+    { title: 'Role', key: 'role', render: (_, n) => <Tag>{nodeRole(n, orchestrator)}</Tag> },
     { title: 'Apps', key: 'apps', render: (_, n) => <NodeDeployments node={n} deployments={deployments} /> },
     { title: 'Address', dataIndex: 'addr', render: (addr: string | null) => addr ?? '—' },
     { title: 'RAM used / free', key: 'ram', render: (_, n) => `${formatMb(n.ramUsed)} / ${formatMb(n.ramFree)} (${n.currentRamPercent.toFixed(0)}%)` },

@@ -4,7 +4,7 @@ import { PlatformServicesDocument } from '../api/generated.js';
 import type { ClusterNode, PlatformService } from '../api/types.js';
 import { ClusterGate } from '../components/cluster-gate.js';
 import { NodeStateTag, StatusTag } from '../components/status-tag.js';
-import { countByStatus, formatMb, nodeRole, standbyOf } from '../format.js';
+import { countByStatus, formatMb, nodeRole, standbysOf } from '../format.js';
 import { Link } from '../router.js';
 import { useCluster } from '../store.js';
 
@@ -77,7 +77,7 @@ function Overview() {
   const ramTotal = nodes.reduce((sum, n) => sum + n.ramUsed + n.ramFree, 0);
   const load = nodes.filter((n) => n.state !== 'DEAD').reduce((sum, n) => sum + n.loadAvg5, 0);
   const leader = nodes.find((n) => n.id === orchestrator);
-  const standby = standbyOf(nodes);
+  const standbys = standbysOf(nodes, orchestrator);
 
   return (
     <>
@@ -116,15 +116,17 @@ function Overview() {
               </dt>
               <dd style={{ marginInlineStart: 0, marginBottom: 8 }}>{nodeName(leader, orchestrator)}</dd>
               <dt>
-                <Typography.Text type="secondary">Standby</Typography.Text>
+                <Typography.Text type="secondary">Standbys</Typography.Text>
               </dt>
               <dd style={{ marginInlineStart: 0, marginBottom: 0 }} data-testid="standby">
-                {standby === undefined ? (
+                {standbys.length === 0 ? (
                   <>none: if the orchestrator's machine fails, nothing takes over until it is back</>
                 ) : (
-                  <>
-                    {nodeName(standby, undefined)} <NodeStateTag state={standby.state} />
-                  </>
+                  standbys.map((standby) => (
+                    <div key={standby.id}>
+                      {nodeName(standby, undefined)} <NodeStateTag state={standby.state} />
+                    </div>
+                  ))
                 )}
               </dd>
             </dl>
@@ -158,7 +160,7 @@ function Overview() {
               renderItem={(n) => (
                 <List.Item>
                   <span>
-                    {n.hostname} <Typography.Text type="secondary">{n.id}</Typography.Text> <Tag>{nodeRole(n.orchestrationPriority)}</Tag>
+                    {n.hostname} <Typography.Text type="secondary">{n.id}</Typography.Text> <Tag>{nodeRole(n, orchestrator)}</Tag>
                   </span>
                   <NodeStateTag state={n.state} />
                 </List.Item>

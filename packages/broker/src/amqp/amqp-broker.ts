@@ -13,7 +13,7 @@ import type { CompiledBrokerOptions } from '../options.js';
 import { compileBrokerOptions } from '../options.js';
 import { AmqpConsumer } from './amqp-consumer.js';
 import type { AmqpBrokerOptions, CompiledAmqpOptions } from './amqp-options.js';
-import { GOODBYE_TIMEOUT_MS, compileAmqpOptions } from './amqp-options.js';
+import { GOODBYE_TIMEOUT_MS, brokerUrls, compileAmqpOptions } from './amqp-options.js';
 import type { PendingPublish } from './confirmed-publisher.js';
 import { ConfirmedPublisher } from './confirmed-publisher.js';
 import type { AttemptProgress } from './connection-keeper.js';
@@ -93,6 +93,14 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
       this.durable.expire(Date.now());
     }, 1000);
     this.expiryTimer.unref();
+  }
+
+  /**
+   * The other endpoints of this broker from now on, as its RabbitMQ cluster gains or loses nodes:
+   * later reconnects go round them, `url` first. Throws InvalidConfig for a URL that is not AMQP.
+   */
+  setFallbackUrls(fallbackUrls: readonly string[]): void {
+    this.keeper.useUrls(brokerUrls(this.amqp.url, fallbackUrls));
   }
 
   /** Connects (retrying up to initialConnectTimeoutMs) and declares the dead-letter queue. */

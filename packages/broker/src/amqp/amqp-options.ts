@@ -81,9 +81,8 @@ const defaultConnect: AmqpConnect = (url, { timeoutMs, signal }) => {
 };
 
 export function compileAmqpOptions(options: AmqpBrokerOptions): CompiledAmqpOptions {
-  const { positiveDuration, numberIn, invalid } = optionChecks('AmqpBroker');
-  const urls = [options.url, ...(options.fallbackUrls ?? [])];
-  for (const url of urls) if (!/^amqps?:\/\//.test(url)) throw invalid('url', 'must start with amqp:// or amqps://');
+  const { positiveDuration, numberIn } = optionChecks('AmqpBroker');
+  const urls = brokerUrls(options.url, options.fallbackUrls ?? []);
   return {
     url: options.url,
     urls,
@@ -100,4 +99,12 @@ export function compileAmqpOptions(options: AmqpBrokerOptions): CompiledAmqpOpti
     deadLetterQueue: options.deadLetterQueue ?? Queues.DeadLetter,
     quorumTelemetry: options.quorumTelemetry ?? false,
   };
+}
+
+/** `url` first, then the fallbacks not already listed; throws InvalidConfig for one that is not AMQP. */
+export function brokerUrls(url: string, fallbackUrls: readonly string[]): string[] {
+  const { invalid } = optionChecks('AmqpBroker');
+  const urls = [...new Set([url, ...fallbackUrls])];
+  for (const each of urls) if (!/^amqps?:\/\//.test(each)) throw invalid('url', 'must start with amqp:// or amqps://');
+  return urls;
 }

@@ -81,7 +81,21 @@ export class ConnectionKeeper {
   /** The endpoint the next attempt uses; it stays on one that works. */
   private endpoint = 0;
 
-  constructor(private readonly options: ConnectionKeeperOptions) {}
+  private urls: readonly string[];
+
+  constructor(private readonly options: ConnectionKeeperOptions) {
+    this.urls = options.urls;
+  }
+
+  /**
+   * Replaces the endpoints later attempts go round (a RabbitMQ cluster gained or lost nodes). The
+   * live connection stays; its endpoint, when still listed, stays the next one tried.
+   */
+  useUrls(urls: readonly string[]): void {
+    const current = this.urls[this.endpoint % this.urls.length];
+    this.urls = urls;
+    this.endpoint = Math.max(0, current === undefined ? 0 : urls.indexOf(current));
+  }
 
   get current(): ChannelModel | undefined {
     return this.connection;
@@ -174,7 +188,7 @@ export class ConnectionKeeper {
     const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), this.stopping.signal]);
     // its own signal, aborted only if the attempt fails: a live connection must outlive `signal`
     const abandonSocket = new AbortController();
-    const url = this.options.urls[this.endpoint % this.options.urls.length] ?? '';
+    const url = this.urls[this.endpoint % this.urls.length] ?? '';
     const opening = this.options.connect(url, { timeoutMs, signal: abandonSocket.signal });
     let connection: ChannelModel | undefined;
     // set by the close listener, which the compiler cannot see running across the awaits below
@@ -212,7 +226,7 @@ export class ConnectionKeeper {
     this.lastError = undefined;
     this.failedAttempts = 0;
     this.options.logger.info(reconnected ? 'reconnected to RabbitMQ' : 'connected to RabbitMQ', {
-      url: redactUrl(this.options.urls[this.endpoint % this.options.urls.length] ?? ''),
+      url: redactUrl(this.urls[this.endpoint % this.urls.length] ?? ''),
       ...(disconnectedMs === undefined ? {} : { disconnectedMs }),
     });
     for (const waiter of this.waiters) waiter.resolve(connection);
@@ -290,7 +304,7 @@ export class ConnectionKeeper {
   }
 
   private where(): string {
-    return this.options.urls.map(redactUrl).join(' or ');
+    return this.urls.map(redactUrl).join(' or ');
   }
 }
 

@@ -58,6 +58,7 @@ export function httpStatusOf(error: KrakenError): number {
     case ErrorCode.PayloadTooLarge:
       return 413;
     case ErrorCode.Unavailable:
+    case ErrorCode.NoLeader:
       return 503;
     case ErrorCode.Timeout:
       return 504;

@@ -1,0 +1,48 @@
+import { noopLogger } from '@kraken/common';
+import { ConnectionKeeper } from './connection-keeper.js';
+
+/** A keeper whose every connection attempt is refused, recording which endpoint each one tried. */
+function refusingKeeper(urls: string[]): { keeper: ConnectionKeeper; tried: string[] } {
+  const tried: string[] = [];
+  const keeper = new ConnectionKeeper({
+    urls,
+    connect: (url) => {
+      tried.push(url);
+      return Promise.reject(new Error('connect ECONNREFUSED'));
+    },
+    connectTimeoutMs: 1_000,
+    reconnectInitialDelayMs: 1,
+    reconnectFactor: 1,
+    reconnectMaxDelayMs: 1,
+    logger: noopLogger,
+    setup: () => Promise.resolve(() => undefined),
+    onLost: () => undefined,
+    onConnected: () => undefined,
+    onDisconnected: () => undefined,
+    onReconnectFailed: () => undefined,
+  });
+  return { keeper, tried };
+}
+
+describe('ConnectionKeeper.useUrls', () => {
+  it('goes round the endpoints it is given later, as a RabbitMQ cluster gains nodes', async () => {
+    const { keeper, tried } = refusingKeeper(['amqp://u:p@a:5673']);
+    keeper.useUrls(['amqp://u:p@a:5673', 'amqp://u:p@b:5673', 'amqp://u:p@c:5673']);
+    await expect(keeper.start(50)).rejects.toThrow('cannot reach RabbitMQ at amqp://u:***@a:5673 or amqp://u:***@b:5673 or amqp://u:***@c:5673');
+    expect(tried.slice(0, 4)).toEqual(['amqp://u:p@a:5673', 'amqp://u:p@b:5673', 'amqp://u:p@c:5673', 'amqp://u:p@a:5673']);
+    await keeper.close(100);
+  });
+
+  it('tries next the endpoint it would have tried, when that one is still listed', async () => {
+    const urls = ['amqp://u:p@a:5673', 'amqp://u:p@b:5673'];
+    const { keeper, tried } = refusingKeeper(urls);
+    await expect(keeper.start(1)).rejects.toThrow();
+    // attempts go round in order: after n failures the next is urls[n % 2]
+    const next = urls[tried.length % urls.length];
+    keeper.useUrls(['amqp://u:p@c:5673', next ?? '']);
+    tried.length = 0;
+    await expect(keeper.start(1)).rejects.toThrow();
+    expect(tried[0]).toBe(next);
+    await keeper.close(100);
+  });
+});
