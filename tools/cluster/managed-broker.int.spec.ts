@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { AmqpBroker } from '@kraken/broker';
+import { LEADER_TOPIC, STATE_TOPIC } from '@kraken/orchestrator';
 import { ErrorCode } from '@kraken/common';
 import { DeploymentStatus, MessageType, Queues, createMessage } from '@kraken/messages';
 import { eventually, gitFixtureRepo, manifestToml, tempDir } from '@kraken/testing';
@@ -137,6 +138,9 @@ describe('a cluster whose leader runs its own RabbitMQ node', () => {
     brokers.push(intruder);
 
     await expect(intruder.consume(Queues.node('agent-2'), () => undefined)).rejects.toMatchObject({ code: ErrorCode.Unauthorized });
+    // nor follow the leader's store (its changes carry the cluster's tokens); where the leader is, it may hear
+    await expect(intruder.subscribe(STATE_TOPIC, () => undefined)).rejects.toMatchObject({ code: ErrorCode.Unauthorized });
+    await (await intruder.subscribe(LEADER_TOPIC, () => undefined)).cancel();
 
     const forged = createMessage(
       MessageType.DeployStatus,

@@ -74,6 +74,20 @@ describe('RabbitServer with node users', () => {
     expect(await attempt(nodeA, (channel) => channel.checkQueue('kraken.orchestrator'))).toBe('ok');
   });
 
+  it('lets a node user bind a queue of its own to the topics it was given, and to no other (the leader store changes)', async () => {
+    await ensureUser(server, 'kraken-node-t', 'secret-t', nodePermissions('t', ['kraken.leader']));
+    const adminConnection = await connectAs(admin.user, admin.password);
+    expect(await attempt(adminConnection, (channel) => channel.assertExchange('kraken.topics', 'topic', { durable: true }))).toBe('ok');
+    const nodeT = await connectAs('kraken-node-t', 'secret-t');
+    const bind = (key: string) => async (channel: amqplib.ConfirmChannel) => {
+      const { queue } = await channel.assertQueue('', { exclusive: true });
+      await channel.bindQueue(queue, 'kraken.topics', key);
+    };
+    expect(await attempt(nodeT, bind('kraken.leader'))).toBe('ok');
+    expect(await attempt(nodeT, bind('kraken.state.change'))).toMatch(/ACCESS_REFUSED/);
+    expect(await attempt(nodeT, bind('#'))).toMatch(/ACCESS_REFUSED/);
+  });
+
   it("publishes as itself, and RabbitMQ refuses a message claiming another user's id", async () => {
     const nodeA = await connectAs('kraken-node-a', 'secret-a');
     const publish = (userId: string) => (channel: amqplib.ConfirmChannel) => {

@@ -25,4 +25,13 @@ describe('nodePermissions', () => {
     expect(matches(permissions.configure, 'kraken.topics')).toBe(false);
     expect(matches(permissions.write, 'kraken.topics')).toBe(false);
   });
+
+  it('lets it bind to the topics it is given on the topic exchange and to no other, and publish there to none', () => {
+    const topics = nodePermissions('pi.kitchen', ['kraken.leader']).topics;
+    expect(topics?.exchange).toBe('kraken.topics');
+    expect(matches(topics?.read ?? '', 'kraken.leader')).toBe(true);
+    for (const key of ['kraken.state.change', 'kraken.leaderX', 'kraken.#', '#']) expect(matches(topics?.read ?? '', key)).toBe(false);
+    expect(matches(topics?.write ?? '', 'kraken.leader')).toBe(false);
+    expect(matches(permissions.topics?.read ?? '', 'kraken.leader')).toBe(false);
+  });
 });

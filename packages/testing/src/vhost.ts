@@ -15,7 +15,8 @@ export interface IsolatedVhost {
    * A broker user for node `nodeId` with exactly the rights a joined node gets (its own queue, no
    * other node's), and the URL it connects with. Removed with the vhost.
    */
-  nodeUser(nodeId: string): Promise<{ user: string; url: string }>;
+  /** A broker user for node `nodeId`, as the leader makes one; it may bind to `readTopics` only. */
+  nodeUser(nodeId: string, readTopics?: readonly string[]): Promise<{ user: string; url: string }>;
   /** Gives another RabbitMQ user (e.g. one for agents in a netns lab, where guest cannot log in) full permissions here. */
   allow(user: string): Promise<void>;
   remove(): Promise<void>;
@@ -37,13 +38,14 @@ export async function isolatedVhost(prefix: string, baseUrl: string = amqpUrl())
   return {
     url: url.href,
     vhost,
-    nodeUser: async (nodeId) => {
+    nodeUser: async (nodeId, readTopics = []) => {
       const user = BrokerUsers.ofNode(nodeId);
       const password = randomBytes(12).toString('hex');
-      const { configure, write, read } = nodePermissions(nodeId);
+      const { configure, write, read, topics } = nodePermissions(nodeId, readTopics);
       await rabbitmqctl('add_user', user, password);
       users.push(user);
       await rabbitmqctl('set_permissions', '-p', vhost, user, configure, write, read);
+      if (topics !== undefined) await rabbitmqctl('set_topic_permissions', '-p', vhost, user, topics.exchange, topics.write, topics.read);
       const nodeUrl = new URL(url.href);
       nodeUrl.username = encodeURIComponent(user);
       nodeUrl.password = password;

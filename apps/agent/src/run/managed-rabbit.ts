@@ -6,6 +6,7 @@ import { ErrorCode, KrakenError } from '@kraken/common';
 import { BrokerUsers } from '@kraken/messages';
 import type { BrokerClusterGrant } from '@kraken/orchestrator';
 import type { ClusterStatus } from '@kraken/rabbitmq';
+import { LEADER_TOPIC } from '@kraken/orchestrator';
 import { RabbitServer, clusterStatus, ensureUser, growQuorumQueues, isListening, joinCluster, nodePermissions, setPartitionHandling } from '@kraken/rabbitmq';
 import type { BrokerSecrets } from './broker-secrets.js';
 import { loadOrCreateBrokerSecrets, saveBrokerSecrets } from './broker-secrets.js';
@@ -131,7 +132,7 @@ export class ManagedRabbit {
   async urlFor(nodeId: string, host: string): Promise<string> {
     const user = BrokerUsers.ofNode(nodeId);
     const password = randomBytes(24).toString('base64url');
-    await this.oneAtATime(() => ensureUser(this.server, user, password, nodePermissions(nodeId)));
+    await this.oneAtATime(() => ensureUser(this.server, user, password, nodePermissions(nodeId, [LEADER_TOPIC])));
     this.logger.info('made a broker user for a joining node', { nodeId, user });
     return `amqp://${encodeURIComponent(user)}:${password}@${host}:${this.server.amqpPort}${HEARTBEAT}`;
   }
