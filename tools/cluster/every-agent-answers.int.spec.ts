@@ -3,8 +3,6 @@
 // marks the answers with X-Kraken-Leader; after the leader's host dies, the same agent forwards to
 // the standby that took over. Four hosts in network namespaces, each agent with its own RabbitMQ
 // node where it may lead; nothing mocked.
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { eventually } from '@kraken/testing';
@@ -63,7 +61,7 @@ describe('every agent answers the API and the UI', () => {
     await Promise.all(agents.map((agent) => agent.process.waitFor(/agent running/, 240_000)));
     // a standby can take over once the RabbitMQ cluster survives losing the leader's node
     await cluster.agents[1]?.process.waitFor(/the RabbitMQ cluster now survives losing a node/, 120_000);
-    token = (JSON.parse(await readFile(path.join(cluster.agents[1]?.dataDir ?? '', 'secrets.json'), 'utf8')) as { apiToken: string }).apiToken;
+    token = await cluster.apiToken();
   }, 420_000);
 
   afterAll(async () => {

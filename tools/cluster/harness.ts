@@ -7,13 +7,14 @@
 // vhosts and the data dirs.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { IsolatedVhost, NetnsHost, NetnsLab, WatchedProcess } from '@kraken/testing';
 import { amqpUrl, createNetnsLab, isolatedVhost, watchProcess } from '@kraken/testing';
+import { SECRETS_FILE } from '@kraken/orchestrator';
 
 const run = promisify(execFile);
 // import.meta.url, not __dirname: the specs load this file as CommonJS (jest), the benches as an ES
@@ -62,6 +63,10 @@ export interface ClusterHarness extends AsyncDisposable {
   /** Runs a `kraken` client verb inside host `index`'s namespace. */
   kraken(index: number, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   /** SIGKILL to agent `index`'s process alone. */
+  /** The cluster's API token: the founder's (agent 1), which every leader after it keeps. */
+  apiToken(): Promise<string>;
+  /** A GraphQL request to `api` with the cluster's API token: its data, or an error naming the API and the errors. */
+  graphql<T>(api: string, query: string, options?: { variables?: Record<string, unknown>; timeoutMs?: number }): Promise<T>;
   kill(index: number): Promise<void>;
   /**
    * Every process of host `index` dies at once (the agent, its RabbitMQ node, its apps): see
@@ -136,6 +141,12 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
     return agent;
   };
 
+  let founderToken: string | undefined;
+  const apiToken = async (): Promise<string> => {
+    founderToken ??= (JSON.parse(await readFile(path.join(agentAt(1).dataDir, SECRETS_FILE), 'utf8')) as { apiToken: string }).apiToken;
+    return founderToken;
+  };
+
   return {
     lab,
     brokerUrl,
@@ -180,6 +191,18 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
         const failed = error as { code?: number; stdout?: string; stderr?: string };
         return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
       }
+    },
+    apiToken,
+    graphql: async <T>(api: string, query: string, { variables = {}, timeoutMs = 5_000 }: { variables?: Record<string, unknown>; timeoutMs?: number } = {}): Promise<T> => {
+      const response = await fetch(`${api}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await apiToken()}` },
+        body: JSON.stringify({ query, variables }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const body = (await response.json()) as { data?: T | null; errors?: unknown };
+      if (body.data === undefined || body.data === null) throw new Error(`${api}: ${JSON.stringify(body.errors)}`);
+      return body.data;
     },
     kill: async (index) => {
       const agent = agentAt(index);

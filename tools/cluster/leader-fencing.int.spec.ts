@@ -4,7 +4,7 @@
 // former term might still send (leader.elected comes first in its queue), the former leader comes
 // back as a standby, and no app runs twice. Hosts are network namespaces; apps run as processes.
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -35,7 +35,7 @@ describe('a cluster whose leader is frozen or cut off', () => {
     const agents = [0, 1, 1, 2].map((priority, i) => cluster.start(i + 1, ['--priority', String(priority)]));
     await Promise.all(agents.map((agent) => agent.process.waitFor(/agent running/, 240_000)));
     await agents[0]?.process.waitFor(/the RabbitMQ cluster now survives losing a node/, 120_000);
-    token = (JSON.parse(await readFile(path.join(cluster.agents[1]?.dataDir ?? '', 'secrets.json'), 'utf8')) as { apiToken: string }).apiToken;
+    token = await cluster.apiToken();
     const repo = await gitFixtureRepo(path.join(dir.path, 'app'), {
       'shipwreck.toml': manifestToml('port = 3000\nlang = "node"\nrun = "node server.js"\ntest = ""', 'fenced-app'),
       'server.js': "require('http').createServer((q, s) => s.end('hello')).listen(process.env.PORT);",
@@ -82,18 +82,6 @@ describe('a cluster whose leader is frozen or cut off', () => {
   /** The epochs agent `index` started an orchestrator in. */
   function termsOf(index: number): number[] {
     return records(index).filter((record) => record.message === 'orchestrator started').map((record) => Number(record.epoch));
-  }
-
-  async function graphql<T>(api: string, query: string): Promise<T> {
-    const response = await fetch(`${api}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query }),
-      signal: AbortSignal.timeout(5_000),
-    });
-    const body = (await response.json()) as { data?: T; errors?: unknown };
-    if (body.data === undefined) throw new Error(`${api}: ${JSON.stringify(body.errors)}`);
-    return body.data;
   }
 
   /** The agents (of the three that may lead) whose newest term is the highest: the leader. */
@@ -176,7 +164,7 @@ describe('a cluster whose leader is frozen or cut off', () => {
 
     // the successor's API has every deployment, and lists the former leader among its standbys
     const successorApi = cluster.agents[successor]?.apiUrl ?? '';
-    const listed = await graphql<{ getDeployments: { id: string }[] }>(successorApi, 'query { getDeployments { id } }');
+    const listed = await cluster.graphql<{ getDeployments: { id: string }[] }>(successorApi, 'query { getDeployments { id } }');
     expect(listed.getDeployments.map((deployment) => deployment.id).sort()).toEqual(deployments.map((deployment) => deployment.id).sort());
     await eventually(
       async () => {
@@ -206,7 +194,7 @@ describe('a cluster whose leader is frozen or cut off', () => {
     await sleep(5_000);
     expect(Object.values(await instancesPerApp())).toEqual(deployments.map(() => 1));
     for (const deployment of deployments) {
-      const { deploymentUrl } = (await graphql<{ getDeployment: { deploymentUrl: string } }>(successorApi, `query { getDeployment(deploymentId: "${deployment.id}") { deploymentUrl } }`)).getDeployment;
+      const { deploymentUrl } = (await cluster.graphql<{ getDeployment: { deploymentUrl: string } }>(successorApi, `query { getDeployment(deploymentId: "${deployment.id}") { deploymentUrl } }`)).getDeployment;
       expect((await fetch(deploymentUrl, { signal: AbortSignal.timeout(5_000) })).status).toBe(200);
     }
   }

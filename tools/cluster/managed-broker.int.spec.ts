@@ -3,7 +3,6 @@
 // node gets a broker user of its own that can consume only its own queue and cannot speak for
 // another node. Hosts are network namespaces; the apps run as processes.
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -152,18 +151,7 @@ describe('a cluster whose leader runs its own RabbitMQ node', () => {
   }, 120_000);
 
   it("survives its leader's host dying: a standby takes over with every deployment, the API answers there, deploys go on, apps elsewhere never stop", async () => {
-    const token = (JSON.parse(await readFile(path.join(cluster.agents[1]?.dataDir ?? '', 'secrets.json'), 'utf8')) as { apiToken: string }).apiToken;
-    const graphql = async <T>(api: string, query: string): Promise<T> => {
-      const response = await fetch(`${api}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query }),
-        signal: AbortSignal.timeout(5_000),
-      });
-      const body = (await response.json()) as { data?: T; errors?: unknown };
-      if (body.data === undefined) throw new Error(`${api}: ${JSON.stringify(body.errors)}`);
-      return body.data;
-    };
+    const token = await cluster.apiToken();
     type Listed = {
       getDeployments: { id: string; status: string; node: string | null; deploymentUrl: string | null; statusHistory: { status: string; time: number }[] }[];
     };
@@ -171,7 +159,7 @@ describe('a cluster whose leader runs its own RabbitMQ node', () => {
     const logOf = async (api: string, id: string) =>
       (await (await fetch(`${api}/log/${id}`, { headers: { authorization: `Bearer ${token}` } })).text()).split('\n').filter(Boolean);
     const leaderApi = cluster.agents[1]?.apiUrl ?? '';
-    const before = (await graphql<Listed>(leaderApi, listQuery)).getDeployments;
+    const before = (await cluster.graphql<Listed>(leaderApi, listQuery)).getDeployments;
     const logsBefore = new Map(await Promise.all(before.map(async (deployment) => [deployment.id, await logOf(leaderApi, deployment.id)] as const)));
     expect(before.length).toBeGreaterThanOrEqual(3);
 
@@ -204,7 +192,7 @@ describe('a cluster whose leader runs its own RabbitMQ node', () => {
         if (!/took over as the orchestrator/.test(cluster.agents[candidate]?.process.output() ?? '')) continue;
         const api = cluster.agents[candidate]?.apiUrl ?? '';
         try {
-          await graphql<Listed>(api, listQuery);
+          await cluster.graphql<Listed>(api, listQuery);
           return { api, index: candidate };
         } catch {
           // not leading (yet)
@@ -217,7 +205,7 @@ describe('a cluster whose leader runs its own RabbitMQ node', () => {
     expect(cluster.agents[index]?.process.output()).toMatch(/took over as the orchestrator/);
 
     // everything acknowledged before the kill is there
-    const after = (await graphql<Listed>(api, listQuery)).getDeployments;
+    const after = (await cluster.graphql<Listed>(api, listQuery)).getDeployments;
     expect(after.map((deployment) => deployment.id).sort()).toEqual(before.map((deployment) => deployment.id).sort());
     for (const deployment of before) {
       const now = after.find((candidate) => candidate.id === deployment.id);

@@ -9,7 +9,7 @@
 //
 //   NX_DAEMON=false npx nx run-many -t build && node tools/bench/failover-leader/run.mjs [--rounds 5] [--smoke]
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -159,18 +159,7 @@ async function krakenRound({ startClusterHarness }, repo, cleanup) {
   try {
     const agents = [0, 1, 1].map((priority, i) => cluster.start(i + 1, ['--priority', String(priority)]));
     await Promise.all(agents.map((agent) => agent.process.waitFor(/agent running/, FORM_TIMEOUT_MS)));
-    const { apiToken } = JSON.parse(await readFile(path.join(agents[0].dataDir, 'secrets.json'), 'utf8'));
-    const graphql = async (agent, query, variables = {}, requestTimeoutMs = REQUEST_TIMEOUT_MS) => {
-      const response = await fetch(`${agent.apiUrl}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${apiToken}` },
-        body: JSON.stringify({ query, variables }),
-        signal: AbortSignal.timeout(requestTimeoutMs),
-      });
-      const body = await response.json();
-      if (body.data === undefined || body.data === null) throw new Error(`${agent.apiUrl}: ${JSON.stringify(body.errors)}`);
-      return body.data;
-    };
+    const graphql = (agent, query, variables = {}, timeoutMs = REQUEST_TIMEOUT_MS) => cluster.graphql(agent.apiUrl, query, { variables, timeoutMs });
     const formDeadline = performance.now() + FORM_TIMEOUT_MS;
     // the leader is the orchestrator the API names; ready when its failover service counts two standbys
     const { answer: leaderId } = await firstAnswer(
