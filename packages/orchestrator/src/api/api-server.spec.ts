@@ -749,23 +749,22 @@ describe('POST /join and what GET /ping tells a scanner', () => {
   let joinServer: ListeningApi;
   let askedFor: string[];
 
+  /** An API that accepts joins as `join` says, listening on a free port. */
+  async function listenForJoins(join: NonNullable<Parameters<typeof createApiServer>[0]['join']>): Promise<void> {
+    joinApi = await createApiServer({ orchestrator, store, token: TOKEN, logger, join });
+    joinServer = await joinApi.listen(0, '127.0.0.1');
+  }
+
   beforeEach(async () => {
     askedFor = [];
-    joinApi = await createApiServer({
-      orchestrator,
-      store,
-      token: TOKEN,
-      logger,
-      join: {
-        token: JOIN_TOKEN,
-        clusterId: 'home-lab',
-        brokerUrlFor: (nodeId) => {
-          askedFor.push(nodeId);
-          return Promise.resolve(`amqp://${nodeId}:s3cret@192.168.1.10:5672`);
-        },
+    await listenForJoins({
+      token: JOIN_TOKEN,
+      clusterId: 'home-lab',
+      brokerUrlFor: (nodeId) => {
+        askedFor.push(nodeId);
+        return Promise.resolve(`amqp://${nodeId}:s3cret@192.168.1.10:5672`);
       },
     });
-    joinServer = await joinApi.listen(0, '127.0.0.1');
   });
 
   afterEach(async () => {
@@ -792,20 +791,13 @@ describe('POST /join and what GET /ping tells a scanner', () => {
 
   it('grants broker cluster membership only to a node that asks to run a broker node, and lists every endpoint to all', async () => {
     await joinApi.close();
-    joinApi = await createApiServer({
-      orchestrator,
-      store,
-      token: TOKEN,
-      logger,
-      join: {
-        token: JOIN_TOKEN,
-        clusterId: 'home-lab',
-        brokerUrlFor: (nodeId) => Promise.resolve(`amqp://${nodeId}:s3cret@192.168.1.10:5673`),
-        brokerClusterFor: (nodeId) => Promise.resolve({ cookie: `cookie-for-${nodeId}`, adminPassword: 'admin', seedNode: 'kraken-leader@192.168.1.10' }),
-        brokerEndpoints: () => Promise.resolve(['192.168.1.10:5673', '192.168.1.11:5673']),
-      },
+    await listenForJoins({
+      token: JOIN_TOKEN,
+      clusterId: 'home-lab',
+      brokerUrlFor: (nodeId) => Promise.resolve(`amqp://${nodeId}:s3cret@192.168.1.10:5673`),
+      brokerClusterFor: (nodeId) => Promise.resolve({ cookie: `cookie-for-${nodeId}`, adminPassword: 'admin', seedNode: 'kraken-leader@192.168.1.10' }),
+      brokerEndpoints: () => Promise.resolve(['192.168.1.10:5673', '192.168.1.11:5673']),
     });
-    joinServer = await joinApi.listen(0, '127.0.0.1');
     const worker = (await (await postJoin({ token: JOIN_TOKEN, nodeId: 'pi', protocolVersion: 1 })).json()) as Record<string, unknown>;
     expect(worker['brokerCluster']).toBeUndefined();
     expect(worker['brokerEndpoints']).toEqual(['192.168.1.10:5673', '192.168.1.11:5673']);
