@@ -781,11 +781,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     nodeId: string,
     message: MessageOf<'deploy.request' | 'deploy.cancel' | 'deploy.stop' | 'leader.elected'>,
   ): Promise<void> {
-    if (!this.mayAct()) {
-      throw new KrakenError(ErrorCode.Unavailable, `orchestrator ${this.nodeId} (epoch ${this.epoch}) no longer leads: it sends no ${message.type}`, {
-        ...('deploymentId' in message.body ? { deploymentId: message.body.deploymentId } : {}),
-      });
-    }
+    this.requireLeads(`send ${message.type}`, 'deploymentId' in message.body ? message.body.deploymentId : undefined);
     const queue = this.options.queues.node(nodeId);
     if (!this.declaredNodeQueues.has(queue)) {
       await this.broker.declareQueue(queue, { class: DeliveryClass.Durable });
@@ -850,9 +846,12 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     }
   }
 
-  /** Refuses a change asked of an orchestrator that no longer leads, before it stores anything. */
-  private requireLeads(what: string): void {
-    if (!this.mayAct()) throw new KrakenError(ErrorCode.Unavailable, `cannot ${what}: orchestrator ${this.nodeId} (epoch ${this.epoch}) no longer leads the cluster; ask the current leader`);
+  /** Refuses a change or a command of an orchestrator that no longer leads, before it stores or sends anything. */
+  private requireLeads(what: string, deploymentId?: string): void {
+    if (this.mayAct()) return;
+    throw new KrakenError(ErrorCode.Unavailable, `cannot ${what}: orchestrator ${this.nodeId} (epoch ${this.epoch}) no longer leads the cluster; ask the current leader`, {
+      ...(deploymentId === undefined ? {} : { deploymentId }),
+    });
   }
 
   private meta(): { from: string; epoch: number } {

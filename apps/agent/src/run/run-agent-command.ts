@@ -7,6 +7,7 @@ import type { CommandIo } from '../client/io.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import { SECRETS_FILE } from '@kraken/orchestrator';
 import { LeaseHeldElsewhere } from '../executors/lease-executor.js';
+import type { RunningAgent } from './start-agent.js';
 import { startAgent } from './start-agent.js';
 
 /**
@@ -45,7 +46,7 @@ export async function runAgentCommand(options: RunAgentCommandOptions): Promise<
     const steppedDown = new Promise<string>((resolve) => {
       stepDown = resolve;
     });
-    let running: Awaited<ReturnType<typeof startAgent>>;
+    let running: RunningAgent;
     try {
       running = await startAgent({ config, logger, followFirstMs, onStepDown: (why) => { stepDown(why); }, onLeading: printWhereToLook(config, io) });
     } catch (error) {
