@@ -1,9 +1,7 @@
+import http from 'node:http';
 import path from 'node:path';
-import Docker from 'dockerode';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError } from '@kraken/common';
-import { DockerDeployer } from '@kraken/docker-deployer';
-import { ProcessDeployer } from '@kraken/process-deployer';
 import type { Deployer, EngineProbe } from '@kraken/worker';
 
 export interface OpenedDeployer {
@@ -25,14 +23,19 @@ export interface OpenDeployerOptions {
   pingTimeoutMs?: number;
 }
 
-/** Docker wherever its engine answers; supervised processes otherwise (or when asked for). */
+/**
+ * Docker wherever its engine answers; supervised processes otherwise (or when asked for). Only the
+ * chosen runtime is loaded: dockerode (with its SSH and gRPC clients) stays out of a machine
+ * without a Docker engine, and the engine is asked over plain HTTP whether it is there.
+ */
 export async function openDeployer(options: OpenDeployerOptions): Promise<OpenedDeployer> {
   const { runtime, dockerSocket, dataDir, nodeId, logger } = options;
   if (runtime !== 'process') {
-    const docker = new Docker({ socketPath: dockerSocket });
-    const problem = await pingProblem(docker, options.pingTimeoutMs ?? 2_000);
+    const problem = await pingProblem(dockerSocket, options.pingTimeoutMs ?? 2_000);
     if (problem === undefined) {
       logger.info('apps run in Docker', { socket: dockerSocket });
+      const [{ default: Docker }, { DockerDeployer }] = await Promise.all([import('dockerode'), import('@kraken/docker-deployer')]);
+      const docker = new Docker({ socketPath: dockerSocket });
       const deployer = new DockerDeployer({ docker, nodeId, workDir: path.join(dataDir, 'docker'), logger });
       return { deployer, runtime: 'docker', engine: docker, close: () => Promise.resolve() };
     }
@@ -41,25 +44,23 @@ export async function openDeployer(options: OpenDeployerOptions): Promise<Opened
     }
     logger.info('no Docker engine answers: apps run as supervised processes', { socket: dockerSocket, reason: problem });
   }
+  const { ProcessDeployer } = await import('@kraken/process-deployer');
   const deployer = await ProcessDeployer.create({ dataDir: path.join(dataDir, 'process'), nodeId, logger });
   return { deployer, runtime: 'process', close: () => deployer.close() };
 }
 
-async function pingProblem(docker: Docker, timeoutMs: number): Promise<string | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      docker.ping(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => {
-          reject(new Error(`no answer within ${timeoutMs} ms`));
-        }, timeoutMs);
-      }),
-    ]);
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    clearTimeout(timer);
-  }
+/** Why the engine at `socketPath` does not answer its `/_ping` (what `docker info` asks first), or undefined when it does. */
+function pingProblem(socketPath: string, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const request = http.get({ socketPath, path: '/_ping', timeout: timeoutMs }, (response) => {
+      response.resume();
+      resolve(response.statusCode === 200 ? undefined : `/_ping answered HTTP ${String(response.statusCode)}`);
+    });
+    request.once('timeout', () => {
+      request.destroy(new Error(`no answer within ${String(timeoutMs)} ms`));
+    });
+    request.once('error', (error) => {
+      resolve(error.message);
+    });
+  });
 }

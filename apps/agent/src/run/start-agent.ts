@@ -11,20 +11,20 @@ import type { OrchestratorFinders, Role } from './decide-role.js';
 import { decideRole, roleSummary } from './decide-role.js';
 import type { Executor } from './executor.js';
 import { discoveryFinders } from './finders.js';
-import { announcerFor, brokerNodeAddress, orchestratorFor } from './leader-parts.js';
+import { brokerNodeAddress } from './broker-node-address.js';
 import { joinWhenReachable } from './join-cluster.js';
 import { joinFirstAccepting } from './join-first-accepting.js';
 import type { OpenedBroker } from './open-broker.js';
 import { openBroker } from './open-broker.js';
 import { followBrokerEndpoints, openJoinedBroker } from './joined-broker.js';
 import { ManagedRabbitExecutor } from '../executors/managed-rabbit-executor.js';
-import { StandbyExecutor } from '../executors/standby-executor.js';
 import { LeaseExecutor } from '../executors/lease-executor.js';
 import { ForwardExecutor } from '../executors/forward-executor.js';
 
+import { openDeployer } from './open-deployer.js';
+
 /** How long a joining agent waits for an orchestrator that does not answer yet (its RabbitMQ node may be booting). */
 const JOIN_PATIENCE_MS = 120_000;
-import { openDeployer } from './open-deployer.js';
 
 export interface RunningAgent {
   agent: Agent;
@@ -92,6 +92,9 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     });
   let orchestrator: OrchestratorExecutor | undefined;
   if (role.kind === 'lead') {
+    // The control plane (store, API, UI: Apollo, GraphQL, SQLite) is loaded here, where it runs,
+    // and not at the top of this module, so that an agent that never leads does not carry it.
+    const { announcerFor, orchestratorFor } = await import('./leader-parts.js');
     const announcer = announcerFor(config, nodeId, log, () => orchestrator?.url);
     // Say at once that this agent leads: starting its RabbitMQ node takes seconds, and an agent that
     // looked meanwhile and found nobody would lead too. Joiners wait until the API answers.
@@ -164,6 +167,12 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     executors.push(forwarding);
     const { standbyBroker, managed } = joined;
     if (standbyBroker !== undefined && managed !== undefined && config.joinToken !== undefined) {
+      // a standby follows the leader's store and may take over: it loads the control plane (a
+      // priority-2 worker never gets here, having no RabbitMQ node of its own)
+      const [{ StandbyExecutor }, { announcerFor, orchestratorFor }] = await Promise.all([
+        import('../executors/standby-executor.js'),
+        import('./leader-parts.js'),
+      ]);
       const asLeader: OpenedBroker = { broker: standbyBroker, kind: 'managed', url: managed.adminUrl, managed };
       executors.push(
         new StandbyExecutor({
