@@ -21,7 +21,7 @@ export interface WorkerCreateOptions {
   deployer: Deployer;
   nodeId: string;
   logger: Logger;
-  /** @default the real machine (node-os-utils) */
+  /** @default the real machine (node:os) */
   probe?: SystemProbe;
   /** Answers when the container engine is up (dockerode client). @default deployer.list() as the ping */
   engine?: EngineProbe;
