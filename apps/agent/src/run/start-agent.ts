@@ -91,6 +91,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       log.error('this agent lost the lease to lead the cluster; restart it to follow the new leader', { why });
     });
   let orchestrator: OrchestratorExecutor | undefined;
+  // whether anyone watches the cluster, as this agent knows it: its workers pace app stats by it
+  let watched = () => true;
   if (role.kind === 'lead') {
     // The control plane (store, API, UI: Apollo, GraphQL, SQLite) is loaded here, where it runs,
     // and not at the top of this module, so that an agent that never leads does not carry it.
@@ -122,6 +124,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       ...(lease === undefined ? {} : { mayAct: () => lease.holds() }),
     });
     orchestrator = leading;
+    watched = () => leading.watched();
     if (opened.managed !== undefined) executors.push(new ManagedRabbitExecutor(opened.managed));
     executors.push(new BrokerExecutor(opened.broker));
     if (lease !== undefined) executors.push(lease);
@@ -165,6 +168,9 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       logger: log,
     });
     executors.push(forwarding);
+    // the leader's beacon says it; a standby that took over knows it from its own API
+    let tookOver: OrchestratorExecutor | undefined;
+    watched = () => tookOver?.watched() ?? forwarding.leader?.watched ?? true;
     const { standbyBroker, managed } = joined;
     if (standbyBroker !== undefined && managed !== undefined && config.joinToken !== undefined) {
       // a standby follows the leader's store and may take over: it loads the control plane (a
@@ -183,6 +189,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
           joinToken: config.joinToken,
           takeOver: async (mayAct) => {
             const leading = orchestratorFor({ config, nodeId, opened: asLeader, logger: log, mayAct, beforeListen: () => forwarding.stop() });
+            tookOver = leading;
             const announcing = announcerFor(config, nodeId, log, () => leading.url);
             await leading.setup();
             await announcing?.setup();
@@ -206,6 +213,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       publicHost: config.publicHost,
       orchestrationPriority: role.kind === 'lead' ? 0 : config.priority < 2 ? config.priority : undefined,
       closeDeployer: () => runtime.close(),
+      watched,
     }),
   );
   executors.push(...(options.executors ?? []));
