@@ -31,7 +31,9 @@ and the ratios to the baseline. Build first: NX_DAEMON=false npx nx run-many -t 
 
 Options:
   --seconds S     length of each measured window (default 60)
-  --settle S      wait before each window, for start-up work and GC to finish (default 20)
+  --settle S      wait before each window, for start-up work and GC to finish, and for the
+                  bench's own API requests to stop counting as someone watching (30 s after the
+                  last one, the apps' stats go at the slow pace) (default 40)
   --idle-apps N   apps of the second window (default 3)
   --apps M        apps of the third window, destroyed before the fourth (default 30)
   --smoke         short windows and few apps: proves the bench works end to end and prints its
@@ -42,7 +44,7 @@ const { numbers, smoke } = parseFlags(
   HELP,
   {
     seconds: { type: 'string', default: '60' },
-    settle: { type: 'string', default: '20' },
+    settle: { type: 'string', default: '40' },
     'idle-apps': { type: 'string', default: '3' },
     apps: { type: 'string', default: '30' },
   },
