@@ -20,7 +20,6 @@ import { followBrokerEndpoints, openJoinedBroker } from './joined-broker.js';
 import { ManagedRabbitExecutor } from '../executors/managed-rabbit-executor.js';
 import { LeaseExecutor } from '../executors/lease-executor.js';
 import { ForwardExecutor } from '../executors/forward-executor.js';
-
 import { openDeployer } from './open-deployer.js';
 
 /** How long a joining agent waits for an orchestrator that does not answer yet (its RabbitMQ node may be booting). */
