@@ -4,6 +4,9 @@ import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError } from '@kraken/common';
 import type { Deployer, EngineProbe } from '@kraken/worker';
 
+/** A heartbeat's ping gives up on its own sooner (the worker's enginePingTimeout); this only frees a hung socket. */
+const ENGINE_PING_SOCKET_TIMEOUT_MS = 10_000;
+
 export interface OpenedDeployer {
   deployer: Deployer;
   runtime: 'docker' | 'process';
@@ -37,7 +40,19 @@ export async function openDeployer(options: OpenDeployerOptions): Promise<Opened
       const [{ default: Docker }, { DockerDeployer }] = await Promise.all([import('dockerode'), import('@kraken/docker-deployer')]);
       const docker = new Docker({ socketPath: dockerSocket });
       const deployer = new DockerDeployer({ docker, nodeId, workDir: path.join(dataDir, 'docker'), logger });
-      return { deployer, runtime: 'docker', engine: docker, close: () => Promise.resolve() };
+      // every heartbeat pings the engine: over one kept-alive connection, without dockerode's request machinery
+      const connection = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const engine: EngineProbe = {
+        ping: async () => {
+          const why = await pingProblem(dockerSocket, ENGINE_PING_SOCKET_TIMEOUT_MS, connection);
+          if (why !== undefined) throw new KrakenError(ErrorCode.Unavailable, `the Docker engine at ${dockerSocket} does not answer (${why})`);
+        },
+      };
+      const close = () => {
+        connection.destroy();
+        return Promise.resolve();
+      };
+      return { deployer, runtime: 'docker', engine, close };
     }
     if (runtime === 'docker') {
       throw new KrakenError(ErrorCode.Unavailable, `--runtime docker: the Docker engine at ${dockerSocket} does not answer (${problem})`);
@@ -50,9 +65,9 @@ export async function openDeployer(options: OpenDeployerOptions): Promise<Opened
 }
 
 /** Why the engine at `socketPath` does not answer its `/_ping` (what `docker info` asks first), or undefined when it does. */
-function pingProblem(socketPath: string, timeoutMs: number): Promise<string | undefined> {
+function pingProblem(socketPath: string, timeoutMs: number, agent?: http.Agent): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const request = http.get({ socketPath, path: '/_ping', timeout: timeoutMs }, (response) => {
+    const request = http.get({ socketPath, path: '/_ping', timeout: timeoutMs, ...(agent === undefined ? {} : { agent }) }, (response) => {
       response.resume();
       resolve(response.statusCode === 200 ? undefined : `/_ping answered HTTP ${String(response.statusCode)}`);
     });
