@@ -17,14 +17,18 @@ export interface SystemProbe {
   sample(): Promise<SystemSample>;
 }
 
+/** How long the interfaces' addresses are reused: reading them is the costliest part of a sample, and they rarely change. */
+const ADDRESSES_MAX_AGE_MS = 30_000;
+
 /**
  * The real machine, read with node:os: system calls and small /proc reads, cheap enough for a
  * heartbeat every few seconds on a small machine. Free memory is what the kernel says is available
  * (MemAvailable: page cache it can drop counts as free). The CPU model and cores do not change
- * while the agent runs, so they are read once.
+ * while the agent runs, so they are read once; a new address shows within 30 s.
  */
 export class OsSystemProbe implements SystemProbe {
   private cpu: SystemSample['cpu'] | undefined;
+  private addresses: { list: string[]; atMs: number } | undefined;
 
   sample(): Promise<SystemSample> {
     this.cpu ??= { model: cpus()[0]?.model.trim() || 'unknown', cores: Math.max(1, availableParallelism()) };
@@ -34,13 +38,19 @@ export class OsSystemProbe implements SystemProbe {
     const [m1 = 0, m5 = 0, m15 = 0] = loadavg();
     return Promise.resolve({
       hostname: hostname(),
-      addresses: ipv4Addresses(),
+      addresses: this.currentAddresses(),
       arch: arch(),
       cpu: this.cpu,
       ram: { freeMb: mb(free), usedMb: mb(total - free), totalMb: mb(total) },
       load: { m1, m5, m15 },
       uptimeSec: Math.floor(uptime()),
     });
+  }
+
+  private currentAddresses(): string[] {
+    const now = performance.now();
+    if (this.addresses === undefined || now - this.addresses.atMs > ADDRESSES_MAX_AGE_MS) this.addresses = { list: ipv4Addresses(), atMs: now };
+    return [...this.addresses.list];
   }
 }
 
