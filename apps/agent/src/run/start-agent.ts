@@ -21,6 +21,7 @@ import { ManagedRabbitExecutor } from '../executors/managed-rabbit-executor.js';
 import { StandbyExecutor } from '../executors/standby-executor.js';
 import { LeaseExecutor } from '../executors/lease-executor.js';
 import { ForwardExecutor } from '../executors/forward-executor.js';
+import { readLedCluster } from '../client/credentials.js';
 
 /** How long a joining agent waits for an orchestrator that does not answer yet (its RabbitMQ node may be booting). */
 const JOIN_PATIENCE_MS = 120_000;
@@ -67,11 +68,15 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
   const { config, logger } = options;
   const nodeId = loadOrCreateNodeId(config.dataDir, config.nodeId);
   const log = logger.child({ nodeId });
+  // a machine that led its cluster joins it again with the token it kept when another leads it now
+  const ledCluster = config.joinToken === undefined ? readLedCluster(config.dataDir) : undefined;
+  const joinToken = config.joinToken ?? ledCluster?.joinToken;
   const role = await decideRole(
     {
       join: config.join,
       priority: config.priority,
       hasJoinToken: config.joinToken !== undefined,
+      ownClusterId: ledCluster?.clusterId,
       waitForLeaderMs: config.waitForLeader,
       followFirstMs: options.followFirstMs ?? 0,
       onStillLooking: (round) => {
@@ -91,6 +96,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       log.error('this agent lost the lease to lead the cluster; restart it to follow the new leader', { why });
     });
   let orchestrator: OrchestratorExecutor | undefined;
+  let standby: StandbyExecutor | undefined;
   if (role.kind === 'lead') {
     const announcer = announcerFor(config, nodeId, log, () => orchestrator?.url);
     // Say at once that this agent leads: starting its RabbitMQ node takes seconds, and an agent that
@@ -134,7 +140,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       // answers): wait for it; among several, one that does not answer is passed over
       join: ({ url }) =>
         joinWhenReachable(
-          { url, token: config.joinToken, nodeId, brokerNode },
+          { url, token: joinToken, nodeId, brokerNode },
           {
             patienceMs: role.candidates.length === 1 ? JOIN_PATIENCE_MS : 0,
             onWaiting: (error, attempt) => {
@@ -163,15 +169,14 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     });
     executors.push(forwarding);
     const { standbyBroker, managed } = joined;
-    if (standbyBroker !== undefined && managed !== undefined && config.joinToken !== undefined) {
+    if (standbyBroker !== undefined && managed !== undefined && joinToken !== undefined) {
       const asLeader: OpenedBroker = { broker: standbyBroker, kind: 'managed', url: managed.adminUrl, managed };
-      executors.push(
-        new StandbyExecutor({
+      standby = new StandbyExecutor({
           nodeId,
           dataDir: config.dataDir,
           broker: standbyBroker,
           leaderUrl: () => forwarding.leader?.apiUrl ?? candidate.url,
-          joinToken: config.joinToken,
+          joinToken,
           takeOver: async (mayAct) => {
             const leading = orchestratorFor({ config, nodeId, opened: asLeader, logger: log, mayAct, beforeListen: () => forwarding.stop() });
             const announcing = announcerFor(config, nodeId, log, () => leading.url);
@@ -181,8 +186,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
           },
           onStepDown,
           logger: log,
-        }),
-      );
+        });
+      executors.push(standby);
     }
   }
 
