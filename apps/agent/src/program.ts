@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createLogger, toKrakenError } from '@kraken/common';
 import { PROTOCOL_VERSION } from '@kraken/messages';
 import { ApiClient } from './client/api-client.js';
-import { resolveClientTarget } from './client/credentials.js';
+import { localDataDir, resolveClientTarget } from './client/credentials.js';
 import type { ExitCode } from './client/exit-codes.js';
 import { ExitCode as Exit, exitCodeOf } from './client/exit-codes.js';
 import type { CommandIo } from './client/io.js';
@@ -11,6 +11,7 @@ import { deployCommand } from './commands/deploy.js';
 import { initCommand } from './commands/init.js';
 import { listCommand, nodesCommand } from './commands/list.js';
 import { logsCommand } from './commands/logs.js';
+import { promoteCommand } from './commands/promote.js';
 import { cancelCommand, redeployCommand, statusCommand } from './commands/manage.js';
 import { serviceInstallCommand, serviceUninstallCommand } from './commands/service.js';
 import { updateCommand } from './commands/update.js';
@@ -155,6 +156,15 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
   withClient(program.command('status').description('the cluster at a glance; exit 1 when a platform service is down')).action(async (flags: ClientFlags) => {
     setExit(await statusCommand(client(flags), { json: flags.json === true }, io));
   });
+
+  program
+    .command('promote')
+    .description('two machines that may lead, the leader\'s gone: make this machine\'s standby lead (run it there; see the README for what is lost)')
+    .option('--data-dir <dir>', 'the local agent\'s data dir (default: $KRAKEN_DATA_DIR or ~/.kraken)')
+    .option('--json', 'machine-readable output')
+    .action(async (flags: { dataDir?: string; json?: boolean }) => {
+      setExit(await promoteCommand({ dataDir: localDataDir(flags, env), json: flags.json === true }, io));
+    });
 
   program
     .command('init [dir]')

@@ -21,7 +21,9 @@ import { ManagedRabbitExecutor } from '../executors/managed-rabbit-executor.js';
 import { StandbyExecutor } from '../executors/standby-executor.js';
 import { LeaseExecutor } from '../executors/lease-executor.js';
 import { ForwardExecutor } from '../executors/forward-executor.js';
+import { ControlExecutor } from '../executors/control-executor.js';
 import { readLedCluster } from '../client/credentials.js';
+import { ErrorCode, KrakenError } from '@kraken/common';
 
 /** How long a joining agent waits for an orchestrator that does not answer yet (its RabbitMQ node may be booting). */
 const JOIN_PATIENCE_MS = 120_000;
@@ -172,21 +174,22 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     if (standbyBroker !== undefined && managed !== undefined && joinToken !== undefined) {
       const asLeader: OpenedBroker = { broker: standbyBroker, kind: 'managed', url: managed.adminUrl, managed };
       standby = new StandbyExecutor({
-          nodeId,
-          dataDir: config.dataDir,
-          broker: standbyBroker,
-          leaderUrl: () => forwarding.leader?.apiUrl ?? candidate.url,
-          joinToken,
-          takeOver: async (mayAct) => {
-            const leading = orchestratorFor({ config, nodeId, opened: asLeader, logger: log, mayAct, beforeListen: () => forwarding.stop() });
-            const announcing = announcerFor(config, nodeId, log, () => leading.url);
-            await leading.setup();
-            await announcing?.setup();
-            return announcing === undefined ? [leading] : [leading, announcing];
-          },
-          onStepDown,
-          logger: log,
-        });
+        nodeId,
+        dataDir: config.dataDir,
+        broker: standbyBroker,
+        brokerNode: managed,
+        leaderUrl: () => forwarding.leader?.apiUrl ?? candidate.url,
+        joinToken,
+        takeOver: async (mayAct) => {
+          const leading = orchestratorFor({ config, nodeId, opened: asLeader, logger: log, mayAct, beforeListen: () => forwarding.stop() });
+          const announcing = announcerFor(config, nodeId, log, () => leading.url);
+          await leading.setup();
+          await announcing?.setup();
+          return announcing === undefined ? [leading] : [leading, announcing];
+        },
+        onStepDown,
+        logger: log,
+      });
       executors.push(standby);
     }
   }
@@ -202,6 +205,22 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       publicHost: config.publicHost,
       orchestrationPriority: role.kind === 'lead' ? 0 : config.priority < 2 ? config.priority : undefined,
       closeDeployer: () => runtime.close(),
+    }),
+  );
+  executors.push(
+    new ControlExecutor({
+      dataDir: config.dataDir,
+      promote: () => {
+        if (standby !== undefined) return standby.promoteOnRequest();
+        const why =
+          role.kind === 'lead'
+            ? `this agent (${nodeId}) leads the cluster already`
+            : config.priority >= 2
+              ? `this agent never leads (priority ${config.priority}): promote a standby`
+              : 'this agent is no standby: it keeps no copy of the cluster\'s state (a standby needs a RabbitMQ node of its own: rabbitmq-server installed, no --broker-url)';
+        return Promise.reject(new KrakenError(ErrorCode.Conflict, why));
+      },
+      logger: log,
     }),
   );
   executors.push(...(options.executors ?? []));
