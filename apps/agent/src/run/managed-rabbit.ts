@@ -105,6 +105,7 @@ export class ManagedRabbit {
       options.logger.info('joining the RabbitMQ cluster', { seed: grant.seedNode });
       await joinCluster(node.server, grant.seedNode);
       options.logger.info('this RabbitMQ node is a member of the cluster', { seed: grant.seedNode });
+      await node.keepPartitionHandling();
     } catch (error) {
       await node.stop();
       throw error;
@@ -135,7 +136,25 @@ export class ManagedRabbit {
       ...(options.serverScript === undefined ? {} : { serverScript: options.serverScript }),
     });
     logger.info('RabbitMQ node ready', { node: server.nodeName, port: amqpPort, startMs: Date.now() - started });
-    return new ManagedRabbit(server, secrets, logger);
+    const node = new ManagedRabbit(server, secrets, logger);
+    await node.keepPartitionHandling();
+    return node;
+  }
+
+  /**
+   * A node that (re)starts reads its partition handling from its config, which says `ignore`: in a
+   * cluster of three or more it must pause on the minority side like the other members, or a split
+   * would leave it running (and its queues' replicas answering) on its own.
+   */
+  private async keepPartitionHandling(): Promise<void> {
+    try {
+      const { members } = await this.readStatus();
+      if (members.length < 3) return;
+      await setPartitionHandling(this.server, [this.server.nodeName], 'pause_minority');
+      this.logger.info('this RabbitMQ node pauses on the minority side of a split, as the other members do', { members: members.length });
+    } catch (error) {
+      this.logger.warn('could not set this RabbitMQ node\'s partition handling; a split may leave it running alone', { error });
+    }
   }
 
   /** How this agent itself connects (over loopback, as the admin). */
@@ -287,6 +306,7 @@ export class ManagedRabbit {
       try {
         await this.server.launch();
         this.logger.info('RabbitMQ node restarted', { port: this.server.amqpPort });
+        await this.keepPartitionHandling();
       } catch (error) {
         this.logger.error('could not restart this agent\'s RabbitMQ node; trying again', { error });
       }
