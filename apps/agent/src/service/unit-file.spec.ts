@@ -1,5 +1,5 @@
 import type { ServiceSpec } from './unit-file.js';
-import { renderUnit, systemdWord } from './unit-file.js';
+import { ENV_FILE_PATH, renderEnvFile, renderUnit, systemdWord } from './unit-file.js';
 import { cronLine, shellWord } from './shell-words.js';
 
 const spec: ServiceSpec = {
@@ -8,6 +8,7 @@ const spec: ServiceSpec = {
   user: 'kraken',
   dataDir: '/var/lib/kraken',
   agentArgs: [],
+  secretEnv: {},
 };
 
 const setting = (unit: string, key: string) => unit.split('\n').filter((line) => line.startsWith(`${key}=`)).map((line) => line.slice(key.length + 1));
@@ -57,6 +58,23 @@ describe('the systemd unit', () => {
     expect(() => renderUnit({ ...spec, dataDir: '.kraken' })).toThrow(/--data-dir: systemd needs an absolute path/);
     expect(() => renderUnit({ ...spec, user: 'bad user' })).toThrow(/--user: expected a login name .* got "bad user"/);
     expect(renderUnit({ ...spec, user: '1000' })).toContain('\nUser=1000\n');
+  });
+});
+
+describe('secrets for the unit', () => {
+  it('go to an environment file the unit names, never into the unit', () => {
+    const withToken = { ...spec, secretEnv: { KRAKEN_JOIN_TOKEN: 'tok-123_abc' } };
+    const unit = renderUnit(withToken);
+    expect(setting(unit, 'EnvironmentFile')).toEqual([ENV_FILE_PATH]);
+    expect(unit).not.toContain('tok-123_abc');
+    expect(renderEnvFile(withToken)).toMatch(/\nKRAKEN_JOIN_TOKEN=tok-123_abc\n$/);
+    expect(setting(renderUnit(spec), 'EnvironmentFile')).toEqual([]);
+    expect(renderEnvFile(spec)).toBeUndefined();
+    expect(() => renderEnvFile({ ...spec, secretEnv: { KRAKEN_JOIN_TOKEN: 'a b\nEVIL=1' } })).toThrow(/KRAKEN_JOIN_TOKEN: expected a token/);
+  });
+
+  it('are environment in the crontab line, not arguments that ps shows', () => {
+    expect(cronLine({ ...spec, secretEnv: { KRAKEN_JOIN_TOKEN: 'tok' } })).toContain('KRAKEN_DATA_DIR=/var/lib/kraken KRAKEN_JOIN_TOKEN=tok /usr/local/bin/node');
   });
 });
 
