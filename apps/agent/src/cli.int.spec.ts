@@ -1,8 +1,8 @@
 // The `kraken` binary end to end: an agent process leading a one-node cluster on the real RabbitMQ
 // and Docker engine, driven by the client verbs a user types.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { freePort, gitFixtureRepo, isolatedVhost, manifestToml, requireRabbit, tempDir } from '@kraken/testing';
@@ -76,6 +76,25 @@ describe('kraken CLI against a running agent', () => {
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('hello from-cli');
   }, 240_000);
+
+
+  it('keeps its data dir private: another user can read nothing in it, not even its names', async () => {
+    // the temp dir around it is 0700 too: open it up, so that only the data dir's own mode stands in the way
+    await chmod(dir.path, 0o755);
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+    const files = readdirSync(dataDir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
+    expect(files.map((entry) => entry.name)).toEqual(expect.arrayContaining(['node-id', 'secrets.json', 'orchestrator.db']));
+    const asNobody = (...args: string[]) => {
+      try {
+        execFileSync('runuser', ['-u', 'nobody', '--', ...args], { stdio: 'pipe' });
+        return 'allowed';
+      } catch (error) {
+        return String((error as { stderr?: Buffer }).stderr ?? '');
+      }
+    };
+    expect(asNobody('ls', dataDir)).toMatch(/Permission denied/);
+    for (const entry of files) expect(asNobody('cat', path.join(entry.parentPath, entry.name))).toMatch(/Permission denied/);
+  });
 
   it('lists deployments and nodes as tables and as JSON', async () => {
     const table = await kraken('ls');
