@@ -189,6 +189,36 @@ describe('kraken CLI against a running agent', () => {
     if (id !== undefined) deployed.push(id);
   }, 120_000);
 
+  it('never shows the credentials of a git URL: not in the CLI, the API, the export or the agent log', async () => {
+    const secret = 'pw-never-shown';
+    // nothing listens there: the clone fails, and its error quotes the URL
+    const url = `https://kraken-user:${secret}@127.0.0.1:${String(await freePort())}/team/app.git`;
+    const deploy = await kraken('deploy', url);
+    expect(deploy.code).toBe(1);
+    const id = /^deployment (\S+)$/m.exec(deploy.stdout)?.[1] ?? '';
+    expect(id).not.toBe('');
+    deployed.push(id);
+    const token = (JSON.parse(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as { apiToken: string }).apiToken;
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const graphql = await fetch(`${api}/graphql`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query: `{ getDeployment(deploymentId: "${id}") { srcUrl status statusMessage statusHistory { message } } }` }),
+    });
+    const answers = {
+      cli: `${deploy.stdout}${deploy.stderr}${JSON.stringify(await kraken('ls', '--json'))}${JSON.stringify(await kraken('logs', id))}`,
+      graphql: await graphql.text(),
+      export: await (await fetch(`${api}/export`, { headers })).text(),
+      log: await (await fetch(`${api}/log/${id}`, { headers })).text(),
+      agent: agent.output(),
+    };
+    for (const [where, text] of Object.entries(answers)) expect({ where, leaks: text.includes(secret) }).toEqual({ where, leaks: false });
+    // shown, with the password hidden: the user still sees which URL and account it was
+    expect(JSON.parse(answers.graphql)).toMatchObject({
+      data: { getDeployment: { srcUrl: `https://kraken-user:***@${url.slice(url.indexOf('@') + 1)}`, status: 'ERRORED', statusMessage: expect.stringContaining('kraken-user:***@') as unknown } },
+    });
+  }, 120_000);
+
   it('cancels a deployment: its container goes away', async () => {
     const id = deployed[0] ?? '';
     const result = await kraken('cancel', id);

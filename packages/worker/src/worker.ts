@@ -1,6 +1,6 @@
 import type { Broker, Delivery, Subscription } from '@kraken/broker';
 import type { Clock, KrakenError, Logger } from '@kraken/common';
-import { ErrorCode, TypedEmitter, isoTime, systemClock, toKrakenError } from '@kraken/common';
+import { ErrorCode, TypedEmitter, isoTime, redactCredentials, systemClock, toKrakenError } from '@kraken/common';
 import type { DeployProgress, LogFollower } from '@kraken/docker-deployer';
 import type { DeployCancelBody, DeployLogBody, DeployRequestBody, DeployStatusBody, Message, NodeInfoBody, NodeInfoExtensions } from '@kraken/messages';
 import { DeliveryClass, DeploymentStatus, MessageType, PROTOCOL_VERSION, Runtime, createMessage, deploymentStatusOrder } from '@kraken/messages';
@@ -758,7 +758,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     // strictly increasing, so two changes in one millisecond still sort in the order they happened
     const atMs = Math.max(this.clock.now(), this.lastStatusAt + 1);
     this.lastStatusAt = atMs;
-    const body: DeployStatusBody = { ...fields, message: fields.message?.slice(0, 8_000), at: new Date(atMs).toISOString(), nodeId: this.nodeId };
+    // a failed clone quotes the git URL, credentials and all: they go no further than this node
+    const shown = fields.message === undefined ? undefined : redactCredentials(fields.message).slice(0, 8_000);
+    const body: DeployStatusBody = { ...fields, message: shown, at: new Date(atMs).toISOString(), nodeId: this.nodeId };
     if (body.message === undefined) delete body.message;
     this.emit('status', body);
     this.logger.info('deployment status', { deploymentId: body.deploymentId, status: body.status, message: body.message });
