@@ -538,11 +538,20 @@ export class OrchestratorStore implements Disposable {
     return row === undefined ? 0 : Number(row.value);
   }
 
+  /**
+   * Folds the WAL into the database file before closing, so that `orchestrator.db` alone (a backup,
+   * a copy to another machine) holds every commit. SQLite does this on the last close by itself,
+   * but not while another connection (a snapshot copy in progress) still has the file open.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.cache.clear();
-    this.db.close();
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.db.close();
+    }
   }
 
   [Symbol.dispose](): void {
