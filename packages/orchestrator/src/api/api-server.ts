@@ -26,7 +26,7 @@ import { gitLsRemote } from '../git/git-head.js';
 import type { JoinOptions } from './join.js';
 import { checkJoinOptions, joinRouter } from './join.js';
 import type { QueryLimits } from './limits.js';
-import { defaultQueryLimits, queryLimitRules } from './limits.js';
+import { defaultQueryLimits, queryLimitRules, tokenLimitError } from './limits.js';
 import { uiNotBuiltPage } from './pages.js';
 import { httpStatusOf, requireToken, restRouter, sendError } from './rest.js';
 import { krakenSchema } from './schema/build-schema.js';
@@ -40,7 +40,7 @@ export interface ApiServerOptions {
   logger?: Logger;
   /** @default the system clock */
   clock?: Clock;
-  /** @default defaultQueryLimits (depth 10, 500 fields, 100 KB) */
+  /** @default defaultQueryLimits (depth 10, 500 fields, 100 KB, 5,000 tokens) */
   limits?: Partial<QueryLimits>;
   /** How pollRedeploy finds a branch head. @default `git ls-remote` with a 15 s timeout */
   resolveBranchHead?: ResolveBranchHead;
@@ -179,6 +179,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     '/graphql',
     requireToken(tokens),
     express.json({ limit: limits.maxBodyBytes }),
+    refuseOversizedQueries(limits.maxTokens, format),
     expressMiddleware(apollo, { context: () => Promise.resolve(context) }),
   );
   options.mountUi?.(app);
@@ -288,5 +289,23 @@ function durableMutationsPlugin(durableWrites: () => Promise<void>): ApolloServe
         },
       });
     },
+  };
+}
+
+/**
+ * Refuses a query with more than `maxTokens` tokens before Apollo parses and validates it (see
+ * QueryLimits.maxTokens), answering as Apollo answers a query that fails validation.
+ */
+function refuseOversizedQueries(maxTokens: number, format: (errors: readonly GraphQLFormattedError[]) => GraphQLFormattedError[]) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const body: unknown = req.body;
+    // POST sends the query in the JSON body, GET in the URL
+    const query = (typeof body === 'object' && body !== null ? (body as { query?: unknown }).query : undefined) ?? req.query['query'];
+    const error = typeof query === 'string' ? tokenLimitError(query, maxTokens) : undefined;
+    if (error === undefined) {
+      next();
+      return;
+    }
+    res.status(400).json({ errors: format([error.toJSON()]) });
   };
 }
