@@ -620,6 +620,12 @@ describe('bad requests get a clear error and change nothing', () => {
     );
   });
 
+  it('env named __proto__ and env values with a NUL byte, before anything is stored', async () => {
+    const withEnv = `mutation($env: [EnvVarInput!]) { createDeployment(deploymentUrl: "${SRC}", gitBranch: "main", env: $env) }`;
+    await expectRejected(() => graphql(withEnv, { env: [{ name: '__proto__', value: 'x' }] }), 'INVALID_INPUT', /env\[0\]\.name: __proto__ cannot be an environment variable name/);
+    await expectRejected(() => graphql(withEnv, { env: [{ name: 'TOKEN', value: 'a\u0000b' }] }), 'INVALID_INPUT', /env\[0\]\.value: the value of TOKEN contains a NUL byte/);
+  });
+
   it('unknown ids', async () => {
     for (const operation of [
       'mutation { cancelDeployment(deploymentId: "no-such-app") }',
