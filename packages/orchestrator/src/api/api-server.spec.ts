@@ -728,6 +728,28 @@ describe('REST', () => {
   });
 });
 
+describe('GET /graphql', () => {
+  const query = encodeURIComponent('{ getNodes { id } }');
+
+  it('runs a query sent with the token, as curl sends it, and refuses a mutation', async () => {
+    const answer = await get(`/graphql?query=${query}`);
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ data: { getNodes: [{ id: 'node-a' }] } });
+    const mutation = await get(`/graphql?query=${encodeURIComponent('mutation { deleteLog(logId: "x") }')}`);
+    expect(mutation.status).toBe(405);
+  });
+
+  it('without a token (insecureNoAuth), refuses a GET a page on another site could send', async () => {
+    await using open = await createApiServer({ orchestrator, store, token: TOKEN, logger, insecureNoAuth: true });
+    const { url } = await open.listen(0, '127.0.0.1');
+    const simple = await fetch(`${url}/graphql?query=${query}`);
+    expect(simple.status).toBe(400);
+    expect(await simple.text()).toMatch(/Cross-Site Request Forgery/);
+    const preflighted = await fetch(`${url}/graphql?query=${query}`, { headers: { 'apollo-require-preflight': 'true' } });
+    expect(preflighted.status).toBe(200);
+  });
+});
+
 describe('insecureNoAuth', () => {
   it('accepts requests without a token, still refuses a wrong one, and says so at start', async () => {
     await using open = await createApiServer({ orchestrator, store, token: TOKEN, logger, insecureNoAuth: true });

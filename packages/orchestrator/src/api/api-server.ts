@@ -143,6 +143,12 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     // re-raise SIGTERM, and the agent would take that for a second signal and exit before closing
     // its store, its broker and its RabbitMQ node
     stopOnTerminationSignals: false,
+    // GET /graphql runs queries (never mutations). Apollo's CSRF guard refuses a GET that a page on
+    // another site could have sent (a "simple" request); one with an Authorization header cannot be
+    // sent cross-site without a CORS preflight, which this API never grants, so the header every
+    // request needs here (bearer token) also proves it is not such a request. Without a token
+    // (insecureNoAuth) a GET still needs apollo-require-preflight, as Apollo asks.
+    csrfPrevention: { requestHeaders: ['authorization', 'x-apollo-operation-name', 'apollo-require-preflight'] },
     validationRules: limitRules,
     formatError: (formatted, error) => formatGraphQLError(formatted, error, logger),
     plugins: [
