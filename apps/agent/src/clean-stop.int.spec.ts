@@ -4,13 +4,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { eventually, freePort, gitFixtureRepo, isolatedVhost, manifestToml, requireRabbit, tempDir } from '@kraken/testing';
+import { StopWaiting, eventually, freePort, gitFixtureRepo, isolatedVhost, manifestToml, requireRabbit, tempDir } from '@kraken/testing';
 import type { IsolatedVhost, TempDir, WatchedProcess } from '@kraken/testing';
 import { ApiClient } from './client/api-client.js';
 import { STOP_BOUND_MS } from './run/stop-bound.js';
 import { CLI, runKraken, spawnLongRunning } from '../test/cli-process.js';
 
-const server = "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT || 3000);";
+// no port: another Kraken on this machine hands out the same host ports, and an app that lost the
+// race for one would end Errored for reasons this test is not about
+const app = 'setInterval(() => undefined, 60_000);';
 
 describe('kraken agent stopped with one SIGTERM', () => {
   let dir: TempDir;
@@ -46,44 +48,50 @@ describe('kraken agent stopped with one SIGTERM', () => {
   }, 60_000);
 
   it('exits 0 within the bound, leaves the whole state in orchestrator.db and no test process behind', async () => {
-    const running = await deploy(path.join(dir.path, 'served'), '');
-    // a test step that would run for an hour: the deploy is still in flight when the signal comes
-    const inFlight = await deploy(path.join(dir.path, 'testing'), 'node slow-test.js');
-    await eventually(async () => (await status(running)) === 'RUNNING' || undefined, 120_000, 'the first app running');
-    await eventually(async () => (await status(inFlight)) === 'TESTING_DEPLOYMENT' || undefined, 120_000, 'the second deploy testing');
-    await eventually(() => testProcesses().length > 0 || undefined, 30_000, 'the test process started');
-
     const stopping = agent;
     if (stopping === undefined) throw new Error('no agent');
-    const signalledAt = Date.now();
-    stopping.kill('SIGTERM');
-    const code = await stopping.exited;
-    const tookMs = Date.now() - signalledAt;
-    agent = undefined;
-
-    expect({ code, again: /again, exiting now/.test(stopping.output()) }).toEqual({ code: 0, again: false });
-    expect(tookMs).toBeLessThan(STOP_BOUND_MS);
-    expect(stopping.output()).toMatch(/handing back deploys in flight/);
-    expect(stopping.output()).toMatch(/agent stopped/);
-    expect(testProcesses()).toEqual([]);
-
-    // a backup of orchestrator.db without its -wal file: everything committed is in it
-    const copy = path.join(dir.path, 'backup.db');
-    fs.copyFileSync(path.join(dataDir, 'orchestrator.db'), copy);
-    const db = new Database(copy, { readonly: true });
     try {
-      const rows = db.prepare('SELECT id, status FROM deployments ORDER BY created_at').all() as { id: string; status: string }[];
-      expect(rows.map((row) => row.id)).toEqual([running, inFlight]);
-      expect(rows[0]?.status).toMatch(/running/i);
-    } finally {
-      db.close();
+      const running = await deploy(path.join(dir.path, 'served'), '');
+      // a test step that would run for an hour: the deploy is still in flight when the signal comes
+      const inFlight = await deploy(path.join(dir.path, 'testing'), 'node slow-test.js');
+      await reaches(running, 'RUNNING');
+      await reaches(inFlight, 'TESTING_DEPLOYMENT');
+      await eventually(() => testProcesses().length > 0 || undefined, 30_000, 'the test process started');
+
+      const signalledAt = Date.now();
+      stopping.kill('SIGTERM');
+      const code = await stopping.exited;
+      const tookMs = Date.now() - signalledAt;
+      agent = undefined;
+
+      expect({ code, again: /again, exiting now/.test(stopping.output()) }).toEqual({ code: 0, again: false });
+      expect(tookMs).toBeLessThan(STOP_BOUND_MS);
+      expect(stopping.output()).toMatch(/handing back deploys in flight/);
+      expect(stopping.output()).toMatch(/agent stopped/);
+      expect(testProcesses()).toEqual([]);
+
+      // a backup of orchestrator.db without its -wal file: everything committed is in it
+      const copy = path.join(dir.path, 'backup.db');
+      fs.copyFileSync(path.join(dataDir, 'orchestrator.db'), copy);
+      const db = new Database(copy, { readonly: true });
+      try {
+        const rows = db.prepare('SELECT id, status FROM deployments ORDER BY created_at').all() as { id: string; status: string }[];
+        expect(rows.map((row) => row.id)).toEqual([running, inFlight]);
+        expect(rows[0]?.status).toMatch(/running/i);
+      } finally {
+        db.close();
+      }
+    } catch (error) {
+      // what the agent said is the first thing to read when this fails
+      process.stderr.write(`agent output (last 16 KB):\n${stopping.output().slice(-16_384)}\n`);
+      throw error;
     }
   }, 300_000);
 
   async function deploy(repoDir: string, test: string): Promise<string> {
     const repo = await gitFixtureRepo(repoDir, {
-      'shipwreck.toml': manifestToml(`port = 3000\nlang = "node"\nrun = "node server.js"\ntest = "${test}"`, path.basename(repoDir)),
-      'server.js': server,
+      'shipwreck.toml': manifestToml(`lang = "node"\nrun = "node app.js"\ntest = "${test}"`, path.basename(repoDir)),
+      'app.js': app,
       'slow-test.js': 'setTimeout(() => undefined, 3_600_000);',
     });
     const created = await kraken('deploy', repo, '--no-follow', '--json');
@@ -91,12 +99,20 @@ describe('kraken agent stopped with one SIGTERM', () => {
     return (JSON.parse(created.stdout) as { id: string }).id;
   }
 
-  async function status(id: string): Promise<string> {
-    const { getDeployment } = await client().graphql<{ getDeployment: { status: string } }>(
-      'query($id: String!) { getDeployment(deploymentId: $id) { status } }',
-      { id },
+  /** Waits for `id` to reach `wanted`; an Errored deployment ends the wait with its reason. */
+  async function reaches(id: string, wanted: string): Promise<void> {
+    await eventually(
+      async () => {
+        const { getDeployment } = await client().graphql<{ getDeployment: { status: string; statusMessage: string | null } }>(
+          'query($id: String!) { getDeployment(deploymentId: $id) { status statusMessage } }',
+          { id },
+        );
+        if (getDeployment.status === 'ERRORED') throw new StopWaiting(`${id} ERRORED: ${getDeployment.statusMessage ?? '(no message)'}`);
+        return getDeployment.status === wanted || undefined;
+      },
+      120_000,
+      `${id} ${wanted}`,
     );
-    return getDeployment.status;
   }
 
   /** This test's test-step processes: `node slow-test.js` run from a folder under its temp dir. */
