@@ -506,6 +506,11 @@ describe('subscriptions over graphql-ws', () => {
       subscribeUntil(client, 'subscription { logLines(deploymentId: "nope") { seq } }', {}, () => true),
     ).rejects.toThrow(/NOT_FOUND/);
   });
+
+  it('refuses an alias bomb before parsing it, as over HTTP', async () => {
+    const bomb = `subscription { ${Array.from({ length: 2000 }, (_, i) => `a${String(i)}:__typename`).join(' ')} }`;
+    await expect(subscribeUntil(wsClient(), bomb, {}, () => true)).rejects.toThrow(/query holds more than 5000 tokens.*PAYLOAD_TOO_LARGE/);
+  });
 });
 
 describe('logs', () => {

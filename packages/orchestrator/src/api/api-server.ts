@@ -127,6 +127,11 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
         if (why !== undefined) logger.warn('refused a subscription connection', { reason: why });
         return why === undefined;
       },
+      // as refuseOversizedQueries does for HTTP: an oversized document is refused before it is parsed
+      onSubscribe: (_ctx, _id, payload) => {
+        const error = tokenLimitError(payload.query, limits.maxTokens);
+        return error === undefined ? undefined : [error];
+      },
       validate: (validatedSchema, document) => validate(validatedSchema, document, [...specifiedRules, ...limitRules]),
       onError: (_ctx, _id, _payload, errors) => format(errors),
       onNext: (_ctx, _id, _payload, _args, result) =>
