@@ -365,7 +365,7 @@ export class ProcessDeployer implements AsyncDisposable {
    * Stops supervising and releases the data folder; the apps keep running for the next deployer
    * to adopt (an agent restart). Ends every log follow. Deploys in flight are cut short: their
    * install and test commands are terminated (nothing of theirs outlives the agent) and close()
-   * waits, up to `closeWaitMs`, for them to clean up; the orchestrator sends such a deploy again.
+   * waits, up to CLOSE_WAIT_MS, for them to clean up; the orchestrator sends such a deploy again.
    */
   async close(): Promise<void> {
     if (this.closed) return;
