@@ -1,6 +1,7 @@
 // Issue 16: one SIGTERM stops a leading agent in order (worker, test processes, API, orchestrator,
 // store, broker) within the stop bound and exits 0. Its orchestrator.db alone (the WAL checkpointed
-// into it) then holds the whole state, and no test process of a deploy in flight outlives it.
+// into it) then holds the whole state, and no test process of a deploy in flight outlives it. A
+// second signal forces the exit.
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -14,42 +15,52 @@ import { CLI, runKraken, spawnLongRunning } from '../test/cli-process.js';
 // race for one would end Errored for reasons this test is not about
 const app = 'setInterval(() => undefined, 60_000);';
 
-describe('kraken agent stopped with one SIGTERM', () => {
+describe('kraken agent stopped with SIGTERM', () => {
   let dir: TempDir;
   let dataDir: string;
   let api: string;
-  // its own vhost: in the shared one, another Kraken on this machine would lead and take the work
-  let vhost: IsolatedVhost;
+  // each test's own vhost: in the shared one, another Kraken on this machine would lead and take the work
+  const vhosts: IsolatedVhost[] = [];
   let agent: WatchedProcess | undefined;
   const kraken = (...args: string[]) => runKraken([...args, '--api', api, '--data-dir', dataDir]);
   const client = () => new ApiClient({ url: api, token: readToken() });
 
-  beforeAll(async () => {
-    await requireRabbit();
-    vhost = await isolatedVhost('kraken-clean-stop');
-    dir = await tempDir('kraken-clean-stop-');
-    dataDir = path.join(dir.path, 'data');
+  /** A leading agent on a data dir and vhost of its own, with the process runtime. */
+  async function startAgent(name: string): Promise<WatchedProcess> {
+    const vhost = await isolatedVhost(`kraken-${name}`);
+    vhosts.push(vhost);
+    dataDir = path.join(dir.path, name);
     const port = await freePort();
     api = `http://127.0.0.1:${port}`;
-    agent = spawnLongRunning(process.execPath, [
+    const started = spawnLongRunning(process.execPath, [
       CLI, 'agent', '--data-dir', dataDir, '--api-port', String(port), '--api-host', '127.0.0.1',
       '--broker-url', vhost.url, '--runtime', 'process', '--no-mdns', '--public-host', '127.0.0.1', '--log-level', 'debug',
     ]);
-    await agent.waitFor(/Deploy an app: kraken deploy/, 60_000);
-  }, 120_000);
+    agent = started;
+    await started.waitFor(/Deploy an app: kraken deploy/, 60_000);
+    return started;
+  }
 
-  afterAll(async () => {
+  beforeAll(async () => {
+    await requireRabbit();
+    dir = await tempDir('kraken-clean-stop-');
+  });
+
+  afterEach(async () => {
     agent?.kill('SIGKILL');
     await agent?.exited;
+    agent = undefined;
+  });
+
+  afterAll(async () => {
     // the process runtime leaves apps running across an agent stop (the next start adopts them)
     for (const pid of processesUnder(dir.path)) killQuietly(pid);
     await dir.remove();
-    await vhost.remove();
+    for (const vhost of vhosts) await vhost.remove();
   }, 60_000);
 
-  it('exits 0 within the bound, leaves the whole state in orchestrator.db and no test process behind', async () => {
-    const stopping = agent;
-    if (stopping === undefined) throw new Error('no agent');
+  it('once: exits 0 within the bound, leaves the whole state in orchestrator.db and no test process behind', async () => {
+    const stopping = await startAgent('clean-stop');
     try {
       const running = await deploy(path.join(dir.path, 'served'), '');
       // a test step that would run for an hour: the deploy is still in flight when the signal comes
@@ -62,7 +73,6 @@ describe('kraken agent stopped with one SIGTERM', () => {
       stopping.kill('SIGTERM');
       const code = await stopping.exited;
       const tookMs = Date.now() - signalledAt;
-      agent = undefined;
 
       expect({ code, again: /again, exiting now/.test(stopping.output()) }).toEqual({ code: 0, again: false });
       expect(tookMs).toBeLessThan(STOP_BOUND_MS);
@@ -86,6 +96,19 @@ describe('kraken agent stopped with one SIGTERM', () => {
       process.stderr.write(`agent output (last 16 KB):\n${stopping.output().slice(-16_384)}\n`);
       throw error;
     }
+  }, 300_000);
+
+  it('twice: the second signal forces the exit (130) while the first stop still waits', async () => {
+    const stopping = await startAgent('forced-stop');
+    // a test step that ignores SIGTERM: the stop waits for its SIGKILL, 2 s later
+    const inFlight = await deploy(path.join(dir.path, 'stubborn'), 'trap \\"\\" TERM; node slow-test.js');
+    await reaches(inFlight, 'TESTING_DEPLOYMENT');
+    await eventually(() => testProcesses().length > 0 || undefined, 30_000, 'the test process started');
+    stopping.kill('SIGTERM');
+    await stopping.waitFor(/handing back deploys in flight/, 10_000);
+    stopping.kill('SIGTERM');
+    expect(await stopping.exited).toBe(130);
+    expect(stopping.output()).toMatch(/kraken: SIGTERM again, exiting now/);
   }, 300_000);
 
   async function deploy(repoDir: string, test: string): Promise<string> {
