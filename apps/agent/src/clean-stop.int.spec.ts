@@ -98,10 +98,10 @@ describe('kraken agent stopped with SIGTERM', () => {
     }
   }, 300_000);
 
-  it('twice: the second signal forces the exit (130) while the first stop still waits', async () => {
+  it('twice: the second signal forces the exit (130) while the first stop still waits, killing the test process', async () => {
     const stopping = await startAgent('forced-stop');
     // a test step that ignores SIGTERM: the stop waits for its SIGKILL, 2 s later
-    const inFlight = await deploy(path.join(dir.path, 'stubborn'), 'trap \\"\\" TERM; node slow-test.js');
+    const inFlight = await deploy(path.join(dir.path, 'stubborn'), 'node slow-test.js stubborn');
     await reaches(inFlight, 'TESTING_DEPLOYMENT');
     await eventually(() => testProcesses().length > 0 || undefined, 30_000, 'the test process started');
     stopping.kill('SIGTERM');
@@ -109,13 +109,15 @@ describe('kraken agent stopped with SIGTERM', () => {
     stopping.kill('SIGTERM');
     expect(await stopping.exited).toBe(130);
     expect(stopping.output()).toMatch(/kraken: SIGTERM again, exiting now/);
+    // forced, but still no orphan: the test process is killed as the agent exits
+    await eventually(() => testProcesses().length === 0 || undefined, 5_000, 'the test process gone');
   }, 300_000);
 
   async function deploy(repoDir: string, test: string): Promise<string> {
     const repo = await gitFixtureRepo(repoDir, {
       'shipwreck.toml': manifestToml(`lang = "node"\nrun = "node app.js"\ntest = "${test}"`, path.basename(repoDir)),
       'app.js': app,
-      'slow-test.js': 'setTimeout(() => undefined, 3_600_000);',
+      'slow-test.js': "if (process.argv[2] === 'stubborn') process.on('SIGTERM', () => undefined);\nsetTimeout(() => undefined, 3_600_000);",
     });
     const created = await kraken('deploy', repo, '--no-follow', '--json');
     expect(created.code).toBe(0);

@@ -23,6 +23,24 @@ export type CommandOutcome =
   | { kind: 'not-started'; error: NodeJS.ErrnoException; tail: readonly string[] };
 
 /**
+ * Process groups of step commands still running. Should this process exit first (a forced stop, a
+ * crash), an exit hook kills them: a step command never outlives the agent that started it, even
+ * when there was no time to end it gracefully.
+ */
+const runningGroups = new Set<number>();
+let exitHookInstalled = false;
+
+function killRunningGroupsAtExit(pgid: number): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const group of runningGroups) signalGroup(group, 'SIGKILL');
+    });
+  }
+  runningGroups.add(pgid);
+}
+
+/**
  * Runs a step command (an install, the test) to its end in its own process group, streaming its
  * output by line. Past `timeoutMs` the whole group is terminated. When the command ends, anything
  * it left running in its group (a test server it forgot to stop) is killed, so nothing outlives
@@ -35,6 +53,8 @@ export function runCommand(argv: readonly string[], options: CommandOptions): Pr
   if (options.signal?.aborted === true) return Promise.resolve({ kind: 'aborted', tail: [] });
   return new Promise((resolve) => {
     const child = spawn(program, args, { cwd: options.cwd, env: { ...options.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const pgid = child.pid;
+    if (pgid !== undefined) killRunningGroupsAtExit(pgid);
     const deliver = (stream: 'stdout' | 'stderr', lines: string[]): void => {
       for (const line of lines) {
         tail.push(line);
@@ -62,6 +82,7 @@ export function runCommand(argv: readonly string[], options: CommandOptions): Pr
     const settle = (): void => {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', abort);
+      if (pgid !== undefined) runningGroups.delete(pgid);
     };
     child.once('error', (error: NodeJS.ErrnoException) => {
       settle();
