@@ -17,8 +17,8 @@ export interface QueryLimits {
   /** Request body size (HTTP) and message size (WebSocket). @default 100 KB */
   maxBodyBytes: number;
   /**
-   * Tokens (names, punctuation, values) in an HTTP request's query, counted by the lexer before
-   * anything parses it. Validating a document walks it once per rule (about 30): 100 KB of aliases
+   * Tokens (names, punctuation, values) in a query, over HTTP or graphql-ws, counted by the lexer
+   * before anything parses it. Validating a document walks it once per rule (about 30): 100 KB of aliases
    * cost ~100 ms and ~20 MB of garbage each, so four at once took an agent from 140 to 230 MB RSS
    * before the field count refused them. A document of `maxFields` fields with arguments needs far
    * fewer (the standard introspection query: about 200). @default 5_000
