@@ -1,7 +1,7 @@
 // The `kraken` binary end to end: an agent process leading a one-node cluster on the real RabbitMQ
 // and Docker engine, driven by the client verbs a user types.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Docker from 'dockerode';
@@ -236,6 +236,27 @@ describe('kraken CLI against a running agent', () => {
     agent.kill('SIGTERM');
     await expect(agent.exited).resolves.toBe(0);
     expect(agent.output()).toMatch(/agent stopped/);
+  }, 60_000);
+});
+
+describe('kraken agent with a directory where its database goes', () => {
+  it('exits 2 (configuration), naming the directory, not 3 (unreachable)', async () => {
+    await requireRabbit();
+    const vhost = await isolatedVhost('kraken-db-dir');
+    await using dir = await tempDir('kraken-db-dir-');
+    const dataDir = path.join(dir.path, 'data');
+    mkdirSync(path.join(dataDir, 'orchestrator.db'), { recursive: true });
+    let result;
+    try {
+      result = await runKraken([
+        'agent', '--data-dir', dataDir, '--api-port', String(await freePort()), '--api-host', '127.0.0.1',
+        '--broker-url', vhost.url, '--runtime', 'process', '--no-mdns',
+      ]);
+    } finally {
+      await vhost.remove();
+    }
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`kraken: orchestrator database ${path.join(dataDir, 'orchestrator.db')} is a directory, not a database file`);
   }, 60_000);
 });
 

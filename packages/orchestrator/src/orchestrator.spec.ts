@@ -289,6 +289,28 @@ describe('Orchestrator', () => {
     await waitFor(() => status(created.id) === DeploymentStatus.Errored, 'Errored');
   });
 
+  it('skips past every host port other programs hold on the node, not just the first three', async () => {
+    workerA.answering = false;
+    workerB.answering = false;
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const created = await orchestrator.createDeployment({ srcUrl: SRC });
+    // other programs listen on 20000-20004 on both nodes
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const requests = () => [...workerA.requests(), ...workerB.requests()];
+      await waitFor(() => requests().length === attempt, `request ${String(attempt)}`);
+      const placed = store.getDeployment(created.id);
+      const port = 20000 + attempt - 1;
+      expect(placed?.port).toBe(port);
+      const worker = placed?.nodeId === 'node-a' ? workerA : workerB;
+      await worker.report(created.id, DeploymentStatus.Errored, { message: `host port ${String(port)} is already in use on this node`, errorCode: 'CONFLICT', port });
+    }
+    await waitFor(() => store.getDeployment(created.id)?.port === 20005, 'a free port');
+    expect(store.getDeployment(created.id)).toMatchObject({ status: 'DelegatingDeployment', attempt: 6 });
+    expect(store.statusHistory(created.id).map((h) => h.status)).not.toContain('Errored');
+    expect(orchestrator.counters.portsRetried).toBe(5);
+  });
+
   it('sends a deploy.request again when the node says it no longer works on it (the node restarted)', async () => {
     workerB.answering = false;
     const orchestrator = await startOrchestrator();

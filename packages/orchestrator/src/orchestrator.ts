@@ -76,7 +76,13 @@ export type OrchestratorEvents = {
   logLines: [deploymentId: string, lines: StoredLogLine[]];
 };
 
-const MAX_PORT_RETRIES = 3;
+/**
+ * Host ports one deployment may find taken on its node before it ends Errored. Each costs a round
+ * trip (the node checks the port before it clones anything) and is remembered for every later
+ * deployment; the cap only stops a node that refuses every port from looping. Other programs on a
+ * few ports in the range (20000-20003 on a busy machine) are skipped past; 3 was not enough.
+ */
+const MAX_PORT_RETRIES = 32;
 /** A gap between loop passes this long means the process was frozen, not that every node went quiet. */
 const STALL_MS = 3_000;
 
@@ -535,7 +541,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   /**
    * A host port the cluster handed out can be taken on the node by something Kraken does not know
    * (another program, an app left from an older cluster). That is not the app's failure: it gets
-   * another port, up to MAX_PORT_RETRIES times, instead of ending Errored.
+   * another port (the next one not known to be taken), up to MAX_PORT_RETRIES times, instead of
+   * ending Errored.
    */
   private retryTakenPort(deployment: DeploymentRecord, body: MessageOf<typeof MessageType.DeployStatus>['body']): boolean {
     if (body.status !== Status.Errored || body.errorCode !== ErrorCode.Conflict || body.port === undefined || body.port !== deployment.port) return false;

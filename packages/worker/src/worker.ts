@@ -188,8 +188,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /**
    * Stops taking commands and stops heartbeats, log followers and timers; waits for statuses and
    * logs already on their way. Leaves app containers running (a restarted worker takes them over)
-   * and leaves the injected broker open. Deploys still building finish on their own but report
-   * nothing further. Idempotent.
+   * and leaves the injected broker open. Deploys in flight report nothing further: closing the
+   * deployer after this ends them, and the orchestrator sends them again. Idempotent.
    */
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -201,6 +201,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     clearInterval(this.statsTimer);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    const inFlight = [...this.tracked.values()].filter((t) => t.phase === 'queued' || t.phase === 'deploying').map((t) => t.deploymentId);
+    // handed back, not finished: the deployer's close ends their steps, their records keep the
+    // status they reached, and the orchestrator sends them again (here once this node is back, or
+    // elsewhere should it stay away)
+    if (inFlight.length > 0) this.logger.info('handing back deploys in flight: the orchestrator sends them again', { deployments: inFlight });
     for (const t of this.tracked.values()) {
       t.follower?.stop();
       t.ticket?.release();

@@ -34,7 +34,7 @@ export async function openDeployer(options: OpenDeployerOptions): Promise<Opened
     if (problem === undefined) {
       logger.info('apps run in Docker', { socket: dockerSocket });
       const deployer = new DockerDeployer({ docker, nodeId, workDir: path.join(dataDir, 'docker'), logger });
-      return { deployer, runtime: 'docker', engine: docker, close: () => Promise.resolve() };
+      return { deployer, runtime: 'docker', engine: docker, close: () => deployer.close() };
     }
     if (runtime === 'docker') {
       throw new KrakenError(ErrorCode.Unavailable, `--runtime docker: the Docker engine at ${dockerSocket} does not answer (${problem})`);

@@ -1,6 +1,7 @@
 import type { ServiceSpec } from './unit-file.js';
 import { ENV_FILE_PATH, renderEnvFile, renderUnit, systemdWord } from './unit-file.js';
 import { cronLine, shellWord } from './shell-words.js';
+import { STOP_BOUND_MS } from '../run/stop-bound.js';
 
 const spec: ServiceSpec = {
   node: '/usr/local/bin/node',
@@ -29,6 +30,14 @@ describe('the systemd unit', () => {
     expect(setting(unit, 'KillMode')).toEqual(['process']);
     expect(setting(unit, 'WantedBy')).toEqual(['multi-user.target']);
     expect(unit.split('\n').filter((line) => line.startsWith('['))).toEqual(['[Unit]', '[Service]', '[Install]']);
+  });
+
+  it('stops with one SIGTERM and waits longer than the agent\'s stop bound before systemd would SIGKILL it', () => {
+    const unit = renderUnit(spec);
+    expect(setting(unit, 'KillSignal')).toEqual(['SIGTERM']);
+    const [timeout] = setting(unit, 'TimeoutStopSec');
+    expect(timeout).toMatch(/^\d+s$/);
+    expect(Number.parseInt(timeout ?? '', 10) * 1000).toBeGreaterThan(STOP_BOUND_MS);
   });
 
   it('quotes paths and arguments with spaces, and escapes quotes, backslashes, % specifiers and $ variables', () => {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ErrorCode, KrakenError } from '@kraken/common';
+import { STOP_BOUND_MS } from '../run/stop-bound.js';
 
 /** The unit `kraken service install` writes; `systemctl ... kraken` names it. */
 export const SERVICE_NAME = 'kraken';
@@ -75,7 +76,10 @@ export function renderUnit(spec: ServiceSpec): string {
     // session but inside this unit's control group, which the default KillMode=control-group would
     // kill. The next agent start on the same data dir adopts them (Docker apps live in dockerd's group).
     'KillMode=process',
-    'TimeoutStopSec=60s',
+    // one SIGTERM stops the agent in order within STOP_BOUND_MS (it kills the test processes of
+    // deploys in flight itself, which KillMode=process would leave); systemd's SIGKILL comes later
+    'KillSignal=SIGTERM',
+    `TimeoutStopSec=${String(STOP_BOUND_MS / 1000 + 15)}s`,
     '',
     '[Install]',
     'WantedBy=multi-user.target',

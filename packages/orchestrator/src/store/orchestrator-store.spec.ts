@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { tempDir } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
@@ -39,6 +40,32 @@ describe('OrchestratorStore', () => {
     const db = new Database(store.file, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
+  });
+
+  it('leaves orchestrator.db alone holding every commit once closed (the WAL checkpointed into it)', () => {
+    const store = open();
+    store.createDeployment({ id: 'kept', srcUrl: 'https://example.com/a.git', branch: 'main' });
+    // another connection with the file open (a snapshot copy): SQLite folds the WAL in on close
+    // only when the closing connection is the last one
+    const reader = new Database(store.file, { readonly: true });
+    reader.prepare('SELECT count(*) FROM deployments').get();
+    store.close();
+    const copy = `${dir.path}/copy.db`;
+    fs.copyFileSync(store.file, copy);
+    reader.close();
+    const backup = new Database(copy, { readonly: true });
+    expect(backup.prepare('SELECT id FROM deployments').all()).toEqual([{ id: 'kept' }]);
+    backup.close();
+  });
+
+  it('says so when a directory stands where the database file goes, as a configuration error', () => {
+    fs.mkdirSync(`${dir.path}/orchestrator.db`);
+    expect(() => open()).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_CONFIG',
+        message: `orchestrator database ${dir.path}/orchestrator.db is a directory, not a database file: move it aside (the database is created there) or use another data dir`,
+      }) as Error,
+    );
   });
 
   it('creates a deployment in DeploymentRequested with its first history entry', () => {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '@kraken/common';
@@ -181,11 +181,19 @@ export class OrchestratorStore implements Disposable {
         `maxLogLinesPerDeployment must be a positive integer, got ${String(maxLogLines)}`,
       );
     }
+    // SQLite says only "unable to open database file" for a directory in the database's place
+    if (statSync(file, { throwIfNoEntry: false })?.isDirectory() === true) {
+      throw new KrakenError(
+        ErrorCode.InvalidConfig,
+        `orchestrator database ${file} is a directory, not a database file: move it aside (the database is created there) or use another data dir`,
+      );
+    }
     let db: Database.Database;
     try {
       db = new Database(file);
     } catch (error) {
-      throw new KrakenError(ErrorCode.Unavailable, `cannot open orchestrator database ${file}: ${describe(error)}`, {
+      // not Unavailable: nothing here is out of reach for a while; the file or its folder is wrong
+      throw new KrakenError(ErrorCode.InvalidConfig, `cannot open orchestrator database ${file}: ${describe(error)} (check that this user may read and write it and its folder)`, {
         cause: error,
       });
     }
@@ -538,11 +546,20 @@ export class OrchestratorStore implements Disposable {
     return row === undefined ? 0 : Number(row.value);
   }
 
+  /**
+   * Folds the WAL into the database file before closing, so that `orchestrator.db` alone (a backup,
+   * a copy to another machine) holds every commit. SQLite does this on the last close by itself,
+   * but not while another connection (a snapshot copy in progress) still has the file open.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.cache.clear();
-    this.db.close();
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.db.close();
+    }
   }
 
   [Symbol.dispose](): void {
