@@ -42,6 +42,12 @@ describe('OrchestratorStore', () => {
     db.close();
   });
 
+  it('keeps the database and its WAL readable by their owner alone (they hold the apps\' environment)', () => {
+    using store = open();
+    store.createDeployment({ id: 'mode-check', srcUrl: 'https://example.com/a.git', branch: 'main' });
+    for (const suffix of ['', '-wal', '-shm']) expect({ suffix, mode: fs.statSync(`${store.file}${suffix}`).mode & 0o777 }).toEqual({ suffix, mode: 0o600 });
+  });
+
   it('leaves orchestrator.db alone holding every commit once closed (the WAL checkpointed into it)', () => {
     const store = open();
     store.createDeployment({ id: 'kept', srcUrl: 'https://example.com/a.git', branch: 'main' });

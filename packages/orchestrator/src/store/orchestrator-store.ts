@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '@kraken/common';
@@ -190,6 +190,7 @@ export class OrchestratorStore implements Disposable {
     }
     let db: Database.Database;
     try {
+      if (file !== ':memory:') ownerOnly(file);
       db = new Database(file);
     } catch (error) {
       // not Unavailable: nothing here is out of reach for a while; the file or its folder is wrong
@@ -621,6 +622,15 @@ function prepare(db: { prepare(sql: string): Database.Statement }) {
       'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ),
   };
+}
+
+/**
+ * The database holds the apps' environment: only its owner may read it. SQLite gives the -wal and
+ * -shm files the main file's mode, so the file is made (or made) 0600 before SQLite opens it.
+ */
+function ownerOnly(file: string): void {
+  closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
 }
 
 function resolveFile(options: OrchestratorStoreOptions): string {
