@@ -7,7 +7,7 @@ import { FakeClock } from '../test/fake-clock.js';
 import { FakeWorker } from '../test/fake-worker.js';
 import { waitFor } from '../test/wait-for.js';
 import { compileOrchestratorOptions } from './options.js';
-import { Orchestrator } from './orchestrator.js';
+import { ADOPTED_SOURCE, Orchestrator } from './orchestrator.js';
 import { OrchestratorStore } from './store/orchestrator-store.js';
 import type { DeploymentRecord } from './store/records.js';
 
@@ -160,6 +160,25 @@ describe('Orchestrator', () => {
     ]);
     expect(status(deployment.id)).toBe('Running');
     expect(logger.records.filter((r) => r.message === 'rejected a deploy.status')).toHaveLength(2);
+  });
+
+  it('adopts an app a node reports running that it has no record of (its state was lost), so it can be cancelled', async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const commit = 'c'.repeat(40);
+    await workerA.report('orphan-1', DeploymentStatus.Running, { commit, port: 20_007, url: 'http://10.0.0.1:20007' });
+    await waitFor(() => status('orphan-1') === DeploymentStatus.Running, 'the orphan adopted');
+    expect(store.getDeployment('orphan-1')).toMatchObject({ nodeId: 'node-a', srcUrl: ADOPTED_SOURCE, commit, port: 20_007, url: 'http://10.0.0.1:20007' });
+    expect(store.getDeployment('orphan-1')?.statusMessage).toMatch(/^adopted: node-a runs it, but this orchestrator had no record of it/);
+
+    // what is not a node's own report of a running app is still refused
+    await workerA.report('unknown-2', DeploymentStatus.Errored, { message: 'never heard of' });
+    await workerA.report('unknown-3', DeploymentStatus.Running, { claimNodeId: 'node-b' });
+    await waitFor(() => broker.stats().deadLettered === 2, 'two refusals');
+    expect([store.getDeployment('unknown-2'), store.getDeployment('unknown-3')]).toEqual([undefined, undefined]);
+
+    await orchestrator.cancelDeployment('orphan-1');
+    await waitFor(() => workerA.ofType(MessageType.DeployCancel).some((m) => m.body.deploymentId === 'orphan-1'), 'the cancel sent to node-a');
   });
 
   it('waits in DeploymentRequested with the reason when no node can run it, and places it once one can', async () => {

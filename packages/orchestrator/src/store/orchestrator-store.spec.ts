@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
+import { MemoryLogger } from '@kraken/common';
 import { tempDir } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import { DeploymentStatus, LogStream } from '@kraken/messages';
@@ -46,6 +47,17 @@ describe('OrchestratorStore', () => {
     using store = open();
     store.createDeployment({ id: 'mode-check', srcUrl: 'https://example.com/a.git', branch: 'main' });
     for (const suffix of ['', '-wal', '-shm']) expect({ suffix, mode: fs.statSync(`${store.file}${suffix}`).mode & 0o777 }).toEqual({ suffix, mode: 0o600 });
+  });
+
+  it('moves a damaged database aside, saying where, and starts with an empty one', () => {
+    const file = `${dir.path}/orchestrator.db`;
+    fs.writeFileSync(file, Buffer.alloc(8192, 'not a database '));
+    const logger = new MemoryLogger();
+    using store = OrchestratorStore.open({ dataDir: dir.path, clock, logger });
+    expect(store.listDeployments()).toEqual([]);
+    const [moved] = logger.records.filter((record) => record.message.startsWith('the orchestrator database is damaged'));
+    expect(moved?.fields).toMatchObject({ file, movedTo: expect.stringMatching(/orchestrator\.db\.damaged-/) as unknown });
+    expect(fs.readFileSync(String(moved?.fields['movedTo']), 'utf8')).toMatch(/^not a database /);
   });
 
   it('leaves orchestrator.db alone holding every commit once closed (the WAL checkpointed into it)', () => {

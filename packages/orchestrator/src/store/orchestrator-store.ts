@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '@kraken/common';
@@ -208,6 +208,16 @@ export class OrchestratorStore implements Disposable {
       return new OrchestratorStore(db, file, version, clock, maxLogLines);
     } catch (error) {
       db.close();
+      if (file !== ':memory:' && isDamaged(error)) {
+        // never silently replaced: the damaged file is kept, and the log names it
+        const aside = moveAside(file, isoTime(clock));
+        logger.error('the orchestrator database is damaged: moved it aside and starting with an empty one; apps the nodes report running are adopted, the rest of the state recorded before is only in the moved file', {
+          file,
+          movedTo: aside,
+          error: describe(error),
+        });
+        return OrchestratorStore.open(options);
+      }
       if (error instanceof KrakenError) throw error;
       throw new KrakenError(ErrorCode.Internal, `cannot prepare orchestrator database ${file}: ${describe(error)}`, {
         cause: error,
@@ -622,6 +632,24 @@ function prepare(db: { prepare(sql: string): Database.Statement }) {
       'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ),
   };
+}
+
+/** SQLite's own verdict that a file is not (or no longer) a database it can read. */
+function isDamaged(error: unknown): boolean {
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    const code = (current as { code?: unknown }).code;
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') return true;
+  }
+  return false;
+}
+
+/** Renames the database and its WAL and shared-memory files to `<file>.damaged-<time>[-wal|-shm]`; returns the new name. */
+function moveAside(file: string, at: string): string {
+  const aside = `${file}.damaged-${at.replace(/[:.]/g, '-')}`;
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (existsSync(`${file}${suffix}`)) renameSync(`${file}${suffix}`, `${aside}${suffix}`);
+  }
+  return aside;
 }
 
 /**
