@@ -636,9 +636,10 @@ function prepare(db: { prepare(sql: string): Database.Statement }) {
 
 /** SQLite's own verdict that a file is not (or no longer) a database it can read. */
 function isDamaged(error: unknown): boolean {
-  for (let current: unknown = error; current instanceof Error; current = current.cause) {
-    const code = (current as { code?: unknown }).code;
-    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') return true;
+  // not instanceof Error: the native module's errors may come from another realm (jest's sandbox)
+  for (let current = error as { code?: unknown; cause?: unknown } | null | undefined, depth = 0; typeof current === 'object' && current !== null && depth < 5; depth++) {
+    if (current.code === 'SQLITE_NOTADB' || current.code === 'SQLITE_CORRUPT') return true;
+    current = current.cause as typeof current;
   }
   return false;
 }
