@@ -62,11 +62,16 @@ export interface ClusterHarness extends AsyncDisposable {
   clusterBroker(): Promise<string>;
   /** Runs a `kraken` client verb inside host `index`'s namespace. */
   kraken(index: number, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }>;
-  /** SIGKILL to agent `index`'s process alone. */
+  /**
+   * Runs one of RabbitMQ's CLI tools against the RabbitMQ node agent `index` runs (managedBroker),
+   * inside its host with its cookie; resolves to stdout.
+   */
+  rabbitCli(index: number, tool: 'rabbitmqctl' | 'rabbitmq-queues', args: readonly string[]): Promise<string>;
   /** The cluster's API token: the founder's (agent 1), which every leader after it keeps. */
   apiToken(): Promise<string>;
   /** A GraphQL request to `api` with the cluster's API token: its data, or an error naming the API and the errors. */
   graphql<T>(api: string, query: string, options?: { variables?: Record<string, unknown>; timeoutMs?: number }): Promise<T>;
+  /** SIGKILL to agent `index`'s process alone. */
   kill(index: number): Promise<void>;
   /**
    * Every process of host `index` dies at once (the agent, its RabbitMQ node, its apps): see
@@ -191,6 +196,15 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
         const failed = error as { code?: number; stdout?: string; stderr?: string };
         return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
       }
+    },
+    rabbitCli: async (index, tool, args) => {
+      const host = lab.host(index);
+      const { stdout } = await run(
+        'ip',
+        ['netns', 'exec', host.netns, 'env', `HOME=${path.join(agentAt(index).dataDir, 'rabbitmq')}`, `/usr/lib/rabbitmq/bin/${tool}`, '-q', '-n', `kraken-agent-${String(index)}@${host.address}`, '--longnames', ...args],
+        { timeout: 120_000 },
+      );
+      return stdout;
     },
     apiToken,
     graphql: async <T>(api: string, query: string, { variables = {}, timeoutMs = 5_000 }: { variables?: Record<string, unknown>; timeoutMs?: number } = {}): Promise<T> => {

@@ -139,6 +139,8 @@ describe('a cluster whose leader is frozen or cut off', () => {
     );
     expect(rejoined.orchestrator).toBe(`agent-${String(successor)}`);
     await eventually(() => records(former).some((record) => record.message === 'agent running' && record.timestamp > healedAt), 240_000, `agent-${String(former)} running again`);
+    // its RabbitMQ node started again with the agent, and pauses on the minority side of a split as the others do
+    expect((await cluster.rabbitCli(former, 'rabbitmqctl', ['eval', 'application:get_env(rabbit, cluster_partition_handling).'])).trim()).toBe('{ok,pause_minority}');
     // it never led again, and it sent nothing as a leader after it was healed
     expect(Math.max(...termsOf(former))).toBe(formerTerm);
     const leaderActions = new Set([

@@ -2,10 +2,8 @@
 // leading agent runs its own RabbitMQ node (no --broker-url, no user made by hand); each joining
 // node gets a broker user of its own that can consume only its own queue and cannot speak for
 // another node. Hosts are network namespaces; the apps run as processes.
-import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { AmqpBroker } from '@kraken/broker';
 import { LEADER_TOPIC, STATE_TOPIC } from '@kraken/orchestrator';
@@ -15,8 +13,6 @@ import { eventually, gitFixtureRepo, manifestToml, tempDir } from '@kraken/testi
 import type { TempDir } from '@kraken/testing';
 import type { ClusterHarness } from './harness.js';
 import { API_PORT, BROKER_PORT, startClusterHarness } from './harness.js';
-
-const run = promisify(execFile);
 
 describe('a cluster whose leader runs its own RabbitMQ node', () => {
   let cluster: ClusterHarness;
@@ -54,7 +50,7 @@ describe('a cluster whose leader runs its own RabbitMQ node', () => {
 
     // every quorum queue has a replica on each of the three members
     const members = [1, 2, 3].map((index) => `kraken-agent-${index}@${cluster.lab.host(index).address}`);
-    const quorum = JSON.parse(await rabbitmqQueues(1, ['quorum_status', Queues.Orchestrator, '--formatter', 'json'])) as { 'Node Name': string }[];
+    const quorum = JSON.parse(await cluster.rabbitCli(1, 'rabbitmq-queues', ['quorum_status', Queues.Orchestrator, '--formatter', 'json'])) as { 'Node Name': string }[];
     expect(quorum.map((member) => member['Node Name']).sort()).toEqual(members);
 
     const nodes = await cluster.kraken(1, ['nodes', '--json', '--data-dir', leader?.dataDir ?? '']);
@@ -72,17 +68,6 @@ describe('a cluster whose leader runs its own RabbitMQ node', () => {
     expect(status).toMatch(/broker\s+up: this agent's RabbitMQ node/);
     expect(status).toMatch(/failover\s+up: leader agent-1; standbys: agent-2, agent-3 \(one takes over if the leader fails\)/);
   }, 300_000);
-
-  /** rabbitmq-queues against the RabbitMQ node agent `index` runs, in its host, with its cookie. */
-  async function rabbitmqQueues(index: number, args: string[]): Promise<string> {
-    const host = cluster.lab.host(index);
-    const node = `kraken-agent-${String(index)}@${host.address}`;
-    const { stdout } = await run('ip', [
-      'netns', 'exec', host.netns, 'env', `HOME=${path.join(cluster.agents[index]?.dataDir ?? '', 'rabbitmq')}`,
-      '/usr/lib/rabbitmq/bin/rabbitmq-queues', '-q', '-n', node, '--longnames', ...args,
-    ], { timeout: 120_000 });
-    return stdout;
-  }
 
   it('runs an app on a joined node, which takes its commands and reports with its own credential', async () => {
     const repo = await gitFixtureRepo(path.join(dir.path, 'app'), {

@@ -16,3 +16,4 @@ export type { Clock } from './clock.js';
 export { optionChecks } from './option-checks.js';
 export type { OptionChecks } from './option-checks.js';
 export { freePort, freePortRange } from './ports.js';
+export { redactCredentials } from './redact.js';

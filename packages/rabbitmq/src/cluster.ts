@@ -1,3 +1,5 @@
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { RabbitServer } from './server.js';
 
 /** What a node knows of its RabbitMQ cluster. */
@@ -43,4 +45,43 @@ export async function setPartitionHandling(server: Pick<RabbitServer, 'ctl'>, no
 /** Adds a replica on `node` to every quorum queue that lacks one there (queues declared before it joined). */
 export async function growQuorumQueues(server: Pick<RabbitServer, 'queues'>, node: string): Promise<void> {
   await server.queues(['grow', node, 'all']);
+}
+
+/**
+ * Makes `server` a cluster of one, without the members it cannot reach: what a lone survivor of a
+ * two-node cluster does on an operator's request (two nodes have no majority, and RabbitMQ 3.10
+ * cannot shrink a quorum queue without one). It keeps the cluster's definitions (users and their
+ * password hashes, permissions, queues, exchanges, bindings, policies), so clients log in and find
+ * their queues as before, but no message: whatever the queues held is gone. The members left out
+ * refuse to boot afterwards (`isForgottenByCluster`) until their data is reset and they join again.
+ * Returns the members it left out.
+ */
+export async function refoundAlone(server: Cli & Pick<RabbitServer, 'dir'>): Promise<string[]> {
+  const { members } = await clusterStatus(server);
+  const leftOut = members.filter((node) => node !== server.nodeName);
+  const definitions = await server.ctl(['export_definitions', '-', '--format', 'json']);
+  // password hashes: only this node's user may read them, and only until they are imported
+  const file = path.join(server.dir, 'definitions-before-reset.json');
+  await writeFile(file, definitions, { mode: 0o600 });
+  try {
+    await server.ctl(['stop_app']);
+    await server.ctl(['force_reset'], 120_000);
+    await server.ctl(['start_app'], 120_000);
+    await server.waitForLogin();
+    await server.ctl(['import_definitions', file], 120_000);
+  } finally {
+    await rm(file, { force: true });
+  }
+  return leftOut;
+}
+
+/**
+ * Whether a node failed to boot because its cluster no longer counts it as a member (the others
+ * were refounded without it): RabbitMQ says "Node 'x' thinks it's clustered with node 'y', but 'y'
+ * disagrees". Resolves to the member that disagrees, or undefined.
+ */
+export function isForgottenByCluster(error: unknown): { by: string } | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  const match = /thinks it's clustered with node '([^']+)', but '[^']+' disagrees/.exec(message);
+  return match?.[1] === undefined ? undefined : { by: match[1] };
 }

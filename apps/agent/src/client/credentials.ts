@@ -23,14 +23,33 @@ export function resolveClientTarget(
   env: Readonly<Record<string, string | undefined>>,
 ): ClientTarget {
   const url = flags.api ?? nonEmpty(env['KRAKEN_API']) ?? `http://127.0.0.1:${DEFAULT_API_PORT}`;
-  const token = flags.token ?? nonEmpty(env['KRAKEN_TOKEN']) ?? readLocalToken(flags.dataDir ?? nonEmpty(env['KRAKEN_DATA_DIR']) ?? path.join(os.homedir(), '.kraken'));
+  const token = flags.token ?? nonEmpty(env['KRAKEN_TOKEN']) ?? readLocalToken(localDataDir(flags, env));
   return { url, token };
 }
 
+/** The local agent's data dir: the flag, then KRAKEN_DATA_DIR, then the agent's default. */
+export function localDataDir(flags: { dataDir?: string | undefined }, env: Readonly<Record<string, string | undefined>>): string {
+  return flags.dataDir ?? nonEmpty(env['KRAKEN_DATA_DIR']) ?? path.join(os.homedir(), '.kraken');
+}
+
 function readLocalToken(dataDir: string): string | undefined {
+  return readLocalSecrets(dataDir)?.apiToken;
+}
+
+/**
+ * The cluster this machine led, as its secrets file says (written when it first led): undefined
+ * when it never led or the file cannot be read.
+ */
+export function readLedCluster(dataDir: string): { clusterId: string; joinToken: string } | undefined {
+  const { clusterId, joinToken } = readLocalSecrets(dataDir) ?? {};
+  return clusterId === undefined || joinToken === undefined ? undefined : { clusterId, joinToken };
+}
+
+function readLocalSecrets(dataDir: string): { apiToken: string | undefined; joinToken: string | undefined; clusterId: string | undefined } | undefined {
   try {
-    const secrets = JSON.parse(fs.readFileSync(path.join(dataDir, SECRETS_FILE), 'utf8')) as { apiToken?: unknown };
-    return typeof secrets.apiToken === 'string' ? secrets.apiToken : undefined;
+    const secrets = JSON.parse(fs.readFileSync(path.join(dataDir, SECRETS_FILE), 'utf8')) as Record<string, unknown>;
+    const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+    return { apiToken: text(secrets['apiToken']), joinToken: text(secrets['joinToken']), clusterId: text(secrets['clusterId']) };
   } catch {
     return undefined;
   }

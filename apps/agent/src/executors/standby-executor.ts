@@ -5,7 +5,9 @@ import type { Broker } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError, toKrakenError } from '@kraken/common';
 import { LeaderLease, StateFollower, stateQueueOf } from '@kraken/orchestrator';
+import type { ClusterStatus } from '@kraken/rabbitmq';
 import type { Executor } from '../run/executor.js';
+import type { PromotionReport } from './control-executor.js';
 import { LEASE_TIMINGS } from './lease-executor.js';
 
 export interface StandbyExecutorOptions {
@@ -23,8 +25,13 @@ export interface StandbyExecutorOptions {
   takeOver: (mayAct: () => boolean) => Promise<Executor[]>;
   /** This agent led and lost the lease: it must start again as a standby of the new leader. */
   onStepDown: (why: string) => void;
+  /** This agent's own member of the cluster's RabbitMQ cluster (ManagedRabbit). */
+  brokerNode: { readonly nodeName: string; readMembers(): Promise<ClusterStatus>; refoundAlone(): Promise<string[]> };
   logger: Logger;
 }
+
+/** How long `kraken promote` waits for the takeover once the broker is this node alone. */
+const PROMOTION_TIMEOUT_MS = 120_000;
 
 /**
  * A standby: keeps a live copy of the leader's store (`orchestrator.db` in the data dir) and is a
@@ -37,8 +44,16 @@ export class StandbyExecutor implements Executor {
   private lease: LeaderLease | undefined;
   private leading: Executor[] = [];
   private stopped = false;
+  private promoting = false;
+  /** Resolves once this standby leads (took over), however it came to. */
+  private readonly tookOver: Promise<void>;
+  private markTookOver!: () => void;
 
-  constructor(private readonly options: StandbyExecutorOptions) {}
+  constructor(private readonly options: StandbyExecutorOptions) {
+    this.tookOver = new Promise((resolve) => {
+      this.markTookOver = resolve;
+    });
+  }
 
   async setup(): Promise<void> {
     const { nodeId, dataDir, broker, logger } = this.options;
@@ -77,18 +92,86 @@ export class StandbyExecutor implements Executor {
       const lease = this.lease;
       this.leading = await this.options.takeOver(() => lease?.holds() ?? false);
       logger.warn('took over as the orchestrator', { tookMs: Date.now() - since });
+      this.markTookOver();
     } catch (error) {
       logger.error('could not take over as the orchestrator; starting again', { error: toKrakenError(error).message });
       this.options.onStepDown(`the takeover failed: ${toKrakenError(error).message}`);
     }
   }
 
+  /**
+   * `kraken promote`: with two machines that may lead there is no majority, so when the leader's
+   * machine is gone nothing takes over on its own. On request, this standby makes its RabbitMQ node
+   * a cluster of one (users and queues kept, queued messages dropped), which gives it the lease, and
+   * takes over with its copy of the state. Refused while the other machine's node still runs, and
+   * in clusters of three or more, where a standby takes over on its own.
+   */
+  async promoteOnRequest(): Promise<PromotionReport> {
+    const { nodeId, brokerNode, logger } = this.options;
+    if (this.leading.length > 0) throw new KrakenError(ErrorCode.Conflict, `this agent (${nodeId}) leads the cluster already`);
+    if (this.promoting) throw new KrakenError(ErrorCode.Conflict, 'this agent is being promoted already');
+    const { members, running } = await brokerNode.readMembers();
+    const others = members.filter((node) => node !== brokerNode.nodeName);
+    if (others.length >= 2) {
+      throw new KrakenError(
+        ErrorCode.Conflict,
+        `this cluster has ${members.length} machines that may lead: while most of them run, a standby takes over on its own (kraken promote is for a cluster of two). Not running: ${members.filter((node) => !running.includes(node)).join(', ') || 'none'}`,
+      );
+    }
+    const [other] = others;
+    if (other === undefined)
+      throw new KrakenError(
+        ErrorCode.Conflict,
+        "this agent's RabbitMQ node is a cluster of one already: there is no other machine to go on without",
+      );
+    if (running.includes(other)) {
+      throw new KrakenError(
+        ErrorCode.Conflict,
+        `the other machine's RabbitMQ node (${other}) still runs, so that machine is not down: stop its agent first (or wait until it is seen gone, about 20 s after it went away). Promoting beside a live leader would make two`,
+      );
+    }
+    this.promoting = true;
+    const since = Date.now();
+    try {
+      logger.warn('promoting this standby on request: the cluster goes on without the other machine', {
+        other,
+        copyAt: this.follower?.seq,
+      });
+      const leftOut = await brokerNode.refoundAlone();
+      // the lease's queue is empty now and only this agent consumes it: its own ticks make it lead
+      const outcome = await new Promise<'led' | 'timeout'>((resolve) => {
+        const timer = setTimeout(() => {
+          resolve('timeout');
+        }, PROMOTION_TIMEOUT_MS);
+        void this.tookOver.then(() => {
+          clearTimeout(timer);
+          resolve('led');
+        });
+      });
+      if (outcome === 'timeout') {
+        throw new KrakenError(
+          ErrorCode.Timeout,
+          `this agent did not take over within ${PROMOTION_TIMEOUT_MS / 1000} s of its RabbitMQ node going on alone; see its log`,
+        );
+      }
+      return { nodeId, leftOut, tookMs: Date.now() - since };
+    } finally {
+      this.promoting = false;
+    }
+  }
+
   private async fetchSnapshot(file: string): Promise<void> {
     const leaderUrl = this.options.leaderUrl();
     const url = new URL('/replication/snapshot', leaderUrl);
-    const response = await fetch(url, { headers: { authorization: `Bearer ${this.options.joinToken}` }, signal: AbortSignal.timeout(120_000) });
+    const response = await fetch(url, {
+      headers: { authorization: `Bearer ${this.options.joinToken}` },
+      signal: AbortSignal.timeout(120_000),
+    });
     if (!response.ok || response.body === null) {
-      throw new KrakenError(ErrorCode.Unavailable, `the leader at ${leaderUrl} gave no snapshot of its store: HTTP ${response.status}`);
+      throw new KrakenError(
+        ErrorCode.Unavailable,
+        `the leader at ${leaderUrl} gave no snapshot of its store: HTTP ${response.status}`,
+      );
     }
     await pipeline(Readable.fromWeb(response.body), createWriteStream(file, { mode: 0o600 }));
   }

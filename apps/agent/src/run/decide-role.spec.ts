@@ -69,6 +69,19 @@ describe('decideRole', () => {
     });
   });
 
+  it('without a join token, joins the cluster it led before when an orchestrator of it is found (it took over meanwhile)', async () => {
+    const ours = found('http://10.0.0.8:4000', 'mdns', 'ours');
+    const other = found('http://10.0.0.7:4000', 'mdns', 'class-a');
+    await expect(decideRole({ priority: 0, hasJoinToken: false, ownClusterId: 'ours' }, { mdns: () => Promise.resolve([other, ours]) })).resolves.toEqual({
+      kind: 'join',
+      candidates: [ours],
+    });
+    await expect(decideRole({ priority: 0, hasJoinToken: false, ownClusterId: 'ours' }, { mdns: () => Promise.resolve([other]) })).resolves.toEqual({
+      kind: 'lead',
+      passedOver: [other],
+    });
+  });
+
   it('without a join token, still tries to join when it may never lead, so the missing token is reported', async () => {
     const role = await decideRole(
       { priority: 2, hasJoinToken: false },

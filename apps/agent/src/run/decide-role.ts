@@ -23,6 +23,12 @@ export interface RoleInput {
    * @default true
    */
   hasJoinToken?: boolean;
+  /**
+   * The cluster this machine led before (its id is in the data dir's secrets): without a join token,
+   * an orchestrator of that cluster found now (a standby that took over while this machine was away
+   * or cut off) is joined with the stored token rather than challenged by a second cluster.
+   */
+  ownClusterId?: string | undefined;
   /** Agents that may not lead keep looking this long before giving up. @default 0 (one round) */
   waitForLeaderMs?: number;
   /**
@@ -58,7 +64,10 @@ export async function decideRole(input: RoleInput, finders: OrchestratorFinders)
     const found = await Promise.all([finders.mdns?.() ?? [], finders.scan?.() ?? []]);
     const candidates = orderCandidates(found.flat());
     if (candidates.length > 0) {
-      if (input.hasJoinToken === false && input.priority < 2) return { kind: 'lead', passedOver: candidates };
+      if (input.hasJoinToken === false && input.priority < 2) {
+        const ownCluster = candidates.filter((candidate) => input.ownClusterId !== undefined && candidate.clusterId === input.ownClusterId);
+        return ownCluster.length > 0 ? { kind: 'join', candidates: ownCluster } : { kind: 'lead', passedOver: candidates };
+      }
       return { kind: 'join', candidates };
     }
     if (Date.now() >= deadline || (finders.mdns === undefined && finders.scan === undefined)) break;

@@ -21,7 +21,7 @@ export function failoverService(leaderId: string, members: ClusterStatus | undef
     return {
       name: 'failover',
       status,
-      detail: `leader ${leaderId}; standby ${standbys.join(', ') || 'down'}, but two machines have no majority: nothing takes over automatically (a third machine that may lead makes failover automatic)${missing}`,
+      detail: `leader ${leaderId}; standby ${standbys.join(', ') || 'down'}, but two machines have no majority: nothing takes over automatically. If the leader's machine is lost, run \`kraken promote\` on the standby; a third machine that may lead makes failover automatic${missing}`,
     };
   }
   return { name: 'failover', status, detail: `leader ${leaderId}; no standby: nothing takes over if it fails (machines that join with --priority 0 or 1 become standbys)` };

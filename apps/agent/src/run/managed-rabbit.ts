@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@kraken/common';
@@ -7,7 +8,7 @@ import { BrokerUsers } from '@kraken/messages';
 import type { BrokerClusterGrant } from '@kraken/orchestrator';
 import type { ClusterStatus } from '@kraken/rabbitmq';
 import { LEADER_TOPIC } from '@kraken/orchestrator/follow';
-import { RabbitServer, clusterStatus, ensureUser, growQuorumQueues, isListening, joinCluster, nodePermissions, setPartitionHandling } from '@kraken/rabbitmq';
+import { RabbitServer, clusterStatus, ensureUser, growQuorumQueues, isForgottenByCluster, isListening, joinCluster, nodePermissions, refoundAlone, setPartitionHandling } from '@kraken/rabbitmq';
 import type { BrokerSecrets } from './broker-secrets.js';
 import { loadOrCreateBrokerSecrets, saveBrokerSecrets } from './broker-secrets.js';
 
@@ -67,18 +68,44 @@ export class ManagedRabbit {
 
   /** Starts this agent's node with its own secrets (made on first start): a cluster of one. */
   static async start(options: ManagedRabbitOptions): Promise<ManagedRabbit> {
-    return ManagedRabbit.launch(options, loadOrCreateBrokerSecrets(options.dataDir));
+    try {
+      return await ManagedRabbit.launch(options, loadOrCreateBrokerSecrets(options.dataDir));
+    } catch (error) {
+      const forgotten = isForgottenByCluster(error);
+      if (forgotten === undefined) throw error;
+      throw new KrakenError(
+        ErrorCode.Conflict,
+        `this machine's RabbitMQ node was left out of its cluster (\`kraken promote\` made ${forgotten.by} lead without it): the cluster goes on there. Start this agent with --join <that machine's API URL> (it joins again as a standby and takes its state from there)`,
+        { cause: error },
+      );
+    }
   }
 
-  /** Starts a node with the cluster's secrets and makes it a member of the cluster `grant` names. */
+  /**
+   * Starts a node with the cluster's secrets and makes it a member of the cluster `grant` names. A
+   * node the cluster left out (a standby was promoted while this machine was away) starts afresh:
+   * as a member, all it holds comes from the cluster anyway.
+   */
   static async startMember(options: ManagedRabbitOptions, grant: BrokerClusterGrant): Promise<ManagedRabbit> {
     const secrets = { cookie: grant.cookie, adminPassword: grant.adminPassword };
     saveBrokerSecrets(options.dataDir, secrets);
-    const node = await ManagedRabbit.launch(options, secrets);
+    let node: ManagedRabbit;
+    try {
+      node = await ManagedRabbit.launch(options, secrets);
+    } catch (error) {
+      const forgotten = isForgottenByCluster(error);
+      if (forgotten === undefined) throw error;
+      const kept = path.join(options.dataDir, 'rabbitmq.left-out');
+      options.logger.warn('this machine\'s RabbitMQ node was left out of its cluster while it was away: starting it afresh to join again', { by: forgotten.by, oldDataKeptIn: kept });
+      await rm(kept, { recursive: true, force: true });
+      await rename(path.join(options.dataDir, 'rabbitmq'), kept);
+      node = await ManagedRabbit.launch(options, secrets);
+    }
     try {
       options.logger.info('joining the RabbitMQ cluster', { seed: grant.seedNode });
       await joinCluster(node.server, grant.seedNode);
       options.logger.info('this RabbitMQ node is a member of the cluster', { seed: grant.seedNode });
+      await node.keepPartitionHandling();
     } catch (error) {
       await node.stop();
       throw error;
@@ -109,7 +136,25 @@ export class ManagedRabbit {
       ...(options.serverScript === undefined ? {} : { serverScript: options.serverScript }),
     });
     logger.info('RabbitMQ node ready', { node: server.nodeName, port: amqpPort, startMs: Date.now() - started });
-    return new ManagedRabbit(server, secrets, logger);
+    const node = new ManagedRabbit(server, secrets, logger);
+    await node.keepPartitionHandling();
+    return node;
+  }
+
+  /**
+   * A node that (re)starts reads its partition handling from its config, which says `ignore`: in a
+   * cluster of three or more it must pause on the minority side like the other members, or a split
+   * would leave it running (and its queues' replicas answering) on its own.
+   */
+  private async keepPartitionHandling(): Promise<void> {
+    try {
+      const { members } = await this.readStatus();
+      if (members.length < 3) return;
+      await setPartitionHandling(this.server, [this.server.nodeName], 'pause_minority');
+      this.logger.info('this RabbitMQ node pauses on the minority side of a split, as the other members do', { members: members.length });
+    } catch (error) {
+      this.logger.warn('could not set this RabbitMQ node\'s partition handling; a split may leave it running alone', { error });
+    }
   }
 
   /** How this agent itself connects (over loopback, as the admin). */
@@ -189,6 +234,25 @@ export class ManagedRabbit {
     return result;
   }
 
+  /** The RabbitMQ cluster as it is now (runs rabbitmqctl). */
+  readMembers(): Promise<ClusterStatus> {
+    return this.oneAtATime(() => this.readStatus());
+  }
+
+  /**
+   * Makes this node a cluster of one without the members it cannot reach (refoundAlone): users and
+   * queues stay, messages go. Only for a survivor that has no majority left; returns who was left out.
+   */
+  async refoundAlone(): Promise<string[]> {
+    const leftOut = await this.oneAtATime(async () => {
+      const members = await refoundAlone(this.server);
+      await this.readStatus();
+      return members;
+    });
+    this.logger.warn('this RabbitMQ node is now a cluster of one', { leftOut });
+    return leftOut;
+  }
+
   /** Stops the node gracefully; no restart follows. */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -242,6 +306,7 @@ export class ManagedRabbit {
       try {
         await this.server.launch();
         this.logger.info('RabbitMQ node restarted', { port: this.server.amqpPort });
+        await this.keepPartitionHandling();
       } catch (error) {
         this.logger.error('could not restart this agent\'s RabbitMQ node; trying again', { error });
       }

@@ -50,7 +50,7 @@ export async function openDeployer(options: OpenDeployerOptions): Promise<Opened
       };
       const close = () => {
         connection.destroy();
-        return Promise.resolve();
+        return deployer.close();
       };
       return { deployer, runtime: 'docker', engine, close };
     }

@@ -20,7 +20,11 @@ import { followBrokerEndpoints, openJoinedBroker } from './joined-broker.js';
 import { ManagedRabbitExecutor } from '../executors/managed-rabbit-executor.js';
 import { LeaseExecutor } from '../executors/lease-executor.js';
 import { ForwardExecutor } from '../executors/forward-executor.js';
+import type { StandbyExecutor } from '../executors/standby-executor.js';
 import { openDeployer } from './open-deployer.js';
+import { ControlExecutor } from '../executors/control-executor.js';
+import { readLedCluster } from '../client/credentials.js';
+import { ErrorCode, KrakenError } from '@kraken/common';
 
 /** How long a joining agent waits for an orchestrator that does not answer yet (its RabbitMQ node may be booting). */
 const JOIN_PATIENCE_MS = 120_000;
@@ -66,11 +70,15 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
   const { config, logger } = options;
   const nodeId = loadOrCreateNodeId(config.dataDir, config.nodeId);
   const log = logger.child({ nodeId });
+  // a machine that led its cluster joins it again with the token it kept when another leads it now
+  const ledCluster = config.joinToken === undefined ? readLedCluster(config.dataDir) : undefined;
+  const joinToken = config.joinToken ?? ledCluster?.joinToken;
   const role = await decideRole(
     {
       join: config.join,
       priority: config.priority,
       hasJoinToken: config.joinToken !== undefined,
+      ownClusterId: ledCluster?.clusterId,
       waitForLeaderMs: config.waitForLeader,
       followFirstMs: options.followFirstMs ?? 0,
       onStillLooking: (round) => {
@@ -92,6 +100,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
   let orchestrator: OrchestratorExecutor | undefined;
   // whether anyone watches the cluster, as this agent knows it: its workers pace app stats by it
   let watched = () => true;
+  let standby: StandbyExecutor | undefined;
   if (role.kind === 'lead') {
     // The control plane (store, API, UI: Apollo, GraphQL, SQLite) is loaded here, where it runs,
     // and not at the top of this module, so that an agent that never leads does not carry it.
@@ -139,7 +148,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       // answers): wait for it; among several, one that does not answer is passed over
       join: ({ url }) =>
         joinWhenReachable(
-          { url, token: config.joinToken, nodeId, brokerNode },
+          { url, token: joinToken, nodeId, brokerNode },
           {
             patienceMs: role.candidates.length === 1 ? JOIN_PATIENCE_MS : 0,
             onWaiting: (error, attempt) => {
@@ -171,7 +180,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     let tookOver: OrchestratorExecutor | undefined;
     watched = () => tookOver?.watched() ?? forwarding.leader?.watched ?? true;
     const { standbyBroker, managed } = joined;
-    if (standbyBroker !== undefined && managed !== undefined && config.joinToken !== undefined) {
+    if (standbyBroker !== undefined && managed !== undefined && joinToken !== undefined) {
       // a standby follows the leader's store and may take over: it loads the control plane (a
       // priority-2 worker never gets here, having no RabbitMQ node of its own)
       const [{ StandbyExecutor }, { announcerFor, orchestratorFor }] = await Promise.all([
@@ -179,25 +188,25 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
         import('./leader-parts.js'),
       ]);
       const asLeader: OpenedBroker = { broker: standbyBroker, kind: 'managed', url: managed.adminUrl, managed };
-      executors.push(
-        new StandbyExecutor({
-          nodeId,
-          dataDir: config.dataDir,
-          broker: standbyBroker,
-          leaderUrl: () => forwarding.leader?.apiUrl ?? candidate.url,
-          joinToken: config.joinToken,
-          takeOver: async (mayAct) => {
-            const leading = orchestratorFor({ config, nodeId, opened: asLeader, logger: log, mayAct, beforeListen: () => forwarding.stop() });
-            tookOver = leading;
-            const announcing = announcerFor(config, nodeId, log, () => leading.url);
-            await leading.setup();
-            await announcing?.setup();
-            return announcing === undefined ? [leading] : [leading, announcing];
-          },
-          onStepDown,
-          logger: log,
-        }),
-      );
+      standby = new StandbyExecutor({
+        nodeId,
+        dataDir: config.dataDir,
+        broker: standbyBroker,
+        brokerNode: managed,
+        leaderUrl: () => forwarding.leader?.apiUrl ?? candidate.url,
+        joinToken,
+        takeOver: async (mayAct) => {
+          const leading = orchestratorFor({ config, nodeId, opened: asLeader, logger: log, mayAct, beforeListen: () => forwarding.stop() });
+          tookOver = leading;
+          const announcing = announcerFor(config, nodeId, log, () => leading.url);
+          await leading.setup();
+          await announcing?.setup();
+          return announcing === undefined ? [leading] : [leading, announcing];
+        },
+        onStepDown,
+        logger: log,
+      });
+      executors.push(standby);
     }
   }
 
@@ -213,6 +222,22 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       orchestrationPriority: role.kind === 'lead' ? 0 : config.priority < 2 ? config.priority : undefined,
       closeDeployer: () => runtime.close(),
       watched,
+    }),
+  );
+  executors.push(
+    new ControlExecutor({
+      dataDir: config.dataDir,
+      promote: () => {
+        if (standby !== undefined) return standby.promoteOnRequest();
+        const why =
+          role.kind === 'lead'
+            ? `this agent (${nodeId}) leads the cluster already`
+            : config.priority >= 2
+              ? `this agent never leads (priority ${config.priority}): promote a standby`
+              : 'this agent is no standby: it keeps no copy of the cluster\'s state (a standby needs a RabbitMQ node of its own: rabbitmq-server installed, no --broker-url)';
+        return Promise.reject(new KrakenError(ErrorCode.Conflict, why));
+      },
+      logger: log,
     }),
   );
   executors.push(...(options.executors ?? []));
