@@ -79,6 +79,8 @@ export class DockerDeployer {
   private readonly docker: Docker;
   private readonly logger: Logger;
   private readonly inFlight = new Set<string>();
+  /** What it enforces, for node info: each app in a container of its own, with memory (and, when set, CPU) limits. */
+  readonly isolation = { runsAs: 'container', limits: true } as const;
 
   constructor(options: DockerDeployerOptions) {
     this.options = compileOptions(options);

@@ -38,6 +38,11 @@ const SIZE_CACHE_MS = 60_000;
 export class ProcessDeployer implements AsyncDisposable {
   /** Which runtime this is, for node info and placement. */
   readonly runtime = 'process' as const;
+  /**
+   * What it enforces, for node info: nothing yet. Apps run as the agent's user (they can read its
+   * data dir and signal it) with no memory or CPU limits; issue 17 item 2 is to change that.
+   */
+  readonly isolation = { runsAs: 'agent', limits: false } as const;
   private readonly supervisors = new Map<string, Supervisor>();
   private readonly inFlight = new Set<string>();
   private readonly sizes = new Map<string, { bytes: number; atMs: number }>();

@@ -422,6 +422,20 @@ describe('Worker: heartbeats and stats', () => {
     await eventually(() => { expect(statusesOf('docker-no')).toEqual(['Errored']); });
   });
 
+  it("reports what the deployer's runtime enforces", async () => {
+    const deployer = new FakeDeployer();
+    Object.assign(deployer, { runtime: 'process', isolation: { runsAs: 'agent', limits: false } });
+    const { heartbeats } = await harness({ deployer });
+    await eventually(() => { expect(heartbeats().length).toBeGreaterThanOrEqual(1); });
+    expect(heartbeats()[0]).toMatchObject({ runtimes: ['process'], isolation: { runsAs: 'agent', limits: false } });
+  });
+
+  it('reports no isolation for a deployer that does not say what it enforces', async () => {
+    const { heartbeats } = await harness();
+    await eventually(() => { expect(heartbeats().length).toBeGreaterThanOrEqual(1); });
+    expect(heartbeats()[0]).not.toHaveProperty('isolation');
+  });
+
   describe('node.info extensions', () => {
     const extensionWarnings = (h: Harness): unknown[] =>
       h.logger.records.filter((record) => record.level === 'warn' && record.message.includes('without extensions')).map((record) => record.fields['error']);

@@ -652,6 +652,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       load: system.load,
       uptimeSec: system.uptimeSec,
       runtimes: engineHealthy ? [this.runtime] : [],
+      ...(this.deployer.isolation === undefined ? {} : { isolation: this.deployer.isolation }),
       deployments: [...this.tracked.values()].filter((t) => t.phase === 'running').map((t) => t.deploymentId),
       working: [...this.tracked.values()].filter((t) => t.phase !== 'running').map((t) => t.deploymentId),
       protocolVersion: PROTOCOL_VERSION,
