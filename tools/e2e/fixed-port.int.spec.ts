@@ -3,8 +3,9 @@
 // orchestrator and RabbitMQ, such an app reaches RUNNING and answers, redeploys to a new commit and
 // cancels to DESTROYED in both runtimes: in Docker the container port mapped is the app's port; in
 // the process runtime, which has no mapping, the app's port is found where its processes listen.
-// 7211 may be taken on a machine that runs another Kraken, so the fixed port is one chosen free
-// when the test starts, then written into the app's code as a literal.
+// In a container the app's port is its own, so the Docker case uses 7211 itself; on the host 7211 may
+// be taken (a machine that runs another Kraken), so the process case uses a port chosen free when
+// the test starts, written into the app's code as a literal all the same.
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -71,7 +72,7 @@ describe.each(runtimes)('an app fixed on a port of its own, in the %s runtime', 
   }
 
   it('reaches RUNNING and answers, redeploys to a new commit, and cancels to DESTROYED', async () => {
-    const fixed = await freePort();
+    const fixed = runtime === 'docker' ? 7211 : await freePort();
     const repo = await gitFixtureRepo(path.join(stack.dir.path, `fixed-${runtime}`), fixedPortAppFiles(fixed, `first ${runtime}`));
     const id = await api.createDeployment(repo, 'main');
     stack.deploymentIds.add(id);
