@@ -301,10 +301,15 @@ describe('Worker: concurrency', () => {
     const deployer = new FakeDeployer();
     const gates = new Map<string, () => void>();
     for (const id of ['c1', 'c2', 'c3', 'c4']) deployer.scripts.set(id, { gate: new Promise<void>((resolve) => gates.set(id, resolve)) });
-    const { send, statusesOf } = await harness({ deployer, options: { maxConcurrentDeploys: 2 } });
+    const { send, statuses, statusesOf } = await harness({ deployer, options: { maxConcurrentDeploys: 2 } });
     for (const id of ['c1', 'c2', 'c3', 'c4']) await send(MessageType.DeployRequest, request(id));
     await eventually(() => { expect(deployer.deployCalls.map((call) => call.deploymentId)).toEqual(['c1', 'c2']); });
     expect(statusesOf('c3')).toEqual(['ValidatingDeploymentData']);
+    // waiting work says what it waits for
+    const messageOf = (id: string) => statuses.find((status) => status.deploymentId === id)?.message;
+    expect(messageOf('c1')).toBeUndefined();
+    expect(messageOf('c3')).toBe('queued behind c1, c2; this node runs 2 deploys at a time (maxConcurrentDeploys)');
+    expect(messageOf('c4')).toBe('queued behind c1, c2 and 1 more waiting; this node runs 2 deploys at a time (maxConcurrentDeploys)');
     gates.get('c2')?.();
     await eventually(() => { expect(deployer.deployCalls.map((call) => call.deploymentId)).toEqual(['c1', 'c2', 'c3']); });
     for (const open of gates.values()) open();
