@@ -355,6 +355,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         ...(body.replace === true ? { replace: true } : {}),
         onProgress: (event) => {
           if (event.kind === 'start' && event.step === 'run') runStartedAt = event.at;
+          // The slot bounds clone and build, which share the CPU and the disk. A test or a start
+          // may take minutes (a hung test its whole time limit) and must not hold up other deploys.
+          if (event.kind === 'start' && (event.step === 'test' || event.step === 'run')) ticket.release();
           this.onProgress(t, event);
         },
       });
