@@ -16,5 +16,5 @@ export type { Clock } from './clock.js';
 export { optionChecks } from './option-checks.js';
 export type { OptionChecks } from './option-checks.js';
 export { freePort, freePortRange } from './ports.js';
-export { listeningSockets, parseListeningSockets } from './listening-sockets.js';
+export { listeningSockets } from './listening-sockets.js';
 export type { ListeningSocket } from './listening-sockets.js';

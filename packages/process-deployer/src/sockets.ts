@@ -3,7 +3,7 @@ import { listeningSockets } from '@kraken/common';
 import { readProcStat } from './proc.js';
 
 /** The inodes of the sockets `pid` holds open; empty when it is gone or not ours to read. */
-export async function socketInodes(pid: number): Promise<Set<number>> {
+async function socketInodes(pid: number): Promise<Set<number>> {
   const inodes = new Set<number>();
   let fds: string[];
   try {
@@ -24,7 +24,7 @@ export async function socketInodes(pid: number): Promise<Set<number>> {
  * a child may start a group or session of its own (`setsid`, a daemonising server) and still
  * be the one that listens.
  */
-export async function processTree(pgid: number): Promise<number[]> {
+async function processTree(pgid: number): Promise<number[]> {
   let entries: string[];
   try {
     entries = await readdir('/proc');
