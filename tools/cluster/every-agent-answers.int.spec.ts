@@ -4,6 +4,8 @@
 // the standby that took over. Four hosts in network namespaces, each agent with its own RabbitMQ
 // node where it may lead; nothing mocked.
 import type { IncomingMessage } from 'node:http';
+import { chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import WebSocket from 'ws';
 import { eventually } from '@kraken/testing';
 import { ApiClient, collect } from '../e2e/support/api-client.js';
@@ -26,6 +28,7 @@ interface Answer {
 describe('every agent answers the API and the UI', () => {
   let cluster: ClusterHarness;
   let token: string;
+  let browser: Browser | undefined;
   const clients: ApiClient[] = [];
   const api = (index: number) => cluster.agents[index]?.apiUrl ?? '';
   const leaderHeader = (index: number) => `agent-${String(index)} ${api(index)}`;
@@ -65,6 +68,7 @@ describe('every agent answers the API and the UI', () => {
   }, 420_000);
 
   afterAll(async () => {
+    await browser?.close();
     for (const made of clients) await made.close();
     await cluster.destroy();
   }, 120_000);
@@ -115,6 +119,24 @@ describe('every agent answers the API and the UI', () => {
     const before = collect<{ nodeChanged: { id: string } }>(client(4).socket(), 'subscription { nodeChanged { id } }');
     await before.until((events) => events.length > 0, 'a nodeChanged event before the kill', 30_000);
 
+    // a browser on the UI through agent-4, live (the token as the page keeps it after the token dialog)
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.addInitScript(`window.localStorage.setItem('kraken.apiToken', ${JSON.stringify(token)})`);
+    // what the page went through, printed if it does not follow the leader
+    const seen: string[] = [];
+    page.on('console', (message) => seen.push(`${new Date().toISOString()} console ${message.type()}: ${message.text()}`));
+    page.on('websocket', (socket) => {
+      seen.push(`${new Date().toISOString()} websocket open ${socket.url()}`);
+      socket.on('close', () => seen.push(`${new Date().toISOString()} websocket closed`));
+      socket.on('socketerror', (error) => seen.push(`${new Date().toISOString()} websocket error ${error}`));
+    });
+    await page.goto(`${api(4)}/`);
+    await page.getByTestId('live-state').getByText('live').waitFor({ timeout: 30_000 });
+
     const killedAt = Date.now();
     await cluster.killHost(1);
     const gap: Answer[] = [];
@@ -145,6 +167,15 @@ describe('every agent answers the API and the UI', () => {
       expect(error?.extensions?.details?.lastKnownLeader?.nodeId).toBe('agent-1');
     }
     await expect(before.until(() => false, 'the subscription through agent-4 to end with its leader', 30_000)).rejects.toThrow(/subscription failed/);
+
+    // the page follows on its own: it says where the leader moved and is live again through agent-4
+    const notice = page.getByTestId('leader-moved');
+    await notice.waitFor({ timeout: 60_000 }).catch(async (error: unknown) => {
+      process.stderr.write(`[every-agent-answers] the page did not say where the leader moved; live state ${String(await page.getByTestId('live-state').textContent())}\n${seen.join('\n')}\n`);
+      throw error;
+    });
+    expect(await notice.textContent()).toContain(`The leader moved: ${leader} leads the cluster now (agent-1 did before).`);
+    await page.getByTestId('live-state').getByText('live').waitFor({ timeout: 30_000 });
 
     // the other standby forwards to the new leader as well
     const other = index === 2 ? 3 : 2;

@@ -1,8 +1,8 @@
 // The `kraken` binary end to end: an agent process leading a one-node cluster on the real RabbitMQ
 // and Docker engine, driven by the client verbs a user types.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { freePort, gitFixtureRepo, isolatedVhost, manifestToml, requireRabbit, tempDir } from '@kraken/testing';
@@ -76,6 +76,25 @@ describe('kraken CLI against a running agent', () => {
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('hello from-cli');
   }, 240_000);
+
+
+  it('keeps its data dir private: another user can read nothing in it, not even its names', async () => {
+    // the temp dir around it is 0700 too: open it up, so that only the data dir's own mode stands in the way
+    await chmod(dir.path, 0o755);
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+    const files = readdirSync(dataDir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
+    expect(files.map((entry) => entry.name)).toEqual(expect.arrayContaining(['node-id', 'secrets.json', 'orchestrator.db']));
+    const asNobody = (...args: string[]) => {
+      try {
+        execFileSync('runuser', ['-u', 'nobody', '--', ...args], { stdio: 'pipe' });
+        return 'allowed';
+      } catch (error) {
+        return String((error as { stderr?: Buffer }).stderr ?? '');
+      }
+    };
+    expect(asNobody('ls', dataDir)).toMatch(/Permission denied/);
+    for (const entry of files) expect(asNobody('cat', path.join(entry.parentPath, entry.name))).toMatch(/Permission denied/);
+  });
 
   it('lists deployments and nodes as tables and as JSON', async () => {
     const table = await kraken('ls');
@@ -170,6 +189,36 @@ describe('kraken CLI against a running agent', () => {
     if (id !== undefined) deployed.push(id);
   }, 120_000);
 
+  it('never shows the credentials of a git URL: not in the CLI, the API, the export or the agent log', async () => {
+    const secret = 'pw-never-shown';
+    // nothing listens there: the clone fails, and its error quotes the URL
+    const url = `https://kraken-user:${secret}@127.0.0.1:${String(await freePort())}/team/app.git`;
+    const deploy = await kraken('deploy', url);
+    expect(deploy.code).toBe(1);
+    const id = /^deployment (\S+)$/m.exec(deploy.stdout)?.[1] ?? '';
+    expect(id).not.toBe('');
+    deployed.push(id);
+    const token = (JSON.parse(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as { apiToken: string }).apiToken;
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const graphql = await fetch(`${api}/graphql`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query: `{ getDeployment(deploymentId: "${id}") { srcUrl status statusMessage statusHistory { message } } }` }),
+    });
+    const answers = {
+      cli: `${deploy.stdout}${deploy.stderr}${JSON.stringify(await kraken('ls', '--json'))}${JSON.stringify(await kraken('logs', id))}`,
+      graphql: await graphql.text(),
+      export: await (await fetch(`${api}/export`, { headers })).text(),
+      log: await (await fetch(`${api}/log/${id}`, { headers })).text(),
+      agent: agent.output(),
+    };
+    for (const [where, text] of Object.entries(answers)) expect({ where, leaks: text.includes(secret) }).toEqual({ where, leaks: false });
+    // shown, with the password hidden: the user still sees which URL and account it was
+    expect(JSON.parse(answers.graphql)).toMatchObject({
+      data: { getDeployment: { srcUrl: `https://kraken-user:***@${url.slice(url.indexOf('@') + 1)}`, status: 'ERRORED', statusMessage: expect.stringContaining('kraken-user:***@') as unknown } },
+    });
+  }, 120_000);
+
   it('cancels a deployment: its container goes away', async () => {
     const id = deployed[0] ?? '';
     const result = await kraken('cancel', id);
@@ -187,6 +236,27 @@ describe('kraken CLI against a running agent', () => {
     agent.kill('SIGTERM');
     await expect(agent.exited).resolves.toBe(0);
     expect(agent.output()).toMatch(/agent stopped/);
+  }, 60_000);
+});
+
+describe('kraken agent with a directory where its database goes', () => {
+  it('exits 2 (configuration), naming the directory, not 3 (unreachable)', async () => {
+    await requireRabbit();
+    const vhost = await isolatedVhost('kraken-db-dir');
+    await using dir = await tempDir('kraken-db-dir-');
+    const dataDir = path.join(dir.path, 'data');
+    mkdirSync(path.join(dataDir, 'orchestrator.db'), { recursive: true });
+    let result;
+    try {
+      result = await runKraken([
+        'agent', '--data-dir', dataDir, '--api-port', String(await freePort()), '--api-host', '127.0.0.1',
+        '--broker-url', vhost.url, '--runtime', 'process', '--no-mdns',
+      ]);
+    } finally {
+      await vhost.remove();
+    }
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`kraken: orchestrator database ${path.join(dataDir, 'orchestrator.db')} is a directory, not a database file`);
   }, 60_000);
 });
 

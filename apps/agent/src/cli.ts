@@ -16,15 +16,23 @@ if (reason !== undefined) {
 const { runCli } = await import('./program.js');
 const { processIo } = await import('./client/io.js');
 
+const { STOP_BOUND_MS } = await import('./run/stop-bound.js');
+
 const controller = new AbortController();
 let signals = 0;
 const onSignal = (name: string) => {
   signals++;
+  // a second signal is the operator's (or the service manager's) way to force a stop
   if (signals > 1) {
     process.stderr.write(`kraken: ${name} again, exiting now\n`);
     process.exit(130);
   }
   controller.abort();
+  // the stop is bounded even if something in it hangs; unref: a stop that ends sooner exits at once
+  setTimeout(() => {
+    process.stderr.write(`kraken: did not stop within ${STOP_BOUND_MS / 1000} s of ${name}; exiting now\n`);
+    process.exit(1);
+  }, STOP_BOUND_MS).unref();
 };
 process.on('SIGINT', () => {
   onSignal('SIGINT');

@@ -12,6 +12,7 @@ import { initCommand } from './commands/init.js';
 import { listCommand, nodesCommand } from './commands/list.js';
 import { logsCommand } from './commands/logs.js';
 import { promoteCommand } from './commands/promote.js';
+import { tokenCommand } from './commands/token.js';
 import { cancelCommand, redeployCommand, statusCommand } from './commands/manage.js';
 import { serviceInstallCommand, serviceUninstallCommand } from './commands/service.js';
 import { updateCommand } from './commands/update.js';
@@ -92,7 +93,8 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
     .option('--no-managed-broker', 'do not run a RabbitMQ node of its own (then: --broker-url, a local RabbitMQ, or in-process)')
     .option('--advertise-broker-url <url>', 'broker URL handed to joining machines')
     .option('--join <url>', 'join this orchestrator instead of looking for one')
-    .option('--join-token <token>', 'the cluster\'s join token (printed by the orchestrator)')
+    .option('--join-token <token>', 'the cluster\'s join token (printed by the orchestrator; `kraken token` prints it again)')
+    .option('--join-token-file <file>', 'read the join token from this file (unlike --join-token, not shown by ps; or set KRAKEN_JOIN_TOKEN)')
     .option('--priority <n>', '0 leader, 1 standby, 2+ never orchestrates (default 0)')
     .addOption(new Option('--log-level <level>', 'error, warn, info or debug (default info)'))
     .addOption(new Option('--log-format <format>', 'pretty or json (default pretty)'))
@@ -156,6 +158,15 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
   withClient(program.command('status').description('the cluster at a glance; exit 1 when a platform service is down')).action(async (flags: ClientFlags) => {
     setExit(await statusCommand(client(flags), { json: flags.json === true }, io));
   });
+
+  program
+    .command('token')
+    .description('print the cluster\'s join token (from the local agent\'s secrets; run it where the leader runs or ran)')
+    .option('--data-dir <dir>', 'the local agent\'s data dir (default: $KRAKEN_DATA_DIR or ~/.kraken)')
+    .option('--json', 'machine-readable output')
+    .action((flags: { dataDir?: string; json?: boolean }) => {
+      setExit(tokenCommand({ dataDir: localDataDir(flags, env), json: flags.json === true }, io));
+    });
 
   program
     .command('promote')

@@ -35,12 +35,16 @@ describe('kraken service', () => {
     const dataDir = path.join(dir.path, 'data dir 100%');
     const result = await runKraken([
       'service', 'install', '--dry-run', '--data-dir', dataDir,
-      '--', '--no-mdns', '--public-host', 'my "lab" host', '--api-port', '4100', '--join-token', 'a$b;c\\d',
+      '--', '--no-mdns', '--public-host', 'my "lab" host', '--api-port', '4100', '--config', '/etc/a$b;c\\d.toml', '--join-token', 'tok-secret-1',
     ]);
     expect(result.stderr).toMatch(/^# dry run, nothing changed: kraken service install would write \/etc\/systemd\/system\/kraken\.service/);
     expect(result.code).toBe(0);
     const unit = result.stdout;
-    expect(unit).toContain(`\nExecStart=${process.execPath} ${CLI} agent --no-mdns --public-host "my \\"lab\\" host" --api-port 4100 --join-token "a$$b;c\\\\d"\n`);
+    expect(unit).toContain(`\nExecStart=${process.execPath} ${CLI} agent --no-mdns --public-host "my \\"lab\\" host" --api-port 4100 --config "/etc/a$$b;c\\\\d.toml"\n`);
+    // the join token is not in the unit (every user may read it): an environment file only root reads has it
+    expect(unit).not.toContain('tok-secret-1');
+    expect(unit).toContain('\nEnvironmentFile=/etc/kraken/agent.env\n');
+    expect(result.stderr).toContain('/etc/kraken/agent.env (mode 0600, root) with KRAKEN_JOIN_TOKEN (not shown)');
     expect(unit).toContain(`\nEnvironment="KRAKEN_DATA_DIR=${dataDir.replace('%', '%%')}"\n`);
 
     const file = path.join(dir.path, 'kraken.service');

@@ -288,6 +288,18 @@ describe('Kraken UI in a browser against a real agent', () => {
     await shot('reconnected');
   }, 150_000);
 
+  it('notices an API that stops answering without closing anything (frozen), and is live again once it answers', async () => {
+    await page.getByText('live', { exact: true }).waitFor();
+    // SIGSTOP keeps every socket open: only the page's pings can tell
+    uiHost?.kill('SIGSTOP');
+    try {
+      await page.getByText('reconnecting', { exact: true }).waitFor({ timeout: 30_000 });
+    } finally {
+      uiHost?.kill('SIGCONT');
+    }
+    await page.getByText('live', { exact: true }).waitFor({ timeout: 60_000 });
+  }, 120_000);
+
   it('cancels the deployment and sees it Destroyed, its container gone', async () => {
     const id = deployed[0] ?? '';
     await page.getByRole('link', { name: id }).click();

@@ -18,3 +18,4 @@ export type { OptionChecks } from './option-checks.js';
 export { freePort, freePortRange } from './ports.js';
 export { listeningSockets } from './listening-sockets.js';
 export type { ListeningSocket } from './listening-sockets.js';
+export { redactCredentials } from './redact.js';

@@ -137,6 +137,17 @@ describe('createLogger', () => {
     expect(error).toMatch(/ error failed \{"nodeId":"n1","error":\{"name":"Error","message":"boom\\nsecond line"\}\}$/);
     expect(await lines()).toHaveLength(3);
   });
+
+  it('never writes the credentials of a URL, in the message, a field or an error, in either format', async () => {
+    for (const format of ['json', 'pretty'] as const) {
+      const { logger, lines } = capture({ format });
+      logger.warn('clone of https://u:pw-1@git.lan/x.git failed', { srcUrl: 'https://tok-2@git.lan/y.git', error: new Error('fatal: https://a:pw-3@h/z') });
+      const [line] = await lines();
+      expect(line).not.toMatch(/pw-1|tok-2|pw-3/);
+      expect(line).toContain('https://u:***@git.lan/x.git');
+      expect(line).toContain('https://***@git.lan/y.git');
+    }
+  });
 });
 
 describe('MemoryLogger', () => {

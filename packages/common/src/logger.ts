@@ -1,4 +1,5 @@
 import winston from 'winston';
+import { redactCredentials } from './redact.js';
 
 export const logLevels = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -44,6 +45,21 @@ function errorFields(withStack: boolean): winston.Logform.Format {
   })();
 }
 
+/** Where winston keeps the finished line, after the last format ran. */
+const LINE = Symbol.for('message');
+
+/**
+ * Credentials in URLs never reach a log line, whichever field or message carries them (a git URL
+ * with a token, an error quoting it): applied to the finished line, so nothing can slip past.
+ */
+function redactedLine(): winston.Logform.Format {
+  return winston.format((info) => {
+    const line = (info as Record<symbol, unknown>)[LINE];
+    if (typeof line === 'string') (info as Record<symbol, unknown>)[LINE] = redactCredentials(line);
+    return info;
+  })();
+}
+
 /** The winston-backed logger the `kraken` app wires in. */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const format =
@@ -55,12 +71,14 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
             const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
             return `${String(timestamp)} ${level.padEnd(5)} ${String(message)}${extra}`;
           }),
+          redactedLine(),
         )
       : winston.format.combine(
           errorFields(true),
           winston.format.timestamp(),
           winston.format.errors({ stack: true }),
           winston.format.json(),
+          redactedLine(),
         );
   const base = winston.createLogger({
     level: options.level ?? 'info',

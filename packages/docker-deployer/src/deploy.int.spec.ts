@@ -131,4 +131,33 @@ describe('DockerDeployer.deploy (real engine)', () => {
     await deployer.stop(deploymentId);
     await deployer.stop(again);
   });
+
+  it('close() removes the test container of a deploy in flight, so no test outlives the agent', async () => {
+    const deploymentId = id('closing');
+    const repo = await gitRepo(path.join(work.path, deploymentId), {
+      'shipwreck.toml': manifest('lang = "node"\nport = 3000\nrun = "node server.js"\ntest = "sleep 600"'),
+      'server.js': nodeServer,
+    });
+    let testing!: () => void;
+    const testStarted = new Promise<void>((resolve) => {
+      testing = resolve;
+    });
+    const deploying = deployer.deploy({
+      deploymentId,
+      url: repo,
+      branch: 'main',
+      onProgress: (event) => {
+        if (event.kind === 'start' && event.step === 'test') testing();
+      },
+    });
+    await testStarted;
+    const testContainers = () => docker.listContainers({ all: true, filters: { label: [`org.kraken.node=${nodeId}`, `org.kraken.deployment=${deploymentId}`, 'org.kraken.role=test'] } });
+    for (let tries = 0; (await testContainers()).length === 0; tries++) {
+      if (tries > 100) throw new Error('the test container never appeared');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await deployer.close();
+    await expect(deploying).rejects.toMatchObject({ deploymentId });
+    expect(await containersOf(nodeId, deploymentId)).toEqual([]);
+  });
 });

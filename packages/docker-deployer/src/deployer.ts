@@ -353,6 +353,22 @@ export class DockerDeployer {
     return containers.map((info) => describeContainer(info));
   }
 
+  /**
+   * For the agent's stop: removes this node's test containers, the test steps of deploys in flight
+   * (their deploys then fail, and the orchestrator sends them again), so no test outlives the agent.
+   * Apps keep running for the next start to take over; an image build in progress is the engine's
+   * and ends on its own. Never throws: an engine that does not answer has nothing to clean up here.
+   */
+  async close(): Promise<void> {
+    try {
+      const tests = await this.docker.listContainers({ all: true, filters: labelFilters(this.options.nodeId, 'test') });
+      await Promise.all(tests.map((info) => removeContainer(this.docker.getContainer(info.Id))));
+      if (tests.length > 0) this.logger.info('removed the test containers of deploys in flight', { containers: tests.map((info) => info.Id.slice(0, 12)) });
+    } catch (error) {
+      this.logger.warn('could not remove the test containers of deploys in flight', { error: toKrakenError(error).message });
+    }
+  }
+
   /** Stops (SIGTERM, then SIGKILL after stopTimeout) and removes a deployment's container. */
   async stop(deploymentId: string): Promise<void> {
     const found = await this.requireContainer(deploymentId, 'stop');

@@ -108,15 +108,42 @@ export const commitSchema = z.string({ error: COMMIT_RULE }).regex(/^[0-9a-fA-F]
 
 export const portSchema = intBetween(1, 65535);
 
-/** POSIX-portable names. (A `__proto__` key is dropped by zod itself, never copied onto an object.) */
+/** POSIX-portable names: what a shell can set and every runtime passes on. */
 const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const ENV_NAME_RULE = `expected an environment variable name matching ${ENV_NAME_PATTERN.source}`;
+const ENV_NAME_MAX = 256;
+const ENV_NAME_RULE = `letters, digits and _, not starting with a digit, at most ${String(ENV_NAME_MAX)} characters`;
+
+/**
+ * Why `name` cannot be an environment variable of a deployment, or undefined when it can. One rule
+ * for the API, the CLI and the wire, each of which says it in its own words around this reason.
+ */
+export function envNameProblem(name: string): string | undefined {
+  // matches the pattern, but env travels as JavaScript objects, where this key sets the prototype
+  // instead of an entry (zod's records drop it): it would vanish without a word
+  if (name === '__proto__') return '__proto__ cannot be an environment variable name here: JavaScript objects, which carry env through Kraken, cannot hold it';
+  if (name.length > ENV_NAME_MAX || !ENV_NAME_PATTERN.test(name)) {
+    const shown = name.length > 80 ? `${JSON.stringify(name.slice(0, 80))}... (${String(name.length)} characters)` : JSON.stringify(name);
+    return `${shown} is not a valid variable name (${ENV_NAME_RULE})`;
+  }
+  return undefined;
+}
+
+/** Why `value` cannot be an environment variable's value, or undefined when it can. */
+export function envValueProblem(value: string): string | undefined {
+  // the operating system passes the environment as C strings: a value would end at its first NUL
+  if (value.includes('\0')) return 'contains a NUL byte (\\0), which no environment variable can hold';
+  return undefined;
+}
+
 export const envSchema = z.record(
-  z
-    .string()
-    .max(256, { error: `${ENV_NAME_RULE} of at most 256 characters` })
-    .regex(ENV_NAME_PATTERN, { error: ENV_NAME_RULE }),
-  text(65_536),
+  z.string().superRefine((name, ctx) => {
+    const problem = envNameProblem(name);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  text(65_536).superRefine((value, ctx) => {
+    const problem = envValueProblem(value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  }),
 );
 
 const HTTP_URL_RULE = 'expected an http(s) URL';

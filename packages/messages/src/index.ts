@@ -24,7 +24,7 @@ export { DEFAULT_MAX_MESSAGE_BYTES, encode, decode } from './codec.js';
 export type { CodecOptions } from './codec.js';
 export { DecodeFailure, DecodeError } from './decode-error.js';
 export { BrokerUsers, Queues } from './names.js';
-export { ID_PATTERN } from './fields.js';
+export { ID_PATTERN, envNameProblem, envValueProblem } from './fields.js';
 export { EXTENSION_KEY_PATTERN, NodeInfoExtensionLimits, parseNodeInfoExtensions } from './node-info-extensions.js';
 export type { NodeInfoExtensions } from './node-info-extensions.js';
 export { AppUser, describeIsolation } from './isolation.js';

@@ -7,7 +7,7 @@ import { FakeClock } from '../test/fake-clock.js';
 import { FakeWorker } from '../test/fake-worker.js';
 import { waitFor } from '../test/wait-for.js';
 import { compileOrchestratorOptions } from './options.js';
-import { Orchestrator } from './orchestrator.js';
+import { ADOPTED_SOURCE, Orchestrator } from './orchestrator.js';
 import { OrchestratorStore } from './store/orchestrator-store.js';
 import type { DeploymentRecord } from './store/records.js';
 
@@ -162,6 +162,25 @@ describe('Orchestrator', () => {
     expect(logger.records.filter((r) => r.message === 'rejected a deploy.status')).toHaveLength(2);
   });
 
+  it('adopts an app a node reports running that it has no record of (its state was lost), so it can be cancelled', async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const commit = 'c'.repeat(40);
+    await workerA.report('orphan-1', DeploymentStatus.Running, { commit, port: 20_007, url: 'http://10.0.0.1:20007' });
+    await waitFor(() => status('orphan-1') === DeploymentStatus.Running, 'the orphan adopted');
+    expect(store.getDeployment('orphan-1')).toMatchObject({ nodeId: 'node-a', srcUrl: ADOPTED_SOURCE, commit, port: 20_007, url: 'http://10.0.0.1:20007' });
+    expect(store.getDeployment('orphan-1')?.statusMessage).toMatch(/^adopted: node-a runs it, but this orchestrator had no record of it/);
+
+    // what is not a node's own report of a running app is still refused
+    await workerA.report('unknown-2', DeploymentStatus.Errored, { message: 'never heard of' });
+    await workerA.report('unknown-3', DeploymentStatus.Running, { claimNodeId: 'node-b' });
+    await waitFor(() => broker.stats().deadLettered === 2, 'two refusals');
+    expect([store.getDeployment('unknown-2'), store.getDeployment('unknown-3')]).toEqual([undefined, undefined]);
+
+    await orchestrator.cancelDeployment('orphan-1');
+    await waitFor(() => workerA.ofType(MessageType.DeployCancel).some((m) => m.body.deploymentId === 'orphan-1'), 'the cancel sent to node-a');
+  });
+
   it('waits in DeploymentRequested with the reason when no node can run it, and places it once one can', async () => {
     const orchestrator = await startOrchestrator();
     const created = await orchestrator.createDeployment({ srcUrl: SRC });
@@ -287,6 +306,28 @@ describe('Orchestrator', () => {
     // a failure that is not about the port still ends the deployment
     await (again?.nodeId === 'node-a' ? workerA : workerB).report(created.id, DeploymentStatus.Errored, { message: 'npm test failed', errorCode: 'INVALID_INPUT' });
     await waitFor(() => status(created.id) === DeploymentStatus.Errored, 'Errored');
+  });
+
+  it('skips past every host port other programs hold on the node, not just the first three', async () => {
+    workerA.answering = false;
+    workerB.answering = false;
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const created = await orchestrator.createDeployment({ srcUrl: SRC });
+    // other programs listen on 20000-20004 on both nodes
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const requests = () => [...workerA.requests(), ...workerB.requests()];
+      await waitFor(() => requests().length === attempt, `request ${String(attempt)}`);
+      const placed = store.getDeployment(created.id);
+      const port = 20000 + attempt - 1;
+      expect(placed?.port).toBe(port);
+      const worker = placed?.nodeId === 'node-a' ? workerA : workerB;
+      await worker.report(created.id, DeploymentStatus.Errored, { message: `host port ${String(port)} is already in use on this node`, errorCode: 'CONFLICT', port });
+    }
+    await waitFor(() => store.getDeployment(created.id)?.port === 20005, 'a free port');
+    expect(store.getDeployment(created.id)).toMatchObject({ status: 'DelegatingDeployment', attempt: 6 });
+    expect(store.statusHistory(created.id).map((h) => h.status)).not.toContain('Errored');
+    expect(orchestrator.counters.portsRetried).toBe(5);
   });
 
   it('sends a deploy.request again when the node says it no longer works on it (the node restarted)', async () => {

@@ -76,7 +76,13 @@ export type OrchestratorEvents = {
   logLines: [deploymentId: string, lines: StoredLogLine[]];
 };
 
-const MAX_PORT_RETRIES = 3;
+/**
+ * Host ports one deployment may find taken on its node before it ends Errored. Each costs a round
+ * trip (the node checks the port before it clones anything) and is remembered for every later
+ * deployment; the cap only stops a node that refuses every port from looping. Other programs on a
+ * few ports in the range (20000-20003 on a busy machine) are skipped past; 3 was not enough.
+ */
+const MAX_PORT_RETRIES = 32;
 /** A gap between loop passes this long means the process was frozen, not that every node went quiet. */
 const STALL_MS = 3_000;
 
@@ -101,6 +107,9 @@ const destructionStatuses: ReadonlySet<DeploymentStatus> = new Set([
  * The control loop: keeps the store in step with what workers report, places deployments,
  * watches liveness and moves the apps of dead nodes. One instance per leader term (epoch).
  */
+/** The source of a deployment adopted from a node's report: the report does not say it. */
+export const ADOPTED_SOURCE = 'unknown:adopted';
+
 export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements AsyncDisposable {
   readonly nodeId: string;
   /** This orchestrator's leader term, bumped on every start; workers ignore older commands. */
@@ -493,7 +502,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     const body = message.body;
     const deployment = this.store.getDeployment(body.deploymentId);
     if (deployment === undefined) {
-      this.rejectStatus(message, delivery, `unknown deployment ${body.deploymentId}`);
+      if (body.status === Status.Running && message.from === body.nodeId) this.adopt(message);
+      else this.rejectStatus(message, delivery, `unknown deployment ${body.deploymentId}`);
       return;
     }
     if (message.from !== body.nodeId || deployment.nodeId !== body.nodeId) {
@@ -535,7 +545,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   /**
    * A host port the cluster handed out can be taken on the node by something Kraken does not know
    * (another program, an app left from an older cluster). That is not the app's failure: it gets
-   * another port, up to MAX_PORT_RETRIES times, instead of ending Errored.
+   * another port (the next one not known to be taken), up to MAX_PORT_RETRIES times, instead of
+   * ending Errored.
    */
   private retryTakenPort(deployment: DeploymentRecord, body: MessageOf<typeof MessageType.DeployStatus>['body']): boolean {
     if (body.status !== Status.Errored || body.errorCode !== ErrorCode.Conflict || body.port === undefined || body.port !== deployment.port) return false;
@@ -558,6 +569,42 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       this.logger.error('could not place a deployment again after a port clash', { deploymentId: deployment.id, error: toKrakenError(error) });
     });
     return true;
+  }
+
+  /**
+   * A node reports an app running that this orchestrator has no record of: its state was lost (the
+   * database deleted, emptied or damaged) or a takeover's copy missed the app's creation. Refusing
+   * the report would leave the app holding its port, unlisted and impossible to cancel; it is
+   * adopted instead, as a record built from the report (node, commit, port, URL). Its source is not
+   * known, so it can be listed, watched and cancelled but not rebuilt. Only a node's report of
+   * itself counts: no node can make another's apps appear.
+   */
+  private adopt(message: MessageOf<typeof MessageType.DeployStatus>): void {
+    const body = message.body;
+    const runtimes = this.store.getNode(body.nodeId)?.info.runtimes ?? [];
+    this.store.createDeployment({
+      id: body.deploymentId,
+      srcUrl: ADOPTED_SOURCE,
+      branch: 'unknown',
+      ...(body.commit === undefined ? {} : { commit: body.commit }),
+      ...(runtimes.length === 1 && runtimes[0] !== undefined ? { runtime: runtimes[0] } : {}),
+    });
+    const adopted = this.store.setStatus(
+      body.deploymentId,
+      Status.Running,
+      {
+        message: `adopted: ${body.nodeId} runs it, but this orchestrator had no record of it (its state was lost); its source is unknown, so cancel it or deploy its repository again`,
+        nodeId: body.nodeId,
+        at: body.at,
+        messageId: message.id,
+        ...(body.commit === undefined ? {} : { commit: body.commit }),
+        ...(body.port === undefined ? {} : { port: body.port }),
+        ...(body.url === undefined ? {} : { url: body.url }),
+      },
+      { nodeId: body.nodeId, placementReason: `adopted from ${body.nodeId}, which reported it running` },
+    );
+    this.logger.warn('adopted a deployment a node runs that this orchestrator had no record of', { deploymentId: body.deploymentId, nodeId: body.nodeId, url: body.url });
+    if (adopted !== undefined) this.emit('deploymentChanged', adopted);
   }
 
   private rejectStatus(message: MessageOf<typeof MessageType.DeployStatus>, delivery: Delivery, reason: string): void {

@@ -90,7 +90,7 @@ export class FakeWorker {
   async report(
     deploymentId: string,
     status: DeploymentStatus,
-    options: { claimNodeId?: string; message?: string; commit?: string; errorCode?: string; port?: number; attempt?: number } = {},
+    options: { claimNodeId?: string; message?: string; commit?: string; errorCode?: string; port?: number; url?: string; attempt?: number } = {},
   ): Promise<void> {
     const from = this.options.nodeId;
     await this.options.broker.publish(
@@ -106,6 +106,7 @@ export class FakeWorker {
           ...(options.commit === undefined ? {} : { commit: options.commit }),
           ...(options.errorCode === undefined ? {} : { errorCode: options.errorCode }),
           ...(options.port === undefined ? {} : { port: options.port }),
+          ...(options.url === undefined ? {} : { url: options.url }),
           ...(options.attempt === undefined ? {} : { attempt: options.attempt }),
         },
         { from },

@@ -37,6 +37,29 @@ describe('runCommand', () => {
     expect(alive(child)).toBe(false);
   });
 
+  it('kills the whole command, children included, when its signal is aborted (the deployer closing)', async () => {
+    await using dir = await tempDir('kraken-command-');
+    const lines: string[] = [];
+    const closing = new AbortController();
+    const outcome = runCommand(['/bin/sh', '-c', 'sleep 60 & echo child $!; wait'], {
+      cwd: dir.path,
+      env,
+      timeoutMs: 60_000,
+      tailLines: 5,
+      signal: closing.signal,
+      onLine: (_stream, text) => {
+        lines.push(text);
+        closing.abort();
+      },
+    });
+    expect((await outcome).kind).toBe('aborted');
+    const child = Number(/child (\d+)/.exec(lines.join('\n'))?.[1]);
+    expect(child).toBeGreaterThan(0);
+    expect(alive(child)).toBe(false);
+    // an aborted signal starts nothing
+    expect(await runCommand(['/bin/sh', '-c', 'exit 0'], { cwd: dir.path, env, timeoutMs: 5000, tailLines: 5, signal: closing.signal })).toEqual({ kind: 'aborted', tail: [] });
+  });
+
   it('kills what the command left running in the background when it ends', async () => {
     await using dir = await tempDir('kraken-command-');
     const lines: string[] = [];

@@ -9,27 +9,52 @@ export interface CommandOptions {
   /** How many last lines to keep for an error message. */
   tailLines: number;
   onLine?: (stream: 'stdout' | 'stderr', text: string) => void;
+  /** Aborted when the deployer closes (the agent stops): the group is terminated, nothing outlives the agent. */
+  signal?: AbortSignal;
 }
 
 export type CommandOutcome =
   | { kind: 'exited'; exitCode: number; tail: readonly string[] }
   | { kind: 'signalled'; signal: NodeJS.Signals; tail: readonly string[] }
   | { kind: 'timeout'; tail: readonly string[] }
+  /** Ended by `signal`. */
+  | { kind: 'aborted'; tail: readonly string[] }
   /** The program could not be started at all (not installed: ENOENT). */
   | { kind: 'not-started'; error: NodeJS.ErrnoException; tail: readonly string[] };
+
+/**
+ * Process groups of step commands still running. Should this process exit first (a forced stop, a
+ * crash), an exit hook kills them: a step command never outlives the agent that started it, even
+ * when there was no time to end it gracefully.
+ */
+const runningGroups = new Set<number>();
+let exitHookInstalled = false;
+
+function killRunningGroupsAtExit(pgid: number): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const group of runningGroups) signalGroup(group, 'SIGKILL');
+    });
+  }
+  runningGroups.add(pgid);
+}
 
 /**
  * Runs a step command (an install, the test) to its end in its own process group, streaming its
  * output by line. Past `timeoutMs` the whole group is terminated. When the command ends, anything
  * it left running in its group (a test server it forgot to stop) is killed, so nothing outlives
- * the step.
+ * the step. Aborting `signal` terminates the group the same way.
  */
 export function runCommand(argv: readonly string[], options: CommandOptions): Promise<CommandOutcome> {
   const [program, ...args] = argv;
   if (program === undefined) throw new Error('runCommand needs a program');
   const tail = new Tail(options.tailLines);
+  if (options.signal?.aborted === true) return Promise.resolve({ kind: 'aborted', tail: [] });
   return new Promise((resolve) => {
     const child = spawn(program, args, { cwd: options.cwd, env: { ...options.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const pgid = child.pid;
+    if (pgid !== undefined) killRunningGroupsAtExit(pgid);
     const deliver = (stream: 'stdout' | 'stderr', lines: string[]): void => {
       for (const line of lines) {
         tail.push(line);
@@ -48,8 +73,19 @@ export function runCommand(argv: readonly string[], options: CommandOptions): Pr
       timedOut = true;
       if (child.pid !== undefined) void terminateGroup(child.pid, 2000);
     }, options.timeoutMs);
-    child.once('error', (error: NodeJS.ErrnoException) => {
+    let aborted = false;
+    const abort = (): void => {
+      aborted = true;
+      if (child.pid !== undefined) void terminateGroup(child.pid, 2000);
+    };
+    options.signal?.addEventListener('abort', abort, { once: true });
+    const settle = (): void => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', abort);
+      if (pgid !== undefined) runningGroups.delete(pgid);
+    };
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      settle();
       resolve({ kind: 'not-started', error, tail: tail.lines });
     });
     child.once('exit', () => {
@@ -57,10 +93,11 @@ export function runCommand(argv: readonly string[], options: CommandOptions): Pr
       if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
     });
     child.once('close', (code, signal) => {
-      clearTimeout(timer);
+      settle();
       deliver('stdout', splitters.stdout.flush());
       deliver('stderr', splitters.stderr.flush());
-      if (timedOut) resolve({ kind: 'timeout', tail: tail.lines });
+      if (aborted) resolve({ kind: 'aborted', tail: tail.lines });
+      else if (timedOut) resolve({ kind: 'timeout', tail: tail.lines });
       else if (code !== null) resolve({ kind: 'exited', exitCode: code, tail: tail.lines });
       else resolve({ kind: 'signalled', signal: signal ?? 'SIGKILL', tail: tail.lines });
     });

@@ -28,6 +28,12 @@ const DEPLOYMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 /** Walking a node_modules is not free: the size is measured at most this often. */
 const SIZE_CACHE_MS = 60_000;
+/**
+ * How long close() waits for deploys in flight to end once their commands were terminated (a
+ * command group gets SIGTERM, then SIGKILL 2 s later); a step that cannot be ended (a clone) is
+ * left to finish on its own.
+ */
+const CLOSE_WAIT_MS = 8_000;
 
 /**
  * Runs node, python and static apps as supervised processes on this machine, for nodes where no
@@ -51,6 +57,10 @@ export class ProcessDeployer implements AsyncDisposable {
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
   private closed = false;
+  /** Aborted by close(): ends the install and test commands of deploys in flight. */
+  private readonly closing = new AbortController();
+  /** Deploys in flight, which close() waits for once their commands are ended. */
+  private readonly deploys = new Set<Promise<unknown>>();
 
   private constructor(
     private readonly options: CompiledProcessOptions,
@@ -97,7 +107,7 @@ export class ProcessDeployer implements AsyncDisposable {
     const { deploymentId } = request;
     validateRequest(request);
     const log = this.logger.child({ deploymentId });
-    return guardDeploy(this.inFlight, deploymentId, log, async () => {
+    const deploying = guardDeploy(this.inFlight, deploymentId, log, async () => {
       const existing = this.supervisors.get(deploymentId);
       if (existing !== undefined) {
         if (existing.running && request.replace !== true) {
@@ -119,6 +129,12 @@ export class ProcessDeployer implements AsyncDisposable {
       log.info('deployed', { pid: supervisor.state.pid, hostPort: supervisor.state.hostPort, commit: supervisor.state.commit });
       return { ...this.describe(supervisor), reused: false };
     });
+    this.deploys.add(deploying);
+    const forget = (): void => {
+      this.deploys.delete(deploying);
+    };
+    deploying.then(forget, forget);
+    return deploying;
   }
 
   private async deployFresh(request: DeployRequest, log: Logger): Promise<Supervisor> {
@@ -143,7 +159,8 @@ export class ProcessDeployer implements AsyncDisposable {
       // apps listen on the host port itself: without a container there is no port mapping
       const hostPort = manifest.config.port === undefined ? undefined : await this.choosePort(request.hostPort, deploymentId);
       const baseEnv = { ...options.baseEnv, ...manifest.config.env, ...request.env };
-      const prepared = await step(DeployStep.Build, (line) => prepareApp({ deploymentId, lang, manifest, paths, env: baseEnv, options, line }));
+      const { signal } = this.closing;
+      const prepared = await step(DeployStep.Build, (line) => prepareApp({ deploymentId, lang, manifest, paths, env: baseEnv, options, line, signal }));
       const env = { ...baseEnv, ...prepared.env, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) };
 
       const testCommand = manifest.config.test;
@@ -154,6 +171,7 @@ export class ProcessDeployer implements AsyncDisposable {
             env,
             timeoutMs: options.testTimeoutMs,
             tailLines: options.errorTailLines,
+            signal,
             onLine: (_stream, text) => {
               line('test', text);
             },
@@ -316,12 +334,16 @@ export class ProcessDeployer implements AsyncDisposable {
 
   /**
    * Stops supervising and releases the data folder; the apps keep running for the next deployer
-   * to adopt (an agent restart). Ends every log follow.
+   * to adopt (an agent restart). Ends every log follow. Deploys in flight are cut short: their
+   * install and test commands are terminated (nothing of theirs outlives the agent) and close()
+   * waits, up to CLOSE_WAIT_MS, for them to clean up; the orchestrator sends such a deploy again.
    */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
+    this.closing.abort();
+    await settledWithin([...this.deploys], CLOSE_WAIT_MS);
     for (const follow of [...this.follows]) follow.stop();
     for (const supervisor of this.supervisors.values()) supervisor.detach();
     this.supervisors.clear();
@@ -455,4 +477,17 @@ function validateRequest(request: DeployRequest): void {
       throw deployError(ErrorCode.InvalidInput, `env name ${JSON.stringify(name)} must match ${ENV_NAME.source}`, { deploymentId, details: { field: `env.${name}` } });
     }
   }
+}
+
+/** Waits for every promise to settle, or `ms`, whichever comes first; never rejects. */
+async function settledWithin(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
+  if (promises.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled(promises),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }

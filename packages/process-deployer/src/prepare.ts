@@ -30,6 +30,8 @@ export interface PrepareInput {
   env: Readonly<Record<string, string>>;
   options: CompiledProcessOptions;
   line: StepLine;
+  /** Ends the installs when the deployer closes (see runCommand). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -87,6 +89,7 @@ async function prepareNode(input: PrepareInput): Promise<PreparedApp> {
   const outcome = await runCommand([options.npm, ...args], {
     cwd: paths.app,
     env: input.env,
+    ...(input.signal === undefined ? {} : { signal: input.signal }),
     timeoutMs: options.installTimeoutMs,
     tailLines: options.errorTailLines,
     onLine: (_stream, text) => {
@@ -136,7 +139,7 @@ async function preparePython(input: PrepareInput): Promise<PreparedApp> {
     line('build', requirements === undefined ? 'no requirements.txt: nothing to install' : 'requirements.txt names no packages');
     return { command: shellCommand(input, run), env };
   }
-  const commandOptions = { cwd: paths.app, env: input.env, tailLines: options.errorTailLines };
+  const commandOptions = { cwd: paths.app, env: input.env, tailLines: options.errorTailLines, ...(input.signal === undefined ? {} : { signal: input.signal }) };
   const pip = await runCommand([options.python, '-m', 'pip', '--version'], { ...commandOptions, timeoutMs: 60_000 });
   if (pip.kind !== 'exited' || pip.exitCode !== 0) {
     const detail = pip.kind === 'not-started' ? `${options.python} is not installed` : `\`${options.python} -m pip --version\` failed${formatOutput(pip.tail)}`;
@@ -189,6 +192,8 @@ export function assertSucceeded(
       });
     case 'signalled':
       throw deployError(ErrorCode.Internal, `${context.what} was killed by ${outcome.signal}${formatOutput(outcome.tail)}`, base);
+    case 'aborted':
+      throw deployError(ErrorCode.Closed, `${context.what} was stopped: the deployer closed (the agent is stopping)${formatOutput(outcome.tail)}`, base);
     case 'timeout':
       throw deployError(ErrorCode.Timeout, `${context.what} did not finish within ${Math.round(context.timeoutMs / 1000)} s${formatOutput(outcome.tail)}`, base);
     case 'not-started':

@@ -1,6 +1,6 @@
 import type { Broker, Delivery, Subscription } from '@kraken/broker';
 import type { Clock, KrakenError, Logger } from '@kraken/common';
-import { ErrorCode, TypedEmitter, isoTime, systemClock, toKrakenError } from '@kraken/common';
+import { ErrorCode, TypedEmitter, isoTime, redactCredentials, systemClock, toKrakenError } from '@kraken/common';
 import type { DeployProgress, LogFollower } from '@kraken/docker-deployer';
 import type { DeployCancelBody, DeployLogBody, DeployRequestBody, DeployStatusBody, Message, NodeInfoBody, NodeInfoExtensions } from '@kraken/messages';
 import { DeliveryClass, DeploymentStatus, MessageType, PROTOCOL_VERSION, Runtime, createMessage, deploymentStatusOrder } from '@kraken/messages';
@@ -188,8 +188,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /**
    * Stops taking commands and stops heartbeats, log followers and timers; waits for statuses and
    * logs already on their way. Leaves app containers running (a restarted worker takes them over)
-   * and leaves the injected broker open. Deploys still building finish on their own but report
-   * nothing further. Idempotent.
+   * and leaves the injected broker open. Deploys in flight report nothing further: closing the
+   * deployer after this ends them, and the orchestrator sends them again. Idempotent.
    */
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -201,6 +201,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     clearInterval(this.statsTimer);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    const inFlight = [...this.tracked.values()].filter((t) => t.phase === 'queued' || t.phase === 'deploying').map((t) => t.deploymentId);
+    // handed back, not finished: the deployer's close ends their steps, their records keep the
+    // status they reached, and the orchestrator sends them again (here once this node is back, or
+    // elsewhere should it stay away)
+    if (inFlight.length > 0) this.logger.info('handing back deploys in flight: the orchestrator sends them again', { deployments: inFlight });
     for (const t of this.tracked.values()) {
       t.follower?.stop();
       t.ticket?.release();
@@ -766,7 +771,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     // strictly increasing, so two changes in one millisecond still sort in the order they happened
     const atMs = Math.max(this.clock.now(), this.lastStatusAt + 1);
     this.lastStatusAt = atMs;
-    const body: DeployStatusBody = { ...fields, message: fields.message?.slice(0, 8_000), at: new Date(atMs).toISOString(), nodeId: this.nodeId };
+    // a failed clone quotes the git URL, credentials and all: they go no further than this node
+    const shown = fields.message === undefined ? undefined : redactCredentials(fields.message).slice(0, 8_000);
+    const body: DeployStatusBody = { ...fields, message: shown, at: new Date(atMs).toISOString(), nodeId: this.nodeId };
     if (body.message === undefined) delete body.message;
     this.emit('status', body);
     this.logger.info('deployment status', { deploymentId: body.deploymentId, status: body.status, message: body.message });

@@ -25,6 +25,7 @@ describe('client helpers', () => {
     ]);
     expect(() => parseEnvPairs(['1BAD=x'])).toThrow(/NAME=value/);
     expect(() => parseEnvPairs(['NOVALUE'])).toThrow(/NAME=value/);
+    expect(() => parseEnvPairs(['__proto__=x'])).toThrow('--env "__proto__=x": expected NAME=value; __proto__ cannot be an environment variable name here');
   });
 
   it('maps error codes to documented exit codes', () => {

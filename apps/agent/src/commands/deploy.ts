@@ -1,4 +1,5 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
+import { envNameProblem } from '@kraken/messages';
 import type { ApiClient } from '../client/api-client.js';
 import { ExitCode } from '../client/exit-codes.js';
 import type { CommandIo } from '../client/io.js';
@@ -21,15 +22,14 @@ export interface DeployInput {
   pollIntervalMs?: number;
 }
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 export function parseEnvPairs(pairs: readonly string[]): { name: string; value: string }[] {
   return pairs.map((pair) => {
     const at = pair.indexOf('=');
-    const name = at < 0 ? pair : pair.slice(0, at);
-    if (at < 0 || !ENV_NAME.test(name)) {
-      throw new KrakenError(ErrorCode.InvalidInput, `--env ${JSON.stringify(pair)}: expected NAME=value with NAME made of letters, digits and _, not starting with a digit`);
-    }
+    const shown = pair.length > 80 ? `${JSON.stringify(pair.slice(0, 80))}...` : JSON.stringify(pair);
+    if (at < 0) throw new KrakenError(ErrorCode.InvalidInput, `--env ${shown}: expected NAME=value`);
+    const name = pair.slice(0, at);
+    const problem = envNameProblem(name);
+    if (problem !== undefined) throw new KrakenError(ErrorCode.InvalidInput, `--env ${shown}: expected NAME=value; ${problem}`);
     return { name, value: pair.slice(at + 1) };
   });
 }

@@ -1,6 +1,6 @@
 import type { CommandIo } from '../client/io.js';
 import type { ServiceHost, SystemdState } from '../service/service-host.js';
-import { UNIT_PATH } from '../service/unit-file.js';
+import { ENV_FILE_PATH, UNIT_PATH } from '../service/unit-file.js';
 import type { ServiceInstallInput } from './service.js';
 import { serviceInstallCommand, serviceUninstallCommand } from './service.js';
 
@@ -13,6 +13,7 @@ function capture(): CommandIo & { out: jest.Mock; err: jest.Mock; stdout: () => 
 /** A machine in memory: files, users, and a systemctl that records what it was asked. */
 class FakeHost implements ServiceHost {
   files = new Map<string, string>();
+  modes = new Map<string, number>();
   calls: string[] = [];
   failing: string | undefined;
   writeError: NodeJS.ErrnoException | undefined;
@@ -20,9 +21,10 @@ class FakeHost implements ServiceHost {
   constructor(private readonly state: SystemdState) {}
   systemd = () => this.state;
   readFile = (file: string) => this.files.get(file);
-  writeFile = (file: string, text: string) => {
+  writeFile = (file: string, text: string, mode: number) => {
     if (this.writeError !== undefined) throw this.writeError;
     this.files.set(file, text);
+    this.modes.set(file, mode);
   };
   removeFile = (file: string) => {
     this.files.delete(file);
@@ -58,6 +60,27 @@ describe('kraken service install', () => {
     expect(host.calls).toEqual(['daemon-reload', 'enable --now kraken']);
     expect(io.stdout()).toMatch(/^wrote \/etc\/systemd\/system\/kraken\.service$/m);
     expect(io.stdout()).toMatch(/journalctl -u kraken -f/);
+  });
+
+  it('keeps the join token out of the unit and of ps: it goes to a root-only environment file', async () => {
+    const host = withSystemd();
+    const io = capture();
+    await expect(serviceInstallCommand(input({ agentArgs: ['--priority', '1', '--join-token', 'tok-1'] }), host, io)).resolves.toBe(0);
+    const unit = host.files.get(UNIT_PATH) ?? '';
+    expect(unit).not.toContain('tok-1');
+    expect(unit).toMatch(/^ExecStart=\S+ \S+ agent --priority 1$/m);
+    expect(unit).toContain(`EnvironmentFile=${ENV_FILE_PATH}`);
+    expect(host.files.get(ENV_FILE_PATH)).toContain('\nKRAKEN_JOIN_TOKEN=tok-1\n');
+    expect(host.modes.get(ENV_FILE_PATH)).toBe(0o600);
+    expect(io.stdout()).not.toContain('tok-1');
+
+    // the same unit with another token is a change: the running agent is restarted to take it
+    await serviceInstallCommand(input({ agentArgs: ['--priority', '1', '--join-token=tok-2'] }), host, capture());
+    expect(host.files.get(ENV_FILE_PATH)).toContain('\nKRAKEN_JOIN_TOKEN=tok-2\n');
+    expect(host.calls.at(-1)).toBe('restart kraken');
+    // uninstall takes the secrets with it
+    await serviceUninstallCommand({ dryRun: false }, host, capture());
+    expect([...host.files.keys()]).toEqual([]);
   });
 
   it('restarts a running service whose unit it replaced, and only reloads an unchanged one', async () => {
@@ -173,7 +196,7 @@ describe('kraken service uninstall', () => {
     dry.files.set(UNIT_PATH, 'unit');
     const io = capture();
     await expect(serviceUninstallCommand({ dryRun: true }, dry, io)).resolves.toBe(0);
-    expect(io.stdout()).toContain('  systemctl disable --now kraken\n  rm /etc/systemd/system/kraken.service\n  systemctl daemon-reload');
+    expect(io.stdout()).toContain('  systemctl disable --now kraken\n  rm -f /etc/systemd/system/kraken.service /etc/kraken/agent.env\n  systemctl daemon-reload');
     const offline = withoutSystemd();
     offline.files.set(UNIT_PATH, 'unit');
     await expect(serviceUninstallCommand({ dryRun: false }, offline, capture())).resolves.toBe(1);

@@ -30,6 +30,19 @@ describe('agent configuration', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  it('takes the join token from KRAKEN_JOIN_TOKEN or from --join-token-file, which keep it out of ps', () => {
+    expect(loadAgentConfig({ env: { KRAKEN_JOIN_TOKEN: 'from-env' } }).config.joinToken).toBe('from-env');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-config-'));
+    const file = path.join(dir, 'join-token');
+    fs.writeFileSync(file, 'from-file\n', { mode: 0o600 });
+    expect(loadAgentConfig({ flags: { joinTokenFile: file } }).config.joinToken).toBe('from-file');
+    expect(() => loadAgentConfig({ flags: { joinTokenFile: file, joinToken: 'again' } })).toThrow(/give the join token once/);
+    expect(() => loadAgentConfig({ flags: { joinTokenFile: path.join(dir, 'missing') } })).toThrow(/--join-token-file: cannot read .*missing/);
+    fs.writeFileSync(file, 'two words\n');
+    expect(() => loadAgentConfig({ flags: { joinTokenFile: file } })).toThrow(/must hold the join token alone, on one line/);
+    fs.rmSync(dir, { recursive: true });
+  });
+
   it('names the setting, where it came from and what is allowed when a value is wrong', () => {
     const attempt = () => loadAgentConfig({ env: { KRAKEN_BROKER_URL: 'http://rabbit' }, flags: { runtime: 'podman', join: 'not a url' } });
     expect(attempt).toThrow(expect.objectContaining({ code: ErrorCode.InvalidConfig }) as Error);

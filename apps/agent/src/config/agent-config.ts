@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import type { LoadedConfig } from '@kraken/common';
-import { loadConfig, parseDuration } from '@kraken/common';
+import { ErrorCode, KrakenError, loadConfig, parseDuration } from '@kraken/common';
 
 /** Default API port: Apollo's customary 4000, which the original Kraken clients were pointed at. */
 export const DEFAULT_API_PORT = 4000;
@@ -47,8 +48,10 @@ export const agentConfigSchema = z.object({
   advertiseBrokerUrl: amqpUrl.optional(),
   /** Join this orchestrator instead of looking for one. */
   join: httpUrl.optional(),
-  /** The cluster's join token (printed by the orchestrator at first start). */
+  /** The cluster's join token (printed by the orchestrator at first start; `kraken token` prints it again). */
   joinToken: z.string().min(1).optional(),
+  /** A file holding the join token: unlike --join-token, it does not show in `ps` or a unit file. */
+  joinTokenFile: z.string().min(1).optional(),
   /** 0 = leader, 1 = standby, 2+ = never orchestrates. */
   priority: z.coerce.number().int().min(0).max(100).default(0),
   logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
@@ -82,10 +85,35 @@ export interface LoadAgentConfigInput {
 }
 
 export function loadAgentConfig(input: LoadAgentConfigInput): LoadedConfig<AgentConfig> {
-  return loadConfig({
+  const loaded = loadConfig({
     schema: agentConfigSchema,
     ...(input.file === undefined ? {} : { file: input.file }),
     ...(input.env === undefined ? {} : { env: input.env }),
     ...(input.flags === undefined ? {} : { flags: input.flags }),
   });
+  return { ...loaded, config: withJoinTokenFromFile(loaded.config) };
+}
+
+/** `--join-token-file`: the token read from its file, as if given with --join-token. */
+function withJoinTokenFromFile(config: AgentConfig): AgentConfig {
+  const file = config.joinTokenFile;
+  if (file === undefined) return config;
+  if (config.joinToken !== undefined) {
+    throw new KrakenError(ErrorCode.InvalidConfig, 'give the join token once: --join-token (or KRAKEN_JOIN_TOKEN) or --join-token-file, not both', {
+      details: { field: 'joinTokenFile' },
+    });
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new KrakenError(ErrorCode.InvalidConfig, `--join-token-file: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`, {
+      details: { field: 'joinTokenFile' },
+    });
+  }
+  const token = text.trim();
+  if (token === '' || /\s/.test(token)) {
+    throw new KrakenError(ErrorCode.InvalidConfig, `--join-token-file: ${file} must hold the join token alone, on one line`, { details: { field: 'joinTokenFile' } });
+  }
+  return { ...config, joinToken: token };
 }

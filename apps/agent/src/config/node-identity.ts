@@ -21,10 +21,10 @@ export function generateNodeId(hostname = os.hostname()): string {
  * (it finds its apps again, and the orchestrator does not count it as a new machine).
  */
 export function loadOrCreateNodeId(dataDir: string, explicit?: string): string {
+  makePrivateDataDir(dataDir);
   const file = path.join(dataDir, NODE_ID_FILE);
   if (explicit !== undefined) {
-    fs.mkdirSync(dataDir, { recursive: true });
-    fs.writeFileSync(file, `${explicit}\n`);
+    fs.writeFileSync(file, `${explicit}\n`, { mode: 0o600 });
     return explicit;
   }
   try {
@@ -34,7 +34,16 @@ export function loadOrCreateNodeId(dataDir: string, explicit?: string): string {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   const id = generateNodeId();
-  fs.mkdirSync(dataDir, { recursive: true });
-  fs.writeFileSync(file, `${id}\n`);
+  fs.writeFileSync(file, `${id}\n`, { mode: 0o600 });
   return id;
+}
+
+/**
+ * The data dir holds the cluster's tokens, the broker's cookie and the apps' environment: only the
+ * agent's user may enter it, from the first thing the agent writes there (mode 0700, also when it
+ * existed with a looser one).
+ */
+export function makePrivateDataDir(dataDir: string): void {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dataDir, 0o700);
 }

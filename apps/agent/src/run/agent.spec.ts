@@ -63,10 +63,28 @@ describe('Agent run loop', () => {
     const agent = new Agent({
       executors: [recorder('broker', calls), recorder('stuck', calls, { stop: () => new Promise(() => undefined) })],
       logger: new MemoryLogger(),
-      stopTimeoutMs: 20,
+      stopBudgetMs: 20,
+      lateStopMs: 10,
     });
     await agent.start();
     await Promise.all([agent.stop(), agent.stop()]);
     expect(calls).toEqual(['broker.setup', 'stuck.setup', 'stuck.stop', 'broker.stop']);
+  });
+
+  it('stops within one budget however many executors hang, and each still gets its turn', async () => {
+    const calls: string[] = [];
+    const hangs = () => new Promise<void>(() => undefined);
+    const agent = new Agent({
+      executors: [recorder('store', calls), recorder('api', calls, { stop: hangs }), recorder('worker', calls, { stop: hangs })],
+      logger: new MemoryLogger(),
+      stopBudgetMs: 100,
+      lateStopMs: 10,
+    });
+    await agent.start();
+    const startedAt = Date.now();
+    await agent.stop();
+    // the worker spends the budget, the api gets only the late share: not 2 x 100 ms
+    expect(Date.now() - startedAt).toBeLessThan(180);
+    expect(calls.filter((call) => call.endsWith('.stop'))).toEqual(['worker.stop', 'api.stop', 'store.stop']);
   });
 });

@@ -1,14 +1,20 @@
 import type { Logger } from '@kraken/common';
 import { toKrakenError } from '@kraken/common';
 import type { Executor } from './executor.js';
+import { LATE_STOP_MS, STOP_BUDGET_MS } from './stop-bound.js';
 
 export interface AgentOptions {
   executors: Executor[];
   logger: Logger;
   /** @default 1_000 */
   tickIntervalMs?: number;
-  /** How long one executor's stop() may take before the agent moves on. @default 15_000 */
-  stopTimeoutMs?: number;
+  /**
+   * How long stopping all executors may take. Each one gets what is left of it (at least
+   * `lateStopMs`) before the agent moves on to the next. @default STOP_BUDGET_MS
+   */
+  stopBudgetMs?: number;
+  /** @default LATE_STOP_MS */
+  lateStopMs?: number;
 }
 
 /** The run loop: setup in order, tick, stop in reverse order. Holds no business logic. */
@@ -16,7 +22,8 @@ export class Agent {
   private readonly executors: Executor[];
   private readonly logger: Logger;
   private readonly tickIntervalMs: number;
-  private readonly stopTimeoutMs: number;
+  private readonly stopBudgetMs: number;
+  private readonly lateStopMs: number;
   private readonly started: Executor[] = [];
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
@@ -26,7 +33,8 @@ export class Agent {
     this.executors = options.executors;
     this.logger = options.logger;
     this.tickIntervalMs = options.tickIntervalMs ?? 1_000;
-    this.stopTimeoutMs = options.stopTimeoutMs ?? 15_000;
+    this.stopBudgetMs = options.stopBudgetMs ?? STOP_BUDGET_MS;
+    this.lateStopMs = options.lateStopMs ?? LATE_STOP_MS;
   }
 
   async start(): Promise<void> {
@@ -73,17 +81,21 @@ export class Agent {
   }
 
   private async stopStarted(): Promise<void> {
+    // one budget for the lot, so a stop is bounded however many executors run; one that overruns
+    // must not keep the later ones (the store's close, the broker's) from their turn
+    const deadline = Date.now() + this.stopBudgetMs;
     while (this.started.length > 0) {
       const executor = this.started.pop();
       if (executor === undefined) break;
+      const timeoutMs = Math.max(deadline - Date.now(), this.lateStopMs);
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
           executor.stop(),
           new Promise((_, reject) => {
             timer = setTimeout(() => {
-              reject(new Error(`did not stop within ${this.stopTimeoutMs} ms`));
-            }, this.stopTimeoutMs);
+              reject(new Error(`did not stop within ${timeoutMs} ms`));
+            }, timeoutMs);
           }),
         ]);
         this.logger.debug('executor stopped', { executor: executor.name });

@@ -41,7 +41,7 @@ export async function openDeployer(options: OpenDeployerOptions): Promise<Opened
     if (dockerProblem === undefined) {
       const deployer = new DockerDeployer({ docker, nodeId, workDir: path.join(dataDir, 'docker'), logger });
       logger.info(`apps run in Docker, engine at ${dockerSocket} (${describeIsolation(deployer.isolation)})`, { socket: dockerSocket });
-      return { deployer, runtime: 'docker', engine: docker, close: () => Promise.resolve() };
+      return { deployer, runtime: 'docker', engine: docker, close: () => deployer.close() };
     }
     if (runtime === 'docker') {
       throw new KrakenError(ErrorCode.Unavailable, `--runtime docker: the Docker engine at ${dockerSocket} does not answer (${dockerProblem})`);

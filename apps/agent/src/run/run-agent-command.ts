@@ -88,7 +88,10 @@ function printWhereToLook(config: AgentConfig, io: CommandIo): NonNullable<Param
     } else {
       io.out(`  API token: in ${path.join(config.dataDir, SECRETS_FILE)} (the local kraken command reads it)`);
     }
-    if (joinable) io.out(`  Add a machine: kraken agent --join ${shown} --join-token ${joinToken}`);
+    // the join token lets a machine in (and, one that may lead, into the broker): shown once, like the
+    // API token, and not in every start's log; `kraken token` prints it again for whoever may read it
+    if (joinable && secretsCreated) io.out(`  Add a machine: kraken agent --join ${shown} --join-token ${joinToken}   (join token shown once; kraken token prints it again)`);
+    else if (joinable) io.out('  Add a machine: kraken token prints the command (the join token is kept in the secrets file above)');
     else io.out('  Single node: other machines can join once RabbitMQ is installed here (apt-get install rabbitmq-server) or this agent runs with --broker-url (see kraken agent --help)');
     io.out(`  Deploy an app: kraken deploy <git-url>`);
     io.out('');

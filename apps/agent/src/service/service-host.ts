@@ -11,7 +11,8 @@ export interface ServiceHost {
   systemd(): SystemdState;
   /** The unit file's text, or undefined when there is none. */
   readFile(file: string): string | undefined;
-  writeFile(file: string, text: string): void;
+  /** Writes a file (its directory made, 0755), with this mode. */
+  writeFile(file: string, text: string, mode: number): void;
   removeFile(file: string): void;
   /** Runs `systemctl <args>` with its output shown to the user; resolves to its exit code. */
   systemctl(args: readonly string[]): Promise<number>;
@@ -42,8 +43,13 @@ export function systemServiceHost(
         throw error;
       }
     },
-    writeFile: (file, text) => {
-      fs.writeFileSync(file, text, { mode: 0o644 });
+    writeFile: (file, text, mode) => {
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+      // a new file, renamed over the old: an existing file would keep its mode while the text is written
+      const next = `${file}.new`;
+      fs.rmSync(next, { force: true });
+      fs.writeFileSync(next, text, { mode });
+      fs.renameSync(next, file);
     },
     removeFile: (file) => {
       fs.rmSync(file, { force: true });

@@ -17,6 +17,8 @@ export function shellLine(words: readonly string[]): string {
  */
 export function cronLine(spec: ServiceSpec): string {
   const log = path.join(spec.dataDir, 'agent.log');
-  const command = `mkdir -p ${shellWord(spec.dataDir)} && KRAKEN_DATA_DIR=${shellWord(spec.dataDir)} ${shellLine(agentCommand(spec))} >>${shellWord(log)} 2>&1`;
+  // secrets as environment (a crontab is private to its user), not as arguments everyone sees in ps
+  const secrets = Object.entries(spec.secretEnv).map(([name, value]) => `${name}=${shellWord(value)} `).join('');
+  const command = `mkdir -p ${shellWord(spec.dataDir)} && KRAKEN_DATA_DIR=${shellWord(spec.dataDir)} ${secrets}${shellLine(agentCommand(spec))} >>${shellWord(log)} 2>&1`;
   return `@reboot ${command.replace(/%/g, '\\%')}`;
 }

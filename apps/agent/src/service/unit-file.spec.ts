@@ -1,6 +1,7 @@
 import type { ServiceSpec } from './unit-file.js';
-import { renderUnit, systemdWord } from './unit-file.js';
+import { ENV_FILE_PATH, renderEnvFile, renderUnit, systemdWord } from './unit-file.js';
 import { cronLine, shellWord } from './shell-words.js';
+import { STOP_BOUND_MS } from '../run/stop-bound.js';
 
 const spec: ServiceSpec = {
   node: '/usr/local/bin/node',
@@ -8,6 +9,7 @@ const spec: ServiceSpec = {
   user: 'kraken',
   dataDir: '/var/lib/kraken',
   agentArgs: [],
+  secretEnv: {},
 };
 
 const setting = (unit: string, key: string) => unit.split('\n').filter((line) => line.startsWith(`${key}=`)).map((line) => line.slice(key.length + 1));
@@ -28,6 +30,14 @@ describe('the systemd unit', () => {
     expect(setting(unit, 'KillMode')).toEqual(['process']);
     expect(setting(unit, 'WantedBy')).toEqual(['multi-user.target']);
     expect(unit.split('\n').filter((line) => line.startsWith('['))).toEqual(['[Unit]', '[Service]', '[Install]']);
+  });
+
+  it('stops with one SIGTERM and waits longer than the agent\'s stop bound before systemd would SIGKILL it', () => {
+    const unit = renderUnit(spec);
+    expect(setting(unit, 'KillSignal')).toEqual(['SIGTERM']);
+    const [timeout] = setting(unit, 'TimeoutStopSec');
+    expect(timeout).toMatch(/^\d+s$/);
+    expect(Number.parseInt(timeout ?? '', 10) * 1000).toBeGreaterThan(STOP_BOUND_MS);
   });
 
   it('quotes paths and arguments with spaces, and escapes quotes, backslashes, % specifiers and $ variables', () => {
@@ -57,6 +67,23 @@ describe('the systemd unit', () => {
     expect(() => renderUnit({ ...spec, dataDir: '.kraken' })).toThrow(/--data-dir: systemd needs an absolute path/);
     expect(() => renderUnit({ ...spec, user: 'bad user' })).toThrow(/--user: expected a login name .* got "bad user"/);
     expect(renderUnit({ ...spec, user: '1000' })).toContain('\nUser=1000\n');
+  });
+});
+
+describe('secrets for the unit', () => {
+  it('go to an environment file the unit names, never into the unit', () => {
+    const withToken = { ...spec, secretEnv: { KRAKEN_JOIN_TOKEN: 'tok-123_abc' } };
+    const unit = renderUnit(withToken);
+    expect(setting(unit, 'EnvironmentFile')).toEqual([ENV_FILE_PATH]);
+    expect(unit).not.toContain('tok-123_abc');
+    expect(renderEnvFile(withToken)).toMatch(/\nKRAKEN_JOIN_TOKEN=tok-123_abc\n$/);
+    expect(setting(renderUnit(spec), 'EnvironmentFile')).toEqual([]);
+    expect(renderEnvFile(spec)).toBeUndefined();
+    expect(() => renderEnvFile({ ...spec, secretEnv: { KRAKEN_JOIN_TOKEN: 'a b\nEVIL=1' } })).toThrow(/KRAKEN_JOIN_TOKEN: expected a token/);
+  });
+
+  it('are environment in the crontab line, not arguments that ps shows', () => {
+    expect(cronLine({ ...spec, secretEnv: { KRAKEN_JOIN_TOKEN: 'tok' } })).toContain('KRAKEN_DATA_DIR=/var/lib/kraken KRAKEN_JOIN_TOKEN=tok /usr/local/bin/node');
   });
 });
 

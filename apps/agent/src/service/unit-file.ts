@@ -1,9 +1,15 @@
 import path from 'node:path';
 import { ErrorCode, KrakenError } from '@kraken/common';
+import { STOP_BOUND_MS } from '../run/stop-bound.js';
 
 /** The unit `kraken service install` writes; `systemctl ... kraken` names it. */
 export const SERVICE_NAME = 'kraken';
 export const UNIT_PATH = `/etc/systemd/system/${SERVICE_NAME}.service`;
+/**
+ * Settings too secret for the unit (world-readable, like every unit): the join token. systemd reads
+ * this file as root before it starts the agent as its user, so it stays 0600 root.
+ */
+export const ENV_FILE_PATH = `/etc/${SERVICE_NAME}/agent.env`;
 
 /** What the boot-time agent runs as, and with what. */
 export interface ServiceSpec {
@@ -15,8 +21,10 @@ export interface ServiceSpec {
   user: string;
   /** Absolute data dir, given to the agent as KRAKEN_DATA_DIR. */
   dataDir: string;
-  /** Extra `kraken agent` arguments (what followed `--`). */
+  /** Extra `kraken agent` arguments (what followed `--`), without secrets. */
   agentArgs: readonly string[];
+  /** Environment for the agent that must not be in the unit nor in `ps` (KRAKEN_JOIN_TOKEN). */
+  secretEnv: Readonly<Record<string, string>>;
 }
 
 /** Login names systemd accepts in User= without surprises (the POSIX portable set), or a numeric uid. */
@@ -60,6 +68,7 @@ export function renderUnit(spec: ServiceSpec): string {
     'Type=simple',
     `User=${spec.user}`,
     `Environment=${systemdWord(`KRAKEN_DATA_DIR=${spec.dataDir}`, { quote: 'always' })}`,
+    ...(Object.keys(spec.secretEnv).length === 0 ? [] : [`EnvironmentFile=${ENV_FILE_PATH}`]),
     `ExecStart=${agentCommand(spec).map((word) => systemdWord(word, { dollar: true })).join(' ')}`,
     'Restart=on-failure',
     'RestartSec=5s',
@@ -67,7 +76,10 @@ export function renderUnit(spec: ServiceSpec): string {
     // session but inside this unit's control group, which the default KillMode=control-group would
     // kill. The next agent start on the same data dir adopts them (Docker apps live in dockerd's group).
     'KillMode=process',
-    'TimeoutStopSec=60s',
+    // one SIGTERM stops the agent in order within STOP_BOUND_MS (it kills the test processes of
+    // deploys in flight itself, which KillMode=process would leave); systemd's SIGKILL comes later
+    'KillSignal=SIGTERM',
+    `TimeoutStopSec=${String(STOP_BOUND_MS / 1000 + 15)}s`,
     '',
     '[Install]',
     'WantedBy=multi-user.target',
@@ -91,4 +103,17 @@ export function systemdWord(word: string, options: { quote?: 'always' | 'needed'
   if (options.dollar === true) escaped = escaped.replace(/\$/g, '$$$$');
   const plain = /^[A-Za-z0-9_@+=:,./-]+$/.test(word);
   return options.quote === 'always' || !plain ? `"${escaped}"` : escaped;
+}
+
+/** The environment file's text (`NAME=value` lines), or undefined when there is nothing secret. */
+export function renderEnvFile(spec: ServiceSpec): string | undefined {
+  const entries = Object.entries(spec.secretEnv);
+  if (entries.length === 0) return undefined;
+  for (const [name, value] of entries) {
+    // tokens are URL-safe; anything that would need quoting in this file is not one
+    if (!/^[A-Za-z0-9._~+/=-]+$/.test(value)) {
+      throw new KrakenError(ErrorCode.InvalidInput, `${name}: expected a token of letters, digits and -._~+/=, got a value with other characters`, { details: { field: name } });
+    }
+  }
+  return ['# Written by `kraken service install`: secrets for the agent, readable by root alone.', ...entries.map(([name, value]) => `${name}=${value}`), ''].join('\n');
 }

@@ -5,6 +5,14 @@ import type { Operation } from './types.js';
 export type LiveState = 'connecting' | 'connected' | 'reconnecting' | 'refused';
 
 /**
+ * A frozen or cut-off API (a leader whose machine hangs or lost its link) closes nothing: without
+ * pings the page would show "live" forever while nothing arrives. It pings this often, and gives
+ * up on a connection whose pong has not come this long after.
+ */
+const KEEP_ALIVE_MS = 10_000;
+const PONG_TIMEOUT_MS = 5_000;
+
+/**
  * One graphql-ws connection for the page, sending the token in connection params. It reconnects
  * forever with backoff, except when the API refuses the token (close code 4403), which retrying
  * cannot fix. `onState` reports each change; `onReconnected` lets the caller refetch what it
@@ -13,7 +21,8 @@ export type LiveState = 'connecting' | 'connected' | 'reconnecting' | 'refused';
 export function createLiveClient(token: string, handlers: { onState: (state: LiveState) => void; onReconnected: () => void }): Client {
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
   let connectedBefore = false;
-  return createClient({
+  let pongDue: ReturnType<typeof setTimeout> | undefined;
+  const client = createClient({
     url: `${scheme}//${window.location.host}/graphql`,
     connectionParams: { authorization: `Bearer ${token}` },
     lazy: false,
@@ -24,7 +33,19 @@ export function createLiveClient(token: string, handlers: { onState: (state: Liv
     retryWait: (retries) => sleep(Math.min(1000 * 2 ** retries, 10_000) + Math.random() * 1000),
     // the 'closed' handler already shows why (token refused); graphql-ws would also log it
     onNonLazyError: () => undefined,
+    keepAlive: KEEP_ALIVE_MS,
     on: {
+      ping: (received) => {
+        if (received) return;
+        clearTimeout(pongDue);
+        // terminate, not close: a close waits for the frozen side to answer the closing handshake
+        pongDue = setTimeout(() => {
+          client.terminate();
+        }, PONG_TIMEOUT_MS);
+      },
+      pong: (received) => {
+        if (received) clearTimeout(pongDue);
+      },
       connecting: () => {
         handlers.onState(connectedBefore ? 'reconnecting' : 'connecting');
       },
@@ -34,10 +55,12 @@ export function createLiveClient(token: string, handlers: { onState: (state: Liv
         connectedBefore = true;
       },
       closed: (event) => {
+        clearTimeout(pongDue);
         handlers.onState(isCloseEvent(event) && event.code === 4403 ? 'refused' : 'reconnecting');
       },
     },
   });
+  return client;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -515,6 +515,11 @@ describe('subscriptions over graphql-ws', () => {
       subscribeUntil(client, 'subscription { logLines(deploymentId: "nope") { seq } }', {}, () => true),
     ).rejects.toThrow(/NOT_FOUND/);
   });
+
+  it('refuses an alias bomb before parsing it, as over HTTP', async () => {
+    const bomb = `subscription { ${Array.from({ length: 2000 }, (_, i) => `a${String(i)}:__typename`).join(' ')} }`;
+    await expect(subscribeUntil(wsClient(), bomb, {}, () => true)).rejects.toThrow(/query holds more than 5000 tokens.*PAYLOAD_TOO_LARGE/);
+  });
 });
 
 describe('logs', () => {
@@ -629,6 +634,12 @@ describe('bad requests get a clear error and change nothing', () => {
     );
   });
 
+  it('env named __proto__ and env values with a NUL byte, before anything is stored', async () => {
+    const withEnv = `mutation($env: [EnvVarInput!]) { createDeployment(deploymentUrl: "${SRC}", gitBranch: "main", env: $env) }`;
+    await expectRejected(() => graphql(withEnv, { env: [{ name: '__proto__', value: 'x' }] }), 'INVALID_INPUT', /env\[0\]\.name: __proto__ cannot be an environment variable name/);
+    await expectRejected(() => graphql(withEnv, { env: [{ name: 'TOKEN', value: 'a\u0000b' }] }), 'INVALID_INPUT', /env\[0\]\.value: the value of TOKEN contains a NUL byte/);
+  });
+
   it('unknown ids', async () => {
     for (const operation of [
       'mutation { cancelDeployment(deploymentId: "no-such-app") }',
@@ -728,6 +739,28 @@ describe('REST', () => {
     expect(await missing.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'no route GET /nope' } });
     const unknownLog = await get('/log/no-such-app');
     expect(unknownLog.status).toBe(404);
+  });
+});
+
+describe('GET /graphql', () => {
+  const query = encodeURIComponent('{ getNodes { id } }');
+
+  it('runs a query sent with the token, as curl sends it, and refuses a mutation', async () => {
+    const answer = await get(`/graphql?query=${query}`);
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ data: { getNodes: [{ id: 'node-a' }] } });
+    const mutation = await get(`/graphql?query=${encodeURIComponent('mutation { deleteLog(logId: "x") }')}`);
+    expect(mutation.status).toBe(405);
+  });
+
+  it('without a token (insecureNoAuth), refuses a GET a page on another site could send', async () => {
+    await using open = await createApiServer({ orchestrator, store, token: TOKEN, logger, insecureNoAuth: true });
+    const { url } = await open.listen(0, '127.0.0.1');
+    const simple = await fetch(`${url}/graphql?query=${query}`);
+    expect(simple.status).toBe(400);
+    expect(await simple.text()).toMatch(/Cross-Site Request Forgery/);
+    const preflighted = await fetch(`${url}/graphql?query=${query}`, { headers: { 'apollo-require-preflight': 'true' } });
+    expect(preflighted.status).toBe(200);
   });
 });
 

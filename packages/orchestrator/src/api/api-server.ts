@@ -26,7 +26,7 @@ import { gitLsRemote } from '../git/git-head.js';
 import type { JoinOptions } from './join.js';
 import { checkJoinOptions, joinRouter } from './join.js';
 import type { QueryLimits } from './limits.js';
-import { defaultQueryLimits, queryLimitRules } from './limits.js';
+import { defaultQueryLimits, queryLimitRules, tokenLimitError } from './limits.js';
 import { uiNotBuiltPage } from './pages.js';
 import { httpStatusOf, requireToken, restRouter, sendError } from './rest.js';
 import { krakenSchema } from './schema/build-schema.js';
@@ -40,7 +40,7 @@ export interface ApiServerOptions {
   logger?: Logger;
   /** @default the system clock */
   clock?: Clock;
-  /** @default defaultQueryLimits (depth 10, 500 fields, 100 KB) */
+  /** @default defaultQueryLimits (depth 10, 500 fields, 100 KB, 5,000 tokens) */
   limits?: Partial<QueryLimits>;
   /** How pollRedeploy finds a branch head. @default `git ls-remote` with a 15 s timeout */
   resolveBranchHead?: ResolveBranchHead;
@@ -127,6 +127,11 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
         if (why !== undefined) logger.warn('refused a subscription connection', { reason: why });
         return why === undefined;
       },
+      // as refuseOversizedQueries does for HTTP: an oversized document is refused before it is parsed
+      onSubscribe: (_ctx, _id, payload) => {
+        const error = tokenLimitError(payload.query, limits.maxTokens);
+        return error === undefined ? undefined : [error];
+      },
       validate: (validatedSchema, document) => validate(validatedSchema, document, [...specifiedRules, ...limitRules]),
       onError: (_ctx, _id, _payload, errors) => format(errors),
       onNext: (_ctx, _id, _payload, _args, result) =>
@@ -143,6 +148,12 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     // re-raise SIGTERM, and the agent would take that for a second signal and exit before closing
     // its store, its broker and its RabbitMQ node
     stopOnTerminationSignals: false,
+    // GET /graphql runs queries (never mutations). Apollo's CSRF guard refuses a GET that a page on
+    // another site could have sent (a "simple" request); one with an Authorization header cannot be
+    // sent cross-site without a CORS preflight, which this API never grants, so the header every
+    // request needs here (bearer token) also proves it is not such a request. Without a token
+    // (insecureNoAuth) a GET still needs apollo-require-preflight, as Apollo asks.
+    csrfPrevention: { requestHeaders: ['authorization', 'x-apollo-operation-name', 'apollo-require-preflight'] },
     validationRules: limitRules,
     formatError: (formatted, error) => formatGraphQLError(formatted, error, logger),
     plugins: [
@@ -179,6 +190,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     '/graphql',
     requireToken(tokens),
     express.json({ limit: limits.maxBodyBytes }),
+    refuseOversizedQueries(limits.maxTokens, format),
     expressMiddleware(apollo, { context: () => Promise.resolve(context) }),
   );
   options.mountUi?.(app);
@@ -288,5 +300,23 @@ function durableMutationsPlugin(durableWrites: () => Promise<void>): ApolloServe
         },
       });
     },
+  };
+}
+
+/**
+ * Refuses a query with more than `maxTokens` tokens before Apollo parses and validates it (see
+ * QueryLimits.maxTokens), answering as Apollo answers a query that fails validation.
+ */
+function refuseOversizedQueries(maxTokens: number, format: (errors: readonly GraphQLFormattedError[]) => GraphQLFormattedError[]) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const body: unknown = req.body;
+    // POST sends the query in the JSON body, GET in the URL
+    const query = (typeof body === 'object' && body !== null ? (body as { query?: unknown }).query : undefined) ?? req.query['query'];
+    const error = typeof query === 'string' ? tokenLimitError(query, maxTokens) : undefined;
+    if (error === undefined) {
+      next();
+      return;
+    }
+    res.status(400).json({ errors: format([error.toJSON()]) });
   };
 }

@@ -1,6 +1,6 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from 'graphql';
-import { ErrorCode, isKrakenError } from '@kraken/common';
+import { ErrorCode, isKrakenError, redactCredentials } from '@kraken/common';
 import type { Logger } from '@kraken/common';
 
 // Apollo's and graphql-js's own codes, in the Kraken vocabulary clients branch on.
@@ -29,6 +29,12 @@ function rootCause(error: unknown): unknown {
  * subject's id and details; no stack traces. Internal errors are logged with their cause.
  */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
+  const answer = formatCause(formatted, error, logger);
+  // an error may quote the git URL it was about, with the credentials in it
+  return { ...answer, message: redactCredentials(answer.message) };
+}
+
+function formatCause(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
   const cause = rootCause(error);
   const { krakenCode, stacktrace: _stacktrace, code, ...rest } = (formatted.extensions ?? {}) as Record<string, unknown>;
   if (isKrakenError(cause)) {

@@ -31,6 +31,25 @@ describe('envFromInput', () => {
     ).toThrow('env[1].name: A is given twice');
     expect(() => envFromInput([{ name: 'A', value: 'x'.repeat(40_000) }])).toThrow('env[0].value: at most 32768 bytes');
   });
+
+  it('rejects __proto__, which a JavaScript object would drop without a word', () => {
+    expect(() => envFromInput([{ name: '__proto__', value: 'x' }])).toThrow(
+      'env[0].name: __proto__ cannot be an environment variable name here: JavaScript objects, which carry env through Kraken, cannot hold it',
+    );
+  });
+
+  it('rejects a value with a NUL byte, which no environment variable can hold', () => {
+    expect(() => envFromInput([{ name: 'SECRET', value: 'a\0b' }])).toThrow(
+      'env[0].value: the value of SECRET contains a NUL byte (\\0), which no environment variable can hold',
+    );
+  });
+
+  it('says the rule when a name is too long', () => {
+    expect(() => envFromInput([{ name: 'A'.repeat(300), value: 'x' }])).toThrow(
+      `env[0].name: "${'A'.repeat(80)}"... (300 characters) is not a valid variable name (letters, digits and _, not starting with a digit, at most 256 characters)`,
+    );
+    expect(envFromInput([{ name: 'A'.repeat(256), value: 'x' }])).toEqual({ ['A'.repeat(256)]: 'x' });
+  });
 });
 
 describe('checkId', () => {

@@ -1,7 +1,6 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
-import { ID_PATTERN } from '@kraken/messages';
+import { ID_PATTERN, envNameProblem, envValueProblem } from '@kraken/messages';
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_ENV_VARS = 200;
 const MAX_ENV_VALUE_BYTES = 32 * 1024;
 
@@ -16,7 +15,7 @@ export function checkId(field: string, value: string): string {
   return value;
 }
 
-/** The env list of createDeployment as a record; names must be usable as shell variables, once each. */
+/** The env list of createDeployment as a record; names must be usable as shell variables (envNameProblem), once each. */
 export function envFromInput(
   input: readonly { name: string; value: string }[] | null | undefined,
 ): Record<string, string> | undefined {
@@ -24,15 +23,13 @@ export function envFromInput(
   if (input.length > MAX_ENV_VARS) throw invalid('env', `at most ${MAX_ENV_VARS} variables, got ${input.length}`);
   const env: Record<string, string> = {};
   input.forEach(({ name, value }, index) => {
-    if (!ENV_NAME.test(name)) {
-      throw invalid(
-        `env[${index}].name`,
-        `${JSON.stringify(name.slice(0, 80))} is not a valid variable name (letters, digits and _, not starting with a digit)`,
-      );
-    }
+    const nameProblem = envNameProblem(name);
+    if (nameProblem !== undefined) throw invalid(`env[${index}].name`, nameProblem);
     if (Object.hasOwn(env, name)) throw invalid(`env[${index}].name`, `${name} is given twice`);
     if (Buffer.byteLength(value, 'utf8') > MAX_ENV_VALUE_BYTES)
       throw invalid(`env[${index}].value`, `at most ${MAX_ENV_VALUE_BYTES} bytes`);
+    const valueProblem = envValueProblem(value);
+    if (valueProblem !== undefined) throw invalid(`env[${index}].value`, `the value of ${name} ${valueProblem}`);
     env[name] = value;
   });
   return env;

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Request, RequestHandler, Response } from 'express';
 import express from 'express';
-import { ErrorCode, KrakenError, isoTime } from '@kraken/common';
+import { ErrorCode, KrakenError, isoTime, redactCredentials } from '@kraken/common';
 import { PROTOCOL_VERSION } from '@kraken/messages';
 import type { Clock, Logger } from '@kraken/common';
 import type { Orchestrator } from '../orchestrator.js';
@@ -41,8 +41,9 @@ export function sendError(
     res.destroy();
     return;
   }
-  if (req.originalUrl.startsWith('/graphql')) res.status(status).json({ errors: [{ message, extensions: { code, ...extra } }] });
-  else res.status(status).json({ error: { code, message, ...extra } });
+  const shown = redactCredentials(message);
+  if (req.originalUrl.startsWith('/graphql')) res.status(status).json({ errors: [{ message: shown, extensions: { code, ...extra } }] });
+  else res.status(status).json({ error: { code, message: shown, ...extra } });
 }
 
 export function httpStatusOf(error: KrakenError): number {
@@ -141,9 +142,11 @@ export function restRouter(options: RestOptions): express.Router {
       schemaVersion: store.schemaVersion,
       deployments: store.listDeployments().map((deployment) => ({
         ...deployment,
+        srcUrl: redactCredentials(deployment.srcUrl),
+        statusMessage: deployment.statusMessage === null ? null : redactCredentials(deployment.statusMessage),
         // env values are secrets: the export is for inspection and moving state, not for leaking them
         env: maskedEnv(deployment.env),
-        statusHistory: store.statusHistory(deployment.id),
+        statusHistory: store.statusHistory(deployment.id).map((entry) => ({ ...entry, message: entry.message === null ? null : redactCredentials(entry.message) })),
         logCounters: store.logCounters(deployment.id),
       })),
       nodes: store.listNodes(),

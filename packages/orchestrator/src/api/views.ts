@@ -1,3 +1,4 @@
+import { redactCredentials } from '@kraken/common';
 import { describeIsolation } from '@kraken/messages';
 import type { NodeInfoExtensions } from '@kraken/messages';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
@@ -49,13 +50,14 @@ function historyListView(history: readonly StatusHistoryEntry[]): Shape<StatusHi
 function buildDeploymentView(record: DeploymentRecord, statusHistory: Shape<StatusHistoryItem>[]): Shape<Deployment> {
   return {
     id: record.id,
-    srcUrl: record.srcUrl,
+    // the stored URL keeps its credentials for cloning; nobody reading the API sees them
+    srcUrl: redactCredentials(record.srcUrl),
     gitBranch: record.branch,
     version: record.version,
     commit: record.commit,
     port: record.port === null ? null : String(record.port),
     status: record.status,
-    statusMessage: record.statusMessage,
+    statusMessage: record.statusMessage === null ? null : redactCredentials(record.statusMessage),
     statusHistory,
     resultsUrl: `/log/${encodeURIComponent(record.id)}`,
     deploymentUrl: record.url,
@@ -79,7 +81,7 @@ export function maskedEnv(env: Record<string, string>): Shape<EnvVar>[] {
 }
 
 export function historyView(entry: StatusHistoryEntry): Shape<StatusHistoryItem> {
-  return { status: entry.status, time: unixSeconds(entry.at), message: entry.message, node: entry.nodeId };
+  return { status: entry.status, time: unixSeconds(entry.at), message: entry.message === null ? null : redactCredentials(entry.message), node: entry.nodeId };
 }
 
 export function nodeView(record: NodeRecord): Shape<Node> {

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
+import { MemoryLogger } from '@kraken/common';
 import { tempDir } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import { DeploymentStatus, LogStream } from '@kraken/messages';
@@ -39,6 +41,49 @@ describe('OrchestratorStore', () => {
     const db = new Database(store.file, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
+  });
+
+  it('keeps the database and its WAL readable by their owner alone (they hold the apps\' environment)', () => {
+    using store = open();
+    store.createDeployment({ id: 'mode-check', srcUrl: 'https://example.com/a.git', branch: 'main' });
+    for (const suffix of ['', '-wal', '-shm']) expect({ suffix, mode: fs.statSync(`${store.file}${suffix}`).mode & 0o777 }).toEqual({ suffix, mode: 0o600 });
+  });
+
+  it('moves a damaged database aside, saying where, and starts with an empty one', () => {
+    const file = `${dir.path}/orchestrator.db`;
+    fs.writeFileSync(file, Buffer.alloc(8192, 'not a database '));
+    const logger = new MemoryLogger();
+    using store = OrchestratorStore.open({ dataDir: dir.path, clock, logger });
+    expect(store.listDeployments()).toEqual([]);
+    const [moved] = logger.records.filter((record) => record.message.startsWith('the orchestrator database is damaged'));
+    expect(moved?.fields).toMatchObject({ file, movedTo: expect.stringMatching(/orchestrator\.db\.damaged-/) as unknown });
+    expect(fs.readFileSync(String(moved?.fields['movedTo']), 'utf8')).toMatch(/^not a database /);
+  });
+
+  it('leaves orchestrator.db alone holding every commit once closed (the WAL checkpointed into it)', () => {
+    const store = open();
+    store.createDeployment({ id: 'kept', srcUrl: 'https://example.com/a.git', branch: 'main' });
+    // another connection with the file open (a snapshot copy): SQLite folds the WAL in on close
+    // only when the closing connection is the last one
+    const reader = new Database(store.file, { readonly: true });
+    reader.prepare('SELECT count(*) FROM deployments').get();
+    store.close();
+    const copy = `${dir.path}/copy.db`;
+    fs.copyFileSync(store.file, copy);
+    reader.close();
+    const backup = new Database(copy, { readonly: true });
+    expect(backup.prepare('SELECT id FROM deployments').all()).toEqual([{ id: 'kept' }]);
+    backup.close();
+  });
+
+  it('says so when a directory stands where the database file goes, as a configuration error', () => {
+    fs.mkdirSync(`${dir.path}/orchestrator.db`);
+    expect(() => open()).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_CONFIG',
+        message: `orchestrator database ${dir.path}/orchestrator.db is a directory, not a database file: move it aside (the database is created there) or use another data dir`,
+      }) as Error,
+    );
   });
 
   it('creates a deployment in DeploymentRequested with its first history entry', () => {

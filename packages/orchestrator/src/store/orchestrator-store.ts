@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '@kraken/common';
@@ -181,11 +181,20 @@ export class OrchestratorStore implements Disposable {
         `maxLogLinesPerDeployment must be a positive integer, got ${String(maxLogLines)}`,
       );
     }
+    // SQLite says only "unable to open database file" for a directory in the database's place
+    if (statSync(file, { throwIfNoEntry: false })?.isDirectory() === true) {
+      throw new KrakenError(
+        ErrorCode.InvalidConfig,
+        `orchestrator database ${file} is a directory, not a database file: move it aside (the database is created there) or use another data dir`,
+      );
+    }
     let db: Database.Database;
     try {
+      if (file !== ':memory:') ownerOnly(file);
       db = new Database(file);
     } catch (error) {
-      throw new KrakenError(ErrorCode.Unavailable, `cannot open orchestrator database ${file}: ${describe(error)}`, {
+      // not Unavailable: nothing here is out of reach for a while; the file or its folder is wrong
+      throw new KrakenError(ErrorCode.InvalidConfig, `cannot open orchestrator database ${file}: ${describe(error)} (check that this user may read and write it and its folder)`, {
         cause: error,
       });
     }
@@ -199,6 +208,16 @@ export class OrchestratorStore implements Disposable {
       return new OrchestratorStore(db, file, version, clock, maxLogLines);
     } catch (error) {
       db.close();
+      if (file !== ':memory:' && isDamaged(error)) {
+        // never silently replaced: the damaged file is kept, and the log names it
+        const aside = moveAside(file, isoTime(clock));
+        logger.error('the orchestrator database is damaged: moved it aside and starting with an empty one; apps the nodes report running are adopted, the rest of the state recorded before is only in the moved file', {
+          file,
+          movedTo: aside,
+          error: describe(error),
+        });
+        return OrchestratorStore.open(options);
+      }
       if (error instanceof KrakenError) throw error;
       throw new KrakenError(ErrorCode.Internal, `cannot prepare orchestrator database ${file}: ${describe(error)}`, {
         cause: error,
@@ -538,11 +557,20 @@ export class OrchestratorStore implements Disposable {
     return row === undefined ? 0 : Number(row.value);
   }
 
+  /**
+   * Folds the WAL into the database file before closing, so that `orchestrator.db` alone (a backup,
+   * a copy to another machine) holds every commit. SQLite does this on the last close by itself,
+   * but not while another connection (a snapshot copy in progress) still has the file open.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.cache.clear();
-    this.db.close();
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.db.close();
+    }
   }
 
   [Symbol.dispose](): void {
@@ -604,6 +632,34 @@ function prepare(db: { prepare(sql: string): Database.Statement }) {
       'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ),
   };
+}
+
+/** SQLite's own verdict that a file is not (or no longer) a database it can read. */
+function isDamaged(error: unknown): boolean {
+  // not instanceof Error: the native module's errors may come from another realm (jest's sandbox)
+  for (let current = error as { code?: unknown; cause?: unknown } | null | undefined, depth = 0; typeof current === 'object' && current !== null && depth < 5; depth++) {
+    if (current.code === 'SQLITE_NOTADB' || current.code === 'SQLITE_CORRUPT') return true;
+    current = current.cause as typeof current;
+  }
+  return false;
+}
+
+/** Renames the database and its WAL and shared-memory files to `<file>.damaged-<time>[-wal|-shm]`; returns the new name. */
+function moveAside(file: string, at: string): string {
+  const aside = `${file}.damaged-${at.replace(/[:.]/g, '-')}`;
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (existsSync(`${file}${suffix}`)) renameSync(`${file}${suffix}`, `${aside}${suffix}`);
+  }
+  return aside;
+}
+
+/**
+ * The database holds the apps' environment: only its owner may read it. SQLite gives the -wal and
+ * -shm files the main file's mode, so the file is made (or made) 0600 before SQLite opens it.
+ */
+function ownerOnly(file: string): void {
+  closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
 }
 
 function resolveFile(options: OrchestratorStoreOptions): string {
