@@ -2,6 +2,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError } from '@kraken/common';
+import { describeIsolation } from '@kraken/messages';
 import { DockerDeployer } from '@kraken/docker-deployer';
 import { ProcessDeployer } from '@kraken/process-deployer';
 import type { Deployer, EngineProbe } from '@kraken/worker';
@@ -25,23 +26,36 @@ export interface OpenDeployerOptions {
   pingTimeoutMs?: number;
 }
 
-/** Docker wherever its engine answers; supervised processes otherwise (or when asked for). */
+/**
+ * Docker wherever its engine answers; supervised processes otherwise (or when asked for). The
+ * choice is logged in one line with what the runtime enforces, and, when Docker was wanted but
+ * did not answer, as a warning saying why: a silent fallback would leave people trusting apps
+ * with less isolation than they expect.
+ */
 export async function openDeployer(options: OpenDeployerOptions): Promise<OpenedDeployer> {
   const { runtime, dockerSocket, dataDir, nodeId, logger } = options;
+  let dockerProblem: string | undefined;
   if (runtime !== 'process') {
     const docker = new Docker({ socketPath: dockerSocket });
-    const problem = await pingProblem(docker, options.pingTimeoutMs ?? 2_000);
-    if (problem === undefined) {
-      logger.info('apps run in Docker', { socket: dockerSocket });
+    dockerProblem = await pingProblem(docker, options.pingTimeoutMs ?? 2_000);
+    if (dockerProblem === undefined) {
       const deployer = new DockerDeployer({ docker, nodeId, workDir: path.join(dataDir, 'docker'), logger });
+      logger.info(`apps run in Docker, engine at ${dockerSocket} (${describeIsolation(deployer.isolation)})`, { socket: dockerSocket });
       return { deployer, runtime: 'docker', engine: docker, close: () => deployer.close() };
     }
     if (runtime === 'docker') {
-      throw new KrakenError(ErrorCode.Unavailable, `--runtime docker: the Docker engine at ${dockerSocket} does not answer (${problem})`);
+      throw new KrakenError(ErrorCode.Unavailable, `--runtime docker: the Docker engine at ${dockerSocket} does not answer (${dockerProblem})`);
     }
-    logger.info('no Docker engine answers: apps run as supervised processes', { socket: dockerSocket, reason: problem });
   }
   const deployer = await ProcessDeployer.create({ dataDir: path.join(dataDir, 'process'), nodeId, logger });
+  const enforces = describeIsolation(deployer.isolation);
+  if (dockerProblem !== undefined) {
+    logger.warn(`no Docker engine answered at ${dockerSocket} (${dockerProblem}): apps run as supervised processes (${enforces})`, {
+      socket: dockerSocket,
+    });
+  } else {
+    logger.info(`--runtime process: apps run as supervised processes (${enforces})`);
+  }
   return { deployer, runtime: 'process', close: () => deployer.close() };
 }
 
