@@ -11,6 +11,7 @@ import {
   leaderMoveMessage,
   leaderMoveOf,
   nodeRole,
+  nodeRuntime,
   parseEnv,
   standbysOf,
   statusColor,
@@ -31,6 +32,13 @@ describe('node presentation', () => {
     // b took over: it leads, and the former leader, back, stands by
     expect(nodes.map((node) => nodeRole(node, 'b'))).toEqual(['standby', 'standby', 'leader', 'worker', 'worker']);
     expect(standbysOf([{ id: 'a', orchestrationPriority: 0 }, { id: 'e', orchestrationPriority: null }], 'a')).toEqual([]);
+  });
+
+  it('says which runtime a node runs and what it enforces, and none when its engine is down', () => {
+    expect(nodeRuntime({ runtimes: ['process'], isolation: "runs as the agent's user, no limits" })).toEqual({ runtime: 'process', enforces: "runs as the agent's user, no limits" });
+    expect(nodeRuntime({ runtimes: ['docker'], isolation: 'container, limits' })).toEqual({ runtime: 'docker', enforces: 'container, limits' });
+    expect(nodeRuntime({ runtimes: [], isolation: 'container, limits' })).toEqual({ runtime: 'none', enforces: undefined });
+    expect(nodeRuntime({ runtimes: ['docker'], isolation: null })).toEqual({ runtime: 'docker', enforces: undefined });
   });
 
   it('says where the leader moved, and only when it did', () => {

@@ -31,6 +31,16 @@ export function nodeRole(node: Pick<ClusterNode, 'id' | 'orchestrationPriority'>
   return node.orchestrationPriority === 0 || node.orchestrationPriority === 1 ? 'standby' : 'worker';
 }
 
+/**
+ * How a node runs apps and what that enforces: "docker" with "container, limits"; "process" with
+ * "runs as the agent's user, no limits". A node whose Docker engine stopped answering runs none;
+ * an agent older than the isolation field says nothing of it.
+ */
+export function nodeRuntime(node: Pick<ClusterNode, 'runtimes' | 'isolation'>): { runtime: string; enforces: string | undefined } {
+  if (node.runtimes.length === 0) return { runtime: 'none', enforces: undefined };
+  return { runtime: node.runtimes.join(', '), enforces: node.isolation ?? undefined };
+}
+
 /** The nodes that may take over from the orchestrator, in id order. */
 export function standbysOf<T extends Pick<ClusterNode, 'id' | 'orchestrationPriority'>>(nodes: readonly T[], orchestrator: string | undefined): T[] {
   return nodes.filter((n) => nodeRole(n, orchestrator) === 'standby').sort((a, b) => a.id.localeCompare(b.id));

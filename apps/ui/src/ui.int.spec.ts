@@ -179,11 +179,11 @@ describe('Kraken UI in a browser against a real agent', () => {
     await shot('platform');
   }, 60_000);
 
-  it('lists the agent as an alive node with its runtimes and heartbeat age', async () => {
+  it('lists the agent as an alive node with its runtime, what it enforces, and heartbeat age', async () => {
     await openPage('Nodes');
     const row = page.locator('tbody tr').filter({ hasText: 'alive' });
     await row.first().waitFor({ timeout: 30_000 });
-    await expect(row.first().innerText()).resolves.toMatch(/docker/);
+    await expect(row.first().getByTestId('node-runtime').innerText()).resolves.toMatch(/^docker\s+container, limits$/);
     await expect(row.first().innerText()).resolves.toMatch(/\d+s ago/);
     await expect(row.first().innerText()).resolves.toMatch(/leader/);
     await shot('nodes');

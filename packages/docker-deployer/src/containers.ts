@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { ErrorCode } from '@kraken/common';
+import { ErrorCode, listeningSockets } from '@kraken/common';
 import { OutputLines, demuxAll } from './demux.js';
 import type { OutputLine } from './demux.js';
 import { DeployStep, Tail, deployError, engineStatus, mapEngineError } from './errors.js';
@@ -149,6 +149,11 @@ export function boundHostPort(info: Docker.ContainerInspectInfo, port: number): 
 export interface ReadyRequest {
   deploymentId: string;
   hostPort: number | undefined;
+  /**
+   * The port published inside the container. When given, an app that listens on other ports but
+   * not this one ends the wait with `listensOn` (see ReadyOutcome) instead of a timeout.
+   */
+  containerPort?: number;
   endpoint: string;
   timeoutMs: number;
   tailLines: number;
@@ -165,13 +170,19 @@ const FAST_POLL_MS = 50;
 const FAST_POLL_FOR_MS = 5000;
 const SLOW_POLL_MS = 250;
 
+/** Ready, or listening only on ports other than the one published: the container must be made again publishing `listensOn`. */
+export type ReadyOutcome = { ready: true } | { ready: false; listensOn: number };
+
 /**
  * Waits until the app answers HTTP on its host port (see probeHttp), failing early when the
  * container stops or restarts (the restart policy would otherwise hide a crash loop). Probes run
  * side by side (see ProbeSeries), and an answer ends the wait at once: only the app in this
- * container can answer on its published port. The container is inspected while none has.
+ * container can answer on its published port. The container is inspected while none has, and
+ * the ports it listens on are read from its network namespace's socket table: an app whose code
+ * listens on another port than its manifest's (`app.listen(7211)` under `port = 3000`) is told
+ * apart from one still starting.
  */
-export async function waitReady(container: Docker.Container, request: ReadyRequest): Promise<void> {
+export async function waitReady(container: Docker.Container, request: ReadyRequest): Promise<ReadyOutcome> {
   const { deploymentId, hostPort } = request;
   const context = { deploymentId, step: DeployStep.Ready };
   const started = Date.now();
@@ -186,7 +197,7 @@ export async function waitReady(container: Docker.Container, request: ReadyReque
       } else {
         probes.launch();
         await probes.wait(pause);
-        if (probes.ready) return;
+        if (probes.ready) return { ready: true };
       }
       let info: Docker.ContainerInspectInfo;
       try {
@@ -201,8 +212,10 @@ export async function waitReady(container: Docker.Container, request: ReadyReque
           details: { exitCode: info.State.ExitCode, output: lines },
         });
       }
+      const elsewhere = await listeningElsewhere(info, request.containerPort);
+      if (elsewhere !== undefined) return { ready: false, listensOn: elsewhere };
       if (Date.now() >= deadline) {
-        if (probes === undefined) return;
+        if (probes === undefined) return { ready: true };
         const lines = await lastLogLines(container, request.tailLines);
         throw deployError(
           ErrorCode.Internal,
@@ -214,6 +227,18 @@ export async function waitReady(container: Docker.Container, request: ReadyReque
   } finally {
     probes?.stop();
   }
+}
+
+/**
+ * The port an app listens on inside its container when that is not `containerPort`: the lowest
+ * of its listening ports, read through the container's init process from the host's /proc (the
+ * engine runs on this machine). Undefined while it listens on `containerPort` or on nothing yet,
+ * and where /proc of the container cannot be read (then the wait ends as before, in a timeout).
+ */
+async function listeningElsewhere(info: Docker.ContainerInspectInfo, containerPort: number | undefined): Promise<number | undefined> {
+  if (containerPort === undefined || !(info.State.Pid > 0)) return undefined;
+  const ports = [...new Set((await listeningSockets(info.State.Pid)).map((socket) => socket.port))].sort((a, b) => a - b);
+  return ports.length === 0 || ports.includes(containerPort) ? undefined : ports[0];
 }
 
 function formatSeconds(ms: number): string {

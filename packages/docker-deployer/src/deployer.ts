@@ -87,6 +87,8 @@ export class DockerDeployer {
   /** Each container's last stats sample, to measure cpu% from at the next call. */
   private readonly previousStats = new Recent<EngineStats>(CPU_WINDOW_MAX_MS);
   private readonly imageSizes = new Recent<number>(IMAGE_SIZE_MAX_AGE_MS);
+  /** What it enforces, for node info: each app in a container of its own, with memory (and, when set, CPU) limits. */
+  readonly isolation = { runsAs: 'container', limits: true } as const;
 
   constructor(options: DockerDeployerOptions) {
     this.options = compileOptions(options);
@@ -212,21 +214,34 @@ export class DockerDeployer {
       );
     }
 
-    const container = await step(DeployStep.Run, async () => {
+    // the manifest's port is published, unless the app turns out to listen on another (see waitReady)
+    let port = manifest.config.port;
+    const start = (published: number | undefined): Promise<Docker.Container> =>
+      this.createAndStart({ deploymentId, image, manifest, env, limits, port: published, labels: buildLabels({ ...labelInput, port: published, role: 'app' }), hostPort: request.hostPort });
+    let container = await step(DeployStep.Run, async () => {
       if (retiring !== undefined) {
         // the swap: the name and host port pass to the new version, down while the old one stops and the new one starts
         log.info('replacing the running container with the new version', { containerId: retiring.containerId, from: retiring.commit, to: commit });
         await this.stopAndRemove(deploymentId, retiring.containerId);
       }
-      return this.createAndStart({ deploymentId, image, manifest, env, limits, labels: buildLabels({ ...labelInput, role: 'app' }), hostPort: request.hostPort });
+      return start(port);
     });
     try {
-      const info = await container.inspect();
-      const port = manifest.config.port;
-      const hostPort = port === undefined ? undefined : boundHostPort(info, port);
-      await step(DeployStep.Ready, () =>
-        waitReady(container, { deploymentId, hostPort, endpoint: manifest.app.endpoint, timeoutMs: this.options.readyTimeoutMs, tailLines: this.options.errorTailLines }),
-      );
+      let info = await container.inspect();
+      let hostPort = port === undefined ? undefined : boundHostPort(info, port);
+      const ready = { deploymentId, endpoint: manifest.app.endpoint, timeoutMs: this.options.readyTimeoutMs, tailLines: this.options.errorTailLines };
+      await step(DeployStep.Ready, async () => {
+        const outcome = await waitReady(container, { ...ready, hostPort, ...(port === undefined ? {} : { containerPort: port }) });
+        if (outcome.ready) return;
+        // apps as people write them listen where their code says: the mapping must target that port
+        log.info("the app listens on another port than its manifest's; publishing that one instead", { manifestPort: port, listensOn: outcome.listensOn });
+        await removeContainer(container);
+        port = outcome.listensOn;
+        container = await start(port);
+        info = await container.inspect();
+        hostPort = boundHostPort(info, port);
+        await waitReady(container, { ...ready, hostPort });
+      });
       await container.update({ RestartPolicy: { Name: 'unless-stopped', MaximumRetryCount: 0 } });
       log.info('deployed', { containerId: info.Id, image, hostPort, commit });
       return { deploymentId, containerId: info.Id, containerName: containerName(deploymentId, this.options.nodeId), image, appName: manifest.app.name, commit, state: 'running', port, hostPort };
@@ -289,10 +304,11 @@ export class DockerDeployer {
     env: Record<string, string>;
     limits: Limits;
     labels: Record<string, string>;
+    /** The container port to publish: the manifest's, or the one the app was found listening on. */
+    port: number | undefined;
     hostPort: number | undefined;
   }): Promise<Docker.Container> {
-    const { deploymentId, manifest, hostPort } = input;
-    const port = manifest.config.port;
+    const { deploymentId, manifest, hostPort, port } = input;
     const exposed = port === undefined ? {} : { [`${port}/tcp`]: {} };
     // HostIp '' publishes on every interface: apps of a PaaS are meant to be reached from the LAN
     const bindings = port === undefined ? {} : { [`${port}/tcp`]: [{ HostIp: '', HostPort: hostPort === undefined ? '' : String(hostPort) }] };

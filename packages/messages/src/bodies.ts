@@ -15,6 +15,7 @@ import {
   text,
   textBytes,
 } from './fields.js';
+import { isolationSchema } from './isolation.js';
 import { nodeInfoExtensionsSchema } from './node-info-extensions.js';
 import { DeploymentStatus } from './status.js';
 
@@ -57,6 +58,8 @@ export const nodeInfoBodySchema = z.object({
   load: z.object({ m1: numberAtLeast(0), m5: numberAtLeast(0), m15: numberAtLeast(0) }),
   uptimeSec: numberAtLeast(0),
   runtimes: z.array(runtimeSchema).max(8, { error: 'expected at most 8 runtimes' }),
+  /** What the node's runtime enforces on its apps; absent from agents older than this field. */
+  isolation: isolationSchema.optional(),
   /** Ids of the deployments running on this node now; the orchestrator reconciles against it. */
   deployments: z.array(idSchema),
   /**

@@ -181,6 +181,7 @@ describe('decode', () => {
       ['a line with a bad time', MessageType.DeployLog, (b) => ((b.lines as Body[]).at(1)!.at = 'soon'), 'body.lines[1].at', 'expected an ISO 8601 UTC time'],
       ['a line of an unknown stream', MessageType.DeployLog, (b) => ((b.lines as Body[]).at(0)!.stream = 'tty'), 'body.lines[0].stream', 'expected one of "stdout", "stderr", "build", "test", "system", got "tty"'],
       ['an unknown runtime', MessageType.NodeInfo, (b) => (b.runtimes = ['docker', 'kvm']), 'body.runtimes[1]', 'expected one of "docker", "process", got "kvm"'],
+      ['an isolation of an unknown user', MessageType.NodeInfo, (b) => (b.isolation = { runsAs: 'root', limits: false }), 'body.isolation.runsAs', 'expected one of "agent", "container", got "root"'],
       ['cpu that is not an object', MessageType.NodeInfo, (b) => (b.cpu = 'arm'), 'body.cpu', 'expected object, got "arm"'],
       ['an extension key with a capital', MessageType.NodeInfo, (b) => (b.extensions = { Temp: 40 }), 'body.extensions.Temp', 'expected an extension key matching ^[a-z][a-zA-Z0-9_.-]{0,63}$, got "Temp"'],
       ['an extension value that is an object', MessageType.NodeInfo, (b) => (b.extensions = { 'temperature.celsius': { max: 40 } }), 'body.extensions["temperature.celsius"]', 'expected a string of at most 256 characters, a finite number or a boolean, got an object'],

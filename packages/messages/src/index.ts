@@ -27,3 +27,5 @@ export { BrokerUsers, Queues } from './names.js';
 export { ID_PATTERN, envNameProblem, envValueProblem } from './fields.js';
 export { EXTENSION_KEY_PATTERN, NodeInfoExtensionLimits, parseNodeInfoExtensions } from './node-info-extensions.js';
 export type { NodeInfoExtensions } from './node-info-extensions.js';
+export { AppUser, describeIsolation } from './isolation.js';
+export type { Isolation } from './isolation.js';

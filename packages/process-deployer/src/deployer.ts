@@ -1,24 +1,24 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { ErrorCode, KrakenError, toKrakenError } from '@kraken/common';
 import type { Logger } from '@kraken/common';
-import { DeployStep, containerName, deployError, guardDeploy, probeHttp, shallowClone } from '@kraken/docker-deployer';
+import { DeployStep, containerName, deployError, guardDeploy, shallowClone } from '@kraken/docker-deployer';
 import type { DeployRequest, DeployResult, Deployment, LogFollower, LogLine, StatsSample } from '@kraken/docker-deployer';
 import { Lang, readManifest } from '@kraken/shipwreck';
 import type { Manifest } from '@kraken/shipwreck';
 import { runCommand } from './commands.js';
 import { deploymentPaths, deploymentsDir } from './layout.js';
 import type { DeploymentPaths } from './layout.js';
-import { formatOutput } from './lines.js';
+import type { KnownApp } from './listen-port.js';
 import { lockDataDir } from './lock.js';
 import type { DataDirLock } from './lock.js';
 import { LogFollow } from './follow.js';
-import { lastLines } from './logs.js';
 import { compileProcessOptions } from './options.js';
 import type { CompiledProcessOptions, ProcessDeployerOptions } from './options.js';
 import { assertPortFree, pickFreePort } from './ports.js';
 import { assertSucceeded, prepareApp } from './prepare.js';
 import type { ProcessLang } from './prepare.js';
 import { stepRunner } from '@kraken/docker-deployer';
+import { waitServing } from './ready.js';
 import { readState } from './state.js';
 import { Supervisor, terminateAppGroup } from './supervisor.js';
 import type { SupervisorContext } from './supervisor.js';
@@ -26,9 +26,6 @@ import { GroupSampler, bytesToMb, folderBytes, round2 } from './usage.js';
 
 const DEPLOYMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-/** How long an app without a port must stay up to count as started (as with containers). */
-const NO_PORT_GRACE_MS = 1000;
-const READY_POLL_MS = 250;
 /** Walking a node_modules is not free: the size is measured at most this often. */
 const SIZE_CACHE_MS = 60_000;
 /** CPU% is measured since the last /proc pass while it is at most this old (the worker asks every few seconds to a minute). */
@@ -49,6 +46,11 @@ const CLOSE_WAIT_MS = 8_000;
 export class ProcessDeployer implements AsyncDisposable {
   /** Which runtime this is, for node info and placement. */
   readonly runtime = 'process' as const;
+  /**
+   * What it enforces, for node info: nothing yet. Apps run as the agent's user (they can read its
+   * data dir and signal it) with no memory or CPU limits; issue 17 item 2 is to change that.
+   */
+  readonly isolation = { runsAs: 'agent', limits: false } as const;
   private readonly supervisors = new Map<string, Supervisor>();
   private readonly inFlight = new Set<string>();
   private readonly sizes = new Map<string, { bytes: number; atMs: number }>();
@@ -209,7 +211,16 @@ export class ProcessDeployer implements AsyncDisposable {
         ),
       );
       const started = supervisor;
-      await step(DeployStep.Ready, () => this.waitReady(started, paths));
+      await step(DeployStep.Ready, () =>
+        waitServing(started, {
+          paths,
+          manifestPort: manifest.config.port,
+          timeoutMs: options.readyTimeoutMs,
+          errorTailLines: options.errorTailLines,
+          logger: log,
+          otherApps: () => this.knownApps(),
+        }),
+      );
       await supervisor.markReady();
       return supervisor;
     } catch (error) {
@@ -241,49 +252,9 @@ export class ProcessDeployer implements AsyncDisposable {
     }
   }
 
-  /**
-   * Waits until the app answers HTTP below 500 on its port, failing early when the process ends
-   * (with its last output lines) and with a hint about $PORT when it never answers.
-   */
-  private async waitReady(supervisor: Supervisor, paths: DeploymentPaths): Promise<void> {
-    const { deploymentId, hostPort, endpoint } = supervisor.state;
-    const timeoutMs = this.options.readyTimeoutMs;
-    const context = { deploymentId, step: DeployStep.Ready };
-    const deadline = Date.now() + (hostPort === undefined ? Math.min(NO_PORT_GRACE_MS, timeoutMs) : timeoutMs);
-    let lastReason = 'no attempt yet';
-    for (;;) {
-      const exit = supervisor.lastExit;
-      if (!supervisor.running && exit !== undefined) {
-        const how = exit.code !== null ? `exited with code ${exit.code}` : `was killed by ${exit.signal ?? 'a signal'}`;
-        const where = hostPort === undefined ? 'right after start' : `before answering on port ${hostPort}`;
-        throw deployError(ErrorCode.Internal, `app ${how} ${where}${await this.outputTail(paths)}`, {
-          ...context,
-          details: { exitCode: exit.code, signal: exit.signal },
-        });
-      }
-      if (hostPort !== undefined) {
-        const probe = await probeHttp(hostPort, endpoint, Math.min(2000, timeoutMs));
-        if (probe.ready) return;
-        lastReason = probe.reason ?? 'no answer';
-      }
-      if (Date.now() >= deadline) {
-        if (hostPort === undefined) return;
-        throw deployError(
-          ErrorCode.Timeout,
-          `app did not answer HTTP on port ${hostPort} within ${formatSeconds(timeoutMs)} (GET ${endpoint}: ${lastReason}); ` +
-            `without a container the app must listen on the port given in $PORT (${hostPort})${await this.outputTail(paths)}`,
-          { ...context, details: { hostPort } },
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
-    }
-  }
-
-  private async outputTail(paths: DeploymentPaths): Promise<string> {
-    const count = this.options.errorTailLines;
-    const [stderr, stdout] = await Promise.all([lastLines(paths.stderr, count), lastLines(paths.stdout, count)]);
-    if (stderr.length === 0 && stdout.length === 0) return '\n(the app wrote no output)';
-    return (stderr.length > 0 ? formatOutput(stderr, 'last stderr lines') : '') + (stdout.length > 0 ? formatOutput(stdout, 'last stdout lines') : '');
+  /** The apps this deployer supervises, to name one that holds a port another app wants. */
+  private knownApps(): KnownApp[] {
+    return [...this.supervisors.values()].map(({ state }) => ({ deploymentId: state.deploymentId, appName: state.appName, pgid: state.pid }));
   }
 
   /** Stops the deployment's processes (SIGTERM, then SIGKILL after stopTimeout) and removes its folder; NotFound when this node runs none. */
@@ -511,10 +482,6 @@ function validateRequest(request: DeployRequest): void {
       throw deployError(ErrorCode.InvalidInput, `env name ${JSON.stringify(name)} must match ${ENV_NAME.source}`, { deploymentId, details: { field: `env.${name}` } });
     }
   }
-}
-
-function formatSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 /** Waits for every promise to settle, or `ms`, whichever comes first; never rejects. */

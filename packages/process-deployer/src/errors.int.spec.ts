@@ -53,7 +53,7 @@ describe('ProcessDeployer explains what went wrong', () => {
     const error = await deployRejection(deployer, { deploymentId: id, url: repo, branch: 'main' });
     expect(error.code).toBe(ErrorCode.Timeout);
     expect(error.details).toMatchObject({ step: 'ready' });
-    expect(error.message).toMatch(/^app did not answer HTTP on port (\d+) within 3 s \(GET \/: connect ECONNREFUSED 127\.0\.0\.1:\d+\); without a container the app must listen on the port given in \$PORT \(\d+\)/);
+    expect(error.message).toMatch(/^app did not answer HTTP on port (\d+) within 3 s \(GET \/: connect ECONNREFUSED 127\.0\.0\.1:\d+\); it listens on no TCP port\. The app should listen on the port in \$PORT \(\d+\) or on the manifest's port/);
     expect(error.message).toContain('working, not listening');
     await expectNothingLeft(id);
   });

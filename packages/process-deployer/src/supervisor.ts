@@ -111,6 +111,14 @@ export class Supervisor {
     return this.ended;
   }
 
+  /**
+   * The app answers on `port`, not the one it was given in $PORT (a port fixed in its code): it
+   * is the app's port from now on, saved with the state at markReady.
+   */
+  listensOn(port: number): void {
+    this.state = { ...this.state, hostPort: port };
+  }
+
   /** From now on an exit means a restart. */
   async markReady(): Promise<void> {
     this.state = { ...this.state, phase: 'running' };

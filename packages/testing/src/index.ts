@@ -9,7 +9,7 @@ export { startRabbitNode } from './rabbit-node.js';
 export type { RabbitNode, RabbitNodeOptions } from './rabbit-node.js';
 export { tempDir } from './temp-dir.js';
 export type { TempDir } from './temp-dir.js';
-export { gitFixtureRepo, manifestToml } from './git-repo.js';
+export { commitFiles, fixedPortAppFiles, gitFixtureRepo, manifestToml } from './git-repo.js';
 export { createNetnsLab } from './netns-lab.js';
 export type { NetnsLab, NetnsHost, NetnsHostRef } from './netns-lab.js';
 export type { NetnsLabOptions } from './netns-plan.js';

@@ -1,5 +1,5 @@
 import type { DeployRequest, DeployResult, Deployment, LogFollower, LogLine, StatsSample } from '@kraken/docker-deployer';
-import type { Runtime } from '@kraken/messages';
+import type { Isolation, Runtime } from '@kraken/messages';
 
 /**
  * The part of a deployer the worker depends on. DockerDeployer satisfies it; unit tests use a
@@ -8,6 +8,8 @@ import type { Runtime } from '@kraken/messages';
 export interface Deployer {
   /** What runs the apps: reported in heartbeats and checked against requests. @default 'docker' */
   readonly runtime?: Runtime;
+  /** What the runtime enforces on the apps (whose user they run as, limits): reported in heartbeats. */
+  readonly isolation?: Isolation;
   /** Resolves when the app answers; rejects with a KrakenError whose message is the reason. */
   deploy(request: DeployRequest): Promise<DeployResult>;
   /** Stops and removes the deployment's container; NotFound when this node runs none. */

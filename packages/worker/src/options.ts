@@ -33,7 +33,10 @@ export interface WorkerOptions {
   logBufferLines?: number;
   /** Encoded size a log batch stays under, so it always fits the broker's message limit. @default 512 KiB */
   logBatchBytes?: number;
-  /** Deploys (clone, build, test, start) running at once. @default 1 on <= 2 cores, else cores / 2 */
+  /**
+   * Deploys cloning and building at once; a deploy's test and start do not count (each has its own
+   * time limit), so one stuck app never holds up the others. @default 1 on <= 2 cores, else cores / 2
+   */
   maxConcurrentDeploys?: number;
   /** Host written into Running urls. @default the node's first IPv4 address, else 127.0.0.1 */
   publicHost?: string;

@@ -30,4 +30,17 @@ describe('Slots', () => {
     expect(slots.inUse).toBe(0);
     expect(slots.queued).toBe(0);
   });
+
+  it('names the holders of its slots, earliest first, and tells a waiting ticket from a held one', async () => {
+    const slots = new Slots(2);
+    const a = slots.acquire('app-a');
+    const b = slots.acquire('app-b');
+    const c = slots.acquire('app-c');
+    expect([a.waiting, b.waiting, c.waiting]).toEqual([false, false, true]);
+    expect(slots.holders).toEqual(['app-a', 'app-b']);
+    a.release();
+    expect(await c.ready).toBe(true);
+    expect(c.waiting).toBe(false);
+    expect(slots.holders).toEqual(['app-b', 'app-c']);
+  });
 });

@@ -4,6 +4,8 @@ export interface SlotTicket {
   readonly ready: Promise<boolean>;
   /** Gives the slot back (or leaves the line); safe to call more than once. */
   release(): void;
+  /** True while in line for a slot. */
+  readonly waiting: boolean;
 }
 
 /**
@@ -13,10 +15,13 @@ export interface SlotTicket {
 export class Slots {
   private active = 0;
   private readonly waiting: { grant: () => void }[] = [];
+  /** Who holds each slot now, in the order they got it: what waiting work is queued behind. */
+  private readonly owners: string[] = [];
 
   constructor(private readonly limit: number) {}
 
-  acquire(): SlotTicket {
+  /** `owner` names the work (a deployment id) to those queued behind it. */
+  acquire(owner = 'another deploy'): SlotTicket {
     let state: 'waiting' | 'held' | 'done' = 'waiting';
     let resolveReady: (held: boolean) => void = () => undefined;
     const ready = new Promise<boolean>((resolve) => {
@@ -26,6 +31,7 @@ export class Slots {
       grant: () => {
         state = 'held';
         this.active++;
+        this.owners.push(owner);
         resolveReady(true);
       },
     };
@@ -37,6 +43,7 @@ export class Slots {
         if (state === 'held') {
           state = 'done';
           this.active--;
+          this.owners.splice(this.owners.indexOf(owner), 1);
           this.waiting.shift()?.grant();
         } else if (state === 'waiting') {
           state = 'done';
@@ -45,7 +52,19 @@ export class Slots {
           resolveReady(false);
         }
       },
+      get waiting() {
+        return state === 'waiting';
+      },
     };
+  }
+
+  /** The owners of the slots held now, earliest first. */
+  get holders(): readonly string[] {
+    return [...this.owners];
+  }
+
+  get size(): number {
+    return this.limit;
   }
 
   get inUse(): number {

@@ -275,7 +275,7 @@ describe('Worker: cancel and stop', () => {
   it('cancel of a deployment waiting for a slot: Destroyed and never deployed', async () => {
     const deployer = new FakeDeployer();
     let open: () => void = () => undefined;
-    deployer.scripts.set('first', { gate: new Promise<void>((resolve) => (open = resolve)) });
+    deployer.scripts.set('first', { holdIn: { step: 'build', until: new Promise<void>((resolve) => (open = resolve)) } });
     const { send, statusesOf } = await harness({ deployer, options: { maxConcurrentDeploys: 1 } });
     await send(MessageType.DeployRequest, request('first'));
     await send(MessageType.DeployRequest, request('waiting'));
@@ -297,19 +297,39 @@ describe('Worker: cancel and stop', () => {
 });
 
 describe('Worker: concurrency', () => {
-  it('runs at most maxConcurrentDeploys at once, the others in arrival order', async () => {
+  it('builds at most maxConcurrentDeploys at once, the others in arrival order', async () => {
     const deployer = new FakeDeployer();
     const gates = new Map<string, () => void>();
-    for (const id of ['c1', 'c2', 'c3', 'c4']) deployer.scripts.set(id, { gate: new Promise<void>((resolve) => gates.set(id, resolve)) });
-    const { send, statusesOf } = await harness({ deployer, options: { maxConcurrentDeploys: 2 } });
+    for (const id of ['c1', 'c2', 'c3', 'c4']) deployer.scripts.set(id, { holdIn: { step: 'build', until: new Promise<void>((resolve) => gates.set(id, resolve)) } });
+    const { send, statuses, statusesOf } = await harness({ deployer, options: { maxConcurrentDeploys: 2 } });
     for (const id of ['c1', 'c2', 'c3', 'c4']) await send(MessageType.DeployRequest, request(id));
     await eventually(() => { expect(deployer.deployCalls.map((call) => call.deploymentId)).toEqual(['c1', 'c2']); });
     expect(statusesOf('c3')).toEqual(['ValidatingDeploymentData']);
+    // waiting work says what it waits for
+    const messageOf = (id: string) => statuses.find((status) => status.deploymentId === id)?.message;
+    expect(messageOf('c1')).toBeUndefined();
+    expect(messageOf('c3')).toBe('queued behind c1, c2; this node runs 2 deploys at a time (maxConcurrentDeploys)');
+    expect(messageOf('c4')).toBe('queued behind c1, c2 and 1 more waiting; this node runs 2 deploys at a time (maxConcurrentDeploys)');
     gates.get('c2')?.();
     await eventually(() => { expect(deployer.deployCalls.map((call) => call.deploymentId)).toEqual(['c1', 'c2', 'c3']); });
     for (const open of gates.values()) open();
     await eventually(() => { expect(['c1', 'c2', 'c3', 'c4'].map((id) => statusesOf(id).at(-1))).toEqual(['Running', 'Running', 'Running', 'Running']); });
-    expect(deployer.maxActive).toBe(2);
+    expect(deployer.maxBuilding).toBe(2);
+  });
+
+  it('a deploy whose test hangs holds no slot: one sent after it builds, tests and runs meanwhile', async () => {
+    const deployer = new FakeDeployer();
+    let finishTest: () => void = () => undefined;
+    deployer.scripts.set('stuck', { holdIn: { step: 'test', until: new Promise<void>((resolve) => (finishTest = resolve)) } });
+    const { send, statuses, statusesOf } = await harness({ deployer, options: { maxConcurrentDeploys: 1 } });
+    await send(MessageType.DeployRequest, request('stuck'));
+    await eventually(() => { expect(statusesOf('stuck').at(-1)).toBe('TestingDeployment'); });
+    await send(MessageType.DeployRequest, request('quick'));
+    await eventually(() => { expect(statusesOf('quick').at(-1)).toBe('Running'); });
+    expect(statuses.filter((status) => status.deploymentId === 'quick').map((status) => status.message)).not.toContainEqual(expect.stringMatching(/queued/));
+    expect(statusesOf('stuck').at(-1)).toBe('TestingDeployment');
+    finishTest();
+    await eventually(() => { expect(statusesOf('stuck').at(-1)).toBe('Running'); });
   });
 });
 
@@ -420,6 +440,20 @@ describe('Worker: heartbeats and stats', () => {
     await eventually(() => { expect(statusesOf('proc-ok').at(-1)).toBe('Running'); });
     await send(MessageType.DeployRequest, request('docker-no', { runtime: 'docker' }));
     await eventually(() => { expect(statusesOf('docker-no')).toEqual(['Errored']); });
+  });
+
+  it("reports what the deployer's runtime enforces", async () => {
+    const deployer = new FakeDeployer();
+    Object.assign(deployer, { runtime: 'process', isolation: { runsAs: 'agent', limits: false } });
+    const { heartbeats } = await harness({ deployer });
+    await eventually(() => { expect(heartbeats().length).toBeGreaterThanOrEqual(1); });
+    expect(heartbeats()[0]).toMatchObject({ runtimes: ['process'], isolation: { runsAs: 'agent', limits: false } });
+  });
+
+  it('reports no isolation for a deployer that does not say what it enforces', async () => {
+    const { heartbeats } = await harness();
+    await eventually(() => { expect(heartbeats().length).toBeGreaterThanOrEqual(1); });
+    expect(heartbeats()[0]).not.toHaveProperty('isolation');
   });
 
   describe('node.info extensions', () => {

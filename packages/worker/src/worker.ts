@@ -308,7 +308,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
     const t = this.track(deploymentId, 'queued', DeploymentStatus.DeploymentRequested);
     t.attempt = body.attempt;
-    this.publishStatus(t, DeploymentStatus.ValidatingDeploymentData, {});
+    // runDeploy reports ValidatingDeploymentData at once, saying what it waits for when it waits
     this.runInBackground(this.runDeploy(t, body), 'deploy', deploymentId);
     return Promise.resolve();
   }
@@ -332,8 +332,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
 
   private async runDeploy(t: Tracked, body: DeployRequestBody): Promise<void> {
     const { deploymentId } = t;
-    const ticket = this.slots.acquire();
+    const ticket = this.slots.acquire(deploymentId);
     t.ticket = ticket;
+    // waiting work says what it waits for, rather than sitting in its first status unexplained (a
+    // redeploy has said ValidatingDeploymentData already: without a wait, nothing more is sent)
+    if (ticket.waiting) this.publishStatus(t, DeploymentStatus.ValidatingDeploymentData, { message: queuedMessage(this.slots), force: true });
+    else this.publishStatus(t, DeploymentStatus.ValidatingDeploymentData, {});
     const held = await ticket.ready;
     if (!held || t.cancelled || this.stopped) {
       ticket.release();
@@ -356,6 +360,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         ...(body.replace === true ? { replace: true } : {}),
         onProgress: (event) => {
           if (event.kind === 'start' && event.step === 'run') runStartedAt = event.at;
+          // The slot bounds clone and build, which share the CPU and the disk. A test or a start
+          // may take minutes (a hung test its whole time limit) and must not hold up other deploys.
+          if (event.kind === 'start' && (event.step === 'test' || event.step === 'run')) ticket.release();
           this.onProgress(t, event);
         },
       });
@@ -657,6 +664,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       load: system.load,
       uptimeSec: system.uptimeSec,
       runtimes: engineHealthy ? [this.runtime] : [],
+      ...(this.deployer.isolation === undefined ? {} : { isolation: this.deployer.isolation }),
       deployments: [...this.tracked.values()].filter((t) => t.phase === 'running').map((t) => t.deploymentId),
       working: [...this.tracked.values()].filter((t) => t.phase !== 'running').map((t) => t.deploymentId),
       protocolVersion: PROTOCOL_VERSION,
@@ -852,6 +860,14 @@ export class Worker extends TypedEmitter<WorkerEvents> {
 
 function isCancelled(t: Tracked): boolean {
   return t.cancelled;
+}
+
+/** "queued behind app-1 and 2 more waiting; this node runs 1 deploy at a time (maxConcurrentDeploys)", for a ticket just put in line. */
+function queuedMessage(slots: Slots): string {
+  const ahead = slots.queued - 1;
+  const more = ahead > 0 ? ` and ${ahead} more waiting` : '';
+  const limit = slots.size === 1 ? '1 deploy at a time' : `${slots.size} deploys at a time`;
+  return `queued behind ${slots.holders.join(', ')}${more}; this node runs ${limit} (maxConcurrentDeploys)`;
 }
 
 function describePhase(phase: Phase): string {

@@ -15,6 +15,8 @@ export interface FakeScript {
   buildLines?: string[];
   /** deploy() waits for this before the run step (to hold a slot in concurrency tests). */
   gate?: Promise<void>;
+  /** deploy() stays inside `step`, once it started, until `until` settles (a long build, a hung test). */
+  holdIn?: { step: DeployStep; until: Promise<void> };
   hostPort?: number;
 }
 
@@ -34,6 +36,11 @@ export class FakeDeployer implements Deployer {
   /** Deploys running right now, and the most at once. */
   active = 0;
   maxActive = 0;
+  /** Deploys in their clone, manifest or build step right now, and the most at once. */
+  building = 0;
+  maxBuilding = 0;
+
+  private readonly inBuild = new Set<string>();
 
   async deploy(request: DeployRequest): Promise<DeployResult> {
     this.deployCalls.push(request);
@@ -43,7 +50,14 @@ export class FakeDeployer implements Deployer {
       return await this.run(request);
     } finally {
       this.active--;
+      this.doneBuilding(request.deploymentId);
     }
+  }
+
+  /** Its build part ended: it moved on to test or run, or failed. */
+  private doneBuilding(deploymentId: string): void {
+    this.inBuild.delete(deploymentId);
+    this.building = this.inBuild.size;
   }
 
   private async run(request: DeployRequest): Promise<DeployResult> {
@@ -55,6 +69,13 @@ export class FakeDeployer implements Deployer {
       await Promise.resolve();
       if (step === 'run' && script.gate) await script.gate;
       progress({ kind: 'start', deploymentId, step, at: new Date() });
+      if (step === 'clone') {
+        this.inBuild.add(deploymentId);
+        this.building = this.inBuild.size;
+        this.maxBuilding = Math.max(this.maxBuilding, this.building);
+      }
+      if (step === 'test' || step === 'run') this.doneBuilding(deploymentId);
+      if (script.holdIn?.step === step) await script.holdIn.until;
       if (script.failAt === step) {
         const message = script.error ?? `${step} failed`;
         progress({ kind: 'finish', deploymentId, step, at: new Date(), durationMs: 1, ok: false, message });

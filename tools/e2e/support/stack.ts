@@ -1,6 +1,7 @@
 import { AmqpBroker } from '@kraken/broker';
 import { MemoryLogger } from '@kraken/common';
 import { DockerDeployer } from '@kraken/docker-deployer';
+import { ProcessDeployer } from '@kraken/process-deployer';
 import type { OrchestratorOptions, OrchestratorQueues, PortRange } from '@kraken/orchestrator';
 import { Orchestrator, OrchestratorStore, createApiServer } from '@kraken/orchestrator';
 import type { ApiServer, ListeningApi } from '@kraken/orchestrator';
@@ -37,6 +38,7 @@ export class Stack {
   readonly deploymentIds = new Set<string>();
   readonly brokers: AmqpBroker[] = [];
   private readonly workers: Worker[] = [];
+  private readonly processDeployers: ProcessDeployer[] = [];
   private readonly children: WorkerChild[] = [];
 
   private constructor(
@@ -124,6 +126,33 @@ export class Stack {
     return worker;
   }
 
+  /** A real Worker in this process with the process runtime (no container engine), its apps under the stack's temp dir. */
+  async startProcessWorker(nodeId: string): Promise<Worker> {
+    this.nodeIds.add(nodeId);
+    const broker = await AmqpBroker.create({ url: this.amqpUrl, deadLetterQueue: this.deadLetterQueue });
+    this.brokers.push(broker);
+    const deployer = await ProcessDeployer.create({
+      dataDir: path.join(this.dir.path, 'process', nodeId),
+      nodeId,
+      logger: new MemoryLogger(),
+      readyTimeout: '90s',
+      stopTimeout: '5s',
+    });
+    this.processDeployers.push(deployer);
+    const worker = await Worker.create({
+      broker,
+      deployer,
+      nodeId,
+      logger: new MemoryLogger(),
+      options: {
+        ...testWorkerOptions,
+        queues: { orchestrator: this.queues.orchestrator, telemetry: this.queues.telemetry, node: this.queues.node(nodeId) },
+      },
+    });
+    this.workers.push(worker);
+    return worker;
+  }
+
   /**
    * A real Worker in a child process (see WorkerChild), joined to this stack's queues; starting
    * it again with the same node id is an agent restart on the same machine.
@@ -150,6 +179,17 @@ export class Stack {
     await cleanupAll([
       ...this.children.map((child) => [`stop worker process ${child.nodeId}`, () => child.stop()] as const),
       ...this.workers.map((worker) => [`stop worker ${worker.nodeId}`, () => worker.stop()] as const),
+      // process-runtime apps outlive their deployer on purpose (an agent restart adopts them): a test's go with it
+      ...this.processDeployers.map(
+        (deployer, i) =>
+          [
+            `stop the apps of process deployer ${i}`,
+            async () => {
+              for (const deployment of await deployer.list()) await deployer.stop(deployment.deploymentId);
+              await deployer.close();
+            },
+          ] as const,
+      ),
       ['close api', () => this.api.close()],
       ['close orchestrator', () => this.orchestrator.close()],
       ...this.brokers.map((broker, i) => [`close broker ${i}`, () => broker.close()] as const),

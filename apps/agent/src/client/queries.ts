@@ -28,6 +28,8 @@ export interface NodeView {
   addr: string | null;
   state: string;
   runtimes: string[];
+  /** What its runtime enforces, in words; null from agents that do not say. */
+  isolation: string | null;
   ramFree: number;
   ramUsed: number;
   loadAvg5: number;
@@ -47,7 +49,7 @@ export interface LogLineView {
 const deploymentFields = `id srcUrl gitBranch commit port status statusMessage deploymentUrl node placementReason watch
   statusHistory { status time message node }`;
 
-const nodeFields = 'id hostname addr state runtimes ramFree ramUsed loadAvg5 orchestrationPriority deployments extensions { key value }';
+const nodeFields = 'id hostname addr state runtimes isolation ramFree ramUsed loadAvg5 orchestrationPriority deployments extensions { key value }';
 
 export const Queries = {
   createDeployment: `mutation($url: String!, $branch: String!, $env: [EnvVarInput!], $watch: Boolean) {

@@ -8,6 +8,7 @@ const node = (id: string, extensions: NodeView['extensions']): NodeView => ({
   addr: '10.0.0.5',
   state: 'ALIVE',
   runtimes: ['docker'],
+  isolation: 'container, limits',
   ramFree: 2048,
   ramUsed: 1024,
   loadAvg5: 0.5,
@@ -31,6 +32,18 @@ describe('kraken nodes', () => {
     expect(header).toMatch(/ROLE\s+EXTRA$/);
     expect(plain).toMatch(/worker\s+-$/);
     expect(custom).toMatch(/worker\s+temperature\.celsius=47\.5 temperature\.zone=cpu$/);
+  });
+
+  it('shows each node\'s runtime and what it enforces, and "none" for a node without a working runtime', async () => {
+    const laptop: NodeView = { ...node('laptop', []), runtimes: ['process'], isolation: "runs as the agent's user, no limits" };
+    const engineDown: NodeView = { ...node('pi-3', []), runtimes: [] };
+    const older: NodeView = { ...node('pi-4', []), isolation: null };
+    const [header, docker, processNode, down, old] = await nodesTable([node('pi-1', []), laptop, engineDown, older]);
+    expect(header).toMatch(/ADDRESS\s+RUNTIME\s+RAM FREE/);
+    expect(docker).toContain('docker: container, limits');
+    expect(processNode).toContain("process: runs as the agent's user, no limits");
+    expect(down).toMatch(/10\.0\.0\.5\s+none\s+2048 MB/);
+    expect(old).toMatch(/10\.0\.0\.5\s+docker\s+2048 MB/);
   });
 
   it('leaves the EXTRA column out when no node sends readings', async () => {

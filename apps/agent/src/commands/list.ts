@@ -36,12 +36,12 @@ export async function nodesCommand(client: ApiClient, options: { json: boolean }
   const withExtras = getNodes.some((n) => n.extensions.length > 0);
   io.out(
     formatTable(
-      ['ID', 'STATE', 'ADDRESS', 'RUNTIMES', 'RAM FREE', 'LOAD', 'APPS', 'ROLE', ...(withExtras ? ['EXTRA'] : [])],
+      ['ID', 'STATE', 'ADDRESS', 'RUNTIME', 'RAM FREE', 'LOAD', 'APPS', 'ROLE', ...(withExtras ? ['EXTRA'] : [])],
       getNodes.map((n) => [
         n.id,
         n.state.toLowerCase(),
         n.addr,
-        n.runtimes.join(','),
+        runtimeCell(n),
         `${n.ramFree} MB`,
         n.loadAvg5.toFixed(2),
         n.deployments.length,
@@ -51,4 +51,13 @@ export async function nodesCommand(client: ApiClient, options: { json: boolean }
     ),
   );
   return ExitCode.Ok;
+}
+
+/**
+ * The runtime and what it enforces: "docker: container, limits", "process: runs as the agent's
+ * user, no limits". A node whose Docker engine stopped answering has none to run apps with.
+ */
+function runtimeCell(node: NodeView): string {
+  const runtimes = node.runtimes.length === 0 ? 'none' : node.runtimes.join(',');
+  return node.isolation === null || node.runtimes.length === 0 ? runtimes : `${runtimes}: ${node.isolation}`;
 }

@@ -2,6 +2,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError } from '@kraken/common';
+import { describeIsolation } from '@kraken/messages';
 import type { Deployer, EngineProbe } from '@kraken/worker';
 
 /** A heartbeat's ping gives up on its own sooner (the worker's enginePingTimeout); this only frees a hung socket. */
@@ -27,19 +28,23 @@ export interface OpenDeployerOptions {
 }
 
 /**
- * Docker wherever its engine answers; supervised processes otherwise (or when asked for). Only the
- * chosen runtime is loaded: dockerode (with its SSH and gRPC clients) stays out of a machine
- * without a Docker engine, and the engine is asked over plain HTTP whether it is there.
+ * Docker wherever its engine answers; supervised processes otherwise (or when asked for). The
+ * choice is logged in one line with what the runtime enforces, and, when Docker was wanted but
+ * did not answer, as a warning saying why: a silent fallback would leave people trusting apps
+ * with less isolation than they expect. Only the chosen runtime is loaded: dockerode (with its SSH
+ * and gRPC clients) stays out of a machine without a Docker engine, which is asked over plain
+ * HTTP whether it is there.
  */
 export async function openDeployer(options: OpenDeployerOptions): Promise<OpenedDeployer> {
   const { runtime, dockerSocket, dataDir, nodeId, logger } = options;
+  let dockerProblem: string | undefined;
   if (runtime !== 'process') {
-    const problem = await pingProblem(dockerSocket, options.pingTimeoutMs ?? 2_000);
-    if (problem === undefined) {
-      logger.info('apps run in Docker', { socket: dockerSocket });
+    dockerProblem = await pingProblem(dockerSocket, options.pingTimeoutMs ?? 2_000);
+    if (dockerProblem === undefined) {
       const [{ default: Docker }, { DockerDeployer }] = await Promise.all([import('dockerode'), import('@kraken/docker-deployer')]);
       const docker = new Docker({ socketPath: dockerSocket });
       const deployer = new DockerDeployer({ docker, nodeId, workDir: path.join(dataDir, 'docker'), logger });
+      logger.info(`apps run in Docker, engine at ${dockerSocket} (${describeIsolation(deployer.isolation)})`, { socket: dockerSocket });
       // every heartbeat pings the engine: over one kept-alive connection, without dockerode's request machinery
       const connection = new http.Agent({ keepAlive: true, maxSockets: 1 });
       const engine: EngineProbe = {
@@ -55,12 +60,19 @@ export async function openDeployer(options: OpenDeployerOptions): Promise<Opened
       return { deployer, runtime: 'docker', engine, close };
     }
     if (runtime === 'docker') {
-      throw new KrakenError(ErrorCode.Unavailable, `--runtime docker: the Docker engine at ${dockerSocket} does not answer (${problem})`);
+      throw new KrakenError(ErrorCode.Unavailable, `--runtime docker: the Docker engine at ${dockerSocket} does not answer (${dockerProblem})`);
     }
-    logger.info('no Docker engine answers: apps run as supervised processes', { socket: dockerSocket, reason: problem });
   }
   const { ProcessDeployer } = await import('@kraken/process-deployer');
   const deployer = await ProcessDeployer.create({ dataDir: path.join(dataDir, 'process'), nodeId, logger });
+  const enforces = describeIsolation(deployer.isolation);
+  if (dockerProblem !== undefined) {
+    logger.warn(`no Docker engine answered at ${dockerSocket} (${dockerProblem}): apps run as supervised processes (${enforces})`, {
+      socket: dockerSocket,
+    });
+  } else {
+    logger.info(`--runtime process: apps run as supervised processes (${enforces})`);
+  }
   return { deployer, runtime: 'process', close: () => deployer.close() };
 }
 

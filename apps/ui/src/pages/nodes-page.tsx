@@ -5,7 +5,7 @@ import { ClusterGate } from '../components/cluster-gate.js';
 import { NodeExtensions } from '../components/node-extensions.js';
 import { NodeStateTag, StatusTag } from '../components/status-tag.js';
 import { useNow } from '../components/use-now.js';
-import { formatAge, formatMb, nodeDeploymentIds, nodeRole } from '../format.js';
+import { formatAge, formatMb, nodeDeploymentIds, nodeRole, nodeRuntime } from '../format.js';
 import { Link } from '../router.js';
 import { useCluster } from '../store.js';
 
@@ -31,6 +31,22 @@ function NodeDeployments({ node, deployments }: { node: ClusterNode; deployments
         );
       })}
     </Space>
+  );
+}
+
+/** The runtime, and under it what it enforces on apps, so nobody trusts a process runtime with more than it gives. */
+function NodeRuntime({ node }: { node: ClusterNode }) {
+  const { runtime, enforces } = nodeRuntime(node);
+  return (
+    <span data-testid="node-runtime">
+      {runtime}
+      {enforces !== undefined && (
+        <>
+          <br />
+          <Typography.Text type="secondary">{enforces}</Typography.Text>
+        </>
+      )}
+    </span>
   );
 }
 
@@ -60,7 +76,7 @@ function NodesTable() {
     ...(nodes.some((n) => n.extensions.length > 0)
       ? [{ title: 'Extensions', key: 'extensions', render: (_: unknown, n: ClusterNode) => <NodeExtensions extensions={n.extensions} /> }]
       : []),
-    { title: 'Runtimes', key: 'runtimes', render: (_, n) => n.runtimes.join(', ') },
+    { title: 'Runtime', key: 'runtime', render: (_, n) => <NodeRuntime node={n} /> },
     { title: 'Uptime', key: 'uptime', render: (_, n) => formatAge(n.uptime) },
     { title: 'Heartbeat', key: 'heartbeat', render: (_, n) => `${formatAge(now - n.updateTime)} ago` },
     { title: 'CPU', key: 'model', render: (_, n) => `${n.model} (${n.arch})` },

@@ -434,6 +434,15 @@ describe('GraphQL API additions for the web UI', () => {
     await waitFor(() => store.getNode('node-a')?.info.extensions === undefined, 'a heartbeat without extensions');
     expect(await extensionsOf()).toEqual([{ id: 'node-a', extensions: [] }]);
   });
+
+  it("says in words what a node's runtime enforces, and null for a node that does not say", async () => {
+    const isolationOf = async () => (await graphql<{ getNodes: { id: string; runtimes: string[]; isolation: string | null }[] }>('{ getNodes { id runtimes isolation } }')).data?.getNodes;
+    expect(await isolationOf()).toEqual([{ id: 'node-a', runtimes: ['docker'], isolation: null }]);
+    const info = { ...nodeInfo('node-a'), runtimes: ['process' as const], isolation: { runsAs: 'agent' as const, limits: false } };
+    await broker.publish(queues.telemetry, createMessage(MessageType.NodeInfo, info, { from: 'node-a' }));
+    await waitFor(() => store.getNode('node-a')?.info.isolation !== undefined, 'a heartbeat with isolation');
+    expect(await isolationOf()).toEqual([{ id: 'node-a', runtimes: ['process'], isolation: "runs as the agent's user, no limits" }]);
+  });
 });
 
 describe('subscriptions over graphql-ws', () => {

@@ -1,4 +1,5 @@
 import { redactCredentials } from '@kraken/common';
+import { describeIsolation } from '@kraken/messages';
 import type { NodeInfoExtensions } from '@kraken/messages';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { DeploymentRecord, NodeRecord, StatusHistoryEntry, StoredLogLine } from '../store/records.js';
@@ -100,6 +101,7 @@ export function nodeView(record: NodeRecord): Shape<Node> {
     state: record.state,
     arch: info.arch,
     runtimes: info.runtimes,
+    isolation: info.isolation === undefined ? null : describeIsolation(info.isolation),
     hostname: info.hostname,
     extensions: extensionsView(info.extensions),
   };

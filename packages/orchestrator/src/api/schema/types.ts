@@ -206,6 +206,12 @@ export class Node {
   @Field(() => [String], { description: 'How it can run apps: docker, process.' })
   runtimes!: string[];
 
+  @Field(() => String, {
+    nullable: true,
+    description: "What its runtime enforces on apps, in words: \"container, limits\" (docker); \"runs as the agent's user, no limits\" (process). Null from agents that do not say.",
+  })
+  isolation!: string | null;
+
   @Field(() => String)
   hostname!: string;
 

@@ -1,0 +1,50 @@
+import path from 'node:path';
+import { MemoryLogger } from '@kraken/common';
+import { tempDir } from '@kraken/testing';
+import type { TempDir } from '@kraken/testing';
+import { openDeployer } from './open-deployer.js';
+
+describe('openDeployer', () => {
+  let dir: TempDir;
+
+  beforeEach(async () => {
+    dir = await tempDir('kraken-open-deployer-');
+  });
+
+  afterEach(async () => {
+    await dir.remove();
+  });
+
+  it('warns in one line, naming the socket and what the process runtime enforces, when --runtime auto finds no Docker engine', async () => {
+    const logger = new MemoryLogger();
+    const socket = path.join(dir.path, 'no-docker.sock');
+    const opened = await openDeployer({ runtime: 'auto', dockerSocket: socket, dataDir: dir.path, nodeId: 'laptop', logger, pingTimeoutMs: 500 });
+    try {
+      expect(opened.runtime).toBe('process');
+      const said = logger.records.filter((record) => record.level !== 'debug' && record.message.includes('supervised processes'));
+      expect(said).toEqual([
+        expect.objectContaining({
+          level: 'warn',
+          message: expect.stringMatching(
+            new RegExp(`^no Docker engine answered at ${socket.replace(/[.]/g, '\\.')} \\(.*ENOENT.*\\): apps run as supervised processes \\(runs as the agent's user, no limits\\)$`),
+          ) as string,
+        }),
+      ]);
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it('says plainly, without a warning, that --runtime process runs apps as processes and what that enforces', async () => {
+    const logger = new MemoryLogger();
+    const opened = await openDeployer({ runtime: 'process', dockerSocket: '/var/run/docker.sock', dataDir: dir.path, nodeId: 'laptop', logger });
+    try {
+      expect(logger.records.filter((record) => record.level === 'warn')).toEqual([]);
+      expect(logger.records).toContainEqual(
+        expect.objectContaining({ level: 'info', message: "--runtime process: apps run as supervised processes (runs as the agent's user, no limits)" }),
+      );
+    } finally {
+      await opened.close();
+    }
+  });
+});
