@@ -24,6 +24,7 @@ import { guardDeploy } from './deploy-guard.js';
 import { stepRunner } from './progress.js';
 import type { StepRunner } from './progress.js';
 import { delay } from './probe.js';
+import { Recent } from './recent.js';
 import { validateRequest } from './request.js';
 import type { DeployRequest } from './request.js';
 import { bytesToMb, cpuPercent, memoryMb } from './stats.js';
@@ -64,6 +65,10 @@ export interface LogFollower {
 }
 
 const DEFAULT_PING_TIMEOUT_MS = 5000;
+/** cpu% is measured since the container's previous sample while that is at most this old (the worker asks every few seconds to a minute). */
+const CPU_WINDOW_MAX_MS = 120_000;
+/** An image's size is asked of the engine again after this long (it does not change; the image may be gone). */
+const IMAGE_SIZE_MAX_AGE_MS = 600_000;
 /** The legacy builder's words for a cached parent layer that vanished mid-build. */
 const LOST_PARENT = /unknown parent image ID|failed to set parent|No such image: sha256:/i;
 
@@ -79,6 +84,9 @@ export class DockerDeployer {
   private readonly docker: Docker;
   private readonly logger: Logger;
   private readonly inFlight = new Set<string>();
+  /** Each container's last stats sample, to measure cpu% from at the next call. */
+  private readonly previousStats = new Recent<EngineStats>(CPU_WINDOW_MAX_MS);
+  private readonly imageSizes = new Recent<number>(IMAGE_SIZE_MAX_AGE_MS);
   /** What it enforces, for node info: each app in a container of its own, with memory (and, when set, CPU) limits. */
   readonly isolation = { runsAs: 'container', limits: true } as const;
 
@@ -378,6 +386,7 @@ export class DockerDeployer {
 
   /** SIGTERM (the app may finish its requests), SIGKILL after stopTimeout, then removal. */
   private async stopAndRemove(deploymentId: string, containerId: string): Promise<void> {
+    this.previousStats.delete(containerId);
     const container = this.docker.getContainer(containerId);
     try {
       await container.stop({ t: Math.ceil(this.options.stopTimeoutMs / 1000) });
@@ -442,19 +451,29 @@ export class DockerDeployer {
   }
 
   /**
-   * One stats sample. The engine's one-shot sample has no previous CPU reading, so two are taken
-   * `statsInterval` apart and cpu% is computed from their difference.
+   * One stats sample. The engine's one-shot sample has no previous CPU reading, so cpu% is
+   * computed against this container's previous sample when that is recent (the worker asks every
+   * stats interval: one engine read per call), else from two taken `statsInterval` apart. The
+   * image's size is remembered for a while.
    */
   async stats(deploymentId: string): Promise<StatsSample> {
     const found = await this.requireContainer(deploymentId, 'read the stats of');
     const container = this.docker.getContainer(found.containerId);
     try {
       const sample = async (): Promise<EngineStats> => await container.stats({ stream: false, 'one-shot': true });
-      const before = await sample();
-      await delay(this.options.statsIntervalMs);
+      let before = this.previousStats.get(found.containerId);
+      if (before === undefined) {
+        before = await sample();
+        await delay(this.options.statsIntervalMs);
+      }
       const after = await sample();
-      const image = await this.docker.getImage(found.image).inspect();
-      return { cpuPercent: cpuPercent(before, after), ...memoryMb(after), imageSizeMb: bytesToMb(image.Size) };
+      this.previousStats.set(found.containerId, after);
+      let imageSizeMb = this.imageSizes.get(found.image);
+      if (imageSizeMb === undefined) {
+        imageSizeMb = bytesToMb((await this.docker.getImage(found.image).inspect()).Size);
+        this.imageSizes.set(found.image, imageSizeMb);
+      }
+      return { cpuPercent: cpuPercent(before, after), ...memoryMb(after), imageSizeMb };
     } catch (error) {
       throw mapEngineError(error, { deploymentId, step: DeployStep.Run, action: 'read container stats' });
     }

@@ -68,11 +68,17 @@ describe('a running deployment', () => {
   });
 
   it('reports cpu, memory and image size', async () => {
-    const sample = await newDeployer().stats(deploymentId);
+    const deployer = newDeployer();
+    const sample = await deployer.stats(deploymentId);
     expect(sample.cpuPercent).toBeGreaterThanOrEqual(0);
     expect(sample.memMb).toBeGreaterThan(1);
     expect(sample.maxMemMb).toBe(256);
     expect(sample.imageSizeMb).toBeGreaterThan(50);
+    // the next sample measures cpu% since this one, and the image size is remembered
+    const next = await deployer.stats(deploymentId);
+    expect(next.cpuPercent).toBeGreaterThanOrEqual(0);
+    expect(next.memMb).toBeGreaterThan(1);
+    expect(next.imageSizeMb).toBe(sample.imageSizeMb);
   });
 
   it('keeps its image when pruning and loses it once stopped', async () => {

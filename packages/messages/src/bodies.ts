@@ -229,5 +229,11 @@ export const leaderInfoBodySchema = z.object({
     .array(z.string({ error: BROKER_ENDPOINT_RULE }).max(300, { error: BROKER_ENDPOINT_RULE }).regex(/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/, { error: BROKER_ENDPOINT_RULE }))
     .max(32, { error: 'expected at most 32 broker endpoints' })
     .optional(),
+  /**
+   * Whether anyone looks at the cluster through the API (a UI or subscription open, a recent
+   * request): workers then report app stats at their fast interval, else at their slow one, so an
+   * unwatched cluster of small machines spends next to nothing on stats. Absent: as if watched.
+   */
+  watched: z.boolean().optional(),
 });
 export type LeaderInfoBody = z.infer<typeof leaderInfoBodySchema>;

@@ -22,12 +22,14 @@ import { waitServing } from './ready.js';
 import { readState } from './state.js';
 import { Supervisor, terminateAppGroup } from './supervisor.js';
 import type { SupervisorContext } from './supervisor.js';
-import { bytesToMb, folderBytes, round2, sampleGroup } from './usage.js';
+import { GroupSampler, bytesToMb, folderBytes, round2 } from './usage.js';
 
 const DEPLOYMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 /** Walking a node_modules is not free: the size is measured at most this often. */
 const SIZE_CACHE_MS = 60_000;
+/** CPU% is measured since the last /proc pass while it is at most this old (the worker asks every few seconds to a minute). */
+const CPU_WINDOW_MAX_MS = 120_000;
 /**
  * How long close() waits for deploys in flight to end once their commands were terminated (a
  * command group gets SIGTERM, then SIGKILL 2 s later); a step that cannot be ended (a clone) is
@@ -53,6 +55,7 @@ export class ProcessDeployer implements AsyncDisposable {
   private readonly inFlight = new Set<string>();
   private readonly sizes = new Map<string, { bytes: number; atMs: number }>();
   private readonly follows = new Set<LogFollow>();
+  private readonly sampler: GroupSampler;
   private readonly logger: Logger;
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
@@ -67,6 +70,7 @@ export class ProcessDeployer implements AsyncDisposable {
     private readonly lock: DataDirLock,
   ) {
     this.logger = options.logger.child({ component: 'process-deployer', nodeId: options.nodeId });
+    this.sampler = new GroupSampler(options.statsIntervalMs, CPU_WINDOW_MAX_MS);
   }
 
   /**
@@ -305,14 +309,15 @@ export class ProcessDeployer implements AsyncDisposable {
   }
 
   /**
-   * One sample from /proc for the deployment's process group: cpu% over `statsInterval`, resident
-   * memory now and the most seen, and the size of its folder (checkout and dependencies) as the
-   * image size. A deployment waiting to restart reads 0 CPU and memory.
+   * One sample from /proc for the deployment's process group: cpu% since the previous sample (or
+   * over `statsInterval` when there was none lately), resident memory now and the most seen, and the
+   * size of its folder (checkout and dependencies) as the image size. Every app asked for at once
+   * shares one pass over /proc. A deployment waiting to restart reads 0 CPU and memory.
    */
   async stats(deploymentId: string): Promise<StatsSample> {
     this.assertOpen();
     const supervisor = this.require(deploymentId, 'read the stats of');
-    const usage = supervisor.running ? await sampleGroup(supervisor.state.pid, this.options.statsIntervalMs) : { cpuPercent: 0, rssKb: 0 };
+    const usage = supervisor.running ? await this.sampler.usage(supervisor.state.pid) : { cpuPercent: 0, rssKb: 0 };
     supervisor.maxRssKb = Math.max(supervisor.maxRssKb, usage.rssKb);
     return {
       cpuPercent: usage.cpuPercent,

@@ -4,6 +4,9 @@ import type { DeploymentPaths } from './layout.js';
 import { FileFollower } from './logs.js';
 import type { FileLine } from './logs.js';
 
+/** How many times the poll interval a quiet app's logs wait at most between polls (250 ms -> 2 s). */
+const QUIET_POLL_FACTOR = 8;
+
 export interface FollowOptions {
   paths: DeploymentPaths;
   since: Date | undefined;
@@ -22,6 +25,8 @@ export class LogFollow implements LogFollower {
   private resolveDone: () => void = () => undefined;
   private ended = false;
   private timer: NodeJS.Timeout | undefined;
+  /** The wait before the next poll: pollIntervalMs after output, longer while the app is quiet. */
+  private delayMs: number;
 
   private constructor(
     private readonly files: readonly FileFollower[],
@@ -31,6 +36,7 @@ export class LogFollow implements LogFollower {
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
+    this.delayMs = options.pollIntervalMs;
   }
 
   static async start(onLine: (line: LogLine) => void, options: FollowOptions): Promise<LogFollow> {
@@ -60,7 +66,12 @@ export class LogFollow implements LogFollower {
   private async poll(): Promise<void> {
     try {
       const now = new Date(this.options.clock.now());
-      for (const file of this.files) this.deliver(await file.poll(now));
+      let delivered = 0;
+      for (const file of this.files) delivered += this.deliver(await file.poll(now));
+      // an idle app is polled less and less often (up to QUIET_POLL_FACTOR times the interval), so
+      // many quiet apps cost next to nothing; its next line is read at the interval again
+      const { pollIntervalMs } = this.options;
+      this.delayMs = delivered > 0 ? pollIntervalMs : Math.min(this.delayMs * 2, pollIntervalMs * QUIET_POLL_FACTOR);
     } catch (error) {
       this.options.logger.debug('reading the log files failed; ending the follow', { error });
       this.stop();
@@ -71,12 +82,13 @@ export class LogFollow implements LogFollower {
       this.stop();
       return;
     }
-    this.timer = setTimeout(() => void this.poll(), this.options.pollIntervalMs);
+    this.timer = setTimeout(() => void this.poll(), this.delayMs);
     this.timer.unref();
   }
 
-  private deliver(lines: readonly FileLine[]): void {
-    if (lines.length === 0) return;
+  /** Hands `lines` to the listener; returns how many there were. */
+  private deliver(lines: readonly FileLine[]): number {
+    if (lines.length === 0) return 0;
     for (const line of lines) {
       try {
         this.onLine(line);
@@ -84,5 +96,6 @@ export class LogFollow implements LogFollower {
         this.options.logger.warn('log listener threw; ignored', { error });
       }
     }
+    return lines.length;
   }
 }

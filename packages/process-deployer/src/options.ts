@@ -41,7 +41,7 @@ export interface ProcessDeployerOptions {
   readyTimeout?: string | number;
   /** Grace between SIGTERM and SIGKILL when stopping. @default '5s' */
   stopTimeout?: string | number;
-  /** Gap between the two /proc samples that cpu% is computed from. @default '500ms' */
+  /** Gap between the two /proc samples that cpu% is computed from when no recent sample exists. @default '500ms' */
   statsInterval?: string | number;
   /** First wait before restarting a crashed app; doubles on each crash in a row. @default '1s' */
   restartDelay?: string | number;
@@ -51,7 +51,7 @@ export interface ProcessDeployerOptions {
   stableAfter?: string | number;
   /** How often processes this deployer did not start itself (adopted) are checked for life. @default '1s' */
   pollInterval?: string | number;
-  /** How often followLogs looks for new output. @default '250ms' */
+  /** How often followLogs looks for new output (a quiet app's, up to 8 times less often). @default '250ms' */
   logPollInterval?: string | number;
   /** A log file larger than this is moved to `<name>.1` and started again. @default 10 MiB */
   maxLogBytes?: number;

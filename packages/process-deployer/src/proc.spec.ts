@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { groupMembers, isSameProcess, parseProcStat, parseVmRssKb, readProcStat } from './proc.js';
+import { groupMembers, isSameProcess, parseProcStat, readProcStat } from './proc.js';
 
 // A real line from a node process, with its comm replaced to include spaces and parentheses.
 const LINE =
   '4242 (node (my app) x) S 1 4242 4242 0 -1 4194560 12345 0 12 0 150 37 0 0 20 0 11 0 987654 1166934016 12000 18446744073709551615 1 1 0 0 0 0 0 4096 134234626 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n';
 
 describe('parseProcStat', () => {
-  it('reads state, parent, group, CPU time and start time after a comm holding spaces and parentheses', () => {
-    expect(parseProcStat(LINE)).toEqual({ pid: 4242, comm: 'node (my app) x', state: 'S', ppid: 1, pgrp: 4242, cpuTicks: 187, startTime: 987654 });
+  it('reads state, parent, group, CPU time, start time and resident pages after a comm holding spaces and parentheses', () => {
+    expect(parseProcStat(LINE)).toEqual({ pid: 4242, comm: 'node (my app) x', state: 'S', ppid: 1, pgrp: 4242, cpuTicks: 187, startTime: 987654, rssPages: 12000 });
   });
 
   it('recognises a zombie', () => {
@@ -25,16 +25,6 @@ describe('parseProcStat', () => {
     expect(stat?.pid).toBe(process.pid);
     expect(stat?.ppid).toBe(process.ppid);
     expect(stat?.startTime).toBeGreaterThan(0);
-  });
-});
-
-describe('parseVmRssKb', () => {
-  it('reads the resident set size in kB', () => {
-    expect(parseVmRssKb('Name:\tnode\nVmPeak:\t 999 kB\nVmRSS:\t   51234 kB\nRssAnon:\t 40000 kB\n')).toBe(51234);
-  });
-
-  it('gives 0 when the process has no VmRSS line (kernel thread, zombie)', () => {
-    expect(parseVmRssKb('Name:\tkworker\nState:\tI (idle)\n')).toBe(0);
   });
 });
 

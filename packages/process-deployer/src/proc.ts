@@ -13,11 +13,14 @@ export interface ProcStat {
   cpuTicks: number;
   /** Start time in clock ticks after boot: with the pid, it names one process for its whole life (pids are reused). */
   startTime: number;
+  /** Resident memory in pages (what VmRSS of /proc/<pid>/status counts, in kB). */
+  rssPages: number;
 }
 
 /**
  * Parses one `/proc/<pid>/stat` line: "pid (comm) state ppid pgrp session tty tpgid flags minflt
- * cminflt majflt cmajflt utime stime cutime cstime priority nice threads itrealvalue starttime ...".
+ * cminflt majflt cmajflt utime stime cutime cstime priority nice threads itrealvalue starttime
+ * vsize rss ...".
  * comm may hold spaces and parentheses, so fields are counted from the last ')'.
  */
 export function parseProcStat(text: string): ProcStat | undefined {
@@ -28,8 +31,8 @@ export function parseProcStat(text: string): ProcStat | undefined {
   const fields = text.slice(close + 2).trim().split(/\s+/);
   // fields[0] is field 3 (state) of the man page, so field n is fields[n - 3]
   const state = fields[0];
-  const numbers = [fields[1], fields[2], fields[11], fields[12], fields[19]].map(Number);
-  const [ppid, pgrp, utime, stime, startTime] = numbers;
+  const numbers = [fields[1], fields[2], fields[11], fields[12], fields[19], fields[21]].map(Number);
+  const [ppid, pgrp, utime, stime, startTime, rssPages] = numbers;
   if (
     state === undefined ||
     !Number.isInteger(pid) ||
@@ -38,17 +41,12 @@ export function parseProcStat(text: string): ProcStat | undefined {
     utime === undefined ||
     stime === undefined ||
     startTime === undefined ||
+    rssPages === undefined ||
     numbers.some((value) => !Number.isFinite(value))
   ) {
     return undefined;
   }
-  return { pid, comm: text.slice(open + 1, close), state, ppid, pgrp, cpuTicks: utime + stime, startTime };
-}
-
-/** Resident memory in kB from `/proc/<pid>/status` (`VmRSS:    1234 kB`); 0 for kernel threads and zombies, which have none. */
-export function parseVmRssKb(status: string): number {
-  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
-  return match?.[1] === undefined ? 0 : Number(match[1]);
+  return { pid, comm: text.slice(open + 1, close), state, ppid, pgrp, cpuTicks: utime + stime, startTime, rssPages };
 }
 
 export async function readProcStat(pid: number): Promise<ProcStat | undefined> {
@@ -74,28 +72,33 @@ export interface GroupMember {
   rssKb: number;
 }
 
-/** The live (non-zombie) processes of process group `pgid`, with their CPU time and resident memory. */
-export async function groupMembers(pgid: number): Promise<GroupMember[]> {
+/**
+ * Every live (non-zombie) process of the machine by process group, with its CPU time and resident
+ * memory, from one read of each `/proc/<pid>/stat`: one pass serves every app's group at once.
+ */
+export async function processGroups(): Promise<Map<number, GroupMember[]>> {
+  const groups = new Map<number, GroupMember[]>();
   let entries: string[];
   try {
     entries = await readdir('/proc');
   } catch {
-    return [];
+    return groups;
   }
-  const members: GroupMember[] = [];
+  const pageKb = (await pageBytes()) / 1024;
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = await readProcStat(Number(entry));
-    if (stat?.pgrp !== pgid || stat.state === 'Z') continue;
-    let rssKb = 0;
-    try {
-      rssKb = parseVmRssKb(await readFile(`/proc/${entry}/status`, 'utf8'));
-    } catch {
-      continue; // exited between the two reads
-    }
-    members.push({ pid: stat.pid, cpuTicks: stat.cpuTicks, rssKb });
+    if (stat === undefined || stat.state === 'Z') continue;
+    const members = groups.get(stat.pgrp) ?? [];
+    members.push({ pid: stat.pid, cpuTicks: stat.cpuTicks, rssKb: stat.rssPages * pageKb });
+    groups.set(stat.pgrp, members);
   }
-  return members;
+  return groups;
+}
+
+/** The live (non-zombie) processes of process group `pgid`, with their CPU time and resident memory. */
+export async function groupMembers(pgid: number): Promise<GroupMember[]> {
+  return (await processGroups()).get(pgid) ?? [];
 }
 
 /**
@@ -128,15 +131,28 @@ export async function terminateGroup(pgid: number, graceMs: number): Promise<voi
   await waitGroupGone(pgid, 5000);
 }
 
+/** A positive integer `getconf` prints for `name`, or `fallback` when it prints none. */
+function getconf(name: string, fallback: number): Promise<number> {
+  return new Promise((resolve) => {
+    execFile('getconf', [name], { timeout: 5000 }, (error, stdout) => {
+      const value = Number(stdout.trim());
+      resolve(error === null && Number.isInteger(value) && value > 0 ? value : fallback);
+    });
+  });
+}
+
 let ticksPerSecond: Promise<number> | undefined;
 
 /** The kernel's USER_HZ (`getconf CLK_TCK`), which /proc CPU times count in; 100 on every common Linux. */
 export function clockTicksPerSecond(): Promise<number> {
-  ticksPerSecond ??= new Promise((resolve) => {
-    execFile('getconf', ['CLK_TCK'], { timeout: 5000 }, (error, stdout) => {
-      const value = Number(stdout.trim());
-      resolve(error === null && Number.isInteger(value) && value > 0 ? value : 100);
-    });
-  });
+  ticksPerSecond ??= getconf('CLK_TCK', 100);
   return ticksPerSecond;
+}
+
+let pageSize: Promise<number> | undefined;
+
+/** The size of a memory page (`getconf PAGESIZE`), which the rss of /proc/<pid>/stat counts in. */
+function pageBytes(): Promise<number> {
+  pageSize ??= getconf('PAGESIZE', 4096);
+  return pageSize;
 }

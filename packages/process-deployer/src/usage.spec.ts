@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { folderBytes, groupCpuPercent, groupRssMb } from './usage.js';
+import type { GroupMember } from './proc.js';
+import { GroupSampler, folderBytes, groupCpuPercent, groupRssMb } from './usage.js';
 
 describe('groupCpuPercent', () => {
   it('is the CPU time the group used in the interval as a percent of one core', () => {
@@ -59,5 +60,47 @@ describe('folderBytes', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('GroupSampler', () => {
+  /** A /proc whose group 10 has used `ticks` so far, counting the passes over it; the clock moves 1 s per pass. */
+  function fakeProc() {
+    const proc = { passes: 0, ticks: 0, nowMs: 0 };
+    const read = () => {
+      proc.passes++;
+      proc.nowMs += 1000;
+      return Promise.resolve(new Map<number, GroupMember[]>([[10, [{ pid: 11, cpuTicks: proc.ticks, rssKb: 2048 }]], [20, [{ pid: 21, cpuTicks: 0, rssKb: 1024 }]]]));
+    };
+    return { proc, read, now: () => proc.nowMs };
+  }
+
+  it('serves every app asking at once from one pass over /proc (two reads the first time, for CPU)', async () => {
+    const { proc, read, now } = fakeProc();
+    const sampler = new GroupSampler(1, 60_000, read, now);
+    const [first, second, missing] = await Promise.all([sampler.usage(10), sampler.usage(20), sampler.usage(30)]);
+    expect(proc.passes).toBe(2);
+    expect(first.rssKb).toBe(2048);
+    expect(second.rssKb).toBe(1024);
+    expect(missing).toEqual({ cpuPercent: 0, rssKb: 0 });
+  });
+
+  it('measures CPU since the previous pass with one read while that one is recent', async () => {
+    const { proc, read, now } = fakeProc();
+    const sampler = new GroupSampler(1, 60_000, read, now);
+    await sampler.usage(10);
+    proc.ticks += 50; // half a second of CPU at 100 ticks per second, in the 1 s until the next pass
+    const usage = await sampler.usage(10);
+    expect(proc.passes).toBe(3);
+    expect(usage.cpuPercent).toBe(50);
+  });
+
+  it('reads twice again when the previous pass is too old to measure from', async () => {
+    const { proc, read, now } = fakeProc();
+    const sampler = new GroupSampler(1, 60_000, read, now);
+    await sampler.usage(10);
+    proc.nowMs += 120_000;
+    await sampler.usage(10);
+    expect(proc.passes).toBe(4);
   });
 });

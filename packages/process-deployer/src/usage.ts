@@ -1,6 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { clockTicksPerSecond, groupMembers } from './proc.js';
+import { clockTicksPerSecond, processGroups } from './proc.js';
 import type { GroupMember } from './proc.js';
 
 const MB = 1024 * 1024;
@@ -31,15 +31,59 @@ export interface GroupUsage {
   rssKb: number;
 }
 
-/** Two /proc samples of the group `intervalMs` apart. */
-export async function sampleGroup(pgid: number, intervalMs: number): Promise<GroupUsage> {
-  const ticks = await clockTicksPerSecond();
-  const before = await groupMembers(pgid);
-  const started = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  const after = await groupMembers(pgid);
-  const elapsed = performance.now() - started;
-  return { cpuPercent: groupCpuPercent(before, after, elapsed, ticks), rssKb: after.reduce((sum, member) => sum + member.rssKb, 0) };
+interface Pass {
+  atMs: number;
+  groups: Map<number, GroupMember[]>;
+}
+
+/**
+ * Usage of every app's process group from shared passes over /proc: the calls made while a pass
+ * runs share it, so N apps cost one pass, not N. CPU% is measured since the previous pass when that
+ * one is recent (the worker asks every stats interval, so that is the interval's average); after a
+ * longer silence, or the first time, a pass reads /proc twice `intervalMs` apart. Only the last pass
+ * is kept.
+ */
+export class GroupSampler {
+  private last: Pass | undefined;
+  private running: Promise<{ before: Pass; after: Pass }> | undefined;
+
+  constructor(
+    private readonly intervalMs: number,
+    /** How old the previous pass may be to measure CPU from it. */
+    private readonly maxAgeMs: number,
+    private readonly read: () => Promise<Map<number, GroupMember[]>> = processGroups,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  async usage(pgid: number): Promise<GroupUsage> {
+    this.running ??= this.pass().finally(() => {
+      this.running = undefined;
+    });
+    const [{ before, after }, ticks] = await Promise.all([this.running, clockTicksPerSecond()]);
+    const members = after.groups.get(pgid) ?? [];
+    return {
+      cpuPercent: groupCpuPercent(before.groups.get(pgid) ?? [], members, after.atMs - before.atMs, ticks),
+      rssKb: members.reduce((sum, member) => sum + member.rssKb, 0),
+    };
+  }
+
+  private async pass(): Promise<{ before: Pass; after: Pass }> {
+    // callers of this same turn join this pass before it reads anything
+    await Promise.resolve();
+    let before = this.last;
+    if (before === undefined || this.now() - before.atMs > this.maxAgeMs) {
+      before = await this.take();
+      await new Promise((resolve) => setTimeout(resolve, this.intervalMs));
+    }
+    const after = await this.take();
+    this.last = after;
+    return { before, after };
+  }
+
+  private async take(): Promise<Pass> {
+    const groups = await this.read();
+    return { atMs: this.now(), groups };
+  }
 }
 
 /** Bytes of the files under `dir` (symlinks not followed), the process runtime's "image size". */

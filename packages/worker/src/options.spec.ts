@@ -7,6 +7,7 @@ describe('compileWorkerOptions', () => {
       queues: { orchestrator: Queues.Orchestrator, telemetry: Queues.OrchestratorTelemetry, node: 'kraken.node.node-a' },
       heartbeatIntervalMs: 2_000,
       statsIntervalMs: 10_000,
+      idleStatsIntervalMs: 60_000,
       logFlushLines: 500,
       logFlushIntervalMs: 200,
       logBufferLines: 20_000,

@@ -21,8 +21,10 @@ export interface WorkerOptions {
   queues?: Partial<WorkerQueues>;
   /** node.info period. @default '2s' */
   heartbeatInterval?: Duration;
-  /** deploy.stats period per running deployment. @default '10s' */
+  /** deploy.stats period per running deployment while someone watches the cluster (see Worker.setWatched). @default '10s' */
   statsInterval?: Duration;
+  /** deploy.stats period while nobody watches: the stats still reach the store, rarely. @default '60s' */
+  idleStatsInterval?: Duration;
   /** A log batch is sent once it has this many lines (at most LogLimits.maxLinesPerBatch). @default 500 */
   logFlushLines?: number;
   /** ...or once its oldest line has waited this long. @default '200ms' */
@@ -54,6 +56,7 @@ export interface CompiledWorkerOptions {
   queues: WorkerQueues;
   heartbeatIntervalMs: number;
   statsIntervalMs: number;
+  idleStatsIntervalMs: number;
   logFlushLines: number;
   logFlushIntervalMs: number;
   logBufferLines: number;
@@ -98,6 +101,7 @@ export function compileWorkerOptions(nodeId: string, options: WorkerOptions = {}
     },
     heartbeatIntervalMs: duration('heartbeatInterval', options.heartbeatInterval ?? '2s', 1),
     statsIntervalMs: duration('statsInterval', options.statsInterval ?? '10s', 1),
+    idleStatsIntervalMs: duration('idleStatsInterval', options.idleStatsInterval ?? '60s', 1),
     logFlushLines,
     logFlushIntervalMs: duration('logFlushInterval', options.logFlushInterval ?? '200ms', 1),
     // never smaller than one batch, or a full batch could not be formed

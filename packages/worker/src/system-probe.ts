@@ -1,5 +1,4 @@
-import { arch, hostname, networkInterfaces } from 'node:os';
-import { OSUtils } from 'node-os-utils';
+import { arch, availableParallelism, cpus, freemem, hostname, loadavg, networkInterfaces, totalmem, uptime } from 'node:os';
 
 /** What a heartbeat says about the machine itself. */
 export interface SystemSample {
@@ -18,25 +17,40 @@ export interface SystemProbe {
   sample(): Promise<SystemSample>;
 }
 
-/** The real machine, read with node-os-utils (cpu, memory, load, uptime) and node:os (names, addresses). */
-export class OsSystemProbe implements SystemProbe {
-  private readonly os = new OSUtils();
+/** How long the interfaces' addresses are reused: reading them is the costliest part of a sample, and they rarely change. */
+const ADDRESSES_MAX_AGE_MS = 30_000;
 
-  async sample(): Promise<SystemSample> {
-    const [cpu, load, memory, uptime] = await Promise.all([this.os.cpu.info(), this.os.cpu.loadAverage(), this.os.memory.info(), this.os.system.uptime()]);
-    const round = (mb: number): number => Math.max(0, Math.round(mb));
-    return {
+/**
+ * The real machine, read with node:os: system calls and small /proc reads, cheap enough for a
+ * heartbeat every few seconds on a small machine. Free memory is what the kernel says is available
+ * (MemAvailable: page cache it can drop counts as free). The CPU model and cores do not change
+ * while the agent runs, so they are read once; a new address shows within 30 s.
+ */
+export class OsSystemProbe implements SystemProbe {
+  private cpu: SystemSample['cpu'] | undefined;
+  private addresses: { list: string[]; atMs: number } | undefined;
+
+  sample(): Promise<SystemSample> {
+    this.cpu ??= { model: cpus()[0]?.model.trim() || 'unknown', cores: Math.max(1, availableParallelism()) };
+    const mb = (bytes: number): number => Math.max(0, Math.round(bytes / (1024 * 1024)));
+    const total = totalmem();
+    const free = Math.min(freemem(), total);
+    const [m1 = 0, m5 = 0, m15 = 0] = loadavg();
+    return Promise.resolve({
       hostname: hostname(),
-      addresses: ipv4Addresses(),
-      // node-os-utils reports the CPU family number as "architecture"; node:os gives x64 / arm64
+      addresses: this.currentAddresses(),
       arch: arch(),
-      cpu: cpu.success ? { model: cpu.data.model || 'unknown', cores: Math.max(1, cpu.data.cores) } : { model: 'unknown', cores: 1 },
-      ram: memory.success
-        ? { freeMb: round(memory.data.available.toMB()), usedMb: round(memory.data.used.toMB()), totalMb: round(memory.data.total.toMB()) }
-        : { freeMb: 0, usedMb: 0, totalMb: 0 },
-      load: load.success ? { m1: load.data.load1, m5: load.data.load5, m15: load.data.load15 } : { m1: 0, m5: 0, m15: 0 },
-      uptimeSec: uptime.success ? Math.floor(uptime.data.uptime / 1000) : 0,
-    };
+      cpu: this.cpu,
+      ram: { freeMb: mb(free), usedMb: mb(total - free), totalMb: mb(total) },
+      load: { m1, m5, m15 },
+      uptimeSec: Math.floor(uptime()),
+    });
+  }
+
+  private currentAddresses(): string[] {
+    const now = performance.now();
+    if (this.addresses === undefined || now - this.addresses.atMs > ADDRESSES_MAX_AGE_MS) this.addresses = { list: ipv4Addresses(), atMs: now };
+    return [...this.addresses.list];
   }
 }
 

@@ -537,6 +537,21 @@ describe('Worker: heartbeats and stats', () => {
     const stats = telemetry.find((message) => message.type === MessageType.DeployStats);
     expect(stats?.body).toMatchObject({ deploymentId: 'measured', cpuPercent: 12.5, memMb: 40, maxMemMb: 512, imageSizeMb: 120 });
   });
+
+  it('sends deploy.stats at the slow interval while nobody watches, and one at once when someone starts to', async () => {
+    const { send, statusesOf, telemetry, worker } = await harness({ options: { statsInterval: 20, idleStatsInterval: '1h' } });
+    const statsSent = () => telemetry.filter((message) => message.type === MessageType.DeployStats).length;
+    await send(MessageType.DeployRequest, request('quiet'));
+    await eventually(() => { expect(statusesOf('quiet').at(-1)).toBe('Running'); });
+    worker.setWatched(false);
+    // one sample may have been on its way when the pace changed
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const before = statsSent();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(statsSent()).toBe(before);
+    worker.setWatched(true);
+    await eventually(() => { expect(statsSent()).toBeGreaterThanOrEqual(before + 2); });
+  });
 });
 
 describe('Worker: restart reconcile and stop', () => {

@@ -21,7 +21,7 @@ export interface WorkerCreateOptions {
   deployer: Deployer;
   nodeId: string;
   logger: Logger;
-  /** @default the real machine (node-os-utils) */
+  /** @default the real machine (node:os) */
   probe?: SystemProbe;
   /** Answers when the container engine is up (dockerode client). @default deployer.list() as the ping */
   engine?: EngineProbe;
@@ -134,6 +134,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private subscription: Subscription | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
+  /** Whether someone watches the cluster: stats go out every statsInterval, else every idleStatsInterval. */
+  private watched = true;
   private heartbeatInFlight: Promise<void> | undefined;
   private highestEpoch = 0;
   private lastStatusAt = 0;
@@ -178,9 +180,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.heartbeatTimer = setInterval(() => {
       this.beat();
     }, this.options.heartbeatIntervalMs);
-    this.statsTimer = setInterval(() => {
-      this.sampleAllStats();
-    }, this.options.statsIntervalMs);
+    this.scheduleStats();
     this.beat();
     this.logger.info('worker started', { queue: queues.node, maxConcurrentDeploys: this.options.maxConcurrentDeploys });
   }
@@ -708,6 +708,29 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Paces app stats by whether anyone watches the cluster (the leader says so): while someone
+   * does, every statsInterval, and a sample goes out at once so what they look at is fresh; while
+   * nobody does, every idleStatsInterval. Until told, the worker assumes someone watches.
+   */
+  setWatched(watched: boolean): void {
+    if (watched === this.watched || this.stopped) return;
+    this.watched = watched;
+    this.logger.debug(watched ? 'someone watches the cluster: app stats at the fast interval' : 'nobody watches the cluster: app stats at the slow interval');
+    this.scheduleStats();
+    if (watched) this.sampleAllStats();
+  }
+
+  private scheduleStats(): void {
+    clearInterval(this.statsTimer);
+    this.statsTimer = setInterval(
+      () => {
+        this.sampleAllStats();
+      },
+      this.watched ? this.options.statsIntervalMs : this.options.idleStatsIntervalMs,
+    );
   }
 
   private sampleAllStats(): void {

@@ -1,8 +1,8 @@
 import type { Broker } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
 import { toKrakenError } from '@kraken/common';
-import { LeaderWatch } from '@kraken/orchestrator';
-import type { KnownLeader } from '@kraken/orchestrator';
+import { LeaderWatch } from '@kraken/orchestrator/follow';
+import type { KnownLeader } from '@kraken/orchestrator/follow';
 import type { ListeningProxy } from '../forward/leader-proxy.js';
 import { LeaderProxy } from '../forward/leader-proxy.js';
 import type { Executor } from '../run/executor.js';

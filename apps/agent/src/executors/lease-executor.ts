@@ -1,7 +1,7 @@
 import type { Broker } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError } from '@kraken/common';
-import { LeaderLease } from '@kraken/orchestrator';
+import { LeaderLease } from '@kraken/orchestrator/follow';
 import type { Executor } from '../run/executor.js';
 
 /**

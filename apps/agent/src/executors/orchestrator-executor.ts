@@ -62,6 +62,11 @@ export class OrchestratorExecutor implements Executor {
     return this.clusterIdValue;
   }
 
+  /** Whether anyone looks at the cluster through the API; until it runs, as if someone did. */
+  watched(): boolean {
+    return this.api?.watched() ?? true;
+  }
+
   async setup(): Promise<void> {
     const { broker, nodeId, dataDir, logger, brokerUrlFor } = this.options;
     const store = OrchestratorStore.open({ dataDir, logger });
@@ -120,6 +125,8 @@ export class OrchestratorExecutor implements Executor {
         apiUrl: beacon.apiUrl(this.listening.url),
         epoch: this.orchestrator.epoch,
         ...(beacon.brokerEndpoints === undefined ? {} : { brokerEndpoints: beacon.brokerEndpoints }),
+        // every worker paces its stats by it
+        watched: () => this.watched(),
         ...(this.options.mayAct === undefined ? {} : { mayAct: this.options.mayAct }),
         logger,
       });

@@ -15,6 +15,8 @@ export interface WorkerExecutorOptions {
   orchestrationPriority?: number | undefined;
   /** Called after the worker stopped: releases the runtime (apps keep running). */
   closeDeployer?: () => Promise<void>;
+  /** Whether anyone watches the cluster (the leader's API, or its beacon), read every tick. @default always */
+  watched?: () => boolean;
 }
 
 /** Runs this machine's apps. Stopping leaves them running: a restarted agent takes them over. */
@@ -37,6 +39,11 @@ export class WorkerExecutor implements Executor {
         ...(orchestrationPriority === undefined ? {} : { orchestrationPriority }),
       },
     });
+  }
+
+  /** Paces the apps' stats by whether anyone watches: reading a flag each second costs nothing, and needs no event wiring. */
+  tick(): void {
+    this.worker?.setWatched(this.options.watched?.() ?? true);
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,3 @@
-import { isIPv4 } from 'node:net';
 import type { Logger } from '@kraken/common';
 import type { BrokerClusterGrant } from '@kraken/orchestrator';
 import { loadOrCreateSecrets } from '@kraken/orchestrator';
@@ -113,15 +112,6 @@ function grantMembership(opened: OpenedBroker): (nodeId: string) => Promise<Brok
     if (opened.managed === undefined) return Promise.reject(new Error('no RabbitMQ node of this agent'));
     return opened.managed.grantMembership(nodeId);
   };
-}
-
-/**
- * The address naming this agent's RabbitMQ node: what other machines reach it at. --public-host
- * when it is an IPv4 address, else the LAN interface's, else loopback (a machine on its own).
- */
-export function brokerNodeAddress(config: AgentConfig): string {
-  if (config.publicHost !== undefined && isIPv4(config.publicHost)) return config.publicHost;
-  return mdnsInterfaceAddress(config) ?? '127.0.0.1';
 }
 
 function isLoopbackUrl(url: string): boolean {

@@ -7,7 +7,7 @@ import { ErrorCode, KrakenError } from '@kraken/common';
 import { BrokerUsers } from '@kraken/messages';
 import type { BrokerClusterGrant } from '@kraken/orchestrator';
 import type { ClusterStatus } from '@kraken/rabbitmq';
-import { LEADER_TOPIC } from '@kraken/orchestrator';
+import { LEADER_TOPIC } from '@kraken/orchestrator/follow';
 import { RabbitServer, clusterStatus, ensureUser, growQuorumQueues, isForgottenByCluster, isListening, joinCluster, nodePermissions, refoundAlone, setPartitionHandling } from '@kraken/rabbitmq';
 import type { BrokerSecrets } from './broker-secrets.js';
 import { loadOrCreateBrokerSecrets, saveBrokerSecrets } from './broker-secrets.js';

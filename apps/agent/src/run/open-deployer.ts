@@ -1,11 +1,12 @@
+import http from 'node:http';
 import path from 'node:path';
-import Docker from 'dockerode';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { describeIsolation } from '@kraken/messages';
-import { DockerDeployer } from '@kraken/docker-deployer';
-import { ProcessDeployer } from '@kraken/process-deployer';
 import type { Deployer, EngineProbe } from '@kraken/worker';
+
+/** A heartbeat's ping gives up on its own sooner (the worker's enginePingTimeout); this only frees a hung socket. */
+const ENGINE_PING_SOCKET_TIMEOUT_MS = 10_000;
 
 export interface OpenedDeployer {
   deployer: Deployer;
@@ -30,23 +31,39 @@ export interface OpenDeployerOptions {
  * Docker wherever its engine answers; supervised processes otherwise (or when asked for). The
  * choice is logged in one line with what the runtime enforces, and, when Docker was wanted but
  * did not answer, as a warning saying why: a silent fallback would leave people trusting apps
- * with less isolation than they expect.
+ * with less isolation than they expect. Only the chosen runtime is loaded: dockerode (with its SSH
+ * and gRPC clients) stays out of a machine without a Docker engine, which is asked over plain
+ * HTTP whether it is there.
  */
 export async function openDeployer(options: OpenDeployerOptions): Promise<OpenedDeployer> {
   const { runtime, dockerSocket, dataDir, nodeId, logger } = options;
   let dockerProblem: string | undefined;
   if (runtime !== 'process') {
-    const docker = new Docker({ socketPath: dockerSocket });
-    dockerProblem = await pingProblem(docker, options.pingTimeoutMs ?? 2_000);
+    dockerProblem = await pingProblem(dockerSocket, options.pingTimeoutMs ?? 2_000);
     if (dockerProblem === undefined) {
+      const [{ default: Docker }, { DockerDeployer }] = await Promise.all([import('dockerode'), import('@kraken/docker-deployer')]);
+      const docker = new Docker({ socketPath: dockerSocket });
       const deployer = new DockerDeployer({ docker, nodeId, workDir: path.join(dataDir, 'docker'), logger });
       logger.info(`apps run in Docker, engine at ${dockerSocket} (${describeIsolation(deployer.isolation)})`, { socket: dockerSocket });
-      return { deployer, runtime: 'docker', engine: docker, close: () => deployer.close() };
+      // every heartbeat pings the engine: over one kept-alive connection, without dockerode's request machinery
+      const connection = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const engine: EngineProbe = {
+        ping: async () => {
+          const why = await pingProblem(dockerSocket, ENGINE_PING_SOCKET_TIMEOUT_MS, connection);
+          if (why !== undefined) throw new KrakenError(ErrorCode.Unavailable, `the Docker engine at ${dockerSocket} does not answer (${why})`);
+        },
+      };
+      const close = () => {
+        connection.destroy();
+        return deployer.close();
+      };
+      return { deployer, runtime: 'docker', engine, close };
     }
     if (runtime === 'docker') {
       throw new KrakenError(ErrorCode.Unavailable, `--runtime docker: the Docker engine at ${dockerSocket} does not answer (${dockerProblem})`);
     }
   }
+  const { ProcessDeployer } = await import('@kraken/process-deployer');
   const deployer = await ProcessDeployer.create({ dataDir: path.join(dataDir, 'process'), nodeId, logger });
   const enforces = describeIsolation(deployer.isolation);
   if (dockerProblem !== undefined) {
@@ -59,21 +76,18 @@ export async function openDeployer(options: OpenDeployerOptions): Promise<Opened
   return { deployer, runtime: 'process', close: () => deployer.close() };
 }
 
-async function pingProblem(docker: Docker, timeoutMs: number): Promise<string | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      docker.ping(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => {
-          reject(new Error(`no answer within ${timeoutMs} ms`));
-        }, timeoutMs);
-      }),
-    ]);
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    clearTimeout(timer);
-  }
+/** Why the engine at `socketPath` does not answer its `/_ping` (what `docker info` asks first), or undefined when it does. */
+function pingProblem(socketPath: string, timeoutMs: number, agent?: http.Agent): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const request = http.get({ socketPath, path: '/_ping', timeout: timeoutMs, ...(agent === undefined ? {} : { agent }) }, (response) => {
+      response.resume();
+      resolve(response.statusCode === 200 ? undefined : `/_ping answered HTTP ${String(response.statusCode)}`);
+    });
+    request.once('timeout', () => {
+      request.destroy(new Error(`no answer within ${String(timeoutMs)} ms`));
+    });
+    request.once('error', (error) => {
+      resolve(error.message);
+    });
+  });
 }

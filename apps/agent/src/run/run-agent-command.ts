@@ -5,7 +5,7 @@ import { toKrakenError } from '@kraken/common';
 import { ExitCode } from '../client/exit-codes.js';
 import type { CommandIo } from '../client/io.js';
 import type { AgentConfig } from '../config/agent-config.js';
-import { SECRETS_FILE } from '@kraken/orchestrator';
+import { SECRETS_FILE } from '@kraken/orchestrator/follow';
 import { LeaseHeldElsewhere } from '../executors/lease-executor.js';
 import type { RunningAgent } from './start-agent.js';
 import { startAgent } from './start-agent.js';

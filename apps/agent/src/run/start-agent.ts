@@ -11,23 +11,23 @@ import type { OrchestratorFinders, Role } from './decide-role.js';
 import { decideRole, roleSummary } from './decide-role.js';
 import type { Executor } from './executor.js';
 import { discoveryFinders } from './finders.js';
-import { announcerFor, brokerNodeAddress, orchestratorFor } from './leader-parts.js';
+import { brokerNodeAddress } from './broker-node-address.js';
 import { joinWhenReachable } from './join-cluster.js';
 import { joinFirstAccepting } from './join-first-accepting.js';
 import type { OpenedBroker } from './open-broker.js';
 import { openBroker } from './open-broker.js';
 import { followBrokerEndpoints, openJoinedBroker } from './joined-broker.js';
 import { ManagedRabbitExecutor } from '../executors/managed-rabbit-executor.js';
-import { StandbyExecutor } from '../executors/standby-executor.js';
 import { LeaseExecutor } from '../executors/lease-executor.js';
 import { ForwardExecutor } from '../executors/forward-executor.js';
+import type { StandbyExecutor } from '../executors/standby-executor.js';
+import { openDeployer } from './open-deployer.js';
 import { ControlExecutor } from '../executors/control-executor.js';
 import { readLedCluster } from '../client/credentials.js';
 import { ErrorCode, KrakenError } from '@kraken/common';
 
 /** How long a joining agent waits for an orchestrator that does not answer yet (its RabbitMQ node may be booting). */
 const JOIN_PATIENCE_MS = 120_000;
-import { openDeployer } from './open-deployer.js';
 
 export interface RunningAgent {
   agent: Agent;
@@ -98,8 +98,13 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       log.error('this agent lost the lease to lead the cluster; restart it to follow the new leader', { why });
     });
   let orchestrator: OrchestratorExecutor | undefined;
+  // whether anyone watches the cluster, as this agent knows it: its workers pace app stats by it
+  let watched = () => true;
   let standby: StandbyExecutor | undefined;
   if (role.kind === 'lead') {
+    // The control plane (store, API, UI: Apollo, GraphQL, SQLite) is loaded here, where it runs,
+    // and not at the top of this module, so that an agent that never leads does not carry it.
+    const { announcerFor, orchestratorFor } = await import('./leader-parts.js');
     const announcer = announcerFor(config, nodeId, log, () => orchestrator?.url);
     // Say at once that this agent leads: starting its RabbitMQ node takes seconds, and an agent that
     // looked meanwhile and found nobody would lead too. Joiners wait until the API answers.
@@ -127,6 +132,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       ...(lease === undefined ? {} : { mayAct: () => lease.holds() }),
     });
     orchestrator = leading;
+    watched = () => leading.watched();
     if (opened.managed !== undefined) executors.push(new ManagedRabbitExecutor(opened.managed));
     executors.push(new BrokerExecutor(opened.broker));
     if (lease !== undefined) executors.push(lease);
@@ -170,8 +176,17 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       logger: log,
     });
     executors.push(forwarding);
+    // the leader's beacon says it; a standby that took over knows it from its own API
+    let tookOver: OrchestratorExecutor | undefined;
+    watched = () => tookOver?.watched() ?? forwarding.leader?.watched ?? true;
     const { standbyBroker, managed } = joined;
     if (standbyBroker !== undefined && managed !== undefined && joinToken !== undefined) {
+      // a standby follows the leader's store and may take over: it loads the control plane (a
+      // priority-2 worker never gets here, having no RabbitMQ node of its own)
+      const [{ StandbyExecutor }, { announcerFor, orchestratorFor }] = await Promise.all([
+        import('../executors/standby-executor.js'),
+        import('./leader-parts.js'),
+      ]);
       const asLeader: OpenedBroker = { broker: standbyBroker, kind: 'managed', url: managed.adminUrl, managed };
       standby = new StandbyExecutor({
         nodeId,
@@ -182,6 +197,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
         joinToken,
         takeOver: async (mayAct) => {
           const leading = orchestratorFor({ config, nodeId, opened: asLeader, logger: log, mayAct, beforeListen: () => forwarding.stop() });
+          tookOver = leading;
           const announcing = announcerFor(config, nodeId, log, () => leading.url);
           await leading.setup();
           await announcing?.setup();
@@ -205,6 +221,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       publicHost: config.publicHost,
       orchestrationPriority: role.kind === 'lead' ? 0 : config.priority < 2 ? config.priority : undefined,
       closeDeployer: () => runtime.close(),
+      watched,
     }),
   );
   executors.push(

@@ -941,3 +941,21 @@ describe('POST /join and what GET /ping tells a scanner', () => {
     ).rejects.toThrow(/^join\.clusterId must be 1-64 characters from \[A-Za-z0-9._-\]/);
   });
 });
+
+describe('whether anyone watches the cluster (workers pace app stats by it)', () => {
+  it('counts an open subscription connection, and an API request, as someone watching', async () => {
+    expect(api.watched()).toBe(false);
+    const client = wsClient();
+    await subscribed(client);
+    expect(api.watched()).toBe(true);
+    await client.dispose();
+    await waitFor(() => !api.watched(), 'the closed connection no longer counted');
+    await graphql(GET_DEPLOYMENTS);
+    expect(api.watched()).toBe(true);
+  });
+
+  it('does not count a refused subscription connection', async () => {
+    await expect(subscribeUntil(wsClient('Bearer wrong-token-000'), 'subscription { nodeChanged { id } }', {}, () => true)).rejects.toMatchObject({ code: 4403 });
+    expect(api.watched()).toBe(false);
+  });
+});

@@ -30,6 +30,7 @@ import { defaultQueryLimits, queryLimitRules, tokenLimitError } from './limits.j
 import { uiNotBuiltPage } from './pages.js';
 import { httpStatusOf, requireToken, restRouter, sendError } from './rest.js';
 import { krakenSchema } from './schema/build-schema.js';
+import { Watchers } from './watchers.js';
 
 export interface ApiServerOptions {
   orchestrator: Orchestrator;
@@ -77,6 +78,8 @@ export interface ApiServer extends AsyncDisposable {
   readonly app: express.Express;
   readonly httpServer: http.Server;
   listen(port: number, host?: string): Promise<ListeningApi>;
+  /** Whether anyone looks at the cluster through this API: a subscription open, or a request lately. */
+  watched(): boolean;
   /** Stops accepting, drains requests, closes WebSockets and unhooks from the orchestrator. */
   close(): Promise<void>;
 }
@@ -112,6 +115,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   // deployments), for POSTs no cache revalidates: pure cost.
   app.set('etag', false);
   const httpServer = http.createServer(app);
+  const watchers = new Watchers(options.clock ?? systemClock);
+  const closeOfConnection = new WeakMap<object, () => void>();
 
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: limits.maxBodyBytes });
   const format = (errors: readonly GraphQLFormattedError[]): GraphQLFormattedError[] =>
@@ -125,7 +130,12 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
         const header = params.authorization ?? params.Authorization ?? ctx.extra.request.headers.authorization;
         const why = tokens.reject(header);
         if (why !== undefined) logger.warn('refused a subscription connection', { reason: why });
+        else closeOfConnection.set(ctx, watchers.connected());
         return why === undefined;
+      },
+      // called for every socket that closes; only accepted ones were counted
+      onClose: (ctx) => {
+        closeOfConnection.get(ctx)?.();
       },
       // as refuseOversizedQueries does for HTTP: an oversized document is refused before it is parsed
       onSubscribe: (_ctx, _id, payload) => {
@@ -189,6 +199,10 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   app.use(
     '/graphql',
     requireToken(tokens),
+    (_req: Request, _res: Response, next: NextFunction) => {
+      watchers.requested();
+      next();
+    },
     express.json({ limit: limits.maxBodyBytes }),
     refuseOversizedQueries(limits.maxTokens, format),
     expressMiddleware(apollo, { context: () => Promise.resolve(context) }),
@@ -240,6 +254,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       logger.info('api listening', { url });
       return { url, close };
     },
+    watched: () => watchers.watched(),
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -19,6 +19,8 @@ export interface LeaderBeaconOptions {
   epoch: number;
   /** The running nodes of the broker (`host:port`), read at each beacon; undefined when not known. */
   brokerEndpoints?: () => readonly string[] | undefined;
+  /** Whether anyone looks at the cluster through the API, read at each beacon (workers pace their stats by it). @default not said */
+  watched?: () => boolean;
   /** Whether this leader still holds the lease: a former leader that woke from a freeze says nothing. @default always */
   mayAct?: () => boolean;
   /** How often it says so. @default 1_000 */
@@ -58,7 +60,14 @@ export class LeaderBeacon {
     const { broker, nodeId, apiUrl, epoch } = this.options;
     if (this.options.mayAct?.() === false) return;
     const brokerEndpoints = this.options.brokerEndpoints?.();
-    const message = createMessage(MessageType.LeaderInfo, { nodeId, apiUrl, ...(brokerEndpoints === undefined ? {} : { brokerEndpoints: [...brokerEndpoints] }) }, { from: nodeId, epoch });
+    const watched = this.options.watched?.();
+    const body = {
+      nodeId,
+      apiUrl,
+      ...(brokerEndpoints === undefined ? {} : { brokerEndpoints: [...brokerEndpoints] }),
+      ...(watched === undefined ? {} : { watched }),
+    };
+    const message = createMessage(MessageType.LeaderInfo, body, { from: nodeId, epoch });
     broker.publishTopic(LEADER_TOPIC, message).catch((error: unknown) => {
       // the next one goes out within an interval; followers keep forwarding to what they know
       this.logger.debug('a leader.info was not sent', { error: toKrakenError(error).message });

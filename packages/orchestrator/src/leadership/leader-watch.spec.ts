@@ -91,6 +91,22 @@ describe('LeaderWatch and LeaderBeacon', () => {
     expect(seen.slice(0, 2)).toEqual([['10.0.0.1:5673'], ['10.0.0.1:5673', '10.0.0.2:5673']]);
   });
 
+  it('passes on whether anyone watches the cluster, and tells when that changes', async () => {
+    const watched = await watch();
+    const seen: (boolean | undefined)[] = [];
+    watched.on('changed', (leader: KnownLeader) => seen.push(leader.watched));
+    let looking = false;
+    const beaconing = LeaderBeacon.start({ broker, nodeId: 'a', apiUrl: 'http://10.0.0.1:4000', epoch: 1, intervalMs: 20, watched: () => looking });
+    try {
+      await eventually(() => seen.length === 1, 5_000, 'the first beacon');
+      looking = true;
+      await eventually(() => seen.length === 2, 5_000, 'the beacon once someone looks');
+    } finally {
+      beaconing.stop();
+    }
+    expect(seen.slice(0, 2)).toEqual([false, true]);
+  });
+
   it('says nothing while the leader does not hold the lease', async () => {
     const watched = await watch();
     let holds = false;

@@ -15,6 +15,8 @@ export interface KnownLeader {
   heardAt: number | undefined;
   /** The running nodes of the broker (`host:port`), as its last beacon listed them. */
   brokerEndpoints?: readonly string[] | undefined;
+  /** Whether anyone looks at the cluster through its API, as its last beacon said; undefined when it did not say. */
+  watched?: boolean | undefined;
 }
 
 export interface LeaderWatchOptions {
@@ -32,7 +34,7 @@ export interface LeaderWatchOptions {
 }
 
 export type LeaderWatchEvents = {
-  /** Another leader (or the same one at another address, in a new term or with other broker endpoints) became known. */
+  /** Another leader (or the same one at another address, in a new term, with other broker endpoints or watched or not) became known. */
   changed: [leader: KnownLeader, previous: KnownLeader | undefined];
 };
 
@@ -81,16 +83,16 @@ export class LeaderWatch extends TypedEmitter<LeaderWatchEvents> {
 
   private heard(message: Message): void {
     if (message.type !== MessageType.LeaderInfo) return;
-    const { nodeId, apiUrl, brokerEndpoints } = message.body;
+    const { nodeId, apiUrl, brokerEndpoints, watched } = message.body;
     const previous = this.current;
     if (previous?.epoch !== undefined && message.epoch < previous.epoch && !this.stale()) {
       this.logger.debug('ignored a beacon of a former leader', { nodeId, epoch: message.epoch, leader: previous.nodeId, leaderEpoch: previous.epoch });
       return;
     }
-    const next: KnownLeader = { nodeId, apiUrl, epoch: message.epoch, heardAt: this.clock.now(), brokerEndpoints };
+    const next: KnownLeader = { nodeId, apiUrl, epoch: message.epoch, heardAt: this.clock.now(), brokerEndpoints, watched };
     this.current = next;
     const sameEndpoints = String(previous?.brokerEndpoints) === String(brokerEndpoints);
-    if (previous?.nodeId === nodeId && previous.apiUrl === apiUrl && previous.epoch === message.epoch && sameEndpoints) return;
+    if (previous?.nodeId === nodeId && previous.apiUrl === apiUrl && previous.epoch === message.epoch && sameEndpoints && previous.watched === watched) return;
     if (previous?.nodeId !== nodeId || previous.apiUrl !== apiUrl) {
       this.logger.info('the cluster leader is known', { leader: nodeId, apiUrl, epoch: message.epoch, ...(previous === undefined ? {} : { previous: previous.nodeId }) });
     }
