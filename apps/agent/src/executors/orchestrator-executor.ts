@@ -36,6 +36,12 @@ export interface OrchestratorExecutorOptions {
   beacon?: { apiUrl: (listeningUrl: string) => string; brokerEndpoints?: () => readonly string[] | undefined } | undefined;
   /** Runs just before the API listens: a standby taking over frees the port it forwarded on. */
   beforeListen?: (() => Promise<void>) | undefined;
+  /**
+   * Whether this start made the cluster's secrets. The agent makes them before the orchestrator
+   * runs (its announcement names the cluster), so the secrets file alone cannot say. @default what
+   * loading the secrets file says
+   */
+  secretsCreated?: boolean;
   /** Told once the API listens: the URL to print, the token when it was just created, and whether others can join. */
   onListening?: (info: { url: string; apiToken: string; joinToken: string; clusterId: string; secretsCreated: boolean; joinable: boolean }) => void;
 }
@@ -78,7 +84,8 @@ export class OrchestratorExecutor implements Executor {
     // a standby taking over has the cluster's secrets in its copy of the store: the same tokens go on working
     const inherited = this.store.clusterSecrets();
     if (inherited !== undefined) adoptSecrets(dataDir, inherited);
-    const stored = loadOrCreateSecrets(dataDir);
+    const loaded = loadOrCreateSecrets(dataDir);
+    const stored = { ...loaded, created: this.options.secretsCreated ?? loaded.created };
     // this machine led the cluster before (its secrets are here), yet its store knows nothing: the
     // database was deleted, emptied or replaced. Say so loudly: nothing else would
     if (inherited === undefined && !stored.created && store.listDeployments().length === 0 && store.listNodes().length === 0) {

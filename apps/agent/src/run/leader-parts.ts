@@ -1,6 +1,9 @@
 import type { Logger } from '@kraken/common';
 import type { BrokerClusterGrant } from '@kraken/orchestrator';
 import { loadOrCreateSecrets } from '@kraken/orchestrator';
+
+// the lead path loads this module lazily, and takes the cluster's secrets from here with it
+export { loadOrCreateSecrets };
 import type { AgentConfig } from '../config/agent-config.js';
 import { AnnounceExecutor } from '../executors/announce-executor.js';
 import { OrchestratorExecutor } from '../executors/orchestrator-executor.js';
@@ -19,6 +22,8 @@ export interface LeaderPartsInput {
   mayAct?: () => boolean;
   /** Runs just before the API listens (a standby taking over frees the port it forwarded on). */
   beforeListen?: () => Promise<void>;
+  /** This start made the cluster's secrets (before the orchestrator: the announcement names the cluster). */
+  secretsCreated?: boolean;
 }
 
 /** The orchestrator a leading agent runs beside its broker: store, control loop, API (and the UI). */
@@ -49,6 +54,7 @@ export function orchestratorFor(input: LeaderPartsInput): OrchestratorExecutor {
         ? undefined
         : { apiUrl: (listening) => advertisedApiUrl(listening, config), brokerEndpoints: () => opened.managed?.lastKnownEndpoints() },
     beforeListen: input.beforeListen,
+    ...(input.secretsCreated === undefined ? {} : { secretsCreated: input.secretsCreated }),
     ...(input.onLeading === undefined ? {} : { onListening: input.onLeading }),
     ...(input.mayAct === undefined ? {} : { mayAct: input.mayAct }),
   });

@@ -104,7 +104,9 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
   if (role.kind === 'lead') {
     // The control plane (store, API, UI: Apollo, GraphQL, SQLite) is loaded here, where it runs,
     // and not at the top of this module, so that an agent that never leads does not carry it.
-    const { announcerFor, orchestratorFor } = await import('./leader-parts.js');
+    const { announcerFor, loadOrCreateSecrets, orchestratorFor } = await import('./leader-parts.js');
+    // made (or read) before the announcement, which names the cluster: whether this start made them is known only here
+    const secrets = loadOrCreateSecrets(config.dataDir);
     const announcer = announcerFor(config, nodeId, log, () => orchestrator?.url);
     // Say at once that this agent leads: starting its RabbitMQ node takes seconds, and an agent that
     // looked meanwhile and found nobody would lead too. Joiners wait until the API answers.
@@ -128,6 +130,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       nodeId,
       opened,
       logger: log,
+      secretsCreated: secrets.created,
       ...(options.onLeading === undefined ? {} : { onLeading: options.onLeading }),
       ...(lease === undefined ? {} : { mayAct: () => lease.holds() }),
     });
