@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCode } from '@kraken/common';
-import { freePort, gitFixtureRepo, manifestToml, tempDir, uniqueName } from '@kraken/testing';
+import { commitFiles, freePort, gitFixtureRepo, manifestToml, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import { deployRejection, get, processAlive, repoPath } from '../test/fixtures.js';
 import { ProcessDeployer } from './index.js';
@@ -24,19 +24,6 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
 }
 
 const APP_MANIFEST = manifestToml('lang = "node"\nport = 3000\nrun = "node server.js"', 'replace-me');
-
-/** Commits `files` on top of the fixture repo's branch, as a push of the next version would; returns the new commit. */
-async function commitFiles(repo: string, files: Record<string, string>, message: string): Promise<string> {
-  for (const [name, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(repo, name)), { recursive: true });
-    await writeFile(path.join(repo, name), content);
-  }
-  const git = (...args: string[]): string =>
-    execFileSync('git', ['-c', 'user.name=Kraken Test', '-c', 'user.email=test@kraken.invalid', ...args], { cwd: repo, encoding: 'utf8' }).trim();
-  git('add', '--all');
-  git('commit', '--quiet', '--message', message);
-  return git('rev-parse', 'HEAD');
-}
 
 function headOf(repo: string): string {
   return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
