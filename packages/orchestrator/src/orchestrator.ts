@@ -19,7 +19,7 @@ import { allocatePort } from './scheduling/ports.js';
 import type { StatsSample } from './stats/stats-history.js';
 import { StatsHistory } from './stats/stats-history.js';
 import type { OrchestratorStore } from './store/orchestrator-store.js';
-import type { DeploymentRecord, NodeRecord, StoredLogLine } from './store/records.js';
+import type { DeploymentRecord, NodeRecord, StatusChange, StoredLogLine } from './store/records.js';
 import { NodeState } from './store/records.js';
 
 export interface OrchestratorCreateOptions {
@@ -107,6 +107,19 @@ const destructionStatuses: ReadonlySet<DeploymentStatus> = new Set([
  * The control loop: keeps the store in step with what workers report, places deployments,
  * watches liveness and moves the apps of dead nodes. One instance per leader term (epoch).
  */
+/** What a node's deploy.status says besides its message, as the store records it. */
+function reportedChange(message: MessageOf<typeof MessageType.DeployStatus>): StatusChange {
+  const body = message.body;
+  return {
+    nodeId: body.nodeId,
+    at: body.at,
+    messageId: message.id,
+    ...(body.commit === undefined ? {} : { commit: body.commit }),
+    ...(body.port === undefined ? {} : { port: body.port }),
+    ...(body.url === undefined ? {} : { url: body.url }),
+  };
+}
+
 /** The source of a deployment adopted from a node's report: the report does not say it. */
 export const ADOPTED_SOURCE = 'unknown:adopted';
 
@@ -530,15 +543,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       return;
     }
     if (this.retryTakenPort(deployment, body)) return;
-    const changed = this.store.setStatus(body.deploymentId, body.status, {
-      message: body.message ?? null,
-      nodeId: body.nodeId,
-      at: body.at,
-      messageId: message.id,
-      ...(body.commit === undefined ? {} : { commit: body.commit }),
-      ...(body.port === undefined ? {} : { port: body.port }),
-      ...(body.url === undefined ? {} : { url: body.url }),
-    });
+    const changed = this.store.setStatus(body.deploymentId, body.status, { ...reportedChange(message), message: body.message ?? null });
     if (changed !== undefined) this.emit('deploymentChanged', changed);
   }
 
@@ -593,13 +598,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       body.deploymentId,
       Status.Running,
       {
+        ...reportedChange(message),
         message: `adopted: ${body.nodeId} runs it, but this orchestrator had no record of it (its state was lost); its source is unknown, so cancel it or deploy its repository again`,
-        nodeId: body.nodeId,
-        at: body.at,
-        messageId: message.id,
-        ...(body.commit === undefined ? {} : { commit: body.commit }),
-        ...(body.port === undefined ? {} : { port: body.port }),
-        ...(body.url === undefined ? {} : { url: body.url }),
       },
       { nodeId: body.nodeId, placementReason: `adopted from ${body.nodeId}, which reported it running` },
     );
