@@ -4,7 +4,7 @@
 import { Lang, renderManifest } from '@kraken/shipwreck';
 import type { Plugin } from 'vite';
 
-export interface ManifestExample {
+interface ManifestExample {
   key: string;
   label: string;
   toml: string;
@@ -17,7 +17,7 @@ const examples: readonly { key: string; label: string; lang: Lang; name: string 
   { key: 'custom', label: 'Dockerfile', lang: Lang.Custom, name: 'hello' },
 ];
 
-export function manifestExamples(): ManifestExample[] {
+function manifestExamples(): ManifestExample[] {
   return examples.map(({ key, label, lang, name }) => ({ key, label, toml: renderManifest({ lang, name }) }));
 }
 

@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 import { Descriptions } from 'antd';
 
-export interface RowDetail {
+interface RowDetail {
   label: string;
   children: ReactNode;
 }
