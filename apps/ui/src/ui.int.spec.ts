@@ -440,6 +440,18 @@ describe('Kraken UI in a browser against a real agent', () => {
     expect(findings).toEqual([]);
   }, 300_000);
 
+  it('follows the system switching between light and dark while the page is open', async () => {
+    await page.setViewportSize(laptop);
+    await page.goto(`${ui}/`);
+    await page.getByTestId('standby').waitFor();
+    const headerColour = () => page.evaluate<string>(`getComputedStyle(document.querySelector('.ant-layout-header')).backgroundColor`);
+    await expect(headerColour()).resolves.toBe('rgb(255, 255, 255)');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await eventually(async () => ((await headerColour()) !== 'rgb(255, 255, 255)' ? true : undefined), 5_000, 'the dark header');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await eventually(async () => ((await headerColour()) === 'rgb(255, 255, 255)' ? true : undefined), 5_000, 'the light header again');
+  }, 30_000);
+
   it('works at phone width: every page through the menu, nothing wider than the screen', async () => {
     await page.setViewportSize(phone);
     const pages = [
