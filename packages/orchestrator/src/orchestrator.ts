@@ -8,7 +8,7 @@ import { isoTime, systemClock } from '@kraken/common';
 import { newDeploymentId } from './deployment-id.js';
 import type { ResolveBranchHead } from './git/git-head.js';
 import { gitLsRemote } from './git/git-head.js';
-import type { NodeTransition } from './liveness/liveness.js';
+import type { NodeDetection, NodeTransition } from './liveness/liveness.js';
 import { Liveness } from './liveness/liveness.js';
 import type { CompiledOrchestratorOptions, OrchestratorOptions } from './options.js';
 import { compileOrchestratorOptions } from './options.js';
@@ -388,6 +388,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     if (this.closed || !this.mayAct()) return;
     try {
       await this.exclusive(async () => {
+        await this.askWhoIsConnected();
         for (const transition of this.liveness.check()) await this.onTransition(transition);
         for (const deployment of this.store.listDeployments()) {
           if (deployment.status === Status.DeploymentRequested && deployment.nodeId === null) {
@@ -663,19 +664,44 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
 
   // ---- liveness ----
 
+  /**
+   * Before silence declares a node dead: does it still consume its queue, i.e. does the broker
+   * still hold its connection? Then its heartbeats are stalled on a bad link, not lost with it.
+   */
+  private async askWhoIsConnected(): Promise<void> {
+    for (const nodeId of this.liveness.deathCandidates()) {
+      const connected = await this.broker.consumerCount(this.options.queues.node(nodeId)).then(
+        (consumers) => consumers > 0,
+        (error: unknown) => {
+          // a node queue that does not exist has no consumer; any other failure leaves it to phi
+          if (error instanceof KrakenError && error.code === ErrorCode.NotFound) return false;
+          this.logger.debug('could not ask the broker whether a silent node is connected', { nodeId, error });
+          return undefined;
+        },
+      );
+      this.liveness.setConnected(nodeId, connected);
+    }
+  }
+
+  /** What this leader's failure detector has learned of a node; undefined before its first heartbeat here. */
+  nodeDetection(nodeId: string): NodeDetection | undefined {
+    return this.liveness.detection(nodeId);
+  }
+
   private async onTransition(transition: NodeTransition): Promise<void> {
     const { nodeId, from, to } = transition;
     const node = this.store.getNode(nodeId);
     if (node === undefined) return;
     const stored = this.store.setNodeState(nodeId, to);
+    const detection = this.liveness.detection(nodeId);
     this.logger[to === NodeState.Alive ? 'info' : 'warn'](`node ${nodeId} is ${to}`, {
       nodeId,
       from,
       silentMs: transition.silentMs,
+      ...(detection === undefined ? {} : { phi: detection.phi, heartbeatIntervalMs: detection.intervalMs, heartbeatJitterMs: detection.jitterMs }),
     });
     this.emit('nodeChanged', stored, transition);
-    if (to === NodeState.Dead)
-      await this.evacuate(nodeId, `${nodeId} sent no heartbeat for ${Math.round(transition.silentMs / 1000)} s`);
+    if (to === NodeState.Dead) await this.evacuate(nodeId, silenceReason(nodeId, transition.silentMs, detection));
     if (to === NodeState.Alive && from === NodeState.Dead) await this.stopMovedAway(nodeId);
   }
 
@@ -922,4 +948,11 @@ function impersonationOf(delivery: Delivery): string | undefined {
   const node = delivery.publisher === undefined ? undefined : BrokerUsers.nodeOf(delivery.publisher);
   if (node === undefined || node === delivery.message.from) return undefined;
   return `${delivery.message.type} claims to be from node ${delivery.message.from} but was sent with node ${node}'s broker user`;
+}
+
+/** Why a node was declared dead, in words a user can check against what they know of the machine. */
+function silenceReason(nodeId: string, silentMs: number, detection: NodeDetection | undefined): string {
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const usual = detection === undefined ? '' : ` (it usually beats every ${seconds(detection.intervalMs)} ± ${seconds(detection.jitterMs)})`;
+  return `${nodeId} sent no heartbeat for ${seconds(silentMs)}${usual}`;
 }

@@ -78,7 +78,7 @@ function NodesTable() {
       : []),
     { title: 'Runtime', key: 'runtime', render: (_, n) => <NodeRuntime node={n} /> },
     { title: 'Uptime', key: 'uptime', render: (_, n) => formatAge(n.uptime) },
-    { title: 'Heartbeat', key: 'heartbeat', render: (_, n) => `${formatAge(now - n.updateTime)} ago` },
+    { title: 'Heartbeat', key: 'heartbeat', render: (_, n) => <NodeHeartbeat node={n} now={now} /> },
     { title: 'CPU', key: 'model', render: (_, n) => `${n.model} (${n.arch})` },
   ];
   const troubles = nodes.map((n) => trouble(n, now)).filter((t) => t !== undefined);
@@ -113,5 +113,21 @@ export function NodesPage() {
         <NodesTable />
       </ClusterGate>
     </>
+  );
+}
+
+/**
+ * When the node was last heard from, and how long a silence the leader gives it before moving its
+ * apps (learned from its heartbeats: longer on a lossy link).
+ */
+function NodeHeartbeat({ node, now }: { node: ClusterNode; now: number }) {
+  const heard = `${formatAge(now - node.updateTime)} ago`;
+  if (node.noticeLossAfterMs === null) return <>{heard}</>;
+  return (
+    <span title="The leader learns each node's heartbeat rhythm: after this much silence it declares the node dead and moves its apps.">
+      {heard}
+      <br />
+      <Typography.Text type="secondary">dead after {(node.noticeLossAfterMs / 1000).toFixed(1)} s silent</Typography.Text>
+    </span>
   );
 }
