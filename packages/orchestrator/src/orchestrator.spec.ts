@@ -215,6 +215,34 @@ describe('Orchestrator', () => {
     expect(store.getNode('node-b')?.state).toBe('dead');
   });
 
+  it("moves a node's Docker apps when its engine stays down past the grace, keeps the node alive, and stops the copies there once the engine is back", async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    const engineDown = { freeMb: 6000, load: 0.2, runtimes: [], dockerHealthy: false, deployments: [deployment.id] };
+    // the engine is down from second 2 on: the grace (10 s) ends at second 12
+    for (let second = 2; second <= 12; second += 2) {
+      clock.advance(2000);
+      await workerA.beat();
+      await workerB.beat(engineDown);
+      const now = new Date(clock.now()).toISOString();
+      await waitFor(() => store.getNode('node-a')?.updateTime === now && store.getNode('node-b')?.updateTime === now, 'heartbeats');
+      await orchestrator.tick();
+      if (second < 12) expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-b');
+    }
+    await waitFor(() => store.getDeployment(deployment.id)?.nodeId === 'node-a', 'moved to node-a');
+    expect(store.getDeployment(deployment.id)?.placementReason).toMatch(
+      /^the Docker engine on node-b has not answered for 10 s \(the node is up; its other apps stay\); node-a: /,
+    );
+    expect(store.getNode('node-b')?.state).toBe('alive');
+    await waitFor(() => status(deployment.id) === DeploymentStatus.Running, 'Running on node-a');
+
+    await workerB.beat({ freeMb: 6000, load: 0.2, dockerHealthy: true, deployments: [deployment.id] });
+    const [stop] = await waitFor(() => workerB.ofType(MessageType.DeployStop).length === 1 && workerB.ofType(MessageType.DeployStop), 'deploy.stop');
+    expect(stop?.body.reason).toMatch(/^moved away: the Docker engine on node-b has not answered/);
+    expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-a');
+  });
+
   it("moves a dead node's deployments to another node, keeping port and history, and stops them there when it returns", async () => {
     const orchestrator = await startOrchestrator();
     await beatBoth();
