@@ -85,7 +85,7 @@ function NodesTable() {
       : []),
     { title: 'Runtime', key: 'runtime', responsive: ['lg'], render: (_, n) => <NodeRuntime node={n} /> },
     { title: 'Uptime', key: 'uptime', responsive: ['xxl'], render: (_, n) => formatAge(n.uptime) },
-    { title: 'Heartbeat', key: 'heartbeat', responsive: ['sm'], render: (_, n) => `${formatAge(now - n.updateTime)} ago` },
+    { title: 'Heartbeat', key: 'heartbeat', responsive: ['sm'], render: (_, n) => <NodeHeartbeat node={n} now={now} /> },
     { title: 'CPU', key: 'model', responsive: ['xxl'], render: (_, n) => `${n.model} (${n.arch})` },
   ];
   const details = (n: ClusterNode) => (
@@ -100,7 +100,7 @@ function NodesTable() {
         ...(hasExtensions ? [{ label: 'Extensions', children: <NodeExtensions extensions={n.extensions} /> }] : []),
         { label: 'Runtime', children: <NodeRuntime node={n} /> },
         { label: 'Uptime', children: formatAge(n.uptime) },
-        { label: 'Heartbeat', children: `${formatAge(now - n.updateTime)} ago` },
+        { label: 'Heartbeat', children: <NodeHeartbeat node={n} now={now} /> },
         { label: 'CPU', children: `${n.model} (${n.arch})` },
       ]}
     />
@@ -137,5 +137,21 @@ export function NodesPage() {
         <NodesTable />
       </ClusterGate>
     </>
+  );
+}
+
+/**
+ * When the node was last heard from, and how long a silence the leader gives it before moving its
+ * apps (learned from its heartbeats: longer on a lossy link).
+ */
+function NodeHeartbeat({ node, now }: { node: ClusterNode; now: number }) {
+  const heard = `${formatAge(now - node.updateTime)} ago`;
+  if (node.noticeLossAfterMs === null) return <>{heard}</>;
+  return (
+    <span title="The leader learns each node's heartbeat rhythm: after this much silence it declares the node dead and moves its apps.">
+      {heard}
+      <br />
+      <Typography.Text type="secondary">dead after {(node.noticeLossAfterMs / 1000).toFixed(1)} s silent</Typography.Text>
+    </span>
   );
 }
