@@ -45,7 +45,7 @@ export class CrashWatch {
       this.rewatch();
       return;
     }
-    if (this.stopped) {
+    if (this.isStopped()) {
       watcher.stop();
       return;
     }
@@ -81,6 +81,11 @@ export class CrashWatch {
     this.watcher = undefined;
     clearTimeout(this.retryTimer);
     for (const id of [...this.counters.keys()]) this.forget(id);
+  }
+
+  // a method, so the compiler does not keep the field narrowed across the await in start()
+  private isStopped(): boolean {
+    return this.stopped;
   }
 
   private onEvent(event: AppRunEvent): void {
