@@ -67,7 +67,7 @@ export const Queries = {
   redeploy: `mutation($id: String!) { redeploy(deploymentId: $id) { ${deploymentFields} } }`,
   logs: `query($id: String!, $after: Int!, $limit: Int!) { logs(deploymentId: $id, after: $after, limit: $limit) {
     lines { seq stream text time } next dropped } }`,
-  status: `query { getPlatform { orchestrator epoch nodes { id state } deployments { id status } }
+  status: `query { getPlatform { orchestrator epoch nodes { id state } deployments { id status crashLooping } }
     getPlatformServices { name status detail } }`,
 } as const;
 
