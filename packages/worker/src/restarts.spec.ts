@@ -64,6 +64,12 @@ describe('RestartCounter', () => {
     expect(counter.steady(T0 + 90_000)).toBeUndefined();
   });
 
+  it('names the signal behind a code above 128, as a container reports a killed app', () => {
+    const counter = new RestartCounter(policy, T0);
+    const verdict = counter.exit({ atMs: T0 + 3000, code: 137 });
+    expect(verdict.restarts.lastExit?.reason).toBe('exited with code 137 (SIGKILL) after 3.0 s');
+  });
+
   it('does not call an app steady while it is down between an exit and its restart', () => {
     const counter = new RestartCounter(policy, T0);
     counter.exit({ atMs: T0 + 3000, code: 1 });

@@ -1,4 +1,7 @@
+import { constants } from 'node:os';
 import type { AppExit, AppRestarts } from '@kraken/messages';
+
+const signalNames = new Map(Object.entries(constants.signals).map(([name, number]) => [number, name]));
 
 /** When a crash-looping app is given up on, and when a restarted one counts as recovered. */
 export interface CrashLoopPolicy {
@@ -93,7 +96,11 @@ export class RestartCounter {
 }
 
 function describeExit(facts: ExitFacts): string {
-  if (facts.code !== undefined) return `exited with code ${String(facts.code)}`;
+  if (facts.code !== undefined) {
+    // a container's code 128 + n means signal n (Docker reports no signal): 137 is SIGKILL, often the memory limit
+    const signal = facts.code > 128 ? signalNames.get(facts.code - 128) : undefined;
+    return `exited with code ${String(facts.code)}${signal === undefined ? '' : ` (${signal})`}`;
+  }
   if (facts.signal !== undefined) return `was killed by ${facts.signal}`;
   return 'stopped running';
 }
