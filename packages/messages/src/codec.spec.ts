@@ -1,6 +1,7 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
 import type { Result } from '@kraken/common';
 import { fixtureBytes, fixtureDocument, seededRandom } from '../test/fixtures.js';
+import { deployStatusBodySchema } from './bodies.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, decode, encode } from './codec.js';
 import { DecodeError, DecodeFailure } from './decode-error.js';
 import type { Message } from './messages.js';
@@ -279,6 +280,13 @@ describe('decode', () => {
       expect(withRestarts.type === MessageType.DeployStatus && withRestarts.body.restarts).toEqual(restarts);
       const without = expectDecoded(decode(fixtureBytes(MessageType.DeployStatus)));
       expect(without.body).not.toHaveProperty('restarts');
+    });
+
+    it('leaves a status with restarts readable by an orchestrator whose schema has none (it strips them)', () => {
+      const body = { ...(fixtureDocument(MessageType.DeployStatus).body as Record<string, unknown>), restarts: { count: 1, looping: true } };
+      const parsed = deployStatusBodySchema.omit({ restarts: true }).safeParse(body);
+      expect(parsed.success).toBe(true);
+      expect(parsed.data).not.toHaveProperty('restarts');
     });
 
     it('fills defaults an older sender left out', () => {
