@@ -90,7 +90,8 @@ export class CrashWatch {
 
   private onEvent(event: AppRunEvent): void {
     const counter = this.counters.get(event.deploymentId);
-    if (counter === undefined) return;
+    // a container the deploy replaced (another port, an older version) may die just before it ran
+    if (counter === undefined || event.at.getTime() < counter.sinceMs) return;
     const verdict = event.kind === 'exit' ? counter.exit({ atMs: event.at.getTime(), code: event.code, signal: event.signal }) : counter.start(event.at.getTime());
     if (verdict === undefined) return;
     if (verdict.kind === 'give-up') this.forget(event.deploymentId);

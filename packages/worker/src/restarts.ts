@@ -39,9 +39,10 @@ export class RestartCounter {
 
   constructor(
     private readonly policy: CrashLoopPolicy,
-    startedAtMs: number,
+    /** When the worker saw the app running: events from before it belong to the deploy. */
+    readonly sinceMs: number,
   ) {
-    this.runStartMs = startedAtMs;
+    this.runStartMs = sinceMs;
   }
 
   exit(facts: ExitFacts): RestartVerdict {

@@ -59,6 +59,14 @@ describe('Worker: crash loops', () => {
     expect(harness.statuses.at(-1)?.message).toMatch(/^running steadily again for .* after 1 restart$/);
   });
 
+  it('ignores an exit from before the deployment ran (a container the deploy replaced)', async () => {
+    const harness = await running();
+    const before = harness.statuses.length;
+    harness.deployer.emitRun({ kind: 'exit', deploymentId: 'app-1', at: new Date(Date.now() - 60_000), code: 137 });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(harness.statuses.length).toBe(before);
+  });
+
   it('ignores exits of an app it is destroying', async () => {
     const harness = await running();
     await harness.send(MessageType.DeployStop, { deploymentId: 'app-1' });
