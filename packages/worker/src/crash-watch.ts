@@ -28,6 +28,8 @@ export class CrashWatch {
   private watcher: RunWatcher | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The runtime's events could not be read last time: an engine that stays down is reported once, not every retry. */
+  private failing = false;
 
   constructor(private readonly options: CrashWatchOptions) {}
 
@@ -41,10 +43,12 @@ export class CrashWatch {
         this.onEvent(event);
       });
     } catch (error) {
-      this.options.onError(toKrakenError(error), 'watch app restarts');
+      if (!this.failing) this.options.onError(toKrakenError(error), 'watch app restarts');
+      this.failing = true;
       this.rewatch();
       return;
     }
+    this.failing = false;
     if (this.isStopped()) {
       watcher.stop();
       return;

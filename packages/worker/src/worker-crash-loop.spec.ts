@@ -1,4 +1,6 @@
+import { ErrorCode, KrakenError } from '@kraken/common';
 import { MessageType } from '@kraken/messages';
+import { FakeDeployer } from '../test/fake-deployer.js';
 import type { Harness } from '../test/harness.js';
 import { eventually, request, startHarness } from '../test/harness.js';
 
@@ -75,6 +77,18 @@ describe('Worker: crash loops', () => {
     crash(harness);
     await new Promise((resolve) => setImmediate(resolve));
     expect(harness.statuses.length).toBe(before);
+  });
+
+  it('reports a runtime whose restarts cannot be watched once, and watches once it can', async () => {
+    const deployer = new FakeDeployer();
+    let refusals = 2;
+    const watchRuns = deployer.watchRuns.bind(deployer);
+    deployer.watchRuns = (listener) => (refusals-- > 0 ? Promise.reject(new KrakenError(ErrorCode.Unavailable, 'engine down')) : watchRuns(listener));
+    const harness = await running({ deployer, options: { logRefollowDelay: 10 } });
+    await eventually(() => { expect(refusals).toBeLessThan(0); });
+    expect(harness.worker.stats().failures).toBe(1);
+    crash(harness);
+    await eventually(() => { expect(harness.statuses.at(-1)?.restarts?.count).toBe(1); });
   });
 
   it('refuses a crashLoopRestarts that is not a positive integer', async () => {
