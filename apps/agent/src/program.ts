@@ -107,6 +107,8 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
     .option('--wait-for-leader <duration>', 'priority 2+: how long to keep looking for an orchestrator (default 5m)')
     .option('--scan-interface <name>', 'opt-in: scan this interface\'s subnet for an orchestrator')
     .option('--public-host <host>', 'host name or address used in app URLs')
+    .option('--crash-loop-restarts <n>', 'failed restarts of a crashing app before it is stopped and errored (default 5)')
+    .option('--crash-loop-steady-after <duration>', 'a restarted app running this long is no longer crash-looping (default 1m)')
     .option('--insecure-no-auth', 'accept API calls without a token (trusted labs only)')
     .action(async (flags: Record<string, unknown>) => {
       const { config } = loadAgentConfig({ flags, env, file: flags['config'] as string | undefined });

@@ -14,8 +14,10 @@ import {
   nodeRuntime,
   parseEnv,
   standbysOf,
+  restartsSummary,
   statusColor,
   statusLabel,
+  statusTag,
 } from './format.js';
 
 describe('node presentation', () => {
@@ -154,5 +156,22 @@ describe('log lines', () => {
     expect(mergeLines([line(1), line(2)], [line(3)])).toEqual([line(1), line(2), line(3)]);
     expect(mergeLines([line(1), line(2)], [line(2), line(3)])).toEqual([line(1), line(2), line(3)]);
     expect(mergeLines([line(3)], [line(1), line(2)])).toEqual([line(1), line(2), line(3)]);
+  });
+});
+
+describe('crash loops', () => {
+  it('tags a RUNNING app that keeps crashing as crash-looping, and any other status as itself', () => {
+    expect(statusTag('RUNNING', true)).toEqual({ label: 'Crash-looping', color: 'volcano' });
+    expect(statusTag('RUNNING', false)).toEqual({ label: 'Running', color: 'green' });
+    expect(statusTag('ERRORED', true)).toEqual({ label: 'Errored', color: 'red' });
+  });
+
+  it('sums up the restarts and how the app last ended, or nothing for an app that never ended', () => {
+    const lastExit = { code: 1, signal: null, time: 1_765_000_003, reason: 'exited with code 1 after 3.0 s' };
+    const at = (seconds: number): string => `t${String(seconds)}`;
+    expect(restartsSummary({ restartCount: 3, lastExit }, at)).toBe('3 restarts; last exited with code 1 after 3.0 s, t1765000003');
+    expect(restartsSummary({ restartCount: 0, lastExit }, at)).toBe('0 restarts; last exited with code 1 after 3.0 s, t1765000003');
+    expect(restartsSummary({ restartCount: 1, lastExit: null }, at)).toBe('1 restart');
+    expect(restartsSummary({ restartCount: 0, lastExit: null }, at)).toBeUndefined();
   });
 });

@@ -8,6 +8,23 @@ export function statusLabel(status: ApplicationStatus): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/**
+ * What a deployment's status tag says: "Crash-looping" (in the colour of trouble) for a RUNNING app
+ * that keeps ending and being restarted, since it is down more than it is up; else its status.
+ */
+export function statusTag(status: ApplicationStatus, crashLooping = false): { label: string; color: string } {
+  if (crashLooping && status === 'RUNNING') return { label: 'Crash-looping', color: 'volcano' };
+  return { label: statusLabel(status), color: statusColor(status) };
+}
+
+/** "3 restarts; last exited with code 1 after 3.0 s, 12:00:03", or undefined before the app ever ended on its own. */
+export function restartsSummary(deployment: Pick<Deployment, 'restartCount' | 'lastExit'>, timeOf: (unixSeconds: number) => string): string | undefined {
+  const last = deployment.lastExit;
+  if (last === null && deployment.restartCount === 0) return undefined;
+  const restarts = `${String(deployment.restartCount)} restart${deployment.restartCount === 1 ? '' : 's'}`;
+  return last === null ? restarts : `${restarts}; last ${last.reason}, ${timeOf(last.time)}`;
+}
+
 /** antd Tag colours: green when it serves, red when it failed, grey when gone, blue while moving. */
 export function statusColor(status: ApplicationStatus): string {
   if (status === 'RUNNING') return 'green';

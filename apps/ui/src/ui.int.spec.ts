@@ -116,7 +116,7 @@ describe('Kraken UI in a browser against a real agent', () => {
     apiUrl = `http://127.0.0.1:${apiPort}`;
     agent = start([
       agentCli, 'agent', '--data-dir', dataDir, '--api-port', String(apiPort), '--api-host', '127.0.0.1',
-      '--broker-url', broker.url, '--runtime', 'docker', '--no-mdns', '--public-host', '127.0.0.1',
+      '--broker-url', broker.url, '--runtime', 'docker', '--no-mdns', '--public-host', '127.0.0.1', '--crash-loop-restarts', '3',
     ]);
     await agent.waitFor(/Deploy an app: kraken deploy/, 90_000);
     token = (JSON.parse(await fs.readFile(path.join(dataDir, 'secrets.json'), 'utf8')) as { apiToken: string }).apiToken;
@@ -354,6 +354,26 @@ describe('Kraken UI in a browser against a real agent', () => {
     await expect(page.getByText('— (not running)').count()).resolves.toBe(1);
     await shot('deployment-destroyed');
   }, 120_000);
+
+  it('shows an app that exits after every start as crash-looping with its restarts, then Errored with the reason', async () => {
+    const crashing = await gitFixtureRepo(path.join(dir!.path, 'crashy'), {
+      'shipwreck.toml': manifestToml('port = 3000\nlang = "node"\nrun = "node server.js"\ntest = ""', 'ui-crashy'),
+      'server.js': `${appServer}\nsetTimeout(() => process.exit(1), 3000);`,
+    });
+    await openPage('Deployments');
+    await page.getByLabel('Git repository URL').fill(crashing);
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.waitForURL(/\/deployments\/[^/]+$/);
+    deployed.push(deploymentIdFromUrl());
+    await status().getByText('Crash-looping', { exact: true }).waitFor({ timeout: 180_000 });
+    await expect(page.getByTestId('crash-loop').innerText()).resolves.toMatch(/restarts?; last exited with code 1 after \d/);
+    await expect(page.getByTestId('restarts').innerText()).resolves.toMatch(/^\d restarts?; last exited with code 1 after \d/);
+    await shot('deployment-crash-looping');
+    // the agent runs with --crash-loop-restarts 3
+    await status().getByText('Errored', { exact: true }).waitFor({ timeout: 120_000 });
+    await expect(page.getByTestId('error-reason').innerText()).resolves.toMatch(/crash loop: the app exited with code 1 after .*, and 3 restarts in a row ended the same way/);
+    await expect(page.getByTestId('restarts').innerText()).resolves.toMatch(/^3 restarts; last exited with code 1 after \d/);
+  }, 300_000);
 
   it('shows a broken repository as Errored with the reason', async () => {
     await openPage('Deployments');

@@ -16,6 +16,8 @@ export const ErrorCode = {
   NoLeader: 'NO_LEADER',
   Timeout: 'TIMEOUT',
   Closed: 'CLOSED',
+  /** An app kept ending after every restart and was stopped. */
+  CrashLoop: 'CRASH_LOOP',
   Internal: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -25,6 +25,8 @@ import { stepRunner } from './progress.js';
 import type { StepRunner } from './progress.js';
 import { delay } from './probe.js';
 import { Recent } from './recent.js';
+import { watchContainerRuns } from './run-events.js';
+import type { AppRunEvent, RunWatcher } from './run-events.js';
 import { validateRequest } from './request.js';
 import type { DeployRequest } from './request.js';
 import { bytesToMb, cpuPercent, memoryMb } from './stats.js';
@@ -448,6 +450,15 @@ export class DockerDeployer {
       },
       done,
     };
+  }
+
+  /**
+   * Reports this node's app containers ending and starting: with the restart policy set after
+   * the ready check, the engine restarts an app that exits, and these events are how the worker
+   * learns it. Rejects with Unavailable when the engine does not answer.
+   */
+  async watchRuns(listener: (event: AppRunEvent) => void): Promise<RunWatcher> {
+    return await watchContainerRuns(this.docker, this.options.nodeId, this.logger, listener);
   }
 
   /**

@@ -11,6 +11,7 @@ export type { DockerDeployerOptions, CompiledDeployerOptions } from './options.j
 export { Label, buildLabels, containerName, imageTag } from './labels.js';
 export type { ContainerRole, LabelInput } from './labels.js';
 export type { StatsSample } from './stats.js';
+export type { AppRunEvent, RunWatcher } from './run-events.js';
 export type { OutputStream } from './demux.js';
 // Shared with other runtimes (the process runtime) so every runtime clones, names steps and probes alike.
 export { shallowClone } from './git.js';

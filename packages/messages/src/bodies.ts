@@ -7,6 +7,7 @@ import {
   httpUrlSchema,
   idSchema,
   intAtLeast,
+  intBetween,
   isoTimeSchema,
   numberAtLeast,
   oneOf,
@@ -119,6 +120,31 @@ export const deployStopBodySchema = z.object({
 });
 export type DeployStopBody = z.infer<typeof deployStopBodySchema>;
 
+/** How an app last ended on its own (not stopped by Kraken). */
+export const appExitSchema = z.object({
+  /** The exit code; absent when a signal ended it or the runtime could not tell (an adopted process). */
+  code: intBetween(-1024, 1024).optional(),
+  signal: text(32, { nonEmpty: true }).optional(),
+  at: isoTimeSchema,
+  /** In words, e.g. "exited with code 1 after 3.0 s". */
+  reason: text(512, { nonEmpty: true }),
+});
+export type AppExit = z.infer<typeof appExitSchema>;
+
+/**
+ * The restarts of a running app: the runtime restarts an app that ends on its own, and one that
+ * keeps ending is crash-looping. A status rather than a new DeploymentStatus, so an older
+ * orchestrator (which strips the field) still reads the status it knows.
+ */
+export const appRestartsSchema = z.object({
+  /** Restarts since the app was deployed on this node. */
+  count: intAtLeast(0),
+  /** It ended since it last ran steadily: it is down or restarting more than it is up. */
+  looping: z.boolean({ error: 'expected a boolean' }),
+  lastExit: appExitSchema.optional(),
+});
+export type AppRestarts = z.infer<typeof appRestartsSchema>;
+
 export const deployStatusBodySchema = z.object({
   deploymentId: idSchema,
   status: oneOf(statusValues),
@@ -140,6 +166,8 @@ export const deployStatusBodySchema = z.object({
   port: portSchema.optional(),
   url: httpUrlSchema.optional(),
   nodeId: idSchema,
+  /** With Running, and with the Errored that ends a crash loop; absent from workers older than it. */
+  restarts: appRestartsSchema.optional(),
 });
 export type DeployStatusBody = z.infer<typeof deployStatusBodySchema>;
 

@@ -1,6 +1,7 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
 import type { Result } from '@kraken/common';
 import { fixtureBytes, fixtureDocument, seededRandom } from '../test/fixtures.js';
+import { deployStatusBodySchema } from './bodies.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, decode, encode } from './codec.js';
 import { DecodeError, DecodeFailure } from './decode-error.js';
 import type { Message } from './messages.js';
@@ -175,6 +176,8 @@ describe('decode', () => {
       ['an unknown status', MessageType.DeployStatus, (b) => (b.status = 'Exploded'), 'body.status', 'expected one of "DeploymentRequested", "ValidatingDeploymentData"'],
       ['a time that is not ISO', MessageType.DeployStatus, (b) => (b.at = 'yesterday'), 'body.at', 'expected an ISO 8601 UTC time such as 2024-05-01T12:00:00.000Z, got "yesterday"'],
       ['a non-http url', MessageType.DeployStatus, (b) => (b.url = 'javascript:alert(1)'), 'body.url', 'expected an http(s) URL'],
+      ['a negative restart count', MessageType.DeployStatus, (b) => (b.restarts = { count: -1, looping: true }), 'body.restarts.count', 'expected integer >= 0, got -1'],
+      ['a last exit without a reason', MessageType.DeployStatus, (b) => (b.restarts = { count: 1, looping: true, lastExit: { code: 1, at: '2026-12-06T12:00:03.000Z' } }), 'body.restarts.lastExit.reason', 'missing'],
       ['negative cpu', MessageType.DeployStats, (b) => (b.cpuPercent = -3), 'body.cpuPercent', 'expected number >= 0, got -3'],
       ['a seq that is a string', MessageType.DeployLog, (b) => (b.seq = '17'), 'body.seq', 'expected integer >= 0, got "17"'],
       ['no lines', MessageType.DeployLog, (b) => (b.lines = []), 'body.lines', 'expected 1..5000 lines, got an array of 0 items'],
@@ -269,6 +272,21 @@ describe('decode', () => {
       const without = expectDecoded(decode(fixtureBytes(MessageType.NodeInfo)));
       expect(without.body).not.toHaveProperty('extensions');
       expect(without.v).toBe(1);
+    });
+
+    it('decodes a Running status with restarts from a newer worker, and one without them from an older one', () => {
+      const restarts = { count: 3, looping: true, lastExit: { code: 1, at: '2026-12-06T12:00:03.000Z', reason: 'exited with code 1 after 3.0 s' } };
+      const withRestarts = expectDecoded(decode(mutated(MessageType.DeployStatus, (_document, body) => (body.restarts = restarts))));
+      expect(withRestarts.type === MessageType.DeployStatus && withRestarts.body.restarts).toEqual(restarts);
+      const without = expectDecoded(decode(fixtureBytes(MessageType.DeployStatus)));
+      expect(without.body).not.toHaveProperty('restarts');
+    });
+
+    it('leaves a status with restarts readable by an orchestrator whose schema has none (it strips them)', () => {
+      const body = { ...(fixtureDocument(MessageType.DeployStatus).body as Record<string, unknown>), restarts: { count: 1, looping: true } };
+      const parsed = deployStatusBodySchema.omit({ restarts: true }).safeParse(body);
+      expect(parsed.success).toBe(true);
+      expect(parsed.data).not.toHaveProperty('restarts');
     });
 
     it('fills defaults an older sender left out', () => {

@@ -17,6 +17,8 @@ export type {
   LeaderElectedBody,
   LeaderInfoBody,
   LogLine,
+  AppExit,
+  AppRestarts,
 } from './bodies.js';
 export { messageSchemas, messageSchema, createMessage } from './messages.js';
 export type { Message, MessageOf, BodyOf, BodyInputOf, MessageMeta } from './messages.js';

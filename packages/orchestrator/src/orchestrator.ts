@@ -118,6 +118,7 @@ function reportedChange(message: MessageOf<typeof MessageType.DeployStatus>): St
     ...(body.commit === undefined ? {} : { commit: body.commit }),
     ...(body.port === undefined ? {} : { port: body.port }),
     ...(body.url === undefined ? {} : { url: body.url }),
+    ...(body.restarts === undefined ? {} : { restarts: body.restarts }),
   };
 }
 

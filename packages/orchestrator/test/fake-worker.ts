@@ -1,5 +1,5 @@
 import type { Broker, Subscription } from '@kraken/broker';
-import type { DeploymentStatus, Message, MessageOf } from '@kraken/messages';
+import type { AppRestarts, DeploymentStatus, Message, MessageOf } from '@kraken/messages';
 import { DeliveryClass, DeploymentStatus as Status, MessageType, createMessage } from '@kraken/messages';
 import type { OrchestratorQueues } from '../src/options.js';
 import type { NodeShape } from './fixtures.js';
@@ -90,7 +90,7 @@ export class FakeWorker {
   async report(
     deploymentId: string,
     status: DeploymentStatus,
-    options: { claimNodeId?: string; message?: string; commit?: string; errorCode?: string; port?: number; url?: string; attempt?: number } = {},
+    options: { claimNodeId?: string; message?: string; commit?: string; errorCode?: string; port?: number; url?: string; attempt?: number; restarts?: AppRestarts } = {},
   ): Promise<void> {
     const from = this.options.nodeId;
     await this.options.broker.publish(
@@ -108,6 +108,7 @@ export class FakeWorker {
           ...(options.port === undefined ? {} : { port: options.port }),
           ...(options.url === undefined ? {} : { url: options.url }),
           ...(options.attempt === undefined ? {} : { attempt: options.attempt }),
+          ...(options.restarts === undefined ? {} : { restarts: options.restarts }),
         },
         { from },
       ),

@@ -2,7 +2,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { ErrorCode, KrakenError, toKrakenError } from '@kraken/common';
 import type { Logger } from '@kraken/common';
 import { DeployStep, containerName, deployError, guardDeploy, shallowClone } from '@kraken/docker-deployer';
-import type { DeployRequest, DeployResult, Deployment, LogFollower, LogLine, StatsSample } from '@kraken/docker-deployer';
+import type { AppRunEvent, DeployRequest, DeployResult, Deployment, LogFollower, LogLine, RunWatcher, StatsSample } from '@kraken/docker-deployer';
 import { Lang, readManifest } from '@kraken/shipwreck';
 import type { Manifest } from '@kraken/shipwreck';
 import { runCommand } from './commands.js';
@@ -57,6 +57,8 @@ export class ProcessDeployer implements AsyncDisposable {
   private readonly inFlight = new Set<string>();
   private readonly sizes = new Map<string, { bytes: number; atMs: number }>();
   private readonly follows = new Set<LogFollow>();
+  /** watchRuns() listeners, each with the resolver of its watcher's `done`. */
+  private readonly runWatchers = new Map<(event: AppRunEvent) => void, () => void>();
   private readonly sampler: GroupSampler;
   private readonly logger: Logger;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -341,6 +343,33 @@ export class ProcessDeployer implements AsyncDisposable {
   }
 
   /**
+   * Reports supervised apps ending and being restarted (the supervisor restarts them with backoff),
+   * so the worker can tell a crash-looping app from a steady one. Ends with close().
+   */
+  watchRuns(listener: (event: AppRunEvent) => void): Promise<RunWatcher> {
+    this.assertOpen();
+    let end = (): void => undefined;
+    const done = new Promise<void>((resolve) => {
+      end = () => {
+        this.runWatchers.delete(listener);
+        resolve();
+      };
+    });
+    this.runWatchers.set(listener, end);
+    return Promise.resolve({ stop: end, done });
+  }
+
+  private emitRun(event: AppRunEvent): void {
+    for (const listener of [...this.runWatchers.keys()]) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.warn('run event listener threw; ignored', { deploymentId: event.deploymentId, error });
+      }
+    }
+  }
+
+  /**
    * Stops supervising and releases the data folder; the apps keep running for the next deployer
    * to adopt (an agent restart). Ends every log follow. Deploys in flight are cut short: their
    * install and test commands are terminated (nothing of theirs outlives the agent) and close()
@@ -353,6 +382,7 @@ export class ProcessDeployer implements AsyncDisposable {
     this.closing.abort();
     await settledWithin([...this.deploys], CLOSE_WAIT_MS);
     for (const follow of [...this.follows]) follow.stop();
+    for (const end of [...this.runWatchers.values()]) end();
     for (const supervisor of this.supervisors.values()) supervisor.detach();
     this.supervisors.clear();
     await this.lock.release();
@@ -413,7 +443,16 @@ export class ProcessDeployer implements AsyncDisposable {
 
   private supervisorContext(paths: DeploymentPaths): SupervisorContext {
     const { options } = this;
-    return { paths, policy: options.restart, clock: options.clock, logger: this.logger, maxLogBytes: options.maxLogBytes };
+    return {
+      paths,
+      policy: options.restart,
+      clock: options.clock,
+      logger: this.logger,
+      maxLogBytes: options.maxLogBytes,
+      onRun: (event) => {
+        this.emitRun(event);
+      },
+    };
   }
 
   private describe(supervisor: Supervisor): Deployment {

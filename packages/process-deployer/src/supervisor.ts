@@ -5,6 +5,7 @@ import { appendFile, open } from 'node:fs/promises';
 import { ErrorCode, KrakenError, isoTime, toKrakenError } from '@kraken/common';
 import type { Clock, Logger } from '@kraken/common';
 import { nextRestartDelay } from './backoff.js';
+import type { AppRunEvent } from '@kraken/docker-deployer';
 import type { DeploymentPaths } from './layout.js';
 import { rotateIfLarge } from './logs.js';
 import type { RestartPolicy } from './options.js';
@@ -28,6 +29,8 @@ export interface SupervisorContext {
   clock: Clock;
   logger: Logger;
   maxLogBytes: number;
+  /** Hears the app end and start again while it is supervised (not the deploy's start, not stop()). */
+  onRun?: ((event: AppRunEvent) => void) | undefined;
 }
 
 interface Current {
@@ -206,6 +209,13 @@ export class Supervisor {
       this.logger.warn('could not clean up the app process group', { error, pid: current.pid });
     });
     if (this.ended || !this.supervising) return;
+    this.context.onRun?.({
+      kind: 'exit',
+      deploymentId: this.state.deploymentId,
+      at: new Date(exit.atMs),
+      ...(exit.code === null ? {} : { code: exit.code }),
+      ...(exit.signal === null ? {} : { signal: exit.signal }),
+    });
     this.scheduleRestart(`${describeExit(exit)} after ${seconds(exit.atMs - current.startedAtMs)}`, exit.atMs - current.startedAtMs);
   }
 
@@ -240,6 +250,8 @@ export class Supervisor {
       return;
     }
     this.state = { ...this.state, restarts: this.state.restarts + 1 };
+    const current = this.current;
+    if (current !== undefined) this.context.onRun?.({ kind: 'start', deploymentId: this.state.deploymentId, at: new Date(current.startedAtMs) });
     await this.save().catch((error: unknown) => {
       this.logger.error('could not write the state file; a restarted agent may not find this app', { error });
     });

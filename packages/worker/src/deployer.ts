@@ -1,4 +1,4 @@
-import type { DeployRequest, DeployResult, Deployment, LogFollower, LogLine, StatsSample } from '@kraken/docker-deployer';
+import type { AppRunEvent, DeployRequest, DeployResult, Deployment, LogFollower, LogLine, RunWatcher, StatsSample } from '@kraken/docker-deployer';
 import type { Isolation, Runtime } from '@kraken/messages';
 
 /**
@@ -18,6 +18,11 @@ export interface Deployer {
   list(): Promise<Deployment[]>;
   followLogs(deploymentId: string, onLine: (line: LogLine) => void, options?: { since?: Date }): Promise<LogFollower>;
   stats(deploymentId: string): Promise<StatsSample>;
+  /**
+   * Reports apps ending and being restarted by the runtime, so crash loops are seen. Optional: a
+   * runtime without it reports no restarts, and its crash-looping apps look steady.
+   */
+  watchRuns?(listener: (event: AppRunEvent) => void): Promise<RunWatcher>;
 }
 
 /** Anything that answers when the container engine is up (dockerode's `ping`). */

@@ -18,6 +18,7 @@ describe('compileWorkerOptions', () => {
       enginePingTimeoutMs: 2_000,
       orchestrationPriority: undefined,
       nodeInfoExtensionsTimeoutMs: 1_000,
+      crashLoop: { failAfterRestarts: 5, steadyAfterMs: 60_000 },
     });
   });
 

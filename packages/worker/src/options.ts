@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { ErrorCode, KrakenError, parseDuration } from '@kraken/common';
 import { LogLimits, Queues } from '@kraken/messages';
+import type { CrashLoopPolicy } from './restarts.js';
 
 /** Durations accept milliseconds or strings like "200ms", "2s". */
 export type Duration = number | string;
@@ -50,6 +51,13 @@ export interface WorkerOptions {
   orchestrationPriority?: number;
   /** How long the `nodeInfoExtensions` provider may take before a heartbeat goes out without its readings. @default '1s' */
   nodeInfoExtensionsTimeout?: Duration;
+  /**
+   * Restarts of an app that ends again each time before running `crashLoopSteadyAfter`, after
+   * which the worker stops it and reports it Errored with the reason. @default 5
+   */
+  crashLoopRestarts?: number;
+  /** A restarted app that runs this long is no longer crash-looping. @default '1m' */
+  crashLoopSteadyAfter?: Duration;
 }
 
 export interface CompiledWorkerOptions {
@@ -67,6 +75,7 @@ export interface CompiledWorkerOptions {
   enginePingTimeoutMs: number;
   orchestrationPriority: number | undefined;
   nodeInfoExtensionsTimeoutMs: number;
+  crashLoop: CrashLoopPolicy;
 }
 
 /** Builds compete for CPU and disk; a small machine does one at a time so each finishes sooner. */
@@ -114,6 +123,10 @@ export function compileWorkerOptions(nodeId: string, options: WorkerOptions = {}
     enginePingTimeoutMs: duration('enginePingTimeout', options.enginePingTimeout ?? '2s', 1),
     orchestrationPriority: options.orchestrationPriority === undefined ? undefined : integer('orchestrationPriority', options.orchestrationPriority, 0, 100),
     nodeInfoExtensionsTimeoutMs: duration('nodeInfoExtensionsTimeout', options.nodeInfoExtensionsTimeout ?? '1s', 1),
+    crashLoop: {
+      failAfterRestarts: integer('crashLoopRestarts', options.crashLoopRestarts ?? 5, 1, 1000),
+      steadyAfterMs: duration('crashLoopSteadyAfter', options.crashLoopSteadyAfter ?? '1m', 1),
+    },
   };
   if (compiled.publicHost !== undefined && !/^[A-Za-z0-9.:[\]-]{1,253}$/.test(compiled.publicHost)) {
     throw new KrakenError(ErrorCode.InvalidConfig, `worker option publicHost must be a host name or IP address, got ${JSON.stringify(compiled.publicHost)}`);

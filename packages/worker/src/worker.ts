@@ -3,8 +3,9 @@ import type { Broker, Delivery, Subscription } from '@kraken/broker';
 import type { Clock, KrakenError, Logger } from '@kraken/common';
 import { ErrorCode, TypedEmitter, isoTime, redactCredentials, systemClock, toKrakenError } from '@kraken/common';
 import type { DeployProgress, LogFollower } from '@kraken/docker-deployer';
-import type { DeployCancelBody, DeployLogBody, DeployRequestBody, DeployStatusBody, Message, NodeInfoBody, NodeInfoExtensions } from '@kraken/messages';
+import type { AppRestarts, DeployCancelBody, DeployLogBody, DeployRequestBody, DeployStatusBody, Message, NodeInfoBody, NodeInfoExtensions } from '@kraken/messages';
 import { DeliveryClass, DeploymentStatus, MessageType, PROTOCOL_VERSION, Runtime, createMessage, deploymentStatusOrder } from '@kraken/messages';
+import { CrashWatch } from './crash-watch.js';
 import type { Deployer, EngineProbe } from './deployer.js';
 import { LogBatcher } from './log-batcher.js';
 import type { NodeInfoExtensionsProvider } from './node-info-extensions.js';
@@ -13,6 +14,7 @@ import type { CompiledWorkerOptions, WorkerOptions } from './options.js';
 import { compileWorkerOptions } from './options.js';
 import type { SlotTicket } from './slots.js';
 import { Slots } from './slots.js';
+import type { RestartVerdict } from './restarts.js';
 import { statusOfStep } from './status-map.js';
 import type { SystemProbe, SystemSample } from './system-probe.js';
 import { OsSystemProbe } from './system-probe.js';
@@ -125,6 +127,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private extensionsProblem: string | undefined;
   private readonly options: CompiledWorkerOptions;
   private readonly slots: Slots;
+  private readonly crashWatch: CrashWatch;
   private readonly tracked = new Map<string, Tracked>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly background = new Set<Promise<void>>();
@@ -169,6 +172,19 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.clock = create.clock ?? systemClock;
     this.extensionsProvider = create.nodeInfoExtensions;
     this.slots = new Slots(this.options.maxConcurrentDeploys);
+    this.crashWatch = new CrashWatch({
+      deployer: this.deployer,
+      policy: this.options.crashLoop,
+      clock: this.clock,
+      logger: this.logger,
+      rewatchDelayMs: this.options.logRefollowDelayMs,
+      onVerdict: (deploymentId, verdict) => {
+        this.onRestartVerdict(deploymentId, verdict);
+      },
+      onError: (error, during) => {
+        this.fail(error, during);
+      },
+    });
   }
 
   /**
@@ -186,6 +202,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     await this.broker.declareQueue(queues.node, { class: DeliveryClass.Durable });
     await this.broker.declareQueue(queues.orchestrator, { class: DeliveryClass.Durable });
     await this.broker.declareQueue(queues.telemetry, { class: DeliveryClass.Telemetry });
+    await this.crashWatch.start();
     // before consuming, so a redelivered request for a running deployment finds it tracked
     await this.reconcile();
     this.subscription = await this.broker.consume(queues.node, (delivery) => this.handleCommand(delivery));
@@ -206,6 +223,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.crashWatch.stop();
     await this.subscription?.cancel().catch((error: unknown) => {
       this.fail(error, 'stop consuming');
     });
@@ -390,6 +408,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         this.counters.deploysFailed++;
         this.logger.warn('redeploy failed; the previous version keeps running', { deploymentId, error: failure });
         t.phase = 'running';
+        this.crashWatch.running(deploymentId);
         const previous = t.commit === undefined ? 'the previous version' : `the previous version (${t.commit.slice(0, 7)})`;
         this.publishStatus(t, DeploymentStatus.Running, { message: `redeploy failed: ${failure.message}; ${previous} keeps running`, force: true });
         if (t.follower === undefined) this.runInBackground(this.follow(t, this.now()), 'follow logs', deploymentId);
@@ -432,6 +451,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       await this.replace(t, redeploy);
       return;
     }
+    this.crashWatch.running(t.deploymentId);
     this.publishStatus(t, DeploymentStatus.Running, { message: result.reused ? 'already running on this node; reused its container' : undefined });
     // from the container's start: lines it printed before the follower attached are not lost
     await this.follow(t, runStartedAt ?? this.now());
@@ -446,6 +466,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.logger.info('redeploying: replacing the running deployment', { deploymentId: t.deploymentId, attempt: body.attempt });
     t.phase = 'queued';
     t.status = DeploymentStatus.DeploymentRequested;
+    // the old version's stop and the new one's start are not restarts
+    this.crashWatch.forget(t.deploymentId);
     this.publishStatus(t, DeploymentStatus.ValidatingDeploymentData, { message: `redeploying (attempt ${String(body.attempt)})` });
     await this.runDeploy(t, { ...body, replace: true });
   }
@@ -545,12 +567,47 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   }
 
   private async untrack(t: Tracked): Promise<void> {
+    this.crashWatch.forget(t.deploymentId);
     t.follower?.stop();
     t.follower = undefined;
     await t.logs.close();
     if (this.tracked.get(t.deploymentId) === t) this.tracked.delete(t.deploymentId);
     const next = t.deployAfterDestroy;
     if (next !== undefined && !this.stopped) await this.onRequest(next);
+  }
+
+  // ---- crash loops ----------------------------------------------------------------------------
+
+  /** The runtime restarted a running app, or it recovered: say so; or it keeps crashing: end it. */
+  private onRestartVerdict(deploymentId: string, verdict: RestartVerdict): void {
+    const t = this.tracked.get(deploymentId);
+    if (t === undefined || !this.stillRunning(t)) return;
+    if (verdict.kind === 'report') {
+      t.logs.push('system', verdict.message, this.now());
+      this.publishStatus(t, DeploymentStatus.Running, { message: verdict.message, force: true });
+      return;
+    }
+    this.runInBackground(this.giveUp(t, verdict.reason, verdict.restarts), 'stop a crash-looping app', deploymentId);
+  }
+
+  /** Stops an app that kept crashing and reports it Errored with the reason and its restarts. */
+  private async giveUp(t: Tracked, reason: string, restarts: AppRestarts): Promise<void> {
+    this.logger.warn('stopping a crash-looping app', { deploymentId: t.deploymentId, reason, restarts: restarts.count });
+    t.phase = 'destroying';
+    t.logs.push('system', reason, this.now());
+    let message = reason;
+    try {
+      await this.deployer.stop(t.deploymentId);
+    } catch (error) {
+      const failure = toKrakenError(error);
+      if (failure.code !== ErrorCode.NotFound) {
+        this.fail(failure, 'stop a crash-looping app', t.deploymentId);
+        message = `${reason}, but could not stop it: ${failure.message}`;
+      }
+    }
+    this.counters.deploysFailed++;
+    this.publishStatus(t, DeploymentStatus.Errored, { message, errorCode: ErrorCode.CrashLoop, restarts });
+    await this.untrack(t);
   }
 
   // ---- restart reconcile ----------------------------------------------------------------------
@@ -575,6 +632,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       t.commit = /^[0-9a-f]{7,64}$/.test(deployment.commit) ? deployment.commit : undefined;
       t.port = deployment.hostPort;
       t.url = deployment.hostPort === undefined ? undefined : this.urlFor(deployment.hostPort);
+      this.crashWatch.running(t.deploymentId);
       this.publishStatus(t, DeploymentStatus.Running, { message: 'found running after a worker restart', force: true });
       // from now: the lines before the restart were forwarded by the previous instance
       this.runInBackground(this.follow(t, this.now()), 'follow logs', t.deploymentId);
@@ -796,11 +854,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private publishStatus(
     t: Tracked,
     status: DeploymentStatus,
-    extra: { message?: string | undefined; force?: boolean; errorCode?: string; port?: number },
+    extra: { message?: string | undefined; force?: boolean; errorCode?: string; port?: number; restarts?: AppRestarts },
   ): void {
     if (status === t.status && extra.force !== true) return;
     t.status = status;
     const running = status === DeploymentStatus.Running;
+    const restarts = extra.restarts ?? (running ? this.crashWatch.restartsOf(t.deploymentId) : undefined);
     this.sendStatus({
       deploymentId: t.deploymentId,
       status,
@@ -811,6 +870,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       ...(running && t.commit !== undefined ? { commit: t.commit } : {}),
       ...(running && t.port !== undefined ? { port: t.port } : {}),
       ...(running && t.url !== undefined ? { url: t.url } : {}),
+      ...(restarts === undefined ? {} : { restarts }),
     });
   }
 

@@ -1,5 +1,5 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
-import type { DeployProgress, DeployRequest, DeployResult, Deployment, DeployStep, LogFollower, LogLine, StatsSample } from '@kraken/docker-deployer';
+import type { AppRunEvent, DeployProgress, DeployRequest, DeployResult, Deployment, DeployStep, LogFollower, LogLine, RunWatcher, StatsSample } from '@kraken/docker-deployer';
 import type { Deployer } from '../src/deployer.js';
 
 /** How one fake deploy behaves. */
@@ -41,6 +41,7 @@ export class FakeDeployer implements Deployer {
   maxBuilding = 0;
 
   private readonly inBuild = new Set<string>();
+  private readonly runListeners = new Set<(event: AppRunEvent) => void>();
 
   async deploy(request: DeployRequest): Promise<DeployResult> {
     this.deployCalls.push(request);
@@ -128,6 +129,23 @@ export class FakeDeployer implements Deployer {
     };
     this.followers.set(deploymentId, follower);
     return Promise.resolve({ stop: follower.end, done });
+  }
+
+  watchRuns(listener: (event: AppRunEvent) => void): Promise<RunWatcher> {
+    this.runListeners.add(listener);
+    let end: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      end = () => {
+        this.runListeners.delete(listener);
+        resolve();
+      };
+    });
+    return Promise.resolve({ stop: () => { end(); }, done });
+  }
+
+  /** The runtime saw the app end or start again. */
+  emitRun(event: AppRunEvent): void {
+    for (const listener of this.runListeners) listener(event);
   }
 
   /** The app prints lines. */

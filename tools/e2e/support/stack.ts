@@ -99,7 +99,7 @@ export class Stack {
   }
 
   /** A real Worker with a real DockerDeployer in this process, on its own broker connection. */
-  async startWorker(nodeId: string): Promise<Worker> {
+  async startWorker(nodeId: string, options: Omit<WorkerOptions, 'queues'> = {}): Promise<Worker> {
     this.nodeIds.add(nodeId);
     const broker = await AmqpBroker.create({ url: this.amqpUrl, deadLetterQueue: this.deadLetterQueue });
     this.brokers.push(broker);
@@ -119,6 +119,7 @@ export class Stack {
       logger: new MemoryLogger(),
       options: {
         ...testWorkerOptions,
+        ...options,
         queues: { orchestrator: this.queues.orchestrator, telemetry: this.queues.telemetry, node: this.queues.node(nodeId) },
       },
     });
@@ -127,7 +128,7 @@ export class Stack {
   }
 
   /** A real Worker in this process with the process runtime (no container engine), its apps under the stack's temp dir. */
-  async startProcessWorker(nodeId: string): Promise<Worker> {
+  async startProcessWorker(nodeId: string, options: Omit<WorkerOptions, 'queues'> = {}): Promise<Worker> {
     this.nodeIds.add(nodeId);
     const broker = await AmqpBroker.create({ url: this.amqpUrl, deadLetterQueue: this.deadLetterQueue });
     this.brokers.push(broker);
@@ -146,6 +147,7 @@ export class Stack {
       logger: new MemoryLogger(),
       options: {
         ...testWorkerOptions,
+        ...options,
         queues: { orchestrator: this.queues.orchestrator, telemetry: this.queues.telemetry, node: this.queues.node(nodeId) },
       },
     });

@@ -20,6 +20,10 @@ export interface DeploymentView {
   placementReason: string | null;
   watch: boolean;
   statusHistory: StatusEntry[];
+  /** RUNNING, but the app keeps ending and its runtime restarting it. */
+  crashLooping: boolean;
+  restartCount: number;
+  lastExit: { code: number | null; signal: string | null; time: number; reason: string } | null;
 }
 
 export interface NodeView {
@@ -49,7 +53,7 @@ export interface LogLineView {
 }
 
 const deploymentFields = `id srcUrl gitBranch commit port status statusMessage deploymentUrl node placementReason watch
-  statusHistory { status time message node }`;
+  statusHistory { status time message node } crashLooping restartCount lastExit { code signal time reason }`;
 
 const nodeFields = 'id hostname addr state runtimes isolation ramFree ramUsed loadAvg5 orchestrationPriority deployments extensions { key value } noticeLossAfterMs';
 
@@ -63,9 +67,22 @@ export const Queries = {
   redeploy: `mutation($id: String!) { redeploy(deploymentId: $id) { ${deploymentFields} } }`,
   logs: `query($id: String!, $after: Int!, $limit: Int!) { logs(deploymentId: $id, after: $after, limit: $limit) {
     lines { seq stream text time } next dropped } }`,
-  status: `query { getPlatform { orchestrator epoch nodes { id state } deployments { id status } }
+  status: `query { getPlatform { orchestrator epoch nodes { id state } deployments { id status crashLooping } }
     getPlatformServices { name status detail } }`,
 } as const;
+
+/** A deployment's status as `kraken ls` shows it: "running, crash-looping" for an app that keeps ending. */
+export function deploymentStatusCell(deployment: Pick<DeploymentView, 'status' | 'crashLooping'>): string {
+  return deployment.crashLooping && deployment.status === 'RUNNING' ? 'running, crash-looping' : humanStatus(deployment.status);
+}
+
+/** "crash-looping: 3 restarts, last exited with code 1 after 3.0 s at 12:00:03", or undefined for a steady app. */
+export function crashLoopNote(deployment: Pick<DeploymentView, 'status' | 'crashLooping' | 'restartCount' | 'lastExit'>): string | undefined {
+  if (!deployment.crashLooping || deployment.status !== 'RUNNING') return undefined;
+  const restarts = `${String(deployment.restartCount)} restart${deployment.restartCount === 1 ? '' : 's'}`;
+  const last = deployment.lastExit;
+  return last === null ? `crash-looping: ${restarts}` : `crash-looping: ${restarts}, last ${last.reason} at ${new Date(last.time * 1000).toISOString()}`;
+}
 
 /** "BUILDING_DEPLOYMENT" -> "building deployment": what a person reads in progress lines. */
 export function humanStatus(status: string): string {

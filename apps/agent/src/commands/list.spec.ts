@@ -1,6 +1,6 @@
 import type { ApiClient } from '../client/api-client.js';
-import type { NodeView } from '../client/queries.js';
-import { nodesCommand } from './list.js';
+import type { DeploymentView, NodeView } from '../client/queries.js';
+import { listCommand, nodesCommand } from './list.js';
 
 const node = (id: string, extensions: NodeView['extensions']): NodeView => ({
   id,
@@ -57,5 +57,52 @@ describe('kraken nodes', () => {
   it('leaves the EXTRA column out when no node sends readings', async () => {
     const [header] = await nodesTable([node('pi-1', [])]);
     expect(header).toMatch(/ROLE$/);
+  });
+});
+
+const deployment = (id: string, fields: Partial<DeploymentView> = {}): DeploymentView => ({
+  id,
+  srcUrl: 'https://git.lan/shop.git',
+  gitBranch: 'main',
+  commit: 'a'.repeat(40),
+  port: '20001',
+  status: 'RUNNING',
+  statusMessage: null,
+  deploymentUrl: 'http://10.0.0.5:20001',
+  node: 'pi-1',
+  placementReason: null,
+  watch: false,
+  statusHistory: [],
+  crashLooping: false,
+  restartCount: 0,
+  lastExit: null,
+  ...fields,
+});
+
+async function listOutput(deployments: DeploymentView[]): Promise<string[]> {
+  const out: string[] = [];
+  const client = { graphql: () => Promise.resolve({ getDeployments: deployments }) } as unknown as ApiClient;
+  await listCommand(client, { json: false }, { out: (line) => out.push(line), err: () => undefined });
+  return out.join('\n').split('\n');
+}
+
+describe('kraken ls', () => {
+  it('shows a crash-looping app as such, with its restarts and how it last ended', async () => {
+    const crashing = deployment('shop-1', {
+      crashLooping: true,
+      restartCount: 3,
+      lastExit: { code: 1, signal: null, time: Date.parse('2026-12-06T12:00:03.000Z') / 1000, reason: 'exited with code 1 after 3.0 s' },
+    });
+    const [header, steady, looping, note] = await listOutput([deployment('blog-1', { restartCount: 1 }), crashing]);
+    expect(header).toMatch(/^ID\s+STATUS\s+RESTARTS\s+NODE/);
+    expect(steady).toMatch(/^blog-1\s+running\s+1\s+pi-1/);
+    expect(looping).toMatch(/^shop-1\s+running, crash-looping\s+3\s+pi-1/);
+    expect(note).toBe('shop-1: crash-looping: 3 restarts, last exited with code 1 after 3.0 s at 2026-12-06T12:00:03.000Z');
+  });
+
+  it('shows an app stopped for crash-looping as errored, without a crash-looping note', async () => {
+    const lines = await listOutput([deployment('shop-1', { status: 'ERRORED', crashLooping: true, restartCount: 5 })]);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/^shop-1\s+errored\s+5/);
   });
 });

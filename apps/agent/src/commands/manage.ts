@@ -2,7 +2,7 @@ import type { ApiClient } from '../client/api-client.js';
 import { ExitCode } from '../client/exit-codes.js';
 import type { CommandIo } from '../client/io.js';
 import type { DeploymentView } from '../client/queries.js';
-import { Queries, humanStatus } from '../client/queries.js';
+import { Queries, deploymentStatusCell, humanStatus } from '../client/queries.js';
 
 /** `kraken cancel <id>`: stops and removes a deployment's app. */
 export async function cancelCommand(client: ApiClient, options: { id: string; json: boolean }, io: CommandIo): Promise<ExitCode> {
@@ -19,7 +19,7 @@ export async function redeployCommand(client: ApiClient, options: { id: string; 
 }
 
 interface StatusView {
-  getPlatform: { orchestrator: string; epoch: number; nodes: { id: string; state: string }[]; deployments: { id: string; status: string }[] };
+  getPlatform: { orchestrator: string; epoch: number; nodes: { id: string; state: string }[]; deployments: { id: string; status: string; crashLooping: boolean }[] };
   getPlatformServices: { name: string; status: string; detail: string }[];
 }
 
@@ -34,14 +34,15 @@ export async function statusCommand(client: ApiClient, options: { json: boolean 
     return down.length === 0 ? ExitCode.Ok : ExitCode.Failed;
   }
   const { getPlatform: platform } = view;
-  const count = (values: string[]) =>
-    Object.entries(values.reduce<Record<string, number>>((acc, value) => ({ ...acc, [value]: (acc[value] ?? 0) + 1 }), {}))
-      .map(([value, n]) => `${n} ${humanStatus(value)}`)
+  const count = (labels: string[]) =>
+    Object.entries(labels.reduce<Record<string, number>>((acc, label) => ({ ...acc, [label]: (acc[label] ?? 0) + 1 }), {}))
+      .map(([label, n]) => `${n} ${label}`)
       .join(', ') || 'none';
   io.out(`api           ${client.url}${leader === undefined ? '' : ` (this agent forwards to the leader ${leader.nodeId} at ${leader.apiUrl})`}`);
   io.out(`orchestrator  ${platform.orchestrator} (term ${platform.epoch})`);
-  io.out(`nodes         ${count(platform.nodes.map((node) => node.state))}`);
-  io.out(`deployments   ${count(platform.deployments.map((deployment) => deployment.status))}`);
+  io.out(`nodes         ${count(platform.nodes.map((node) => humanStatus(node.state)))}`);
+  // a crash-looping app counts apart from the steady ones: it is down most of the time
+  io.out(`deployments   ${count(platform.deployments.map((deployment) => deploymentStatusCell(deployment)))}`);
   for (const service of view.getPlatformServices) io.out(`${service.name.padEnd(13)} ${service.status}: ${service.detail}`);
   return down.length === 0 ? ExitCode.Ok : ExitCode.Failed;
 }

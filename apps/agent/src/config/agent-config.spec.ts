@@ -22,6 +22,13 @@ describe('agent configuration', () => {
     expect(sources).toMatchObject({ apiPort: 'flag', mdns: 'env' });
   });
 
+  it('takes the crash-loop threshold and steady time from KRAKEN_* variables, defaulting to 5 restarts and 1 minute', () => {
+    expect(loadAgentConfig({}).config).toMatchObject({ crashLoopRestarts: 5, crashLoopSteadyAfter: 60_000 });
+    const { config } = loadAgentConfig({ env: { KRAKEN_CRASH_LOOP_RESTARTS: '3', KRAKEN_CRASH_LOOP_STEADY_AFTER: '30s' } });
+    expect(config).toMatchObject({ crashLoopRestarts: 3, crashLoopSteadyAfter: 30_000 });
+    expect(() => loadAgentConfig({ env: { KRAKEN_CRASH_LOOP_RESTARTS: '0' } })).toThrow(/crashLoopRestarts/);
+  });
+
   it('reads a TOML file with snake_case keys', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-config-'));
     const file = path.join(dir, 'agent.toml');

@@ -71,6 +71,10 @@ export const agentConfigSchema = z.object({
   scanInterface: z.string().min(1).optional(),
   /** Host name or address written into app URLs and announced. Default: the first IPv4 address. */
   publicHost: z.string().min(1).optional(),
+  /** Restarts of an app that ends each time before running `crashLoopSteadyAfter`, after which it is stopped and ERRORED with the reason. */
+  crashLoopRestarts: z.coerce.number().int().min(1).max(1000).default(5),
+  /** A restarted app that runs this long is no longer crash-looping. */
+  crashLoopSteadyAfter: duration.default(60_000),
   /** Accept API calls without a token. Only for a trusted lab; logged loudly. */
   insecureNoAuth: flag.default(false),
 });

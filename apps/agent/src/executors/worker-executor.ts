@@ -11,6 +11,8 @@ export interface WorkerExecutorOptions {
   nodeId: string;
   logger: Logger;
   publicHost?: string | undefined;
+  /** When a crash-looping app is stopped, and when a restarted one counts as recovered. @default the worker's */
+  crashLoop?: { restarts: number; steadyAfterMs: number } | undefined;
   /** 0 when this agent leads, 1 for a standby; unset for a plain worker. */
   orchestrationPriority?: number | undefined;
   /** Called after the worker stopped: releases the runtime (apps keep running). */
@@ -27,7 +29,7 @@ export class WorkerExecutor implements Executor {
   constructor(private readonly options: WorkerExecutorOptions) {}
 
   async setup(): Promise<void> {
-    const { broker, deployer, engine, nodeId, logger, publicHost, orchestrationPriority } = this.options;
+    const { broker, deployer, engine, nodeId, logger, publicHost, orchestrationPriority, crashLoop } = this.options;
     this.worker = await Worker.create({
       broker,
       deployer,
@@ -37,6 +39,7 @@ export class WorkerExecutor implements Executor {
       options: {
         ...(publicHost === undefined ? {} : { publicHost }),
         ...(orchestrationPriority === undefined ? {} : { orchestrationPriority }),
+        ...(crashLoop === undefined ? {} : { crashLoopRestarts: crashLoop.restarts, crashLoopSteadyAfter: crashLoop.steadyAfterMs }),
       },
     });
   }

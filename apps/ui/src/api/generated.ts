@@ -38,21 +38,21 @@ export type EnvVarInput = {
   value: string;
 };
 
-export type DeploymentFieldsFragment = { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> };
+export type DeploymentFieldsFragment = { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> };
 
 export type NodeFieldsFragment = { id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, extensions: Array<{ key: string, value: string, type: string }> };
 
 export type OverviewQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type OverviewQuery = { getDeployments: Array<{ id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> }>, getNodes: Array<{ id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, extensions: Array<{ key: string, value: string, type: string }> }>, getPlatform: { orchestrator: string, epoch: number } };
+export type OverviewQuery = { getDeployments: Array<{ id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> }>, getNodes: Array<{ id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, extensions: Array<{ key: string, value: string, type: string }> }>, getPlatform: { orchestrator: string, epoch: number } };
 
 export type DeploymentQueryVariables = Exact<{
   deploymentId: string;
 }>;
 
 
-export type DeploymentQuery = { getDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type DeploymentQuery = { getDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export type PlatformServicesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -98,19 +98,19 @@ export type SetWatchMutationVariables = Exact<{
 }>;
 
 
-export type SetWatchMutation = { setWatch: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type SetWatchMutation = { setWatch: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export type RedeployMutationVariables = Exact<{
   deploymentId: string;
 }>;
 
 
-export type RedeployMutation = { redeploy: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type RedeployMutation = { redeploy: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export type DeploymentChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type DeploymentChangedSubscription = { deploymentChanged: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type DeploymentChangedSubscription = { deploymentChanged: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export type NodeChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -159,6 +159,14 @@ export const DeploymentFieldsFragmentDoc = new TypedDocumentString(`
   statsTime
   placementReason
   watch
+  crashLooping
+  restartCount
+  lastExit {
+    code
+    signal
+    time
+    reason
+  }
   statusHistory {
     status
     time
@@ -226,6 +234,14 @@ export const OverviewDocument = new TypedDocumentString(`
   statsTime
   placementReason
   watch
+  crashLooping
+  restartCount
+  lastExit {
+    code
+    signal
+    time
+    reason
+  }
   statusHistory {
     status
     time
@@ -283,6 +299,14 @@ export const DeploymentDocument = new TypedDocumentString(`
   statsTime
   placementReason
   watch
+  crashLooping
+  restartCount
+  lastExit {
+    code
+    signal
+    time
+    reason
+  }
   statusHistory {
     status
     time
@@ -364,6 +388,14 @@ export const SetWatchDocument = new TypedDocumentString(`
   statsTime
   placementReason
   watch
+  crashLooping
+  restartCount
+  lastExit {
+    code
+    signal
+    time
+    reason
+  }
   statusHistory {
     status
     time
@@ -397,6 +429,14 @@ export const RedeployDocument = new TypedDocumentString(`
   statsTime
   placementReason
   watch
+  crashLooping
+  restartCount
+  lastExit {
+    code
+    signal
+    time
+    reason
+  }
   statusHistory {
     status
     time
@@ -430,6 +470,14 @@ export const DeploymentChangedDocument = new TypedDocumentString(`
   statsTime
   placementReason
   watch
+  crashLooping
+  restartCount
+  lastExit {
+    code
+    signal
+    time
+    reason
+  }
   statusHistory {
     status
     time

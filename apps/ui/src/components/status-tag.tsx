@@ -1,11 +1,13 @@
 import { Tag } from 'antd';
 import type { ApplicationStatus, NodeState } from '../api/types.js';
-import { nodeStateColor, statusColor, statusLabel } from '../format.js';
+import { nodeStateColor, statusTag } from '../format.js';
 
-export function StatusTag({ status }: { status: ApplicationStatus }) {
+/** A deployment's status; a RUNNING app that keeps crashing shows as crash-looping. */
+export function StatusTag({ status, crashLooping = false }: { status: ApplicationStatus; crashLooping?: boolean }) {
+  const { label, color } = statusTag(status, crashLooping);
   return (
-    <Tag color={statusColor(status)} data-status={status}>
-      {statusLabel(status)}
+    <Tag color={color} data-status={status} data-crash-looping={crashLooping && status === 'RUNNING' ? 'true' : undefined}>
+      {label}
     </Tag>
   );
 }

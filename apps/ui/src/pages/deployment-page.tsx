@@ -10,7 +10,7 @@ import { LogView } from '../components/log-view.js';
 import { MultilineText } from '../components/multiline-text.js';
 import { StatusTag } from '../components/status-tag.js';
 import { WatchSwitch } from '../components/watch-switch.js';
-import { statusColor, statusLabel } from '../format.js';
+import { restartsSummary, statusColor, statusLabel } from '../format.js';
 import { hasLiveNumbers, memoryText } from '../honest.js';
 import { Link } from '../router.js';
 import { useCluster } from '../store.js';
@@ -112,7 +112,7 @@ function DeploymentDetail({ id }: { id: string }) {
           {deployment.id}
         </Typography.Title>
         <span data-testid="deployment-status">
-          <StatusTag status={deployment.status} />
+          <StatusTag status={deployment.status} crashLooping={deployment.crashLooping} />
         </span>
         <DeploymentActions deployment={deployment} />
         <WatchSwitch deployment={deployment} label />
@@ -125,6 +125,16 @@ function DeploymentDetail({ id }: { id: string }) {
           description={<MultilineText text={deployment.statusMessage ?? 'no reason given'} />}
           style={{ marginBottom: 16 }}
           data-testid="error-reason"
+        />
+      )}
+      {deployment.status === 'RUNNING' && deployment.crashLooping && (
+        <Alert
+          type="warning"
+          showIcon
+          title="Crash-looping: the app keeps ending and is restarted, so it is down most of the time"
+          description={`${restartsSummary(deployment, timeOfDay) ?? 'restarting'}. It is stopped after too many failed restarts; see its log for why it ends.`}
+          style={{ marginBottom: 16 }}
+          data-testid="crash-loop"
         />
       )}
       <Card style={{ marginBottom: 16 }}>
@@ -148,6 +158,9 @@ function DeploymentDetail({ id }: { id: string }) {
           <Descriptions.Item label="Commit">{deployment.commit ?? '—'}</Descriptions.Item>
           <Descriptions.Item label="Node">{deployment.node ?? 'waiting for a node'}</Descriptions.Item>
           <Descriptions.Item label="Placement">{deployment.placementReason ?? '—'}</Descriptions.Item>
+          <Descriptions.Item label="Restarts">
+            <span data-testid="restarts">{restartsSummary(deployment, timeOfDay) ?? 'none'}</span>
+          </Descriptions.Item>
           <Descriptions.Item label="Memory">{live ? memoryText(deployment.memMb, deployment.maxMemMb) : '— (not running)'}</Descriptions.Item>
           <Descriptions.Item label="CPU">{!live || deployment.cpuUsage === null ? '—' : `${deployment.cpuUsage.toFixed(1)}%`}</Descriptions.Item>
           <Descriptions.Item label="Environment">{deployment.env.length === 0 ? '—' : deployment.env.map((e) => e.name).join(', ')}</Descriptions.Item>
@@ -166,6 +179,10 @@ function DeploymentDetail({ id }: { id: string }) {
       </Card>
     </>
   );
+}
+
+function timeOfDay(unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toLocaleTimeString();
 }
 
 export function DeploymentPage({ id }: { id: string }) {

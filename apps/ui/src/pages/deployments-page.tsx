@@ -122,7 +122,7 @@ function AppUrl({ deployment: d }: { deployment: Deployment }) {
 // screen leaves out is in the row's details. At 1280 px every column shown fits without scrolling.
 const columns: TableColumnsType<Deployment> = [
   { title: 'ID', key: 'id', render: (_, d) => <Link to={`/deployments/${encodeURIComponent(d.id)}`}>{d.id}</Link> },
-  { title: 'Status', key: 'status', render: (_, d) => <StatusTag status={d.status} /> },
+  { title: 'Status', key: 'status', render: (_, d) => <StatusTag status={d.status} crashLooping={d.crashLooping} /> },
   { title: 'Source', key: 'src', responsive: ['md'], render: (_, d) => <Source deployment={d} /> },
   { title: 'Watch', key: 'watch', responsive: ['lg'], render: (_, d) => <WatchSwitch deployment={d} /> },
   { title: 'Node', dataIndex: 'node', responsive: ['xl'], render: (node: string | null) => node ?? '—' },

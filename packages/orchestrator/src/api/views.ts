@@ -5,7 +5,7 @@ import type { NodeDetection } from '../liveness/liveness.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { DeploymentRecord, NodeRecord, StatusHistoryEntry, StoredLogLine } from '../store/records.js';
 import type { StatsSample as StoredStatsSample } from '../stats/stats-history.js';
-import type { Deployment, EnvVar, LogLine, Node, NodeExtension, Shape, StatsSample, StatusHistoryItem } from './schema/types.js';
+import type { AppExit, Deployment, EnvVar, LogLine, Node, NodeExtension, Shape, StatsSample, StatusHistoryItem } from './schema/types.js';
 
 /** What the API shows instead of an env value: values are secrets and never leave the store. */
 export const MASKED = '***';
@@ -69,10 +69,19 @@ function buildDeploymentView(record: DeploymentRecord, statusHistory: Shape<Stat
     cpuUsage: record.cpuPercent,
     statsTime: record.statsAt === null ? null : unixSeconds(record.statsAt),
     placementReason: record.placementReason,
+    crashLooping: record.restarts?.looping ?? false,
+    restartCount: record.restarts?.count ?? 0,
+    lastExit: lastExitView(record),
     // frozen all the way down, so the fast query path may remember what it made of the view
     env: Object.freeze(maskedEnv(record.env).map((variable) => Object.freeze(variable))) as Shape<EnvVar>[],
     watch: record.watch,
   };
+}
+
+function lastExitView(record: DeploymentRecord): Shape<AppExit> | null {
+  const exit = record.restarts?.lastExit;
+  if (exit === undefined) return null;
+  return Object.freeze({ code: exit.code ?? null, signal: exit.signal ?? null, time: unixSeconds(exit.at), reason: exit.reason });
 }
 
 export function maskedEnv(env: Record<string, string>): Shape<EnvVar>[] {

@@ -109,6 +109,12 @@ export const migrations: readonly Migration[] = [
     // audits that no former leader wrote after a newer one took over (NULL: recorded before this column)
     sql: `ALTER TABLE deployment_status_history ADD COLUMN epoch INTEGER;`,
   },
+  {
+    version: 4,
+    name: "a running app's restarts",
+    // JSON of the worker's AppRestarts (count, crash-looping, last exit); NULL until a worker reports it
+    sql: `ALTER TABLE deployments ADD COLUMN restarts TEXT;`,
+  },
 ];
 
 /**

@@ -155,6 +155,20 @@ describe('OrchestratorStore', () => {
     expect(store.statusHistory('blog-1')).toHaveLength(2);
   });
 
+  it("keeps a running app's restarts across statuses that do not report them and a reopen, and clears them when a new attempt starts", () => {
+    const restarts = { count: 2, looping: true, lastExit: { code: 1, at: '2025-11-25T12:00:03.000Z', reason: 'exited with code 1 after 3.0 s' } };
+    {
+      using store = open();
+      store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+      expect(store.requireDeployment('blog-1').restarts).toBeNull();
+      expect(store.setStatus('blog-1', DeploymentStatus.Running, { restarts })?.restarts).toEqual(restarts);
+      expect(store.setStatus('blog-1', DeploymentStatus.DestructionRequested)?.restarts).toEqual(restarts);
+    }
+    using store = open();
+    expect(store.requireDeployment('blog-1').restarts).toEqual(restarts);
+    expect(store.setStatus('blog-1', DeploymentStatus.UpdateRequested)?.restarts).toBeNull();
+  });
+
   it('reports a status for an unknown deployment as NOT_FOUND', () => {
     using store = open();
     expect(() => store.setStatus('nope', DeploymentStatus.Running)).toThrow(

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError, noopLogger } from '@kraken/common';
-import type { DeploymentStatus, LogLine, NodeInfoBody, Runtime } from '@kraken/messages';
+import type { AppRestarts, DeploymentStatus, LogLine, NodeInfoBody, Runtime } from '@kraken/messages';
 import { DeploymentStatus as Status } from '@kraken/messages';
 import type { Clock } from '@kraken/common';
 import { isoTime, systemClock } from '@kraken/common';
@@ -96,6 +96,7 @@ interface DeploymentRow {
   image_size_mb: number | null;
   stats_at: string | null;
   url: string | null;
+  restarts: string | null;
 }
 
 interface HistoryRow {
@@ -310,6 +311,7 @@ export class OrchestratorStore implements Disposable {
         attempt: patch.attempt ?? current.attempt,
         commit_sha: patch.commit === undefined ? (change.commit ?? current.commit) : patch.commit,
         url: patch.url === undefined ? (change.url ?? current.url) : patch.url,
+        restarts: restartsAfter(status, change, current),
         updated_at: this.now(),
       });
       this.statements.insertHistory.run(id, status, entry.message, entry.nodeId, at, change.messageId ?? null);
@@ -591,7 +593,7 @@ function prepare(db: { prepare(sql: string): Database.Statement }) {
     listDeployments: db.prepare('SELECT * FROM deployments ORDER BY created_at, id'),
     updateDeployment: db.prepare(`UPDATE deployments SET status = @status, status_message = @status_message, node_id = @node_id,
       placement_reason = @placement_reason, port = @port, attempt = @attempt, commit_sha = @commit_sha, url = @url,
-      updated_at = @updated_at WHERE id = @id`),
+      restarts = @restarts, updated_at = @updated_at WHERE id = @id`),
     setWatch: db.prepare('UPDATE deployments SET watch = @watch, updated_at = @updated_at WHERE id = @id'),
     updateStats: db.prepare(`UPDATE deployments SET cpu_percent = @cpu_percent, mem_mb = @mem_mb, max_mem_mb = @max_mem_mb,
       image_size_mb = COALESCE(@image_size_mb, image_size_mb), stats_at = @stats_at WHERE id = @id`),
@@ -674,6 +676,15 @@ function resolveFile(options: OrchestratorStoreOptions): string {
   return path.join(options.dataDir, DB_FILE);
 }
 
+/** A new attempt starts with no restarts; a status that does not report them keeps the last known. */
+function restartsAfter(status: DeploymentStatus, change: StatusChange, current: DeploymentRecord): string | null {
+  if (change.restarts !== undefined) return JSON.stringify(change.restarts);
+  if (attemptStarts.has(status)) return null;
+  return current.restarts === null ? null : JSON.stringify(current.restarts);
+}
+
+const attemptStarts: ReadonlySet<DeploymentStatus> = new Set([Status.DeploymentRequested, Status.DelegatingDeployment, Status.UpdateRequested]);
+
 function toDeployment(row: DeploymentRow): DeploymentRecord {
   return {
     id: row.id,
@@ -699,6 +710,7 @@ function toDeployment(row: DeploymentRow): DeploymentRecord {
     imageSizeMb: row.image_size_mb,
     statsAt: row.stats_at,
     url: row.url,
+    restarts: row.restarts === null ? null : (JSON.parse(row.restarts) as AppRestarts),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { DeploymentStatus, LogStream, NodeInfoBody, Runtime } from '@kraken/messages';
+import type { AppRestarts, DeploymentStatus, LogStream, NodeInfoBody, Runtime } from '@kraken/messages';
 
 /** A deployment as the orchestrator keeps it. Unknown values are `null` (they map to SQL NULL). */
 export interface DeploymentRecord {
@@ -33,6 +33,8 @@ export interface DeploymentRecord {
   /** When cpuPercent, memMb and maxMemMb were last reported. */
   statsAt: string | null;
   url: string | null;
+  /** How often the runtime restarted the app, whether it is crash-looping, how it last ended; null when not reported. */
+  restarts: AppRestarts | null;
 }
 
 export interface NewDeployment {
@@ -59,6 +61,7 @@ export interface StatusChange {
   commit?: string;
   port?: number;
   url?: string;
+  restarts?: AppRestarts;
 }
 
 export interface StatusHistoryEntry {

@@ -69,6 +69,21 @@ export class EnvVarInput {
   value!: string;
 }
 
+@ObjectType({ description: 'How a running app last ended on its own (not stopped by Kraken).', simpleResolvers: true })
+export class AppExit {
+  @Field(() => Int, { nullable: true, description: 'Its exit code; null when a signal ended it or the runtime could not tell.' })
+  code!: number | null;
+
+  @Field(() => String, { nullable: true, description: 'The signal that ended it, when the runtime knows (the process runtime).' })
+  signal!: string | null;
+
+  @Field(() => Float, { description: 'When, in Unix seconds (with milliseconds).' })
+  time!: number;
+
+  @Field(() => String, { description: 'In words, e.g. "exited with code 1 after 3.0 s".' })
+  reason!: string;
+}
+
 @ObjectType({ description: 'An application deployed from a git repository.', simpleResolvers: true })
 export class Deployment {
   @Field(() => String)
@@ -124,6 +139,19 @@ export class Deployment {
 
   @Field(() => String, { nullable: true, description: 'Why it runs where it runs.' })
   placementReason!: string | null;
+
+  @Field(() => Boolean, {
+    description:
+      'RUNNING, but the app keeps ending and its runtime keeps restarting it: it is down more than up. Clears once it runs steadily; ' +
+      'after too many failed restarts its node stops it and it goes to ERRORED with the reason.',
+  })
+  crashLooping!: boolean;
+
+  @Field(() => Int, { description: 'How often the runtime restarted the app since it was deployed on its node (0 when not reported).' })
+  restartCount!: number;
+
+  @Field(() => AppExit, { nullable: true, description: 'How the app last ended on its own; null if it never did.' })
+  lastExit!: AppExit | null;
 
   @Field(() => [EnvVar])
   env!: EnvVar[];

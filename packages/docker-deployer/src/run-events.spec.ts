@@ -1,0 +1,27 @@
+import { runEventOf } from './run-events.js';
+
+const attributes = { 'org.kraken.deployment': 'd1', 'org.kraken.role': 'app', exitCode: '1', name: 'kraken-n1-d1' };
+
+describe('runEventOf', () => {
+  it('reads a die event as an exit with its code and time', () => {
+    expect(runEventOf({ Action: 'die', timeNano: 1_765_000_003_250_000_000, Actor: { Attributes: attributes } })).toEqual({
+      kind: 'exit',
+      deploymentId: 'd1',
+      at: new Date(1_765_000_003_250),
+      code: 1,
+    });
+  });
+
+  it('reads a start event as a start, falling back to the time in seconds', () => {
+    expect(runEventOf({ Action: 'start', time: 1_765_000_000, Actor: { Attributes: attributes } })).toEqual({ kind: 'start', deploymentId: 'd1', at: new Date(1_765_000_000_000) });
+  });
+
+  it('leaves the code out when the engine gives none', () => {
+    expect(runEventOf({ Action: 'die', time: 1, Actor: { Attributes: { 'org.kraken.deployment': 'd1' } } })).not.toHaveProperty('code');
+  });
+
+  it('ignores containers without a deployment label and other actions', () => {
+    expect(runEventOf({ Action: 'die', time: 1, Actor: { Attributes: { exitCode: '0' } } })).toBeUndefined();
+    expect(runEventOf({ Action: 'oom', time: 1, Actor: { Attributes: attributes } })).toBeUndefined();
+  });
+});

@@ -1,0 +1,93 @@
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import type { Logger } from '@kraken/common';
+import { DeployStep, mapEngineError } from './errors.js';
+import { Label, labelFilters } from './labels.js';
+
+/**
+ * A running app ended or started again on its own: the runtime's restart of an app that exited,
+ * which the worker counts to tell a crash-looping app from a steady one. Stops and starts a deploy
+ * makes are reported too; the worker knows when it deploys or stops and ignores those.
+ */
+export type AppRunEvent =
+  | { kind: 'exit'; deploymentId: string; at: Date; code?: number | undefined; signal?: string | undefined }
+  | { kind: 'start'; deploymentId: string; at: Date };
+
+export interface RunWatcher {
+  stop(): void;
+  /** Settles when watching ends: stop(), or the runtime's event stream ended (an engine restart). */
+  readonly done: Promise<void>;
+}
+
+/** The fields of a Docker container event this module reads. */
+interface EngineEvent {
+  Action?: string;
+  timeNano?: number;
+  time?: number;
+  Actor?: { Attributes?: Record<string, string> };
+}
+
+/**
+ * Docker's event for a container of this node's apps as an AppRunEvent, or undefined for anything
+ * else. A `die` carries the exit code; Docker gives no signal, only 128 + its number.
+ */
+export function runEventOf(event: EngineEvent): AppRunEvent | undefined {
+  const attributes = event.Actor?.Attributes ?? {};
+  const deploymentId = attributes[Label.Deployment];
+  if (deploymentId === undefined) return undefined;
+  // timeNano exceeds 2^53, so it is rounded to the millisecond, not truncated
+  const at = new Date(event.timeNano === undefined ? (event.time ?? 0) * 1000 : Math.round(event.timeNano / 1e6));
+  if (event.Action === 'start') return { kind: 'start', deploymentId, at };
+  if (event.Action !== 'die') return undefined;
+  const code = Number.parseInt(attributes['exitCode'] ?? '', 10);
+  return { kind: 'exit', deploymentId, at, ...(Number.isInteger(code) ? { code } : {}) };
+}
+
+/** Follows the engine's start and die events of this node's app containers. */
+export async function watchContainerRuns(docker: Docker, nodeId: string, logger: Logger, listener: (event: AppRunEvent) => void): Promise<RunWatcher> {
+  let stream: Readable;
+  try {
+    stream = (await docker.getEvents({ filters: { type: ['container'], event: ['start', 'die'], ...labelFilters(nodeId, 'app') } })) as unknown as Readable;
+  } catch (error) {
+    throw mapEngineError(error, { deploymentId: '', step: DeployStep.Run, action: 'watch container events' });
+  }
+  let pending = '';
+  const deliver = (line: string): void => {
+    if (line.trim() === '') return;
+    let event: AppRunEvent | undefined;
+    try {
+      event = runEventOf(JSON.parse(line) as EngineEvent);
+    } catch (error) {
+      logger.warn('unreadable Docker event; ignored', { error });
+      return;
+    }
+    if (event === undefined) return;
+    try {
+      listener(event);
+    } catch (error) {
+      logger.warn('run event listener threw; ignored', { deploymentId: event.deploymentId, error });
+    }
+  };
+  const done = new Promise<void>((resolve) => {
+    stream.on('data', (chunk: Buffer) => {
+      const lines = (pending + chunk.toString('utf8')).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) deliver(line);
+    });
+    const end = (): void => {
+      resolve();
+    };
+    stream.once('end', end);
+    stream.once('close', end);
+    stream.once('error', (error) => {
+      logger.debug('container event stream ended with an error', { error });
+      end();
+    });
+  });
+  return {
+    stop: () => {
+      stream.destroy();
+    },
+    done,
+  };
+}
