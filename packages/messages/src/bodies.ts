@@ -79,6 +79,11 @@ export const nodeInfoBodySchema = z.object({
    * strings, numbers or booleans. Shown as they are; nothing in Kraken acts on them.
    */
   extensions: nodeInfoExtensionsSchema.optional(),
+  /**
+   * The agent's last heartbeat before a clean stop (an update, a service restart): its apps keep
+   * running and it means to come back, so the leader waits longer before moving them.
+   */
+  stopping: z.boolean({ error: 'expected a boolean' }).optional(),
 });
 export type NodeInfoBody = z.infer<typeof nodeInfoBodySchema>;
 

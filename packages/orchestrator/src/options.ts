@@ -66,6 +66,7 @@ export function compileOrchestratorOptions(options: OrchestratorOptions = {}): C
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       missedBeatsBeforeSuspect: options.missedBeatsBeforeSuspect,
       deadAfterMs: options.deadAfterMs,
+      stoppedGraceMs: options.stoppedGraceMs,
       suspectPhi: options.suspectPhi,
       deadPhi: options.deadPhi,
       windowSize: options.windowSize,

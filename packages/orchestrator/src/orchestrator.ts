@@ -474,7 +474,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       this.logger.warn('ignoring node.info sent on behalf of another node', { from: message.from, nodeId: info.nodeId });
       return;
     }
-    const transition = this.liveness.beat(info.nodeId);
+    const transition = this.liveness.beat(info.nodeId, { stopping: info.stopping === true });
     const node = this.store.upsertNode(info, NodeState.Alive);
     if (transition === undefined) this.emit('nodeChanged', node, undefined);
     else await this.onTransition(transition);
@@ -699,7 +699,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     if (node === undefined) return;
     const stored = this.store.setNodeState(nodeId, to);
     const detection = this.liveness.detection(nodeId);
-    this.logger[to === NodeState.Alive ? 'info' : 'warn'](`node ${nodeId} is ${to}`, {
+    const because = detection?.stopping === true ? ` (its agent stopped; its apps keep running until it is back or ${Math.round(detection.noticeLossAfterMs / 1000)} s pass)` : '';
+    this.logger[to === NodeState.Alive ? 'info' : 'warn'](`node ${nodeId} is ${to}${because}`, {
       nodeId,
       from,
       silentMs: transition.silentMs,
@@ -984,6 +985,7 @@ function impersonationOf(delivery: Delivery): string | undefined {
 /** Why a node was declared dead, in words a user can check against what they know of the machine. */
 function silenceReason(nodeId: string, silentMs: number, detection: NodeDetection | undefined): string {
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  if (detection?.stopping === true) return `${nodeId}'s agent stopped and was not back within ${seconds(silentMs)}`;
   const usual = detection === undefined ? '' : ` (it usually beats every ${seconds(detection.intervalMs)} ± ${seconds(detection.jitterMs)})`;
   return `${nodeId} sent no heartbeat for ${seconds(silentMs)}${usual}`;
 }

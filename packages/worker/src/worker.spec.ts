@@ -602,6 +602,9 @@ describe('Worker: restart reconcile and stop', () => {
     // let messages already published reach the consumer
     await new Promise((resolve) => setTimeout(resolve, 20));
     const beats = heartbeats().length;
+    // the last one says it stops, with the app it leaves running
+    expect(heartbeats().at(-1)).toMatchObject({ stopping: true, deployments: ['stays'] });
+    expect(heartbeats().slice(0, -1).some((beat) => beat.stopping !== undefined)).toBe(false);
     await send(MessageType.DeployStop, { deploymentId: 'stays' });
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(deployer.stopCalls).toEqual([]);

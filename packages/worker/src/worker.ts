@@ -243,7 +243,24 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     await Promise.all([...this.tracked.values()].map((t) => t.logs.close()));
     await this.heartbeatInFlight;
     await this.statusChain;
+    await this.sayStopping();
     this.logger.info('worker stopped', { deployments: this.tracked.size });
+  }
+
+  /**
+   * The last heartbeat says the agent stops cleanly while its apps run on: without it the leader
+   * would take the silence (and the closed broker connection) for a crash and move the apps
+   * within seconds, while an update or a service restart brings the agent back as quickly.
+   */
+  private async sayStopping(): Promise<void> {
+    try {
+      const system = await this.probe.sample();
+      const { engineHealthy, extensions } = this.lastReadings ?? { engineHealthy: true, extensions: undefined };
+      const body: NodeInfoBody = { ...this.nodeInfo(system, engineHealthy, extensions), stopping: true };
+      await this.broker.publish(this.options.queues.telemetry, createMessage(MessageType.NodeInfo, body, this.meta()));
+    } catch (error) {
+      this.fail(error, 'say it stops');
+    }
   }
 
   stats(): WorkerStats {

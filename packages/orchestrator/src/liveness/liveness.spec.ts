@@ -11,6 +11,7 @@ describe('liveness timings', () => {
       heartbeatIntervalMs: 2000,
       suspectAfterMs: 6000,
       deadAfterMs: 30000,
+      stoppedGraceMs: 60000,
       suspectPhi: 3,
       deadPhi: 8,
       detector: { windowSize: 200, minStdDevMs: 200, acceptablePauseMs: 1000 },
@@ -82,7 +83,7 @@ describe('Liveness', () => {
   it('declares a steady node dead about 4 s into its silence, and says what it learned', () => {
     liveness.beat('node-a');
     beats('node-a', 50);
-    expect(liveness.detection('node-a')).toEqual({ intervalMs: 2000, jitterMs: 200, phi: 0, noticeLossAfterMs: 4045 });
+    expect(liveness.detection('node-a')).toEqual({ intervalMs: 2000, jitterMs: 200, phi: 0, noticeLossAfterMs: 4045, stopping: false });
     const seen: string[] = [];
     for (let waited = 0; waited < 6000; waited += 100) {
       clock.advance(100);
@@ -138,6 +139,24 @@ describe('Liveness', () => {
     // (it learned that 5 s interval, so it is given a little longer now)
     clock.advance(7000);
     expect(liveness.check().map((t) => t.to)).toEqual(['dead']);
+  });
+
+  it('gives a node whose agent said it stops (an update, a restart) a minute before its apps move', () => {
+    liveness.beat('node-a');
+    beats('node-a', 20);
+    expect(liveness.beat('node-a', { stopping: true })).toEqual({ nodeId: 'node-a', from: 'alive', to: 'suspect', silentMs: 0 });
+    expect(liveness.detection('node-a')).toMatchObject({ stopping: true, noticeLossAfterMs: 60000 });
+    clock.advance(30_000);
+    expect(liveness.deathCandidates()).toEqual([]);
+    expect(liveness.check()).toEqual([]);
+    // back after its restart: alive, and the long gap is not taken for its rhythm
+    expect(liveness.beat('node-a')?.to).toBe('alive');
+    expect(liveness.detection('node-a')).toMatchObject({ stopping: false, intervalMs: 2000 });
+    liveness.beat('node-a', { stopping: true });
+    clock.advance(59_999);
+    expect(liveness.check()).toEqual([]);
+    clock.advance(1);
+    expect(liveness.check()).toEqual([{ nodeId: 'node-a', from: 'suspect', to: 'dead', silentMs: 60000 }]);
   });
 
   it('goes straight to dead when a check comes late', () => {

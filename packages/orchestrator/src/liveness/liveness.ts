@@ -19,6 +19,11 @@ export interface LivenessOptions extends PhiAccrualOptions {
    * the patience learned from a very lossy link, where TCP retransmits stall heartbeats for seconds.
    */
   deadAfterMs?: number;
+  /**
+   * How long a node whose agent said it stops cleanly (an update, a service restart: its apps keep
+   * running) may stay away before it is dead and its apps move. @default 60_000
+   */
+  stoppedGraceMs?: number;
   /** Suspicion (phi) at which a node is suspect and gets no new work. @default 3 */
   suspectPhi?: number;
   /**
@@ -34,6 +39,8 @@ export interface LivenessTimings {
   suspectAfterMs: number;
   /** Silence after which any node is dead. */
   deadAfterMs: number;
+  /** Silence after which a node that said it stops is dead. */
+  stoppedGraceMs: number;
   suspectPhi: number;
   deadPhi: number;
   detector: PhiAccrualSettings;
@@ -59,6 +66,7 @@ export function livenessTimings(options: LivenessOptions = {}): LivenessTimings 
     heartbeatIntervalMs: heartbeat,
     suspectAfterMs: heartbeat * missed,
     deadAfterMs: options.deadAfterMs ?? 30_000,
+    stoppedGraceMs: options.stoppedGraceMs ?? 60_000,
     suspectPhi: options.suspectPhi ?? 3,
     deadPhi: options.deadPhi ?? 8,
     detector: phiAccrualSettings(options),
@@ -67,6 +75,7 @@ export function livenessTimings(options: LivenessOptions = {}): LivenessTimings 
     ['heartbeatIntervalMs', heartbeat],
     ['missedBeatsBeforeSuspect', missed],
     ['deadAfterMs', timings.deadAfterMs],
+    ['stoppedGraceMs', timings.stoppedGraceMs],
     ['suspectPhi', timings.suspectPhi],
     ['deadPhi', timings.deadPhi],
     ['windowSize', timings.detector.windowSize],
@@ -111,6 +120,8 @@ interface Tracked {
    * still consumes its queue) keeps phi alone from declaring it dead. Undefined: not asked, or no answer.
    */
   connected: boolean | undefined;
+  /** Set by a heartbeat saying the agent stops cleanly: then only stoppedGraceMs of silence kills it. */
+  stopping: boolean;
   /**
    * Whether the time to the next heartbeat is one of the node's intervals. Not after a restart, a
    * pardon or a death: the silence then was the orchestrator's or the node's absence, not its rhythm.
@@ -128,6 +139,8 @@ export interface NodeDetection {
   phi: number;
   /** The silence after which this node would be declared dead now: how long its loss takes to notice. */
   noticeLossAfterMs: number;
+  /** Its agent said it stops cleanly and has not beaten since. */
+  stopping: boolean;
 }
 
 /**
@@ -150,20 +163,27 @@ export class Liveness extends TypedEmitter<LivenessEvents> {
     this.timings = livenessTimings(options);
   }
 
-  /** A heartbeat from `nodeId` now. */
-  beat(nodeId: string): NodeTransition | undefined {
+  /**
+   * A heartbeat from `nodeId` now. `stopping`: its agent's last one before a clean stop; the node
+   * is suspect (no new work) at once, and dead only after stoppedGraceMs without a heartbeat.
+   */
+  beat(nodeId: string, { stopping = false }: { stopping?: boolean } = {}): NodeTransition | undefined {
     const now = this.clock.now();
     const known = this.nodes.get(nodeId);
     const from = known?.state;
     const tracked = known ?? this.track(nodeId, NodeStates.Alive, now);
     const silentMs = now - tracked.lastBeatAt;
-    if (tracked.measuring && from !== NodeStates.Dead) tracked.intervals.add(silentMs);
-    tracked.state = NodeStates.Alive;
+    // a goodbye comes whenever the agent stops, not in its rhythm
+    if (tracked.measuring && from !== NodeStates.Dead && !stopping) tracked.intervals.add(silentMs);
+    const to = stopping ? NodeStates.Suspect : NodeStates.Alive;
+    tracked.state = to;
     tracked.lastBeatAt = now;
-    tracked.measuring = true;
+    // the next beat comes after the agent's restart: no interval of its rhythm
+    tracked.measuring = !stopping;
     tracked.connected = undefined;
-    if (from === NodeStates.Alive) return undefined;
-    return this.report({ nodeId, from, to: NodeStates.Alive, silentMs: from === undefined ? 0 : silentMs });
+    tracked.stopping = stopping;
+    if (from === to) return undefined;
+    return this.report({ nodeId, from, to, silentMs: from === undefined ? 0 : silentMs });
   }
 
   /** What the detector has learned of `nodeId`, or undefined for a node it does not track. */
@@ -175,7 +195,10 @@ export class Liveness extends TypedEmitter<LivenessEvents> {
       intervalMs: Math.round(intervals.meanMs),
       jitterMs: Math.round(intervals.stdDevMs),
       phi: Math.max(0, Math.round(intervals.phi(this.clock.now() - tracked.lastBeatAt) * 100) / 100),
-      noticeLossAfterMs: Math.round(Math.min(this.timings.deadAfterMs, intervals.silenceForPhi(this.timings.deadPhi))),
+      noticeLossAfterMs: tracked.stopping
+        ? this.timings.stoppedGraceMs
+        : Math.round(Math.min(this.timings.deadAfterMs, intervals.silenceForPhi(this.timings.deadPhi))),
+      stopping: tracked.stopping,
     };
   }
 
@@ -222,7 +245,11 @@ export class Liveness extends TypedEmitter<LivenessEvents> {
     const transitions: NodeTransition[] = [];
     for (const [nodeId, tracked] of this.nodes) {
       const silentMs = now - tracked.lastBeatAt;
-      let next = stateAfterSilence(silentMs, tracked.intervals, this.timings);
+      let next = tracked.stopping
+        ? silentMs >= this.timings.stoppedGraceMs
+          ? NodeStates.Dead
+          : NodeStates.Suspect
+        : stateAfterSilence(silentMs, tracked.intervals, this.timings);
       // a node still connected to the broker is slow, not gone (TCP is retransmitting its
       // heartbeats over a lossy link): only the fixed bound declares it dead
       if (next === NodeStates.Dead && tracked.connected === true && silentMs < this.timings.deadAfterMs) next = NodeStates.Suspect;
@@ -245,7 +272,12 @@ export class Liveness extends TypedEmitter<LivenessEvents> {
     return [...this.nodes]
       .filter(([, tracked]) => {
         const silentMs = now - tracked.lastBeatAt;
-        return tracked.state !== NodeStates.Dead && silentMs < this.timings.deadAfterMs && tracked.intervals.phi(silentMs) >= this.timings.deadPhi;
+        return (
+          !tracked.stopping &&
+          tracked.state !== NodeStates.Dead &&
+          silentMs < this.timings.deadAfterMs &&
+          tracked.intervals.phi(silentMs) >= this.timings.deadPhi
+        );
       })
       .map(([nodeId]) => nodeId);
   }
@@ -269,6 +301,7 @@ export class Liveness extends TypedEmitter<LivenessEvents> {
       lastBeatAt,
       measuring: false,
       connected: undefined,
+      stopping: false,
     };
     this.nodes.set(nodeId, tracked);
     return tracked;
