@@ -68,7 +68,7 @@ function buildDeploymentView(record: DeploymentRecord, statusHistory: Shape<Stat
     cpuUsage: record.cpuPercent,
     statsTime: record.statsAt === null ? null : unixSeconds(record.statsAt),
     placementReason: record.placementReason,
-    // frozen all the way down, so the fast query path may remember what it made of the view
+    // frozen all the way down: the view is shared by every request until the record changes
     env: Object.freeze(maskedEnv(record.env).map((variable) => Object.freeze(variable))) as Shape<EnvVar>[],
     watch: record.watch,
   };
