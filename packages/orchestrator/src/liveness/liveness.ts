@@ -1,10 +1,11 @@
 import { ErrorCode, KrakenError, TypedEmitter } from '@kraken/common';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '@kraken/messages';
 import type { Clock } from '@kraken/common';
 import type { NodeState } from '../store/records.js';
 import { NodeState as NodeStates } from '../store/records.js';
 
 export interface LivenessOptions {
-  /** How often workers send node.info. @default 2_000 */
+  /** How often workers send node.info. @default DEFAULT_HEARTBEAT_INTERVAL_MS (2 s) */
   heartbeatIntervalMs?: number;
   /** Missed heartbeats before a node is suspect (gets no new work). @default 3 (6 s) */
   missedBeatsBeforeSuspect?: number;
@@ -38,7 +39,7 @@ export type LivenessEvents = {
 };
 
 export function livenessTimings(options: LivenessOptions = {}): LivenessTimings {
-  const heartbeat = options.heartbeatIntervalMs ?? 2_000;
+  const heartbeat = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
   const missed = options.missedBeatsBeforeSuspect ?? 3;
   const timings = { suspectAfterMs: heartbeat * missed, deadAfterMs: options.deadAfterMs ?? 10_000 };
   for (const [name, value] of [
