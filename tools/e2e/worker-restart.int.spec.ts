@@ -30,8 +30,9 @@ const timings: Record<string, number> = {};
 
 beforeAll(async () => {
   // a restart takes seconds; the node may turn suspect meanwhile but must not be declared dead
-  // (that would move its app, which is the failover test's business)
-  stack = await Stack.start({ orchestrator: { heartbeatIntervalMs: 500, deadAfterMs: 60_000 } });
+  // (that would move its app, which is the failover test's business). Its broker connection closes
+  // with the killed agent, so the failure detector alone decides: give it a minute of patience.
+  stack = await Stack.start({ orchestrator: { heartbeatIntervalMs: 500, acceptablePauseMs: 60_000, deadAfterMs: 60_000 } });
   api = new ApiClient(stack.server.url, TOKEN);
   nodeId = stack.newNodeId('restart-node');
 });
