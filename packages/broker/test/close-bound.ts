@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { withTimeout } from '@kraken/common';
 import type { Broker } from '../src/index.js';
 
 /** What close() may add to closeTimeoutMs (saying goodbye), plus room for a loaded machine. */
@@ -10,6 +10,6 @@ const GOODBYE_AND_SLACK_MS = 3_000;
  */
 export async function expectClosedWithin(broker: Broker, closeTimeoutMs: number): Promise<void> {
   const bound = closeTimeoutMs + GOODBYE_AND_SLACK_MS;
-  const outcome = await Promise.race([broker.close().then(() => 'closed' as const), sleep(bound, 'still closing' as const, { ref: false })]);
+  const outcome = await withTimeout(broker.close().then(() => 'closed' as const), bound, () => 'still closing' as const);
   expect(outcome).toBe('closed');
 }

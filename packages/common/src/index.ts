@@ -19,3 +19,4 @@ export { freePort, freePortRange } from './ports.js';
 export { listeningSockets } from './listening-sockets.js';
 export type { ListeningSocket } from './listening-sockets.js';
 export { redactCredentials } from './redact.js';
+export { withTimeout, settlesWithin } from './timeout.js';

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { ErrorCode, listeningSockets } from '@kraken/common';
+import { ErrorCode, listeningSockets, withTimeout } from '@kraken/common';
 import { OutputLines, demuxAll } from './demux.js';
 import type { OutputLine } from './demux.js';
 import { DeployStep, Tail, deployError, engineStatus, mapEngineError } from './errors.js';
@@ -101,7 +101,7 @@ export async function runTest(docker: Docker, request: TestRequest): Promise<voi
     await container.start();
     const exit = await waitWithTimeout(container, request.timeoutMs);
     // the attach stream can trail the exit by a moment; a bounded wait keeps the last lines
-    await Promise.race([ended, delay(2000)]);
+    await withTimeout(ended, 2000, () => undefined);
     emit(output.flush());
     stream.destroy();
     if (exit === 'timeout') {
@@ -123,19 +123,9 @@ export async function runTest(docker: Docker, request: TestRequest): Promise<voi
   }
 }
 
-async function waitWithTimeout(container: Docker.Container, timeoutMs: number): Promise<number | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => {
-      resolve('timeout');
-    }, timeoutMs);
-  });
-  try {
-    const result = await Promise.race([container.wait() as Promise<{ StatusCode: number }>, timeout]);
-    return result === 'timeout' ? 'timeout' : result.StatusCode;
-  } finally {
-    clearTimeout(timer);
-  }
+function waitWithTimeout(container: Docker.Container, timeoutMs: number): Promise<number | 'timeout'> {
+  const exit = (container.wait() as Promise<{ StatusCode: number }>).then((result) => result.StatusCode);
+  return withTimeout(exit, timeoutMs, () => 'timeout' as const);
 }
 
 /** The host port Docker bound for `<port>/tcp`, preferring the IPv4 binding (20.10 may pick different v4/v6 ports). */

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { ErrorCode, KrakenError } from '@kraken/common';
+import { ErrorCode, KrakenError, withTimeout } from '@kraken/common';
 import { engineMessage } from './errors.js';
 
 /** The parts of docker-modem's client that say where the engine is. */
@@ -32,23 +32,21 @@ export async function pingEngine(docker: Docker, timeoutMs: number): Promise<voi
   }
   const address = engineAddress(docker);
   const abort = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  // raced as well as aborted: the abort only ends the request once the modem has opened it
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      abort.abort();
-      reject(new KrakenError(ErrorCode.Unavailable, `the Docker engine at ${address} did not answer within ${formatMs(timeoutMs)}`, { details: { engine: address, timeoutMs } }));
-    }, timeoutMs);
-  });
   try {
     // dockerode 4 takes an abortSignal for ping; its types do not list the option
     const ping = docker.ping.bind(docker) as unknown as (options: { abortSignal: AbortSignal }) => Promise<unknown>;
-    await Promise.race([ping({ abortSignal: abort.signal }), deadline]);
+    // raced as well as aborted: the abort only ends the request once the modem has opened it
+    await withTimeout(ping({ abortSignal: abort.signal }), timeoutMs, () => {
+      abort.abort();
+      throw new KrakenError(
+        ErrorCode.Unavailable,
+        `the Docker engine at ${address} did not answer within ${formatMs(timeoutMs)}`,
+        { details: { engine: address, timeoutMs } },
+      );
+    });
   } catch (error) {
     if (error instanceof KrakenError) throw error;
     throw new KrakenError(ErrorCode.Unavailable, `the Docker engine at ${address} did not answer: ${engineMessage(error)}`, { details: { engine: address, timeoutMs }, cause: error });
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -47,6 +47,13 @@ export const LogLimits = {
   maxLineBytes: 16 * 1024,
 } as const;
 
+/**
+ * How often a node sends node.info unless configured otherwise. The orchestrator's liveness
+ * thresholds and its "has this node forgotten its work" wait are multiples of it, so both sides
+ * read the default from here.
+ */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 2_000;
+
 const statusValues = Object.values(DeploymentStatus) as [DeploymentStatus, ...DeploymentStatus[]];
 
 export const nodeInfoBodySchema = z.object({

@@ -3,7 +3,7 @@ export { PROTOCOL_VERSION, envelopeSchema } from './envelope.js';
 export type { Envelope } from './envelope.js';
 export { MessageType, isMessageType, DeliveryClass, deliveryClassOf } from './message-type.js';
 export { DeploymentStatus, deploymentStatusOrder, isTerminalStatus } from './status.js';
-export { Runtime, LogStream, LogLimits } from './bodies.js';
+export { Runtime, LogStream, LogLimits, DEFAULT_HEARTBEAT_INTERVAL_MS } from './bodies.js';
 export type {
   NodeInfoBody,
   DeployRequestBody,
@@ -20,8 +20,8 @@ export type {
   AppExit,
   AppRestarts,
 } from './bodies.js';
-export { messageSchemas, messageSchema, createMessage } from './messages.js';
-export type { Message, MessageOf, BodyOf, BodyInputOf, MessageMeta } from './messages.js';
+export { messageSchemas, messageSchema, createMessage, validateBody } from './messages.js';
+export type { Message, MessageOf, BodyOf, BodyInputOf, BodyValidation, MessageMeta } from './messages.js';
 export { DEFAULT_MAX_MESSAGE_BYTES, encode, decode } from './codec.js';
 export type { CodecOptions } from './codec.js';
 export { DecodeFailure, DecodeError } from './decode-error.js';
@@ -31,3 +31,5 @@ export { EXTENSION_KEY_PATTERN, NodeInfoExtensionLimits, parseNodeInfoExtensions
 export type { NodeInfoExtensions } from './node-info-extensions.js';
 export { AppUser, describeIsolation } from './isolation.js';
 export type { Isolation } from './isolation.js';
+export { parseJoinAnswer } from './join.js';
+export type { JoinAnswer, BrokerClusterGrant } from './join.js';

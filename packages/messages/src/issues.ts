@@ -46,12 +46,13 @@ export interface IssueSummary {
   message: string;
 }
 
-export function summarizeIssues(issues: readonly z.core.$ZodIssue[]): IssueSummary {
+/** `subject` names the document itself when the first problem is with it as a whole. */
+export function summarizeIssues(issues: readonly z.core.$ZodIssue[], subject = 'message'): IssueSummary {
   const first = issues.at(0);
   if (first === undefined) return { field: undefined, message: 'invalid' };
   const field = first.path.length === 0 ? undefined : formatPath(first.path);
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more ${issues.length === 2 ? 'problem' : 'problems'})` : '';
-  return { field, message: `${field ?? 'message'}: ${describeIssue(first)}${more}` };
+  return { field, message: `${field ?? subject}: ${describeIssue(first)}${more}` };
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

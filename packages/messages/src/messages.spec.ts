@@ -2,7 +2,7 @@ import { ErrorCode, KrakenError } from '@kraken/common';
 import { fixtureDocument } from '../test/fixtures.js';
 import { decode, encode } from './codec.js';
 import { PROTOCOL_VERSION } from './envelope.js';
-import { createMessage, messageSchema, messageSchemas } from './messages.js';
+import { createMessage, messageSchema, messageSchemas, validateBody } from './messages.js';
 import type { BodyOf } from './messages.js';
 import { MessageType } from './message-type.js';
 import { DeploymentStatus } from './status.js';
@@ -131,5 +131,36 @@ describe('message schemas', () => {
   it('routes a body to the schema of its own type', () => {
     const document = { ...fixtureDocument(MessageType.DeployStats), type: MessageType.DeployStatus };
     expect(messageSchema.safeParse(document).success).toBe(false);
+  });
+});
+
+describe('validateBody', () => {
+  it('accepts a body the receiver would accept, with defaults filled', () => {
+    const result = validateBody(MessageType.DeployRequest, {
+      deploymentId: 'app-1',
+      srcUrl: 'https://git.lan/app.git',
+      branch: 'main',
+    });
+    expect(result).toMatchObject({ ok: true, body: { deploymentId: 'app-1', branch: 'main' } });
+  });
+
+  it('names the failing field within the body, with no message wording around it', () => {
+    const result = validateBody(MessageType.DeployRequest, {
+      deploymentId: 'app-1',
+      srcUrl: 'ext::sh -c touch% /tmp/pwned',
+      branch: 'main',
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.field).toBe('srcUrl');
+    expect(result.message).toMatch(/^srcUrl: /);
+  });
+
+  it('says when the body itself is not an object', () => {
+    expect(validateBody(MessageType.DeployCancel, 'nope')).toEqual({
+      ok: false,
+      field: undefined,
+      message: 'body: expected object, got "nope"',
+    });
   });
 });

@@ -82,6 +82,22 @@ export function validateMessage<T extends MessageType>(type: T, candidate: unkno
   return { ok: false, ...summarizeIssues(result.error.issues) };
 }
 
+/** Result of validating a message body on its own: the field is named within the body ("srcUrl"). */
+export type BodyValidation<T extends MessageType> =
+  | { ok: true; body: BodyOf<T> }
+  | { ok: false; field: string | undefined; message: string };
+
+/**
+ * Checks `candidate` against the body schema of `type`, the same schema a receiver checks: for an
+ * input (an API request) that will become such a message, so it is refused before anything is stored.
+ */
+export function validateBody<T extends MessageType>(type: T, candidate: unknown): BodyValidation<T> {
+  const schema: z.ZodType = messageSchemas[type].shape.body;
+  const result = schema.safeParse(candidate, parseOptions);
+  if (result.success) return { ok: true, body: result.data as BodyOf<T> };
+  return { ok: false, ...summarizeIssues(result.error.issues, 'body') };
+}
+
 /**
  * Builds a valid message, filling `v`, `id`, `at` and `epoch`. Throws KrakenError(InvalidInput)
  * naming the field when the body or meta is invalid, so a bad message never reaches the wire.

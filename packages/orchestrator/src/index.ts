@@ -47,7 +47,7 @@ export { createApiServer } from './api/api-server.js';
 export type { ApiServer, ApiServerOptions, ListeningApi } from './api/api-server.js';
 export type { PlatformServiceInfo } from './api/context.js';
 export { protocolMajor } from './api/join.js';
-export type { BrokerClusterGrant, JoinOptions, JoinAnswer } from './api/join.js';
+export type { JoinOptions } from './api/join.js';
 export { defaultQueryLimits } from './api/limits.js';
 export type { QueryLimits } from './api/limits.js';
 export { gitLsRemote } from './git/git-head.js';

@@ -5,7 +5,6 @@ import { eventually, gitFixtureRepo, isolatedVhost, requireRabbit, tempDir, uniq
 import type { IsolatedVhost, TempDir } from '@kraken/testing';
 import { DeploymentStatus, MessageType, createMessage } from '@kraken/messages';
 import { FakeWorker } from '../test/fake-worker.js';
-import { waitFor } from '../test/wait-for.js';
 import type { OrchestratorQueues } from './options.js';
 import { compileOrchestratorOptions } from './options.js';
 import { Orchestrator } from './orchestrator.js';
@@ -62,23 +61,19 @@ describe('Orchestrator on RabbitMQ', () => {
     });
     workerA.startHeartbeats(HEARTBEAT_MS);
     workerB.startHeartbeats(HEARTBEAT_MS);
-    await waitFor(() => store.listNodes().length === 2, 'both nodes reported in');
+    await eventually(() => store.listNodes().length === 2, 5000, 'both nodes reported in', 10);
 
     const created = await orchestrator.createDeployment({ srcUrl: 'https://git.home.lan/alice/todo-api.git', branch: 'main' });
     expect(created.nodeId).toBe('node-a');
-    await waitFor(() => store.getDeployment(created.id)?.status === DeploymentStatus.Running, 'Running on node-a');
+    await eventually(() => store.getDeployment(created.id)?.status === DeploymentStatus.Running, 5000, 'Running on node-a', 10);
     expect(workerA.requests().map((r) => [r.body.deploymentId, r.epoch])).toEqual([[created.id, orchestrator.epoch]]);
 
     // node-a dies: no heartbeats, no consumer
     await workerA.stop();
-    const moved = await waitFor(
-      () => {
+    const moved = await eventually(() => {
         const request = workerB.requests().find((r) => r.body.deploymentId === created.id);
         return request && store.getDeployment(created.id)?.status === DeploymentStatus.Running && request;
-      },
-      'redeployed and Running on node-b',
-      10_000,
-    );
+      }, 10_000, 'redeployed and Running on node-b', 10);
     expect(moved.body).toMatchObject({ attempt: 2, port: created.port });
     expect(store.getNode('node-a')?.state).toBe('dead');
     expect(store.getDeployment(created.id)).toMatchObject({ nodeId: 'node-b', attempt: 2 });
@@ -111,11 +106,11 @@ describe('Orchestrator on RabbitMQ', () => {
       options: { queues: watchQueues, heartbeatIntervalMs: HEARTBEAT_MS, tickIntervalMs: 100, watchIntervalMs: 300 },
     });
     worker.startHeartbeats(HEARTBEAT_MS);
-    await waitFor(() => store.getNode('node-a'), 'node-a reported in');
+    await eventually(() => store.getNode('node-a'), 5000, 'node-a reported in', 10);
 
     const created = await orchestrator.createDeployment({ srcUrl: `file://${repo}`, branch: 'main', watch: true });
     const first = worker.commit;
-    await waitFor(() => store.getDeployment(created.id)?.commit === first, 'Running at the first commit');
+    await eventually(() => store.getDeployment(created.id)?.commit === first, 5000, 'Running at the first commit', 10);
 
     await new Promise((resolve) => setTimeout(resolve, 1000)); // a few rounds: the head did not move
     expect(worker.requests()).toHaveLength(1);
@@ -123,7 +118,7 @@ describe('Orchestrator on RabbitMQ', () => {
     git('commit', '--quiet', '--allow-empty', '--message', 'v2');
     const second = git('rev-parse', 'HEAD');
     worker.commit = second;
-    await waitFor(() => store.getDeployment(created.id)?.commit === second, 'Running at the pushed commit', 10_000);
+    await eventually(() => store.getDeployment(created.id)?.commit === second, 10_000, 'Running at the pushed commit', 10);
     expect(worker.requests().map((r) => r.body.attempt)).toEqual([1, 2]);
     expect(store.statusHistory(created.id).map((h) => h.status)).toContain(DeploymentStatus.UpdateRequested);
     expect(orchestrator.counters).toMatchObject({ watchRedeploys: 1, watchFailures: 0 });
@@ -144,10 +139,10 @@ describe('Orchestrator on RabbitMQ', () => {
       const workerB = await FakeWorker.start({ broker: await own((await vhost.nodeUser(idB)).url), nodeId: idB, queues: defaults, shape: { freeMb: 2000 } });
       workerA.startHeartbeats(HEARTBEAT_MS);
       workerB.startHeartbeats(HEARTBEAT_MS);
-      await waitFor(() => store.listNodes().length === 2, 'both nodes reported in');
+      await eventually(() => store.listNodes().length === 2, 5000, 'both nodes reported in', 10);
       const created = await orchestrator.createDeployment({ srcUrl: 'https://git.home.lan/alice/todo-api.git' });
       expect(created.nodeId).toBe(idA);
-      await waitFor(() => store.getDeployment(created.id)?.status === DeploymentStatus.Running, 'Running on node A');
+      await eventually(() => store.getDeployment(created.id)?.status === DeploymentStatus.Running, 5000, 'Running on node A', 10);
 
       // node B, with its own credential, writes a status that says it comes from node A
       const forged = createMessage(

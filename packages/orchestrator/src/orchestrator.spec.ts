@@ -1,11 +1,10 @@
 import { MemoryBroker } from '@kraken/broker';
 import { MemoryLogger } from '@kraken/common';
-import { tempDir } from '@kraken/testing';
+import { eventually, tempDir } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import { DeploymentStatus, MessageType } from '@kraken/messages';
 import { FakeClock } from '../test/fake-clock.js';
 import { FakeWorker } from '../test/fake-worker.js';
-import { waitFor } from '../test/wait-for.js';
 import { compileOrchestratorOptions } from './options.js';
 import { ADOPTED_SOURCE, Orchestrator } from './orchestrator.js';
 import { OrchestratorStore } from './store/orchestrator-store.js';
@@ -46,10 +45,7 @@ async function beatBoth(): Promise<void> {
   await workerA.beat();
   await workerB.beat();
   const now = new Date(clock.now()).toISOString();
-  await waitFor(
-    () => store.getNode('node-a')?.updateTime === now && store.getNode('node-b')?.updateTime === now,
-    `heartbeats (before: ${String(before)})`,
-  );
+  await eventually(() => store.getNode('node-a')?.updateTime === now && store.getNode('node-b')?.updateTime === now, 5000, `heartbeats (before: ${String(before)})`, 10);
 }
 
 function status(id: string): DeploymentStatus | undefined {
@@ -58,7 +54,7 @@ function status(id: string): DeploymentStatus | undefined {
 
 async function runningOn(orchestrator: Orchestrator, nodeId: string): Promise<DeploymentRecord> {
   const created = await orchestrator.createDeployment({ srcUrl: SRC, branch: 'main' });
-  await waitFor(() => status(created.id) === DeploymentStatus.Running, 'Running');
+  await eventually(() => status(created.id) === DeploymentStatus.Running, 5000, 'Running', 10);
   expect(store.getDeployment(created.id)?.nodeId).toBe(nodeId);
   return created;
 }
@@ -95,7 +91,7 @@ describe('Orchestrator', () => {
       /^node-b: most headroom \(5\.9 GB free RAM, load 0\.2 on 4 cores, 0 deployments\); node-a has 1\.2 GB free RAM/,
     );
 
-    await waitFor(() => status(created.id) === DeploymentStatus.Running, 'Running');
+    await eventually(() => status(created.id) === DeploymentStatus.Running, 5000, 'Running', 10);
     const [request] = workerB.requests();
     expect(request?.epoch).toBe(orchestrator.epoch);
     expect(request?.body).toMatchObject({
@@ -152,7 +148,7 @@ describe('Orchestrator', () => {
 
     await workerA.report(deployment.id, DeploymentStatus.Errored, { message: 'pretending' });
     await workerA.report(deployment.id, DeploymentStatus.Errored, { claimNodeId: 'node-b', message: 'claiming to be node-b' });
-    await waitFor(() => broker.stats().deadLettered === 2, 'dead letters');
+    await eventually(() => broker.stats().deadLettered === 2, 5000, 'dead letters', 10);
 
     expect((await broker.takeDeadLetters()).map((d) => d.reason)).toEqual([
       `deploy.status for ${deployment.id} from node-a (claiming node-a), but it is placed on node-b`,
@@ -167,18 +163,18 @@ describe('Orchestrator', () => {
     await beatBoth();
     const commit = 'c'.repeat(40);
     await workerA.report('orphan-1', DeploymentStatus.Running, { commit, port: 20_007, url: 'http://10.0.0.1:20007' });
-    await waitFor(() => status('orphan-1') === DeploymentStatus.Running, 'the orphan adopted');
+    await eventually(() => status('orphan-1') === DeploymentStatus.Running, 5000, 'the orphan adopted', 10);
     expect(store.getDeployment('orphan-1')).toMatchObject({ nodeId: 'node-a', srcUrl: ADOPTED_SOURCE, commit, port: 20_007, url: 'http://10.0.0.1:20007' });
     expect(store.getDeployment('orphan-1')?.statusMessage).toMatch(/^adopted: node-a runs it, but this orchestrator had no record of it/);
 
     // what is not a node's own report of a running app is still refused
     await workerA.report('unknown-2', DeploymentStatus.Errored, { message: 'never heard of' });
     await workerA.report('unknown-3', DeploymentStatus.Running, { claimNodeId: 'node-b' });
-    await waitFor(() => broker.stats().deadLettered === 2, 'two refusals');
+    await eventually(() => broker.stats().deadLettered === 2, 5000, 'two refusals', 10);
     expect([store.getDeployment('unknown-2'), store.getDeployment('unknown-3')]).toEqual([undefined, undefined]);
 
     await orchestrator.cancelDeployment('orphan-1');
-    await waitFor(() => workerA.ofType(MessageType.DeployCancel).some((m) => m.body.deploymentId === 'orphan-1'), 'the cancel sent to node-a');
+    await eventually(() => workerA.ofType(MessageType.DeployCancel).some((m) => m.body.deploymentId === 'orphan-1'), 5000, 'the cancel sent to node-a', 10);
   });
 
   it('waits in DeploymentRequested with the reason when no node can run it, and places it once one can', async () => {
@@ -194,7 +190,7 @@ describe('Orchestrator', () => {
 
     await beatBoth();
     await orchestrator.tick();
-    await waitFor(() => status(created.id) === DeploymentStatus.Running, 'Running');
+    await eventually(() => status(created.id) === DeploymentStatus.Running, 5000, 'Running', 10);
     expect(store.getDeployment(created.id)?.nodeId).toBe('node-b');
   });
 
@@ -205,7 +201,7 @@ describe('Orchestrator', () => {
     for (let second = 1; second <= 29; second++) {
       clock.advance(1000);
       await workerA.beat();
-      await waitFor(() => store.getNode('node-a')?.updateTime === new Date(clock.now()).toISOString(), 'node-a heartbeat');
+      await eventually(() => store.getNode('node-a')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'node-a heartbeat', 10);
       await orchestrator.tick();
     }
     expect(store.getNode('node-b')?.state).toBe('suspect');
@@ -226,19 +222,19 @@ describe('Orchestrator', () => {
       await workerA.beat();
       await workerB.beat(engineDown);
       const now = new Date(clock.now()).toISOString();
-      await waitFor(() => store.getNode('node-a')?.updateTime === now && store.getNode('node-b')?.updateTime === now, 'heartbeats');
+      await eventually(() => store.getNode('node-a')?.updateTime === now && store.getNode('node-b')?.updateTime === now, 5000, 'heartbeats', 10);
       await orchestrator.tick();
       if (second < 12) expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-b');
     }
-    await waitFor(() => store.getDeployment(deployment.id)?.nodeId === 'node-a', 'moved to node-a');
+    await eventually(() => store.getDeployment(deployment.id)?.nodeId === 'node-a', 5000, 'moved to node-a', 10);
     expect(store.getDeployment(deployment.id)?.placementReason).toMatch(
       /^the Docker engine on node-b has not answered for 10 s \(the node is up; its other apps stay\); node-a: /,
     );
     expect(store.getNode('node-b')?.state).toBe('alive');
-    await waitFor(() => status(deployment.id) === DeploymentStatus.Running, 'Running on node-a');
+    await eventually(() => status(deployment.id) === DeploymentStatus.Running, 5000, 'Running on node-a', 10);
 
     await workerB.beat({ freeMb: 6000, load: 0.2, dockerHealthy: true, deployments: [deployment.id] });
-    const [stop] = await waitFor(() => workerB.ofType(MessageType.DeployStop).length === 1 && workerB.ofType(MessageType.DeployStop), 'deploy.stop');
+    const [stop] = await eventually(() => workerB.ofType(MessageType.DeployStop).length === 1 && workerB.ofType(MessageType.DeployStop), 5000, 'deploy.stop', 10);
     expect(stop?.body.reason).toMatch(/^moved away: the Docker engine on node-b has not answered/);
     expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-a');
   });
@@ -258,7 +254,7 @@ describe('Orchestrator', () => {
     for (let second = 1; second <= 7; second++) {
       clock.advance(1000);
       await workerA.beat();
-      await waitFor(() => store.getNode('node-a')?.updateTime === new Date(clock.now()).toISOString(), 'node-a heartbeat');
+      await eventually(() => store.getNode('node-a')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'node-a heartbeat', 10);
       await orchestrator.tick();
       if (second === 5) expect(store.getNode('node-b')?.state).toBe('suspect');
       if (second < 6) expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-b');
@@ -271,7 +267,7 @@ describe('Orchestrator', () => {
     expect(moved?.placementReason).toMatch(
       /^node-b sent no heartbeat for 6\.0 s \(it usually beats every 2\.0 s ± 0\.5 s\); node-a: the only node that can run it \(1\.2 GB free RAM/,
     );
-    await waitFor(() => status(deployment.id) === DeploymentStatus.Running, 'Running on node-a');
+    await eventually(() => status(deployment.id) === DeploymentStatus.Running, 5000, 'Running on node-a', 10);
     expect(workerA.requests().map((r) => r.body)).toMatchObject([{ deploymentId: deployment.id, attempt: 2, port: 20000 }]);
     const history = store.statusHistory(deployment.id);
     expect(history.map((h) => `${h.status}@${h.nodeId ?? '-'}`)).toEqual([
@@ -291,23 +287,20 @@ describe('Orchestrator', () => {
     // node-b returns: it is told to stop its copy, and what it still says about it is refused
     await workerB.listen();
     await workerB.beat();
-    const [stop] = await waitFor(
-      () => workerB.ofType(MessageType.DeployStop).length === 1 && workerB.ofType(MessageType.DeployStop),
-      'deploy.stop',
-    );
+    const [stop] = await eventually(() => workerB.ofType(MessageType.DeployStop).length === 1 && workerB.ofType(MessageType.DeployStop), 5000, 'deploy.stop', 10);
     expect(stop?.body).toEqual({ deploymentId: deployment.id, reason: 'moved away: node-b sent no heartbeat for 6.0 s (it usually beats every 2.0 s ± 0.5 s)' });
     expect(stop?.epoch).toBe(orchestrator.epoch);
     expect(store.getNode('node-b')?.state).toBe('alive');
     expect(store.pendingStops('node-b')).toEqual([]);
     await workerB.report(deployment.id, DeploymentStatus.Running);
-    await waitFor(() => broker.stats().deadLettered === 1, 'stale status refused');
+    await eventually(() => broker.stats().deadLettered === 1, 5000, 'stale status refused', 10);
     expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-a');
   });
 
   it('gives a deployment back to the only node that can run it when that node returns, instead of stopping it', async () => {
     const orchestrator = await startOrchestrator();
     await workerB.beat();
-    await waitFor(() => store.getNode('node-b') !== undefined, 'node-b known');
+    await eventually(() => store.getNode('node-b') !== undefined, 5000, 'node-b known', 10);
     const deployment = await runningOn(orchestrator, 'node-b');
     await workerB.stop();
     for (let second = 1; second <= 11; second++) {
@@ -319,7 +312,7 @@ describe('Orchestrator', () => {
 
     await workerB.listen();
     await workerB.beat();
-    await waitFor(() => status(deployment.id) === DeploymentStatus.Running, 'Running again');
+    await eventually(() => status(deployment.id) === DeploymentStatus.Running, 5000, 'Running again', 10);
     expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-b');
     expect(workerB.ofType(MessageType.DeployStop)).toEqual([]);
     expect(store.pendingStops('node-b')).toEqual([]);
@@ -329,10 +322,10 @@ describe('Orchestrator', () => {
     const processOnly = await FakeWorker.start({ broker, nodeId: 'laptop', queues, shape: { runtimes: ['process'] } });
     const orchestrator = await startOrchestrator();
     await processOnly.beat();
-    await waitFor(() => store.getNode('laptop') !== undefined, 'laptop known');
+    await eventually(() => store.getNode('laptop') !== undefined, 5000, 'laptop known', 10);
     const created = await orchestrator.createDeployment({ srcUrl: SRC });
     expect(created.runtime).toBe('process');
-    await waitFor(() => status(created.id) === DeploymentStatus.Running, 'Running');
+    await eventually(() => status(created.id) === DeploymentStatus.Running, 5000, 'Running', 10);
     expect(store.getDeployment(created.id)?.nodeId).toBe('laptop');
     expect(processOnly.requests().map((r) => r.body)).toMatchObject([{ deploymentId: created.id, runtime: 'process' }]);
     await processOnly.stop();
@@ -343,10 +336,10 @@ describe('Orchestrator', () => {
     const orchestrator = await startOrchestrator();
     await beatBoth();
     const created = await orchestrator.createDeployment({ srcUrl: SRC });
-    await waitFor(() => workerB.requests().length === 1, 'first request');
+    await eventually(() => workerB.requests().length === 1, 5000, 'first request', 10);
     expect(store.getDeployment(created.id)?.port).toBe(20000);
     await workerB.report(created.id, DeploymentStatus.Errored, { message: 'host port 20000 is already in use on this node', errorCode: 'CONFLICT', port: 20000 });
-    await waitFor(() => workerB.requests().length === 2 || workerA.requests().length === 1, 'second request');
+    await eventually(() => workerB.requests().length === 2 || workerA.requests().length === 1, 5000, 'second request', 10);
     const again = store.getDeployment(created.id);
     expect(again).toMatchObject({ status: 'DelegatingDeployment', port: 20001, attempt: 2 });
     expect(again?.placementReason).toMatch(/^host port 20000 is taken on node-b; /);
@@ -355,7 +348,7 @@ describe('Orchestrator', () => {
 
     // a failure that is not about the port still ends the deployment
     await (again?.nodeId === 'node-a' ? workerA : workerB).report(created.id, DeploymentStatus.Errored, { message: 'npm test failed', errorCode: 'INVALID_INPUT' });
-    await waitFor(() => status(created.id) === DeploymentStatus.Errored, 'Errored');
+    await eventually(() => status(created.id) === DeploymentStatus.Errored, 5000, 'Errored', 10);
   });
 
   it('skips past every host port other programs hold on the node, not just the first three', async () => {
@@ -367,14 +360,14 @@ describe('Orchestrator', () => {
     // other programs listen on 20000-20004 on both nodes
     for (let attempt = 1; attempt <= 5; attempt++) {
       const requests = () => [...workerA.requests(), ...workerB.requests()];
-      await waitFor(() => requests().length === attempt, `request ${String(attempt)}`);
+      await eventually(() => requests().length === attempt, 5000, `request ${String(attempt)}`, 10);
       const placed = store.getDeployment(created.id);
       const port = 20000 + attempt - 1;
       expect(placed?.port).toBe(port);
       const worker = placed?.nodeId === 'node-a' ? workerA : workerB;
       await worker.report(created.id, DeploymentStatus.Errored, { message: `host port ${String(port)} is already in use on this node`, errorCode: 'CONFLICT', port });
     }
-    await waitFor(() => store.getDeployment(created.id)?.port === 20005, 'a free port');
+    await eventually(() => store.getDeployment(created.id)?.port === 20005, 5000, 'a free port', 10);
     expect(store.getDeployment(created.id)).toMatchObject({ status: 'DelegatingDeployment', attempt: 6 });
     expect(store.statusHistory(created.id).map((h) => h.status)).not.toContain('Errored');
     expect(orchestrator.counters.portsRetried).toBe(5);
@@ -385,24 +378,24 @@ describe('Orchestrator', () => {
     const orchestrator = await startOrchestrator();
     await beatBoth();
     const created = await orchestrator.createDeployment({ srcUrl: SRC });
-    await waitFor(() => workerB.requests().length === 1, 'first request');
+    await eventually(() => workerB.requests().length === 1, 5000, 'first request', 10);
     await workerB.report(created.id, DeploymentStatus.BuildingDeployment);
-    await waitFor(() => status(created.id) === DeploymentStatus.BuildingDeployment, 'Building');
+    await eventually(() => status(created.id) === DeploymentStatus.BuildingDeployment, 5000, 'Building', 10);
 
     // still working on it: nothing is re-sent, however long it takes
     clock.advance(20_000);
     await workerB.beat({ freeMb: 6000, load: 0.2, working: [created.id] });
-    await waitFor(() => store.getNode('node-b')?.updateTime === new Date(clock.now()).toISOString(), 'beat');
+    await eventually(() => store.getNode('node-b')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'beat', 10);
     expect(workerB.requests()).toHaveLength(1);
 
     // restarted: it holds nothing, so the request goes out again, once per quiet period
     clock.advance(1_000);
     await workerB.beat({ freeMb: 6000, load: 0.2, working: [] });
-    await waitFor(() => workerB.requests().length === 2, 'request re-sent');
+    await eventually(() => workerB.requests().length === 2, 5000, 'request re-sent', 10);
     expect(workerB.requests()[1]?.body).toMatchObject({ deploymentId: created.id, attempt: 1 });
     clock.advance(1_000);
     await workerB.beat({ freeMb: 6000, load: 0.2, working: [] });
-    await waitFor(() => store.getNode('node-b')?.updateTime === new Date(clock.now()).toISOString(), 'beat');
+    await eventually(() => store.getNode('node-b')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'beat', 10);
     expect(workerB.requests()).toHaveLength(2);
     expect(logger.records.filter((r) => r.message.startsWith('a node no longer had work placed on it'))).toHaveLength(1);
   });
@@ -412,12 +405,12 @@ describe('Orchestrator', () => {
     const first = await startOrchestrator();
     await beatBoth();
     const created = await first.createDeployment({ srcUrl: SRC });
-    await waitFor(() => workerB.requests().length === 1, 'first request');
+    await eventually(() => workerB.requests().length === 1, 5000, 'first request', 10);
     await first.close();
 
     const second = await startOrchestrator();
     expect(second.epoch).toBe(first.epoch + 1);
-    const requests = await waitFor(() => workerB.requests().length === 2 && workerB.requests(), 'request re-sent');
+    const requests = await eventually(() => workerB.requests().length === 2 && workerB.requests(), 5000, 'request re-sent', 10);
     expect(requests.map((r) => [r.body.deploymentId, r.body.attempt, r.epoch])).toEqual([
       [created.id, 1, first.epoch],
       [created.id, 1, second.epoch],
@@ -427,7 +420,7 @@ describe('Orchestrator', () => {
     expect(workerA.received.map((m) => [m.type, m.epoch])).toEqual([['leader.elected', second.epoch]]);
 
     await workerB.report(created.id, DeploymentStatus.Running);
-    await waitFor(() => status(created.id) === DeploymentStatus.Running, 'Running');
+    await eventually(() => status(created.id) === DeploymentStatus.Running, 5000, 'Running', 10);
     expect(store.getDeployment(created.id)).toMatchObject({ nodeId: 'node-b', attempt: 1 });
   });
 
@@ -448,7 +441,7 @@ describe('Orchestrator', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(store.getNode('node-b')?.updateTime).toBe(before);
     leads = true;
-    await waitFor(() => store.getNode('node-b')?.updateTime === new Date(clock.now()).toISOString(), 'the beat, taken once it leads again');
+    await eventually(() => store.getNode('node-b')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'the beat, taken once it leads again', 10);
   });
 
   it('does not re-send deployments a live node is already working on after a restart', async () => {
@@ -468,13 +461,10 @@ describe('Orchestrator', () => {
     const deployment = await runningOn(orchestrator, 'node-b');
     const cancelled = await orchestrator.cancelDeployment(deployment.id);
     expect(cancelled.status).toBe('DestructionRequested');
-    const [cancel] = await waitFor(
-      () => workerB.ofType(MessageType.DeployCancel).length > 0 && workerB.ofType(MessageType.DeployCancel),
-      'cancel',
-    );
+    const [cancel] = await eventually(() => workerB.ofType(MessageType.DeployCancel).length > 0 && workerB.ofType(MessageType.DeployCancel), 5000, 'cancel', 10);
     expect(cancel?.body).toEqual({ deploymentId: deployment.id, reason: 'cancelled by the user' });
     await workerB.report(deployment.id, DeploymentStatus.Destroyed);
-    await waitFor(() => status(deployment.id) === DeploymentStatus.Destroyed, 'Destroyed');
+    await eventually(() => status(deployment.id) === DeploymentStatus.Destroyed, 5000, 'Destroyed', 10);
   });
 
   it('redeploys on the same node with the next attempt', async () => {
@@ -483,7 +473,7 @@ describe('Orchestrator', () => {
     const deployment = await runningOn(orchestrator, 'node-b');
     const updated = await orchestrator.redeploy(deployment.id);
     expect(updated).toMatchObject({ status: 'UpdateRequested', attempt: 2, nodeId: 'node-b' });
-    await waitFor(() => workerB.requests().length === 2, 'second request');
+    await eventually(() => workerB.requests().length === 2, 5000, 'second request', 10);
     // replace: the node runs this deployment already and must deploy it afresh, not report it running
     expect(workerB.requests().map((r) => [r.body.attempt, r.body.replace])).toEqual([
       [1, undefined],
@@ -498,10 +488,10 @@ describe('Orchestrator', () => {
     workerB.answering = false;
     await orchestrator.redeploy(deployment.id);
     await workerB.report(deployment.id, DeploymentStatus.Running, { attempt: 1, message: 'late, from the first attempt' });
-    await waitFor(() => orchestrator.counters.staleStatusesIgnored === 1, 'the late status ignored');
+    await eventually(() => orchestrator.counters.staleStatusesIgnored === 1, 5000, 'the late status ignored', 10);
     expect(status(deployment.id)).toBe(DeploymentStatus.UpdateRequested);
     await workerB.report(deployment.id, DeploymentStatus.ValidatingDeploymentData, { attempt: 2 });
-    await waitFor(() => status(deployment.id) === DeploymentStatus.ValidatingDeploymentData, 'the new attempt progresses');
+    await eventually(() => status(deployment.id) === DeploymentStatus.ValidatingDeploymentData, 5000, 'the new attempt progresses', 10);
   });
 
   it('ignores a deploy.status that would move a deployment backwards within an attempt, and counts it', async () => {
@@ -513,7 +503,7 @@ describe('Orchestrator', () => {
     // reordered by a redelivery: older than the Running already recorded
     await workerB.report(deployment.id, DeploymentStatus.BuildingDeployment);
     await workerB.report(deployment.id, DeploymentStatus.Deploying);
-    await waitFor(() => orchestrator.counters.staleStatusesIgnored === 2, 'two stale statuses ignored');
+    await eventually(() => orchestrator.counters.staleStatusesIgnored === 2, 5000, 'two stale statuses ignored', 10);
     expect(status(deployment.id)).toBe(DeploymentStatus.Running);
     expect(store.statusHistory(deployment.id)).toEqual(history);
     expect(broker.stats().deadLettered).toBe(0);
@@ -528,7 +518,7 @@ describe('Orchestrator', () => {
 
     // a redeploy starts a new attempt, in which the worker's progress counts again
     await orchestrator.redeploy(deployment.id);
-    await waitFor(() => store.statusHistory(deployment.id).length === history.length + 5, 'the second attempt');
+    await eventually(() => store.statusHistory(deployment.id).length === history.length + 5, 5000, 'the second attempt', 10);
     expect(
       store
         .statusHistory(deployment.id)
@@ -544,9 +534,9 @@ describe('Orchestrator', () => {
 
     // nothing the worker says after a terminal status is news
     await workerB.report(deployment.id, DeploymentStatus.Errored, { message: 'container exited' });
-    await waitFor(() => status(deployment.id) === DeploymentStatus.Errored, 'Errored');
+    await eventually(() => status(deployment.id) === DeploymentStatus.Errored, 5000, 'Errored', 10);
     await workerB.report(deployment.id, DeploymentStatus.Running);
-    await waitFor(() => orchestrator.counters.staleStatusesIgnored === 3, 'the late Running ignored');
+    await eventually(() => orchestrator.counters.staleStatusesIgnored === 3, 5000, 'the late Running ignored', 10);
     expect(store.getDeployment(deployment.id)).toMatchObject({ status: 'Errored', statusMessage: 'container exited' });
   });
 
@@ -559,12 +549,12 @@ describe('Orchestrator', () => {
 
     for (const cpuPercent of [10, 20, 30, 40]) {
       await workerB.stats(deployment.id, { cpuPercent, memMb: 100 + cpuPercent });
-      await waitFor(() => store.getDeployment(deployment.id)?.cpuPercent === cpuPercent, `stats ${cpuPercent}`);
+      await eventually(() => store.getDeployment(deployment.id)?.cpuPercent === cpuPercent, 5000, `stats ${cpuPercent}`, 10);
       clock.advance(10_000);
     }
     await workerA.stats(deployment.id, { cpuPercent: 99, memMb: 999 });
     await workerB.stats(deployment.id, { cpuPercent: 50, memMb: 150 });
-    await waitFor(() => store.getDeployment(deployment.id)?.cpuPercent === 50, 'stats 50');
+    await eventually(() => store.getDeployment(deployment.id)?.cpuPercent === 50, 5000, 'stats 50', 10);
 
     expect(orchestrator.statsSamples(deployment.id)).toEqual([
       { at: '2025-11-25T12:00:20.000Z', cpuPercent: 30, memMb: 130, maxMemMb: 256 },
@@ -577,7 +567,7 @@ describe('Orchestrator', () => {
 
     await orchestrator.cancelDeployment(deployment.id);
     await workerB.report(deployment.id, DeploymentStatus.Destroyed);
-    await waitFor(() => status(deployment.id) === DeploymentStatus.Destroyed, 'Destroyed');
+    await eventually(() => status(deployment.id) === DeploymentStatus.Destroyed, 5000, 'Destroyed', 10);
     expect(orchestrator.statsSamples(deployment.id)).toEqual([]);
   });
 
@@ -603,7 +593,7 @@ describe('Orchestrator', () => {
     expect(changed).toEqual([true]);
     workerB.commit = head;
     await watchRound();
-    await waitFor(() => workerB.requests().length === 2 && status(deployment.id) === DeploymentStatus.Running, 'redeployed');
+    await eventually(() => workerB.requests().length === 2 && status(deployment.id) === DeploymentStatus.Running, 5000, 'redeployed', 10);
     expect(orchestrator.counters.watchRedeploys).toBe(1);
 
     await orchestrator.setWatch(deployment.id, false);
@@ -626,7 +616,7 @@ describe('Orchestrator', () => {
     await workerB.log(deployment.id, 0, ['listening on 8080']);
     await workerB.log(deployment.id, 3, ['GET /']);
     await workerA.log(deployment.id, 0, ['not placed here']);
-    await waitFor(() => store.readLogs(deployment.id).length === 2 && broker.stats().published >= 3, 'logs');
+    await eventually(() => store.readLogs(deployment.id).length === 2 && broker.stats().published >= 3, 5000, 'logs', 10);
     await new Promise((resolve) => setTimeout(resolve, 20));
 
     expect(store.readLogs(deployment.id).map((l) => l.text)).toEqual(['listening on 8080', 'GET /']);

@@ -2,7 +2,7 @@ import type { Broker, Delivery, Subscription } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError, TypedEmitter, noopLogger, toKrakenError } from '@kraken/common';
 import type { DeploymentStatus, MessageOf } from '@kraken/messages';
-import { BrokerUsers, DeliveryClass, DeploymentStatus as Status, MessageType, Runtime, createMessage, isTerminalStatus } from '@kraken/messages';
+import { BrokerUsers, DEFAULT_HEARTBEAT_INTERVAL_MS, DeliveryClass, DeploymentStatus as Status, MessageType, Runtime, createMessage, isTerminalStatus, validateBody } from '@kraken/messages';
 import type { Clock } from '@kraken/common';
 import { isoTime, systemClock } from '@kraken/common';
 import { newDeploymentId } from './deployment-id.js';
@@ -256,29 +256,18 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         details: { field: 'memoryMb' },
       });
     }
-    try {
-      // the same schema the worker will check, so a request that cannot be sent is never stored
-      createMessage(
-        MessageType.DeployRequest,
-        {
-          deploymentId: id,
-          srcUrl: input.srcUrl,
-          branch,
-          ...(input.env === undefined ? {} : { env: input.env }),
-          ...(input.runtime === undefined ? {} : { runtime: input.runtime }),
-        },
-        { from: this.nodeId },
-      );
-    } catch (error) {
-      const cause = toKrakenError(error, ErrorCode.InvalidInput);
-      throw new KrakenError(
-        ErrorCode.InvalidInput,
-        `cannot create deployment: ${cause.message.replace(/^invalid deploy\.request message: body\./, '')}`,
-        {
-          cause,
-          details: cause.details,
-        },
-      );
+    // the same schema the worker will check, so a request that cannot be sent is never stored
+    const validation = validateBody(MessageType.DeployRequest, {
+      deploymentId: id,
+      srcUrl: input.srcUrl,
+      branch,
+      ...(input.env === undefined ? {} : { env: input.env }),
+      ...(input.runtime === undefined ? {} : { runtime: input.runtime }),
+    });
+    if (!validation.ok) {
+      throw new KrakenError(ErrorCode.InvalidInput, `cannot create deployment: ${validation.message}`, {
+        details: { field: validation.field },
+      });
     }
     return await this.exclusive(async () => {
       const created = this.store.createDeployment({
@@ -492,7 +481,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     if (info.working === undefined) return; // an older worker that does not say
     const held = new Set([...info.deployments, ...info.working]);
     const now = this.clock.now();
-    const quietMs = 3 * (this.options.liveness.heartbeatIntervalMs ?? 2_000);
+    const quietMs = 3 * (this.options.liveness.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS);
     for (const deployment of this.store.listDeployments({ nodeId: info.nodeId })) {
       if (held.has(deployment.id) || isTerminalStatus(deployment.status)) continue;
       const inFlight = deployingStatuses.has(deployment.status);

@@ -1,5 +1,5 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { ErrorCode, KrakenError, toKrakenError } from '@kraken/common';
+import { ErrorCode, KrakenError, settlesWithin, toKrakenError } from '@kraken/common';
 import type { Logger } from '@kraken/common';
 import { DeployStep, containerName, deployError, guardDeploy, shallowClone } from '@kraken/docker-deployer';
 import type { AppRunEvent, DeployRequest, DeployResult, Deployment, LogFollower, LogLine, RunWatcher, StatsSample } from '@kraken/docker-deployer';
@@ -380,7 +380,7 @@ export class ProcessDeployer implements AsyncDisposable {
     this.closed = true;
     if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
     this.closing.abort();
-    await settledWithin([...this.deploys], CLOSE_WAIT_MS);
+    await settlesWithin(Promise.allSettled(this.deploys), CLOSE_WAIT_MS);
     for (const follow of [...this.follows]) follow.stop();
     for (const end of [...this.runWatchers.values()]) end();
     for (const supervisor of this.supervisors.values()) supervisor.detach();
@@ -524,17 +524,4 @@ function validateRequest(request: DeployRequest): void {
       throw deployError(ErrorCode.InvalidInput, `env name ${JSON.stringify(name)} must match ${ENV_NAME.source}`, { deploymentId, details: { field: `env.${name}` } });
     }
   }
-}
-
-/** Waits for every promise to settle, or `ms`, whichever comes first; never rejects. */
-async function settledWithin(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
-  if (promises.length === 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.allSettled(promises),
-    new Promise((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]);
-  clearTimeout(timer);
 }

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCode } from '@kraken/common';
-import { gitFixtureRepo, manifestToml, tempDir, uniqueName } from '@kraken/testing';
+import { eventually, gitFixtureRepo, manifestToml, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
-import { NODE_SERVER, eventually, get, nodeAppRepo, processAlive, repoPath, scriptAppRepo } from '../test/fixtures.js';
+import { NODE_SERVER, get, nodeAppRepo, processAlive, repoPath, scriptAppRepo } from '../test/fixtures.js';
 import { ProcessDeployer } from './index.js';
 
 function deploymentId(): string {

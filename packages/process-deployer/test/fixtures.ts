@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { KrakenError } from '@kraken/common';
 import { gitFixtureRepo, manifestToml } from '@kraken/testing';
 import type { ProcessDeployer } from '../src/index.js';
@@ -137,22 +136,6 @@ export function get(port: number, urlPath = '/'): Promise<HttpAnswer> {
     request.on('timeout', () => request.destroy(new Error('no answer within 5 s')));
     request.on('error', reject);
   });
-}
-
-/** Retries `check` until it returns a value (not undefined) or `timeoutMs` passes. */
-export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`);
-    await sleep(100);
-  }
 }
 
 /** Whether a process with this pid exists and is not a zombie. */

@@ -1,6 +1,6 @@
 import { connect } from 'amqplib';
 import type { ChannelModel } from 'amqplib';
-import { ErrorCode, KrakenError } from '@kraken/common';
+import { ErrorCode, KrakenError, withTimeout } from '@kraken/common';
 
 export const defaultAmqpUrl = 'amqp://guest:guest@127.0.0.1:5672';
 const connectTimeoutMs = 5_000;
@@ -30,19 +30,13 @@ export function redactUrl(url: string): string {
  */
 export async function connectWithin(url: string, timeoutMs: number): Promise<ChannelModel> {
   const attempt = connect(url, { timeout: timeoutMs });
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`no AMQP handshake within ${timeoutMs} ms`));
-    }, timeoutMs);
-  });
   try {
-    return await Promise.race([attempt, timedOut]);
+    return await withTimeout(attempt, timeoutMs, () => {
+      throw new Error(`no AMQP handshake within ${timeoutMs} ms`);
+    });
   } catch (error) {
     attempt.then((late) => late.close(), () => undefined).catch(() => undefined);
     throw error;
-  } finally {
-    clearTimeout(timer);
   }
 }
 

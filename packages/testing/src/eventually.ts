@@ -33,3 +33,33 @@ export async function eventually<T>(
     await sleep(intervalMs);
   }
 }
+
+/**
+ * Runs `assertion` (expect calls) until it passes, every `intervalMs`, for up to `timeoutMs`; then
+ * fails with the assertion's own last error, so the report shows what expect saw.
+ */
+export async function eventuallyPasses(
+  assertion: () => void | Promise<void>,
+  timeoutMs: number,
+  intervalMs = 100,
+): Promise<void> {
+  let last: unknown;
+  try {
+    await eventually(
+      async () => {
+        try {
+          await assertion();
+          return true;
+        } catch (error) {
+          last = error;
+          throw error;
+        }
+      },
+      timeoutMs,
+      'the assertion',
+      intervalMs,
+    );
+  } catch (error) {
+    throw last ?? error;
+  }
+}

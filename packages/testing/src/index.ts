@@ -20,5 +20,5 @@ export { startNetnsDockerd } from './netns-dockerd.js';
 export type { NetnsDockerd, NetnsDockerdOptions } from './netns-dockerd.js';
 export type { CommandResult, RunOptions } from './netns-exec.js';
 export { watchProcess } from './watch-process.js';
-export { StopWaiting, eventually } from './eventually.js';
+export { StopWaiting, eventually, eventuallyPasses } from './eventually.js';
 export type { WatchedProcess } from './watch-process.js';

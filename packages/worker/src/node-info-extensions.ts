@@ -1,5 +1,5 @@
 import type { Result } from '@kraken/common';
-import { ErrorCode, KrakenError, err, toKrakenError } from '@kraken/common';
+import { ErrorCode, KrakenError, err, toKrakenError, withTimeout } from '@kraken/common';
 import type { NodeInfoExtensions } from '@kraken/messages';
 import { parseNodeInfoExtensions } from '@kraken/messages';
 
@@ -19,21 +19,15 @@ export async function readNodeInfoExtensions(
   timeoutMs: number,
 ): Promise<Result<NodeInfoExtensions, KrakenError>> {
   const timedOut = new KrakenError(ErrorCode.Timeout, `the node.info extensions provider did not answer within ${timeoutMs} ms`);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(timedOut);
-    }, timeoutMs);
-  });
   try {
     // Promise.resolve().then turns a synchronous throw into a rejection like an async one.
-    const value: unknown = await Promise.race([Promise.resolve().then(provider), timeout]);
+    const value: unknown = await withTimeout(Promise.resolve().then(provider), timeoutMs, () => {
+      throw timedOut;
+    });
     return parseNodeInfoExtensions(value);
   } catch (error) {
     if (error === timedOut) return err(timedOut);
     const failure = toKrakenError(error);
     return err(new KrakenError(failure.code, `the node.info extensions provider failed: ${failure.message}`, { cause: error }));
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { ErrorCode, KrakenError, parseDuration } from '@kraken/common';
-import { LogLimits, Queues } from '@kraken/messages';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, LogLimits, Queues } from '@kraken/messages';
 import type { CrashLoopPolicy } from './restarts.js';
 
 /** Durations accept milliseconds or strings like "200ms", "2s". */
@@ -20,7 +20,7 @@ export interface WorkerQueues {
 export interface WorkerOptions {
   /** @default the fixed Queues names */
   queues?: Partial<WorkerQueues>;
-  /** node.info period. @default '2s' */
+  /** node.info period. @default DEFAULT_HEARTBEAT_INTERVAL_MS (2 s) */
   heartbeatInterval?: Duration;
   /** deploy.stats period per running deployment while someone watches the cluster (see Worker.setWatched). @default '10s' */
   statsInterval?: Duration;
@@ -108,7 +108,7 @@ export function compileWorkerOptions(nodeId: string, options: WorkerOptions = {}
       telemetry: options.queues?.telemetry ?? Queues.OrchestratorTelemetry,
       node: options.queues?.node ?? Queues.node(nodeId),
     },
-    heartbeatIntervalMs: duration('heartbeatInterval', options.heartbeatInterval ?? '2s', 1),
+    heartbeatIntervalMs: duration('heartbeatInterval', options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL_MS, 1),
     statsIntervalMs: duration('statsInterval', options.statsInterval ?? '10s', 1),
     idleStatsIntervalMs: duration('idleStatsInterval', options.idleStatsInterval ?? '60s', 1),
     logFlushLines,

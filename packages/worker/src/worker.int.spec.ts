@@ -7,7 +7,7 @@ import { MemoryLogger } from '@kraken/common';
 import { DockerDeployer, Label } from '@kraken/docker-deployer';
 import type { DeployLogBody, DeployStatsBody, DeployStatusBody } from '@kraken/messages';
 import { MessageType, createMessage } from '@kraken/messages';
-import { amqpUrl, deleteQueues, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
+import { amqpUrl, deleteQueues, eventuallyPasses, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import { chattyNodeApp, fixtureRepo, manifest } from '../test/fixture-repo.js';
 import { Worker } from './worker.js';
@@ -46,19 +46,6 @@ async function startWorker(): Promise<Worker> {
   });
   workers.push(worker);
   return worker;
-}
-
-async function eventually(check: () => void, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
 }
 
 async function command(type: typeof MessageType.DeployRequest | typeof MessageType.DeployCancel, body: Record<string, unknown>): Promise<void> {
@@ -119,7 +106,7 @@ describe('Worker with RabbitMQ and the Docker engine', () => {
     });
     const started = Date.now();
     await command(MessageType.DeployRequest, { deploymentId, srcUrl: repo, branch: 'main' });
-    await eventually(() => { expect(statusesOf(deploymentId).at(-1)).toMatch(/Running|Errored/); }, 110_000);
+    await eventuallyPasses(() => { expect(statusesOf(deploymentId).at(-1)).toMatch(/Running|Errored/); }, 110_000, 50);
     timings['deployToRunning'] = Date.now() - started;
 
     const own = statuses.filter((status) => status.deploymentId === deploymentId);
@@ -145,7 +132,7 @@ describe('Worker with RabbitMQ and the Docker engine', () => {
     expect(await response.text()).toBe('hello from the worker fixture');
 
     const logsStarted = Date.now();
-    await eventually(() => { expect(logTexts()).toEqual(expect.arrayContaining([`boot line ${BOOT_LINES - 1}`, 'request GET /hello'])); }, 30_000);
+    await eventuallyPasses(() => { expect(logTexts()).toEqual(expect.arrayContaining([`boot line ${BOOT_LINES - 1}`, 'request GET /hello'])); }, 30_000, 50);
     timings['logsAfterRunning'] = Date.now() - logsStarted;
     const batches = logs.filter((batch) => batch.deploymentId === deploymentId);
     expect(batches.map((batch) => batch.seq)).toEqual(batches.map((_, i) => i));
@@ -155,7 +142,7 @@ describe('Worker with RabbitMQ and the Docker engine', () => {
     const boot = logTexts().filter((text) => text.startsWith('boot line '));
     expect(boot).toEqual(Array.from({ length: BOOT_LINES }, (_, i) => `boot line ${i}`));
 
-    await eventually(() => { expect(stats.some((sample) => sample.deploymentId === deploymentId)).toBe(true); }, 20_000);
+    await eventuallyPasses(() => { expect(stats.some((sample) => sample.deploymentId === deploymentId)).toBe(true); }, 20_000, 50);
     const sample = stats.find((entry) => entry.deploymentId === deploymentId);
     expect(sample?.memMb).toBeGreaterThan(0);
     expect(sample?.maxMemMb).toBeGreaterThan(0);
@@ -169,7 +156,7 @@ describe('Worker with RabbitMQ and the Docker engine', () => {
     const before = statuses.length;
     const started = Date.now();
     await startWorker();
-    await eventually(() => { expect(statuses.slice(before).map((status) => [status.deploymentId, status.status])).toEqual([[deploymentId, 'Running']]); }, 20_000);
+    await eventuallyPasses(() => { expect(statuses.slice(before).map((status) => [status.deploymentId, status.status])).toEqual([[deploymentId, 'Running']]); }, 20_000, 50);
     timings['restartToRunning'] = Date.now() - started;
     expect(statuses.at(-1)?.message).toMatch(/worker restart/);
     const containers = await appContainers();
@@ -178,13 +165,13 @@ describe('Worker with RabbitMQ and the Docker engine', () => {
 
     const port = statuses.at(-1)?.port ?? 0;
     expect((await fetch(`http://127.0.0.1:${port}/after-restart`)).status).toBe(200);
-    await eventually(() => { expect(logTexts()).toContain('request GET /after-restart'); }, 20_000);
+    await eventuallyPasses(() => { expect(logTexts()).toContain('request GET /after-restart'); }, 20_000, 50);
   });
 
   it('cancel: DestructionInProgress -> Destroyed and the container is gone', async () => {
     const started = Date.now();
     await command(MessageType.DeployCancel, { deploymentId, reason: 'integration test done' });
-    await eventually(() => { expect(statusesOf(deploymentId).slice(-2)).toEqual(['DestructionInProgress', 'Destroyed']); }, 30_000);
+    await eventuallyPasses(() => { expect(statusesOf(deploymentId).slice(-2)).toEqual(['DestructionInProgress', 'Destroyed']); }, 30_000, 50);
     timings['cancelToDestroyed'] = Date.now() - started;
     expect(await appContainers()).toEqual([]);
   });

@@ -1,8 +1,9 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { DeliveryClass, MessageType } from '@kraken/messages';
+import { eventuallyPasses } from '@kraken/testing';
 import { FakeDeployer } from '../test/fake-deployer.js';
 import type { Harness } from '../test/harness.js';
-import { eventually, fixedSample, queues, request, startHarness } from '../test/harness.js';
+import { fixedSample, queues, request, startHarness } from '../test/harness.js';
 
 const fullPath = ['ValidatingDeploymentData', 'RetrievingApplicationData', 'BuildingDeployment', 'TestingDeployment', 'Deploying', 'Running'];
 
@@ -33,7 +34,7 @@ describe('Worker: deploy requests', () => {
   it('publishes every status in order, ending Running with port, url and commit, at strictly increasing times', async () => {
     const { send, statuses, statusesOf, deployer } = await harness();
     await send(MessageType.DeployRequest, request('app-1', { port: 8081, env: { MODE: 'prod' } }));
-    await eventually(() => { expect(statusesOf('app-1')).toEqual(fullPath); });
+    await eventuallyPasses(() => { expect(statusesOf('app-1')).toEqual(fullPath); }, 3_000, 5);
 
     const running = statuses.at(-1);
     expect(running).toMatchObject({ nodeId: 'n1', port: 8081, url: 'http://10.1.2.3:8081', commit: 'a'.repeat(40) });
@@ -48,7 +49,7 @@ describe('Worker: deploy requests', () => {
   it('passes the requested commit and limits to the deployer', async () => {
     const { send, statusesOf, deployer } = await harness();
     await send(MessageType.DeployRequest, request('pinned', { commit: 'a'.repeat(40), limits: { memoryMb: 128, cpus: 0.5 } }));
-    await eventually(() => { expect(statusesOf('pinned').at(-1)).toBe('Running'); });
+    await eventuallyPasses(() => { expect(statusesOf('pinned').at(-1)).toBe('Running'); }, 3_000, 5);
     expect(deployer.deployCalls).toEqual([expect.objectContaining({ deploymentId: 'pinned', commit: 'a'.repeat(40), limits: { memoryMb: 128, cpus: 0.5 } })]);
   });
 
@@ -57,7 +58,7 @@ describe('Worker: deploy requests', () => {
     deployer.scripts.set('app-2', { hasTest: false });
     const { send, statusesOf } = await harness({ deployer });
     await send(MessageType.DeployRequest, request('app-2'));
-    await eventually(() => { expect(statusesOf('app-2')).toEqual(fullPath.filter((status) => status !== 'TestingDeployment')); });
+    await eventuallyPasses(() => { expect(statusesOf('app-2')).toEqual(fullPath.filter((status) => status !== 'TestingDeployment')); }, 3_000, 5);
   });
 
   it.each([
@@ -72,7 +73,7 @@ describe('Worker: deploy requests', () => {
     deployer.scripts.set('app-f', { failAt: step, error: `boom in ${step}` });
     const { send, statuses, statusesOf, worker } = await harness({ deployer });
     await send(MessageType.DeployRequest, request('app-f'));
-    await eventually(() => { expect(statusesOf('app-f')).toEqual([...before.split(','), 'Errored']); });
+    await eventuallyPasses(() => { expect(statusesOf('app-f')).toEqual([...before.split(','), 'Errored']); }, 3_000, 5);
     expect(statuses.at(-1)?.message).toBe(`boom in ${step}`);
     expect(statuses.at(-1)?.errorCode).toBe('INTERNAL');
     expect(worker.stats().deploysFailed).toBe(1);
@@ -85,7 +86,7 @@ describe('Worker: deploy requests', () => {
     const { send, statusesOf, statuses } = await harness({ deployer });
     await send(MessageType.DeployRequest, request('bad'));
     await send(MessageType.DeployRequest, request('good'));
-    await eventually(() => { expect(statusesOf('good').at(-1)).toBe('Running'); });
+    await eventuallyPasses(() => { expect(statusesOf('good').at(-1)).toBe('Running'); }, 3_000, 5);
     expect(statusesOf('bad').at(-1)).toBe('Errored');
     expect(statuses.find((status) => status.deploymentId === 'bad' && status.status === 'Errored')?.message).toBe('undefined is not a function');
   });
@@ -97,10 +98,10 @@ describe('Worker: deploy requests', () => {
     deployer.followLogs = () => Promise.reject(new Error('logs broke'));
     const { send, statusesOf, worker } = await harness({ deployer, options: { statsInterval: 10, logRefollowDelay: 10 } });
     await send(MessageType.DeployRequest, request('app-3'));
-    await eventually(() => { expect(statusesOf('app-3').at(-1)).toBe('Running'); });
-    await eventually(() => { expect(worker.stats().failures).toBeGreaterThanOrEqual(3); });
+    await eventuallyPasses(() => { expect(statusesOf('app-3').at(-1)).toBe('Running'); }, 3_000, 5);
+    await eventuallyPasses(() => { expect(worker.stats().failures).toBeGreaterThanOrEqual(3); }, 3_000, 5);
     await send(MessageType.DeployRequest, request('app-4'));
-    await eventually(() => { expect(statusesOf('app-4').at(-1)).toBe('Running'); });
+    await eventuallyPasses(() => { expect(statusesOf('app-4').at(-1)).toBe('Running'); }, 3_000, 5);
   });
 
   it('names a taken host port in Errored (CONFLICT + port), so the orchestrator can pick another', async () => {
@@ -112,14 +113,14 @@ describe('Worker: deploy requests', () => {
         : realDeploy(req);
     const { send, statuses } = await harness({ deployer });
     await send(MessageType.DeployRequest, request('clash'));
-    await eventually(() => { expect(statuses.at(-1)?.status).toBe('Errored'); });
+    await eventuallyPasses(() => { expect(statuses.at(-1)?.status).toBe('Errored'); }, 3_000, 5);
     expect(statuses.at(-1)).toMatchObject({ errorCode: 'CONFLICT', port: 20000 });
   });
 
   it('refuses a runtime it does not have with Errored', async () => {
     const { send, statuses, deployer } = await harness();
     await send(MessageType.DeployRequest, request('proc', { runtime: 'process' }));
-    await eventually(() => { expect(statuses.map((status) => status.status)).toEqual(['Errored']); });
+    await eventuallyPasses(() => { expect(statuses.map((status) => status.status)).toEqual(['Errored']); }, 3_000, 5);
     expect(statuses[0]?.message).toMatch(/docker only/);
     expect(deployer.deployCalls).toEqual([]);
   });
@@ -131,9 +132,9 @@ describe('Worker: idempotency and fencing', () => {
     const id = '3f1c1d7e-8a5b-4c1e-9d7a-2b6f4e8c0a11';
     await send(MessageType.DeployRequest, request('dup'), { id });
     await send(MessageType.DeployRequest, request('dup'), { id });
-    await eventually(() => { expect(statusesOf('dup').at(-1)).toBe('Running'); });
+    await eventuallyPasses(() => { expect(statusesOf('dup').at(-1)).toBe('Running'); }, 3_000, 5);
     await send(MessageType.DeployRequest, request('dup'));
-    await eventually(() => { expect(statusesOf('dup')).toEqual([...fullPath, 'Running']); });
+    await eventuallyPasses(() => { expect(statusesOf('dup')).toEqual([...fullPath, 'Running']); }, 3_000, 5);
     expect(deployer.deployCalls).toHaveLength(1);
     expect(worker.stats().duplicateRequests).toBe(1);
   });
@@ -141,9 +142,9 @@ describe('Worker: idempotency and fencing', () => {
   it('a redeploy (replace, newer attempt) of a running deployment deploys afresh through the deployer, statuses carrying the new attempt', async () => {
     const { send, statuses, statusesOf, deployer } = await harness();
     await send(MessageType.DeployRequest, request('again', { attempt: 1 }));
-    await eventually(() => { expect(statusesOf('again').at(-1)).toBe('Running'); });
+    await eventuallyPasses(() => { expect(statusesOf('again').at(-1)).toBe('Running'); }, 3_000, 5);
     await send(MessageType.DeployRequest, request('again', { attempt: 2, replace: true }));
-    await eventually(() => { expect(statusesOf('again')).toEqual([...fullPath, ...fullPath]); });
+    await eventuallyPasses(() => { expect(statusesOf('again')).toEqual([...fullPath, ...fullPath]); }, 3_000, 5);
     // the deployer swaps the versions itself (the old one serves while the new one builds)
     expect(deployer.stopCalls).toEqual([]);
     expect(deployer.deployCalls.map((call) => call.replace)).toEqual([undefined, true]);
@@ -151,7 +152,7 @@ describe('Worker: idempotency and fencing', () => {
     expect(mine.map((status) => status.attempt)).toEqual([...fullPath.map(() => 1), ...fullPath.map(() => 2)]);
     // the same redeploy delivered again is a duplicate, not a third deploy
     await send(MessageType.DeployRequest, request('again', { attempt: 2, replace: true }));
-    await eventually(() => { expect(statusesOf('again')).toHaveLength(fullPath.length * 2 + 1); });
+    await eventuallyPasses(() => { expect(statusesOf('again')).toHaveLength(fullPath.length * 2 + 1); }, 3_000, 5);
     expect(deployer.deployCalls).toHaveLength(2);
   });
 
@@ -160,12 +161,12 @@ describe('Worker: idempotency and fencing', () => {
     let open: () => void = () => undefined;
     deployer.scripts.set('busy', { gate: new Promise<void>((resolve) => { open = resolve; }) });
     await send(MessageType.DeployRequest, request('busy', { attempt: 1 }));
-    await eventually(() => { expect(statusesOf('busy')).toContain('TestingDeployment'); });
+    await eventuallyPasses(() => { expect(statusesOf('busy')).toContain('TestingDeployment'); }, 3_000, 5);
     await send(MessageType.DeployRequest, request('busy', { attempt: 2, replace: true }));
-    await eventually(() => { expect(logger.records.map((record) => record.message)).toContain('redeploy requested while deploying; it runs once the current deploy is up'); });
+    await eventuallyPasses(() => { expect(logger.records.map((record) => record.message)).toContain('redeploy requested while deploying; it runs once the current deploy is up'); }, 3_000, 5);
     open();
-    await eventually(() => { expect(deployer.deployCalls).toHaveLength(2); });
-    await eventually(() => { expect(statusesOf('busy').at(-1)).toBe('Running'); });
+    await eventuallyPasses(() => { expect(deployer.deployCalls).toHaveLength(2); }, 3_000, 5);
+    await eventuallyPasses(() => { expect(statusesOf('busy').at(-1)).toBe('Running'); }, 3_000, 5);
     // the first deploy's progress counts towards the newest attempt from the moment it arrived, and it never reports Running
     expect(statuses.filter((s) => s.deploymentId === 'busy' && s.status === 'Running').map((s) => s.attempt)).toEqual([2]);
     expect(deployer.deployCalls.map((call) => call.replace)).toEqual([undefined, true]);
@@ -174,23 +175,23 @@ describe('Worker: idempotency and fencing', () => {
   it('a redeploy that fails before the swap leaves the previous version Running, saying why', async () => {
     const { send, statuses, statusesOf, deployer } = await harness();
     await send(MessageType.DeployRequest, request('steady', { attempt: 1 }));
-    await eventually(() => { expect(statusesOf('steady').at(-1)).toBe('Running'); });
+    await eventuallyPasses(() => { expect(statusesOf('steady').at(-1)).toBe('Running'); }, 3_000, 5);
     deployer.scripts.set('steady', { failAt: 'build', error: 'npm ci failed' });
     await send(MessageType.DeployRequest, request('steady', { attempt: 2, replace: true }));
-    await eventually(() => { expect(statusesOf('steady').slice(fullPath.length)).toEqual(['ValidatingDeploymentData', 'RetrievingApplicationData', 'BuildingDeployment', 'Running']); });
+    await eventuallyPasses(() => { expect(statusesOf('steady').slice(fullPath.length)).toEqual(['ValidatingDeploymentData', 'RetrievingApplicationData', 'BuildingDeployment', 'Running']); }, 3_000, 5);
     expect(statuses.at(-1)).toMatchObject({ attempt: 2, commit: 'a'.repeat(40), message: expect.stringMatching(/^redeploy failed: npm ci failed; the previous version \(aaaaaaa\) keeps running$/) as unknown });
     expect(deployer.containers.has('steady')).toBe(true);
     // still held: a stop removes it as usual
     await send(MessageType.DeployStop, { deploymentId: 'steady' });
-    await eventually(() => { expect(statusesOf('steady').at(-1)).toBe('Destroyed'); });
+    await eventuallyPasses(() => { expect(statusesOf('steady').at(-1)).toBe('Destroyed'); }, 3_000, 5);
   });
 
   it('a newer attempt without replace (a node given its app back) reports the running app under that attempt, no redeploy', async () => {
     const { send, statuses, deployer } = await harness();
     await send(MessageType.DeployRequest, request('kept', { attempt: 1 }));
-    await eventually(() => { expect(statuses.filter((s) => s.deploymentId === 'kept').at(-1)?.status).toBe('Running'); });
+    await eventuallyPasses(() => { expect(statuses.filter((s) => s.deploymentId === 'kept').at(-1)?.status).toBe('Running'); }, 3_000, 5);
     await send(MessageType.DeployRequest, request('kept', { attempt: 3 }));
-    await eventually(() => { expect(statuses.filter((s) => s.deploymentId === 'kept').at(-1)).toMatchObject({ status: 'Running', attempt: 3 }); });
+    await eventuallyPasses(() => { expect(statuses.filter((s) => s.deploymentId === 'kept').at(-1)).toMatchObject({ status: 'Running', attempt: 3 }); }, 3_000, 5);
     expect(deployer.deployCalls).toHaveLength(1);
     expect(deployer.stopCalls).toEqual([]);
   });
@@ -198,28 +199,28 @@ describe('Worker: idempotency and fencing', () => {
   it('ignores (acks, logs, counts) a command from an older epoch', async () => {
     const { send, statusesOf, worker, deployer, logger } = await harness();
     await send(MessageType.DeployRequest, request('fenced'), { epoch: 5 });
-    await eventually(() => { expect(statusesOf('fenced').at(-1)).toBe('Running'); });
+    await eventuallyPasses(() => { expect(statusesOf('fenced').at(-1)).toBe('Running'); }, 3_000, 5);
     const ignored: string[] = [];
     worker.on('command-ignored', (info) => ignored.push(`${info.type}@${info.epoch}<${info.highestEpoch}`));
     await send(MessageType.DeployStop, { deploymentId: 'fenced', reason: 'old leader' }, { epoch: 4 });
-    await eventually(() => { expect(ignored).toEqual(['deploy.stop@4<5']); });
+    await eventuallyPasses(() => { expect(ignored).toEqual(['deploy.stop@4<5']); }, 3_000, 5);
     expect(worker.stats().staleCommandsIgnored).toBe(1);
     expect(deployer.stopCalls).toEqual([]);
     expect(logger.records.some((record) => record.message === 'command ignored' && record.fields['reason'] === 'stale-epoch')).toBe(true);
     // the current leader still gets through
     await send(MessageType.DeployStop, { deploymentId: 'fenced' }, { epoch: 5 });
-    await eventually(() => { expect(statusesOf('fenced').at(-1)).toBe('Destroyed'); });
+    await eventuallyPasses(() => { expect(statusesOf('fenced').at(-1)).toBe('Destroyed'); }, 3_000, 5);
   });
   it("refuses a former leader's command once told a new leader was elected, even one it never had a command from", async () => {
     const { send, statusesOf, worker, deployer } = await harness();
     await send(MessageType.DeployRequest, request('moved'), { epoch: 2 });
-    await eventually(() => { expect(statusesOf('moved').at(-1)).toBe('Running'); });
+    await eventuallyPasses(() => { expect(statusesOf('moved').at(-1)).toBe('Running'); }, 3_000, 5);
     const ignored: string[] = [];
     worker.on('command-ignored', (info) => ignored.push(`${info.type}@${info.epoch}<${info.highestEpoch}`));
     await send(MessageType.LeaderElected, { leaderId: 'standby' }, { epoch: 3 });
     // the former leader's command, resent after the new one took over, comes behind the election
     await send(MessageType.DeployStop, { deploymentId: 'moved', reason: 'late' }, { epoch: 2 });
-    await eventually(() => { expect(ignored).toEqual(['deploy.stop@2<3']); });
+    await eventuallyPasses(() => { expect(ignored).toEqual(['deploy.stop@2<3']); }, 3_000, 5);
     expect(deployer.stopCalls).toEqual([]);
     expect(statusesOf('moved').at(-1)).toBe('Running');
   });
@@ -229,9 +230,9 @@ describe('Worker: cancel and stop', () => {
   it('stop of a running deployment: DestructionInProgress -> Destroyed, container removed, log follower stopped', async () => {
     const { send, statusesOf, deployer, worker } = await harness();
     await send(MessageType.DeployRequest, request('gone'));
-    await eventually(() => { expect(deployer.followers.has('gone')).toBe(true); });
+    await eventuallyPasses(() => { expect(deployer.followers.has('gone')).toBe(true); }, 3_000, 5);
     await send(MessageType.DeployStop, { deploymentId: 'gone', reason: 'user asked' });
-    await eventually(() => { expect(statusesOf('gone').slice(-2)).toEqual(['DestructionInProgress', 'Destroyed']); });
+    await eventuallyPasses(() => { expect(statusesOf('gone').slice(-2)).toEqual(['DestructionInProgress', 'Destroyed']); }, 3_000, 5);
     expect(deployer.stopCalls).toEqual(['gone']);
     expect(deployer.containers.has('gone')).toBe(false);
     expect(deployer.followers.has('gone')).toBe(false);
@@ -241,15 +242,15 @@ describe('Worker: cancel and stop', () => {
   it('a deploy request that arrives while destroying runs after the destroy instead of being dropped', async () => {
     const { send, statusesOf, deployer } = await harness();
     await send(MessageType.DeployRequest, request('back'));
-    await eventually(() => { expect(statusesOf('back').at(-1)).toBe('Running'); });
+    await eventuallyPasses(() => { expect(statusesOf('back').at(-1)).toBe('Running'); }, 3_000, 5);
     let releaseStop: () => void = () => undefined;
     const realStop = deployer.stop.bind(deployer);
     deployer.stop = (id: string) => new Promise<void>((resolve) => { releaseStop = () => { resolve(realStop(id)); }; });
     await send(MessageType.DeployStop, { deploymentId: 'back', reason: 'moved away' });
-    await eventually(() => { expect(statusesOf('back').at(-1)).toBe('DestructionInProgress'); });
+    await eventuallyPasses(() => { expect(statusesOf('back').at(-1)).toBe('DestructionInProgress'); }, 3_000, 5);
     await send(MessageType.DeployRequest, request('back'));
     releaseStop();
-    await eventually(() => { expect(statusesOf('back').at(-1)).toBe('Running'); });
+    await eventuallyPasses(() => { expect(statusesOf('back').at(-1)).toBe('Running'); }, 3_000, 5);
     const statuses = statusesOf('back');
     expect(statuses.slice(statuses.indexOf('DestructionInProgress'))).toEqual([
       'DestructionInProgress', 'Destroyed', 'ValidatingDeploymentData', 'RetrievingApplicationData', 'BuildingDeployment', 'TestingDeployment', 'Deploying', 'Running',
@@ -263,11 +264,11 @@ describe('Worker: cancel and stop', () => {
     deployer.scripts.set('mid', { gate: new Promise<void>((resolve) => (open = resolve)) });
     const { send, statusesOf } = await harness({ deployer });
     await send(MessageType.DeployRequest, request('mid'));
-    await eventually(() => { expect(statusesOf('mid')).toContain('TestingDeployment'); });
+    await eventuallyPasses(() => { expect(statusesOf('mid')).toContain('TestingDeployment'); }, 3_000, 5);
     await send(MessageType.DeployCancel, { deploymentId: 'mid' });
-    await eventually(() => { expect(statusesOf('mid').at(-1)).toBe('DestructionInProgress'); });
+    await eventuallyPasses(() => { expect(statusesOf('mid').at(-1)).toBe('DestructionInProgress'); }, 3_000, 5);
     open();
-    await eventually(() => { expect(statusesOf('mid').at(-1)).toBe('Destroyed'); });
+    await eventuallyPasses(() => { expect(statusesOf('mid').at(-1)).toBe('Destroyed'); }, 3_000, 5);
     expect(statusesOf('mid')).not.toContain('Running');
     expect(deployer.containers.has('mid')).toBe(false);
   });
@@ -279,18 +280,18 @@ describe('Worker: cancel and stop', () => {
     const { send, statusesOf } = await harness({ deployer, options: { maxConcurrentDeploys: 1 } });
     await send(MessageType.DeployRequest, request('first'));
     await send(MessageType.DeployRequest, request('waiting'));
-    await eventually(() => { expect(statusesOf('waiting')).toEqual(['ValidatingDeploymentData']); });
+    await eventuallyPasses(() => { expect(statusesOf('waiting')).toEqual(['ValidatingDeploymentData']); }, 3_000, 5);
     await send(MessageType.DeployCancel, { deploymentId: 'waiting' });
-    await eventually(() => { expect(statusesOf('waiting')).toEqual(['ValidatingDeploymentData', 'DestructionInProgress', 'Destroyed']); });
+    await eventuallyPasses(() => { expect(statusesOf('waiting')).toEqual(['ValidatingDeploymentData', 'DestructionInProgress', 'Destroyed']); }, 3_000, 5);
     open();
-    await eventually(() => { expect(statusesOf('first').at(-1)).toBe('Running'); });
+    await eventuallyPasses(() => { expect(statusesOf('first').at(-1)).toBe('Running'); }, 3_000, 5);
     expect(deployer.deployCalls.map((call) => call.deploymentId)).toEqual(['first']);
   });
 
   it('cancel of an unknown deployment replies Destroyed saying there was nothing to stop, and logs it', async () => {
     const { send, statuses, logger } = await harness();
     await send(MessageType.DeployCancel, { deploymentId: 'never-seen' });
-    await eventually(() => { expect(statuses).toHaveLength(1); });
+    await eventuallyPasses(() => { expect(statuses).toHaveLength(1); }, 3_000, 5);
     expect(statuses[0]).toMatchObject({ deploymentId: 'never-seen', status: 'Destroyed', message: expect.stringMatching(/nothing to stop/) as unknown });
     expect(logger.records.some((record) => record.fields['deploymentId'] === 'never-seen' && /nothing to stop/.test(record.message))).toBe(true);
   });
@@ -303,7 +304,7 @@ describe('Worker: concurrency', () => {
     for (const id of ['c1', 'c2', 'c3', 'c4']) deployer.scripts.set(id, { holdIn: { step: 'build', until: new Promise<void>((resolve) => gates.set(id, resolve)) } });
     const { send, statuses, statusesOf } = await harness({ deployer, options: { maxConcurrentDeploys: 2 } });
     for (const id of ['c1', 'c2', 'c3', 'c4']) await send(MessageType.DeployRequest, request(id));
-    await eventually(() => { expect(deployer.deployCalls.map((call) => call.deploymentId)).toEqual(['c1', 'c2']); });
+    await eventuallyPasses(() => { expect(deployer.deployCalls.map((call) => call.deploymentId)).toEqual(['c1', 'c2']); }, 3_000, 5);
     expect(statusesOf('c3')).toEqual(['ValidatingDeploymentData']);
     // waiting work says what it waits for
     const messageOf = (id: string) => statuses.find((status) => status.deploymentId === id)?.message;
@@ -311,9 +312,9 @@ describe('Worker: concurrency', () => {
     expect(messageOf('c3')).toBe('queued behind c1, c2; this node runs 2 deploys at a time (maxConcurrentDeploys)');
     expect(messageOf('c4')).toBe('queued behind c1, c2 and 1 more waiting; this node runs 2 deploys at a time (maxConcurrentDeploys)');
     gates.get('c2')?.();
-    await eventually(() => { expect(deployer.deployCalls.map((call) => call.deploymentId)).toEqual(['c1', 'c2', 'c3']); });
+    await eventuallyPasses(() => { expect(deployer.deployCalls.map((call) => call.deploymentId)).toEqual(['c1', 'c2', 'c3']); }, 3_000, 5);
     for (const open of gates.values()) open();
-    await eventually(() => { expect(['c1', 'c2', 'c3', 'c4'].map((id) => statusesOf(id).at(-1))).toEqual(['Running', 'Running', 'Running', 'Running']); });
+    await eventuallyPasses(() => { expect(['c1', 'c2', 'c3', 'c4'].map((id) => statusesOf(id).at(-1))).toEqual(['Running', 'Running', 'Running', 'Running']); }, 3_000, 5);
     expect(deployer.maxBuilding).toBe(2);
   });
 
@@ -323,13 +324,13 @@ describe('Worker: concurrency', () => {
     deployer.scripts.set('stuck', { holdIn: { step: 'test', until: new Promise<void>((resolve) => (finishTest = resolve)) } });
     const { send, statuses, statusesOf } = await harness({ deployer, options: { maxConcurrentDeploys: 1 } });
     await send(MessageType.DeployRequest, request('stuck'));
-    await eventually(() => { expect(statusesOf('stuck').at(-1)).toBe('TestingDeployment'); });
+    await eventuallyPasses(() => { expect(statusesOf('stuck').at(-1)).toBe('TestingDeployment'); }, 3_000, 5);
     await send(MessageType.DeployRequest, request('quick'));
-    await eventually(() => { expect(statusesOf('quick').at(-1)).toBe('Running'); });
+    await eventuallyPasses(() => { expect(statusesOf('quick').at(-1)).toBe('Running'); }, 3_000, 5);
     expect(statuses.filter((status) => status.deploymentId === 'quick').map((status) => status.message)).not.toContainEqual(expect.stringMatching(/queued/));
     expect(statusesOf('stuck').at(-1)).toBe('TestingDeployment');
     finishTest();
-    await eventually(() => { expect(statusesOf('stuck').at(-1)).toBe('Running'); });
+    await eventuallyPasses(() => { expect(statusesOf('stuck').at(-1)).toBe('Running'); }, 3_000, 5);
   });
 });
 
@@ -339,12 +340,12 @@ describe('Worker: logs', () => {
     deployer.scripts.set('chatty', { buildLines: ['Step 1/3', 'Step 2/3'] });
     const { send, statusesOf, logs } = await harness({ deployer, options: { logFlushLines: 500, logFlushInterval: 50 } });
     await send(MessageType.DeployRequest, request('chatty'));
-    await eventually(() => { expect(statusesOf('chatty').at(-1)).toBe('Running'); });
-    await eventually(() => { expect(deployer.followers.has('chatty')).toBe(true); });
+    await eventuallyPasses(() => { expect(statusesOf('chatty').at(-1)).toBe('Running'); }, 3_000, 5);
+    await eventuallyPasses(() => { expect(deployer.followers.has('chatty')).toBe(true); }, 3_000, 5);
     // the build lines go out on their own once the flush interval passes
-    await eventually(() => { expect(logs('chatty')).toHaveLength(1); });
+    await eventuallyPasses(() => { expect(logs('chatty')).toHaveLength(1); }, 3_000, 5);
     deployer.print('chatty', ...Array.from({ length: 1200 }, (_, i) => `line ${i}`));
-    await eventually(() => { expect(logs('chatty').flatMap((batch) => batch.lines)).toHaveLength(1202); });
+    await eventuallyPasses(() => { expect(logs('chatty').flatMap((batch) => batch.lines)).toHaveLength(1202); }, 3_000, 5);
 
     const batches = logs('chatty');
     expect(batches.map((batch) => batch.seq)).toEqual(batches.map((_, i) => i));
@@ -368,14 +369,14 @@ describe('Worker: logs', () => {
     const dropped: number[] = [];
     worker.on('logs-dropped', (info) => dropped.push(info.lines));
     await send(MessageType.DeployRequest, request('lossy'));
-    await eventually(() => { expect(statusesOf('lossy').at(-1)).toBe('Running'); });
-    await eventually(() => { expect(deployer.followers.has('lossy')).toBe(true); });
+    await eventuallyPasses(() => { expect(statusesOf('lossy').at(-1)).toBe('Running'); }, 3_000, 5);
+    await eventuallyPasses(() => { expect(deployer.followers.has('lossy')).toBe(true); }, 3_000, 5);
     deployer.print('lossy', 'lost 1', 'lost 2', 'lost 3');
-    await eventually(() => { expect(dropped).toEqual([3]); });
+    await eventuallyPasses(() => { expect(dropped).toEqual([3]); }, 3_000, 5);
     await releaseTelemetry();
-    await eventually(() => { expect(logs('lossy')).toHaveLength(0); });
+    await eventuallyPasses(() => { expect(logs('lossy')).toHaveLength(0); }, 3_000, 5);
     deployer.print('lossy', 'after');
-    await eventually(() => { expect(logs('lossy')).toHaveLength(1); });
+    await eventuallyPasses(() => { expect(logs('lossy')).toHaveLength(1); }, 3_000, 5);
     expect(logs('lossy')[0]).toMatchObject({ seq: 1, dropped: 3, lines: [expect.objectContaining({ text: 'after' })] });
     expect(worker.stats().logLinesDropped).toBe(3);
   });
@@ -383,9 +384,9 @@ describe('Worker: logs', () => {
   it('stops following logs of a destroyed deployment', async () => {
     const { send, statusesOf, deployer } = await harness();
     await send(MessageType.DeployRequest, request('quiet'));
-    await eventually(() => { expect(deployer.followers.has('quiet')).toBe(true); });
+    await eventuallyPasses(() => { expect(deployer.followers.has('quiet')).toBe(true); }, 3_000, 5);
     await send(MessageType.DeployStop, { deploymentId: 'quiet' });
-    await eventually(() => { expect(statusesOf('quiet').at(-1)).toBe('Destroyed'); });
+    await eventuallyPasses(() => { expect(statusesOf('quiet').at(-1)).toBe('Destroyed'); }, 3_000, 5);
     expect(() => {
       deployer.print('quiet', 'after');
     }).toThrow(/no log follower/);
@@ -395,7 +396,7 @@ describe('Worker: logs', () => {
 describe('Worker: heartbeats and stats', () => {
   it('sends node.info with the probe numbers, docker runtime and the running deployments', async () => {
     const { send, statusesOf, heartbeats } = await harness({ options: { heartbeatInterval: 20 } });
-    await eventually(() => { expect(heartbeats().length).toBeGreaterThanOrEqual(1); });
+    await eventuallyPasses(() => { expect(heartbeats().length).toBeGreaterThanOrEqual(1); }, 3_000, 5);
     expect(heartbeats()[0]).toEqual({
       nodeId: 'n1',
       hostname: fixedSample.hostname,
@@ -412,19 +413,19 @@ describe('Worker: heartbeats and stats', () => {
       dockerHealthy: true,
     });
     await send(MessageType.DeployRequest, request('hb'));
-    await eventually(() => { expect(statusesOf('hb').at(-1)).toBe('Running'); });
-    await eventually(() => { expect(heartbeats().at(-1)?.deployments).toEqual(['hb']); });
+    await eventuallyPasses(() => { expect(statusesOf('hb').at(-1)).toBe('Running'); }, 3_000, 5);
+    await eventuallyPasses(() => { expect(heartbeats().at(-1)?.deployments).toEqual(['hb']); }, 3_000, 5);
   });
 
   it('reports its orchestration priority when the agent gives one', async () => {
     const { heartbeats } = await harness({ options: { orchestrationPriority: 0 } });
-    await eventually(() => { expect(heartbeats()).toHaveLength(1); });
+    await eventuallyPasses(() => { expect(heartbeats()).toHaveLength(1); }, 3_000, 5);
     expect(heartbeats()[0]).toMatchObject({ orchestrationPriority: 0 });
   });
 
   it('reports docker unhealthy and no docker runtime when the engine does not answer', async () => {
     const { heartbeats } = await harness({ engine: { ping: () => Promise.reject(new Error('connect ENOENT /var/run/docker.sock')) } });
-    await eventually(() => { expect(heartbeats()).toHaveLength(1); });
+    await eventuallyPasses(() => { expect(heartbeats()).toHaveLength(1); }, 3_000, 5);
     expect(heartbeats()[0]).toMatchObject({ runtimes: [], dockerHealthy: false });
   });
 
@@ -432,27 +433,27 @@ describe('Worker: heartbeats and stats', () => {
     const deployer = new FakeDeployer();
     Object.assign(deployer, { runtime: 'process' });
     const { send, statusesOf, heartbeats } = await harness({ deployer });
-    await eventually(() => { expect(heartbeats().length).toBeGreaterThanOrEqual(1); });
+    await eventuallyPasses(() => { expect(heartbeats().length).toBeGreaterThanOrEqual(1); }, 3_000, 5);
     expect(heartbeats()[0]?.runtimes).toEqual(['process']);
     expect(heartbeats()[0]).not.toHaveProperty('dockerHealthy');
     expect(heartbeats()[0]).not.toHaveProperty('orchestrationPriority');
     await send(MessageType.DeployRequest, request('proc-ok', { runtime: 'process' }));
-    await eventually(() => { expect(statusesOf('proc-ok').at(-1)).toBe('Running'); });
+    await eventuallyPasses(() => { expect(statusesOf('proc-ok').at(-1)).toBe('Running'); }, 3_000, 5);
     await send(MessageType.DeployRequest, request('docker-no', { runtime: 'docker' }));
-    await eventually(() => { expect(statusesOf('docker-no')).toEqual(['Errored']); });
+    await eventuallyPasses(() => { expect(statusesOf('docker-no')).toEqual(['Errored']); }, 3_000, 5);
   });
 
   it("reports what the deployer's runtime enforces", async () => {
     const deployer = new FakeDeployer();
     Object.assign(deployer, { runtime: 'process', isolation: { runsAs: 'agent', limits: false } });
     const { heartbeats } = await harness({ deployer });
-    await eventually(() => { expect(heartbeats().length).toBeGreaterThanOrEqual(1); });
+    await eventuallyPasses(() => { expect(heartbeats().length).toBeGreaterThanOrEqual(1); }, 3_000, 5);
     expect(heartbeats()[0]).toMatchObject({ runtimes: ['process'], isolation: { runsAs: 'agent', limits: false } });
   });
 
   it('reports no isolation for a deployer that does not say what it enforces', async () => {
     const { heartbeats } = await harness();
-    await eventually(() => { expect(heartbeats().length).toBeGreaterThanOrEqual(1); });
+    await eventuallyPasses(() => { expect(heartbeats().length).toBeGreaterThanOrEqual(1); }, 3_000, 5);
     expect(heartbeats()[0]).not.toHaveProperty('isolation');
   });
 
@@ -466,7 +467,7 @@ describe('Worker: heartbeats and stats', () => {
         options: { heartbeatInterval: 20 },
         nodeInfoExtensions: () => ({ 'temperature.celsius': reading++, 'temperature.zone': 'x86_pkg_temp', 'backup.ok': true }),
       });
-      await eventually(() => { expect(heartbeats().length).toBeGreaterThanOrEqual(2); });
+      await eventuallyPasses(() => { expect(heartbeats().length).toBeGreaterThanOrEqual(2); }, 3_000, 5);
       expect(heartbeats()[0]?.extensions).toEqual({ 'temperature.celsius': 40, 'temperature.zone': 'x86_pkg_temp', 'backup.ok': true });
       expect(heartbeats()[1]?.extensions?.['temperature.celsius']).toBe(41);
     });
@@ -482,19 +483,19 @@ describe('Worker: heartbeats and stats', () => {
           return { 'job.runs': calls };
         },
       });
-      await eventually(() => { expect(heartbeats().length).toBeGreaterThanOrEqual(4); });
+      await eventuallyPasses(() => { expect(heartbeats().length).toBeGreaterThanOrEqual(4); }, 3_000, 5);
       expect(heartbeats().slice(0, 4).map((beat) => beat.extensions?.['job.runs'])).toEqual([1, 1, 1, 1]);
     });
 
     it('waits for an async provider', async () => {
       const { heartbeats } = await harness({ nodeInfoExtensions: async () => { await new Promise((resolve) => setTimeout(resolve, 10)); return { 'job.runs': 3 }; } });
-      await eventually(() => { expect(heartbeats()).toHaveLength(1); });
+      await eventuallyPasses(() => { expect(heartbeats()).toHaveLength(1); }, 3_000, 5);
       expect(heartbeats()[0]?.extensions).toEqual({ 'job.runs': 3 });
     });
 
     it('sends no extensions field without a provider', async () => {
       const { heartbeats } = await harness();
-      await eventually(() => { expect(heartbeats()).toHaveLength(1); });
+      await eventuallyPasses(() => { expect(heartbeats()).toHaveLength(1); }, 3_000, 5);
       expect(heartbeats()[0]).not.toHaveProperty('extensions');
     });
 
@@ -505,7 +506,7 @@ describe('Worker: heartbeats and stats', () => {
         nodeInfoExtensions: () => { throw new Error('sensor unplugged'); },
       });
       current.worker.on('failure', (error, { during }) => failures.push(`${during}: ${error.message}`));
-      await eventually(() => { expect(current.heartbeats().length).toBeGreaterThanOrEqual(3); });
+      await eventuallyPasses(() => { expect(current.heartbeats().length).toBeGreaterThanOrEqual(3); }, 3_000, 5);
       expect(current.heartbeats().every((beat) => !('extensions' in beat))).toBe(true);
       expect(failures[0]).toBe('read node.info extensions: the node.info extensions provider failed: sensor unplugged');
       expect(current.worker.stats().failures).toBeGreaterThanOrEqual(2);
@@ -514,7 +515,7 @@ describe('Worker: heartbeats and stats', () => {
 
     it('keeps heartbeating without extensions when the provider returns values the protocol refuses, naming the key', async () => {
       const current = await harness({ nodeInfoExtensions: () => ({ 'temperature.celsius': { max: 40 } }) as unknown as Record<string, number> });
-      await eventually(() => { expect(current.heartbeats()).toHaveLength(1); });
+      await eventuallyPasses(() => { expect(current.heartbeats()).toHaveLength(1); }, 3_000, 5);
       expect(current.heartbeats()[0]).not.toHaveProperty('extensions');
       expect(extensionWarnings(current)).toEqual([
         expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/^extensions\["temperature\.celsius"\]: expected a string/) as string }),
@@ -523,7 +524,7 @@ describe('Worker: heartbeats and stats', () => {
 
     it('does not let a provider that never answers hold the heartbeat past nodeInfoExtensionsTimeout', async () => {
       const current = await harness({ options: { heartbeatInterval: 20, nodeInfoExtensionsTimeout: 15 }, nodeInfoExtensions: () => new Promise<never>(() => undefined) });
-      await eventually(() => { expect(current.heartbeats().length).toBeGreaterThanOrEqual(2); });
+      await eventuallyPasses(() => { expect(current.heartbeats().length).toBeGreaterThanOrEqual(2); }, 3_000, 5);
       expect(current.heartbeats()[0]).not.toHaveProperty('extensions');
       expect(extensionWarnings(current)).toEqual([expect.objectContaining({ code: 'TIMEOUT', message: 'the node.info extensions provider did not answer within 15 ms' })]);
     });
@@ -537,9 +538,9 @@ describe('Worker: heartbeats and stats', () => {
           return { 'temperature.celsius': 38 };
         },
       });
-      await eventually(() => { expect(current.heartbeats().length).toBeGreaterThanOrEqual(1); });
+      await eventuallyPasses(() => { expect(current.heartbeats().length).toBeGreaterThanOrEqual(1); }, 3_000, 5);
       broken = false;
-      await eventually(() => { expect(current.heartbeats().at(-1)?.extensions).toEqual({ 'temperature.celsius': 38 }); });
+      await eventuallyPasses(() => { expect(current.heartbeats().at(-1)?.extensions).toEqual({ 'temperature.celsius': 38 }); }, 3_000, 5);
       expect(current.logger.records.some((record) => record.level === 'info' && record.message === 'node.info extensions are back')).toBe(true);
     });
   });
@@ -547,8 +548,8 @@ describe('Worker: heartbeats and stats', () => {
   it('sends deploy.stats for each running deployment from the deployer sample', async () => {
     const { send, statusesOf, telemetry } = await harness({ options: { statsInterval: 20 } });
     await send(MessageType.DeployRequest, request('measured'));
-    await eventually(() => { expect(statusesOf('measured').at(-1)).toBe('Running'); });
-    await eventually(() => { expect(telemetry.some((message) => message.type === MessageType.DeployStats)).toBe(true); });
+    await eventuallyPasses(() => { expect(statusesOf('measured').at(-1)).toBe('Running'); }, 3_000, 5);
+    await eventuallyPasses(() => { expect(telemetry.some((message) => message.type === MessageType.DeployStats)).toBe(true); }, 3_000, 5);
     const stats = telemetry.find((message) => message.type === MessageType.DeployStats);
     expect(stats?.body).toMatchObject({ deploymentId: 'measured', cpuPercent: 12.5, memMb: 40, maxMemMb: 512, imageSizeMb: 120 });
   });
@@ -557,7 +558,7 @@ describe('Worker: heartbeats and stats', () => {
     const { send, statusesOf, telemetry, worker } = await harness({ options: { statsInterval: 20, idleStatsInterval: '1h' } });
     const statsSent = () => telemetry.filter((message) => message.type === MessageType.DeployStats).length;
     await send(MessageType.DeployRequest, request('quiet'));
-    await eventually(() => { expect(statusesOf('quiet').at(-1)).toBe('Running'); });
+    await eventuallyPasses(() => { expect(statusesOf('quiet').at(-1)).toBe('Running'); }, 3_000, 5);
     worker.setWatched(false);
     // one sample may have been on its way when the pace changed
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -565,7 +566,7 @@ describe('Worker: heartbeats and stats', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(statsSent()).toBe(before);
     worker.setWatched(true);
-    await eventually(() => { expect(statsSent()).toBeGreaterThanOrEqual(before + 2); });
+    await eventuallyPasses(() => { expect(statsSent()).toBeGreaterThanOrEqual(before + 2); }, 3_000, 5);
   });
 });
 
@@ -585,19 +586,19 @@ describe('Worker: restart reconcile and stop', () => {
     });
     deployer.containers.set('crashed', { ...deployer.containers.get('survivor')!, deploymentId: 'crashed', state: 'exited' });
     const { statuses, deployer: d, logs, telemetry } = await harness({ deployer, options: { statsInterval: 20, publicHost: 'node-a.lan' } });
-    await eventually(() => { expect(statuses).toHaveLength(1); });
+    await eventuallyPasses(() => { expect(statuses).toHaveLength(1); }, 3_000, 5);
     expect(statuses[0]).toMatchObject({ deploymentId: 'survivor', status: 'Running', port: 20_555, url: 'http://node-a.lan:20555', commit: 'b'.repeat(40) });
     expect(d.deployCalls).toEqual([]);
-    await eventually(() => { expect(d.followers.has('survivor')).toBe(true); });
+    await eventuallyPasses(() => { expect(d.followers.has('survivor')).toBe(true); }, 3_000, 5);
     d.print('survivor', 'still here');
-    await eventually(() => { expect(logs('survivor')[0]).toMatchObject({ seq: 0, lines: [expect.objectContaining({ text: 'still here' })] }); });
-    await eventually(() => { expect(telemetry.some((message) => message.type === MessageType.DeployStats && message.body.deploymentId === 'survivor')).toBe(true); });
+    await eventuallyPasses(() => { expect(logs('survivor')[0]).toMatchObject({ seq: 0, lines: [expect.objectContaining({ text: 'still here' })] }); }, 3_000, 5);
+    await eventuallyPasses(() => { expect(telemetry.some((message) => message.type === MessageType.DeployStats && message.body.deploymentId === 'survivor')).toBe(true); }, 3_000, 5);
   });
 
   it('stop() stops consuming and timers, leaves containers running and the broker open', async () => {
     const { send, statusesOf, worker, deployer, broker, heartbeats } = await harness({ options: { heartbeatInterval: 10 } });
     await send(MessageType.DeployRequest, request('stays'));
-    await eventually(() => { expect(statusesOf('stays').at(-1)).toBe('Running'); });
+    await eventuallyPasses(() => { expect(statusesOf('stays').at(-1)).toBe('Running'); }, 3_000, 5);
     await worker.stop();
     // let messages already published reach the consumer
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Broker, Delivery, Subscription } from '@kraken/broker';
 import type { Clock, KrakenError, Logger } from '@kraken/common';
-import { ErrorCode, TypedEmitter, isoTime, redactCredentials, systemClock, toKrakenError } from '@kraken/common';
+import { ErrorCode, TypedEmitter, isoTime, redactCredentials, systemClock, toKrakenError, withTimeout } from '@kraken/common';
 import type { DeployProgress, LogFollower } from '@kraken/docker-deployer';
 import type { AppRestarts, DeployCancelBody, DeployLogBody, DeployRequestBody, DeployStatusBody, Message, NodeInfoBody, NodeInfoExtensions } from '@kraken/messages';
 import { DeliveryClass, DeploymentStatus, MessageType, PROTOCOL_VERSION, Runtime, createMessage, deploymentStatusOrder } from '@kraken/messages';
@@ -797,19 +797,15 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   }
 
   private async pingEngine(): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => {
-        resolve(false);
-      }, this.options.enginePingTimeoutMs);
-    });
     try {
-      return await Promise.race([this.engine.ping().then(() => true as const), timeout]);
+      return await withTimeout(
+        this.engine.ping().then(() => true),
+        this.options.enginePingTimeoutMs,
+        () => false,
+      );
     } catch (error) {
       this.logger.debug('container engine did not answer a ping', { error });
       return false;
-    } finally {
-      clearTimeout(timer);
     }
   }
 

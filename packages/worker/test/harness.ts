@@ -104,20 +104,6 @@ export async function startHarness(
   };
 }
 
-/** Polls until `check` passes (it throws until then), like a human watching the queue. */
-export async function eventually(check: () => void, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-}
-
 export const request = (deploymentId: string, extra: Partial<BodyInputOf<typeof MessageType.DeployRequest>> = {}): BodyInputOf<typeof MessageType.DeployRequest> => ({
   deploymentId,
   srcUrl: 'https://git.home.lan/alice/app.git',

@@ -1,6 +1,7 @@
 import type { Broker } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
-import type { BrokerClusterGrant, ListeningApi, PlatformServiceInfo } from '@kraken/orchestrator';
+import type { BrokerClusterGrant } from '@kraken/messages';
+import type { ListeningApi, PlatformServiceInfo } from '@kraken/orchestrator';
 import { LeaderBeacon, Orchestrator, OrchestratorStore, StatePublisher, adoptSecrets, createApiServer, loadOrCreateSecrets } from '@kraken/orchestrator';
 import type { ApiServer } from '@kraken/orchestrator';
 import { uiMiddleware } from '@kraken/ui-host';

@@ -1,5 +1,5 @@
 import type { Logger } from '@kraken/common';
-import { toKrakenError } from '@kraken/common';
+import { toKrakenError, withTimeout } from '@kraken/common';
 import type { Executor } from './executor.js';
 import { LATE_STOP_MS, STOP_BUDGET_MS } from './stop-bound.js';
 
@@ -88,21 +88,13 @@ export class Agent {
       const executor = this.started.pop();
       if (executor === undefined) break;
       const timeoutMs = Math.max(deadline - Date.now(), this.lateStopMs);
-      let timer: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([
-          executor.stop(),
-          new Promise((_, reject) => {
-            timer = setTimeout(() => {
-              reject(new Error(`did not stop within ${timeoutMs} ms`));
-            }, timeoutMs);
-          }),
-        ]);
+        await withTimeout(executor.stop(), timeoutMs, () => {
+          throw new Error(`did not stop within ${timeoutMs} ms`);
+        });
         this.logger.debug('executor stopped', { executor: executor.name });
       } catch (error) {
         this.logger.warn('executor did not stop cleanly', { executor: executor.name, error: toKrakenError(error).message });
-      } finally {
-        clearTimeout(timer);
       }
     }
   }

@@ -1,9 +1,9 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PROTOCOL_VERSION } from '@kraken/messages';
-import type { JoinAnswer } from '@kraken/orchestrator';
+import { PROTOCOL_VERSION, parseJoinAnswer } from '@kraken/messages';
+import type { JoinAnswer } from '@kraken/messages';
 
-/** The orchestrator's answer to a join (a type only: a joining worker does not load the orchestrator). */
+/** The orchestrator's answer to a join. */
 export type JoinGrant = JoinAnswer;
 
 /** Trades the cluster's join token for the broker this node should use (POST /join). */
@@ -43,10 +43,10 @@ export async function joinCluster(request: {
   }
   if (response.status === 409) throw new KrakenError(ErrorCode.UnsupportedVersion, `the orchestrator at ${url} refused this node: ${said}`);
   if (!response.ok) throw new KrakenError(ErrorCode.Unavailable, `the orchestrator at ${url} did not accept the join: ${said}`);
-  if (typeof body?.['brokerUrl'] !== 'string' || typeof body['clusterId'] !== 'string') {
-    throw new KrakenError(ErrorCode.Internal, `the orchestrator at ${url} answered the join without a broker URL`);
-  }
-  return body as unknown as JoinGrant;
+  const answer = parseJoinAnswer(body);
+  if (!answer.ok)
+    throw new KrakenError(ErrorCode.Internal, `the orchestrator at ${url} answered the join with ${answer.error.message}`);
+  return answer.value;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Logger } from '@kraken/common';
-import type { BrokerClusterGrant } from '@kraken/orchestrator';
+import type { BrokerClusterGrant } from '@kraken/messages';
 import { loadOrCreateSecrets } from '@kraken/orchestrator';
 
 // the lead path loads this module lazily, and takes the cluster's secrets from here with it

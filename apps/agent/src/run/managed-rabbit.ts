@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { BrokerUsers } from '@kraken/messages';
-import type { BrokerClusterGrant } from '@kraken/orchestrator';
+import type { BrokerClusterGrant } from '@kraken/messages';
 import type { ClusterStatus } from '@kraken/rabbitmq';
 import { LEADER_TOPIC } from '@kraken/orchestrator/follow';
 import { RabbitServer, clusterStatus, ensureUser, growQuorumQueues, isForgottenByCluster, isListening, joinCluster, nodePermissions, refoundAlone, setPartitionHandling } from '@kraken/rabbitmq';

@@ -1,7 +1,6 @@
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@kraken/common';
-import { toKrakenError } from '@kraken/common';
+import { toKrakenError, withTimeout } from '@kraken/common';
 import { ExitCode } from '../client/exit-codes.js';
 import type { CommandIo } from '../client/io.js';
 import type { AgentConfig } from '../config/agent-config.js';
@@ -55,7 +54,7 @@ export async function runAgentCommand(options: RunAgentCommandOptions): Promise<
       } else if (followFirstMs > 0) {
         // it was part of a cluster a moment ago: the network may be down for a while, so try again
         logger.error('could not start again after losing the lease; trying again shortly', { error: toKrakenError(error).message });
-        if ((await Promise.race([signalled, sleep(RETRY_AFTER_MS).then(() => 'retry' as const)])) === 'signal') return ExitCode.Ok;
+        if ((await withTimeout(signalled, RETRY_AFTER_MS, () => 'retry' as const)) === 'signal') return ExitCode.Ok;
       } else {
         throw error;
       }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, ChannelModel } from 'amqplib';
 import type { Logger } from '@kraken/common';
-import { ErrorCode, KrakenError, TypedEmitter, toKrakenError } from '@kraken/common';
+import { ErrorCode, KrakenError, TypedEmitter, settlesWithin, toKrakenError } from '@kraken/common';
 import type { Message } from '@kraken/messages';
 import { DeliveryClass, deliveryClassOf, encode } from '@kraken/messages';
 import type { Broker, BrokerEvents, BrokerStats, ConsumeOptions, DeadLetter, MessageHandler, QueueOptions, Subscription } from '../broker.js';
@@ -18,7 +18,7 @@ import type { PendingPublish } from './confirmed-publisher.js';
 import { ConfirmedPublisher } from './confirmed-publisher.js';
 import type { AttemptProgress } from './connection-keeper.js';
 import { ConnectionKeeper } from './connection-keeper.js';
-import { settlesWithin, untilAborted } from './deadline.js';
+import { untilAborted } from './deadline.js';
 import { DeadLetterHeaders, TOPIC_EXCHANGE, queueArguments, subscriptionQueueArguments } from './topology.js';
 
 export type { AmqpBrokerOptions } from './amqp-options.js';

@@ -1,8 +1,8 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '@kraken/common';
+import { settlesWithin } from '@kraken/common';
 import type { MessageHandler } from '../broker.js';
 import type { DeliveryProcessor } from '../delivery-processor.js';
-import { settlesWithin } from './deadline.js';
 
 export interface ConsumerTarget {
   /** Resolves the queue to consume on this connection (a subscription makes a fresh private queue). */

@@ -1,6 +1,6 @@
 import type { ConfirmChannel, Message as AmqpMessage, Options } from 'amqplib';
 import type { Logger } from '@kraken/common';
-import { ErrorCode, KrakenError } from '@kraken/common';
+import { ErrorCode, KrakenError, withTimeout } from '@kraken/common';
 import { Fifo } from './fifo.js';
 
 export interface PendingPublish {
@@ -116,14 +116,7 @@ export class ConfirmedPublisher {
   /** Resolves when nothing is waiting or in flight, or after `timeoutMs`. */
   async idle(timeoutMs: number): Promise<void> {
     if (this.pending === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
+    await withTimeout(new Promise<void>((resolve) => this.idleWaiters.push(resolve)), timeoutMs, () => undefined);
   }
 
   failAll(error: KrakenError): void {

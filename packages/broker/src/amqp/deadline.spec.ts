@@ -1,5 +1,5 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
-import { settlesWithin, timedOut, untilAborted } from './deadline.js';
+import { timedOut, untilAborted } from './deadline.js';
 
 describe('untilAborted', () => {
   it('settles with the work when it finishes first', async () => {
@@ -26,13 +26,5 @@ describe('untilAborted', () => {
     const aborted = new AbortController();
     aborted.abort(new Error('stop'));
     expect(timedOut(aborted.signal)).toBe(false);
-  });
-});
-
-describe('settlesWithin', () => {
-  it('is true for work that settles either way in time, false for work that hangs', async () => {
-    await expect(settlesWithin(Promise.resolve(), 1_000)).resolves.toBe(true);
-    await expect(settlesWithin(Promise.reject(new Error('no')), 1_000)).resolves.toBe(true);
-    await expect(settlesWithin(new Promise(() => undefined), 10)).resolves.toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import type { ChannelModel } from 'amqplib';
-import { ErrorCode, KrakenError } from '@kraken/common';
+import { ErrorCode, KrakenError, settlesWithin } from '@kraken/common';
 
 /**
  * Settles with `work`, or rejects with the signal's reason once the signal aborts. `work` keeps
@@ -53,22 +53,4 @@ export function abandonConnection(connection: ChannelModel, reason: string): voi
 export async function closeConnectionWithin(connection: ChannelModel, timeoutMs: number): Promise<void> {
   const closed = await settlesWithin(connection.close(), timeoutMs);
   if (!closed) abandonConnection(connection, `no close-ok from RabbitMQ within ${timeoutMs} ms`);
-}
-
-/** Resolves true once `work` settles (either way), false if `timeoutMs` passes first. */
-export async function settlesWithin(work: Promise<unknown>, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const settled = await Promise.race([
-    work.then(
-      () => true,
-      () => true,
-    ),
-    new Promise<false>((resolve) => {
-      timer = setTimeout(() => {
-        resolve(false);
-      }, Math.max(0, timeoutMs));
-    }),
-  ]);
-  clearTimeout(timer);
-  return settled;
 }

@@ -2,14 +2,13 @@ import { MemoryBroker } from '@kraken/broker';
 import { MemoryLogger } from '@kraken/common';
 import { DeploymentStatus, MessageType, createMessage } from '@kraken/messages';
 import type { NodeInfoExtensions } from '@kraken/messages';
-import { tempDir } from '@kraken/testing';
+import { eventually, tempDir } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import { createClient } from 'graphql-ws';
 import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { FakeWorker } from '../../test/fake-worker.js';
 import { nodeInfo } from '../../test/fixtures.js';
-import { waitFor } from '../../test/wait-for.js';
 import { compileOrchestratorOptions } from '../options.js';
 import { Orchestrator } from '../orchestrator.js';
 import { OrchestratorStore } from '../store/orchestrator-store.js';
@@ -159,7 +158,7 @@ beforeEach(async () => {
   orchestrator = await Orchestrator.create({ broker, store, nodeId: 'leader', logger, options: { tickIntervalMs: 0 } });
   worker = await FakeWorker.start({ broker, nodeId: 'node-a', queues });
   await worker.beat();
-  await waitFor(() => store.getNode('node-a'), 'node-a heartbeat');
+  await eventually(() => store.getNode('node-a'), 5000, 'node-a heartbeat', 10);
   branchHead = () => Promise.resolve(undefined);
   api = await createApiServer({
     orchestrator,
@@ -186,7 +185,7 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
   it('creates a deployment with the original mutation and lists it with the original query', async () => {
     const id = await create();
     expect(id).toMatch(/^todo-api-[0-9a-f]{6}$/);
-    await waitFor(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 'Running');
+    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
 
     const result = await graphql<{
       getDeployments: {
@@ -224,11 +223,11 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
 
   it('cancels a deployment and returns its id', async () => {
     const id = await create();
-    await waitFor(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 'Running');
+    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
     const result = await graphql<{ cancelDeployment: string }>(CANCEL_DEPLOYMENT, { id });
     expect(result.data?.cancelDeployment).toBe(id);
     expect(store.getDeployment(id)?.status).toBe(DeploymentStatus.DestructionRequested);
-    await waitFor(() => worker.ofType('deploy.cancel').some((m) => m.body.deploymentId === id), 'deploy.cancel');
+    await eventually(() => worker.ofType('deploy.cancel').some((m) => m.body.deploymentId === id), 5000, 'deploy.cancel', 10);
   });
 
   it('keeps env values secret and records watch and the placement reason', async () => {
@@ -348,7 +347,7 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
 
   it('redeploys on request, and on pollRedeploy only when the branch head moved', async () => {
     const id = await create();
-    await waitFor(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 'Running');
+    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
     store.setStatus(id, DeploymentStatus.Running, { message: 'built' }, { commit: 'aaaa' });
 
     branchHead = () => Promise.resolve('aaaa');
@@ -359,26 +358,26 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
     branchHead = () => Promise.resolve('bbbb');
     const moved = await graphql<{ pollRedeploy: boolean }>(`mutation { pollRedeploy(deploymentId: "${id}") }`);
     expect(moved.data?.pollRedeploy).toBe(true);
-    await waitFor(() => worker.requests().length === 2, 'second deploy.request');
+    await eventually(() => worker.requests().length === 2, 5000, 'second deploy.request', 10);
 
     const forced = await graphql<{ redeploy: { status: string } }>(`mutation { redeploy(deploymentId: "${id}") { status } }`);
     expect(forced.errors).toBeUndefined();
-    await waitFor(() => worker.requests().length === 3, 'third deploy.request');
+    await eventually(() => worker.requests().length === 3, 5000, 'third deploy.request', 10);
   });
 });
 
 describe('GraphQL API additions for the web UI', () => {
   it('answers statsHistory with the samples received, oldest first, and statsTime with the latest', async () => {
     const id = await create();
-    await waitFor(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 'Running');
+    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
     const query = `query ($id: String!) { statsHistory(deploymentId: $id) { time cpuUsage memMb maxMemMb } getDeployment(deploymentId: $id) { cpuUsage memMb statsTime } }`;
     const empty = await graphql<{ statsHistory: unknown[]; getDeployment: { statsTime: number | null } }>(query, { id });
     expect(empty.data).toEqual({ statsHistory: [], getDeployment: { cpuUsage: null, memMb: null, statsTime: null } });
 
     await worker.stats(id, { cpuPercent: 1.5, memMb: 40.25, maxMemMb: 512 });
-    await waitFor(() => store.getDeployment(id)?.cpuPercent === 1.5, 'first stats');
+    await eventually(() => store.getDeployment(id)?.cpuPercent === 1.5, 5000, 'first stats', 10);
     await worker.stats(id, { cpuPercent: 3, memMb: 41 });
-    await waitFor(() => store.getDeployment(id)?.cpuPercent === 3, 'second stats');
+    await eventually(() => store.getDeployment(id)?.cpuPercent === 3, 5000, 'second stats', 10);
 
     const result = await graphql<{
       statsHistory: { time: number; cpuUsage: number; memMb: number; maxMemMb: number }[];
@@ -397,7 +396,7 @@ describe('GraphQL API additions for the web UI', () => {
 
   it('turns watching on and off with setWatch, reporting the change to subscribers', async () => {
     const id = await create();
-    await waitFor(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 'Running');
+    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
     const client = wsClient();
     const seen = subscribeUntil<{ deploymentChanged: { id: string; watch: boolean } }>(
       client,
@@ -453,7 +452,7 @@ describe('GraphQL API additions for the web UI', () => {
 
     // a heartbeat without them (the add-on stopped, or failed) clears them: they are readings, not settings
     await worker.beat();
-    await waitFor(() => store.getNode('node-a')?.info.extensions === undefined, 'a heartbeat without extensions');
+    await eventually(() => store.getNode('node-a')?.info.extensions === undefined, 5000, 'a heartbeat without extensions', 10);
     expect(await extensionsOf()).toEqual([{ id: 'node-a', extensions: [] }]);
   });
 
@@ -462,7 +461,7 @@ describe('GraphQL API additions for the web UI', () => {
     expect(await isolationOf()).toEqual([{ id: 'node-a', runtimes: ['docker'], isolation: null }]);
     const info = { ...nodeInfo('node-a'), runtimes: ['process' as const], isolation: { runsAs: 'agent' as const, limits: false } };
     await broker.publish(queues.telemetry, createMessage(MessageType.NodeInfo, info, { from: 'node-a' }));
-    await waitFor(() => store.getNode('node-a')?.info.isolation !== undefined, 'a heartbeat with isolation');
+    await eventually(() => store.getNode('node-a')?.info.isolation !== undefined, 5000, 'a heartbeat with isolation', 10);
     expect(await isolationOf()).toEqual([{ id: 'node-a', runtimes: ['process'], isolation: "runs as the agent's user, no limits" }]);
   });
 });
@@ -493,7 +492,7 @@ describe('subscriptions over graphql-ws', () => {
   it('streams the log lines of one deployment and reports node heartbeats', async () => {
     const id = await create();
     const other = await create('https://git.home.lan/bob/other.git');
-    await waitFor(() => store.getDeployment(other)?.status === DeploymentStatus.Running, 'Running');
+    await eventually(() => store.getDeployment(other)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
     const client = wsClient();
     const lines = subscribeUntil<{ logLines: { seq: number; text: string }[] }>(
       client,
@@ -547,9 +546,9 @@ describe('subscriptions over graphql-ws', () => {
 describe('logs', () => {
   it('serves logs over GraphQL (paged) and REST (plain text), and deletes them', async () => {
     const id = await create();
-    await waitFor(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 'Running');
+    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
     await worker.log(id, 1, ['starting', 'listening on 3000', 'ready']);
-    await waitFor(() => store.readLogs(id).length === 3, 'stored log lines');
+    await eventually(() => store.readLogs(id).length === 3, 5000, 'stored log lines', 10);
 
     const available = await graphql<{ getAvailableLogs: string[] }>('query { getAvailableLogs }');
     expect(available.data?.getAvailableLogs).toEqual([id]);
@@ -590,7 +589,7 @@ describe('logs', () => {
 
   it('streams a log larger than one page over REST', async () => {
     const id = await create();
-    await waitFor(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 'Running');
+    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
     store.appendLogs(
       id,
       Array.from({ length: 2500 }, (_, i) => ({
@@ -624,7 +623,7 @@ describe('bad requests get a clear error and change nothing', () => {
 
   beforeEach(async () => {
     const id = await create();
-    await waitFor(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 'Running');
+    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
   });
 
   it('a malformed deployment URL', async () => {
@@ -736,7 +735,7 @@ describe('REST', () => {
 
   it('exports a snapshot of the state', async () => {
     const id = await create();
-    await waitFor(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 'Running');
+    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
     const response = await get('/export');
     expect(response.status).toBe(200);
     const snapshot = (await response.json()) as {
@@ -971,7 +970,7 @@ describe('whether anyone watches the cluster (workers pace app stats by it)', ()
     await subscribed(client);
     expect(api.watched()).toBe(true);
     await client.dispose();
-    await waitFor(() => !api.watched(), 'the closed connection no longer counted');
+    await eventually(() => !api.watched(), 5000, 'the closed connection no longer counted', 10);
     await graphql(GET_DEPLOYMENTS);
     expect(api.watched()).toBe(true);
   });

@@ -8,6 +8,7 @@ import express from 'express';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { ID_PATTERN, PROTOCOL_VERSION } from '@kraken/messages';
+import type { BrokerClusterGrant, JoinAnswer } from '@kraken/messages';
 import type { Orchestrator } from '../orchestrator.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import { TokenCheck } from './auth.js';
@@ -29,29 +30,6 @@ export interface JoinOptions {
   brokerClusterFor?: ((nodeId: string) => Promise<BrokerClusterGrant>) | undefined;
   /** Every node of the cluster's broker (`host:port`), so a joined node can fall back on another. */
   brokerEndpoints?: (() => Promise<string[]>) | undefined;
-}
-
-/** What a node needs to make its RabbitMQ node a member of the cluster's RabbitMQ cluster. */
-export interface BrokerClusterGrant {
-  /** The Erlang cookie every member shares. */
-  cookie: string;
-  /** The cluster's admin password (a standby runs the orchestrator one day). */
-  adminPassword: string;
-  /** A running member to join, e.g. `kraken-n1@10.0.0.5`. */
-  seedNode: string;
-}
-
-/** What a node that joined gets back. */
-export interface JoinAnswer {
-  clusterId: string;
-  brokerUrl: string;
-  /** Set when the node asked to run a RabbitMQ node of its own (`brokerNode: true`) and may. */
-  brokerCluster?: BrokerClusterGrant;
-  /** Every node of the broker (`host:port`), reachable with brokerUrl's credentials. */
-  brokerEndpoints?: string[];
-  orchestratorNodeId: string;
-  epoch: number;
-  protocolVersion: number;
 }
 
 export interface JoinRouterOptions {

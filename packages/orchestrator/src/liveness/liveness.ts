@@ -1,4 +1,5 @@
 import { ErrorCode, KrakenError, TypedEmitter } from '@kraken/common';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '@kraken/messages';
 import type { Clock } from '@kraken/common';
 import type { NodeState } from '../store/records.js';
 import { NodeState as NodeStates } from '../store/records.js';
@@ -6,7 +7,7 @@ import type { PhiAccrualOptions, PhiAccrualSettings } from './phi-accrual.js';
 import { HeartbeatIntervals, phiAccrualSettings } from './phi-accrual.js';
 
 export interface LivenessOptions extends PhiAccrualOptions {
-  /** How often workers send node.info: the interval a new node is expected to keep. @default 2_000 */
+  /** How often workers send node.info: the interval a new node is expected to keep. @default DEFAULT_HEARTBEAT_INTERVAL_MS (2 s) */
   heartbeatIntervalMs?: number;
   /** Missed heartbeats after which a node is suspect (gets no new work) whatever its history. @default 3 (6 s) */
   missedBeatsBeforeSuspect?: number;
@@ -60,7 +61,7 @@ export type LivenessEvents = {
 };
 
 export function livenessTimings(options: LivenessOptions = {}): LivenessTimings {
-  const heartbeat = options.heartbeatIntervalMs ?? 2_000;
+  const heartbeat = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
   const missed = options.missedBeatsBeforeSuspect ?? 3;
   const timings: LivenessTimings = {
     heartbeatIntervalMs: heartbeat,

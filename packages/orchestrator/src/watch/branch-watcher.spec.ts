@@ -1,11 +1,10 @@
 import { MemoryBroker } from '@kraken/broker';
 import { KrakenError, ErrorCode, MemoryLogger } from '@kraken/common';
 import { DeploymentStatus } from '@kraken/messages';
-import { tempDir } from '@kraken/testing';
+import { eventually, tempDir } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import { FakeClock } from '../../test/fake-clock.js';
 import { FakeWorker } from '../../test/fake-worker.js';
-import { waitFor } from '../../test/wait-for.js';
 import type { ResolveBranchHead } from '../git/git-head.js';
 import { compileOrchestratorOptions } from '../options.js';
 import { Orchestrator } from '../orchestrator.js';
@@ -57,16 +56,16 @@ describe('Orchestrator with branch watching', () => {
       options: { tickIntervalMs: 0, ...(watchIntervalMs === undefined ? {} : { watchIntervalMs }) },
     });
     await worker.beat();
-    await waitFor(() => store.getNode('node-a'), 'heartbeat');
+    await eventually(() => store.getNode('node-a'), 5000, 'heartbeat', 10);
   }
 
   async function runningWatched(commit = COMMIT_A): Promise<DeploymentRecord> {
     worker.commit = commit;
     const created = await orchestrator.createDeployment({ srcUrl: SRC, branch: 'main', watch: true });
-    return waitFor(() => {
+    return eventually(() => {
       const d = store.getDeployment(created.id);
       return d?.status === DeploymentStatus.Running && d.commit === commit ? d : undefined;
-    }, `Running at ${commit}`);
+    }, 5000, `Running at ${commit}`, 10);
   }
 
   /** Moves the clock, heartbeats (so the node stays alive) and runs one tick, branch watching included. */
@@ -74,7 +73,7 @@ describe('Orchestrator with branch watching', () => {
     clock.advance(ms);
     await worker.beat();
     const now = new Date(clock.now()).toISOString();
-    await waitFor(() => store.getNode('node-a')?.updateTime === now, 'heartbeat');
+    await eventually(() => store.getNode('node-a')?.updateTime === now, 5000, 'heartbeat', 10);
     await orchestrator.tick();
   }
 
@@ -110,7 +109,7 @@ describe('Orchestrator with branch watching', () => {
     worker.commit = COMMIT_B;
     await after(MINUTE / 2);
     expect(remote.calls).toHaveLength(2);
-    await waitFor(() => store.getDeployment(deployment.id)?.commit === COMMIT_B, 'Running at the new head');
+    await eventually(() => store.getDeployment(deployment.id)?.commit === COMMIT_B, 5000, 'Running at the new head', 10);
     expect(worker.requests()).toHaveLength(2);
     expect(worker.requests()[1]?.body.attempt).toBe(2);
     expect(store.statusHistory(deployment.id).map((h) => h.status)).toContain(DeploymentStatus.UpdateRequested);
@@ -129,7 +128,7 @@ describe('Orchestrator with branch watching', () => {
     await start();
     worker.commit = COMMIT_A;
     const created = await orchestrator.createDeployment({ srcUrl: SRC, branch: 'main' });
-    await waitFor(() => store.getDeployment(created.id)?.status === DeploymentStatus.Running, 'Running');
+    await eventually(() => store.getDeployment(created.id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
     remote.set(COMMIT_B);
     await after(MINUTE);
     expect(remote.calls).toEqual([]);
@@ -148,7 +147,7 @@ describe('Orchestrator with branch watching', () => {
 
     remote.set(COMMIT_B);
     await after(MINUTE);
-    await waitFor(() => worker.requests().length === 2, 'the redeploy once the remote answers');
+    await eventually(() => worker.requests().length === 2, 5000, 'the redeploy once the remote answers', 10);
     expect(store.getDeployment(deployment.id)?.status).not.toBe(DeploymentStatus.Errored);
   });
 
@@ -156,7 +155,7 @@ describe('Orchestrator with branch watching', () => {
     await start();
     const deployment = await runningWatched(COMMIT_A);
     await worker.report(deployment.id, DeploymentStatus.Errored, { message: 'crashed' });
-    await waitFor(() => store.getDeployment(deployment.id)?.status === DeploymentStatus.Errored, 'Errored');
+    await eventually(() => store.getDeployment(deployment.id)?.status === DeploymentStatus.Errored, 5000, 'Errored', 10);
 
     remote.set(COMMIT_A);
     await after(MINUTE);
@@ -166,9 +165,9 @@ describe('Orchestrator with branch watching', () => {
     worker.answering = false;
     remote.set(COMMIT_B);
     await after(MINUTE);
-    await waitFor(() => worker.requests().length === 2, 'redeploy of the fix');
+    await eventually(() => worker.requests().length === 2, 5000, 'redeploy of the fix', 10);
     await worker.report(deployment.id, DeploymentStatus.Errored, { message: 'build failed' });
-    await waitFor(() => store.getDeployment(deployment.id)?.status === DeploymentStatus.Errored, 'Errored again');
+    await eventually(() => store.getDeployment(deployment.id)?.status === DeploymentStatus.Errored, 5000, 'Errored again', 10);
     await after(MINUTE);
     expect(worker.requests()).toHaveLength(2);
 
@@ -176,7 +175,7 @@ describe('Orchestrator with branch watching', () => {
     worker.commit = COMMIT_C;
     remote.set(COMMIT_C);
     await after(MINUTE);
-    await waitFor(() => store.getDeployment(deployment.id)?.commit === COMMIT_C, 'Running at the second fix');
+    await eventually(() => store.getDeployment(deployment.id)?.commit === COMMIT_C, 5000, 'Running at the second fix', 10);
     expect(orchestrator.counters.watchRedeploys).toBe(2);
   });
 
