@@ -270,23 +270,23 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
 
   it("shows a running app's restarts as a worker reports them, keeps them when an older worker's status has none, and on ERRORED", async () => {
     const id = await create();
-    await waitFor(() => store.getDeployment(id)?.status === 'Running', 'RUNNING');
+    await eventually(() => store.getDeployment(id)?.status === 'Running', 5000, 'RUNNING', 10);
     const query = `query ($id: String!) { getDeployment(deploymentId: $id) { status statusMessage crashLooping restartCount lastExit { code signal time reason } } }`;
     const read = async () => (await graphql<{ getDeployment: Record<string, unknown> }>(query, { id })).data?.getDeployment;
     expect(await read()).toMatchObject({ crashLooping: false, restartCount: 0, lastExit: null });
 
     const lastExit = { code: 1, at: '2026-12-06T12:00:03.250Z', reason: 'exited with code 1 after 3.0 s' };
     await worker.report(id, 'Running', { message: 'crash-looping: restarted (restart 2)', restarts: { count: 2, looping: true, lastExit } });
-    await waitFor(() => store.getDeployment(id)?.restarts?.count === 2, 'the restarts stored');
+    await eventually(() => store.getDeployment(id)?.restarts?.count === 2, 5000, 'the restarts stored', 10);
     const looping = { status: 'RUNNING', crashLooping: true, restartCount: 2, lastExit: { code: 1, signal: null, time: Date.parse(lastExit.at) / 1000, reason: 'exited with code 1 after 3.0 s' } };
     expect(await read()).toMatchObject(looping);
 
     await worker.report(id, 'Running', { message: 'from an older worker' });
-    await waitFor(() => store.getDeployment(id)?.statusMessage === 'from an older worker', 'the older status');
+    await eventually(() => store.getDeployment(id)?.statusMessage === 'from an older worker', 5000, 'the older status', 10);
     expect(await read()).toMatchObject(looping);
 
     await worker.report(id, 'Errored', { message: 'crash loop: ...; stopped it', errorCode: 'CRASH_LOOP', restarts: { count: 3, looping: true, lastExit } });
-    await waitFor(() => store.getDeployment(id)?.status === 'Errored', 'ERRORED');
+    await eventually(() => store.getDeployment(id)?.status === 'Errored', 5000, 'ERRORED', 10);
     expect(await read()).toMatchObject({ status: 'ERRORED', statusMessage: 'crash loop: ...; stopped it', crashLooping: true, restartCount: 3 });
   });
 
