@@ -34,7 +34,7 @@ export class StatsHistory {
   record(deploymentId: string, sample: StatsSample): void {
     const current = this.byDeployment.get(deploymentId) ?? [];
     const kept = current.length >= this.samplesPerDeployment ? current.slice(current.length - this.samplesPerDeployment + 1) : current;
-    // frozen and replaced, never changed in place: callers may keep them
+    // frozen and replaced, never changed in place: callers (and the API's fast path) may keep them
     this.byDeployment.set(deploymentId, Object.freeze([...kept, Object.freeze({ ...sample })]));
   }
 
