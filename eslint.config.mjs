@@ -15,11 +15,12 @@ const scopeRules = {
   'docker-deployer': ['common', 'shipwreck'],
   'process-deployer': ['common', 'shipwreck', 'docker-deployer'],
   discovery: ['common', 'messages'],
+  ingress: ['common'],
   worker: ['common', 'messages', 'broker', 'shipwreck', 'docker-deployer'],
   orchestrator: ['common', 'messages', 'broker', 'shipwreck'],
   ui: [],
   'ui-host': ['common'],
-  agent: ['common', 'messages', 'broker', 'shipwreck', 'docker-deployer', 'process-deployer', 'discovery', 'orchestrator', 'worker', 'ui-host', 'rabbitmq'],
+  agent: ['common', 'messages', 'broker', 'shipwreck', 'docker-deployer', 'process-deployer', 'discovery', 'ingress', 'orchestrator', 'worker', 'ui-host', 'rabbitmq'],
 };
 
 export default [
