@@ -61,6 +61,8 @@ function buildDeploymentView(record: DeploymentRecord, statusHistory: Shape<Stat
     statusHistory,
     resultsUrl: `/log/${encodeURIComponent(record.id)}`,
     deploymentUrl: record.url,
+    name: record.name,
+    appUrl: record.name === null ? null : appUrlOf(record.name),
     node: record.nodeId,
     size: intOrNull(record.imageSizeMb),
     memMb: intOrNull(record.memMb),
@@ -72,6 +74,11 @@ function buildDeploymentView(record: DeploymentRecord, statusHistory: Shape<Stat
     env: Object.freeze(maskedEnv(record.env).map((variable) => Object.freeze(variable))) as Shape<EnvVar>[],
     watch: record.watch,
   };
+}
+
+/** The address a deployment keeps: its name under `.local`, through the ingress every agent runs (port 80 by default). */
+export function appUrlOf(name: string): string {
+  return `http://${name}.local`;
 }
 
 export function maskedEnv(env: Record<string, string>): Shape<EnvVar>[] {

@@ -109,6 +109,16 @@ export const migrations: readonly Migration[] = [
     // audits that no former leader wrote after a newer one took over (NULL: recorded before this column)
     sql: `ALTER TABLE deployment_status_history ADD COLUMN epoch INTEGER;`,
   },
+  {
+    version: 4,
+    name: 'deployment names',
+    // the ingress routes by name; a destroyed deployment's name is free again. Deployments made
+    // before names existed are named by their id where it is a DNS label (ids are slugs, so most are)
+    sql: `ALTER TABLE deployments ADD COLUMN name TEXT;
+      UPDATE deployments SET name = id
+        WHERE length(id) <= 63 AND id NOT GLOB '*[^a-z0-9-]*' AND id NOT GLOB '-*' AND id NOT GLOB '*-';
+      CREATE UNIQUE INDEX deployments_live_name ON deployments (name) WHERE name IS NOT NULL AND status <> 'Destroyed';`,
+  },
 ];
 
 /**

@@ -220,6 +220,7 @@ describe('BranchWatcher', () => {
       imageSizeMb: null,
       statsAt: null,
       url: null,
+      name: null,
       ...patch,
     };
   }
