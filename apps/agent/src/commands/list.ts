@@ -18,8 +18,8 @@ export async function listCommand(client: ApiClient, options: { json: boolean },
   }
   io.out(
     formatTable(
-      ['ID', 'STATUS', 'NODE', 'URL', 'BRANCH', 'COMMIT'],
-      getDeployments.map((d) => [d.id, humanStatus(d.status), d.node, d.deploymentUrl, d.gitBranch, d.commit?.slice(0, 8)]),
+      ['ID', 'STATUS', 'NODE', 'URL', 'INSTANCE', 'BRANCH', 'COMMIT'],
+      getDeployments.map((d) => [d.id, humanStatus(d.status), d.node, d.appUrl, d.deploymentUrl, d.gitBranch, d.commit?.slice(0, 8)]),
     ),
   );
   return ExitCode.Ok;

@@ -71,6 +71,12 @@ export const agentConfigSchema = z.object({
   scanInterface: z.string().min(1).optional(),
   /** Host name or address written into app URLs and announced. Default: the first IPv4 address. */
   publicHost: z.string().min(1).optional(),
+  /** Serve every app by name on this machine (the ingress). */
+  ingress: flag.default(true),
+  /** The ingress port. Default: 80 where the agent may bind it, else 8080. */
+  ingressPort: z.coerce.number().int().min(0).max(65_535).optional(),
+  /** Address the ingress listens on. */
+  ingressHost: z.string().min(1).default('0.0.0.0'),
   /** Accept API calls without a token. Only for a trusted lab; logged loudly. */
   insecureNoAuth: flag.default(false),
 });

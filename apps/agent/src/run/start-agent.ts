@@ -6,6 +6,7 @@ import { BrokerExecutor } from '../executors/broker-executor.js';
 import type { OrchestratorExecutor } from '../executors/orchestrator-executor.js';
 import { rabbitInstalled } from '@kraken/rabbitmq';
 import { WorkerExecutor } from '../executors/worker-executor.js';
+import { IngressExecutor } from '../executors/ingress-executor.js';
 import { Agent } from './agent.js';
 import type { OrchestratorFinders, Role } from './decide-role.js';
 import { decideRole, roleSummary } from './decide-role.js';
@@ -227,6 +228,9 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       watched,
     }),
   );
+  if (config.ingress) {
+    executors.push(new IngressExecutor({ broker: brokerOf(executors), port: config.ingressPort, host: config.ingressHost, logger: log }));
+  }
   executors.push(
     new ControlExecutor({
       dataDir: config.dataDir,
