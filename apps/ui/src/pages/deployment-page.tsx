@@ -126,6 +126,16 @@ function DeploymentDetail({ id }: { id: string }) {
       )}
       <Card style={{ marginBottom: 16 }}>
         <Descriptions column={{ xs: 1, md: 2 }} size="small">
+          {deployment.name !== null && (
+            <Descriptions.Item label="Name">
+              <span data-testid="app-name">
+                <a href={deployment.appUrl ?? undefined} target="_blank" rel="noreferrer">
+                  {deployment.appUrl}
+                </a>
+                <Typography.Text type="secondary">{` (any agent: curl -H 'Host: ${deployment.name}' http://<agent>/)`}</Typography.Text>
+              </span>
+            </Descriptions.Item>
+          )}
           <Descriptions.Item label="App">
             {url === null ? (
               'not running'

@@ -116,14 +116,23 @@ const columns: TableColumnsType<Deployment> = [
   {
     title: 'URL',
     key: 'url',
-    render: (_, d) =>
-      d.deploymentUrl === null || d.status !== 'RUNNING' ? (
-        '—'
-      ) : (
-        <a href={d.deploymentUrl} target="_blank" rel="noreferrer">
-          {d.deploymentUrl}
-        </a>
-      ),
+    render: (_, d) => (
+      <>
+        {d.appUrl === null ? null : (
+          // the address that stays, through any agent's ingress; the instance's below changes when it moves
+          <a href={d.appUrl} target="_blank" rel="noreferrer" data-testid="app-url" style={{ display: 'block' }}>
+            {d.appUrl}
+          </a>
+        )}
+        {d.deploymentUrl === null || d.status !== 'RUNNING' ? (
+          d.appUrl === null ? '—' : null
+        ) : (
+          <a href={d.deploymentUrl} target="_blank" rel="noreferrer">
+            <Typography.Text type="secondary">{d.deploymentUrl}</Typography.Text>
+          </a>
+        )}
+      </>
+    ),
   },
   { title: 'Actions', key: 'actions', render: (_, d) => <DeploymentActions deployment={d} /> },
 ];
