@@ -1,6 +1,6 @@
 // Issue 19 acceptance, items 1, 2 and 5: every agent's ingress answers for every app by its name,
 // wherever the app runs, and keeps answering through the same name once the app moved off a host
-// that died. Three hosts in network namespaces (agent 1 leads, 2 and 3 only run apps), the process
+// that died; `<name>.local` resolves over mDNS to an agent's address from another host. Three hosts in network namespaces (agent 1 leads, 2 and 3 only run apps), the process
 // runtime, the machine's RabbitMQ in a vhost of the cluster's own; nothing mocked.
 import http from 'node:http';
 import path from 'node:path';
@@ -10,6 +10,23 @@ import type { ClusterHarness } from './harness.js';
 import { startClusterHarness } from './harness.js';
 
 const INGRESS_PORT = 80;
+
+/**
+ * A script for `node -e` inside a lab host: asks the lab's multicast DNS for `name` (type A), as a
+ * resolver does, on the host's interface, and prints the first address answered (exit 2: none in 10 s).
+ */
+function mdnsQueryScript(name: string, interfaceAddress: string): string {
+  const mdnsModule = require.resolve('multicast-dns');
+  return `const mdns = require(${JSON.stringify(mdnsModule)})({ interface: ${JSON.stringify(interfaceAddress)}, bind: '0.0.0.0' });
+mdns.on('response', (response) => {
+  const answer = response.answers.find((a) => a.type === 'A' && a.name === ${JSON.stringify(name)});
+  if (answer) { process.stdout.write(answer.data); process.exit(0); }
+});
+const ask = () => mdns.query({ questions: [{ name: ${JSON.stringify(name)}, type: 'A' }] });
+ask();
+setInterval(ask, 1000);
+setTimeout(() => process.exit(2), 10000);`;
+}
 
 interface DeploymentView {
   id: string;
@@ -98,6 +115,11 @@ describe('an ingress on every agent', () => {
       }, 10_000, `the app through host ${String(index)}'s ingress`);
       expect(answer.body).toBe('hello through the ingress, path /');
     }
+
+    // <name>.local resolves over mDNS from another host of the LAN to an agent, whose ingress serves it
+    const resolved = (await cluster.lab.exec(3, [process.execPath, '-e', mdnsQueryScript(`${name}.local`, address(3))], { timeoutMs: 20_000 })).stdout;
+    expect([1, 2, 3].map(address)).toContain(resolved);
+    expect((await throughIngress(resolved, name)).status).toBe(200);
 
     // a name no deployment has: 404, naming no app
     const unknown = await throughIngress(address(3), 'nothing-here');

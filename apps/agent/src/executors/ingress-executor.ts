@@ -1,6 +1,7 @@
 import type { Broker, Subscription } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
 import { toKrakenError } from '@kraken/common';
+import { AppNameResponder } from '@kraken/discovery';
 import { Ingress, RouteTable } from '@kraken/ingress';
 import { MessageType } from '@kraken/messages';
 import { ROUTES_TOPIC } from '@kraken/orchestrator/follow';
@@ -15,6 +16,8 @@ export interface IngressExecutorOptions {
   /** The port to serve on; undefined tries DEFAULT_INGRESS_PORTS in order. */
   port: number | undefined;
   host: string;
+  /** Answer mDNS queries for `<app name>.local` on this interface with its address. @default no mDNS */
+  mdnsInterfaceAddress?: string | undefined;
   logger: Logger;
 }
 
@@ -28,6 +31,7 @@ export class IngressExecutor implements Executor {
   readonly routes = new RouteTable();
   private subscription: Subscription | undefined;
   private ingress: Ingress | undefined;
+  private names: AppNameResponder | undefined;
 
   constructor(private readonly options: IngressExecutorOptions) {}
 
@@ -52,11 +56,20 @@ export class IngressExecutor implements Executor {
       return;
     }
     this.ingress = await this.listen(log);
+    const interfaceAddress = this.options.mdnsInterfaceAddress;
+    if (this.ingress === undefined || interfaceAddress === undefined) return;
+    try {
+      this.names = await AppNameResponder.start({ interfaceAddress, address: interfaceAddress, has: (name) => this.routes.lookup(name) !== undefined, logger: log });
+      log.info('answering mDNS for every app name (<name>.local) with this agent\'s address', { interfaceAddress });
+    } catch (error) {
+      log.warn(`app names do not resolve through this agent's mDNS: ${toKrakenError(error).message}`);
+    }
   }
 
   async stop(): Promise<void> {
     await this.subscription?.cancel();
     this.subscription = undefined;
+    await this.names?.close();
     await this.ingress?.close();
   }
 

@@ -11,7 +11,7 @@ import { Agent } from './agent.js';
 import type { OrchestratorFinders, Role } from './decide-role.js';
 import { decideRole, roleSummary } from './decide-role.js';
 import type { Executor } from './executor.js';
-import { discoveryFinders } from './finders.js';
+import { discoveryFinders, mdnsInterfaceAddress } from './finders.js';
 import { brokerNodeAddress } from './broker-node-address.js';
 import { joinWhenReachable } from './join-cluster.js';
 import { joinFirstAccepting } from './join-first-accepting.js';
@@ -229,7 +229,16 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     }),
   );
   if (config.ingress) {
-    executors.push(new IngressExecutor({ broker: brokerOf(executors), port: config.ingressPort, host: config.ingressHost, logger: log }));
+    executors.push(
+      new IngressExecutor({
+        broker: brokerOf(executors),
+        port: config.ingressPort,
+        host: config.ingressHost,
+        // app names resolve over mDNS where the agent uses it (--no-mdns turns both off)
+        mdnsInterfaceAddress: config.mdns ? mdnsInterfaceAddress(config) : undefined,
+        logger: log,
+      }),
+    );
   }
   executors.push(
     new ControlExecutor({
