@@ -7,9 +7,7 @@ import path from 'node:path';
 import { StopWaiting, eventually, gitFixtureRepo, manifestToml, tempDir } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import type { ClusterHarness } from './harness.js';
-import { startClusterHarness } from './harness.js';
-
-const INGRESS_PORT = 80;
+import { INGRESS_PORT, startClusterHarness } from './harness.js';
 
 /**
  * A script for `node -e` inside a lab host: asks the lab's multicast DNS for `name` (type A), as a
