@@ -98,6 +98,10 @@ describe('an ingress on every agent', () => {
     // named after the repository, made unique
     expect(deployments.map((d) => d.name)).toEqual(['ingress-app', 'ingress-app-2']);
     expect(deployments.map((d) => d.appUrl)).toEqual(['http://ingress-app.local', 'http://ingress-app-2.local']);
+    // a name asked for that a live deployment has is refused, saying by which
+    const taken = await cluster.kraken(1, ['deploy', repo, '--name', 'ingress-app', '--no-follow', '--data-dir', cluster.agents[1]?.dataDir ?? '']);
+    expect(taken.code).not.toBe(0);
+    expect(taken.stderr).toContain(`the name ingress-app is taken by deployment ${ids[0] ?? ''}; choose another`);
     onHost2 = deployments.find((d) => d.node === 'agent-2');
     if (onHost2 === undefined) throw new Error(`no deployment landed on agent-2: ${JSON.stringify(deployments)}`);
     const name = onHost2.name ?? '';

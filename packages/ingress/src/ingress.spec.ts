@@ -154,6 +154,30 @@ describe('Ingress', () => {
     expect(hello.connections()).toBe(1);
   });
 
+  it('sends a request without a body once more when the app reset the kept-alive connection it went out on', async () => {
+    let served = 0;
+    // every connection answers one request, then resets: as an app closing an idle kept-alive connection just as a request arrives
+    const closing = await app('closing', (req, res) => {
+      const socket = req.socket as typeof req.socket & { answered?: boolean };
+      if (socket.answered === true) {
+        socket.destroy();
+        return;
+      }
+      socket.answered = true;
+      served += 1;
+      res.end(`answer ${String(served)}`);
+    });
+    const { ingress } = await ingressWith([{ name: 'closing', deploymentId: 'closing-1', status: 'Running', upstream: closing.url }]);
+    expect((await request(ingress.port, 'closing')).body).toBe('answer 1');
+    expect(await request(ingress.port, 'closing')).toMatchObject({ status: 200, body: 'answer 2' });
+    // a body was streamed to the app already: that request is not sent twice
+    const posted = await request(ingress.port, 'closing', { method: 'POST', body: 'once' });
+    expect(posted.status).toBe(502);
+    // the first connection, then the one the retry opened (the POST went out on it and was not retried)
+    expect(closing.connections()).toBe(2);
+    expect(served).toBe(2);
+  });
+
   it('follows a new table at once: the next request goes where the app runs now', async () => {
     const before = await app('before');
     const after = await app('after');

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@kraken/common';
 import { noopLogger, optionChecks } from '@kraken/common';
@@ -31,7 +32,18 @@ export interface ListenOptions {
 }
 
 /** What a request was routed to, kept on it for the error callback. */
-type Routed = http.IncomingMessage & { krakenRoute?: Route; krakenTimedOut?: boolean };
+type Routed = http.IncomingMessage & { krakenRoute?: Route; krakenTimedOut?: boolean; krakenRetried?: boolean };
+
+function isResetBeforeAnswer(error: unknown, res: http.ServerResponse): boolean {
+  const code = (error as { code?: unknown }).code;
+  return (code === 'ECONNRESET' || code === 'EPIPE') && !res.headersSent && !res.destroyed;
+}
+
+/** Whether the request carries a body, which was streamed to the app and cannot be sent again. */
+function hasBody(req: http.IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
 
 /**
  * The HTTP reverse proxy every agent runs: a request for `<name>` (its Host header's first label)
@@ -136,7 +148,18 @@ export class Ingress implements AsyncDisposable {
     delete req.headers.connection;
     delete req.headers['keep-alive'];
     delete req.headers['proxy-connection'];
-    this.proxy.web(req, res, { target: route.upstream }, (error) => {
+    const upstream = route.upstream;
+    this.proxy.web(req, res, { target: upstream }, (error) => {
+      // A kept-alive connection the app closed just as this request went out: the app never saw it.
+      // A request without a body is sent once more, on a new connection, before the client sees an error.
+      const routed = req as Routed;
+      if (isResetBeforeAnswer(error, res) && !hasBody(req) && routed.krakenRetried !== true && routed.krakenTimedOut !== true) {
+        routed.krakenRetried = true;
+        this.proxy.web(req, res, { target: upstream, buffer: Readable.from([]) }, (again) => {
+          answer(this.failed(req, route, again));
+        });
+        return;
+      }
       answer(this.failed(req, route, error));
     });
   }
