@@ -1,6 +1,6 @@
 import type { ApiClient } from '../client/api-client.js';
-import type { NodeView } from '../client/queries.js';
-import { nodesCommand } from './list.js';
+import type { DeploymentView, NodeView } from '../client/queries.js';
+import { listCommand, nodesCommand } from './list.js';
 
 const node = (id: string, extensions: NodeView['extensions']): NodeView => ({
   id,
@@ -49,5 +49,35 @@ describe('kraken nodes', () => {
   it('leaves the EXTRA column out when no node sends readings', async () => {
     const [header] = await nodesTable([node('pi-1', [])]);
     expect(header).toMatch(/ROLE$/);
+  });
+});
+
+describe('kraken ls', () => {
+  const deployment = (patch: Partial<DeploymentView>): DeploymentView => ({
+    id: 'hello-3f6b2c',
+    srcUrl: 'https://git.lan/hello.git',
+    gitBranch: 'main',
+    commit: '0123456789abcdef',
+    port: '20001',
+    status: 'RUNNING',
+    statusMessage: null,
+    deploymentUrl: 'http://10.0.0.6:20001',
+    name: 'hello',
+    appUrl: 'http://hello.local',
+    node: 'pi-2',
+    placementReason: null,
+    watch: false,
+    statusHistory: [],
+    ...patch,
+  });
+
+  it("shows each app's lasting URL (its name through the ingress) and where its instance answers now", async () => {
+    const out: string[] = [];
+    const client = { graphql: () => Promise.resolve({ getDeployments: [deployment({}), deployment({ id: 'adopted-1', name: null, appUrl: null, deploymentUrl: null })] }) } as unknown as ApiClient;
+    await listCommand(client, { json: false }, { out: (line) => out.push(line), err: () => undefined });
+    const [header, named, adopted] = out.join('\n').split('\n');
+    expect(header).toMatch(/^ID\s+STATUS\s+NODE\s+URL\s+INSTANCE\s+BRANCH\s+COMMIT$/);
+    expect(named).toMatch(/running\s+pi-2\s+http:\/\/hello\.local\s+http:\/\/10\.0\.0\.6:20001\s+main\s+01234567$/);
+    expect(adopted).toMatch(/pi-2\s+-\s+-\s+main/);
   });
 });
