@@ -186,7 +186,7 @@ describe('Orchestrator', () => {
     const commit = 'c'.repeat(40);
     await workerA.report('orphan-1', DeploymentStatus.Running, { commit, port: 20_007, url: 'http://10.0.0.1:20007' });
     await waitFor(() => status('orphan-1') === DeploymentStatus.Running, 'the orphan adopted');
-    expect(store.getDeployment('orphan-1')).toMatchObject({ nodeId: 'node-a', srcUrl: ADOPTED_SOURCE, commit, port: 20_007, url: 'http://10.0.0.1:20007' });
+    expect(store.getDeployment('orphan-1')).toMatchObject({ nodeId: 'node-a', srcUrl: ADOPTED_SOURCE, commit, port: 20_007, url: 'http://10.0.0.1:20007', name: 'orphan-1' });
     expect(store.getDeployment('orphan-1')?.statusMessage).toMatch(/^adopted: node-a runs it, but this orchestrator had no record of it/);
 
     // what is not a node's own report of a running app is still refused

@@ -603,6 +603,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       id: body.deploymentId,
       srcUrl: ADOPTED_SOURCE,
       branch: 'unknown',
+      // its name was lost with the state: its id (a slug of its repository) names it, where free, so the ingress still serves it
+      ...(DEPLOYMENT_NAME_PATTERN.test(body.deploymentId) && this.store.liveDeploymentNamed(body.deploymentId) === undefined ? { name: body.deploymentId } : {}),
       ...(body.commit === undefined ? {} : { commit: body.commit }),
       ...(runtimes.length === 1 && runtimes[0] !== undefined ? { runtime: runtimes[0] } : {}),
     });
