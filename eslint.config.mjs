@@ -18,7 +18,8 @@ const scopeRules = {
   ingress: ['common'],
   worker: ['common', 'messages', 'broker', 'shipwreck', 'docker-deployer'],
   orchestrator: ['common', 'messages', 'broker', 'shipwreck'],
-  ui: [],
+  // the UI's bundle imports no package; its build renders the Getting started manifests with shipwreck
+  ui: ['shipwreck'],
   'ui-host': ['common'],
   agent: ['common', 'messages', 'broker', 'shipwreck', 'docker-deployer', 'process-deployer', 'discovery', 'ingress', 'orchestrator', 'worker', 'ui-host', 'rabbitmq'],
 };

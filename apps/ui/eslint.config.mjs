@@ -5,7 +5,7 @@ export default [
   { ignores: ['src/api/generated.ts'] },
   ...(await packageConfig()),
   {
-    // vite.config.mts and codegen.ts run at build time only: their imports are devDependencies, not runtime ones.
+    // vite.config.mts, build/ and codegen.ts run at build time only, test/ in tests: their imports are devDependencies, not runtime ones.
     files: ['**/*.json'],
     rules: {
       '@nx/dependency-checks': [
@@ -15,6 +15,8 @@ export default [
             '{projectRoot}/eslint.config.{js,cjs,mjs,ts,cts,mts}',
             '{projectRoot}/jest.*config.cjs',
             '{projectRoot}/vite.config.mts',
+            '{projectRoot}/build/*.mts',
+            '{projectRoot}/test/**',
             '{projectRoot}/codegen.ts',
           ],
         },

@@ -1,5 +1,6 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
+import { manifestExamplesPlugin } from './build/manifest-examples.mjs';
 
 /** Largest chunk allowed, in kB (minified): the build warns above it and the browser test fails. */
 export const maxChunkKb = 300;
@@ -8,7 +9,7 @@ export const maxChunkKb = 300;
 export default defineConfig({
   root: import.meta.dirname,
   base: '/',
-  plugins: [react()],
+  plugins: [react(), manifestExamplesPlugin()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

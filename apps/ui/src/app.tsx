@@ -1,9 +1,11 @@
 import { Suspense, lazy, useEffect, useState } from 'react';
 import type { ReactNode } from 'react';
-import { Alert, Badge, Button, Drawer, Grid, Layout, Menu, Skeleton, Space, Typography } from 'antd';
+import { Alert, Badge, Button, Drawer, Grid, Layout, Menu, Skeleton, Space, Typography, theme } from 'antd';
 import { AppstoreOutlined, BookOutlined, ClusterOutlined, DashboardOutlined, KeyOutlined, MenuOutlined } from '@ant-design/icons';
 import type { LiveState } from './api/live.js';
 import { TokenModal } from './components/token-modal.js';
+import { useNow } from './components/use-now.js';
+import { offlineText } from './honest.js';
 import { leaderMoveMessage } from './format.js';
 import { navigate, usePath } from './router.js';
 import { useCluster } from './store.js';
@@ -49,6 +51,20 @@ function pageOf(path: string): { title: string; element: ReactNode } {
   }
 }
 
+/** Says since when the API is gone; mounted only then, so its clock ticks only then. */
+function OfflineNotice({ since }: { since: number }) {
+  const now = useNow();
+  return (
+    <Alert
+      type="warning"
+      showIcon
+      title={offlineText(since, now * 1000)}
+      style={{ marginBottom: 16 }}
+      data-testid="api-offline"
+    />
+  );
+}
+
 function PageLoading() {
   return (
     <div role="status" aria-busy="true" aria-label="Loading the page">
@@ -75,7 +91,9 @@ function Navigation({ selected, onNavigate }: { selected: string; onNavigate?: (
 
 export function KrakenApp() {
   const path = usePath();
-  const { token, setToken, liveState, error, loaded, reload, leaderMove, dismissLeaderMove } = useCluster();
+  const { token, setToken, liveState, offlineSince, tokenRefused, error, loaded, reload, leaderMove, dismissLeaderMove } =
+    useCluster();
+  const { token: design } = theme.useToken();
   const [changingToken, setChangingToken] = useState(false);
   const [menuOpen, setMenuOpen] = useState(false);
   const screens = Grid.useBreakpoint();
@@ -119,7 +137,9 @@ export function KrakenApp() {
         </Drawer>
       )}
       <Layout>
-        <Layout.Header style={{ background: '#fff', display: 'flex', alignItems: 'center', gap: 8, paddingInline: 16 }}>
+        <Layout.Header
+          style={{ background: design.colorBgContainer, display: 'flex', alignItems: 'center', gap: 8, paddingInline: 16 }}
+        >
           {narrow && (
             <>
               <Button
@@ -146,7 +166,8 @@ export function KrakenApp() {
           </Space>
         </Layout.Header>
         <Layout.Content style={{ padding: narrow ? 8 : 16, minWidth: 0 }}>
-          {loaded && error !== undefined && (
+          {offlineSince !== undefined && <OfflineNotice since={offlineSince} />}
+          {loaded && error !== undefined && !tokenRefused && (
             <Alert
               type="error"
               showIcon
@@ -176,13 +197,14 @@ export function KrakenApp() {
         </Layout.Content>
       </Layout>
       <TokenModal
-        open={token === undefined || changingToken}
+        open={token === undefined || changingToken || tokenRefused}
+        refused={tokenRefused}
         onSave={(value) => {
           setToken(value);
           setChangingToken(false);
         }}
         onCancel={
-          token === undefined
+          token === undefined || tokenRefused
             ? undefined
             : () => {
                 setChangingToken(false);

@@ -2,7 +2,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import type { ReactNode } from 'react';
 import type { Client } from 'graphql-ws';
 import { DeploymentChangedDocument, NodeChangedDocument, OverviewDocument } from './api/generated.js';
-import { graphqlRequest } from './api/graphql-request.js';
+import { graphqlRequest, isTokenRefused } from './api/graphql-request.js';
 import { createLiveClient, subscribe } from './api/live.js';
 import type { LiveState } from './api/live.js';
 import { readToken, saveToken } from './api/token.js';
@@ -17,6 +17,13 @@ export interface Cluster {
   request: <TResult, TVariables>(operation: Operation<TResult, TVariables>, variables: TVariables) => Promise<TResult>;
   live: Client | undefined;
   liveState: LiveState;
+  /**
+   * When (ms) the live connection to the API was lost, while it stays lost: what the page shows
+   * is how things were then, and actions are off. Undefined while connected (or never connected).
+   */
+  offlineSince: number | undefined;
+  /** The API refused the stored token (a load, a request or the live connection): ask for another. */
+  tokenRefused: boolean;
   /** An overview load is in flight. */
   loading: boolean;
   /** True once an overview load succeeded (for this token): the lists below mean something. */
@@ -61,6 +68,8 @@ export function ClusterProvider({ children }: { children: ReactNode }) {
   const [token, setTokenState] = useState(() => readToken(window.localStorage));
   const [live, setLive] = useState<Client>();
   const [liveState, setLiveState] = useState<LiveState>('connecting');
+  const [offlineSince, setOfflineSince] = useState<number>();
+  const [tokenRefused, setTokenRefused] = useState(false);
   const [loading, setLoading] = useState(false);
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string>();
@@ -76,6 +85,8 @@ export function ClusterProvider({ children }: { children: ReactNode }) {
     saveToken(window.localStorage, value);
     setTokenState(readToken(window.localStorage));
     setLoaded(false);
+    setTokenRefused(false);
+    setError(undefined);
     lastLeader.current = undefined;
     setLeaderMove(undefined);
   }, []);
@@ -85,9 +96,22 @@ export function ClusterProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const request = useCallback(
-    <TResult, TVariables>(operation: Operation<TResult, TVariables>, variables: TVariables) => graphqlRequest(operation, variables, token),
+    <TResult, TVariables>(operation: Operation<TResult, TVariables>, variables: TVariables) =>
+      graphqlRequest(operation, variables, token).catch((failure: unknown) => {
+        // a token revoked or replaced while the page was open: ask for the new one
+        if (isTokenRefused(failure)) setTokenRefused(true);
+        throw failure;
+      }),
     [token],
   );
+
+  const onLiveState = useCallback((state: LiveState) => {
+    setLiveState(state);
+    if (state === 'refused') setTokenRefused(true);
+    if (state === 'connected') setOfflineSince(undefined);
+    // the first lost moment counts: later retries do not move it
+    else if (state === 'reconnecting') setOfflineSince((since) => since ?? Date.now());
+  }, []);
 
   const reload = useCallback(() => {
     setReloads((n) => n + 1);
@@ -115,7 +139,9 @@ export function ClusterProvider({ children }: { children: ReactNode }) {
         setError(undefined);
       })
       .catch((failure: unknown) => {
-        if (!stale) setError((failure as Error).message);
+        if (stale) return;
+        setError((failure as Error).message);
+        if (isTokenRefused(failure)) setTokenRefused(true);
       })
       .finally(() => {
         if (!stale) setLoading(false);
@@ -127,7 +153,14 @@ export function ClusterProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     if (token === undefined) return;
-    const client = createLiveClient(token, { onState: setLiveState, onReconnected: reload });
+    // a disposed client still reports its close: that is no outage, and must not say so
+    let disposed = false;
+    const client = createLiveClient(token, {
+      onState: (state) => {
+        if (!disposed) onLiveState(state);
+      },
+      onReconnected: reload,
+    });
     setLive(client);
     const onError = (message: string) => {
       setError(`Live updates failed: ${message}`);
@@ -153,10 +186,12 @@ export function ClusterProvider({ children }: { children: ReactNode }) {
     return () => {
       stopDeployments();
       stopNodes();
+      disposed = true;
       void client.dispose();
       setLive(undefined);
+      setOfflineSince(undefined);
     };
-  }, [token, reload]);
+  }, [token, reload, onLiveState]);
 
   const value = useMemo<Cluster>(
     () => ({
@@ -165,6 +200,8 @@ export function ClusterProvider({ children }: { children: ReactNode }) {
       request,
       live,
       liveState,
+      offlineSince,
+      tokenRefused,
       loading,
       loaded,
       error,
@@ -177,7 +214,7 @@ export function ClusterProvider({ children }: { children: ReactNode }) {
       reloads,
       applyDeployment,
     }),
-    [token, setToken, request, live, liveState, loading, loaded, error, deployments, nodes, orchestrator, leaderMove, dismissLeaderMove, reload, reloads, applyDeployment],
+    [token, setToken, request, live, liveState, offlineSince, tokenRefused, loading, loaded, error, deployments, nodes, orchestrator, leaderMove, dismissLeaderMove, reload, reloads, applyDeployment],
   );
   return <ClusterContext.Provider value={value}>{children}</ClusterContext.Provider>;
 }

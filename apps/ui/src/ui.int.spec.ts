@@ -7,8 +7,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
+import { parseManifest } from '@kraken/shipwreck';
 import { eventually, freePort, gitFixtureRepo, isolatedVhost, manifestToml, requireRabbit, tempDir, watchProcess } from '@kraken/testing';
 import type { IsolatedVhost, TempDir, WatchedProcess } from '@kraken/testing';
+import { clippedTables, seriousAxeFindings } from '../test/browser-checks.js';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
@@ -19,6 +21,8 @@ const screenshots = path.join(repoRoot, 'test-output', 'ui-screenshots');
 // the largest chunk vite.config.mts allows (maxChunkKb there): pages and antd are split
 const maxChunkBytes = 300 * 1024;
 const phone = { width: 390, height: 844 };
+const desktop = { width: 1440, height: 900 };
+const laptop = { width: 1280, height: 800 };
 const appServer = `require('http').createServer((q, s) => { console.log('hit ' + q.url); s.end('hello ' + process.env.GREETING); }).listen(process.env.PORT || 3000, () => console.log('listening'));`;
 
 function start(args: string[]): WatchedProcess {
@@ -193,6 +197,13 @@ describe('Kraken UI in a browser against a real agent', () => {
     await openPage('Getting started');
     await page.getByText('shipwreck.toml', { exact: false }).first().waitFor();
     await page.getByText(/kraken agent --broker-url/).waitFor();
+    // every example is a manifest the parser accepts, for the language its tab names
+    const langs = { 'Node.js': 'node', Python: 'python3', Static: 'static', Dockerfile: 'custom' } as const;
+    for (const [label, lang] of Object.entries(langs)) {
+      await page.getByRole('tab', { name: label }).click();
+      const toml = await page.getByRole('tabpanel', { name: label }).locator('pre').innerText();
+      expect(parseManifest(toml).config.lang).toBe(lang);
+    }
     await shot('getting-started');
   }, 30_000);
 
@@ -239,6 +250,8 @@ describe('Kraken UI in a browser against a real agent', () => {
     await expect(page.getByRole('img', { name: /^CPU \(% of one core\): latest [\d.]+%, lowest/ }).count()).resolves.toBe(1);
     await expect(page.getByRole('img', { name: /^Memory \(limit [\d.]+ [MG]B\): latest [\d.]+ [MG]B/ }).count()).resolves.toBe(1);
     await expect(page.getByTestId('chart-memory').locator('path').count()).resolves.toBe(2);
+    // use against the container's real limit (Docker's default 512 MB here), never against its own peak
+    await expect(page.getByText(/^\d+ MB of 512 MB$/).count()).resolves.toBe(1);
 
     await page.reload();
     // at most one live sample can arrive in 5 s: the rest came from statsHistory
@@ -272,13 +285,24 @@ describe('Kraken UI in a browser against a real agent', () => {
     const listSwitch = page.locator('tbody tr').filter({ hasText: id }).getByRole('switch');
     await page.getByText('live', { exact: true }).waitFor();
     const outageStart = problems.length;
+    const redeploy = page.getByRole('button', { name: `Redeploy ${id}` });
+    await expect(redeploy.isEnabled()).resolves.toBe(true);
     uiHost?.kill('SIGTERM');
     await uiHost?.exited;
     await page.getByText('reconnecting', { exact: true }).waitFor({ timeout: 30_000 });
+    // the page says since when the API is gone, and its actions are off until it is back
+    await expect(page.getByTestId('api-offline').innerText()).resolves.toMatch(/unreachable since \d{1,2}:\d{2}:\d{2}.*\(\d+s ago\)/);
+    await expect(redeploy.isDisabled()).resolves.toBe(true);
+    await expect(page.getByRole('button', { name: `Cancel deployment ${id}` }).isDisabled()).resolves.toBe(true);
+    await expect(listSwitch.isDisabled()).resolves.toBe(true);
+    await expect(page.getByRole('button', { name: 'Deploy', exact: true }).isDisabled()).resolves.toBe(true);
+    await shot('api-down');
     // changed while the page is cut off: the event is lost, the reload after reconnecting finds it
     await setWatch(id, true);
     await startUiHost();
     await page.getByText('live', { exact: true }).waitFor({ timeout: 60_000 });
+    await page.getByTestId('api-offline').waitFor({ state: 'detached' });
+    await expect(redeploy.isEnabled()).resolves.toBe(true);
     // Chromium logs each refused reconnect attempt; those are the outage this test causes
     forgetExpected(outageStart, /WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/graphql' failed/);
     await switchState(listSwitch, true, 'the change made during the outage');
@@ -308,7 +332,10 @@ describe('Kraken UI in a browser against a real agent', () => {
     // message says the cancel reached the API, so confirm until it shows (at most twice)
     for (let attempt = 1; ; attempt++) {
       await page.getByRole('button', { name: `Cancel deployment ${id}` }).click();
-      await page.getByRole('button', { name: 'Cancel deployment', exact: true }).click();
+      const confirm = page.getByRole('button', { name: 'Cancel deployment', exact: true });
+      // a destructive confirmation looks destructive (antd's danger style), not like a primary action
+      await expect(confirm.getAttribute('class')).resolves.toMatch(/\bant-btn-dangerous\b/);
+      await confirm.click();
       try {
         await page.getByText('Cancellation requested').waitFor({ timeout: 15_000 });
         break;
@@ -321,6 +348,10 @@ describe('Kraken UI in a browser against a real agent', () => {
     await page.getByText('Destroyed').first().waitFor();
     const { stdout } = await run('docker', ['ps', '-aq', '--filter', `label=org.kraken.deployment=${id}`]);
     expect(stdout.trim()).toBe('');
+    // a destroyed app has no live numbers: no charts, no CPU, memory not running
+    await page.getByTestId('chart-cpu').waitFor({ state: 'detached' });
+    await expect(page.getByTestId('chart-memory').count()).resolves.toBe(0);
+    await expect(page.getByText('— (not running)').count()).resolves.toBe(1);
     await shot('deployment-destroyed');
   }, 120_000);
 
@@ -334,6 +365,24 @@ describe('Kraken UI in a browser against a real agent', () => {
     await expect(page.getByTestId('error-reason').innerText()).resolves.toMatch(/not a git repository|unreachable|does not exist/i);
     await shot('deployment-errored');
   }, 150_000);
+
+  it('shows failed test output with its lines kept, in a monospace block', async () => {
+    const failing = await gitFixtureRepo(path.join(dir!.path, 'failing-tests'), {
+      'shipwreck.toml': manifestToml('port = 3000\nlang = "node"\nrun = "node server.js"\ntest = "echo first-line; echo second-line; exit 3"', 'ui-failing'),
+      'server.js': appServer,
+    });
+    await openPage('Deployments');
+    await page.getByLabel('Git repository URL').fill(failing);
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.waitForURL(/\/deployments\/[^/]+$/);
+    deployed.push(deploymentIdFromUrl());
+    await status().getByText('Errored', { exact: true }).waitFor({ timeout: 240_000 });
+    const block = page.getByTestId('error-reason').getByTestId('multiline-text');
+    await expect(block.innerText()).resolves.toMatch(/exit code 3: .*\nlast output lines:\n\s+first-line\n\s+second-line$/);
+    const font = page.evaluate<string>(`getComputedStyle(document.querySelector('[data-testid="error-reason"] [data-testid="multiline-text"]')).fontFamily`);
+    await expect(font).resolves.toMatch(/mono|courier|consolas|menlo/i);
+    await shot('deployment-test-failed');
+  }, 300_000);
 
   it('keeps working after a reload on a client route (SPA fallback, token remembered)', async () => {
     await page.reload();
@@ -353,6 +402,55 @@ describe('Kraken UI in a browser against a real agent', () => {
     await failure.getByRole('button', { name: 'Retry' }).click();
     await page.locator('tbody tr').filter({ hasText: 'alive' }).first().waitFor({ timeout: 30_000 });
   }, 60_000);
+
+  it('fits every page at 1440 and 1280 px (no table clipped) and at 390x844, in light and dark, with no serious or critical axe findings', async () => {
+    const [destroyed, errored] = deployed;
+    const pages = [
+      { name: 'platform', path: '/', ready: () => page.getByTestId('standby').waitFor() },
+      { name: 'nodes', path: '/nodes', ready: () => page.locator('tbody tr').filter({ hasText: 'alive' }).first().waitFor() },
+      { name: 'deployments', path: '/deployments', ready: () => page.locator('tbody tr').filter({ hasText: errored ?? '' }).first().waitFor() },
+      { name: 'deployment-destroyed', path: `/deployments/${encodeURIComponent(destroyed ?? '')}`, ready: () => status().getByText('Destroyed').waitFor() },
+      { name: 'deployment-errored', path: `/deployments/${encodeURIComponent(errored ?? '')}`, ready: () => status().getByText('Errored').waitFor() },
+      { name: 'getting-started', path: '/getting-started', ready: () => page.getByTestId('manifest-node').waitFor() },
+    ];
+    const sizes = [
+      { name: '1440', viewport: desktop, scheme: 'light' },
+      { name: '1280', viewport: laptop, scheme: 'light' },
+      { name: 'phone', viewport: phone, scheme: 'light' },
+      { name: '1440-dark', viewport: desktop, scheme: 'dark' },
+      { name: 'phone-dark', viewport: phone, scheme: 'dark' },
+    ] as const;
+    const findings: string[] = [];
+    for (const size of sizes) {
+      await page.setViewportSize(size.viewport);
+      await page.emulateMedia({ colorScheme: size.scheme });
+      for (const each of pages) {
+        const where = `${each.name} at ${size.name}`;
+        await page.goto(`${ui}${each.path}`);
+        await each.ready();
+        await page.getByText('live', { exact: true }).waitFor({ timeout: 30_000 });
+        await page.screenshot({ path: path.join(screenshots, `${size.name}-${each.name}.png`), fullPage: true });
+        await expectNoSidewaysScroll(page, where);
+        await expectNamedControls(page, where);
+        expect({ where, clipped: await clippedTables(page) }).toEqual({ where, clipped: [] });
+        findings.push(...(await seriousAxeFindings(page)).map((finding) => `${where}: ${finding}`));
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    expect(findings).toEqual([]);
+  }, 300_000);
+
+  it('follows the system switching between light and dark while the page is open', async () => {
+    await page.setViewportSize(laptop);
+    await page.goto(`${ui}/`);
+    await page.getByTestId('standby').waitFor();
+    const headerColour = () => page.evaluate<string>(`getComputedStyle(document.querySelector('.ant-layout-header')).backgroundColor`);
+    await expect(headerColour()).resolves.toBe('rgb(255, 255, 255)');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await eventually(async () => ((await headerColour()) !== 'rgb(255, 255, 255)' ? true : undefined), 5_000, 'the dark header');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await eventually(async () => ((await headerColour()) === 'rgb(255, 255, 255)' ? true : undefined), 5_000, 'the light header again');
+  }, 30_000);
 
   it('works at phone width: every page through the menu, nothing wider than the screen', async () => {
     await page.setViewportSize(phone);
@@ -375,7 +473,42 @@ describe('Kraken UI in a browser against a real agent', () => {
     await status().getByText('Destroyed', { exact: true }).waitFor({ timeout: 30_000 });
     await expectNoSidewaysScroll(page, 'the deployment page');
     await shot('phone-deployment');
+
+    // the list keeps the columns that matter on a phone; the rest is a tap away
+    await page.goto(`${ui}/deployments`);
+    const row = page.locator('tbody tr').filter({ hasText: id });
+    await row.getByText('Destroyed').waitFor();
+    await expect(page.getByRole('columnheader', { name: 'Source' }).count()).resolves.toBe(0);
+    await row.getByRole('button', { name: /expand row/i }).click();
+    const details = page.getByTestId(`details-${id}`);
+    await details.getByText(goodRepo).waitFor();
+    await details.getByRole('button', { name: `Redeploy ${id}` }).waitFor();
+    await expectNoSidewaysScroll(page, 'the deployments list with a row opened');
+    await shot('phone-deployment-details');
   }, 120_000);
+
+  it('opens the token dialog when the token the browser kept is refused, and carries on with the right one', async () => {
+    await page.setViewportSize(laptop);
+    const start = problems.length;
+    await page.evaluate('window.localStorage.setItem("kraken.apiToken", "a-token-that-was-changed")');
+    await page.goto(`${ui}/nodes`);
+    const dialog = page.getByRole('dialog', { name: 'Connect to your Kraken cluster' });
+    await dialog.getByTestId('stored-token-refused').waitFor({ timeout: 30_000 });
+    // no retry that cannot help, no "subscription failed"
+    await expect(page.getByRole('button', { name: 'Retry' }).count()).resolves.toBe(0);
+    await expect(page.getByText(/subscription failed/).count()).resolves.toBe(0);
+    // the dialog fades in: contrast is measured once it is fully shown
+    await page.waitForFunction('!document.querySelector(".ant-modal[class*=zoom], .ant-modal-mask[class*=fade]")');
+    await shot('token-refused');
+    expect(await seriousAxeFindings(page)).toEqual([]);
+    await dialog.getByLabel('API token', { exact: true }).fill(token);
+    await dialog.getByRole('button', { name: 'Save token' }).click();
+    await page.locator('tbody tr').filter({ hasText: 'alive' }).first().waitFor({ timeout: 30_000 });
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await page.evaluate('window.localStorage.getItem("kraken.apiToken")')).toBe(token);
+    // Chromium reports the refused requests (401) as console errors: this test causes them
+    forgetExpected(start, /401|Unauthorized/i);
+  }, 60_000);
 });
 
 const control = /^\s*- (button|switch|link|textbox|searchbox|checkbox|radio|combobox|menuitem|tab|slider|spinbutton)( \[[^\]]*\])*:?$/;

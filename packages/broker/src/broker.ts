@@ -26,6 +26,13 @@ export interface Broker {
   consume(queue: string, handler: MessageHandler, options?: ConsumeOptions): Promise<Subscription>;
   /** A private, temporary queue bound to topics matching `pattern` (gone when cancelled). */
   subscribe(pattern: string, handler: MessageHandler, options?: ConsumeOptions): Promise<Subscription>;
+  /**
+   * How many consumers a queue has now, over every connection (this broker's and others'); 0 when
+   * nobody consumes it; NOT_FOUND for a queue that does not exist. A node consumes its own queue
+   * for as long as its connection lives, so this tells a silent node whose link is slow (still
+   * connected) from one that is gone (the broker dropped its connection and its consumer).
+   */
+  consumerCount(queue: string): Promise<number>;
   /** Removes and returns up to `max` dead letters, oldest first. */
   takeDeadLetters(max?: number): Promise<DeadLetter[]>;
   stats(): BrokerStats;

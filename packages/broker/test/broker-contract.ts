@@ -64,6 +64,19 @@ export function brokerContract(name: string, harness: ContractHarness): void {
       expect(broker.stats().dropped).toBe(1);
     });
 
+    it('counts the consumers of a queue, and refuses a missing queue', async () => {
+      const q = queue('counted');
+      await broker.declareQueue(q);
+      expect(await broker.consumerCount(q)).toBe(0);
+      const first = await broker.consume(q, () => undefined);
+      const second = await broker.consume(q, () => undefined);
+      expect(await broker.consumerCount(q)).toBe(2);
+      await second.cancel();
+      await first.cancel();
+      expect(await broker.consumerCount(q)).toBe(0);
+      await expect(broker.consumerCount(queue('uncounted'))).rejects.toMatchObject({ code: ErrorCode.NotFound });
+    });
+
     it('refuses to consume a queue that was never declared', async () => {
       await expect(broker.consume(queue('undeclared'), () => undefined)).rejects.toMatchObject({ code: ErrorCode.NotFound });
     });

@@ -9,7 +9,7 @@ export interface StatsSample {
   cpuPercent: number;
   /** Memory in use, without the page cache (what `docker stats` shows). */
   memMb: number;
-  /** The container's memory limit. */
+  /** The memory limit the runtime enforces on the app; 0 when it enforces none. */
   maxMemMb: number;
   /** Size of the image the container runs. */
   imageSizeMb: number;

@@ -31,6 +31,12 @@ export interface OrchestratorOptions extends LivenessOptions {
   watchIntervalMs?: number;
   /** CPU and memory samples kept in memory per deployment for charts (statsHistory). @default 360 */
   statsSamples?: number;
+  /**
+   * How long a node's Docker engine may stop answering before its containers' deployments are
+   * placed elsewhere (the node itself stays alive, its other apps stay). An engine restart takes a
+   * few seconds and brings its containers back; longer is an outage. @default 10_000
+   */
+  engineDownGraceMs?: number;
 }
 
 export interface CompiledOrchestratorOptions {
@@ -41,6 +47,7 @@ export interface CompiledOrchestratorOptions {
   watchIntervalMs: number;
   statsSamples: number;
   liveness: LivenessOptions;
+  engineDownGraceMs: number;
 }
 
 export function compileOrchestratorOptions(options: OrchestratorOptions = {}): CompiledOrchestratorOptions {
@@ -55,11 +62,17 @@ export function compileOrchestratorOptions(options: OrchestratorOptions = {}): C
     defaultMemoryMb: options.defaultMemoryMb ?? 256,
     watchIntervalMs: options.watchIntervalMs ?? 60_000,
     statsSamples: options.statsSamples ?? DEFAULT_STATS_SAMPLES,
-    liveness: {
-      ...(options.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatIntervalMs }),
-      ...(options.missedBeatsBeforeSuspect === undefined ? {} : { missedBeatsBeforeSuspect: options.missedBeatsBeforeSuspect }),
-      ...(options.deadAfterMs === undefined ? {} : { deadAfterMs: options.deadAfterMs }),
-    },
+    liveness: definedOnly({
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      missedBeatsBeforeSuspect: options.missedBeatsBeforeSuspect,
+      deadAfterMs: options.deadAfterMs,
+      suspectPhi: options.suspectPhi,
+      deadPhi: options.deadPhi,
+      windowSize: options.windowSize,
+      minStdDevMs: options.minStdDevMs,
+      acceptablePauseMs: options.acceptablePauseMs,
+    }),
+    engineDownGraceMs: options.engineDownGraceMs ?? 10_000,
   };
   if (!Number.isInteger(compiled.tickIntervalMs) || compiled.tickIntervalMs < 0) {
     throw new KrakenError(
@@ -79,5 +92,16 @@ export function compileOrchestratorOptions(options: OrchestratorOptions = {}): C
       `orchestrator option defaultMemoryMb must be a positive integer, got ${String(compiled.defaultMemoryMb)}`,
     );
   }
+  if (!Number.isFinite(compiled.engineDownGraceMs) || compiled.engineDownGraceMs < 0) {
+    throw new KrakenError(
+      ErrorCode.InvalidConfig,
+      `orchestrator option engineDownGraceMs must be a number of ms >= 0, got ${String(compiled.engineDownGraceMs)}`,
+    );
+  }
   return compiled;
+}
+
+/** The options a caller set, without the keys it left undefined (exactOptionalPropertyTypes). */
+function definedOnly<T extends object>(options: { [K in keyof T]-?: T[K] | undefined }): T {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as T;
 }

@@ -216,6 +216,51 @@ describe('Orchestrator', () => {
     expect(store.getDeployment(created.id)?.nodeId).toBe('node-b');
   });
 
+  it('keeps a silent node that still holds its broker connection (a bad link, not a death) and its apps, up to the fixed bound', async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    for (let second = 1; second <= 29; second++) {
+      clock.advance(1000);
+      await workerA.beat();
+      await waitFor(() => store.getNode('node-a')?.updateTime === new Date(clock.now()).toISOString(), 'node-a heartbeat');
+      await orchestrator.tick();
+    }
+    expect(store.getNode('node-b')?.state).toBe('suspect');
+    expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-b');
+    clock.advance(1000);
+    await orchestrator.tick();
+    expect(store.getNode('node-b')?.state).toBe('dead');
+  });
+
+  it("moves a node's Docker apps when its engine stays down past the grace, keeps the node alive, and stops the copies there once the engine is back", async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    const engineDown = { freeMb: 6000, load: 0.2, runtimes: [], dockerHealthy: false, deployments: [deployment.id] };
+    // the engine is down from second 2 on: the grace (10 s) ends at second 12
+    for (let second = 2; second <= 12; second += 2) {
+      clock.advance(2000);
+      await workerA.beat();
+      await workerB.beat(engineDown);
+      const now = new Date(clock.now()).toISOString();
+      await waitFor(() => store.getNode('node-a')?.updateTime === now && store.getNode('node-b')?.updateTime === now, 'heartbeats');
+      await orchestrator.tick();
+      if (second < 12) expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-b');
+    }
+    await waitFor(() => store.getDeployment(deployment.id)?.nodeId === 'node-a', 'moved to node-a');
+    expect(store.getDeployment(deployment.id)?.placementReason).toMatch(
+      /^the Docker engine on node-b has not answered for 10 s \(the node is up; its other apps stay\); node-a: /,
+    );
+    expect(store.getNode('node-b')?.state).toBe('alive');
+    await waitFor(() => status(deployment.id) === DeploymentStatus.Running, 'Running on node-a');
+
+    await workerB.beat({ freeMb: 6000, load: 0.2, dockerHealthy: true, deployments: [deployment.id] });
+    const [stop] = await waitFor(() => workerB.ofType(MessageType.DeployStop).length === 1 && workerB.ofType(MessageType.DeployStop), 'deploy.stop');
+    expect(stop?.body.reason).toMatch(/^moved away: the Docker engine on node-b has not answered/);
+    expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-a');
+  });
+
   it("moves a dead node's deployments to another node, keeping port and history, and stops them there when it returns", async () => {
     const orchestrator = await startOrchestrator();
     await beatBoth();
@@ -225,14 +270,16 @@ describe('Orchestrator', () => {
       if (transition) transitions.push(`${node.id}:${transition.from ?? 'new'}->${transition.to}`);
     });
 
-    // node-b goes silent; node-a keeps beating
-    for (let second = 1; second <= 11; second++) {
+    // node-b goes silent, and the broker drops its connection (its consumer); node-a keeps beating. node-b has beaten once, so the detector judges it by
+    // the expected 2 s beat and its seeded spread (0.5 s): suspect at 5 s, dead at 6 s
+    await workerB.stop();
+    for (let second = 1; second <= 7; second++) {
       clock.advance(1000);
       await workerA.beat();
       await waitFor(() => store.getNode('node-a')?.updateTime === new Date(clock.now()).toISOString(), 'node-a heartbeat');
       await orchestrator.tick();
-      if (second === 6) expect(store.getNode('node-b')?.state).toBe('suspect');
-      if (second < 10) expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-b');
+      if (second === 5) expect(store.getNode('node-b')?.state).toBe('suspect');
+      if (second < 6) expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-b');
     }
     expect(store.getNode('node-b')?.state).toBe('dead');
     expect(transitions).toEqual(['node-b:alive->suspect', 'node-b:suspect->dead']);
@@ -240,7 +287,7 @@ describe('Orchestrator', () => {
     const moved = store.getDeployment(deployment.id);
     expect(moved).toMatchObject({ nodeId: 'node-a', attempt: 2, port: 20000 });
     expect(moved?.placementReason).toMatch(
-      /^node-b sent no heartbeat for 10 s; node-a: the only node that can run it \(1\.2 GB free RAM/,
+      /^node-b sent no heartbeat for 6\.0 s \(it usually beats every 2\.0 s ± 0\.5 s\); node-a: the only node that can run it \(1\.2 GB free RAM/,
     );
     await waitFor(() => status(deployment.id) === DeploymentStatus.Running, 'Running on node-a');
     expect(workerA.requests().map((r) => r.body)).toMatchObject([{ deploymentId: deployment.id, attempt: 2, port: 20000 }]);
@@ -260,12 +307,13 @@ describe('Orchestrator', () => {
     ]);
 
     // node-b returns: it is told to stop its copy, and what it still says about it is refused
+    await workerB.listen();
     await workerB.beat();
     const [stop] = await waitFor(
       () => workerB.ofType(MessageType.DeployStop).length === 1 && workerB.ofType(MessageType.DeployStop),
       'deploy.stop',
     );
-    expect(stop?.body).toEqual({ deploymentId: deployment.id, reason: 'moved away: node-b sent no heartbeat for 10 s' });
+    expect(stop?.body).toEqual({ deploymentId: deployment.id, reason: 'moved away: node-b sent no heartbeat for 6.0 s (it usually beats every 2.0 s ± 0.5 s)' });
     expect(stop?.epoch).toBe(orchestrator.epoch);
     expect(store.getNode('node-b')?.state).toBe('alive');
     expect(store.pendingStops('node-b')).toEqual([]);
@@ -279,6 +327,7 @@ describe('Orchestrator', () => {
     await workerB.beat();
     await waitFor(() => store.getNode('node-b') !== undefined, 'node-b known');
     const deployment = await runningOn(orchestrator, 'node-b');
+    await workerB.stop();
     for (let second = 1; second <= 11; second++) {
       clock.advance(1000);
       await orchestrator.tick();
@@ -286,6 +335,7 @@ describe('Orchestrator', () => {
     expect(store.getNode('node-b')?.state).toBe('dead');
     expect(store.getDeployment(deployment.id)).toMatchObject({ status: 'DeploymentRequested', nodeId: null });
 
+    await workerB.listen();
     await workerB.beat();
     await waitFor(() => status(deployment.id) === DeploymentStatus.Running, 'Running again');
     expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-b');

@@ -1,14 +1,15 @@
 import type { Broker, Delivery, Subscription } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError, TypedEmitter, noopLogger, toKrakenError } from '@kraken/common';
-import type { DeploymentStatus, MessageOf, Runtime } from '@kraken/messages';
-import { BrokerUsers, DEPLOYMENT_NAME_PATTERN, DEPLOYMENT_NAME_RULE, DeliveryClass, DeploymentStatus as Status, MessageType, createMessage, isTerminalStatus } from '@kraken/messages';
+import type { DeploymentStatus, MessageOf } from '@kraken/messages';
+import { BrokerUsers, DEPLOYMENT_NAME_PATTERN, DEPLOYMENT_NAME_RULE, DeliveryClass, DeploymentStatus as Status, MessageType, Runtime, createMessage, isTerminalStatus } from '@kraken/messages';
 import type { Clock } from '@kraken/common';
 import { isoTime, systemClock } from '@kraken/common';
 import { newDeploymentId, repositorySlug, uniqueName } from './deployment-id.js';
 import type { ResolveBranchHead } from './git/git-head.js';
 import { gitLsRemote } from './git/git-head.js';
-import type { NodeTransition } from './liveness/liveness.js';
+import type { NodeDetection, NodeTransition } from './liveness/liveness.js';
+import { EngineWatch } from './liveness/engine-watch.js';
 import { Liveness } from './liveness/liveness.js';
 import type { CompiledOrchestratorOptions, OrchestratorOptions } from './options.js';
 import { compileOrchestratorOptions } from './options.js';
@@ -137,6 +138,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private readonly logger: Logger;
   private readonly options: CompiledOrchestratorOptions;
   private readonly liveness: Liveness;
+  private readonly engineWatch: EngineWatch;
   private readonly subscriptions: Subscription[] = [];
   private readonly declaredNodeQueues = new Set<string>();
   private readonly stats = { staleStatusesIgnored: 0, portsRetried: 0 };
@@ -165,6 +167,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     const clock = create.clock ?? systemClock;
     this.clock = clock;
     this.liveness = new Liveness(clock, options.liveness);
+    this.engineWatch = new EngineWatch(options.engineDownGraceMs);
     this.mayAct = create.mayAct ?? (() => true);
     this.epoch = this.store.nextEpoch();
     this.statsHistory = new StatsHistory(options.statsSamples);
@@ -400,6 +403,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     if (this.closed || !this.mayAct()) return;
     try {
       await this.exclusive(async () => {
+        await this.askWhoIsConnected();
         for (const transition of this.liveness.check()) await this.onTransition(transition);
         for (const deployment of this.store.listDeployments()) {
           if (deployment.status === Status.DeploymentRequested && deployment.nodeId === null) {
@@ -485,6 +489,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     const node = this.store.upsertNode(info, NodeState.Alive);
     if (transition === undefined) this.emit('nodeChanged', node, undefined);
     else await this.onTransition(transition);
+    await this.onEngineReport(info.nodeId, info.dockerHealthy);
     await this.resendLostWork(info);
   }
 
@@ -677,26 +682,77 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
 
   // ---- liveness ----
 
+  /**
+   * Before silence declares a node dead: does it still consume its queue, i.e. does the broker
+   * still hold its connection? Then its heartbeats are stalled on a bad link, not lost with it.
+   */
+  private async askWhoIsConnected(): Promise<void> {
+    for (const nodeId of this.liveness.deathCandidates()) {
+      const connected = await this.broker.consumerCount(this.options.queues.node(nodeId)).then(
+        (consumers) => consumers > 0,
+        (error: unknown) => {
+          // a node queue that does not exist has no consumer; any other failure leaves it to phi
+          if (error instanceof KrakenError && error.code === ErrorCode.NotFound) return false;
+          this.logger.debug('could not ask the broker whether a silent node is connected', { nodeId, error });
+          return undefined;
+        },
+      );
+      this.liveness.setConnected(nodeId, connected);
+    }
+  }
+
+  /** What this leader's failure detector has learned of a node; undefined before its first heartbeat here. */
+  nodeDetection(nodeId: string): NodeDetection | undefined {
+    return this.liveness.detection(nodeId);
+  }
+
   private async onTransition(transition: NodeTransition): Promise<void> {
     const { nodeId, from, to } = transition;
     const node = this.store.getNode(nodeId);
     if (node === undefined) return;
     const stored = this.store.setNodeState(nodeId, to);
+    const detection = this.liveness.detection(nodeId);
     this.logger[to === NodeState.Alive ? 'info' : 'warn'](`node ${nodeId} is ${to}`, {
       nodeId,
       from,
       silentMs: transition.silentMs,
+      ...(detection === undefined ? {} : { phi: detection.phi, heartbeatIntervalMs: detection.intervalMs, heartbeatJitterMs: detection.jitterMs }),
     });
     this.emit('nodeChanged', stored, transition);
-    if (to === NodeState.Dead)
-      await this.evacuate(nodeId, `${nodeId} sent no heartbeat for ${Math.round(transition.silentMs / 1000)} s`);
+    if (to === NodeState.Dead) {
+      this.engineWatch.forget(nodeId);
+      await this.evacuate(nodeId, silenceReason(nodeId, transition.silentMs, detection));
+    }
     if (to === NodeState.Alive && from === NodeState.Dead) await this.stopMovedAway(nodeId);
   }
 
-  /** Re-places every active deployment of a dead node; it is told to stop them if it returns. */
-  private async evacuate(nodeId: string, why: string): Promise<void> {
+  /**
+   * A node whose Docker engine stopped answering is alive, and so are its other apps; after the
+   * grace its containers' deployments go elsewhere, and once the engine is back the copies that
+   * moved away are stopped there (an engine restart restarts its containers).
+   */
+  private async onEngineReport(nodeId: string, dockerHealthy: boolean | undefined): Promise<void> {
+    const event = this.engineWatch.report(nodeId, dockerHealthy, this.clock.now());
+    if (event?.kind === 'failed') {
+      const silentFor = Math.round((this.clock.now() - event.downSinceMs) / 1000);
+      const why = `the Docker engine on ${nodeId} has not answered for ${String(silentFor)} s (the node is up; its other apps stay)`;
+      this.logger.warn(`moving the Docker apps of ${nodeId}: its engine is down`, { nodeId, downForS: silentFor });
+      await this.evacuate(nodeId, why, Runtime.Docker);
+    }
+    if (event?.kind === 'recovered') {
+      this.logger.info(`the Docker engine on ${nodeId} answers again`, { nodeId });
+      await this.stopMovedAway(nodeId);
+    }
+  }
+
+  /**
+   * Re-places every active deployment of a node (of one runtime only, when its engine failed); the
+   * node is told to stop them if it returns.
+   */
+  private async evacuate(nodeId: string, why: string, runtime?: Runtime): Promise<void> {
     for (const deployment of this.store.listDeployments({ nodeId })) {
       if (isTerminalStatus(deployment.status)) continue;
+      if (runtime !== undefined && deployment.runtime !== runtime) continue;
       this.store.addPendingStop({ deploymentId: deployment.id, nodeId, reason: `moved away: ${why}` });
       if (destructionStatuses.has(deployment.status)) {
         this.changeStatus(
@@ -936,4 +992,11 @@ function impersonationOf(delivery: Delivery): string | undefined {
   const node = delivery.publisher === undefined ? undefined : BrokerUsers.nodeOf(delivery.publisher);
   if (node === undefined || node === delivery.message.from) return undefined;
   return `${delivery.message.type} claims to be from node ${delivery.message.from} but was sent with node ${node}'s broker user`;
+}
+
+/** Why a node was declared dead, in words a user can check against what they know of the machine. */
+function silenceReason(nodeId: string, silentMs: number, detection: NodeDetection | undefined): string {
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const usual = detection === undefined ? '' : ` (it usually beats every ${seconds(detection.intervalMs)} ± ${seconds(detection.jitterMs)})`;
+  return `${nodeId} sent no heartbeat for ${seconds(silentMs)}${usual}`;
 }

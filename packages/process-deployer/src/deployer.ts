@@ -28,6 +28,8 @@ const DEPLOYMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 /** Walking a node_modules is not free: the size is measured at most this often. */
 const SIZE_CACHE_MS = 60_000;
+/** `maxMemMb` of a runtime that enforces no memory limit (the stats contract's "no limit"). */
+const NO_MEMORY_LIMIT = 0;
 /** CPU% is measured since the last /proc pass while it is at most this old (the worker asks every few seconds to a minute). */
 const CPU_WINDOW_MAX_MS = 120_000;
 /**
@@ -310,19 +312,20 @@ export class ProcessDeployer implements AsyncDisposable {
 
   /**
    * One sample from /proc for the deployment's process group: cpu% since the previous sample (or
-   * over `statsInterval` when there was none lately), resident memory now and the most seen, and the
-   * size of its folder (checkout and dependencies) as the image size. Every app asked for at once
-   * shares one pass over /proc. A deployment waiting to restart reads 0 CPU and memory.
+   * over `statsInterval` when there was none lately), resident memory now, and the size of its
+   * folder (checkout and dependencies) as the image size. Every app asked for at once shares one
+   * pass over /proc. A deployment waiting to restart reads 0 CPU and memory. `maxMemMb` is the
+   * limit, and this runtime enforces none (see `isolation`): 0, which the contract reads as "no
+   * limit". The peak use it once reported there made every app look full.
    */
   async stats(deploymentId: string): Promise<StatsSample> {
     this.assertOpen();
     const supervisor = this.require(deploymentId, 'read the stats of');
     const usage = supervisor.running ? await this.sampler.usage(supervisor.state.pid) : { cpuPercent: 0, rssKb: 0 };
-    supervisor.maxRssKb = Math.max(supervisor.maxRssKb, usage.rssKb);
     return {
       cpuPercent: usage.cpuPercent,
       memMb: round2(usage.rssKb / 1024),
-      maxMemMb: round2(supervisor.maxRssKb / 1024),
+      maxMemMb: NO_MEMORY_LIMIT,
       imageSizeMb: bytesToMb(await this.folderSize(deploymentId)),
     };
   }

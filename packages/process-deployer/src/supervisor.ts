@@ -56,8 +56,6 @@ export class Supervisor {
   private ended = false;
   private readonly logger: Logger;
   lastExit: ExitInfo | undefined;
-  /** The largest resident memory any stats() sample saw. */
-  maxRssKb = 0;
 
   private constructor(
     public state: ProcessState,

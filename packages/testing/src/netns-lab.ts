@@ -64,9 +64,35 @@ export interface NetnsLab extends AsyncDisposable {
   cut(ref: NetnsHostRef): Promise<void>;
   /** Plugs the cable back in. */
   restore(ref: NetnsHostRef): Promise<void>;
+  /**
+   * A bad link rather than none: drops `lossPercent` of the host's packets in each direction at
+   * random (iptables' `statistic` match inside its namespace; this kernel has no `netem`), so TCP
+   * stalls and retransmits the way it does on a flaky Wi-Fi. Replaces an earlier impairment.
+   */
+  impair(ref: NetnsHostRef, impairment: LinkImpairment): Promise<void>;
+  /** The link is clean again. */
+  clearImpairment(ref: NetnsHostRef): Promise<void>;
+  /**
+   * Sends the host's TCP connections for `to` through `via` instead (DNAT inside its namespace), e.g.
+   * through a delaying relay (startTcpRelay) the test runs on the host machine.
+   */
+  redirectTcp(ref: NetnsHostRef, to: TcpEndpoint, via: TcpEndpoint): Promise<void>;
   /** Kills what runs in the lab, removes namespaces, links, bridge and iptables rules. Idempotent. */
   destroy(): Promise<void>;
 }
+
+export interface LinkImpairment {
+  /** Share of packets dropped in each direction, 0 < lossPercent < 100. */
+  lossPercent: number;
+}
+
+export interface TcpEndpoint {
+  address: string;
+  port: number;
+}
+
+/** The chain impair() fills inside a host's namespace, so clearing it never touches other rules. */
+const IMPAIR_CHAIN = 'KRAKEN-IMPAIR';
 
 /** Creates the lab (needs root). Call destroy() in afterAll; an exit hook covers a crashed test. */
 export async function createNetnsLab(options: NetnsLabOptions): Promise<NetnsLab> {
@@ -262,7 +288,36 @@ function labHandle(plan: NetnsLabPlan, resources: LabResources, forget: () => vo
     restore: async (ref) => {
       await runCommand(['ip', 'link', 'set', host(ref).veth, 'up']);
     },
+    impair: async (ref, { lossPercent }) => {
+      if (!(lossPercent > 0 && lossPercent < 100)) {
+        throw new KrakenError(ErrorCode.InvalidInput, `netns lab ${plan.label}: impair: lossPercent must be between 0 and 100, got ${String(lossPercent)}`);
+      }
+      const target = host(ref);
+      const iptables = (...args: string[]) => runCommand(['ip', 'netns', 'exec', target.netns, 'iptables', '-w', ...args]);
+      await clearImpairment(target);
+      await iptables('-N', IMPAIR_CHAIN);
+      await iptables('-A', IMPAIR_CHAIN, '-m', 'statistic', '--mode', 'random', '--probability', String(lossPercent / 100), '-j', 'DROP');
+      // the link only: the host's loopback (its own RabbitMQ node, its apps) stays clean
+      await iptables('-I', 'INPUT', '-i', target.interfaceName, '-j', IMPAIR_CHAIN);
+      await iptables('-I', 'OUTPUT', '-o', target.interfaceName, '-j', IMPAIR_CHAIN);
+    },
+    clearImpairment: (ref) => clearImpairment(host(ref)),
+    redirectTcp: async (ref, to, via) => {
+      await runCommand([
+        'ip', 'netns', 'exec', host(ref).netns, 'iptables', '-w', '-t', 'nat', '-A', 'OUTPUT', '-p', 'tcp',
+        '-d', to.address, '--dport', String(to.port), '-j', 'DNAT', '--to-destination', `${via.address}:${via.port}`,
+      ]);
+    },
     destroy,
     [Symbol.asyncDispose]: destroy,
   };
+}
+
+async function clearImpairment(target: NetnsHost): Promise<void> {
+  const iptables = (...args: string[]) => runCommand(['ip', 'netns', 'exec', target.netns, 'iptables', '-w', ...args]);
+  // each step may find nothing to remove: the host was never impaired, or was cleared already
+  await iptables('-D', 'INPUT', '-i', target.interfaceName, '-j', IMPAIR_CHAIN).catch(() => undefined);
+  await iptables('-D', 'OUTPUT', '-o', target.interfaceName, '-j', IMPAIR_CHAIN).catch(() => undefined);
+  await iptables('-F', IMPAIR_CHAIN).catch(() => undefined);
+  await iptables('-X', IMPAIR_CHAIN).catch(() => undefined);
 }

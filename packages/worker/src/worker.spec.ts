@@ -471,6 +471,21 @@ describe('Worker: heartbeats and stats', () => {
       expect(heartbeats()[1]?.extensions?.['temperature.celsius']).toBe(41);
     });
 
+    it('goes out on time with the last readings when the provider (or the engine) is slow to answer', async () => {
+      let calls = 0;
+      const { heartbeats } = await harness({
+        options: { heartbeatInterval: 50, nodeInfoExtensionsTimeout: '5s' },
+        nodeInfoExtensions: async () => {
+          calls += 1;
+          // the first answer is quick; every later one hangs for longer than a beat
+          if (calls > 1) await new Promise((resolve) => setTimeout(resolve, 1_000));
+          return { 'job.runs': calls };
+        },
+      });
+      await eventually(() => { expect(heartbeats().length).toBeGreaterThanOrEqual(4); });
+      expect(heartbeats().slice(0, 4).map((beat) => beat.extensions?.['job.runs'])).toEqual([1, 1, 1, 1]);
+    });
+
     it('waits for an async provider', async () => {
       const { heartbeats } = await harness({ nodeInfoExtensions: async () => { await new Promise((resolve) => setTimeout(resolve, 10)); return { 'job.runs': 3 }; } });
       await eventually(() => { expect(heartbeats()).toHaveLength(1); });

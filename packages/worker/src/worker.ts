@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Broker, Delivery, Subscription } from '@kraken/broker';
 import type { Clock, KrakenError, Logger } from '@kraken/common';
 import { ErrorCode, TypedEmitter, isoTime, redactCredentials, systemClock, toKrakenError } from '@kraken/common';
@@ -16,6 +17,15 @@ import { statusOfStep } from './status-map.js';
 import type { SystemProbe, SystemSample } from './system-probe.js';
 import { OsSystemProbe } from './system-probe.js';
 
+
+/** How long a heartbeat waits for the engine's and the add-ons' fresh answers before it goes with the last ones. */
+const READINGS_BUDGET_MS = 200;
+
+/** What a heartbeat says of the container engine and the add-ons, read beside it. */
+interface HeartbeatReadings {
+  engineHealthy: boolean;
+  extensions: NodeInfoExtensions | undefined;
+}
 export interface WorkerCreateOptions {
   broker: Broker;
   deployer: Deployer;
@@ -137,6 +147,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /** Whether someone watches the cluster: stats go out every statsInterval, else every idleStatsInterval. */
   private watched = true;
   private heartbeatInFlight: Promise<void> | undefined;
+  private lastReadings: HeartbeatReadings | undefined;
+  private readingsInFlight: Promise<HeartbeatReadings> | undefined;
   private highestEpoch = 0;
   private lastStatusAt = 0;
   /** Statuses go out one at a time, so the orchestrator receives them in the order they happened. */
@@ -644,7 +656,14 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   }
 
   private async heartbeat(): Promise<void> {
-    const [system, engineHealthy, extensions] = await Promise.all([this.probe.sample(), this.pingEngine(), this.readExtensions()]);
+    const system = await this.probe.sample();
+    // A heartbeat says the agent lives, so it leaves on time even when the engine or an add-on is
+    // slow to answer: waiting for a stalled dockerd's ping would make it late, and the leader's
+    // failure detector would take a node whose engine hangs for a node that is gone. It waits a
+    // moment for fresh answers, else carries the last ones (only the very first beat waits longer).
+    const asking = this.readEngineAndExtensions();
+    const fresh = await Promise.race([asking, sleep(READINGS_BUDGET_MS, undefined, { ref: false })]);
+    const { engineHealthy, extensions } = fresh ?? this.lastReadings ?? (await asking);
     this.addresses = system.addresses;
     const body = this.nodeInfo(system, engineHealthy, extensions);
     if (this.stopped) return;
@@ -691,6 +710,15 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       this.logger.warn('node.info goes out without extensions until the provider recovers', { error: result.error });
     }
     return undefined;
+  }
+
+  private readEngineAndExtensions(): Promise<HeartbeatReadings> {
+    this.readingsInFlight ??= Promise.all([this.pingEngine(), this.readExtensions()])
+      .then(([engineHealthy, extensions]) => (this.lastReadings = { engineHealthy, extensions }))
+      .finally(() => {
+        this.readingsInFlight = undefined;
+      });
+    return this.readingsInFlight;
   }
 
   private async pingEngine(): Promise<boolean> {

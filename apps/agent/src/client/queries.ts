@@ -41,6 +41,8 @@ export interface NodeView {
   deployments: string[];
   /** Readings a custom agent adds to its heartbeat (e.g. temperature.celsius). */
   extensions: { key: string; value: string }[];
+  /** Silence after which the leader declares it dead, learned from its heartbeats; null before the first. */
+  noticeLossAfterMs: number | null;
 }
 
 export interface LogLineView {
@@ -53,7 +55,7 @@ export interface LogLineView {
 const deploymentFields = `id srcUrl gitBranch commit port status statusMessage deploymentUrl name appUrl node placementReason watch
   statusHistory { status time message node }`;
 
-const nodeFields = 'id hostname addr state runtimes isolation ramFree ramUsed loadAvg5 orchestrationPriority deployments extensions { key value }';
+const nodeFields = 'id hostname addr state runtimes isolation ramFree ramUsed loadAvg5 orchestrationPriority deployments extensions { key value } noticeLossAfterMs';
 
 export const Queries = {
   createDeployment: `mutation($url: String!, $branch: String!, $env: [EnvVarInput!], $watch: Boolean, $name: String) {

@@ -15,6 +15,7 @@ const node = (id: string, extensions: NodeView['extensions']): NodeView => ({
   orchestrationPriority: null,
   deployments: [],
   extensions,
+  noticeLossAfterMs: 4045,
 });
 
 // only the one GraphQL call the command makes; the API itself is covered by the integration tests
@@ -44,6 +45,13 @@ describe('kraken nodes', () => {
     expect(processNode).toContain("process: runs as the agent's user, no limits");
     expect(down).toMatch(/10\.0\.0\.5\s+none\s+2048 MB/);
     expect(old).toMatch(/10\.0\.0\.5\s+docker\s+2048 MB/);
+  });
+
+  it('shows the silence after which each node is declared dead, or - before the leader heard it', async () => {
+    const [header, heard, unheard] = await nodesTable([node('pi-1', []), { ...node('pi-2', []), noticeLossAfterMs: null }]);
+    expect(header).toMatch(/^ID\s+STATE\s+DEAD AFTER\s+ADDRESS/);
+    expect(heard).toMatch(/^pi-1\s+alive\s+4\.0 s\s+10\.0\.0\.5/);
+    expect(unheard).toMatch(/^pi-2\s+alive\s+-\s+10\.0\.0\.5/);
   });
 
   it('leaves the EXTRA column out when no node sends readings', async () => {

@@ -36,10 +36,12 @@ export async function nodesCommand(client: ApiClient, options: { json: boolean }
   const withExtras = getNodes.some((n) => n.extensions.length > 0);
   io.out(
     formatTable(
-      ['ID', 'STATE', 'ADDRESS', 'RUNTIME', 'RAM FREE', 'LOAD', 'APPS', 'ROLE', ...(withExtras ? ['EXTRA'] : [])],
+      ['ID', 'STATE', 'DEAD AFTER', 'ADDRESS', 'RUNTIME', 'RAM FREE', 'LOAD', 'APPS', 'ROLE', ...(withExtras ? ['EXTRA'] : [])],
       getNodes.map((n) => [
         n.id,
         n.state.toLowerCase(),
+        // how long a silence the leader gives this node before moving its apps: longer on a lossy link
+        n.noticeLossAfterMs === null ? '-' : `${(n.noticeLossAfterMs / 1000).toFixed(1)} s`,
         n.addr,
         runtimeCell(n),
         `${n.ramFree} MB`,

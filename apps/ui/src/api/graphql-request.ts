@@ -54,3 +54,8 @@ export async function graphqlRequest<TResult, TVariables>(
   if (body.data === undefined || body.data === null) throw new ApiError(`The Kraken API answered ${String(response.status)} with no data`, undefined, response.status);
   return body.data;
 }
+
+/** Whether the API refused the token (which no retry with the same token can fix). */
+export function isTokenRefused(failure: unknown): boolean {
+  return failure instanceof ApiError && (failure.code === 'UNAUTHORIZED' || failure.status === 401);
+}

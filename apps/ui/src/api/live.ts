@@ -87,7 +87,10 @@ export function subscribe<TResult, TVariables>(
         else if (result.errors !== undefined) onError(result.errors.map((e) => e.message).join('; '));
       },
       error: (error) => {
-        onError(error instanceof Error ? error.message : 'subscription failed');
+        // a refused token closes the connection (4403): the client's state says so, and the page
+        // asks for another token; "subscription failed" would only hide that
+        if (isCloseEvent(error) && error.code === 4403) return;
+        onError(error instanceof Error ? error.message : isCloseEvent(error) ? `the connection closed (code ${String(error.code)})` : 'subscription failed');
       },
       complete: () => undefined,
     },

@@ -8,11 +8,16 @@ import { useCluster } from '../store.js';
  * own empty state); later failures show in the app-wide alert above it.
  */
 export function ClusterGate({ children }: { children: ReactNode }) {
-  const { token, loading, loaded, error, reload } = useCluster();
-  if (loaded) return <>{children}</>;
+  const { token, tokenRefused, loading, loaded, error, reload } = useCluster();
+  if (loaded && !tokenRefused) return <>{children}</>;
   if (token === undefined) {
     return <Result status="info" title="Not connected" subTitle="Enter the API token to see the cluster." />;
   }
+  // retrying with the same token cannot help: the token dialog is open
+  if (tokenRefused)
+    return (
+      <Result status="warning" title="The API token was refused" subTitle="Enter the current API token to see the cluster." />
+    );
   if (error !== undefined && !loading) {
     return (
       <Result

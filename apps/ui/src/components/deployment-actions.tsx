@@ -7,7 +7,10 @@ import { useCluster } from '../store.js';
 
 /** Cancel and redeploy buttons; errors (a missing token included) show as messages. */
 export function DeploymentActions({ deployment }: { deployment: Deployment }) {
-  const { request, applyDeployment } = useCluster();
+  const { request, applyDeployment, offlineSince } = useCluster();
+  // with the API gone a click could only fail: the buttons say so before anyone tries
+  const offline = offlineSince !== undefined;
+  const offlineTitle = offline ? 'The API is unreachable' : undefined;
   const { message } = App.useApp();
   const [busy, setBusy] = useState<'cancel' | 'redeploy'>();
 
@@ -37,19 +40,21 @@ export function DeploymentActions({ deployment }: { deployment: Deployment }) {
         title="Cancel this deployment?"
         description="Its container is stopped and removed."
         okText="Cancel deployment"
+        okButtonProps={{ danger: true }}
         cancelText="Keep it"
         onConfirm={() => {
           run('cancel');
         }}
-        disabled={!canCancel(deployment.status)}
+        disabled={!canCancel(deployment.status) || offline}
       >
-        <Button danger disabled={!canCancel(deployment.status)} loading={busy === 'cancel'} aria-label={`Cancel deployment ${deployment.id}`}>
+        <Button danger disabled={!canCancel(deployment.status) || offline} title={offlineTitle} loading={busy === 'cancel'} aria-label={`Cancel deployment ${deployment.id}`}>
           Cancel
         </Button>
       </Popconfirm>
       <Button
         loading={busy === 'redeploy'}
-        disabled={deployment.status === 'DESTROYED'}
+        disabled={deployment.status === 'DESTROYED' || offline}
+        title={offlineTitle}
         onClick={() => {
           run('redeploy');
         }}

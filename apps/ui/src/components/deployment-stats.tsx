@@ -5,6 +5,7 @@ import type { Deployment } from '../api/types.js';
 import type { StatsSample } from '../chart.js';
 import { mergeSamples, sampleOf } from '../chart.js';
 import { formatMb } from '../format.js';
+import { memoryChartTitle } from '../honest.js';
 import { useCluster } from '../store.js';
 import { StatsChart } from './stats-chart.js';
 
@@ -80,7 +81,6 @@ export function DeploymentStats({ deployment }: { deployment: Deployment }) {
       />
     );
   }
-  const limit = samples.at(-1)?.maxMemMb ?? 0;
   return (
     <Row gutter={[16, 16]}>
       <Col xs={24} md={12}>
@@ -88,7 +88,7 @@ export function DeploymentStats({ deployment }: { deployment: Deployment }) {
       </Col>
       <Col xs={24} md={12}>
         <StatsChart
-          title={limit > 0 ? `Memory (limit ${formatMb(limit)})` : 'Memory'}
+          title={memoryChartTitle(samples.at(-1)?.maxMemMb)}
           name="memory"
           points={samples.map((s) => ({ time: s.time, value: s.memMb }))}
           format={formatMb}

@@ -117,8 +117,12 @@ export function LogView({ deploymentId }: { deploymentId: string }) {
         </Button>
       </Space>
       {error !== undefined && <Alert type="error" showIcon title={error} style={{ marginBottom: 8 }} />}
+      {/* a log (a named region screen readers can find); focusable, so the keyboard can scroll it */}
       <pre
         ref={box}
+        role="log"
+        aria-live="off"
+        tabIndex={0}
         aria-label="Deployment log"
         data-testid="log"
         style={{ background: '#141414', color: '#e8e8e8', padding: 12, height: 360, overflow: 'auto', fontSize: 12, margin: 0, whiteSpace: 'pre-wrap' }}

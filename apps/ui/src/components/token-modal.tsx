@@ -4,7 +4,18 @@ import { graphqlRequest } from '../api/graphql-request.js';
 import { PlatformServicesDocument } from '../api/generated.js';
 
 /** Asks for the API token and checks it against the API before keeping it. */
-export function TokenModal({ open, onSave, onCancel }: { open: boolean; onSave: (token: string) => void; onCancel?: (() => void) | undefined }) {
+export function TokenModal({
+  open,
+  refused = false,
+  onSave,
+  onCancel,
+}: {
+  open: boolean;
+  /** The stored token was refused by the API: say so, since the user did not just type it. */
+  refused?: boolean;
+  onSave: (token: string) => void;
+  onCancel?: (() => void) | undefined;
+}) {
   const [value, setValue] = useState('');
   const [checking, setChecking] = useState(false);
   const [error, setError] = useState<string>();
@@ -43,6 +54,15 @@ export function TokenModal({ open, onSave, onCancel }: { open: boolean; onSave: 
       onCancel={onCancel}
       cancelButtonProps={{ style: onCancel === undefined ? { display: 'none' } : {} }}
     >
+      {refused && (
+        <Alert
+          type="warning"
+          showIcon
+          title="The API refused the token this browser had kept (it may have been changed). Enter the current one."
+          style={{ marginBottom: 16 }}
+          data-testid="stored-token-refused"
+        />
+      )}
       <Typography.Paragraph>
         The API token was printed once by <code>kraken agent</code> at first start; it is also in <code>&lt;data-dir&gt;/secrets.json</code> as{' '}
         <code>apiToken</code>. It stays in this browser only.

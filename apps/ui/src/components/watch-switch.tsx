@@ -6,7 +6,7 @@ import { useCluster } from '../store.js';
 
 /** Turns redeploy-on-new-commits on or off; the switch shows the state the API confirmed. */
 export function WatchSwitch({ deployment, label = false }: { deployment: Deployment; label?: boolean }) {
-  const { request, applyDeployment } = useCluster();
+  const { request, applyDeployment, offlineSince } = useCluster();
   const { message } = App.useApp();
   const [busy, setBusy] = useState(false);
   const gone = deployment.status === 'DESTROYED';
@@ -31,10 +31,10 @@ export function WatchSwitch({ deployment, label = false }: { deployment: Deploym
       size={label ? 'default' : 'small'}
       checked={deployment.watch}
       loading={busy}
-      disabled={gone}
+      disabled={gone || offlineSince !== undefined}
       onChange={change}
       aria-label={`Watch branch ${deployment.gitBranch} of ${deployment.id}`}
-      title={gone ? 'The deployment is destroyed' : 'Redeploy when the branch gets new commits'}
+      title={gone ? 'The deployment is destroyed' : offlineSince !== undefined ? 'The API is unreachable' : 'Redeploy when the branch gets new commits'}
     />
   );
   if (!label) return control;

@@ -7,9 +7,11 @@ import { ClusterGate } from '../components/cluster-gate.js';
 import { DeploymentActions } from '../components/deployment-actions.js';
 import { DeploymentStats } from '../components/deployment-stats.js';
 import { LogView } from '../components/log-view.js';
+import { MultilineText } from '../components/multiline-text.js';
 import { StatusTag } from '../components/status-tag.js';
 import { WatchSwitch } from '../components/watch-switch.js';
-import { formatMb, statusColor, statusLabel } from '../format.js';
+import { statusColor, statusLabel } from '../format.js';
+import { hasLiveNumbers, memoryText } from '../honest.js';
 import { Link } from '../router.js';
 import { useCluster } from '../store.js';
 
@@ -28,7 +30,7 @@ function History({ deployment }: { deployment: Deployment }) {
               {new Date(item.time * 1000).toLocaleTimeString()}
               {item.node === null ? '' : ` · ${item.node}`}
             </Typography.Text>
-            {item.message !== null && item.message !== '' && <div>{item.message}</div>}
+            {item.message !== null && item.message !== '' && <MultilineText text={item.message} />}
           </>
         ),
       }))}
@@ -102,6 +104,7 @@ function DeploymentDetail({ id }: { id: string }) {
     );
   }
   const url = deployment.status === 'RUNNING' ? deployment.deploymentUrl : null;
+  const live = hasLiveNumbers(deployment.status);
   return (
     <>
       <Space align="center" wrap style={{ marginBottom: 16 }}>
@@ -119,7 +122,7 @@ function DeploymentDetail({ id }: { id: string }) {
           type="error"
           showIcon
           title="Deployment failed"
-          description={deployment.statusMessage ?? 'no reason given'}
+          description={<MultilineText text={deployment.statusMessage ?? 'no reason given'} />}
           style={{ marginBottom: 16 }}
           data-testid="error-reason"
         />
@@ -155,16 +158,16 @@ function DeploymentDetail({ id }: { id: string }) {
           <Descriptions.Item label="Commit">{deployment.commit ?? '—'}</Descriptions.Item>
           <Descriptions.Item label="Node">{deployment.node ?? 'waiting for a node'}</Descriptions.Item>
           <Descriptions.Item label="Placement">{deployment.placementReason ?? '—'}</Descriptions.Item>
-          <Descriptions.Item label="Memory">
-            {deployment.memMb === null ? '—' : `${formatMb(deployment.memMb)}${deployment.maxMemMb === null ? '' : ` of ${formatMb(deployment.maxMemMb)}`}`}
-          </Descriptions.Item>
-          <Descriptions.Item label="CPU">{deployment.cpuUsage === null ? '—' : `${deployment.cpuUsage.toFixed(1)}%`}</Descriptions.Item>
+          <Descriptions.Item label="Memory">{live ? memoryText(deployment.memMb, deployment.maxMemMb) : '— (not running)'}</Descriptions.Item>
+          <Descriptions.Item label="CPU">{!live || deployment.cpuUsage === null ? '—' : `${deployment.cpuUsage.toFixed(1)}%`}</Descriptions.Item>
           <Descriptions.Item label="Environment">{deployment.env.length === 0 ? '—' : deployment.env.map((e) => e.name).join(', ')}</Descriptions.Item>
         </Descriptions>
       </Card>
-      <Card title="CPU and memory" style={{ marginBottom: 16 }}>
-        <DeploymentStats deployment={deployment} />
-      </Card>
+      {live && (
+        <Card title="CPU and memory" style={{ marginBottom: 16 }}>
+          <DeploymentStats deployment={deployment} />
+        </Card>
+      )}
       <Card title="Status history" style={{ marginBottom: 16 }}>
         <History deployment={deployment} />
       </Card>

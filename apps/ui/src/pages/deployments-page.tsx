@@ -6,6 +6,7 @@ import { CreateDeploymentDocument } from '../api/generated.js';
 import type { Deployment } from '../api/types.js';
 import { ClusterGate } from '../components/cluster-gate.js';
 import { DeploymentActions } from '../components/deployment-actions.js';
+import { RowDetails } from '../components/row-details.js';
 import { StatusTag } from '../components/status-tag.js';
 import { WatchSwitch } from '../components/watch-switch.js';
 import { parseEnv } from '../format.js';
@@ -20,7 +21,7 @@ interface CreateValues {
 }
 
 function CreateDeploymentForm({ urlField }: { urlField: RefObject<InputRef | null> }) {
-  const { request } = useCluster();
+  const { request, offlineSince } = useCluster();
   const { message } = App.useApp();
   const [form] = Form.useForm<CreateValues>();
   const [busy, setBusy] = useState(false);
@@ -69,7 +70,7 @@ function CreateDeploymentForm({ urlField }: { urlField: RefObject<InputRef | nul
           <Checkbox>Watch the branch: redeploy on new commits</Checkbox>
         </Form.Item>
         {error !== undefined && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} />}
-        <Button type="primary" htmlType="submit" loading={busy}>
+        <Button type="primary" htmlType="submit" loading={busy} disabled={offlineSince !== undefined}>
           Deploy
         </Button>
       </Form>
@@ -94,48 +95,69 @@ function NoDeployments({ onDeploy }: { onDeploy: () => void }) {
   );
 }
 
+function Source({ deployment: d }: { deployment: Deployment }) {
+  return (
+    // blocks, not a <br>: the row details lay their values out in a flex box, where a <br> breaks nothing
+    <div>
+      <div style={{ wordBreak: 'break-all' }}>{d.srcUrl}</div>
+      <Typography.Text type="secondary">
+        {d.gitBranch}
+        {d.commit === null ? '' : ` @ ${d.commit.slice(0, 8)}`}
+      </Typography.Text>
+    </div>
+  );
+}
+
+function AppUrl({ deployment: d }: { deployment: Deployment }) {
+  const instance = d.deploymentUrl === null || d.status !== 'RUNNING' ? null : d.deploymentUrl;
+  if (d.appUrl === null && instance === null) return '—';
+  return (
+    // the address that stays (its name, through any agent's ingress), then where the instance answers now
+    <div>
+      {d.appUrl !== null && (
+        <div>
+          <a href={d.appUrl} target="_blank" rel="noreferrer" data-testid="app-url">
+            {d.appUrl}
+          </a>
+        </div>
+      )}
+      {instance !== null && (
+        <div>
+          <a href={instance} target="_blank" rel="noreferrer">
+            <Typography.Text type="secondary">{instance}</Typography.Text>
+          </a>
+        </div>
+      )}
+    </div>
+  );
+}
+
+// `responsive`: the smallest screen a column shows on (md 768 px, lg 992, xl 1200); what a narrower
+// screen leaves out is in the row's details. At 1280 px every column shown fits without scrolling.
 const columns: TableColumnsType<Deployment> = [
   { title: 'ID', key: 'id', render: (_, d) => <Link to={`/deployments/${encodeURIComponent(d.id)}`}>{d.id}</Link> },
   { title: 'Status', key: 'status', render: (_, d) => <StatusTag status={d.status} /> },
-  {
-    title: 'Source',
-    key: 'src',
-    render: (_, d) => (
-      <>
-        <span style={{ wordBreak: 'break-all' }}>{d.srcUrl}</span>
-        <br />
-        <Typography.Text type="secondary">
-          {d.gitBranch}
-          {d.commit === null ? '' : ` @ ${d.commit.slice(0, 8)}`}
-        </Typography.Text>
-      </>
-    ),
-  },
-  { title: 'Watch', key: 'watch', render: (_, d) => <WatchSwitch deployment={d} /> },
-  { title: 'Node', dataIndex: 'node', render: (node: string | null) => node ?? '—' },
-  {
-    title: 'URL',
-    key: 'url',
-    render: (_, d) => (
-      <>
-        {d.appUrl === null ? null : (
-          // the address that stays, through any agent's ingress; the instance's below changes when it moves
-          <a href={d.appUrl} target="_blank" rel="noreferrer" data-testid="app-url" style={{ display: 'block' }}>
-            {d.appUrl}
-          </a>
-        )}
-        {d.deploymentUrl === null || d.status !== 'RUNNING' ? (
-          d.appUrl === null ? '—' : null
-        ) : (
-          <a href={d.deploymentUrl} target="_blank" rel="noreferrer">
-            <Typography.Text type="secondary">{d.deploymentUrl}</Typography.Text>
-          </a>
-        )}
-      </>
-    ),
-  },
-  { title: 'Actions', key: 'actions', render: (_, d) => <DeploymentActions deployment={d} /> },
+  { title: 'Source', key: 'src', responsive: ['md'], render: (_, d) => <Source deployment={d} /> },
+  { title: 'Watch', key: 'watch', responsive: ['lg'], render: (_, d) => <WatchSwitch deployment={d} /> },
+  { title: 'Node', dataIndex: 'node', responsive: ['xl'], render: (node: string | null) => node ?? '—' },
+  { title: 'URL', key: 'url', responsive: ['lg'], render: (_, d) => <AppUrl deployment={d} /> },
+  { title: 'Actions', key: 'actions', responsive: ['sm'], render: (_, d) => <DeploymentActions deployment={d} /> },
 ];
+
+function DeploymentRowDetails({ deployment: d }: { deployment: Deployment }) {
+  return (
+    <RowDetails
+      testId={`details-${d.id}`}
+      items={[
+        { label: 'Source', children: <Source deployment={d} /> },
+        { label: 'Node', children: d.node ?? '—' },
+        { label: 'URL', children: <AppUrl deployment={d} /> },
+        { label: 'Watch', children: <WatchSwitch deployment={d} /> },
+        { label: 'Actions', children: <DeploymentActions deployment={d} /> },
+      ]}
+    />
+  );
+}
 
 export function DeploymentsPage() {
   const { deployments } = useCluster();
@@ -153,7 +175,7 @@ export function DeploymentsPage() {
           columns={columns}
           dataSource={[...deployments].reverse()}
           pagination={{ pageSize: 20, hideOnSinglePage: true }}
-          scroll={{ x: 'max-content' }}
+          expandable={{ expandedRowRender: (d) => <DeploymentRowDetails deployment={d} /> }}
           locale={{ emptyText: <NoDeployments onDeploy={focusForm} /> }}
         />
       </ClusterGate>

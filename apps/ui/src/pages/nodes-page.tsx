@@ -3,6 +3,7 @@ import type { TableColumnsType } from 'antd';
 import type { ClusterNode, Deployment } from '../api/types.js';
 import { ClusterGate } from '../components/cluster-gate.js';
 import { NodeExtensions } from '../components/node-extensions.js';
+import { RowDetails } from '../components/row-details.js';
 import { NodeStateTag, StatusTag } from '../components/status-tag.js';
 import { useNow } from '../components/use-now.js';
 import { formatAge, formatMb, nodeDeploymentIds, nodeRole, nodeRuntime } from '../format.js';
@@ -53,6 +54,10 @@ function NodeRuntime({ node }: { node: ClusterNode }) {
 function NodesTable() {
   const { nodes, deployments, orchestrator } = useCluster();
   const now = useNow();
+  const ram = (n: ClusterNode) => `${formatMb(n.ramUsed)} / ${formatMb(n.ramFree)} (${n.currentRamPercent.toFixed(0)}%)`;
+  const hasExtensions = nodes.some((n) => n.extensions.length > 0);
+  // `responsive`: the smallest screen a column shows on (sm 576 px, md 768, lg 992, xl 1200,
+  // xxl 1600); the row's details hold every field, so a narrower screen loses nothing.
   const columns: TableColumnsType<ClusterNode> = [
     {
       title: 'Node',
@@ -61,26 +66,45 @@ function NodesTable() {
         <>
           <strong>{n.hostname}</strong>
           <br />
-          <Typography.Text type="secondary">{n.id}</Typography.Text>
+          <Typography.Text type="secondary" style={{ wordBreak: 'break-all' }}>
+            {n.id}
+          </Typography.Text>
         </>
       ),
     },
     { title: 'State', key: 'state', render: (_, n) => <NodeStateTag state={n.state} /> },
-    { title: 'Role', key: 'role', render: (_, n) => <Tag>{nodeRole(n, orchestrator)}</Tag> },
-    { title: 'Apps', key: 'apps', render: (_, n) => <NodeDeployments node={n} deployments={deployments} /> },
-    { title: 'Address', dataIndex: 'addr', render: (addr: string | null) => addr ?? '—' },
-    { title: 'RAM used / free', key: 'ram', render: (_, n) => `${formatMb(n.ramUsed)} / ${formatMb(n.ramFree)} (${n.currentRamPercent.toFixed(0)}%)` },
-    { title: 'Load (5 min)', dataIndex: 'loadAvg5', render: (load: number) => load.toFixed(2) },
+    { title: 'Role', key: 'role', responsive: ['sm'], render: (_, n) => <Tag>{nodeRole(n, orchestrator)}</Tag> },
+    { title: 'Apps', key: 'apps', responsive: ['md'], render: (_, n) => <NodeDeployments node={n} deployments={deployments} /> },
+    { title: 'Address', dataIndex: 'addr', responsive: ['xxl'], render: (addr: string | null) => addr ?? '—' },
+    { title: 'RAM used / free', key: 'ram', responsive: ['md'], render: (_, n) => ram(n) },
+    { title: 'Load (5 min)', dataIndex: 'loadAvg5', responsive: ['lg'], render: (load: number) => load.toFixed(2) },
     // Readings from add-ons, beside RAM and load from the same heartbeat; only in a cluster where
-    // some node has them, since an empty column costs width on a phone.
-    ...(nodes.some((n) => n.extensions.length > 0)
-      ? [{ title: 'Extensions', key: 'extensions', render: (_: unknown, n: ClusterNode) => <NodeExtensions extensions={n.extensions} /> }]
+    // some node has them, since an empty column costs width.
+    ...(hasExtensions
+      ? [{ title: 'Extensions', key: 'extensions', responsive: ['xl' as const], render: (_: unknown, n: ClusterNode) => <NodeExtensions extensions={n.extensions} /> }]
       : []),
-    { title: 'Runtime', key: 'runtime', render: (_, n) => <NodeRuntime node={n} /> },
-    { title: 'Uptime', key: 'uptime', render: (_, n) => formatAge(n.uptime) },
-    { title: 'Heartbeat', key: 'heartbeat', render: (_, n) => `${formatAge(now - n.updateTime)} ago` },
-    { title: 'CPU', key: 'model', render: (_, n) => `${n.model} (${n.arch})` },
+    { title: 'Runtime', key: 'runtime', responsive: ['lg'], render: (_, n) => <NodeRuntime node={n} /> },
+    { title: 'Uptime', key: 'uptime', responsive: ['xxl'], render: (_, n) => formatAge(n.uptime) },
+    { title: 'Heartbeat', key: 'heartbeat', responsive: ['sm'], render: (_, n) => <NodeHeartbeat node={n} now={now} /> },
+    { title: 'CPU', key: 'model', responsive: ['xxl'], render: (_, n) => `${n.model} (${n.arch})` },
   ];
+  const details = (n: ClusterNode) => (
+    <RowDetails
+      testId={`details-${n.id}`}
+      items={[
+        { label: 'Role', children: nodeRole(n, orchestrator) },
+        { label: 'Apps', children: <NodeDeployments node={n} deployments={deployments} /> },
+        { label: 'Address', children: n.addr ?? '—' },
+        { label: 'RAM used / free', children: ram(n) },
+        { label: 'Load (5 min)', children: n.loadAvg5.toFixed(2) },
+        ...(hasExtensions ? [{ label: 'Extensions', children: <NodeExtensions extensions={n.extensions} /> }] : []),
+        { label: 'Runtime', children: <NodeRuntime node={n} /> },
+        { label: 'Uptime', children: formatAge(n.uptime) },
+        { label: 'Heartbeat', children: <NodeHeartbeat node={n} now={now} /> },
+        { label: 'CPU', children: `${n.model} (${n.arch})` },
+      ]}
+    />
+  );
   const troubles = nodes.map((n) => trouble(n, now)).filter((t) => t !== undefined);
   return (
     <>
@@ -92,7 +116,7 @@ function NodesTable() {
         columns={columns}
         dataSource={nodes}
         pagination={false}
-        scroll={{ x: 'max-content' }}
+        expandable={{ expandedRowRender: details }}
         locale={{
           emptyText: (
             <span data-testid="no-nodes">
@@ -113,5 +137,21 @@ export function NodesPage() {
         <NodesTable />
       </ClusterGate>
     </>
+  );
+}
+
+/**
+ * When the node was last heard from, and how long a silence the leader gives it before moving its
+ * apps (learned from its heartbeats: longer on a lossy link).
+ */
+function NodeHeartbeat({ node, now }: { node: ClusterNode; now: number }) {
+  const heard = `${formatAge(now - node.updateTime)} ago`;
+  if (node.noticeLossAfterMs === null) return <>{heard}</>;
+  return (
+    <span title="The leader learns each node's heartbeat rhythm: after this much silence it declares the node dead and moves its apps.">
+      {heard}
+      <br />
+      <Typography.Text type="secondary">dead after {(node.noticeLossAfterMs / 1000).toFixed(1)} s silent</Typography.Text>
+    </span>
   );
 }

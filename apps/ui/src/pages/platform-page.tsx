@@ -162,7 +162,14 @@ function Overview() {
                   <span>
                     {n.hostname} <Typography.Text type="secondary">{n.id}</Typography.Text> <Tag>{nodeRole(n, orchestrator)}</Tag>
                   </span>
-                  <NodeStateTag state={n.state} />
+                  <span>
+                    {n.noticeLossAfterMs !== null && n.state !== 'DEAD' && (
+                      <Typography.Text type="secondary" title="Learned from its heartbeats: after this much silence it is declared dead and its apps move.">
+                        loss noticed after {(n.noticeLossAfterMs / 1000).toFixed(1)} s{' '}
+                      </Typography.Text>
+                    )}
+                    <NodeStateTag state={n.state} />
+                  </span>
                 </List.Item>
               )}
             />

@@ -5,7 +5,7 @@ import amqplib from 'amqplib';
 import { ErrorCode } from '@kraken/common';
 import { Queues } from '@kraken/messages';
 import type { IsolatedVhost } from '@kraken/testing';
-import { amqpUrl, deleteQueues, isolatedVhost, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
+import { amqpUrl, deleteQueues, eventually, isolatedVhost, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
 import { brokerContract } from '../../test/broker-contract.js';
 import { deferred, markerOf, statusMessage } from '../../test/messages.js';
 import type { Delivery } from '../broker.js';
@@ -46,6 +46,24 @@ describe('AmqpBroker on a real RabbitMQ', () => {
     await expect(
       AmqpBroker.create({ url: 'amqp://kraken:s3cret@127.0.0.1:1', initialConnectTimeoutMs: 500 }),
     ).rejects.toThrow(/cannot reach RabbitMQ at amqp:\/\/kraken:\*\*\*@127\.0\.0\.1:1/);
+  });
+
+  it("counts another connection's consumer while that connection lives, and not once it is gone", async () => {
+    const queue = uniqueName('test.presence');
+    const deadLetterQueue = uniqueName('test.dead');
+    const watcher = await AmqpBroker.create({ url, deadLetterQueue });
+    const node = await AmqpBroker.create({ url, deadLetterQueue });
+    try {
+      await watcher.declareQueue(queue);
+      await node.consume(queue, () => undefined);
+      expect(await watcher.consumerCount(queue)).toBe(1);
+      await node.close();
+      await eventually(async () => (await watcher.consumerCount(queue)) === 0, 10_000, 'the closed connection no longer counted');
+    } finally {
+      await node.close();
+      await watcher.close();
+      await deleteQueues(url, [queue, deadLetterQueue]);
+    }
   });
 
   it('redelivers a message to the next consumer when the first process dies before acking', async () => {

@@ -134,6 +134,13 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
     this.declared.set(queue, { ...options, bindings });
   }
 
+  async consumerCount(queue: string): Promise<number> {
+    this.assertOpen();
+    // a passive declare: it reads the count without creating the queue, and fails on a missing one
+    const { consumerCount } = await this.withChannel((channel) => channel.checkQueue(queue), `count the consumers of queue ${queue}`);
+    return consumerCount;
+  }
+
   publish(queue: string, message: Message): Promise<void> {
     return this.send('', queue, message, true);
   }

@@ -78,6 +78,14 @@ export class MemoryBroker extends TypedEmitter<BrokerEvents> implements Broker {
     return this.guard(() => this.declare(queue, options));
   }
 
+  consumerCount(queue: string): Promise<number> {
+    return this.guard(() => {
+      const existing = this.queues.get(queue);
+      if (existing === undefined) return Promise.reject(new KrakenError(ErrorCode.NotFound, `cannot count the consumers of queue ${queue}: it does not exist (declare it first)`));
+      return Promise.resolve(existing.consumers.length);
+    });
+  }
+
   private declare(queue: string, options: QueueOptions): Promise<void> {
     const deliveryClass = options.class ?? Classes.Durable;
     const existing = this.queues.get(queue);

@@ -34,7 +34,7 @@ beforeEach(async () => {
   // not placed: null port, node, url
   store.createDeployment({ id: 'shop-1', srcUrl: 'https://git.lan/shop.git', branch: 'dev', watch: true });
   store.appendLogs('blog-1', [{ stream: LogStream.Stdout, text: 'listening', at: '2025-11-25T12:00:01.000Z' }]);
-  const orchestrator = { nodeId: 'leader', epoch: 3 } as unknown as Orchestrator;
+  const orchestrator = { nodeId: 'leader', epoch: 3, nodeDetection: () => undefined } as unknown as Orchestrator;
   context = {
     orchestrator,
     platformServices: () => [{ name: 'broker', status: 'up', detail: 'in-process' }],

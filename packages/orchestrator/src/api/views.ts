@@ -1,6 +1,7 @@
 import { redactCredentials } from '@kraken/common';
 import { describeIsolation } from '@kraken/messages';
 import type { NodeInfoExtensions } from '@kraken/messages';
+import type { NodeDetection } from '../liveness/liveness.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { DeploymentRecord, NodeRecord, StatusHistoryEntry, StoredLogLine } from '../store/records.js';
 import type { StatsSample as StoredStatsSample } from '../stats/stats-history.js';
@@ -91,7 +92,8 @@ export function historyView(entry: StatusHistoryEntry): Shape<StatusHistoryItem>
   return { status: entry.status, time: unixSeconds(entry.at), message: entry.message === null ? null : redactCredentials(entry.message), node: entry.nodeId };
 }
 
-export function nodeView(record: NodeRecord): Shape<Node> {
+/** A node as stored, with what this leader's failure detector has learned of it (if anything yet). */
+export function nodeView(record: NodeRecord, detection?: NodeDetection): Shape<Node> {
   const { info } = record;
   return {
     id: record.id,
@@ -111,6 +113,9 @@ export function nodeView(record: NodeRecord): Shape<Node> {
     isolation: info.isolation === undefined ? null : describeIsolation(info.isolation),
     hostname: info.hostname,
     extensions: extensionsView(info.extensions),
+    noticeLossAfterMs: detection?.noticeLossAfterMs ?? null,
+    heartbeatIntervalMs: detection?.intervalMs ?? null,
+    heartbeatJitterMs: detection?.jitterMs ?? null,
   };
 }
 

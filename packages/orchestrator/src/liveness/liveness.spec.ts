@@ -2,26 +2,43 @@ import { FakeClock } from '../../test/fake-clock.js';
 import { nodeInfo } from '../../test/fixtures.js';
 import type { NodeTransition } from './liveness.js';
 import { Liveness, livenessTimings, stateAfterSilence } from './liveness.js';
+import { HeartbeatIntervals } from './phi-accrual.js';
 import { canRun } from './node-health.js';
 
 describe('liveness timings', () => {
-  it('defaults to suspect after 3 missed 2 s beats (6 s) and dead after 10 s', () => {
-    expect(livenessTimings()).toEqual({ suspectAfterMs: 6000, deadAfterMs: 10000 });
-    expect(livenessTimings({ heartbeatIntervalMs: 500, deadAfterMs: 3000 })).toEqual({ suspectAfterMs: 1500, deadAfterMs: 3000 });
+  it('defaults to 2 s beats, phi 3 suspect and 8 dead, capped at 6 s suspect and 30 s dead', () => {
+    expect(livenessTimings()).toEqual({
+      heartbeatIntervalMs: 2000,
+      suspectAfterMs: 6000,
+      deadAfterMs: 30000,
+      suspectPhi: 3,
+      deadPhi: 8,
+      detector: { windowSize: 200, minStdDevMs: 200, acceptablePauseMs: 1000 },
+    });
+    expect(livenessTimings({ heartbeatIntervalMs: 500, deadAfterMs: 3000 })).toMatchObject({ suspectAfterMs: 1500, deadAfterMs: 3000 });
   });
 
-  it('refuses a dead threshold that is not after the suspect one', () => {
-    expect(() => livenessTimings({ deadAfterMs: 6000 })).toThrow(
-      'deadAfterMs (6000) must be longer than the suspect threshold (6000',
-    );
+  it('refuses bounds and thresholds out of order or out of range', () => {
+    expect(() => livenessTimings({ deadAfterMs: 6000 })).toThrow('deadAfterMs (6000) must be longer than the suspect threshold (6000');
     expect(() => livenessTimings({ heartbeatIntervalMs: 0 })).toThrow('heartbeatIntervalMs must be a positive number, got 0');
+    expect(() => livenessTimings({ deadPhi: 2 })).toThrow('deadPhi (2) must be above suspectPhi (3)');
+    expect(() => livenessTimings({ acceptablePauseMs: -1 })).toThrow('acceptablePauseMs must be zero or more, got -1');
   });
 
-  it('maps silence to a state', () => {
+  it('maps a silence to a state by the node\'s intervals, within the fixed bounds', () => {
     const timings = livenessTimings();
-    expect(stateAfterSilence(5999, timings)).toBe('alive');
-    expect(stateAfterSilence(6000, timings)).toBe('suspect');
-    expect(stateAfterSilence(10000, timings)).toBe('dead');
+    const steady = new HeartbeatIntervals(2000, timings.detector);
+    for (let beat = 0; beat < 100; beat += 1) steady.add(2000);
+    // dead once the silence passes mean + pause + ~5.2 floored deviations: about 4 s
+    expect(stateAfterSilence(2500, steady, timings)).toBe('alive');
+    expect(stateAfterSilence(3700, steady, timings)).toBe('suspect');
+    expect(stateAfterSilence(4100, steady, timings)).toBe('dead');
+    const lossy = new HeartbeatIntervals(2000, timings.detector);
+    for (let beat = 0; beat < 100; beat += 1) lossy.add([0, 2000, 4000, 2000, 6000, 0, 0, 2000][beat % 8] ?? 2000);
+    expect(stateAfterSilence(4100, lossy, timings)).toBe('alive');
+    expect(stateAfterSilence(7000, lossy, timings)).toBe('suspect');
+    // the bound caps what a very irregular link earns
+    expect(stateAfterSilence(30000, lossy, livenessTimings({ acceptablePauseMs: 60000 }))).toBe('dead');
   });
 });
 
@@ -29,6 +46,14 @@ describe('Liveness', () => {
   let clock: FakeClock;
   let liveness: Liveness;
   let events: NodeTransition[];
+
+  /** `count` heartbeats from `nodeId`, `everyMs` apart; the clock ends at the last one. */
+  const beats = (nodeId: string, count: number, everyMs: number | readonly number[] = 2000) => {
+    for (let beat = 0; beat < count; beat += 1) {
+      clock.advance(typeof everyMs === 'number' ? everyMs : (everyMs[beat % everyMs.length] ?? 2000));
+      liveness.beat(nodeId);
+    }
+  };
 
   beforeEach(() => {
     clock = new FakeClock();
@@ -43,47 +68,94 @@ describe('Liveness', () => {
     expect(events).toHaveLength(1);
   });
 
-  it('stays alive while heartbeats arrive, even a little late', () => {
+  it('stays alive while heartbeats arrive on time, and checks in between find nothing', () => {
     liveness.beat('node-a');
-    for (let i = 0; i < 10; i++) {
-      clock.advance(5000);
+    for (let i = 0; i < 50; i++) {
+      clock.advance(1000);
       expect(liveness.check()).toEqual([]);
+      clock.advance(1000);
       liveness.beat('node-a');
     }
     expect(liveness.state('node-a')).toBe('alive');
   });
 
-  it('goes alive -> suspect after 3 missed beats -> dead after 10 s, once each', () => {
+  it('declares a steady node dead about 4 s into its silence, and says what it learned', () => {
     liveness.beat('node-a');
-    clock.advance(5999);
+    beats('node-a', 50);
+    expect(liveness.detection('node-a')).toEqual({ intervalMs: 2000, jitterMs: 200, phi: 0, noticeLossAfterMs: 4045 });
+    const seen: string[] = [];
+    for (let waited = 0; waited < 6000; waited += 100) {
+      clock.advance(100);
+      for (const transition of liveness.check()) seen.push(`${transition.to} after ${transition.silentMs}`);
+    }
+    expect(seen).toEqual(['suspect after 3700', 'dead after 4100']);
+    expect(events.map((e) => e.to)).toEqual(['alive', 'suspect', 'dead']);
+  });
+
+  it('learns patience from a lossy link: stalled and bunched heartbeats are not a death', () => {
+    liveness.beat('node-a');
+    const lossy = [2000, 0, 4000, 2000, 2000, 6000, 0, 0, 2000, 2000];
+    beats('node-a', 60, lossy);
+    const learned = liveness.detection('node-a');
+    expect(learned?.jitterMs).toBeGreaterThan(1500);
+    expect(learned?.noticeLossAfterMs).toBeGreaterThan(10000);
+    for (let round = 0; round < 5; round += 1) {
+      clock.advance(7000);
+      expect(liveness.check().filter((t) => t.to === 'dead')).toEqual([]);
+      liveness.beat('node-a');
+    }
+    clock.advance(30000);
+    expect(liveness.check()).toEqual([{ nodeId: 'node-a', from: 'alive', to: 'dead', silentMs: 30000 }]);
+  });
+
+  it('keeps a silent node that is still connected to the broker suspect, up to the fixed bound', () => {
+    liveness.beat('node-a');
+    liveness.beat('node-b');
+    for (let beat = 0; beat < 20; beat += 1) {
+      clock.advance(2000);
+      liveness.beat('node-a');
+      liveness.beat('node-b');
+    }
+    clock.advance(5000);
+    expect(liveness.deathCandidates()).toEqual(['node-a', 'node-b']);
+    liveness.setConnected('node-a', true);
+    liveness.setConnected('node-b', false);
+    expect(liveness.check().map((t) => `${t.nodeId} ${t.to}`)).toEqual(['node-a suspect', 'node-b dead']);
+    expect(liveness.deathCandidates()).toEqual(['node-a']);
+    clock.advance(24_999);
     expect(liveness.check()).toEqual([]);
     clock.advance(1);
-    expect(liveness.check()).toEqual([{ nodeId: 'node-a', from: 'alive', to: 'suspect', silentMs: 6000 }]);
-    clock.advance(2000);
-    expect(liveness.check()).toEqual([]);
-    clock.advance(2000);
-    expect(liveness.check()).toEqual([{ nodeId: 'node-a', from: 'suspect', to: 'dead', silentMs: 10000 }]);
-    clock.advance(60000);
-    expect(liveness.check()).toEqual([]);
-    expect(events.map((e) => e.to)).toEqual(['alive', 'suspect', 'dead']);
+    expect(liveness.check()).toEqual([{ nodeId: 'node-a', from: 'suspect', to: 'dead', silentMs: 30000 }]);
+  });
+
+  it('forgets what the broker said of a node at its next heartbeat', () => {
+    liveness.beat('node-a');
+    beats('node-a', 20);
+    clock.advance(5000);
+    liveness.setConnected('node-a', true);
+    expect(liveness.check().map((t) => t.to)).toEqual(['suspect']);
+    liveness.beat('node-a');
+    // (it learned that 5 s interval, so it is given a little longer now)
+    clock.advance(7000);
+    expect(liveness.check().map((t) => t.to)).toEqual(['dead']);
   });
 
   it('goes straight to dead when a check comes late', () => {
     liveness.beat('node-a');
-    clock.advance(12000);
-    expect(liveness.check()).toEqual([{ nodeId: 'node-a', from: 'alive', to: 'dead', silentMs: 12000 }]);
+    clock.advance(31000);
+    expect(liveness.check()).toEqual([{ nodeId: 'node-a', from: 'alive', to: 'dead', silentMs: 31000 }]);
   });
 
-  it('brings a suspect or dead node back to alive on its next heartbeat', () => {
+  it('brings a suspect or dead node back to alive on its next heartbeat, without learning its absence', () => {
     liveness.beat('node-a');
     liveness.beat('node-b');
-    clock.advance(7000);
-    liveness.beat('node-b');
-    clock.advance(4000);
+    beats('node-a', 10);
+    clock.advance(20000);
     liveness.check();
     expect(liveness.state('node-a')).toBe('dead');
-    expect(liveness.state('node-b')).toBe('alive');
-    expect(liveness.beat('node-a')).toEqual({ nodeId: 'node-a', from: 'dead', to: 'alive', silentMs: 11000 });
+    expect(liveness.beat('node-a')).toEqual({ nodeId: 'node-a', from: 'dead', to: 'alive', silentMs: 20000 });
+    expect(liveness.detection('node-a')?.intervalMs).toBe(2000);
+    expect(liveness.state('node-b')).toBe('dead');
   });
 
   it('counts the silence of nodes restored after a restart from the restart', () => {
@@ -91,33 +163,35 @@ describe('Liveness', () => {
     liveness.restore('node-a', 'alive');
     liveness.restore('node-b', 'dead');
     expect(events).toEqual([]);
-    clock.advance(9000);
-    expect(liveness.check()).toEqual([{ nodeId: 'node-a', from: 'alive', to: 'suspect', silentMs: 9000 }]);
+    clock.advance(3000);
+    expect(liveness.check()).toEqual([]);
+    clock.advance(2000);
+    // a restored node has no learned intervals: judged against the expected 2 s beat and its spread
+    expect(liveness.check().map((t) => t.to)).toEqual(['suspect']);
     expect(liveness.state('node-b')).toBe('dead');
     expect(liveness.beat('node-b')?.from).toBe('dead');
   });
 
   it('judges nobody while the orchestrator cannot hear (its broker is down), and counts silence from when it hears again', () => {
-    liveness.beat('node-a');
-    liveness.beat('node-b');
-    clock.advance(4000);
+    for (let beat = 0; beat < 20; beat += 1) {
+      liveness.beat('node-a');
+      liveness.beat('node-b');
+      clock.advance(2000);
+    }
     liveness.deafen();
-    clock.advance(30000);
+    clock.advance(60000);
     expect(liveness.check()).toEqual([]);
     expect(liveness.state('node-a')).toBe('alive');
     liveness.hearAgain();
     clock.advance(1000);
     liveness.beat('node-b');
-    clock.advance(4999);
-    expect(liveness.check()).toEqual([]);
-    clock.advance(1);
+    // the first beat after hearing again is not an interval: node-b learned nothing from the outage
+    expect(liveness.detection('node-b')?.noticeLossAfterMs).toBeLessThan(6000);
+    clock.advance(2700);
     // node-a stays silent after the broker is back: judged by its silence since then
-    expect(liveness.check()).toEqual([{ nodeId: 'node-a', from: 'alive', to: 'suspect', silentMs: 6000 }]);
-    clock.advance(4000);
-    expect(liveness.check()).toEqual([
-      { nodeId: 'node-a', from: 'suspect', to: 'dead', silentMs: 10000 },
-      { nodeId: 'node-b', from: 'alive', to: 'suspect', silentMs: 9000 },
-    ]);
+    expect(liveness.check().map((t) => `${t.nodeId} ${t.to}`)).toEqual(['node-a suspect']);
+    clock.advance(500);
+    expect(liveness.check().map((t) => `${t.nodeId} ${t.to}`)).toEqual(['node-a dead']);
   });
 });
 

@@ -2,26 +2,41 @@ import { ErrorCode, KrakenError, TypedEmitter } from '@kraken/common';
 import type { Clock } from '@kraken/common';
 import type { NodeState } from '../store/records.js';
 import { NodeState as NodeStates } from '../store/records.js';
+import type { PhiAccrualOptions, PhiAccrualSettings } from './phi-accrual.js';
+import { HeartbeatIntervals, phiAccrualSettings } from './phi-accrual.js';
 
-export interface LivenessOptions {
-  /** How often workers send node.info. @default 2_000 */
+export interface LivenessOptions extends PhiAccrualOptions {
+  /** How often workers send node.info: the interval a new node is expected to keep. @default 2_000 */
   heartbeatIntervalMs?: number;
-  /** Missed heartbeats before a node is suspect (gets no new work). @default 3 (6 s) */
+  /** Missed heartbeats after which a node is suspect (gets no new work) whatever its history. @default 3 (6 s) */
   missedBeatsBeforeSuspect?: number;
   /**
-   * Silence after which a node is dead and its apps move. @default 10_000
+   * The longest silence a node may show before it is dead and its apps move, whatever its history
+   * says. @default 30_000
    *
-   * Why 10 s: a busy 2-core machine (a build saturating the CPU, a swap storm) can miss a few 2 s
-   * beats without being gone, and moving its apps then would rebuild them elsewhere for nothing
-   * and leave two copies running. 10 s rides that out and is still about twice as quick as Docker
-   * Swarm's failover (~19 s measured on this kind of hardware).
+   * Most nodes are declared dead much sooner: by the phi accrual detector, as soon as their silence
+   * is improbable for them (about 4 s on a quiet LAN with 2 s heartbeats). This bound only caps
+   * the patience learned from a very lossy link, where TCP retransmits stall heartbeats for seconds.
    */
   deadAfterMs?: number;
+  /** Suspicion (phi) at which a node is suspect and gets no new work. @default 3 */
+  suspectPhi?: number;
+  /**
+   * Suspicion (phi) at which a node is dead and its apps move: 8 means a live node with this
+   * heartbeat history would stay this silent about once in 10^8 times. @default 8
+   */
+  deadPhi?: number;
 }
 
 export interface LivenessTimings {
+  heartbeatIntervalMs: number;
+  /** Silence after which any node is suspect. */
   suspectAfterMs: number;
+  /** Silence after which any node is dead. */
   deadAfterMs: number;
+  suspectPhi: number;
+  deadPhi: number;
+  detector: PhiAccrualSettings;
 }
 
 export interface NodeTransition {
@@ -40,15 +55,32 @@ export type LivenessEvents = {
 export function livenessTimings(options: LivenessOptions = {}): LivenessTimings {
   const heartbeat = options.heartbeatIntervalMs ?? 2_000;
   const missed = options.missedBeatsBeforeSuspect ?? 3;
-  const timings = { suspectAfterMs: heartbeat * missed, deadAfterMs: options.deadAfterMs ?? 10_000 };
+  const timings: LivenessTimings = {
+    heartbeatIntervalMs: heartbeat,
+    suspectAfterMs: heartbeat * missed,
+    deadAfterMs: options.deadAfterMs ?? 30_000,
+    suspectPhi: options.suspectPhi ?? 3,
+    deadPhi: options.deadPhi ?? 8,
+    detector: phiAccrualSettings(options),
+  };
   for (const [name, value] of [
     ['heartbeatIntervalMs', heartbeat],
     ['missedBeatsBeforeSuspect', missed],
     ['deadAfterMs', timings.deadAfterMs],
+    ['suspectPhi', timings.suspectPhi],
+    ['deadPhi', timings.deadPhi],
+    ['windowSize', timings.detector.windowSize],
+    ['minStdDevMs', timings.detector.minStdDevMs],
   ] as const) {
     if (!Number.isFinite(value) || value <= 0) {
       throw new KrakenError(ErrorCode.InvalidConfig, `liveness option ${name} must be a positive number, got ${String(value)}`);
     }
+  }
+  if (!Number.isFinite(timings.detector.acceptablePauseMs) || timings.detector.acceptablePauseMs < 0) {
+    throw new KrakenError(
+      ErrorCode.InvalidConfig,
+      `liveness option acceptablePauseMs must be zero or more, got ${String(timings.detector.acceptablePauseMs)}`,
+    );
   }
   if (timings.deadAfterMs <= timings.suspectAfterMs) {
     throw new KrakenError(
@@ -56,23 +88,51 @@ export function livenessTimings(options: LivenessOptions = {}): LivenessTimings 
       `liveness: deadAfterMs (${timings.deadAfterMs}) must be longer than the suspect threshold (${timings.suspectAfterMs} = heartbeatIntervalMs x missedBeatsBeforeSuspect)`,
     );
   }
+  if (timings.deadPhi <= timings.suspectPhi) {
+    throw new KrakenError(ErrorCode.InvalidConfig, `liveness: deadPhi (${timings.deadPhi}) must be above suspectPhi (${timings.suspectPhi})`);
+  }
   return timings;
 }
 
-/** The state silence alone implies; pure. */
-export function stateAfterSilence(silentMs: number, timings: LivenessTimings): NodeState {
-  if (silentMs >= timings.deadAfterMs) return NodeStates.Dead;
-  if (silentMs >= timings.suspectAfterMs) return NodeStates.Suspect;
+/** The state a silence implies for a node with these heartbeat intervals; pure. */
+export function stateAfterSilence(silentMs: number, intervals: HeartbeatIntervals, timings: LivenessTimings): NodeState {
+  const phi = intervals.phi(silentMs);
+  if (silentMs >= timings.deadAfterMs || phi >= timings.deadPhi) return NodeStates.Dead;
+  if (silentMs >= timings.suspectAfterMs || phi >= timings.suspectPhi) return NodeStates.Suspect;
   return NodeStates.Alive;
 }
 
 interface Tracked {
   state: NodeState;
   lastBeatAt: number;
+  intervals: HeartbeatIntervals;
+  /**
+   * What the broker said of the node's connection since its last heartbeat, when asked: true (it
+   * still consumes its queue) keeps phi alone from declaring it dead. Undefined: not asked, or no answer.
+   */
+  connected: boolean | undefined;
+  /**
+   * Whether the time to the next heartbeat is one of the node's intervals. Not after a restart, a
+   * pardon or a death: the silence then was the orchestrator's or the node's absence, not its rhythm.
+   */
+  measuring: boolean;
+}
+
+/** What the detector has learned of a node, for the API and `kraken nodes`. */
+export interface NodeDetection {
+  /** Mean of the learned heartbeat intervals. */
+  intervalMs: number;
+  /** Their standard deviation (at least the configured floor). */
+  jitterMs: number;
+  /** Suspicion now; 0 right after a heartbeat. */
+  phi: number;
+  /** The silence after which this node would be declared dead now: how long its loss takes to notice. */
+  noticeLossAfterMs: number;
 }
 
 /**
- * Per-node liveness from heartbeat times: alive -> suspect -> dead by silence, back to alive on
+ * Per-node liveness from heartbeat times: alive -> suspect -> dead by silence, judged against each
+ * node's own learned heartbeat intervals (phi accrual) and capped by fixed bounds; back to alive on
  * the next heartbeat. A dead node stays dead until it beats again. Every change is returned and
  * emitted as a `transition` event; the clock is injected, nothing here sets timers.
  */
@@ -93,15 +153,30 @@ export class Liveness extends TypedEmitter<LivenessEvents> {
   /** A heartbeat from `nodeId` now. */
   beat(nodeId: string): NodeTransition | undefined {
     const now = this.clock.now();
+    const known = this.nodes.get(nodeId);
+    const from = known?.state;
+    const tracked = known ?? this.track(nodeId, NodeStates.Alive, now);
+    const silentMs = now - tracked.lastBeatAt;
+    if (tracked.measuring && from !== NodeStates.Dead) tracked.intervals.add(silentMs);
+    tracked.state = NodeStates.Alive;
+    tracked.lastBeatAt = now;
+    tracked.measuring = true;
+    tracked.connected = undefined;
+    if (from === NodeStates.Alive) return undefined;
+    return this.report({ nodeId, from, to: NodeStates.Alive, silentMs: from === undefined ? 0 : silentMs });
+  }
+
+  /** What the detector has learned of `nodeId`, or undefined for a node it does not track. */
+  detection(nodeId: string): NodeDetection | undefined {
     const tracked = this.nodes.get(nodeId);
-    this.nodes.set(nodeId, { state: NodeStates.Alive, lastBeatAt: now });
-    if (tracked?.state === NodeStates.Alive) return undefined;
-    return this.report({
-      nodeId,
-      from: tracked?.state,
-      to: NodeStates.Alive,
-      silentMs: tracked === undefined ? 0 : now - tracked.lastBeatAt,
-    });
+    if (tracked === undefined) return undefined;
+    const { intervals } = tracked;
+    return {
+      intervalMs: Math.round(intervals.meanMs),
+      jitterMs: Math.round(intervals.stdDevMs),
+      phi: Math.max(0, Math.round(intervals.phi(this.clock.now() - tracked.lastBeatAt) * 100) / 100),
+      noticeLossAfterMs: Math.round(Math.min(this.timings.deadAfterMs, intervals.silenceForPhi(this.timings.deadPhi))),
+    };
   }
 
   /**
@@ -110,7 +185,7 @@ export class Liveness extends TypedEmitter<LivenessEvents> {
    * and counting from them would declare every node dead and move every app on restart.
    */
   restore(nodeId: string, state: NodeState): void {
-    this.nodes.set(nodeId, { state, lastBeatAt: this.clock.now() });
+    this.track(nodeId, state, this.clock.now());
   }
 
   /**
@@ -134,7 +209,10 @@ export class Liveness extends TypedEmitter<LivenessEvents> {
   /** Each node's silence counts from now: what came before could not be heard (this process was frozen). */
   pardon(): void {
     const now = this.clock.now();
-    for (const tracked of this.nodes.values()) tracked.lastBeatAt = Math.max(tracked.lastBeatAt, now);
+    for (const tracked of this.nodes.values()) {
+      tracked.lastBeatAt = Math.max(tracked.lastBeatAt, now);
+      tracked.measuring = false;
+    }
   }
 
   /** Applies the silence of every node; call periodically. Judges nobody while deaf. */
@@ -144,7 +222,10 @@ export class Liveness extends TypedEmitter<LivenessEvents> {
     const transitions: NodeTransition[] = [];
     for (const [nodeId, tracked] of this.nodes) {
       const silentMs = now - tracked.lastBeatAt;
-      const next = stateAfterSilence(silentMs, this.timings);
+      let next = stateAfterSilence(silentMs, tracked.intervals, this.timings);
+      // a node still connected to the broker is slow, not gone (TCP is retransmitting its
+      // heartbeats over a lossy link): only the fixed bound declares it dead
+      if (next === NodeStates.Dead && tracked.connected === true && silentMs < this.timings.deadAfterMs) next = NodeStates.Suspect;
       // only silence moves a node down; only a heartbeat brings it back
       if (rank(next) <= rank(tracked.state)) continue;
       const from = tracked.state;
@@ -154,8 +235,43 @@ export class Liveness extends TypedEmitter<LivenessEvents> {
     return transitions;
   }
 
+  /**
+   * Nodes whose silence is already improbable enough to declare them dead, short of the fixed bound:
+   * ask the broker whether each is still connected (setConnected) before the next check().
+   */
+  deathCandidates(): string[] {
+    if (this.deafSince !== undefined) return [];
+    const now = this.clock.now();
+    return [...this.nodes]
+      .filter(([, tracked]) => {
+        const silentMs = now - tracked.lastBeatAt;
+        return tracked.state !== NodeStates.Dead && silentMs < this.timings.deadAfterMs && tracked.intervals.phi(silentMs) >= this.timings.deadPhi;
+      })
+      .map(([nodeId]) => nodeId);
+  }
+
+  /** What the broker says of a silent node's connection (see deathCandidates); forgotten at its next heartbeat. */
+  setConnected(nodeId: string, connected: boolean | undefined): void {
+    const tracked = this.nodes.get(nodeId);
+    if (tracked !== undefined) tracked.connected = connected;
+  }
+
   state(nodeId: string): NodeState | undefined {
     return this.nodes.get(nodeId)?.state;
+  }
+
+  private track(nodeId: string, state: NodeState, lastBeatAt: number): Tracked {
+    const known = this.nodes.get(nodeId);
+    const tracked: Tracked = {
+      // what a node showed before a restart of the orchestrator is lost with it; a new term relearns
+      intervals: known?.intervals ?? new HeartbeatIntervals(this.timings.heartbeatIntervalMs, this.timings.detector),
+      state,
+      lastBeatAt,
+      measuring: false,
+      connected: undefined,
+    };
+    this.nodes.set(nodeId, tracked);
+    return tracked;
   }
 
   private report(transition: NodeTransition): NodeTransition {

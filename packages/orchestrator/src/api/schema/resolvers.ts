@@ -112,24 +112,28 @@ export class DeploymentResolver {
   }
 }
 
+function detectedNodeView(context: ApiContext, record: NodeRecord): Shape<Node> {
+  return nodeView(record, context.orchestrator.nodeDetection(record.id));
+}
+
 @Resolver(() => Node)
 export class NodeResolver {
   @Query(() => Node, { description: 'One node; NOT_FOUND for an unknown id.' })
   getNode(@Arg('nodeId', () => String) nodeId: string, @Ctx() context: ApiContext): Shape<Node> {
-    return nodeView(requireNode(context, nodeId));
+    return detectedNodeView(context, requireNode(context, nodeId));
   }
 
   @Query(() => [Node])
   getNodes(@Ctx() context: ApiContext): Shape<Node>[] {
-    return context.store.listNodes().map(nodeView);
+    return context.store.listNodes().map((record) => detectedNodeView(context, record));
   }
 
   @Subscription(() => Node, {
     description: 'Every heartbeat and liveness change of any node.',
     subscribe: ({ context }) => (context as ApiContext).pubSub.subscribe('nodeChanged'),
   })
-  nodeChanged(@Root() record: NodeRecord): Shape<Node> {
-    return nodeView(record);
+  nodeChanged(@Root() record: NodeRecord, @Ctx() context: ApiContext): Shape<Node> {
+    return detectedNodeView(context, record);
   }
 }
 
@@ -141,7 +145,7 @@ export class PlatformResolver {
       deployments: context.store.listDeployments().map((record) => deploymentViewOf(context.store, record)),
       orchestrator: context.orchestrator.nodeId,
       epoch: context.orchestrator.epoch,
-      nodes: context.store.listNodes().map(nodeView),
+      nodes: context.store.listNodes().map((record) => detectedNodeView(context, record)),
     };
   }
 

@@ -229,6 +229,19 @@ export class Node {
 
   @Field(() => [NodeExtension], { description: 'Readings from its add-ons in its last heartbeat, sorted by key; empty when it sends none.' })
   extensions!: NodeExtension[];
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'How long it may stay silent now before it is declared dead and its apps move, in ms: learned from its heartbeat intervals (longer on a lossy link). Null while this leader has not heard from it.',
+  })
+  noticeLossAfterMs!: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Mean interval between its heartbeats as this leader has seen them, in ms.' })
+  heartbeatIntervalMs!: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Standard deviation of those intervals, in ms: how irregular its link is.' })
+  heartbeatJitterMs!: number | null;
 }
 
 @ObjectType({ description: 'The whole cluster at a glance.', simpleResolvers: true })

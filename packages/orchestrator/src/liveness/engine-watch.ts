@@ -1,0 +1,39 @@
+/**
+ * Which nodes' Docker engines have been down long enough to move their containers' deployments.
+ * A node whose engine stops answering is alive (it heartbeats) and its process-runtime apps run on,
+ * but its containers are gone or unreachable: after a grace (an engine restart or upgrade takes a
+ * few seconds and brings them back) they are placed elsewhere, and once the engine answers again
+ * the node is told to stop the copies that moved away. Pure: times come from the caller.
+ */
+export type EngineEvent = { kind: 'failed'; downSinceMs: number } | { kind: 'recovered' };
+
+export class EngineWatch {
+  private readonly down = new Map<string, { sinceMs: number; moved: boolean }>();
+
+  constructor(private readonly graceMs: number) {}
+
+  /**
+   * A heartbeat's word on the node's engine (`undefined` from nodes without one). Returns `failed`
+   * once, when the engine has been down for the grace; `recovered` once, when it answers again
+   * after that.
+   */
+  report(nodeId: string, healthy: boolean | undefined, nowMs: number): EngineEvent | undefined {
+    const down = this.down.get(nodeId);
+    if (healthy !== false) {
+      this.down.delete(nodeId);
+      return down?.moved === true ? { kind: 'recovered' } : undefined;
+    }
+    if (down === undefined) {
+      this.down.set(nodeId, { sinceMs: nowMs, moved: false });
+      return undefined;
+    }
+    if (down.moved || nowMs - down.sinceMs < this.graceMs) return undefined;
+    down.moved = true;
+    return { kind: 'failed', downSinceMs: down.sinceMs };
+  }
+
+  /** The node is gone altogether (dead): what its engine did no longer matters. */
+  forget(nodeId: string): void {
+    this.down.delete(nodeId);
+  }
+}
