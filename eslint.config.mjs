@@ -15,12 +15,13 @@ const scopeRules = {
   'docker-deployer': ['common', 'shipwreck'],
   'process-deployer': ['common', 'shipwreck', 'docker-deployer'],
   discovery: ['common', 'messages'],
+  ingress: ['common'],
   worker: ['common', 'messages', 'broker', 'shipwreck', 'docker-deployer'],
   orchestrator: ['common', 'messages', 'broker', 'shipwreck'],
   // the UI's bundle imports no package; its build renders the Getting started manifests with shipwreck
   ui: ['shipwreck'],
   'ui-host': ['common'],
-  agent: ['common', 'messages', 'broker', 'shipwreck', 'docker-deployer', 'process-deployer', 'discovery', 'orchestrator', 'worker', 'ui-host', 'rabbitmq'],
+  agent: ['common', 'messages', 'broker', 'shipwreck', 'docker-deployer', 'process-deployer', 'discovery', 'ingress', 'orchestrator', 'worker', 'ui-host', 'rabbitmq'],
 };
 
 export default [

@@ -44,6 +44,7 @@ function integration(projectDir) {
     ...base(projectDir),
     testMatch: ['<rootDir>/src/**/*.int.spec.ts', '<rootDir>/test/**/*.int.spec.ts'],
     testTimeout: 120_000,
+    setupFiles: [path.join(__dirname, 'integration-env.cjs')],
   };
 }
 

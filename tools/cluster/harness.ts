@@ -21,6 +21,8 @@ const run = promisify(execFile);
 // module (node runs .ts files itself)
 export const AGENT_CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'apps', 'agent', 'dist', 'cli.js');
 export const API_PORT = 4000;
+/** Each host is a namespace of its own: the ingress takes its default port there. */
+export const INGRESS_PORT = 80;
 
 export interface ClusterAgent {
   readonly index: number;
@@ -168,6 +170,7 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
           '--data-dir', dataDir,
           '--node-id', `agent-${index}`,
           '--api-port', String(API_PORT),
+          '--ingress-port', String(INGRESS_PORT),
           ...brokerArgs(agentOptions.brokerUrl ?? brokerUrl),
           ...(token === null ? [] : ['--join-token', token]),
           '--runtime', 'process',

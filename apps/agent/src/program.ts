@@ -109,6 +109,9 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
     .option('--public-host <host>', 'host name or address used in app URLs')
     .option('--crash-loop-restarts <n>', 'failed restarts of a crashing app before it is stopped and errored (default 5)')
     .option('--crash-loop-steady-after <duration>', 'a restarted app running this long is no longer crash-looping (default 1m)')
+    .option('--ingress-port <port>', 'port the ingress serves apps by name on (default 80 where allowed, else 8080)')
+    .option('--ingress-host <host>', 'address the ingress listens on (default 0.0.0.0)')
+    .option('--no-ingress', 'do not serve apps by name on this machine')
     .option('--insecure-no-auth', 'accept API calls without a token (trusted labs only)')
     .action(async (flags: Record<string, unknown>) => {
       const { config } = loadAgentConfig({ flags, env, file: flags['config'] as string | undefined });
@@ -122,12 +125,13 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
     .option('-b, --branch <branch>', 'the branch to deploy', 'main')
     .option('-e, --env <NAME=value>', 'an environment variable for the app (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
     .option('-w, --watch', 'redeploy when the branch gets new commits')
+    .option('-n, --name <name>', 'the name every agent serves it by (http://<name>.local); default: the repository\'s name, made unique')
     .option('--no-follow', 'print the deployment id and return at once')
-    .action(async (url: string, flags: ClientFlags & { branch: string; env: string[]; watch?: boolean; follow: boolean }) => {
+    .action(async (url: string, flags: ClientFlags & { branch: string; env: string[]; watch?: boolean; name?: string; follow: boolean }) => {
       setExit(
         await deployCommand(
           client(flags),
-          { url, branch: flags.branch, env: flags.env, watch: flags.watch === true, follow: flags.follow, json: flags.json === true },
+          { url, branch: flags.branch, env: flags.env, watch: flags.watch === true, name: flags.name, follow: flags.follow, json: flags.json === true },
           io,
         ),
       );

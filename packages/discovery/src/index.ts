@@ -5,6 +5,8 @@ export { DiscoveryRole, encodeTxt, decodeTxt, protocolMajor, isCompatibleProtoco
 export type { KrakenTxt, KrakenTxtInput } from './txt.js';
 export { serviceType } from './mdns.js';
 export { announce } from './announce.js';
+export { AppNameResponder } from './app-names.js';
+export type { AppNameResponderOptions } from './app-names.js';
 export type { AnnounceOptions, Announcement } from './announce.js';
 export { browse, findOrchestrator, findOrchestrators, candidateFromService } from './browse.js';
 export type { BrowseOptions, Browsing, FindOrchestratorOptions, FindOrchestratorsOptions } from './browse.js';

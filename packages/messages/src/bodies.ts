@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   branchSchema,
   commitSchema,
+  deploymentNameSchema,
   envSchema,
   gitRemoteSchema,
   httpUrlSchema,
@@ -277,3 +278,28 @@ export const leaderInfoBodySchema = z.object({
   watched: z.boolean().optional(),
 });
 export type LeaderInfoBody = z.infer<typeof leaderInfoBodySchema>;
+
+/** Deployments one ingress route table may hold (a message stays far below the size limit). */
+export const ROUTES_MAX = 2_000;
+
+export const ingressRouteSchema = z.object({
+  /** The Host name the ingress answers for (its first label): the deployment's name. */
+  name: deploymentNameSchema,
+  deploymentId: idSchema,
+  status: oneOf(statusValues),
+  /** Where the app answers now (`http://<node address>:<host port>`); absent while no instance runs. */
+  upstream: httpUrlSchema.optional(),
+});
+export type IngressRoute = z.infer<typeof ingressRouteSchema>;
+
+/**
+ * Sent by the acting orchestrator on a topic every agent listens to: the whole route table of the
+ * agents' ingresses, whenever a deployment's name, status or address changes and every few seconds
+ * (an agent that starts later gets one soon). The envelope's epoch and `seq` order the tables.
+ */
+export const ingressRoutesBodySchema = z.object({
+  /** +1 per table within one leader term. */
+  seq: intAtLeast(0),
+  routes: z.array(ingressRouteSchema).max(ROUTES_MAX, { error: `expected at most ${String(ROUTES_MAX)} routes` }),
+});
+export type IngressRoutesBody = z.infer<typeof ingressRoutesBodySchema>;

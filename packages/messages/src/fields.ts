@@ -9,6 +9,14 @@ const ID_RULE = 'expected an id of 1-64 characters from [A-Za-z0-9._-]';
 
 export const idSchema = z.string({ error: ID_RULE }).regex(ID_PATTERN, { error: ID_RULE });
 
+/**
+ * A deployment's name: one DNS label (RFC 1123, lower case), so that `<name>.local` and a Host
+ * header `<name>` both carry it unchanged.
+ */
+export const DEPLOYMENT_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+export const DEPLOYMENT_NAME_RULE = 'expected 1-63 lower-case letters, digits or "-", not starting or ending with "-"';
+export const deploymentNameSchema = z.string({ error: DEPLOYMENT_NAME_RULE }).regex(DEPLOYMENT_NAME_PATTERN, { error: DEPLOYMENT_NAME_RULE });
+
 /** Wire times are UTC with a `Z`, as `Date#toISOString()` writes them, so they compare as strings. */
 export const isoTimeSchema = z.iso.datetime({
   error: 'expected an ISO 8601 UTC time such as 2024-05-01T12:00:00.000Z',

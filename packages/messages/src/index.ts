@@ -3,7 +3,7 @@ export { PROTOCOL_VERSION, envelopeSchema } from './envelope.js';
 export type { Envelope } from './envelope.js';
 export { MessageType, isMessageType, DeliveryClass, deliveryClassOf } from './message-type.js';
 export { DeploymentStatus, deploymentStatusOrder, isTerminalStatus } from './status.js';
-export { Runtime, LogStream, LogLimits, DEFAULT_HEARTBEAT_INTERVAL_MS } from './bodies.js';
+export { Runtime, LogStream, LogLimits, DEFAULT_HEARTBEAT_INTERVAL_MS, ROUTES_MAX } from './bodies.js';
 export type {
   NodeInfoBody,
   DeployRequestBody,
@@ -16,6 +16,8 @@ export type {
   LeaseTickBody,
   LeaderElectedBody,
   LeaderInfoBody,
+  IngressRoutesBody,
+  IngressRoute,
   LogLine,
   AppExit,
   AppRestarts,
@@ -26,7 +28,7 @@ export { DEFAULT_MAX_MESSAGE_BYTES, encode, decode } from './codec.js';
 export type { CodecOptions } from './codec.js';
 export { DecodeFailure, DecodeError } from './decode-error.js';
 export { BrokerUsers, Queues } from './names.js';
-export { ID_PATTERN, envNameProblem, envValueProblem } from './fields.js';
+export { ID_PATTERN, DEPLOYMENT_NAME_PATTERN, DEPLOYMENT_NAME_RULE, envNameProblem, envValueProblem } from './fields.js';
 export { EXTENSION_KEY_PATTERN, NodeInfoExtensionLimits, parseNodeInfoExtensions } from './node-info-extensions.js';
 export type { NodeInfoExtensions } from './node-info-extensions.js';
 export { AppUser, describeIsolation } from './isolation.js';

@@ -11,6 +11,7 @@ export const MessageType = {
   LeaseTick: 'lease.tick',
   LeaderElected: 'leader.elected',
   LeaderInfo: 'leader.info',
+  IngressRoutes: 'ingress.routes',
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -45,6 +46,8 @@ const deliveryClasses: Readonly<Record<MessageType, DeliveryClass>> = {
   [MessageType.LeaseTick]: DeliveryClass.Telemetry,
   [MessageType.LeaderElected]: DeliveryClass.Durable,
   [MessageType.LeaderInfo]: DeliveryClass.Telemetry,
+  // each table replaces the one before, and another follows within seconds
+  [MessageType.IngressRoutes]: DeliveryClass.Telemetry,
 };
 
 export function deliveryClassOf(type: MessageType): DeliveryClass {

@@ -13,6 +13,7 @@ import {
   leaseTickBodySchema,
   leaderElectedBodySchema,
   leaderInfoBodySchema,
+  ingressRoutesBodySchema,
 } from './bodies.js';
 import { PROTOCOL_VERSION, envelopeSchema } from './envelope.js';
 import { ID_PATTERN } from './fields.js';
@@ -36,6 +37,7 @@ export const messageSchemas = {
   [MessageType.LeaseTick]: messageOf(MessageType.LeaseTick, leaseTickBodySchema),
   [MessageType.LeaderElected]: messageOf(MessageType.LeaderElected, leaderElectedBodySchema),
   [MessageType.LeaderInfo]: messageOf(MessageType.LeaderInfo, leaderInfoBodySchema),
+  [MessageType.IngressRoutes]: messageOf(MessageType.IngressRoutes, ingressRoutesBodySchema),
 } as const satisfies Record<MessageType, z.ZodType>;
 
 export const messageSchema = z.discriminatedUnion('type', [
@@ -50,6 +52,7 @@ export const messageSchema = z.discriminatedUnion('type', [
   messageSchemas[MessageType.LeaseTick],
   messageSchemas[MessageType.LeaderElected],
   messageSchemas[MessageType.LeaderInfo],
+  messageSchemas[MessageType.IngressRoutes],
 ]);
 
 /** A validated message, as `decode` returns it. */

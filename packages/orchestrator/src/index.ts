@@ -68,6 +68,8 @@ export type { Changeset } from './store/change-log.js';
 export { LeaderLease, LEADERSHIP_QUEUE } from './leadership/leader-lease.js';
 export type { LeaderLeaseOptions, LeaderLeaseEvents } from './leadership/leader-lease.js';
 export { LeaderBeacon, LEADER_TOPIC } from './leadership/leader-beacon.js';
+export { RoutePublisher, ROUTES_TOPIC } from './routes/route-publisher.js';
+export type { RoutePublisherOptions } from './routes/route-publisher.js';
 export type { LeaderBeaconOptions } from './leadership/leader-beacon.js';
 export { LeaderWatch } from './leadership/leader-watch.js';
 export type { KnownLeader, LeaderWatchOptions, LeaderWatchEvents } from './leadership/leader-watch.js';

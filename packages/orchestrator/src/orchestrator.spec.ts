@@ -129,6 +129,24 @@ describe('Orchestrator', () => {
     expect([first.port, second.port]).toEqual([20000, 20001]);
   });
 
+  it('names a deployment after its repository, unique among the live ones, or as asked', async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const first = await orchestrator.createDeployment({ srcUrl: SRC });
+    const second = await orchestrator.createDeployment({ srcUrl: SRC });
+    const chosen = await orchestrator.createDeployment({ srcUrl: SRC, name: 'todo' });
+    expect([first.name, second.name, chosen.name]).toEqual(['todo-api', 'todo-api-2', 'todo']);
+    await expect(orchestrator.createDeployment({ srcUrl: SRC, name: 'todo' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: `the name todo is taken by deployment ${chosen.id}; choose another`,
+    });
+    await expect(orchestrator.createDeployment({ srcUrl: SRC, name: 'Todo_API' })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: 'name: expected 1-63 lower-case letters, digits or "-", not starting or ending with "-", got "Todo_API"',
+    });
+    expect(store.listDeployments()).toHaveLength(3);
+  });
+
   it('refuses invalid input naming the field, and stores nothing', async () => {
     const orchestrator = await startOrchestrator();
     await expect(orchestrator.createDeployment({ srcUrl: 'ext::sh -c touch% /tmp/pwned' })).rejects.toMatchObject({
@@ -164,7 +182,7 @@ describe('Orchestrator', () => {
     const commit = 'c'.repeat(40);
     await workerA.report('orphan-1', DeploymentStatus.Running, { commit, port: 20_007, url: 'http://10.0.0.1:20007' });
     await eventually(() => status('orphan-1') === DeploymentStatus.Running, 5000, 'the orphan adopted', 10);
-    expect(store.getDeployment('orphan-1')).toMatchObject({ nodeId: 'node-a', srcUrl: ADOPTED_SOURCE, commit, port: 20_007, url: 'http://10.0.0.1:20007' });
+    expect(store.getDeployment('orphan-1')).toMatchObject({ nodeId: 'node-a', srcUrl: ADOPTED_SOURCE, commit, port: 20_007, url: 'http://10.0.0.1:20007', name: 'orphan-1' });
     expect(store.getDeployment('orphan-1')?.statusMessage).toMatch(/^adopted: node-a runs it, but this orchestrator had no record of it/);
 
     // what is not a node's own report of a running app is still refused

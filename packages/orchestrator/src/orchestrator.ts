@@ -2,10 +2,22 @@ import type { Broker, Delivery, Subscription } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError, TypedEmitter, noopLogger, toKrakenError } from '@kraken/common';
 import type { DeploymentStatus, MessageOf } from '@kraken/messages';
-import { BrokerUsers, DEFAULT_HEARTBEAT_INTERVAL_MS, DeliveryClass, DeploymentStatus as Status, MessageType, Runtime, createMessage, isTerminalStatus, validateBody } from '@kraken/messages';
+import {
+  BrokerUsers,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEPLOYMENT_NAME_PATTERN,
+  DEPLOYMENT_NAME_RULE,
+  DeliveryClass,
+  DeploymentStatus as Status,
+  MessageType,
+  Runtime,
+  createMessage,
+  isTerminalStatus,
+  validateBody,
+} from '@kraken/messages';
 import type { Clock } from '@kraken/common';
 import { isoTime, systemClock } from '@kraken/common';
-import { newDeploymentId } from './deployment-id.js';
+import { newDeploymentId, repositorySlug, uniqueName } from './deployment-id.js';
 import type { ResolveBranchHead } from './git/git-head.js';
 import { gitLsRemote } from './git/git-head.js';
 import type { NodeDetection, NodeTransition } from './liveness/liveness.js';
@@ -54,6 +66,11 @@ export interface CreateDeploymentInput {
   runtime?: Runtime;
   /** RAM the app needs; scheduling reserves it and the worker enforces it. */
   memoryMb?: number;
+  /**
+   * The name the ingress answers for; taken already is a Conflict. @default the repository's name,
+   * with `-2`, `-3`... when a live deployment has it
+   */
+  name?: string;
 }
 
 /** What the loop has done that is worth watching, since it started. */
@@ -251,6 +268,11 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.requireLeads('create a deployment');
     const id = newDeploymentId(input.srcUrl);
     const branch = input.branch ?? 'main';
+    if (input.name !== undefined && !DEPLOYMENT_NAME_PATTERN.test(input.name)) {
+      throw new KrakenError(ErrorCode.InvalidInput, `name: ${DEPLOYMENT_NAME_RULE}, got ${JSON.stringify(input.name.slice(0, 80))}`, {
+        details: { field: 'name' },
+      });
+    }
     if (input.memoryMb !== undefined && (!Number.isInteger(input.memoryMb) || input.memoryMb < 1)) {
       throw new KrakenError(ErrorCode.InvalidInput, `memoryMb: expected a positive integer, got ${String(input.memoryMb)}`, {
         details: { field: 'memoryMb' },
@@ -278,6 +300,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         watch: input.watch ?? false,
         runtime: input.runtime ?? this.defaultRuntime(),
         memoryMb: input.memoryMb ?? null,
+        // chosen inside the exclusive section, so two deploys of one repository get two names
+        name: input.name ?? uniqueName(repositorySlug(input.srcUrl), (name) => this.store.liveDeploymentNamed(name) !== undefined),
       });
       this.emit('deploymentChanged', created);
       this.logger.info('deployment requested', { deploymentId: id, srcUrl: input.srcUrl, branch });
@@ -586,6 +610,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       id: body.deploymentId,
       srcUrl: ADOPTED_SOURCE,
       branch: 'unknown',
+      // its name was lost with the state: its id (a slug of its repository) names it, where free, so the ingress still serves it
+      ...(DEPLOYMENT_NAME_PATTERN.test(body.deploymentId) && this.store.liveDeploymentNamed(body.deploymentId) === undefined ? { name: body.deploymentId } : {}),
       ...(body.commit === undefined ? {} : { commit: body.commit }),
       ...(runtimes.length === 1 && runtimes[0] !== undefined ? { runtime: runtimes[0] } : {}),
     });

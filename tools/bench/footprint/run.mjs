@@ -151,6 +151,8 @@ await runBench('footprint', async (cleanup) => {
   const api = `http://127.0.0.1:${apiPort}`;
   const leader = agent([
     '--data-dir', path.join(dir, 'leader'), '--api-port', String(apiPort), '--api-host', '127.0.0.1',
+    // its ingress runs, as on any agent, on a port the kernel picks: 80 and 8080 are the machine's
+    '--ingress-port', '0',
     // joins are accepted only when the leader has a broker the joining node can reach
     '--broker-url', vhost.url, '--advertise-broker-url', vhost.url, '--runtime', 'process', '--no-mdns', '--public-host', '127.0.0.1',
   ]);
@@ -197,7 +199,7 @@ await runBench('footprint', async (cleanup) => {
   report(`leader after ${apps} apps`, await measureWindow([watched('baseline', baseline), watched('leader', leader)]));
 
   // a worker on this machine: its Docker engine when one answers, as `kraken agent` would choose
-  const worker = agent(['--join', api, '--join-token', joinToken, '--priority', '2', '--data-dir', path.join(dir, 'worker'), '--api-port', '0', '--no-mdns']);
+  const worker = agent(['--join', api, '--join-token', joinToken, '--priority', '2', '--data-dir', path.join(dir, 'worker'), '--api-port', '0', '--ingress-port', '0', '--no-mdns']);
   cleanup(() => stopped(worker));
   await worker.waitFor(/agent running/, 120_000);
   await sleep(settle * 1000);

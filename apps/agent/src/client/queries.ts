@@ -16,6 +16,10 @@ export interface DeploymentView {
   status: string;
   statusMessage: string | null;
   deploymentUrl: string | null;
+  /** The name every agent's ingress answers for; null for an adopted deployment without one. */
+  name: string | null;
+  /** http://<name>.local: the address that stays across moves and redeploys. */
+  appUrl: string | null;
   node: string | null;
   placementReason: string | null;
   watch: boolean;
@@ -52,14 +56,14 @@ export interface LogLineView {
   time: number;
 }
 
-const deploymentFields = `id srcUrl gitBranch commit port status statusMessage deploymentUrl node placementReason watch
+const deploymentFields = `id srcUrl gitBranch commit port status statusMessage deploymentUrl name appUrl node placementReason watch
   statusHistory { status time message node } crashLooping restartCount lastExit { code signal time reason }`;
 
 const nodeFields = 'id hostname addr state runtimes isolation ramFree ramUsed loadAvg5 orchestrationPriority deployments extensions { key value } noticeLossAfterMs';
 
 export const Queries = {
-  createDeployment: `mutation($url: String!, $branch: String!, $env: [EnvVarInput!], $watch: Boolean) {
-    createDeployment(deploymentUrl: $url, gitBranch: $branch, env: $env, watch: $watch) }`,
+  createDeployment: `mutation($url: String!, $branch: String!, $env: [EnvVarInput!], $watch: Boolean, $name: String) {
+    createDeployment(deploymentUrl: $url, gitBranch: $branch, env: $env, watch: $watch, name: $name) }`,
   getDeployment: `query($id: String!) { getDeployment(deploymentId: $id) { ${deploymentFields} } }`,
   getDeployments: `query { getDeployments { ${deploymentFields} } }`,
   getNodes: `query { getNodes { ${nodeFields} } }`,

@@ -13,6 +13,8 @@ export interface DeployInput {
   /** `NAME=value` pairs as typed. */
   env: readonly string[];
   watch: boolean;
+  /** The name the ingress answers for. @default the repository's name, made unique */
+  name?: string | undefined;
   /** Follow the status until Running or Errored. @default true */
   follow: boolean;
   json: boolean;
@@ -34,6 +36,11 @@ export function parseEnvPairs(pairs: readonly string[]): { name: string; value: 
   });
 }
 
+/** Where the app stays reachable, whichever node runs it. */
+export function nameLine(name: string, appUrl: string | null): string {
+  return `named ${name}: ${appUrl ?? `http://${name}.local`} through any agent's ingress, or curl -H 'Host: ${name}' http://<any agent>:<ingress port>/`;
+}
+
 /** `kraken deploy`: creates the deployment, then shows each status step live until it runs or fails. */
 export async function deployCommand(client: ApiClient, input: DeployInput, io: CommandIo): Promise<ExitCode> {
   const env = parseEnvPairs(input.env);
@@ -43,6 +50,7 @@ export async function deployCommand(client: ApiClient, input: DeployInput, io: C
     branch: input.branch,
     env: env.length === 0 ? null : env,
     watch: input.watch,
+    name: input.name ?? null,
   });
   if (!input.follow) {
     io.out(input.json ? JSON.stringify({ id }) : id);
@@ -64,7 +72,10 @@ export async function deployCommand(client: ApiClient, input: DeployInput, io: C
     shown = deployment.statusHistory.length;
     if (deployment.status === 'RUNNING') {
       if (input.json) io.out(JSON.stringify(deployment));
-      else io.out(`running at ${deployment.deploymentUrl ?? `port ${deployment.port ?? '?'}`} after ${formatElapsed(Date.now() - started)}`);
+      else {
+        io.out(`running at ${deployment.deploymentUrl ?? `port ${deployment.port ?? '?'}`} after ${formatElapsed(Date.now() - started)}`);
+        if (deployment.name !== null) io.out(nameLine(deployment.name, deployment.appUrl));
+      }
       return ExitCode.Ok;
     }
     if (deployment.status === 'ERRORED' || deployment.status === 'DESTROYED') {

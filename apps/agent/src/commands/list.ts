@@ -18,8 +18,8 @@ export async function listCommand(client: ApiClient, options: { json: boolean },
   }
   io.out(
     formatTable(
-      ['ID', 'STATUS', 'RESTARTS', 'NODE', 'URL', 'BRANCH', 'COMMIT'],
-      getDeployments.map((d) => [d.id, deploymentStatusCell(d), d.restartCount, d.node, d.deploymentUrl, d.gitBranch, d.commit?.slice(0, 8)]),
+      ['ID', 'STATUS', 'RESTARTS', 'NODE', 'URL', 'INSTANCE', 'BRANCH', 'COMMIT'],
+      getDeployments.map((d) => [d.id, deploymentStatusCell(d), d.restartCount, d.node, d.appUrl, d.deploymentUrl, d.gitBranch, d.commit?.slice(0, 8)]),
     ),
   );
   // why an app is down most of the time, which the table has no room for

@@ -75,6 +75,12 @@ export const agentConfigSchema = z.object({
   crashLoopRestarts: z.coerce.number().int().min(1).max(1000).default(5),
   /** A restarted app that runs this long is no longer crash-looping. */
   crashLoopSteadyAfter: duration.default(60_000),
+  /** Serve every app by name on this machine (the ingress). */
+  ingress: flag.default(true),
+  /** The ingress port. Default: 80 where the agent may bind it, else 8080. */
+  ingressPort: z.coerce.number().int().min(0).max(65_535).optional(),
+  /** Address the ingress listens on. */
+  ingressHost: z.string().min(1).default('0.0.0.0'),
   /** Accept API calls without a token. Only for a trusted lab; logged loudly. */
   insecureNoAuth: flag.default(false),
 });

@@ -2,7 +2,16 @@ import type { Broker } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
 import type { BrokerClusterGrant } from '@kraken/messages';
 import type { ListeningApi, PlatformServiceInfo } from '@kraken/orchestrator';
-import { LeaderBeacon, Orchestrator, OrchestratorStore, StatePublisher, adoptSecrets, createApiServer, loadOrCreateSecrets } from '@kraken/orchestrator';
+import {
+  LeaderBeacon,
+  Orchestrator,
+  OrchestratorStore,
+  RoutePublisher,
+  StatePublisher,
+  adoptSecrets,
+  createApiServer,
+  loadOrCreateSecrets,
+} from '@kraken/orchestrator';
 import type { ApiServer } from '@kraken/orchestrator';
 import { uiMiddleware } from '@kraken/ui-host';
 import type { Executor } from '../run/executor.js';
@@ -57,6 +66,7 @@ export class OrchestratorExecutor implements Executor {
   private clusterIdValue: string | undefined;
   private publisher: StatePublisher | undefined;
   private beacon: LeaderBeacon | undefined;
+  private routes: RoutePublisher | undefined;
 
   constructor(private readonly options: OrchestratorExecutorOptions) {}
 
@@ -97,7 +107,21 @@ export class OrchestratorExecutor implements Executor {
     const secrets = { ...stored, joinToken: this.options.joinToken ?? stored.joinToken };
     this.store.keepClusterSecrets(secrets);
     this.clusterIdValue = secrets.clusterId;
-    this.orchestrator = await Orchestrator.create({ broker, store, nodeId, logger, ...(this.options.mayAct === undefined ? {} : { mayAct: this.options.mayAct }) });
+    const orchestrator = await Orchestrator.create({ broker, store, nodeId, logger, ...(this.options.mayAct === undefined ? {} : { mayAct: this.options.mayAct }) });
+    this.orchestrator = orchestrator;
+    // every agent's ingress routes by the tables this sends: a move or a redeploy reaches them at once
+    const routes = RoutePublisher.start({
+      broker,
+      nodeId,
+      epoch: orchestrator.epoch,
+      deployments: () => orchestrator.listDeployments(),
+      ...(this.options.mayAct === undefined ? {} : { mayAct: this.options.mayAct }),
+      logger,
+    });
+    this.routes = routes;
+    orchestrator.on('deploymentChanged', () => {
+      routes.changed();
+    });
     if (this.options.insecureNoAuth) {
       logger.warn('--insecure-no-auth: the API accepts every request without a token. Use this only on a network you trust completely.');
     }
@@ -151,6 +175,7 @@ export class OrchestratorExecutor implements Executor {
 
   async stop(): Promise<void> {
     this.beacon?.stop();
+    this.routes?.stop();
     await this.api?.close();
     await this.orchestrator?.close();
     await this.publisher?.close();

@@ -7,7 +7,7 @@ import { ErrorCode, KrakenError } from '@kraken/common';
 import { BrokerUsers } from '@kraken/messages';
 import type { BrokerClusterGrant } from '@kraken/messages';
 import type { ClusterStatus } from '@kraken/rabbitmq';
-import { LEADER_TOPIC } from '@kraken/orchestrator/follow';
+import { LEADER_TOPIC, ROUTES_TOPIC } from '@kraken/orchestrator/follow';
 import { RabbitServer, clusterStatus, ensureUser, growQuorumQueues, isForgottenByCluster, isListening, joinCluster, nodePermissions, refoundAlone, setPartitionHandling } from '@kraken/rabbitmq';
 import type { BrokerSecrets } from './broker-secrets.js';
 import { loadOrCreateBrokerSecrets, saveBrokerSecrets } from './broker-secrets.js';
@@ -177,7 +177,7 @@ export class ManagedRabbit {
   async urlFor(nodeId: string, host: string): Promise<string> {
     const user = BrokerUsers.ofNode(nodeId);
     const password = randomBytes(24).toString('base64url');
-    await this.oneAtATime(() => ensureUser(this.server, user, password, nodePermissions(nodeId, [LEADER_TOPIC])));
+    await this.oneAtATime(() => ensureUser(this.server, user, password, nodePermissions(nodeId, [LEADER_TOPIC, ROUTES_TOPIC])));
     this.logger.info('made a broker user for a joining node', { nodeId, user });
     return `amqp://${encodeURIComponent(user)}:${password}@${host}:${this.server.amqpPort}${HEARTBEAT}`;
   }

@@ -6,11 +6,12 @@ import { BrokerExecutor } from '../executors/broker-executor.js';
 import type { OrchestratorExecutor } from '../executors/orchestrator-executor.js';
 import { rabbitInstalled } from '@kraken/rabbitmq';
 import { WorkerExecutor } from '../executors/worker-executor.js';
+import { IngressExecutor } from '../executors/ingress-executor.js';
 import { Agent } from './agent.js';
 import type { OrchestratorFinders, Role } from './decide-role.js';
 import { decideRole, roleSummary } from './decide-role.js';
 import type { Executor } from './executor.js';
-import { discoveryFinders } from './finders.js';
+import { discoveryFinders, mdnsInterfaceAddress } from './finders.js';
 import { brokerNodeAddress } from './broker-node-address.js';
 import { joinWhenReachable } from './join-cluster.js';
 import { joinFirstAccepting } from './join-first-accepting.js';
@@ -228,6 +229,18 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       watched,
     }),
   );
+  if (config.ingress) {
+    executors.push(
+      new IngressExecutor({
+        broker: brokerOf(executors),
+        port: config.ingressPort,
+        host: config.ingressHost,
+        // app names resolve over mDNS where the agent uses it (--no-mdns turns both off)
+        mdnsInterfaceAddress: config.mdns ? mdnsInterfaceAddress(config) : undefined,
+        logger: log,
+      }),
+    );
+  }
   executors.push(
     new ControlExecutor({
       dataDir: config.dataDir,

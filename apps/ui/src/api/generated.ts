@@ -38,21 +38,21 @@ export type EnvVarInput = {
   value: string;
 };
 
-export type DeploymentFieldsFragment = { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> };
+export type DeploymentFieldsFragment = { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> };
 
 export type NodeFieldsFragment = { id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, extensions: Array<{ key: string, value: string, type: string }> };
 
 export type OverviewQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type OverviewQuery = { getDeployments: Array<{ id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> }>, getNodes: Array<{ id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, extensions: Array<{ key: string, value: string, type: string }> }>, getPlatform: { orchestrator: string, epoch: number } };
+export type OverviewQuery = { getDeployments: Array<{ id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> }>, getNodes: Array<{ id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, extensions: Array<{ key: string, value: string, type: string }> }>, getPlatform: { orchestrator: string, epoch: number } };
 
 export type DeploymentQueryVariables = Exact<{
   deploymentId: string;
 }>;
 
 
-export type DeploymentQuery = { getDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type DeploymentQuery = { getDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export type PlatformServicesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -98,19 +98,19 @@ export type SetWatchMutationVariables = Exact<{
 }>;
 
 
-export type SetWatchMutation = { setWatch: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type SetWatchMutation = { setWatch: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export type RedeployMutationVariables = Exact<{
   deploymentId: string;
 }>;
 
 
-export type RedeployMutation = { redeploy: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type RedeployMutation = { redeploy: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export type DeploymentChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type DeploymentChangedSubscription = { deploymentChanged: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type DeploymentChangedSubscription = { deploymentChanged: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export type NodeChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -152,6 +152,8 @@ export const DeploymentFieldsFragmentDoc = new TypedDocumentString(`
   status
   statusMessage
   deploymentUrl
+  name
+  appUrl
   node
   memMb
   maxMemMb
@@ -227,6 +229,8 @@ export const OverviewDocument = new TypedDocumentString(`
   status
   statusMessage
   deploymentUrl
+  name
+  appUrl
   node
   memMb
   maxMemMb
@@ -292,6 +296,8 @@ export const DeploymentDocument = new TypedDocumentString(`
   status
   statusMessage
   deploymentUrl
+  name
+  appUrl
   node
   memMb
   maxMemMb
@@ -381,6 +387,8 @@ export const SetWatchDocument = new TypedDocumentString(`
   status
   statusMessage
   deploymentUrl
+  name
+  appUrl
   node
   memMb
   maxMemMb
@@ -422,6 +430,8 @@ export const RedeployDocument = new TypedDocumentString(`
   status
   statusMessage
   deploymentUrl
+  name
+  appUrl
   node
   memMb
   maxMemMb
@@ -463,6 +473,8 @@ export const DeploymentChangedDocument = new TypedDocumentString(`
   status
   statusMessage
   deploymentUrl
+  name
+  appUrl
   node
   memMb
   maxMemMb

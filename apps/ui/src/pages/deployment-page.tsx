@@ -139,6 +139,19 @@ function DeploymentDetail({ id }: { id: string }) {
       )}
       <Card style={{ marginBottom: 16 }}>
         <Descriptions column={{ xs: 1, md: 2 }} size="small">
+          {deployment.name !== null && (
+            <Descriptions.Item label="Name">
+              {/* blocks: a link inside a line of text would stand out by its colour alone */}
+              <div data-testid="app-name">
+                <div>
+                  <a href={deployment.appUrl ?? undefined} target="_blank" rel="noreferrer">
+                    {deployment.appUrl}
+                  </a>
+                </div>
+                <Typography.Text type="secondary">{`any agent: curl -H 'Host: ${deployment.name}' http://<agent>/`}</Typography.Text>
+              </div>
+            </Descriptions.Item>
+          )}
           <Descriptions.Item label="App">
             {url === null ? (
               'not running'

@@ -109,12 +109,26 @@ function Source({ deployment: d }: { deployment: Deployment }) {
 }
 
 function AppUrl({ deployment: d }: { deployment: Deployment }) {
-  return d.deploymentUrl === null || d.status !== 'RUNNING' ? (
-    '—'
-  ) : (
-    <a href={d.deploymentUrl} target="_blank" rel="noreferrer">
-      {d.deploymentUrl}
-    </a>
+  const instance = d.deploymentUrl === null || d.status !== 'RUNNING' ? null : d.deploymentUrl;
+  if (d.appUrl === null && instance === null) return '—';
+  return (
+    // the address that stays (its name, through any agent's ingress), then where the instance answers now
+    <div>
+      {d.appUrl !== null && (
+        <div>
+          <a href={d.appUrl} target="_blank" rel="noreferrer" data-testid="app-url">
+            {d.appUrl}
+          </a>
+        </div>
+      )}
+      {instance !== null && (
+        <div>
+          <a href={instance} target="_blank" rel="noreferrer">
+            <Typography.Text type="secondary">{instance}</Typography.Text>
+          </a>
+        </div>
+      )}
+    </div>
   );
 }
 

@@ -62,6 +62,8 @@ function buildDeploymentView(record: DeploymentRecord, statusHistory: Shape<Stat
     statusHistory,
     resultsUrl: `/log/${encodeURIComponent(record.id)}`,
     deploymentUrl: record.url,
+    name: record.name,
+    appUrl: record.name === null ? null : appUrlOf(record.name),
     node: record.nodeId,
     size: intOrNull(record.imageSizeMb),
     memMb: intOrNull(record.memMb),
@@ -82,6 +84,11 @@ function lastExitView(record: DeploymentRecord): Shape<AppExit> | null {
   const exit = record.restarts?.lastExit;
   if (exit === undefined) return null;
   return Object.freeze({ code: exit.code ?? null, signal: exit.signal ?? null, time: unixSeconds(exit.at), reason: exit.reason });
+}
+
+/** The address a deployment keeps: its name under `.local`, through the ingress every agent runs (port 80 by default). */
+export function appUrlOf(name: string): string {
+  return `http://${name}.local`;
 }
 
 export function maskedEnv(env: Record<string, string>): Shape<EnvVar>[] {

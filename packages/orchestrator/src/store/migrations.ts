@@ -115,6 +115,16 @@ export const migrations: readonly Migration[] = [
     // JSON of the worker's AppRestarts (count, crash-looping, last exit); NULL until a worker reports it
     sql: `ALTER TABLE deployments ADD COLUMN restarts TEXT;`,
   },
+  {
+    version: 5,
+    name: 'deployment names',
+    // the ingress routes by name; a destroyed deployment's name is free again. Deployments made
+    // before names existed are named by their id where it is a DNS label (ids are slugs, so most are)
+    sql: `ALTER TABLE deployments ADD COLUMN name TEXT;
+      UPDATE deployments SET name = id
+        WHERE length(id) <= 63 AND id NOT GLOB '*[^a-z0-9-]*' AND id NOT GLOB '-*' AND id NOT GLOB '*-';
+      CREATE UNIQUE INDEX deployments_live_name ON deployments (name) WHERE name IS NOT NULL AND status <> 'Destroyed';`,
+  },
 ];
 
 /**

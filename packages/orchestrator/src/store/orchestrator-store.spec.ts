@@ -115,6 +115,18 @@ describe('OrchestratorStore', () => {
     );
   });
 
+  it('keeps a name to one live deployment, and frees it once that one is destroyed', () => {
+    using store = open();
+    store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', name: 'blog' });
+    expect(store.liveDeploymentNamed('blog')).toBe('blog-1');
+    expect(() => store.createDeployment({ id: 'blog-2', srcUrl: 'https://git.lan/blog.git', branch: 'main', name: 'blog' })).toThrow(
+      'the name blog is taken by deployment blog-1; choose another',
+    );
+    store.setStatus('blog-1', DeploymentStatus.Destroyed, {});
+    expect(store.liveDeploymentNamed('blog')).toBeUndefined();
+    expect(store.createDeployment({ id: 'blog-2', srcUrl: 'https://git.lan/blog.git', branch: 'main', name: 'blog' }).name).toBe('blog');
+  });
+
   it('keeps every status change in order with its time and the fields it carried', () => {
     using store = open();
     store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
@@ -351,6 +363,17 @@ describe('migrations', () => {
     db.close();
     using store = OrchestratorStore.open({ file, clock });
     expect(store.getDeployment('old')).toMatchObject({ cpuPercent: 3, statsAt: null, status: 'Running' });
+  });
+
+  it('names the deployments of a database made before names by their id, where the id is a DNS label', () => {
+    const file = `${dir.path}/v3.db`;
+    const db = new Database(file);
+    migrate(db, migrations.slice(0, 3), file, () => 'then');
+    const insert = db.prepare("INSERT INTO deployments (id, src_url, branch, status, created_at, updated_at) VALUES (?, 'u', 'main', 'Running', 'x', 'x')");
+    for (const id of ['todo-api-3f9a1c', 'Adopted_X', '-odd']) insert.run(id);
+    db.close();
+    using store = OrchestratorStore.open({ file, clock });
+    expect(['todo-api-3f9a1c', 'Adopted_X', '-odd'].map((id) => store.getDeployment(id)?.name)).toEqual(['todo-api-3f9a1c', null, null]);
   });
 
   it('refuses a database from a newer Kraken with a clear error', () => {

@@ -97,6 +97,7 @@ interface DeploymentRow {
   stats_at: string | null;
   url: string | null;
   restarts: string | null;
+  name: string | null;
 }
 
 interface HistoryRow {
@@ -228,12 +229,25 @@ export class OrchestratorStore implements Disposable {
 
   // ---- deployments ----
 
+  /** The id of the deployment (not destroyed) that has `name`, if any. */
+  liveDeploymentNamed(name: string): string | undefined {
+    const row = this.statements.liveNamed.get(name) as { id: string } | undefined;
+    return row?.id;
+  }
+
   /** Inserts a deployment in DeploymentRequested, with its first history entry. */
   createDeployment(input: NewDeployment): DeploymentRecord {
     const now = this.now();
     this.changes.transaction(() => {
       if (this.statements.getDeployment.get(input.id) !== undefined) {
         throw new KrakenError(ErrorCode.Conflict, `deployment ${input.id} already exists`, { deploymentId: input.id });
+      }
+      const holder = input.name == null ? undefined : this.liveDeploymentNamed(input.name);
+      if (holder !== undefined) {
+        throw new KrakenError(ErrorCode.Conflict, `the name ${String(input.name)} is taken by deployment ${holder}; choose another`, {
+          deploymentId: input.id,
+          details: { field: 'name' },
+        });
       }
       this.statements.insertDeployment.run({
         id: input.id,
@@ -246,6 +260,7 @@ export class OrchestratorStore implements Disposable {
         watch: input.watch === true ? 1 : 0,
         runtime: input.runtime ?? 'docker',
         memory_mb: input.memoryMb ?? null,
+        name: input.name ?? null,
         created_at: now,
       });
       this.statements.insertHistory.run(input.id, Status.DeploymentRequested, null, null, now, null);
@@ -587,9 +602,10 @@ export class OrchestratorStore implements Disposable {
 function prepare(db: { prepare(sql: string): Database.Statement }) {
   return {
     insertDeployment: db.prepare(`INSERT INTO deployments
-      (id, src_url, branch, commit_sha, version, status, env, watch, runtime, memory_mb, created_at, updated_at)
-      VALUES (@id, @src_url, @branch, @commit_sha, @version, @status, @env, @watch, @runtime, @memory_mb, @created_at, @created_at)`),
+      (id, src_url, branch, commit_sha, version, status, env, watch, runtime, memory_mb, name, created_at, updated_at)
+      VALUES (@id, @src_url, @branch, @commit_sha, @version, @status, @env, @watch, @runtime, @memory_mb, @name, @created_at, @created_at)`),
     getDeployment: db.prepare('SELECT * FROM deployments WHERE id = ?'),
+    liveNamed: db.prepare(`SELECT id FROM deployments WHERE name = ? AND status <> 'Destroyed'`),
     listDeployments: db.prepare('SELECT * FROM deployments ORDER BY created_at, id'),
     updateDeployment: db.prepare(`UPDATE deployments SET status = @status, status_message = @status_message, node_id = @node_id,
       placement_reason = @placement_reason, port = @port, attempt = @attempt, commit_sha = @commit_sha, url = @url,
@@ -711,6 +727,7 @@ function toDeployment(row: DeploymentRow): DeploymentRecord {
     statsAt: row.stats_at,
     url: row.url,
     restarts: row.restarts === null ? null : (JSON.parse(row.restarts) as AppRestarts),
+    name: row.name,
   };
 }
 

@@ -35,6 +35,11 @@ export interface DeploymentRecord {
   url: string | null;
   /** How often the runtime restarted the app, whether it is crash-looping, how it last ended; null when not reported. */
   restarts: AppRestarts | null;
+  /**
+   * The name the ingress answers for (`<name>.local`, or a Host header `<name>`): unique among the
+   * deployments not destroyed; null for one adopted from a node's report under an id that is no DNS label.
+   */
+  name: string | null;
 }
 
 export interface NewDeployment {
@@ -47,6 +52,8 @@ export interface NewDeployment {
   memoryMb?: number | null;
   commit?: string | null;
   version?: string | null;
+  /** Checked by the caller (DEPLOYMENT_NAME_PATTERN); a name a live deployment has is a Conflict. */
+  name?: string | null;
 }
 
 export interface StatusChange {

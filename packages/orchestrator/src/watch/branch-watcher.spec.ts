@@ -220,6 +220,7 @@ describe('BranchWatcher', () => {
       statsAt: null,
       url: null,
       restarts: null,
+      name: null,
       ...patch,
     };
   }

@@ -46,6 +46,8 @@ export class DeploymentResolver {
     @Arg('gitBranch', () => String, { defaultValue: 'main' }) gitBranch: string,
     @Arg('env', () => [EnvVarInput], { nullable: true }) env: EnvVarInput[] | null | undefined,
     @Arg('watch', () => Boolean, { nullable: true }) watch: boolean | null | undefined,
+    @Arg('name', () => String, { nullable: true, description: 'The name the ingress answers for; default: the repository\'s name, made unique.' })
+    name: string | null | undefined,
     @Ctx() context: ApiContext,
   ): Promise<string> {
     const envRecord = envFromInput(env);
@@ -54,6 +56,7 @@ export class DeploymentResolver {
       branch: gitBranch,
       ...(envRecord === undefined ? {} : { env: envRecord }),
       ...(watch === null || watch === undefined ? {} : { watch }),
+      ...(name === null || name === undefined ? {} : { name }),
     });
     return created.id;
   }

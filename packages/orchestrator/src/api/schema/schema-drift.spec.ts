@@ -32,7 +32,7 @@ describe('schema.graphql', () => {
       return `${name}(${args.join(', ')}): ${String(field.type)}`;
     };
     expect(signature('Mutation', 'createDeployment')).toBe(
-      'createDeployment(deploymentUrl: String!, env: [EnvVarInput!], gitBranch: String!, watch: Boolean): String!',
+      'createDeployment(deploymentUrl: String!, env: [EnvVarInput!], gitBranch: String!, name: String, watch: Boolean): String!',
     );
     expect(signature('Mutation', 'cancelDeployment')).toBe('cancelDeployment(deploymentId: String!): String!');
     expect(signature('Mutation', 'pollRedeploy')).toBe('pollRedeploy(deploymentId: String!): Boolean!');

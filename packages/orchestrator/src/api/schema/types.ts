@@ -116,8 +116,20 @@ export class Deployment {
   @Field(() => String, { nullable: true, description: 'Where its build and test output can be read (REST).' })
   resultsUrl!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Where the running application answers.' })
+  @Field(() => String, { nullable: true, description: 'Where the running instance answers now: its node\'s address and host port (changes when it moves).' })
   deploymentUrl!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The name every agent\'s ingress answers for: unique in the cluster, kept across moves and redeploys.',
+  })
+  name!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The address that stays: http://<name>.local through any agent\'s ingress (add its port when not 80), or any agent with the header "Host: <name>".',
+  })
+  appUrl!: string | null;
 
   @Field(() => String, { nullable: true, description: 'Id of the node it is placed on; null while waiting for one.' })
   node!: string | null;
