@@ -63,9 +63,7 @@ describe.each(runtimes)('a crash-looping app in the %s runtime', (runtime) => {
     api = new ApiClient(stack.server.url, TOKEN);
     nodeId = stack.newNodeId(`crashloop-${runtime}`);
     const options = { crashLoopRestarts: FAIL_AFTER_RESTARTS, crashLoopSteadyAfter: STEADY_AFTER };
-    if (runtime === 'docker') await stack.startWorker(nodeId, options);
-    else await stack.startProcessWorker(nodeId, options);
-    await eventually(async () => (await api.deploymentsAndNodes()).getNodes.some((n) => n.id === nodeId), 30_000, 'the worker to report in');
+    await stack.startRuntimeWorker(runtime, nodeId, options);
   });
 
   afterAll(async () => {

@@ -34,9 +34,7 @@ describe.each(runtimes)('an app fixed on a port of its own, in the %s runtime', 
     stack = await Stack.start();
     api = new ApiClient(stack.server.url, TOKEN);
     const nodeId = stack.newNodeId(`fixed-${runtime}`);
-    if (runtime === 'docker') await stack.startWorker(nodeId);
-    else await stack.startProcessWorker(nodeId);
-    await eventually(async () => (await api.deploymentsAndNodes()).getNodes.some((n) => n.id === nodeId), 30_000, 'the worker to report in');
+    await stack.startRuntimeWorker(runtime, nodeId);
   });
 
   afterAll(async () => {

@@ -5,10 +5,10 @@ import { ProcessDeployer } from '@kraken/process-deployer';
 import type { OrchestratorOptions, OrchestratorQueues, PortRange } from '@kraken/orchestrator';
 import { Orchestrator, OrchestratorStore, createApiServer } from '@kraken/orchestrator';
 import type { ApiServer, ListeningApi } from '@kraken/orchestrator';
-import { freePortRange, isolatedVhost, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
+import { eventually, freePortRange, isolatedVhost, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
 import type { IsolatedVhost, TempDir } from '@kraken/testing';
 import { Worker } from '@kraken/worker';
-import type { WorkerOptions } from '@kraken/worker';
+import type { WorkerCreateOptions, WorkerOptions } from '@kraken/worker';
 import path from 'node:path';
 import { docker, removeKrakenResources, templatesDir } from './docker.js';
 import { cleanupAll } from './wait.js';
@@ -99,10 +99,7 @@ export class Stack {
   }
 
   /** A real Worker with a real DockerDeployer in this process, on its own broker connection. */
-  async startWorker(nodeId: string, options: Omit<WorkerOptions, 'queues'> = {}): Promise<Worker> {
-    this.nodeIds.add(nodeId);
-    const broker = await AmqpBroker.create({ url: this.amqpUrl, deadLetterQueue: this.deadLetterQueue });
-    this.brokers.push(broker);
+  startWorker(nodeId: string, options: Omit<WorkerOptions, 'queues'> = {}): Promise<Worker> {
     const deployer = new DockerDeployer({
       docker,
       nodeId,
@@ -111,27 +108,11 @@ export class Stack {
       logger: new MemoryLogger(),
       readyTimeout: '90s',
     });
-    const worker = await Worker.create({
-      broker,
-      deployer,
-      engine: docker,
-      nodeId,
-      logger: new MemoryLogger(),
-      options: {
-        ...testWorkerOptions,
-        ...options,
-        queues: { orchestrator: this.queues.orchestrator, telemetry: this.queues.telemetry, node: this.queues.node(nodeId) },
-      },
-    });
-    this.workers.push(worker);
-    return worker;
+    return this.runWorker(nodeId, deployer, options);
   }
 
   /** A real Worker in this process with the process runtime (no container engine), its apps under the stack's temp dir. */
   async startProcessWorker(nodeId: string, options: Omit<WorkerOptions, 'queues'> = {}): Promise<Worker> {
-    this.nodeIds.add(nodeId);
-    const broker = await AmqpBroker.create({ url: this.amqpUrl, deadLetterQueue: this.deadLetterQueue });
-    this.brokers.push(broker);
     const deployer = await ProcessDeployer.create({
       dataDir: path.join(this.dir.path, 'process', nodeId),
       nodeId,
@@ -140,9 +121,25 @@ export class Stack {
       stopTimeout: '5s',
     });
     this.processDeployers.push(deployer);
+    return this.runWorker(nodeId, deployer, options);
+  }
+
+  /** A worker of either runtime (as startWorker or startProcessWorker), once the orchestrator has heard its first heartbeat. */
+  async startRuntimeWorker(runtime: 'docker' | 'process', nodeId: string, options: Omit<WorkerOptions, 'queues'> = {}): Promise<Worker> {
+    const worker = runtime === 'docker' ? await this.startWorker(nodeId, options) : await this.startProcessWorker(nodeId, options);
+    await eventually(() => this.store.getNode(nodeId), 30_000, `${nodeId} to report in`);
+    return worker;
+  }
+
+  private async runWorker(nodeId: string, deployer: WorkerCreateOptions['deployer'], options: Omit<WorkerOptions, 'queues'>): Promise<Worker> {
+    this.nodeIds.add(nodeId);
+    const broker = await AmqpBroker.create({ url: this.amqpUrl, deadLetterQueue: this.deadLetterQueue });
+    this.brokers.push(broker);
     const worker = await Worker.create({
       broker,
       deployer,
+      // the Docker runtime's engine answers the heartbeat's ping; the process runtime has none
+      ...(deployer instanceof DockerDeployer ? { engine: docker } : {}),
       nodeId,
       logger: new MemoryLogger(),
       options: {
