@@ -41,7 +41,8 @@ HTTP 200 on another host, for Kraken (a leader running no Docker apps, two Docke
 Docker Swarm (3 managers; the app's task kept off the leader, as Kraken's is) with its default
 settings and with a 1 s dispatcher heartbeat (docker swarm update --dispatcher-heartbeat 1s). Every
 host has a Docker engine of its own. Two ways to die, each measured on a fresh cluster:
-  kill        SIGKILL to every process of the host (lab.killHost): its connections are reset at once
+  kill        SIGKILL to every process of the host (lab.killHost, and its engine's containers):
+              its connections are reset at once
   power-loss  its cable is pulled first, then it is killed: nothing at all reaches the other hosts
 Prints each measurement, the medians and the ratios Kraken/Swarm per way to die.
 Build first: NX_DAEMON=false npx nx run-many -t build. Needs root, Node 24 (it imports the cluster
@@ -97,10 +98,16 @@ const HEARTBEAT_SETTLE_MS = 7_000;
 const SIDE_NAMES = { kraken: 'Kraken', swarm: 'Swarm (default)', 'swarm-tuned': `Swarm (${TUNED_HEARTBEAT} heartbeat)` };
 const MODE_NAMES = { kill: 'kill -9', 'power-loss': 'power loss' };
 
-/** The host dies: on a power loss its cable goes first, so nothing of its death reaches the others. */
-async function killHost(lab, host, mode) {
-  if (mode === 'power-loss') await lab.cut(host);
-  await lab.killHost(host);
+/**
+ * The host dies: on a power loss its cable goes first, so nothing of its death reaches the others.
+ * Its engine's containers run in network namespaces of their own, which lab.killHost does not reach:
+ * the engine's destroy() SIGKILLs them (and the engine) before its first await, then cleans up, which
+ * the polling does not wait for (the cleanup steps await the same promise at the end).
+ */
+async function killHost(lab, engine, mode) {
+  if (mode === 'power-loss') await lab.cut(engine.host);
+  void engine.destroy().catch(() => undefined);
+  await lab.killHost(engine.host);
 }
 
 /** Resolves when `url` answers 200 (any other answer or error: undefined, so the poll goes on). */
@@ -115,8 +122,8 @@ async function answers200(url) {
  * milliseconds since the kill; fails with `describe()`'s output tails when the time runs out.
  */
 async function timeFailover(kill, targets, ask, describe) {
-  await kill();
   const killedAt = performance.now();
+  await kill();
   try {
     const { at } = await firstAnswer(targets, ask, killedAt + timeoutMs, 'the app did not answer 200 on another host', pollMs);
     return { killedAt, failoverMs: at - killedAt };
@@ -180,31 +187,38 @@ async function krakenFailover({ startClusterHarness }, repo, mode, cleanup) {
     );
     const formedMs = performance.now() - formedAt;
 
+    // the node's death and the app's move, as the API shows them (the row names the new node once the app runs there)
+    let deadAt;
     let movedAt;
     let now;
     const { killedAt, failoverMs } = await timeFailover(
-      () => killHost(cluster.lab, victim, mode),
+      () => killHost(cluster.lab, engines.get(victim), mode),
       [leader],
       async () => {
-        ({ getDeployment: now } = await graphql(
-          'query($id: String!) { getDeployment(deploymentId: $id) { node deploymentUrl } }',
+        const { getDeployment, getNodes } = await graphql(
+          'query($id: String!) { getDeployment(deploymentId: $id) { node deploymentUrl } getNodes { id state } }',
           { id: placed.id },
-        ));
-        if (now.node === placed.node || !now.deploymentUrl) return undefined;
+        );
+        now = getDeployment;
+        if (getNodes.some((node) => node.id === placed.node && node.state === 'DEAD')) deadAt ??= performance.now();
+        if (now.node === placed.node) return undefined;
         movedAt ??= performance.now();
-        return answers200(now.deploymentUrl);
+        // until the app runs there, the row may still give the dead host's URL
+        const newHost = cluster.agents[Number(now.node?.replace(/^agent-/, ''))]?.host.address;
+        return now.deploymentUrl && new URL(now.deploymentUrl).hostname === newHost ? answers200(now.deploymentUrl) : undefined;
       },
       () =>
         [1, ...engines.keys()]
           .filter((index) => index !== victim)
           .map((index) => ({ name: `agent-${index}`, output: cluster.agents[index].process.output() })),
     );
+    const since = (at) => (at === undefined ? 'not seen' : seconds(at - killedAt));
     return {
       formedMs,
       failoverMs,
       killed: placed.node,
       at: now.node,
-      detail: `the API named the new node ${seconds(movedAt - killedAt)} after the kill`,
+      detail: `the API showed the node dead after ${since(deadAt)}, the app placed on the new node after ${since(movedAt)}`,
     };
   } finally {
     await cluster.destroy();
@@ -274,7 +288,7 @@ async function swarmFailover(tuned, mode, cleanup) {
     const survivors = clients.filter((client) => client !== victim);
     let answered;
     const { failoverMs } = await timeFailover(
-      () => killHost(lab, victim.engine.host, mode),
+      () => killHost(lab, victim.engine, mode),
       survivors,
       async (client) => {
         const ok = await answers200(`http://${client.engine.host.address}:${APP_PORT}/`);
