@@ -8,13 +8,22 @@
 // clusters afresh and alternates which side goes first.
 //
 //   NX_DAEMON=false npx nx run-many -t build && node tools/bench/failover-leader/run.mjs [--rounds 5] [--smoke]
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
-import { createNetnsLab, startNetnsDockerd } from '@kraken/testing';
+import {
+  alternateRounds,
+  errorText,
+  firstAnswer as firstAnswerEvery,
+  FORM_TIMEOUT_MS,
+  formSwarm,
+  labHarness,
+  outputTails,
+  percent,
+  REQUEST_TIMEOUT_MS,
+  seconds,
+} from '../lab.mjs';
 import { fixtureRepo, median, nodeManifest, parseFlags, runBench, verdict } from '../lib.mjs';
 
 const HELP = `Usage: node tools/bench/failover-leader/run.mjs [options]   (root: it creates network-namespace labs)
@@ -65,53 +74,12 @@ async function killHost(lab, host) {
 }
 /** The issue's target: a deploy accepted at most 3 s after the leader's host died. */
 const TARGET_MS = 3_000;
-/** How long a cluster may take to form (three RabbitMQ nodes on a busy 2-core machine take a minute). */
-const FORM_TIMEOUT_MS = 300_000;
-/** Each answer a survivor gets to give before it is asked again. */
-const REQUEST_TIMEOUT_MS = 2_000;
 /** Not in any engine, and there is no registry: Swarm accepts the service, its task cannot start. */
 const SWARM_IMAGE = 'kraken-bench/absent:1';
 
-const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
-const percent = (ratio) => `${(ratio * 100).toFixed(1)}%`;
-const errorText = (error) => (error instanceof Error ? error.message : String(error));
-
-/**
- * Asks `ask(target)` of each target every `intervalMs` (each target on its own, so one slow to answer
- * delays no other) until one resolves with something other than undefined. Resolves then with that
- * answer, its target, when it came, how many times it was asked in vain (errors and undefined) and
- * the first error.
- */
-function firstAnswer(targets, ask, deadline, what, intervalMs = pollMs) {
-  return new Promise((resolve, reject) => {
-    let found = false;
-    let refused = 0;
-    let firstError;
-    let lastError;
-    const poll = async (target) => {
-      while (!found) {
-        try {
-          const answer = await ask(target);
-          if (answer !== undefined && !found) {
-            found = true;
-            resolve({ target, answer, at: performance.now(), refused, firstError });
-            return;
-          }
-          refused++;
-        } catch (error) {
-          refused++;
-          firstError ??= error;
-          lastError = error;
-        }
-        if (performance.now() > deadline) return;
-        await sleep(intervalMs);
-      }
-    };
-    void Promise.all(targets.map(poll)).then(() => {
-      if (!found) reject(new Error(`${what} within the time allowed (last error: ${errorText(lastError)})`));
-    });
-  });
-}
+/** firstAnswer polling every --poll-ms unless told otherwise. */
+const firstAnswer = (targets, ask, deadline, what, intervalMs = pollMs) =>
+  firstAnswerEvery(targets, ask, deadline, what, intervalMs);
 
 /**
  * The failover of one side: kill, then the API, then a deploy, as times since the kill. The deploy
@@ -135,11 +103,7 @@ async function timeFailover({ kill, survivors, answers, accepts, describe }) {
     );
   } catch (error) {
     // what the survivors said last, for whoever reads the failure
-    const tails = survivors.map((target) => {
-      const { name, output } = describe(target);
-      return `--- the end of ${name}'s output ---\n${output.trimEnd().split('\n').slice(-40).join('\n')}`;
-    });
-    throw new Error(`${errorText(error)}\n${tails.join('\n')}`, { cause: error });
+    throw new Error(`${errorText(error)}\n${outputTails(survivors.map(describe))}`, { cause: error });
   }
   return {
     apiMs: api.at - killedAt,
@@ -159,7 +123,8 @@ async function krakenRound({ startClusterHarness }, repo, cleanup) {
   try {
     const agents = [0, 1, 1].map((priority, i) => cluster.start(i + 1, ['--priority', String(priority)]));
     await Promise.all(agents.map((agent) => agent.process.waitFor(/agent running/, FORM_TIMEOUT_MS)));
-    const graphql = (agent, query, variables = {}, timeoutMs = REQUEST_TIMEOUT_MS) => cluster.graphql(agent.apiUrl, query, { variables, timeoutMs });
+    const graphql = (agent, query, variables = {}, timeoutMs = REQUEST_TIMEOUT_MS) =>
+      cluster.graphql(agent.apiUrl, query, { variables, timeoutMs });
     const formDeadline = performance.now() + FORM_TIMEOUT_MS;
     // the leader is the orchestrator the API names; ready when its failover service counts two standbys
     const { answer: leaderId } = await firstAnswer(
@@ -207,50 +172,11 @@ async function krakenRound({ startClusterHarness }, repo, cleanup) {
   }
 }
 
-/** Swarm: a dockerd in each of three lab hosts; h1 inits the swarm, h2 and h3 join as managers. */
+/** Swarm: three managers (formSwarm); the leader's host is the one killed. */
 async function swarmRound(round, cleanup) {
-  const formedAt = performance.now();
-  const lab = await createNetnsLab({ name: 'bench-swarm', hosts: 3 });
-  cleanup(() => lab.destroy());
-  const engines = [];
+  const { lab, clients, leader, formedMs, destroy } = await formSwarm('bench-swarm', cleanup);
+  const leaderName = leader.engine.host.name;
   try {
-    engines.push(...(await Promise.all(lab.hosts.map((host) => startNetnsDockerd(lab, host)))));
-    for (const engine of engines) cleanup(() => engine.destroy());
-    const clients = engines.map((engine) => ({
-      engine,
-      docker: new Docker({ socketPath: engine.socketPath, timeout: REQUEST_TIMEOUT_MS }),
-    }));
-    const formingClient = (engine) => new Docker({ socketPath: engine.socketPath, timeout: 60_000 });
-    const [founder, ...joiners] = engines;
-    const listen = (engine) => ({ ListenAddr: `${engine.host.address}:2377`, AdvertiseAddr: engine.host.address });
-    await formingClient(founder).swarmInit(listen(founder));
-    const { JoinTokens } = await formingClient(founder).swarmInspect();
-    for (const engine of joiners) {
-      await formingClient(engine).swarmJoin({
-        ...listen(engine),
-        RemoteAddrs: [`${founder.host.address}:2377`],
-        JoinToken: JoinTokens.Manager,
-      });
-    }
-    const { answer: leaderName } = await firstAnswer(
-      clients.slice(0, 1),
-      async ({ docker }) => {
-        const nodes = await docker.listNodes();
-        const managers = nodes.filter(
-          (node) => node.ManagerStatus?.Reachability === 'reachable' && node.Status.State === 'ready',
-        );
-        return managers.length === 3
-          ? managers.find((node) => node.ManagerStatus.Leader === true)?.Description.Hostname
-          : undefined;
-      },
-      performance.now() + FORM_TIMEOUT_MS,
-      'no swarm of three reachable managers with a leader',
-      500,
-    );
-    const leader = clients.find(({ engine }) => engine.host.name === leaderName);
-    if (leader === undefined) throw new Error(`swarm names ${leaderName} as the leader, which is none of the lab's hosts`);
-    const formedMs = performance.now() - formedAt;
-
     const result = await timeFailover({
       kill: () => killHost(lab, leader.engine.host),
       survivors: clients.filter((client) => client !== leader),
@@ -277,22 +203,12 @@ async function swarmRound(round, cleanup) {
       detail: `service ${result.deploy.slice(0, 12)}`,
     };
   } finally {
-    await Promise.all(engines.map((engine) => engine.destroy()));
-    await lab.destroy();
+    await destroy();
   }
 }
 
 await runBench('failover-leader', async (cleanup) => {
-  if (process.getuid?.() !== 0)
-    throw new Error('the failover bench creates network namespaces and Docker engines: run it as root');
-  // Node 24 (and 22.18 on) strips the harness's types itself; an older one would fail on the import less clearly
-  if (!process.features.typescript)
-    throw new Error(
-      `the failover bench imports tools/cluster/harness.ts: run it on Node 24 (this is ${process.version}, which runs no .ts file)`,
-    );
-  const harness = await import('../../cluster/harness.ts');
-  if (!existsSync(harness.AGENT_CLI))
-    throw new Error(`${harness.AGENT_CLI} is missing: build first (NX_DAEMON=false npx nx run-many -t build)`);
+  const harness = await labHarness('failover-leader');
 
   const work = await mkdtemp(path.join(os.tmpdir(), 'kraken-bench-failover-'));
   cleanup(() => rm(work, { recursive: true, force: true }));
@@ -304,18 +220,17 @@ await runBench('failover-leader', async (cleanup) => {
     `${rounds} round(s); each builds a fresh 3-host cluster per side, kills its leader's host${powerLoss ? ' (cable pulled first: --power-loss)' : ''}, polls the survivors every ${pollMs} ms`,
   );
 
-  const results = { kraken: [], swarm: [] };
-  for (let round = 1; round <= rounds; round++) {
-    const order = round % 2 === 1 ? sides : [...sides].reverse();
-    for (const side of order) {
-      const result = side === 'kraken' ? await krakenRound(harness, repo, cleanup) : await swarmRound(round, cleanup);
-      results[side].push(result);
+  const results = await alternateRounds(
+    rounds,
+    sides,
+    (side, round) => (side === 'kraken' ? krakenRound(harness, repo, cleanup) : swarmRound(round, cleanup)),
+    (side, round, result) => {
       const refused = result.refused === 0 ? '' : `; refused ${result.refused} time(s) first: ${errorText(result.refusal)}`;
       console.log(
         `  round ${round} ${side.padEnd(6)} formed in ${seconds(result.formedMs).padStart(8)}; leader ${result.killed} killed: API answered at ${result.at} after ${seconds(result.apiMs)}, deploy accepted after ${seconds(result.deployMs)} (${result.detail}${refused})`,
       );
-    }
-  }
+    },
+  );
 
   console.log('');
   const medians = {};
