@@ -45,7 +45,7 @@ export interface OrchestratorOptions extends LivenessOptions {
 }
 
 /** One week: long enough to read why a removed app failed, short enough that dead apps do not pile up. */
-export const DEFAULT_REMOVED_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+const DEFAULT_REMOVED_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface CompiledOrchestratorOptions {
   queues: OrchestratorQueues;
