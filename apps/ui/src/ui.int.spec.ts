@@ -84,6 +84,28 @@ describe('Kraken UI in a browser against a real agent', () => {
     (await api<{ getDeployment: { watch: boolean } }>('query ($id: String!) { getDeployment(deploymentId: $id) { watch } }', { id })).getDeployment.watch;
   const setWatch = (id: string, watch: boolean) =>
     api('mutation ($id: String!, $watch: Boolean!) { setWatch(deploymentId: $id, watch: $watch) { watch } }', { id, watch });
+  /**
+   * Clicks a destructive action and its confirmation, which must look destructive (antd's danger
+   * style), until the success message shows (at most three times): a click that lands while the
+   * confirm popup animates in can be lost, and a popup open while the live connection blinks closes
+   * with the buttons it disables.
+   */
+  const confirmDanger = async (trigger: string, confirmLabel: string, success: string, what: string) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await page.getByText('live', { exact: true }).waitFor({ timeout: 30_000 });
+        await page.getByRole('button', { name: trigger }).click();
+        const confirm = page.getByRole('button', { name: confirmLabel, exact: true });
+        await expect(confirm.getAttribute('class', { timeout: 5_000 })).resolves.toMatch(/\bant-btn-dangerous\b/);
+        await confirm.click({ timeout: 5_000 });
+        await page.getByText(success).first().waitFor({ timeout: 15_000 });
+        return;
+      } catch (error) {
+        await shot(`${what}-not-confirmed-${attempt}`);
+        if (attempt >= 3) throw error;
+      }
+    }
+  };
   /** Drops the problems `expected` matches that appeared since `from`: errors a test causes on purpose. */
   const forgetExpected = (from: number, expected: RegExp) => {
     const kept = problems.slice(from).filter((problem) => !expected.test(problem));
@@ -328,22 +350,7 @@ describe('Kraken UI in a browser against a real agent', () => {
     const id = deployed[0] ?? '';
     await page.getByRole('link', { name: id }).click();
     await status().getByText('Running', { exact: true }).waitFor();
-    // a click that lands while the confirm popup is still animating in can be lost: the success
-    // message says the cancel reached the API, so confirm until it shows (at most twice)
-    for (let attempt = 1; ; attempt++) {
-      await page.getByRole('button', { name: `Cancel deployment ${id}` }).click();
-      const confirm = page.getByRole('button', { name: 'Cancel deployment', exact: true });
-      // a destructive confirmation looks destructive (antd's danger style), not like a primary action
-      await expect(confirm.getAttribute('class')).resolves.toMatch(/\bant-btn-dangerous\b/);
-      await confirm.click();
-      try {
-        await page.getByText('Cancellation requested').waitFor({ timeout: 15_000 });
-        break;
-      } catch (error) {
-        await shot(`cancel-not-confirmed-${attempt}`);
-        if (attempt >= 2) throw error;
-      }
-    }
+    await confirmDanger(`Cancel deployment ${id}`, 'Cancel deployment', 'Cancellation requested', 'cancel');
     await status().getByText('Destroyed', { exact: true }).waitFor({ timeout: 90_000 });
     await page.getByText('Destroyed').first().waitFor();
     const { stdout } = await run('docker', ['ps', '-aq', '--filter', `label=org.kraken.deployment=${id}`]);
@@ -415,21 +422,7 @@ describe('Kraken UI in a browser against a real agent', () => {
     // on its page (the failed tests' deployment, Errored): Remove, not Cancel
     expect(deploymentIdFromUrl()).toBe(failing);
     await expect(page.getByRole('button', { name: `Cancel deployment ${failing ?? ''}` }).count()).resolves.toBe(0);
-    const confirmRemove = async (id: string) => {
-      // as with Cancel: a click that lands while the confirm popup animates in can be lost
-      for (let attempt = 1; ; attempt++) {
-        await page.getByRole('button', { name: `Remove deployment ${id}` }).click();
-        const confirm = page.getByRole('button', { name: 'Remove deployment', exact: true });
-        await expect(confirm.getAttribute('class')).resolves.toMatch(/\bant-btn-dangerous\b/);
-        await confirm.click();
-        try {
-          await page.getByText('Deployment removed').first().waitFor({ timeout: 15_000 });
-          return;
-        } catch (error) {
-          if (attempt >= 2) throw error;
-        }
-      }
-    };
+    const confirmRemove = (id: string) => confirmDanger(`Remove deployment ${id}`, 'Remove deployment', 'Deployment removed', 'remove');
     await confirmRemove(failing ?? '');
     // the page leaves for the list, which no longer holds it
     await page.getByRole('heading', { level: 2, name: 'Deployments' }).waitFor();
@@ -462,7 +455,7 @@ describe('Kraken UI in a browser against a real agent', () => {
     await expect(rows().count()).resolves.toBe(2);
 
     await page.getByRole('combobox', { name: 'Filter by status' }).click();
-    await page.locator('.ant-select-item-option[title="Errored"]').click();
+    await page.locator('.ant-select-item-option').filter({ hasText: /^Errored$/ }).click();
     await rows().filter({ hasText: destroyed ?? '' }).waitFor({ state: 'detached' });
     await expect(rowIds()).resolves.toEqual([errored]);
     expect(new URL(page.url()).searchParams.get('status')).toBe('ERRORED');

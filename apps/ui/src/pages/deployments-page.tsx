@@ -200,6 +200,9 @@ function ListControls({ query, update, shown, total }: { query: ListQuery; updat
           update({ status: status ?? undefined });
         }}
         options={statusOptions}
+        // every status in the page, not only the ones scrolled to: 16 are no list to virtualise
+        virtual={false}
+        listHeight={400}
         placeholder="All statuses"
         aria-label="Filter by status"
         style={{ width: 220 }}
