@@ -484,7 +484,8 @@ describe('Kraken UI in a browser against a real agent', () => {
 
     // clearing both shows every deployment again, and the URL drops them
     await search.fill('');
-    await page.locator('.ant-select-clear').click();
+    await page.getByRole('combobox', { name: 'Filter by status' }).click();
+    await page.locator('.ant-select-item-option').filter({ hasText: /^All statuses$/ }).click();
     await rows().filter({ hasText: destroyed ?? '' }).waitFor();
     expect(new URL(page.url()).searchParams.has('status')).toBe(false);
   }, 90_000);

@@ -213,11 +213,23 @@ function RemovedDeployment({ deployment }: { deployment: Deployment }) {
   const when = deployment.removedAt === null ? '' : ` at ${new Date(deployment.removedAt * 1000).toLocaleString()}`;
   return (
     <>
-      <Result
-        status="info"
+      <Typography.Title level={2} style={{ wordBreak: 'break-all' }}>
+        {deployment.id}
+      </Typography.Title>
+      <Alert
+        type="info"
+        showIcon
         title={`Deployment ${deployment.id} was removed`}
-        subTitle={`It was ${statusLabel(deployment.status).toLowerCase()} and was removed from the list${when}. Its log stays readable here until the cluster's retention ends.`}
-        extra={<Link to="/deployments">All deployments</Link>}
+        description={
+          // blocks: a link inside a line of text would stand out by its colour alone
+          <>
+            <div>{`It was ${statusLabel(deployment.status).toLowerCase()} and was removed from the list${when}. Its log stays readable here until the cluster's retention ends.`}</div>
+            <div>
+              <Link to="/deployments">All deployments</Link>
+            </div>
+          </>
+        }
+        style={{ marginBottom: 16 }}
         data-testid="deployment-removed"
       />
       <Card title="Log">

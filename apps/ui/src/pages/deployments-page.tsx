@@ -167,7 +167,9 @@ function DeploymentRowDetails({ deployment: d }: { deployment: Deployment }) {
   );
 }
 
-const statusOptions = applicationStatuses.map((status) => ({ value: status, label: statusLabel(status) }));
+// "All statuses" is an option, not a placeholder: antd's placeholder grey is too faint to read (axe)
+const ALL = 'ALL';
+const statusOptions = [{ value: ALL, label: 'All statuses' }, ...applicationStatuses.map((status) => ({ value: status, label: statusLabel(status) }))];
 
 /** Search, status filter and sort, read from and written to the URL's query (bookmarkable). */
 function useListQuery(): [ListQuery, (change: Partial<ListQuery>) => void] {
@@ -194,21 +196,19 @@ function ListControls({ query, update, shown, total }: { query: ListQuery; updat
         style={{ width: 300, maxWidth: '100%' }}
       />
       <Select
-        allowClear
-        value={query.status ?? null}
-        onChange={(status: Deployment['status'] | null | undefined) => {
-          update({ status: status ?? undefined });
+        value={query.status ?? ALL}
+        onChange={(status: string) => {
+          update({ status: applicationStatuses.find((s) => s === status) });
         }}
         options={statusOptions}
-        // every status in the page, not only the ones scrolled to: 16 are no list to virtualise
+        // every status in the page, not only the ones scrolled to: 17 are no list to virtualise
         virtual={false}
         listHeight={400}
-        placeholder="All statuses"
         aria-label="Filter by status"
         style={{ width: 220 }}
       />
       {filtered && (
-        <Typography.Text type="secondary" data-testid="list-count">
+        <Typography.Text data-testid="list-count">
           {`${String(shown)} of ${String(total)} deployments`}
         </Typography.Text>
       )}
