@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { freePort, gitFixtureRepo, isolatedVhost, manifestToml, requireRabbit, tempDir } from '@kraken/testing';
+import { eventually, freePort, gitFixtureRepo, isolatedVhost, manifestToml, requireRabbit, tempDir } from '@kraken/testing';
 import type { IsolatedVhost, TempDir } from '@kraken/testing';
 import type { WatchedProcess } from '@kraken/testing';
 import { CLI, runKraken, spawnLongRunning } from '../test/cli-process.js';
@@ -99,7 +99,7 @@ describe('kraken CLI against a running agent', () => {
   it('lists deployments and nodes as tables and as JSON', async () => {
     const table = await kraken('ls');
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^ID\s+STATUS\s+NODE\s+URL/);
+    expect(table.stdout).toMatch(/^ID\s+STATUS\s+RESTARTS\s+NODE\s+URL/);
     expect(table.stdout).toContain('running');
     const json = await kraken('ls', '--json');
     const list = JSON.parse(json.stdout) as { id: string; status: string; srcUrl: string }[];
@@ -230,6 +230,23 @@ describe('kraken CLI against a running agent', () => {
       containers = await docker.listContainers({ all: true, filters: { label: [`org.kraken.deployment=${id}`] } });
     }
     expect(containers).toEqual([]);
+  }, 90_000);
+
+  it('removes the destroyed deployment with kraken rm: kraken ls leaves it out, kraken logs still reads it', async () => {
+    const id = deployed[0] ?? '';
+    const listed = async () => JSON.parse((await kraken('ls', '--json')).stdout) as { id: string; status: string }[];
+    await eventually(async () => ((await listed()).find((d) => d.id === id)?.status === 'DESTROYED' ? true : undefined), 60_000, `${id} Destroyed`);
+    const removed = await kraken('rm', id);
+    expect({ code: removed.code, stdout: removed.stdout.trim() }).toEqual({
+      code: 0,
+      stdout: `removed ${id} (destroyed); its log stays readable with kraken logs ${id} for a while`,
+    });
+    expect((await listed()).map((d) => d.id)).not.toContain(id);
+    const logs = await kraken('logs', id);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toMatch(/listening/);
+    // an unknown id exits 4
+    expect((await kraken('rm', 'no-such-app')).code).toBe(4);
   }, 90_000);
 
   it('stops gracefully on SIGTERM with exit code 0', async () => {

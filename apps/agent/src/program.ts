@@ -13,7 +13,7 @@ import { listCommand, nodesCommand } from './commands/list.js';
 import { logsCommand } from './commands/logs.js';
 import { promoteCommand } from './commands/promote.js';
 import { tokenCommand } from './commands/token.js';
-import { cancelCommand, redeployCommand, statusCommand } from './commands/manage.js';
+import { cancelCommand, redeployCommand, removeCommand, statusCommand } from './commands/manage.js';
 import { serviceInstallCommand, serviceUninstallCommand } from './commands/service.js';
 import { updateCommand } from './commands/update.js';
 import { loadAgentConfig } from './config/agent-config.js';
@@ -158,6 +158,11 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
   withClient(program.command('cancel <id>').description('stop and remove a deployment')).action(async (id: string, flags: ClientFlags) => {
     setExit(await cancelCommand(client(flags), { id, json: flags.json === true }, io));
   });
+  withClient(program.command('rm <id>').description('remove a destroyed or errored deployment from the list (its log is kept for a while)')).action(
+    async (id: string, flags: ClientFlags) => {
+      setExit(await removeCommand(client(flags), { id, json: flags.json === true }, io));
+    },
+  );
   withClient(program.command('redeploy <id>').description('deploy the branch head again')).action(async (id: string, flags: ClientFlags) => {
     setExit(await redeployCommand(client(flags), { id, json: flags.json === true }, io));
   });

@@ -1,5 +1,6 @@
 import {
   canCancel,
+  canRemove,
   countByStatus,
   filterLines,
   formatAge,
@@ -97,13 +98,15 @@ describe('status presentation', () => {
     expect(statusColor('DEPLOYING')).toBe('processing');
   });
 
-  it('knows which statuses are settled and which can be cancelled', () => {
+  it('knows which statuses are settled, which can be cancelled and which removed', () => {
     expect(isSettled('RUNNING')).toBe(true);
     expect(isSettled('DEPLOYING')).toBe(false);
     expect(canCancel('RUNNING')).toBe(true);
-    expect(canCancel('ERRORED')).toBe(true);
+    // an errored deployment runs nothing: it is removed, not cancelled
+    expect(canCancel('ERRORED')).toBe(false);
     expect(canCancel('DESTROYED')).toBe(false);
     expect(canCancel('DESTRUCTION_REQUESTED')).toBe(false);
+    expect(['RUNNING', 'DEPLOYING', 'DESTRUCTION_REQUESTED', 'ERRORED', 'DESTROYED'].filter((s) => canRemove(s as 'RUNNING'))).toEqual(['ERRORED', 'DESTROYED']);
   });
 
   it('counts deployments per status with zeros for absent ones', () => {

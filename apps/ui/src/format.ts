@@ -110,9 +110,14 @@ export function isSettled(status: ApplicationStatus): boolean {
   return status === 'RUNNING' || status === 'DESTROYED' || status === 'ERRORED';
 }
 
-/** Whether cancelling makes sense: not when it is already gone or going. */
+/** Whether cancelling makes sense: not when it is already gone, going, or failed (nothing runs). */
 export function canCancel(status: ApplicationStatus): boolean {
-  return status !== 'DESTROYED' && !status.startsWith('DESTRUCTION') && status !== 'DELEGATING_DESTRUCTION';
+  return !canRemove(status) && !status.startsWith('DESTRUCTION') && status !== 'DELEGATING_DESTRUCTION';
+}
+
+/** Whether it can be removed from the list: only once nothing of it runs (the API refuses the rest). */
+export function canRemove(status: ApplicationStatus): boolean {
+  return status === 'DESTROYED' || status === 'ERRORED';
 }
 
 /** Deployments per status, every status present (0 when none), in lifecycle order. */

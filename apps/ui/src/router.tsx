@@ -21,6 +21,31 @@ export function usePath(): string {
   return path;
 }
 
+/** The page's query string (`?q=...`, or ''), following back and forward. */
+export function useSearch(): string {
+  const [search, setSearch] = useState(window.location.search);
+  useEffect(() => {
+    const onChange = () => {
+      setSearch(window.location.search);
+    };
+    window.addEventListener('popstate', onChange);
+    return () => {
+      window.removeEventListener('popstate', onChange);
+    };
+  }, []);
+  return search;
+}
+
+/**
+ * Sets the query string of the page shown, replacing the history entry (each key typed in a search
+ * box is no page to go back to), and tells useSearch.
+ */
+export function replaceSearch(search: string): void {
+  if (search === window.location.search) return;
+  window.history.replaceState(null, '', `${window.location.pathname}${search}${window.location.hash}`);
+  window.dispatchEvent(new PopStateEvent('popstate'));
+}
+
 export function navigate(to: string): void {
   if (to === currentPath()) return;
   window.history.pushState(null, '', to);

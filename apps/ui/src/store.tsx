@@ -40,7 +40,7 @@ export interface Cluster {
   reload: () => void;
   /** +1 per reload: what depends on fresh data (a chart's history) loads again when it changes. */
   reloads: number;
-  /** Takes a deployment a mutation answered, so the page shows it without waiting for the event. */
+  /** Takes a deployment a mutation answered, so the page shows it without waiting for the event (a removed one leaves the list). */
   applyDeployment: (deployment: Deployment) => void;
 }
 
@@ -50,6 +50,11 @@ export function useCluster(): Cluster {
   const cluster = useContext(ClusterContext);
   if (cluster === undefined) throw new Error('useCluster outside <ClusterProvider>');
   return cluster;
+}
+
+/** A removed deployment leaves the list, here as in every other client that hears of it. */
+function applyChange(list: Deployment[], deployment: Deployment): Deployment[] {
+  return deployment.removedAt === null ? upsert(list, deployment) : list.filter((d) => d.id !== deployment.id);
 }
 
 function upsert<T extends { id: string }>(list: T[], item: T): T[] {
@@ -118,7 +123,7 @@ export function ClusterProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const applyDeployment = useCallback((deployment: Deployment) => {
-    setDeployments((list) => upsert(list, deployment));
+    setDeployments((list) => applyChange(list, deployment));
   }, []);
 
   useEffect(() => {
@@ -170,7 +175,7 @@ export function ClusterProvider({ children }: { children: ReactNode }) {
       DeploymentChangedDocument,
       {},
       (data) => {
-        setDeployments((list) => upsert(list, data.deploymentChanged));
+        setDeployments((list) => applyChange(list, data.deploymentChanged));
       },
       onError,
     );

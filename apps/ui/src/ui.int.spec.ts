@@ -84,6 +84,28 @@ describe('Kraken UI in a browser against a real agent', () => {
     (await api<{ getDeployment: { watch: boolean } }>('query ($id: String!) { getDeployment(deploymentId: $id) { watch } }', { id })).getDeployment.watch;
   const setWatch = (id: string, watch: boolean) =>
     api('mutation ($id: String!, $watch: Boolean!) { setWatch(deploymentId: $id, watch: $watch) { watch } }', { id, watch });
+  /**
+   * Clicks a destructive action and its confirmation, which must look destructive (antd's danger
+   * style), until the success message shows (at most three times): a click that lands while the
+   * confirm popup animates in can be lost, and a popup open while the live connection blinks closes
+   * with the buttons it disables.
+   */
+  const confirmDanger = async (trigger: string, confirmLabel: string, success: string, what: string) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await page.getByText('live', { exact: true }).waitFor({ timeout: 30_000 });
+        await page.getByRole('button', { name: trigger }).click();
+        const confirm = page.getByRole('button', { name: confirmLabel, exact: true });
+        await expect(confirm.getAttribute('class', { timeout: 5_000 })).resolves.toMatch(/\bant-btn-dangerous\b/);
+        await confirm.click({ timeout: 5_000 });
+        await page.getByText(success).first().waitFor({ timeout: 15_000 });
+        return;
+      } catch (error) {
+        await shot(`${what}-not-confirmed-${attempt}`);
+        if (attempt >= 3) throw error;
+      }
+    }
+  };
   /** Drops the problems `expected` matches that appeared since `from`: errors a test causes on purpose. */
   const forgetExpected = (from: number, expected: RegExp) => {
     const kept = problems.slice(from).filter((problem) => !expected.test(problem));
@@ -328,22 +350,7 @@ describe('Kraken UI in a browser against a real agent', () => {
     const id = deployed[0] ?? '';
     await page.getByRole('link', { name: id }).click();
     await status().getByText('Running', { exact: true }).waitFor();
-    // a click that lands while the confirm popup is still animating in can be lost: the success
-    // message says the cancel reached the API, so confirm until it shows (at most twice)
-    for (let attempt = 1; ; attempt++) {
-      await page.getByRole('button', { name: `Cancel deployment ${id}` }).click();
-      const confirm = page.getByRole('button', { name: 'Cancel deployment', exact: true });
-      // a destructive confirmation looks destructive (antd's danger style), not like a primary action
-      await expect(confirm.getAttribute('class')).resolves.toMatch(/\bant-btn-dangerous\b/);
-      await confirm.click();
-      try {
-        await page.getByText('Cancellation requested').waitFor({ timeout: 15_000 });
-        break;
-      } catch (error) {
-        await shot(`cancel-not-confirmed-${attempt}`);
-        if (attempt >= 2) throw error;
-      }
-    }
+    await confirmDanger(`Cancel deployment ${id}`, 'Cancel deployment', 'Cancellation requested', 'cancel');
     await status().getByText('Destroyed', { exact: true }).waitFor({ timeout: 90_000 });
     await page.getByText('Destroyed').first().waitFor();
     const { stdout } = await run('docker', ['ps', '-aq', '--filter', `label=org.kraken.deployment=${id}`]);
@@ -409,6 +416,80 @@ describe('Kraken UI in a browser against a real agent', () => {
     await status().getByText('Errored', { exact: true }).waitFor({ timeout: 30_000 });
   }, 60_000);
 
+  it('removes errored deployments from their page and from the list (no Cancel offered), keeping the log readable by id', async () => {
+    const [, , broken, failing] = deployed;
+    const rows = () => page.locator('tbody tr.ant-table-row');
+    // on its page (the failed tests' deployment, Errored): Remove, not Cancel
+    expect(deploymentIdFromUrl()).toBe(failing);
+    await expect(page.getByRole('button', { name: `Cancel deployment ${failing ?? ''}` }).count()).resolves.toBe(0);
+    const confirmRemove = (id: string) => confirmDanger(`Remove deployment ${id}`, 'Remove deployment', 'Deployment removed', 'remove');
+    await confirmRemove(failing ?? '');
+    // the page leaves for the list, which no longer holds it
+    await page.getByRole('heading', { level: 2, name: 'Deployments' }).waitFor();
+    await rows().filter({ hasText: broken ?? '' }).waitFor();
+    await expect(rows().filter({ hasText: failing ?? '' }).count()).resolves.toBe(0);
+    // from the list's row actions
+    const brokenRow = rows().filter({ hasText: broken ?? '' });
+    await expect(brokenRow.getByRole('button', { name: `Cancel deployment ${broken ?? ''}` }).count()).resolves.toBe(0);
+    await confirmRemove(broken ?? '');
+    await brokenRow.waitFor({ state: 'detached', timeout: 15_000 });
+    // another client (the API) agrees, and a reload does not bring them back
+    const listed = await api<{ getDeployments: { id: string }[] }>('query { getDeployments { id } }');
+    expect(listed.getDeployments.map((d) => d.id)).toEqual(deployed.slice(0, 2));
+    await page.reload();
+    await rows().filter({ hasText: deployed[1] ?? '' }).waitFor({ timeout: 30_000 });
+    await expect(rows().filter({ hasText: broken ?? '' }).count()).resolves.toBe(0);
+    // its page says it was removed and still shows its log
+    await page.goto(`${ui}/deployments/${encodeURIComponent(failing ?? '')}`);
+    await page.getByTestId('deployment-removed').getByText(`Deployment ${failing ?? ''} was removed`).waitFor({ timeout: 30_000 });
+    await page.getByTestId('log').getByText('first-line').first().waitFor({ timeout: 30_000 });
+    await shot('deployment-removed');
+  }, 120_000);
+
+  it('narrows the list by search and status, sorts it, and restores all three from the URL after a reload', async () => {
+    const [destroyed, errored] = deployed;
+    const rows = () => page.locator('tbody tr.ant-table-row');
+    const rowIds = () => rows().locator('td a[href^="/deployments/"]').allInnerTexts();
+    await page.goto(`${ui}/deployments`);
+    await rows().filter({ hasText: destroyed ?? '' }).waitFor({ timeout: 30_000 });
+    await expect(rows().count()).resolves.toBe(2);
+
+    await page.getByRole('combobox', { name: 'Filter by status' }).click();
+    await page.locator('.ant-select-item-option').filter({ hasText: /^Errored$/ }).click();
+    await rows().filter({ hasText: destroyed ?? '' }).waitFor({ state: 'detached' });
+    await expect(rowIds()).resolves.toEqual([errored]);
+    expect(new URL(page.url()).searchParams.get('status')).toBe('ERRORED');
+
+    // a search that the errored one does not match leaves nothing, and says so
+    const search = page.getByLabel('Search deployments');
+    await search.fill(destroyed ?? '');
+    await page.getByTestId('no-matches').waitFor();
+    await expect(page.getByTestId('list-count').innerText()).resolves.toBe('0 of 2 deployments');
+    await search.fill(errored?.split('-')[0] ?? '');
+    await rows().filter({ hasText: errored ?? '' }).waitFor();
+
+    // sorting by a column header, kept in the URL too
+    await page.getByRole('columnheader', { name: 'ID' }).click();
+    await eventually(() => (new URL(page.url()).searchParams.get('sort') === 'id' ? true : undefined), 5_000, 'sort=id in the URL');
+    const bookmarked = page.url();
+    expect(new URL(bookmarked).searchParams.get('q')).toBe(errored?.split('-')[0]);
+
+    await page.goto(bookmarked);
+    await rows().filter({ hasText: errored ?? '' }).waitFor({ timeout: 30_000 });
+    await expect(search.inputValue()).resolves.toBe(errored?.split('-')[0]);
+    await expect(page.getByRole('combobox', { name: 'Filter by status' }).locator('xpath=ancestor::*[contains(@class, "ant-select")][1]').innerText()).resolves.toMatch(/Errored/);
+    await expect(page.getByRole('columnheader', { name: 'ID' }).getAttribute('aria-sort')).resolves.toBe('ascending');
+    await expect(rowIds()).resolves.toEqual([errored]);
+    await shot('deployments-filtered');
+
+    // clearing both shows every deployment again, and the URL drops them
+    await search.fill('');
+    await page.getByRole('combobox', { name: 'Filter by status' }).click();
+    await page.locator('.ant-select-item-option').filter({ hasText: /^All statuses$/ }).click();
+    await rows().filter({ hasText: destroyed ?? '' }).waitFor();
+    expect(new URL(page.url()).searchParams.has('status')).toBe(false);
+  }, 90_000);
+
   it('says plainly when the API cannot be reached, and loads once Retry finds it again', async () => {
     const start = problems.length;
     await page.route('**/graphql', (route) => route.abort('connectionrefused'));
@@ -431,6 +512,8 @@ describe('Kraken UI in a browser against a real agent', () => {
       { name: 'deployments', path: '/deployments', ready: () => page.locator('tbody tr').filter({ hasText: errored ?? '' }).first().waitFor() },
       { name: 'deployment-destroyed', path: `/deployments/${encodeURIComponent(destroyed ?? '')}`, ready: () => status().getByText('Destroyed').waitFor() },
       { name: 'deployment-errored', path: `/deployments/${encodeURIComponent(errored ?? '')}`, ready: () => status().getByText('Errored').waitFor() },
+      { name: 'deployment-removed', path: `/deployments/${encodeURIComponent(deployed[3] ?? '')}`, ready: () => page.getByTestId('deployment-removed').waitFor() },
+      { name: 'deployments-filtered', path: `/deployments?status=ERRORED&sort=node&order=desc`, ready: () => page.locator('tbody tr').filter({ hasText: errored ?? '' }).first().waitFor() },
       { name: 'getting-started', path: '/getting-started', ready: () => page.getByTestId('manifest-node').waitFor() },
     ];
     const sizes = [

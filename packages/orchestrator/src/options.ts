@@ -37,7 +37,15 @@ export interface OrchestratorOptions extends LivenessOptions {
    * few seconds and brings its containers back; longer is an outage. @default 10_000
    */
   engineDownGraceMs?: number;
+  /**
+   * How long a removed deployment (and its log) stays readable by id before the loop deletes it
+   * for good; 0 deletes it at the next pass. @default 7 days
+   */
+  removedRetentionMs?: number;
 }
+
+/** One week: long enough to read why a removed app failed, short enough that dead apps do not pile up. */
+const DEFAULT_REMOVED_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface CompiledOrchestratorOptions {
   queues: OrchestratorQueues;
@@ -48,6 +56,7 @@ export interface CompiledOrchestratorOptions {
   statsSamples: number;
   liveness: LivenessOptions;
   engineDownGraceMs: number;
+  removedRetentionMs: number;
 }
 
 export function compileOrchestratorOptions(options: OrchestratorOptions = {}): CompiledOrchestratorOptions {
@@ -74,6 +83,7 @@ export function compileOrchestratorOptions(options: OrchestratorOptions = {}): C
       acceptablePauseMs: options.acceptablePauseMs,
     }),
     engineDownGraceMs: options.engineDownGraceMs ?? 10_000,
+    removedRetentionMs: options.removedRetentionMs ?? DEFAULT_REMOVED_RETENTION_MS,
   };
   if (!Number.isInteger(compiled.tickIntervalMs) || compiled.tickIntervalMs < 0) {
     throw new KrakenError(
@@ -97,6 +107,12 @@ export function compileOrchestratorOptions(options: OrchestratorOptions = {}): C
     throw new KrakenError(
       ErrorCode.InvalidConfig,
       `orchestrator option engineDownGraceMs must be a number of ms >= 0, got ${String(compiled.engineDownGraceMs)}`,
+    );
+  }
+  if (!Number.isFinite(compiled.removedRetentionMs) || compiled.removedRetentionMs < 0) {
+    throw new KrakenError(
+      ErrorCode.InvalidConfig,
+      `orchestrator option removedRetentionMs must be a number of ms >= 0, got ${String(compiled.removedRetentionMs)}`,
     );
   }
   return compiled;

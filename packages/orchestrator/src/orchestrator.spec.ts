@@ -485,6 +485,38 @@ describe('Orchestrator', () => {
     await eventually(() => status(deployment.id) === DeploymentStatus.Destroyed, 5000, 'Destroyed', 10);
   });
 
+  it('removes only a Destroyed or Errored deployment, keeps it readable by id, and deletes it once the retention ends', async () => {
+    const orchestrator = await startOrchestrator({ options: { removedRetentionMs: 60_000 } });
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    await expect(orchestrator.removeDeployment(deployment.id)).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: `deployment ${deployment.id} is Running: only a Destroyed or Errored deployment can be removed; cancel it first`,
+    });
+    await expect(orchestrator.removeDeployment('nope-1')).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'no deployment with id nope-1' });
+
+    await orchestrator.cancelDeployment(deployment.id);
+    await workerB.report(deployment.id, DeploymentStatus.Destroyed);
+    await eventually(() => status(deployment.id) === DeploymentStatus.Destroyed, 5000, 'Destroyed', 10);
+    const changed: DeploymentRecord[] = [];
+    orchestrator.on('deploymentChanged', (d) => changed.push(d));
+    const removed = await orchestrator.removeDeployment(deployment.id);
+    expect(removed.removedAt).toBe(new Date(clock.now()).toISOString());
+    // every UI drops it from its list on this event
+    expect(changed.map((d) => d.removedAt)).toEqual([removed.removedAt]);
+    expect(orchestrator.listDeployments()).toEqual([]);
+    expect(orchestrator.getDeployment(deployment.id)?.status).toBe(DeploymentStatus.Destroyed);
+    await expect(orchestrator.removeDeployment(deployment.id)).resolves.toBe(removed);
+    await expect(orchestrator.redeploy(deployment.id)).rejects.toMatchObject({ code: 'CONFLICT', message: `deployment ${deployment.id} was removed; deploy its repository again instead` });
+
+    await orchestrator.tick();
+    expect(orchestrator.getDeployment(deployment.id)).toBeDefined();
+    clock.advance(60_000);
+    await orchestrator.tick();
+    expect(orchestrator.getDeployment(deployment.id)).toBeUndefined();
+    expect(logger.records.some((entry) => entry.message === 'deleted removed deployments past their retention, with their logs')).toBe(true);
+  });
+
   it('redeploys on the same node with the next attempt', async () => {
     const orchestrator = await startOrchestrator();
     await beatBoth();

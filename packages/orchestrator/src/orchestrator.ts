@@ -25,6 +25,7 @@ import { EngineWatch } from './liveness/engine-watch.js';
 import { Liveness } from './liveness/liveness.js';
 import type { CompiledOrchestratorOptions, OrchestratorOptions } from './options.js';
 import { compileOrchestratorOptions } from './options.js';
+import { assertRemovable, retentionCutoff } from './lifecycle/removal.js';
 import { placeDeployment } from './scheduling/place-deployment.js';
 import { isStaleStatus } from './status-order.js';
 import { BranchWatcher } from './watch/branch-watcher.js';
@@ -329,11 +330,32 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     });
   }
 
+  /**
+   * Takes a Destroyed or Errored deployment off the lists (a Conflict for any other status: cancel
+   * it first) and frees its name. It and its log stay readable by id for the removedRetentionMs
+   * option, then tick() deletes them. Removing it again returns it unchanged.
+   */
+  removeDeployment(id: string): Promise<DeploymentRecord> {
+    return this.exclusive(() => {
+      this.requireLeads('remove a deployment');
+      const deployment = this.store.requireDeployment(id);
+      if (deployment.removedAt !== null) return deployment;
+      assertRemovable(deployment);
+      const removed = this.store.markRemoved(id);
+      this.emit('deploymentChanged', removed);
+      this.logger.info('deployment removed', { deploymentId: id, status: removed.status });
+      return removed;
+    });
+  }
+
   /** Deploys the branch head again, on the same node while it can run it, else on the best one. */
   redeploy(id: string): Promise<DeploymentRecord> {
     return this.exclusive(async () => {
       this.requireLeads('redeploy');
       const deployment = this.store.requireDeployment(id);
+      if (deployment.removedAt !== null) {
+        throw new KrakenError(ErrorCode.Conflict, `deployment ${id} was removed; deploy its repository again instead`, { deploymentId: id });
+      }
       if (destructionStatuses.has(deployment.status) || deployment.status === Status.Destroyed) {
         throw new KrakenError(ErrorCode.Conflict, `deployment ${id} is ${deployment.status}; it cannot be redeployed`, {
           deploymentId: id,
@@ -397,7 +419,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
 
   /**
    * One pass of the loop: applies liveness (moving the apps of nodes that died), retries
-   * deployments waiting for a node, and starts a round of branch watching when one is due
+   * deployments waiting for a node, deletes removed deployments past their retention (with their
+   * logs), and starts a round of branch watching when one is due
    * (awaited, though it runs outside the one-at-a-time chain, so a slow git remote holds up
    * nothing else). Never throws: a failed pass is logged and the next one runs.
    */
@@ -412,6 +435,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
             await this.placeAndRequest(deployment, { attempt: deployment.attempt });
           }
         }
+        const purged = this.store.purgeRemoved(retentionCutoff(this.clock.now(), this.options.removedRetentionMs));
+        if (purged.length > 0) this.logger.info('deleted removed deployments past their retention, with their logs', { deploymentIds: purged });
       });
     } catch (error) {
       this.logger.error('orchestrator tick failed', { error: toKrakenError(error) });

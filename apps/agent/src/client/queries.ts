@@ -68,6 +68,7 @@ export const Queries = {
   getDeployments: `query { getDeployments { ${deploymentFields} } }`,
   getNodes: `query { getNodes { ${nodeFields} } }`,
   cancelDeployment: `mutation($id: String!) { cancelDeployment(deploymentId: $id) }`,
+  removeDeployment: `mutation($id: String!) { removeDeployment(deploymentId: $id) { id status removedAt } }`,
   redeploy: `mutation($id: String!) { redeploy(deploymentId: $id) { ${deploymentFields} } }`,
   logs: `query($id: String!, $after: Int!, $limit: Int!) { logs(deploymentId: $id, after: $after, limit: $limit) {
     lines { seq stream text time } next dropped } }`,

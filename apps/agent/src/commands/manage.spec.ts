@@ -1,5 +1,8 @@
+import { ErrorCode, KrakenError } from '@kraken/common';
 import type { ApiClient } from '../client/api-client.js';
-import { statusCommand } from './manage.js';
+import { ExitCode, exitCodeOf } from '../client/exit-codes.js';
+import { Queries } from '../client/queries.js';
+import { removeCommand, statusCommand } from './manage.js';
 
 const view = {
   getPlatform: { orchestrator: 'agent-1', epoch: 3, nodes: [{ id: 'agent-1', state: 'ALIVE' }], deployments: [] },
@@ -36,5 +39,34 @@ describe('kraken status', () => {
     const out: string[] = [];
     await statusCommand(clientOf(undefined), { json: false }, { out: (line) => out.push(line), err: () => undefined });
     expect(out[0]).toBe('api           http://127.0.0.1:4000');
+  });
+});
+
+describe('kraken rm', () => {
+  const removed = { removeDeployment: { id: 'blog-1a2b3c', status: 'ERRORED', removedAt: 1_764_072_000.5 } };
+  const asked: { query: string; variables: unknown }[] = [];
+  const client = {
+    graphql: (query: string, variables: unknown) => {
+      asked.push({ query, variables });
+      return Promise.resolve(removed);
+    },
+  } as unknown as ApiClient;
+
+  it('removes the deployment through the API and says its log stays readable', async () => {
+    const out: string[] = [];
+    await expect(removeCommand(client, { id: 'blog-1a2b3c', json: false }, { out: (line) => out.push(line), err: () => undefined })).resolves.toBe(ExitCode.Ok);
+    expect(asked.at(-1)).toEqual({ query: Queries.removeDeployment, variables: { id: 'blog-1a2b3c' } });
+    expect(out).toEqual(['removed blog-1a2b3c (errored); its log stays readable with kraken logs blog-1a2b3c for a while']);
+    const json: string[] = [];
+    await removeCommand(client, { id: 'blog-1a2b3c', json: true }, { out: (line) => json.push(line), err: () => undefined });
+    expect(JSON.parse(json.join(''))).toEqual({ id: 'blog-1a2b3c', removed: true, status: 'ERRORED', removedAt: 1_764_072_000.5 });
+  });
+
+  it("passes on the API's refusal of a running deployment, which exits 1", async () => {
+    const refusal = new KrakenError(ErrorCode.Conflict, 'deployment blog-1a2b3c is Running: only a Destroyed or Errored deployment can be removed; cancel it first');
+    const refusing = { graphql: () => Promise.reject(refusal) } as unknown as ApiClient;
+    const failure = await removeCommand(refusing, { id: 'blog-1a2b3c', json: false }, { out: () => undefined, err: () => undefined }).catch((error: unknown) => error);
+    expect(failure).toBe(refusal);
+    expect(exitCodeOf(failure)).toBe(ExitCode.Failed);
   });
 });

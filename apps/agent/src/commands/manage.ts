@@ -11,6 +11,22 @@ export async function cancelCommand(client: ApiClient, options: { id: string; js
   return ExitCode.Ok;
 }
 
+/**
+ * `kraken rm <id>`: takes a Destroyed or Errored deployment off the list (the API refuses any
+ * other: cancel it first). Its log stays readable with `kraken logs <id>` until the retention ends.
+ */
+export async function removeCommand(client: ApiClient, options: { id: string; json: boolean }, io: CommandIo): Promise<ExitCode> {
+  const { removeDeployment } = await client.graphql<{ removeDeployment: { id: string; status: string; removedAt: number | null } }>(Queries.removeDeployment, {
+    id: options.id,
+  });
+  io.out(
+    options.json
+      ? JSON.stringify({ id: removeDeployment.id, removed: true, status: removeDeployment.status, removedAt: removeDeployment.removedAt })
+      : `removed ${removeDeployment.id} (${humanStatus(removeDeployment.status)}); its log stays readable with kraken logs ${removeDeployment.id} for a while`,
+  );
+  return ExitCode.Ok;
+}
+
 /** `kraken redeploy <id>`: builds the branch head again. */
 export async function redeployCommand(client: ApiClient, options: { id: string; json: boolean }, io: CommandIo): Promise<ExitCode> {
   const { redeploy } = await client.graphql<{ redeploy: DeploymentView }>(Queries.redeploy, { id: options.id });

@@ -38,21 +38,21 @@ export type EnvVarInput = {
   value: string;
 };
 
-export type DeploymentFieldsFragment = { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> };
+export type DeploymentFieldsFragment = { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> };
 
 export type NodeFieldsFragment = { id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, extensions: Array<{ key: string, value: string, type: string }> };
 
 export type OverviewQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type OverviewQuery = { getDeployments: Array<{ id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> }>, getNodes: Array<{ id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, extensions: Array<{ key: string, value: string, type: string }> }>, getPlatform: { orchestrator: string, epoch: number } };
+export type OverviewQuery = { getDeployments: Array<{ id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> }>, getNodes: Array<{ id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, extensions: Array<{ key: string, value: string, type: string }> }>, getPlatform: { orchestrator: string, epoch: number } };
 
 export type DeploymentQueryVariables = Exact<{
   deploymentId: string;
 }>;
 
 
-export type DeploymentQuery = { getDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type DeploymentQuery = { getDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export type PlatformServicesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -92,25 +92,32 @@ export type CancelDeploymentMutationVariables = Exact<{
 
 export type CancelDeploymentMutation = { cancelDeployment: string };
 
+export type RemoveDeploymentMutationVariables = Exact<{
+  deploymentId: string;
+}>;
+
+
+export type RemoveDeploymentMutation = { removeDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+
 export type SetWatchMutationVariables = Exact<{
   deploymentId: string;
   watch: boolean;
 }>;
 
 
-export type SetWatchMutation = { setWatch: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type SetWatchMutation = { setWatch: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export type RedeployMutationVariables = Exact<{
   deploymentId: string;
 }>;
 
 
-export type RedeployMutation = { redeploy: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type RedeployMutation = { redeploy: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export type DeploymentChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type DeploymentChangedSubscription = { deploymentChanged: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type DeploymentChangedSubscription = { deploymentChanged: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export type NodeChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -161,6 +168,7 @@ export const DeploymentFieldsFragmentDoc = new TypedDocumentString(`
   statsTime
   placementReason
   watch
+  removedAt
   crashLooping
   restartCount
   lastExit {
@@ -238,6 +246,7 @@ export const OverviewDocument = new TypedDocumentString(`
   statsTime
   placementReason
   watch
+  removedAt
   crashLooping
   restartCount
   lastExit {
@@ -305,6 +314,7 @@ export const DeploymentDocument = new TypedDocumentString(`
   statsTime
   placementReason
   watch
+  removedAt
   crashLooping
   restartCount
   lastExit {
@@ -372,6 +382,50 @@ export const CancelDeploymentDocument = new TypedDocumentString(`
   cancelDeployment(deploymentId: $deploymentId)
 }
     `) as unknown as TypedDocumentString<CancelDeploymentMutation, CancelDeploymentMutationVariables>;
+export const RemoveDeploymentDocument = new TypedDocumentString(`
+    mutation RemoveDeployment($deploymentId: String!) {
+  removeDeployment(deploymentId: $deploymentId) {
+    ...DeploymentFields
+  }
+}
+    fragment DeploymentFields on Deployment {
+  id
+  srcUrl
+  gitBranch
+  commit
+  port
+  status
+  statusMessage
+  deploymentUrl
+  name
+  appUrl
+  node
+  memMb
+  maxMemMb
+  cpuUsage
+  statsTime
+  placementReason
+  watch
+  removedAt
+  crashLooping
+  restartCount
+  lastExit {
+    code
+    signal
+    time
+    reason
+  }
+  statusHistory {
+    status
+    time
+    message
+    node
+  }
+  env {
+    name
+    value
+  }
+}`) as unknown as TypedDocumentString<RemoveDeploymentMutation, RemoveDeploymentMutationVariables>;
 export const SetWatchDocument = new TypedDocumentString(`
     mutation SetWatch($deploymentId: String!, $watch: Boolean!) {
   setWatch(deploymentId: $deploymentId, watch: $watch) {
@@ -396,6 +450,7 @@ export const SetWatchDocument = new TypedDocumentString(`
   statsTime
   placementReason
   watch
+  removedAt
   crashLooping
   restartCount
   lastExit {
@@ -439,6 +494,7 @@ export const RedeployDocument = new TypedDocumentString(`
   statsTime
   placementReason
   watch
+  removedAt
   crashLooping
   restartCount
   lastExit {
@@ -482,6 +538,7 @@ export const DeploymentChangedDocument = new TypedDocumentString(`
   statsTime
   placementReason
   watch
+  removedAt
   crashLooping
   restartCount
   lastExit {

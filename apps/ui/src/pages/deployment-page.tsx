@@ -12,7 +12,7 @@ import { StatusTag } from '../components/status-tag.js';
 import { WatchSwitch } from '../components/watch-switch.js';
 import { restartsSummary, statusColor, statusLabel } from '../format.js';
 import { hasLiveNumbers, memoryText } from '../honest.js';
-import { Link } from '../router.js';
+import { Link, navigate } from '../router.js';
 import { useCluster } from '../store.js';
 
 const timelineColor: Record<string, string> = { processing: 'blue', default: 'gray' };
@@ -42,19 +42,27 @@ function History({ deployment }: { deployment: Deployment }) {
  * A deployment the list does not hold yet (just created: the page can open before its first
  * event arrives) is asked for once; only the API's NOT_FOUND makes it a 404.
  */
-function useMissingDeployment(id: string, missing: boolean): { notFound: boolean; error: string | undefined; retry: () => void } {
+function useMissingDeployment(
+  id: string,
+  missing: boolean,
+): { notFound: boolean; removed: Deployment | undefined; error: string | undefined; retry: () => void } {
   const { request, applyDeployment } = useCluster();
   const [notFound, setNotFound] = useState(false);
+  // one removed: no longer listed, but readable by id (with its log) until its retention ends
+  const [removed, setRemoved] = useState<Deployment>();
   const [error, setError] = useState<string>();
   const [attempt, setAttempt] = useState(0);
   useEffect(() => {
     if (!missing) return;
     let stale = false;
     setNotFound(false);
+    setRemoved(undefined);
     setError(undefined);
     request(DeploymentDocument, { deploymentId: id })
       .then((data) => {
-        if (!stale) applyDeployment(data.getDeployment);
+        if (stale) return;
+        if (data.getDeployment.removedAt === null) applyDeployment(data.getDeployment);
+        else setRemoved(data.getDeployment);
       })
       .catch((failure: unknown) => {
         if (stale) return;
@@ -67,6 +75,7 @@ function useMissingDeployment(id: string, missing: boolean): { notFound: boolean
   }, [id, missing, request, applyDeployment, attempt]);
   return {
     notFound,
+    removed,
     error,
     retry: () => {
       setAttempt((n) => n + 1);
@@ -93,6 +102,7 @@ function DeploymentDetail({ id }: { id: string }) {
         />
       );
     }
+    if (missing.removed !== undefined) return <RemovedDeployment deployment={missing.removed} />;
     if (!missing.notFound) return <Skeleton active aria-label={`Loading deployment ${id}`} />;
     return (
       <Result
@@ -114,7 +124,12 @@ function DeploymentDetail({ id }: { id: string }) {
         <span data-testid="deployment-status">
           <StatusTag status={deployment.status} crashLooping={deployment.crashLooping} />
         </span>
-        <DeploymentActions deployment={deployment} />
+        <DeploymentActions
+          deployment={deployment}
+          onRemoved={() => {
+            navigate('/deployments');
+          }}
+        />
         <WatchSwitch deployment={deployment} label />
       </Space>
       {deployment.status === 'ERRORED' && (
@@ -187,6 +202,36 @@ function DeploymentDetail({ id }: { id: string }) {
       <Card title="Status history" style={{ marginBottom: 16 }}>
         <History deployment={deployment} />
       </Card>
+      <Card title="Log">
+        <LogView deploymentId={deployment.id} />
+      </Card>
+    </>
+  );
+}
+
+function RemovedDeployment({ deployment }: { deployment: Deployment }) {
+  const when = deployment.removedAt === null ? '' : ` at ${new Date(deployment.removedAt * 1000).toLocaleString()}`;
+  return (
+    <>
+      <Typography.Title level={2} style={{ wordBreak: 'break-all' }}>
+        {deployment.id}
+      </Typography.Title>
+      <Alert
+        type="info"
+        showIcon
+        title={`Deployment ${deployment.id} was removed`}
+        description={
+          // blocks: a link inside a line of text would stand out by its colour alone
+          <>
+            <div>{`It was ${statusLabel(deployment.status).toLowerCase()} and was removed from the list${when}. Its log stays readable here until the cluster's retention ends.`}</div>
+            <div>
+              <Link to="/deployments">All deployments</Link>
+            </div>
+          </>
+        }
+        style={{ marginBottom: 16 }}
+        data-testid="deployment-removed"
+      />
       <Card title="Log">
         <LogView deploymentId={deployment.id} />
       </Card>

@@ -230,6 +230,28 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
     await eventually(() => worker.ofType('deploy.cancel').some((m) => m.body.deploymentId === id), 5000, 'deploy.cancel', 10);
   });
 
+  it('removes an Errored deployment from the lists, keeps it and its log readable by id, and refuses a running one', async () => {
+    const REMOVE = 'mutation ($id: String!) { removeDeployment(deploymentId: $id) { id status removedAt } }';
+    const id = await create();
+    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
+    const refused = await graphql(REMOVE, { id });
+    expect(refused.errors?.[0]).toMatchObject({ extensions: { code: 'CONFLICT' } });
+    expect(refused.errors?.[0]?.message).toMatch(/is Running: only a Destroyed or Errored deployment can be removed; cancel it first/);
+    expect(store.getDeployment(id)?.removedAt).toBeNull();
+    store.setStatus(id, DeploymentStatus.Errored, { message: 'crash loop' });
+    store.appendLogs(id, [{ stream: 'stdout', text: 'last words', at: '2025-11-25T12:00:00.000Z' }]);
+    const removed = await graphql<{ removeDeployment: { id: string; status: string; removedAt: number | null } }>(REMOVE, { id });
+    expect(removed.data?.removeDeployment).toMatchObject({ id, status: 'ERRORED' });
+    expect(removed.data?.removeDeployment.removedAt).toEqual(expect.any(Number));
+    const listed = await graphql<{ getDeployments: { id: string }[]; getPlatform: { deployments: { id: string }[] } }>(
+      'query { getDeployments { id } getPlatform { deployments { id } } }',
+    );
+    expect(listed.data).toEqual({ getDeployments: [], getPlatform: { deployments: [] } });
+    const byId = await graphql<{ getDeployment: { removedAt: number | null } }>(`query { getDeployment(deploymentId: "${id}") { removedAt } }`);
+    expect(byId.data?.getDeployment.removedAt).toBe(removed.data?.removeDeployment.removedAt);
+    await expect((await get(`/log/${id}`)).text()).resolves.toMatch(/\[stdout\] last words/);
+  });
+
   it('keeps env values secret and records watch and the placement reason', async () => {
     const result = await graphql<{ createDeployment: string }>(
       `
@@ -668,6 +690,7 @@ describe('bad requests get a clear error and change nothing', () => {
       'mutation { redeploy(deploymentId: "no-such-app") { id } }',
       'mutation { deleteLog(logId: "no-such-app") }',
       'mutation { setWatch(deploymentId: "no-such-app", watch: true) { id } }',
+      'mutation { removeDeployment(deploymentId: "no-such-app") { id } }',
       'query { statsHistory(deploymentId: "no-such-app") { time } }',
       'query { getDeployment(deploymentId: "no-such-app") { id } }',
       'query { logs(deploymentId: "no-such-app") { next } }',

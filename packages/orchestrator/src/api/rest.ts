@@ -140,7 +140,8 @@ export function restRouter(options: RestOptions): express.Router {
       exportedAt: isoTime(clock),
       epoch: store.currentEpoch(),
       schemaVersion: store.schemaVersion,
-      deployments: store.listDeployments().map((deployment) => ({
+      // removed ones too (with removedAt): they are state until their retention ends
+      deployments: store.listDeployments({ includeRemoved: true }).map((deployment) => ({
         ...deployment,
         srcUrl: redactCredentials(deployment.srcUrl),
         statusMessage: deployment.statusMessage === null ? null : redactCredentials(deployment.statusMessage),

@@ -74,6 +74,7 @@ function buildDeploymentView(record: DeploymentRecord, statusHistory: Shape<Stat
     crashLooping: record.restarts?.looping ?? false,
     restartCount: record.restarts?.count ?? 0,
     lastExit: lastExitView(record),
+    removedAt: record.removedAt === null ? null : unixSeconds(record.removedAt),
     // frozen all the way down, so the fast query path may remember what it made of the view
     env: Object.freeze(maskedEnv(record.env).map((variable) => Object.freeze(variable))) as Shape<EnvVar>[],
     watch: record.watch,

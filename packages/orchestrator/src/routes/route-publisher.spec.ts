@@ -31,6 +31,8 @@ function deployment(patch: Partial<DeploymentRecord>): DeploymentRecord {
     statsAt: null,
     url: 'http://10.0.0.2:20001',
     name: 'hello',
+    restarts: null,
+    removedAt: null,
     ...patch,
   };
 }

@@ -125,6 +125,16 @@ export const migrations: readonly Migration[] = [
         WHERE length(id) <= 63 AND id NOT GLOB '*[^a-z0-9-]*' AND id NOT GLOB '-*' AND id NOT GLOB '*-';
       CREATE UNIQUE INDEX deployments_live_name ON deployments (name) WHERE name IS NOT NULL AND status <> 'Destroyed';`,
   },
+  {
+    version: 6,
+    name: 'removed deployments',
+    // a removed (Destroyed or Errored) deployment leaves the lists and frees its name at once; its
+    // row, history and logs stay readable by id until the retention ends, then the cleanup deletes them
+    sql: `ALTER TABLE deployments ADD COLUMN removed_at TEXT;
+      DROP INDEX deployments_live_name;
+      CREATE UNIQUE INDEX deployments_live_name ON deployments (name)
+        WHERE name IS NOT NULL AND status <> 'Destroyed' AND removed_at IS NULL;`,
+  },
 ];
 
 /**

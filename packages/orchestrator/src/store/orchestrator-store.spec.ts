@@ -127,6 +127,55 @@ describe('OrchestratorStore', () => {
     expect(store.createDeployment({ id: 'blog-2', srcUrl: 'https://git.lan/blog.git', branch: 'main', name: 'blog' }).name).toBe('blog');
   });
 
+  it('leaves a removed deployment out of the lists and frees its name, but keeps it and its log readable by id', () => {
+    using store = open();
+    store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', name: 'blog' });
+    store.createDeployment({ id: 'shop-1', srcUrl: 'https://git.lan/shop.git', branch: 'main', name: 'shop' });
+    store.setStatus('blog-1', DeploymentStatus.Errored, { message: 'build failed' });
+    store.appendLogs('blog-1', lines(2));
+    clock.advance(1_000);
+    const removed = store.markRemoved('blog-1');
+    expect(removed.removedAt).toBe('2025-11-25T12:00:01.000Z');
+    // removing again keeps the first time
+    clock.advance(1_000);
+    expect(store.markRemoved('blog-1').removedAt).toBe('2025-11-25T12:00:01.000Z');
+    expect(store.listDeployments().map((d) => d.id)).toEqual(['shop-1']);
+    expect(store.listDeployments({ includeRemoved: true }).map((d) => d.id)).toEqual(['blog-1', 'shop-1']);
+    expect(store.getDeployment('blog-1')?.status).toBe(DeploymentStatus.Errored);
+    expect(store.readLogs('blog-1').map((line) => line.text)).toEqual(['line 0', 'line 1']);
+    // an Errored deployment holds its name until it is removed
+    expect(store.liveDeploymentNamed('blog')).toBeUndefined();
+    expect(store.createDeployment({ id: 'blog-2', srcUrl: 'https://git.lan/blog.git', branch: 'main', name: 'blog' }).name).toBe('blog');
+  });
+
+  it('deletes removed deployments past the cutoff with their history, log and counters, and keeps the rest', () => {
+    const file = `${dir.path}/purge.db`;
+    {
+      using store = OrchestratorStore.open({ file, clock });
+      store.createDeployment({ id: 'old-1', srcUrl: 'https://git.lan/old.git', branch: 'main' });
+      store.createDeployment({ id: 'new-1', srcUrl: 'https://git.lan/new.git', branch: 'main' });
+      store.createDeployment({ id: 'live-1', srcUrl: 'https://git.lan/live.git', branch: 'main' });
+      for (const id of ['old-1', 'new-1']) {
+        store.setStatus(id, DeploymentStatus.Destroyed, {});
+        store.appendLogs(id, lines(3));
+      }
+      store.markRemoved('old-1');
+      clock.advance(60_000);
+      store.markRemoved('new-1');
+      expect(store.purgeRemoved('2025-11-25T12:00:30.000Z')).toEqual(['old-1']);
+      expect(store.purgeRemoved('2025-11-25T12:00:30.000Z')).toEqual([]);
+      expect(store.getDeployment('old-1')).toBeUndefined();
+      expect(store.readLogs('old-1')).toEqual([]);
+      expect(store.statusHistory('old-1')).toEqual([]);
+      expect(store.readLogs('new-1')).toHaveLength(3);
+      expect(store.listDeployments({ includeRemoved: true }).map((d) => d.id)).toEqual(['live-1', 'new-1']);
+    }
+    const db = new Database(file, { readonly: true });
+    const count = (table: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE deployment_id = 'old-1'`).get() as { n: number }).n;
+    expect(['logs', 'log_counters', 'deployment_status_history'].map(count)).toEqual([0, 0, 0]);
+    db.close();
+  });
+
   it('keeps every status change in order with its time and the fields it carried', () => {
     using store = open();
     store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
@@ -374,6 +423,18 @@ describe('migrations', () => {
     db.close();
     using store = OrchestratorStore.open({ file, clock });
     expect(['todo-api-3f9a1c', 'Adopted_X', '-odd'].map((id) => store.getDeployment(id)?.name)).toEqual(['todo-api-3f9a1c', null, null]);
+  });
+
+  it('lets a new deployment take the name of an Errored one removed, on a database made before removal', () => {
+    const file = `${dir.path}/v5.db`;
+    const db = new Database(file);
+    migrate(db, migrations.slice(0, 5), file, () => 'then');
+    db.prepare("INSERT INTO deployments (id, src_url, branch, status, name, created_at, updated_at) VALUES ('app-1', 'u', 'main', 'Errored', 'app', 'x', 'x')").run();
+    db.close();
+    using store = OrchestratorStore.open({ file, clock });
+    expect(store.getDeployment('app-1')?.removedAt).toBeNull();
+    store.markRemoved('app-1');
+    expect(store.createDeployment({ id: 'app-2', srcUrl: 'u', branch: 'main', name: 'app' }).name).toBe('app');
   });
 
   it('refuses a database from a newer Kraken with a clear error', () => {

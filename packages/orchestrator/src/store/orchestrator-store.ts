@@ -98,6 +98,7 @@ interface DeploymentRow {
   url: string | null;
   restarts: string | null;
   name: string | null;
+  removed_at: string | null;
 }
 
 interface HistoryRow {
@@ -229,7 +230,7 @@ export class OrchestratorStore implements Disposable {
 
   // ---- deployments ----
 
-  /** The id of the deployment (not destroyed) that has `name`, if any. */
+  /** The id of the deployment (not destroyed, not removed) that has `name`, if any. */
   liveDeploymentNamed(name: string): string | undefined {
     const row = this.statements.liveNamed.get(name) as { id: string } | undefined;
     return row?.id;
@@ -288,11 +289,47 @@ export class OrchestratorStore implements Disposable {
     return found;
   }
 
-  /** All deployments (oldest first), or those placed on one node. */
-  listDeployments(filter: { nodeId?: string } = {}): DeploymentRecord[] {
-    const all = this.cache.listDeployments();
-    const { nodeId } = filter;
-    return nodeId === undefined ? all : all.filter((d) => d.nodeId === nodeId);
+  /**
+   * All deployments (oldest first), or those placed on one node. Removed ones are left out unless
+   * asked for: nothing but the retention cleanup (and an export) has business with them.
+   */
+  listDeployments(filter: { nodeId?: string; includeRemoved?: boolean } = {}): DeploymentRecord[] {
+    const { nodeId, includeRemoved = false } = filter;
+    return this.cache.listDeployments().filter((d) => (includeRemoved || d.removedAt === null) && (nodeId === undefined || d.nodeId === nodeId));
+  }
+
+  /**
+   * Marks a Destroyed or Errored deployment removed (the caller checks the status): it leaves the
+   * lists and frees its name. Removing one already removed changes nothing.
+   */
+  markRemoved(id: string): DeploymentRecord {
+    const current = this.requireDeployment(id);
+    if (current.removedAt !== null) return current;
+    this.statements.markRemoved.run({ id, removed_at: this.now() });
+    return this.reloadDeployment(id);
+  }
+
+  /**
+   * Deletes the deployments removed at or before `before` (ISO time) with their history, logs and
+   * log counters, in one transaction; returns their ids.
+   */
+  purgeRemoved(before: string): string[] {
+    const ids = this.listDeployments({ includeRemoved: true })
+      .filter((d) => d.removedAt !== null && d.removedAt <= before)
+      .map((d) => d.id);
+    if (ids.length === 0) return ids;
+    this.changes.transaction(() => {
+      for (const id of ids) {
+        this.statements.deleteLogs.run(id);
+        this.statements.deleteLogCounters.run(id);
+        this.statements.deletePendingStops.run(id);
+        // the history goes with it (ON DELETE CASCADE)
+        this.statements.deleteDeployment.run(id);
+      }
+    })();
+    // rare: reading everything again is simpler than taking rows out of each map
+    this.cache.clear();
+    return ids;
   }
 
   /**
@@ -605,7 +642,11 @@ function prepare(db: { prepare(sql: string): Database.Statement }) {
       (id, src_url, branch, commit_sha, version, status, env, watch, runtime, memory_mb, name, created_at, updated_at)
       VALUES (@id, @src_url, @branch, @commit_sha, @version, @status, @env, @watch, @runtime, @memory_mb, @name, @created_at, @created_at)`),
     getDeployment: db.prepare('SELECT * FROM deployments WHERE id = ?'),
-    liveNamed: db.prepare(`SELECT id FROM deployments WHERE name = ? AND status <> 'Destroyed'`),
+    liveNamed: db.prepare(`SELECT id FROM deployments WHERE name = ? AND status <> 'Destroyed' AND removed_at IS NULL`),
+    markRemoved: db.prepare('UPDATE deployments SET removed_at = @removed_at, updated_at = @removed_at WHERE id = @id'),
+    deleteDeployment: db.prepare('DELETE FROM deployments WHERE id = ?'),
+    deleteLogCounters: db.prepare('DELETE FROM log_counters WHERE deployment_id = ?'),
+    deletePendingStops: db.prepare('DELETE FROM pending_stops WHERE deployment_id = ?'),
     listDeployments: db.prepare('SELECT * FROM deployments ORDER BY created_at, id'),
     updateDeployment: db.prepare(`UPDATE deployments SET status = @status, status_message = @status_message, node_id = @node_id,
       placement_reason = @placement_reason, port = @port, attempt = @attempt, commit_sha = @commit_sha, url = @url,
@@ -728,6 +769,7 @@ function toDeployment(row: DeploymentRow): DeploymentRecord {
     url: row.url,
     restarts: row.restarts === null ? null : (JSON.parse(row.restarts) as AppRestarts),
     name: row.name,
+    removedAt: row.removed_at,
   };
 }
 

@@ -40,6 +40,11 @@ export interface DeploymentRecord {
    * deployments not destroyed; null for one adopted from a node's report under an id that is no DNS label.
    */
   name: string | null;
+  /**
+   * When it was removed (only a Destroyed or Errored deployment can be): it is left out of the
+   * lists and its name is free, but it and its log stay readable by id until the retention ends.
+   */
+  removedAt: string | null;
 }
 
 export interface NewDeployment {

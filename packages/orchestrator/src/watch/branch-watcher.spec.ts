@@ -221,6 +221,7 @@ describe('BranchWatcher', () => {
       url: null,
       restarts: null,
       name: null,
+      removedAt: null,
       ...patch,
     };
   }

@@ -22,12 +22,12 @@ function requireDeployment(context: ApiContext, field: string, id: string): Depl
 
 @Resolver(() => Deployment)
 export class DeploymentResolver {
-  @Query(() => Deployment, { description: 'One deployment; NOT_FOUND for an unknown id.' })
+  @Query(() => Deployment, { description: 'One deployment (a removed one too, until its retention ends); NOT_FOUND for an unknown id.' })
   getDeployment(@Arg('deploymentId', () => String) deploymentId: string, @Ctx() context: ApiContext): Shape<Deployment> {
     return deploymentViewOf(context.store, requireDeployment(context, 'deploymentId', deploymentId));
   }
 
-  @Query(() => [Deployment], { description: 'Every deployment, oldest first.' })
+  @Query(() => [Deployment], { description: 'Every deployment not removed, oldest first.' })
   getDeployments(@Ctx() context: ApiContext): Shape<Deployment>[] {
     return context.store.listDeployments().map((record) => deploymentViewOf(context.store, record));
   }
@@ -66,6 +66,16 @@ export class DeploymentResolver {
     requireDeployment(context, 'deploymentId', deploymentId);
     const cancelled = await context.orchestrator.cancelDeployment(deploymentId);
     return cancelled.id;
+  }
+
+  @Mutation(() => Deployment, {
+    description:
+      'Removes a DESTROYED or ERRORED deployment from the lists and frees its name (CONFLICT for any other status: cancel it first; NOT_FOUND for an unknown id). ' +
+      'It and its log stay readable by id until the retention ends; returns it, with removedAt set.',
+  })
+  async removeDeployment(@Arg('deploymentId', () => String) deploymentId: string, @Ctx() context: ApiContext): Promise<Shape<Deployment>> {
+    requireDeployment(context, 'deploymentId', deploymentId);
+    return deploymentViewOf(context.store, await context.orchestrator.removeDeployment(deploymentId));
   }
 
   @Mutation(() => Boolean, { description: 'Redeploys if the branch head moved since the running commit (git ls-remote).' })

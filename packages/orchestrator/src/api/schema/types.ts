@@ -170,6 +170,14 @@ export class Deployment {
 
   @Field(() => Boolean, { description: 'Redeployed when its branch gets new commits.' })
   watch!: boolean;
+
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'When it was removed (removeDeployment), in Unix seconds; null while listed. A removed deployment is left out of getDeployments, ' +
+      'but it and its log stay readable by id until the orchestrator\'s retention (7 days by default) ends.',
+  })
+  removedAt!: number | null;
 }
 
 @ObjectType({ description: 'One CPU and memory report of a deployment.', simpleResolvers: true })
