@@ -58,7 +58,7 @@ describe('Worker: crash loops', () => {
   it('says a crash-looping app recovered once it ran crashLoopSteadyAfter', async () => {
     const harness = await running({ options: { crashLoopSteadyAfter: 50 } });
     crash(harness);
-    await eventuallyPasses(() => { expect(harness.statuses.at(-1)?.restarts).toMatchObject({ count: 1, looping: false }, 3_000, 5); });
+    await eventuallyPasses(() => { expect(harness.statuses.at(-1)?.restarts).toMatchObject({ count: 1, looping: false }); }, 3_000, 5);
     expect(harness.statuses.at(-1)?.message).toMatch(/^running steadily again for .* after 1 restart$/);
   });
 

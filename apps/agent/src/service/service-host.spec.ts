@@ -28,7 +28,7 @@ describe('the machine seen by kraken service', () => {
     const host = systemServiceHost({});
     const file = path.join(dir, 'kraken.service');
     expect(host.readFile(file)).toBeUndefined();
-    host.writeFile(file, '[Unit]\n');
+    host.writeFile(file, '[Unit]\n', 0o644);
     expect(host.readFile(file)).toBe('[Unit]\n');
     host.removeFile(file);
     expect(fs.existsSync(file)).toBe(false);
