@@ -13,13 +13,11 @@ export interface LivenessOptions extends PhiAccrualOptions {
   missedBeatsBeforeSuspect?: number;
   /**
    * The longest silence a node may show before it is dead and its apps move, whatever its history
-   * or its broker connection says. @default 15_000
+   * says. @default 30_000
    *
    * Most nodes are declared dead much sooner: by the phi accrual detector, as soon as their silence
-   * is improbable for them (about 4 s on a quiet LAN with 2 s heartbeats). This bound caps the
-   * patience a very lossy link earns (TCP retransmits stalled heartbeats up to 8 s at 30% loss
-   * here), and it is what notices a machine that lost power while the broker still holds its
-   * connection (measured: Docker Swarm takes ~19 s there at its defaults).
+   * is improbable for them (about 4 s on a quiet LAN with 2 s heartbeats). This bound only caps
+   * the patience learned from a very lossy link, where TCP retransmits stall heartbeats for seconds.
    */
   deadAfterMs?: number;
   /**
@@ -68,7 +66,7 @@ export function livenessTimings(options: LivenessOptions = {}): LivenessTimings 
   const timings: LivenessTimings = {
     heartbeatIntervalMs: heartbeat,
     suspectAfterMs: heartbeat * missed,
-    deadAfterMs: options.deadAfterMs ?? 15_000,
+    deadAfterMs: options.deadAfterMs ?? 30_000,
     stoppedGraceMs: options.stoppedGraceMs ?? 60_000,
     suspectPhi: options.suspectPhi ?? 3,
     deadPhi: options.deadPhi ?? 8,
