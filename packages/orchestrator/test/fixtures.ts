@@ -1,4 +1,6 @@
 import type { NodeInfoBody } from '@kraken/messages';
+import { DeploymentStatus } from '@kraken/messages';
+import type { DeploymentRecord } from '../src/store/records.js';
 
 export interface NodeShape {
   freeMb?: number;
@@ -30,5 +32,38 @@ export function nodeInfo(nodeId: string, shape: NodeShape = {}): NodeInfoBody {
     ...(shape.working === undefined ? {} : { working: shape.working }),
     protocolVersion: 1,
     ...(shape.dockerHealthy === undefined ? {} : { dockerHealthy: shape.dockerHealthy }),
+  };
+}
+
+/** A stored deployment record, running on `node-a` with nothing reported yet; a test says what differs. */
+export function deploymentRecord(patch: Partial<DeploymentRecord> = {}): DeploymentRecord {
+  return {
+    id: 'hello-1',
+    srcUrl: 'https://git.lan/hello.git',
+    branch: 'main',
+    commit: null,
+    version: null,
+    port: null,
+    nodeId: 'node-a',
+    status: DeploymentStatus.Running,
+    statusMessage: null,
+    placementReason: null,
+    env: {},
+    watch: false,
+    runtime: 'docker',
+    memoryMb: null,
+    attempt: 1,
+    createdAt: '2025-11-25T12:00:00.000Z',
+    updatedAt: '2025-11-25T12:00:00.000Z',
+    cpuPercent: null,
+    memMb: null,
+    maxMemMb: null,
+    imageSizeMb: null,
+    statsAt: null,
+    url: null,
+    name: null,
+    restarts: null,
+    removedAt: null,
+    ...patch,
   };
 }

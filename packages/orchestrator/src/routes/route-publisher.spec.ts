@@ -2,39 +2,12 @@ import { MemoryBroker } from '@kraken/broker';
 import { eventually } from '@kraken/testing';
 import type { MessageOf, MessageType } from '@kraken/messages';
 import { DeploymentStatus } from '@kraken/messages';
+import { deploymentRecord } from '../../test/fixtures.js';
 import type { DeploymentRecord } from '../store/records.js';
 import { ROUTES_TOPIC, RoutePublisher, routesOf } from './route-publisher.js';
 
 function deployment(patch: Partial<DeploymentRecord>): DeploymentRecord {
-  return {
-    id: 'hello-1',
-    srcUrl: 'https://git.lan/hello.git',
-    branch: 'main',
-    commit: null,
-    version: null,
-    port: 20001,
-    nodeId: 'n2',
-    status: DeploymentStatus.Running,
-    statusMessage: null,
-    placementReason: null,
-    env: {},
-    watch: false,
-    runtime: 'process',
-    memoryMb: null,
-    attempt: 1,
-    createdAt: '2025-11-25T12:00:00.000Z',
-    updatedAt: '2025-11-25T12:00:00.000Z',
-    cpuPercent: null,
-    memMb: null,
-    maxMemMb: null,
-    imageSizeMb: null,
-    statsAt: null,
-    url: 'http://10.0.0.2:20001',
-    name: 'hello',
-    restarts: null,
-    removedAt: null,
-    ...patch,
-  };
+  return deploymentRecord({ port: 20001, nodeId: 'n2', runtime: 'process', url: 'http://10.0.0.2:20001', name: 'hello', ...patch });
 }
 
 describe('routesOf', () => {

@@ -5,6 +5,7 @@ import { eventually, tempDir } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import { FakeClock } from '../../test/fake-clock.js';
 import { FakeWorker } from '../../test/fake-worker.js';
+import { deploymentRecord } from '../../test/fixtures.js';
 import type { ResolveBranchHead } from '../git/git-head.js';
 import { compileOrchestratorOptions } from '../options.js';
 import { Orchestrator } from '../orchestrator.js';
@@ -195,35 +196,7 @@ describe('BranchWatcher', () => {
   });
 
   function record(id: string, patch: Partial<DeploymentRecord> = {}): DeploymentRecord {
-    return {
-      id,
-      srcUrl: SRC,
-      branch: 'main',
-      commit: COMMIT_A,
-      version: null,
-      port: null,
-      nodeId: 'node-a',
-      status: DeploymentStatus.Running,
-      statusMessage: null,
-      placementReason: null,
-      env: {},
-      watch: true,
-      runtime: 'docker',
-      memoryMb: null,
-      attempt: 1,
-      createdAt: '2025-11-25T12:00:00.000Z',
-      updatedAt: '2025-11-25T12:00:00.000Z',
-      cpuPercent: null,
-      memMb: null,
-      maxMemMb: null,
-      imageSizeMb: null,
-      statsAt: null,
-      url: null,
-      restarts: null,
-      name: null,
-      removedAt: null,
-      ...patch,
-    };
+    return deploymentRecord({ id, srcUrl: SRC, commit: COMMIT_A, watch: true, ...patch });
   }
 
   function watcher(deployments: DeploymentRecord[], resolveBranchHead: ResolveBranchHead, clock = new FakeClock()) {
