@@ -31,6 +31,7 @@ export interface Broker {
    * nobody consumes it; NOT_FOUND for a queue that does not exist. A node consumes its own queue
    * for as long as its connection lives, so this tells a silent node whose link is slow (still
    * connected) from one that is gone (the broker dropped its connection and its consumer).
+   * RabbitMQ's count follows a consume or a cancel shortly after, not at once.
    */
   consumerCount(queue: string): Promise<number>;
   /** Removes and returns up to `max` dead letters, oldest first. */
