@@ -216,6 +216,9 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
         headers: { 'content-type': 'application/json', authorization: `Bearer ${await apiToken()}` },
         body: JSON.stringify({ query, variables }),
         signal: AbortSignal.timeout(timeoutMs),
+      }).catch((error: unknown) => {
+        // fetch's own message is only "fetch failed": name the API and the reason (refused, timed out)
+        throw new Error(`${api}/graphql: ${String((error as { cause?: unknown }).cause ?? error)}`);
       });
       const body = (await response.json()) as { data?: T | null; errors?: unknown };
       if (body.data === undefined || body.data === null) throw new Error(`${api}: ${JSON.stringify(body.errors)}`);

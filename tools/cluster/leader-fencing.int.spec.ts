@@ -93,17 +93,21 @@ describe('a cluster whose leader is frozen or cut off', () => {
     return leaders[0]?.index ?? 0;
   }
 
+  /** The addresses of the hosts where something listens on a deployment's port. */
+  async function listeningHosts(port: number): Promise<string[]> {
+    const hosts: string[] = [];
+    for (const index of [1, 2, 3, 4]) {
+      const host = cluster.lab.host(index);
+      const { stdout } = await run('ip', ['netns', 'exec', host.netns, 'ss', '-ltnH', `sport = :${String(port)}`]);
+      if (stdout.trim() !== '') hosts.push(host.address);
+    }
+    return hosts;
+  }
+
   /** On how many hosts something listens on each app's port: 1 each, or an app runs twice. */
   async function instancesPerApp(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
-    for (const deployment of deployments) {
-      let hosts = 0;
-      for (const index of [1, 2, 3, 4]) {
-        const { stdout } = await run('ip', ['netns', 'exec', cluster.lab.host(index).netns, 'ss', '-ltnH', `sport = :${String(deployment.port)}`]);
-        if (stdout.trim() !== '') hosts++;
-      }
-      counts[deployment.id] = hosts;
-    }
+    for (const deployment of deployments) counts[deployment.id] = (await listeningHosts(deployment.port)).length;
     return counts;
   }
 
@@ -195,9 +199,21 @@ describe('a cluster whose leader is frozen or cut off', () => {
     await eventually(async () => Object.values(await instancesPerApp()).every((count) => count === 1), 60_000, 'each app on one host');
     await sleep(5_000);
     expect(Object.values(await instancesPerApp())).toEqual(deployments.map(() => 1));
+    // the API names the host the app runs on (its status report may trail the move by a moment), and it answers there
     for (const deployment of deployments) {
-      const { deploymentUrl } = (await cluster.graphql<{ getDeployment: { deploymentUrl: string } }>(successorApi, `query { getDeployment(deploymentId: "${deployment.id}") { deploymentUrl } }`)).getDeployment;
-      expect((await fetch(deploymentUrl, { signal: AbortSignal.timeout(5_000) })).status).toBe(200);
+      const [runsOn] = await listeningHosts(deployment.port);
+      const deploymentUrl = await eventually(
+        async () => {
+          const { getDeployment } = await cluster.graphql<{ getDeployment: { deploymentUrl: string } }>(successorApi, `query { getDeployment(deploymentId: "${deployment.id}") { deploymentUrl } }`);
+          return new URL(getDeployment.deploymentUrl).hostname === runsOn ? getDeployment.deploymentUrl : undefined;
+        },
+        30_000,
+        `the API giving ${runsOn ?? 'the host'} as the address of ${deployment.id}`,
+      );
+      const answer = await fetch(deploymentUrl, { signal: AbortSignal.timeout(5_000) }).catch((error: unknown) => {
+        throw new Error(`${deployment.id} at ${deploymentUrl} did not answer: ${String((error as { cause?: unknown }).cause ?? error)}`);
+      });
+      expect(answer.status).toBe(200);
     }
   }
 
