@@ -41,6 +41,11 @@ class ResultsReporter {
           })),
       )
       .slice(0, maxFailedTests);
+    // where CI's time goes: each suite's wall time, slowest first
+    const suiteSeconds = results.testResults
+      .map((suite) => ({ file: suite.testFilePath, seconds: Math.round((suite.perfStats.end - suite.perfStats.start) / 100) / 10 }))
+      .filter((suite) => Number.isFinite(suite.seconds))
+      .sort((a, b) => b.seconds - a.seconds);
     fs.writeFileSync(
       path.join(resultsDir, `${config}.${kind}.json`),
       JSON.stringify(
@@ -54,6 +59,7 @@ class ResultsReporter {
           brokenSuites: failedSuites.length,
           failedSuites,
           failedTests,
+          suiteSeconds,
         },
         null,
         2,

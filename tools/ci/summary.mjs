@@ -187,6 +187,11 @@ function main() {
       ]),
     );
   }
+  const slowest = slowestSuites(results, 12);
+  if (slowest.length > 0) {
+    console.log('\nSlowest suites (wall time):');
+    for (const suite of slowest) console.log(`  ${suite.seconds.toFixed(1).padStart(7)} s  ${display(String(suite.file))} (${suite.kind})`);
+  }
   if (options.passedSteps.length > 0) {
     console.log('\nSteps that passed (one count each):');
     for (const step of options.passedSteps) console.log(`  ${step}`);
@@ -199,6 +204,14 @@ function main() {
   console.log('');
   console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
   process.exitCode = failed > 0 ? 1 : 0;
+}
+
+/** The `count` suites that took longest across every result (results without timings add none). */
+export function slowestSuites(results, count) {
+  return results
+    .flatMap((r) => (Array.isArray(r.suiteSeconds) ? r.suiteSeconds : []).filter((suite) => Number.isFinite(suite?.seconds)).map((suite) => ({ ...suite, kind: r.kind })))
+    .sort((a, b) => b.seconds - a.seconds)
+    .slice(0, count);
 }
 
 /**

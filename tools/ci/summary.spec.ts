@@ -66,6 +66,30 @@ describe('tools/ci/summary.mjs', () => {
     expect(failureBlock(lines)).toEqual([]);
   });
 
+  it('lists the slowest suites across projects, slowest first, and leaves the last line to the counts', async () => {
+    const spec = (name: string) => path.join(repoRoot, 'tools', 'cluster', name);
+    await writeResult('tools.integration', {
+      project: 'tools',
+      kind: 'integration',
+      passed: 2,
+      suiteSeconds: [{ file: spec('a.int.spec.ts'), seconds: 300.5 }, { file: spec('b.int.spec.ts'), seconds: 12 }],
+    });
+    await writeResult('apps_ui.integration', { project: 'apps_ui', kind: 'integration', passed: 1, suiteSeconds: [{ file: spec('c.int.spec.ts'), seconds: 90 }] });
+    // results written before suites were timed have none, and add nothing
+    await writeResult('packages_common.test', { project: 'packages_common', kind: 'test', passed: 4 });
+
+    const { code, lines } = await summary();
+
+    expect(code).toBe(0);
+    const start = lines.indexOf('Slowest suites (wall time):');
+    expect(lines.slice(start + 1, start + 4)).toEqual([
+      '    300.5 s  tools/cluster/a.int.spec.ts (integration)',
+      '     90.0 s  tools/cluster/c.int.spec.ts (integration)',
+      '     12.0 s  tools/cluster/b.int.spec.ts (integration)',
+    ]);
+    expect(lines.at(-1)).toBe('7 passed, 0 failed');
+  });
+
   it('names each failing test with its title, file and first error line just before the last line', async () => {
     const file = path.join(repoRoot, 'tools', 'e2e', 'api.int.spec.ts');
     await writeResult('tools.integration', {
@@ -154,7 +178,10 @@ describe('tools/ci/summary.mjs', () => {
     const [heading, failure] = failureBlock(lines);
     expect(heading).toBe('Failures (1):');
     expect(failure).toMatch(/^ {2}FAIL sample › adds up \(\/.+\/project\/sample\.spec\.js, test\): (Error: )?expect\(received\)\.toBe\(expected\)/);
-  });
+    // the reporter timed the suite, for the slowest-suites list
+    expect(lines).toContainEqual(expect.stringMatching(/^ +\d+\.\d s {2}\/.+\/project\/sample\.spec\.js \(test\)$/));
+    // a second jest process starts up in seconds on a busy two-core machine, past jest's 5 s default
+  }, 60_000);
 
   it('fails a run that wrote no result, even when steps passed', async () => {
     const { code, lines } = await summary('--passed-step', 'bench api');
