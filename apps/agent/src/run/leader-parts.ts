@@ -10,6 +10,7 @@ import { OrchestratorExecutor } from '../executors/orchestrator-executor.js';
 import { mdnsInterfaceAddress } from './finders.js';
 import { brokerService } from './broker-health.js';
 import { failoverService } from './failover-health.js';
+import { liveConsumerCounter } from './live-consumers.js';
 import type { OpenedBroker } from './open-broker.js';
 
 export interface LeaderPartsInput {
@@ -40,7 +41,11 @@ export function orchestratorFor(input: LeaderPartsInput): OrchestratorExecutor {
     replicate: opened.kind !== 'memory',
     ...(opened.managed === undefined
       ? {}
-      : { brokerClusterFor: grantMembership(opened), brokerEndpoints: () => opened.managed?.endpoints() ?? Promise.resolve([]) }),
+      : {
+          brokerClusterFor: grantMembership(opened),
+          brokerEndpoints: () => opened.managed?.endpoints() ?? Promise.resolve([]),
+          liveConsumerCount: liveConsumerCounter(() => opened.managed?.liveConsumerCounts() ?? Promise.resolve(new Map<string, number>()), logger),
+        }),
     insecureNoAuth: config.insecureNoAuth,
     joinToken: config.joinToken,
     platformServices: () => {
