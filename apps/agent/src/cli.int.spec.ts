@@ -100,6 +100,8 @@ describe('kraken CLI against a running agent', () => {
     expect(set.stderr).toBe('');
     expect(set.stdout).toContain('restarting with changed settings: set GREETING');
     await eventually(async () => (await appAnswer()) === 'hello from-stdin', 120_000, 'the app answers with the value from stdin', 500);
+    const restarted = (JSON.parse((await kraken('ls', '--json')).stdout) as { id: string; statusMessage: string | null }[]).find((d) => d.id === id);
+    expect(restarted?.statusMessage).toMatch(/^restarted with the changed settings from the build of [0-9a-f]{7}; nothing was rebuilt$/);
 
     const unset = await kraken('env', 'unset', id, 'GREETING');
     expect(unset.code).toBe(0);

@@ -177,14 +177,17 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
   withClient(envCommand.command('set').description('set variables; a running app restarts with them, without a rebuild'))
     .argument('<id>', 'the deployment')
     .argument('<NAME=value...>', 'variables to set; NAME alone reads its value from stdin, keeping it out of the shell history')
-    .action(async (id: string, assignments: string[], flags: ClientFlags) => {
+    .action(async (id: string, assignments: string[], _flags: ClientFlags, command: Command) => {
+      // --api and the others are the parent's options too, which commander hands to the parent
+      const flags = command.optsWithGlobals<ClientFlags>();
       if (context.interactive === true && assignments.some((assignment) => !assignment.includes('='))) io.err('kraken: type the value, then Enter and Ctrl-D');
       setExit(await envSetCommand(client(flags), { id, assignments, json: flags.json === true, readStdin: context.readStdin }, io));
     });
   withClient(envCommand.command('unset').description('remove variables; a running app restarts without them'))
     .argument('<id>', 'the deployment')
     .argument('<NAME...>', 'the variables to remove')
-    .action(async (id: string, names: string[], flags: ClientFlags) => {
+    .action(async (id: string, names: string[], _flags: ClientFlags, command: Command) => {
+      const flags = command.optsWithGlobals<ClientFlags>();
       setExit(await envUnsetCommand(client(flags), { id, names, json: flags.json === true }, io));
     });
   withClient(program.command('status').description('the cluster at a glance; exit 1 when a platform service is down')).action(async (flags: ClientFlags) => {
