@@ -182,9 +182,10 @@ export class ProcessDeployer implements AsyncDisposable {
     const paths = deploymentPaths(options.dataDir, deploymentId);
     const previous = existing.state;
     log.info('restarting from the build it has, with changed settings; no build, no test', { commit: previous.commit, pid: previous.pid });
+    // read before anything stops: a failure here leaves the running app as it is
+    const manifest = await step(DeployStep.Manifest, () => readManifest(paths.app));
     let supervisor: Supervisor | undefined;
     try {
-      const manifest = await step(DeployStep.Manifest, () => readManifest(paths.app));
       this.supervisors.delete(deploymentId);
       this.sizes.delete(deploymentId);
       await existing.stop(options.stopTimeoutMs);
