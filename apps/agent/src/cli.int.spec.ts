@@ -23,6 +23,7 @@ describe('kraken CLI against a running agent', () => {
   let repo: string;
   const deployed: string[] = [];
   const kraken = (...args: string[]) => runKraken([...args, '--api', api, '--data-dir', dataDir]);
+  const krakenWithInput = (input: string, ...args: string[]) => runKraken([...args, '--api', api, '--data-dir', dataDir], { input });
 
   beforeAll(async () => {
     await requireRabbit();
@@ -77,6 +78,45 @@ describe('kraken CLI against a running agent', () => {
     expect(await response.text()).toBe('hello from-cli');
   }, 240_000);
 
+
+  it('changes settings with kraken env: set (from stdin too) restarts the app with the value, unset removes it, values never shown', async () => {
+    const id = deployed[0] ?? '';
+    const appAnswer = async (): Promise<string> => {
+      const list = JSON.parse((await kraken('ls', '--json')).stdout) as { id: string; status: string; deploymentUrl: string | null }[];
+      const current = list.find((d) => d.id === id);
+      if (current?.status !== 'RUNNING' || current.deploymentUrl === null) return `not running (${String(current?.status)})`;
+      try {
+        return await (await fetch(current.deploymentUrl)).text();
+      } catch (error) {
+        return String(error);
+      }
+    };
+    const listed = await kraken('env', id);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/GREETING\s+\*\*\*/);
+    expect(listed.stdout).not.toContain('from-cli');
+
+    const set = await krakenWithInput('from-stdin\n', 'env', 'set', id, 'GREETING');
+    expect(set.stderr).toBe('');
+    expect(set.stdout).toContain('restarting with changed settings: set GREETING');
+    await eventually(async () => (await appAnswer()) === 'hello from-stdin', 120_000, 'the app answers with the value from stdin', 500);
+    const restarted = (JSON.parse((await kraken('ls', '--json')).stdout) as { id: string; statusMessage: string | null }[]).find((d) => d.id === id);
+    expect(restarted?.statusMessage).toMatch(/^restarted with the changed settings from the build of [0-9a-f]{7}; nothing was rebuilt$/);
+
+    const unset = await kraken('env', 'unset', id, 'GREETING');
+    expect(unset.code).toBe(0);
+    await eventually(async () => (await appAnswer()) === 'hello undefined', 120_000, 'the app answers without GREETING', 500);
+    expect(JSON.parse((await kraken('env', id, '--json')).stdout)).toEqual({ id, env: [] });
+
+    const again = await kraken('env', 'set', id, 'GREETING=from-cli');
+    expect(again.code).toBe(0);
+    await eventually(async () => (await appAnswer()) === 'hello from-cli', 120_000, 'the app answers with the value again', 500);
+    // the agent's log names the variables, never their values
+    expect(agent.output()).not.toContain('from-stdin');
+    const bad = await kraken('env', 'unset', id, 'NOT_THERE');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('NOT_THERE is not set on deployment');
+  }, 400_000);
 
   it('keeps its data dir private: another user can read nothing in it, not even its names', async () => {
     // the temp dir around it is 0700 too: open it up, so that only the data dir's own mode stands in the way

@@ -45,6 +45,11 @@ const code = await runCli(process.argv.slice(2), {
   io: processIo,
   env: process.env,
   interactive: process.stdin.isTTY,
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
   signal: controller.signal,
 });
 process.exit(code);

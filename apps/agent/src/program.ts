@@ -8,6 +8,7 @@ import type { ExitCode } from './client/exit-codes.js';
 import { ExitCode as Exit, exitCodeOf } from './client/exit-codes.js';
 import type { CommandIo } from './client/io.js';
 import { deployCommand } from './commands/deploy.js';
+import { envListCommand, envSetCommand, envUnsetCommand } from './commands/env.js';
 import { initCommand } from './commands/init.js';
 import { listCommand, nodesCommand } from './commands/list.js';
 import { logsCommand } from './commands/logs.js';
@@ -29,6 +30,8 @@ export interface CliContext {
   env: Readonly<Record<string, string | undefined>>;
   /** Ask questions (kraken init) only on a terminal. @default false */
   interactive?: boolean;
+  /** Reads standard input to its end (`kraken env set <id> NAME` reads the value there). */
+  readStdin?: () => Promise<string>;
   /** Ends long-running verbs (kraken agent, kraken logs -f); the binary wires SIGINT/SIGTERM to it. */
   signal?: AbortSignal;
 }
@@ -166,6 +169,27 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
   withClient(program.command('redeploy <id>').description('deploy the branch head again')).action(async (id: string, flags: ClientFlags) => {
     setExit(await redeployCommand(client(flags), { id, json: flags.json === true }, io));
   });
+  const envCommand = withClient(program.command('env').description("a deployment's environment variables (values are never shown)"))
+    .argument('<id>', 'the deployment')
+    .action(async (id: string, flags: ClientFlags) => {
+      setExit(await envListCommand(client(flags), { id, json: flags.json === true }, io));
+    });
+  withClient(envCommand.command('set').description('set variables; a running app restarts with them, without a rebuild'))
+    .argument('<id>', 'the deployment')
+    .argument('<NAME=value...>', 'variables to set; NAME alone reads its value from stdin, keeping it out of the shell history')
+    .action(async (id: string, assignments: string[], _flags: ClientFlags, command: Command) => {
+      // --api and the others are the parent's options too, which commander hands to the parent
+      const flags = command.optsWithGlobals<ClientFlags>();
+      if (context.interactive === true && assignments.some((assignment) => !assignment.includes('='))) io.err('kraken: type the value, then Enter and Ctrl-D');
+      setExit(await envSetCommand(client(flags), { id, assignments, json: flags.json === true, readStdin: context.readStdin }, io));
+    });
+  withClient(envCommand.command('unset').description('remove variables; a running app restarts without them'))
+    .argument('<id>', 'the deployment')
+    .argument('<NAME...>', 'the variables to remove')
+    .action(async (id: string, names: string[], _flags: ClientFlags, command: Command) => {
+      const flags = command.optsWithGlobals<ClientFlags>();
+      setExit(await envUnsetCommand(client(flags), { id, names, json: flags.json === true }, io));
+    });
   withClient(program.command('status').description('the cluster at a glance; exit 1 when a platform service is down')).action(async (flags: ClientFlags) => {
     setExit(await statusCommand(client(flags), { json: flags.json === true }, io));
   });

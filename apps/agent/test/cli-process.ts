@@ -12,11 +12,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs a `kraken` verb to completion. `prefix` runs it inside something (e.g. `ip netns exec ns`). */
-export function runKraken(args: string[], options: { env?: NodeJS.ProcessEnv; prefix?: string[] } = {}): Promise<CliResult> {
+/** Runs a `kraken` verb to completion. `prefix` runs it inside something (e.g. `ip netns exec ns`); `input` is its stdin. */
+export function runKraken(args: string[], options: { env?: NodeJS.ProcessEnv; prefix?: string[]; input?: string } = {}): Promise<CliResult> {
   const [command, ...rest] = [...(options.prefix ?? []), process.execPath, CLI, ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(command ?? process.execPath, rest, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command ?? process.execPath, rest, { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    // without input, stdin ends at once: the same end of file as /dev/null
+    child.stdin.end(options.input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -504,6 +504,58 @@ describe('Kraken UI in a browser against a real agent', () => {
     await page.locator('tbody tr').filter({ hasText: 'alive' }).first().waitFor({ timeout: 30_000 });
   }, 60_000);
 
+  it('changes environment variables in the editor, values never shown, and the app answers with the new value without a rebuild', async () => {
+    const created = await api<{ createDeployment: string }>('mutation ($url: String!, $env: [EnvVarInput!]) { createDeployment(deploymentUrl: $url, gitBranch: "main", env: $env) }', {
+      url: goodRepo,
+      env: [{ name: 'GREETING', value: 'sekrit-before' }],
+    });
+    const id = created.createDeployment;
+    deployed.push(id);
+    await page.goto(`${ui}/deployments/${id}`);
+    await status().getByText('Running', { exact: true }).waitFor({ timeout: 240_000 });
+    const editor = page.getByTestId('env-editor');
+    const greeting = editor.getByLabel('New value of GREETING');
+    // write-only: the stored value is nowhere on the page, its field starts empty
+    await expect(greeting.inputValue()).resolves.toBe('');
+    await expect(page.content()).resolves.not.toContain('sekrit-before');
+    await greeting.fill('from-the-editor');
+    await editor.getByRole('button', { name: 'Add variable' }).click();
+    await editor.getByLabel('Name of the new variable').fill('EXTRA');
+    await editor.getByLabel('Value of the new variable').fill('more');
+    await shot('deployment-env-editing');
+    await editor.getByRole('button', { name: 'Save and restart' }).click();
+    await page.getByText('Settings saved: the app restarts with them').waitFor();
+    await page.getByText('restarting with changed settings: set EXTRA, GREETING').first().waitFor();
+    await status().getByText('Running', { exact: true }).waitFor({ timeout: 120_000 });
+    const href = (await page.getByRole('link', { name: 'Open the app' }).getAttribute('href')) ?? '';
+    const answer = async () => {
+      try {
+        return await (await fetch(href)).text();
+      } catch (error) {
+        return String(error);
+      }
+    };
+    await eventually(async () => (await answer()) === 'hello from-the-editor', 60_000, 'the app answers with the value set in the editor', 500);
+    // no rebuild: nothing between the change and Running built or tested
+    const { getDeployment } = await api<{ getDeployment: { statusHistory: { status: string; message: string | null }[] } }>(
+      'query ($id: String!) { getDeployment(deploymentId: $id) { statusHistory { status message } } }',
+      { id },
+    );
+    const since = getDeployment.statusHistory.slice(getDeployment.statusHistory.findIndex((entry) => entry.status === 'UPDATE_REQUESTED'));
+    expect(since.map((entry) => entry.status)).not.toEqual(expect.arrayContaining(['BUILDING_DEPLOYMENT']));
+    expect(since.map((entry) => entry.status)).not.toEqual(expect.arrayContaining(['TESTING_DEPLOYMENT']));
+    expect(since.at(-1)?.message).toMatch(/^restarted with the changed settings from the build of [0-9a-f]{7}; nothing was rebuilt$/);
+    await expect(editor.getByLabel('New value of EXTRA').inputValue()).resolves.toBe('');
+    await expect(page.content()).resolves.not.toContain('from-the-editor');
+
+    // removing a variable restarts it without
+    await editor.getByRole('button', { name: 'Remove GREETING' }).click();
+    await editor.getByRole('button', { name: 'Save and restart' }).click();
+    await page.getByText('restarting with changed settings: unset GREETING').first().waitFor();
+    await eventually(async () => (await answer()) === 'hello undefined', 120_000, 'the app answers without GREETING', 500);
+    await shot('deployment-env');
+  }, 360_000);
+
   it('fits every page at 1440 and 1280 px (no table clipped) and at 390x844, in light and dark, with no serious or critical axe findings', async () => {
     const [destroyed, errored] = deployed;
     const pages = [

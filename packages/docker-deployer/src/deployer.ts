@@ -52,6 +52,11 @@ export interface Deployment {
 export interface DeployResult extends Deployment {
   /** true when the deployment was already running (after an agent restart) and nothing was built. */
   reused: boolean;
+  /**
+   * true when a redeploy of the commit already running (a settings change) started the app again
+   * from the build this node has, with the new environment: no clone, build or test.
+   */
+  buildReused?: boolean;
 }
 
 export interface LogLine {
@@ -135,9 +140,36 @@ export class DockerDeployer {
       }
       // a redeploy keeps the app's host port unless the request names another
       const hostPort = request.hostPort ?? retiring?.hostPort;
-      const result = await this.deployFresh({ ...request, ...(hostPort === undefined ? {} : { hostPort }) }, log, retiring);
+      const placed = { ...request, ...(hostPort === undefined ? {} : { hostPort }) };
+      const built = retiring === undefined ? undefined : await this.sameBuild(retiring, placed);
+      if (retiring !== undefined && built !== undefined) {
+        log.info('restarting from the image of this commit with changed settings; no build, no test', { containerId: retiring.containerId, commit: retiring.commit, image: built.image });
+        const step = stepRunner(deploymentId, request.onProgress, log);
+        const result = await this.testAndStart({ request: placed, manifest: built.manifest, commit: retiring.commit, image: built.image, step, log, retiring, skipTest: true });
+        return { ...result, reused: false, buildReused: true };
+      }
+      const result = await this.deployFresh(placed, log, retiring);
       return { ...result, reused: false };
     });
+  }
+
+  /**
+   * The image and manifest of the running container when a redeploy asks for the commit it runs on
+   * the port it has (a settings change): its image is this deployment's build of that commit.
+   * Undefined for anything else, and for containers of older agents (no manifest label): those build.
+   */
+  private async sameBuild(running: Deployment, request: DeployRequest): Promise<{ image: string; manifest: Manifest } | undefined> {
+    if (request.commit === undefined || !running.commit.startsWith(request.commit) || request.hostPort !== running.hostPort) return undefined;
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await this.docker.getContainer(running.containerId).inspect();
+    } catch (error) {
+      throw mapEngineError(error, { deploymentId: request.deploymentId, step: DeployStep.Run, action: 'inspect the running container' });
+    }
+    const manifest = info.Config.Labels[Label.Manifest];
+    if (manifest === undefined) return undefined;
+    // the image id, not the tag: the tag follows this deployment's newest build
+    return { image: info.Image, manifest: JSON.parse(manifest) as Manifest };
   }
 
   /** `retiring`: the running container of this deployment that a redeploy replaces just before the run step. */
@@ -188,6 +220,8 @@ export class DockerDeployer {
     step: StepRunner;
     log: Logger;
     retiring: Deployment | undefined;
+    /** A restart from a build that passed its test when it was made. */
+    skipTest?: boolean;
   }): Promise<Deployment> {
     const { request, manifest, commit, image, step, log, retiring } = input;
     const { deploymentId } = request;
@@ -198,7 +232,7 @@ export class DockerDeployer {
     };
     const labelInput = { deploymentId, nodeId: this.options.nodeId, appName: manifest.app.name, commit, port: manifest.config.port };
     const testCommand = manifest.config.test;
-    if (testCommand !== undefined) {
+    if (testCommand !== undefined && input.skipTest !== true) {
       await step(DeployStep.Test, (line) =>
         runTest(this.docker, {
           deploymentId,
@@ -219,7 +253,7 @@ export class DockerDeployer {
     // the manifest's port is published, unless the app turns out to listen on another (see waitReady)
     let port = manifest.config.port;
     const start = (published: number | undefined): Promise<Docker.Container> =>
-      this.createAndStart({ deploymentId, image, manifest, env, limits, port: published, labels: buildLabels({ ...labelInput, port: published, role: 'app' }), hostPort: request.hostPort });
+      this.createAndStart({ deploymentId, image, manifest, env, limits, port: published, labels: { ...buildLabels({ ...labelInput, port: published, role: 'app' }), [Label.Manifest]: JSON.stringify(manifest) }, hostPort: request.hostPort });
     let container = await step(DeployStep.Run, async () => {
       if (retiring !== undefined) {
         // the swap: the name and host port pass to the new version, down while the old one stops and the new one starts

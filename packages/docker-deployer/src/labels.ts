@@ -7,6 +7,11 @@ export const Label = {
   Port: 'org.kraken.port',
   /** `app` for the running container, `test` for the throwaway test container. */
   Role: 'org.kraken.role',
+  /**
+   * On app containers: the manifest (JSON) the app was built and started from, so a settings change
+   * starts it again from its image without the checkout, which is gone after the build.
+   */
+  Manifest: 'org.kraken.manifest',
 } as const;
 
 export type ContainerRole = 'app' | 'test';

@@ -531,6 +531,33 @@ describe('Orchestrator', () => {
     ]);
   });
 
+  it('restarts a running deployment with changed settings: same node, same commit, the new env, the names in its status', async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    await workerB.report(deployment.id, DeploymentStatus.Running, { commit: 'abc1234def' });
+    await eventually(() => store.getDeployment(deployment.id)?.commit === 'abc1234def', 5000, 'the commit stored', 10);
+    const updated = await orchestrator.changeEnv(deployment.id, { set: { GREETING: 'top-secret' }, unset: [] });
+    expect(updated).toMatchObject({ status: 'UpdateRequested', attempt: 2, nodeId: 'node-b', env: { GREETING: 'top-secret' }, statusMessage: 'restarting with changed settings: set GREETING' });
+    await eventually(() => workerB.requests().length === 2, 5000, 'second request', 10);
+    expect(workerB.requests()[1]?.body).toMatchObject({ attempt: 2, replace: true, commit: 'abc1234def', env: { GREETING: 'top-secret' } });
+    expect(JSON.stringify(logger.records)).not.toContain('top-secret');
+  });
+
+  it('keeps changed settings of an errored deployment for its next redeploy, without sending anything', async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    await workerB.report(deployment.id, DeploymentStatus.Errored, { message: 'GREETING is missing' });
+    await eventually(() => status(deployment.id) === DeploymentStatus.Errored, 5000, 'Errored', 10);
+    const stored = await orchestrator.changeEnv(deployment.id, { set: { GREETING: 'hi' }, unset: [] });
+    expect(stored).toMatchObject({ status: 'Errored', env: { GREETING: 'hi' } });
+    expect(workerB.requests()).toHaveLength(1);
+    await orchestrator.redeploy(deployment.id);
+    await eventually(() => workerB.requests().length === 2, 5000, 'the redeploy', 10);
+    expect(workerB.requests()[1]?.body.env).toEqual({ GREETING: 'hi' });
+  });
+
   it('ignores a late deploy.status of an older attempt after a redeploy, and counts it', async () => {
     const orchestrator = await startOrchestrator();
     await beatBoth();

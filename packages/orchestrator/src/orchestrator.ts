@@ -29,6 +29,8 @@ import type { CompiledOrchestratorOptions, OrchestratorOptions } from './options
 import { compileOrchestratorOptions } from './options.js';
 import { assertRemovable, retentionCutoff } from './lifecycle/removal.js';
 import { placeDeployment } from './scheduling/place-deployment.js';
+import { planEnvChange } from './settings/env-change.js';
+import type { EnvChange } from './settings/env-change.js';
 import { isStaleStatus } from './status-order.js';
 import { BranchWatcher } from './watch/branch-watcher.js';
 import { allocatePort } from './scheduling/ports.js';
@@ -381,6 +383,41 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       }
       return this.placeAndRequest({ ...deployment, commit: null }, { attempt: deployment.attempt + 1 });
     });
+  }
+
+  /**
+   * Changes a deployment's environment (rules in settings/env-change.ts): a running app restarts
+   * with the new values from the build it runs, an errored one keeps them for its next deploy.
+   */
+  changeEnv(id: string, change: EnvChange): Promise<DeploymentRecord> {
+    return this.exclusive(async () => {
+      this.requireLeads('change settings', id);
+      const deployment = this.store.requireDeployment(id);
+      const planned = planEnvChange(deployment, change);
+      // names only: the values are secrets
+      this.logger.info('settings changed', { deploymentId: id, change: planned.summary, effect: planned.effect });
+      if (planned.effect === 'restart') return this.restartFromBuild(deployment, `restarting with changed settings: ${planned.summary}`, { env: planned.env });
+      const stored = this.store.setEnv(id, planned.env);
+      this.emit('deploymentChanged', stored);
+      return stored;
+    });
+  }
+
+  /**
+   * The one place a running deployment restarts without a rebuild: the same commit is sent again
+   * with `replace`, and the node's deployer starts it from the build it already has. `reason`
+   * becomes the status message and so the history's record of why. A node that cannot take it
+   * any more gets it placed afresh (which builds there).
+   */
+  private async restartFromBuild(deployment: DeploymentRecord, reason: string, patch: { env?: Record<string, string> } = {}): Promise<DeploymentRecord> {
+    const node = deployment.nodeId === null ? undefined : this.store.getNode(deployment.nodeId);
+    if (node?.state === NodeState.Alive && node.info.runtimes.includes(deployment.runtime)) {
+      const updated = this.changeStatus(deployment.id, Status.UpdateRequested, reason, { ...patch, attempt: deployment.attempt + 1, commit: deployment.commit });
+      await this.sendRequest(updated);
+      return updated;
+    }
+    const stored = patch.env === undefined ? deployment : this.store.setEnv(deployment.id, patch.env);
+    return this.placeAndRequest(stored, { attempt: deployment.attempt + 1, why: reason });
   }
 
   getDeployment(id: string): DeploymentRecord | undefined {

@@ -20,12 +20,29 @@ import type { ProcessLang } from './prepare.js';
 import { stepRunner } from '@kraken/docker-deployer';
 import { waitServing } from './ready.js';
 import { readState } from './state.js';
+import type { ProcessState } from './state.js';
 import { Supervisor, terminateAppGroup } from './supervisor.js';
 import type { SupervisorContext } from './supervisor.js';
 import { GroupSampler, bytesToMb, folderBytes, round2 } from './usage.js';
 
 const DEPLOYMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+/**
+ * Whether a redeploy can restart from the build this node already has: the same commit (a
+ * settings change), on the same port, from a state file that recorded what the build added to the
+ * environment. Anything else (a new commit, an older agent's file) builds afresh.
+ */
+function isSameBuild(state: ProcessState, request: DeployRequest): boolean {
+  return (
+    request.replace === true &&
+    request.commit !== undefined &&
+    state.phase === 'running' &&
+    state.builtEnv !== undefined &&
+    state.commit.startsWith(request.commit) &&
+    (request.hostPort === undefined || request.hostPort === state.hostPort)
+  );
+}
+
 /** Walking a node_modules is not free: the size is measured at most this often. */
 const SIZE_CACHE_MS = 60_000;
 /** `maxMemMb` of a runtime that enforces no memory limit (the stats contract's "no limit"). */
@@ -122,20 +139,16 @@ export class ProcessDeployer implements AsyncDisposable {
           log.info('deployment already running; reusing its process', { pid: existing.state.pid });
           return { ...this.describe(existing), reused: true };
         }
+        if (isSameBuild(existing.state, request)) {
+          const restarted = await this.restartFromBuild(existing, request, log);
+          return { ...this.keep(restarted, log), buildReused: true };
+        }
         // a redeploy, or a crash-looping leftover: a fresh deploy replaces it. The app's folder is
         // rebuilt in place, so (unlike the Docker runtime) the old version stops before the build.
         if (existing.running) log.info('redeploy: stopping the running process first', { pid: existing.state.pid });
         await this.remove(deploymentId, existing);
       }
-      const supervisor = await this.deployFresh(request, log);
-      if (this.isClosed()) {
-        // closed during the deploy: the app stays, for the next deployer on this folder to adopt
-        supervisor.detach();
-        return { ...this.describe(supervisor), reused: false };
-      }
-      this.supervisors.set(deploymentId, supervisor);
-      log.info('deployed', { pid: supervisor.state.pid, hostPort: supervisor.state.hostPort, commit: supervisor.state.commit });
-      return { ...this.describe(supervisor), reused: false };
+      return this.keep(await this.deployFresh(request, log), log);
     });
     this.deploys.add(deploying);
     const forget = (): void => {
@@ -143,6 +156,83 @@ export class ProcessDeployer implements AsyncDisposable {
     };
     deploying.then(forget, forget);
     return deploying;
+  }
+
+  /** Takes a deployed app into supervision, unless the deployer closed meanwhile. */
+  private keep(supervisor: Supervisor, log: Logger): DeployResult {
+    if (this.isClosed()) {
+      // closed during the deploy: the app stays, for the next deployer on this folder to adopt
+      supervisor.detach();
+      return { ...this.describe(supervisor), reused: false };
+    }
+    this.supervisors.set(supervisor.state.deploymentId, supervisor);
+    log.info('deployed', { pid: supervisor.state.pid, hostPort: supervisor.state.hostPort, commit: supervisor.state.commit });
+    return { ...this.describe(supervisor), reused: false };
+  }
+
+  /**
+   * A settings change: the app's folder holds the build of the requested commit, so the process
+   * restarts from it with the new environment; no clone, install or test. The old process stops
+   * first (as in every redeploy of this runtime); a new one that fails leaves nothing running.
+   */
+  private async restartFromBuild(existing: Supervisor, request: DeployRequest, log: Logger): Promise<Supervisor> {
+    const { deploymentId } = request;
+    const { options } = this;
+    const step = stepRunner(deploymentId, request.onProgress, log);
+    const paths = deploymentPaths(options.dataDir, deploymentId);
+    const previous = existing.state;
+    log.info('restarting from the build it has, with changed settings; no build, no test', { commit: previous.commit, pid: previous.pid });
+    // read before anything stops: a failure here leaves the running app as it is
+    const manifest = await step(DeployStep.Manifest, () => readManifest(paths.app));
+    let supervisor: Supervisor | undefined;
+    try {
+      this.supervisors.delete(deploymentId);
+      this.sizes.delete(deploymentId);
+      await existing.stop(options.stopTimeoutMs);
+      const { hostPort } = previous;
+      const env = { ...options.baseEnv, ...manifest.config.env, ...request.env, ...previous.builtEnv, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) };
+      const launched = await step(DeployStep.Run, () =>
+        Supervisor.launch(
+          {
+            v: 1,
+            deploymentId,
+            nodeId: options.nodeId,
+            appName: previous.appName,
+            commit: previous.commit,
+            lang: previous.lang,
+            phase: 'starting',
+            command: previous.command,
+            cwd: previous.cwd,
+            env,
+            ...(previous.builtEnv === undefined ? {} : { builtEnv: previous.builtEnv }),
+            hostPort,
+            endpoint: manifest.app.endpoint,
+            createdAt: new Date(options.clock.now()).toISOString(),
+          },
+          this.supervisorContext(paths),
+        ),
+      );
+      supervisor = launched;
+      await step(DeployStep.Ready, () =>
+        waitServing(launched, {
+          paths,
+          manifestPort: manifest.config.port,
+          timeoutMs: options.readyTimeoutMs,
+          errorTailLines: options.errorTailLines,
+          logger: log,
+          otherApps: () => this.knownApps(),
+        }),
+      );
+      await launched.markReady();
+      return launched;
+    } catch (error) {
+      if (supervisor !== undefined) await supervisor.stop(0).catch(() => undefined);
+      await existing.stop(0).catch(() => undefined);
+      await rm(paths.dir, { recursive: true, force: true }).catch((cleanupError: unknown) => {
+        log.warn('could not remove the deployment folder', { dir: paths.dir, error: cleanupError });
+      });
+      throw error;
+    }
   }
 
   private async deployFresh(request: DeployRequest, log: Logger): Promise<Supervisor> {
@@ -207,6 +297,7 @@ export class ProcessDeployer implements AsyncDisposable {
             command: prepared.command,
             cwd: paths.app,
             env,
+            builtEnv: prepared.env,
             hostPort,
             endpoint: manifest.app.endpoint,
             createdAt: new Date(options.clock.now()).toISOString(),

@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCode } from '@kraken/common';
 import { commitFiles, freePort, gitFixtureRepo, manifestToml, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import { deployRejection, get, processAlive, repoPath } from '../test/fixtures.js';
 import { ProcessDeployer } from './index.js';
+import type { DeployProgress } from '@kraken/docker-deployer';
 
 function deploymentId(): string {
   return uniqueName('rep').replace(/\./g, '-');
@@ -109,6 +110,37 @@ describe('ProcessDeployer redeploys with replace: true', () => {
     await deployer.stop(id);
     expect(processAlive(Number(v2.containerId))).toBe(false);
     expect(processAlive(v2ServerPid)).toBe(false);
+  });
+
+  it('restarts the commit it runs with a changed env from the build it has: no clone, install or test, the app folder kept', async () => {
+    const repo = await gitFixtureRepo(repoPath(dir.path, 'env-app'), {
+      'shipwreck.toml': manifestToml('lang = "node"\nport = 3000\nrun = "node server.js"\ntest = "true"', 'env-app'),
+      'server.js': `require('node:http').createServer((q, s) => s.end('hello ' + process.env.GREETING)).listen(Number(process.env.PORT));`,
+    });
+    const id = deploymentId();
+    const hostPort = await freePort();
+    const first = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort, env: { GREETING: 'one' } });
+    await expect(get(hostPort)).resolves.toMatchObject({ status: 200, body: 'hello one' });
+    // a fresh deploy empties the deployment's folder: this file outlives only a restart from the build
+    const marker = path.join(dataDir, 'deployments', id, 'app', 'built-marker');
+    await writeFile(marker, 'kept');
+
+    const events: DeployProgress[] = [];
+    const second = await deployer.deploy({
+      deploymentId: id,
+      url: repo,
+      branch: 'main',
+      hostPort,
+      commit: first.commit,
+      env: { GREETING: 'two' },
+      replace: true,
+      onProgress: (event) => events.push(event),
+    });
+    expect(second).toMatchObject({ reused: false, buildReused: true, commit: first.commit, hostPort, state: 'running' });
+    expect(events.filter((event) => event.kind === 'start').map((event) => event.step)).toEqual(['manifest', 'run', 'ready']);
+    await expect(readFile(marker, 'utf8')).resolves.toBe('kept');
+    await expect(get(hostPort)).resolves.toMatchObject({ status: 200, body: 'hello two' });
+    expect(processAlive(Number(first.containerId))).toBe(false);
   });
 
   it('deploys the requested commit, not the branch head (a rollback)', async () => {

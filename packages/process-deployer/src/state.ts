@@ -20,6 +20,12 @@ export interface ProcessState {
   command: string[];
   cwd: string;
   env: Record<string, string>;
+  /**
+   * What the build step added to the environment (PYTHONPATH of installed requirements...), so a
+   * restart with changed settings from the same build keeps it. Absent in files of older agents,
+   * whose apps then rebuild on a settings change.
+   */
+  builtEnv?: Record<string, string>;
   /** The port the app listens on (the host port: processes have no port mapping); undefined for apps without one. */
   hostPort: number | undefined;
   /** Path probed for readiness. */
@@ -70,10 +76,13 @@ export function parseState(text: string, file: string): ProcessState {
   if (!Array.isArray(command) || command.length === 0 || !command.every((part) => typeof part === 'string')) {
     throw bad(file, `field command must be a non-empty array of strings; got ${describe(command)}`);
   }
-  const env = doc['env'];
-  if (typeof env !== 'object' || env === null || Array.isArray(env) || !Object.values(env).every((value) => typeof value === 'string')) {
-    throw bad(file, `field env must be an object of strings; got ${describe(env)}`);
-  }
+  const strings = (name: string): Record<string, string> => {
+    const value = doc[name];
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.values(value).every((entry) => typeof entry === 'string')) {
+      throw bad(file, `field ${name} must be an object of strings; got ${describe(value)}`);
+    }
+    return { ...(value as Record<string, string>) };
+  };
   return {
     v: 1,
     deploymentId: str('deploymentId'),
@@ -84,7 +93,8 @@ export function parseState(text: string, file: string): ProcessState {
     phase: oneOf('phase', PHASES),
     command: [...command],
     cwd: str('cwd'),
-    env: { ...(env as Record<string, string>) },
+    env: strings('env'),
+    ...(doc['builtEnv'] === undefined ? {} : { builtEnv: strings('builtEnv') }),
     hostPort: doc['hostPort'] === undefined || doc['hostPort'] === null ? undefined : int('hostPort', 1, 65535),
     endpoint: str('endpoint'),
     pid: int('pid', 1, 2 ** 22),

@@ -156,6 +156,18 @@ describe('Worker: idempotency and fencing', () => {
     expect(deployer.deployCalls).toHaveLength(2);
   });
 
+  it('a redeploy the deployer restarted from the build it has (changed settings) says so in Running, without build statuses', async () => {
+    const { send, statuses, statusesOf, deployer } = await harness();
+    deployer.scripts.set('settings', { reuseBuild: true });
+    await send(MessageType.DeployRequest, request('settings', { attempt: 1 }));
+    await eventuallyPasses(() => { expect(statusesOf('settings').at(-1)).toBe('Running'); }, 3_000, 5);
+    await send(MessageType.DeployRequest, request('settings', { attempt: 2, replace: true, commit: 'a'.repeat(40), env: { GREETING: 'secret-value' } }));
+    await eventuallyPasses(() => { expect(statusesOf('settings')).toEqual([...fullPath, 'ValidatingDeploymentData', 'Deploying', 'Running']); }, 3_000, 5);
+    const last = statuses.filter((status) => status.deploymentId === 'settings').at(-1);
+    expect(last?.message).toBe('restarted with the changed settings from the build of aaaaaaa; nothing was rebuilt');
+    expect(JSON.stringify(statuses)).not.toContain('secret-value');
+  });
+
   it('a redeploy that arrives mid-deploy runs once the current deploy is up', async () => {
     const { send, statuses, statusesOf, deployer, logger } = await harness();
     let open: () => void = () => undefined;

@@ -469,7 +469,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       return;
     }
     this.crashWatch.running(t.deploymentId);
-    this.publishStatus(t, DeploymentStatus.Running, { message: result.reused ? 'already running on this node; reused its container' : undefined });
+    this.publishStatus(t, DeploymentStatus.Running, { message: runningMessage(result) });
     // from the container's start: lines it printed before the follower attached are not lost
     await this.follow(t, runStartedAt ?? this.now());
   }
@@ -982,4 +982,11 @@ function describePhase(phase: Phase): string {
     case 'destroying':
       return 'being destroyed';
   }
+}
+
+/** What a Running status says about how the deploy got there, when it was not a plain build. */
+function runningMessage(result: { reused: boolean; buildReused?: boolean; commit: string }): string | undefined {
+  if (result.reused) return 'already running on this node; reused its container';
+  if (result.buildReused === true) return `restarted with the changed settings from the build of ${result.commit.slice(0, 7)}; nothing was rebuilt`;
+  return undefined;
 }

@@ -18,6 +18,8 @@ export interface FakeScript {
   /** deploy() stays inside `step`, once it started, until `until` settles (a long build, a hung test). */
   holdIn?: { step: DeployStep; until: Promise<void> };
   hostPort?: number;
+  /** A replace of the same commit restarts from the build it has: only the run and ready steps, `buildReused` in the result. */
+  reuseBuild?: boolean;
 }
 
 interface Follower {
@@ -65,7 +67,8 @@ export class FakeDeployer implements Deployer {
     const { deploymentId } = request;
     const script = this.scripts.get(deploymentId) ?? {};
     const progress = (event: DeployProgress): void => request.onProgress?.(event);
-    const steps: DeployStep[] = ['clone', 'manifest', 'build', ...(script.hasTest === false ? [] : (['test'] as const)), 'run', 'ready'];
+    const fromBuild = script.reuseBuild === true && request.replace === true && this.containers.has(deploymentId);
+    const steps: DeployStep[] = fromBuild ? ['run', 'ready'] : ['clone', 'manifest', 'build', ...(script.hasTest === false ? [] : (['test'] as const)), 'run', 'ready'];
     for (const step of steps) {
       await Promise.resolve();
       if (step === 'run' && script.gate) await script.gate;
@@ -100,7 +103,7 @@ export class FakeDeployer implements Deployer {
       hostPort: request.hostPort ?? script.hostPort ?? 20_000 + this.deployCalls.length,
     };
     this.containers.set(deploymentId, deployment);
-    return { ...deployment, reused: false };
+    return { ...deployment, reused: false, ...(fromBuild ? { buildReused: true } : {}) };
   }
 
   stop(deploymentId: string): Promise<void> {

@@ -70,6 +70,9 @@ export const Queries = {
   cancelDeployment: `mutation($id: String!) { cancelDeployment(deploymentId: $id) }`,
   removeDeployment: `mutation($id: String!) { removeDeployment(deploymentId: $id) { id status removedAt } }`,
   redeploy: `mutation($id: String!) { redeploy(deploymentId: $id) { ${deploymentFields} } }`,
+  getEnv: `query($id: String!) { getDeployment(deploymentId: $id) { id status statusMessage env { name value } } }`,
+  setEnv: `mutation($id: String!, $set: [EnvVarInput!], $unset: [String!]) {
+    setEnv(deploymentId: $id, set: $set, unset: $unset) { id status statusMessage env { name value } } }`,
   logs: `query($id: String!, $after: Int!, $limit: Int!) { logs(deploymentId: $id, after: $after, limit: $limit) {
     lines { seq stream text time } next dropped } }`,
   status: `query { getPlatform { orchestrator epoch nodes { id state } deployments { id status crashLooping } }

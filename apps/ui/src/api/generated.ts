@@ -107,6 +107,15 @@ export type SetWatchMutationVariables = Exact<{
 
 export type SetWatchMutation = { setWatch: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
+export type SetEnvMutationVariables = Exact<{
+  deploymentId: string;
+  set: Array<EnvVarInput> | EnvVarInput | null | undefined;
+  unset: Array<string> | string | null | undefined;
+}>;
+
+
+export type SetEnvMutation = { setEnv: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+
 export type RedeployMutationVariables = Exact<{
   deploymentId: string;
 }>;
@@ -470,6 +479,50 @@ export const SetWatchDocument = new TypedDocumentString(`
     value
   }
 }`) as unknown as TypedDocumentString<SetWatchMutation, SetWatchMutationVariables>;
+export const SetEnvDocument = new TypedDocumentString(`
+    mutation SetEnv($deploymentId: String!, $set: [EnvVarInput!], $unset: [String!]) {
+  setEnv(deploymentId: $deploymentId, set: $set, unset: $unset) {
+    ...DeploymentFields
+  }
+}
+    fragment DeploymentFields on Deployment {
+  id
+  srcUrl
+  gitBranch
+  commit
+  port
+  status
+  statusMessage
+  deploymentUrl
+  name
+  appUrl
+  node
+  memMb
+  maxMemMb
+  cpuUsage
+  statsTime
+  placementReason
+  watch
+  removedAt
+  crashLooping
+  restartCount
+  lastExit {
+    code
+    signal
+    time
+    reason
+  }
+  statusHistory {
+    status
+    time
+    message
+    node
+  }
+  env {
+    name
+    value
+  }
+}`) as unknown as TypedDocumentString<SetEnvMutation, SetEnvMutationVariables>;
 export const RedeployDocument = new TypedDocumentString(`
     mutation Redeploy($deploymentId: String!) {
   redeploy(deploymentId: $deploymentId) {

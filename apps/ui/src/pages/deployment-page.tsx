@@ -10,6 +10,7 @@ import { LogView } from '../components/log-view.js';
 import { MultilineText } from '../components/multiline-text.js';
 import { StatusTag } from '../components/status-tag.js';
 import { WatchSwitch } from '../components/watch-switch.js';
+import { EnvEditor } from '../components/env-editor.js';
 import { restartsSummary, statusColor, statusLabel } from '../format.js';
 import { hasLiveNumbers, memoryText } from '../honest.js';
 import { Link, navigate } from '../router.js';
@@ -197,6 +198,11 @@ function DeploymentDetail({ id }: { id: string }) {
       {live && (
         <Card title="CPU and memory" style={{ marginBottom: 16 }}>
           <DeploymentStats deployment={deployment} />
+        </Card>
+      )}
+      {deployment.status !== 'DESTROYED' && (
+        <Card title="Environment" style={{ marginBottom: 16 }}>
+          <EnvEditor deployment={deployment} />
         </Card>
       )}
       <Card title="Status history" style={{ marginBottom: 16 }}>

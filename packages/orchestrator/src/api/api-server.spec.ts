@@ -367,6 +367,24 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
     expect(result.data?.getPlatformServices.map((s) => `${s.name}:${s.status}`)).toEqual(['orchestrator:up', 'store:up', 'broker:down']);
   });
 
+  it('changes env with setEnv: values stay write-only, a running app is sent again with the same commit, bad input names the field', async () => {
+    const id = await create();
+    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
+    store.setStatus(id, DeploymentStatus.Running, { message: 'built' }, { commit: 'aaaa111' });
+    const SET_ENV = `mutation ($id: String!, $set: [EnvVarInput!], $unset: [String!]) {
+      setEnv(deploymentId: $id, set: $set, unset: $unset) { status statusMessage env { name value } } }`;
+    const changed = await graphql<{ setEnv: Record<string, unknown> }>(SET_ENV, { id, set: [{ name: 'API_KEY', value: 'k-secret' }] });
+    expect(changed.errors).toBeUndefined();
+    expect(changed.data?.setEnv).toEqual({ status: 'UPDATE_REQUESTED', statusMessage: 'restarting with changed settings: set API_KEY', env: [{ name: 'API_KEY', value: '***' }] });
+    await eventually(() => worker.requests().length === 2, 5000, 'second deploy.request', 10);
+    expect(worker.requests()[1]?.body).toMatchObject({ commit: 'aaaa111', replace: true, env: { API_KEY: 'k-secret' } });
+
+    const bad = await graphql(SET_ENV, { id, set: [{ name: '1BAD', value: 'x' }] });
+    expect(bad.errors?.[0]).toMatchObject({ message: expect.stringContaining('set[0].name: "1BAD" is not a valid variable name') as unknown, extensions: { code: 'INVALID_INPUT' } });
+    const unknown = await graphql(SET_ENV, { id, unset: ['NOPE'] });
+    expect(unknown.errors?.[0]?.message).toContain('NOPE is not set on deployment');
+  });
+
   it('redeploys on request, and on pollRedeploy only when the branch head moved', async () => {
     const id = await create();
     await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);

@@ -1,7 +1,6 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { ID_PATTERN, envNameProblem, envValueProblem } from '@kraken/messages';
-
-const MAX_ENV_VARS = 200;
+import { MAX_ENV_VARS } from '../settings/env-change.js';
 const MAX_ENV_VALUE_BYTES = 32 * 1024;
 
 function invalid(field: string, message: string, details: Record<string, unknown> = {}): KrakenError {
@@ -15,21 +14,22 @@ export function checkId(field: string, value: string): string {
   return value;
 }
 
-/** The env list of createDeployment as a record; names must be usable as shell variables (envNameProblem), once each. */
+/** An env list (createDeployment's `env`, setEnv's `set`) as a record; names must be usable as shell variables (envNameProblem), once each. */
 export function envFromInput(
   input: readonly { name: string; value: string }[] | null | undefined,
+  field = 'env',
 ): Record<string, string> | undefined {
   if (input === null || input === undefined) return undefined;
-  if (input.length > MAX_ENV_VARS) throw invalid('env', `at most ${MAX_ENV_VARS} variables, got ${input.length}`);
+  if (input.length > MAX_ENV_VARS) throw invalid(field, `at most ${MAX_ENV_VARS} variables, got ${input.length}`);
   const env: Record<string, string> = {};
   input.forEach(({ name, value }, index) => {
     const nameProblem = envNameProblem(name);
-    if (nameProblem !== undefined) throw invalid(`env[${index}].name`, nameProblem);
-    if (Object.hasOwn(env, name)) throw invalid(`env[${index}].name`, `${name} is given twice`);
+    if (nameProblem !== undefined) throw invalid(`${field}[${index}].name`, nameProblem);
+    if (Object.hasOwn(env, name)) throw invalid(`${field}[${index}].name`, `${name} is given twice`);
     if (Buffer.byteLength(value, 'utf8') > MAX_ENV_VALUE_BYTES)
-      throw invalid(`env[${index}].value`, `at most ${MAX_ENV_VALUE_BYTES} bytes`);
+      throw invalid(`${field}[${index}].value`, `at most ${MAX_ENV_VALUE_BYTES} bytes`);
     const valueProblem = envValueProblem(value);
-    if (valueProblem !== undefined) throw invalid(`env[${index}].value`, `the value of ${name} ${valueProblem}`);
+    if (valueProblem !== undefined) throw invalid(`${field}[${index}].value`, `the value of ${name} ${valueProblem}`);
     env[name] = value;
   });
   return env;

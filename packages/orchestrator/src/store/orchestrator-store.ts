@@ -48,6 +48,8 @@ export interface DeploymentPatch {
   attempt?: number;
   commit?: string | null;
   url?: string | null;
+  /** The app's whole environment, replacing the stored one (a settings change). */
+  env?: Record<string, string>;
 }
 
 export interface StatsUpdate {
@@ -366,6 +368,7 @@ export class OrchestratorStore implements Disposable {
         restarts: restartsAfter(status, change, current),
         updated_at: this.now(),
       });
+      if (patch.env !== undefined) this.statements.setEnv.run({ id, env: JSON.stringify(patch.env) });
       this.statements.insertHistory.run(id, status, entry.message, entry.nodeId, at, change.messageId ?? null);
       return true;
     })();
@@ -395,6 +398,13 @@ export class OrchestratorStore implements Disposable {
   setWatch(id: string, watch: boolean): DeploymentRecord {
     this.requireDeployment(id);
     this.statements.setWatch.run({ id, watch: watch ? 1 : 0, updated_at: this.now() });
+    return this.reloadDeployment(id);
+  }
+
+  /** Replaces a deployment's environment without a status change (kept for its next deploy). */
+  setEnv(id: string, env: Record<string, string>): DeploymentRecord {
+    this.requireDeployment(id);
+    this.statements.setEnv.run({ id, env: JSON.stringify(env) });
     return this.reloadDeployment(id);
   }
 
@@ -652,6 +662,7 @@ function prepare(db: { prepare(sql: string): Database.Statement }) {
       placement_reason = @placement_reason, port = @port, attempt = @attempt, commit_sha = @commit_sha, url = @url,
       restarts = @restarts, updated_at = @updated_at WHERE id = @id`),
     setWatch: db.prepare('UPDATE deployments SET watch = @watch, updated_at = @updated_at WHERE id = @id'),
+    setEnv: db.prepare('UPDATE deployments SET env = @env WHERE id = @id'),
     updateStats: db.prepare(`UPDATE deployments SET cpu_percent = @cpu_percent, mem_mb = @mem_mb, max_mem_mb = @max_mem_mb,
       image_size_mb = COALESCE(@image_size_mb, image_size_mb), stats_at = @stats_at WHERE id = @id`),
     insertHistory: db.prepare(

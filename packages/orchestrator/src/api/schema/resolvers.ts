@@ -113,6 +113,23 @@ export class DeploymentResolver {
     return deploymentViewOf(context.store, await context.orchestrator.redeploy(deploymentId));
   }
 
+  @Mutation(() => Deployment, {
+    description:
+      "Changes a deployment's environment: `set` adds or changes variables, `unset` removes them (INVALID_INPUT for an unknown name). " +
+      'A RUNNING deployment restarts with the new values from the build it runs (no rebuild); an ERRORED one keeps them for its next redeploy; ' +
+      'any other status is a CONFLICT. Values are write-only: the result shows them as "***".',
+  })
+  async setEnv(
+    @Arg('deploymentId', () => String) deploymentId: string,
+    @Arg('set', () => [EnvVarInput], { nullable: true }) set: EnvVarInput[] | null | undefined,
+    @Arg('unset', () => [String], { nullable: true }) unset: string[] | null | undefined,
+    @Ctx() context: ApiContext,
+  ): Promise<Shape<Deployment>> {
+    requireDeployment(context, 'deploymentId', deploymentId);
+    const change = { set: envFromInput(set, 'set') ?? {}, unset: unset ?? [] };
+    return deploymentViewOf(context.store, await context.orchestrator.changeEnv(deploymentId, change));
+  }
+
   @Subscription(() => Deployment, {
     description: 'Every stored change of any deployment (status, placement, stats).',
     subscribe: ({ context }) => (context as ApiContext).pubSub.subscribe('deploymentChanged'),
