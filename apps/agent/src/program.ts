@@ -11,6 +11,7 @@ import { deployCommand } from './commands/deploy.js';
 import { initCommand } from './commands/init.js';
 import { listCommand, nodesCommand } from './commands/list.js';
 import { logsCommand } from './commands/logs.js';
+import { nodesWatchCommand } from './commands/nodes-watch.js';
 import { promoteCommand } from './commands/promote.js';
 import { tokenCommand } from './commands/token.js';
 import { cancelCommand, redeployCommand, removeCommand, statusCommand } from './commands/manage.js';
@@ -140,9 +141,18 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
   withClient(program.command('ls').description('list deployments')).action(async (flags: ClientFlags) => {
     setExit(await listCommand(client(flags), { json: flags.json === true }, io));
   });
-  withClient(program.command('nodes').description('list the machines of the cluster')).action(async (flags: ClientFlags) => {
-    setExit(await nodesCommand(client(flags), { json: flags.json === true }, io));
-  });
+  withClient(program.command('nodes').description('list the machines of the cluster'))
+    .option('-w, --watch', 'redraw the table every few seconds with CPU, memory, disk and recent CPU, until Ctrl-C')
+    .option('--interval <seconds>', 'seconds between redraws with --watch (at least 0.5)', (value) => parseSeconds('--interval', value, 0.5), 2)
+    .action(async (flags: ClientFlags & { watch?: boolean; interval: number }) => {
+      if (flags.watch !== true) {
+        setExit(await nodesCommand(client(flags), { json: flags.json === true }, io));
+        return;
+      }
+      if (flags.json === true) throw new CommanderError(2, 'kraken.invalidArgument', '--watch draws a table for people: use --json without --watch, and poll');
+      const input = { intervalMs: flags.interval * 1000, clear: process.stdout.isTTY, ...(context.signal === undefined ? {} : { signal: context.signal }) };
+      setExit(await nodesWatchCommand(client(flags), input, io));
+    });
   withClient(program.command('logs <id>').description('print a deployment\'s log'))
     .option('-f, --follow', 'keep printing new lines')
     .option('-n, --tail <lines>', 'only the last N stored lines', (value) => parsePositiveInt('--tail', value))
@@ -267,6 +277,12 @@ async function askYesNo(question: string): Promise<boolean> {
   } finally {
     rl.close();
   }
+}
+
+function parseSeconds(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < min) throw new CommanderError(2, 'kraken.invalidArgument', `${flag}: expected a number of seconds >= ${min}, got ${JSON.stringify(value)}`);
+  return n;
 }
 
 function parsePositiveInt(flag: string, value: string): number {
