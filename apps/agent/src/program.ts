@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createLogger, toKrakenError } from '@kraken/common';
 import { PROTOCOL_VERSION } from '@kraken/messages';
 import { ApiClient } from './client/api-client.js';
@@ -149,7 +149,11 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
         setExit(await nodesCommand(client(flags), { json: flags.json === true }, io));
         return;
       }
-      if (flags.json === true) throw new CommanderError(2, 'kraken.invalidArgument', '--watch draws a table for people: use --json without --watch, and poll');
+      if (flags.json === true) {
+        io.err('kraken: --watch draws a table for people; for scripts, poll kraken nodes --json');
+        setExit(Exit.Usage);
+        return;
+      }
       const input = { intervalMs: flags.interval * 1000, clear: process.stdout.isTTY, ...(context.signal === undefined ? {} : { signal: context.signal }) };
       setExit(await nodesWatchCommand(client(flags), input, io));
     });
@@ -281,7 +285,8 @@ async function askYesNo(question: string): Promise<boolean> {
 
 function parseSeconds(flag: string, value: string, min: number): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < min) throw new CommanderError(2, 'kraken.invalidArgument', `${flag}: expected a number of seconds >= ${min}, got ${JSON.stringify(value)}`);
+  // InvalidArgumentError: commander prints it (naming the option) before it ends the parse
+  if (value.trim() === '' || !Number.isFinite(n) || n < min) throw new InvalidArgumentError(`${flag}: expected a number of seconds >= ${min}, got ${JSON.stringify(value)}`);
   return n;
 }
 

@@ -73,7 +73,7 @@ export const nodeInfoBodySchema = z.object({
   uptimeSec: numberAtLeast(0),
   /**
    * Percent of the machine's CPU time (all cores) spent busy since the previous heartbeat, 0..100;
-   * absent from agents older than this field and on the first heartbeat (no interval yet).
+   * absent from agents older than this field.
    */
   cpuBusyPercent: numberBetween(0, 100).optional(),
   /** The filesystem that holds the agent's data dir; absent from older agents or when it cannot be read. */

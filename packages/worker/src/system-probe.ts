@@ -12,7 +12,7 @@ export interface SystemSample {
   ram: { freeMb: number; usedMb: number; totalMb: number };
   load: { m1: number; m5: number; m15: number };
   uptimeSec: number;
-  /** Percent of all cores' time spent busy since the previous sample; absent on the first one. */
+  /** Percent of all cores' time spent busy since the previous sample; absent when no time passed. */
   cpuBusyPercent?: number;
   /** The filesystem holding the agent's data; absent when it cannot be read. */
   disk?: DiskUsage;
@@ -93,7 +93,9 @@ const ADDRESSES_MAX_AGE_MS = 30_000;
 export class OsSystemProbe implements SystemProbe {
   private cpu: SystemSample['cpu'] | undefined;
   private addresses: { list: string[]; atMs: number } | undefined;
-  private cpuTimes: CpuTimes | undefined;
+
+  // read at construction, so the first heartbeat's CPU covers the time since the agent started
+  private cpuTimes: CpuTimes | undefined = cpuTimesOf(cpus());
 
   constructor(private readonly options: OsSystemProbeOptions = {}) {}
 
