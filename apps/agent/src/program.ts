@@ -292,6 +292,6 @@ function parseSeconds(flag: string, value: string, min: number): number {
 
 function parsePositiveInt(flag: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new CommanderError(2, 'kraken.invalidArgument', `${flag}: expected a positive whole number, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${flag}: expected a positive whole number, got ${JSON.stringify(value)}`);
   return n;
 }
