@@ -151,6 +151,31 @@ describe('kraken CLI against a running agent', () => {
     expect(status.stdout).toMatch(/deployments\s+1 running/);
   }, 60_000);
 
+  it('redraws the node table with nodes --watch, with CPU, memory, disk and recent CPU, until Ctrl-C', async () => {
+    const plain = await kraken('nodes');
+    expect(plain.stdout).toMatch(/LOAD\s+CPU\s+DISK\s+APPS/);
+    // CPU busy time needs two readings: wait for a heartbeat that carries it (run alone, this test can come first)
+    await eventually(async () => ((JSON.parse((await kraken('nodes', '--json')).stdout) as { cpuPercent: number | null }[])[0]?.cpuPercent ?? null) !== null, 30_000, 'a heartbeat with CPU busy percent');
+    const watch = spawnLongRunning(process.execPath, [CLI, 'nodes', '--watch', '--interval', '1', '--api', api, '--data-dir', dataDir]);
+    const redraws = () => watch.output().split('kraken nodes, every 1 s (Ctrl-C to stop)').slice(1);
+    await eventually(() => redraws().length >= 2, 30_000, 'two redraws of kraken nodes --watch');
+    watch.kill('SIGINT');
+    expect(await watch.exited).toBe(0);
+    // not a terminal: no screen clearing, each redraw a table of its own
+    expect(watch.output()).not.toContain('\u001b[2J');
+    for (const redraw of redraws().slice(0, 2)) {
+      expect(redraw).toMatch(/ID\s+STATE\s+CPU\s+CPU \(last 3 min\)\s+MEMORY\s+DISK\s+LOAD/);
+      // this agent reports CPU busy time and its data dir's disk: numbers, and blocks for recent CPU
+      expect(redraw).toMatch(/\salive\s+\d+%\s+[▁▂▃▄▅▆▇█ ]*[▁▂▃▄▅▆▇█][▁▂▃▄▅▆▇█ ]*\s+[\d.]+\/[\d.]+ [MG]B \(\d+%\)\s+[\d.]+\/[\d.]+ [MG]B \(\d+%\)\s+\d+\.\d\d/);
+    }
+    const bad = await kraken('nodes', '--watch', '--interval', '0.1');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--interval: expected a number of seconds >= 0.5, got "0.1"');
+    const json = await kraken('nodes', '--watch', '--json');
+    expect(json.code).toBe(2);
+    expect(json.stderr).toContain('poll kraken nodes --json');
+  }, 60_000);
+
   it('prints the app log', async () => {
     const result = await kraken('logs', deployed[0] ?? '');
     expect(result.code).toBe(0);

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createLogger, toKrakenError } from '@kraken/common';
 import { PROTOCOL_VERSION } from '@kraken/messages';
 import { ApiClient } from './client/api-client.js';
@@ -12,6 +12,7 @@ import { envListCommand, envSetCommand, envUnsetCommand } from './commands/env.j
 import { initCommand } from './commands/init.js';
 import { listCommand, nodesCommand } from './commands/list.js';
 import { logsCommand } from './commands/logs.js';
+import { nodesWatchCommand } from './commands/nodes-watch.js';
 import { promoteCommand } from './commands/promote.js';
 import { tokenCommand } from './commands/token.js';
 import { cancelCommand, redeployCommand, removeCommand, statusCommand } from './commands/manage.js';
@@ -143,9 +144,22 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
   withClient(program.command('ls').description('list deployments')).action(async (flags: ClientFlags) => {
     setExit(await listCommand(client(flags), { json: flags.json === true }, io));
   });
-  withClient(program.command('nodes').description('list the machines of the cluster')).action(async (flags: ClientFlags) => {
-    setExit(await nodesCommand(client(flags), { json: flags.json === true }, io));
-  });
+  withClient(program.command('nodes').description('list the machines of the cluster'))
+    .option('-w, --watch', 'redraw the table every few seconds with CPU, memory, disk and recent CPU, until Ctrl-C')
+    .option('--interval <seconds>', 'seconds between redraws with --watch (at least 0.5)', (value) => parseSeconds('--interval', value, 0.5), 2)
+    .action(async (flags: ClientFlags & { watch?: boolean; interval: number }) => {
+      if (flags.watch !== true) {
+        setExit(await nodesCommand(client(flags), { json: flags.json === true }, io));
+        return;
+      }
+      if (flags.json === true) {
+        io.err('kraken: --watch draws a table for people; for scripts, poll kraken nodes --json');
+        setExit(Exit.Usage);
+        return;
+      }
+      const input = { intervalMs: flags.interval * 1000, clear: process.stdout.isTTY, ...(context.signal === undefined ? {} : { signal: context.signal }) };
+      setExit(await nodesWatchCommand(client(flags), input, io));
+    });
   withClient(program.command('logs <id>').description('print a deployment\'s log'))
     .option('-f, --follow', 'keep printing new lines')
     .option('-n, --tail <lines>', 'only the last N stored lines', (value) => parsePositiveInt('--tail', value))
@@ -293,8 +307,15 @@ async function askYesNo(question: string): Promise<boolean> {
   }
 }
 
+function parseSeconds(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  // InvalidArgumentError: commander prints it (naming the option) before it ends the parse
+  if (value.trim() === '' || !Number.isFinite(n) || n < min) throw new InvalidArgumentError(`${flag}: expected a number of seconds >= ${min}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
 function parsePositiveInt(flag: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new CommanderError(2, 'kraken.invalidArgument', `${flag}: expected a positive whole number, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${flag}: expected a positive whole number, got ${JSON.stringify(value)}`);
   return n;
 }

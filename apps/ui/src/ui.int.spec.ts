@@ -556,6 +556,35 @@ describe('Kraken UI in a browser against a real agent', () => {
     await shot('deployment-env');
   }, 360_000);
 
+  it("charts each node's CPU, memory and disk over time on the Nodes page, at 1280 px and on a phone", async () => {
+    const chart = (kind: string) => page.locator(`[data-testid^="chart-node-${kind}-"]`).first();
+    const samples = async (kind: string) => Number(await chart(kind).getAttribute('data-samples', { timeout: 1_000 }));
+    for (const size of [{ name: '1280', viewport: laptop }, { name: 'phone', viewport: phone }] as const) {
+      await page.setViewportSize(size.viewport);
+      await page.goto(`${ui}/nodes`);
+      await page.getByRole('heading', { level: 3, name: 'Load over time' }).waitFor();
+      // the leader keeps a sample every 10 s, and the page asks again every 10 s
+      await eventually(async () => ((await samples('cpu')) >= 2 && (await samples('memory')) >= 2 && (await samples('disk')) >= 2 ? true : undefined), 60_000, `two samples in each node chart at ${size.name}`);
+      for (const kind of ['cpu', 'memory', 'disk']) {
+        await expect(chart(kind).locator('figcaption').innerText()).resolves.toMatch(/latest [\d.]+ ?(%|MB|GB), lowest .* \(\d+ samples\)/);
+        await expect(chart(kind).locator('svg path').count()).resolves.toBe(2);
+      }
+      // each axis reaches the node's capacity: CPU 100%, memory and disk their totals
+      await expect(chart('cpu').locator('figcaption').innerText()).resolves.toMatch(/^CPU busy \(% of all cores\)/);
+      await expect(chart('memory').locator('figcaption').innerText()).resolves.toMatch(/^Memory used \(of [\d.]+ GB\)/);
+      await expect(chart('disk').locator('figcaption').innerText()).resolves.toMatch(/^Disk used \(of [\d.]+ GB, data dir's filesystem\)/);
+      await expect(chart('cpu').getByText('100.0%').or(chart('cpu').getByText('100%')).count()).resolves.toBeGreaterThan(0);
+      await page.screenshot({ path: path.join(screenshots, `${size.name}-nodes-charts.png`), fullPage: true });
+      await expectNoSidewaysScroll(page, `nodes charts at ${size.name}`);
+      await expectNamedControls(page, `nodes charts at ${size.name}`);
+      expect(await seriousAxeFindings(page)).toEqual([]);
+    }
+    await page.setViewportSize(laptop);
+    // the table says the current CPU busy share beside the load (its column shows again once the width applies)
+    const row = page.locator('tbody tr').filter({ hasText: 'alive' }).first();
+    await eventually(async () => /\d+% \/ \d+\.\d\d/.test(await row.innerText()), 10_000, 'CPU busy / load in the nodes table at 1280 px');
+  }, 180_000);
+
   it('fits every page at 1440 and 1280 px (no table clipped) and at 390x844, in light and dark, with no serious or critical axe findings', async () => {
     const [destroyed, errored] = deployed;
     const pages = [

@@ -11,6 +11,7 @@ import {
   intBetween,
   isoTimeSchema,
   numberAtLeast,
+  numberBetween,
   oneOf,
   portSchema,
   positiveNumber,
@@ -57,6 +58,10 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 2_000;
 
 const statusValues = Object.values(DeploymentStatus) as [DeploymentStatus, ...DeploymentStatus[]];
 
+const diskSchema = z
+  .object({ usedMb: numberAtLeast(0), totalMb: numberAtLeast(0) })
+  .refine((disk) => disk.usedMb <= disk.totalMb, { error: 'expected usedMb <= totalMb', path: ['usedMb'] });
+
 export const nodeInfoBodySchema = z.object({
   nodeId: idSchema,
   hostname: text(253, { nonEmpty: true }),
@@ -66,6 +71,13 @@ export const nodeInfoBodySchema = z.object({
   ram: z.object({ freeMb: numberAtLeast(0), usedMb: numberAtLeast(0), totalMb: numberAtLeast(0) }),
   load: z.object({ m1: numberAtLeast(0), m5: numberAtLeast(0), m15: numberAtLeast(0) }),
   uptimeSec: numberAtLeast(0),
+  /**
+   * Percent of the machine's CPU time (all cores) spent busy since the previous heartbeat, 0..100;
+   * absent from agents older than this field.
+   */
+  cpuBusyPercent: numberBetween(0, 100).optional(),
+  /** The filesystem that holds the agent's data dir; absent from older agents or when it cannot be read. */
+  disk: diskSchema.optional(),
   runtimes: z.array(runtimeSchema).max(8, { error: 'expected at most 8 runtimes' }),
   /** What the node's runtime enforces on its apps; absent from agents older than this field. */
   isolation: isolationSchema.optional(),

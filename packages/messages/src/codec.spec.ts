@@ -189,6 +189,12 @@ describe('decode', () => {
       ['an extension key with a capital', MessageType.NodeInfo, (b) => (b.extensions = { Temp: 40 }), 'body.extensions.Temp', 'expected an extension key matching ^[a-z][a-zA-Z0-9_.-]{0,63}$, got "Temp"'],
       ['an extension value that is an object', MessageType.NodeInfo, (b) => (b.extensions = { 'temperature.celsius': { max: 40 } }), 'body.extensions["temperature.celsius"]', 'expected a string of at most 256 characters, a finite number or a boolean, got an object'],
       ['more than 32 extensions', MessageType.NodeInfo, (b) => (b.extensions = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i]))), 'body.extensions', 'expected at most 32 entries, got 33'],
+      ['a cpu busy percent above 100', MessageType.NodeInfo, (b) => (b.cpuBusyPercent = 120), 'body.cpuBusyPercent', 'expected number 0..100, got 120'],
+      ['a negative cpu busy percent', MessageType.NodeInfo, (b) => (b.cpuBusyPercent = -1), 'body.cpuBusyPercent', 'expected number 0..100, got -1'],
+      ['a cpu busy percent that is a string', MessageType.NodeInfo, (b) => (b.cpuBusyPercent = '50'), 'body.cpuBusyPercent', 'expected number 0..100, got "50"'],
+      ['a disk using more than it holds', MessageType.NodeInfo, (b) => (b.disk = { usedMb: 900, totalMb: 800 }), 'body.disk.usedMb', 'expected usedMb <= totalMb'],
+      ['a negative disk total', MessageType.NodeInfo, (b) => (b.disk = { usedMb: 0, totalMb: -5 }), 'body.disk.totalMb', 'expected number >= 0, got -5'],
+      ['a disk without its total', MessageType.NodeInfo, (b) => (b.disk = { usedMb: 10 }), 'body.disk.totalMb', 'missing'],
       ['extensions that are an array', MessageType.NodeInfo, (b) => (b.extensions = ['hot']), 'body.extensions', 'expected an object of extension values, got an array of 1 item'],
     ];
 
@@ -272,6 +278,21 @@ describe('decode', () => {
       const without = expectDecoded(decode(fixtureBytes(MessageType.NodeInfo)));
       expect(without.body).not.toHaveProperty('extensions');
       expect(without.v).toBe(1);
+    });
+
+    it('decodes node.info CPU busy percent and disk from a newer worker, and node.info without them from an older one', () => {
+      const decoded = expectDecoded(
+        decode(
+          mutated(MessageType.NodeInfo, (_document, body) => {
+            body.cpuBusyPercent = 37.5;
+            body.disk = { usedMb: 1200, totalMb: 30000 };
+          }),
+        ),
+      );
+      expect(decoded.type === MessageType.NodeInfo && [decoded.body.cpuBusyPercent, decoded.body.disk]).toEqual([37.5, { usedMb: 1200, totalMb: 30000 }]);
+      const without = expectDecoded(decode(fixtureBytes(MessageType.NodeInfo)));
+      expect(without.body).not.toHaveProperty('cpuBusyPercent');
+      expect(without.body).not.toHaveProperty('disk');
     });
 
     it('decodes a Running status with restarts from a newer worker, and one without them from an older one', () => {

@@ -37,6 +37,11 @@ export function numberAtLeast(min: number) {
   return z.number({ error: rule }).min(min, { error: rule });
 }
 
+export function numberBetween(min: number, max: number) {
+  const rule = `expected number ${min}..${max}`;
+  return z.number({ error: rule }).min(min, { error: rule }).max(max, { error: rule });
+}
+
 export function positiveNumber() {
   const rule = 'expected number > 0';
   return z.number({ error: rule }).positive({ error: rule });

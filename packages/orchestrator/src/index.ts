@@ -55,6 +55,7 @@ export type { ResolveBranchHead, ResolveBranchHeadOptions } from './git/git-head
 export { BranchWatcher } from './watch/branch-watcher.js';
 export { StatsHistory, DEFAULT_STATS_SAMPLES } from './stats/stats-history.js';
 export type { StatsSample } from './stats/stats-history.js';
+export type { NodeSample } from './stats/node-history.js';
 export type { BranchWatcherOptions, BranchWatcherCounters } from './watch/branch-watcher.js';
 export { printKrakenSchema } from './api/schema/build-schema.js';
 export { adoptSecrets, loadOrCreateSecrets, SECRETS_FILE } from './secrets.js';

@@ -3,6 +3,7 @@ import { Queues } from '@kraken/messages';
 import type { LivenessOptions } from './liveness/liveness.js';
 import type { PortRange } from './scheduling/ports.js';
 import { DEFAULT_PORT_RANGE } from './scheduling/ports.js';
+import { DEFAULT_NODE_SAMPLE_INTERVAL_MS, DEFAULT_NODE_SAMPLES } from './stats/node-history.js';
 import { DEFAULT_STATS_SAMPLES } from './stats/stats-history.js';
 
 /** Where the orchestrator listens and sends; tests give unique names, clusters keep the defaults. */
@@ -31,6 +32,10 @@ export interface OrchestratorOptions extends LivenessOptions {
   watchIntervalMs?: number;
   /** CPU and memory samples kept in memory per deployment for charts (statsHistory). @default 360 */
   statsSamples?: number;
+  /** CPU, memory and disk samples kept in memory per node for charts (Node.history). @default 360 */
+  nodeSamples?: number;
+  /** At most one node sample per this many ms (the newest heartbeat replaces the window's sample). @default 10_000 */
+  nodeSampleIntervalMs?: number;
   /**
    * How long a node's Docker engine may stop answering before its containers' deployments are
    * placed elsewhere (the node itself stays alive, its other apps stay). An engine restart takes a
@@ -54,6 +59,8 @@ export interface CompiledOrchestratorOptions {
   defaultMemoryMb: number;
   watchIntervalMs: number;
   statsSamples: number;
+  nodeSamples: number;
+  nodeSampleIntervalMs: number;
   liveness: LivenessOptions;
   engineDownGraceMs: number;
   removedRetentionMs: number;
@@ -71,6 +78,8 @@ export function compileOrchestratorOptions(options: OrchestratorOptions = {}): C
     defaultMemoryMb: options.defaultMemoryMb ?? 256,
     watchIntervalMs: options.watchIntervalMs ?? 60_000,
     statsSamples: options.statsSamples ?? DEFAULT_STATS_SAMPLES,
+    nodeSamples: options.nodeSamples ?? DEFAULT_NODE_SAMPLES,
+    nodeSampleIntervalMs: options.nodeSampleIntervalMs ?? DEFAULT_NODE_SAMPLE_INTERVAL_MS,
     liveness: definedOnly({
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       missedBeatsBeforeSuspect: options.missedBeatsBeforeSuspect,
@@ -95,6 +104,12 @@ export function compileOrchestratorOptions(options: OrchestratorOptions = {}): C
     throw new KrakenError(
       ErrorCode.InvalidConfig,
       `orchestrator option watchIntervalMs must be an integer >= 0 (0 disables branch watching), got ${String(compiled.watchIntervalMs)}`,
+    );
+  }
+  if (!Number.isInteger(compiled.nodeSampleIntervalMs) || compiled.nodeSampleIntervalMs < 1) {
+    throw new KrakenError(
+      ErrorCode.InvalidConfig,
+      `orchestrator option nodeSampleIntervalMs must be a positive integer, got ${String(compiled.nodeSampleIntervalMs)}`,
     );
   }
   if (!Number.isInteger(compiled.defaultMemoryMb) || compiled.defaultMemoryMb < 1) {

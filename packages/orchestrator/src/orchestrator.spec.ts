@@ -648,6 +648,38 @@ describe('Orchestrator', () => {
     expect(orchestrator.statsSamples(deployment.id)).toEqual([]);
   });
 
+  it("keeps each node's heartbeats as one sample per interval, the newest beat replacing its window's, bounded by nodeSamples", async () => {
+    const orchestrator = await startOrchestrator({ options: { nodeSamples: 2, nodeSampleIntervalMs: 10_000 } });
+    const beat = async (cpuBusyPercent: number) => {
+      const at = new Date(clock.now()).toISOString();
+      await workerA.beat({ cpuBusyPercent, disk: { usedMb: 1000 + cpuBusyPercent, totalMb: 20_000 }, freeMb: 2048 });
+      await eventually(() => orchestrator.nodeSamples('node-a').at(-1)?.at === at, 5000, `heartbeat ${cpuBusyPercent}`, 10);
+    };
+    await beat(10);
+    clock.advance(4_000);
+    await beat(20); // same window: replaces 10
+    expect(orchestrator.nodeSamples('node-a')).toEqual([
+      { at: '2025-11-25T12:00:04.000Z', cpuPercent: 20, memUsedMb: 6144, memTotalMb: 8192, diskUsedMb: 1020, diskTotalMb: 20_000 },
+    ]);
+    clock.advance(8_000);
+    await beat(30);
+    clock.advance(10_000);
+    await beat(40); // a third window: the first is dropped
+    expect(orchestrator.nodeSamples('node-a').map((s) => [s.at, s.cpuPercent])).toEqual([
+      ['2025-11-25T12:00:12.000Z', 30],
+      ['2025-11-25T12:00:22.000Z', 40],
+    ]);
+    expect(() => orchestrator.nodeSamples('ghost')).toThrow('no node with id ghost');
+  });
+
+  it('keeps node samples without CPU and disk from an agent that does not report them', async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    expect(orchestrator.nodeSamples('node-b')).toEqual([
+      { at: '2025-11-25T12:00:00.000Z', cpuPercent: null, memUsedMb: 2192, memTotalMb: 8192, diskUsedMb: null, diskTotalMb: null },
+    ]);
+  });
+
   it('turns branch watching on and off for an existing deployment, which the watcher follows', async () => {
     let head = 'a'.repeat(40);
     const orchestrator = await startOrchestrator({ resolveBranchHead: () => Promise.resolve(head), options: { watchIntervalMs: 1000 } });

@@ -35,6 +35,8 @@ import { isStaleStatus } from './status-order.js';
 import { BranchWatcher } from './watch/branch-watcher.js';
 import { allocatePort } from './scheduling/ports.js';
 import type { StatsSample } from './stats/stats-history.js';
+import { NodeHistory } from './stats/node-history.js';
+import type { NodeSample } from './stats/node-history.js';
 import { StatsHistory } from './stats/stats-history.js';
 import type { OrchestratorStore } from './store/orchestrator-store.js';
 import type { DeploymentRecord, NodeRecord, StatusChange, StoredLogLine } from './store/records.js';
@@ -174,6 +176,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private readonly clock: Clock;
   private readonly watcher: BranchWatcher | undefined;
   private readonly statsHistory: StatsHistory;
+  private readonly nodeHistory: NodeHistory;
   private timer: NodeJS.Timeout | undefined;
   private readonly mayAct: () => boolean;
   private readonly presenceSources: PresenceSources;
@@ -196,6 +199,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.presenceSources = { consumerCount: (queue) => this.broker.consumerCount(queue), liveConsumerCount: create.liveConsumerCount };
     this.epoch = this.store.nextEpoch();
     this.statsHistory = new StatsHistory(options.statsSamples);
+    this.nodeHistory = new NodeHistory(options.nodeSamples, options.nodeSampleIntervalMs);
     // a destroyed app sends no more stats: its samples would only take memory
     this.on('deploymentChanged', (deployment) => {
       if (deployment.status === Status.Destroyed) this.statsHistory.forget(deployment.id);
@@ -449,6 +453,15 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     return this.statsHistory.samples(id);
   }
 
+  /**
+   * The node's recent CPU, memory and disk samples, oldest first, one per nodeSampleIntervalMs, as
+   * this orchestrator received them since it started. NOT_FOUND for an unknown id.
+   */
+  nodeSamples(id: string): readonly NodeSample[] {
+    if (this.store.getNode(id) === undefined) throw new KrakenError(ErrorCode.NotFound, `no node with id ${id}`, { nodeId: id });
+    return this.nodeHistory.samples(id);
+  }
+
   /** A copy of the counters. */
   get counters(): OrchestratorCounters {
     const watch = this.watcher?.counters;
@@ -560,6 +573,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     }
     const transition = this.liveness.beat(info.nodeId, { stopping: info.stopping === true });
     const node = this.store.upsertNode(info, NodeState.Alive);
+    this.nodeHistory.recordHeartbeat(info, isoTime(this.clock));
     if (transition === undefined) this.emit('nodeChanged', node, undefined);
     else await this.onTransition(transition);
     await this.onEngineReport(info.nodeId, info.dockerHealthy);

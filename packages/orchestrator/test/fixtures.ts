@@ -12,6 +12,8 @@ export interface NodeShape {
   /** Deployments it says it is working on; absent = an older worker that does not say. */
   working?: string[];
   dockerHealthy?: boolean;
+  cpuBusyPercent?: number;
+  disk?: { usedMb: number; totalMb: number };
 }
 
 /** A plausible node.info body; only what a test cares about needs saying. */
@@ -27,6 +29,8 @@ export function nodeInfo(nodeId: string, shape: NodeShape = {}): NodeInfoBody {
     ram: { freeMb, usedMb: totalMb - freeMb, totalMb },
     load: { m1: shape.load ?? 0.2, m5: shape.load ?? 0.2, m15: shape.load ?? 0.2 },
     uptimeSec: 1000,
+    ...(shape.cpuBusyPercent === undefined ? {} : { cpuBusyPercent: shape.cpuBusyPercent }),
+    ...(shape.disk === undefined ? {} : { disk: shape.disk }),
     runtimes: shape.runtimes ?? ['docker'],
     deployments: shape.deployments ?? [],
     ...(shape.working === undefined ? {} : { working: shape.working }),

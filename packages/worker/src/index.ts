@@ -6,7 +6,7 @@ export type { NodeInfoExtensionsProvider } from './node-info-extensions.js';
 export { compileWorkerOptions, defaultConcurrency } from './options.js';
 export type { CompiledWorkerOptions, Duration, WorkerOptions, WorkerQueues } from './options.js';
 export { OsSystemProbe, ipv4Addresses } from './system-probe.js';
-export type { SystemProbe, SystemSample } from './system-probe.js';
+export type { DiskUsage, OsSystemProbeOptions, SystemProbe, SystemSample } from './system-probe.js';
 export { LogBatcher, truncateUtf8 } from './log-batcher.js';
 export type { LogBatcherOptions, LogBatcherStats } from './log-batcher.js';
 export { statusOfStep } from './status-map.js';

@@ -429,6 +429,13 @@ describe('Worker: heartbeats and stats', () => {
     await eventuallyPasses(() => { expect(heartbeats().at(-1)?.deployments).toEqual(['hb']); }, 3_000, 5);
   });
 
+  it('passes on the CPU busy percent and disk use the probe read', async () => {
+    const probe = { sample: () => Promise.resolve({ ...fixedSample, cpuBusyPercent: 42.5, disk: { usedMb: 1200, totalMb: 30000 } }) };
+    const { heartbeats } = await harness({ probe });
+    await eventuallyPasses(() => { expect(heartbeats()).toHaveLength(1); }, 3_000, 5);
+    expect(heartbeats()[0]).toMatchObject({ cpuBusyPercent: 42.5, disk: { usedMb: 1200, totalMb: 30000 } });
+  });
+
   it('reports its orchestration priority when the agent gives one', async () => {
     const { heartbeats } = await harness({ options: { orchestrationPriority: 0 } });
     await eventuallyPasses(() => { expect(heartbeats()).toHaveLength(1); }, 3_000, 5);

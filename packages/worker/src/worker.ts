@@ -757,6 +757,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       ram: system.ram,
       load: system.load,
       uptimeSec: system.uptimeSec,
+      ...(system.cpuBusyPercent === undefined ? {} : { cpuBusyPercent: system.cpuBusyPercent }),
+      ...(system.disk === undefined ? {} : { disk: system.disk }),
       runtimes: engineHealthy ? [this.runtime] : [],
       ...(this.deployer.isolation === undefined ? {} : { isolation: this.deployer.isolation }),
       deployments: [...this.tracked.values()].filter((t) => t.phase === 'running').map((t) => t.deploymentId),

@@ -40,7 +40,13 @@ export interface NodeView {
   isolation: string | null;
   ramFree: number;
   ramUsed: number;
+  ramTotal: number;
   loadAvg5: number;
+  /** Busy share of all cores over its last heartbeat interval; null from agents that do not report it. */
+  cpuPercent: number | null;
+  /** The filesystem of its data dir; null from agents that do not report it. */
+  diskUsedMb: number | null;
+  diskTotalMb: number | null;
   orchestrationPriority: number | null;
   deployments: string[];
   /** Readings a custom agent adds to its heartbeat (e.g. temperature.celsius). */
@@ -59,7 +65,8 @@ export interface LogLineView {
 const deploymentFields = `id srcUrl gitBranch commit port status statusMessage deploymentUrl name appUrl node placementReason watch
   statusHistory { status time message node } crashLooping restartCount lastExit { code signal time reason }`;
 
-const nodeFields = 'id hostname addr state runtimes isolation ramFree ramUsed loadAvg5 orchestrationPriority deployments extensions { key value } noticeLossAfterMs';
+const nodeFields =
+  'id hostname addr state runtimes isolation ramFree ramUsed ramTotal loadAvg5 cpuPercent diskUsedMb diskTotalMb orchestrationPriority deployments extensions { key value } noticeLossAfterMs';
 
 export const Queries = {
   createDeployment: `mutation($url: String!, $branch: String!, $env: [EnvVarInput!], $watch: Boolean, $name: String) {
@@ -67,6 +74,7 @@ export const Queries = {
   getDeployment: `query($id: String!) { getDeployment(deploymentId: $id) { ${deploymentFields} } }`,
   getDeployments: `query { getDeployments { ${deploymentFields} } }`,
   getNodes: `query { getNodes { ${nodeFields} } }`,
+  getNodesWithHistory: `query { getNodes { ${nodeFields} history { at cpuPercent } } }`,
   cancelDeployment: `mutation($id: String!) { cancelDeployment(deploymentId: $id) }`,
   removeDeployment: `mutation($id: String!) { removeDeployment(deploymentId: $id) { id status removedAt } }`,
   redeploy: `mutation($id: String!) { redeploy(deploymentId: $id) { ${deploymentFields} } }`,

@@ -11,7 +11,11 @@ const node = (id: string, extensions: NodeView['extensions']): NodeView => ({
   isolation: 'container, limits',
   ramFree: 2048,
   ramUsed: 1024,
+  ramTotal: 3072,
   loadAvg5: 0.5,
+  cpuPercent: 12.4,
+  diskUsedMb: 12_595,
+  diskTotalMb: 59_392,
   orchestrationPriority: null,
   deployments: [],
   extensions,
@@ -52,6 +56,13 @@ describe('kraken nodes', () => {
     expect(header).toMatch(/^ID\s+STATE\s+DEAD AFTER\s+ADDRESS/);
     expect(heard).toMatch(/^pi-1\s+alive\s+4\.0 s\s+10\.0\.0\.5/);
     expect(unheard).toMatch(/^pi-2\s+alive\s+-\s+10\.0\.0\.5/);
+  });
+
+  it('shows CPU busy percent and disk use, and - from an agent that does not report them', async () => {
+    const [header, current, older] = await nodesTable([node('pi-1', []), { ...node('pi-2', []), cpuPercent: null, diskUsedMb: null, diskTotalMb: null }]);
+    expect(header).toMatch(/LOAD\s+CPU\s+DISK\s+APPS/);
+    expect(current).toMatch(/0\.50\s+12%\s+12\.3\/58\.0 GB \(21%\)\s+0/);
+    expect(older).toMatch(/0\.50\s+-\s+-\s+0/);
   });
 
   it('leaves the EXTRA column out when no node sends readings', async () => {

@@ -41,7 +41,7 @@ export async function nodesCommand(client: ApiClient, options: { json: boolean }
   const withExtras = getNodes.some((n) => n.extensions.length > 0);
   io.out(
     formatTable(
-      ['ID', 'STATE', 'DEAD AFTER', 'ADDRESS', 'RUNTIME', 'RAM FREE', 'LOAD', 'APPS', 'ROLE', ...(withExtras ? ['EXTRA'] : [])],
+      ['ID', 'STATE', 'DEAD AFTER', 'ADDRESS', 'RUNTIME', 'RAM FREE', 'LOAD', 'CPU', 'DISK', 'APPS', 'ROLE', ...(withExtras ? ['EXTRA'] : [])],
       getNodes.map((n) => [
         n.id,
         n.state.toLowerCase(),
@@ -51,6 +51,8 @@ export async function nodesCommand(client: ApiClient, options: { json: boolean }
         runtimeCell(n),
         `${n.ramFree} MB`,
         n.loadAvg5.toFixed(2),
+        cpuCell(n),
+        diskCell(n),
         n.deployments.length,
         n.orchestrationPriority === 0 ? 'leader' : n.orchestrationPriority === 1 ? 'standby' : 'worker',
         ...(withExtras ? [n.extensions.map(({ key, value }) => `${key}=${value}`).join(' ')] : []),
@@ -58,6 +60,24 @@ export async function nodesCommand(client: ApiClient, options: { json: boolean }
     ),
   );
   return ExitCode.Ok;
+}
+
+/** Busy share of all cores over the last heartbeat interval: "12%", or "-" from an agent that does not say. */
+export function cpuCell(node: Pick<NodeView, 'cpuPercent'>): string {
+  return node.cpuPercent === null ? '-' : `${node.cpuPercent.toFixed(0)}%`;
+}
+
+/** "12.3/58.0 GB (21%)" of the data dir's filesystem, or "-" from an agent that does not say. */
+export function diskCell(node: Pick<NodeView, 'diskUsedMb' | 'diskTotalMb'>): string {
+  if (node.diskUsedMb === null || node.diskTotalMb === null) return '-';
+  return usedOfTotal(node.diskUsedMb, node.diskTotalMb);
+}
+
+/** "3.1/7.8 GB (40%)": used and total in one unit, so the two compare at a glance. */
+export function usedOfTotal(usedMb: number, totalMb: number): string {
+  const percent = totalMb > 0 ? ` (${((usedMb / totalMb) * 100).toFixed(0)}%)` : '';
+  if (totalMb < 1024) return `${Math.round(usedMb)}/${Math.round(totalMb)} MB${percent}`;
+  return `${(usedMb / 1024).toFixed(1)}/${(totalMb / 1024).toFixed(1)} GB${percent}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Broker } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
 import type { Deployer, EngineProbe } from '@kraken/worker';
-import { Worker } from '@kraken/worker';
+import { OsSystemProbe, Worker } from '@kraken/worker';
 import type { Executor } from '../run/executor.js';
 
 export interface WorkerExecutorOptions {
@@ -10,6 +10,8 @@ export interface WorkerExecutorOptions {
   engine?: EngineProbe | undefined;
   nodeId: string;
   logger: Logger;
+  /** Heartbeats report the use of the filesystem that holds it. */
+  dataDir: string;
   publicHost?: string | undefined;
   /** When a crash-looping app is stopped, and when a restarted one counts as recovered. @default the worker's */
   crashLoop?: { restarts: number; steadyAfterMs: number } | undefined;
@@ -29,12 +31,13 @@ export class WorkerExecutor implements Executor {
   constructor(private readonly options: WorkerExecutorOptions) {}
 
   async setup(): Promise<void> {
-    const { broker, deployer, engine, nodeId, logger, publicHost, orchestrationPriority, crashLoop } = this.options;
+    const { broker, deployer, engine, nodeId, logger, dataDir, publicHost, orchestrationPriority, crashLoop } = this.options;
     this.worker = await Worker.create({
       broker,
       deployer,
       nodeId,
       logger,
+      probe: new OsSystemProbe({ diskPath: dataDir }),
       ...(engine === undefined ? {} : { engine }),
       options: {
         ...(publicHost === undefined ? {} : { publicHost }),

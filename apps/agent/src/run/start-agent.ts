@@ -222,6 +222,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       engine: runtime.engine,
       nodeId,
       logger: log,
+      dataDir: config.dataDir,
       publicHost: config.publicHost,
       crashLoop: { restarts: config.crashLoopRestarts, steadyAfterMs: config.crashLoopSteadyAfter },
       orchestrationPriority: role.kind === 'lead' ? 0 : config.priority < 2 ? config.priority : undefined,

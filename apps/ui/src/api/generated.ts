@@ -40,12 +40,17 @@ export type EnvVarInput = {
 
 export type DeploymentFieldsFragment = { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> };
 
-export type NodeFieldsFragment = { id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, extensions: Array<{ key: string, value: string, type: string }> };
+export type NodeFieldsFragment = { id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, cpuPercent: number | null, ramTotal: number, diskUsedMb: number | null, diskTotalMb: number | null, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, extensions: Array<{ key: string, value: string, type: string }> };
+
+export type NodeHistoryQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type NodeHistoryQuery = { getNodes: Array<{ id: string, history: Array<{ at: number, cpuPercent: number | null, memUsedMb: number, memTotalMb: number, diskUsedMb: number | null, diskTotalMb: number | null }> }> };
 
 export type OverviewQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type OverviewQuery = { getDeployments: Array<{ id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> }>, getNodes: Array<{ id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, extensions: Array<{ key: string, value: string, type: string }> }>, getPlatform: { orchestrator: string, epoch: number } };
+export type OverviewQuery = { getDeployments: Array<{ id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> }>, getNodes: Array<{ id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, cpuPercent: number | null, ramTotal: number, diskUsedMb: number | null, diskTotalMb: number | null, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, extensions: Array<{ key: string, value: string, type: string }> }>, getPlatform: { orchestrator: string, epoch: number } };
 
 export type DeploymentQueryVariables = Exact<{
   deploymentId: string;
@@ -131,7 +136,7 @@ export type DeploymentChangedSubscription = { deploymentChanged: { id: string, s
 export type NodeChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type NodeChangedSubscription = { nodeChanged: { id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, extensions: Array<{ key: string, value: string, type: string }> } };
+export type NodeChangedSubscription = { nodeChanged: { id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, cpuPercent: number | null, ramTotal: number, diskUsedMb: number | null, diskTotalMb: number | null, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, extensions: Array<{ key: string, value: string, type: string }> } };
 
 export type LogLinesSubscriptionVariables = Exact<{
   deploymentId: string;
@@ -209,6 +214,10 @@ export const NodeFieldsFragmentDoc = new TypedDocumentString(`
   ramUsed
   loadAvg5
   currentRamPercent
+  cpuPercent
+  ramTotal
+  diskUsedMb
+  diskTotalMb
   updateTime
   deployments
   state
@@ -224,6 +233,21 @@ export const NodeFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"NodeFields"}) as unknown as TypedDocumentString<NodeFieldsFragment, unknown>;
+export const NodeHistoryDocument = new TypedDocumentString(`
+    query NodeHistory {
+  getNodes {
+    id
+    history {
+      at
+      cpuPercent
+      memUsedMb
+      memTotalMb
+      diskUsedMb
+      diskTotalMb
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<NodeHistoryQuery, NodeHistoryQueryVariables>;
 export const OverviewDocument = new TypedDocumentString(`
     query Overview {
   getDeployments {
@@ -285,6 +309,10 @@ fragment NodeFields on Node {
   ramUsed
   loadAvg5
   currentRamPercent
+  cpuPercent
+  ramTotal
+  diskUsedMb
+  diskTotalMb
   updateTime
   deployments
   state
@@ -627,6 +655,10 @@ export const NodeChangedDocument = new TypedDocumentString(`
   ramUsed
   loadAvg5
   currentRamPercent
+  cpuPercent
+  ramTotal
+  diskUsedMb
+  diskTotalMb
   updateTime
   deployments
   state

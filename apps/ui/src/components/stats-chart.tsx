@@ -13,6 +13,8 @@ export interface StatsChartProps {
   format: (value: number) => string;
   /** The axis reaches at least this (e.g. 1% so an idle app is not drawn as a full-height line). */
   minTop?: number;
+  /** A fixed top instead (a capacity: 100%, the total RAM), so a full-height line means full. */
+  top?: number;
   color?: string;
 }
 
@@ -21,10 +23,10 @@ export interface StatsChartProps {
  * Screen readers get the title and a summary (latest, lowest, highest, time covered) as the
  * image's name; the same summary is the visible caption.
  */
-export function StatsChart({ title, name, points, format, minTop = 1, color }: StatsChartProps) {
+export function StatsChart({ title, name, points, format, minTop = 1, top: fixedTop, color }: StatsChartProps) {
   const { token } = theme.useToken();
   const titleId = useId();
-  const top = niceCeiling(Math.max(minTop, ...points.map((p) => p.value)));
+  const top = fixedTop !== undefined && fixedTop > 0 ? fixedTop : niceCeiling(Math.max(minTop, ...points.map((p) => p.value)));
   const line = linePath(points, top, box);
   const summary = summarize(points, format, formatAge);
   const stroke = color ?? token.colorPrimary;

@@ -2,6 +2,7 @@ import { Alert, Space, Table, Tag, Typography } from 'antd';
 import type { TableColumnsType } from 'antd';
 import type { ClusterNode, Deployment } from '../api/types.js';
 import { ClusterGate } from '../components/cluster-gate.js';
+import { NodeCharts } from '../components/node-charts.js';
 import { NodeExtensions } from '../components/node-extensions.js';
 import { RowDetails } from '../components/row-details.js';
 import { NodeStateTag, StatusTag } from '../components/status-tag.js';
@@ -9,6 +10,17 @@ import { useNow } from '../components/use-now.js';
 import { formatAge, formatMb, nodeDeploymentIds, nodeRole, nodeRuntime } from '../format.js';
 import { Link } from '../router.js';
 import { useCluster } from '../store.js';
+
+/** Busy share of all cores over its last heartbeat interval; a dash from an agent that does not say. */
+function cpuBusy(node: ClusterNode): string {
+  return node.cpuPercent === null ? '—' : `${node.cpuPercent.toFixed(0)}%`;
+}
+
+function diskUse(node: ClusterNode): string {
+  if (node.diskUsedMb === null || node.diskTotalMb === null) return '—';
+  const percent = node.diskTotalMb > 0 ? ` (${((node.diskUsedMb / node.diskTotalMb) * 100).toFixed(0)}%)` : '';
+  return `${formatMb(node.diskUsedMb)} of ${formatMb(node.diskTotalMb)}${percent}`;
+}
 
 /** Plain words for a node that is not alive, so nobody has to know what a state tag means. */
 function trouble(node: ClusterNode, now: number): string | undefined {
@@ -77,7 +89,8 @@ function NodesTable() {
     { title: 'Apps', key: 'apps', responsive: ['md'], render: (_, n) => <NodeDeployments node={n} deployments={deployments} /> },
     { title: 'Address', dataIndex: 'addr', responsive: ['xxl'], render: (addr: string | null) => addr ?? '—' },
     { title: 'RAM used / free', key: 'ram', responsive: ['md'], render: (_, n) => ram(n) },
-    { title: 'Load (5 min)', dataIndex: 'loadAvg5', responsive: ['lg'], render: (load: number) => load.toFixed(2) },
+    { title: 'CPU busy / load (5 min)', key: 'load', responsive: ['lg'], render: (_, n) => `${cpuBusy(n)} / ${n.loadAvg5.toFixed(2)}` },
+    { title: 'Disk used', key: 'disk', responsive: ['xxl'], render: (_, n) => diskUse(n) },
     // Readings from add-ons, beside RAM and load from the same heartbeat; only in a cluster where
     // some node has them, since an empty column costs width.
     ...(hasExtensions
@@ -96,7 +109,9 @@ function NodesTable() {
         { label: 'Apps', children: <NodeDeployments node={n} deployments={deployments} /> },
         { label: 'Address', children: n.addr ?? '—' },
         { label: 'RAM used / free', children: ram(n) },
+        { label: 'CPU busy', children: cpuBusy(n) },
         { label: 'Load (5 min)', children: n.loadAvg5.toFixed(2) },
+        { label: 'Disk used (data dir)', children: diskUse(n) },
         ...(hasExtensions ? [{ label: 'Extensions', children: <NodeExtensions extensions={n.extensions} /> }] : []),
         { label: 'Runtime', children: <NodeRuntime node={n} /> },
         { label: 'Uptime', children: formatAge(n.uptime) },
@@ -125,6 +140,14 @@ function NodesTable() {
           ),
         }}
       />
+      {nodes.length > 0 && (
+        <section aria-labelledby="node-load-title" style={{ marginTop: 24 }}>
+          <Typography.Title level={3} id="node-load-title">
+            Load over time
+          </Typography.Title>
+          <NodeCharts nodes={nodes} />
+        </section>
+      )}
     </>
   );
 }

@@ -458,6 +458,29 @@ describe('GraphQL API additions for the web UI', () => {
     expect(store.getDeployment(id)?.watch).toBe(false);
   });
 
+  it("answers a node's current CPU and disk and its history, newest last, and null for what an older agent does not send", async () => {
+    const query = `{ getNodes { id cpuPercent ramTotal diskUsedMb diskTotalMb history { at cpuPercent memUsedMb memTotalMb diskUsedMb diskTotalMb } } }`;
+    type Answer = { getNodes: { id: string; cpuPercent: number | null; diskUsedMb: number | null; history: Record<string, number | null>[] }[] };
+    const before = await graphql<Answer>(query);
+    expect(before.errors).toBeUndefined();
+    expect(before.data?.getNodes[0]).toMatchObject({ id: 'node-a', cpuPercent: null, ramTotal: 8192, diskUsedMb: null, diskTotalMb: null });
+    expect(before.data?.getNodes[0]?.history.at(-1)).toMatchObject({ cpuPercent: null, memTotalMb: 8192, diskUsedMb: null, diskTotalMb: null });
+
+    const info = { ...nodeInfo('node-a', { freeMb: 2000, totalMb: 8000 }), cpuBusyPercent: 37.5, disk: { usedMb: 12_000, totalMb: 50_000 } };
+    await broker.publish(queues.telemetry, createMessage(MessageType.NodeInfo, info, { from: 'node-a' }));
+    await eventually(() => store.getNode('node-a')?.info.cpuBusyPercent === 37.5, 5000, 'the heartbeat with CPU and disk', 10);
+    const after = await graphql<Answer>(query);
+    expect(after.errors).toBeUndefined();
+    const node = after.data?.getNodes[0];
+    expect(node).toMatchObject({ cpuPercent: 37.5, ramTotal: 8000, diskUsedMb: 12_000, diskTotalMb: 50_000 });
+    const newest = node?.history.at(-1);
+    expect(newest).toMatchObject({ cpuPercent: 37.5, memUsedMb: 6000, memTotalMb: 8000, diskUsedMb: 12_000, diskTotalMb: 50_000 });
+    expect(Math.abs((newest?.at ?? 0) - Date.now() / 1000)).toBeLessThan(60);
+
+    const one = await graphql<{ getNode: { history: { cpuPercent: number | null }[] } }>('{ getNode(nodeId: "node-a") { history { cpuPercent } } }');
+    expect(one.data?.getNode.history.at(-1)).toEqual({ cpuPercent: 37.5 });
+  });
+
   it("shows a node's extensions from its latest heartbeat as sorted, typed text, in queries and nodeChanged", async () => {
     interface Extension {
       key: string;

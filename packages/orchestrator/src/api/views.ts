@@ -4,8 +4,9 @@ import type { NodeInfoExtensions } from '@kraken/messages';
 import type { NodeDetection } from '../liveness/liveness.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { DeploymentRecord, NodeRecord, StatusHistoryEntry, StoredLogLine } from '../store/records.js';
+import type { NodeSample as StoredNodeSample } from '../stats/node-history.js';
 import type { StatsSample as StoredStatsSample } from '../stats/stats-history.js';
-import type { AppExit, Deployment, EnvVar, LogLine, Node, NodeExtension, Shape, StatsSample, StatusHistoryItem } from './schema/types.js';
+import type { AppExit, Deployment, EnvVar, LogLine, Node, NodeExtension, NodeSample, Shape, StatsSample, StatusHistoryItem } from './schema/types.js';
 
 /** What the API shows instead of an env value: values are secrets and never leave the store. */
 export const MASKED = '***';
@@ -114,6 +115,10 @@ export function nodeView(record: NodeRecord, detection?: NodeDetection): Shape<N
     ramFree: Math.round(info.ram.freeMb),
     ramUsed: Math.round(info.ram.usedMb),
     loadAvg5: info.load.m5,
+    cpuPercent: info.cpuBusyPercent ?? null,
+    ramTotal: info.ram.totalMb,
+    diskUsedMb: info.disk?.usedMb ?? null,
+    diskTotalMb: info.disk?.totalMb ?? null,
     currentRamPercent: info.ram.totalMb > 0 ? (info.ram.usedMb / info.ram.totalMb) * 100 : 0,
     updateTime: unixSeconds(record.updateTime),
     deployments: info.deployments,
@@ -149,6 +154,18 @@ export function statsSampleView(sample: StoredStatsSample): Shape<StatsSample> {
   if (view === undefined) {
     view = Object.freeze({ time: unixSeconds(sample.at), cpuUsage: sample.cpuPercent, memMb: sample.memMb, maxMemMb: sample.maxMemMb });
     sampleViews.set(sample, view);
+  }
+  return view;
+}
+
+const nodeSampleViews = new WeakMap<StoredNodeSample, Shape<NodeSample>>();
+
+/** Like stats samples, node samples are frozen: each becomes its view once. */
+export function nodeSampleView(sample: StoredNodeSample): Shape<NodeSample> {
+  let view = nodeSampleViews.get(sample);
+  if (view === undefined) {
+    view = Object.freeze({ ...sample, at: unixSeconds(sample.at) });
+    nodeSampleViews.set(sample, view);
   }
   return view;
 }

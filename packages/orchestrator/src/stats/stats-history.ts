@@ -1,4 +1,4 @@
-import { ErrorCode, KrakenError } from '@kraken/common';
+import { SampleHistory } from './sample-history.js';
 
 /** One deploy.stats report as the orchestrator received it. */
 export interface StatsSample {
@@ -14,36 +14,11 @@ export interface StatsSample {
 export const DEFAULT_STATS_SAMPLES = 360;
 
 /**
- * The recent CPU and memory samples of each deployment, in memory only: the store keeps just the
- * latest values, and a chart needs a short past. Bounded per deployment (oldest dropped first);
- * a deployment's samples are forgotten when it is destroyed, so the whole stays bounded by the
- * deployments that exist. A new leader starts with none.
+ * The recent CPU and memory samples of each deployment (every report kept: workers already pace
+ * them). A deployment's samples are forgotten when it is destroyed.
  */
-export class StatsHistory {
-  private readonly byDeployment = new Map<string, readonly StatsSample[]>();
-
-  constructor(readonly samplesPerDeployment: number = DEFAULT_STATS_SAMPLES) {
-    if (!Number.isInteger(samplesPerDeployment) || samplesPerDeployment < 1) {
-      throw new KrakenError(
-        ErrorCode.InvalidConfig,
-        `orchestrator option statsSamples must be a positive integer, got ${String(samplesPerDeployment)}`,
-      );
-    }
-  }
-
-  record(deploymentId: string, sample: StatsSample): void {
-    const current = this.byDeployment.get(deploymentId) ?? [];
-    const kept = current.length >= this.samplesPerDeployment ? current.slice(current.length - this.samplesPerDeployment + 1) : current;
-    // frozen and replaced, never changed in place: callers (and the API's fast path) may keep them
-    this.byDeployment.set(deploymentId, Object.freeze([...kept, Object.freeze({ ...sample })]));
-  }
-
-  /** Oldest first; empty for a deployment with none (or an unknown one). */
-  samples(deploymentId: string): readonly StatsSample[] {
-    return this.byDeployment.get(deploymentId) ?? [];
-  }
-
-  forget(deploymentId: string): void {
-    this.byDeployment.delete(deploymentId);
+export class StatsHistory extends SampleHistory<StatsSample> {
+  constructor(samplesPerDeployment: number = DEFAULT_STATS_SAMPLES) {
+    super({ capacity: samplesPerDeployment, optionName: 'statsSamples' });
   }
 }

@@ -1,12 +1,12 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
 import type { StoredLogLine } from '../../store/records.js';
 import type { DeploymentRecord, NodeRecord } from '../../store/records.js';
-import { Arg, Ctx, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { ApiContext } from '../context.js';
 import { checkId, checkIntRange, envFromInput } from '../input.js';
-import { deploymentViewOf, logLineView, nodeView, statsSampleView } from '../views.js';
+import { deploymentViewOf, logLineView, nodeSampleView, nodeView, statsSampleView } from '../views.js';
 import type { Shape } from './types.js';
-import { Deployment, EnvVarInput, LogLine, LogPage, Node, Platform, PlatformService, StatsSample } from './types.js';
+import { Deployment, EnvVarInput, LogLine, LogPage, Node, NodeSample, Platform, PlatformService, StatsSample } from './types.js';
 
 const MAX_LOG_PAGE = 5000;
 
@@ -161,6 +161,14 @@ export class NodeResolver {
   })
   nodeChanged(@Root() record: NodeRecord, @Ctx() context: ApiContext): Shape<Node> {
     return detectedNodeView(context, record);
+  }
+
+  @FieldResolver(() => [NodeSample], {
+    description:
+      'Its recent CPU, memory and disk, oldest first: at most one sample per interval (10 s by default) for the last hour, as this orchestrator received them since it started (kept in memory).',
+  })
+  history(@Root() node: Shape<Node>, @Ctx() context: ApiContext): Shape<NodeSample>[] {
+    return context.orchestrator.nodeSamples(node.id).map(nodeSampleView);
   }
 }
 

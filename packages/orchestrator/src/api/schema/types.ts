@@ -195,6 +195,27 @@ export class StatsSample {
   maxMemMb!: number;
 }
 
+@ObjectType({ description: "A node's CPU, memory and disk at one heartbeat; at most one per sample interval (10 s by default).", simpleResolvers: true })
+export class NodeSample {
+  @Field(() => Float, { description: 'When the orchestrator received the heartbeat, in Unix seconds.' })
+  at!: number;
+
+  @Field(() => Float, { nullable: true, description: 'Busy share of all its cores since the previous heartbeat, 0..100; null from agents that do not report it.' })
+  cpuPercent!: number | null;
+
+  @Field(() => Float, { description: 'RAM in use, in MB (available memory counts as free).' })
+  memUsedMb!: number;
+
+  @Field(() => Float, { description: 'Total RAM, in MB.' })
+  memTotalMb!: number;
+
+  @Field(() => Float, { nullable: true, description: "Used space of the filesystem holding the agent's data dir, in MB; null from agents that do not report it." })
+  diskUsedMb!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Size of that filesystem, in MB.' })
+  diskTotalMb!: number | null;
+}
+
 @ObjectType({
   description: 'A reading an add-on of the node contributes to its heartbeat (node.info `extensions`), such as `temperature.celsius`.',
   simpleResolvers: true,
@@ -235,6 +256,18 @@ export class Node {
 
   @Field(() => Float)
   loadAvg5!: number;
+
+  @Field(() => Float, { nullable: true, description: 'Busy share of all its cores over its last heartbeat interval, 0..100; null from agents that do not report it.' })
+  cpuPercent!: number | null;
+
+  @Field(() => Float, { description: 'Total RAM in MB.' })
+  ramTotal!: number;
+
+  @Field(() => Float, { nullable: true, description: "Used space of the filesystem holding the agent's data dir, in MB; null from agents that do not report it." })
+  diskUsedMb!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Size of that filesystem, in MB.' })
+  diskTotalMb!: number | null;
 
   @Field(() => Float, { description: 'Used RAM in percent of the total.' })
   currentRamPercent!: number;
