@@ -30,6 +30,8 @@ import { placeDeployment } from './scheduling/place-deployment.js';
 import { isStaleStatus } from './status-order.js';
 import { BranchWatcher } from './watch/branch-watcher.js';
 import { allocatePort } from './scheduling/ports.js';
+import { appMoved, deployFailed, nodeDead } from './notifications/notification.js';
+import { NotificationFeed } from './notifications/notification-feed.js';
 import type { StatsSample } from './stats/stats-history.js';
 import { StatsHistory } from './stats/stats-history.js';
 import type { OrchestratorStore } from './store/orchestrator-store.js';
@@ -165,6 +167,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private readonly clock: Clock;
   private readonly watcher: BranchWatcher | undefined;
   private readonly statsHistory: StatsHistory;
+  /** Failed deploys, moved apps and dead nodes of this term, for the API and the webhook. */
+  readonly notifications: NotificationFeed;
   private timer: NodeJS.Timeout | undefined;
   private readonly mayAct: () => boolean;
   /** Operations that read, decide, write and publish run one at a time, in order. */
@@ -185,6 +189,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.mayAct = create.mayAct ?? (() => true);
     this.epoch = this.store.nextEpoch();
     this.statsHistory = new StatsHistory(options.statsSamples);
+    this.notifications = new NotificationFeed({ clock });
     // a destroyed app sends no more stats: its samples would only take memory
     this.on('deploymentChanged', (deployment) => {
       if (deployment.status === Status.Destroyed) this.statsHistory.forget(deployment.id);
@@ -588,7 +593,9 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     }
     if (this.retryTakenPort(deployment, body)) return;
     const changed = this.store.setStatus(body.deploymentId, body.status, { ...reportedChange(message), message: body.message ?? null });
-    if (changed !== undefined) this.emit('deploymentChanged', changed);
+    if (changed === undefined) return;
+    this.emit('deploymentChanged', changed);
+    if (changed.status === Status.Errored) this.notifications.raise(deployFailed(changed));
   }
 
   /**
@@ -749,7 +756,9 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.emit('nodeChanged', stored, transition);
     if (to === NodeState.Dead) {
       this.engineWatch.forget(nodeId);
-      await this.evacuate(nodeId, silenceReason(nodeId, transition.silentMs, detection));
+      const why = silenceReason(nodeId, transition.silentMs, detection);
+      this.notifications.raise(nodeDead(stored, why));
+      await this.evacuate(nodeId, why);
     }
     if (to === NodeState.Alive && from === NodeState.Dead) await this.stopMovedAway(nodeId);
   }
@@ -790,7 +799,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         );
         continue;
       }
-      await this.placeAndRequest(deployment, { attempt: deployment.attempt + 1, movingFrom: nodeId, why });
+      const moved = await this.placeAndRequest(deployment, { attempt: deployment.attempt + 1, movingFrom: nodeId, why });
+      this.notifications.raise(appMoved(moved, nodeId, why));
     }
   }
 
