@@ -60,6 +60,16 @@ describe('WebhookNotifier', () => {
     expect(webhook.stats()).toEqual({ delivered: 1, failed: 0, dropped: 0 });
   });
 
+  it('sends the user part of the URL as basic auth, not in the URL, and never quotes a secret in a reason', async () => {
+    const receiver = scriptedFetch([500]);
+    const webhook = new WebhookNotifier({ url: 'http://bot:p%40ss@127.0.0.1:9/hooks/s3cret', cluster, fetch: receiver.fetch, attempts: 1, logger });
+    webhook.send(notification());
+    await jest.advanceTimersByTimeAsync(0);
+    expect(receiver.calls[0]?.url).toBe('http://127.0.0.1:9/hooks/s3cret');
+    expect(receiver.calls[0]?.init.headers).toMatchObject({ authorization: `Basic ${Buffer.from('bot:p@ss').toString('base64')}` });
+    expect(JSON.stringify(webhook.service())).not.toMatch(/p%40ss|s3cret/);
+  });
+
   it('retries a failing receiver with doubling waits and delivers once', async () => {
     const receiver = scriptedFetch([500, 'refused', 200]);
     const webhook = new WebhookNotifier({ url: 'http://127.0.0.1:9/hook', cluster, fetch: receiver.fetch, backoffMs: 1_000, logger });

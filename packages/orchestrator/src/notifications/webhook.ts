@@ -1,5 +1,5 @@
 import type { Logger } from '@kraken/common';
-import { ErrorCode, KrakenError, noopLogger } from '@kraken/common';
+import { ErrorCode, KrakenError, noopLogger, redactCredentials } from '@kraken/common';
 import type { PlatformServiceInfo } from '../api/context.js';
 import type { Notification } from './notification.js';
 
@@ -89,7 +89,11 @@ class AttemptFailed extends Error {
  * reason), and again when it answers: one warning per outage, not one per notification.
  */
 export class WebhookNotifier {
+  /** The URL as given (credentials included): what the operator configured. */
   readonly url: URL;
+  /** Where the POSTs go: the URL without its user part, which fetch refuses; that goes in `authorization`. */
+  private readonly target: URL;
+  private readonly headers: Record<string, string>;
   private readonly options: Required<Omit<WebhookOptions, 'url' | 'logger' | 'fetch'>>;
   private readonly logger: Logger;
   private readonly fetch: typeof fetch;
@@ -103,6 +107,15 @@ export class WebhookNotifier {
 
   constructor(options: WebhookOptions) {
     this.url = checkWebhookUrl(options.url);
+    this.target = new URL(this.url);
+    this.target.username = '';
+    this.target.password = '';
+    this.headers = { 'content-type': 'application/json', 'user-agent': 'kraken-webhook/1' };
+    // https://user:password@host/ is how receivers behind basic auth are usually configured
+    if (this.url.username !== '' || this.url.password !== '') {
+      const credentials = `${decodeURIComponent(this.url.username)}:${decodeURIComponent(this.url.password)}`;
+      this.headers['authorization'] = `Basic ${Buffer.from(credentials).toString('base64')}`;
+    }
     this.options = {
       cluster: options.cluster,
       timeoutMs: options.timeoutMs ?? 5_000,
@@ -168,7 +181,8 @@ export class WebhookNotifier {
         return;
       } catch (error) {
         const failure = error instanceof AttemptFailed ? error : new AttemptFailed(String(error), true);
-        reason = failure.message;
+        // an error can quote the URL, and the URL can hold a password or token
+        reason = redactCredentials(failure.message).replaceAll(this.target.href, shownWebhookUrl(this.target));
         this.logger.debug('webhook attempt failed', { notificationId: notification.id, attempt, reason });
         if (!failure.retry) break;
         if (attempt < this.options.attempts) await this.sleep(this.options.backoffMs * 2 ** (attempt - 1));
@@ -207,9 +221,9 @@ export class WebhookNotifier {
       timeout.abort();
     }, this.options.timeoutMs);
     try {
-      const response = await this.fetch(this.url, {
+      const response = await this.fetch(this.target, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'kraken-webhook/1' },
+        headers: this.headers,
         body,
         // a redirected POST turns into a GET on most receivers: report it instead of following it
         redirect: 'manual',
