@@ -8,7 +8,9 @@ import {
   OrchestratorStore,
   RoutePublisher,
   StatePublisher,
+  WebhookNotifier,
   adoptSecrets,
+  shownWebhookUrl,
   createApiServer,
   loadOrCreateSecrets,
 } from '@kraken/orchestrator';
@@ -32,6 +34,8 @@ export interface OrchestratorExecutorOptions {
   /** Every node of the cluster's broker, handed to joining nodes to fall back on. */
   brokerEndpoints?: (() => Promise<string[]>) | undefined;
   insecureNoAuth: boolean;
+  /** Where notifications are POSTed (checked at config load); none without it. */
+  webhookUrl?: string | undefined;
   /** A join token from the configuration (the same file on every machine) instead of the generated one. */
   joinToken?: string | undefined;
   /** What getPlatformServices adds about the services the agent runs (the broker). */
@@ -67,6 +71,7 @@ export class OrchestratorExecutor implements Executor {
   private publisher: StatePublisher | undefined;
   private beacon: LeaderBeacon | undefined;
   private routes: RoutePublisher | undefined;
+  private webhook: WebhookNotifier | undefined;
 
   constructor(private readonly options: OrchestratorExecutorOptions) {}
 
@@ -122,6 +127,8 @@ export class OrchestratorExecutor implements Executor {
     orchestrator.on('deploymentChanged', () => {
       routes.changed();
     });
+    const webhook = this.webhookFor(secrets.clusterId);
+    this.webhook = webhook;
     if (this.options.insecureNoAuth) {
       logger.warn('--insecure-no-auth: the API accepts every request without a token. Use this only on a network you trust completely.');
     }
@@ -142,6 +149,7 @@ export class OrchestratorExecutor implements Executor {
       platformServices: () => [
         ...(this.options.platformServices?.() ?? []),
         { name: 'api', status: 'up', detail: this.listening?.url ?? 'starting' },
+        ...(webhook === undefined ? [] : [webhook.service()]),
       ],
       ...(brokerUrlFor === undefined
         ? {}
@@ -173,9 +181,23 @@ export class OrchestratorExecutor implements Executor {
     });
   }
 
+  /** Sends each notification of this term to the configured webhook, in the background. */
+  private webhookFor(clusterId: string): WebhookNotifier | undefined {
+    const { webhookUrl, nodeId, logger } = this.options;
+    const orchestrator = this.orchestrator;
+    if (webhookUrl === undefined || orchestrator === undefined) return undefined;
+    const webhook = new WebhookNotifier({ url: webhookUrl, cluster: { id: clusterId, leader: nodeId }, logger });
+    orchestrator.notifications.on('raised', (notification) => {
+      webhook.send(notification);
+    });
+    logger.info(`notifications are POSTed to ${shownWebhookUrl(webhook.url)}`);
+    return webhook;
+  }
+
   async stop(): Promise<void> {
     this.beacon?.stop();
     this.routes?.stop();
+    await this.webhook?.close();
     await this.api?.close();
     await this.orchestrator?.close();
     await this.publisher?.close();

@@ -43,6 +43,7 @@ export function orchestratorFor(input: LeaderPartsInput): OrchestratorExecutor {
       : { brokerClusterFor: grantMembership(opened), brokerEndpoints: () => opened.managed?.endpoints() ?? Promise.resolve([]) }),
     insecureNoAuth: config.insecureNoAuth,
     joinToken: config.joinToken,
+    webhookUrl: config.webhookUrl,
     platformServices: () => {
       const members = opened.managed?.members();
       const broker = brokerService(opened, opened.broker.stats(), members);
