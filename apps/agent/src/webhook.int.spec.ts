@@ -2,7 +2,16 @@
 // POSTs to a receiver on loopback; the receiver fails twice, and the notification still arrives once.
 import fs from 'node:fs';
 import path from 'node:path';
-import { eventually, freePort, gitFixtureRepo, isolatedVhost, manifestToml, requireRabbit, startWebhookReceiver, tempDir } from '@kraken/testing';
+import {
+  eventually,
+  freePort,
+  gitFixtureRepo,
+  isolatedVhost,
+  manifestToml,
+  requireRabbit,
+  startWebhookReceiver,
+  tempDir,
+} from '@kraken/testing';
 import type { IsolatedVhost, ReceivedRequest, TempDir, WatchedProcess, WebhookReceiver } from '@kraken/testing';
 import { ApiClient } from './client/api-client.js';
 import { CLI, runKraken, spawnLongRunning } from '../test/cli-process.js';
@@ -26,7 +35,10 @@ describe('webhook notifications from a running agent', () => {
   let repoCount = 0;
 
   const client = () =>
-    new ApiClient({ url: api, token: (JSON.parse(fs.readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as { apiToken: string }).apiToken });
+    new ApiClient({
+      url: api,
+      token: (JSON.parse(fs.readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as { apiToken: string }).apiToken,
+    });
 
   /** Deploys a repository whose manifest names no language Kraken has: it fails before any build. */
   const deployBroken = async (): Promise<string> => {
@@ -55,8 +67,21 @@ describe('webhook notifications from a running agent', () => {
     agent = spawnLongRunning(
       process.execPath,
       [
-        CLI, 'agent', '--data-dir', dataDir, '--api-port', String(port), '--api-host', '127.0.0.1', '--broker-url', vhost.url,
-        '--runtime', 'process', '--no-mdns', '--public-host', '127.0.0.1',
+        CLI,
+        'agent',
+        '--data-dir',
+        dataDir,
+        '--api-port',
+        String(port),
+        '--api-host',
+        '127.0.0.1',
+        '--broker-url',
+        vhost.url,
+        '--runtime',
+        'process',
+        '--no-mdns',
+        '--public-host',
+        '127.0.0.1',
       ],
       // from the environment, as a service unit would set it
       { KRAKEN_WEBHOOK_URL: webhookUrl },
@@ -74,10 +99,14 @@ describe('webhook notifications from a running agent', () => {
 
   it('POSTs one deploy-failed notification for a broken repository, with the reason and the cluster', async () => {
     const deploymentId = await deployBroken();
-    const [post] = await eventually(() => {
-      const posts = postsFor(deploymentId);
-      return posts.length > 0 ? posts : undefined;
-    }, 60_000, 'the webhook POST for the failed deploy');
+    const [post] = await eventually(
+      () => {
+        const posts = postsFor(deploymentId);
+        return posts.length > 0 ? posts : undefined;
+      },
+      60_000,
+      'the webhook POST for the failed deploy',
+    );
     expect(post?.method).toBe('POST');
     expect(post?.path).toBe('/hooks/s3cret-path');
     expect(post?.headers['content-type']).toBe('application/json');
@@ -101,10 +130,14 @@ describe('webhook notifications from a running agent', () => {
   it('retries a receiver that fails twice and delivers the notification once', async () => {
     receiver.failNext(2, 503);
     const deploymentId = await deployBroken();
-    const posts = await eventually(() => {
-      const seen = postsFor(deploymentId);
-      return seen.some((request) => request.status === 204) ? seen : undefined;
-    }, 60_000, 'the webhook delivery after two failures');
+    const posts = await eventually(
+      () => {
+        const seen = postsFor(deploymentId);
+        return seen.some((request) => request.status === 204) ? seen : undefined;
+      },
+      60_000,
+      'the webhook delivery after two failures',
+    );
     expect(posts.map((request) => request.status)).toEqual([503, 503, 204]);
     expect(new Set(posts.map((request) => (request.body as Payload).id)).size).toBe(1);
 

@@ -16,7 +16,10 @@ function browserPermission(): NotificationPermission | undefined {
 /** Where the page is not looked at, the browser's own notification (only with the user's permission). */
 function showOnDesktop(notification: ClusterNotification): void {
   if (!document.hidden || browserPermission() !== 'granted') return;
-  const shown = new Notification(`Kraken: ${notificationTitle(notification)}`, { body: notification.message, tag: notification.id });
+  const shown = new Notification(`Kraken: ${notificationTitle(notification)}`, {
+    body: notification.message,
+    tag: notification.id,
+  });
   shown.onclick = () => {
     window.focus();
     navigate(notificationTarget(notification));
@@ -74,9 +77,18 @@ export function LiveNotifications() {
 }
 
 const alertsLabel: Record<Exclude<DesktopAlerts, 'unsupported'>, { text: string; tip: string }> = {
-  ask: { text: 'Desktop alerts', tip: 'Also show notifications on the desktop while this page is in the background (the browser asks first)' },
-  on: { text: 'Desktop alerts on', tip: 'Notifications show on the desktop while this page is in the background; turn them off in the browser’s site settings' },
-  blocked: { text: 'Desktop alerts blocked', tip: 'The browser blocks notifications for this site; allow them in its site settings' },
+  ask: {
+    text: 'Desktop alerts',
+    tip: 'Also show notifications on the desktop while this page is in the background (the browser asks first)',
+  },
+  on: {
+    text: 'Desktop alerts on',
+    tip: 'Notifications show on the desktop while this page is in the background; turn them off in the browser’s site settings',
+  },
+  blocked: {
+    text: 'Desktop alerts blocked',
+    tip: 'The browser blocks notifications for this site; allow them in its site settings',
+  },
 };
 
 /** Asks the browser for permission to notify, only when the user presses it (never on load). */

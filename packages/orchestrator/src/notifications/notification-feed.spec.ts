@@ -35,7 +35,9 @@ describe('NotificationFeed', () => {
 
   it('hides credentials a reason quotes', () => {
     const feed = new NotificationFeed({ clock });
-    const raised = feed.raise(deployFailed(deployment({ statusMessage: 'git clone https://x-access-token:ghp_secret@github.com/a/b failed' })));
+    const raised = feed.raise(
+      deployFailed(deployment({ statusMessage: 'git clone https://x-access-token:ghp_secret@github.com/a/b failed' })),
+    );
     expect(raised.message).not.toContain('ghp_secret');
     expect(raised.message).toContain('https://x-access-token:***@github.com/a/b');
   });

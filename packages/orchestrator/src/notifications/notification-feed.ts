@@ -39,7 +39,12 @@ export class NotificationFeed extends TypedEmitter<NotificationFeedEvents> {
   /** Stamps, keeps (dropping the oldest past the bound) and announces a notification. */
   raise(draft: NotificationDraft): Notification {
     // a reason can quote a git URL with its token in it (a failed clone): never pass that on
-    const notification: Notification = { ...draft, message: redactCredentials(draft.message), id: randomUUID(), at: isoTime(this.clock) };
+    const notification: Notification = {
+      ...draft,
+      message: redactCredentials(draft.message),
+      id: randomUUID(),
+      at: isoTime(this.clock),
+    };
     this.kept.push(notification);
     if (this.kept.length > this.keep) this.kept.splice(0, this.kept.length - this.keep);
     this.emit('raised', notification);

@@ -3,7 +3,13 @@ import type { Notification } from './notification.js';
 import { checkWebhookUrl, shownWebhookUrl, WebhookNotifier } from './webhook.js';
 
 function notification(n = 1): Notification {
-  return { id: `id-${String(n)}`, kind: 'deploy-failed', message: `deploy ${String(n)} failed`, deploymentId: `app-${String(n)}`, at: '2026-12-06T12:00:00.000Z' };
+  return {
+    id: `id-${String(n)}`,
+    kind: 'deploy-failed',
+    message: `deploy ${String(n)} failed`,
+    deploymentId: `app-${String(n)}`,
+    at: '2026-12-06T12:00:00.000Z',
+  };
 }
 
 interface Call {
@@ -23,7 +29,8 @@ function scriptedFetch(answers: (number | 'hang' | 'refused')[]) {
           reject(new DOMException('aborted', 'AbortError'));
         });
       });
-    if (answer === 'refused') return Promise.reject(new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:9') }));
+    if (answer === 'refused')
+      return Promise.reject(new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:9') }));
     return Promise.resolve(new Response(null, { status: answer ?? 200 }));
   };
   return { calls, fetch: fake as typeof fetch };
@@ -62,17 +69,31 @@ describe('WebhookNotifier', () => {
 
   it('sends the user part of the URL as basic auth, not in the URL, and never quotes a secret in a reason', async () => {
     const receiver = scriptedFetch([500]);
-    const webhook = new WebhookNotifier({ url: 'http://bot:p%40ss@127.0.0.1:9/hooks/s3cret', cluster, fetch: receiver.fetch, attempts: 1, logger });
+    const webhook = new WebhookNotifier({
+      url: 'http://bot:p%40ss@127.0.0.1:9/hooks/s3cret',
+      cluster,
+      fetch: receiver.fetch,
+      attempts: 1,
+      logger,
+    });
     webhook.send(notification());
     await jest.advanceTimersByTimeAsync(0);
     expect(receiver.calls[0]?.url).toBe('http://127.0.0.1:9/hooks/s3cret');
-    expect(receiver.calls[0]?.init.headers).toMatchObject({ authorization: `Basic ${Buffer.from('bot:p@ss').toString('base64')}` });
+    expect(receiver.calls[0]?.init.headers).toMatchObject({
+      authorization: `Basic ${Buffer.from('bot:p@ss').toString('base64')}`,
+    });
     expect(JSON.stringify(webhook.service())).not.toMatch(/p%40ss|s3cret/);
   });
 
   it('retries a failing receiver with doubling waits and delivers once', async () => {
     const receiver = scriptedFetch([500, 'refused', 200]);
-    const webhook = new WebhookNotifier({ url: 'http://127.0.0.1:9/hook', cluster, fetch: receiver.fetch, backoffMs: 1_000, logger });
+    const webhook = new WebhookNotifier({
+      url: 'http://127.0.0.1:9/hook',
+      cluster,
+      fetch: receiver.fetch,
+      backoffMs: 1_000,
+      logger,
+    });
     webhook.send(notification());
     await jest.advanceTimersByTimeAsync(999);
     expect(receiver.calls).toHaveLength(1);
@@ -92,7 +113,14 @@ describe('WebhookNotifier', () => {
 
   it('gives up after its attempts and logs the outage once, with the reason, then its end', async () => {
     const receiver = scriptedFetch(['refused']);
-    const webhook = new WebhookNotifier({ url: 'http://127.0.0.1:9/hook', cluster, fetch: receiver.fetch, attempts: 3, backoffMs: 100, logger });
+    const webhook = new WebhookNotifier({
+      url: 'http://127.0.0.1:9/hook',
+      cluster,
+      fetch: receiver.fetch,
+      attempts: 3,
+      backoffMs: 100,
+      logger,
+    });
     webhook.send(notification(1));
     webhook.send(notification(2));
     await jest.advanceTimersByTimeAsync(10_000);
@@ -103,7 +131,6 @@ describe('WebhookNotifier', () => {
     expect(warnings[0]?.message).toContain('webhook delivery failed: connect ECONNREFUSED 127.0.0.1:9');
     expect(webhook.service()).toMatchObject({ name: 'webhook', status: 'down' });
     expect(webhook.service().detail).toContain('connect ECONNREFUSED 127.0.0.1:9');
-
   });
 
   it('says when a failing receiver answers again', async () => {
@@ -114,14 +141,24 @@ describe('WebhookNotifier', () => {
     await jest.advanceTimersByTimeAsync(0);
     expect(webhook.stats()).toEqual({ delivered: 1, failed: 1, dropped: 0 });
     expect(logger.records.map((r) => r.message)).toEqual(
-      expect.arrayContaining([expect.stringContaining('webhook delivery failed: the receiver answered 503'), 'webhook delivers again']),
+      expect.arrayContaining([
+        expect.stringContaining('webhook delivery failed: the receiver answered 503'),
+        'webhook delivers again',
+      ]),
     );
     expect(webhook.service().status).toBe('up');
   });
 
   it('counts an attempt without an answer as failed after the timeout', async () => {
     const receiver = scriptedFetch(['hang']);
-    const webhook = new WebhookNotifier({ url: 'http://127.0.0.1:9/hook', cluster, fetch: receiver.fetch, attempts: 1, timeoutMs: 5_000, logger });
+    const webhook = new WebhookNotifier({
+      url: 'http://127.0.0.1:9/hook',
+      cluster,
+      fetch: receiver.fetch,
+      attempts: 1,
+      timeoutMs: 5_000,
+      logger,
+    });
     webhook.send(notification());
     await jest.advanceTimersByTimeAsync(4_999);
     expect(webhook.stats().failed).toBe(0);
@@ -141,7 +178,14 @@ describe('WebhookNotifier', () => {
 
   it('returns at once and delivers in order, dropping what does not fit the queue', async () => {
     const receiver = scriptedFetch(['hang', 200]);
-    const webhook = new WebhookNotifier({ url: 'http://127.0.0.1:9/hook', cluster, fetch: receiver.fetch, attempts: 1, maxPending: 2, logger });
+    const webhook = new WebhookNotifier({
+      url: 'http://127.0.0.1:9/hook',
+      cluster,
+      fetch: receiver.fetch,
+      attempts: 1,
+      maxPending: 2,
+      logger,
+    });
     for (let n = 1; n <= 4; n++) webhook.send(notification(n));
     // 1 is under way, 2 and 3 wait, 4 found the queue full
     expect(webhook.stats().dropped).toBe(1);
@@ -165,7 +209,9 @@ describe('WebhookNotifier', () => {
 describe('webhook URLs', () => {
   it('refuses anything but an absolute http(s) URL, naming the setting', () => {
     expect(() => checkWebhookUrl('hooks.example.com/kraken')).toThrow(/^webhookUrl: expected an absolute http\(s\) URL/);
-    expect(() => checkWebhookUrl('ftp://example.com/x')).toThrow('webhookUrl: expected an http:// or https:// URL, got the ftp: scheme');
+    expect(() => checkWebhookUrl('ftp://example.com/x')).toThrow(
+      'webhookUrl: expected an http:// or https:// URL, got the ftp: scheme',
+    );
     let thrown: unknown;
     try {
       checkWebhookUrl('nope');
@@ -178,7 +224,9 @@ describe('webhook URLs', () => {
   });
 
   it('shows scheme, host and port only, never credentials, path secrets or query', () => {
-    expect(shownWebhookUrl(new URL('https://user:pw@hooks.slack.com/services/T0/B0/secret?token=x'))).toBe('https://hooks.slack.com/…');
+    expect(shownWebhookUrl(new URL('https://user:pw@hooks.slack.com/services/T0/B0/secret?token=x'))).toBe(
+      'https://hooks.slack.com/…',
+    );
     expect(shownWebhookUrl(new URL('http://10.0.0.5:9000'))).toBe('http://10.0.0.5:9000');
   });
 });

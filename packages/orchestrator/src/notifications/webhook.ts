@@ -47,14 +47,22 @@ export function checkWebhookUrl(url: string): URL {
   try {
     parsed = new URL(url);
   } catch {
-    throw new KrakenError(ErrorCode.InvalidConfig, `webhookUrl: expected an absolute http(s) URL such as https://hooks.example.com/kraken, got ${JSON.stringify(url.slice(0, 200))}`, {
-      details: { field: 'webhookUrl' },
-    });
+    throw new KrakenError(
+      ErrorCode.InvalidConfig,
+      `webhookUrl: expected an absolute http(s) URL such as https://hooks.example.com/kraken, got ${JSON.stringify(url.slice(0, 200))}`,
+      {
+        details: { field: 'webhookUrl' },
+      },
+    );
   }
   if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.hostname === '') {
-    throw new KrakenError(ErrorCode.InvalidConfig, `webhookUrl: expected an http:// or https:// URL, got the ${parsed.protocol} scheme`, {
-      details: { field: 'webhookUrl' },
-    });
+    throw new KrakenError(
+      ErrorCode.InvalidConfig,
+      `webhookUrl: expected an http:// or https:// URL, got the ${parsed.protocol} scheme`,
+      {
+        details: { field: 'webhookUrl' },
+      },
+    );
   }
   return parsed;
 }
@@ -133,7 +141,9 @@ export class WebhookNotifier {
     if (this.queue.length >= this.options.maxPending) {
       this.counters.dropped += 1;
       if (this.counters.dropped === 1 || this.counters.dropped % 100 === 0)
-        this.logger.warn('webhook notifications dropped: too many wait for a receiver that does not answer', { dropped: this.counters.dropped });
+        this.logger.warn('webhook notifications dropped: too many wait for a receiver that does not answer', {
+          dropped: this.counters.dropped,
+        });
       return;
     }
     this.queue.push(notification);
@@ -151,8 +161,15 @@ export class WebhookNotifier {
   service(): PlatformServiceInfo {
     const target = `POSTs notifications to ${shownWebhookUrl(this.url)}`;
     if (this.failing !== undefined)
-      return { name: 'webhook', status: 'down', detail: `${target}; failing since ${this.failing.since}: ${this.failing.reason}` };
-    const last = this.lastDeliveredAt === undefined ? 'none sent yet' : `${String(this.counters.delivered)} delivered, the last at ${this.lastDeliveredAt}`;
+      return {
+        name: 'webhook',
+        status: 'down',
+        detail: `${target}; failing since ${this.failing.since}: ${this.failing.reason}`,
+      };
+    const last =
+      this.lastDeliveredAt === undefined
+        ? 'none sent yet'
+        : `${String(this.counters.delivered)} delivered, the last at ${this.lastDeliveredAt}`;
     return { name: 'webhook', status: 'up', detail: `${target}; ${last}` };
   }
 
