@@ -187,6 +187,8 @@ export class OrchestratorExecutor implements Executor {
     const orchestrator = this.orchestrator;
     if (webhookUrl === undefined || orchestrator === undefined) return undefined;
     const webhook = new WebhookNotifier({ url: webhookUrl, cluster: { id: clusterId, leader: nodeId }, logger });
+    // what the term's start raised already (apps moved off nodes found dead on taking over), oldest first
+    for (const raised of orchestrator.notifications.recent().reverse()) webhook.send(raised);
     orchestrator.notifications.on('raised', (notification) => {
       webhook.send(notification);
     });
