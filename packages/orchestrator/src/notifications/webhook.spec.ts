@@ -223,6 +223,15 @@ describe('webhook URLs', () => {
     expect(checkWebhookUrl('https://hooks.example.com/kraken').host).toBe('hooks.example.com');
   });
 
+  it('refuses options that could not deliver anything, naming them', () => {
+    expect(() => new WebhookNotifier({ url: 'http://127.0.0.1:9/', cluster, attempts: 0 })).toThrow(
+      'webhook attempts: expected an integer of at least 1, got 0',
+    );
+    expect(() => new WebhookNotifier({ url: 'http://127.0.0.1:9/', cluster, timeoutMs: 0.5 })).toThrow(
+      'webhook timeoutMs: expected an integer of at least 1, got 0.5',
+    );
+  });
+
   it('shows scheme, host and port only, never credentials, path secrets or query', () => {
     expect(shownWebhookUrl(new URL('https://user:pw@hooks.slack.com/services/T0/B0/secret?token=x'))).toBe(
       'https://hooks.slack.com/…',

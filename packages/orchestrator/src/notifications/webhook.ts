@@ -124,6 +124,21 @@ export class WebhookNotifier {
       const credentials = `${decodeURIComponent(this.url.username)}:${decodeURIComponent(this.url.password)}`;
       this.headers['authorization'] = `Basic ${Buffer.from(credentials).toString('base64')}`;
     }
+    for (const [name, value, min] of [
+      ['timeoutMs', options.timeoutMs, 1],
+      ['attempts', options.attempts, 1],
+      ['backoffMs', options.backoffMs, 0],
+      ['maxPending', options.maxPending, 1],
+    ] as const) {
+      if (value !== undefined && (!Number.isInteger(value) || value < min))
+        throw new KrakenError(
+          ErrorCode.InvalidConfig,
+          `webhook ${name}: expected an integer of at least ${String(min)}, got ${String(value)}`,
+          {
+            details: { field: name },
+          },
+        );
+    }
     this.options = {
       cluster: options.cluster,
       timeoutMs: options.timeoutMs ?? 5_000,
@@ -147,8 +162,16 @@ export class WebhookNotifier {
       return;
     }
     this.queue.push(notification);
-    this.running ??= this.drain().finally(() => {
+    this.kick();
+  }
+
+  /** Starts draining the queue unless it is under way. */
+  private kick(): void {
+    if (this.running !== undefined) return;
+    this.running = this.drain().finally(() => {
       this.running = undefined;
+      // one queued between the loop's last look and now would wait for the next send
+      if (this.queue.length > 0 && !this.closing.signal.aborted) this.kick();
     });
   }
 
