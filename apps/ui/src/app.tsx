@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import { Alert, Badge, Button, Drawer, Grid, Layout, Menu, Skeleton, Space, Typography, theme } from 'antd';
 import { AppstoreOutlined, BookOutlined, ClusterOutlined, DashboardOutlined, KeyOutlined, MenuOutlined } from '@ant-design/icons';
 import type { LiveState } from './api/live.js';
+import { DesktopAlertsButton, LiveNotifications } from './components/live-notifications.js';
 import { TokenModal } from './components/token-modal.js';
 import { useNow } from './components/use-now.js';
 import { offlineText } from './honest.js';
@@ -155,6 +156,7 @@ export function KrakenApp() {
           )}
           <Space style={{ marginLeft: 'auto' }}>
             {token !== undefined && <Badge status={badge.status} text={badge.text} data-testid="live-state" />}
+            {token !== undefined && <DesktopAlertsButton iconOnly={narrow} />}
             <Button
               icon={<KeyOutlined />}
               onClick={() => {
@@ -196,6 +198,7 @@ export function KrakenApp() {
           </main>
         </Layout.Content>
       </Layout>
+      <LiveNotifications />
       <TokenModal
         open={token === undefined || changingToken || tokenRefused}
         refused={tokenRefused}

@@ -8,8 +8,8 @@ import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { parseManifest } from '@kraken/shipwreck';
-import { eventually, freePort, gitFixtureRepo, isolatedVhost, manifestToml, requireRabbit, tempDir, watchProcess } from '@kraken/testing';
-import type { IsolatedVhost, TempDir, WatchedProcess } from '@kraken/testing';
+import { eventually, freePort, gitFixtureRepo, isolatedVhost, manifestToml, requireRabbit, startWebhookReceiver, tempDir, watchProcess } from '@kraken/testing';
+import type { IsolatedVhost, TempDir, WatchedProcess, WebhookReceiver } from '@kraken/testing';
 import { clippedTables, seriousAxeFindings } from '../test/browser-checks.js';
 
 const run = promisify(execFile);
@@ -43,6 +43,7 @@ describe('Kraken UI in a browser against a real agent', () => {
   let dir: TempDir | undefined;
   let broker: IsolatedVhost | undefined;
   let agent: WatchedProcess | undefined;
+  let receiver: WebhookReceiver | undefined;
   let uiHost: WatchedProcess | undefined;
   let browser: Browser | undefined;
   let page: Page;
@@ -136,9 +137,11 @@ describe('Kraken UI in a browser against a real agent', () => {
     });
     const apiPort = await freePort();
     apiUrl = `http://127.0.0.1:${apiPort}`;
+    receiver = await startWebhookReceiver();
     agent = start([
       agentCli, 'agent', '--data-dir', dataDir, '--api-port', String(apiPort), '--api-host', '127.0.0.1',
       '--broker-url', broker.url, '--runtime', 'docker', '--no-mdns', '--public-host', '127.0.0.1', '--crash-loop-restarts', '3',
+      '--webhook-url', `${receiver.url}/kraken`,
     ]);
     await agent.waitFor(/Deploy an app: kraken deploy/, 90_000);
     token = (JSON.parse(await fs.readFile(path.join(dataDir, 'secrets.json'), 'utf8')) as { apiToken: string }).apiToken;
@@ -172,6 +175,7 @@ describe('Kraken UI in a browser against a real agent', () => {
     uiHost?.kill('SIGTERM');
     agent?.kill('SIGTERM');
     await Promise.all([uiHost?.exited, agent?.exited]);
+    await receiver?.close();
     for (const id of deployed) await removeContainers(id);
     await broker?.remove();
     await dir?.[Symbol.asyncDispose]();
@@ -583,6 +587,73 @@ describe('Kraken UI in a browser against a real agent', () => {
     // the table says the current CPU busy share beside the load (its column shows again once the width applies)
     const row = page.locator('tbody tr').filter({ hasText: 'alive' }).first();
     await eventually(async () => /\d+% \/ \d+\.\d\d/.test(await row.innerText()), 10_000, 'CPU busy / load in the nodes table at 1280 px');
+  }, 180_000);
+
+  /** Deploys a path that is no git repository through the API, as another client would; it fails at once. */
+  const deployNothing = async (name: string): Promise<string> => {
+    const { createDeployment: id } = await api<{ createDeployment: string }>('mutation ($url: String!) { createDeployment(deploymentUrl: $url) }', {
+      url: path.join(dir!.path, name),
+    });
+    deployed.push(id);
+    return id;
+  };
+
+  it('raises a notification in the page when a deploy fails, lists it on the Platform page, and POSTs it to the webhook', async () => {
+    await page.setViewportSize(desktop);
+    await page.goto(ui);
+    await page.getByText('live', { exact: true }).waitFor({ timeout: 30_000 });
+    const id = await deployNothing('no-repo-here');
+    const notice = page.getByTestId('notification-deploy-failed').filter({ hasText: id });
+    await notice.getByText('Deploy failed').waitFor({ timeout: 120_000 });
+    await expect(notice.innerText()).resolves.toMatch(/not a git repository|unreachable|does not exist/i);
+    await page.getByTestId('recent-notifications').getByText(id).first().waitFor({ timeout: 10_000 });
+    await shot('notification-deploy-failed');
+
+    const [post] = await eventually(() => {
+      const posts = receiver?.received.filter((request) => (request.body as { deploymentId?: string }).deploymentId === id) ?? [];
+      return posts.length > 0 ? posts : undefined;
+    }, 30_000, 'the webhook POST for the failed deploy');
+    expect(post).toMatchObject({ method: 'POST', path: '/kraken', status: 204, body: { kind: 'deploy-failed', deploymentId: id } });
+    // the webhook as the Platform page lists it: where it posts (the path hidden), and how it went
+    await page.getByText(/POSTs notifications to http:\/\/127\.0\.0\.1:\d+\/…; (none sent yet|\d+ delivered)/).waitFor({ timeout: 10_000 });
+
+    await notice.getByRole('button', { name: 'Open deployment' }).click();
+    await page.waitForURL(`${ui}/deployments/${encodeURIComponent(id)}`);
+    await status().getByText('Errored', { exact: true }).waitFor({ timeout: 30_000 });
+    await expect(notice.count()).resolves.toBe(0);
+  }, 180_000);
+
+  it('asks for desktop alerts only from its control, and shows one while the page is in the background', async () => {
+    await page.goto(ui);
+    await page.getByText('live', { exact: true }).waitFor({ timeout: 30_000 });
+    // nothing asked on load: the browser still waits for the user's answer
+    await expect(page.evaluate<string>('Notification.permission')).resolves.toBe('default');
+    await page.context().grantPermissions(['notifications'], { origin: ui });
+    await page.getByRole('button', { name: 'Desktop alerts' }).click();
+    await page.getByRole('button', { name: 'Desktop alerts on' }).waitFor({ timeout: 10_000 });
+
+    // headless Chromium never hides a page: the test says it is hidden, and records the desktop
+    // notifications it makes (the real ones are still made)
+    await page.evaluate(`(() => {
+      const shown = [];
+      window.shownOnDesktop = shown;
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+      const Real = window.Notification;
+      window.Notification = class extends Real {
+        constructor(title, options) {
+          super(title, options);
+          shown.push({ title, body: options?.body });
+        }
+      };
+    })()`);
+    const id = await deployNothing('no-repo-either');
+    const shown = await eventually(async () => {
+      const list = await page.evaluate<{ title: string; body: string | undefined }[]>('window.shownOnDesktop');
+      return list.length > 0 ? list : undefined;
+    }, 120_000, 'a desktop notification');
+    expect(shown).toEqual([{ title: 'Kraken: Deploy failed', body: expect.stringContaining(id) as unknown }]);
+    // a fresh page: the real visibility and Notification again, and no notice left open
+    await page.reload();
   }, 180_000);
 
   it('fits every page at 1440 and 1280 px (no table clipped) and at 390x844, in light and dark, with no serious or critical axe findings', async () => {

@@ -74,3 +74,8 @@ export type { RoutePublisherOptions } from './routes/route-publisher.js';
 export type { LeaderBeaconOptions } from './leadership/leader-beacon.js';
 export { LeaderWatch } from './leadership/leader-watch.js';
 export type { KnownLeader, LeaderWatchOptions, LeaderWatchEvents } from './leadership/leader-watch.js';
+export { NotificationKind } from './notifications/notification.js';
+export type { Notification } from './notifications/notification.js';
+export type { NotificationFeed } from './notifications/notification-feed.js';
+export { WebhookNotifier, shownWebhookUrl } from './notifications/webhook.js';
+export type { WebhookOptions, WebhookPayload } from './notifications/webhook.js';

@@ -279,6 +279,12 @@ describe('Orchestrator', () => {
     }
     expect(store.getNode('node-b')?.state).toBe('dead');
     expect(transitions).toEqual(['node-b:alive->suspect', 'node-b:suspect->dead']);
+    // newest first: the node's death, then each app moved off it
+    expect(orchestrator.notifications.recent().map((n) => `${n.kind} ${n.nodeId ?? '-'}->${n.toNodeId ?? '-'} ${n.deploymentId ?? '-'}`)).toEqual([
+      `app-moved node-b->node-a ${deployment.id}`,
+      'node-dead node-b->- -',
+    ]);
+    expect(orchestrator.notifications.recent()[1]?.message).toMatch(/^Node node-b \(.+\) is dead: node-b sent no heartbeat for 6\.0 s/);
 
     const moved = store.getDeployment(deployment.id);
     expect(moved).toMatchObject({ nodeId: 'node-a', attempt: 2, port: 20000 });
@@ -615,6 +621,10 @@ describe('Orchestrator', () => {
     await workerB.report(deployment.id, DeploymentStatus.Running);
     await eventually(() => orchestrator.counters.staleStatusesIgnored === 3, 5000, 'the late Running ignored', 10);
     expect(store.getDeployment(deployment.id)).toMatchObject({ status: 'Errored', statusMessage: 'container exited' });
+    // one notification for the failure, none for what was ignored after it
+    expect(orchestrator.notifications.recent()).toMatchObject([
+      { kind: 'deploy-failed', deploymentId: deployment.id, nodeId: 'node-b', message: expect.stringMatching(/failed on node-b: container exited$/) as unknown },
+    ]);
   });
 
   it('keeps a bounded history of the stats from the placed node, in orchestrator time, until the app is destroyed', async () => {

@@ -34,6 +34,8 @@ import type { EnvChange } from './settings/env-change.js';
 import { isStaleStatus } from './status-order.js';
 import { BranchWatcher } from './watch/branch-watcher.js';
 import { allocatePort } from './scheduling/ports.js';
+import { appMoved, deployFailed, nodeDead } from './notifications/notification.js';
+import { NotificationFeed } from './notifications/notification-feed.js';
 import type { StatsSample } from './stats/stats-history.js';
 import { NodeHistory } from './stats/node-history.js';
 import type { NodeSample } from './stats/node-history.js';
@@ -177,6 +179,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private readonly watcher: BranchWatcher | undefined;
   private readonly statsHistory: StatsHistory;
   private readonly nodeHistory: NodeHistory;
+  /** Failed deploys, moved apps and dead nodes of this term, for the API and the webhook. */
+  readonly notifications: NotificationFeed;
   private timer: NodeJS.Timeout | undefined;
   private readonly mayAct: () => boolean;
   private readonly presenceSources: PresenceSources;
@@ -200,6 +204,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.epoch = this.store.nextEpoch();
     this.statsHistory = new StatsHistory(options.statsSamples);
     this.nodeHistory = new NodeHistory(options.nodeSamples, options.nodeSampleIntervalMs);
+    this.notifications = new NotificationFeed({ clock });
     // a destroyed app sends no more stats: its samples would only take memory
     this.on('deploymentChanged', (deployment) => {
       if (deployment.status === Status.Destroyed) this.statsHistory.forget(deployment.id);
@@ -648,7 +653,9 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     }
     if (this.retryTakenPort(deployment, body)) return;
     const changed = this.store.setStatus(body.deploymentId, body.status, { ...reportedChange(message), message: body.message ?? null });
-    if (changed !== undefined) this.emit('deploymentChanged', changed);
+    if (changed === undefined) return;
+    this.emit('deploymentChanged', changed);
+    if (changed.status === Status.Errored) this.notifications.raise(deployFailed(changed));
   }
 
   /**
@@ -802,7 +809,9 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.emit('nodeChanged', stored, transition);
     if (to === NodeState.Dead) {
       this.engineWatch.forget(nodeId);
-      await this.evacuate(nodeId, silenceReason(nodeId, transition.silentMs, detection));
+      const why = silenceReason(nodeId, transition.silentMs, detection);
+      this.notifications.raise(nodeDead(stored, why));
+      await this.evacuate(nodeId, why);
     }
     if (to === NodeState.Alive && from === NodeState.Dead) await this.stopMovedAway(nodeId);
   }
@@ -843,7 +852,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         );
         continue;
       }
-      await this.placeAndRequest(deployment, { attempt: deployment.attempt + 1, movingFrom: nodeId, why });
+      const moved = await this.placeAndRequest(deployment, { attempt: deployment.attempt + 1, movingFrom: nodeId, why });
+      this.notifications.raise(appMoved(moved, nodeId, why));
     }
   }
 

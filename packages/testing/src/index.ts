@@ -22,3 +22,5 @@ export type { CommandResult, RunOptions } from './netns-exec.js';
 export { watchProcess } from './watch-process.js';
 export { StopWaiting, eventually, eventuallyPasses } from './eventually.js';
 export type { WatchedProcess } from './watch-process.js';
+export { startWebhookReceiver } from './webhook-receiver.js';
+export type { ReceivedRequest, WebhookReceiver } from './webhook-receiver.js';

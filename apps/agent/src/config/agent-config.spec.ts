@@ -29,6 +29,19 @@ describe('agent configuration', () => {
     expect(() => loadAgentConfig({ env: { KRAKEN_CRASH_LOOP_RESTARTS: '0' } })).toThrow(/crashLoopRestarts/);
   });
 
+  it('takes a webhook URL from a flag, KRAKEN_WEBHOOK_URL or the file, and refuses one that is not http(s)', () => {
+    expect(loadAgentConfig({}).config.webhookUrl).toBeUndefined();
+    expect(loadAgentConfig({ flags: { webhookUrl: 'https://hooks.example.com/kraken' } }).config.webhookUrl).toBe('https://hooks.example.com/kraken');
+    expect(loadAgentConfig({ env: { KRAKEN_WEBHOOK_URL: 'http://10.0.0.9:9000/hook' } }).config.webhookUrl).toBe('http://10.0.0.9:9000/hook');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-config-'));
+    const file = path.join(dir, 'agent.toml');
+    fs.writeFileSync(file, 'webhook_url = "https://hooks.example.com/from-file"\n');
+    expect(loadAgentConfig({ file }).config.webhookUrl).toBe('https://hooks.example.com/from-file');
+    fs.rmSync(dir, { recursive: true });
+    expect(() => loadAgentConfig({ flags: { webhookUrl: 'hooks.example.com/kraken' } })).toThrow(/webhookUrl.*expected an absolute http\(s\) URL/);
+    expect(() => loadAgentConfig({ flags: { webhookUrl: 'ftp://example.com/x' } })).toThrow(/webhookUrl/);
+  });
+
   it('reads a TOML file with snake_case keys', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-config-'));
     const file = path.join(dir, 'agent.toml');

@@ -22,6 +22,11 @@ const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
 });
 
 const httpUrl = z.string().refine((value) => /^https?:\/\/[^/\s]+/.test(value), { error: 'expected an http(s):// URL such as http://10.0.0.5:4000' });
+/** Parsed as fetch will parse it: a value that passes here is one the webhook can POST to. */
+const webhookUrl = z.string().refine(
+  (value) => URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol) && new URL(value).hostname !== '',
+  { error: 'expected an absolute http(s) URL such as https://hooks.example.com/kraken' },
+);
 const amqpUrl = z.string().refine((value) => /^amqps?:\/\/[^/\s]+/.test(value), { error: 'expected an amqp(s):// URL such as amqp://kraken:secret@10.0.0.5:5672' });
 
 /** Every setting of `kraken agent`; flags, KRAKEN_* variables and a TOML/JSON file use the same names. */
@@ -81,6 +86,12 @@ export const agentConfigSchema = z.object({
   ingressPort: z.coerce.number().int().min(0).max(65_535).optional(),
   /** Address the ingress listens on. */
   ingressHost: z.string().min(1).default('0.0.0.0'),
+  /**
+   * When leading, POST a JSON notification here for each failed deploy, moved app and dead node
+   * (retried, with a timeout). Every agent that may lead should have it: a standby that takes over
+   * sends with its own setting.
+   */
+  webhookUrl: webhookUrl.optional(),
   /** Accept API calls without a token. Only for a trusted lab; logged loudly. */
   insecureNoAuth: flag.default(false),
 });

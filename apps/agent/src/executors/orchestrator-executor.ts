@@ -8,7 +8,9 @@ import {
   OrchestratorStore,
   RoutePublisher,
   StatePublisher,
+  WebhookNotifier,
   adoptSecrets,
+  shownWebhookUrl,
   createApiServer,
   loadOrCreateSecrets,
 } from '@kraken/orchestrator';
@@ -34,6 +36,8 @@ export interface OrchestratorExecutorOptions {
   /** RabbitMQ's own count of a queue's live consumers (the agent's RabbitMQ node): see OrchestratorCreateOptions. */
   liveConsumerCount?: OrchestratorCreateOptions['liveConsumerCount'];
   insecureNoAuth: boolean;
+  /** Where notifications are POSTed (checked at config load); none without it. */
+  webhookUrl?: string | undefined;
   /** A join token from the configuration (the same file on every machine) instead of the generated one. */
   joinToken?: string | undefined;
   /** What getPlatformServices adds about the services the agent runs (the broker). */
@@ -69,6 +73,7 @@ export class OrchestratorExecutor implements Executor {
   private publisher: StatePublisher | undefined;
   private beacon: LeaderBeacon | undefined;
   private routes: RoutePublisher | undefined;
+  private webhook: WebhookNotifier | undefined;
 
   constructor(private readonly options: OrchestratorExecutorOptions) {}
 
@@ -131,6 +136,8 @@ export class OrchestratorExecutor implements Executor {
     orchestrator.on('deploymentChanged', () => {
       routes.changed();
     });
+    const webhook = this.webhookFor(secrets.clusterId);
+    this.webhook = webhook;
     if (this.options.insecureNoAuth) {
       logger.warn('--insecure-no-auth: the API accepts every request without a token. Use this only on a network you trust completely.');
     }
@@ -151,6 +158,7 @@ export class OrchestratorExecutor implements Executor {
       platformServices: () => [
         ...(this.options.platformServices?.() ?? []),
         { name: 'api', status: 'up', detail: this.listening?.url ?? 'starting' },
+        ...(webhook === undefined ? [] : [webhook.service()]),
       ],
       ...(brokerUrlFor === undefined
         ? {}
@@ -182,9 +190,25 @@ export class OrchestratorExecutor implements Executor {
     });
   }
 
+  /** Sends each notification of this term to the configured webhook, in the background. */
+  private webhookFor(clusterId: string): WebhookNotifier | undefined {
+    const { webhookUrl, nodeId, logger } = this.options;
+    const orchestrator = this.orchestrator;
+    if (webhookUrl === undefined || orchestrator === undefined) return undefined;
+    const webhook = new WebhookNotifier({ url: webhookUrl, cluster: { id: clusterId, leader: nodeId }, logger });
+    // what the term's start raised already (apps moved off nodes found dead on taking over), oldest first
+    for (const raised of orchestrator.notifications.recent().reverse()) webhook.send(raised);
+    orchestrator.notifications.on('raised', (notification) => {
+      webhook.send(notification);
+    });
+    logger.info(`notifications are POSTed to ${shownWebhookUrl(webhook.url)}`);
+    return webhook;
+  }
+
   async stop(): Promise<void> {
     this.beacon?.stop();
     this.routes?.stop();
+    await this.webhook?.close();
     await this.api?.close();
     await this.orchestrator?.close();
     await this.publisher?.close();

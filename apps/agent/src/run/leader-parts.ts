@@ -48,6 +48,7 @@ export function orchestratorFor(input: LeaderPartsInput): OrchestratorExecutor {
         }),
     insecureNoAuth: config.insecureNoAuth,
     joinToken: config.joinToken,
+    webhookUrl: config.webhookUrl,
     platformServices: () => {
       const members = opened.managed?.members();
       const broker = brokerService(opened, opened.broker.stats(), members);

@@ -145,6 +145,20 @@ export type LogLinesSubscriptionVariables = Exact<{
 
 export type LogLinesSubscription = { logLines: Array<{ seq: number, stream: string, text: string, time: number }> };
 
+export type NotificationFieldsFragment = { id: string, kind: string, message: string, deploymentId: string | null, nodeId: string | null, toNodeId: string | null, time: number };
+
+export type NotificationsQueryVariables = Exact<{
+  limit: number;
+}>;
+
+
+export type NotificationsQuery = { notifications: Array<{ id: string, kind: string, message: string, deploymentId: string | null, nodeId: string | null, toNodeId: string | null, time: number }> };
+
+export type NotificationRaisedSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type NotificationRaisedSubscription = { notificationRaised: { id: string, kind: string, message: string, deploymentId: string | null, nodeId: string | null, toNodeId: string | null, time: number } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -233,6 +247,17 @@ export const NodeFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"NodeFields"}) as unknown as TypedDocumentString<NodeFieldsFragment, unknown>;
+export const NotificationFieldsFragmentDoc = new TypedDocumentString(`
+    fragment NotificationFields on Notification {
+  id
+  kind
+  message
+  deploymentId
+  nodeId
+  toNodeId
+  time
+}
+    `, {"fragmentName":"NotificationFields"}) as unknown as TypedDocumentString<NotificationFieldsFragment, unknown>;
 export const NodeHistoryDocument = new TypedDocumentString(`
     query NodeHistory {
   getNodes {
@@ -683,3 +708,33 @@ export const LogLinesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<LogLinesSubscription, LogLinesSubscriptionVariables>;
+export const NotificationsDocument = new TypedDocumentString(`
+    query Notifications($limit: Int!) {
+  notifications(limit: $limit) {
+    ...NotificationFields
+  }
+}
+    fragment NotificationFields on Notification {
+  id
+  kind
+  message
+  deploymentId
+  nodeId
+  toNodeId
+  time
+}`) as unknown as TypedDocumentString<NotificationsQuery, NotificationsQueryVariables>;
+export const NotificationRaisedDocument = new TypedDocumentString(`
+    subscription NotificationRaised {
+  notificationRaised {
+    ...NotificationFields
+  }
+}
+    fragment NotificationFields on Notification {
+  id
+  kind
+  message
+  deploymentId
+  nodeId
+  toNodeId
+  time
+}`) as unknown as TypedDocumentString<NotificationRaisedSubscription, NotificationRaisedSubscriptionVariables>;

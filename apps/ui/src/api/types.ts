@@ -1,5 +1,5 @@
 // Short names for the generated selection types (generated.ts, from operations.graphql).
-import type { DeploymentFieldsFragment, LogLinesSubscription, NodeFieldsFragment, PlatformServicesQuery } from './generated.js';
+import type { DeploymentFieldsFragment, LogLinesSubscription, NodeFieldsFragment, NotificationFieldsFragment, PlatformServicesQuery } from './generated.js';
 import { ApplicationStatus } from './generated.js';
 
 export type { ApplicationStatus, EnvVarInput, NodeState } from './generated.js';
@@ -9,6 +9,7 @@ export type Deployment = DeploymentFieldsFragment;
 export type ClusterNode = NodeFieldsFragment;
 export type LogLine = LogLinesSubscription['logLines'][number];
 export type PlatformService = PlatformServicesQuery['getPlatformServices'][number];
+export type ClusterNotification = NotificationFieldsFragment;
 
 /** Every status, in lifecycle order (the schema's order), ERRORED last. */
 export const applicationStatuses: readonly ApplicationStatus[] = Object.values(ApplicationStatus);

@@ -3,6 +3,7 @@ import { Alert, Button, Card, Col, List, Row, Statistic, Tag, Typography } from 
 import { PlatformServicesDocument } from '../api/generated.js';
 import type { ClusterNode, PlatformService } from '../api/types.js';
 import { ClusterGate } from '../components/cluster-gate.js';
+import { RecentNotifications } from '../components/recent-notifications.js';
 import { NodeStateTag, StatusTag } from '../components/status-tag.js';
 import { countByStatus, formatMb, nodeRole, standbysOf } from '../format.js';
 import { Link } from '../router.js';
@@ -188,6 +189,9 @@ export function PlatformPage() {
         <Overview />
         <div style={{ marginTop: 16 }}>
           <PlatformServices />
+        </div>
+        <div style={{ marginTop: 16 }}>
+          <RecentNotifications />
         </div>
       </ClusterGate>
     </>

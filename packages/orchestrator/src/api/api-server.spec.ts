@@ -582,6 +582,25 @@ describe('subscriptions over graphql-ws', () => {
     expect((await nodes)[0]?.nodeChanged).toEqual({ id: 'node-a', state: 'ALIVE' });
   });
 
+  it('raises a failed deploy as a notification to subscribers, and lists it newest first', async () => {
+    const id = await create();
+    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
+    const client = wsClient();
+    const raised = subscribeUntil<{ notificationRaised: { id: string; kind: string; message: string; deploymentId: string; nodeId: string } }>(
+      client,
+      'subscription { notificationRaised { id kind message deploymentId nodeId } }',
+      {},
+      (events) => events.length >= 1,
+    );
+    await subscribed(client);
+    await worker.report(id, DeploymentStatus.Errored, { message: 'the app exited with code 1' });
+    const [event] = await raised;
+    expect(event?.notificationRaised).toMatchObject({ kind: 'deploy-failed', deploymentId: id, nodeId: 'node-a' });
+    expect(event?.notificationRaised.message).toMatch(/failed on node-a: the app exited with code 1$/);
+    const listed = await graphql<{ notifications: { id: string; kind: string }[] }>('query { notifications(limit: 5) { id kind } }');
+    expect(listed.data?.notifications).toEqual([{ id: event?.notificationRaised.id, kind: 'deploy-failed' }]);
+  });
+
   it('refuses a connection without the token, or with a wrong one', async () => {
     await expect(
       subscribeUntil(wsClient('Bearer wrong-token-000'), 'subscription { nodeChanged { id } }', {}, () => true),

@@ -16,6 +16,7 @@ import { GraphQLError, OperationTypeNode, specifiedRules, validate } from 'graph
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Orchestrator, OrchestratorEvents } from '../orchestrator.js';
+import type { NotificationFeedEvents } from '../notifications/notification-feed.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import { TokenCheck } from './auth.js';
 import type { ApiContext, ApiTopics, PlatformServiceInfo } from './context.js';
@@ -271,9 +272,14 @@ function republish(orchestrator: Orchestrator, pubSub: ApiContext['pubSub']): ()
   const onLog = (...[deploymentId, lines]: OrchestratorEvents['logLines']) => {
     pubSub.publish('logLines', deploymentId, lines);
   };
+  const onNotification = (...[notification]: NotificationFeedEvents['raised']) => {
+    pubSub.publish('notificationRaised', notification);
+  };
   orchestrator.on('deploymentChanged', onDeployment).on('nodeChanged', onNode).on('logLines', onLog);
+  orchestrator.notifications.on('raised', onNotification);
   return () => {
     orchestrator.off('deploymentChanged', onDeployment).off('nodeChanged', onNode).off('logLines', onLog);
+    orchestrator.notifications.off('raised', onNotification);
   };
 }
 

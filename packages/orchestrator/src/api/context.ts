@@ -3,6 +3,7 @@ import type { Logger } from '@kraken/common';
 import type { Orchestrator } from '../orchestrator.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { DeploymentRecord, NodeRecord, StoredLogLine } from '../store/records.js';
+import type { Notification } from '../notifications/notification.js';
 import type { ResolveBranchHead } from '../git/git-head.js';
 
 /** Topics the orchestrator's events are republished on for GraphQL subscriptions. */
@@ -11,6 +12,7 @@ export type ApiTopics = {
   nodeChanged: [NodeRecord];
   /** Keyed by deployment id, so a subscriber only wakes for its own log. */
   logLines: [deploymentId: string, lines: StoredLogLine[]];
+  notificationRaised: [Notification];
 };
 
 /** One per server, shared by every request and subscription: resolvers hold no state. */
