@@ -14,6 +14,7 @@ export const ApplicationStatus = {
   TestingDeployment: 'TESTING_DEPLOYMENT',
   Deploying: 'DEPLOYING',
   Running: 'RUNNING',
+  Stopped: 'STOPPED',
   DestructionRequested: 'DESTRUCTION_REQUESTED',
   DelegatingDestruction: 'DELEGATING_DESTRUCTION',
   DestructionInProgress: 'DESTRUCTION_IN_PROGRESS',

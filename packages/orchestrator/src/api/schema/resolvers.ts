@@ -3,6 +3,7 @@ import type { StoredLogLine } from '../../store/records.js';
 import type { DeploymentRecord, NodeRecord } from '../../store/records.js';
 import { Arg, Ctx, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { ApiContext } from '../context.js';
+import { LifecycleResolver } from './lifecycle-resolver.js';
 import { checkId, checkIntRange, envFromInput } from '../input.js';
 import { deploymentViewOf, logLineView, nodeView, statsSampleView } from '../views.js';
 import type { Shape } from './types.js';
@@ -221,4 +222,4 @@ export class LogResolver {
   }
 }
 
-export const resolvers = [DeploymentResolver, NodeResolver, PlatformResolver, LogResolver] as const;
+export const resolvers = [DeploymentResolver, LifecycleResolver, NodeResolver, PlatformResolver, LogResolver] as const;
