@@ -70,6 +70,9 @@ export const Queries = {
   cancelDeployment: `mutation($id: String!) { cancelDeployment(deploymentId: $id) }`,
   removeDeployment: `mutation($id: String!) { removeDeployment(deploymentId: $id) { id status removedAt } }`,
   redeploy: `mutation($id: String!) { redeploy(deploymentId: $id) { ${deploymentFields} } }`,
+  stopDeployment: `mutation($id: String!) { stopDeployment(deploymentId: $id) { ${deploymentFields} } }`,
+  startDeployment: `mutation($id: String!) { startDeployment(deploymentId: $id) { ${deploymentFields} } }`,
+  restartDeployment: `mutation($id: String!) { restartDeployment(deploymentId: $id) { ${deploymentFields} } }`,
   logs: `query($id: String!, $after: Int!, $limit: Int!) { logs(deploymentId: $id, after: $after, limit: $limit) {
     lines { seq stream text time } next dropped } }`,
   status: `query { getPlatform { orchestrator epoch nodes { id state } deployments { id status crashLooping } }
