@@ -168,11 +168,12 @@ describe('kraken CLI against a running agent', () => {
 
   it('stops, starts and restarts a deployment without a build, and says why it cannot stop a stopped one', async () => {
     const id = deployed[0] ?? '';
-    const view = async () => JSON.parse((await kraken('ls', '--json')).stdout).find((d: { id: string }) => d.id === id) as { status: string; deploymentUrl: string; commit: string; port: string };
+    type Listed = { id: string; status: string; deploymentUrl: string; commit: string; port: string };
+    const view = async () => (JSON.parse((await kraken('ls', '--json')).stdout) as Listed[]).find((d) => d.id === id);
     const before = await view();
     const answers = async (): Promise<string | undefined> => {
       try {
-        return await (await fetch(before.deploymentUrl)).text();
+        return await (await fetch(before?.deploymentUrl ?? '')).text();
       } catch {
         return undefined;
       }
@@ -182,7 +183,7 @@ describe('kraken CLI against a running agent', () => {
 
     const stopped = await kraken('stop', id);
     expect({ code: stopped.code, stdout: stopped.stdout.trim() }).toEqual({ code: 0, stdout: `stopped ${id}` });
-    expect((await view()).status).toBe('STOPPED');
+    expect((await view())?.status).toBe('STOPPED');
     expect(await answers()).toBeUndefined();
     const again = await kraken('stop', id);
     expect({ code: again.code, stderr: again.stderr.trim() }).toEqual({ code: 1, stderr: expect.stringContaining(`cannot stop deployment ${id}: it is already stopped`) as unknown });
@@ -197,7 +198,7 @@ describe('kraken CLI against a running agent', () => {
     expect(restarted.stdout).toMatch(new RegExp(`^restarted ${id} without a build`));
     expect(await answers()).toBe(served);
     // the same build throughout: commit and port unchanged
-    expect(await view()).toMatchObject({ status: 'RUNNING', commit: before.commit, port: before.port });
+    expect(await view()).toMatchObject({ status: 'RUNNING', commit: before?.commit, port: before?.port });
   }, 200_000);
 
   it('exits with the documented codes: 4 unknown id, 5 bad token, 3 unreachable API, 2 bad input', async () => {

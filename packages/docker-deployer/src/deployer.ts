@@ -625,6 +625,8 @@ function assertHostPortFree(port: number, deploymentId: string): Promise<void> {
 /** The host port a container's binding asks for (a stopped container lists no published ports). */
 function boundPort(info: Docker.ContainerInspectInfo, port: number | undefined): number | undefined {
   if (port === undefined) return undefined;
-  const hostPort = Number(info.HostConfig.PortBindings?.[`${port}/tcp`]?.[0]?.HostPort);
+  // dockerode types PortBindings as any
+  const bindings = info.HostConfig.PortBindings as Record<string, { HostPort?: string }[] | undefined> | undefined;
+  const hostPort = Number(bindings?.[`${port}/tcp`]?.[0]?.HostPort);
   return Number.isInteger(hostPort) && hostPort > 0 ? hostPort : undefined;
 }
