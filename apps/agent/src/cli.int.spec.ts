@@ -231,6 +231,41 @@ describe('kraken CLI against a running agent', () => {
     expect(await (await fetch(before?.deploymentUrl ?? '')).text()).toBe('hello again from-cli');
   }, 200_000);
 
+  it('stops, starts and restarts a deployment without a build, and says why it cannot stop a stopped one', async () => {
+    const id = deployed[0] ?? '';
+    type Listed = { id: string; status: string; deploymentUrl: string; commit: string; port: string };
+    const view = async () => (JSON.parse((await kraken('ls', '--json')).stdout) as Listed[]).find((d) => d.id === id);
+    const before = await view();
+    const answers = async (): Promise<string | undefined> => {
+      try {
+        return await (await fetch(before?.deploymentUrl ?? '')).text();
+      } catch {
+        return undefined;
+      }
+    };
+    const served = await answers();
+    expect(served).toMatch(/^hello/);
+
+    const stopped = await kraken('stop', id);
+    expect({ code: stopped.code, stdout: stopped.stdout.trim() }).toEqual({ code: 0, stdout: `stopped ${id}` });
+    expect((await view())?.status).toBe('STOPPED');
+    expect(await answers()).toBeUndefined();
+    const again = await kraken('stop', id);
+    expect({ code: again.code, stderr: again.stderr.trim() }).toEqual({ code: 1, stderr: expect.stringContaining(`cannot stop deployment ${id}: it is already stopped`) as unknown });
+
+    const started = await kraken('start', id);
+    expect(started.code).toBe(0);
+    expect(started.stdout).toMatch(new RegExp(`^started ${id} without a build`));
+    expect(await answers()).toBe(served);
+
+    const restarted = await kraken('restart', id);
+    expect(restarted.code).toBe(0);
+    expect(restarted.stdout).toMatch(new RegExp(`^restarted ${id} without a build`));
+    expect(await answers()).toBe(served);
+    // the same build throughout: commit and port unchanged
+    expect(await view()).toMatchObject({ status: 'RUNNING', commit: before?.commit, port: before?.port });
+  }, 200_000);
+
   it('exits with the documented codes: 4 unknown id, 5 bad token, 3 unreachable API, 2 bad input', async () => {
     const unknown = await kraken('logs', 'no-such-deployment');
     expect(unknown.code).toBe(4);

@@ -15,6 +15,8 @@ import { logsCommand } from './commands/logs.js';
 import { nodesWatchCommand } from './commands/nodes-watch.js';
 import { promoteCommand } from './commands/promote.js';
 import { tokenCommand } from './commands/token.js';
+import { lifecycleCommand } from './commands/lifecycle.js';
+import type { LifecycleVerb } from './commands/lifecycle.js';
 import { cancelCommand, redeployCommand, removeCommand, statusCommand } from './commands/manage.js';
 import { serviceInstallCommand, serviceUninstallCommand } from './commands/service.js';
 import { updateCommand } from './commands/update.js';
@@ -181,6 +183,18 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
       setExit(await removeCommand(client(flags), { id, json: flags.json === true }, io));
     },
   );
+  const lifecycleVerbs: [LifecycleVerb, string][] = [
+    ['stop', 'stop a running deployment, keeping its image or built folder, name, port and log (no destroy)'],
+    ['start', 'run a stopped deployment again from what was built (no build, no test)'],
+    ['restart', 'stop and start a deployment in place (no build)'],
+  ];
+  for (const [verb, description] of lifecycleVerbs) {
+    withClient(program.command(`${verb} <id>`).description(description).option('--no-wait', 'return once requested, without waiting for the node')).action(
+      async (id: string, flags: ClientFlags & { wait?: boolean }) => {
+        setExit(await lifecycleCommand(client(flags), verb, { id, json: flags.json === true, noWait: flags.wait === false }, io));
+      },
+    );
+  }
   withClient(program.command('redeploy <id>').description('deploy the branch head again')).action(async (id: string, flags: ClientFlags) => {
     setExit(await redeployCommand(client(flags), { id, json: flags.json === true }, io));
   });

@@ -6,6 +6,9 @@ import {
   formatAge,
   formatExtensionValue,
   formatMb,
+  canRestart,
+  canStart,
+  canStop,
   isSettled,
   mergeLines,
   nodeDeploymentIds,
@@ -101,6 +104,7 @@ describe('status presentation', () => {
   it('knows which statuses are settled, which can be cancelled and which removed', () => {
     expect(isSettled('RUNNING')).toBe(true);
     expect(isSettled('DEPLOYING')).toBe(false);
+    expect(isSettled('STOPPED')).toBe(true);
     expect(canCancel('RUNNING')).toBe(true);
     // an errored deployment runs nothing: it is removed, not cancelled
     expect(canCancel('ERRORED')).toBe(false);
@@ -115,7 +119,7 @@ describe('status presentation', () => {
     expect(counts.ERRORED).toBe(1);
     expect(counts.DESTROYED).toBe(0);
     // in lifecycle order, as the schema declares ApplicationStatus
-    expect(Object.keys(counts)).toHaveLength(14);
+    expect(Object.keys(counts)).toHaveLength(15);
     expect(Object.keys(counts).slice(0, 2)).toEqual(['DEPLOYMENT_REQUESTED', 'VALIDATING_DEPLOYMENT_DATA']);
     expect(Object.keys(counts).at(-1)).toBe('ERRORED');
   });
@@ -176,5 +180,14 @@ describe('crash loops', () => {
     expect(restartsSummary({ restartCount: 0, lastExit }, at)).toBe('0 restarts; last exited with code 1 after 3.0 s, t1765000003');
     expect(restartsSummary({ restartCount: 1, lastExit: null }, at)).toBe('1 restart');
     expect(restartsSummary({ restartCount: 0, lastExit: null }, at)).toBeUndefined();
+  });
+});
+
+describe('stop, start and restart', () => {
+  it('offers Stop for a running app, Start for a stopped one, Restart for either, and none otherwise', () => {
+    const offered = (status: Parameters<typeof canStop>[0]) => [canStop(status), canStart(status), canRestart(status)];
+    expect(offered('RUNNING')).toEqual([true, false, true]);
+    expect(offered('STOPPED')).toEqual([false, true, true]);
+    for (const status of ['DEPLOYING', 'BUILDING_DEPLOYMENT', 'DESTROYED', 'ERRORED', 'DESTRUCTION_REQUESTED'] as const) expect(offered(status)).toEqual([false, false, false]);
   });
 });

@@ -25,9 +25,10 @@ export function restartsSummary(deployment: Pick<Deployment, 'restartCount' | 'l
   return last === null ? restarts : `${restarts}; last ${last.reason}, ${timeOf(last.time)}`;
 }
 
-/** antd Tag colours: green when it serves, red when it failed, grey when gone, blue while moving. */
+/** antd Tag colours: green when it serves, red when it failed, grey when gone, gold when stopped on request, blue while moving. */
 export function statusColor(status: ApplicationStatus): string {
   if (status === 'RUNNING') return 'green';
+  if (status === 'STOPPED') return 'gold';
   if (status === 'ERRORED') return 'red';
   if (status === 'DESTROYED') return 'default';
   if (status.startsWith('DESTRUCTION') || status === 'DELEGATING_DESTRUCTION') return 'orange';
@@ -107,7 +108,22 @@ export function formatExtensionValue({ value, type }: { value: string; type: str
 
 /** True once nothing more will happen to a deployment without a user action. */
 export function isSettled(status: ApplicationStatus): boolean {
-  return status === 'RUNNING' || status === 'DESTROYED' || status === 'ERRORED';
+  return status === 'RUNNING' || status === 'STOPPED' || status === 'DESTROYED' || status === 'ERRORED';
+}
+
+/** Stop: only a running app. */
+export function canStop(status: ApplicationStatus): boolean {
+  return status === 'RUNNING';
+}
+
+/** Start: only an app stopped on request (it runs again from what was built). */
+export function canStart(status: ApplicationStatus): boolean {
+  return status === 'STOPPED';
+}
+
+/** Restart in place: a running app, or a stopped one (which just starts). */
+export function canRestart(status: ApplicationStatus): boolean {
+  return status === 'RUNNING' || status === 'STOPPED';
 }
 
 /** Whether cancelling makes sense: not when it is already gone, going, or failed (nothing runs). */

@@ -26,6 +26,7 @@ describe('memoryChartTitle', () => {
 describe('hasLiveNumbers', () => {
   it('is false for a destroyed app only', () => {
     expect(hasLiveNumbers('DESTROYED')).toBe(false);
+    expect(hasLiveNumbers('STOPPED')).toBe(false);
     expect(hasLiveNumbers('RUNNING')).toBe(true);
     expect(hasLiveNumbers('DESTRUCTION_IN_PROGRESS')).toBe(true);
   });

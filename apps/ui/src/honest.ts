@@ -18,9 +18,9 @@ export function memoryChartTitle(maxMemMb: number | null | undefined): string {
     : `Memory (limit ${formatMb(maxMemMb)})`;
 }
 
-/** A destroyed app has no process: its last CPU and memory readings are not live numbers. */
+/** A destroyed or stopped app has no process: its last CPU and memory readings are not live numbers. */
 export function hasLiveNumbers(status: ApplicationStatus): boolean {
-  return status !== 'DESTROYED';
+  return status !== 'DESTROYED' && status !== 'STOPPED';
 }
 
 /** Says since when the API is unreachable, at `now` (ms): the clock time and how long ago. */

@@ -656,6 +656,54 @@ describe('Kraken UI in a browser against a real agent', () => {
     await page.reload();
   }, 180_000);
 
+  it('stops, starts and restarts a deployment from its page without a rebuild: it stops answering, shows Stopped, answers again', async () => {
+    const { createDeployment: id } = await api<{ createDeployment: string }>(
+      'mutation ($url: String!, $env: [EnvVarInput!]) { createDeployment(deploymentUrl: $url, gitBranch: "main", env: $env) }',
+      { url: goodRepo, env: [{ name: 'GREETING', value: 'lifecycle' }] },
+    );
+    deployed.push(id);
+    await page.goto(`${ui}/deployments/${encodeURIComponent(id)}`);
+    await status().getByText('Running', { exact: true }).waitFor({ timeout: 240_000 });
+    const href = (await page.getByRole('link', { name: 'Open the app' }).getAttribute('href')) ?? '';
+    const answer = async (): Promise<string | undefined> => {
+      try {
+        return await (await fetch(href)).text();
+      } catch {
+        return undefined;
+      }
+    };
+    expect(await answer()).toBe('hello lifecycle');
+    // nothing to start while it runs
+    await expect(page.getByRole('button', { name: `Start deployment ${id}`, exact: true }).count()).resolves.toBe(0);
+
+    await confirmDanger(`Stop deployment ${id}`, 'Stop deployment', 'Stop requested', 'stop');
+    await status().getByText('Stopped', { exact: true }).waitFor({ timeout: 60_000 });
+    expect(await answer()).toBeUndefined();
+    // stopped, not gone: its container is kept, and no live numbers are shown
+    const { stdout } = await run('docker', ['ps', '-aq', '--filter', `label=org.kraken.deployment=${id}`]);
+    expect(stdout.trim()).not.toBe('');
+    await page.getByTestId('chart-cpu').waitFor({ state: 'detached' });
+    await shot('deployment-stopped');
+
+    await page.getByRole('button', { name: `Start deployment ${id}`, exact: true }).click();
+    await page.getByText('Start requested').first().waitFor({ timeout: 15_000 });
+    await status().getByText('Running', { exact: true }).waitFor({ timeout: 120_000 });
+    expect(await answer()).toBe('hello lifecycle');
+
+    await page.getByRole('button', { name: `Restart deployment ${id}` }).click();
+    await page.getByText('Restart requested').first().waitFor({ timeout: 15_000 });
+    await page.getByTestId('log').getByText(/restarting on .* without a build/).waitFor({ timeout: 60_000 });
+    await status().getByText('Running', { exact: true }).waitFor({ timeout: 120_000 });
+    expect(await answer()).toBe('hello lifecycle');
+    await shot('deployment-restarted');
+    // one build for all of it: the history has one BuildingDeployment
+    const { getDeployment } = await api<{ getDeployment: { statusHistory: { status: string }[] } }>(
+      'query ($id: String!) { getDeployment(deploymentId: $id) { statusHistory { status } } }',
+      { id },
+    );
+    expect(getDeployment.statusHistory.filter((entry) => entry.status === 'BUILDING_DEPLOYMENT')).toHaveLength(1);
+  }, 420_000);
+
   it('fits every page at 1440 and 1280 px (no table clipped) and at 390x844, in light and dark, with no serious or critical axe findings', async () => {
     const [destroyed, errored] = deployed;
     const pages = [

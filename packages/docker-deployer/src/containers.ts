@@ -231,10 +231,10 @@ async function listeningElsewhere(info: Docker.ContainerInspectInfo, containerPo
   return ports.length === 0 || ports.includes(containerPort) ? undefined : ports[0];
 }
 
-function formatSeconds(ms: number): string {
+export function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-function formatLines(lines: readonly string[]): string {
+export function formatLines(lines: readonly string[]): string {
   return lines.length === 0 ? '\n(the app wrote no output)' : `\nlast log lines:\n${lines.map((line) => `  ${line}`).join('\n')}`;
 }

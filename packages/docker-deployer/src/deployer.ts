@@ -28,6 +28,7 @@ import { Recent } from './recent.js';
 import { watchContainerRuns } from './run-events.js';
 import type { AppRunEvent, RunWatcher } from './run-events.js';
 import { validateRequest } from './request.js';
+import { startContainer, stopContainer } from './lifecycle.js';
 import type { DeployRequest } from './request.js';
 import { bytesToMb, cpuPercent, memoryMb } from './stats.js';
 import type { EngineStats, StatsSample } from './stats.js';
@@ -253,7 +254,7 @@ export class DockerDeployer {
     // the manifest's port is published, unless the app turns out to listen on another (see waitReady)
     let port = manifest.config.port;
     const start = (published: number | undefined): Promise<Docker.Container> =>
-      this.createAndStart({ deploymentId, image, manifest, env, limits, port: published, labels: { ...buildLabels({ ...labelInput, port: published, role: 'app' }), [Label.Manifest]: JSON.stringify(manifest) }, hostPort: request.hostPort });
+      this.createAndStart({ deploymentId, image, manifest, env, limits, port: published, labels: { ...buildLabels({ ...labelInput, port: published, role: 'app', endpoint: manifest.app.endpoint }), [Label.Manifest]: JSON.stringify(manifest) }, hostPort: request.hostPort });
     let container = await step(DeployStep.Run, async () => {
       if (retiring !== undefined) {
         // the swap: the name and host port pass to the new version, down while the old one stops and the new one starts
@@ -418,6 +419,43 @@ export class DockerDeployer {
     const found = await this.requireContainer(deploymentId, 'stop');
     await this.stopAndRemove(deploymentId, found.containerId);
     this.logger.info('stopped and removed', { deploymentId, containerId: found.containerId });
+  }
+
+  /**
+   * Stops a deployment's app and keeps its container and image, for startApp to run again without
+   * a build. Stopping a stopped one does nothing; NotFound when this node has no container for it.
+   */
+  async stopApp(deploymentId: string): Promise<void> {
+    const found = await this.requireContainer(deploymentId, 'stop');
+    this.previousStats.delete(found.containerId);
+    await stopContainer(this.docker.getContainer(found.containerId), deploymentId, Math.ceil(this.options.stopTimeoutMs / 1000));
+    this.logger.info('stopped; container and image kept', { deploymentId, containerId: found.containerId });
+  }
+
+  /**
+   * Runs a stopped deployment's container again as it was made (same image, port, env: no build,
+   * no test) and resolves when the app answers. NotFound when this node has no container for it.
+   */
+  async startApp(deploymentId: string): Promise<Deployment> {
+    const found = await this.requireContainer(deploymentId, 'start');
+    const container = this.docker.getContainer(found.containerId);
+    let made: Docker.ContainerInspectInfo;
+    try {
+      made = await container.inspect();
+    } catch (error) {
+      throw mapEngineError(error, { deploymentId, step: DeployStep.Run, action: 'inspect the app container' });
+    }
+    await startContainer(container, {
+      deploymentId,
+      hostPort: found.hostPort ?? boundPort(made, found.port),
+      // containers made before the endpoint label existed are asked at /
+      endpoint: made.Config.Labels[Label.Endpoint] ?? '/',
+      timeoutMs: this.options.readyTimeoutMs,
+      tailLines: this.options.errorTailLines,
+    });
+    const started = (await this.findContainer(deploymentId, 'start')) ?? found;
+    this.logger.info('started again without a build', { deploymentId, containerId: found.containerId, hostPort: started.hostPort });
+    return started;
   }
 
   /** SIGTERM (the app may finish its requests), SIGKILL after stopTimeout, then removal. */
@@ -618,3 +656,11 @@ function assertHostPortFree(port: number, deploymentId: string): Promise<void> {
   });
 }
 
+/** The host port a container's binding asks for (a stopped container lists no published ports). */
+function boundPort(info: Docker.ContainerInspectInfo, port: number | undefined): number | undefined {
+  if (port === undefined) return undefined;
+  // dockerode types PortBindings as any
+  const bindings = info.HostConfig.PortBindings as Record<string, { HostPort?: string }[] | undefined> | undefined;
+  const hostPort = Number(bindings?.[`${port}/tcp`]?.[0]?.HostPort);
+  return Number.isInteger(hostPort) && hostPort > 0 ? hostPort : undefined;
+}

@@ -5,6 +5,8 @@ export const Label = {
   App: 'org.kraken.app',
   Commit: 'org.kraken.commit',
   Port: 'org.kraken.port',
+  /** The path the ready check asks, so a start without the manifest asks the same. */
+  Endpoint: 'org.kraken.endpoint',
   /** `app` for the running container, `test` for the throwaway test container. */
   Role: 'org.kraken.role',
   /**
@@ -24,6 +26,8 @@ export interface LabelInput {
   role: ContainerRole;
   /** The app's port inside the container, when it has one. */
   port?: number | undefined;
+  /** The manifest's endpoint (app containers). */
+  endpoint?: string | undefined;
 }
 
 export function buildLabels(input: LabelInput): Record<string, string> {
@@ -34,6 +38,7 @@ export function buildLabels(input: LabelInput): Record<string, string> {
     [Label.Commit]: input.commit,
     [Label.Role]: input.role,
     ...(input.port === undefined ? {} : { [Label.Port]: String(input.port) }),
+    ...(input.endpoint === undefined ? {} : { [Label.Endpoint]: input.endpoint }),
   };
 }
 

@@ -205,6 +205,15 @@ describe('Ingress', () => {
     expect(answer.body).toContain('Deployment hello-1 (hello) has no running instance: its status is BuildingDeployment.');
   });
 
+  it('answers 503 for a stopped app, saying it was stopped and how to start it, with no retry hint', async () => {
+    const { ingress } = await ingressWith([{ name: 'hello', deploymentId: 'hello-1', status: 'Stopped' }]);
+    const answer = await request(ingress.port, 'hello');
+    expect(answer.status).toBe(503);
+    expect(answer.headers['retry-after']).toBeUndefined();
+    expect(answer.body).toContain('Deployment hello-1 (hello) was stopped on request: its status is Stopped.');
+    expect(answer.body).toContain('kraken start hello-1');
+  });
+
   it('escapes what it shows of a request in its pages', async () => {
     const { ingress } = await ingressWith([]);
     const answer = await request(ingress.port, '<script>x');

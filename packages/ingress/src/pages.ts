@@ -27,6 +27,14 @@ export function unknownHostPage(host: string | undefined): IngressAnswer {
 
 /** The deployment exists but no instance of it runs (building, moving, stopped, failed). */
 export function notRunningPage(route: Route): IngressAnswer {
+  // stopped on request it stays down until someone starts it: no point in retrying within seconds
+  // (the status is @kraken/messages' DeploymentStatus as text; the ingress does not depend on it)
+  if (route.status === 'Stopped') {
+    return page(503, `${route.name} is stopped`, [
+      `Deployment ${route.deploymentId} (${route.name}) was stopped on request: its status is ${route.status}.`,
+      `It answers again once started (kraken start ${route.deploymentId}, or Start on its page).`,
+    ]);
+  }
   return page(503, `${route.name} is not running`, [`Deployment ${route.deploymentId} (${route.name}) has no running instance: its status is ${route.status}.`], {
     'retry-after': '2',
   });

@@ -145,6 +145,27 @@ export const deployStopBodySchema = z.object({
 });
 export type DeployStopBody = z.infer<typeof deployStopBodySchema>;
 
+/**
+ * What a `deploy.lifecycle` asks of a deployment its node holds, none of which rebuilds it: stop
+ * (keep the image or built folder, run nothing), start (run it again from what was built), or
+ * restart (stop, then start, in place). `deploy.stop` is something else: it destroys.
+ */
+export const LifecycleAction = {
+  Stop: 'stop',
+  Start: 'start',
+  Restart: 'restart',
+} as const;
+export type LifecycleAction = (typeof LifecycleAction)[keyof typeof LifecycleAction];
+
+export const deployLifecycleBodySchema = z.object({
+  deploymentId: idSchema,
+  action: oneOf([LifecycleAction.Stop, LifecycleAction.Start, LifecycleAction.Restart]),
+  /** The deploy attempt it applies to, echoed in the statuses it causes. */
+  attempt: intAtLeast(1).optional(),
+  reason: text(1024).optional(),
+});
+export type DeployLifecycleBody = z.infer<typeof deployLifecycleBodySchema>;
+
 /** How an app last ended on its own (not stopped by Kraken). */
 export const appExitSchema = z.object({
   /** The exit code; absent when a signal ended it or the runtime could not tell (an adopted process). */

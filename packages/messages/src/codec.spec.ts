@@ -172,6 +172,8 @@ describe('decode', () => {
       ['attempt 0', MessageType.DeployRequest, (b) => (b.attempt = 0), 'body.attempt', 'expected integer >= 1, got 0'],
       ['zero cpus', MessageType.DeployRequest, (b) => (b.limits = { cpus: 0 }), 'body.limits.cpus', 'expected number > 0, got 0'],
       ['a deployment id with a slash', MessageType.DeployCancel, (b) => (b.deploymentId = '../etc'), 'body.deploymentId', 'expected an id of 1-64 characters from [A-Za-z0-9._-], got "../etc"'],
+      ['an unknown lifecycle action', MessageType.DeployLifecycle, (b) => (b.action = 'pause'), 'body.action', 'expected one of "stop", "start", "restart", got "pause"'],
+      ['a lifecycle command without an action', MessageType.DeployLifecycle, (b) => delete b.action, 'body.action', 'expected one of "stop", "start", "restart", got undefined'],
       ['no deployment id', MessageType.DeployStop, (b) => delete b.deploymentId, 'body.deploymentId', 'missing (expected an id'],
       ['an unknown status', MessageType.DeployStatus, (b) => (b.status = 'Exploded'), 'body.status', 'expected one of "DeploymentRequested", "ValidatingDeploymentData"'],
       ['a time that is not ISO', MessageType.DeployStatus, (b) => (b.at = 'yesterday'), 'body.at', 'expected an ISO 8601 UTC time such as 2024-05-01T12:00:00.000Z, got "yesterday"'],

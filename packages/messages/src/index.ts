@@ -2,13 +2,14 @@
 export { PROTOCOL_VERSION, envelopeSchema } from './envelope.js';
 export type { Envelope } from './envelope.js';
 export { MessageType, isMessageType, DeliveryClass, deliveryClassOf } from './message-type.js';
-export { DeploymentStatus, deploymentStatusOrder, isTerminalStatus } from './status.js';
-export { Runtime, LogStream, LogLimits, DEFAULT_HEARTBEAT_INTERVAL_MS, ROUTES_MAX } from './bodies.js';
+export { DeploymentStatus, deploymentStatusOrder, isStoppedStatus, isTerminalStatus } from './status.js';
+export { Runtime, LifecycleAction, LogStream, LogLimits, DEFAULT_HEARTBEAT_INTERVAL_MS, ROUTES_MAX } from './bodies.js';
 export type {
   NodeInfoBody,
   DeployRequestBody,
   DeployCancelBody,
   DeployStopBody,
+  DeployLifecycleBody,
   DeployStatusBody,
   DeployStatsBody,
   DeployLogBody,

@@ -5,6 +5,7 @@ describe('deliveryClassOf', () => {
     [MessageType.DeployRequest, DeliveryClass.Durable],
     [MessageType.DeployCancel, DeliveryClass.Durable],
     [MessageType.DeployStop, DeliveryClass.Durable],
+    [MessageType.DeployLifecycle, DeliveryClass.Durable],
     [MessageType.DeployStatus, DeliveryClass.Durable],
     [MessageType.NodeInfo, DeliveryClass.Telemetry],
     [MessageType.DeployStats, DeliveryClass.Telemetry],

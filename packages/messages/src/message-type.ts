@@ -4,6 +4,7 @@ export const MessageType = {
   DeployRequest: 'deploy.request',
   DeployCancel: 'deploy.cancel',
   DeployStop: 'deploy.stop',
+  DeployLifecycle: 'deploy.lifecycle',
   DeployStatus: 'deploy.status',
   DeployStats: 'deploy.stats',
   DeployLog: 'deploy.log',
@@ -39,6 +40,8 @@ const deliveryClasses: Readonly<Record<MessageType, DeliveryClass>> = {
   [MessageType.DeployRequest]: DeliveryClass.Durable,
   [MessageType.DeployCancel]: DeliveryClass.Durable,
   [MessageType.DeployStop]: DeliveryClass.Durable,
+  // a stop or start the user asked for is a command like the others: losing it loses their request
+  [MessageType.DeployLifecycle]: DeliveryClass.Durable,
   [MessageType.DeployStatus]: DeliveryClass.Durable,
   [MessageType.DeployStats]: DeliveryClass.Telemetry,
   [MessageType.DeployLog]: DeliveryClass.Durable,

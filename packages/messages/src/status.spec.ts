@@ -1,4 +1,4 @@
-import { DeploymentStatus, deploymentStatusOrder, isTerminalStatus } from './status.js';
+import { DeploymentStatus, deploymentStatusOrder, isStoppedStatus, isTerminalStatus } from './status.js';
 
 describe('DeploymentStatus', () => {
   it('uses each name as its own wire value', () => {
@@ -15,6 +15,7 @@ describe('DeploymentStatus', () => {
       'TestingDeployment',
       'Deploying',
       'Running',
+      'Stopped',
       'DestructionRequested',
       'DelegatingDestruction',
       'DestructionInProgress',
@@ -29,5 +30,10 @@ describe('DeploymentStatus', () => {
   it('treats only Destroyed and Errored as terminal', () => {
     const terminal = deploymentStatusOrder.filter((status) => isTerminalStatus(status));
     expect(terminal).toEqual([DeploymentStatus.Destroyed, DeploymentStatus.Errored]);
+  });
+
+  it('treats Stopped as stopped but not terminal: it keeps its node, port and name', () => {
+    expect(deploymentStatusOrder.filter((status) => isStoppedStatus(status))).toEqual([DeploymentStatus.Stopped]);
+    expect(isTerminalStatus(DeploymentStatus.Stopped)).toBe(false);
   });
 });

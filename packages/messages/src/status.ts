@@ -11,6 +11,11 @@ export const DeploymentStatus = {
   TestingDeployment: 'TestingDeployment',
   Deploying: 'Deploying',
   Running: 'Running',
+  /**
+   * Stopped on request (`kraken stop`): it keeps its node, image or built folder, port, name and
+   * log, runs nothing, and starts again without a build. Neither terminal nor moved by failover.
+   */
+  Stopped: 'Stopped',
   DestructionRequested: 'DestructionRequested',
   DelegatingDestruction: 'DelegatingDestruction',
   DestructionInProgress: 'DestructionInProgress',
@@ -24,6 +29,14 @@ export type DeploymentStatus = (typeof DeploymentStatus)[keyof typeof Deployment
 export const deploymentStatusOrder: readonly DeploymentStatus[] = Object.freeze(Object.values(DeploymentStatus));
 
 const terminalStatuses: ReadonlySet<DeploymentStatus> = new Set([DeploymentStatus.Destroyed, DeploymentStatus.Errored]);
+
+/**
+ * Whether a deployment is stopped on request: nothing of it runs, yet it is no failure, and
+ * liveness must neither restart nor move it.
+ */
+export function isStoppedStatus(status: DeploymentStatus): boolean {
+  return status === DeploymentStatus.Stopped;
+}
 
 /**
  * A terminal status is one nothing further happens after without a new request: the deployment is

@@ -491,6 +491,70 @@ describe('Orchestrator', () => {
     await eventually(() => status(deployment.id) === DeploymentStatus.Destroyed, 5000, 'Destroyed', 10);
   });
 
+  it('stops, starts and restarts a deployment through its node without a new deploy.request, keeping its node and port', async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    const placed = store.requireDeployment(deployment.id);
+
+    const stopping = await orchestrator.stopDeployment(deployment.id);
+    expect(stopping.status).toBe(DeploymentStatus.Running);
+    const [stop] = await eventually(() => workerB.ofType(MessageType.DeployLifecycle).length === 1 && workerB.ofType(MessageType.DeployLifecycle), 5000, 'stop', 10);
+    expect(stop?.body).toEqual({ deploymentId: deployment.id, action: 'stop', attempt: 1, reason: 'stopped by the user' });
+    await workerB.report(deployment.id, DeploymentStatus.Stopped, { attempt: 1 });
+    await eventually(() => status(deployment.id) === DeploymentStatus.Stopped, 5000, 'Stopped', 10);
+    // a crash-watch report the node sent before the stop must not undo it
+    await workerB.report(deployment.id, DeploymentStatus.Running, { attempt: 1 });
+    await eventually(() => orchestrator.counters.staleStatusesIgnored === 1, 5000, 'stale Running ignored', 10);
+    await expect(orchestrator.stopDeployment(deployment.id)).rejects.toThrow(`cannot stop deployment ${deployment.id}: it is already stopped`);
+
+    const starting = await orchestrator.startDeployment(deployment.id);
+    expect(starting).toMatchObject({ status: DeploymentStatus.Deploying, nodeId: 'node-b', port: placed.port, name: placed.name });
+    await eventually(() => workerB.ofType(MessageType.DeployLifecycle).length === 2, 5000, 'start', 10);
+    expect(workerB.ofType(MessageType.DeployLifecycle)[1]?.body.action).toBe('start');
+    await workerB.report(deployment.id, DeploymentStatus.Running, { attempt: 1 });
+    await eventually(() => status(deployment.id) === DeploymentStatus.Running, 5000, 'Running again', 10);
+    await expect(orchestrator.startDeployment(deployment.id)).rejects.toThrow('it is already running');
+
+    const restarting = await orchestrator.restartDeployment(deployment.id);
+    expect(restarting.status).toBe(DeploymentStatus.Deploying);
+    expect(restarting.statusMessage).toMatch(/^restart requested: stopping and starting it again on node-b, without a build$/);
+    await eventually(() => workerB.ofType(MessageType.DeployLifecycle).length === 3, 5000, 'restart', 10);
+    expect(workerB.ofType(MessageType.DeployLifecycle)[2]?.body.action).toBe('restart');
+    // none of it built anything: the only deploy.request is the first one
+    expect(workerB.requests()).toHaveLength(1);
+    expect(store.requireDeployment(deployment.id)).toMatchObject({ nodeId: 'node-b', port: placed.port, attempt: 1 });
+    await expect(orchestrator.stopDeployment('no-such-app')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it("leaves a stopped deployment on its dead node: failover neither moves nor restarts it, nor does the node's return", async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    await orchestrator.stopDeployment(deployment.id);
+    await workerB.report(deployment.id, DeploymentStatus.Stopped, { attempt: 1 });
+    await eventually(() => status(deployment.id) === DeploymentStatus.Stopped, 5000, 'Stopped', 10);
+
+    await workerB.stop();
+    for (let second = 1; second <= 7; second++) {
+      clock.advance(1000);
+      await workerA.beat();
+      await eventually(() => store.getNode('node-a')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'node-a heartbeat', 10);
+      await orchestrator.tick();
+    }
+    expect(store.getNode('node-b')?.state).toBe('dead');
+    expect(store.requireDeployment(deployment.id)).toMatchObject({ status: DeploymentStatus.Stopped, nodeId: 'node-b', attempt: 1 });
+    expect(workerA.requests()).toEqual([]);
+    await expect(orchestrator.startDeployment(deployment.id)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+
+    await workerB.listen();
+    await workerB.beat();
+    await eventually(() => store.getNode('node-b')?.state === 'alive', 5000, 'node-b back', 10);
+    expect(store.pendingStops('node-b')).toEqual([]);
+    expect(workerB.requests()).toHaveLength(1);
+    expect(status(deployment.id)).toBe(DeploymentStatus.Stopped);
+  });
+
   it('removes only a Destroyed or Errored deployment, keeps it readable by id, and deletes it once the retention ends', async () => {
     const orchestrator = await startOrchestrator({ options: { removedRetentionMs: 60_000 } });
     await beatBoth();

@@ -9,9 +9,11 @@ import {
   DEPLOYMENT_NAME_RULE,
   DeliveryClass,
   DeploymentStatus as Status,
+  LifecycleAction,
   MessageType,
   Runtime,
   createMessage,
+  isStoppedStatus,
   isTerminalStatus,
   validateBody,
 } from '@kraken/messages';
@@ -27,6 +29,7 @@ import { EngineWatch } from './liveness/engine-watch.js';
 import { Liveness } from './liveness/liveness.js';
 import type { CompiledOrchestratorOptions, OrchestratorOptions } from './options.js';
 import { compileOrchestratorOptions } from './options.js';
+import { planLifecycle } from './lifecycle/controls.js';
 import { assertRemovable, retentionCutoff } from './lifecycle/removal.js';
 import { placeDeployment } from './scheduling/place-deployment.js';
 import { planEnvChange } from './settings/env-change.js';
@@ -365,6 +368,42 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       this.emit('deploymentChanged', removed);
       this.logger.info('deployment removed', { deploymentId: id, status: removed.status });
       return removed;
+    });
+  }
+
+  /**
+   * Stops a Running deployment on its node without destroying it: its record, image or built
+   * folder, name, port and log stay, and it reports Stopped. Failover leaves it where it is.
+   */
+  stopDeployment(id: string, reason = 'stopped by the user'): Promise<DeploymentRecord> {
+    return this.controlDeployment(id, LifecycleAction.Stop, reason);
+  }
+
+  /** Runs a Stopped deployment again from what its node built, with no build and no test. */
+  startDeployment(id: string, reason = 'started by the user'): Promise<DeploymentRecord> {
+    return this.controlDeployment(id, LifecycleAction.Start, reason);
+  }
+
+  /**
+   * Stops and starts a Running (or starts a Stopped) deployment in place, with no build: the one
+   * path for anything that needs the app to run again as built (new settings, a stuck app).
+   */
+  restartDeployment(id: string, reason = 'restarted by the user'): Promise<DeploymentRecord> {
+    return this.controlDeployment(id, LifecycleAction.Restart, reason);
+  }
+
+  private controlDeployment(id: string, action: LifecycleAction, reason: string): Promise<DeploymentRecord> {
+    return this.exclusive(async () => {
+      this.requireLeads(`${action} a deployment`, id);
+      const deployment = this.store.requireDeployment(id);
+      const plan = planLifecycle(deployment, action, deployment.nodeId === null ? undefined : this.store.getNode(deployment.nodeId));
+      const current = plan.status === undefined ? deployment : this.changeStatus(id, plan.status.status, plan.status.message);
+      await this.sendCommand(
+        plan.nodeId,
+        createMessage(MessageType.DeployLifecycle, { deploymentId: id, action, attempt: current.attempt, reason }, this.meta()),
+      );
+      this.logger.info(`deployment ${action} requested`, { deploymentId: id, nodeId: plan.nodeId });
+      return current;
     });
   }
 
@@ -841,7 +880,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    */
   private async evacuate(nodeId: string, why: string, runtime?: Runtime): Promise<void> {
     for (const deployment of this.store.listDeployments({ nodeId })) {
-      if (isTerminalStatus(deployment.status)) continue;
+      // a stopped app stays stopped where its image is: failover must not run it anywhere
+      if (isTerminalStatus(deployment.status) || isStoppedStatus(deployment.status)) continue;
       if (runtime !== undefined && deployment.runtime !== runtime) continue;
       this.store.addPendingStop({ deploymentId: deployment.id, nodeId, reason: `moved away: ${why}` });
       if (destructionStatuses.has(deployment.status)) {
@@ -987,7 +1027,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
 
   private async sendCommand(
     nodeId: string,
-    message: MessageOf<'deploy.request' | 'deploy.cancel' | 'deploy.stop' | 'leader.elected'>,
+    message: MessageOf<'deploy.request' | 'deploy.cancel' | 'deploy.stop' | 'deploy.lifecycle' | 'leader.elected'>,
   ): Promise<void> {
     this.requireLeads(`send ${message.type}`, 'deploymentId' in message.body ? message.body.deploymentId : undefined);
     const queue = this.options.queues.node(nodeId);
@@ -1017,7 +1057,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    */
   private async redrive(): Promise<void> {
     for (const deployment of this.store.listDeployments()) {
-      if (isTerminalStatus(deployment.status)) continue;
+      // a stopped one waits for a start from the user, wherever its node is
+      if (isTerminalStatus(deployment.status) || isStoppedStatus(deployment.status)) continue;
       if (deployment.nodeId === null) {
         await this.placeAndRequest(deployment, { attempt: deployment.attempt });
         continue;

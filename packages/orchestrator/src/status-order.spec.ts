@@ -14,6 +14,10 @@ describe('isStaleStatus', () => {
     [S.Destroyed, S.Errored],
     [S.Errored, S.Running],
     [S.Errored, S.BuildingDeployment],
+    // a crash-watch Running sent just before a requested stop must not undo it
+    [S.Stopped, S.Running],
+    [S.Stopped, S.Deploying],
+    [S.DestructionInProgress, S.Stopped],
   ])('%s then %s: stale (backwards within one attempt)', (current, reported) => {
     expect(isStaleStatus(current, reported)).toBe(true);
   });
@@ -34,6 +38,13 @@ describe('isStaleStatus', () => {
     // anything not yet terminal may fail
     [S.Running, S.Errored],
     [S.DestructionInProgress, S.Errored],
+    // a requested stop, and the start the orchestrator began with Deploying
+    [S.Running, S.Stopped],
+    [S.Deploying, S.Running],
+    [S.Deploying, S.Stopped],
+    [S.Stopped, S.DestructionInProgress],
+    [S.Stopped, S.Errored],
+    [S.Stopped, S.Stopped],
     // repeated when a worker is asked twice
     [S.Running, S.Running],
     [S.Errored, S.Errored],

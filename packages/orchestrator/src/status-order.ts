@@ -19,11 +19,13 @@ const rank: Readonly<Record<DeploymentStatus, number>> = {
   [Status.TestingDeployment]: 4,
   [Status.Deploying]: 5,
   [Status.Running]: 6,
-  [Status.DestructionRequested]: 7,
-  [Status.DelegatingDestruction]: 8,
-  [Status.DestructionInProgress]: 9,
-  [Status.Destroyed]: 10,
-  [Status.Errored]: 10,
+  // a stop follows Running; a start or restart begins again with the Deploying the orchestrator sets
+  [Status.Stopped]: 7,
+  [Status.DestructionRequested]: 8,
+  [Status.DelegatingDestruction]: 9,
+  [Status.DestructionInProgress]: 10,
+  [Status.Destroyed]: 11,
+  [Status.Errored]: 11,
 };
 
 /**
@@ -34,6 +36,8 @@ const rank: Readonly<Record<DeploymentStatus, number>> = {
  *
  * - The same status again is not stale (a worker repeats its status when asked twice).
  * - `Errored` may follow any non-terminal status.
+ * - After Stopped, a Running is stale (a crash-watch report sent before the stop): a start is
+ *   asked for by the orchestrator, which sets Deploying itself, so the Running that follows is news.
  * - After a terminal status (Destroyed, Errored) nothing a worker reports is news: a new attempt
  *   starts only with a status the orchestrator sets (UpdateRequested on a redeploy), which this
  *   check never sees.

@@ -360,6 +360,52 @@ export class ProcessDeployer implements AsyncDisposable {
     this.logger.info('stopped and removed', { deploymentId, pid: supervisor.state.pid });
   }
 
+  /**
+   * Stops a deployment's processes and keeps its folder (code, installed dependencies, logs, state)
+   * for startApp to run it again without a build. Stopping a stopped one does nothing; NotFound
+   * when this node holds none.
+   */
+  async stopApp(deploymentId: string): Promise<void> {
+    this.assertOpen();
+    const supervisor = this.require(deploymentId, 'stop');
+    if (supervisor.stoppedOnRequest) return;
+    this.supervisors.set(deploymentId, await supervisor.stopKeeping(this.options.stopTimeoutMs));
+    this.logger.info('stopped; its folder kept', { deploymentId, pid: supervisor.state.pid });
+  }
+
+  /**
+   * Runs a stopped deployment again from its folder, with the command, env and port it was built
+   * with (no clone, no install, no test), and resolves when it answers. Starting a running one
+   * returns it as it is; NotFound when this node holds none. A start that fails leaves it stopped.
+   */
+  async startApp(deploymentId: string): Promise<Deployment> {
+    this.assertOpen();
+    const stopped = this.require(deploymentId, 'start');
+    if (!stopped.stoppedOnRequest) return this.describe(stopped);
+    const log = this.logger.child({ deploymentId });
+    const paths = deploymentPaths(this.options.dataDir, deploymentId);
+    const { hostPort } = stopped.state;
+    if (hostPort !== undefined) await assertPortFree(hostPort, deploymentId);
+    const supervisor = await Supervisor.launch(stopped.spec(), this.supervisorContext(paths));
+    try {
+      await waitServing(supervisor, {
+        paths,
+        manifestPort: hostPort,
+        timeoutMs: this.options.readyTimeoutMs,
+        errorTailLines: this.options.errorTailLines,
+        logger: log,
+        otherApps: () => this.knownApps().filter((app) => app.deploymentId !== deploymentId),
+      });
+      await supervisor.markReady();
+    } catch (error) {
+      this.supervisors.set(deploymentId, await supervisor.stopKeeping(0));
+      throw error;
+    }
+    this.supervisors.set(deploymentId, supervisor);
+    log.info('started again without a build', { pid: supervisor.state.pid, hostPort: supervisor.state.hostPort });
+    return this.describe(supervisor);
+  }
+
   private async remove(deploymentId: string, supervisor: Supervisor): Promise<void> {
     this.supervisors.delete(deploymentId);
     this.sizes.delete(deploymentId);
@@ -510,6 +556,13 @@ export class ProcessDeployer implements AsyncDisposable {
       }
       if (state.deploymentId !== entry.name) {
         this.logger.error('state file names another deployment than its folder; leaving it alone', { dir: paths.dir, deploymentId: state.deploymentId });
+        continue;
+      }
+      if (state.phase === 'stopped') {
+        // stopped on request: it stays stopped, whatever happened to the agent or the machine
+        // (a start the agent did not see through is ended: nobody saw it answer)
+        await terminateAppGroup(state.pid, state.startTime, this.options.stopTimeoutMs);
+        this.supervisors.set(state.deploymentId, Supervisor.stopped(state, this.supervisorContext(paths)));
         continue;
       }
       this.supervisors.set(state.deploymentId, await Supervisor.adopt(state, this.supervisorContext(paths)));

@@ -14,8 +14,12 @@ export interface ProcessState {
   appName: string;
   commit: string;
   lang: 'node' | 'python3' | 'static';
-  /** starting: deploy in progress (an agent that finds this after a restart discards it); running: deployed. */
-  phase: 'starting' | 'running';
+  /**
+   * starting: deploy in progress (an agent that finds this after a restart discards it); running:
+   * deployed; stopped: stopped on request, its folder kept for a start without a build (an agent
+   * that finds it after a restart leaves it stopped).
+   */
+  phase: 'starting' | 'running' | 'stopped';
   /** argv of the supervised process; it runs in `cwd` with exactly `env`. */
   command: string[];
   cwd: string;
@@ -42,7 +46,7 @@ export interface ProcessState {
 }
 
 const LANGS = ['node', 'python3', 'static'] as const;
-const PHASES = ['starting', 'running'] as const;
+const PHASES = ['starting', 'running', 'stopped'] as const;
 
 /** Parses and checks a state file's text; the error names the file and the first field that is wrong. */
 export function parseState(text: string, file: string): ProcessState {

@@ -97,6 +97,39 @@ export class Supervisor {
     return supervisor;
   }
 
+  /** A deployment stopped on request: nothing runs and nothing is restarted until a start launches it again. */
+  static stopped(state: ProcessState, context: SupervisorContext): Supervisor {
+    const supervisor = new Supervisor({ ...state, phase: 'stopped' }, context);
+    supervisor.ended = true;
+    return supervisor;
+  }
+
+  /**
+   * Ends supervision and the process group like stop(), and records the deployment as stopped on
+   * request, so a restarted agent leaves it stopped; its folder stays for a start without a build.
+   * Returns the stopped supervisor that stands for it from now on.
+   */
+  async stopKeeping(graceMs: number): Promise<Supervisor> {
+    await this.stop(graceMs);
+    const stopped = Supervisor.stopped(this.state, this.context);
+    await writeState(this.context.paths.state, stopped.state);
+    return stopped;
+  }
+
+  /**
+   * What a start runs again: the command, env and port this deployment was built with. It stays
+   * `stopped` until markReady, so an agent that dies mid-start keeps the folder and the stop.
+   */
+  spec(): ProcessSpec {
+    const { pid: _pid, startTime: _startTime, startedAt: _startedAt, restarts: _restarts, ...spec } = this.state;
+    return { ...spec, phase: 'stopped' };
+  }
+
+  /** Stopped on request (stopKeeping, or found so after a restart): nothing runs until a start. */
+  get stoppedOnRequest(): boolean {
+    return this.ended && this.state.phase === 'stopped';
+  }
+
   get running(): boolean {
     return this.current !== undefined;
   }

@@ -14,6 +14,16 @@ export interface Deployer {
   deploy(request: DeployRequest): Promise<DeployResult>;
   /** Stops and removes the deployment's container; NotFound when this node runs none. */
   stop(deploymentId: string): Promise<void>;
+  /**
+   * Stops the app and keeps what was built (the container and image, or the built folder) for
+   * startApp; stopping a stopped one does nothing. NotFound when this node holds none.
+   */
+  stopApp(deploymentId: string): Promise<void>;
+  /**
+   * Runs a stopped app again from what was built (no clone, build or test) and resolves when it
+   * answers. NotFound when this node holds none; a start that fails leaves it stopped.
+   */
+  startApp(deploymentId: string): Promise<Deployment>;
   /** This node's deployments, found from container labels (used to reconcile after a restart). */
   list(): Promise<Deployment[]>;
   followLogs(deploymentId: string, onLine: (line: LogLine) => void, options?: { since?: Date }): Promise<LogFollower>;

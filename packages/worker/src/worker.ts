@@ -3,8 +3,8 @@ import type { Broker, Delivery, Subscription } from '@kraken/broker';
 import type { Clock, KrakenError, Logger } from '@kraken/common';
 import { ErrorCode, TypedEmitter, isoTime, redactCredentials, systemClock, toKrakenError, withTimeout } from '@kraken/common';
 import type { DeployProgress, LogFollower } from '@kraken/docker-deployer';
-import type { AppRestarts, DeployCancelBody, DeployLogBody, DeployRequestBody, DeployStatusBody, Message, NodeInfoBody, NodeInfoExtensions } from '@kraken/messages';
-import { DeliveryClass, DeploymentStatus, MessageType, PROTOCOL_VERSION, Runtime, createMessage, deploymentStatusOrder } from '@kraken/messages';
+import type { AppRestarts, DeployCancelBody, DeployLifecycleBody, DeployLogBody, DeployRequestBody, DeployStatusBody, Message, NodeInfoBody, NodeInfoExtensions } from '@kraken/messages';
+import { DeliveryClass, DeploymentStatus, LifecycleAction, MessageType, PROTOCOL_VERSION, Runtime, createMessage, deploymentStatusOrder } from '@kraken/messages';
 import { CrashWatch } from './crash-watch.js';
 import type { Deployer, EngineProbe } from './deployer.js';
 import { LogBatcher } from './log-batcher.js';
@@ -285,10 +285,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       message.type !== MessageType.DeployRequest &&
       message.type !== MessageType.DeployCancel &&
       message.type !== MessageType.DeployStop &&
+      message.type !== MessageType.DeployLifecycle &&
       message.type !== MessageType.LeaderElected
     ) {
       this.ignore(message, 'unexpected-type');
-      delivery.nack({ requeue: false, reason: `worker ${this.nodeId} takes deploy.request, deploy.cancel, deploy.stop and leader.elected, not ${message.type}` });
+      delivery.nack({ requeue: false, reason: `worker ${this.nodeId} takes deploy.request, deploy.cancel, deploy.stop, deploy.lifecycle and leader.elected, not ${message.type}` });
       return;
     }
     if (message.epoch < this.highestEpoch) {
@@ -307,6 +308,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     // the deployment missing from heartbeats and redeploys it.
     try {
       if (message.type === MessageType.DeployRequest) await this.onRequest(message.body);
+      else if (message.type === MessageType.DeployLifecycle) this.onLifecycle(message.body);
       else await this.onDestroy(message.body, message.type);
     } catch (error) {
       this.fail(error, `handle ${message.type}`, message.body.deploymentId);
@@ -591,6 +593,99 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     if (this.tracked.get(t.deploymentId) === t) this.tracked.delete(t.deploymentId);
     const next = t.deployAfterDestroy;
     if (next !== undefined && !this.stopped) await this.onRequest(next);
+  }
+
+  // ---- stop, start, restart (no rebuild) -------------------------------------------------------
+
+  /**
+   * A stop, start or restart the user asked for. A stopped app is not tracked (like a stopped
+   * container found after a restart): it is neither in heartbeats nor sampled, and a start tracks
+   * it again. Runs in the background, so a slow start does not hold up other commands.
+   */
+  private onLifecycle(body: DeployLifecycleBody): void {
+    const { deploymentId, action } = body;
+    const t = this.tracked.get(deploymentId);
+    if (t !== undefined && t.phase !== 'running') {
+      this.publishStatus(t, t.status, { message: `cannot ${action} it now: it is ${describePhase(t.phase)} on ${this.nodeId}`, force: true });
+      return;
+    }
+    if (t !== undefined && body.attempt !== undefined) t.attempt = Math.max(t.attempt ?? 0, body.attempt);
+    const why = body.reason ?? `${action} requested`;
+    if (action === LifecycleAction.Stop) {
+      this.runInBackground(this.stopApp(deploymentId, t, body.attempt, why), 'stop an app', deploymentId);
+    } else if (action === LifecycleAction.Start && t !== undefined) {
+      this.publishStatus(t, DeploymentStatus.Running, { message: `already running on ${this.nodeId}`, force: true });
+    } else {
+      this.runInBackground(this.restartApp(deploymentId, t, body.attempt, why), `${action} an app`, deploymentId);
+    }
+  }
+
+  /** Stops a running app and keeps what was built; reports Stopped. The stop is no crash: its events are not counted. */
+  private async stopApp(deploymentId: string, t: Tracked | undefined, attempt: number | undefined, why: string): Promise<void> {
+    if (t !== undefined) {
+      this.crashWatch.forget(deploymentId);
+      t.phase = 'destroying';
+    }
+    try {
+      await this.deployer.stopApp(deploymentId);
+    } catch (error) {
+      const failure = toKrakenError(error);
+      this.fail(failure, 'stop an app', deploymentId);
+      if (t === undefined) {
+        this.sendStatus({ deploymentId, status: DeploymentStatus.Errored, message: `could not stop it: ${failure.message}`, ...(attempt === undefined ? {} : { attempt }) });
+      } else {
+        t.phase = 'running';
+        this.crashWatch.running(deploymentId);
+        this.publishStatus(t, DeploymentStatus.Running, { message: `could not stop it: ${failure.message}; it keeps running`, force: true });
+      }
+      return;
+    }
+    const message = `stopped on ${this.nodeId} (${why}); its ${this.runtime === Runtime.Docker ? 'container and image are' : 'built folder is'} kept for a start without a build`;
+    if (t === undefined) {
+      this.sendStatus({ deploymentId, status: DeploymentStatus.Stopped, message, ...(attempt === undefined ? {} : { attempt }) });
+      return;
+    }
+    t.logs.push('system', message, this.now());
+    this.publishStatus(t, DeploymentStatus.Stopped, { message });
+    await this.untrack(t);
+  }
+
+  /**
+   * Restarts an app in place without a build: stops it when it runs, then starts it from what was
+   * built, and follows it again. A start, too, is this with nothing running. A start that fails
+   * leaves the app stopped and says why.
+   */
+  private async restartApp(deploymentId: string, running: Tracked | undefined, attempt: number | undefined, why: string): Promise<void> {
+    if (running !== undefined) {
+      this.crashWatch.forget(deploymentId);
+      running.follower?.stop();
+      running.follower = undefined;
+      await this.untrack(running);
+    }
+    const t = this.track(deploymentId, 'deploying', DeploymentStatus.Deploying);
+    t.attempt = attempt ?? running?.attempt;
+    t.logs.push('system', `${running === undefined ? 'starting' : 'restarting'} on ${this.nodeId} without a build (${why})`, this.now());
+    const startedAt = this.now();
+    let started;
+    try {
+      if (running !== undefined) await this.deployer.stopApp(deploymentId);
+      started = await this.deployer.startApp(deploymentId);
+    } catch (error) {
+      const failure = toKrakenError(error);
+      this.logger.warn('start without a build failed; the app stays stopped', { deploymentId, error: failure });
+      t.logs.push('system', `could not start it: ${failure.message}`, this.now());
+      this.publishStatus(t, DeploymentStatus.Stopped, { message: `could not start it: ${failure.message}`, errorCode: failure.code, force: true });
+      await this.untrack(t);
+      return;
+    }
+    if (this.isStopped()) return;
+    t.commit = /^[0-9a-f]{7,64}$/.test(started.commit) ? started.commit : undefined;
+    t.port = started.hostPort;
+    t.url = started.hostPort === undefined ? undefined : this.urlFor(started.hostPort);
+    t.phase = 'running';
+    this.crashWatch.running(deploymentId);
+    this.publishStatus(t, DeploymentStatus.Running, { message: `${running === undefined ? 'started' : 'restarted'} without a build`, force: true });
+    await this.follow(t, startedAt);
   }
 
   // ---- crash loops ----------------------------------------------------------------------------

@@ -113,6 +113,33 @@ export class FakeDeployer implements Deployer {
     return Promise.resolve();
   }
 
+  readonly lifecycleCalls: string[] = [];
+  /** startApp rejects with this message, once. */
+  failNextStart: string | undefined;
+
+  stopApp(deploymentId: string): Promise<void> {
+    this.lifecycleCalls.push(`stop ${deploymentId}`);
+    const found = this.containers.get(deploymentId);
+    if (found === undefined) return Promise.reject(notFound(deploymentId));
+    this.containers.set(deploymentId, { ...found, state: 'exited' });
+    this.followers.get(deploymentId)?.end();
+    return Promise.resolve();
+  }
+
+  startApp(deploymentId: string): Promise<Deployment> {
+    this.lifecycleCalls.push(`start ${deploymentId}`);
+    const found = this.containers.get(deploymentId);
+    if (found === undefined) return Promise.reject(notFound(deploymentId));
+    const failure = this.failNextStart;
+    if (failure !== undefined) {
+      this.failNextStart = undefined;
+      return Promise.reject(new KrakenError(ErrorCode.Internal, failure, { deploymentId }));
+    }
+    const started = { ...found, state: 'running' };
+    this.containers.set(deploymentId, started);
+    return Promise.resolve(started);
+  }
+
   list(): Promise<Deployment[]> {
     return Promise.resolve([...this.containers.values()]);
   }

@@ -81,6 +81,9 @@ export const Queries = {
   getEnv: `query($id: String!) { getDeployment(deploymentId: $id) { id status statusMessage env { name value } } }`,
   setEnv: `mutation($id: String!, $set: [EnvVarInput!], $unset: [String!]) {
     setEnv(deploymentId: $id, set: $set, unset: $unset) { id status statusMessage env { name value } } }`,
+  stopDeployment: `mutation($id: String!) { stopDeployment(deploymentId: $id) { ${deploymentFields} } }`,
+  startDeployment: `mutation($id: String!) { startDeployment(deploymentId: $id) { ${deploymentFields} } }`,
+  restartDeployment: `mutation($id: String!) { restartDeployment(deploymentId: $id) { ${deploymentFields} } }`,
   logs: `query($id: String!, $after: Int!, $limit: Int!) { logs(deploymentId: $id, after: $after, limit: $limit) {
     lines { seq stream text time } next dropped } }`,
   status: `query { getPlatform { orchestrator epoch nodes { id state } deployments { id status crashLooping } }

@@ -14,6 +14,7 @@ export const ApplicationStatus = {
   TestingDeployment: 'TESTING_DEPLOYMENT',
   Deploying: 'DEPLOYING',
   Running: 'RUNNING',
+  Stopped: 'STOPPED',
   DestructionRequested: 'DESTRUCTION_REQUESTED',
   DelegatingDestruction: 'DELEGATING_DESTRUCTION',
   DestructionInProgress: 'DESTRUCTION_IN_PROGRESS',
@@ -158,6 +159,27 @@ export type NotificationRaisedSubscriptionVariables = Exact<{ [key: string]: nev
 
 
 export type NotificationRaisedSubscription = { notificationRaised: { id: string, kind: string, message: string, deploymentId: string | null, nodeId: string | null, toNodeId: string | null, time: number } };
+
+export type StopDeploymentMutationVariables = Exact<{
+  deploymentId: string;
+}>;
+
+
+export type StopDeploymentMutation = { stopDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+
+export type StartDeploymentMutationVariables = Exact<{
+  deploymentId: string;
+}>;
+
+
+export type StartDeploymentMutation = { startDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+
+export type RestartDeploymentMutationVariables = Exact<{
+  deploymentId: string;
+}>;
+
+
+export type RestartDeploymentMutation = { restartDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -738,3 +760,135 @@ export const NotificationRaisedDocument = new TypedDocumentString(`
   toNodeId
   time
 }`) as unknown as TypedDocumentString<NotificationRaisedSubscription, NotificationRaisedSubscriptionVariables>;
+export const StopDeploymentDocument = new TypedDocumentString(`
+    mutation StopDeployment($deploymentId: String!) {
+  stopDeployment(deploymentId: $deploymentId) {
+    ...DeploymentFields
+  }
+}
+    fragment DeploymentFields on Deployment {
+  id
+  srcUrl
+  gitBranch
+  commit
+  port
+  status
+  statusMessage
+  deploymentUrl
+  name
+  appUrl
+  node
+  memMb
+  maxMemMb
+  cpuUsage
+  statsTime
+  placementReason
+  watch
+  removedAt
+  crashLooping
+  restartCount
+  lastExit {
+    code
+    signal
+    time
+    reason
+  }
+  statusHistory {
+    status
+    time
+    message
+    node
+  }
+  env {
+    name
+    value
+  }
+}`) as unknown as TypedDocumentString<StopDeploymentMutation, StopDeploymentMutationVariables>;
+export const StartDeploymentDocument = new TypedDocumentString(`
+    mutation StartDeployment($deploymentId: String!) {
+  startDeployment(deploymentId: $deploymentId) {
+    ...DeploymentFields
+  }
+}
+    fragment DeploymentFields on Deployment {
+  id
+  srcUrl
+  gitBranch
+  commit
+  port
+  status
+  statusMessage
+  deploymentUrl
+  name
+  appUrl
+  node
+  memMb
+  maxMemMb
+  cpuUsage
+  statsTime
+  placementReason
+  watch
+  removedAt
+  crashLooping
+  restartCount
+  lastExit {
+    code
+    signal
+    time
+    reason
+  }
+  statusHistory {
+    status
+    time
+    message
+    node
+  }
+  env {
+    name
+    value
+  }
+}`) as unknown as TypedDocumentString<StartDeploymentMutation, StartDeploymentMutationVariables>;
+export const RestartDeploymentDocument = new TypedDocumentString(`
+    mutation RestartDeployment($deploymentId: String!) {
+  restartDeployment(deploymentId: $deploymentId) {
+    ...DeploymentFields
+  }
+}
+    fragment DeploymentFields on Deployment {
+  id
+  srcUrl
+  gitBranch
+  commit
+  port
+  status
+  statusMessage
+  deploymentUrl
+  name
+  appUrl
+  node
+  memMb
+  maxMemMb
+  cpuUsage
+  statsTime
+  placementReason
+  watch
+  removedAt
+  crashLooping
+  restartCount
+  lastExit {
+    code
+    signal
+    time
+    reason
+  }
+  statusHistory {
+    status
+    time
+    message
+    node
+  }
+  env {
+    name
+    value
+  }
+}`) as unknown as TypedDocumentString<RestartDeploymentMutation, RestartDeploymentMutationVariables>;

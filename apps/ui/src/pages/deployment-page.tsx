@@ -5,6 +5,7 @@ import { ApiError } from '../api/graphql-request.js';
 import type { Deployment } from '../api/types.js';
 import { ClusterGate } from '../components/cluster-gate.js';
 import { DeploymentActions } from '../components/deployment-actions.js';
+import { LifecycleActions } from '../components/lifecycle-actions.js';
 import { DeploymentStats } from '../components/deployment-stats.js';
 import { LogView } from '../components/log-view.js';
 import { MultilineText } from '../components/multiline-text.js';
@@ -131,6 +132,7 @@ function DeploymentDetail({ id }: { id: string }) {
             navigate('/deployments');
           }}
         />
+        <LifecycleActions deployment={deployment} />
         <WatchSwitch deployment={deployment} label />
       </Space>
       {deployment.status === 'ERRORED' && (

@@ -3,6 +3,7 @@ import type { StoredLogLine } from '../../store/records.js';
 import type { DeploymentRecord, NodeRecord } from '../../store/records.js';
 import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { ApiContext } from '../context.js';
+import { LifecycleResolver } from './lifecycle-resolver.js';
 import { NotificationResolver } from './notification-resolver.js';
 import { checkId, checkIntRange, envFromInput } from '../input.js';
 import { deploymentViewOf, logLineView, nodeSampleView, nodeView, statsSampleView } from '../views.js';
@@ -247,4 +248,4 @@ export class LogResolver {
   }
 }
 
-export const resolvers = [DeploymentResolver, NodeResolver, PlatformResolver, LogResolver, NotificationResolver] as const;
+export const resolvers = [DeploymentResolver, LifecycleResolver, NodeResolver, PlatformResolver, LogResolver, NotificationResolver] as const;

@@ -54,6 +54,8 @@ describe('schema.graphql', () => {
       'TESTING_DEPLOYMENT',
       'DEPLOYING',
       'RUNNING',
+      // Kraken's own addition (stopDeployment); the original names keep their order around it
+      'STOPPED',
       'DESTRUCTION_REQUESTED',
       'DELEGATING_DESTRUCTION',
       'DESTRUCTION_IN_PROGRESS',
