@@ -23,8 +23,6 @@ import { newDeploymentId, repositorySlug, uniqueName } from './deployment-id.js'
 import type { ResolveBranchHead } from './git/git-head.js';
 import { gitLsRemote } from './git/git-head.js';
 import type { NodeDetection, NodeTransition } from './liveness/liveness.js';
-import { brokerPresence } from './liveness/broker-presence.js';
-import type { PresenceSources } from './liveness/broker-presence.js';
 import { EngineWatch } from './liveness/engine-watch.js';
 import { Liveness } from './liveness/liveness.js';
 import type { CompiledOrchestratorOptions, OrchestratorOptions } from './options.js';
@@ -59,11 +57,6 @@ export interface OrchestratorCreateOptions {
   /** How watched branches are read. @default `git ls-remote` with a 15 s timeout */
   resolveBranchHead?: ResolveBranchHead;
   options?: OrchestratorOptions;
-  /**
-   * RabbitMQ's own count of a queue's consumers that are up (rabbitmqctl), asked before a silent node
-   * that still seems connected is kept alive: see PresenceSources. @default none (the AMQP count alone)
-   */
-  liveConsumerCount?: PresenceSources['liveConsumerCount'];
   /**
    * Whether this orchestrator still leads (its lease), asked before every command it sends, every
    * message it takes and every pass of its loop: one that stopped leading, even one frozen and
@@ -186,7 +179,6 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   readonly notifications: NotificationFeed;
   private timer: NodeJS.Timeout | undefined;
   private readonly mayAct: () => boolean;
-  private readonly presenceSources: PresenceSources;
   /** Operations that read, decide, write and publish run one at a time, in order. */
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -203,7 +195,6 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.liveness = new Liveness(clock, options.liveness);
     this.engineWatch = new EngineWatch(options.engineDownGraceMs);
     this.mayAct = create.mayAct ?? (() => true);
-    this.presenceSources = { consumerCount: (queue) => this.broker.consumerCount(queue), liveConsumerCount: create.liveConsumerCount };
     this.epoch = this.store.nextEpoch();
     this.statsHistory = new StatsHistory(options.statsSamples);
     this.nodeHistory = new NodeHistory(options.nodeSamples, options.nodeSampleIntervalMs);
@@ -821,8 +812,15 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    */
   private async askWhoIsConnected(): Promise<void> {
     for (const nodeId of this.liveness.deathCandidates()) {
-      const { connected, why } = await brokerPresence(this.options.queues.node(nodeId), this.presenceSources);
-      this.logger.debug('asked the broker whether a silent node is connected', { nodeId, connected, why });
+      const connected = await this.broker.consumerCount(this.options.queues.node(nodeId)).then(
+        (consumers) => consumers > 0,
+        (error: unknown) => {
+          // a node queue that does not exist has no consumer; any other failure leaves it to phi
+          if (error instanceof KrakenError && error.code === ErrorCode.NotFound) return false;
+          this.logger.debug('could not ask the broker whether a silent node is connected', { nodeId, error });
+          return undefined;
+        },
+      );
       this.liveness.setConnected(nodeId, connected);
     }
   }

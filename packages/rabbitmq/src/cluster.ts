@@ -1,6 +1,5 @@
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ErrorCode, KrakenError } from '@kraken/common';
 import type { RabbitServer } from './server.js';
 
 /** What a node knows of its RabbitMQ cluster. */
@@ -15,32 +14,6 @@ type Cli = Pick<RabbitServer, 'ctl' | 'queues' | 'waitForLogin' | 'nodeName'>;
 export async function clusterStatus(server: Pick<RabbitServer, 'ctl'>): Promise<ClusterStatus> {
   const json = JSON.parse(await server.ctl(['cluster_status', '--formatter', 'json'])) as { disk_nodes?: string[]; running_nodes?: string[] };
   return { members: json.disk_nodes ?? [], running: json.running_nodes ?? [] };
-}
-
-/**
- * The consumers RabbitMQ counts as up on each queue of `vhost`. A quorum queue that loses contact
- * with a member keeps the consumers of that member's connections as `suspected_down` until it
- * answers again, and the count AMQP's passive queue.declare answers includes them (rabbit_fifo's
- * query_stat); the count rabbitmqctl lists leaves them out (query_consumer_count, refreshed on the
- * queue's tick, every few seconds). So only this one tells a machine that vanished with its
- * RabbitMQ member from one that is merely slow.
- */
-export async function liveConsumerCounts(server: Pick<RabbitServer, 'ctl'>, vhost = '/', timeoutMs = 10_000): Promise<Map<string, number>> {
-  const output = await server.ctl(['list_queues', '-p', vhost, 'name', 'consumers', '--formatter', 'json'], timeoutMs);
-  const counts = new Map<string, number>();
-  // no queue at all prints nothing rather than []
-  let rows: unknown;
-  try {
-    rows = output.trim() === '' ? [] : JSON.parse(output);
-  } catch (error) {
-    // a listing cut short (a queue whose leader did not answer) ends without its closing bracket
-    throw new KrakenError(ErrorCode.Unavailable, `rabbitmqctl list_queues printed no complete listing: ${JSON.stringify(output.slice(0, 200))}`, { cause: error });
-  }
-  if (!Array.isArray(rows)) return counts;
-  for (const row of rows as { name?: unknown; consumers?: unknown }[]) {
-    if (typeof row.name === 'string' && typeof row.consumers === 'number') counts.set(row.name, row.consumers);
-  }
-  return counts;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Broker } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
 import type { BrokerClusterGrant } from '@kraken/messages';
-import type { ListeningApi, OrchestratorCreateOptions, PlatformServiceInfo } from '@kraken/orchestrator';
+import type { ListeningApi, PlatformServiceInfo } from '@kraken/orchestrator';
 import {
   LeaderBeacon,
   Orchestrator,
@@ -33,8 +33,6 @@ export interface OrchestratorExecutorOptions {
   replicate?: boolean;
   /** Every node of the cluster's broker, handed to joining nodes to fall back on. */
   brokerEndpoints?: (() => Promise<string[]>) | undefined;
-  /** RabbitMQ's own count of a queue's live consumers (the agent's RabbitMQ node): see OrchestratorCreateOptions. */
-  liveConsumerCount?: OrchestratorCreateOptions['liveConsumerCount'];
   insecureNoAuth: boolean;
   /** Where notifications are POSTed (checked at config load); none without it. */
   webhookUrl?: string | undefined;
@@ -114,14 +112,7 @@ export class OrchestratorExecutor implements Executor {
     const secrets = { ...stored, joinToken: this.options.joinToken ?? stored.joinToken };
     this.store.keepClusterSecrets(secrets);
     this.clusterIdValue = secrets.clusterId;
-    const orchestrator = await Orchestrator.create({
-      broker,
-      store,
-      nodeId,
-      logger,
-      liveConsumerCount: this.options.liveConsumerCount,
-      ...(this.options.mayAct === undefined ? {} : { mayAct: this.options.mayAct }),
-    });
+    const orchestrator = await Orchestrator.create({ broker, store, nodeId, logger, ...(this.options.mayAct === undefined ? {} : { mayAct: this.options.mayAct }) });
     this.orchestrator = orchestrator;
     // every agent's ingress routes by the tables this sends: a move or a redeploy reaches them at once
     const routes = RoutePublisher.start({

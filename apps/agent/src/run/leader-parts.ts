@@ -10,7 +10,6 @@ import { OrchestratorExecutor } from '../executors/orchestrator-executor.js';
 import { mdnsInterfaceAddress } from './finders.js';
 import { brokerService } from './broker-health.js';
 import { failoverService } from './failover-health.js';
-import { liveConsumerCounter } from './live-consumers.js';
 import type { OpenedBroker } from './open-broker.js';
 
 export interface LeaderPartsInput {
@@ -41,11 +40,7 @@ export function orchestratorFor(input: LeaderPartsInput): OrchestratorExecutor {
     replicate: opened.kind !== 'memory',
     ...(opened.managed === undefined
       ? {}
-      : {
-          brokerClusterFor: grantMembership(opened),
-          brokerEndpoints: () => opened.managed?.endpoints() ?? Promise.resolve([]),
-          liveConsumerCount: liveConsumerCounter(() => opened.managed?.liveConsumerCounts() ?? Promise.resolve(new Map<string, number>()), logger),
-        }),
+      : { brokerClusterFor: grantMembership(opened), brokerEndpoints: () => opened.managed?.endpoints() ?? Promise.resolve([]) }),
     insecureNoAuth: config.insecureNoAuth,
     joinToken: config.joinToken,
     webhookUrl: config.webhookUrl,

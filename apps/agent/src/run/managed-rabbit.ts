@@ -8,7 +8,7 @@ import { BrokerUsers } from '@kraken/messages';
 import type { BrokerClusterGrant } from '@kraken/messages';
 import type { ClusterStatus } from '@kraken/rabbitmq';
 import { LEADER_TOPIC, ROUTES_TOPIC } from '@kraken/orchestrator/follow';
-import { RabbitServer, clusterStatus, ensureUser, growQuorumQueues, isForgottenByCluster, isListening, joinCluster, liveConsumerCounts, nodePermissions, refoundAlone, setPartitionHandling } from '@kraken/rabbitmq';
+import { RabbitServer, clusterStatus, ensureUser, growQuorumQueues, isForgottenByCluster, isListening, joinCluster, nodePermissions, refoundAlone, setPartitionHandling } from '@kraken/rabbitmq';
 import type { BrokerSecrets } from './broker-secrets.js';
 import { loadOrCreateBrokerSecrets, saveBrokerSecrets } from './broker-secrets.js';
 
@@ -195,14 +195,6 @@ export class ManagedRabbit {
       adminPassword: this.secrets.adminPassword,
       seedNode: this.server.nodeName,
     });
-  }
-
-  /**
-   * Each queue's consumers that RabbitMQ counts as up (rabbitmqctl; the agent's queues are in the
-   * default vhost). Not one at a time with the joins: the failure detector asks while a join may wait.
-   */
-  liveConsumerCounts(): Promise<Map<string, number>> {
-    return liveConsumerCounts(this.server);
   }
 
   /** Every running member's AMQP endpoint (`host:port`; every agent uses the same --broker-port). */
