@@ -27,6 +27,7 @@ import type { CompiledOrchestratorOptions, OrchestratorOptions } from './options
 import { compileOrchestratorOptions } from './options.js';
 import { assertRemovable, retentionCutoff } from './lifecycle/removal.js';
 import { placeDeployment } from './scheduling/place-deployment.js';
+import { Releases, ReleaseTrigger } from './releases/releases.js';
 import { isStaleStatus } from './status-order.js';
 import { BranchWatcher } from './watch/branch-watcher.js';
 import { allocatePort } from './scheduling/ports.js';
@@ -165,6 +166,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private readonly clock: Clock;
   private readonly watcher: BranchWatcher | undefined;
   private readonly statsHistory: StatsHistory;
+  /** Each build of a deployment; other features start theirs with `releases.startRelease`. */
+  readonly releases: Releases;
   private timer: NodeJS.Timeout | undefined;
   private readonly mayAct: () => boolean;
   /** Operations that read, decide, write and publish run one at a time, in order. */
@@ -186,8 +189,10 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.epoch = this.store.nextEpoch();
     this.statsHistory = new StatsHistory(options.statsSamples);
     // a destroyed app sends no more stats: its samples would only take memory
+    this.releases = new Releases(this.store, clock);
     this.on('deploymentChanged', (deployment) => {
       if (deployment.status === Status.Destroyed) this.statsHistory.forget(deployment.id);
+      this.releases.follow(deployment);
     });
     if (options.watchIntervalMs > 0) {
       this.watcher = new BranchWatcher({
@@ -197,7 +202,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         logger: this.logger.child({ component: 'branch-watcher' }),
         deployments: () => this.store.listDeployments(),
         getDeployment: (id) => this.store.getDeployment(id),
-        redeploy: (id) => this.redeploy(id),
+        redeploy: (id) => this.redeploy(id, ReleaseTrigger.Watch),
       });
     }
   }
@@ -304,6 +309,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         // chosen inside the exclusive section, so two deploys of one repository get two names
         name: input.name ?? uniqueName(repositorySlug(input.srcUrl), (name) => this.store.liveDeploymentNamed(name) !== undefined),
       });
+      this.releases.startRelease(id, null, ReleaseTrigger.Created);
       this.emit('deploymentChanged', created);
       this.logger.info('deployment requested', { deploymentId: id, srcUrl: input.srcUrl, branch });
       return this.placeAndRequest(created, { attempt: 1 });
@@ -348,8 +354,11 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     });
   }
 
-  /** Deploys the branch head again, on the same node while it can run it, else on the best one. */
-  redeploy(id: string): Promise<DeploymentRecord> {
+  /**
+   * Deploys the branch head again, on the same node while it can run it, else on the best one, as
+   * a new release caused by `trigger`.
+   */
+  redeploy(id: string, trigger: string = ReleaseTrigger.Redeploy): Promise<DeploymentRecord> {
     return this.exclusive(async () => {
       this.requireLeads('redeploy');
       const deployment = this.store.requireDeployment(id);
@@ -361,6 +370,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
           deploymentId: id,
         });
       }
+      this.releases.startRelease(id, null, trigger);
       const node = deployment.nodeId === null ? undefined : this.store.getNode(deployment.nodeId);
       if (node?.state === NodeState.Alive && node.info.runtimes.includes(deployment.runtime)) {
         const updated = this.changeStatus(id, Status.UpdateRequested, 'redeploy requested', {
@@ -640,6 +650,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       ...(body.commit === undefined ? {} : { commit: body.commit }),
       ...(runtimes.length === 1 && runtimes[0] !== undefined ? { runtime: runtimes[0] } : {}),
     });
+    this.releases.startRelease(body.deploymentId, body.commit ?? null, `${ReleaseTrigger.Adopted} (${body.nodeId})`);
     const adopted = this.store.setStatus(
       body.deploymentId,
       Status.Running,
