@@ -166,6 +166,46 @@ describe('kraken CLI against a running agent', () => {
     expect(await (await fetch(before?.deploymentUrl ?? '')).text()).toBe('hello again from-cli');
   }, 200_000);
 
+  it('lists the three builds as releases, each with its own log: kraken releases, kraken logs --release and the API', async () => {
+    const id = deployed[0] ?? '';
+    const table = await kraken('releases', id);
+    expect(table.code).toBe(0);
+    const rows = table.stdout.trim().split('\n');
+    expect(rows[0]).toMatch(/^#\s+COMMIT\s+TRIGGER\s+STARTED\s+DURATION\s+RESULT$/);
+    expect(rows.slice(1, 4)).toEqual([
+      expect.stringMatching(/^1\s+[0-9a-f]{8}\s+deploy by API\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\s+\S+\s+succeeded$/),
+      expect.stringMatching(/^2\s+[0-9a-f]{8}\s+redeploy\s+.+\s+succeeded$/),
+      expect.stringMatching(/^3\s+\S+\s+redeploy\s+.+\s+failed$/),
+    ]);
+    expect(table.stdout).toMatch(/^#3 failed: redeploy failed: .*shipwreck\.toml/m);
+
+    // the first release served the request the -f test made; the second started a new container
+    const first = await kraken('logs', id, '--release', '1');
+    const second = await kraken('logs', id, '--release', '2');
+    expect({ first: first.stdout.includes('hit /followed'), second: second.stdout.includes('hit /followed') }).toEqual({ first: true, second: false });
+    expect(second.stdout).toContain('listening');
+    expect((await kraken('logs', id, '--release', '9')).code).toBe(4);
+
+    // every line of the log belongs to exactly one release
+    const token = (JSON.parse(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as { apiToken: string }).apiToken;
+    const response = await fetch(`${api}/graphql`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: `{ getReleases(deploymentId: "${id}") { number result timeline { status } logs(limit: 5000) { lines { seq release } } }
+          logs(deploymentId: "${id}", limit: 5000) { lines { seq } } }`,
+      }),
+    });
+    const { data } = (await response.json()) as {
+      data: { getReleases: { number: number; result: string; timeline: { status: string }[]; logs: { lines: { seq: number; release: number }[] } }[]; logs: { lines: { seq: number }[] } };
+    };
+    expect(data.getReleases.map((r) => [r.number, r.result])).toEqual([[1, 'SUCCEEDED'], [2, 'SUCCEEDED'], [3, 'FAILED']]);
+    expect(data.getReleases[1]?.timeline[0]?.status).toBe('UPDATE_REQUESTED');
+    for (const release of data.getReleases) expect(release.logs.lines.every((line) => line.release === release.number)).toBe(true);
+    const perRelease = data.getReleases.flatMap((r) => r.logs.lines.map((line) => line.seq)).sort((a, b) => a - b);
+    expect(perRelease).toEqual(data.logs.lines.map((line) => line.seq));
+  }, 60_000);
+
   it('exits with the documented codes: 4 unknown id, 5 bad token, 3 unreachable API, 2 bad input', async () => {
     const unknown = await kraken('logs', 'no-such-deployment');
     expect(unknown.code).toBe(4);

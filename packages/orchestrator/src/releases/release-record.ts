@@ -1,5 +1,5 @@
 import type { DeploymentStatus } from '@kraken/messages';
-import { DeploymentStatus as Status } from '@kraken/messages';
+import { DeploymentStatus as Status, isRedeployFailure } from '@kraken/messages';
 
 /** How a release ended, or that it has not yet. */
 export const ReleaseResult = {
@@ -53,9 +53,12 @@ export function settle(
   at: string,
 ): ReleaseSettlement | undefined {
   const settlement: ReleaseSettlement = {};
-  if (release.commit === null && deployment.commit !== null) settlement.commit = deployment.commit;
+  // a redeploy that failed before the swap reports Running: the previous release still serves, and
+  // the commit it reports is that release's
+  const failedRedeploy = deployment.status === Status.Running && isRedeployFailure(deployment.statusMessage);
+  if (release.commit === null && deployment.commit !== null && !failedRedeploy) settlement.commit = deployment.commit;
   if (release.result === ReleaseResult.Building) {
-    const result = finalResults.get(deployment.status);
+    const result = failedRedeploy ? ReleaseResult.Failed : finalResults.get(deployment.status);
     if (result !== undefined) {
       settlement.result = result;
       settlement.endedAt = at;

@@ -1,5 +1,5 @@
 import { ErrorCode } from '@kraken/common';
-import { DeploymentStatus, LogStream } from '@kraken/messages';
+import { DeploymentStatus, LogStream, redeployFailedMessage } from '@kraken/messages';
 import { FakeClock } from '../../test/fake-clock.js';
 import { OrchestratorStore } from '../store/orchestrator-store.js';
 import { ReleaseResult, releaseDurationMs, settle } from './release-record.js';
@@ -21,9 +21,9 @@ afterEach(() => {
 });
 
 /** Sets a status the way the orchestrator does, then lets the releases follow it. */
-function reach(status: DeploymentStatus, change: { message?: string; commit?: string } = {}): void {
+function reach(status: DeploymentStatus, change: { message?: string; commit?: string } = {}, patch: { commit?: null } = {}): void {
   clock.advance(1000);
-  const changed = store.setStatus('blog-1', status, change);
+  const changed = store.setStatus('blog-1', status, change, patch);
   if (changed !== undefined) releases.follow(changed);
 }
 
@@ -60,6 +60,21 @@ describe('Releases', () => {
     releases.startRelease('blog-1', null, 'deploy by API');
     reach(DeploymentStatus.Errored, { message: 'npm test failed: 1 failing' });
     expect(releases.require('blog-1', 1)).toMatchObject({ result: ReleaseResult.Failed, reason: 'npm test failed: 1 failing' });
+  });
+
+  it('fails a redeploy that the node reports Running only because the previous version kept serving', () => {
+    releases.startRelease('blog-1', null, 'deploy by API');
+    reach(DeploymentStatus.Running, { commit: 'abc1234' });
+    releases.startRelease('blog-1', null, 'redeploy');
+    // as the orchestrator does: the branch head is resolved again by the node
+    reach(DeploymentStatus.UpdateRequested, {}, { commit: null });
+    const message = redeployFailedMessage('shipwreck.toml: line 3: unterminated table', 'the previous version (abc1234)');
+    reach(DeploymentStatus.Running, { message, commit: 'abc1234' });
+    expect(releases.list('blog-1').map((r) => [r.result, r.reason, r.commit])).toEqual([
+      [ReleaseResult.Succeeded, null, 'abc1234'],
+      // the commit reported is the previous release's, not the one that failed to build
+      [ReleaseResult.Failed, message, null],
+    ]);
   });
 
   it('supersedes a release still building when the next one starts, and keeps one that succeeded', () => {
