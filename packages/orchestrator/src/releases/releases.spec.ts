@@ -136,8 +136,8 @@ describe('Releases', () => {
   });
 
   it('refuses an empty trigger, and names what is missing', () => {
-    expect(() => releases.startRelease('blog-1', null, '  ')).toThrow(expect.objectContaining({ code: ErrorCode.InvalidInput }));
-    expect(() => releases.startRelease('nope-1', null, 'redeploy')).toThrow(expect.objectContaining({ code: ErrorCode.NotFound }));
+    expect(() => releases.startRelease('blog-1', null, '  ')).toThrow(expect.objectContaining({ code: ErrorCode.InvalidInput, message: expect.stringMatching(/^trigger: /) as unknown }) as Error);
+    expect(() => releases.startRelease('nope-1', null, 'redeploy')).toThrow(expect.objectContaining({ code: ErrorCode.NotFound }) as Error);
     releases.startRelease('blog-1', null, 'deploy by API');
     expect(() => releases.require('blog-1', 7)).toThrow('deployment blog-1 has no release 7');
   });
