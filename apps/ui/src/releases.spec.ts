@@ -21,7 +21,7 @@ describe('releases', () => {
   });
 
   it('colours a failed release as an error and a superseded one as neutral', () => {
-    expect(releaseResultTag('FAILED')).toEqual({ label: 'Failed', color: 'error' });
+    expect(releaseResultTag('FAILED')).toEqual({ label: 'Failed', color: 'red' });
     expect(releaseResultTag('SUPERSEDED')).toEqual({ label: 'Superseded', color: 'default' });
   });
 

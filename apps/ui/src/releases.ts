@@ -2,9 +2,10 @@ import type { Release, ReleaseResult } from './api/types.js';
 import { formatAge } from './format.js';
 
 const resultTags: Record<ReleaseResult, { label: string; color: string }> = {
+  // the colours statusColor gives a deployment (the preset success/error tags fall short of AA contrast)
   BUILDING: { label: 'Building', color: 'processing' },
-  SUCCEEDED: { label: 'Succeeded', color: 'success' },
-  FAILED: { label: 'Failed', color: 'error' },
+  SUCCEEDED: { label: 'Succeeded', color: 'green' },
+  FAILED: { label: 'Failed', color: 'red' },
   SUPERSEDED: { label: 'Superseded', color: 'default' },
   CANCELLED: { label: 'Cancelled', color: 'default' },
 };

@@ -525,8 +525,8 @@ describe('Kraken UI in a browser against a real agent', () => {
     // newest first; the second release is listed as soon as the redeploy is requested, and settles when it runs
     await rows.first().filter({ hasText: 'Succeeded' }).filter({ hasText: 'redeploy' }).waitFor({ timeout: 240_000 });
     await expect(rows.count()).resolves.toBe(2);
-    await expect(rows.nth(0).locator('td').first().innerText()).resolves.toBe('2');
-    await expect(rows.nth(1).innerText()).resolves.toMatch(/1\s+[0-9a-f]{8}\s+deploy by API[\s\S]*Succeeded/);
+    await expect(rows.nth(0).innerText()).resolves.toMatch(/^\s*2\s+[0-9a-f]{8}\s+redeploy\s/);
+    await expect(rows.nth(1).innerText()).resolves.toMatch(/^\s*1\s+[0-9a-f]{8}\s+deploy by API[\s\S]*Succeeded/);
     await status().getByText('Running', { exact: true }).waitFor();
 
     await rows.nth(1).click();

@@ -127,7 +127,7 @@ export function LogView({ deploymentId, release }: { deploymentId: string; relea
         tabIndex={0}
         aria-label={release === undefined ? 'Deployment log' : `Log of release ${String(release)}`}
         data-testid={release === undefined ? 'log' : 'release-log'}
-        style={{ background: '#141414', color: '#e8e8e8', padding: 12, height: 360, overflow: 'auto', fontSize: 12, margin: 0, whiteSpace: 'pre-wrap' }}
+        style={{ background: '#141414', color: '#e8e8e8', padding: 12, height: 360, overflow: 'auto', fontSize: 12, margin: 0, whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}
       >
         {visible.map((l) => (
           <div key={l.seq} data-stream={l.stream}>

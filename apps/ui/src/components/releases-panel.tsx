@@ -87,7 +87,8 @@ function ReleaseDetail({ deploymentId, release, now }: { deploymentId: string; r
       <RowDetails
         testId={`release-${String(release.number)}-details`}
         items={[
-          { label: 'Commit', children: release.commit ?? 'not resolved yet' },
+          // a full hash does not break by itself: in a table cell it would widen the page on a phone
+          { label: 'Commit', children: <span style={{ wordBreak: 'break-all' }}>{release.commit ?? 'not resolved yet'}</span> },
           { label: 'Trigger', children: release.trigger },
           { label: 'Started', children: new Date(release.startedAt * 1000).toLocaleString() },
           { label: 'Duration', children: releaseDuration(release, now) },

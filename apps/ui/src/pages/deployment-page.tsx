@@ -150,7 +150,7 @@ function DeploymentDetail({ id }: { id: string }) {
             {url === null ? (
               'not running'
             ) : (
-              <a href={url} target="_blank" rel="noreferrer" aria-label="Open the app">
+              <a href={url} target="_blank" rel="noreferrer" aria-label={`Open the app at ${url}`}>
                 {url}
               </a>
             )}
