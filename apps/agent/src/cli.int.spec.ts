@@ -231,6 +231,53 @@ describe('kraken CLI against a running agent', () => {
     expect(await (await fetch(before?.deploymentUrl ?? '')).text()).toBe('hello again from-cli');
   }, 200_000);
 
+  it('lists every build and settings change as a release, each with its own log: kraken releases, kraken logs --release and the API', async () => {
+    const id = deployed[0] ?? '';
+    // every line of the log belongs to exactly one release
+    const token = (JSON.parse(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as { apiToken: string }).apiToken;
+    const response = await fetch(`${api}/graphql`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: `{ getReleases(deploymentId: "${id}") { number trigger result timeline { status } logs(limit: 5000) { lines { seq release } } }
+          logs(deploymentId: "${id}", limit: 5000) { lines { seq } } }`,
+      }),
+    });
+    const { data } = (await response.json()) as {
+      data: { getReleases: { number: number; trigger: string; result: string; timeline: { status: string }[]; logs: { lines: { seq: number; release: number }[] } }[]; logs: { lines: { seq: number }[] } };
+    };
+    // the first deploy, the settings changes of the env test (each a restart from the build), the redeploy, the redeploy that failed
+    const releases = data.getReleases;
+    const triggers = releases.map((r) => r.trigger);
+    expect(triggers[0]).toBe('deploy by API');
+    const settings = triggers.slice(1, -2);
+    expect(settings.length).toBeGreaterThan(0);
+    for (const trigger of settings) expect(trigger).toMatch(/^settings changed: (set|unset) GREETING$/);
+    expect(triggers.slice(-2)).toEqual(['redeploy', 'redeploy']);
+    expect(releases.map((r) => r.result)).toEqual([...releases.slice(0, -1).map(() => 'SUCCEEDED'), 'FAILED']);
+    expect(releases.map((r) => r.number)).toEqual(releases.map((_r, index) => index + 1));
+    const redeployed = releases.at(-2);
+    expect(redeployed?.timeline[0]?.status).toBe('UPDATE_REQUESTED');
+    for (const release of releases) expect(release.logs.lines.every((line) => line.release === release.number)).toBe(true);
+    const perRelease = releases.flatMap((r) => r.logs.lines.map((line) => line.seq)).sort((a, b) => a - b);
+    expect(perRelease).toEqual(data.logs.lines.map((line) => line.seq));
+
+    const table = await kraken('releases', id);
+    expect(table.code).toBe(0);
+    const rows = table.stdout.trim().split('\n');
+    expect(rows[0]).toMatch(/^#\s+COMMIT\s+TRIGGER\s+STARTED\s+DURATION\s+RESULT$/);
+    expect(rows[1]).toMatch(/^1\s+[0-9a-f]{8}\s+deploy by API\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\s+\S+\s+succeeded$/);
+    expect(rows[releases.length]).toMatch(new RegExp(`^${String(releases.length)}\\s+\\S+\\s+redeploy\\s+.+\\s+failed$`));
+    expect(table.stdout).toMatch(new RegExp(`^#${String(releases.length)} failed: redeploy failed: .*shipwreck\\.toml`, 'm'));
+
+    // the -f test's request was served by the release current then (the last settings change); the redeploy started a new container
+    const servedIt = await kraken('logs', id, '--release', String(releases.length - 2));
+    const redeploy = await kraken('logs', id, '--release', String(releases.length - 1));
+    expect({ servedIt: servedIt.stdout.includes('hit /followed'), redeploy: redeploy.stdout.includes('hit /followed') }).toEqual({ servedIt: true, redeploy: false });
+    expect(redeploy.stdout).toContain('listening');
+    expect((await kraken('logs', id, '--release', '99')).code).toBe(4);
+  }, 60_000);
+
   it('stops, starts and restarts a deployment without a build, and says why it cannot stop a stopped one', async () => {
     const id = deployed[0] ?? '';
     type Listed = { id: string; status: string; deploymentUrl: string; commit: string; port: string };

@@ -13,6 +13,7 @@ import { initCommand } from './commands/init.js';
 import { listCommand, nodesCommand } from './commands/list.js';
 import { logsCommand } from './commands/logs.js';
 import { nodesWatchCommand } from './commands/nodes-watch.js';
+import { releasesCommand } from './commands/releases.js';
 import { promoteCommand } from './commands/promote.js';
 import { tokenCommand } from './commands/token.js';
 import { lifecycleCommand } from './commands/lifecycle.js';
@@ -166,15 +167,21 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
   withClient(program.command('logs <id>').description('print a deployment\'s log'))
     .option('-f, --follow', 'keep printing new lines')
     .option('-n, --tail <lines>', 'only the last N stored lines', (value) => parsePositiveInt('--tail', value))
-    .action(async (id: string, flags: ClientFlags & { follow?: boolean; tail?: number }) => {
+    .option('-r, --release <number>', 'only the lines of this release (kraken releases <id> lists them)', (value) => parsePositiveInt('--release', value))
+    .action(async (id: string, flags: ClientFlags & { follow?: boolean; tail?: number; release?: number }) => {
       setExit(
         await logsCommand(
           client(flags),
-          { id, follow: flags.follow === true, tail: flags.tail, json: flags.json === true, ...(context.signal === undefined ? {} : { signal: context.signal }) },
+          { id, follow: flags.follow === true, tail: flags.tail, release: flags.release, json: flags.json === true, ...(context.signal === undefined ? {} : { signal: context.signal }) },
           io,
         ),
       );
     });
+  withClient(program.command('releases <id>').description('list the builds of a deployment: commit, trigger, start, duration, result')).action(
+    async (id: string, flags: ClientFlags) => {
+      setExit(await releasesCommand(client(flags), { id, json: flags.json === true }, io));
+    },
+  );
   withClient(program.command('cancel <id>').description('stop and remove a deployment')).action(async (id: string, flags: ClientFlags) => {
     setExit(await cancelCommand(client(flags), { id, json: flags.json === true }, io));
   });

@@ -29,6 +29,8 @@ const dark: ThemeConfig = {
   token: { colorLink: lighterBlue },
   components: {
     Menu: { itemSelectedColor: lighterBlue },
+    // an opened table row on the card's own background: grey text and labels read 4.4:1 on the default #1d1d1d
+    Table: { rowExpandedBg: '#141414' },
     Tabs: { itemSelectedColor: lighterBlue, itemActiveColor: lighterBlue, itemHoverColor: lighterBlue },
     Button: { colorError: lighterRed, colorErrorHover: '#ffa39e', dangerColor: '#141414' },
   },

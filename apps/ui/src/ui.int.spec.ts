@@ -704,6 +704,43 @@ describe('Kraken UI in a browser against a real agent', () => {
     expect(getDeployment.statusHistory.filter((entry) => entry.status === 'BUILDING_DEPLOYMENT')).toHaveLength(1);
   }, 420_000);
 
+  it('lists a deployment\'s releases on its Releases tab, each opening to its own timeline and log', async () => {
+    await page.setViewportSize(laptop);
+    await openPage('Deployments');
+    await page.getByLabel('Git repository URL').fill(goodRepo);
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.waitForURL(/\/deployments\/[^/]+$/);
+    const id = deploymentIdFromUrl();
+    deployed.push(id);
+    await status().getByText('Running', { exact: true }).waitFor({ timeout: 240_000 });
+    // a request only the first release serves, so its log line is that release's alone
+    const href = await page.getByRole('link', { name: 'Open the app' }).getAttribute('href');
+    await fetch(`${href ?? ''}/from-release-1`);
+    await page.getByTestId('log').getByText('hit /from-release-1').waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: `Redeploy ${id}` }).click();
+    await page.getByText('Redeploy requested').first().waitFor();
+
+    await page.getByRole('tab', { name: 'Releases' }).click();
+    const rows = page.getByTestId('releases').locator('tbody tr.ant-table-row');
+    // newest first; the second release is listed as soon as the redeploy is requested, and settles when it runs
+    await rows.first().filter({ hasText: 'Succeeded' }).filter({ hasText: 'redeploy' }).waitFor({ timeout: 240_000 });
+    await expect(rows.count()).resolves.toBe(2);
+    await expect(rows.nth(0).innerText()).resolves.toMatch(/^\s*2\s+[0-9a-f]{8}\s+redeploy\s/);
+    await expect(rows.nth(1).innerText()).resolves.toMatch(/^\s*1\s+[0-9a-f]{8}\s+deploy by API[\s\S]*Succeeded/);
+    await status().getByText('Running', { exact: true }).waitFor();
+
+    await rows.nth(1).click();
+    const first = page.getByTestId('release-1');
+    await first.getByTestId('release-log').getByText('hit /from-release-1').waitFor({ timeout: 30_000 });
+    await first.getByText('Deployment requested').first().waitFor();
+    await rows.nth(0).click();
+    const second = page.getByTestId('release-2');
+    await second.getByTestId('release-log').getByText('listening').first().waitFor({ timeout: 30_000 });
+    await expect(second.getByTestId('release-log').getByText('hit /from-release-1').count()).resolves.toBe(0);
+    await second.getByText('Update requested').first().waitFor();
+    await shot('deployment-releases');
+  }, 600_000);
+
   it('fits every page at 1440 and 1280 px (no table clipped) and at 390x844, in light and dark, with no serious or critical axe findings', async () => {
     const [destroyed, errored] = deployed;
     const pages = [
@@ -715,6 +752,16 @@ describe('Kraken UI in a browser against a real agent', () => {
       { name: 'deployment-removed', path: `/deployments/${encodeURIComponent(deployed[3] ?? '')}`, ready: () => page.getByTestId('deployment-removed').waitFor() },
       { name: 'deployments-filtered', path: `/deployments?status=ERRORED&sort=node&order=desc`, ready: () => page.locator('tbody tr').filter({ hasText: errored ?? '' }).first().waitFor() },
       { name: 'getting-started', path: '/getting-started', ready: () => page.getByTestId('manifest-node').waitFor() },
+      {
+        name: 'deployment-releases',
+        path: `/deployments/${encodeURIComponent(deployed.at(-1) ?? '')}`,
+        ready: async () => {
+          await page.getByRole('tab', { name: 'Releases' }).click();
+          // a release opened: its timeline and log are checked too
+          await page.getByTestId('releases').locator('tbody tr.ant-table-row').first().click();
+          await page.getByTestId('release-2').getByTestId('release-log').getByText('listening').first().waitFor({ timeout: 30_000 });
+        },
+      },
     ];
     const sizes = [
       { name: '1440', viewport: desktop, scheme: 'light' },

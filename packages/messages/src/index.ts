@@ -2,7 +2,7 @@
 export { PROTOCOL_VERSION, envelopeSchema } from './envelope.js';
 export type { Envelope } from './envelope.js';
 export { MessageType, isMessageType, DeliveryClass, deliveryClassOf } from './message-type.js';
-export { DeploymentStatus, deploymentStatusOrder, isStoppedStatus, isTerminalStatus } from './status.js';
+export { DeploymentStatus, deploymentStatusOrder, isStoppedStatus, isTerminalStatus, isRedeployFailure, redeployFailedMessage } from './status.js';
 export { Runtime, LifecycleAction, LogStream, LogLimits, DEFAULT_HEARTBEAT_INTERVAL_MS, ROUTES_MAX } from './bodies.js';
 export type {
   NodeInfoBody,

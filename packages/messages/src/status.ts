@@ -45,3 +45,18 @@ export function isStoppedStatus(status: DeploymentStatus): boolean {
 export function isTerminalStatus(status: DeploymentStatus): boolean {
   return terminalStatuses.has(status);
 }
+
+const REDEPLOY_FAILED = 'redeploy failed: ';
+
+/**
+ * A redeploy that failed before the swap leaves the previous version serving: the node reports
+ * Running, with this message, instead of Errored. The orchestrator reads it to mark that release failed.
+ */
+export function redeployFailedMessage(reason: string, previous: string): string {
+  return `${REDEPLOY_FAILED}${reason}; ${previous} keeps running`;
+}
+
+/** Whether a Running status's message says a redeploy failed and the previous version kept running. */
+export function isRedeployFailure(message: string | null | undefined): boolean {
+  return message?.startsWith(REDEPLOY_FAILED) === true;
+}

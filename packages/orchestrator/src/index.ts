@@ -18,6 +18,9 @@ export type {
   AppendLogsResult,
 } from './store/orchestrator-store.js';
 export { migrations } from './store/migrations.js';
+export { Releases, ReleaseTrigger } from './releases/releases.js';
+export { ReleaseResult, releaseDurationMs } from './releases/release-record.js';
+export type { ReleaseRecord } from './releases/release-record.js';
 export type { Migration } from './store/migrations.js';
 export { NodeState } from './store/records.js';
 export type {

@@ -32,6 +32,7 @@ import { assertRemovable, retentionCutoff } from './lifecycle/removal.js';
 import { placeDeployment } from './scheduling/place-deployment.js';
 import { planEnvChange } from './settings/env-change.js';
 import type { EnvChange } from './settings/env-change.js';
+import { Releases, ReleaseTrigger } from './releases/releases.js';
 import { isStaleStatus } from './status-order.js';
 import { BranchWatcher } from './watch/branch-watcher.js';
 import { allocatePort } from './scheduling/ports.js';
@@ -177,6 +178,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private readonly nodeHistory: NodeHistory;
   /** Failed deploys, moved apps and dead nodes of this term, for the API and the webhook. */
   readonly notifications: NotificationFeed;
+  /** Each build of a deployment; other features start theirs with `releases.startRelease`. */
+  readonly releases: Releases;
   private timer: NodeJS.Timeout | undefined;
   private readonly mayAct: () => boolean;
   /** Operations that read, decide, write and publish run one at a time, in order. */
@@ -200,8 +203,10 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.nodeHistory = new NodeHistory(options.nodeSamples, options.nodeSampleIntervalMs);
     this.notifications = new NotificationFeed({ clock });
     // a destroyed app sends no more stats: its samples would only take memory
+    this.releases = new Releases(this.store, clock);
     this.on('deploymentChanged', (deployment) => {
       if (deployment.status === Status.Destroyed) this.statsHistory.forget(deployment.id);
+      this.releases.follow(deployment);
     });
     if (options.watchIntervalMs > 0) {
       this.watcher = new BranchWatcher({
@@ -211,7 +216,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         logger: this.logger.child({ component: 'branch-watcher' }),
         deployments: () => this.store.listDeployments(),
         getDeployment: (id) => this.store.getDeployment(id),
-        redeploy: (id) => this.redeploy(id),
+        redeploy: (id) => this.redeploy(id, ReleaseTrigger.Watch),
       });
     }
   }
@@ -318,6 +323,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         // chosen inside the exclusive section, so two deploys of one repository get two names
         name: input.name ?? uniqueName(repositorySlug(input.srcUrl), (name) => this.store.liveDeploymentNamed(name) !== undefined),
       });
+      this.releases.startRelease(id, null, ReleaseTrigger.Created);
       this.emit('deploymentChanged', created);
       this.logger.info('deployment requested', { deploymentId: id, srcUrl: input.srcUrl, branch });
       return this.placeAndRequest(created, { attempt: 1 });
@@ -398,8 +404,11 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     });
   }
 
-  /** Deploys the branch head again, on the same node while it can run it, else on the best one. */
-  redeploy(id: string): Promise<DeploymentRecord> {
+  /**
+   * Deploys the branch head again, on the same node while it can run it, else on the best one, as
+   * a new release caused by `trigger`.
+   */
+  redeploy(id: string, trigger: string = ReleaseTrigger.Redeploy): Promise<DeploymentRecord> {
     return this.exclusive(async () => {
       this.requireLeads('redeploy');
       const deployment = this.store.requireDeployment(id);
@@ -411,6 +420,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
           deploymentId: id,
         });
       }
+      this.releases.startRelease(id, null, trigger);
       const node = deployment.nodeId === null ? undefined : this.store.getNode(deployment.nodeId);
       if (node?.state === NodeState.Alive && node.info.runtimes.includes(deployment.runtime)) {
         const updated = this.changeStatus(id, Status.UpdateRequested, 'redeploy requested', {
@@ -435,7 +445,11 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       const planned = planEnvChange(deployment, change);
       // names only: the values are secrets
       this.logger.info('settings changed', { deploymentId: id, change: planned.summary, effect: planned.effect });
-      if (planned.effect === 'restart') return this.restartFromBuild(deployment, `restarting with changed settings: ${planned.summary}`, { env: planned.env });
+      if (planned.effect === 'restart') {
+        // a restart with other settings is a release of its own: its log and result are apart from the build's
+        this.releases.startRelease(id, deployment.commit, `${ReleaseTrigger.Settings}: ${planned.summary}`);
+        return this.restartFromBuild(deployment, `restarting with changed settings: ${planned.summary}`, { env: planned.env });
+      }
       const stored = this.store.setEnv(id, planned.env);
       this.emit('deploymentChanged', stored);
       return stored;
@@ -737,6 +751,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       ...(body.commit === undefined ? {} : { commit: body.commit }),
       ...(runtimes.length === 1 && runtimes[0] !== undefined ? { runtime: runtimes[0] } : {}),
     });
+    this.releases.startRelease(body.deploymentId, body.commit ?? null, `${ReleaseTrigger.Adopted} (${body.nodeId})`);
     const adopted = this.store.setStatus(
       body.deploymentId,
       Status.Running,

@@ -4,7 +4,7 @@ import type { Clock, KrakenError, Logger } from '@kraken/common';
 import { ErrorCode, TypedEmitter, isoTime, redactCredentials, systemClock, toKrakenError, withTimeout } from '@kraken/common';
 import type { DeployProgress, LogFollower } from '@kraken/docker-deployer';
 import type { AppRestarts, DeployCancelBody, DeployLifecycleBody, DeployLogBody, DeployRequestBody, DeployStatusBody, Message, NodeInfoBody, NodeInfoExtensions } from '@kraken/messages';
-import { DeliveryClass, DeploymentStatus, LifecycleAction, MessageType, PROTOCOL_VERSION, Runtime, createMessage, deploymentStatusOrder } from '@kraken/messages';
+import { DeliveryClass, DeploymentStatus, LifecycleAction, MessageType, PROTOCOL_VERSION, Runtime, createMessage, deploymentStatusOrder, redeployFailedMessage } from '@kraken/messages';
 import { CrashWatch } from './crash-watch.js';
 import type { Deployer, EngineProbe } from './deployer.js';
 import { LogBatcher } from './log-batcher.js';
@@ -429,7 +429,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         t.phase = 'running';
         this.crashWatch.running(deploymentId);
         const previous = t.commit === undefined ? 'the previous version' : `the previous version (${t.commit.slice(0, 7)})`;
-        this.publishStatus(t, DeploymentStatus.Running, { message: `redeploy failed: ${failure.message}; ${previous} keeps running`, force: true });
+        this.publishStatus(t, DeploymentStatus.Running, { message: redeployFailedMessage(failure.message, previous), force: true });
         if (t.follower === undefined) this.runInBackground(this.follow(t, this.now()), 'follow logs', deploymentId);
       } else {
         this.counters.deploysFailed++;

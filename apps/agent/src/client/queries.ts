@@ -62,6 +62,18 @@ export interface LogLineView {
   time: number;
 }
 
+export interface ReleaseView {
+  number: number;
+  commit: string | null;
+  trigger: string;
+  /** Unix seconds. */
+  startedAt: number;
+  endedAt: number | null;
+  durationMs: number;
+  result: 'BUILDING' | 'SUCCEEDED' | 'FAILED' | 'SUPERSEDED' | 'CANCELLED';
+  reason: string | null;
+}
+
 const deploymentFields = `id srcUrl gitBranch commit port status statusMessage deploymentUrl name appUrl node placementReason watch
   statusHistory { status time message node } crashLooping restartCount lastExit { code signal time reason }`;
 
@@ -84,8 +96,9 @@ export const Queries = {
   stopDeployment: `mutation($id: String!) { stopDeployment(deploymentId: $id) { ${deploymentFields} } }`,
   startDeployment: `mutation($id: String!) { startDeployment(deploymentId: $id) { ${deploymentFields} } }`,
   restartDeployment: `mutation($id: String!) { restartDeployment(deploymentId: $id) { ${deploymentFields} } }`,
-  logs: `query($id: String!, $after: Int!, $limit: Int!) { logs(deploymentId: $id, after: $after, limit: $limit) {
+  logs: `query($id: String!, $after: Int!, $limit: Int!, $release: Int) { logs(deploymentId: $id, after: $after, limit: $limit, release: $release) {
     lines { seq stream text time } next dropped } }`,
+  getReleases: `query($id: String!) { getReleases(deploymentId: $id) { number commit trigger startedAt endedAt durationMs result reason } }`,
   status: `query { getPlatform { orchestrator epoch nodes { id state } deployments { id status crashLooping } }
     getPlatformServices { name status detail } }`,
 } as const;

@@ -32,6 +32,16 @@ export const NodeState = {
 } as const;
 
 export type NodeState = typeof NodeState[keyof typeof NodeState];
+/** BUILDING until it runs; SUCCEEDED once it ran (kept when newer releases replace it); FAILED when it ended ERRORED before running; SUPERSEDED when a newer release started first; CANCELLED when the deployment was destroyed first. */
+export const ReleaseResult = {
+  Building: 'BUILDING',
+  Succeeded: 'SUCCEEDED',
+  Failed: 'FAILED',
+  Superseded: 'SUPERSEDED',
+  Cancelled: 'CANCELLED'
+} as const;
+
+export type ReleaseResult = typeof ReleaseResult[keyof typeof ReleaseResult];
 /** An environment variable for a new deployment. */
 export type EnvVarInput = {
   /** A POSIX name: letters, digits and _, not starting with a digit. */
@@ -69,10 +79,18 @@ export type LogsQueryVariables = Exact<{
   deploymentId: string;
   after: number;
   limit: number;
+  release: number | null | undefined;
 }>;
 
 
-export type LogsQuery = { logs: { next: number, dropped: number, lines: Array<{ seq: number, stream: string, text: string, time: number }> } };
+export type LogsQuery = { logs: { next: number, dropped: number, lines: Array<{ seq: number, stream: string, text: string, time: number, release: number }> } };
+
+export type ReleasesQueryVariables = Exact<{
+  deploymentId: string;
+}>;
+
+
+export type ReleasesQuery = { getReleases: Array<{ number: number, commit: string | null, trigger: string, startedAt: number, endedAt: number | null, durationMs: number, result: ReleaseResult, reason: string | null, timeline: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }> }> };
 
 export type StatsHistoryQueryVariables = Exact<{
   deploymentId: string;
@@ -144,7 +162,7 @@ export type LogLinesSubscriptionVariables = Exact<{
 }>;
 
 
-export type LogLinesSubscription = { logLines: Array<{ seq: number, stream: string, text: string, time: number }> };
+export type LogLinesSubscription = { logLines: Array<{ seq: number, stream: string, text: string, time: number, release: number }> };
 
 export type NotificationFieldsFragment = { id: string, kind: string, message: string, deploymentId: string | null, nodeId: string | null, toNodeId: string | null, time: number };
 
@@ -428,19 +446,45 @@ export const PlatformServicesDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<PlatformServicesQuery, PlatformServicesQueryVariables>;
 export const LogsDocument = new TypedDocumentString(`
-    query Logs($deploymentId: String!, $after: Int!, $limit: Int!) {
-  logs(deploymentId: $deploymentId, after: $after, limit: $limit) {
+    query Logs($deploymentId: String!, $after: Int!, $limit: Int!, $release: Int) {
+  logs(
+    deploymentId: $deploymentId
+    after: $after
+    limit: $limit
+    release: $release
+  ) {
     lines {
       seq
       stream
       text
       time
+      release
     }
     next
     dropped
   }
 }
     `) as unknown as TypedDocumentString<LogsQuery, LogsQueryVariables>;
+export const ReleasesDocument = new TypedDocumentString(`
+    query Releases($deploymentId: String!) {
+  getReleases(deploymentId: $deploymentId) {
+    number
+    commit
+    trigger
+    startedAt
+    endedAt
+    durationMs
+    result
+    reason
+    timeline {
+      status
+      time
+      message
+      node
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ReleasesQuery, ReleasesQueryVariables>;
 export const StatsHistoryDocument = new TypedDocumentString(`
     query StatsHistory($deploymentId: String!) {
   statsHistory(deploymentId: $deploymentId) {
@@ -727,6 +771,7 @@ export const LogLinesDocument = new TypedDocumentString(`
     stream
     text
     time
+    release
   }
 }
     `) as unknown as TypedDocumentString<LogLinesSubscription, LogLinesSubscriptionVariables>;

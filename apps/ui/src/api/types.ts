@@ -1,8 +1,8 @@
 // Short names for the generated selection types (generated.ts, from operations.graphql).
-import type { DeploymentFieldsFragment, LogLinesSubscription, NodeFieldsFragment, NotificationFieldsFragment, PlatformServicesQuery } from './generated.js';
+import type { DeploymentFieldsFragment, LogLinesSubscription, NodeFieldsFragment, NotificationFieldsFragment, PlatformServicesQuery, ReleasesQuery } from './generated.js';
 import { ApplicationStatus } from './generated.js';
 
-export type { ApplicationStatus, EnvVarInput, NodeState } from './generated.js';
+export type { ApplicationStatus, EnvVarInput, NodeState, ReleaseResult } from './generated.js';
 export type { TypedDocumentString as Operation } from './generated.js';
 
 export type Deployment = DeploymentFieldsFragment;
@@ -10,6 +10,7 @@ export type ClusterNode = NodeFieldsFragment;
 export type LogLine = LogLinesSubscription['logLines'][number];
 export type PlatformService = PlatformServicesQuery['getPlatformServices'][number];
 export type ClusterNotification = NotificationFieldsFragment;
+export type Release = ReleasesQuery['getReleases'][number];
 
 /** Every status, in lifecycle order (the schema's order), ERRORED last. */
 export const applicationStatuses: readonly ApplicationStatus[] = Object.values(ApplicationStatus);

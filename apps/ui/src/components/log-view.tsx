@@ -10,10 +10,11 @@ import { useCluster } from '../store.js';
 const pageSize = 500;
 
 /**
- * A deployment's log: the stored pages first, then live batches from logLines. Paused, new lines
- * are kept but not shown until resumed; follow keeps the newest line in view.
+ * A deployment's log (with `release`, only the lines of that release): the stored pages first, then
+ * live batches from logLines. Paused, new lines are kept but not shown until resumed; follow keeps
+ * the newest line in view.
  */
-export function LogView({ deploymentId }: { deploymentId: string }) {
+export function LogView({ deploymentId, release }: { deploymentId: string; release?: number }) {
   const { request, live } = useCluster();
   const [lines, setLines] = useState<LogLine[]>([]);
   const [shown, setShown] = useState<LogLine[]>([]);
@@ -31,7 +32,7 @@ export function LogView({ deploymentId }: { deploymentId: string }) {
     const loadAll = async () => {
       let after = 0;
       for (;;) {
-        const page = await request(LogsDocument, { deploymentId, after, limit: pageSize });
+        const page = await request(LogsDocument, { deploymentId, after, limit: pageSize, release: release ?? null });
         if (stale) return;
         setLines((current) => mergeLines(current, page.logs.lines));
         if (page.logs.lines.length < pageSize) break;
@@ -48,7 +49,7 @@ export function LogView({ deploymentId }: { deploymentId: string }) {
     return () => {
       stale = true;
     };
-  }, [deploymentId, request]);
+  }, [deploymentId, release, request]);
 
   useEffect(() => {
     if (live === undefined) return;
@@ -57,13 +58,14 @@ export function LogView({ deploymentId }: { deploymentId: string }) {
       LogLinesDocument,
       { deploymentId },
       (data) => {
-        setLines((current) => mergeLines(current, data.logLines));
+        const incoming = release === undefined ? data.logLines : data.logLines.filter((line) => line.release === release);
+        setLines((current) => mergeLines(current, incoming));
       },
       (message) => {
         setError(`Live log failed: ${message}`);
       },
     );
-  }, [live, deploymentId]);
+  }, [live, deploymentId, release]);
 
   useEffect(() => {
     if (!paused) setShown(lines);
@@ -81,7 +83,7 @@ export function LogView({ deploymentId }: { deploymentId: string }) {
     const url = URL.createObjectURL(new Blob([text + '\n'], { type: 'text/plain' }));
     const a = document.createElement('a');
     a.href = url;
-    a.download = `${deploymentId}.log`;
+    a.download = release === undefined ? `${deploymentId}.log` : `${deploymentId}-release-${String(release)}.log`;
     a.click();
     URL.revokeObjectURL(url);
   };
@@ -123,9 +125,9 @@ export function LogView({ deploymentId }: { deploymentId: string }) {
         role="log"
         aria-live="off"
         tabIndex={0}
-        aria-label="Deployment log"
-        data-testid="log"
-        style={{ background: '#141414', color: '#e8e8e8', padding: 12, height: 360, overflow: 'auto', fontSize: 12, margin: 0, whiteSpace: 'pre-wrap' }}
+        aria-label={release === undefined ? 'Deployment log' : `Log of release ${String(release)}`}
+        data-testid={release === undefined ? 'log' : 'release-log'}
+        style={{ background: '#141414', color: '#e8e8e8', padding: 12, height: 360, overflow: 'auto', fontSize: 12, margin: 0, whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}
       >
         {visible.map((l) => (
           <div key={l.seq} data-stream={l.stream}>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { Alert, Button, Card, Descriptions, Result, Skeleton, Space, Timeline, Typography } from 'antd';
+import { Alert, Button, Card, Descriptions, Result, Skeleton, Space, Tabs, Typography } from 'antd';
 import { DeploymentDocument } from '../api/generated.js';
 import { ApiError } from '../api/graphql-request.js';
 import type { Deployment } from '../api/types.js';
@@ -9,36 +9,15 @@ import { LifecycleActions } from '../components/lifecycle-actions.js';
 import { DeploymentStats } from '../components/deployment-stats.js';
 import { LogView } from '../components/log-view.js';
 import { MultilineText } from '../components/multiline-text.js';
+import { ReleasesPanel } from '../components/releases-panel.js';
+import { StatusTimeline } from '../components/status-timeline.js';
 import { StatusTag } from '../components/status-tag.js';
 import { WatchSwitch } from '../components/watch-switch.js';
 import { EnvEditor } from '../components/env-editor.js';
-import { restartsSummary, statusColor, statusLabel } from '../format.js';
+import { restartsSummary, statusLabel } from '../format.js';
 import { hasLiveNumbers, memoryText } from '../honest.js';
 import { Link, navigate } from '../router.js';
 import { useCluster } from '../store.js';
-
-const timelineColor: Record<string, string> = { processing: 'blue', default: 'gray' };
-
-function History({ deployment }: { deployment: Deployment }) {
-  return (
-    <Timeline
-      items={deployment.statusHistory.map((item, index) => ({
-        key: `${String(index)}-${item.status}`,
-        color: timelineColor[statusColor(item.status)] ?? statusColor(item.status),
-        content: (
-          <>
-            <strong>{statusLabel(item.status)}</strong>{' '}
-            <Typography.Text type="secondary">
-              {new Date(item.time * 1000).toLocaleTimeString()}
-              {item.node === null ? '' : ` · ${item.node}`}
-            </Typography.Text>
-            {item.message !== null && item.message !== '' && <MultilineText text={item.message} />}
-          </>
-        ),
-      }))}
-    />
-  );
-}
 
 /**
  * A deployment the list does not hold yet (just created: the page can open before its first
@@ -174,7 +153,7 @@ function DeploymentDetail({ id }: { id: string }) {
             {url === null ? (
               'not running'
             ) : (
-              <a href={url} target="_blank" rel="noreferrer" aria-label="Open the app">
+              <a href={url} target="_blank" rel="noreferrer" aria-label={`Open the app at ${url}`}>
                 {url}
               </a>
             )}
@@ -207,12 +186,25 @@ function DeploymentDetail({ id }: { id: string }) {
           <EnvEditor deployment={deployment} />
         </Card>
       )}
-      <Card title="Status history" style={{ marginBottom: 16 }}>
-        <History deployment={deployment} />
-      </Card>
-      <Card title="Log">
-        <LogView deploymentId={deployment.id} />
-      </Card>
+      <Tabs
+        items={[
+          {
+            key: 'activity',
+            label: 'Status and log',
+            children: (
+              <>
+                <Card title="Status history" style={{ marginBottom: 16 }}>
+                  <StatusTimeline items={deployment.statusHistory} />
+                </Card>
+                <Card title="Log">
+                  <LogView deploymentId={deployment.id} />
+                </Card>
+              </>
+            ),
+          },
+          { key: 'releases', label: 'Releases', children: <ReleasesPanel deployment={deployment} /> },
+        ]}
+      />
     </>
   );
 }

@@ -404,6 +404,32 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
     expect(forced.errors).toBeUndefined();
     await eventually(() => worker.requests().length === 3, 5000, 'third deploy.request', 10);
   });
+
+  it('lists each deploy as a release with what triggered it, and refuses a release the deployment does not have', async () => {
+    const id = await create();
+    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
+    store.setStatus(id, DeploymentStatus.Running, { message: 'built' }, { commit: 'aaaa' });
+    branchHead = () => Promise.resolve('bbbb');
+    await graphql(`mutation { pollRedeploy(deploymentId: "${id}") }`);
+    // the fake worker runs each request at once: wait for it, so the next release does not supersede this one
+    await eventually(() => worker.requests().length === 2 && store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'second Running', 10);
+    await graphql(`mutation { redeploy(deploymentId: "${id}") { status } }`);
+    await eventually(() => worker.requests().length === 3 && store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'third Running', 10);
+    const listed = await graphql<{ getReleases: { number: number; trigger: string; result: string; timeline: { status: string }[] }[] }>(
+      `query ($id: String!) { getReleases(deploymentId: $id) { number trigger result timeline { status } } }`,
+      { id },
+    );
+    expect(listed.data?.getReleases.map((r) => [r.number, r.trigger, r.result])).toEqual([
+      [1, 'deploy by API', 'SUCCEEDED'],
+      [2, 'new commit on branch (pollRedeploy)', 'SUCCEEDED'],
+      [3, 'redeploy', 'SUCCEEDED'],
+    ]);
+    expect(listed.data?.getReleases[0]?.timeline[0]?.status).toBe('DEPLOYMENT_REQUESTED');
+    const missing = await graphql(`query { logs(deploymentId: "${id}", release: 9) { next } }`);
+    expect(missing.errors?.[0]).toMatchObject({ message: `deployment ${id} has no release 9`, extensions: { code: 'NOT_FOUND' } });
+    const unknown = await graphql(`query { getReleases(deploymentId: "no-such-app") { number } }`);
+    expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND' });
+  });
 });
 
 describe('GraphQL API additions for the web UI', () => {
@@ -823,12 +849,13 @@ describe('REST', () => {
     expect(response.status).toBe(200);
     const snapshot = (await response.json()) as {
       epoch: number;
-      deployments: { id: string; statusHistory: unknown[] }[];
+      deployments: { id: string; statusHistory: unknown[]; releases: { number: number; trigger: string; result: string }[] }[];
       nodes: { id: string }[];
     };
     expect(snapshot.epoch).toBe(orchestrator.epoch);
     expect(snapshot.deployments.map((d) => d.id)).toEqual([id]);
     expect(snapshot.deployments[0]?.statusHistory).toHaveLength(6);
+    expect(snapshot.deployments[0]?.releases).toEqual([expect.objectContaining({ number: 1, trigger: 'deploy by API', result: 'succeeded' })]);
     expect(snapshot.nodes.map((n) => n.id)).toEqual(['node-a']);
   });
 

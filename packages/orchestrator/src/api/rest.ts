@@ -149,6 +149,7 @@ export function restRouter(options: RestOptions): express.Router {
         env: maskedEnv(deployment.env),
         statusHistory: store.statusHistory(deployment.id).map((entry) => ({ ...entry, message: entry.message === null ? null : redactCredentials(entry.message) })),
         logCounters: store.logCounters(deployment.id),
+        releases: orchestrator.releases.list(deployment.id).map((release) => ({ ...release, reason: release.reason === null ? null : redactCredentials(release.reason) })),
       })),
       nodes: store.listNodes(),
     }));

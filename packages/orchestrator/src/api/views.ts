@@ -6,7 +6,7 @@ import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { DeploymentRecord, NodeRecord, StatusHistoryEntry, StoredLogLine } from '../store/records.js';
 import type { NodeSample as StoredNodeSample } from '../stats/node-history.js';
 import type { StatsSample as StoredStatsSample } from '../stats/stats-history.js';
-import type { AppExit, Deployment, EnvVar, LogLine, Node, NodeExtension, NodeSample, Shape, StatsSample, StatusHistoryItem } from './schema/types.js';
+import type { AppExit, Deployment, EnvVar, LogLine, LogPage, Node, NodeExtension, NodeSample, Shape, StatsSample, StatusHistoryItem } from './schema/types.js';
 
 /** What the API shows instead of an env value: values are secrets and never leave the store. */
 export const MASKED = '***';
@@ -171,5 +171,18 @@ export function nodeSampleView(sample: StoredNodeSample): Shape<NodeSample> {
 }
 
 export function logLineView(line: StoredLogLine): Shape<LogLine> {
-  return { seq: line.seq, stream: line.stream, text: line.text, time: unixSeconds(line.at) };
+  return { seq: line.seq, stream: line.stream, text: line.text, time: unixSeconds(line.at), release: line.release };
+}
+
+/** The most lines one page of a log may ask for. */
+export const MAX_LOG_PAGE = 5000;
+
+/** A page of a deployment's log (of one release's lines, with `release`). */
+export function logPageView(store: OrchestratorStore, deploymentId: string, page: { after: number; limit: number; release?: number }): Shape<LogPage> {
+  const lines = store.readLogs(deploymentId, page);
+  return {
+    lines: lines.map(logLineView),
+    next: lines.at(-1)?.seq ?? page.after,
+    dropped: store.logCounters(deploymentId).dropped,
+  };
 }

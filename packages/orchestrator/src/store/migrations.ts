@@ -135,6 +135,40 @@ export const migrations: readonly Migration[] = [
       CREATE UNIQUE INDEX deployments_live_name ON deployments (name)
         WHERE name IS NOT NULL AND status <> 'Destroyed' AND removed_at IS NULL;`,
   },
+  {
+    version: 7,
+    name: 'releases',
+    // Each build of a deployment is a release, numbered 1, 2, 3 per deployment. History rows and log
+    // lines carry the release that was current when they were stored, so a release's timeline and log
+    // are exactly its own rows (time bounds would mix the worker's clock with the orchestrator's, and
+    // lose their meaning once the log bound trims old lines). Deployments from before get release 1,
+    // holding everything recorded so far.
+    sql: `CREATE TABLE releases (
+        deployment_id TEXT NOT NULL REFERENCES deployments (id) ON DELETE CASCADE,
+        number        INTEGER NOT NULL,
+        commit_sha    TEXT,
+        trigger       TEXT NOT NULL,
+        started_at    TEXT NOT NULL,
+        ended_at      TEXT,
+        result        TEXT NOT NULL,
+        reason        TEXT,
+        PRIMARY KEY (deployment_id, number)
+      );
+      ALTER TABLE deployment_status_history ADD COLUMN release INTEGER;
+      ALTER TABLE logs ADD COLUMN release INTEGER;
+      CREATE INDEX logs_by_release ON logs (deployment_id, release, seq);
+      INSERT INTO releases (deployment_id, number, commit_sha, trigger, started_at, ended_at, result, reason)
+        SELECT d.id, 1, d.commit_sha, 'recorded before releases', d.created_at,
+          CASE WHEN ran.at IS NOT NULL THEN ran.at WHEN d.status IN ('Errored', 'Destroyed') THEN d.updated_at END,
+          CASE WHEN ran.at IS NOT NULL THEN 'succeeded' WHEN d.status = 'Errored' THEN 'failed'
+            WHEN d.status = 'Destroyed' THEN 'cancelled' ELSE 'building' END,
+          CASE WHEN ran.at IS NULL AND d.status = 'Errored' THEN d.status_message END
+        FROM deployments d LEFT JOIN (
+          SELECT deployment_id, MIN(at) AS at FROM deployment_status_history WHERE status = 'Running' GROUP BY deployment_id
+        ) ran ON ran.deployment_id = d.id;
+      UPDATE deployment_status_history SET release = 1;
+      UPDATE logs SET release = 1;`,
+  },
 ];
 
 /**

@@ -200,10 +200,10 @@ describe('OrchestratorStore', () => {
       url: 'http://node-a:20000/',
     });
     expect(store.statusHistory('blog-1')).toEqual([
-      { deploymentId: 'blog-1', status: 'DeploymentRequested', message: null, nodeId: null, at: '2025-11-25T12:00:00.000Z' },
-      { deploymentId: 'blog-1', status: 'DelegatingDeployment', message: 'placed', nodeId: null, at: '2025-11-25T12:00:01.000Z' },
-      { deploymentId: 'blog-1', status: 'BuildingDeployment', message: null, nodeId: 'node-a', at: '2025-11-25T12:00:02.000Z' },
-      { deploymentId: 'blog-1', status: 'Running', message: null, nodeId: 'node-a', at: '2025-11-25T12:00:01.000Z' },
+      { deploymentId: 'blog-1', status: 'DeploymentRequested', message: null, nodeId: null, at: '2025-11-25T12:00:00.000Z', release: 1 },
+      { deploymentId: 'blog-1', status: 'DelegatingDeployment', message: 'placed', nodeId: null, at: '2025-11-25T12:00:01.000Z', release: 1 },
+      { deploymentId: 'blog-1', status: 'BuildingDeployment', message: null, nodeId: 'node-a', at: '2025-11-25T12:00:02.000Z', release: 1 },
+      { deploymentId: 'blog-1', status: 'Running', message: null, nodeId: 'node-a', at: '2025-11-25T12:00:01.000Z', release: 1 },
     ]);
   });
 
@@ -435,6 +435,35 @@ describe('migrations', () => {
     expect(store.getDeployment('app-1')?.removedAt).toBeNull();
     store.markRemoved('app-1');
     expect(store.createDeployment({ id: 'app-2', srcUrl: 'u', branch: 'main', name: 'app' }).name).toBe('app');
+  });
+
+  it('gives every deployment of a version-6 database release 1, holding its history and log', () => {
+    const file = `${dir.path}/v6.db`;
+    const db = new Database(file);
+    migrate(db, migrations.slice(0, 6), file, () => 'then');
+    const insert = db.prepare(
+      "INSERT INTO deployments (id, src_url, branch, commit_sha, status, status_message, created_at, updated_at) VALUES (?, 'u', 'main', ?, ?, ?, '2025-11-25T10:00:00.000Z', '2025-11-25T11:00:00.000Z')",
+    );
+    insert.run('ran-1', 'abc1234', 'Destroyed', null);
+    insert.run('broke-1', null, 'Errored', 'npm test failed');
+    insert.run('busy-1', null, 'BuildingDeployment', null);
+    const history = db.prepare("INSERT INTO deployment_status_history (deployment_id, status, at) VALUES (?, ?, ?)");
+    history.run('ran-1', 'Running', '2025-11-25T10:05:00.000Z');
+    history.run('ran-1', 'Destroyed', '2025-11-25T11:00:00.000Z');
+    db.prepare("INSERT INTO logs (deployment_id, seq, stream, text, at) VALUES ('ran-1', 1, 'stdout', 'hello', 'x')").run();
+    db.close();
+
+    using store = OrchestratorStore.open({ file, clock });
+    expect(store.schemaVersion).toBe(7);
+    const all = (id: string) => store.prepareRecorded('SELECT number, commit_sha, trigger, started_at, ended_at, result, reason FROM releases WHERE deployment_id = ?').all(id);
+    expect(all('ran-1')).toEqual([
+      { number: 1, commit_sha: 'abc1234', trigger: 'recorded before releases', started_at: '2025-11-25T10:00:00.000Z', ended_at: '2025-11-25T10:05:00.000Z', result: 'succeeded', reason: null },
+    ]);
+    expect(all('broke-1')).toMatchObject([{ result: 'failed', reason: 'npm test failed', ended_at: '2025-11-25T11:00:00.000Z' }]);
+    expect(all('busy-1')).toMatchObject([{ result: 'building', ended_at: null }]);
+    expect(store.statusHistory('ran-1').map((entry) => entry.release)).toEqual([1, 1]);
+    expect(store.readLogs('ran-1', { release: 1 }).map((line) => line.text)).toEqual(['hello']);
+    expect(store.currentRelease('ran-1')).toBe(1);
   });
 
   it('refuses a database from a newer Kraken with a clear error', () => {

@@ -109,6 +109,7 @@ interface HistoryRow {
   message: string | null;
   node_id: string | null;
   at: string;
+  release: number | null;
 }
 
 interface NodeRow {
@@ -266,7 +267,7 @@ export class OrchestratorStore implements Disposable {
         name: input.name ?? null,
         created_at: now,
       });
-      this.statements.insertHistory.run(input.id, Status.DeploymentRequested, null, null, now, null);
+      this.statements.insertHistory.run(input.id, Status.DeploymentRequested, null, null, now, null, input.id);
     })();
     const created = this.reloadDeployment(input.id);
     this.cache.appendHistory({
@@ -275,6 +276,7 @@ export class OrchestratorStore implements Disposable {
       message: null,
       nodeId: null,
       at: now,
+      release: 1,
     });
     return created;
   }
@@ -351,8 +353,10 @@ export class OrchestratorStore implements Disposable {
       message: change.message ?? null,
       nodeId: change.nodeId ?? null,
       at,
+      release: 1,
     };
     const applied = this.changes.transaction((): boolean => {
+      entry.release = this.currentRelease(id);
       const current = this.requireDeployment(id);
       if (change.messageId !== undefined && this.statements.historyByMessageId.get(change.messageId) !== undefined) return false;
       this.statements.updateDeployment.run({
@@ -369,7 +373,7 @@ export class OrchestratorStore implements Disposable {
         updated_at: this.now(),
       });
       if (patch.env !== undefined) this.statements.setEnv.run({ id, env: JSON.stringify(patch.env) });
-      this.statements.insertHistory.run(id, status, entry.message, entry.nodeId, at, change.messageId ?? null);
+      this.statements.insertHistory.run(id, status, entry.message, entry.nodeId, at, change.messageId ?? null, id);
       return true;
     })();
     if (!applied) return undefined;
@@ -494,14 +498,16 @@ export class OrchestratorStore implements Disposable {
         if (counters.last_batch_seq !== null && batchSeq > counters.last_batch_seq + 1)
           newGaps = batchSeq - counters.last_batch_seq - 1;
       }
+      const release = this.currentRelease(deploymentId);
       const stored: StoredLogLine[] = lines.map((line, index) => ({
         deploymentId,
         seq: counters.last_seq + index + 1,
         stream: line.stream,
         text: line.text,
         at: line.at,
+        release,
       }));
-      for (const line of stored) this.statements.insertLog.run(deploymentId, line.seq, line.stream, line.text, line.at);
+      for (const line of stored) this.statements.insertLog.run(deploymentId, line.seq, line.stream, line.text, line.at, release);
       const lastSeq = counters.last_seq + lines.length;
       const trimmed = this.statements.trimLogs.run(deploymentId, lastSeq - this.maxLogLines).changes;
       this.statements.updateLogCounters.run({
@@ -516,20 +522,22 @@ export class OrchestratorStore implements Disposable {
     })();
   }
 
-  /** Lines with seq > `after`, oldest first. */
-  readLogs(deploymentId: string, options: { after?: number; limit?: number } = {}): StoredLogLine[] {
-    const rows = this.statements.readLogs.all(deploymentId, options.after ?? 0, options.limit ?? 1000) as {
-      seq: number;
-      stream: string;
-      text: string;
-      at: string;
-    }[];
+  /** Lines with seq > `after`, oldest first; with `release`, only the lines stored while it was current. */
+  readLogs(deploymentId: string, options: { after?: number; limit?: number; release?: number } = {}): StoredLogLine[] {
+    const after = options.after ?? 0;
+    const limit = options.limit ?? 1000;
+    const rows = (
+      options.release === undefined
+        ? this.statements.readLogs.all(deploymentId, after, limit)
+        : this.statements.readReleaseLogs.all(deploymentId, options.release, after, limit)
+    ) as { seq: number; stream: string; text: string; at: string; release: number | null }[];
     return rows.map((row) => ({
       deploymentId,
       seq: row.seq,
       stream: row.stream as StoredLogLine['stream'],
       text: row.text,
       at: row.at,
+      release: row.release ?? 1,
     }));
   }
 
@@ -555,6 +563,27 @@ export class OrchestratorStore implements Disposable {
       this.cache.clear();
       throw error;
     }
+  }
+
+  // ---- releases ----
+
+  /**
+   * The deployment's latest release number: history rows and log lines are stored under it. A
+   * deployment whose first release is not recorded yet (it is started right after the deployment
+   * is created) is at release 1.
+   */
+  currentRelease(deploymentId: string): number {
+    const row = this.statements.currentRelease.get(deploymentId) as { number: number | null };
+    return row.number ?? 1;
+  }
+
+  /**
+   * Prepares a statement on this store whose writes are recorded for standbys (like the store's
+   * own), for modules that keep their own tables here (releases). Group writes with
+   * `changes.transaction`.
+   */
+  prepareRecorded(sql: string): Database.Statement {
+    return this.changes.statement(this.db.prepare(sql));
   }
 
   // ---- copies ----
@@ -667,12 +696,13 @@ function prepare(db: { prepare(sql: string): Database.Statement }) {
       image_size_mb = COALESCE(@image_size_mb, image_size_mb), stats_at = @stats_at WHERE id = @id`),
     insertHistory: db.prepare(
       // the term is read in SQL, so a standby replaying this statement records the same one
-      `INSERT INTO deployment_status_history (deployment_id, status, message, node_id, at, message_id, epoch)
-        VALUES (?, ?, ?, ?, ?, ?, (SELECT CAST(value AS INTEGER) FROM settings WHERE key = '${EPOCH_KEY}'))`,
+      `INSERT INTO deployment_status_history (deployment_id, status, message, node_id, at, message_id, epoch, release)
+        VALUES (?, ?, ?, ?, ?, ?, (SELECT CAST(value AS INTEGER) FROM settings WHERE key = '${EPOCH_KEY}'),
+          (SELECT COALESCE(MAX(number), 1) FROM releases WHERE deployment_id = ?))`,
     ),
     historyByMessageId: db.prepare('SELECT 1 FROM deployment_status_history WHERE message_id = ?'),
     allHistories: db.prepare(
-      'SELECT deployment_id, status, message, node_id, at FROM deployment_status_history ORDER BY deployment_id, id',
+      'SELECT deployment_id, status, message, node_id, at, release FROM deployment_status_history ORDER BY deployment_id, id',
     ),
     upsertNode: db.prepare(`INSERT INTO nodes (id, info, update_time, state, orchestration_priority)
       VALUES (@id, @info, @update_time, @state, @orchestration_priority)
@@ -693,9 +723,13 @@ function prepare(db: { prepare(sql: string): Database.Statement }) {
     updateLogCounters:
       db.prepare(`UPDATE log_counters SET last_seq = @last_seq, dropped = @dropped, sender_dropped = @sender_dropped,
       batch_gaps = @batch_gaps, last_batch_seq = @last_batch_seq WHERE deployment_id = @deployment_id`),
-    insertLog: db.prepare('INSERT INTO logs (deployment_id, seq, stream, text, at) VALUES (?, ?, ?, ?, ?)'),
+    insertLog: db.prepare('INSERT INTO logs (deployment_id, seq, stream, text, at, release) VALUES (?, ?, ?, ?, ?, ?)'),
+    currentRelease: db.prepare('SELECT MAX(number) AS number FROM releases WHERE deployment_id = ?'),
     trimLogs: db.prepare('DELETE FROM logs WHERE deployment_id = ? AND seq <= ?'),
-    readLogs: db.prepare('SELECT seq, stream, text, at FROM logs WHERE deployment_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    readLogs: db.prepare('SELECT seq, stream, text, at, release FROM logs WHERE deployment_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    readReleaseLogs: db.prepare(
+      'SELECT seq, stream, text, at, release FROM logs WHERE deployment_id = ? AND release = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ),
     deleteLogs: db.prepare('DELETE FROM logs WHERE deployment_id = ?'),
     getSetting: db.prepare('SELECT value FROM settings WHERE key = ?'),
     setSetting: db.prepare(
@@ -791,6 +825,7 @@ function toHistoryEntry(row: HistoryRow): StatusHistoryEntry {
     message: row.message,
     nodeId: row.node_id,
     at: row.at,
+    release: row.release ?? 1,
   };
 }
 

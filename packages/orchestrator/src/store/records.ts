@@ -82,6 +82,8 @@ export interface StatusHistoryEntry {
   message: string | null;
   nodeId: string | null;
   at: string;
+  /** The release (1, 2, 3 per deployment) current when it was recorded. */
+  release: number;
 }
 
 export const NodeState = {
@@ -109,6 +111,8 @@ export interface StoredLogLine {
   stream: LogStream;
   text: string;
   at: string;
+  /** The release (1, 2, 3 per deployment) current when it was stored. */
+  release: number;
 }
 
 export interface LogCounters {

@@ -5,6 +5,8 @@ import { ErrorCode, KrakenError } from '@kraken/common';
 import type { PubSub } from 'type-graphql';
 import { buildSchema } from 'type-graphql';
 import { resolvers } from './resolvers.js';
+// after resolvers.js: decorators register in import order, and the committed schema keeps the older types first
+import { ReleaseResolver } from './release-resolver.js';
 
 // type-graphql insists on a process-wide pubSub; ours is per server (in the context), and every
 // subscription names its source with `subscribe`, so this one is never reached.
@@ -24,7 +26,7 @@ let built: Promise<GraphQLSchema> | undefined;
  * in the process and is built once. Input checks are ours (clear Kraken errors), not class-validator.
  */
 export function krakenSchema(): Promise<GraphQLSchema> {
-  built ??= buildSchema({ resolvers, validate: false, pubSub: noGlobalPubSub });
+  built ??= buildSchema({ resolvers: [...resolvers, ReleaseResolver], validate: false, pubSub: noGlobalPubSub });
   return built;
 }
 

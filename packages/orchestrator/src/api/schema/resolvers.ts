@@ -6,11 +6,11 @@ import type { ApiContext } from '../context.js';
 import { LifecycleResolver } from './lifecycle-resolver.js';
 import { NotificationResolver } from './notification-resolver.js';
 import { checkId, checkIntRange, envFromInput } from '../input.js';
-import { deploymentViewOf, logLineView, nodeSampleView, nodeView, statsSampleView } from '../views.js';
+import { deploymentViewOf, logLineView, logPageView, MAX_LOG_PAGE, nodeSampleView, nodeView, statsSampleView } from '../views.js';
+import { ReleaseTrigger } from '../../releases/releases.js';
 import type { Shape } from './types.js';
 import { Deployment, EnvVarInput, LogLine, LogPage, Node, NodeSample, Platform, PlatformService, StatsSample } from './types.js';
 
-const MAX_LOG_PAGE = 5000;
 
 function requireNode(context: ApiContext, id: string): NodeRecord {
   const node = context.store.getNode(checkId('nodeId', id));
@@ -91,7 +91,7 @@ export class DeploymentResolver {
     }
     // No commit yet means the head is being built right now: nothing to catch up with.
     if (deployment.commit === null || deployment.commit === head) return false;
-    await context.orchestrator.redeploy(deploymentId);
+    await context.orchestrator.redeploy(deploymentId, ReleaseTrigger.Poll);
     context.logger.info('branch head moved; redeploying', { deploymentId, from: deployment.commit, to: head });
     return true;
   }
@@ -210,22 +210,21 @@ export class LogResolver {
       .map((d) => d.id);
   }
 
-  @Query(() => LogPage, { description: 'Lines of a deployment log with seq > after, oldest first.' })
+  @Query(() => LogPage, { description: 'Lines of a deployment log with seq > after, oldest first; with `release`, only that release\'s lines.' })
   logs(
     @Arg('deploymentId', () => String) deploymentId: string,
     @Arg('after', () => Int, { defaultValue: 0 }) after: number,
     @Arg('limit', () => Int, { defaultValue: 500 }) limit: number,
+    @Arg('release', () => Int, { nullable: true, description: 'A release number (NOT_FOUND when the deployment has no such release).' })
+    release: number | null | undefined,
     @Ctx() context: ApiContext,
   ): Shape<LogPage> {
     requireDeployment(context, 'deploymentId', deploymentId);
     checkIntRange('after', after, 0, Number.MAX_SAFE_INTEGER);
     checkIntRange('limit', limit, 1, MAX_LOG_PAGE);
-    const lines = context.store.readLogs(deploymentId, { after, limit });
-    return {
-      lines: lines.map(logLineView),
-      next: lines.at(-1)?.seq ?? after,
-      dropped: context.store.logCounters(deploymentId).dropped,
-    };
+    if (release === null || release === undefined) return logPageView(context.store, deploymentId, { after, limit });
+    context.orchestrator.releases.require(deploymentId, release);
+    return logPageView(context.store, deploymentId, { after, limit, release });
   }
 
   @Mutation(() => Boolean, { description: "Deletes a deployment's log lines (logId = the deployment id)." })

@@ -353,6 +353,9 @@ export class LogLine {
 
   @Field(() => Float, { description: 'Unix seconds.' })
   time!: number;
+
+  @Field(() => Int, { description: 'The release (1, 2, 3 per deployment) current when the line was stored.' })
+  release!: number;
 }
 
 @ObjectType({ description: 'A page of a deployment log.', simpleResolvers: true })

@@ -1,0 +1,103 @@
+import { useEffect, useState } from 'react';
+import { Alert, Card, Table, Tag, Typography } from 'antd';
+import type { TableColumnsType } from 'antd';
+import { ReleasesDocument } from '../api/generated.js';
+import type { Deployment, Release } from '../api/types.js';
+import { newestFirst, releaseDuration, releaseResultTag } from '../releases.js';
+import { useCluster } from '../store.js';
+import { LogView } from './log-view.js';
+import { MultilineText } from './multiline-text.js';
+import { RowDetails } from './row-details.js';
+import { StatusTimeline } from './status-timeline.js';
+import { useNow } from './use-now.js';
+
+/**
+ * A deployment's releases (each build: what caused it, how it ended), newest first; a row opens
+ * on click to its own status timeline and log. Asked for again whenever the deployment changes.
+ */
+export function ReleasesPanel({ deployment }: { deployment: Deployment }) {
+  const { request } = useCluster();
+  const [releases, setReleases] = useState<Release[]>();
+  const [error, setError] = useState<string>();
+  const now = useNow();
+  // every release starts and ends with a status change: refetch on those, not on each stats report
+  const changed = `${deployment.status}-${String(deployment.statusHistory.length)}`;
+
+  useEffect(() => {
+    let stale = false;
+    request(ReleasesDocument, { deploymentId: deployment.id })
+      .then((data) => {
+        if (stale) return;
+        setReleases(newestFirst(data.getReleases));
+        setError(undefined);
+      })
+      .catch((failure: unknown) => {
+        if (!stale) setError((failure as Error).message);
+      });
+    return () => {
+      stale = true;
+    };
+  }, [deployment.id, changed, request]);
+
+  const columns: TableColumnsType<Release> = [
+    { title: '#', dataIndex: 'number', key: 'number', width: 56 },
+    { title: 'Commit', key: 'commit', render: (_, r) => <Typography.Text code>{r.commit === null ? '—' : r.commit.slice(0, 8)}</Typography.Text> },
+    { title: 'Trigger', dataIndex: 'trigger', key: 'trigger', responsive: ['md'] },
+    { title: 'Started', key: 'started', responsive: ['lg'], render: (_, r) => new Date(r.startedAt * 1000).toLocaleString() },
+    { title: 'Duration', key: 'duration', responsive: ['sm'], render: (_, r) => releaseDuration(r, now) },
+    {
+      title: 'Result',
+      key: 'result',
+      render: (_, r) => {
+        const tag = releaseResultTag(r.result);
+        return <Tag color={tag.color}>{tag.label}</Tag>;
+      },
+    },
+  ];
+
+  return (
+    <Card title="Releases">
+      {error !== undefined && <Alert type="error" showIcon title={`Cannot load the releases: ${error}`} style={{ marginBottom: 8 }} />}
+      <Table<Release>
+        data-testid="releases"
+        rowKey="number"
+        size="small"
+        loading={releases === undefined && error === undefined}
+        dataSource={releases ?? []}
+        columns={columns}
+        pagination={false}
+        expandable={{ expandRowByClick: true, expandedRowRender: (r) => <ReleaseDetail deploymentId={deployment.id} release={r} now={now} /> }}
+      />
+    </Card>
+  );
+}
+
+function ReleaseDetail({ deploymentId, release, now }: { deploymentId: string; release: Release; now: number }) {
+  return (
+    <div data-testid={`release-${String(release.number)}`}>
+      {release.reason !== null && (
+        <Alert
+          type={release.result === 'FAILED' ? 'error' : 'info'}
+          showIcon
+          title={release.result === 'FAILED' ? 'Why it failed' : 'Why it ended'}
+          description={<MultilineText text={release.reason} />}
+          style={{ marginBottom: 12 }}
+        />
+      )}
+      <RowDetails
+        testId={`release-${String(release.number)}-details`}
+        items={[
+          // a full hash does not break by itself: in a table cell it would widen the page on a phone
+          { label: 'Commit', children: <span style={{ wordBreak: 'break-all' }}>{release.commit ?? 'not resolved yet'}</span> },
+          { label: 'Trigger', children: release.trigger },
+          { label: 'Started', children: new Date(release.startedAt * 1000).toLocaleString() },
+          { label: 'Duration', children: releaseDuration(release, now) },
+        ]}
+      />
+      <Typography.Paragraph strong>Status timeline</Typography.Paragraph>
+      <StatusTimeline items={release.timeline} />
+      <Typography.Paragraph strong>Log</Typography.Paragraph>
+      <LogView deploymentId={deploymentId} release={release.number} />
+    </div>
+  );
+}
