@@ -1,4 +1,4 @@
-import { desktopAlertsOf, notificationLevel, notificationTarget, notificationTitle } from './notification-text.js';
+import { desktopAlertsOf, newestNotifications, notificationLevel, notificationTarget, notificationTitle } from './notification-text.js';
 
 describe('notification text', () => {
   it('heads each kind in words, and an unknown kind as a notice', () => {
@@ -25,5 +25,15 @@ describe('notification text', () => {
     expect(desktopAlertsOf('default')).toBe('ask');
     expect(desktopAlertsOf('granted')).toBe('on');
     expect(desktopAlertsOf('denied')).toBe('blocked');
+  });
+
+  it('keeps a notification the subscription brought while the first request was on its way, newest first, each once', () => {
+    const at = (id: string, time: number) => ({ id, time });
+    // the request's answer was read before n3 was raised; the subscription already delivered n3
+    const answered = [at('n2', 20), at('n1', 10)];
+    const live = [at('n3', 30)];
+    expect(newestNotifications(answered, live, 20).map((n) => n.id)).toEqual(['n3', 'n2', 'n1']);
+    expect(newestNotifications([at('n3', 30)], [at('n3', 30), at('n2', 20)], 20).map((n) => n.id)).toEqual(['n3', 'n2']);
+    expect(newestNotifications(answered, live, 2).map((n) => n.id)).toEqual(['n3', 'n2']);
   });
 });

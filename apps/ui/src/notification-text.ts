@@ -35,3 +35,14 @@ export function desktopAlertsOf(permission: NotificationPermission | undefined):
   if (permission === 'granted') return 'on';
   return permission === 'denied' ? 'blocked' : 'ask';
 }
+
+/**
+ * The newest `limit` of two lists of notifications, by time, each once. The page's first request
+ * and the live subscription race: a notification raised while the request is on its way arrives
+ * by the subscription first, and the request's older answer must not drop it.
+ */
+export function newestNotifications<T extends Pick<ClusterNotification, 'id' | 'time'>>(a: readonly T[], b: readonly T[], limit: number): T[] {
+  const byId = new Map<string, T>();
+  for (const notification of [...a, ...b]) byId.set(notification.id, notification);
+  return [...byId.values()].sort((x, y) => y.time - x.time).slice(0, limit);
+}

@@ -4,7 +4,7 @@ import { NotificationRaisedDocument, NotificationsDocument } from '../api/genera
 import { subscribe } from '../api/live.js';
 import type { ClusterNotification } from '../api/types.js';
 import { formatAge } from '../format.js';
-import { notificationLevel, notificationTarget, notificationTitle } from '../notification-text.js';
+import { newestNotifications, notificationLevel, notificationTarget, notificationTitle } from '../notification-text.js';
 import { Link } from '../router.js';
 import { useCluster } from '../store.js';
 import { useNow } from './use-now.js';
@@ -23,7 +23,7 @@ export function RecentNotifications() {
     let stale = false;
     request(NotificationsDocument, { limit: SHOWN })
       .then((data) => {
-        if (!stale) setItems(data.notifications);
+        if (!stale) setItems((current) => newestNotifications(data.notifications, current ?? [], SHOWN));
       })
       .catch((failure: unknown) => {
         if (!stale) setError((failure as Error).message);
@@ -40,7 +40,7 @@ export function RecentNotifications() {
       NotificationRaisedDocument,
       {},
       ({ notificationRaised: raised }) => {
-        setItems((list) => [raised, ...(list ?? []).filter((n) => n.id !== raised.id)].slice(0, SHOWN));
+        setItems((list) => newestNotifications([raised], list ?? [], SHOWN));
       },
       () => undefined,
     );
