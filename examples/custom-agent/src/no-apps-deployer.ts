@@ -18,6 +18,8 @@ export const noAppsDeployer: Deployer = {
   runtime: Runtime.Process,
   deploy: (request) => noApps(request.deploymentId, 'deploy'),
   stop: (deploymentId) => noApps(deploymentId, 'stop'),
+  stopApp: (deploymentId) => noApps(deploymentId, 'stop'),
+  startApp: (deploymentId) => noApps(deploymentId, 'start'),
   // nothing to take over after a restart
   list: () => Promise.resolve([]),
   followLogs: (deploymentId) => noApps(deploymentId, 'follow the logs of'),
