@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A seeded chaos run on the netns cluster harness: a leader and workers (process runtime), a
 // workload of creates, cancels and redeploys through the API, and meanwhile one fault at a time on
-// a worker host (crash, SIGSTOP, cut link, 30% packet loss). Once the schedule ends and the cluster
+// a worker host (crash, SIGSTOP, cut link, 30% packet loss) or an app (SIGKILL). Once the schedule ends and the cluster
 // settles, it checks the invariants (schedule.ts) and prints them as a table, with per-deployment
 // log gaps and agent memory before and after. The same seed replays the same schedule.
 //
@@ -20,7 +20,8 @@ const HELP = `Usage: node tools/chaos/run.mjs [--seed N] [--minutes M] [--settle
 
 Runs a 3-host Kraken cluster in network namespaces (a leader and two workers, process runtime),
 creates, cancels and redeploys apps through the API while one fault at a time hits a worker host
-(crash of every process on it, SIGSTOP of its agent, a cut link, 30% packet loss), then lets the
+(crash of every process on it, SIGSTOP of its agent, a cut link, 30% packet loss) or one app's
+process is killed; a quarter of the apps flood their log. Then it lets the
 cluster settle and checks: every acknowledged create persisted; none stuck in a non-final status;
 each one not cancelled RUNNING, exactly once, answering HTTP with its last acknowledged version;
 each cancelled one DESTROYED with nothing left running. Prints the table, the log gaps per
@@ -91,8 +92,8 @@ async function runChaos() {
     const alive = created.filter((deployment) => !deployment.cancelled);
     const target = alive[Math.floor(operation.pick * alive.length)];
     if (operation.kind === 'create' || target === undefined) {
-      const name = `chaos-${index}`;
-      const repo = await appRepo(name);
+      const name = `chaos-${index}${operation.noisy ? '-noisy' : ''}`;
+      const repo = await appRepo(name, operation.noisy);
       try {
         const { createDeployment: id } = await gql(
           'mutation($url: String!, $name: String!, $env: [EnvVarInput!]) { createDeployment(deploymentUrl: $url, gitBranch: "main", name: $name, env: $env) }',
@@ -173,8 +174,17 @@ async function runChaos() {
 }
 
 /** Does `fault` to its host; resolves to what undoes it. */
-async function inflict({ kind, host }) {
+async function inflict({ kind, host, pick }) {
   switch (kind) {
+    case 'app-crash': {
+      const live = (await liveInstances()).sort((a, b) => a.name.localeCompare(b.name) || a.pid - b.pid);
+      const victim = live[Math.floor(pick * live.length)];
+      if (victim !== undefined) {
+        log(`  SIGKILL to ${victim.name} (pid ${victim.pid})`);
+        process.kill(victim.pid, 'SIGKILL');
+      }
+      return async () => undefined;
+    }
     case 'crash':
       await cluster.killHost(host);
       return async () => {
@@ -195,8 +205,8 @@ async function inflict({ kind, host }) {
   }
 }
 
-/** One repository per app, so a redeploy of one moves no other's branch. */
-async function appRepo(name) {
+/** One repository per app, so a redeploy of one moves no other's branch. A noisy one floods its log. */
+async function appRepo(name, noisy) {
   return gitFixtureRepo(path.join(dir, 'repos', name), {
     'shipwreck.toml': manifestToml('port = 3000\nlang = "node"\nrun = "node server.js"\ntest = ""', name),
     'version.json': JSON.stringify({ version: 1 }),
@@ -206,19 +216,26 @@ const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, 'version.jso
 fs.writeFileSync(path.join(process.env.CHAOS_DIR, process.env.CHAOS_NAME + '.' + process.pid), String(process.pid));
 let tick = 0;
 setInterval(() => console.log('chaos ' + process.pid + ' tick ' + tick++), 500);
-http.createServer((q, s) => s.end(process.env.CHAOS_NAME + ' v' + version)).listen(process.env.PORT);
+${noisy ? "setInterval(() => { for (let i = 0; i < 200; i++) console.log('noise '.repeat(20) + i); }, 100);\n" : ''}http.createServer((q, s) => s.end(process.env.CHAOS_NAME + ' v' + version)).listen(process.env.PORT);
 `,
   });
+}
+
+/** Every app instance alive now, on any host: each records `<name>.<pid>` when it starts. */
+async function liveInstances() {
+  return (await readdir(instancesDir))
+    .map((file) => ({ name: file.slice(0, file.lastIndexOf('.')), pid: Number(file.slice(file.lastIndexOf('.') + 1)) }))
+    .filter((instance) => isAlive(instance.pid));
 }
 
 /** What each created deployment looks like now: its status in the API, live instances, its answer and log. */
 async function observe(created, gql) {
   const { getDeployments } = await gql('{ getDeployments { id status deploymentUrl } }');
-  const files = await readdir(instancesDir);
+  const live = await liveInstances();
   const observed = [];
   for (const deployment of created) {
     const row = getDeployments.find((candidate) => candidate.id === deployment.id);
-    const instances = files.filter((file) => file.startsWith(`${deployment.name}.`) && isAlive(Number(file.slice(deployment.name.length + 1)))).length;
+    const instances = live.filter((instance) => instance.name === deployment.name).length;
     let answers = false;
     let servedVersion;
     if (row?.status === 'RUNNING' && row.deploymentUrl !== null) {
