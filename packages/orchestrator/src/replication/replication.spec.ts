@@ -10,6 +10,10 @@ import { OrchestratorStore } from '../store/orchestrator-store.js';
 import { StateFollower } from './state-follower.js';
 import { StatePublisher } from './state-publisher.js';
 import { STATE_TOPIC, stateQueueOf } from './topics.js';
+import { DataKey } from '../data-key.js';
+
+/** The cluster's data key in these tests (one for all stores: copies apply each other's sealed values). */
+const dataKey = DataKey.generate('the test data key');
 
 let dir: TempDir;
 let broker: MemoryBroker;
@@ -20,7 +24,7 @@ const clock = new FakeClock();
 beforeEach(async () => {
   dir = await tempDir('kraken-replication-');
   broker = new MemoryBroker();
-  leader = OrchestratorStore.open({ dataDir: path.join(dir.path, 'leader'), clock });
+  leader = OrchestratorStore.open({ dataKey, dataDir: path.join(dir.path, 'leader'), clock });
   publisher = new StatePublisher({ broker, store: leader, nodeId: 'leader', epoch: () => leader.currentEpoch(), logger: new MemoryLogger() });
 });
 
@@ -36,6 +40,7 @@ function follow(): Promise<StateFollower> {
     broker,
     queue: stateQueueOf('standby'),
     dataDir: path.join(dir.path, 'standby'),
+    dataKey,
     fetchSnapshot: async (file) => {
       await leader.backupTo(file);
     },
@@ -65,7 +70,7 @@ describe('a standby following the leader store through the broker', () => {
     } finally {
       await follower.stop();
     }
-    using copy = OrchestratorStore.open({ dataDir: path.join(dir.path, 'standby'), clock });
+    using copy = OrchestratorStore.open({ dataKey, dataDir: path.join(dir.path, 'standby'), clock });
     expect(copy.listDeployments()).toEqual(leader.listDeployments());
     expect(copy.statusHistory('after-2')).toEqual(leader.statusHistory('after-2'));
     expect(copy.readLogs('after-2')).toEqual(leader.readLogs('after-2'));

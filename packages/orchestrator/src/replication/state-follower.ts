@@ -5,6 +5,7 @@ import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { MessageType } from '@kraken/messages';
 import { OrchestratorStore } from '../store/orchestrator-store.js';
+import type { DataKey } from '../data-key.js';
 import { bodyToChangeset } from './changeset-codec.js';
 import { STATE_TOPIC } from './topics.js';
 
@@ -15,6 +16,8 @@ export interface StateFollowerOptions {
   queue: string;
   /** Where the copy lives (`orchestrator.db` in it), as the store a leader opens. */
   dataDir: string;
+  /** The cluster's data key (from the membership grant): the copy's secrets are sealed with it. */
+  dataKey: DataKey;
   /** Writes the leader's current snapshot (a SQLite file) to `file`. */
   fetchSnapshot(file: string): Promise<void>;
   logger: Logger;
@@ -106,7 +109,7 @@ export class StateFollower {
     this.store = undefined;
     for (const stale of [`${file}-wal`, `${file}-shm`]) await rm(stale, { force: true });
     await rename(incoming, file);
-    this.store = OrchestratorStore.open({ dataDir: this.options.dataDir, logger: this.options.logger });
+    this.store = OrchestratorStore.open({ dataDir: this.options.dataDir, dataKey: this.options.dataKey, logger: this.options.logger });
     this.resyncs++;
     this.options.logger.info('the copy of the leader\'s store is at a snapshot', { seq: this.seq });
   }
