@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Broker } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError, toKrakenError } from '@kraken/common';
-import { LeaderLease, StateFollower, stateQueueOf } from '@kraken/orchestrator';
+import { LeaderLease, StateFollower, adoptSecrets, stateQueueOf } from '@kraken/orchestrator';
 import type { DataKey } from '@kraken/orchestrator';
 import type { ClusterStatus } from '@kraken/rabbitmq';
 import type { Executor } from '../run/executor.js';
@@ -68,6 +68,10 @@ export class StandbyExecutor implements Executor {
       fetchSnapshot: (file) => this.fetchSnapshot(file),
       logger: logger.child({ component: 'standby' }),
     });
+    // kept beside the copy, as the leader keeps them: started again while no leader answers, this
+    // agent leads with the copy, whose secrets open only with this key
+    const secrets = this.follower.clusterSecrets();
+    if (secrets !== undefined) adoptSecrets(dataDir, secrets, this.options.dataKey);
     this.lease = await LeaderLease.start({ broker, nodeId, logger, ...LEASE_TIMINGS });
     this.lease.on('leading', () => {
       void this.promote();

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MemoryBroker } from '@kraken/broker';
 import { DeploymentStatus, LogStream, MessageType, createMessage } from '@kraken/messages';
@@ -35,12 +36,12 @@ afterEach(async () => {
   await dir.remove();
 });
 
-function follow(): Promise<StateFollower> {
+function follow(key = dataKey): Promise<StateFollower> {
   return StateFollower.start({
     broker,
     queue: stateQueueOf('standby'),
     dataDir: path.join(dir.path, 'standby'),
-    dataKey,
+    dataKey: key,
     fetchSnapshot: async (file) => {
       await leader.backupTo(file);
     },
@@ -74,6 +75,26 @@ describe('a standby following the leader store through the broker', () => {
     expect(copy.listDeployments()).toEqual(leader.listDeployments());
     expect(copy.statusHistory('after-2')).toEqual(leader.statusHistory('after-2'));
     expect(copy.readLogs('after-2')).toEqual(leader.readLogs('after-2'));
+  });
+
+  it("keeps the leader's secrets sealed in the copy, opened with the cluster's key only", async () => {
+    const tokens = { apiToken: 'api-'.padEnd(43, 'a'), joinToken: 'join-'.padEnd(43, 'j'), clusterId: 'home-lab' };
+    leader.keepClusterSecrets(tokens);
+    const follower = await follow();
+    try {
+      leader.createDeployment({ id: 'shop', srcUrl: 'https://ci:pa55word-xyz@git.lan/shop.git', branch: 'main', env: { STRIPE_KEY: 'sk-live-123456' } });
+      await eventually(() => follower.seq === leader.changes.seq, 10_000, 'the standby catching up');
+      expect(follower.clusterSecrets()).toEqual(tokens);
+    } finally {
+      await follower.stop();
+    }
+    const copied = readFileSync(path.join(dir.path, 'standby', 'orchestrator.db')).toString('latin1');
+    for (const secret of [tokens.apiToken, tokens.joinToken, 'pa55word-xyz', 'sk-live-123456']) expect(copied).not.toContain(secret);
+    using copy = OrchestratorStore.open({ dataKey, dataDir: path.join(dir.path, 'standby'), clock });
+    expect(copy.getDeployment('shop')).toMatchObject({ srcUrl: 'https://ci:pa55word-xyz@git.lan/shop.git', env: { STRIPE_KEY: 'sk-live-123456' } });
+    copy.close();
+    // a standby given another key cannot use the copy, and says why
+    await expect(follow(DataKey.generate('a wrong grant'))).rejects.toThrow('do not open with the data key in a wrong grant');
   });
 
   it('takes a new snapshot when a change went missing', async () => {

@@ -6,6 +6,7 @@ import { ErrorCode, KrakenError } from '@kraken/common';
 import { MessageType } from '@kraken/messages';
 import { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { DataKey } from '../data-key.js';
+import type { ClusterSecrets } from '../secrets.js';
 import { bodyToChangeset } from './changeset-codec.js';
 import { STATE_TOPIC } from './topics.js';
 
@@ -50,12 +51,17 @@ export class StateFollower {
     return this.store?.changes.seq ?? 0;
   }
 
-  /** Snapshots taken, the first included. */
+  /** The cluster's secrets as the leader kept them in the copy (opened with the data key). */
+  clusterSecrets(): ClusterSecrets | undefined {
+    return this.requireStore().clusterSecrets();
+  }
+
   /** Changes refused as coming from an older leader term than the copy's. */
   get refused(): number {
     return this.refusedValue;
   }
 
+  /** Snapshots taken, the first included. */
   get snapshots(): number {
     return this.resyncs;
   }
