@@ -800,8 +800,9 @@ function moveAside(file: string, at: string): string {
 }
 
 /**
- * The database holds the apps' environment (sealed, but its names and everything else are clear): only its owner may read it. SQLite gives the -wal and
- * -shm files the main file's mode, so the file is made (or made) 0600 before SQLite opens it.
+ * The database holds the cluster's state (its secrets sealed, the rest in clear): only its owner may
+ * read it. SQLite gives the -wal and -shm files the main file's mode, so the file is made (or made)
+ * 0600 before SQLite opens it.
  */
 function ownerOnly(file: string): void {
   closeSync(openSync(file, 'a', 0o600));
