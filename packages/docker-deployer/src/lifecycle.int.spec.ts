@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { ErrorCode } from '@kraken/common';
-import { commitFiles, freePort, tempDir, uniqueName } from '@kraken/testing';
+import { appAnswer, commitFiles, freePort, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
-import { cleanupNode, containersOf, docker, gitRepo, httpGet, manifest, templatesDir } from '../test/fixtures.js';
+import { cleanupNode, containersOf, docker, gitRepo, manifest, templatesDir } from '../test/fixtures.js';
 import { DockerDeployer } from './deployer.js';
 
 // Several helpers build on the same two cores: generous limits, and no assertion on how long anything takes.
@@ -34,14 +34,6 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
 `;
 }
 
-async function answers(port: number): Promise<string | undefined> {
-  try {
-    return (await httpGet(port)).body;
-  } catch {
-    return undefined;
-  }
-}
-
 describe('DockerDeployer stops and starts a deployment without a build', () => {
   it(
     'keeps the container, image and port across stop, start and restart, serving the image it built',
@@ -50,10 +42,10 @@ describe('DockerDeployer stops and starts a deployment without a build', () => {
       const deploymentId = uniqueName('life');
       const hostPort = await freePort();
       const deployed = await deployer.deploy({ deploymentId, url: repo, branch: 'main', hostPort });
-      expect(await answers(hostPort)).toBe('v1');
+      expect(await appAnswer(hostPort)).toBe('v1');
 
       await deployer.stopApp(deploymentId);
-      expect(await answers(hostPort)).toBeUndefined();
+      expect(await appAnswer(hostPort)).toBeUndefined();
       const [stopped] = await containersOf(nodeId, deploymentId);
       expect(stopped).toMatchObject({ Id: deployed.containerId, State: 'exited' });
       expect(await deployer.list()).toMatchObject([{ deploymentId, containerId: deployed.containerId, state: 'exited' }]);
@@ -64,7 +56,7 @@ describe('DockerDeployer stops and starts a deployment without a build', () => {
       await commitFiles(repo, { 'server.js': appSource('v2') }, 'v2');
       const started = await deployer.startApp(deploymentId);
       expect(started).toMatchObject({ deploymentId, containerId: deployed.containerId, image: deployed.image, commit: deployed.commit, hostPort, state: 'running' });
-      expect(await answers(hostPort)).toBe('v1');
+      expect(await appAnswer(hostPort)).toBe('v1');
 
       // restart: stop, then start, in place
       const before = await docker.getContainer(deployed.containerId).inspect();
@@ -74,7 +66,7 @@ describe('DockerDeployer stops and starts a deployment without a build', () => {
       const after = await docker.getContainer(deployed.containerId).inspect();
       expect(after.State.StartedAt).not.toBe(before.State.StartedAt);
       expect(after.Image).toBe(before.Image);
-      expect(await answers(hostPort)).toBe('v1');
+      expect(await appAnswer(hostPort)).toBe('v1');
     },
     DEPLOY_TIMEOUT_MS,
   );

@@ -1,10 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import net from 'node:net';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, KrakenError } from '@kraken/common';
-import { freePort, tempDir, uniqueName } from '@kraken/testing';
+import { appAnswer, commitFiles, freePort, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import { cleanupNode, containersOf, docker, gitRepo, httpGet, manifest, templatesDir } from '../test/fixtures.js';
 import { DockerDeployer } from './deployer.js';
@@ -57,10 +56,6 @@ function collectImageIds(event: DeployProgress): void {
   if (match?.[1] !== undefined) builtImageIds.add(match[1]);
 }
 
-function git(repo: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=Kraken Test', '-c', 'user.email=test@kraken.invalid', ...args], { cwd: repo, encoding: 'utf8' }).trim();
-}
-
 /** A node app without dependencies that answers every request with its version. */
 function appSource(version: string): string {
   return `
@@ -72,14 +67,6 @@ http.createServer((req, res) => res.end(${JSON.stringify(version)})).listen(Numb
 const appManifest = manifest('lang = "node"\nport = 3000\nrun = "node server.js"');
 // a test step that takes a while: the old app must keep answering through it, after the new image took the tag
 const v2Manifest = manifest('lang = "node"\nport = 3000\nrun = "node server.js"\ntest = "sleep 2"');
-
-/** Writes `files` over the checkout and commits them on the current branch; returns the new commit. */
-async function commitFiles(repo: string, files: Record<string, string>, message: string): Promise<string> {
-  for (const [name, content] of Object.entries(files)) await writeFile(path.join(repo, name), content);
-  git(repo, 'add', '--all');
-  git(repo, 'commit', '--quiet', '--message', message);
-  return git(repo, 'rev-parse', 'HEAD');
-}
 
 interface RunningV1 {
   deploymentId: string;
@@ -104,8 +91,8 @@ async function deployV1(prefix: string): Promise<RunningV1> {
 /** One poll of the app's port, with the deploy step that had last started when the answer came back. */
 interface Answer {
   step: DeployStep | undefined;
-  body?: string;
-  error?: string;
+  /** Undefined: nothing answered. */
+  body: string | undefined;
 }
 
 /**
@@ -120,13 +107,8 @@ function portPoller(hostPort: number): { onProgress: (event: DeployProgress) => 
   let loop: Promise<void> | undefined;
   const poll = async (): Promise<void> => {
     while (!stopped) {
-      try {
-        const response = await fetch(`http://127.0.0.1:${hostPort}/`, { signal: AbortSignal.timeout(10_000) });
-        const body = await response.text();
-        answers.push({ step, body });
-      } catch (error) {
-        answers.push({ step, error: error instanceof Error ? error.message : String(error) });
-      }
+      const body = await appAnswer(hostPort);
+      answers.push({ step, body });
       await sleep(50);
     }
   };

@@ -44,7 +44,7 @@ export type {
 export { allocatePort, DEFAULT_PORT_RANGE } from './scheduling/ports.js';
 export type { PortRange } from './scheduling/ports.js';
 export { Liveness, livenessTimings, stateAfterSilence } from './liveness/liveness.js';
-export type { LivenessOptions, LivenessTimings, LivenessEvents, NodeTransition } from './liveness/liveness.js';
+export type { BrokerAnswer, LivenessOptions, LivenessTimings, LivenessEvents, NodeTransition } from './liveness/liveness.js';
 export { canRun } from './liveness/node-health.js';
 export { createApiServer } from './api/api-server.js';
 export type { ApiServer, ApiServerOptions, ListeningApi } from './api/api-server.js';

@@ -22,7 +22,7 @@ import { isoTime, systemClock } from '@kraken/common';
 import { newDeploymentId, repositorySlug, uniqueName } from './deployment-id.js';
 import type { ResolveBranchHead } from './git/git-head.js';
 import { gitLsRemote } from './git/git-head.js';
-import type { NodeDetection, NodeTransition } from './liveness/liveness.js';
+import type { BrokerAnswer, NodeDetection, NodeTransition } from './liveness/liveness.js';
 import { EngineWatch } from './liveness/engine-watch.js';
 import { Liveness } from './liveness/liveness.js';
 import type { CompiledOrchestratorOptions, OrchestratorOptions } from './options.js';
@@ -536,8 +536,9 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     if (this.closed || !this.mayAct()) return;
     try {
       await this.exclusive(async () => {
-        await this.askWhoIsConnected();
-        for (const transition of this.liveness.check()) await this.onTransition(transition);
+        const now = this.clock.now();
+        await this.askWhoIsConnected(now);
+        for (const transition of this.liveness.check(now)) await this.onTransition(transition);
         for (const deployment of this.store.listDeployments()) {
           if (deployment.status === Status.DeploymentRequested && deployment.nodeId === null) {
             await this.placeAndRequest(deployment, { attempt: deployment.attempt });
@@ -825,18 +826,18 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    * Before silence declares a node dead: does it still consume its queue, i.e. does the broker
    * still hold its connection? Then its heartbeats are stalled on a bad link, not lost with it.
    */
-  private async askWhoIsConnected(): Promise<void> {
-    for (const nodeId of this.liveness.deathCandidates()) {
-      const connected = await this.broker.consumerCount(this.options.queues.node(nodeId)).then(
-        (consumers) => consumers > 0,
-        (error: unknown) => {
-          // a node queue that does not exist has no consumer; any other failure leaves it to phi
-          if (error instanceof KrakenError && error.code === ErrorCode.NotFound) return false;
-          this.logger.debug('could not ask the broker whether a silent node is connected', { nodeId, error });
-          return undefined;
+  private async askWhoIsConnected(now: number): Promise<void> {
+    for (const nodeId of this.liveness.deathCandidates(now)) {
+      const answer = await this.broker.consumerCount(this.options.queues.node(nodeId)).then(
+        (consumers): BrokerAnswer => (consumers > 0 ? 'connected' : 'gone'),
+        (error: unknown): BrokerAnswer => {
+          // a node queue that does not exist has no consumer
+          if (error instanceof KrakenError && error.code === ErrorCode.NotFound) return 'gone';
+          this.logger.warn('could not ask the broker whether a silent node is connected; it is not declared dead before the fixed bound', { nodeId, error });
+          return 'no answer';
         },
       );
-      this.liveness.setConnected(nodeId, connected);
+      this.liveness.setBrokerAnswer(nodeId, answer);
     }
   }
 

@@ -2,7 +2,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { ErrorCode, KrakenError, settlesWithin, toKrakenError } from '@kraken/common';
 import type { Logger } from '@kraken/common';
 import { DeployStep, containerName, deployError, guardDeploy, shallowClone } from '@kraken/docker-deployer';
-import type { AppRunEvent, DeployRequest, DeployResult, Deployment, LogFollower, LogLine, RunWatcher, StatsSample } from '@kraken/docker-deployer';
+import type { AppRunEvent, DeployRequest, DeployResult, Deployment, LogFollower, LogLine, RunWatcher, StatsSample, StepRunner } from '@kraken/docker-deployer';
 import { Lang, readManifest } from '@kraken/shipwreck';
 import type { Manifest } from '@kraken/shipwreck';
 import { runCommand } from './commands.js';
@@ -213,24 +213,10 @@ export class ProcessDeployer implements AsyncDisposable {
         ),
       );
       supervisor = launched;
-      await step(DeployStep.Ready, () =>
-        waitServing(launched, {
-          paths,
-          manifestPort: manifest.config.port,
-          timeoutMs: options.readyTimeoutMs,
-          errorTailLines: options.errorTailLines,
-          logger: log,
-          otherApps: () => this.knownApps(),
-        }),
-      );
-      await launched.markReady();
+      await this.untilReady(launched, { paths, manifest, step, log });
       return launched;
     } catch (error) {
-      if (supervisor !== undefined) await supervisor.stop(0).catch(() => undefined);
-      await existing.stop(0).catch(() => undefined);
-      await rm(paths.dir, { recursive: true, force: true }).catch((cleanupError: unknown) => {
-        log.warn('could not remove the deployment folder', { dir: paths.dir, error: cleanupError });
-      });
+      await this.discard(paths, log, supervisor, existing);
       throw error;
     }
   }
@@ -305,26 +291,36 @@ export class ProcessDeployer implements AsyncDisposable {
           this.supervisorContext(paths),
         ),
       );
-      const started = supervisor;
-      await step(DeployStep.Ready, () =>
-        waitServing(started, {
-          paths,
-          manifestPort: manifest.config.port,
-          timeoutMs: options.readyTimeoutMs,
-          errorTailLines: options.errorTailLines,
-          logger: log,
-          otherApps: () => this.knownApps(),
-        }),
-      );
-      await supervisor.markReady();
+      await this.untilReady(supervisor, { paths, manifest, step, log });
       return supervisor;
     } catch (error) {
-      if (supervisor !== undefined) await supervisor.stop(0).catch(() => undefined);
-      await rm(paths.dir, { recursive: true, force: true }).catch((cleanupError: unknown) => {
-        log.warn('could not remove the deployment folder', { dir: paths.dir, error: cleanupError });
-      });
+      await this.discard(paths, log, supervisor);
       throw error;
     }
+  }
+
+  /** The Ready step of a launched app: it must serve (its port, or its endpoint) before it counts as running. */
+  private async untilReady(launched: Supervisor, { paths, manifest, step, log }: { paths: DeploymentPaths; manifest: Manifest; step: StepRunner; log: Logger }): Promise<void> {
+    const { options } = this;
+    await step(DeployStep.Ready, () =>
+      waitServing(launched, {
+        paths,
+        manifestPort: manifest.config.port,
+        timeoutMs: options.readyTimeoutMs,
+        errorTailLines: options.errorTailLines,
+        logger: log,
+        otherApps: () => this.knownApps(),
+      }),
+    );
+    await launched.markReady();
+  }
+
+  /** After a failed deploy: stops what it launched (and what it replaced), then removes the deployment's folder; a failure here must not hide the deploy's. */
+  private async discard(paths: DeploymentPaths, log: Logger, ...launched: (Supervisor | undefined)[]): Promise<void> {
+    for (const supervisor of launched) await supervisor?.stop(0).catch(() => undefined);
+    await rm(paths.dir, { recursive: true, force: true }).catch((cleanupError: unknown) => {
+      log.warn('could not remove the deployment folder', { dir: paths.dir, error: cleanupError });
+    });
   }
 
   /** The requested port if free, else one the kernel finds free; never the port of a deployment of ours waiting to restart. */

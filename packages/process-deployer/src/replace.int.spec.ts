@@ -2,26 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCode } from '@kraken/common';
-import { commitFiles, freePort, gitFixtureRepo, manifestToml, tempDir, uniqueName } from '@kraken/testing';
-import type { TempDir } from '@kraken/testing';
-import { deployRejection, get, processAlive, repoPath } from '../test/fixtures.js';
-import { ProcessDeployer } from './index.js';
+import { commitFiles, freePort, gitFixtureRepo, manifestToml, uniqueName } from '@kraken/testing';
+import { deployerPerTest } from '../test/deployer-per-test.js';
+import { deployRejection, get, processAlive, repoPath, versionedServer } from '../test/fixtures.js';
 import type { DeployProgress } from '@kraken/docker-deployer';
 
 function deploymentId(): string {
   return uniqueName('rep').replace(/\./g, '-');
-}
-
-/** A node app with no dependencies (no install to wait for) that says which version it is and which pid serves. */
-function versionedServer(version: string): string {
-  return `
-const http = require('node:http');
-const server = http.createServer((request, response) => {
-  response.end(request.url === '/pid' ? String(process.pid) : ${JSON.stringify(version)});
-});
-server.listen(Number(process.env.PORT));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
-`;
 }
 
 const APP_MANIFEST = manifestToml('lang = "node"\nport = 3000\nrun = "node server.js"', 'replace-me');
@@ -44,30 +31,10 @@ interface FailingCommit {
 }
 
 describe('ProcessDeployer redeploys with replace: true', () => {
-  let dir: TempDir;
-  let dataDir: string;
-  let deployer: ProcessDeployer;
-  const options = { nodeId: 'node-replace', readyTimeout: '30s', stopTimeout: '3s', pollInterval: '200ms' };
-
-  beforeEach(async () => {
-    dir = await tempDir('kraken-replace-');
-    dataDir = path.join(dir.path, 'data');
-    deployer = await ProcessDeployer.create({ ...options, dataDir });
-  });
-
-  afterEach(async () => {
-    // close() leaves apps running for the next deployer: a fresh one adopts whatever a failed test left, and stops it
-    await deployer.close();
-    const cleaner = await ProcessDeployer.create({ ...options, dataDir });
-    try {
-      for (const deployment of await cleaner.list()) await cleaner.stop(deployment.deploymentId).catch(() => undefined);
-    } finally {
-      await cleaner.close();
-      await dir.remove();
-    }
-  });
+  const setup = deployerPerTest('kraken-replace-', { nodeId: 'node-replace', readyTimeout: '30s', stopTimeout: '3s', pollInterval: '200ms' });
 
   async function deployV1(): Promise<{ repo: string; id: string; hostPort: number; leaderPid: number; serverPid: number }> {
+    const { dir, dataDir, deployer } = setup;
     const repo = await gitFixtureRepo(repoPath(dir.path, 'app'), { 'shipwreck.toml': APP_MANIFEST, 'server.js': versionedServer('v1') });
     const id = deploymentId();
     const hostPort = await freePort();
@@ -85,6 +52,7 @@ describe('ProcessDeployer redeploys with replace: true', () => {
   }
 
   it('stops the running version and serves the new commit on the same port; a later deploy without replace reuses it', async () => {
+    const { dataDir, deployer } = setup;
     const { repo, id, hostPort, leaderPid, serverPid } = await deployV1();
     const v2Commit = await commitFiles(repo, { 'server.js': versionedServer('v2') }, 'v2');
 
@@ -113,6 +81,7 @@ describe('ProcessDeployer redeploys with replace: true', () => {
   });
 
   it('restarts the commit it runs with a changed env from the build it has: no clone, install or test, the app folder kept', async () => {
+    const { dir, dataDir, deployer } = setup;
     const repo = await gitFixtureRepo(repoPath(dir.path, 'env-app'), {
       'shipwreck.toml': manifestToml('lang = "node"\nport = 3000\nrun = "node server.js"\ntest = "true"', 'env-app'),
       'server.js': `require('node:http').createServer((q, s) => s.end('hello ' + process.env.GREETING)).listen(Number(process.env.PORT));`,
@@ -144,6 +113,7 @@ describe('ProcessDeployer redeploys with replace: true', () => {
   });
 
   it('deploys the requested commit, not the branch head (a rollback)', async () => {
+    const { deployer } = setup;
     const { repo, id, hostPort } = await deployV1();
     const v1Commit = headOf(repo);
     await commitFiles(repo, { 'server.js': versionedServer('v2') }, 'v2');
@@ -179,6 +149,7 @@ describe('ProcessDeployer redeploys with replace: true', () => {
   ])(
     'a replace whose new commit fails at the $step step rejects naming that step and leaves nothing of the deployment running (the process runtime stops the old version first)',
     async ({ step, files, code, message }) => {
+      const { dataDir, deployer } = setup;
       const { repo, id, hostPort, leaderPid, serverPid } = await deployV1();
       await commitFiles(repo, files, `v2 that fails at ${step}`);
 

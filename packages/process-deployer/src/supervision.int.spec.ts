@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ErrorCode } from '@kraken/common';
 import { eventually, gitFixtureRepo, manifestToml, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
+import { stopLeftovers } from '../test/deployer-per-test.js';
 import { NODE_SERVER, get, nodeAppRepo, processAlive, repoPath, scriptAppRepo } from '../test/fixtures.js';
 import { ProcessDeployer } from './index.js';
 
@@ -30,11 +31,11 @@ describe('ProcessDeployer supervises its processes', () => {
   });
 
   afterEach(async () => {
-    // whatever a failed test left running: a fresh deployer adopts it and stops it
-    const cleaner = await ProcessDeployer.create({ ...fast, dataDir });
-    for (const deployment of await cleaner.list()) await cleaner.stop(deployment.deploymentId).catch(() => undefined);
-    await cleaner.close();
-    await dir.remove();
+    try {
+      await stopLeftovers(fast, dataDir);
+    } finally {
+      await dir.remove();
+    }
   });
 
   it('restarts an app that crashes, and notes the restart in its log', async () => {

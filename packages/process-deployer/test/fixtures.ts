@@ -30,6 +30,18 @@ server.listen(Number(process.env.PORT), () => console.log('listening on ' + proc
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
 `;
 
+/** A node app with no dependencies (no install to wait for) that says which version it is, and which pid serves at /pid. */
+export function versionedServer(version: string): string {
+  return `
+const http = require('node:http');
+const server = http.createServer((request, response) => {
+  response.end(request.url === '/pid' ? String(process.pid) : ${JSON.stringify(version)});
+});
+server.listen(Number(process.env.PORT));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+}
+
 export async function nodeAppRepo(dir: string, config: { test?: string; extra?: Record<string, string> } = {}): Promise<string> {
   const test = config.test === undefined ? '' : `test = ${JSON.stringify(config.test)}\n`;
   return gitFixtureRepo(dir, {

@@ -10,6 +10,7 @@ export type { RabbitNode, RabbitNodeOptions } from './rabbit-node.js';
 export { tempDir } from './temp-dir.js';
 export type { TempDir } from './temp-dir.js';
 export { commitFiles, fixedPortAppFiles, gitFixtureRepo, manifestToml } from './git-repo.js';
+export { appAnswer } from './app-answer.js';
 export { createNetnsLab } from './netns-lab.js';
 export type { NetnsLab, NetnsHost, NetnsHostRef, LinkImpairment, TcpEndpoint } from './netns-lab.js';
 export { startTcpRelay } from './tcp-relay.js';

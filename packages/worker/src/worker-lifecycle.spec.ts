@@ -47,8 +47,8 @@ describe('Worker: stop, start and restart without a rebuild', () => {
     const harness = await running();
     await harness.send(MessageType.DeployLifecycle, { deploymentId: 'app-1', action: 'restart', reason: 'restarted by the user' });
     await eventuallyPasses(() => { expect(harness.deployer.lifecycleCalls).toEqual(['stop app-1', 'start app-1']); }, 3_000, 5);
-    await lastStatus(harness, 'Running');
-    expect(harness.statuses.at(-1)?.message).toBe('restarted without a build');
+    // the fake records the start when it is called; the status follows once it returned
+    await eventuallyPasses(() => { expect(harness.statuses.at(-1)).toMatchObject({ status: 'Running', message: 'restarted without a build' }); }, 3_000, 5);
     await eventuallyPasses(() => { expect(systemLines(harness)).toContain('restarting on n1 without a build (restarted by the user)'); }, 3_000, 5);
     expect(harness.deployer.deployCalls).toHaveLength(1);
   });
@@ -56,8 +56,8 @@ describe('Worker: stop, start and restart without a rebuild', () => {
   it('does not count a requested stop, or the start after it, as a crash', async () => {
     const harness = await running();
     await harness.send(MessageType.DeployLifecycle, { deploymentId: 'app-1', action: 'restart' });
-    await eventuallyPasses(() => { expect(harness.deployer.lifecycleCalls).toHaveLength(2); }, 3_000, 5);
-    await lastStatus(harness, 'Running');
+    await eventuallyPasses(() => { expect(harness.statuses.at(-1)).toMatchObject({ status: 'Running', message: 'restarted without a build' }); }, 3_000, 5);
+    expect(harness.deployer.lifecycleCalls).toHaveLength(2);
     // the runtime reports the stop's exit and the start, as Docker's events do, after the worker moved on
     const before = Date.now() - 10;
     harness.deployer.emitRun({ kind: 'exit', deploymentId: 'app-1', at: new Date(before), code: 143 });

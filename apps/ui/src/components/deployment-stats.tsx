@@ -1,6 +1,7 @@
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import { Alert, Button, Col, Empty, Row, Skeleton } from 'antd';
 import { StatsHistoryDocument } from '../api/generated.js';
+import { useQuery } from '../api/use-query.js';
 import type { Deployment } from '../api/types.js';
 import type { StatsSample } from '../chart.js';
 import { mergeSamples, sampleOf } from '../chart.js';
@@ -16,40 +17,25 @@ const formatPercent = (value: number) => `${value.toFixed(value < 10 ? 1 : 0)}%`
  * reconnect), then a sample per deploymentChanged event that carries newer stats.
  */
 export function DeploymentStats({ deployment }: { deployment: Deployment }) {
-  const { request, reloads } = useCluster();
-  const [samples, setSamples] = useState<StatsSample[]>([]);
-  const [loaded, setLoaded] = useState(false);
-  const [error, setError] = useState<string>();
-  const [attempt, setAttempt] = useState(0);
-  const { id } = deployment;
-
-  // another deployment's page: start over (runs before the load below)
-  useEffect(() => {
-    setSamples([]);
-    setLoaded(false);
-  }, [id]);
-
-  useEffect(() => {
-    let stale = false;
-    setError(undefined);
-    request(StatsHistoryDocument, { deploymentId: id })
-      .then((data) => {
-        if (stale) return;
-        setSamples((current) => mergeSamples(current, data.statsHistory));
-        setLoaded(true);
-      })
-      .catch((failure: unknown) => {
-        if (!stale) setError((failure as Error).message);
-      });
-    return () => {
-      stale = true;
-    };
-  }, [id, request, reloads, attempt]);
+  const { reloads } = useCluster();
+  // another deployment's page starts over: the hook forgets what it kept for other variables
+  const query = useQuery(
+    StatsHistoryDocument,
+    { deploymentId: deployment.id },
+    {
+      select: ({ statsHistory }, current: StatsSample[] | undefined) => mergeSamples(current ?? [], statsHistory),
+      deps: [reloads],
+    },
+  );
+  // undefined until the history or a live sample came
+  const { data: samples, setData: setSamples, retry } = query;
+  // a question asked again hides the last failure until its answer
+  const error = query.loading ? undefined : query.error;
 
   const latest = sampleOf(deployment);
   useEffect(() => {
     if (latest === undefined) return;
-    setSamples((current) => (current.at(-1)?.time === latest.time ? current : mergeSamples(current, [latest])));
+    setSamples((current = []) => (current.at(-1)?.time === latest.time ? current : mergeSamples(current, [latest])));
     // keyed on the time alone: every deploymentChanged event is a new object, a new sample is a new statsTime
   }, [latest?.time]);
 
@@ -58,21 +44,16 @@ export function DeploymentStats({ deployment }: { deployment: Deployment }) {
       <Alert
         type="error"
         showIcon
-        title={`Cannot load the CPU and memory history: ${error}`}
+        title={`Cannot load the CPU and memory history: ${error.message}`}
         action={
-          <Button
-            size="small"
-            onClick={() => {
-              setAttempt((n) => n + 1);
-            }}
-          >
+          <Button size="small" onClick={retry}>
             Retry
           </Button>
         }
       />
     );
   }
-  if (!loaded && samples.length === 0) return <Skeleton active paragraph={{ rows: 3 }} aria-label="Loading the CPU and memory history" />;
+  if (samples === undefined) return <Skeleton active paragraph={{ rows: 3 }} aria-label="Loading the CPU and memory history" />;
   if (samples.length === 0) {
     return (
       <Empty

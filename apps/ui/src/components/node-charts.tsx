@@ -1,6 +1,6 @@
-import { useEffect, useState } from 'react';
 import { Alert, Button, Card, Col, Row, Skeleton, Typography } from 'antd';
 import { NodeHistoryDocument } from '../api/generated.js';
+import { useQuery } from '../api/use-query.js';
 import type { ClusterNode } from '../api/types.js';
 import { formatMb } from '../format.js';
 import type { NodeSample } from '../node-history.js';
@@ -20,41 +20,22 @@ const formatPercent = (value: number) => `${value.toFixed(value < 10 ? 1 : 0)}%`
  * a full-height line means full.
  */
 export function NodeCharts({ nodes }: { nodes: readonly ClusterNode[] }) {
-  const { request, reloads } = useCluster();
+  const { reloads } = useCluster();
   const tick = useNow(REFRESH_MS);
-  const [history, setHistory] = useState<Map<string, NodeSample[]>>();
-  const [error, setError] = useState<string>();
-  const [attempt, setAttempt] = useState(0);
-
-  useEffect(() => {
-    let stale = false;
-    request(NodeHistoryDocument, {})
-      .then((data) => {
-        if (stale) return;
-        setHistory(new Map(data.getNodes.map((node) => [node.id, node.history])));
-        setError(undefined);
-      })
-      .catch((failure: unknown) => {
-        if (!stale) setError((failure as Error).message);
-      });
-    return () => {
-      stale = true;
-    };
-  }, [request, reloads, attempt, tick]);
+  const {
+    data: history,
+    error,
+    retry,
+  } = useQuery(NodeHistoryDocument, {}, { select: ({ getNodes }) => new Map(getNodes.map((node) => [node.id, node.history])), deps: [reloads, tick] });
 
   if (error !== undefined && history === undefined) {
     return (
       <Alert
         type="error"
         showIcon
-        title={`Cannot load the nodes' history: ${error}`}
+        title={`Cannot load the nodes' history: ${error.message}`}
         action={
-          <Button
-            size="small"
-            onClick={() => {
-              setAttempt((n) => n + 1);
-            }}
-          >
+          <Button size="small" onClick={retry}>
             Retry
           </Button>
         }

@@ -1,8 +1,9 @@
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import { Alert, Card, List, Tag, Typography } from 'antd';
 import { NotificationRaisedDocument, NotificationsDocument } from '../api/generated.js';
 import { subscribe } from '../api/live.js';
 import type { ClusterNotification } from '../api/types.js';
+import { useQuery } from '../api/use-query.js';
 import { formatAge } from '../format.js';
 import { newestNotifications, notificationLevel, notificationTarget, notificationTitle } from '../notification-text.js';
 import { Link } from '../router.js';
@@ -14,24 +15,20 @@ const tagColor = { error: 'red', warning: 'orange', info: 'blue' } as const;
 
 /** The leader's last notifications, newest first, kept current by the live subscription. */
 export function RecentNotifications() {
-  const { request, live, reloads } = useCluster();
-  const [items, setItems] = useState<ClusterNotification[]>();
-  const [error, setError] = useState<string>();
+  const { live, reloads } = useCluster();
+  const {
+    data: items,
+    setData: setItems,
+    error,
+  } = useQuery(
+    NotificationsDocument,
+    { limit: SHOWN },
+    {
+      select: ({ notifications }, current: ClusterNotification[] | undefined) => newestNotifications(notifications, current ?? [], SHOWN),
+      deps: [reloads],
+    },
+  );
   const now = useNow(10_000);
-
-  useEffect(() => {
-    let stale = false;
-    request(NotificationsDocument, { limit: SHOWN })
-      .then((data) => {
-        if (!stale) setItems((current) => newestNotifications(data.notifications, current ?? [], SHOWN));
-      })
-      .catch((failure: unknown) => {
-        if (!stale) setError((failure as Error).message);
-      });
-    return () => {
-      stale = true;
-    };
-  }, [request, reloads]);
 
   useEffect(() => {
     if (live === undefined) return;
@@ -48,7 +45,7 @@ export function RecentNotifications() {
 
   return (
     <Card title="Recent notifications" data-testid="recent-notifications">
-      {error !== undefined && <Alert type="error" showIcon title={`Cannot load the notifications: ${error}`} />}
+      {error !== undefined && <Alert type="error" showIcon title={`Cannot load the notifications: ${error.message}`} />}
       <List
         size="small"
         loading={items === undefined && error === undefined}

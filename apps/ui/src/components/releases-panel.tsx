@@ -1,10 +1,9 @@
-import { useEffect, useState } from 'react';
 import { Alert, Card, Table, Tag, Typography } from 'antd';
 import type { TableColumnsType } from 'antd';
 import { ReleasesDocument } from '../api/generated.js';
+import { useQuery } from '../api/use-query.js';
 import type { Deployment, Release } from '../api/types.js';
 import { newestFirst, releaseDuration, releaseResultTag } from '../releases.js';
-import { useCluster } from '../store.js';
 import { LogView } from './log-view.js';
 import { MultilineText } from './multiline-text.js';
 import { RowDetails } from './row-details.js';
@@ -16,28 +15,10 @@ import { useNow } from './use-now.js';
  * on click to its own status timeline and log. Asked for again whenever the deployment changes.
  */
 export function ReleasesPanel({ deployment }: { deployment: Deployment }) {
-  const { request } = useCluster();
-  const [releases, setReleases] = useState<Release[]>();
-  const [error, setError] = useState<string>();
   const now = useNow();
   // every release starts and ends with a status change: refetch on those, not on each stats report
   const changed = `${deployment.status}-${String(deployment.statusHistory.length)}`;
-
-  useEffect(() => {
-    let stale = false;
-    request(ReleasesDocument, { deploymentId: deployment.id })
-      .then((data) => {
-        if (stale) return;
-        setReleases(newestFirst(data.getReleases));
-        setError(undefined);
-      })
-      .catch((failure: unknown) => {
-        if (!stale) setError((failure as Error).message);
-      });
-    return () => {
-      stale = true;
-    };
-  }, [deployment.id, changed, request]);
+  const { data: releases, error } = useQuery(ReleasesDocument, { deploymentId: deployment.id }, { select: ({ getReleases }) => newestFirst(getReleases), deps: [changed] });
 
   const columns: TableColumnsType<Release> = [
     { title: '#', dataIndex: 'number', key: 'number', width: 56 },
@@ -57,7 +38,7 @@ export function ReleasesPanel({ deployment }: { deployment: Deployment }) {
 
   return (
     <Card title="Releases">
-      {error !== undefined && <Alert type="error" showIcon title={`Cannot load the releases: ${error}`} style={{ marginBottom: 8 }} />}
+      {error !== undefined && <Alert type="error" showIcon title={`Cannot load the releases: ${error.message}`} style={{ marginBottom: 8 }} />}
       <Table<Release>
         data-testid="releases"
         rowKey="number"

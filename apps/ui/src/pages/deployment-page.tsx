@@ -1,7 +1,8 @@
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import { Alert, Button, Card, Descriptions, Result, Skeleton, Space, Tabs, Typography } from 'antd';
 import { DeploymentDocument } from '../api/generated.js';
 import { ApiError } from '../api/graphql-request.js';
+import { useQuery } from '../api/use-query.js';
 import type { Deployment } from '../api/types.js';
 import { ClusterGate } from '../components/cluster-gate.js';
 import { DeploymentActions } from '../components/deployment-actions.js';
@@ -23,44 +24,22 @@ import { useCluster } from '../store.js';
  * A deployment the list does not hold yet (just created: the page can open before its first
  * event arrives) is asked for once; only the API's NOT_FOUND makes it a 404.
  */
-function useMissingDeployment(
-  id: string,
-  missing: boolean,
-): { notFound: boolean; removed: Deployment | undefined; error: string | undefined; retry: () => void } {
-  const { request, applyDeployment } = useCluster();
-  const [notFound, setNotFound] = useState(false);
-  // one removed: no longer listed, but readable by id (with its log) until its retention ends
-  const [removed, setRemoved] = useState<Deployment>();
-  const [error, setError] = useState<string>();
-  const [attempt, setAttempt] = useState(0);
+function useMissingDeployment(id: string, missing: boolean): { notFound: boolean; removed: Deployment | undefined; error: string | undefined; retry: () => void } {
+  const { applyDeployment } = useCluster();
+  const query = useQuery(DeploymentDocument, { deploymentId: id }, { select: ({ getDeployment }) => getDeployment, skip: !missing });
+  const { data: found, loading, retry } = query;
   useEffect(() => {
-    if (!missing) return;
-    let stale = false;
-    setNotFound(false);
-    setRemoved(undefined);
-    setError(undefined);
-    request(DeploymentDocument, { deploymentId: id })
-      .then((data) => {
-        if (stale) return;
-        if (data.getDeployment.removedAt === null) applyDeployment(data.getDeployment);
-        else setRemoved(data.getDeployment);
-      })
-      .catch((failure: unknown) => {
-        if (stale) return;
-        if (failure instanceof ApiError && failure.code === 'NOT_FOUND') setNotFound(true);
-        else setError((failure as Error).message);
-      });
-    return () => {
-      stale = true;
-    };
-  }, [id, missing, request, applyDeployment, attempt]);
+    if (found?.removedAt === null) applyDeployment(found);
+  }, [found, applyDeployment]);
+  // while asked (again), what an earlier answer said is not shown
+  const error = loading ? undefined : query.error;
+  const notFound = error instanceof ApiError && error.code === 'NOT_FOUND';
   return {
     notFound,
-    removed,
-    error,
-    retry: () => {
-      setAttempt((n) => n + 1);
-    },
+    // one removed: no longer listed, but readable by id (with its log) until its retention ends
+    removed: loading || found?.removedAt === null ? undefined : found,
+    error: notFound ? undefined : error?.message,
+    retry,
   };
 }
 

@@ -1,7 +1,7 @@
-import { useCallback, useEffect, useState } from 'react';
 import { Alert, Button, Card, Col, List, Row, Statistic, Tag, Typography } from 'antd';
 import { PlatformServicesDocument } from '../api/generated.js';
-import type { ClusterNode, PlatformService } from '../api/types.js';
+import { useQuery } from '../api/use-query.js';
+import type { ClusterNode } from '../api/types.js';
 import { ClusterGate } from '../components/cluster-gate.js';
 import { RecentNotifications } from '../components/recent-notifications.js';
 import { NodeStateTag, StatusTag } from '../components/status-tag.js';
@@ -15,28 +15,11 @@ function nodeName(node: ClusterNode | undefined, fallbackId: string | undefined)
 }
 
 function PlatformServices() {
-  const { request, reloads } = useCluster();
-  const [services, setServices] = useState<PlatformService[]>();
-  const [error, setError] = useState<string>();
-  const [attempt, setAttempt] = useState(0);
-  const retry = useCallback(() => {
-    setAttempt((n) => n + 1);
-  }, []);
-
-  useEffect(() => {
-    let stale = false;
-    setError(undefined);
-    request(PlatformServicesDocument, {})
-      .then((data) => {
-        if (!stale) setServices(data.getPlatformServices);
-      })
-      .catch((failure: unknown) => {
-        if (!stale) setError((failure as Error).message);
-      });
-    return () => {
-      stale = true;
-    };
-  }, [request, reloads, attempt]);
+  const { reloads } = useCluster();
+  const query = useQuery(PlatformServicesDocument, {}, { select: ({ getPlatformServices }) => getPlatformServices, deps: [reloads] });
+  const { data: services, retry } = query;
+  // a question asked again hides the last failure until its answer
+  const error = query.loading ? undefined : query.error;
 
   return (
     <Card title="Platform services">
@@ -44,7 +27,7 @@ function PlatformServices() {
         <Alert
           type="error"
           showIcon
-          title={`Cannot load the platform services: ${error}`}
+          title={`Cannot load the platform services: ${error.message}`}
           action={
             <Button size="small" onClick={retry}>
               Retry

@@ -119,8 +119,8 @@ describe('Liveness', () => {
     }
     clock.advance(5000);
     expect(liveness.deathCandidates()).toEqual(['node-a', 'node-b']);
-    liveness.setConnected('node-a', true);
-    liveness.setConnected('node-b', false);
+    liveness.setBrokerAnswer('node-a', 'connected');
+    liveness.setBrokerAnswer('node-b', 'gone');
     expect(liveness.check().map((t) => `${t.nodeId} ${t.to}`)).toEqual(['node-a suspect', 'node-b dead']);
     expect(liveness.deathCandidates()).toEqual(['node-a']);
     clock.advance(24_999);
@@ -129,11 +129,34 @@ describe('Liveness', () => {
     expect(liveness.check()).toEqual([{ nodeId: 'node-a', from: 'suspect', to: 'dead', silentMs: 30000 }]);
   });
 
+  it('waits for the fixed bound when the broker could not say whether a silent node is connected', () => {
+    liveness.beat('node-a');
+    beats('node-a', 20);
+    clock.advance(5000);
+    expect(liveness.deathCandidates()).toEqual(['node-a']);
+    liveness.setBrokerAnswer('node-a', 'no answer');
+    expect(liveness.check().map((t) => t.to)).toEqual(['suspect']);
+    clock.advance(25_000);
+    expect(liveness.check().map((t) => t.to)).toEqual(['dead']);
+  });
+
+  it('judges a node by the silence at the instant the broker was asked about the others', () => {
+    liveness.beat('node-a');
+    beats('node-a', 20);
+    clock.advance(3900);
+    const askedAt = clock.now();
+    expect(liveness.deathCandidates(askedAt)).toEqual([]);
+    // the question about other nodes took a while: node-a's silence became improbable meanwhile
+    clock.advance(2000);
+    expect(liveness.check(askedAt).filter((t) => t.to === 'dead')).toEqual([]);
+    expect(liveness.deathCandidates()).toEqual(['node-a']);
+  });
+
   it('forgets what the broker said of a node at its next heartbeat', () => {
     liveness.beat('node-a');
     beats('node-a', 20);
     clock.advance(5000);
-    liveness.setConnected('node-a', true);
+    liveness.setBrokerAnswer('node-a', 'connected');
     expect(liveness.check().map((t) => t.to)).toEqual(['suspect']);
     liveness.beat('node-a');
     // (it learned that 5 s interval, so it is given a little longer now)

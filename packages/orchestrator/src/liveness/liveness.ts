@@ -112,15 +112,20 @@ export function stateAfterSilence(silentMs: number, intervals: HeartbeatInterval
   return NodeStates.Alive;
 }
 
+/**
+ * What the broker says of a silent node: `connected` (it still consumes its queue: its heartbeats are
+ * stalled on a bad link), `gone` (no consumer: phi may declare it dead), or `no answer` (the question
+ * failed). Only `gone` lets phi alone declare a node dead; the others wait for the fixed bound, as
+ * moving a live node's apps runs them twice.
+ */
+export type BrokerAnswer = 'connected' | 'gone' | 'no answer';
+
 interface Tracked {
   state: NodeState;
   lastBeatAt: number;
   intervals: HeartbeatIntervals;
-  /**
-   * What the broker said of the node's connection since its last heartbeat, when asked: true (it
-   * still consumes its queue) keeps phi alone from declaring it dead. Undefined: not asked, or no answer.
-   */
-  connected: boolean | undefined;
+  /** What the broker said of the node's connection since its last heartbeat; undefined: not asked. */
+  broker: BrokerAnswer | undefined;
   /** Set by a heartbeat saying the agent stops cleanly: then only stoppedGraceMs of silence kills it. */
   stopping: boolean;
   /**
@@ -181,7 +186,7 @@ export class Liveness extends TypedEmitter<LivenessEvents> {
     tracked.lastBeatAt = now;
     // the next beat comes after the agent's restart: no interval of its rhythm
     tracked.measuring = !stopping;
-    tracked.connected = undefined;
+    tracked.broker = undefined;
     tracked.stopping = stopping;
     if (from === to) return undefined;
     return this.report({ nodeId, from, to, silentMs: from === undefined ? 0 : silentMs });
@@ -239,10 +244,13 @@ export class Liveness extends TypedEmitter<LivenessEvents> {
     }
   }
 
-  /** Applies the silence of every node; call periodically. Judges nobody while deaf. */
-  check(): NodeTransition[] {
+  /**
+   * Applies the silence of every node; call periodically. Judges nobody while deaf. `now`: the
+   * instant deathCandidates() was asked at, so a node whose silence grew improbable while the broker
+   * was being asked about others is judged at the next check, once asked about too.
+   */
+  check(now = this.clock.now()): NodeTransition[] {
     if (this.deafSince !== undefined) return [];
-    const now = this.clock.now();
     const transitions: NodeTransition[] = [];
     for (const [nodeId, tracked] of this.nodes) {
       const silentMs = now - tracked.lastBeatAt;
@@ -252,8 +260,9 @@ export class Liveness extends TypedEmitter<LivenessEvents> {
           : NodeStates.Suspect
         : stateAfterSilence(silentMs, tracked.intervals, this.timings);
       // a node still connected to the broker is slow, not gone (TCP is retransmitting its
-      // heartbeats over a lossy link): only the fixed bound declares it dead
-      if (next === NodeStates.Dead && tracked.connected === true && silentMs < this.timings.deadAfterMs) next = NodeStates.Suspect;
+      // heartbeats over a lossy link), and a broker that cannot say proves nothing: only the fixed bound declares it dead
+      const vetoed = tracked.broker === 'connected' || tracked.broker === 'no answer';
+      if (next === NodeStates.Dead && vetoed && silentMs < this.timings.deadAfterMs) next = NodeStates.Suspect;
       // only silence moves a node down; only a heartbeat brings it back
       if (rank(next) <= rank(tracked.state)) continue;
       const from = tracked.state;
@@ -265,11 +274,10 @@ export class Liveness extends TypedEmitter<LivenessEvents> {
 
   /**
    * Nodes whose silence is already improbable enough to declare them dead, short of the fixed bound:
-   * ask the broker whether each is still connected (setConnected) before the next check().
+   * ask the broker whether each is still connected (setBrokerAnswer), then check(now) with the same `now`.
    */
-  deathCandidates(): string[] {
+  deathCandidates(now = this.clock.now()): string[] {
     if (this.deafSince !== undefined) return [];
-    const now = this.clock.now();
     return [...this.nodes]
       .filter(([, tracked]) => {
         const silentMs = now - tracked.lastBeatAt;
@@ -284,9 +292,9 @@ export class Liveness extends TypedEmitter<LivenessEvents> {
   }
 
   /** What the broker says of a silent node's connection (see deathCandidates); forgotten at its next heartbeat. */
-  setConnected(nodeId: string, connected: boolean | undefined): void {
+  setBrokerAnswer(nodeId: string, answer: BrokerAnswer): void {
     const tracked = this.nodes.get(nodeId);
-    if (tracked !== undefined) tracked.connected = connected;
+    if (tracked !== undefined) tracked.broker = answer;
   }
 
   state(nodeId: string): NodeState | undefined {
@@ -301,7 +309,7 @@ export class Liveness extends TypedEmitter<LivenessEvents> {
       state,
       lastBeatAt,
       measuring: false,
-      connected: undefined,
+      broker: undefined,
       stopping: false,
     };
     this.nodes.set(nodeId, tracked);

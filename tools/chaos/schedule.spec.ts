@@ -1,0 +1,83 @@
+import type { ObservedDeployment } from './schedule.js';
+import { chaosSchedule, logGaps, seededRandom, table, verdicts } from './schedule.js';
+
+const healthy = (name: string, overrides: Partial<ObservedDeployment> = {}): ObservedDeployment => ({
+  id: `${name}-abc123`,
+  name,
+  cancelled: false,
+  status: 'RUNNING',
+  instances: 1,
+  answers: true,
+  versions: { acknowledged: 1, pushed: 1 },
+  servedVersion: 1,
+  logGaps: 0,
+  ...overrides,
+});
+
+describe('chaos schedule', () => {
+  it('replays exactly from its seed, and differs with another', () => {
+    const options = { durationMs: 180_000, faultHosts: [2, 3] };
+    expect(chaosSchedule({ seed: 7, ...options })).toEqual(chaosSchedule({ seed: 7, ...options }));
+    expect(chaosSchedule({ seed: 8, ...options })).not.toEqual(chaosSchedule({ seed: 7, ...options }));
+    expect(seededRandom(1)()).toBe(seededRandom(1)());
+  });
+
+  it('puts one fault at a time on the given hosts, each over before the run ends, and starts with a create', () => {
+    const schedule = chaosSchedule({ seed: 42, durationMs: 600_000, faultHosts: [2, 3] });
+    expect(schedule.faults.length).toBeGreaterThan(5);
+    for (const [index, fault] of schedule.faults.entries()) {
+      expect([2, 3]).toContain(fault.host);
+      expect(fault.atMs + fault.forMs).toBeLessThanOrEqual(600_000);
+      const next = schedule.faults[index + 1];
+      if (next !== undefined) expect(next.atMs).toBeGreaterThan(fault.atMs + fault.forMs);
+    }
+    expect(new Set(schedule.faults.map((fault) => fault.kind))).toEqual(new Set(['crash', 'pause', 'cut', 'loss']));
+    expect(schedule.operations[0]?.kind).toBe('create');
+    expect(new Set(schedule.operations.map((operation) => operation.kind))).toEqual(new Set(['create', 'cancel', 'redeploy']));
+  });
+
+  it('refuses a seed, duration or host list it cannot use', () => {
+    expect(() => chaosSchedule({ seed: -1, durationMs: 1_000, faultHosts: [2] })).toThrow('the seed must be a whole number of 0 or more, got -1');
+    expect(() => chaosSchedule({ seed: 1, durationMs: 0, faultHosts: [2] })).toThrow('the duration must be positive, got 0');
+    expect(() => chaosSchedule({ seed: 1, durationMs: 1_000, faultHosts: [] })).toThrow('no host to put faults on');
+  });
+});
+
+describe('chaos verdicts', () => {
+  it('passes a settled cluster: running ones once and answering, cancelled ones destroyed with nothing left', () => {
+    const results = verdicts([healthy('a'), healthy('b', { versions: { acknowledged: 2, pushed: 3 }, servedVersion: 3 }), healthy('c', { cancelled: true, status: 'DESTROYED', instances: 0, answers: false, servedVersion: undefined })]);
+    expect(results.filter((verdict) => !verdict.passed)).toEqual([]);
+    expect(results).toHaveLength(8);
+  });
+
+  it('names what broke each invariant', () => {
+    const failed = verdicts([
+      healthy('lost', { status: undefined }),
+      healthy('stuck', { status: 'DEPLOYING' }),
+      healthy('twice', { instances: 2 }),
+      healthy('ghost', { instances: 0 }),
+      healthy('mute', { answers: false, servedVersion: undefined }),
+      healthy('old', { versions: { acknowledged: 2, pushed: 2 }, servedVersion: 1 }),
+      healthy('zombie', { cancelled: true, status: 'DESTROYED', instances: 1 }),
+    ]).filter((verdict) => !verdict.passed);
+    expect(failed.map((verdict) => [verdict.invariant, verdict.detail])).toEqual([
+      ['every acknowledged create persisted', '7 created; lost: lost'],
+      ['none stuck in a non-final status', 'stuck: stuck DEPLOYING'],
+      ['each one not cancelled is RUNNING', '6 should run; not running: lost unknown, stuck DEPLOYING'],
+      ['each cancelled one is DESTROYED with nothing left running', '1 cancelled; still there: zombie'],
+      ['none runs twice', 'twice or more: twice x2'],
+      ['each RUNNING one has an instance', 'none alive: ghost'],
+      ['each RUNNING one answers HTTP at its deploymentUrl', 'not answering: mute'],
+      ['each serves its last acknowledged version', 'stale: old v1 (want v2..v2)'],
+    ]);
+  });
+
+  it('counts the ticks missing between the first and last of each instance', () => {
+    expect(logGaps(['chaos 10 tick 0', 'chaos 10 tick 1', 'chaos 10 tick 4', 'building', 'chaos 22 tick 7', 'chaos 22 tick 8'])).toBe(2);
+    expect(logGaps([])).toBe(0);
+  });
+
+  it('prints rows as aligned columns', () => {
+    expect(table([['a', 'bb'], ['ccc', 'd']])).toBe('a    bb\nccc  d');
+  });
+});

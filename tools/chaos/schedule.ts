@@ -1,0 +1,176 @@
+// The pure half of the chaos run (tools/chaos/run.mjs): a seeded schedule of faults and API
+// operations, and the verdicts on what the cluster looked like once it settled. No I/O here, so the
+// same seed gives the same run and the verdicts are unit-tested (schedule.spec.ts).
+
+/** What a fault does to a worker host for `forMs`, after which it is undone. */
+export type FaultKind =
+  /** every process of the host dies (agent and apps, a crash); its agent starts again afterwards */
+  | 'crash'
+  /** SIGSTOP to its agent, SIGCONT afterwards (a hung process, a suspended laptop) */
+  | 'pause'
+  /** its link is cut, restored afterwards (a pulled cable) */
+  | 'cut'
+  /** 30% of its packets dropped each way, clean afterwards (bad Wi-Fi) */
+  | 'loss';
+
+export const FAULT_KINDS: readonly FaultKind[] = ['crash', 'pause', 'cut', 'loss'];
+
+export interface Fault {
+  atMs: number;
+  kind: FaultKind;
+  host: number;
+  forMs: number;
+}
+
+export type OperationKind = 'create' | 'cancel' | 'redeploy';
+
+export interface Operation {
+  atMs: number;
+  kind: OperationKind;
+  /** Picks which deployment a cancel or redeploy targets, among those alive then: index = floor(pick * count). */
+  pick: number;
+}
+
+export interface Schedule {
+  seed: number;
+  durationMs: number;
+  faults: Fault[];
+  operations: Operation[];
+}
+
+export interface ScheduleOptions {
+  seed: number;
+  durationMs: number;
+  /** The hosts faults may hit (the leader's is left alone in this version). */
+  faultHosts: readonly number[];
+  /** Gap between one fault's end and the next fault's start. @default 5_000..20_000 */
+  faultGapMs?: readonly [number, number];
+  /** How long a fault lasts. @default 4_000..25_000 */
+  faultLengthMs?: readonly [number, number];
+  /** Gap between API operations. @default 4_000..12_000 */
+  operationGapMs?: readonly [number, number];
+}
+
+/** mulberry32: a small seeded generator, so a seed replays a run exactly. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/**
+ * One fault at a time (the cluster keeps a majority of healthy workers, so every invariant can
+ * hold), operations throughout; the first operation is always a create, so there is something to
+ * cancel and redeploy.
+ */
+export function chaosSchedule(options: ScheduleOptions): Schedule {
+  const { seed, durationMs, faultHosts } = options;
+  if (!Number.isInteger(seed) || seed < 0) throw new Error(`chaos: the seed must be a whole number of 0 or more, got ${String(seed)}`);
+  if (!(durationMs > 0)) throw new Error(`chaos: the duration must be positive, got ${String(durationMs)}`);
+  if (faultHosts.length === 0) throw new Error('chaos: no host to put faults on');
+  const random = seededRandom(seed);
+  const between = ([low, high]: readonly [number, number]) => Math.round(low + random() * (high - low));
+  const faults: Fault[] = [];
+  for (let at = between(options.faultGapMs ?? [5_000, 20_000]); at < durationMs; ) {
+    const kind = FAULT_KINDS[Math.floor(random() * FAULT_KINDS.length)] ?? 'crash';
+    const host = faultHosts[Math.floor(random() * faultHosts.length)] ?? faultHosts[0] ?? 0;
+    const forMs = Math.min(between(options.faultLengthMs ?? [4_000, 25_000]), durationMs - at);
+    faults.push({ atMs: at, kind, host, forMs });
+    at += forMs + between(options.faultGapMs ?? [5_000, 20_000]);
+  }
+  const operations: Operation[] = [];
+  for (let at = 0; at < durationMs; at += between(options.operationGapMs ?? [4_000, 12_000])) {
+    const roll = random();
+    const kind: OperationKind = operations.length === 0 || roll < 0.5 ? 'create' : roll < 0.75 ? 'redeploy' : 'cancel';
+    operations.push({ atMs: at, kind, pick: random() });
+  }
+  return { seed, durationMs, faults, operations };
+}
+
+// ---- verdicts ----------------------------------------------------------------------------------
+
+/** What the run saw of one deployment it created, once the cluster settled. */
+export interface ObservedDeployment {
+  id: string;
+  name: string;
+  /** Whether the run cancelled it (and the API acknowledged the cancel). */
+  cancelled: boolean;
+  /** Its status in the API after settling; undefined when the API no longer knows it. */
+  status: string | undefined;
+  /** Instances of its app alive on any host (the app records its pid when it starts). */
+  instances: number;
+  /** Whether its deploymentUrl answered 200 with its own name. */
+  answers: boolean;
+  /**
+   * The versions it may serve: from the last one whose redeploy the API acknowledged to the last
+   * one pushed (a redeploy that failed to answer may still have happened). And the one it served.
+   */
+  versions: { acknowledged: number; pushed: number };
+  servedVersion: number | undefined;
+  /** Ticks missing in its stored log between the first and the last of each instance. */
+  logGaps: number;
+}
+
+export interface Verdict {
+  invariant: string;
+  passed: boolean;
+  detail: string;
+}
+
+/** Statuses a deployment may rest in; anything else after settling is stuck. */
+export const FINAL_STATUSES: ReadonlySet<string> = new Set(['RUNNING', 'DESTROYED', 'ERRORED', 'STOPPED']);
+
+export function verdicts(deployments: readonly ObservedDeployment[]): Verdict[] {
+  const names = (list: readonly ObservedDeployment[]) => (list.length === 0 ? 'none' : list.map((d) => d.name).join(', '));
+  const lost = deployments.filter((d) => d.status === undefined);
+  const stuck = deployments.filter((d) => d.status !== undefined && !FINAL_STATUSES.has(d.status));
+  const shouldRun = deployments.filter((d) => !d.cancelled);
+  const notRunning = shouldRun.filter((d) => d.status !== 'RUNNING');
+  const cancelledAlive = deployments.filter((d) => d.cancelled && (d.status !== 'DESTROYED' || d.instances > 0));
+  const twice = deployments.filter((d) => d.instances > 1);
+  const missing = shouldRun.filter((d) => d.status === 'RUNNING' && d.instances === 0);
+  const silent = shouldRun.filter((d) => d.status === 'RUNNING' && !d.answers);
+  const stale = shouldRun.filter(
+    (d) => d.status === 'RUNNING' && d.answers && (d.servedVersion === undefined || d.servedVersion < d.versions.acknowledged || d.servedVersion > d.versions.pushed),
+  );
+  return [
+    { invariant: 'every acknowledged create persisted', passed: lost.length === 0, detail: `${deployments.length} created; lost: ${names(lost)}` },
+    { invariant: 'none stuck in a non-final status', passed: stuck.length === 0, detail: `stuck: ${stuck.map((d) => `${d.name} ${d.status ?? ''}`).join(', ') || 'none'}` },
+    { invariant: 'each one not cancelled is RUNNING', passed: notRunning.length === 0, detail: `${shouldRun.length} should run; not running: ${notRunning.map((d) => `${d.name} ${d.status ?? 'unknown'}`).join(', ') || 'none'}` },
+    { invariant: 'each cancelled one is DESTROYED with nothing left running', passed: cancelledAlive.length === 0, detail: `${deployments.length - shouldRun.length} cancelled; still there: ${names(cancelledAlive)}` },
+    { invariant: 'none runs twice', passed: twice.length === 0, detail: `twice or more: ${twice.map((d) => `${d.name} x${d.instances}`).join(', ') || 'none'}` },
+    { invariant: 'each RUNNING one has an instance', passed: missing.length === 0, detail: `none alive: ${names(missing)}` },
+    { invariant: 'each RUNNING one answers HTTP at its deploymentUrl', passed: silent.length === 0, detail: `not answering: ${names(silent)}` },
+    { invariant: 'each serves its last acknowledged version', passed: stale.length === 0, detail: `stale: ${stale.map((d) => `${d.name} v${String(d.servedVersion)} (want v${d.versions.acknowledged}..v${d.versions.pushed})`).join(', ') || 'none'}` },
+  ];
+}
+
+/** Missing ticks per instance: `lines` are the app's log lines, `chaos <pid> tick <n>`. */
+export function logGaps(lines: readonly string[]): number {
+  const ticks = new Map<string, Set<number>>();
+  for (const line of lines) {
+    const match = /chaos (\d+) tick (\d+)/.exec(line);
+    if (match === null) continue;
+    const [, pid = '', tick = '0'] = match;
+    const seen = ticks.get(pid) ?? new Set<number>();
+    seen.add(Number(tick));
+    ticks.set(pid, seen);
+  }
+  let gaps = 0;
+  for (const seen of ticks.values()) {
+    const sorted = [...seen].sort((a, b) => a - b);
+    gaps += (sorted.at(-1) ?? 0) - (sorted[0] ?? 0) + 1 - sorted.length;
+  }
+  return gaps;
+}
+
+/** A fixed-width table of rows, for the run's printout. */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows.reduce<number[]>((max, row) => row.map((cell, index) => Math.max(max[index] ?? 0, cell.length)), []);
+  return rows.map((row) => row.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join('  ').trimEnd()).join('\n');
+}
