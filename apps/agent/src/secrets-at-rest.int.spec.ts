@@ -4,7 +4,7 @@
 // git still get them, across a restart on the same data dir. Without the key file that goes with
 // the database, the agent refuses to start and says which files.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import Docker from 'dockerode';
 import { eventually, freePort, gitFixtureRepo, isolatedVhost, manifestToml, requireRabbit, tempDir } from '@kraken/testing';
 import type { IsolatedVhost, TempDir, WatchedProcess } from '@kraken/testing';
+import { migrations } from '@kraken/orchestrator';
 import { CLI, runKraken, spawnLongRunning } from '../test/cli-process.js';
 
 const docker = new Docker();
@@ -61,13 +62,15 @@ describe('secrets at rest', () => {
   const kraken = (...args: string[]) => runKraken([...args, '--api', api, '--data-dir', dataDir]);
 
   const startAgent = async (): Promise<WatchedProcess> => {
-    const spawned = spawnLongRunning(process.execPath, [
-      CLI, 'agent', '--data-dir', dataDir, '--api-port', new URL(api).port, '--api-host', '127.0.0.1',
-      '--broker-url', vhost.url, '--runtime', 'docker', '--no-mdns', '--public-host', '127.0.0.1',
-    ]);
+    const spawned = spawnAgent();
     await spawned.waitFor(/Deploy an app: kraken deploy/, 60_000);
     return spawned;
   };
+  const spawnAgent = (): WatchedProcess =>
+    spawnLongRunning(process.execPath, [
+      CLI, 'agent', '--data-dir', dataDir, '--api-port', new URL(api).port, '--api-host', '127.0.0.1',
+      '--broker-url', vhost.url, '--runtime', 'docker', '--no-mdns', '--public-host', '127.0.0.1',
+    ]);
   const stopAgent = async (): Promise<void> => {
     if (agent === undefined) throw new Error('no agent runs: the test before did not get as far as starting it again');
     agent.kill('SIGTERM');
@@ -173,10 +176,7 @@ describe('secrets at rest', () => {
     await stopAgent();
     const keyFile = path.join(dataDir, 'secrets.json');
     renameSync(keyFile, `${keyFile}.kept`);
-    const refused = spawnLongRunning(process.execPath, [
-      CLI, 'agent', '--data-dir', dataDir, '--api-port', new URL(api).port, '--api-host', '127.0.0.1',
-      '--broker-url', vhost.url, '--runtime', 'docker', '--no-mdns', '--public-host', '127.0.0.1',
-    ]);
+    const refused = spawnAgent();
     const code = await refused.exited;
     expect(code).not.toBe(0);
     expect(refused.output()).toContain(`the secrets in ${path.join(dataDir, 'orchestrator.db')} do not open with the data key in ${keyFile}`);
@@ -187,4 +187,34 @@ describe('secrets at rest', () => {
     expect((await kraken('env', deployed[0] ?? '')).stdout).toMatch(/GREETING\s+\*\*\*/);
     await stopAgent();
   }, 180_000);
+
+  it('seals what an older Kraken kept in clear on the first start after the update, and gives the old key file a data key', async () => {
+    // a data dir as the Kraken before sealing left it: a key-less secrets.json, clear rows at schema 7
+    dataDir = path.join(dir.path, 'older');
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const tokens = { apiToken: `api-${randomBytes(24).toString('hex')}`, joinToken: `join-${randomBytes(24).toString('hex')}`, clusterId: 'older-lab' };
+    writeFileSync(path.join(dataDir, 'secrets.json'), JSON.stringify(tokens), { mode: 0o600 });
+    const db = new Database(path.join(dataDir, 'orchestrator.db'));
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    for (const migration of migrations.filter((m) => m.version <= 7)) {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, 'then');
+    }
+    db.prepare(
+      `INSERT INTO deployments (id, src_url, branch, status, env, created_at, updated_at) VALUES ('old-app', ?, 'main', 'Errored', ?, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`,
+    ).run(`https://kraken-user:${password}@git.example/app.git`, JSON.stringify({ GREETING: greeting }));
+    db.prepare(`INSERT INTO settings (key, value) VALUES ('cluster_secrets', ?)`).run(JSON.stringify(tokens));
+    db.close();
+
+    agent = await startAgent();
+    await agent.waitFor(/sealed the env values and git credentials kept in clear before/, 10_000);
+    const listed = await kraken('env', 'old-app', '--json');
+    expect(JSON.parse(listed.stdout)).toMatchObject({ id: 'old-app', env: [{ name: 'GREETING' }] });
+    await stopAgent();
+
+    const kept = JSON.parse(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as Record<string, string>;
+    expect(kept).toMatchObject({ ...tokens, dataKey: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) as unknown });
+    const bytes = readFileSync(path.join(dataDir, 'orchestrator.db')).toString('latin1');
+    for (const secret of [greeting, password, tokens.apiToken, tokens.joinToken]) expect({ secret, inFile: bytes.includes(secret) }).toEqual({ secret, inFile: false });
+  }, 120_000);
 });
