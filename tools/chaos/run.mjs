@@ -7,14 +7,14 @@
 //
 //   NX_DAEMON=false npx nx run-many -t build && node tools/chaos/run.mjs [--seed N] [--minutes M]
 import { mkdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { commitFiles, gitFixtureRepo, manifestToml } from '@kraken/testing';
 import { labHarness } from '../bench/lab.mjs';
-import { chaosSchedule, FINAL_STATUSES, logGaps, table, verdicts } from './schedule.ts';
+import { chaosSchedule, logGaps, table, verdicts } from './schedule.ts';
 
 const HELP = `Usage: node tools/chaos/run.mjs [--seed N] [--minutes M] [--settle-minutes S]   (root, Node 24)
 
@@ -46,6 +46,8 @@ if (!Number.isInteger(seed) || seed < 0 || !(durationMs > 0) || !(settleMs > 0))
 }
 
 const HOSTS = 3;
+/** Every agent's whole output (each run of it), kept after the lab is gone, for a failed run. */
+const agentOutputs = new Map();
 const WORKER_ARGS = ['--priority', '2'];
 function log(text) {
   console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${text}`);
@@ -67,7 +69,7 @@ try {
   exitCode = await runChaos();
 } catch (error) {
   console.error(`chaos: the run itself failed (seed ${seed}): ${errorText(error)}`);
-  for (const agent of cluster.agents) if (agent !== undefined) console.error(`--- agent-${agent.index}, last lines:\n${agent.process.output().split('\n').slice(-25).join('\n')}`);
+  await saveAgentLogs();
 } finally {
   await cluster.destroy();
   await rm(dir, { recursive: true, force: true });
@@ -78,9 +80,9 @@ async function runChaos() {
   const api = () => cluster.agents[1]?.apiUrl ?? '';
   const gql = (query, variables = {}) => cluster.graphql(api(), query, { variables, timeoutMs: 15_000 });
 
-  cluster.start(1, ['--priority', '0']);
+  recordOutput(cluster.start(1, ['--priority', '0']));
   await cluster.agents[1]?.process.waitFor(/Kraken is running/, 180_000);
-  for (let host = 2; host <= HOSTS; host += 1) cluster.start(host, [...WORKER_ARGS, '--join', api()]);
+  for (let host = 2; host <= HOSTS; host += 1) recordOutput(cluster.start(host, [...WORKER_ARGS, '--join', api()]));
   await until(async () => (await gql('{ getNodes { state } }')).getNodes.filter((node) => node.state === 'ALIVE').length === HOSTS, 120_000, 'every node alive');
   const memoryBefore = agentMemory();
   log(`cluster formed: ${HOSTS} nodes alive`);
@@ -169,8 +171,22 @@ async function runChaos() {
   console.log(`\n${table([['agent', 'RSS before', 'RSS after'], ...memoryBefore.map((before, index) => [`agent-${index + 1}`, mb(before), mb(memoryAfter[index])])])}`);
   if (unacknowledged.length > 0) console.log(`\nnot acknowledged by the API (allowed under faults, not counted as lost):\n  ${unacknowledged.join('\n  ')}`);
   const failed = results.filter((verdict) => !verdict.passed);
+  if (failed.length > 0) {
+    for (const instance of (await liveInstances()).sort((a, b) => a.name.localeCompare(b.name))) console.log(`live: ${instance.name} pid ${instance.pid} ${instance.about}`);
+    await saveAgentLogs();
+  }
   console.log(failed.length === 0 ? `\nchaos: every invariant held (seed ${seed})` : `\nchaos: ${failed.length} invariant(s) failed; replay with --seed ${seed}`);
   return failed.length === 0 ? 0 : 1;
+}
+
+function recordOutput(agent) {
+  if (agent !== undefined) agentOutputs.set(`agent-${agent.index}`, [...(agentOutputs.get(`agent-${agent.index}`) ?? []).filter((p) => p !== agent.process), agent.process]);
+}
+async function saveAgentLogs() {
+  const keep = path.join(process.env.CHAOS_LOG_DIR ?? path.join(os.tmpdir(), `kraken-chaos-seed-${seed}-logs`));
+  mkdirSync(keep, { recursive: true });
+  for (const [name, runs] of agentOutputs) await writeFile(path.join(keep, `${name}.log`), runs.map((run, index) => `===== run ${index + 1}\n${run.output()}`).join('\n'));
+  console.log(`agents' logs kept in ${keep}`);
 }
 
 /** Does `fault` to its host; resolves to what undoes it. */
@@ -188,7 +204,7 @@ async function inflict({ kind, host, pick }) {
     case 'crash':
       await cluster.killHost(host);
       return async () => {
-        cluster.start(host, [...WORKER_ARGS, '--join', cluster.agents[1]?.apiUrl ?? '']);
+        recordOutput(cluster.start(host, [...WORKER_ARGS, '--join', cluster.agents[1]?.apiUrl ?? '']));
         await cluster.agents[host]?.process.waitFor(/joined the cluster|Kraken is running/, 120_000).catch(() => undefined);
       };
     case 'pause':
@@ -213,7 +229,7 @@ async function appRepo(name, noisy) {
     // the app records its pid where the run can count live instances, and ticks in its log so gaps show
     'server.js': `const fs = require('fs'), http = require('http'), path = require('path');
 const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, 'version.json'), 'utf8'));
-fs.writeFileSync(path.join(process.env.CHAOS_DIR, process.env.CHAOS_NAME + '.' + process.pid), String(process.pid));
+fs.writeFileSync(path.join(process.env.CHAOS_DIR, process.env.CHAOS_NAME + '.' + process.pid), 'v' + version + ' port ' + process.env.PORT + ' in ' + process.cwd());
 let tick = 0;
 setInterval(() => console.log('chaos ' + process.pid + ' tick ' + tick++), 500);
 ${noisy ? "setInterval(() => { for (let i = 0; i < 200; i++) console.log('noise '.repeat(20) + i); }, 100);\n" : ''}http.createServer((q, s) => s.end(process.env.CHAOS_NAME + ' v' + version)).listen(process.env.PORT);
@@ -223,9 +239,13 @@ ${noisy ? "setInterval(() => { for (let i = 0; i < 200; i++) console.log('noise 
 
 /** Every app instance alive now, on any host: each records `<name>.<pid>` when it starts. */
 async function liveInstances() {
-  return (await readdir(instancesDir))
-    .map((file) => ({ name: file.slice(0, file.lastIndexOf('.')), pid: Number(file.slice(file.lastIndexOf('.') + 1)) }))
-    .filter((instance) => isAlive(instance.pid));
+  const live = [];
+  for (const file of await readdir(instancesDir)) {
+    const pid = Number(file.slice(file.lastIndexOf('.') + 1));
+    // what it wrote: its version, port and folder (which agent's data dir it runs from)
+    if (isAlive(pid)) live.push({ name: file.slice(0, file.lastIndexOf('.')), pid, about: readFileSync(path.join(instancesDir, file), 'utf8') });
+  }
+  return live;
 }
 
 /** What each created deployment looks like now: its status in the API, live instances, its answer and log. */
