@@ -325,6 +325,31 @@ describe('Orchestrator', () => {
     expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-a');
   });
 
+  it('redeploys elsewhere while its node is suspect, and tells that node to stop its old copy once it is back', async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    // node-b goes silent (a cut link): suspect after 5 s, not dead yet
+    await workerB.stop();
+    for (let second = 1; second <= 5; second++) {
+      clock.advance(1000);
+      await workerA.beat();
+      await eventually(() => store.getNode('node-a')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'node-a heartbeat', 10);
+      await orchestrator.tick();
+    }
+    expect(store.getNode('node-b')?.state).toBe('suspect');
+    const redeployed = await orchestrator.redeploy(deployment.id);
+    expect(redeployed).toMatchObject({ nodeId: 'node-a', attempt: 2 });
+    expect(store.pendingStops('node-b')).toEqual([{ deploymentId: deployment.id, nodeId: 'node-b', reason: expect.stringMatching(/^moved away: placed on node-a$/) as unknown }]);
+
+    await workerB.listen();
+    await workerB.beat();
+    const [stop] = await eventually(() => workerB.ofType(MessageType.DeployStop).length === 1 && workerB.ofType(MessageType.DeployStop), 5000, 'deploy.stop', 10);
+    expect(stop?.body).toEqual({ deploymentId: deployment.id, reason: 'moved away: placed on node-a' });
+    expect(store.pendingStops('node-b')).toEqual([]);
+    expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-a');
+  });
+
   it('gives a deployment back to the only node that can run it when that node returns, instead of stopping it', async () => {
     const orchestrator = await startOrchestrator();
     await workerB.beat();

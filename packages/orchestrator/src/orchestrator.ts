@@ -866,7 +866,10 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       this.notifications.raise(nodeDead(stored, why));
       await this.evacuate(nodeId, why);
     }
-    if (to === NodeState.Alive && from === NodeState.Dead) await this.stopMovedAway(nodeId);
+    // back from the dead, or from suspicion (a redeploy may have placed its app elsewhere meanwhile);
+    // not while its engine is down: a container it cannot stop now would start again with the engine
+    const back = from === NodeState.Dead || (from === NodeState.Suspect && !this.engineWatch.isDown(nodeId));
+    if (to === NodeState.Alive && back) await this.stopMovedAway(nodeId);
   }
 
   /**
@@ -957,6 +960,13 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       defaultMemoryMb: this.options.defaultMemoryMb,
     });
     const prefix = how.why === undefined ? '' : `${how.why}; `;
+    const leaving = deployment.nodeId;
+    if (leaving !== null && how.movingFrom === undefined && !isTerminalStatus(deployment.status) && !(decision.ok && decision.value.nodeId === leaving)) {
+      // taken off a node that may still run it (a redeploy while that node is suspect, or while its
+      // engine is down): it must not run twice, so that node is told to stop it once it is back
+      const where = decision.ok ? `placed on ${decision.value.nodeId}` : 'waiting for a node';
+      this.store.addPendingStop({ deploymentId: deployment.id, nodeId: leaving, reason: `moved away: ${prefix}${where}` });
+    }
     if (!decision.ok) {
       const message = `${prefix}waiting for a node: ${decision.error.message}`;
       if (deployment.status === Status.DeploymentRequested && deployment.nodeId === null && deployment.statusMessage === message)

@@ -32,6 +32,11 @@ export class EngineWatch {
     return { kind: 'failed', downSinceMs: down.sinceMs };
   }
 
+  /** Whether the node's last heartbeat said its engine is down. */
+  isDown(nodeId: string): boolean {
+    return this.down.has(nodeId);
+  }
+
   /** The node is gone altogether (dead): what its engine did no longer matters. */
   forget(nodeId: string): void {
     this.down.delete(nodeId);
