@@ -14,7 +14,6 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { commitFiles, gitFixtureRepo, manifestToml } from '@kraken/testing';
 import { labHarness } from '../bench/lab.mjs';
-import { chaosSchedule, logGaps, table, verdicts } from './schedule.ts';
 
 const HELP = `Usage: node tools/chaos/run.mjs [--seed N] [--minutes M] [--settle-minutes S]   (root, Node 24)
 
@@ -44,6 +43,13 @@ if (!Number.isInteger(seed) || seed < 0 || !(durationMs > 0) || !(settleMs > 0))
   console.error(`chaos: --seed must be a whole number of 0 or more and --minutes, --settle-minutes positive\n\n${HELP}`);
   process.exit(2);
 }
+
+// the schedule and the harness are .ts files, which Node 24 runs itself; an older Node would fail on the import less clearly
+if (!process.features.typescript) {
+  console.error(`chaos: run it on Node 24 (this is ${process.version}, which runs no .ts file): source tools/node/use-node.sh && use_node 24`);
+  process.exit(2);
+}
+const { chaosSchedule, logGaps, table, verdicts } = await import('./schedule.ts');
 
 const HOSTS = 3;
 /** Every agent's whole output (each run of it), kept after the lab is gone, for a failed run. */
