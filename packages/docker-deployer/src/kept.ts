@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ErrorCode, KrakenError } from '@kraken/common';
-
-/** How many successful versions of a deployment a node keeps for a rollback without a build: the running one and two before it. */
-export const KEPT_VERSIONS = 3;
+import { ErrorCode, KEPT_VERSIONS, KrakenError } from '@kraken/common';
 
 /** One kept version: what a runtime needs to run it again is its own business (`T`). */
 export interface KeptVersion {

@@ -1,11 +1,11 @@
 import path from 'node:path';
+import { KEPT_VERSIONS } from '@kraken/common';
 import { commitFiles, freePort, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import { cleanupNode, docker, gitRepo, httpGet, manifest, templatesDir } from '../test/fixtures.js';
 import { DockerDeployer } from './deployer.js';
 import type { DeployResult } from './deployer.js';
 import { keptTag } from './kept-images.js';
-import { KEPT_VERSIONS } from './kept.js';
 import type { DeployProgress } from './progress.js';
 
 // Several helpers build on the same two cores: generous limits, and no assertion on how long anything takes.

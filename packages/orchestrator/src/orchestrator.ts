@@ -33,6 +33,7 @@ import { placeDeployment } from './scheduling/place-deployment.js';
 import { planEnvChange } from './settings/env-change.js';
 import type { EnvChange } from './settings/env-change.js';
 import { Releases, ReleaseTrigger } from './releases/releases.js';
+import { planRollback } from './releases/rollback.js';
 import { isStaleStatus } from './status-order.js';
 import { BranchWatcher } from './watch/branch-watcher.js';
 import { allocatePort } from './scheduling/ports.js';
@@ -431,6 +432,17 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         return updated;
       }
       return this.placeAndRequest({ ...deployment, commit: null }, { attempt: deployment.attempt + 1 });
+    });
+  }
+
+  /** Runs an earlier successful release's commit again from the build its node kept (rules in releases/rollback.ts). */
+  rollback(id: string, commit?: string): Promise<DeploymentRecord> {
+    return this.exclusive(async () => {
+      this.requireLeads('roll back', id);
+      const deployment = this.store.requireDeployment(id);
+      const plan = planRollback(deployment, this.releases.list(id), commit);
+      this.releases.startRelease(id, plan.commit, plan.trigger);
+      return this.restartFromBuild({ ...deployment, commit: plan.commit }, plan.reason);
     });
   }
 
@@ -1018,7 +1030,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         branch: deployment.branch,
         attempt: deployment.attempt,
         // while a redeploy has not started on the node (also when re-sent), the node must replace what it runs
-        ...(deployment.status === Status.UpdateRequested ? { replace: true } : {}),
+        // with a pinned commit (a rollback, a restart with other settings), from the build the node kept of it if any
+        ...(deployment.status === Status.UpdateRequested ? { replace: true, ...(deployment.commit === null ? {} : { fromKept: true }) } : {}),
         runtime: deployment.runtime,
         env: deployment.env,
         ...(deployment.commit === null ? {} : { commit: deployment.commit }),

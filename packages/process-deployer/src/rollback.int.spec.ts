@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { KEPT_VERSIONS } from '@kraken/docker-deployer';
+import { KEPT_VERSIONS } from '@kraken/common';
 import type { DeployProgress } from '@kraken/docker-deployer';
 import { commitFiles, freePort, gitFixtureRepo, manifestToml, uniqueName } from '@kraken/testing';
 import { deployerPerTest } from '../test/deployer-per-test.js';
