@@ -31,6 +31,12 @@ export function keptCommits(releases: readonly ReleaseRecord[]): string[] {
   return commits;
 }
 
+/** The commits a rollback of the deployment can run now, newest first: none unless it is RUNNING, and never the running one. */
+export function rollbackCommits(deployment: Pick<DeploymentRecord, 'status' | 'commit' | 'removedAt'>, releases: readonly ReleaseRecord[]): string[] {
+  if (deployment.status !== Status.Running || deployment.removedAt !== null) return [];
+  return keptCommits(releases).filter((commit) => commit !== deployment.commit);
+}
+
 /**
  * Which earlier version a rollback of a running deployment runs: `wanted` (a commit or an
  * abbreviation of at least 4 hex digits) when it is one of the kept versions, else the newest kept
@@ -49,8 +55,7 @@ export function planRollback(deployment: DeploymentRecord, releases: readonly Re
     });
   }
   const running = deployment.commit;
-  const kept = keptCommits(releases);
-  const earlier = kept.filter((commit) => commit !== running);
+  const earlier = rollbackCommits(deployment, releases);
   const listed = earlier.length === 0 ? 'none' : earlier.map((commit) => commit.slice(0, 7)).join(', ');
   const commit = wanted === undefined ? earlier[0] : pick(id, wanted.trim(), running, earlier, listed);
   if (commit === undefined) {
