@@ -469,10 +469,10 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   }
 
   /**
-   * The one place a running deployment restarts without a rebuild: the same commit is sent again
-   * with `replace`, and the node's deployer starts it from the build it already has. `reason`
-   * becomes the status message and so the history's record of why. A node that cannot take it
-   * any more gets it placed afresh (which builds there).
+   * The one place a running deployment restarts without a rebuild: its commit (or, for a rollback,
+   * the earlier one in `deployment.commit`) is sent with `replace`, and the node's deployer starts it
+   * from the build it has or kept. `reason` becomes the status message and so the history's record
+   * of why. A node that cannot take it any more gets it placed afresh (which builds there).
    */
   private async restartFromBuild(deployment: DeploymentRecord, reason: string, patch: { env?: Record<string, string> } = {}): Promise<DeploymentRecord> {
     const node = deployment.nodeId === null ? undefined : this.store.getNode(deployment.nodeId);
