@@ -1,26 +1,27 @@
 #!/usr/bin/env node
 // A seeded chaos run on the netns cluster harness: a leader and workers (process runtime), a
 // workload of creates, cancels and redeploys through the API, and meanwhile one fault at a time on
-// a worker host (crash, SIGSTOP, cut link, 30% packet loss). Once the schedule ends and the cluster
+// a worker host (crash, SIGSTOP, cut link, 30% packet loss) or an app (SIGKILL). Once the schedule ends and the cluster
 // settles, it checks the invariants (schedule.ts) and prints them as a table, with per-deployment
 // log gaps and agent memory before and after. The same seed replays the same schedule.
 //
 //   NX_DAEMON=false npx nx run-many -t build && node tools/chaos/run.mjs [--seed N] [--minutes M]
 import { mkdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { commitFiles, gitFixtureRepo, manifestToml } from '@kraken/testing';
 import { labHarness } from '../bench/lab.mjs';
-import { chaosSchedule, FINAL_STATUSES, logGaps, table, verdicts } from './schedule.ts';
+import { chaosSchedule, logGaps, table, verdicts } from './schedule.ts';
 
 const HELP = `Usage: node tools/chaos/run.mjs [--seed N] [--minutes M] [--settle-minutes S]   (root, Node 24)
 
 Runs a 3-host Kraken cluster in network namespaces (a leader and two workers, process runtime),
 creates, cancels and redeploys apps through the API while one fault at a time hits a worker host
-(crash of every process on it, SIGSTOP of its agent, a cut link, 30% packet loss), then lets the
+(crash of every process on it, SIGSTOP of its agent, a cut link, 30% packet loss) or one app's
+process is killed; a quarter of the apps flood their log. Then it lets the
 cluster settle and checks: every acknowledged create persisted; none stuck in a non-final status;
 each one not cancelled RUNNING, exactly once, answering HTTP with its last acknowledged version;
 each cancelled one DESTROYED with nothing left running. Prints the table, the log gaps per
@@ -45,6 +46,8 @@ if (!Number.isInteger(seed) || seed < 0 || !(durationMs > 0) || !(settleMs > 0))
 }
 
 const HOSTS = 3;
+/** Every agent's whole output (each run of it), kept after the lab is gone, for a failed run. */
+const agentOutputs = new Map();
 const WORKER_ARGS = ['--priority', '2'];
 function log(text) {
   console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${text}`);
@@ -66,7 +69,7 @@ try {
   exitCode = await runChaos();
 } catch (error) {
   console.error(`chaos: the run itself failed (seed ${seed}): ${errorText(error)}`);
-  for (const agent of cluster.agents) if (agent !== undefined) console.error(`--- agent-${agent.index}, last lines:\n${agent.process.output().split('\n').slice(-25).join('\n')}`);
+  await saveAgentLogs();
 } finally {
   await cluster.destroy();
   await rm(dir, { recursive: true, force: true });
@@ -77,9 +80,9 @@ async function runChaos() {
   const api = () => cluster.agents[1]?.apiUrl ?? '';
   const gql = (query, variables = {}) => cluster.graphql(api(), query, { variables, timeoutMs: 15_000 });
 
-  cluster.start(1, ['--priority', '0']);
+  recordOutput(cluster.start(1, ['--priority', '0']));
   await cluster.agents[1]?.process.waitFor(/Kraken is running/, 180_000);
-  for (let host = 2; host <= HOSTS; host += 1) cluster.start(host, [...WORKER_ARGS, '--join', api()]);
+  for (let host = 2; host <= HOSTS; host += 1) recordOutput(cluster.start(host, [...WORKER_ARGS, '--join', api()]));
   await until(async () => (await gql('{ getNodes { state } }')).getNodes.filter((node) => node.state === 'ALIVE').length === HOSTS, 120_000, 'every node alive');
   const memoryBefore = agentMemory();
   log(`cluster formed: ${HOSTS} nodes alive`);
@@ -91,8 +94,8 @@ async function runChaos() {
     const alive = created.filter((deployment) => !deployment.cancelled);
     const target = alive[Math.floor(operation.pick * alive.length)];
     if (operation.kind === 'create' || target === undefined) {
-      const name = `chaos-${index}`;
-      const repo = await appRepo(name);
+      const name = `chaos-${index}${operation.noisy ? '-noisy' : ''}`;
+      const repo = await appRepo(name, operation.noisy);
       try {
         const { createDeployment: id } = await gql(
           'mutation($url: String!, $name: String!, $env: [EnvVarInput!]) { createDeployment(deploymentUrl: $url, gitBranch: "main", name: $name, env: $env) }',
@@ -168,17 +171,40 @@ async function runChaos() {
   console.log(`\n${table([['agent', 'RSS before', 'RSS after'], ...memoryBefore.map((before, index) => [`agent-${index + 1}`, mb(before), mb(memoryAfter[index])])])}`);
   if (unacknowledged.length > 0) console.log(`\nnot acknowledged by the API (allowed under faults, not counted as lost):\n  ${unacknowledged.join('\n  ')}`);
   const failed = results.filter((verdict) => !verdict.passed);
+  if (failed.length > 0) {
+    for (const instance of (await liveInstances()).sort((a, b) => a.name.localeCompare(b.name))) console.log(`live: ${instance.name} pid ${instance.pid} ${instance.about}`);
+    await saveAgentLogs();
+  }
   console.log(failed.length === 0 ? `\nchaos: every invariant held (seed ${seed})` : `\nchaos: ${failed.length} invariant(s) failed; replay with --seed ${seed}`);
   return failed.length === 0 ? 0 : 1;
 }
 
+function recordOutput(agent) {
+  if (agent !== undefined) agentOutputs.set(`agent-${agent.index}`, [...(agentOutputs.get(`agent-${agent.index}`) ?? []).filter((p) => p !== agent.process), agent.process]);
+}
+async function saveAgentLogs() {
+  const keep = path.join(process.env.CHAOS_LOG_DIR ?? path.join(os.tmpdir(), `kraken-chaos-seed-${seed}-logs`));
+  mkdirSync(keep, { recursive: true });
+  for (const [name, runs] of agentOutputs) await writeFile(path.join(keep, `${name}.log`), runs.map((run, index) => `===== run ${index + 1}\n${run.output()}`).join('\n'));
+  console.log(`agents' logs kept in ${keep}`);
+}
+
 /** Does `fault` to its host; resolves to what undoes it. */
-async function inflict({ kind, host }) {
+async function inflict({ kind, host, pick }) {
   switch (kind) {
+    case 'app-crash': {
+      const live = (await liveInstances()).sort((a, b) => a.name.localeCompare(b.name) || a.pid - b.pid);
+      const victim = live[Math.floor(pick * live.length)];
+      if (victim !== undefined) {
+        log(`  SIGKILL to ${victim.name} (pid ${victim.pid})`);
+        process.kill(victim.pid, 'SIGKILL');
+      }
+      return async () => undefined;
+    }
     case 'crash':
       await cluster.killHost(host);
       return async () => {
-        cluster.start(host, [...WORKER_ARGS, '--join', cluster.agents[1]?.apiUrl ?? '']);
+        recordOutput(cluster.start(host, [...WORKER_ARGS, '--join', cluster.agents[1]?.apiUrl ?? '']));
         await cluster.agents[host]?.process.waitFor(/joined the cluster|Kraken is running/, 120_000).catch(() => undefined);
       };
     case 'pause':
@@ -195,30 +221,41 @@ async function inflict({ kind, host }) {
   }
 }
 
-/** One repository per app, so a redeploy of one moves no other's branch. */
-async function appRepo(name) {
+/** One repository per app, so a redeploy of one moves no other's branch. A noisy one floods its log. */
+async function appRepo(name, noisy) {
   return gitFixtureRepo(path.join(dir, 'repos', name), {
     'shipwreck.toml': manifestToml('port = 3000\nlang = "node"\nrun = "node server.js"\ntest = ""', name),
     'version.json': JSON.stringify({ version: 1 }),
     // the app records its pid where the run can count live instances, and ticks in its log so gaps show
     'server.js': `const fs = require('fs'), http = require('http'), path = require('path');
 const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, 'version.json'), 'utf8'));
-fs.writeFileSync(path.join(process.env.CHAOS_DIR, process.env.CHAOS_NAME + '.' + process.pid), String(process.pid));
+fs.writeFileSync(path.join(process.env.CHAOS_DIR, process.env.CHAOS_NAME + '.' + process.pid), 'v' + version + ' port ' + process.env.PORT + ' in ' + process.cwd());
 let tick = 0;
 setInterval(() => console.log('chaos ' + process.pid + ' tick ' + tick++), 500);
-http.createServer((q, s) => s.end(process.env.CHAOS_NAME + ' v' + version)).listen(process.env.PORT);
+${noisy ? "setInterval(() => { for (let i = 0; i < 200; i++) console.log('noise '.repeat(20) + i); }, 100);\n" : ''}http.createServer((q, s) => s.end(process.env.CHAOS_NAME + ' v' + version)).listen(process.env.PORT);
 `,
   });
+}
+
+/** Every app instance alive now, on any host: each records `<name>.<pid>` when it starts. */
+async function liveInstances() {
+  const live = [];
+  for (const file of await readdir(instancesDir)) {
+    const pid = Number(file.slice(file.lastIndexOf('.') + 1));
+    // what it wrote: its version, port and folder (which agent's data dir it runs from)
+    if (isAlive(pid)) live.push({ name: file.slice(0, file.lastIndexOf('.')), pid, about: readFileSync(path.join(instancesDir, file), 'utf8') });
+  }
+  return live;
 }
 
 /** What each created deployment looks like now: its status in the API, live instances, its answer and log. */
 async function observe(created, gql) {
   const { getDeployments } = await gql('{ getDeployments { id status deploymentUrl } }');
-  const files = await readdir(instancesDir);
+  const live = await liveInstances();
   const observed = [];
   for (const deployment of created) {
     const row = getDeployments.find((candidate) => candidate.id === deployment.id);
-    const instances = files.filter((file) => file.startsWith(`${deployment.name}.`) && isAlive(Number(file.slice(deployment.name.length + 1)))).length;
+    const instances = live.filter((instance) => instance.name === deployment.name).length;
     let answers = false;
     let servedVersion;
     if (row?.status === 'RUNNING' && row.deploymentUrl !== null) {

@@ -31,7 +31,8 @@ describe('chaos schedule', () => {
       const next = schedule.faults[index + 1];
       if (next !== undefined) expect(next.atMs).toBeGreaterThan(fault.atMs + fault.forMs);
     }
-    expect(new Set(schedule.faults.map((fault) => fault.kind))).toEqual(new Set(['crash', 'pause', 'cut', 'loss']));
+    expect(new Set(schedule.faults.map((fault) => fault.kind))).toEqual(new Set(['crash', 'pause', 'cut', 'loss', 'app-crash']));
+    expect(schedule.operations.some((operation) => operation.kind === 'create' && operation.noisy)).toBe(true);
     expect(schedule.operations[0]?.kind).toBe('create');
     expect(new Set(schedule.operations.map((operation) => operation.kind))).toEqual(new Set(['create', 'cancel', 'redeploy']));
   });

@@ -11,15 +11,19 @@ export type FaultKind =
   /** its link is cut, restored afterwards (a pulled cable) */
   | 'cut'
   /** 30% of its packets dropped each way, clean afterwards (bad Wi-Fi) */
-  | 'loss';
+  | 'loss'
+  /** one live app instance, on any host, gets SIGKILL (a crashing app); its runtime restarts it */
+  | 'app-crash';
 
-export const FAULT_KINDS: readonly FaultKind[] = ['crash', 'pause', 'cut', 'loss'];
+export const FAULT_KINDS: readonly FaultKind[] = ['crash', 'pause', 'cut', 'loss', 'app-crash'];
 
 export interface Fault {
   atMs: number;
   kind: FaultKind;
   host: number;
   forMs: number;
+  /** For app-crash: which live instance, index = floor(pick * count). */
+  pick: number;
 }
 
 export type OperationKind = 'create' | 'cancel' | 'redeploy';
@@ -27,6 +31,8 @@ export type OperationKind = 'create' | 'cancel' | 'redeploy';
 export interface Operation {
   atMs: number;
   kind: OperationKind;
+  /** For a create: an app that floods its log (bursts of lines), so log gaps under load show. */
+  noisy: boolean;
   /** Picks which deployment a cancel or redeploy targets, among those alive then: index = floor(pick * count). */
   pick: number;
 }
@@ -80,14 +86,14 @@ export function chaosSchedule(options: ScheduleOptions): Schedule {
     const kind = FAULT_KINDS[Math.floor(random() * FAULT_KINDS.length)] ?? 'crash';
     const host = faultHosts[Math.floor(random() * faultHosts.length)] ?? faultHosts[0] ?? 0;
     const forMs = Math.min(between(options.faultLengthMs ?? [4_000, 25_000]), durationMs - at);
-    faults.push({ atMs: at, kind, host, forMs });
+    faults.push({ atMs: at, kind, host, forMs, pick: random() });
     at += forMs + between(options.faultGapMs ?? [5_000, 20_000]);
   }
   const operations: Operation[] = [];
   for (let at = 0; at < durationMs; at += between(options.operationGapMs ?? [4_000, 12_000])) {
     const roll = random();
     const kind: OperationKind = operations.length === 0 || roll < 0.5 ? 'create' : roll < 0.75 ? 'redeploy' : 'cancel';
-    operations.push({ atMs: at, kind, pick: random() });
+    operations.push({ atMs: at, kind, pick: random(), noisy: random() < 0.25 });
   }
   return { seed, durationMs, faults, operations };
 }

@@ -78,7 +78,7 @@ describe('two machines that may lead, and kraken promote', () => {
     await founder.process.waitFor(/a node joined the RabbitMQ cluster/, 120_000);
     repo = await gitFixtureRepo(path.join(dir.path, 'app'), {
       'shipwreck.toml': manifestToml('port = 3000\nlang = "node"\nrun = "node server.js"\ntest = ""', 'two-machines-app'),
-      'server.js': "require('http').createServer((q, s) => s.end('hello')).listen(process.env.PORT);",
+      'server.js': "require('http').createServer((q, s) => s.end('hello ' + (process.env.GREETING || ''))).listen(process.env.PORT);",
     });
   }, 480_000);
 
@@ -114,8 +114,10 @@ describe('two machines that may lead, and kraken promote', () => {
 
   it("after the leader's host dies, leads on request with every deployment, and the founder comes back as its standby", async () => {
     const deployed: string[] = [];
+    // the first one's env is sealed in the store: the standby's copy opens it with the key of its grant
+    const greeting = 'sealed-on-the-founder';
     for (let i = 0; i < 3; i++) {
-      const result = await cluster.kraken(1, ['deploy', repo, '--json', '--data-dir', dataDir(1)]);
+      const result = await cluster.kraken(1, ['deploy', repo, '--json', '--data-dir', dataDir(1), ...(i === 0 ? ['--env', `GREETING=${greeting}`] : [])]);
       expect(result.code).toBe(0);
       const deployment = JSON.parse(result.stdout) as { id: string; status: string };
       expect(deployment.status).toBe('RUNNING');
@@ -125,6 +127,9 @@ describe('two machines that may lead, and kraken promote', () => {
     const survivors = before.filter((deployment) => hostOf(deployment.deploymentUrl) !== 1);
     const asking = keepAsking(survivors.map((deployment) => deployment.deploymentUrl ?? ''));
     const formerEpoch = (await status(1)).getPlatform.epoch;
+    // the standby keeps the data key of its grant beside its copy (which it opens), as a leader does
+    const keyOf = async (index: number) => (JSON.parse(await readFile(path.join(dataDir(index), SECRETS_FILE), 'utf8')) as { dataKey: string }).dataKey;
+    expect(await keyOf(2)).toBe(await keyOf(1));
 
     await cluster.killHost(1);
     // what three machines would do by now (a standby leads 2-3 s after such a kill) does not happen with two
@@ -158,6 +163,9 @@ describe('two machines that may lead, and kraken promote', () => {
     expect(after.getPlatform.orchestrator).toBe('agent-2');
     expect(after.getPlatform.epoch).toBeGreaterThan(formerEpoch);
     expect(after.getDeployments.map((deployment) => deployment.id).sort()).toEqual([...deployed].sort());
+    const sealed = await cluster.graphql<{ getDeployment: { env: { name: string }[] } }>(api(2), `query { getDeployment(deploymentId: "${deployed[0] ?? ''}") { env { name } } }`);
+    expect(sealed.getDeployment.env.map((variable) => variable.name)).toEqual(['GREETING']);
+    expect(await keyOf(2)).toBe(await keyOf(1));
     // the dead host's apps move to the machines left, and everything runs and answers
     await eventually(
       async () => {
@@ -167,6 +175,8 @@ describe('two machines that may lead, and kraken promote', () => {
       120_000,
       'every deployment running on agent-2 or agent-3',
     );
+    const withEnv = (await cluster.graphql<Listed>(api(2), LIST)).getDeployments.find((deployment) => deployment.id === deployed[0]);
+    expect(await (await fetch(withEnv?.deploymentUrl ?? '')).text()).toBe(`hello ${greeting}`);
     const fresh = await cluster.kraken(2, ['deploy', repo, '--json', '--api', api(2), '--token', await cluster.apiToken()]);
     expect(fresh.code).toBe(0);
     expect(JSON.parse(fresh.stdout)).toMatchObject({ status: 'RUNNING' });

@@ -16,6 +16,12 @@ export const brokerClusterGrantSchema = z.object({
   adminPassword: text(1024, { nonEmpty: true }),
   /** A running member to join, e.g. `kraken-n1@10.0.0.5`. */
   seedNode: text(300, { nonEmpty: true }),
+  /**
+   * The cluster's data key (base64url), which seals the secrets in the store a standby copies: it
+   * opens them when it takes over. Only nodes that may lead get it. Missing from a leader that
+   * predates sealing.
+   */
+  dataKey: text(100, { nonEmpty: true }).optional(),
 });
 export type BrokerClusterGrant = z.infer<typeof brokerClusterGrantSchema>;
 

@@ -63,6 +63,7 @@ export type { BranchWatcherOptions, BranchWatcherCounters } from './watch/branch
 export { printKrakenSchema } from './api/schema/build-schema.js';
 export { adoptSecrets, loadOrCreateSecrets, SECRETS_FILE } from './secrets.js';
 export type { ClusterSecrets, LoadedSecrets } from './secrets.js';
+export { DataKey } from './data-key.js';
 export { StatePublisher } from './replication/state-publisher.js';
 export type { StatePublisherOptions } from './replication/state-publisher.js';
 export { StateFollower } from './replication/state-follower.js';

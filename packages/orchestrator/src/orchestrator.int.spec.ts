@@ -10,6 +10,10 @@ import { compileOrchestratorOptions } from './options.js';
 import { Orchestrator } from './orchestrator.js';
 import { LeaderLease } from './leadership/leader-lease.js';
 import { OrchestratorStore } from './store/orchestrator-store.js';
+import { DataKey } from './data-key.js';
+
+/** The cluster's data key in these tests (one for all stores: copies apply each other's sealed values). */
+const dataKey = DataKey.generate('the test data key');
 
 const prefix = uniqueName('orchestrator-int');
 const queues: OrchestratorQueues = {
@@ -50,7 +54,7 @@ describe('Orchestrator on RabbitMQ', () => {
   }
 
   it('deploys through a worker queue to Running, and moves the deployment when that worker dies', async () => {
-    using store = OrchestratorStore.open({ dataDir: dir.path });
+    using store = OrchestratorStore.open({ dataKey, dataDir: dir.path });
     const workerA = await FakeWorker.start({ broker: await broker(), nodeId: 'node-a', queues, shape: { freeMb: 6000 } });
     const workerB = await FakeWorker.start({ broker: await broker(), nodeId: 'node-b', queues, shape: { freeMb: 2000 } });
     await using orchestrator = await Orchestrator.create({
@@ -96,7 +100,7 @@ describe('Orchestrator on RabbitMQ', () => {
         cwd: repo,
         encoding: 'utf8',
       }).trim();
-    using store = OrchestratorStore.open({ dataDir: path.join(dir.path, 'watch-data') });
+    using store = OrchestratorStore.open({ dataKey, dataDir: path.join(dir.path, 'watch-data') });
     const worker = await FakeWorker.start({ broker: await broker(), nodeId: 'node-a', queues: watchQueues });
     worker.commit = git('rev-parse', 'HEAD');
     await using orchestrator = await Orchestrator.create({
@@ -131,7 +135,7 @@ describe('Orchestrator on RabbitMQ', () => {
       const own = (url: string) => AmqpBroker.create({ url }).then((created) => (brokers.push(created), created));
       const [idA, idB] = [uniqueName('node-a'), uniqueName('node-b')];
       const admin = await own(vhost.url);
-      using store = OrchestratorStore.open({ dataDir: path.join(dir.path, 'users') });
+      using store = OrchestratorStore.open({ dataKey, dataDir: path.join(dir.path, 'users') });
       await using orchestrator = await Orchestrator.create({ broker: admin, store, nodeId: 'leader', options: { heartbeatIntervalMs: HEARTBEAT_MS, tickIntervalMs: 100 } });
       const defaults = compileOrchestratorOptions().queues;
       const brokerA = await own((await vhost.nodeUser(idA)).url);

@@ -9,6 +9,10 @@ import { compileOrchestratorOptions } from './options.js';
 import { ADOPTED_SOURCE, Orchestrator } from './orchestrator.js';
 import { OrchestratorStore } from './store/orchestrator-store.js';
 import type { DeploymentRecord } from './store/records.js';
+import { DataKey } from './data-key.js';
+
+/** The cluster's data key in these tests (one for all stores: copies apply each other's sealed values). */
+const dataKey = DataKey.generate('the test data key');
 
 const queues = compileOrchestratorOptions().queues;
 const SRC = 'https://git.home.lan/alice/todo-api.git';
@@ -64,7 +68,7 @@ beforeEach(async () => {
   clock = new FakeClock();
   broker = new MemoryBroker();
   logger = new MemoryLogger();
-  store = OrchestratorStore.open({ dataDir: dir.path, clock });
+  store = OrchestratorStore.open({ dataKey, dataDir: dir.path, clock });
   orchestrators = [];
   workerA = await FakeWorker.start({ broker, nodeId: 'node-a', queues, shape: { freeMb: 1200, load: 0.9 } });
   workerB = await FakeWorker.start({ broker, nodeId: 'node-b', queues, shape: { freeMb: 6000, load: 0.2 } });

@@ -16,6 +16,7 @@ import {
 import path from 'node:path';
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { ID_PATTERN } from '@kraken/messages';
+import { DataKey } from './data-key.js';
 
 /** What a cluster's first orchestrator makes up once and keeps in its data directory. */
 export interface ClusterSecrets {
@@ -28,6 +29,11 @@ export interface ClusterSecrets {
 }
 
 export interface LoadedSecrets extends ClusterSecrets {
+  /**
+   * Seals the secrets the store keeps. Only in this file (and, in memory, on standbys, from their
+   * membership grant): never in the store, whose copies and backups must not open themselves.
+   */
+  dataKey: DataKey;
   /** True on the start that made them: the one time to print the tokens. */
   created: boolean;
   /** Where they are kept. */
@@ -48,7 +54,10 @@ export function loadOrCreateSecrets(dataDir: string): LoadedSecrets {
   const file = path.join(dataDir, SECRETS_FILE);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const existing = readSecrets(file);
-  return existing === undefined ? createSecrets(file) : { ...existing, created: false, file };
+  if (existing === undefined) return createSecrets(file);
+  // a file from before the data key existed gets one (the store seals what it holds in clear with it)
+  const dataKey = existing.dataKey ?? writeSecrets(file, existing, DataKey.generate(file));
+  return { ...existing, dataKey, created: false, file };
 }
 
 /**
@@ -62,50 +71,56 @@ export function createSecrets(file: string): LoadedSecrets {
     joinToken: randomBytes(32).toString('base64url'),
     clusterId: `kraken-${randomBytes(6).toString('hex')}`,
   };
-  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  const fd = openSync(temporary, 'wx', 0o600);
-  try {
-    fchmodSync(fd, 0o600); // whatever the umask
-    writeSync(fd, `${JSON.stringify(secrets, null, 2)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  const dataKey = DataKey.generate(file);
+  const temporary = writeTemporary(file, secrets, dataKey);
   try {
     linkSync(temporary, file);
   } catch (error) {
     // another process made them first: theirs are the cluster's
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const theirs = readSecrets(file);
-    if (theirs === undefined) throw error;
-    return { ...theirs, created: false, file };
+    if (theirs?.dataKey === undefined) throw error;
+    return { ...theirs, dataKey: theirs.dataKey, created: false, file };
   } finally {
     unlinkSync(temporary);
   }
-  return { ...secrets, created: true, file };
+  return { ...secrets, dataKey, created: true, file };
 }
 
 /**
- * Makes `secrets` this data dir's (a standby taking over keeps the cluster's tokens and id, which
- * came with its copy of the store), replacing whatever was there.
+ * Makes `secrets` and `dataKey` this data dir's (a standby taking over keeps the cluster's tokens
+ * and id, which came sealed in its copy of the store, and the data key of its membership grant),
+ * replacing whatever was there.
  */
-export function adoptSecrets(dataDir: string, secrets: ClusterSecrets): void {
+export function adoptSecrets(dataDir: string, secrets: ClusterSecrets, dataKey: DataKey): void {
   const file = path.join(dataDir, SECRETS_FILE);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  writeSecrets(file, secrets, dataKey);
+}
+
+/** Replaces `file` whole (written aside, then renamed into place) and returns the key it now holds. */
+function writeSecrets(file: string, secrets: ClusterSecrets, dataKey: DataKey): DataKey {
+  renameSync(writeTemporary(file, secrets, dataKey), file);
+  return dataKey.keptIn(file);
+}
+
+/** Writes the secrets to a new temporary file beside `file` (0600, synced) and returns its name. */
+function writeTemporary(file: string, secrets: ClusterSecrets, dataKey: DataKey): string {
   const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   const fd = openSync(temporary, 'wx', 0o600);
   try {
-    fchmodSync(fd, 0o600);
-    writeSync(fd, `${JSON.stringify({ apiToken: secrets.apiToken, joinToken: secrets.joinToken, clusterId: secrets.clusterId }, null, 2)}\n`);
+    fchmodSync(fd, 0o600); // whatever the umask
+    const kept = { apiToken: secrets.apiToken, joinToken: secrets.joinToken, clusterId: secrets.clusterId, dataKey: dataKey.toText() };
+    writeSync(fd, `${JSON.stringify(kept, null, 2)}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  renameSync(temporary, file);
+  return temporary;
 }
 
-/** The secrets in `file`, or undefined when there is no such file. */
-function readSecrets(file: string): ClusterSecrets | undefined {
+/** The secrets in `file` (without a data key when the file is from before it existed), or undefined when there is no such file. */
+function readSecrets(file: string): (ClusterSecrets & { dataKey: DataKey | undefined }) | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -118,7 +133,7 @@ function readSecrets(file: string): ClusterSecrets | undefined {
   return secrets;
 }
 
-function parseSecrets(file: string, text: string): ClusterSecrets {
+function parseSecrets(file: string, text: string): ClusterSecrets & { dataKey: DataKey | undefined } {
   const invalid = (what: string): KrakenError =>
     new KrakenError(
       ErrorCode.InvalidConfig,
@@ -132,7 +147,7 @@ function parseSecrets(file: string, text: string): ClusterSecrets {
     throw invalid('not valid JSON');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid('expected a JSON object');
-  const { apiToken, joinToken, clusterId } = parsed as Record<string, unknown>;
+  const { apiToken, joinToken, clusterId, dataKey } = parsed as Record<string, unknown>;
   const token = (field: string, value: unknown): string => {
     if (typeof value !== 'string' || value.length < MIN_TOKEN_LENGTH)
       throw invalid(`${field}: expected a string of at least ${MIN_TOKEN_LENGTH} characters`);
@@ -140,5 +155,16 @@ function parseSecrets(file: string, text: string): ClusterSecrets {
   };
   if (typeof clusterId !== 'string' || !ID_PATTERN.test(clusterId))
     throw invalid('clusterId: expected an id of 1-64 characters from [A-Za-z0-9._-]');
-  return { apiToken: token('apiToken', apiToken), joinToken: token('joinToken', joinToken), clusterId };
+  let key: DataKey | undefined;
+  try {
+    key = dataKey === undefined ? undefined : DataKey.fromText(dataKey, file);
+  } catch {
+    // the store's secrets open with this key only: a new one would not do
+    throw new KrakenError(
+      ErrorCode.InvalidConfig,
+      `${file}: dataKey: expected 32 bytes in base64url (43 characters); restore the file from a backup: the secrets in the orchestrator's database open with this key only`,
+      { details: { file } },
+    );
+  }
+  return { apiToken: token('apiToken', apiToken), joinToken: token('joinToken', joinToken), clusterId, dataKey: key };
 }

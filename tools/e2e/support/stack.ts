@@ -3,7 +3,7 @@ import { MemoryLogger } from '@kraken/common';
 import { DockerDeployer } from '@kraken/docker-deployer';
 import { ProcessDeployer } from '@kraken/process-deployer';
 import type { OrchestratorOptions, OrchestratorQueues, PortRange } from '@kraken/orchestrator';
-import { Orchestrator, OrchestratorStore, createApiServer } from '@kraken/orchestrator';
+import { DataKey, Orchestrator, OrchestratorStore, createApiServer } from '@kraken/orchestrator';
 import type { ApiServer, ListeningApi } from '@kraken/orchestrator';
 import { eventually, freePortRange, isolatedVhost, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
 import type { IsolatedVhost, TempDir } from '@kraken/testing';
@@ -74,7 +74,7 @@ export class Stack {
     };
     const deadLetterQueue = `${prefix}.dead-letter`;
     const broker = await AmqpBroker.create({ url, deadLetterQueue });
-    const store = OrchestratorStore.open({ dataDir: path.join(dir.path, 'orchestrator') });
+    const store = OrchestratorStore.open({ dataDir: path.join(dir.path, 'orchestrator'), dataKey: DataKey.generate('the e2e stack') });
     // not the default range: a Kraken running on this machine hands those ports out to its own apps
     const portRange = await freePortRange(100);
     const orchestrator = await Orchestrator.create({

@@ -14,7 +14,7 @@ import {
   createApiServer,
   loadOrCreateSecrets,
 } from '@kraken/orchestrator';
-import type { ApiServer } from '@kraken/orchestrator';
+import type { ApiServer, DataKey } from '@kraken/orchestrator';
 import { uiMiddleware } from '@kraken/ui-host';
 import type { Executor } from '../run/executor.js';
 
@@ -56,6 +56,11 @@ export interface OrchestratorExecutorOptions {
    * loading the secrets file says
    */
   secretsCreated?: boolean;
+  /**
+   * The cluster's data key, for a standby taking over (from its membership grant; it becomes this
+   * data dir's). @default the one in the secrets file, made with the cluster's secrets
+   */
+  dataKey?: DataKey | undefined;
   /** Told once the API listens: the URL to print, the token when it was just created, and whether others can join. */
   onListening?: (info: { url: string; apiToken: string; joinToken: string; clusterId: string; secretsCreated: boolean; joinable: boolean }) => void;
 }
@@ -91,7 +96,9 @@ export class OrchestratorExecutor implements Executor {
 
   async setup(): Promise<void> {
     const { broker, nodeId, dataDir, logger, brokerUrlFor } = this.options;
-    const store = OrchestratorStore.open({ dataDir, logger });
+    // a standby taking over opens its copy with the key of its grant; a leader, with its own
+    const dataKey = this.options.dataKey ?? loadOrCreateSecrets(dataDir).dataKey;
+    const store = OrchestratorStore.open({ dataDir, dataKey, logger });
     this.store = store;
     // the term a change is published in is the store's own, so its bump to a new epoch is the first change of that term;
     // attached before anything is written: standbys get every change after their snapshot
@@ -99,7 +106,7 @@ export class OrchestratorExecutor implements Executor {
     this.publisher = publisher;
     // a standby taking over has the cluster's secrets in its copy of the store: the same tokens go on working
     const inherited = this.store.clusterSecrets();
-    if (inherited !== undefined) adoptSecrets(dataDir, inherited);
+    if (inherited !== undefined) adoptSecrets(dataDir, inherited, dataKey);
     const loaded = loadOrCreateSecrets(dataDir);
     const stored = { ...loaded, created: this.options.secretsCreated ?? loaded.created };
     // this machine led the cluster before (its secrets are here), yet its store knows nothing: the
@@ -111,6 +118,9 @@ export class OrchestratorExecutor implements Executor {
     }
     const secrets = { ...stored, joinToken: this.options.joinToken ?? stored.joinToken };
     this.store.keepClusterSecrets(secrets);
+    // a store from before sealing existed: sealed now, by statements the standbys' copies run too
+    const sealed = this.store.sealClearSecrets();
+    if (sealed > 0) logger.info('sealed the env values and git credentials kept in clear before', { deployments: sealed, keyFile: stored.file });
     this.clusterIdValue = secrets.clusterId;
     const orchestrator = await Orchestrator.create({ broker, store, nodeId, logger, ...(this.options.mayAct === undefined ? {} : { mayAct: this.options.mayAct }) });
     this.orchestrator = orchestrator;
@@ -153,7 +163,7 @@ export class OrchestratorExecutor implements Executor {
       ],
       ...(brokerUrlFor === undefined
         ? {}
-        : { join: { token: secrets.joinToken, clusterId: secrets.clusterId, brokerUrlFor, brokerClusterFor: this.options.brokerClusterFor, brokerEndpoints: this.options.brokerEndpoints } }),
+        : { join: { token: secrets.joinToken, clusterId: secrets.clusterId, brokerUrlFor, brokerClusterFor: this.options.brokerClusterFor, dataKey, brokerEndpoints: this.options.brokerEndpoints } }),
     });
     await this.options.beforeListen?.();
     this.listening = await this.api.listen(this.options.apiPort, this.options.apiHost);

@@ -4,7 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import type { Broker } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError, toKrakenError } from '@kraken/common';
-import { LeaderLease, StateFollower, stateQueueOf } from '@kraken/orchestrator';
+import { LeaderLease, StateFollower, adoptSecrets, stateQueueOf } from '@kraken/orchestrator';
+import type { DataKey } from '@kraken/orchestrator';
 import type { ClusterStatus } from '@kraken/rabbitmq';
 import type { Executor } from '../run/executor.js';
 import type { PromotionReport } from './control-executor.js';
@@ -18,6 +19,8 @@ export interface StandbyExecutorOptions {
   /** The leader's API now, for snapshots (after a takeover, the new leader's). */
   leaderUrl: () => string;
   joinToken: string;
+  /** The cluster's data key, from the membership grant: the copy's secrets are sealed with it. */
+  dataKey: DataKey;
   /**
    * Sets up what a leader runs (orchestrator on the copy of the store, API, announcement) and
    * returns it; `mayAct` says whether this agent still holds the lease.
@@ -61,9 +64,14 @@ export class StandbyExecutor implements Executor {
       broker,
       queue: stateQueueOf(nodeId),
       dataDir,
+      dataKey: this.options.dataKey,
       fetchSnapshot: (file) => this.fetchSnapshot(file),
       logger: logger.child({ component: 'standby' }),
     });
+    // kept beside the copy, as the leader keeps them: started again while no leader answers, this
+    // agent leads with the copy, whose secrets open only with this key
+    const secrets = this.follower.clusterSecrets();
+    if (secrets !== undefined) adoptSecrets(dataDir, secrets, this.options.dataKey);
     this.lease = await LeaderLease.start({ broker, nodeId, logger, ...LEASE_TIMINGS });
     this.lease.on('leading', () => {
       void this.promote();

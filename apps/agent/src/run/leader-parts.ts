@@ -1,9 +1,10 @@
 import type { Logger } from '@kraken/common';
 import type { BrokerClusterGrant } from '@kraken/messages';
-import { loadOrCreateSecrets } from '@kraken/orchestrator';
+import { DataKey, loadOrCreateSecrets } from '@kraken/orchestrator';
 
-// the lead path loads this module lazily, and takes the cluster's secrets from here with it
-export { loadOrCreateSecrets };
+// the lead and standby paths load this module lazily, and take the cluster's secrets (and the data
+// key a standby is granted) from here with it
+export { DataKey, loadOrCreateSecrets };
 import type { AgentConfig } from '../config/agent-config.js';
 import { AnnounceExecutor } from '../executors/announce-executor.js';
 import { OrchestratorExecutor } from '../executors/orchestrator-executor.js';
@@ -22,6 +23,8 @@ export interface LeaderPartsInput {
   mayAct?: () => boolean;
   /** Runs just before the API listens (a standby taking over frees the port it forwarded on). */
   beforeListen?: () => Promise<void>;
+  /** The cluster's data key from a standby's membership grant (a leader reads its own from the secrets file). */
+  dataKey?: DataKey | undefined;
   /** This start made the cluster's secrets (before the orchestrator: the announcement names the cluster). */
   secretsCreated?: boolean;
 }
@@ -55,6 +58,7 @@ export function orchestratorFor(input: LeaderPartsInput): OrchestratorExecutor {
         ? undefined
         : { apiUrl: (listening) => advertisedApiUrl(listening, config), brokerEndpoints: () => opened.managed?.lastKnownEndpoints() },
     beforeListen: input.beforeListen,
+    dataKey: input.dataKey,
     ...(input.secretsCreated === undefined ? {} : { secretsCreated: input.secretsCreated }),
     ...(input.onLeading === undefined ? {} : { onListening: input.onLeading }),
     ...(input.mayAct === undefined ? {} : { mayAct: input.mayAct }),

@@ -184,13 +184,19 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     let tookOver: OrchestratorExecutor | undefined;
     watched = () => tookOver?.watched() ?? forwarding.leader?.watched ?? true;
     const { standbyBroker, managed } = joined;
-    if (standbyBroker !== undefined && managed !== undefined && joinToken !== undefined) {
+    // the key that opens the sealed secrets of the store: without it a copy would be of no use
+    const dataKeyText = grant.brokerCluster?.dataKey;
+    if (managed !== undefined && dataKeyText === undefined) {
+      log.warn('the leader sent no data key with this node\'s broker membership (it runs an older Kraken): this agent keeps no copy of the state and does not take over until the leader is updated');
+    }
+    if (standbyBroker !== undefined && managed !== undefined && joinToken !== undefined && dataKeyText !== undefined) {
       // a standby follows the leader's store and may take over: it loads the control plane (a
       // priority-2 worker never gets here, having no RabbitMQ node of its own)
-      const [{ StandbyExecutor }, { announcerFor, orchestratorFor }] = await Promise.all([
+      const [{ StandbyExecutor }, { announcerFor, orchestratorFor, DataKey }] = await Promise.all([
         import('../executors/standby-executor.js'),
         import('./leader-parts.js'),
       ]);
+      const dataKey = DataKey.fromText(dataKeyText, `the membership grant of ${candidate.url}`);
       const asLeader: OpenedBroker = { broker: standbyBroker, kind: 'managed', url: managed.adminUrl, managed };
       standby = new StandbyExecutor({
         nodeId,
@@ -199,8 +205,9 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
         brokerNode: managed,
         leaderUrl: () => forwarding.leader?.apiUrl ?? candidate.url,
         joinToken,
+        dataKey,
         takeOver: async (mayAct) => {
-          const leading = orchestratorFor({ config, nodeId, opened: asLeader, logger: log, mayAct, beforeListen: () => forwarding.stop() });
+          const leading = orchestratorFor({ config, nodeId, opened: asLeader, logger: log, mayAct, dataKey, beforeListen: () => forwarding.stop() });
           tookOver = leading;
           const announcing = announcerFor(config, nodeId, log, () => leading.url);
           await leading.setup();

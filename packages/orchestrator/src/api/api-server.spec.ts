@@ -1,6 +1,6 @@
 import { MemoryBroker } from '@kraken/broker';
 import { MemoryLogger } from '@kraken/common';
-import { DeploymentStatus, MessageType, createMessage } from '@kraken/messages';
+import { DeploymentStatus, MessageType, createMessage, parseJoinAnswer } from '@kraken/messages';
 import type { NodeInfoExtensions } from '@kraken/messages';
 import { eventually, tempDir } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
@@ -16,6 +16,10 @@ import type { ApiServer, ListeningApi } from './api-server.js';
 import { createApiServer } from './api-server.js';
 import { protocolMismatch } from './join.js';
 import type { ResolveBranchHead } from '../git/git-head.js';
+import { DataKey } from '../data-key.js';
+
+/** The cluster's data key in these tests (one for all stores: copies apply each other's sealed values). */
+const dataKey = DataKey.generate('the test data key');
 
 const TOKEN = 'test-token-0123456789';
 const SRC = 'https://git.home.lan/alice/todo-api.git';
@@ -154,7 +158,7 @@ beforeEach(async () => {
   dir = await tempDir('kraken-api-');
   broker = new MemoryBroker();
   logger = new MemoryLogger();
-  store = OrchestratorStore.open({ dataDir: dir.path });
+  store = OrchestratorStore.open({ dataKey, dataDir: dir.path });
   orchestrator = await Orchestrator.create({ broker, store, nodeId: 'leader', logger, options: { tickIntervalMs: 0 } });
   worker = await FakeWorker.start({ broker, nodeId: 'node-a', queues });
   await worker.beat();
@@ -999,20 +1003,23 @@ describe('POST /join and what GET /ping tells a scanner', () => {
     expect(bytes.subarray(0, 15).toString('latin1')).toBe('SQLite format 3');
   });
 
-  it('grants broker cluster membership only to a node that asks to run a broker node, and lists every endpoint to all', async () => {
+  it('grants broker cluster membership, with the data key, only to a node that asks to run a broker node, and lists every endpoint to all', async () => {
     await joinApi.close();
     await listenForJoins({
       token: JOIN_TOKEN,
       clusterId: 'home-lab',
       brokerUrlFor: (nodeId) => Promise.resolve(`amqp://${nodeId}:s3cret@192.168.1.10:5673`),
       brokerClusterFor: (nodeId) => Promise.resolve({ cookie: `cookie-for-${nodeId}`, adminPassword: 'admin', seedNode: 'kraken-leader@192.168.1.10' }),
+      dataKey,
       brokerEndpoints: () => Promise.resolve(['192.168.1.10:5673', '192.168.1.11:5673']),
     });
     const worker = (await (await postJoin({ token: JOIN_TOKEN, nodeId: 'pi', protocolVersion: 1 })).json()) as Record<string, unknown>;
     expect(worker['brokerCluster']).toBeUndefined();
+    expect(JSON.stringify(worker)).not.toContain(dataKey.toText());
     expect(worker['brokerEndpoints']).toEqual(['192.168.1.10:5673', '192.168.1.11:5673']);
     const standby = (await (await postJoin({ token: JOIN_TOKEN, nodeId: 'mini-pc', protocolVersion: 1, brokerNode: true })).json()) as Record<string, unknown>;
-    expect(standby['brokerCluster']).toEqual({ cookie: 'cookie-for-mini-pc', adminPassword: 'admin', seedNode: 'kraken-leader@192.168.1.10' });
+    expect(standby['brokerCluster']).toEqual({ cookie: 'cookie-for-mini-pc', adminPassword: 'admin', seedNode: 'kraken-leader@192.168.1.10', dataKey: dataKey.toText() });
+    expect(parseJoinAnswer(standby)).toMatchObject({ ok: true });
   });
 
   it('gives a node with the join token its broker URL, the cluster, the leader and its epoch', async () => {

@@ -12,6 +12,10 @@ import { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { ApiContext } from './context.js';
 import { compileQueryPlan, queryPlanFor, runQueryPlan } from './fast-query.js';
 import { krakenSchema } from './schema/build-schema.js';
+import { DataKey } from '../data-key.js';
+
+/** The cluster's data key in these tests (one for all stores: copies apply each other's sealed values). */
+const dataKey = DataKey.generate('the test data key');
 
 let schema: GraphQLSchema;
 let dir: TempDir;
@@ -24,7 +28,7 @@ beforeAll(async () => {
 
 beforeEach(async () => {
   dir = await tempDir('kraken-fast-query-');
-  store = OrchestratorStore.open({ dataDir: dir.path, clock: new FakeClock() });
+  store = OrchestratorStore.open({ dataKey, dataDir: dir.path, clock: new FakeClock() });
   store.upsertNode({ ...nodeInfo('node-a'), extensions: { 'temperature.celsius': 47.5, 'fan.on': true, board: 'rpi-4' } });
   store.upsertNode({ ...nodeInfo('node-b'), addresses: [] });
   store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', env: { B: '2', A: '1' } });

@@ -11,6 +11,7 @@ import { ID_PATTERN, PROTOCOL_VERSION } from '@kraken/messages';
 import type { BrokerClusterGrant, JoinAnswer } from '@kraken/messages';
 import type { Orchestrator } from '../orchestrator.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
+import type { DataKey } from '../data-key.js';
 import { TokenCheck } from './auth.js';
 import { checkId } from './input.js';
 import { sendError } from './rest.js';
@@ -28,6 +29,11 @@ export interface JoinOptions {
    * join the cluster's RabbitMQ cluster. Undefined when this cluster's broker is not one agents run.
    */
   brokerClusterFor?: ((nodeId: string) => Promise<BrokerClusterGrant>) | undefined;
+  /**
+   * The cluster's data key, handed with a RabbitMQ membership (to a node that may lead one day, so
+   * it can open the sealed secrets of its copy of the store) and to no one else.
+   */
+  dataKey?: DataKey | undefined;
   /** Every node of the cluster's broker (`host:port`), so a joined node can fall back on another. */
   brokerEndpoints?: (() => Promise<string[]>) | undefined;
 }
@@ -134,7 +140,8 @@ export function joinRouter(options: JoinRouterOptions): express.Router {
       return;
     }
 
-    const brokerCluster = brokerNode === true && join.brokerClusterFor !== undefined ? await join.brokerClusterFor(nodeId) : undefined;
+    const membership = brokerNode === true && join.brokerClusterFor !== undefined ? await join.brokerClusterFor(nodeId) : undefined;
+    const brokerCluster = membership === undefined || join.dataKey === undefined ? membership : { ...membership, dataKey: join.dataKey.toText() };
     const answer: JoinAnswer = {
       clusterId: join.clusterId,
       brokerUrl: await join.brokerUrlFor(nodeId),

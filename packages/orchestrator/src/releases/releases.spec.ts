@@ -5,6 +5,10 @@ import { OrchestratorStore } from '../store/orchestrator-store.js';
 import { ReleaseResult, releaseDurationMs, settle } from './release-record.js';
 import type { ReleaseRecord } from './release-record.js';
 import { Releases } from './releases.js';
+import { DataKey } from '../data-key.js';
+
+/** The cluster's data key in these tests (one for all stores: copies apply each other's sealed values). */
+const dataKey = DataKey.generate('the test data key');
 
 let clock: FakeClock;
 let store: OrchestratorStore;
@@ -12,7 +16,7 @@ let releases: Releases;
 
 beforeEach(() => {
   clock = new FakeClock();
-  store = OrchestratorStore.open({ file: ':memory:', clock });
+  store = OrchestratorStore.open({ dataKey, file: ':memory:', clock });
   releases = new Releases(store, clock);
   store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
 });
@@ -143,7 +147,7 @@ describe('Releases', () => {
   });
 
   it('records its writes for standbys, so a copy of the store holds the same releases', () => {
-    const copy = OrchestratorStore.open({ file: ':memory:', clock });
+    const copy = OrchestratorStore.open({ dataKey, file: ':memory:', clock });
     try {
       store.changes.onCommit((changeset) => copy.applyChangeset(changeset));
       // the copy starts from the same state and change number (a standby starts from a snapshot)

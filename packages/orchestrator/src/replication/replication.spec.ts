@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MemoryBroker } from '@kraken/broker';
 import { DeploymentStatus, LogStream, MessageType, createMessage } from '@kraken/messages';
@@ -10,6 +11,10 @@ import { OrchestratorStore } from '../store/orchestrator-store.js';
 import { StateFollower } from './state-follower.js';
 import { StatePublisher } from './state-publisher.js';
 import { STATE_TOPIC, stateQueueOf } from './topics.js';
+import { DataKey } from '../data-key.js';
+
+/** The cluster's data key in these tests (one for all stores: copies apply each other's sealed values). */
+const dataKey = DataKey.generate('the test data key');
 
 let dir: TempDir;
 let broker: MemoryBroker;
@@ -20,7 +25,7 @@ const clock = new FakeClock();
 beforeEach(async () => {
   dir = await tempDir('kraken-replication-');
   broker = new MemoryBroker();
-  leader = OrchestratorStore.open({ dataDir: path.join(dir.path, 'leader'), clock });
+  leader = OrchestratorStore.open({ dataKey, dataDir: path.join(dir.path, 'leader'), clock });
   publisher = new StatePublisher({ broker, store: leader, nodeId: 'leader', epoch: () => leader.currentEpoch(), logger: new MemoryLogger() });
 });
 
@@ -31,11 +36,12 @@ afterEach(async () => {
   await dir.remove();
 });
 
-function follow(): Promise<StateFollower> {
+function follow(key = dataKey): Promise<StateFollower> {
   return StateFollower.start({
     broker,
     queue: stateQueueOf('standby'),
     dataDir: path.join(dir.path, 'standby'),
+    dataKey: key,
     fetchSnapshot: async (file) => {
       await leader.backupTo(file);
     },
@@ -65,10 +71,30 @@ describe('a standby following the leader store through the broker', () => {
     } finally {
       await follower.stop();
     }
-    using copy = OrchestratorStore.open({ dataDir: path.join(dir.path, 'standby'), clock });
+    using copy = OrchestratorStore.open({ dataKey, dataDir: path.join(dir.path, 'standby'), clock });
     expect(copy.listDeployments()).toEqual(leader.listDeployments());
     expect(copy.statusHistory('after-2')).toEqual(leader.statusHistory('after-2'));
     expect(copy.readLogs('after-2')).toEqual(leader.readLogs('after-2'));
+  });
+
+  it("keeps the leader's secrets sealed in the copy, opened with the cluster's key only", async () => {
+    const tokens = { apiToken: 'api-'.padEnd(43, 'a'), joinToken: 'join-'.padEnd(43, 'j'), clusterId: 'home-lab' };
+    leader.keepClusterSecrets(tokens);
+    const follower = await follow();
+    try {
+      leader.createDeployment({ id: 'shop', srcUrl: 'https://ci:pa55word-xyz@git.lan/shop.git', branch: 'main', env: { STRIPE_KEY: 'sk-live-123456' } });
+      await eventually(() => follower.seq === leader.changes.seq, 10_000, 'the standby catching up');
+      expect(follower.clusterSecrets()).toEqual(tokens);
+    } finally {
+      await follower.stop();
+    }
+    const copied = readFileSync(path.join(dir.path, 'standby', 'orchestrator.db')).toString('latin1');
+    for (const secret of [tokens.apiToken, tokens.joinToken, 'pa55word-xyz', 'sk-live-123456']) expect(copied).not.toContain(secret);
+    using copy = OrchestratorStore.open({ dataKey, dataDir: path.join(dir.path, 'standby'), clock });
+    expect(copy.getDeployment('shop')).toMatchObject({ srcUrl: 'https://ci:pa55word-xyz@git.lan/shop.git', env: { STRIPE_KEY: 'sk-live-123456' } });
+    copy.close();
+    // a standby given another key cannot use the copy, and says why
+    await expect(follow(DataKey.generate('a wrong grant'))).rejects.toThrow('do not open with the data key in a wrong grant');
   });
 
   it('takes a new snapshot when a change went missing', async () => {

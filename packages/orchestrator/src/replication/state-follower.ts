@@ -5,6 +5,8 @@ import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { MessageType } from '@kraken/messages';
 import { OrchestratorStore } from '../store/orchestrator-store.js';
+import type { DataKey } from '../data-key.js';
+import type { ClusterSecrets } from '../secrets.js';
 import { bodyToChangeset } from './changeset-codec.js';
 import { STATE_TOPIC } from './topics.js';
 
@@ -15,6 +17,8 @@ export interface StateFollowerOptions {
   queue: string;
   /** Where the copy lives (`orchestrator.db` in it), as the store a leader opens. */
   dataDir: string;
+  /** The cluster's data key (from the membership grant): the copy's secrets are sealed with it. */
+  dataKey: DataKey;
   /** Writes the leader's current snapshot (a SQLite file) to `file`. */
   fetchSnapshot(file: string): Promise<void>;
   logger: Logger;
@@ -47,12 +51,17 @@ export class StateFollower {
     return this.store?.changes.seq ?? 0;
   }
 
-  /** Snapshots taken, the first included. */
+  /** The cluster's secrets as the leader kept them in the copy (opened with the data key). */
+  clusterSecrets(): ClusterSecrets | undefined {
+    return this.requireStore().clusterSecrets();
+  }
+
   /** Changes refused as coming from an older leader term than the copy's. */
   get refused(): number {
     return this.refusedValue;
   }
 
+  /** Snapshots taken, the first included. */
   get snapshots(): number {
     return this.resyncs;
   }
@@ -106,7 +115,7 @@ export class StateFollower {
     this.store = undefined;
     for (const stale of [`${file}-wal`, `${file}-shm`]) await rm(stale, { force: true });
     await rename(incoming, file);
-    this.store = OrchestratorStore.open({ dataDir: this.options.dataDir, logger: this.options.logger });
+    this.store = OrchestratorStore.open({ dataDir: this.options.dataDir, dataKey: this.options.dataKey, logger: this.options.logger });
     this.resyncs++;
     this.options.logger.info('the copy of the leader\'s store is at a snapshot', { seq: this.seq });
   }

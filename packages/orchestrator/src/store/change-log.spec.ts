@@ -9,6 +9,10 @@ import { nodeInfo } from '../../test/fixtures.js';
 import type { Changeset } from './change-log.js';
 import { OrchestratorStore } from './orchestrator-store.js';
 import { NodeState } from './records.js';
+import { DataKey } from '../data-key.js';
+
+/** The cluster's data key in these tests (one for all stores: copies apply each other's sealed values). */
+const dataKey = DataKey.generate('the test data key');
 
 let dir: TempDir;
 let clock: FakeClock;
@@ -21,7 +25,7 @@ afterEach(async () => {
   await dir.remove();
 });
 
-const open = (name: string) => OrchestratorStore.open({ dataDir: path.join(dir.path, name), clock, maxLogLinesPerDeployment: 5 });
+const open = (name: string) => OrchestratorStore.open({ dataKey, dataDir: path.join(dir.path, name), clock, maxLogLinesPerDeployment: 5 });
 
 /** Every row of every table, as a copy must have them. */
 function dump(store: OrchestratorStore): Record<string, unknown[]> {

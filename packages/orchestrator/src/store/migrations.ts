@@ -169,6 +169,14 @@ export const migrations: readonly Migration[] = [
       UPDATE deployment_status_history SET release = 1;
       UPDATE logs SET release = 1;`,
   },
+  {
+    version: 8,
+    name: 'git credentials apart from the URL',
+    // `user:password` of an https git URL, sealed with the cluster's data key (as env is): the URL
+    // column keeps no secret. SQL cannot encrypt: the leader's next start seals rows from before
+    // (OrchestratorStore.sealClearSecrets)
+    sql: `ALTER TABLE deployments ADD COLUMN src_credentials TEXT;`,
+  },
 ];
 
 /**

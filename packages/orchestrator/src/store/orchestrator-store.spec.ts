@@ -10,6 +10,10 @@ import { OrchestratorStore } from './orchestrator-store.js';
 import { NodeState } from './records.js';
 import type { Migration } from './migrations.js';
 import { migrate, migrations } from './migrations.js';
+import { DataKey } from '../data-key.js';
+
+/** The cluster's data key in these tests (one for all stores: copies apply each other's sealed values). */
+const dataKey = DataKey.generate('the test data key');
 
 let dir: TempDir;
 let clock: FakeClock;
@@ -23,7 +27,7 @@ afterEach(async () => {
 });
 
 function open(options: { maxLogLinesPerDeployment?: number } = {}): OrchestratorStore {
-  return OrchestratorStore.open({ dataDir: dir.path, clock, ...options });
+  return OrchestratorStore.open({ dataKey, dataDir: dir.path, clock, ...options });
 }
 
 function lines(count: number, from = 0) {
@@ -53,7 +57,7 @@ describe('OrchestratorStore', () => {
     const file = `${dir.path}/orchestrator.db`;
     fs.writeFileSync(file, Buffer.alloc(8192, 'not a database '));
     const logger = new MemoryLogger();
-    using store = OrchestratorStore.open({ dataDir: dir.path, clock, logger });
+    using store = OrchestratorStore.open({ dataKey, dataDir: dir.path, clock, logger });
     expect(store.listDeployments()).toEqual([]);
     const [moved] = logger.records.filter((record) => record.message.startsWith('the orchestrator database is damaged'));
     expect(moved?.fields).toMatchObject({ file, movedTo: expect.stringMatching(/orchestrator\.db\.damaged-/) as unknown });
@@ -151,7 +155,7 @@ describe('OrchestratorStore', () => {
   it('deletes removed deployments past the cutoff with their history, log and counters, and keeps the rest', () => {
     const file = `${dir.path}/purge.db`;
     {
-      using store = OrchestratorStore.open({ file, clock });
+      using store = OrchestratorStore.open({ dataKey, file, clock });
       store.createDeployment({ id: 'old-1', srcUrl: 'https://git.lan/old.git', branch: 'main' });
       store.createDeployment({ id: 'new-1', srcUrl: 'https://git.lan/new.git', branch: 'main' });
       store.createDeployment({ id: 'live-1', srcUrl: 'https://git.lan/live.git', branch: 'main' });
@@ -410,7 +414,7 @@ describe('migrations', () => {
       "INSERT INTO deployments (id, src_url, branch, status, created_at, updated_at, cpu_percent) VALUES ('old', 'u', 'main', 'Running', 'x', 'x', 3)",
     ).run();
     db.close();
-    using store = OrchestratorStore.open({ file, clock });
+    using store = OrchestratorStore.open({ dataKey, file, clock });
     expect(store.getDeployment('old')).toMatchObject({ cpuPercent: 3, statsAt: null, status: 'Running' });
   });
 
@@ -421,7 +425,7 @@ describe('migrations', () => {
     const insert = db.prepare("INSERT INTO deployments (id, src_url, branch, status, created_at, updated_at) VALUES (?, 'u', 'main', 'Running', 'x', 'x')");
     for (const id of ['todo-api-3f9a1c', 'Adopted_X', '-odd']) insert.run(id);
     db.close();
-    using store = OrchestratorStore.open({ file, clock });
+    using store = OrchestratorStore.open({ dataKey, file, clock });
     expect(['todo-api-3f9a1c', 'Adopted_X', '-odd'].map((id) => store.getDeployment(id)?.name)).toEqual(['todo-api-3f9a1c', null, null]);
   });
 
@@ -431,7 +435,7 @@ describe('migrations', () => {
     migrate(db, migrations.slice(0, 5), file, () => 'then');
     db.prepare("INSERT INTO deployments (id, src_url, branch, status, name, created_at, updated_at) VALUES ('app-1', 'u', 'main', 'Errored', 'app', 'x', 'x')").run();
     db.close();
-    using store = OrchestratorStore.open({ file, clock });
+    using store = OrchestratorStore.open({ dataKey, file, clock });
     expect(store.getDeployment('app-1')?.removedAt).toBeNull();
     store.markRemoved('app-1');
     expect(store.createDeployment({ id: 'app-2', srcUrl: 'u', branch: 'main', name: 'app' }).name).toBe('app');
@@ -453,8 +457,8 @@ describe('migrations', () => {
     db.prepare("INSERT INTO logs (deployment_id, seq, stream, text, at) VALUES ('ran-1', 1, 'stdout', 'hello', 'x')").run();
     db.close();
 
-    using store = OrchestratorStore.open({ file, clock });
-    expect(store.schemaVersion).toBe(7);
+    using store = OrchestratorStore.open({ dataKey, file, clock });
+    expect(store.schemaVersion).toBe(migrations.length);
     const all = (id: string) => store.prepareRecorded('SELECT number, commit_sha, trigger, started_at, ended_at, result, reason FROM releases WHERE deployment_id = ?').all(id);
     expect(all('ran-1')).toEqual([
       { number: 1, commit_sha: 'abc1234', trigger: 'recorded before releases', started_at: '2025-11-25T10:00:00.000Z', ended_at: '2025-11-25T10:05:00.000Z', result: 'succeeded', reason: null },
@@ -486,14 +490,14 @@ describe('migrations', () => {
   });
 
   it('needs a dataDir or a file', () => {
-    expect(() => OrchestratorStore.open({})).toThrow('OrchestratorStore.open needs dataDir');
+    expect(() => OrchestratorStore.open({ dataKey })).toThrow('OrchestratorStore.open needs dataDir');
   });
 });
 
 describe('OrchestratorStore reads from memory, in step with the database', () => {
   /** What a fresh store on the same file reads: the database itself. */
   function fromDisk(store: OrchestratorStore) {
-    using fresh = OrchestratorStore.open({ file: store.file, clock });
+    using fresh = OrchestratorStore.open({ dataKey, file: store.file, clock });
     return {
       deployments: fresh.listDeployments(),
       histories: [...fresh.statusHistories()],

@@ -2,7 +2,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, stat
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '@kraken/common';
-import { ErrorCode, KrakenError, noopLogger } from '@kraken/common';
+import { ErrorCode, KrakenError, noopLogger, redactCredentials } from '@kraken/common';
 import type { AppRestarts, DeploymentStatus, LogLine, NodeInfoBody, Runtime } from '@kraken/messages';
 import { DeploymentStatus as Status } from '@kraken/messages';
 import type { Clock } from '@kraken/common';
@@ -11,6 +11,10 @@ import { migrate, migrations } from './migrations.js';
 import type { Changeset } from './change-log.js';
 import { CHANGE_SEQ_KEY, ChangeLog } from './change-log.js';
 import type { ClusterSecrets } from '../secrets.js';
+import type { DataKey } from '../data-key.js';
+import { isSealed } from '../data-key.js';
+import type { SealedDeploymentColumns } from './sealed-columns.js';
+import { SealContext, checkDataKey, openDeployment, sealDeployment, sealEnv, splitCredentials } from './sealed-columns.js';
 
 const CLUSTER_SECRETS_KEY = 'cluster_secrets';
 import { ReadCache } from './read-cache.js';
@@ -32,6 +36,12 @@ export interface OrchestratorStoreOptions {
   dataDir?: string;
   /** The database file itself. */
   file?: string;
+  /**
+   * Seals the secrets the store keeps (env values, git credentials, the cluster's tokens): the
+   * cluster's data key, from the secrets file (never from the store itself). A key that does not
+   * open what the database holds is refused at open.
+   */
+  dataKey: DataKey;
   /** @default noopLogger */
   logger?: Logger;
   /** @default the system clock */
@@ -77,6 +87,8 @@ export interface AppendLogsResult {
 interface DeploymentRow {
   id: string;
   src_url: string;
+  /** The URL's credentials (`user:password`), sealed; null when it has none. */
+  src_credentials: string | null;
   branch: string;
   commit_sha: string | null;
   version: string | null;
@@ -158,8 +170,11 @@ export class OrchestratorStore implements Disposable {
   private readonly cache: ReadCache;
   private closed = false;
 
-  private constructor(db: Database.Database, file: string, schemaVersion: number, clock: Clock, maxLogLines: number) {
+  private readonly dataKey: DataKey;
+
+  private constructor(db: Database.Database, file: string, schemaVersion: number, clock: Clock, maxLogLines: number, dataKey: DataKey) {
     this.db = db;
+    this.dataKey = dataKey;
     this.file = file;
     this.schemaVersion = schemaVersion;
     this.clock = clock;
@@ -169,7 +184,7 @@ export class OrchestratorStore implements Disposable {
     this.statements = prepare({ prepare: (sql: string) => changes.statement(db.prepare(sql)) });
     const statements = this.statements;
     this.cache = new ReadCache({
-      deployments: () => (statements.listDeployments.all() as DeploymentRow[]).map(toDeployment),
+      deployments: () => (statements.listDeployments.all() as DeploymentRow[]).map((row) => toDeployment(row, dataKey)),
       histories: () => (statements.allHistories.all() as HistoryRow[]).map(toHistoryEntry),
       nodes: () => (statements.listNodes.all() as NodeRow[]).map(toNode),
     });
@@ -209,9 +224,13 @@ export class OrchestratorStore implements Disposable {
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
+      // a row rewritten (a clear env sealed, a value changed) leaves no old copy in the page it
+      // leaves behind; FAST does it where the page is written anyway, at no extra I/O
+      db.pragma('secure_delete = FAST');
       const version = migrate(db, migrations, file, () => isoTime(clock));
+      checkDataKey(db, options.dataKey, file, CLUSTER_SECRETS_KEY);
       logger.info('orchestrator database open', { file, schemaVersion: version });
-      return new OrchestratorStore(db, file, version, clock, maxLogLines);
+      return new OrchestratorStore(db, file, version, clock, maxLogLines, options.dataKey);
     } catch (error) {
       db.close();
       if (file !== ':memory:' && isDamaged(error)) {
@@ -255,12 +274,11 @@ export class OrchestratorStore implements Disposable {
       }
       this.statements.insertDeployment.run({
         id: input.id,
-        src_url: input.srcUrl,
+        ...sealDeployment(this.dataKey, input.srcUrl, input.env ?? {}),
         branch: input.branch,
         commit_sha: input.commit ?? null,
         version: input.version ?? null,
         status: Status.DeploymentRequested,
-        env: JSON.stringify(input.env ?? {}),
         watch: input.watch === true ? 1 : 0,
         runtime: input.runtime ?? 'docker',
         memory_mb: input.memoryMb ?? null,
@@ -347,10 +365,12 @@ export class OrchestratorStore implements Disposable {
     patch: DeploymentPatch = {},
   ): DeploymentRecord | undefined {
     const at = change.at ?? this.now();
+    // a message may quote a git URL (a failed ls-remote): its credentials are not kept
+    const message = change.message == null ? null : redactCredentials(change.message);
     const entry: StatusHistoryEntry = {
       deploymentId: id,
       status,
-      message: change.message ?? null,
+      message,
       nodeId: change.nodeId ?? null,
       at,
       release: 1,
@@ -362,7 +382,7 @@ export class OrchestratorStore implements Disposable {
       this.statements.updateDeployment.run({
         id,
         status,
-        status_message: change.message ?? null,
+        status_message: message,
         node_id: patch.nodeId === undefined ? current.nodeId : patch.nodeId,
         placement_reason: patch.placementReason === undefined ? current.placementReason : patch.placementReason,
         port: patch.port === undefined ? (change.port ?? current.port) : patch.port,
@@ -372,7 +392,7 @@ export class OrchestratorStore implements Disposable {
         restarts: restartsAfter(status, change, current),
         updated_at: this.now(),
       });
-      if (patch.env !== undefined) this.statements.setEnv.run({ id, env: JSON.stringify(patch.env) });
+      if (patch.env !== undefined) this.statements.setEnv.run({ id, env: sealEnv(this.dataKey, patch.env) });
       this.statements.insertHistory.run(id, status, entry.message, entry.nodeId, at, change.messageId ?? null, id);
       return true;
     })();
@@ -408,7 +428,7 @@ export class OrchestratorStore implements Disposable {
   /** Replaces a deployment's environment without a status change (kept for its next deploy). */
   setEnv(id: string, env: Record<string, string>): DeploymentRecord {
     this.requireDeployment(id);
-    this.statements.setEnv.run({ id, env: JSON.stringify(env) });
+    this.statements.setEnv.run({ id, env: sealEnv(this.dataKey, env) });
     return this.reloadDeployment(id);
   }
 
@@ -463,7 +483,7 @@ export class OrchestratorStore implements Disposable {
   private reloadDeployment(id: string): DeploymentRecord {
     const row = this.statements.getDeployment.get(id) as DeploymentRow | undefined;
     if (row === undefined) throw new KrakenError(ErrorCode.NotFound, `no deployment with id ${id}`, { deploymentId: id });
-    return this.cache.putDeployment(toDeployment(row));
+    return this.cache.putDeployment(toDeployment(row, this.dataKey));
   }
 
   // ---- deployments moved away from dead nodes ----
@@ -623,17 +643,40 @@ export class OrchestratorStore implements Disposable {
 
   // ---- settings ----
 
-  /** Keeps the cluster's secrets in the store, so a standby's copy has them when it takes over. */
+  /**
+   * Keeps the cluster's secrets in the store (sealed), so a standby's copy has them when it takes
+   * over. Written again only when they changed (or were kept in clear before sealing existed).
+   */
   keepClusterSecrets(secrets: ClusterSecrets): void {
     const value = JSON.stringify({ apiToken: secrets.apiToken, joinToken: secrets.joinToken, clusterId: secrets.clusterId });
     const current = this.statements.getSetting.get(CLUSTER_SECRETS_KEY) as { value: string } | undefined;
-    if (current?.value !== value) this.statements.setSetting.run(CLUSTER_SECRETS_KEY, value);
+    if (current !== undefined && isSealed(current.value) && this.dataKey.open(current.value, SealContext.clusterSecrets) === value) return;
+    this.statements.setSetting.run(CLUSTER_SECRETS_KEY, this.dataKey.seal(value, SealContext.clusterSecrets));
   }
 
   /** The cluster's secrets as the leader kept them, on a standby's copy. */
   clusterSecrets(): ClusterSecrets | undefined {
     const row = this.statements.getSetting.get(CLUSTER_SECRETS_KEY) as { value: string } | undefined;
-    return row === undefined ? undefined : (JSON.parse(row.value) as ClusterSecrets);
+    return row === undefined ? undefined : (JSON.parse(this.dataKey.open(row.value, SealContext.clusterSecrets)) as ClusterSecrets);
+  }
+
+  /**
+   * Seals what a store from before sealing existed holds in clear: env values, and git credentials
+   * still inside their URL. The leader runs it once its changes reach the standbys, so their copies
+   * are sealed by the same statements. Returns how many deployments it sealed.
+   */
+  sealClearSecrets(): number {
+    const rows = this.statements.secretColumns.all() as (SealedDeploymentColumns & { id: string })[];
+    const clear = rows.filter((row) => !isSealed(row.env) || splitCredentials(row.src_url).credentials !== null);
+    if (clear.length === 0) return 0;
+    this.changes.transaction(() => {
+      for (const row of clear) {
+        const { srcUrl, env } = openDeployment(this.dataKey, row);
+        this.statements.sealSecretColumns.run({ id: row.id, ...sealDeployment(this.dataKey, srcUrl, env) });
+      }
+    })();
+    this.cache.clear();
+    return clear.length;
   }
 
   /** The leader term: bumped and persisted each time an orchestrator starts on this store. */
@@ -678,8 +721,8 @@ export class OrchestratorStore implements Disposable {
 function prepare(db: { prepare(sql: string): Database.Statement }) {
   return {
     insertDeployment: db.prepare(`INSERT INTO deployments
-      (id, src_url, branch, commit_sha, version, status, env, watch, runtime, memory_mb, name, created_at, updated_at)
-      VALUES (@id, @src_url, @branch, @commit_sha, @version, @status, @env, @watch, @runtime, @memory_mb, @name, @created_at, @created_at)`),
+      (id, src_url, src_credentials, branch, commit_sha, version, status, env, watch, runtime, memory_mb, name, created_at, updated_at)
+      VALUES (@id, @src_url, @src_credentials, @branch, @commit_sha, @version, @status, @env, @watch, @runtime, @memory_mb, @name, @created_at, @created_at)`),
     getDeployment: db.prepare('SELECT * FROM deployments WHERE id = ?'),
     liveNamed: db.prepare(`SELECT id FROM deployments WHERE name = ? AND status <> 'Destroyed' AND removed_at IS NULL`),
     markRemoved: db.prepare('UPDATE deployments SET removed_at = @removed_at, updated_at = @removed_at WHERE id = @id'),
@@ -692,6 +735,8 @@ function prepare(db: { prepare(sql: string): Database.Statement }) {
       restarts = @restarts, updated_at = @updated_at WHERE id = @id`),
     setWatch: db.prepare('UPDATE deployments SET watch = @watch, updated_at = @updated_at WHERE id = @id'),
     setEnv: db.prepare('UPDATE deployments SET env = @env WHERE id = @id'),
+    secretColumns: db.prepare('SELECT id, src_url, src_credentials, env FROM deployments'),
+    sealSecretColumns: db.prepare('UPDATE deployments SET src_url = @src_url, src_credentials = @src_credentials, env = @env WHERE id = @id'),
     updateStats: db.prepare(`UPDATE deployments SET cpu_percent = @cpu_percent, mem_mb = @mem_mb, max_mem_mb = @max_mem_mb,
       image_size_mb = COALESCE(@image_size_mb, image_size_mb), stats_at = @stats_at WHERE id = @id`),
     insertHistory: db.prepare(
@@ -758,8 +803,9 @@ function moveAside(file: string, at: string): string {
 }
 
 /**
- * The database holds the apps' environment: only its owner may read it. SQLite gives the -wal and
- * -shm files the main file's mode, so the file is made (or made) 0600 before SQLite opens it.
+ * The database holds the cluster's state (its secrets sealed, the rest in clear): only its owner may
+ * read it. SQLite gives the -wal and -shm files the main file's mode, so the file is made (or made)
+ * 0600 before SQLite opens it.
  */
 function ownerOnly(file: string): void {
   closeSync(openSync(file, 'a', 0o600));
@@ -787,10 +833,11 @@ function restartsAfter(status: DeploymentStatus, change: StatusChange, current: 
 
 const attemptStarts: ReadonlySet<DeploymentStatus> = new Set([Status.DeploymentRequested, Status.DelegatingDeployment, Status.UpdateRequested]);
 
-function toDeployment(row: DeploymentRow): DeploymentRecord {
+function toDeployment(row: DeploymentRow, dataKey: DataKey): DeploymentRecord {
+  const { srcUrl, env } = openDeployment(dataKey, row);
   return {
     id: row.id,
-    srcUrl: row.src_url,
+    srcUrl,
     branch: row.branch,
     commit: row.commit_sha,
     version: row.version,
@@ -799,7 +846,7 @@ function toDeployment(row: DeploymentRow): DeploymentRecord {
     status: row.status as DeploymentStatus,
     statusMessage: row.status_message,
     placementReason: row.placement_reason,
-    env: JSON.parse(row.env) as Record<string, string>,
+    env,
     watch: row.watch === 1,
     runtime: row.runtime as Runtime,
     memoryMb: row.memory_mb,

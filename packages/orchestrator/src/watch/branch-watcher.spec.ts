@@ -12,6 +12,10 @@ import { Orchestrator } from '../orchestrator.js';
 import { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { DeploymentRecord } from '../store/records.js';
 import { BranchWatcher } from './branch-watcher.js';
+import { DataKey } from '../data-key.js';
+
+/** The cluster's data key in these tests (one for all stores: copies apply each other's sealed values). */
+const dataKey = DataKey.generate('the test data key');
 
 const queues = compileOrchestratorOptions().queues;
 const SRC = 'https://git.home.lan/alice/todo-api.git';
@@ -83,7 +87,7 @@ describe('Orchestrator with branch watching', () => {
     clock = new FakeClock();
     broker = new MemoryBroker();
     logger = new MemoryLogger();
-    store = OrchestratorStore.open({ dataDir: dir.path, clock });
+    store = OrchestratorStore.open({ dataKey, dataDir: dir.path, clock });
     remote = new FakeRemote();
     worker = await FakeWorker.start({ broker, nodeId: 'node-a', queues });
   });
