@@ -278,6 +278,40 @@ describe('kraken CLI against a running agent', () => {
     expect((await kraken('logs', id, '--release', '99')).code).toBe(4);
   }, 60_000);
 
+  it('rolls back to the previous successful commit with kraken rollback: the old text answers, with no build or test status', async () => {
+    const id = deployed[0] ?? '';
+    type Listed = { id: string; status: string; deploymentUrl: string; commit: string };
+    const view = async () => (JSON.parse((await kraken('ls', '--json')).stdout) as Listed[]).find((d) => d.id === id);
+    const before = await view();
+    expect(await (await fetch(before?.deploymentUrl ?? '')).text()).toBe('hello again from-cli');
+    const first = (JSON.parse((await kraken('releases', id, '--json')).stdout) as { commit: string }[])[0]?.commit ?? '';
+
+    const startedAt = Date.now();
+    const result = await kraken('rollback', id);
+    console.log(`kraken rollback: the old version answered ${String(Date.now() - startedAt)} ms after the command started`);
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    const short = first.slice(0, 7);
+    expect(result.stdout.trim()).toMatch(new RegExp(`^rolled back ${id} to ${short} \\(running the kept build of ${short}; nothing was rebuilt\\)`));
+    const after = await view();
+    expect(after).toMatchObject({ status: 'RUNNING', commit: first });
+    expect(await (await fetch(after?.deploymentUrl ?? '')).text()).toBe('hello from-cli');
+
+    const releases = JSON.parse((await kraken('releases', id, '--json')).stdout) as { trigger: string; result: string }[];
+    expect(releases.at(-1)).toMatchObject({ trigger: `rollback to ${short}`, result: 'SUCCEEDED' });
+    // no clone, build or test ran: the rollback's statuses go from the request straight to the start
+    const token = (JSON.parse(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as { apiToken: string }).apiToken;
+    const response = await fetch(`${api}/graphql`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ getReleases(deploymentId: "${id}") { timeline { status } } }` }),
+    });
+    const { data } = (await response.json()) as { data: { getReleases: { timeline: { status: string }[] }[] } };
+    expect(data.getReleases.at(-1)?.timeline.map((entry) => entry.status)).toEqual(['UPDATE_REQUESTED', 'VALIDATING_DEPLOYMENT_DATA', 'DEPLOYING', 'RUNNING']);
+
+    const again = await kraken('rollback', id, '--to', short);
+    expect({ code: again.code, stderr: again.stderr.trim() }).toEqual({ code: 1, stderr: expect.stringContaining(`already runs ${short}`) as unknown });
+  }, 120_000);
+
   it('stops, starts and restarts a deployment without a build, and says why it cannot stop a stopped one', async () => {
     const id = deployed[0] ?? '';
     type Listed = { id: string; status: string; deploymentUrl: string; commit: string; port: string };

@@ -19,6 +19,7 @@ import { tokenCommand } from './commands/token.js';
 import { lifecycleCommand } from './commands/lifecycle.js';
 import type { LifecycleVerb } from './commands/lifecycle.js';
 import { cancelCommand, redeployCommand, removeCommand, statusCommand } from './commands/manage.js';
+import { rollbackCommand } from './commands/rollback.js';
 import { serviceInstallCommand, serviceUninstallCommand } from './commands/service.js';
 import { updateCommand } from './commands/update.js';
 import { loadAgentConfig } from './config/agent-config.js';
@@ -205,6 +206,12 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
   withClient(program.command('redeploy <id>').description('deploy the branch head again')).action(async (id: string, flags: ClientFlags) => {
     setExit(await redeployCommand(client(flags), { id, json: flags.json === true }, io));
   });
+  withClient(program.command('rollback <id>').description('run an earlier successful release again from the build its node kept (no build)'))
+    .option('--to <commit>', 'a commit of one of the last three successful releases (default: the one before the running one)')
+    .option('--no-wait', 'return once requested, without waiting for the node')
+    .action(async (id: string, flags: ClientFlags & { to?: string; wait?: boolean }) => {
+      setExit(await rollbackCommand(client(flags), { id, to: flags.to, json: flags.json === true, noWait: flags.wait === false }, io));
+    });
   const envCommand = withClient(program.command('env').description("a deployment's environment variables (values are never shown)"))
     .argument('<id>', 'the deployment')
     .action(async (id: string, flags: ClientFlags) => {

@@ -5,6 +5,7 @@ const release = (number: number, endedAt: number | null): Release => ({
   number,
   commit: null,
   trigger: 'redeploy',
+  rollbackTarget: false,
   startedAt: 1000,
   endedAt,
   durationMs: endedAt === null ? 0 : (endedAt - 1000) * 1000,

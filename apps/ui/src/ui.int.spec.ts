@@ -1,23 +1,17 @@
 // The UI end to end: a real agent (orchestrator + worker on RabbitMQ and Docker), the built bundle
-// served by the kraken-ui CLI, and Debian's Chromium driven by playwright-core.
+// served by the kraken-ui CLI, and Debian's Chromium driven by playwright-core (test/ui-stack.ts).
 import { execFile } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { parseManifest } from '@kraken/shipwreck';
-import { eventually, freePort, gitFixtureRepo, isolatedVhost, manifestToml, requireRabbit, startWebhookReceiver, tempDir, watchProcess } from '@kraken/testing';
-import type { IsolatedVhost, TempDir, WatchedProcess, WebhookReceiver } from '@kraken/testing';
+import { eventually, gitFixtureRepo, manifestToml, startWebhookReceiver } from '@kraken/testing';
+import type { WebhookReceiver } from '@kraken/testing';
 import { clippedTables, seriousAxeFindings } from '../test/browser-checks.js';
+import { UiStack, bundle, expectNamedControls, screenshots } from '../test/ui-stack.js';
 
 const run = promisify(execFile);
-const repoRoot = path.resolve(__dirname, '..', '..', '..');
-const agentCli = path.join(repoRoot, 'apps', 'agent', 'dist', 'cli.js');
-const uiHostCli = path.join(repoRoot, 'apps', 'ui-host', 'dist', 'cli.js');
-const bundle = path.resolve(__dirname, '..', 'dist');
-const screenshots = path.join(repoRoot, 'test-output', 'ui-screenshots');
 // the largest chunk vite.config.mts allows (maxChunkKb there): pages and antd are split
 const maxChunkBytes = 300 * 1024;
 const phone = { width: 390, height: 844 };
@@ -25,92 +19,33 @@ const desktop = { width: 1440, height: 900 };
 const laptop = { width: 1280, height: 800 };
 const appServer = `require('http').createServer((q, s) => { console.log('hit ' + q.url); s.end('hello ' + process.env.GREETING); }).listen(process.env.PORT || 3000, () => console.log('listening'));`;
 
-function start(args: string[]): WatchedProcess {
-  return watchProcess(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true }), { group: true });
-}
-
-/**
- * A RabbitMQ virtual host of the test's own: the agent's queues have fixed names, and an agent
- * another test runs on the same broker would otherwise consume (steal) this one's messages.
- */
-async function removeContainers(deploymentId: string): Promise<void> {
-  const { stdout } = await run('docker', ['ps', '-aq', '--filter', `label=org.kraken.deployment=${deploymentId}`]);
-  const ids = stdout.split('\n').filter((id) => id !== '');
-  if (ids.length > 0) await run('docker', ['rm', '-f', ...ids]);
-}
-
 describe('Kraken UI in a browser against a real agent', () => {
-  let dir: TempDir | undefined;
-  let broker: IsolatedVhost | undefined;
-  let agent: WatchedProcess | undefined;
+  let stack: UiStack | undefined;
   let receiver: WebhookReceiver | undefined;
-  let uiHost: WatchedProcess | undefined;
-  let browser: Browser | undefined;
   let page: Page;
   let ui: string;
-  let uiPort: number;
-  let apiUrl: string;
   let token: string;
   let goodRepo: string;
   const deployed: string[] = [];
-  const problems: string[] = [];
+  let problems: string[] = [];
 
-  /** Saves a screenshot, and checks that every control shown has an accessible name. */
-  const shot = async (name: string) => {
-    await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
-    await expectNamedControls(page, name);
+  const on = (): UiStack => {
+    if (stack === undefined) throw new Error('the UI stack did not start');
+    return stack;
   };
-  const openPage = async (label: string) => {
-    await page.getByRole('menuitem', { name: label }).click();
-    await page.getByRole('heading', { level: 2, name: label }).waitFor();
-  };
-  const deploymentIdFromUrl = () => decodeURIComponent(new URL(page.url()).pathname.split('/').pop() ?? '');
-  const status = () => page.getByTestId('deployment-status');
-  const startUiHost = async () => {
-    uiHost = start([uiHostCli, '--api', apiUrl, '--port', String(uiPort), '--root', bundle]);
-    await uiHost.waitFor(/Kraken UI listening on/, 30_000);
-  };
-  /** Asks the agent's API directly (not through the UI), as another client would. */
-  const api = async <T,>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
-    const response = await fetch(`${apiUrl}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await response.json()) as { data?: T; errors?: { message: string }[] };
-    if (body.errors !== undefined) throw new Error(`API: ${body.errors.map((e) => e.message).join('; ')}`);
-    return body.data as T;
-  };
+  const shot = (name: string) => on().shot(name);
+  const openPage = (label: string) => on().openPage(label);
+  const deploymentIdFromUrl = () => on().deploymentIdFromUrl();
+  const status = () => on().status();
+  const startUiHost = () => on().startUiHost();
+  const api = <T,>(query: string, variables: Record<string, unknown> = {}): Promise<T> => on().api<T>(query, variables);
   const watchOf = async (id: string) =>
     (await api<{ getDeployment: { watch: boolean } }>('query ($id: String!) { getDeployment(deploymentId: $id) { watch } }', { id })).getDeployment.watch;
   const setWatch = (id: string, watch: boolean) =>
     api('mutation ($id: String!, $watch: Boolean!) { setWatch(deploymentId: $id, watch: $watch) { watch } }', { id, watch });
-  /**
-   * Clicks a destructive action and its confirmation, which must look destructive (antd's danger
-   * style), until the success message shows (at most three times): a click that lands while the
-   * confirm popup animates in can be lost, and a popup open while the live connection blinks closes
-   * with the buttons it disables.
-   */
-  const confirmDanger = async (trigger: string, confirmLabel: string, success: string, what: string) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await page.getByText('live', { exact: true }).waitFor({ timeout: 30_000 });
-        await page.getByRole('button', { name: trigger }).click();
-        const confirm = page.getByRole('button', { name: confirmLabel, exact: true });
-        await expect(confirm.getAttribute('class', { timeout: 5_000 })).resolves.toMatch(/\bant-btn-dangerous\b/);
-        await confirm.click({ timeout: 5_000 });
-        await page.getByText(success).first().waitFor({ timeout: 15_000 });
-        return;
-      } catch (error) {
-        await shot(`${what}-not-confirmed-${attempt}`);
-        if (attempt >= 3) throw error;
-      }
-    }
-  };
-  /** Drops the problems `expected` matches that appeared since `from`: errors a test causes on purpose. */
+  const confirmDanger = (trigger: string, confirmLabel: string, success: string, what: string) => on().confirmDanger(trigger, confirmLabel, success, what);
   const forgetExpected = (from: number, expected: RegExp) => {
-    const kept = problems.slice(from).filter((problem) => !expected.test(problem));
-    problems.splice(from, problems.length - from, ...kept);
+    on().forgetExpected(from, expected);
   };
   const samplesIn = async (chart: string) => Number(await page.getByTestId(`chart-${chart}`).getAttribute('data-samples', { timeout: 1_000 }));
   /** Waits until the CPU chart holds a number of samples that `enough` accepts; returns it. */
@@ -123,44 +58,12 @@ describe('Kraken UI in a browser against a real agent', () => {
     eventually(async () => ((await locator.getAttribute('aria-checked', { timeout: 1_000 })) === String(checked) ? true : undefined), 30_000, what);
 
   beforeAll(async () => {
-    await requireRabbit();
-    broker = await isolatedVhost('kraken-ui');
-    await fs.access(bundle).catch(() => {
-      throw new Error(`no UI bundle at ${bundle}: run \`npx nx build ui\` first (the integration target does)`);
-    });
-    await fs.mkdir(screenshots, { recursive: true });
-    dir = await tempDir('kraken-ui-');
-    const dataDir = path.join(dir.path, 'data');
-    goodRepo = await gitFixtureRepo(path.join(dir.path, 'app'), {
+    receiver = await startWebhookReceiver();
+    stack = await UiStack.start({ name: 'kraken-ui', agentArgs: ['--crash-loop-restarts', '3', '--webhook-url', `${receiver.url}/kraken`] });
+    ({ page, ui, token, problems } = stack);
+    goodRepo = await gitFixtureRepo(path.join(stack.dir, 'app'), {
       'shipwreck.toml': manifestToml('port = 3000\nlang = "node"\nrun = "node server.js"\ntest = ""', 'ui-app'),
       'server.js': appServer,
-    });
-    const apiPort = await freePort();
-    apiUrl = `http://127.0.0.1:${apiPort}`;
-    receiver = await startWebhookReceiver();
-    agent = start([
-      agentCli, 'agent', '--data-dir', dataDir, '--api-port', String(apiPort), '--api-host', '127.0.0.1',
-      '--broker-url', broker.url, '--runtime', 'docker', '--no-mdns', '--public-host', '127.0.0.1', '--crash-loop-restarts', '3',
-      '--webhook-url', `${receiver.url}/kraken`,
-    ]);
-    await agent.waitFor(/Deploy an app: kraken deploy/, 90_000);
-    token = (JSON.parse(await fs.readFile(path.join(dataDir, 'secrets.json'), 'utf8')) as { apiToken: string }).apiToken;
-    uiPort = await freePort();
-    await startUiHost();
-    ui = `http://127.0.0.1:${uiPort}`;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('request', (request) => {
-      const url = new URL(request.url());
-      // The bundle must not fetch fonts, icons or anything else from outside the cluster.
-      if (url.protocol !== 'data:' && url.protocol !== 'blob:' && url.hostname !== '127.0.0.1') problems.push(`request outside the cluster: ${request.url()}`);
     });
   }, 180_000);
 
@@ -171,14 +74,8 @@ describe('Kraken UI in a browser against a real agent', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    uiHost?.kill('SIGTERM');
-    agent?.kill('SIGTERM');
-    await Promise.all([uiHost?.exited, agent?.exited]);
+    await stack?.close(deployed);
     await receiver?.close();
-    for (const id of deployed) await removeContainers(id);
-    await broker?.remove();
-    await dir?.[Symbol.asyncDispose]();
   }, 90_000);
 
   it('is a bundle split into chunks of at most 300 KB, pages loaded on demand', async () => {
@@ -249,7 +146,7 @@ describe('Kraken UI in a browser against a real agent', () => {
     const link = page.getByRole('link', { name: 'Open the app' });
     const href = await link.getAttribute('href');
     expect(href).toMatch(/^http:\/\/127\.0\.0\.1:\d+/);
-    const app = await browser!.newPage();
+    const app = await on().newPage();
     await app.goto(`${href ?? ''}/from-browser`);
     await expect(app.locator('body').innerText()).resolves.toBe('hello from-ui');
     await app.close();
@@ -313,8 +210,8 @@ describe('Kraken UI in a browser against a real agent', () => {
     const outageStart = problems.length;
     const redeploy = page.getByRole('button', { name: `Redeploy ${id}` });
     await expect(redeploy.isEnabled()).resolves.toBe(true);
-    uiHost?.kill('SIGTERM');
-    await uiHost?.exited;
+    on().uiHost?.kill('SIGTERM');
+    await on().uiHost?.exited;
     await page.getByText('reconnecting', { exact: true }).waitFor({ timeout: 30_000 });
     // the page says since when the API is gone, and its actions are off until it is back
     await expect(page.getByTestId('api-offline').innerText()).resolves.toMatch(/unreachable since \d{1,2}:\d{2}:\d{2}.*\(\d+s ago\)/);
@@ -341,11 +238,11 @@ describe('Kraken UI in a browser against a real agent', () => {
   it('notices an API that stops answering without closing anything (frozen), and is live again once it answers', async () => {
     await page.getByText('live', { exact: true }).waitFor();
     // SIGSTOP keeps every socket open: only the page's pings can tell
-    uiHost?.kill('SIGSTOP');
+    on().uiHost?.kill('SIGSTOP');
     try {
       await page.getByText('reconnecting', { exact: true }).waitFor({ timeout: 30_000 });
     } finally {
-      uiHost?.kill('SIGCONT');
+      on().uiHost?.kill('SIGCONT');
     }
     await page.getByText('live', { exact: true }).waitFor({ timeout: 60_000 });
   }, 120_000);
@@ -367,7 +264,7 @@ describe('Kraken UI in a browser against a real agent', () => {
   }, 120_000);
 
   it('shows an app that exits after every start as crash-looping with its restarts, then Errored with the reason', async () => {
-    const crashing = await gitFixtureRepo(path.join(dir!.path, 'crashy'), {
+    const crashing = await gitFixtureRepo(path.join(on().dir, 'crashy'), {
       'shipwreck.toml': manifestToml('port = 3000\nlang = "node"\nrun = "node server.js"\ntest = ""', 'ui-crashy'),
       'server.js': `${appServer}\nsetTimeout(() => process.exit(1), 3000);`,
     });
@@ -388,7 +285,7 @@ describe('Kraken UI in a browser against a real agent', () => {
 
   it('shows a broken repository as Errored with the reason', async () => {
     await openPage('Deployments');
-    await page.getByLabel('Git repository URL').fill(path.join(dir!.path, 'not-a-repo'));
+    await page.getByLabel('Git repository URL').fill(path.join(on().dir, 'not-a-repo'));
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
     await page.waitForURL(/\/deployments\/[^/]+$/);
     deployed.push(deploymentIdFromUrl());
@@ -398,7 +295,7 @@ describe('Kraken UI in a browser against a real agent', () => {
   }, 150_000);
 
   it('shows failed test output with its lines kept, in a monospace block', async () => {
-    const failing = await gitFixtureRepo(path.join(dir!.path, 'failing-tests'), {
+    const failing = await gitFixtureRepo(path.join(on().dir, 'failing-tests'), {
       'shipwreck.toml': manifestToml('port = 3000\nlang = "node"\nrun = "node server.js"\ntest = "echo first-line; echo second-line; exit 3"', 'ui-failing'),
       'server.js': appServer,
     });
@@ -592,7 +489,7 @@ describe('Kraken UI in a browser against a real agent', () => {
   /** Deploys a path that is no git repository through the API, as another client would; it fails at once. */
   const deployNothing = async (name: string): Promise<string> => {
     const { createDeployment: id } = await api<{ createDeployment: string }>('mutation ($url: String!) { createDeployment(deploymentUrl: $url) }', {
-      url: path.join(dir!.path, name),
+      url: path.join(on().dir, name),
     });
     deployed.push(id);
     return id;
@@ -861,14 +758,6 @@ describe('Kraken UI in a browser against a real agent', () => {
     forgetExpected(start, /401|Unauthorized/i);
   }, 60_000);
 });
-
-const control = /^\s*- (button|switch|link|textbox|searchbox|checkbox|radio|combobox|menuitem|tab|slider|spinbutton)( \[[^\]]*\])*:?$/;
-
-/** Buttons, switches, links and fields without an accessible name: what a screen reader cannot announce. */
-async function expectNamedControls(page: Page, where: string): Promise<void> {
-  const snapshot = await page.locator('body').ariaSnapshot();
-  expect({ where, unnamed: snapshot.split('\n').filter((line) => control.test(line)) }).toEqual({ where, unnamed: [] });
-}
 
 /** Tables may scroll inside themselves; the page itself must fit the screen. */
 async function expectNoSidewaysScroll(page: Page, where: string): Promise<void> {

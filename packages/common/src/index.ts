@@ -20,3 +20,4 @@ export { listeningSockets } from './listening-sockets.js';
 export type { ListeningSocket } from './listening-sockets.js';
 export { redactCredentials } from './redact.js';
 export { withTimeout, settlesWithin } from './timeout.js';
+export { KEPT_VERSIONS } from './kept-versions.js';

@@ -33,6 +33,7 @@ import type { DeployRequest } from './request.js';
 import { bytesToMb, cpuPercent, memoryMb } from './stats.js';
 import type { EngineStats, StatsSample } from './stats.js';
 import { isTemplateLang, readTemplate } from './templates.js';
+import { KeptImages } from './kept-images.js';
 
 /** A deployment's container as this node runs it. */
 export interface Deployment {
@@ -58,6 +59,11 @@ export interface DeployResult extends Deployment {
    * from the build this node has, with the new environment: no clone, build or test.
    */
   buildReused?: boolean;
+  /**
+   * Set when the request asked for a kept build (`fromKept`): true when the app runs from the image
+   * this node kept of that commit (no clone, build or test), false when none was kept and it was built again.
+   */
+  fromKept?: boolean;
 }
 
 export interface LogLine {
@@ -95,6 +101,8 @@ export class DockerDeployer {
   /** Each container's last stats sample, to measure cpu% from at the next call. */
   private readonly previousStats = new Recent<EngineStats>(CPU_WINDOW_MAX_MS);
   private readonly imageSizes = new Recent<number>(IMAGE_SIZE_MAX_AGE_MS);
+  /** The last successful images of each deployment, for a rollback without a build. */
+  private readonly kept: KeptImages;
   /** What it enforces, for node info: each app in a container of its own, with memory (and, when set, CPU) limits. */
   readonly isolation = { runsAs: 'container', limits: true } as const;
 
@@ -102,6 +110,7 @@ export class DockerDeployer {
     this.options = compileOptions(options);
     this.docker = this.options.docker;
     this.logger = this.options.logger.child({ component: 'docker-deployer', nodeId: this.options.nodeId });
+    this.kept = new KeptImages(this.docker, path.join(this.options.workDir, 'kept'), this.logger);
   }
 
   /**
@@ -147,10 +156,21 @@ export class DockerDeployer {
         log.info('restarting from the image of this commit with changed settings; no build, no test', { containerId: retiring.containerId, commit: retiring.commit, image: built.image });
         const step = stepRunner(deploymentId, request.onProgress, log);
         const result = await this.testAndStart({ request: placed, manifest: built.manifest, commit: retiring.commit, image: built.image, step, log, retiring, skipTest: true });
-        return { ...result, reused: false, buildReused: true };
+        return { ...result, reused: false, buildReused: true, ...(request.fromKept === true ? { fromKept: true } : {}) };
       }
+      const kept = request.fromKept === true && request.commit !== undefined ? await this.kept.find(deploymentId, request.commit) : undefined;
+      if (kept !== undefined) {
+        // a rollback: the image passed its test when it was built
+        log.info('running the kept image of this commit; no clone, build or test', { commit: kept.commit, image: kept.image });
+        const step = stepRunner(deploymentId, request.onProgress, log);
+        const result = await this.testAndStart({ request: placed, manifest: kept.manifest, commit: kept.commit, image: kept.image, step, log, retiring, skipTest: true });
+        await this.keepVersion(result);
+        return { ...result, reused: false, fromKept: true };
+      }
+      if (request.fromKept === true) log.info('no kept image of this commit on this node; building it again', { commit: request.commit });
       const result = await this.deployFresh(placed, log, retiring);
-      return { ...result, reused: false };
+      await this.keepVersion(result);
+      return { ...result, reused: false, ...(request.fromKept === true ? { fromKept: false } : {}) };
     });
   }
 
@@ -171,6 +191,25 @@ export class DockerDeployer {
     if (manifest === undefined) return undefined;
     // the image id, not the tag: the tag follows this deployment's newest build
     return { image: info.Image, manifest: JSON.parse(manifest) as Manifest };
+  }
+
+  /** Keeps the image a successful deploy runs, with the manifest from its container, for a later rollback. */
+  private async keepVersion(deployed: Deployment): Promise<void> {
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await this.docker.getContainer(deployed.containerId).inspect();
+    } catch (error) {
+      this.logger.warn('could not inspect the new container to keep its version', { deploymentId: deployed.deploymentId, error });
+      return;
+    }
+    const manifest = info.Config.Labels[Label.Manifest];
+    if (manifest === undefined) return;
+    await this.kept.keep(deployed.deploymentId, info, JSON.parse(manifest) as Manifest, deployed.commit, new Date());
+  }
+
+  /** The commits this node keeps a build of for a deployment, newest first (the running one included). */
+  async keptCommits(deploymentId: string): Promise<string[]> {
+    return (await this.kept.list(deploymentId)).map((version) => version.commit);
   }
 
   /** `retiring`: the running container of this deployment that a redeploy replaces just before the run step. */
@@ -418,7 +457,8 @@ export class DockerDeployer {
   async stop(deploymentId: string): Promise<void> {
     const found = await this.requireContainer(deploymentId, 'stop');
     await this.stopAndRemove(deploymentId, found.containerId);
-    this.logger.info('stopped and removed', { deploymentId, containerId: found.containerId });
+    await this.kept.forget(deploymentId);
+    this.logger.info('stopped and removed; kept versions freed', { deploymentId, containerId: found.containerId });
   }
 
   /**
@@ -563,13 +603,14 @@ export class DockerDeployer {
   }
 
   /**
-   * Removes this node's deployment images that no container uses, and the untagged context-stage
+   * Removes this node's deployment images that no container uses and no deployment keeps for a rollback, and the untagged context-stage
    * images the templates leave behind. Returns the removed image references.
    */
   async pruneImages(): Promise<string[]> {
     try {
       const containers = await this.docker.listContainers({ all: true });
-      const inUse = new Set(containers.map((info) => info.ImageID));
+      // kept versions wait for a rollback
+      const inUse = new Set([...containers.map((info) => info.ImageID), ...(await this.kept.imageIds())]);
       const images = await this.docker.listImages({ filters: { label: [`${Label.Node}=${this.options.nodeId}`] } });
       const removed: string[] = [];
       for (const image of images) {

@@ -18,3 +18,5 @@ export { shallowClone } from './git.js';
 export type { CloneRequest, CloneResult } from './git.js';
 export { deployError } from './errors.js';
 export { probeHttp } from './probe.js';
+export { KeptFile, findKept, keepNewest } from './kept.js';
+export type { KeptVersion } from './kept.js';

@@ -33,6 +33,12 @@ export interface DeployRequest {
    * the run step, so a failed build or test leaves the old app running.
    */
   replace?: boolean;
+  /**
+   * A rollback (with `replace` and `commit`): run the build of `commit` this node kept from an
+   * earlier deploy of this deployment, without clone, build or test. When none is kept (the app
+   * moved here since, or it was pruned), the commit is built again; the result's `fromKept` says which.
+   */
+  fromKept?: boolean;
   onProgress?: ProgressListener;
 }
 

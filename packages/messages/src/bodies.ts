@@ -130,6 +130,12 @@ export const deployRequestBodySchema = z.object({
    * instead of reporting it as running. Absent for a first deploy, a re-send or a move.
    */
   replace: z.boolean({ error: 'expected a boolean' }).optional(),
+  /**
+   * With `replace` and `commit` (a rollback, a restart with other settings): the node runs the
+   * build of that commit it kept from an earlier deploy of this deployment, with no clone, build or
+   * test; when it keeps none, it builds the commit.
+   */
+  fromKept: z.boolean({ error: 'expected a boolean' }).optional(),
 });
 export type DeployRequestBody = z.infer<typeof deployRequestBodySchema>;
 

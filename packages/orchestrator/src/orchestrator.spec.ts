@@ -1,5 +1,5 @@
 import { MemoryBroker } from '@kraken/broker';
-import { MemoryLogger } from '@kraken/common';
+import { ErrorCode, MemoryLogger } from '@kraken/common';
 import { eventually, tempDir } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import { DeploymentStatus, MessageType } from '@kraken/messages';
@@ -641,6 +641,29 @@ describe('Orchestrator', () => {
     await eventually(() => workerB.requests().length === 2, 5000, 'second request', 10);
     expect(workerB.requests()[1]?.body).toMatchObject({ attempt: 2, replace: true, commit: 'abc1234def', env: { GREETING: 'top-secret' } });
     expect(JSON.stringify(logger.records)).not.toContain('top-secret');
+  });
+
+  it('rolls a running deployment back to the previous successful commit on its node, as a new release, asking for the kept build', async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    const [v1, v2] = ['1111111aaaa', '2222222bbbb'];
+    await workerB.report(deployment.id, DeploymentStatus.Running, { commit: v1 });
+    await eventually(() => store.getDeployment(deployment.id)?.commit === v1, 5000, 'v1 stored', 10);
+    await orchestrator.redeploy(deployment.id);
+    await eventually(() => workerB.requests().length === 2, 5000, 'the redeploy', 10);
+    await workerB.report(deployment.id, DeploymentStatus.Running, { commit: v2, attempt: 2 });
+    await eventually(() => store.getDeployment(deployment.id)?.commit === v2, 5000, 'v2 stored', 10);
+
+    const updated = await orchestrator.rollback(deployment.id);
+    expect(updated).toMatchObject({ status: 'UpdateRequested', attempt: 3, nodeId: 'node-b', commit: v1, statusMessage: 'rolling back to 1111111' });
+    await eventually(() => workerB.requests().length === 3, 5000, 'the rollback request', 10);
+    expect(workerB.requests()[2]?.body).toMatchObject({ attempt: 3, replace: true, fromKept: true, commit: v1 });
+    await eventually(() => status(deployment.id) === DeploymentStatus.Running, 5000, 'Running again', 10);
+    expect(orchestrator.releases.list(deployment.id).at(-1)).toMatchObject({ number: 3, commit: v1, trigger: 'rollback to 1111111', result: 'succeeded' });
+    // a redeploy of the branch head rebuilds: no pinned commit, nothing taken from what the node kept
+    expect(workerB.requests()[1]?.body.fromKept).toBeUndefined();
+    await expect(orchestrator.rollback(deployment.id, v1.slice(0, 7))).rejects.toMatchObject({ code: ErrorCode.Conflict, message: `deployment ${deployment.id} already runs 1111111` });
   });
 
   it('keeps changed settings of an errored deployment for its next redeploy, without sending anything', async () => {

@@ -33,6 +33,7 @@ import { placeDeployment } from './scheduling/place-deployment.js';
 import { planEnvChange } from './settings/env-change.js';
 import type { EnvChange } from './settings/env-change.js';
 import { Releases, ReleaseTrigger } from './releases/releases.js';
+import { planRollback } from './releases/rollback.js';
 import { isStaleStatus } from './status-order.js';
 import { BranchWatcher } from './watch/branch-watcher.js';
 import { allocatePort } from './scheduling/ports.js';
@@ -434,6 +435,17 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     });
   }
 
+  /** Runs an earlier successful release's commit again from the build its node kept (rules in releases/rollback.ts). */
+  rollback(id: string, commit?: string): Promise<DeploymentRecord> {
+    return this.exclusive(async () => {
+      this.requireLeads('roll back', id);
+      const deployment = this.store.requireDeployment(id);
+      const plan = planRollback(deployment, this.releases.list(id), commit);
+      this.releases.startRelease(id, plan.commit, plan.trigger);
+      return this.restartFromBuild({ ...deployment, commit: plan.commit }, plan.reason);
+    });
+  }
+
   /**
    * Changes a deployment's environment (rules in settings/env-change.ts): a running app restarts
    * with the new values from the build it runs, an errored one keeps them for its next deploy.
@@ -457,10 +469,10 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   }
 
   /**
-   * The one place a running deployment restarts without a rebuild: the same commit is sent again
-   * with `replace`, and the node's deployer starts it from the build it already has. `reason`
-   * becomes the status message and so the history's record of why. A node that cannot take it
-   * any more gets it placed afresh (which builds there).
+   * The one place a running deployment restarts without a rebuild: its commit (or, for a rollback,
+   * the earlier one in `deployment.commit`) is sent with `replace`, and the node's deployer starts it
+   * from the build it has or kept. `reason` becomes the status message and so the history's record
+   * of why. A node that cannot take it any more gets it placed afresh (which builds there).
    */
   private async restartFromBuild(deployment: DeploymentRecord, reason: string, patch: { env?: Record<string, string> } = {}): Promise<DeploymentRecord> {
     const node = deployment.nodeId === null ? undefined : this.store.getNode(deployment.nodeId);
@@ -1028,7 +1040,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         branch: deployment.branch,
         attempt: deployment.attempt,
         // while a redeploy has not started on the node (also when re-sent), the node must replace what it runs
-        ...(deployment.status === Status.UpdateRequested ? { replace: true } : {}),
+        // with a pinned commit (a rollback, a restart with other settings), from the build the node kept of it if any
+        ...(deployment.status === Status.UpdateRequested ? { replace: true, ...(deployment.commit === null ? {} : { fromKept: true }) } : {}),
         runtime: deployment.runtime,
         env: deployment.env,
         ...(deployment.commit === null ? {} : { commit: deployment.commit }),

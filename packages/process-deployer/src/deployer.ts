@@ -12,6 +12,8 @@ import type { KnownApp } from './listen-port.js';
 import { lockDataDir } from './lock.js';
 import type { DataDirLock } from './lock.js';
 import { LogFollow } from './follow.js';
+import { KeptBuilds, clearForBuild } from './kept-builds.js';
+import type { KeptBuild } from './kept-builds.js';
 import { compileProcessOptions } from './options.js';
 import type { CompiledProcessOptions, ProcessDeployerOptions } from './options.js';
 import { assertPortFree, pickFreePort } from './ports.js';
@@ -143,12 +145,14 @@ export class ProcessDeployer implements AsyncDisposable {
           const restarted = await this.restartFromBuild(existing, request, log);
           return { ...this.keep(restarted, log), buildReused: true };
         }
-        // a redeploy, or a crash-looping leftover: a fresh deploy replaces it. The app's folder is
-        // rebuilt in place, so (unlike the Docker runtime) the old version stops before the build.
-        if (existing.running) log.info('redeploy: stopping the running process first', { pid: existing.state.pid });
+        if (request.replace === true) return await this.redeploy(existing, request, log);
+        // a crash-looping leftover: a fresh deploy replaces it
         await this.remove(deploymentId, existing);
       }
-      return this.keep(await this.deployFresh(request, log), log);
+      const supervisor = await this.deployFresh(request, log);
+      const deployed = this.keep(supervisor, log);
+      await this.keptBuilds(deploymentId, log).remember(supervisor.state, new Date(this.options.clock.now()));
+      return deployed;
     });
     this.deploys.add(deploying);
     const forget = (): void => {
@@ -156,6 +160,87 @@ export class ProcessDeployer implements AsyncDisposable {
     };
     deploying.then(forget, forget);
     return deploying;
+  }
+
+  /**
+   * A redeploy of another commit: the app's folder is rebuilt in place, so (unlike the Docker
+   * runtime) the old version stops first; its build is moved aside as a kept version. With
+   * `fromKept`, a kept build of the requested commit is moved back and run: no clone, build or test.
+   */
+  private async redeploy(existing: Supervisor, request: DeployRequest, log: Logger): Promise<DeployResult> {
+    const { deploymentId } = request;
+    const kept = this.keptBuilds(deploymentId, log);
+    const wanted = request.fromKept === true && request.commit !== undefined ? await kept.find(request.commit) : undefined;
+    const retiredPort = existing.state.hostPort;
+    if (existing.running) log.info('redeploy: stopping the running process first', { pid: existing.state.pid });
+    this.supervisors.delete(deploymentId);
+    this.sizes.delete(deploymentId);
+    await existing.stop(this.options.stopTimeoutMs);
+    // only a version that once deployed successfully is in the list; anything else is cleared by the build
+    if ((await kept.list()).some((version) => version.commit === existing.state.commit)) await kept.stash(existing.state.commit);
+    let supervisor: Supervisor;
+    if (wanted === undefined) {
+      if (request.fromKept === true) log.info('no kept build of this commit on this node; building it again', { commit: request.commit });
+      supervisor = await this.deployFresh(request, log);
+    } else {
+      supervisor = await this.runKept(wanted, kept, { ...request, ...(request.hostPort === undefined && retiredPort !== undefined ? { hostPort: retiredPort } : {}) }, log);
+    }
+    const deployed = this.keep(supervisor, log);
+    await kept.remember(supervisor.state, new Date(this.options.clock.now()));
+    return { ...deployed, ...(request.fromKept === true ? { fromKept: wanted !== undefined } : {}) };
+  }
+
+  /** Moves a kept build back into the deployment's folder and starts it as it ran (its command and what its build added to the environment). */
+  private async runKept(wanted: KeptBuild, kept: KeptBuilds, request: DeployRequest, log: Logger): Promise<Supervisor> {
+    const { deploymentId } = request;
+    const { options } = this;
+    const step = stepRunner(deploymentId, request.onProgress, log);
+    const paths = deploymentPaths(options.dataDir, deploymentId);
+    const previous = wanted.state;
+    log.info('running the kept build of this commit; no clone, build or test', { commit: previous.commit });
+    let supervisor: Supervisor | undefined;
+    try {
+      await kept.restore(previous.commit);
+      const manifest = await step(DeployStep.Manifest, () => readManifest(paths.app));
+      const hostPort = manifest.config.port === undefined ? undefined : await this.choosePort(request.hostPort, deploymentId);
+      const env = { ...options.baseEnv, ...manifest.config.env, ...request.env, ...previous.builtEnv, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) };
+      const launched = await step(DeployStep.Run, () =>
+        Supervisor.launch(
+          {
+            v: 1,
+            deploymentId,
+            nodeId: options.nodeId,
+            appName: previous.appName,
+            commit: previous.commit,
+            lang: previous.lang,
+            phase: 'starting',
+            command: previous.command,
+            cwd: previous.cwd,
+            env,
+            ...(previous.builtEnv === undefined ? {} : { builtEnv: previous.builtEnv }),
+            hostPort,
+            endpoint: manifest.app.endpoint,
+            createdAt: new Date(options.clock.now()).toISOString(),
+          },
+          this.supervisorContext(paths),
+        ),
+      );
+      supervisor = launched;
+      await this.untilReady(launched, { paths, manifest, step, log });
+      return launched;
+    } catch (error) {
+      await this.discard(paths, log, supervisor);
+      throw error;
+    }
+  }
+
+  private keptBuilds(deploymentId: string, log: Logger): KeptBuilds {
+    return new KeptBuilds(deploymentPaths(this.options.dataDir, deploymentId), log);
+  }
+
+  /** The commits this node keeps a build of for a deployment, newest first (the running one included). */
+  async keptCommits(deploymentId: string): Promise<string[]> {
+    return (await this.keptBuilds(deploymentId, this.logger).list()).map((version) => version.commit);
   }
 
   /** Takes a deployed app into supervision, unless the deployer closed meanwhile. */
@@ -226,8 +311,7 @@ export class ProcessDeployer implements AsyncDisposable {
     const { options } = this;
     const step = stepRunner(deploymentId, request.onProgress, log);
     const paths = deploymentPaths(options.dataDir, deploymentId);
-    await rm(paths.dir, { recursive: true, force: true });
-    await mkdir(paths.dir, { recursive: true });
+    await clearForBuild(paths);
     let supervisor: Supervisor | undefined;
     try {
       // a taken port fails at once rather than after a clone and an install

@@ -12,6 +12,10 @@ export interface DeploymentPaths {
   pythonDeps: string;
   /** The built-in static file server's script (static apps). */
   staticServer: string;
+  /** Earlier successful builds, one folder per commit holding the build parts, for a rollback without a build. */
+  kept: string;
+  /** Which versions are kept, newest first (the running one included). */
+  keptList: string;
 }
 
 export function deploymentsDir(dataDir: string): string {
@@ -28,5 +32,15 @@ export function deploymentPaths(dataDir: string, deploymentId: string): Deployme
     stderr: path.join(dir, 'stderr.log'),
     pythonDeps: path.join(dir, '.deps'),
     staticServer: path.join(dir, 'static-server.mjs'),
+    kept: path.join(dir, 'kept'),
+    keptList: path.join(dir, 'kept.json'),
   };
+}
+
+/**
+ * What a build made and the app runs from. A kept version moves them aside and a rollback moves
+ * them back to the same paths, so the absolute paths in its command and environment stay right.
+ */
+export function buildParts(paths: DeploymentPaths): string[] {
+  return [paths.app, paths.pythonDeps, paths.staticServer];
 }

@@ -168,6 +168,18 @@ describe('Worker: idempotency and fencing', () => {
     expect(JSON.stringify(statuses)).not.toContain('secret-value');
   });
 
+  it('a rollback (replace of a pinned commit, fromKept) passes fromKept to the deployer and says in Running that nothing was rebuilt, without build statuses', async () => {
+    const { send, statuses, statusesOf, deployer } = await harness();
+    deployer.scripts.set('back', { kept: true });
+    await send(MessageType.DeployRequest, request('back', { attempt: 1 }));
+    await eventuallyPasses(() => { expect(statusesOf('back').at(-1)).toBe('Running'); }, 3_000, 5);
+    await send(MessageType.DeployRequest, request('back', { attempt: 2, replace: true, commit: 'b'.repeat(40), fromKept: true }));
+    await eventuallyPasses(() => { expect(statusesOf('back')).toEqual([...fullPath, 'ValidatingDeploymentData', 'Deploying', 'Running']); }, 3_000, 5);
+    expect(deployer.deployCalls.map((call) => call.fromKept)).toEqual([undefined, true]);
+    const last = statuses.filter((status) => status.deploymentId === 'back').at(-1);
+    expect(last?.message).toBe('running the kept build of bbbbbbb; nothing was rebuilt');
+  });
+
   it('a redeploy that arrives mid-deploy runs once the current deploy is up', async () => {
     const { send, statuses, statusesOf, deployer, logger } = await harness();
     let open: () => void = () => undefined;

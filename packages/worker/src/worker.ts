@@ -407,6 +407,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         ...(body.commit === undefined ? {} : { commit: body.commit }),
         ...(body.limits === undefined ? {} : { limits: body.limits }),
         ...(body.replace === true ? { replace: true } : {}),
+        ...(body.fromKept === true ? { fromKept: true } : {}),
         onProgress: (event) => {
           if (event.kind === 'start' && event.step === 'run') runStartedAt = event.at;
           // The slot bounds clone and build, which share the CPU and the disk. A test or a start
@@ -1082,8 +1083,10 @@ function describePhase(phase: Phase): string {
 }
 
 /** What a Running status says about how the deploy got there, when it was not a plain build. */
-function runningMessage(result: { reused: boolean; buildReused?: boolean; commit: string }): string | undefined {
+function runningMessage(result: { reused: boolean; buildReused?: boolean; fromKept?: boolean; commit: string }): string | undefined {
   if (result.reused) return 'already running on this node; reused its container';
   if (result.buildReused === true) return `restarted with the changed settings from the build of ${result.commit.slice(0, 7)}; nothing was rebuilt`;
+  if (result.fromKept === true) return `running the kept build of ${result.commit.slice(0, 7)}; nothing was rebuilt`;
+  if (result.fromKept === false) return `no build of ${result.commit.slice(0, 7)} was kept on this node; it was built again`;
   return undefined;
 }

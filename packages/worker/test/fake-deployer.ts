@@ -20,6 +20,8 @@ export interface FakeScript {
   hostPort?: number;
   /** A replace of the same commit restarts from the build it has: only the run and ready steps, `buildReused` in the result. */
   reuseBuild?: boolean;
+  /** A replace with `fromKept` runs the kept build of the requested commit: only the run and ready steps, `fromKept` in the result. */
+  kept?: boolean;
 }
 
 interface Follower {
@@ -68,7 +70,8 @@ export class FakeDeployer implements Deployer {
     const script = this.scripts.get(deploymentId) ?? {};
     const progress = (event: DeployProgress): void => request.onProgress?.(event);
     const fromBuild = script.reuseBuild === true && request.replace === true && this.containers.has(deploymentId);
-    const steps: DeployStep[] = fromBuild ? ['run', 'ready'] : ['clone', 'manifest', 'build', ...(script.hasTest === false ? [] : (['test'] as const)), 'run', 'ready'];
+    const fromKept = script.kept === true && request.replace === true && request.fromKept === true;
+    const steps: DeployStep[] = fromBuild || fromKept ? ['run', 'ready'] : ['clone', 'manifest', 'build', ...(script.hasTest === false ? [] : (['test'] as const)), 'run', 'ready'];
     for (const step of steps) {
       await Promise.resolve();
       if (step === 'run' && script.gate) await script.gate;
@@ -97,13 +100,13 @@ export class FakeDeployer implements Deployer {
       containerName: `kraken-${deploymentId}`,
       image: `kraken/app:${deploymentId}`,
       appName: 'app',
-      commit: 'a'.repeat(40),
+      commit: fromKept && request.commit !== undefined ? request.commit : 'a'.repeat(40),
       state: 'running',
       port: 3000,
       hostPort: request.hostPort ?? script.hostPort ?? 20_000 + this.deployCalls.length,
     };
     this.containers.set(deploymentId, deployment);
-    return { ...deployment, reused: false, ...(fromBuild ? { buildReused: true } : {}) };
+    return { ...deployment, reused: false, ...(fromBuild ? { buildReused: true } : {}), ...(fromKept ? { fromKept: true } : {}) };
   }
 
   stop(deploymentId: string): Promise<void> {

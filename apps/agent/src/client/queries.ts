@@ -96,6 +96,7 @@ export const Queries = {
   stopDeployment: `mutation($id: String!) { stopDeployment(deploymentId: $id) { ${deploymentFields} } }`,
   startDeployment: `mutation($id: String!) { startDeployment(deploymentId: $id) { ${deploymentFields} } }`,
   restartDeployment: `mutation($id: String!) { restartDeployment(deploymentId: $id) { ${deploymentFields} } }`,
+  rollbackDeployment: `mutation($id: String!, $commit: String) { rollbackDeployment(deploymentId: $id, commit: $commit) { ${deploymentFields} } }`,
   logs: `query($id: String!, $after: Int!, $limit: Int!, $release: Int) { logs(deploymentId: $id, after: $after, limit: $limit, release: $release) {
     lines { seq stream text time } next dropped } }`,
   getReleases: `query($id: String!) { getReleases(deploymentId: $id) { number commit trigger startedAt endedAt durationMs result reason } }`,

@@ -90,7 +90,7 @@ export type ReleasesQueryVariables = Exact<{
 }>;
 
 
-export type ReleasesQuery = { getReleases: Array<{ number: number, commit: string | null, trigger: string, startedAt: number, endedAt: number | null, durationMs: number, result: ReleaseResult, reason: string | null, timeline: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }> }> };
+export type ReleasesQuery = { getReleases: Array<{ number: number, commit: string | null, trigger: string, startedAt: number, endedAt: number | null, durationMs: number, result: ReleaseResult, reason: string | null, rollbackTarget: boolean, timeline: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }> }> };
 
 export type StatsHistoryQueryVariables = Exact<{
   deploymentId: string;
@@ -198,6 +198,14 @@ export type RestartDeploymentMutationVariables = Exact<{
 
 
 export type RestartDeploymentMutation = { restartDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+
+export type RollbackDeploymentMutationVariables = Exact<{
+  deploymentId: string;
+  commit: string | null | undefined;
+}>;
+
+
+export type RollbackDeploymentMutation = { rollbackDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -476,6 +484,7 @@ export const ReleasesDocument = new TypedDocumentString(`
     durationMs
     result
     reason
+    rollbackTarget
     timeline {
       status
       time
@@ -937,3 +946,47 @@ export const RestartDeploymentDocument = new TypedDocumentString(`
     value
   }
 }`) as unknown as TypedDocumentString<RestartDeploymentMutation, RestartDeploymentMutationVariables>;
+export const RollbackDeploymentDocument = new TypedDocumentString(`
+    mutation RollbackDeployment($deploymentId: String!, $commit: String) {
+  rollbackDeployment(deploymentId: $deploymentId, commit: $commit) {
+    ...DeploymentFields
+  }
+}
+    fragment DeploymentFields on Deployment {
+  id
+  srcUrl
+  gitBranch
+  commit
+  port
+  status
+  statusMessage
+  deploymentUrl
+  name
+  appUrl
+  node
+  memMb
+  maxMemMb
+  cpuUsage
+  statsTime
+  placementReason
+  watch
+  removedAt
+  crashLooping
+  restartCount
+  lastExit {
+    code
+    signal
+    time
+    reason
+  }
+  statusHistory {
+    status
+    time
+    message
+    node
+  }
+  env {
+    name
+    value
+  }
+}`) as unknown as TypedDocumentString<RollbackDeploymentMutation, RollbackDeploymentMutationVariables>;

@@ -1,9 +1,11 @@
-import { Alert, Card, Table, Tag, Typography } from 'antd';
+import { Alert, Card, Grid, Table, Tag, Typography } from 'antd';
 import type { TableColumnsType } from 'antd';
-import { ReleasesDocument } from '../api/generated.js';
+import { ReleasesDocument, RollbackDeploymentDocument } from '../api/generated.js';
 import { useQuery } from '../api/use-query.js';
 import type { Deployment, Release } from '../api/types.js';
 import { newestFirst, releaseDuration, releaseResultTag } from '../releases.js';
+import { useCluster } from '../store.js';
+import { DangerAction } from './action-button.js';
 import { LogView } from './log-view.js';
 import { MultilineText } from './multiline-text.js';
 import { RowDetails } from './row-details.js';
@@ -35,6 +37,11 @@ export function ReleasesPanel({ deployment }: { deployment: Deployment }) {
       },
     },
   ];
+  // only when there is something to do, and not on a phone (no room): there the opened row has it
+  const wide = Grid.useBreakpoint().sm === true;
+  if (wide && releases?.some((r) => r.rollbackTarget) === true) {
+    columns.push({ title: 'Actions', key: 'actions', render: (_, r) => (r.rollbackTarget ? <RollbackAction deployment={deployment} release={r} /> : null) });
+  }
 
   return (
     <Card title="Releases">
@@ -47,15 +54,55 @@ export function ReleasesPanel({ deployment }: { deployment: Deployment }) {
         dataSource={releases ?? []}
         columns={columns}
         pagination={false}
-        expandable={{ expandRowByClick: true, expandedRowRender: (r) => <ReleaseDetail deploymentId={deployment.id} release={r} now={now} /> }}
+        expandable={{ expandRowByClick: true, expandedRowRender: (r) => <ReleaseDetail deployment={deployment} release={r} now={now} rollback={!wide} /> }}
       />
     </Card>
   );
 }
 
-function ReleaseDetail({ deploymentId, release, now }: { deploymentId: string; release: Release; now: number }) {
+/** Runs an earlier successful release again from the build its node kept (the API marks which ones it can). */
+function RollbackAction({ deployment, release }: { deployment: Deployment; release: Release }) {
+  const { request, applyDeployment } = useCluster();
+  const commit = release.commit ?? '';
+  const short = commit.slice(0, 7);
+  return (
+    // a click here must not also open the row
+    <span
+      onClick={(event) => {
+        event.stopPropagation();
+      }}
+    >
+      <DangerAction
+        label="Roll back to this"
+        // the visible text first: a screen reader user says what they see
+        ariaLabel={`Roll back to this: release ${String(release.number)} (${short}) of ${deployment.id}`}
+        confirm={{
+          title: `Roll back to ${short}?`,
+          description: `Release ${String(release.number)} runs again from the build its node kept, with no rebuild, as a new release; the running version stops.`,
+          okText: 'Roll back',
+          cancelText: 'Keep the running version',
+        }}
+        run={() =>
+          request(RollbackDeploymentDocument, { deploymentId: deployment.id, commit }).then((data) => {
+            applyDeployment(data.rollbackDeployment);
+          })
+        }
+        done={`Rollback to ${short} requested`}
+      />
+    </span>
+  );
+}
+
+/** `rollback`: offer the rollback here (on a phone, where the table has no Actions column). */
+function ReleaseDetail({ deployment, release, now, rollback }: { deployment: Deployment; release: Release; now: number; rollback: boolean }) {
+  const deploymentId = deployment.id;
   return (
     <div data-testid={`release-${String(release.number)}`}>
+      {rollback && release.rollbackTarget && (
+        <div style={{ marginBottom: 12 }}>
+          <RollbackAction deployment={deployment} release={release} />
+        </div>
+      )}
       {release.reason !== null && (
         <Alert
           type={release.result === 'FAILED' ? 'error' : 'info'}

@@ -436,6 +436,43 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
   });
 });
 
+describe('rollbackDeployment', () => {
+  it('runs the previous successful commit again from the kept build, marks the releases it can run, and refuses what it cannot', async () => {
+    const [v1, v2] = ['1111111aaaa', '2222222bbbb'];
+    const id = await create();
+    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
+    await worker.report(id, DeploymentStatus.Running, { commit: v1 });
+    await eventually(() => store.getDeployment(id)?.commit === v1, 5000, 'v1 running', 10);
+    await graphql(`mutation { redeploy(deploymentId: "${id}") { status } }`);
+    await eventually(() => worker.requests().length === 2 && store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'the redeploy Running', 10);
+    await worker.report(id, DeploymentStatus.Running, { commit: v2, attempt: 2 });
+    await eventually(() => store.getDeployment(id)?.commit === v2, 5000, 'v2 running', 10);
+    const releases = `query ($id: String!) { getReleases(deploymentId: $id) { number commit rollbackTarget } }`;
+    const before = await graphql<{ getReleases: { number: number; rollbackTarget: boolean }[] }>(releases, { id });
+    expect(before.data?.getReleases.map((r) => [r.number, r.rollbackTarget])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
+
+    const rolled = await graphql<{ rollbackDeployment: unknown }>(`mutation ($id: String!) { rollbackDeployment(deploymentId: $id) { status commit statusMessage } }`, { id });
+    expect(rolled.data?.rollbackDeployment).toEqual({ status: 'UPDATE_REQUESTED', commit: v1, statusMessage: 'rolling back to 1111111' });
+    await eventually(() => worker.requests().length === 3 && store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'the rollback Running', 10);
+    expect(worker.requests()[2]?.body).toMatchObject({ replace: true, fromKept: true, commit: v1 });
+    const after = await graphql<{ getReleases: { number: number; rollbackTarget: boolean }[] }>(releases, { id });
+    // v1 runs again (release 3); v2 is the one to go back to
+    expect(after.data?.getReleases.map((r) => [r.number, r.rollbackTarget])).toEqual([
+      [1, false],
+      [2, true],
+      [3, false],
+    ]);
+
+    const notKept = await graphql(`mutation { rollbackDeployment(deploymentId: "${id}", commit: "abcdef0") { status } }`);
+    expect(notKept.errors?.[0]).toMatchObject({ message: expect.stringContaining('is not one of the versions kept') as unknown, extensions: { code: 'NOT_FOUND' } });
+    const unknown = await graphql(`mutation { rollbackDeployment(deploymentId: "no-such-app") { status } }`);
+    expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
 describe('GraphQL API additions for the web UI', () => {
   it('answers statsHistory with the samples received, oldest first, and statsTime with the latest', async () => {
     const id = await create();

@@ -6,8 +6,8 @@ import type { Release } from './schema/release-types.js';
 import type { Shape } from './schema/types.js';
 import { historyView, unixSeconds } from './views.js';
 
-/** A release as the API shows it; `now` (ms) measures one still building. */
-export function releaseView(release: ReleaseRecord, timeline: readonly StatusHistoryEntry[], now: number): Shape<Release> {
+/** A release as the API shows it; `now` (ms) measures one still building; `rollbackTarget`: its commit is one a rollback can run now. */
+export function releaseView(release: ReleaseRecord, timeline: readonly StatusHistoryEntry[], now: number, rollbackTarget = false): Shape<Release> {
   return {
     deploymentId: release.deploymentId,
     number: release.number,
@@ -19,5 +19,6 @@ export function releaseView(release: ReleaseRecord, timeline: readonly StatusHis
     result: release.result,
     reason: release.reason === null ? null : redactCredentials(release.reason),
     timeline: timeline.map(historyView),
+    rollbackTarget,
   };
 }

@@ -5,7 +5,7 @@ import { deploymentViewOf } from '../views.js';
 import type { Shape } from './types.js';
 import { Deployment } from './types.js';
 
-/** Stop, start and restart: run a deployment or not, as built, without a rebuild. */
+/** Stop, start, restart and roll back: run a deployment or not, as built, without a rebuild. */
 @Resolver(() => Deployment)
 export class LifecycleResolver {
   @Mutation(() => Deployment, {
@@ -33,5 +33,20 @@ export class LifecycleResolver {
   })
   async restartDeployment(@Arg('deploymentId', () => String) deploymentId: string, @Ctx() context: ApiContext): Promise<Shape<Deployment>> {
     return deploymentViewOf(context.store, await context.orchestrator.restartDeployment(checkId('deploymentId', deploymentId)));
+  }
+
+  @Mutation(() => Deployment, {
+    description:
+      'Runs an earlier successful release of a RUNNING deployment again, as a new release ("rollback to <commit>"): its node keeps the builds of the last three ' +
+      'successful releases and swaps to the kept one with no clone, build or test (a node that no longer has it builds that commit). `commit` (4-64 hex digits) ' +
+      'picks one of the kept versions; default: the newest before the running one. CONFLICT when it is not RUNNING, has no earlier successful release or already ' +
+      'runs that commit; NOT_FOUND for an unknown id or a commit that is not kept.',
+  })
+  async rollbackDeployment(
+    @Arg('deploymentId', () => String) deploymentId: string,
+    @Arg('commit', () => String, { nullable: true }) commit: string | null | undefined,
+    @Ctx() context: ApiContext,
+  ): Promise<Shape<Deployment>> {
+    return deploymentViewOf(context.store, await context.orchestrator.rollback(checkId('deploymentId', deploymentId), commit ?? undefined));
   }
 }

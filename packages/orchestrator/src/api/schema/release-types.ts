@@ -51,4 +51,11 @@ export class Release {
 
   @Field(() => [StatusHistoryItem], { description: 'The statuses recorded while it was current, oldest first.' })
   timeline!: StatusHistoryItem[];
+
+  @Field(() => Boolean, {
+    description:
+      "Whether rollbackDeployment can run this release's commit now: the deployment is RUNNING and the commit is one of the last three successful ones " +
+      '(whose builds its node keeps) other than the running one. Set on the newest successful release of each such commit.',
+  })
+  rollbackTarget!: boolean;
 }

@@ -1,0 +1,97 @@
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '@kraken/common';
+import { KeptFile, findKept, keepNewest } from '@kraken/docker-deployer';
+import type { KeptVersion } from '@kraken/docker-deployer';
+import { buildParts } from './layout.js';
+import type { DeploymentPaths } from './layout.js';
+import type { ProcessState } from './state.js';
+
+/** A successful version of a deployment: the state it ran with (command, builtEnv, ...) names what to run again. */
+export interface KeptBuild extends KeptVersion {
+  state: ProcessState;
+}
+
+/**
+ * The last few successful builds of one deployment: the running one in the deployment's folder, the
+ * earlier ones moved aside under `kept/<commit>/`. Moving a build is a rename within one folder, so
+ * keeping a version costs no copy.
+ */
+export class KeptBuilds {
+  private readonly file: KeptFile<KeptBuild>;
+
+  constructor(
+    private readonly paths: DeploymentPaths,
+    private readonly logger: Logger,
+  ) {
+    this.file = new KeptFile<KeptBuild>(paths.keptList);
+  }
+
+  async list(): Promise<KeptBuild[]> {
+    return await this.file.read();
+  }
+
+  /** The kept earlier build of `commit` (full or abbreviated) whose folder is still there. */
+  async find(commit: string): Promise<KeptBuild | undefined> {
+    const found = findKept(await this.file.read(), commit);
+    if (found === undefined) return undefined;
+    const exists = await stat(this.folder(found.commit)).then(
+      () => true,
+      () => false,
+    );
+    return exists ? found : undefined;
+  }
+
+  /** Records the version now running as the newest; the folders of versions beyond KEPT_VERSIONS are removed. */
+  async remember(state: ProcessState, now: Date): Promise<void> {
+    try {
+      const { kept, dropped } = keepNewest(await this.file.read(), { commit: state.commit, keptAt: now.toISOString(), state });
+      await this.file.write(kept);
+      for (const old of dropped) await rm(this.folder(old.commit), { recursive: true, force: true });
+    } catch (error) {
+      this.logger.warn('could not keep this version for a rollback', { commit: state.commit, error });
+    }
+  }
+
+  /** Moves the build in the deployment's folder aside as the kept build of `commit` (its process has stopped). */
+  async stash(commit: string): Promise<void> {
+    const target = this.folder(commit);
+    await rm(target, { recursive: true, force: true });
+    await mkdir(target, { recursive: true });
+    await moveParts(buildParts(this.paths), target);
+  }
+
+  /** Moves the kept build of `commit` back into place, where its state's paths point; the folder must hold no build. */
+  async restore(commit: string): Promise<void> {
+    const source = this.folder(commit);
+    await moveParts(
+      buildParts(this.paths).map((part) => path.join(source, path.basename(part))),
+      this.paths.dir,
+    );
+    await rm(source, { recursive: true, force: true });
+  }
+
+  private folder(commit: string): string {
+    return path.join(this.paths.kept, commit);
+  }
+}
+
+/** Removes everything in a deployment's folder but its kept versions, before a build. */
+export async function clearForBuild(paths: DeploymentPaths): Promise<void> {
+  await mkdir(paths.dir, { recursive: true });
+  const spare = new Set([path.basename(paths.kept), path.basename(paths.keptList)]);
+  for (const name of await readdir(paths.dir)) {
+    if (!spare.has(name)) await rm(path.join(paths.dir, name), { recursive: true, force: true });
+  }
+}
+
+/** Moves each part that exists into `dir` under its own name. */
+async function moveParts(parts: string[], dir: string): Promise<void> {
+  for (const part of parts) {
+    try {
+      await rename(part, path.join(dir, path.basename(part)));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+}
