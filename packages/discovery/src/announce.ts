@@ -1,5 +1,5 @@
 import type { Logger } from '@kraken/common';
-import { ErrorCode, KrakenError, noopLogger } from '@kraken/common';
+import { ErrorCode, KrakenError, noopLogger, withTimeout } from '@kraken/common';
 import { openMdns, serviceProtocol, serviceType } from './mdns.js';
 import type { KrakenTxt, KrakenTxtInput } from './txt.js';
 import { decodeTxt, encodeTxt } from './txt.js';
@@ -68,19 +68,16 @@ export async function announce(options: AnnounceOptions): Promise<Announcement> 
       probe: options.probe ?? true,
       disableIPv6: true,
     });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(
-          new KrakenError(
-            ErrorCode.Timeout,
-            `announce: ${options.name}._${serviceType}._${serviceProtocol}.local was not announced within ${publishTimeoutMs} ms: another service on the LAN may use the name`,
-          ),
-        );
-      }, publishTimeoutMs);
+    const up = new Promise<void>((resolve) => {
       service.once('up', () => {
-        clearTimeout(timer);
         resolve();
       });
+    });
+    await withTimeout(up, publishTimeoutMs, () => {
+      throw new KrakenError(
+        ErrorCode.Timeout,
+        `announce: ${options.name}._${serviceType}._${serviceProtocol}.local was not announced within ${publishTimeoutMs} ms: another service on the LAN may use the name`,
+      );
     });
   } catch (error) {
     await session.close();

@@ -1,5 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '@kraken/testing';
 import { ProbeSeries, probeHttp } from './probe.js';
 
 /** A loopback HTTP server whose handler decides per request; closed after each test. */
@@ -16,11 +18,6 @@ async function serve(handler: http.RequestListener): Promise<{ port: number; clo
         });
       }),
   };
-}
-
-/** Resolves once `check` holds; the test's own timeout bounds the wait. */
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 describe('probeHttp', () => {
@@ -71,7 +68,7 @@ describe('ProbeSeries', () => {
     const probes = new ProbeSeries(app.port, '/health', 1000);
     try {
       probes.launch();
-      await until(() => probes.lastReason !== 'no attempt yet');
+      await eventually(() => probes.lastReason !== 'no attempt yet', 5000, 'a first probe', 10);
       expect(probes.ready).toBe(false);
       expect(probes.lastReason).toBe('HTTP 502');
     } finally {
@@ -88,12 +85,12 @@ describe('ProbeSeries', () => {
     const probes = new ProbeSeries(app.port, '/', 10_000, 2);
     try {
       for (let attempt = 0; attempt < 5; attempt += 1) probes.launch();
-      await until(() => held.length === 2);
+      await eventually(() => held.length === 2, 5000, 'two held requests', 10);
       // a third request would have been sent with the first two
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
       expect(held).toHaveLength(2);
       probes.stop();
-      await until(() => held.every((response) => response.socket === null || response.socket.destroyed));
+      await eventually(() => held.every((response) => response.socket === null || response.socket.destroyed), 5000, 'the held requests closed', 10);
     } finally {
       await app.close();
     }

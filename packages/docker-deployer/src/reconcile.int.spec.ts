@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { tempDir, uniqueName } from '@kraken/testing';
+import { eventually, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import { cleanupNode, containersOf, docker, gitRepo, httpGet, manifest, nodeServer, templatesDir } from '../test/fixtures.js';
 import { DockerDeployer } from './deployer.js';
@@ -55,8 +55,7 @@ describe('a running deployment', () => {
     const follower = await newDeployer().followLogs(deploymentId, (line) => lines.push(line), { since: new Date(Date.now() - 60_000) });
     try {
       await httpGet(first.hostPort ?? 0, '/logged-path');
-      const deadline = Date.now() + 10_000;
-      while (!lines.some((line) => line.text === 'request GET /logged-path') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      await eventually(() => lines.some((line) => line.text === 'request GET /logged-path'), 10_000, 'the logged request line', 100);
     } finally {
       follower.stop();
     }

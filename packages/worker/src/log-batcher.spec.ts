@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeployLogBody } from '@kraken/messages';
 import { LogLimits } from '@kraken/messages';
+import { eventuallyPasses } from '@kraken/testing';
 import { LogBatcher, truncateUtf8 } from './log-batcher.js';
 
 function batcher(overrides: Partial<ConstructorParameters<typeof LogBatcher>[0]> = {}): { batcher: LogBatcher; sent: DeployLogBody[]; errors: unknown[] } {
@@ -22,17 +24,17 @@ function batcher(overrides: Partial<ConstructorParameters<typeof LogBatcher>[0]>
 }
 
 const at = new Date('2025-01-01T00:00:00.000Z');
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('LogBatcher', () => {
   it('sends a batch as soon as flushLines lines wait, numbering batches from 0', async () => {
     const { batcher: b, sent } = batcher({ flushIntervalMs: 10_000 });
     for (let i = 0; i < 7; i++) b.push('stdout', `l${i}`, at);
-    await sleep(5);
-    expect(sent.map((batch) => [batch.seq, batch.lines.map((line) => line.text)])).toEqual([
-      [0, ['l0', 'l1', 'l2']],
-      [1, ['l3', 'l4', 'l5']],
-    ]);
+    await eventuallyPasses(() => {
+      expect(sent.map((batch) => [batch.seq, batch.lines.map((line) => line.text)])).toEqual([
+        [0, ['l0', 'l1', 'l2']],
+        [1, ['l3', 'l4', 'l5']],
+      ]);
+    }, 5000, 5);
     await b.close();
     expect(sent.at(-1)).toMatchObject({ seq: 2, lines: [{ stream: 'stdout', text: 'l6', at: at.toISOString() }] });
   });
@@ -42,8 +44,9 @@ describe('LogBatcher', () => {
     b.push('build', 'only', at);
     await sleep(10);
     expect(sent).toEqual([]);
-    await sleep(50);
-    expect(sent).toEqual([{ deploymentId: 'd1', seq: 0, lines: [{ stream: 'build', text: 'only', at: at.toISOString() }] }]);
+    await eventuallyPasses(() => {
+      expect(sent).toEqual([{ deploymentId: 'd1', seq: 0, lines: [{ stream: 'build', text: 'only', at: at.toISOString() }] }]);
+    }, 5000, 5);
   });
 
   it('drops the oldest lines beyond the buffer while a send is slow, and reports the count in the next batch', async () => {

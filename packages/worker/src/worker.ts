@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Broker, Delivery, Subscription } from '@kraken/broker';
 import type { Clock, KrakenError, Logger } from '@kraken/common';
 import { ErrorCode, TypedEmitter, isoTime, redactCredentials, systemClock, toKrakenError, withTimeout } from '@kraken/common';
@@ -833,7 +832,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     // failure detector would take a node whose engine hangs for a node that is gone. It waits a
     // moment for fresh answers, else carries the last ones (only the very first beat waits longer).
     const asking = this.readEngineAndExtensions();
-    const fresh = await Promise.race([asking, sleep(READINGS_BUDGET_MS, undefined, { ref: false })]);
+    const fresh = await withTimeout(asking, READINGS_BUDGET_MS, () => undefined);
     const { engineHealthy, extensions } = fresh ?? this.lastReadings ?? (await asking);
     this.addresses = system.addresses;
     const body = this.nodeInfo(system, engineHealthy, extensions);

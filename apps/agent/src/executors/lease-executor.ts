@@ -1,6 +1,6 @@
 import type { Broker } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
-import { ErrorCode, KrakenError } from '@kraken/common';
+import { ErrorCode, KrakenError, withTimeout } from '@kraken/common';
 import { LeaderLease } from '@kraken/orchestrator/follow';
 import type { Executor } from '../run/executor.js';
 
@@ -49,15 +49,12 @@ export class LeaseExecutor implements Executor {
     const { broker, nodeId, logger, onStepDown } = this.options;
     const lease = await LeaderLease.start({ broker, nodeId, logger, ...LEASE_TIMINGS });
     this.lease = lease;
-    const leading = await new Promise<boolean>((resolve) => {
-      const patience = setTimeout(() => {
-        resolve(false);
-      }, FOUNDER_PATIENCE_MS);
+    const leads = new Promise<true>((resolve) => {
       lease.once('leading', () => {
-        clearTimeout(patience);
         resolve(true);
       });
     });
+    const leading = await withTimeout(leads, FOUNDER_PATIENCE_MS, () => false);
     if (!leading) {
       await lease.stop();
       throw new LeaseHeldElsewhere(FOUNDER_PATIENCE_MS);

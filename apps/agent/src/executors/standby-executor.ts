@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Broker } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
-import { ErrorCode, KrakenError, toKrakenError } from '@kraken/common';
+import { ErrorCode, KrakenError, toKrakenError, withTimeout } from '@kraken/common';
 import { LeaderLease, StateFollower, adoptSecrets, stateQueueOf } from '@kraken/orchestrator';
 import type { DataKey } from '@kraken/orchestrator';
 import type { ClusterStatus } from '@kraken/rabbitmq';
@@ -147,21 +147,12 @@ export class StandbyExecutor implements Executor {
       });
       const leftOut = await brokerNode.refoundAlone();
       // the lease's queue is empty now and only this agent consumes it: its own ticks make it lead
-      const outcome = await new Promise<'led' | 'timeout'>((resolve) => {
-        const timer = setTimeout(() => {
-          resolve('timeout');
-        }, PROMOTION_TIMEOUT_MS);
-        void this.tookOver.then(() => {
-          clearTimeout(timer);
-          resolve('led');
-        });
-      });
-      if (outcome === 'timeout') {
+      await withTimeout(this.tookOver, PROMOTION_TIMEOUT_MS, () => {
         throw new KrakenError(
           ErrorCode.Timeout,
           `this agent did not take over within ${PROMOTION_TIMEOUT_MS / 1000} s of its RabbitMQ node going on alone; see its log`,
         );
-      }
+      });
       return { nodeId, leftOut, tookMs: Date.now() - since };
     } finally {
       this.promoting = false;

@@ -1,4 +1,5 @@
 import { MemoryLogger } from '@kraken/common';
+import { eventually } from '@kraken/testing';
 import { Agent } from './agent.js';
 import type { Executor } from './executor.js';
 
@@ -19,10 +20,6 @@ function recorder(name: string, calls: string[], behaviour: Partial<Record<'setu
     },
   };
 }
-
-const until = async (check: () => boolean) => {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-};
 
 describe('Agent run loop', () => {
   it('sets executors up in order and stops them in reverse order', async () => {
@@ -52,7 +49,7 @@ describe('Agent run loop', () => {
       tickIntervalMs: 5,
     });
     await agent.start();
-    await until(() => calls.filter((call) => call === 'steady.tick').length >= 3);
+    await eventually(() => calls.filter((call) => call === 'steady.tick').length >= 3, 5000, 'three steady ticks', 5);
     await agent.stop();
     expect(calls.filter((call) => call === 'steady.tick').length).toBeGreaterThanOrEqual(3);
     expect(logger.records.some((record) => record.message === 'executor tick failed')).toBe(true);

@@ -397,6 +397,10 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
     branchHead = () => Promise.resolve('aaaa');
     const unchanged = await graphql<{ pollRedeploy: boolean }>(`mutation { pollRedeploy(deploymentId: "${id}") }`);
     expect(unchanged.data?.pollRedeploy).toBe(false);
+    // the worker reported an abbreviated commit; ls-remote gives all 40 digits (the watcher's rule)
+    branchHead = () => Promise.resolve('AAAA'.padEnd(40, '0'));
+    const abbreviated = await graphql<{ pollRedeploy: boolean }>(`mutation { pollRedeploy(deploymentId: "${id}") }`);
+    expect(abbreviated.data?.pollRedeploy).toBe(false);
     expect(worker.requests()).toHaveLength(1);
 
     branchHead = () => Promise.resolve('bbbb');

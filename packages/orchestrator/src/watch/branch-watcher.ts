@@ -3,6 +3,7 @@ import { toKrakenError } from '@kraken/common';
 import { DeploymentStatus as Status } from '@kraken/messages';
 import type { ResolveBranchHead } from '../git/git-head.js';
 import type { DeploymentRecord } from '../store/records.js';
+import { sameCommit } from './same-commit.js';
 
 export interface BranchWatcherOptions {
   resolveBranchHead: ResolveBranchHead;
@@ -168,11 +169,4 @@ function isWatchable(deployment: DeploymentRecord): boolean {
 
 function remoteKey(deployment: DeploymentRecord): string {
   return `${deployment.branch}\u0000${deployment.srcUrl}`;
-}
-
-/** Workers may report an abbreviated commit (at least 7 hex digits); ls-remote gives all 40. */
-function sameCommit(a: string, b: string): boolean {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  return x.startsWith(y) || y.startsWith(x);
 }
