@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import express from 'express';
 import { MemoryBroker } from '@kraken/broker';
-import { Orchestrator, OrchestratorStore, createApiServer } from '@kraken/orchestrator';
+import { DataKey, Orchestrator, OrchestratorStore, createApiServer } from '@kraken/orchestrator';
 
 const { values } = parseArgs({
   options: {
@@ -118,7 +118,8 @@ function bareApp(store) {
   return app;
 }
 
-const store = OrchestratorStore.open({ dataDir });
+// the store seals env values with the cluster's data key: a fresh one, as a new cluster would make
+const store = OrchestratorStore.open({ dataDir, dataKey: DataKey.generate('the api bench') });
 seed(store);
 const broker = new MemoryBroker();
 const orchestrator = await Orchestrator.create({ broker, store, nodeId: 'orchestrator', options: { tickIntervalMs: 0 } });
