@@ -203,28 +203,7 @@ export class ProcessDeployer implements AsyncDisposable {
       await kept.restore(previous.commit);
       const manifest = await step(DeployStep.Manifest, () => readManifest(paths.app));
       const hostPort = manifest.config.port === undefined ? undefined : await this.choosePort(request.hostPort, deploymentId);
-      const env = { ...options.baseEnv, ...manifest.config.env, ...request.env, ...previous.builtEnv, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) };
-      const launched = await step(DeployStep.Run, () =>
-        Supervisor.launch(
-          {
-            v: 1,
-            deploymentId,
-            nodeId: options.nodeId,
-            appName: previous.appName,
-            commit: previous.commit,
-            lang: previous.lang,
-            phase: 'starting',
-            command: previous.command,
-            cwd: previous.cwd,
-            env,
-            ...(previous.builtEnv === undefined ? {} : { builtEnv: previous.builtEnv }),
-            hostPort,
-            endpoint: manifest.app.endpoint,
-            createdAt: new Date(options.clock.now()).toISOString(),
-          },
-          this.supervisorContext(paths),
-        ),
-      );
+      const launched = await step(DeployStep.Run, () => this.relaunch(previous, { hostPort, manifest, request, paths }));
       supervisor = launched;
       await this.untilReady(launched, { paths, manifest, step, log });
       return launched;
@@ -232,6 +211,37 @@ export class ProcessDeployer implements AsyncDisposable {
       await this.discard(paths, log, supervisor);
       throw error;
     }
+  }
+
+  /**
+   * Starts what a build left on this node (its command, folder and built environment) again, with
+   * this request's settings: a rollback to a kept build, or a restart with changed settings.
+   */
+  private relaunch(
+    previous: ProcessState,
+    { hostPort, manifest, request, paths }: { hostPort: number | undefined; manifest: Manifest; request: DeployRequest; paths: DeploymentPaths },
+  ): Promise<Supervisor> {
+    const { options } = this;
+    const env = { ...options.baseEnv, ...manifest.config.env, ...request.env, ...previous.builtEnv, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) };
+    return Supervisor.launch(
+      {
+        v: 1,
+        deploymentId: request.deploymentId,
+        nodeId: options.nodeId,
+        appName: previous.appName,
+        commit: previous.commit,
+        lang: previous.lang,
+        phase: 'starting',
+        command: previous.command,
+        cwd: previous.cwd,
+        env,
+        ...(previous.builtEnv === undefined ? {} : { builtEnv: previous.builtEnv }),
+        hostPort,
+        endpoint: manifest.app.endpoint,
+        createdAt: new Date(options.clock.now()).toISOString(),
+      },
+      this.supervisorContext(paths),
+    );
   }
 
   private keptBuilds(deploymentId: string, log: Logger): KeptBuilds {
@@ -275,28 +285,7 @@ export class ProcessDeployer implements AsyncDisposable {
       this.sizes.delete(deploymentId);
       await existing.stop(options.stopTimeoutMs);
       const { hostPort } = previous;
-      const env = { ...options.baseEnv, ...manifest.config.env, ...request.env, ...previous.builtEnv, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) };
-      const launched = await step(DeployStep.Run, () =>
-        Supervisor.launch(
-          {
-            v: 1,
-            deploymentId,
-            nodeId: options.nodeId,
-            appName: previous.appName,
-            commit: previous.commit,
-            lang: previous.lang,
-            phase: 'starting',
-            command: previous.command,
-            cwd: previous.cwd,
-            env,
-            ...(previous.builtEnv === undefined ? {} : { builtEnv: previous.builtEnv }),
-            hostPort,
-            endpoint: manifest.app.endpoint,
-            createdAt: new Date(options.clock.now()).toISOString(),
-          },
-          this.supervisorContext(paths),
-        ),
-      );
+      const launched = await step(DeployStep.Run, () => this.relaunch(previous, { hostPort, manifest, request, paths }));
       supervisor = launched;
       await this.untilReady(launched, { paths, manifest, step, log });
       return launched;
