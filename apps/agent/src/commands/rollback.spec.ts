@@ -1,53 +1,12 @@
-import type { ApiClient } from '../client/api-client.js';
 import { ExitCode } from '../client/exit-codes.js';
 import type { DeploymentView } from '../client/queries.js';
 import { Queries } from '../client/queries.js';
+import { capturedIo as io, clientAnswering, deploymentView } from '../../test/command-client.js';
 import { rollbackCommand } from './rollback.js';
 
 const v1 = '1'.repeat(40);
 const v2 = '2'.repeat(40);
-
-function deployment(status: string, history: string[], patch: Partial<DeploymentView> = {}): DeploymentView {
-  return {
-    id: 'blog-1a2b3c',
-    srcUrl: 'https://git.lan/blog.git',
-    gitBranch: 'main',
-    commit: v1,
-    port: '20001',
-    status,
-    statusMessage: null,
-    deploymentUrl: 'http://10.0.0.2:20001',
-    name: 'blog',
-    appUrl: 'http://blog.local',
-    node: 'node-a',
-    placementReason: null,
-    watch: false,
-    statusHistory: history.map((entry, index) => ({ status: entry, time: index, message: null, node: 'node-a' })),
-    crashLooping: false,
-    restartCount: 0,
-    lastExit: null,
-    ...patch,
-  };
-}
-
-/** A client that answers the mutation with `requested`, then each getDeployment with the next of `then`. */
-function clientAnswering(requested: DeploymentView, then: DeploymentView[]): { client: ApiClient; asked: { query: string; variables: unknown }[] } {
-  const asked: { query: string; variables: unknown }[] = [];
-  const client = {
-    graphql: (query: string, variables: unknown) => {
-      asked.push({ query, variables });
-      if (query === Queries.getDeployment) return Promise.resolve({ getDeployment: then.shift() ?? requested });
-      return Promise.resolve({ rollbackDeployment: requested });
-    },
-  } as unknown as ApiClient;
-  return { client, asked };
-}
-
-function io(): { out: string[]; err: string[]; io: { out: (line: string) => void; err: (line: string) => void } } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out, err, io: { out: (line) => out.push(line), err: (line) => err.push(line) } };
-}
+const deployment = (status: string, history: string[], patch: Partial<DeploymentView> = {}) => deploymentView(status, history, { commit: v1, ...patch });
 
 const before = ['RUNNING', 'UPDATE_REQUESTED'];
 
