@@ -1,6 +1,7 @@
 // The pure half of the chaos run (tools/chaos/run.mjs): a seeded schedule of faults and API
 // operations, and the verdicts on what the cluster looked like once it settled. No I/O here, so the
 // same seed gives the same run and the verdicts are unit-tested (schedule.spec.ts).
+import { seededRandom } from '@kraken/common';
 
 /** What a fault does to a worker host for `forMs`, after which it is undone. */
 export type FaultKind =
@@ -55,18 +56,6 @@ export interface ScheduleOptions {
   faultLengthMs?: readonly [number, number];
   /** Gap between API operations. @default 4_000..12_000 */
   operationGapMs?: readonly [number, number];
-}
-
-/** mulberry32: a small seeded generator, so a seed replays a run exactly. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /**

@@ -20,4 +20,5 @@ export { listeningSockets } from './listening-sockets.js';
 export type { ListeningSocket } from './listening-sockets.js';
 export { redactCredentials } from './redact.js';
 export { withTimeout, settlesWithin } from './timeout.js';
+export { seededRandom } from './seeded-random.js';
 export { KEPT_VERSIONS } from './kept-versions.js';

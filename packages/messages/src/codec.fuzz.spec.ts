@@ -1,4 +1,5 @@
-import { fixtureBytes, fixtureDocument, seededRandom } from '../test/fixtures.js';
+import { seededRandom } from '@kraken/common';
+import { fixtureBytes, fixtureDocument } from '../test/fixtures.js';
 import { decode, encode } from './codec.js';
 import { DecodeError, DecodeFailure } from './decode-error.js';
 import { MessageType } from './message-type.js';

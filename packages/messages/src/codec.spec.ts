@@ -1,6 +1,7 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
 import type { Result } from '@kraken/common';
-import { fixtureBytes, fixtureDocument, seededRandom } from '../test/fixtures.js';
+import { seededRandom } from '@kraken/common';
+import { fixtureBytes, fixtureDocument } from '../test/fixtures.js';
 import { deployStatusBodySchema } from './bodies.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, decode, encode } from './codec.js';
 import { DecodeError, DecodeFailure } from './decode-error.js';

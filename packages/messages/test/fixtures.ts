@@ -20,15 +20,3 @@ export function fixtureBytes(type: string): Buffer {
 export function fixtureDocument(type: string): Record<string, unknown> {
   return JSON.parse(fixtureBytes(type).toString('utf8')) as Record<string, unknown>;
 }
-
-/** Deterministic PRNG (mulberry32): a failing random case can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
