@@ -8,7 +8,7 @@ import Docker from 'dockerode';
 import { eventually, freePort, gitFixtureRepo, isolatedVhost, manifestToml, requireRabbit, tempDir } from '@kraken/testing';
 import type { IsolatedVhost, TempDir } from '@kraken/testing';
 import type { WatchedProcess } from '@kraken/testing';
-import { CLI, runKraken, spawnLongRunning } from '../test/cli-process.js';
+import { CLI, listedAppAnswer, runKraken, spawnLongRunning } from '../test/cli-process.js';
 
 const docker = new Docker();
 const appServer = `require('http').createServer((q, s) => { console.log('hit ' + q.url); s.end('hello ' + process.env.GREETING); }).listen(process.env.PORT || 3000, () => console.log('listening'));`;
@@ -81,16 +81,7 @@ describe('kraken CLI against a running agent', () => {
 
   it('changes settings with kraken env: set (from stdin too) restarts the app with the value, unset removes it, values never shown', async () => {
     const id = deployed[0] ?? '';
-    const appAnswer = async (): Promise<string> => {
-      const list = JSON.parse((await kraken('ls', '--json')).stdout) as { id: string; status: string; deploymentUrl: string | null }[];
-      const current = list.find((d) => d.id === id);
-      if (current?.status !== 'RUNNING' || current.deploymentUrl === null) return `not running (${String(current?.status)})`;
-      try {
-        return await (await fetch(current.deploymentUrl)).text();
-      } catch (error) {
-        return String(error);
-      }
-    };
+    const appAnswer = () => listedAppAnswer(kraken, id);
     const listed = await kraken('env', id);
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(/GREETING\s+\*\*\*/);

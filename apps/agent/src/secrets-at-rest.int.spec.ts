@@ -13,7 +13,7 @@ import Docker from 'dockerode';
 import { eventually, freePort, gitFixtureRepo, isolatedVhost, manifestToml, requireRabbit, tempDir } from '@kraken/testing';
 import type { IsolatedVhost, TempDir, WatchedProcess } from '@kraken/testing';
 import { migrations } from '@kraken/orchestrator';
-import { CLI, runKraken, spawnLongRunning } from '../test/cli-process.js';
+import { CLI, listedAppAnswer, runKraken, spawnLongRunning } from '../test/cli-process.js';
 
 const docker = new Docker();
 const appServer = `require('http').createServer((q, s) => s.end('hello ' + process.env.GREETING)).listen(process.env.PORT || 3000);`;
@@ -77,16 +77,7 @@ describe('secrets at rest', () => {
     await expect(agent.exited).resolves.toBe(0);
     agent = undefined;
   };
-  const appAnswer = async (id: string): Promise<string> => {
-    const list = JSON.parse((await kraken('ls', '--json')).stdout) as { id: string; status: string; deploymentUrl: string | null }[];
-    const current = list.find((d) => d.id === id);
-    if (current?.status !== 'RUNNING' || current.deploymentUrl === null) return `not running (${String(current?.status)})`;
-    try {
-      return await (await fetch(current.deploymentUrl)).text();
-    } catch (error) {
-      return String(error);
-    }
-  };
+  const appAnswer = (id: string) => listedAppAnswer(kraken, id);
 
   beforeAll(async () => {
     await requireRabbit();

@@ -30,6 +30,21 @@ export function runKraken(args: string[], options: { env?: NodeJS.ProcessEnv; pr
   });
 }
 
+/**
+ * What deployment `id` answers at the address `kraken ls` lists for it (run by `kraken`), or why it
+ * does not: "not running (<status>)" or the request's error.
+ */
+export async function listedAppAnswer(kraken: (...args: string[]) => Promise<CliResult>, id: string): Promise<string> {
+  const list = JSON.parse((await kraken('ls', '--json')).stdout) as { id: string; status: string; deploymentUrl: string | null }[];
+  const current = list.find((d) => d.id === id);
+  if (current?.status !== 'RUNNING' || current.deploymentUrl === null) return `not running (${String(current?.status)})`;
+  try {
+    return await (await fetch(current.deploymentUrl)).text();
+  } catch (error) {
+    return String(error);
+  }
+}
+
 /** Starts a long-running command (an agent, or run-kraken.sh) in its own process group. */
 export function spawnLongRunning(command: string, args: string[], env: NodeJS.ProcessEnv = {}): WatchedProcess {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
