@@ -12,8 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { commitFiles, gitFixtureRepo, manifestToml } from '@kraken/testing';
-import { labHarness } from '../bench/lab.mjs';
+import { commitFiles, eventually, gitFixtureRepo, manifestToml } from '@kraken/testing';
+import { errorText, labHarness } from '../bench/lab.mjs';
 
 const HELP = `Usage: node tools/chaos/run.mjs [--seed N] [--minutes M] [--settle-minutes S]   (root, Node 24)
 
@@ -58,9 +58,6 @@ const WORKER_ARGS = ['--priority', '2'];
 function log(text) {
   console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${text}`);
 }
-function errorText(error) {
-  return error instanceof Error ? error.message : String(error);
-}
 
 const schedule = chaosSchedule({ seed, durationMs, faultHosts: [2, 3] });
 log(`seed ${seed}: ${schedule.faults.length} faults and ${schedule.operations.length} operations over ${flags.minutes} min`);
@@ -89,7 +86,7 @@ async function runChaos() {
   recordOutput(cluster.start(1, ['--priority', '0']));
   await cluster.agents[1]?.process.waitFor(/Kraken is running/, 180_000);
   for (let host = 2; host <= HOSTS; host += 1) recordOutput(cluster.start(host, [...WORKER_ARGS, '--join', api()]));
-  await until(async () => (await gql('{ getNodes { state } }')).getNodes.filter((node) => node.state === 'ALIVE').length === HOSTS, 120_000, 'every node alive');
+  await eventually(async () => (await gql('{ getNodes { state } }')).getNodes.filter((node) => node.state === 'ALIVE').length === HOSTS, 120_000, 'every node alive', 1_000);
   const memoryBefore = agentMemory();
   log(`cluster formed: ${HOSTS} nodes alive`);
 
@@ -158,7 +155,7 @@ async function runChaos() {
   log(`schedule done; settling (up to ${flags['settle-minutes']} min)`);
 
   let observed = [];
-  const settled = await until(
+  const settled = await eventually(
     async () => {
       observed = await observe(created, gql);
       return verdicts(observed).every((verdict) => verdict.passed);
@@ -319,20 +316,6 @@ function agentMemory() {
       return undefined;
     }
   });
-}
-
-async function until(check, timeoutMs, what, intervalMs = 1_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return;
-    } catch (error) {
-      last = error;
-    }
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last === undefined ? '' : `: ${errorText(last)}`}`);
 }
 
 function mb(bytes) {
