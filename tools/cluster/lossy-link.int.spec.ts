@@ -1,13 +1,9 @@
 // Issue 15: a worker on a bad link (30% packet loss each way, 200 ms added to its broker traffic)
-// keeps its apps for two minutes: the leader's failure detector learns how irregular its heartbeats
-// are instead of declaring it dead. Then the worker is killed outright, and its apps answer elsewhere.
-//
-// What the product guarantees is narrower than the issue's "zero moves": while the broker still
-// holds the worker's connection, only a silence of the fixed bound declares it dead. At 30% loss
-// TCP's retransmission backoff now and then stalls the link for 20 s and more (seen in 2 of ~9 CI
-// runs): AMQP's heartbeat timeout (two missed 10 s heartbeats) then drops the connection and the
-// worker is rightly declared dead. So the spec asserts the guarantee always, zero moves whenever no
-// such stall happened, and says which of the two it saw.
+// keeps its apps for two minutes: zero moves. Its heartbeats ride one TCP connection, which TCP's
+// retransmission backoff now and then stalls for 20 s and more at this loss (AMQP's heartbeat
+// timeout then drops it), but its pulses (signed UDP datagrams to the leader) are lost one by one,
+// so the leader knows it is reachable and keeps it suspect at worst. Then the worker is killed
+// outright, and its apps answer elsewhere.
 import path from 'node:path';
 import { amqpUrl, eventually, gitFixtureRepo, manifestToml, startTcpRelay, tempDir } from '@kraken/testing';
 import type { TcpRelay, TempDir } from '@kraken/testing';
@@ -16,8 +12,6 @@ import { startClusterHarness } from './harness.js';
 
 const IMPAIRED_FOR_MS = 120_000;
 const APPS = 3;
-/** No death before this much silence while the link is only lossy: two missed 10 s AMQP heartbeats. */
-const SHORTEST_DEATH_SILENCE_MS = 20_000;
 
 interface DeploymentRow {
   id: string;
@@ -63,7 +57,7 @@ describe('a worker on a lossy, slow link', () => {
     await dir.remove();
   }, 120_000);
 
-  it('keeps its apps for two minutes unless TCP stalls past the heartbeat timeout, and moves them all once it is killed', async () => {
+  it('keeps its apps for two minutes, and moves them all once it is killed', async () => {
     cluster.start(1, ['--priority', '0']);
     await cluster.agents[1]?.process.waitFor(/Kraken is running/, 120_000);
     for (const index of [2, 3]) cluster.start(index, ['--priority', '2', '--join', api()]);
@@ -105,16 +99,12 @@ describe('a worker on a lossy, slow link', () => {
     console.log(story);
     const deaths = () => lines(1, /node agent-3 is dead/).map((line) => Number(/"silentMs":(\d+)/.exec(line)?.[1] ?? 0));
     const deathsWhileImpaired = deaths();
-    // never by phi alone while the broker still held its connection: only a stall past the heartbeat timeout
-    expect(deathsWhileImpaired.filter((silentMs) => silentMs < SHORTEST_DEATH_SILENCE_MS)).toEqual([]);
-    if (deathsWhileImpaired.length === 0) {
-      // zero moves: every deployment on the node it had, with no status since (a move goes through DELEGATING_DEPLOYMENT again)
-      const summary = (d: DeploymentRow) => [d.id, d.node, d.status, d.statusHistory.map((entry) => entry.status).join(' > ')];
-      expect((await deployments()).map(summary)).toEqual(before.map(summary));
-      console.log('zero moves in two minutes at 30% loss and +200 ms');
-    } else {
-      console.log(`NOT zero moves this run: TCP stalled agent-3's link for ${deathsWhileImpaired.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')}, past the AMQP heartbeat timeout; it was declared dead then, as a cut-off node is`);
-    }
+    expect(deathsWhileImpaired).toEqual([]);
+    // zero moves: every deployment on the node it had, with no status since (a move goes through DELEGATING_DEPLOYMENT again)
+    const summary = (d: DeploymentRow) => [d.id, d.node, d.status, d.statusHistory.map((entry) => entry.status).join(' > ')];
+    expect((await deployments()).map(summary)).toEqual(before.map(summary));
+    const stalls = lines(1, /agent-3 is suspect \(its pulses still arrive/).length;
+    console.log(`zero moves in two minutes at 30% loss and +200 ms (${stalls} stalls of its broker link bridged by its pulses)`);
     // it learned the link is irregular: patience beyond the ~4 s a clean link gets
     expect(learned?.heartbeatJitterMs).toBeGreaterThan(200);
 

@@ -315,6 +315,12 @@ export const leaderInfoBodySchema = z.object({
    * unwatched cluster of small machines spends next to nothing on stats. Absent: as if watched.
    */
   watched: z.boolean().optional(),
+  /**
+   * The UDP port on the API's host where the leader takes pulses (signed datagrams each agent sends
+   * beside its heartbeats, so a stalled broker link does not make a reachable node look dead).
+   * Absent: it takes none (an older leader, or its port could not be bound).
+   */
+  pulsePort: z.number().int().min(1).max(65535).optional(),
 });
 export type LeaderInfoBody = z.infer<typeof leaderInfoBodySchema>;
 

@@ -37,6 +37,11 @@ export const joinAnswerSchema = z.object({
   orchestratorNodeId: idSchema,
   epoch: intAtLeast(0),
   protocolVersion: intAtLeast(1),
+  /** This node's pulse key (32 bytes, base64url): it signs the datagrams that tell the leader it is reachable. */
+  pulseKey: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, { error: 'expected 32 bytes in base64url (43 characters)' })
+    .optional(),
 });
 export type JoinAnswer = z.infer<typeof joinAnswerSchema>;
 

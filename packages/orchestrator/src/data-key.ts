@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { ErrorCode, KrakenError } from '@kraken/common';
 
@@ -58,6 +58,14 @@ export class DataKey {
 
   equals(other: DataKey): boolean {
     return this.key.equals(other.key);
+  }
+
+  /**
+   * A key of its own for `purpose` (HKDF-SHA256), e.g. one node's pulse key: whoever holds the data
+   * key (the leader, any standby that takes over) derives the same one, and it gives nothing of this key away.
+   */
+  derive(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.key, Buffer.alloc(0), `kraken:${purpose}`, KEY_BYTES));
   }
 
   seal(plain: string, context: string): string {

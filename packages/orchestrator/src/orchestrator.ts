@@ -853,6 +853,14 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     }
   }
 
+  /**
+   * A signed pulse of `nodeId` arrived (PulseListener): it is reachable, so silence on the broker
+   * does not declare it dead. Returns whether it was taken (not for unknown or dead nodes).
+   */
+  pulse(nodeId: string): boolean {
+    return this.liveness.pulse(nodeId);
+  }
+
   /** What this leader's failure detector has learned of a node; undefined before its first heartbeat here. */
   nodeDetection(nodeId: string): NodeDetection | undefined {
     return this.liveness.detection(nodeId);
@@ -864,7 +872,12 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     if (node === undefined) return;
     const stored = this.store.setNodeState(nodeId, to);
     const detection = this.liveness.detection(nodeId);
-    const because = detection?.stopping === true ? ` (its agent stopped; its apps keep running until it is back or ${Math.round(detection.noticeLossAfterMs / 1000)} s pass)` : '';
+    const because =
+      detection?.stopping === true
+        ? ` (its agent stopped; its apps keep running until it is back or ${Math.round(detection.noticeLossAfterMs / 1000)} s pass)`
+        : to === NodeState.Suspect && detection?.reachable === true
+          ? ' (its pulses still arrive: its link to the broker is stalled or down; its apps stay where they are)'
+          : '';
     this.logger[to === NodeState.Alive ? 'info' : 'warn'](`node ${nodeId} is ${to}${because}`, {
       nodeId,
       from,

@@ -53,6 +53,7 @@ export interface NodeView {
   extensions: { key: string; value: string }[];
   /** Silence after which the leader declares it dead, learned from its heartbeats; null before the first. */
   noticeLossAfterMs: number | null;
+  reachable: boolean;
 }
 
 export interface LogLineView {
@@ -78,7 +79,7 @@ const deploymentFields = `id srcUrl gitBranch commit port status statusMessage d
   statusHistory { status time message node } crashLooping restartCount lastExit { code signal time reason }`;
 
 const nodeFields =
-  'id hostname addr state runtimes isolation ramFree ramUsed ramTotal loadAvg5 cpuPercent diskUsedMb diskTotalMb orchestrationPriority deployments extensions { key value } noticeLossAfterMs';
+  'id hostname addr state runtimes isolation ramFree ramUsed ramTotal loadAvg5 cpuPercent diskUsedMb diskTotalMb orchestrationPriority deployments extensions { key value } noticeLossAfterMs reachable';
 
 export const Queries = {
   createDeployment: `mutation($url: String!, $branch: String!, $env: [EnvVarInput!], $watch: Boolean, $name: String) {

@@ -20,6 +20,7 @@ const node = (id: string, extensions: NodeView['extensions']): NodeView => ({
   deployments: [],
   extensions,
   noticeLossAfterMs: 4045,
+  reachable: false,
 });
 
 // only the one GraphQL call the command makes; the API itself is covered by the integration tests
@@ -56,6 +57,15 @@ describe('kraken nodes', () => {
     expect(header).toMatch(/^ID\s+STATE\s+DEAD AFTER\s+ADDRESS/);
     expect(heard).toMatch(/^pi-1\s+alive\s+4\.0 s\s+10\.0\.0\.5/);
     expect(unheard).toMatch(/^pi-2\s+alive\s+-\s+10\.0\.0\.5/);
+  });
+
+  it('says a suspect node is reachable when its pulses arrive (it keeps its apps)', async () => {
+    const [, stalled, silent] = await nodesTable([
+      { ...node('pi-1', []), state: 'SUSPECT', reachable: true },
+      { ...node('pi-2', []), state: 'SUSPECT', reachable: false },
+    ]);
+    expect(stalled).toMatch(/^pi-1\s+suspect, reachable\s+4\.0 s/);
+    expect(silent).toMatch(/^pi-2\s+suspect\s+4\.0 s/);
   });
 
   it('shows CPU busy percent and disk use, and - from an agent that does not report them', async () => {

@@ -44,7 +44,8 @@ export async function nodesCommand(client: ApiClient, options: { json: boolean }
       ['ID', 'STATE', 'DEAD AFTER', 'ADDRESS', 'RUNTIME', 'RAM FREE', 'LOAD', 'CPU', 'DISK', 'APPS', 'ROLE', ...(withExtras ? ['EXTRA'] : [])],
       getNodes.map((n) => [
         n.id,
-        n.state.toLowerCase(),
+        // a suspect node whose pulses arrive keeps its apps: say why it is not dead
+        n.state === 'SUSPECT' && n.reachable ? 'suspect, reachable' : n.state.toLowerCase(),
         // how long a silence the leader gives this node before moving its apps: longer on a lossy link
         n.noticeLossAfterMs === null ? '-' : `${(n.noticeLossAfterMs / 1000).toFixed(1)} s`,
         n.addr,

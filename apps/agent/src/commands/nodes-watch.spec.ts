@@ -20,6 +20,7 @@ const node = (id: string, patch: Partial<WatchedNode> = {}): WatchedNode => ({
   deployments: [],
   extensions: [],
   noticeLossAfterMs: 4000,
+  reachable: false,
   history: [0, 50, 100].map((cpuPercent, i) => ({ at: 1000 + 10 * i, cpuPercent })),
   ...patch,
 });

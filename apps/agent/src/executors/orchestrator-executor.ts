@@ -1,11 +1,13 @@
 import type { Broker } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
+import { toKrakenError } from '@kraken/common';
 import type { BrokerClusterGrant } from '@kraken/messages';
 import type { ListeningApi, PlatformServiceInfo } from '@kraken/orchestrator';
 import {
   LeaderBeacon,
   Orchestrator,
   OrchestratorStore,
+  PulseListener,
   RoutePublisher,
   StatePublisher,
   WebhookNotifier,
@@ -13,6 +15,7 @@ import {
   shownWebhookUrl,
   createApiServer,
   loadOrCreateSecrets,
+  pulseKeyFor,
 } from '@kraken/orchestrator';
 import type { ApiServer, DataKey } from '@kraken/orchestrator';
 import { uiMiddleware } from '@kraken/ui-host';
@@ -75,6 +78,7 @@ export class OrchestratorExecutor implements Executor {
   private clusterIdValue: string | undefined;
   private publisher: StatePublisher | undefined;
   private beacon: LeaderBeacon | undefined;
+  private pulses: PulseListener | undefined;
   private routes: RoutePublisher | undefined;
   private webhook: WebhookNotifier | undefined;
 
@@ -169,6 +173,8 @@ export class OrchestratorExecutor implements Executor {
     this.listening = await this.api.listen(this.options.apiPort, this.options.apiHost);
     const { beacon } = this.options;
     if (beacon !== undefined) {
+      this.pulses = await this.listenForPulses(dataKey, orchestrator);
+      const pulsePort = this.pulses?.port;
       this.beacon = LeaderBeacon.start({
         broker,
         nodeId,
@@ -177,6 +183,7 @@ export class OrchestratorExecutor implements Executor {
         ...(beacon.brokerEndpoints === undefined ? {} : { brokerEndpoints: beacon.brokerEndpoints }),
         // every worker paces its stats by it
         watched: () => this.watched(),
+        pulsePort: () => pulsePort,
         ...(this.options.mayAct === undefined ? {} : { mayAct: this.options.mayAct }),
         logger,
       });
@@ -189,6 +196,30 @@ export class OrchestratorExecutor implements Executor {
       secretsCreated: secrets.created,
       joinable: brokerUrlFor !== undefined,
     });
+  }
+
+  /**
+   * Takes the agents' pulses on the API's host, at the API's port number where it is free. Without
+   * them (the port cannot be bound) the cluster still works: a node on a stalled link is then judged
+   * by its heartbeats and the broker alone, as before pulses existed.
+   */
+  private async listenForPulses(dataKey: DataKey, orchestrator: Orchestrator): Promise<PulseListener | undefined> {
+    const { logger } = this.options;
+    const apiPort = Number(new URL(this.listening?.url ?? 'http://x:0').port);
+    try {
+      const listener = await PulseListener.listen({
+        host: this.options.apiHost,
+        port: apiPort,
+        keyFor: (nodeId) => pulseKeyFor(dataKey, nodeId),
+        onPulse: (nodeId) => orchestrator.pulse(nodeId),
+        logger,
+      });
+      logger.info('taking pulses from the agents', { udpPort: listener.port });
+      return listener;
+    } catch (error) {
+      logger.warn(`no pulses: UDP port ${String(apiPort)} on ${this.options.apiHost} cannot be bound (${toKrakenError(error).message}); a node whose broker link stalls may then be declared dead while it runs`);
+      return undefined;
+    }
   }
 
   /** Sends each notification of this term to the configured webhook, in the background. */
@@ -208,6 +239,7 @@ export class OrchestratorExecutor implements Executor {
 
   async stop(): Promise<void> {
     this.beacon?.stop();
+    await this.pulses?.close();
     this.routes?.stop();
     await this.webhook?.close();
     await this.api?.close();

@@ -21,6 +21,8 @@ import { followBrokerEndpoints, openJoinedBroker } from './joined-broker.js';
 import { ManagedRabbitExecutor } from '../executors/managed-rabbit-executor.js';
 import { LeaseExecutor } from '../executors/lease-executor.js';
 import { ForwardExecutor } from '../executors/forward-executor.js';
+import { PulseExecutor } from '../executors/pulse-executor.js';
+import { pulseKeyFromText } from '@kraken/orchestrator/follow';
 import type { StandbyExecutor } from '../executors/standby-executor.js';
 import { openDeployer } from './open-deployer.js';
 import { ControlExecutor } from '../executors/control-executor.js';
@@ -180,6 +182,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       logger: log,
     });
     executors.push(forwarding);
+    const pulseKey = pulseKeyFromText(grant.pulseKey);
+    if (pulseKey !== undefined) executors.push(new PulseExecutor({ nodeId, key: pulseKey, leader: () => forwarding.leader, logger: log }));
     // the leader's beacon says it; a standby that took over knows it from its own API
     let tookOver: OrchestratorExecutor | undefined;
     watched = () => tookOver?.watched() ?? forwarding.leader?.watched ?? true;

@@ -51,7 +51,7 @@ export type EnvVarInput = {
 
 export type DeploymentFieldsFragment = { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> };
 
-export type NodeFieldsFragment = { id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, cpuPercent: number | null, ramTotal: number, diskUsedMb: number | null, diskTotalMb: number | null, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, extensions: Array<{ key: string, value: string, type: string }> };
+export type NodeFieldsFragment = { id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, cpuPercent: number | null, ramTotal: number, diskUsedMb: number | null, diskTotalMb: number | null, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, reachable: boolean, extensions: Array<{ key: string, value: string, type: string }> };
 
 export type NodeHistoryQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -61,7 +61,7 @@ export type NodeHistoryQuery = { getNodes: Array<{ id: string, history: Array<{ 
 export type OverviewQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type OverviewQuery = { getDeployments: Array<{ id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> }>, getNodes: Array<{ id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, cpuPercent: number | null, ramTotal: number, diskUsedMb: number | null, diskTotalMb: number | null, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, extensions: Array<{ key: string, value: string, type: string }> }>, getPlatform: { orchestrator: string, epoch: number } };
+export type OverviewQuery = { getDeployments: Array<{ id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> }>, getNodes: Array<{ id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, cpuPercent: number | null, ramTotal: number, diskUsedMb: number | null, diskTotalMb: number | null, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, reachable: boolean, extensions: Array<{ key: string, value: string, type: string }> }>, getPlatform: { orchestrator: string, epoch: number } };
 
 export type DeploymentQueryVariables = Exact<{
   deploymentId: string;
@@ -155,7 +155,7 @@ export type DeploymentChangedSubscription = { deploymentChanged: { id: string, s
 export type NodeChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type NodeChangedSubscription = { nodeChanged: { id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, cpuPercent: number | null, ramTotal: number, diskUsedMb: number | null, diskTotalMb: number | null, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, extensions: Array<{ key: string, value: string, type: string }> } };
+export type NodeChangedSubscription = { nodeChanged: { id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, cpuPercent: number | null, ramTotal: number, diskUsedMb: number | null, diskTotalMb: number | null, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, reachable: boolean, extensions: Array<{ key: string, value: string, type: string }> } };
 
 export type LogLinesSubscriptionVariables = Exact<{
   deploymentId: string;
@@ -288,6 +288,7 @@ export const NodeFieldsFragmentDoc = new TypedDocumentString(`
   isolation
   hostname
   noticeLossAfterMs
+  reachable
   extensions {
     key
     value
@@ -394,6 +395,7 @@ fragment NodeFields on Node {
   isolation
   hostname
   noticeLossAfterMs
+  reachable
   extensions {
     key
     value
@@ -767,6 +769,7 @@ export const NodeChangedDocument = new TypedDocumentString(`
   isolation
   hostname
   noticeLossAfterMs
+  reachable
   extensions {
     key
     value

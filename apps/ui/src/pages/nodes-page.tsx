@@ -25,6 +25,9 @@ function diskUse(node: ClusterNode): string {
 /** Plain words for a node that is not alive, so nobody has to know what a state tag means. */
 function trouble(node: ClusterNode, now: number): string | undefined {
   const silent = formatAge(now - node.updateTime);
+  if (node.state === 'SUSPECT' && node.reachable) {
+    return `${node.hostname} (${node.id}) is suspect: no heartbeat for ${silent}, but its pulses arrive, so it is reachable (its link to the broker stalls or is down). It gets no new apps; its apps stay there.`;
+  }
   if (node.state === 'SUSPECT') return `${node.hostname} (${node.id}) is suspect: no heartbeat for ${silent}. It gets no new apps; its apps stay there for now.`;
   if (node.state === 'DEAD') return `${node.hostname} (${node.id}) is dead: no heartbeat for ${silent}. Its apps were moved to other nodes.`;
   return undefined;

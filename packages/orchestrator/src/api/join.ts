@@ -12,6 +12,7 @@ import type { BrokerClusterGrant, JoinAnswer } from '@kraken/messages';
 import type { Orchestrator } from '../orchestrator.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { DataKey } from '../data-key.js';
+import { pulseKeyFor } from '../liveness/pulse.js';
 import { TokenCheck } from './auth.js';
 import { checkId } from './input.js';
 import { sendError } from './rest.js';
@@ -150,6 +151,7 @@ export function joinRouter(options: JoinRouterOptions): express.Router {
       orchestratorNodeId: orchestrator.nodeId,
       epoch: orchestrator.epoch,
       protocolVersion: PROTOCOL_VERSION,
+      ...(join.dataKey === undefined ? {} : { pulseKey: pulseKeyFor(join.dataKey, nodeId).toString('base64url') }),
     };
     logger.info('node joined', { nodeId, remote, brokerMember: brokerCluster !== undefined });
     // the answer carries broker credentials

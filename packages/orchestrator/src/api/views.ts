@@ -131,6 +131,8 @@ export function nodeView(record: NodeRecord, detection?: NodeDetection): Shape<N
     noticeLossAfterMs: detection?.noticeLossAfterMs ?? null,
     heartbeatIntervalMs: detection?.intervalMs ?? null,
     heartbeatJitterMs: detection?.jitterMs ?? null,
+    lastPulseMsAgo: detection?.lastPulseMsAgo ?? null,
+    reachable: detection?.reachable ?? false,
   };
 }
 

@@ -23,6 +23,8 @@ export interface LeaderBeaconOptions {
   watched?: () => boolean;
   /** Whether this leader still holds the lease: a former leader that woke from a freeze says nothing. @default always */
   mayAct?: () => boolean;
+  /** The UDP port where this leader takes pulses, read at each beacon; undefined: it takes none. */
+  pulsePort?: () => number | undefined;
   /** How often it says so. @default 1_000 */
   intervalMs?: number;
   logger?: Logger;
@@ -61,11 +63,13 @@ export class LeaderBeacon {
     if (this.options.mayAct?.() === false) return;
     const brokerEndpoints = this.options.brokerEndpoints?.();
     const watched = this.options.watched?.();
+    const pulsePort = this.options.pulsePort?.();
     const body = {
       nodeId,
       apiUrl,
       ...(brokerEndpoints === undefined ? {} : { brokerEndpoints: [...brokerEndpoints] }),
       ...(watched === undefined ? {} : { watched }),
+      ...(pulsePort === undefined ? {} : { pulsePort }),
     };
     const message = createMessage(MessageType.LeaderInfo, body, { from: nodeId, epoch });
     broker.publishTopic(LEADER_TOPIC, message).catch((error: unknown) => {

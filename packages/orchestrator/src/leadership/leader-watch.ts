@@ -17,6 +17,8 @@ export interface KnownLeader {
   brokerEndpoints?: readonly string[] | undefined;
   /** Whether anyone looks at the cluster through its API, as its last beacon said; undefined when it did not say. */
   watched?: boolean | undefined;
+  /** The UDP port on its API's host where it takes pulses, as its last beacon said; undefined: it takes none. */
+  pulsePort?: number | undefined;
 }
 
 export interface LeaderWatchOptions {
@@ -83,16 +85,16 @@ export class LeaderWatch extends TypedEmitter<LeaderWatchEvents> {
 
   private heard(message: Message): void {
     if (message.type !== MessageType.LeaderInfo) return;
-    const { nodeId, apiUrl, brokerEndpoints, watched } = message.body;
+    const { nodeId, apiUrl, brokerEndpoints, watched, pulsePort } = message.body;
     const previous = this.current;
     if (previous?.epoch !== undefined && message.epoch < previous.epoch && !this.stale()) {
       this.logger.debug('ignored a beacon of a former leader', { nodeId, epoch: message.epoch, leader: previous.nodeId, leaderEpoch: previous.epoch });
       return;
     }
-    const next: KnownLeader = { nodeId, apiUrl, epoch: message.epoch, heardAt: this.clock.now(), brokerEndpoints, watched };
+    const next: KnownLeader = { nodeId, apiUrl, epoch: message.epoch, heardAt: this.clock.now(), brokerEndpoints, watched, pulsePort };
     this.current = next;
     const sameEndpoints = String(previous?.brokerEndpoints) === String(brokerEndpoints);
-    if (previous?.nodeId === nodeId && previous.apiUrl === apiUrl && previous.epoch === message.epoch && sameEndpoints && previous.watched === watched) return;
+    if (previous?.nodeId === nodeId && previous.apiUrl === apiUrl && previous.epoch === message.epoch && sameEndpoints && previous.watched === watched && previous.pulsePort === pulsePort) return;
     if (previous?.nodeId !== nodeId || previous.apiUrl !== apiUrl) {
       this.logger.info('the cluster leader is known', { leader: nodeId, apiUrl, epoch: message.epoch, ...(previous === undefined ? {} : { previous: previous.nodeId }) });
     }

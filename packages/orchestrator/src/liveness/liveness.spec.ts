@@ -12,6 +12,7 @@ describe('liveness timings', () => {
       suspectAfterMs: 6000,
       deadAfterMs: 30000,
       stoppedGraceMs: 60000,
+      pulseGraceMs: 2500,
       suspectPhi: 3,
       deadPhi: 8,
       detector: { windowSize: 200, minStdDevMs: 200, acceptablePauseMs: 1000 },
@@ -83,7 +84,7 @@ describe('Liveness', () => {
   it('declares a steady node dead about 4 s into its silence, and says what it learned', () => {
     liveness.beat('node-a');
     beats('node-a', 50);
-    expect(liveness.detection('node-a')).toEqual({ intervalMs: 2000, jitterMs: 200, phi: 0, noticeLossAfterMs: 4045, stopping: false });
+    expect(liveness.detection('node-a')).toEqual({ intervalMs: 2000, jitterMs: 200, phi: 0, noticeLossAfterMs: 4045, stopping: false, lastPulseMsAgo: undefined, reachable: false });
     const seen: string[] = [];
     for (let waited = 0; waited < 6000; waited += 100) {
       clock.advance(100);
@@ -127,6 +128,51 @@ describe('Liveness', () => {
     expect(liveness.check()).toEqual([]);
     clock.advance(1);
     expect(liveness.check()).toEqual([{ nodeId: 'node-a', from: 'suspect', to: 'dead', silentMs: 30000 }]);
+  });
+
+  it('never declares dead a node whose pulses arrive, even past the fixed bound, but keeps it suspect', () => {
+    liveness.beat('node-a');
+    beats('node-a', 20);
+    // its broker connection dropped (a stalled lossy link): no heartbeat, the broker says gone, but pulses arrive
+    const seen: string[] = [];
+    for (let waited = 0; waited < 60_000; waited += 250) {
+      clock.advance(250);
+      // one pulse in three lost
+      if (waited % 750 !== 0) expect(liveness.pulse('node-a')).toBe(true);
+      expect(liveness.deathCandidates()).toEqual([]);
+      liveness.setBrokerAnswer('node-a', 'gone');
+      for (const transition of liveness.check()) seen.push(`${transition.to} after ${transition.silentMs}`);
+    }
+    expect(seen).toEqual(['suspect after 3750']);
+    expect(liveness.detection('node-a')).toMatchObject({ lastPulseMsAgo: 0, reachable: true });
+    // the pulses stop too (the machine died): dead once they are stale
+    clock.advance(2499);
+    expect(liveness.check()).toEqual([]);
+    clock.advance(1);
+    expect(liveness.check().map((t) => t.to)).toEqual(['dead']);
+  });
+
+  it('takes no pulse from a node it does not track or has declared dead: only a heartbeat brings one back', () => {
+    expect(liveness.pulse('node-x')).toBe(false);
+    expect(liveness.state('node-x')).toBeUndefined();
+    liveness.beat('node-a');
+    beats('node-a', 20);
+    clock.advance(31_000);
+    expect(liveness.check().map((t) => t.to)).toEqual(['dead']);
+    expect(liveness.pulse('node-a')).toBe(false);
+    expect(liveness.check()).toEqual([]);
+    expect(liveness.state('node-a')).toBe('dead');
+  });
+
+  it('gives no reprieve to a node that said it stops, whatever its pulses', () => {
+    liveness.beat('node-a');
+    beats('node-a', 20);
+    liveness.beat('node-a', { stopping: true });
+    for (let waited = 0; waited < 60_000; waited += 1000) {
+      clock.advance(1000);
+      liveness.pulse('node-a');
+    }
+    expect(liveness.check().map((t) => t.to)).toEqual(['dead']);
   });
 
   it('waits for the fixed bound when the broker could not say whether a silent node is connected', () => {

@@ -311,6 +311,19 @@ export class Node {
 
   @Field(() => Int, { nullable: true, description: 'Standard deviation of those intervals, in ms: how irregular its link is.' })
   heartbeatJitterMs!: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'How long ago its last pulse (a signed UDP datagram its agent sends the leader beside its heartbeats) arrived, in ms. Null when none came: an agent older than pulses, or UDP blocked between it and the leader.',
+  })
+  lastPulseMsAgo!: number | null;
+
+  @Field(() => Boolean, {
+    description:
+      'Whether its pulses arrive: then it is reachable and is never declared dead, only suspect, even while its heartbeats over the broker stall (a lossy link) or its broker connection is down. Its apps stay where they are.',
+  })
+  reachable!: boolean;
 }
 
 @ObjectType({ description: 'The whole cluster at a glance.', simpleResolvers: true })
