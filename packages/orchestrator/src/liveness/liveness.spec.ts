@@ -152,6 +152,22 @@ describe('Liveness', () => {
     expect(liveness.check().map((t) => t.to)).toEqual(['dead']);
   });
 
+  it('declares a node whose pulses stopped dead by phi, although the broker still holds its connection (its power is gone)', () => {
+    liveness.beat('node-a');
+    for (let beat = 0; beat < 20; beat += 1) {
+      clock.advance(1000);
+      liveness.pulse('node-a');
+      clock.advance(1000);
+      liveness.pulse('node-a');
+      liveness.beat('node-a');
+    }
+    // heartbeats and pulses stop at once; TCP has not timed out, so RabbitMQ still holds the connection
+    clock.advance(4500);
+    expect(liveness.deathCandidates()).toEqual(['node-a']);
+    liveness.setBrokerAnswer('node-a', 'connected');
+    expect(liveness.check()).toEqual([{ nodeId: 'node-a', from: 'alive', to: 'dead', silentMs: 4500 }]);
+  });
+
   it('takes no pulse from a node it does not track or has declared dead: only a heartbeat brings one back', () => {
     expect(liveness.pulse('node-x')).toBe(false);
     expect(liveness.state('node-x')).toBeUndefined();

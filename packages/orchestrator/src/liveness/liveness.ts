@@ -291,8 +291,11 @@ export class Liveness extends TypedEmitter<LivenessEvents> {
           : NodeStates.Suspect
         : stateAfterSilence(silentMs, tracked.intervals, this.timings);
       // a node still connected to the broker is slow, not gone (TCP is retransmitting its
-      // heartbeats over a lossy link), and a broker that cannot say proves nothing: only the fixed bound declares it dead
-      const vetoed = tracked.broker === 'connected' || tracked.broker === 'no answer';
+      // heartbeats over a lossy link), and a broker that cannot say proves nothing: only the fixed bound declares it dead.
+      // Unless the node pulses and its pulses stopped too: a lossy link lets most through, so the
+      // machine is gone (its power, its cable) and the broker only has not timed out its connection yet
+      const pulsesStopped = tracked.lastPulseAt !== undefined && !this.pulsedWithinGrace(tracked, now);
+      const vetoed = !pulsesStopped && (tracked.broker === 'connected' || tracked.broker === 'no answer');
       if (next === NodeStates.Dead && vetoed && silentMs < this.timings.deadAfterMs) next = NodeStates.Suspect;
       // a node whose pulses arrive is reachable, even past the fixed bound: moving its apps runs them twice
       if (next === NodeStates.Dead && !tracked.stopping && this.pulsedWithinGrace(tracked, now)) next = NodeStates.Suspect;
