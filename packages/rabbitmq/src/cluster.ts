@@ -34,9 +34,10 @@ export interface JoinClusterOptions {
  * Makes `server` a member of `seed`'s cluster (stop_app, join_cluster, start_app), unless it is one
  * already. Its own data is replaced by the cluster's: users, queues and messages come from there.
  *
- * start_app right after join_cluster syncs the new member's schema with the cluster's nodes, and was
- * seen to fail once in CI while a third machine joined the same seed, and to pass when run again:
- * it is tried `startAttempts` times, with a growing pause, before the join fails. A failed
+ * start_app right after join_cluster syncs the new member's schema with the cluster's nodes. It was
+ * seen to fail once in CI (the failover-leader smoke, where two machines join one seed at about the
+ * same time) and to pass when that was run again: it is tried `startAttempts` times, with a growing
+ * pause, before the join fails. A failed
  * join_cluster still gets its start_app (the node must run again either way), then fails the join.
  */
 export async function joinCluster(server: Cli, seed: string, options: JoinClusterOptions = {}): Promise<void> {
