@@ -98,4 +98,34 @@ describe('DockerDeployer rollback to a kept image (real engine)', () => {
     },
     DEPLOY_TIMEOUT_MS,
   );
+
+  it(
+    'keeps the running version and the kept images when a redeploy fails its test, and rolls back to an earlier one with no build',
+    async () => {
+      const deploymentId = `rbf-${Math.random().toString(36).slice(2, 8)}`;
+      const repo = await gitRepo(path.join(work.path, deploymentId), { 'shipwreck.toml': appManifest, 'server.js': appSource('a') });
+      const hostPort = await freePort();
+      const base = { deploymentId, url: repo, branch: 'main', hostPort };
+      const aCommit = (await deployer.deploy(base)).commit;
+      const bCommit = await commitFiles(repo, { 'server.js': appSource('b') }, 'b');
+      await deployer.deploy({ ...base, replace: true });
+      const failingTest = manifest('lang = "node"\nport = 3000\nrun = "node server.js"\ntest = "false"', 'rollback-app');
+      await commitFiles(repo, { 'shipwreck.toml': failingTest, 'server.js': appSource('c') }, 'c fails its test');
+
+      await expect(deployer.deploy({ ...base, replace: true })).rejects.toMatchObject({ deploymentId, details: expect.objectContaining({ step: 'test' }) as unknown });
+
+      // this runtime swaps containers only after the test: the old version still serves
+      expect((await httpGet(hostPort)).body).toBe('b');
+      expect(await deployer.keptCommits(deploymentId)).toEqual([bCommit, aCommit]);
+
+      const events: DeployProgress[] = [];
+      const rolledBack = await deployer.deploy({ ...base, replace: true, commit: aCommit, fromKept: true, onProgress: (event) => events.push(event) });
+
+      expect(rolledBack).toMatchObject({ commit: aCommit, fromKept: true, hostPort, state: 'running' });
+      expect((await httpGet(hostPort)).body).toBe('a');
+      expect(events.filter((event) => event.kind === 'start').map((event) => event.step)).toEqual(['run', 'ready']);
+      await deployer.stop(deploymentId);
+    },
+    DEPLOY_TIMEOUT_MS,
+  );
 });

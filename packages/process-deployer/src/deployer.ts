@@ -12,7 +12,7 @@ import type { KnownApp } from './listen-port.js';
 import { lockDataDir } from './lock.js';
 import type { DataDirLock } from './lock.js';
 import { LogFollow } from './follow.js';
-import { KeptBuilds, clearForBuild } from './kept-builds.js';
+import { KeptBuilds, clearForBuild, discardBuild } from './kept-builds.js';
 import type { KeptBuild } from './kept-builds.js';
 import { compileProcessOptions } from './options.js';
 import type { CompiledProcessOptions, ProcessDeployerOptions } from './options.js';
@@ -127,7 +127,8 @@ export class ProcessDeployer implements AsyncDisposable {
   /**
    * Deploys a branch of a repository and resolves when the app answers on its port. A deployment
    * id that already runs here resolves to it (`reused`). Rejects with a KrakenError carrying the
-   * deploymentId and `details.step`; nothing is left running or on disk.
+   * deploymentId and `details.step`; nothing is left running, and on disk only the builds kept of
+   * earlier versions (for a rollback).
    */
   async deploy(request: DeployRequest): Promise<DeployResult> {
     this.assertOpen();
@@ -149,10 +150,7 @@ export class ProcessDeployer implements AsyncDisposable {
         // a crash-looping leftover: a fresh deploy replaces it
         await this.remove(deploymentId, existing);
       }
-      const supervisor = await this.deployFresh(request, log);
-      const deployed = this.keep(supervisor, log);
-      await this.keptBuilds(deploymentId, log).remember(supervisor.state, new Date(this.options.clock.now()));
-      return deployed;
+      return await this.deployVersion(request, this.keptBuilds(deploymentId, log), log);
     });
     this.deploys.add(deploying);
     const forget = (): void => {
@@ -170,7 +168,6 @@ export class ProcessDeployer implements AsyncDisposable {
   private async redeploy(existing: Supervisor, request: DeployRequest, log: Logger): Promise<DeployResult> {
     const { deploymentId } = request;
     const kept = this.keptBuilds(deploymentId, log);
-    const wanted = request.fromKept === true && request.commit !== undefined ? await kept.find(request.commit) : undefined;
     const retiredPort = existing.state.hostPort;
     if (existing.running) log.info('redeploy: stopping the running process first', { pid: existing.state.pid });
     this.supervisors.delete(deploymentId);
@@ -178,6 +175,16 @@ export class ProcessDeployer implements AsyncDisposable {
     await existing.stop(this.options.stopTimeoutMs);
     // only a version that once deployed successfully is in the list; anything else is cleared by the build
     if ((await kept.list()).some((version) => version.commit === existing.state.commit)) await kept.stash(existing.state.commit);
+    return await this.deployVersion(request, kept, log, retiredPort);
+  }
+
+  /**
+   * Runs the kept build of the requested commit when `fromKept` asks for one this node has (also
+   * when nothing runs: a redeploy of another commit failed), else builds it; then keeps the new
+   * version. `retiredPort`: the port of the version it replaces, which a kept build takes again.
+   */
+  private async deployVersion(request: DeployRequest, kept: KeptBuilds, log: Logger, retiredPort?: number): Promise<DeployResult> {
+    const wanted = request.fromKept === true && request.commit !== undefined ? await kept.find(request.commit) : undefined;
     let supervisor: Supervisor;
     if (wanted === undefined) {
       if (request.fromKept === true) log.info('no kept build of this commit on this node; building it again', { commit: request.commit });
@@ -208,7 +215,12 @@ export class ProcessDeployer implements AsyncDisposable {
       await this.untilReady(launched, { paths, manifest, step, log });
       return launched;
     } catch (error) {
-      await this.discard(paths, log, supervisor);
+      // the build ran before and may run again (the failure may be the port's): it goes back aside
+      await supervisor?.stop(0).catch(() => undefined);
+      await kept.stash(previous.commit).catch((stashError: unknown) => {
+        log.warn('could not move the kept build aside again; it is removed', { commit: previous.commit, error: stashError });
+      });
+      await this.discard(paths, log);
       throw error;
     }
   }
@@ -388,11 +400,14 @@ export class ProcessDeployer implements AsyncDisposable {
     await launched.markReady();
   }
 
-  /** After a failed deploy: stops what it launched (and what it replaced), then removes the deployment's folder; a failure here must not hide the deploy's. */
+  /**
+   * After a failed deploy: stops what it launched (and what it replaced), then removes what it made
+   * and keeps the builds of earlier versions for a rollback; a failure here must not hide the deploy's.
+   */
   private async discard(paths: DeploymentPaths, log: Logger, ...launched: (Supervisor | undefined)[]): Promise<void> {
     for (const supervisor of launched) await supervisor?.stop(0).catch(() => undefined);
-    await rm(paths.dir, { recursive: true, force: true }).catch((cleanupError: unknown) => {
-      log.warn('could not remove the deployment folder', { dir: paths.dir, error: cleanupError });
+    await discardBuild(paths).catch((cleanupError: unknown) => {
+      log.warn('could not remove the failed build', { dir: paths.dir, error: cleanupError });
     });
   }
 
@@ -421,9 +436,16 @@ export class ProcessDeployer implements AsyncDisposable {
     return [...this.supervisors.values()].map(({ state }) => ({ deploymentId: state.deploymentId, appName: state.appName, pgid: state.pid }));
   }
 
-  /** Stops the deployment's processes (SIGTERM, then SIGKILL after stopTimeout) and removes its folder; NotFound when this node runs none. */
+  /**
+   * Stops the deployment's processes (SIGTERM, then SIGKILL after stopTimeout) and removes its
+   * folder; NotFound when this node runs none, after removing the builds it kept of it (what a
+   * failed redeploy leaves for a rollback).
+   */
   async stop(deploymentId: string): Promise<void> {
     this.assertOpen();
+    if (!this.supervisors.has(deploymentId) && !this.inFlight.has(deploymentId) && DEPLOYMENT_ID.test(deploymentId)) {
+      await rm(deploymentPaths(this.options.dataDir, deploymentId).dir, { recursive: true, force: true });
+    }
     const supervisor = this.require(deploymentId, 'stop');
     await this.remove(deploymentId, supervisor);
     this.logger.info('stopped and removed', { deploymentId, pid: supervisor.state.pid });
@@ -608,9 +630,10 @@ export class ProcessDeployer implements AsyncDisposable {
         state = await readState(paths.state);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-          // a deploy that ended before its process started (agent crash): nothing runs from it
-          this.logger.info('removing the folder of an unfinished deploy', { dir: paths.dir });
-          await rm(paths.dir, { recursive: true, force: true });
+          // a deploy that ended before its process started (agent crash), or the kept builds a
+          // failed redeploy left: nothing runs from it
+          this.logger.info('removing the build of an unfinished deploy (builds kept for a rollback stay)', { dir: paths.dir });
+          await discardBuild(paths);
         } else {
           this.logger.error('unreadable state file; leaving that deployment alone', { dir: paths.dir, error });
         }
@@ -620,7 +643,7 @@ export class ProcessDeployer implements AsyncDisposable {
         // the deploy was cut short before the app was ready: its requester saw no success
         this.logger.info('removing an unfinished deploy', { deploymentId: state.deploymentId, pid: state.pid });
         await terminateAppGroup(state.pid, state.startTime, this.options.stopTimeoutMs);
-        await rm(paths.dir, { recursive: true, force: true });
+        await discardBuild(paths);
         continue;
       }
       if (state.deploymentId !== entry.name) {

@@ -79,8 +79,39 @@ export class KeptBuilds {
 /** Removes everything in a deployment's folder but its kept versions, before a build. */
 export async function clearForBuild(paths: DeploymentPaths): Promise<void> {
   await mkdir(paths.dir, { recursive: true });
+  await removeAllButKept(paths);
+}
+
+/**
+ * After a deploy failed: removes what it made (build, state, logs) and keeps the builds of earlier
+ * versions, which a rollback needs most right then (a redeploy's build failed, or its test). The
+ * folder goes too when it keeps no build.
+ */
+export async function discardBuild(paths: DeploymentPaths): Promise<void> {
+  await removeAllButKept(paths);
+  if (!(await holdsKeptBuilds(paths))) await rm(paths.dir, { recursive: true, force: true });
+}
+
+/** Whether a deployment's folder holds the build of an earlier version. */
+async function holdsKeptBuilds(paths: DeploymentPaths): Promise<boolean> {
+  try {
+    return (await readdir(paths.kept)).length > 0;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+async function removeAllButKept(paths: DeploymentPaths): Promise<void> {
   const spare = new Set([path.basename(paths.kept), path.basename(paths.keptList)]);
-  for (const name of await readdir(paths.dir)) {
+  let names: string[];
+  try {
+    names = await readdir(paths.dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  for (const name of names) {
     if (!spare.has(name)) await rm(path.join(paths.dir, name), { recursive: true, force: true });
   }
 }

@@ -147,10 +147,11 @@ describe('ProcessDeployer redeploys with replace: true', () => {
       message: /^the test command \(exit 4\) failed with exit code 4/,
     },
   ])(
-    'a replace whose new commit fails at the $step step rejects naming that step and leaves nothing of the deployment running (the process runtime stops the old version first)',
+    'a replace whose new commit fails at the $step step rejects naming that step and leaves nothing of the deployment running (the process runtime stops the old version first) but its kept build',
     async ({ step, files, code, message }) => {
       const { dataDir, deployer } = setup;
       const { repo, id, hostPort, leaderPid, serverPid } = await deployV1();
+      const v1Commit = headOf(repo);
       await commitFiles(repo, files, `v2 that fails at ${step}`);
 
       const error = await deployRejection(deployer, { deploymentId: id, url: repo, branch: 'main', hostPort, replace: true });
@@ -163,7 +164,9 @@ describe('ProcessDeployer redeploys with replace: true', () => {
       expect(processAlive(serverPid)).toBe(false);
       await expect(get(hostPort)).rejects.toThrow(/ECONNREFUSED/);
       await expect(deployer.list()).resolves.toEqual([]);
-      expect(await readdir(path.join(dataDir, 'deployments'))).not.toContain(id);
+      // v1's build waits aside for a rollback; nothing of the failed build is left
+      expect((await readdir(path.join(dataDir, 'deployments', id))).sort()).toEqual(['kept', 'kept.json']);
+      expect(await deployer.keptCommits(id)).toEqual([v1Commit]);
     },
   );
 });

@@ -56,4 +56,54 @@ describe('ProcessDeployer rollback to a kept build', () => {
     expect(await deployer.keptCommits(deploymentId)).toEqual([]);
     await expect(readdir(keptDir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
+
+  it('keeps the earlier builds when a redeploy fails its test, and rolls back to one with no clone, build or test', async () => {
+    const { dir, dataDir, deployer } = setup;
+    const repo = await gitFixtureRepo(repoPath(dir.path, 'app'), { 'shipwreck.toml': APP_MANIFEST, 'server.js': versionedServer('a') });
+    const deploymentId = uniqueName('rbf').replace(/\./g, '-');
+    const hostPort = await freePort();
+    const base = { deploymentId, url: repo, branch: 'main', hostPort };
+    const aCommit = (await deployer.deploy(base)).commit;
+    const bCommit = await commitFiles(repo, { 'server.js': versionedServer('b') }, 'b');
+    await deployer.deploy({ ...base, replace: true });
+    const failingTest = manifestToml('lang = "node"\nport = 3000\nrun = "node server.js"\ntest = "false"', 'roll-me-back');
+    await commitFiles(repo, { 'shipwreck.toml': failingTest, 'server.js': versionedServer('c') }, 'c fails its test');
+
+    await expect(deployer.deploy({ ...base, replace: true })).rejects.toMatchObject({ deploymentId, details: expect.objectContaining({ step: 'test' }) as unknown });
+
+    // nothing runs (this runtime stops the old version before it builds), but both earlier builds wait aside
+    expect(await deployer.list()).toEqual([]);
+    expect(await deployer.keptCommits(deploymentId)).toEqual([bCommit, aCommit]);
+    const deploymentDir = path.join(dataDir, 'deployments', deploymentId);
+    expect((await readdir(path.join(deploymentDir, 'kept'))).sort()).toEqual([aCommit, bCommit].sort());
+    expect((await readdir(deploymentDir)).sort()).toEqual(['kept', 'kept.json']);
+
+    // an agent restart in between (it clears unfinished deploys) leaves them too
+    const restarted = await setup.restart();
+    expect(await restarted.keptCommits(deploymentId)).toEqual([bCommit, aCommit]);
+
+    const events: DeployProgress[] = [];
+    const rolledBack = await restarted.deploy({ ...base, replace: true, commit: aCommit.slice(0, 7), fromKept: true, onProgress: (event) => events.push(event) });
+
+    expect(rolledBack).toMatchObject({ commit: aCommit, fromKept: true, hostPort, state: 'running' });
+    await expect(get(hostPort)).resolves.toMatchObject({ status: 200, body: 'a' });
+    expect(events.filter((event) => event.kind === 'start').map((event) => event.step)).toEqual(['manifest', 'run', 'ready']);
+    expect(await restarted.keptCommits(deploymentId)).toEqual([aCommit, bCommit]);
+  });
+
+  it('removes the builds a failed redeploy kept when the deployment is stopped', async () => {
+    const { dir, dataDir, deployer } = setup;
+    const repo = await gitFixtureRepo(repoPath(dir.path, 'app'), { 'shipwreck.toml': APP_MANIFEST, 'server.js': versionedServer('a') });
+    const deploymentId = uniqueName('rbs').replace(/\./g, '-');
+    const base = { deploymentId, url: repo, branch: 'main', hostPort: await freePort() };
+    await deployer.deploy(base);
+    const failingTest = manifestToml('lang = "node"\nport = 3000\nrun = "node server.js"\ntest = "false"', 'roll-me-back');
+    await commitFiles(repo, { 'shipwreck.toml': failingTest }, 'fails its test');
+    await expect(deployer.deploy({ ...base, replace: true })).rejects.toMatchObject({ details: expect.objectContaining({ step: 'test' }) as unknown });
+    expect(await deployer.keptCommits(deploymentId)).toHaveLength(1);
+
+    // nothing runs, so the stop says NotFound (the worker reports Destroyed), and the kept build goes
+    await expect(deployer.stop(deploymentId)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(readdir(path.join(dataDir, 'deployments', deploymentId))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
 });

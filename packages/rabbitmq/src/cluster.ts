@@ -1,5 +1,8 @@
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as defaultSleep } from 'node:timers/promises';
+import type { Logger } from '@kraken/common';
+import { ErrorCode, KrakenError, noopLogger, toKrakenError } from '@kraken/common';
 import type { RabbitServer } from './server.js';
 
 /** What a node knows of its RabbitMQ cluster. */
@@ -16,20 +19,73 @@ export async function clusterStatus(server: Pick<RabbitServer, 'ctl'>): Promise<
   return { members: json.disk_nodes ?? [], running: json.running_nodes ?? [] };
 }
 
+export interface JoinClusterOptions {
+  /** Told of each start_app that failed and is tried again. @default noopLogger */
+  logger?: Logger;
+  /** How many times start_app runs before the join fails. @default 4 */
+  startAttempts?: number;
+  /** The wait before the first retry of start_app, doubled for each further one. @default 2_000 */
+  retryDelayMs?: number;
+  /** @default node:timers/promises setTimeout (tests pass one that returns at once) */
+  sleep?: (ms: number) => Promise<unknown>;
+}
+
 /**
  * Makes `server` a member of `seed`'s cluster (stop_app, join_cluster, start_app), unless it is one
  * already. Its own data is replaced by the cluster's: users, queues and messages come from there.
+ *
+ * start_app right after join_cluster syncs the new member's schema with the cluster's nodes. It was
+ * seen to fail once in CI (the failover-leader smoke, where two machines join one seed at about the
+ * same time) and to pass when that was run again: it is tried `startAttempts` times, with a growing
+ * pause, before the join fails. A failed
+ * join_cluster still gets its start_app (the node must run again either way), then fails the join.
  */
-export async function joinCluster(server: Cli, seed: string): Promise<void> {
+export async function joinCluster(server: Cli, seed: string, options: JoinClusterOptions = {}): Promise<void> {
   const { members } = await clusterStatus(server);
   if (members.includes(seed)) return;
   await server.ctl(['stop_app']);
+  const joining = await server.ctl(['join_cluster', seed], 120_000).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
   try {
-    await server.ctl(['join_cluster', seed], 120_000);
-  } finally {
-    await server.ctl(['start_app'], 120_000);
+    await startApp(server, seed, options);
+  } catch (error) {
+    if (joining === undefined) throw error;
+    throw new KrakenError(ErrorCode.Unavailable, `${errorText(joining)}; starting the node again after it failed: ${errorText(error)}`, { cause: joining });
   }
+  if (joining !== undefined) throw toKrakenError(joining, ErrorCode.Unavailable);
   await server.waitForLogin();
+}
+
+async function startApp(server: Cli, seed: string, options: JoinClusterOptions): Promise<void> {
+  const { logger = noopLogger, startAttempts = 4, retryDelayMs = 2_000, sleep = defaultSleep } = options;
+  if (!Number.isInteger(startAttempts) || startAttempts < 1) {
+    throw new KrakenError(ErrorCode.InvalidInput, `startAttempts must be a whole number of at least 1, not ${startAttempts}`);
+  }
+  const reasons: string[] = [];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await server.ctl(['start_app'], 120_000);
+      return;
+    } catch (error) {
+      reasons.push(errorText(error));
+      if (attempt === startAttempts) {
+        throw new KrakenError(
+          ErrorCode.Unavailable,
+          `RabbitMQ node ${server.nodeName} did not start after joining ${seed}'s cluster, in ${startAttempts} attempts: ${reasons.map((reason, index) => `(${index + 1}) ${reason}`).join('; ')}`,
+          { cause: error, details: { seed, reasons } },
+        );
+      }
+      const delayMs = retryDelayMs * 2 ** (attempt - 1);
+      logger.warn('RabbitMQ start_app after join_cluster failed; trying again', { node: server.nodeName, seed, attempt, of: startAttempts, retryInMs: delayMs, reason: reasons.at(-1) });
+      await sleep(delayMs);
+    }
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**

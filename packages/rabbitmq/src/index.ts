@@ -5,4 +5,4 @@ export { ensureUser, deleteUser, nodePermissions } from './users.js';
 export type { Permissions } from './users.js';
 export { isListening } from './listening.js';
 export { clusterStatus, joinCluster, setPartitionHandling, growQuorumQueues, refoundAlone, isForgottenByCluster } from './cluster.js';
-export type { ClusterStatus } from './cluster.js';
+export type { ClusterStatus, JoinClusterOptions } from './cluster.js';

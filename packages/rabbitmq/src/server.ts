@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import amqplib from 'amqplib';
 import { ErrorCode, KrakenError } from '@kraken/common';
+import { describeCliFailure } from './cli-failure.js';
 import { isListening } from './listening.js';
 import { liveGroupMembers, signalGroup, waitForGroupExit } from './process-group.js';
 
@@ -258,9 +259,9 @@ export class RabbitServer {
       });
       return stdout;
     } catch (error) {
-      const stderr = (error as { stderr?: string }).stderr?.trim();
-      throw new KrakenError(ErrorCode.Unavailable, `${tool} ${args[0] ?? ''} on ${this.nodeName} failed${stderr ? `: ${stderr.split('\n')[0] ?? ''}` : ''}`, {
+      throw new KrakenError(ErrorCode.Unavailable, `${tool} ${args[0] ?? ''} on ${this.nodeName} failed (${describeCliFailure(error, timeoutMs)})`, {
         cause: error,
+        details: { exitCode: (error as { code?: unknown }).code },
       });
     }
   }

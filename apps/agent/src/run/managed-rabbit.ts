@@ -103,7 +103,7 @@ export class ManagedRabbit {
     }
     try {
       options.logger.info('joining the RabbitMQ cluster', { seed: grant.seedNode });
-      await joinCluster(node.server, grant.seedNode);
+      await joinCluster(node.server, grant.seedNode, { logger: options.logger });
       options.logger.info('this RabbitMQ node is a member of the cluster', { seed: grant.seedNode });
       await node.keepPartitionHandling();
     } catch (error) {
