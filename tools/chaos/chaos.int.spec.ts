@@ -1,5 +1,5 @@
-// Issue 15: CI's short chaos schedule, a fixed seed so a failure replays (`node tools/chaos/run.mjs
-// --seed 1 --minutes 2`); the long run is the same tool with --minutes 30.
+// Issue 15: CI's short chaos schedules, fixed seeds so a failure replays (`node tools/chaos/run.mjs
+// --seed 1 --minutes 2`, and the same with --leader-faults); the long run is the same tool with --minutes 30.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { watchProcess } from '@kraken/testing';
@@ -7,20 +7,32 @@ import { watchProcess } from '@kraken/testing';
 const RUN = path.join(__dirname, 'run.mjs');
 const SEED = 1;
 
+/** Runs the chaos tool with `args` and checks that it printed every invariant, each one held. */
+async function expectEveryInvariantHeld(args: readonly string[]): Promise<string> {
+  const run = watchProcess(spawn(process.execPath, [RUN, '--seed', String(SEED), '--minutes', '2', '--settle-minutes', '3', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const code = await run.exited;
+  const output = run.output();
+  // the table and what follows it; all of it when the run itself failed
+  console.log(output.includes('\nchaos run, seed') ? output.slice(output.indexOf('\nchaos run, seed')) : output);
+  expect({ code, verdict: /chaos: (every invariant held|\d+ invariant\(s\) failed)/.exec(output)?.[0] }).toEqual({ code: 0, verdict: `chaos: every invariant held` });
+  // the table names each invariant with its result: all nine, each ok
+  const rows = output.split('\n').filter((line) => / {2}(ok|FAILED) {2}/.test(line));
+  expect(rows).toHaveLength(9);
+  expect(rows.filter((row) => row.includes('FAILED'))).toEqual([]);
+  // the schedule did something: faults and creates happened
+  expect(output).toMatch(/\d+ faults \(.*\), operations: .*create/);
+  expect(output).toMatch(/\[chaos [\d:]+\] healed: /);
+  return output;
+}
+
 describe('the chaos run (CI schedule)', () => {
-  it(`keeps every invariant through two minutes of faults and operations (seed ${SEED})`, async () => {
-    const run = watchProcess(spawn(process.execPath, [RUN, '--seed', String(SEED), '--minutes', '2', '--settle-minutes', '3'], { stdio: ['ignore', 'pipe', 'pipe'] }));
-    const code = await run.exited;
-    const output = run.output();
-    // the table and what follows it; all of it when the run itself failed
-    console.log(output.includes('\nchaos run, seed') ? output.slice(output.indexOf('\nchaos run, seed')) : output);
-    expect({ code, verdict: /chaos: (every invariant held|\d+ invariant\(s\) failed)/.exec(output)?.[0] }).toEqual({ code: 0, verdict: `chaos: every invariant held` });
-    // the table names each invariant with its result: all eight, each ok
-    const rows = output.split('\n').filter((line) => / {2}(ok|FAILED) {2}/.test(line));
-    expect(rows).toHaveLength(8);
-    expect(rows.filter((row) => row.includes('FAILED'))).toEqual([]);
-    // the schedule did something: faults and creates happened
-    expect(output).toMatch(/\d+ faults \(.*\), operations: .*create/);
-    expect(output).toMatch(/\[chaos [\d:]+\] healed: /);
+  it(`keeps every invariant through two minutes of faults on the workers and operations (seed ${SEED})`, async () => {
+    await expectEveryInvariantHeld([]);
   }, 600_000);
+
+  it(`keeps every invariant through two minutes of faults on any host, the leader's too (seed ${SEED}, --leader-faults)`, async () => {
+    const output = await expectEveryInvariantHeld(['--leader-faults']);
+    // this seed's schedule cuts the founding leader's host twice, then crashes it
+    expect(output).toMatch(/\] fault: \w+ host 1 for/);
+  }, 900_000);
 });

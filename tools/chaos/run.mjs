@@ -15,22 +15,25 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { commitFiles, eventually, gitFixtureRepo, manifestToml } from '@kraken/testing';
 import { errorText, labHarness } from '../bench/lab.mjs';
 
-const HELP = `Usage: node tools/chaos/run.mjs [--seed N] [--minutes M] [--settle-minutes S]   (root, Node 24)
+const HELP = `Usage: node tools/chaos/run.mjs [--seed N] [--minutes M] [--settle-minutes S] [--leader-faults]   (root, Node 24)
 
 Runs a 3-host Kraken cluster in network namespaces (a leader and two workers, process runtime),
 creates, cancels and redeploys apps through the API while one fault at a time hits a worker host
 (crash of every process on it, SIGSTOP of its agent, a cut link, 30% packet loss) or one app's
-process is killed; a quarter of the apps flood their log. Then it lets the
+process is killed; a quarter of the apps flood their log. With --leader-faults the two others are
+standbys (each agent runs a member of the cluster's RabbitMQ cluster, as kraken agent does with
+rabbitmq-server installed) and faults hit any host, the leader's too. Then it lets the
 cluster settle and checks: every acknowledged create persisted; none stuck in a non-final status;
 each one not cancelled RUNNING, exactly once, answering HTTP with its last acknowledged version;
 each cancelled one DESTROYED with nothing left running. Prints the table, the log gaps per
 deployment and each agent's memory before and after; exits 1 when an invariant fails, naming the seed.
   --seed N            the schedule's seed (default: a random one, printed)
   --minutes M         how long faults and operations go on (default 3)
-  --settle-minutes S  how long the cluster may take to settle afterwards (default 4)`;
+  --settle-minutes S  how long the cluster may take to settle afterwards (default 4)
+  --leader-faults     standbys instead of workers, and faults on the leader's host too`;
 
 const { values: flags } = parseArgs({
-  options: { seed: { type: 'string' }, minutes: { type: 'string', default: '3' }, 'settle-minutes': { type: 'string', default: '4' }, help: { type: 'boolean' } },
+  options: { seed: { type: 'string' }, minutes: { type: 'string', default: '3' }, 'settle-minutes': { type: 'string', default: '4' }, help: { type: 'boolean' }, 'leader-faults': { type: 'boolean', default: false } },
 });
 if (flags.help) {
   console.log(HELP);
@@ -49,24 +52,28 @@ if (!process.features.typescript) {
   console.error(`chaos: run it on Node 24 (this is ${process.version}, which runs no .ts file): source tools/node/use-node.sh && use_node 24`);
   process.exit(2);
 }
-const { chaosSchedule, logGaps, table, verdicts } = await import('./schedule.ts');
+const { chaosSchedule, leaderVerdict, logGaps, table, verdicts } = await import('./schedule.ts');
 
 const HOSTS = 3;
+const leaderFaults = flags['leader-faults'];
 /** Every agent's whole output (each run of it), kept after the lab is gone, for a failed run. */
 const agentOutputs = new Map();
-const WORKER_ARGS = ['--priority', '2'];
+/** How each host's agent starts (again): host 1 founds the cluster; the others may lead with --leader-faults. */
+const agentArgs = (host) => (host === 1 ? ['--priority', '0'] : ['--priority', leaderFaults ? '1' : '2']);
+/** Hosts under a fault now: the API is asked through another one. */
+const injured = new Set();
 function log(text) {
   console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${text}`);
 }
 
-const schedule = chaosSchedule({ seed, durationMs, faultHosts: [2, 3] });
+const schedule = chaosSchedule({ seed, durationMs, faultHosts: leaderFaults ? [1, 2, 3] : [2, 3] });
 log(`seed ${seed}: ${schedule.faults.length} faults and ${schedule.operations.length} operations over ${flags.minutes} min`);
 
 const { startClusterHarness } = await labHarness('chaos');
 const dir = await mkdtemp(path.join(os.tmpdir(), 'kraken-chaos-'));
 const instancesDir = path.join(dir, 'instances');
 mkdirSync(instancesDir);
-const cluster = await startClusterHarness({ hosts: HOSTS, name: 'kx' });
+const cluster = await startClusterHarness({ hosts: HOSTS, name: 'kx', managedBroker: leaderFaults });
 let exitCode = 1;
 try {
   exitCode = await runChaos();
@@ -80,12 +87,15 @@ try {
 process.exit(exitCode);
 
 async function runChaos() {
-  const api = () => cluster.agents[1]?.apiUrl ?? '';
   const gql = (query, variables = {}) => cluster.graphql(api(), query, { variables, timeoutMs: 15_000 });
 
-  recordOutput(cluster.start(1, ['--priority', '0']));
+  recordOutput(cluster.start(1, agentArgs(1)));
   await cluster.agents[1]?.process.waitFor(/Kraken is running/, 180_000);
-  for (let host = 2; host <= HOSTS; host += 1) recordOutput(cluster.start(host, [...WORKER_ARGS, '--join', api()]));
+  // one at a time: each standby's RabbitMQ node joins the cluster's
+  for (let host = 2; host <= HOSTS; host += 1) {
+    recordOutput(cluster.start(host, [...agentArgs(host), '--join', api()]));
+    if (leaderFaults) await cluster.agents[host]?.process.waitFor(/agent running/, 240_000);
+  }
   await eventually(async () => (await gql('{ getNodes { state } }')).getNodes.filter((node) => node.state === 'ALIVE').length === HOSTS, 120_000, 'every node alive', 1_000);
   const memoryBefore = agentMemory();
   log(`cluster formed: ${HOSTS} nodes alive`);
@@ -132,9 +142,11 @@ async function runChaos() {
   };
   const injure = async (fault) => {
     log(`fault: ${fault.kind} host ${fault.host} for ${(fault.forMs / 1000).toFixed(1)} s`);
+    if (fault.kind !== 'app-crash') injured.add(fault.host);
     const heal = await inflict(fault);
     await sleep(fault.forMs);
     await heal();
+    injured.delete(fault.host);
     log(`healed: ${fault.kind} host ${fault.host}`);
   };
 
@@ -155,10 +167,13 @@ async function runChaos() {
   log(`schedule done; settling (up to ${flags['settle-minutes']} min)`);
 
   let observed = [];
+  let leaders = [];
+  const allVerdicts = () => [...verdicts(observed), leaderVerdict(leaders)];
   const settled = await eventually(
     async () => {
       observed = await observe(created, gql);
-      return verdicts(observed).every((verdict) => verdict.passed);
+      leaders = await leaderViews();
+      return allVerdicts().every((verdict) => verdict.passed);
     },
     settleMs,
     'the cluster settled',
@@ -166,7 +181,7 @@ async function runChaos() {
   ).then(() => true, () => false);
   log(settled ? `settled ${((Date.now() - started - durationMs) / 1000).toFixed(0)} s after the schedule` : 'did not settle in time: the verdicts below are from the last look');
 
-  const results = verdicts(observed);
+  const results = allVerdicts();
   console.log(`\nchaos run, seed ${seed}, ${flags.minutes} min, ${schedule.faults.length} faults (${countBy(schedule.faults.map((f) => f.kind))}), operations: ${countBy(schedule.operations.map((o) => o.kind))}`);
   console.log(table([['invariant', 'result', 'detail'], ...results.map((v) => [v.invariant, v.passed ? 'ok' : 'FAILED', v.detail])]));
   console.log(`\n${table([['deployment', 'status', 'instances', 'version', 'log gaps'], ...observed.map((d) => [d.name, d.status ?? 'unknown', String(d.instances), `v${String(d.servedVersion ?? '-')}`, String(d.logGaps)])])}`);
@@ -180,6 +195,12 @@ async function runChaos() {
   }
   console.log(failed.length === 0 ? `\nchaos: every invariant held (seed ${seed})` : `\nchaos: ${failed.length} invariant(s) failed; replay with --seed ${seed}`);
   return failed.length === 0 ? 0 : 1;
+}
+
+/** The API of a host under no fault (every agent answers it, forwarding to whichever leads). */
+function api() {
+  for (let host = 1; host <= HOSTS; host += 1) if (!injured.has(host) && cluster.agents[host] !== undefined) return cluster.agents[host].apiUrl;
+  return cluster.agents[1]?.apiUrl ?? '';
 }
 
 function recordOutput(agent) {
@@ -207,8 +228,10 @@ async function inflict({ kind, host, pick }) {
     case 'crash':
       await cluster.killHost(host);
       return async () => {
-        recordOutput(cluster.start(host, [...WORKER_ARGS, '--join', cluster.agents[1]?.apiUrl ?? '']));
-        await cluster.agents[host]?.process.waitFor(/joined the cluster|Kraken is running/, 120_000).catch(() => undefined);
+        // it joins whichever leads now, through a host under no fault (api() skips this one)
+        recordOutput(cluster.start(host, [...agentArgs(host), '--join', api()]));
+        // until its agent is up (a standby's RabbitMQ node rejoins first), its API is asked nothing
+        await cluster.agents[host]?.process.waitFor(leaderFaults ? /agent running/ : /joined the cluster|Kraken is running/, 240_000).catch(() => undefined);
       };
     case 'pause':
       cluster.pause(host);
@@ -302,6 +325,19 @@ function isAlive(pid) {
   } catch {
     return false;
   }
+}
+
+/** Whom each agent's API names as leader, and in which term. */
+async function leaderViews() {
+  const views = [];
+  for (let host = 1; host <= HOSTS; host += 1) {
+    const agent = cluster.agents[host];
+    const platform = await cluster
+      .graphql(agent?.apiUrl ?? '', '{ getPlatform { orchestrator epoch } }', { timeoutMs: 5_000 })
+      .then(({ getPlatform }) => getPlatform, () => undefined);
+    views.push({ agent: `agent-${host}`, leader: platform?.orchestrator, epoch: platform?.epoch });
+  }
+  return views;
 }
 
 /** Each agent's resident memory in bytes; undefined for one that is gone. */

@@ -1,5 +1,5 @@
 import type { ObservedDeployment } from './schedule.js';
-import { chaosSchedule, logGaps, table, verdicts } from './schedule.js';
+import { chaosSchedule, leaderVerdict, logGaps, table, verdicts } from './schedule.js';
 
 const healthy = (name: string, overrides: Partial<ObservedDeployment> = {}): ObservedDeployment => ({
   id: `${name}-abc123`,
@@ -79,5 +79,18 @@ describe('chaos verdicts', () => {
 
   it('prints rows as aligned columns', () => {
     expect(table([['a', 'bb'], ['ccc', 'd']])).toBe('a    bb\nccc  d');
+  });
+});
+
+describe('the leader verdict', () => {
+  it('passes when every agent names one leader in one term, and says who named what otherwise', () => {
+    const agreed = leaderVerdict([
+      { agent: 'agent-1', leader: 'agent-2', epoch: 4 },
+      { agent: 'agent-2', leader: 'agent-2', epoch: 4 },
+    ]);
+    expect(agreed).toEqual({ invariant: 'every agent follows one leader', passed: true, detail: 'agent-1: agent-2 term 4, agent-2: agent-2 term 4' });
+    expect(leaderVerdict([{ agent: 'agent-1', leader: 'agent-1', epoch: 3 }, { agent: 'agent-2', leader: 'agent-2', epoch: 4 }]).passed).toBe(false);
+    expect(leaderVerdict([{ agent: 'agent-1', leader: 'agent-2', epoch: 3 }, { agent: 'agent-2', leader: 'agent-2', epoch: 4 }]).passed).toBe(false);
+    expect(leaderVerdict([{ agent: 'agent-1', leader: undefined, epoch: undefined }]).passed).toBe(false);
   });
 });

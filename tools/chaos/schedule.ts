@@ -145,6 +145,27 @@ export function verdicts(deployments: readonly ObservedDeployment[]): Verdict[] 
   ];
 }
 
+/** What one agent's API said leads the cluster; `leader` undefined when it did not answer. */
+export interface LeaderView {
+  agent: string;
+  leader: string | undefined;
+  epoch: number | undefined;
+}
+
+/**
+ * Every agent answers the API for whichever leads, as it knows it: once settled, all of them must
+ * name one leader in one term (a former leader still acting after a fault, or an agent following
+ * a stale one, shows as a second name or term).
+ */
+export function leaderVerdict(views: readonly LeaderView[]): Verdict {
+  const named = new Set(views.map((view) => (view.leader === undefined ? 'no answer' : `${view.leader} (term ${String(view.epoch)})`)));
+  return {
+    invariant: 'every agent follows one leader',
+    passed: named.size === 1 && !named.has('no answer'),
+    detail: views.map((view) => `${view.agent}: ${view.leader === undefined ? 'no answer' : `${view.leader} term ${String(view.epoch)}`}`).join(', '),
+  };
+}
+
 /** Missing ticks per instance: `lines` are the app's log lines, `chaos <pid> tick <n>`. */
 export function logGaps(lines: readonly string[]): number {
   const ticks = new Map<string, Set<number>>();
