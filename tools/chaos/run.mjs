@@ -191,8 +191,9 @@ async function runChaos() {
   const failed = results.filter((verdict) => !verdict.passed);
   if (failed.length > 0) {
     for (const instance of (await liveInstances()).sort((a, b) => a.name.localeCompare(b.name))) console.log(`live: ${instance.name} pid ${instance.pid} ${instance.about}`);
-    await saveAgentLogs();
   }
+  // a failed run's logs are always kept; a passing one's on request (log gaps, memory to look into)
+  if (failed.length > 0 || process.env.CHAOS_KEEP_LOGS === '1') await saveAgentLogs();
   console.log(failed.length === 0 ? `\nchaos: every invariant held (seed ${seed})` : `\nchaos: ${failed.length} invariant(s) failed; replay with --seed ${seed}`);
   return failed.length === 0 ? 0 : 1;
 }
