@@ -17,7 +17,7 @@ export interface PulseSenderOptions {
   key: Buffer;
   /** Read at every pulse (the leader may change); undefined: nowhere to send yet. */
   target: () => PulseTarget | undefined;
-  /** @default DEFAULT_PULSE_INTERVAL_MS (250) */
+  /** @default DEFAULT_PULSE_INTERVAL_MS (500) */
   intervalMs?: number;
   clock?: Clock;
   logger?: Logger;
