@@ -183,7 +183,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     });
     executors.push(forwarding);
     const pulseKey = pulseKeyFromText(grant.pulseKey);
-    if (pulseKey !== undefined) executors.push(new PulseExecutor({ nodeId, key: pulseKey, leader: () => forwarding.leader, logger: log }));
+    const pulses = pulseKey === undefined ? undefined : new PulseExecutor({ nodeId, key: pulseKey, leader: () => forwarding.leader, logger: log });
+    if (pulses !== undefined) executors.push(pulses);
     // the leader's beacon says it; a standby that took over knows it from its own API
     let tookOver: OrchestratorExecutor | undefined;
     watched = () => tookOver?.watched() ?? forwarding.leader?.watched ?? true;
@@ -211,7 +212,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
         joinToken,
         dataKey,
         takeOver: async (mayAct) => {
-          const leading = orchestratorFor({ config, nodeId, opened: asLeader, logger: log, mayAct, dataKey, beforeListen: () => forwarding.stop() });
+          const leading = orchestratorFor({ config, nodeId, opened: asLeader, logger: log, mayAct, dataKey, beforeListen: () => tookOverFrom(forwarding, pulses) });
           tookOver = leading;
           const announcing = announcerFor(config, nodeId, log, () => leading.url);
           await leading.setup();
@@ -283,6 +284,12 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     hasPeers: () => (managedNode?.members()?.members.length ?? 1) > 1,
     stop: () => agent.stop(),
   };
+}
+
+/** A standby about to lead frees the API port it forwarded on, and stops pulsing the leader it replaces. */
+async function tookOverFrom(forwarding: ForwardExecutor, pulses: PulseExecutor | undefined): Promise<void> {
+  await pulses?.stop();
+  await forwarding.stop();
 }
 
 function brokerOf(executors: Executor[]) {
