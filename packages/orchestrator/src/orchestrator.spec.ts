@@ -28,7 +28,7 @@ let workerB: FakeWorker;
 
 /** An orchestrator on the shared broker and store, ticking only when a test says so. */
 async function startOrchestrator(
-  extra: Pick<Parameters<typeof Orchestrator.create>[0], 'resolveBranchHead' | 'mayAct'> & { options?: Parameters<typeof Orchestrator.create>[0]['options'] } = {},
+  extra: Pick<Parameters<typeof Orchestrator.create>[0], 'resolveBranchHead' | 'mayAct' | 'replicated'> & { options?: Parameters<typeof Orchestrator.create>[0]['options'] } = {},
 ): Promise<Orchestrator> {
   const orchestrator = await Orchestrator.create({
     broker,
@@ -495,6 +495,28 @@ describe('Orchestrator', () => {
     expect(store.getNode('node-b')?.updateTime).toBe(before);
     leads = true;
     await eventually(() => store.getNode('node-b')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'the beat, taken once it leads again', 10);
+  });
+
+  it('acks a log batch only once its change has left for the standbys: a leader that dies first leaves it in the queue', async () => {
+    let replicate = (): void => undefined;
+    const replicatedGate = new Promise<void>((resolve) => {
+      replicate = resolve;
+    });
+    const orchestrator = await startOrchestrator({ replicated: () => replicatedGate });
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    await workerB.log(deployment.id, 0, ['stored, not yet replicated']);
+    await eventually(() => store.readLogs(deployment.id).length === 1, 5000, 'the line stored', 10);
+    // the leader dies before the standbys have the change: the batch goes to whoever consumes next
+    await orchestrator.close();
+    const redelivered: { type: string; redelivered: boolean }[] = [];
+    const next = await broker.consume(queues.telemetry, (delivery) => {
+      redelivered.push({ type: delivery.message.type, redelivered: delivery.redelivered });
+    });
+    await eventually(() => redelivered.some((seen) => seen.type === MessageType.DeployLog), 5000, 'the log batch delivered again', 10);
+    expect(redelivered.filter((seen) => seen.type === MessageType.DeployLog)).toEqual([{ type: MessageType.DeployLog, redelivered: true }]);
+    await next.cancel();
+    replicate();
   });
 
   it('does not re-send deployments a live node is already working on after a restart', async () => {

@@ -65,6 +65,13 @@ export interface OrchestratorCreateOptions {
    * replaced meanwhile, does nothing until it is closed. @default always
    */
   mayAct?: () => boolean;
+  /**
+   * Resolves once every change the store committed so far is confirmed on its way to the standbys
+   * (StatePublisher.durable). A worker's status or log batch is acked only after its change is: a
+   * leader that dies having stored it, but before the standbys have it, leaves it in the queue for
+   * the next leader instead of losing it. @default resolved at once (nobody follows this store)
+   */
+  replicated?: () => Promise<void>;
 }
 
 export interface CreateDeploymentInput {
@@ -183,6 +190,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   readonly releases: Releases;
   private timer: NodeJS.Timeout | undefined;
   private readonly mayAct: () => boolean;
+  private readonly replicated: () => Promise<void>;
   /** Operations that read, decide, write and publish run one at a time, in order. */
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -199,6 +207,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.liveness = new Liveness(clock, options.liveness);
     this.engineWatch = new EngineWatch(options.engineDownGraceMs);
     this.mayAct = create.mayAct ?? (() => true);
+    this.replicated = create.replicated ?? (() => Promise.resolve());
     this.epoch = this.store.nextEpoch();
     this.statsHistory = new StatsHistory(options.statsSamples);
     this.nodeHistory = new NodeHistory(options.nodeSamples, options.nodeSampleIntervalMs);
@@ -602,11 +611,14 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         case MessageType.NodeInfo:
           await this.exclusive(() => this.onNodeInfo(message));
           return;
+        // acked (by returning) once what they changed has left for the standbys, not before
         case MessageType.DeployStatus:
           this.onStatus(message, delivery);
+          await this.replicated();
           return;
         case MessageType.DeployLog:
           this.onLog(message);
+          await this.replicated();
           return;
         case MessageType.DeployStats:
           this.onStats(message);

@@ -126,7 +126,14 @@ export class OrchestratorExecutor implements Executor {
     const sealed = this.store.sealClearSecrets();
     if (sealed > 0) logger.info('sealed the env values and git credentials kept in clear before', { deployments: sealed, keyFile: stored.file });
     this.clusterIdValue = secrets.clusterId;
-    const orchestrator = await Orchestrator.create({ broker, store, nodeId, logger, ...(this.options.mayAct === undefined ? {} : { mayAct: this.options.mayAct }) });
+    const orchestrator = await Orchestrator.create({
+      broker,
+      store,
+      nodeId,
+      logger,
+      ...(this.options.mayAct === undefined ? {} : { mayAct: this.options.mayAct }),
+      ...(publisher === undefined ? {} : { replicated: () => publisher.durable() }),
+    });
     this.orchestrator = orchestrator;
     // every agent's ingress routes by the tables this sends: a move or a redeploy reaches them at once
     const routes = RoutePublisher.start({
