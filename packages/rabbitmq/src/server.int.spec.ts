@@ -103,30 +103,6 @@ describe('RabbitServer with node users', () => {
     await expect(amqplib.connect(`amqp://kraken-node-a:secret-a@127.0.0.1:${server.amqpPort}`)).rejects.toThrow(/ACCESS_REFUSED|403/);
     await expect(connectAs('kraken-node-a', 'rotated-a')).resolves.toBeDefined();
   });
-});
-
-describe('RabbitServer.ctl failures', () => {
-  let server: RabbitServer;
-  let dir: string;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'kraken-rabbitmq-ctl-'));
-    server = await RabbitServer.start({
-      dir,
-      nodeName: `kraken-rabbitmq-ctl-${randomBytes(4).toString('hex')}@localhost`,
-      amqpPort: await freePort(),
-      distPort: await freePort(),
-      amqpAddress: '127.0.0.1',
-      config: [`default_user = ${admin.user}`, `default_pass = ${admin.password}`, 'default_user_tags.administrator = true'],
-      cookie: randomBytes(20).toString('hex'),
-      readyUser: admin,
-    });
-  }, 120_000);
-
-  afterAll(async () => {
-    await server.stop();
-    await rm(dir, { recursive: true, force: true });
-  }, 60_000);
 
   it('says what rabbitmqctl printed after its bare "Error:" line, and its exit code', async () => {
     // rabbitmqctl puts a failed command's reason on the lines after a line of its own saying "Error:"
