@@ -13,6 +13,12 @@ if (reason !== undefined) {
   process.exit(2); // ExitCode.Usage: the environment is wrong, not the operation
 }
 
+// `kraken agent` runs with a bounded young generation (see young-generation.ts). execve replaces
+// this process, keeping its pid for systemd and whoever started it, before anything else is loaded.
+const { relaunchArgs } = await import('./young-generation.js');
+const relaunch = relaunchArgs(process.argv, process.execArgv, process.env['NODE_OPTIONS']);
+if (relaunch !== undefined && typeof process.execve === 'function') process.execve(process.execPath, relaunch, process.env);
+
 const { runCli } = await import('./program.js');
 const { processIo } = await import('./client/io.js');
 
