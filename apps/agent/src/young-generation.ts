@@ -2,9 +2,10 @@
 // objects on the worker (read, batched, published) and on the leader (decoded, stored, replicated),
 // thousands a second. V8 answers a high allocation rate by growing its young generation up to a
 // maximum it derives from the machine's RAM (a 128 MB new space on a 24 GB machine) and keeps it
-// grown: measured with three apps at 2,000 lines/s each, a leading agent's RSS went 133 -> 313 MB
-// with the default and 121 -> 235 MB with semi-spaces of 8 MB, the old generation (what the agent
-// really holds) ~30 MB either way. So `kraken agent` runs with a bounded young generation.
+// grown. Measured over 5 minutes with three apps at 2,000 lines/s each, a leading agent's RSS went
+// 134 -> 310 MB with the default and 121 -> 200-235 MB with semi-spaces of 8 MB (a 16 MB new
+// space), for the same CPU time (40-42 s); its old generation (what it really holds) stayed ~30 MB
+// either way. So `kraken agent` runs with a bounded young generation.
 
 /** The semi-space bound the agent runs with (V8's `--max-semi-space-size`, in MB). */
 export const AGENT_MAX_SEMI_SPACE_MB = 8;
