@@ -13,6 +13,19 @@ if (reason !== undefined) {
   process.exit(2); // ExitCode.Usage: the environment is wrong, not the operation
 }
 
+// `kraken agent` runs with a bounded young generation (see young-generation.ts). execve replaces
+// this process, keeping its pid for systemd and whoever started it, before anything else is loaded.
+const { relaunchArgs } = await import('./young-generation.js');
+const relaunch = relaunchArgs(process.argv, process.execArgv, process.env['NODE_OPTIONS']);
+if (relaunch !== undefined && typeof process.execve === 'function') {
+  try {
+    process.execve(process.execPath, relaunch, process.env);
+  } catch (error) {
+    // the agent runs as well without the bound, only with more memory
+    process.stderr.write(`kraken: could not relaunch with a bounded young generation (${String(error)}); running without it\n`);
+  }
+}
+
 const { runCli } = await import('./program.js');
 const { processIo } = await import('./client/io.js');
 

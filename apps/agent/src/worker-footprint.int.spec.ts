@@ -1,12 +1,15 @@
 // Issue 21: an agent that can never lead (priority 2) loads no control plane (Apollo, GraphQL,
 // type-graphql, SQLite), and a machine without a Docker engine loads no dockerode. Real processes:
 // a leading `kraken agent` on the real RabbitMQ, and a worker that joins it, each started with a
-// load hook (test/record-loaded-modules.mjs) that lists every module the process loaded.
+// load hook (test/record-loaded-modules.mjs) that lists every module the process loaded. And an
+// agent runs with a bounded young generation (young-generation.ts), which a log flood would grow.
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { freePort, isolatedVhost, requireRabbit, tempDir } from '@kraken/testing';
 import type { IsolatedVhost, TempDir, WatchedProcess } from '@kraken/testing';
 import { CLI, spawnLongRunning } from '../test/cli-process.js';
 import { loadedPackages } from '../test/loaded-packages.js';
+import { AGENT_MAX_SEMI_SPACE_MB } from './young-generation.js';
 
 const RECORD_HOOK = path.resolve(__dirname, '..', 'test', 'record-loaded-modules.mjs');
 /** What the control plane brings: the API stack and the store. */
@@ -54,13 +57,17 @@ describe('what an agent loads for its role', () => {
     await vhost?.remove();
   }, 60_000);
 
-  it('a priority-2 worker on a machine without a Docker engine loads neither the control plane nor dockerode', async () => {
+  it('a priority-2 worker on a machine without a Docker engine runs with a bounded young generation and loads neither the control plane nor dockerode', async () => {
     const modulesFile = path.join(dir.path, 'worker-modules.txt');
     const worker = recordedAgent(modulesFile, [
       '--join', api, '--join-token', joinToken, '--priority', '2', '--data-dir', path.join(dir.path, 'worker'),
       '--api-port', '0', '--no-mdns', '--runtime', 'auto', '--docker-socket', path.join(dir.path, 'no-docker.sock'),
     ]);
     await worker.waitFor(/agent running .*"role":"join".*"runtime":"process"/, 90_000);
+    // started as `node --import <hook> cli.js agent ...`, it relaunched itself in place with the
+    // young-generation bound (young-generation.ts), its hook still loaded (the list below)
+    const commandLine = (await readFile(`/proc/${String(worker.child.pid)}/cmdline`, 'utf8')).split('\0');
+    expect(commandLine.slice(1, 4)).toEqual([`--max-semi-space-size=${String(AGENT_MAX_SEMI_SPACE_MB)}`, '--import', RECORD_HOOK]);
     const loaded = await packagesAfterStop(worker, modulesFile);
     // it did run as a worker on the broker: the hook saw what that takes
     expect(loaded).toContain('amqplib');

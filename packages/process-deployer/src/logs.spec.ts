@@ -1,7 +1,7 @@
 import { appendFile, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FileFollower, MAX_REPLAY_BYTES, lastLines, rotateIfLarge } from './logs.js';
+import { FileFollower, MAX_POLL_BYTES, MAX_REPLAY_BYTES, lastLines, rotateIfLarge } from './logs.js';
 
 describe('log files', () => {
   let dir: string;
@@ -55,6 +55,18 @@ describe('log files', () => {
     expect(lines.length).toBeLessThanOrEqual(MAX_REPLAY_BYTES / line.length);
     expect(lines.length).toBeGreaterThan(MAX_REPLAY_BYTES / line.length - 2);
     expect(lines.every((entry) => entry.text === 'y'.repeat(99))).toBe(true);
+  });
+
+  it('reads a backlog in steps of at most MAX_POLL_BYTES, every line once and in order', async () => {
+    const follower = await FileFollower.open(file, 'stdout', undefined);
+    const count = Math.ceil((MAX_POLL_BYTES * 2.5) / 100);
+    await writeFile(file, Array.from({ length: count }, (_, index) => `${String(index).padStart(99, '0')}\n`).join(''));
+    const polls: string[][] = [];
+    for (let lines = await follower.poll(now); lines.length > 0; lines = await follower.poll(now)) polls.push(lines.map((line) => line.text));
+    expect(polls).toHaveLength(3);
+    // a poll may end inside a line, which the next one completes
+    expect(polls.every((texts) => texts.length <= Math.floor(MAX_POLL_BYTES / 100) + 1)).toBe(true);
+    expect(polls.flat().map(Number)).toEqual(Array.from({ length: count }, (_, index) => index));
   });
 
   it('waits for a file that does not exist yet and reads it from its start', async () => {

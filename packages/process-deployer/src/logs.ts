@@ -5,6 +5,14 @@ import { LineSplitter } from './lines.js';
 /** How much of a log written before followLogs started is replayed at most. */
 export const MAX_REPLAY_BYTES = 1024 * 1024;
 
+/**
+ * How much one poll reads at most. An app keeps writing while the agent cannot read (paused,
+ * starved, restarting): read at once, that backlog would become one array of line objects many
+ * times its size, which grows the heap for good; read in steps of this size at the poll interval
+ * (4 MiB/s at 250 ms), it is caught up with at a bounded cost.
+ */
+export const MAX_POLL_BYTES = 1024 * 1024;
+
 export interface FileLine {
   stream: OutputStream;
   text: string;
@@ -50,7 +58,7 @@ export class FileFollower {
     return new FileFollower(file, stream, { offset, replayUntil: info.size, replayAt: new Date(info.mtimeMs) });
   }
 
-  /** Reads what was appended since the last poll; `now` stamps lines read live. */
+  /** Reads what was appended since the last poll, up to MAX_POLL_BYTES; `now` stamps lines read live. */
   async poll(now: Date): Promise<FileLine[]> {
     const info = await stat(this.file).catch(() => undefined);
     if (info === undefined) return [];
@@ -65,10 +73,11 @@ export class FileFollower {
     const lines: FileLine[] = [];
     try {
       const buffer = Buffer.alloc(64 * 1024);
-      while (this.offset < info.size) {
+      const limit = Math.min(info.size, this.offset + MAX_POLL_BYTES);
+      while (this.offset < limit) {
         // the replayed part is read on its own, so no chunk mixes old lines with live ones
         const replayed = this.offset < this.replayUntil;
-        const end = replayed ? Math.min(this.replayUntil, info.size) : info.size;
+        const end = replayed ? Math.min(this.replayUntil, limit) : limit;
         const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, end - this.offset), this.offset);
         if (bytesRead === 0) break;
         this.offset += bytesRead;

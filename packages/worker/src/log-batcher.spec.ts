@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeployLogBody } from '@kraken/messages';
 import { LogLimits } from '@kraken/messages';
 import { eventuallyPasses } from '@kraken/testing';
-import { LogBatcher, truncateUtf8 } from './log-batcher.js';
+import { LogBatcher, jsonTextBytes, truncateUtf8 } from './log-batcher.js';
 
 function batcher(overrides: Partial<ConstructorParameters<typeof LogBatcher>[0]> = {}): { batcher: LogBatcher; sent: DeployLogBody[]; errors: unknown[] } {
   const sent: DeployLogBody[] = [];
@@ -121,5 +121,27 @@ describe('truncateUtf8', () => {
     expect(truncateUtf8('aé', 2)).toBe('a');
     expect(truncateUtf8('a😀b', 4)).toBe('a');
     expect(truncateUtf8('a😀b', 5)).toBe('a😀');
+  });
+});
+
+describe('jsonTextBytes', () => {
+  it('is the UTF-8 size of the JSON string, for plain text and for text JSON escapes', () => {
+    for (const text of ['', 'noise noise 42', 'é and 😀', 'say "hi"', 'back\\slash', 'tab\tand\u0001', 'lone \ud800 half', '\u001b[31mred\u001b[0m']) {
+      expect(jsonTextBytes(text)).toBe(Buffer.byteLength(JSON.stringify(text)));
+    }
+  });
+});
+
+describe('time stamps', () => {
+  it('stamps each line with its own time, lines of one read sharing one', async () => {
+    const { batcher: b, sent } = batcher({ flushLines: 10 });
+    const first = new Date('2025-01-01T00:00:00.000Z');
+    const second = new Date('2025-01-01T00:00:00.250Z');
+    b.push('stdout', 'a', first);
+    b.push('stdout', 'b', new Date(first.getTime()));
+    b.push('stdout', 'c', second);
+    b.push('stderr', 'd', first);
+    await b.close();
+    expect(sent.flatMap((batch) => batch.lines.map((line) => line.at))).toEqual([first, first, second, first].map((time) => time.toISOString()));
   });
 });

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Issue 21: what an idle agent costs a small machine. Real `kraken agent` processes (the built CLI):
 // a leader (the store, API and UI, on RabbitMQ, process runtime), the same leader with a few idle
-// apps, with many, and after those came and went, and a worker-only agent (priority 2) that joined
-// it. Each is measured over a fixed window by the kernel's accounting (/proc/<pid>/stat CPU ticks,
-// /proc/<pid>/status RSS), beside a bare `node -e "setInterval(()=>{},1000)"` measured in the
-// same windows: the floor any Node.js program pays on this machine and this Node version.
+// apps, with many, and after those came and went, a worker-only agent (priority 2) that joined
+// it, and both while a few apps flood their log. Each is measured over a fixed window by the
+// kernel's accounting (/proc/<pid>/stat CPU ticks, /proc/<pid>/status RSS), beside a bare
+// `node -e "setInterval(()=>{},1000)"` measured in the same windows: the floor any Node.js program
+// pays on this machine and this Node version.
 //
 //   NX_DAEMON=false npx nx run-many -t build && node tools/bench/footprint/run.mjs [--seconds 60] [--smoke]
 import { execFileSync, spawn } from 'node:child_process';
@@ -26,6 +27,9 @@ process runtime), then measures, each over one window of --seconds and beside th
   leader + M apps      --apps apps running, idle
   leader after M       the M apps destroyed again: what they left behind
   worker               a priority-2 agent joined to the leader (its Docker engine when one answers)
+  noisy apps           --noisy-apps more apps that each print ~2,000 lines/s, placed by the
+                       scheduler: the leader (which stores every line) and the worker, measured
+                       once the log path has run for --settle seconds
 Prints RSS (and its anonymous part: what is not the node binary's pages) and CPU% of one core,
 and the ratios to the baseline. Build first: NX_DAEMON=false npx nx run-many -t build
 
@@ -36,6 +40,7 @@ Options:
                   last one, the apps' stats go at the slow pace) (default 40)
   --idle-apps N   apps of the second window (default 3)
   --apps M        apps of the third window, destroyed before the fourth (default 30)
+  --noisy-apps K  apps flooding their log in the last window (default 3)
   --smoke         short windows and few apps: proves the bench works end to end and prints its
                   ratios without judging them (what CI runs)
   --help          this text`;
@@ -47,14 +52,15 @@ const { numbers, smoke } = parseFlags(
     settle: { type: 'string', default: '40' },
     'idle-apps': { type: 'string', default: '3' },
     apps: { type: 'string', default: '30' },
+    'noisy-apps': { type: 'string', default: '3' },
   },
   {
-    positive: ['seconds', 'idle-apps', 'apps'],
+    positive: ['seconds', 'idle-apps', 'apps', 'noisy-apps'],
     nonNegative: ['settle'],
-    smoke: { seconds: '3', settle: '2', 'idle-apps': '1', apps: '2' },
+    smoke: { seconds: '3', settle: '2', 'idle-apps': '1', apps: '2', 'noisy-apps': '1' },
   },
 );
-const { seconds, settle, 'idle-apps': idleApps, apps } = numbers;
+const { seconds, settle, 'idle-apps': idleApps, apps, 'noisy-apps': noisyApps } = numbers;
 if (apps < idleApps) {
   console.error('--apps must be at least --idle-apps (the idle apps are among them)');
   process.exit(2);
@@ -135,6 +141,8 @@ async function allReach(graphql, ids, status, timeoutMs) {
 }
 
 const SERVER_JS = `require('node:http').createServer((_, res) => res.end('hello')).listen(Number(process.env.PORT));\n`;
+// as the chaos run's noisy apps: 200 lines of ~125 B every 100 ms
+const NOISY_JS = `${SERVER_JS}setInterval(() => { for (let i = 0; i < 200; i++) console.log('noise '.repeat(20) + i); }, 100);\n`;
 
 await runBench('footprint', async (cleanup) => {
   await requireRabbit(amqpUrl);
@@ -173,10 +181,12 @@ await runBench('footprint', async (cleanup) => {
     for (const id of deployed) await graphql('mutation ($id: String!) { cancelDeployment(deploymentId: $id) }', { id }).catch(() => undefined);
     if (deployed.length > 0) await allReach(graphql, deployed, 'DESTROYED', 60_000).catch(() => undefined);
   });
-  const deploy = async (count) => {
+  let appsMade = 0;
+  const deploy = async (count, server = SERVER_JS) => {
     const ids = [];
-    for (let index = deployed.length; ids.length < count; index++) {
-      const repo = await fixtureRepo(path.join(dir, `app-${index}`), { 'shipwreck.toml': nodeManifest(`footprint-${index}`, 3000), 'server.js': SERVER_JS });
+    while (ids.length < count) {
+      const index = appsMade++;
+      const repo = await fixtureRepo(path.join(dir, `app-${index}`), { 'shipwreck.toml': nodeManifest(`footprint-${index}`, 3000), 'server.js': server });
       const { createDeployment } = await graphql('mutation ($url: String!) { createDeployment(deploymentUrl: $url, gitBranch: "main") }', { url: repo });
       ids.push(createDeployment);
     }
@@ -205,6 +215,16 @@ await runBench('footprint', async (cleanup) => {
   await sleep(settle * 1000);
   report('worker idle', await measureWindow([watched('baseline', baseline), watched('worker', worker)]));
 
+  // issue 21: a log flood costs buffers on both sides (the worker reads and batches, the leader
+  // decodes, stores and replicates every line), which must stay bounded, not grow with time
+  await deploy(noisyApps, NOISY_JS);
+  await sleep(settle * 1000);
+  report(`+ ${noisyApps} noisy apps`, await measureWindow([watched('baseline', baseline), watched('leader', leader), watched('worker', worker)]));
+  // destroyed here, while the worker that may run some is up (a stopped agent leaves its apps running)
+  const noisy = deployed.splice(0);
+  for (const id of noisy) await graphql('mutation ($id: String!) { cancelDeployment(deploymentId: $id) }', { id });
+  await allReach(graphql, noisy, 'DESTROYED', 60_000 + noisy.length * 5_000);
+
   const pct = (ratio) => `${(ratio * 100).toFixed(1)}%`;
   const base = find('worker idle', 'baseline');
   const workerIdle = find('worker idle', 'worker');
@@ -212,10 +232,13 @@ await runBench('footprint', async (cleanup) => {
   const leaderApps = find(`leader + ${idleApps} apps`, 'leader');
   const leaderAfter = find(`leader after ${apps} apps`, 'leader');
   const growth = leaderAfter.rssMb / leaderIdle.rssMb - 1;
+  const leaderNoisy = find(`+ ${noisyApps} noisy apps`, 'leader');
+  const workerNoisy = find(`+ ${noisyApps} noisy apps`, 'worker');
   // CPU as a ratio would divide by next to nothing (the baseline's is ~0.01%): printed side by side
   console.log(
     `ratio RSS/baseline: worker ${pct(workerIdle.rssMb / base.rssMb)}, leader ${pct(leaderIdle.rssMb / base.rssMb)}; ` +
       `leader RSS after ${apps} apps / idle ${pct(1 + growth)}; ` +
+      `RSS with ${noisyApps} noisy apps / idle: leader ${pct(leaderNoisy.rssMb / leaderIdle.rssMb)}, worker ${pct(workerNoisy.rssMb / workerIdle.rssMb)}; ` +
       `CPU worker ${workerIdle.cpuPct.toFixed(3)}%, leader + ${idleApps} apps ${leaderApps.cpuPct.toFixed(3)}%, baseline ${base.cpuPct.toFixed(3)}%`,
   );
   const met = (ok) => (ok ? 'met' : 'NOT met');
