@@ -52,7 +52,7 @@ export async function joinCluster(server: Cli, seed: string, options: JoinCluste
     await startApp(server, seed, options);
   } catch (error) {
     if (joining === undefined) throw error;
-    throw new KrakenError(ErrorCode.Unavailable, `${errorText(joining)}; starting the node again after it failed: ${errorText(error)}`, { cause: joining });
+    throw new KrakenError(ErrorCode.Unavailable, `${toKrakenError(joining).message}; starting the node again after it failed: ${toKrakenError(error).message}`, { cause: joining });
   }
   if (joining !== undefined) throw toKrakenError(joining, ErrorCode.Unavailable);
   await server.waitForLogin();
@@ -69,7 +69,7 @@ async function startApp(server: Cli, seed: string, options: JoinClusterOptions):
       await server.ctl(['start_app'], 120_000);
       return;
     } catch (error) {
-      reasons.push(errorText(error));
+      reasons.push(toKrakenError(error).message);
       if (attempt === startAttempts) {
         throw new KrakenError(
           ErrorCode.Unavailable,
@@ -82,10 +82,6 @@ async function startApp(server: Cli, seed: string, options: JoinClusterOptions):
       await sleep(delayMs);
     }
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**

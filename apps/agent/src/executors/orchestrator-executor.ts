@@ -181,7 +181,6 @@ export class OrchestratorExecutor implements Executor {
     const { beacon } = this.options;
     if (beacon !== undefined) {
       this.pulses = await this.listenForPulses(dataKey, orchestrator);
-      const pulsePort = this.pulses?.port;
       this.beacon = LeaderBeacon.start({
         broker,
         nodeId,
@@ -190,7 +189,7 @@ export class OrchestratorExecutor implements Executor {
         ...(beacon.brokerEndpoints === undefined ? {} : { brokerEndpoints: beacon.brokerEndpoints }),
         // every worker paces its stats by it
         watched: () => this.watched(),
-        pulsePort: () => pulsePort,
+        pulsePort: this.pulses?.port,
         ...(this.options.mayAct === undefined ? {} : { mayAct: this.options.mayAct }),
         logger,
       });

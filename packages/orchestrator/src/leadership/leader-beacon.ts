@@ -23,8 +23,8 @@ export interface LeaderBeaconOptions {
   watched?: () => boolean;
   /** Whether this leader still holds the lease: a former leader that woke from a freeze says nothing. @default always */
   mayAct?: () => boolean;
-  /** The UDP port where this leader takes pulses, read at each beacon; undefined: it takes none. */
-  pulsePort?: () => number | undefined;
+  /** The UDP port where this leader takes pulses; undefined: it takes none. */
+  pulsePort?: number | undefined;
   /** How often it says so. @default 1_000 */
   intervalMs?: number;
   logger?: Logger;
@@ -59,11 +59,10 @@ export class LeaderBeacon {
   }
 
   private send(): void {
-    const { broker, nodeId, apiUrl, epoch } = this.options;
+    const { broker, nodeId, apiUrl, epoch, pulsePort } = this.options;
     if (this.options.mayAct?.() === false) return;
     const brokerEndpoints = this.options.brokerEndpoints?.();
     const watched = this.options.watched?.();
-    const pulsePort = this.options.pulsePort?.();
     const body = {
       nodeId,
       apiUrl,

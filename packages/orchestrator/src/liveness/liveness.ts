@@ -295,11 +295,12 @@ export class Liveness extends TypedEmitter<LivenessEvents> {
       // heartbeats over a lossy link), and a broker that cannot say proves nothing: only the fixed bound declares it dead.
       // Unless the node pulses and its pulses stopped too: a lossy link lets most through, so the
       // machine is gone (its power, its cable) and the broker only has not timed out its connection yet
-      const pulsesStopped = tracked.lastPulseAt !== undefined && !this.pulsedWithinGrace(tracked, now);
+      const reachable = this.pulsedWithinGrace(tracked, now);
+      const pulsesStopped = tracked.lastPulseAt !== undefined && !reachable;
       const vetoed = !pulsesStopped && (tracked.broker === 'connected' || tracked.broker === 'no answer');
       if (next === NodeStates.Dead && vetoed && silentMs < this.timings.deadAfterMs) next = NodeStates.Suspect;
       // a node whose pulses arrive is reachable, even past the fixed bound: moving its apps runs them twice
-      if (next === NodeStates.Dead && !tracked.stopping && this.pulsedWithinGrace(tracked, now)) next = NodeStates.Suspect;
+      if (next === NodeStates.Dead && !tracked.stopping && reachable) next = NodeStates.Suspect;
       // only silence moves a node down; only a heartbeat brings it back
       if (rank(next) <= rank(tracked.state)) continue;
       const from = tracked.state;
