@@ -62,6 +62,27 @@ const diskSchema = z
   .object({ usedMb: numberAtLeast(0), totalMb: numberAtLeast(0) })
   .refine((disk) => disk.usedMb <= disk.totalMb, { error: 'expected usedMb <= totalMb', path: ['usedMb'] });
 
+/** How far a node got with a deployment's failover build (see `deploy.prepare`). */
+export const FailoverBuildState = {
+  Building: 'building',
+  /** Built and kept: a move here runs it with no clone, build or test. */
+  Ready: 'ready',
+  Failed: 'failed',
+} as const;
+export type FailoverBuildState = (typeof FailoverBuildState)[keyof typeof FailoverBuildState];
+
+/** The most failover builds one node.info lists; a leader asks a node for far fewer. */
+export const MAX_FAILOVER_BUILDS = 128;
+
+export const failoverBuildSchema = z.object({
+  deploymentId: idSchema,
+  commit: commitSchema,
+  state: oneOf([FailoverBuildState.Building, FailoverBuildState.Ready, FailoverBuildState.Failed]),
+  /** Why it failed, for a failed one. */
+  message: text(512).optional(),
+});
+export type FailoverBuild = z.infer<typeof failoverBuildSchema>;
+
 export const nodeInfoBodySchema = z.object({
   nodeId: idSchema,
   hostname: text(253, { nonEmpty: true }),
@@ -88,6 +109,11 @@ export const nodeInfoBodySchema = z.object({
    * `deployments`, it lets the orchestrator see work a restarted node no longer has.
    */
   working: z.array(idSchema).optional(),
+  /**
+   * The failover builds this node holds or works on for deployments that run elsewhere (asked for
+   * with `deploy.prepare`); absent from agents older than this field.
+   */
+  failoverBuilds: z.array(failoverBuildSchema).max(MAX_FAILOVER_BUILDS, { error: `expected at most ${MAX_FAILOVER_BUILDS} failover builds` }).optional(),
   /** 0 = leader, 1 = standby; absent for a node that cannot orchestrate. */
   orchestrationPriority: intAtLeast(0).optional(),
   protocolVersion: intAtLeast(1),
@@ -138,6 +164,31 @@ export const deployRequestBodySchema = z.object({
   fromKept: z.boolean({ error: 'expected a boolean' }).optional(),
 });
 export type DeployRequestBody = z.infer<typeof deployRequestBodySchema>;
+
+/**
+ * Asks a node that does not run a deployment to build the deployment's commit in the background, at
+ * low priority, and keep it (as a redeploy keeps a build for a rollback), so that moving the
+ * deployment there is a start, not a build. Its test already passed where the deployment runs. With
+ * `forget`, the node frees what it keeps of the deployment instead (it was destroyed, or another node
+ * holds its failover build now). The node reports progress in its node.info `failoverBuilds`.
+ */
+export const deployPrepareBodySchema = z
+  .object({
+    deploymentId: idSchema,
+    srcUrl: gitRemoteSchema.optional(),
+    branch: branchSchema.optional(),
+    commit: commitSchema.optional(),
+    env: envSchema.optional(),
+    runtime: runtimeSchema.optional(),
+    forget: z.boolean({ error: 'expected a boolean' }).optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (body.forget === true) return;
+    for (const field of ['srcUrl', 'branch', 'commit'] as const) {
+      if (body[field] === undefined) ctx.addIssue({ code: 'custom', message: `expected ${field} (required unless forget is true)`, path: [field], input: undefined });
+    }
+  });
+export type DeployPrepareBody = z.infer<typeof deployPrepareBodySchema>;
 
 export const deployCancelBodySchema = z.object({
   deploymentId: idSchema,

@@ -3,13 +3,15 @@ export { PROTOCOL_VERSION, envelopeSchema } from './envelope.js';
 export type { Envelope } from './envelope.js';
 export { MessageType, isMessageType, DeliveryClass, deliveryClassOf } from './message-type.js';
 export { DeploymentStatus, deploymentStatusOrder, isStoppedStatus, isTerminalStatus, isRedeployFailure, redeployFailedMessage } from './status.js';
-export { Runtime, LifecycleAction, LogStream, LogLimits, DEFAULT_HEARTBEAT_INTERVAL_MS, ROUTES_MAX } from './bodies.js';
+export { Runtime, LifecycleAction, LogStream, LogLimits, DEFAULT_HEARTBEAT_INTERVAL_MS, ROUTES_MAX, FailoverBuildState, MAX_FAILOVER_BUILDS } from './bodies.js';
 export type {
   NodeInfoBody,
   DeployRequestBody,
   DeployCancelBody,
   DeployStopBody,
   DeployLifecycleBody,
+  DeployPrepareBody,
+  FailoverBuild,
   DeployStatusBody,
   DeployStatsBody,
   DeployLogBody,

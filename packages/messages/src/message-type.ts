@@ -5,6 +5,7 @@ export const MessageType = {
   DeployCancel: 'deploy.cancel',
   DeployStop: 'deploy.stop',
   DeployLifecycle: 'deploy.lifecycle',
+  DeployPrepare: 'deploy.prepare',
   DeployStatus: 'deploy.status',
   DeployStats: 'deploy.stats',
   DeployLog: 'deploy.log',
@@ -42,6 +43,8 @@ const deliveryClasses: Readonly<Record<MessageType, DeliveryClass>> = {
   [MessageType.DeployStop]: DeliveryClass.Durable,
   // a stop or start the user asked for is a command like the others: losing it loses their request
   [MessageType.DeployLifecycle]: DeliveryClass.Durable,
+  // a command like the others; a lost one costs a slower failover, and the leader asks again
+  [MessageType.DeployPrepare]: DeliveryClass.Durable,
   [MessageType.DeployStatus]: DeliveryClass.Durable,
   [MessageType.DeployStats]: DeliveryClass.Telemetry,
   [MessageType.DeployLog]: DeliveryClass.Durable,

@@ -57,6 +57,11 @@ describe('createMessage', () => {
     expect(message.body.attempt).toBe(1);
   });
 
+  it('takes a deploy.prepare that only forgets, with no source to build', () => {
+    const message = createMessage(MessageType.DeployPrepare, { deploymentId: 'app-1', forget: true }, { from: 'mini-pc' });
+    expect(message.body).toEqual({ deploymentId: 'app-1', forget: true });
+  });
+
   it('produces messages that encode and decode back unchanged', () => {
     const message = createMessage(
       MessageType.DeployStatus,
