@@ -30,8 +30,8 @@ import { compileOrchestratorOptions } from './options.js';
 import { planLifecycle } from './lifecycle/controls.js';
 import { assertRemovable, retentionCutoff } from './lifecycle/removal.js';
 import { placeDeployment } from './scheduling/place-deployment.js';
-import { FailoverBuilds } from './scheduling/failover-builds.js';
 import type { FailoverView } from './scheduling/failover-builds.js';
+import { FailoverKeeper } from './scheduling/failover-keeper.js';
 import { planEnvChange } from './settings/env-change.js';
 import type { EnvChange } from './settings/env-change.js';
 import { Releases, ReleaseTrigger } from './releases/releases.js';
@@ -122,8 +122,6 @@ export type OrchestratorEvents = {
  * few ports in the range (20000-20003 on a busy machine) are skipped past; 3 was not enough.
  */
 const MAX_PORT_RETRIES = 32;
-/** A failover build asked for and not reported within this is asked for again (the command was lost, or the node forgot it). */
-const FAILOVER_ASK_AGAIN_MS = 60_000;
 /** A gap between loop passes this long means the process was frozen, not that every node went quiet. */
 const STALL_MS = 3_000;
 
@@ -184,7 +182,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private readonly portRetries = new Map<string, number>();
   /** When lost work was last re-sent per deployment, so a slow worker is not flooded. */
   private readonly resentAt = new Map<string, number>();
-  private readonly failoverBuilds = new FailoverBuilds(FAILOVER_ASK_AGAIN_MS);
+  private readonly failoverBuilds: FailoverKeeper;
   private readonly clock: Clock;
   private readonly watcher: BranchWatcher | undefined;
   private readonly statsHistory: StatsHistory;
@@ -211,6 +209,13 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.clock = clock;
     this.liveness = new Liveness(clock, options.liveness);
     this.engineWatch = new EngineWatch(options.engineDownGraceMs);
+    this.failoverBuilds = new FailoverKeeper({
+      store: this.store,
+      defaultMemoryMb: options.defaultMemoryMb,
+      logger: this.logger,
+      prepare: (nodeId, body) => this.sendCommand(nodeId, createMessage(MessageType.DeployPrepare, body, this.meta())),
+      buildable: (deployment) => deployment.srcUrl !== ADOPTED_SOURCE,
+    });
     this.mayAct = create.mayAct ?? (() => true);
     this.replicated = create.replicated ?? (() => Promise.resolve());
     this.epoch = this.store.nextEpoch();
@@ -570,7 +575,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
             await this.placeAndRequest(deployment, { attempt: deployment.attempt });
           }
         }
-        await this.keepFailoverBuilds();
+        await this.failoverBuilds.keep(now);
         const purged = this.store.purgeRemoved(retentionCutoff(this.clock.now(), this.options.removedRetentionMs));
         if (purged.length > 0) this.logger.info('deleted removed deployments past their retention, with their logs', { deploymentIds: purged });
       });
@@ -1000,7 +1005,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         runtime: deployment.runtime,
         memoryMb: deployment.memoryMb,
         excludeNodeIds: how.movingFrom === undefined ? [] : [how.movingFrom],
-        ...this.failoverHolder(deployment),
+        ...this.failoverBuilds.preference(deployment),
       },
       defaultMemoryMb: this.options.defaultMemoryMb,
     });
@@ -1050,67 +1055,9 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     return placed;
   }
 
-  /** The live node other than its own that holds a ready build of the deployment's commit, as a placement preference. */
-  private failoverHolder(deployment: DeploymentRecord): { preferNodeId?: string } {
-    const holder = this.failoverBuilds.readyHolder(deployment, this.store.listNodes(), deployment.nodeId);
-    return holder === undefined ? {} : { preferNodeId: holder };
-  }
-
-  /**
-   * Keeps a failover build of each running deployment on another node (see FailoverBuilds): asks
-   * for the missing ones, and has nodes free the ones nothing needs. A command that cannot be sent
-   * is asked for again on a later tick.
-   */
-  private async keepFailoverBuilds(): Promise<void> {
-    const deployments = this.store.listDeployments();
-    const nodes = this.store.listNodes();
-    const actions = this.failoverBuilds.plan({
-      now: this.clock.now(),
-      deployments: deployments.map((deployment) => ({ ...deployment, buildable: deployment.srcUrl !== ADOPTED_SOURCE })),
-      nodes,
-      choose: (candidate, excludeNodeIds) => {
-        const deployment = this.store.getDeployment(candidate.id);
-        if (deployment === undefined) return undefined;
-        const decision = placeDeployment({
-          nodes,
-          deployments,
-          request: { runtime: deployment.runtime, memoryMb: deployment.memoryMb, excludeNodeIds },
-          defaultMemoryMb: this.options.defaultMemoryMb,
-        });
-        return decision.ok ? decision.value.nodeId : undefined;
-      },
-    });
-    for (const action of actions) {
-      const deployment = this.store.getDeployment(action.deploymentId);
-      const body =
-        action.kind === 'forget' || deployment === undefined
-          ? { deploymentId: action.deploymentId, forget: true }
-          : {
-              deploymentId: deployment.id,
-              srcUrl: deployment.srcUrl,
-              branch: deployment.branch,
-              commit: action.commit,
-              env: deployment.env,
-              runtime: deployment.runtime,
-            };
-      try {
-        await this.sendCommand(action.nodeId, createMessage(MessageType.DeployPrepare, body, this.meta()));
-        this.logger.info(action.kind === 'prepare' ? 'asked a node for a failover build' : 'told a node to free a failover build nothing needs', {
-          deploymentId: action.deploymentId,
-          nodeId: action.nodeId,
-          ...(action.kind === 'prepare' ? { commit: action.commit } : {}),
-        });
-      } catch (error) {
-        this.logger.warn('could not send deploy.prepare; will ask again', { deploymentId: action.deploymentId, nodeId: action.nodeId, error: toKrakenError(error) });
-      }
-    }
-  }
-
   /** Where the deployment's failover build stands: which node, and whether a move there would be a start. */
   failover(id: string): FailoverView | undefined {
-    const deployment = this.store.getDeployment(id);
-    if (deployment === undefined || deployment.status !== Status.Running) return undefined;
-    return this.failoverBuilds.view({ ...deployment, buildable: deployment.srcUrl !== ADOPTED_SOURCE }, this.store.listNodes());
+    return this.failoverBuilds.view(id);
   }
 
   private portsInUse(exceptId: string): number[] {
@@ -1139,9 +1086,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         // with a pinned commit (a rollback, a restart with other settings), from the build the node kept of it if any
         ...(deployment.status === Status.UpdateRequested ? { replace: true, ...(deployment.commit === null ? {} : { fromKept: true }) } : {}),
         // moved to the node that holds its failover build: run that build, no clone, build or test
-        ...(deployment.status !== Status.UpdateRequested && deployment.commit !== null && this.failoverBuilds.holdsReady(deployment.nodeId, deployment.id, deployment.commit)
-          ? { fromKept: true }
-          : {}),
+        ...(deployment.status !== Status.UpdateRequested && this.failoverBuilds.runsKeptBuild(deployment) ? { fromKept: true } : {}),
         runtime: deployment.runtime,
         env: deployment.env,
         ...(deployment.commit === null ? {} : { commit: deployment.commit }),
