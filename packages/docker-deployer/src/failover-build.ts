@@ -12,7 +12,7 @@ import { buildFromSource } from './source-build.js';
  * The build API's lowest CPU weight (the default is 1024): under contention a failover build gets
  * a sliver of the CPU next to the apps and the deploys this node runs, and all of it when idle.
  */
-export const FAILOVER_BUILD_CPU_SHARES = 2;
+const FAILOVER_BUILD_CPU_SHARES = 2;
 
 export interface FailoverBuildContext {
   docker: Docker;

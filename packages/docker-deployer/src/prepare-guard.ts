@@ -28,9 +28,4 @@ export class PreparesInFlight {
   async settled(deploymentId: string): Promise<void> {
     await this.running.get(deploymentId)?.catch(() => undefined);
   }
-
-  /** Every failover build in flight, for a close that waits for them. */
-  all(): Promise<unknown>[] {
-    return [...this.running.values()];
-  }
 }

@@ -9,7 +9,7 @@ import type { CompiledProcessOptions } from './options.js';
 import { prepareApp } from './prepare.js';
 
 /** The lowest priority: a failover build's installs get the CPU the apps and deploys of this node leave. */
-export const FAILOVER_BUILD_NICENESS = 19;
+const FAILOVER_BUILD_NICENESS = 19;
 
 export interface FailoverBuildContext {
   options: CompiledProcessOptions;
