@@ -60,7 +60,7 @@ describe('FailoverBuilds', () => {
     runtime.finish();
     await eventuallyPasses(() => {
       expect(runtime.calls.map((call) => call.deploymentId)).toEqual(['app-1', 'app-2']);
-    });
+    }, 3_000, 5);
     expect(builds.list()[0]).toEqual({ deploymentId: 'app-1', commit: 'abc1234'.padEnd(40, '0'), state: 'ready' });
   });
 
@@ -77,7 +77,7 @@ describe('FailoverBuilds', () => {
     runtime.finish();
     await eventuallyPasses(() => {
       expect(builds.list()[0]?.state).toBe('ready');
-    });
+    }, 3_000, 5);
   });
 
   it('replaces a request still in line with a newer one for the same deployment', async () => {
@@ -90,7 +90,7 @@ describe('FailoverBuilds', () => {
     runtime.finish();
     await eventuallyPasses(() => {
       expect(runtime.calls.map((call) => call.commit)).toEqual([SHA_A, 'bbbb222']);
-    });
+    }, 3_000, 5);
   });
 
   it('reports a failed build with its reason, credentials removed, and builds it again when asked again', async () => {
@@ -99,7 +99,7 @@ describe('FailoverBuilds', () => {
     runtime.finish(new KrakenError(ErrorCode.Internal, 'could not clone https://alice:s3cret@git.home.lan/alice/app.git: not found'));
     await eventuallyPasses(() => {
       expect(builds.list()[0]?.state).toBe('failed');
-    });
+    }, 3_000, 5);
     const [failed] = builds.list();
     expect(failed?.message).toMatch(/could not clone/);
     expect(failed?.message).not.toContain('s3cret');
@@ -131,7 +131,7 @@ describe('FailoverBuilds', () => {
     builds.request(ask('later', SHA_B));
     await eventuallyPasses(() => {
       expect(runtime.calls.map((call) => call.deploymentId)).toEqual(['building', 'later']);
-    });
+    }, 3_000, 5);
     expect(builds.list().map((entry) => entry.deploymentId)).toEqual(['later']);
   });
 
@@ -141,7 +141,7 @@ describe('FailoverBuilds', () => {
     runtime.finish();
     await eventuallyPasses(() => {
       expect(builds.list()[0]?.state).toBe('ready');
-    });
+    }, 3_000, 5);
     await builds.forget('app-1');
     expect(builds.list()).toEqual([]);
     expect(runtime.forgotten).toEqual(['app-1']);
