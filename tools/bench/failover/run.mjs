@@ -381,7 +381,7 @@ await runBench('failover', async (cleanup) => {
   }
   if (sides.includes('kraken')) {
     console.log(
-      "note: Kraken builds the app's image again on the node it moves to (no failover node holds it beforehand yet, issue 15 item 3); every Swarm engine already holds the image",
+      "note: the other Kraken worker holds a failover build of the app before the kill (issue 15 item 3), so the move is a container start; every Swarm engine already holds the image",
     );
   }
   if (sides.length === SIDES.length && modes.includes('kill')) {

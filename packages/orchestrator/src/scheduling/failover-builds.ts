@@ -73,10 +73,9 @@ export class FailoverBuilds {
 
   /** The live node other than `except` holding a ready build of the deployment's commit. */
   readyHolder(deployment: Pick<FailoverCandidate, 'id' | 'commit'>, nodes: readonly FailoverNode[], except?: string | null): string | undefined {
-    if (deployment.commit === null) return undefined;
-    return nodes.find(
-      (node) => node.id !== except && node.state === NodeStates.Alive && this.built(node.id, deployment.id, deployment.commit)?.state === FailoverBuildState.Ready,
-    )?.id;
+    const commit = deployment.commit;
+    if (commit === null) return undefined;
+    return nodes.find((node) => node.id !== except && node.state === NodeStates.Alive && this.built(node.id, deployment.id, commit)?.state === FailoverBuildState.Ready)?.id;
   }
 
   /** True when `nodeId` said it holds a ready build of this commit of the deployment. */
