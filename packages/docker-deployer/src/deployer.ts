@@ -70,6 +70,28 @@ export interface LogLine {
   stream: OutputStream;
   text: string;
   at: Date;
+  /**
+   * Where this line ends in the runtime's log, opaque to everyone but the runtime that made it:
+   * handed back as `FollowLogsOptions.after`, following resumes right after this line. Absent on
+   * a line that cannot be resumed after (a piece of an over-long line).
+   */
+  cursor?: string;
+}
+
+export interface FollowLogsOptions {
+  /** Lines written from this time on. @default now */
+  since?: Date;
+  /**
+   * A `LogLine.cursor` this runtime gave earlier (in this process or a previous one): the lines
+   * after it, and nothing before. Used instead of `since` when the runtime still recognises it;
+   * otherwise `since` applies.
+   */
+  after?: string;
+  /**
+   * Lines between `after` and now that are not replayed, because the replay is bounded (a long
+   * outage must not replay gigabytes): counted, so the gap is visible.
+   */
+  onSkipped?: (lines: number) => void;
 }
 
 export interface LogFollower {

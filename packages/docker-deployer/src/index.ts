@@ -1,6 +1,6 @@
 // Public surface of @kraken/docker-deployer: every export is listed by name.
 export { DockerDeployer } from './deployer.js';
-export type { DeployResult, Deployment, LogLine, LogFollower } from './deployer.js';
+export type { DeployResult, Deployment, FollowLogsOptions, LogLine, LogFollower } from './deployer.js';
 export type { DeployLimits, DeployRequest } from './request.js';
 export { DeployStep } from './errors.js';
 export type { DeployProgress, ProgressListener, ProgressStream, StepLine, StepRunner } from './progress.js';
