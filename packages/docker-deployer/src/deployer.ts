@@ -12,6 +12,7 @@ import { buildImage } from './build-image.js';
 import { boundHostPort, envList, hostConfigLimits, removeContainer, runTest, waitReady } from './containers.js';
 import type { Limits } from './containers.js';
 import { OutputLines, splitTimestamp } from './demux.js';
+import { ResumeFilter, engineTimeKey, formatDockerCursor, parseDockerCursor } from './log-cursor.js';
 import type { OutputStream } from './demux.js';
 import { withLabels } from './dockerfile.js';
 import { pingEngine } from './engine.js';
@@ -539,13 +540,18 @@ export class DockerDeployer {
   }
 
   /**
-   * Follows a deployment's output from `since` (default: now) until stop() or the container ends.
-   * `onLine` exceptions are logged and ignored.
+   * Follows a deployment's output from `since` (default: now), or right after the line whose
+   * cursor is `after` (the engine's nanosecond time stamp of that line), until stop() or the
+   * container ends. A resume replays at most MAX_LOG_RESUME_BYTES of the lines written before it
+   * started and counts the rest in `onSkipped`. `onLine` exceptions are logged and ignored.
    */
-  async followLogs(deploymentId: string, onLine: (line: LogLine) => void, options: { since?: Date } = {}): Promise<LogFollower> {
+  async followLogs(deploymentId: string, onLine: (line: LogLine) => void, options: FollowLogsOptions = {}): Promise<LogFollower> {
     const found = await this.requireContainer(deploymentId, 'follow the logs of');
     const container = this.docker.getContainer(found.containerId);
-    const since = Math.floor((options.since ?? new Date()).getTime() / 1000);
+    const after = options.after === undefined ? undefined : parseDockerCursor(options.after);
+    // the engine takes whole seconds here: the lines of the cursor's second up to it are skipped below
+    const since = after?.sinceSeconds ?? Math.floor((options.since ?? new Date()).getTime() / 1000);
+    const resume = after === undefined ? undefined : new ResumeFilter(after.timeKey, engineTimeKey(new Date().toISOString()) ?? '');
     let stream: Readable;
     try {
       stream = (await container.logs({ follow: true, stdout: true, stderr: true, timestamps: true, since })) as unknown as Readable;
@@ -554,14 +560,20 @@ export class DockerDeployer {
     }
     const output = new OutputLines();
     const deliver = (lines: { stream: OutputStream; text: string }[]): void => {
+      let skipped = 0;
       for (const line of lines) {
-        const { at, text } = splitTimestamp(line.text);
+        const { at, text, time } = splitTimestamp(line.text);
+        const timeKey = time === undefined ? undefined : engineTimeKey(time);
+        const verdict = resume?.judge(timeKey, line.text.length) ?? 'deliver';
+        if (verdict === 'beyond-bound') skipped++;
+        if (verdict !== 'deliver') continue;
         try {
-          onLine({ stream: line.stream, text, at: at ?? new Date() });
+          onLine({ stream: line.stream, text, at: at ?? new Date(), ...(timeKey === undefined ? {} : { cursor: formatDockerCursor(timeKey) }) });
         } catch (error) {
           this.logger.warn('log listener threw; ignored', { deploymentId, error });
         }
       }
+      if (skipped > 0) options.onSkipped?.(skipped);
     };
     const done = new Promise<void>((resolve) => {
       stream.on('data', (chunk: Buffer) => {

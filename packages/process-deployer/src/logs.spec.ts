@@ -1,7 +1,8 @@
 import { appendFile, mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FileFollower, MAX_POLL_BYTES, MAX_REPLAY_BYTES, MAX_RESUME_BYTES, lastLines, rotateIfLarge } from './logs.js';
+import { MAX_LOG_RESUME_BYTES } from '@kraken/docker-deployer';
+import { FileFollower, MAX_POLL_BYTES, MAX_REPLAY_BYTES, lastLines, rotateIfLarge } from './logs.js';
 
 describe('log files', () => {
   let dir: string;
@@ -97,16 +98,16 @@ describe('log files', () => {
     expect((await shorter.poll(now)).map((line) => line.text)).toEqual(['new']);
   });
 
-  it('replays at most MAX_RESUME_BYTES after a cursor and counts the lines it skips', async () => {
+  it('replays at most MAX_LOG_RESUME_BYTES after a cursor and counts the lines it skips', async () => {
     const line = `${'z'.repeat(99)}\n`;
-    const total = Math.ceil((MAX_RESUME_BYTES + 10 * 1024) / line.length);
+    const total = Math.ceil((MAX_LOG_RESUME_BYTES + 10 * 1024) / line.length);
     await writeFile(file, 'confirmed\n');
     const first = await FileFollower.open(file, 'stdout', { since: new Date(0) });
     await appendFile(file, line.repeat(total));
     const resumed = await FileFollower.open(file, 'stdout', { after: { file: first.fileIdentity, offset: 'confirmed\n'.length } });
     let replayed = 0;
     for (let lines = await resumed.poll(now); lines.length > 0; lines = await resumed.poll(now)) replayed += lines.length;
-    expect(replayed).toBe(Math.floor(MAX_RESUME_BYTES / line.length));
+    expect(replayed).toBe(Math.floor(MAX_LOG_RESUME_BYTES / line.length));
     expect(resumed.skippedLines + replayed).toBe(total);
   });
 

@@ -1,4 +1,5 @@
 import { copyFile, open, stat, truncate } from 'node:fs/promises';
+import { MAX_LOG_RESUME_BYTES } from '@kraken/docker-deployer';
 import type { OutputStream } from '@kraken/docker-deployer';
 import { LineSplitter } from './lines.js';
 
@@ -12,13 +13,6 @@ export const MAX_REPLAY_BYTES = 1024 * 1024;
  * (4 MiB/s at 250 ms), it is caught up with at a bounded cost.
  */
 export const MAX_POLL_BYTES = 1024 * 1024;
-
-/**
- * How much of a log written after a resume position (`FilePosition`) is replayed at most: a
- * cursor says exactly where the agent stopped, so more is replayed than for a guess by time, yet
- * an outage of hours must not replay gigabytes. Lines beyond it are counted as skipped.
- */
-export const MAX_RESUME_BYTES = 8 * 1024 * 1024;
 
 export interface FileLine {
   stream: OutputStream;
@@ -38,7 +32,7 @@ export interface FilePosition {
 export interface FileFollowerStart {
   /** Replay the lines written since then (at most MAX_REPLAY_BYTES). */
   since?: Date | undefined;
-  /** Resume right after this position (at most MAX_RESUME_BYTES); takes precedence over since when it still names this file. */
+  /** Resume right after this position (at most MAX_LOG_RESUME_BYTES); takes precedence over since when it still names this file. */
   after?: FilePosition | undefined;
 }
 
@@ -58,7 +52,7 @@ export class FileFollower {
   private splitter = new LineSplitter();
   /** The identity of the file last read (see FilePosition.file). */
   private identity: string;
-  /** Lines replay left out (MAX_RESUME_BYTES); read once by the caller. */
+  /** Lines replay left out (MAX_LOG_RESUME_BYTES); read once by the caller. */
   readonly skippedLines: number;
 
   private constructor(
@@ -75,7 +69,7 @@ export class FileFollower {
 
   /**
    * Starts right after `start.after` when it names this file (the same file, not shorter than
-   * the offset), replaying at most MAX_RESUME_BYTES before the end and counting the lines left
+   * the offset), replaying at most MAX_LOG_RESUME_BYTES before the end and counting the lines left
    * out; a file that was replaced since is read from its start, within the same bound. Else
    * starts at the end of the file, or, when `since` is not after the file's last write, at most
    * MAX_REPLAY_BYTES before its end (at a line start), so lines written since `since` are replayed.
@@ -88,7 +82,7 @@ export class FileFollower {
     if (after !== undefined) {
       // another file than the cursor's was made after it: all of it is new
       const from = after.file === identity && after.offset <= info.size ? after.offset : 0;
-      const offset = info.size - from > MAX_RESUME_BYTES ? await lineStartAtOrAfter(file, info.size - MAX_RESUME_BYTES) : from;
+      const offset = info.size - from > MAX_LOG_RESUME_BYTES ? await lineStartAtOrAfter(file, info.size - MAX_LOG_RESUME_BYTES) : from;
       const skippedLines = offset > from ? await countLines(file, from, offset) : 0;
       return new FileFollower(file, stream, { offset, replayUntil: info.size, replayAt: new Date(info.mtimeMs), identity, skippedLines });
     }
