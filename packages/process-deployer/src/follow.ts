@@ -61,7 +61,10 @@ export class LogFollow implements LogFollower {
     ]);
     const skipped = files.reduce((sum, file) => sum + file.skippedLines, 0);
     if (skipped > 0) {
-      options.logger.warn('the log written while the agent was away is longer than a replay may be; its oldest lines are skipped', { lines: skipped });
+      options.logger.warn(
+        'the log written while the agent was away is longer than a replay may be; its oldest lines are skipped',
+        { lines: skipped },
+      );
       options.onSkipped?.(skipped);
     }
     const follow = new LogFollow(files, onLine, options);
@@ -120,7 +123,11 @@ export class LogFollow implements LogFollower {
         cursor = formatLogCursor(this.position);
       }
       try {
-        this.onLine(cursor === undefined ? { stream: line.stream, text: line.text, at: line.at } : { stream: line.stream, text: line.text, at: line.at, cursor });
+        this.onLine(
+          cursor === undefined
+            ? { stream: line.stream, text: line.text, at: line.at }
+            : { stream: line.stream, text: line.text, at: line.at, cursor },
+        );
       } catch (error) {
         this.options.logger.warn('log listener threw; ignored', { error });
       }

@@ -8,7 +8,10 @@ describe('process log cursors', () => {
     expect(parseLogCursor(cursor)).toEqual(position);
   });
 
-  it.each(['2026-12-07T02:30:00.123456789Z', 'p2:1-2:3:4-5:6', 'p1:1-2:-3:4-5:6', 'p1:1-2:3:4-5'])('do not recognise %s, which this runtime did not make', (cursor) => {
-    expect(parseLogCursor(cursor)).toBeUndefined();
-  });
+  it.each(['2026-12-07T02:30:00.123456789Z', 'p2:1-2:3:4-5:6', 'p1:1-2:-3:4-5:6', 'p1:1-2:3:4-5'])(
+    'do not recognise %s, which this runtime did not make',
+    (cursor) => {
+      expect(parseLogCursor(cursor)).toBeUndefined();
+    },
+  );
 });

@@ -25,9 +25,13 @@ describe('FileLogCursorStore', () => {
   it('writes the first cursor at once and what follows within the interval once, the newest, when it is up', async () => {
     const store = await open(60_000);
     store.record('app-1', 'c1');
-    await eventuallyPasses(async () => {
-      expect(await stored()).toEqual({ 'app-1': 'c1' });
-    }, 5000, 10);
+    await eventuallyPasses(
+      async () => {
+        expect(await stored()).toEqual({ 'app-1': 'c1' });
+      },
+      5000,
+      10,
+    );
     store.record('app-1', 'c2');
     store.record('app-1', 'c3');
     // paced: c2 and c3 wait for the interval, so nothing more was written yet
@@ -41,9 +45,13 @@ describe('FileLogCursorStore', () => {
     store.record('app-1', 'c1');
     store.record('app-2', 'x1');
     store.record('app-1', 'c2');
-    await eventuallyPasses(async () => {
-      expect(await stored()).toEqual({ 'app-1': 'c2', 'app-2': 'x1' });
-    }, 5000, 10);
+    await eventuallyPasses(
+      async () => {
+        expect(await stored()).toEqual({ 'app-1': 'c2', 'app-2': 'x1' });
+      },
+      5000,
+      10,
+    );
   });
 
   it('leaves only whole files: nothing half-written or temporary remains', async () => {

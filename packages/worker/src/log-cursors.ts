@@ -52,6 +52,11 @@ interface Entry {
   chain: Promise<void>;
 }
 
+/** Nothing waits to be written (a function, as `forget` asks across an await). */
+function isIdle(entry: Entry): boolean {
+  return entry.waiting === undefined && entry.timer === undefined;
+}
+
 const SUFFIX = '.cursor';
 /** The ids the protocol allows (messages' deployment id), so a file name is never a path. */
 const FILE_NAME = /^([A-Za-z0-9._-]{1,64})\.cursor$/;
@@ -72,7 +77,9 @@ export class FileLogCursorStore implements LogCursorStore {
     try {
       this.writeIntervalMs = parseDuration(interval);
     } catch (error) {
-      throw new KrakenError(ErrorCode.InvalidConfig, `log cursor writeInterval: ${toKrakenError(error).message}`, { cause: error });
+      throw new KrakenError(ErrorCode.InvalidConfig, `log cursor writeInterval: ${toKrakenError(error).message}`, {
+        cause: error,
+      });
     }
     this.clock = options.clock ?? systemClock;
   }
@@ -118,7 +125,7 @@ export class FileLogCursorStore implements LogCursorStore {
     const chain = entry.chain;
     await chain;
     // a record that came in meanwhile chained after the removal and keeps the entry
-    if (entry.chain === chain && entry.waiting === undefined && entry.timer === undefined) this.entries.delete(deploymentId);
+    if (entry.chain === chain && isIdle(entry)) this.entries.delete(deploymentId);
   }
 
   async flush(): Promise<void> {
@@ -165,7 +172,10 @@ export class FileLogCursorStore implements LogCursorStore {
         await writeFile(`${file}.tmp`, `${JSON.stringify({ cursor })}\n`, { mode: 0o600 });
         await rename(`${file}.tmp`, file);
       } catch (error) {
-        this.options.logger.warn('could not write a log cursor; after a crash its app may send lines twice', { deploymentId, error });
+        this.options.logger.warn('could not write a log cursor; after a crash its app may send lines twice', {
+          deploymentId,
+          error,
+        });
       }
     });
   }
@@ -182,7 +192,11 @@ export class FileLogCursorStore implements LogCursorStore {
 
   private fileOf(deploymentId: string): string {
     if (!FILE_NAME.test(`${deploymentId}${SUFFIX}`)) {
-      throw new KrakenError(ErrorCode.InvalidInput, `expected a deployment id of 1-64 characters from [A-Za-z0-9._-], got ${JSON.stringify(deploymentId)}`, { deploymentId });
+      throw new KrakenError(
+        ErrorCode.InvalidInput,
+        `expected a deployment id of 1-64 characters from [A-Za-z0-9._-], got ${JSON.stringify(deploymentId)}`,
+        { deploymentId },
+      );
     }
     return path.join(this.options.dir, `${deploymentId}${SUFFIX}`);
   }

@@ -60,7 +60,13 @@ describe('Worker: logs across a restart', () => {
     const cursors = new MemoryCursors({ survivor: 'line-41', gone: 'line-9' });
     h = await startHarness({ deployer, logCursors: cursors });
     const { followCalls } = deployer;
-    await eventuallyPasses(() => { expect(followCalls).toHaveLength(2); }, 3_000, 5);
+    await eventuallyPasses(
+      () => {
+        expect(followCalls).toHaveLength(2);
+      },
+      3_000,
+      5,
+    );
     expect(followCalls.find((call) => call.deploymentId === 'survivor')?.options.after).toBe('line-41');
     expect(followCalls.find((call) => call.deploymentId === 'newcomer')?.options).not.toHaveProperty('after');
     // an app that ended while no worker ran leaves no cursor behind
@@ -72,14 +78,33 @@ describe('Worker: logs across a restart', () => {
     deployer.containers.set('app-1', running('app-1'));
     const cursors = new MemoryCursors();
     const harness = (h = await startHarness({ deployer, logCursors: cursors }));
-    await eventuallyPasses(() => { expect(deployer.followers.has('app-1')).toBe(true); }, 3_000, 5);
+    await eventuallyPasses(
+      () => {
+        expect(deployer.followers.has('app-1')).toBe(true);
+      },
+      3_000,
+      5,
+    );
     deployer.printAt('app-1', 'one', 'line-1');
     deployer.printAt('app-1', 'two', 'line-2');
-    await eventuallyPasses(() => { expect(cursors.recorded.get('app-1')).toBe('line-2'); }, 3_000, 5);
-    expect(harness.logs('app-1').flatMap((batch) => batch.lines.map((line) => line.text))).toEqual(['one', 'two']);
+    await eventuallyPasses(
+      () => {
+        expect(cursors.recorded.get('app-1')).toBe('line-2');
+        // the broker confirmed them, and its consumer has them a moment later
+        expect(harness.logs('app-1').flatMap((batch) => batch.lines.map((line) => line.text))).toEqual(['one', 'two']);
+      },
+      3_000,
+      5,
+    );
 
     await harness.send(MessageType.DeployStop, { deploymentId: 'app-1' });
-    await eventuallyPasses(() => { expect(harness.statusesOf('app-1').at(-1)).toBe('Destroyed'); }, 3_000, 5);
+    await eventuallyPasses(
+      () => {
+        expect(harness.statusesOf('app-1').at(-1)).toBe('Destroyed');
+      },
+      3_000,
+      5,
+    );
     expect(cursors.forgotten).toEqual(['app-1']);
     expect(cursors.recorded.has('app-1')).toBe(false);
   });
@@ -96,9 +121,21 @@ describe('Worker: logs across a restart', () => {
     deployer.containers.set('app-1', running('app-1'));
     deployer.skipOnFollow.set('app-1', 7);
     const harness = (h = await startHarness({ deployer, logCursors: new MemoryCursors({ 'app-1': 'line-3' }) }));
-    await eventuallyPasses(() => { expect(deployer.followers.has('app-1')).toBe(true); }, 3_000, 5);
+    await eventuallyPasses(
+      () => {
+        expect(deployer.followers.has('app-1')).toBe(true);
+      },
+      3_000,
+      5,
+    );
     deployer.printAt('app-1', 'after the gap', 'line-11');
-    await eventuallyPasses(() => { expect(harness.logs('app-1')).toHaveLength(1); }, 3_000, 5);
+    await eventuallyPasses(
+      () => {
+        expect(harness.logs('app-1')).toHaveLength(1);
+      },
+      3_000,
+      5,
+    );
     expect(harness.logs('app-1')[0]).toMatchObject({ dropped: 7, lines: [expect.objectContaining({ text: 'after the gap' })] });
     expect(harness.worker.stats().logLinesDropped).toBe(7);
   });

@@ -791,7 +791,13 @@ export class Worker extends TypedEmitter<WorkerEvents> {
           if (line.cursor !== undefined) t.lastCursor = line.cursor;
           t.logs.push(line.stream, line.text, line.at, line.cursor);
         },
-        { since, ...(t.lastCursor === undefined ? {} : { after: t.lastCursor }), onSkipped: (lines) => this.logsSkipped(t, lines) },
+        {
+          since,
+          ...(t.lastCursor === undefined ? {} : { after: t.lastCursor }),
+          onSkipped: (lines) => {
+            this.logsSkipped(t, lines);
+          },
+        },
       );
     } catch (error) {
       const failure = toKrakenError(error);
