@@ -98,6 +98,18 @@ describe('log files', () => {
     expect((await shorter.poll(now)).map((line) => line.text)).toEqual(['new']);
   });
 
+  it('counts as skipped the lines a rotation took away unread after the cursor', async () => {
+    await writeFile(file, 'one\ntwo\nthree\nfour\n');
+    const first = await FileFollower.open(file, 'stdout', { since: new Date(0) });
+    // 'one' and 'two' were confirmed; then the file was rotated, and the app wrote on (less than
+    // the offset: a rotated file that grew past it again looks unrotated, since copytruncate keeps the inode)
+    await rotateIfLarge(file, 4);
+    await appendFile(file, 'five\n');
+    const resumed = await FileFollower.open(file, 'stdout', { after: { file: first.fileIdentity, offset: 'one\ntwo\n'.length } });
+    expect(resumed.skippedLines).toBe(2);
+    expect((await resumed.poll(now)).map((line) => line.text)).toEqual(['five']);
+  });
+
   it('replays at most MAX_LOG_RESUME_BYTES after a cursor and counts the lines it skips', async () => {
     const line = `${'z'.repeat(99)}\n`;
     const total = Math.ceil((MAX_LOG_RESUME_BYTES + 10 * 1024) / line.length);

@@ -83,7 +83,9 @@ export class FileFollower {
       // another file than the cursor's was made after it: all of it is new
       const from = after.file === identity && after.offset <= info.size ? after.offset : 0;
       const offset = info.size - from > MAX_LOG_RESUME_BYTES ? await lineStartAtOrAfter(file, info.size - MAX_LOG_RESUME_BYTES) : from;
-      const skippedLines = offset > from ? await countLines(file, from, offset) : 0;
+      let skippedLines = offset > from ? await countLines(file, from, offset) : 0;
+      // shorter than the cursor: rotated since, and what was unread of it is in <file>.1
+      if (after.file === identity && after.offset > info.size) skippedLines += await countRotatedLines(`${file}.1`, after.offset);
       return new FileFollower(file, stream, { offset, replayUntil: info.size, replayAt: new Date(info.mtimeMs), identity, skippedLines });
     }
     if (since === undefined || since.getTime() > info.mtimeMs) {
@@ -160,6 +162,12 @@ export class FileFollower {
 
 function identityOf(info: { dev: number; ino: number }): string {
   return `${String(info.dev)}-${String(info.ino)}`;
+}
+
+/** Lines of a rotated-away file after `from`, which a resume cannot read: counted as skipped. */
+async function countRotatedLines(rotated: string, from: number): Promise<number> {
+  const info = await stat(rotated).catch(() => undefined);
+  return info !== undefined && info.size > from ? countLines(rotated, from, info.size) : 0;
 }
 
 /** Newlines in [from, to) of a file, read in 1 MiB steps. */
