@@ -1,10 +1,12 @@
 // Issue 15 ("lose nothing"): a worker killed with SIGKILL and started again on the same data dir
 // takes over its running apps; every line they wrote meanwhile reaches the broker, and no line the
-// broker had confirmed (and the cursor store had written) is sent again. Real RabbitMQ, real
-// processes (the process runtime), the worker in a process of its own so it can be killed outright.
+// broker had confirmed (and the cursor store had written) is sent again. Real RabbitMQ, both real
+// runtimes (processes, the Docker engine), the worker in a process of its own so it can be killed
+// outright.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import Docker from 'dockerode';
 import { AmqpBroker } from '@kraken/broker';
 import type { Subscription } from '@kraken/broker';
 import { noopLogger } from '@kraken/common';
@@ -25,6 +27,8 @@ import {
 import type { TempDir, WatchedProcess } from '@kraken/testing';
 
 const url = amqpUrl();
+const dockerSocket = process.env['DOCKER_SOCKET'] ?? '/var/run/docker.sock';
+const docker = new Docker({ socketPath: dockerSocket });
 const WORKER_SCRIPT = path.resolve(__dirname, '..', 'test', 'worker-process.mjs');
 const nodeId = uniqueName('resume-it');
 const queues = {
@@ -51,10 +55,13 @@ const subscriptions: Subscription[] = [];
 const batches: DeployLogBody[] = [];
 const statuses: DeployStatusBody[] = [];
 const workers: WatchedProcess[] = [];
-const dataDirs: string[] = [];
+/** The process runtime's folders: their apps outlive the workers on purpose. */
+const processDataDirs: string[] = [];
 
-function startWorker(dataDir: string, cursorWriteInterval: number | string): WatchedProcess {
-  const config = { url, nodeId, dataDir, queues, cursorWriteInterval };
+type Runtime = 'process' | 'docker';
+
+function startWorker(runtime: Runtime, dataDir: string, cursorWriteInterval: number | string): WatchedProcess {
+  const config = { url, nodeId, dataDir, queues, runtime, dockerSocket, cursorWriteInterval };
   const worker = watchProcess(
     spawn(process.execPath, [WORKER_SCRIPT, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] }),
   );
@@ -102,7 +109,7 @@ afterAll(async () => {
       await Promise.all(workers.map((worker) => worker.exited));
     },
     // the apps outlive their workers on purpose: a deployer on each folder stops what is left
-    ...dataDirs.map((dataDir) => async () => {
+    ...processDataDirs.map((dataDir) => async () => {
       // loaded when used, as the agent loads its runtime
       const { ProcessDeployer } = await import('@kraken/process-deployer');
       const cleaner = await ProcessDeployer.create({ dataDir: path.join(dataDir, 'process'), nodeId, logger: noopLogger });
@@ -112,6 +119,12 @@ afterAll(async () => {
         await cleaner.close();
       }
     }),
+    async () => {
+      const containers = await docker.listContainers({ all: true, filters: { label: [`org.kraken.node=${nodeId}`] } });
+      await Promise.all(containers.map((info) => docker.getContainer(info.Id).remove({ force: true })));
+      const images = await docker.listImages({ filters: { label: [`org.kraken.node=${nodeId}`] } });
+      for (const image of images) await docker.getImage(image.Id).remove({ force: true });
+    },
     ...subscriptions.map((subscription) => () => subscription.cancel()),
     () => broker.close(),
     () => deleteQueues(url, Object.values(queues)),
@@ -125,16 +138,17 @@ afterAll(async () => {
 
 describe('a worker killed with SIGKILL and started again on its data dir', () => {
   it.each([
-    ['writing the cursor after each confirmed batch', 0, true],
-    ['writing the cursor at most once a second (the agent default)', '1s', false],
+    ['process', 'writing the cursor after each confirmed batch', 0, true],
+    ['process', 'writing the cursor at most once a second (the agent default)', '1s', false],
+    ['docker', 'writing the cursor after each confirmed batch', 0, true],
   ] as const)(
-    '%s: forwards every line its app wrote, the ones written while no worker ran too',
-    async (name, cursorWriteInterval, exactlyOnce) => {
+    '%s runtime, %s: forwards every line its app wrote, the ones written while no worker ran too',
+    async (runtime, name, cursorWriteInterval, exactlyOnce) => {
       const deploymentId = `ticker-${Math.random().toString(36).slice(2, 8)}`;
       const dataDir = path.join(work.path, deploymentId);
-      dataDirs.push(dataDir);
-      const first = startWorker(dataDir, cursorWriteInterval);
-      await first.waitFor(/worker ready/, 60_000);
+      if (runtime === 'process') processDataDirs.push(dataDir);
+      const first = startWorker(runtime, dataDir, cursorWriteInterval);
+      await first.waitFor(new RegExp(`worker ready on ${runtime}`), 60_000);
       await broker.publish(
         queues.node,
         createMessage(
@@ -147,7 +161,7 @@ describe('a worker killed with SIGKILL and started again on its data dir', () =>
         () => {
           expect(lastStatus(deploymentId)).toMatch(/Running|Errored/);
         },
-        120_000,
+        180_000,
         50,
       );
       expect(lastStatus(deploymentId)).toBe('Running');
@@ -165,8 +179,8 @@ describe('a worker killed with SIGKILL and started again on its data dir', () =>
       // the app writes on while no worker reads its log: about 75 lines in 1.5 s
       await sleep(1500);
 
-      const second = startWorker(dataDir, cursorWriteInterval);
-      await second.waitFor(new RegExp(`worker ready, running \\["${deploymentId}"\\]`), 60_000);
+      const second = startWorker(runtime, dataDir, cursorWriteInterval);
+      await second.waitFor(new RegExp(`worker ready on ${runtime}, running \\["${deploymentId}"\\]`), 60_000);
       await eventually(
         () => (highestTick(deploymentId) >= sentBeforeKill + 250 ? true : undefined),
         30_000,
@@ -178,7 +192,7 @@ describe('a worker killed with SIGKILL and started again on its data dir', () =>
       for (const n of numbers) counts.set(n, (counts.get(n) ?? 0) + 1);
       const missing = Array.from({ length: Math.max(...numbers) + 1 }, (_, n) => n).filter((n) => !counts.has(n));
       const twice = [...counts].filter(([, count]) => count > 1).map(([n]) => n);
-      console.info(`${name}: ${String(numbers.length)} lines, ${String(twice.length)} sent twice`);
+      console.info(`${runtime}, ${name}: ${String(numbers.length)} lines, ${String(twice.length)} sent twice`);
       expect(missing).toEqual([]);
       // a line comes twice only when the broker confirmed it before the kill and the paced cursor
       // write had not yet recorded that: never one the first worker had not sent
@@ -206,6 +220,6 @@ describe('a worker killed with SIGKILL and started again on its data dir', () =>
       second.kill('SIGTERM');
       expect(await second.exited).toBe(0);
     },
-    240_000,
+    300_000,
   );
 });
