@@ -85,6 +85,17 @@ describe('log files', () => {
     expect((await resumed.poll(now)).map((line) => line.text)).toEqual(['two', 'three', 'four']);
   });
 
+  it('gives an offset to whole lines only: the pieces of an over-long line have none, its last piece ends it', async () => {
+    const follower = await FileFollower.open(file, 'stdout');
+    await writeFile(file, `${'x'.repeat(100_000)}\nafter\n`);
+    const lines = await follower.poll(now);
+    expect(lines.map((line) => line.text).join('')).toBe(`${'x'.repeat(100_000)}after`);
+    expect(lines.filter((line) => line.end !== undefined).map((line) => [line.text.slice(0, 1), line.end])).toEqual([
+      ['x', 100_001],
+      ['a', 100_007],
+    ]);
+  });
+
   it('reads a file replaced since the cursor from its start, and one that got shorter (rotated) too', async () => {
     await writeFile(file, 'old\nlines\n');
     const before = await FileFollower.open(file, 'stdout');

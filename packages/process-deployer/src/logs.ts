@@ -139,18 +139,20 @@ export class FileFollower {
 
   /**
    * Splits a chunk read at `this.offset` into lines, each whole line carrying the offset after its
-   * newline, and moves the offset past the chunk.
+   * newline, and moves the offset past the chunk. The splitter returns the chunk's whole lines
+   * first, one per newline in it, then any pieces of an over-long unfinished line.
    */
   private split(chunk: Buffer, at: Date, into: FileLine[]): void {
-    let from = 0;
-    for (let newline = chunk.indexOf(0x0a); newline >= 0; newline = chunk.indexOf(0x0a, from)) {
-      const texts = this.splitter.push(chunk.subarray(from, newline + 1));
-      const last = texts.length - 1;
-      for (let index = 0; index < last; index++) into.push({ stream: this.stream, text: texts[index] ?? '', at });
-      if (last >= 0) into.push({ stream: this.stream, text: texts[last] ?? '', at, end: this.offset + newline + 1 });
-      from = newline + 1;
+    const texts = this.splitter.push(chunk);
+    let newline = chunk.indexOf(0x0a);
+    for (const text of texts) {
+      if (newline < 0) {
+        into.push({ stream: this.stream, text, at });
+        continue;
+      }
+      into.push({ stream: this.stream, text, at, end: this.offset + newline + 1 });
+      newline = chunk.indexOf(0x0a, newline + 1);
     }
-    if (from < chunk.length) for (const text of this.splitter.push(chunk.subarray(from))) into.push({ stream: this.stream, text, at });
     this.offset += chunk.length;
   }
 
