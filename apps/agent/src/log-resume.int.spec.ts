@@ -4,6 +4,7 @@
 // runtimes (processes, the Docker engine), the worker in a process of its own so it can be killed
 // outright.
 import { spawn } from 'node:child_process';
+import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
@@ -77,6 +78,14 @@ const ticks = (deploymentId: string, stream?: string): number[] =>
     .flatMap((batch) => batch.lines)
     .filter((line) => stream === undefined || line.stream === stream)
     .map((line) => /^tick (\d+)$/.exec(line.text)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .map(Number);
+/** Lines added to a process app's log while no worker runs: more than a worker's log buffer holds (20 000). */
+const BURST = 30_000;
+const bursts = (deploymentId: string): number[] =>
+  batchesOf(deploymentId)
+    .flatMap((batch) => batch.lines)
+    .map((line) => /^burst (\d+)$/.exec(line.text)?.[1])
     .filter((n): n is string => n !== undefined)
     .map(Number);
 const highestTick = (deploymentId: string): number => Math.max(-1, ...ticks(deploymentId));
@@ -177,6 +186,11 @@ describe('a worker killed with SIGKILL and started again on its data dir', () =>
       await first.exited;
       const sentBeforeKill = highestTick(deploymentId);
       // the app writes on while no worker reads its log: about 75 lines in 1.5 s
+      if (runtime === 'process') {
+        // and at once more than the worker's log buffer holds: the new worker must read it no faster than it sends
+        const stdout = path.join(dataDir, 'process', 'deployments', deploymentId, 'stdout.log');
+        await appendFile(stdout, Array.from({ length: BURST }, (_, n) => `burst ${String(n)}\n`).join(''));
+      }
       await sleep(1500);
 
       const second = startWorker(runtime, dataDir, cursorWriteInterval);
@@ -186,6 +200,10 @@ describe('a worker killed with SIGKILL and started again on its data dir', () =>
         30_000,
         'the ticks after the restart',
       );
+      if (runtime === 'process') {
+        await eventually(() => (bursts(deploymentId).length >= BURST ? true : undefined), 60_000, 'the burst');
+        expect(bursts(deploymentId)).toEqual(Array.from({ length: BURST }, (_, n) => n));
+      }
 
       const numbers = ticks(deploymentId);
       const counts = new Map<number, number>();

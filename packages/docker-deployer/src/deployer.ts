@@ -93,6 +93,12 @@ export interface FollowLogsOptions {
    * outage must not replay gigabytes): counted, so the gap is visible.
    */
   onSkipped?: (lines: number) => void;
+  /**
+   * Asked after each read: while true, reading waits (the lines wait in the log, which the app
+   * keeps writing), so a consumer that falls behind (a slow broker, the replay after an outage)
+   * loses nothing to its own buffer. One read delivers at most MAX_LOG_READ_LINES lines.
+   */
+  isFull?: () => boolean;
 }
 
 export interface LogFollower {
@@ -106,6 +112,8 @@ const DEFAULT_PING_TIMEOUT_MS = 5000;
 const CPU_WINDOW_MAX_MS = 120_000;
 /** An image's size is asked of the engine again after this long (it does not change; the image may be gone). */
 const IMAGE_SIZE_MAX_AGE_MS = 600_000;
+/** How often a log follow held by a full consumer asks again whether it has room. */
+const FULL_RECHECK_MS = 100;
 /** The legacy builder's words for a cached parent layer that vanished mid-build. */
 const LOST_PARENT = /unknown parent image ID|failed to set parent|No such image: sha256:/i;
 
@@ -575,11 +583,26 @@ export class DockerDeployer {
       }
       if (skipped > 0) options.onSkipped?.(skipped);
     };
+    // a consumer that is full holds the stream: the engine keeps the lines meanwhile (a chunk, each
+    // line with its 31-character time and 8-byte frame header, is far below MAX_LOG_READ_LINES)
+    let holding: NodeJS.Timeout | undefined;
+    const holdWhileFull = (): void => {
+      if (options.isFull?.() !== true) return;
+      stream.pause();
+      holding = setInterval(() => {
+        if (options.isFull?.() === true) return;
+        clearInterval(holding);
+        holding = undefined;
+        stream.resume();
+      }, FULL_RECHECK_MS);
+    };
     const done = new Promise<void>((resolve) => {
       stream.on('data', (chunk: Buffer) => {
         deliver(output.push(chunk));
+        holdWhileFull();
       });
       const end = (): void => {
+        clearInterval(holding);
         deliver(output.flush());
         resolve();
       };

@@ -13,7 +13,7 @@ export type { ContainerRole, LabelInput } from './labels.js';
 export type { StatsSample } from './stats.js';
 export type { AppRunEvent, RunWatcher } from './run-events.js';
 export type { OutputStream } from './demux.js';
-export { MAX_LOG_RESUME_BYTES } from './log-cursor.js';
+export { MAX_LOG_READ_LINES, MAX_LOG_RESUME_BYTES } from './log-cursor.js';
 // Shared with other runtimes (the process runtime) so every runtime clones, names steps and probes alike.
 export { shallowClone } from './git.js';
 export type { CloneRequest, CloneResult } from './git.js';

@@ -11,6 +11,12 @@
  */
 export const MAX_LOG_RESUME_BYTES = 8 * 1024 * 1024;
 
+/**
+ * The most lines one read of a follow delivers before it asks `FollowLogsOptions.isFull` again:
+ * a consumer that holds back at a fill level leaves this much room above it.
+ */
+export const MAX_LOG_READ_LINES = 5000;
+
 /** The version of the format: a cursor of another version (another runtime's) is not recognised. */
 const PREFIX = 'd1:';
 /** RFC 3339 in UTC as the engine writes it, the fraction of a second without trailing zeros. */

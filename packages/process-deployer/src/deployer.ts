@@ -533,6 +533,7 @@ export class ProcessDeployer implements AsyncDisposable {
       since: options.since,
       after: options.after,
       onSkipped: options.onSkipped,
+      isFull: options.isFull,
       pollIntervalMs: this.options.logPollIntervalMs,
       clock: this.options.clock,
       logger: this.logger.child({ deploymentId }),

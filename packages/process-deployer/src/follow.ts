@@ -16,6 +16,8 @@ export interface FollowOptions {
   after: string | undefined;
   /** Lines the bounded replay after `after` left out. */
   onSkipped: ((lines: number) => void) | undefined;
+  /** While true, the files are not read (FollowLogsOptions.isFull). */
+  isFull: (() => boolean) | undefined;
   pollIntervalMs: number;
   clock: Clock;
   logger: Logger;
@@ -90,11 +92,15 @@ export class LogFollow implements LogFollower {
     try {
       const now = new Date(this.options.clock.now());
       let delivered = 0;
-      for (const file of this.files) delivered += this.deliver(await file.poll(now));
+      // a full consumer is asked again at the interval; the lines wait in the files meanwhile
+      for (const file of this.files) if (this.options.isFull?.() !== true) delivered += this.deliver(await file.poll(now));
       // an idle app is polled less and less often (up to QUIET_POLL_FACTOR times the interval), so
       // many quiet apps cost next to nothing; its next line is read at the interval again
       const { pollIntervalMs } = this.options;
-      this.delayMs = delivered > 0 ? pollIntervalMs : Math.min(this.delayMs * 2, pollIntervalMs * QUIET_POLL_FACTOR);
+      this.delayMs =
+        delivered > 0 || this.options.isFull?.() === true
+          ? pollIntervalMs
+          : Math.min(this.delayMs * 2, pollIntervalMs * QUIET_POLL_FACTOR);
     } catch (error) {
       this.options.logger.debug('reading the log files failed; ending the follow', { error });
       this.stop();

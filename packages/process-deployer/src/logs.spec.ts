@@ -1,8 +1,9 @@
 import { appendFile, mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MAX_LOG_RESUME_BYTES } from '@kraken/docker-deployer';
+import { MAX_LOG_READ_LINES, MAX_LOG_RESUME_BYTES } from '@kraken/docker-deployer';
 import { FileFollower, MAX_POLL_BYTES, MAX_REPLAY_BYTES, lastLines, rotateIfLarge } from './logs.js';
+import type { FileLine } from './logs.js';
 
 describe('log files', () => {
   let dir: string;
@@ -52,7 +53,7 @@ describe('log files', () => {
     const line = `${'y'.repeat(99)}\n`;
     await writeFile(file, line.repeat(Math.ceil((MAX_REPLAY_BYTES * 1.5) / line.length)));
     const follower = await FileFollower.open(file, 'stdout', { since: new Date(0) });
-    const lines = await follower.poll(now);
+    const lines = await follower.poll(now, Number.POSITIVE_INFINITY);
     expect(lines.length).toBeLessThanOrEqual(MAX_REPLAY_BYTES / line.length);
     expect(lines.length).toBeGreaterThan(MAX_REPLAY_BYTES / line.length - 2);
     expect(lines.every((entry) => entry.text === 'y'.repeat(99))).toBe(true);
@@ -63,11 +64,23 @@ describe('log files', () => {
     const count = Math.ceil((MAX_POLL_BYTES * 2.5) / 100);
     await writeFile(file, Array.from({ length: count }, (_, index) => `${String(index).padStart(99, '0')}\n`).join(''));
     const polls: string[][] = [];
-    for (let lines = await follower.poll(now); lines.length > 0; lines = await follower.poll(now)) polls.push(lines.map((line) => line.text));
+    const poll = () => follower.poll(now, Number.POSITIVE_INFINITY);
+    for (let lines = await poll(); lines.length > 0; lines = await poll()) polls.push(lines.map((line) => line.text));
     expect(polls).toHaveLength(3);
     // a poll may end inside a line, which the next one completes
     expect(polls.every((texts) => texts.length <= Math.floor(MAX_POLL_BYTES / 100) + 1)).toBe(true);
     expect(polls.flat().map(Number)).toEqual(Array.from({ length: count }, (_, index) => index));
+  });
+
+  it('reads at most MAX_LOG_READ_LINES whole lines a poll, the next poll going on right after the last', async () => {
+    const follower = await FileFollower.open(file, 'stdout');
+    const count = MAX_LOG_READ_LINES * 2 + 10;
+    await writeFile(file, `${Array.from({ length: count }, (_, index) => String(index)).join('\n')}\nunfinished`);
+    const polls: FileLine[][] = [];
+    for (let lines = await follower.poll(now); lines.length > 0; lines = await follower.poll(now)) polls.push(lines);
+    expect(polls.map((lines) => lines.length)).toEqual([MAX_LOG_READ_LINES, MAX_LOG_READ_LINES, 10]);
+    expect(polls.flat().map((line) => Number(line.text))).toEqual(Array.from({ length: count }, (_, index) => index));
+    expect(follower.flush(now).map((line) => line.text)).toEqual(['unfinished']);
   });
 
   it('resumes right after a delivered line of the same file, with every later line once, whatever since says', async () => {

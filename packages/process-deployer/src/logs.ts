@@ -1,5 +1,5 @@
 import { copyFile, open, stat, truncate } from 'node:fs/promises';
-import { MAX_LOG_RESUME_BYTES } from '@kraken/docker-deployer';
+import { MAX_LOG_READ_LINES, MAX_LOG_RESUME_BYTES } from '@kraken/docker-deployer';
 import type { OutputStream } from '@kraken/docker-deployer';
 import { LineSplitter } from './lines.js';
 
@@ -105,8 +105,11 @@ export class FileFollower {
     return { file: this.identity, offset: this.offset };
   }
 
-  /** Reads what was appended since the last poll, up to MAX_POLL_BYTES; `now` stamps lines read live. */
-  async poll(now: Date): Promise<FileLine[]> {
+  /**
+   * Reads what was appended since the last poll, up to MAX_POLL_BYTES and `maxLines` whole lines
+   * (the rest is read by the next poll); `now` stamps lines read live.
+   */
+  async poll(now: Date, maxLines = MAX_LOG_READ_LINES): Promise<FileLine[]> {
     const info = await stat(this.file).catch(() => undefined);
     if (info === undefined) return [];
     this.identity = identityOf(info);
@@ -130,6 +133,7 @@ export class FileFollower {
         if (bytesRead === 0) break;
         const at = replayed && this.replayAt !== undefined ? this.replayAt : now;
         this.split(buffer.subarray(0, bytesRead), at, lines);
+        if (lines.length >= maxLines && this.keepFirst(lines, maxLines)) break;
       }
     } finally {
       await handle.close();
@@ -154,6 +158,23 @@ export class FileFollower {
       newline = chunk.indexOf(0x0a, newline + 1);
     }
     this.offset += chunk.length;
+  }
+
+  /**
+   * Keeps the lines up to the last whole one among the first `count`, and reads on after it next
+   * time; false when there is none to cut after (pieces of one over-long line).
+   */
+  private keepFirst(lines: FileLine[], count: number): boolean {
+    for (let index = count - 1; index >= 0; index--) {
+      const end = lines[index]?.end;
+      if (end === undefined) continue;
+      lines.length = index + 1;
+      this.offset = end;
+      // the cut is at a line's end, where the splitter holds nothing of value
+      this.splitter = new LineSplitter();
+      return true;
+    }
+    return false;
   }
 
   /** The last line when it has no newline yet (call when following ends). */

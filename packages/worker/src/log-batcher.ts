@@ -95,6 +95,11 @@ export class LogBatcher {
     this.buffer = [];
   }
 
+  /** Lines that can still wait before the oldest are dropped. */
+  room(): number {
+    return this.options.bufferLines - this.buffer.length;
+  }
+
   stats(): LogBatcherStats {
     return { seq: this.nextSeq, linesSent: this.linesSent, linesDropped: this.linesDropped };
   }

@@ -139,4 +139,33 @@ describe('Worker: logs across a restart', () => {
     expect(harness.logs('app-1')[0]).toMatchObject({ dropped: 7, lines: [expect.objectContaining({ text: 'after the gap' })] });
     expect(harness.worker.stats().logLinesDropped).toBe(7);
   });
+
+  it('holds the reading of the log while its buffer lacks room for another read, and lets it go on once sent', async () => {
+    const deployer = new FakeDeployer();
+    deployer.containers.set('app-1', running('app-1'));
+    const harness = (h = await startHarness({
+      deployer,
+      options: { logBufferLines: 10, logFlushLines: 10, logFlushInterval: 50 },
+    }));
+    await eventuallyPasses(
+      () => {
+        expect(deployer.followers.has('app-1')).toBe(true);
+      },
+      3_000,
+      5,
+    );
+    const isFull = deployer.followCalls[0]?.options.isFull;
+    expect(isFull?.()).toBe(false);
+    deployer.print('app-1', 'a', 'b', 'c', 'd', 'e', 'f');
+    // room for 4 more, less than a read may bring (half the buffer here)
+    expect(isFull?.()).toBe(true);
+    await eventuallyPasses(
+      () => {
+        expect(harness.logs('app-1').flatMap((batch) => batch.lines)).toHaveLength(6);
+      },
+      3_000,
+      5,
+    );
+    expect(isFull?.()).toBe(false);
+  });
 });

@@ -2,6 +2,7 @@ import type { Broker, Delivery, Subscription } from '@kraken/broker';
 import type { Clock, KrakenError, Logger } from '@kraken/common';
 import { ErrorCode, TypedEmitter, isoTime, redactCredentials, systemClock, toKrakenError, withTimeout } from '@kraken/common';
 import type { DeployProgress, LogFollower } from '@kraken/docker-deployer';
+import { MAX_LOG_READ_LINES } from '@kraken/docker-deployer';
 import type { AppRestarts, DeployCancelBody, DeployLifecycleBody, DeployLogBody, DeployRequestBody, DeployStatusBody, Message, NodeInfoBody, NodeInfoExtensions } from '@kraken/messages';
 import { DeliveryClass, DeploymentStatus, LifecycleAction, MessageType, PROTOCOL_VERSION, Runtime, createMessage, deploymentStatusOrder, redeployFailedMessage } from '@kraken/messages';
 import { CrashWatch } from './crash-watch.js';
@@ -138,6 +139,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly slots: Slots;
   private readonly crashWatch: CrashWatch;
   private readonly logCursors: LogCursorStore;
+  /** A log follow reads on while its batcher has room for one more read (at most half its buffer). */
+  private readonly readRoom: number;
   private readonly tracked = new Map<string, Tracked>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly background = new Set<Promise<void>>();
@@ -182,6 +185,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.clock = create.clock ?? systemClock;
     this.extensionsProvider = create.nodeInfoExtensions;
     this.logCursors = create.logCursors ?? noLogCursors;
+    this.readRoom = Math.min(MAX_LOG_READ_LINES, Math.ceil(this.options.logBufferLines / 2));
     this.slots = new Slots(this.options.maxConcurrentDeploys);
     this.crashWatch = new CrashWatch({
       deployer: this.deployer,
@@ -797,6 +801,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
           onSkipped: (lines) => {
             this.logsSkipped(t, lines);
           },
+          // the lines wait in the runtime's log rather than be dropped from a full buffer
+          isFull: () => t.logs.room() < this.readRoom,
         },
       );
     } catch (error) {
