@@ -1,4 +1,5 @@
 import type { Clock, Logger } from '@kraken/common';
+import { MAX_LOG_READ_LINES } from '@kraken/docker-deployer';
 import type { LogFollower, LogLine } from '@kraken/docker-deployer';
 import type { DeploymentPaths } from './layout.js';
 import { formatLogCursor, parseLogCursor } from './log-cursor.js';
@@ -92,15 +93,22 @@ export class LogFollow implements LogFollower {
     try {
       const now = new Date(this.options.clock.now());
       let delivered = 0;
+      let behind = false;
       // a full consumer is asked again at the interval; the lines wait in the files meanwhile
-      for (const file of this.files) if (this.options.isFull?.() !== true) delivered += this.deliver(await file.poll(now));
+      for (const file of this.files) {
+        if (this.options.isFull?.() === true) continue;
+        const lines = await file.poll(now);
+        behind ||= lines.length >= MAX_LOG_READ_LINES;
+        delivered += this.deliver(lines);
+      }
       // an idle app is polled less and less often (up to QUIET_POLL_FACTOR times the interval), so
-      // many quiet apps cost next to nothing; its next line is read at the interval again
+      // many quiet apps cost next to nothing; its next line is read at the interval again. A read
+      // that stopped at the line limit goes on at once, unless the consumer is full by now.
       const { pollIntervalMs } = this.options;
-      this.delayMs =
-        delivered > 0 || this.options.isFull?.() === true
-          ? pollIntervalMs
-          : Math.min(this.delayMs * 2, pollIntervalMs * QUIET_POLL_FACTOR);
+      const full = this.options.isFull?.() === true;
+      if (behind && !full) this.delayMs = 0;
+      else if (delivered > 0 || full) this.delayMs = pollIntervalMs;
+      else this.delayMs = Math.min(Math.max(this.delayMs, pollIntervalMs / 2) * 2, pollIntervalMs * QUIET_POLL_FACTOR);
     } catch (error) {
       this.options.logger.debug('reading the log files failed; ending the follow', { error });
       this.stop();
