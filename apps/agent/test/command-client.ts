@@ -19,6 +19,7 @@ export function deploymentView(status: string, history: string[], patch: Partial
     appUrl: 'http://blog.local',
     node: 'node-a',
     placementReason: null,
+    failover: null,
     watch: false,
     statusHistory: history.map((entry, index) => ({ status: entry, time: index, message: null, node: 'node-a' })),
     crashLooping: false,

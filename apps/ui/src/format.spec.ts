@@ -19,6 +19,7 @@ import {
   parseEnv,
   standbysOf,
   restartsSummary,
+  failoverSummary,
   statusColor,
   statusLabel,
   statusTag,
@@ -189,5 +190,18 @@ describe('stop, start and restart', () => {
     expect(offered('RUNNING')).toEqual([true, false, true]);
     expect(offered('STOPPED')).toEqual([false, true, true]);
     for (const status of ['DEPLOYING', 'BUILDING_DEPLOYMENT', 'DESTROYED', 'ERRORED', 'DESTRUCTION_REQUESTED'] as const) expect(offered(status)).toEqual([false, false, false]);
+  });
+});
+
+describe('failover builds', () => {
+  const commit = '0123456789abcdef0123456789abcdef01234567';
+  it('says what a move would cost in each state', () => {
+    expect(failoverSummary({ node: 'pi-2', commit, state: 'ready' })).toBe('pi-2 holds a build of 0123456: if its node is lost, it starts there without a build');
+    expect(failoverSummary({ node: 'pi-2', commit, state: 'building' })).toBe('pi-2 is building 0123456 in the background, so a move there is a start');
+    expect(failoverSummary({ node: 'pi-2', commit, state: 'asked' })).toBe('pi-2 was asked to build 0123456 in the background');
+    expect(failoverSummary({ node: 'pi-2', commit, state: 'failed', message: 'the build failed' })).toBe(
+      'pi-2 could not build 0123456: the build failed; a move there would build it again',
+    );
+    expect(failoverSummary(null)).toBe('no other node can run it now: a move waits for one');
   });
 });

@@ -25,6 +25,24 @@ export function restartsSummary(deployment: Pick<Deployment, 'restartCount' | 'l
   return last === null ? restarts : `${restarts}; last ${last.reason}, ${timeOf(last.time)}`;
 }
 
+/** A running deployment's failover build, as the API reports it. */
+export interface FailoverBuildView {
+  node: string;
+  commit: string;
+  state: string;
+  message?: string | null;
+}
+
+/** What a move of a running app would cost, in words: a start on a node holding its build, or a build. */
+export function failoverSummary(failover: FailoverBuildView | null): string {
+  if (failover === null) return 'no other node can run it now: a move waits for one';
+  const commit = failover.commit.slice(0, 7);
+  if (failover.state === 'ready') return `${failover.node} holds a build of ${commit}: if its node is lost, it starts there without a build`;
+  if (failover.state === 'building') return `${failover.node} is building ${commit} in the background, so a move there is a start`;
+  if (failover.state === 'asked') return `${failover.node} was asked to build ${commit} in the background`;
+  return `${failover.node} could not build ${commit}${failover.message == null ? '' : `: ${failover.message}`}; a move there would build it again`;
+}
+
 /** antd Tag colours: green when it serves, red when it failed, grey when gone, gold when stopped on request, blue while moving. */
 export function statusColor(status: ApplicationStatus): string {
   if (status === 'RUNNING') return 'green';

@@ -13,6 +13,8 @@ export interface BuildRequest {
   labels: Record<string, string>;
   timeoutMs: number;
   tailLines: number;
+  /** Relative CPU weight of the build's containers (the engine's minimum is 2); unset: the engine's default (1024). */
+  cpuShares?: number;
   onLine: (text: string) => void;
 }
 
@@ -36,6 +38,7 @@ export async function buildImage(docker: Docker, request: BuildRequest): Promise
       rm: true,
       // a failed step must not leave its container behind
       forcerm: true,
+      ...(request.cpuShares === undefined ? {} : { cpushares: request.cpuShares }),
     });
   } catch (error) {
     request.context.destroy();

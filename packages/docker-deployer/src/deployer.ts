@@ -1,24 +1,18 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ErrorCode, KrakenError, toKrakenError } from '@kraken/common';
 import type { Logger } from '@kraken/common';
-import { Lang, readManifest } from '@kraken/shipwreck';
 import type { Manifest } from '@kraken/shipwreck';
-import { TEMPLATE_NAME, buildContext } from './build-context.js';
-import { buildImage } from './build-image.js';
 import { boundHostPort, envList, hostConfigLimits, removeContainer, runTest, waitReady } from './containers.js';
 import type { Limits } from './containers.js';
 import { OutputLines, splitTimestamp } from './demux.js';
 import { ResumeFilter, engineTimeKey, formatDockerCursor, parseDockerCursor } from './log-cursor.js';
 import type { OutputStream } from './demux.js';
-import { withLabels } from './dockerfile.js';
 import { pingEngine } from './engine.js';
 import { DeployStep, deployError, engineStatus, mapEngineError } from './errors.js';
-import { shallowClone } from './git.js';
-import { Label, buildLabels, containerName, imageLabels, imageTag, labelFilters } from './labels.js';
+import { Label, buildLabels, containerName, imageTag, labelFilters } from './labels.js';
 import { compileOptions } from './options.js';
 import type { CompiledDeployerOptions, DockerDeployerOptions } from './options.js';
 import { guardDeploy } from './deploy-guard.js';
@@ -28,13 +22,16 @@ import { delay } from './probe.js';
 import { Recent } from './recent.js';
 import { watchContainerRuns } from './run-events.js';
 import type { AppRunEvent, RunWatcher } from './run-events.js';
-import { validateRequest } from './request.js';
 import { startContainer, stopContainer } from './lifecycle.js';
 import type { DeployRequest } from './request.js';
 import { bytesToMb, cpuPercent, memoryMb } from './stats.js';
 import type { EngineStats, StatsSample } from './stats.js';
-import { isTemplateLang, readTemplate } from './templates.js';
 import { KeptImages } from './kept-images.js';
+import { buildForFailover } from './failover-build.js';
+import { PreparesInFlight } from './prepare-guard.js';
+import { validatePrepareRequest, validateRequest } from './request.js';
+import type { PrepareRequest, PrepareResult } from './request.js';
+import { buildFromSource } from './source-build.js';
 
 /** A deployment's container as this node runs it. */
 export interface Deployment {
@@ -114,8 +111,6 @@ const CPU_WINDOW_MAX_MS = 120_000;
 const IMAGE_SIZE_MAX_AGE_MS = 600_000;
 /** How often a log follow held by a full consumer asks again whether it has room. */
 const FULL_RECHECK_MS = 100;
-/** The legacy builder's words for a cached parent layer that vanished mid-build. */
-const LOST_PARENT = /unknown parent image ID|failed to set parent|No such image: sha256:/i;
 
 /** Runs one deploy step: start/finish progress events around it, its errors tagged with the step. */
 
@@ -134,6 +129,7 @@ export class DockerDeployer {
   private readonly imageSizes = new Recent<number>(IMAGE_SIZE_MAX_AGE_MS);
   /** The last successful images of each deployment, for a rollback without a build. */
   private readonly kept: KeptImages;
+  private readonly prepares = new PreparesInFlight();
   /** What it enforces, for node info: each app in a container of its own, with memory (and, when set, CPU) limits. */
   readonly isolation = { runsAs: 'container', limits: true } as const;
 
@@ -164,6 +160,7 @@ export class DockerDeployer {
     validateRequest(request);
     const log = this.logger.child({ deploymentId });
     return guardDeploy(this.inFlight, deploymentId, log, async () => {
+      await this.prepares.settled(deploymentId);
       const existing = await this.findContainer(deploymentId, 'deploy');
       let retiring: Deployment | undefined;
       if (existing !== undefined) {
@@ -235,7 +232,41 @@ export class DockerDeployer {
     }
     const manifest = info.Config.Labels[Label.Manifest];
     if (manifest === undefined) return;
-    await this.kept.keep(deployed.deploymentId, info, JSON.parse(manifest) as Manifest, deployed.commit, new Date());
+    await this.kept.keep(deployed.deploymentId, info.Image, JSON.parse(manifest) as Manifest, deployed.commit, new Date());
+  }
+
+  /**
+   * A failover build: builds a commit of a deployment that runs on another node, at the lowest CPU
+   * weight, with no test and no run, and keeps the image, so that a deploy of it with `fromKept` and
+   * that commit starts it with no clone, build or test. Resolves at once when that commit is kept
+   * already. Conflict when this node runs or deploys the deployment (its deploys keep its builds);
+   * a KrakenError with `details.step` when the clone or the build fails, leaving nothing behind.
+   */
+  async prepare(request: PrepareRequest): Promise<PrepareResult> {
+    validatePrepareRequest(request);
+    const { deploymentId } = request;
+    const log = this.logger.child({ deploymentId });
+    await this.assertNotHere(deploymentId, 'build it for failover');
+    return await this.prepares.run(deploymentId, () => buildForFailover({ docker: this.docker, options: this.options, kept: this.kept, log, now: () => new Date() }, request));
+  }
+
+  /**
+   * Frees the builds this node keeps of a deployment it does not run (its failover build, when the
+   * deployment is destroyed or another node holds it now), after any failover build of it in
+   * flight ends. Conflict when this node runs or deploys it: stop() frees those.
+   */
+  async forgetKept(deploymentId: string): Promise<void> {
+    validateRequest({ deploymentId, url: '', branch: '' });
+    await this.prepares.settled(deploymentId);
+    await this.assertNotHere(deploymentId, 'forget its kept builds');
+    await this.kept.forget(deploymentId);
+    this.logger.info('kept builds freed', { deploymentId });
+  }
+
+  private async assertNotHere(deploymentId: string, action: string): Promise<void> {
+    if (this.inFlight.has(deploymentId) || (await this.findContainer(deploymentId, action)) !== undefined) {
+      throw deployError(ErrorCode.Conflict, `cannot ${action}: deployment ${deploymentId} runs or is being deployed on this node (${this.options.nodeId})`, { deploymentId });
+    }
   }
 
   /** The commits this node keeps a build of for a deployment, newest first (the running one included). */
@@ -251,35 +282,18 @@ export class DockerDeployer {
     // the port a redeploy keeps is held by the app it replaces until the run step; any other must be free now
     if (request.hostPort !== undefined && request.hostPort !== retiring?.hostPort) await assertHostPortFree(request.hostPort, deploymentId);
 
-    const buildsDir = path.join(this.options.workDir, 'builds');
-    await mkdir(buildsDir, { recursive: true });
-    const buildDir = await mkdtemp(path.join(buildsDir, `${deploymentId}-`));
-    const checkout = path.join(buildDir, 'src');
-    let manifest: Manifest;
-    let commit: string;
-    let image: string;
-    let checkoutRemoved: Promise<void> | undefined;
+    const built = await buildFromSource(this.docker, this.options, log, {
+      deploymentId,
+      url: request.url,
+      branch: request.branch,
+      commit: request.commit,
+      step,
+      tagFor: (manifest) => imageTag(manifest.app.name, deploymentId),
+    });
     try {
-      try {
-        const clone = { url: request.url, branch: request.branch, dir: checkout, deploymentId, ...(request.commit === undefined ? {} : { commit: request.commit }) };
-        commit = (await step(DeployStep.Clone, () => shallowClone(clone, this.options.cloneTimeoutMs))).commit;
-        manifest = await step(DeployStep.Manifest, () => readManifest(checkout));
-        image = imageTag(manifest.app.name, deploymentId);
-        await step(DeployStep.Build, (line) =>
-          this.build(checkout, manifest, image, { deploymentId, commit }, (text) => {
-            line('build', text);
-          }),
-        );
-      } finally {
-        // the image holds everything the app needs; the checkout is only build input, removed
-        // while the app starts and awaited before deploy settles
-        checkoutRemoved = rm(buildDir, { recursive: true, force: true }).catch((error: unknown) => {
-          log.warn('could not remove build folder', { buildDir, error });
-        });
-      }
-      return await this.testAndStart({ request, manifest, commit, image, step, log, retiring });
+      return await this.testAndStart({ request, manifest: built.manifest, commit: built.commit, image: built.image, step, log, retiring });
     } finally {
-      await checkoutRemoved;
+      await built.checkoutRemoved;
     }
   }
 
@@ -355,52 +369,6 @@ export class DockerDeployer {
     } catch (error) {
       await removeContainer(container).catch(() => undefined);
       throw mapEngineError(error, { deploymentId, step: DeployStep.Ready, action: 'inspect the app container' });
-    }
-  }
-
-  private async build(checkout: string, manifest: Manifest, image: string, ids: { deploymentId: string; commit: string }, onLine: (text: string) => void): Promise<void> {
-    const { deploymentId } = ids;
-    const lang = manifest.config.lang;
-    const labels = imageLabels({ nodeId: this.options.nodeId, appName: manifest.app.name, commit: ids.commit });
-    // template builds carry their labels in the Dockerfile as one step (see withLabels); the build
-    // API's labels option stays for an app's own Dockerfile, whose syntax Kraken does not rewrite
-    let template: string | undefined;
-    let dockerfile: string;
-    let apiLabels: Record<string, string> = {};
-    const buildArgs: Record<string, string> = {};
-    if (isTemplateLang(lang)) {
-      template = withLabels(await readTemplate(this.options.templatesDir, lang, deploymentId), labels);
-      dockerfile = TEMPLATE_NAME;
-      Object.assign(buildArgs, this.options.buildArgs);
-      const base = this.options.baseImages[lang];
-      if (base !== undefined) buildArgs['BASE_IMAGE'] = base;
-      if (manifest.config.port !== undefined) buildArgs['PORT'] = String(manifest.config.port);
-      if (lang === Lang.Static) buildArgs['SITE_ROOT'] = manifest.config.root ?? '.';
-    } else {
-      dockerfile = manifest.config.dockerfile ?? 'Dockerfile';
-      apiLabels = labels;
-    }
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await buildImage(this.docker, {
-          deploymentId,
-          context: await buildContext(checkout, template),
-          tag: image,
-          dockerfile,
-          buildArgs,
-          labels: apiLabels,
-          timeoutMs: this.options.buildTimeoutMs,
-          tailLines: this.options.errorTailLines,
-          onLine,
-        });
-        return;
-      } catch (error) {
-        // Layers are shared between images of the same content. An image removal elsewhere on the
-        // engine (a prune, another node's cleanup) can delete the cached layer this build was
-        // about to build on; a second build makes it again.
-        if (attempt > 1 || !LOST_PARENT.test(toKrakenError(error).message)) throw error;
-        onLine('kraken: a cached layer was removed from the engine during the build; building again');
-      }
     }
   }
 

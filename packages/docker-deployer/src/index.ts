@@ -1,11 +1,12 @@
 // Public surface of @kraken/docker-deployer: every export is listed by name.
 export { DockerDeployer } from './deployer.js';
 export type { DeployResult, Deployment, FollowLogsOptions, LogLine, LogFollower } from './deployer.js';
-export type { DeployLimits, DeployRequest } from './request.js';
+export type { DeployLimits, DeployRequest, PrepareRequest, PrepareResult } from './request.js';
 export { DeployStep } from './errors.js';
 export type { DeployProgress, ProgressListener, ProgressStream, StepLine, StepRunner } from './progress.js';
 export { stepRunner, withStep } from './progress.js';
 export { guardDeploy } from './deploy-guard.js';
+export { PreparesInFlight } from './prepare-guard.js';
 export { compileOptions, defaultOptions, defaultTemplatesDir } from './options.js';
 export type { DockerDeployerOptions, CompiledDeployerOptions } from './options.js';
 export { Label, buildLabels, containerName, imageTag } from './labels.js';

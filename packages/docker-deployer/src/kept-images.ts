@@ -50,19 +50,27 @@ export class KeptImages {
     return await this.file(deploymentId).read();
   }
 
-  /** Keeps the image a deployment's running container was made from; the oldest beyond KEPT_VERSIONS are untagged. */
-  async keep(deploymentId: string, container: Docker.ContainerInspectInfo, manifest: Manifest, commit: string, now: Date): Promise<void> {
+  /** Keeps the image a deployment's new container runs (by id); a failure is logged, not thrown (the deploy succeeded). */
+  async keep(deploymentId: string, image: string, manifest: Manifest, commit: string, now: Date): Promise<void> {
     try {
-      const [repo = '', tagName = ''] = keptTag(manifest.app.name, deploymentId, commit).split(':');
-      await this.docker.getImage(container.Image).tag({ repo, tag: tagName });
-      const file = this.file(deploymentId);
-      const entry: KeptImage = { commit, keptAt: now.toISOString(), image: container.Image, tag: `${repo}:${tagName}`, manifest };
-      const { kept, dropped } = keepNewest(await file.read(), entry);
-      await file.write(kept);
-      for (const old of dropped) await this.untag(old);
+      await this.add(deploymentId, image, manifest, commit, now);
     } catch (error) {
       this.logger.warn('could not keep this version for a rollback', { deploymentId, commit, error });
     }
+  }
+
+  /**
+   * Keeps an image (by id) as the newest version of a deployment: tagged so no prune takes it; the
+   * oldest beyond KEPT_VERSIONS are untagged. Throws when it could not.
+   */
+  async add(deploymentId: string, image: string, manifest: Manifest, commit: string, now: Date): Promise<void> {
+    const [repo = '', tagName = ''] = keptTag(manifest.app.name, deploymentId, commit).split(':');
+    await this.docker.getImage(image).tag({ repo, tag: tagName });
+    const file = this.file(deploymentId);
+    const entry: KeptImage = { commit, keptAt: now.toISOString(), image, tag: `${repo}:${tagName}`, manifest };
+    const { kept, dropped } = keepNewest(await file.read(), entry);
+    await file.write(kept);
+    for (const old of dropped) await this.untag(old);
   }
 
   /** Frees every kept version of a deployment (it is removed from this node). */

@@ -42,6 +42,31 @@ export interface DeployRequest {
   onProgress?: ProgressListener;
 }
 
+/**
+ * A failover build: the commit of a deployment that runs on another node, built here ahead of time
+ * and kept (as a deploy keeps its builds for a rollback), so that when the deployment moves here a
+ * DeployRequest with `fromKept` and this commit starts it with no clone, build or test.
+ */
+export interface PrepareRequest {
+  /** The deployment it is kept for: 1-100 of letters, digits, '_', '.', '-'. */
+  deploymentId: string;
+  /** Any git remote: a local path, file://, http(s)://, ssh. */
+  url: string;
+  branch: string;
+  /** The commit the deployment runs: a full sha, or an abbreviation of at least 4 hex digits that names a commit of `branch`. */
+  commit: string;
+  /** The deployment's environment, which the process runtime's installs run with (registry settings); the Docker build does not read it. */
+  env?: Readonly<Record<string, string>>;
+}
+
+export interface PrepareResult {
+  deploymentId: string;
+  /** The full sha of the kept build. */
+  commit: string;
+  /** true when this node kept a build of that commit already, so nothing was built. */
+  alreadyKept: boolean;
+}
+
 const DEPLOYMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 // the manifest's bounds (shipwreck), so a request can ask for whatever a manifest can
@@ -69,6 +94,15 @@ export function validateRequest(request: DeployRequest): void {
   }
   if (request.commit !== undefined) validateCommit(request.commit, deploymentId);
   if (request.limits !== undefined) validateLimits(request.limits, deploymentId);
+}
+
+/** Throws InvalidInput naming the field (`details.field`) and what it allows; url and branch are checked by the clone. */
+export function validatePrepareRequest(request: PrepareRequest): void {
+  // commit is what makes a failover build worth keeping: the one the deployment runs now
+  if (typeof request.commit !== 'string') {
+    throw invalid(request.deploymentId, 'commit', `a failover build needs the commit the deployment runs; got ${describe(request.commit)}`);
+  }
+  validateRequest({ deploymentId: request.deploymentId, url: request.url, branch: request.branch, commit: request.commit, ...(request.env === undefined ? {} : { env: request.env }) });
 }
 
 function validateLimits(limits: DeployLimits, deploymentId: string): void {

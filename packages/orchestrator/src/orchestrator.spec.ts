@@ -325,6 +325,61 @@ describe('Orchestrator', () => {
     expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-a');
   });
 
+  it('keeps a failover build of a running app on another node, and moves it there as a start (fromKept) when its node dies', async () => {
+    const orchestrator = await startOrchestrator();
+    const sha = 'c0ffee'.padEnd(40, '0');
+    workerB.commit = sha;
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    // node-a runs an agent that makes failover builds; until it says so it is not asked
+    await orchestrator.tick();
+    expect(workerA.ofType(MessageType.DeployPrepare)).toEqual([]);
+    clock.advance(1000);
+    await workerA.beat({ freeMb: 1200, load: 0.9, failoverBuilds: [] });
+    await workerB.beat({ freeMb: 6000, load: 0.2, failoverBuilds: [], deployments: [deployment.id] });
+    await eventually(() => orchestrator.listNodes().every((node) => node.updateTime === new Date(clock.now()).toISOString()), 5000, 'beats', 10);
+    await orchestrator.tick();
+    const [prepare] = await eventually(() => workerA.ofType(MessageType.DeployPrepare).length === 1 && workerA.ofType(MessageType.DeployPrepare), 5000, 'deploy.prepare', 10);
+    expect(prepare?.body).toEqual({ deploymentId: deployment.id, srcUrl: SRC, branch: 'main', commit: sha, env: {}, runtime: 'docker' });
+    expect(orchestrator.failover(deployment.id)).toEqual({ nodeId: 'node-a', commit: sha, state: 'asked' });
+    await orchestrator.tick();
+    expect(workerA.ofType(MessageType.DeployPrepare)).toHaveLength(1);
+
+    const ready = { freeMb: 1200, load: 0.9, failoverBuilds: [{ deploymentId: deployment.id, commit: sha, state: 'ready' as const }] };
+    await workerA.beat(ready);
+    await eventually(() => orchestrator.failover(deployment.id)?.state === 'ready', 5000, 'failover build ready', 10);
+
+    await workerB.stop();
+    for (let second = 1; second <= 7; second++) {
+      clock.advance(1000);
+      await workerA.beat(ready);
+      await eventually(() => store.getNode('node-a')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'node-a heartbeat', 10);
+      await orchestrator.tick();
+    }
+    expect(store.getNode('node-b')?.state).toBe('dead');
+    expect(store.getDeployment(deployment.id)?.placementReason).toMatch(/; node-a: holds a ready build of it \(its failover node\)/);
+    const [move] = await eventually(() => workerA.requests().length === 1 && workerA.requests(), 5000, 'the move', 10);
+    expect(move?.body).toMatchObject({ deploymentId: deployment.id, commit: sha, fromKept: true, attempt: 2 });
+    expect(move?.body.replace).toBeUndefined();
+  });
+
+  it('tells a node to free the failover build of a deployment that was cancelled', async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    await orchestrator.cancelDeployment(deployment.id);
+    await eventually(() => workerB.ofType(MessageType.DeployCancel).length > 0, 5000, 'cancel', 10);
+    await workerB.report(deployment.id, DeploymentStatus.Destroyed);
+    await eventually(() => status(deployment.id) === DeploymentStatus.Destroyed, 5000, 'Destroyed', 10);
+    clock.advance(1000);
+    await workerA.beat({ failoverBuilds: [{ deploymentId: deployment.id, commit: 'a'.repeat(40), state: 'ready' }] });
+    await workerB.beat({ failoverBuilds: [] });
+    await eventually(() => orchestrator.listNodes().every((node) => node.updateTime === new Date(clock.now()).toISOString()), 5000, 'beats', 10);
+    await orchestrator.tick();
+    const [forget] = await eventually(() => workerA.ofType(MessageType.DeployPrepare).length === 1 && workerA.ofType(MessageType.DeployPrepare), 5000, 'forget', 10);
+    expect(forget?.body).toEqual({ deploymentId: deployment.id, forget: true });
+  });
+
   it('redeploys elsewhere while its node is suspect, and tells that node to stop its old copy once it is back', async () => {
     const orchestrator = await startOrchestrator();
     await beatBoth();

@@ -30,6 +30,8 @@ import { compileOrchestratorOptions } from './options.js';
 import { planLifecycle } from './lifecycle/controls.js';
 import { assertRemovable, retentionCutoff } from './lifecycle/removal.js';
 import { placeDeployment } from './scheduling/place-deployment.js';
+import type { FailoverView } from './scheduling/failover-builds.js';
+import { FailoverKeeper } from './scheduling/failover-keeper.js';
 import { planEnvChange } from './settings/env-change.js';
 import type { EnvChange } from './settings/env-change.js';
 import { Releases, ReleaseTrigger } from './releases/releases.js';
@@ -180,6 +182,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private readonly portRetries = new Map<string, number>();
   /** When lost work was last re-sent per deployment, so a slow worker is not flooded. */
   private readonly resentAt = new Map<string, number>();
+  private readonly failoverBuilds: FailoverKeeper;
   private readonly clock: Clock;
   private readonly watcher: BranchWatcher | undefined;
   private readonly statsHistory: StatsHistory;
@@ -206,6 +209,13 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.clock = clock;
     this.liveness = new Liveness(clock, options.liveness);
     this.engineWatch = new EngineWatch(options.engineDownGraceMs);
+    this.failoverBuilds = new FailoverKeeper({
+      store: this.store,
+      defaultMemoryMb: options.defaultMemoryMb,
+      logger: this.logger,
+      prepare: (nodeId, body) => this.sendCommand(nodeId, createMessage(MessageType.DeployPrepare, body, this.meta())),
+      buildable: (deployment) => deployment.srcUrl !== ADOPTED_SOURCE,
+    });
     this.mayAct = create.mayAct ?? (() => true);
     this.replicated = create.replicated ?? (() => Promise.resolve());
     this.epoch = this.store.nextEpoch();
@@ -565,6 +575,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
             await this.placeAndRequest(deployment, { attempt: deployment.attempt });
           }
         }
+        await this.failoverBuilds.keep(now);
         const purged = this.store.purgeRemoved(retentionCutoff(this.clock.now(), this.options.removedRetentionMs));
         if (purged.length > 0) this.logger.info('deleted removed deployments past their retention, with their logs', { deploymentIds: purged });
       });
@@ -647,6 +658,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     }
     const transition = this.liveness.beat(info.nodeId, { stopping: info.stopping === true });
     const node = this.store.upsertNode(info, NodeState.Alive);
+    this.failoverBuilds.report(info.nodeId, info.failoverBuilds);
     this.nodeHistory.recordHeartbeat(info, isoTime(this.clock));
     if (transition === undefined) this.emit('nodeChanged', node, undefined);
     else await this.onTransition(transition);
@@ -993,6 +1005,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         runtime: deployment.runtime,
         memoryMb: deployment.memoryMb,
         excludeNodeIds: how.movingFrom === undefined ? [] : [how.movingFrom],
+        ...this.failoverBuilds.preference(deployment),
       },
       defaultMemoryMb: this.options.defaultMemoryMb,
     });
@@ -1042,6 +1055,11 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     return placed;
   }
 
+  /** Where the deployment's failover build stands: which node, and whether a move there would be a start. */
+  failover(id: string): FailoverView | undefined {
+    return this.failoverBuilds.view(id);
+  }
+
   private portsInUse(exceptId: string): number[] {
     return [
       ...this.takenPorts,
@@ -1067,6 +1085,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         // while a redeploy has not started on the node (also when re-sent), the node must replace what it runs
         // with a pinned commit (a rollback, a restart with other settings), from the build the node kept of it if any
         ...(deployment.status === Status.UpdateRequested ? { replace: true, ...(deployment.commit === null ? {} : { fromKept: true }) } : {}),
+        // moved to the node that holds its failover build: run that build, no clone, build or test
+        ...(deployment.status !== Status.UpdateRequested && this.failoverBuilds.runsKeptBuild(deployment) ? { fromKept: true } : {}),
         runtime: deployment.runtime,
         env: deployment.env,
         ...(deployment.commit === null ? {} : { commit: deployment.commit }),
@@ -1089,7 +1109,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
 
   private async sendCommand(
     nodeId: string,
-    message: MessageOf<'deploy.request' | 'deploy.cancel' | 'deploy.stop' | 'deploy.lifecycle' | 'leader.elected'>,
+    message: MessageOf<'deploy.request' | 'deploy.cancel' | 'deploy.stop' | 'deploy.lifecycle' | 'deploy.prepare' | 'leader.elected'>,
   ): Promise<void> {
     this.requireLeads(`send ${message.type}`, 'deploymentId' in message.body ? message.body.deploymentId : undefined);
     const queue = this.options.queues.node(nodeId);

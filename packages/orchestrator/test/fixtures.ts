@@ -14,6 +14,8 @@ export interface NodeShape {
   dockerHealthy?: boolean;
   cpuBusyPercent?: number;
   disk?: { usedMb: number; totalMb: number };
+  /** The failover builds it reports; absent = an older worker that cannot make them. */
+  failoverBuilds?: NodeInfoBody['failoverBuilds'];
 }
 
 /** A plausible node.info body; only what a test cares about needs saying. */
@@ -34,6 +36,7 @@ export function nodeInfo(nodeId: string, shape: NodeShape = {}): NodeInfoBody {
     runtimes: shape.runtimes ?? ['docker'],
     deployments: shape.deployments ?? [],
     ...(shape.working === undefined ? {} : { working: shape.working }),
+    ...(shape.failoverBuilds === undefined ? {} : { failoverBuilds: shape.failoverBuilds }),
     protocolVersion: 1,
     ...(shape.dockerHealthy === undefined ? {} : { dockerHealthy: shape.dockerHealthy }),
   };

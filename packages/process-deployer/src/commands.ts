@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { LineSplitter, Tail } from './lines.js';
 import { signalGroup, terminateGroup } from './proc.js';
 
@@ -11,6 +12,11 @@ export interface CommandOptions {
   onLine?: (stream: 'stdout' | 'stderr', text: string) => void;
   /** Aborted when the deployer closes (the agent stops): the group is terminated, nothing outlives the agent. */
   signal?: AbortSignal;
+  /**
+   * The command's nice value (19 is the lowest priority), set as it starts: what it forks inherits
+   * it. Unset runs it at the agent's priority.
+   */
+  niceness?: number;
 }
 
 export type CommandOutcome =
@@ -55,6 +61,7 @@ export function runCommand(argv: readonly string[], options: CommandOptions): Pr
     const child = spawn(program, args, { cwd: options.cwd, env: { ...options.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const pgid = child.pid;
     if (pgid !== undefined) killRunningGroupsAtExit(pgid);
+    if (pgid !== undefined && options.niceness !== undefined) lowerPriority(pgid, options.niceness);
     const deliver = (stream: 'stdout' | 'stderr', lines: string[]): void => {
       for (const line of lines) {
         tail.push(line);
@@ -102,4 +109,13 @@ export function runCommand(argv: readonly string[], options: CommandOptions): Pr
       else resolve({ kind: 'signalled', signal: signal ?? 'SIGKILL', tail: tail.lines });
     });
   });
+}
+
+/** Best effort: a command that cannot be reniced (it exited already) runs as it is. */
+function lowerPriority(pid: number, niceness: number): void {
+  try {
+    setPriority(pid, niceness);
+  } catch {
+    // ESRCH: it ended before it could be reniced; EACCES cannot happen when lowering a child's priority
+  }
 }

@@ -1,11 +1,13 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { ErrorCode, KrakenError, settlesWithin, toKrakenError } from '@kraken/common';
 import type { Logger } from '@kraken/common';
-import { DeployStep, containerName, deployError, guardDeploy, shallowClone } from '@kraken/docker-deployer';
-import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, RunWatcher, StatsSample, StepRunner } from '@kraken/docker-deployer';
-import { Lang, readManifest } from '@kraken/shipwreck';
+import { DeployStep, PreparesInFlight, containerName, deployError, guardDeploy } from '@kraken/docker-deployer';
+import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample, StepRunner } from '@kraken/docker-deployer';
+import { readManifest } from '@kraken/shipwreck';
 import type { Manifest } from '@kraken/shipwreck';
+import { checkoutSource } from './checkout.js';
 import { runCommand } from './commands.js';
+import { buildForFailover } from './failover-build.js';
 import { deploymentPaths, deploymentsDir } from './layout.js';
 import type { DeploymentPaths } from './layout.js';
 import type { KnownApp } from './listen-port.js';
@@ -13,22 +15,20 @@ import { lockDataDir } from './lock.js';
 import type { DataDirLock } from './lock.js';
 import { LogFollow } from './follow.js';
 import { KeptBuilds, clearForBuild, discardBuild } from './kept-builds.js';
-import type { KeptBuild } from './kept-builds.js';
+import type { KeptBuild, KeptState } from './kept-builds.js';
 import { compileProcessOptions } from './options.js';
 import type { CompiledProcessOptions, ProcessDeployerOptions } from './options.js';
 import { assertPortFree, pickFreePort } from './ports.js';
 import { assertSucceeded, prepareApp } from './prepare.js';
-import type { ProcessLang } from './prepare.js';
 import { stepRunner } from '@kraken/docker-deployer';
 import { waitServing } from './ready.js';
+import { isDeploymentId, validatePrepareRequest, validateRequest } from './validate.js';
 import { readState } from './state.js';
 import type { ProcessState } from './state.js';
 import { Supervisor, terminateAppGroup } from './supervisor.js';
 import type { SupervisorContext } from './supervisor.js';
 import { GroupSampler, bytesToMb, folderBytes, round2 } from './usage.js';
 
-const DEPLOYMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 /**
  * Whether a redeploy can restart from the build this node already has: the same commit (a
  * settings change), on the same port, from a state file that recorded what the build added to the
@@ -74,6 +74,7 @@ export class ProcessDeployer implements AsyncDisposable {
   readonly isolation = { runsAs: 'agent', limits: false } as const;
   private readonly supervisors = new Map<string, Supervisor>();
   private readonly inFlight = new Set<string>();
+  private readonly prepares = new PreparesInFlight();
   private readonly sizes = new Map<string, { bytes: number; atMs: number }>();
   private readonly follows = new Set<LogFollow>();
   /** watchRuns() listeners, each with the resolver of its watcher's `done`. */
@@ -136,6 +137,7 @@ export class ProcessDeployer implements AsyncDisposable {
     validateRequest(request);
     const log = this.logger.child({ deploymentId });
     const deploying = guardDeploy(this.inFlight, deploymentId, log, async () => {
+      await this.prepares.settled(deploymentId);
       const existing = this.supervisors.get(deploymentId);
       if (existing !== undefined) {
         if (existing.running && request.replace !== true) {
@@ -152,12 +154,54 @@ export class ProcessDeployer implements AsyncDisposable {
       }
       return await this.deployVersion(request, this.keptBuilds(deploymentId, log), log);
     });
-    this.deploys.add(deploying);
+    return this.tracked(deploying);
+  }
+
+  /** Counts work among what close() ends and waits for. */
+  private tracked<T>(work: Promise<T>): Promise<T> {
+    this.deploys.add(work);
     const forget = (): void => {
-      this.deploys.delete(deploying);
+      this.deploys.delete(work);
     };
-    deploying.then(forget, forget);
-    return deploying;
+    work.then(forget, forget);
+    return work;
+  }
+
+  /**
+   * A failover build: clones and installs a commit of a deployment that runs on another node (its
+   * installs niced to 19, no test, no run) and keeps it, so that a deploy of it with `fromKept` and
+   * that commit starts it with no clone, build or test. Resolves at once when that commit is kept
+   * already. Conflict when this node runs or deploys the deployment (its deploys keep its builds);
+   * a KrakenError with `details.step` when the clone or the install fails, leaving nothing behind.
+   */
+  async prepare(request: PrepareRequest): Promise<PrepareResult> {
+    this.assertOpen();
+    const { deploymentId } = request;
+    validatePrepareRequest(request);
+    this.assertNotHere(deploymentId, 'build it for failover');
+    const log = this.logger.child({ deploymentId });
+    const context = { options: this.options, paths: deploymentPaths(this.options.dataDir, deploymentId), kept: this.keptBuilds(deploymentId, log), log, signal: this.closing.signal };
+    return await this.tracked(this.prepares.run(deploymentId, () => buildForFailover(context, request)));
+  }
+
+  /**
+   * Frees the builds this node keeps of a deployment it does not run (its failover build, when the
+   * deployment is destroyed or another node holds it now), after any failover build of it in
+   * flight ends. Conflict when this node runs or deploys it: stop() frees those.
+   */
+  async forgetKept(deploymentId: string): Promise<void> {
+    this.assertOpen();
+    validateRequest({ deploymentId, url: '', branch: '' });
+    await this.prepares.settled(deploymentId);
+    this.assertNotHere(deploymentId, 'forget its kept builds');
+    await rm(deploymentPaths(this.options.dataDir, deploymentId).dir, { recursive: true, force: true });
+    this.logger.info('kept builds freed', { deploymentId });
+  }
+
+  private assertNotHere(deploymentId: string, action: string): void {
+    if (this.supervisors.has(deploymentId) || this.inFlight.has(deploymentId)) {
+      throw deployError(ErrorCode.Conflict, `cannot ${action}: deployment ${deploymentId} runs or is being deployed on this node (${this.options.nodeId})`, { deploymentId });
+    }
   }
 
   /**
@@ -230,7 +274,7 @@ export class ProcessDeployer implements AsyncDisposable {
    * this request's settings: a rollback to a kept build, or a restart with changed settings.
    */
   private relaunch(
-    previous: ProcessState,
+    previous: KeptState,
     { hostPort, manifest, request, paths }: { hostPort: number | undefined; manifest: Manifest; request: DeployRequest; paths: DeploymentPaths },
   ): Promise<Supervisor> {
     const { options } = this;
@@ -317,14 +361,7 @@ export class ProcessDeployer implements AsyncDisposable {
     try {
       // a taken port fails at once rather than after a clone and an install
       if (request.hostPort !== undefined) await this.choosePort(request.hostPort, deploymentId);
-      const { commit } = await step(DeployStep.Clone, () =>
-        shallowClone(
-          { url: request.url, branch: request.branch, dir: paths.app, deploymentId, ...(request.commit === undefined ? {} : { commit: request.commit }) },
-          options.cloneTimeoutMs,
-        ),
-      );
-      const manifest = await step(DeployStep.Manifest, () => readManifest(paths.app));
-      const lang = processLang(manifest, deploymentId);
+      const { commit, manifest, lang } = await checkoutSource(request, { paths, cloneTimeoutMs: options.cloneTimeoutMs, step });
       // apps listen on the host port itself: without a container there is no port mapping
       const hostPort = manifest.config.port === undefined ? undefined : await this.choosePort(request.hostPort, deploymentId);
       const baseEnv = { ...options.baseEnv, ...manifest.config.env, ...request.env };
@@ -443,7 +480,7 @@ export class ProcessDeployer implements AsyncDisposable {
    */
   async stop(deploymentId: string): Promise<void> {
     this.assertOpen();
-    if (!this.supervisors.has(deploymentId) && !this.inFlight.has(deploymentId) && DEPLOYMENT_ID.test(deploymentId)) {
+    if (!this.supervisors.has(deploymentId) && !this.inFlight.has(deploymentId) && isDeploymentId(deploymentId)) {
       await rm(deploymentPaths(this.options.dataDir, deploymentId).dir, { recursive: true, force: true });
     }
     const supervisor = this.require(deploymentId, 'stop');
@@ -729,39 +766,5 @@ export class ProcessDeployer implements AsyncDisposable {
 
   private assertOpen(): void {
     if (this.closed) throw new KrakenError(ErrorCode.Closed, 'this ProcessDeployer was closed; create a new one', { nodeId: this.options.nodeId });
-  }
-}
-
-function processLang(manifest: Manifest, deploymentId: string): ProcessLang {
-  const lang = manifest.config.lang;
-  if (lang === Lang.Custom) {
-    throw deployError(ErrorCode.Unavailable, 'lang custom needs a Docker engine (none answered): it builds the repository\'s own Dockerfile; deploy it on a node with Docker, or use lang node, python3 or static', {
-      deploymentId,
-      step: DeployStep.Build,
-      details: { lang, runtime: 'process' },
-    });
-  }
-  return lang;
-}
-
-function validateRequest(request: DeployRequest): void {
-  const { deploymentId } = request;
-  if (!DEPLOYMENT_ID.test(deploymentId)) {
-    throw new KrakenError(
-      ErrorCode.InvalidInput,
-      `deploymentId ${JSON.stringify(deploymentId)} must be 1-100 characters of letters, digits, '_', '.' or '-', starting with a letter or digit (it names the deployment's folder)`,
-      { details: { field: 'deploymentId' } },
-    );
-  }
-  if (request.hostPort !== undefined && (!Number.isInteger(request.hostPort) || request.hostPort < 1 || request.hostPort > 65535)) {
-    throw deployError(ErrorCode.InvalidInput, `hostPort must be a whole number from 1 to 65535; got ${String(request.hostPort)}`, {
-      deploymentId,
-      details: { field: 'hostPort' },
-    });
-  }
-  for (const name of Object.keys(request.env ?? {})) {
-    if (!ENV_NAME.test(name)) {
-      throw deployError(ErrorCode.InvalidInput, `env name ${JSON.stringify(name)} must match ${ENV_NAME.source}`, { deploymentId, details: { field: `env.${name}` } });
-    }
   }
 }

@@ -7,9 +7,15 @@ import { buildParts } from './layout.js';
 import type { DeploymentPaths } from './layout.js';
 import type { ProcessState } from './state.js';
 
-/** A successful version of a deployment: the state it ran with (command, builtEnv, ...) names what to run again. */
+/**
+ * What running a kept build again needs: its command, folder and what its build added to the
+ * environment. A version that ran holds its whole state; a failover build, which never ran, this.
+ */
+export type KeptState = Pick<ProcessState, 'deploymentId' | 'appName' | 'commit' | 'lang' | 'command' | 'cwd' | 'builtEnv'>;
+
+/** A successful build of a deployment: the state it ran (or would run) with names what to run again. */
 export interface KeptBuild extends KeptVersion {
-  state: ProcessState;
+  state: KeptState;
 }
 
 /**
@@ -42,15 +48,26 @@ export class KeptBuilds {
     return exists ? found : undefined;
   }
 
-  /** Records the version now running as the newest; the folders of versions beyond KEPT_VERSIONS are removed. */
+  /** Records the version now running as the newest; a failure is logged, not thrown (the deploy succeeded). */
   async remember(state: ProcessState, now: Date): Promise<void> {
     try {
-      const { kept, dropped } = keepNewest(await this.file.read(), { commit: state.commit, keptAt: now.toISOString(), state });
-      await this.file.write(kept);
-      for (const old of dropped) await rm(this.folder(old.commit), { recursive: true, force: true });
+      await this.add(state, now);
     } catch (error) {
       this.logger.warn('could not keep this version for a rollback', { commit: state.commit, error });
     }
+  }
+
+  /** Lists a version as the newest; the folders of versions beyond KEPT_VERSIONS are removed. Throws when it could not. */
+  async add(state: KeptState, now: Date): Promise<void> {
+    const { kept, dropped } = keepNewest(await this.file.read(), { commit: state.commit, keptAt: now.toISOString(), state });
+    await this.file.write(kept);
+    for (const old of dropped) await rm(this.folder(old.commit), { recursive: true, force: true });
+  }
+
+  /** Removes the folder of a build of `commit` moved aside but never listed (a failover build that could not be recorded). */
+  async removeUnlisted(commit: string): Promise<void> {
+    if ((await this.file.read()).some((version) => version.commit === commit)) return;
+    await rm(this.folder(commit), { recursive: true, force: true });
   }
 
   /** Moves the build in the deployment's folder aside as the kept build of `commit` (its process has stopped). */

@@ -32,6 +32,8 @@ export interface PrepareInput {
   line: StepLine;
   /** Ends the installs when the deployer closes (see runCommand). */
   signal?: AbortSignal;
+  /** The installs' nice value (see runCommand): a failover build runs at 19 so that the apps and deploys here go first. */
+  niceness?: number;
 }
 
 /**
@@ -90,6 +92,7 @@ async function prepareNode(input: PrepareInput): Promise<PreparedApp> {
     cwd: paths.app,
     env: input.env,
     ...(input.signal === undefined ? {} : { signal: input.signal }),
+    ...(input.niceness === undefined ? {} : { niceness: input.niceness }),
     timeoutMs: options.installTimeoutMs,
     tailLines: options.errorTailLines,
     onLine: (_stream, text) => {
@@ -139,7 +142,13 @@ async function preparePython(input: PrepareInput): Promise<PreparedApp> {
     line('build', requirements === undefined ? 'no requirements.txt: nothing to install' : 'requirements.txt names no packages');
     return { command: shellCommand(input, run), env };
   }
-  const commandOptions = { cwd: paths.app, env: input.env, tailLines: options.errorTailLines, ...(input.signal === undefined ? {} : { signal: input.signal }) };
+  const commandOptions = {
+    cwd: paths.app,
+    env: input.env,
+    tailLines: options.errorTailLines,
+    ...(input.signal === undefined ? {} : { signal: input.signal }),
+    ...(input.niceness === undefined ? {} : { niceness: input.niceness }),
+  };
   const pip = await runCommand([options.python, '-m', 'pip', '--version'], { ...commandOptions, timeoutMs: 60_000 });
   if (pip.kind !== 'exited' || pip.exitCode !== 0) {
     const detail = pip.kind === 'not-started' ? `${options.python} is not installed` : `\`${options.python} -m pip --version\` failed${formatOutput(pip.tail)}`;

@@ -1,4 +1,4 @@
-import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, RunWatcher, StatsSample } from '@kraken/docker-deployer';
+import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample } from '@kraken/docker-deployer';
 import type { Isolation, Runtime } from '@kraken/messages';
 
 /**
@@ -34,6 +34,16 @@ export interface Deployer {
    * runtime without it reports no restarts, and its crash-looping apps look steady.
    */
   watchRuns?(listener: (event: AppRunEvent) => void): Promise<RunWatcher>;
+  /**
+   * A failover build: builds a commit of a deployment that runs on another node, at low priority,
+   * with no test and no run, and keeps it so that a deploy with `fromKept` and that commit starts it
+   * without a build. Resolves at once when that commit is kept already; rejects with a KrakenError
+   * (Conflict when the deployment runs or deploys here). Optional: a runtime without it reports its
+   * failover builds as failed.
+   */
+  prepare?(request: PrepareRequest): Promise<PrepareResult>;
+  /** Frees what this node keeps of a deployment it does not run (Conflict when it runs or deploys here). */
+  forgetKept?(deploymentId: string): Promise<void>;
 }
 
 /** Anything that answers when the container engine is up (dockerode's `ping`). */

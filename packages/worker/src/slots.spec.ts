@@ -43,4 +43,22 @@ describe('Slots', () => {
     expect(c.waiting).toBe(false);
     expect(slots.holders).toEqual(['app-b', 'app-c']);
   });
+
+  it('says it is idle when the last held slot is given back with nobody in line', async () => {
+    let idleCalls = 0;
+    const slots = new Slots(1, () => {
+      idleCalls++;
+    });
+    expect(slots.idle).toBe(true);
+    const a = slots.acquire();
+    const b = slots.acquire();
+    expect(slots.idle).toBe(false);
+    a.release();
+    expect(await b.ready).toBe(true);
+    expect(idleCalls).toBe(0);
+    b.release();
+    b.release();
+    expect(idleCalls).toBe(1);
+    expect(slots.idle).toBe(true);
+  });
 });

@@ -18,7 +18,11 @@ export class Slots {
   /** Who holds each slot now, in the order they got it: what waiting work is queued behind. */
   private readonly owners: string[] = [];
 
-  constructor(private readonly limit: number) {}
+  /** `onIdle` is told each time the last held slot is given back with nobody in line (background work may start). */
+  constructor(
+    private readonly limit: number,
+    private readonly onIdle: () => void = () => undefined,
+  ) {}
 
   /** `owner` names the work (a deployment id) to those queued behind it. */
   acquire(owner = 'another deploy'): SlotTicket {
@@ -45,6 +49,7 @@ export class Slots {
           this.active--;
           this.owners.splice(this.owners.indexOf(owner), 1);
           this.waiting.shift()?.grant();
+          if (this.idle) this.onIdle();
         } else if (state === 'waiting') {
           state = 'done';
           const index = this.waiting.indexOf(entry);
@@ -61,6 +66,11 @@ export class Slots {
   /** The owners of the slots held now, earliest first. */
   get holders(): readonly string[] {
     return [...this.owners];
+  }
+
+  /** No slot held and nobody in line. */
+  get idle(): boolean {
+    return this.active === 0 && this.waiting.length === 0;
   }
 
   get size(): number {

@@ -433,6 +433,7 @@ describe('Worker: heartbeats and stats', () => {
       runtimes: ['docker'],
       deployments: [],
       working: [],
+      failoverBuilds: [],
       protocolVersion: 1,
       dockerHealthy: true,
     });

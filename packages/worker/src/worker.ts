@@ -3,10 +3,11 @@ import type { Clock, KrakenError, Logger } from '@kraken/common';
 import { ErrorCode, TypedEmitter, isoTime, redactCredentials, systemClock, toKrakenError, withTimeout } from '@kraken/common';
 import type { DeployProgress, LogFollower } from '@kraken/docker-deployer';
 import { MAX_LOG_READ_LINES } from '@kraken/docker-deployer';
-import type { AppRestarts, DeployCancelBody, DeployLifecycleBody, DeployLogBody, DeployRequestBody, DeployStatusBody, Message, NodeInfoBody, NodeInfoExtensions } from '@kraken/messages';
+import type { AppRestarts, DeployCancelBody, DeployLifecycleBody, DeployLogBody, DeployPrepareBody, DeployRequestBody, DeployStatusBody, Message, NodeInfoBody, NodeInfoExtensions } from '@kraken/messages';
 import { DeliveryClass, DeploymentStatus, LifecycleAction, MessageType, PROTOCOL_VERSION, Runtime, createMessage, deploymentStatusOrder, redeployFailedMessage } from '@kraken/messages';
 import { CrashWatch } from './crash-watch.js';
 import type { Deployer, EngineProbe } from './deployer.js';
+import { FailoverBuilds } from './failover-builds.js';
 import { LogBatcher } from './log-batcher.js';
 import type { LogCursorStore } from './log-cursors.js';
 import { noLogCursors } from './log-cursors.js';
@@ -137,6 +138,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private extensionsProblem: string | undefined;
   private readonly options: CompiledWorkerOptions;
   private readonly slots: Slots;
+  /** Builds of deployments that run elsewhere, made here ahead of a move while no deploy needs the slots. */
+  private readonly failover: FailoverBuilds;
   private readonly crashWatch: CrashWatch;
   private readonly logCursors: LogCursorStore;
   /** A log follow reads on while its batcher has room for one more read (at most half its buffer). */
@@ -186,7 +189,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.extensionsProvider = create.nodeInfoExtensions;
     this.logCursors = create.logCursors ?? noLogCursors;
     this.readRoom = Math.min(MAX_LOG_READ_LINES, Math.ceil(this.options.logBufferLines / 2));
-    this.slots = new Slots(this.options.maxConcurrentDeploys);
+    this.slots = new Slots(this.options.maxConcurrentDeploys, () => {
+      this.failover.poke();
+    });
+    this.failover = new FailoverBuilds({ deployer: this.deployer, mayStart: () => this.slots.idle, logger: this.logger });
     this.crashWatch = new CrashWatch({
       deployer: this.deployer,
       policy: this.options.crashLoop,
@@ -239,6 +245,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     if (this.stopped) return;
     this.stopped = true;
     this.crashWatch.stop();
+    this.failover.stop();
     await this.subscription?.cancel().catch((error: unknown) => {
       this.fail(error, 'stop consuming');
     });
@@ -302,10 +309,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       message.type !== MessageType.DeployCancel &&
       message.type !== MessageType.DeployStop &&
       message.type !== MessageType.DeployLifecycle &&
+      message.type !== MessageType.DeployPrepare &&
       message.type !== MessageType.LeaderElected
     ) {
       this.ignore(message, 'unexpected-type');
-      delivery.nack({ requeue: false, reason: `worker ${this.nodeId} takes deploy.request, deploy.cancel, deploy.stop, deploy.lifecycle and leader.elected, not ${message.type}` });
+      delivery.nack({ requeue: false, reason: `worker ${this.nodeId} takes deploy.request, deploy.cancel, deploy.stop, deploy.lifecycle, deploy.prepare and leader.elected, not ${message.type}` });
       return;
     }
     if (message.epoch < this.highestEpoch) {
@@ -325,6 +333,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     try {
       if (message.type === MessageType.DeployRequest) await this.onRequest(message.body);
       else if (message.type === MessageType.DeployLifecycle) this.onLifecycle(message.body);
+      else if (message.type === MessageType.DeployPrepare) this.onPrepare(message.body);
       else await this.onDestroy(message.body, message.type);
     } catch (error) {
       this.fail(error, `handle ${message.type}`, message.body.deploymentId);
@@ -338,6 +347,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
 
   private onRequest(body: DeployRequestBody): Promise<void> {
     const { deploymentId } = body;
+    // the deployment comes here: what was built for that is used through fromKept, not reported
+    this.failover.drop(deploymentId);
     const existing = this.tracked.get(deploymentId);
     if (existing && (existing.phase === 'destroying' || existing.cancelled)) {
       // the orchestrator stopped it and then placed it here again (a node back from the dead):
@@ -376,6 +387,31 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     // runDeploy reports ValidatingDeploymentData at once, saying what it waits for when it waits
     this.runInBackground(this.runDeploy(t, body), 'deploy', deploymentId);
     return Promise.resolve();
+  }
+
+  /**
+   * A failover build of a deployment that runs elsewhere, or (`forget`) freeing it. A deployment
+   * that runs or deploys here needs none, and what it keeps is its own deploys' to free.
+   */
+  private onPrepare(body: DeployPrepareBody): void {
+    const { deploymentId, srcUrl, branch, commit } = body;
+    const here = this.tracked.has(deploymentId);
+    if (body.forget === true) {
+      if (here) this.failover.drop(deploymentId);
+      else this.runInBackground(this.failover.forget(deploymentId), 'forget a failover build', deploymentId);
+      return;
+    }
+    if (here) {
+      this.logger.debug('failover build asked for a deployment that runs or deploys here; ignored', { deploymentId });
+      return;
+    }
+    // the message schema requires them unless forget is set
+    if (srcUrl === undefined || branch === undefined || commit === undefined) return;
+    if (body.runtime !== undefined && body.runtime !== this.runtime) {
+      this.failover.refuse(deploymentId, commit, `worker ${this.nodeId} runs applications in ${this.runtime} only, not ${body.runtime}`);
+      return;
+    }
+    this.failover.request({ deploymentId, url: srcUrl, branch, commit, ...(body.env === undefined ? {} : { env: body.env }) });
   }
 
   private track(deploymentId: string, phase: Phase, status: DeploymentStatus): Tracked {
@@ -907,6 +943,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       ...(this.deployer.isolation === undefined ? {} : { isolation: this.deployer.isolation }),
       deployments: [...this.tracked.values()].filter((t) => t.phase === 'running').map((t) => t.deploymentId),
       working: [...this.tracked.values()].filter((t) => t.phase !== 'running').map((t) => t.deploymentId),
+      failoverBuilds: this.failover.list(),
       protocolVersion: PROTOCOL_VERSION,
       ...(this.options.orchestrationPriority === undefined ? {} : { orchestrationPriority: this.options.orchestrationPriority }),
       // only a Docker runtime has an engine that can stop answering

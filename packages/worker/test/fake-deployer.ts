@@ -1,5 +1,5 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
-import type { AppRunEvent, DeployProgress, DeployRequest, DeployResult, Deployment, DeployStep, FollowLogsOptions, LogFollower, LogLine, RunWatcher, StatsSample } from '@kraken/docker-deployer';
+import type { AppRunEvent, DeployProgress, DeployRequest, DeployResult, Deployment, DeployStep, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample } from '@kraken/docker-deployer';
 import type { Deployer } from '../src/deployer.js';
 
 /** How one fake deploy behaves. */
@@ -20,8 +20,16 @@ export interface FakeScript {
   hostPort?: number;
   /** A replace of the same commit restarts from the build it has: only the run and ready steps, `buildReused` in the result. */
   reuseBuild?: boolean;
-  /** A replace with `fromKept` runs the kept build of the requested commit: only the run and ready steps, `fromKept` in the result. */
+  /** A deploy with `fromKept` (a rollback, or a move to a node with a failover build) runs the kept build of the requested commit: only the run and ready steps, `fromKept` in the result. */
   kept?: boolean;
+}
+
+/** How one fake failover build behaves. */
+export interface FakePrepareScript {
+  /** prepare() rejects with this message. */
+  error?: string;
+  /** prepare() waits for this before it settles (a long build). */
+  gate?: Promise<void>;
 }
 
 interface Follower {
@@ -47,6 +55,14 @@ export class FakeDeployer implements Deployer {
   /** Deploys in their clone, manifest or build step right now, and the most at once. */
   building = 0;
   maxBuilding = 0;
+
+  readonly prepareCalls: PrepareRequest[] = [];
+  readonly prepareScripts = new Map<string, FakePrepareScript>();
+  readonly forgetCalls: string[] = [];
+  /** The commit each deployment has a kept build of. */
+  readonly kept = new Map<string, string>();
+  /** Failover builds running right now. */
+  preparing = 0;
 
   private readonly inBuild = new Set<string>();
   private readonly runListeners = new Set<(event: AppRunEvent) => void>();
@@ -74,7 +90,7 @@ export class FakeDeployer implements Deployer {
     const script = this.scripts.get(deploymentId) ?? {};
     const progress = (event: DeployProgress): void => request.onProgress?.(event);
     const fromBuild = script.reuseBuild === true && request.replace === true && this.containers.has(deploymentId);
-    const fromKept = script.kept === true && request.replace === true && request.fromKept === true;
+    const fromKept = script.kept === true && request.fromKept === true;
     const steps: DeployStep[] = fromBuild || fromKept ? ['run', 'ready'] : ['clone', 'manifest', 'build', ...(script.hasTest === false ? [] : (['test'] as const)), 'run', 'ready'];
     for (const step of steps) {
       await Promise.resolve();
@@ -111,6 +127,28 @@ export class FakeDeployer implements Deployer {
     };
     this.containers.set(deploymentId, deployment);
     return { ...deployment, reused: false, ...(fromBuild ? { buildReused: true } : {}), ...(fromKept ? { fromKept: true } : {}) };
+  }
+
+  async prepare(request: PrepareRequest): Promise<PrepareResult> {
+    this.prepareCalls.push(request);
+    const { deploymentId, commit } = request;
+    const script = this.prepareScripts.get(deploymentId) ?? {};
+    this.preparing++;
+    try {
+      await script.gate;
+      if (script.error !== undefined) throw new KrakenError(ErrorCode.Internal, script.error, { deploymentId, details: { step: 'build' } });
+      const alreadyKept = this.kept.get(deploymentId) === commit;
+      this.kept.set(deploymentId, commit);
+      return { deploymentId, commit, alreadyKept };
+    } finally {
+      this.preparing--;
+    }
+  }
+
+  forgetKept(deploymentId: string): Promise<void> {
+    this.forgetCalls.push(deploymentId);
+    this.kept.delete(deploymentId);
+    return Promise.resolve();
   }
 
   stop(deploymentId: string): Promise<void> {

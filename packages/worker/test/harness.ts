@@ -31,7 +31,9 @@ export interface Harness {
   telemetry: Message[];
   logs(deploymentId: string): DeployLogBody[];
   heartbeats(): NodeInfoBody[];
-  send<T extends typeof MessageType.DeployRequest | typeof MessageType.DeployCancel | typeof MessageType.DeployStop | typeof MessageType.DeployLifecycle | typeof MessageType.LeaderElected>(
+  send<
+    T extends typeof MessageType.DeployRequest | typeof MessageType.DeployCancel | typeof MessageType.DeployStop | typeof MessageType.DeployLifecycle | typeof MessageType.DeployPrepare | typeof MessageType.LeaderElected,
+  >(
     type: T,
     body: BodyInputOf<T>,
     meta?: { epoch?: number; id?: string },

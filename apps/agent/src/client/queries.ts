@@ -22,6 +22,8 @@ export interface DeploymentView {
   appUrl: string | null;
   node: string | null;
   placementReason: string | null;
+  /** Another node holding a build of its commit, so losing its node means a start there, not a build; null unless it runs. */
+  failover: { node: string; commit: string; state: 'asked' | 'building' | 'ready' | 'failed'; message: string | null } | null;
   watch: boolean;
   statusHistory: StatusEntry[];
   /** RUNNING, but the app keeps ending and its runtime restarting it. */
@@ -76,7 +78,7 @@ export interface ReleaseView {
 }
 
 const deploymentFields = `id srcUrl gitBranch commit port status statusMessage deploymentUrl name appUrl node placementReason watch
-  statusHistory { status time message node } crashLooping restartCount lastExit { code signal time reason }`;
+  failover { node commit state message } statusHistory { status time message node } crashLooping restartCount lastExit { code signal time reason }`;
 
 const nodeFields =
   'id hostname addr state runtimes isolation ramFree ramUsed ramTotal loadAvg5 cpuPercent diskUsedMb diskTotalMb orchestrationPriority deployments extensions { key value } noticeLossAfterMs reachable';

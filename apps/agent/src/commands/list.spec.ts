@@ -94,6 +94,7 @@ const deployment = (id: string, fields: Partial<DeploymentView> = {}): Deploymen
   appUrl: `http://${id.replace(/-\d+$/, '')}.local`,
   node: 'pi-1',
   placementReason: null,
+  failover: null,
   watch: false,
   statusHistory: [],
   crashLooping: false,
@@ -112,12 +113,12 @@ async function listOutput(deployments: DeploymentView[]): Promise<string[]> {
 describe('kraken ls', () => {
   it("shows each app's lasting URL (its name through the ingress) and where its instance answers now", async () => {
     const [header, named, adopted] = await listOutput([
-      deployment('hello-1', { deploymentUrl: 'http://10.0.0.6:20001', commit: '0123456789abcdef' }),
+      deployment('hello-1', { deploymentUrl: 'http://10.0.0.6:20001', commit: '0123456789abcdef', failover: { node: 'pi-2', commit: '0123456789abcdef', state: 'ready', message: null } }),
       deployment('adopted-1', { name: null, appUrl: null, deploymentUrl: null }),
     ]);
-    expect(header).toMatch(/^ID\s+STATUS\s+RESTARTS\s+NODE\s+URL\s+INSTANCE\s+BRANCH\s+COMMIT$/);
-    expect(named).toMatch(/running\s+0\s+pi-1\s+http:\/\/hello\.local\s+http:\/\/10\.0\.0\.6:20001\s+main\s+01234567$/);
-    expect(adopted).toMatch(/pi-1\s+-\s+-\s+main/);
+    expect(header).toMatch(/^ID\s+STATUS\s+RESTARTS\s+NODE\s+URL\s+INSTANCE\s+BRANCH\s+COMMIT\s+FAILOVER$/);
+    expect(named).toMatch(/running\s+0\s+pi-1\s+http:\/\/hello\.local\s+http:\/\/10\.0\.0\.6:20001\s+main\s+01234567\s+pi-2 ready$/);
+    expect(adopted).toMatch(/pi-1\s+-\s+-\s+main\s+aaaaaaaa\s+-$/);
   });
 
   it('shows a crash-looping app as such, with its restarts and how it last ended', async () => {

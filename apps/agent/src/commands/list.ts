@@ -18,8 +18,8 @@ export async function listCommand(client: ApiClient, options: { json: boolean },
   }
   io.out(
     formatTable(
-      ['ID', 'STATUS', 'RESTARTS', 'NODE', 'URL', 'INSTANCE', 'BRANCH', 'COMMIT'],
-      getDeployments.map((d) => [d.id, deploymentStatusCell(d), d.restartCount, d.node, d.appUrl, d.deploymentUrl, d.gitBranch, d.commit?.slice(0, 8)]),
+      ['ID', 'STATUS', 'RESTARTS', 'NODE', 'URL', 'INSTANCE', 'BRANCH', 'COMMIT', 'FAILOVER'],
+      getDeployments.map((d) => [d.id, deploymentStatusCell(d), d.restartCount, d.node, d.appUrl, d.deploymentUrl, d.gitBranch, d.commit?.slice(0, 8), failoverCell(d)]),
     ),
   );
   // why an app is down most of the time, which the table has no room for
@@ -28,6 +28,12 @@ export async function listCommand(client: ApiClient, options: { json: boolean },
     if (note !== undefined) io.out(`${d.id}: ${note}`);
   }
   return ExitCode.Ok;
+}
+
+/** Where a move would go and whether it would be a start ("pi-2 ready") or still a build ("pi-2 building"). */
+export function failoverCell(deployment: Pick<DeploymentView, 'failover'>): string {
+  const failover = deployment.failover;
+  return failover === null ? '-' : `${failover.node} ${failover.state}`;
 }
 
 /** `kraken nodes`: the machines of the cluster and their load. */

@@ -70,6 +70,13 @@ export type DeploymentQueryVariables = Exact<{
 
 export type DeploymentQuery = { getDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
+export type FailoverQueryVariables = Exact<{
+  deploymentId: string;
+}>;
+
+
+export type FailoverQuery = { getDeployment: { id: string, failover: { node: string, commit: string, state: string, message: string | null } | null } };
+
 export type PlatformServicesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -446,6 +453,19 @@ export const DeploymentDocument = new TypedDocumentString(`
     value
   }
 }`) as unknown as TypedDocumentString<DeploymentQuery, DeploymentQueryVariables>;
+export const FailoverDocument = new TypedDocumentString(`
+    query Failover($deploymentId: String!) {
+  getDeployment(deploymentId: $deploymentId) {
+    id
+    failover {
+      node
+      commit
+      state
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<FailoverQuery, FailoverQueryVariables>;
 export const PlatformServicesDocument = new TypedDocumentString(`
     query PlatformServices {
   getPlatformServices {

@@ -15,6 +15,7 @@ import { StatusTimeline } from '../components/status-timeline.js';
 import { StatusTag } from '../components/status-tag.js';
 import { WatchSwitch } from '../components/watch-switch.js';
 import { EnvEditor } from '../components/env-editor.js';
+import { FailoverText } from '../components/failover-text.js';
 import { restartsSummary, statusLabel } from '../format.js';
 import { hasLiveNumbers, memoryText } from '../honest.js';
 import { Link, navigate } from '../router.js';
@@ -147,6 +148,9 @@ function DeploymentDetail({ id }: { id: string }) {
           <Descriptions.Item label="Commit">{deployment.commit ?? '—'}</Descriptions.Item>
           <Descriptions.Item label="Node">{deployment.node ?? 'waiting for a node'}</Descriptions.Item>
           <Descriptions.Item label="Placement">{deployment.placementReason ?? '—'}</Descriptions.Item>
+          <Descriptions.Item label="Failover">
+            <FailoverText deployment={deployment} />
+          </Descriptions.Item>
           <Descriptions.Item label="Restarts">
             <span data-testid="restarts">{restartsSummary(deployment, timeOfDay) ?? 'none'}</span>
           </Descriptions.Item>

@@ -122,6 +122,19 @@ describe('placeDeployment', () => {
     expect(placedOn([node('node-a', { freeMb: 8000 }), node('node-b')], [], { excludeNodeIds: ['node-a'] })).toBe('node-b');
   });
 
+  it('prefers the node holding a ready build of it (its failover node) over headroom, saying so', () => {
+    const nodes = [node('node-a', { freeMb: 8000, load: 0.1 }), node('node-b', { freeMb: 900, load: 1.5 })];
+    const result = place(nodes, [], { preferNodeId: 'node-b' });
+    expect(result.ok && result.value.nodeId).toBe('node-b');
+    expect(result.ok && result.value.reason).toMatch(/^node-b: holds a ready build of it \(its failover node\) \(900 MB free RAM.*; node-a has 7\.8 GB free RAM/);
+  });
+
+  it('does not prefer a failover node that cannot run it now', () => {
+    const nodes = [node('node-a'), node('node-b', {}, 'suspect')];
+    expect(placedOn(nodes, [], { preferNodeId: 'node-b' })).toBe('node-a');
+    expect(placedOn([node('node-a'), node('node-b', { freeMb: 100 })], [], { preferNodeId: 'node-b', memoryMb: 512 })).toBe('node-a');
+  });
+
   it('explains why no node can run it', () => {
     const nodes = [
       node('node-a', {}, 'suspect'),

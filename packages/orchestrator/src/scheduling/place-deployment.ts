@@ -28,6 +28,8 @@ export interface PlacementRequest {
   memoryMb?: number | null;
   /** Nodes not to use (the one a deployment is moving away from). */
   excludeNodeIds?: readonly string[];
+  /** A node that holds a ready build of it (its failover node): chosen when it can run it, whatever the headroom. */
+  preferNodeId?: string;
 }
 
 export interface PlacementInput {
@@ -117,8 +119,12 @@ export function placeDeployment(input: PlacementInput): Result<PlacementDecision
       a.deployments - b.deployments ||
       compareIds(a.node.id, b.node.id),
   );
+  const preferred = scored.findIndex((c) => c.node.id === input.request.preferNodeId);
+  // a start instead of a clone, build and test is worth more than headroom
+  if (preferred > 0) scored.unshift(...scored.splice(preferred, 1));
   const [winner, ...others] = scored as [Candidate, ...Candidate[]];
-  const lead = others.length === 0 ? 'the only node that can run it' : 'most headroom';
+  const lead =
+    preferred !== -1 ? 'holds a ready build of it (its failover node)' : others.length === 0 ? 'the only node that can run it' : 'most headroom';
   const parts = [
     `${winner.node.id}: ${lead} (${describeCandidate(winner)})`,
     ...others.map((c) => `${c.node.id} has ${describeCandidate(c)}`),

@@ -1,4 +1,4 @@
-import { ErrorCode, KrakenError } from '@kraken/common';
+import { ErrorCode, KrakenError, redactCredentials } from '@kraken/common';
 import type { StoredLogLine } from '../../store/records.js';
 import type { DeploymentRecord, NodeRecord } from '../../store/records.js';
 import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
@@ -10,7 +10,7 @@ import { deploymentViewOf, logLineView, logPageView, MAX_LOG_PAGE, nodeSampleVie
 import { ReleaseTrigger } from '../../releases/releases.js';
 import { sameCommit } from '../../watch/same-commit.js';
 import type { Shape } from './types.js';
-import { Deployment, EnvVarInput, LogLine, LogPage, Node, NodeSample, Platform, PlatformService, StatsSample } from './types.js';
+import { Deployment, EnvVarInput, FailoverBuild, LogLine, LogPage, Node, NodeSample, Platform, PlatformService, StatsSample } from './types.js';
 
 
 function requireNode(context: ApiContext, id: string): NodeRecord {
@@ -41,6 +41,16 @@ export class DeploymentResolver {
   })
   statsHistory(@Arg('deploymentId', () => String) deploymentId: string, @Ctx() context: ApiContext): Shape<StatsSample>[] {
     return context.orchestrator.statsSamples(checkId('deploymentId', deploymentId)).map(statsSampleView);
+  }
+
+  @FieldResolver(() => FailoverBuild, {
+    nullable: true,
+    description:
+      'Where its failover build stands (see FailoverBuild); null unless it runs, or while no other node can run it. Known to the leader from heartbeats (in memory), so a new leader shows it within a heartbeat or two.',
+  })
+  failover(@Root() deployment: Shape<Deployment>, @Ctx() context: ApiContext): Shape<FailoverBuild> | null {
+    const view = context.orchestrator.failover(deployment.id);
+    return view === undefined ? null : { node: view.nodeId, commit: view.commit, state: view.state, message: view.message === undefined ? null : redactCredentials(view.message) };
   }
 
   @Mutation(() => String, { description: 'Requests a deployment of a branch of a git repository; returns its id.' })

@@ -84,6 +84,27 @@ export class AppExit {
   reason!: string;
 }
 
+@ObjectType({
+  description:
+    "A running deployment's failover build: another node holding a build of its commit, so that when its node is lost the move there is a start, not a clone, build and test.",
+  simpleResolvers: true,
+})
+export class FailoverBuild {
+  @Field(() => String, { description: 'The node that holds (or makes) the build.' })
+  node!: string;
+
+  @Field(() => String, { description: 'The commit built.' })
+  commit!: string;
+
+  @Field(() => String, {
+    description: 'asked (the node has not answered yet), building (in the background, at low priority), ready (a move there is a start) or failed.',
+  })
+  state!: string;
+
+  @Field(() => String, { nullable: true, description: 'Why it failed, for a failed one.' })
+  message!: string | null;
+}
+
 @ObjectType({ description: 'An application deployed from a git repository.', simpleResolvers: true })
 export class Deployment {
   @Field(() => String)

@@ -1,0 +1,61 @@
+import { DeployStep, stepRunner } from '@kraken/docker-deployer';
+import type { PrepareRequest, PrepareResult } from '@kraken/docker-deployer';
+import type { Logger } from '@kraken/common';
+import { checkoutSource } from './checkout.js';
+import { clearForBuild, discardBuild } from './kept-builds.js';
+import type { KeptBuilds } from './kept-builds.js';
+import type { DeploymentPaths } from './layout.js';
+import type { CompiledProcessOptions } from './options.js';
+import { prepareApp } from './prepare.js';
+
+/** The lowest priority: a failover build's installs get the CPU the apps and deploys of this node leave. */
+const FAILOVER_BUILD_NICENESS = 19;
+
+export interface FailoverBuildContext {
+  options: CompiledProcessOptions;
+  /** The deployment's folder: it must run nothing (the build is made where a deploy would run it, then moved aside). */
+  paths: DeploymentPaths;
+  kept: KeptBuilds;
+  log: Logger;
+  /** Ends the installs when the deployer closes. */
+  signal: AbortSignal;
+}
+
+/**
+ * Clones `request.commit` and installs it (no test: it passed where the deployment runs; no run)
+ * with its installs niced to 19, then moves the build aside as a kept version of the deployment.
+ * It is built in the deployment's own folder because its command and environment name absolute
+ * paths there, where a deploy with `fromKept` moves it back. Resolves at once when that commit is
+ * kept already. On failure the folder keeps only the versions kept before.
+ */
+export async function buildForFailover(context: FailoverBuildContext, request: PrepareRequest): Promise<PrepareResult> {
+  const { options, paths, kept, log } = context;
+  const { deploymentId } = request;
+  const found = await kept.find(request.commit);
+  if (found !== undefined) {
+    log.debug('failover build: this commit is kept already', { commit: found.commit });
+    return { deploymentId, commit: found.commit, alreadyKept: true };
+  }
+  log.info('failover build: building the commit the deployment runs elsewhere, at low priority', { commit: request.commit });
+  const step = stepRunner(deploymentId, undefined, log);
+  await clearForBuild(paths);
+  let built: string | undefined;
+  try {
+    const { commit, manifest, lang } = await checkoutSource(request, { paths, cloneTimeoutMs: options.cloneTimeoutMs, step });
+    const env = { ...options.baseEnv, ...manifest.config.env, ...request.env };
+    const prepared = await step(DeployStep.Build, (line) =>
+      prepareApp({ deploymentId, lang, manifest, paths, env, options, line, signal: context.signal, niceness: FAILOVER_BUILD_NICENESS }),
+    );
+    await kept.stash(commit);
+    built = commit;
+    await kept.add({ deploymentId, appName: manifest.app.name, commit, lang, command: prepared.command, cwd: paths.app, builtEnv: prepared.env }, new Date(options.clock.now()));
+    log.info('failover build kept', { commit });
+    return { deploymentId, commit, alreadyKept: false };
+  } catch (error) {
+    if (built !== undefined) await kept.removeUnlisted(built).catch(() => undefined);
+    await discardBuild(paths).catch((cleanupError: unknown) => {
+      log.warn('could not remove the failed failover build', { dir: paths.dir, error: cleanupError });
+    });
+    throw error;
+  }
+}
