@@ -96,11 +96,13 @@ export function demuxAll(buffer: Buffer): OutputLine[] {
  * With `timestamps: true` Docker prefixes every line with an RFC 3339 time and a space; the time is
  * when the app wrote the line, which is what log viewers should show.
  */
-export function splitTimestamp(text: string): { at: Date | undefined; text: string } {
+export function splitTimestamp(text: string): { at: Date | undefined; text: string; time?: string } {
   const space = text.indexOf(' ');
   if (space > 0) {
-    const at = new Date(text.slice(0, space));
-    if (!Number.isNaN(at.getTime()) && /^\d{4}-\d\d-\d\dT/.test(text)) return { at, text: text.slice(space + 1) };
+    const time = text.slice(0, space);
+    const at = new Date(time);
+    // `time` keeps the nanoseconds that `at` loses: a log cursor needs them
+    if (!Number.isNaN(at.getTime()) && /^\d{4}-\d\d-\d\dT/.test(text)) return { at, text: text.slice(space + 1), time };
   }
   return { at: undefined, text };
 }

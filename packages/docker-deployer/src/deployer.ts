@@ -8,6 +8,7 @@ import type { Manifest } from '@kraken/shipwreck';
 import { boundHostPort, envList, hostConfigLimits, removeContainer, runTest, waitReady } from './containers.js';
 import type { Limits } from './containers.js';
 import { OutputLines, splitTimestamp } from './demux.js';
+import { ResumeFilter, engineTimeKey, formatDockerCursor, parseDockerCursor } from './log-cursor.js';
 import type { OutputStream } from './demux.js';
 import { pingEngine } from './engine.js';
 import { DeployStep, deployError, engineStatus, mapEngineError } from './errors.js';
@@ -67,6 +68,34 @@ export interface LogLine {
   stream: OutputStream;
   text: string;
   at: Date;
+  /**
+   * Where this line ends in the runtime's log, opaque to everyone but the runtime that made it:
+   * handed back as `FollowLogsOptions.after`, following resumes right after this line. Absent on
+   * a line that cannot be resumed after (a piece of an over-long line).
+   */
+  cursor?: string;
+}
+
+export interface FollowLogsOptions {
+  /** Lines written from this time on. @default now */
+  since?: Date;
+  /**
+   * A `LogLine.cursor` this runtime gave earlier (in this process or a previous one): the lines
+   * after it, and nothing before. Used instead of `since` when the runtime still recognises it;
+   * otherwise `since` applies.
+   */
+  after?: string;
+  /**
+   * Lines between `after` and now that are not replayed, because the replay is bounded (a long
+   * outage must not replay gigabytes): counted, so the gap is visible.
+   */
+  onSkipped?: (lines: number) => void;
+  /**
+   * Asked after each read: while true, reading waits (the lines wait in the log, which the app
+   * keeps writing), so a consumer that falls behind (a slow broker, the replay after an outage)
+   * loses nothing to its own buffer. One read delivers at most MAX_LOG_READ_LINES lines.
+   */
+  isFull?: () => boolean;
 }
 
 export interface LogFollower {
@@ -80,6 +109,8 @@ const DEFAULT_PING_TIMEOUT_MS = 5000;
 const CPU_WINDOW_MAX_MS = 120_000;
 /** An image's size is asked of the engine again after this long (it does not change; the image may be gone). */
 const IMAGE_SIZE_MAX_AGE_MS = 600_000;
+/** How often a log follow held by a full consumer asks again whether it has room. */
+const FULL_RECHECK_MS = 100;
 
 /** Runs one deploy step: start/finish progress events around it, its errors tagged with the step. */
 
@@ -485,13 +516,18 @@ export class DockerDeployer {
   }
 
   /**
-   * Follows a deployment's output from `since` (default: now) until stop() or the container ends.
-   * `onLine` exceptions are logged and ignored.
+   * Follows a deployment's output from `since` (default: now), or right after the line whose
+   * cursor is `after` (the engine's nanosecond time stamp of that line), until stop() or the
+   * container ends. A resume replays at most MAX_LOG_RESUME_BYTES of the lines written before it
+   * started and counts the rest in `onSkipped`. `onLine` exceptions are logged and ignored.
    */
-  async followLogs(deploymentId: string, onLine: (line: LogLine) => void, options: { since?: Date } = {}): Promise<LogFollower> {
+  async followLogs(deploymentId: string, onLine: (line: LogLine) => void, options: FollowLogsOptions = {}): Promise<LogFollower> {
     const found = await this.requireContainer(deploymentId, 'follow the logs of');
     const container = this.docker.getContainer(found.containerId);
-    const since = Math.floor((options.since ?? new Date()).getTime() / 1000);
+    const after = options.after === undefined ? undefined : parseDockerCursor(options.after);
+    // the engine takes whole seconds here: the lines of the cursor's second up to it are skipped below
+    const since = after?.sinceSeconds ?? Math.floor((options.since ?? new Date()).getTime() / 1000);
+    const resume = after === undefined ? undefined : new ResumeFilter(after.timeKey, engineTimeKey(new Date().toISOString()) ?? '');
     let stream: Readable;
     try {
       stream = (await container.logs({ follow: true, stdout: true, stderr: true, timestamps: true, since })) as unknown as Readable;
@@ -500,20 +536,41 @@ export class DockerDeployer {
     }
     const output = new OutputLines();
     const deliver = (lines: { stream: OutputStream; text: string }[]): void => {
+      let skipped = 0;
       for (const line of lines) {
-        const { at, text } = splitTimestamp(line.text);
+        const { at, text, time } = splitTimestamp(line.text);
+        const timeKey = time === undefined ? undefined : engineTimeKey(time);
+        const verdict = resume?.judge(timeKey, line.text.length) ?? 'deliver';
+        if (verdict === 'beyond-bound') skipped++;
+        if (verdict !== 'deliver') continue;
         try {
-          onLine({ stream: line.stream, text, at: at ?? new Date() });
+          onLine({ stream: line.stream, text, at: at ?? new Date(), ...(timeKey === undefined ? {} : { cursor: formatDockerCursor(timeKey) }) });
         } catch (error) {
           this.logger.warn('log listener threw; ignored', { deploymentId, error });
         }
       }
+      if (skipped > 0) options.onSkipped?.(skipped);
+    };
+    // a consumer that is full holds the stream: the engine keeps the lines meanwhile (a chunk, each
+    // line with its 31-character time and 8-byte frame header, is far below MAX_LOG_READ_LINES)
+    let holding: NodeJS.Timeout | undefined;
+    const holdWhileFull = (): void => {
+      if (options.isFull?.() !== true) return;
+      stream.pause();
+      holding = setInterval(() => {
+        if (options.isFull?.() === true) return;
+        clearInterval(holding);
+        holding = undefined;
+        stream.resume();
+      }, FULL_RECHECK_MS);
     };
     const done = new Promise<void>((resolve) => {
       stream.on('data', (chunk: Buffer) => {
         deliver(output.push(chunk));
+        holdWhileFull();
       });
       const end = (): void => {
+        clearInterval(holding);
         deliver(output.flush());
         resolve();
       };

@@ -1,6 +1,6 @@
 // Public surface of @kraken/docker-deployer: every export is listed by name.
 export { DockerDeployer } from './deployer.js';
-export type { DeployResult, Deployment, LogLine, LogFollower } from './deployer.js';
+export type { DeployResult, Deployment, FollowLogsOptions, LogLine, LogFollower } from './deployer.js';
 export type { DeployLimits, DeployRequest, PrepareRequest, PrepareResult } from './request.js';
 export { DeployStep } from './errors.js';
 export type { DeployProgress, ProgressListener, ProgressStream, StepLine, StepRunner } from './progress.js';
@@ -14,6 +14,7 @@ export type { ContainerRole, LabelInput } from './labels.js';
 export type { StatsSample } from './stats.js';
 export type { AppRunEvent, RunWatcher } from './run-events.js';
 export type { OutputStream } from './demux.js';
+export { MAX_LOG_READ_LINES, MAX_LOG_RESUME_BYTES } from './log-cursor.js';
 // Shared with other runtimes (the process runtime) so every runtime clones, names steps and probes alike.
 export { shallowClone } from './git.js';
 export type { CloneRequest, CloneResult } from './git.js';

@@ -66,6 +66,37 @@ describe('a running deployment', () => {
     expect(lines.some((line) => line.text === 'listening on 3000')).toBe(true);
   });
 
+  it('resumes right after a line by its cursor: every later line once, none before, the ones written while nobody followed too', async () => {
+    const port = first.hostPort ?? 0;
+    const requests = (texts: string[]): string[] => texts.filter((text) => text.startsWith('request GET /r-'));
+    const seen: LogLine[] = [];
+    const before = await newDeployer().followLogs(deploymentId, (line) => seen.push(line), { since: new Date(Date.now() - 60_000) });
+    try {
+      for (const name of ['/r-a1', '/r-a2', '/r-a3']) await httpGet(port, name);
+      await eventually(() => seen.some((line) => line.text === 'request GET /r-a3'), 10_000, 'the third request line', 100);
+    } finally {
+      before.stop();
+    }
+    await before.done;
+    const cursor = seen.find((line) => line.text === 'request GET /r-a1')?.cursor;
+    expect(cursor).toMatch(/^d1:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    // written while no agent follows (it restarts)
+    for (const name of ['/r-b1', '/r-b2']) await httpGet(port, name);
+
+    const resumed: string[] = [];
+    const skipped: number[] = [];
+    const after = await newDeployer().followLogs(deploymentId, (line) => resumed.push(line.text), { after: cursor ?? '', since: new Date(), onSkipped: (lines) => skipped.push(lines) });
+    try {
+      await httpGet(port, '/r-c1');
+      await eventually(() => resumed.includes('request GET /r-c1'), 10_000, 'the live request line', 100);
+    } finally {
+      after.stop();
+    }
+    await after.done;
+    expect(requests(resumed)).toEqual(['/r-a2', '/r-a3', '/r-b1', '/r-b2', '/r-c1'].map((name) => `request GET ${name}`));
+    expect(skipped).toEqual([]);
+  });
+
   it('reports cpu, memory and image size', async () => {
     const deployer = newDeployer();
     const sample = await deployer.stats(deploymentId);

@@ -2,7 +2,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { ErrorCode, KrakenError, settlesWithin, toKrakenError } from '@kraken/common';
 import type { Logger } from '@kraken/common';
 import { DeployStep, PreparesInFlight, containerName, deployError, guardDeploy } from '@kraken/docker-deployer';
-import type { AppRunEvent, DeployRequest, DeployResult, Deployment, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample, StepRunner } from '@kraken/docker-deployer';
+import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample, StepRunner } from '@kraken/docker-deployer';
 import { readManifest } from '@kraken/shipwreck';
 import type { Manifest } from '@kraken/shipwreck';
 import { checkoutSource } from './checkout.js';
@@ -557,16 +557,20 @@ export class ProcessDeployer implements AsyncDisposable {
   }
 
   /**
-   * Follows a deployment's output from `since` (default: now) until stop() or the deployment is
-   * stopped. It carries on across restarts, since the app writes to the same files. `onLine`
-   * exceptions are logged and ignored.
+   * Follows a deployment's output from `since` (default: now), or right after the line whose
+   * cursor is `after` (a byte offset in each log file, exact across an agent restart), until
+   * stop() or the deployment is stopped. It carries on across restarts, since the app writes to
+   * the same files. `onLine` exceptions are logged and ignored.
    */
-  async followLogs(deploymentId: string, onLine: (line: LogLine) => void, options: { since?: Date } = {}): Promise<LogFollower> {
+  async followLogs(deploymentId: string, onLine: (line: LogLine) => void, options: FollowLogsOptions = {}): Promise<LogFollower> {
     this.assertOpen();
     this.require(deploymentId, 'follow the logs of');
     const follow = await LogFollow.start(onLine, {
       paths: deploymentPaths(this.options.dataDir, deploymentId),
       since: options.since,
+      after: options.after,
+      onSkipped: options.onSkipped,
+      isFull: options.isFull,
       pollIntervalMs: this.options.logPollIntervalMs,
       clock: this.options.clock,
       logger: this.logger.child({ deploymentId }),

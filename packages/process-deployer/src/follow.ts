@@ -1,6 +1,9 @@
 import type { Clock, Logger } from '@kraken/common';
+import { MAX_LOG_READ_LINES } from '@kraken/docker-deployer';
 import type { LogFollower, LogLine } from '@kraken/docker-deployer';
 import type { DeploymentPaths } from './layout.js';
+import { formatLogCursor, parseLogCursor } from './log-cursor.js';
+import type { LogPosition } from './log-cursor.js';
 import { FileFollower } from './logs.js';
 import type { FileLine } from './logs.js';
 
@@ -10,6 +13,12 @@ const QUIET_POLL_FACTOR = 8;
 export interface FollowOptions {
   paths: DeploymentPaths;
   since: Date | undefined;
+  /** A cursor of a line delivered earlier (LogLine.cursor): resume right after it. */
+  after: string | undefined;
+  /** Lines the bounded replay after `after` left out. */
+  onSkipped: ((lines: number) => void) | undefined;
+  /** While true, the files are not read (FollowLogsOptions.isFull). */
+  isFull: (() => boolean) | undefined;
   pollIntervalMs: number;
   clock: Clock;
   logger: Logger;
@@ -19,7 +28,11 @@ export interface FollowOptions {
   onEnd: () => void;
 }
 
-/** Tails a deployment's stdout and stderr files together until stop() or the deployment is gone. */
+/**
+ * Tails a deployment's stdout and stderr files together until stop() or the deployment is gone.
+ * Each whole line carries a cursor naming how far both files were delivered, so a later follow
+ * (after an agent restart) resumes exactly there.
+ */
 export class LogFollow implements LogFollower {
   readonly done: Promise<void>;
   private resolveDone: () => void = () => undefined;
@@ -27,6 +40,8 @@ export class LogFollow implements LogFollower {
   private timer: NodeJS.Timeout | undefined;
   /** The wait before the next poll: pollIntervalMs after output, longer while the app is quiet. */
   private delayMs: number;
+  /** How far each file was delivered, as the next line's cursor says it. */
+  private readonly position: LogPosition;
 
   private constructor(
     private readonly files: readonly FileFollower[],
@@ -37,13 +52,24 @@ export class LogFollow implements LogFollower {
       this.resolveDone = resolve;
     });
     this.delayMs = options.pollIntervalMs;
+    const [stdout, stderr] = files;
+    this.position = { stdout: stdout?.position ?? { file: '', offset: 0 }, stderr: stderr?.position ?? { file: '', offset: 0 } };
   }
 
   static async start(onLine: (line: LogLine) => void, options: FollowOptions): Promise<LogFollow> {
+    const after = options.after === undefined ? undefined : parseLogCursor(options.after);
     const files = await Promise.all([
-      FileFollower.open(options.paths.stdout, 'stdout', options.since),
-      FileFollower.open(options.paths.stderr, 'stderr', options.since),
+      FileFollower.open(options.paths.stdout, 'stdout', { since: options.since, after: after?.stdout }),
+      FileFollower.open(options.paths.stderr, 'stderr', { since: options.since, after: after?.stderr }),
     ]);
+    const skipped = files.reduce((sum, file) => sum + file.skippedLines, 0);
+    if (skipped > 0) {
+      options.logger.warn(
+        'the log written while the agent was away is longer than a replay may be; its oldest lines are skipped',
+        { lines: skipped },
+      );
+      options.onSkipped?.(skipped);
+    }
     const follow = new LogFollow(files, onLine, options);
     void follow.poll();
     return follow;
@@ -67,11 +93,22 @@ export class LogFollow implements LogFollower {
     try {
       const now = new Date(this.options.clock.now());
       let delivered = 0;
-      for (const file of this.files) delivered += this.deliver(await file.poll(now));
+      let behind = false;
+      // a full consumer is asked again at the interval; the lines wait in the files meanwhile
+      for (const file of this.files) {
+        if (this.options.isFull?.() === true) continue;
+        const lines = await file.poll(now);
+        behind ||= lines.length >= MAX_LOG_READ_LINES;
+        delivered += this.deliver(lines);
+      }
       // an idle app is polled less and less often (up to QUIET_POLL_FACTOR times the interval), so
-      // many quiet apps cost next to nothing; its next line is read at the interval again
+      // many quiet apps cost next to nothing; its next line is read at the interval again. A read
+      // that stopped at the line limit goes on at once, unless the consumer is full by now.
       const { pollIntervalMs } = this.options;
-      this.delayMs = delivered > 0 ? pollIntervalMs : Math.min(this.delayMs * 2, pollIntervalMs * QUIET_POLL_FACTOR);
+      const full = this.options.isFull?.() === true;
+      if (behind && !full) this.delayMs = 0;
+      else if (delivered > 0 || full) this.delayMs = pollIntervalMs;
+      else this.delayMs = Math.min(Math.max(this.delayMs, pollIntervalMs / 2) * 2, pollIntervalMs * QUIET_POLL_FACTOR);
     } catch (error) {
       this.options.logger.debug('reading the log files failed; ending the follow', { error });
       this.stop();
@@ -86,12 +123,25 @@ export class LogFollow implements LogFollower {
     this.timer.unref();
   }
 
+  private fileOf(stream: FileLine['stream']): string {
+    return (stream === 'stderr' ? this.files[1] : this.files[0])?.fileIdentity ?? '';
+  }
+
   /** Hands `lines` to the listener; returns how many there were. */
   private deliver(lines: readonly FileLine[]): number {
     if (lines.length === 0) return 0;
     for (const line of lines) {
+      let cursor: string | undefined;
+      if (line.end !== undefined) {
+        this.position[line.stream] = { file: this.fileOf(line.stream), offset: line.end };
+        cursor = formatLogCursor(this.position);
+      }
       try {
-        this.onLine(line);
+        this.onLine(
+          cursor === undefined
+            ? { stream: line.stream, text: line.text, at: line.at }
+            : { stream: line.stream, text: line.text, at: line.at, cursor },
+        );
       } catch (error) {
         this.options.logger.warn('log listener threw; ignored', { error });
       }

@@ -1,7 +1,9 @@
-import { appendFile, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { MAX_LOG_READ_LINES, MAX_LOG_RESUME_BYTES } from '@kraken/docker-deployer';
 import { FileFollower, MAX_POLL_BYTES, MAX_REPLAY_BYTES, lastLines, rotateIfLarge } from './logs.js';
+import type { FileLine } from './logs.js';
 
 describe('log files', () => {
   let dir: string;
@@ -20,7 +22,7 @@ describe('log files', () => {
     await writeFile(file, 'old line\n');
     const follower = await FileFollower.open(file, 'stdout', undefined);
     await appendFile(file, 'new line\npartial');
-    expect(await follower.poll(now)).toEqual([{ stream: 'stdout', text: 'new line', at: now }]);
+    expect(await follower.poll(now)).toEqual([{ stream: 'stdout', text: 'new line', at: now, end: 18 }]);
     await appendFile(file, ' end\n');
     expect((await follower.poll(now)).map((line) => line.text)).toEqual(['partial end']);
     expect(await follower.poll(now)).toEqual([]);
@@ -30,12 +32,12 @@ describe('log files', () => {
     await writeFile(file, 'first\nsecond\n');
     const written = new Date('2024-05-01T11:00:00Z');
     await utimes(file, written, written);
-    const follower = await FileFollower.open(file, 'stderr', new Date('2024-05-01T10:00:00Z'));
+    const follower = await FileFollower.open(file, 'stderr', { since: new Date('2024-05-01T10:00:00Z') });
     await appendFile(file, 'third\n');
     expect(await follower.poll(now)).toEqual([
-      { stream: 'stderr', text: 'first', at: written },
-      { stream: 'stderr', text: 'second', at: written },
-      { stream: 'stderr', text: 'third', at: now },
+      { stream: 'stderr', text: 'first', at: written, end: 6 },
+      { stream: 'stderr', text: 'second', at: written, end: 13 },
+      { stream: 'stderr', text: 'third', at: now, end: 19 },
     ]);
   });
 
@@ -43,15 +45,15 @@ describe('log files', () => {
     await writeFile(file, 'first\n');
     const written = new Date('2024-05-01T11:00:00Z');
     await utimes(file, written, written);
-    const follower = await FileFollower.open(file, 'stdout', new Date('2024-05-01T11:30:00Z'));
+    const follower = await FileFollower.open(file, 'stdout', { since: new Date('2024-05-01T11:30:00Z') });
     expect(await follower.poll(now)).toEqual([]);
   });
 
   it('replays at most the last MiB, starting at a line start', async () => {
     const line = `${'y'.repeat(99)}\n`;
     await writeFile(file, line.repeat(Math.ceil((MAX_REPLAY_BYTES * 1.5) / line.length)));
-    const follower = await FileFollower.open(file, 'stdout', new Date(0));
-    const lines = await follower.poll(now);
+    const follower = await FileFollower.open(file, 'stdout', { since: new Date(0) });
+    const lines = await follower.poll(now, Number.POSITIVE_INFINITY);
     expect(lines.length).toBeLessThanOrEqual(MAX_REPLAY_BYTES / line.length);
     expect(lines.length).toBeGreaterThan(MAX_REPLAY_BYTES / line.length - 2);
     expect(lines.every((entry) => entry.text === 'y'.repeat(99))).toBe(true);
@@ -62,11 +64,87 @@ describe('log files', () => {
     const count = Math.ceil((MAX_POLL_BYTES * 2.5) / 100);
     await writeFile(file, Array.from({ length: count }, (_, index) => `${String(index).padStart(99, '0')}\n`).join(''));
     const polls: string[][] = [];
-    for (let lines = await follower.poll(now); lines.length > 0; lines = await follower.poll(now)) polls.push(lines.map((line) => line.text));
+    const poll = () => follower.poll(now, Number.POSITIVE_INFINITY);
+    for (let lines = await poll(); lines.length > 0; lines = await poll()) polls.push(lines.map((line) => line.text));
     expect(polls).toHaveLength(3);
     // a poll may end inside a line, which the next one completes
     expect(polls.every((texts) => texts.length <= Math.floor(MAX_POLL_BYTES / 100) + 1)).toBe(true);
     expect(polls.flat().map(Number)).toEqual(Array.from({ length: count }, (_, index) => index));
+  });
+
+  it('reads at most MAX_LOG_READ_LINES whole lines a poll, the next poll going on right after the last', async () => {
+    const follower = await FileFollower.open(file, 'stdout');
+    const count = MAX_LOG_READ_LINES * 2 + 10;
+    await writeFile(file, `${Array.from({ length: count }, (_, index) => String(index)).join('\n')}\nunfinished`);
+    const polls: FileLine[][] = [];
+    for (let lines = await follower.poll(now); lines.length > 0; lines = await follower.poll(now)) polls.push(lines);
+    expect(polls.map((lines) => lines.length)).toEqual([MAX_LOG_READ_LINES, MAX_LOG_READ_LINES, 10]);
+    expect(polls.flat().map((line) => Number(line.text))).toEqual(Array.from({ length: count }, (_, index) => index));
+    expect(follower.flush(now).map((line) => line.text)).toEqual(['unfinished']);
+  });
+
+  it('resumes right after a delivered line of the same file, with every later line once, whatever since says', async () => {
+    const first = await FileFollower.open(file, 'stdout');
+    await writeFile(file, 'one\ntwo\nthr');
+    const read = await first.poll(now);
+    expect(read.map((line) => [line.text, line.end])).toEqual([
+      ['one', 4],
+      ['two', 8],
+    ]);
+    // the agent went away after 'one' was confirmed; the app wrote on
+    await appendFile(file, 'ee\nfour\n');
+    const resumed = await FileFollower.open(file, 'stdout', { after: { file: first.fileIdentity, offset: 4 }, since: new Date() });
+    expect(resumed.skippedLines).toBe(0);
+    expect((await resumed.poll(now)).map((line) => line.text)).toEqual(['two', 'three', 'four']);
+  });
+
+  it('gives an offset to whole lines only: the pieces of an over-long line have none, its last piece ends it', async () => {
+    const follower = await FileFollower.open(file, 'stdout');
+    await writeFile(file, `${'x'.repeat(100_000)}\nafter\n`);
+    const lines = await follower.poll(now);
+    expect(lines.map((line) => line.text).join('')).toBe(`${'x'.repeat(100_000)}after`);
+    expect(lines.filter((line) => line.end !== undefined).map((line) => [line.text.slice(0, 1), line.end])).toEqual([
+      ['x', 100_001],
+      ['a', 100_007],
+    ]);
+  });
+
+  it('reads a file replaced since the cursor from its start, and one that got shorter (rotated) too', async () => {
+    await writeFile(file, 'old\nlines\n');
+    const before = await FileFollower.open(file, 'stdout');
+    const identity = before.fileIdentity;
+    // kept, so the new file cannot get its inode
+    await rename(file, `${file}.old`);
+    await writeFile(file, 'new\n');
+    const replaced = await FileFollower.open(file, 'stdout', { after: { file: identity, offset: 4 } });
+    expect((await replaced.poll(now)).map((line) => line.text)).toEqual(['new']);
+    const shorter = await FileFollower.open(file, 'stdout', { after: { file: replaced.fileIdentity, offset: 100 } });
+    expect((await shorter.poll(now)).map((line) => line.text)).toEqual(['new']);
+  });
+
+  it('counts as skipped the lines a rotation took away unread after the cursor', async () => {
+    await writeFile(file, 'one\ntwo\nthree\nfour\n');
+    const first = await FileFollower.open(file, 'stdout', { since: new Date(0) });
+    // 'one' and 'two' were confirmed; then the file was rotated, and the app wrote on (less than
+    // the offset: a rotated file that grew past it again looks unrotated, since copytruncate keeps the inode)
+    await rotateIfLarge(file, 4);
+    await appendFile(file, 'five\n');
+    const resumed = await FileFollower.open(file, 'stdout', { after: { file: first.fileIdentity, offset: 'one\ntwo\n'.length } });
+    expect(resumed.skippedLines).toBe(2);
+    expect((await resumed.poll(now)).map((line) => line.text)).toEqual(['five']);
+  });
+
+  it('replays at most MAX_LOG_RESUME_BYTES after a cursor and counts the lines it skips', async () => {
+    const line = `${'z'.repeat(99)}\n`;
+    const total = Math.ceil((MAX_LOG_RESUME_BYTES + 10 * 1024) / line.length);
+    await writeFile(file, 'confirmed\n');
+    const first = await FileFollower.open(file, 'stdout', { since: new Date(0) });
+    await appendFile(file, line.repeat(total));
+    const resumed = await FileFollower.open(file, 'stdout', { after: { file: first.fileIdentity, offset: 'confirmed\n'.length } });
+    let replayed = 0;
+    for (let lines = await resumed.poll(now); lines.length > 0; lines = await resumed.poll(now)) replayed += lines.length;
+    expect(replayed).toBe(Math.floor(MAX_LOG_RESUME_BYTES / line.length));
+    expect(resumed.skippedLines + replayed).toBe(total);
   });
 
   it('waits for a file that does not exist yet and reads it from its start', async () => {

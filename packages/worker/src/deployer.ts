@@ -1,4 +1,4 @@
-import type { AppRunEvent, DeployRequest, DeployResult, Deployment, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample } from '@kraken/docker-deployer';
+import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample } from '@kraken/docker-deployer';
 import type { Isolation, Runtime } from '@kraken/messages';
 
 /**
@@ -26,7 +26,8 @@ export interface Deployer {
   startApp(deploymentId: string): Promise<Deployment>;
   /** This node's deployments, found from container labels (used to reconcile after a restart). */
   list(): Promise<Deployment[]>;
-  followLogs(deploymentId: string, onLine: (line: LogLine) => void, options?: { since?: Date }): Promise<LogFollower>;
+  /** Lines carry a cursor when the runtime can resume after them (`options.after`), exactly across a worker restart. */
+  followLogs(deploymentId: string, onLine: (line: LogLine) => void, options?: FollowLogsOptions): Promise<LogFollower>;
   stats(deploymentId: string): Promise<StatsSample>;
   /**
    * Reports apps ending and being restarted by the runtime, so crash loops are seen. Optional: a

@@ -8,5 +8,7 @@ export type { CompiledWorkerOptions, Duration, WorkerOptions, WorkerQueues } fro
 export { OsSystemProbe, ipv4Addresses } from './system-probe.js';
 export type { DiskUsage, OsSystemProbeOptions, SystemProbe, SystemSample } from './system-probe.js';
 export { LogBatcher, truncateUtf8 } from './log-batcher.js';
+export { FileLogCursorStore } from './log-cursors.js';
+export type { FileLogCursorStoreOptions, LogCursorStore } from './log-cursors.js';
 export type { LogBatcherOptions, LogBatcherStats } from './log-batcher.js';
 export { statusOfStep } from './status-map.js';

@@ -104,6 +104,26 @@ describe('LogBatcher', () => {
     expect(text).toBe('é'.repeat(LogLimits.maxLineBytes / 2));
   });
 
+  it('confirms the cursor of the last line with one in each batch the broker took, and none of a batch it dropped', async () => {
+    const confirmed: string[] = [];
+    let accept = true;
+    const { batcher: b } = batcher({
+      flushIntervalMs: 10_000,
+      send: () => Promise.resolve(accept),
+      onConfirmed: (cursor) => confirmed.push(cursor),
+    });
+    b.push('stdout', 'a', at, 'c1');
+    b.push('system', 'not from the app', at);
+    b.push('stdout', 'b', at, 'c2');
+    b.push('stdout', 'c', at, 'c3');
+    b.push('system', 'no cursor in this batch', at);
+    await b.flush();
+    accept = false;
+    b.push('stdout', 'd', at, 'c4');
+    await b.flush();
+    expect(confirmed).toEqual(['c2', 'c3']);
+  });
+
   it('discard() drops and counts what waits and ignores later lines', async () => {
     const { batcher: b, sent } = batcher();
     b.push('stdout', 'a', at);

@@ -15,6 +15,8 @@ export interface LogBatcherOptions {
   send(body: DeployLogBody): Promise<boolean>;
   /** A send that threw; its lines are counted as dropped. */
   onSendError(error: unknown): void;
+  /** The broker confirmed a batch: `cursor` is that of its last line that had one (see push). */
+  onConfirmed?: ((cursor: string) => void) | undefined;
 }
 
 export interface LogBatcherStats {
@@ -28,6 +30,8 @@ export interface LogBatcherStats {
 interface Pending {
   line: LogLine;
   bytes: number;
+  /** Where the line ends in the runtime's log (LogLine.cursor of the deployer). */
+  cursor: string | undefined;
 }
 
 /** Room for `{"stream":"stderr","text":,"at":"2025-01-01T00:00:00.000Z"},` around the text. */
@@ -56,14 +60,15 @@ export class LogBatcher {
 
   constructor(private readonly options: LogBatcherOptions) {}
 
-  push(stream: LogStream, text: string, at: Date): void {
+  /** `cursor` says where the line ends in the runtime's log: the batch that carries it confirms it. */
+  push(stream: LogStream, text: string, at: Date, cursor?: string): void {
     if (this.closed) return;
     const line: LogLine = { stream, text: truncateUtf8(text, LogLimits.maxLineBytes), at: this.timeText(at) };
     if (this.buffer.length >= this.options.bufferLines) {
       this.buffer.shift();
       this.countDropped(1);
     }
-    this.buffer.push({ line, bytes: jsonTextBytes(line.text) + LINE_OVERHEAD_BYTES });
+    this.buffer.push({ line, bytes: jsonTextBytes(line.text) + LINE_OVERHEAD_BYTES, cursor });
     if (this.buffer.length >= this.options.flushLines) this.kick();
     else this.armTimer();
   }
@@ -90,6 +95,11 @@ export class LogBatcher {
     this.buffer = [];
   }
 
+  /** Lines that can still wait before the oldest are dropped. */
+  room(): number {
+    return this.options.bufferLines - this.buffer.length;
+  }
+
   stats(): LogBatcherStats {
     return { seq: this.nextSeq, linesSent: this.linesSent, linesDropped: this.linesDropped };
   }
@@ -103,7 +113,8 @@ export class LogBatcher {
     return this.lastAtText;
   }
 
-  private countDropped(lines: number): void {
+  /** Lines lost, here or before they reached the batcher: reported in the next batch's `dropped`. */
+  countDropped(lines: number): void {
     this.droppedToReport += lines;
     this.linesDropped += lines;
   }
@@ -133,7 +144,7 @@ export class LogBatcher {
 
   private async drain(): Promise<void> {
     while (this.buffer.length >= this.options.flushLines || (this.due && this.buffer.length > 0)) {
-      const lines = this.takeBatch();
+      const { lines, cursor } = this.takeBatch();
       if (this.buffer.length === 0) {
         this.due = false;
         this.clearTimer();
@@ -154,6 +165,7 @@ export class LogBatcher {
       }
       if (sent) {
         this.linesSent += lines.length;
+        if (cursor !== undefined) this.options.onConfirmed?.(cursor);
       } else {
         // the drops this batch reported were lost with it: report them again, with its own lines
         this.droppedToReport += dropped;
@@ -163,7 +175,7 @@ export class LogBatcher {
     if (this.buffer.length === 0) this.due = false;
   }
 
-  private takeBatch(): LogLine[] {
+  private takeBatch(): { lines: LogLine[]; cursor: string | undefined } {
     const max = Math.min(this.options.flushLines, LogLimits.maxLinesPerBatch);
     let bytes = BATCH_OVERHEAD_BYTES;
     let count = 0;
@@ -175,7 +187,13 @@ export class LogBatcher {
       bytes += next.bytes;
       count++;
     }
-    return this.buffer.splice(0, count).map((pending) => pending.line);
+    const taken = this.buffer.splice(0, count);
+    let cursor: string | undefined;
+    const lines = taken.map((pending) => {
+      cursor = pending.cursor ?? cursor;
+      return pending.line;
+    });
+    return { lines, cursor };
   }
 }
 

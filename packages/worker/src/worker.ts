@@ -2,12 +2,15 @@ import type { Broker, Delivery, Subscription } from '@kraken/broker';
 import type { Clock, KrakenError, Logger } from '@kraken/common';
 import { ErrorCode, TypedEmitter, isoTime, redactCredentials, systemClock, toKrakenError, withTimeout } from '@kraken/common';
 import type { DeployProgress, LogFollower } from '@kraken/docker-deployer';
+import { MAX_LOG_READ_LINES } from '@kraken/docker-deployer';
 import type { AppRestarts, DeployCancelBody, DeployLifecycleBody, DeployLogBody, DeployPrepareBody, DeployRequestBody, DeployStatusBody, Message, NodeInfoBody, NodeInfoExtensions } from '@kraken/messages';
 import { DeliveryClass, DeploymentStatus, LifecycleAction, MessageType, PROTOCOL_VERSION, Runtime, createMessage, deploymentStatusOrder, redeployFailedMessage } from '@kraken/messages';
 import { CrashWatch } from './crash-watch.js';
 import type { Deployer, EngineProbe } from './deployer.js';
 import { FailoverBuilds } from './failover-builds.js';
 import { LogBatcher } from './log-batcher.js';
+import type { LogCursorStore } from './log-cursors.js';
+import { noLogCursors } from './log-cursors.js';
 import type { NodeInfoExtensionsProvider } from './node-info-extensions.js';
 import { readNodeInfoExtensions } from './node-info-extensions.js';
 import type { CompiledWorkerOptions, WorkerOptions } from './options.js';
@@ -45,6 +48,12 @@ export interface WorkerCreateOptions {
    * protocol refuses is logged, and that heartbeat goes out without extensions.
    */
   nodeInfoExtensions?: NodeInfoExtensionsProvider;
+  /**
+   * Where the worker remembers how far the broker confirmed each app's log, so that after a crash
+   * it resumes each log there (FileLogCursorStore in the agent's data dir). @default none: apps
+   * taken over after a restart are followed from then on
+   */
+  logCursors?: LogCursorStore;
   options?: WorkerOptions;
 }
 
@@ -90,6 +99,8 @@ interface Tracked {
   url?: string | undefined;
   readonly logs: LogBatcher;
   follower?: LogFollower | undefined;
+  /** The cursor of the last line read from the app's log: a follow that ended resumes after it. */
+  lastCursor?: string | undefined;
   ticket?: SlotTicket | undefined;
   /** Set when a cancel/stop arrived while the deploy was queued or running. */
   cancelled: boolean;
@@ -130,6 +141,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /** Builds of deployments that run elsewhere, made here ahead of a move while no deploy needs the slots. */
   private readonly failover: FailoverBuilds;
   private readonly crashWatch: CrashWatch;
+  private readonly logCursors: LogCursorStore;
+  /** A log follow reads on while its batcher has room for one more read (at most half its buffer). */
+  private readonly readRoom: number;
   private readonly tracked = new Map<string, Tracked>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly background = new Set<Promise<void>>();
@@ -173,6 +187,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.runtime = create.deployer.runtime ?? Runtime.Docker;
     this.clock = create.clock ?? systemClock;
     this.extensionsProvider = create.nodeInfoExtensions;
+    this.logCursors = create.logCursors ?? noLogCursors;
+    this.readRoom = Math.min(MAX_LOG_READ_LINES, Math.ceil(this.options.logBufferLines / 2));
     this.slots = new Slots(this.options.maxConcurrentDeploys, () => {
       this.failover.poke();
     });
@@ -247,6 +263,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       t.ticket?.release();
     }
     await Promise.all([...this.tracked.values()].map((t) => t.logs.close()));
+    await this.logCursors.flush();
     await this.heartbeatInFlight;
     await this.statusChain;
     await this.sayStopping();
@@ -407,6 +424,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       send: (body) => this.sendLogBatch(body),
       onSendError: (error) => {
         this.fail(error, 'publish deploy.log', deploymentId);
+      },
+      onConfirmed: (cursor) => {
+        this.logCursors.record(deploymentId, cursor);
       },
     });
     const t: Tracked = { deploymentId, phase, status, logs, cancelled: false, statsInFlight: false };
@@ -626,6 +646,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     t.follower?.stop();
     t.follower = undefined;
     await t.logs.close();
+    await this.logCursors.forget(t.deploymentId);
     if (this.tracked.get(t.deploymentId) === t) this.tracked.delete(t.deploymentId);
     const next = t.deployAfterDestroy;
     if (next !== undefined && !this.stopped) await this.onRequest(next);
@@ -769,6 +790,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       this.fail(error, 'list deployments to reconcile');
       return;
     }
+    const cursors = await this.logCursors.load().catch((error: unknown) => {
+      this.fail(error, 'read the log cursors');
+      return new Map<string, string>();
+    });
     const taken: string[] = [];
     for (const deployment of found) {
       if (deployment.state !== 'running' && deployment.state !== 'restarting') {
@@ -782,10 +807,14 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       t.url = deployment.hostPort === undefined ? undefined : this.urlFor(deployment.hostPort);
       this.crashWatch.running(t.deploymentId);
       this.publishStatus(t, DeploymentStatus.Running, { message: 'found running after a worker restart', force: true });
-      // from now: the lines before the restart were forwarded by the previous instance
+      // right after the last line the broker confirmed to the previous instance, when it said;
+      // else from now (its earlier lines were sent, the ones of the outage are lost)
+      t.lastCursor = cursors.get(t.deploymentId);
       this.runInBackground(this.follow(t, this.now()), 'follow logs', t.deploymentId);
       taken.push(deployment.deploymentId);
     }
+    // cursors of apps that are gone (stopped while no agent ran) would only pile up
+    for (const deploymentId of cursors.keys()) if (!this.tracked.has(deploymentId)) await this.logCursors.forget(deploymentId);
     if (taken.length > 0) this.logger.info('took over running deployments', { deployments: taken });
     this.emit('reconciled', taken);
   }
@@ -796,9 +825,22 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     if (this.stopped || t.phase !== 'running') return;
     let follower: LogFollower;
     try {
-      follower = await this.deployer.followLogs(t.deploymentId, (line) => {
-        t.logs.push(line.stream, line.text, line.at);
-      }, { since });
+      follower = await this.deployer.followLogs(
+        t.deploymentId,
+        (line) => {
+          if (line.cursor !== undefined) t.lastCursor = line.cursor;
+          t.logs.push(line.stream, line.text, line.at, line.cursor);
+        },
+        {
+          since,
+          ...(t.lastCursor === undefined ? {} : { after: t.lastCursor }),
+          onSkipped: (lines) => {
+            this.logsSkipped(t, lines);
+          },
+          // the lines wait in the runtime's log rather than be dropped from a full buffer
+          isFull: () => t.logs.room() < this.readRoom,
+        },
+      );
     } catch (error) {
       const failure = toKrakenError(error);
       if (!this.stillRunning(t)) return;
@@ -827,6 +869,13 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       'follow logs',
       t.deploymentId,
     );
+  }
+
+  /** Lines a resumed log left out (its replay is bounded): counted as dropped, so the gap shows. */
+  private logsSkipped(t: Tracked, lines: number): void {
+    t.logs.countDropped(lines);
+    this.counters.logLinesDropped += lines;
+    this.emit('logs-dropped', { deploymentId: t.deploymentId, lines, reason: 'written while no agent read the log, beyond what a resume replays' });
   }
 
   /**

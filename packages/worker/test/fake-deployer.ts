@@ -1,5 +1,5 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
-import type { AppRunEvent, DeployProgress, DeployRequest, DeployResult, Deployment, DeployStep, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample } from '@kraken/docker-deployer';
+import type { AppRunEvent, DeployProgress, DeployRequest, DeployResult, Deployment, DeployStep, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample } from '@kraken/docker-deployer';
 import type { Deployer } from '../src/deployer.js';
 
 /** How one fake deploy behaves. */
@@ -44,6 +44,10 @@ export class FakeDeployer implements Deployer {
   readonly containers = new Map<string, Deployment>();
   readonly scripts = new Map<string, FakeScript>();
   readonly followers = new Map<string, Follower>();
+  /** The options of every followLogs call, in order. */
+  readonly followCalls: { deploymentId: string; options: FollowLogsOptions }[] = [];
+  /** Lines the next follow of a deployment says its bounded resume skipped. */
+  readonly skipOnFollow = new Map<string, number>();
   statsSample: StatsSample = { cpuPercent: 12.5, memMb: 40, maxMemMb: 512, imageSizeMb: 120 };
   /** Deploys running right now, and the most at once. */
   active = 0;
@@ -185,8 +189,11 @@ export class FakeDeployer implements Deployer {
     return Promise.resolve([...this.containers.values()]);
   }
 
-  followLogs(deploymentId: string, onLine: (line: LogLine) => void): Promise<LogFollower> {
+  followLogs(deploymentId: string, onLine: (line: LogLine) => void, options: FollowLogsOptions = {}): Promise<LogFollower> {
     if (!this.containers.has(deploymentId)) return Promise.reject(notFound(deploymentId));
+    this.followCalls.push({ deploymentId, options });
+    const skipped = this.skipOnFollow.get(deploymentId);
+    if (skipped !== undefined) options.onSkipped?.(skipped);
     let end: () => void = () => undefined;
     const done = new Promise<void>((resolve) => {
       end = resolve;
@@ -217,6 +224,13 @@ export class FakeDeployer implements Deployer {
   /** The runtime saw the app end or start again. */
   emitRun(event: AppRunEvent): void {
     for (const listener of this.runListeners) listener(event);
+  }
+
+  /** The app prints a line the runtime can resume after. */
+  printAt(deploymentId: string, text: string, cursor: string): void {
+    const follower = this.followers.get(deploymentId);
+    if (!follower) throw new Error(`no log follower for ${deploymentId}`);
+    follower.onLine({ stream: 'stdout', text, at: new Date(), cursor });
   }
 
   /** The app prints lines. */

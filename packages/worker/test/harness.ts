@@ -7,6 +7,7 @@ import type { WorkerOptions } from '../src/options.js';
 import { Worker } from '../src/worker.js';
 import type { EngineProbe } from '../src/deployer.js';
 import type { NodeInfoExtensionsProvider } from '../src/node-info-extensions.js';
+import type { LogCursorStore } from '../src/log-cursors.js';
 import { FakeDeployer } from './fake-deployer.js';
 
 export const fixedSample: SystemSample = {
@@ -52,6 +53,7 @@ export async function startHarness(
     engine?: EngineProbe;
     probe?: SystemProbe;
     nodeInfoExtensions?: NodeInfoExtensionsProvider;
+    logCursors?: LogCursorStore;
     beforeCreate?: (broker: MemoryBroker) => Promise<void>;
     holdTelemetry?: boolean;
   } = {},
@@ -68,6 +70,7 @@ export async function startHarness(
     probe: input.probe ?? fakeProbe,
     engine: input.engine ?? { ping: () => Promise.resolve('OK') },
     ...(input.nodeInfoExtensions === undefined ? {} : { nodeInfoExtensions: input.nodeInfoExtensions }),
+    ...(input.logCursors === undefined ? {} : { logCursors: input.logCursors }),
     options: { queues, heartbeatInterval: '1h', statsInterval: '1h', logFlushInterval: 20, ...input.options },
   });
   const statuses: DeployStatusBody[] = [];

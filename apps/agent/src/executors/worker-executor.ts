@@ -1,7 +1,8 @@
+import path from 'node:path';
 import type { Broker } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
 import type { Deployer, EngineProbe } from '@kraken/worker';
-import { OsSystemProbe, Worker } from '@kraken/worker';
+import { FileLogCursorStore, OsSystemProbe, Worker } from '@kraken/worker';
 import type { Executor } from '../run/executor.js';
 
 export interface WorkerExecutorOptions {
@@ -10,7 +11,7 @@ export interface WorkerExecutorOptions {
   engine?: EngineProbe | undefined;
   nodeId: string;
   logger: Logger;
-  /** Heartbeats report the use of the filesystem that holds it. */
+  /** Heartbeats report the use of the filesystem that holds it; the worker keeps its log cursors in it. */
   dataDir: string;
   publicHost?: string | undefined;
   /** When a crash-looping app is stopped, and when a restarted one counts as recovered. @default the worker's */
@@ -38,6 +39,8 @@ export class WorkerExecutor implements Executor {
       nodeId,
       logger,
       probe: new OsSystemProbe({ diskPath: dataDir }),
+      // how far each app's log reached the broker: an agent back from a crash resumes there
+      logCursors: await FileLogCursorStore.open({ dir: path.join(dataDir, 'log-cursors'), logger }),
       ...(engine === undefined ? {} : { engine }),
       options: {
         ...(publicHost === undefined ? {} : { publicHost }),

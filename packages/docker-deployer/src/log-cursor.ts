@@ -1,0 +1,76 @@
+/**
+ * Docker's log cursor: the time the engine stamped on a line (`timestamps: true`), to the
+ * nanosecond. Resuming after it skips the lines stamped at or before it, so it is exact unless two
+ * lines share a nanosecond, and it survives the agent: the engine keeps the log.
+ */
+
+/**
+ * How much of a log written after a cursor a resume replays at most, in every runtime: a cursor
+ * says exactly where the agent stopped, yet an outage of hours must not replay gigabytes. The
+ * lines beyond it are counted (FollowLogsOptions.onSkipped), so the gap shows.
+ */
+export const MAX_LOG_RESUME_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The most lines one read of a follow delivers before it asks `FollowLogsOptions.isFull` again:
+ * a consumer that holds back at a fill level leaves this much room above it.
+ */
+export const MAX_LOG_READ_LINES = 5000;
+
+/** The version of the format: a cursor of another version (another runtime's) is not recognised. */
+const PREFIX = 'd1:';
+/** RFC 3339 in UTC as the engine writes it, the fraction of a second without trailing zeros. */
+const ENGINE_TIME = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/;
+const CURSOR = /^d1:(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z)$/;
+
+/**
+ * The engine time of a line as a fixed-width text (nine fraction digits), so two of them compare
+ * as strings; undefined for a time the engine would not write.
+ */
+export function engineTimeKey(time: string): string | undefined {
+  const match = ENGINE_TIME.exec(time);
+  if (match === null) return undefined;
+  return `${match[1] ?? ''}.${(match[2] ?? '').padEnd(9, '0')}Z`;
+}
+
+export function formatDockerCursor(timeKey: string): string {
+  return `${PREFIX}${timeKey}`;
+}
+
+/** The time key a cursor names, and the whole second to ask the engine for lines `since`; undefined for a cursor this runtime did not make. */
+export function parseDockerCursor(cursor: string): { timeKey: string; sinceSeconds: number } | undefined {
+  const timeKey = CURSOR.exec(cursor)?.[1];
+  if (timeKey === undefined) return undefined;
+  const seconds = Date.parse(`${timeKey.slice(0, 19)}Z`) / 1000;
+  return Number.isFinite(seconds) ? { timeKey, sinceSeconds: seconds } : undefined;
+}
+
+export type ResumeVerdict = 'deliver' | 'confirmed' | 'beyond-bound';
+
+/**
+ * Decides, line by line, what a follow resumed after a cursor delivers: nothing stamped at or
+ * before the cursor (the broker has it), and of the backlog (stamped before the follow started)
+ * at most `maxBytes`; the backlog beyond that is skipped, and counted by the caller.
+ */
+export class ResumeFilter {
+  private backlogBytes = 0;
+  private last: ResumeVerdict = 'deliver';
+
+  constructor(
+    private readonly afterKey: string,
+    private readonly startKey: string,
+    private readonly maxBytes = MAX_LOG_RESUME_BYTES,
+  ) {}
+
+  /** `timeKey` undefined: a piece of a long line, which goes where the line's start went. */
+  judge(timeKey: string | undefined, bytes: number): ResumeVerdict {
+    if (timeKey === undefined) return this.last;
+    if (timeKey <= this.afterKey) this.last = 'confirmed';
+    else if (timeKey >= this.startKey) this.last = 'deliver';
+    else {
+      this.backlogBytes += bytes;
+      this.last = this.backlogBytes > this.maxBytes ? 'beyond-bound' : 'deliver';
+    }
+    return this.last;
+  }
+}

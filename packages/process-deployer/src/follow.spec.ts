@@ -1,0 +1,111 @@
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { MemoryLogger, systemClock } from '@kraken/common';
+import type { LogLine } from '@kraken/docker-deployer';
+import { MAX_LOG_READ_LINES } from '@kraken/docker-deployer';
+import { eventuallyPasses } from '@kraken/testing';
+import { LogFollow } from './follow.js';
+import type { FollowOptions } from './follow.js';
+import { deploymentPaths } from './layout.js';
+
+describe('LogFollow', () => {
+  let dir: string;
+  let follow: LogFollow | undefined;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'kraken-follow-'));
+  });
+  afterEach(async () => {
+    follow?.stop();
+    follow = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const start = async (onLine: (line: LogLine) => void, options: Partial<FollowOptions> = {}): Promise<LogFollow> => {
+    const paths = deploymentPaths(dir, 'app-1');
+    await mkdir(paths.dir, { recursive: true });
+    follow = await LogFollow.start(onLine, {
+      paths,
+      since: undefined,
+      after: undefined,
+      onSkipped: undefined,
+      isFull: undefined,
+      pollIntervalMs: 10,
+      clock: systemClock,
+      logger: new MemoryLogger(),
+      stillDeployed: () => true,
+      onEnd: () => undefined,
+      ...options,
+    });
+    return follow;
+  };
+
+  it('gives each whole line a cursor from which a later follow resumes with the next line of either file', async () => {
+    const paths = deploymentPaths(dir, 'app-1');
+    await mkdir(paths.dir, { recursive: true });
+    await writeFile(paths.stdout, '');
+    await writeFile(paths.stderr, '');
+    const first: LogLine[] = [];
+    const running = await start((line) => first.push(line));
+    await appendFile(paths.stdout, 'out 1\nout 2\n');
+    await appendFile(paths.stderr, 'err 1\n');
+    await eventuallyPasses(
+      () => {
+        expect(first.map((line) => line.text)).toEqual(['out 1', 'out 2', 'err 1']);
+      },
+      3_000,
+      5,
+    );
+    running.stop();
+    // the broker confirmed up to 'out 1'; the app wrote on while nobody followed
+    await appendFile(paths.stdout, 'out 3\n');
+    await appendFile(paths.stderr, 'err 2\n');
+    const resumed: string[] = [];
+    await start((line) => resumed.push(line.text), { after: first[0]?.cursor });
+    await eventuallyPasses(
+      () => {
+        expect(resumed).toEqual(['out 2', 'out 3', 'err 1', 'err 2']);
+      },
+      3_000,
+      5,
+    );
+  });
+
+  it('reads nothing while the consumer is full, and every line once it has room, at most MAX_LOG_READ_LINES a read', async () => {
+    const paths = deploymentPaths(dir, 'app-1');
+    await mkdir(paths.dir, { recursive: true });
+    await writeFile(paths.stdout, '');
+    const reads: number[] = [];
+    const lines: string[] = [];
+    let full = true;
+    let read = 0;
+    await start(
+      (line) => {
+        lines.push(line.text);
+        read++;
+      },
+      {
+        isFull: () => {
+          if (read > 0) reads.push(read);
+          read = 0;
+          return full;
+        },
+      },
+    );
+    const count = MAX_LOG_READ_LINES * 3;
+    await appendFile(paths.stdout, Array.from({ length: count }, (_, index) => `${String(index)}\n`).join(''));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(lines).toEqual([]);
+    full = false;
+    await eventuallyPasses(
+      () => {
+        expect(lines).toHaveLength(count);
+      },
+      5_000,
+      5,
+    );
+    expect(lines.map(Number)).toEqual(Array.from({ length: count }, (_, index) => index));
+    expect(Math.max(...reads)).toBeLessThanOrEqual(MAX_LOG_READ_LINES);
+  });
+});
