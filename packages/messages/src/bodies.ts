@@ -399,8 +399,13 @@ export const ingressRouteSchema = z.object({
   name: deploymentNameSchema,
   deploymentId: idSchema,
   status: oneOf(statusValues),
-  /** Where the app answers now (`http://<node address>:<host port>`); absent while no instance runs. */
+  /** Where the app answers now (`http://<node address>:<host port>`); absent while no instance runs or answers. */
   upstream: httpUrlSchema.optional(),
+  /**
+   * Set while its instance runs but does not answer its node's ready checks (then there is no
+   * upstream): the node's words, e.g. "not answering on port 20001 for 15 s (3 checks)".
+   */
+  notAnswering: text(512, { nonEmpty: true }).optional(),
 });
 export type IngressRoute = z.infer<typeof ingressRouteSchema>;
 
