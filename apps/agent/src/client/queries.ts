@@ -119,13 +119,12 @@ export const Queries = {
 export function deploymentStatusCell(deployment: Pick<DeploymentView, 'status' | 'crashLooping' | 'ready'>): string {
   if (deployment.status !== 'RUNNING') return humanStatus(deployment.status);
   if (deployment.crashLooping) return 'running, crash-looping';
-  // `=== false`: an older orchestrator does not say, and its apps are not reported unready
-  return deployment.ready === false ? 'running, not answering' : humanStatus(deployment.status);
+  return deployment.ready ? humanStatus(deployment.status) : 'running, not answering';
 }
 
 /** "not answering since 2026-12-07T03:00:05.000Z: the ingress sends it nothing until it answers", or undefined. */
 export function notAnsweringNote(deployment: Pick<DeploymentView, 'status' | 'crashLooping' | 'ready' | 'notReadySince'>): string | undefined {
-  if (deployment.status !== 'RUNNING' || deployment.crashLooping || deployment.ready !== false) return undefined;
+  if (deployment.status !== 'RUNNING' || deployment.crashLooping || deployment.ready) return undefined;
   const since = deployment.notReadySince === null ? '' : ` since ${new Date(deployment.notReadySince * 1000).toISOString()}`;
   return `not answering${since}: the ingress sends it nothing until it answers`;
 }

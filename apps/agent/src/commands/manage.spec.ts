@@ -23,10 +23,10 @@ describe('kraken status', () => {
 
   it('counts crash-looping and not answering apps apart from the steady running ones', async () => {
     const deployments = [
-      { id: 'a', status: 'RUNNING', crashLooping: false },
-      { id: 'b', status: 'RUNNING', crashLooping: true },
-      { id: 'c', status: 'RUNNING', crashLooping: false },
-      { id: 'd', status: 'ERRORED', crashLooping: true },
+      { id: 'a', status: 'RUNNING', crashLooping: false, ready: true },
+      { id: 'b', status: 'RUNNING', crashLooping: true, ready: true },
+      { id: 'c', status: 'RUNNING', crashLooping: false, ready: true },
+      { id: 'd', status: 'ERRORED', crashLooping: true, ready: true },
       { id: 'e', status: 'RUNNING', crashLooping: false, ready: false },
     ];
     const client = { url: 'http://127.0.0.1:4000', leader: undefined, graphql: () => Promise.resolve({ ...view, getPlatform: { ...view.getPlatform, deployments } }) } as unknown as ApiClient;
