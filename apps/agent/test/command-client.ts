@@ -25,6 +25,8 @@ export function deploymentView(status: string, history: string[], patch: Partial
     crashLooping: false,
     restartCount: 0,
     lastExit: null,
+    ready: true,
+    notReadySince: null,
     ...patch,
   };
 }

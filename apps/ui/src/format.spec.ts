@@ -174,6 +174,12 @@ describe('crash loops', () => {
     expect(statusTag('ERRORED', true)).toEqual({ label: 'Errored', color: 'red' });
   });
 
+  it('tags a RUNNING app that does not answer as such, unless it crash-loops, and any other status as itself', () => {
+    expect(statusTag('RUNNING', false, false)).toEqual({ label: 'Running, not answering', color: 'orange' });
+    expect(statusTag('RUNNING', true, false)).toEqual({ label: 'Crash-looping', color: 'volcano' });
+    expect(statusTag('STOPPED', false, false)).toEqual({ label: 'Stopped', color: statusTag('STOPPED').color });
+  });
+
   it('sums up the restarts and how the app last ended, or nothing for an app that never ended', () => {
     const lastExit = { code: 1, signal: null, time: 1_765_000_003, reason: 'exited with code 1 after 3.0 s' };
     const at = (seconds: number): string => `t${String(seconds)}`;

@@ -10,10 +10,13 @@ export function statusLabel(status: ApplicationStatus): string {
 
 /**
  * What a deployment's status tag says: "Crash-looping" (in the colour of trouble) for a RUNNING app
- * that keeps ending and being restarted, since it is down more than it is up; else its status.
+ * that keeps ending and being restarted, since it is down more than it is up; "Running, not
+ * answering" for one that runs but fails its ready checks (the ingress sends it nothing); else its
+ * status.
  */
-export function statusTag(status: ApplicationStatus, crashLooping = false): { label: string; color: string } {
+export function statusTag(status: ApplicationStatus, crashLooping = false, ready = true): { label: string; color: string } {
   if (crashLooping && status === 'RUNNING') return { label: 'Crash-looping', color: 'volcano' };
+  if (!ready && status === 'RUNNING') return { label: 'Running, not answering', color: 'orange' };
   return { label: statusLabel(status), color: statusColor(status) };
 }
 

@@ -205,6 +205,15 @@ describe('Ingress', () => {
     expect(answer.body).toContain('Deployment hello-1 (hello) has no running instance: its status is BuildingDeployment.');
   });
 
+  it('answers 503 at once for an app whose instance runs but does not answer its ready checks, saying so', async () => {
+    const reason = 'not answering on port 20001 for 15 s (3 checks)';
+    const { ingress } = await ingressWith([{ name: 'hello', deploymentId: 'hello-1', status: 'Running', notAnswering: reason }]);
+    const answer = await request(ingress.port, 'hello');
+    expect(answer.status).toBe(503);
+    expect(answer.headers['retry-after']).toBe('5');
+    expect(answer.body).toContain(`Deployment hello-1 (hello) runs but does not answer: ${reason}.`);
+  });
+
   it('answers 503 for a stopped app, saying it was stopped and how to start it, with no retry hint', async () => {
     const { ingress } = await ingressWith([{ name: 'hello', deploymentId: 'hello-1', status: 'Stopped' }]);
     const answer = await request(ingress.port, 'hello');

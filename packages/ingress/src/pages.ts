@@ -25,10 +25,16 @@ export function unknownHostPage(host: string | undefined): IngressAnswer {
   ]);
 }
 
-/** The deployment exists but no instance of it runs (building, moving, stopped, failed). */
+/** The deployment exists but no instance of it runs (building, moving, stopped, failed) or answers (hung). */
 export function notRunningPage(route: Route): IngressAnswer {
   // stopped on request it stays down until someone starts it: no point in retrying within seconds
   // (the status is @kraken/messages' DeploymentStatus as text; the ingress does not depend on it)
+  if (route.notAnswering !== undefined) {
+    return page(503, `${route.name} is not answering`, [
+      `Deployment ${route.deploymentId} (${route.name}) runs but does not answer: ${route.notAnswering}.`,
+      'Requests go to it again as soon as it answers.',
+    ], { 'retry-after': '5' });
+  }
   if (route.status === 'Stopped') {
     return page(503, `${route.name} is stopped`, [
       `Deployment ${route.deploymentId} (${route.name}) was stopped on request: its status is ${route.status}.`,

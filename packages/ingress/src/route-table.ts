@@ -8,8 +8,10 @@ export interface Route {
   deploymentId: string;
   /** The deployment's status, shown when no instance answers. */
   status: string;
-  /** Where an instance answers now (`http://host:port`); undefined while none runs. */
+  /** Where an instance answers now (`http://host:port`); undefined while none runs or answers. */
   upstream?: string | undefined;
+  /** Why an instance that runs gets nothing: it does not answer its node's ready checks. */
+  notAnswering?: string | undefined;
 }
 
 /** A whole table, as the leader of term `epoch` published it (its `seq`-th in that term). */

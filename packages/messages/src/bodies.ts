@@ -248,6 +248,20 @@ export const appRestartsSchema = z.object({
 });
 export type AppRestarts = z.infer<typeof appRestartsSchema>;
 
+/**
+ * Whether a running app still answers HTTP on its port (any answer counts, as in the deploy's
+ * ready check). An app that stops answering without exiting gets no requests from the ingress
+ * until it answers again. Optional, like `restarts`: an older orchestrator strips it.
+ */
+export const appReadinessSchema = z.object({
+  ready: z.boolean({ error: 'expected a boolean' }),
+  /** When it last changed between ready and not. */
+  since: isoTimeSchema,
+  /** Why it counts as not ready, e.g. "not answering on port 20001 for 15 s (3 checks)". */
+  reason: text(512, { nonEmpty: true }).optional(),
+});
+export type AppReadiness = z.infer<typeof appReadinessSchema>;
+
 export const deployStatusBodySchema = z.object({
   deploymentId: idSchema,
   status: oneOf(statusValues),
@@ -271,6 +285,8 @@ export const deployStatusBodySchema = z.object({
   nodeId: idSchema,
   /** With Running, and with the Errored that ends a crash loop; absent from workers older than it. */
   restarts: appRestartsSchema.optional(),
+  /** With Running, once the worker's ready watch has an opinion; absent from workers older than it. */
+  readiness: appReadinessSchema.optional(),
 });
 export type DeployStatusBody = z.infer<typeof deployStatusBodySchema>;
 
@@ -383,8 +399,13 @@ export const ingressRouteSchema = z.object({
   name: deploymentNameSchema,
   deploymentId: idSchema,
   status: oneOf(statusValues),
-  /** Where the app answers now (`http://<node address>:<host port>`); absent while no instance runs. */
+  /** Where the app answers now (`http://<node address>:<host port>`); absent while no instance runs or answers. */
   upstream: httpUrlSchema.optional(),
+  /**
+   * Set while its instance runs but does not answer its node's ready checks (then there is no
+   * upstream): the node's words, e.g. "not answering on port 20001 for 15 s (3 checks)".
+   */
+  notAnswering: text(512, { nonEmpty: true }).optional(),
 });
 export type IngressRoute = z.infer<typeof ingressRouteSchema>;
 

@@ -184,6 +184,8 @@ describe('decode', () => {
       ['a non-http url', MessageType.DeployStatus, (b) => (b.url = 'javascript:alert(1)'), 'body.url', 'expected an http(s) URL'],
       ['a negative restart count', MessageType.DeployStatus, (b) => (b.restarts = { count: -1, looping: true }), 'body.restarts.count', 'expected integer >= 0, got -1'],
       ['a last exit without a reason', MessageType.DeployStatus, (b) => (b.restarts = { count: 1, looping: true, lastExit: { code: 1, at: '2026-12-06T12:00:03.000Z' } }), 'body.restarts.lastExit.reason', 'missing'],
+      ['readiness without a time', MessageType.DeployStatus, (b) => (b.readiness = { ready: false }), 'body.readiness.since', 'missing'],
+      ['readiness that is not a boolean', MessageType.DeployStatus, (b) => (b.readiness = { ready: 'no', since: '2026-12-06T12:00:03.000Z' }), 'body.readiness.ready', 'expected a boolean'],
       ['negative cpu', MessageType.DeployStats, (b) => (b.cpuPercent = -3), 'body.cpuPercent', 'expected number >= 0, got -3'],
       ['a seq that is a string', MessageType.DeployLog, (b) => (b.seq = '17'), 'body.seq', 'expected integer >= 0, got "17"'],
       ['no lines', MessageType.DeployLog, (b) => (b.lines = []), 'body.lines', 'expected 1..5000 lines, got an array of 0 items'],
@@ -314,6 +316,22 @@ describe('decode', () => {
       const parsed = deployStatusBodySchema.omit({ restarts: true }).safeParse(body);
       expect(parsed.success).toBe(true);
       expect(parsed.data).not.toHaveProperty('restarts');
+    });
+
+    it('decodes a status with readiness from a newer worker, and one without it from an older one', () => {
+      const readiness = { ready: false, since: '2026-12-06T12:00:03.000Z', reason: 'not answering on port 20001 for 15 s (3 checks)' };
+      const withReadiness = expectDecoded(decode(mutated(MessageType.DeployStatus, (_document, body) => (body.readiness = readiness))));
+      expect(withReadiness.type === MessageType.DeployStatus && withReadiness.body.readiness).toEqual(readiness);
+      const without = expectDecoded(decode(mutated(MessageType.DeployStatus, (_document, body) => delete body.readiness)));
+      expect(without.body).not.toHaveProperty('readiness');
+    });
+
+    it('leaves a status with readiness readable by an orchestrator whose schema has none (it strips it)', () => {
+      const body = fixtureDocument(MessageType.DeployStatus).body as Record<string, unknown>;
+      expect(body).toHaveProperty('readiness');
+      const parsed = deployStatusBodySchema.omit({ readiness: true }).safeParse(body);
+      expect(parsed.success).toBe(true);
+      expect(parsed.data).not.toHaveProperty('readiness');
     });
 
     it('fills defaults an older sender left out', () => {

@@ -24,6 +24,7 @@ export type {
   LogLine,
   AppExit,
   AppRestarts,
+  AppReadiness,
 } from './bodies.js';
 export { messageSchemas, messageSchema, createMessage, validateBody } from './messages.js';
 export type { Message, MessageOf, BodyOf, BodyInputOf, BodyValidation, MessageMeta } from './messages.js';

@@ -157,6 +157,7 @@ function reportedChange(message: MessageOf<typeof MessageType.DeployStatus>): St
     ...(body.port === undefined ? {} : { port: body.port }),
     ...(body.url === undefined ? {} : { url: body.url }),
     ...(body.restarts === undefined ? {} : { restarts: body.restarts }),
+    ...(body.readiness === undefined ? {} : { readiness: body.readiness }),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Broker, Subscription } from '@kraken/broker';
-import type { AppRestarts, DeploymentStatus, Message, MessageOf } from '@kraken/messages';
+import type { AppReadiness, AppRestarts, DeploymentStatus, Message, MessageOf } from '@kraken/messages';
 import { DeliveryClass, DeploymentStatus as Status, MessageType, createMessage } from '@kraken/messages';
 import type { OrchestratorQueues } from '../src/options.js';
 import type { NodeShape } from './fixtures.js';
@@ -90,7 +90,7 @@ export class FakeWorker {
   async report(
     deploymentId: string,
     status: DeploymentStatus,
-    options: { claimNodeId?: string; message?: string; commit?: string; errorCode?: string; port?: number; url?: string; attempt?: number; restarts?: AppRestarts } = {},
+    options: { claimNodeId?: string; message?: string; commit?: string; errorCode?: string; port?: number; url?: string; attempt?: number; restarts?: AppRestarts; readiness?: AppReadiness } = {},
   ): Promise<void> {
     const from = this.options.nodeId;
     await this.options.broker.publish(
@@ -109,6 +109,7 @@ export class FakeWorker {
           ...(options.url === undefined ? {} : { url: options.url }),
           ...(options.attempt === undefined ? {} : { attempt: options.attempt }),
           ...(options.restarts === undefined ? {} : { restarts: options.restarts }),
+          ...(options.readiness === undefined ? {} : { readiness: options.readiness }),
         },
         { from },
       ),

@@ -70,6 +70,7 @@ export function deploymentRecord(patch: Partial<DeploymentRecord> = {}): Deploym
     url: null,
     name: null,
     restarts: null,
+    readiness: null,
     removedAt: null,
     ...patch,
   };

@@ -3,6 +3,7 @@ export { Worker } from './worker.js';
 export type { IgnoredReason, WorkerCreateOptions, WorkerEvents, WorkerStats } from './worker.js';
 export type { Deployer, EngineProbe } from './deployer.js';
 export type { NodeInfoExtensionsProvider } from './node-info-extensions.js';
+export type { ReadyProbe } from './ready-watch.js';
 export { compileWorkerOptions, defaultConcurrency } from './options.js';
 export type { CompiledWorkerOptions, Duration, WorkerOptions, WorkerQueues } from './options.js';
 export { OsSystemProbe, ipv4Addresses } from './system-probe.js';

@@ -19,7 +19,12 @@ describe('compileWorkerOptions', () => {
       orchestrationPriority: undefined,
       nodeInfoExtensionsTimeoutMs: 1_000,
       crashLoop: { failAfterRestarts: 5, steadyAfterMs: 60_000 },
+      ready: { intervalMs: 5_000, probeTimeoutMs: 3_000, failuresBeforeUnready: 3 },
     });
+  });
+
+  it('keeps a ready check shorter than its interval, so checks of a hung app cannot pile up', () => {
+    expect(compileWorkerOptions('n', { readyCheckInterval: '1s', readyCheckTimeout: '5s' }).ready).toEqual({ intervalMs: 1_000, probeTimeoutMs: 1_000, failuresBeforeUnready: 3 });
   });
 
   it('runs one build at a time on two cores or fewer, else half the cores', () => {
@@ -40,6 +45,8 @@ describe('compileWorkerOptions', () => {
     [{ maxConcurrentDeploys: 0 }, /maxConcurrentDeploys must be an integer from 1/],
     [{ publicHost: 'http://x' }, /publicHost must be a host name or IP address/],
     [{ nodeInfoExtensionsTimeout: 0 }, /nodeInfoExtensionsTimeout must be at least 1 ms, got 0 ms/],
+    [{ readyCheckInterval: 5 }, /readyCheckInterval must be at least 10 ms, got 5 ms/],
+    [{ readyCheckFailures: 0 }, /readyCheckFailures must be an integer from 1 to 1000, got 0/],
   ])('refuses %j naming the option', (options, message) => {
     expect(() => compileWorkerOptions('n', options)).toThrow(message);
   });

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { ErrorCode, KrakenError, parseDuration } from '@kraken/common';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, LogLimits, Queues } from '@kraken/messages';
+import type { ReadyPolicy } from './ready-watch.js';
 import type { CrashLoopPolicy } from './restarts.js';
 
 /** Durations accept milliseconds or strings like "200ms", "2s". */
@@ -58,6 +59,18 @@ export interface WorkerOptions {
   crashLoopRestarts?: number;
   /** A restarted app that runs this long is no longer crash-looping. @default '1m' */
   crashLoopSteadyAfter?: Duration;
+  /**
+   * How often each running app with a port is checked for an HTTP answer on it (any answer counts,
+   * as in the deploy's ready check). @default '5s'
+   */
+  readyCheckInterval?: Duration;
+  /** How long one check waits for an answer. @default '3s' (never more than readyCheckInterval) */
+  readyCheckTimeout?: Duration;
+  /**
+   * Checks in a row without an answer after which a running app is reported unready and the
+   * ingress sends it nothing; one answer makes it ready again. @default 3
+   */
+  readyCheckFailures?: number;
 }
 
 export interface CompiledWorkerOptions {
@@ -76,6 +89,7 @@ export interface CompiledWorkerOptions {
   orchestrationPriority: number | undefined;
   nodeInfoExtensionsTimeoutMs: number;
   crashLoop: CrashLoopPolicy;
+  ready: ReadyPolicy;
 }
 
 /** Builds compete for CPU and disk; a small machine does one at a time so each finishes sooner. */
@@ -101,6 +115,7 @@ export function compileWorkerOptions(nodeId: string, options: WorkerOptions = {}
     return value;
   };
   const cores = integer('cores', options.cores ?? availableParallelism(), 1);
+  const readyIntervalMs = duration('readyCheckInterval', options.readyCheckInterval ?? '5s', 10);
   const logFlushLines = integer('logFlushLines', options.logFlushLines ?? 500, 1, LogLimits.maxLinesPerBatch);
   const compiled: CompiledWorkerOptions = {
     queues: {
@@ -126,6 +141,12 @@ export function compileWorkerOptions(nodeId: string, options: WorkerOptions = {}
     crashLoop: {
       failAfterRestarts: integer('crashLoopRestarts', options.crashLoopRestarts ?? 5, 1, 1000),
       steadyAfterMs: duration('crashLoopSteadyAfter', options.crashLoopSteadyAfter ?? '1m', 1),
+    },
+    ready: {
+      intervalMs: readyIntervalMs,
+      // a check never outlasts the interval, so a hung app's checks cannot pile up behind it
+      probeTimeoutMs: Math.min(readyIntervalMs, duration('readyCheckTimeout', options.readyCheckTimeout ?? '3s', 1)),
+      failuresBeforeUnready: integer('readyCheckFailures', options.readyCheckFailures ?? 3, 1, 1000),
     },
   };
   if (compiled.publicHost !== undefined && !/^[A-Za-z0-9.:[\]-]{1,253}$/.test(compiled.publicHost)) {

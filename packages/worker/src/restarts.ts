@@ -106,7 +106,8 @@ function describeExit(facts: ExitFacts): string {
   return 'stopped running';
 }
 
-function seconds(ms: number): string {
+/** "3.0 s", or "15 s" from ten seconds on. */
+export function seconds(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${String(Math.round(ms / 1000))} s`;
 }
 

@@ -3,12 +3,14 @@ import type { Clock, KrakenError, Logger } from '@kraken/common';
 import { ErrorCode, TypedEmitter, isoTime, redactCredentials, systemClock, toKrakenError, withTimeout } from '@kraken/common';
 import type { DeployProgress, LogFollower } from '@kraken/docker-deployer';
 import { MAX_LOG_READ_LINES } from '@kraken/docker-deployer';
-import type { AppRestarts, DeployCancelBody, DeployLifecycleBody, DeployLogBody, DeployPrepareBody, DeployRequestBody, DeployStatusBody, Message, NodeInfoBody, NodeInfoExtensions } from '@kraken/messages';
+import type { AppReadiness, AppRestarts, DeployCancelBody, DeployLifecycleBody, DeployLogBody, DeployPrepareBody, DeployRequestBody, DeployStatusBody, Message, NodeInfoBody, NodeInfoExtensions } from '@kraken/messages';
 import { DeliveryClass, DeploymentStatus, LifecycleAction, MessageType, PROTOCOL_VERSION, Runtime, createMessage, deploymentStatusOrder, redeployFailedMessage } from '@kraken/messages';
 import { CrashWatch } from './crash-watch.js';
 import type { Deployer, EngineProbe } from './deployer.js';
 import { FailoverBuilds } from './failover-builds.js';
 import { LogBatcher } from './log-batcher.js';
+import type { ReadyProbe } from './ready-watch.js';
+import { ReadyWatch, httpProbe } from './ready-watch.js';
 import type { LogCursorStore } from './log-cursors.js';
 import { noLogCursors } from './log-cursors.js';
 import type { NodeInfoExtensionsProvider } from './node-info-extensions.js';
@@ -54,6 +56,8 @@ export interface WorkerCreateOptions {
    * taken over after a restart are followed from then on
    */
   logCursors?: LogCursorStore;
+  /** How a running app is checked for an HTTP answer on its port. @default httpProbe (GET / on 127.0.0.1) */
+  readyProbe?: ReadyProbe;
   options?: WorkerOptions;
 }
 
@@ -141,6 +145,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /** Builds of deployments that run elsewhere, made here ahead of a move while no deploy needs the slots. */
   private readonly failover: FailoverBuilds;
   private readonly crashWatch: CrashWatch;
+  private readonly readyWatch: ReadyWatch;
   private readonly logCursors: LogCursorStore;
   /** A log follow reads on while its batcher has room for one more read (at most half its buffer). */
   private readonly readRoom: number;
@@ -206,6 +211,15 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         this.fail(error, during);
       },
     });
+    this.readyWatch = new ReadyWatch({
+      policy: this.options.ready,
+      clock: this.clock,
+      probe: create.readyProbe ?? httpProbe,
+      isRestarting: (deploymentId) => this.crashWatch.restartsOf(deploymentId)?.looping === true,
+      onChange: (deploymentId, readiness, message) => {
+        this.onReadiness(deploymentId, readiness, message);
+      },
+    });
   }
 
   /**
@@ -245,6 +259,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     if (this.stopped) return;
     this.stopped = true;
     this.crashWatch.stop();
+    this.readyWatch.stop();
     this.failover.stop();
     await this.subscription?.cancel().catch((error: unknown) => {
       this.fail(error, 'stop consuming');
@@ -483,7 +498,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         this.counters.deploysFailed++;
         this.logger.warn('redeploy failed; the previous version keeps running', { deploymentId, error: failure });
         t.phase = 'running';
-        this.crashWatch.running(deploymentId);
+        this.watchRunning(t);
         const previous = t.commit === undefined ? 'the previous version' : `the previous version (${t.commit.slice(0, 7)})`;
         this.publishStatus(t, DeploymentStatus.Running, { message: redeployFailedMessage(failure.message, previous), force: true });
         if (t.follower === undefined) this.runInBackground(this.follow(t, this.now()), 'follow logs', deploymentId);
@@ -526,7 +541,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       await this.replace(t, redeploy);
       return;
     }
-    this.crashWatch.running(t.deploymentId);
+    this.watchRunning(t);
     this.publishStatus(t, DeploymentStatus.Running, { message: runningMessage(result) });
     // from the container's start: lines it printed before the follower attached are not lost
     await this.follow(t, runStartedAt ?? this.now());
@@ -542,7 +557,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     t.phase = 'queued';
     t.status = DeploymentStatus.DeploymentRequested;
     // the old version's stop and the new one's start are not restarts
-    this.crashWatch.forget(t.deploymentId);
+    this.unwatch(t.deploymentId);
     this.publishStatus(t, DeploymentStatus.ValidatingDeploymentData, { message: `redeploying (attempt ${String(body.attempt)})` });
     await this.runDeploy(t, { ...body, replace: true });
   }
@@ -642,7 +657,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   }
 
   private async untrack(t: Tracked): Promise<void> {
-    this.crashWatch.forget(t.deploymentId);
+    this.unwatch(t.deploymentId);
     t.follower?.stop();
     t.follower = undefined;
     await t.logs.close();
@@ -680,7 +695,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /** Stops a running app and keeps what was built; reports Stopped. The stop is no crash: its events are not counted. */
   private async stopApp(deploymentId: string, t: Tracked | undefined, attempt: number | undefined, why: string): Promise<void> {
     if (t !== undefined) {
-      this.crashWatch.forget(deploymentId);
+      this.unwatch(deploymentId);
       t.phase = 'destroying';
     }
     try {
@@ -692,7 +707,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         this.sendStatus({ deploymentId, status: DeploymentStatus.Errored, message: `could not stop it: ${failure.message}`, ...(attempt === undefined ? {} : { attempt }) });
       } else {
         t.phase = 'running';
-        this.crashWatch.running(deploymentId);
+        this.watchRunning(t);
         this.publishStatus(t, DeploymentStatus.Running, { message: `could not stop it: ${failure.message}; it keeps running`, force: true });
       }
       return;
@@ -714,7 +729,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
    */
   private async restartApp(deploymentId: string, running: Tracked | undefined, attempt: number | undefined, why: string): Promise<void> {
     if (running !== undefined) {
-      this.crashWatch.forget(deploymentId);
+      this.unwatch(deploymentId);
       running.follower?.stop();
       running.follower = undefined;
       await this.untrack(running);
@@ -740,9 +755,31 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     t.port = started.hostPort;
     t.url = started.hostPort === undefined ? undefined : this.urlFor(started.hostPort);
     t.phase = 'running';
-    this.crashWatch.running(deploymentId);
+    this.watchRunning(t);
     this.publishStatus(t, DeploymentStatus.Running, { message: `${running === undefined ? 'started' : 'restarted'} without a build`, force: true });
     await this.follow(t, startedAt);
+  }
+
+  // ---- watching running apps ----------------------------------------------------------------
+
+  /** A deployment now runs: its restarts are counted and its answers checked from now on. */
+  private watchRunning(t: Tracked): void {
+    this.crashWatch.running(t.deploymentId);
+    this.readyWatch.running(t.deploymentId, t.port);
+  }
+
+  /** It is going away, being replaced or stopped: what its runtime and its port say means nothing now. */
+  private unwatch(deploymentId: string): void {
+    this.crashWatch.forget(deploymentId);
+    this.readyWatch.forget(deploymentId);
+  }
+
+  /** A running app stopped answering on its port, or answers again: said, so the ingress follows. */
+  private onReadiness(deploymentId: string, readiness: AppReadiness, message: string): void {
+    const t = this.tracked.get(deploymentId);
+    if (t === undefined || !this.stillRunning(t)) return;
+    t.logs.push('system', message, this.now());
+    this.publishStatus(t, DeploymentStatus.Running, { message, force: true, readiness });
   }
 
   // ---- crash loops ----------------------------------------------------------------------------
@@ -805,7 +842,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       t.commit = /^[0-9a-f]{7,64}$/.test(deployment.commit) ? deployment.commit : undefined;
       t.port = deployment.hostPort;
       t.url = deployment.hostPort === undefined ? undefined : this.urlFor(deployment.hostPort);
-      this.crashWatch.running(t.deploymentId);
+      this.watchRunning(t);
       this.publishStatus(t, DeploymentStatus.Running, { message: 'found running after a worker restart', force: true });
       // right after the last line the broker confirmed to the previous instance, when it said;
       // else from now (its earlier lines were sent, the ones of the outage are lost)
@@ -1050,12 +1087,13 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private publishStatus(
     t: Tracked,
     status: DeploymentStatus,
-    extra: { message?: string | undefined; force?: boolean; errorCode?: string; port?: number; restarts?: AppRestarts },
+    extra: { message?: string | undefined; force?: boolean; errorCode?: string; port?: number; restarts?: AppRestarts; readiness?: AppReadiness },
   ): void {
     if (status === t.status && extra.force !== true) return;
     t.status = status;
     const running = status === DeploymentStatus.Running;
     const restarts = extra.restarts ?? (running ? this.crashWatch.restartsOf(t.deploymentId) : undefined);
+    const readiness = extra.readiness ?? (running ? this.readyWatch.readinessOf(t.deploymentId) : undefined);
     this.sendStatus({
       deploymentId: t.deploymentId,
       status,
@@ -1067,6 +1105,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       ...(running && t.port !== undefined ? { port: t.port } : {}),
       ...(running && t.url !== undefined ? { url: t.url } : {}),
       ...(restarts === undefined ? {} : { restarts }),
+      ...(readiness === undefined ? {} : { readiness }),
     });
   }
 

@@ -4,6 +4,7 @@ import type { BodyInputOf, DeployLogBody, DeployStatusBody, Message, NodeInfoBod
 import { MessageType, createMessage } from '@kraken/messages';
 import type { SystemProbe, SystemSample } from '../src/system-probe.js';
 import type { WorkerOptions } from '../src/options.js';
+import type { ReadyProbe } from '../src/ready-watch.js';
 import { Worker } from '../src/worker.js';
 import type { EngineProbe } from '../src/deployer.js';
 import type { NodeInfoExtensionsProvider } from '../src/node-info-extensions.js';
@@ -54,6 +55,8 @@ export async function startHarness(
     probe?: SystemProbe;
     nodeInfoExtensions?: NodeInfoExtensionsProvider;
     logCursors?: LogCursorStore;
+    /** @default every app answers */
+    readyProbe?: ReadyProbe;
     beforeCreate?: (broker: MemoryBroker) => Promise<void>;
     holdTelemetry?: boolean;
   } = {},
@@ -71,6 +74,7 @@ export async function startHarness(
     engine: input.engine ?? { ping: () => Promise.resolve('OK') },
     ...(input.nodeInfoExtensions === undefined ? {} : { nodeInfoExtensions: input.nodeInfoExtensions }),
     ...(input.logCursors === undefined ? {} : { logCursors: input.logCursors }),
+    readyProbe: input.readyProbe ?? (() => Promise.resolve({ answered: true })),
     options: { queues, heartbeatInterval: '1h', statsInterval: '1h', logFlushInterval: 20, ...input.options },
   });
   const statuses: DeployStatusBody[] = [];

@@ -30,6 +30,10 @@ export interface DeploymentView {
   crashLooping: boolean;
   restartCount: number;
   lastExit: { code: number | null; signal: string | null; time: number; reason: string } | null;
+  /** false while RUNNING but not answering HTTP on its port: the ingress sends it nothing. */
+  ready: boolean;
+  /** Its last answer, in Unix seconds, while not ready. */
+  notReadySince: number | null;
 }
 
 export interface NodeView {
@@ -78,7 +82,7 @@ export interface ReleaseView {
 }
 
 const deploymentFields = `id srcUrl gitBranch commit port status statusMessage deploymentUrl name appUrl node placementReason watch
-  failover { node commit state message } statusHistory { status time message node } crashLooping restartCount lastExit { code signal time reason }`;
+  failover { node commit state message } statusHistory { status time message node } crashLooping restartCount lastExit { code signal time reason } ready notReadySince`;
 
 const nodeFields =
   'id hostname addr state runtimes isolation ramFree ramUsed ramTotal loadAvg5 cpuPercent diskUsedMb diskTotalMb orchestrationPriority deployments extensions { key value } noticeLossAfterMs reachable';
@@ -103,13 +107,26 @@ export const Queries = {
   logs: `query($id: String!, $after: Int!, $limit: Int!, $release: Int) { logs(deploymentId: $id, after: $after, limit: $limit, release: $release) {
     lines { seq stream text time } next dropped } }`,
   getReleases: `query($id: String!) { getReleases(deploymentId: $id) { number commit trigger startedAt endedAt durationMs result reason } }`,
-  status: `query { getPlatform { orchestrator epoch nodes { id state } deployments { id status crashLooping } }
+  status: `query { getPlatform { orchestrator epoch nodes { id state } deployments { id status crashLooping ready } }
     getPlatformServices { name status detail } }`,
 } as const;
 
-/** A deployment's status as `kraken ls` shows it: "running, crash-looping" for an app that keeps ending. */
-export function deploymentStatusCell(deployment: Pick<DeploymentView, 'status' | 'crashLooping'>): string {
-  return deployment.crashLooping && deployment.status === 'RUNNING' ? 'running, crash-looping' : humanStatus(deployment.status);
+/**
+ * A deployment's status as `kraken ls` shows it: "running, crash-looping" for an app that keeps
+ * ending, "running, not answering" for one that runs but fails its ready checks (a crash loop says
+ * more, so it wins).
+ */
+export function deploymentStatusCell(deployment: Pick<DeploymentView, 'status' | 'crashLooping' | 'ready'>): string {
+  if (deployment.status !== 'RUNNING') return humanStatus(deployment.status);
+  if (deployment.crashLooping) return 'running, crash-looping';
+  return deployment.ready ? humanStatus(deployment.status) : 'running, not answering';
+}
+
+/** "not answering since 2026-12-07T03:00:05.000Z: the ingress sends it nothing until it answers", or undefined. */
+export function notAnsweringNote(deployment: Pick<DeploymentView, 'status' | 'crashLooping' | 'ready' | 'notReadySince'>): string | undefined {
+  if (deployment.status !== 'RUNNING' || deployment.crashLooping || deployment.ready) return undefined;
+  const since = deployment.notReadySince === null ? '' : ` since ${new Date(deployment.notReadySince * 1000).toISOString()}`;
+  return `not answering${since}: the ingress sends it nothing until it answers`;
 }
 
 /** "crash-looping: 3 restarts, last exited with code 1 after 3.0 s at 12:00:03", or undefined for a steady app. */

@@ -100,6 +100,8 @@ const deployment = (id: string, fields: Partial<DeploymentView> = {}): Deploymen
   crashLooping: false,
   restartCount: 0,
   lastExit: null,
+  ready: true,
+  notReadySince: null,
   ...fields,
 });
 
@@ -132,6 +134,14 @@ describe('kraken ls', () => {
     expect(steady).toMatch(/^blog-1\s+running\s+1\s+pi-1/);
     expect(looping).toMatch(/^shop-1\s+running, crash-looping\s+3\s+pi-1/);
     expect(note).toBe('shop-1: crash-looping: 3 restarts, last exited with code 1 after 3.0 s at 2026-12-06T12:00:03.000Z');
+  });
+
+  it('shows a running app that does not answer as such, saying since when and that the ingress sends it nothing', async () => {
+    const hung = deployment('shop-1', { ready: false, notReadySince: Date.parse('2026-12-07T03:00:05.000Z') / 1000 });
+    const [, steady, notAnswering, note] = await listOutput([deployment('blog-1'), hung]);
+    expect(steady).toMatch(/^blog-1\s+running\s+0\s+pi-1/);
+    expect(notAnswering).toMatch(/^shop-1\s+running, not answering\s+0\s+pi-1/);
+    expect(note).toBe('shop-1: not answering since 2026-12-07T03:00:05.000Z: the ingress sends it nothing until it answers');
   });
 
   it('shows an app stopped for crash-looping as errored, without a crash-looping note', async () => {

@@ -2,7 +2,7 @@ import type { ApiClient } from '../client/api-client.js';
 import { ExitCode } from '../client/exit-codes.js';
 import type { CommandIo } from '../client/io.js';
 import type { DeploymentView, NodeView } from '../client/queries.js';
-import { Queries, crashLoopNote, deploymentStatusCell } from '../client/queries.js';
+import { Queries, crashLoopNote, deploymentStatusCell, notAnsweringNote } from '../client/queries.js';
 import { formatTable } from '../client/table.js';
 
 /** `kraken ls`: every deployment, one line each. */
@@ -22,9 +22,9 @@ export async function listCommand(client: ApiClient, options: { json: boolean },
       getDeployments.map((d) => [d.id, deploymentStatusCell(d), d.restartCount, d.node, d.appUrl, d.deploymentUrl, d.gitBranch, d.commit?.slice(0, 8), failoverCell(d)]),
     ),
   );
-  // why an app is down most of the time, which the table has no room for
+  // why an app is down most of the time or gets no requests, which the table has no room for
   for (const d of getDeployments) {
-    const note = crashLoopNote(d);
+    const note = crashLoopNote(d) ?? notAnsweringNote(d);
     if (note !== undefined) io.out(`${d.id}: ${note}`);
   }
   return ExitCode.Ok;

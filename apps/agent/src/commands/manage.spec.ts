@@ -21,17 +21,18 @@ describe('kraken status', () => {
     expect(JSON.parse(json.join('\n'))).toMatchObject({ api: 'http://127.0.0.1:4000', forwardedTo: { nodeId: 'agent-1', apiUrl: 'http://10.0.0.1:4000' } });
   });
 
-  it('counts crash-looping apps apart from the steady running ones', async () => {
+  it('counts crash-looping and not answering apps apart from the steady running ones', async () => {
     const deployments = [
-      { id: 'a', status: 'RUNNING', crashLooping: false },
-      { id: 'b', status: 'RUNNING', crashLooping: true },
-      { id: 'c', status: 'RUNNING', crashLooping: false },
-      { id: 'd', status: 'ERRORED', crashLooping: true },
+      { id: 'a', status: 'RUNNING', crashLooping: false, ready: true },
+      { id: 'b', status: 'RUNNING', crashLooping: true, ready: true },
+      { id: 'c', status: 'RUNNING', crashLooping: false, ready: true },
+      { id: 'd', status: 'ERRORED', crashLooping: true, ready: true },
+      { id: 'e', status: 'RUNNING', crashLooping: false, ready: false },
     ];
     const client = { url: 'http://127.0.0.1:4000', leader: undefined, graphql: () => Promise.resolve({ ...view, getPlatform: { ...view.getPlatform, deployments } }) } as unknown as ApiClient;
     const out: string[] = [];
     await statusCommand(client, { json: false }, { out: (line) => out.push(line), err: () => undefined });
-    expect(out).toContain('deployments   2 running, 1 running, crash-looping, 1 errored');
+    expect(out).toContain('deployments   2 running, 1 running, crash-looping, 1 errored, 1 running, not answering');
     expect(out).toContain('nodes         1 alive');
   });
 

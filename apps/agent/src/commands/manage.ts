@@ -35,7 +35,7 @@ export async function redeployCommand(client: ApiClient, options: { id: string; 
 }
 
 interface StatusView {
-  getPlatform: { orchestrator: string; epoch: number; nodes: { id: string; state: string }[]; deployments: { id: string; status: string; crashLooping: boolean }[] };
+  getPlatform: { orchestrator: string; epoch: number; nodes: { id: string; state: string }[]; deployments: { id: string; status: string; crashLooping: boolean; ready: boolean }[] };
   getPlatformServices: { name: string; status: string; detail: string }[];
 }
 

@@ -49,7 +49,7 @@ export type EnvVarInput = {
   value: string;
 };
 
-export type DeploymentFieldsFragment = { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> };
+export type DeploymentFieldsFragment = { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, ready: boolean, notReadySince: number | null, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> };
 
 export type NodeFieldsFragment = { id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, cpuPercent: number | null, ramTotal: number, diskUsedMb: number | null, diskTotalMb: number | null, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, reachable: boolean, extensions: Array<{ key: string, value: string, type: string }> };
 
@@ -61,14 +61,14 @@ export type NodeHistoryQuery = { getNodes: Array<{ id: string, history: Array<{ 
 export type OverviewQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type OverviewQuery = { getDeployments: Array<{ id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> }>, getNodes: Array<{ id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, cpuPercent: number | null, ramTotal: number, diskUsedMb: number | null, diskTotalMb: number | null, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, reachable: boolean, extensions: Array<{ key: string, value: string, type: string }> }>, getPlatform: { orchestrator: string, epoch: number } };
+export type OverviewQuery = { getDeployments: Array<{ id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, ready: boolean, notReadySince: number | null, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> }>, getNodes: Array<{ id: string, model: string, addr: string | null, orchestrationPriority: number | null, uptime: number, ramFree: number, ramUsed: number, loadAvg5: number, currentRamPercent: number, cpuPercent: number | null, ramTotal: number, diskUsedMb: number | null, diskTotalMb: number | null, updateTime: number, deployments: Array<string>, state: NodeState, arch: string, runtimes: Array<string>, isolation: string | null, hostname: string, noticeLossAfterMs: number | null, reachable: boolean, extensions: Array<{ key: string, value: string, type: string }> }>, getPlatform: { orchestrator: string, epoch: number } };
 
 export type DeploymentQueryVariables = Exact<{
   deploymentId: string;
 }>;
 
 
-export type DeploymentQuery = { getDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type DeploymentQuery = { getDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, ready: boolean, notReadySince: number | null, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export type FailoverQueryVariables = Exact<{
   deploymentId: string;
@@ -128,7 +128,7 @@ export type RemoveDeploymentMutationVariables = Exact<{
 }>;
 
 
-export type RemoveDeploymentMutation = { removeDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type RemoveDeploymentMutation = { removeDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, ready: boolean, notReadySince: number | null, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export type SetWatchMutationVariables = Exact<{
   deploymentId: string;
@@ -136,7 +136,7 @@ export type SetWatchMutationVariables = Exact<{
 }>;
 
 
-export type SetWatchMutation = { setWatch: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type SetWatchMutation = { setWatch: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, ready: boolean, notReadySince: number | null, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export type SetEnvMutationVariables = Exact<{
   deploymentId: string;
@@ -145,19 +145,19 @@ export type SetEnvMutationVariables = Exact<{
 }>;
 
 
-export type SetEnvMutation = { setEnv: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type SetEnvMutation = { setEnv: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, ready: boolean, notReadySince: number | null, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export type RedeployMutationVariables = Exact<{
   deploymentId: string;
 }>;
 
 
-export type RedeployMutation = { redeploy: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type RedeployMutation = { redeploy: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, ready: boolean, notReadySince: number | null, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export type DeploymentChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type DeploymentChangedSubscription = { deploymentChanged: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type DeploymentChangedSubscription = { deploymentChanged: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, ready: boolean, notReadySince: number | null, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export type NodeChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -190,21 +190,21 @@ export type StopDeploymentMutationVariables = Exact<{
 }>;
 
 
-export type StopDeploymentMutation = { stopDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type StopDeploymentMutation = { stopDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, ready: boolean, notReadySince: number | null, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export type StartDeploymentMutationVariables = Exact<{
   deploymentId: string;
 }>;
 
 
-export type StartDeploymentMutation = { startDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type StartDeploymentMutation = { startDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, ready: boolean, notReadySince: number | null, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export type RestartDeploymentMutationVariables = Exact<{
   deploymentId: string;
 }>;
 
 
-export type RestartDeploymentMutation = { restartDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type RestartDeploymentMutation = { restartDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, ready: boolean, notReadySince: number | null, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export type RollbackDeploymentMutationVariables = Exact<{
   deploymentId: string;
@@ -212,7 +212,7 @@ export type RollbackDeploymentMutationVariables = Exact<{
 }>;
 
 
-export type RollbackDeploymentMutation = { rollbackDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
+export type RollbackDeploymentMutation = { rollbackDeployment: { id: string, srcUrl: string, gitBranch: string, commit: string | null, port: string | null, status: ApplicationStatus, statusMessage: string | null, deploymentUrl: string | null, name: string | null, appUrl: string | null, node: string | null, memMb: number | null, maxMemMb: number | null, cpuUsage: number | null, statsTime: number | null, placementReason: string | null, watch: boolean, removedAt: number | null, crashLooping: boolean, restartCount: number, ready: boolean, notReadySince: number | null, lastExit: { code: number | null, signal: string | null, time: number, reason: string } | null, statusHistory: Array<{ status: ApplicationStatus, time: number, message: string | null, node: string | null }>, env: Array<{ name: string, value: string }> } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -254,6 +254,8 @@ export const DeploymentFieldsFragmentDoc = new TypedDocumentString(`
   removedAt
   crashLooping
   restartCount
+  ready
+  notReadySince
   lastExit {
     code
     signal
@@ -363,6 +365,8 @@ export const OverviewDocument = new TypedDocumentString(`
   removedAt
   crashLooping
   restartCount
+  ready
+  notReadySince
   lastExit {
     code
     signal
@@ -436,6 +440,8 @@ export const DeploymentDocument = new TypedDocumentString(`
   removedAt
   crashLooping
   restartCount
+  ready
+  notReadySince
   lastExit {
     code
     signal
@@ -568,6 +574,8 @@ export const RemoveDeploymentDocument = new TypedDocumentString(`
   removedAt
   crashLooping
   restartCount
+  ready
+  notReadySince
   lastExit {
     code
     signal
@@ -612,6 +620,8 @@ export const SetWatchDocument = new TypedDocumentString(`
   removedAt
   crashLooping
   restartCount
+  ready
+  notReadySince
   lastExit {
     code
     signal
@@ -656,6 +666,8 @@ export const SetEnvDocument = new TypedDocumentString(`
   removedAt
   crashLooping
   restartCount
+  ready
+  notReadySince
   lastExit {
     code
     signal
@@ -700,6 +712,8 @@ export const RedeployDocument = new TypedDocumentString(`
   removedAt
   crashLooping
   restartCount
+  ready
+  notReadySince
   lastExit {
     code
     signal
@@ -744,6 +758,8 @@ export const DeploymentChangedDocument = new TypedDocumentString(`
   removedAt
   crashLooping
   restartCount
+  ready
+  notReadySince
   lastExit {
     code
     signal
@@ -864,6 +880,8 @@ export const StopDeploymentDocument = new TypedDocumentString(`
   removedAt
   crashLooping
   restartCount
+  ready
+  notReadySince
   lastExit {
     code
     signal
@@ -908,6 +926,8 @@ export const StartDeploymentDocument = new TypedDocumentString(`
   removedAt
   crashLooping
   restartCount
+  ready
+  notReadySince
   lastExit {
     code
     signal
@@ -952,6 +972,8 @@ export const RestartDeploymentDocument = new TypedDocumentString(`
   removedAt
   crashLooping
   restartCount
+  ready
+  notReadySince
   lastExit {
     code
     signal
@@ -996,6 +1018,8 @@ export const RollbackDeploymentDocument = new TypedDocumentString(`
   removedAt
   crashLooping
   restartCount
+  ready
+  notReadySince
   lastExit {
     code
     signal

@@ -83,7 +83,7 @@ function DeploymentDetail({ id }: { id: string }) {
           {deployment.id}
         </Typography.Title>
         <span data-testid="deployment-status">
-          <StatusTag status={deployment.status} crashLooping={deployment.crashLooping} />
+          <StatusTag status={deployment.status} crashLooping={deployment.crashLooping} ready={deployment.ready} />
         </span>
         <DeploymentActions
           deployment={deployment}
@@ -112,6 +112,16 @@ function DeploymentDetail({ id }: { id: string }) {
           description={`${restartsSummary(deployment, timeOfDay) ?? 'restarting'}. It is stopped after too many failed restarts; see its log for why it ends.`}
           style={{ marginBottom: 16 }}
           data-testid="crash-loop"
+        />
+      )}
+      {deployment.status === 'RUNNING' && !deployment.crashLooping && !deployment.ready && (
+        <Alert
+          type="warning"
+          showIcon
+          title="Running, not answering: the ingress sends it nothing until it answers again"
+          description={`No answer on its port${deployment.notReadySince === null ? '' : ` since ${timeOfDay(deployment.notReadySince)}`}. ${deployment.statusMessage ?? ''}`.trim()}
+          style={{ marginBottom: 16 }}
+          data-testid="not-answering"
         />
       )}
       <Card style={{ marginBottom: 16 }}>

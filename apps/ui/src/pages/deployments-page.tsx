@@ -143,7 +143,7 @@ function columnsFor(query: ListQuery): TableColumnsType<Deployment> {
   const sortable = (key: SortKey) => ({ key, sorter: true, sortOrder: sortOrder(key), sortDirections: ['ascend' as const, 'descend' as const] });
   return [
     { title: 'ID', ...sortable('id'), render: (_, d) => <Link to={`/deployments/${encodeURIComponent(d.id)}`}>{d.id}</Link> },
-    { title: 'Status', ...sortable('status'), render: (_, d) => <StatusTag status={d.status} crashLooping={d.crashLooping} /> },
+    { title: 'Status', ...sortable('status'), render: (_, d) => <StatusTag status={d.status} crashLooping={d.crashLooping} ready={d.ready} /> },
     { title: 'Source', ...sortable('source'), responsive: ['md'], render: (_, d) => <Source deployment={d} /> },
     { title: 'Watch', key: 'watch', responsive: ['lg'], render: (_, d) => <WatchSwitch deployment={d} /> },
     { title: 'Node', ...sortable('node'), responsive: ['xl'], render: (_, d) => d.node ?? '—' },

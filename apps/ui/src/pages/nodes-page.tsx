@@ -42,7 +42,7 @@ function NodeDeployments({ node, deployments }: { node: ClusterNode; deployments
         const deployment = deployments.find((d) => d.id === id);
         return (
           <span key={id}>
-            <Link to={`/deployments/${encodeURIComponent(id)}`}>{id}</Link> {deployment !== undefined && <StatusTag status={deployment.status} crashLooping={deployment.crashLooping} />}
+            <Link to={`/deployments/${encodeURIComponent(id)}`}>{id}</Link> {deployment !== undefined && <StatusTag status={deployment.status} crashLooping={deployment.crashLooping} ready={deployment.ready} />}
           </span>
         );
       })}

@@ -316,6 +316,29 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
     expect(await read()).toMatchObject({ status: 'ERRORED', statusMessage: 'crash loop: ...; stopped it', crashLooping: true, restartCount: 3 });
   });
 
+  it('shows a running app that stops answering as not ready since its last answer, keeps it across an older status, and ready again', async () => {
+    const id = await create();
+    await eventually(() => store.getDeployment(id)?.status === 'Running', 5000, 'RUNNING', 10);
+    const query = `query ($id: String!) { getDeployment(deploymentId: $id) { status statusMessage ready notReadySince } }`;
+    const read = async () => (await graphql<{ getDeployment: Record<string, unknown> }>(query, { id })).data?.getDeployment;
+    expect(await read()).toMatchObject({ status: 'RUNNING', ready: true, notReadySince: null });
+
+    const since = '2026-12-07T03:00:05.000Z';
+    const message = 'not answering on port 20001 for 15 s (3 checks): the ingress sends it nothing until it answers again';
+    await worker.report(id, 'Running', { message, readiness: { ready: false, since, reason: 'not answering on port 20001 for 15 s (3 checks)' } });
+    await eventually(() => store.getDeployment(id)?.readiness?.ready === false, 5000, 'the readiness stored', 10);
+    const unready = { status: 'RUNNING', statusMessage: message, ready: false, notReadySince: Date.parse(since) / 1000 };
+    expect(await read()).toMatchObject(unready);
+
+    await worker.report(id, 'Running', { message: 'from an older worker' });
+    await eventually(() => store.getDeployment(id)?.statusMessage === 'from an older worker', 5000, 'the older status', 10);
+    expect(await read()).toMatchObject({ ready: false, notReadySince: Date.parse(since) / 1000 });
+
+    await worker.report(id, 'Running', { message: 'answering on port 20001 again after 20 s', readiness: { ready: true, since: '2026-12-07T03:00:20.000Z' } });
+    await eventually(() => store.getDeployment(id)?.readiness?.ready === true, 5000, 'ready again', 10);
+    expect(await read()).toMatchObject({ ready: true, notReadySince: null });
+  });
+
   it('answers getNode, getPlatform and getPlatformServices', async () => {
     const id = await create();
     const result = await graphql<{

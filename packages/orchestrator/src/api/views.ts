@@ -75,6 +75,8 @@ function buildDeploymentView(record: DeploymentRecord, statusHistory: Shape<Stat
     crashLooping: record.restarts?.looping ?? false,
     restartCount: record.restarts?.count ?? 0,
     lastExit: lastExitView(record),
+    ready: record.readiness?.ready !== false,
+    notReadySince: record.readiness?.ready === false ? unixSeconds(record.readiness.since) : null,
     removedAt: record.removedAt === null ? null : unixSeconds(record.removedAt),
     // frozen all the way down, so the fast query path may remember what it made of the view
     env: Object.freeze(maskedEnv(record.env).map((variable) => Object.freeze(variable))) as Shape<EnvVar>[],

@@ -27,6 +27,17 @@ describe('routesOf', () => {
       { name: 'moved', deploymentId: 'moved-1', status: 'DelegatingDeployment' },
     ]);
   });
+
+  it('gives a running deployment its node reports unready no upstream, saying why, and routes it again once ready', () => {
+    const reason = 'not answering on port 20001 for 15 s (3 checks)';
+    expect(routesOf([deployment({ readiness: { ready: false, since: '2026-12-07T03:00:05.000Z', reason } })])).toEqual([
+      { name: 'hello', deploymentId: 'hello-1', status: 'Running', notAnswering: reason },
+    ]);
+    expect(routesOf([deployment({ readiness: { ready: false, since: '2026-12-07T03:00:05.000Z' } })])[0]).not.toHaveProperty('upstream');
+    expect(routesOf([deployment({ readiness: { ready: true, since: '2026-12-07T03:00:20.000Z' } })])).toEqual([
+      { name: 'hello', deploymentId: 'hello-1', status: 'Running', upstream: 'http://10.0.0.2:20001' },
+    ]);
+  });
 });
 
 describe('RoutePublisher', () => {

@@ -13,18 +13,22 @@ export const ROUTES_TOPIC = 'kraken.routes';
 
 /**
  * The ingress route table of these deployments: every named one not destroyed, with an upstream
- * while it runs (the address its node reported with the Running status).
+ * while it runs (the address its node reported with the Running status) and answers: one its
+ * node reports unready (a hung app) gets none, so every ingress answers 503 for it at once
+ * instead of holding requests until they time out.
  */
 export function routesOf(deployments: readonly DeploymentRecord[]): IngressRoute[] {
   const routes: IngressRoute[] = [];
   for (const deployment of deployments) {
     if (deployment.name === null || deployment.status === DeploymentStatus.Destroyed) continue;
     const running = deployment.status === DeploymentStatus.Running && deployment.url !== null;
+    const notAnswering = running && deployment.readiness?.ready === false;
     routes.push({
       name: deployment.name,
       deploymentId: deployment.id,
       status: deployment.status,
-      ...(running && deployment.url !== null ? { upstream: deployment.url } : {}),
+      ...(running && !notAnswering && deployment.url !== null ? { upstream: deployment.url } : {}),
+      ...(notAnswering ? { notAnswering: deployment.readiness?.reason ?? 'its node gets no answer from it' } : {}),
     });
     if (routes.length === ROUTES_MAX) break;
   }

@@ -177,6 +177,12 @@ export const migrations: readonly Migration[] = [
     // (OrchestratorStore.sealClearSecrets)
     sql: `ALTER TABLE deployments ADD COLUMN src_credentials TEXT;`,
   },
+  {
+    version: 9,
+    name: "whether a running app answers",
+    // JSON of the worker's AppReadiness (ready, since, reason); NULL until a worker reports it
+    sql: `ALTER TABLE deployments ADD COLUMN readiness TEXT;`,
+  },
 ];
 
 /**

@@ -234,6 +234,24 @@ describe('OrchestratorStore', () => {
     expect(store.setStatus('blog-1', DeploymentStatus.UpdateRequested)?.restarts).toBeNull();
   });
 
+  it("keeps a running app's readiness across statuses of the attempt that do not report it and a reopen, and clears it on a new attempt or once the app stops", () => {
+    const unready = { ready: false, since: '2025-11-25T12:00:05.000Z', reason: 'not answering on port 20001 for 15 s (3 checks)' };
+    {
+      using store = open();
+      store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+      expect(store.requireDeployment('blog-1').readiness).toBeNull();
+      expect(store.setStatus('blog-1', DeploymentStatus.Running, { readiness: unready })?.readiness).toEqual(unready);
+      expect(store.setStatus('blog-1', DeploymentStatus.Running, { message: 'from an older worker' })?.readiness).toEqual(unready);
+    }
+    using store = open();
+    expect(store.requireDeployment('blog-1').readiness).toEqual(unready);
+    expect(store.setStatus('blog-1', DeploymentStatus.UpdateRequested)?.readiness).toBeNull();
+    store.setStatus('blog-1', DeploymentStatus.Running, { readiness: unready });
+    expect(store.setStatus('blog-1', DeploymentStatus.DelegatingDeployment)?.readiness).toBeNull();
+    store.setStatus('blog-1', DeploymentStatus.Running, { readiness: unready });
+    expect(store.setStatus('blog-1', DeploymentStatus.Stopped)?.readiness).toBeNull();
+  });
+
   it('reports a status for an unknown deployment as NOT_FOUND', () => {
     using store = open();
     expect(() => store.setStatus('nope', DeploymentStatus.Running)).toThrow(
@@ -404,6 +422,18 @@ describe('migrations', () => {
       { version: 2, name: 'two' },
     ]);
     db.close();
+  });
+
+  it('opens a version-8 database with no readiness for its running deployments (ready until a worker says otherwise)', () => {
+    const file = `${dir.path}/v8.db`;
+    const db = new Database(file);
+    migrate(db, migrations.slice(0, 8), file, () => 'then');
+    db.prepare("INSERT INTO deployments (id, src_url, branch, status, created_at, updated_at) VALUES ('run-1', 'u', 'main', 'Running', 'x', 'x')").run();
+    db.close();
+    using store = OrchestratorStore.open({ dataKey, file, clock });
+    expect(store.getDeployment('run-1')).toMatchObject({ status: 'Running', readiness: null });
+    const unready = { ready: false, since: '2025-11-25T12:00:05.000Z' };
+    expect(store.setStatus('run-1', DeploymentStatus.Running, { readiness: unready })?.readiness).toEqual(unready);
   });
 
   it('adds stats_at to a database made by the first schema, keeping its deployments', () => {

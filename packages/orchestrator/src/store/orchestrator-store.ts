@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError, noopLogger, redactCredentials } from '@kraken/common';
-import type { AppRestarts, DeploymentStatus, LogLine, NodeInfoBody, Runtime } from '@kraken/messages';
+import type { AppReadiness, AppRestarts, DeploymentStatus, LogLine, NodeInfoBody, Runtime } from '@kraken/messages';
 import { DeploymentStatus as Status } from '@kraken/messages';
 import type { Clock } from '@kraken/common';
 import { isoTime, systemClock } from '@kraken/common';
@@ -111,6 +111,7 @@ interface DeploymentRow {
   stats_at: string | null;
   url: string | null;
   restarts: string | null;
+  readiness: string | null;
   name: string | null;
   removed_at: string | null;
 }
@@ -390,6 +391,7 @@ export class OrchestratorStore implements Disposable {
         commit_sha: patch.commit === undefined ? (change.commit ?? current.commit) : patch.commit,
         url: patch.url === undefined ? (change.url ?? current.url) : patch.url,
         restarts: restartsAfter(status, change, current),
+        readiness: readinessAfter(status, change, current),
         updated_at: this.now(),
       });
       if (patch.env !== undefined) this.statements.setEnv.run({ id, env: sealEnv(this.dataKey, patch.env) });
@@ -732,7 +734,7 @@ function prepare(db: { prepare(sql: string): Database.Statement }) {
     listDeployments: db.prepare('SELECT * FROM deployments ORDER BY created_at, id'),
     updateDeployment: db.prepare(`UPDATE deployments SET status = @status, status_message = @status_message, node_id = @node_id,
       placement_reason = @placement_reason, port = @port, attempt = @attempt, commit_sha = @commit_sha, url = @url,
-      restarts = @restarts, updated_at = @updated_at WHERE id = @id`),
+      restarts = @restarts, readiness = @readiness, updated_at = @updated_at WHERE id = @id`),
     setWatch: db.prepare('UPDATE deployments SET watch = @watch, updated_at = @updated_at WHERE id = @id'),
     setEnv: db.prepare('UPDATE deployments SET env = @env WHERE id = @id'),
     secretColumns: db.prepare('SELECT id, src_url, src_credentials, env FROM deployments'),
@@ -831,6 +833,18 @@ function restartsAfter(status: DeploymentStatus, change: StatusChange, current: 
   return current.restarts === null ? null : JSON.stringify(current.restarts);
 }
 
+/**
+ * Kept across the statuses of one attempt that do not report it (an older worker never does); a
+ * new attempt (a redeploy, a move) and an app that no longer runs start with none.
+ */
+function readinessAfter(status: DeploymentStatus, change: StatusChange, current: DeploymentRecord): string | null {
+  if (change.readiness !== undefined) return JSON.stringify(change.readiness);
+  if (attemptStarts.has(status) || notRunning.has(status)) return null;
+  return current.readiness === null ? null : JSON.stringify(current.readiness);
+}
+
+const notRunning: ReadonlySet<DeploymentStatus> = new Set([Status.Stopped, Status.Destroyed, Status.Errored]);
+
 const attemptStarts: ReadonlySet<DeploymentStatus> = new Set([Status.DeploymentRequested, Status.DelegatingDeployment, Status.UpdateRequested]);
 
 function toDeployment(row: DeploymentRow, dataKey: DataKey): DeploymentRecord {
@@ -860,6 +874,7 @@ function toDeployment(row: DeploymentRow, dataKey: DataKey): DeploymentRecord {
     statsAt: row.stats_at,
     url: row.url,
     restarts: row.restarts === null ? null : (JSON.parse(row.restarts) as AppRestarts),
+    readiness: row.readiness === null ? null : (JSON.parse(row.readiness) as AppReadiness),
     name: row.name,
     removedAt: row.removed_at,
   };

@@ -1,4 +1,4 @@
-import type { AppRestarts, DeploymentStatus, LogStream, NodeInfoBody, Runtime } from '@kraken/messages';
+import type { AppReadiness, AppRestarts, DeploymentStatus, LogStream, NodeInfoBody, Runtime } from '@kraken/messages';
 
 /** A deployment as the orchestrator keeps it. Unknown values are `null` (they map to SQL NULL). */
 export interface DeploymentRecord {
@@ -35,6 +35,12 @@ export interface DeploymentRecord {
   url: string | null;
   /** How often the runtime restarted the app, whether it is crash-looping, how it last ended; null when not reported. */
   restarts: AppRestarts | null;
+  /**
+   * Whether the app answers HTTP on its port, as its worker last said; null when not reported (an
+   * older worker, an app without a port) or once the attempt is over. An unready app gets no
+   * traffic from the ingress.
+   */
+  readiness: AppReadiness | null;
   /**
    * The name the ingress answers for (`<name>.local`, or a Host header `<name>`): unique among the
    * deployments not destroyed; null for one adopted from a node's report under an id that is no DNS label.
@@ -74,6 +80,7 @@ export interface StatusChange {
   port?: number;
   url?: string;
   restarts?: AppRestarts;
+  readiness?: AppReadiness;
 }
 
 export interface StatusHistoryEntry {

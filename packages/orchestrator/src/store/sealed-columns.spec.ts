@@ -153,7 +153,7 @@ describe('secrets in the store', () => {
     db.prepare(`INSERT INTO deployments (id, src_url, branch, status, env, created_at, updated_at) VALUES ('old-1', ?, 'main', 'Running', '{}', 'then', 'then')`).run(SECRET_URL);
     db.close();
     using store = OrchestratorStore.open({ dataKey, file, clock });
-    expect(store.schemaVersion).toBe(8);
+    expect(store.schemaVersion).toBe(migrations.length);
     expect(store.getDeployment('old-1')?.srcUrl).toBe(SECRET_URL);
     expect(store.sealClearSecrets()).toBe(1);
     expect(store.getDeployment('old-1')?.srcUrl).toBe(SECRET_URL);

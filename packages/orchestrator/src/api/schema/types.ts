@@ -186,6 +186,16 @@ export class Deployment {
   @Field(() => AppExit, { nullable: true, description: 'How the app last ended on its own; null if it never did.' })
   lastExit!: AppExit | null;
 
+  @Field(() => Boolean, {
+    description:
+      'false while RUNNING but not answering HTTP on its port: its node got no answer to several ready checks in a row, and the ingress ' +
+      'sends it nothing (answers 503) until it answers again. true otherwise, also when its node does not check (an app without a port, an older node).',
+  })
+  ready!: boolean;
+
+  @Field(() => Float, { nullable: true, description: 'Since when it has not answered (its last answer), in Unix seconds; null while ready.' })
+  notReadySince!: number | null;
+
   @Field(() => [EnvVar])
   env!: EnvVar[];
 
