@@ -18,7 +18,7 @@ export function FailoverText({ deployment }: { deployment: Pick<Deployment, 'id'
     { deploymentId: deployment.id },
     { select: ({ getDeployment }) => getDeployment.failover ?? null, deps: [tick, deployment.node, deployment.commit], skip: !running },
   );
-  if (!running) return <span data-testid="failover">— (not running)</span>;
+  if (!running) return <span data-testid="failover">—</span>;
   if (data === undefined) return <span data-testid="failover">{error === undefined ? '…' : `unknown (${error.message})`}</span>;
   return <span data-testid="failover">{failoverSummary(data)}</span>;
 }
