@@ -73,9 +73,11 @@ export class FailoverBuilds {
 
   /** The live node other than `except` holding a ready build of the deployment's commit. */
   readyHolder(deployment: Pick<FailoverCandidate, 'id' | 'commit'>, nodes: readonly FailoverNode[], except?: string | null): string | undefined {
-    if (deployment.commit === null) return undefined;
+    // a local: the null check on a property does not reach into the callback
+    const commit = deployment.commit;
+    if (commit === null) return undefined;
     return nodes.find(
-      (node) => node.id !== except && node.state === NodeStates.Alive && this.built(node.id, deployment.id, deployment.commit)?.state === FailoverBuildState.Ready,
+      (node) => node.id !== except && node.state === NodeStates.Alive && this.built(node.id, deployment.id, commit)?.state === FailoverBuildState.Ready,
     )?.id;
   }
 
