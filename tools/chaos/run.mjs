@@ -261,10 +261,11 @@ async function inflict({ kind, host, pick }) {
       });
       if (group === undefined) return async () => undefined;
       log(`  SIGKILL to host ${host}'s RabbitMQ node (process group ${group})`);
-      // its agent restarts the node by itself; the fault is over once it says so, so the next one
-      // never meets a node still booting from this one
+      // its agent restarts the node by itself (its supervisor, or its start again when it lost the
+      // lease meanwhile); the fault is over once it says so, so the next one never meets a node
+      // still booting from this one
       return () =>
-        eventually(() => (agent?.process.output() ?? '').slice(mark).includes('RabbitMQ node restarted'), 240_000, `host ${host}'s RabbitMQ node restarted`, 1_000).catch(
+        eventually(() => /RabbitMQ node (restarted|ready)/.test((agent?.process.output() ?? '').slice(mark)), 240_000, `host ${host}'s RabbitMQ node up again`, 1_000).catch(
           (error) => log(`  ${errorText(error)}`),
         );
     }
