@@ -57,6 +57,8 @@ if (!process.features.typescript) {
 const { FAULT_KINDS_BY_MODE, chaosSchedule, leaderVerdict, logGaps, table, verdicts } = await import('./schedule.ts');
 
 const HOSTS = 3;
+/** How long the next fault waits for the cluster to be whole again after the last one. */
+const WHOLE_WAIT_MS = 120_000;
 /** The delay fault's added latency, each way. */
 const DELAY_MS = 200;
 const leaderFaults = flags['leader-faults'];
@@ -165,6 +167,7 @@ async function runChaos() {
     (async () => {
       for (const fault of schedule.faults) {
         await at(fault.atMs);
+        await untilWhole();
         await injure(fault);
       }
     })(),
@@ -201,6 +204,30 @@ async function runChaos() {
   if (failed.length > 0 || process.env.CHAOS_KEEP_LOGS === '1') await saveAgentLogs();
   console.log(failed.length === 0 ? `\nchaos: every invariant held (seed ${seed})` : `\nchaos: ${failed.length} invariant(s) failed; replay with --seed ${seed}`);
   return failed.length === 0 ? 0 : 1;
+}
+
+/**
+ * One fault at a time means one fault's effects at a time: a host back from a fault may still be
+ * rejoining (its agent following the leader again, its RabbitMQ node rejoining the cluster's), and
+ * a fault on another host meanwhile takes two hosts out of three. Up to WHOLE_WAIT_MS, then the
+ * fault comes anyway (the verdicts judge the end).
+ */
+async function untilWhole() {
+  const started = Date.now();
+  const whole = await eventually(isWhole, WHOLE_WAIT_MS, 'the cluster whole again', 2_000).then(() => true, () => false);
+  const waitedS = ((Date.now() - started) / 1000).toFixed(0);
+  if (!whole) log(`  the cluster is not whole after ${waitedS} s; the next fault comes anyway`);
+  else if (Date.now() - started > 2_000) log(`  the cluster is whole again (waited ${waitedS} s)`);
+}
+
+/** Every agent names one leader and sees every node alive; with --leader-faults, every RabbitMQ node runs in the cluster. */
+async function isWhole() {
+  if (!leaderVerdict(await leaderViews()).passed) return false;
+  const { getNodes } = await cluster.graphql(api(), '{ getNodes { state } }', { timeoutMs: 5_000 });
+  if (getNodes.filter((node) => node.state === 'ALIVE').length !== HOSTS) return false;
+  if (!leaderFaults) return true;
+  const status = JSON.parse(await cluster.rabbitCli(1, 'rabbitmqctl', ['cluster_status', '--formatter', 'json']));
+  return Array.isArray(status.running_nodes) && status.running_nodes.length === HOSTS;
 }
 
 /** The API of a host under no fault (every agent answers it, forwarding to whichever leads). */
