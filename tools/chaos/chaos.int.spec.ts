@@ -1,5 +1,5 @@
 // Issue 15: CI's short chaos schedules, fixed seeds so a failure replays (`node tools/chaos/run.mjs
-// --seed 7 --minutes 2`, and `--seed 1 --leader-faults`); the long run is the same tool with --minutes 30.
+// --seed 7 --minutes 2`, and `--seed 79 --leader-faults`); the long run is the same tool with --minutes 30.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { watchProcess } from '@kraken/testing';
@@ -7,8 +7,11 @@ import { watchProcess } from '@kraken/testing';
 const RUN = path.join(__dirname, 'run.mjs');
 /** Its two minutes crash, cut and pause worker hosts and delay one's broker link. */
 const WORKERS_SEED = 7;
-/** Its two minutes cut the founding leader's host twice, then pause it. */
-const LEADER_FAULTS_SEED = 1;
+/**
+ * Its two minutes kill a standby's RabbitMQ node, then crash the founding leader's host. (A leader's
+ * own RabbitMQ node killed does not settle yet: seed 15, see tools/chaos/README.md.)
+ */
+const LEADER_FAULTS_SEED = 79;
 
 /** Runs the chaos tool with `args` and checks that it printed every invariant, each one held. */
 async function expectEveryInvariantHeld(seed: number, args: readonly string[]): Promise<string> {
@@ -37,5 +40,6 @@ describe('the chaos run (CI schedule)', () => {
   it(`keeps every invariant through two minutes of faults on any host, the leader's too (seed ${LEADER_FAULTS_SEED}, --leader-faults)`, async () => {
     const output = await expectEveryInvariantHeld(LEADER_FAULTS_SEED, ['--leader-faults']);
     expect(output).toMatch(/\] fault: \w+ host 1 for/);
+    expect(output).toMatch(/\] fault: broker-crash host \d for/);
   }, 900_000);
 });
