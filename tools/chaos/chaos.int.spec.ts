@@ -1,15 +1,21 @@
 // Issue 15: CI's short chaos schedules, fixed seeds so a failure replays (`node tools/chaos/run.mjs
-// --seed 1 --minutes 2`, and the same with --leader-faults); the long run is the same tool with --minutes 30.
+// --seed 7 --minutes 2`, and `--seed 79 --leader-faults`); the long run is the same tool with --minutes 30.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { watchProcess } from '@kraken/testing';
 
 const RUN = path.join(__dirname, 'run.mjs');
-const SEED = 1;
+/** Its two minutes crash, cut and pause worker hosts and delay one's broker link. */
+const WORKERS_SEED = 7;
+/**
+ * Its two minutes kill a standby's RabbitMQ node, then crash the founding leader's host. (A leader's
+ * own RabbitMQ node killed does not settle yet: seed 15, see tools/chaos/README.md.)
+ */
+const LEADER_FAULTS_SEED = 79;
 
 /** Runs the chaos tool with `args` and checks that it printed every invariant, each one held. */
-async function expectEveryInvariantHeld(args: readonly string[]): Promise<string> {
-  const run = watchProcess(spawn(process.execPath, [RUN, '--seed', String(SEED), '--minutes', '2', '--settle-minutes', '3', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+async function expectEveryInvariantHeld(seed: number, args: readonly string[]): Promise<string> {
+  const run = watchProcess(spawn(process.execPath, [RUN, '--seed', String(seed), '--minutes', '2', '--settle-minutes', '3', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
   const code = await run.exited;
   const output = run.output();
   // the table and what follows it; all of it when the run itself failed
@@ -26,13 +32,14 @@ async function expectEveryInvariantHeld(args: readonly string[]): Promise<string
 }
 
 describe('the chaos run (CI schedule)', () => {
-  it(`keeps every invariant through two minutes of faults on the workers and operations (seed ${SEED})`, async () => {
-    await expectEveryInvariantHeld([]);
+  it(`keeps every invariant through two minutes of faults on the workers and operations (seed ${WORKERS_SEED})`, async () => {
+    const output = await expectEveryInvariantHeld(WORKERS_SEED, []);
+    expect(output).toMatch(/\] fault: delay host \d for/);
   }, 600_000);
 
-  it(`keeps every invariant through two minutes of faults on any host, the leader's too (seed ${SEED}, --leader-faults)`, async () => {
-    const output = await expectEveryInvariantHeld(['--leader-faults']);
-    // this seed's schedule cuts the founding leader's host twice, then crashes it
+  it(`keeps every invariant through two minutes of faults on any host, the leader's too (seed ${LEADER_FAULTS_SEED}, --leader-faults)`, async () => {
+    const output = await expectEveryInvariantHeld(LEADER_FAULTS_SEED, ['--leader-faults']);
     expect(output).toMatch(/\] fault: \w+ host 1 for/);
+    expect(output).toMatch(/\] fault: broker-crash host \d for/);
   }, 900_000);
 });

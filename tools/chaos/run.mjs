@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // A seeded chaos run on the netns cluster harness: a leader and workers (process runtime), a
 // workload of creates, cancels and redeploys through the API, and meanwhile one fault at a time on
-// a worker host (crash, SIGSTOP, cut link, 30% packet loss) or an app (SIGKILL). Once the schedule ends and the cluster
+// a worker host (crash, SIGSTOP, cut link, 30% packet loss, 200 ms delay on its broker link; with
+// --leader-faults a crash of its RabbitMQ node instead of the delay) or an app (SIGKILL). Once the schedule ends and the cluster
 // settles, it checks the invariants (schedule.ts) and prints them as a table, with per-deployment
 // log gaps and agent memory before and after. The same seed replays the same schedule.
 //
@@ -19,10 +20,11 @@ const HELP = `Usage: node tools/chaos/run.mjs [--seed N] [--minutes M] [--settle
 
 Runs a 3-host Kraken cluster in network namespaces (a leader and two workers, process runtime),
 creates, cancels and redeploys apps through the API while one fault at a time hits a worker host
-(crash of every process on it, SIGSTOP of its agent, a cut link, 30% packet loss) or one app's
-process is killed; a quarter of the apps flood their log. With --leader-faults the two others are
-standbys (each agent runs a member of the cluster's RabbitMQ cluster, as kraken agent does with
-rabbitmq-server installed) and faults hit any host, the leader's too. Then it lets the
+(crash of every process on it, SIGSTOP of its agent, a cut link, 30% packet loss, 200 ms added
+each way to its broker traffic) or one app's process is killed; a quarter of the apps flood their
+log. With --leader-faults the two others are standbys (each agent runs a member of the cluster's
+RabbitMQ cluster, as kraken agent does with rabbitmq-server installed) and faults hit any host, the
+leader's too, with a SIGKILL of a host's RabbitMQ node instead of the delay. Then it lets the
 cluster settle and checks: every acknowledged create persisted; none stuck in a non-final status;
 each one not cancelled RUNNING, exactly once, answering HTTP with its last acknowledged version;
 each cancelled one DESTROYED with nothing left running. Prints the table, the log gaps per
@@ -52,9 +54,13 @@ if (!process.features.typescript) {
   console.error(`chaos: run it on Node 24 (this is ${process.version}, which runs no .ts file): source tools/node/use-node.sh && use_node 24`);
   process.exit(2);
 }
-const { chaosSchedule, leaderVerdict, logGaps, table, verdicts } = await import('./schedule.ts');
+const { FAULT_KINDS_BY_MODE, chaosSchedule, leaderVerdict, logGaps, table, verdicts } = await import('./schedule.ts');
 
 const HOSTS = 3;
+/** How long the next fault waits for the cluster to be whole again after the last one. */
+const WHOLE_WAIT_MS = 120_000;
+/** The delay fault's added latency, each way. */
+const DELAY_MS = 200;
 const leaderFaults = flags['leader-faults'];
 /** Every agent's whole output (each run of it), kept after the lab is gone, for a failed run. */
 const agentOutputs = new Map();
@@ -66,14 +72,15 @@ function log(text) {
   console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${text}`);
 }
 
-const schedule = chaosSchedule({ seed, durationMs, faultHosts: leaderFaults ? [1, 2, 3] : [2, 3] });
+const schedule = chaosSchedule({ seed, durationMs, faultHosts: leaderFaults ? [1, 2, 3] : [2, 3], kinds: FAULT_KINDS_BY_MODE[leaderFaults ? 'leader-faults' : 'workers'] });
 log(`seed ${seed}: ${schedule.faults.length} faults and ${schedule.operations.length} operations over ${flags.minutes} min`);
 
 const { startClusterHarness } = await labHarness('chaos');
 const dir = await mkdtemp(path.join(os.tmpdir(), 'kraken-chaos-'));
 const instancesDir = path.join(dir, 'instances');
 mkdirSync(instancesDir);
-const cluster = await startClusterHarness({ hosts: HOSTS, name: 'kx', managedBroker: leaderFaults });
+// the workers reach the machine's RabbitMQ through relays of the harness, which the delay fault slows
+const cluster = await startClusterHarness({ hosts: HOSTS, name: 'kx', managedBroker: leaderFaults, relayedHosts: leaderFaults ? [] : [2, 3] });
 let exitCode = 1;
 try {
   exitCode = await runChaos();
@@ -160,6 +167,7 @@ async function runChaos() {
     (async () => {
       for (const fault of schedule.faults) {
         await at(fault.atMs);
+        await untilWhole();
         await injure(fault);
       }
     })(),
@@ -196,6 +204,30 @@ async function runChaos() {
   if (failed.length > 0 || process.env.CHAOS_KEEP_LOGS === '1') await saveAgentLogs();
   console.log(failed.length === 0 ? `\nchaos: every invariant held (seed ${seed})` : `\nchaos: ${failed.length} invariant(s) failed; replay with --seed ${seed}`);
   return failed.length === 0 ? 0 : 1;
+}
+
+/**
+ * One fault at a time means one fault's effects at a time: a host back from a fault may still be
+ * rejoining (its agent following the leader again, its RabbitMQ node rejoining the cluster's), and
+ * a fault on another host meanwhile takes two hosts out of three. Up to WHOLE_WAIT_MS, then the
+ * fault comes anyway (the verdicts judge the end).
+ */
+async function untilWhole() {
+  const started = Date.now();
+  const whole = await eventually(isWhole, WHOLE_WAIT_MS, 'the cluster whole again', 2_000).then(() => true, () => false);
+  const waitedS = ((Date.now() - started) / 1000).toFixed(0);
+  if (!whole) log(`  the cluster is not whole after ${waitedS} s; the next fault comes anyway`);
+  else if (Date.now() - started > 2_000) log(`  the cluster is whole again (waited ${waitedS} s)`);
+}
+
+/** Every agent names one leader and sees every node alive; with --leader-faults, every RabbitMQ node runs in the cluster. */
+async function isWhole() {
+  if (!leaderVerdict(await leaderViews()).passed) return false;
+  const { getNodes } = await cluster.graphql(api(), '{ getNodes { state } }', { timeoutMs: 5_000 });
+  if (getNodes.filter((node) => node.state === 'ALIVE').length !== HOSTS) return false;
+  if (!leaderFaults) return true;
+  const status = JSON.parse(await cluster.rabbitCli(1, 'rabbitmqctl', ['cluster_status', '--formatter', 'json']));
+  return Array.isArray(status.running_nodes) && status.running_nodes.length === HOSTS;
 }
 
 /** The API of a host under no fault (every agent answers it, forwarding to whichever leads). */
@@ -243,6 +275,27 @@ async function inflict({ kind, host, pick }) {
     case 'loss':
       await cluster.lab.impair(host, { lossPercent: 30 });
       return () => cluster.lab.clearImpairment(host);
+    case 'delay':
+      cluster.delayBroker(host, DELAY_MS);
+      return async () => cluster.delayBroker(host, 0);
+    case 'broker-crash': {
+      const agent = cluster.agents[host];
+      const mark = agent?.process.output().length ?? 0;
+      const group = await cluster.killBroker(host).catch((error) => {
+        // not a verdict on Kraken: the run found nothing to kill, and says so
+        log(`  no RabbitMQ node to kill on host ${host}: ${errorText(error)}`);
+        return undefined;
+      });
+      if (group === undefined) return async () => undefined;
+      log(`  SIGKILL to host ${host}'s RabbitMQ node (process group ${group})`);
+      // its agent restarts the node by itself (its supervisor, or its start again when it lost the
+      // lease meanwhile); the fault is over once it says so, so the next one never meets a node
+      // still booting from this one
+      return () =>
+        eventually(() => /RabbitMQ node (restarted|ready)/.test((agent?.process.output() ?? '').slice(mark)), 240_000, `host ${host}'s RabbitMQ node up again`, 1_000).catch(
+          (error) => log(`  ${errorText(error)}`),
+        );
+    }
     default:
       throw new Error(`chaos: unknown fault ${kind}`);
   }

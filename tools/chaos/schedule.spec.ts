@@ -1,5 +1,5 @@
 import type { ObservedDeployment } from './schedule.js';
-import { chaosSchedule, leaderVerdict, logGaps, table, verdicts } from './schedule.js';
+import { FAULT_KINDS_BY_MODE, chaosSchedule, leaderVerdict, logGaps, table, verdicts } from './schedule.js';
 
 const healthy = (name: string, overrides: Partial<ObservedDeployment> = {}): ObservedDeployment => ({
   id: `${name}-abc123`,
@@ -16,13 +16,13 @@ const healthy = (name: string, overrides: Partial<ObservedDeployment> = {}): Obs
 
 describe('chaos schedule', () => {
   it('replays exactly from its seed, and differs with another', () => {
-    const options = { durationMs: 180_000, faultHosts: [2, 3] };
+    const options = { durationMs: 180_000, faultHosts: [2, 3], kinds: FAULT_KINDS_BY_MODE.workers };
     expect(chaosSchedule({ seed: 7, ...options })).toEqual(chaosSchedule({ seed: 7, ...options }));
     expect(chaosSchedule({ seed: 8, ...options })).not.toEqual(chaosSchedule({ seed: 7, ...options }));
   });
 
   it('puts one fault at a time on the given hosts, each over before the run ends, and starts with a create', () => {
-    const schedule = chaosSchedule({ seed: 42, durationMs: 600_000, faultHosts: [2, 3] });
+    const schedule = chaosSchedule({ seed: 42, durationMs: 600_000, faultHosts: [2, 3], kinds: FAULT_KINDS_BY_MODE.workers });
     expect(schedule.faults.length).toBeGreaterThan(5);
     for (const [index, fault] of schedule.faults.entries()) {
       expect([2, 3]).toContain(fault.host);
@@ -30,16 +30,31 @@ describe('chaos schedule', () => {
       const next = schedule.faults[index + 1];
       if (next !== undefined) expect(next.atMs).toBeGreaterThan(fault.atMs + fault.forMs);
     }
-    expect(new Set(schedule.faults.map((fault) => fault.kind))).toEqual(new Set(['crash', 'pause', 'cut', 'loss', 'app-crash']));
+    expect(new Set(schedule.faults.map((fault) => fault.kind))).toEqual(new Set(['crash', 'pause', 'cut', 'loss', 'app-crash', 'delay']));
     expect(schedule.operations.some((operation) => operation.kind === 'create' && operation.noisy)).toBe(true);
     expect(schedule.operations[0]?.kind).toBe('create');
     expect(new Set(schedule.operations.map((operation) => operation.kind))).toEqual(new Set(['create', 'cancel', 'redeploy']));
   });
 
-  it('refuses a seed, duration or host list it cannot use', () => {
-    expect(() => chaosSchedule({ seed: -1, durationMs: 1_000, faultHosts: [2] })).toThrow('the seed must be a whole number of 0 or more, got -1');
-    expect(() => chaosSchedule({ seed: 1, durationMs: 0, faultHosts: [2] })).toThrow('the duration must be positive, got 0');
-    expect(() => chaosSchedule({ seed: 1, durationMs: 1_000, faultHosts: [] })).toThrow('no host to put faults on');
+  it('draws only the faults its mode allows: a broker crash with a RabbitMQ node per host, a delay on the relayed workers', () => {
+    const kindsOf = (mode: keyof typeof FAULT_KINDS_BY_MODE) =>
+      new Set(chaosSchedule({ seed: 3, durationMs: 3_600_000, faultHosts: [1, 2, 3], kinds: FAULT_KINDS_BY_MODE[mode] }).faults.map((fault) => fault.kind));
+    expect(kindsOf('leader-faults')).toEqual(new Set(['crash', 'pause', 'cut', 'loss', 'app-crash', 'broker-crash']));
+    expect(kindsOf('workers')).toEqual(new Set(['crash', 'pause', 'cut', 'loss', 'app-crash', 'delay']));
+    const delays = chaosSchedule({ seed: 5, durationMs: 600_000, faultHosts: [2, 3], kinds: ['delay'] });
+    expect(new Set(delays.faults.map((fault) => fault.kind))).toEqual(new Set(['delay']));
+    expect(delays).toEqual(chaosSchedule({ seed: 5, durationMs: 600_000, faultHosts: [2, 3], kinds: ['delay'] }));
+  });
+
+  it('refuses a seed, duration, host list or fault list it cannot use', () => {
+    const kinds = FAULT_KINDS_BY_MODE.workers;
+    expect(() => chaosSchedule({ seed: -1, durationMs: 1_000, faultHosts: [2], kinds })).toThrow('the seed must be a whole number of 0 or more, got -1');
+    expect(() => chaosSchedule({ seed: 1, durationMs: 0, faultHosts: [2], kinds })).toThrow('the duration must be positive, got 0');
+    expect(() => chaosSchedule({ seed: 1, durationMs: 1_000, faultHosts: [], kinds })).toThrow('no host to put faults on');
+    expect(() => chaosSchedule({ seed: 1, durationMs: 1_000, faultHosts: [2], kinds: [] })).toThrow(
+      'the faults must be some of crash, pause, cut, loss, app-crash, delay, broker-crash; got none',
+    );
+    expect(() => chaosSchedule({ seed: 1, durationMs: 1_000, faultHosts: [2], kinds: ['meteor' as 'crash'] })).toThrow('got meteor');
   });
 });
 

@@ -3,7 +3,7 @@
 // same seed gives the same run and the verdicts are unit-tested (schedule.spec.ts).
 import { seededRandom } from '@kraken/common';
 
-/** What a fault does to a worker host for `forMs`, after which it is undone. */
+/** What a fault does to a host for `forMs`, after which it is undone (or, for some, undoes itself). */
 export type FaultKind =
   /** every process of the host dies (agent and apps, a crash); its agent starts again afterwards */
   | 'crash'
@@ -14,9 +14,24 @@ export type FaultKind =
   /** 30% of its packets dropped each way, clean afterwards (bad Wi-Fi) */
   | 'loss'
   /** one live app instance, on any host, gets SIGKILL (a crashing app); its runtime restarts it */
-  | 'app-crash';
+  | 'app-crash'
+  /** 200 ms added each way to its broker traffic (a slow link), none afterwards */
+  | 'delay'
+  /** SIGKILL to its own RabbitMQ node's process group (a crashed broker); its agent restarts it */
+  | 'broker-crash';
 
-export const FAULT_KINDS: readonly FaultKind[] = ['crash', 'pause', 'cut', 'loss', 'app-crash'];
+/** Every fault the run knows, in the order a schedule draws from. */
+export const FAULT_KINDS: readonly FaultKind[] = ['crash', 'pause', 'cut', 'loss', 'app-crash', 'delay', 'broker-crash'];
+
+/**
+ * The faults each mode of the run can inflict. Workers reach the machine's RabbitMQ through a
+ * delaying relay, which a RabbitMQ node per host (leader faults) has no place for; those nodes can
+ * crash, while the machine's RabbitMQ, shared with everything else here, must not.
+ */
+export const FAULT_KINDS_BY_MODE: Readonly<Record<'workers' | 'leader-faults', readonly FaultKind[]>> = {
+  workers: ['crash', 'pause', 'cut', 'loss', 'app-crash', 'delay'],
+  'leader-faults': ['crash', 'pause', 'cut', 'loss', 'app-crash', 'broker-crash'],
+};
 
 export interface Fault {
   atMs: number;
@@ -48,8 +63,10 @@ export interface Schedule {
 export interface ScheduleOptions {
   seed: number;
   durationMs: number;
-  /** The hosts faults may hit (the leader's is left alone in this version). */
+  /** The hosts faults may hit. */
   faultHosts: readonly number[];
+  /** The faults it may draw (FAULT_KINDS_BY_MODE): each equally likely. */
+  kinds: readonly FaultKind[];
   /** Gap between one fault's end and the next fault's start. @default 5_000..20_000 */
   faultGapMs?: readonly [number, number];
   /** How long a fault lasts. @default 4_000..25_000 */
@@ -64,15 +81,17 @@ export interface ScheduleOptions {
  * cancel and redeploy.
  */
 export function chaosSchedule(options: ScheduleOptions): Schedule {
-  const { seed, durationMs, faultHosts } = options;
+  const { seed, durationMs, faultHosts, kinds } = options;
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`chaos: the seed must be a whole number of 0 or more, got ${String(seed)}`);
   if (!(durationMs > 0)) throw new Error(`chaos: the duration must be positive, got ${String(durationMs)}`);
   if (faultHosts.length === 0) throw new Error('chaos: no host to put faults on');
+  const unknown = kinds.filter((kind) => !FAULT_KINDS.includes(kind));
+  if (kinds.length === 0 || unknown.length > 0) throw new Error(`chaos: the faults must be some of ${FAULT_KINDS.join(', ')}; got ${kinds.join(', ') || 'none'}`);
   const random = seededRandom(seed);
   const between = ([low, high]: readonly [number, number]) => Math.round(low + random() * (high - low));
   const faults: Fault[] = [];
   for (let at = between(options.faultGapMs ?? [5_000, 20_000]); at < durationMs; ) {
-    const kind = FAULT_KINDS[Math.floor(random() * FAULT_KINDS.length)] ?? 'crash';
+    const kind = kinds[Math.floor(random() * kinds.length)] ?? 'crash';
     const host = faultHosts[Math.floor(random() * faultHosts.length)] ?? faultHosts[0] ?? 0;
     const forMs = Math.min(between(options.faultLengthMs ?? [4_000, 25_000]), durationMs - at);
     faults.push({ atMs: at, kind, host, forMs, pick: random() });

@@ -3,17 +3,18 @@
 // from all of them with a user of their own (guest works over loopback only) in a vhost of their
 // own (Kraken's queue names are fixed: another Kraken on this machine, in the default vhost, would
 // otherwise share its queues with the cluster); or, with `managedBroker`, the leader's own RabbitMQ
-// node. Cleans up after itself, including when a test fails: agents, the lab, the RabbitMQ user and
-// vhosts and the data dirs.
+// node. Hosts may reach RabbitMQ through a delaying relay, to slow their link at will. Cleans up
+// after itself, including when a test fails: agents, the lab, relays, the RabbitMQ user and vhosts
+// and the data dirs.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { IsolatedVhost, NetnsHost, NetnsLab, WatchedProcess } from '@kraken/testing';
-import { amqpUrl, createNetnsLab, isolatedVhost, watchProcess } from '@kraken/testing';
+import type { IsolatedVhost, NetnsHost, NetnsLab, TcpRelay, WatchedProcess } from '@kraken/testing';
+import { amqpUrl, createNetnsLab, isolatedVhost, startTcpRelay, watchProcess } from '@kraken/testing';
 import { SECRETS_FILE } from '@kraken/orchestrator';
 
 const run = promisify(execFile);
@@ -80,6 +81,19 @@ export interface ClusterHarness extends AsyncDisposable {
    * NetnsLab.killHost. Resolves once the agent's process has exited.
    */
   killHost(index: number): Promise<void>;
+  /**
+   * SIGKILL to the whole process group of agent `index`'s own RabbitMQ node (managedBroker; the
+   * agent restarts it), as when the node crashes or is OOM-killed while its machine stays up. The
+   * group is found by its leader, RabbitMQ's lifeline shell, running in the host's namespace from
+   * the agent's data dir: never the machine's RabbitMQ nor another host's node. Resolves to the
+   * group's id once the signal is sent; rejects when the host runs no such node now.
+   */
+  killBroker(index: number): Promise<number>;
+  /**
+   * Holds host `index`'s traffic to and from RabbitMQ `delayMs` each way from now on, open
+   * connections too (0: none); the host must be one of `relayedHosts`.
+   */
+  delayBroker(index: number, delayMs: number): void;
   pause(index: number): void;
   resume(index: number): void;
   cut(index: number): Promise<void>;
@@ -96,6 +110,12 @@ export interface ClusterHarnessOptions {
   name?: string;
   /** Agents get no --broker-url: the leader runs its own RabbitMQ node, as on real machines. @default false */
   managedBroker?: boolean;
+  /**
+   * Hosts whose connections to the machine's RabbitMQ go through a relay on this machine (one per
+   * host), so that delayBroker() can slow their link: this kernel has no netem qdisc. Only their
+   * broker traffic: their pulses and HTTP go straight. Not with managedBroker. @default []
+   */
+  relayedHosts?: readonly number[];
 }
 
 /** The AMQP port of an agent's own RabbitMQ node: each host is a network namespace of its own. */
@@ -103,6 +123,8 @@ export const BROKER_PORT = 5673;
 
 export async function startClusterHarness(options: ClusterHarnessOptions): Promise<ClusterHarness> {
   const managed = options.managedBroker ?? false;
+  const relayedHosts = options.relayedHosts ?? [];
+  if (managed && relayedHosts.length > 0) throw new Error('startClusterHarness: relayedHosts relay the machine\'s RabbitMQ, which managedBroker does not use');
   const lab = await createNetnsLab({ name: options.name ?? 'kc', hosts: options.hosts });
   const user = `kraken-harness-${randomBytes(4).toString('hex')}`;
   const password = randomBytes(12).toString('hex');
@@ -111,6 +133,7 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
   const rabbitPort = Number(new URL(amqpUrl()).port || 5672);
   const agents: (ClusterAgent | undefined)[] = [];
   const clusterVhosts: IsolatedVhost[] = [];
+  const relays = new Map<number, TcpRelay>();
   let destroyed = false;
   const destroy = async () => {
     if (destroyed) return;
@@ -118,6 +141,7 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
     for (const agent of agents) agent?.process.kill('SIGKILL');
     await Promise.all(agents.flatMap((agent) => (agent === undefined ? [] : [agent.process.exited])));
     await lab.destroy();
+    await Promise.all([...relays.values()].map((relay) => relay.close()));
     if (!managed) await rabbitmqctl('delete_user', user).catch(() => undefined);
     await rm(root, { recursive: true, force: true });
     await Promise.all(clusterVhosts.map((vhost) => vhost.remove().catch(() => undefined)));
@@ -131,6 +155,13 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
       await vhost.allow(user);
       // the lab's hosts reach nothing on this machine but what the harness opens: RabbitMQ
       await lab.allowHostPort(rabbitPort);
+      for (const index of relayedHosts) {
+        // no delay until delayBroker(); the host's connections to RabbitMQ go through it from its first one
+        const relay = await startTcpRelay({ listen: { address: lab.hostAddress }, target: { address: '127.0.0.1', port: rabbitPort }, delayMs: 0 });
+        relays.set(index, relay);
+        await lab.allowHostPort(relay.port);
+        await lab.redirectTcp(index, { address: lab.hostAddress, port: rabbitPort }, { address: relay.address, port: relay.port });
+      }
     }
   } catch (error) {
     await destroy();
@@ -234,6 +265,23 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
       await lab.killHost(index);
       await agent.process.exited;
     },
+    killBroker: async (index) => {
+      const agent = agentAt(index);
+      const { stdout } = await run('ip', ['netns', 'pids', agent.host.netns]);
+      const nodeDir = path.join(agent.dataDir, 'rabbitmq');
+      for (const pid of stdout.split('\n').map(Number).filter((candidate) => Number.isInteger(candidate) && candidate > 0)) {
+        const leader = await lifelineGroup(pid, nodeDir);
+        if (leader === undefined) continue;
+        process.kill(-leader, 'SIGKILL');
+        return leader;
+      }
+      throw new Error(`killBroker: host ${String(index)} runs no RabbitMQ node from ${nodeDir} now`);
+    },
+    delayBroker: (index, delayMs) => {
+      const relay = relays.get(index);
+      if (relay === undefined) throw new Error(`delayBroker: host ${String(index)} is not one of relayedHosts (${relayedHosts.join(', ') || 'none'})`);
+      relay.setDelay(delayMs);
+    },
     pause: (index) => {
       agentAt(index).process.kill('SIGSTOP');
     },
@@ -245,6 +293,24 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
     destroy,
     [Symbol.asyncDispose]: destroy,
   };
+}
+
+/**
+ * `pid` when it leads the process group of a RabbitMQ node run from `nodeDir` (RabbitServer's
+ * lifeline shell, started in a group of its own, working in the node's dir); else undefined. The
+ * agent's rabbitmqctl runs share the agent's group, so a beam.smp alone would not do.
+ */
+async function lifelineGroup(pid: number, nodeDir: string): Promise<number | undefined> {
+  try {
+    const argv = (await readFile(`/proc/${String(pid)}/cmdline`, 'utf8')).split('\0');
+    const stat = await readFile(`/proc/${String(pid)}/stat`, 'utf8');
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces, so count from the last ')'
+    const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    if (!argv.includes('rabbitmq-lifeline') || pgrp !== pid) return undefined;
+    return (await readlink(`/proc/${String(pid)}/cwd`)) === nodeDir ? pid : undefined;
+  } catch {
+    return undefined; // it exited meanwhile
+  }
 }
 
 /** An agent with no broker URL runs its own RabbitMQ node when it leads: each host is a namespace of its own, so the port is free. */
