@@ -1179,6 +1179,11 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   }
 
   /** Refuses a change or a command of an orchestrator that no longer leads, before it stores or sends anything. */
+  /** Whether this orchestrator still holds the lease (a former leader winding down does not). */
+  get leads(): boolean {
+    return this.mayAct();
+  }
+
   private requireLeads(what: string, deploymentId?: string): void {
     if (this.mayAct()) return;
     throw new KrakenError(ErrorCode.Unavailable, `cannot ${what}: orchestrator ${this.nodeId} (epoch ${this.epoch}) no longer leads the cluster; ask the current leader`, {

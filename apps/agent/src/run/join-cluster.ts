@@ -42,7 +42,11 @@ export async function joinCluster(request: {
     throw new KrakenError(ErrorCode.Unauthorized, `the orchestrator at ${url} refused the join token: ${said}`);
   }
   if (response.status === 409) throw new KrakenError(ErrorCode.UnsupportedVersion, `the orchestrator at ${url} refused this node: ${said}`);
-  if (!response.ok) throw new KrakenError(ErrorCode.Unavailable, `the orchestrator at ${url} did not accept the join: ${said}`);
+  if (!response.ok) {
+    // a leader that just lost its lease refuses joins for a while: worth asking again, like one not reachable yet
+    const notLeader = response.status === 503 && isNotLeader(body);
+    throw new KrakenError(ErrorCode.Unavailable, `the orchestrator at ${url} did not accept the join: ${said}`, notLeader ? { details: { unreachable: true, notLeader: true } } : {});
+  }
   const answer = parseJoinAnswer(body);
   if (!answer.ok)
     throw new KrakenError(ErrorCode.Internal, `the orchestrator at ${url} answered the join with ${answer.error.message}`);
@@ -69,6 +73,12 @@ export async function joinWhenReachable(
       await sleep(Math.min(2_000, 250 * attempt));
     }
   }
+}
+
+function isNotLeader(body: Record<string, unknown> | undefined): boolean {
+  const error = body?.['error'];
+  const details = typeof error === 'object' && error !== null ? (error as Record<string, unknown>)['details'] : undefined;
+  return typeof details === 'object' && details !== null && (details as Record<string, unknown>)['notLeader'] === true;
 }
 
 /** The orchestrator's reason: its API answers `{ error: { code, message } }`; plainer shapes are read too. */

@@ -1080,6 +1080,21 @@ describe('POST /join and what GET /ping tells a scanner', () => {
     expect(askedFor).toEqual([]);
   });
 
+  it('refuses a join with 503 while it no longer leads (a former leader winding down), marked so the node asks again', async () => {
+    jest.spyOn(orchestrator, 'leads', 'get').mockReturnValue(false);
+    const response = await postJoin({ token: JOIN_TOKEN, nodeId: 'mini-pc', protocolVersion: 1, brokerNode: true });
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({
+      error: {
+        code: 'UNAVAILABLE',
+        message: 'leader no longer leads this cluster; ask again in a few seconds or join through the current leader',
+        nodeId: 'mini-pc',
+        details: { notLeader: true },
+      },
+    });
+    expect(askedFor).toEqual([]);
+  });
+
   it('refuses another protocol major with 409, saying which side to update', async () => {
     const response = await postJoin({ token: JOIN_TOKEN, nodeId: 'mini-pc', protocolVersion: 2 });
     expect(response.status).toBe(409);

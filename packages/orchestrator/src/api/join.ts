@@ -141,6 +141,16 @@ export function joinRouter(options: JoinRouterOptions): express.Router {
       return;
     }
 
+    if (!orchestrator.leads) {
+      // a former leader winding down: a RabbitMQ node that joined its (paused, minority) node would
+      // leave the healthy cluster, so the joining agent waits and asks again (see joinWhenReachable)
+      logger.warn('refused a join: this agent no longer leads the cluster', { nodeId, remote });
+      sendError(req, res, 503, ErrorCode.Unavailable, `${orchestrator.nodeId} no longer leads this cluster; ask again in a few seconds or join through the current leader`, {
+        nodeId,
+        details: { notLeader: true },
+      });
+      return;
+    }
     const membership = brokerNode === true && join.brokerClusterFor !== undefined ? await join.brokerClusterFor(nodeId) : undefined;
     const brokerCluster = membership === undefined || join.dataKey === undefined ? membership : { ...membership, dataKey: join.dataKey.toText() };
     const answer: JoinAnswer = {
