@@ -133,9 +133,18 @@ describe('every agent answers the API and the UI', () => {
       seen.push(`${new Date().toISOString()} websocket open ${socket.url()}`);
       socket.on('close', () => seen.push(`${new Date().toISOString()} websocket closed`));
       socket.on('socketerror', (error) => seen.push(`${new Date().toISOString()} websocket error ${error}`));
+      socket.on('framesent', (frame) => seen.push(`${new Date().toISOString()} sent ${String(frame.payload).slice(0, 80)}`));
+      socket.on('framereceived', (frame) => seen.push(`${new Date().toISOString()} received ${String(frame.payload).slice(0, 80)}`));
     });
+    // the page's live badge; what the page went through is printed when it does not get there
+    const live = async (when: string) => {
+      await page.getByTestId('live-state').getByText('live').waitFor({ timeout: 30_000 }).catch(async (error: unknown) => {
+        process.stderr.write(`[every-agent-answers] the page was not live ${when}; live state ${String(await page.getByTestId('live-state').textContent())}\n${seen.join('\n')}\n`);
+        throw error;
+      });
+    };
     await page.goto(`${api(4)}/`);
-    await page.getByTestId('live-state').getByText('live').waitFor({ timeout: 30_000 });
+    await live('before the kill');
 
     const killedAt = Date.now();
     await cluster.killHost(1);
@@ -175,7 +184,7 @@ describe('every agent answers the API and the UI', () => {
       throw error;
     });
     expect(await notice.textContent()).toContain(`The leader moved: ${leader} leads the cluster now (agent-1 did before).`);
-    await page.getByTestId('live-state').getByText('live').waitFor({ timeout: 30_000 });
+    await live('after saying where the leader moved');
 
     // the other standby forwards to the new leader as well
     const other = index === 2 ? 3 : 2;

@@ -46,6 +46,9 @@ export interface Cluster {
 
 const ClusterContext = createContext<Cluster | undefined>(undefined);
 
+/** A live client that stopped retrying is replaced after this pause, not in a tight loop. */
+const LIVE_CLIENT_REPLACED_AFTER_MS = 2_000;
+
 export function useCluster(): Cluster {
   const cluster = useContext(ClusterContext);
   if (cluster === undefined) throw new Error('useCluster outside <ClusterProvider>');
@@ -85,6 +88,8 @@ export function ClusterProvider({ children }: { children: ReactNode }) {
   // the leader the last load saw, for this token: another cluster's leader is no move
   const lastLeader = useRef<string>(undefined);
   const [reloads, setReloads] = useState(0);
+  // bumped to replace a live client that stopped retrying
+  const [liveClients, setLiveClients] = useState(0);
 
   const setToken = useCallback((value: string) => {
     saveToken(window.localStorage, value);
@@ -160,12 +165,23 @@ export function ClusterProvider({ children }: { children: ReactNode }) {
     if (token === undefined) return;
     // a disposed client still reports its close: that is no outage, and must not say so
     let disposed = false;
-    const client = createLiveClient(token, {
-      onState: (state) => {
-        if (!disposed) onLiveState(state);
+    let replacement: ReturnType<typeof setTimeout> | undefined;
+    const client = createLiveClient(
+      token,
+      {
+        onState: (state) => {
+          if (!disposed) onLiveState(state);
+        },
+        onReconnected: reload,
+        onGaveUp: () => {
+          if (!disposed)
+            replacement = setTimeout(() => {
+              setLiveClients((n) => n + 1);
+            }, LIVE_CLIENT_REPLACED_AFTER_MS);
+        },
       },
-      onReconnected: reload,
-    });
+      { resumed: liveClients > 0 },
+    );
     setLive(client);
     const onError = (message: string) => {
       setError(`Live updates failed: ${message}`);
@@ -192,11 +208,12 @@ export function ClusterProvider({ children }: { children: ReactNode }) {
       stopDeployments();
       stopNodes();
       disposed = true;
+      clearTimeout(replacement);
       void client.dispose();
       setLive(undefined);
       setOfflineSince(undefined);
     };
-  }, [token, reload, onLiveState]);
+  }, [token, reload, onLiveState, liveClients]);
 
   const value = useMemo<Cluster>(
     () => ({
