@@ -9,9 +9,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import { AmqpBroker } from '@kraken/broker';
-import type { Subscription } from '@kraken/broker';
 import { noopLogger } from '@kraken/common';
-import type { DeployLogBody, DeployStatusBody } from '@kraken/messages';
+import type { DeployLogBody } from '@kraken/messages';
 import { MessageType, createMessage } from '@kraken/messages';
 import {
   amqpUrl,
@@ -20,12 +19,13 @@ import {
   eventuallyPasses,
   gitFixtureRepo,
   manifestToml,
+  orchestratorEnd,
   requireRabbit,
   tempDir,
   uniqueName,
   watchProcess,
 } from '@kraken/testing';
-import type { TempDir, WatchedProcess } from '@kraken/testing';
+import type { OrchestratorEnd, TempDir, WatchedProcess } from '@kraken/testing';
 
 const url = amqpUrl();
 const dockerSocket = process.env['DOCKER_SOCKET'] ?? '/var/run/docker.sock';
@@ -52,9 +52,7 @@ require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.e
 let work: TempDir;
 let repo: string;
 let broker: AmqpBroker;
-const subscriptions: Subscription[] = [];
-const batches: DeployLogBody[] = [];
-const statuses: DeployStatusBody[] = [];
+let end: OrchestratorEnd;
 const workers: WatchedProcess[] = [];
 /** The process runtime's folders: their apps outlive the workers on purpose. */
 const processDataDirs: string[] = [];
@@ -71,8 +69,8 @@ function startWorker(runtime: Runtime, dataDir: string, cursorWriteInterval: num
 }
 
 const lastStatus = (deploymentId: string): string | undefined =>
-  statuses.filter((status) => status.deploymentId === deploymentId).at(-1)?.status;
-const batchesOf = (deploymentId: string): DeployLogBody[] => batches.filter((batch) => batch.deploymentId === deploymentId);
+  end.statuses.filter((status) => status.deploymentId === deploymentId).at(-1)?.status;
+const batchesOf = (deploymentId: string): DeployLogBody[] => end.logs.filter((batch) => batch.deploymentId === deploymentId);
 const ticks = (deploymentId: string, stream?: string): number[] =>
   batchesOf(deploymentId)
     .flatMap((batch) => batch.lines)
@@ -98,17 +96,7 @@ beforeAll(async () => {
     'app.js': TICKER,
   });
   broker = await AmqpBroker.create({ url });
-  await broker.declareQueue(queues.orchestrator);
-  await broker.declareQueue(queues.telemetry, { class: 'telemetry' });
-  await broker.declareQueue(queues.node);
-  subscriptions.push(
-    await broker.consume(queues.orchestrator, (delivery) => {
-      if (delivery.message.type === MessageType.DeployStatus) statuses.push(delivery.message.body);
-    }),
-    await broker.consume(queues.telemetry, (delivery) => {
-      if (delivery.message.type === MessageType.DeployLog) batches.push(delivery.message.body);
-    }),
-  );
+  end = await orchestratorEnd(broker, queues);
 });
 
 afterAll(async () => {
@@ -134,7 +122,7 @@ afterAll(async () => {
       const images = await docker.listImages({ filters: { label: [`org.kraken.node=${nodeId}`] } });
       for (const image of images) await docker.getImage(image.Id).remove({ force: true });
     },
-    ...subscriptions.map((subscription) => () => subscription.cancel()),
+    () => end.stop(),
     () => broker.close(),
     () => deleteQueues(url, Object.values(queues)),
     () => work.remove(),

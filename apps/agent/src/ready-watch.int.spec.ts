@@ -5,13 +5,12 @@
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AmqpBroker } from '@kraken/broker';
-import type { Subscription } from '@kraken/broker';
 import { noopLogger } from '@kraken/common';
 import type { DeployStatusBody } from '@kraken/messages';
 import { MessageType, createMessage } from '@kraken/messages';
 import type { ProcessDeployer } from '@kraken/process-deployer';
-import { amqpUrl, deleteQueues, eventuallyPasses, gitFixtureRepo, manifestToml, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
-import type { TempDir } from '@kraken/testing';
+import { amqpUrl, deleteQueues, eventuallyPasses, gitFixtureRepo, manifestToml, orchestratorEnd, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
+import type { OrchestratorEnd, TempDir } from '@kraken/testing';
 import { Worker } from '@kraken/worker';
 
 const url = amqpUrl();
@@ -33,30 +32,22 @@ let work: TempDir;
 let broker: AmqpBroker;
 let deployer: ProcessDeployer | undefined;
 let worker: Worker | undefined;
-const subscriptions: Subscription[] = [];
-const statuses: DeployStatusBody[] = [];
+let end: OrchestratorEnd;
 
-const last = (): DeployStatusBody | undefined => statuses.filter((status) => status.deploymentId === deploymentId).at(-1);
+const last = (): DeployStatusBody | undefined => end.statuses.filter((status) => status.deploymentId === deploymentId).at(-1);
 
 beforeAll(async () => {
   await requireRabbit(url);
   work = await tempDir('kraken-ready-watch-');
   broker = await AmqpBroker.create({ url });
-  await broker.declareQueue(queues.orchestrator);
-  await broker.declareQueue(queues.telemetry, { class: 'telemetry' });
-  await broker.declareQueue(queues.node);
-  subscriptions.push(
-    await broker.consume(queues.orchestrator, (delivery) => {
-      if (delivery.message.type === MessageType.DeployStatus) statuses.push(delivery.message.body);
-    }),
-  );
+  end = await orchestratorEnd(broker, queues);
 });
 
 afterAll(async () => {
   await worker?.stop();
   await deployer?.stop(deploymentId).catch(() => undefined);
   await deployer?.close();
-  for (const subscription of subscriptions) await subscription.cancel();
+  await end.stop();
   await broker.close();
   await deleteQueues(url, Object.values(queues));
   await work.remove();

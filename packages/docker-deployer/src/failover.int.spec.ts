@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { freePort, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
-import { cleanupNode, docker, gitRepo, httpGet, manifest, templatesDir } from '../test/fixtures.js';
+import { cleanupNode, docker, gitRepo, httpGet, imageTagExists, manifest, templatesDir } from '../test/fixtures.js';
 import { DockerDeployer } from './deployer.js';
 import { keptTag } from './kept-images.js';
 import type { DeployProgress } from './progress.js';
@@ -32,16 +32,6 @@ afterAll(async () => {
 // a test step, so that a deploy that ran it would show
 const appManifest = manifest('lang = "node"\nport = 3000\nrun = "node server.js"\ntest = "true"', 'failover-app');
 const server = `require('node:http').createServer((req, res) => res.end('prepared')).listen(Number(process.env.PORT));\n`;
-
-async function imageTagExists(tag: string): Promise<boolean> {
-  return await docker
-    .getImage(tag)
-    .inspect()
-    .then(
-      () => true,
-      () => false,
-    );
-}
 
 async function checkoutsLeft(): Promise<string[]> {
   return await readdir(path.join(workDir, 'builds')).catch(() => []);

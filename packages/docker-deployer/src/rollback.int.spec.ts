@@ -2,7 +2,7 @@ import path from 'node:path';
 import { KEPT_VERSIONS } from '@kraken/common';
 import { commitFiles, freePort, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
-import { cleanupNode, docker, gitRepo, httpGet, manifest, templatesDir } from '../test/fixtures.js';
+import { cleanupNode, docker, gitRepo, httpGet, imageTagExists, manifest, templatesDir } from '../test/fixtures.js';
 import { DockerDeployer } from './deployer.js';
 import type { DeployResult } from './deployer.js';
 import { keptTag } from './kept-images.js';
@@ -35,16 +35,6 @@ function appSource(version: string): string {
 
 // a test step, so that a rollback that ran it would show
 const appManifest = manifest('lang = "node"\nport = 3000\nrun = "node server.js"\ntest = "true"', 'rollback-app');
-
-async function imageTagExists(tag: string): Promise<boolean> {
-  return await docker
-    .getImage(tag)
-    .inspect()
-    .then(
-      () => true,
-      () => false,
-    );
-}
 
 describe('DockerDeployer rollback to a kept image (real engine)', () => {
   it(

@@ -53,3 +53,14 @@ export async function httpGet(port: number, pathName = '/'): Promise<{ status: n
   const response = await fetch(`http://127.0.0.1:${port}${pathName}`);
   return { status: response.status, body: await response.text() };
 }
+
+/** Whether the local engine has an image under `tag` (a kept build, a pruned one). */
+export async function imageTagExists(tag: string): Promise<boolean> {
+  return await docker
+    .getImage(tag)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
+}

@@ -25,3 +25,5 @@ export { StopWaiting, eventually, eventuallyPasses } from './eventually.js';
 export type { WatchedProcess } from './watch-process.js';
 export { startWebhookReceiver } from './webhook-receiver.js';
 export type { ReceivedRequest, WebhookReceiver } from './webhook-receiver.js';
+export { orchestratorEnd } from './orchestrator-end.js';
+export type { OrchestratorEnd, QueueBroker, WorkerQueueNames } from './orchestrator-end.js';

@@ -3,13 +3,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { AmqpBroker } from '@kraken/broker';
-import type { Subscription } from '@kraken/broker';
 import { MemoryLogger } from '@kraken/common';
 import { DockerDeployer, Label } from '@kraken/docker-deployer';
-import type { DeployStatusBody, NodeInfoBody } from '@kraken/messages';
 import { MessageType, createMessage } from '@kraken/messages';
-import { amqpUrl, deleteQueues, eventuallyPasses, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
-import type { TempDir } from '@kraken/testing';
+import { amqpUrl, deleteQueues, eventuallyPasses, orchestratorEnd, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
+import type { OrchestratorEnd, TempDir } from '@kraken/testing';
 import { fixtureRepo, manifest } from '../test/fixture-repo.js';
 import { Worker } from './worker.js';
 
@@ -24,9 +22,7 @@ let work: TempDir;
 let workerBroker: AmqpBroker;
 let orchestratorBroker: AmqpBroker;
 let worker: Worker | undefined;
-const subscriptions: Subscription[] = [];
-const statuses: DeployStatusBody[] = [];
-const heartbeats: NodeInfoBody[] = [];
+let end: OrchestratorEnd;
 
 beforeAll(async () => {
   await requireRabbit(url);
@@ -34,24 +30,14 @@ beforeAll(async () => {
   work = await tempDir('kraken-worker-fo-it-');
   workerBroker = await AmqpBroker.create({ url });
   orchestratorBroker = await AmqpBroker.create({ url });
-  await orchestratorBroker.declareQueue(queues.orchestrator);
-  await orchestratorBroker.declareQueue(queues.telemetry, { class: 'telemetry' });
-  await orchestratorBroker.declareQueue(queues.node);
-  subscriptions.push(
-    await orchestratorBroker.consume(queues.orchestrator, (delivery) => {
-      if (delivery.message.type === MessageType.DeployStatus) statuses.push(delivery.message.body);
-    }),
-    await orchestratorBroker.consume(queues.telemetry, (delivery) => {
-      if (delivery.message.type === MessageType.NodeInfo) heartbeats.push(delivery.message.body);
-    }),
-  );
+  end = await orchestratorEnd(orchestratorBroker, queues);
 });
 
 afterAll(async () => {
   // everything is attempted even when a step fails, so a failed run leaves nothing behind
   const steps: (() => Promise<unknown>)[] = [
     async () => worker?.stop(),
-    ...subscriptions.map((subscription) => () => subscription.cancel()),
+    () => end.stop(),
     () => workerBroker.close(),
     () => orchestratorBroker.close(),
     async () => {
@@ -85,19 +71,19 @@ describe('Worker failover builds with RabbitMQ and the Docker engine', () => {
       orchestratorBroker.publish(queues.node, createMessage(type, body as never, { from: 'it-orchestrator', epoch: 1 }));
 
     await send(MessageType.DeployPrepare, { deploymentId, srcUrl: repo, branch: 'main', commit });
-    await eventuallyPasses(() => { expect(heartbeats.at(-1)?.failoverBuilds).toEqual([{ deploymentId, commit, state: 'ready' }]); }, 110_000, 50);
+    await eventuallyPasses(() => { expect(end.heartbeats.at(-1)?.failoverBuilds).toEqual([{ deploymentId, commit, state: 'ready' }]); }, 110_000, 50);
     // a build, not a deployment: nothing runs and nothing is reported as deployed
-    expect(heartbeats.at(-1)?.deployments).toEqual([]);
-    expect(statuses).toEqual([]);
+    expect(end.heartbeats.at(-1)?.deployments).toEqual([]);
+    expect(end.statuses).toEqual([]);
 
     await send(MessageType.DeployRequest, { deploymentId, srcUrl: repo, branch: 'main', commit, fromKept: true });
-    await eventuallyPasses(() => { expect(statuses.at(-1)?.status).toMatch(/Running|Errored/); }, 60_000, 50);
-    expect(statuses.map((status) => status.status)).toEqual(['ValidatingDeploymentData', 'Deploying', 'Running']);
-    expect(statuses.at(-1)?.message).toBe(`running the kept build of ${commit.slice(0, 7)}; nothing was rebuilt`);
-    expect(await (await fetch(`http://127.0.0.1:${statuses.at(-1)?.port ?? 0}/`)).text()).toBe('built ahead');
+    await eventuallyPasses(() => { expect(end.statuses.at(-1)?.status).toMatch(/Running|Errored/); }, 60_000, 50);
+    expect(end.statuses.map((status) => status.status)).toEqual(['ValidatingDeploymentData', 'Deploying', 'Running']);
+    expect(end.statuses.at(-1)?.message).toBe(`running the kept build of ${commit.slice(0, 7)}; nothing was rebuilt`);
+    expect(await (await fetch(`http://127.0.0.1:${end.statuses.at(-1)?.port ?? 0}/`)).text()).toBe('built ahead');
     await eventuallyPasses(() => {
-      expect(heartbeats.at(-1)?.failoverBuilds).toEqual([]);
-      expect(heartbeats.at(-1)?.deployments).toEqual([deploymentId]);
+      expect(end.heartbeats.at(-1)?.failoverBuilds).toEqual([]);
+      expect(end.heartbeats.at(-1)?.deployments).toEqual([deploymentId]);
     }, 10_000, 50);
   });
 });

@@ -2,13 +2,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { AmqpBroker } from '@kraken/broker';
-import type { Subscription } from '@kraken/broker';
 import { MemoryLogger } from '@kraken/common';
 import { DockerDeployer, Label } from '@kraken/docker-deployer';
-import type { DeployLogBody, DeployStatsBody, DeployStatusBody } from '@kraken/messages';
 import { MessageType, createMessage } from '@kraken/messages';
-import { amqpUrl, deleteQueues, eventuallyPasses, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
-import type { TempDir } from '@kraken/testing';
+import { amqpUrl, deleteQueues, eventuallyPasses, orchestratorEnd, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
+import type { OrchestratorEnd, TempDir } from '@kraken/testing';
 import { chattyNodeApp, fixtureRepo, manifest } from '../test/fixture-repo.js';
 import { Worker } from './worker.js';
 
@@ -25,10 +23,7 @@ let work: TempDir;
 let workerBroker: AmqpBroker;
 let orchestratorBroker: AmqpBroker;
 const workers: Worker[] = [];
-const subscriptions: Subscription[] = [];
-const statuses: DeployStatusBody[] = [];
-const logs: DeployLogBody[] = [];
-const stats: DeployStatsBody[] = [];
+let end: OrchestratorEnd;
 const timings: Record<string, number> = {};
 
 function newDeployer(): DockerDeployer {
@@ -52,10 +47,10 @@ async function command(type: typeof MessageType.DeployRequest | typeof MessageTy
   await orchestratorBroker.publish(queues.node, createMessage(type, body as never, { from: 'it-orchestrator', epoch: 1 }));
 }
 
-const statusesOf = (id: string): string[] => statuses.filter((status) => status.deploymentId === id).map((status) => status.status);
+const statusesOf = (id: string): string[] => end.statuses.filter((status) => status.deploymentId === id).map((status) => status.status);
 const appContainers = (): Promise<Docker.ContainerInfo[]> =>
   docker.listContainers({ all: true, filters: { label: [`${Label.Node}=${nodeId}`, `${Label.Deployment}=${deploymentId}`, `${Label.Role}=app`] } });
-const logTexts = (): string[] => logs.filter((batch) => batch.deploymentId === deploymentId).flatMap((batch) => batch.lines.map((line) => line.text));
+const logTexts = (): string[] => end.logs.filter((batch) => batch.deploymentId === deploymentId).flatMap((batch) => batch.lines.map((line) => line.text));
 
 beforeAll(async () => {
   await requireRabbit(url);
@@ -63,25 +58,14 @@ beforeAll(async () => {
   work = await tempDir('kraken-worker-it-');
   workerBroker = await AmqpBroker.create({ url });
   orchestratorBroker = await AmqpBroker.create({ url });
-  await orchestratorBroker.declareQueue(queues.orchestrator);
-  await orchestratorBroker.declareQueue(queues.telemetry, { class: 'telemetry' });
-  await orchestratorBroker.declareQueue(queues.node);
-  subscriptions.push(
-    await orchestratorBroker.consume(queues.orchestrator, (delivery) => {
-      if (delivery.message.type === MessageType.DeployStatus) statuses.push(delivery.message.body);
-    }),
-    await orchestratorBroker.consume(queues.telemetry, (delivery) => {
-      if (delivery.message.type === MessageType.DeployLog) logs.push(delivery.message.body);
-      if (delivery.message.type === MessageType.DeployStats) stats.push(delivery.message.body);
-    }),
-  );
+  end = await orchestratorEnd(orchestratorBroker, queues);
 });
 
 afterAll(async () => {
   // everything is attempted even when a step fails, so a failed run leaves nothing behind
   const steps: (() => Promise<unknown>)[] = [
     ...workers.map((worker) => () => worker.stop()),
-    ...subscriptions.map((subscription) => () => subscription.cancel()),
+    () => end.stop(),
     () => workerBroker.close(),
     () => orchestratorBroker.close(),
     async () => {
@@ -109,7 +93,7 @@ describe('Worker with RabbitMQ and the Docker engine', () => {
     await eventuallyPasses(() => { expect(statusesOf(deploymentId).at(-1)).toMatch(/Running|Errored/); }, 110_000, 50);
     timings['deployToRunning'] = Date.now() - started;
 
-    const own = statuses.filter((status) => status.deploymentId === deploymentId);
+    const own = end.statuses.filter((status) => status.deploymentId === deploymentId);
     expect(own.at(-1)?.message).toBeUndefined();
     expect(own.map((status) => status.status)).toEqual([
       'ValidatingDeploymentData',
@@ -134,7 +118,7 @@ describe('Worker with RabbitMQ and the Docker engine', () => {
     const logsStarted = Date.now();
     await eventuallyPasses(() => { expect(logTexts()).toEqual(expect.arrayContaining([`boot line ${BOOT_LINES - 1}`, 'request GET /hello'])); }, 30_000, 50);
     timings['logsAfterRunning'] = Date.now() - logsStarted;
-    const batches = logs.filter((batch) => batch.deploymentId === deploymentId);
+    const batches = end.logs.filter((batch) => batch.deploymentId === deploymentId);
     expect(batches.map((batch) => batch.seq)).toEqual(batches.map((_, i) => i));
     expect(batches.every((batch) => batch.dropped === undefined)).toBe(true);
     const streams = new Set(batches.flatMap((batch) => batch.lines.map((line) => line.stream)));
@@ -142,8 +126,8 @@ describe('Worker with RabbitMQ and the Docker engine', () => {
     const boot = logTexts().filter((text) => text.startsWith('boot line '));
     expect(boot).toEqual(Array.from({ length: BOOT_LINES }, (_, i) => `boot line ${i}`));
 
-    await eventuallyPasses(() => { expect(stats.some((sample) => sample.deploymentId === deploymentId)).toBe(true); }, 20_000, 50);
-    const sample = stats.find((entry) => entry.deploymentId === deploymentId);
+    await eventuallyPasses(() => { expect(end.stats.some((sample) => sample.deploymentId === deploymentId)).toBe(true); }, 20_000, 50);
+    const sample = end.stats.find((entry) => entry.deploymentId === deploymentId);
     expect(sample?.memMb).toBeGreaterThan(0);
     expect(sample?.maxMemMb).toBeGreaterThan(0);
   });
@@ -153,17 +137,17 @@ describe('Worker with RabbitMQ and the Docker engine', () => {
     if (!first) throw new Error('the first test did not start a worker');
     // as if the agent process died: stop() leaves app containers alone
     await first.stop();
-    const before = statuses.length;
+    const before = end.statuses.length;
     const started = Date.now();
     await startWorker();
-    await eventuallyPasses(() => { expect(statuses.slice(before).map((status) => [status.deploymentId, status.status])).toEqual([[deploymentId, 'Running']]); }, 20_000, 50);
+    await eventuallyPasses(() => { expect(end.statuses.slice(before).map((status) => [status.deploymentId, status.status])).toEqual([[deploymentId, 'Running']]); }, 20_000, 50);
     timings['restartToRunning'] = Date.now() - started;
-    expect(statuses.at(-1)?.message).toMatch(/worker restart/);
+    expect(end.statuses.at(-1)?.message).toMatch(/worker restart/);
     const containers = await appContainers();
     expect(containers).toHaveLength(1);
     expect(containers[0]?.State).toBe('running');
 
-    const port = statuses.at(-1)?.port ?? 0;
+    const port = end.statuses.at(-1)?.port ?? 0;
     expect((await fetch(`http://127.0.0.1:${port}/after-restart`)).status).toBe(200);
     await eventuallyPasses(() => { expect(logTexts()).toContain('request GET /after-restart'); }, 20_000, 50);
   });
