@@ -46,8 +46,10 @@ import { NodeHistory } from './stats/node-history.js';
 import type { NodeSample } from './stats/node-history.js';
 import { StatsHistory } from './stats/stats-history.js';
 import type { OrchestratorStore } from './store/orchestrator-store.js';
-import type { DeploymentRecord, NodeRecord, StatusChange, StoredLogLine } from './store/records.js';
+import type { DeploymentRecord, NodeRecord, StatusChange } from './store/records.js';
 import { NodeState } from './store/records.js';
+import type { OrchestratorEvents } from './events.js';
+import { LeaderTerm } from './leadership/leader-term.js';
 
 export interface OrchestratorCreateOptions {
   broker: Broker;
@@ -106,14 +108,7 @@ export interface OrchestratorCounters {
   watchFailures: number;
 }
 
-export type OrchestratorEvents = {
-  /** After any change of a deployment (status, placement, stats) is stored. */
-  deploymentChanged: [deployment: DeploymentRecord];
-  /** After a node.info or a liveness transition is stored; `transition` when its state changed. */
-  nodeChanged: [node: NodeRecord, transition: NodeTransition | undefined];
-  /** Log lines just stored, with their seqs. */
-  logLines: [deploymentId: string, lines: StoredLogLine[]];
-};
+export type { OrchestratorEvents } from './events.js';
 
 /**
  * Host ports one deployment may find taken on its node before it ends Errored. Each costs a round
@@ -142,10 +137,6 @@ const destructionStatuses: ReadonlySet<DeploymentStatus> = new Set([
   Status.DestructionInProgress,
 ]);
 
-/**
- * The control loop: keeps the store in step with what workers report, places deployments,
- * watches liveness and moves the apps of dead nodes. One instance per leader term (epoch).
- */
 /** What a node's deploy.status says besides its message, as the store records it. */
 function reportedChange(message: MessageOf<typeof MessageType.DeployStatus>): StatusChange {
   const body = message.body;
@@ -164,6 +155,10 @@ function reportedChange(message: MessageOf<typeof MessageType.DeployStatus>): St
 /** The source of a deployment adopted from a node's report: the report does not say it. */
 export const ADOPTED_SOURCE = 'unknown:adopted';
 
+/**
+ * The control loop: keeps the store in step with what workers report, places deployments,
+ * watches liveness and moves the apps of dead nodes. One instance per leader term (epoch).
+ */
 export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements AsyncDisposable {
   readonly nodeId: string;
   /** This orchestrator's leader term, bumped on every start; workers ignore older commands. */
@@ -193,10 +188,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   /** Each build of a deployment; other features start theirs with `releases.startRelease`. */
   readonly releases: Releases;
   private timer: NodeJS.Timeout | undefined;
-  private readonly mayAct: () => boolean;
+  private readonly term: LeaderTerm;
   private readonly replicated: () => Promise<void>;
-  /** Operations that read, decide, write and publish run one at a time, in order. */
-  private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   private constructor(create: OrchestratorCreateOptions, options: CompiledOrchestratorOptions) {
@@ -214,12 +207,12 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       store: this.store,
       defaultMemoryMb: options.defaultMemoryMb,
       logger: this.logger,
-      prepare: (nodeId, body) => this.sendCommand(nodeId, createMessage(MessageType.DeployPrepare, body, this.meta())),
+      prepare: (nodeId, body) => this.sendCommand(nodeId, createMessage(MessageType.DeployPrepare, body, this.term.meta())),
       buildable: (deployment) => deployment.srcUrl !== ADOPTED_SOURCE,
     });
-    this.mayAct = create.mayAct ?? (() => true);
     this.replicated = create.replicated ?? (() => Promise.resolve());
     this.epoch = this.store.nextEpoch();
+    this.term = new LeaderTerm(this.nodeId, this.epoch, create.mayAct ?? (() => true));
     this.statsHistory = new StatsHistory(options.statsSamples);
     this.nodeHistory = new NodeHistory(options.nodeSamples, options.nodeSampleIntervalMs);
     this.notifications = new NotificationFeed({ clock });
@@ -270,8 +263,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     await this.broker.declareQueue(queues.telemetry, { class: DeliveryClass.Telemetry });
     this.subscriptions.push(await this.broker.consume(queues.orchestrator, (delivery) => this.handle(delivery)));
     this.subscriptions.push(await this.broker.consume(queues.telemetry, (delivery) => this.handle(delivery)));
-    await this.exclusive(() => this.announceElection());
-    await this.exclusive(() => this.redrive());
+    await this.term.exclusive(() => this.announceElection());
+    await this.term.exclusive(() => this.redrive());
     if (this.options.tickIntervalMs > 0) {
       const { tickIntervalMs } = this.options;
       let lastTickAt = Date.now();
@@ -306,7 +299,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
 
   /** Validates, stores (DeploymentRequested), places and requests a new deployment. */
   async createDeployment(input: CreateDeploymentInput): Promise<DeploymentRecord> {
-    this.requireLeads('create a deployment');
+    this.term.requireLeads('create a deployment');
     const id = newDeploymentId(input.srcUrl);
     const branch = input.branch ?? 'main';
     if (input.name !== undefined && !DEPLOYMENT_NAME_PATTERN.test(input.name)) {
@@ -332,7 +325,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         details: { field: validation.field },
       });
     }
-    return await this.exclusive(async () => {
+    return await this.term.exclusive(async () => {
       const created = this.store.createDeployment({
         id,
         srcUrl: input.srcUrl,
@@ -353,8 +346,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
 
   /** Marks a deployment for destruction and tells its node to cancel it. */
   cancelDeployment(id: string, reason = 'cancelled by the user'): Promise<DeploymentRecord> {
-    return this.exclusive(async () => {
-      this.requireLeads('cancel a deployment');
+    return this.term.exclusive(async () => {
+      this.term.requireLeads('cancel a deployment');
       const deployment = this.store.requireDeployment(id);
       if (isTerminalStatus(deployment.status)) return deployment;
       const node = deployment.nodeId === null ? undefined : this.store.getNode(deployment.nodeId);
@@ -365,7 +358,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       const changed = this.changeStatus(id, Status.DestructionRequested, reason);
       await this.sendCommand(
         deployment.nodeId,
-        createMessage(MessageType.DeployCancel, { deploymentId: id, reason }, this.meta()),
+        createMessage(MessageType.DeployCancel, { deploymentId: id, reason }, this.term.meta()),
       );
       return changed;
     });
@@ -377,8 +370,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    * option, then tick() deletes them. Removing it again returns it unchanged.
    */
   removeDeployment(id: string): Promise<DeploymentRecord> {
-    return this.exclusive(() => {
-      this.requireLeads('remove a deployment');
+    return this.term.exclusive(() => {
+      this.term.requireLeads('remove a deployment');
       const deployment = this.store.requireDeployment(id);
       if (deployment.removedAt !== null) return deployment;
       assertRemovable(deployment);
@@ -411,14 +404,14 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   }
 
   private controlDeployment(id: string, action: LifecycleAction, reason: string): Promise<DeploymentRecord> {
-    return this.exclusive(async () => {
-      this.requireLeads(`${action} a deployment`, id);
+    return this.term.exclusive(async () => {
+      this.term.requireLeads(`${action} a deployment`, id);
       const deployment = this.store.requireDeployment(id);
       const plan = planLifecycle(deployment, action, deployment.nodeId === null ? undefined : this.store.getNode(deployment.nodeId));
       const current = plan.status === undefined ? deployment : this.changeStatus(id, plan.status.status, plan.status.message);
       await this.sendCommand(
         plan.nodeId,
-        createMessage(MessageType.DeployLifecycle, { deploymentId: id, action, attempt: current.attempt, reason }, this.meta()),
+        createMessage(MessageType.DeployLifecycle, { deploymentId: id, action, attempt: current.attempt, reason }, this.term.meta()),
       );
       this.logger.info(`deployment ${action} requested`, { deploymentId: id, nodeId: plan.nodeId });
       return current;
@@ -430,8 +423,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    * a new release caused by `trigger`.
    */
   redeploy(id: string, trigger: string = ReleaseTrigger.Redeploy): Promise<DeploymentRecord> {
-    return this.exclusive(async () => {
-      this.requireLeads('redeploy');
+    return this.term.exclusive(async () => {
+      this.term.requireLeads('redeploy');
       const deployment = this.store.requireDeployment(id);
       if (deployment.removedAt !== null) {
         throw new KrakenError(ErrorCode.Conflict, `deployment ${id} was removed; deploy its repository again instead`, { deploymentId: id });
@@ -457,8 +450,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
 
   /** Runs an earlier successful release's commit again from the build its node kept (rules in releases/rollback.ts). */
   rollback(id: string, commit?: string): Promise<DeploymentRecord> {
-    return this.exclusive(async () => {
-      this.requireLeads('roll back', id);
+    return this.term.exclusive(async () => {
+      this.term.requireLeads('roll back', id);
       const deployment = this.store.requireDeployment(id);
       const plan = planRollback(deployment, this.releases.list(id), commit);
       this.releases.startRelease(id, plan.commit, plan.trigger);
@@ -471,8 +464,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    * with the new values from the build it runs, an errored one keeps them for its next deploy.
    */
   changeEnv(id: string, change: EnvChange): Promise<DeploymentRecord> {
-    return this.exclusive(async () => {
-      this.requireLeads('change settings', id);
+    return this.term.exclusive(async () => {
+      this.term.requireLeads('change settings', id);
       const deployment = this.store.requireDeployment(id);
       const planned = planEnvChange(deployment, change);
       // names only: the values are secrets
@@ -514,8 +507,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    * it takes effect from the next one (a round in progress re-reads it before redeploying).
    */
   setWatch(id: string, watch: boolean): Promise<DeploymentRecord> {
-    return this.exclusive(() => {
-      this.requireLeads('change branch watching');
+    return this.term.exclusive(() => {
+      this.term.requireLeads('change branch watching');
       const deployment = this.store.requireDeployment(id);
       if (deployment.watch === watch) return deployment;
       const changed = this.store.setWatch(id, watch);
@@ -565,9 +558,9 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    * nothing else). Never throws: a failed pass is logged and the next one runs.
    */
   async tick(): Promise<void> {
-    if (this.closed || !this.mayAct()) return;
+    if (this.closed || !this.term.leads) return;
     try {
-      await this.exclusive(async () => {
+      await this.term.exclusive(async () => {
         const now = this.clock.now();
         await this.askWhoIsConnected(now);
         for (const transition of this.liveness.check(now)) await this.onTransition(transition);
@@ -595,7 +588,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.broker.off('connected', this.onBrokerUp);
     await this.watcher?.close();
     await Promise.allSettled(this.subscriptions.map((subscription) => subscription.cancel()));
-    await this.chain.catch(() => undefined);
+    await this.term.settled();
     this.logger.info('orchestrator stopped', { epoch: this.epoch });
   }
 
@@ -607,7 +600,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
 
   private async handle(delivery: Delivery): Promise<void> {
     const { message } = delivery;
-    if (!this.mayAct()) {
+    if (!this.term.leads) {
       // the leader that holds the lease takes it from the queue
       delivery.nack({ requeue: true });
       return;
@@ -621,7 +614,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     try {
       switch (message.type) {
         case MessageType.NodeInfo:
-          await this.exclusive(() => this.onNodeInfo(message));
+          await this.term.exclusive(() => this.onNodeInfo(message));
           return;
         // acked (by returning) once what they changed has left for the standbys, not before
         case MessageType.DeployStatus:
@@ -691,7 +684,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       } else {
         await this.sendCommand(
           info.nodeId,
-          createMessage(MessageType.DeployCancel, { deploymentId: deployment.id, reason: 're-sent: the node no longer had it' }, this.meta()),
+          createMessage(MessageType.DeployCancel, { deploymentId: deployment.id, reason: 're-sent: the node no longer had it' }, this.term.meta()),
         );
       }
       this.logger.warn('a node no longer had work placed on it (restarted?); sent it again', {
@@ -759,7 +752,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       nodeId: body.nodeId,
       port: taken,
     });
-    void this.exclusive(async () => {
+    void this.term.exclusive(async () => {
       const current = this.store.getDeployment(deployment.id);
       if (current === undefined || current.attempt !== deployment.attempt || isTerminalStatus(current.status)) return;
       await this.placeAndRequest({ ...current, port: null }, { attempt: current.attempt + 1, why: `host port ${taken} is taken on ${body.nodeId}` });
@@ -977,7 +970,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       if (deployment?.nodeId !== nodeId) {
         await this.sendCommand(
           nodeId,
-          createMessage(MessageType.DeployStop, { deploymentId: stop.deploymentId, reason: stop.reason }, this.meta()),
+          createMessage(MessageType.DeployStop, { deploymentId: stop.deploymentId, reason: stop.reason }, this.term.meta()),
         );
         this.logger.info('told a returning node to stop a deployment that moved away', {
           nodeId,
@@ -1094,7 +1087,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         ...(deployment.port === null ? {} : { port: deployment.port }),
         ...(deployment.memoryMb === null ? {} : { limits: { memoryMb: deployment.memoryMb } }),
       },
-      this.meta(),
+      this.term.meta(),
     );
     await this.sendCommand(deployment.nodeId, message);
   }
@@ -1104,7 +1097,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    * leader that arrives later (resent after a reconnect, or sent by one that was frozen) is refused.
    */
   private async announceElection(): Promise<void> {
-    const elected = createMessage(MessageType.LeaderElected, { leaderId: this.nodeId }, this.meta());
+    const elected = createMessage(MessageType.LeaderElected, { leaderId: this.nodeId }, this.term.meta());
     for (const node of this.store.listNodes()) await this.sendCommand(node.id, elected);
   }
 
@@ -1112,7 +1105,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     nodeId: string,
     message: MessageOf<'deploy.request' | 'deploy.cancel' | 'deploy.stop' | 'deploy.lifecycle' | 'deploy.prepare' | 'leader.elected'>,
   ): Promise<void> {
-    this.requireLeads(`send ${message.type}`, 'deploymentId' in message.body ? message.body.deploymentId : undefined);
+    this.term.requireLeads(`send ${message.type}`, 'deploymentId' in message.body ? message.body.deploymentId : undefined);
     const queue = this.options.queues.node(nodeId);
     if (!this.declaredNodeQueues.has(queue)) {
       await this.broker.declareQueue(queue, { class: DeliveryClass.Durable });
@@ -1171,35 +1164,16 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
           createMessage(
             MessageType.DeployCancel,
             { deploymentId: deployment.id, reason: 're-sent after an orchestrator restart' },
-            this.meta(),
+            this.term.meta(),
           ),
         );
       }
     }
   }
 
-  /** Refuses a change or a command of an orchestrator that no longer leads, before it stores or sends anything. */
   /** Whether this orchestrator still holds the lease (a former leader winding down does not). */
   get leads(): boolean {
-    return this.mayAct();
-  }
-
-  private requireLeads(what: string, deploymentId?: string): void {
-    if (this.mayAct()) return;
-    throw new KrakenError(ErrorCode.Unavailable, `cannot ${what}: orchestrator ${this.nodeId} (epoch ${this.epoch}) no longer leads the cluster; ask the current leader`, {
-      ...(deploymentId === undefined ? {} : { deploymentId }),
-    });
-  }
-
-  private meta(): { from: string; epoch: number } {
-    return { from: this.nodeId, epoch: this.epoch };
-  }
-
-  /** Runs `operation` after every earlier one has finished; its failure does not block later ones. */
-  private exclusive<T>(operation: () => Promise<T> | T): Promise<T> {
-    const run = this.chain.then(operation, operation);
-    this.chain = run.catch(() => undefined);
-    return run;
+    return this.term.leads;
   }
 }
 
