@@ -29,7 +29,6 @@ import type { CompiledOrchestratorOptions, OrchestratorOptions } from './options
 import { compileOrchestratorOptions } from './options.js';
 import { planLifecycle } from './lifecycle/controls.js';
 import { assertRemovable, retentionCutoff } from './lifecycle/removal.js';
-import { placeDeployment } from './scheduling/place-deployment.js';
 import type { FailoverView } from './scheduling/failover-builds.js';
 import { FailoverKeeper } from './scheduling/failover-keeper.js';
 import { planEnvChange } from './settings/env-change.js';
@@ -38,7 +37,6 @@ import { Releases, ReleaseTrigger } from './releases/releases.js';
 import { planRollback } from './releases/rollback.js';
 import { isStaleStatus } from './status-order.js';
 import { BranchWatcher } from './watch/branch-watcher.js';
-import { allocatePort } from './scheduling/ports.js';
 import { appMoved, deployFailed, nodeDead } from './notifications/notification.js';
 import { NotificationFeed } from './notifications/notification-feed.js';
 import type { StatsSample } from './stats/stats-history.js';
@@ -48,7 +46,9 @@ import { StatsHistory } from './stats/stats-history.js';
 import type { OrchestratorStore } from './store/orchestrator-store.js';
 import type { DeploymentRecord, NodeRecord, StatusChange } from './store/records.js';
 import { NodeState } from './store/records.js';
-import type { OrchestratorEvents } from './events.js';
+import type { EmitEvent, OrchestratorEvents } from './events.js';
+import { NodeCommands } from './dispatch/node-commands.js';
+import { WorkSender } from './dispatch/work-sender.js';
 import { LeaderTerm } from './leadership/leader-term.js';
 
 export interface OrchestratorCreateOptions {
@@ -170,10 +170,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private readonly liveness: Liveness;
   private readonly engineWatch: EngineWatch;
   private readonly subscriptions: Subscription[] = [];
-  private readonly declaredNodeQueues = new Set<string>();
   private readonly stats = { staleStatusesIgnored: 0, portsRetried: 0 };
-  /** Host ports a node reported taken by something else; new placements avoid them. */
-  private readonly takenPorts = new Set<number>();
   /** Port retries per deployment, so a node where every port fails cannot loop forever. */
   private readonly portRetries = new Map<string, number>();
   /** When lost work was last re-sent per deployment, so a slow worker is not flooded. */
@@ -189,6 +186,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   readonly releases: Releases;
   private timer: NodeJS.Timeout | undefined;
   private readonly term: LeaderTerm;
+  private readonly commands: NodeCommands;
+  private readonly work: WorkSender;
   private readonly replicated: () => Promise<void>;
   private closed = false;
 
@@ -203,16 +202,21 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.clock = clock;
     this.liveness = new Liveness(clock, options.liveness);
     this.engineWatch = new EngineWatch(options.engineDownGraceMs);
+    this.replicated = create.replicated ?? (() => Promise.resolve());
+    this.epoch = this.store.nextEpoch();
+    this.term = new LeaderTerm(this.nodeId, this.epoch, create.mayAct ?? (() => true));
+    this.commands = new NodeCommands(this.broker, options.queues, this.term);
     this.failoverBuilds = new FailoverKeeper({
       store: this.store,
       defaultMemoryMb: options.defaultMemoryMb,
       logger: this.logger,
-      prepare: (nodeId, body) => this.sendCommand(nodeId, createMessage(MessageType.DeployPrepare, body, this.term.meta())),
+      prepare: (nodeId, body) => this.commands.send(nodeId, createMessage(MessageType.DeployPrepare, body, this.term.meta())),
       buildable: (deployment) => deployment.srcUrl !== ADOPTED_SOURCE,
     });
-    this.replicated = create.replicated ?? (() => Promise.resolve());
-    this.epoch = this.store.nextEpoch();
-    this.term = new LeaderTerm(this.nodeId, this.epoch, create.mayAct ?? (() => true));
+    const emit: EmitEvent = (event, ...args) => {
+      this.emit(event, ...args);
+    };
+    this.work = new WorkSender({ store: this.store, logger: this.logger, options, term: this.term, commands: this.commands, failoverBuilds: this.failoverBuilds, emit });
     this.statsHistory = new StatsHistory(options.statsSamples);
     this.nodeHistory = new NodeHistory(options.nodeSamples, options.nodeSampleIntervalMs);
     this.notifications = new NotificationFeed({ clock });
@@ -340,7 +344,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       this.releases.startRelease(id, null, ReleaseTrigger.Created);
       this.emit('deploymentChanged', created);
       this.logger.info('deployment requested', { deploymentId: id, srcUrl: input.srcUrl, branch });
-      return this.placeAndRequest(created, { attempt: 1 });
+      return this.work.placeAndRequest(created, { attempt: 1 });
     });
   }
 
@@ -353,10 +357,10 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       const node = deployment.nodeId === null ? undefined : this.store.getNode(deployment.nodeId);
       if (deployment.nodeId === null || node === undefined || node.state === NodeState.Dead) {
         if (deployment.nodeId !== null) this.store.addPendingStop({ deploymentId: id, nodeId: deployment.nodeId, reason });
-        return this.changeStatus(id, Status.Destroyed, `${reason}; it was not running on a live node`);
+        return this.work.changeStatus(id, Status.Destroyed, `${reason}; it was not running on a live node`);
       }
-      const changed = this.changeStatus(id, Status.DestructionRequested, reason);
-      await this.sendCommand(
+      const changed = this.work.changeStatus(id, Status.DestructionRequested, reason);
+      await this.commands.send(
         deployment.nodeId,
         createMessage(MessageType.DeployCancel, { deploymentId: id, reason }, this.term.meta()),
       );
@@ -408,8 +412,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       this.term.requireLeads(`${action} a deployment`, id);
       const deployment = this.store.requireDeployment(id);
       const plan = planLifecycle(deployment, action, deployment.nodeId === null ? undefined : this.store.getNode(deployment.nodeId));
-      const current = plan.status === undefined ? deployment : this.changeStatus(id, plan.status.status, plan.status.message);
-      await this.sendCommand(
+      const current = plan.status === undefined ? deployment : this.work.changeStatus(id, plan.status.status, plan.status.message);
+      await this.commands.send(
         plan.nodeId,
         createMessage(MessageType.DeployLifecycle, { deploymentId: id, action, attempt: current.attempt, reason }, this.term.meta()),
       );
@@ -437,14 +441,14 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       this.releases.startRelease(id, null, trigger);
       const node = deployment.nodeId === null ? undefined : this.store.getNode(deployment.nodeId);
       if (node?.state === NodeState.Alive && node.info.runtimes.includes(deployment.runtime)) {
-        const updated = this.changeStatus(id, Status.UpdateRequested, 'redeploy requested', {
+        const updated = this.work.changeStatus(id, Status.UpdateRequested, 'redeploy requested', {
           attempt: deployment.attempt + 1,
           commit: null,
         });
-        await this.sendRequest(updated);
+        await this.work.sendRequest(updated);
         return updated;
       }
-      return this.placeAndRequest({ ...deployment, commit: null }, { attempt: deployment.attempt + 1 });
+      return this.work.placeAndRequest({ ...deployment, commit: null }, { attempt: deployment.attempt + 1 });
     });
   }
 
@@ -490,12 +494,12 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private async restartFromBuild(deployment: DeploymentRecord, reason: string, patch: { env?: Record<string, string> } = {}): Promise<DeploymentRecord> {
     const node = deployment.nodeId === null ? undefined : this.store.getNode(deployment.nodeId);
     if (node?.state === NodeState.Alive && node.info.runtimes.includes(deployment.runtime)) {
-      const updated = this.changeStatus(deployment.id, Status.UpdateRequested, reason, { ...patch, attempt: deployment.attempt + 1, commit: deployment.commit });
-      await this.sendRequest(updated);
+      const updated = this.work.changeStatus(deployment.id, Status.UpdateRequested, reason, { ...patch, attempt: deployment.attempt + 1, commit: deployment.commit });
+      await this.work.sendRequest(updated);
       return updated;
     }
     const stored = patch.env === undefined ? deployment : this.store.setEnv(deployment.id, patch.env);
-    return this.placeAndRequest(stored, { attempt: deployment.attempt + 1, why: reason });
+    return this.work.placeAndRequest(stored, { attempt: deployment.attempt + 1, why: reason });
   }
 
   getDeployment(id: string): DeploymentRecord | undefined {
@@ -566,7 +570,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         for (const transition of this.liveness.check(now)) await this.onTransition(transition);
         for (const deployment of this.store.listDeployments()) {
           if (deployment.status === Status.DeploymentRequested && deployment.nodeId === null) {
-            await this.placeAndRequest(deployment, { attempt: deployment.attempt });
+            await this.work.placeAndRequest(deployment, { attempt: deployment.attempt });
           }
         }
         await this.failoverBuilds.keep(now);
@@ -680,9 +684,9 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       if (now - since < quietMs) continue;
       this.resentAt.set(deployment.id, now);
       if (inFlight) {
-        await this.sendRequest(deployment);
+        await this.work.sendRequest(deployment);
       } else {
-        await this.sendCommand(
+        await this.commands.send(
           info.nodeId,
           createMessage(MessageType.DeployCancel, { deploymentId: deployment.id, reason: 're-sent: the node no longer had it' }, this.term.meta()),
         );
@@ -744,7 +748,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     const retries = this.portRetries.get(deployment.id) ?? 0;
     if (retries >= MAX_PORT_RETRIES) return false;
     this.portRetries.set(deployment.id, retries + 1);
-    this.takenPorts.add(body.port);
+    this.work.avoidPort(body.port);
     this.stats.portsRetried += 1;
     const taken = body.port;
     this.logger.warn('host port taken on the node; placing the deployment again with another port', {
@@ -755,7 +759,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     void this.term.exclusive(async () => {
       const current = this.store.getDeployment(deployment.id);
       if (current === undefined || current.attempt !== deployment.attempt || isTerminalStatus(current.status)) return;
-      await this.placeAndRequest({ ...current, port: null }, { attempt: current.attempt + 1, why: `host port ${taken} is taken on ${body.nodeId}` });
+      await this.work.placeAndRequest({ ...current, port: null }, { attempt: current.attempt + 1, why: `host port ${taken} is taken on ${body.nodeId}` });
     }).catch((error: unknown) => {
       this.logger.error('could not place a deployment again after a port clash', { deploymentId: deployment.id, error: toKrakenError(error) });
     });
@@ -945,14 +949,14 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       if (runtime !== undefined && deployment.runtime !== runtime) continue;
       this.store.addPendingStop({ deploymentId: deployment.id, nodeId, reason: `moved away: ${why}` });
       if (destructionStatuses.has(deployment.status)) {
-        this.changeStatus(
+        this.work.changeStatus(
           deployment.id,
           Status.Destroyed,
           `${why} while it was being destroyed; it will be told to stop it if it returns`,
         );
         continue;
       }
-      const moved = await this.placeAndRequest(deployment, { attempt: deployment.attempt + 1, movingFrom: nodeId, why });
+      const moved = await this.work.placeAndRequest(deployment, { attempt: deployment.attempt + 1, movingFrom: nodeId, why });
       this.notifications.raise(appMoved(moved, nodeId, why));
     }
   }
@@ -964,11 +968,11 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       if (deployment !== undefined && deployment.nodeId === null && !isTerminalStatus(deployment.status)) {
         // nothing else could take it while this node was away, so nothing was moved: place it now,
         // which usually gives it back to this node (still running it) instead of destroying it
-        deployment = await this.placeAndRequest(deployment, { attempt: deployment.attempt + 1, why: `${nodeId} is back` });
+        deployment = await this.work.placeAndRequest(deployment, { attempt: deployment.attempt + 1, why: `${nodeId} is back` });
       }
       // moved back to it meanwhile: that copy is the one that should run
       if (deployment?.nodeId !== nodeId) {
-        await this.sendCommand(
+        await this.commands.send(
           nodeId,
           createMessage(MessageType.DeployStop, { deploymentId: stop.deploymentId, reason: stop.reason }, this.term.meta()),
         );
@@ -983,113 +987,9 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
 
   // ---- placing and commanding ----
 
-  /**
-   * Places a deployment (keeping its port, which is free cluster-wide), persists the placement,
-   * then sends the request. With no node able to run it, it waits in DeploymentRequested with
-   * the reason, and tick() tries again.
-   */
-  private async placeAndRequest(
-    deployment: DeploymentRecord,
-    how: { attempt: number; movingFrom?: string; why?: string },
-  ): Promise<DeploymentRecord> {
-    const decision = placeDeployment({
-      nodes: this.store.listNodes(),
-      deployments: this.store.listDeployments(),
-      request: {
-        runtime: deployment.runtime,
-        memoryMb: deployment.memoryMb,
-        excludeNodeIds: how.movingFrom === undefined ? [] : [how.movingFrom],
-        ...this.failoverBuilds.preference(deployment),
-      },
-      defaultMemoryMb: this.options.defaultMemoryMb,
-    });
-    const prefix = how.why === undefined ? '' : `${how.why}; `;
-    const leaving = deployment.nodeId;
-    if (leaving !== null && how.movingFrom === undefined && !isTerminalStatus(deployment.status) && !(decision.ok && decision.value.nodeId === leaving)) {
-      // taken off a node that may still run it (a redeploy while that node is suspect, or while its
-      // engine is down): it must not run twice, so that node is told to stop it once it is back
-      const where = decision.ok ? `placed on ${decision.value.nodeId}` : 'waiting for a node';
-      this.store.addPendingStop({ deploymentId: deployment.id, nodeId: leaving, reason: `moved away: ${prefix}${where}` });
-    }
-    if (!decision.ok) {
-      const message = `${prefix}waiting for a node: ${decision.error.message}`;
-      if (deployment.status === Status.DeploymentRequested && deployment.nodeId === null && deployment.statusMessage === message)
-        return deployment;
-      this.logger.warn('deployment is waiting for a node', { deploymentId: deployment.id, reason: decision.error.message });
-      return this.changeStatus(deployment.id, Status.DeploymentRequested, message, { nodeId: null, attempt: how.attempt });
-    }
-    const port = deployment.port ?? allocatePort(this.portsInUse(deployment.id), this.options.portRange);
-    const reason = `${prefix}${decision.value.reason}`;
-    // the history keeps each status's message, not the placement reason: a move says why in both
-    const placed = this.changeStatus(deployment.id, Status.DelegatingDeployment, `${prefix}placed on ${decision.value.nodeId}`, {
-      nodeId: decision.value.nodeId,
-      placementReason: reason,
-      port,
-      attempt: how.attempt,
-      commit: deployment.commit,
-    });
-    this.logger.info('deployment placed', {
-      deploymentId: deployment.id,
-      nodeId: decision.value.nodeId,
-      attempt: how.attempt,
-      reason,
-    });
-    try {
-      await this.sendRequest(placed);
-    } catch (error) {
-      const failure = toKrakenError(error);
-      this.logger.error('could not send deploy.request; will place it again', { deploymentId: deployment.id, error: failure });
-      return this.changeStatus(
-        deployment.id,
-        Status.DeploymentRequested,
-        `could not reach ${decision.value.nodeId}: ${failure.message}`,
-        { nodeId: null },
-      );
-    }
-    return placed;
-  }
-
   /** Where the deployment's failover build stands: which node, and whether a move there would be a start. */
   failover(id: string): FailoverView | undefined {
     return this.failoverBuilds.view(id);
-  }
-
-  private portsInUse(exceptId: string): number[] {
-    return [
-      ...this.takenPorts,
-      ...this.store
-        .listDeployments()
-        .filter((d) => d.id !== exceptId && d.port !== null && !isTerminalStatus(d.status))
-        .map((d) => d.port as number),
-    ];
-  }
-
-  private async sendRequest(deployment: DeploymentRecord): Promise<void> {
-    if (deployment.nodeId === null)
-      throw new KrakenError(ErrorCode.Internal, `deployment ${deployment.id} has no node to send to`, {
-        deploymentId: deployment.id,
-      });
-    const message = createMessage(
-      MessageType.DeployRequest,
-      {
-        deploymentId: deployment.id,
-        srcUrl: deployment.srcUrl,
-        branch: deployment.branch,
-        attempt: deployment.attempt,
-        // while a redeploy has not started on the node (also when re-sent), the node must replace what it runs
-        // with a pinned commit (a rollback, a restart with other settings), from the build the node kept of it if any
-        ...(deployment.status === Status.UpdateRequested ? { replace: true, ...(deployment.commit === null ? {} : { fromKept: true }) } : {}),
-        // moved to the node that holds its failover build: run that build, no clone, build or test
-        ...(deployment.status !== Status.UpdateRequested && this.failoverBuilds.runsKeptBuild(deployment) ? { fromKept: true } : {}),
-        runtime: deployment.runtime,
-        env: deployment.env,
-        ...(deployment.commit === null ? {} : { commit: deployment.commit }),
-        ...(deployment.port === null ? {} : { port: deployment.port }),
-        ...(deployment.memoryMb === null ? {} : { limits: { memoryMb: deployment.memoryMb } }),
-      },
-      this.term.meta(),
-    );
-    await this.sendCommand(deployment.nodeId, message);
   }
 
   /**
@@ -1098,31 +998,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    */
   private async announceElection(): Promise<void> {
     const elected = createMessage(MessageType.LeaderElected, { leaderId: this.nodeId }, this.term.meta());
-    for (const node of this.store.listNodes()) await this.sendCommand(node.id, elected);
-  }
-
-  private async sendCommand(
-    nodeId: string,
-    message: MessageOf<'deploy.request' | 'deploy.cancel' | 'deploy.stop' | 'deploy.lifecycle' | 'deploy.prepare' | 'leader.elected'>,
-  ): Promise<void> {
-    this.term.requireLeads(`send ${message.type}`, 'deploymentId' in message.body ? message.body.deploymentId : undefined);
-    const queue = this.options.queues.node(nodeId);
-    if (!this.declaredNodeQueues.has(queue)) {
-      await this.broker.declareQueue(queue, { class: DeliveryClass.Durable });
-      this.declaredNodeQueues.add(queue);
-    }
-    await this.broker.publish(queue, message);
-  }
-
-  private changeStatus(
-    id: string,
-    status: DeploymentStatus,
-    message: string,
-    patch: Parameters<OrchestratorStore['setStatus']>[3] = {},
-  ): DeploymentRecord {
-    const changed = this.store.setStatus(id, status, { message, nodeId: this.nodeId }, patch) ?? this.store.requireDeployment(id);
-    this.emit('deploymentChanged', changed);
-    return changed;
+    for (const node of this.store.listNodes()) await this.commands.send(node.id, elected);
   }
 
   /**
@@ -1136,7 +1012,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       // a stopped one waits for a start from the user, wherever its node is
       if (isTerminalStatus(deployment.status) || isStoppedStatus(deployment.status)) continue;
       if (deployment.nodeId === null) {
-        await this.placeAndRequest(deployment, { attempt: deployment.attempt });
+        await this.work.placeAndRequest(deployment, { attempt: deployment.attempt });
         continue;
       }
       const node = this.store.getNode(deployment.nodeId);
@@ -1152,14 +1028,14 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         deployment.status === Status.DeploymentRequested ||
         deployment.status === Status.UpdateRequested
       ) {
-        await this.sendRequest(deployment);
+        await this.work.sendRequest(deployment);
         this.logger.info('re-sent deploy.request after restart', {
           deploymentId: deployment.id,
           nodeId: deployment.nodeId,
           epoch: this.epoch,
         });
       } else if (deployment.status === Status.DestructionRequested || deployment.status === Status.DelegatingDestruction) {
-        await this.sendCommand(
+        await this.commands.send(
           deployment.nodeId,
           createMessage(
             MessageType.DeployCancel,
