@@ -1,7 +1,7 @@
 import type { Broker, Delivery, Subscription } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError, TypedEmitter, noopLogger, toKrakenError } from '@kraken/common';
-import type { DeploymentStatus, MessageOf } from '@kraken/messages';
+import type { MessageOf, Runtime } from '@kraken/messages';
 import {
   BrokerUsers,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
@@ -11,9 +11,7 @@ import {
   DeploymentStatus as Status,
   LifecycleAction,
   MessageType,
-  Runtime,
   createMessage,
-  isStoppedStatus,
   isTerminalStatus,
   validateBody,
 } from '@kraken/messages';
@@ -22,7 +20,7 @@ import { isoTime, systemClock } from '@kraken/common';
 import { newDeploymentId, repositorySlug, uniqueName } from './deployment-id.js';
 import type { ResolveBranchHead } from './git/git-head.js';
 import { gitLsRemote } from './git/git-head.js';
-import type { BrokerAnswer, NodeDetection, NodeTransition } from './liveness/liveness.js';
+import type { NodeDetection } from './liveness/liveness.js';
 import { EngineWatch } from './liveness/engine-watch.js';
 import { Liveness } from './liveness/liveness.js';
 import type { CompiledOrchestratorOptions, OrchestratorOptions } from './options.js';
@@ -37,7 +35,7 @@ import { Releases, ReleaseTrigger } from './releases/releases.js';
 import { planRollback } from './releases/rollback.js';
 import { isStaleStatus } from './status-order.js';
 import { BranchWatcher } from './watch/branch-watcher.js';
-import { appMoved, deployFailed, nodeDead } from './notifications/notification.js';
+import { deployFailed } from './notifications/notification.js';
 import { NotificationFeed } from './notifications/notification-feed.js';
 import type { StatsSample } from './stats/stats-history.js';
 import { NodeHistory } from './stats/node-history.js';
@@ -49,6 +47,9 @@ import { NodeState } from './store/records.js';
 import type { EmitEvent, OrchestratorEvents } from './events.js';
 import { NodeCommands } from './dispatch/node-commands.js';
 import { WorkSender } from './dispatch/work-sender.js';
+import { redrive } from './dispatch/redrive.js';
+import { NodeTransitions } from './liveness/node-transitions.js';
+import { deployingStatuses, destructionStatuses } from './status-phases.js';
 import { LeaderTerm } from './leadership/leader-term.js';
 
 export interface OrchestratorCreateOptions {
@@ -120,23 +121,6 @@ const MAX_PORT_RETRIES = 32;
 /** A gap between loop passes this long means the process was frozen, not that every node went quiet. */
 const STALL_MS = 3_000;
 
-// A deploy request is out with the worker: it reports its progress or has lost it.
-const deployingStatuses: ReadonlySet<DeploymentStatus> = new Set([
-  Status.DelegatingDeployment,
-  Status.ValidatingDeploymentData,
-  Status.RetrievingApplicationData,
-  Status.BuildingDeployment,
-  Status.TestingDeployment,
-  Status.Deploying,
-]);
-
-// Statuses a worker is working through: after a restart the orchestrator waits for its report.
-const destructionStatuses: ReadonlySet<DeploymentStatus> = new Set([
-  Status.DestructionRequested,
-  Status.DelegatingDestruction,
-  Status.DestructionInProgress,
-]);
-
 /** What a node's deploy.status says besides its message, as the store records it. */
 function reportedChange(message: MessageOf<typeof MessageType.DeployStatus>): StatusChange {
   const body = message.body;
@@ -188,6 +172,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private readonly term: LeaderTerm;
   private readonly commands: NodeCommands;
   private readonly work: WorkSender;
+  private readonly transitions: NodeTransitions;
   private readonly replicated: () => Promise<void>;
   private closed = false;
 
@@ -202,6 +187,10 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.clock = clock;
     this.liveness = new Liveness(clock, options.liveness);
     this.engineWatch = new EngineWatch(options.engineDownGraceMs);
+    this.statsHistory = new StatsHistory(options.statsSamples);
+    this.nodeHistory = new NodeHistory(options.nodeSamples, options.nodeSampleIntervalMs);
+    this.notifications = new NotificationFeed({ clock });
+    this.releases = new Releases(this.store, clock);
     this.replicated = create.replicated ?? (() => Promise.resolve());
     this.epoch = this.store.nextEpoch();
     this.term = new LeaderTerm(this.nodeId, this.epoch, create.mayAct ?? (() => true));
@@ -217,11 +206,21 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       this.emit(event, ...args);
     };
     this.work = new WorkSender({ store: this.store, logger: this.logger, options, term: this.term, commands: this.commands, failoverBuilds: this.failoverBuilds, emit });
-    this.statsHistory = new StatsHistory(options.statsSamples);
-    this.nodeHistory = new NodeHistory(options.nodeSamples, options.nodeSampleIntervalMs);
-    this.notifications = new NotificationFeed({ clock });
+    this.transitions = new NodeTransitions({
+      store: this.store,
+      broker: this.broker,
+      queues: options.queues,
+      logger: this.logger,
+      clock,
+      liveness: this.liveness,
+      engineWatch: this.engineWatch,
+      notifications: this.notifications,
+      term: this.term,
+      commands: this.commands,
+      work: this.work,
+      emit,
+    });
     // a destroyed app sends no more stats: its samples would only take memory
-    this.releases = new Releases(this.store, clock);
     this.on('deploymentChanged', (deployment) => {
       if (deployment.status === Status.Destroyed) this.statsHistory.forget(deployment.id);
       this.releases.follow(deployment);
@@ -268,7 +267,16 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.subscriptions.push(await this.broker.consume(queues.orchestrator, (delivery) => this.handle(delivery)));
     this.subscriptions.push(await this.broker.consume(queues.telemetry, (delivery) => this.handle(delivery)));
     await this.term.exclusive(() => this.announceElection());
-    await this.term.exclusive(() => this.redrive());
+    await this.term.exclusive(() =>
+      redrive({
+        store: this.store,
+        logger: this.logger,
+        term: this.term,
+        commands: this.commands,
+        work: this.work,
+        evacuate: (nodeId, why) => this.transitions.evacuate(nodeId, why),
+      }),
+    );
     if (this.options.tickIntervalMs > 0) {
       const { tickIntervalMs } = this.options;
       let lastTickAt = Date.now();
@@ -566,8 +574,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     try {
       await this.term.exclusive(async () => {
         const now = this.clock.now();
-        await this.askWhoIsConnected(now);
-        for (const transition of this.liveness.check(now)) await this.onTransition(transition);
+        await this.transitions.askWhoIsConnected(now);
+        for (const transition of this.liveness.check(now)) await this.transitions.onTransition(transition);
         for (const deployment of this.store.listDeployments()) {
           if (deployment.status === Status.DeploymentRequested && deployment.nodeId === null) {
             await this.work.placeAndRequest(deployment, { attempt: deployment.attempt });
@@ -659,8 +667,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.failoverBuilds.report(info.nodeId, info.failoverBuilds);
     this.nodeHistory.recordHeartbeat(info, isoTime(this.clock));
     if (transition === undefined) this.emit('nodeChanged', node, undefined);
-    else await this.onTransition(transition);
-    await this.onEngineReport(info.nodeId, info.dockerHealthy);
+    else await this.transitions.onTransition(transition);
+    await this.transitions.onEngineReport(info.nodeId, info.dockerHealthy);
     await this.resendLostWork(info);
   }
 
@@ -857,25 +865,6 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   // ---- liveness ----
 
   /**
-   * Before silence declares a node dead: does it still consume its queue, i.e. does the broker
-   * still hold its connection? Then its heartbeats are stalled on a bad link, not lost with it.
-   */
-  private async askWhoIsConnected(now: number): Promise<void> {
-    for (const nodeId of this.liveness.deathCandidates(now)) {
-      const answer = await this.broker.consumerCount(this.options.queues.node(nodeId)).then(
-        (consumers): BrokerAnswer => (consumers > 0 ? 'connected' : 'gone'),
-        (error: unknown): BrokerAnswer => {
-          // a node queue that does not exist has no consumer
-          if (error instanceof KrakenError && error.code === ErrorCode.NotFound) return 'gone';
-          this.logger.warn('could not ask the broker whether a silent node is connected; it is not declared dead before the fixed bound', { nodeId, error });
-          return 'no answer';
-        },
-      );
-      this.liveness.setBrokerAnswer(nodeId, answer);
-    }
-  }
-
-  /**
    * A signed pulse of `nodeId` arrived (PulseListener): it is reachable, so silence on the broker
    * does not declare it dead. Returns whether it was taken (not for unknown or dead nodes).
    */
@@ -886,103 +875,6 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   /** What this leader's failure detector has learned of a node; undefined before its first heartbeat here. */
   nodeDetection(nodeId: string): NodeDetection | undefined {
     return this.liveness.detection(nodeId);
-  }
-
-  private async onTransition(transition: NodeTransition): Promise<void> {
-    const { nodeId, from, to } = transition;
-    const node = this.store.getNode(nodeId);
-    if (node === undefined) return;
-    const stored = this.store.setNodeState(nodeId, to);
-    const detection = this.liveness.detection(nodeId);
-    const because =
-      detection?.stopping === true
-        ? ` (its agent stopped; its apps keep running until it is back or ${Math.round(detection.noticeLossAfterMs / 1000)} s pass)`
-        : to === NodeState.Suspect && detection?.reachable === true
-          ? ' (its pulses still arrive: its link to the broker is stalled or down; its apps stay where they are)'
-          : '';
-    this.logger[to === NodeState.Alive ? 'info' : 'warn'](`node ${nodeId} is ${to}${because}`, {
-      nodeId,
-      from,
-      silentMs: transition.silentMs,
-      ...(detection === undefined ? {} : { phi: detection.phi, heartbeatIntervalMs: detection.intervalMs, heartbeatJitterMs: detection.jitterMs }),
-    });
-    this.emit('nodeChanged', stored, transition);
-    if (to === NodeState.Dead) {
-      this.engineWatch.forget(nodeId);
-      const why = silenceReason(nodeId, transition.silentMs, detection);
-      this.notifications.raise(nodeDead(stored, why));
-      await this.evacuate(nodeId, why);
-    }
-    // back from the dead, or from suspicion (a redeploy may have placed its app elsewhere meanwhile);
-    // not while its engine is down: a container it cannot stop now would start again with the engine
-    const back = from === NodeState.Dead || (from === NodeState.Suspect && !this.engineWatch.isDown(nodeId));
-    if (to === NodeState.Alive && back) await this.stopMovedAway(nodeId);
-  }
-
-  /**
-   * A node whose Docker engine stopped answering is alive, and so are its other apps; after the
-   * grace its containers' deployments go elsewhere, and once the engine is back the copies that
-   * moved away are stopped there (an engine restart restarts its containers).
-   */
-  private async onEngineReport(nodeId: string, dockerHealthy: boolean | undefined): Promise<void> {
-    const event = this.engineWatch.report(nodeId, dockerHealthy, this.clock.now());
-    if (event?.kind === 'failed') {
-      const silentFor = Math.round((this.clock.now() - event.downSinceMs) / 1000);
-      const why = `the Docker engine on ${nodeId} has not answered for ${String(silentFor)} s (the node is up; its other apps stay)`;
-      this.logger.warn(`moving the Docker apps of ${nodeId}: its engine is down`, { nodeId, downForS: silentFor });
-      await this.evacuate(nodeId, why, Runtime.Docker);
-    }
-    if (event?.kind === 'recovered') {
-      this.logger.info(`the Docker engine on ${nodeId} answers again`, { nodeId });
-      await this.stopMovedAway(nodeId);
-    }
-  }
-
-  /**
-   * Re-places every active deployment of a node (of one runtime only, when its engine failed); the
-   * node is told to stop them if it returns.
-   */
-  private async evacuate(nodeId: string, why: string, runtime?: Runtime): Promise<void> {
-    for (const deployment of this.store.listDeployments({ nodeId })) {
-      // a stopped app stays stopped where its image is: failover must not run it anywhere
-      if (isTerminalStatus(deployment.status) || isStoppedStatus(deployment.status)) continue;
-      if (runtime !== undefined && deployment.runtime !== runtime) continue;
-      this.store.addPendingStop({ deploymentId: deployment.id, nodeId, reason: `moved away: ${why}` });
-      if (destructionStatuses.has(deployment.status)) {
-        this.work.changeStatus(
-          deployment.id,
-          Status.Destroyed,
-          `${why} while it was being destroyed; it will be told to stop it if it returns`,
-        );
-        continue;
-      }
-      const moved = await this.work.placeAndRequest(deployment, { attempt: deployment.attempt + 1, movingFrom: nodeId, why });
-      this.notifications.raise(appMoved(moved, nodeId, why));
-    }
-  }
-
-  /** A dead node came back: whatever was moved away from it must not run twice. */
-  private async stopMovedAway(nodeId: string): Promise<void> {
-    for (const stop of this.store.pendingStops(nodeId)) {
-      let deployment = this.store.getDeployment(stop.deploymentId);
-      if (deployment !== undefined && deployment.nodeId === null && !isTerminalStatus(deployment.status)) {
-        // nothing else could take it while this node was away, so nothing was moved: place it now,
-        // which usually gives it back to this node (still running it) instead of destroying it
-        deployment = await this.work.placeAndRequest(deployment, { attempt: deployment.attempt + 1, why: `${nodeId} is back` });
-      }
-      // moved back to it meanwhile: that copy is the one that should run
-      if (deployment?.nodeId !== nodeId) {
-        await this.commands.send(
-          nodeId,
-          createMessage(MessageType.DeployStop, { deploymentId: stop.deploymentId, reason: stop.reason }, this.term.meta()),
-        );
-        this.logger.info('told a returning node to stop a deployment that moved away', {
-          nodeId,
-          deploymentId: stop.deploymentId,
-        });
-      }
-      this.store.removePendingStop(stop.deploymentId, nodeId);
-    }
   }
 
   // ---- placing and commanding ----
@@ -1001,52 +893,6 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     for (const node of this.store.listNodes()) await this.commands.send(node.id, elected);
   }
 
-  /**
-   * After a restart: deployments not yet placed are placed; those sent to a live node are sent
-   * again under the new epoch (the worker ignores the old-epoch copy, and handles a deployment id
-   * it already has idempotently), so none is placed twice; those further along keep waiting for
-   * their node's status; those on a node known dead are moved.
-   */
-  private async redrive(): Promise<void> {
-    for (const deployment of this.store.listDeployments()) {
-      // a stopped one waits for a start from the user, wherever its node is
-      if (isTerminalStatus(deployment.status) || isStoppedStatus(deployment.status)) continue;
-      if (deployment.nodeId === null) {
-        await this.work.placeAndRequest(deployment, { attempt: deployment.attempt });
-        continue;
-      }
-      const node = this.store.getNode(deployment.nodeId);
-      if (node === undefined || node.state === NodeState.Dead) {
-        await this.evacuate(
-          deployment.nodeId,
-          `${deployment.nodeId} was ${node === undefined ? 'unknown' : 'dead'} when the orchestrator restarted`,
-        );
-        continue;
-      }
-      if (
-        deployment.status === Status.DelegatingDeployment ||
-        deployment.status === Status.DeploymentRequested ||
-        deployment.status === Status.UpdateRequested
-      ) {
-        await this.work.sendRequest(deployment);
-        this.logger.info('re-sent deploy.request after restart', {
-          deploymentId: deployment.id,
-          nodeId: deployment.nodeId,
-          epoch: this.epoch,
-        });
-      } else if (deployment.status === Status.DestructionRequested || deployment.status === Status.DelegatingDestruction) {
-        await this.commands.send(
-          deployment.nodeId,
-          createMessage(
-            MessageType.DeployCancel,
-            { deploymentId: deployment.id, reason: 're-sent after an orchestrator restart' },
-            this.term.meta(),
-          ),
-        );
-      }
-    }
-  }
-
   /** Whether this orchestrator still holds the lease (a former leader winding down does not). */
   get leads(): boolean {
     return this.term.leads;
@@ -1062,12 +908,4 @@ function impersonationOf(delivery: Delivery): string | undefined {
   const node = delivery.publisher === undefined ? undefined : BrokerUsers.nodeOf(delivery.publisher);
   if (node === undefined || node === delivery.message.from) return undefined;
   return `${delivery.message.type} claims to be from node ${delivery.message.from} but was sent with node ${node}'s broker user`;
-}
-
-/** Why a node was declared dead, in words a user can check against what they know of the machine. */
-function silenceReason(nodeId: string, silentMs: number, detection: NodeDetection | undefined): string {
-  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  if (detection?.stopping === true) return `${nodeId}'s agent stopped and was not back within ${seconds(silentMs)}`;
-  const usual = detection === undefined ? '' : ` (it usually beats every ${seconds(detection.intervalMs)} ± ${seconds(detection.jitterMs)})`;
-  return `${nodeId} sent no heartbeat for ${seconds(silentMs)}${usual}`;
 }
