@@ -1,9 +1,8 @@
-import type { Broker, Delivery, Subscription } from '@kraken/broker';
+import type { Broker, Subscription } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError, TypedEmitter, noopLogger, toKrakenError } from '@kraken/common';
-import type { MessageOf, Runtime } from '@kraken/messages';
+import type { Runtime } from '@kraken/messages';
 import {
-  BrokerUsers,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEPLOYMENT_NAME_PATTERN,
   DEPLOYMENT_NAME_RULE,
@@ -16,7 +15,7 @@ import {
   validateBody,
 } from '@kraken/messages';
 import type { Clock } from '@kraken/common';
-import { isoTime, systemClock } from '@kraken/common';
+import { systemClock } from '@kraken/common';
 import { newDeploymentId, repositorySlug, uniqueName } from './deployment-id.js';
 import type { ResolveBranchHead } from './git/git-head.js';
 import { gitLsRemote } from './git/git-head.js';
@@ -33,23 +32,23 @@ import { planEnvChange } from './settings/env-change.js';
 import type { EnvChange } from './settings/env-change.js';
 import { Releases, ReleaseTrigger } from './releases/releases.js';
 import { planRollback } from './releases/rollback.js';
-import { isStaleStatus } from './status-order.js';
 import { BranchWatcher } from './watch/branch-watcher.js';
-import { deployFailed } from './notifications/notification.js';
 import { NotificationFeed } from './notifications/notification-feed.js';
 import type { StatsSample } from './stats/stats-history.js';
 import { NodeHistory } from './stats/node-history.js';
 import type { NodeSample } from './stats/node-history.js';
 import { StatsHistory } from './stats/stats-history.js';
 import type { OrchestratorStore } from './store/orchestrator-store.js';
-import type { DeploymentRecord, NodeRecord, StatusChange } from './store/records.js';
+import type { DeploymentRecord, NodeRecord } from './store/records.js';
 import { NodeState } from './store/records.js';
 import type { EmitEvent, OrchestratorEvents } from './events.js';
 import { NodeCommands } from './dispatch/node-commands.js';
 import { WorkSender } from './dispatch/work-sender.js';
 import { redrive } from './dispatch/redrive.js';
 import { NodeTransitions } from './liveness/node-transitions.js';
-import { deployingStatuses, destructionStatuses } from './status-phases.js';
+import { ADOPTED_SOURCE, StatusReports } from './inbox/status-reports.js';
+import { WorkerInbox } from './inbox/worker-inbox.js';
+import { destructionStatuses } from './status-phases.js';
 import { LeaderTerm } from './leadership/leader-term.js';
 
 export interface OrchestratorCreateOptions {
@@ -110,34 +109,10 @@ export interface OrchestratorCounters {
 }
 
 export type { OrchestratorEvents } from './events.js';
+export { ADOPTED_SOURCE } from './inbox/status-reports.js';
 
-/**
- * Host ports one deployment may find taken on its node before it ends Errored. Each costs a round
- * trip (the node checks the port before it clones anything) and is remembered for every later
- * deployment; the cap only stops a node that refuses every port from looping. Other programs on a
- * few ports in the range (20000-20003 on a busy machine) are skipped past; 3 was not enough.
- */
-const MAX_PORT_RETRIES = 32;
 /** A gap between loop passes this long means the process was frozen, not that every node went quiet. */
 const STALL_MS = 3_000;
-
-/** What a node's deploy.status says besides its message, as the store records it. */
-function reportedChange(message: MessageOf<typeof MessageType.DeployStatus>): StatusChange {
-  const body = message.body;
-  return {
-    nodeId: body.nodeId,
-    at: body.at,
-    messageId: message.id,
-    ...(body.commit === undefined ? {} : { commit: body.commit }),
-    ...(body.port === undefined ? {} : { port: body.port }),
-    ...(body.url === undefined ? {} : { url: body.url }),
-    ...(body.restarts === undefined ? {} : { restarts: body.restarts }),
-    ...(body.readiness === undefined ? {} : { readiness: body.readiness }),
-  };
-}
-
-/** The source of a deployment adopted from a node's report: the report does not say it. */
-export const ADOPTED_SOURCE = 'unknown:adopted';
 
 /**
  * The control loop: keeps the store in step with what workers report, places deployments,
@@ -154,11 +129,6 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private readonly liveness: Liveness;
   private readonly engineWatch: EngineWatch;
   private readonly subscriptions: Subscription[] = [];
-  private readonly stats = { staleStatusesIgnored: 0, portsRetried: 0 };
-  /** Port retries per deployment, so a node where every port fails cannot loop forever. */
-  private readonly portRetries = new Map<string, number>();
-  /** When lost work was last re-sent per deployment, so a slow worker is not flooded. */
-  private readonly resentAt = new Map<string, number>();
   private readonly failoverBuilds: FailoverKeeper;
   private readonly clock: Clock;
   private readonly watcher: BranchWatcher | undefined;
@@ -173,7 +143,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private readonly commands: NodeCommands;
   private readonly work: WorkSender;
   private readonly transitions: NodeTransitions;
-  private readonly replicated: () => Promise<void>;
+  private readonly statuses: StatusReports;
+  private readonly inbox: WorkerInbox;
   private closed = false;
 
   private constructor(create: OrchestratorCreateOptions, options: CompiledOrchestratorOptions) {
@@ -191,7 +162,6 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.nodeHistory = new NodeHistory(options.nodeSamples, options.nodeSampleIntervalMs);
     this.notifications = new NotificationFeed({ clock });
     this.releases = new Releases(this.store, clock);
-    this.replicated = create.replicated ?? (() => Promise.resolve());
     this.epoch = this.store.nextEpoch();
     this.term = new LeaderTerm(this.nodeId, this.epoch, create.mayAct ?? (() => true));
     this.commands = new NodeCommands(this.broker, options.queues, this.term);
@@ -216,6 +186,32 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       engineWatch: this.engineWatch,
       notifications: this.notifications,
       term: this.term,
+      commands: this.commands,
+      work: this.work,
+      emit,
+    });
+    this.statuses = new StatusReports({
+      store: this.store,
+      logger: this.logger,
+      term: this.term,
+      work: this.work,
+      releases: this.releases,
+      notifications: this.notifications,
+      emit,
+    });
+    this.inbox = new WorkerInbox({
+      store: this.store,
+      logger: this.logger,
+      clock,
+      heartbeatIntervalMs: options.liveness.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
+      term: this.term,
+      replicated: create.replicated ?? (() => Promise.resolve()),
+      liveness: this.liveness,
+      failoverBuilds: this.failoverBuilds,
+      nodeHistory: this.nodeHistory,
+      statsHistory: this.statsHistory,
+      transitions: this.transitions,
+      statuses: this.statuses,
       commands: this.commands,
       work: this.work,
       emit,
@@ -264,8 +260,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     this.broker.on('connected', this.onBrokerUp);
     await this.broker.declareQueue(queues.orchestrator, { class: DeliveryClass.Durable });
     await this.broker.declareQueue(queues.telemetry, { class: DeliveryClass.Telemetry });
-    this.subscriptions.push(await this.broker.consume(queues.orchestrator, (delivery) => this.handle(delivery)));
-    this.subscriptions.push(await this.broker.consume(queues.telemetry, (delivery) => this.handle(delivery)));
+    this.subscriptions.push(await this.broker.consume(queues.orchestrator, (delivery) => this.inbox.handle(delivery)));
+    this.subscriptions.push(await this.broker.consume(queues.telemetry, (delivery) => this.inbox.handle(delivery)));
     await this.term.exclusive(() => this.announceElection());
     await this.term.exclusive(() =>
       redrive({
@@ -551,7 +547,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   /** A copy of the counters. */
   get counters(): OrchestratorCounters {
     const watch = this.watcher?.counters;
-    return { ...this.stats, watchRedeploys: watch?.redeploys ?? 0, watchFailures: watch?.failures ?? 0 };
+    return { ...this.statuses.counts, watchRedeploys: watch?.redeploys ?? 0, watchFailures: watch?.failures ?? 0 };
   }
 
   listDeployments(): DeploymentRecord[] {
@@ -608,260 +604,6 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     return this.close();
   }
 
-  // ---- consuming ----
-
-  private async handle(delivery: Delivery): Promise<void> {
-    const { message } = delivery;
-    if (!this.term.leads) {
-      // the leader that holds the lease takes it from the queue
-      delivery.nack({ requeue: true });
-      return;
-    }
-    const impersonation = impersonationOf(delivery);
-    if (impersonation !== undefined) {
-      this.logger.warn('refused a message sent as another node', { type: message.type, messageId: message.id, from: message.from, publisher: delivery.publisher });
-      delivery.nack({ requeue: false, reason: impersonation });
-      return;
-    }
-    try {
-      switch (message.type) {
-        case MessageType.NodeInfo:
-          await this.term.exclusive(() => this.onNodeInfo(message));
-          return;
-        // acked (by returning) once what they changed has left for the standbys, not before
-        case MessageType.DeployStatus:
-          this.onStatus(message, delivery);
-          await this.replicated();
-          return;
-        case MessageType.DeployLog:
-          this.onLog(message);
-          await this.replicated();
-          return;
-        case MessageType.DeployStats:
-          this.onStats(message);
-          return;
-        default:
-          delivery.nack({ requeue: false, reason: `${message.type} is not for the orchestrator (queue ${delivery.queue})` });
-      }
-    } catch (error) {
-      // Rethrown: the broker redelivers, then dead-letters; the loop itself carries on.
-      const failure = toKrakenError(error);
-      this.logger.error('handling a message failed', {
-        type: message.type,
-        messageId: message.id,
-        from: message.from,
-        error: failure,
-      });
-      throw failure;
-    }
-  }
-
-  private async onNodeInfo(message: MessageOf<typeof MessageType.NodeInfo>): Promise<void> {
-    const info = message.body;
-    if (message.from !== info.nodeId) {
-      this.logger.warn('ignoring node.info sent on behalf of another node', { from: message.from, nodeId: info.nodeId });
-      return;
-    }
-    const transition = this.liveness.beat(info.nodeId, { stopping: info.stopping === true });
-    const node = this.store.upsertNode(info, NodeState.Alive);
-    this.failoverBuilds.report(info.nodeId, info.failoverBuilds);
-    this.nodeHistory.recordHeartbeat(info, isoTime(this.clock));
-    if (transition === undefined) this.emit('nodeChanged', node, undefined);
-    else await this.transitions.onTransition(transition);
-    await this.transitions.onEngineReport(info.nodeId, info.dockerHealthy);
-    await this.resendLostWork(info);
-  }
-
-  /**
-   * A node that restarted (agent killed, machine rebooted) has forgotten the commands it was
-   * working on. Its heartbeat says what it runs and what it works on; a deployment placed there,
-   * in flight for a while, and in neither list gets its command again. Duplicates are harmless:
-   * a worker reports what it has instead of doing the work twice.
-   */
-  private async resendLostWork(info: MessageOf<typeof MessageType.NodeInfo>['body']): Promise<void> {
-    if (info.working === undefined) return; // an older worker that does not say
-    const held = new Set([...info.deployments, ...info.working]);
-    const now = this.clock.now();
-    const quietMs = 3 * (this.options.liveness.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS);
-    for (const deployment of this.store.listDeployments({ nodeId: info.nodeId })) {
-      if (held.has(deployment.id) || isTerminalStatus(deployment.status)) continue;
-      const inFlight = deployingStatuses.has(deployment.status);
-      const destroying = destructionStatuses.has(deployment.status);
-      if (!inFlight && !destroying) continue;
-      const since = Math.max(Date.parse(deployment.updatedAt), this.resentAt.get(deployment.id) ?? 0);
-      if (now - since < quietMs) continue;
-      this.resentAt.set(deployment.id, now);
-      if (inFlight) {
-        await this.work.sendRequest(deployment);
-      } else {
-        await this.commands.send(
-          info.nodeId,
-          createMessage(MessageType.DeployCancel, { deploymentId: deployment.id, reason: 're-sent: the node no longer had it' }, this.term.meta()),
-        );
-      }
-      this.logger.warn('a node no longer had work placed on it (restarted?); sent it again', {
-        deploymentId: deployment.id,
-        nodeId: info.nodeId,
-        status: deployment.status,
-      });
-    }
-  }
-
-  private onStatus(message: MessageOf<typeof MessageType.DeployStatus>, delivery: Delivery): void {
-    const body = message.body;
-    const deployment = this.store.getDeployment(body.deploymentId);
-    if (deployment === undefined) {
-      if (body.status === Status.Running && message.from === body.nodeId) this.adopt(message);
-      else this.rejectStatus(message, delivery, `unknown deployment ${body.deploymentId}`);
-      return;
-    }
-    if (message.from !== body.nodeId || deployment.nodeId !== body.nodeId) {
-      this.rejectStatus(
-        message,
-        delivery,
-        `deploy.status for ${body.deploymentId} from ${message.from} (claiming ${body.nodeId}), but it is placed on ${deployment.nodeId ?? 'no node'}`,
-      );
-      return;
-    }
-    // a late status of an attempt the deployment has moved past (redeployed, moved, retried), or
-    // one reordered by a redelivery within this attempt: acked, so it is not delivered again, and dropped
-    const olderAttempt = body.attempt !== undefined && body.attempt < deployment.attempt;
-    if (olderAttempt || isStaleStatus(deployment.status, body.status)) {
-      this.stats.staleStatusesIgnored += 1;
-      this.logger.debug('ignored a stale deploy.status', {
-        deploymentId: body.deploymentId,
-        current: deployment.status,
-        reported: body.status,
-        ...(olderAttempt ? { attempt: deployment.attempt, reportedAttempt: body.attempt } : {}),
-        from: message.from,
-        messageId: message.id,
-      });
-      return;
-    }
-    if (this.retryTakenPort(deployment, body)) return;
-    const changed = this.store.setStatus(body.deploymentId, body.status, { ...reportedChange(message), message: body.message ?? null });
-    if (changed === undefined) return;
-    this.emit('deploymentChanged', changed);
-    if (changed.status === Status.Errored) this.notifications.raise(deployFailed(changed));
-  }
-
-  /**
-   * A host port the cluster handed out can be taken on the node by something Kraken does not know
-   * (another program, an app left from an older cluster). That is not the app's failure: it gets
-   * another port (the next one not known to be taken), up to MAX_PORT_RETRIES times, instead of
-   * ending Errored.
-   */
-  private retryTakenPort(deployment: DeploymentRecord, body: MessageOf<typeof MessageType.DeployStatus>['body']): boolean {
-    if (body.status !== Status.Errored || body.errorCode !== ErrorCode.Conflict || body.port === undefined || body.port !== deployment.port) return false;
-    const retries = this.portRetries.get(deployment.id) ?? 0;
-    if (retries >= MAX_PORT_RETRIES) return false;
-    this.portRetries.set(deployment.id, retries + 1);
-    this.work.avoidPort(body.port);
-    this.stats.portsRetried += 1;
-    const taken = body.port;
-    this.logger.warn('host port taken on the node; placing the deployment again with another port', {
-      deploymentId: deployment.id,
-      nodeId: body.nodeId,
-      port: taken,
-    });
-    void this.term.exclusive(async () => {
-      const current = this.store.getDeployment(deployment.id);
-      if (current === undefined || current.attempt !== deployment.attempt || isTerminalStatus(current.status)) return;
-      await this.work.placeAndRequest({ ...current, port: null }, { attempt: current.attempt + 1, why: `host port ${taken} is taken on ${body.nodeId}` });
-    }).catch((error: unknown) => {
-      this.logger.error('could not place a deployment again after a port clash', { deploymentId: deployment.id, error: toKrakenError(error) });
-    });
-    return true;
-  }
-
-  /**
-   * A node reports an app running that this orchestrator has no record of: its state was lost (the
-   * database deleted, emptied or damaged) or a takeover's copy missed the app's creation. Refusing
-   * the report would leave the app holding its port, unlisted and impossible to cancel; it is
-   * adopted instead, as a record built from the report (node, commit, port, URL). Its source is not
-   * known, so it can be listed, watched and cancelled but not rebuilt. Only a node's report of
-   * itself counts: no node can make another's apps appear.
-   */
-  private adopt(message: MessageOf<typeof MessageType.DeployStatus>): void {
-    const body = message.body;
-    const runtimes = this.store.getNode(body.nodeId)?.info.runtimes ?? [];
-    this.store.createDeployment({
-      id: body.deploymentId,
-      srcUrl: ADOPTED_SOURCE,
-      branch: 'unknown',
-      // its name was lost with the state: its id (a slug of its repository) names it, where free, so the ingress still serves it
-      ...(DEPLOYMENT_NAME_PATTERN.test(body.deploymentId) && this.store.liveDeploymentNamed(body.deploymentId) === undefined ? { name: body.deploymentId } : {}),
-      ...(body.commit === undefined ? {} : { commit: body.commit }),
-      ...(runtimes.length === 1 && runtimes[0] !== undefined ? { runtime: runtimes[0] } : {}),
-    });
-    this.releases.startRelease(body.deploymentId, body.commit ?? null, `${ReleaseTrigger.Adopted} (${body.nodeId})`);
-    const adopted = this.store.setStatus(
-      body.deploymentId,
-      Status.Running,
-      {
-        ...reportedChange(message),
-        message: `adopted: ${body.nodeId} runs it, but this orchestrator had no record of it (its state was lost); its source is unknown, so cancel it or deploy its repository again`,
-      },
-      { nodeId: body.nodeId, placementReason: `adopted from ${body.nodeId}, which reported it running` },
-    );
-    this.logger.warn('adopted a deployment a node runs that this orchestrator had no record of', { deploymentId: body.deploymentId, nodeId: body.nodeId, url: body.url });
-    if (adopted !== undefined) this.emit('deploymentChanged', adopted);
-  }
-
-  private rejectStatus(message: MessageOf<typeof MessageType.DeployStatus>, delivery: Delivery, reason: string): void {
-    this.logger.warn('rejected a deploy.status', {
-      deploymentId: message.body.deploymentId,
-      from: message.from,
-      messageId: message.id,
-      reason,
-    });
-    delivery.nack({ requeue: false, reason });
-  }
-
-  private onLog(message: MessageOf<typeof MessageType.DeployLog>): void {
-    const body = message.body;
-    if (!this.isFromPlacedNode(body.deploymentId, message.from)) {
-      this.logger.debug('dropped deploy.log from a node the deployment is not placed on', {
-        deploymentId: body.deploymentId,
-        from: message.from,
-      });
-      return;
-    }
-    const result = this.store.appendLogs(body.deploymentId, body.lines, {
-      batchSeq: body.seq,
-      ...(body.dropped === undefined ? {} : { senderDropped: body.dropped }),
-    });
-    if (result.newGaps > 0) {
-      this.logger.warn('log batches lost', {
-        deploymentId: body.deploymentId,
-        from: message.from,
-        missingBatches: result.newGaps,
-        seq: body.seq,
-      });
-    }
-    this.emit('logLines', body.deploymentId, result.lines);
-  }
-
-  private onStats(message: MessageOf<typeof MessageType.DeployStats>): void {
-    const body = message.body;
-    if (!this.isFromPlacedNode(body.deploymentId, message.from)) return;
-    // the orchestrator's time, not the worker's: samples stay in order when an app moves nodes
-    const at = isoTime(this.clock);
-    this.store.updateStats(body.deploymentId, {
-      cpuPercent: body.cpuPercent,
-      memMb: body.memMb,
-      maxMemMb: body.maxMemMb,
-      imageSizeMb: body.imageSizeMb,
-      at,
-    });
-    this.statsHistory.record(body.deploymentId, { at, cpuPercent: body.cpuPercent, memMb: body.memMb, maxMemMb: body.maxMemMb });
-    this.emit('deploymentChanged', this.store.requireDeployment(body.deploymentId));
-  }
-
-  private isFromPlacedNode(deploymentId: string, from: string): boolean {
-    return this.store.getDeployment(deploymentId)?.nodeId === from;
-  }
-
   // ---- liveness ----
 
   /**
@@ -897,15 +639,4 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   get leads(): boolean {
     return this.term.leads;
   }
-}
-
-/**
- * A node that joined with a broker user of its own may only speak for itself: RabbitMQ validated the
- * publisher's user, while `from` is just a field it wrote. Other publishers (the leader's own worker,
- * an operator's shared credential, the in-process broker) are trusted as before.
- */
-function impersonationOf(delivery: Delivery): string | undefined {
-  const node = delivery.publisher === undefined ? undefined : BrokerUsers.nodeOf(delivery.publisher);
-  if (node === undefined || node === delivery.message.from) return undefined;
-  return `${delivery.message.type} claims to be from node ${delivery.message.from} but was sent with node ${node}'s broker user`;
 }
