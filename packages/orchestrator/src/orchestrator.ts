@@ -1,55 +1,38 @@
 import type { Broker, Subscription } from '@kraken/broker';
-import type { Logger } from '@kraken/common';
-import { ErrorCode, KrakenError, TypedEmitter, noopLogger, toKrakenError } from '@kraken/common';
-import type { Runtime } from '@kraken/messages';
-import {
-  DEFAULT_HEARTBEAT_INTERVAL_MS,
-  DEPLOYMENT_NAME_PATTERN,
-  DEPLOYMENT_NAME_RULE,
-  DeliveryClass,
-  DeploymentStatus as Status,
-  LifecycleAction,
-  MessageType,
-  createMessage,
-  isTerminalStatus,
-  validateBody,
-} from '@kraken/messages';
-import type { Clock } from '@kraken/common';
-import { systemClock } from '@kraken/common';
-import { newDeploymentId, repositorySlug, uniqueName } from './deployment-id.js';
+import type { Clock, Logger } from '@kraken/common';
+import { ErrorCode, KrakenError, TypedEmitter, noopLogger, systemClock, toKrakenError } from '@kraken/common';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, DeliveryClass, DeploymentStatus as Status, LifecycleAction, MessageType, createMessage } from '@kraken/messages';
+import { NodeCommands } from './dispatch/node-commands.js';
+import { redrive } from './dispatch/redrive.js';
+import { WorkSender } from './dispatch/work-sender.js';
+import type { EmitEvent, OrchestratorEvents } from './events.js';
 import type { ResolveBranchHead } from './git/git-head.js';
 import { gitLsRemote } from './git/git-head.js';
-import type { NodeDetection } from './liveness/liveness.js';
+import { ADOPTED_SOURCE, StatusReports } from './inbox/status-reports.js';
+import { WorkerInbox } from './inbox/worker-inbox.js';
+import { LeaderTerm } from './leadership/leader-term.js';
+import type { CreateDeploymentInput } from './lifecycle/deployment-commands.js';
+import { DeploymentCommands } from './lifecycle/deployment-commands.js';
+import { retentionCutoff } from './lifecycle/removal.js';
 import { EngineWatch } from './liveness/engine-watch.js';
+import type { NodeDetection } from './liveness/liveness.js';
 import { Liveness } from './liveness/liveness.js';
+import { startLoopTimer } from './liveness/loop-timer.js';
+import { NodeTransitions } from './liveness/node-transitions.js';
+import { NotificationFeed } from './notifications/notification-feed.js';
 import type { CompiledOrchestratorOptions, OrchestratorOptions } from './options.js';
 import { compileOrchestratorOptions } from './options.js';
-import { planLifecycle } from './lifecycle/controls.js';
-import { assertRemovable, retentionCutoff } from './lifecycle/removal.js';
+import { Releases, ReleaseTrigger } from './releases/releases.js';
 import type { FailoverView } from './scheduling/failover-builds.js';
 import { FailoverKeeper } from './scheduling/failover-keeper.js';
-import { planEnvChange } from './settings/env-change.js';
 import type { EnvChange } from './settings/env-change.js';
-import { Releases, ReleaseTrigger } from './releases/releases.js';
-import { planRollback } from './releases/rollback.js';
-import { BranchWatcher } from './watch/branch-watcher.js';
-import { NotificationFeed } from './notifications/notification-feed.js';
-import type { StatsSample } from './stats/stats-history.js';
-import { NodeHistory } from './stats/node-history.js';
 import type { NodeSample } from './stats/node-history.js';
+import { NodeHistory } from './stats/node-history.js';
+import type { StatsSample } from './stats/stats-history.js';
 import { StatsHistory } from './stats/stats-history.js';
 import type { OrchestratorStore } from './store/orchestrator-store.js';
 import type { DeploymentRecord, NodeRecord } from './store/records.js';
-import { NodeState } from './store/records.js';
-import type { EmitEvent, OrchestratorEvents } from './events.js';
-import { NodeCommands } from './dispatch/node-commands.js';
-import { WorkSender } from './dispatch/work-sender.js';
-import { redrive } from './dispatch/redrive.js';
-import { NodeTransitions } from './liveness/node-transitions.js';
-import { ADOPTED_SOURCE, StatusReports } from './inbox/status-reports.js';
-import { WorkerInbox } from './inbox/worker-inbox.js';
-import { destructionStatuses } from './status-phases.js';
-import { LeaderTerm } from './leadership/leader-term.js';
+import { BranchWatcher } from './watch/branch-watcher.js';
 
 export interface OrchestratorCreateOptions {
   broker: Broker;
@@ -78,24 +61,6 @@ export interface OrchestratorCreateOptions {
   replicated?: () => Promise<void>;
 }
 
-export interface CreateDeploymentInput {
-  srcUrl: string;
-  /** @default 'main' */
-  branch?: string;
-  env?: Record<string, string>;
-  /** Redeploy on new commits of the branch. @default false */
-  watch?: boolean;
-  /** @default docker when a live node has it, else process when a live node has that */
-  runtime?: Runtime;
-  /** RAM the app needs; scheduling reserves it and the worker enforces it. */
-  memoryMb?: number;
-  /**
-   * The name the ingress answers for; taken already is a Conflict. @default the repository's name,
-   * with `-2`, `-3`... when a live deployment has it
-   */
-  name?: string;
-}
-
 /** What the loop has done that is worth watching, since it started. */
 export interface OrchestratorCounters {
   /** deploy.status messages ignored because they would have moved a deployment backwards. */
@@ -108,11 +73,9 @@ export interface OrchestratorCounters {
   watchFailures: number;
 }
 
+export type { CreateDeploymentInput } from './lifecycle/deployment-commands.js';
 export type { OrchestratorEvents } from './events.js';
 export { ADOPTED_SOURCE } from './inbox/status-reports.js';
-
-/** A gap between loop passes this long means the process was frozen, not that every node went quiet. */
-const STALL_MS = 3_000;
 
 /**
  * The control loop: keeps the store in step with what workers report, places deployments,
@@ -127,7 +90,6 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private readonly logger: Logger;
   private readonly options: CompiledOrchestratorOptions;
   private readonly liveness: Liveness;
-  private readonly engineWatch: EngineWatch;
   private readonly subscriptions: Subscription[] = [];
   private readonly failoverBuilds: FailoverKeeper;
   private readonly clock: Clock;
@@ -145,6 +107,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private readonly transitions: NodeTransitions;
   private readonly statuses: StatusReports;
   private readonly inbox: WorkerInbox;
+  private readonly deploymentCommands: DeploymentCommands;
   private closed = false;
 
   private constructor(create: OrchestratorCreateOptions, options: CompiledOrchestratorOptions) {
@@ -157,7 +120,6 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     const clock = create.clock ?? systemClock;
     this.clock = clock;
     this.liveness = new Liveness(clock, options.liveness);
-    this.engineWatch = new EngineWatch(options.engineDownGraceMs);
     this.statsHistory = new StatsHistory(options.statsSamples);
     this.nodeHistory = new NodeHistory(options.nodeSamples, options.nodeSampleIntervalMs);
     this.notifications = new NotificationFeed({ clock });
@@ -175,46 +137,26 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     const emit: EmitEvent = (event, ...args) => {
       this.emit(event, ...args);
     };
-    this.work = new WorkSender({ store: this.store, logger: this.logger, options, term: this.term, commands: this.commands, failoverBuilds: this.failoverBuilds, emit });
-    this.transitions = new NodeTransitions({
-      store: this.store,
-      broker: this.broker,
-      queues: options.queues,
-      logger: this.logger,
-      clock,
-      liveness: this.liveness,
-      engineWatch: this.engineWatch,
-      notifications: this.notifications,
-      term: this.term,
-      commands: this.commands,
-      work: this.work,
-      emit,
-    });
-    this.statuses = new StatusReports({
-      store: this.store,
-      logger: this.logger,
-      term: this.term,
-      work: this.work,
-      releases: this.releases,
-      notifications: this.notifications,
-      emit,
-    });
+    // what every part shares; each takes the rest of what it needs by name
+    const shared = { store: this.store, logger: this.logger, term: this.term, commands: this.commands, emit };
+    this.work = new WorkSender({ ...shared, options, failoverBuilds: this.failoverBuilds });
+    const { liveness, notifications, releases, work } = this;
+    const engineWatch = new EngineWatch(options.engineDownGraceMs);
+    this.transitions = new NodeTransitions({ ...shared, broker: this.broker, queues: options.queues, clock, liveness, engineWatch, notifications, work });
+    this.deploymentCommands = new DeploymentCommands({ ...shared, work, releases });
+    this.statuses = new StatusReports({ ...shared, work, releases, notifications });
     this.inbox = new WorkerInbox({
-      store: this.store,
-      logger: this.logger,
+      ...shared,
       clock,
       heartbeatIntervalMs: options.liveness.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
-      term: this.term,
       replicated: create.replicated ?? (() => Promise.resolve()),
-      liveness: this.liveness,
+      liveness,
       failoverBuilds: this.failoverBuilds,
       nodeHistory: this.nodeHistory,
       statsHistory: this.statsHistory,
       transitions: this.transitions,
       statuses: this.statuses,
-      commands: this.commands,
-      work: this.work,
-      emit,
+      work,
     });
     // a destroyed app sends no more stats: its samples would only take memory
     this.on('deploymentChanged', (deployment) => {
@@ -274,102 +216,31 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       }),
     );
     if (this.options.tickIntervalMs > 0) {
-      const { tickIntervalMs } = this.options;
-      let lastTickAt = Date.now();
-      this.timer = setInterval(() => {
-        const now = Date.now();
-        // A process frozen (SIGSTOP, a suspended machine, a long GC) heard no heartbeat meanwhile:
-        // judging nodes by that silence would move every app in the cluster.
-        if (now - lastTickAt > Math.max(5 * tickIntervalMs, STALL_MS)) {
-          this.logger.warn('this orchestrator was frozen: no node is judged on the silence it could not hear', { frozenMs: now - lastTickAt });
+      this.timer = startLoopTimer(
+        this.options.tickIntervalMs,
+        () => {
+          void this.tick();
+        },
+        (frozenMs) => {
+          // judging nodes by the silence it could not hear would move every app in the cluster
+          this.logger.warn('this orchestrator was frozen: no node is judged on the silence it could not hear', { frozenMs });
           this.liveness.pardon();
-        }
-        lastTickAt = now;
-        void this.tick();
-      }, tickIntervalMs);
-      this.timer.unref();
+        },
+      );
     }
     this.logger.info('orchestrator started', { nodeId: this.nodeId, epoch: this.epoch });
   }
 
   // ---- API for callers (the GraphQL/REST slice, the agent) ----
 
-  /**
-   * The runtime of a deployment that names none: Docker when any live node has it (apps are
-   * isolated and limited there), else supervised processes when that is all the cluster has.
-   */
-  private defaultRuntime(): Runtime {
-    const alive = this.store.listNodes().filter((node) => node.state === NodeState.Alive);
-    if (alive.some((node) => node.info.runtimes.includes('docker'))) return 'docker';
-    if (alive.some((node) => node.info.runtimes.includes('process'))) return 'process';
-    return 'docker';
-  }
-
   /** Validates, stores (DeploymentRequested), places and requests a new deployment. */
-  async createDeployment(input: CreateDeploymentInput): Promise<DeploymentRecord> {
-    this.term.requireLeads('create a deployment');
-    const id = newDeploymentId(input.srcUrl);
-    const branch = input.branch ?? 'main';
-    if (input.name !== undefined && !DEPLOYMENT_NAME_PATTERN.test(input.name)) {
-      throw new KrakenError(ErrorCode.InvalidInput, `name: ${DEPLOYMENT_NAME_RULE}, got ${JSON.stringify(input.name.slice(0, 80))}`, {
-        details: { field: 'name' },
-      });
-    }
-    if (input.memoryMb !== undefined && (!Number.isInteger(input.memoryMb) || input.memoryMb < 1)) {
-      throw new KrakenError(ErrorCode.InvalidInput, `memoryMb: expected a positive integer, got ${String(input.memoryMb)}`, {
-        details: { field: 'memoryMb' },
-      });
-    }
-    // the same schema the worker will check, so a request that cannot be sent is never stored
-    const validation = validateBody(MessageType.DeployRequest, {
-      deploymentId: id,
-      srcUrl: input.srcUrl,
-      branch,
-      ...(input.env === undefined ? {} : { env: input.env }),
-      ...(input.runtime === undefined ? {} : { runtime: input.runtime }),
-    });
-    if (!validation.ok) {
-      throw new KrakenError(ErrorCode.InvalidInput, `cannot create deployment: ${validation.message}`, {
-        details: { field: validation.field },
-      });
-    }
-    return await this.term.exclusive(async () => {
-      const created = this.store.createDeployment({
-        id,
-        srcUrl: input.srcUrl,
-        branch,
-        env: input.env ?? {},
-        watch: input.watch ?? false,
-        runtime: input.runtime ?? this.defaultRuntime(),
-        memoryMb: input.memoryMb ?? null,
-        // chosen inside the exclusive section, so two deploys of one repository get two names
-        name: input.name ?? uniqueName(repositorySlug(input.srcUrl), (name) => this.store.liveDeploymentNamed(name) !== undefined),
-      });
-      this.releases.startRelease(id, null, ReleaseTrigger.Created);
-      this.emit('deploymentChanged', created);
-      this.logger.info('deployment requested', { deploymentId: id, srcUrl: input.srcUrl, branch });
-      return this.work.placeAndRequest(created, { attempt: 1 });
-    });
+  createDeployment(input: CreateDeploymentInput): Promise<DeploymentRecord> {
+    return this.deploymentCommands.create(input);
   }
 
   /** Marks a deployment for destruction and tells its node to cancel it. */
   cancelDeployment(id: string, reason = 'cancelled by the user'): Promise<DeploymentRecord> {
-    return this.term.exclusive(async () => {
-      this.term.requireLeads('cancel a deployment');
-      const deployment = this.store.requireDeployment(id);
-      if (isTerminalStatus(deployment.status)) return deployment;
-      const node = deployment.nodeId === null ? undefined : this.store.getNode(deployment.nodeId);
-      if (deployment.nodeId === null || node === undefined || node.state === NodeState.Dead) {
-        if (deployment.nodeId !== null) this.store.addPendingStop({ deploymentId: id, nodeId: deployment.nodeId, reason });
-        return this.work.changeStatus(id, Status.Destroyed, `${reason}; it was not running on a live node`);
-      }
-      const changed = this.work.changeStatus(id, Status.DestructionRequested, reason);
-      await this.commands.send(
-        deployment.nodeId,
-        createMessage(MessageType.DeployCancel, { deploymentId: id, reason }, this.term.meta()),
-      );
-      return changed;
-    });
+    return this.deploymentCommands.cancel(id, reason);
   }
 
   /**
@@ -378,16 +249,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    * option, then tick() deletes them. Removing it again returns it unchanged.
    */
   removeDeployment(id: string): Promise<DeploymentRecord> {
-    return this.term.exclusive(() => {
-      this.term.requireLeads('remove a deployment');
-      const deployment = this.store.requireDeployment(id);
-      if (deployment.removedAt !== null) return deployment;
-      assertRemovable(deployment);
-      const removed = this.store.markRemoved(id);
-      this.emit('deploymentChanged', removed);
-      this.logger.info('deployment removed', { deploymentId: id, status: removed.status });
-      return removed;
-    });
+    return this.deploymentCommands.remove(id);
   }
 
   /**
@@ -395,12 +257,12 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    * folder, name, port and log stay, and it reports Stopped. Failover leaves it where it is.
    */
   stopDeployment(id: string, reason = 'stopped by the user'): Promise<DeploymentRecord> {
-    return this.controlDeployment(id, LifecycleAction.Stop, reason);
+    return this.deploymentCommands.control(id, LifecycleAction.Stop, reason);
   }
 
   /** Runs a Stopped deployment again from what its node built, with no build and no test. */
   startDeployment(id: string, reason = 'started by the user'): Promise<DeploymentRecord> {
-    return this.controlDeployment(id, LifecycleAction.Start, reason);
+    return this.deploymentCommands.control(id, LifecycleAction.Start, reason);
   }
 
   /**
@@ -408,22 +270,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    * path for anything that needs the app to run again as built (new settings, a stuck app).
    */
   restartDeployment(id: string, reason = 'restarted by the user'): Promise<DeploymentRecord> {
-    return this.controlDeployment(id, LifecycleAction.Restart, reason);
-  }
-
-  private controlDeployment(id: string, action: LifecycleAction, reason: string): Promise<DeploymentRecord> {
-    return this.term.exclusive(async () => {
-      this.term.requireLeads(`${action} a deployment`, id);
-      const deployment = this.store.requireDeployment(id);
-      const plan = planLifecycle(deployment, action, deployment.nodeId === null ? undefined : this.store.getNode(deployment.nodeId));
-      const current = plan.status === undefined ? deployment : this.work.changeStatus(id, plan.status.status, plan.status.message);
-      await this.commands.send(
-        plan.nodeId,
-        createMessage(MessageType.DeployLifecycle, { deploymentId: id, action, attempt: current.attempt, reason }, this.term.meta()),
-      );
-      this.logger.info(`deployment ${action} requested`, { deploymentId: id, nodeId: plan.nodeId });
-      return current;
-    });
+    return this.deploymentCommands.control(id, LifecycleAction.Restart, reason);
   }
 
   /**
@@ -431,40 +278,12 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    * a new release caused by `trigger`.
    */
   redeploy(id: string, trigger: string = ReleaseTrigger.Redeploy): Promise<DeploymentRecord> {
-    return this.term.exclusive(async () => {
-      this.term.requireLeads('redeploy');
-      const deployment = this.store.requireDeployment(id);
-      if (deployment.removedAt !== null) {
-        throw new KrakenError(ErrorCode.Conflict, `deployment ${id} was removed; deploy its repository again instead`, { deploymentId: id });
-      }
-      if (destructionStatuses.has(deployment.status) || deployment.status === Status.Destroyed) {
-        throw new KrakenError(ErrorCode.Conflict, `deployment ${id} is ${deployment.status}; it cannot be redeployed`, {
-          deploymentId: id,
-        });
-      }
-      this.releases.startRelease(id, null, trigger);
-      const node = deployment.nodeId === null ? undefined : this.store.getNode(deployment.nodeId);
-      if (node?.state === NodeState.Alive && node.info.runtimes.includes(deployment.runtime)) {
-        const updated = this.work.changeStatus(id, Status.UpdateRequested, 'redeploy requested', {
-          attempt: deployment.attempt + 1,
-          commit: null,
-        });
-        await this.work.sendRequest(updated);
-        return updated;
-      }
-      return this.work.placeAndRequest({ ...deployment, commit: null }, { attempt: deployment.attempt + 1 });
-    });
+    return this.deploymentCommands.redeploy(id, trigger);
   }
 
   /** Runs an earlier successful release's commit again from the build its node kept (rules in releases/rollback.ts). */
   rollback(id: string, commit?: string): Promise<DeploymentRecord> {
-    return this.term.exclusive(async () => {
-      this.term.requireLeads('roll back', id);
-      const deployment = this.store.requireDeployment(id);
-      const plan = planRollback(deployment, this.releases.list(id), commit);
-      this.releases.startRelease(id, plan.commit, plan.trigger);
-      return this.restartFromBuild({ ...deployment, commit: plan.commit }, plan.reason);
-    });
+    return this.deploymentCommands.rollback(id, commit);
   }
 
   /**
@@ -472,38 +291,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    * with the new values from the build it runs, an errored one keeps them for its next deploy.
    */
   changeEnv(id: string, change: EnvChange): Promise<DeploymentRecord> {
-    return this.term.exclusive(async () => {
-      this.term.requireLeads('change settings', id);
-      const deployment = this.store.requireDeployment(id);
-      const planned = planEnvChange(deployment, change);
-      // names only: the values are secrets
-      this.logger.info('settings changed', { deploymentId: id, change: planned.summary, effect: planned.effect });
-      if (planned.effect === 'restart') {
-        // a restart with other settings is a release of its own: its log and result are apart from the build's
-        this.releases.startRelease(id, deployment.commit, `${ReleaseTrigger.Settings}: ${planned.summary}`);
-        return this.restartFromBuild(deployment, `restarting with changed settings: ${planned.summary}`, { env: planned.env });
-      }
-      const stored = this.store.setEnv(id, planned.env);
-      this.emit('deploymentChanged', stored);
-      return stored;
-    });
-  }
-
-  /**
-   * The one place a running deployment restarts without a rebuild: its commit (or, for a rollback,
-   * the earlier one in `deployment.commit`) is sent with `replace`, and the node's deployer starts it
-   * from the build it has or kept. `reason` becomes the status message and so the history's record
-   * of why. A node that cannot take it any more gets it placed afresh (which builds there).
-   */
-  private async restartFromBuild(deployment: DeploymentRecord, reason: string, patch: { env?: Record<string, string> } = {}): Promise<DeploymentRecord> {
-    const node = deployment.nodeId === null ? undefined : this.store.getNode(deployment.nodeId);
-    if (node?.state === NodeState.Alive && node.info.runtimes.includes(deployment.runtime)) {
-      const updated = this.work.changeStatus(deployment.id, Status.UpdateRequested, reason, { ...patch, attempt: deployment.attempt + 1, commit: deployment.commit });
-      await this.work.sendRequest(updated);
-      return updated;
-    }
-    const stored = patch.env === undefined ? deployment : this.store.setEnv(deployment.id, patch.env);
-    return this.work.placeAndRequest(stored, { attempt: deployment.attempt + 1, why: reason });
+    return this.deploymentCommands.changeEnv(id, change);
   }
 
   getDeployment(id: string): DeploymentRecord | undefined {
@@ -515,15 +303,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    * it takes effect from the next one (a round in progress re-reads it before redeploying).
    */
   setWatch(id: string, watch: boolean): Promise<DeploymentRecord> {
-    return this.term.exclusive(() => {
-      this.term.requireLeads('change branch watching');
-      const deployment = this.store.requireDeployment(id);
-      if (deployment.watch === watch) return deployment;
-      const changed = this.store.setWatch(id, watch);
-      this.emit('deploymentChanged', changed);
-      this.logger.info(watch ? 'branch watching turned on' : 'branch watching turned off', { deploymentId: id, branch: changed.branch });
-      return changed;
-    });
+    return this.deploymentCommands.setWatch(id, watch);
   }
 
   /**
@@ -604,8 +384,6 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     return this.close();
   }
 
-  // ---- liveness ----
-
   /**
    * A signed pulse of `nodeId` arrived (PulseListener): it is reachable, so silence on the broker
    * does not declare it dead. Returns whether it was taken (not for unknown or dead nodes).
@@ -618,8 +396,6 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   nodeDetection(nodeId: string): NodeDetection | undefined {
     return this.liveness.detection(nodeId);
   }
-
-  // ---- placing and commanding ----
 
   /** Where the deployment's failover build stands: which node, and whether a move there would be a start. */
   failover(id: string): FailoverView | undefined {
