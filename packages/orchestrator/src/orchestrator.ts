@@ -80,6 +80,9 @@ export { ADOPTED_SOURCE } from './inbox/status-reports.js';
 /**
  * The control loop: keeps the store in step with what workers report, places deployments,
  * watches liveness and moves the apps of dead nodes. One instance per leader term (epoch).
+ * The API and the agent talk only to it; it wires the parts that do the work (inbox/ for what
+ * nodes send, lifecycle/deployment-commands.ts for what users ask, liveness/node-transitions.ts
+ * for nodes that die or come back, dispatch/ for what all of them send) and runs the loop.
  */
 export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements AsyncDisposable {
   readonly nodeId: string;
