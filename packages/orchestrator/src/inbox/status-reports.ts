@@ -1,0 +1,183 @@
+import type { Delivery } from '@kraken/broker';
+import type { Logger } from '@kraken/common';
+import { ErrorCode, toKrakenError } from '@kraken/common';
+import type { MessageOf, MessageType } from '@kraken/messages';
+import { DEPLOYMENT_NAME_PATTERN, DeploymentStatus as Status, isTerminalStatus } from '@kraken/messages';
+import type { WorkSender } from '../dispatch/work-sender.js';
+import type { EmitEvent } from '../events.js';
+import type { LeaderTerm } from '../leadership/leader-term.js';
+import { deployFailed } from '../notifications/notification.js';
+import type { NotificationFeed } from '../notifications/notification-feed.js';
+import type { Releases } from '../releases/releases.js';
+import { ReleaseTrigger } from '../releases/releases.js';
+import { isStaleStatus } from '../status-order.js';
+import type { OrchestratorStore } from '../store/orchestrator-store.js';
+import type { DeploymentRecord, StatusChange } from '../store/records.js';
+
+/**
+ * Host ports one deployment may find taken on its node before it ends Errored. Each costs a round
+ * trip (the node checks the port before it clones anything) and is remembered for every later
+ * deployment; the cap only stops a node that refuses every port from looping. Other programs on a
+ * few ports in the range (20000-20003 on a busy machine) are skipped past; 3 was not enough.
+ */
+const MAX_PORT_RETRIES = 32;
+
+/** The source of a deployment adopted from a node's report: the report does not say it. */
+export const ADOPTED_SOURCE = 'unknown:adopted';
+
+type DeployStatusMessage = MessageOf<typeof MessageType.DeployStatus>;
+
+export interface StatusReportsOptions {
+  store: OrchestratorStore;
+  logger: Logger;
+  term: Pick<LeaderTerm, 'exclusive'>;
+  work: Pick<WorkSender, 'placeAndRequest' | 'avoidPort'>;
+  releases: Pick<Releases, 'startRelease'>;
+  notifications: Pick<NotificationFeed, 'raise'>;
+  emit: EmitEvent;
+}
+
+/**
+ * Takes the deploy.status reports of nodes into the store: in order, only from the node a
+ * deployment is placed on, with a taken host port retried elsewhere and an unknown running app
+ * adopted.
+ */
+export class StatusReports {
+  /** What was done with reports that were not simply stored, since the orchestrator started. */
+  readonly counts = { staleStatusesIgnored: 0, portsRetried: 0 };
+  /** Port retries per deployment, so a node where every port fails cannot loop forever. */
+  private readonly portRetries = new Map<string, number>();
+
+  constructor(private readonly deps: StatusReportsOptions) {}
+
+  onStatus(message: DeployStatusMessage, delivery: Delivery): void {
+    const { store, logger } = this.deps;
+    const body = message.body;
+    const deployment = store.getDeployment(body.deploymentId);
+    if (deployment === undefined) {
+      if (body.status === Status.Running && message.from === body.nodeId) this.adopt(message);
+      else this.reject(message, delivery, `unknown deployment ${body.deploymentId}`);
+      return;
+    }
+    if (message.from !== body.nodeId || deployment.nodeId !== body.nodeId) {
+      this.reject(
+        message,
+        delivery,
+        `deploy.status for ${body.deploymentId} from ${message.from} (claiming ${body.nodeId}), but it is placed on ${deployment.nodeId ?? 'no node'}`,
+      );
+      return;
+    }
+    // a late status of an attempt the deployment has moved past (redeployed, moved, retried), or
+    // one reordered by a redelivery within this attempt: acked, so it is not delivered again, and dropped
+    const olderAttempt = body.attempt !== undefined && body.attempt < deployment.attempt;
+    if (olderAttempt || isStaleStatus(deployment.status, body.status)) {
+      this.counts.staleStatusesIgnored += 1;
+      logger.debug('ignored a stale deploy.status', {
+        deploymentId: body.deploymentId,
+        current: deployment.status,
+        reported: body.status,
+        ...(olderAttempt ? { attempt: deployment.attempt, reportedAttempt: body.attempt } : {}),
+        from: message.from,
+        messageId: message.id,
+      });
+      return;
+    }
+    if (this.retryTakenPort(deployment, body)) return;
+    const changed = store.setStatus(body.deploymentId, body.status, { ...reportedChange(message), message: body.message ?? null });
+    if (changed === undefined) return;
+    this.deps.emit('deploymentChanged', changed);
+    if (changed.status === Status.Errored) this.deps.notifications.raise(deployFailed(changed));
+  }
+
+  /**
+   * A host port the cluster handed out can be taken on the node by something Kraken does not know
+   * (another program, an app left from an older cluster). That is not the app's failure: it gets
+   * another port (the next one not known to be taken), up to MAX_PORT_RETRIES times, instead of
+   * ending Errored.
+   */
+  private retryTakenPort(deployment: DeploymentRecord, body: DeployStatusMessage['body']): boolean {
+    const { store, logger, work } = this.deps;
+    if (body.status !== Status.Errored || body.errorCode !== ErrorCode.Conflict || body.port === undefined || body.port !== deployment.port) return false;
+    const retries = this.portRetries.get(deployment.id) ?? 0;
+    if (retries >= MAX_PORT_RETRIES) return false;
+    this.portRetries.set(deployment.id, retries + 1);
+    work.avoidPort(body.port);
+    this.counts.portsRetried += 1;
+    const taken = body.port;
+    logger.warn('host port taken on the node; placing the deployment again with another port', {
+      deploymentId: deployment.id,
+      nodeId: body.nodeId,
+      port: taken,
+    });
+    void this.deps.term
+      .exclusive(async () => {
+        const current = store.getDeployment(deployment.id);
+        if (current === undefined || current.attempt !== deployment.attempt || isTerminalStatus(current.status)) return;
+        await work.placeAndRequest({ ...current, port: null }, { attempt: current.attempt + 1, why: `host port ${taken} is taken on ${body.nodeId}` });
+      })
+      .catch((error: unknown) => {
+        logger.error('could not place a deployment again after a port clash', { deploymentId: deployment.id, error: toKrakenError(error) });
+      });
+    return true;
+  }
+
+  /**
+   * A node reports an app running that this orchestrator has no record of: its state was lost (the
+   * database deleted, emptied or damaged) or a takeover's copy missed the app's creation. Refusing
+   * the report would leave the app holding its port, unlisted and impossible to cancel; it is
+   * adopted instead, as a record built from the report (node, commit, port, URL). Its source is not
+   * known, so it can be listed, watched and cancelled but not rebuilt. Only a node's report of
+   * itself counts: no node can make another's apps appear.
+   */
+  private adopt(message: DeployStatusMessage): void {
+    const { store, logger } = this.deps;
+    const body = message.body;
+    const runtimes = store.getNode(body.nodeId)?.info.runtimes ?? [];
+    store.createDeployment({
+      id: body.deploymentId,
+      srcUrl: ADOPTED_SOURCE,
+      branch: 'unknown',
+      // its name was lost with the state: its id (a slug of its repository) names it, where free, so the ingress still serves it
+      ...(DEPLOYMENT_NAME_PATTERN.test(body.deploymentId) && store.liveDeploymentNamed(body.deploymentId) === undefined ? { name: body.deploymentId } : {}),
+      ...(body.commit === undefined ? {} : { commit: body.commit }),
+      ...(runtimes.length === 1 && runtimes[0] !== undefined ? { runtime: runtimes[0] } : {}),
+    });
+    this.deps.releases.startRelease(body.deploymentId, body.commit ?? null, `${ReleaseTrigger.Adopted} (${body.nodeId})`);
+    const adopted = store.setStatus(
+      body.deploymentId,
+      Status.Running,
+      {
+        ...reportedChange(message),
+        message: `adopted: ${body.nodeId} runs it, but this orchestrator had no record of it (its state was lost); its source is unknown, so cancel it or deploy its repository again`,
+      },
+      { nodeId: body.nodeId, placementReason: `adopted from ${body.nodeId}, which reported it running` },
+    );
+    logger.warn('adopted a deployment a node runs that this orchestrator had no record of', { deploymentId: body.deploymentId, nodeId: body.nodeId, url: body.url });
+    if (adopted !== undefined) this.deps.emit('deploymentChanged', adopted);
+  }
+
+  private reject(message: DeployStatusMessage, delivery: Delivery, reason: string): void {
+    this.deps.logger.warn('rejected a deploy.status', {
+      deploymentId: message.body.deploymentId,
+      from: message.from,
+      messageId: message.id,
+      reason,
+    });
+    delivery.nack({ requeue: false, reason });
+  }
+}
+
+/** What a node's deploy.status says besides its message, as the store records it. */
+function reportedChange(message: DeployStatusMessage): StatusChange {
+  const body = message.body;
+  return {
+    nodeId: body.nodeId,
+    at: body.at,
+    messageId: message.id,
+    ...(body.commit === undefined ? {} : { commit: body.commit }),
+    ...(body.port === undefined ? {} : { port: body.port }),
+    ...(body.url === undefined ? {} : { url: body.url }),
+    ...(body.restarts === undefined ? {} : { restarts: body.restarts }),
+    ...(body.readiness === undefined ? {} : { readiness: body.readiness }),
+  };
+}
