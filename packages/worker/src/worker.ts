@@ -1,10 +1,11 @@
 import type { Broker, Delivery, Subscription } from '@kraken/broker';
-import type { Clock, KrakenError, Logger } from '@kraken/common';
+import type { Clock, Logger } from '@kraken/common';
 import { ErrorCode, TypedEmitter, isoTime, redactCredentials, systemClock, toKrakenError, withTimeout } from '@kraken/common';
 import type { DeployProgress, LogFollower } from '@kraken/docker-deployer';
 import { MAX_LOG_READ_LINES } from '@kraken/docker-deployer';
 import type { AppReadiness, AppRestarts, DeployCancelBody, DeployLifecycleBody, DeployLogBody, DeployPrepareBody, DeployRequestBody, DeployStatusBody, Message, NodeInfoBody, NodeInfoExtensions } from '@kraken/messages';
 import { DeliveryClass, DeploymentStatus, LifecycleAction, MessageType, PROTOCOL_VERSION, Runtime, createMessage, deploymentStatusOrder, redeployFailedMessage } from '@kraken/messages';
+import { Background } from './background.js';
 import { CrashWatch } from './crash-watch.js';
 import type { Deployer, EngineProbe } from './deployer.js';
 import { FailoverBuilds } from './failover-builds.js';
@@ -23,6 +24,10 @@ import type { RestartVerdict } from './restarts.js';
 import { statusOfStep } from './status-map.js';
 import type { SystemProbe, SystemSample } from './system-probe.js';
 import { OsSystemProbe } from './system-probe.js';
+import type { IgnoredReason, WorkerEvents, WorkerStats } from './worker-events.js';
+import { zeroStats } from './worker-events.js';
+
+export type { IgnoredReason, WorkerEvents, WorkerStats } from './worker-events.js';
 
 
 /** How long a heartbeat waits for the engine's and the add-ons' fresh answers before it goes with the last ones. */
@@ -59,37 +64,6 @@ export interface WorkerCreateOptions {
   /** How a running app is checked for an HTTP answer on its port. @default httpProbe (GET / on 127.0.0.1) */
   readyProbe?: ReadyProbe;
   options?: WorkerOptions;
-}
-
-/** Why a command was not carried out. */
-export type IgnoredReason = 'stale-epoch' | 'unexpected-type' | 'stopping';
-
-export type WorkerEvents = {
-  /** A deploy.status the worker published (or tried to). */
-  status: [body: DeployStatusBody];
-  heartbeat: [body: NodeInfoBody];
-  'command-ignored': [info: { type: string; messageId: string; epoch: number; highestEpoch: number; reason: IgnoredReason }];
-  /** The same deploymentId asked for again while it is in progress or running: not redone. */
-  'duplicate-request': [info: { deploymentId: string; status: DeploymentStatus }];
-  'logs-dropped': [info: { deploymentId: string; lines: number; reason: string }];
-  /** Deployments found running at start and taken over without deploying them again. */
-  reconciled: [deploymentIds: string[]];
-  /** Something failed that the worker survived (a publish, a stats read, a deploy that threw). */
-  failure: [error: KrakenError, context: { during: string; deploymentId?: string }];
-};
-
-export interface WorkerStats {
-  commandsHandled: number;
-  staleCommandsIgnored: number;
-  duplicateRequests: number;
-  deploysStarted: number;
-  deploysSucceeded: number;
-  deploysFailed: number;
-  heartbeatsSent: number;
-  statsSent: number;
-  logBatchesSent: number;
-  logLinesDropped: number;
-  failures: number;
 }
 
 type Phase = 'queued' | 'deploying' | 'running' | 'destroying';
@@ -150,21 +124,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /** A log follow reads on while its batcher has room for one more read (at most half its buffer). */
   private readonly readRoom: number;
   private readonly tracked = new Map<string, Tracked>();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly background = new Set<Promise<void>>();
-  private readonly counters: WorkerStats = {
-    commandsHandled: 0,
-    staleCommandsIgnored: 0,
-    duplicateRequests: 0,
-    deploysStarted: 0,
-    deploysSucceeded: 0,
-    deploysFailed: 0,
-    heartbeatsSent: 0,
-    statsSent: 0,
-    logBatchesSent: 0,
-    logLinesDropped: 0,
-    failures: 0,
-  };
+  private readonly background: Background;
+  private readonly counters = zeroStats();
   private subscription: Subscription | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
@@ -183,6 +144,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private constructor(create: WorkerCreateOptions) {
     super();
     this.nodeId = create.nodeId;
+    this.background = new Background((error, during, deploymentId) => {
+      this.fail(error, during, deploymentId);
+    });
     this.options = compileWorkerOptions(create.nodeId, create.options);
     this.broker = create.broker;
     this.deployer = create.deployer;
@@ -266,8 +230,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     });
     clearInterval(this.heartbeatTimer);
     clearInterval(this.statsTimer);
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.background.stop();
     const inFlight = [...this.tracked.values()].filter((t) => t.phase === 'queued' || t.phase === 'deploying').map((t) => t.deploymentId);
     // handed back, not finished: the deployer's close ends their steps, their records keep the
     // status they reached, and the orchestrator sends them again (here once this node is back, or
@@ -376,7 +339,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       // a redeploy of a deployment this node holds: the branch head (or settings) again, from scratch
       existing.attempt = body.attempt;
       if (existing.phase === 'running') {
-        this.runInBackground(this.replace(existing, body), 'redeploy', deploymentId);
+        this.background.run(this.replace(existing, body), 'redeploy', deploymentId);
       } else {
         this.logger.info('redeploy requested while deploying; it runs once the current deploy is up', { deploymentId });
         existing.redeployAfterDeploy = body;
@@ -400,7 +363,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const t = this.track(deploymentId, 'queued', DeploymentStatus.DeploymentRequested);
     t.attempt = body.attempt;
     // runDeploy reports ValidatingDeploymentData at once, saying what it waits for when it waits
-    this.runInBackground(this.runDeploy(t, body), 'deploy', deploymentId);
+    this.background.run(this.runDeploy(t, body), 'deploy', deploymentId);
     return Promise.resolve();
   }
 
@@ -413,7 +376,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const here = this.tracked.has(deploymentId);
     if (body.forget === true) {
       if (here) this.failover.drop(deploymentId);
-      else this.runInBackground(this.failover.forget(deploymentId), 'forget a failover build', deploymentId);
+      else this.background.run(this.failover.forget(deploymentId), 'forget a failover build', deploymentId);
       return;
     }
     if (here) {
@@ -501,7 +464,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         this.watchRunning(t);
         const previous = t.commit === undefined ? 'the previous version' : `the previous version (${t.commit.slice(0, 7)})`;
         this.publishStatus(t, DeploymentStatus.Running, { message: redeployFailedMessage(failure.message, previous), force: true });
-        if (t.follower === undefined) this.runInBackground(this.follow(t, this.now()), 'follow logs', deploymentId);
+        if (t.follower === undefined) this.background.run(this.follow(t, this.now()), 'follow logs', deploymentId);
       } else {
         this.counters.deploysFailed++;
         this.logger.warn('deploy failed', { deploymentId, error: failure });
@@ -684,11 +647,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     if (t !== undefined && body.attempt !== undefined) t.attempt = Math.max(t.attempt ?? 0, body.attempt);
     const why = body.reason ?? `${action} requested`;
     if (action === LifecycleAction.Stop) {
-      this.runInBackground(this.stopApp(deploymentId, t, body.attempt, why), 'stop an app', deploymentId);
+      this.background.run(this.stopApp(deploymentId, t, body.attempt, why), 'stop an app', deploymentId);
     } else if (action === LifecycleAction.Start && t !== undefined) {
       this.publishStatus(t, DeploymentStatus.Running, { message: `already running on ${this.nodeId}`, force: true });
     } else {
-      this.runInBackground(this.restartApp(deploymentId, t, body.attempt, why), `${action} an app`, deploymentId);
+      this.background.run(this.restartApp(deploymentId, t, body.attempt, why), `${action} an app`, deploymentId);
     }
   }
 
@@ -793,7 +756,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       this.publishStatus(t, DeploymentStatus.Running, { message: verdict.message, force: true });
       return;
     }
-    this.runInBackground(this.giveUp(t, verdict.reason, verdict.restarts), 'stop a crash-looping app', deploymentId);
+    this.background.run(this.giveUp(t, verdict.reason, verdict.restarts), 'stop a crash-looping app', deploymentId);
   }
 
   /** Stops an app that kept crashing and reports it Errored with the reason and its restarts. */
@@ -847,7 +810,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       // right after the last line the broker confirmed to the previous instance, when it said;
       // else from now (its earlier lines were sent, the ones of the outage are lost)
       t.lastCursor = cursors.get(t.deploymentId);
-      this.runInBackground(this.follow(t, this.now()), 'follow logs', t.deploymentId);
+      this.background.run(this.follow(t, this.now()), 'follow logs', t.deploymentId);
       taken.push(deployment.deploymentId);
     }
     // cursors of apps that are gone (stopped while no agent ran) would only pile up
@@ -887,7 +850,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         return;
       }
       this.fail(failure, 'follow logs', t.deploymentId);
-      this.later(() => this.follow(t, since), this.options.logRefollowDelayMs);
+      this.background.later(() => this.follow(t, since), this.options.logRefollowDelayMs);
       return;
     }
     if (!this.stillRunning(t)) {
@@ -895,13 +858,13 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       return;
     }
     t.follower = follower;
-    this.runInBackground(
+    this.background.run(
       follower.done.then(() => {
         if (this.stopped || t.phase !== 'running' || t.follower !== follower) return;
         // the stream ends when the container stops (a crash it restarts from): follow it again
         t.follower = undefined;
         const resumeAt = this.now();
-        this.later(() => this.follow(t, resumeAt), this.options.logRefollowDelayMs);
+        this.background.later(() => this.follow(t, resumeAt), this.options.logRefollowDelayMs);
       }),
       'follow logs',
       t.deploymentId,
@@ -1056,7 +1019,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     for (const t of this.tracked.values()) {
       if (t.phase !== 'running' || t.statsInFlight) continue;
       t.statsInFlight = true;
-      this.runInBackground(
+      this.background.run(
         this.sampleStats(t).finally(() => {
           t.statsInFlight = false;
         }),
@@ -1151,26 +1114,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${hostPort}`;
   }
 
-  /** Runs `work` after `ms` unless the worker stops first. */
-  private later(work: () => Promise<void>, ms: number): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      this.runInBackground(work(), 'scheduled work');
-    }, ms);
-    this.timers.add(timer);
-  }
-
-  /** Keeps a background task's rejection from ever becoming an unhandled rejection. */
   private now(): Date {
     return new Date(this.clock.now());
-  }
-
-  private runInBackground(task: Promise<void>, during: string, deploymentId?: string): void {
-    const guarded = task.catch((error: unknown) => {
-      this.fail(error, during, deploymentId);
-    });
-    this.background.add(guarded);
-    void guarded.finally(() => this.background.delete(guarded));
   }
 
   private fail(error: unknown, during: string, deploymentId?: string): void {
