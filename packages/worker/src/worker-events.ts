@@ -47,3 +47,14 @@ export function zeroStats(): WorkerStats {
     failures: 0,
   };
 }
+
+/**
+ * What each part of the worker reports through: the Worker is the one emitter and holds the one
+ * set of counters, so its events and stats() cover every part.
+ */
+export interface WorkerReport {
+  readonly counters: WorkerStats;
+  readonly emit: <E extends keyof WorkerEvents>(event: E, ...args: WorkerEvents[E]) => void;
+  /** A failure the worker survived: logged, counted and emitted. */
+  readonly fail: (error: unknown, during: string, deploymentId?: string) => void;
+}

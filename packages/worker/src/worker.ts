@@ -1,10 +1,10 @@
 import type { Broker, Delivery, Subscription } from '@kraken/broker';
 import type { Clock, Logger } from '@kraken/common';
-import { ErrorCode, TypedEmitter, isoTime, redactCredentials, systemClock, toKrakenError, withTimeout } from '@kraken/common';
+import { ErrorCode, TypedEmitter, isoTime, systemClock, toKrakenError, withTimeout } from '@kraken/common';
 import type { DeployProgress, LogFollower } from '@kraken/docker-deployer';
 import { MAX_LOG_READ_LINES } from '@kraken/docker-deployer';
-import type { AppReadiness, AppRestarts, DeployCancelBody, DeployLifecycleBody, DeployLogBody, DeployPrepareBody, DeployRequestBody, DeployStatusBody, Message, NodeInfoBody, NodeInfoExtensions } from '@kraken/messages';
-import { DeliveryClass, DeploymentStatus, LifecycleAction, MessageType, PROTOCOL_VERSION, Runtime, createMessage, deploymentStatusOrder, redeployFailedMessage } from '@kraken/messages';
+import type { AppReadiness, AppRestarts, DeployCancelBody, DeployLifecycleBody, DeployLogBody, DeployPrepareBody, DeployRequestBody, Message, NodeInfoBody, NodeInfoExtensions } from '@kraken/messages';
+import { DeliveryClass, DeploymentStatus, LifecycleAction, MessageType, PROTOCOL_VERSION, Runtime, deploymentStatusOrder, redeployFailedMessage } from '@kraken/messages';
 import { Background } from './background.js';
 import { CrashWatch } from './crash-watch.js';
 import type { Deployer, EngineProbe } from './deployer.js';
@@ -18,13 +18,15 @@ import type { NodeInfoExtensionsProvider } from './node-info-extensions.js';
 import { readNodeInfoExtensions } from './node-info-extensions.js';
 import type { CompiledWorkerOptions, WorkerOptions } from './options.js';
 import { compileWorkerOptions } from './options.js';
-import type { SlotTicket } from './slots.js';
 import { Slots } from './slots.js';
 import type { RestartVerdict } from './restarts.js';
 import { statusOfStep } from './status-map.js';
 import type { SystemProbe, SystemSample } from './system-probe.js';
 import { OsSystemProbe } from './system-probe.js';
-import type { IgnoredReason, WorkerEvents, WorkerStats } from './worker-events.js';
+import { StatusOutbox } from './status-outbox.js';
+import type { Phase, Tracked } from './tracked.js';
+import { describePhase } from './tracked.js';
+import type { IgnoredReason, WorkerEvents, WorkerReport, WorkerStats } from './worker-events.js';
 import { zeroStats } from './worker-events.js';
 
 export type { IgnoredReason, WorkerEvents, WorkerStats } from './worker-events.js';
@@ -66,34 +68,6 @@ export interface WorkerCreateOptions {
   options?: WorkerOptions;
 }
 
-type Phase = 'queued' | 'deploying' | 'running' | 'destroying';
-
-interface Tracked {
-  readonly deploymentId: string;
-  phase: Phase;
-  status: DeploymentStatus;
-  commit?: string | undefined;
-  port?: number | undefined;
-  url?: string | undefined;
-  readonly logs: LogBatcher;
-  follower?: LogFollower | undefined;
-  /** The cursor of the last line read from the app's log: a follow that ended resumes after it. */
-  lastCursor?: string | undefined;
-  ticket?: SlotTicket | undefined;
-  /** Set when a cancel/stop arrived while the deploy was queued or running. */
-  cancelled: boolean;
-  /** A deploy request that arrived while this deployment was being destroyed: run once the destroy ends. */
-  deployAfterDestroy?: DeployRequestBody | undefined;
-  /** A newer attempt (a redeploy) that arrived while an older one was deploying: run once it is up. */
-  redeployAfterDeploy?: DeployRequestBody | undefined;
-  /**
-   * The orchestrator's attempt number this node works on, echoed in deploy.status so a late status
-   * of an older attempt is recognised. Unknown for a deployment adopted after a restart.
-   */
-  attempt?: number | undefined;
-  statsInFlight: boolean;
-}
-
 const statusRank = (status: DeploymentStatus): number => deploymentStatusOrder.indexOf(status);
 
 /**
@@ -125,6 +99,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly readRoom: number;
   private readonly tracked = new Map<string, Tracked>();
   private readonly background: Background;
+  private readonly outbox: StatusOutbox;
   private readonly counters = zeroStats();
   private subscription: Subscription | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -135,18 +110,22 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private lastReadings: HeartbeatReadings | undefined;
   private readingsInFlight: Promise<HeartbeatReadings> | undefined;
   private highestEpoch = 0;
-  private lastStatusAt = 0;
-  /** Statuses go out one at a time, so the orchestrator receives them in the order they happened. */
-  private statusChain: Promise<void> = Promise.resolve();
   private addresses: string[] = [];
   private stopped = false;
 
   private constructor(create: WorkerCreateOptions) {
     super();
     this.nodeId = create.nodeId;
-    this.background = new Background((error, during, deploymentId) => {
-      this.fail(error, during, deploymentId);
-    });
+    const report: WorkerReport = {
+      counters: this.counters,
+      emit: (event, ...args) => {
+        this.emit(event, ...args);
+      },
+      fail: (error, during, deploymentId) => {
+        this.fail(error, during, deploymentId);
+      },
+    };
+    this.background = new Background(report.fail);
     this.options = compileWorkerOptions(create.nodeId, create.options);
     this.broker = create.broker;
     this.deployer = create.deployer;
@@ -174,6 +153,17 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       onError: (error, during) => {
         this.fail(error, during);
       },
+    });
+    this.outbox = new StatusOutbox({
+      broker: this.broker,
+      queues: this.options.queues,
+      nodeId: this.nodeId,
+      clock: this.clock,
+      logger: this.logger,
+      report,
+      epoch: () => this.highestEpoch,
+      restartsOf: (deploymentId) => this.crashWatch.restartsOf(deploymentId),
+      readinessOf: (deploymentId) => this.readyWatch.readinessOf(deploymentId),
     });
     this.readyWatch = new ReadyWatch({
       policy: this.options.ready,
@@ -243,7 +233,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     await Promise.all([...this.tracked.values()].map((t) => t.logs.close()));
     await this.logCursors.flush();
     await this.heartbeatInFlight;
-    await this.statusChain;
+    await this.outbox.flushed();
     await this.sayStopping();
     this.logger.info('worker stopped', { deployments: this.tracked.size });
   }
@@ -258,7 +248,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       const system = await this.probe.sample();
       const { engineHealthy, extensions } = this.lastReadings ?? { engineHealthy: true, extensions: undefined };
       const body: NodeInfoBody = { ...this.nodeInfo(system, engineHealthy, extensions), stopping: true };
-      await this.broker.publish(this.options.queues.telemetry, createMessage(MessageType.NodeInfo, body, this.meta()));
+      await this.outbox.telemetry(MessageType.NodeInfo, body);
     } catch (error) {
       this.fail(error, 'say it stops');
     }
@@ -353,11 +343,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       this.counters.duplicateRequests++;
       this.logger.info('deploy request for a deployment already held; reporting its status instead', { deploymentId, phase: existing.phase });
       this.emit('duplicate-request', { deploymentId, status: existing.status });
-      this.publishStatus(existing, existing.status, { message: `already ${describePhase(existing.phase)} on ${this.nodeId}`, force: true });
+      this.outbox.publish(existing, existing.status, { message: `already ${describePhase(existing.phase)} on ${this.nodeId}`, force: true });
       return Promise.resolve();
     }
     if (body.runtime !== undefined && body.runtime !== this.runtime) {
-      this.publishUntracked(deploymentId, DeploymentStatus.Errored, `worker ${this.nodeId} runs applications in ${this.runtime} only, not ${body.runtime}`);
+      this.outbox.publishUntracked(deploymentId, DeploymentStatus.Errored, `worker ${this.nodeId} runs applications in ${this.runtime} only, not ${body.runtime}`);
       return Promise.resolve();
     }
     const t = this.track(deploymentId, 'queued', DeploymentStatus.DeploymentRequested);
@@ -418,8 +408,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     t.ticket = ticket;
     // waiting work says what it waits for, rather than sitting in its first status unexplained (a
     // redeploy has said ValidatingDeploymentData already: without a wait, nothing more is sent)
-    if (ticket.waiting) this.publishStatus(t, DeploymentStatus.ValidatingDeploymentData, { message: queuedMessage(this.slots), force: true });
-    else this.publishStatus(t, DeploymentStatus.ValidatingDeploymentData, {});
+    if (ticket.waiting) this.outbox.publish(t, DeploymentStatus.ValidatingDeploymentData, { message: queuedMessage(this.slots), force: true });
+    else this.outbox.publish(t, DeploymentStatus.ValidatingDeploymentData, {});
     const held = await ticket.ready;
     if (!held || t.cancelled || this.stopped) {
       ticket.release();
@@ -463,13 +453,13 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         t.phase = 'running';
         this.watchRunning(t);
         const previous = t.commit === undefined ? 'the previous version' : `the previous version (${t.commit.slice(0, 7)})`;
-        this.publishStatus(t, DeploymentStatus.Running, { message: redeployFailedMessage(failure.message, previous), force: true });
+        this.outbox.publish(t, DeploymentStatus.Running, { message: redeployFailedMessage(failure.message, previous), force: true });
         if (t.follower === undefined) this.background.run(this.follow(t, this.now()), 'follow logs', deploymentId);
       } else {
         this.counters.deploysFailed++;
         this.logger.warn('deploy failed', { deploymentId, error: failure });
         const hostPort = failure.details?.['hostPort'];
-        this.publishStatus(t, DeploymentStatus.Errored, {
+        this.outbox.publish(t, DeploymentStatus.Errored, {
           message: failure.message,
           errorCode: failure.code,
           ...(typeof hostPort === 'number' ? { port: hostPort } : {}),
@@ -505,7 +495,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       return;
     }
     this.watchRunning(t);
-    this.publishStatus(t, DeploymentStatus.Running, { message: runningMessage(result) });
+    this.outbox.publish(t, DeploymentStatus.Running, { message: runningMessage(result) });
     // from the container's start: lines it printed before the follower attached are not lost
     await this.follow(t, runStartedAt ?? this.now());
   }
@@ -521,7 +511,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     t.status = DeploymentStatus.DeploymentRequested;
     // the old version's stop and the new one's start are not restarts
     this.unwatch(t.deploymentId);
-    this.publishStatus(t, DeploymentStatus.ValidatingDeploymentData, { message: `redeploying (attempt ${String(body.attempt)})` });
+    this.outbox.publish(t, DeploymentStatus.ValidatingDeploymentData, { message: `redeploying (attempt ${String(body.attempt)})` });
     await this.runDeploy(t, { ...body, replace: true });
   }
 
@@ -542,7 +532,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
     if (event.kind !== 'start' || t.cancelled) return;
     const status = statusOfStep(event.step);
-    if (status !== undefined && statusRank(status) > statusRank(t.status)) this.publishStatus(t, status, {});
+    if (status !== undefined && statusRank(status) > statusRank(t.status)) this.outbox.publish(t, status, {});
   }
 
   private async onDestroy(body: DeployCancelBody, type: string): Promise<void> {
@@ -555,7 +545,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
     if (t.phase === 'destroying' || t.cancelled) {
       this.counters.duplicateRequests++;
-      this.publishStatus(t, t.status, { message: 'already being destroyed', force: true });
+      this.outbox.publish(t, t.status, { message: 'already being destroyed', force: true });
       return;
     }
     this.logger.info('destroying deployment', { deploymentId, phase: t.phase, reason: why });
@@ -563,14 +553,14 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     t.cancelled = true;
     t.phase = 'destroying';
     if (phase === 'queued') {
-      this.publishStatus(t, DeploymentStatus.DestructionInProgress, { message: why });
+      this.outbox.publish(t, DeploymentStatus.DestructionInProgress, { message: why });
       // runDeploy wakes up, sees the cancel and reports Destroyed
       t.ticket?.release();
     } else if (phase === 'deploying') {
       // a deploy step cannot be interrupted; runDeploy removes what it made once the step ends
-      this.publishStatus(t, DeploymentStatus.DestructionInProgress, { message: `${why}; stopping once the current deploy step ends` });
+      this.outbox.publish(t, DeploymentStatus.DestructionInProgress, { message: `${why}; stopping once the current deploy step ends` });
     } else {
-      this.publishStatus(t, DeploymentStatus.DestructionInProgress, { message: why });
+      this.outbox.publish(t, DeploymentStatus.DestructionInProgress, { message: why });
       await this.destroy(t);
     }
   }
@@ -578,7 +568,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /** Stops the container, the log follower and stats, then reports Destroyed (or Errored). */
   private async destroy(t: Tracked): Promise<void> {
     t.phase = 'destroying';
-    if (t.status !== DeploymentStatus.DestructionInProgress) this.publishStatus(t, DeploymentStatus.DestructionInProgress, {});
+    if (t.status !== DeploymentStatus.DestructionInProgress) this.outbox.publish(t, DeploymentStatus.DestructionInProgress, {});
     t.follower?.stop();
     t.follower = undefined;
     try {
@@ -587,7 +577,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       const failure = toKrakenError(error);
       if (failure.code !== ErrorCode.NotFound) {
         this.fail(failure, 'stop the container', t.deploymentId);
-        this.publishStatus(t, DeploymentStatus.Errored, { message: `could not stop deployment: ${failure.message}` });
+        this.outbox.publish(t, DeploymentStatus.Errored, { message: `could not stop deployment: ${failure.message}` });
         await this.untrack(t);
         return;
       }
@@ -596,8 +586,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   }
 
   private async finishDestroyed(t: Tracked, message: string): Promise<void> {
-    if (t.status !== DeploymentStatus.DestructionInProgress) this.publishStatus(t, DeploymentStatus.DestructionInProgress, {});
-    this.publishStatus(t, DeploymentStatus.Destroyed, { message });
+    if (t.status !== DeploymentStatus.DestructionInProgress) this.outbox.publish(t, DeploymentStatus.DestructionInProgress, {});
+    this.outbox.publish(t, DeploymentStatus.Destroyed, { message });
     await this.untrack(t);
   }
 
@@ -606,15 +596,15 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     try {
       await this.deployer.stop(deploymentId);
       this.logger.info('stopped a container this worker did not track', { deploymentId, reason: why });
-      this.publishUntracked(deploymentId, DeploymentStatus.Destroyed, 'stopped and removed a leftover container');
+      this.outbox.publishUntracked(deploymentId, DeploymentStatus.Destroyed, 'stopped and removed a leftover container');
     } catch (error) {
       const failure = toKrakenError(error);
       if (failure.code === ErrorCode.NotFound) {
         this.logger.info('nothing to stop for an unknown deployment; reporting Destroyed', { deploymentId, reason: why });
-        this.publishUntracked(deploymentId, DeploymentStatus.Destroyed, `nothing to stop: node ${this.nodeId} runs no deployment ${deploymentId}`);
+        this.outbox.publishUntracked(deploymentId, DeploymentStatus.Destroyed, `nothing to stop: node ${this.nodeId} runs no deployment ${deploymentId}`);
       } else {
         this.fail(failure, 'stop an untracked container', deploymentId);
-        this.publishUntracked(deploymentId, DeploymentStatus.Errored, `could not stop deployment: ${failure.message}`);
+        this.outbox.publishUntracked(deploymentId, DeploymentStatus.Errored, `could not stop deployment: ${failure.message}`);
       }
     }
   }
@@ -641,7 +631,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const { deploymentId, action } = body;
     const t = this.tracked.get(deploymentId);
     if (t !== undefined && t.phase !== 'running') {
-      this.publishStatus(t, t.status, { message: `cannot ${action} it now: it is ${describePhase(t.phase)} on ${this.nodeId}`, force: true });
+      this.outbox.publish(t, t.status, { message: `cannot ${action} it now: it is ${describePhase(t.phase)} on ${this.nodeId}`, force: true });
       return;
     }
     if (t !== undefined && body.attempt !== undefined) t.attempt = Math.max(t.attempt ?? 0, body.attempt);
@@ -649,7 +639,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     if (action === LifecycleAction.Stop) {
       this.background.run(this.stopApp(deploymentId, t, body.attempt, why), 'stop an app', deploymentId);
     } else if (action === LifecycleAction.Start && t !== undefined) {
-      this.publishStatus(t, DeploymentStatus.Running, { message: `already running on ${this.nodeId}`, force: true });
+      this.outbox.publish(t, DeploymentStatus.Running, { message: `already running on ${this.nodeId}`, force: true });
     } else {
       this.background.run(this.restartApp(deploymentId, t, body.attempt, why), `${action} an app`, deploymentId);
     }
@@ -667,21 +657,21 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       const failure = toKrakenError(error);
       this.fail(failure, 'stop an app', deploymentId);
       if (t === undefined) {
-        this.sendStatus({ deploymentId, status: DeploymentStatus.Errored, message: `could not stop it: ${failure.message}`, ...(attempt === undefined ? {} : { attempt }) });
+        this.outbox.send({ deploymentId, status: DeploymentStatus.Errored, message: `could not stop it: ${failure.message}`, ...(attempt === undefined ? {} : { attempt }) });
       } else {
         t.phase = 'running';
         this.watchRunning(t);
-        this.publishStatus(t, DeploymentStatus.Running, { message: `could not stop it: ${failure.message}; it keeps running`, force: true });
+        this.outbox.publish(t, DeploymentStatus.Running, { message: `could not stop it: ${failure.message}; it keeps running`, force: true });
       }
       return;
     }
     const message = `stopped on ${this.nodeId} (${why}); its ${this.runtime === Runtime.Docker ? 'container and image are' : 'built folder is'} kept for a start without a build`;
     if (t === undefined) {
-      this.sendStatus({ deploymentId, status: DeploymentStatus.Stopped, message, ...(attempt === undefined ? {} : { attempt }) });
+      this.outbox.send({ deploymentId, status: DeploymentStatus.Stopped, message, ...(attempt === undefined ? {} : { attempt }) });
       return;
     }
     t.logs.push('system', message, this.now());
-    this.publishStatus(t, DeploymentStatus.Stopped, { message });
+    this.outbox.publish(t, DeploymentStatus.Stopped, { message });
     await this.untrack(t);
   }
 
@@ -709,7 +699,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       const failure = toKrakenError(error);
       this.logger.warn('start without a build failed; the app stays stopped', { deploymentId, error: failure });
       t.logs.push('system', `could not start it: ${failure.message}`, this.now());
-      this.publishStatus(t, DeploymentStatus.Stopped, { message: `could not start it: ${failure.message}`, errorCode: failure.code, force: true });
+      this.outbox.publish(t, DeploymentStatus.Stopped, { message: `could not start it: ${failure.message}`, errorCode: failure.code, force: true });
       await this.untrack(t);
       return;
     }
@@ -719,7 +709,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     t.url = started.hostPort === undefined ? undefined : this.urlFor(started.hostPort);
     t.phase = 'running';
     this.watchRunning(t);
-    this.publishStatus(t, DeploymentStatus.Running, { message: `${running === undefined ? 'started' : 'restarted'} without a build`, force: true });
+    this.outbox.publish(t, DeploymentStatus.Running, { message: `${running === undefined ? 'started' : 'restarted'} without a build`, force: true });
     await this.follow(t, startedAt);
   }
 
@@ -742,7 +732,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const t = this.tracked.get(deploymentId);
     if (t === undefined || !this.stillRunning(t)) return;
     t.logs.push('system', message, this.now());
-    this.publishStatus(t, DeploymentStatus.Running, { message, force: true, readiness });
+    this.outbox.publish(t, DeploymentStatus.Running, { message, force: true, readiness });
   }
 
   // ---- crash loops ----------------------------------------------------------------------------
@@ -753,7 +743,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     if (t === undefined || !this.stillRunning(t)) return;
     if (verdict.kind === 'report') {
       t.logs.push('system', verdict.message, this.now());
-      this.publishStatus(t, DeploymentStatus.Running, { message: verdict.message, force: true });
+      this.outbox.publish(t, DeploymentStatus.Running, { message: verdict.message, force: true });
       return;
     }
     this.background.run(this.giveUp(t, verdict.reason, verdict.restarts), 'stop a crash-looping app', deploymentId);
@@ -775,7 +765,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       }
     }
     this.counters.deploysFailed++;
-    this.publishStatus(t, DeploymentStatus.Errored, { message, errorCode: ErrorCode.CrashLoop, restarts });
+    this.outbox.publish(t, DeploymentStatus.Errored, { message, errorCode: ErrorCode.CrashLoop, restarts });
     await this.untrack(t);
   }
 
@@ -806,7 +796,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       t.port = deployment.hostPort;
       t.url = deployment.hostPort === undefined ? undefined : this.urlFor(deployment.hostPort);
       this.watchRunning(t);
-      this.publishStatus(t, DeploymentStatus.Running, { message: 'found running after a worker restart', force: true });
+      this.outbox.publish(t, DeploymentStatus.Running, { message: 'found running after a worker restart', force: true });
       // right after the last line the broker confirmed to the previous instance, when it said;
       // else from now (its earlier lines were sent, the ones of the outage are lost)
       t.lastCursor = cursors.get(t.deploymentId);
@@ -845,7 +835,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       const failure = toKrakenError(error);
       if (!this.stillRunning(t)) return;
       if (failure.code === ErrorCode.NotFound) {
-        this.publishStatus(t, DeploymentStatus.Errored, { message: `the container of ${t.deploymentId} is gone from node ${this.nodeId}` });
+        this.outbox.publish(t, DeploymentStatus.Errored, { message: `the container of ${t.deploymentId} is gone from node ${this.nodeId}` });
         await this.untrack(t);
         return;
       }
@@ -885,7 +875,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
    */
   private async sendLogBatch(body: DeployLogBody): Promise<boolean> {
     try {
-      await this.broker.publish(this.options.queues.telemetry, createMessage(MessageType.DeployLog, body, this.meta()));
+      await this.outbox.telemetry(MessageType.DeployLog, body);
     } catch (error) {
       this.counters.logLinesDropped += body.lines.length;
       this.emit('logs-dropped', { deploymentId: body.deploymentId, lines: body.lines.length, reason: toKrakenError(error).message });
@@ -922,7 +912,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.addresses = system.addresses;
     const body = this.nodeInfo(system, engineHealthy, extensions);
     if (this.stopped) return;
-    await this.broker.publish(this.options.queues.telemetry, createMessage(MessageType.NodeInfo, body, this.meta()));
+    await this.outbox.telemetry(MessageType.NodeInfo, body);
     this.counters.heartbeatsSent++;
     this.emit('heartbeat', body);
   }
@@ -1041,57 +1031,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       imageSizeMb: nonNegative(sample.imageSizeMb),
       at: isoTime(this.clock),
     };
-    await this.broker.publish(this.options.queues.telemetry, createMessage(MessageType.DeployStats, body, this.meta()));
+    await this.outbox.telemetry(MessageType.DeployStats, body);
     this.counters.statsSent++;
-  }
-
-  // ---- status ---------------------------------------------------------------------------------
-
-  private publishStatus(
-    t: Tracked,
-    status: DeploymentStatus,
-    extra: { message?: string | undefined; force?: boolean; errorCode?: string; port?: number; restarts?: AppRestarts; readiness?: AppReadiness },
-  ): void {
-    if (status === t.status && extra.force !== true) return;
-    t.status = status;
-    const running = status === DeploymentStatus.Running;
-    const restarts = extra.restarts ?? (running ? this.crashWatch.restartsOf(t.deploymentId) : undefined);
-    const readiness = extra.readiness ?? (running ? this.readyWatch.readinessOf(t.deploymentId) : undefined);
-    this.sendStatus({
-      deploymentId: t.deploymentId,
-      status,
-      ...(extra.message === undefined ? {} : { message: extra.message }),
-      ...(extra.errorCode === undefined ? {} : { errorCode: extra.errorCode }),
-      ...(extra.port === undefined ? {} : { port: extra.port }),
-      ...(t.attempt === undefined ? {} : { attempt: t.attempt }),
-      ...(running && t.commit !== undefined ? { commit: t.commit } : {}),
-      ...(running && t.port !== undefined ? { port: t.port } : {}),
-      ...(running && t.url !== undefined ? { url: t.url } : {}),
-      ...(restarts === undefined ? {} : { restarts }),
-      ...(readiness === undefined ? {} : { readiness }),
-    });
-  }
-
-  private publishUntracked(deploymentId: string, status: DeploymentStatus, message: string): void {
-    this.sendStatus({ deploymentId, status, message });
-  }
-
-  private sendStatus(fields: Omit<DeployStatusBody, 'at' | 'nodeId'>): void {
-    // strictly increasing, so two changes in one millisecond still sort in the order they happened
-    const atMs = Math.max(this.clock.now(), this.lastStatusAt + 1);
-    this.lastStatusAt = atMs;
-    // a failed clone quotes the git URL, credentials and all: they go no further than this node
-    const shown = fields.message === undefined ? undefined : redactCredentials(fields.message).slice(0, 8_000);
-    const body: DeployStatusBody = { ...fields, message: shown, at: new Date(atMs).toISOString(), nodeId: this.nodeId };
-    if (body.message === undefined) delete body.message;
-    this.emit('status', body);
-    this.logger.info('deployment status', { deploymentId: body.deploymentId, status: body.status, message: body.message });
-    const message = createMessage(MessageType.DeployStatus, body, { ...this.meta(), at: body.at });
-    this.statusChain = this.statusChain
-      .then(() => this.broker.publish(this.options.queues.orchestrator, message))
-      .catch((error: unknown) => {
-        this.fail(error, 'publish deploy.status', body.deploymentId);
-      });
   }
 
   // ---- plumbing -------------------------------------------------------------------------------
@@ -1103,10 +1044,6 @@ export class Worker extends TypedEmitter<WorkerEvents> {
 
   private stillRunning(t: Tracked): boolean {
     return !this.stopped && t.phase === 'running';
-  }
-
-  private meta(): { from: string; epoch: number } {
-    return { from: this.nodeId, epoch: this.highestEpoch };
   }
 
   private urlFor(hostPort: number): string {
@@ -1136,19 +1073,6 @@ function queuedMessage(slots: Slots): string {
   const more = ahead > 0 ? ` and ${ahead} more waiting` : '';
   const limit = slots.size === 1 ? '1 deploy at a time' : `${slots.size} deploys at a time`;
   return `queued behind ${slots.holders.join(', ')}${more}; this node runs ${limit} (maxConcurrentDeploys)`;
-}
-
-function describePhase(phase: Phase): string {
-  switch (phase) {
-    case 'queued':
-      return 'waiting for a deploy slot';
-    case 'deploying':
-      return 'being deployed';
-    case 'running':
-      return 'running';
-    case 'destroying':
-      return 'being destroyed';
-  }
 }
 
 /** What a Running status says about how the deploy got there, when it was not a plain build. */
