@@ -1,45 +1,36 @@
 import type { Broker, Delivery, Subscription } from '@kraken/broker';
 import type { Clock, Logger } from '@kraken/common';
-import { ErrorCode, TypedEmitter, isoTime, systemClock, toKrakenError, withTimeout } from '@kraken/common';
-import type { DeployProgress, LogFollower } from '@kraken/docker-deployer';
-import { MAX_LOG_READ_LINES } from '@kraken/docker-deployer';
-import type { AppReadiness, AppRestarts, DeployCancelBody, DeployLifecycleBody, DeployLogBody, DeployPrepareBody, DeployRequestBody, Message, NodeInfoBody, NodeInfoExtensions } from '@kraken/messages';
-import { DeliveryClass, DeploymentStatus, LifecycleAction, MessageType, PROTOCOL_VERSION, Runtime, deploymentStatusOrder, redeployFailedMessage } from '@kraken/messages';
+import { ErrorCode, TypedEmitter, systemClock, toKrakenError } from '@kraken/common';
+import type { DeployProgress } from '@kraken/docker-deployer';
+import type { AppReadiness, AppRestarts, DeployCancelBody, DeployLifecycleBody, DeployPrepareBody, DeployRequestBody, Message } from '@kraken/messages';
+import { DeliveryClass, DeploymentStatus, LifecycleAction, MessageType, Runtime, deploymentStatusOrder, redeployFailedMessage } from '@kraken/messages';
 import { Background } from './background.js';
 import { CrashWatch } from './crash-watch.js';
 import type { Deployer, EngineProbe } from './deployer.js';
 import { FailoverBuilds } from './failover-builds.js';
-import { LogBatcher } from './log-batcher.js';
+import { LogFollowing } from './log-following.js';
 import type { ReadyProbe } from './ready-watch.js';
 import { ReadyWatch, httpProbe } from './ready-watch.js';
 import type { LogCursorStore } from './log-cursors.js';
 import { noLogCursors } from './log-cursors.js';
 import type { NodeInfoExtensionsProvider } from './node-info-extensions.js';
-import { readNodeInfoExtensions } from './node-info-extensions.js';
 import type { CompiledWorkerOptions, WorkerOptions } from './options.js';
 import { compileWorkerOptions } from './options.js';
 import { Slots } from './slots.js';
 import type { RestartVerdict } from './restarts.js';
 import { statusOfStep } from './status-map.js';
-import type { SystemProbe, SystemSample } from './system-probe.js';
+import type { SystemProbe } from './system-probe.js';
 import { OsSystemProbe } from './system-probe.js';
 import { StatusOutbox } from './status-outbox.js';
-import type { Phase, Tracked } from './tracked.js';
-import { describePhase } from './tracked.js';
+import { TelemetryLoop } from './telemetry-loop.js';
+import type { Tracked } from './tracked.js';
+import { TrackedDeployments, describePhase } from './tracked.js';
 import type { IgnoredReason, WorkerEvents, WorkerReport, WorkerStats } from './worker-events.js';
 import { zeroStats } from './worker-events.js';
 
 export type { IgnoredReason, WorkerEvents, WorkerStats } from './worker-events.js';
 
 
-/** How long a heartbeat waits for the engine's and the add-ons' fresh answers before it goes with the last ones. */
-const READINGS_BUDGET_MS = 200;
-
-/** What a heartbeat says of the container engine and the add-ons, read beside it. */
-interface HeartbeatReadings {
-  engineHealthy: boolean;
-  extensions: NodeInfoExtensions | undefined;
-}
 export interface WorkerCreateOptions {
   broker: Broker;
   deployer: Deployer;
@@ -81,13 +72,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly broker: Broker;
   private readonly deployer: Deployer;
   private readonly logger: Logger;
-  private readonly probe: SystemProbe;
-  private readonly engine: EngineProbe;
   private readonly runtime: Runtime;
   private readonly clock: Clock;
-  private readonly extensionsProvider: NodeInfoExtensionsProvider | undefined;
-  /** The extensions failure last logged: a provider failing every beat is logged once, not every 2 s. */
-  private extensionsProblem: string | undefined;
   private readonly options: CompiledWorkerOptions;
   private readonly slots: Slots;
   /** Builds of deployments that run elsewhere, made here ahead of a move while no deploy needs the slots. */
@@ -95,22 +81,14 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly crashWatch: CrashWatch;
   private readonly readyWatch: ReadyWatch;
   private readonly logCursors: LogCursorStore;
-  /** A log follow reads on while its batcher has room for one more read (at most half its buffer). */
-  private readonly readRoom: number;
-  private readonly tracked = new Map<string, Tracked>();
+  private readonly tracked: TrackedDeployments;
+  private readonly logs: LogFollowing;
+  private readonly telemetry: TelemetryLoop;
   private readonly background: Background;
   private readonly outbox: StatusOutbox;
   private readonly counters = zeroStats();
   private subscription: Subscription | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  private statsTimer: NodeJS.Timeout | undefined;
-  /** Whether someone watches the cluster: stats go out every statsInterval, else every idleStatsInterval. */
-  private watched = true;
-  private heartbeatInFlight: Promise<void> | undefined;
-  private lastReadings: HeartbeatReadings | undefined;
-  private readingsInFlight: Promise<HeartbeatReadings> | undefined;
   private highestEpoch = 0;
-  private addresses: string[] = [];
   private stopped = false;
 
   private constructor(create: WorkerCreateOptions) {
@@ -130,13 +108,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.broker = create.broker;
     this.deployer = create.deployer;
     this.logger = create.logger.child({ component: 'worker', nodeId: create.nodeId });
-    this.probe = create.probe ?? new OsSystemProbe();
-    this.engine = create.engine ?? { ping: () => create.deployer.list() };
     this.runtime = create.deployer.runtime ?? Runtime.Docker;
     this.clock = create.clock ?? systemClock;
-    this.extensionsProvider = create.nodeInfoExtensions;
     this.logCursors = create.logCursors ?? noLogCursors;
-    this.readRoom = Math.min(MAX_LOG_READ_LINES, Math.ceil(this.options.logBufferLines / 2));
     this.slots = new Slots(this.options.maxConcurrentDeploys, () => {
       this.failover.poke();
     });
@@ -174,6 +148,27 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         this.onReadiness(deploymentId, readiness, message);
       },
     });
+    const stopped = (): boolean => this.stopped;
+    this.tracked = new TrackedDeployments({
+      openLogs: (deploymentId) => this.logs.open(deploymentId),
+      crashWatch: this.crashWatch,
+      readyWatch: this.readyWatch,
+      logCursors: this.logCursors,
+      requestAgain: (body) => this.onRequest(body),
+      stopped,
+      host: () => this.options.publicHost ?? this.telemetry.addresses[0] ?? '127.0.0.1',
+    });
+    const parts = { nodeId: this.nodeId, deployer: this.deployer, outbox: this.outbox, deployments: this.tracked, background: this.background, report, clock: this.clock, logger: this.logger, stopped };
+    this.logs = new LogFollowing({ ...parts, settings: this.options, logCursors: this.logCursors });
+    this.telemetry = new TelemetryLoop({
+      ...parts,
+      settings: this.options,
+      probe: create.probe ?? new OsSystemProbe(),
+      engine: create.engine ?? { ping: () => create.deployer.list() },
+      runtime: this.runtime,
+      extensionsProvider: create.nodeInfoExtensions,
+      failoverBuilds: () => this.failover.list(),
+    });
   }
 
   /**
@@ -195,11 +190,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     // before consuming, so a redelivered request for a running deployment finds it tracked
     await this.reconcile();
     this.subscription = await this.broker.consume(queues.node, (delivery) => this.handleCommand(delivery));
-    this.heartbeatTimer = setInterval(() => {
-      this.beat();
-    }, this.options.heartbeatIntervalMs);
-    this.scheduleStats();
-    this.beat();
+    this.telemetry.start();
     this.logger.info('worker started', { queue: queues.node, maxConcurrentDeploys: this.options.maxConcurrentDeploys });
   }
 
@@ -218,10 +209,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     await this.subscription?.cancel().catch((error: unknown) => {
       this.fail(error, 'stop consuming');
     });
-    clearInterval(this.heartbeatTimer);
-    clearInterval(this.statsTimer);
+    this.telemetry.stop();
     this.background.stop();
-    const inFlight = [...this.tracked.values()].filter((t) => t.phase === 'queued' || t.phase === 'deploying').map((t) => t.deploymentId);
+    const inFlight = this.tracked.values().filter((t) => t.phase === 'queued' || t.phase === 'deploying').map((t) => t.deploymentId);
     // handed back, not finished: the deployer's close ends their steps, their records keep the
     // status they reached, and the orchestrator sends them again (here once this node is back, or
     // elsewhere should it stay away)
@@ -230,28 +220,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       t.follower?.stop();
       t.ticket?.release();
     }
-    await Promise.all([...this.tracked.values()].map((t) => t.logs.close()));
+    await Promise.all(this.tracked.values().map((t) => t.logs.close()));
     await this.logCursors.flush();
-    await this.heartbeatInFlight;
+    await this.telemetry.settled();
     await this.outbox.flushed();
-    await this.sayStopping();
+    await this.telemetry.sayStopping();
     this.logger.info('worker stopped', { deployments: this.tracked.size });
-  }
-
-  /**
-   * The last heartbeat says the agent stops cleanly while its apps run on: without it the leader
-   * would take the silence (and the closed broker connection) for a crash and move the apps
-   * within seconds, while an update or a service restart brings the agent back as quickly.
-   */
-  private async sayStopping(): Promise<void> {
-    try {
-      const system = await this.probe.sample();
-      const { engineHealthy, extensions } = this.lastReadings ?? { engineHealthy: true, extensions: undefined };
-      const body: NodeInfoBody = { ...this.nodeInfo(system, engineHealthy, extensions), stopping: true };
-      await this.outbox.telemetry(MessageType.NodeInfo, body);
-    } catch (error) {
-      this.fail(error, 'say it stops');
-    }
   }
 
   stats(): WorkerStats {
@@ -260,7 +234,16 @@ export class Worker extends TypedEmitter<WorkerEvents> {
 
   /** The deployments this worker holds and their last reported status. */
   deployments(): { deploymentId: string; status: DeploymentStatus }[] {
-    return [...this.tracked.values()].map((t) => ({ deploymentId: t.deploymentId, status: t.status }));
+    return this.tracked.values().map((t) => ({ deploymentId: t.deploymentId, status: t.status }));
+  }
+
+  /**
+   * Paces app stats by whether anyone watches the cluster (the leader says so): while someone
+   * does, every statsInterval, and a sample goes out at once so what they look at is fresh; while
+   * nobody does, every idleStatsInterval. Until told, the worker assumes someone watches.
+   */
+  setWatched(watched: boolean): void {
+    this.telemetry.setWatched(watched);
   }
 
   // ---- commands -------------------------------------------------------------------------------
@@ -350,7 +333,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       this.outbox.publishUntracked(deploymentId, DeploymentStatus.Errored, `worker ${this.nodeId} runs applications in ${this.runtime} only, not ${body.runtime}`);
       return Promise.resolve();
     }
-    const t = this.track(deploymentId, 'queued', DeploymentStatus.DeploymentRequested);
+    const t = this.tracked.track(deploymentId, 'queued', DeploymentStatus.DeploymentRequested);
     t.attempt = body.attempt;
     // runDeploy reports ValidatingDeploymentData at once, saying what it waits for when it waits
     this.background.run(this.runDeploy(t, body), 'deploy', deploymentId);
@@ -380,26 +363,6 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       return;
     }
     this.failover.request({ deploymentId, url: srcUrl, branch, commit, ...(body.env === undefined ? {} : { env: body.env }) });
-  }
-
-  private track(deploymentId: string, phase: Phase, status: DeploymentStatus): Tracked {
-    const logs = new LogBatcher({
-      deploymentId,
-      flushLines: this.options.logFlushLines,
-      flushIntervalMs: this.options.logFlushIntervalMs,
-      bufferLines: this.options.logBufferLines,
-      batchBytes: this.options.logBatchBytes,
-      send: (body) => this.sendLogBatch(body),
-      onSendError: (error) => {
-        this.fail(error, 'publish deploy.log', deploymentId);
-      },
-      onConfirmed: (cursor) => {
-        this.logCursors.record(deploymentId, cursor);
-      },
-    });
-    const t: Tracked = { deploymentId, phase, status, logs, cancelled: false, statsInFlight: false };
-    this.tracked.set(deploymentId, t);
-    return t;
   }
 
   private async runDeploy(t: Tracked, body: DeployRequestBody): Promise<void> {
@@ -451,10 +414,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         this.counters.deploysFailed++;
         this.logger.warn('redeploy failed; the previous version keeps running', { deploymentId, error: failure });
         t.phase = 'running';
-        this.watchRunning(t);
+        this.tracked.watchRunning(t);
         const previous = t.commit === undefined ? 'the previous version' : `the previous version (${t.commit.slice(0, 7)})`;
         this.outbox.publish(t, DeploymentStatus.Running, { message: redeployFailedMessage(failure.message, previous), force: true });
-        if (t.follower === undefined) this.background.run(this.follow(t, this.now()), 'follow logs', deploymentId);
+        if (t.follower === undefined) this.background.run(this.logs.follow(t, this.now()), 'follow logs', deploymentId);
       } else {
         this.counters.deploysFailed++;
         this.logger.warn('deploy failed', { deploymentId, error: failure });
@@ -464,7 +427,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
           errorCode: failure.code,
           ...(typeof hostPort === 'number' ? { port: hostPort } : {}),
         });
-        await this.untrack(t);
+        await this.tracked.untrack(t);
       }
       return;
     } finally {
@@ -483,7 +446,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
     t.commit = result.commit;
     t.port = result.hostPort;
-    t.url = result.hostPort === undefined ? undefined : this.urlFor(result.hostPort);
+    t.url = result.hostPort === undefined ? undefined : this.tracked.urlFor(result.hostPort);
     t.phase = 'running';
     // a replaced app's follower read the old container, which is gone
     t.follower?.stop();
@@ -494,10 +457,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       await this.replace(t, redeploy);
       return;
     }
-    this.watchRunning(t);
+    this.tracked.watchRunning(t);
     this.outbox.publish(t, DeploymentStatus.Running, { message: runningMessage(result) });
     // from the container's start: lines it printed before the follower attached are not lost
-    await this.follow(t, runStartedAt ?? this.now());
+    await this.logs.follow(t, runStartedAt ?? this.now());
   }
 
   /**
@@ -510,7 +473,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     t.phase = 'queued';
     t.status = DeploymentStatus.DeploymentRequested;
     // the old version's stop and the new one's start are not restarts
-    this.unwatch(t.deploymentId);
+    this.tracked.unwatch(t.deploymentId);
     this.outbox.publish(t, DeploymentStatus.ValidatingDeploymentData, { message: `redeploying (attempt ${String(body.attempt)})` });
     await this.runDeploy(t, { ...body, replace: true });
   }
@@ -578,7 +541,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       if (failure.code !== ErrorCode.NotFound) {
         this.fail(failure, 'stop the container', t.deploymentId);
         this.outbox.publish(t, DeploymentStatus.Errored, { message: `could not stop deployment: ${failure.message}` });
-        await this.untrack(t);
+        await this.tracked.untrack(t);
         return;
       }
     }
@@ -588,7 +551,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private async finishDestroyed(t: Tracked, message: string): Promise<void> {
     if (t.status !== DeploymentStatus.DestructionInProgress) this.outbox.publish(t, DeploymentStatus.DestructionInProgress, {});
     this.outbox.publish(t, DeploymentStatus.Destroyed, { message });
-    await this.untrack(t);
+    await this.tracked.untrack(t);
   }
 
   /** A stop for something this worker does not hold: remove any leftover container, then say Destroyed. */
@@ -607,17 +570,6 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         this.outbox.publishUntracked(deploymentId, DeploymentStatus.Errored, `could not stop deployment: ${failure.message}`);
       }
     }
-  }
-
-  private async untrack(t: Tracked): Promise<void> {
-    this.unwatch(t.deploymentId);
-    t.follower?.stop();
-    t.follower = undefined;
-    await t.logs.close();
-    await this.logCursors.forget(t.deploymentId);
-    if (this.tracked.get(t.deploymentId) === t) this.tracked.delete(t.deploymentId);
-    const next = t.deployAfterDestroy;
-    if (next !== undefined && !this.stopped) await this.onRequest(next);
   }
 
   // ---- stop, start, restart (no rebuild) -------------------------------------------------------
@@ -648,7 +600,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /** Stops a running app and keeps what was built; reports Stopped. The stop is no crash: its events are not counted. */
   private async stopApp(deploymentId: string, t: Tracked | undefined, attempt: number | undefined, why: string): Promise<void> {
     if (t !== undefined) {
-      this.unwatch(deploymentId);
+      this.tracked.unwatch(deploymentId);
       t.phase = 'destroying';
     }
     try {
@@ -660,7 +612,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         this.outbox.send({ deploymentId, status: DeploymentStatus.Errored, message: `could not stop it: ${failure.message}`, ...(attempt === undefined ? {} : { attempt }) });
       } else {
         t.phase = 'running';
-        this.watchRunning(t);
+        this.tracked.watchRunning(t);
         this.outbox.publish(t, DeploymentStatus.Running, { message: `could not stop it: ${failure.message}; it keeps running`, force: true });
       }
       return;
@@ -672,7 +624,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
     t.logs.push('system', message, this.now());
     this.outbox.publish(t, DeploymentStatus.Stopped, { message });
-    await this.untrack(t);
+    await this.tracked.untrack(t);
   }
 
   /**
@@ -682,12 +634,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
    */
   private async restartApp(deploymentId: string, running: Tracked | undefined, attempt: number | undefined, why: string): Promise<void> {
     if (running !== undefined) {
-      this.unwatch(deploymentId);
+      this.tracked.unwatch(deploymentId);
       running.follower?.stop();
       running.follower = undefined;
-      await this.untrack(running);
+      await this.tracked.untrack(running);
     }
-    const t = this.track(deploymentId, 'deploying', DeploymentStatus.Deploying);
+    const t = this.tracked.track(deploymentId, 'deploying', DeploymentStatus.Deploying);
     t.attempt = attempt ?? running?.attempt;
     t.logs.push('system', `${running === undefined ? 'starting' : 'restarting'} on ${this.nodeId} without a build (${why})`, this.now());
     const startedAt = this.now();
@@ -700,37 +652,25 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       this.logger.warn('start without a build failed; the app stays stopped', { deploymentId, error: failure });
       t.logs.push('system', `could not start it: ${failure.message}`, this.now());
       this.outbox.publish(t, DeploymentStatus.Stopped, { message: `could not start it: ${failure.message}`, errorCode: failure.code, force: true });
-      await this.untrack(t);
+      await this.tracked.untrack(t);
       return;
     }
     if (this.isStopped()) return;
     t.commit = /^[0-9a-f]{7,64}$/.test(started.commit) ? started.commit : undefined;
     t.port = started.hostPort;
-    t.url = started.hostPort === undefined ? undefined : this.urlFor(started.hostPort);
+    t.url = started.hostPort === undefined ? undefined : this.tracked.urlFor(started.hostPort);
     t.phase = 'running';
-    this.watchRunning(t);
+    this.tracked.watchRunning(t);
     this.outbox.publish(t, DeploymentStatus.Running, { message: `${running === undefined ? 'started' : 'restarted'} without a build`, force: true });
-    await this.follow(t, startedAt);
+    await this.logs.follow(t, startedAt);
   }
 
   // ---- watching running apps ----------------------------------------------------------------
 
-  /** A deployment now runs: its restarts are counted and its answers checked from now on. */
-  private watchRunning(t: Tracked): void {
-    this.crashWatch.running(t.deploymentId);
-    this.readyWatch.running(t.deploymentId, t.port);
-  }
-
-  /** It is going away, being replaced or stopped: what its runtime and its port say means nothing now. */
-  private unwatch(deploymentId: string): void {
-    this.crashWatch.forget(deploymentId);
-    this.readyWatch.forget(deploymentId);
-  }
-
   /** A running app stopped answering on its port, or answers again: said, so the ingress follows. */
   private onReadiness(deploymentId: string, readiness: AppReadiness, message: string): void {
     const t = this.tracked.get(deploymentId);
-    if (t === undefined || !this.stillRunning(t)) return;
+    if (t === undefined || !this.tracked.stillRunning(t)) return;
     t.logs.push('system', message, this.now());
     this.outbox.publish(t, DeploymentStatus.Running, { message, force: true, readiness });
   }
@@ -740,7 +680,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /** The runtime restarted a running app, or it recovered: say so; or it keeps crashing: end it. */
   private onRestartVerdict(deploymentId: string, verdict: RestartVerdict): void {
     const t = this.tracked.get(deploymentId);
-    if (t === undefined || !this.stillRunning(t)) return;
+    if (t === undefined || !this.tracked.stillRunning(t)) return;
     if (verdict.kind === 'report') {
       t.logs.push('system', verdict.message, this.now());
       this.outbox.publish(t, DeploymentStatus.Running, { message: verdict.message, force: true });
@@ -766,7 +706,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
     this.counters.deploysFailed++;
     this.outbox.publish(t, DeploymentStatus.Errored, { message, errorCode: ErrorCode.CrashLoop, restarts });
-    await this.untrack(t);
+    await this.tracked.untrack(t);
   }
 
   // ---- restart reconcile ----------------------------------------------------------------------
@@ -791,16 +731,16 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         continue;
       }
       if (this.tracked.has(deployment.deploymentId)) continue;
-      const t = this.track(deployment.deploymentId, 'running', DeploymentStatus.Running);
+      const t = this.tracked.track(deployment.deploymentId, 'running', DeploymentStatus.Running);
       t.commit = /^[0-9a-f]{7,64}$/.test(deployment.commit) ? deployment.commit : undefined;
       t.port = deployment.hostPort;
-      t.url = deployment.hostPort === undefined ? undefined : this.urlFor(deployment.hostPort);
-      this.watchRunning(t);
+      t.url = deployment.hostPort === undefined ? undefined : this.tracked.urlFor(deployment.hostPort);
+      this.tracked.watchRunning(t);
       this.outbox.publish(t, DeploymentStatus.Running, { message: 'found running after a worker restart', force: true });
       // right after the last line the broker confirmed to the previous instance, when it said;
       // else from now (its earlier lines were sent, the ones of the outage are lost)
       t.lastCursor = cursors.get(t.deploymentId);
-      this.background.run(this.follow(t, this.now()), 'follow logs', t.deploymentId);
+      this.background.run(this.logs.follow(t, this.now()), 'follow logs', t.deploymentId);
       taken.push(deployment.deploymentId);
     }
     // cursors of apps that are gone (stopped while no agent ran) would only pile up
@@ -809,246 +749,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.emit('reconciled', taken);
   }
 
-  // ---- logs -----------------------------------------------------------------------------------
-
-  private async follow(t: Tracked, since: Date): Promise<void> {
-    if (this.stopped || t.phase !== 'running') return;
-    let follower: LogFollower;
-    try {
-      follower = await this.deployer.followLogs(
-        t.deploymentId,
-        (line) => {
-          if (line.cursor !== undefined) t.lastCursor = line.cursor;
-          t.logs.push(line.stream, line.text, line.at, line.cursor);
-        },
-        {
-          since,
-          ...(t.lastCursor === undefined ? {} : { after: t.lastCursor }),
-          onSkipped: (lines) => {
-            this.logsSkipped(t, lines);
-          },
-          // the lines wait in the runtime's log rather than be dropped from a full buffer
-          isFull: () => t.logs.room() < this.readRoom,
-        },
-      );
-    } catch (error) {
-      const failure = toKrakenError(error);
-      if (!this.stillRunning(t)) return;
-      if (failure.code === ErrorCode.NotFound) {
-        this.outbox.publish(t, DeploymentStatus.Errored, { message: `the container of ${t.deploymentId} is gone from node ${this.nodeId}` });
-        await this.untrack(t);
-        return;
-      }
-      this.fail(failure, 'follow logs', t.deploymentId);
-      this.background.later(() => this.follow(t, since), this.options.logRefollowDelayMs);
-      return;
-    }
-    if (!this.stillRunning(t)) {
-      follower.stop();
-      return;
-    }
-    t.follower = follower;
-    this.background.run(
-      follower.done.then(() => {
-        if (this.stopped || t.phase !== 'running' || t.follower !== follower) return;
-        // the stream ends when the container stops (a crash it restarts from): follow it again
-        t.follower = undefined;
-        const resumeAt = this.now();
-        this.background.later(() => this.follow(t, resumeAt), this.options.logRefollowDelayMs);
-      }),
-      'follow logs',
-      t.deploymentId,
-    );
-  }
-
-  /** Lines a resumed log left out (its replay is bounded): counted as dropped, so the gap shows. */
-  private logsSkipped(t: Tracked, lines: number): void {
-    t.logs.countDropped(lines);
-    this.counters.logLinesDropped += lines;
-    this.emit('logs-dropped', { deploymentId: t.deploymentId, lines, reason: 'written while no agent read the log, beyond what a resume replays' });
-  }
-
-  /**
-   * deploy.log is durable: this resolves once RabbitMQ confirmed the batch, waiting out a broker
-   * outage (the batcher buffers new lines meanwhile). A batch refused for good (a full queue, an
-   * outage longer than the publish timeout) counts as dropped.
-   */
-  private async sendLogBatch(body: DeployLogBody): Promise<boolean> {
-    try {
-      await this.outbox.telemetry(MessageType.DeployLog, body);
-    } catch (error) {
-      this.counters.logLinesDropped += body.lines.length;
-      this.emit('logs-dropped', { deploymentId: body.deploymentId, lines: body.lines.length, reason: toKrakenError(error).message });
-      this.fail(error, 'publish deploy.log', body.deploymentId);
-      return false;
-    }
-    this.counters.logBatchesSent++;
-    return true;
-  }
-
-  // ---- heartbeats and stats -------------------------------------------------------------------
-
-  /** One heartbeat at a time: a slow probe or broker skips beats rather than piling them up. */
-  private beat(): void {
-    if (this.heartbeatInFlight !== undefined || this.stopped) return;
-    this.heartbeatInFlight = this.heartbeat()
-      .catch((error: unknown) => {
-        this.fail(error, 'heartbeat');
-      })
-      .finally(() => {
-        this.heartbeatInFlight = undefined;
-      });
-  }
-
-  private async heartbeat(): Promise<void> {
-    const system = await this.probe.sample();
-    // A heartbeat says the agent lives, so it leaves on time even when the engine or an add-on is
-    // slow to answer: waiting for a stalled dockerd's ping would make it late, and the leader's
-    // failure detector would take a node whose engine hangs for a node that is gone. It waits a
-    // moment for fresh answers, else carries the last ones (only the very first beat waits longer).
-    const asking = this.readEngineAndExtensions();
-    const fresh = await withTimeout(asking, READINGS_BUDGET_MS, () => undefined);
-    const { engineHealthy, extensions } = fresh ?? this.lastReadings ?? (await asking);
-    this.addresses = system.addresses;
-    const body = this.nodeInfo(system, engineHealthy, extensions);
-    if (this.stopped) return;
-    await this.outbox.telemetry(MessageType.NodeInfo, body);
-    this.counters.heartbeatsSent++;
-    this.emit('heartbeat', body);
-  }
-
-  private nodeInfo(system: SystemSample, engineHealthy: boolean, extensions: NodeInfoExtensions | undefined): NodeInfoBody {
-    return {
-      nodeId: this.nodeId,
-      hostname: system.hostname.slice(0, 253) || this.nodeId,
-      addresses: system.addresses.slice(0, 64),
-      arch: system.arch,
-      cpu: system.cpu,
-      ram: system.ram,
-      load: system.load,
-      uptimeSec: system.uptimeSec,
-      ...(system.cpuBusyPercent === undefined ? {} : { cpuBusyPercent: system.cpuBusyPercent }),
-      ...(system.disk === undefined ? {} : { disk: system.disk }),
-      runtimes: engineHealthy ? [this.runtime] : [],
-      ...(this.deployer.isolation === undefined ? {} : { isolation: this.deployer.isolation }),
-      deployments: [...this.tracked.values()].filter((t) => t.phase === 'running').map((t) => t.deploymentId),
-      working: [...this.tracked.values()].filter((t) => t.phase !== 'running').map((t) => t.deploymentId),
-      failoverBuilds: this.failover.list(),
-      protocolVersion: PROTOCOL_VERSION,
-      ...(this.options.orchestrationPriority === undefined ? {} : { orchestrationPriority: this.options.orchestrationPriority }),
-      // only a Docker runtime has an engine that can stop answering
-      ...(this.runtime === Runtime.Docker ? { dockerHealthy: engineHealthy } : {}),
-      ...(extensions === undefined ? {} : { extensions }),
-    };
-  }
-
-  /** Undefined without a provider or when it failed; a failure is counted and emitted every time. */
-  private async readExtensions(): Promise<NodeInfoExtensions | undefined> {
-    if (this.extensionsProvider === undefined) return undefined;
-    const result = await readNodeInfoExtensions(this.extensionsProvider, this.options.nodeInfoExtensionsTimeoutMs);
-    if (result.ok) {
-      if (this.extensionsProblem !== undefined) this.logger.info('node.info extensions are back');
-      this.extensionsProblem = undefined;
-      return result.value;
-    }
-    this.counters.failures++;
-    this.emit('failure', result.error, { during: 'read node.info extensions' });
-    if (result.error.message !== this.extensionsProblem) {
-      this.extensionsProblem = result.error.message;
-      this.logger.warn('node.info goes out without extensions until the provider recovers', { error: result.error });
-    }
-    return undefined;
-  }
-
-  private readEngineAndExtensions(): Promise<HeartbeatReadings> {
-    this.readingsInFlight ??= Promise.all([this.pingEngine(), this.readExtensions()])
-      .then(([engineHealthy, extensions]) => (this.lastReadings = { engineHealthy, extensions }))
-      .finally(() => {
-        this.readingsInFlight = undefined;
-      });
-    return this.readingsInFlight;
-  }
-
-  private async pingEngine(): Promise<boolean> {
-    try {
-      return await withTimeout(
-        this.engine.ping().then(() => true),
-        this.options.enginePingTimeoutMs,
-        () => false,
-      );
-    } catch (error) {
-      this.logger.debug('container engine did not answer a ping', { error });
-      return false;
-    }
-  }
-
-  /**
-   * Paces app stats by whether anyone watches the cluster (the leader says so): while someone
-   * does, every statsInterval, and a sample goes out at once so what they look at is fresh; while
-   * nobody does, every idleStatsInterval. Until told, the worker assumes someone watches.
-   */
-  setWatched(watched: boolean): void {
-    if (watched === this.watched || this.stopped) return;
-    this.watched = watched;
-    this.logger.debug(watched ? 'someone watches the cluster: app stats at the fast interval' : 'nobody watches the cluster: app stats at the slow interval');
-    this.scheduleStats();
-    if (watched) this.sampleAllStats();
-  }
-
-  private scheduleStats(): void {
-    clearInterval(this.statsTimer);
-    this.statsTimer = setInterval(
-      () => {
-        this.sampleAllStats();
-      },
-      this.watched ? this.options.statsIntervalMs : this.options.idleStatsIntervalMs,
-    );
-  }
-
-  private sampleAllStats(): void {
-    for (const t of this.tracked.values()) {
-      if (t.phase !== 'running' || t.statsInFlight) continue;
-      t.statsInFlight = true;
-      this.background.run(
-        this.sampleStats(t).finally(() => {
-          t.statsInFlight = false;
-        }),
-        'deploy stats',
-        t.deploymentId,
-      );
-    }
-  }
-
-  private async sampleStats(t: Tracked): Promise<void> {
-    const sample = await this.deployer.stats(t.deploymentId);
-    if (this.stopped || t.phase !== 'running') return;
-    const nonNegative = (value: number): number => (Number.isFinite(value) && value > 0 ? value : 0);
-    const body = {
-      deploymentId: t.deploymentId,
-      cpuPercent: nonNegative(sample.cpuPercent),
-      memMb: nonNegative(sample.memMb),
-      maxMemMb: nonNegative(sample.maxMemMb),
-      imageSizeMb: nonNegative(sample.imageSizeMb),
-      at: isoTime(this.clock),
-    };
-    await this.outbox.telemetry(MessageType.DeployStats, body);
-    this.counters.statsSent++;
-  }
-
   // ---- plumbing -------------------------------------------------------------------------------
 
-  // Read through methods: the compiler would keep a field narrowed across awaits, where it changes.
+  // Read through a method: the compiler would keep a field narrowed across awaits, where it changes.
   private isStopped(): boolean {
     return this.stopped;
-  }
-
-  private stillRunning(t: Tracked): boolean {
-    return !this.stopped && t.phase === 'running';
-  }
-
-  private urlFor(hostPort: number): string {
-    const host = this.options.publicHost ?? this.addresses[0] ?? '127.0.0.1';
-    return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${hostPort}`;
   }
 
   private now(): Date {
