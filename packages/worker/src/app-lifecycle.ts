@@ -1,4 +1,3 @@
-import type { Clock, Logger } from '@kraken/common';
 import { ErrorCode, toKrakenError } from '@kraken/common';
 import type { AppReadiness, AppRestarts, DeployCancelBody, DeployLifecycleBody } from '@kraken/messages';
 import { DeploymentStatus, LifecycleAction, Runtime } from '@kraken/messages';
@@ -9,19 +8,15 @@ import type { RestartVerdict } from './restarts.js';
 import type { StatusOutbox } from './status-outbox.js';
 import type { Tracked, TrackedDeployments } from './tracked.js';
 import { describePhase } from './tracked.js';
-import type { WorkerReport } from './worker-events.js';
+import type { WorkerPart } from './worker-events.js';
 
-export interface AppLifecycleOptions {
-  nodeId: string;
+export interface AppLifecycleOptions extends WorkerPart {
   runtime: Runtime;
   deployer: Pick<Deployer, 'stop' | 'stopApp' | 'startApp'>;
   deployments: TrackedDeployments;
   logs: Pick<LogFollowing, 'follow'>;
   outbox: Pick<StatusOutbox, 'publish' | 'publishUntracked' | 'send'>;
   background: Pick<Background, 'run'>;
-  report: WorkerReport;
-  clock: Clock;
-  logger: Logger;
   stopped: () => boolean;
 }
 

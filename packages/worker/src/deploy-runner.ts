@@ -1,4 +1,3 @@
-import type { Clock, Logger } from '@kraken/common';
 import { toKrakenError } from '@kraken/common';
 import type { DeployProgress } from '@kraken/docker-deployer';
 import type { DeployRequestBody, Runtime } from '@kraken/messages';
@@ -14,10 +13,9 @@ import { statusOfStep } from './status-map.js';
 import type { StatusOutbox } from './status-outbox.js';
 import type { Tracked, TrackedDeployments } from './tracked.js';
 import { describePhase } from './tracked.js';
-import type { WorkerReport } from './worker-events.js';
+import type { WorkerPart } from './worker-events.js';
 
-export interface DeployRunnerOptions {
-  nodeId: string;
+export interface DeployRunnerOptions extends WorkerPart {
   runtime: Runtime;
   deployer: Pick<Deployer, 'deploy' | 'list'>;
   slots: Slots;
@@ -29,9 +27,6 @@ export interface DeployRunnerOptions {
   outbox: Pick<StatusOutbox, 'publish' | 'publishUntracked'>;
   logCursors: Pick<LogCursorStore, 'load' | 'forget'>;
   background: Pick<Background, 'run'>;
-  report: WorkerReport;
-  clock: Clock;
-  logger: Logger;
   stopped: () => boolean;
 }
 

@@ -1,4 +1,3 @@
-import type { Clock } from '@kraken/common';
 import { ErrorCode, toKrakenError } from '@kraken/common';
 import type { LogFollower } from '@kraken/docker-deployer';
 import { MAX_LOG_READ_LINES } from '@kraken/docker-deployer';
@@ -11,18 +10,15 @@ import type { LogCursorStore } from './log-cursors.js';
 import type { CompiledWorkerOptions } from './options.js';
 import type { StatusOutbox } from './status-outbox.js';
 import type { Tracked, TrackedDeployments } from './tracked.js';
-import type { WorkerReport } from './worker-events.js';
+import type { WorkerPart } from './worker-events.js';
 
-export interface LogFollowingOptions {
-  nodeId: string;
+export interface LogFollowingOptions extends WorkerPart {
   deployer: Pick<Deployer, 'followLogs'>;
   settings: Pick<CompiledWorkerOptions, 'logFlushLines' | 'logFlushIntervalMs' | 'logBufferLines' | 'logBatchBytes' | 'logRefollowDelayMs'>;
   outbox: Pick<StatusOutbox, 'publish' | 'telemetry'>;
   deployments: Pick<TrackedDeployments, 'stillRunning' | 'untrack'>;
   logCursors: Pick<LogCursorStore, 'record'>;
   background: Pick<Background, 'run' | 'later'>;
-  report: WorkerReport;
-  clock: Clock;
   stopped: () => boolean;
 }
 

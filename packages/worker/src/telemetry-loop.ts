@@ -1,4 +1,3 @@
-import type { Clock, Logger } from '@kraken/common';
 import { isoTime, withTimeout } from '@kraken/common';
 import type { FailoverBuild, NodeInfoBody, NodeInfoExtensions } from '@kraken/messages';
 import { MessageType, PROTOCOL_VERSION, Runtime } from '@kraken/messages';
@@ -10,7 +9,7 @@ import type { CompiledWorkerOptions } from './options.js';
 import type { StatusOutbox } from './status-outbox.js';
 import type { SystemProbe, SystemSample } from './system-probe.js';
 import type { Tracked, TrackedDeployments } from './tracked.js';
-import type { WorkerReport } from './worker-events.js';
+import type { WorkerPart } from './worker-events.js';
 
 /** How long a heartbeat waits for the engine's and the add-ons' fresh answers before it goes with the last ones. */
 const READINGS_BUDGET_MS = 200;
@@ -21,8 +20,7 @@ interface HeartbeatReadings {
   extensions: NodeInfoExtensions | undefined;
 }
 
-export interface TelemetryLoopOptions {
-  nodeId: string;
+export interface TelemetryLoopOptions extends WorkerPart {
   settings: Pick<CompiledWorkerOptions, 'heartbeatIntervalMs' | 'statsIntervalMs' | 'idleStatsIntervalMs' | 'enginePingTimeoutMs' | 'nodeInfoExtensionsTimeoutMs' | 'orchestrationPriority'>;
   probe: SystemProbe;
   engine: EngineProbe;
@@ -34,9 +32,6 @@ export interface TelemetryLoopOptions {
   failoverBuilds: () => FailoverBuild[];
   outbox: Pick<StatusOutbox, 'telemetry'>;
   background: Pick<Background, 'run'>;
-  report: WorkerReport;
-  clock: Clock;
-  logger: Logger;
   stopped: () => boolean;
 }
 

@@ -1,4 +1,4 @@
-import type { KrakenError } from '@kraken/common';
+import type { Clock, KrakenError, Logger } from '@kraken/common';
 import type { DeployStatusBody, DeploymentStatus, NodeInfoBody } from '@kraken/messages';
 
 /** Why a command was not carried out. */
@@ -57,4 +57,13 @@ export interface WorkerReport {
   readonly emit: <E extends keyof WorkerEvents>(event: E, ...args: WorkerEvents[E]) => void;
   /** A failure the worker survived: logged, counted and emitted. */
   readonly fail: (error: unknown, during: string, deploymentId?: string) => void;
+}
+
+/** What every part of the worker is given: the node it runs on, where it reports, the time, and whether the worker stopped. */
+export interface WorkerPart {
+  nodeId: string;
+  report: WorkerReport;
+  clock: Clock;
+  logger: Logger;
+  stopped: () => boolean;
 }
