@@ -1,3 +1,4 @@
+import type { KrakenError } from '@kraken/common';
 import { ErrorCode, toKrakenError } from '@kraken/common';
 import type { AppReadiness, AppRestarts, DeployCancelBody, DeployLifecycleBody } from '@kraken/messages';
 import { DeploymentStatus, LifecycleAction, Runtime } from '@kraken/messages';
@@ -66,16 +67,12 @@ export class AppLifecycle {
     if (t.status !== DeploymentStatus.DestructionInProgress) outbox.publish(t, DeploymentStatus.DestructionInProgress, {});
     t.follower?.stop();
     t.follower = undefined;
-    try {
-      await this.options.deployer.stop(t.deploymentId);
-    } catch (error) {
-      const failure = toKrakenError(error);
-      if (failure.code !== ErrorCode.NotFound) {
-        this.options.report.fail(failure, 'stop the container', t.deploymentId);
-        outbox.publish(t, DeploymentStatus.Errored, { message: `could not stop deployment: ${failure.message}` });
-        await this.options.deployments.untrack(t);
-        return;
-      }
+    const failure = await this.remove(t.deploymentId);
+    if (failure !== undefined) {
+      this.options.report.fail(failure, 'stop the container', t.deploymentId);
+      outbox.publish(t, DeploymentStatus.Errored, { message: `could not stop deployment: ${failure.message}` });
+      await this.options.deployments.untrack(t);
+      return;
     }
     await this.finishDestroyed(t, 'container stopped and removed');
   }
@@ -230,18 +227,25 @@ export class AppLifecycle {
     t.phase = 'destroying';
     t.logs.push('system', reason, this.now());
     let message = reason;
-    try {
-      await this.options.deployer.stop(t.deploymentId);
-    } catch (error) {
-      const failure = toKrakenError(error);
-      if (failure.code !== ErrorCode.NotFound) {
-        this.options.report.fail(failure, 'stop a crash-looping app', t.deploymentId);
-        message = `${reason}, but could not stop it: ${failure.message}`;
-      }
+    const failure = await this.remove(t.deploymentId);
+    if (failure !== undefined) {
+      this.options.report.fail(failure, 'stop a crash-looping app', t.deploymentId);
+      message = `${reason}, but could not stop it: ${failure.message}`;
     }
     this.options.report.counters.deploysFailed++;
     this.options.outbox.publish(t, DeploymentStatus.Errored, { message, errorCode: ErrorCode.CrashLoop, restarts });
     await this.options.deployments.untrack(t);
+  }
+
+  /** Stops and removes an app; one that is gone already counts as removed. Resolves to what kept it from going. */
+  private async remove(deploymentId: string): Promise<KrakenError | undefined> {
+    try {
+      await this.options.deployer.stop(deploymentId);
+    } catch (error) {
+      const failure = toKrakenError(error);
+      if (failure.code !== ErrorCode.NotFound) return failure;
+    }
+    return undefined;
   }
 
   private now(): Date {
