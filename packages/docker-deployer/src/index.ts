@@ -2,6 +2,7 @@
 export { DockerDeployer } from './deployer.js';
 export type { DeployResult, Deployment, FollowLogsOptions, LogLine, LogFollower } from './deployer.js';
 export type { DeployLimits, DeployRequest, PrepareRequest, PrepareResult } from './request.js';
+export { validateLimits } from './request.js';
 export { DeployStep } from './errors.js';
 export type { DeployProgress, ProgressListener, ProgressStream, StepLine, StepRunner } from './progress.js';
 export { stepRunner, withStep } from './progress.js';

@@ -105,7 +105,8 @@ export function validatePrepareRequest(request: PrepareRequest): void {
   validateRequest({ deploymentId: request.deploymentId, url: request.url, branch: request.branch, commit: request.commit, ...(request.env === undefined ? {} : { env: request.env }) });
 }
 
-function validateLimits(limits: DeployLimits, deploymentId: string): void {
+/** Throws InvalidInput naming the limit that is out of range or unknown (`details.field`). */
+export function validateLimits(limits: DeployLimits, deploymentId: string): void {
   // checked at run time too: callers outside TypeScript (a message body) can send anything
   if (typeof limits !== 'object' || (limits as unknown) === null || Array.isArray(limits)) {
     throw invalid(deploymentId, 'limits', `limits must be an object with memoryMb and/or cpus; got ${JSON.stringify(limits)}`);

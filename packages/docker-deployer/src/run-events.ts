@@ -10,7 +10,15 @@ import { Label, labelFilters } from './labels.js';
  * makes are reported too; the worker knows when it deploys or stops and ignores those.
  */
 export type AppRunEvent =
-  | { kind: 'exit'; deploymentId: string; at: Date; code?: number | undefined; signal?: string | undefined }
+  | {
+      kind: 'exit';
+      deploymentId: string;
+      at: Date;
+      code?: number | undefined;
+      signal?: string | undefined;
+      /** Why, when the runtime knows more than the code says: "it went past its memory limit of 64 MB". */
+      cause?: string | undefined;
+    }
   | { kind: 'start'; deploymentId: string; at: Date };
 
 export interface RunWatcher {

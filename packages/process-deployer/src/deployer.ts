@@ -2,9 +2,11 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { ErrorCode, KrakenError, settlesWithin, toKrakenError } from '@kraken/common';
 import type { Logger } from '@kraken/common';
 import { DeployStep, PreparesInFlight, containerName, deployError, guardDeploy } from '@kraken/docker-deployer';
-import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample, StepRunner } from '@kraken/docker-deployer';
+import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample, StepLine, StepRunner } from '@kraken/docker-deployer';
 import { readManifest } from '@kraken/shipwreck';
 import type { Manifest } from '@kraken/shipwreck';
+import { probeCgroups } from './cgroups.js';
+import type { AppLimits, Cgroups } from './cgroups.js';
 import { checkoutSource } from './checkout.js';
 import { runCommand } from './commands.js';
 import { buildForFailover } from './failover-build.js';
@@ -68,10 +70,11 @@ export class ProcessDeployer implements AsyncDisposable {
   /** Which runtime this is, for node info and placement. */
   readonly runtime = 'process' as const;
   /**
-   * What it enforces, for node info: nothing yet. Apps run as the agent's user (they can read its
-   * data dir and signal it) with no memory or CPU limits; issue 17 item 2 is to change that.
+   * What it enforces, for node info. Apps run as the agent's user (they can read its data dir and
+   * signal it; issue 17 item 2 is to change that); memory and CPU limits hold where the agent may
+   * create control groups.
    */
-  readonly isolation = { runsAs: 'agent', limits: false } as const;
+  readonly isolation: { readonly runsAs: 'agent'; readonly limits: boolean };
   private readonly supervisors = new Map<string, Supervisor>();
   private readonly inFlight = new Set<string>();
   private readonly prepares = new PreparesInFlight();
@@ -92,7 +95,10 @@ export class ProcessDeployer implements AsyncDisposable {
   private constructor(
     private readonly options: CompiledProcessOptions,
     private readonly lock: DataDirLock,
+    /** Undefined where the agent may not create control groups: then no limit holds. */
+    private readonly cgroups: Cgroups | undefined,
   ) {
+    this.isolation = { runsAs: 'agent', limits: cgroups !== undefined };
     this.logger = options.logger.child({ component: 'process-deployer', nodeId: options.nodeId });
     this.sampler = new GroupSampler(options.statsIntervalMs, CPU_WINDOW_MAX_MS);
   }
@@ -106,7 +112,9 @@ export class ProcessDeployer implements AsyncDisposable {
     const compiled = compileProcessOptions(options);
     await mkdir(deploymentsDir(compiled.dataDir), { recursive: true });
     const lock = await lockDataDir(compiled.dataDir);
-    const deployer = new ProcessDeployer(compiled, lock);
+    const probe = await probeCgroups(compiled.cgroupRoot, compiled.nodeId, compiled.dataDir);
+    if (!probe.available) compiled.logger.info(`apps run without memory or CPU limits here: ${probe.reason}`);
+    const deployer = new ProcessDeployer(compiled, lock, probe.available ? probe.cgroups : undefined);
     try {
       await deployer.adoptAll();
     } catch (error) {
@@ -254,7 +262,7 @@ export class ProcessDeployer implements AsyncDisposable {
       await kept.restore(previous.commit);
       const manifest = await step(DeployStep.Manifest, () => readManifest(paths.app));
       const hostPort = manifest.config.port === undefined ? undefined : await this.choosePort(request.hostPort, deploymentId);
-      const launched = await step(DeployStep.Run, () => this.relaunch(previous, { hostPort, manifest, request, paths }));
+      const launched = await step(DeployStep.Run, (line) => this.relaunch(previous, { hostPort, manifest, request, paths, line }));
       supervisor = launched;
       await this.untilReady(launched, { paths, manifest, step, log });
       return launched;
@@ -273,13 +281,14 @@ export class ProcessDeployer implements AsyncDisposable {
    * Starts what a build left on this node (its command, folder and built environment) again, with
    * this request's settings: a rollback to a kept build, or a restart with changed settings.
    */
-  private relaunch(
+  private async relaunch(
     previous: KeptState,
-    { hostPort, manifest, request, paths }: { hostPort: number | undefined; manifest: Manifest; request: DeployRequest; paths: DeploymentPaths },
+    { hostPort, manifest, request, paths, line }: { hostPort: number | undefined; manifest: Manifest; request: DeployRequest; paths: DeploymentPaths; line: StepLine },
   ): Promise<Supervisor> {
     const { options } = this;
     const env = { ...options.baseEnv, ...manifest.config.env, ...request.env, ...previous.builtEnv, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) };
-    return Supervisor.launch(
+    const limits = this.limitsOf(request, manifest, line);
+    return await Supervisor.launch(
       {
         v: 1,
         deploymentId: request.deploymentId,
@@ -292,11 +301,12 @@ export class ProcessDeployer implements AsyncDisposable {
         cwd: previous.cwd,
         env,
         ...(previous.builtEnv === undefined ? {} : { builtEnv: previous.builtEnv }),
+        ...(limits === undefined ? {} : { limits }),
         hostPort,
         endpoint: manifest.app.endpoint,
         createdAt: new Date(options.clock.now()).toISOString(),
       },
-      this.supervisorContext(paths),
+      await this.contextFor(request.deploymentId, paths, limits),
     );
   }
 
@@ -341,7 +351,7 @@ export class ProcessDeployer implements AsyncDisposable {
       this.sizes.delete(deploymentId);
       await existing.stop(options.stopTimeoutMs);
       const { hostPort } = previous;
-      const launched = await step(DeployStep.Run, () => this.relaunch(previous, { hostPort, manifest, request, paths }));
+      const launched = await step(DeployStep.Run, (line) => this.relaunch(previous, { hostPort, manifest, request, paths, line }));
       supervisor = launched;
       await this.untilReady(launched, { paths, manifest, step, log });
       return launched;
@@ -392,8 +402,9 @@ export class ProcessDeployer implements AsyncDisposable {
         });
       }
 
-      supervisor = await step(DeployStep.Run, () =>
-        Supervisor.launch(
+      supervisor = await step(DeployStep.Run, async (line) => {
+        const limits = this.limitsOf(request, manifest, line);
+        return await Supervisor.launch(
           {
             v: 1,
             deploymentId,
@@ -406,13 +417,14 @@ export class ProcessDeployer implements AsyncDisposable {
             cwd: paths.app,
             env,
             builtEnv: prepared.env,
+            ...(limits === undefined ? {} : { limits }),
             hostPort,
             endpoint: manifest.app.endpoint,
             createdAt: new Date(options.clock.now()).toISOString(),
           },
-          this.supervisorContext(paths),
-        ),
-      );
+          await this.contextFor(deploymentId, paths, limits),
+        );
+      });
       await this.untilReady(supervisor, { paths, manifest, step, log });
       return supervisor;
     } catch (error) {
@@ -514,7 +526,7 @@ export class ProcessDeployer implements AsyncDisposable {
     const paths = deploymentPaths(this.options.dataDir, deploymentId);
     const { hostPort } = stopped.state;
     if (hostPort !== undefined) await assertPortFree(hostPort, deploymentId);
-    const supervisor = await Supervisor.launch(stopped.spec(), this.supervisorContext(paths));
+    const supervisor = await Supervisor.launch(stopped.spec(), await this.contextFor(deploymentId, paths, stopped.state.limits));
     try {
       await waitServing(supervisor, {
         paths,
@@ -538,6 +550,9 @@ export class ProcessDeployer implements AsyncDisposable {
     this.supervisors.delete(deploymentId);
     this.sizes.delete(deploymentId);
     await supervisor.stop(this.options.stopTimeoutMs);
+    await this.cgroups?.remove(deploymentId).catch((error: unknown) => {
+      this.logger.warn('could not remove the control group of a stopped deployment', { deploymentId, error });
+    });
     const { dir } = deploymentPaths(this.options.dataDir, deploymentId);
     try {
       await rm(dir, { recursive: true, force: true });
@@ -585,9 +600,9 @@ export class ProcessDeployer implements AsyncDisposable {
    * One sample from /proc for the deployment's process group: cpu% since the previous sample (or
    * over `statsInterval` when there was none lately), resident memory now, and the size of its
    * folder (checkout and dependencies) as the image size. Every app asked for at once shares one
-   * pass over /proc. A deployment waiting to restart reads 0 CPU and memory. `maxMemMb` is the
-   * limit, and this runtime enforces none (see `isolation`): 0, which the contract reads as "no
-   * limit". The peak use it once reported there made every app look full.
+   * pass over /proc. A deployment waiting to restart reads 0 CPU and memory. `maxMemMb` is its
+   * memory limit, or 0 ("no limit" in the contract) for an app without one. The peak use it once
+   * reported there made every app look full.
    */
   async stats(deploymentId: string): Promise<StatsSample> {
     this.assertOpen();
@@ -596,7 +611,7 @@ export class ProcessDeployer implements AsyncDisposable {
     return {
       cpuPercent: usage.cpuPercent,
       memMb: round2(usage.rssKb / 1024),
-      maxMemMb: NO_MEMORY_LIMIT,
+      maxMemMb: supervisor.state.limits?.memoryMb ?? NO_MEMORY_LIMIT,
       imageSizeMb: bytesToMb(await this.folderSize(deploymentId)),
     };
   }
@@ -695,10 +710,10 @@ export class ProcessDeployer implements AsyncDisposable {
         // stopped on request: it stays stopped, whatever happened to the agent or the machine
         // (a start the agent did not see through is ended: nobody saw it answer)
         await terminateAppGroup(state.pid, state.startTime, this.options.stopTimeoutMs);
-        this.supervisors.set(state.deploymentId, Supervisor.stopped(state, this.supervisorContext(paths)));
+        this.supervisors.set(state.deploymentId, Supervisor.stopped(state, this.baseContext(paths)));
         continue;
       }
-      this.supervisors.set(state.deploymentId, await Supervisor.adopt(state, this.supervisorContext(paths)));
+      this.supervisors.set(state.deploymentId, await Supervisor.adopt(state, await this.contextFor(state.deploymentId, paths, state.limits)));
     }
     if (this.supervisors.size > 0) this.logger.info('adopted deployments', { deployments: [...this.supervisors.keys()] });
   }
@@ -718,7 +733,30 @@ export class ProcessDeployer implements AsyncDisposable {
     }
   }
 
-  private supervisorContext(paths: DeploymentPaths): SupervisorContext {
+  /**
+   * The limits an app runs under: the request's, else the manifest's. Where no control group can
+   * hold them the app runs without, and its deploy output says so.
+   */
+  private limitsOf(request: DeployRequest, manifest: Manifest, line: StepLine): AppLimits | undefined {
+    const memoryMb = request.limits?.memoryMb ?? manifest.config.limits.memoryMb;
+    const cpus = request.limits?.cpus ?? manifest.config.limits.cpus;
+    if (memoryMb === undefined && cpus === undefined) return undefined;
+    if (this.cgroups === undefined) {
+      line('stderr', 'kraken: this node cannot enforce memory or CPU limits (no control groups it may create); the app runs without them');
+      return undefined;
+    }
+    return { ...(memoryMb === undefined ? {} : { memoryMb }), ...(cpus === undefined ? {} : { cpus }) };
+  }
+
+  /** The supervisor's context for an app with these limits, its control group made (or updated) first. */
+  private async contextFor(deploymentId: string, paths: DeploymentPaths, limits: AppLimits | undefined): Promise<SupervisorContext> {
+    const base = this.baseContext(paths);
+    if (limits === undefined || this.cgroups === undefined) return base;
+    const cgroup = await this.cgroups.ensure(deploymentId, limits);
+    return { ...base, limits: { cgroup, memoryMb: limits.memoryMb } };
+  }
+
+  private baseContext(paths: DeploymentPaths): SupervisorContext {
     const { options } = this;
     return {
       paths,

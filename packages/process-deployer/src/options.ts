@@ -57,6 +57,12 @@ export interface ProcessDeployerOptions {
   maxLogBytes?: number;
   /** How many last output lines go into error messages. @default 20 */
   errorTailLines?: number;
+  /**
+   * Where the kernel's control groups are mounted: apps with memory or CPU limits run in a group of
+   * their own there (v2, or v1's memory and cpu hierarchies), when the agent may create one.
+   * @default '/sys/fs/cgroup'
+   */
+  cgroupRoot?: string;
 }
 
 export interface RestartPolicy {
@@ -86,6 +92,7 @@ export interface CompiledProcessOptions {
   logPollIntervalMs: number;
   maxLogBytes: number;
   errorTailLines: number;
+  cgroupRoot: string;
 }
 
 export const defaultProcessOptions = {
@@ -105,6 +112,7 @@ export const defaultProcessOptions = {
   logPollInterval: '250ms',
   maxLogBytes: 10 * 1024 * 1024,
   errorTailLines: 20,
+  cgroupRoot: '/sys/fs/cgroup',
 } as const;
 
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
@@ -147,6 +155,7 @@ export function compileProcessOptions(options: ProcessDeployerOptions): Compiled
     logPollIntervalMs: positiveDuration('logPollInterval', options.logPollInterval ?? defaultProcessOptions.logPollInterval),
     maxLogBytes: Math.trunc(numberIn('maxLogBytes', options.maxLogBytes ?? defaultProcessOptions.maxLogBytes, 4096, Number.MAX_SAFE_INTEGER)),
     errorTailLines: Math.trunc(numberIn('errorTailLines', options.errorTailLines ?? defaultProcessOptions.errorTailLines, 1, 10_000)),
+    cgroupRoot: absolutePath('cgroupRoot', options.cgroupRoot ?? defaultProcessOptions.cgroupRoot),
   };
 }
 
@@ -165,3 +174,8 @@ function command(name: string, value: string): string {
   return value;
 }
 
+
+function absolutePath(name: string, value: string): string {
+  if (!path.isAbsolute(value)) throw invalid(name, `must be an absolute path; got ${JSON.stringify(value)}`);
+  return value;
+}

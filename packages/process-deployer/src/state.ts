@@ -30,6 +30,8 @@ export interface ProcessState {
    * whose apps then rebuild on a settings change.
    */
   builtEnv?: Record<string, string>;
+  /** Memory and CPU limits its control group holds it to (from the request or the manifest); absent: none. */
+  limits?: { memoryMb?: number; cpus?: number };
   /** The port the app listens on (the host port: processes have no port mapping); undefined for apps without one. */
   hostPort: number | undefined;
   /** Path probed for readiness. */
@@ -99,6 +101,7 @@ export function parseState(text: string, file: string): ProcessState {
     cwd: str('cwd'),
     env: strings('env'),
     ...(doc['builtEnv'] === undefined ? {} : { builtEnv: strings('builtEnv') }),
+    ...(doc['limits'] === undefined ? {} : { limits: limitsOf(doc['limits'], file) }),
     hostPort: doc['hostPort'] === undefined || doc['hostPort'] === null ? undefined : int('hostPort', 1, 65535),
     endpoint: str('endpoint'),
     pid: int('pid', 1, 2 ** 22),
@@ -128,4 +131,16 @@ function describe(value: unknown): string {
 
 function bad(file: string, message: string, cause?: unknown): KrakenError {
   return new KrakenError(ErrorCode.InvalidInput, `state file ${file} ${message}`, { details: { file }, cause });
+}
+
+function limitsOf(value: unknown, file: string): { memoryMb?: number; cpus?: number } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(file, `field limits must be an object; got ${describe(value)}`);
+  const { memoryMb, cpus } = value as Record<string, unknown>;
+  if (memoryMb !== undefined && (typeof memoryMb !== 'number' || !Number.isSafeInteger(memoryMb) || memoryMb < 1)) {
+    throw bad(file, `field limits.memoryMb must be a whole number of megabytes; got ${describe(memoryMb)}`);
+  }
+  if (cpus !== undefined && (typeof cpus !== 'number' || !Number.isFinite(cpus) || cpus <= 0)) {
+    throw bad(file, `field limits.cpus must be a positive number; got ${describe(cpus)}`);
+  }
+  return { ...(memoryMb === undefined ? {} : { memoryMb }), ...(cpus === undefined ? {} : { cpus }) };
 }

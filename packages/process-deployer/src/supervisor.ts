@@ -6,6 +6,8 @@ import { ErrorCode, KrakenError, isoTime, toKrakenError } from '@kraken/common';
 import type { Clock, Logger } from '@kraken/common';
 import { nextRestartDelay } from './backoff.js';
 import type { AppRunEvent } from '@kraken/docker-deployer';
+import { joinCgroupScript } from './cgroups.js';
+import type { AppCgroup } from './cgroups.js';
 import type { DeploymentPaths } from './layout.js';
 import { rotateIfLarge } from './logs.js';
 import type { RestartPolicy } from './options.js';
@@ -31,6 +33,8 @@ export interface SupervisorContext {
   maxLogBytes: number;
   /** Hears the app end and start again while it is supervised (not the deploy's start, not stop()). */
   onRun?: ((event: AppRunEvent) => void) | undefined;
+  /** The control group that holds the app to its limits; undefined for an app with none. */
+  limits?: { cgroup: AppCgroup; memoryMb?: number | undefined } | undefined;
 }
 
 interface Current {
@@ -39,6 +43,8 @@ interface Current {
   startedAtMs: number;
   /** Set when this deployer started the process: its exit event is then the death notice. */
   child: ChildProcess | undefined;
+  /** The group's OOM kills before this run started: one more means the kernel ended it at its memory limit. */
+  oomKillsBefore?: number;
 }
 
 /**
@@ -197,12 +203,19 @@ export class Supervisor {
     const { paths } = this.context;
     const [program, ...args] = this.state.command;
     if (program === undefined) throw new KrakenError(ErrorCode.Internal, 'the deployment has no command to run', { deploymentId: this.state.deploymentId });
+    const limits = this.context.limits;
+    const oomKillsBefore = await limits?.cgroup.oomKills();
+    // within limits, a shell joins the group first and then becomes the app: nothing runs outside it
+    const command: [string, string[]] =
+      limits === undefined
+        ? [program, args]
+        : ['/bin/sh', ['-c', joinCgroupScript(limits.cgroup.procsFiles), 'kraken-limits', ...limits.cgroup.procsFiles, program, ...args]];
     const stdout = await open(paths.stdout, 'a', 0o600);
     const stderr = await open(paths.stderr, 'a', 0o600);
     let child: ChildProcess;
     try {
       // detached: its own process group and session, so the agent's terminal signals and exit do not reach it
-      child = spawn(program, args, { cwd: this.state.cwd, env: { ...this.state.env }, detached: true, stdio: ['ignore', stdout.fd, stderr.fd] });
+      child = spawn(command[0], command[1], { cwd: this.state.cwd, env: { ...this.state.env }, detached: true, stdio: ['ignore', stdout.fd, stderr.fd] });
     } finally {
       await stdout.close();
       await stderr.close();
@@ -228,7 +241,7 @@ export class Supervisor {
     const startedAtMs = this.context.clock.now();
     // a process that already ended still reads as a zombie here until node reaps it
     const startTime = (await readProcStat(pid))?.startTime ?? 0;
-    this.current = { pid, startTime, startedAtMs, child };
+    this.current = { pid, startTime, startedAtMs, child, ...(oomKillsBefore === undefined ? {} : { oomKillsBefore }) };
     this.state = { ...this.state, pid, startTime, startedAt: new Date(startedAtMs).toISOString() };
   }
 
@@ -242,14 +255,33 @@ export class Supervisor {
       this.logger.warn('could not clean up the app process group', { error, pid: current.pid });
     });
     if (this.ended || !this.supervising) return;
+    if (this.context.limits === undefined) this.reportExit(current, exit, undefined);
+    else
+      void this.memoryLimitCause(current).then((cause) => {
+        if (!this.ended) this.reportExit(current, exit, cause);
+      });
+  }
+
+  /** Why the kernel ended the run, when it was the memory limit; undefined otherwise. */
+  private async memoryLimitCause(run: Current): Promise<string | undefined> {
+    const limits = this.context.limits;
+    if (limits === undefined || run.oomKillsBefore === undefined) return undefined;
+    const kills = await limits.cgroup.oomKills();
+    if (kills <= run.oomKillsBefore) return undefined;
+    return `it went past its memory limit${limits.memoryMb === undefined ? '' : ` of ${String(limits.memoryMb)} MB`}`;
+  }
+
+  private reportExit(run: Current, exit: ExitInfo, cause: string | undefined): void {
     this.context.onRun?.({
       kind: 'exit',
       deploymentId: this.state.deploymentId,
       at: new Date(exit.atMs),
       ...(exit.code === null ? {} : { code: exit.code }),
       ...(exit.signal === null ? {} : { signal: exit.signal }),
+      ...(cause === undefined ? {} : { cause }),
     });
-    this.scheduleRestart(`${describeExit(exit)} after ${seconds(exit.atMs - current.startedAtMs)}`, exit.atMs - current.startedAtMs);
+    const what = cause === undefined ? describeExit(exit) : `${describeExit(exit)}: ${cause}`;
+    this.scheduleRestart(`${what} after ${seconds(exit.atMs - run.startedAtMs)}`, exit.atMs - run.startedAtMs);
   }
 
   private scheduleRestart(what: string, ranForMs: number): void {

@@ -1,5 +1,5 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
-import { deployError } from '@kraken/docker-deployer';
+import { deployError, validateLimits } from '@kraken/docker-deployer';
 import type { DeployRequest, PrepareRequest } from '@kraken/docker-deployer';
 
 const DEPLOYMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
@@ -31,6 +31,7 @@ export function validateRequest(request: DeployRequest): void {
       throw deployError(ErrorCode.InvalidInput, `env name ${JSON.stringify(name)} must match ${ENV_NAME.source}`, { deploymentId, details: { field: `env.${name}` } });
     }
   }
+  if (request.limits !== undefined) validateLimits(request.limits, deploymentId);
 }
 
 /** A failover build's request: a deploy's checks, and the commit it must name. */

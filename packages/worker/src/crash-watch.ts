@@ -96,7 +96,7 @@ export class CrashWatch {
     const counter = this.counters.get(event.deploymentId);
     // a container the deploy replaced (another port, an older version) may die just before it ran
     if (counter === undefined || event.at.getTime() < counter.sinceMs) return;
-    const verdict = event.kind === 'exit' ? counter.exit({ atMs: event.at.getTime(), code: event.code, signal: event.signal }) : counter.start(event.at.getTime());
+    const verdict = event.kind === 'exit' ? counter.exit({ atMs: event.at.getTime(), code: event.code, signal: event.signal, cause: event.cause }) : counter.start(event.at.getTime());
     if (verdict === undefined) return;
     if (verdict.kind === 'give-up') this.forget(event.deploymentId);
     else if (event.kind === 'start') this.checkSteadyLater(event.deploymentId, counter);

@@ -13,6 +13,14 @@ describe('RestartCounter', () => {
     });
   });
 
+  it("adds the runtime's cause to the exit it reports: the memory limit the kernel ended the app at", () => {
+    const counter = new RestartCounter(policy, T0);
+    expect(counter.exit({ atMs: T0 + 1200, code: 137, cause: 'it went past its memory limit of 64 MB' })).toMatchObject({
+      kind: 'report',
+      message: 'crash-looping: the app exited with code 137 (SIGKILL): it went past its memory limit of 64 MB after 1.2 s; restarting it (0 restarts so far)',
+    });
+  });
+
   it('counts the start that follows an exit as a restart, and ignores a start that follows none', () => {
     const counter = new RestartCounter(policy, T0);
     expect(counter.start(T0 + 10)).toBeUndefined();

@@ -20,6 +20,8 @@ export interface ExitFacts {
   atMs: number;
   code?: number | undefined;
   signal?: string | undefined;
+  /** The runtime's word on why (the memory limit), added to the exit's description. */
+  cause?: string | undefined;
 }
 
 /**
@@ -97,6 +99,11 @@ export class RestartCounter {
 }
 
 function describeExit(facts: ExitFacts): string {
+  const how = describeEnd(facts);
+  return facts.cause === undefined ? how : `${how}: ${facts.cause}`;
+}
+
+function describeEnd(facts: ExitFacts): string {
   if (facts.code !== undefined) {
     // a container's code 128 + n means signal n (Docker reports no signal): 137 is SIGKILL, often the memory limit
     const signal = facts.code > 128 ? signalNames.get(facts.code - 128) : undefined;
