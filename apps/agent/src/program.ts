@@ -117,6 +117,7 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
     .option('--public-host <host>', 'host name or address used in app URLs')
     .option('--crash-loop-restarts <n>', 'failed restarts of a crashing app before it is stopped and errored (default 5)')
     .option('--crash-loop-steady-after <duration>', 'a restarted app running this long is no longer crash-looping (default 1m)')
+    .option('--no-failover-builds', 'do not build apps of other machines ahead for a move here (small machines); a move here then builds')
     .option('--ingress-port <port>', 'port the ingress serves apps by name on (default 80 where allowed, else 8080)')
     .option('--ingress-host <host>', 'address the ingress listens on (default 0.0.0.0)')
     .option('--no-ingress', 'do not serve apps by name on this machine')

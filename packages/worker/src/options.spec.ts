@@ -18,6 +18,7 @@ describe('compileWorkerOptions', () => {
       enginePingTimeoutMs: 2_000,
       orchestrationPriority: undefined,
       nodeInfoExtensionsTimeoutMs: 1_000,
+      failoverBuilds: true,
       crashLoop: { failAfterRestarts: 5, steadyAfterMs: 60_000 },
       ready: { intervalMs: 5_000, probeTimeoutMs: 3_000, failuresBeforeUnready: 3 },
     });

@@ -60,6 +60,12 @@ export interface WorkerOptions {
   /** A restarted app that runs this long is no longer crash-looping. @default '1m' */
   crashLoopSteadyAfter?: Duration;
   /**
+   * Build ahead, at low priority, apps that run on other nodes, when the orchestrator asks: a move
+   * here is then a start. Off, the node's heartbeats list none, so the orchestrator asks others, and
+   * a move here builds. @default true
+   */
+  failoverBuilds?: boolean;
+  /**
    * How often each running app with a port is checked for an HTTP answer on it (any answer counts,
    * as in the deploy's ready check). @default '5s'
    */
@@ -90,6 +96,7 @@ export interface CompiledWorkerOptions {
   nodeInfoExtensionsTimeoutMs: number;
   crashLoop: CrashLoopPolicy;
   ready: ReadyPolicy;
+  failoverBuilds: boolean;
 }
 
 /** Builds compete for CPU and disk; a small machine does one at a time so each finishes sooner. */
@@ -138,6 +145,7 @@ export function compileWorkerOptions(nodeId: string, options: WorkerOptions = {}
     enginePingTimeoutMs: duration('enginePingTimeout', options.enginePingTimeout ?? '2s', 1),
     orchestrationPriority: options.orchestrationPriority === undefined ? undefined : integer('orchestrationPriority', options.orchestrationPriority, 0, 100),
     nodeInfoExtensionsTimeoutMs: duration('nodeInfoExtensionsTimeout', options.nodeInfoExtensionsTimeout ?? '1s', 1),
+    failoverBuilds: options.failoverBuilds ?? true,
     crashLoop: {
       failAfterRestarts: integer('crashLoopRestarts', options.crashLoopRestarts ?? 5, 1, 1000),
       steadyAfterMs: duration('crashLoopSteadyAfter', options.crashLoopSteadyAfter ?? '1m', 1),

@@ -28,8 +28,8 @@ export interface TelemetryLoopOptions extends WorkerPart {
   deployer: Pick<Deployer, 'stats' | 'isolation'>;
   extensionsProvider: NodeInfoExtensionsProvider | undefined;
   deployments: Pick<TrackedDeployments, 'values'>;
-  /** The failover builds this node holds, which every heartbeat lists. */
-  failoverBuilds: () => FailoverBuild[];
+  /** The failover builds this node holds, which every heartbeat lists; undefined: it makes none. */
+  failoverBuilds: () => FailoverBuild[] | undefined;
   outbox: Pick<StatusOutbox, 'telemetry'>;
   background: Pick<Background, 'run'>;
   stopped: () => boolean;
@@ -133,6 +133,7 @@ export class TelemetryLoop {
   private nodeInfo(system: SystemSample, engineHealthy: boolean, extensions: NodeInfoExtensions | undefined): NodeInfoBody {
     const { nodeId, runtime, deployer, settings } = this.options;
     const held = this.options.deployments.values();
+    const failoverBuilds = this.options.failoverBuilds();
     return {
       nodeId,
       hostname: system.hostname.slice(0, 253) || nodeId,
@@ -148,7 +149,7 @@ export class TelemetryLoop {
       ...(deployer.isolation === undefined ? {} : { isolation: deployer.isolation }),
       deployments: held.filter((t) => t.phase === 'running').map((t) => t.deploymentId),
       working: held.filter((t) => t.phase !== 'running').map((t) => t.deploymentId),
-      failoverBuilds: this.options.failoverBuilds(),
+      ...(failoverBuilds === undefined ? {} : { failoverBuilds }),
       protocolVersion: PROTOCOL_VERSION,
       ...(settings.orchestrationPriority === undefined ? {} : { orchestrationPriority: settings.orchestrationPriority }),
       // only a Docker runtime has an engine that can stop answering

@@ -73,6 +73,20 @@ describe('Worker: failover builds (deploy.prepare)', () => {
     expect(harnessed.deployer.prepareCalls).toEqual([]);
   });
 
+  it('with failover builds off: its heartbeats list none, a request builds nothing, and a forget still frees what it kept', async () => {
+    h = await startHarness({ options: { heartbeatInterval: 20, failoverBuilds: false } });
+    const harnessed = h;
+    await eventuallyPasses(() => { expect(harnessed.heartbeats().length).toBeGreaterThanOrEqual(1); }, 3_000, 5);
+    // no list at all: the orchestrator reads that as a node that makes none, and asks another
+    expect(harnessed.heartbeats().at(-1)).not.toHaveProperty('failoverBuilds');
+
+    await harnessed.send(MessageType.DeployPrepare, prepare('app-1'));
+    await harnessed.send(MessageType.DeployPrepare, { deploymentId: 'app-2', forget: true });
+    await eventuallyPasses(() => { expect(harnessed.deployer.forgetCalls).toEqual(['app-2']); }, 3_000, 5);
+    expect(harnessed.deployer.prepareCalls).toEqual([]);
+    expect(harnessed.heartbeats().at(-1)).not.toHaveProperty('failoverBuilds');
+  });
+
   it('forgets a failover build: the entry goes and the runtime frees what it keeps', async () => {
     const harnessed = await harness();
     await harnessed.send(MessageType.DeployPrepare, prepare('app-1'));

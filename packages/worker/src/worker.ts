@@ -166,7 +166,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       engine: create.engine ?? { ping: () => create.deployer.list() },
       runtime: this.runtime,
       extensionsProvider: create.nodeInfoExtensions,
-      failoverBuilds: () => this.failover.list(),
+      // an agent that lists none is asked for none (the orchestrator reads that as "cannot make them")
+      failoverBuilds: () => (options.failoverBuilds ? this.failover.list() : undefined),
     });
   }
 
@@ -310,6 +311,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
     if (here) {
       this.logger.debug('failover build asked for a deployment that runs or deploys here; ignored', { deploymentId });
+      return;
+    }
+    if (!this.options.failoverBuilds) {
+      this.logger.debug('failover build asked for, and this node makes none (failoverBuilds off); ignored', { deploymentId });
       return;
     }
     // the message schema requires them unless forget is set

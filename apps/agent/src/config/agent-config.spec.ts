@@ -29,6 +29,13 @@ describe('agent configuration', () => {
     expect(() => loadAgentConfig({ env: { KRAKEN_CRASH_LOOP_RESTARTS: '0' } })).toThrow(/crashLoopRestarts/);
   });
 
+  it('makes failover builds unless --no-failover-builds, KRAKEN_FAILOVER_BUILDS=false or the file turns them off', () => {
+    expect(loadAgentConfig({}).config.failoverBuilds).toBe(true);
+    // commander turns --no-failover-builds into failoverBuilds: false
+    expect(loadAgentConfig({ flags: { failoverBuilds: false } }).config.failoverBuilds).toBe(false);
+    expect(loadAgentConfig({ env: { KRAKEN_FAILOVER_BUILDS: 'false' } }).config.failoverBuilds).toBe(false);
+  });
+
   it('takes a webhook URL from a flag, KRAKEN_WEBHOOK_URL or the file, and refuses one that is not http(s)', () => {
     expect(loadAgentConfig({}).config.webhookUrl).toBeUndefined();
     expect(loadAgentConfig({ flags: { webhookUrl: 'https://hooks.example.com/kraken' } }).config.webhookUrl).toBe('https://hooks.example.com/kraken');

@@ -80,6 +80,12 @@ export const agentConfigSchema = z.object({
   crashLoopRestarts: z.coerce.number().int().min(1).max(1000).default(5),
   /** A restarted app that runs this long is no longer crash-looping. */
   crashLoopSteadyAfter: duration.default(60_000),
+  /**
+   * Build apps that run on other machines ahead, at low priority, so that a move here after their
+   * machine dies is a start, not a clone, build and test. Off on a machine too small to spare the
+   * disk and CPU: the leader then asks other machines, and a move here builds.
+   */
+  failoverBuilds: flag.default(true),
   /** Serve every app by name on this machine (the ingress). */
   ingress: flag.default(true),
   /** The ingress port. Default: 80 where the agent may bind it, else 8080. */

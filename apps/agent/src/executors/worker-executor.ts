@@ -18,6 +18,8 @@ export interface WorkerExecutorOptions {
   crashLoop?: { restarts: number; steadyAfterMs: number } | undefined;
   /** 0 when this agent leads, 1 for a standby; unset for a plain worker. */
   orchestrationPriority?: number | undefined;
+  /** Build other nodes' apps ahead for a move here. @default the worker's (on) */
+  failoverBuilds?: boolean | undefined;
   /** Called after the worker stopped: releases the runtime (apps keep running). */
   closeDeployer?: () => Promise<void>;
   /** Whether anyone watches the cluster (the leader's API, or its beacon), read every tick. @default always */
@@ -32,7 +34,7 @@ export class WorkerExecutor implements Executor {
   constructor(private readonly options: WorkerExecutorOptions) {}
 
   async setup(): Promise<void> {
-    const { broker, deployer, engine, nodeId, logger, dataDir, publicHost, orchestrationPriority, crashLoop } = this.options;
+    const { broker, deployer, engine, nodeId, logger, dataDir, publicHost, orchestrationPriority, crashLoop, failoverBuilds } = this.options;
     this.worker = await Worker.create({
       broker,
       deployer,
@@ -46,6 +48,7 @@ export class WorkerExecutor implements Executor {
         ...(publicHost === undefined ? {} : { publicHost }),
         ...(orchestrationPriority === undefined ? {} : { orchestrationPriority }),
         ...(crashLoop === undefined ? {} : { crashLoopRestarts: crashLoop.restarts, crashLoopSteadyAfter: crashLoop.steadyAfterMs }),
+        ...(failoverBuilds === undefined ? {} : { failoverBuilds }),
       },
     });
   }

@@ -237,6 +237,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       dataDir: config.dataDir,
       publicHost: config.publicHost,
       crashLoop: { restarts: config.crashLoopRestarts, steadyAfterMs: config.crashLoopSteadyAfter },
+      failoverBuilds: config.failoverBuilds,
       orchestrationPriority: role.kind === 'lead' ? 0 : config.priority < 2 ? config.priority : undefined,
       closeDeployer: () => runtime.close(),
       watched,
