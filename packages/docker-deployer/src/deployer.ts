@@ -338,7 +338,7 @@ export class DockerDeployer {
     // the manifest's port is published, unless the app turns out to listen on another (see waitReady)
     let port = manifest.config.port;
     const start = (published: number | undefined): Promise<Docker.Container> =>
-      this.createAndStart({ deploymentId, image, manifest, env, limits, port: published, labels: { ...buildLabels({ ...labelInput, port: published, role: 'app', endpoint: manifest.app.endpoint }), [Label.Manifest]: JSON.stringify(manifest) }, hostPort: request.hostPort });
+      this.createAndStart({ deploymentId, image, manifest, env, limits, port: published, labels: { ...buildLabels({ ...labelInput, port: published, role: 'app', endpoint: manifest.app.endpoint, memoryMb: limits.memoryMb }), [Label.Manifest]: JSON.stringify(manifest) }, hostPort: request.hostPort });
     let container = await step(DeployStep.Run, async () => {
       if (retiring !== undefined) {
         // the swap: the name and host port pass to the new version, down while the old one stops and the new one starts

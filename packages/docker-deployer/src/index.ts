@@ -14,6 +14,7 @@ export { Label, buildLabels, containerName, imageTag } from './labels.js';
 export type { ContainerRole, LabelInput } from './labels.js';
 export type { StatsSample } from './stats.js';
 export type { AppRunEvent, RunWatcher } from './run-events.js';
+export { memoryLimitCause } from './run-events.js';
 export type { OutputStream } from './demux.js';
 export { MAX_LOG_READ_LINES, MAX_LOG_RESUME_BYTES } from './log-cursor.js';
 // Shared with other runtimes (the process runtime) so every runtime clones, names steps and probes alike.

@@ -14,6 +14,8 @@ export const Label = {
    * starts it again from its image without the checkout, which is gone after the build.
    */
   Manifest: 'org.kraken.manifest',
+  /** On app containers: the memory limit in MB, so an exit at the limit can name it. */
+  MemoryMb: 'org.kraken.memory-mb',
 } as const;
 
 export type ContainerRole = 'app' | 'test';
@@ -28,6 +30,8 @@ export interface LabelInput {
   port?: number | undefined;
   /** The manifest's endpoint (app containers). */
   endpoint?: string | undefined;
+  /** The container's memory limit (app containers). */
+  memoryMb?: number | undefined;
 }
 
 export function buildLabels(input: LabelInput): Record<string, string> {
@@ -39,6 +43,7 @@ export function buildLabels(input: LabelInput): Record<string, string> {
     [Label.Role]: input.role,
     ...(input.port === undefined ? {} : { [Label.Port]: String(input.port) }),
     ...(input.endpoint === undefined ? {} : { [Label.Endpoint]: input.endpoint }),
+    ...(input.memoryMb === undefined ? {} : { [Label.MemoryMb]: String(input.memoryMb) }),
   };
 }
 

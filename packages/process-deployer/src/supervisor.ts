@@ -5,6 +5,7 @@ import { appendFile, open } from 'node:fs/promises';
 import { ErrorCode, KrakenError, isoTime, toKrakenError } from '@kraken/common';
 import type { Clock, Logger } from '@kraken/common';
 import { nextRestartDelay } from './backoff.js';
+import { memoryLimitCause } from '@kraken/docker-deployer';
 import type { AppRunEvent } from '@kraken/docker-deployer';
 import { joinCgroupScript } from './cgroups.js';
 import type { AppCgroup } from './cgroups.js';
@@ -268,7 +269,7 @@ export class Supervisor {
     if (limits === undefined || run.oomKillsBefore === undefined) return undefined;
     const kills = await limits.cgroup.oomKills();
     if (kills <= run.oomKillsBefore) return undefined;
-    return `it went past its memory limit${limits.memoryMb === undefined ? '' : ` of ${String(limits.memoryMb)} MB`}`;
+    return memoryLimitCause(limits.memoryMb);
   }
 
   private reportExit(run: Current, exit: ExitInfo, cause: string | undefined): void {
