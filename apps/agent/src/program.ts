@@ -150,7 +150,7 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
     setExit(await listCommand(client(flags), { json: flags.json === true }, io));
   });
   withClient(program.command('nodes').description('list the machines of the cluster'))
-    .option('-w, --watch', 'redraw the table every few seconds with CPU, memory, disk and recent CPU, until Ctrl-C')
+    .option('-w, --watch', 'redraw the table every few seconds with CPU, memory and disk, now and over the last 3 minutes, until Ctrl-C')
     .option('--interval <seconds>', 'seconds between redraws with --watch (at least 0.5)', (value) => parseSeconds('--interval', value, 0.5), 2)
     .action(async (flags: ClientFlags & { watch?: boolean; interval: number }) => {
       if (flags.watch !== true) {
