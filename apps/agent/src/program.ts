@@ -121,6 +121,7 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
     .option('--ingress-host <host>', 'address the ingress listens on (default 0.0.0.0)')
     .option('--no-ingress', 'do not serve apps by name on this machine')
     .option('--webhook-url <url>', 'when leading, POST a JSON notification here for each failed deploy, moved app and dead node')
+    .option('--removed-retention <duration>', 'when leading, how long a removed deployment and its log stay readable by id (default 168h)')
     .option('--insecure-no-auth', 'accept API calls without a token (trusted labs only)')
     .action(async (flags: Record<string, unknown>) => {
       const { config } = loadAgentConfig({ flags, env, file: flags['config'] as string | undefined });
