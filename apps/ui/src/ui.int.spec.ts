@@ -457,7 +457,7 @@ describe('Kraken UI in a browser against a real agent', () => {
     await shot('deployment-env');
   }, 360_000);
 
-  it("charts each node's CPU, memory and disk over time on the Nodes page, at 1280 px and on a phone", async () => {
+  it("charts each node's CPU, memory and disk over time on the Nodes page, at 1280 px and on a phone, where a tap on a node shows what its row leaves out", async () => {
     const chart = (kind: string) => page.locator(`[data-testid^="chart-node-${kind}-"]`).first();
     const samples = async (kind: string) => Number(await chart(kind).getAttribute('data-samples', { timeout: 1_000 }));
     for (const size of [{ name: '1280', viewport: laptop }, { name: 'phone', viewport: phone }] as const) {
@@ -475,6 +475,14 @@ describe('Kraken UI in a browser against a real agent', () => {
       await expect(chart('memory').locator('figcaption').innerText()).resolves.toMatch(/^Memory used \(of [\d.]+ GB\)/);
       await expect(chart('disk').locator('figcaption').innerText()).resolves.toMatch(/^Disk used \(of [\d.]+ GB, data dir's filesystem\)/);
       await expect(chart('cpu').getByText('100.0%').or(chart('cpu').getByText('100%')).count()).resolves.toBeGreaterThan(0);
+      if (size.name === 'phone') {
+        // the table keeps the columns that matter; the rest is a tap away
+        const row = page.locator('tbody tr.ant-table-row').filter({ hasText: 'alive' }).first();
+        await expect(page.getByRole('columnheader', { name: 'RAM used / free' }).count()).resolves.toBe(0);
+        await row.getByRole('button', { name: /expand row/i }).click();
+        const details = page.locator('[data-testid^="details-"]').first();
+        await expect(details.innerText()).resolves.toMatch(/RAM used \/ free[\s\S]*CPU busy[\s\S]*Disk used \(data dir\)[\s\S]*Heartbeat\s+\d+s ago/);
+      }
       await page.screenshot({ path: path.join(screenshots, `${size.name}-nodes-charts.png`), fullPage: true });
       await expectNoSidewaysScroll(page, `nodes charts at ${size.name}`);
       await expectNamedControls(page, `nodes charts at ${size.name}`);
@@ -738,6 +746,8 @@ describe('Kraken UI in a browser against a real agent', () => {
   it('opens the token dialog when the token the browser kept is refused, and carries on with the right one', async () => {
     await page.setViewportSize(laptop);
     const start = problems.length;
+    // on the UI's origin first: its storage is where the token is kept
+    await page.goto(ui);
     await page.evaluate('window.localStorage.setItem("kraken.apiToken", "a-token-that-was-changed")');
     await page.goto(`${ui}/nodes`);
     const dialog = page.getByRole('dialog', { name: 'Connect to your Kraken cluster' });
@@ -749,6 +759,12 @@ describe('Kraken UI in a browser against a real agent', () => {
     await page.waitForFunction('!document.querySelector(".ant-modal[class*=zoom], .ant-modal-mask[class*=fade]")');
     await shot('token-refused');
     expect(await seriousAxeFindings(page)).toEqual([]);
+    // the dialog is a page of its own for whoever meets it: at phone width too
+    await page.setViewportSize(phone);
+    await page.screenshot({ path: path.join(screenshots, 'phone-token-refused.png'), fullPage: true });
+    await expectNoSidewaysScroll(page, 'the token dialog on a phone');
+    expect(await seriousAxeFindings(page)).toEqual([]);
+    await page.setViewportSize(laptop);
     await dialog.getByLabel('API token', { exact: true }).fill(token);
     await dialog.getByRole('button', { name: 'Save token' }).click();
     await page.locator('tbody tr').filter({ hasText: 'alive' }).first().waitFor({ timeout: 30_000 });
