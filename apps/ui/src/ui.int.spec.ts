@@ -485,6 +485,7 @@ describe('Kraken UI in a browser against a real agent', () => {
       }
       await page.screenshot({ path: path.join(screenshots, `${size.name}-nodes-charts.png`), fullPage: true });
       await expectNoSidewaysScroll(page, `nodes charts at ${size.name}`);
+      await expectHeaderFits(page, `the header at ${size.name}`);
       await expectNamedControls(page, `nodes charts at ${size.name}`);
       expect(await seriousAxeFindings(page)).toEqual([]);
     }
@@ -763,6 +764,8 @@ describe('Kraken UI in a browser against a real agent', () => {
     await page.setViewportSize(phone);
     await page.screenshot({ path: path.join(screenshots, 'phone-token-refused.png'), fullPage: true });
     await expectNoSidewaysScroll(page, 'the token dialog on a phone');
+    // behind it, the header keeps "token refused" and its buttons on one line
+    await expectHeaderFits(page, 'the header on a phone, token refused');
     expect(await seriousAxeFindings(page)).toEqual([]);
     await page.setViewportSize(laptop);
     await dialog.getByLabel('API token', { exact: true }).fill(token);
@@ -780,4 +783,18 @@ async function expectNoSidewaysScroll(page: Page, where: string): Promise<void> 
   // a string: this file is compiled without the DOM types
   const widths = await page.evaluate<{ page: number; screen: number }>('({ page: document.documentElement.scrollWidth, screen: window.innerWidth })');
   expect({ where, ...widths, fits: widths.page <= widths.screen }).toEqual({ where, ...widths, fits: true });
+}
+
+/** Everything in the page header lies within it: nothing wraps onto a second line and spills out. */
+async function expectHeaderFits(page: Page, where: string): Promise<void> {
+  const spilling = await page.evaluate<string[]>(`(() => {
+    const header = document.querySelector('.ant-layout-header').getBoundingClientRect();
+    return [...document.querySelectorAll('.ant-layout-header *')]
+      .filter((element) => {
+        const box = element.getBoundingClientRect();
+        return box.height > 0 && (box.top < header.top - 1 || box.bottom > header.bottom + 1 || box.right > header.right + 1);
+      })
+      .map((element) => (element.textContent || element.tagName).trim().slice(0, 40));
+  })()`);
+  expect({ where, spilling }).toEqual({ where, spilling: [] });
 }
