@@ -281,6 +281,9 @@ describe('Kraken UI in a browser against a real agent', () => {
     await status().getByText('Errored', { exact: true }).waitFor({ timeout: 120_000 });
     await expect(page.getByTestId('error-reason').innerText()).resolves.toMatch(/crash loop: the app exited with code 1 after .*, and 3 restarts in a row ended the same way/);
     await expect(page.getByTestId('restarts').innerText()).resolves.toMatch(/^3 restarts; last exited with code 1 after \d/);
+    // its process is gone: the last readings are not shown as live numbers
+    await page.getByTestId('chart-cpu').waitFor({ state: 'detached' });
+    await expect(page.getByText('— (not running)').count()).resolves.toBe(1);
   }, 300_000);
 
   it('shows a broken repository as Errored with the reason', async () => {
