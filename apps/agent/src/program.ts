@@ -122,6 +122,7 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
     .option('--ingress-host <host>', 'address the ingress listens on (default 0.0.0.0)')
     .option('--no-ingress', 'do not serve apps by name on this machine')
     .option('--webhook-url <url>', 'when leading, POST a JSON notification here for each failed deploy, moved app and dead node')
+    .option('--removed-retention <duration>', 'when leading, how long a removed deployment and its log stay readable by id (default 168h)')
     .option('--insecure-no-auth', 'accept API calls without a token (trusted labs only)')
     .action(async (flags: Record<string, unknown>) => {
       const { config } = loadAgentConfig({ flags, env, file: flags['config'] as string | undefined });
@@ -151,7 +152,7 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
     setExit(await listCommand(client(flags), { json: flags.json === true }, io));
   });
   withClient(program.command('nodes').description('list the machines of the cluster'))
-    .option('-w, --watch', 'redraw the table every few seconds with CPU, memory, disk and recent CPU, until Ctrl-C')
+    .option('-w, --watch', 'redraw the table every few seconds with CPU, memory and disk, now and over the last 3 minutes, until Ctrl-C')
     .option('--interval <seconds>', 'seconds between redraws with --watch (at least 0.5)', (value) => parseSeconds('--interval', value, 0.5), 2)
     .action(async (flags: ClientFlags & { watch?: boolean; interval: number }) => {
       if (flags.watch !== true) {

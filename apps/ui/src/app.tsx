@@ -151,19 +151,24 @@ export function KrakenApp() {
                   setMenuOpen(true);
                 }}
               />
-              <Typography.Text strong>Kraken</Typography.Text>
+              <Typography.Text strong style={{ whiteSpace: 'nowrap' }}>
+                Kraken
+              </Typography.Text>
             </>
           )}
           <Space style={{ marginLeft: 'auto' }}>
-            {token !== undefined && <Badge status={badge.status} text={badge.text} data-testid="live-state" />}
+            {token !== undefined && <Badge status={badge.status} text={badge.text} data-testid="live-state" style={{ whiteSpace: 'nowrap' }} />}
             {token !== undefined && <DesktopAlertsButton iconOnly={narrow} />}
+            {/* on a phone its words would push the connection state out of the header */}
             <Button
               icon={<KeyOutlined />}
+              aria-label={narrow ? 'API token' : undefined}
+              title={narrow ? 'API token' : undefined}
               onClick={() => {
                 setChangingToken(true);
               }}
             >
-              API token
+              {narrow ? undefined : 'API token'}
             </Button>
           </Space>
         </Layout.Header>

@@ -24,9 +24,10 @@ describe('memoryChartTitle', () => {
 });
 
 describe('hasLiveNumbers', () => {
-  it('is false for a destroyed app only', () => {
+  it('is false for an app with no process: destroyed, stopped or errored', () => {
     expect(hasLiveNumbers('DESTROYED')).toBe(false);
     expect(hasLiveNumbers('STOPPED')).toBe(false);
+    expect(hasLiveNumbers('ERRORED')).toBe(false);
     expect(hasLiveNumbers('RUNNING')).toBe(true);
     expect(hasLiveNumbers('DESTRUCTION_IN_PROGRESS')).toBe(true);
   });

@@ -18,9 +18,13 @@ export function memoryChartTitle(maxMemMb: number | null | undefined): string {
     : `Memory (limit ${formatMb(maxMemMb)})`;
 }
 
-/** A destroyed or stopped app has no process: its last CPU and memory readings are not live numbers. */
+/**
+ * A destroyed, stopped or errored app has no process (an errored one was never started, or was
+ * removed when its crash loop gave up; a redeploy that fails leaves the old one Running): its last
+ * CPU and memory readings are not live numbers.
+ */
 export function hasLiveNumbers(status: ApplicationStatus): boolean {
-  return status !== 'DESTROYED' && status !== 'STOPPED';
+  return status !== 'DESTROYED' && status !== 'STOPPED' && status !== 'ERRORED';
 }
 
 /** Says since when the API is unreachable, at `now` (ms): the clock time and how long ago. */

@@ -281,6 +281,9 @@ describe('Kraken UI in a browser against a real agent', () => {
     await status().getByText('Errored', { exact: true }).waitFor({ timeout: 120_000 });
     await expect(page.getByTestId('error-reason').innerText()).resolves.toMatch(/crash loop: the app exited with code 1 after .*, and 3 restarts in a row ended the same way/);
     await expect(page.getByTestId('restarts').innerText()).resolves.toMatch(/^3 restarts; last exited with code 1 after \d/);
+    // its process is gone: the last readings are not shown as live numbers
+    await page.getByTestId('chart-cpu').waitFor({ state: 'detached' });
+    await expect(page.getByText('— (not running)').count()).resolves.toBe(1);
   }, 300_000);
 
   it('shows a broken repository as Errored with the reason', async () => {
@@ -457,7 +460,7 @@ describe('Kraken UI in a browser against a real agent', () => {
     await shot('deployment-env');
   }, 360_000);
 
-  it("charts each node's CPU, memory and disk over time on the Nodes page, at 1280 px and on a phone", async () => {
+  it("charts each node's CPU, memory and disk over time on the Nodes page, at 1280 px and on a phone, where a tap on a node shows what its row leaves out", async () => {
     const chart = (kind: string) => page.locator(`[data-testid^="chart-node-${kind}-"]`).first();
     const samples = async (kind: string) => Number(await chart(kind).getAttribute('data-samples', { timeout: 1_000 }));
     for (const size of [{ name: '1280', viewport: laptop }, { name: 'phone', viewport: phone }] as const) {
@@ -475,8 +478,17 @@ describe('Kraken UI in a browser against a real agent', () => {
       await expect(chart('memory').locator('figcaption').innerText()).resolves.toMatch(/^Memory used \(of [\d.]+ GB\)/);
       await expect(chart('disk').locator('figcaption').innerText()).resolves.toMatch(/^Disk used \(of [\d.]+ GB, data dir's filesystem\)/);
       await expect(chart('cpu').getByText('100.0%').or(chart('cpu').getByText('100%')).count()).resolves.toBeGreaterThan(0);
+      if (size.name === 'phone') {
+        // the table keeps the columns that matter; the rest is a tap away
+        const row = page.locator('tbody tr.ant-table-row').filter({ hasText: 'alive' }).first();
+        await expect(page.getByRole('columnheader', { name: 'RAM used / free' }).count()).resolves.toBe(0);
+        await row.getByRole('button', { name: /expand row/i }).click();
+        const details = page.locator('[data-testid^="details-"]').first();
+        await expect(details.innerText()).resolves.toMatch(/RAM used \/ free[\s\S]*CPU busy[\s\S]*Disk used \(data dir\)[\s\S]*Heartbeat\s+\d+s ago/);
+      }
       await page.screenshot({ path: path.join(screenshots, `${size.name}-nodes-charts.png`), fullPage: true });
       await expectNoSidewaysScroll(page, `nodes charts at ${size.name}`);
+      await expectHeaderFits(page, `the header at ${size.name}`);
       await expectNamedControls(page, `nodes charts at ${size.name}`);
       expect(await seriousAxeFindings(page)).toEqual([]);
     }
@@ -738,6 +750,8 @@ describe('Kraken UI in a browser against a real agent', () => {
   it('opens the token dialog when the token the browser kept is refused, and carries on with the right one', async () => {
     await page.setViewportSize(laptop);
     const start = problems.length;
+    // on the UI's origin first: its storage is where the token is kept
+    await page.goto(ui);
     await page.evaluate('window.localStorage.setItem("kraken.apiToken", "a-token-that-was-changed")');
     await page.goto(`${ui}/nodes`);
     const dialog = page.getByRole('dialog', { name: 'Connect to your Kraken cluster' });
@@ -749,6 +763,14 @@ describe('Kraken UI in a browser against a real agent', () => {
     await page.waitForFunction('!document.querySelector(".ant-modal[class*=zoom], .ant-modal-mask[class*=fade]")');
     await shot('token-refused');
     expect(await seriousAxeFindings(page)).toEqual([]);
+    // the dialog is a page of its own for whoever meets it: at phone width too
+    await page.setViewportSize(phone);
+    await page.screenshot({ path: path.join(screenshots, 'phone-token-refused.png'), fullPage: true });
+    await expectNoSidewaysScroll(page, 'the token dialog on a phone');
+    // behind it, the header keeps "token refused" and its buttons on one line
+    await expectHeaderFits(page, 'the header on a phone, token refused');
+    expect(await seriousAxeFindings(page)).toEqual([]);
+    await page.setViewportSize(laptop);
     await dialog.getByLabel('API token', { exact: true }).fill(token);
     await dialog.getByRole('button', { name: 'Save token' }).click();
     await page.locator('tbody tr').filter({ hasText: 'alive' }).first().waitFor({ timeout: 30_000 });
@@ -764,4 +786,18 @@ async function expectNoSidewaysScroll(page: Page, where: string): Promise<void> 
   // a string: this file is compiled without the DOM types
   const widths = await page.evaluate<{ page: number; screen: number }>('({ page: document.documentElement.scrollWidth, screen: window.innerWidth })');
   expect({ where, ...widths, fits: widths.page <= widths.screen }).toEqual({ where, ...widths, fits: true });
+}
+
+/** Everything in the page header lies within it: nothing wraps onto a second line and spills out. */
+async function expectHeaderFits(page: Page, where: string): Promise<void> {
+  const spilling = await page.evaluate<string[]>(`(() => {
+    const header = document.querySelector('.ant-layout-header').getBoundingClientRect();
+    return [...document.querySelectorAll('.ant-layout-header *')]
+      .filter((element) => {
+        const box = element.getBoundingClientRect();
+        return box.height > 0 && (box.top < header.top - 1 || box.bottom > header.bottom + 1 || box.right > header.right + 1);
+      })
+      .map((element) => (element.textContent || element.tagName).trim().slice(0, 40));
+  })()`);
+  expect({ where, spilling }).toEqual({ where, spilling: [] });
 }

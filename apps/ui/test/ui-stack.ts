@@ -174,8 +174,8 @@ export class UiStack {
   }
 
   /**
-   * Clicks a destructive action and its confirmation, which must look destructive (antd's danger
-   * style), until the success message shows (at most three times): a click that lands while the
+   * Clicks a destructive action and its confirmation, which must both look destructive (antd's
+   * danger style), until the success message shows (at most three times): a click that lands while the
    * confirm popup animates in can be lost, and a popup open while the live connection blinks closes
    * with the buttons it disables.
    */
@@ -184,7 +184,9 @@ export class UiStack {
     for (let attempt = 1; ; attempt++) {
       try {
         await page.getByText('live', { exact: true }).waitFor({ timeout: 30_000 });
-        await page.getByRole('button', { name: trigger }).click();
+        const action = page.getByRole('button', { name: trigger });
+        await expect(action.getAttribute('class', { timeout: 5_000 })).resolves.toMatch(/\bant-btn-dangerous\b/);
+        await action.click();
         const confirm = page.getByRole('button', { name: confirmLabel, exact: true });
         await expect(confirm.getAttribute('class', { timeout: 5_000 })).resolves.toMatch(/\bant-btn-dangerous\b/);
         await confirm.click({ timeout: 5_000 });

@@ -93,7 +93,7 @@ export const Queries = {
   getDeployment: `query($id: String!) { getDeployment(deploymentId: $id) { ${deploymentFields} } }`,
   getDeployments: `query { getDeployments { ${deploymentFields} } }`,
   getNodes: `query { getNodes { ${nodeFields} } }`,
-  getNodesWithHistory: `query { getNodes { ${nodeFields} history { at cpuPercent } } }`,
+  getNodesWithHistory: `query { getNodes { ${nodeFields} history { at cpuPercent memUsedMb memTotalMb diskUsedMb diskTotalMb } } }`,
   cancelDeployment: `mutation($id: String!) { cancelDeployment(deploymentId: $id) }`,
   removeDeployment: `mutation($id: String!) { removeDeployment(deploymentId: $id) { id status removedAt } }`,
   redeploy: `mutation($id: String!) { redeploy(deploymentId: $id) { ${deploymentFields} } }`,

@@ -21,7 +21,7 @@ const node = (id: string, patch: Partial<WatchedNode> = {}): WatchedNode => ({
   extensions: [],
   noticeLossAfterMs: 4000,
   reachable: false,
-  history: [0, 50, 100].map((cpuPercent, i) => ({ at: 1000 + 10 * i, cpuPercent })),
+  history: [0, 50, 100].map((cpuPercent, i) => ({ at: 1000 + 10 * i, cpuPercent, memUsedMb: 2048 * (i + 2), memTotalMb: 8192, diskUsedMb: 10_240, diskTotalMb: 40_960 })),
   ...patch,
 });
 
@@ -44,14 +44,24 @@ describe('sparkline', () => {
 });
 
 describe('watchTable', () => {
-  it('shows current CPU, memory and disk, and a sparkline of recent CPU', () => {
+  it('shows current CPU, memory and disk, each beside a sparkline of its recent share of the node', () => {
     const [header, row] = watchTable([node('pi-1')]).split('\n');
-    expect(header).toMatch(/^ID\s+STATE\s+CPU\s+CPU \(last 3 min\)\s+MEMORY\s+DISK\s+LOAD$/);
-    expect(row).toMatch(/^pi-1\s+alive\s+37%\s+▁▅█\s+6\.0\/8\.0 GB \(75%\)\s+10\.0\/40\.0 GB \(25%\)\s+0\.50$/);
+    expect(header).toMatch(/^ID\s+STATE\s+CPU\s+CPU \(last 3 min\)\s+MEMORY\s+MEMORY \(last 3 min\)\s+DISK\s+DISK \(last 3 min\)\s+LOAD$/);
+    // memory at 50%, 75% and 100% of 8 GB; disk at 25% throughout
+    expect(row).toMatch(/^pi-1\s+alive\s+37%\s+▁▅█\s+6\.0\/8\.0 GB \(75%\)\s+▅▇█\s+10\.0\/40\.0 GB \(25%\)\s+▃▃▃\s+0\.50$/);
+  });
+
+  it('leaves a blank in the disk sparkline for samples without a disk reading', () => {
+    const history = [
+      { at: 1, cpuPercent: 10, memUsedMb: 1024, memTotalMb: 8192, diskUsedMb: null, diskTotalMb: null },
+      { at: 2, cpuPercent: 10, memUsedMb: 1024, memTotalMb: 8192, diskUsedMb: 40_960, diskTotalMb: 40_960 },
+    ];
+    const row = watchTable([node('pi-1', { history })]).split('\n')[1] ?? '';
+    expect(row).toMatch(/GB \(25%\)\s+ █\s+0\.50$/);
   });
 
   it('keeps only the most recent 18 samples in the sparkline', () => {
-    const history = Array.from({ length: 30 }, (_, i) => ({ at: i, cpuPercent: i < 12 ? 100 : 0 }));
+    const history = Array.from({ length: 30 }, (_, i) => ({ at: i, cpuPercent: i < 12 ? 100 : 0, memUsedMb: 0, memTotalMb: 8192, diskUsedMb: 0, diskTotalMb: 100 }));
     const row = watchTable([node('pi-1', { history })]).split('\n')[1] ?? '';
     expect(row).toContain('▁'.repeat(18));
     expect(row).not.toContain('█');

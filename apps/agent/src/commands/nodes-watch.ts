@@ -13,7 +13,17 @@ const BLOCKS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'] as const
 /** Moves the cursor home and clears the screen: each redraw replaces the last on a terminal. */
 const CLEAR_SCREEN = '\u001b[H\u001b[2J';
 
-export type WatchedNode = NodeView & { history: { at: number; cpuPercent: number | null }[] };
+/** One of the samples the leader keeps per node (GraphQL NodeSample). */
+export interface NodeSampleView {
+  at: number;
+  cpuPercent: number | null;
+  memUsedMb: number;
+  memTotalMb: number;
+  diskUsedMb: number | null;
+  diskTotalMb: number | null;
+}
+
+export type WatchedNode = NodeView & { history: NodeSampleView[] };
 
 /**
  * The values as unicode blocks on a fixed 0..top scale (a percent: 100), so a bar's height means
@@ -29,16 +39,28 @@ export function sparkline(values: readonly (number | null)[], top = 100): string
     .join('');
 }
 
+/** Used as a percent of total; null where the node does not report it (or reports no total). */
+function percentOf(used: number | null, total: number | null): number | null {
+  return used === null || total === null || total <= 0 ? null : (used / total) * 100;
+}
+
+/** The recent samples of one measure as a sparkline of fixed width, so the columns stay aligned. */
+function recent(node: WatchedNode, measure: (sample: NodeSampleView) => number | null): string {
+  return sparkline(node.history.slice(-SPARKLINE_CELLS).map(measure)).padEnd(SPARKLINE_CELLS);
+}
+
 export function watchTable(nodes: readonly WatchedNode[]): string {
   return formatTable(
-    ['ID', 'STATE', 'CPU', 'CPU (last 3 min)', 'MEMORY', 'DISK', 'LOAD'],
+    ['ID', 'STATE', 'CPU', 'CPU (last 3 min)', 'MEMORY', 'MEMORY (last 3 min)', 'DISK', 'DISK (last 3 min)', 'LOAD'],
     nodes.map((n) => [
       n.id,
       n.state.toLowerCase(),
       cpuCell(n),
-      sparkline(n.history.slice(-SPARKLINE_CELLS).map((s) => s.cpuPercent)).padEnd(SPARKLINE_CELLS),
+      recent(n, (s) => s.cpuPercent),
       usedOfTotal(n.ramUsed, n.ramTotal),
+      recent(n, (s) => percentOf(s.memUsedMb, s.memTotalMb)),
       diskCell(n),
+      recent(n, (s) => percentOf(s.diskUsedMb, s.diskTotalMb)),
       n.loadAvg5.toFixed(2),
     ]),
   );
@@ -55,8 +77,8 @@ export interface NodesWatchInput {
 }
 
 /**
- * `kraken nodes --watch`: the node table with current CPU, memory and disk and a sparkline of
- * recent CPU, redrawn every interval until the signal. A failed request is shown in place of the
+ * `kraken nodes --watch`: the node table with current CPU, memory and disk, each beside a sparkline
+ * of its last three minutes (as a share of the node's capacity), redrawn every interval until the signal. A failed request is shown in place of the
  * table and the watch goes on: the leader may be changing.
  */
 export async function nodesWatchCommand(client: ApiClient, input: NodesWatchInput, io: CommandIo): Promise<ExitCode> {

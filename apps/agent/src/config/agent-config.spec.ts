@@ -49,6 +49,18 @@ describe('agent configuration', () => {
     expect(() => loadAgentConfig({ flags: { webhookUrl: 'ftp://example.com/x' } })).toThrow(/webhookUrl/);
   });
 
+  it('takes how long removed deployments are kept from a flag, KRAKEN_REMOVED_RETENTION or the file, leaving the default to the orchestrator', () => {
+    expect(loadAgentConfig({}).config.removedRetention).toBeUndefined();
+    expect(loadAgentConfig({ flags: { removedRetention: '48h' } }).config.removedRetention).toBe(48 * 3_600_000);
+    expect(loadAgentConfig({ env: { KRAKEN_REMOVED_RETENTION: '0' } }).config.removedRetention).toBe(0);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-config-'));
+    const file = path.join(dir, 'agent.toml');
+    fs.writeFileSync(file, 'removed_retention = "30m"\n');
+    expect(loadAgentConfig({ file }).config.removedRetention).toBe(1_800_000);
+    fs.rmSync(dir, { recursive: true });
+    expect(() => loadAgentConfig({ flags: { removedRetention: 'a week' } })).toThrow(/removedRetention.*invalid duration "a week"/);
+  });
+
   it('reads a TOML file with snake_case keys', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-config-'));
     const file = path.join(dir, 'agent.toml');

@@ -98,6 +98,12 @@ export const agentConfigSchema = z.object({
    * sends with its own setting.
    */
   webhookUrl: webhookUrl.optional(),
+  /**
+   * When leading, how long a removed deployment (`kraken rm`, Remove in the UI) and its log stay
+   * readable by id before they are deleted for good; 0 deletes them at the next pass. Default: the
+   * orchestrator's (7 days).
+   */
+  removedRetention: duration.optional(),
   /** Accept API calls without a token. Only for a trusted lab; logged loudly. */
   insecureNoAuth: flag.default(false),
 });

@@ -39,6 +39,8 @@ export interface OrchestratorExecutorOptions {
   insecureNoAuth: boolean;
   /** Where notifications are POSTed (checked at config load); none without it. */
   webhookUrl?: string | undefined;
+  /** How long a removed deployment and its log stay readable by id. @default the orchestrator's */
+  removedRetentionMs?: number | undefined;
   /** A join token from the configuration (the same file on every machine) instead of the generated one. */
   joinToken?: string | undefined;
   /** What getPlatformServices adds about the services the agent runs (the broker). */
@@ -131,6 +133,7 @@ export class OrchestratorExecutor implements Executor {
       store,
       nodeId,
       logger,
+      ...(this.options.removedRetentionMs === undefined ? {} : { options: { removedRetentionMs: this.options.removedRetentionMs } }),
       ...(this.options.mayAct === undefined ? {} : { mayAct: this.options.mayAct }),
       ...(publisher === undefined ? {} : { replicated: () => publisher.durable() }),
     });

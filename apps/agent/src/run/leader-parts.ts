@@ -47,6 +47,7 @@ export function orchestratorFor(input: LeaderPartsInput): OrchestratorExecutor {
     insecureNoAuth: config.insecureNoAuth,
     joinToken: config.joinToken,
     webhookUrl: config.webhookUrl,
+    removedRetentionMs: config.removedRetention,
     platformServices: () => {
       const members = opened.managed?.members();
       const broker = brokerService(opened, opened.broker.stats(), members);
