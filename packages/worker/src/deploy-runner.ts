@@ -1,7 +1,7 @@
 import { toKrakenError } from '@kraken/common';
 import type { DeployProgress } from '@kraken/docker-deployer';
 import type { DeployRequestBody, Runtime } from '@kraken/messages';
-import { DeploymentStatus, deploymentStatusOrder, redeployFailedMessage } from '@kraken/messages';
+import { DeploymentStatus, deploymentStatusOrder, isTerminalStatus, redeployFailedMessage } from '@kraken/messages';
 import type { AppLifecycle } from './app-lifecycle.js';
 import type { Background } from './background.js';
 import type { Deployer } from './deployer.js';
@@ -62,6 +62,15 @@ export class DeployRunner {
         logger.info('redeploy requested while deploying; it runs once the current deploy is up', { deploymentId });
         existing.redeployAfterDeploy = body;
       }
+      return Promise.resolve();
+    }
+    if (existing && isTerminalStatus(existing.status)) {
+      // its deploy just ended (Errored) and it is being let go: that status, with its reason, stands
+      // for this attempt (answering it again would put "already ..." in place of the reason); a
+      // newer attempt (placed again with another port) deploys once it is gone
+      if (body.attempt > (existing.attempt ?? 0)) existing.deployAfterDestroy = body;
+      report.counters.duplicateRequests++;
+      logger.info('deploy request for a deployment whose deploy just ended here', { deploymentId, status: existing.status, attempt: body.attempt });
       return Promise.resolve();
     }
     if (existing) {

@@ -139,6 +139,34 @@ describe('Worker: idempotency and fencing', () => {
     expect(worker.stats().duplicateRequests).toBe(1);
   });
 
+  it('a re-sent request that arrives while a failed deploy is let go leaves its Errored reason alone; a newer attempt deploys after', async () => {
+    // untrack waits on the log cursor store: held here, as a slow disk or a busy machine holds it
+    let releaseForget: () => void = () => undefined;
+    const forgetHeld = new Promise<void>((resolve) => {
+      releaseForget = resolve;
+    });
+    const logCursors = { load: () => Promise.resolve(new Map<string, string>()), record: () => undefined, forget: () => forgetHeld, flush: () => Promise.resolve() };
+    const deployer = new FakeDeployer();
+    deployer.scripts.set('flaky', { failAt: 'build', error: 'image build failed: npm ERR! the real reason' });
+    const { send, statuses, statusesOf } = await harness({ deployer, logCursors });
+    await send(MessageType.DeployRequest, request('flaky', { attempt: 1 }));
+    await eventuallyPasses(() => { expect(statusesOf('flaky').at(-1)).toBe('Errored'); }, 3_000, 5);
+    const reported = statuses.length;
+
+    await send(MessageType.DeployRequest, request('flaky', { attempt: 1 }));
+    await send(MessageType.DeployRequest, request('flaky', { attempt: 2 }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // nothing said over the real reason
+    expect(statuses.slice(reported)).toEqual([]);
+    expect(statuses.at(-1)?.message).toBe('image build failed: npm ERR! the real reason');
+
+    deployer.scripts.delete('flaky');
+    releaseForget();
+    await eventuallyPasses(() => { expect(statusesOf('flaky').at(-1)).toBe('Running'); }, 3_000, 5);
+    expect(statuses.at(-1)?.attempt).toBe(2);
+    expect(deployer.deployCalls).toHaveLength(2);
+  });
+
   it('a redeploy (replace, newer attempt) of a running deployment deploys afresh through the deployer, statuses carrying the new attempt', async () => {
     const { send, statuses, statusesOf, deployer } = await harness();
     await send(MessageType.DeployRequest, request('again', { attempt: 1 }));
