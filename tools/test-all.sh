@@ -142,10 +142,11 @@ rm -f "$RESULTS_DIR"/*.json
 run_nx "build, lint, unit tests" build-lint-test run-many -t build lint test --skip-nx-cache
 run_step "nx sync:check" npx nx sync:check
 # the packages' suites two projects at a time: each keeps to its own vhost, queues, containers,
-# ports and RabbitMQ nodes. The cluster suites of tools/ (netns hosts, failure detectors, leader
-# elections, chaos) then run alone: they judge timing and would judge the other suites' load too.
-run_nx "integration tests (packages)" integration-packages run-many -t integration --exclude tools --parallel=2 --skip-nx-cache
-run_nx "integration tests (clusters and end to end, tools/)" integration-tools run-many -t integration -p tools --skip-nx-cache
+# ports and RabbitMQ nodes. The apps' suites (whole agents, a browser) and the cluster suites of
+# tools/ (netns hosts, failure detectors, leader elections, chaos) then run one at a time: they
+# judge timing and would judge the other suites' load too.
+run_nx "integration tests (packages)" integration-packages run-many -t integration --exclude tools,agent,ui --parallel=2 --skip-nx-cache
+run_nx "integration tests (agents, browser, clusters)" integration-apps run-many -t integration -p agent,ui,tools --parallel=1 --skip-nx-cache
 # benches run the built packages: each proves it still works end to end and prints its ratio
 for bench in tools/bench/*/run.mjs; do
   run_bench "$(basename "$(dirname "$bench")")"
