@@ -8,9 +8,9 @@ function engineError(statusCode: number, message: string): Error {
 }
 
 describe('mapEngineError', () => {
-  it('maps an unreachable socket to Unavailable', () => {
+  it('maps an unreachable socket to EngineDown', () => {
     const error = mapEngineError(Object.assign(new Error('connect ECONNREFUSED /var/run/docker.sock'), { code: 'ECONNREFUSED' }), context);
-    expect(error).toMatchObject({ code: ErrorCode.Unavailable, deploymentId: 'd1', details: { step: 'run' } });
+    expect(error).toMatchObject({ code: ErrorCode.EngineDown, deploymentId: 'd1', details: { step: 'run' } });
   });
 
   it.each(['Bind for 0.0.0.0:8080 failed: port is already allocated', 'listen tcp4 0.0.0.0:8080: bind: address already in use'])(

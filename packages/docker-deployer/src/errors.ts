@@ -53,8 +53,8 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', '
 const PORT_TAKEN = /port is already allocated|address already in use/i;
 
 /**
- * Normalises an engine failure during `step`: a socket that does not answer is Unavailable (retry
- * elsewhere), a host port in use is Conflict naming the port, a 404 is NotFound, anything else Internal.
+ * Normalises an engine failure during `step`: a socket that does not answer is EngineDown (the
+ * orchestrator places the deployment on another node), a host port in use is Conflict naming the port, a 404 is NotFound, anything else Internal.
  */
 export function mapEngineError(error: unknown, context: { deploymentId: string; step: DeployStep; hostPort?: number | undefined; action: string }): KrakenError {
   if (isKrakenError(error)) return error;
@@ -62,7 +62,7 @@ export function mapEngineError(error: unknown, context: { deploymentId: string; 
   const code = typeof error === 'object' && error !== null ? (error as EngineErrorShape).code : undefined;
   const base = { deploymentId: context.deploymentId, step: context.step, cause: error };
   if (typeof code === 'string' && UNREACHABLE.has(code)) {
-    return deployError(ErrorCode.Unavailable, `the Docker engine did not answer while trying to ${context.action}: ${message}`, base);
+    return deployError(ErrorCode.EngineDown, `the Docker engine did not answer while trying to ${context.action}: ${message}`, base);
   }
   if (PORT_TAKEN.test(message)) {
     const port = context.hostPort === undefined ? 'the host port' : `host port ${context.hostPort}`;

@@ -233,6 +233,26 @@ describe('Orchestrator', () => {
     expect(store.getNode('node-b')?.state).toBe('dead');
   });
 
+  it("places a deployment on another node when its node's Docker engine did not answer the request, instead of ending Errored", async () => {
+    workerB.answering = false;
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const created = await orchestrator.createDeployment({ srcUrl: SRC });
+    await eventually(() => workerB.requests().length === 1, 5000, 'the request to node-b', 10);
+    // its engine stopped a moment ago: no heartbeat has said so yet
+    await workerB.report(created.id, DeploymentStatus.Errored, {
+      message: 'the Docker engine did not answer while trying to look up the container to deploy: connect ENOENT /run/docker.sock',
+      errorCode: 'ENGINE_DOWN',
+    });
+    await eventually(() => status(created.id) === DeploymentStatus.Running, 5000, 'Running on node-a', 10);
+    expect(store.getDeployment(created.id)).toMatchObject({ nodeId: 'node-a', attempt: 2 });
+    expect(store.getDeployment(created.id)?.placementReason).toMatch(/^the Docker engine on node-b did not answer its deploy request; node-a: /);
+    expect(store.statusHistory(created.id).map((h) => h.status)).not.toContain('Errored');
+    expect(orchestrator.counters.engineDownRetried).toBe(1);
+    // in case the engine went away halfway through: node-b stops it once it is back
+    expect(store.pendingStops('node-b').map((stop) => stop.deploymentId)).toEqual([created.id]);
+  });
+
   it("moves a node's Docker apps when its engine stays down past the grace, keeps the node alive, and stops the copies there once the engine is back", async () => {
     const orchestrator = await startOrchestrator();
     await beatBoth();

@@ -100,6 +100,8 @@ export interface OrchestratorCounters {
   staleStatusesIgnored: number;
   /** Deployments placed again because their host port was taken on the node. */
   portsRetried: number;
+  /** Deployments placed on another node because their node's Docker engine did not answer the request. */
+  engineDownRetried: number;
   /** Redeploys started because a watched branch got a new commit. */
   watchRedeploys: number;
   /** Reads of watched branch heads that failed (each is retried the next round). */
@@ -122,6 +124,12 @@ export type OrchestratorEvents = {
  * few ports in the range (20000-20003 on a busy machine) are skipped past; 3 was not enough.
  */
 const MAX_PORT_RETRIES = 32;
+/**
+ * How often one deployment is placed elsewhere because the node's engine did not answer its
+ * request: more than the nodes of a small cluster, so each may fail once, yet bounded when every
+ * engine is down (tick() may place it back on a node it failed on).
+ */
+const MAX_ENGINE_DOWN_RETRIES = 8;
 /** A gap between loop passes this long means the process was frozen, not that every node went quiet. */
 const STALL_MS = 3_000;
 
@@ -176,11 +184,12 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   private readonly engineWatch: EngineWatch;
   private readonly subscriptions: Subscription[] = [];
   private readonly declaredNodeQueues = new Set<string>();
-  private readonly stats = { staleStatusesIgnored: 0, portsRetried: 0 };
+  private readonly stats = { staleStatusesIgnored: 0, portsRetried: 0, engineDownRetried: 0 };
   /** Host ports a node reported taken by something else; new placements avoid them. */
   private readonly takenPorts = new Set<number>();
   /** Port retries per deployment, so a node where every port fails cannot loop forever. */
   private readonly portRetries = new Map<string, number>();
+  private readonly engineDownRetries = new Map<string, number>();
   /** When lost work was last re-sent per deployment, so a slow worker is not flooded. */
   private readonly resentAt = new Map<string, number>();
   private readonly failoverBuilds: FailoverKeeper;
@@ -734,6 +743,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       return;
     }
     if (this.retryTakenPort(deployment, body)) return;
+    if (this.retryEngineDown(deployment, body)) return;
     const changed = this.store.setStatus(body.deploymentId, body.status, { ...reportedChange(message), message: body.message ?? null });
     if (changed === undefined) return;
     this.emit('deploymentChanged', changed);
@@ -765,6 +775,33 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       await this.placeAndRequest({ ...current, port: null }, { attempt: current.attempt + 1, why: `host port ${taken} is taken on ${body.nodeId}` });
     }).catch((error: unknown) => {
       this.logger.error('could not place a deployment again after a port clash', { deploymentId: deployment.id, error: toKrakenError(error) });
+    });
+    return true;
+  }
+
+  /**
+   * A deployment placed on a node whose Docker engine has just stopped (before a heartbeat said so,
+   * or within the grace that EngineWatch gives an engine restart) fails there with EngineDown. That
+   * is the node's failure, not the app's: it is placed on another node, with the reason, instead of
+   * ending Errored; up to MAX_ENGINE_DOWN_RETRIES times. The node is told to stop it once its
+   * engine is back, in case the engine went away halfway through the deploy.
+   */
+  private retryEngineDown(deployment: DeploymentRecord, body: MessageOf<typeof MessageType.DeployStatus>['body']): boolean {
+    if (body.status !== Status.Errored || body.errorCode !== ErrorCode.EngineDown) return false;
+    const retries = this.engineDownRetries.get(deployment.id) ?? 0;
+    if (retries >= MAX_ENGINE_DOWN_RETRIES) return false;
+    this.engineDownRetries.set(deployment.id, retries + 1);
+    this.stats.engineDownRetried += 1;
+    const nodeId = body.nodeId;
+    const why = `the Docker engine on ${nodeId} did not answer its deploy request`;
+    this.logger.warn('the node could not reach its Docker engine; placing the deployment on another node', { deploymentId: deployment.id, nodeId, message: body.message });
+    void this.exclusive(async () => {
+      const current = this.store.getDeployment(deployment.id);
+      if (current === undefined || current.attempt !== deployment.attempt || isTerminalStatus(current.status)) return;
+      this.store.addPendingStop({ deploymentId: current.id, nodeId, reason: `moved away: ${why}` });
+      await this.placeAndRequest(current, { attempt: current.attempt + 1, movingFrom: nodeId, why });
+    }).catch((error: unknown) => {
+      this.logger.error('could not place a deployment again after its node\'s engine did not answer', { deploymentId: deployment.id, error: toKrakenError(error) });
     });
     return true;
   }
