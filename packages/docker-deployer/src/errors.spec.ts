@@ -1,11 +1,41 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
-import { Tail, engineMessage, mapEngineError } from './errors.js';
+import { Tail, blameEngine, engineMessage, mapEngineError } from './errors.js';
 
 const context = { deploymentId: 'd1', step: 'run' as const, action: 'start the app container' };
 
 function engineError(statusCode: number, message: string): Error {
   return Object.assign(new Error(`(HTTP code ${statusCode}) unexpected - ${message}`), { statusCode, json: { message } });
 }
+
+describe('blameEngine', () => {
+  const shuttingDown = new KrakenError(ErrorCode.Internal, 'Docker could not start the app container: failed to update store for object type *libnetwork.endpoint', {
+    deploymentId: 'd1',
+    details: { step: 'run' },
+  });
+
+  it('turns a failure into EngineDown when the engine does not answer any more, keeping the message and step', async () => {
+    const blamed = blameEngine(shuttingDown, 'd1', () => Promise.reject(new Error('connect ENOENT /run/docker.sock')));
+    await expect(blamed).rejects.toMatchObject({
+      code: ErrorCode.EngineDown,
+      deploymentId: 'd1',
+      details: { step: 'run' },
+      message: 'the Docker engine stopped answering during the deploy: Docker could not start the app container: failed to update store for object type *libnetwork.endpoint',
+    });
+  });
+
+  it("passes the failure on when the engine answers (the app's or the build's fault), and EngineDown as it is", async () => {
+    await expect(blameEngine(shuttingDown, 'd1', () => Promise.resolve())).rejects.toBe(shuttingDown);
+    const down = new KrakenError(ErrorCode.EngineDown, 'the Docker engine did not answer', { deploymentId: 'd1' });
+    let asked = false;
+    await expect(
+      blameEngine(down, 'd1', () => {
+        asked = true;
+        return Promise.resolve();
+      }),
+    ).rejects.toBe(down);
+    expect(asked).toBe(false);
+  });
+});
 
 describe('mapEngineError', () => {
   it('maps an unreachable socket to EngineDown', () => {

@@ -1,4 +1,4 @@
-import { ErrorCode, KrakenError, isKrakenError } from '@kraken/common';
+import { ErrorCode, KrakenError, isKrakenError, toKrakenError } from '@kraken/common';
 
 /** The deploy steps, in order; progress events and errors name one. */
 export const DeployStep = {
@@ -20,6 +20,27 @@ export function deployError(
     deploymentId: context.deploymentId,
     details: { ...(context.step === undefined ? {} : { step: context.step }), ...context.details },
     cause: context.cause,
+  });
+}
+
+/**
+ * Rejects with what a failed deploy of `deploymentId` should report: EngineDown when the engine
+ * does not answer `ping` now (the deploy failed because the engine went away, whatever error the
+ * engine gave on its way out), so the orchestrator places the deployment on another node; the
+ * failure itself otherwise.
+ */
+export async function blameEngine(error: unknown, deploymentId: string, ping: () => Promise<void>): Promise<never> {
+  const failure = toKrakenError(error);
+  if (failure.code === ErrorCode.EngineDown) throw failure;
+  const answers = await ping().then(
+    () => true,
+    () => false,
+  );
+  if (answers) throw failure;
+  throw new KrakenError(ErrorCode.EngineDown, `the Docker engine stopped answering during the deploy: ${failure.message}`, {
+    deploymentId: failure.deploymentId ?? deploymentId,
+    details: failure.details,
+    cause: failure,
   });
 }
 

@@ -249,8 +249,12 @@ describe('Orchestrator', () => {
     expect(store.getDeployment(created.id)?.placementReason).toMatch(/^the Docker engine on node-b did not answer its deploy request; node-a: /);
     expect(store.statusHistory(created.id).map((h) => h.status)).not.toContain('Errored');
     expect(orchestrator.counters.engineDownRetried).toBe(1);
-    // in case the engine went away halfway through: node-b stops it once it is back
+    // in case the engine went away halfway through: node-b stops it once its engine answers, even within the grace
     expect(store.pendingStops('node-b').map((stop) => stop.deploymentId)).toEqual([created.id]);
+    await workerB.beat({ freeMb: 6000, load: 0.2, dockerHealthy: true, deployments: [] });
+    const [stop] = await eventually(() => workerB.ofType(MessageType.DeployStop).length === 1 && workerB.ofType(MessageType.DeployStop), 5000, 'deploy.stop', 10);
+    expect(stop?.body).toMatchObject({ deploymentId: created.id, reason: 'moved away: the Docker engine on node-b did not answer its deploy request' });
+    expect(store.pendingStops('node-b')).toEqual([]);
   });
 
   it("moves a node's Docker apps when its engine stays down past the grace, keeps the node alive, and stops the copies there once the engine is back", async () => {

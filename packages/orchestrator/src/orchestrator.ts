@@ -784,7 +784,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    * or within the grace that EngineWatch gives an engine restart) fails there with EngineDown. That
    * is the node's failure, not the app's: it is placed on another node, with the reason, instead of
    * ending Errored; up to MAX_ENGINE_DOWN_RETRIES times. The node is told to stop it once its
-   * engine is back, in case the engine went away halfway through the deploy.
+   * engine answers again, however short the outage: the engine may have gone away halfway through
+   * a redeploy and restart the old version's container when it is back.
    */
   private retryEngineDown(deployment: DeploymentRecord, body: MessageOf<typeof MessageType.DeployStatus>['body']): boolean {
     if (body.status !== Status.Errored || body.errorCode !== ErrorCode.EngineDown) return false;
@@ -799,6 +800,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       const current = this.store.getDeployment(deployment.id);
       if (current === undefined || current.attempt !== deployment.attempt || isTerminalStatus(current.status)) return;
       this.store.addPendingStop({ deploymentId: current.id, nodeId, reason: `moved away: ${why}` });
+      this.engineWatch.movedAway(nodeId, this.clock.now());
       await this.placeAndRequest(current, { attempt: current.attempt + 1, movingFrom: nodeId, why });
     }).catch((error: unknown) => {
       this.logger.error('could not place a deployment again after its node\'s engine did not answer', { deploymentId: deployment.id, error: toKrakenError(error) });
