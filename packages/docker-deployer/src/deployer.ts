@@ -107,6 +107,8 @@ export interface LogFollower {
 const DEFAULT_PING_TIMEOUT_MS = 5000;
 /** How long a failed deploy waits for the engine's answer before it blames the engine. */
 const ENGINE_CHECK_TIMEOUT_MS = 2000;
+/** After an unexpected engine error, how long (and how often) a failed deploy asks whether the engine is on its way out. */
+const ENGINE_SHUTDOWN_WATCH = { windowMs: 5000, intervalMs: 500 };
 /** cpu% is measured since the container's previous sample while that is at most this old (the worker asks every few seconds to a minute). */
 const CPU_WINDOW_MAX_MS = 120_000;
 /** An image's size is asked of the engine again after this long (it does not change; the image may be gone). */
@@ -164,7 +166,7 @@ export class DockerDeployer {
     // whatever a stopping engine says on its way out (a 500 of a daemon shutting down, a reset
     // stream), a deploy that failed while it stopped answering failed because of the engine
     return guardDeploy(this.inFlight, deploymentId, log, () =>
-      this.deployHere(request, log).catch((error: unknown) => blameEngine(error, deploymentId, () => this.ping(ENGINE_CHECK_TIMEOUT_MS))),
+      this.deployHere(request, log).catch((error: unknown) => blameEngine(error, deploymentId, () => this.ping(ENGINE_CHECK_TIMEOUT_MS), ENGINE_SHUTDOWN_WATCH)),
     );
   }
 

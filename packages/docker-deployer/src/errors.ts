@@ -23,20 +23,36 @@ export function deployError(
   });
 }
 
+/** How blameEngine watches the engine after an unexpected engine error. */
+export interface EngineWatchWindow {
+  /** How long it keeps asking. */
+  windowMs: number;
+  /** Between two asks. */
+  intervalMs: number;
+}
+
 /**
  * Rejects with what a failed deploy of `deploymentId` should report: EngineDown when the engine
- * does not answer `ping` now (the deploy failed because the engine went away, whatever error the
+ * does not answer `ping` (the deploy failed because the engine went away, whatever error the
  * engine gave on its way out), so the orchestrator places the deployment on another node; the
- * failure itself otherwise.
+ * failure itself otherwise. After an unexpected engine error (Internal) it keeps asking for
+ * `watch.windowMs`: a daemon shutting down fails requests (500s) while it still answers pings,
+ * for the second or so before it exits.
  */
-export async function blameEngine(error: unknown, deploymentId: string, ping: () => Promise<void>): Promise<never> {
+export async function blameEngine(error: unknown, deploymentId: string, ping: () => Promise<void>, watch: EngineWatchWindow): Promise<never> {
   const failure = toKrakenError(error);
   if (failure.code === ErrorCode.EngineDown) throw failure;
-  const answers = await ping().then(
-    () => true,
-    () => false,
-  );
-  if (answers) throw failure;
+  const answers = () =>
+    ping().then(
+      () => true,
+      () => false,
+    );
+  const until = Date.now() + (failure.code === ErrorCode.Internal ? watch.windowMs : 0);
+  for (;;) {
+    if (!(await answers())) break;
+    if (Date.now() >= until) throw failure;
+    await new Promise((resolve) => setTimeout(resolve, watch.intervalMs));
+  }
   throw new KrakenError(ErrorCode.EngineDown, `the Docker engine stopped answering during the deploy: ${failure.message}`, {
     deploymentId: failure.deploymentId ?? deploymentId,
     details: failure.details,
