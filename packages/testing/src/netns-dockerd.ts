@@ -267,7 +267,6 @@ function killEngineProcesses(dir: string, cgroupParent: string): void {
  */
 function removeEngine(dir: string, cgroupParent: string): void {
   killEngineProcesses(dir, cgroupParent);
-  unmountBelow(dir);
   for (const cgroup of cgroupDirs(cgroupParent)) {
     for (const tree of treeDeepestFirst(cgroup)) {
       try {
@@ -277,7 +276,19 @@ function removeEngine(dir: string, cgroupParent: string): void {
       }
     }
   }
-  rmSync(dir, { recursive: true, force: true });
+  // a container's mount can still be going away (its shim just killed) when the first try comes:
+  // unmount again and retry for a few seconds before giving up
+  for (let attempt = 1; ; attempt++) {
+    unmountBelow(dir);
+    try {
+      rmSync(dir, { recursive: true, force: true });
+      return;
+    } catch (error) {
+      // EBUSY, though Node 24's rmSync reports it with an empty code ("Unknown error: Device or resource busy")
+      if (attempt >= 50) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+  }
 }
 
 /** Unmounts every mount at or below `dir` (network namespaces, container file systems), deepest first. */
