@@ -257,6 +257,27 @@ describe('Orchestrator', () => {
     expect(store.pendingStops('node-b')).toEqual([]);
   });
 
+  it("destroys a deployment cancelled while its node's Docker engine does not answer, and has the node stop it once the engine answers", async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    await orchestrator.cancelDeployment(deployment.id);
+    await eventually(() => workerB.ofType(MessageType.DeployCancel).length === 1, 5000, 'the cancel sent to node-b', 10);
+    await workerB.report(deployment.id, DeploymentStatus.DestructionInProgress);
+    await workerB.report(deployment.id, DeploymentStatus.Errored, {
+      message: 'could not stop deployment: the Docker engine did not answer while trying to look up the container to stop: connect ENOENT /run/docker.sock',
+      errorCode: 'ENGINE_DOWN',
+    });
+    await eventually(() => status(deployment.id) === DeploymentStatus.Destroyed, 5000, 'Destroyed', 10);
+    expect(store.getDeployment(deployment.id)?.statusMessage).toBe('the Docker engine on node-b did not answer the stop; node-b will be told to stop it once its engine answers again');
+    expect(workerA.requests()).toEqual([]);
+
+    // the engine is back (and restarted the container): node-b is told to stop it
+    await workerB.beat({ freeMb: 6000, load: 0.2, dockerHealthy: true, deployments: [deployment.id] });
+    const [stop] = await eventually(() => workerB.ofType(MessageType.DeployStop).length === 1 && workerB.ofType(MessageType.DeployStop), 5000, 'deploy.stop', 10);
+    expect(stop?.body).toMatchObject({ deploymentId: deployment.id, reason: 'destroyed while the Docker engine on node-b did not answer' });
+  });
+
   it("moves a node's Docker apps when its engine stays down past the grace, keeps the node alive, and stops the copies there once the engine is back", async () => {
     const orchestrator = await startOrchestrator();
     await beatBoth();

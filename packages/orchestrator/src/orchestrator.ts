@@ -743,6 +743,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       return;
     }
     if (this.retryTakenPort(deployment, body)) return;
+    if (this.destroyWhenEngineBack(deployment, body)) return;
     if (this.retryEngineDown(deployment, body)) return;
     const changed = this.store.setStatus(body.deploymentId, body.status, { ...reportedChange(message), message: body.message ?? null });
     if (changed === undefined) return;
@@ -780,6 +781,20 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   }
 
   /**
+   * A cancel that reaches a node whose Docker engine does not answer cannot stop the container,
+   * which the engine starts again when it is back (restart policy): the deployment is Destroyed, as
+   * the user asked, and the node is told to stop it at the engine's next answer.
+   */
+  private destroyWhenEngineBack(deployment: DeploymentRecord, body: MessageOf<typeof MessageType.DeployStatus>['body']): boolean {
+    if (body.status !== Status.Errored || body.errorCode !== ErrorCode.EngineDown || !destructionStatuses.has(deployment.status)) return false;
+    const nodeId = body.nodeId;
+    this.store.addPendingStop({ deploymentId: deployment.id, nodeId, reason: `destroyed while the Docker engine on ${nodeId} did not answer` });
+    this.engineWatch.movedAway(nodeId, this.clock.now());
+    this.changeStatus(deployment.id, Status.Destroyed, `the Docker engine on ${nodeId} did not answer the stop; ${nodeId} will be told to stop it once its engine answers again`);
+    return true;
+  }
+
+  /**
    * A deployment placed on a node whose Docker engine has just stopped (before a heartbeat said so,
    * or within the grace that EngineWatch gives an engine restart) fails there with EngineDown. That
    * is the node's failure, not the app's: it is placed on another node, with the reason, instead of
@@ -788,7 +803,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    * a redeploy and restart the old version's container when it is back.
    */
   private retryEngineDown(deployment: DeploymentRecord, body: MessageOf<typeof MessageType.DeployStatus>['body']): boolean {
-    if (body.status !== Status.Errored || body.errorCode !== ErrorCode.EngineDown) return false;
+    if (body.status !== Status.Errored || body.errorCode !== ErrorCode.EngineDown || destructionStatuses.has(deployment.status)) return false;
     const retries = this.engineDownRetries.get(deployment.id) ?? 0;
     if (retries >= MAX_ENGINE_DOWN_RETRIES) return false;
     this.engineDownRetries.set(deployment.id, retries + 1);
@@ -1012,8 +1027,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         // which usually gives it back to this node (still running it) instead of destroying it
         deployment = await this.placeAndRequest(deployment, { attempt: deployment.attempt + 1, why: `${nodeId} is back` });
       }
-      // moved back to it meanwhile: that copy is the one that should run
-      if (deployment?.nodeId !== nodeId) {
+      // moved back to it meanwhile: that copy is the one that should run (unless it was destroyed there)
+      if (deployment?.nodeId !== nodeId || deployment.status === Status.Destroyed) {
         await this.sendCommand(
           nodeId,
           createMessage(MessageType.DeployStop, { deploymentId: stop.deploymentId, reason: stop.reason }, this.meta()),

@@ -624,7 +624,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       const failure = toKrakenError(error);
       if (failure.code !== ErrorCode.NotFound) {
         this.fail(failure, 'stop the container', t.deploymentId);
-        this.publishStatus(t, DeploymentStatus.Errored, { message: `could not stop deployment: ${failure.message}` });
+        // its code tells the orchestrator when the engine did not answer (EngineDown): it stops the container once the engine is back
+        this.publishStatus(t, DeploymentStatus.Errored, { message: `could not stop deployment: ${failure.message}`, errorCode: failure.code });
         await this.untrack(t);
         return;
       }
