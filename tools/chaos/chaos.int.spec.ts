@@ -1,5 +1,6 @@
 // Issue 15: CI's short chaos schedules, fixed seeds so a failure replays (`node tools/chaos/run.mjs
-// --seed 7 --minutes 2`, and `--seed 79 --leader-faults`); the long run is the same tool with --minutes 30.
+// --seed 7 --minutes 2`, `--seed 79 --leader-faults` and `--seed 12 --engines`); the long run is the
+// same tool with --minutes 30.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { watchProcess } from '@kraken/testing';
@@ -12,6 +13,11 @@ const WORKERS_SEED = 7;
  * own RabbitMQ node killed does not settle yet: seed 15, see tools/chaos/README.md.)
  */
 const LEADER_FAULTS_SEED = 79;
+/**
+ * Its two minutes crash a worker host, engine and containers too, then stop the other worker's
+ * Docker engine for 15 s while it holds apps (they move), kill an app, and drop packets.
+ */
+const ENGINES_SEED = 12;
 
 /** Runs the chaos tool with `args` and checks that it printed every invariant, each one held. */
 async function expectEveryInvariantHeld(seed: number, args: readonly string[]): Promise<string> {
@@ -41,5 +47,11 @@ describe('the chaos run (CI schedule)', () => {
     const output = await expectEveryInvariantHeld(LEADER_FAULTS_SEED, ['--leader-faults']);
     expect(output).toMatch(/\] fault: \w+ host 1 for/);
     expect(output).toMatch(/\] fault: broker-crash host \d for/);
+  }, 900_000);
+
+  it(`keeps every invariant through two minutes of faults on workers with Docker engines of their own, an engine restart among them (seed ${ENGINES_SEED}, --engines)`, async () => {
+    const output = await expectEveryInvariantHeld(ENGINES_SEED, ['--engines']);
+    expect(output).toMatch(/\] +host \d's Docker engine stopped/);
+    expect(output).toMatch(/\] healed: engine-restart host \d/);
   }, 900_000);
 });

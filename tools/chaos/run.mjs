@@ -2,21 +2,23 @@
 // A seeded chaos run on the netns cluster harness: a leader and workers (process runtime), a
 // workload of creates, cancels and redeploys through the API, and meanwhile one fault at a time on
 // a worker host (crash, SIGSTOP, cut link, 30% packet loss, 200 ms delay on its broker link; with
-// --leader-faults a crash of its RabbitMQ node instead of the delay) or an app (SIGKILL). Once the schedule ends and the cluster
+// --leader-faults a crash of its RabbitMQ node instead of the delay; with --engines the workers run
+// Docker engines of their own, and a restart of one joins the faults) or an app (SIGKILL). Once the schedule ends and the cluster
 // settles, it checks the invariants (schedule.ts) and prints them as a table, with per-deployment
 // log gaps and agent memory before and after. The same seed replays the same schedule.
 //
 //   NX_DAEMON=false npx nx run-many -t build && node tools/chaos/run.mjs [--seed N] [--minutes M]
+import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { commitFiles, eventually, gitFixtureRepo, manifestToml } from '@kraken/testing';
+import { commitFiles, eventually, gitFixtureRepo, manifestToml, startNetnsDockerd } from '@kraken/testing';
 import { errorText, labHarness } from '../bench/lab.mjs';
 
-const HELP = `Usage: node tools/chaos/run.mjs [--seed N] [--minutes M] [--settle-minutes S] [--leader-faults]   (root, Node 24)
+const HELP = `Usage: node tools/chaos/run.mjs [--seed N] [--minutes M] [--settle-minutes S] [--leader-faults | --engines]   (root, Node 24)
 
 Runs a 3-host Kraken cluster in network namespaces (a leader and two workers, process runtime),
 creates, cancels and redeploys apps through the API while one fault at a time hits a worker host
@@ -24,7 +26,9 @@ creates, cancels and redeploys apps through the API while one fault at a time hi
 each way to its broker traffic) or one app's process is killed; a quarter of the apps flood their
 log. With --leader-faults the two others are standbys (each agent runs a member of the cluster's
 RabbitMQ cluster, as kraken agent does with rabbitmq-server installed) and faults hit any host, the
-leader's too, with a SIGKILL of a host's RabbitMQ node instead of the delay. Then it lets the
+leader's too, with a SIGKILL of a host's RabbitMQ node instead of the delay. With --engines the
+workers run Docker apps on a Docker engine of their own each (the leader keeps the process runtime),
+and a restart of a worker's engine (SIGTERM, started again later) joins the faults. Then it lets the
 cluster settle and checks: every acknowledged create persisted; none stuck in a non-final status;
 each one not cancelled RUNNING, exactly once, answering HTTP with its last acknowledged version;
 each cancelled one DESTROYED with nothing left running. Prints the table, the log gaps per
@@ -32,10 +36,11 @@ deployment and each agent's memory before and after; exits 1 when an invariant f
   --seed N            the schedule's seed (default: a random one, printed)
   --minutes M         how long faults and operations go on (default 3)
   --settle-minutes S  how long the cluster may take to settle afterwards (default 4)
-  --leader-faults     standbys instead of workers, and faults on the leader's host too`;
+  --leader-faults     standbys instead of workers, and faults on the leader's host too
+  --engines           workers with a Docker engine each, and engine restarts among the faults`;
 
 const { values: flags } = parseArgs({
-  options: { seed: { type: 'string' }, minutes: { type: 'string', default: '3' }, 'settle-minutes': { type: 'string', default: '4' }, help: { type: 'boolean' }, 'leader-faults': { type: 'boolean', default: false } },
+  options: { seed: { type: 'string' }, minutes: { type: 'string', default: '3' }, 'settle-minutes': { type: 'string', default: '4' }, help: { type: 'boolean' }, 'leader-faults': { type: 'boolean', default: false }, engines: { type: 'boolean', default: false } },
 });
 if (flags.help) {
   console.log(HELP);
@@ -46,6 +51,10 @@ const durationMs = Number(flags.minutes) * 60_000;
 const settleMs = Number(flags['settle-minutes']) * 60_000;
 if (!Number.isInteger(seed) || seed < 0 || !(durationMs > 0) || !(settleMs > 0)) {
   console.error(`chaos: --seed must be a whole number of 0 or more and --minutes, --settle-minutes positive\n\n${HELP}`);
+  process.exit(2);
+}
+if (flags['leader-faults'] && flags.engines) {
+  console.error(`chaos: --leader-faults and --engines are two modes; pick one\n\n${HELP}`);
   process.exit(2);
 }
 
@@ -62,17 +71,30 @@ const WHOLE_WAIT_MS = 120_000;
 /** The delay fault's added latency, each way. */
 const DELAY_MS = 200;
 const leaderFaults = flags['leader-faults'];
+/** Workers with a Docker engine of their own each (host -> NetnsDockerd), filled once the lab exists. */
+const engines = new Map();
+/**
+ * The node template's base image (what `lang = "node"` builds FROM), built by
+ * dockerfiles/build-base-images.sh: copied into each lab engine, which has no registry to pull from.
+ */
+const BASE_IMAGE = 'kraken-base/node:20';
+const run = promisify(execFile);
 /** Every agent's whole output (each run of it), kept after the lab is gone, for a failed run. */
 const agentOutputs = new Map();
 /** How each host's agent starts (again): host 1 founds the cluster; the others may lead with --leader-faults. */
-const agentArgs = (host) => (host === 1 ? ['--priority', '0'] : ['--priority', leaderFaults ? '1' : '2']);
+const agentArgs = (host) => {
+  if (host === 1) return ['--priority', '0'];
+  const engine = engines.get(host);
+  return ['--priority', leaderFaults ? '1' : '2', ...(engine === undefined ? [] : ['--runtime', 'docker', '--docker-socket', engine.socketPath])];
+};
 /** Hosts under a fault now: the API is asked through another one. */
 const injured = new Set();
 function log(text) {
   console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${text}`);
 }
 
-const schedule = chaosSchedule({ seed, durationMs, faultHosts: leaderFaults ? [1, 2, 3] : [2, 3], kinds: FAULT_KINDS_BY_MODE[leaderFaults ? 'leader-faults' : 'workers'] });
+const mode = leaderFaults ? 'leader-faults' : flags.engines ? 'engines' : 'workers';
+const schedule = chaosSchedule({ seed, durationMs, faultHosts: leaderFaults ? [1, 2, 3] : [2, 3], kinds: FAULT_KINDS_BY_MODE[mode] });
 log(`seed ${seed}: ${schedule.faults.length} faults and ${schedule.operations.length} operations over ${flags.minutes} min`);
 
 const { startClusterHarness } = await labHarness('chaos');
@@ -89,12 +111,14 @@ try {
   await saveAgentLogs();
 } finally {
   await cluster.destroy();
+  await Promise.all([...engines.values()].map((engine) => engine.destroy()));
   await rm(dir, { recursive: true, force: true });
 }
 process.exit(exitCode);
 
 async function runChaos() {
   const gql = (query, variables = {}) => cluster.graphql(api(), query, { variables, timeoutMs: 15_000 });
+  if (flags.engines) await startEngines();
 
   recordOutput(cluster.start(1, agentArgs(1)));
   await cluster.agents[1]?.process.waitFor(/Kraken is running/, 180_000);
@@ -198,7 +222,7 @@ async function runChaos() {
   if (unacknowledged.length > 0) console.log(`\nnot acknowledged by the API (allowed under faults, not counted as lost):\n  ${unacknowledged.join('\n  ')}`);
   const failed = results.filter((verdict) => !verdict.passed);
   if (failed.length > 0) {
-    for (const instance of (await liveInstances()).sort((a, b) => a.name.localeCompare(b.name))) console.log(`live: ${instance.name} pid ${instance.pid} ${instance.about}`);
+    for (const instance of (await liveInstances()).sort((a, b) => a.name.localeCompare(b.name))) console.log(`live: ${instance.name} ${instance.id} ${instance.about}`);
   }
   // a failed run's logs are always kept; a passing one's on request (log gaps, memory to look into)
   if (failed.length > 0 || process.env.CHAOS_KEEP_LOGS === '1') await saveAgentLogs();
@@ -250,17 +274,22 @@ async function saveAgentLogs() {
 async function inflict({ kind, host, pick }) {
   switch (kind) {
     case 'app-crash': {
-      const live = (await liveInstances()).sort((a, b) => a.name.localeCompare(b.name) || a.pid - b.pid);
+      const live = (await liveInstances()).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
       const victim = live[Math.floor(pick * live.length)];
       if (victim !== undefined) {
-        log(`  SIGKILL to ${victim.name} (pid ${victim.pid})`);
-        process.kill(victim.pid, 'SIGKILL');
+        log(`  SIGKILL to ${victim.name} (${victim.id})`);
+        await victim.kill().catch((error) => log(`  ${victim.name} (${victim.id}) was gone already: ${errorText(error)}`));
       }
       return async () => undefined;
     }
     case 'crash':
       await cluster.killHost(host);
+      // the machine's Docker engine and its containers die with it (lab.killHost leaves the
+      // containers, which have network namespaces of their own)
+      await engines.get(host)?.kill();
       return async () => {
+        // a machine that boots again starts its engine before its agent, as docker.service does
+        await engines.get(host)?.start();
         // it joins whichever leads now, through a host under no fault (api() skips this one)
         recordOutput(cluster.start(host, [...agentArgs(host), '--join', api()]));
         // until its agent is up (a standby's RabbitMQ node rejoins first), its API is asked nothing
@@ -296,9 +325,31 @@ async function inflict({ kind, host, pick }) {
           (error) => log(`  ${errorText(error)}`),
         );
     }
+    case 'engine-restart': {
+      const engine = engines.get(host);
+      if (engine === undefined) throw new Error(`chaos: host ${host} runs no Docker engine (engine-restart needs --engines)`);
+      const stopping = Date.now();
+      await engine.stop();
+      log(`  host ${host}'s Docker engine stopped (SIGTERM; it took ${((Date.now() - stopping) / 1000).toFixed(1)} s to stop its containers and exit); its agent keeps running`);
+      // the same data root and socket: its containers come back as their restart policy says
+      return () => engine.start();
+    }
     default:
       throw new Error(`chaos: unknown fault ${kind}`);
   }
+}
+
+/**
+ * A Docker engine of its own for each worker host (its agent's runtime), holding the base image the
+ * node template builds FROM.
+ */
+async function startEngines() {
+  for (const host of [2, 3]) {
+    const engine = await startNetnsDockerd(cluster.lab, host);
+    engines.set(host, engine);
+    await run('sh', ['-c', 'docker save "$0" | docker -H "unix://$1" load', BASE_IMAGE, engine.socketPath], { timeout: 300_000 });
+  }
+  log(`Docker engines on hosts ${[...engines.keys()].join(' and ')}, each with ${BASE_IMAGE}`);
 }
 
 /** One repository per app, so a redeploy of one moves no other's branch. A noisy one floods its log. */
@@ -306,26 +357,52 @@ async function appRepo(name, noisy) {
   return gitFixtureRepo(path.join(dir, 'repos', name), {
     'shipwreck.toml': manifestToml('port = 3000\nlang = "node"\nrun = "node server.js"\ntest = ""', name),
     'version.json': JSON.stringify({ version: 1 }),
-    // the app records its pid where the run can count live instances, and ticks in its log so gaps show
+    // a process records its pid where the run can count live instances (a container, which cannot
+    // see that folder, is counted by its engine), and each instance ticks in its log so gaps show:
+    // its pid and start time tell it apart (a container's pid repeats when its engine restarts it)
     'server.js': `const fs = require('fs'), http = require('http'), path = require('path');
 const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, 'version.json'), 'utf8'));
-fs.writeFileSync(path.join(process.env.CHAOS_DIR, process.env.CHAOS_NAME + '.' + process.pid), 'v' + version + ' port ' + process.env.PORT + ' in ' + process.cwd());
+if (fs.existsSync(process.env.CHAOS_DIR)) fs.writeFileSync(path.join(process.env.CHAOS_DIR, process.env.CHAOS_NAME + '.' + process.pid), 'v' + version + ' port ' + process.env.PORT + ' in ' + process.cwd());
+const instance = process.pid + '.' + Date.now();
 let tick = 0;
-setInterval(() => console.log('chaos ' + process.pid + ' tick ' + tick++), 500);
+setInterval(() => console.log('chaos ' + instance + ' tick ' + tick++), 500);
 ${noisy ? "setInterval(() => { for (let i = 0; i < 200; i++) console.log('noise '.repeat(20) + i); }, 100);\n" : ''}http.createServer((q, s) => s.end(process.env.CHAOS_NAME + ' v' + version)).listen(process.env.PORT);
 `,
   });
 }
 
-/** Every app instance alive now, on any host: each records `<name>.<pid>` when it starts. */
+/**
+ * Every app instance alive now, on any host: a process records `<name>.<pid>` when it starts; a
+ * running container on any lab engine is found by the labels Kraken puts on its app containers.
+ */
 async function liveInstances() {
   const live = [];
   for (const file of await readdir(instancesDir)) {
     const pid = Number(file.slice(file.lastIndexOf('.') + 1));
     // what it wrote: its version, port and folder (which agent's data dir it runs from)
-    if (isAlive(pid)) live.push({ name: file.slice(0, file.lastIndexOf('.')), pid, about: readFileSync(path.join(instancesDir, file), 'utf8') });
+    if (isAlive(pid)) live.push({ name: file.slice(0, file.lastIndexOf('.')), id: `pid ${pid}`, about: readFileSync(path.join(instancesDir, file), 'utf8'), kill: async () => process.kill(pid, 'SIGKILL') });
   }
+  for (const [host, engine] of engines) live.push(...(await runningContainers(host, engine)));
   return live;
+}
+
+/** Kraken's running app containers on one lab engine (org.kraken.* labels, docker-deployer's labels.ts). */
+async function runningContainers(host, engine) {
+  const docker = (...args) => run('docker', ['-H', `unix://${engine.socketPath}`, ...args], { timeout: 30_000 }).then(({ stdout }) => stdout.trim());
+  const rows = await docker('ps', '--filter', 'label=org.kraken.role=app', '--filter', 'status=running', '--format', '{{.ID}}\t{{.Label "org.kraken.app"}}\t{{.Label "org.kraken.deployment"}}\t{{.Label "org.kraken.node"}}');
+  return rows
+    .split('\n')
+    .filter(Boolean)
+    .map((row) => {
+      const [container = '', name = '', deployment = '', node = ''] = row.split('\t');
+      return {
+        name,
+        id: `container ${container}`,
+        about: `${deployment} by ${node} on host ${host}'s engine`,
+        // its process, not `docker kill`, which would count as a stop and keep the restart policy from restarting it
+        kill: async () => process.kill(Number(await docker('inspect', '--format', '{{.State.Pid}}', container)), 'SIGKILL'),
+      };
+    });
 }
 
 /** What each created deployment looks like now: its status in the API, live instances, its answer and log. */

@@ -36,11 +36,12 @@ describe('chaos schedule', () => {
     expect(new Set(schedule.operations.map((operation) => operation.kind))).toEqual(new Set(['create', 'cancel', 'redeploy']));
   });
 
-  it('draws only the faults its mode allows: a broker crash with a RabbitMQ node per host, a delay on the relayed workers', () => {
+  it('draws only the faults its mode allows: a broker crash with a RabbitMQ node per host, a delay on the relayed workers, an engine restart where workers run engines', () => {
     const kindsOf = (mode: keyof typeof FAULT_KINDS_BY_MODE) =>
       new Set(chaosSchedule({ seed: 3, durationMs: 3_600_000, faultHosts: [1, 2, 3], kinds: FAULT_KINDS_BY_MODE[mode] }).faults.map((fault) => fault.kind));
     expect(kindsOf('leader-faults')).toEqual(new Set(['crash', 'pause', 'cut', 'loss', 'app-crash', 'broker-crash']));
     expect(kindsOf('workers')).toEqual(new Set(['crash', 'pause', 'cut', 'loss', 'app-crash', 'delay']));
+    expect(kindsOf('engines')).toEqual(new Set(['crash', 'pause', 'cut', 'loss', 'app-crash', 'delay', 'engine-restart']));
     const delays = chaosSchedule({ seed: 5, durationMs: 600_000, faultHosts: [2, 3], kinds: ['delay'] });
     expect(new Set(delays.faults.map((fault) => fault.kind))).toEqual(new Set(['delay']));
     expect(delays).toEqual(chaosSchedule({ seed: 5, durationMs: 600_000, faultHosts: [2, 3], kinds: ['delay'] }));
@@ -52,7 +53,7 @@ describe('chaos schedule', () => {
     expect(() => chaosSchedule({ seed: 1, durationMs: 0, faultHosts: [2], kinds })).toThrow('the duration must be positive, got 0');
     expect(() => chaosSchedule({ seed: 1, durationMs: 1_000, faultHosts: [], kinds })).toThrow('no host to put faults on');
     expect(() => chaosSchedule({ seed: 1, durationMs: 1_000, faultHosts: [2], kinds: [] })).toThrow(
-      'the faults must be some of crash, pause, cut, loss, app-crash, delay, broker-crash; got none',
+      'the faults must be some of crash, pause, cut, loss, app-crash, delay, broker-crash, engine-restart; got none',
     );
     expect(() => chaosSchedule({ seed: 1, durationMs: 1_000, faultHosts: [2], kinds: ['meteor' as 'crash'] })).toThrow('got meteor');
   });
@@ -90,6 +91,8 @@ describe('chaos verdicts', () => {
   it('counts the ticks missing between the first and last of each instance', () => {
     expect(logGaps(['chaos 10 tick 0', 'chaos 10 tick 1', 'chaos 10 tick 4', 'building', 'chaos 22 tick 7', 'chaos 22 tick 8'])).toBe(2);
     expect(logGaps([])).toBe(0);
+    // a container restarted by its engine may get the same pid: its start time tells the instances apart
+    expect(logGaps(['chaos 7.1000 tick 0', 'chaos 7.1000 tick 3', 'chaos 7.2000 tick 0', 'chaos 7.2000 tick 1'])).toBe(2);
   });
 
   it('prints rows as aligned columns', () => {

@@ -18,19 +18,23 @@ export type FaultKind =
   /** 200 ms added each way to its broker traffic (a slow link), none afterwards */
   | 'delay'
   /** SIGKILL to its own RabbitMQ node's process group (a crashed broker); its agent restarts it */
-  | 'broker-crash';
+  | 'broker-crash'
+  /** SIGTERM to its Docker engine, which stops its containers (the agent stays up); the engine starts again afterwards */
+  | 'engine-restart';
 
 /** Every fault the run knows, in the order a schedule draws from. */
-export const FAULT_KINDS: readonly FaultKind[] = ['crash', 'pause', 'cut', 'loss', 'app-crash', 'delay', 'broker-crash'];
+export const FAULT_KINDS: readonly FaultKind[] = ['crash', 'pause', 'cut', 'loss', 'app-crash', 'delay', 'broker-crash', 'engine-restart'];
 
 /**
  * The faults each mode of the run can inflict. Workers reach the machine's RabbitMQ through a
  * delaying relay, which a RabbitMQ node per host (leader faults) has no place for; those nodes can
- * crash, while the machine's RabbitMQ, shared with everything else here, must not.
+ * crash, while the machine's RabbitMQ, shared with everything else here, must not. Only workers
+ * with a Docker engine of their own (engines) have an engine to restart.
  */
-export const FAULT_KINDS_BY_MODE: Readonly<Record<'workers' | 'leader-faults', readonly FaultKind[]>> = {
+export const FAULT_KINDS_BY_MODE: Readonly<Record<'workers' | 'leader-faults' | 'engines', readonly FaultKind[]>> = {
   workers: ['crash', 'pause', 'cut', 'loss', 'app-crash', 'delay'],
   'leader-faults': ['crash', 'pause', 'cut', 'loss', 'app-crash', 'broker-crash'],
+  engines: ['crash', 'pause', 'cut', 'loss', 'app-crash', 'delay', 'engine-restart'],
 };
 
 export interface Fault {
@@ -185,16 +189,16 @@ export function leaderVerdict(views: readonly LeaderView[]): Verdict {
   };
 }
 
-/** Missing ticks per instance: `lines` are the app's log lines, `chaos <pid> tick <n>`. */
+/** Missing ticks per instance: `lines` are the app's log lines, `chaos <instance> tick <n>` (its pid, or pid.start-time). */
 export function logGaps(lines: readonly string[]): number {
   const ticks = new Map<string, Set<number>>();
   for (const line of lines) {
-    const match = /chaos (\d+) tick (\d+)/.exec(line);
+    const match = /chaos ([\d.]+) tick (\d+)/.exec(line);
     if (match === null) continue;
-    const [, pid = '', tick = '0'] = match;
-    const seen = ticks.get(pid) ?? new Set<number>();
+    const [, instance = '', tick = '0'] = match;
+    const seen = ticks.get(instance) ?? new Set<number>();
     seen.add(Number(tick));
-    ticks.set(pid, seen);
+    ticks.set(instance, seen);
   }
   let gaps = 0;
   for (const seen of ticks.values()) {

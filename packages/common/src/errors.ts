@@ -13,6 +13,11 @@ export const ErrorCode = {
   Conflict: 'CONFLICT',
   Unauthorized: 'UNAUTHORIZED',
   Unavailable: 'UNAVAILABLE',
+  /**
+   * A node's container engine did not answer (its socket refused or gone): the node itself may be
+   * fine, and what was asked of it can run on another node.
+   */
+  EngineDown: 'ENGINE_DOWN',
   NoLeader: 'NO_LEADER',
   Timeout: 'TIMEOUT',
   Closed: 'CLOSED',

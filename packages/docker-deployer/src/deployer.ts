@@ -11,7 +11,7 @@ import { OutputLines, splitTimestamp } from './demux.js';
 import { ResumeFilter, engineTimeKey, formatDockerCursor, parseDockerCursor } from './log-cursor.js';
 import type { OutputStream } from './demux.js';
 import { pingEngine } from './engine.js';
-import { DeployStep, deployError, engineStatus, mapEngineError } from './errors.js';
+import { DeployStep, blameEngine, deployError, engineStatus, mapEngineError } from './errors.js';
 import { Label, buildLabels, containerName, imageTag, labelFilters } from './labels.js';
 import { compileOptions } from './options.js';
 import type { CompiledDeployerOptions, DockerDeployerOptions } from './options.js';
@@ -105,6 +105,10 @@ export interface LogFollower {
 }
 
 const DEFAULT_PING_TIMEOUT_MS = 5000;
+/** How long a failed deploy waits for the engine's answer before it blames the engine. */
+const ENGINE_CHECK_TIMEOUT_MS = 2000;
+/** After an unexpected engine error, how long (and how often) a failed deploy asks whether the engine is on its way out. */
+const ENGINE_SHUTDOWN_WATCH = { windowMs: 5000, intervalMs: 500 };
 /** cpu% is measured since the container's previous sample while that is at most this old (the worker asks every few seconds to a minute). */
 const CPU_WINDOW_MAX_MS = 120_000;
 /** An image's size is asked of the engine again after this long (it does not change; the image may be gone). */
@@ -159,47 +163,54 @@ export class DockerDeployer {
     const { deploymentId } = request;
     validateRequest(request);
     const log = this.logger.child({ deploymentId });
-    return guardDeploy(this.inFlight, deploymentId, log, async () => {
-      await this.prepares.settled(deploymentId);
-      const existing = await this.findContainer(deploymentId, 'deploy');
-      let retiring: Deployment | undefined;
-      if (existing !== undefined) {
-        if (existing.state === 'running' && request.replace !== true) {
-          log.info('deployment already running; reusing its container', { containerId: existing.containerId });
-          return { ...existing, reused: true };
-        }
-        if (existing.state === 'running') {
-          // a redeploy: the old app serves until the new one is built and tested
-          retiring = existing;
-        } else {
-          // a stopped leftover (e.g. a crash during an earlier deploy) would block the container name
-          await removeContainer(this.docker.getContainer(existing.containerId));
-        }
+    // whatever a stopping engine says on its way out (a 500 of a daemon shutting down, a reset
+    // stream), a deploy that failed while it stopped answering failed because of the engine
+    return guardDeploy(this.inFlight, deploymentId, log, () =>
+      this.deployHere(request, log).catch((error: unknown) => blameEngine(error, deploymentId, () => this.ping(ENGINE_CHECK_TIMEOUT_MS), ENGINE_SHUTDOWN_WATCH)),
+    );
+  }
+
+  private async deployHere(request: DeployRequest, log: Logger): Promise<DeployResult> {
+    const { deploymentId } = request;
+    await this.prepares.settled(deploymentId);
+    const existing = await this.findContainer(deploymentId, 'deploy');
+    let retiring: Deployment | undefined;
+    if (existing !== undefined) {
+      if (existing.state === 'running' && request.replace !== true) {
+        log.info('deployment already running; reusing its container', { containerId: existing.containerId });
+        return { ...existing, reused: true };
       }
-      // a redeploy keeps the app's host port unless the request names another
-      const hostPort = request.hostPort ?? retiring?.hostPort;
-      const placed = { ...request, ...(hostPort === undefined ? {} : { hostPort }) };
-      const built = retiring === undefined ? undefined : await this.sameBuild(retiring, placed);
-      if (retiring !== undefined && built !== undefined) {
-        log.info('restarting from the image of this commit with changed settings; no build, no test', { containerId: retiring.containerId, commit: retiring.commit, image: built.image });
-        const step = stepRunner(deploymentId, request.onProgress, log);
-        const result = await this.testAndStart({ request: placed, manifest: built.manifest, commit: retiring.commit, image: built.image, step, log, retiring, skipTest: true });
-        return { ...result, reused: false, buildReused: true, ...(request.fromKept === true ? { fromKept: true } : {}) };
+      if (existing.state === 'running') {
+        // a redeploy: the old app serves until the new one is built and tested
+        retiring = existing;
+      } else {
+        // a stopped leftover (e.g. a crash during an earlier deploy) would block the container name
+        await removeContainer(this.docker.getContainer(existing.containerId));
       }
-      const kept = request.fromKept === true && request.commit !== undefined ? await this.kept.find(deploymentId, request.commit) : undefined;
-      if (kept !== undefined) {
-        // a rollback: the image passed its test when it was built
-        log.info('running the kept image of this commit; no clone, build or test', { commit: kept.commit, image: kept.image });
-        const step = stepRunner(deploymentId, request.onProgress, log);
-        const result = await this.testAndStart({ request: placed, manifest: kept.manifest, commit: kept.commit, image: kept.image, step, log, retiring, skipTest: true });
-        await this.keepVersion(result);
-        return { ...result, reused: false, fromKept: true };
-      }
-      if (request.fromKept === true) log.info('no kept image of this commit on this node; building it again', { commit: request.commit });
-      const result = await this.deployFresh(placed, log, retiring);
+    }
+    // a redeploy keeps the app's host port unless the request names another
+    const hostPort = request.hostPort ?? retiring?.hostPort;
+    const placed = { ...request, ...(hostPort === undefined ? {} : { hostPort }) };
+    const built = retiring === undefined ? undefined : await this.sameBuild(retiring, placed);
+    if (retiring !== undefined && built !== undefined) {
+      log.info('restarting from the image of this commit with changed settings; no build, no test', { containerId: retiring.containerId, commit: retiring.commit, image: built.image });
+      const step = stepRunner(deploymentId, request.onProgress, log);
+      const result = await this.testAndStart({ request: placed, manifest: built.manifest, commit: retiring.commit, image: built.image, step, log, retiring, skipTest: true });
+      return { ...result, reused: false, buildReused: true, ...(request.fromKept === true ? { fromKept: true } : {}) };
+    }
+    const kept = request.fromKept === true && request.commit !== undefined ? await this.kept.find(deploymentId, request.commit) : undefined;
+    if (kept !== undefined) {
+      // a rollback: the image passed its test when it was built
+      log.info('running the kept image of this commit; no clone, build or test', { commit: kept.commit, image: kept.image });
+      const step = stepRunner(deploymentId, request.onProgress, log);
+      const result = await this.testAndStart({ request: placed, manifest: kept.manifest, commit: kept.commit, image: kept.image, step, log, retiring, skipTest: true });
       await this.keepVersion(result);
-      return { ...result, reused: false, ...(request.fromKept === true ? { fromKept: false } : {}) };
-    });
+      return { ...result, reused: false, fromKept: true };
+    }
+    if (request.fromKept === true) log.info('no kept image of this commit on this node; building it again', { commit: request.commit });
+    const result = await this.deployFresh(placed, log, retiring);
+    await this.keepVersion(result);
+    return { ...result, reused: false, ...(request.fromKept === true ? { fromKept: false } : {}) };
   }
 
   /**

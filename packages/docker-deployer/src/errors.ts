@@ -1,4 +1,4 @@
-import { ErrorCode, KrakenError, isKrakenError } from '@kraken/common';
+import { ErrorCode, KrakenError, isKrakenError, toKrakenError } from '@kraken/common';
 
 /** The deploy steps, in order; progress events and errors name one. */
 export const DeployStep = {
@@ -20,6 +20,43 @@ export function deployError(
     deploymentId: context.deploymentId,
     details: { ...(context.step === undefined ? {} : { step: context.step }), ...context.details },
     cause: context.cause,
+  });
+}
+
+/** How blameEngine watches the engine after an unexpected engine error. */
+export interface EngineWatchWindow {
+  /** How long it keeps asking. */
+  windowMs: number;
+  /** Between two asks. */
+  intervalMs: number;
+}
+
+/**
+ * Rejects with what a failed deploy of `deploymentId` should report: EngineDown when the engine
+ * does not answer `ping` (the deploy failed because the engine went away, whatever error the
+ * engine gave on its way out), so the orchestrator places the deployment on another node; the
+ * failure itself otherwise. After an unexpected engine error (Internal) it keeps asking for
+ * `watch.windowMs`: a daemon shutting down fails requests (500s) while it still answers pings,
+ * for the second or so before it exits.
+ */
+export async function blameEngine(error: unknown, deploymentId: string, ping: () => Promise<void>, watch: EngineWatchWindow): Promise<never> {
+  const failure = toKrakenError(error);
+  if (failure.code === ErrorCode.EngineDown) throw failure;
+  const answers = () =>
+    ping().then(
+      () => true,
+      () => false,
+    );
+  const until = Date.now() + (failure.code === ErrorCode.Internal ? watch.windowMs : 0);
+  for (;;) {
+    if (!(await answers())) break;
+    if (Date.now() >= until) throw failure;
+    await new Promise((resolve) => setTimeout(resolve, watch.intervalMs));
+  }
+  throw new KrakenError(ErrorCode.EngineDown, `the Docker engine stopped answering during the deploy: ${failure.message}`, {
+    deploymentId: failure.deploymentId ?? deploymentId,
+    details: failure.details,
+    cause: failure,
   });
 }
 
@@ -53,8 +90,8 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', '
 const PORT_TAKEN = /port is already allocated|address already in use/i;
 
 /**
- * Normalises an engine failure during `step`: a socket that does not answer is Unavailable (retry
- * elsewhere), a host port in use is Conflict naming the port, a 404 is NotFound, anything else Internal.
+ * Normalises an engine failure during `step`: a socket that does not answer is EngineDown (the
+ * orchestrator places the deployment on another node), a host port in use is Conflict naming the port, a 404 is NotFound, anything else Internal.
  */
 export function mapEngineError(error: unknown, context: { deploymentId: string; step: DeployStep; hostPort?: number | undefined; action: string }): KrakenError {
   if (isKrakenError(error)) return error;
@@ -62,7 +99,7 @@ export function mapEngineError(error: unknown, context: { deploymentId: string; 
   const code = typeof error === 'object' && error !== null ? (error as EngineErrorShape).code : undefined;
   const base = { deploymentId: context.deploymentId, step: context.step, cause: error };
   if (typeof code === 'string' && UNREACHABLE.has(code)) {
-    return deployError(ErrorCode.Unavailable, `the Docker engine did not answer while trying to ${context.action}: ${message}`, base);
+    return deployError(ErrorCode.EngineDown, `the Docker engine did not answer while trying to ${context.action}: ${message}`, base);
   }
   if (PORT_TAKEN.test(message)) {
     const port = context.hostPort === undefined ? 'the host port' : `host port ${context.hostPort}`;

@@ -233,6 +233,51 @@ describe('Orchestrator', () => {
     expect(store.getNode('node-b')?.state).toBe('dead');
   });
 
+  it("places a deployment on another node when its node's Docker engine did not answer the request, instead of ending Errored", async () => {
+    workerB.answering = false;
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const created = await orchestrator.createDeployment({ srcUrl: SRC });
+    await eventually(() => workerB.requests().length === 1, 5000, 'the request to node-b', 10);
+    // its engine stopped a moment ago: no heartbeat has said so yet
+    await workerB.report(created.id, DeploymentStatus.Errored, {
+      message: 'the Docker engine did not answer while trying to look up the container to deploy: connect ENOENT /run/docker.sock',
+      errorCode: 'ENGINE_DOWN',
+    });
+    await eventually(() => status(created.id) === DeploymentStatus.Running, 5000, 'Running on node-a', 10);
+    expect(store.getDeployment(created.id)).toMatchObject({ nodeId: 'node-a', attempt: 2 });
+    expect(store.getDeployment(created.id)?.placementReason).toMatch(/^the Docker engine on node-b did not answer its deploy request; node-a: /);
+    expect(store.statusHistory(created.id).map((h) => h.status)).not.toContain('Errored');
+    expect(orchestrator.counters.engineDownRetried).toBe(1);
+    // in case the engine went away halfway through: node-b stops it once its engine answers, even within the grace
+    expect(store.pendingStops('node-b').map((stop) => stop.deploymentId)).toEqual([created.id]);
+    await workerB.beat({ freeMb: 6000, load: 0.2, dockerHealthy: true, deployments: [] });
+    const [stop] = await eventually(() => workerB.ofType(MessageType.DeployStop).length === 1 && workerB.ofType(MessageType.DeployStop), 5000, 'deploy.stop', 10);
+    expect(stop?.body).toMatchObject({ deploymentId: created.id, reason: 'moved away: the Docker engine on node-b did not answer its deploy request' });
+    expect(store.pendingStops('node-b')).toEqual([]);
+  });
+
+  it("destroys a deployment cancelled while its node's Docker engine does not answer, and has the node stop it once the engine answers", async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+    await orchestrator.cancelDeployment(deployment.id);
+    await eventually(() => workerB.ofType(MessageType.DeployCancel).length === 1, 5000, 'the cancel sent to node-b', 10);
+    await workerB.report(deployment.id, DeploymentStatus.DestructionInProgress);
+    await workerB.report(deployment.id, DeploymentStatus.Errored, {
+      message: 'could not stop deployment: the Docker engine did not answer while trying to look up the container to stop: connect ENOENT /run/docker.sock',
+      errorCode: 'ENGINE_DOWN',
+    });
+    await eventually(() => status(deployment.id) === DeploymentStatus.Destroyed, 5000, 'Destroyed', 10);
+    expect(store.getDeployment(deployment.id)?.statusMessage).toBe('the Docker engine on node-b did not answer the stop; node-b will be told to stop it once its engine answers again');
+    expect(workerA.requests()).toEqual([]);
+
+    // the engine is back (and restarted the container): node-b is told to stop it
+    await workerB.beat({ freeMb: 6000, load: 0.2, dockerHealthy: true, deployments: [deployment.id] });
+    const [stop] = await eventually(() => workerB.ofType(MessageType.DeployStop).length === 1 && workerB.ofType(MessageType.DeployStop), 5000, 'deploy.stop', 10);
+    expect(stop?.body).toMatchObject({ deploymentId: deployment.id, reason: 'destroyed while the Docker engine on node-b did not answer' });
+  });
+
   it("moves a node's Docker apps when its engine stays down past the grace, keeps the node alive, and stops the copies there once the engine is back", async () => {
     const orchestrator = await startOrchestrator();
     await beatBoth();

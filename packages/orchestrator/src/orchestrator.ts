@@ -67,6 +67,8 @@ export interface OrchestratorCounters {
   staleStatusesIgnored: number;
   /** Deployments placed again because their host port was taken on the node. */
   portsRetried: number;
+  /** Deployments placed on another node because their node's Docker engine did not answer the request. */
+  engineDownRetried: number;
   /** Redeploys started because a watched branch got a new commit. */
   watchRedeploys: number;
   /** Reads of watched branch heads that failed (each is retried the next round). */
@@ -147,7 +149,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
     const engineWatch = new EngineWatch(options.engineDownGraceMs);
     this.transitions = new NodeTransitions({ ...shared, broker: this.broker, queues: options.queues, clock, liveness, engineWatch, notifications, work });
     this.deploymentCommands = new DeploymentCommands({ ...shared, work, releases });
-    this.statuses = new StatusReports({ ...shared, work, releases, notifications });
+    this.statuses = new StatusReports({ ...shared, work, releases, notifications, clock, engineWatch });
     this.inbox = new WorkerInbox({
       ...shared,
       clock,

@@ -133,4 +133,32 @@ describe('startNetnsDockerd', () => {
 
     expect(leftovers(engine, [sleeper])).toEqual([]);
   });
+
+  it('starts again on its data root and socket after stop() or kill(): its images are there and its restart policy brings containers back', async () => {
+    const engine = await startNetnsDockerd(lab, 'h1');
+    try {
+      await importBusybox(engine);
+      const kept = await docker(engine, 'run', '--detach', '--restart', 'unless-stopped', IMAGE, '/bin/busybox', 'sleep', '600');
+      const first = engine.process;
+
+      await engine.stop();
+      expect(first.child.signalCode ?? first.child.exitCode).not.toBeNull();
+      await expect(engine.start()).resolves.toBeUndefined();
+      expect(engine.process).not.toBe(first);
+      await eventually(async () => (await docker(engine, 'inspect', '--format', '{{.State.Running}}', kept)) === 'true', 30_000, 'the container running again');
+
+      const before = await containerPid(engine, kept);
+      await engine.kill();
+      // a crash: the container's process dies with the engine
+      expect(leftovers(engine, [before]).filter((found) => found.startsWith('container process'))).toEqual([]);
+      await engine.start();
+      await eventually(async () => (await docker(engine, 'inspect', '--format', '{{.State.Running}}', kept)) === 'true', 30_000, 'the container running again');
+      expect(await docker(engine, 'images', '--format', '{{.Repository}}:{{.Tag}}')).toContain(IMAGE);
+      await expect(engine.start()).rejects.toThrow(/still runs .*stop\(\) or kill\(\) it first/);
+    } finally {
+      await engine.destroy();
+    }
+    expect(leftovers(engine, [])).toEqual([]);
+    await expect(engine.start()).rejects.toThrow('start() after destroy()');
+  });
 });

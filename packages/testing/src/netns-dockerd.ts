@@ -24,8 +24,24 @@ export interface NetnsDockerd extends AsyncDisposable {
   readonly host: NetnsHost;
   /** Its API: `docker -H unix://<socketPath>`, `new Docker({ socketPath })`. */
   readonly socketPath: string;
-  /** dockerd itself (the process lab.killHost kills with the rest of the host). */
+  /** dockerd itself (the process lab.killHost kills with the rest of the host): the one running now, a new one after start(). */
   readonly process: WatchedProcess;
+  /**
+   * SIGTERM to dockerd, as `systemctl stop docker` does, and waits for it to exit: it stops its
+   * containers on the way out. Its data root and socket path stay for start().
+   */
+  stop(): Promise<void>;
+  /**
+   * SIGKILL to the engine, its containerd and shims and its containers' processes, as when its
+   * machine crashes; waits until they are gone. Its data root and socket path stay for start().
+   */
+  kill(): Promise<void>;
+  /**
+   * Starts dockerd again on the same data root, exec root and socket after stop() or kill() (or
+   * lab.killHost): its images and containers are there again, and it restarts those whose restart
+   * policy says so. Resolves once it answers `/_ping`; rejects while it still runs.
+   */
+  start(): Promise<void>;
   /**
    * SIGKILL to the engine, its containerd and shims and its containers' processes; then unmounts
    * what it mounted and removes its directory and cgroups. Idempotent; safe after lab.killHost.
@@ -57,77 +73,114 @@ export async function startNetnsDockerd(
   const forget = onExitCleanup(() => {
     removeEngine(dir, cgroupParent);
   });
-  let child;
+  const dockerd = [
+    'dockerd',
+    '--config-file',
+    path.join(dir, 'daemon.json'),
+    '--data-root',
+    path.join(dir, 'data'),
+    '--exec-root',
+    path.join(dir, 'exec'),
+    '--pidfile',
+    path.join(dir, 'docker.pid'),
+    '--host',
+    `unix://${socketPath}`,
+    '--cgroup-parent',
+    cgroupParent,
+    ...(options.args ?? []),
+  ];
+  const spawnDockerd = (): WatchedProcess =>
+    watchProcess(
+      spawn('nsenter', [`--net=/run/netns/${host.netns}`, 'unshare', '--uts', 'sh', '-c', 'hostname "$0" && exec "$@"', host.name, ...dockerd], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+  let watched: WatchedProcess;
   try {
     await mkdir(path.join(dir, 'data'));
     // none of the machine's /etc/docker/daemon.json: this engine is the lab host's
     await writeFile(path.join(dir, 'daemon.json'), '{}\n');
-    const dockerd = [
-      'dockerd',
-      '--config-file',
-      path.join(dir, 'daemon.json'),
-      '--data-root',
-      path.join(dir, 'data'),
-      '--exec-root',
-      path.join(dir, 'exec'),
-      '--pidfile',
-      path.join(dir, 'docker.pid'),
-      '--host',
-      `unix://${socketPath}`,
-      '--cgroup-parent',
-      cgroupParent,
-      ...(options.args ?? []),
-    ];
-    child = spawn(
-      'nsenter',
-      [`--net=/run/netns/${host.netns}`, 'unshare', '--uts', 'sh', '-c', 'hostname "$0" && exec "$@"', host.name, ...dockerd],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    watched = spawnDockerd();
   } catch (error) {
     removeEngine(dir, cgroupParent);
     forget();
     throw error;
   }
-  const watched = watchProcess(child);
+  const running = () => watched.child.exitCode === null && watched.child.signalCode === null;
+  /** Kills every process of the engine (dockerd, containerd, shims, containers) and waits until they are gone. */
+  const killAll = async (): Promise<void> => {
+    watched.kill('SIGKILL');
+    killEngineProcesses(dir, cgroupParent);
+    await watched.exited;
+    // containerd and its shims are not dockerd's children: give the kernel a moment to reap them
+    for (let attempt = 0; attempt < 50 && enginePids(dir, cgroupParent).length > 0; attempt++) await sleep(100);
+  };
   let destroyed: Promise<void> | undefined;
   const destroy = (): Promise<void> => {
     destroyed ??= (async () => {
-      watched.kill('SIGKILL');
-      killEngineProcesses(dir, cgroupParent);
-      await watched.exited;
-      // containerd and its shims are not dockerd's children: give the kernel a moment to reap them
-      for (let attempt = 0; attempt < 50 && enginePids(dir, cgroupParent).length > 0; attempt++) await sleep(100);
+      await killAll();
       removeEngine(dir, cgroupParent);
       forget();
     })();
     return destroyed;
   };
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
-  const deadline = Date.now() + readyTimeoutMs;
-  try {
+  /** Until this dockerd answers; on failure, the caller decides what to tear down. */
+  const untilReady = async (): Promise<void> => {
+    const deadline = Date.now() + readyTimeoutMs;
     for (;;) {
-      if (watched.child.exitCode !== null || watched.child.signalCode !== null) {
-        throw new KrakenError(
-          ErrorCode.Unavailable,
-          `dockerd in ${host.name} exited before it answered:\n${tail(watched.output())}`,
-        );
+      if (!running()) {
+        throw new KrakenError(ErrorCode.Unavailable, `dockerd in ${host.name} exited before it answered:\n${tail(watched.output())}`);
       }
-      if (await pings(socketPath)) break;
+      if (await pings(socketPath)) return;
       if (Date.now() > deadline) {
-        throw new KrakenError(
-          ErrorCode.Timeout,
-          `dockerd in ${host.name} did not answer /_ping within ${String(readyTimeoutMs)} ms:\n${tail(watched.output())}`,
-        );
+        throw new KrakenError(ErrorCode.Timeout, `dockerd in ${host.name} did not answer /_ping within ${String(readyTimeoutMs)} ms:\n${tail(watched.output())}`);
       }
       await sleep(100);
     }
+  };
+  try {
+    await untilReady();
   } catch (error) {
     await destroy();
     throw error;
   }
-  return { host, socketPath, process: watched, destroy, [Symbol.asyncDispose]: destroy };
+  const usable = (verb: string) => {
+    if (destroyed !== undefined) throw new KrakenError(ErrorCode.InvalidInput, `dockerd in ${host.name}: ${verb}() after destroy()`);
+  };
+  return {
+    host,
+    socketPath,
+    get process() {
+      return watched;
+    },
+    stop: async () => {
+      usable('stop');
+      watched.kill('SIGTERM');
+      await watched.exited;
+    },
+    kill: async () => {
+      usable('kill');
+      await killAll();
+      // what a reboot clears: its mounts and its exec root and pid file (on /run), whose stale pids
+      // would make the next dockerd wait for a containerd that is gone
+      unmountBelow(dir);
+      rmSync(path.join(dir, 'exec'), { recursive: true, force: true });
+      rmSync(path.join(dir, 'docker.pid'), { force: true });
+    },
+    start: async () => {
+      usable('start');
+      if (running()) throw new KrakenError(ErrorCode.InvalidInput, `dockerd in ${host.name} still runs (pid ${String(watched.child.pid)}): stop() or kill() it first`);
+      watched = spawnDockerd();
+      // on failure it is left stopped, as it was: destroy() still cleans up
+      await untilReady().catch(async (error: unknown) => {
+        await killAll();
+        throw error;
+      });
+    },
+    destroy,
+    [Symbol.asyncDispose]: destroy,
+  };
 }
 
 function tail(output: string): string {
@@ -214,6 +267,32 @@ function killEngineProcesses(dir: string, cgroupParent: string): void {
  */
 function removeEngine(dir: string, cgroupParent: string): void {
   killEngineProcesses(dir, cgroupParent);
+  for (const cgroup of cgroupDirs(cgroupParent)) {
+    for (const tree of treeDeepestFirst(cgroup)) {
+      try {
+        rmdirSync(tree);
+      } catch {
+        // busy or gone
+      }
+    }
+  }
+  // a container's mount can still be going away (its shim just killed) when the first try comes:
+  // unmount again and retry for a few seconds before giving up
+  for (let attempt = 1; ; attempt++) {
+    unmountBelow(dir);
+    try {
+      rmSync(dir, { recursive: true, force: true });
+      return;
+    } catch (error) {
+      // EBUSY, though Node 24's rmSync reports it with an empty code ("Unknown error: Device or resource busy")
+      if (attempt >= 50) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+  }
+}
+
+/** Unmounts every mount at or below `dir` (network namespaces, container file systems), deepest first. */
+function unmountBelow(dir: string): void {
   const mountPoints = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((line) => line.split(' ')[4])
@@ -228,14 +307,4 @@ function removeEngine(dir: string, cgroupParent: string): void {
       // unmounted with its parent
     }
   }
-  for (const cgroup of cgroupDirs(cgroupParent)) {
-    for (const tree of treeDeepestFirst(cgroup)) {
-      try {
-        rmdirSync(tree);
-      } catch {
-        // busy or gone
-      }
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
 }

@@ -70,7 +70,8 @@ export class AppLifecycle {
     const failure = await this.remove(t.deploymentId);
     if (failure !== undefined) {
       this.options.report.fail(failure, 'stop the container', t.deploymentId);
-      outbox.publish(t, DeploymentStatus.Errored, { message: `could not stop deployment: ${failure.message}` });
+      // its code tells the orchestrator when the engine did not answer (EngineDown): it stops the container once the engine is back
+      outbox.publish(t, DeploymentStatus.Errored, { message: `could not stop deployment: ${failure.message}`, errorCode: failure.code });
       await this.options.deployments.untrack(t);
       return;
     }

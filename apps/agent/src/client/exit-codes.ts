@@ -22,6 +22,7 @@ export function exitCodeOf(error: unknown): ExitCode {
     case ErrorCode.PayloadTooLarge:
       return ExitCode.Usage;
     case ErrorCode.Unavailable:
+    case ErrorCode.EngineDown:
     case ErrorCode.NoLeader:
     case ErrorCode.Timeout:
     case ErrorCode.Closed:

@@ -59,6 +59,7 @@ export function httpStatusOf(error: KrakenError): number {
     case ErrorCode.PayloadTooLarge:
       return 413;
     case ErrorCode.Unavailable:
+    case ErrorCode.EngineDown:
     case ErrorCode.NoLeader:
       return 503;
     case ErrorCode.Timeout:

@@ -1,16 +1,18 @@
 import type { Delivery } from '@kraken/broker';
-import type { Logger } from '@kraken/common';
+import type { Clock, Logger } from '@kraken/common';
 import { ErrorCode, toKrakenError } from '@kraken/common';
 import type { MessageOf, MessageType } from '@kraken/messages';
 import { DEPLOYMENT_NAME_PATTERN, DeploymentStatus as Status, isTerminalStatus } from '@kraken/messages';
 import type { WorkSender } from '../dispatch/work-sender.js';
 import type { EmitEvent } from '../events.js';
 import type { LeaderTerm } from '../leadership/leader-term.js';
+import type { EngineWatch } from '../liveness/engine-watch.js';
 import { deployFailed } from '../notifications/notification.js';
 import type { NotificationFeed } from '../notifications/notification-feed.js';
 import type { Releases } from '../releases/releases.js';
 import { ReleaseTrigger } from '../releases/releases.js';
 import { isStaleStatus } from '../status-order.js';
+import { destructionStatuses } from '../status-phases.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { DeploymentRecord, StatusChange } from '../store/records.js';
 
@@ -21,6 +23,12 @@ import type { DeploymentRecord, StatusChange } from '../store/records.js';
  * few ports in the range (20000-20003 on a busy machine) are skipped past; 3 was not enough.
  */
 const MAX_PORT_RETRIES = 32;
+/**
+ * How often one deployment is placed elsewhere because the node's engine did not answer its
+ * request: more than the nodes of a small cluster, so each may fail once, yet bounded when every
+ * engine is down (tick() may place it back on a node it failed on).
+ */
+const MAX_ENGINE_DOWN_RETRIES = 8;
 
 /** The source of a deployment adopted from a node's report: the report does not say it. */
 export const ADOPTED_SOURCE = 'unknown:adopted';
@@ -31,7 +39,9 @@ export interface StatusReportsOptions {
   store: OrchestratorStore;
   logger: Logger;
   term: Pick<LeaderTerm, 'exclusive'>;
-  work: Pick<WorkSender, 'placeAndRequest' | 'avoidPort'>;
+  clock: Clock;
+  engineWatch: Pick<EngineWatch, 'movedAway'>;
+  work: Pick<WorkSender, 'placeAndRequest' | 'avoidPort' | 'changeStatus'>;
   releases: Pick<Releases, 'startRelease'>;
   notifications: Pick<NotificationFeed, 'raise'>;
   emit: EmitEvent;
@@ -44,9 +54,10 @@ export interface StatusReportsOptions {
  */
 export class StatusReports {
   /** What was done with reports that were not simply stored, since the orchestrator started. */
-  readonly counts = { staleStatusesIgnored: 0, portsRetried: 0 };
+  readonly counts = { staleStatusesIgnored: 0, portsRetried: 0, engineDownRetried: 0 };
   /** Port retries per deployment, so a node where every port fails cannot loop forever. */
   private readonly portRetries = new Map<string, number>();
+  private readonly engineDownRetries = new Map<string, number>();
 
   constructor(private readonly deps: StatusReportsOptions) {}
 
@@ -83,10 +94,58 @@ export class StatusReports {
       return;
     }
     if (this.retryTakenPort(deployment, body)) return;
+    if (this.destroyWhenEngineBack(deployment, body)) return;
+    if (this.retryEngineDown(deployment, body)) return;
     const changed = store.setStatus(body.deploymentId, body.status, { ...reportedChange(message), message: body.message ?? null });
     if (changed === undefined) return;
     this.deps.emit('deploymentChanged', changed);
     if (changed.status === Status.Errored) this.deps.notifications.raise(deployFailed(changed));
+  }
+
+  /**
+   * A cancel that reaches a node whose Docker engine does not answer cannot stop the container,
+   * which the engine starts again when it is back (restart policy): the deployment is Destroyed, as
+   * the user asked, and the node is told to stop it at the engine's next answer.
+   */
+  private destroyWhenEngineBack(deployment: DeploymentRecord, body: DeployStatusMessage['body']): boolean {
+    if (body.status !== Status.Errored || body.errorCode !== ErrorCode.EngineDown || !destructionStatuses.has(deployment.status)) return false;
+    const nodeId = body.nodeId;
+    this.deps.store.addPendingStop({ deploymentId: deployment.id, nodeId, reason: `destroyed while the Docker engine on ${nodeId} did not answer` });
+    this.deps.engineWatch.movedAway(nodeId, this.deps.clock.now());
+    this.deps.work.changeStatus(deployment.id, Status.Destroyed, `the Docker engine on ${nodeId} did not answer the stop; ${nodeId} will be told to stop it once its engine answers again`);
+    return true;
+  }
+
+  /**
+   * A deployment placed on a node whose Docker engine has just stopped (before a heartbeat said so,
+   * or within the grace that EngineWatch gives an engine restart) fails there with EngineDown. That
+   * is the node's failure, not the app's: it is placed on another node, with the reason, instead of
+   * ending Errored; up to MAX_ENGINE_DOWN_RETRIES times. The node is told to stop it once its
+   * engine answers again, however short the outage: the engine may have gone away halfway through
+   * a redeploy and restart the old version's container when it is back.
+   */
+  private retryEngineDown(deployment: DeploymentRecord, body: DeployStatusMessage['body']): boolean {
+    if (body.status !== Status.Errored || body.errorCode !== ErrorCode.EngineDown || destructionStatuses.has(deployment.status)) return false;
+    const { store, logger, work, engineWatch, clock } = this.deps;
+    const retries = this.engineDownRetries.get(deployment.id) ?? 0;
+    if (retries >= MAX_ENGINE_DOWN_RETRIES) return false;
+    this.engineDownRetries.set(deployment.id, retries + 1);
+    this.counts.engineDownRetried += 1;
+    const nodeId = body.nodeId;
+    const why = `the Docker engine on ${nodeId} did not answer its deploy request`;
+    logger.warn('the node could not reach its Docker engine; placing the deployment on another node', { deploymentId: deployment.id, nodeId, message: body.message });
+    void this.deps.term
+      .exclusive(async () => {
+        const current = store.getDeployment(deployment.id);
+        if (current === undefined || current.attempt !== deployment.attempt || isTerminalStatus(current.status)) return;
+        store.addPendingStop({ deploymentId: current.id, nodeId, reason: `moved away: ${why}` });
+        engineWatch.movedAway(nodeId, clock.now());
+        await work.placeAndRequest(current, { attempt: current.attempt + 1, movingFrom: nodeId, why });
+      })
+      .catch((error: unknown) => {
+        logger.error("could not place a deployment again after its node's engine did not answer", { deploymentId: deployment.id, error: toKrakenError(error) });
+      });
+    return true;
   }
 
   /**

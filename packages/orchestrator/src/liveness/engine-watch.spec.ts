@@ -22,6 +22,20 @@ describe('EngineWatch', () => {
     expect(watch.report('pi', false, 16_000)).toEqual({ kind: 'failed', downSinceMs: 6_000 });
   });
 
+  it('says recovered at the next answer after a deployment moved away because the engine failed its request, however short the outage', () => {
+    const watch = new EngineWatch(10_000);
+    watch.movedAway('pi', 1_000);
+    expect(watch.isDown('pi')).toBe(true);
+    expect(watch.report('pi', true, 2_000)).toEqual({ kind: 'recovered' });
+    expect(watch.report('pi', true, 4_000)).toBeUndefined();
+    // down in the heartbeats as well: the grace still moves the rest, once, and the recovery is said once
+    watch.report('pi', false, 6_000);
+    watch.movedAway('pi', 7_000);
+    expect(watch.report('pi', false, 16_000)).toEqual({ kind: 'failed', downSinceMs: 6_000 });
+    expect(watch.report('pi', true, 18_000)).toEqual({ kind: 'recovered' });
+    expect(watch.report('pi', true, 20_000)).toBeUndefined();
+  });
+
   it('ignores nodes that have no engine to report on, and forgets a dead node', () => {
     const watch = new EngineWatch(10_000);
     expect(watch.report('laptop', undefined, 0)).toBeUndefined();

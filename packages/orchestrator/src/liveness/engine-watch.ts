@@ -8,23 +8,24 @@
 export type EngineEvent = { kind: 'failed'; downSinceMs: number } | { kind: 'recovered' };
 
 export class EngineWatch {
-  private readonly down = new Map<string, { sinceMs: number; moved: boolean }>();
+  /** `moved`: its containers' deployments went elsewhere after the grace; `owed`: one went elsewhere because the engine failed its request (movedAway). */
+  private readonly down = new Map<string, { sinceMs: number; moved: boolean; owed: boolean }>();
 
   constructor(private readonly graceMs: number) {}
 
   /**
    * A heartbeat's word on the node's engine (`undefined` from nodes without one). Returns `failed`
    * once, when the engine has been down for the grace; `recovered` once, when it answers again
-   * after that.
+   * after that, or after movedAway().
    */
   report(nodeId: string, healthy: boolean | undefined, nowMs: number): EngineEvent | undefined {
     const down = this.down.get(nodeId);
     if (healthy !== false) {
       this.down.delete(nodeId);
-      return down?.moved === true ? { kind: 'recovered' } : undefined;
+      return down?.moved === true || down?.owed === true ? { kind: 'recovered' } : undefined;
     }
     if (down === undefined) {
-      this.down.set(nodeId, { sinceMs: nowMs, moved: false });
+      this.down.set(nodeId, { sinceMs: nowMs, moved: false, owed: false });
       return undefined;
     }
     if (down.moved || nowMs - down.sinceMs < this.graceMs) return undefined;
@@ -32,7 +33,18 @@ export class EngineWatch {
     return { kind: 'failed', downSinceMs: down.sinceMs };
   }
 
-  /** Whether the node's last heartbeat said its engine is down. */
+  /**
+   * A deployment left the node because its engine did not answer a request, maybe before any
+   * heartbeat said the engine is down and however short the outage: the engine's next answer says
+   * `recovered`, so the node is told to stop what moved away (an engine restarts its containers).
+   */
+  movedAway(nodeId: string, nowMs: number): void {
+    const down = this.down.get(nodeId);
+    if (down === undefined) this.down.set(nodeId, { sinceMs: nowMs, moved: false, owed: true });
+    else down.owed = true;
+  }
+
+  /** Whether the node's last heartbeat said its engine is down (or movedAway() was told so since). */
   isDown(nodeId: string): boolean {
     return this.down.has(nodeId);
   }

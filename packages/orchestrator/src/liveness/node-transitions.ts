@@ -144,8 +144,8 @@ export class NodeTransitions {
         // which usually gives it back to this node (still running it) instead of destroying it
         deployment = await work.placeAndRequest(deployment, { attempt: deployment.attempt + 1, why: `${nodeId} is back` });
       }
-      // moved back to it meanwhile: that copy is the one that should run
-      if (deployment?.nodeId !== nodeId) {
+      // moved back to it meanwhile: that copy is the one that should run (unless it was destroyed there)
+      if (deployment?.nodeId !== nodeId || deployment.status === Status.Destroyed) {
         await commands.send(
           nodeId,
           createMessage(MessageType.DeployStop, { deploymentId: stop.deploymentId, reason: stop.reason }, term.meta()),
