@@ -1,5 +1,5 @@
 // Issue 15: CI's short chaos schedules, fixed seeds so a failure replays (`node tools/chaos/run.mjs
-// --seed 7 --minutes 2`, `--seed 79 --leader-faults` and `--seed 12 --engines`); the long run is the
+// --seed 7 --minutes 2`, `--seed 22 --leader-faults` and `--seed 12 --engines`); the long run is the
 // same tool with --minutes 30.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -9,10 +9,12 @@ const RUN = path.join(__dirname, 'run.mjs');
 /** Its two minutes crash, cut and pause worker hosts and delay one's broker link. */
 const WORKERS_SEED = 7;
 /**
- * Its two minutes kill a standby's RabbitMQ node, then crash the founding leader's host. (A leader's
- * own RabbitMQ node killed does not settle yet: seed 15, see tools/chaos/README.md.)
+ * Its two minutes pause the founding leader (a standby takes over), cut a standby's link, crash the
+ * first host, and pause the leader of the moment: three leaders in a row. No broker-crash: a
+ * leader's own RabbitMQ node killed does not settle yet, and which host leads when the schedule
+ * kills a node depends on timing (seed 79 hit it in one run of four); see tools/chaos/README.md.
  */
-const LEADER_FAULTS_SEED = 79;
+const LEADER_FAULTS_SEED = 22;
 /**
  * Its two minutes crash a worker host, engine and containers too, then stop the other worker's
  * Docker engine for 15 s while it holds apps (they move), kill an app, and drop packets.

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, isolatedVhost, requireRabbit, tempDir } from '@kraken/testing';
 import type { IsolatedVhost, TempDir, WatchedProcess } from '@kraken/testing';
-import { CLI, spawnLongRunning } from '../test/cli-process.js';
+import { startLoneAgent } from '../test/cli-process.js';
 
 const MAX_RSS_MB = 200;
 
@@ -23,13 +23,7 @@ describe('GraphQL alias bombs against a running agent', () => {
     vhost = await isolatedVhost('kraken-query-limits');
     dir = await tempDir('kraken-query-limits-');
     const dataDir = path.join(dir.path, 'data');
-    const port = await freePort();
-    api = `http://127.0.0.1:${port}`;
-    agent = spawnLongRunning(process.execPath, [
-      CLI, 'agent', '--data-dir', dataDir, '--api-port', String(port), '--api-host', '127.0.0.1',
-      '--broker-url', vhost.url, '--runtime', 'process', '--no-mdns', '--public-host', '127.0.0.1',
-    ]);
-    await agent.waitFor(/Deploy an app: kraken deploy/, 60_000);
+    ({ process: agent, api } = await startLoneAgent({ dataDir, brokerUrl: vhost.url, port: await freePort() }));
     token = (JSON.parse(fs.readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as { apiToken: string }).apiToken;
   }, 120_000);
 

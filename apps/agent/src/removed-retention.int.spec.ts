@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { eventually, freePort, gitFixtureRepo, isolatedVhost, manifestToml, requireRabbit, tempDir } from '@kraken/testing';
 import type { IsolatedVhost, TempDir, WatchedProcess } from '@kraken/testing';
-import { CLI, runKraken, spawnLongRunning } from '../test/cli-process.js';
+import { runKraken, startLoneAgent } from '../test/cli-process.js';
 
 describe('kraken agent --removed-retention', () => {
   let dir: TempDir;
@@ -19,28 +19,7 @@ describe('kraken agent --removed-retention', () => {
     vhost = await isolatedVhost('kraken-retention');
     dir = await tempDir('kraken-retention-');
     dataDir = path.join(dir.path, 'data');
-    const port = await freePort();
-    api = `http://127.0.0.1:${String(port)}`;
-    agent = spawnLongRunning(process.execPath, [
-      CLI,
-      'agent',
-      '--data-dir',
-      dataDir,
-      '--api-port',
-      String(port),
-      '--api-host',
-      '127.0.0.1',
-      '--broker-url',
-      vhost.url,
-      '--runtime',
-      'process',
-      '--no-mdns',
-      '--public-host',
-      '127.0.0.1',
-      '--removed-retention',
-      '2s',
-    ]);
-    await agent.waitFor(/Deploy an app: kraken deploy/, 60_000);
+    ({ process: agent, api } = await startLoneAgent({ dataDir, brokerUrl: vhost.url, port: await freePort(), args: ['--removed-retention', '2s'] }));
   }, 120_000);
 
   afterAll(async () => {

@@ -14,7 +14,7 @@ import {
 } from '@kraken/testing';
 import type { IsolatedVhost, ReceivedRequest, TempDir, WatchedProcess, WebhookReceiver } from '@kraken/testing';
 import { ApiClient } from './client/api-client.js';
-import { CLI, runKraken, spawnLongRunning } from '../test/cli-process.js';
+import { runKraken, startLoneAgent } from '../test/cli-process.js';
 
 interface Payload {
   id: string;
@@ -60,33 +60,10 @@ describe('webhook notifications from a running agent', () => {
     dir = await tempDir('kraken-webhook-');
     receiver = await startWebhookReceiver();
     dataDir = path.join(dir.path, 'data');
-    const port = await freePort();
-    api = `http://127.0.0.1:${String(port)}`;
     // credentials and a secret path, as chat services' webhook URLs have: neither may be shown
     const webhookUrl = receiver.url.replace('http://', 'http://hook-user:hook-pass@') + '/hooks/s3cret-path';
-    agent = spawnLongRunning(
-      process.execPath,
-      [
-        CLI,
-        'agent',
-        '--data-dir',
-        dataDir,
-        '--api-port',
-        String(port),
-        '--api-host',
-        '127.0.0.1',
-        '--broker-url',
-        vhost.url,
-        '--runtime',
-        'process',
-        '--no-mdns',
-        '--public-host',
-        '127.0.0.1',
-      ],
-      // from the environment, as a service unit would set it
-      { KRAKEN_WEBHOOK_URL: webhookUrl },
-    );
-    await agent.waitFor(/Deploy an app: kraken deploy/, 60_000);
+    // from the environment, as a service unit would set it
+    ({ process: agent, api } = await startLoneAgent({ dataDir, brokerUrl: vhost.url, port: await freePort(), env: { KRAKEN_WEBHOOK_URL: webhookUrl } }));
   }, 120_000);
 
   afterAll(async () => {

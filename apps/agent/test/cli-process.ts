@@ -50,3 +50,29 @@ export function spawnLongRunning(command: string, args: string[], env: NodeJS.Pr
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   return watchProcess(child, { group: true });
 }
+
+/** An agent leading a one-node cluster of its own, as the integration specs start it. */
+export interface LoneAgent {
+  process: WatchedProcess;
+  /** Its API, on loopback. */
+  api: string;
+}
+
+/**
+ * Starts `kraken agent` on a free loopback port, on the broker at `brokerUrl` (a vhost of the
+ * spec's own), with no mDNS, apps on 127.0.0.1, and resolves once it says it is ready for a deploy.
+ * `args` are added (`--runtime docker`, `--removed-retention 2s`); `env` is its environment on top of this one.
+ */
+export async function startLoneAgent(options: { dataDir: string; brokerUrl: string; port: number; runtime?: 'process' | 'docker'; args?: string[]; env?: NodeJS.ProcessEnv }): Promise<LoneAgent> {
+  const { dataDir, brokerUrl, port } = options;
+  const agent = spawnLongRunning(
+    process.execPath,
+    [
+      CLI, 'agent', '--data-dir', dataDir, '--api-port', String(port), '--api-host', '127.0.0.1', '--broker-url', brokerUrl,
+      '--runtime', options.runtime ?? 'process', '--no-mdns', '--public-host', '127.0.0.1', ...(options.args ?? []),
+    ],
+    options.env,
+  );
+  await agent.waitFor(/Deploy an app: kraken deploy/, 60_000);
+  return { process: agent, api: `http://127.0.0.1:${String(port)}` };
+}
