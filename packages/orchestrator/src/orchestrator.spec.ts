@@ -484,6 +484,21 @@ describe('Orchestrator', () => {
     await processOnly.stop();
   });
 
+  it('runs a deployment that names no runtime as a process when no node is alive and the known ones have only that runtime (a new leader before the first heartbeats)', async () => {
+    const processOnly = await FakeWorker.start({ broker, nodeId: 'laptop', queues, shape: { runtimes: ['process'] } });
+    const orchestrator = await startOrchestrator();
+    await processOnly.beat();
+    await eventually(() => store.getNode('laptop') !== undefined, 5000, 'laptop known', 10);
+    for (let second = 1; second <= 7; second++) {
+      clock.advance(1000);
+      await orchestrator.tick();
+    }
+    expect(store.listNodes().filter((node) => node.state === 'alive')).toEqual([]);
+    const created = await orchestrator.createDeployment({ srcUrl: SRC });
+    expect(created.runtime).toBe('process');
+    await processOnly.stop();
+  });
+
   it('gives a deployment another port when its node reports the host port taken, instead of ending Errored', async () => {
     workerB.answering = false;
     const orchestrator = await startOrchestrator();

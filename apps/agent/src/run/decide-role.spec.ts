@@ -135,6 +135,29 @@ describe('decideRole for an agent that just lost the lease', () => {
   });
 });
 
+describe('decideRole for a machine of a cluster that finds no leader', () => {
+  it('tries its --join URL first, then what discovery finds: the machine it names may be the one that is gone', async () => {
+    const role = await decideRole(
+      { join: 'http://10.0.0.5:4000', priority: 1, lookBeyondJoin: true },
+      { mdns: () => Promise.resolve([found('http://10.0.0.7:4000', 'mdns', 'ours'), found('http://10.0.0.5:4000', 'mdns', 'ours')]) },
+    );
+    expect(urls(role)).toEqual(['http://10.0.0.5:4000', 'http://10.0.0.7:4000']);
+  });
+
+  it('competes for the lease once told to, even with --join, and says so', async () => {
+    const mdns = jest.fn(() => Promise.resolve([found('http://10.0.0.7:4000', 'mdns')]));
+    const role = await decideRole({ join: 'http://10.0.0.5:4000', priority: 1, competeForLease: true }, { mdns });
+    expect(role).toEqual({ kind: 'lead', passedOver: [], competing: true });
+    expect(mdns).not.toHaveBeenCalled();
+    expect(roleSummary(role).message).toMatch(/competes for the lease/);
+  });
+
+  it('never competes with priority 2 or more', async () => {
+    const role = await decideRole({ join: 'http://10.0.0.5:4000', priority: 2, competeForLease: true }, {});
+    expect(role.kind).toBe('join');
+  });
+});
+
 describe('roleSummary', () => {
   it('says which orchestrators it will try, which it passed over, or that it found none', () => {
     const a = found('http://10.0.0.7:4000', 'mdns', 'class-a');

@@ -9,6 +9,8 @@ export type Role =
       kind: 'lead';
       /** Orchestrators found that this agent could not join, having no join token. */
       passedOver: readonly Candidate[];
+      /** A member of a cluster that found no leader for a while: it leads only if the lease is free. */
+      competing?: true;
     }
   | { kind: 'join'; candidates: readonly Candidate[] };
 
@@ -36,6 +38,16 @@ export interface RoleInput {
    * gives the standby that took over time to be found. @default 0 (one round)
    */
   followFirstMs?: number;
+  /**
+   * This machine keeps its cluster's state and found no leader for a while: it competes for the
+   * lease (whoever holds it leads), with or without --join. Never for priority 2 and above.
+   */
+  competeForLease?: boolean;
+  /**
+   * An agent of a cluster looking for its leader again: a `--join` URL names one machine, which may
+   * be the one that is gone, so discovery is asked too (once) and what it finds is tried after it.
+   */
+  lookBeyondJoin?: boolean;
   /** Told before each further round of looking. */
   onStillLooking?: (round: number) => void;
   /** The shortest time one round of looking takes. @default 2_000 */
@@ -57,7 +69,14 @@ export interface OrchestratorFinders {
  * the orchestrator that accepts this agent's token may be one only the scan sees.
  */
 export async function decideRole(input: RoleInput, finders: OrchestratorFinders): Promise<Role> {
-  if (input.join !== undefined) return { kind: 'join', candidates: [joinCandidate(input.join)] };
+  if (input.competeForLease === true && input.priority < 2) return { kind: 'lead', passedOver: [], competing: true };
+  if (input.join !== undefined) {
+    const given = joinCandidate(input.join);
+    if (input.lookBeyondJoin !== true) return { kind: 'join', candidates: [given] };
+    const found = await Promise.all([finders.mdns?.() ?? [], finders.scan?.() ?? []]);
+    const others = orderCandidates(found.flat()).filter((candidate) => candidate.url !== given.url);
+    return { kind: 'join', candidates: [given, ...others] };
+  }
   const deadline = Date.now() + (input.priority >= 2 ? (input.waitForLeaderMs ?? 0) : (input.followFirstMs ?? 0));
   for (let round = 1; ; round++) {
     const roundStarted = Date.now();
@@ -89,6 +108,7 @@ export async function decideRole(input: RoleInput, finders: OrchestratorFinders)
 export function roleSummary(role: Role): { message: string; fields: Record<string, unknown> } {
   if (role.kind === 'join')
     return { message: 'orchestrators to try', fields: { candidates: role.candidates.map(describeCandidate) } };
+  if (role.competing === true) return { message: 'no leader found for a while: this machine keeps the cluster\'s state, so it competes for the lease to lead', fields: {} };
   if (role.passedOver.length === 0) return { message: 'no orchestrator found: leading this cluster', fields: {} };
   return {
     message: 'leading a new cluster: without --join-token this agent joins none of the orchestrators found',

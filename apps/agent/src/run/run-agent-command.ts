@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Logger } from '@kraken/common';
-import { toKrakenError, withTimeout } from '@kraken/common';
+import { ErrorCode, toKrakenError, withTimeout } from '@kraken/common';
 import { ExitCode } from '../client/exit-codes.js';
 import type { CommandIo } from '../client/io.js';
 import type { AgentConfig } from '../config/agent-config.js';
@@ -8,13 +8,21 @@ import { SECRETS_FILE } from '@kraken/orchestrator/follow';
 import { LeaseHeldElsewhere } from '../executors/lease-executor.js';
 import type { RunningAgent } from './start-agent.js';
 import { startAgent } from './start-agent.js';
+import { keepsMembership } from './kept-membership.js';
+import { LeaderSearch } from './leader-search.js';
 
 /**
- * How long an agent that lost the lease looks for the one that took over before it would lead again
- * (a standby notices a lost leader within ~15 s and announces itself once it leads). Leading again
- * still needs the lease, so a cut-off agent that gives up waiting cannot lead beside another.
+ * How long an agent that lost the lease (or keeps its cluster's state and finds no leader) looks for
+ * a leader before it would lead itself (a standby notices a lost leader within ~15 s and announces
+ * itself once it leads). Leading still needs the lease, so a cut-off agent that gives up waiting
+ * cannot lead beside another.
  */
 const REJOIN_PATIENCE_MS = 45_000;
+/**
+ * How long a machine that keeps its cluster's state waits for a lone orchestrator to answer a join:
+ * the one its --join names may be gone for good, and after REJOIN_PATIENCE_MS it competes itself.
+ */
+const MEMBER_JOIN_PATIENCE_MS = 20_000;
 /** The pause before an agent that lost the lease tries to start again after a failed start. */
 const RETRY_AFTER_MS = 5_000;
 
@@ -40,20 +48,37 @@ export async function runAgentCommand(options: RunAgentCommandOptions): Promise<
     }, { once: true });
   });
   let followFirstMs = 0;
+  const search = new LeaderSearch(REJOIN_PATIENCE_MS);
   for (;;) {
     let stepDown!: (why: string) => void;
     const steppedDown = new Promise<string>((resolve) => {
       stepDown = resolve;
     });
+    // read at every start: the first join is what gives a machine the cluster's state
+    const member = keepsMembership(config);
+    const competeForLease = member && search.competeNext();
+    if (competeForLease) logger.warn('no leader found: this machine keeps the cluster\'s state and a RabbitMQ node of it, so it competes for the lease (whoever holds it leads)', { lookedMs: search.lookedMs() });
     let running: RunningAgent;
     try {
-      running = await startAgent({ config, logger, followFirstMs, onStepDown: (why) => { stepDown(why); }, onLeading: printWhereToLook(config, io) });
+      running = await startAgent({
+        config,
+        logger,
+        followFirstMs,
+        competeForLease,
+        lookBeyondJoin: followFirstMs > 0,
+        ...(member ? { joinPatienceMs: MEMBER_JOIN_PATIENCE_MS } : {}),
+        onStepDown: (why) => { stepDown(why); },
+        onLeading: printWhereToLook(config, io),
+      });
     } catch (error) {
       if (error instanceof LeaseHeldElsewhere) {
         logger.warn('another agent leads this cluster: starting again to follow it', { why: error.message });
-      } else if (followFirstMs > 0) {
-        // it was part of a cluster a moment ago: the network may be down for a while, so try again
-        logger.error('could not start again after losing the lease; trying again shortly', { error: toKrakenError(error).message });
+        search.start();
+      } else if (followFirstMs > 0 || (member && !refusedForGood(error))) {
+        // it was part of a cluster a moment ago (or keeps one's state): the network or the leader
+        // may be down for a while, so try again
+        logger.error('could not start as part of the cluster; trying again shortly', { error: toKrakenError(error).message, lookedMs: search.lookedMs() });
+        search.failed();
         if ((await withTimeout(signalled, RETRY_AFTER_MS, () => 'retry' as const)) === 'signal') return ExitCode.Ok;
       } else {
         throw error;
@@ -61,6 +86,7 @@ export async function runAgentCommand(options: RunAgentCommandOptions): Promise<
       followFirstMs = REJOIN_PATIENCE_MS;
       continue;
     }
+    search.found();
     logger.info('agent running', { role: running.role.kind, runtime: running.runtime, nodeId: running.nodeId });
     const outcome = await Promise.race([signalled, steppedDown]);
     if (outcome === 'signal') {
@@ -74,7 +100,14 @@ export async function runAgentCommand(options: RunAgentCommandOptions): Promise<
     logger.warn(mayBeFollowed ? 'this agent no longer leads: starting again to follow the new leader' : 'this agent lost the lease and has no peer to take over: starting again to lead', { why: outcome });
     await running.stop();
     followFirstMs = mayBeFollowed ? REJOIN_PATIENCE_MS : 0;
+    if (mayBeFollowed) search.start();
   }
+}
+
+/** A refusal no retry changes (a wrong token or protocol, a bad setting): a fresh start ends with it. */
+function refusedForGood(error: unknown): boolean {
+  const { code } = toKrakenError(error);
+  return code === ErrorCode.Unauthorized || code === ErrorCode.UnsupportedVersion || code === ErrorCode.InvalidConfig || code === ErrorCode.InvalidInput;
 }
 
 function printWhereToLook(config: AgentConfig, io: CommandIo): NonNullable<Parameters<typeof startAgent>[0]['onLeading']> {

@@ -64,6 +64,12 @@ export interface StartAgentOptions {
    * is to be followed, not challenged. @default 0
    */
   followFirstMs?: number;
+  /** This machine keeps its cluster's state and found no leader for a while: it competes for the lease. @default false */
+  competeForLease?: boolean;
+  /** Looking for its leader again: discovery is asked beside the --join URL. @default false */
+  lookBeyondJoin?: boolean;
+  /** How long a lone orchestrator to join may take to answer. @default JOIN_PATIENCE_MS */
+  joinPatienceMs?: number;
   /** Told the API URL and secrets when this agent leads, so the CLI can print them. */
   onLeading?: ConstructorParameters<typeof OrchestratorExecutor>[0]['onListening'];
 }
@@ -84,6 +90,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       ownClusterId: ledCluster?.clusterId,
       waitForLeaderMs: config.waitForLeader,
       followFirstMs: options.followFirstMs ?? 0,
+      competeForLease: options.competeForLease ?? false,
+      lookBeyondJoin: options.lookBeyondJoin ?? false,
       onStillLooking: (round) => {
         if (config.priority >= 2) log.info('no orchestrator found yet; this agent does not lead (priority >= 2), so it keeps looking', { round });
         else log.info('no leader found yet; this agent lost the lease, so it looks for the one that took over before it would lead again', { round });
@@ -113,8 +121,9 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     const announcer = announcerFor(config, nodeId, log, () => orchestrator?.url);
     // Say at once that this agent leads: starting its RabbitMQ node takes seconds, and an agent that
     // looked meanwhile and found nobody would lead too. Joiners wait until the API answers.
-    // (An API on a port the kernel picks is announced once it listens.)
-    if (config.apiPort !== 0) await announcer?.setup();
+    // (An API on a port the kernel picks is announced once it listens.) A member competing for the
+    // lease of a cluster that exists says nothing until it holds it: another may win.
+    if (config.apiPort !== 0 && role.competing !== true) await announcer?.setup();
     let opened: OpenedBroker;
     try {
       opened = await openBroker({
@@ -156,7 +165,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
         joinWhenReachable(
           { url, token: joinToken, nodeId, brokerNode },
           {
-            patienceMs: role.candidates.length === 1 ? JOIN_PATIENCE_MS : 0,
+            patienceMs: role.candidates.length === 1 ? (options.joinPatienceMs ?? JOIN_PATIENCE_MS) : 0,
             onWaiting: (error, attempt) => {
               if (attempt === 1) log.info('the orchestrator does not answer yet (it may be starting); waiting for it', { url, error: error.message });
             },

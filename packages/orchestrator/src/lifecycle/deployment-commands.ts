@@ -111,12 +111,16 @@ export class DeploymentCommands {
 
   /**
    * The runtime of a deployment that names none: Docker when any live node has it (apps are
-   * isolated and limited there), else supervised processes when that is all the cluster has.
+   * isolated and limited there), else supervised processes when that is all the cluster has. With
+   * no node alive (a new leader has heard no heartbeat yet, the nodes are suspect) the nodes the
+   * cluster knows say what it has: a process-only cluster must not get a Docker app it can never run.
    */
   private defaultRuntime(): Runtime {
-    const alive = this.deps.store.listNodes().filter((node) => node.state === NodeState.Alive);
-    if (alive.some((node) => node.info.runtimes.includes('docker'))) return 'docker';
-    if (alive.some((node) => node.info.runtimes.includes('process'))) return 'process';
+    const known = this.deps.store.listNodes();
+    const alive = known.filter((node) => node.state === NodeState.Alive);
+    const judged = alive.length > 0 ? alive : known;
+    if (judged.some((node) => node.info.runtimes.includes('docker'))) return 'docker';
+    if (judged.some((node) => node.info.runtimes.includes('process'))) return 'process';
     return 'docker';
   }
 
