@@ -669,6 +669,9 @@ export class ProcessDeployer implements AsyncDisposable {
     for (const end of [...this.runWatchers.values()]) end();
     for (const supervisor of this.supervisors.values()) supervisor.detach();
     this.supervisors.clear();
+    await this.cgroups?.close().catch((error: unknown) => {
+      this.logger.warn("could not remove this agent's control group", { error });
+    });
     await this.lock.release();
   }
 
