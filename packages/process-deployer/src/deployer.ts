@@ -1,10 +1,13 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { ErrorCode, KrakenError, settlesWithin, toKrakenError } from '@kraken/common';
 import type { Logger } from '@kraken/common';
 import { DeployStep, PreparesInFlight, containerName, deployError, guardDeploy } from '@kraken/docker-deployer';
 import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample, StepLine, StepRunner } from '@kraken/docker-deployer';
 import { readManifest } from '@kraken/shipwreck';
 import type { Manifest } from '@kraken/shipwreck';
+import { chooseAppUser, handOver, withAccountEnv } from './app-user.js';
+import type { AppAccount } from './app-user.js';
 import { probeCgroups } from './cgroups.js';
 import type { AppLimits, Cgroups } from './cgroups.js';
 import { checkoutSource } from './checkout.js';
@@ -70,11 +73,11 @@ export class ProcessDeployer implements AsyncDisposable {
   /** Which runtime this is, for node info and placement. */
   readonly runtime = 'process' as const;
   /**
-   * What it enforces, for node info. Apps run as the agent's user (they can read its data dir and
-   * signal it; issue 17 item 2 is to change that); memory and CPU limits hold where the agent may
-   * create control groups.
+   * What it enforces, for node info: `user`, the unprivileged user apps run as (absent: the
+   * agent's own, so they can read its data dir and signal it); memory and CPU limits hold where
+   * the agent may create control groups.
    */
-  readonly isolation: { readonly runsAs: 'agent'; readonly limits: boolean };
+  readonly isolation: { readonly runsAs: 'agent'; readonly limits: boolean; readonly user?: string };
   private readonly supervisors = new Map<string, Supervisor>();
   private readonly inFlight = new Set<string>();
   private readonly prepares = new PreparesInFlight();
@@ -97,8 +100,10 @@ export class ProcessDeployer implements AsyncDisposable {
     private readonly lock: DataDirLock,
     /** Undefined where the agent may not create control groups: then no limit holds. */
     private readonly cgroups: Cgroups | undefined,
+    /** The unprivileged user apps, installs and tests run as; undefined: the agent's user. */
+    private readonly account: AppAccount | undefined,
   ) {
-    this.isolation = { runsAs: 'agent', limits: cgroups !== undefined };
+    this.isolation = { runsAs: 'agent', limits: cgroups !== undefined, ...(account === undefined ? {} : { user: account.name }) };
     this.logger = options.logger.child({ component: 'process-deployer', nodeId: options.nodeId });
     this.sampler = new GroupSampler(options.statsIntervalMs, CPU_WINDOW_MAX_MS);
   }
@@ -114,7 +119,8 @@ export class ProcessDeployer implements AsyncDisposable {
     const lock = await lockDataDir(compiled.dataDir);
     const probe = await probeCgroups(compiled.cgroupRoot, compiled.nodeId, compiled.dataDir);
     if (!probe.available) compiled.logger.info(`apps run without memory or CPU limits here: ${probe.reason}`);
-    const deployer = new ProcessDeployer(compiled, lock, probe.available ? probe.cgroups : undefined);
+    const { options: effective, account } = await ProcessDeployer.chooseAccount(compiled, probe.available);
+    const deployer = new ProcessDeployer(effective, lock, probe.available ? probe.cgroups : undefined, account);
     try {
       await deployer.adoptAll();
     } catch (error) {
@@ -126,6 +132,42 @@ export class ProcessDeployer implements AsyncDisposable {
     }, compiled.pollIntervalMs);
     deployer.pollTimer.unref();
     return deployer;
+  }
+
+  /**
+   * Whom apps run as (see `appUser`), said in the log either way. The data folder is opened for
+   * traversal (0711: the account reaches its checkouts by name, lists nothing, and reads none of
+   * the state and log files, which are 0600) only while apps run as that account; else it is 0700.
+   */
+  private static async chooseAccount(options: CompiledProcessOptions, limits: boolean): Promise<{ options: CompiledProcessOptions; account: AppAccount | undefined }> {
+    const folders = [options.dataDir, deploymentsDir(options.dataDir)];
+    const setModes = async (mode: number): Promise<void> => {
+      for (const folder of folders) await chmod(folder, mode);
+    };
+    let choice: Awaited<ReturnType<typeof chooseAppUser>>;
+    try {
+      if (options.appUser !== undefined) await setModes(0o711);
+      choice = await chooseAppUser({
+        wanted: options.appUser,
+        deploymentsDir: deploymentsDir(options.dataDir),
+        home: path.join(options.dataDir, 'home'),
+        shell: options.shell,
+        node: options.node,
+        env: options.baseEnv,
+        needsSetpriv: limits,
+      });
+    } catch (error) {
+      choice = { account: undefined, reason: `could not set up the user ${options.appUser ?? ''}: ${toKrakenError(error).message}` };
+    }
+    if (choice.account === undefined) {
+      await setModes(0o700);
+      const say = options.appUser === undefined ? options.logger.info.bind(options.logger) : options.logger.warn.bind(options.logger);
+      say(`apps run as the agent's own user, so they can read its files and signal it: ${choice.reason}`);
+      return { options, account: undefined };
+    }
+    const { account, staticNode } = choice;
+    options.logger.info(`apps, their installs and tests run as the unprivileged user ${account.name} (uid ${String(account.uid)})`);
+    return { options: { ...options, baseEnv: withAccountEnv(options.baseEnv, account), node: staticNode }, account };
   }
 
   /** The process runtime is always available; this only mirrors the engine probe's shape. */
@@ -188,7 +230,7 @@ export class ProcessDeployer implements AsyncDisposable {
     validatePrepareRequest(request);
     this.assertNotHere(deploymentId, 'build it for failover');
     const log = this.logger.child({ deploymentId });
-    const context = { options: this.options, paths: deploymentPaths(this.options.dataDir, deploymentId), kept: this.keptBuilds(deploymentId, log), log, signal: this.closing.signal };
+    const context = { options: this.options, account: this.account, paths: deploymentPaths(this.options.dataDir, deploymentId), kept: this.keptBuilds(deploymentId, log), log, signal: this.closing.signal };
     return await this.tracked(this.prepares.run(deploymentId, () => buildForFailover(context, request)));
   }
 
@@ -288,6 +330,7 @@ export class ProcessDeployer implements AsyncDisposable {
     const { options } = this;
     const env = { ...options.baseEnv, ...manifest.config.env, ...request.env, ...previous.builtEnv, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) };
     const limits = this.limitsOf(request, manifest, line);
+    await this.handOverBuild(paths);
     return await Supervisor.launch(
       {
         v: 1,
@@ -302,12 +345,29 @@ export class ProcessDeployer implements AsyncDisposable {
         env,
         ...(previous.builtEnv === undefined ? {} : { builtEnv: previous.builtEnv }),
         ...(limits === undefined ? {} : { limits }),
+        ...this.userField(),
         hostPort,
         endpoint: manifest.app.endpoint,
         createdAt: new Date(options.clock.now()).toISOString(),
       },
       await this.contextFor(request.deploymentId, paths, limits),
     );
+  }
+
+  /** The state file's record of whom the app runs as. */
+  private userField(): { user?: { name: string; uid: number; gid: number } } {
+    const { account } = this;
+    return account === undefined ? {} : { user: { name: account.name, uid: account.uid, gid: account.gid } };
+  }
+
+  /** A build made before apps ran as the account (or by an older agent) becomes the account's, so the app may write in its folder. */
+  private async handOverBuild(paths: DeploymentPaths): Promise<void> {
+    const { account } = this;
+    if (account === undefined) return;
+    for (const part of [paths.app, paths.pythonDeps]) {
+      const owner = await stat(part).then((found) => found.uid, () => undefined);
+      if (owner !== undefined && owner !== account.uid) await handOver(part, account, this.options.baseEnv);
+    }
   }
 
   private keptBuilds(deploymentId: string, log: Logger): KeptBuilds {
@@ -376,7 +436,12 @@ export class ProcessDeployer implements AsyncDisposable {
       const hostPort = manifest.config.port === undefined ? undefined : await this.choosePort(request.hostPort, deploymentId);
       const baseEnv = { ...options.baseEnv, ...manifest.config.env, ...request.env };
       const { signal } = this.closing;
-      const prepared = await step(DeployStep.Build, (line) => prepareApp({ deploymentId, lang, manifest, paths, env: baseEnv, options, line, signal }));
+      const { account } = this;
+      const prepared = await step(DeployStep.Build, async (line) => {
+        // the clone is the agent's; the install and the app (its own code) write in it as the account
+        await handOver(paths.app, account, options.baseEnv);
+        return await prepareApp({ deploymentId, lang, manifest, paths, env: baseEnv, options, line, signal, runAs: account });
+      });
       const env = { ...baseEnv, ...prepared.env, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) };
 
       const testCommand = manifest.config.test;
@@ -388,6 +453,7 @@ export class ProcessDeployer implements AsyncDisposable {
             timeoutMs: options.testTimeoutMs,
             tailLines: options.errorTailLines,
             signal,
+            runAs: account,
             onLine: (_stream, text) => {
               line('test', text);
             },
@@ -418,6 +484,7 @@ export class ProcessDeployer implements AsyncDisposable {
             env,
             builtEnv: prepared.env,
             ...(limits === undefined ? {} : { limits }),
+            ...this.userField(),
             hostPort,
             endpoint: manifest.app.endpoint,
             createdAt: new Date(options.clock.now()).toISOString(),

@@ -1,0 +1,115 @@
+// Issue 17 item 2: process-runtime apps run as a dedicated unprivileged user, so that an app cannot
+// read the agent's data dir nor signal the agent. Real processes as root (CI's): the user is
+// created when missing, the app runs as it, and what it reports over HTTP shows what it may not do.
+// /usr/bin/node (on PATH after the Node of the test run, which may live under /root) is what the
+// app user runs.
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { freePort, tempDir, uniqueName } from '@kraken/testing';
+import type { TempDir } from '@kraken/testing';
+import { get, repoPath, scriptAppRepo } from '../test/fixtures.js';
+import { ProcessDeployer } from './index.js';
+
+const APP_USER = 'kraken-app';
+
+/** Serves what it may do: read $SECRET_FILE, signal $AGENT_PID; and as whom it runs. */
+const PROBE_APP = `
+const fs = require('node:fs');
+const http = require('node:http');
+const outcome = (attempt) => { try { attempt(); return 'allowed'; } catch (error) { return error.code; } };
+http.createServer((request, response) => {
+  response.end(JSON.stringify({
+    read: outcome(() => fs.readFileSync(process.env.SECRET_FILE)),
+    signal: outcome(() => process.kill(Number(process.env.AGENT_PID), 0)),
+    uid: process.getuid(),
+    home: process.env.HOME,
+    user: require('node:os').userInfo().username,
+  }));
+}).listen(Number(process.env.PORT));
+`;
+
+/** Real, effective, saved and filesystem uid of a process, from /proc/<pid>/status. */
+async function uidsOf(pid: number): Promise<number[]> {
+  const status = await readFile(`/proc/${String(pid)}/status`, 'utf8');
+  const line = status.split('\n').find((entry) => entry.startsWith('Uid:')) ?? '';
+  return line.slice(4).trim().split(/\s+/).map(Number);
+}
+
+function deploymentId(): string {
+  return uniqueName('appuser').replace(/\./g, '-');
+}
+
+describe('ProcessDeployer runs apps as a dedicated unprivileged user', () => {
+  let dir: TempDir;
+  let deployer: ProcessDeployer;
+  let agentData: string;
+  let secretFile: string;
+  const deployed: string[] = [];
+
+  beforeAll(async () => {
+    dir = await tempDir('kraken-app-user-');
+    // the deployer's folder must be reachable by the app user: the test's temp folder is 0700 as made
+    await chmod(dir.path, 0o711);
+    // stands for the agent's data dir: private to root, though the file itself is world-readable
+    agentData = path.join(dir.path, 'agent-data');
+    await mkdir(agentData, { mode: 0o700 });
+    secretFile = path.join(agentData, 'api-token');
+    await writeFile(secretFile, 'the-agent-token\n', { mode: 0o644 });
+    deployer = await ProcessDeployer.create({ dataDir: path.join(dir.path, 'data'), nodeId: 'node-appuser', appUser: APP_USER, readyTimeout: '20s', stopTimeout: '2s' });
+  });
+
+  afterAll(async () => {
+    for (const id of deployed) await deployer.stop(id).catch(() => undefined);
+    await deployer.close();
+    await dir.remove();
+  });
+
+  it("cannot read the agent's private data dir nor signal the agent, and runs as the app user", async () => {
+    expect(deployer.isolation).toMatchObject({ runsAs: 'agent', user: APP_USER });
+    const appUid = Number(execFileSync('id', ['-u', APP_USER], { encoding: 'utf8' }).trim());
+    expect(appUid).toBeGreaterThan(0);
+    const repo = await scriptAppRepo(repoPath(dir.path, 'probe'), PROBE_APP, 'test = "node -e \\"process.exit(process.getuid() === 0 ? 1 : 0)\\""');
+    const id = deploymentId();
+    deployed.push(id);
+
+    const app = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort: await freePort(), env: { SECRET_FILE: secretFile, AGENT_PID: String(process.pid) } });
+    const answer = await get(app.hostPort ?? 0);
+    const seen = JSON.parse(answer.body) as { read: string; signal: string; uid: number; home: string; user: string };
+    expect(seen).toEqual({ read: 'EACCES', signal: 'EPERM', uid: appUid, home: path.join(dir.path, 'data', 'home'), user: APP_USER });
+    expect(await uidsOf(Number(app.containerId))).toEqual([appUid, appUid, appUid, appUid]);
+    // its checkout is its own (it may write there), its state file (its env, secrets) is not
+    expect((await stat(path.join(dir.path, 'data', 'deployments', id, 'app'))).uid).toBe(appUid);
+    const state = await stat(path.join(dir.path, 'data', 'deployments', id, 'state.json'));
+    expect({ uid: state.uid, mode: state.mode & 0o777 }).toEqual({ uid: 0, mode: 0o600 });
+  });
+
+  it('runs an app with limits as the app user too, inside its control group', async () => {
+    const appUid = Number(execFileSync('id', ['-u', APP_USER], { encoding: 'utf8' }).trim());
+    const repo = await scriptAppRepo(repoPath(dir.path, 'limited'), PROBE_APP, 'test = ""');
+    const id = deploymentId();
+    deployed.push(id);
+
+    const app = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort: await freePort(), limits: { memoryMb: 256 }, env: { SECRET_FILE: secretFile, AGENT_PID: String(process.pid) } });
+    const pid = Number(app.containerId);
+    expect(await uidsOf(pid)).toEqual([appUid, appUid, appUid, appUid]);
+    // setpriv dropped the groups root had
+    expect((await readFile(`/proc/${String(pid)}/status`, 'utf8')).match(/^Groups:(.*)$/m)?.[1]?.trim()).toBe('');
+    const cgroups = await readFile(`/proc/${String(pid)}/cgroup`, 'utf8');
+    expect(cgroups).toContain(`/kraken/`);
+    expect(cgroups).toContain(`/${id}`);
+    const seen = JSON.parse((await get(app.hostPort ?? 0)).body) as { read: string; signal: string };
+    expect(seen).toMatchObject({ read: 'EACCES', signal: 'EPERM' });
+  });
+});
+
+describe('ProcessDeployer falls back to its own user where the app user cannot reach its folder', () => {
+  it('says so in what it enforces and keeps its folder private', async () => {
+    await using dir = await tempDir('kraken-app-user-private-');
+    // the temp folder stays 0700: the app user could not enter the deployer's folder under it
+    const dataDir = path.join(dir.path, 'data');
+    await using deployer = await ProcessDeployer.create({ dataDir, nodeId: 'node-appuser-private', appUser: APP_USER });
+    expect(deployer.isolation).not.toHaveProperty('user');
+    expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
+  });
+});
