@@ -78,8 +78,9 @@ export const agentConfigSchema = z.object({
   appUser: z
     .union([z.boolean(), z.string()])
     .transform((value, ctx) => {
-      if (value === false || ['false', 'no', '0'].includes(String(value))) return false as const;
-      if (value === true || ['true', 'yes', '1'].includes(String(value))) return DEFAULT_APP_USER;
+      if (typeof value === 'boolean') return value ? DEFAULT_APP_USER : false;
+      if (['false', 'no', '0'].includes(value)) return false;
+      if (['true', 'yes', '1'].includes(value)) return DEFAULT_APP_USER;
       if (!USER_NAME.test(value)) {
         ctx.addIssue({ code: 'custom', message: "expected a user name (1-32 lower-case letters, digits, '_' or '-', not starting with a digit or '-') or false" });
         return z.NEVER;
