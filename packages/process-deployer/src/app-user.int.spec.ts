@@ -6,9 +6,9 @@
 import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { freePort, tempDir, uniqueName } from '@kraken/testing';
+import { commitFiles, freePort, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
-import { get, repoPath, scriptAppRepo } from '../test/fixtures.js';
+import { get, nodeAppRepo, repoPath, scriptAppRepo, versionedServer } from '../test/fixtures.js';
 import { ProcessDeployer } from './index.js';
 
 const APP_USER = 'kraken-app';
@@ -100,6 +100,29 @@ describe('ProcessDeployer runs apps as a dedicated unprivileged user', () => {
     expect(cgroups).toContain(`/${id}`);
     const seen = JSON.parse((await get(app.hostPort ?? 0)).body) as { read: string; signal: string };
     expect(seen).toMatchObject({ read: 'EACCES', signal: 'EPERM' });
+  });
+
+  it("installs as the app user, and runs a redeploy and a rollback to the kept build as it", async () => {
+    const appUid = Number(execFileSync('id', ['-u', APP_USER], { encoding: 'utf8' }).trim());
+    const repo = await nodeAppRepo(repoPath(dir.path, 'installed'), { test: 'node -e "process.exit(process.getuid() === 0 ? 1 : 0)"' });
+    const id = deploymentId();
+    deployed.push(id);
+    const app = path.join(dir.path, 'data', 'deployments', id, 'app');
+
+    const first = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort: await freePort() });
+    await expect(get(first.hostPort ?? 0)).resolves.toMatchObject({ body: 'hello from the manifest' });
+    expect((await stat(path.join(app, 'node_modules', 'greet'))).uid).toBe(appUid);
+    expect(await uidsOf(Number(first.containerId))).toEqual([appUid, appUid, appUid, appUid]);
+
+    await commitFiles(repo, { 'server.js': versionedServer('v2') }, 'v2');
+    const second = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort: first.hostPort, replace: true });
+    await expect(get(second.hostPort ?? 0)).resolves.toMatchObject({ body: 'v2' });
+    expect(await uidsOf(Number(second.containerId))).toEqual([appUid, appUid, appUid, appUid]);
+
+    const back = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort: first.hostPort, replace: true, commit: first.commit, fromKept: true });
+    expect(back).toMatchObject({ fromKept: true, commit: first.commit });
+    await expect(get(back.hostPort ?? 0)).resolves.toMatchObject({ body: 'hello from the manifest' });
+    expect(await uidsOf(Number(back.containerId))).toEqual([appUid, appUid, appUid, appUid]);
   });
 });
 
