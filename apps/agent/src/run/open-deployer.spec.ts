@@ -68,5 +68,7 @@ describe('openDeployer', () => {
     } finally {
       await opened.close();
     }
+    // no app was left in it: a clean stop leaves nothing behind there
+    expect(await readdir(appsRoot)).toEqual([]);
   });
 });

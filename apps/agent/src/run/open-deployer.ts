@@ -4,7 +4,7 @@ import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { describeIsolation } from '@kraken/messages';
 import type { Deployer, EngineProbe } from '@kraken/worker';
-import { DEFAULT_APPS_ROOT, hasDeployments, processRuntimeDir } from './process-dir.js';
+import { DEFAULT_APPS_ROOT, hasDeployments, processRuntimeDir, removeIfNoApps } from './process-dir.js';
 
 /** A heartbeat's ping gives up on its own sooner (the worker's enginePingTimeout); this only frees a hung socket. */
 const ENGINE_PING_SOCKET_TIMEOUT_MS = 10_000;
@@ -87,7 +87,11 @@ export async function openDeployer(options: OpenDeployerOptions): Promise<Opened
   } else {
     logger.info(`--runtime process: apps run as supervised processes (${enforces})`);
   }
-  return { deployer, runtime: 'process', close: () => deployer.close() };
+  const close = async (): Promise<void> => {
+    await deployer.close();
+    if (!place.inDataDir) await removeIfNoApps(place.dir);
+  };
+  return { deployer, runtime: 'process', close };
 }
 
 /** Why the engine at `socketPath` does not answer its `/_ping` (what `docker info` asks first), or undefined when it does. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Where apps' folders go when they run as the app user: outside the private data dir, which that user cannot enter. */
@@ -19,6 +19,8 @@ export interface ProcessDirInput {
 
 export interface ProcessDir {
   dir: string;
+  /** `<dataDir>/process`, as before apps ran as the app user; false: under the apps root. */
+  inDataDir: boolean;
   /** Why apps stay in the data dir although they should run as the app user (for the log). */
   note?: string;
 }
@@ -32,19 +34,29 @@ export interface ProcessDir {
  */
 export function processRuntimeDir(input: ProcessDirInput): ProcessDir {
   const inDataDir = path.join(input.dataDir, 'process');
-  if (input.appUser === undefined || !input.isRoot) return { dir: inDataDir };
+  if (input.appUser === undefined || !input.isRoot) return { dir: inDataDir, inDataDir: true };
   if (input.olderApps) {
     return {
       dir: inDataDir,
+      inDataDir: true,
       note: `apps deployed before apps ran as ${input.appUser} are in ${inDataDir}: they, and new ones, run as the agent's user until none is left there (destroy or move them)`,
     };
   }
   const key = createHash('sha256').update(path.resolve(input.dataDir)).digest('hex').slice(0, 12);
-  return { dir: path.join(input.appsRoot, key) };
+  return { dir: path.join(input.appsRoot, key), inDataDir: false };
 }
 
 /** Whether the process runtime's folder in the data dir holds any deployment. */
 export async function hasDeployments(dataDir: string): Promise<boolean> {
   const entries = await readdir(path.join(dataDir, 'process', 'deployments')).catch(() => []);
   return entries.length > 0;
+}
+
+/**
+ * After a clean stop: removes the runtime's folder outside the data dir when no deployment is left
+ * in it (its home, npm's cache, goes with it), so an agent that ran no apps leaves nothing behind.
+ */
+export async function removeIfNoApps(dir: string): Promise<void> {
+  const entries = await readdir(path.join(dir, 'deployments')).catch(() => undefined);
+  if (entries?.length === 0) await rm(dir, { recursive: true, force: true });
 }
