@@ -1,8 +1,11 @@
 import { chmod, chown, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { toKrakenError } from '@kraken/common';
 import { runCommand } from './commands.js';
 import type { CommandOutcome, RunAs } from './commands.js';
+import { deploymentsDir } from './layout.js';
 import { formatOutput } from './lines.js';
+import type { CompiledProcessOptions } from './options.js';
 
 /** The unprivileged account apps, their installs and tests run as. */
 export interface AppAccount extends RunAs {
@@ -14,7 +17,7 @@ export interface AppAccount extends RunAs {
 /** Whom apps run as: the account, or the agent's own user and why. */
 export type AppUserChoice = { account: AppAccount; staticNode: string } | { account: undefined; reason: string };
 
-export interface AppUserInput {
+interface AppUserInput {
   /** The wanted account's name; undefined: turned off. */
   wanted: string | undefined;
   /** The deployer's folder of deployments: the account must reach its checkouts there. */
@@ -91,6 +94,44 @@ export async function chooseAppUser(input: AppUserInput): Promise<AppUserChoice>
   // the static file server runs on the agent's node where the account may run it, else on the node the probe found
   const staticNode = succeeded(await run([input.node, '-v'])) ? input.node : 'node';
   return { account, staticNode };
+}
+
+/**
+ * Whom a deployer's apps run as (see the `appUser` option), said in the log either way, and the
+ * options they run with (the account's HOME and name, the node the static server runs on). The
+ * data folder is opened for traversal (0711: the account reaches its checkouts by name, lists
+ * nothing, and reads none of the state and log files, which are 0600) only while apps run as
+ * that account; else it is 0700.
+ */
+export async function setUpAppUser(options: CompiledProcessOptions, limits: boolean): Promise<{ options: CompiledProcessOptions; account: AppAccount | undefined }> {
+  const folders = [options.dataDir, deploymentsDir(options.dataDir)];
+  const setModes = async (mode: number): Promise<void> => {
+    for (const folder of folders) await chmod(folder, mode);
+  };
+  let choice: AppUserChoice;
+  try {
+    if (options.appUser !== undefined) await setModes(0o711);
+    choice = await chooseAppUser({
+      wanted: options.appUser,
+      deploymentsDir: deploymentsDir(options.dataDir),
+      home: path.join(options.dataDir, 'home'),
+      shell: options.shell,
+      node: options.node,
+      env: options.baseEnv,
+      needsSetpriv: limits,
+    });
+  } catch (error) {
+    choice = { account: undefined, reason: `could not set up the user ${options.appUser ?? ''}: ${toKrakenError(error).message}` };
+  }
+  if (choice.account === undefined) {
+    await setModes(0o700);
+    const say = options.appUser === undefined ? options.logger.info.bind(options.logger) : options.logger.warn.bind(options.logger);
+    say(`apps run as the agent's own user, so they can read its files and signal it: ${choice.reason}`);
+    return { options, account: undefined };
+  }
+  const { account, staticNode } = choice;
+  options.logger.info(`apps, their installs and tests run as the unprivileged user ${account.name} (uid ${String(account.uid)})`);
+  return { options: { ...options, baseEnv: withAccountEnv(options.baseEnv, account), node: staticNode }, account };
 }
 
 /** The environment a process of the account starts from: its own HOME and name, not the agent's. */

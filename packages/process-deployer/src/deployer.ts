@@ -1,12 +1,11 @@
-import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { ErrorCode, KrakenError, settlesWithin, toKrakenError } from '@kraken/common';
 import type { Logger } from '@kraken/common';
 import { DeployStep, PreparesInFlight, containerName, deployError, guardDeploy } from '@kraken/docker-deployer';
 import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample, StepLine, StepRunner } from '@kraken/docker-deployer';
 import { readManifest } from '@kraken/shipwreck';
 import type { Manifest } from '@kraken/shipwreck';
-import { chooseAppUser, handOver, withAccountEnv } from './app-user.js';
+import { handOver, setUpAppUser } from './app-user.js';
 import type { AppAccount } from './app-user.js';
 import { probeCgroups } from './cgroups.js';
 import type { AppLimits, Cgroups } from './cgroups.js';
@@ -119,7 +118,7 @@ export class ProcessDeployer implements AsyncDisposable {
     const lock = await lockDataDir(compiled.dataDir);
     const probe = await probeCgroups(compiled.cgroupRoot, compiled.nodeId, compiled.dataDir);
     if (!probe.available) compiled.logger.info(`apps run without memory or CPU limits here: ${probe.reason}`);
-    const { options: effective, account } = await ProcessDeployer.chooseAccount(compiled, probe.available);
+    const { options: effective, account } = await setUpAppUser(compiled, probe.available);
     const deployer = new ProcessDeployer(effective, lock, probe.available ? probe.cgroups : undefined, account);
     try {
       await deployer.adoptAll();
@@ -132,42 +131,6 @@ export class ProcessDeployer implements AsyncDisposable {
     }, compiled.pollIntervalMs);
     deployer.pollTimer.unref();
     return deployer;
-  }
-
-  /**
-   * Whom apps run as (see `appUser`), said in the log either way. The data folder is opened for
-   * traversal (0711: the account reaches its checkouts by name, lists nothing, and reads none of
-   * the state and log files, which are 0600) only while apps run as that account; else it is 0700.
-   */
-  private static async chooseAccount(options: CompiledProcessOptions, limits: boolean): Promise<{ options: CompiledProcessOptions; account: AppAccount | undefined }> {
-    const folders = [options.dataDir, deploymentsDir(options.dataDir)];
-    const setModes = async (mode: number): Promise<void> => {
-      for (const folder of folders) await chmod(folder, mode);
-    };
-    let choice: Awaited<ReturnType<typeof chooseAppUser>>;
-    try {
-      if (options.appUser !== undefined) await setModes(0o711);
-      choice = await chooseAppUser({
-        wanted: options.appUser,
-        deploymentsDir: deploymentsDir(options.dataDir),
-        home: path.join(options.dataDir, 'home'),
-        shell: options.shell,
-        node: options.node,
-        env: options.baseEnv,
-        needsSetpriv: limits,
-      });
-    } catch (error) {
-      choice = { account: undefined, reason: `could not set up the user ${options.appUser ?? ''}: ${toKrakenError(error).message}` };
-    }
-    if (choice.account === undefined) {
-      await setModes(0o700);
-      const say = options.appUser === undefined ? options.logger.info.bind(options.logger) : options.logger.warn.bind(options.logger);
-      say(`apps run as the agent's own user, so they can read its files and signal it: ${choice.reason}`);
-      return { options, account: undefined };
-    }
-    const { account, staticNode } = choice;
-    options.logger.info(`apps, their installs and tests run as the unprivileged user ${account.name} (uid ${String(account.uid)})`);
-    return { options: { ...options, baseEnv: withAccountEnv(options.baseEnv, account), node: staticNode }, account };
   }
 
   /** The process runtime is always available; this only mirrors the engine probe's shape. */
