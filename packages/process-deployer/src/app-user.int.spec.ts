@@ -8,7 +8,7 @@ import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { commitFiles, freePort, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
-import { get, nodeAppRepo, repoPath, scriptAppRepo, versionedServer } from '../test/fixtures.js';
+import { get, nodeAppRepo, pythonAppRepo, repoPath, scriptAppRepo, staticSiteRepo, versionedServer, writeGreetingWheel } from '../test/fixtures.js';
 import { ProcessDeployer } from './index.js';
 
 const APP_USER = 'kraken-app';
@@ -123,6 +123,28 @@ describe('ProcessDeployer runs apps as a dedicated unprivileged user', () => {
     expect(back).toMatchObject({ fromKept: true, commit: first.commit });
     await expect(get(back.hostPort ?? 0)).resolves.toMatchObject({ body: 'hello from the manifest' });
     expect(await uidsOf(Number(back.containerId))).toEqual([appUid, appUid, appUid, appUid]);
+  });
+
+  it("installs a python app's requirements and serves a static site as the app user", async () => {
+    const appUid = Number(execFileSync('id', ['-u', APP_USER], { encoding: 'utf8' }).trim());
+    const root = repoPath(dir.path, 'python-deps');
+    await mkdir(root, { recursive: true });
+    const wheel = writeGreetingWheel(root);
+    const python = await pythonAppRepo(root, `./${wheel}\n`);
+    const pythonId = deploymentId();
+    deployed.push(pythonId);
+    const closedIndex = `http://127.0.0.1:${String(await freePort())}/simple`;
+    const served = await deployer.deploy({ deploymentId: pythonId, url: python, branch: 'main', env: { PIP_INDEX_URL: closedIndex } });
+    await expect(get(served.hostPort ?? 0)).resolves.toMatchObject({ body: 'hello python via a wheel' });
+    expect((await stat(path.join(dir.path, 'data', 'deployments', pythonId, '.deps', 'greeting'))).uid).toBe(appUid);
+    expect(await uidsOf(Number(served.containerId))).toEqual([appUid, appUid, appUid, appUid]);
+
+    const site = await staticSiteRepo(repoPath(dir.path, 'static-site'));
+    const siteId = deploymentId();
+    deployed.push(siteId);
+    const shown = await deployer.deploy({ deploymentId: siteId, url: site, branch: 'main' });
+    await expect(get(shown.hostPort ?? 0)).resolves.toMatchObject({ body: '<!doctype html><h1>static hello</h1>\n' });
+    expect(await uidsOf(Number(shown.containerId))).toEqual([appUid, appUid, appUid, appUid]);
   });
 });
 
