@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { commitFiles, freePort, tempDir, uniqueName } from '@kraken/testing';
+import { commitFiles, eventually, freePort, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import { get, nodeAppRepo, pythonAppRepo, repoPath, scriptAppRepo, staticSiteRepo, versionedServer, writeGreetingWheel } from '../test/fixtures.js';
 import { ProcessDeployer } from './index.js';
@@ -145,6 +145,25 @@ describe('ProcessDeployer runs apps as a dedicated unprivileged user', () => {
     const shown = await deployer.deploy({ deploymentId: siteId, url: site, branch: 'main' });
     await expect(get(shown.hostPort ?? 0)).resolves.toMatchObject({ body: '<!doctype html><h1>static hello</h1>\n' });
     expect(await uidsOf(Number(shown.containerId))).toEqual([appUid, appUid, appUid, appUid]);
+  });
+
+  it('restarts an adopted app as the user it was deployed as, after the agent restarted', async () => {
+    const appUid = Number(execFileSync('id', ['-u', APP_USER], { encoding: 'utf8' }).trim());
+    const repo = await scriptAppRepo(repoPath(dir.path, 'adopted'), PROBE_APP, 'test = ""');
+    const id = deploymentId();
+    deployed.push(id);
+    const app = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort: await freePort(), env: { SECRET_FILE: secretFile, AGENT_PID: String(process.pid) } });
+
+    // the agent stops (its apps do not), the app dies meanwhile, and the next agent adopts it
+    await deployer.close();
+    process.kill(-Number(app.containerId), 'SIGKILL');
+    deployer = await ProcessDeployer.create({ dataDir: path.join(dir.path, 'data'), nodeId: 'node-appuser', appUser: APP_USER, readyTimeout: '20s', stopTimeout: '2s', restartDelay: '100ms' });
+    const restarted = await eventually(async () => {
+      const [listed] = (await deployer.list()).filter((entry) => entry.deploymentId === id && entry.state === 'running');
+      return listed !== undefined && listed.containerId !== app.containerId ? listed : undefined;
+    }, 20_000, 'the adopted app restarted');
+    expect(await uidsOf(Number(restarted.containerId))).toEqual([appUid, appUid, appUid, appUid]);
+    await eventually(() => get(app.hostPort ?? 0).then(() => true, () => undefined), 20_000, 'the restarted app answering');
   });
 });
 
