@@ -147,6 +147,21 @@ describe('ProcessDeployer runs apps as a dedicated unprivileged user', () => {
     expect(await uidsOf(Number(shown.containerId))).toEqual([appUid, appUid, appUid, appUid]);
   });
 
+  it('makes a failover build as the app user, and runs it as that user when the deployment moves here', async () => {
+    const appUid = Number(execFileSync('id', ['-u', APP_USER], { encoding: 'utf8' }).trim());
+    const repo = await nodeAppRepo(repoPath(dir.path, 'failover'));
+    const id = deploymentId();
+    deployed.push(id);
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
+
+    const prepared = await deployer.prepare({ deploymentId: id, url: repo, branch: 'main', commit });
+    expect((await stat(path.join(dir.path, 'data', 'deployments', id, 'kept', prepared.commit, 'app', 'node_modules', 'greet'))).uid).toBe(appUid);
+    const moved = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', commit, fromKept: true, hostPort: await freePort(), env: { GREETING: 'failover' } });
+    expect(moved).toMatchObject({ fromKept: true });
+    await expect(get(moved.hostPort ?? 0)).resolves.toMatchObject({ body: 'hello failover' });
+    expect(await uidsOf(Number(moved.containerId))).toEqual([appUid, appUid, appUid, appUid]);
+  });
+
   it('restarts an adopted app as the user it was deployed as, after the agent restarted', async () => {
     const appUid = Number(execFileSync('id', ['-u', APP_USER], { encoding: 'utf8' }).trim());
     const repo = await scriptAppRepo(repoPath(dir.path, 'adopted'), PROBE_APP, 'test = ""');
