@@ -8,6 +8,8 @@ import Database from 'better-sqlite3';
 import { StopWaiting, eventually, freePort, gitFixtureRepo, isolatedVhost, manifestToml, requireRabbit, tempDir } from '@kraken/testing';
 import type { IsolatedVhost, TempDir, WatchedProcess } from '@kraken/testing';
 import { ApiClient } from './client/api-client.js';
+import { DEFAULT_APP_USER } from './config/agent-config.js';
+import { DEFAULT_APPS_ROOT, processRuntimeDir } from './run/process-dir.js';
 import { STOP_BOUND_MS } from './run/stop-bound.js';
 import { CLI, runKraken, spawnLongRunning } from '../test/cli-process.js';
 
@@ -22,6 +24,8 @@ describe('kraken agent stopped with SIGTERM', () => {
   // each test's own vhost: in the shared one, another Kraken on this machine would lead and take the work
   const vhosts: IsolatedVhost[] = [];
   let agent: WatchedProcess | undefined;
+  /** Where each agent's apps run: outside its data dir when they run as the app user (as root). */
+  const appsDirs: string[] = [];
   const kraken = (...args: string[]) => runKraken([...args, '--api', api, '--data-dir', dataDir]);
   const client = () => new ApiClient({ url: api, token: readToken() });
 
@@ -30,6 +34,7 @@ describe('kraken agent stopped with SIGTERM', () => {
     const vhost = await isolatedVhost(`kraken-${name}`);
     vhosts.push(vhost);
     dataDir = path.join(dir.path, name);
+    appsDirs.push(processRuntimeDir({ dataDir, appUser: DEFAULT_APP_USER, isRoot: process.getuid?.() === 0, appsRoot: DEFAULT_APPS_ROOT, olderApps: false }).dir);
     const port = await freePort();
     api = `http://127.0.0.1:${port}`;
     const started = spawnLongRunning(process.execPath, [
@@ -54,8 +59,9 @@ describe('kraken agent stopped with SIGTERM', () => {
 
   afterAll(async () => {
     // the process runtime leaves apps running across an agent stop (the next start adopts them)
-    for (const pid of processesUnder(dir.path)) killQuietly(pid);
+    for (const pid of [dir.path, ...appsDirs].flatMap(processesUnder)) killQuietly(pid);
     await dir.remove();
+    for (const appsDir of appsDirs) fs.rmSync(appsDir, { recursive: true, force: true });
     for (const vhost of vhosts) await vhost.remove();
   }, 60_000);
 
@@ -140,9 +146,9 @@ describe('kraken agent stopped with SIGTERM', () => {
     );
   }
 
-  /** This test's test-step processes: `node slow-test.js` run from a folder under its temp dir. */
+  /** This test's test-step processes: `node slow-test.js` run from a folder of its agents' apps. */
   function testProcesses(): number[] {
-    return processesUnder(dir.path).filter((pid) => readProc(pid, 'cmdline').includes('slow-test.js'));
+    return [dir.path, ...appsDirs].flatMap(processesUnder).filter((pid) => readProc(pid, 'cmdline').includes('slow-test.js'));
   }
 
   function readToken(): string {

@@ -108,6 +108,8 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
     .addOption(new Option('--log-format <format>', 'pretty or json (default pretty)'))
     .addOption(new Option('--runtime <runtime>', 'auto, docker or process (default auto: Docker when it answers)'))
     .option('--docker-socket <path>', 'the Docker engine socket (default /var/run/docker.sock)')
+    .option('--app-user <name>', 'unprivileged user process-runtime apps run as, created when missing (default kraken-app; root only)')
+    .option('--no-app-user', "run process-runtime apps as the agent's own user")
     .option('--interface <name>', 'network interface for mDNS (default: the first with an IPv4 address)')
     .option('--mdns', 'look for an orchestrator with mDNS, and announce when leading (default)')
     .option('--no-mdns', 'do not use mDNS')

@@ -5,6 +5,10 @@ describe('describeIsolation', () => {
     expect(describeIsolation({ runsAs: AppUser.Container, limits: true })).toBe('container, limits');
   });
 
+  it('names the unprivileged user processes run as', () => {
+    expect(describeIsolation({ runsAs: AppUser.Agent, user: 'kraken-app', limits: true })).toBe('runs as user kraken-app, limits');
+  });
+
   it("warns that apps of the agent's user are bounded by nothing", () => {
     expect(describeIsolation({ runsAs: AppUser.Agent, limits: false })).toBe("runs as the agent's user, no limits");
   });

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { tempDir } from '@kraken/testing';
@@ -8,6 +9,11 @@ import { joinCgroupScript, probeCgroups } from './cgroups.js';
 // A directory shaped like a cgroup file system: the kernel would make a new group's files itself,
 // so a test makes the ones the code reads before it asks for the group.
 const UNLIMITED_V1 = '9223372036854771712';
+
+/** The agent's parent group's name: the node id as a path segment and a key of the data dir. */
+function scopeOf(nodeSegment: string, dataDir: string): string {
+  return `${nodeSegment}-${createHash('sha256').update(dataDir).digest('hex').slice(0, 8)}`;
+}
 
 async function files(dir: string, entries: Record<string, string>): Promise<void> {
   await mkdir(dir, { recursive: true });
@@ -43,11 +49,12 @@ describe('probeCgroups', () => {
     if (!probe.available) throw new Error(probe.reason);
     expect(probe.cgroups.version).toBe(1);
 
+    // the agent's parent group is made on first use: the probe leaves nothing behind
+    expect(await readdir(path.join(root.path, 'memory', 'kraken'))).toEqual([]);
     // the scope: the node id made a path segment, and a key telling apart agents that share the machine
-    const [scope] = await readdir(path.join(root.path, 'memory', 'kraken'));
-    expect(scope).toMatch(/^node_1-[0-9a-f]{8}$/);
-    const memory = path.join(root.path, 'memory', 'kraken', scope ?? '', 'app-1');
-    const cpu = path.join(root.path, 'cpu', 'kraken', scope ?? '', 'app-1');
+    const scope = scopeOf('node_1', '/data');
+    const memory = path.join(root.path, 'memory', 'kraken', scope, 'app-1');
+    const cpu = path.join(root.path, 'cpu', 'kraken', scope, 'app-1');
     await files(memory, { 'memory.limit_in_bytes': UNLIMITED_V1, 'memory.memsw.limit_in_bytes': UNLIMITED_V1, 'memory.oom_control': 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n' });
     await files(cpu, {});
 
@@ -73,8 +80,8 @@ describe('probeCgroups', () => {
     expect(await readFile(path.join(root.path, 'cgroup.subtree_control'), 'utf8')).toBe('+memory +cpu');
     expect(await readFile(path.join(root.path, 'kraken', 'cgroup.subtree_control'), 'utf8')).toBe('+memory +cpu');
 
-    const [scope] = (await readdir(path.join(root.path, 'kraken'))).filter((name) => name.startsWith('node-1-'));
-    const group = path.join(root.path, 'kraken', scope ?? '', 'app-2');
+    const scope = scopeOf('node-1', '/data');
+    const group = path.join(root.path, 'kraken', scope, 'app-2');
     await files(group, { 'memory.swap.max': 'max', 'memory.events': 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n' });
     const made = await probe.cgroups.ensure('app-2', { memoryMb: 128 });
     expect(await readFile(path.join(group, 'memory.max'), 'utf8')).toBe(String(128 * 1024 * 1024));
@@ -82,6 +89,24 @@ describe('probeCgroups', () => {
     expect(await readFile(path.join(group, 'cpu.max'), 'utf8')).toBe('max 100000');
     expect(made.procsFiles).toEqual([path.join(group, 'cgroup.procs')]);
     expect(await made.oomKills()).toBe(1);
+  });
+
+  it("close() removes the agent's parent group once no app's group is left in it", async () => {
+    await files(path.join(root.path, 'memory'), { 'memory.limit_in_bytes': UNLIMITED_V1 });
+    await files(path.join(root.path, 'cpu'), { 'cpu.cfs_quota_us': '-1' });
+    const probe = await probeCgroups(root.path, 'node-1', '/data');
+    if (!probe.available) throw new Error(probe.reason);
+    const scope = scopeOf('node-1', '/data');
+    await mkdir(path.join(root.path, 'memory', 'kraken', scope, 'app-3'), { recursive: true });
+    await mkdir(path.join(root.path, 'cpu', 'kraken', scope, 'app-3'), { recursive: true });
+
+    // an app that runs on keeps its group, and so the parent
+    await probe.cgroups.close();
+    expect(await readdir(path.join(root.path, 'memory', 'kraken'))).toEqual([scope]);
+    await probe.cgroups.remove('app-3');
+    await probe.cgroups.close();
+    expect(await readdir(path.join(root.path, 'memory', 'kraken'))).toEqual([]);
+    expect(await readdir(path.join(root.path, 'cpu', 'kraken'))).toEqual([]);
   });
 
   it('remove() of a group that is gone already is nothing', async () => {

@@ -23,10 +23,12 @@ export interface AppCgroup {
 /** The kernel's control groups as this runtime uses them: one group per limited deployment. */
 export interface Cgroups {
   readonly version: 1 | 2;
-  /** Creates the deployment's group, or sets new limits on the one it has. */
+  /** Creates the deployment's group (and the agent's parent group on first use), or sets new limits on the one it has. */
   ensure(deploymentId: string, limits: AppLimits): Promise<AppCgroup>;
   /** Removes the deployment's group once nothing runs in it; nothing when it has none. */
   remove(deploymentId: string): Promise<void>;
+  /** Removes the agent's parent group when no deployment's group is left in it (apps that run on keep theirs). */
+  close(): Promise<void>;
 }
 
 export type CgroupsProbe = { available: true; cgroups: Cgroups } | { available: false; reason: string };
@@ -39,52 +41,58 @@ const REMOVE_ATTEMPTS = 20;
 
 /**
  * Finds the control groups this machine lets the agent create, v2 (one unified hierarchy with the
- * memory and cpu controllers) or v1 (separate memory and cpu hierarchies), and makes the agent's
- * own parent group in them. `scopeKey` tells apart agents that share a machine (their data dirs):
- * node ids alone may repeat across clusters. Unavailable says why, for the node's report.
+ * memory and cpu controllers) or v1 (separate memory and cpu hierarchies), and checks that it may
+ * make its own parent group in them (made, then removed again: it is made on first use, so an
+ * agent without limited apps leaves nothing behind). `scopeKey` tells apart agents that share a
+ * machine (their data dirs): node ids alone may repeat across clusters. Unavailable says why, for
+ * the node's report.
  */
 export async function probeCgroups(root: string, nodeId: string, scopeKey: string): Promise<CgroupsProbe> {
   const scope = ['kraken', `${safeName(nodeId)}-${createHash('sha256').update(scopeKey).digest('hex').slice(0, 8)}`];
+  let cgroups: CgroupsV1 | CgroupsV2;
   try {
-    if (await exists(path.join(root, 'cgroup.controllers'))) return await probeV2(root, scope);
-    if ((await exists(path.join(root, 'memory', 'memory.limit_in_bytes'))) && (await exists(path.join(root, 'cpu', 'cpu.cfs_quota_us')))) {
-      return await probeV1(root, scope);
+    if (await exists(path.join(root, 'cgroup.controllers'))) {
+      const controllers = (await readFile(path.join(root, 'cgroup.controllers'), 'utf8')).split(/\s+/);
+      const missing = ['memory', 'cpu'].filter((name) => !controllers.includes(name));
+      if (missing.length > 0) return { available: false, reason: `the cgroup v2 hierarchy at ${root} has no ${missing.join(' or ')} controller` };
+      cgroups = new CgroupsV2(root, scope);
+    } else if ((await exists(path.join(root, 'memory', 'memory.limit_in_bytes'))) && (await exists(path.join(root, 'cpu', 'cpu.cfs_quota_us')))) {
+      cgroups = new CgroupsV1(path.join(root, 'memory', ...scope), path.join(root, 'cpu', ...scope));
+    } else {
+      return { available: false, reason: `no memory and cpu control groups under ${root}` };
     }
-    return { available: false, reason: `no memory and cpu control groups under ${root}` };
+    await cgroups.makeParent();
+    await cgroups.close();
   } catch (error) {
     return { available: false, reason: `cannot create control groups under ${root}: ${(error as Error).message}` };
   }
-}
-
-async function probeV2(root: string, scope: string[]): Promise<CgroupsProbe> {
-  const controllers = (await readFile(path.join(root, 'cgroup.controllers'), 'utf8')).split(/\s+/);
-  const missing = ['memory', 'cpu'].filter((name) => !controllers.includes(name));
-  if (missing.length > 0) return { available: false, reason: `the cgroup v2 hierarchy at ${root} has no ${missing.join(' or ')} controller` };
-  // a group passes controllers to its children only when told to, at every level down to the app's
-  let dir = root;
-  for (const part of scope) {
-    await writeFile(path.join(dir, 'cgroup.subtree_control'), '+memory +cpu');
-    dir = path.join(dir, part);
-    await mkdir(dir, { recursive: true });
-  }
-  await writeFile(path.join(dir, 'cgroup.subtree_control'), '+memory +cpu');
-  return { available: true, cgroups: new CgroupsV2(dir) };
-}
-
-async function probeV1(root: string, scope: string[]): Promise<CgroupsProbe> {
-  const memory = path.join(root, 'memory', ...scope);
-  const cpu = path.join(root, 'cpu', ...scope);
-  await mkdir(memory, { recursive: true });
-  await mkdir(cpu, { recursive: true });
-  return { available: true, cgroups: new CgroupsV1(memory, cpu) };
+  return { available: true, cgroups };
 }
 
 class CgroupsV2 implements Cgroups {
   readonly version = 2;
+  private readonly parent: string;
 
-  constructor(private readonly parent: string) {}
+  constructor(
+    private readonly root: string,
+    private readonly scope: readonly string[],
+  ) {
+    this.parent = path.join(root, ...scope);
+  }
+
+  /** A group passes controllers to its children only when told to, at every level down to the app's. */
+  async makeParent(): Promise<void> {
+    let dir = this.root;
+    for (const part of this.scope) {
+      await writeFile(path.join(dir, 'cgroup.subtree_control'), '+memory +cpu');
+      dir = path.join(dir, part);
+      await mkdir(dir, { recursive: true });
+    }
+    await writeFile(path.join(dir, 'cgroup.subtree_control'), '+memory +cpu');
+  }
 
   async ensure(deploymentId: string, limits: AppLimits): Promise<AppCgroup> {
+    await this.makeParent();
     const dir = path.join(this.parent, safeName(deploymentId));
     await mkdir(dir, { recursive: true });
     await writeFile(path.join(dir, 'memory.max'), limits.memoryMb === undefined ? 'max' : String(limits.memoryMb * MB));
@@ -97,6 +105,10 @@ class CgroupsV2 implements Cgroups {
   async remove(deploymentId: string): Promise<void> {
     await removeGroup(path.join(this.parent, safeName(deploymentId)));
   }
+
+  async close(): Promise<void> {
+    await removeIfUnused(this.parent);
+  }
 }
 
 class CgroupsV1 implements Cgroups {
@@ -106,6 +118,11 @@ class CgroupsV1 implements Cgroups {
     private readonly memoryParent: string,
     private readonly cpuParent: string,
   ) {}
+
+  async makeParent(): Promise<void> {
+    await mkdir(this.memoryParent, { recursive: true });
+    await mkdir(this.cpuParent, { recursive: true });
+  }
 
   async ensure(deploymentId: string, limits: AppLimits): Promise<AppCgroup> {
     const memory = path.join(this.memoryParent, safeName(deploymentId));
@@ -124,6 +141,11 @@ class CgroupsV1 implements Cgroups {
   async remove(deploymentId: string): Promise<void> {
     await removeGroup(path.join(this.memoryParent, safeName(deploymentId)));
     await removeGroup(path.join(this.cpuParent, safeName(deploymentId)));
+  }
+
+  async close(): Promise<void> {
+    await removeIfUnused(this.memoryParent);
+    await removeIfUnused(this.cpuParent);
   }
 }
 
@@ -160,6 +182,14 @@ async function removeGroup(dir: string): Promise<void> {
       await sleep(100);
     }
   }
+}
+
+/** A group with groups of apps left in it (they run on, for the next agent to adopt) stays. */
+async function removeIfUnused(dir: string): Promise<void> {
+  await rmdir(dir).catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'EBUSY' && code !== 'ENOTEMPTY') throw error;
+  });
 }
 
 async function writeIfPresent(file: string, value: string): Promise<void> {

@@ -17,6 +17,14 @@ export interface CommandOptions {
    * it. Unset runs it at the agent's priority.
    */
   niceness?: number;
+  /** The unprivileged user the command runs as (install and test commands run the app's code); unset: the agent's. */
+  runAs?: RunAs | undefined;
+}
+
+/** Whose uid and gid a spawned process takes; its supplementary groups are dropped. */
+export interface RunAs {
+  uid: number;
+  gid: number;
 }
 
 export type CommandOutcome =
@@ -58,7 +66,13 @@ export function runCommand(argv: readonly string[], options: CommandOptions): Pr
   const tail = new Tail(options.tailLines);
   if (options.signal?.aborted === true) return Promise.resolve({ kind: 'aborted', tail: [] });
   return new Promise((resolve) => {
-    const child = spawn(program, args, { cwd: options.cwd, env: { ...options.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, args, {
+      cwd: options.cwd,
+      env: { ...options.env },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.runAs === undefined ? {} : { uid: options.runAs.uid, gid: options.runAs.gid }),
+    });
     const pgid = child.pid;
     if (pgid !== undefined) killRunningGroupsAtExit(pgid);
     if (pgid !== undefined && options.niceness !== undefined) lowerPriority(pgid, options.niceness);

@@ -1,10 +1,12 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { ErrorCode, KrakenError, settlesWithin, toKrakenError } from '@kraken/common';
 import type { Logger } from '@kraken/common';
 import { DeployStep, PreparesInFlight, containerName, deployError, guardDeploy } from '@kraken/docker-deployer';
 import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample, StepLine, StepRunner } from '@kraken/docker-deployer';
 import { readManifest } from '@kraken/shipwreck';
 import type { Manifest } from '@kraken/shipwreck';
+import { handOver, setUpAppUser } from './app-user.js';
+import type { AppAccount } from './app-user.js';
 import { probeCgroups } from './cgroups.js';
 import type { AppLimits, Cgroups } from './cgroups.js';
 import { checkoutSource } from './checkout.js';
@@ -70,11 +72,11 @@ export class ProcessDeployer implements AsyncDisposable {
   /** Which runtime this is, for node info and placement. */
   readonly runtime = 'process' as const;
   /**
-   * What it enforces, for node info. Apps run as the agent's user (they can read its data dir and
-   * signal it; issue 17 item 2 is to change that); memory and CPU limits hold where the agent may
-   * create control groups.
+   * What it enforces, for node info: `user`, the unprivileged user apps run as (absent: the
+   * agent's own, so they can read its data dir and signal it); memory and CPU limits hold where
+   * the agent may create control groups.
    */
-  readonly isolation: { readonly runsAs: 'agent'; readonly limits: boolean };
+  readonly isolation: { readonly runsAs: 'agent'; readonly limits: boolean; readonly user?: string };
   private readonly supervisors = new Map<string, Supervisor>();
   private readonly inFlight = new Set<string>();
   private readonly prepares = new PreparesInFlight();
@@ -97,8 +99,10 @@ export class ProcessDeployer implements AsyncDisposable {
     private readonly lock: DataDirLock,
     /** Undefined where the agent may not create control groups: then no limit holds. */
     private readonly cgroups: Cgroups | undefined,
+    /** The unprivileged user apps, installs and tests run as; undefined: the agent's user. */
+    private readonly account: AppAccount | undefined,
   ) {
-    this.isolation = { runsAs: 'agent', limits: cgroups !== undefined };
+    this.isolation = { runsAs: 'agent', limits: cgroups !== undefined, ...(account === undefined ? {} : { user: account.name }) };
     this.logger = options.logger.child({ component: 'process-deployer', nodeId: options.nodeId });
     this.sampler = new GroupSampler(options.statsIntervalMs, CPU_WINDOW_MAX_MS);
   }
@@ -114,7 +118,8 @@ export class ProcessDeployer implements AsyncDisposable {
     const lock = await lockDataDir(compiled.dataDir);
     const probe = await probeCgroups(compiled.cgroupRoot, compiled.nodeId, compiled.dataDir);
     if (!probe.available) compiled.logger.info(`apps run without memory or CPU limits here: ${probe.reason}`);
-    const deployer = new ProcessDeployer(compiled, lock, probe.available ? probe.cgroups : undefined);
+    const { options: effective, account } = await setUpAppUser(compiled, probe.available);
+    const deployer = new ProcessDeployer(effective, lock, probe.available ? probe.cgroups : undefined, account);
     try {
       await deployer.adoptAll();
     } catch (error) {
@@ -188,7 +193,7 @@ export class ProcessDeployer implements AsyncDisposable {
     validatePrepareRequest(request);
     this.assertNotHere(deploymentId, 'build it for failover');
     const log = this.logger.child({ deploymentId });
-    const context = { options: this.options, paths: deploymentPaths(this.options.dataDir, deploymentId), kept: this.keptBuilds(deploymentId, log), log, signal: this.closing.signal };
+    const context = { options: this.options, account: this.account, paths: deploymentPaths(this.options.dataDir, deploymentId), kept: this.keptBuilds(deploymentId, log), log, signal: this.closing.signal };
     return await this.tracked(this.prepares.run(deploymentId, () => buildForFailover(context, request)));
   }
 
@@ -288,6 +293,7 @@ export class ProcessDeployer implements AsyncDisposable {
     const { options } = this;
     const env = { ...options.baseEnv, ...manifest.config.env, ...request.env, ...previous.builtEnv, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) };
     const limits = this.limitsOf(request, manifest, line);
+    await this.handOverBuild(paths);
     return await Supervisor.launch(
       {
         v: 1,
@@ -302,12 +308,29 @@ export class ProcessDeployer implements AsyncDisposable {
         env,
         ...(previous.builtEnv === undefined ? {} : { builtEnv: previous.builtEnv }),
         ...(limits === undefined ? {} : { limits }),
+        ...this.userField(),
         hostPort,
         endpoint: manifest.app.endpoint,
         createdAt: new Date(options.clock.now()).toISOString(),
       },
       await this.contextFor(request.deploymentId, paths, limits),
     );
+  }
+
+  /** The state file's record of whom the app runs as. */
+  private userField(): { user?: { name: string; uid: number; gid: number } } {
+    const { account } = this;
+    return account === undefined ? {} : { user: { name: account.name, uid: account.uid, gid: account.gid } };
+  }
+
+  /** A build made before apps ran as the account (or by an older agent) becomes the account's, so the app may write in its folder. */
+  private async handOverBuild(paths: DeploymentPaths): Promise<void> {
+    const { account } = this;
+    if (account === undefined) return;
+    for (const part of [paths.app, paths.pythonDeps]) {
+      const owner = await stat(part).then((found) => found.uid, () => undefined);
+      if (owner !== undefined && owner !== account.uid) await handOver(part, account, this.options.baseEnv);
+    }
   }
 
   private keptBuilds(deploymentId: string, log: Logger): KeptBuilds {
@@ -376,7 +399,12 @@ export class ProcessDeployer implements AsyncDisposable {
       const hostPort = manifest.config.port === undefined ? undefined : await this.choosePort(request.hostPort, deploymentId);
       const baseEnv = { ...options.baseEnv, ...manifest.config.env, ...request.env };
       const { signal } = this.closing;
-      const prepared = await step(DeployStep.Build, (line) => prepareApp({ deploymentId, lang, manifest, paths, env: baseEnv, options, line, signal }));
+      const { account } = this;
+      const prepared = await step(DeployStep.Build, async (line) => {
+        // the clone is the agent's; the install and the app (its own code) write in it as the account
+        await handOver(paths.app, account, options.baseEnv);
+        return await prepareApp({ deploymentId, lang, manifest, paths, env: baseEnv, options, line, signal, runAs: account });
+      });
       const env = { ...baseEnv, ...prepared.env, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) };
 
       const testCommand = manifest.config.test;
@@ -388,6 +416,7 @@ export class ProcessDeployer implements AsyncDisposable {
             timeoutMs: options.testTimeoutMs,
             tailLines: options.errorTailLines,
             signal,
+            runAs: account,
             onLine: (_stream, text) => {
               line('test', text);
             },
@@ -418,6 +447,7 @@ export class ProcessDeployer implements AsyncDisposable {
             env,
             builtEnv: prepared.env,
             ...(limits === undefined ? {} : { limits }),
+            ...this.userField(),
             hostPort,
             endpoint: manifest.app.endpoint,
             createdAt: new Date(options.clock.now()).toISOString(),
@@ -669,6 +699,9 @@ export class ProcessDeployer implements AsyncDisposable {
     for (const end of [...this.runWatchers.values()]) end();
     for (const supervisor of this.supervisors.values()) supervisor.detach();
     this.supervisors.clear();
+    await this.cgroups?.close().catch((error: unknown) => {
+      this.logger.warn("could not remove this agent's control group", { error });
+    });
     await this.lock.release();
   }
 

@@ -1,6 +1,8 @@
 import { DeployStep, stepRunner } from '@kraken/docker-deployer';
 import type { PrepareRequest, PrepareResult } from '@kraken/docker-deployer';
 import type { Logger } from '@kraken/common';
+import { handOver } from './app-user.js';
+import type { AppAccount } from './app-user.js';
 import { checkoutSource } from './checkout.js';
 import { clearForBuild, discardBuild } from './kept-builds.js';
 import type { KeptBuilds } from './kept-builds.js';
@@ -13,6 +15,8 @@ const FAILOVER_BUILD_NICENESS = 19;
 
 export interface FailoverBuildContext {
   options: CompiledProcessOptions;
+  /** The unprivileged user the installs run as; undefined: the agent's. */
+  account: AppAccount | undefined;
   /** The deployment's folder: it must run nothing (the build is made where a deploy would run it, then moved aside). */
   paths: DeploymentPaths;
   kept: KeptBuilds;
@@ -43,9 +47,10 @@ export async function buildForFailover(context: FailoverBuildContext, request: P
   try {
     const { commit, manifest, lang } = await checkoutSource(request, { paths, cloneTimeoutMs: options.cloneTimeoutMs, step });
     const env = { ...options.baseEnv, ...manifest.config.env, ...request.env };
-    const prepared = await step(DeployStep.Build, (line) =>
-      prepareApp({ deploymentId, lang, manifest, paths, env, options, line, signal: context.signal, niceness: FAILOVER_BUILD_NICENESS }),
-    );
+    const prepared = await step(DeployStep.Build, async (line) => {
+      await handOver(paths.app, context.account, options.baseEnv);
+      return await prepareApp({ deploymentId, lang, manifest, paths, env, options, line, signal: context.signal, niceness: FAILOVER_BUILD_NICENESS, runAs: context.account });
+    });
     await kept.stash(commit);
     built = commit;
     await kept.add({ deploymentId, appName: manifest.app.name, commit, lang, command: prepared.command, cwd: paths.app, builtEnv: prepared.env }, new Date(options.clock.now()));

@@ -95,7 +95,8 @@ export class KeptBuilds {
 
 /** Removes everything in a deployment's folder but its kept versions, before a build. */
 export async function clearForBuild(paths: DeploymentPaths): Promise<void> {
-  await mkdir(paths.dir, { recursive: true });
+  // 0711: an app's user reaches its checkout by name, and lists nothing here
+  await mkdir(paths.dir, { recursive: true, mode: 0o711 });
   await removeAllButKept(paths);
 }
 

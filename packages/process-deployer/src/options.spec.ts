@@ -28,6 +28,8 @@ describe('compileProcessOptions', () => {
       [{ dataDir: '/d', nodeId: 'n', restartDelay: '10s', maxRestartDelay: '5s' }, /option maxRestartDelay: must be at least restartDelay \(10000 ms\)/],
       [{ dataDir: '/d', nodeId: 'n', shell: ' ' }, /option shell: must name a program/],
       [{ dataDir: '/d', nodeId: 'n', maxLogBytes: 10 }, /option maxLogBytes: must be a number from 4096/],
+      [{ dataDir: '/d', nodeId: 'n', appUser: 'Kraken App' }, /option appUser: must be a user name/],
+      [{ dataDir: '/d', nodeId: 'n', appUser: '-rf' }, /option appUser: must be a user name/],
     ];
     for (const [options, message] of cases) {
       let thrown: unknown;

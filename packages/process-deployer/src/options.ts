@@ -63,6 +63,15 @@ export interface ProcessDeployerOptions {
    * @default '/sys/fs/cgroup'
    */
   cgroupRoot?: string;
+  /**
+   * The unprivileged user apps, their installs and tests run as, so that an app cannot read the
+   * agent's files or signal it. Created (`useradd --system`) when missing; it applies only where
+   * the deployer runs as root and that user can enter `dataDir` and run `node` from the apps'
+   * PATH: elsewhere apps run as the deployer's own user, and it logs why. `dataDir` must then be
+   * outside any folder that user cannot enter (a home dir such as /root, a 0700 data dir).
+   * @default undefined (apps run as the deployer's user)
+   */
+  appUser?: string;
 }
 
 export interface RestartPolicy {
@@ -93,6 +102,7 @@ export interface CompiledProcessOptions {
   maxLogBytes: number;
   errorTailLines: number;
   cgroupRoot: string;
+  appUser: string | undefined;
 }
 
 export const defaultProcessOptions = {
@@ -115,6 +125,8 @@ export const defaultProcessOptions = {
   cgroupRoot: '/sys/fs/cgroup',
 } as const;
 
+/** What useradd accepts on every distribution (lower case, at most 32 characters). */
+const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const PASSED_THROUGH = /^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|npm_config_[A-Za-z_]+|NPM_CONFIG_[A-Z_]+|PIP_[A-Z_]+)$/;
 
@@ -156,6 +168,7 @@ export function compileProcessOptions(options: ProcessDeployerOptions): Compiled
     maxLogBytes: Math.trunc(numberIn('maxLogBytes', options.maxLogBytes ?? defaultProcessOptions.maxLogBytes, 4096, Number.MAX_SAFE_INTEGER)),
     errorTailLines: Math.trunc(numberIn('errorTailLines', options.errorTailLines ?? defaultProcessOptions.errorTailLines, 1, 10_000)),
     cgroupRoot: absolutePath('cgroupRoot', options.cgroupRoot ?? defaultProcessOptions.cgroupRoot),
+    appUser: options.appUser === undefined ? undefined : userName('appUser', options.appUser),
   };
 }
 
@@ -174,6 +187,10 @@ function command(name: string, value: string): string {
   return value;
 }
 
+function userName(name: string, value: string): string {
+  if (!USER_NAME.test(value)) throw invalid(name, `must be a user name of 1-32 lower-case letters, digits, '_' or '-', not starting with a digit or '-'; got ${JSON.stringify(value)}`);
+  return value;
+}
 
 function absolutePath(name: string, value: string): string {
   if (!path.isAbsolute(value)) throw invalid(name, `must be an absolute path; got ${JSON.stringify(value)}`);

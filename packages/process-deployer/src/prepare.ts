@@ -1,10 +1,10 @@
-import { access, readFile } from 'node:fs/promises';
+import { access, chown, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCode } from '@kraken/common';
 import { DeployStep, deployError } from '@kraken/docker-deployer';
 import type { Manifest } from '@kraken/shipwreck';
 import { runCommand } from './commands.js';
-import type { CommandOutcome } from './commands.js';
+import type { CommandOutcome, RunAs } from './commands.js';
 import type { DeploymentPaths } from './layout.js';
 import { formatOutput } from './lines.js';
 import type { CompiledProcessOptions } from './options.js';
@@ -34,6 +34,8 @@ export interface PrepareInput {
   signal?: AbortSignal;
   /** The installs' nice value (see runCommand): a failover build runs at 19 so that the apps and deploys here go first. */
   niceness?: number;
+  /** The unprivileged user the installs run as (they run the packages' install scripts); undefined: the agent's. */
+  runAs?: RunAs | undefined;
 }
 
 /**
@@ -93,6 +95,7 @@ async function prepareNode(input: PrepareInput): Promise<PreparedApp> {
     env: input.env,
     ...(input.signal === undefined ? {} : { signal: input.signal }),
     ...(input.niceness === undefined ? {} : { niceness: input.niceness }),
+    runAs: input.runAs,
     timeoutMs: options.installTimeoutMs,
     tailLines: options.errorTailLines,
     onLine: (_stream, text) => {
@@ -148,6 +151,7 @@ async function preparePython(input: PrepareInput): Promise<PreparedApp> {
     tailLines: options.errorTailLines,
     ...(input.signal === undefined ? {} : { signal: input.signal }),
     ...(input.niceness === undefined ? {} : { niceness: input.niceness }),
+    runAs: input.runAs,
   };
   const pip = await runCommand([options.python, '-m', 'pip', '--version'], { ...commandOptions, timeoutMs: 60_000 });
   if (pip.kind !== 'exited' || pip.exitCode !== 0) {
@@ -157,6 +161,11 @@ async function preparePython(input: PrepareInput): Promise<PreparedApp> {
       `requirements.txt lists packages but pip is not available on this node (${detail}); install pip (e.g. apt-get install python3-pip) or deploy on a node with Docker`,
       { deploymentId, step: DeployStep.Build, details: { python: options.python } },
     );
+  }
+  if (input.runAs !== undefined) {
+    // pip (as the account) cannot create its target in the deployment's folder, which is the agent's
+    await mkdir(paths.pythonDeps, { recursive: true });
+    await chown(paths.pythonDeps, input.runAs.uid, input.runAs.gid);
   }
   const args = ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--target', paths.pythonDeps, '-r', 'requirements.txt'];
   line('build', `$ ${options.python} ${args.join(' ')}`);

@@ -32,6 +32,11 @@ export interface ProcessState {
   builtEnv?: Record<string, string>;
   /** Memory and CPU limits its control group holds it to (from the request or the manifest); absent: none. */
   limits?: { memoryMb?: number; cpus?: number };
+  /**
+   * The unprivileged account the app runs as (its restarts too, whatever the agent's setting is
+   * now: its files are that account's); absent: the agent's user.
+   */
+  user?: { name: string; uid: number; gid: number };
   /** The port the app listens on (the host port: processes have no port mapping); undefined for apps without one. */
   hostPort: number | undefined;
   /** Path probed for readiness. */
@@ -102,6 +107,7 @@ export function parseState(text: string, file: string): ProcessState {
     env: strings('env'),
     ...(doc['builtEnv'] === undefined ? {} : { builtEnv: strings('builtEnv') }),
     ...(doc['limits'] === undefined ? {} : { limits: limitsOf(doc['limits'], file) }),
+    ...(doc['user'] === undefined ? {} : { user: userOf(doc['user'], file) }),
     hostPort: doc['hostPort'] === undefined || doc['hostPort'] === null ? undefined : int('hostPort', 1, 65535),
     endpoint: str('endpoint'),
     pid: int('pid', 1, 2 ** 22),
@@ -143,4 +149,14 @@ function limitsOf(value: unknown, file: string): { memoryMb?: number; cpus?: num
     throw bad(file, `field limits.cpus must be a positive number; got ${describe(cpus)}`);
   }
   return { ...(memoryMb === undefined ? {} : { memoryMb }), ...(cpus === undefined ? {} : { cpus }) };
+}
+
+function userOf(value: unknown, file: string): { name: string; uid: number; gid: number } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(file, `field user must be an object; got ${describe(value)}`);
+  const { name, uid, gid } = value as Record<string, unknown>;
+  if (typeof name !== 'string' || name === '') throw bad(file, `field user.name must be a user name; got ${describe(name)}`);
+  for (const [field, id] of [['uid', uid], ['gid', gid]] as const) {
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) throw bad(file, `field user.${field} must be a whole number above 0; got ${describe(id)}`);
+  }
+  return { name, uid: uid as number, gid: gid as number };
 }

@@ -9,6 +9,7 @@ import { memoryLimitCause } from '@kraken/docker-deployer';
 import type { AppRunEvent } from '@kraken/docker-deployer';
 import { joinCgroupScript } from './cgroups.js';
 import type { AppCgroup } from './cgroups.js';
+import type { RunAs } from './commands.js';
 import type { DeploymentPaths } from './layout.js';
 import { rotateIfLarge } from './logs.js';
 import type { RestartPolicy } from './options.js';
@@ -206,17 +207,27 @@ export class Supervisor {
     if (program === undefined) throw new KrakenError(ErrorCode.Internal, 'the deployment has no command to run', { deploymentId: this.state.deploymentId });
     const limits = this.context.limits;
     const oomKillsBefore = await limits?.cgroup.oomKills();
-    // within limits, a shell joins the group first and then becomes the app: nothing runs outside it
-    const command: [string, string[]] =
+    const user = this.state.user;
+    // within limits, a shell joins the group first and then becomes the app: nothing runs outside it.
+    // Only root may move a process into a group, so an app of its own user is dropped to it after the move.
+    const dropped = user === undefined ? [program, ...args] : ['setpriv', `--reuid=${String(user.uid)}`, `--regid=${String(user.gid)}`, '--clear-groups', '--', program, ...args];
+    const command: [string, string[], RunAs | undefined] =
       limits === undefined
-        ? [program, args]
-        : ['/bin/sh', ['-c', joinCgroupScript(limits.cgroup.procsFiles), 'kraken-limits', ...limits.cgroup.procsFiles, program, ...args]];
+        ? [program, args, user]
+        : ['/bin/sh', ['-c', joinCgroupScript(limits.cgroup.procsFiles), 'kraken-limits', ...limits.cgroup.procsFiles, ...dropped], undefined];
     const stdout = await open(paths.stdout, 'a', 0o600);
     const stderr = await open(paths.stderr, 'a', 0o600);
     let child: ChildProcess;
     try {
       // detached: its own process group and session, so the agent's terminal signals and exit do not reach it
-      child = spawn(command[0], command[1], { cwd: this.state.cwd, env: { ...this.state.env }, detached: true, stdio: ['ignore', stdout.fd, stderr.fd] });
+      const [file, argv, runAs] = command;
+      child = spawn(file, argv, {
+        cwd: this.state.cwd,
+        env: { ...this.state.env },
+        detached: true,
+        stdio: ['ignore', stdout.fd, stderr.fd],
+        ...(runAs === undefined ? {} : { uid: runAs.uid, gid: runAs.gid }),
+      });
     } finally {
       await stdout.close();
       await stderr.close();

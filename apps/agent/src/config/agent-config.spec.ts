@@ -22,6 +22,14 @@ describe('agent configuration', () => {
     expect(sources).toMatchObject({ apiPort: 'flag', mdns: 'env' });
   });
 
+  it('runs process-runtime apps as kraken-app unless told another user, or false (--no-app-user)', () => {
+    expect(loadAgentConfig({}).config.appUser).toBe('kraken-app');
+    expect(loadAgentConfig({ flags: { appUser: 'apps' } }).config.appUser).toBe('apps');
+    expect(loadAgentConfig({ flags: { appUser: false } }).config.appUser).toBe(false);
+    expect(loadAgentConfig({ env: { KRAKEN_APP_USER: 'false' } }).config.appUser).toBe(false);
+    expect(() => loadAgentConfig({ flags: { appUser: 'Root User' } })).toThrow(/appUser.*expected a user name/s);
+  });
+
   it('takes the crash-loop threshold and steady time from KRAKEN_* variables, defaulting to 5 restarts and 1 minute', () => {
     expect(loadAgentConfig({}).config).toMatchObject({ crashLoopRestarts: 5, crashLoopSteadyAfter: 60_000 });
     const { config } = loadAgentConfig({ env: { KRAKEN_CRASH_LOOP_RESTARTS: '3', KRAKEN_CRASH_LOOP_STEADY_AFTER: '30s' } });

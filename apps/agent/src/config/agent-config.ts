@@ -5,6 +5,11 @@ import { z } from 'zod';
 import type { LoadedConfig } from '@kraken/common';
 import { ErrorCode, KrakenError, loadConfig, parseDuration } from '@kraken/common';
 
+/** The unprivileged user process-runtime apps run as unless told otherwise. */
+export const DEFAULT_APP_USER = 'kraken-app';
+/** What useradd accepts on every distribution. */
+const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+
 /** Default API port: Apollo's customary 4000, which the original Kraken clients were pointed at. */
 export const DEFAULT_API_PORT = 4000;
 
@@ -64,6 +69,25 @@ export const agentConfigSchema = z.object({
   /** What runs apps: Docker when its engine answers, else supervised processes. */
   runtime: z.enum(['auto', 'docker', 'process']).default('auto'),
   dockerSocket: z.string().min(1).default('/var/run/docker.sock'),
+  /**
+   * The unprivileged user process-runtime apps (and their installs and tests) run as, created
+   * when missing, so that an app cannot read the data dir or signal the agent; false runs them as
+   * the agent's user. Applies where the agent is root and that user can run node; elsewhere apps
+   * run as the agent's user, and the agent says so at start.
+   */
+  appUser: z
+    .union([z.boolean(), z.string()])
+    .transform((value, ctx) => {
+      if (typeof value === 'boolean') return value ? DEFAULT_APP_USER : false;
+      if (['false', 'no', '0'].includes(value)) return false;
+      if (['true', 'yes', '1'].includes(value)) return DEFAULT_APP_USER;
+      if (!USER_NAME.test(value)) {
+        ctx.addIssue({ code: 'custom', message: "expected a user name (1-32 lower-case letters, digits, '_' or '-', not starting with a digit or '-') or false" });
+        return z.NEVER;
+      }
+      return value;
+    })
+    .default(DEFAULT_APP_USER),
   /** The network interface mDNS browses and announces on. Default: the first with an IPv4 address. */
   interface: z.string().min(1).optional(),
   /** Look for an orchestrator with mDNS before becoming one (and announce when leading). */

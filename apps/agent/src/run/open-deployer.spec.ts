@@ -1,3 +1,4 @@
+import { chmod, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { MemoryLogger } from '@kraken/common';
 import { tempDir } from '@kraken/testing';
@@ -47,5 +48,27 @@ describe('openDeployer', () => {
     } finally {
       await opened.close();
     }
+  });
+
+  it("runs process-runtime apps as the app user in a folder of theirs outside the data dir, and says so", async () => {
+    const logger = new MemoryLogger();
+    // the test's temp folder is 0700: the apps' root under it is opened for traversal as /var/lib would be
+    const appsRoot = path.join(dir.path, 'apps');
+    await mkdir(appsRoot, { mode: 0o755 });
+    await chmod(dir.path, 0o711);
+    const dataDir = path.join(dir.path, 'data');
+    const opened = await openDeployer({ runtime: 'process', dockerSocket: '/var/run/docker.sock', dataDir, nodeId: 'laptop', logger, appUser: 'kraken-app', appsRoot });
+    try {
+      // as root (CI) with a node on PATH the app user may run: /usr/bin's
+      expect(logger.records).toContainEqual(
+        expect.objectContaining({ level: 'info', message: expect.stringMatching(/^--runtime process: apps run as supervised processes \(runs as user kraken-app, (no )?limits\)$/) as string }),
+      );
+      expect(await readdir(appsRoot)).toEqual([expect.stringMatching(/^[0-9a-f]{12}$/)]);
+      expect(await readdir(dataDir).catch(() => [])).not.toContain('process');
+    } finally {
+      await opened.close();
+    }
+    // no app was left in it: a clean stop leaves nothing behind there
+    expect(await readdir(appsRoot)).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { describeIsolation } from '@kraken/messages';
 import type { Deployer, EngineProbe } from '@kraken/worker';
+import { DEFAULT_APPS_ROOT, hasDeployments, processRuntimeDir, removeIfNoApps } from './process-dir.js';
 
 /** A heartbeat's ping gives up on its own sooner (the worker's enginePingTimeout); this only frees a hung socket. */
 const ENGINE_PING_SOCKET_TIMEOUT_MS = 10_000;
@@ -25,6 +26,10 @@ export interface OpenDeployerOptions {
   logger: Logger;
   /** @default 2_000 */
   pingTimeoutMs?: number;
+  /** The unprivileged user process-runtime apps run as (see processRuntimeDir); undefined: the agent's user. */
+  appUser?: string | undefined;
+  /** @default DEFAULT_APPS_ROOT */
+  appsRoot?: string;
 }
 
 /**
@@ -64,7 +69,16 @@ export async function openDeployer(options: OpenDeployerOptions): Promise<Opened
     }
   }
   const { ProcessDeployer } = await import('@kraken/process-deployer');
-  const deployer = await ProcessDeployer.create({ dataDir: path.join(dataDir, 'process'), nodeId, logger });
+  const { appUser } = options;
+  const place = processRuntimeDir({
+    dataDir,
+    appUser,
+    isRoot: process.getuid?.() === 0,
+    appsRoot: options.appsRoot ?? DEFAULT_APPS_ROOT,
+    olderApps: await hasDeployments(dataDir),
+  });
+  if (place.note !== undefined) logger.warn(place.note);
+  const deployer = await ProcessDeployer.create({ dataDir: place.dir, nodeId, logger, ...(appUser === undefined ? {} : { appUser }) });
   const enforces = describeIsolation(deployer.isolation);
   if (dockerProblem !== undefined) {
     logger.warn(`no Docker engine answered at ${dockerSocket} (${dockerProblem}): apps run as supervised processes (${enforces})`, {
@@ -73,7 +87,11 @@ export async function openDeployer(options: OpenDeployerOptions): Promise<Opened
   } else {
     logger.info(`--runtime process: apps run as supervised processes (${enforces})`);
   }
-  return { deployer, runtime: 'process', close: () => deployer.close() };
+  const close = async (): Promise<void> => {
+    await deployer.close();
+    if (!place.inDataDir) await removeIfNoApps(place.dir);
+  };
+  return { deployer, runtime: 'process', close };
 }
 
 /** Why the engine at `socketPath` does not answer its `/_ping` (what `docker info` asks first), or undefined when it does. */

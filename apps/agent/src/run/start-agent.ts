@@ -235,7 +235,14 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     }
   }
 
-  const runtime = await openDeployer({ runtime: config.runtime, dockerSocket: config.dockerSocket, dataDir: config.dataDir, nodeId, logger: log });
+  const runtime = await openDeployer({
+    runtime: config.runtime,
+    dockerSocket: config.dockerSocket,
+    dataDir: config.dataDir,
+    nodeId,
+    logger: log,
+    appUser: config.appUser === false ? undefined : config.appUser,
+  });
   executors.push(
     new WorkerExecutor({
       broker: brokerOf(executors),
