@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ErrorCode } from '@kraken/common';
+import { DeployStep, deployError } from '@kraken/runtime';
 import { LineSplitter } from './demux.js';
-import { DeployStep, Tail, deployError, mapEngineError } from './errors.js';
+import { Tail, mapEngineError } from './errors.js';
 
 export interface BuildRequest {
   deploymentId: string;

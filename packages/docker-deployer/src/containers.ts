@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ErrorCode, listeningSockets, withTimeout } from '@kraken/common';
+import { DeployStep, ProbeSeries, delay, deployError } from '@kraken/runtime';
 import { OutputLines, demuxAll } from './demux.js';
 import type { OutputLine } from './demux.js';
-import { DeployStep, Tail, deployError, engineStatus, mapEngineError } from './errors.js';
-import { ProbeSeries, delay } from './probe.js';
+import { Tail, engineStatus, mapEngineError } from './errors.js';
 
 export interface Limits {
   memoryMb: number;

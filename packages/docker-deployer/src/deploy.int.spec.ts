@@ -4,9 +4,9 @@ import path from 'node:path';
 import { MemoryLogger } from '@kraken/common';
 import { tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
+import type { DeployProgress } from '@kraken/runtime';
 import { cleanupNode, containersOf, docker, gitRepo, httpGet, manifest, nodeServer, pythonServer, templatesDir } from '../test/fixtures.js';
 import { DockerDeployer } from './deployer.js';
-import type { DeployProgress } from './progress.js';
 
 const nodeId = uniqueName('deploy-it');
 let work: TempDir;

@@ -1,108 +1,29 @@
-import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ErrorCode, KrakenError, toKrakenError } from '@kraken/common';
 import type { Logger } from '@kraken/common';
 import type { Manifest } from '@kraken/shipwreck';
+import { DeployStep, PreparesInFlight, assertPortFree, containerName, delay, deployError, effectiveLimits, guardDeploy, stepRunner } from '@kraken/runtime';
+import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, OutputStream, PrepareRequest, PrepareResult, RunWatcher, StatsSample, StepRunner } from '@kraken/runtime';
 import { boundHostPort, envList, hostConfigLimits, removeContainer, runTest, waitReady } from './containers.js';
 import type { Limits } from './containers.js';
 import { OutputLines, splitTimestamp } from './demux.js';
 import { ResumeFilter, engineTimeKey, formatDockerCursor, parseDockerCursor } from './log-cursor.js';
-import type { OutputStream } from './demux.js';
 import { pingEngine } from './engine.js';
-import { DeployStep, blameEngine, deployError, engineStatus, mapEngineError } from './errors.js';
-import { Label, buildLabels, containerName, imageTag, labelFilters } from './labels.js';
+import { blameEngine, engineStatus, mapEngineError } from './errors.js';
+import { Label, buildLabels, imageTag, labelFilters } from './labels.js';
 import { compileOptions } from './options.js';
 import type { CompiledDeployerOptions, DockerDeployerOptions } from './options.js';
-import { guardDeploy } from './deploy-guard.js';
-import { stepRunner } from './progress.js';
-import type { StepRunner } from './progress.js';
-import { delay } from './probe.js';
 import { Recent } from './recent.js';
 import { watchContainerRuns } from './run-events.js';
-import type { AppRunEvent, RunWatcher } from './run-events.js';
 import { startContainer, stopContainer } from './lifecycle.js';
-import type { DeployRequest } from './request.js';
 import { bytesToMb, cpuPercent, memoryMb } from './stats.js';
-import type { EngineStats, StatsSample } from './stats.js';
+import type { EngineStats } from './stats.js';
 import { KeptImages } from './kept-images.js';
 import { buildForFailover } from './failover-build.js';
-import { PreparesInFlight } from './prepare-guard.js';
 import { validatePrepareRequest, validateRequest } from './request.js';
-import type { PrepareRequest, PrepareResult } from './request.js';
 import { buildFromSource } from './source-build.js';
-
-/** A deployment's container as this node runs it. */
-export interface Deployment {
-  deploymentId: string;
-  containerId: string;
-  containerName: string;
-  image: string;
-  appName: string;
-  commit: string;
-  /** Docker's state: running, restarting, exited, ... */
-  state: string;
-  /** The app's port inside the container, when it has one. */
-  port: number | undefined;
-  /** Where the app is published on this node, when it has a port. */
-  hostPort: number | undefined;
-}
-
-export interface DeployResult extends Deployment {
-  /** true when the deployment was already running (after an agent restart) and nothing was built. */
-  reused: boolean;
-  /**
-   * true when a redeploy of the commit already running (a settings change) started the app again
-   * from the build this node has, with the new environment: no clone, build or test.
-   */
-  buildReused?: boolean;
-  /**
-   * Set when the request asked for a kept build (`fromKept`): true when the app runs from the image
-   * this node kept of that commit (no clone, build or test), false when none was kept and it was built again.
-   */
-  fromKept?: boolean;
-}
-
-export interface LogLine {
-  stream: OutputStream;
-  text: string;
-  at: Date;
-  /**
-   * Where this line ends in the runtime's log, opaque to everyone but the runtime that made it:
-   * handed back as `FollowLogsOptions.after`, following resumes right after this line. Absent on
-   * a line that cannot be resumed after (a piece of an over-long line).
-   */
-  cursor?: string;
-}
-
-export interface FollowLogsOptions {
-  /** Lines written from this time on. @default now */
-  since?: Date;
-  /**
-   * A `LogLine.cursor` this runtime gave earlier (in this process or a previous one): the lines
-   * after it, and nothing before. Used instead of `since` when the runtime still recognises it;
-   * otherwise `since` applies.
-   */
-  after?: string;
-  /**
-   * Lines between `after` and now that are not replayed, because the replay is bounded (a long
-   * outage must not replay gigabytes): counted, so the gap is visible.
-   */
-  onSkipped?: (lines: number) => void;
-  /**
-   * Asked after each read: while true, reading waits (the lines wait in the log, which the app
-   * keeps writing), so a consumer that falls behind (a slow broker, the replay after an outage)
-   * loses nothing to its own buffer. One read delivers at most MAX_LOG_READ_LINES lines.
-   */
-  isFull?: () => boolean;
-}
-
-export interface LogFollower {
-  stop(): void;
-  /** Settles when following ends: stop(), or the container went away. */
-  readonly done: Promise<void>;
-}
 
 const DEFAULT_PING_TIMEOUT_MS = 5000;
 /** How long a failed deploy waits for the engine's answer before it blames the engine. */
@@ -291,7 +212,7 @@ export class DockerDeployer {
     const step = stepRunner(deploymentId, request.onProgress, log);
 
     // the port a redeploy keeps is held by the app it replaces until the run step; any other must be free now
-    if (request.hostPort !== undefined && request.hostPort !== retiring?.hostPort) await assertHostPortFree(request.hostPort, deploymentId);
+    if (request.hostPort !== undefined && request.hostPort !== retiring?.hostPort) await assertPortFree(request.hostPort, deploymentId);
 
     const built = await buildFromSource(this.docker, this.options, log, {
       deploymentId,
@@ -322,10 +243,7 @@ export class DockerDeployer {
     const { request, manifest, commit, image, step, log, retiring } = input;
     const { deploymentId } = request;
     const env = { ...(manifest.config.port === undefined ? {} : { PORT: String(manifest.config.port) }), ...manifest.config.env, ...request.env };
-    const limits: Limits = {
-      memoryMb: request.limits?.memoryMb ?? manifest.config.limits.memoryMb ?? this.options.defaultMemoryMb,
-      cpus: request.limits?.cpus ?? manifest.config.limits.cpus ?? this.options.defaultCpus,
-    };
+    const limits: Limits = effectiveLimits(request.limits, manifest.config.limits, { memoryMb: this.options.defaultMemoryMb, cpus: this.options.defaultCpus });
     const labelInput = { deploymentId, nodeId: this.options.nodeId, appName: manifest.app.name, commit, port: manifest.config.port };
     const testCommand = manifest.config.test;
     if (testCommand !== undefined && input.skipTest !== true) {
@@ -705,32 +623,6 @@ function describeContainer(info: Docker.ContainerInfo): Deployment {
     port,
     hostPort: binding?.PublicPort,
   };
-}
-
-/** Fails fast with a clear Conflict instead of a half-created container when the port is taken (Docker binds 0.0.0.0). */
-function assertHostPortFree(port: number, deploymentId: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') {
-        reject(
-          deployError(ErrorCode.Conflict, `host port ${port} is already in use on this node; choose another port or stop what uses it`, {
-            deploymentId,
-            step: DeployStep.Run,
-            details: { hostPort: port },
-          }),
-        );
-      } else {
-        // anything else (permissions...) is left for Docker to judge
-        resolve();
-      }
-    });
-    server.listen({ port, host: '0.0.0.0', exclusive: true }, () => {
-      server.close(() => {
-        resolve();
-      });
-    });
-  });
 }
 
 /** The host port a container's binding asks for (a stopped container lists no published ports). */

@@ -1,4 +1,5 @@
-import { Label, buildLabels, containerName, imageLabels, imageTag, labelFilters } from './labels.js';
+import { containerName } from '@kraken/runtime';
+import { Label, buildLabels, imageLabels, imageTag, labelFilters } from './labels.js';
 
 describe('labels', () => {
   it('names the deployment, node, app, commit, role and port', () => {

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { eventually, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
+import type { DeployResult, LogLine } from '@kraken/runtime';
 import { cleanupNode, containersOf, docker, gitRepo, httpGet, manifest, nodeServer, templatesDir } from '../test/fixtures.js';
 import { DockerDeployer } from './deployer.js';
-import type { DeployResult, LogLine } from './deployer.js';
 
 const nodeId = uniqueName('reconcile-it');
 const deploymentId = `live-${Math.random().toString(36).slice(2, 8)}`;

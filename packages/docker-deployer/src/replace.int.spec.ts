@@ -5,11 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { appAnswer, commitFiles, freePort, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
+import type { DeployProgress, DeployResult, DeployStep } from '@kraken/runtime';
 import { cleanupNode, containersOf, docker, gitRepo, httpGet, manifest, templatesDir } from '../test/fixtures.js';
 import { DockerDeployer } from './deployer.js';
-import type { DeployResult } from './deployer.js';
-import type { DeployStep } from './errors.js';
-import type { DeployProgress } from './progress.js';
 
 // Several helpers build on the same two cores: generous limits, and no assertion on how long anything takes.
 const DEPLOY_TIMEOUT_MS = 300_000;

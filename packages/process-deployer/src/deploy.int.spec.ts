@@ -1,9 +1,9 @@
 import { access, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCode } from '@kraken/common';
-import type { DeployProgress, LogLine } from '@kraken/docker-deployer';
 import { eventually, freePort, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
+import type { DeployProgress, LogLine } from '@kraken/runtime';
 import { get, nodeAppRepo, processAlive, pythonAppRepo, repoPath, staticSiteRepo, writeGreetingWheel } from '../test/fixtures.js';
 import { ProcessDeployer } from './index.js';
 

@@ -1,10 +1,10 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { ErrorCode, KrakenError, settlesWithin, toKrakenError } from '@kraken/common';
 import type { Logger } from '@kraken/common';
-import { DeployStep, PreparesInFlight, containerName, deployError, guardDeploy } from '@kraken/docker-deployer';
-import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample, StepLine, StepRunner } from '@kraken/docker-deployer';
 import { readManifest } from '@kraken/shipwreck';
 import type { Manifest } from '@kraken/shipwreck';
+import { DeployStep, PreparesInFlight, assertPortFree, containerName, deployError, effectiveLimits, guardDeploy, pickFreePort, stepRunner } from '@kraken/runtime';
+import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample, StepLine, StepRunner } from '@kraken/runtime';
 import { probeCgroups } from './cgroups.js';
 import type { AppLimits, Cgroups } from './cgroups.js';
 import { checkoutSource } from './checkout.js';
@@ -20,9 +20,7 @@ import { KeptBuilds, clearForBuild, discardBuild } from './kept-builds.js';
 import type { KeptBuild, KeptState } from './kept-builds.js';
 import { compileProcessOptions } from './options.js';
 import type { CompiledProcessOptions, ProcessDeployerOptions } from './options.js';
-import { assertPortFree, pickFreePort } from './ports.js';
 import { assertSucceeded, prepareApp } from './prepare.js';
-import { stepRunner } from '@kraken/docker-deployer';
 import { waitServing } from './ready.js';
 import { isDeploymentId, validatePrepareRequest, validateRequest } from './validate.js';
 import { readState } from './state.js';
@@ -738,14 +736,13 @@ export class ProcessDeployer implements AsyncDisposable {
    * hold them the app runs without, and its deploy output says so.
    */
   private limitsOf(request: DeployRequest, manifest: Manifest, line: StepLine): AppLimits | undefined {
-    const memoryMb = request.limits?.memoryMb ?? manifest.config.limits.memoryMb;
-    const cpus = request.limits?.cpus ?? manifest.config.limits.cpus;
-    if (memoryMb === undefined && cpus === undefined) return undefined;
+    const limits = effectiveLimits(request.limits, manifest.config.limits);
+    if (limits.memoryMb === undefined && limits.cpus === undefined) return undefined;
     if (this.cgroups === undefined) {
       line('stderr', 'kraken: this node cannot enforce memory or CPU limits (no control groups it may create); the app runs without them');
       return undefined;
     }
-    return { ...(memoryMb === undefined ? {} : { memoryMb }), ...(cpus === undefined ? {} : { cpus }) };
+    return limits;
   }
 
   /** The supervisor's context for an app with these limits, its control group made (or updated) first. */

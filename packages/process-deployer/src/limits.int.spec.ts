@@ -3,9 +3,9 @@
 // limit is ended by the kernel and reported with that reason; a stop removes its group.
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AppRunEvent } from '@kraken/docker-deployer';
 import { eventually, freePort, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
+import type { AppRunEvent } from '@kraken/runtime';
 import { get, repoPath, scriptAppRepo } from '../test/fixtures.js';
 import { ProcessDeployer } from './index.js';
 

@@ -3,9 +3,9 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCode } from '@kraken/common';
 import { commitFiles, freePort, gitFixtureRepo, manifestToml, uniqueName } from '@kraken/testing';
+import type { DeployProgress } from '@kraken/runtime';
 import { deployerPerTest } from '../test/deployer-per-test.js';
 import { deployRejection, get, processAlive, repoPath, versionedServer } from '../test/fixtures.js';
-import type { DeployProgress } from '@kraken/docker-deployer';
 
 function deploymentId(): string {
   return uniqueName('rep').replace(/\./g, '-');

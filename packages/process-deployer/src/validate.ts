@@ -1,6 +1,6 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
-import { deployError, validateLimits } from '@kraken/docker-deployer';
-import type { DeployRequest, PrepareRequest } from '@kraken/docker-deployer';
+import { deployError, validateLimits } from '@kraken/runtime';
+import type { DeployRequest, PrepareRequest } from '@kraken/runtime';
 
 const DEPLOYMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;

@@ -1,6 +1,6 @@
-import type { Deployment } from '@kraken/docker-deployer';
 import { MessageType } from '@kraken/messages';
 import { eventuallyPasses } from '@kraken/testing';
+import type { Deployment } from '@kraken/runtime';
 import { FakeDeployer } from '../test/fake-deployer.js';
 import type { Harness } from '../test/harness.js';
 import { startHarness } from '../test/harness.js';

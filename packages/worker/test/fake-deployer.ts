@@ -1,5 +1,5 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
-import type { AppRunEvent, DeployProgress, DeployRequest, DeployResult, Deployment, DeployStep, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample } from '@kraken/docker-deployer';
+import type { AppRunEvent, DeployProgress, DeployRequest, DeployResult, DeployStep, Deployment, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample } from '@kraken/runtime';
 import type { Deployer } from '../src/deployer.js';
 
 /** How one fake deploy behaves. */
