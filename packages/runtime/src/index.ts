@@ -7,7 +7,7 @@ export type { DeployLimits, DeployRequest, PrepareRequest, PrepareResult } from 
 export { describeValue, effectiveLimits, invalidField, validateLimits } from './request.js';
 export { DeployStep, deployError } from './errors.js';
 export type { DeployProgress, ProgressListener, ProgressStream, StepLine, StepRunner } from './progress.js';
-export { stepRunner, withStep } from './progress.js';
+export { stepRunner } from './progress.js';
 export { guardDeploy } from './deploy-guard.js';
 export { PreparesInFlight } from './prepare-guard.js';
 export { containerName } from './names.js';
