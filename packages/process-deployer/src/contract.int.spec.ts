@@ -1,0 +1,22 @@
+import { deployerContract } from '@kraken/runtime/contract';
+import { nodeAppRepo } from '../test/fixtures.js';
+import { stopLeftovers } from '../test/deployer-per-test.js';
+import { ProcessDeployer } from './index.js';
+
+const options = { nodeId: 'node-contract', readyTimeout: '30s', stopTimeout: '3s' } as const;
+
+deployerContract('ProcessDeployer', {
+  async create(dataDir) {
+    const deployer = await ProcessDeployer.create({ ...options, dataDir });
+    return {
+      deployer,
+      async dispose() {
+        await deployer.close();
+        await stopLeftovers(options, dataDir);
+      },
+    };
+  },
+  // a test that passes by default, so every deploy runs the test step
+  appRepo: (dir, app) => nodeAppRepo(dir, { test: app?.test ?? 'node -e "process.exit(0)"' }),
+  timeoutMs: 60_000,
+});

@@ -1,0 +1,139 @@
+import path from 'node:path';
+import { ErrorCode } from '@kraken/common';
+import { tempDir, uniqueName } from '@kraken/testing';
+import type { TempDir } from '@kraken/testing';
+import { DeployStep, probeHttp } from '../src/index.js';
+import type { DeployProgress, DeployRequest, Deployer } from '../src/index.js';
+
+/** One test's deployer, and how to end it (close it, stop what the test left running). */
+export interface ContractDeployer {
+  readonly deployer: Deployer;
+  dispose(): Promise<void>;
+}
+
+export interface DeployerContractHarness {
+  /** A fresh deployer for one test, with a data folder of its own below `dir` where it needs one. */
+  create(dir: string): Promise<ContractDeployer>;
+  /**
+   * A git repository (its url) of an app this runtime deploys, made in `dir`: it answers HTTP below
+   * 500 on its endpoint, and its manifest's test command is `test` (or one that passes).
+   */
+  appRepo(dir: string, options?: { test?: string }): Promise<string>;
+  /** How long one case may take on this runtime (a Docker build is slower than an npm install). */
+  timeoutMs: number;
+}
+
+/** The deploy steps in the order every runtime runs them. */
+const STEPS_IN_ORDER: readonly DeployStep[] = [DeployStep.Clone, DeployStep.Manifest, DeployStep.Build, DeployStep.Test, DeployStep.Run, DeployStep.Ready];
+
+/**
+ * What every runtime (Docker, processes) must do alike, so the worker can treat them as one: run
+ * against each from its integration tests. `name` names the runtime in the test titles.
+ */
+export function deployerContract(name: string, harness: DeployerContractHarness): void {
+  describe(`${name} (Deployer contract)`, () => {
+    let dir: TempDir;
+    let current: ContractDeployer;
+    let deployer: Deployer;
+    const deploymentId = (): string => uniqueName('contract').replace(/\./g, '-');
+
+    beforeEach(async () => {
+      dir = await tempDir('kraken-contract-');
+      current = await harness.create(path.join(dir.path, 'data'));
+      deployer = current.deployer;
+    });
+
+    afterEach(async () => {
+      try {
+        await current.dispose();
+      } finally {
+        await dir.remove();
+      }
+    });
+
+    it(
+      'reports each step started and finished in order for a good deploy, serves the app, lists it, and stop removes it',
+      async () => {
+        const url = await harness.appRepo(path.join(dir.path, 'good-app'));
+        const id = deploymentId();
+        const events: DeployProgress[] = [];
+
+        const result = await deployer.deploy({ deploymentId: id, url, branch: 'main', onProgress: (event) => events.push(event) });
+
+        expect(result).toMatchObject({ deploymentId: id, reused: false });
+        expect(result.commit).toMatch(/^[0-9a-f]{40}$/);
+        const starts = events.filter((event) => event.kind === 'start').map((event) => event.step);
+        const finishes = events.flatMap((event) => (event.kind === 'finish' ? [[event.step, event.ok]] : []));
+        expect(starts).toEqual(STEPS_IN_ORDER);
+        expect(finishes).toEqual(STEPS_IN_ORDER.map((step) => [step, true]));
+        expect(events.every((event) => event.deploymentId === id)).toBe(true);
+        // each step's lines come between its start and its finish
+        for (const step of STEPS_IN_ORDER) {
+          const positions = events.flatMap((event, index) => (event.step === step ? [[event.kind, index] as const] : []));
+          expect(positions[0]?.[0]).toBe('start');
+          expect(positions.at(-1)?.[0]).toBe('finish');
+        }
+        expect(result.hostPort).toBeDefined();
+        await expect(probeHttp(result.hostPort ?? 0, '/', 5_000)).resolves.toMatchObject({ ready: true });
+        await expect(deployer.list()).resolves.toEqual([expect.objectContaining({ deploymentId: id, containerId: result.containerId, hostPort: result.hostPort })]);
+
+        await deployer.stop(id);
+        await expect(deployer.list()).resolves.toEqual([]);
+        await expect(deployer.stop(id)).rejects.toMatchObject({ code: ErrorCode.NotFound, deploymentId: id });
+      },
+      harness.timeoutMs,
+    );
+
+    it.each<[string, Partial<DeployRequest>, string]>([
+      ['a deployment id that cannot name anything', { deploymentId: '../escape' }, 'deploymentId'],
+      ['a host port out of range', { hostPort: 70_000 }, 'hostPort'],
+      ['an environment variable name with a space', { env: { 'NOT VALID': 'x' } }, 'env.NOT VALID'],
+      ['a memory limit below the minimum', { limits: { memoryMb: 1 } }, 'limits.memoryMb'],
+      ['an unknown limit', { limits: { memory: 512 } as DeployRequest['limits'] }, 'limits.memory'],
+    ])(
+      'rejects %s as InvalidInput naming the field, before any step starts',
+      async (_what, change, field) => {
+        const events: DeployProgress[] = [];
+        const request: DeployRequest = { deploymentId: deploymentId(), url: path.join(dir.path, 'never-cloned'), branch: 'main', onProgress: (event) => events.push(event), ...change };
+
+        await expect(deployer.deploy(request)).rejects.toMatchObject({ code: ErrorCode.InvalidInput, details: { field } });
+        expect(events).toEqual([]);
+        await expect(deployer.list()).resolves.toEqual([]);
+      },
+      harness.timeoutMs,
+    );
+
+    it(
+      'refuses a second deploy of a deployment while the first runs as a Conflict, and the first goes on',
+      async () => {
+        const url = await harness.appRepo(path.join(dir.path, 'concurrent-app'));
+        const id = deploymentId();
+        const first = deployer.deploy({ deploymentId: id, url, branch: 'main' });
+
+        await expect(deployer.deploy({ deploymentId: id, url, branch: 'main' })).rejects.toMatchObject({ code: ErrorCode.Conflict, deploymentId: id });
+        await expect(first).resolves.toMatchObject({ deploymentId: id });
+        await deployer.stop(id);
+      },
+      harness.timeoutMs,
+    );
+
+    it(
+      'rejects a deploy whose test fails naming the test step, finishes that step not ok, and runs nothing of it',
+      async () => {
+        const url = await harness.appRepo(path.join(dir.path, 'failing-test-app'), { test: 'exit 3' });
+        const id = deploymentId();
+        const events: DeployProgress[] = [];
+
+        await expect(deployer.deploy({ deploymentId: id, url, branch: 'main', onProgress: (event) => events.push(event) })).rejects.toMatchObject({
+          deploymentId: id,
+          details: { step: DeployStep.Test },
+        });
+        const starts = events.filter((event) => event.kind === 'start').map((event) => event.step);
+        expect(starts).toEqual(STEPS_IN_ORDER.slice(0, STEPS_IN_ORDER.indexOf(DeployStep.Test) + 1));
+        expect(events.at(-1)).toMatchObject({ kind: 'finish', step: DeployStep.Test, ok: false });
+        await expect(deployer.list()).resolves.toEqual([]);
+      },
+      harness.timeoutMs,
+    );
+  });
+}
