@@ -1,0 +1,21 @@
+import { MemoryLogger } from '@kraken/common';
+import { uniqueName } from '@kraken/testing';
+import { deployerContract } from '@kraken/runtime/contract';
+import { cleanupNode, docker, gitRepo, manifest, nodeServer, templatesDir } from '../test/fixtures.js';
+import { DockerDeployer } from './deployer.js';
+
+deployerContract('DockerDeployer', {
+  create(workDir) {
+    // a node of its own per test, so list() sees only what the test deployed
+    const nodeId = uniqueName('contract-it');
+    const deployer = new DockerDeployer({ docker, nodeId, workDir, templatesDir, logger: new MemoryLogger(), readyTimeout: '60s' });
+    return Promise.resolve({ deployer, dispose: () => cleanupNode(nodeId) });
+  },
+  appRepo: (dir, app) =>
+    gitRepo(dir, {
+      'shipwreck.toml': manifest(`lang = "node"\nport = 3000\nrun = "node server.js"\ntest = ${JSON.stringify(app?.test ?? 'node -e "process.exit(0)"')}`),
+      'server.js': nodeServer,
+    }),
+  // image builds share two cores with other tests: generous, and no assertion on how long they take
+  timeoutMs: 300_000,
+});
