@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import { ErrorCode, KrakenError, toKrakenError } from '@kraken/common';
 import type { Logger } from '@kraken/common';
 import type { Manifest } from '@kraken/shipwreck';
-import { DeployStep, PreparesInFlight, assertPortFree, containerName, delay, deployError, effectiveLimits, guardDeploy, stepRunner } from '@kraken/runtime';
+import { DeployStep, PreparesInFlight, assertPortFree, delay, deployError, effectiveLimits, guardDeploy, instanceName, stepRunner } from '@kraken/runtime';
 import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, OutputStream, PrepareRequest, PrepareResult, RunWatcher, StatsSample, StepRunner } from '@kraken/runtime';
 import { boundHostPort, envList, hostConfigLimits, removeContainer, runTest, waitReady } from './containers.js';
 import type { Limits } from './containers.js';
@@ -98,7 +98,7 @@ export class DockerDeployer {
     let retiring: Deployment | undefined;
     if (existing !== undefined) {
       if (existing.state === 'running' && request.replace !== true) {
-        log.info('deployment already running; reusing its container', { containerId: existing.containerId });
+        log.info('deployment already running; reusing its container', { containerId: existing.instanceId });
         return { ...existing, reused: true };
       }
       if (existing.state === 'running') {
@@ -106,7 +106,7 @@ export class DockerDeployer {
         retiring = existing;
       } else {
         // a stopped leftover (e.g. a crash during an earlier deploy) would block the container name
-        await removeContainer(this.docker.getContainer(existing.containerId));
+        await removeContainer(this.docker.getContainer(existing.instanceId));
       }
     }
     // a redeploy keeps the app's host port unless the request names another
@@ -114,7 +114,7 @@ export class DockerDeployer {
     const placed = { ...request, ...(hostPort === undefined ? {} : { hostPort }) };
     const built = retiring === undefined ? undefined : await this.sameBuild(retiring, placed);
     if (retiring !== undefined && built !== undefined) {
-      log.info('restarting from the image of this commit with changed settings; no build, no test', { containerId: retiring.containerId, commit: retiring.commit, image: built.image });
+      log.info('restarting from the image of this commit with changed settings; no build, no test', { containerId: retiring.instanceId, commit: retiring.commit, image: built.image });
       const step = stepRunner(deploymentId, request.onProgress, log);
       const result = await this.testAndStart({ request: placed, manifest: built.manifest, commit: retiring.commit, image: built.image, step, log, retiring, skipTest: true });
       return { ...result, reused: false, buildReused: true, ...(request.fromKept === true ? { fromKept: true } : {}) };
@@ -143,7 +143,7 @@ export class DockerDeployer {
     if (request.commit === undefined || !running.commit.startsWith(request.commit) || request.hostPort !== running.hostPort) return undefined;
     let info: Docker.ContainerInspectInfo;
     try {
-      info = await this.docker.getContainer(running.containerId).inspect();
+      info = await this.docker.getContainer(running.instanceId).inspect();
     } catch (error) {
       throw mapEngineError(error, { deploymentId: request.deploymentId, step: DeployStep.Run, action: 'inspect the running container' });
     }
@@ -157,7 +157,7 @@ export class DockerDeployer {
   private async keepVersion(deployed: Deployment): Promise<void> {
     let info: Docker.ContainerInspectInfo;
     try {
-      info = await this.docker.getContainer(deployed.containerId).inspect();
+      info = await this.docker.getContainer(deployed.instanceId).inspect();
     } catch (error) {
       this.logger.warn('could not inspect the new container to keep its version', { deploymentId: deployed.deploymentId, error });
       return;
@@ -271,8 +271,8 @@ export class DockerDeployer {
     let container = await step(DeployStep.Run, async () => {
       if (retiring !== undefined) {
         // the swap: the name and host port pass to the new version, down while the old one stops and the new one starts
-        log.info('replacing the running container with the new version', { containerId: retiring.containerId, from: retiring.commit, to: commit });
-        await this.stopAndRemove(deploymentId, retiring.containerId);
+        log.info('replacing the running container with the new version', { containerId: retiring.instanceId, from: retiring.commit, to: commit });
+        await this.stopAndRemove(deploymentId, retiring.instanceId);
       }
       return start(port);
     });
@@ -294,7 +294,7 @@ export class DockerDeployer {
       });
       await container.update({ RestartPolicy: { Name: 'unless-stopped', MaximumRetryCount: 0 } });
       log.info('deployed', { containerId: info.Id, image, hostPort, commit });
-      return { deploymentId, containerId: info.Id, containerName: containerName(deploymentId, this.options.nodeId), image, appName: manifest.app.name, commit, state: 'running', port, hostPort };
+      return { deploymentId, instanceId: info.Id, instanceName: instanceName(deploymentId, this.options.nodeId), artifact: image, appName: manifest.app.name, commit, state: 'running', port, hostPort };
     } catch (error) {
       await removeContainer(container).catch(() => undefined);
       throw mapEngineError(error, { deploymentId, step: DeployStep.Ready, action: 'inspect the app container' });
@@ -320,7 +320,7 @@ export class DockerDeployer {
     let container: Docker.Container;
     try {
       container = await this.docker.createContainer({
-        name: containerName(deploymentId, this.options.nodeId),
+        name: instanceName(deploymentId, this.options.nodeId),
         Image: input.image,
         ...(manifest.config.run === undefined ? {} : { Cmd: ['sh', '-c', manifest.config.run] }),
         Env: envList(input.env),
@@ -338,7 +338,7 @@ export class DockerDeployer {
       });
     } catch (error) {
       if (engineStatus(error) === 409) {
-        throw deployError(ErrorCode.Conflict, `a container named ${containerName(deploymentId, this.options.nodeId)} already exists on this node (another agent, or a deploy in progress)`, {
+        throw deployError(ErrorCode.Conflict, `a container named ${instanceName(deploymentId, this.options.nodeId)} already exists on this node (another agent, or a deploy in progress)`, {
           ...context,
           cause: error,
         });
@@ -384,9 +384,9 @@ export class DockerDeployer {
   /** Stops (SIGTERM, then SIGKILL after stopTimeout) and removes a deployment's container. */
   async stop(deploymentId: string): Promise<void> {
     const found = await this.requireContainer(deploymentId, 'stop');
-    await this.stopAndRemove(deploymentId, found.containerId);
+    await this.stopAndRemove(deploymentId, found.instanceId);
     await this.kept.forget(deploymentId);
-    this.logger.info('stopped and removed; kept versions freed', { deploymentId, containerId: found.containerId });
+    this.logger.info('stopped and removed; kept versions freed', { deploymentId, containerId: found.instanceId });
   }
 
   /**
@@ -395,9 +395,9 @@ export class DockerDeployer {
    */
   async stopApp(deploymentId: string): Promise<void> {
     const found = await this.requireContainer(deploymentId, 'stop');
-    this.previousStats.delete(found.containerId);
-    await stopContainer(this.docker.getContainer(found.containerId), deploymentId, Math.ceil(this.options.stopTimeoutMs / 1000));
-    this.logger.info('stopped; container and image kept', { deploymentId, containerId: found.containerId });
+    this.previousStats.delete(found.instanceId);
+    await stopContainer(this.docker.getContainer(found.instanceId), deploymentId, Math.ceil(this.options.stopTimeoutMs / 1000));
+    this.logger.info('stopped; container and image kept', { deploymentId, containerId: found.instanceId });
   }
 
   /**
@@ -406,7 +406,7 @@ export class DockerDeployer {
    */
   async startApp(deploymentId: string): Promise<Deployment> {
     const found = await this.requireContainer(deploymentId, 'start');
-    const container = this.docker.getContainer(found.containerId);
+    const container = this.docker.getContainer(found.instanceId);
     let made: Docker.ContainerInspectInfo;
     try {
       made = await container.inspect();
@@ -422,7 +422,7 @@ export class DockerDeployer {
       tailLines: this.options.errorTailLines,
     });
     const started = (await this.findContainer(deploymentId, 'start')) ?? found;
-    this.logger.info('started again without a build', { deploymentId, containerId: found.containerId, hostPort: started.hostPort });
+    this.logger.info('started again without a build', { deploymentId, containerId: found.instanceId, hostPort: started.hostPort });
     return started;
   }
 
@@ -452,7 +452,7 @@ export class DockerDeployer {
    */
   async followLogs(deploymentId: string, onLine: (line: LogLine) => void, options: FollowLogsOptions = {}): Promise<LogFollower> {
     const found = await this.requireContainer(deploymentId, 'follow the logs of');
-    const container = this.docker.getContainer(found.containerId);
+    const container = this.docker.getContainer(found.instanceId);
     const after = options.after === undefined ? undefined : parseDockerCursor(options.after);
     // the engine takes whole seconds here: the lines of the cursor's second up to it are skipped below
     const since = after?.sinceSeconds ?? Math.floor((options.since ?? new Date()).getTime() / 1000);
@@ -535,20 +535,20 @@ export class DockerDeployer {
    */
   async stats(deploymentId: string): Promise<StatsSample> {
     const found = await this.requireContainer(deploymentId, 'read the stats of');
-    const container = this.docker.getContainer(found.containerId);
+    const container = this.docker.getContainer(found.instanceId);
     try {
       const sample = async (): Promise<EngineStats> => await container.stats({ stream: false, 'one-shot': true });
-      let before = this.previousStats.get(found.containerId);
+      let before = this.previousStats.get(found.instanceId);
       if (before === undefined) {
         before = await sample();
         await delay(this.options.statsIntervalMs);
       }
       const after = await sample();
-      this.previousStats.set(found.containerId, after);
-      let imageSizeMb = this.imageSizes.get(found.image);
+      this.previousStats.set(found.instanceId, after);
+      let imageSizeMb = this.imageSizes.get(found.artifact);
       if (imageSizeMb === undefined) {
-        imageSizeMb = bytesToMb((await this.docker.getImage(found.image).inspect()).Size);
-        this.imageSizes.set(found.image, imageSizeMb);
+        imageSizeMb = bytesToMb((await this.docker.getImage(found.artifact).inspect()).Size);
+        this.imageSizes.set(found.artifact, imageSizeMb);
       }
       return { cpuPercent: cpuPercent(before, after), ...memoryMb(after), imageSizeMb };
     } catch (error) {
@@ -614,9 +614,9 @@ function describeContainer(info: Docker.ContainerInfo): Deployment {
   const binding = port === undefined ? undefined : info.Ports.find((entry) => entry.PrivatePort === port && entry.Type === 'tcp' && entry.PublicPort > 0);
   return {
     deploymentId: labels[Label.Deployment] ?? '',
-    containerId: info.Id,
-    containerName: (info.Names[0] ?? '').replace(/^\//, ''),
-    image: info.Image,
+    instanceId: info.Id,
+    instanceName: (info.Names[0] ?? '').replace(/^\//, ''),
+    artifact: info.Image,
     appName: labels[Label.App] ?? '',
     commit: labels[Label.Commit] ?? '',
     state: info.State,

@@ -1,4 +1,4 @@
-import { containerName } from '@kraken/runtime';
+import { instanceName } from '@kraken/runtime';
 import { Label, buildLabels, imageLabels, imageTag, labelFilters } from './labels.js';
 
 describe('labels', () => {
@@ -28,6 +28,6 @@ describe('labels', () => {
 
   it('lowercases image references and prefixes container names', () => {
     expect(imageTag('shop', 'Deploy-ABC')).toBe('kraken/shop:deploy-abc');
-    expect(containerName('Deploy-ABC', 'pi-4')).toBe('kraken-pi-4-Deploy-ABC');
+    expect(instanceName('Deploy-ABC', 'pi-4')).toBe('kraken-pi-4-Deploy-ABC');
   });
 });

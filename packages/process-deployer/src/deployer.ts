@@ -3,7 +3,7 @@ import { ErrorCode, KrakenError, settlesWithin, toKrakenError } from '@kraken/co
 import type { Logger } from '@kraken/common';
 import { readManifest } from '@kraken/shipwreck';
 import type { Manifest } from '@kraken/shipwreck';
-import { DeployStep, PreparesInFlight, assertPortFree, containerName, deployError, effectiveLimits, guardDeploy, pickFreePort, stepRunner } from '@kraken/runtime';
+import { DeployStep, PreparesInFlight, assertPortFree, deployError, effectiveLimits, guardDeploy, instanceName, pickFreePort, stepRunner } from '@kraken/runtime';
 import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample, StepLine, StepRunner } from '@kraken/runtime';
 import { probeCgroups } from './cgroups.js';
 import type { AppLimits, Cgroups } from './cgroups.js';
@@ -771,10 +771,10 @@ export class ProcessDeployer implements AsyncDisposable {
     const { state } = supervisor;
     return {
       deploymentId: state.deploymentId,
-      // no container: the process group id (its leader's pid) identifies what runs
-      containerId: String(state.pid),
-      containerName: containerName(state.deploymentId, state.nodeId),
-      image: `process:${state.lang}`,
+      // the process group id (its leader's pid) identifies what runs
+      instanceId: String(state.pid),
+      instanceName: instanceName(state.deploymentId, state.nodeId),
+      artifact: `process:${state.lang}`,
       appName: state.appName,
       commit: state.commit,
       state: supervisor.status,

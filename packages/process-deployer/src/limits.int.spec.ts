@@ -61,7 +61,7 @@ describe('ProcessDeployer holds apps to their memory and CPU limits', () => {
     const watcher = await deployer.watchRuns((event) => runs.push(event));
     try {
       const deployed = await deployer.deploy({ deploymentId, url: repo, branch: 'main', hostPort: await freePort(), limits: { memoryMb: 64, cpus: 0.5 } });
-      const pid = Number(deployed.containerId);
+      const pid = Number(deployed.instanceId);
       expect((await deployer.stats(deploymentId)).maxMemMb).toBe(64);
       const memoryLimit = await groupFile(pid, 'memory.limit_in_bytes').catch(() => groupFile(pid, 'memory.max'));
       expect(await readFile(memoryLimit, 'utf8')).toBe(`${String(64 * 1024 * 1024)}\n`);

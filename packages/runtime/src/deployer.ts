@@ -1,17 +1,14 @@
 import type { DeployRequest, PrepareRequest, PrepareResult } from './request.js';
 
-/**
- * A deployment as this node runs it. The field names come from the Docker runtime, the first one:
- * the process runtime gives its process group id as `containerId` and `process:<lang>` as `image`.
- */
+/** A deployment as this node runs it, in words every runtime has. */
 export interface Deployment {
   deploymentId: string;
-  /** What runs the app: the container's id, or the process group id (its leader's pid). */
-  containerId: string;
-  /** `containerName(deploymentId, nodeId)`. */
-  containerName: string;
-  /** What it runs from: the image, or `process:<lang>`. */
-  image: string;
+  /** What runs the app: the container's id (Docker), the process group id, its leader's pid (processes). */
+  instanceId: string;
+  /** `instanceName(deploymentId, nodeId)`: the container's name, or the same words for a process. */
+  instanceName: string;
+  /** What the app runs from: the image (Docker), or `process:<lang>` (processes). */
+  artifact: string;
   appName: string;
   commit: string;
   /** The runtime's word for its state: running, restarting, exited, ... */

@@ -10,7 +10,7 @@ export type { DeployProgress, ProgressListener, ProgressStream, StepLine, StepRu
 export { stepRunner } from './progress.js';
 export { guardDeploy } from './deploy-guard.js';
 export { PreparesInFlight } from './prepare-guard.js';
-export { containerName } from './names.js';
+export { instanceName } from './names.js';
 export { MAX_LOG_READ_LINES, MAX_LOG_RESUME_BYTES } from './logs.js';
 export { shallowClone, validateCommit } from './git.js';
 export type { CloneRequest, CloneResult } from './git.js';

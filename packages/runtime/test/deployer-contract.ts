@@ -75,7 +75,7 @@ export function deployerContract(name: string, harness: DeployerContractHarness)
         }
         expect(result.hostPort).toBeDefined();
         await expect(probeHttp(result.hostPort ?? 0, '/', 5_000)).resolves.toMatchObject({ ready: true });
-        await expect(deployer.list()).resolves.toEqual([expect.objectContaining({ deploymentId: id, containerId: result.containerId, hostPort: result.hostPort })]);
+        await expect(deployer.list()).resolves.toEqual([expect.objectContaining({ deploymentId: id, instanceId: result.instanceId, hostPort: result.hostPort })]);
 
         await deployer.stop(id);
         await expect(deployer.list()).resolves.toEqual([]);

@@ -36,9 +36,9 @@ class MemoryCursors implements LogCursorStore {
 
 const running = (deploymentId: string): Deployment => ({
   deploymentId,
-  containerId: `c-${deploymentId}`,
-  containerName: `kraken-${deploymentId}`,
-  image: `kraken/app:${deploymentId}`,
+  instanceId: `c-${deploymentId}`,
+  instanceName: `kraken-${deploymentId}`,
+  artifact: `kraken/app:${deploymentId}`,
   appName: 'app',
   commit: 'b'.repeat(40),
   state: 'running',

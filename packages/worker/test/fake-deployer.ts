@@ -116,9 +116,9 @@ export class FakeDeployer implements Deployer {
     }
     const deployment: Deployment = {
       deploymentId,
-      containerId: `c-${deploymentId}`,
-      containerName: `kraken-${deploymentId}`,
-      image: `kraken/app:${deploymentId}`,
+      instanceId: `c-${deploymentId}`,
+      instanceName: `kraken-${deploymentId}`,
+      artifact: `kraken/app:${deploymentId}`,
       appName: 'app',
       commit: fromKept && request.commit !== undefined ? request.commit : 'a'.repeat(40),
       state: 'running',
