@@ -3,7 +3,7 @@ import { ErrorCode, KrakenError, settlesWithin, toKrakenError } from '@kraken/co
 import type { Logger } from '@kraken/common';
 import { readManifest } from '@kraken/shipwreck';
 import type { Manifest } from '@kraken/shipwreck';
-import { DeployStep, PreparesInFlight, assertPortFree, deployError, effectiveLimits, guardDeploy, instanceName, pickFreePort, stepRunner } from '@kraken/runtime';
+import { DeployStep, PreparesInFlight, assertPortFree, deployError, effectiveLimits, guardDeploy, instanceName, isDeploymentId, pickFreePort, stepRunner } from '@kraken/runtime';
 import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample, StepLine, StepRunner } from '@kraken/runtime';
 import { probeCgroups } from './cgroups.js';
 import type { AppLimits, Cgroups } from './cgroups.js';
@@ -22,7 +22,7 @@ import { compileProcessOptions } from './options.js';
 import type { CompiledProcessOptions, ProcessDeployerOptions } from './options.js';
 import { assertSucceeded, prepareApp } from './prepare.js';
 import { waitServing } from './ready.js';
-import { isDeploymentId, validatePrepareRequest, validateRequest } from './validate.js';
+import { validatePrepareRequest, validateRequest } from './validate.js';
 import { readState } from './state.js';
 import type { ProcessState } from './state.js';
 import { Supervisor, terminateAppGroup } from './supervisor.js';

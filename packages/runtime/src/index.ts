@@ -4,7 +4,7 @@
 export type { AppRunEvent, Deployer, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, OutputStream, RunWatcher, StatsSample } from './deployer.js';
 export { memoryLimitCause } from './deployer.js';
 export type { DeployLimits, DeployRequest, PrepareRequest, PrepareResult } from './request.js';
-export { describeValue, effectiveLimits, invalidField, validateLimits } from './request.js';
+export { describeValue, effectiveLimits, invalidField, isDeploymentId, validateLimits, validateRequestFields } from './request.js';
 export { DeployStep, deployError } from './errors.js';
 export type { DeployProgress, ProgressListener, ProgressStream, StepLine, StepRunner } from './progress.js';
 export { stepRunner } from './progress.js';

@@ -1,6 +1,6 @@
 import { ErrorCode } from '@kraken/common';
-import type { DeployLimits } from './request.js';
-import { effectiveLimits, validateLimits } from './request.js';
+import type { DeployLimits, DeployRequest } from './request.js';
+import { effectiveLimits, validateLimits, validateRequestFields } from './request.js';
 
 describe('effectiveLimits', () => {
   it('takes each limit from the request first, then the manifest, then the runtime default', () => {
@@ -49,5 +49,32 @@ describe('validateLimits', () => {
         validateLimits(limits as unknown as DeployLimits, 'd1');
       }).toThrow(invalidInput('limits'));
     }
+  });
+});
+
+describe('validateRequestFields', () => {
+  const base: DeployRequest = { deploymentId: 'd1', url: '/repo', branch: 'main' };
+  const check = (change: Partial<DeployRequest>) => () => {
+    validateRequestFields({ ...base, ...change }, 'the container and image');
+  };
+
+  it('accepts a request whose id, host port and env names every runtime can use', () => {
+    expect(check({ deploymentId: 'Blog_1.2-x', hostPort: 65535, env: { _PORT: '1', 'a.b-c': '2' } })).not.toThrow();
+  });
+
+  it('refuses a deployment id that cannot name things, saying what it names on this runtime', () => {
+    expect(check({ deploymentId: '../escape' })).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidInput, details: { field: 'deploymentId' }, message: expect.stringContaining('(it names the container and image)') as string }) as Error,
+    );
+    expect(check({ deploymentId: 'a'.repeat(101) })).toThrow(expect.objectContaining({ details: { field: 'deploymentId' } }) as Error);
+  });
+
+  it.each<[Partial<DeployRequest>, string]>([
+    [{ hostPort: 0 }, 'hostPort'],
+    [{ hostPort: 1.5 }, 'hostPort'],
+    [{ env: { '1ST': 'x' } }, 'env.1ST'],
+    [{ env: { 'NOT VALID': 'x' } }, 'env.NOT VALID'],
+  ])('refuses %j as InvalidInput naming %s', (change, field) => {
+    expect(check(change)).toThrow(expect.objectContaining({ code: ErrorCode.InvalidInput, deploymentId: 'd1', details: { field } }) as Error);
   });
 });

@@ -1,5 +1,5 @@
 import { ErrorCode } from '@kraken/common';
-import type { KrakenError } from '@kraken/common';
+import { KrakenError } from '@kraken/common';
 import { deployError } from './errors.js';
 import type { ProgressListener } from './progress.js';
 
@@ -67,12 +67,41 @@ export interface PrepareResult {
   alreadyKept: boolean;
 }
 
+const DEPLOYMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 // the manifest's bounds (shipwreck), so a request can ask for whatever a manifest can
 const MIN_MEMORY_MB = 6;
 const MAX_MEMORY_MB = 1024 * 1024;
 const MIN_CPUS = 0.01;
 const MAX_CPUS = 64;
 const LIMIT_KEYS: readonly string[] = ['memoryMb', 'cpus'];
+
+/** Whether `deploymentId` can name what a runtime makes of a deployment (a container, an image tag, a folder). */
+export function isDeploymentId(deploymentId: string): boolean {
+  return DEPLOYMENT_ID.test(deploymentId);
+}
+
+/**
+ * Throws InvalidInput naming the field (`details.field`) and what it allows, for the fields every
+ * runtime checks alike: the deployment id, the host port and the env names. `idNames` says what the
+ * id names on this runtime ("the container and image"), for the message. Limits are validateLimits'.
+ */
+export function validateRequestFields(request: DeployRequest, idNames: string): void {
+  const { deploymentId } = request;
+  if (!isDeploymentId(deploymentId)) {
+    throw new KrakenError(
+      ErrorCode.InvalidInput,
+      `deploymentId ${JSON.stringify(deploymentId)} must be 1-100 characters of letters, digits, '_', '.' or '-', starting with a letter or digit (it names ${idNames})`,
+      { details: { field: 'deploymentId' } },
+    );
+  }
+  if (request.hostPort !== undefined && (!Number.isInteger(request.hostPort) || request.hostPort < 1 || request.hostPort > 65535)) {
+    throw invalidField(deploymentId, 'hostPort', `hostPort must be a whole number from 1 to 65535; got ${String(request.hostPort)}`);
+  }
+  for (const name of Object.keys(request.env ?? {})) {
+    if (!ENV_NAME.test(name)) throw invalidField(deploymentId, `env.${name}`, `env name ${JSON.stringify(name)} must match ${ENV_NAME.source}`);
+  }
+}
 
 /** Throws InvalidInput naming the limit that is out of range or unknown (`details.field`). */
 export function validateLimits(limits: DeployLimits, deploymentId: string): void {
