@@ -8,8 +8,20 @@ deployerContract('DockerDeployer', {
   create(workDir) {
     // a node of its own per test, so list() sees only what the test deployed
     const nodeId = uniqueName('contract-it');
-    const deployer = new DockerDeployer({ docker, nodeId, workDir, templatesDir, logger: new MemoryLogger(), readyTimeout: '60s' });
-    return Promise.resolve({ deployer, dispose: () => cleanupNode(nodeId) });
+    const open = () => new DockerDeployer({ docker, nodeId, workDir, templatesDir, logger: new MemoryLogger(), readyTimeout: '60s' });
+    let deployer = open();
+    return Promise.resolve({
+      get deployer() {
+        return deployer;
+      },
+      // as an agent stops: apps keep running, and the next deployer finds them by their labels
+      async restart() {
+        await deployer.close();
+        deployer = open();
+        return deployer;
+      },
+      dispose: () => cleanupNode(nodeId),
+    });
   },
   appRepo: (dir, app) =>
     gitRepo(dir, {

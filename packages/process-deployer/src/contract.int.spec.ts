@@ -7,9 +7,17 @@ const options = { nodeId: 'node-contract', readyTimeout: '30s', stopTimeout: '3s
 
 deployerContract('ProcessDeployer', {
   async create(dataDir) {
-    const deployer = await ProcessDeployer.create({ ...options, dataDir });
+    let deployer = await ProcessDeployer.create({ ...options, dataDir });
     return {
-      deployer,
+      get deployer() {
+        return deployer;
+      },
+      async restart() {
+        // close() leaves the apps running, for the next deployer on the folder to adopt
+        await deployer.close();
+        deployer = await ProcessDeployer.create({ ...options, dataDir });
+        return deployer;
+      },
       async dispose() {
         await deployer.close();
         await stopLeftovers(options, dataDir);

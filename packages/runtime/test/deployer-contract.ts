@@ -1,13 +1,16 @@
 import path from 'node:path';
 import { ErrorCode } from '@kraken/common';
-import { tempDir, uniqueName } from '@kraken/testing';
+import { eventually, freePort, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import { DeployStep, probeHttp } from '../src/index.js';
-import type { DeployProgress, DeployRequest, Deployer } from '../src/index.js';
+import type { DeployProgress, DeployRequest, Deployer, LogLine } from '../src/index.js';
 
 /** One test's deployer, and how to end it (close it, stop what the test left running). */
 export interface ContractDeployer {
+  /** The newest deployer (after a `restart`). */
   readonly deployer: Deployer;
+  /** Ends this deployer and makes another on the same data (folder, node id), as an agent restart does; apps keep running. */
+  restart(): Promise<Deployer>;
   dispose(): Promise<void>;
 }
 
@@ -16,7 +19,8 @@ export interface DeployerContractHarness {
   create(dir: string): Promise<ContractDeployer>;
   /**
    * A git repository (its url) of an app this runtime deploys, made in `dir`: it answers HTTP below
-   * 500 on its endpoint, and its manifest's test command is `test` (or one that passes).
+   * 500 on its endpoint, writes a line with the path of each request it answers on stdout, and its
+   * manifest's test command is `test` (or one that passes).
    */
   appRepo(dir: string, options?: { test?: string }): Promise<string>;
   /** How long one case may take on this runtime (a Docker build is slower than an npm install). */
@@ -42,6 +46,16 @@ export function deployerContract(name: string, harness: DeployerContractHarness)
       current = await harness.create(path.join(dir.path, 'data'));
       deployer = current.deployer;
     });
+
+    async function deployGood(name: string, hostPort?: number): Promise<{ id: string; hostPort: number; instanceId: string }> {
+      const url = await harness.appRepo(path.join(dir.path, name));
+      const id = deploymentId();
+      const result = await deployer.deploy({ deploymentId: id, url, branch: 'main', ...(hostPort === undefined ? {} : { hostPort }) });
+      if (result.hostPort === undefined) throw new Error(`deployment ${id} has no host port`);
+      return { id, hostPort: result.hostPort, instanceId: result.instanceId };
+    }
+
+    const serves = async (port: number): Promise<boolean> => (await probeHttp(port, '/', 5_000)).ready;
 
     afterEach(async () => {
       try {
@@ -132,6 +146,79 @@ export function deployerContract(name: string, harness: DeployerContractHarness)
         expect(starts).toEqual(STEPS_IN_ORDER.slice(0, STEPS_IN_ORDER.indexOf(DeployStep.Test) + 1));
         expect(events.at(-1)).toMatchObject({ kind: 'finish', step: DeployStep.Test, ok: false });
         await expect(deployer.list()).resolves.toEqual([]);
+      },
+      harness.timeoutMs,
+    );
+
+    it(
+      "follows the app's output from the deploy on, as stdout lines",
+      async () => {
+        const since = new Date();
+        const { id, hostPort } = await deployGood('logging-app');
+        const lines: LogLine[] = [];
+        const follower = await deployer.followLogs(id, (line) => lines.push(line), { since });
+        try {
+          const marker = `/contract-log-${id}`;
+          await probeHttp(hostPort, marker, 5_000);
+          const line = await eventually(() => lines.find((candidate) => candidate.text.includes(marker)), 20_000, `the app's line for ${marker}`);
+          expect(line).toMatchObject({ stream: 'stdout' });
+          expect(line.at).toBeInstanceOf(Date);
+        } finally {
+          follower.stop();
+          await follower.done;
+        }
+        await deployer.stop(id);
+      },
+      harness.timeoutMs,
+    );
+
+    it(
+      "measures a running app's cpu and memory, and refuses to measure one this node does not run as NotFound",
+      async () => {
+        const { id } = await deployGood('measured-app');
+
+        const sample = await deployer.stats(id);
+        expect(sample.cpuPercent).toBeGreaterThanOrEqual(0);
+        expect(sample.memMb).toBeGreaterThan(0);
+        expect(sample.maxMemMb).toBeGreaterThanOrEqual(0);
+        expect(sample.imageSizeMb).toBeGreaterThanOrEqual(0);
+        await deployer.stop(id);
+        await expect(deployer.stats(id)).rejects.toMatchObject({ code: ErrorCode.NotFound });
+      },
+      harness.timeoutMs,
+    );
+
+    it(
+      'stops an app keeping what was built, lists it as exited, and starts it again without a build on the port it asked for',
+      async () => {
+        // a requested port: without one, Docker publishes the started container on a new ephemeral port
+        const { id, hostPort } = await deployGood('stopped-app', await freePort());
+
+        await deployer.stopApp(id);
+        expect(await serves(hostPort)).toBe(false);
+        await expect(deployer.list()).resolves.toEqual([expect.objectContaining({ deploymentId: id, state: 'exited' })]);
+        const started = await deployer.startApp(id);
+        expect(started).toMatchObject({ deploymentId: id, state: 'running', hostPort });
+        expect(await serves(hostPort)).toBe(true);
+        await deployer.stop(id);
+        await expect(deployer.startApp(id)).rejects.toMatchObject({ code: ErrorCode.NotFound });
+      },
+      harness.timeoutMs,
+    );
+
+    it(
+      'adopts the apps it runs after a restart: listed, still serving, and a deploy of the same request reuses them',
+      async () => {
+        const url = await harness.appRepo(path.join(dir.path, 'adopted-app'));
+        const id = deploymentId();
+        const first = await deployer.deploy({ deploymentId: id, url, branch: 'main' });
+
+        deployer = await current.restart();
+
+        await expect(deployer.list()).resolves.toEqual([expect.objectContaining({ deploymentId: id, instanceId: first.instanceId, state: 'running' })]);
+        expect(await serves(first.hostPort ?? 0)).toBe(true);
+        await expect(deployer.deploy({ deploymentId: id, url, branch: 'main' })).resolves.toMatchObject({ reused: true, instanceId: first.instanceId, hostPort: first.hostPort });
+        await deployer.stop(id);
       },
       harness.timeoutMs,
     );
