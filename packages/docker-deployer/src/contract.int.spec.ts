@@ -1,7 +1,7 @@
 import { MemoryLogger } from '@kraken/common';
 import { uniqueName } from '@kraken/testing';
 import { deployerContract } from '@kraken/runtime/contract';
-import { cleanupNode, docker, gitRepo, manifest, nodeServer, templatesDir } from '../test/fixtures.js';
+import { cleanupNode, docker, templatesDir } from '../test/fixtures.js';
 import { DockerDeployer } from './deployer.js';
 
 deployerContract('DockerDeployer', {
@@ -23,11 +23,6 @@ deployerContract('DockerDeployer', {
       dispose: () => cleanupNode(nodeId),
     });
   },
-  appRepo: (dir, app) =>
-    gitRepo(dir, {
-      'shipwreck.toml': manifest(`lang = "node"\nport = 3000\nrun = "node server.js"\ntest = ${JSON.stringify(app?.test ?? 'node -e "process.exit(0)"')}`),
-      'server.js': nodeServer,
-    }),
   // image builds share two cores with other tests: generous, and no assertion on how long they take
   timeoutMs: 300_000,
 });

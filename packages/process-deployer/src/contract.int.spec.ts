@@ -1,5 +1,4 @@
 import { deployerContract } from '@kraken/runtime/contract';
-import { nodeAppRepo } from '../test/fixtures.js';
 import { stopLeftovers } from '../test/deployer-per-test.js';
 import { ProcessDeployer } from './index.js';
 
@@ -24,7 +23,5 @@ deployerContract('ProcessDeployer', {
       },
     };
   },
-  // a test that passes by default, so every deploy runs the test step
-  appRepo: (dir, app) => nodeAppRepo(dir, { test: app?.test ?? 'node -e "process.exit(0)"' }),
   timeoutMs: 60_000,
 });

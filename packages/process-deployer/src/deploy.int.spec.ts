@@ -108,14 +108,13 @@ describe('ProcessDeployer deploys apps as processes', () => {
     const id = deploymentId();
     deployed.push(id);
     await deployer.deploy({ deploymentId: id, url: repo, branch: 'main' });
+    // what every runtime reports (and NotFound once stopped) is the deployerContract's; these are the process runtime's own readings
     const sample = await deployer.stats(id);
-    expect(sample.cpuPercent).toBeGreaterThanOrEqual(0);
     expect(sample.memMb).toBeGreaterThan(5);
     // no limit is enforced on processes: the limit reads 0 ("no limit"), not the app's own use
     expect(sample.maxMemMb).toBe(0);
     expect(sample.imageSizeMb).toBeGreaterThan(0);
     await deployer.stop(id);
-    await expect(deployer.stats(id)).rejects.toMatchObject({ code: ErrorCode.NotFound });
   });
 
   it('deploys a python app that serves with http.server', async () => {

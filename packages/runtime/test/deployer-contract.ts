@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ErrorCode } from '@kraken/common';
-import { eventually, freePort, tempDir, uniqueName } from '@kraken/testing';
+import { commitFiles, eventually, freePort, gitFixtureRepo, manifestToml, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import { DeployStep, probeHttp } from '../src/index.js';
 import type { DeployProgress, DeployRequest, Deployer, LogLine } from '../src/index.js';
@@ -17,14 +17,40 @@ export interface ContractDeployer {
 export interface DeployerContractHarness {
   /** A fresh deployer for one test, with a data folder of its own below `dir` where it needs one. */
   create(dir: string): Promise<ContractDeployer>;
-  /**
-   * A git repository (its url) of an app this runtime deploys, made in `dir`: it answers HTTP below
-   * 500 on its endpoint, writes a line with the path of each request it answers on stdout, and its
-   * manifest's test command is `test` (or one that passes).
-   */
-  appRepo(dir: string, options?: { test?: string }): Promise<string>;
   /** How long one case may take on this runtime (a Docker build is slower than an npm install). */
   timeoutMs: number;
+}
+
+/**
+ * The app every case deploys, a node app each runtime runs: it answers every GET with `version
+ * <version.txt>` (so a case sees which commit serves), logs each request's path on stdout, and its
+ * manifest's test command is `test`.
+ */
+function appFiles(test: string): Record<string, string> {
+  return {
+    'shipwreck.toml': manifestToml(`lang = "node"\nport = 3000\nrun = "node server.js"\ntest = ${JSON.stringify(test)}`, 'contract-app'),
+    'version.txt': 'v1\n',
+    'server.js': `
+const fs = require('node:fs');
+const http = require('node:http');
+const path = require('node:path');
+const version = fs.readFileSync(path.join(__dirname, 'version.txt'), 'utf8').trim();
+const port = Number(process.env.PORT);
+const server = http.createServer((request, response) => {
+  console.log('request ' + request.url);
+  response.end('version ' + version);
+});
+server.listen(port, () => console.log('listening on ' + port));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`,
+  };
+}
+
+const PASSING_TEST = 'node -e "process.exit(0)"';
+
+/** What the app on `port` answers: `version <v>`. */
+async function versionOn(port: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}/`)).text();
 }
 
 /** The deploy steps in the order every runtime runs them. */
@@ -47,8 +73,10 @@ export function deployerContract(name: string, harness: DeployerContractHarness)
       deployer = current.deployer;
     });
 
+    const appRepo = (name: string, test = PASSING_TEST): Promise<string> => gitFixtureRepo(path.join(dir.path, name), appFiles(test));
+
     async function deployGood(name: string, hostPort?: number): Promise<{ id: string; hostPort: number; instanceId: string }> {
-      const url = await harness.appRepo(path.join(dir.path, name));
+      const url = await appRepo(name);
       const id = deploymentId();
       const result = await deployer.deploy({ deploymentId: id, url, branch: 'main', ...(hostPort === undefined ? {} : { hostPort }) });
       if (result.hostPort === undefined) throw new Error(`deployment ${id} has no host port`);
@@ -68,7 +96,7 @@ export function deployerContract(name: string, harness: DeployerContractHarness)
     it(
       'reports each step started and finished in order for a good deploy, serves the app, lists it, and stop removes it',
       async () => {
-        const url = await harness.appRepo(path.join(dir.path, 'good-app'));
+        const url = await appRepo('good-app');
         const id = deploymentId();
         const events: DeployProgress[] = [];
 
@@ -120,7 +148,7 @@ export function deployerContract(name: string, harness: DeployerContractHarness)
     it(
       'refuses a second deploy of a deployment while the first runs as a Conflict, and the first goes on',
       async () => {
-        const url = await harness.appRepo(path.join(dir.path, 'concurrent-app'));
+        const url = await appRepo('concurrent-app');
         const id = deploymentId();
         const first = deployer.deploy({ deploymentId: id, url, branch: 'main' });
 
@@ -134,7 +162,7 @@ export function deployerContract(name: string, harness: DeployerContractHarness)
     it(
       'rejects a deploy whose test fails naming the test step, finishes that step not ok, and runs nothing of it',
       async () => {
-        const url = await harness.appRepo(path.join(dir.path, 'failing-test-app'), { test: 'exit 3' });
+        const url = await appRepo('failing-test-app', 'exit 3');
         const id = deploymentId();
         const events: DeployProgress[] = [];
 
@@ -209,7 +237,7 @@ export function deployerContract(name: string, harness: DeployerContractHarness)
     it(
       'adopts the apps it runs after a restart: listed, still serving, and a deploy of the same request reuses them',
       async () => {
-        const url = await harness.appRepo(path.join(dir.path, 'adopted-app'));
+        const url = await appRepo('adopted-app');
         const id = deploymentId();
         const first = await deployer.deploy({ deploymentId: id, url, branch: 'main' });
 
@@ -218,6 +246,35 @@ export function deployerContract(name: string, harness: DeployerContractHarness)
         await expect(deployer.list()).resolves.toEqual([expect.objectContaining({ deploymentId: id, instanceId: first.instanceId, state: 'running' })]);
         expect(await serves(first.hostPort ?? 0)).toBe(true);
         await expect(deployer.deploy({ deploymentId: id, url, branch: 'main' })).resolves.toMatchObject({ reused: true, instanceId: first.instanceId, hostPort: first.hostPort });
+        await deployer.stop(id);
+      },
+      harness.timeoutMs,
+    );
+
+    it(
+      'replaces a running deployment with a new commit on the same port, and rolls back to the kept build of the old one',
+      async () => {
+        const url = await appRepo('replaced-app');
+        const id = deploymentId();
+        const hostPort = await freePort();
+        const base = { deploymentId: id, url, branch: 'main', hostPort };
+        const first = await deployer.deploy(base);
+        expect(await versionOn(hostPort)).toBe('version v1');
+
+        const v2Commit = await commitFiles(url, { 'version.txt': 'v2\n' }, 'v2');
+        const replaced = await deployer.deploy({ ...base, replace: true });
+        expect(replaced).toMatchObject({ deploymentId: id, commit: v2Commit, reused: false, hostPort, state: 'running' });
+        expect(await versionOn(hostPort)).toBe('version v2');
+        await expect(deployer.list()).resolves.toEqual([expect.objectContaining({ deploymentId: id, commit: v2Commit })]);
+
+        const events: DeployProgress[] = [];
+        const rolledBack = await deployer.deploy({ ...base, replace: true, commit: first.commit.slice(0, 7), fromKept: true, onProgress: (event) => events.push(event) });
+        expect(rolledBack).toMatchObject({ commit: first.commit, fromKept: true, hostPort, state: 'running' });
+        // a kept build runs with no clone, build or test
+        const started = events.filter((event) => event.kind === 'start').map((event) => event.step);
+        expect(started).not.toContain(DeployStep.Build);
+        expect(started).not.toContain(DeployStep.Test);
+        expect(await versionOn(hostPort)).toBe('version v1');
         await deployer.stop(id);
       },
       harness.timeoutMs,
