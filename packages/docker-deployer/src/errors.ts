@@ -90,23 +90,3 @@ export function mapEngineError(error: unknown, context: { deploymentId: string; 
   if (engineStatus(error) === 404) return deployError(ErrorCode.NotFound, `Docker could not ${context.action}: ${message}`, base);
   return deployError(ErrorCode.Internal, `Docker could not ${context.action}: ${message}`, base);
 }
-
-/** Keeps the last `n` lines for error messages, without holding a whole build log. */
-export class Tail {
-  private readonly lines: string[] = [];
-  constructor(private readonly size: number) {}
-
-  push(line: string): void {
-    this.lines.push(line);
-    if (this.lines.length > this.size) this.lines.shift();
-  }
-
-  get all(): readonly string[] {
-    return this.lines;
-  }
-
-  /** Indented block for the end of an error message, or '' when there is nothing. */
-  format(label = 'last output lines'): string {
-    return this.lines.length === 0 ? '' : `\n${label}:\n${this.lines.map((line) => `  ${line}`).join('\n')}`;
-  }
-}

@@ -17,5 +17,6 @@ export type { CloneRequest, CloneResult } from './git.js';
 export { ProbeSeries, delay, probeHttp } from './probe.js';
 export type { ProbeResult } from './probe.js';
 export { assertPortFree, pickFreePort } from './ports.js';
+export { Tail } from './tail.js';
 export { KeptFile, findKept, keepNewest } from './kept.js';
 export type { KeptVersion } from './kept.js';
