@@ -12,16 +12,19 @@ const scopeRules = {
   broker: ['common', 'messages'],
   rabbitmq: ['common'],
   shipwreck: ['common'],
-  'docker-deployer': ['common', 'shipwreck'],
-  'process-deployer': ['common', 'shipwreck', 'docker-deployer'],
+  // the runtime contract; the two runtimes are peers that share it and never import each other
+  runtime: ['common'],
+  'docker-deployer': ['common', 'shipwreck', 'runtime'],
+  'process-deployer': ['common', 'shipwreck', 'runtime'],
   discovery: ['common', 'messages'],
   ingress: ['common'],
-  worker: ['common', 'messages', 'broker', 'shipwreck', 'docker-deployer'],
+  // docker-deployer only for its integration specs, which run a real DockerDeployer
+  worker: ['common', 'messages', 'broker', 'shipwreck', 'runtime', 'docker-deployer'],
   orchestrator: ['common', 'messages', 'broker', 'shipwreck'],
   // the UI's bundle imports no package; its build renders the Getting started manifests with shipwreck
   ui: ['shipwreck'],
   'ui-host': ['common'],
-  agent: ['common', 'messages', 'broker', 'shipwreck', 'docker-deployer', 'process-deployer', 'discovery', 'ingress', 'orchestrator', 'worker', 'ui-host', 'rabbitmq'],
+  agent: ['common', 'messages', 'broker', 'shipwreck', 'runtime', 'docker-deployer', 'process-deployer', 'discovery', 'ingress', 'orchestrator', 'worker', 'ui-host', 'rabbitmq'],
 };
 
 export default [

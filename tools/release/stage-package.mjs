@@ -12,13 +12,17 @@ import { join, resolve } from 'node:path';
 
 const SOURCE_CONDITION = '@kraken/source';
 
-/** Removes the workspace-only source condition from an exports map, at any depth. */
+/**
+ * Removes the workspace-only source condition from an exports map, at any depth, and the subpaths
+ * that had nothing else: those only the workspace resolves (`@kraken/runtime/contract`, a test suite).
+ */
 export function stripSourceCondition(exportsField) {
   if (exportsField === null || typeof exportsField !== 'object') return exportsField;
   return Object.fromEntries(
     Object.entries(exportsField)
       .filter(([key]) => key !== SOURCE_CONDITION)
-      .map(([key, value]) => [key, stripSourceCondition(value)]),
+      .map(([key, value]) => [key, stripSourceCondition(value)])
+      .filter(([, value]) => value === null || typeof value !== 'object' || Object.keys(value).length > 0),
   );
 }
 

@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ErrorCode } from '@kraken/common';
+import { DeployStep, Tail, deployError } from '@kraken/runtime';
 import { LineSplitter } from './demux.js';
-import { DeployStep, Tail, deployError, mapEngineError } from './errors.js';
+import { mapEngineError } from './errors.js';
 
 export interface BuildRequest {
   deploymentId: string;
@@ -68,7 +69,7 @@ export async function buildImage(docker: Docker, request: BuildRequest): Promise
       for (const text of lines.flush()) emit(text);
       if (failure !== undefined) {
         const code = error !== null && failure.startsWith('the build did not finish') ? ErrorCode.Timeout : ErrorCode.Internal;
-        reject(deployError(code, `image build failed: ${failure}${tail.format()}`, { deploymentId, step: DeployStep.Build, details: { output: tail.all } }));
+        reject(deployError(code, `image build failed: ${failure}${tail.format()}`, { deploymentId, step: DeployStep.Build, details: { output: tail.lines } }));
       } else if (error !== null) {
         reject(mapEngineError(error, { deploymentId, step: DeployStep.Build, action: 'build the image' }));
       } else {

@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ErrorCode, listeningSockets, withTimeout } from '@kraken/common';
+import { DeployStep, ProbeSeries, Tail, delay, deployError } from '@kraken/runtime';
 import { OutputLines, demuxAll } from './demux.js';
 import type { OutputLine } from './demux.js';
-import { DeployStep, Tail, deployError, engineStatus, mapEngineError } from './errors.js';
-import { ProbeSeries, delay } from './probe.js';
+import { engineStatus, mapEngineError } from './errors.js';
 
 export interface Limits {
   memoryMb: number;
@@ -107,13 +107,13 @@ export async function runTest(docker: Docker, request: TestRequest): Promise<voi
     if (exit === 'timeout') {
       throw deployError(ErrorCode.Timeout, `the test command did not finish within ${Math.round(request.timeoutMs / 1000)} s: ${request.command}${tail.format()}`, {
         ...context,
-        details: { output: tail.all },
+        details: { output: tail.lines },
       });
     }
     if (exit !== 0) {
       throw deployError(ErrorCode.Internal, `the test command failed with exit code ${exit}: ${request.command}${tail.format()}`, {
         ...context,
-        details: { exitCode: exit, output: tail.all },
+        details: { exitCode: exit, output: tail.lines },
       });
     }
   } catch (error) {

@@ -1,10 +1,10 @@
+import type { OutputStream } from '@kraken/runtime';
+
 /**
  * Docker multiplexes a non-TTY container's stdout and stderr into one stream of frames: an 8-byte
  * header (stream type, 3 zero bytes, big-endian payload length) then the payload. Frames and the
  * lines inside them are split arbitrarily across chunks, so both are reassembled here.
  */
-export type OutputStream = 'stdout' | 'stderr';
-
 export interface Frame {
   stream: OutputStream;
   payload: Buffer;

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { MemoryLogger } from '@kraken/common';
 import { tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
+import type { DeployProgress } from '@kraken/runtime';
 import { cleanupNode, containersOf, docker, gitRepo, httpGet, manifest, nodeServer, pythonServer, templatesDir } from '../test/fixtures.js';
 import { DockerDeployer } from './deployer.js';
-import type { DeployProgress } from './progress.js';
 
 const nodeId = uniqueName('deploy-it');
 let work: TempDir;
@@ -88,7 +88,7 @@ describe('DockerDeployer.deploy (real engine)', () => {
     });
     const result = await deployer.deploy({ deploymentId, url: repo, branch: 'main', limits: { memoryMb: 96, cpus: 0.5 } });
 
-    const info = await docker.getContainer(result.containerId).inspect();
+    const info = await docker.getContainer(result.instanceId).inspect();
     expect(info.HostConfig.Memory).toBe(96 * 1024 * 1024);
     expect(info.HostConfig.NanoCpus).toBe(0.5e9);
     expect((await httpGet(result.hostPort ?? 0)).status).toBe(200);
@@ -110,7 +110,7 @@ describe('DockerDeployer.deploy (real engine)', () => {
     const result = await deployer.deploy({ deploymentId, url: `file://${repo}`, branch: 'main', commit: older.slice(0, 8) });
     expect(result.commit).toBe(older);
     expect((await httpGet(result.hostPort ?? 0)).body).toBe('hello from node first');
-    const image = await docker.getImage(result.image).inspect();
+    const image = await docker.getImage(result.artifact).inspect();
     expect(image.Config.Labels).toMatchObject({ 'org.kraken.node': nodeId, 'org.kraken.app': 'fixture-app', 'org.kraken.commit': older });
 
     // the image carries no per-deployment label, so the same commit under another id reuses every layer

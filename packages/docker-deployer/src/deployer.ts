@@ -1,108 +1,29 @@
-import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ErrorCode, KrakenError, toKrakenError } from '@kraken/common';
 import type { Logger } from '@kraken/common';
 import type { Manifest } from '@kraken/shipwreck';
+import { DeployStep, PreparesInFlight, assertPortFree, delay, deployError, effectiveLimits, guardDeploy, instanceName, stepRunner } from '@kraken/runtime';
+import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, OutputStream, PrepareRequest, PrepareResult, RunWatcher, StatsSample, StepRunner } from '@kraken/runtime';
 import { boundHostPort, envList, hostConfigLimits, removeContainer, runTest, waitReady } from './containers.js';
 import type { Limits } from './containers.js';
 import { OutputLines, splitTimestamp } from './demux.js';
 import { ResumeFilter, engineTimeKey, formatDockerCursor, parseDockerCursor } from './log-cursor.js';
-import type { OutputStream } from './demux.js';
 import { pingEngine } from './engine.js';
-import { DeployStep, blameEngine, deployError, engineStatus, mapEngineError } from './errors.js';
-import { Label, buildLabels, containerName, imageTag, labelFilters } from './labels.js';
+import { blameEngine, engineStatus, mapEngineError } from './errors.js';
+import { Label, buildLabels, imageTag, labelFilters } from './labels.js';
 import { compileOptions } from './options.js';
 import type { CompiledDeployerOptions, DockerDeployerOptions } from './options.js';
-import { guardDeploy } from './deploy-guard.js';
-import { stepRunner } from './progress.js';
-import type { StepRunner } from './progress.js';
-import { delay } from './probe.js';
 import { Recent } from './recent.js';
 import { watchContainerRuns } from './run-events.js';
-import type { AppRunEvent, RunWatcher } from './run-events.js';
 import { startContainer, stopContainer } from './lifecycle.js';
-import type { DeployRequest } from './request.js';
 import { bytesToMb, cpuPercent, memoryMb } from './stats.js';
-import type { EngineStats, StatsSample } from './stats.js';
+import type { EngineStats } from './stats.js';
 import { KeptImages } from './kept-images.js';
 import { buildForFailover } from './failover-build.js';
-import { PreparesInFlight } from './prepare-guard.js';
 import { validatePrepareRequest, validateRequest } from './request.js';
-import type { PrepareRequest, PrepareResult } from './request.js';
 import { buildFromSource } from './source-build.js';
-
-/** A deployment's container as this node runs it. */
-export interface Deployment {
-  deploymentId: string;
-  containerId: string;
-  containerName: string;
-  image: string;
-  appName: string;
-  commit: string;
-  /** Docker's state: running, restarting, exited, ... */
-  state: string;
-  /** The app's port inside the container, when it has one. */
-  port: number | undefined;
-  /** Where the app is published on this node, when it has a port. */
-  hostPort: number | undefined;
-}
-
-export interface DeployResult extends Deployment {
-  /** true when the deployment was already running (after an agent restart) and nothing was built. */
-  reused: boolean;
-  /**
-   * true when a redeploy of the commit already running (a settings change) started the app again
-   * from the build this node has, with the new environment: no clone, build or test.
-   */
-  buildReused?: boolean;
-  /**
-   * Set when the request asked for a kept build (`fromKept`): true when the app runs from the image
-   * this node kept of that commit (no clone, build or test), false when none was kept and it was built again.
-   */
-  fromKept?: boolean;
-}
-
-export interface LogLine {
-  stream: OutputStream;
-  text: string;
-  at: Date;
-  /**
-   * Where this line ends in the runtime's log, opaque to everyone but the runtime that made it:
-   * handed back as `FollowLogsOptions.after`, following resumes right after this line. Absent on
-   * a line that cannot be resumed after (a piece of an over-long line).
-   */
-  cursor?: string;
-}
-
-export interface FollowLogsOptions {
-  /** Lines written from this time on. @default now */
-  since?: Date;
-  /**
-   * A `LogLine.cursor` this runtime gave earlier (in this process or a previous one): the lines
-   * after it, and nothing before. Used instead of `since` when the runtime still recognises it;
-   * otherwise `since` applies.
-   */
-  after?: string;
-  /**
-   * Lines between `after` and now that are not replayed, because the replay is bounded (a long
-   * outage must not replay gigabytes): counted, so the gap is visible.
-   */
-  onSkipped?: (lines: number) => void;
-  /**
-   * Asked after each read: while true, reading waits (the lines wait in the log, which the app
-   * keeps writing), so a consumer that falls behind (a slow broker, the replay after an outage)
-   * loses nothing to its own buffer. One read delivers at most MAX_LOG_READ_LINES lines.
-   */
-  isFull?: () => boolean;
-}
-
-export interface LogFollower {
-  stop(): void;
-  /** Settles when following ends: stop(), or the container went away. */
-  readonly done: Promise<void>;
-}
 
 const DEFAULT_PING_TIMEOUT_MS = 5000;
 /** How long a failed deploy waits for the engine's answer before it blames the engine. */
@@ -177,7 +98,7 @@ export class DockerDeployer {
     let retiring: Deployment | undefined;
     if (existing !== undefined) {
       if (existing.state === 'running' && request.replace !== true) {
-        log.info('deployment already running; reusing its container', { containerId: existing.containerId });
+        log.info('deployment already running; reusing its container', { containerId: existing.instanceId });
         return { ...existing, reused: true };
       }
       if (existing.state === 'running') {
@@ -185,7 +106,7 @@ export class DockerDeployer {
         retiring = existing;
       } else {
         // a stopped leftover (e.g. a crash during an earlier deploy) would block the container name
-        await removeContainer(this.docker.getContainer(existing.containerId));
+        await removeContainer(this.docker.getContainer(existing.instanceId));
       }
     }
     // a redeploy keeps the app's host port unless the request names another
@@ -193,7 +114,7 @@ export class DockerDeployer {
     const placed = { ...request, ...(hostPort === undefined ? {} : { hostPort }) };
     const built = retiring === undefined ? undefined : await this.sameBuild(retiring, placed);
     if (retiring !== undefined && built !== undefined) {
-      log.info('restarting from the image of this commit with changed settings; no build, no test', { containerId: retiring.containerId, commit: retiring.commit, image: built.image });
+      log.info('restarting from the image of this commit with changed settings; no build, no test', { containerId: retiring.instanceId, commit: retiring.commit, image: built.image });
       const step = stepRunner(deploymentId, request.onProgress, log);
       const result = await this.testAndStart({ request: placed, manifest: built.manifest, commit: retiring.commit, image: built.image, step, log, retiring, skipTest: true });
       return { ...result, reused: false, buildReused: true, ...(request.fromKept === true ? { fromKept: true } : {}) };
@@ -222,7 +143,7 @@ export class DockerDeployer {
     if (request.commit === undefined || !running.commit.startsWith(request.commit) || request.hostPort !== running.hostPort) return undefined;
     let info: Docker.ContainerInspectInfo;
     try {
-      info = await this.docker.getContainer(running.containerId).inspect();
+      info = await this.docker.getContainer(running.instanceId).inspect();
     } catch (error) {
       throw mapEngineError(error, { deploymentId: request.deploymentId, step: DeployStep.Run, action: 'inspect the running container' });
     }
@@ -236,7 +157,7 @@ export class DockerDeployer {
   private async keepVersion(deployed: Deployment): Promise<void> {
     let info: Docker.ContainerInspectInfo;
     try {
-      info = await this.docker.getContainer(deployed.containerId).inspect();
+      info = await this.docker.getContainer(deployed.instanceId).inspect();
     } catch (error) {
       this.logger.warn('could not inspect the new container to keep its version', { deploymentId: deployed.deploymentId, error });
       return;
@@ -291,7 +212,7 @@ export class DockerDeployer {
     const step = stepRunner(deploymentId, request.onProgress, log);
 
     // the port a redeploy keeps is held by the app it replaces until the run step; any other must be free now
-    if (request.hostPort !== undefined && request.hostPort !== retiring?.hostPort) await assertHostPortFree(request.hostPort, deploymentId);
+    if (request.hostPort !== undefined && request.hostPort !== retiring?.hostPort) await assertPortFree(request.hostPort, deploymentId);
 
     const built = await buildFromSource(this.docker, this.options, log, {
       deploymentId,
@@ -322,10 +243,7 @@ export class DockerDeployer {
     const { request, manifest, commit, image, step, log, retiring } = input;
     const { deploymentId } = request;
     const env = { ...(manifest.config.port === undefined ? {} : { PORT: String(manifest.config.port) }), ...manifest.config.env, ...request.env };
-    const limits: Limits = {
-      memoryMb: request.limits?.memoryMb ?? manifest.config.limits.memoryMb ?? this.options.defaultMemoryMb,
-      cpus: request.limits?.cpus ?? manifest.config.limits.cpus ?? this.options.defaultCpus,
-    };
+    const limits: Limits = effectiveLimits(request.limits, manifest.config.limits, { memoryMb: this.options.defaultMemoryMb, cpus: this.options.defaultCpus });
     const labelInput = { deploymentId, nodeId: this.options.nodeId, appName: manifest.app.name, commit, port: manifest.config.port };
     const testCommand = manifest.config.test;
     if (testCommand !== undefined && input.skipTest !== true) {
@@ -353,8 +271,8 @@ export class DockerDeployer {
     let container = await step(DeployStep.Run, async () => {
       if (retiring !== undefined) {
         // the swap: the name and host port pass to the new version, down while the old one stops and the new one starts
-        log.info('replacing the running container with the new version', { containerId: retiring.containerId, from: retiring.commit, to: commit });
-        await this.stopAndRemove(deploymentId, retiring.containerId);
+        log.info('replacing the running container with the new version', { containerId: retiring.instanceId, from: retiring.commit, to: commit });
+        await this.stopAndRemove(deploymentId, retiring.instanceId);
       }
       return start(port);
     });
@@ -376,7 +294,7 @@ export class DockerDeployer {
       });
       await container.update({ RestartPolicy: { Name: 'unless-stopped', MaximumRetryCount: 0 } });
       log.info('deployed', { containerId: info.Id, image, hostPort, commit });
-      return { deploymentId, containerId: info.Id, containerName: containerName(deploymentId, this.options.nodeId), image, appName: manifest.app.name, commit, state: 'running', port, hostPort };
+      return { deploymentId, instanceId: info.Id, instanceName: instanceName(deploymentId, this.options.nodeId), artifact: image, appName: manifest.app.name, commit, state: 'running', port, hostPort };
     } catch (error) {
       await removeContainer(container).catch(() => undefined);
       throw mapEngineError(error, { deploymentId, step: DeployStep.Ready, action: 'inspect the app container' });
@@ -402,7 +320,7 @@ export class DockerDeployer {
     let container: Docker.Container;
     try {
       container = await this.docker.createContainer({
-        name: containerName(deploymentId, this.options.nodeId),
+        name: instanceName(deploymentId, this.options.nodeId),
         Image: input.image,
         ...(manifest.config.run === undefined ? {} : { Cmd: ['sh', '-c', manifest.config.run] }),
         Env: envList(input.env),
@@ -420,7 +338,7 @@ export class DockerDeployer {
       });
     } catch (error) {
       if (engineStatus(error) === 409) {
-        throw deployError(ErrorCode.Conflict, `a container named ${containerName(deploymentId, this.options.nodeId)} already exists on this node (another agent, or a deploy in progress)`, {
+        throw deployError(ErrorCode.Conflict, `a container named ${instanceName(deploymentId, this.options.nodeId)} already exists on this node (another agent, or a deploy in progress)`, {
           ...context,
           cause: error,
         });
@@ -466,9 +384,9 @@ export class DockerDeployer {
   /** Stops (SIGTERM, then SIGKILL after stopTimeout) and removes a deployment's container. */
   async stop(deploymentId: string): Promise<void> {
     const found = await this.requireContainer(deploymentId, 'stop');
-    await this.stopAndRemove(deploymentId, found.containerId);
+    await this.stopAndRemove(deploymentId, found.instanceId);
     await this.kept.forget(deploymentId);
-    this.logger.info('stopped and removed; kept versions freed', { deploymentId, containerId: found.containerId });
+    this.logger.info('stopped and removed; kept versions freed', { deploymentId, containerId: found.instanceId });
   }
 
   /**
@@ -477,9 +395,9 @@ export class DockerDeployer {
    */
   async stopApp(deploymentId: string): Promise<void> {
     const found = await this.requireContainer(deploymentId, 'stop');
-    this.previousStats.delete(found.containerId);
-    await stopContainer(this.docker.getContainer(found.containerId), deploymentId, Math.ceil(this.options.stopTimeoutMs / 1000));
-    this.logger.info('stopped; container and image kept', { deploymentId, containerId: found.containerId });
+    this.previousStats.delete(found.instanceId);
+    await stopContainer(this.docker.getContainer(found.instanceId), deploymentId, Math.ceil(this.options.stopTimeoutMs / 1000));
+    this.logger.info('stopped; container and image kept', { deploymentId, containerId: found.instanceId });
   }
 
   /**
@@ -488,7 +406,7 @@ export class DockerDeployer {
    */
   async startApp(deploymentId: string): Promise<Deployment> {
     const found = await this.requireContainer(deploymentId, 'start');
-    const container = this.docker.getContainer(found.containerId);
+    const container = this.docker.getContainer(found.instanceId);
     let made: Docker.ContainerInspectInfo;
     try {
       made = await container.inspect();
@@ -504,7 +422,7 @@ export class DockerDeployer {
       tailLines: this.options.errorTailLines,
     });
     const started = (await this.findContainer(deploymentId, 'start')) ?? found;
-    this.logger.info('started again without a build', { deploymentId, containerId: found.containerId, hostPort: started.hostPort });
+    this.logger.info('started again without a build', { deploymentId, containerId: found.instanceId, hostPort: started.hostPort });
     return started;
   }
 
@@ -534,7 +452,7 @@ export class DockerDeployer {
    */
   async followLogs(deploymentId: string, onLine: (line: LogLine) => void, options: FollowLogsOptions = {}): Promise<LogFollower> {
     const found = await this.requireContainer(deploymentId, 'follow the logs of');
-    const container = this.docker.getContainer(found.containerId);
+    const container = this.docker.getContainer(found.instanceId);
     const after = options.after === undefined ? undefined : parseDockerCursor(options.after);
     // the engine takes whole seconds here: the lines of the cursor's second up to it are skipped below
     const since = after?.sinceSeconds ?? Math.floor((options.since ?? new Date()).getTime() / 1000);
@@ -617,20 +535,20 @@ export class DockerDeployer {
    */
   async stats(deploymentId: string): Promise<StatsSample> {
     const found = await this.requireContainer(deploymentId, 'read the stats of');
-    const container = this.docker.getContainer(found.containerId);
+    const container = this.docker.getContainer(found.instanceId);
     try {
       const sample = async (): Promise<EngineStats> => await container.stats({ stream: false, 'one-shot': true });
-      let before = this.previousStats.get(found.containerId);
+      let before = this.previousStats.get(found.instanceId);
       if (before === undefined) {
         before = await sample();
         await delay(this.options.statsIntervalMs);
       }
       const after = await sample();
-      this.previousStats.set(found.containerId, after);
-      let imageSizeMb = this.imageSizes.get(found.image);
+      this.previousStats.set(found.instanceId, after);
+      let imageSizeMb = this.imageSizes.get(found.artifact);
       if (imageSizeMb === undefined) {
-        imageSizeMb = bytesToMb((await this.docker.getImage(found.image).inspect()).Size);
-        this.imageSizes.set(found.image, imageSizeMb);
+        imageSizeMb = bytesToMb((await this.docker.getImage(found.artifact).inspect()).Size);
+        this.imageSizes.set(found.artifact, imageSizeMb);
       }
       return { cpuPercent: cpuPercent(before, after), ...memoryMb(after), imageSizeMb };
     } catch (error) {
@@ -696,41 +614,15 @@ function describeContainer(info: Docker.ContainerInfo): Deployment {
   const binding = port === undefined ? undefined : info.Ports.find((entry) => entry.PrivatePort === port && entry.Type === 'tcp' && entry.PublicPort > 0);
   return {
     deploymentId: labels[Label.Deployment] ?? '',
-    containerId: info.Id,
-    containerName: (info.Names[0] ?? '').replace(/^\//, ''),
-    image: info.Image,
+    instanceId: info.Id,
+    instanceName: (info.Names[0] ?? '').replace(/^\//, ''),
+    artifact: info.Image,
     appName: labels[Label.App] ?? '',
     commit: labels[Label.Commit] ?? '',
     state: info.State,
     port,
     hostPort: binding?.PublicPort,
   };
-}
-
-/** Fails fast with a clear Conflict instead of a half-created container when the port is taken (Docker binds 0.0.0.0). */
-function assertHostPortFree(port: number, deploymentId: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') {
-        reject(
-          deployError(ErrorCode.Conflict, `host port ${port} is already in use on this node; choose another port or stop what uses it`, {
-            deploymentId,
-            step: DeployStep.Run,
-            details: { hostPort: port },
-          }),
-        );
-      } else {
-        // anything else (permissions...) is left for Docker to judge
-        resolve();
-      }
-    });
-    server.listen({ port, host: '0.0.0.0', exclusive: true }, () => {
-      server.close(() => {
-        resolve();
-      });
-    });
-  });
 }
 
 /** The host port a container's binding asks for (a stopped container lists no published ports). */

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
+import type { DeployProgress } from '@kraken/runtime';
 import { cleanupNode, containersOf, docker, gitRepo, manifest, templatesDir } from '../test/fixtures.js';
 import { DockerDeployer } from './deployer.js';
-import type { DeployProgress } from './progress.js';
 
 const nodeId = uniqueName('errors-it');
 let work: TempDir;

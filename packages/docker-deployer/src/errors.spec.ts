@@ -1,5 +1,5 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
-import { Tail, blameEngine, engineMessage, mapEngineError } from './errors.js';
+import { blameEngine, engineMessage, mapEngineError } from './errors.js';
 
 const context = { deploymentId: 'd1', step: 'run' as const, action: 'start the app container' };
 
@@ -82,14 +82,5 @@ describe('mapEngineError', () => {
   it("prefers the engine's JSON message over the HTTP wrapper", () => {
     expect(engineMessage(engineError(500, 'inner'))).toBe('inner');
     expect(engineMessage('text')).toBe('text');
-  });
-});
-
-describe('Tail', () => {
-  it('keeps only the last lines', () => {
-    const tail = new Tail(2);
-    for (const line of ['a', 'b', 'c']) tail.push(line);
-    expect(tail.all).toEqual(['b', 'c']);
-    expect(tail.format()).toBe('\nlast output lines:\n  b\n  c');
   });
 });

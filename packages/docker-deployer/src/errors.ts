@@ -1,27 +1,6 @@
 import { ErrorCode, KrakenError, isKrakenError, toKrakenError } from '@kraken/common';
-
-/** The deploy steps, in order; progress events and errors name one. */
-export const DeployStep = {
-  Clone: 'clone',
-  Manifest: 'manifest',
-  Build: 'build',
-  Test: 'test',
-  Run: 'run',
-  Ready: 'ready',
-} as const;
-export type DeployStep = (typeof DeployStep)[keyof typeof DeployStep];
-
-export function deployError(
-  code: ErrorCode,
-  message: string,
-  context: { deploymentId: string; step?: DeployStep | undefined; details?: Record<string, unknown>; cause?: unknown },
-): KrakenError {
-  return new KrakenError(code, message, {
-    deploymentId: context.deploymentId,
-    details: { ...(context.step === undefined ? {} : { step: context.step }), ...context.details },
-    cause: context.cause,
-  });
-}
+import { deployError } from '@kraken/runtime';
+import type { DeployStep } from '@kraken/runtime';
 
 /** How blameEngine watches the engine after an unexpected engine error. */
 export interface EngineWatchWindow {
@@ -110,24 +89,4 @@ export function mapEngineError(error: unknown, context: { deploymentId: string; 
   }
   if (engineStatus(error) === 404) return deployError(ErrorCode.NotFound, `Docker could not ${context.action}: ${message}`, base);
   return deployError(ErrorCode.Internal, `Docker could not ${context.action}: ${message}`, base);
-}
-
-/** Keeps the last `n` lines for error messages, without holding a whole build log. */
-export class Tail {
-  private readonly lines: string[] = [];
-  constructor(private readonly size: number) {}
-
-  push(line: string): void {
-    this.lines.push(line);
-    if (this.lines.length > this.size) this.lines.shift();
-  }
-
-  get all(): readonly string[] {
-    return this.lines;
-  }
-
-  /** Indented block for the end of an error message, or '' when there is nothing. */
-  format(label = 'last output lines'): string {
-    return this.lines.length === 0 ? '' : `\n${label}:\n${this.lines.map((line) => `  ${line}`).join('\n')}`;
-  }
 }

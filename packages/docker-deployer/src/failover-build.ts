@@ -1,11 +1,11 @@
 import type Docker from 'dockerode';
 import type { Logger } from '@kraken/common';
-import { DeployStep, mapEngineError } from './errors.js';
+import { DeployStep, stepRunner } from '@kraken/runtime';
+import type { PrepareRequest, PrepareResult } from '@kraken/runtime';
+import { mapEngineError } from './errors.js';
 import type { KeptImages } from './kept-images.js';
 import { keptTag } from './kept-images.js';
 import type { CompiledDeployerOptions } from './options.js';
-import { stepRunner } from './progress.js';
-import type { PrepareRequest, PrepareResult } from './request.js';
 import { buildFromSource } from './source-build.js';
 
 /**

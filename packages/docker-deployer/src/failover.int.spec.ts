@@ -1,11 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { freePort, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
+import type { DeployProgress } from '@kraken/runtime';
 import { cleanupNode, docker, gitRepo, httpGet, imageTagExists, manifest, templatesDir } from '../test/fixtures.js';
 import { DockerDeployer } from './deployer.js';
 import { keptTag } from './kept-images.js';
-import type { DeployProgress } from './progress.js';
 
 // Several helpers build on the same two cores: generous limits, and no assertion on how long anything takes.
 const DEPLOY_TIMEOUT_MS = 400_000;
@@ -43,7 +44,7 @@ describe('DockerDeployer failover builds (real engine)', () => {
     async () => {
       const deploymentId = `fo-${Math.random().toString(36).slice(2, 8)}`;
       const repo = await gitRepo(path.join(work.path, deploymentId), { 'shipwreck.toml': appManifest, 'server.js': server });
-      const commit = (await gitHead(repo)).slice(0, 7);
+      const commit = gitHead(repo).slice(0, 7);
 
       const prepared = await deployer.prepare({ deploymentId, url: repo, branch: 'main', commit });
       expect(prepared).toMatchObject({ deploymentId, alreadyKept: false });
@@ -104,7 +105,7 @@ describe('DockerDeployer failover builds (real engine)', () => {
         'shipwreck.toml': manifest('lang = "custom"\nport = 3000', 'failover-broken'),
         Dockerfile: 'FROM kraken-base/static:1\nRUN echo "kraken failover build breaks here" && false\n',
       });
-      const commit = await gitHead(repo);
+      const commit = gitHead(repo);
 
       const failure = deployer.prepare({ deploymentId, url: repo, branch: 'main', commit });
 
@@ -118,7 +119,6 @@ describe('DockerDeployer failover builds (real engine)', () => {
   );
 });
 
-async function gitHead(repo: string): Promise<string> {
-  const { runGit } = await import('./git.js');
-  return (await runGit(['rev-parse', 'HEAD'], { cwd: repo, timeoutMs: 10_000 })).stdout.trim();
+function gitHead(repo: string): string {
+  return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
 }

@@ -3,9 +3,9 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import type { Logger } from '@kraken/common';
 import type { Manifest } from '@kraken/shipwreck';
+import { KeptFile, findKept, keepNewest } from '@kraken/runtime';
+import type { KeptVersion } from '@kraken/runtime';
 import { engineStatus } from './errors.js';
-import { KeptFile, findKept, keepNewest } from './kept.js';
-import type { KeptVersion } from './kept.js';
 
 /** A deployment's successful build kept for a rollback: its image (by id, tagged so no prune takes it) and the manifest to run it with. */
 export interface KeptImage extends KeptVersion {

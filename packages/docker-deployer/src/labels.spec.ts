@@ -1,4 +1,5 @@
-import { Label, buildLabels, containerName, imageLabels, imageTag, labelFilters } from './labels.js';
+import { instanceName } from '@kraken/runtime';
+import { Label, buildLabels, imageLabels, imageTag, labelFilters } from './labels.js';
 
 describe('labels', () => {
   it('names the deployment, node, app, commit, role and port', () => {
@@ -27,6 +28,6 @@ describe('labels', () => {
 
   it('lowercases image references and prefixes container names', () => {
     expect(imageTag('shop', 'Deploy-ABC')).toBe('kraken/shop:deploy-abc');
-    expect(containerName('Deploy-ABC', 'pi-4')).toBe('kraken-pi-4-Deploy-ABC');
+    expect(instanceName('Deploy-ABC', 'pi-4')).toBe('kraken-pi-4-Deploy-ABC');
   });
 });

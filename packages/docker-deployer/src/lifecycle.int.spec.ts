@@ -47,23 +47,23 @@ describe('DockerDeployer stops and starts a deployment without a build', () => {
       await deployer.stopApp(deploymentId);
       expect(await appAnswer(hostPort)).toBeUndefined();
       const [stopped] = await containersOf(nodeId, deploymentId);
-      expect(stopped).toMatchObject({ Id: deployed.containerId, State: 'exited' });
-      expect(await deployer.list()).toMatchObject([{ deploymentId, containerId: deployed.containerId, state: 'exited' }]);
+      expect(stopped).toMatchObject({ Id: deployed.instanceId, State: 'exited' });
+      expect(await deployer.list()).toMatchObject([{ deploymentId, instanceId: deployed.instanceId, state: 'exited' }]);
       // stopping a stopped one changes nothing
       await deployer.stopApp(deploymentId);
 
       // a newer commit must not be what a start runs: there is no clone and no build
       await commitFiles(repo, { 'server.js': appSource('v2') }, 'v2');
       const started = await deployer.startApp(deploymentId);
-      expect(started).toMatchObject({ deploymentId, containerId: deployed.containerId, image: deployed.image, commit: deployed.commit, hostPort, state: 'running' });
+      expect(started).toMatchObject({ deploymentId, instanceId: deployed.instanceId, artifact: deployed.artifact, commit: deployed.commit, hostPort, state: 'running' });
       expect(await appAnswer(hostPort)).toBe('v1');
 
       // restart: stop, then start, in place
-      const before = await docker.getContainer(deployed.containerId).inspect();
+      const before = await docker.getContainer(deployed.instanceId).inspect();
       await deployer.stopApp(deploymentId);
       const restarted = await deployer.startApp(deploymentId);
-      expect(restarted).toMatchObject({ containerId: deployed.containerId, hostPort, state: 'running' });
-      const after = await docker.getContainer(deployed.containerId).inspect();
+      expect(restarted).toMatchObject({ instanceId: deployed.instanceId, hostPort, state: 'running' });
+      const after = await docker.getContainer(deployed.instanceId).inspect();
       expect(after.State.StartedAt).not.toBe(before.State.StartedAt);
       expect(after.Image).toBe(before.Image);
       expect(await appAnswer(hostPort)).toBe('v1');

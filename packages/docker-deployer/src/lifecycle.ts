@@ -1,8 +1,8 @@
 import type Docker from 'dockerode';
 import { ErrorCode } from '@kraken/common';
+import { DeployStep, delay, deployError, probeHttp } from '@kraken/runtime';
 import { formatLines, formatSeconds, lastLogLines } from './containers.js';
-import { DeployStep, deployError, engineStatus, mapEngineError } from './errors.js';
-import { delay, probeHttp } from './probe.js';
+import { engineStatus, mapEngineError } from './errors.js';
 
 /** How long an app without a port must stay up, after a start, to count as started. */
 const NO_PORT_GRACE_MS = 1000;

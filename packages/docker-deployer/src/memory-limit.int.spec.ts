@@ -3,9 +3,9 @@
 import path from 'node:path';
 import { eventually, freePort, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
+import type { AppRunEvent } from '@kraken/runtime';
 import { cleanupNode, docker, gitRepo, httpGet, manifest, templatesDir } from '../test/fixtures.js';
 import { DockerDeployer } from './deployer.js';
-import type { AppRunEvent } from './run-events.js';
 
 /** Answers HTTP; GET /hog keeps allocating memory it touches, until something ends it. */
 const HOG = `

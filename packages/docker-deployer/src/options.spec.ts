@@ -1,14 +1,6 @@
 import Docker from 'dockerode';
 import { ErrorCode } from '@kraken/common';
-
-function thrown(work: () => unknown): unknown {
-  try {
-    work();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
+import { thrown } from '@kraken/testing';
 import { compileOptions, defaultTemplatesDir } from './options.js';
 
 const docker = new Docker({ socketPath: '/nonexistent.sock' });

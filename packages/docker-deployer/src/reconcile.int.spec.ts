@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { eventually, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
+import type { DeployResult, LogLine } from '@kraken/runtime';
 import { cleanupNode, containersOf, docker, gitRepo, httpGet, manifest, nodeServer, templatesDir } from '../test/fixtures.js';
 import { DockerDeployer } from './deployer.js';
-import type { DeployResult, LogLine } from './deployer.js';
 
 const nodeId = uniqueName('reconcile-it');
 const deploymentId = `live-${Math.random().toString(36).slice(2, 8)}`;
@@ -36,13 +36,13 @@ describe('a running deployment', () => {
 
     const again = await restarted.deploy({ deploymentId, url: '/not/used/when/reused', branch: 'main' });
     expect(again.reused).toBe(true);
-    expect(again.containerId).toBe(first.containerId);
+    expect(again.instanceId).toBe(first.instanceId);
     expect(await containersOf(nodeId, deploymentId)).toHaveLength(1);
   });
 
   it('serves with the request env overriding the manifest and is labelled for this node', async () => {
     expect((await httpGet(first.hostPort ?? 0)).body).toBe('hello from node request');
-    const info = await docker.getContainer(first.containerId).inspect();
+    const info = await docker.getContainer(first.instanceId).inspect();
     expect(info.Config.Labels).toMatchObject({ 'org.kraken.deployment': deploymentId, 'org.kraken.node': nodeId, 'org.kraken.app': 'live-app', 'org.kraken.port': '3000' });
     expect(info.HostConfig.Memory).toBe(256 * 1024 * 1024);
     expect(info.HostConfig.Init).toBe(true);
@@ -117,6 +117,6 @@ describe('a running deployment', () => {
     await deployer.stop(deploymentId);
     expect(await containersOf(nodeId, deploymentId)).toEqual([]);
     expect(await deployer.list()).toEqual([]);
-    expect(await deployer.pruneImages()).toEqual([first.image]);
+    expect(await deployer.pruneImages()).toEqual([first.artifact]);
   });
 });

@@ -5,11 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { appAnswer, commitFiles, freePort, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
+import type { DeployProgress, DeployResult, DeployStep } from '@kraken/runtime';
 import { cleanupNode, containersOf, docker, gitRepo, httpGet, manifest, templatesDir } from '../test/fixtures.js';
 import { DockerDeployer } from './deployer.js';
-import type { DeployResult } from './deployer.js';
-import type { DeployStep } from './errors.js';
-import type { DeployProgress } from './progress.js';
 
 // Several helpers build on the same two cores: generous limits, and no assertion on how long anything takes.
 const DEPLOY_TIMEOUT_MS = 300_000;
@@ -160,8 +158,8 @@ describe('DockerDeployer.deploy with replace (real engine)', () => {
       expect(new Set(beforeRun.map((answer) => answer.step))).toEqual(new Set(['build', 'test']));
       expect(beforeRun).toEqual(beforeRun.map((answer) => ({ step: answer.step, body: v1 })));
 
-      expect(result).toMatchObject({ reused: false, commit: v2Commit, hostPort, containerName: first.containerName, state: 'running' });
-      expect(result.containerId).not.toBe(first.containerId);
+      expect(result).toMatchObject({ reused: false, commit: v2Commit, hostPort, instanceName: first.instanceName, state: 'running' });
+      expect(result.instanceId).not.toBe(first.instanceId);
       expect((await httpGet(hostPort)).body).toBe(v2);
 
       const starts = events.filter((event) => event.kind === 'start').map((event) => event.step);
@@ -169,9 +167,9 @@ describe('DockerDeployer.deploy with replace (real engine)', () => {
 
       const containers = await containersOf(nodeId, deploymentId);
       expect(containers.map((info) => ({ id: info.Id, role: info.Labels['org.kraken.role'], commit: info.Labels['org.kraken.commit'], state: info.State }))).toEqual([
-        { id: result.containerId, role: 'app', commit: v2Commit, state: 'running' },
+        { id: result.instanceId, role: 'app', commit: v2Commit, state: 'running' },
       ]);
-      await expect(docker.getContainer(first.containerId).inspect()).rejects.toMatchObject({ statusCode: 404 });
+      await expect(docker.getContainer(first.instanceId).inspect()).rejects.toMatchObject({ statusCode: 404 });
     },
     DEPLOY_TIMEOUT_MS,
   );
@@ -230,7 +228,7 @@ describe('DockerDeployer.deploy with replace (real engine)', () => {
 
       const containers = await containersOf(nodeId, deploymentId);
       expect(containers.map((info) => ({ id: info.Id, commit: info.Labels['org.kraken.commit'], state: info.State }))).toEqual([
-        { id: first.containerId, commit: first.commit, state: 'running' },
+        { id: first.instanceId, commit: first.commit, state: 'running' },
       ]);
       expect((await httpGet(hostPort)).body).toBe(v1);
       // the failed checkout is not left behind either
@@ -260,9 +258,9 @@ describe('DockerDeployer.deploy with replace (real engine)', () => {
       } finally {
         await new Promise((resolve) => blocker.close(resolve));
       }
-      expect(await containersOf(nodeId, deploymentId)).toEqual([expect.objectContaining({ Id: kept.containerId })]);
+      expect(await containersOf(nodeId, deploymentId)).toEqual([expect.objectContaining({ Id: kept.instanceId })]);
       expect((await httpGet(hostPort)).body).toBe(v2);
-      expect(first.containerId).not.toBe(kept.containerId);
+      expect(first.instanceId).not.toBe(kept.instanceId);
     },
     DEPLOY_TIMEOUT_MS,
   );
@@ -277,7 +275,7 @@ describe('DockerDeployer.deploy with replace (real engine)', () => {
       const events: DeployProgress[] = [];
       const again = await deployer.deploy({ deploymentId, url: repo, branch: 'main', hostPort, onProgress: (event) => events.push(event) });
 
-      expect(again).toMatchObject({ reused: true, containerId: first.containerId, commit: first.commit, hostPort, state: 'running' });
+      expect(again).toMatchObject({ reused: true, instanceId: first.instanceId, commit: first.commit, hostPort, state: 'running' });
       expect(events).toEqual([]);
       expect(await containersOf(nodeId, deploymentId)).toHaveLength(1);
       expect((await httpGet(hostPort)).body).toBe(v1);
@@ -296,7 +294,7 @@ describe('DockerDeployer.deploy with replace (real engine)', () => {
       const hostPort = await freePort();
       const first = await deployer.deploy({ deploymentId, url: repo, branch: 'main', hostPort, env: { GREETING: 'one' }, onProgress: collectImageIds });
       expect((await httpGet(hostPort)).body).toBe('hello one');
-      const firstImage = (await docker.getContainer(first.containerId).inspect()).Image;
+      const firstImage = (await docker.getContainer(first.instanceId).inspect()).Image;
 
       const events: DeployProgress[] = [];
       const second = await deployer.deploy({
@@ -310,12 +308,12 @@ describe('DockerDeployer.deploy with replace (real engine)', () => {
         onProgress: (event) => events.push(event),
       });
       expect(second).toMatchObject({ reused: false, buildReused: true, commit: first.commit, hostPort, state: 'running' });
-      expect(second.containerId).not.toBe(first.containerId);
+      expect(second.instanceId).not.toBe(first.instanceId);
       expect(events.filter((event) => event.kind === 'start').map((event) => event.step)).toEqual(['run', 'ready']);
       expect(events.filter((event) => event.kind === 'line' && (event.stream === 'build' || event.stream === 'test'))).toEqual([]);
-      expect((await docker.getContainer(second.containerId).inspect()).Image).toBe(firstImage);
+      expect((await docker.getContainer(second.instanceId).inspect()).Image).toBe(firstImage);
       expect((await httpGet(hostPort)).body).toBe('hello two');
-      expect((await containersOf(nodeId, deploymentId)).map((info) => info.Id)).toEqual([second.containerId]);
+      expect((await containersOf(nodeId, deploymentId)).map((info) => info.Id)).toEqual([second.instanceId]);
     },
     DEPLOY_TIMEOUT_MS,
   );

@@ -2,11 +2,10 @@ import path from 'node:path';
 import { KEPT_VERSIONS } from '@kraken/common';
 import { commitFiles, freePort, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
+import type { DeployProgress, DeployResult } from '@kraken/runtime';
 import { cleanupNode, docker, gitRepo, httpGet, imageTagExists, manifest, templatesDir } from '../test/fixtures.js';
 import { DockerDeployer } from './deployer.js';
-import type { DeployResult } from './deployer.js';
 import { keptTag } from './kept-images.js';
-import type { DeployProgress } from './progress.js';
 
 // Several helpers build on the same two cores: generous limits, and no assertion on how long anything takes.
 const DEPLOY_TIMEOUT_MS = 400_000;

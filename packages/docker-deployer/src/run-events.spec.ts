@@ -1,4 +1,5 @@
-import { memoryLimitCause, runEventOf, runEventReader } from './run-events.js';
+import { memoryLimitCause } from '@kraken/runtime';
+import { runEventOf, runEventReader } from './run-events.js';
 
 const attributes = { 'org.kraken.deployment': 'd1', 'org.kraken.role': 'app', exitCode: '1', name: 'kraken-n1-d1' };
 

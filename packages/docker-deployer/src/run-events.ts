@@ -1,31 +1,10 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Logger } from '@kraken/common';
-import { DeployStep, mapEngineError } from './errors.js';
+import { DeployStep, memoryLimitCause } from '@kraken/runtime';
+import type { AppRunEvent, RunWatcher } from '@kraken/runtime';
+import { mapEngineError } from './errors.js';
 import { Label, labelFilters } from './labels.js';
-
-/**
- * A running app ended or started again on its own: the runtime's restart of an app that exited,
- * which the worker counts to tell a crash-looping app from a steady one. Stops and starts a deploy
- * makes are reported too; the worker knows when it deploys or stops and ignores those.
- */
-export type AppRunEvent =
-  | {
-      kind: 'exit';
-      deploymentId: string;
-      at: Date;
-      code?: number | undefined;
-      signal?: string | undefined;
-      /** Why, when the runtime knows more than the code says: "it went past its memory limit of 64 MB". */
-      cause?: string | undefined;
-    }
-  | { kind: 'start'; deploymentId: string; at: Date };
-
-export interface RunWatcher {
-  stop(): void;
-  /** Settles when watching ends: stop(), or the runtime's event stream ended (an engine restart). */
-  readonly done: Promise<void>;
-}
 
 /** The fields of a Docker container event this module reads. */
 interface EngineEvent {
@@ -33,11 +12,6 @@ interface EngineEvent {
   timeNano?: number;
   time?: number;
   Actor?: { ID?: string; Attributes?: Record<string, string> };
-}
-
-/** Why an app ended, when the kernel ended it at its memory limit (either runtime says it so). */
-export function memoryLimitCause(memoryMb?: number): string {
-  return `it went past its memory limit${memoryMb === undefined ? '' : ` of ${String(memoryMb)} MB`}`;
 }
 
 /**

@@ -5,14 +5,13 @@ import { toKrakenError } from '@kraken/common';
 import type { Logger } from '@kraken/common';
 import { Lang, readManifest } from '@kraken/shipwreck';
 import type { Manifest } from '@kraken/shipwreck';
+import { DeployStep, shallowClone } from '@kraken/runtime';
+import type { StepRunner } from '@kraken/runtime';
 import { TEMPLATE_NAME, buildContext } from './build-context.js';
 import { buildImage } from './build-image.js';
 import { withLabels } from './dockerfile.js';
-import { DeployStep } from './errors.js';
-import { shallowClone } from './git.js';
 import { imageLabels } from './labels.js';
 import type { CompiledDeployerOptions } from './options.js';
-import type { StepRunner } from './progress.js';
 import { isTemplateLang, readTemplate } from './templates.js';
 
 /** The legacy builder's words for a cached parent layer that vanished mid-build. */

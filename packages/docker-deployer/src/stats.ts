@@ -4,17 +4,6 @@ export interface EngineStats {
   memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number | undefined> };
 }
 
-export interface StatsSample {
-  /** Percent of one CPU core (200 = two cores fully busy), as `docker stats` shows it. */
-  cpuPercent: number;
-  /** Memory in use, without the page cache (what `docker stats` shows). */
-  memMb: number;
-  /** The memory limit the runtime enforces on the app; 0 when it enforces none. */
-  maxMemMb: number;
-  /** Size of the image the container runs. */
-  imageSizeMb: number;
-}
-
 const MB = 1024 * 1024;
 
 /**

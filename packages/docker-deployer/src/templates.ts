@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCode } from '@kraken/common';
 import { Lang } from '@kraken/shipwreck';
-import { DeployStep, deployError } from './errors.js';
+import { DeployStep, deployError } from '@kraken/runtime';
 
 export type TemplateLang = 'node' | 'python3' | 'static';
 

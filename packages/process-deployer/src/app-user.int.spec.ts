@@ -77,7 +77,7 @@ describe('ProcessDeployer runs apps as a dedicated unprivileged user', () => {
     const answer = await get(app.hostPort ?? 0);
     const seen = JSON.parse(answer.body) as { read: string; signal: string; uid: number; home: string; user: string };
     expect(seen).toEqual({ read: 'EACCES', signal: 'EPERM', uid: appUid, home: path.join(dir.path, 'data', 'home'), user: APP_USER });
-    expect(await uidsOf(Number(app.containerId))).toEqual([appUid, appUid, appUid, appUid]);
+    expect(await uidsOf(Number(app.instanceId))).toEqual([appUid, appUid, appUid, appUid]);
     // its checkout is its own (it may write there), its state file (its env, secrets) is not
     expect((await stat(path.join(dir.path, 'data', 'deployments', id, 'app'))).uid).toBe(appUid);
     const state = await stat(path.join(dir.path, 'data', 'deployments', id, 'state.json'));
@@ -91,7 +91,7 @@ describe('ProcessDeployer runs apps as a dedicated unprivileged user', () => {
     deployed.push(id);
 
     const app = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort: await freePort(), limits: { memoryMb: 256 }, env: { SECRET_FILE: secretFile, AGENT_PID: String(process.pid) } });
-    const pid = Number(app.containerId);
+    const pid = Number(app.instanceId);
     expect(await uidsOf(pid)).toEqual([appUid, appUid, appUid, appUid]);
     // setpriv dropped the groups root had
     expect((await readFile(`/proc/${String(pid)}/status`, 'utf8')).match(/^Groups:(.*)$/m)?.[1]?.trim()).toBe('');
@@ -112,17 +112,17 @@ describe('ProcessDeployer runs apps as a dedicated unprivileged user', () => {
     const first = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort: await freePort() });
     await expect(get(first.hostPort ?? 0)).resolves.toMatchObject({ body: 'hello from the manifest' });
     expect((await stat(path.join(app, 'node_modules', 'greet'))).uid).toBe(appUid);
-    expect(await uidsOf(Number(first.containerId))).toEqual([appUid, appUid, appUid, appUid]);
+    expect(await uidsOf(Number(first.instanceId))).toEqual([appUid, appUid, appUid, appUid]);
 
     await commitFiles(repo, { 'server.js': versionedServer('v2') }, 'v2');
     const second = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort: first.hostPort, replace: true });
     await expect(get(second.hostPort ?? 0)).resolves.toMatchObject({ body: 'v2' });
-    expect(await uidsOf(Number(second.containerId))).toEqual([appUid, appUid, appUid, appUid]);
+    expect(await uidsOf(Number(second.instanceId))).toEqual([appUid, appUid, appUid, appUid]);
 
     const back = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort: first.hostPort, replace: true, commit: first.commit, fromKept: true });
     expect(back).toMatchObject({ fromKept: true, commit: first.commit });
     await expect(get(back.hostPort ?? 0)).resolves.toMatchObject({ body: 'hello from the manifest' });
-    expect(await uidsOf(Number(back.containerId))).toEqual([appUid, appUid, appUid, appUid]);
+    expect(await uidsOf(Number(back.instanceId))).toEqual([appUid, appUid, appUid, appUid]);
   });
 
   it("installs a python app's requirements and serves a static site as the app user", async () => {
@@ -137,14 +137,14 @@ describe('ProcessDeployer runs apps as a dedicated unprivileged user', () => {
     const served = await deployer.deploy({ deploymentId: pythonId, url: python, branch: 'main', env: { PIP_INDEX_URL: closedIndex } });
     await expect(get(served.hostPort ?? 0)).resolves.toMatchObject({ body: 'hello python via a wheel' });
     expect((await stat(path.join(dir.path, 'data', 'deployments', pythonId, '.deps', 'greeting'))).uid).toBe(appUid);
-    expect(await uidsOf(Number(served.containerId))).toEqual([appUid, appUid, appUid, appUid]);
+    expect(await uidsOf(Number(served.instanceId))).toEqual([appUid, appUid, appUid, appUid]);
 
     const site = await staticSiteRepo(repoPath(dir.path, 'static-site'));
     const siteId = deploymentId();
     deployed.push(siteId);
     const shown = await deployer.deploy({ deploymentId: siteId, url: site, branch: 'main' });
     await expect(get(shown.hostPort ?? 0)).resolves.toMatchObject({ body: '<!doctype html><h1>static hello</h1>\n' });
-    expect(await uidsOf(Number(shown.containerId))).toEqual([appUid, appUid, appUid, appUid]);
+    expect(await uidsOf(Number(shown.instanceId))).toEqual([appUid, appUid, appUid, appUid]);
   });
 
   it('makes a failover build as the app user, and runs it as that user when the deployment moves here', async () => {
@@ -159,7 +159,7 @@ describe('ProcessDeployer runs apps as a dedicated unprivileged user', () => {
     const moved = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', commit, fromKept: true, hostPort: await freePort(), env: { GREETING: 'failover' } });
     expect(moved).toMatchObject({ fromKept: true });
     await expect(get(moved.hostPort ?? 0)).resolves.toMatchObject({ body: 'hello failover' });
-    expect(await uidsOf(Number(moved.containerId))).toEqual([appUid, appUid, appUid, appUid]);
+    expect(await uidsOf(Number(moved.instanceId))).toEqual([appUid, appUid, appUid, appUid]);
   });
 
   it('restarts an adopted app as the user it was deployed as, after the agent restarted', async () => {
@@ -171,13 +171,13 @@ describe('ProcessDeployer runs apps as a dedicated unprivileged user', () => {
 
     // the agent stops (its apps do not), the app dies meanwhile, and the next agent adopts it
     await deployer.close();
-    process.kill(-Number(app.containerId), 'SIGKILL');
+    process.kill(-Number(app.instanceId), 'SIGKILL');
     deployer = await ProcessDeployer.create({ dataDir: path.join(dir.path, 'data'), nodeId: 'node-appuser', appUser: APP_USER, readyTimeout: '20s', stopTimeout: '2s', restartDelay: '100ms' });
     const restarted = await eventually(async () => {
       const [listed] = (await deployer.list()).filter((entry) => entry.deploymentId === id && entry.state === 'running');
-      return listed !== undefined && listed.containerId !== app.containerId ? listed : undefined;
+      return listed !== undefined && listed.instanceId !== app.instanceId ? listed : undefined;
     }, 20_000, 'the adopted app restarted');
-    expect(await uidsOf(Number(restarted.containerId))).toEqual([appUid, appUid, appUid, appUid]);
+    expect(await uidsOf(Number(restarted.instanceId))).toEqual([appUid, appUid, appUid, appUid]);
     await eventually(() => get(app.hostPort ?? 0).then(() => true, () => undefined), 20_000, 'the restarted app answering');
   });
 });

@@ -1,8 +1,8 @@
 import { ErrorCode } from '@kraken/common';
-import { DeployStep, deployError, shallowClone } from '@kraken/docker-deployer';
-import type { StepRunner } from '@kraken/docker-deployer';
 import { Lang, readManifest } from '@kraken/shipwreck';
 import type { Manifest } from '@kraken/shipwreck';
+import { DeployStep, deployError, shallowClone } from '@kraken/runtime';
+import type { StepRunner } from '@kraken/runtime';
 import type { DeploymentPaths } from './layout.js';
 import type { ProcessLang } from './prepare.js';
 

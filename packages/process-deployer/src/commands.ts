@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
-import { LineSplitter, Tail } from './lines.js';
+import { Tail } from '@kraken/runtime';
+import { LineSplitter } from './lines.js';
 import { signalGroup, terminateGroup } from './proc.js';
 
 export interface CommandOptions {

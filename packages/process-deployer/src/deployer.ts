@@ -1,10 +1,10 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { ErrorCode, KrakenError, settlesWithin, toKrakenError } from '@kraken/common';
 import type { Logger } from '@kraken/common';
-import { DeployStep, PreparesInFlight, containerName, deployError, guardDeploy } from '@kraken/docker-deployer';
-import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample, StepLine, StepRunner } from '@kraken/docker-deployer';
 import { readManifest } from '@kraken/shipwreck';
 import type { Manifest } from '@kraken/shipwreck';
+import { DeployStep, PreparesInFlight, assertPortFree, deployError, effectiveLimits, guardDeploy, instanceName, isDeploymentId, pickFreePort, stepRunner } from '@kraken/runtime';
+import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample, StepLine, StepRunner } from '@kraken/runtime';
 import { handOver, setUpAppUser } from './app-user.js';
 import type { AppAccount } from './app-user.js';
 import { probeCgroups } from './cgroups.js';
@@ -22,11 +22,9 @@ import { KeptBuilds, clearForBuild, discardBuild } from './kept-builds.js';
 import type { KeptBuild, KeptState } from './kept-builds.js';
 import { compileProcessOptions } from './options.js';
 import type { CompiledProcessOptions, ProcessDeployerOptions } from './options.js';
-import { assertPortFree, pickFreePort } from './ports.js';
 import { assertSucceeded, prepareApp } from './prepare.js';
-import { stepRunner } from '@kraken/docker-deployer';
 import { waitServing } from './ready.js';
-import { isDeploymentId, validatePrepareRequest, validateRequest } from './validate.js';
+import { validatePrepareRequest, validateRequest } from './validate.js';
 import { readState } from './state.js';
 import type { ProcessState } from './state.js';
 import { Supervisor, terminateAppGroup } from './supervisor.js';
@@ -771,14 +769,13 @@ export class ProcessDeployer implements AsyncDisposable {
    * hold them the app runs without, and its deploy output says so.
    */
   private limitsOf(request: DeployRequest, manifest: Manifest, line: StepLine): AppLimits | undefined {
-    const memoryMb = request.limits?.memoryMb ?? manifest.config.limits.memoryMb;
-    const cpus = request.limits?.cpus ?? manifest.config.limits.cpus;
-    if (memoryMb === undefined && cpus === undefined) return undefined;
+    const limits = effectiveLimits(request.limits, manifest.config.limits);
+    if (limits.memoryMb === undefined && limits.cpus === undefined) return undefined;
     if (this.cgroups === undefined) {
       line('stderr', 'kraken: this node cannot enforce memory or CPU limits (no control groups it may create); the app runs without them');
       return undefined;
     }
-    return { ...(memoryMb === undefined ? {} : { memoryMb }), ...(cpus === undefined ? {} : { cpus }) };
+    return limits;
   }
 
   /** The supervisor's context for an app with these limits, its control group made (or updated) first. */
@@ -807,10 +804,10 @@ export class ProcessDeployer implements AsyncDisposable {
     const { state } = supervisor;
     return {
       deploymentId: state.deploymentId,
-      // no container: the process group id (its leader's pid) identifies what runs
-      containerId: String(state.pid),
-      containerName: containerName(state.deploymentId, state.nodeId),
-      image: `process:${state.lang}`,
+      // the process group id (its leader's pid) identifies what runs
+      instanceId: String(state.pid),
+      instanceName: instanceName(state.deploymentId, state.nodeId),
+      artifact: `process:${state.lang}`,
       appName: state.appName,
       commit: state.commit,
       state: supervisor.status,

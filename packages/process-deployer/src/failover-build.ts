@@ -1,6 +1,6 @@
-import { DeployStep, stepRunner } from '@kraken/docker-deployer';
-import type { PrepareRequest, PrepareResult } from '@kraken/docker-deployer';
 import type { Logger } from '@kraken/common';
+import { DeployStep, stepRunner } from '@kraken/runtime';
+import type { PrepareRequest, PrepareResult } from '@kraken/runtime';
 import { handOver } from './app-user.js';
 import type { AppAccount } from './app-user.js';
 import { checkoutSource } from './checkout.js';

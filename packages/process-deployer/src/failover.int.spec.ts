@@ -1,7 +1,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { DeployProgress } from '@kraken/docker-deployer';
 import { freePort, uniqueName } from '@kraken/testing';
+import type { DeployProgress } from '@kraken/runtime';
 import { deployerPerTest } from '../test/deployer-per-test.js';
 import { get, nodeAppRepo, repoPath } from '../test/fixtures.js';
 

@@ -1,6 +1,6 @@
 import type { Clock, Logger } from '@kraken/common';
-import { MAX_LOG_READ_LINES } from '@kraken/docker-deployer';
-import type { LogFollower, LogLine } from '@kraken/docker-deployer';
+import { MAX_LOG_READ_LINES } from '@kraken/runtime';
+import type { LogFollower, LogLine } from '@kraken/runtime';
 import type { DeploymentPaths } from './layout.js';
 import { formatLogCursor, parseLogCursor } from './log-cursor.js';
 import type { LogPosition } from './log-cursor.js';

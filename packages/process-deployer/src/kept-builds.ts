@@ -1,8 +1,8 @@
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '@kraken/common';
-import { KeptFile, findKept, keepNewest } from '@kraken/docker-deployer';
-import type { KeptVersion } from '@kraken/docker-deployer';
+import { KeptFile, findKept, keepNewest } from '@kraken/runtime';
+import type { KeptVersion } from '@kraken/runtime';
 import { buildParts } from './layout.js';
 import type { DeploymentPaths } from './layout.js';
 import type { ProcessState } from './state.js';

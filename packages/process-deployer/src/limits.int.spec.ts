@@ -3,9 +3,9 @@
 // limit is ended by the kernel and reported with that reason; a stop removes its group.
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AppRunEvent } from '@kraken/docker-deployer';
 import { eventually, freePort, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
+import type { AppRunEvent } from '@kraken/runtime';
 import { get, repoPath, scriptAppRepo } from '../test/fixtures.js';
 import { ProcessDeployer } from './index.js';
 
@@ -61,7 +61,7 @@ describe('ProcessDeployer holds apps to their memory and CPU limits', () => {
     const watcher = await deployer.watchRuns((event) => runs.push(event));
     try {
       const deployed = await deployer.deploy({ deploymentId, url: repo, branch: 'main', hostPort: await freePort(), limits: { memoryMb: 64, cpus: 0.5 } });
-      const pid = Number(deployed.containerId);
+      const pid = Number(deployed.instanceId);
       expect((await deployer.stats(deploymentId)).maxMemMb).toBe(64);
       const memoryLimit = await groupFile(pid, 'memory.limit_in_bytes').catch(() => groupFile(pid, 'memory.max'));
       expect(await readFile(memoryLimit, 'utf8')).toBe(`${String(64 * 1024 * 1024)}\n`);

@@ -1,4 +1,4 @@
-import { LineSplitter, MAX_LINE_CHARS, Tail, formatOutput } from './lines.js';
+import { LineSplitter, MAX_LINE_CHARS, formatOutput } from './lines.js';
 
 describe('LineSplitter', () => {
   it('joins lines split across chunks and drops the carriage return of CRLF', () => {
@@ -25,12 +25,9 @@ describe('LineSplitter', () => {
   });
 });
 
-describe('Tail', () => {
-  it('keeps only the last lines', () => {
-    const tail = new Tail(2);
-    for (const line of ['a', 'b', 'c']) tail.push(line);
-    expect(tail.lines).toEqual(['b', 'c']);
-    expect(formatOutput(tail.lines)).toBe('\nlast output lines:\n  b\n  c');
+describe('formatOutput', () => {
+  it('formats the last lines as an indented block, and says so when there were none', () => {
+    expect(formatOutput(['b', 'c'])).toBe('\nlast output lines:\n  b\n  c');
     expect(formatOutput([])).toBe('\n(no output)');
   });
 });

@@ -35,21 +35,6 @@ export class LineSplitter {
   }
 }
 
-/** Keeps the last `size` lines for error messages. */
-export class Tail {
-  private readonly kept: string[] = [];
-  constructor(private readonly size: number) {}
-
-  push(line: string): void {
-    this.kept.push(line);
-    if (this.kept.length > this.size) this.kept.shift();
-  }
-
-  get lines(): readonly string[] {
-    return this.kept;
-  }
-}
-
 /** An indented block for the end of an error message. */
 export function formatOutput(lines: readonly string[], label = 'last output lines'): string {
   return lines.length === 0 ? '\n(no output)' : `\n${label}:\n${lines.map((line) => `  ${line}`).join('\n')}`;

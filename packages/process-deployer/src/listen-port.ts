@@ -1,4 +1,4 @@
-import { probeHttp } from '@kraken/docker-deployer';
+import { probeHttp } from '@kraken/runtime';
 import { listeningPortsOfGroup, portHolders } from './sockets.js';
 
 /**

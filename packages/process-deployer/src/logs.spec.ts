@@ -1,7 +1,7 @@
 import { appendFile, mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MAX_LOG_READ_LINES, MAX_LOG_RESUME_BYTES } from '@kraken/docker-deployer';
+import { MAX_LOG_READ_LINES, MAX_LOG_RESUME_BYTES } from '@kraken/runtime';
 import { FileFollower, MAX_POLL_BYTES, MAX_REPLAY_BYTES, lastLines, rotateIfLarge } from './logs.js';
 import type { FileLine } from './logs.js';
 

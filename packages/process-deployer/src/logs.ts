@@ -1,6 +1,6 @@
 import { copyFile, open, stat, truncate } from 'node:fs/promises';
-import { MAX_LOG_READ_LINES, MAX_LOG_RESUME_BYTES } from '@kraken/docker-deployer';
-import type { OutputStream } from '@kraken/docker-deployer';
+import { MAX_LOG_READ_LINES, MAX_LOG_RESUME_BYTES } from '@kraken/runtime';
+import type { OutputStream } from '@kraken/runtime';
 import { LineSplitter } from './lines.js';
 
 /** How much of a log written before followLogs started is replayed at most. */

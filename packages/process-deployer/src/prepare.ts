@@ -1,14 +1,14 @@
 import { access, chown, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCode } from '@kraken/common';
-import { DeployStep, deployError } from '@kraken/docker-deployer';
 import type { Manifest } from '@kraken/shipwreck';
+import { DeployStep, deployError } from '@kraken/runtime';
+import type { StepLine } from '@kraken/runtime';
 import { runCommand } from './commands.js';
 import type { CommandOutcome, RunAs } from './commands.js';
 import type { DeploymentPaths } from './layout.js';
 import { formatOutput } from './lines.js';
 import type { CompiledProcessOptions } from './options.js';
-import type { StepLine } from '@kraken/docker-deployer';
 import { siteRoot, writeStaticServer } from './static-site.js';
 
 /** The languages the process runtime runs; `custom` needs a Dockerfile and so a container engine. */

@@ -1,6 +1,6 @@
 import { ErrorCode } from '@kraken/common';
 import type { Logger } from '@kraken/common';
-import { DeployStep, deployError, probeHttp } from '@kraken/docker-deployer';
+import { DeployStep, deployError, probeHttp } from '@kraken/runtime';
 import type { DeploymentPaths } from './layout.js';
 import { formatOutput } from './lines.js';
 import { answeringPortElsewhere, portTakenBy } from './listen-port.js';

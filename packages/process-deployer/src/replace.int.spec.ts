@@ -3,9 +3,9 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCode } from '@kraken/common';
 import { commitFiles, freePort, gitFixtureRepo, manifestToml, uniqueName } from '@kraken/testing';
+import type { DeployProgress } from '@kraken/runtime';
 import { deployerPerTest } from '../test/deployer-per-test.js';
 import { deployRejection, get, processAlive, repoPath, versionedServer } from '../test/fixtures.js';
-import type { DeployProgress } from '@kraken/docker-deployer';
 
 function deploymentId(): string {
   return uniqueName('rep').replace(/\./g, '-');
@@ -43,7 +43,7 @@ describe('ProcessDeployer redeploys with replace: true', () => {
     await expect(get(hostPort)).resolves.toMatchObject({ status: 200, body: 'v1' });
     const state = JSON.parse(await readFile(path.join(dataDir, 'deployments', id, 'state.json'), 'utf8')) as { pid: number };
     // the group leader (the shell running the run command) is what the result and the state file name
-    const leaderPid = Number(v1.containerId);
+    const leaderPid = Number(v1.instanceId);
     expect(state.pid).toBe(leaderPid);
     const serverPid = await servingPid(hostPort);
     expect(processAlive(leaderPid)).toBe(true);
@@ -58,7 +58,7 @@ describe('ProcessDeployer redeploys with replace: true', () => {
 
     const v2 = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort, replace: true });
     expect(v2).toMatchObject({ deploymentId: id, reused: false, commit: v2Commit, hostPort, state: 'running' });
-    expect(v2.containerId).not.toBe(String(leaderPid));
+    expect(v2.instanceId).not.toBe(String(leaderPid));
     await expect(get(hostPort)).resolves.toMatchObject({ status: 200, body: 'v2' });
     const v2ServerPid = await servingPid(hostPort);
     expect(v2ServerPid).not.toBe(serverPid);
@@ -66,17 +66,17 @@ describe('ProcessDeployer redeploys with replace: true', () => {
     expect(processAlive(serverPid)).toBe(false);
 
     const listed = (await deployer.list()).filter((deployment) => deployment.deploymentId === id);
-    expect(listed).toEqual([expect.objectContaining({ containerId: v2.containerId, commit: v2Commit, hostPort, state: 'running' })]);
+    expect(listed).toEqual([expect.objectContaining({ instanceId: v2.instanceId, commit: v2Commit, hostPort, state: 'running' })]);
     const state = JSON.parse(await readFile(path.join(dataDir, 'deployments', id, 'state.json'), 'utf8')) as { pid: number; commit: string };
-    expect(state).toMatchObject({ pid: Number(v2.containerId), commit: v2Commit });
+    expect(state).toMatchObject({ pid: Number(v2.instanceId), commit: v2Commit });
 
     const again = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort });
-    expect(again).toMatchObject({ deploymentId: id, reused: true, containerId: v2.containerId, commit: v2Commit, hostPort });
+    expect(again).toMatchObject({ deploymentId: id, reused: true, instanceId: v2.instanceId, commit: v2Commit, hostPort });
     await expect(servingPid(hostPort)).resolves.toBe(v2ServerPid);
     expect(await deployer.list()).toHaveLength(1);
 
     await deployer.stop(id);
-    expect(processAlive(Number(v2.containerId))).toBe(false);
+    expect(processAlive(Number(v2.instanceId))).toBe(false);
     expect(processAlive(v2ServerPid)).toBe(false);
   });
 
@@ -109,7 +109,7 @@ describe('ProcessDeployer redeploys with replace: true', () => {
     expect(events.filter((event) => event.kind === 'start').map((event) => event.step)).toEqual(['manifest', 'run', 'ready']);
     await expect(readFile(marker, 'utf8')).resolves.toBe('kept');
     await expect(get(hostPort)).resolves.toMatchObject({ status: 200, body: 'hello two' });
-    expect(processAlive(Number(first.containerId))).toBe(false);
+    expect(processAlive(Number(first.instanceId))).toBe(false);
   });
 
   it('deploys the requested commit, not the branch head (a rollback)', async () => {

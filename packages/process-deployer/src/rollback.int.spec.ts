@@ -1,8 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { KEPT_VERSIONS } from '@kraken/common';
-import type { DeployProgress } from '@kraken/docker-deployer';
 import { commitFiles, freePort, gitFixtureRepo, manifestToml, uniqueName } from '@kraken/testing';
+import type { DeployProgress } from '@kraken/runtime';
 import { deployerPerTest } from '../test/deployer-per-test.js';
 import { get, repoPath, versionedServer } from '../test/fixtures.js';
 

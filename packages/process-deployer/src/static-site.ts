@@ -1,7 +1,7 @@
 import { realpath, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCode } from '@kraken/common';
-import { DeployStep, deployError } from '@kraken/docker-deployer';
+import { DeployStep, deployError } from '@kraken/runtime';
 
 /**
  * Kraken's file server for `lang = "static"` without Docker, playing the part busybox httpd plays

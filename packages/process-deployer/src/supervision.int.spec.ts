@@ -42,7 +42,7 @@ describe('ProcessDeployer supervises its processes', () => {
     await using deployer = await ProcessDeployer.create({ ...fast, dataDir });
     const repo = await nodeAppRepo(repoPath(dir.path, 'crashy'));
     const id = deploymentId();
-    const { hostPort, containerId } = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main' });
+    const { hostPort, instanceId } = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main' });
     const port = hostPort!;
     const firstPid = await pidOf(port);
     expect(firstPid).toBeDefined();
@@ -60,9 +60,9 @@ describe('ProcessDeployer supervises its processes', () => {
     // the process group leader (the shell running `node server.js`) is new too
     const [listed] = await deployer.list();
     expect(listed).toMatchObject({ deploymentId: id, state: 'running' });
-    expect(listed!.containerId).not.toBe(containerId);
+    expect(listed!.instanceId).not.toBe(instanceId);
     const state = JSON.parse(await readFile(path.join(dataDir, 'deployments', id, 'state.json'), 'utf8')) as { pid: number; restarts: number };
-    expect(state).toMatchObject({ pid: Number(listed!.containerId), restarts: 1 });
+    expect(state).toMatchObject({ pid: Number(listed!.instanceId), restarts: 1 });
     await deployer.stop(id);
   });
 
@@ -92,13 +92,13 @@ describe('ProcessDeployer supervises its processes', () => {
       'server.js': NODE_SERVER.replace("require('greet')", "((name) => 'hello ' + name)"),
     });
     const id = deploymentId();
-    const { hostPort, containerId } = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main' });
+    const { hostPort, instanceId } = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main' });
     const serverPid = (await pidOf(hostPort!))!;
-    expect(serverPid).not.toBe(Number(containerId));
+    expect(serverPid).not.toBe(Number(instanceId));
     expect(processAlive(serverPid)).toBe(true);
     await deployer.stop(id);
     expect(processAlive(serverPid)).toBe(false);
-    expect(processAlive(Number(containerId))).toBe(false);
+    expect(processAlive(Number(instanceId))).toBe(false);
   });
 
   it('keeps apps running when the deployer closes, and a new deployer on the same folder adopts them without starting another', async () => {
@@ -118,13 +118,13 @@ describe('ProcessDeployer supervises its processes', () => {
 
     await using second = await ProcessDeployer.create({ ...fast, dataDir });
     const listed = await second.list();
-    expect(listed).toEqual([expect.objectContaining({ deploymentId: id, state: 'running', hostPort: port, containerId: deployed.containerId, commit: deployed.commit })]);
+    expect(listed).toEqual([expect.objectContaining({ deploymentId: id, state: 'running', hostPort: port, instanceId: deployed.instanceId, commit: deployed.commit })]);
     const again = await second.deploy({ deploymentId: id, url: repo, branch: 'main' });
-    expect(again).toMatchObject({ reused: true, containerId: deployed.containerId });
+    expect(again).toMatchObject({ reused: true, instanceId: deployed.instanceId });
     expect(await pidOf(port)).toBe(pid);
 
     // the adopted app is supervised: killed from outside, it comes back
-    process.kill(-Number(deployed.containerId), 'SIGKILL');
+    process.kill(-Number(deployed.instanceId), 'SIGKILL');
     const restartedPid = await eventually(async () => {
       const current = await pidOf(port);
       return current !== undefined && current !== pid ? current : undefined;
@@ -150,12 +150,12 @@ describe('ProcessDeployer supervises its processes', () => {
     const first = await ProcessDeployer.create({ ...fast, dataDir });
     const deployed = await first.deploy({ deploymentId: id, url: repo, branch: 'main' });
     await first.close();
-    process.kill(-Number(deployed.containerId), 'SIGKILL');
-    await eventually(() => (processAlive(Number(deployed.containerId)) ? undefined : true), 10_000, 'the app to die');
+    process.kill(-Number(deployed.instanceId), 'SIGKILL');
+    await eventually(() => (processAlive(Number(deployed.instanceId)) ? undefined : true), 10_000, 'the app to die');
 
     await using second = await ProcessDeployer.create({ ...fast, dataDir });
     const pid = await eventually(() => pidOf(deployed.hostPort!), 20_000, 'the app to be restarted on adoption');
-    expect(pid).not.toBe(Number(deployed.containerId));
+    expect(pid).not.toBe(Number(deployed.instanceId));
     await second.stop(id);
   });
 });

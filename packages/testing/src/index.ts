@@ -8,6 +8,7 @@ export { isListening } from '@kraken/rabbitmq';
 export { startRabbitNode } from './rabbit-node.js';
 export type { RabbitNode, RabbitNodeOptions } from './rabbit-node.js';
 export { tempDir } from './temp-dir.js';
+export { thrown } from './thrown.js';
 export type { TempDir } from './temp-dir.js';
 export { commitFiles, fixedPortAppFiles, gitFixtureRepo, manifestToml } from './git-repo.js';
 export { appAnswer } from './app-answer.js';

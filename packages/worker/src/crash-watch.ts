@@ -1,6 +1,6 @@
 import type { Clock, Logger } from '@kraken/common';
 import { toKrakenError } from '@kraken/common';
-import type { AppRunEvent, RunWatcher } from '@kraken/docker-deployer';
+import type { AppRunEvent, RunWatcher } from '@kraken/runtime';
 import type { Deployer } from './deployer.js';
 import { RestartCounter } from './restarts.js';
 import type { CrashLoopPolicy, RestartVerdict } from './restarts.js';

@@ -1,7 +1,7 @@
 import { toKrakenError } from '@kraken/common';
-import type { DeployProgress } from '@kraken/docker-deployer';
 import type { DeployRequestBody, Runtime } from '@kraken/messages';
 import { DeploymentStatus, deploymentStatusOrder, isTerminalStatus, redeployFailedMessage } from '@kraken/messages';
+import type { DeployProgress } from '@kraken/runtime';
 import type { AppLifecycle } from './app-lifecycle.js';
 import type { Background } from './background.js';
 import type { Deployer } from './deployer.js';

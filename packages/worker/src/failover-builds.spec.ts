@@ -1,7 +1,7 @@
 import { ErrorCode, KrakenError, MemoryLogger } from '@kraken/common';
-import type { PrepareRequest, PrepareResult } from '@kraken/docker-deployer';
 import { MAX_FAILOVER_BUILDS } from '@kraken/messages';
 import { eventuallyPasses } from '@kraken/testing';
+import type { PrepareRequest, PrepareResult } from '@kraken/runtime';
 import type { Deployer } from './deployer.js';
 import { FailoverBuilds } from './failover-builds.js';
 

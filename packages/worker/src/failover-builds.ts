@@ -1,8 +1,8 @@
 import type { Logger } from '@kraken/common';
 import { redactCredentials, toKrakenError } from '@kraken/common';
-import type { PrepareRequest, PrepareResult } from '@kraken/docker-deployer';
 import type { FailoverBuild } from '@kraken/messages';
 import { FailoverBuildState, MAX_FAILOVER_BUILDS } from '@kraken/messages';
+import type { PrepareRequest, PrepareResult } from '@kraken/runtime';
 import type { Deployer } from './deployer.js';
 
 /** What node.info's `message` holds at most. */

@@ -1,8 +1,8 @@
 import { ErrorCode, toKrakenError } from '@kraken/common';
-import type { LogFollower } from '@kraken/docker-deployer';
-import { MAX_LOG_READ_LINES } from '@kraken/docker-deployer';
 import type { DeployLogBody } from '@kraken/messages';
 import { DeploymentStatus, MessageType } from '@kraken/messages';
+import { MAX_LOG_READ_LINES } from '@kraken/runtime';
+import type { LogFollower } from '@kraken/runtime';
 import type { Background } from './background.js';
 import type { Deployer } from './deployer.js';
 import { LogBatcher } from './log-batcher.js';

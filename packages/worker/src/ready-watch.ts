@@ -1,6 +1,6 @@
 import type { Clock } from '@kraken/common';
-import { probeHttp } from '@kraken/docker-deployer';
 import type { AppReadiness } from '@kraken/messages';
+import { probeHttp } from '@kraken/runtime';
 import { seconds } from './restarts.js';
 
 /** One check of a running app: whether anything answered HTTP on its port, and if not, why. */

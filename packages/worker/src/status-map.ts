@@ -1,5 +1,5 @@
-import type { DeployStep } from '@kraken/docker-deployer';
 import { DeploymentStatus } from '@kraken/messages';
+import type { DeployStep } from '@kraken/runtime';
 
 // A Record over DeployStep, so a new deployer step fails to compile until it is mapped.
 const statusOfStepTable: Readonly<Record<DeployStep, DeploymentStatus | undefined>> = {

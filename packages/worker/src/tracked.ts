@@ -1,5 +1,5 @@
-import type { LogFollower } from '@kraken/docker-deployer';
 import type { DeployRequestBody, DeploymentStatus } from '@kraken/messages';
+import type { LogFollower } from '@kraken/runtime';
 import type { CrashWatch } from './crash-watch.js';
 import type { LogBatcher } from './log-batcher.js';
 import type { LogCursorStore } from './log-cursors.js';

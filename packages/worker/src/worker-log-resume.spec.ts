@@ -1,6 +1,6 @@
-import type { Deployment } from '@kraken/docker-deployer';
 import { MessageType } from '@kraken/messages';
 import { eventuallyPasses } from '@kraken/testing';
+import type { Deployment } from '@kraken/runtime';
 import { FakeDeployer } from '../test/fake-deployer.js';
 import type { Harness } from '../test/harness.js';
 import { startHarness } from '../test/harness.js';
@@ -36,9 +36,9 @@ class MemoryCursors implements LogCursorStore {
 
 const running = (deploymentId: string): Deployment => ({
   deploymentId,
-  containerId: `c-${deploymentId}`,
-  containerName: `kraken-${deploymentId}`,
-  image: `kraken/app:${deploymentId}`,
+  instanceId: `c-${deploymentId}`,
+  instanceName: `kraken-${deploymentId}`,
+  artifact: `kraken/app:${deploymentId}`,
   appName: 'app',
   commit: 'b'.repeat(40),
   state: 'running',

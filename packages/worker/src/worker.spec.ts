@@ -635,9 +635,9 @@ describe('Worker: restart reconcile and stop', () => {
     const deployer = new FakeDeployer();
     deployer.containers.set('survivor', {
       deploymentId: 'survivor',
-      containerId: 'c1',
-      containerName: 'kraken-survivor',
-      image: 'kraken/app:survivor',
+      instanceId: 'c1',
+      instanceName: 'kraken-survivor',
+      artifact: 'kraken/app:survivor',
       appName: 'app',
       commit: 'b'.repeat(40),
       state: 'running',

@@ -1,5 +1,5 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
-import type { AppRunEvent, DeployProgress, DeployRequest, DeployResult, Deployment, DeployStep, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample } from '@kraken/docker-deployer';
+import type { AppRunEvent, DeployProgress, DeployRequest, DeployResult, DeployStep, Deployment, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample } from '@kraken/runtime';
 import type { Deployer } from '../src/deployer.js';
 
 /** How one fake deploy behaves. */
@@ -116,9 +116,9 @@ export class FakeDeployer implements Deployer {
     }
     const deployment: Deployment = {
       deploymentId,
-      containerId: `c-${deploymentId}`,
-      containerName: `kraken-${deploymentId}`,
-      image: `kraken/app:${deploymentId}`,
+      instanceId: `c-${deploymentId}`,
+      instanceName: `kraken-${deploymentId}`,
+      artifact: `kraken/app:${deploymentId}`,
       appName: 'app',
       commit: fromKept && request.commit !== undefined ? request.commit : 'a'.repeat(40),
       state: 'running',

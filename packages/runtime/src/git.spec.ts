@@ -1,13 +1,5 @@
 import { ErrorCode } from '@kraken/common';
-
-function thrown(work: () => unknown): unknown {
-  try {
-    work();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
+import { thrown } from '@kraken/testing';
 import { validateBranch, validateUrl } from './git.js';
 
 describe('git input checks', () => {

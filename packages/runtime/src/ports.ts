@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { ErrorCode } from '@kraken/common';
-import { DeployStep, deployError } from '@kraken/docker-deployer';
+import { DeployStep, deployError } from './errors.js';
 
 /** Binds like the app will (every interface); resolves the bound port, rejects with the listen error. */
 function listenOnce(port: number): Promise<number> {
