@@ -20,5 +20,7 @@ export { listeningSockets } from './listening-sockets.js';
 export type { ListeningSocket } from './listening-sockets.js';
 export { redactCredentials } from './redact.js';
 export { withTimeout, settlesWithin } from './timeout.js';
+export { RepoFileRefused, readRepoFile } from './repo-file.js';
+export type { RepoFileRefusal } from './repo-file.js';
 export { seededRandom } from './seeded-random.js';
 export { KEPT_VERSIONS } from './kept-versions.js';

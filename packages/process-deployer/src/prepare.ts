@@ -1,6 +1,6 @@
-import { access, chown, mkdir, readFile } from 'node:fs/promises';
+import { access, chown, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { ErrorCode } from '@kraken/common';
+import { ErrorCode, RepoFileRefused, readRepoFile } from '@kraken/common';
 import type { Manifest } from '@kraken/shipwreck';
 import { DeployStep, deployError } from '@kraken/runtime';
 import type { StepLine } from '@kraken/runtime';
@@ -107,12 +107,8 @@ async function prepareNode(input: PrepareInput): Promise<PreparedApp> {
 }
 
 async function readPackageJson(dir: string, deploymentId: string): Promise<PackageJson | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path.join(dir, 'package.json'), 'utf8');
-  } catch {
-    return undefined;
-  }
+  const text = await readCheckoutFile(dir, 'package.json', deploymentId);
+  if (text === undefined) return undefined;
   try {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('it must hold a JSON object');
@@ -122,6 +118,28 @@ async function readPackageJson(dir: string, deploymentId: string): Promise<Packa
       deploymentId,
       step: DeployStep.Build,
       details: { file: 'package.json' },
+      cause,
+    });
+  }
+}
+
+/** A bound on what the agent reads of a checkout's package.json or requirements.txt. */
+const MAX_CHECKOUT_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A file at the checkout's root that the agent reads itself, or undefined when there is none. A link
+ * is refused: the checkout belongs to the app's user (or came so from the repository), and a link
+ * could make the agent read its own secrets into an error message.
+ */
+async function readCheckoutFile(dir: string, name: string, deploymentId: string): Promise<string | undefined> {
+  try {
+    return await readRepoFile(path.join(dir, name), MAX_CHECKOUT_FILE_BYTES);
+  } catch (cause) {
+    if (!(cause instanceof RepoFileRefused)) return undefined;
+    throw deployError(ErrorCode.InvalidInput, `${name} is not read: ${cause.message.replace(path.join(dir, name), name)}`, {
+      deploymentId,
+      step: DeployStep.Build,
+      details: { file: name, refusal: cause.refusal },
       cause,
     });
   }
@@ -140,7 +158,7 @@ async function preparePython(input: PrepareInput): Promise<PreparedApp> {
   const run = runCommandOf(input);
   // print() output reaches the log file at once instead of when a block buffer fills
   const env: Record<string, string> = { PYTHONUNBUFFERED: input.env['PYTHONUNBUFFERED'] ?? '1' };
-  const requirements = await readFile(path.join(paths.app, 'requirements.txt'), 'utf8').catch(() => undefined);
+  const requirements = await readCheckoutFile(paths.app, 'requirements.txt', deploymentId);
   if (requirements === undefined || !namesRequirements(requirements)) {
     line('build', requirements === undefined ? 'no requirements.txt: nothing to install' : 'requirements.txt names no packages');
     return { command: shellCommand(input, run), env };

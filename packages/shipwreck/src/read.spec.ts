@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MANIFEST_FILE, MAX_MANIFEST_BYTES, ManifestError, readManifest } from './index.js';
@@ -41,6 +41,16 @@ describe('readManifest', () => {
   it('refuses a directory where the file should be', async () => {
     await mkdir(path.join(dir, MANIFEST_FILE));
     await expect(readManifest(dir)).rejects.toThrow(/is not a regular file/);
+  });
+
+  it('refuses a manifest that is a symbolic link, and never shows what it points at (the agent reads it with its own rights)', async () => {
+    const secret = path.join(dir, 'secrets.json');
+    await writeFile(secret, '[app]\nname = "the-api-token-is-here"\n');
+    await symlink(secret, path.join(dir, MANIFEST_FILE));
+    const error = await readManifest(dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ManifestError);
+    expect((error as ManifestError).message).toMatch(/shipwreck\.toml is a symbolic link/);
+    expect((error as ManifestError).message).not.toContain('the-api-token-is-here');
   });
 
   it('refuses a huge file before reading it', async () => {

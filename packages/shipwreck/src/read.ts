@@ -1,4 +1,5 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { RepoFileRefused, readRepoFile } from '@kraken/common';
 import path from 'node:path';
 import { MANIFEST_FILE, MAX_MANIFEST_BYTES } from './manifest.js';
 import type { Manifest } from './manifest.js';
@@ -11,23 +12,16 @@ import { parseManifest, tooLarge } from './parse.js';
  */
 export async function readManifest(dir: string): Promise<Manifest> {
   const file = path.join(dir, MANIFEST_FILE);
-  let size: number;
-  try {
-    const info = await stat(file);
-    if (!info.isFile()) throw fileProblem(`${MANIFEST_FILE} in ${dir} is not a regular file`);
-    size = info.size;
-  } catch (cause) {
-    if (cause instanceof ManifestError) throw cause;
-    if (isErrno(cause, 'ENOENT') || isErrno(cause, 'ENOTDIR')) throw await missing(dir, cause);
-    throw fileProblem(`cannot read ${file}: ${describeError(cause)}`, cause);
-  }
-  // Checked before reading so that a huge file is never loaded.
-  if (size > MAX_MANIFEST_BYTES) throw tooLarge(MANIFEST_FILE, size);
-
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // without following a link: the agent reads it with its own rights, and a link may point at its secrets
+    text = await readRepoFile(file, MAX_MANIFEST_BYTES);
   } catch (cause) {
+    if (cause instanceof RepoFileRefused) {
+      if (cause.refusal === 'too-large') throw tooLarge(MANIFEST_FILE, cause.size ?? 0);
+      throw fileProblem(cause.refusal === 'link' ? `${MANIFEST_FILE} is a symbolic link: Kraken reads the manifest only from a regular file at the repository's root (a link may point at any file of the machine)` : `${MANIFEST_FILE} in ${dir} is not a regular file`, cause);
+    }
+    if (isErrno(cause, 'ENOENT') || isErrno(cause, 'ENOTDIR')) throw await missing(dir, cause);
     throw fileProblem(`cannot read ${file}: ${describeError(cause)}`, cause);
   }
   return parseManifest(text, { file: MANIFEST_FILE });
