@@ -9,6 +9,7 @@ import { AmqpBroker } from '@kraken/broker';
 import { LEADER_TOPIC, STATE_TOPIC } from '@kraken/orchestrator';
 import { ErrorCode } from '@kraken/common';
 import { DeploymentStatus, MessageType, Queues, createMessage } from '@kraken/messages';
+import type { JoinAnswer } from '@kraken/messages';
 import { eventually, gitFixtureRepo, manifestToml, tempDir } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import type { ClusterHarness } from './harness.js';
@@ -116,7 +117,7 @@ describe('a cluster whose leader runs its own RabbitMQ node', () => {
       body: JSON.stringify({ token: cluster.joinToken, nodeId: 'intruder', protocolVersion: 1 }),
     });
     expect(joined.status).toBe(200);
-    const { brokerUrl } = (await joined.json()) as { brokerUrl: string };
+    const { brokerUrl } = (await joined.json()) as JoinAnswer;
     expect(new URL(brokerUrl).username).toBe('kraken-node-intruder');
     const intruder = await AmqpBroker.create({ url: brokerUrl });
     brokers.push(intruder);

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { eventually, freePort, gitFixtureRepo, isolatedVhost, manifestToml, requireRabbit, tempDir } from '@kraken/testing';
+import { eventually, eventuallyPasses, freePort, gitFixtureRepo, isolatedVhost, manifestToml, requireRabbit, tempDir } from '@kraken/testing';
 import type { IsolatedVhost, TempDir } from '@kraken/testing';
 import type { WatchedProcess } from '@kraken/testing';
 import { CLI, listedAppAnswer, runKraken, spawnLongRunning } from '../test/cli-process.js';
@@ -194,16 +194,16 @@ describe('kraken CLI against a running agent', () => {
     const result = await kraken('redeploy', id);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`redeploy requested for ${id}`));
-    const deadline = Date.now() + 180_000;
-    let current: { id: string; status: string; commit: string | null; deploymentUrl: string | null } | undefined;
-    while (Date.now() < deadline) {
-      const list = JSON.parse((await kraken('ls', '--json')).stdout) as NonNullable<typeof current>[];
-      current = list.find((d) => d.id === id);
-      if (current?.status === 'RUNNING' && current.commit === head) break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    expect({ status: current?.status, commit: current?.commit }).toEqual({ status: 'RUNNING', commit: head });
-    const response = await fetch(current?.deploymentUrl ?? '');
+    const current = await eventually(
+      async () => {
+        const list = JSON.parse((await kraken('ls', '--json')).stdout) as { id: string; status: string; commit: string | null; deploymentUrl: string | null }[];
+        return list.find((d) => d.id === id && d.status === 'RUNNING' && d.commit === head);
+      },
+      180_000,
+      `${id} running ${head}`,
+      500,
+    );
+    const response = await fetch(current.deploymentUrl ?? '');
     expect(await response.text()).toBe('hello again from-cli');
   }, 200_000);
 
@@ -213,13 +213,15 @@ describe('kraken CLI against a running agent', () => {
     await writeFile(path.join(repo, 'shipwreck.toml'), '[app]\nname = "cli-app"\n[config\n');
     execFileSync('git', ['-c', 'user.name=Kraken Test', '-c', 'user.email=test@kraken.invalid', 'commit', '--quiet', '--all', '--message', 'broken'], { cwd: repo });
     expect((await kraken('redeploy', id)).code).toBe(0);
-    const deadline = Date.now() + 120_000;
-    let current: { id: string; status: string; statusMessage: string | null; commit: string } | undefined;
-    while (Date.now() < deadline) {
-      current = (JSON.parse((await kraken('ls', '--json')).stdout) as NonNullable<typeof current>[]).find((d) => d.id === id);
-      if (current?.status === 'RUNNING' && (current.statusMessage ?? '').startsWith('redeploy failed')) break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    const current = await eventually(
+      async () =>
+        (JSON.parse((await kraken('ls', '--json')).stdout) as { id: string; status: string; statusMessage: string | null; commit: string }[]).find(
+          (d) => d.id === id && d.status === 'RUNNING' && (d.statusMessage ?? '').startsWith('redeploy failed'),
+        ),
+      120_000,
+      `${id} reporting the failed redeploy`,
+      500,
+    );
     expect(current).toMatchObject({ status: 'RUNNING', commit: before?.commit, statusMessage: expect.stringMatching(/^redeploy failed: .*shipwreck\.toml.*keeps running$/s) as unknown });
     expect(await (await fetch(before?.deploymentUrl ?? '')).text()).toBe('hello again from-cli');
   }, 200_000);
@@ -397,13 +399,9 @@ describe('kraken CLI against a running agent', () => {
     const id = deployed[0] ?? '';
     const result = await kraken('cancel', id);
     expect(result.code).toBe(0);
-    const deadline = Date.now() + 60_000;
-    let containers = await docker.listContainers({ all: true, filters: { label: [`org.kraken.deployment=${id}`] } });
-    while (containers.length > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      containers = await docker.listContainers({ all: true, filters: { label: [`org.kraken.deployment=${id}`] } });
-    }
-    expect(containers).toEqual([]);
+    await eventuallyPasses(async () => {
+      expect(await docker.listContainers({ all: true, filters: { label: [`org.kraken.deployment=${id}`] } })).toEqual([]);
+    }, 60_000, 500);
   }, 90_000);
 
   it('removes the destroyed deployment with kraken rm: kraken ls leaves it out, kraken logs still reads it', async () => {

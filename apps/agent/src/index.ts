@@ -7,7 +7,6 @@ export type { RunningAgent, StartAgentOptions } from './run/start-agent.js';
 export { decideRole } from './run/decide-role.js';
 export type { Role, RoleInput, OrchestratorFinders } from './run/decide-role.js';
 export { joinCluster } from './run/join-cluster.js';
-export type { JoinGrant } from './run/join-cluster.js';
 export { joinFirstAccepting } from './run/join-first-accepting.js';
 export type { JoinFirstAcceptingInput, JoinedCluster, JoinRefusal } from './run/join-first-accepting.js';
 export { agentConfigSchema, loadAgentConfig, DEFAULT_API_PORT } from './config/agent-config.js';

@@ -1,16 +1,14 @@
 import { ErrorCode } from '@kraken/common';
 import type { DeployLimits, DeployRequest } from '@kraken/runtime';
+import { thrown } from '@kraken/testing';
 import { validateRequest } from './request.js';
 
 const base: DeployRequest = { deploymentId: 'd1', url: '/repo', branch: 'main' };
 
 function failure(request: Partial<DeployRequest>): unknown {
-  try {
+  return thrown(() => {
     validateRequest({ ...base, ...request });
-  } catch (error) {
-    return error;
-  }
-  return undefined;
+  });
 }
 
 describe('validateRequest', () => {

@@ -1,5 +1,6 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { amqpUrl, defaultAmqpUrl, redactUrl } from './amqp.js';
+import { thrown } from './thrown.js';
 
 describe('amqpUrl', () => {
   it('defaults to guest on the loopback RabbitMQ', () => {
@@ -16,7 +17,7 @@ describe('amqpUrl', () => {
   });
 
   it('rejects a non-AMQP URL, naming the variable and hiding the password', () => {
-    const error = thrownBy(() => amqpUrl({ KRAKEN_TEST_AMQP_URL: 'http://u:secret@host' }));
+    const error = thrown(() => amqpUrl({ KRAKEN_TEST_AMQP_URL: 'http://u:secret@host' }));
     expect(error).toBeInstanceOf(KrakenError);
     expect((error as KrakenError).code).toBe(ErrorCode.InvalidConfig);
     expect((error as KrakenError).message).toMatch(/^KRAKEN_TEST_AMQP_URL must be an amqp:\/\/ or amqps:\/\/ URL/);
@@ -37,12 +38,3 @@ describe('redactUrl', () => {
     expect(redactUrl('amqp://127.0.0.1:5672')).toBe('amqp://127.0.0.1:5672');
   });
 });
-
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw');
-}

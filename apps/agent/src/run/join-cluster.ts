@@ -3,9 +3,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PROTOCOL_VERSION, parseJoinAnswer } from '@kraken/messages';
 import type { JoinAnswer } from '@kraken/messages';
 
-/** The orchestrator's answer to a join. */
-export type JoinGrant = JoinAnswer;
-
 /** Trades the cluster's join token for the broker this node should use (POST /join). */
 export async function joinCluster(request: {
   url: string;
@@ -16,7 +13,7 @@ export async function joinCluster(request: {
   protocolVersion?: number;
   /** This node can run a RabbitMQ node and may lead: it asks to join the cluster's RabbitMQ cluster. */
   brokerNode?: boolean;
-}): Promise<JoinGrant> {
+}): Promise<JoinAnswer> {
   const { url, token, nodeId, protocolVersion = PROTOCOL_VERSION } = request;
   if (token === undefined) {
     throw new KrakenError(ErrorCode.InvalidConfig, `joining ${url} needs the cluster's join token: give --join-token (the orchestrator printed it at its first start)`);
@@ -61,7 +58,7 @@ export async function joinCluster(request: {
 export async function joinWhenReachable(
   request: Parameters<typeof joinCluster>[0],
   options: { patienceMs: number; onWaiting?: (error: KrakenError, attempt: number) => void },
-): Promise<JoinGrant> {
+): Promise<JoinAnswer> {
   const deadline = Date.now() + options.patienceMs;
   for (let attempt = 1; ; attempt++) {
     try {

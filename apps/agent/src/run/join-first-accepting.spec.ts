@@ -1,7 +1,7 @@
 import { ErrorCode, KrakenError, MemoryLogger } from '@kraken/common';
 import type { Candidate } from '@kraken/discovery';
+import type { JoinAnswer } from '@kraken/messages';
 import { ExitCode, exitCodeOf } from '../client/exit-codes.js';
-import type { JoinGrant } from './join-cluster.js';
 import { joinFirstAccepting } from './join-first-accepting.js';
 
 const candidate = (url: string, clusterId?: string, source: Candidate['source'] = 'mdns'): Candidate => ({
@@ -13,7 +13,7 @@ const candidate = (url: string, clusterId?: string, source: Candidate['source'] 
   protocolVersion: '1',
   compatible: true,
 });
-const grantOf = (clusterId: string): JoinGrant => ({
+const grantOf = (clusterId: string): JoinAnswer => ({
   clusterId,
   brokerUrl: 'amqp://node:secret@10.0.0.1:5672',
   orchestratorNodeId: `leader-of-${clusterId}`,
@@ -33,9 +33,9 @@ const otherProtocol = (url: string) =>
   new KrakenError(ErrorCode.UnsupportedVersion, `the orchestrator at ${url} refused this node: update the orchestrator`);
 
 /** A LAN where each URL answers a join as given: a grant, or an error thrown. */
-function lan(answers: Record<string, JoinGrant | KrakenError>) {
+function lan(answers: Record<string, JoinAnswer | KrakenError>) {
   const tried: string[] = [];
-  const join = ({ url }: Candidate): Promise<JoinGrant> => {
+  const join = ({ url }: Candidate): Promise<JoinAnswer> => {
     tried.push(url);
     const answer = answers[url];
     if (answer === undefined) return Promise.reject(new Error(`no answer set for ${url}`));

@@ -1,7 +1,7 @@
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError, toKrakenError } from '@kraken/common';
 import type { Candidate } from '@kraken/discovery';
-import type { JoinGrant } from './join-cluster.js';
+import type { JoinAnswer } from '@kraken/messages';
 
 /** One orchestrator that did not take this agent, and its answer. */
 export interface JoinRefusal {
@@ -13,12 +13,12 @@ export interface JoinFirstAcceptingInput {
   /** In the order to try them (see `orderCandidates` of @kraken/discovery). */
   candidates: readonly Candidate[];
   /** Joins one candidate or throws why it refused (`joinCluster` in the agent). */
-  join: (candidate: Candidate) => Promise<JoinGrant>;
+  join: (candidate: Candidate) => Promise<JoinAnswer>;
   logger: Logger;
 }
 
 export interface JoinedCluster {
-  grant: JoinGrant;
+  grant: JoinAnswer;
   /** The orchestrator that accepted. */
   candidate: Candidate;
   /** Those tried before it, in order. */

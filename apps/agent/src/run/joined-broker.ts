@@ -1,6 +1,6 @@
 import { AmqpBroker } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
-import type { JoinGrant } from './join-cluster.js';
+import type { JoinAnswer } from '@kraken/messages';
 import type { ManagedRabbitOptions } from './managed-rabbit.js';
 import { ManagedRabbit } from './managed-rabbit.js';
 
@@ -17,7 +17,7 @@ export interface JoinedBroker {
  * starts it, joins the cluster's RabbitMQ cluster and talks to it over loopback; otherwise it talks
  * to the leader's node. Either way every other node of the broker is a fallback, with the same user.
  */
-export async function openJoinedBroker(grant: JoinGrant, node: Omit<ManagedRabbitOptions, 'logger'>, logger: Logger): Promise<JoinedBroker> {
+export async function openJoinedBroker(grant: JoinAnswer, node: Omit<ManagedRabbitOptions, 'logger'>, logger: Logger): Promise<JoinedBroker> {
   const fallbackUrls = (grant.brokerEndpoints ?? []).map((endpoint) => withEndpoint(grant.brokerUrl, endpoint)).filter((url) => url !== grant.brokerUrl);
   if (grant.brokerCluster === undefined) {
     return { broker: await AmqpBroker.create({ url: grant.brokerUrl, fallbackUrls, logger }) };

@@ -1,5 +1,6 @@
 import { ErrorCode } from '@kraken/common';
 import { DeploymentStatus } from '@kraken/messages';
+import { thrown } from '@kraken/testing';
 import type { DeploymentRecord } from '../store/records.js';
 import type { ReleaseRecord } from './release-record.js';
 import { ReleaseResult } from './release-record.js';
@@ -22,16 +23,6 @@ const history = [
   release(4, c2, ReleaseResult.Succeeded), // a restart with other settings: the same commit again
   release(5, c3, ReleaseResult.Succeeded),
 ];
-
-/** What `plan` throws (the test fails when it throws nothing). */
-function thrown(plan: () => unknown): unknown {
-  try {
-    plan();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the plan to be refused');
-}
 
 describe('keptCommits', () => {
   it('lists the distinct commits of the last three successful releases, newest first', () => {

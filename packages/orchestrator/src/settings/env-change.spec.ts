@@ -1,17 +1,9 @@
 import { DeploymentStatus } from '@kraken/messages';
+import { thrown } from '@kraken/testing';
 import { deploymentRecord } from '../../test/fixtures.js';
 import { envChangeSummary, planEnvChange } from './env-change.js';
 
 const running = deploymentRecord({ env: { GREETING: 'hi', DEBUG: '1' } });
-
-function thrownBy(plan: () => unknown): unknown {
-  try {
-    plan();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the change to be refused');
-}
 
 describe('planEnvChange', () => {
   it('sets and unsets variables of a running deployment and restarts it, naming only the names', () => {
@@ -31,7 +23,7 @@ describe('planEnvChange', () => {
     [DeploymentStatus.DestructionRequested, 'it is destroyed or being destroyed'],
   ])('refuses a change while the deployment is %s, saying why', (status, why) => {
     const deployment = deploymentRecord({ status });
-    expect(thrownBy(() => planEnvChange(deployment, { set: { A: '1' }, unset: [] }))).toMatchObject({
+    expect(thrown(() => planEnvChange(deployment, { set: { A: '1' }, unset: [] }))).toMatchObject({
       code: 'CONFLICT',
       deploymentId: 'hello-1',
       message: expect.stringContaining(`while it is ${status}: ${why}`) as unknown,
@@ -50,7 +42,7 @@ describe('planEnvChange', () => {
     ['a name both set and unset', { set: { DEBUG: '0' }, unset: ['DEBUG'] }, 'unset[0]: DEBUG is both set and unset; give it once'],
     ['an invalid name to unset (the wire rule)', { set: {}, unset: ['MY-VAR'] }, 'unset[0]: "MY-VAR" is not a valid variable name'],
   ])('rejects %s as invalid input naming the field', (_label, change, message) => {
-    expect(thrownBy(() => planEnvChange(running, change))).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining(message) as unknown });
+    expect(thrown(() => planEnvChange(running, change))).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining(message) as unknown });
   });
 
   it('rejects a change that leaves more than 200 variables', () => {

@@ -3,7 +3,7 @@ import { toKrakenError } from '@kraken/common';
 import { DeploymentStatus as Status } from '@kraken/messages';
 import type { ResolveBranchHead } from '../git/git-head.js';
 import type { DeploymentRecord } from '../store/records.js';
-import { sameCommit } from './same-commit.js';
+import { branchMoved } from './branch-moved.js';
 
 export interface BranchWatcherOptions {
   resolveBranchHead: ResolveBranchHead;
@@ -111,7 +111,7 @@ export class BranchWatcher {
       this.triedHeads.set(id, head);
       return;
     }
-    if (sameCommit(deployed, head)) return;
+    if (!branchMoved(deployed, head)) return;
     this.options.logger.info('branch head moved; redeploying', {
       deploymentId: id,
       branch: deployment.branch,

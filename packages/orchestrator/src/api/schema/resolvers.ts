@@ -8,7 +8,7 @@ import { NotificationResolver } from './notification-resolver.js';
 import { checkId, checkIntRange, envFromInput } from '../input.js';
 import { deploymentViewOf, logLineView, logPageView, MAX_LOG_PAGE, nodeSampleView, nodeView, statsSampleView } from '../views.js';
 import { ReleaseTrigger } from '../../releases/releases.js';
-import { sameCommit } from '../../watch/same-commit.js';
+import { branchMoved } from '../../watch/branch-moved.js';
 import type { Shape } from './types.js';
 import { Deployment, EnvVarInput, FailoverBuild, LogLine, LogPage, Node, NodeSample, Platform, PlatformService, StatsSample } from './types.js';
 
@@ -100,8 +100,7 @@ export class DeploymentResolver {
         deploymentId,
       });
     }
-    // No commit yet means the head is being built right now: nothing to catch up with.
-    if (deployment.commit === null || sameCommit(deployment.commit, head)) return false;
+    if (!branchMoved(deployment.commit, head)) return false;
     await context.orchestrator.redeploy(deploymentId, ReleaseTrigger.Poll);
     context.logger.info('branch head moved; redeploying', { deploymentId, from: deployment.commit, to: head });
     return true;
