@@ -27,7 +27,7 @@ import type { StandbyExecutor } from '../executors/standby-executor.js';
 import { openDeployer } from './open-deployer.js';
 import { ControlExecutor } from '../executors/control-executor.js';
 import { readLedCluster } from '../client/credentials.js';
-import { ErrorCode, KrakenError } from '@kraken/common';
+import { ErrorCode, KrakenError, toKrakenError } from '@kraken/common';
 
 /** How long a joining agent waits for an orchestrator that does not answer yet (its RabbitMQ node may be booting). */
 const JOIN_PATIENCE_MS = 120_000;
@@ -103,204 +103,230 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
   log.info(summary.message, summary.fields);
 
   const executors: Executor[] = [];
-  const onStepDown =
-    options.onStepDown ??
-    ((why: string) => {
-      log.error('this agent lost the lease to lead the cluster; restart it to follow the new leader', { why });
-    });
-  let orchestrator: OrchestratorExecutor | undefined;
-  // whether anyone watches the cluster, as this agent knows it: its workers pace app stats by it
-  let watched = () => true;
-  let standby: StandbyExecutor | undefined;
-  if (role.kind === 'lead') {
-    // The control plane (store, API, UI: Apollo, GraphQL, SQLite) is loaded here, where it runs,
-    // and not at the top of this module, so that an agent that never leads does not carry it.
-    const { announcerFor, loadOrCreateSecrets, orchestratorFor } = await import('./leader-parts.js');
-    // made (or read) before the announcement, which names the cluster: whether this start made them is known only here
-    const secrets = loadOrCreateSecrets(config.dataDir);
-    const announcer = announcerFor(config, nodeId, log, () => orchestrator?.url);
-    // Say at once that this agent leads: starting its RabbitMQ node takes seconds, and an agent that
-    // looked meanwhile and found nobody would lead too. Joiners wait until the API answers.
-    // (An API on a port the kernel picks is announced once it listens.) A member competing for the
-    // lease of a cluster that exists says nothing until it holds it: another may win.
-    if (config.apiPort !== 0 && role.competing !== true) await announcer?.setup();
-    let opened: OpenedBroker;
-    try {
-      opened = await openBroker({
+  // what this start opened before the agent runs its executors (a RabbitMQ node, connections, the
+  // runtime): released if the start fails before then, or a node left running would hold its port
+  // and every later start would fail on it
+  const toRelease: (() => Promise<unknown>)[] = [];
+  let handedOver = false;
+  try {
+    const onStepDown =
+      options.onStepDown ??
+      ((why: string) => {
+        log.error('this agent lost the lease to lead the cluster; restart it to follow the new leader', { why });
+      });
+    let orchestrator: OrchestratorExecutor | undefined;
+    // whether anyone watches the cluster, as this agent knows it: its workers pace app stats by it
+    let watched = () => true;
+    let standby: StandbyExecutor | undefined;
+    if (role.kind === 'lead') {
+      // The control plane (store, API, UI: Apollo, GraphQL, SQLite) is loaded here, where it runs,
+      // and not at the top of this module, so that an agent that never leads does not carry it.
+      const { announcerFor, loadOrCreateSecrets, orchestratorFor } = await import('./leader-parts.js');
+      // made (or read) before the announcement, which names the cluster: whether this start made them is known only here
+      const secrets = loadOrCreateSecrets(config.dataDir);
+      const announcer = announcerFor(config, nodeId, log, () => orchestrator?.url);
+      // Say at once that this agent leads: starting its RabbitMQ node takes seconds, and an agent that
+      // looked meanwhile and found nobody would lead too. Joiners wait until the API answers.
+      // (An API on a port the kernel picks is announced once it listens.) A member competing for the
+      // lease of a cluster that exists says nothing until it holds it: another may win.
+      if (config.apiPort !== 0 && role.competing !== true) await announcer?.setup();
+      if (announcer !== undefined) toRelease.push(() => announcer.stop());
+      const opened: OpenedBroker = await openBroker({
         url: config.brokerUrl,
         logger: log,
         managed: config.managedBroker ? { dataDir: config.dataDir, nodeId, port: config.brokerPort, address: brokerNodeAddress(config) } : undefined,
       });
-    } catch (error) {
-      await announcer?.stop();
-      throw error;
-    }
-    // where standbys may take over, this agent leads only once and while it holds the lease
-    const lease = opened.managed === undefined ? undefined : new LeaseExecutor({ nodeId, broker: opened.broker, onStepDown, logger: log });
-    const leading = orchestratorFor({
-      config,
-      nodeId,
-      opened,
-      logger: log,
-      secretsCreated: secrets.created,
-      ...(options.onLeading === undefined ? {} : { onLeading: options.onLeading }),
-      ...(lease === undefined ? {} : { mayAct: () => lease.holds() }),
-    });
-    orchestrator = leading;
-    watched = () => leading.watched();
-    if (opened.managed !== undefined) executors.push(new ManagedRabbitExecutor(opened.managed));
-    executors.push(new BrokerExecutor(opened.broker));
-    if (lease !== undefined) executors.push(lease);
-    executors.push(leading);
-    // after the orchestrator: it stops announcing first
-    if (announcer !== undefined) executors.push(announcer);
-  } else {
-    // an agent that may lead runs a member of the cluster's RabbitMQ cluster, so the broker outlives any one machine
-    const brokerNode = config.priority < 2 && config.managedBroker && config.brokerUrl === undefined && (await rabbitInstalled());
-    const { grant, candidate } = await joinFirstAccepting({
-      candidates: role.candidates,
-      // a lone candidate found by mDNS may still be starting (its RabbitMQ node boots before its API
-      // answers): wait for it; among several, one that does not answer is passed over
-      join: ({ url }) =>
-        joinWhenReachable(
-          { url, token: joinToken, nodeId, brokerNode },
-          {
-            patienceMs: role.candidates.length === 1 ? (options.joinPatienceMs ?? JOIN_PATIENCE_MS) : 0,
-            onWaiting: (error, attempt) => {
-              if (attempt === 1) log.info('the orchestrator does not answer yet (it may be starting); waiting for it', { url, error: error.message });
-            },
-          },
-        ),
-      logger: log,
-    });
-    log.info('joined the cluster', { clusterId: grant.clusterId, url: candidate.url, orchestrator: grant.orchestratorNodeId, broker: redactUrl(grant.brokerUrl) });
-    const joined = await openJoinedBroker(grant, { dataDir: config.dataDir, nodeId, amqpPort: config.brokerPort, address: brokerNodeAddress(config) }, log);
-    if (joined.managed !== undefined) executors.push(new ManagedRabbitExecutor(joined.managed));
-    executors.push(new BrokerExecutor(joined.broker));
-    // every agent answers the API: this one by forwarding to the leader (set up before the standby, which may take the port over)
-    const forwarding = new ForwardExecutor({
-      nodeId,
-      broker: joined.broker,
-      joined: { nodeId: grant.orchestratorNodeId, apiUrl: candidate.url },
-      apiPort: config.apiPort,
-      apiHost: config.apiHost,
-      // the leader's beacon also says where the broker's nodes are: reconnects go round them all
-      onLeaderChanged: ({ brokerEndpoints }) => {
-        if (brokerEndpoints !== undefined) followBrokerEndpoints(joined, grant.brokerUrl, brokerEndpoints);
-      },
-      logger: log,
-    });
-    executors.push(forwarding);
-    const pulseKey = pulseKeyFromText(grant.pulseKey);
-    const pulses = pulseKey === undefined ? undefined : new PulseExecutor({ nodeId, key: pulseKey, leader: () => forwarding.leader, logger: log });
-    if (pulses !== undefined) executors.push(pulses);
-    // the leader's beacon says it; a standby that took over knows it from its own API
-    let tookOver: OrchestratorExecutor | undefined;
-    watched = () => tookOver?.watched() ?? forwarding.leader?.watched ?? true;
-    const { standbyBroker, managed } = joined;
-    // the key that opens the sealed secrets of the store: without it a copy would be of no use
-    const dataKeyText = grant.brokerCluster?.dataKey;
-    if (managed !== undefined && dataKeyText === undefined) {
-      log.warn('the leader sent no data key with this node\'s broker membership (it runs an older Kraken): this agent keeps no copy of the state and does not take over until the leader is updated');
-    }
-    if (standbyBroker !== undefined && managed !== undefined && joinToken !== undefined && dataKeyText !== undefined) {
-      // a standby follows the leader's store and may take over: it loads the control plane (a
-      // priority-2 worker never gets here, having no RabbitMQ node of its own)
-      const [{ StandbyExecutor }, { announcerFor, orchestratorFor, DataKey }] = await Promise.all([
-        import('../executors/standby-executor.js'),
-        import('./leader-parts.js'),
-      ]);
-      const dataKey = DataKey.fromText(dataKeyText, `the membership grant of ${candidate.url}`);
-      const asLeader: OpenedBroker = { broker: standbyBroker, kind: 'managed', url: managed.adminUrl, managed };
-      standby = new StandbyExecutor({
+      const { managed: leaderNode, broker: leaderBroker } = opened;
+      if (leaderNode !== undefined) toRelease.push(() => leaderNode.stop());
+      toRelease.push(() => leaderBroker.close());
+      if (opened.managed !== undefined) executors.push(new ManagedRabbitExecutor(opened.managed));
+      executors.push(new BrokerExecutor(opened.broker));
+      // where standbys may take over, this agent leads only once and while it holds the lease
+      const lease = opened.managed === undefined ? undefined : new LeaseExecutor({ nodeId, broker: opened.broker, onStepDown, logger: log });
+      const leading = orchestratorFor({
+        config,
         nodeId,
-        dataDir: config.dataDir,
-        broker: standbyBroker,
-        brokerNode: managed,
-        leaderUrl: () => forwarding.leader?.apiUrl ?? candidate.url,
-        joinToken,
-        dataKey,
-        takeOver: async (mayAct) => {
-          const leading = orchestratorFor({ config, nodeId, opened: asLeader, logger: log, mayAct, dataKey, beforeListen: () => tookOverFrom(forwarding, pulses) });
-          tookOver = leading;
-          const announcing = announcerFor(config, nodeId, log, () => leading.url);
-          await leading.setup();
-          await announcing?.setup();
-          return announcing === undefined ? [leading] : [leading, announcing];
-        },
-        onStepDown,
+        opened,
+        logger: log,
+        secretsCreated: secrets.created,
+        ...(options.onLeading === undefined ? {} : { onLeading: options.onLeading }),
+        ...(lease === undefined ? {} : { mayAct: () => lease.holds() }),
+      });
+      orchestrator = leading;
+      watched = () => leading.watched();
+      if (lease !== undefined) executors.push(lease);
+      executors.push(leading);
+      // after the orchestrator: it stops announcing first
+      if (announcer !== undefined) executors.push(announcer);
+    } else {
+      // an agent that may lead runs a member of the cluster's RabbitMQ cluster, so the broker outlives any one machine
+      const brokerNode = config.priority < 2 && config.managedBroker && config.brokerUrl === undefined && (await rabbitInstalled());
+      const { grant, candidate } = await joinFirstAccepting({
+        candidates: role.candidates,
+        // a lone candidate found by mDNS may still be starting (its RabbitMQ node boots before its API
+        // answers): wait for it; among several, one that does not answer is passed over
+        join: ({ url }) =>
+          joinWhenReachable(
+            { url, token: joinToken, nodeId, brokerNode },
+            {
+              patienceMs: role.candidates.length === 1 ? (options.joinPatienceMs ?? JOIN_PATIENCE_MS) : 0,
+              onWaiting: (error, attempt) => {
+                if (attempt === 1) log.info('the orchestrator does not answer yet (it may be starting); waiting for it', { url, error: error.message });
+              },
+            },
+          ),
         logger: log,
       });
-      executors.push(standby);
+      log.info('joined the cluster', { clusterId: grant.clusterId, url: candidate.url, orchestrator: grant.orchestratorNodeId, broker: redactUrl(grant.brokerUrl) });
+      const joined = await openJoinedBroker(grant, { dataDir: config.dataDir, nodeId, amqpPort: config.brokerPort, address: brokerNodeAddress(config) }, log);
+      const { managed: memberNode, broker: memberBroker, standbyBroker: adminBroker } = joined;
+      if (memberNode !== undefined) toRelease.push(() => memberNode.stop());
+      toRelease.push(() => memberBroker.close());
+      if (adminBroker !== undefined) toRelease.push(() => adminBroker.close());
+      if (joined.managed !== undefined) executors.push(new ManagedRabbitExecutor(joined.managed));
+      executors.push(new BrokerExecutor(joined.broker));
+      // every agent answers the API: this one by forwarding to the leader (set up before the standby, which may take the port over)
+      const forwarding = new ForwardExecutor({
+        nodeId,
+        broker: joined.broker,
+        joined: { nodeId: grant.orchestratorNodeId, apiUrl: candidate.url },
+        apiPort: config.apiPort,
+        apiHost: config.apiHost,
+        // the leader's beacon also says where the broker's nodes are: reconnects go round them all
+        onLeaderChanged: ({ brokerEndpoints }) => {
+          if (brokerEndpoints !== undefined) followBrokerEndpoints(joined, grant.brokerUrl, brokerEndpoints);
+        },
+        logger: log,
+      });
+      executors.push(forwarding);
+      const pulseKey = pulseKeyFromText(grant.pulseKey);
+      const pulses = pulseKey === undefined ? undefined : new PulseExecutor({ nodeId, key: pulseKey, leader: () => forwarding.leader, logger: log });
+      if (pulses !== undefined) executors.push(pulses);
+      // the leader's beacon says it; a standby that took over knows it from its own API
+      let tookOver: OrchestratorExecutor | undefined;
+      watched = () => tookOver?.watched() ?? forwarding.leader?.watched ?? true;
+      const { standbyBroker, managed } = joined;
+      // the key that opens the sealed secrets of the store: without it a copy would be of no use
+      const dataKeyText = grant.brokerCluster?.dataKey;
+      if (managed !== undefined && dataKeyText === undefined) {
+        log.warn('the leader sent no data key with this node\'s broker membership (it runs an older Kraken): this agent keeps no copy of the state and does not take over until the leader is updated');
+      }
+      if (standbyBroker !== undefined && managed !== undefined && joinToken !== undefined && dataKeyText !== undefined) {
+        // a standby follows the leader's store and may take over: it loads the control plane (a
+        // priority-2 worker never gets here, having no RabbitMQ node of its own)
+        const [{ StandbyExecutor }, { announcerFor, orchestratorFor, DataKey }] = await Promise.all([
+          import('../executors/standby-executor.js'),
+          import('./leader-parts.js'),
+        ]);
+        const dataKey = DataKey.fromText(dataKeyText, `the membership grant of ${candidate.url}`);
+        const asLeader: OpenedBroker = { broker: standbyBroker, kind: 'managed', url: managed.adminUrl, managed };
+        standby = new StandbyExecutor({
+          nodeId,
+          dataDir: config.dataDir,
+          broker: standbyBroker,
+          brokerNode: managed,
+          leaderUrl: () => forwarding.leader?.apiUrl ?? candidate.url,
+          joinToken,
+          dataKey,
+          takeOver: async (mayAct) => {
+            const leading = orchestratorFor({ config, nodeId, opened: asLeader, logger: log, mayAct, dataKey, beforeListen: () => tookOverFrom(forwarding, pulses) });
+            tookOver = leading;
+            const announcing = announcerFor(config, nodeId, log, () => leading.url);
+            await leading.setup();
+            await announcing?.setup();
+            return announcing === undefined ? [leading] : [leading, announcing];
+          },
+          onStepDown,
+          logger: log,
+        });
+        executors.push(standby);
+      }
     }
-  }
 
-  const runtime = await openDeployer({
-    runtime: config.runtime,
-    dockerSocket: config.dockerSocket,
-    dataDir: config.dataDir,
-    nodeId,
-    logger: log,
-    appUser: config.appUser === false ? undefined : config.appUser,
-  });
-  executors.push(
-    new WorkerExecutor({
-      broker: brokerOf(executors),
-      deployer: runtime.deployer,
-      engine: runtime.engine,
+    const runtime = await openDeployer({
+      runtime: config.runtime,
+      dockerSocket: config.dockerSocket,
+      dataDir: config.dataDir,
       nodeId,
       logger: log,
-      dataDir: config.dataDir,
-      publicHost: config.publicHost,
-      crashLoop: { restarts: config.crashLoopRestarts, steadyAfterMs: config.crashLoopSteadyAfter },
-      failoverBuilds: config.failoverBuilds,
-      orchestrationPriority: role.kind === 'lead' ? 0 : config.priority < 2 ? config.priority : undefined,
-      closeDeployer: () => runtime.close(),
-      watched,
-    }),
-  );
-  if (config.ingress) {
+      appUser: config.appUser === false ? undefined : config.appUser,
+      appsRoot: config.appsDir,
+    });
+    toRelease.push(() => runtime.close());
     executors.push(
-      new IngressExecutor({
+      new WorkerExecutor({
         broker: brokerOf(executors),
-        port: config.ingressPort,
-        host: config.ingressHost,
-        // app names resolve over mDNS where the agent uses it (--no-mdns turns both off)
-        mdnsInterfaceAddress: config.mdns ? mdnsInterfaceAddress(config) : undefined,
+        deployer: runtime.deployer,
+        engine: runtime.engine,
+        nodeId,
+        logger: log,
+        dataDir: config.dataDir,
+        publicHost: config.publicHost,
+        crashLoop: { restarts: config.crashLoopRestarts, steadyAfterMs: config.crashLoopSteadyAfter },
+        failoverBuilds: config.failoverBuilds,
+        orchestrationPriority: role.kind === 'lead' ? 0 : config.priority < 2 ? config.priority : undefined,
+        closeDeployer: () => runtime.close(),
+        watched,
+      }),
+    );
+    if (config.ingress) {
+      executors.push(
+        new IngressExecutor({
+          broker: brokerOf(executors),
+          port: config.ingressPort,
+          host: config.ingressHost,
+          // app names resolve over mDNS where the agent uses it (--no-mdns turns both off)
+          mdnsInterfaceAddress: config.mdns ? mdnsInterfaceAddress(config) : undefined,
+          logger: log,
+        }),
+      );
+    }
+    executors.push(
+      new ControlExecutor({
+        dataDir: config.dataDir,
+        promote: () => {
+          if (standby !== undefined) return standby.promoteOnRequest();
+          const why =
+            role.kind === 'lead'
+              ? `this agent (${nodeId}) leads the cluster already`
+              : config.priority >= 2
+                ? `this agent never leads (priority ${config.priority}): promote a standby`
+                : 'this agent is no standby: it keeps no copy of the cluster\'s state (a standby needs a RabbitMQ node of its own: rabbitmq-server installed, no --broker-url)';
+          return Promise.reject(new KrakenError(ErrorCode.Conflict, why));
+        },
         logger: log,
       }),
     );
-  }
-  executors.push(
-    new ControlExecutor({
-      dataDir: config.dataDir,
-      promote: () => {
-        if (standby !== undefined) return standby.promoteOnRequest();
-        const why =
-          role.kind === 'lead'
-            ? `this agent (${nodeId}) leads the cluster already`
-            : config.priority >= 2
-              ? `this agent never leads (priority ${config.priority}): promote a standby`
-              : 'this agent is no standby: it keeps no copy of the cluster\'s state (a standby needs a RabbitMQ node of its own: rabbitmq-server installed, no --broker-url)';
-        return Promise.reject(new KrakenError(ErrorCode.Conflict, why));
-      },
-      logger: log,
-    }),
-  );
-  executors.push(...(options.executors ?? []));
+    executors.push(...(options.executors ?? []));
 
-  const agent = new Agent({ executors, logger: log });
-  await agent.start();
-  const managedNode = executors.find((executor): executor is ManagedRabbitExecutor => executor instanceof ManagedRabbitExecutor);
-  return {
-    agent,
-    nodeId,
-    role,
-    runtime: runtime.runtime,
-    apiUrl: orchestrator?.url,
-    hasPeers: () => (managedNode?.members()?.members.length ?? 1) > 1,
-    stop: () => agent.stop(),
-  };
+    const agent = new Agent({ executors, logger: log });
+    // from here the agent stops what it started, should a setup fail
+    handedOver = true;
+    await agent.start();
+    const managedNode = executors.find((executor): executor is ManagedRabbitExecutor => executor instanceof ManagedRabbitExecutor);
+    return {
+      agent,
+      nodeId,
+      role,
+      runtime: runtime.runtime,
+      apiUrl: orchestrator?.url,
+      hasPeers: () => (managedNode?.members()?.members.length ?? 1) > 1,
+      stop: () => agent.stop(),
+    };
+  } finally {
+    if (!handedOver) await releaseOpened(toRelease, log);
+  }
+}
+
+/** Releases what a failed start opened, last opened first; a failure to release is logged, not thrown over the start's own error. */
+async function releaseOpened(opened: readonly (() => Promise<unknown>)[], log: Logger): Promise<void> {
+  for (const release of [...opened].reverse()) {
+    try {
+      await release();
+    } catch (error) {
+      log.warn('could not release what a failed start opened', { error: toKrakenError(error).message });
+    }
+  }
 }
 
 /** A standby about to lead frees the API port it forwarded on, and stops pulsing the leader it replaces. */
