@@ -9,7 +9,7 @@
 //
 //   NX_DAEMON=false npx nx run-many -t build && node tools/chaos/run.mjs [--seed N] [--minutes M]
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -100,7 +100,10 @@ log(`seed ${seed}: ${schedule.faults.length} faults and ${schedule.operations.le
 const { startClusterHarness } = await labHarness('chaos');
 const dir = await mkdtemp(path.join(os.tmpdir(), 'kraken-chaos-'));
 const instancesDir = path.join(dir, 'instances');
+// the apps run as the agents' unprivileged app user: they record themselves here, as /tmp lets anyone
+chmodSync(dir, 0o711);
 mkdirSync(instancesDir);
+chmodSync(instancesDir, 0o1777);
 // the workers reach the machine's RabbitMQ through relays of the harness, which the delay fault slows
 const cluster = await startClusterHarness({ hosts: HOSTS, name: 'kx', managedBroker: leaderFaults, relayedHosts: leaderFaults ? [] : [2, 3] });
 let exitCode = 1;

@@ -8,7 +8,7 @@
 // and the data dirs.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, readlink, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,6 +129,10 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
   const user = `kraken-harness-${randomBytes(4).toString('hex')}`;
   const password = randomBytes(12).toString('hex');
   const root = await mkdtemp(path.join(tmpdir(), 'kraken-cluster-'));
+  // the agents' apps run as the unprivileged app user, from folders under the root (not the
+  // machine's /var/lib/kraken-apps, which a killed agent would leave behind): it must reach them
+  await chmod(root, 0o711);
+  const appsDir = path.join(root, 'apps');
   // the machine's RabbitMQ, the one amqpUrl() names, seen from the lab at the bridge address
   const rabbitPort = Number(new URL(amqpUrl()).port || 5672);
   const agents: (ClusterAgent | undefined)[] = [];
@@ -205,6 +209,7 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
           ...brokerArgs(agentOptions.brokerUrl ?? brokerUrl),
           ...(token === null ? [] : ['--join-token', token]),
           '--runtime', 'process',
+          '--apps-dir', appsDir,
           '--public-host', host.address,
           '--interface', host.interfaceName,
           ...args,

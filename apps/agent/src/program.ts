@@ -110,6 +110,7 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
     .option('--docker-socket <path>', 'the Docker engine socket (default /var/run/docker.sock)')
     .option('--app-user <name>', 'unprivileged user process-runtime apps run as, created when missing (default kraken-app; root only)')
     .option('--no-app-user', "run process-runtime apps as the agent's own user")
+    .option('--apps-dir <dir>', 'where process-runtime apps of the app user keep their folders (default /var/lib/kraken-apps)')
     .option('--interface <name>', 'network interface for mDNS (default: the first with an IPv4 address)')
     .option('--mdns', 'look for an orchestrator with mDNS, and announce when leading (default)')
     .option('--no-mdns', 'do not use mDNS')

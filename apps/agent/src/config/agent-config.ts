@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { LoadedConfig } from '@kraken/common';
 import { ErrorCode, KrakenError, loadConfig, parseDuration } from '@kraken/common';
+import { DEFAULT_APPS_ROOT } from '../run/process-dir.js';
 
 /** The unprivileged user process-runtime apps run as unless told otherwise. */
 export const DEFAULT_APP_USER = 'kraken-app';
@@ -88,6 +89,12 @@ export const agentConfigSchema = z.object({
       return value;
     })
     .default(DEFAULT_APP_USER),
+  /**
+   * Where process-runtime apps that run as the app user keep their folders (one per data dir):
+   * outside the data dir, which that user cannot enter. It must be a folder the app user can
+   * traverse.
+   */
+  appsDir: z.string().min(1).default(DEFAULT_APPS_ROOT),
   /** The network interface mDNS browses and announces on. Default: the first with an IPv4 address. */
   interface: z.string().min(1).optional(),
   /** Look for an orchestrator with mDNS before becoming one (and announce when leading). */
