@@ -5,10 +5,10 @@
 // otherwise share its queues with the cluster); or, with `managedBroker`, the leader's own RabbitMQ
 // node. Hosts may reach RabbitMQ through a delaying relay, to slow their link at will. Cleans up
 // after itself, including when a test fails: agents, the lab, relays, the RabbitMQ user and vhosts
-// and the data dirs.
+// and the data dirs. With KRAKEN_CLUSTER_LOGS=<dir>, each agent's output is kept there.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, readlink, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -142,6 +142,12 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
   const destroy = async () => {
     if (destroyed) return;
     destroyed = true;
+    // KRAKEN_CLUSTER_LOGS=<dir> keeps each agent's output, to read what happened
+    const keep = process.env['KRAKEN_CLUSTER_LOGS'];
+    if (keep !== undefined) {
+      await mkdir(keep, { recursive: true });
+      for (const agent of agents) if (agent !== undefined) await writeFile(path.join(keep, `agent-${String(agent.index)}.log`), agent.process.output());
+    }
     for (const agent of agents) agent?.process.kill('SIGKILL');
     await Promise.all(agents.flatMap((agent) => (agent === undefined ? [] : [agent.process.exited])));
     await lab.destroy();

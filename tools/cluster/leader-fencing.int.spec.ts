@@ -4,7 +4,6 @@
 // former term might still send (leader.elected comes first in its queue), the former leader comes
 // back as a standby, and no app runs twice. Hosts are network namespaces; apps run as processes.
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -50,12 +49,6 @@ describe('a cluster whose leader is frozen or cut off', () => {
   }, 420_000);
 
   afterAll(async () => {
-    // KRAKEN_CLUSTER_LOGS=<dir> keeps each agent's output, to read what happened
-    const keep = process.env['KRAKEN_CLUSTER_LOGS'];
-    if (keep !== undefined) {
-      await mkdir(keep, { recursive: true });
-      for (const agent of cluster.agents) if (agent !== undefined) await writeFile(path.join(keep, `agent-${String(agent.index)}.log`), agent.process.output());
-    }
     await cluster.destroy();
     await dir.remove();
   }, 120_000);

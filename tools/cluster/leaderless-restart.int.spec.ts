@@ -5,7 +5,6 @@
 // cluster's state and a node of its RabbitMQ cluster, so after looking for a leader for a while it
 // competes for the lease: its node restarts, the broker has its majority again, one of the two
 // leads with every deployment, and the app answers. Hosts are network namespaces; apps run as processes.
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { eventually, gitFixtureRepo, manifestToml, tempDir } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
@@ -43,12 +42,6 @@ describe('a cluster whose every machine lost its leader', () => {
   }, 480_000);
 
   afterAll(async () => {
-    // KRAKEN_CLUSTER_LOGS=<dir> keeps each agent's output, to read what happened
-    const keep = process.env['KRAKEN_CLUSTER_LOGS'];
-    if (keep !== undefined) {
-      await mkdir(keep, { recursive: true });
-      for (const agent of cluster.agents) if (agent !== undefined) await writeFile(path.join(keep, `agent-${String(agent.index)}.log`), agent.process.output());
-    }
     await cluster.destroy();
     await dir.remove();
   }, 120_000);
