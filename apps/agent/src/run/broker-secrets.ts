@@ -12,6 +12,8 @@ export interface BrokerSecrets {
 }
 
 export const BROKER_SECRETS_FILE = 'broker-secrets.json';
+/** The node's own data (its cluster membership among it), under the data dir. */
+export const BROKER_NODE_DIR = 'rabbitmq';
 
 /**
  * The node's secrets from `<dataDir>/broker-secrets.json` (0600), made on first start. Created
@@ -31,11 +33,11 @@ export function loadOrCreateBrokerSecrets(dataDir: string): BrokerSecrets {
   try {
     stored = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new KrakenError(ErrorCode.InvalidConfig, `${file} is not valid JSON: restore it, or remove it together with ${path.join(dataDir, 'rabbitmq')} (the node's broker data; joined machines then join again)`, { cause: error });
+    throw new KrakenError(ErrorCode.InvalidConfig, `${file} is not valid JSON: restore it, or remove it together with ${path.join(dataDir, BROKER_NODE_DIR)} (the node's broker data; joined machines then join again)`, { cause: error });
   }
   const { cookie, adminPassword } = (stored ?? {}) as Partial<BrokerSecrets>;
   if (typeof cookie !== 'string' || cookie.length < 20 || typeof adminPassword !== 'string' || adminPassword.length < 16) {
-    throw new KrakenError(ErrorCode.InvalidConfig, `${file} lacks a cookie or an admin password: restore it, or remove it together with ${path.join(dataDir, 'rabbitmq')} (the node's broker data; joined machines then join again)`);
+    throw new KrakenError(ErrorCode.InvalidConfig, `${file} lacks a cookie or an admin password: restore it, or remove it together with ${path.join(dataDir, BROKER_NODE_DIR)} (the node's broker data; joined machines then join again)`);
   }
   return { cookie, adminPassword };
 }

@@ -73,15 +73,13 @@ export async function decideRole(input: RoleInput, finders: OrchestratorFinders)
   if (input.join !== undefined) {
     const given = joinCandidate(input.join);
     if (input.lookBeyondJoin !== true) return { kind: 'join', candidates: [given] };
-    const found = await Promise.all([finders.mdns?.() ?? [], finders.scan?.() ?? []]);
-    const others = orderCandidates(found.flat()).filter((candidate) => candidate.url !== given.url);
+    const others = (await findAll(finders)).filter((candidate) => candidate.url !== given.url);
     return { kind: 'join', candidates: [given, ...others] };
   }
   const deadline = Date.now() + (input.priority >= 2 ? (input.waitForLeaderMs ?? 0) : (input.followFirstMs ?? 0));
   for (let round = 1; ; round++) {
     const roundStarted = Date.now();
-    const found = await Promise.all([finders.mdns?.() ?? [], finders.scan?.() ?? []]);
-    const candidates = orderCandidates(found.flat());
+    const candidates = await findAll(finders);
     if (candidates.length > 0) {
       if (input.hasJoinToken === false && input.priority < 2) {
         const ownCluster = candidates.filter((candidate) => input.ownClusterId !== undefined && candidate.clusterId === input.ownClusterId);
@@ -102,6 +100,12 @@ export async function decideRole(input: RoleInput, finders: OrchestratorFinders)
     );
   }
   return { kind: 'lead', passedOver: [] };
+}
+
+/** Every orchestrator the finders found, in the order to try them (see orderCandidates). */
+async function findAll(finders: OrchestratorFinders): Promise<readonly Candidate[]> {
+  const found = await Promise.all([finders.mdns?.() ?? [], finders.scan?.() ?? []]);
+  return orderCandidates(found.flat());
 }
 
 /** What the agent says once its role is decided. */

@@ -40,10 +40,10 @@ const closeness: Partial<Record<ErrorCode, number>> = {
 const otherRefusal = 2; // it answered the join, but not as expected
 
 /** Errors about this agent itself: every orchestrator would refuse it alike, so trying on is pointless. */
-const ownFaults: readonly ErrorCode[] = [ErrorCode.InvalidConfig, ErrorCode.InvalidInput];
+export const ownFaults: readonly ErrorCode[] = [ErrorCode.InvalidConfig, ErrorCode.InvalidInput];
 
 /** A cluster that answered the token or the protocol check refuses at every address of it alike. */
-const clusterWideRefusals: readonly ErrorCode[] = [ErrorCode.Unauthorized, ErrorCode.UnsupportedVersion];
+export const clusterWideRefusals: readonly ErrorCode[] = [ErrorCode.Unauthorized, ErrorCode.UnsupportedVersion];
 
 /**
  * Tries the candidates in order until one accepts this agent, logging each refusal with the

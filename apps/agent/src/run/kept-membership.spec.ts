@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SECRETS_FILE } from '@kraken/orchestrator/follow';
-import { BROKER_SECRETS_FILE } from './broker-secrets.js';
+import { SECRETS_FILE, STORE_FILE } from '@kraken/orchestrator/follow';
+import { BROKER_NODE_DIR, BROKER_SECRETS_FILE } from './broker-secrets.js';
 import { keepsMembership } from './kept-membership.js';
 
 describe('keepsMembership', () => {
@@ -13,8 +13,8 @@ describe('keepsMembership', () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'kraken-kept-'));
     writeFileSync(path.join(dataDir, SECRETS_FILE), JSON.stringify({ apiToken: 'a'.repeat(40), joinToken: 'j'.repeat(40), clusterId: 'kraken-0123456789ab' }));
     writeFileSync(path.join(dataDir, BROKER_SECRETS_FILE), '{}');
-    mkdirSync(path.join(dataDir, 'rabbitmq'));
-    writeFileSync(path.join(dataDir, 'orchestrator.db'), '');
+    mkdirSync(path.join(dataDir, BROKER_NODE_DIR));
+    writeFileSync(path.join(dataDir, STORE_FILE), '');
   });
 
   afterEach(() => {
@@ -33,7 +33,7 @@ describe('keepsMembership', () => {
     expect(keepsMembership(config(overrides))).toBe(false);
   });
 
-  it.each([SECRETS_FILE, BROKER_SECRETS_FILE, 'rabbitmq', 'orchestrator.db'])('does not hold without %s (it would found a new, empty cluster)', (missing) => {
+  it.each([SECRETS_FILE, BROKER_SECRETS_FILE, BROKER_NODE_DIR, STORE_FILE])('does not hold without %s (it would found a new, empty cluster)', (missing) => {
     rmSync(path.join(dataDir, missing), { recursive: true });
     expect(keepsMembership(config())).toBe(false);
   });

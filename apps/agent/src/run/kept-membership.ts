@@ -2,10 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { AgentConfig } from '../config/agent-config.js';
 import { readLedCluster } from '../client/credentials.js';
-import { BROKER_SECRETS_FILE } from './broker-secrets.js';
-
-/** Where a leader keeps its store, and a standby its copy of it. */
-const STORE_FILE = 'orchestrator.db';
+import { STORE_FILE } from '@kraken/orchestrator/follow';
+import { BROKER_NODE_DIR, BROKER_SECRETS_FILE } from './broker-secrets.js';
 
 /**
  * Whether this machine could lead its cluster from what its data dir holds, asking nobody: it may
@@ -22,7 +20,7 @@ export function keepsMembership(config: Pick<AgentConfig, 'dataDir' | 'priority'
     config.brokerUrl === undefined &&
     readLedCluster(dataDir) !== undefined &&
     existsSync(path.join(dataDir, BROKER_SECRETS_FILE)) &&
-    existsSync(path.join(dataDir, 'rabbitmq')) &&
+    existsSync(path.join(dataDir, BROKER_NODE_DIR)) &&
     existsSync(path.join(dataDir, STORE_FILE))
   );
 }

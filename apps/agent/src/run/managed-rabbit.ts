@@ -10,7 +10,7 @@ import type { ClusterStatus } from '@kraken/rabbitmq';
 import { LEADER_TOPIC, ROUTES_TOPIC } from '@kraken/orchestrator/follow';
 import { RabbitServer, clusterStatus, ensureUser, growQuorumQueues, isForgottenByCluster, isListening, joinCluster, nodePermissions, refoundAlone, setPartitionHandling } from '@kraken/rabbitmq';
 import type { BrokerSecrets } from './broker-secrets.js';
-import { loadOrCreateBrokerSecrets, saveBrokerSecrets } from './broker-secrets.js';
+import { BROKER_NODE_DIR, loadOrCreateBrokerSecrets, saveBrokerSecrets } from './broker-secrets.js';
 
 /**
  * Connections to the agents' own RabbitMQ cluster beat every 2.5 s: a frozen or cut-off leader's
@@ -98,7 +98,7 @@ export class ManagedRabbit {
       const kept = path.join(options.dataDir, 'rabbitmq.left-out');
       options.logger.warn('this machine\'s RabbitMQ node was left out of its cluster while it was away: starting it afresh to join again', { by: forgotten.by, oldDataKeptIn: kept });
       await rm(kept, { recursive: true, force: true });
-      await rename(path.join(options.dataDir, 'rabbitmq'), kept);
+      await rename(path.join(options.dataDir, BROKER_NODE_DIR), kept);
       node = await ManagedRabbit.launch(options, secrets);
     }
     try {
@@ -124,7 +124,7 @@ export class ManagedRabbit {
     logger.info('starting this agent\'s RabbitMQ node (the first start takes a few seconds)', { port: amqpPort });
     const started = Date.now();
     const server = await RabbitServer.start({
-      dir: path.join(dataDir, 'rabbitmq'),
+      dir: path.join(dataDir, BROKER_NODE_DIR),
       nodeName: `kraken-${nodeId}@${address}`,
       longNames: true,
       distAddress: address,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Logger } from '@kraken/common';
-import { ErrorCode, toKrakenError, withTimeout } from '@kraken/common';
+import { toKrakenError, withTimeout } from '@kraken/common';
 import { ExitCode } from '../client/exit-codes.js';
 import type { CommandIo } from '../client/io.js';
 import type { AgentConfig } from '../config/agent-config.js';
@@ -10,6 +10,7 @@ import type { RunningAgent } from './start-agent.js';
 import { startAgent } from './start-agent.js';
 import { keepsMembership } from './kept-membership.js';
 import { LeaderSearch } from './leader-search.js';
+import { clusterWideRefusals, ownFaults } from './join-first-accepting.js';
 
 /**
  * How long an agent that lost the lease (or keeps its cluster's state and finds no leader) looks for
@@ -104,10 +105,13 @@ export async function runAgentCommand(options: RunAgentCommandOptions): Promise<
   }
 }
 
-/** A refusal no retry changes (a wrong token or protocol, a bad setting): a fresh start ends with it. */
+/**
+ * A refusal no retry changes: this agent's own fault (a bad setting) or the cluster's answer to its
+ * token or protocol, as joinFirstAccepting tells them apart. A fresh start ends with it.
+ */
 function refusedForGood(error: unknown): boolean {
   const { code } = toKrakenError(error);
-  return code === ErrorCode.Unauthorized || code === ErrorCode.UnsupportedVersion || code === ErrorCode.InvalidConfig || code === ErrorCode.InvalidInput;
+  return ownFaults.includes(code) || clusterWideRefusals.includes(code);
 }
 
 function printWhereToLook(config: AgentConfig, io: CommandIo): NonNullable<Parameters<typeof startAgent>[0]['onLeading']> {

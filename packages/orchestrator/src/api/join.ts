@@ -16,6 +16,7 @@ import { pulseKeyFor } from '../liveness/pulse.js';
 import { TokenCheck } from './auth.js';
 import { checkId } from './input.js';
 import { sendError } from './rest.js';
+import { STORE_FILE } from '../store/store-file.js';
 
 /** How this orchestrator lets agents join its cluster (`POST /join`). */
 export interface JoinOptions {
@@ -186,7 +187,7 @@ export function joinRouter(options: JoinRouterOptions): express.Router {
     }
     const dir = await mkdtemp(path.join(tmpdir(), 'kraken-snapshot-'));
     try {
-      const file = path.join(dir, 'orchestrator.db');
+      const file = path.join(dir, STORE_FILE);
       const seq = await options.store.backupTo(file);
       res.setHeader('x-kraken-change-seq', String(seq));
       res.setHeader('cache-control', 'no-store');

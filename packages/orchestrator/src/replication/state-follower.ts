@@ -9,6 +9,7 @@ import type { DataKey } from '../data-key.js';
 import type { ClusterSecrets } from '../secrets.js';
 import { bodyToChangeset } from './changeset-codec.js';
 import { STATE_TOPIC } from './topics.js';
+import { STORE_FILE } from '../store/store-file.js';
 
 export interface StateFollowerOptions {
   /** A broker user that may declare and consume `queue` (a standby's admin user). */
@@ -107,7 +108,7 @@ export class StateFollower {
 
   /** Replaces the copy with the leader's current snapshot. */
   private async resync(): Promise<void> {
-    const file = path.join(this.options.dataDir, 'orchestrator.db');
+    const file = path.join(this.options.dataDir, STORE_FILE);
     const incoming = `${file}.snapshot`;
     await mkdir(this.options.dataDir, { recursive: true, mode: 0o700 });
     await this.options.fetchSnapshot(incoming);

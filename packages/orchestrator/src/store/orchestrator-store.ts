@@ -30,6 +30,7 @@ import type {
   StoredLogLine,
 } from './records.js';
 import { NodeState as NodeStates } from './records.js';
+import { STORE_FILE } from './store-file.js';
 
 export interface OrchestratorStoreOptions {
   /** Directory for `orchestrator.db` (created if missing). Give this or `file`. */
@@ -141,7 +142,6 @@ interface LogCounterRow {
   last_batch_seq: number | null;
 }
 
-const DB_FILE = 'orchestrator.db';
 const EPOCH_KEY = 'epoch';
 
 /**
@@ -823,7 +823,7 @@ function resolveFile(options: OrchestratorStoreOptions): string {
     );
   }
   mkdirSync(options.dataDir, { recursive: true });
-  return path.join(options.dataDir, DB_FILE);
+  return path.join(options.dataDir, STORE_FILE);
 }
 
 /** A new attempt starts with no restarts; a status that does not report them keeps the last known. */
