@@ -6,7 +6,8 @@ import type { Executor } from '../run/executor.js';
 
 /**
  * The lease timings of an agent-run cluster: a standby leads 2 s after the leader's consumer went
- * away; a leader that hears nothing for 1 s stops, before anyone else can start.
+ * away; a leader that hears nothing for 1 s stops, before anyone else can start. A leader whose own
+ * process stalled (adopting many apps on a small machine) waits up to 1.75 s for a fresh tick instead.
  */
 export const LEASE_TIMINGS = { tickIntervalMs: 250, silenceMs: 1_000, leaseMs: 2_000 } as const;
 

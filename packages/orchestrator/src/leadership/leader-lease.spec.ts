@@ -71,6 +71,49 @@ describe('LeaderLease', () => {
     await eventually(() => a.holds(), 5_000, 'a holding the lease again on a fresh tick');
   });
 
+  describe('after a stall of its own process', () => {
+    // a longer lease than above, so a stall can outlast silenceMs and still leave room before it
+    const stallTimings = { tickIntervalMs: 25, silenceMs: 200, leaseMs: 1_000 };
+    const blockEventLoop = (ms: number) => {
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        // a synchronous job, as a leader adopting many apps runs
+      }
+    };
+    const leader = async () => {
+      const lease = await LeaderLease.start({ broker, nodeId: 'a', ...stallTimings });
+      leases.push(lease);
+      await eventually(() => lease.leading, 5_000, 'a leading');
+      const followed: string[] = [];
+      lease.on('following', (why) => followed.push(why));
+      return { lease, followed };
+    };
+
+    it('keeps leading through a stall longer than silenceMs once a tick sent after it is heard, holding nothing meanwhile', async () => {
+      const { lease, followed } = await leader();
+      blockEventLoop(stallTimings.silenceMs * 2);
+      expect(lease.holds()).toBe(false);
+      await eventually(() => lease.holds(), 5_000, 'a holding the lease again on a fresh tick');
+      await new Promise((resolve) => setTimeout(resolve, stallTimings.leaseMs));
+      expect({ leading: lease.leading, followed }).toEqual({ leading: true, followed: [] });
+    });
+
+    it('stops leading when the broker stays silent after the stall', async () => {
+      const { lease, followed } = await leader();
+      await broker.close();
+      blockEventLoop(stallTimings.silenceMs * 2);
+      await eventually(() => !lease.leading, 5_000, 'a stepping down');
+      expect(followed).toEqual([expect.stringMatching(/^no lease tick heard for \d+ ms$/)]);
+    });
+
+    it('stops leading when the stall itself outlasts what a rival needs to take the lease', async () => {
+      const { lease, followed } = await leader();
+      blockEventLoop(stallTimings.leaseMs + 100);
+      await eventually(() => followed.length > 0, 5_000, 'a stepping down');
+      expect(followed).toEqual([expect.stringMatching(/^no lease tick heard for \d+ ms$/)]);
+    });
+  });
+
   it("does not count its own old ticks handed over from a former active consumer's backlog: it still waits leaseMs", async () => {
     await broker.declareQueue(LEADERSHIP_QUEUE, { class: DeliveryClass.Durable, singleActiveConsumer: true });
     await broker.publish(LEADERSHIP_QUEUE, createMessage(MessageType.LeaseTick, { nodeId: 'b' }, { from: 'b', at: new Date(Date.now() - 10_000) }));

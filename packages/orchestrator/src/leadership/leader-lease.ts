@@ -21,7 +21,10 @@ export interface LeaderLeaseOptions {
    * @default 5_000
    */
   leaseMs?: number;
-  /** A leader that hears no tick this long stops leading. @default 2_000 */
+  /**
+   * A leader that hears no tick this long stops leading, unless its own process stalled during the
+   * silence: then it waits for a fresh tick up to just under `leaseMs` (see `check`). @default 2_000
+   */
   silenceMs?: number;
   logger?: Logger;
   clock?: Clock;
@@ -51,6 +54,9 @@ export class LeaderLease extends TypedEmitter<LeaderLeaseEvents> {
   private checker: NodeJS.Timeout | undefined;
   private lastHeard: number | undefined;
   private activeSince: number | undefined;
+  private lastChecked: number | undefined;
+  /** When this process last came out of a stall of its own (its checker ran late by over half of silenceMs). */
+  private stallEndedAt: number | undefined;
   private leadingNow = false;
 
   private constructor(private readonly options: LeaderLeaseOptions) {
@@ -122,15 +128,37 @@ export class LeaderLease extends TypedEmitter<LeaderLeaseEvents> {
     const now = this.clock.now();
     const sentAt = Math.min(Date.parse(message.at), now);
     if (now - sentAt > this.silenceMs) return;
+    // the checker may not have run since a stall: a silence past staleAfterMs ends the lead regardless
+    if (this.leadingNow && this.lastHeard !== undefined && now - this.lastHeard >= this.staleAfterMs) {
+      this.activeSince = undefined;
+      this.stepDown(`no lease tick heard for ${now - this.lastHeard} ms`);
+    }
     this.lastHeard = Math.max(this.lastHeard ?? sentAt, sentAt);
     this.activeSince ??= now;
   }
 
+  /**
+   * A silence longer than silenceMs means the broker went quiet, so the leader stops, unless this
+   * process itself stalled during it (a long synchronous job, a busy machine): ticks were neither
+   * sent nor read then, and stepping down would restart a healthy leader. It then waits for a tick
+   * sent after the stall, but never past `staleAfterMs`, measured from the last tick it heard: a
+   * rival becomes the active consumer no sooner than that tick and leads only after holding it for
+   * leaseMs, so a fresh tick heard before then proves none led meanwhile. `holds()` stays false all
+   * the while, so nothing is sent or stored until that tick arrives.
+   */
   private check(): void {
     const now = this.clock.now();
-    if (this.lastHeard === undefined || now - this.lastHeard > this.silenceMs) {
+    if (this.lastChecked !== undefined && now - this.lastChecked > this.silenceMs / 2) {
+      this.stallEndedAt = now;
+      this.logger.warn('this process stalled: the lease waits for a fresh tick', { stalledMs: now - this.lastChecked });
+      this.tick();
+    }
+    this.lastChecked = now;
+    const silence = this.lastHeard === undefined ? Infinity : now - this.lastHeard;
+    if (silence > this.silenceMs) {
       this.activeSince = undefined;
-      if (this.leadingNow) this.stepDown(`no lease tick heard for ${this.silenceMs} ms`);
+      const ownStall = this.lastHeard !== undefined && this.stallEndedAt !== undefined && this.stallEndedAt > this.lastHeard;
+      if (this.leadingNow && (!ownStall || silence >= this.staleAfterMs)) this.stepDown(`no lease tick heard for ${ownStall ? silence : this.silenceMs} ms`);
       return;
     }
     if (!this.leadingNow && this.activeSince !== undefined && now - this.activeSince >= this.leaseMs) {
@@ -138,6 +166,11 @@ export class LeaderLease extends TypedEmitter<LeaderLeaseEvents> {
       this.logger.info('holding the lease: this node leads', { heldMs: now - this.activeSince });
       this.emit('leading');
     }
+  }
+
+  /** The longest silence a leader may bridge after its own stall: a tick interval short of leaseMs. */
+  private get staleAfterMs(): number {
+    return this.leaseMs - this.tickIntervalMs;
   }
 
   private stepDown(why: string): void {
