@@ -16,6 +16,8 @@ export interface NodeShape {
   disk?: { usedMb: number; totalMb: number };
   /** The failover builds it reports; absent = an older worker that cannot make them. */
   failoverBuilds?: NodeInfoBody['failoverBuilds'];
+  /** What its runtime enforces; absent = an older worker that does not say. */
+  isolation?: NodeInfoBody['isolation'];
 }
 
 /** A plausible node.info body; only what a test cares about needs saying. */
@@ -37,6 +39,7 @@ export function nodeInfo(nodeId: string, shape: NodeShape = {}): NodeInfoBody {
     deployments: shape.deployments ?? [],
     ...(shape.working === undefined ? {} : { working: shape.working }),
     ...(shape.failoverBuilds === undefined ? {} : { failoverBuilds: shape.failoverBuilds }),
+    ...(shape.isolation === undefined ? {} : { isolation: shape.isolation }),
     protocolVersion: 1,
     ...(shape.dockerHealthy === undefined ? {} : { dockerHealthy: shape.dockerHealthy }),
   };

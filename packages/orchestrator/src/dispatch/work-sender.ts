@@ -70,6 +70,7 @@ export class WorkSender {
       request: {
         runtime: deployment.runtime,
         memoryMb: deployment.memoryMb,
+        limited: deployment.memoryMb !== null,
         excludeNodeIds: how.movingFrom === undefined ? [] : [how.movingFrom],
         ...failoverBuilds.preference(deployment),
       },

@@ -107,7 +107,7 @@ describe('LeaderLease', () => {
     });
 
     it('stops leading when the stall itself outlasts what a rival needs to take the lease', async () => {
-      const { lease, followed } = await leader();
+      const { followed } = await leader();
       blockEventLoop(stallTimings.leaseMs + 100);
       await eventually(() => followed.length > 0, 5_000, 'a stepping down');
       expect(followed).toEqual([expect.stringMatching(/^no lease tick heard for \d+ ms$/)]);

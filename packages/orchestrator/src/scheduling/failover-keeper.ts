@@ -72,7 +72,7 @@ export class FailoverKeeper {
         const decision = placeDeployment({
           nodes,
           deployments,
-          request: { runtime: deployment.runtime, memoryMb: deployment.memoryMb, excludeNodeIds },
+          request: { runtime: deployment.runtime, memoryMb: deployment.memoryMb, limited: deployment.memoryMb !== null, excludeNodeIds },
           defaultMemoryMb: this.options.defaultMemoryMb,
         });
         return decision.ok ? decision.value.nodeId : undefined;

@@ -155,4 +155,29 @@ describe('placeDeployment', () => {
     const result = place([]);
     expect(!result.ok && result.error.message).toBe('no node can run it (docker, 256 MB): no nodes have reported in');
   });
+
+  describe('an app with a memory limit', () => {
+    const enforcing = { runsAs: 'agent', user: 'kraken-app', limits: true } as const;
+    const unbounded = { runsAs: 'agent', limits: false } as const;
+    const limited = { runtime: 'process', memoryMb: 256, limited: true } as const;
+
+    it('goes to a node that enforces limits, before one with more headroom that does not', () => {
+      const nodes = [node('node-a', { runtimes: ['process'], freeMb: 8000, isolation: unbounded }), node('node-b', { runtimes: ['process'], freeMb: 1000, isolation: enforcing })];
+      const result = place(nodes, [], limited);
+      expect(result.ok && result.value.reason).toMatch(/^node-b: most headroom of the nodes that enforce its memory limit \(/);
+      // without a limit, headroom decides
+      expect(placedOn(nodes, [], { runtime: 'process', memoryMb: 256 })).toBe('node-a');
+    });
+
+    it('still runs where no node enforces limits, and says that its limit does not hold there', () => {
+      const result = place([node('node-a', { runtimes: ['process'], isolation: unbounded }), node('node-b', { runtimes: ['process'] })], [], limited);
+      expect(result.ok && result.value.reason).toMatch(/^node-a: most headroom \(.*\); its memory limit is not enforced there/);
+    });
+
+    it('takes its failover node only when that one enforces limits too, or none does', () => {
+      const nodes = [node('node-a', { runtimes: ['process'], isolation: enforcing }), node('node-b', { runtimes: ['process'], isolation: unbounded })];
+      expect(placedOn(nodes, [], { ...limited, preferNodeId: 'node-b' })).toBe('node-a');
+      expect(placedOn([node('node-a', { runtimes: ['process'], isolation: unbounded }), node('node-b', { runtimes: ['process'], isolation: unbounded })], [], { ...limited, preferNodeId: 'node-b' })).toBe('node-b');
+    });
+  });
 });

@@ -30,6 +30,11 @@ export interface PlacementRequest {
   excludeNodeIds?: readonly string[];
   /** A node that holds a ready build of it (its failover node): chosen when it can run it, whatever the headroom. */
   preferNodeId?: string;
+  /**
+   * The request sets a memory limit: a node that enforces limits goes before one that does not
+   * (whatever the headroom), and a placement on one that does not says so.
+   */
+  limited?: boolean;
 }
 
 export interface PlacementInput {
@@ -119,14 +124,25 @@ export function placeDeployment(input: PlacementInput): Result<PlacementDecision
       a.deployments - b.deployments ||
       compareIds(a.node.id, b.node.id),
   );
+  const limited = input.request.limited === true;
+  // a limit the user asked for is worth more than headroom (the sort is stable: headroom next)
+  if (limited) scored.sort((a, b) => Number(enforcesLimits(b.node)) - Number(enforcesLimits(a.node)));
   const preferred = scored.findIndex((c) => c.node.id === input.request.preferNodeId);
-  // a start instead of a clone, build and test is worth more than headroom
-  if (preferred > 0) scored.unshift(...scored.splice(preferred, 1));
+  const limitHeldAnyway = !limited || scored.every((c) => !enforcesLimits(c.node));
+  // a start instead of a clone, build and test is worth more than headroom, not than a limit held
+  const preferredWins = preferred !== -1 && (limitHeldAnyway || enforcesLimits(scored[preferred]?.node));
+  if (preferredWins) scored.unshift(...scored.splice(preferred, 1));
   const [winner, ...others] = scored as [Candidate, ...Candidate[]];
-  const lead =
-    preferred !== -1 ? 'holds a ready build of it (its failover node)' : others.length === 0 ? 'the only node that can run it' : 'most headroom';
+  const lead = preferredWins
+    ? 'holds a ready build of it (its failover node)'
+    : others.length === 0
+      ? 'the only node that can run it'
+      : limited && enforcesLimits(winner.node) && others.some((c) => !enforcesLimits(c.node))
+        ? 'most headroom of the nodes that enforce its memory limit'
+        : 'most headroom';
+  const unenforced = limited && !enforcesLimits(winner.node) ? '; its memory limit is not enforced there (no node that can run it enforces limits)' : '';
   const parts = [
-    `${winner.node.id}: ${lead} (${describeCandidate(winner)})`,
+    `${winner.node.id}: ${lead} (${describeCandidate(winner)})${unenforced}`,
     ...others.map((c) => `${c.node.id} has ${describeCandidate(c)}`),
     ...rejected,
   ];
@@ -147,6 +163,11 @@ function whyNot(
   if (!canRun(node.info, runtime)) return `cannot run ${runtime} apps now (its Docker engine is not answering)`;
   if (freeMb < neededMb) return `has ${formatMb(freeMb)} free, needs ${formatMb(neededMb)}`;
   return undefined;
+}
+
+/** Whether the node's runtime holds apps to their memory and CPU limits; an agent too old to say is taken not to. */
+function enforcesLimits(node: SchedulableNode | undefined): boolean {
+  return node?.info.isolation?.limits === true;
 }
 
 function loadPerCore(node: SchedulableNode): number {
