@@ -104,10 +104,10 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
 
   const executors: Executor[] = [];
   // what this start opened before the agent runs its executors (a RabbitMQ node, connections, the
-  // runtime): released if the start fails before then, or a node left running would hold its port
-  // and every later start would fail on it
+  // runtime, an early mDNS announcement): released if the start fails, or a node left running would
+  // hold its port, or the runtime its folder, and every later start in this process would fail on it
   const toRelease: (() => Promise<unknown>)[] = [];
-  let handedOver = false;
+  let started = false;
   try {
     const onStepDown =
       options.onStepDown ??
@@ -300,9 +300,11 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     executors.push(...(options.executors ?? []));
 
     const agent = new Agent({ executors, logger: log });
-    // from here the agent stops what it started, should a setup fail
-    handedOver = true;
+    // An executor that fails to set up makes the agent stop those set up before it, not those after:
+    // what those would have owned (the runtime, the announcement) is released below. Each release
+    // is idempotent, so what a stopped executor let go of already costs nothing.
     await agent.start();
+    started = true;
     const managedNode = executors.find((executor): executor is ManagedRabbitExecutor => executor instanceof ManagedRabbitExecutor);
     return {
       agent,
@@ -314,7 +316,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       stop: () => agent.stop(),
     };
   } finally {
-    if (!handedOver) await releaseOpened(toRelease, log);
+    if (!started) await releaseOpened(toRelease, log);
   }
 }
 
