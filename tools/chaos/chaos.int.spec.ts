@@ -28,9 +28,15 @@ async function expectEveryInvariantHeld(seed: number, args: readonly string[]): 
   const output = run.output();
   // the table and what follows it; all of it when the run itself failed
   console.log(output.includes('\nchaos run, seed') ? output.slice(output.indexOf('\nchaos run, seed')) : output);
-  expect({ code, verdict: /chaos: (every invariant held|\d+ invariant\(s\) failed)/.exec(output)?.[0] }).toEqual({ code: 0, verdict: `chaos: every invariant held` });
   // the table names each invariant with its result: all nine, each ok
   const rows = output.split('\n').filter((line) => / {2}(ok|FAILED) {2}/.test(line));
+  const verdict = /chaos: (every invariant held|\d+ invariant\(s\) failed)/.exec(output)?.[0];
+  if (code !== 0 || verdict !== 'chaos: every invariant held') {
+    // CI's summary shows a failure's first line: it names what failed and where the agents' logs are
+    const failed = rows.filter((row) => row.includes('FAILED')).map((row) => row.trim().replace(/ {2,}/g, ' | '));
+    const logs = /agents' logs kept in (\S+)/.exec(output)?.[1] ?? 'not kept';
+    throw new Error(`chaos seed ${seed} ${args.join(' ')} exited ${String(code)}: ${verdict ?? 'no verdict'}; ${failed.length === 0 ? 'no invariant row failed' : failed.join('; ')}; agents' logs: ${logs}`);
+  }
   expect(rows).toHaveLength(9);
   expect(rows.filter((row) => row.includes('FAILED'))).toEqual([]);
   // the schedule did something: faults and creates happened
