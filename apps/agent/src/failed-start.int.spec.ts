@@ -37,7 +37,7 @@ describe('an agent start that fails part-way', () => {
     const squatter = net.createServer();
     await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
     try {
-      await expect(startAgent({ config, logger: noopLogger })).rejects.toThrow(/EADDRINUSE|in use/);
+      await expect(startAgent({ config, logger: noopLogger })).rejects.toThrow(/^the API cannot listen on 127\.0\.0\.1:\d+: another program \(or another Kraken\) holds that port/);
     } finally {
       await new Promise((resolve) => squatter.close(resolve));
     }

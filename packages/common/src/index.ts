@@ -15,7 +15,7 @@ export { systemClock, isoTime } from './clock.js';
 export type { Clock } from './clock.js';
 export { optionChecks } from './option-checks.js';
 export type { OptionChecks } from './option-checks.js';
-export { freePort, freePortRange } from './ports.js';
+export { freePort, freePortRange, listenFailure } from './ports.js';
 export { listeningSockets } from './listening-sockets.js';
 export type { ListeningSocket } from './listening-sockets.js';
 export { redactCredentials } from './redact.js';

@@ -1,5 +1,7 @@
+import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
-import { freePort, freePortRange } from './ports.js';
+import { ErrorCode, KrakenError } from './errors.js';
+import { freePort, freePortRange, listenFailure } from './ports.js';
 
 async function listen(port: number, host: string): Promise<() => Promise<void>> {
   const server = createServer();
@@ -35,5 +37,43 @@ describe('freePortRange', () => {
 
   it('refuses a size that is not a positive integer', async () => {
     await expect(freePortRange(0)).rejects.toThrow(/size must be a positive integer/);
+  });
+});
+
+describe('listenFailure', () => {
+  const failedListen = async (port: number, host: string) => {
+    const server = createServer();
+    return new Promise<unknown>((resolve) => {
+      server.once('error', resolve);
+      server.listen(port, host, () => {
+        server.close();
+        resolve(undefined);
+      });
+    });
+  };
+
+  it('names the address and what to do for a port another program holds', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as AddressInfo;
+    try {
+      const failure = listenFailure(await failedListen(port, '127.0.0.1'), 'the API', '127.0.0.1', port);
+      expect({ code: failure instanceof KrakenError ? failure.code : 'not a KrakenError', message: failure.message }).toEqual({
+        code: ErrorCode.Conflict,
+        message: `the API cannot listen on 127.0.0.1:${port}: another program (or another Kraken) holds that port; stop it or choose another port`,
+      });
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('says when the address is not one of this machine', async () => {
+    const failure = listenFailure(await failedListen(0, '192.0.2.1'), 'the API', '192.0.2.1', 4000);
+    expect(failure.message).toBe('the API cannot listen on 192.0.2.1:4000: 192.0.2.1 is not an address of this machine');
+  });
+
+  it('returns other errors as they are', () => {
+    const other = new Error('something else');
+    expect(listenFailure(other, 'the API', '127.0.0.1', 4000)).toBe(other);
   });
 });

@@ -76,3 +76,25 @@ function listenOn(port: number): Promise<number> {
   });
 }
 
+
+/**
+ * What a server's failed `listen` means to the person who started it, as a KrakenError naming the
+ * address: a port someone else holds (Conflict), one this user may not bind, or an address that
+ * is not this machine's (InvalidConfig). Other errors are returned as they are.
+ */
+export function listenFailure(error: unknown, what: string, host: string, port: number): Error {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const where = `${host.includes(':') ? `[${host}]` : host}:${String(port)}`;
+  const details = { host, port, code };
+  switch (code) {
+    case 'EADDRINUSE':
+      return new KrakenError(ErrorCode.Conflict, `${what} cannot listen on ${where}: another program (or another Kraken) holds that port; stop it or choose another port`, { details, cause: error });
+    case 'EACCES':
+    case 'EPERM':
+      return new KrakenError(ErrorCode.InvalidConfig, `${what} cannot listen on ${where}: this user may not bind port ${String(port)} (ports below 1024 need root or CAP_NET_BIND_SERVICE); choose a port from 1024 up`, { details, cause: error });
+    case 'EADDRNOTAVAIL':
+      return new KrakenError(ErrorCode.InvalidConfig, `${what} cannot listen on ${where}: ${host} is not an address of this machine`, { details, cause: error });
+    default:
+      return error instanceof Error ? error : new Error(String(error));
+  }
+}

@@ -713,6 +713,20 @@ describe('subscriptions over graphql-ws', () => {
     ).rejects.toThrow(/NOT_FOUND/);
   });
 
+  it('answers a WebSocket upgrade on any other path with 404', async () => {
+    const socket = new WebSocket(server.url.replace(/^http/, 'ws') + '/other');
+    const refused = await new Promise<string>((resolve) => {
+      socket.once('error', (error) => {
+        resolve(error.message);
+      });
+      socket.once('open', () => {
+        socket.close();
+        resolve('opened');
+      });
+    });
+    expect(refused).toBe('Unexpected server response: 404');
+  });
+
   it('refuses an alias bomb before parsing it, as over HTTP', async () => {
     const bomb = `subscription { ${Array.from({ length: 2000 }, (_, i) => `a${String(i)}:__typename`).join(' ')} }`;
     await expect(subscribeUntil(wsClient(), bomb, {}, () => true)).rejects.toThrow(/query holds more than 5000 tokens.*PAYLOAD_TOO_LARGE/);

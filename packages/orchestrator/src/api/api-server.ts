@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ApolloServer } from '@apollo/server';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -8,7 +9,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import { createPubSub } from '@graphql-yoga/subscription';
 import type { Clock, Logger } from '@kraken/common';
-import { ErrorCode, KrakenError, noopLogger, systemClock, toKrakenError } from '@kraken/common';
+import { ErrorCode, KrakenError, listenFailure, noopLogger, systemClock, toKrakenError } from '@kraken/common';
 import type { NextFunction, Request, Response } from 'express';
 import express from 'express';
 import type { GraphQLFormattedError } from 'graphql';
@@ -119,7 +120,19 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   const watchers = new Watchers(options.clock ?? systemClock);
   const closeOfConnection = new WeakMap<object, () => void>();
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: limits.maxBodyBytes });
+  // Upgrades handed over by hand (noServer): a WebSocketServer given the HTTP server re-emits that
+  // server's errors, and graphql-ws prints them as its own ("Internal error emitted on the WebSocket
+  // server") with a stack, over a port clash that listen() reports plainly.
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: limits.maxBodyBytes });
+  httpServer.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (new URL(request.url ?? '/', 'http://api').pathname !== '/graphql') {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    wsServer.handleUpgrade(request, socket, head, (ws) => {
+      wsServer.emit('connection', ws, request);
+    });
+  });
   const format = (errors: readonly GraphQLFormattedError[]): GraphQLFormattedError[] =>
     errors.map((error) => formatGraphQLError(error, error instanceof GraphQLError ? error : undefined, logger));
   const wsCleanup = useServer(
@@ -243,9 +256,12 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     httpServer,
     async listen(port, host = '127.0.0.1') {
       await new Promise<void>((resolve, reject) => {
-        httpServer.once('error', reject);
+        const refused = (error: unknown) => {
+          reject(listenFailure(error, 'the API', host, port));
+        };
+        httpServer.once('error', refused);
         httpServer.listen(port, host, () => {
-          httpServer.off('error', reject);
+          httpServer.off('error', refused);
           resolve();
         });
       });
