@@ -35,7 +35,7 @@ export { BrokerUsers, Queues } from './names.js';
 export { ID_PATTERN, DEPLOYMENT_NAME_PATTERN, DEPLOYMENT_NAME_RULE, envNameProblem, envValueProblem } from './fields.js';
 export { EXTENSION_KEY_PATTERN, NodeInfoExtensionLimits, parseNodeInfoExtensions } from './node-info-extensions.js';
 export type { NodeInfoExtensions } from './node-info-extensions.js';
-export { AppUser, describeIsolation } from './isolation.js';
+export { AppUser, MAX_REASON_LENGTH, describeIsolation, fitIsolation } from './isolation.js';
 export type { Isolation } from './isolation.js';
 export { parseJoinAnswer } from './join.js';
 export type { JoinAnswer, BrokerClusterGrant } from './join.js';

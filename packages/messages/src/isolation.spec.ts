@@ -1,4 +1,4 @@
-import { AppUser, describeIsolation, isolationSchema } from './isolation.js';
+import { AppUser, MAX_REASON_LENGTH, describeIsolation, fitIsolation, isolationSchema } from './isolation.js';
 
 describe('describeIsolation', () => {
   it('says a container with limits in two words', () => {
@@ -11,6 +11,23 @@ describe('describeIsolation', () => {
 
   it("warns that apps of the agent's user are bounded by nothing", () => {
     expect(describeIsolation({ runsAs: AppUser.Agent, limits: false })).toBe("runs as the agent's user, no limits");
+  });
+
+  it('says why, where the node gave its reasons', () => {
+    expect(describeIsolation({ runsAs: AppUser.Agent, limits: false, userWhyNot: 'no useradd here', limitsWhyNot: 'no cgroup v2 here' })).toBe(
+      "runs as the agent's user (no useradd here), no limits (no cgroup v2 here)",
+    );
+  });
+
+  it('cuts a long reason to fit its field, and leaves a short one', () => {
+    const fitted = fitIsolation({ runsAs: 'agent', limits: false, limitsWhyNot: 'x'.repeat(1000), userWhyNot: 'turned off' });
+    const cut = fitted.limitsWhyNot ?? '';
+    expect({ length: cut.length, end: cut.slice(-2), user: fitted.userWhyNot, valid: isolationSchema.safeParse(fitted).success }).toEqual({
+      length: MAX_REASON_LENGTH,
+      end: 'x…',
+      user: 'turned off',
+      valid: true,
+    });
   });
 });
 

@@ -13,6 +13,9 @@ export const AppUser = {
 } as const;
 export type AppUser = (typeof AppUser)[keyof typeof AppUser];
 
+/** The longest reason a node gives for enforcing less; `fitIsolation` cuts a longer one to fit. */
+export const MAX_REASON_LENGTH = 300;
+
 /**
  * What a node's runtime enforces on the apps it runs, sent in every heartbeat so that people see
  * what they trust an app with, and placement can one day refuse limited apps where limits are
@@ -28,14 +31,35 @@ export const isolationSchema = z.object({
   user: z.string({ error: 'expected a user name' }).min(1, { error: 'expected a user name' }).max(64, { error: 'expected a user name' }).optional(),
   /** Memory and CPU limits from the manifest or the request hold. */
   limits: z.boolean({ error: 'expected a boolean' }),
+  /** Why apps run as the agent's own user where a dedicated one was wanted or turned off (no `user`). */
+  userWhyNot: z.string({ error: 'expected a reason' }).max(MAX_REASON_LENGTH, { error: `expected a reason of at most ${String(MAX_REASON_LENGTH)} characters` }).optional(),
+  /** Why limits do not hold (`limits` false): no control groups this agent may create, say. */
+  limitsWhyNot: z.string({ error: 'expected a reason' }).max(MAX_REASON_LENGTH, { error: `expected a reason of at most ${String(MAX_REASON_LENGTH)} characters` }).optional(),
 });
 export type Isolation = z.infer<typeof isolationSchema>;
 
 /**
- * Isolation in a few words for `kraken nodes`, the Nodes page and the agent's log: "container,
- * limits"; "runs as user kraken-app, limits"; "runs as the agent's user, no limits".
+ * Isolation in a few words for `kraken nodes`, the Nodes page and the agent's log, with the reason
+ * for what is missing when the node gave one: "container, limits"; "runs as user kraken-app,
+ * limits"; "runs as the agent's user (--no-app-user), no limits (no cgroup v2 here)".
  */
 export function describeIsolation(isolation: Isolation): string {
-  const who = isolation.runsAs === AppUser.Container ? 'container' : isolation.user === undefined ? "runs as the agent's user" : `runs as user ${isolation.user}`;
-  return `${who}, ${isolation.limits ? 'limits' : 'no limits'}`;
+  const because = (reason: string | undefined) => (reason === undefined ? '' : ` (${reason})`);
+  const who =
+    isolation.runsAs === AppUser.Container
+      ? 'container'
+      : isolation.user === undefined
+        ? `runs as the agent's user${because(isolation.userWhyNot)}`
+        : `runs as user ${isolation.user}`;
+  return `${who}, ${isolation.limits ? 'limits' : `no limits${because(isolation.limitsWhyNot)}`}`;
+}
+
+/** `isolation` with each reason cut to fit its field (marked where it was cut), as a heartbeat carries it. */
+export function fitIsolation(isolation: Isolation): Isolation {
+  const fit = (reason: string) => (reason.length <= MAX_REASON_LENGTH ? reason : `${reason.slice(0, MAX_REASON_LENGTH - 1)}…`);
+  return {
+    ...isolation,
+    ...(isolation.userWhyNot === undefined ? {} : { userWhyNot: fit(isolation.userWhyNot) }),
+    ...(isolation.limitsWhyNot === undefined ? {} : { limitsWhyNot: fit(isolation.limitsWhyNot) }),
+  };
 }

@@ -103,7 +103,10 @@ export async function chooseAppUser(input: AppUserInput): Promise<AppUserChoice>
  * nothing, and reads none of the state and log files, which are 0600) only while apps run as
  * that account; else it is 0700.
  */
-export async function setUpAppUser(options: CompiledProcessOptions, limits: boolean): Promise<{ options: CompiledProcessOptions; account: AppAccount | undefined }> {
+export async function setUpAppUser(
+  options: CompiledProcessOptions,
+  limits: boolean,
+): Promise<{ options: CompiledProcessOptions; account: AppAccount | undefined; whyNot?: string }> {
   const folders = [options.dataDir, deploymentsDir(options.dataDir)];
   const setModes = async (mode: number): Promise<void> => {
     for (const folder of folders) await chmod(folder, mode);
@@ -127,7 +130,7 @@ export async function setUpAppUser(options: CompiledProcessOptions, limits: bool
     await setModes(0o700);
     const say = options.appUser === undefined ? options.logger.info.bind(options.logger) : options.logger.warn.bind(options.logger);
     say(`apps run as the agent's own user, so they can read its files and signal it: ${choice.reason}`);
-    return { options, account: undefined };
+    return { options, account: undefined, whyNot: choice.reason };
   }
   const { account, staticNode } = choice;
   options.logger.info(`apps, their installs and tests run as the unprivileged user ${account.name} (uid ${String(account.uid)})`);

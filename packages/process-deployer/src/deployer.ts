@@ -74,7 +74,7 @@ export class ProcessDeployer implements AsyncDisposable {
    * agent's own, so they can read its data dir and signal it); memory and CPU limits hold where
    * the agent may create control groups.
    */
-  readonly isolation: { readonly runsAs: 'agent'; readonly limits: boolean; readonly user?: string };
+  readonly isolation: { readonly runsAs: 'agent'; readonly limits: boolean; readonly user?: string; readonly userWhyNot?: string; readonly limitsWhyNot?: string };
   private readonly supervisors = new Map<string, Supervisor>();
   private readonly inFlight = new Set<string>();
   private readonly prepares = new PreparesInFlight();
@@ -99,8 +99,15 @@ export class ProcessDeployer implements AsyncDisposable {
     private readonly cgroups: Cgroups | undefined,
     /** The unprivileged user apps, installs and tests run as; undefined: the agent's user. */
     private readonly account: AppAccount | undefined,
+    /** Why apps get less than a user of their own and limits, shown with the node. */
+    whyNot: { userWhyNot?: string; limitsWhyNot?: string },
   ) {
-    this.isolation = { runsAs: 'agent', limits: cgroups !== undefined, ...(account === undefined ? {} : { user: account.name }) };
+    this.isolation = {
+      runsAs: 'agent',
+      limits: cgroups !== undefined,
+      ...(account === undefined ? {} : { user: account.name }),
+      ...whyNot,
+    };
     this.logger = options.logger.child({ component: 'process-deployer', nodeId: options.nodeId });
     this.sampler = new GroupSampler(options.statsIntervalMs, CPU_WINDOW_MAX_MS);
   }
@@ -116,8 +123,11 @@ export class ProcessDeployer implements AsyncDisposable {
     const lock = await lockDataDir(compiled.dataDir);
     const probe = await probeCgroups(compiled.cgroupRoot, compiled.nodeId, compiled.dataDir);
     if (!probe.available) compiled.logger.info(`apps run without memory or CPU limits here: ${probe.reason}`);
-    const { options: effective, account } = await setUpAppUser(compiled, probe.available);
-    const deployer = new ProcessDeployer(effective, lock, probe.available ? probe.cgroups : undefined, account);
+    const { options: effective, account, whyNot } = await setUpAppUser(compiled, probe.available);
+    const deployer = new ProcessDeployer(effective, lock, probe.available ? probe.cgroups : undefined, account, {
+      ...(whyNot === undefined ? {} : { userWhyNot: whyNot }),
+      ...(probe.available ? {} : { limitsWhyNot: probe.reason }),
+    });
     try {
       await deployer.adoptAll();
     } catch (error) {

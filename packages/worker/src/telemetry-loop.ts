@@ -1,6 +1,6 @@
 import { isoTime, withTimeout } from '@kraken/common';
 import type { FailoverBuild, NodeInfoBody, NodeInfoExtensions } from '@kraken/messages';
-import { MessageType, PROTOCOL_VERSION, Runtime } from '@kraken/messages';
+import { MessageType, PROTOCOL_VERSION, Runtime, fitIsolation } from '@kraken/messages';
 import type { Background } from './background.js';
 import type { Deployer, EngineProbe } from './deployer.js';
 import type { NodeInfoExtensionsProvider } from './node-info-extensions.js';
@@ -146,7 +146,7 @@ export class TelemetryLoop {
       ...(system.cpuBusyPercent === undefined ? {} : { cpuBusyPercent: system.cpuBusyPercent }),
       ...(system.disk === undefined ? {} : { disk: system.disk }),
       runtimes: engineHealthy ? [runtime] : [],
-      ...(deployer.isolation === undefined ? {} : { isolation: deployer.isolation }),
+      ...(deployer.isolation === undefined ? {} : { isolation: fitIsolation(deployer.isolation) }),
       deployments: held.filter((t) => t.phase === 'running').map((t) => t.deploymentId),
       working: held.filter((t) => t.phase !== 'running').map((t) => t.deploymentId),
       ...(failoverBuilds === undefined ? {} : { failoverBuilds }),
