@@ -148,13 +148,16 @@ export class LeaderLease extends TypedEmitter<LeaderLeaseEvents> {
    */
   private check(): void {
     const now = this.clock.now();
+    const silence = this.lastHeard === undefined ? Infinity : now - this.lastHeard;
     if (this.lastChecked !== undefined && now - this.lastChecked > this.silenceMs / 2) {
       this.stallEndedAt = now;
-      this.logger.warn('this process stalled: the lease waits for a fresh tick', { stalledMs: now - this.lastChecked });
+      // said aloud only when it is what kept a leader from stepping down: short stalls are common on a busy machine
+      const fields = { stalledMs: now - this.lastChecked, silentMs: silence };
+      if (this.leadingNow && silence > this.silenceMs) this.logger.warn('this process stalled: the lease waits for a tick sent since', fields);
+      else this.logger.debug('this process stalled', fields);
       this.tick();
     }
     this.lastChecked = now;
-    const silence = this.lastHeard === undefined ? Infinity : now - this.lastHeard;
     if (silence > this.silenceMs) {
       this.activeSince = undefined;
       const ownStall = this.lastHeard !== undefined && this.stallEndedAt !== undefined && this.stallEndedAt > this.lastHeard;
