@@ -45,6 +45,7 @@ function integration(projectDir) {
     testMatch: ['<rootDir>/src/**/*.int.spec.ts', '<rootDir>/test/**/*.int.spec.ts'],
     testTimeout: 120_000,
     setupFiles: [path.join(__dirname, 'integration-env.cjs')],
+    setupFilesAfterEnv: [path.join(__dirname, 'integration-cleanup.cjs')],
   };
 }
 

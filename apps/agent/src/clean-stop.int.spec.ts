@@ -34,7 +34,8 @@ describe('kraken agent stopped with SIGTERM', () => {
     const vhost = await isolatedVhost(`kraken-${name}`);
     vhosts.push(vhost);
     dataDir = path.join(dir.path, name);
-    appsDirs.push(processRuntimeDir({ dataDir, appUser: DEFAULT_APP_USER, isRoot: process.getuid?.() === 0, appsRoot: DEFAULT_APPS_ROOT, olderApps: false }).dir);
+    // where the agent keeps its apps (jest-config/integration-env.cjs gives each test file a folder)
+    appsDirs.push(processRuntimeDir({ dataDir, appUser: DEFAULT_APP_USER, isRoot: process.getuid?.() === 0, appsRoot: process.env.KRAKEN_APPS_DIR ?? DEFAULT_APPS_ROOT, olderApps: false }).dir);
     const port = await freePort();
     api = `http://127.0.0.1:${port}`;
     const started = spawnLongRunning(process.execPath, [
