@@ -89,6 +89,8 @@ export interface ClusterHarness extends AsyncDisposable {
    * group's id once the signal is sent; rejects when the host runs no such node now.
    */
   killBroker(index: number): Promise<number>;
+  /** The process group of agent `index`'s own RabbitMQ node as killBroker finds it; undefined when it runs none now. */
+  brokerNodeGroup(index: number): Promise<number | undefined>;
   /**
    * Holds host `index`'s traffic to and from RabbitMQ `delayMs` each way from now on, open
    * connections too (0: none); the host must be one of `relayedHosts`.
@@ -189,6 +191,17 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
     return agent;
   };
 
+  const brokerNodeGroup = async (index: number): Promise<number | undefined> => {
+    const agent = agentAt(index);
+    const { stdout } = await run('ip', ['netns', 'pids', agent.host.netns]);
+    const nodeDir = path.join(agent.dataDir, 'rabbitmq');
+    for (const pid of stdout.split('\n').map(Number).filter((candidate) => Number.isInteger(candidate) && candidate > 0)) {
+      const leader = await lifelineGroup(pid, nodeDir);
+      if (leader !== undefined) return leader;
+    }
+    return undefined;
+  };
+
   let founderToken: string | undefined;
   const apiToken = async (): Promise<string> => {
     founderToken ??= (JSON.parse(await readFile(path.join(agentAt(1).dataDir, SECRETS_FILE), 'utf8')) as { apiToken: string }).apiToken;
@@ -276,17 +289,12 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
       await lab.killHost(index);
       await agent.process.exited;
     },
+    brokerNodeGroup,
     killBroker: async (index) => {
-      const agent = agentAt(index);
-      const { stdout } = await run('ip', ['netns', 'pids', agent.host.netns]);
-      const nodeDir = path.join(agent.dataDir, 'rabbitmq');
-      for (const pid of stdout.split('\n').map(Number).filter((candidate) => Number.isInteger(candidate) && candidate > 0)) {
-        const leader = await lifelineGroup(pid, nodeDir);
-        if (leader === undefined) continue;
-        process.kill(-leader, 'SIGKILL');
-        return leader;
-      }
-      throw new Error(`killBroker: host ${String(index)} runs no RabbitMQ node from ${nodeDir} now`);
+      const group = await brokerNodeGroup(index);
+      if (group === undefined) throw new Error(`killBroker: host ${String(index)} runs no RabbitMQ node from ${path.join(agentAt(index).dataDir, 'rabbitmq')} now`);
+      process.kill(-group, 'SIGKILL');
+      return group;
     },
     delayBroker: (index, delayMs) => {
       const relay = relays.get(index);

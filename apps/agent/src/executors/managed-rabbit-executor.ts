@@ -18,7 +18,8 @@ export class ManagedRabbitExecutor implements Executor {
     return Promise.resolve();
   }
 
+  /** Hands the node back (see ManagedRabbit.release): kept running for the agent's next start, or stopped. */
   stop(): Promise<void> {
-    return this.node.stop();
+    return this.node.release();
   }
 }

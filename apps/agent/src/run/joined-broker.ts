@@ -38,7 +38,7 @@ export async function openJoinedBroker(grant: JoinAnswer, node: Omit<ManagedRabb
     return { broker, managed, standbyBroker };
   } catch (error) {
     for (const broker of opened) await broker.close();
-    await managed.stop();
+    await managed.release();
     throw error;
   }
 }

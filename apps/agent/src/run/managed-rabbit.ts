@@ -9,6 +9,7 @@ import type { BrokerClusterGrant } from '@kraken/messages';
 import type { ClusterStatus } from '@kraken/rabbitmq';
 import { LEADER_TOPIC, ROUTES_TOPIC } from '@kraken/orchestrator/follow';
 import { RabbitServer, clusterStatus, ensureUser, growQuorumQueues, isForgottenByCluster, isListening, joinCluster, nodePermissions, refoundAlone, setPartitionHandling } from '@kraken/rabbitmq';
+import type { BrokerNodeKeeper } from './broker-node-keeper.js';
 import type { BrokerSecrets } from './broker-secrets.js';
 import { BROKER_NODE_DIR, loadOrCreateBrokerSecrets, saveBrokerSecrets } from './broker-secrets.js';
 
@@ -33,6 +34,11 @@ export interface ManagedRabbitOptions {
   logger: Logger;
   /** @default RabbitMQ's own script under /usr/lib/rabbitmq */
   serverScript?: string;
+  /**
+   * Keeps the node running between starts of the agent in one process: a start takes the node the
+   * last one left, and `release` hands it back instead of stopping it. Without one, `release` stops it.
+   */
+  keeper?: BrokerNodeKeeper;
 }
 
 /** Restart delays after the node dies unexpectedly: quick at first, then no faster than every 30 s. */
@@ -62,14 +68,31 @@ export class ManagedRabbit {
     private readonly server: RabbitServer,
     private readonly secrets: BrokerSecrets,
     private readonly logger: Logger,
+    /** Where `release` hands the node, and under which key (see keyOf). */
+    private readonly kept: { keeper: BrokerNodeKeeper; key: string } | undefined,
   ) {
     this.supervised = this.supervise();
   }
 
+  /** What a kept node must match to serve another start: the same node name, port and cluster (cookie). */
+  private static keyOf(options: ManagedRabbitOptions, cookie: string): string {
+    return JSON.stringify([options.nodeId, options.address, options.amqpPort, cookie]);
+  }
+
+  /** The node the agent's previous start left running with these settings, if any (see ManagedRabbitOptions.keeper). */
+  private static async takeKept(options: ManagedRabbitOptions, cookie: string): Promise<ManagedRabbit | undefined> {
+    const node = await options.keeper?.take(ManagedRabbit.keyOf(options, cookie));
+    if (node !== undefined) options.logger.info('this agent\'s RabbitMQ node runs on from its previous start', { node: node.nodeName, port: node.port });
+    return node;
+  }
+
   /** Starts this agent's node with its own secrets (made on first start): a cluster of one. */
   static async start(options: ManagedRabbitOptions): Promise<ManagedRabbit> {
+    const secrets = loadOrCreateBrokerSecrets(options.dataDir);
+    const kept = await ManagedRabbit.takeKept(options, secrets.cookie);
+    if (kept !== undefined) return kept;
     try {
-      return await ManagedRabbit.launch(options, loadOrCreateBrokerSecrets(options.dataDir));
+      return await ManagedRabbit.launch(options, secrets);
     } catch (error) {
       const forgotten = isForgottenByCluster(error);
       if (forgotten === undefined) throw error;
@@ -91,7 +114,8 @@ export class ManagedRabbit {
     saveBrokerSecrets(options.dataDir, secrets);
     let node: ManagedRabbit;
     try {
-      node = await ManagedRabbit.launch(options, secrets);
+      // a member kept from the last start is in the cluster already: joining it again changes nothing
+      node = (await ManagedRabbit.takeKept(options, secrets.cookie)) ?? (await ManagedRabbit.launch(options, secrets));
     } catch (error) {
       const forgotten = isForgottenByCluster(error);
       if (forgotten === undefined) throw error;
@@ -136,7 +160,7 @@ export class ManagedRabbit {
       ...(options.serverScript === undefined ? {} : { serverScript: options.serverScript }),
     });
     logger.info('RabbitMQ node ready', { node: server.nodeName, port: amqpPort, startMs: Date.now() - started });
-    const node = new ManagedRabbit(server, secrets, logger);
+    const node = new ManagedRabbit(server, secrets, logger, options.keeper === undefined ? undefined : { keeper: options.keeper, key: ManagedRabbit.keyOf(options, secrets.cookie) });
     await node.keepPartitionHandling();
     return node;
   }
@@ -251,6 +275,14 @@ export class ManagedRabbit {
     });
     this.logger.warn('this RabbitMQ node is now a cluster of one', { leftOut });
     return leftOut;
+  }
+
+  /**
+   * What a start does with its node when it ends: hands it to the keeper, which keeps it running
+   * for the next start (or stops it if the agent exits); without a keeper, stops it.
+   */
+  release(): Promise<void> {
+    return this.kept === undefined ? this.stop() : this.kept.keeper.release(this, this.kept.key);
   }
 
   /** Stops the node gracefully; no restart follows. */

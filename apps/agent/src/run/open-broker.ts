@@ -3,6 +3,7 @@ import type { Broker } from '@kraken/broker';
 import { AmqpBroker, MemoryBroker, redactUrl } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
 import { rabbitInstalled } from '@kraken/rabbitmq';
+import type { BrokerNodeKeeper } from './broker-node-keeper.js';
 import { ManagedRabbit } from './managed-rabbit.js';
 
 export const LOCAL_RABBIT_URL = 'amqp://guest:guest@127.0.0.1:5672';
@@ -23,7 +24,7 @@ export interface OpenBrokerOptions {
   url?: string | undefined;
   logger: Logger;
   /** Run a RabbitMQ node of its own where RabbitMQ is installed. */
-  managed?: { dataDir: string; nodeId: string; port: number; address: string; serverScript?: string } | undefined;
+  managed?: { dataDir: string; nodeId: string; port: number; address: string; serverScript?: string; keeper?: BrokerNodeKeeper } | undefined;
   localUrl?: string;
 }
 
@@ -46,7 +47,7 @@ export async function openBroker(options: OpenBrokerOptions): Promise<OpenedBrok
       // its RabbitMQ cluster may grow: telemetry must survive this node too
       return { broker: await AmqpBroker.create({ url: node.adminUrl, quorumTelemetry: true, logger }), kind: 'managed', url: node.adminUrl, managed: node };
     } catch (error) {
-      await node.stop();
+      await node.release();
       throw error;
     }
   }

@@ -8,6 +8,7 @@ import { SECRETS_FILE } from '@kraken/orchestrator/follow';
 import { LeaseHeldElsewhere } from '../executors/lease-executor.js';
 import type { RunningAgent } from './start-agent.js';
 import { startAgent } from './start-agent.js';
+import { BrokerNodeKeeper } from './broker-node-keeper.js';
 import { keepsMembership } from './kept-membership.js';
 import { LeaderSearch } from './leader-search.js';
 import { clusterWideRefusals, ownFaults } from './join-first-accepting.js';
@@ -50,58 +51,66 @@ export async function runAgentCommand(options: RunAgentCommandOptions): Promise<
   });
   let followFirstMs = 0;
   const search = new LeaderSearch(REJOIN_PATIENCE_MS);
-  for (;;) {
-    let stepDown!: (why: string) => void;
-    const steppedDown = new Promise<string>((resolve) => {
-      stepDown = resolve;
-    });
-    // read at every start: the first join is what gives a machine the cluster's state
-    const member = keepsMembership(config);
-    const competeForLease = member && search.competeNext();
-    if (competeForLease) logger.warn('no leader found: this machine keeps the cluster\'s state and a RabbitMQ node of it, so it competes for the lease (whoever holds it leads)', { lookedMs: search.lookedMs() });
-    let running: RunningAgent;
-    try {
-      running = await startAgent({
-        config,
-        logger,
-        followFirstMs,
-        competeForLease,
-        lookBeyondJoin: followFirstMs > 0,
-        ...(member ? { joinPatienceMs: MEMBER_JOIN_PATIENCE_MS } : {}),
-        onStepDown: (why) => { stepDown(why); },
-        onLeading: printWhereToLook(config, io),
+  // one RabbitMQ node for every start of this process: it stops when the agent exits, not between starts
+  const brokerNodeKeeper = new BrokerNodeKeeper();
+  try {
+    for (;;) {
+      let stepDown!: (why: string) => void;
+      const steppedDown = new Promise<string>((resolve) => {
+        stepDown = resolve;
       });
-    } catch (error) {
-      if (error instanceof LeaseHeldElsewhere) {
-        logger.warn('another agent leads this cluster: starting again to follow it', { why: error.message });
-        search.start();
-      } else if (followFirstMs > 0 || (member && !refusedForGood(error))) {
-        // it was part of a cluster a moment ago (or keeps one's state): the network or the leader
-        // may be down for a while, so try again
-        logger.error('could not start as part of the cluster; trying again shortly', { error: toKrakenError(error).message, lookedMs: search.lookedMs() });
-        search.failed();
-        if ((await withTimeout(signalled, RETRY_AFTER_MS, () => 'retry' as const)) === 'signal') return ExitCode.Ok;
-      } else {
-        throw error;
+      // read at every start: the first join is what gives a machine the cluster's state
+      const member = keepsMembership(config);
+      const competeForLease = member && search.competeNext();
+      if (competeForLease) logger.warn('no leader found: this machine keeps the cluster\'s state and a RabbitMQ node of it, so it competes for the lease (whoever holds it leads)', { lookedMs: search.lookedMs() });
+      let running: RunningAgent;
+      try {
+        running = await startAgent({
+          config,
+          logger,
+          followFirstMs,
+          competeForLease,
+          brokerNodeKeeper,
+          lookBeyondJoin: followFirstMs > 0,
+          ...(member ? { joinPatienceMs: MEMBER_JOIN_PATIENCE_MS } : {}),
+          onStepDown: (why) => { stepDown(why); },
+          onLeading: printWhereToLook(config, io),
+        });
+      } catch (error) {
+        if (error instanceof LeaseHeldElsewhere) {
+          logger.warn('another agent leads this cluster: starting again to follow it', { why: error.message });
+          search.start();
+        } else if (followFirstMs > 0 || (member && !refusedForGood(error))) {
+          // it was part of a cluster a moment ago (or keeps one's state): the network or the leader
+          // may be down for a while, so try again
+          logger.error('could not start as part of the cluster; trying again shortly', { error: toKrakenError(error).message, lookedMs: search.lookedMs() });
+          search.failed();
+          if ((await withTimeout(signalled, RETRY_AFTER_MS, () => 'retry' as const)) === 'signal') return ExitCode.Ok;
+        } else {
+          throw error;
+        }
+        followFirstMs = REJOIN_PATIENCE_MS;
+        continue;
       }
-      followFirstMs = REJOIN_PATIENCE_MS;
-      continue;
-    }
-    search.found();
-    logger.info('agent running', { role: running.role.kind, runtime: running.runtime, nodeId: running.nodeId });
-    const outcome = await Promise.race([signalled, steppedDown]);
-    if (outcome === 'signal') {
-      logger.info('stopping: apps keep running and are taken over at the next start');
+      search.found();
+      logger.info('agent running', { role: running.role.kind, runtime: running.runtime, nodeId: running.nodeId });
+      const outcome = await Promise.race([signalled, steppedDown]);
+      if (outcome === 'signal') {
+        logger.info('stopping: apps keep running and are taken over at the next start');
+        await running.stop();
+        await brokerNodeKeeper.stopAll();
+        logger.info('agent stopped');
+        return ExitCode.Ok;
+      }
+      // read before stopping: the broker connections go with the rest
+      const mayBeFollowed = running.hasPeers();
+      logger.warn(mayBeFollowed ? 'this agent no longer leads: starting again to follow the new leader' : 'this agent lost the lease and has no peer to take over: starting again to lead', { why: outcome });
       await running.stop();
-      logger.info('agent stopped');
-      return ExitCode.Ok;
+      followFirstMs = mayBeFollowed ? REJOIN_PATIENCE_MS : 0;
+      if (mayBeFollowed) search.start();
     }
-    // read before stopping: the RabbitMQ node goes with the rest
-    const mayBeFollowed = running.hasPeers();
-    logger.warn(mayBeFollowed ? 'this agent no longer leads: starting again to follow the new leader' : 'this agent lost the lease and has no peer to take over: starting again to lead', { why: outcome });
-    await running.stop();
-    followFirstMs = mayBeFollowed ? REJOIN_PATIENCE_MS : 0;
-    if (mayBeFollowed) search.start();
+  } finally {
+    await brokerNodeKeeper.stopAll();
   }
 }
 

@@ -15,6 +15,7 @@ import { discoveryFinders, mdnsInterfaceAddress } from './finders.js';
 import { brokerNodeAddress } from './broker-node-address.js';
 import { joinWhenReachable } from './join-cluster.js';
 import { joinFirstAccepting } from './join-first-accepting.js';
+import type { BrokerNodeKeeper } from './broker-node-keeper.js';
 import type { OpenedBroker } from './open-broker.js';
 import { openBroker } from './open-broker.js';
 import { followBrokerEndpoints, openJoinedBroker } from './joined-broker.js';
@@ -70,6 +71,11 @@ export interface StartAgentOptions {
   lookBeyondJoin?: boolean;
   /** How long a lone orchestrator to join may take to answer. @default JOIN_PATIENCE_MS */
   joinPatienceMs?: number;
+  /**
+   * Keeps this machine's RabbitMQ node running across the starts of one process (runAgentCommand's
+   * loop), so that a start ending never takes a member out of the cluster's majority. @default none: a start's end stops it
+   */
+  brokerNodeKeeper?: BrokerNodeKeeper;
   /** Told the API URL and secrets when this agent leads, so the CLI can print them. */
   onLeading?: ConstructorParameters<typeof OrchestratorExecutor>[0]['onListening'];
 }
@@ -134,10 +140,12 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       const opened: OpenedBroker = await openBroker({
         url: config.brokerUrl,
         logger: log,
-        managed: config.managedBroker ? { dataDir: config.dataDir, nodeId, port: config.brokerPort, address: brokerNodeAddress(config) } : undefined,
+        managed: config.managedBroker
+          ? { dataDir: config.dataDir, nodeId, port: config.brokerPort, address: brokerNodeAddress(config), ...(options.brokerNodeKeeper === undefined ? {} : { keeper: options.brokerNodeKeeper }) }
+          : undefined,
       });
       const { managed: leaderNode, broker: leaderBroker } = opened;
-      if (leaderNode !== undefined) toRelease.push(() => leaderNode.stop());
+      if (leaderNode !== undefined) toRelease.push(() => leaderNode.release());
       toRelease.push(() => leaderBroker.close());
       if (opened.managed !== undefined) executors.push(new ManagedRabbitExecutor(opened.managed));
       executors.push(new BrokerExecutor(opened.broker));
@@ -178,9 +186,13 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
         logger: log,
       });
       log.info('joined the cluster', { clusterId: grant.clusterId, url: candidate.url, orchestrator: grant.orchestratorNodeId, broker: redactUrl(grant.brokerUrl) });
-      const joined = await openJoinedBroker(grant, { dataDir: config.dataDir, nodeId, amqpPort: config.brokerPort, address: brokerNodeAddress(config) }, log);
+      const joined = await openJoinedBroker(
+        grant,
+        { dataDir: config.dataDir, nodeId, amqpPort: config.brokerPort, address: brokerNodeAddress(config), ...(options.brokerNodeKeeper === undefined ? {} : { keeper: options.brokerNodeKeeper }) },
+        log,
+      );
       const { managed: memberNode, broker: memberBroker, standbyBroker: adminBroker } = joined;
-      if (memberNode !== undefined) toRelease.push(() => memberNode.stop());
+      if (memberNode !== undefined) toRelease.push(() => memberNode.release());
       toRelease.push(() => memberBroker.close());
       if (adminBroker !== undefined) toRelease.push(() => adminBroker.close());
       if (joined.managed !== undefined) executors.push(new ManagedRabbitExecutor(joined.managed));
