@@ -13,10 +13,11 @@ describe('describeIsolation', () => {
     expect(describeIsolation({ runsAs: AppUser.Agent, limits: false })).toBe("runs as the agent's user, no limits");
   });
 
-  it('says why, where the node gave its reasons', () => {
-    expect(describeIsolation({ runsAs: AppUser.Agent, limits: false, userWhyNot: 'no useradd here', limitsWhyNot: 'no cgroup v2 here' })).toBe(
-      "runs as the agent's user (no useradd here), no limits (no cgroup v2 here)",
-    );
+  it('says why, where the node gave its reasons and they are asked for', () => {
+    const isolation = { runsAs: AppUser.Agent, limits: false, userWhyNot: 'no useradd here', limitsWhyNot: 'no cgroup v2 here' };
+    expect(describeIsolation(isolation, { reasons: true })).toBe("runs as the agent's user, no limits: no useradd here; no cgroup v2 here");
+    expect(describeIsolation(isolation)).toBe("runs as the agent's user, no limits");
+    expect(describeIsolation({ runsAs: AppUser.Agent, user: 'kraken-app', limits: true, limitsWhyNot: 'stale' }, { reasons: true })).toBe('runs as user kraken-app, limits');
   });
 
   it('cuts a long reason to fit its field, and leaves a short one', () => {

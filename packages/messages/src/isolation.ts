@@ -39,19 +39,20 @@ export const isolationSchema = z.object({
 export type Isolation = z.infer<typeof isolationSchema>;
 
 /**
- * Isolation in a few words for `kraken nodes`, the Nodes page and the agent's log, with the reason
- * for what is missing when the node gave one: "container, limits"; "runs as user kraken-app,
- * limits"; "runs as the agent's user (--no-app-user), no limits (no cgroup v2 here)".
+ * Isolation in a few words for `kraken nodes`, the Nodes page and the agent's log: "container,
+ * limits"; "runs as user kraken-app, limits"; "runs as the agent's user, no limits". With
+ * `reasons`, what the node said of why it enforces less follows: "runs as the agent's user, no
+ * limits: <why not a user of their own>; <why no limits>".
  */
-export function describeIsolation(isolation: Isolation): string {
-  const because = (reason: string | undefined) => (reason === undefined ? '' : ` (${reason})`);
-  const who =
-    isolation.runsAs === AppUser.Container
-      ? 'container'
-      : isolation.user === undefined
-        ? `runs as the agent's user${because(isolation.userWhyNot)}`
-        : `runs as user ${isolation.user}`;
-  return `${who}, ${isolation.limits ? 'limits' : `no limits${because(isolation.limitsWhyNot)}`}`;
+export function describeIsolation(isolation: Isolation, options: { reasons?: boolean } = {}): string {
+  const who = isolation.runsAs === AppUser.Container ? 'container' : isolation.user === undefined ? "runs as the agent's user" : `runs as user ${isolation.user}`;
+  const short = `${who}, ${isolation.limits ? 'limits' : 'no limits'}`;
+  if (options.reasons !== true) return short;
+  const reasons = [
+    isolation.runsAs === AppUser.Agent && isolation.user === undefined ? isolation.userWhyNot : undefined,
+    isolation.limits ? undefined : isolation.limitsWhyNot,
+  ].filter((reason): reason is string => reason !== undefined);
+  return reasons.length === 0 ? short : `${short}: ${reasons.join('; ')}`;
 }
 
 /** `isolation` with each reason cut to fit its field (marked where it was cut), as a heartbeat carries it. */

@@ -189,6 +189,7 @@ describe('ProcessDeployer falls back to its own user where the app user cannot r
     const dataDir = path.join(dir.path, 'data');
     await using deployer = await ProcessDeployer.create({ dataDir, nodeId: 'node-appuser-private', appUser: APP_USER });
     expect(deployer.isolation).not.toHaveProperty('user');
+    expect(deployer.isolation.userWhyNot).toMatch(/^the user kraken-app cannot enter /);
     expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
   });
 });

@@ -55,7 +55,8 @@ describe('ProcessDeployer holds apps to their memory and CPU limits', () => {
 
   it('runs the app in a group of its own, reports the kernel ending it at its memory limit, and removes the group on stop', async () => {
     // this suite runs as root on a machine with control groups (CI's): a node that cannot enforce says so instead
-    expect(deployer.isolation).toEqual({ runsAs: 'agent', limits: true });
+    // no app user asked for here: the node says why its apps run as the agent's user
+    expect(deployer.isolation).toEqual({ runsAs: 'agent', limits: true, userWhyNot: 'running apps as a dedicated user is turned off (--no-app-user)' });
     const repo = await scriptAppRepo(repoPath(dir.path, 'hog'), HOG, 'test = ""');
     const runs: AppRunEvent[] = [];
     const watcher = await deployer.watchRuns((event) => runs.push(event));

@@ -616,10 +616,10 @@ describe('GraphQL API additions for the web UI', () => {
   it("says in words what a node's runtime enforces, and null for a node that does not say", async () => {
     const isolationOf = async () => (await graphql<{ getNodes: { id: string; runtimes: string[]; isolation: string | null }[] }>('{ getNodes { id runtimes isolation } }')).data?.getNodes;
     expect(await isolationOf()).toEqual([{ id: 'node-a', runtimes: ['docker'], isolation: null }]);
-    const info = { ...nodeInfo('node-a'), runtimes: ['process' as const], isolation: { runsAs: 'agent' as const, limits: false } };
+    const info = { ...nodeInfo('node-a'), runtimes: ['process' as const], isolation: { runsAs: 'agent' as const, limits: false, limitsWhyNot: 'no memory and cpu control groups under /sys/fs/cgroup' } };
     await broker.publish(queues.telemetry, createMessage(MessageType.NodeInfo, info, { from: 'node-a' }));
     await eventually(() => store.getNode('node-a')?.info.isolation !== undefined, 5000, 'a heartbeat with isolation', 10);
-    expect(await isolationOf()).toEqual([{ id: 'node-a', runtimes: ['process'], isolation: "runs as the agent's user, no limits" }]);
+    expect(await isolationOf()).toEqual([{ id: 'node-a', runtimes: ['process'], isolation: "runs as the agent's user, no limits: no memory and cpu control groups under /sys/fs/cgroup" }]);
   });
 });
 

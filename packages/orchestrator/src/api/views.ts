@@ -127,7 +127,7 @@ export function nodeView(record: NodeRecord, detection?: NodeDetection): Shape<N
     state: record.state,
     arch: info.arch,
     runtimes: info.runtimes,
-    isolation: info.isolation === undefined ? null : describeIsolation(info.isolation),
+    isolation: info.isolation === undefined ? null : describeIsolation(info.isolation, { reasons: true }),
     hostname: info.hostname,
     extensions: extensionsView(info.extensions),
     noticeLossAfterMs: detection?.noticeLossAfterMs ?? null,
