@@ -114,6 +114,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
   // hold its port, or the runtime its folder, and every later start in this process would fail on it
   const toRelease: (() => Promise<unknown>)[] = [];
   let started = false;
+  // the same keeper for this machine's RabbitMQ node, whichever path (lead or member) starts it
+  const keptNode = options.brokerNodeKeeper === undefined ? {} : { keeper: options.brokerNodeKeeper };
   try {
     const onStepDown =
       options.onStepDown ??
@@ -141,7 +143,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
         url: config.brokerUrl,
         logger: log,
         managed: config.managedBroker
-          ? { dataDir: config.dataDir, nodeId, port: config.brokerPort, address: brokerNodeAddress(config), ...(options.brokerNodeKeeper === undefined ? {} : { keeper: options.brokerNodeKeeper }) }
+          ? { dataDir: config.dataDir, nodeId, port: config.brokerPort, address: brokerNodeAddress(config), ...keptNode }
           : undefined,
       });
       const { managed: leaderNode, broker: leaderBroker } = opened;
@@ -188,7 +190,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       log.info('joined the cluster', { clusterId: grant.clusterId, url: candidate.url, orchestrator: grant.orchestratorNodeId, broker: redactUrl(grant.brokerUrl) });
       const joined = await openJoinedBroker(
         grant,
-        { dataDir: config.dataDir, nodeId, amqpPort: config.brokerPort, address: brokerNodeAddress(config), ...(options.brokerNodeKeeper === undefined ? {} : { keeper: options.brokerNodeKeeper }) },
+        { dataDir: config.dataDir, nodeId, amqpPort: config.brokerPort, address: brokerNodeAddress(config), ...keptNode },
         log,
       );
       const { managed: memberNode, broker: memberBroker, standbyBroker: adminBroker } = joined;
