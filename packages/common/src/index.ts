@@ -17,6 +17,8 @@ export { optionChecks } from './option-checks.js';
 export type { OptionChecks } from './option-checks.js';
 export { freePort, freePortRange, listenFailure } from './ports.js';
 export { listeningSockets } from './listening-sockets.js';
+export { hasExited, parseProcStat, readProcStat } from './proc-stat.js';
+export type { ProcStat } from './proc-stat.js';
 export type { ListeningSocket } from './listening-sockets.js';
 export { redactCredentials } from './redact.js';
 export { withTimeout, settlesWithin } from './timeout.js';

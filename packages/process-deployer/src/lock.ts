@@ -1,7 +1,6 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ErrorCode, KrakenError } from '@kraken/common';
-import { readProcStat } from './proc.js';
+import { ErrorCode, KrakenError, hasExited, readProcStat } from '@kraken/common';
 
 /** Data folders held by deployers of this process; the owner file alone cannot tell two of them apart. */
 const heldHere = new Set<string>();
@@ -21,7 +20,7 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   const owner = await readOwner(file);
   if (owner !== undefined && owner.pid !== process.pid) {
     const stat = await readProcStat(owner.pid);
-    if (stat !== undefined && stat.state !== 'Z' && stat.startTime === owner.startTime) throw inUse(dataDir, `process ${owner.pid}`);
+    if (stat !== undefined && !hasExited(stat) && stat.startTime === owner.startTime) throw inUse(dataDir, `process ${owner.pid}`);
   }
   const self = await readProcStat(process.pid);
   heldHere.add(dataDir);

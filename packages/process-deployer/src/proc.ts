@@ -1,69 +1,11 @@
 import { execFile } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { hasExited, readProcStat } from '@kraken/common';
 
-/** The fields of `/proc/<pid>/stat` the deployer reads. Linux only. */
-export interface ProcStat {
-  pid: number;
-  comm: string;
-  /** R, S, D, Z (zombie), T, ... */
-  state: string;
-  ppid: number;
-  pgrp: number;
-  /** User + system CPU time in clock ticks. */
-  cpuTicks: number;
-  /** Start time in clock ticks after boot: with the pid, it names one process for its whole life (pids are reused). */
-  startTime: number;
-  /** Resident memory in pages (what VmRSS of /proc/<pid>/status counts, in kB). */
-  rssPages: number;
-}
-
-/**
- * Parses one `/proc/<pid>/stat` line: "pid (comm) state ppid pgrp session tty tpgid flags minflt
- * cminflt majflt cmajflt utime stime cutime cstime priority nice threads itrealvalue starttime
- * vsize rss ...".
- * comm may hold spaces and parentheses, so fields are counted from the last ')'.
- */
-export function parseProcStat(text: string): ProcStat | undefined {
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 0 || close < open) return undefined;
-  const pid = Number(text.slice(0, open).trim());
-  const fields = text.slice(close + 2).trim().split(/\s+/);
-  // fields[0] is field 3 (state) of the man page, so field n is fields[n - 3]
-  const state = fields[0];
-  const numbers = [fields[1], fields[2], fields[11], fields[12], fields[19], fields[21]].map(Number);
-  const [ppid, pgrp, utime, stime, startTime, rssPages] = numbers;
-  if (
-    state === undefined ||
-    !Number.isInteger(pid) ||
-    ppid === undefined ||
-    pgrp === undefined ||
-    utime === undefined ||
-    stime === undefined ||
-    startTime === undefined ||
-    rssPages === undefined ||
-    numbers.some((value) => !Number.isFinite(value))
-  ) {
-    return undefined;
-  }
-  return { pid, comm: text.slice(open + 1, close), state, ppid, pgrp, cpuTicks: utime + stime, startTime, rssPages };
-}
-
-export async function readProcStat(pid: number): Promise<ProcStat | undefined> {
-  try {
-    return parseProcStat(await readFile(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return undefined; // gone, or /proc not mounted
-  }
-}
-
-/**
- * Whether `pid` is still the process that had `startTime`, and running. A zombie counts as gone: it
- * holds no port or memory, and without a reaping init an orphan's zombie can stay forever.
- */
+/** Whether `pid` is still the process that had `startTime`, and has not exited (see hasExited). */
 export async function isSameProcess(pid: number, startTime: number): Promise<boolean> {
   const stat = await readProcStat(pid);
-  return stat !== undefined && stat.startTime === startTime && stat.state !== 'Z';
+  return stat !== undefined && stat.startTime === startTime && !hasExited(stat);
 }
 
 export interface GroupMember {
@@ -73,7 +15,7 @@ export interface GroupMember {
 }
 
 /**
- * Every live (non-zombie) process of the machine by process group, with its CPU time and resident
+ * Every process of the machine that has not exited (hasExited) by process group, with its CPU time and resident
  * memory, from one read of each `/proc/<pid>/stat`: one pass serves every app's group at once.
  */
 export async function processGroups(): Promise<Map<number, GroupMember[]>> {
@@ -88,7 +30,7 @@ export async function processGroups(): Promise<Map<number, GroupMember[]>> {
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = await readProcStat(Number(entry));
-    if (stat === undefined || stat.state === 'Z') continue;
+    if (stat === undefined || hasExited(stat)) continue;
     const members = groups.get(stat.pgrp) ?? [];
     members.push({ pid: stat.pid, cpuTicks: stat.cpuTicks, rssKb: stat.rssPages * pageKb });
     groups.set(stat.pgrp, members);
@@ -96,7 +38,7 @@ export async function processGroups(): Promise<Map<number, GroupMember[]>> {
   return groups;
 }
 
-/** The live (non-zombie) processes of process group `pgid`, with their CPU time and resident memory. */
+/** The processes of group `pgid` that have not exited (hasExited), with their CPU time and resident memory. */
 export async function groupMembers(pgid: number): Promise<GroupMember[]> {
   return (await processGroups()).get(pgid) ?? [];
 }

@@ -1,6 +1,5 @@
 import { readdir, readFile, readlink } from 'node:fs/promises';
-import { listeningSockets } from '@kraken/common';
-import { readProcStat } from './proc.js';
+import { hasExited, listeningSockets, readProcStat } from '@kraken/common';
 
 /** The inodes of the sockets `pid` holds open; empty when it is gone or not ours to read. */
 async function socketInodes(pid: number): Promise<Set<number>> {
@@ -36,7 +35,7 @@ async function processTree(pgid: number): Promise<number[]> {
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = await readProcStat(Number(entry));
-    if (stat === undefined || stat.state === 'Z') continue;
+    if (stat === undefined || hasExited(stat)) continue;
     parents.set(stat.pid, stat.ppid);
     if (stat.pgrp === pgid) members.add(stat.pid);
   }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { appendFile, open } from 'node:fs/promises';
-import { ErrorCode, KrakenError, isoTime, toKrakenError } from '@kraken/common';
+import { ErrorCode, KrakenError, hasExited, isoTime, readProcStat, toKrakenError } from '@kraken/common';
 import type { Clock, Logger } from '@kraken/common';
 import { memoryLimitCause } from '@kraken/runtime';
 import type { AppRunEvent } from '@kraken/runtime';
@@ -13,7 +13,7 @@ import type { RunAs } from './commands.js';
 import type { DeploymentPaths } from './layout.js';
 import { rotateIfLarge } from './logs.js';
 import type { RestartPolicy } from './options.js';
-import { readProcStat, signalGroup, waitGroupGone } from './proc.js';
+import { signalGroup, waitGroupGone } from './proc.js';
 import { writeState } from './state.js';
 import type { ProcessState } from './state.js';
 
@@ -96,7 +96,7 @@ export class Supervisor {
     supervisor.supervising = true;
     supervisor.current = { pid: state.pid, startTime: state.startTime, startedAtMs: Date.parse(state.startedAt) || context.clock.now(), child: undefined };
     const stat = await readProcStat(state.pid);
-    if (stat !== undefined && stat.state !== 'Z' && stat.startTime === state.startTime) {
+    if (stat !== undefined && !hasExited(stat) && stat.startTime === state.startTime) {
       supervisor.logger.info('adopted a running app', { pid: state.pid });
     } else {
       supervisor.logger.warn('app was no longer running when adopted; restarting it', { pid: state.pid });
@@ -181,7 +181,7 @@ export class Supervisor {
     const current = this.current;
     if (current === undefined || current.child !== undefined) return;
     const stat = await readProcStat(current.pid);
-    if (stat === undefined || stat.state === 'Z' || stat.startTime !== current.startTime) {
+    if (stat === undefined || hasExited(stat) || stat.startTime !== current.startTime) {
       this.handleExit(this.generation, { code: null, signal: null, atMs: this.context.clock.now() });
     }
   }
@@ -353,7 +353,7 @@ export class Supervisor {
  */
 export async function terminateAppGroup(pgid: number, startTime: number, graceMs: number): Promise<void> {
   const leader = await readProcStat(pgid);
-  if (leader !== undefined && leader.state !== 'Z' && leader.startTime !== startTime && leader.pgrp === pgid) return;
+  if (leader !== undefined && !hasExited(leader) && leader.startTime !== startTime && leader.pgrp === pgid) return;
   if (graceMs > 0) {
     signalGroup(pgid, 'SIGTERM');
     if (await waitGroupGone(pgid, graceMs)) return;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import { KrakenError } from '@kraken/common';
+import { KrakenError, hasExited, parseProcStat } from '@kraken/common';
 import { gitFixtureRepo, manifestToml } from '@kraken/testing';
 import type { ProcessDeployer } from '../src/index.js';
 
@@ -150,11 +150,11 @@ export function get(port: number, urlPath = '/'): Promise<HttpAnswer> {
   });
 }
 
-/** Whether a process with this pid exists and is not a zombie. */
+/** Whether a process with this pid exists and has not exited (see hasExited). */
 export function processAlive(pid: number): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    const stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return stat !== undefined && !hasExited(stat);
   } catch {
     return false;
   }

@@ -1,24 +1,23 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { hasExited, parseProcStat } from '@kraken/common';
 
 /**
- * Pids of the processes in group `pgid` that are still running. Zombies do not count: in a
- * container whose init does not reap, a killed process can stay a zombie forever, yet it holds
- * no port, file or memory. Linux only (reads /proc).
+ * Pids of the processes in group `pgid` that have not exited (see hasExited: the zombie of a
+ * RabbitMQ node whose threads are still exiting holds its ports). Linux only (reads /proc).
  */
 export function liveGroupMembers(pgid: number): number[] {
   const members: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
+    let text: string;
     try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      text = readFileSync(`/proc/${entry}/stat`, 'utf8');
     } catch {
       continue; // exited while we were looking
     }
-    // "pid (comm) state ppid pgrp ...": comm may contain spaces and parentheses, so split after the last ')'
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z') members.push(Number(entry));
+    const stat = parseProcStat(text);
+    if (stat !== undefined && stat.pgrp === pgid && !hasExited(stat)) members.push(stat.pid);
   }
   return members;
 }
