@@ -3,7 +3,7 @@ import { ErrorCode, KrakenError, settlesWithin, toKrakenError } from '@kraken/co
 import type { Logger } from '@kraken/common';
 import { readManifest } from '@kraken/shipwreck';
 import type { Manifest } from '@kraken/shipwreck';
-import { DeployStep, PreparesInFlight, assertPortFree, deployError, effectiveLimits, guardDeploy, instanceName, isDeploymentId, pickFreePort, stepRunner } from '@kraken/runtime';
+import { DeployStep, PreparesInFlight, deployError, effectiveLimits, guardDeploy, instanceName, isDeploymentId, pickFreePort, stepRunner } from '@kraken/runtime';
 import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample, StepLine, StepRunner } from '@kraken/runtime';
 import { handOver, setUpAppUser } from './app-user.js';
 import type { AppAccount } from './app-user.js';
@@ -14,6 +14,7 @@ import { runCommand } from './commands.js';
 import { buildForFailover } from './failover-build.js';
 import { deploymentPaths, deploymentsDir } from './layout.js';
 import type { DeploymentPaths } from './layout.js';
+import { assertHostPortFree } from './listen-port.js';
 import type { KnownApp } from './listen-port.js';
 import { lockDataDir } from './lock.js';
 import type { DataDirLock } from './lock.js';
@@ -509,7 +510,7 @@ export class ProcessDeployer implements AsyncDisposable {
           details: { hostPort: requested },
         });
       }
-      await assertPortFree(requested, deploymentId);
+      await assertHostPortFree(requested, deploymentId, this.knownApps());
       return requested;
     }
     for (;;) {
@@ -563,7 +564,7 @@ export class ProcessDeployer implements AsyncDisposable {
     const log = this.logger.child({ deploymentId });
     const paths = deploymentPaths(this.options.dataDir, deploymentId);
     const { hostPort } = stopped.state;
-    if (hostPort !== undefined) await assertPortFree(hostPort, deploymentId);
+    if (hostPort !== undefined) await assertHostPortFree(hostPort, deploymentId, this.knownApps());
     const supervisor = await Supervisor.launch(stopped.spec(), await this.contextFor(deploymentId, paths, stopped.state.limits));
     try {
       await waitServing(supervisor, {

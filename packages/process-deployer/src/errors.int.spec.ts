@@ -97,7 +97,7 @@ describe('ProcessDeployer explains what went wrong', () => {
     expect(error.message).toContain('No module named pip');
   });
 
-  it('refuses a host port that is already taken, before cloning', async () => {
+  it('refuses a host port that is already taken, before cloning, naming what holds it', async () => {
     const taken: Server = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));
     const port = (taken.address() as { port: number }).port;
@@ -105,7 +105,10 @@ describe('ProcessDeployer explains what went wrong', () => {
       const repo = await nodeAppRepo(repoPath(dir.path, 'port-taken'));
       const error = await deployRejection(deployer, { deploymentId: deploymentId(), url: repo, branch: 'main', hostPort: port });
       expect(error.code).toBe(ErrorCode.Conflict);
-      expect(error.message).toBe(`host port ${port} is already in use on this node; choose another port or stop what uses it`);
+      // the holder here is this test's own process
+      const holder = `process ${String(process.pid)} (`;
+      expect(error.message).toMatch(new RegExp(`^host port ${String(port)} is already in use on this node by process ${String(process.pid)} \\(.*node.*\\); choose another port or stop it$`));
+      expect(error.details).toMatchObject({ hostPort: port, step: 'run', heldBy: expect.stringContaining(holder) as unknown });
     } finally {
       await new Promise((resolve) => taken.close(resolve));
     }

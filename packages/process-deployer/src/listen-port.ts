@@ -1,4 +1,5 @@
-import { probeHttp } from '@kraken/runtime';
+import { ErrorCode, isKrakenError } from '@kraken/common';
+import { DeployStep, assertPortFree, deployError, probeHttp } from '@kraken/runtime';
 import { listeningPortsOfGroup, portHolders } from './sockets.js';
 
 /**
@@ -46,4 +47,27 @@ export async function portTakenBy(port: number, ownPgid: number, apps: readonly 
   if (app !== undefined) return `deployment ${app.deploymentId} (app ${app.appName})`;
   const command = first.command.length > 120 ? `${first.command.slice(0, 117)}...` : first.command;
   return `process ${first.pid} (${command})`;
+}
+
+/** No process group: portTakenBy then names any holder. */
+const NO_GROUP = 0;
+
+/**
+ * assertPortFree, naming who holds a taken port (a deployment of this node, or a process and its
+ * command line), so the person reading the Conflict knows what to stop.
+ */
+export async function assertHostPortFree(port: number, deploymentId: string, apps: readonly KnownApp[]): Promise<void> {
+  try {
+    await assertPortFree(port, deploymentId);
+  } catch (error) {
+    if (!isKrakenError(error) || error.code !== ErrorCode.Conflict) throw error;
+    const holder = await portTakenBy(port, NO_GROUP, apps);
+    if (holder === undefined) throw error;
+    throw deployError(ErrorCode.Conflict, `host port ${String(port)} is already in use on this node by ${holder}; choose another port or stop it`, {
+      deploymentId,
+      step: DeployStep.Run,
+      details: { hostPort: port, heldBy: holder },
+      cause: error.cause,
+    });
+  }
 }
