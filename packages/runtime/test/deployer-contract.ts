@@ -159,20 +159,33 @@ export function deployerContract(name: string, harness: DeployerContractHarness)
       harness.timeoutMs,
     );
 
-    it(
-      'rejects a deploy whose test fails naming the test step, finishes that step not ok, and runs nothing of it',
-      async () => {
-        const url = await appRepo('failing-test-app', 'exit 3');
+    it.each<[DeployStep, string, (root: string) => Promise<string>]>([
+      [DeployStep.Clone, 'a URL that is no git repository', async (root) => Promise.resolve(path.join(root, 'no-such-repo'))],
+      [DeployStep.Manifest, 'a shipwreck.toml that is no TOML', async (root) => gitFixtureRepo(path.join(root, 'bad-manifest'), { ...appFiles(PASSING_TEST), 'shipwreck.toml': 'lang = \n' })],
+      [DeployStep.Build, 'a package.json npm cannot read', async (root) => gitFixtureRepo(path.join(root, 'bad-package'), { ...appFiles(PASSING_TEST), 'package.json': '{ "name": ' })],
+      [DeployStep.Test, 'a test command that exits 3', async (root) => gitFixtureRepo(path.join(root, 'failing-test'), appFiles('exit 3'))],
+      [
+        DeployStep.Ready,
+        'an app that exits as it starts',
+        async (root) => gitFixtureRepo(path.join(root, 'exits-at-once'), { ...appFiles(PASSING_TEST), 'server.js': 'console.error("cannot start"); process.exit(4);\n' }),
+      ],
+    ])(
+      'rejects a deploy that fails at the %s step (%s) naming that step, finishes it not ok, and leaves nothing listed',
+      async (step, _what, repo) => {
+        const url = await repo(dir.path);
         const id = deploymentId();
         const events: DeployProgress[] = [];
 
-        await expect(deployer.deploy({ deploymentId: id, url, branch: 'main', onProgress: (event) => events.push(event) })).rejects.toMatchObject({
-          deploymentId: id,
-          details: { step: DeployStep.Test },
-        });
+        const error: unknown = await deployer.deploy({ deploymentId: id, url, branch: 'main', onProgress: (event) => events.push(event) }).then(
+          () => undefined,
+          (failure: unknown) => failure,
+        );
+        expect(error).toMatchObject({ deploymentId: id, details: { step } });
         const starts = events.filter((event) => event.kind === 'start').map((event) => event.step);
-        expect(starts).toEqual(STEPS_IN_ORDER.slice(0, STEPS_IN_ORDER.indexOf(DeployStep.Test) + 1));
-        expect(events.at(-1)).toMatchObject({ kind: 'finish', step: DeployStep.Test, ok: false });
+        expect(starts.at(-1)).toBe(step);
+        expect(STEPS_IN_ORDER).toEqual(expect.arrayContaining(starts));
+        expect(starts).toEqual(STEPS_IN_ORDER.filter((candidate) => starts.includes(candidate)));
+        expect(events.at(-1)).toMatchObject({ kind: 'finish', step, ok: false });
         await expect(deployer.list()).resolves.toEqual([]);
       },
       harness.timeoutMs,
@@ -194,6 +207,38 @@ export function deployerContract(name: string, harness: DeployerContractHarness)
         } finally {
           follower.stop();
           await follower.done;
+        }
+        await deployer.stop(id);
+      },
+      harness.timeoutMs,
+    );
+
+    it(
+      "resumes following right after a line's cursor: every line written since, none again",
+      async () => {
+        const since = new Date();
+        const { id, hostPort } = await deployGood('resumed-app');
+        const request = (path: string): Promise<unknown> => probeHttp(hostPort, `/${id}-${path}`, 5_000);
+        const paths = (lines: LogLine[]): string[] => lines.flatMap((line) => /request \/\S+-(\w+)$/.exec(line.text)?.[1] ?? []);
+
+        const before: LogLine[] = [];
+        const first = await deployer.followLogs(id, (line) => before.push(line), { since });
+        for (const path of ['a', 'b', 'c']) await request(path);
+        const lastSeen = await eventually(() => before.find((line) => line.text.endsWith(`${id}-c`)), 20_000, 'the line of request c');
+        first.stop();
+        await first.done;
+        const cursor = lastSeen.cursor;
+        if (cursor === undefined) throw new Error('the line of request c carries no cursor');
+
+        for (const path of ['d', 'e']) await request(path);
+        const after: LogLine[] = [];
+        const second = await deployer.followLogs(id, (line) => after.push(line), { after: cursor });
+        try {
+          await eventually(() => paths(after).includes('e'), 20_000, 'the line of request e');
+          expect(paths(after)).toEqual(['d', 'e']);
+        } finally {
+          second.stop();
+          await second.done;
         }
         await deployer.stop(id);
       },
