@@ -1,11 +1,14 @@
 import path from 'node:path';
 import { noopLogger, optionChecks, systemClock } from '@kraken/common';
 import type { Clock, Logger } from '@kraken/common';
+import { compileRuntimeOptions, defaultRuntimeOptions } from '@kraken/runtime';
+import type { CompiledRuntimeOptions, RuntimeOptions } from '@kraken/runtime';
 
-const { invalid, duration, positiveDuration, numberIn } = optionChecks('process-deployer');
+const checks = optionChecks('process-deployer');
+const { invalid, positiveDuration, numberIn } = checks;
 
-/** What the app passes in. Durations are milliseconds or strings like "30s". */
-export interface ProcessDeployerOptions {
+/** What the app passes in (and the settings every runtime takes). Durations are milliseconds or strings like "30s". */
+export interface ProcessDeployerOptions extends RuntimeOptions {
   /**
    * Folder this deployer owns (e.g. `<agent data dir>/process`): one sub-folder per deployment with
    * its checkout, log files and state file. Created when missing. One live deployer per folder.
@@ -31,18 +34,8 @@ export interface ProcessDeployerOptions {
   python?: string;
   /** Node that runs the built-in static file server. @default process.execPath */
   node?: string;
-  /** Limit for `git clone`. @default '2m' */
-  cloneTimeout?: string | number;
   /** Limit for installing dependencies (npm, pip). @default '10m' */
   installTimeout?: string | number;
-  /** Limit for the manifest's test command. @default '5m' */
-  testTimeout?: string | number;
-  /** How long a started app has to answer HTTP on its port. @default '30s' */
-  readyTimeout?: string | number;
-  /** Grace between SIGTERM and SIGKILL when stopping. @default '5s' */
-  stopTimeout?: string | number;
-  /** Gap between the two /proc samples that cpu% is computed from when no recent sample exists. @default '500ms' */
-  statsInterval?: string | number;
   /** First wait before restarting a crashed app; doubles on each crash in a row. @default '1s' */
   restartDelay?: string | number;
   /** Longest wait between restarts. @default '30s' */
@@ -55,8 +48,6 @@ export interface ProcessDeployerOptions {
   logPollInterval?: string | number;
   /** A log file larger than this is moved to `<name>.1` and started again. @default 10 MiB */
   maxLogBytes?: number;
-  /** How many last output lines go into error messages. @default 20 */
-  errorTailLines?: number;
   /**
    * Where the kernel's control groups are mounted: apps with memory or CPU limits run in a group of
    * their own there (v2, or v1's memory and cpu hierarchies), when the agent may create one.
@@ -80,7 +71,7 @@ export interface RestartPolicy {
   stableAfterMs: number;
 }
 
-export interface CompiledProcessOptions {
+export interface CompiledProcessOptions extends CompiledRuntimeOptions {
   dataDir: string;
   nodeId: string;
   logger: Logger;
@@ -90,17 +81,11 @@ export interface CompiledProcessOptions {
   npm: string;
   python: string;
   node: string;
-  cloneTimeoutMs: number;
   installTimeoutMs: number;
-  testTimeoutMs: number;
-  readyTimeoutMs: number;
-  stopTimeoutMs: number;
-  statsIntervalMs: number;
   restart: RestartPolicy;
   pollIntervalMs: number;
   logPollIntervalMs: number;
   maxLogBytes: number;
-  errorTailLines: number;
   cgroupRoot: string;
   appUser: string | undefined;
 }
@@ -109,19 +94,14 @@ export const defaultProcessOptions = {
   shell: '/bin/sh',
   npm: 'npm',
   python: 'python3',
-  cloneTimeout: '2m',
+  ...defaultRuntimeOptions,
   installTimeout: '10m',
-  testTimeout: '5m',
-  readyTimeout: '30s',
-  stopTimeout: '5s',
-  statsInterval: '500ms',
   restartDelay: '1s',
   maxRestartDelay: '30s',
   stableAfter: '1m',
   pollInterval: '1s',
   logPollInterval: '250ms',
   maxLogBytes: 10 * 1024 * 1024,
-  errorTailLines: 20,
   cgroupRoot: '/sys/fs/cgroup',
 } as const;
 
@@ -156,17 +136,12 @@ export function compileProcessOptions(options: ProcessDeployerOptions): Compiled
     npm: command('npm', options.npm ?? defaultProcessOptions.npm),
     python: command('python', options.python ?? defaultProcessOptions.python),
     node: command('node', options.node ?? process.execPath),
-    cloneTimeoutMs: positiveDuration('cloneTimeout', options.cloneTimeout ?? defaultProcessOptions.cloneTimeout),
+    ...compileRuntimeOptions(options, checks),
     installTimeoutMs: positiveDuration('installTimeout', options.installTimeout ?? defaultProcessOptions.installTimeout),
-    testTimeoutMs: positiveDuration('testTimeout', options.testTimeout ?? defaultProcessOptions.testTimeout),
-    readyTimeoutMs: positiveDuration('readyTimeout', options.readyTimeout ?? defaultProcessOptions.readyTimeout),
-    stopTimeoutMs: duration('stopTimeout', options.stopTimeout ?? defaultProcessOptions.stopTimeout),
-    statsIntervalMs: positiveDuration('statsInterval', options.statsInterval ?? defaultProcessOptions.statsInterval),
     restart,
     pollIntervalMs: positiveDuration('pollInterval', options.pollInterval ?? defaultProcessOptions.pollInterval),
     logPollIntervalMs: positiveDuration('logPollInterval', options.logPollInterval ?? defaultProcessOptions.logPollInterval),
     maxLogBytes: Math.trunc(numberIn('maxLogBytes', options.maxLogBytes ?? defaultProcessOptions.maxLogBytes, 4096, Number.MAX_SAFE_INTEGER)),
-    errorTailLines: Math.trunc(numberIn('errorTailLines', options.errorTailLines ?? defaultProcessOptions.errorTailLines, 1, 10_000)),
     cgroupRoot: absolutePath('cgroupRoot', options.cgroupRoot ?? defaultProcessOptions.cgroupRoot),
     appUser: options.appUser === undefined ? undefined : userName('appUser', options.appUser),
   };

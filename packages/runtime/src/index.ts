@@ -20,3 +20,5 @@ export { assertPortFree, pickFreePort } from './ports.js';
 export { Tail } from './tail.js';
 export { KeptFile, findKept, keepNewest } from './kept.js';
 export type { KeptVersion } from './kept.js';
+export { compileRuntimeOptions, defaultRuntimeOptions } from './options.js';
+export type { CompiledRuntimeOptions, RuntimeOptions } from './options.js';
