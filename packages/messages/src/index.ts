@@ -37,5 +37,5 @@ export { EXTENSION_KEY_PATTERN, NodeInfoExtensionLimits, parseNodeInfoExtensions
 export type { NodeInfoExtensions } from './node-info-extensions.js';
 export { AppUser, MAX_REASON_LENGTH, describeIsolation, fitIsolation } from './isolation.js';
 export type { Isolation } from './isolation.js';
-export { parseJoinAnswer } from './join.js';
-export type { JoinAnswer, BrokerClusterGrant } from './join.js';
+export { parseJoinAnswer, parseJoinRequest, protocolMajor } from './join.js';
+export type { JoinAnswer, JoinRequest, ParsedJoinRequest, BrokerClusterGrant } from './join.js';

@@ -1,12 +1,52 @@
 import { z } from 'zod';
 import type { Result } from '@kraken/common';
 import { err, ok } from '@kraken/common';
+import { PROTOCOL_VERSION } from './envelope.js';
 import { idSchema, intAtLeast, text } from './fields.js';
 import type { IssueSummary } from './issues.js';
 import { parseOptions, summarizeIssues } from './issues.js';
 
 // POST /join is HTTP, not a broker message, but both ends (the orchestrator's API and a joining
-// agent) speak it, so its answer is defined here once.
+// agent) speak it, so its request and answer are defined here once.
+
+/**
+ * The protocol major version a node states: an integer (`1`), or a version string whose first
+ * number is the major (`"1"`, `"1.2"`).
+ */
+export function protocolMajor(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 1 ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const match = /^(\d{1,6})(?:\.\d{1,6}){0,2}$/.exec(value.trim());
+  const major = match?.[1] === undefined ? undefined : Number(match[1]);
+  return major !== undefined && major >= 1 ? major : undefined;
+}
+
+const PROTOCOL_RULE = `expected the node's protocol version, a positive integer such as ${String(PROTOCOL_VERSION)} or a version string such as "${String(PROTOCOL_VERSION)}.0"`;
+
+/** What a node sends to join: the cluster's join token, its id and protocol version. */
+export const joinRequestSchema = z.object({
+  token: text(1024, { nonEmpty: true }),
+  nodeId: idSchema,
+  /** Read as its major version. */
+  protocolVersion: z.unknown().transform((value, context) => {
+    const major = protocolMajor(value);
+    if (major !== undefined) return major;
+    context.addIssue({ code: 'custom', message: PROTOCOL_RULE, input: value });
+    return z.NEVER;
+  }),
+  /** This node can run a RabbitMQ node and may lead: it asks to join the cluster's RabbitMQ cluster. */
+  brokerNode: z.boolean({ error: 'expected true or false' }).optional(),
+});
+/** The request as a node writes it. */
+export type JoinRequest = z.input<typeof joinRequestSchema> & { protocolVersion: number | string };
+/** The request as the orchestrator reads it: `protocolVersion` is the major version. */
+export type ParsedJoinRequest = z.output<typeof joinRequestSchema>;
+
+/** Checks a join request; the error names the first wrong field ("nodeId: expected an id ..."). */
+export function parseJoinRequest(candidate: unknown): Result<ParsedJoinRequest, IssueSummary> {
+  const result = joinRequestSchema.safeParse(candidate, parseOptions);
+  return result.success ? ok(result.data) : err(summarizeIssues(result.error.issues, 'join request'));
+}
 
 /** What a node needs to make its RabbitMQ node a member of the cluster's RabbitMQ cluster. */
 export const brokerClusterGrantSchema = z.object({

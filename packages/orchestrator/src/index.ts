@@ -52,7 +52,6 @@ export { pulseKeyFor } from './liveness/pulse.js';
 export { createApiServer } from './api/api-server.js';
 export type { ApiServer, ApiServerOptions, ListeningApi } from './api/api-server.js';
 export type { PlatformServiceInfo } from './api/context.js';
-export { protocolMajor } from './api/join.js';
 export type { JoinOptions } from './api/join.js';
 export { defaultQueryLimits } from './api/limits.js';
 export type { QueryLimits } from './api/limits.js';

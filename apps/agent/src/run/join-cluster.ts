@@ -1,7 +1,7 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PROTOCOL_VERSION, parseJoinAnswer } from '@kraken/messages';
-import type { JoinAnswer } from '@kraken/messages';
+import type { JoinAnswer, JoinRequest } from '@kraken/messages';
 
 /** Trades the cluster's join token for the broker this node should use (POST /join). */
 export async function joinCluster(request: {
@@ -18,12 +18,13 @@ export async function joinCluster(request: {
   if (token === undefined) {
     throw new KrakenError(ErrorCode.InvalidConfig, `joining ${url} needs the cluster's join token: give --join-token (the orchestrator printed it at its first start)`);
   }
+  const joinRequest: JoinRequest = { token, nodeId, protocolVersion, ...(request.brokerNode === true ? { brokerNode: true } : {}) };
   let response: Response;
   try {
     response = await fetch(new URL('/join', url), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token, nodeId, protocolVersion, ...(request.brokerNode === true ? { brokerNode: true } : {}) }),
+      body: JSON.stringify(joinRequest),
       // a leader making broker users for several machines joining at once takes a few seconds each
       signal: AbortSignal.timeout(request.timeoutMs ?? 30_000),
     });

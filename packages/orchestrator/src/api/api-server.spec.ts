@@ -1130,13 +1130,14 @@ describe('POST /join and what GET /ping tells a scanner', () => {
   it('refuses malformed requests with 400, naming the field', async () => {
     const notJson = await postJoin('{ token: nope');
     expect(notJson.status).toBe(400);
+    // no object, no token: refused as unauthenticated before anything else is looked at
     const notObject = await postJoin([JOIN_TOKEN]);
-    expect(((await notObject.json()) as { error: { message: string } }).error.message).toBe(
-      'expected a JSON object { token, nodeId, protocolVersion }',
-    );
+    expect(notObject.status).toBe(401);
     const badId = await postJoin({ token: JOIN_TOKEN, nodeId: '../etc', protocolVersion: 1 });
     expect(badId.status).toBe(400);
-    expect(((await badId.json()) as { error: { message: string } }).error.message).toMatch(/^nodeId: expected an id/);
+    expect(await badId.json()).toMatchObject({ error: { code: 'INVALID_INPUT', message: expect.stringMatching(/^nodeId: expected an id/) as unknown, details: { field: 'nodeId' } } });
+    const badBrokerNode = await postJoin({ token: JOIN_TOKEN, nodeId: 'mini-pc', protocolVersion: 1, brokerNode: 'yes' });
+    expect(((await badBrokerNode.json()) as { error: { message: string } }).error.message).toMatch(/^brokerNode: expected true or false/);
     for (const protocolVersion of [undefined, 0, 'one', 1.5]) {
       const bad = await postJoin({ token: JOIN_TOKEN, nodeId: 'mini-pc', protocolVersion });
       expect(bad.status).toBe(400);

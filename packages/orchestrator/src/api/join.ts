@@ -7,14 +7,13 @@ import type { Request } from 'express';
 import express from 'express';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError } from '@kraken/common';
-import { ID_PATTERN, PROTOCOL_VERSION } from '@kraken/messages';
+import { ID_PATTERN, PROTOCOL_VERSION, parseJoinRequest } from '@kraken/messages';
 import type { BrokerClusterGrant, JoinAnswer } from '@kraken/messages';
 import type { Orchestrator } from '../orchestrator.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { DataKey } from '../data-key.js';
 import { pulseKeyFor } from '../liveness/pulse.js';
 import { TokenCheck } from './auth.js';
-import { checkId } from './input.js';
 import { sendError } from './rest.js';
 import { STORE_FILE } from '../store/store-file.js';
 
@@ -60,18 +59,6 @@ export function checkJoinOptions(join: JoinOptions): void {
   }
 }
 
-/**
- * The protocol major version a node states: an integer (`1`), or a version string whose first
- * number is the major (`"1"`, `"1.2"`).
- */
-export function protocolMajor(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isInteger(value) && value >= 1 ? value : undefined;
-  if (typeof value !== 'string') return undefined;
-  const match = /^(\d{1,6})(?:\.\d{1,6}){0,2}$/.exec(value.trim());
-  const major = match?.[1] === undefined ? undefined : Number(match[1]);
-  return major !== undefined && major >= 1 ? major : undefined;
-}
-
 /** Says which side to update when a node's protocol major differs from the orchestrator's. */
 export function protocolMismatch(nodeId: string, nodeMajor: number, orchestratorMajor: number): string {
   const update = nodeMajor < orchestratorMajor ? `update the node ${nodeId} (its Kraken agent)` : 'update the orchestrator';
@@ -96,14 +83,9 @@ export function joinRouter(options: JoinRouterOptions): express.Router {
       return;
     }
     const body: unknown = req.body;
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      sendError(req, res, 400, ErrorCode.InvalidInput, 'expected a JSON object { token, nodeId, protocolVersion }');
-      return;
-    }
-    const { token, nodeId, protocolVersion, brokerNode } = body as Record<string, unknown>;
+    // the token first: who may not join learns nothing about what else was wrong
+    const { token, nodeId: claimedNode } = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
     const remote = req.socket.remoteAddress ?? 'unknown';
-    const claimedNode = typeof nodeId === 'string' ? nodeId.slice(0, 80) : undefined;
-
     const refusal =
       typeof token !== 'string' || token === ''
         ? 'missing join token: send { "token": "<the cluster join token>" }'
@@ -111,22 +93,16 @@ export function joinRouter(options: JoinRouterOptions): express.Router {
           ? undefined
           : 'invalid join token';
     if (refusal !== undefined) {
-      logger.warn('refused a join', { nodeId: claimedNode, remote, reason: refusal });
+      logger.warn('refused a join', { nodeId: typeof claimedNode === 'string' ? claimedNode.slice(0, 80) : undefined, remote, reason: refusal });
       sendError(req, res, 401, ErrorCode.Unauthorized, refusal);
       return;
     }
-
-    if (typeof nodeId !== 'string')
-      throw new KrakenError(ErrorCode.InvalidInput, 'nodeId: expected a string', { details: { field: 'nodeId' } });
-    checkId('nodeId', nodeId);
-    const major = protocolMajor(protocolVersion);
-    if (major === undefined) {
-      throw new KrakenError(
-        ErrorCode.InvalidInput,
-        `protocolVersion: expected the node's protocol version, a positive integer such as ${PROTOCOL_VERSION}, got ${protocolVersion === undefined ? 'nothing' : JSON.stringify(protocolVersion)}`,
-        { details: { field: 'protocolVersion' } },
-      );
+    const parsed = parseJoinRequest(body);
+    if (!parsed.ok) {
+      sendError(req, res, 400, ErrorCode.InvalidInput, parsed.error.message, parsed.error.field === undefined ? {} : { details: { field: parsed.error.field } });
+      return;
     }
+    const { nodeId, protocolVersion: major, brokerNode } = parsed.value;
     if (major !== PROTOCOL_VERSION) {
       const message = protocolMismatch(nodeId, major, PROTOCOL_VERSION);
       logger.warn('refused a join: protocol versions differ', {
