@@ -230,18 +230,51 @@ export class ProcessDeployer implements AsyncDisposable {
    * A redeploy of another commit: the app's folder is rebuilt in place, so (unlike the Docker
    * runtime) the old version stops first; its build is moved aside as a kept version. With
    * `fromKept`, a kept build of the requested commit is moved back and run: no clone, build or test.
+   * When the new version fails (clone, build, test, start), the old one runs again from its kept
+   * build, as it ran, so a failed redeploy leaves the app serving.
    */
   private async redeploy(existing: Supervisor, request: DeployRequest, log: Logger): Promise<DeployResult> {
     const { deploymentId } = request;
     const kept = this.keptBuilds(deploymentId, log);
-    const retiredPort = existing.state.hostPort;
-    if (existing.running) log.info('redeploy: stopping the running process first', { pid: existing.state.pid });
+    const previous = existing.state;
+    const wasRunning = existing.running;
+    if (wasRunning) log.info('redeploy: stopping the running process first', { pid: previous.pid });
     this.supervisors.delete(deploymentId);
     this.sizes.delete(deploymentId);
     await existing.stop(this.options.stopTimeoutMs);
     // only a version that once deployed successfully is in the list; anything else is cleared by the build
-    if ((await kept.list()).some((version) => version.commit === existing.state.commit)) await kept.stash(existing.state.commit);
-    return await this.deployVersion(request, kept, log, retiredPort);
+    if ((await kept.list()).some((version) => version.commit === previous.commit)) await kept.stash(previous.commit);
+    try {
+      return await this.deployVersion(request, kept, log, previous.hostPort);
+    } catch (error) {
+      if (wasRunning && !this.closing.signal.aborted) await this.bringBack(previous, request, kept, log);
+      throw error;
+    }
+  }
+
+  /** After a failed redeploy: the version that ran before runs again from its kept build, with its port, environment and limits. */
+  private async bringBack(previous: ProcessState, failed: DeployRequest, kept: KeptBuilds, log: Logger): Promise<void> {
+    const wanted = await kept.find(previous.commit);
+    if (wanted === undefined) {
+      log.warn('the redeploy failed, and no build of the version before is kept here: nothing runs', { commit: previous.commit });
+      return;
+    }
+    const request: DeployRequest = {
+      deploymentId: previous.deploymentId,
+      url: failed.url,
+      branch: failed.branch,
+      env: previous.env,
+      ...(previous.hostPort === undefined ? {} : { hostPort: previous.hostPort }),
+      ...(previous.limits === undefined ? {} : { limits: previous.limits }),
+    };
+    try {
+      const supervisor = await this.runKept(wanted, kept, request, log);
+      this.keep(supervisor, log);
+      await kept.remember(supervisor.state, new Date(this.options.clock.now()));
+      log.warn('the redeploy failed; the version before runs again', { commit: previous.commit, pid: supervisor.state.pid });
+    } catch (error) {
+      log.error('the redeploy failed, and the version before could not start again: nothing runs', { commit: previous.commit, error });
+    }
   }
 
   /**

@@ -123,7 +123,8 @@ describe('ProcessDeployer redeploys with replace: true', () => {
   });
 
   // Unlike the Docker runtime, which builds beside the old container, the process runtime rebuilds
-  // the app's folder in place and so must stop the old version first: a failed replace leaves none.
+  // the app's folder in place and so must stop the old version first: a failed replace starts it
+  // again from its kept build.
   it.each<FailingCommit>([
     {
       step: 'manifest',
@@ -147,7 +148,7 @@ describe('ProcessDeployer redeploys with replace: true', () => {
       message: /^the test command \(exit 4\) failed with exit code 4/,
     },
   ])(
-    'a replace whose new commit fails at the $step step rejects naming that step and leaves nothing of the deployment running (the process runtime stops the old version first) but its kept build',
+    'a replace whose new commit fails at the $step step rejects naming that step, and the version before runs again on its port from its kept build',
     async ({ step, files, code, message }) => {
       const { dataDir, deployer } = setup;
       const { repo, id, hostPort, leaderPid, serverPid } = await deployV1();
@@ -160,12 +161,14 @@ describe('ProcessDeployer redeploys with replace: true', () => {
       expect(error.details).toMatchObject({ step });
       expect(error.message).toMatch(message);
 
+      // the old processes were stopped for the build; v1 runs again, as new processes
       expect(processAlive(leaderPid)).toBe(false);
       expect(processAlive(serverPid)).toBe(false);
-      await expect(get(hostPort)).rejects.toThrow(/ECONNREFUSED/);
-      await expect(deployer.list()).resolves.toEqual([]);
-      // v1's build waits aside for a rollback; nothing of the failed build is left
-      expect((await readdir(path.join(dataDir, 'deployments', id))).sort()).toEqual(['kept', 'kept.json']);
+      await expect(get(hostPort)).resolves.toMatchObject({ status: 200, body: 'v1' });
+      expect(await servingPid(hostPort)).not.toBe(serverPid);
+      await expect(deployer.list()).resolves.toMatchObject([{ deploymentId: id, state: 'running', commit: v1Commit, hostPort }]);
+      // nothing of the failed build is left: v1's build is back in place, and kept for a rollback
+      expect(await readdir(path.join(dataDir, 'deployments', id, 'kept'))).toEqual([]);
       expect(await deployer.keptCommits(id)).toEqual([v1Commit]);
     },
   );

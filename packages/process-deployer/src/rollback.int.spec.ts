@@ -57,7 +57,7 @@ describe('ProcessDeployer rollback to a kept build', () => {
     await expect(readdir(keptDir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('keeps the earlier builds when a redeploy fails its test, and rolls back to one with no clone, build or test', async () => {
+  it('runs the version before again when a redeploy fails its test, keeps the earlier builds, and rolls back to one with no clone, build or test', async () => {
     const { dir, dataDir, deployer } = setup;
     const repo = await gitFixtureRepo(repoPath(dir.path, 'app'), { 'shipwreck.toml': APP_MANIFEST, 'server.js': versionedServer('a') });
     const deploymentId = uniqueName('rbf').replace(/\./g, '-');
@@ -71,16 +71,18 @@ describe('ProcessDeployer rollback to a kept build', () => {
 
     await expect(deployer.deploy({ ...base, replace: true })).rejects.toMatchObject({ deploymentId, details: expect.objectContaining({ step: 'test' }) as unknown });
 
-    // nothing runs (this runtime stops the old version before it builds), but both earlier builds wait aside
-    expect(await deployer.list()).toEqual([]);
+    // this runtime stops the old version before it builds; once the new one failed, b runs again
+    // from its kept build, on its port, and a's build still waits aside
+    await expect(get(hostPort)).resolves.toMatchObject({ status: 200, body: 'b' });
+    expect(await deployer.list()).toMatchObject([{ deploymentId, state: 'running', commit: bCommit, hostPort }]);
     expect(await deployer.keptCommits(deploymentId)).toEqual([bCommit, aCommit]);
     const deploymentDir = path.join(dataDir, 'deployments', deploymentId);
-    expect((await readdir(path.join(deploymentDir, 'kept'))).sort()).toEqual([aCommit, bCommit].sort());
-    expect((await readdir(deploymentDir)).sort()).toEqual(['kept', 'kept.json']);
+    expect(await readdir(path.join(deploymentDir, 'kept'))).toEqual([aCommit]);
 
-    // an agent restart in between (it clears unfinished deploys) leaves them too
+    // an agent restart in between adopts b and leaves the kept builds
     const restarted = await setup.restart();
     expect(await restarted.keptCommits(deploymentId)).toEqual([bCommit, aCommit]);
+    expect(await restarted.list()).toMatchObject([{ deploymentId, state: 'running', commit: bCommit }]);
 
     const events: DeployProgress[] = [];
     const rolledBack = await restarted.deploy({ ...base, replace: true, commit: aCommit.slice(0, 7), fromKept: true, onProgress: (event) => events.push(event) });
@@ -91,7 +93,7 @@ describe('ProcessDeployer rollback to a kept build', () => {
     expect(await restarted.keptCommits(deploymentId)).toEqual([aCommit, bCommit]);
   });
 
-  it('removes the builds a failed redeploy kept when the deployment is stopped', async () => {
+  it('removes every build it kept, and the version that runs again after a failed redeploy, when the deployment is stopped', async () => {
     const { dir, dataDir, deployer } = setup;
     const repo = await gitFixtureRepo(repoPath(dir.path, 'app'), { 'shipwreck.toml': APP_MANIFEST, 'server.js': versionedServer('a') });
     const deploymentId = uniqueName('rbs').replace(/\./g, '-');
@@ -101,9 +103,10 @@ describe('ProcessDeployer rollback to a kept build', () => {
     await commitFiles(repo, { 'shipwreck.toml': failingTest }, 'fails its test');
     await expect(deployer.deploy({ ...base, replace: true })).rejects.toMatchObject({ details: expect.objectContaining({ step: 'test' }) as unknown });
     expect(await deployer.keptCommits(deploymentId)).toHaveLength(1);
+    await expect(get(base.hostPort)).resolves.toMatchObject({ status: 200, body: 'a' });
 
-    // nothing runs, so the stop says NotFound (the worker reports Destroyed), and the kept build goes
-    await expect(deployer.stop(deploymentId)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await deployer.stop(deploymentId);
     await expect(readdir(path.join(dataDir, 'deployments', deploymentId))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(deployer.stop(deploymentId)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });
