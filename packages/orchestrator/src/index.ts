@@ -14,9 +14,9 @@ export type {
   OrchestratorStoreOptions,
   DeploymentPatch,
   StatsUpdate,
-  AppendLogsOptions,
-  AppendLogsResult,
 } from './store/orchestrator-store.js';
+export { LogTable } from './store/log-table.js';
+export type { AppendLogsOptions, AppendLogsResult } from './store/log-table.js';
 export { migrations } from './store/migrations.js';
 export { Releases, ReleaseTrigger } from './releases/releases.js';
 export { ReleaseResult, releaseDurationMs } from './releases/release-record.js';

@@ -621,7 +621,7 @@ describe('Orchestrator', () => {
     await beatBoth();
     const deployment = await runningOn(orchestrator, 'node-b');
     await workerB.log(deployment.id, 0, ['stored, not yet replicated']);
-    await eventually(() => store.readLogs(deployment.id).length === 1, 5000, 'the line stored', 10);
+    await eventually(() => store.logs.read(deployment.id).length === 1, 5000, 'the line stored', 10);
     // the leader dies before the standbys have the change: the batch goes to whoever consumes next
     await orchestrator.close();
     const redelivered: { type: string; redelivered: boolean }[] = [];
@@ -988,11 +988,11 @@ describe('Orchestrator', () => {
     await workerB.log(deployment.id, 0, ['listening on 8080']);
     await workerB.log(deployment.id, 3, ['GET /']);
     await workerA.log(deployment.id, 0, ['not placed here']);
-    await eventually(() => store.readLogs(deployment.id).length === 2 && broker.stats().published >= 3, 5000, 'logs', 10);
+    await eventually(() => store.logs.read(deployment.id).length === 2 && broker.stats().published >= 3, 5000, 'logs', 10);
     await new Promise((resolve) => setTimeout(resolve, 20));
 
-    expect(store.readLogs(deployment.id).map((l) => l.text)).toEqual(['listening on 8080', 'GET /']);
-    expect(store.logCounters(deployment.id).batchGaps).toBe(2);
+    expect(store.logs.read(deployment.id).map((l) => l.text)).toEqual(['listening on 8080', 'GET /']);
+    expect(store.logs.counters(deployment.id).batchGaps).toBe(2);
     expect(emitted).toEqual([`${deployment.id}#1:listening on 8080`, `${deployment.id}#2:GET /`]);
   });
 });

@@ -150,7 +150,7 @@ function storeState(): unknown {
   return store.snapshot(() => ({
     deployments: store.listDeployments().map((d) => ({ ...d, history: store.statusHistory(d.id) })),
     nodes: store.listNodes().map((n) => n.id),
-    logs: store.listDeployments().map((d) => store.readLogs(d.id)),
+    logs: store.listDeployments().map((d) => store.logs.read(d.id)),
   }));
 }
 
@@ -243,7 +243,7 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
     expect(refused.errors?.[0]?.message).toMatch(/is Running: only a Destroyed or Errored deployment can be removed; cancel it first/);
     expect(store.getDeployment(id)?.removedAt).toBeNull();
     store.setStatus(id, DeploymentStatus.Errored, { message: 'crash loop' });
-    store.appendLogs(id, [{ stream: 'stdout', text: 'last words', at: '2025-11-25T12:00:00.000Z' }]);
+    store.logs.append(id, [{ stream: 'stdout', text: 'last words', at: '2025-11-25T12:00:00.000Z' }]);
     const removed = await graphql<{ removeDeployment: { id: string; status: string; removedAt: number | null } }>(REMOVE, { id });
     expect(removed.data?.removeDeployment).toMatchObject({ id, status: 'ERRORED' });
     expect(removed.data?.removeDeployment.removedAt).toEqual(expect.any(Number));
@@ -738,7 +738,7 @@ describe('logs', () => {
     const id = await create();
     await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
     await worker.log(id, 1, ['starting', 'listening on 3000', 'ready']);
-    await eventually(() => store.readLogs(id).length === 3, 5000, 'stored log lines', 10);
+    await eventually(() => store.logs.read(id).length === 3, 5000, 'stored log lines', 10);
 
     const available = await graphql<{ getAvailableLogs: string[] }>('query { getAvailableLogs }');
     expect(available.data?.getAvailableLogs).toEqual([id]);
@@ -773,14 +773,14 @@ describe('logs', () => {
 
     const deleted = await graphql<{ deleteLog: boolean }>(`mutation { deleteLog(logId: "${id}") }`);
     expect(deleted.data?.deleteLog).toBe(true);
-    expect(store.readLogs(id)).toEqual([]);
+    expect(store.logs.read(id)).toEqual([]);
     expect((await graphql<{ getAvailableLogs: string[] }>('query { getAvailableLogs }')).data?.getAvailableLogs).toEqual([]);
   });
 
   it('streams a log larger than one page over REST', async () => {
     const id = await create();
     await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
-    store.appendLogs(
+    store.logs.append(
       id,
       Array.from({ length: 2500 }, (_, i) => ({
         stream: 'stdout' as const,

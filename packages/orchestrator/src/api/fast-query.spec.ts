@@ -37,7 +37,7 @@ beforeEach(async () => {
   store.updateStats('blog-1', { cpuPercent: 2.5, memMb: 50.4, maxMemMb: 256, imageSizeMb: 120.6 });
   // not placed: null port, node, url
   store.createDeployment({ id: 'shop-1', srcUrl: 'https://git.lan/shop.git', branch: 'dev', watch: true });
-  store.appendLogs('blog-1', [{ stream: LogStream.Stdout, text: 'listening', at: '2025-11-25T12:00:01.000Z' }]);
+  store.logs.append('blog-1', [{ stream: LogStream.Stdout, text: 'listening', at: '2025-11-25T12:00:01.000Z' }]);
   const orchestrator = { nodeId: 'leader', epoch: 3, nodeDetection: () => undefined } as unknown as Orchestrator;
   context = {
     orchestrator,

@@ -90,7 +90,7 @@ async function streamLog(store: OrchestratorStore, deploymentId: string, res: Re
   res.status(200).type('text/plain; charset=utf-8');
   let after = 0;
   for (;;) {
-    const lines = store.readLogs(deploymentId, { after, limit: LOG_CHUNK });
+    const lines = store.logs.read(deploymentId, { after, limit: LOG_CHUNK });
     if (lines.length === 0 || res.destroyed) break;
     if (!res.write(lines.map(formatLine).join(''))) await once(res, 'drain');
     after = lines[lines.length - 1]?.seq ?? after;
@@ -149,7 +149,7 @@ export function restRouter(options: RestOptions): express.Router {
         // env values are secrets: the export is for inspection and moving state, not for leaking them
         env: maskedEnv(deployment.env),
         statusHistory: store.statusHistory(deployment.id).map((entry) => ({ ...entry, message: entry.message === null ? null : redactCredentials(entry.message) })),
-        logCounters: store.logCounters(deployment.id),
+        logCounters: store.logs.counters(deployment.id),
         releases: orchestrator.releases.list(deployment.id).map((release) => ({ ...release, reason: release.reason === null ? null : redactCredentials(release.reason) })),
       })),
       nodes: store.listNodes(),

@@ -183,10 +183,10 @@ export const MAX_LOG_PAGE = 5000;
 
 /** A page of a deployment's log (of one release's lines, with `release`). */
 export function logPageView(store: OrchestratorStore, deploymentId: string, page: { after: number; limit: number; release?: number }): Shape<LogPage> {
-  const lines = store.readLogs(deploymentId, page);
+  const lines = store.logs.read(deploymentId, page);
   return {
     lines: lines.map(logLineView),
     next: lines.at(-1)?.seq ?? page.after,
-    dropped: store.logCounters(deploymentId).dropped,
+    dropped: store.logs.counters(deploymentId).dropped,
   };
 }

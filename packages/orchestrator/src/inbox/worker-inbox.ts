@@ -154,7 +154,7 @@ export class WorkerInbox {
       });
       return;
     }
-    const result = store.appendLogs(body.deploymentId, body.lines, {
+    const result = store.logs.append(body.deploymentId, body.lines, {
       batchSeq: body.seq,
       ...(body.dropped === undefined ? {} : { senderDropped: body.dropped }),
     });

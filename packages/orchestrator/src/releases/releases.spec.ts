@@ -32,7 +32,7 @@ function reach(status: DeploymentStatus, change: { message?: string; commit?: st
 }
 
 function log(text: string): void {
-  store.appendLogs('blog-1', [{ stream: LogStream.Stdout, text, at: '2025-11-25T12:00:00.000Z' }]);
+  store.logs.append('blog-1', [{ stream: LogStream.Stdout, text, at: '2025-11-25T12:00:00.000Z' }]);
 }
 
 describe('Releases', () => {
@@ -131,9 +131,9 @@ describe('Releases', () => {
       DeploymentStatus.Running,
     ]);
     expect(releases.timeline(second).map((e) => e.status)).toEqual([DeploymentStatus.UpdateRequested, DeploymentStatus.Running]);
-    expect(store.readLogs('blog-1', { release: 1 }).map((l) => l.text)).toEqual(['first build']);
-    expect(store.readLogs('blog-1', { release: 2 }).map((l) => l.text)).toEqual(['second build']);
-    expect(store.readLogs('blog-1').map((l) => [l.text, l.release])).toEqual([
+    expect(store.logs.read('blog-1', { release: 1 }).map((l) => l.text)).toEqual(['first build']);
+    expect(store.logs.read('blog-1', { release: 2 }).map((l) => l.text)).toEqual(['second build']);
+    expect(store.logs.read('blog-1').map((l) => [l.text, l.release])).toEqual([
       ['first build', 1],
       ['second build', 2],
     ]);

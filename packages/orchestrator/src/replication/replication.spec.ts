@@ -53,7 +53,7 @@ function deploy(id: string): void {
   leader.createDeployment({ id, srcUrl: 'https://git.lan/blog.git', branch: 'main' });
   clock.advance(1000);
   leader.setStatus(id, DeploymentStatus.Running, {}, { nodeId: 'node-a', port: 20000 });
-  leader.appendLogs(id, [{ stream: LogStream.Stdout, text: `${id} listening`, at: '2025-11-25T12:00:00.000Z' }]);
+  leader.logs.append(id, [{ stream: LogStream.Stdout, text: `${id} listening`, at: '2025-11-25T12:00:00.000Z' }]);
 }
 
 describe('a standby following the leader store through the broker', () => {
@@ -74,7 +74,7 @@ describe('a standby following the leader store through the broker', () => {
     using copy = OrchestratorStore.open({ dataKey, dataDir: path.join(dir.path, 'standby'), clock });
     expect(copy.listDeployments()).toEqual(leader.listDeployments());
     expect(copy.statusHistory('after-2')).toEqual(leader.statusHistory('after-2'));
-    expect(copy.readLogs('after-2')).toEqual(leader.readLogs('after-2'));
+    expect(copy.logs.read('after-2')).toEqual(leader.logs.read('after-2'));
   });
 
   it("keeps the leader's secrets sealed in the copy, opened with the cluster's key only", async () => {

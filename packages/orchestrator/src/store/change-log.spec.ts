@@ -51,14 +51,14 @@ function work(store: OrchestratorStore): void {
   clock.advance(1000);
   store.setStatus('blog-1', DeploymentStatus.DelegatingDeployment, { message: 'placed' }, { nodeId: 'node-a', port: 20000 });
   store.setStatus('blog-1', DeploymentStatus.Running, { messageId: '7e4b2c19-d0a3-4e6f-b852-1f9a3c7d5e68' });
-  store.appendLogs('blog-1', lines(4), { batchSeq: 0 });
-  store.appendLogs('blog-1', lines(4, 4), { batchSeq: 2, senderDropped: 1 }); // trims to 5, counts a gap
+  store.logs.append('blog-1', lines(4), { batchSeq: 0 });
+  store.logs.append('blog-1', lines(4, 4), { batchSeq: 2, senderDropped: 1 }); // trims to 5, counts a gap
   store.updateStats('blog-1', { cpuPercent: 1.5, memMb: 40, maxMemMb: 512, at: '2025-11-25T12:00:01.000Z' });
   store.setWatch('blog-1', true);
   store.setNodeState('node-a', NodeState.Suspect);
   store.addPendingStop({ deploymentId: 'blog-1', nodeId: 'node-b', reason: 'moved' });
   store.removePendingStop('blog-1', 'node-b');
-  store.deleteLogs('blog-1');
+  store.logs.delete('blog-1');
 }
 
 describe('the change log of the orchestrator store', () => {

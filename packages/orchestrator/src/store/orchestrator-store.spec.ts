@@ -136,7 +136,7 @@ describe('OrchestratorStore', () => {
     store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', name: 'blog' });
     store.createDeployment({ id: 'shop-1', srcUrl: 'https://git.lan/shop.git', branch: 'main', name: 'shop' });
     store.setStatus('blog-1', DeploymentStatus.Errored, { message: 'build failed' });
-    store.appendLogs('blog-1', lines(2));
+    store.logs.append('blog-1', lines(2));
     clock.advance(1_000);
     const removed = store.markRemoved('blog-1');
     expect(removed.removedAt).toBe('2025-11-25T12:00:01.000Z');
@@ -146,7 +146,7 @@ describe('OrchestratorStore', () => {
     expect(store.listDeployments().map((d) => d.id)).toEqual(['shop-1']);
     expect(store.listDeployments({ includeRemoved: true }).map((d) => d.id)).toEqual(['blog-1', 'shop-1']);
     expect(store.getDeployment('blog-1')?.status).toBe(DeploymentStatus.Errored);
-    expect(store.readLogs('blog-1').map((line) => line.text)).toEqual(['line 0', 'line 1']);
+    expect(store.logs.read('blog-1').map((line) => line.text)).toEqual(['line 0', 'line 1']);
     // an Errored deployment holds its name until it is removed
     expect(store.liveDeploymentNamed('blog')).toBeUndefined();
     expect(store.createDeployment({ id: 'blog-2', srcUrl: 'https://git.lan/blog.git', branch: 'main', name: 'blog' }).name).toBe('blog');
@@ -161,7 +161,7 @@ describe('OrchestratorStore', () => {
       store.createDeployment({ id: 'live-1', srcUrl: 'https://git.lan/live.git', branch: 'main' });
       for (const id of ['old-1', 'new-1']) {
         store.setStatus(id, DeploymentStatus.Destroyed, {});
-        store.appendLogs(id, lines(3));
+        store.logs.append(id, lines(3));
       }
       store.markRemoved('old-1');
       clock.advance(60_000);
@@ -169,9 +169,9 @@ describe('OrchestratorStore', () => {
       expect(store.purgeRemoved('2025-11-25T12:00:30.000Z')).toEqual(['old-1']);
       expect(store.purgeRemoved('2025-11-25T12:00:30.000Z')).toEqual([]);
       expect(store.getDeployment('old-1')).toBeUndefined();
-      expect(store.readLogs('old-1')).toEqual([]);
+      expect(store.logs.read('old-1')).toEqual([]);
       expect(store.statusHistory('old-1')).toEqual([]);
-      expect(store.readLogs('new-1')).toHaveLength(3);
+      expect(store.logs.read('new-1')).toHaveLength(3);
       expect(store.listDeployments({ includeRemoved: true }).map((d) => d.id)).toEqual(['live-1', 'new-1']);
     }
     const db = new Database(file, { readonly: true });
@@ -265,7 +265,7 @@ describe('OrchestratorStore', () => {
       store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', env: { PORT: '80' } });
       store.setStatus('blog-1', DeploymentStatus.Running, {}, { nodeId: 'node-a', port: 20001 });
       store.upsertNode({ ...nodeInfo('node-a'), extensions: { 'temperature.celsius': 47.5 } });
-      store.appendLogs('blog-1', lines(3));
+      store.logs.append('blog-1', lines(3));
       store.addPendingStop({ deploymentId: 'blog-1', nodeId: 'node-b', reason: 'moved' });
       expect(store.nextEpoch()).toBe(1);
     }
@@ -280,7 +280,7 @@ describe('OrchestratorStore', () => {
     expect(reopened.listNodes().map((node) => node.id)).toEqual(['node-a']);
     // with the rest of its last node.info (ram, load): a new leader shows them until the next heartbeat
     expect(reopened.getNode('node-a')?.info.extensions).toEqual({ 'temperature.celsius': 47.5 });
-    expect(reopened.readLogs('blog-1').map((line) => line.text)).toEqual(['line 0', 'line 1', 'line 2']);
+    expect(reopened.logs.read('blog-1').map((line) => line.text)).toEqual(['line 0', 'line 1', 'line 2']);
     expect(reopened.pendingStops('node-b')).toEqual([{ deploymentId: 'blog-1', nodeId: 'node-b', reason: 'moved' }]);
     expect(reopened.currentEpoch()).toBe(1);
     expect(reopened.nextEpoch()).toBe(2);
@@ -356,41 +356,41 @@ describe('OrchestratorStore', () => {
   describe('logs', () => {
     it('pages with after/limit over per-deployment seqs', () => {
       using store = open();
-      store.appendLogs('blog-1', lines(5));
-      store.appendLogs('other', lines(2));
-      expect(store.readLogs('blog-1', { after: 2, limit: 2 }).map((l) => [l.seq, l.text])).toEqual([
+      store.logs.append('blog-1', lines(5));
+      store.logs.append('other', lines(2));
+      expect(store.logs.read('blog-1', { after: 2, limit: 2 }).map((l) => [l.seq, l.text])).toEqual([
         [3, 'line 2'],
         [4, 'line 3'],
       ]);
-      expect(store.readLogs('other').map((l) => l.seq)).toEqual([1, 2]);
+      expect(store.logs.read('other').map((l) => l.seq)).toEqual([1, 2]);
     });
 
     it('drops the oldest lines beyond the bound and counts them per deployment', () => {
       using store = open({ maxLogLinesPerDeployment: 4 });
-      store.appendLogs('blog-1', lines(3));
-      store.appendLogs('blog-1', lines(3, 3));
-      store.appendLogs('other', lines(2));
-      expect(store.readLogs('blog-1').map((l) => l.text)).toEqual(['line 2', 'line 3', 'line 4', 'line 5']);
-      expect(store.logCounters('blog-1')).toEqual({ dropped: 2, senderDropped: 0, batchGaps: 0 });
-      expect(store.logCounters('other').dropped).toBe(0);
+      store.logs.append('blog-1', lines(3));
+      store.logs.append('blog-1', lines(3, 3));
+      store.logs.append('other', lines(2));
+      expect(store.logs.read('blog-1').map((l) => l.text)).toEqual(['line 2', 'line 3', 'line 4', 'line 5']);
+      expect(store.logs.counters('blog-1')).toEqual({ dropped: 2, senderDropped: 0, batchGaps: 0 });
+      expect(store.logs.counters('other').dropped).toBe(0);
     });
 
     it('counts missing batches and lines the sender dropped', () => {
       using store = open();
-      expect(store.appendLogs('blog-1', lines(1), { batchSeq: 0 }).newGaps).toBe(0);
-      expect(store.appendLogs('blog-1', lines(1), { batchSeq: 1, senderDropped: 7 }).newGaps).toBe(0);
-      expect(store.appendLogs('blog-1', lines(1), { batchSeq: 4 }).newGaps).toBe(2);
+      expect(store.logs.append('blog-1', lines(1), { batchSeq: 0 }).newGaps).toBe(0);
+      expect(store.logs.append('blog-1', lines(1), { batchSeq: 1, senderDropped: 7 }).newGaps).toBe(0);
+      expect(store.logs.append('blog-1', lines(1), { batchSeq: 4 }).newGaps).toBe(2);
       // the sender restarted its numbering: not a loss
-      expect(store.appendLogs('blog-1', lines(1), { batchSeq: 0 }).newGaps).toBe(0);
-      expect(store.logCounters('blog-1')).toEqual({ dropped: 0, senderDropped: 7, batchGaps: 2 });
+      expect(store.logs.append('blog-1', lines(1), { batchSeq: 0 }).newGaps).toBe(0);
+      expect(store.logs.counters('blog-1')).toEqual({ dropped: 0, senderDropped: 7, batchGaps: 2 });
     });
 
     it('deletes a deployment log without reusing its seqs', () => {
       using store = open();
-      store.appendLogs('blog-1', lines(3));
-      expect(store.deleteLogs('blog-1')).toBe(3);
-      expect(store.readLogs('blog-1')).toEqual([]);
-      expect(store.appendLogs('blog-1', lines(1)).lines[0]?.seq).toBe(4);
+      store.logs.append('blog-1', lines(3));
+      expect(store.logs.delete('blog-1')).toBe(3);
+      expect(store.logs.read('blog-1')).toEqual([]);
+      expect(store.logs.append('blog-1', lines(1)).lines[0]?.seq).toBe(4);
     });
   });
 });
@@ -496,7 +496,7 @@ describe('migrations', () => {
     expect(all('broke-1')).toMatchObject([{ result: 'failed', reason: 'npm test failed', ended_at: '2025-11-25T11:00:00.000Z' }]);
     expect(all('busy-1')).toMatchObject([{ result: 'building', ended_at: null }]);
     expect(store.statusHistory('ran-1').map((entry) => entry.release)).toEqual([1, 1]);
-    expect(store.readLogs('ran-1', { release: 1 }).map((line) => line.text)).toEqual(['hello']);
+    expect(store.logs.read('ran-1', { release: 1 }).map((line) => line.text)).toEqual(['hello']);
     expect(store.currentRelease('ran-1')).toBe(1);
   });
 

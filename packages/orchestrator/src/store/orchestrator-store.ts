@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError, noopLogger, redactCredentials } from '@kraken/common';
-import type { AppReadiness, AppRestarts, DeploymentStatus, LogLine, NodeInfoBody, Runtime } from '@kraken/messages';
+import type { AppReadiness, AppRestarts, DeploymentStatus, NodeInfoBody, Runtime } from '@kraken/messages';
 import { DeploymentStatus as Status } from '@kraken/messages';
 import type { Clock } from '@kraken/common';
 import { isoTime, systemClock } from '@kraken/common';
@@ -17,17 +17,16 @@ import type { SealedDeploymentColumns } from './sealed-columns.js';
 import { SealContext, checkDataKey, openDeployment, sealDeployment, sealEnv, splitCredentials } from './sealed-columns.js';
 
 const CLUSTER_SECRETS_KEY = 'cluster_secrets';
+import { LogTable } from './log-table.js';
 import { ReadCache } from './read-cache.js';
 import type {
   DeploymentRecord,
-  LogCounters,
   NewDeployment,
   NodeRecord,
   NodeState,
   PendingStop,
   StatusChange,
   StatusHistoryEntry,
-  StoredLogLine,
 } from './records.js';
 import { NodeState as NodeStates } from './records.js';
 import { STORE_FILE } from './store-file.js';
@@ -70,19 +69,6 @@ export interface StatsUpdate {
   imageSizeMb?: number | undefined;
   /** When they were measured. @default now */
   at?: string;
-}
-
-export interface AppendLogsOptions {
-  /** The deploy.log batch seq; a jump counts the batches lost in between. */
-  batchSeq?: number;
-  /** Lines the sender says it dropped since its previous batch. */
-  senderDropped?: number;
-}
-
-export interface AppendLogsResult {
-  lines: StoredLogLine[];
-  /** Batches found missing by this append (0 normally). */
-  newGaps: number;
 }
 
 interface DeploymentRow {
@@ -134,14 +120,6 @@ interface NodeRow {
   orchestration_priority: number | null;
 }
 
-interface LogCounterRow {
-  last_seq: number;
-  dropped: number;
-  sender_dropped: number;
-  batch_gaps: number;
-  last_batch_seq: number | null;
-}
-
 const EPOCH_KEY = 'epoch';
 
 /**
@@ -163,7 +141,8 @@ export class OrchestratorStore implements Disposable {
   readonly schemaVersion: number;
   private readonly db: Database.Database;
   private readonly clock: Clock;
-  private readonly maxLogLines: number;
+  /** Each deployment's log lines, bounded, and the counts of what was dropped. */
+  readonly logs: LogTable;
   private readonly statements: ReturnType<typeof prepare>;
   /** What each committed write ran, for standbys that keep a live copy. */
   readonly changes: ChangeLog;
@@ -179,10 +158,12 @@ export class OrchestratorStore implements Disposable {
     this.file = file;
     this.schemaVersion = schemaVersion;
     this.clock = clock;
-    this.maxLogLines = maxLogLines;
     this.changes = new ChangeLog(db);
     const changes = this.changes;
-    this.statements = prepare({ prepare: (sql: string) => changes.statement(db.prepare(sql)) });
+    // every write goes through the change log, so standbys that keep a live copy replay it
+    const recording = { prepare: (sql: string) => changes.statement(db.prepare(sql)) };
+    this.statements = prepare(recording);
+    this.logs = new LogTable(recording, changes, maxLogLines, (deploymentId) => this.currentRelease(deploymentId));
     const statements = this.statements;
     this.cache = new ReadCache({
       deployments: () => (statements.listDeployments.all() as DeploymentRow[]).map((row) => toDeployment(row, dataKey)),
@@ -343,8 +324,7 @@ export class OrchestratorStore implements Disposable {
     if (ids.length === 0) return ids;
     this.changes.transaction(() => {
       for (const id of ids) {
-        this.statements.deleteLogs.run(id);
-        this.statements.deleteLogCounters.run(id);
+        this.logs.forget(id);
         this.statements.deletePendingStops.run(id);
         // the history goes with it (ON DELETE CASCADE)
         this.statements.deleteDeployment.run(id);
@@ -503,76 +483,6 @@ export class OrchestratorStore implements Disposable {
     this.statements.removePendingStop.run(deploymentId, nodeId);
   }
 
-  // ---- logs ----
-
-  /**
-   * Stores a batch of lines under consecutive seqs and trims the deployment's log to the bound,
-   * counting what it drops, all in one transaction.
-   */
-  appendLogs(deploymentId: string, lines: readonly LogLine[], options: AppendLogsOptions = {}): AppendLogsResult {
-    return this.changes.transaction((): AppendLogsResult => {
-      this.statements.ensureLogCounters.run(deploymentId);
-      const counters = this.statements.logCounters.get(deploymentId) as LogCounterRow;
-      let newGaps = 0;
-      const { batchSeq } = options;
-      if (batchSeq !== undefined) {
-        // A seq at or below the last one means the sender restarted its numbering: not a loss.
-        if (counters.last_batch_seq !== null && batchSeq > counters.last_batch_seq + 1)
-          newGaps = batchSeq - counters.last_batch_seq - 1;
-      }
-      const release = this.currentRelease(deploymentId);
-      const stored: StoredLogLine[] = lines.map((line, index) => ({
-        deploymentId,
-        seq: counters.last_seq + index + 1,
-        stream: line.stream,
-        text: line.text,
-        at: line.at,
-        release,
-      }));
-      for (const line of stored) this.statements.insertLog.run(deploymentId, line.seq, line.stream, line.text, line.at, release);
-      const lastSeq = counters.last_seq + lines.length;
-      const trimmed = this.statements.trimLogs.run(deploymentId, lastSeq - this.maxLogLines).changes;
-      this.statements.updateLogCounters.run({
-        deployment_id: deploymentId,
-        last_seq: lastSeq,
-        dropped: counters.dropped + trimmed,
-        sender_dropped: counters.sender_dropped + (options.senderDropped ?? 0),
-        batch_gaps: counters.batch_gaps + newGaps,
-        last_batch_seq: batchSeq ?? counters.last_batch_seq,
-      });
-      return { lines: stored, newGaps };
-    })();
-  }
-
-  /** Lines with seq > `after`, oldest first; with `release`, only the lines stored while it was current. */
-  readLogs(deploymentId: string, options: { after?: number; limit?: number; release?: number } = {}): StoredLogLine[] {
-    const after = options.after ?? 0;
-    const limit = options.limit ?? 1000;
-    const rows = (
-      options.release === undefined
-        ? this.statements.readLogs.all(deploymentId, after, limit)
-        : this.statements.readReleaseLogs.all(deploymentId, options.release, after, limit)
-    ) as { seq: number; stream: string; text: string; at: string; release: number | null }[];
-    return rows.map((row) => ({
-      deploymentId,
-      seq: row.seq,
-      stream: row.stream as StoredLogLine['stream'],
-      text: row.text,
-      at: row.at,
-      release: row.release ?? 1,
-    }));
-  }
-
-  logCounters(deploymentId: string): LogCounters {
-    const row = this.statements.logCounters.get(deploymentId) as LogCounterRow | undefined;
-    return { dropped: row?.dropped ?? 0, senderDropped: row?.sender_dropped ?? 0, batchGaps: row?.batch_gaps ?? 0 };
-  }
-
-  /** Removes a deployment's lines; seqs keep counting up, so a reader's `after` stays valid. */
-  deleteLogs(deploymentId: string): number {
-    return this.statements.deleteLogs.run(deploymentId).changes;
-  }
-
   /**
    * Runs `read` inside one transaction: in WAL mode every read in it sees the same committed
    * state, so a caller can assemble a consistent snapshot from several queries (GET /export).
@@ -729,7 +639,6 @@ function prepare(db: { prepare(sql: string): Database.Statement }) {
     liveNamed: db.prepare(`SELECT id FROM deployments WHERE name = ? AND status <> 'Destroyed' AND removed_at IS NULL`),
     markRemoved: db.prepare('UPDATE deployments SET removed_at = @removed_at, updated_at = @removed_at WHERE id = @id'),
     deleteDeployment: db.prepare('DELETE FROM deployments WHERE id = ?'),
-    deleteLogCounters: db.prepare('DELETE FROM log_counters WHERE deployment_id = ?'),
     deletePendingStops: db.prepare('DELETE FROM pending_stops WHERE deployment_id = ?'),
     listDeployments: db.prepare('SELECT * FROM deployments ORDER BY created_at, id'),
     updateDeployment: db.prepare(`UPDATE deployments SET status = @status, status_message = @status_message, node_id = @node_id,
@@ -765,19 +674,7 @@ function prepare(db: { prepare(sql: string): Database.Statement }) {
       'SELECT deployment_id, reason FROM pending_stops WHERE node_id = ? ORDER BY created_at, deployment_id',
     ),
     removePendingStop: db.prepare('DELETE FROM pending_stops WHERE deployment_id = ? AND node_id = ?'),
-    ensureLogCounters: db.prepare('INSERT OR IGNORE INTO log_counters (deployment_id) VALUES (?)'),
-    logCounters: db.prepare('SELECT * FROM log_counters WHERE deployment_id = ?'),
-    updateLogCounters:
-      db.prepare(`UPDATE log_counters SET last_seq = @last_seq, dropped = @dropped, sender_dropped = @sender_dropped,
-      batch_gaps = @batch_gaps, last_batch_seq = @last_batch_seq WHERE deployment_id = @deployment_id`),
-    insertLog: db.prepare('INSERT INTO logs (deployment_id, seq, stream, text, at, release) VALUES (?, ?, ?, ?, ?, ?)'),
     currentRelease: db.prepare('SELECT MAX(number) AS number FROM releases WHERE deployment_id = ?'),
-    trimLogs: db.prepare('DELETE FROM logs WHERE deployment_id = ? AND seq <= ?'),
-    readLogs: db.prepare('SELECT seq, stream, text, at, release FROM logs WHERE deployment_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
-    readReleaseLogs: db.prepare(
-      'SELECT seq, stream, text, at, release FROM logs WHERE deployment_id = ? AND release = ? AND seq > ? ORDER BY seq LIMIT ?',
-    ),
-    deleteLogs: db.prepare('DELETE FROM logs WHERE deployment_id = ?'),
     getSetting: db.prepare('SELECT value FROM settings WHERE key = ?'),
     setSetting: db.prepare(
       'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',

@@ -216,7 +216,7 @@ export class LogResolver {
   getAvailableLogs(@Ctx() context: ApiContext): string[] {
     return context.store
       .listDeployments()
-      .filter((d) => context.store.readLogs(d.id, { limit: 1 }).length > 0)
+      .filter((d) => context.store.logs.read(d.id, { limit: 1 }).length > 0)
       .map((d) => d.id);
   }
 
@@ -240,7 +240,7 @@ export class LogResolver {
   @Mutation(() => Boolean, { description: "Deletes a deployment's log lines (logId = the deployment id)." })
   deleteLog(@Arg('logId', () => String) logId: string, @Ctx() context: ApiContext): boolean {
     requireDeployment(context, 'logId', logId);
-    context.store.deleteLogs(logId);
+    context.store.logs.delete(logId);
     return true;
   }
 
