@@ -71,12 +71,8 @@ describe.each(runtimes)('a crash-looping app in the %s runtime', (runtime) => {
     await stack.close();
   });
 
-  async function view(id: string): Promise<DeploymentView> {
-    const { getDeployment } = await api.data<{ getDeployment: DeploymentView }>(
-      'query ($id: String!) { getDeployment(deploymentId: $id) { status statusMessage crashLooping restartCount lastExit { code reason time } } }',
-      { id },
-    );
-    return getDeployment;
+  function view(id: string): Promise<DeploymentView> {
+    return api.getDeployment<DeploymentView>(id, 'status statusMessage crashLooping restartCount lastExit { code reason time }');
   }
 
   /** How often the runtime itself says it restarted the app; undefined once the app is gone. */

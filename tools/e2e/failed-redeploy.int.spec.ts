@@ -33,12 +33,8 @@ describe.each(runtimes)('a redeploy whose new commit fails its test, in the %s r
     await stack.close();
   });
 
-  async function view(id: string): Promise<DeploymentView> {
-    const { getDeployment } = await api.data<{ getDeployment: DeploymentView }>(
-      'query ($id: String!) { getDeployment(deploymentId: $id) { status statusMessage deploymentUrl commit } }',
-      { id },
-    );
-    return getDeployment;
+  function view(id: string): Promise<DeploymentView> {
+    return api.getDeployment<DeploymentView>(id, 'status statusMessage deploymentUrl commit');
   }
 
   it('keeps the version before serving, Running at its commit, and says the redeploy failed and why', async () => {

@@ -42,12 +42,8 @@ describe.each(runtimes)('an app fixed on a port of its own, in the %s runtime', 
     await stack.close();
   });
 
-  async function view(id: string): Promise<DeploymentView> {
-    const { getDeployment } = await api.data<{ getDeployment: DeploymentView }>(
-      'query ($id: String!) { getDeployment(deploymentId: $id) { status statusMessage port deploymentUrl commit } }',
-      { id },
-    );
-    return getDeployment;
+  function view(id: string): Promise<DeploymentView> {
+    return api.getDeployment<DeploymentView>(id, 'status statusMessage port deploymentUrl commit');
   }
 
   function until(id: string, what: string, done: (current: DeploymentView) => boolean): Promise<DeploymentView> {

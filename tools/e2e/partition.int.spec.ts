@@ -33,12 +33,8 @@ afterAll(async () => {
   await stack.close();
 });
 
-async function view(id: string): Promise<DeploymentView> {
-  const { getDeployment } = await api.data<{ getDeployment: DeploymentView }>(
-    'query ($id: String!) { getDeployment(deploymentId: $id) { status statusMessage node deploymentUrl statusHistory { status message node } } }',
-    { id },
-  );
-  return getDeployment;
+function view(id: string): Promise<DeploymentView> {
+  return api.getDeployment<DeploymentView>(id, 'status statusMessage node deploymentUrl statusHistory { status message node }');
 }
 
 async function nodeState(nodeId: string): Promise<string> {

@@ -80,6 +80,11 @@ export class ApiClient {
     return this.data<DeploymentsAndNodes>(GET_DEPLOYMENTS);
   }
 
+  /** `getDeployment(deploymentId: id) { <fields> }`, typed by the caller to the fields it asks for. */
+  async getDeployment<T>(id: string, fields: string): Promise<T> {
+    return (await this.data<{ getDeployment: T }>(`query ($id: String!) { getDeployment(deploymentId: $id) { ${fields} } }`, { id })).getDeployment;
+  }
+
   async deployment(id: string): Promise<DeploymentSummary | undefined> {
     return (await this.deploymentsAndNodes()).getDeployments.find((d) => d.id === id);
   }
