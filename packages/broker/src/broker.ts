@@ -34,6 +34,12 @@ export interface Broker {
    * RabbitMQ's count follows a consume or a cancel shortly after, not at once.
    */
   consumerCount(queue: string): Promise<number>;
+  /**
+   * How many messages wait in the queue to be delivered (not those delivered and not yet acked):
+   * with no consumer of its own in flight, 0 means a consumer has had every message published
+   * to it so far. NotFound for a queue that does not exist.
+   */
+  readyCount(queue: string): Promise<number>;
   /** Removes and returns up to `max` dead letters, oldest first. */
   takeDeadLetters(max?: number): Promise<DeadLetter[]>;
   stats(): BrokerStats;

@@ -78,6 +78,23 @@ export function brokerContract(name: string, harness: ContractHarness): void {
       await expect(broker.consumerCount(queue('uncounted'))).rejects.toMatchObject({ code: ErrorCode.NotFound });
     });
 
+    it('counts the messages waiting in a queue until a consumer takes them, and refuses a missing queue', async () => {
+      const q = queue('waiting');
+      await broker.declareQueue(q);
+      expect(await broker.readyCount(q)).toBe(0);
+      for (let i = 0; i < 3; i++) await broker.publish(q, statusMessage(`waiting-${String(i)}`));
+      await eventually(async () => (await broker.readyCount(q)) === 3, 5_000, 'three messages waiting');
+      const taken: string[] = [];
+      const consumer = await broker.consume(q, (delivery) => {
+        taken.push(delivery.message.id);
+        delivery.ack();
+      });
+      await eventually(() => taken.length === 3, 5_000, 'the three messages taken');
+      await eventually(async () => (await broker.readyCount(q)) === 0, 5_000, 'none waiting');
+      await consumer.cancel();
+      await expect(broker.readyCount(queue('never-declared'))).rejects.toMatchObject({ code: ErrorCode.NotFound });
+    });
+
     it('refuses to consume a queue that was never declared', async () => {
       await expect(broker.consume(queue('undeclared'), () => undefined)).rejects.toMatchObject({ code: ErrorCode.NotFound });
     });

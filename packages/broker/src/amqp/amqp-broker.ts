@@ -141,6 +141,12 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
     return consumerCount;
   }
 
+  async readyCount(queue: string): Promise<number> {
+    this.assertOpen();
+    const { messageCount } = await this.withChannel((channel) => channel.checkQueue(queue), `count the messages of queue ${queue}`);
+    return messageCount;
+  }
+
   publish(queue: string, message: Message): Promise<void> {
     return this.send('', queue, message, true);
   }

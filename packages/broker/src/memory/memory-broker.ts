@@ -86,6 +86,14 @@ export class MemoryBroker extends TypedEmitter<BrokerEvents> implements Broker {
     });
   }
 
+  readyCount(queue: string): Promise<number> {
+    return this.guard(() => {
+      const existing = this.queues.get(queue);
+      if (existing === undefined) return Promise.reject(new KrakenError(ErrorCode.NotFound, `cannot count the messages of queue ${queue}: it does not exist (declare it first)`));
+      return Promise.resolve(existing.ready.length);
+    });
+  }
+
   private declare(queue: string, options: QueueOptions): Promise<void> {
     const deliveryClass = options.class ?? Classes.Durable;
     const existing = this.queues.get(queue);

@@ -77,6 +77,31 @@ describe('a standby following the leader store through the broker', () => {
     expect(copy.logs.read('after-2')).toEqual(leader.logs.read('after-2'));
   });
 
+  it('catches up with every change waiting in its queue before catchUp resolves, as a standby does before it leads', async () => {
+    const follower = await follow();
+    try {
+      for (let i = 0; i < 40; i++) deploy(`backlog-${String(i)}`);
+      await publisher.durable();
+      const lagged = follower.seq < leader.changes.seq;
+      await follower.catchUp(10_000, 10);
+      expect(follower.seq).toBe(leader.changes.seq);
+      // the copy was behind when the writes were confirmed: catchUp is what closed the gap
+      expect(lagged).toBe(true);
+    } finally {
+      await follower.stop();
+    }
+  });
+
+  it('gives up catching up (Unavailable) when changes keep waiting in its queue past the time allowed, rather than lead with a copy that lags', async () => {
+    const follower = await follow();
+    try {
+      jest.spyOn(broker, 'readyCount').mockResolvedValue(3);
+      await expect(follower.catchUp(200, 20)).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('3 changes waiting') as unknown });
+    } finally {
+      await follower.stop();
+    }
+  });
+
   it("keeps the leader's secrets sealed in the copy, opened with the cluster's key only", async () => {
     const tokens = { apiToken: 'api-'.padEnd(43, 'a'), joinToken: 'join-'.padEnd(43, 'j'), clusterId: 'home-lab' };
     leader.keepClusterSecrets(tokens);

@@ -36,6 +36,10 @@ export class StateFollower {
   private chain: Promise<void> = Promise.resolve();
   private resyncs = 0;
   private refusedValue = 0;
+  /** Deliveries taken and not yet applied. */
+  private pending = 0;
+  /** Deliveries taken so far: a count that moved tells that one arrived meanwhile. */
+  private received = 0;
 
   private constructor(private readonly options: StateFollowerOptions) {}
 
@@ -67,6 +71,36 @@ export class StateFollower {
     return this.resyncs;
   }
 
+  /**
+   * Resolves once the copy holds every change queued for this standby so far: none waits in its
+   * queue and none taken is still being applied, twice `settleMs` apart with nothing arriving in
+   * between (a delivery may be on its way while the queue reads empty). A standby that wins the
+   * lease calls it before it leads, so every write the former leader answered (its changes were
+   * confirmed into this queue) is in the copy it leads with. Rejects (Unavailable) after
+   * `timeoutMs`: leading without them would lose them.
+   */
+  async catchUp(timeoutMs: number, settleMs = 100): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    // the received count at the last look that found nothing waiting and nothing being applied
+    let quietAt: number | undefined;
+    for (;;) {
+      const waiting = await this.options.broker.readyCount(this.options.queue);
+      const idle = waiting === 0 && this.pending === 0;
+      if (idle && quietAt === this.received) {
+        await this.chain;
+        return;
+      }
+      quietAt = idle ? this.received : undefined;
+      if (Date.now() >= deadline) {
+        throw new KrakenError(
+          ErrorCode.Unavailable,
+          `the copy of the store did not catch up with its queue within ${String(timeoutMs)} ms (${String(waiting)} changes waiting, ${String(this.pending)} being applied): leading without them would lose writes the former leader answered`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, settleMs));
+    }
+  }
+
   async stop(): Promise<void> {
     await this.subscription?.cancel();
     await this.chain.catch(() => undefined);
@@ -76,7 +110,11 @@ export class StateFollower {
 
   /** Changes are applied one at a time, in the order they came, a resync included. */
   private enqueue(delivery: Delivery): Promise<void> {
-    const applied = this.chain.then(() => this.apply(delivery));
+    this.received++;
+    this.pending++;
+    const applied = this.chain.then(() => this.apply(delivery)).finally(() => {
+      this.pending--;
+    });
     this.chain = applied.catch(() => undefined);
     return applied;
   }
