@@ -79,7 +79,7 @@ export class StateFollower {
    * confirmed into this queue) is in the copy it leads with. Rejects (Unavailable) after
    * `timeoutMs`: leading without them would lose them.
    */
-  async catchUp(timeoutMs: number, settleMs = 100): Promise<void> {
+  async catchUp(timeoutMs: number, settleMs = 50): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     // the received count at the last look that found nothing waiting and nothing being applied
     let quietAt: number | undefined;
