@@ -199,6 +199,28 @@ describe('Orchestrator', () => {
     await eventually(() => workerA.ofType(MessageType.DeployCancel).some((m) => m.body.deploymentId === 'orphan-1'), 5000, 'the cancel sent to node-a', 10);
   });
 
+  it('refuses to redeploy an adopted app (its source is unknown) and, when its node dies, ends it Errored saying why instead of waiting forever', async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    await workerB.report('orphan-2', DeploymentStatus.Running, { commit: 'd'.repeat(40), port: 20_008, url: 'http://10.0.0.2:20008' });
+    await eventually(() => status('orphan-2') === DeploymentStatus.Running, 5000, 'the orphan adopted', 10);
+
+    await expect(orchestrator.redeploy('orphan-2')).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/^deployment orphan-2 cannot be redeployed: it was adopted from a node's report/) as unknown });
+    expect(status('orphan-2')).toBe(DeploymentStatus.Running);
+
+    await workerB.stop();
+    for (let second = 1; second <= 7; second++) {
+      clock.advance(1000);
+      await workerA.beat();
+      await eventually(() => store.getNode('node-a')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'node-a heartbeat', 10);
+      await orchestrator.tick();
+    }
+    expect(store.getNode('node-b')?.state).toBe('dead');
+    expect(store.requireDeployment('orphan-2')).toMatchObject({ status: DeploymentStatus.Errored, nodeId: null });
+    expect(store.requireDeployment('orphan-2').statusMessage).toMatch(/cannot run on another node: it was adopted from a node's report .*deploy its repository again/);
+    expect(workerA.requests()).toEqual([]);
+  });
+
   it('waits in DeploymentRequested with the reason when no node can run it, and places it once one can', async () => {
     const orchestrator = await startOrchestrator();
     const created = await orchestrator.createDeployment({ srcUrl: SRC });

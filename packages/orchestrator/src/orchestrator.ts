@@ -8,7 +8,8 @@ import { WorkSender } from './dispatch/work-sender.js';
 import type { EmitEvent, OrchestratorEvents } from './events.js';
 import type { ResolveBranchHead } from './git/git-head.js';
 import { gitLsRemote } from './git/git-head.js';
-import { ADOPTED_SOURCE, StatusReports } from './inbox/status-reports.js';
+import { StatusReports } from './inbox/status-reports.js';
+import { isAdopted } from './store/adopted.js';
 import { WorkerInbox } from './inbox/worker-inbox.js';
 import { LeaderTerm } from './leadership/leader-term.js';
 import type { CreateDeploymentInput } from './lifecycle/deployment-commands.js';
@@ -77,7 +78,7 @@ export interface OrchestratorCounters {
 
 export type { CreateDeploymentInput } from './lifecycle/deployment-commands.js';
 export type { OrchestratorEvents } from './events.js';
-export { ADOPTED_SOURCE } from './inbox/status-reports.js';
+export { ADOPTED_SOURCE } from './store/adopted.js';
 
 /**
  * The control loop: keeps the store in step with what workers report, places deployments,
@@ -137,7 +138,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
       defaultMemoryMb: options.defaultMemoryMb,
       logger: this.logger,
       prepare: (nodeId, body) => this.commands.send(nodeId, createMessage(MessageType.DeployPrepare, body, this.term.meta())),
-      buildable: (deployment) => deployment.srcUrl !== ADOPTED_SOURCE,
+      buildable: (deployment) => !isAdopted(deployment),
     });
     const emit: EmitEvent = (event, ...args) => {
       this.emit(event, ...args);

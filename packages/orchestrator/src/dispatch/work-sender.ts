@@ -10,6 +10,7 @@ import { placeDeployment } from '../scheduling/place-deployment.js';
 import { allocatePort } from '../scheduling/ports.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { DeploymentRecord } from '../store/records.js';
+import { adoptedCannot, isAdopted } from '../store/adopted.js';
 import type { NodeCommands } from './node-commands.js';
 
 export interface WorkSenderOptions {
@@ -64,6 +65,12 @@ export class WorkSender {
    */
   async placeAndRequest(deployment: DeploymentRecord, how: Placement): Promise<DeploymentRecord> {
     const { store, logger, options, failoverBuilds } = this.deps;
+    const prefix = how.why === undefined ? '' : `${how.why}; `;
+    if (isAdopted(deployment)) {
+      // nothing can build it: waiting for a node would wait forever
+      logger.warn('an adopted deployment needs a node but cannot be built anywhere', { deploymentId: deployment.id });
+      return this.changeStatus(deployment.id, Status.Errored, `${prefix}${adoptedCannot('run on another node')}`, { nodeId: null, attempt: how.attempt });
+    }
     const decision = placeDeployment({
       nodes: store.listNodes(),
       deployments: store.listDeployments(),
@@ -76,7 +83,6 @@ export class WorkSender {
       },
       defaultMemoryMb: options.defaultMemoryMb,
     });
-    const prefix = how.why === undefined ? '' : `${how.why}; `;
     const leaving = deployment.nodeId;
     if (leaving !== null && how.movingFrom === undefined && !isTerminalStatus(deployment.status) && !(decision.ok && decision.value.nodeId === leaving)) {
       // taken off a node that may still run it (a redeploy while that node is suspect, or while its
@@ -111,6 +117,11 @@ export class WorkSender {
       await this.sendRequest(placed);
     } catch (error) {
       const failure = toKrakenError(error);
+      if (failure.code === ErrorCode.InvalidInput) {
+        // the request itself is wrong (it fails to encode): placing it again would fail the same way
+        logger.error('could not send deploy.request: the request is invalid', { deploymentId: deployment.id, error: failure });
+        return this.changeStatus(deployment.id, Status.Errored, `cannot send the deploy request: ${failure.message}`, { nodeId: null });
+      }
       logger.error('could not send deploy.request; will place it again', { deploymentId: deployment.id, error: failure });
       return this.changeStatus(
         deployment.id,

@@ -15,6 +15,7 @@ import { isStaleStatus } from '../status-order.js';
 import { destructionStatuses } from '../status-phases.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { DeploymentRecord, StatusChange } from '../store/records.js';
+import { ADOPTED_SOURCE } from '../store/adopted.js';
 
 /**
  * Host ports one deployment may find taken on its node before it ends Errored. Each costs a round
@@ -30,8 +31,6 @@ const MAX_PORT_RETRIES = 32;
  */
 const MAX_ENGINE_DOWN_RETRIES = 8;
 
-/** The source of a deployment adopted from a node's report: the report does not say it. */
-export const ADOPTED_SOURCE = 'unknown:adopted';
 
 type DeployStatusMessage = MessageOf<typeof MessageType.DeployStatus>;
 

@@ -24,6 +24,7 @@ import { destructionStatuses } from '../status-phases.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { DeploymentRecord } from '../store/records.js';
 import { NodeState } from '../store/records.js';
+import { assertSourceKnown } from '../store/adopted.js';
 import { planLifecycle } from './controls.js';
 import { assertRemovable } from './removal.js';
 
@@ -188,6 +189,7 @@ export class DeploymentCommands {
           deploymentId: id,
         });
       }
+      assertSourceKnown(deployment, 'be redeployed');
       this.deps.releases.startRelease(id, null, trigger);
       const node = deployment.nodeId === null ? undefined : store.getNode(deployment.nodeId);
       if (node?.state === NodeState.Alive && node.info.runtimes.includes(deployment.runtime)) {

@@ -11,6 +11,7 @@ import { ReleaseTrigger } from '../../releases/releases.js';
 import { branchMoved } from '../../watch/branch-moved.js';
 import type { Shape } from './types.js';
 import { Deployment, EnvVarInput, FailoverBuild, LogLine, LogPage, Node, NodeSample, Platform, PlatformService, StatsSample } from './types.js';
+import { assertSourceKnown } from '../../store/adopted.js';
 
 
 function requireNode(context: ApiContext, id: string): NodeRecord {
@@ -94,6 +95,7 @@ export class DeploymentResolver {
   @Mutation(() => Boolean, { description: 'Redeploys if the branch head moved since the running commit (git ls-remote).' })
   async pollRedeploy(@Arg('deploymentId', () => String) deploymentId: string, @Ctx() context: ApiContext): Promise<boolean> {
     const deployment = requireDeployment(context, 'deploymentId', deploymentId);
+    assertSourceKnown(deployment, 'be redeployed');
     const head = await context.resolveBranchHead(deployment.srcUrl, deployment.branch);
     if (head === undefined) {
       throw new KrakenError(ErrorCode.NotFound, `branch ${deployment.branch} does not exist in ${deployment.srcUrl}`, {
