@@ -168,7 +168,7 @@ export class ConfirmedPublisher {
         pending.reject(
           new KrakenError(
             ErrorCode.Unavailable,
-            `cannot publish ${pending.properties.type} to queue ${pending.routingKey}: RabbitMQ refused it ${pending.nacks} times (a full bounded queue refuses new messages)`,
+            `cannot publish ${pending.properties.type} to ${pending.exchange === '' ? 'queue' : 'topic'} ${pending.routingKey}: RabbitMQ refused it ${pending.nacks} times (a full bounded queue refuses new messages; so does a quorum queue without a majority of its members running)`,
           ),
         );
       }
