@@ -36,7 +36,7 @@ afterEach(async () => {
   await dir.remove();
 });
 
-function follow(key = dataKey): Promise<StateFollower> {
+function follow(key = dataKey, logger = new MemoryLogger()): Promise<StateFollower> {
   return StateFollower.start({
     broker,
     queue: stateQueueOf('standby'),
@@ -45,7 +45,7 @@ function follow(key = dataKey): Promise<StateFollower> {
     fetchSnapshot: async (file) => {
       await leader.backupTo(file);
     },
-    logger: new MemoryLogger(),
+    logger,
   });
 }
 
@@ -140,16 +140,21 @@ describe('a standby following the leader store through the broker', () => {
     }
   });
 
-  it("refuses a change of a former leader's term, even one that would follow on", async () => {
-    const follower = await follow();
+  it("refuses a change of a former leader's term, even one that would follow on, warning once per former term", async () => {
+    const logger = new MemoryLogger();
+    const follower = await follow(dataKey, logger);
     try {
       // the leader's own term begins: its bump of the epoch is a change like any other
       leader.nextEpoch();
       leader.nextEpoch();
       await eventually(() => follower.seq === leader.changes.seq, 10_000, 'the standby catching up');
-      const late = createMessage(MessageType.StateChange, { seq: leader.changes.seq + 1, sql: ['SELECT 1'], runs: [[0, []]] }, { from: 'former-leader', epoch: 1 });
-      await broker.publishTopic(STATE_TOPIC, late);
-      await eventually(() => follower.refused === 1, 10_000, 'the late change refused');
+      for (let i = 1; i <= 3; i++) {
+        const late = createMessage(MessageType.StateChange, { seq: leader.changes.seq + i, sql: ['SELECT 1'], runs: [[0, []]] }, { from: 'former-leader', epoch: 1 });
+        await broker.publishTopic(STATE_TOPIC, late);
+      }
+      await eventually(() => follower.refused === 3, 10_000, 'the late changes refused');
+      const refusals = logger.records.filter((record) => record.message === 'refused a change from a former leader');
+      expect(refusals.map((record) => record.level)).toEqual(['warn', 'debug', 'debug']);
       expect(follower.seq).toBe(leader.changes.seq);
       expect(follower.snapshots).toBe(1);
       deploy('after-late');

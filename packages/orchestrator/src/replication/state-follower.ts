@@ -36,6 +36,8 @@ export class StateFollower {
   private chain: Promise<void> = Promise.resolve();
   private resyncs = 0;
   private refusedValue = 0;
+  /** `<from>@<epoch>` of the last change refused as a former leader's. */
+  private refusedTerm: string | undefined;
   /** Deliveries taken and not yet applied. */
   private pending = 0;
   /** Deliveries taken so far: a count that moved tells that one arrived meanwhile. */
@@ -129,7 +131,12 @@ export class StateFollower {
     const epoch = this.requireStore().currentEpoch();
     if (message.epoch < epoch) {
       // a former leader (frozen or cut off, then back) must not write into the new leader's history
-      this.options.logger.warn('refused a change from a former leader', { from: message.from, epoch: message.epoch, copyEpoch: epoch, seq: changeset.seq });
+      const term = `${message.from}@${String(message.epoch)}`;
+      // a former leader's changes come by the thousand (a standby's queue collects them while its
+      // own agent led): one warning per former term, the rest at debug
+      const level = term === this.refusedTerm ? 'debug' : 'warn';
+      this.refusedTerm = term;
+      this.options.logger[level]('refused a change from a former leader', { from: message.from, epoch: message.epoch, copyEpoch: epoch, seq: changeset.seq });
       this.refusedValue++;
       return;
     }
