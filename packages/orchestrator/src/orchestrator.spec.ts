@@ -180,6 +180,20 @@ describe('Orchestrator', () => {
     expect(logger.records.filter((r) => r.message === 'rejected a deploy.status')).toHaveLength(2);
   });
 
+  it('tells a node that reports running a deployment placed on another node to stop its copy, and leaves the placement as it is', async () => {
+    const orchestrator = await startOrchestrator();
+    await beatBoth();
+    const deployment = await runningOn(orchestrator, 'node-b');
+
+    // node-a still runs a copy from before a move it never heard of
+    await workerA.report(deployment.id, DeploymentStatus.Running, { attempt: deployment.attempt });
+    await eventually(() => workerA.ofType(MessageType.DeployStop).some((m) => m.body.deploymentId === deployment.id), 5000, 'the stop sent to node-a', 10);
+    const [stop] = workerA.ofType(MessageType.DeployStop);
+    expect(stop?.body.reason).toBe('a copy left behind: it runs on node-b');
+    expect(store.requireDeployment(deployment.id)).toMatchObject({ nodeId: 'node-b', status: DeploymentStatus.Running });
+    expect(workerB.ofType(MessageType.DeployStop)).toEqual([]);
+  });
+
   it('adopts an app a node reports running that it has no record of (its state was lost), so it can be cancelled', async () => {
     const orchestrator = await startOrchestrator();
     await beatBoth();

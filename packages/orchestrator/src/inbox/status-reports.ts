@@ -1,8 +1,9 @@
 import type { Delivery } from '@kraken/broker';
 import type { Clock, Logger } from '@kraken/common';
 import { ErrorCode, toKrakenError } from '@kraken/common';
-import type { MessageOf, MessageType } from '@kraken/messages';
-import { DEPLOYMENT_NAME_PATTERN, DeploymentStatus as Status, isTerminalStatus } from '@kraken/messages';
+import type { MessageOf } from '@kraken/messages';
+import { DEPLOYMENT_NAME_PATTERN, MessageType, DeploymentStatus as Status, createMessage, isTerminalStatus } from '@kraken/messages';
+import type { NodeCommands } from '../dispatch/node-commands.js';
 import type { WorkSender } from '../dispatch/work-sender.js';
 import type { EmitEvent } from '../events.js';
 import type { LeaderTerm } from '../leadership/leader-term.js';
@@ -37,7 +38,8 @@ type DeployStatusMessage = MessageOf<typeof MessageType.DeployStatus>;
 export interface StatusReportsOptions {
   store: OrchestratorStore;
   logger: Logger;
-  term: Pick<LeaderTerm, 'exclusive'>;
+  term: Pick<LeaderTerm, 'exclusive' | 'meta'>;
+  commands: Pick<NodeCommands, 'send'>;
   clock: Clock;
   engineWatch: Pick<EngineWatch, 'movedAway'>;
   work: Pick<WorkSender, 'placeAndRequest' | 'avoidPort' | 'changeStatus'>;
@@ -75,6 +77,7 @@ export class StatusReports {
         delivery,
         `deploy.status for ${body.deploymentId} from ${message.from} (claiming ${body.nodeId}), but it is placed on ${deployment.nodeId ?? 'no node'}`,
       );
+      if (message.from === body.nodeId && body.status === Status.Running) this.stopLeftover(deployment, message.from);
       return;
     }
     // a late status of an attempt the deployment has moved past (redeployed, moved, retried), or
@@ -212,6 +215,24 @@ export class StatusReports {
     );
     logger.warn('adopted a deployment a node runs that this orchestrator had no record of', { deploymentId: body.deploymentId, nodeId: body.nodeId, url: body.url });
     if (adopted !== undefined) this.deps.emit('deploymentChanged', adopted);
+  }
+
+  /**
+   * A node says it runs a deployment that is placed elsewhere (or gone): a copy left behind by a
+   * move it did not hear of (its record of the move was lost, or it was away and no stop was
+   * kept for it). It must not run twice, so that node is told to stop its copy. One waiting for a
+   * node is left alone: when that node is back, it is usually placed there again.
+   */
+  private stopLeftover(deployment: DeploymentRecord, nodeId: string): void {
+    if (deployment.nodeId === null && !isTerminalStatus(deployment.status)) return;
+    const where = deployment.nodeId === null ? `it is ${deployment.status}` : `it runs on ${deployment.nodeId}`;
+    const reason = `a copy left behind: ${where}`;
+    this.deps.logger.warn('told a node to stop a copy of a deployment placed elsewhere', { deploymentId: deployment.id, nodeId, placedOn: deployment.nodeId });
+    void this.deps.commands
+      .send(nodeId, createMessage(MessageType.DeployStop, { deploymentId: deployment.id, reason }, this.deps.term.meta()))
+      .catch((error: unknown) => {
+        this.deps.logger.warn('could not tell a node to stop a copy left behind; its next report asks again', { deploymentId: deployment.id, nodeId, error });
+      });
   }
 
   private reject(message: DeployStatusMessage, delivery: Delivery, reason: string): void {
