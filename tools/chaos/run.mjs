@@ -410,7 +410,7 @@ async function runningContainers(host, engine) {
 
 /** What each created deployment looks like now: its status in the API, live instances, its answer and log. */
 async function observe(created, gql) {
-  const { getDeployments } = await gql('{ getDeployments { id status deploymentUrl } }');
+  const { getDeployments } = await gql('{ getDeployments { id status deploymentUrl srcUrl } }');
   const live = await liveInstances();
   const observed = [];
   for (const deployment of created) {
@@ -429,6 +429,8 @@ async function observe(created, gql) {
       name: deployment.name,
       cancelled: deployment.cancelled,
       status: row?.status,
+      // a record rebuilt from a node's report (adopted) has lost its source: the create was not kept
+      sourceKept: row === undefined ? undefined : row.srcUrl === deployment.repo,
       instances,
       answers,
       versions: { ...deployment.versions },

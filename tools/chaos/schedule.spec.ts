@@ -69,6 +69,7 @@ describe('chaos verdicts', () => {
   it('names what broke each invariant', () => {
     const failed = verdicts([
       healthy('lost', { status: undefined }),
+      healthy('rebuilt', { sourceKept: false }),
       healthy('stuck', { status: 'DEPLOYING' }),
       healthy('twice', { instances: 2 }),
       healthy('ghost', { instances: 0 }),
@@ -77,9 +78,9 @@ describe('chaos verdicts', () => {
       healthy('zombie', { cancelled: true, status: 'DESTROYED', instances: 1 }),
     ]).filter((verdict) => !verdict.passed);
     expect(failed.map((verdict) => [verdict.invariant, verdict.detail])).toEqual([
-      ['every acknowledged create persisted', '7 created; lost: lost'],
+      ['every acknowledged create persisted', "8 created; lost: lost, rebuilt (its record rebuilt from a node's report)"],
       ['none stuck in a non-final status', 'stuck: stuck DEPLOYING'],
-      ['each one not cancelled is RUNNING', '6 should run; not running: lost unknown, stuck DEPLOYING'],
+      ['each one not cancelled is RUNNING', '7 should run; not running: lost unknown, stuck DEPLOYING'],
       ['each cancelled one is DESTROYED with nothing left running', '1 cancelled; still there: zombie'],
       ['none runs twice', 'twice or more: twice x2'],
       ['each RUNNING one has an instance', 'none alive: ghost'],

@@ -120,6 +120,11 @@ export interface ObservedDeployment {
   cancelled: boolean;
   /** Its status in the API after settling; undefined when the API no longer knows it. */
   status: string | undefined;
+  /**
+   * Whether the API's record still has the source it was created from; false for a record the
+   * leader rebuilt from a node's report (adopted: the created one was lost). Undefined when unknown.
+   */
+  sourceKept?: boolean | undefined;
   /** Instances of its app alive on any host (the app records its pid when it starts). */
   instances: number;
   /** Whether its deploymentUrl answered 200 with its own name. */
@@ -145,7 +150,7 @@ export const FINAL_STATUSES: ReadonlySet<string> = new Set(['RUNNING', 'DESTROYE
 
 export function verdicts(deployments: readonly ObservedDeployment[]): Verdict[] {
   const names = (list: readonly ObservedDeployment[]) => (list.length === 0 ? 'none' : list.map((d) => d.name).join(', '));
-  const lost = deployments.filter((d) => d.status === undefined);
+  const lost = deployments.filter((d) => d.status === undefined || d.sourceKept === false);
   const stuck = deployments.filter((d) => d.status !== undefined && !FINAL_STATUSES.has(d.status));
   const shouldRun = deployments.filter((d) => !d.cancelled);
   const notRunning = shouldRun.filter((d) => d.status !== 'RUNNING');
@@ -157,7 +162,11 @@ export function verdicts(deployments: readonly ObservedDeployment[]): Verdict[] 
     (d) => d.status === 'RUNNING' && d.answers && (d.servedVersion === undefined || d.servedVersion < d.versions.acknowledged || d.servedVersion > d.versions.pushed),
   );
   return [
-    { invariant: 'every acknowledged create persisted', passed: lost.length === 0, detail: `${deployments.length} created; lost: ${names(lost)}` },
+    {
+      invariant: 'every acknowledged create persisted',
+      passed: lost.length === 0,
+      detail: `${deployments.length} created; lost: ${lost.map((d) => (d.status === undefined ? d.name : `${d.name} (its record rebuilt from a node's report)`)).join(', ') || 'none'}`,
+    },
     { invariant: 'none stuck in a non-final status', passed: stuck.length === 0, detail: `stuck: ${stuck.map((d) => `${d.name} ${d.status ?? ''}`).join(', ') || 'none'}` },
     { invariant: 'each one not cancelled is RUNNING', passed: notRunning.length === 0, detail: `${shouldRun.length} should run; not running: ${notRunning.map((d) => `${d.name} ${d.status ?? 'unknown'}`).join(', ') || 'none'}` },
     { invariant: 'each cancelled one is DESTROYED with nothing left running', passed: cancelledAlive.length === 0, detail: `${deployments.length - shouldRun.length} cancelled; still there: ${names(cancelledAlive)}` },
