@@ -107,6 +107,11 @@ export class StandbyExecutor implements Executor {
       if (this.follower !== undefined) logger.info('the copy of the store caught up with its queue', { copyAt: this.follower.seq, tookMs: Date.now() - since });
       await this.follower?.stop();
       this.follower = undefined;
+      // while this agent leads, its standby queue would only collect its own changes, without end;
+      // not awaited: a quorum queue's delete may wait on a member, and leading must not
+      void this.options.broker.deleteQueue(stateQueueOf(this.options.nodeId)).catch((error: unknown) => {
+        logger.warn('could not delete this standby\'s queue of changes; it collects the changes this agent makes while it leads', { error: toKrakenError(error).message });
+      });
       const lease = this.lease;
       this.leading = await this.options.takeOver(() => lease?.holds() ?? false);
       logger.warn('took over as the orchestrator', { tookMs: Date.now() - since });
