@@ -63,6 +63,20 @@ async function runningOn(orchestrator: Orchestrator, nodeId: string): Promise<De
   return created;
 }
 
+/**
+ * Seven seconds of node-a beating alone (with `shape`), a tick each: node-b, silent, is suspect at
+ * 5 s and dead at 6 s. `each` runs after every second's tick.
+ */
+async function secondsOfNodeAAlone(orchestrator: Orchestrator, options: { shape?: Parameters<FakeWorker['beat']>[0]; each?: (second: number) => void } = {}): Promise<void> {
+  for (let second = 1; second <= 7; second++) {
+    clock.advance(1000);
+    await workerA.beat(options.shape);
+    await eventually(() => store.getNode('node-a')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'node-a heartbeat', 10);
+    await orchestrator.tick();
+    options.each?.(second);
+  }
+}
+
 beforeEach(async () => {
   dir = await tempDir('kraken-orchestrator-');
   clock = new FakeClock();
@@ -223,12 +237,7 @@ describe('Orchestrator', () => {
     expect(status('orphan-2')).toBe(DeploymentStatus.Running);
 
     await workerB.stop();
-    for (let second = 1; second <= 7; second++) {
-      clock.advance(1000);
-      await workerA.beat();
-      await eventually(() => store.getNode('node-a')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'node-a heartbeat', 10);
-      await orchestrator.tick();
-    }
+    await secondsOfNodeAAlone(orchestrator);
     expect(store.getNode('node-b')?.state).toBe('dead');
     expect(store.requireDeployment('orphan-2')).toMatchObject({ status: DeploymentStatus.Errored, nodeId: null });
     expect(store.requireDeployment('orphan-2').statusMessage).toMatch(/cannot run on another node: it was adopted from a node's report .*deploy its repository again/);
@@ -354,14 +363,12 @@ describe('Orchestrator', () => {
     // node-b goes silent, and the broker drops its connection (its consumer); node-a keeps beating. node-b has beaten once, so the detector judges it by
     // the expected 2 s beat and its seeded spread (0.5 s): suspect at 5 s, dead at 6 s
     await workerB.stop();
-    for (let second = 1; second <= 7; second++) {
-      clock.advance(1000);
-      await workerA.beat();
-      await eventually(() => store.getNode('node-a')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'node-a heartbeat', 10);
-      await orchestrator.tick();
-      if (second === 5) expect(store.getNode('node-b')?.state).toBe('suspect');
-      if (second < 6) expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-b');
-    }
+    await secondsOfNodeAAlone(orchestrator, {
+      each: (second) => {
+        if (second === 5) expect(store.getNode('node-b')?.state).toBe('suspect');
+        if (second < 6) expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-b');
+      },
+    });
     expect(store.getNode('node-b')?.state).toBe('dead');
     expect(transitions).toEqual(['node-b:alive->suspect', 'node-b:suspect->dead']);
     // newest first: the node's death, then each app moved off it
@@ -431,12 +438,7 @@ describe('Orchestrator', () => {
     await eventually(() => orchestrator.failover(deployment.id)?.state === 'ready', 5000, 'failover build ready', 10);
 
     await workerB.stop();
-    for (let second = 1; second <= 7; second++) {
-      clock.advance(1000);
-      await workerA.beat(ready);
-      await eventually(() => store.getNode('node-a')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'node-a heartbeat', 10);
-      await orchestrator.tick();
-    }
+    await secondsOfNodeAAlone(orchestrator, { shape: ready });
     expect(store.getNode('node-b')?.state).toBe('dead');
     expect(store.getDeployment(deployment.id)?.placementReason).toMatch(/; node-a: holds a ready build of it \(its failover node\)/);
     const [move] = await eventually(() => workerA.requests().length === 1 && workerA.requests(), 5000, 'the move', 10);
@@ -738,12 +740,7 @@ describe('Orchestrator', () => {
     await eventually(() => status(deployment.id) === DeploymentStatus.Stopped, 5000, 'Stopped', 10);
 
     await workerB.stop();
-    for (let second = 1; second <= 7; second++) {
-      clock.advance(1000);
-      await workerA.beat();
-      await eventually(() => store.getNode('node-a')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'node-a heartbeat', 10);
-      await orchestrator.tick();
-    }
+    await secondsOfNodeAAlone(orchestrator);
     expect(store.getNode('node-b')?.state).toBe('dead');
     expect(store.requireDeployment(deployment.id)).toMatchObject({ status: DeploymentStatus.Stopped, nodeId: 'node-b', attempt: 1 });
     expect(workerA.requests()).toEqual([]);
