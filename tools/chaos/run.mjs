@@ -365,7 +365,10 @@ async function appRepo(name, noisy) {
     // its pid and start time tell it apart (a container's pid repeats when its engine restarts it)
     'server.js': `const fs = require('fs'), http = require('http'), path = require('path');
 const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, 'version.json'), 'utf8'));
-if (fs.existsSync(process.env.CHAOS_DIR)) fs.writeFileSync(path.join(process.env.CHAOS_DIR, process.env.CHAOS_NAME + '.' + process.pid), 'v' + version + ' port ' + process.env.PORT + ' in ' + process.cwd());
+// its start time (field 22 of /proc/self/stat) names this process, whose pid a later one may reuse
+const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+const started = stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19];
+if (fs.existsSync(process.env.CHAOS_DIR)) fs.writeFileSync(path.join(process.env.CHAOS_DIR, process.env.CHAOS_NAME + '.' + process.pid), 'v' + version + ' port ' + process.env.PORT + ' in ' + process.cwd() + ' started ' + started);
 const instance = process.pid + '.' + Date.now();
 let tick = 0;
 setInterval(() => console.log('chaos ' + instance + ' tick ' + tick++), 500);
@@ -382,8 +385,9 @@ async function liveInstances() {
   const live = [];
   for (const file of await readdir(instancesDir)) {
     const pid = Number(file.slice(file.lastIndexOf('.') + 1));
-    // what it wrote: its version, port and folder (which agent's data dir it runs from)
-    if (isAlive(pid)) live.push({ name: file.slice(0, file.lastIndexOf('.')), id: `pid ${pid}`, about: readFileSync(path.join(instancesDir, file), 'utf8'), kill: async () => process.kill(pid, 'SIGKILL') });
+    // what it wrote: its version, port and folder (which agent's data dir it runs from), and its start time
+    const about = readFileSync(path.join(instancesDir, file), 'utf8');
+    if (isAlive(pid, / started (\d+)$/.exec(about)?.[1])) live.push({ name: file.slice(0, file.lastIndexOf('.')), id: `pid ${pid}`, about, kill: async () => process.kill(pid, 'SIGKILL') });
   }
   for (const [host, engine] of engines) live.push(...(await runningContainers(host, engine)));
   return live;
@@ -454,13 +458,22 @@ async function logLines(gql, deploymentId) {
   }
 }
 
-function isAlive(pid) {
+/**
+ * Whether the app process that wrote its file still runs: the pid alone says nothing after a
+ * while (pids wrap around at 32768 here, and a zombie answers a signal 0 too), so its start time
+ * must match and it must not be a zombie whose threads are all gone.
+ */
+function isAlive(pid, startTime) {
+  let stat;
   try {
-    process.kill(pid, 0);
-    return true;
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return false;
   }
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  const [state, threads, started] = [fields[0], Number(fields[17]), fields[19]];
+  if (state === 'Z' && threads <= 1) return false;
+  return startTime === undefined || started === startTime;
 }
 
 /** Whom each agent's API names as leader, and in which term. */
