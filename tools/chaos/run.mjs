@@ -159,6 +159,8 @@ async function runChaos() {
         target.cancelled = true;
         log(`cancel ${target.name}`);
       } catch (error) {
+        // no answer at all (a timeout, a connection cut): the cancel may have happened anyway
+        if (error instanceof Error && /TimeoutError|aborted|fetch failed|ECONNRESET|socket hang up/i.test(`${error.name} ${error.message}`)) target.maybeCancelled = true;
         unacknowledged.push(`cancel ${target.name}: ${errorText(error)}`);
       }
     } else {
@@ -431,7 +433,8 @@ async function observe(created, gql) {
     observed.push({
       id: deployment.id,
       name: deployment.name,
-      cancelled: deployment.cancelled,
+      // a cancel that got no answer and then happened counts as one (it must have left nothing running)
+      cancelled: deployment.cancelled || (deployment.maybeCancelled === true && row?.status === 'DESTROYED'),
       status: row?.status,
       // a record rebuilt from a node's report (adopted) has lost its source: the create was not kept
       sourceKept: row === undefined ? undefined : row.srcUrl === deployment.repo,

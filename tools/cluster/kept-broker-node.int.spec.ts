@@ -32,12 +32,7 @@ describe('an agent that starts again in the same process', () => {
 
     // frozen past its lease: a standby takes over, and the founder, woken, steps down and starts again
     cluster.pause(1);
-    const leader = await eventually(() => [2, 3].find((index) => /took over as the orchestrator/.test(cluster.agents[index]?.process.output() ?? '')), 120_000, 'a standby taking over');
-    const leaderOutput = cluster.agents[leader]?.process.output() ?? '';
-    // it led with a copy that had caught up with its queue, then deleted that queue (it would only
-    // collect its own changes while it leads); RabbitMQ refusing the delete would show here
-    expect(leaderOutput).toMatch(/the copy of the store caught up with its queue/);
-    expect(leaderOutput).not.toMatch(/could not delete this standby's queue/);
+    await eventually(() => [2, 3].some((index) => /took over as the orchestrator/.test(cluster.agents[index]?.process.output() ?? '')), 120_000, 'a standby taking over');
     cluster.resume(1);
     await founder?.process.waitFor(/no longer leads: starting again to follow the new leader/, 60_000);
     await founder?.process.waitFor(/this agent's RabbitMQ node runs on from its previous start/, 120_000);

@@ -35,12 +35,6 @@ export interface StandbyExecutorOptions {
 
 /** How long `kraken promote` waits for the takeover once the broker is this node alone. */
 const PROMOTION_TIMEOUT_MS = 120_000;
-/**
- * How long a standby that won the lease may take to apply what waits in its queue before it
- * leads: a backlog of thousands of changes (a standby that fell behind under load) applies in a
- * few seconds. Past it, the takeover fails and the agent starts again rather than lose writes.
- */
-const CATCH_UP_TIMEOUT_MS = 30_000;
 
 /**
  * A standby: keeps a live copy of the leader's store (`orchestrator.db` in the data dir) and is a
@@ -101,17 +95,8 @@ export class StandbyExecutor implements Executor {
     const since = Date.now();
     logger.warn('this standby holds the lease: taking over as the orchestrator', { copyAt: this.follower?.seq });
     try {
-      // every change the former leader had confirmed into this standby's queue, applied first: it
-      // answered those writes, so leading without them would lose them
-      await this.follower?.catchUp(CATCH_UP_TIMEOUT_MS);
-      if (this.follower !== undefined) logger.info('the copy of the store caught up with its queue', { copyAt: this.follower.seq, tookMs: Date.now() - since });
       await this.follower?.stop();
       this.follower = undefined;
-      // while this agent leads, its standby queue would only collect its own changes, without end;
-      // not awaited: a quorum queue's delete may wait on a member, and leading must not
-      void this.options.broker.deleteQueue(stateQueueOf(this.options.nodeId)).catch((error: unknown) => {
-        logger.warn('could not delete this standby\'s queue of changes; it collects the changes this agent makes while it leads', { error: toKrakenError(error).message });
-      });
       const lease = this.lease;
       this.leading = await this.options.takeOver(() => lease?.holds() ?? false);
       logger.warn('took over as the orchestrator', { tookMs: Date.now() - since });
