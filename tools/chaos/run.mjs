@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { hasExited, parseProcStat } from '@kraken/common';
 import { commitFiles, eventually, gitFixtureRepo, manifestToml, startNetnsDockerd } from '@kraken/testing';
 import { errorText, labHarness } from '../bench/lab.mjs';
 
@@ -469,14 +470,12 @@ async function logLines(gql, deploymentId) {
 function isAlive(pid, startTime) {
   let stat;
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
-  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-  const [state, threads, started] = [fields[0], Number(fields[17]), fields[19]];
-  if (state === 'Z' && threads <= 1) return false;
-  return startTime === undefined || started === startTime;
+  if (stat === undefined || hasExited(stat)) return false;
+  return startTime === undefined || String(stat.startTime) === startTime;
 }
 
 /** Whom each agent's API names as leader, and in which term. */
