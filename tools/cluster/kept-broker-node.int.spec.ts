@@ -32,7 +32,9 @@ describe('an agent that starts again in the same process', () => {
 
     // frozen past its lease: a standby takes over, and the founder, woken, steps down and starts again
     cluster.pause(1);
-    await eventually(() => [2, 3].some((index) => /took over as the orchestrator/.test(cluster.agents[index]?.process.output() ?? '')), 120_000, 'a standby taking over');
+    const leader = await eventually(() => [2, 3].find((index) => /took over as the orchestrator/.test(cluster.agents[index]?.process.output() ?? '')), 120_000, 'a standby taking over');
+    // it led with a copy that had caught up with its queue: every write the founder answered
+    expect(cluster.agents[leader]?.process.output() ?? '').toMatch(/the copy of the store caught up with its queue/);
     cluster.resume(1);
     await founder?.process.waitFor(/no longer leads: starting again to follow the new leader/, 60_000);
     await founder?.process.waitFor(/this agent's RabbitMQ node runs on from its previous start/, 120_000);

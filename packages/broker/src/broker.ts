@@ -40,11 +40,6 @@ export interface Broker {
    * to it so far. NotFound for a queue that does not exist.
    */
   readyCount(queue: string): Promise<number>;
-  /**
-   * Deletes the queue and every message in it (its consumers are cancelled); a queue that does not
-   * exist is fine. It is no longer declared again after a reconnect.
-   */
-  deleteQueue(queue: string): Promise<void>;
   /** Removes and returns up to `max` dead letters, oldest first. */
   takeDeadLetters(max?: number): Promise<DeadLetter[]>;
   stats(): BrokerStats;

@@ -95,19 +95,6 @@ export function brokerContract(name: string, harness: ContractHarness): void {
       await expect(broker.readyCount(queue('never-declared'))).rejects.toMatchObject({ code: ErrorCode.NotFound });
     });
 
-    it('deletes a queue with what waits in it, and takes deleting a missing queue as done', async () => {
-      const q = queue('deleted');
-      await broker.declareQueue(q);
-      await broker.publish(q, statusMessage('dropped with the queue'));
-      await broker.deleteQueue(q);
-      await expect(broker.readyCount(q)).rejects.toMatchObject({ code: ErrorCode.NotFound });
-      await expect(broker.publish(q, statusMessage('nowhere to go'))).rejects.toMatchObject({ code: ErrorCode.NotFound });
-      await broker.deleteQueue(q);
-      // declared again, it starts empty
-      await broker.declareQueue(q);
-      expect(await broker.readyCount(q)).toBe(0);
-    });
-
     it('refuses to consume a queue that was never declared', async () => {
       await expect(broker.consume(queue('undeclared'), () => undefined)).rejects.toMatchObject({ code: ErrorCode.NotFound });
     });

@@ -35,6 +35,12 @@ export interface StandbyExecutorOptions {
 
 /** How long `kraken promote` waits for the takeover once the broker is this node alone. */
 const PROMOTION_TIMEOUT_MS = 120_000;
+/**
+ * How long a standby that won the lease may take to apply what waits in its queue before it
+ * leads: a backlog of thousands of changes (a standby that fell behind under load) applies in a
+ * few seconds. Past it, the takeover fails and the agent starts again rather than lose writes.
+ */
+const CATCH_UP_TIMEOUT_MS = 30_000;
 
 /**
  * A standby: keeps a live copy of the leader's store (`orchestrator.db` in the data dir) and is a
@@ -95,8 +101,12 @@ export class StandbyExecutor implements Executor {
     const since = Date.now();
     logger.warn('this standby holds the lease: taking over as the orchestrator', { copyAt: this.follower?.seq });
     try {
-      await this.follower?.stop();
-      this.follower = undefined;
+      // every change the former leader had confirmed into this standby's queue, applied first: it
+      // answered those writes, so leading without them would lose them
+      await this.follower?.catchUp(CATCH_UP_TIMEOUT_MS);
+      if (this.follower !== undefined) logger.info('the copy of the store caught up with its queue', { copyAt: this.follower.seq, tookMs: Date.now() - since });
+      // kept until this executor stops: it drops what comes to the queue while this agent leads
+      await this.follower?.closeCopy();
       const lease = this.lease;
       this.leading = await this.options.takeOver(() => lease?.holds() ?? false);
       logger.warn('took over as the orchestrator', { tookMs: Date.now() - since });

@@ -147,12 +147,6 @@ export class AmqpBroker extends TypedEmitter<BrokerEvents> implements Broker {
     return messageCount;
   }
 
-  async deleteQueue(queue: string): Promise<void> {
-    this.assertOpen();
-    this.declared.delete(queue);
-    await this.withChannel((channel) => channel.deleteQueue(queue), `delete queue ${queue}`);
-  }
-
   publish(queue: string, message: Message): Promise<void> {
     return this.send('', queue, message, true);
   }

@@ -94,13 +94,6 @@ export class MemoryBroker extends TypedEmitter<BrokerEvents> implements Broker {
     });
   }
 
-  deleteQueue(queue: string): Promise<void> {
-    return this.guard(() => {
-      this.queues.delete(queue);
-      return Promise.resolve();
-    });
-  }
-
   private declare(queue: string, options: QueueOptions): Promise<void> {
     const deliveryClass = options.class ?? Classes.Durable;
     const existing = this.queues.get(queue);

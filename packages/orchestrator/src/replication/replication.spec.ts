@@ -102,6 +102,25 @@ describe('a standby following the leader store through the broker', () => {
     }
   });
 
+  it('once it leads, closes its copy and drops what still comes to its queue, so the queue does not grow while it leads', async () => {
+    deploy('before-lead');
+    const follower = await follow();
+    try {
+      await follower.catchUp(10_000, 10);
+      const copyAt = follower.seq;
+      await follower.closeCopy();
+      // the copy's file is the leader's now: another store opens it, and the follower leaves it alone
+      using copy = OrchestratorStore.open({ dataKey, dataDir: path.join(dir.path, 'standby'), clock });
+      expect(copy.changes.seq).toBe(copyAt);
+      for (let i = 0; i < 20; i++) deploy(`while-leading-${String(i)}`);
+      await publisher.durable();
+      await eventually(async () => (await broker.readyCount(stateQueueOf('standby'))) === 0, 10_000, 'the queue drained');
+      expect(copy.changes.seq).toBe(copyAt);
+    } finally {
+      await follower.stop();
+    }
+  });
+
   it("keeps the leader's secrets sealed in the copy, opened with the cluster's key only", async () => {
     const tokens = { apiToken: 'api-'.padEnd(43, 'a'), joinToken: 'join-'.padEnd(43, 'j'), clusterId: 'home-lab' };
     leader.keepClusterSecrets(tokens);

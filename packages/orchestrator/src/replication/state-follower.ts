@@ -42,6 +42,8 @@ export class StateFollower {
   private pending = 0;
   /** Deliveries taken so far: a count that moved tells that one arrived meanwhile. */
   private received = 0;
+  /** Set once this standby leads: what still comes is its own changes, taken and dropped. */
+  private dropping = false;
 
   private constructor(private readonly options: StateFollowerOptions) {}
 
@@ -103,6 +105,20 @@ export class StateFollower {
     }
   }
 
+  /**
+   * This standby leads now: the copy closes (the orchestrator opens the same file), and what
+   * still comes to the queue, this agent's own changes as leader, is taken and dropped until
+   * `stop`, so the queue does not grow while it leads. Keeping the consumer needs nothing of the
+   * broker; deleting or unbinding the queue would wait on every member of the queue, and in a
+   * partition that wait outlasts the connection's deadline, the lease's connection too.
+   */
+  async closeCopy(): Promise<void> {
+    this.dropping = true;
+    await this.chain;
+    this.store?.close();
+    this.store = undefined;
+  }
+
   async stop(): Promise<void> {
     await this.subscription?.cancel();
     await this.chain.catch(() => undefined);
@@ -122,6 +138,7 @@ export class StateFollower {
   }
 
   private async apply(delivery: Delivery): Promise<void> {
+    if (this.dropping) return;
     const { message } = delivery;
     if (message.type !== MessageType.StateChange) {
       delivery.nack({ requeue: false, reason: `${message.type} is not a change of the store (queue ${delivery.queue})` });
