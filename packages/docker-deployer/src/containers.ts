@@ -206,6 +206,9 @@ export async function waitReady(container: Docker.Container, request: ReadyReque
       if (elsewhere !== undefined) return { ready: false, listensOn: elsewhere };
       if (Date.now() >= deadline) {
         if (probes === undefined) return { ready: true };
+        // started after the deadline: an agent stopped for a while (SIGSTOP, a suspended laptop)
+        // wakes past it with only probes made before it stopped, while the app went on starting
+        if (await probes.answersNow()) return { ready: true };
         const lines = await lastLogLines(container, request.tailLines);
         throw deployError(
           ErrorCode.Internal,

@@ -74,6 +74,7 @@ export async function waitServing(supervisor: Supervisor, check: ServingCheck): 
     }
     if (Date.now() >= deadline) {
       if (hostPort === undefined) return;
+      if (await answersAfterStall(hostPort, endpoint, Math.min(2000, timeoutMs))) return;
       const taken = await manifestPortTaken(supervisor, check);
       const listening = await listeningPortsOfGroup(supervisor.state.pid);
       const found = listening.length === 0 ? 'it listens on no TCP port' : `it listens on ${listening.join(', ')}, where GET ${endpoint} got no answer below 500 either`;
@@ -87,6 +88,15 @@ export async function waitServing(supervisor: Supervisor, check: ServingCheck): 
     }
     await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
   }
+}
+
+/**
+ * One more probe at the deadline, started after it: an agent stopped for a while (SIGSTOP, a
+ * suspended laptop) wakes past its deadline holding only the answer to a probe made before it
+ * stopped, while the app went on starting and now serves.
+ */
+async function answersAfterStall(port: number, endpoint: string, timeoutMs: number): Promise<boolean> {
+  return (await probeHttp(port, endpoint, timeoutMs)).ready;
 }
 
 /**

@@ -95,4 +95,23 @@ describe('ProbeSeries', () => {
       await app.close();
     }
   });
+
+  it('answersNow probes once more, whatever the earlier probes got: the app may serve now', async () => {
+    let status = 502;
+    const app = await serve((_request, response) => {
+      response.statusCode = status;
+      response.end();
+    });
+    const probes = new ProbeSeries(app.port, '/', 1000);
+    try {
+      expect(await probes.answersNow()).toBe(false);
+      expect(probes.lastReason).toBe('HTTP 502');
+      status = 200;
+      expect(await probes.answersNow()).toBe(true);
+      expect(probes.ready).toBe(true);
+    } finally {
+      probes.stop();
+      await app.close();
+    }
+  });
 });

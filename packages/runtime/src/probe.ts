@@ -84,6 +84,14 @@ export class ProbeSeries {
     });
   }
 
+  /** One probe, awaited: whether the app answers now, whatever the earlier probes got. */
+  async answersNow(): Promise<boolean> {
+    const result = await probeHttp(this.port, this.endpoint, this.timeoutMs);
+    if (result.ready) this.answered = true;
+    else this.lastReason = result.reason ?? 'no answer';
+    return result.ready;
+  }
+
   /** Ends the probes still waiting: the caller has its answer, or gave up. */
   stop(): void {
     for (const abort of this.inFlight) abort.abort();
