@@ -1,36 +1,29 @@
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { ErrorCode, KrakenError, settlesWithin, toKrakenError } from '@kraken/common';
 import type { Logger } from '@kraken/common';
-import { readManifest } from '@kraken/shipwreck';
-import type { Manifest } from '@kraken/shipwreck';
-import { DeployStep, PreparesInFlight, deployError, effectiveLimits, guardDeploy, instanceName, isDeploymentId, pickFreePort, stepRunner } from '@kraken/runtime';
-import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample, StepLine, StepRunner } from '@kraken/runtime';
-import { handOver, setUpAppUser } from './app-user.js';
+import { PreparesInFlight, deployError, guardDeploy, instanceName, isDeploymentId } from '@kraken/runtime';
+import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample } from '@kraken/runtime';
+import { adoptDeployments } from './adopt.js';
+import { setUpAppUser } from './app-user.js';
 import type { AppAccount } from './app-user.js';
 import { probeCgroups } from './cgroups.js';
-import type { AppLimits, Cgroups } from './cgroups.js';
-import { checkoutSource } from './checkout.js';
-import { runCommand } from './commands.js';
+import type { Cgroups } from './cgroups.js';
 import { buildForFailover } from './failover-build.js';
 import { deploymentPaths, deploymentsDir } from './layout.js';
-import type { DeploymentPaths } from './layout.js';
 import { assertHostPortFree } from './listen-port.js';
-import type { KnownApp } from './listen-port.js';
+import { AppLauncher } from './launcher.js';
+import { VersionSwitch } from './versions.js';
 import { lockDataDir } from './lock.js';
 import type { DataDirLock } from './lock.js';
 import { LogFollow } from './follow.js';
-import { KeptBuilds, clearForBuild, discardBuild } from './kept-builds.js';
-import type { KeptBuild, KeptState } from './kept-builds.js';
+import { KeptBuilds } from './kept-builds.js';
 import { compileProcessOptions } from './options.js';
 import type { CompiledProcessOptions, ProcessDeployerOptions } from './options.js';
-import { assertSucceeded, prepareApp } from './prepare.js';
 import { waitServing } from './ready.js';
 import { validatePrepareRequest, validateRequest } from './validate.js';
-import { readState } from './state.js';
 import type { ProcessState } from './state.js';
-import { Supervisor, terminateAppGroup } from './supervisor.js';
-import type { SupervisorContext } from './supervisor.js';
-import { GroupSampler, bytesToMb, folderBytes, round2 } from './usage.js';
+import { Supervisor } from './supervisor.js';
+import { AppUsage } from './app-usage.js';
 
 /**
  * Whether a redeploy can restart from the build this node already has: the same commit (a
@@ -48,12 +41,6 @@ function isSameBuild(state: ProcessState, request: DeployRequest): boolean {
   );
 }
 
-/** Walking a node_modules is not free: the size is measured at most this often. */
-const SIZE_CACHE_MS = 60_000;
-/** `maxMemMb` of a runtime that enforces no memory limit (the stats contract's "no limit"). */
-const NO_MEMORY_LIMIT = 0;
-/** CPU% is measured since the last /proc pass while it is at most this old (the worker asks every few seconds to a minute). */
-const CPU_WINDOW_MAX_MS = 120_000;
 /**
  * How long close() waits for deploys in flight to end once their commands were terminated (a
  * command group gets SIGTERM, then SIGKILL 2 s later); a step that cannot be ended (a clone) is
@@ -79,11 +66,12 @@ export class ProcessDeployer implements AsyncDisposable {
   private readonly supervisors = new Map<string, Supervisor>();
   private readonly inFlight = new Set<string>();
   private readonly prepares = new PreparesInFlight();
-  private readonly sizes = new Map<string, { bytes: number; atMs: number }>();
   private readonly follows = new Set<LogFollow>();
   /** watchRuns() listeners, each with the resolver of its watcher's `done`. */
   private readonly runWatchers = new Map<(event: AppRunEvent) => void, () => void>();
-  private readonly sampler: GroupSampler;
+  private readonly usage: AppUsage;
+  private readonly launcher: AppLauncher;
+  private readonly versions: VersionSwitch;
   private readonly logger: Logger;
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
@@ -110,7 +98,27 @@ export class ProcessDeployer implements AsyncDisposable {
       ...whyNot,
     };
     this.logger = options.logger.child({ component: 'process-deployer', nodeId: options.nodeId });
-    this.sampler = new GroupSampler(options.statsIntervalMs, CPU_WINDOW_MAX_MS);
+    this.usage = new AppUsage(options);
+    this.launcher = new AppLauncher({
+      options,
+      account,
+      cgroups,
+      supervised: () => this.supervisors.values(),
+      signal: this.closing.signal,
+      onRun: (event) => {
+        this.emitRun(event);
+      },
+      logger: this.logger,
+    });
+    this.versions = new VersionSwitch({
+      launcher: this.launcher,
+      options,
+      signal: this.closing.signal,
+      release: (deploymentId) => {
+        this.release(deploymentId);
+      },
+      keep: (supervisor, log) => this.keep(supervisor, log),
+    });
   }
 
   /**
@@ -130,7 +138,8 @@ export class ProcessDeployer implements AsyncDisposable {
       ...(probe.available ? {} : { limitsWhyNot: probe.reason }),
     });
     try {
-      await deployer.adoptAll();
+      for (const [deploymentId, supervisor] of await adoptDeployments(deployer.launcher, { options: effective, logger: deployer.logger })) deployer.supervisors.set(deploymentId, supervisor);
+      if (deployer.supervisors.size > 0) deployer.logger.info('adopted deployments', { deployments: [...deployer.supervisors.keys()] });
     } catch (error) {
       await deployer.close();
       throw error;
@@ -167,14 +176,16 @@ export class ProcessDeployer implements AsyncDisposable {
           return { ...this.describe(existing), reused: true };
         }
         if (isSameBuild(existing.state, request)) {
-          const restarted = await this.restartFromBuild(existing, request, log);
+          const restarted = await this.launcher.restartFromBuild(existing, request, log, () => {
+            this.release(deploymentId);
+          });
           return { ...this.keep(restarted, log), buildReused: true };
         }
-        if (request.replace === true) return await this.redeploy(existing, request, log);
+        if (request.replace === true) return await this.versions.redeploy(existing, request, log);
         // a crash-looping leftover: a fresh deploy replaces it
         await this.remove(deploymentId, existing);
       }
-      return await this.deployVersion(request, this.keptBuilds(deploymentId, log), log);
+      return await this.versions.deploy(request, this.keptBuilds(deploymentId, log), log);
     });
     return this.tracked(deploying);
   }
@@ -226,155 +237,6 @@ export class ProcessDeployer implements AsyncDisposable {
     }
   }
 
-  /**
-   * A redeploy of another commit: the app's folder is rebuilt in place, so (unlike the Docker
-   * runtime) the old version stops first; its build is moved aside as a kept version. With
-   * `fromKept`, a kept build of the requested commit is moved back and run: no clone, build or test.
-   * When the new version fails (clone, build, test, start), the old one runs again from its kept
-   * build, as it ran, so a failed redeploy leaves the app serving.
-   */
-  private async redeploy(existing: Supervisor, request: DeployRequest, log: Logger): Promise<DeployResult> {
-    const { deploymentId } = request;
-    const kept = this.keptBuilds(deploymentId, log);
-    const previous = existing.state;
-    const wasRunning = existing.running;
-    if (wasRunning) log.info('redeploy: stopping the running process first', { pid: previous.pid });
-    this.supervisors.delete(deploymentId);
-    this.sizes.delete(deploymentId);
-    await existing.stop(this.options.stopTimeoutMs);
-    // only a version that once deployed successfully is in the list; anything else is cleared by the build
-    if ((await kept.list()).some((version) => version.commit === previous.commit)) await kept.stash(previous.commit);
-    try {
-      return await this.deployVersion(request, kept, log, previous.hostPort);
-    } catch (error) {
-      if (wasRunning && !this.closing.signal.aborted) await this.bringBack(previous, request, kept, log);
-      throw error;
-    }
-  }
-
-  /** After a failed redeploy: the version that ran before runs again from its kept build, with its port, environment and limits. */
-  private async bringBack(previous: ProcessState, failed: DeployRequest, kept: KeptBuilds, log: Logger): Promise<void> {
-    const wanted = await kept.find(previous.commit);
-    if (wanted === undefined) {
-      log.warn('the redeploy failed, and no build of the version before is kept here: nothing runs', { commit: previous.commit });
-      return;
-    }
-    const request: DeployRequest = {
-      deploymentId: previous.deploymentId,
-      url: failed.url,
-      branch: failed.branch,
-      env: previous.env,
-      ...(previous.hostPort === undefined ? {} : { hostPort: previous.hostPort }),
-      ...(previous.limits === undefined ? {} : { limits: previous.limits }),
-    };
-    try {
-      const supervisor = await this.runKept(wanted, kept, request, log);
-      this.keep(supervisor, log);
-      await kept.remember(supervisor.state, new Date(this.options.clock.now()));
-      log.warn('the redeploy failed; the version before runs again', { commit: previous.commit, pid: supervisor.state.pid });
-    } catch (error) {
-      log.error('the redeploy failed, and the version before could not start again: nothing runs', { commit: previous.commit, error });
-    }
-  }
-
-  /**
-   * Runs the kept build of the requested commit when `fromKept` asks for one this node has (also
-   * when nothing runs: a redeploy of another commit failed), else builds it; then keeps the new
-   * version. `retiredPort`: the port of the version it replaces, which a kept build takes again.
-   */
-  private async deployVersion(request: DeployRequest, kept: KeptBuilds, log: Logger, retiredPort?: number): Promise<DeployResult> {
-    const wanted = request.fromKept === true && request.commit !== undefined ? await kept.find(request.commit) : undefined;
-    let supervisor: Supervisor;
-    if (wanted === undefined) {
-      if (request.fromKept === true) log.info('no kept build of this commit on this node; building it again', { commit: request.commit });
-      supervisor = await this.deployFresh(request, log);
-    } else {
-      supervisor = await this.runKept(wanted, kept, { ...request, ...(request.hostPort === undefined && retiredPort !== undefined ? { hostPort: retiredPort } : {}) }, log);
-    }
-    const deployed = this.keep(supervisor, log);
-    await kept.remember(supervisor.state, new Date(this.options.clock.now()));
-    return { ...deployed, ...(request.fromKept === true ? { fromKept: wanted !== undefined } : {}) };
-  }
-
-  /** Moves a kept build back into the deployment's folder and starts it as it ran (its command and what its build added to the environment). */
-  private async runKept(wanted: KeptBuild, kept: KeptBuilds, request: DeployRequest, log: Logger): Promise<Supervisor> {
-    const { deploymentId } = request;
-    const { options } = this;
-    const step = stepRunner(deploymentId, request.onProgress, log);
-    const paths = deploymentPaths(options.dataDir, deploymentId);
-    const previous = wanted.state;
-    log.info('running the kept build of this commit; no clone, build or test', { commit: previous.commit });
-    let supervisor: Supervisor | undefined;
-    try {
-      await kept.restore(previous.commit);
-      const manifest = await step(DeployStep.Manifest, () => readManifest(paths.app));
-      const hostPort = manifest.config.port === undefined ? undefined : await this.choosePort(request.hostPort, deploymentId);
-      const launched = await step(DeployStep.Run, (line) => this.relaunch(previous, { hostPort, manifest, request, paths, line }));
-      supervisor = launched;
-      await this.untilReady(launched, { paths, manifest, step, log });
-      return launched;
-    } catch (error) {
-      // the build ran before and may run again (the failure may be the port's): it goes back aside
-      await supervisor?.stop(0).catch(() => undefined);
-      await kept.stash(previous.commit).catch((stashError: unknown) => {
-        log.warn('could not move the kept build aside again; it is removed', { commit: previous.commit, error: stashError });
-      });
-      await this.discard(paths, log);
-      throw error;
-    }
-  }
-
-  /**
-   * Starts what a build left on this node (its command, folder and built environment) again, with
-   * this request's settings: a rollback to a kept build, or a restart with changed settings.
-   */
-  private async relaunch(
-    previous: KeptState,
-    { hostPort, manifest, request, paths, line }: { hostPort: number | undefined; manifest: Manifest; request: DeployRequest; paths: DeploymentPaths; line: StepLine },
-  ): Promise<Supervisor> {
-    const { options } = this;
-    const env = { ...options.baseEnv, ...manifest.config.env, ...request.env, ...previous.builtEnv, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) };
-    const limits = this.limitsOf(request, manifest, line);
-    await this.handOverBuild(paths);
-    return await Supervisor.launch(
-      {
-        v: 1,
-        deploymentId: request.deploymentId,
-        nodeId: options.nodeId,
-        appName: previous.appName,
-        commit: previous.commit,
-        lang: previous.lang,
-        phase: 'starting',
-        command: previous.command,
-        cwd: previous.cwd,
-        env,
-        ...(previous.builtEnv === undefined ? {} : { builtEnv: previous.builtEnv }),
-        ...(limits === undefined ? {} : { limits }),
-        ...this.userField(),
-        hostPort,
-        endpoint: manifest.app.endpoint,
-        createdAt: new Date(options.clock.now()).toISOString(),
-      },
-      await this.contextFor(request.deploymentId, paths, limits),
-    );
-  }
-
-  /** The state file's record of whom the app runs as. */
-  private userField(): { user?: { name: string; uid: number; gid: number } } {
-    const { account } = this;
-    return account === undefined ? {} : { user: { name: account.name, uid: account.uid, gid: account.gid } };
-  }
-
-  /** A build made before apps ran as the account (or by an older agent) becomes the account's, so the app may write in its folder. */
-  private async handOverBuild(paths: DeploymentPaths): Promise<void> {
-    const { account } = this;
-    if (account === undefined) return;
-    for (const part of [paths.app, paths.pythonDeps]) {
-      const owner = await stat(part).then((found) => found.uid, () => undefined);
-      if (owner !== undefined && owner !== account.uid) await handOver(part, account, this.options.baseEnv);
-    }
-  }
-
   private keptBuilds(deploymentId: string, log: Logger): KeptBuilds {
     return new KeptBuilds(deploymentPaths(this.options.dataDir, deploymentId), log);
   }
@@ -394,167 +256,6 @@ export class ProcessDeployer implements AsyncDisposable {
     this.supervisors.set(supervisor.state.deploymentId, supervisor);
     log.info('deployed', { pid: supervisor.state.pid, hostPort: supervisor.state.hostPort, commit: supervisor.state.commit });
     return { ...this.describe(supervisor), reused: false };
-  }
-
-  /**
-   * A settings change: the app's folder holds the build of the requested commit, so the process
-   * restarts from it with the new environment; no clone, install or test. The old process stops
-   * first (as in every redeploy of this runtime); a new one that fails leaves nothing running.
-   */
-  private async restartFromBuild(existing: Supervisor, request: DeployRequest, log: Logger): Promise<Supervisor> {
-    const { deploymentId } = request;
-    const { options } = this;
-    const step = stepRunner(deploymentId, request.onProgress, log);
-    const paths = deploymentPaths(options.dataDir, deploymentId);
-    const previous = existing.state;
-    log.info('restarting from the build it has, with changed settings; no build, no test', { commit: previous.commit, pid: previous.pid });
-    // read before anything stops: a failure here leaves the running app as it is
-    const manifest = await step(DeployStep.Manifest, () => readManifest(paths.app));
-    let supervisor: Supervisor | undefined;
-    try {
-      this.supervisors.delete(deploymentId);
-      this.sizes.delete(deploymentId);
-      await existing.stop(options.stopTimeoutMs);
-      const { hostPort } = previous;
-      const launched = await step(DeployStep.Run, (line) => this.relaunch(previous, { hostPort, manifest, request, paths, line }));
-      supervisor = launched;
-      await this.untilReady(launched, { paths, manifest, step, log });
-      return launched;
-    } catch (error) {
-      await this.discard(paths, log, supervisor, existing);
-      throw error;
-    }
-  }
-
-  private async deployFresh(request: DeployRequest, log: Logger): Promise<Supervisor> {
-    const { deploymentId } = request;
-    const { options } = this;
-    const step = stepRunner(deploymentId, request.onProgress, log);
-    const paths = deploymentPaths(options.dataDir, deploymentId);
-    await clearForBuild(paths);
-    let supervisor: Supervisor | undefined;
-    try {
-      // a taken port fails at once rather than after a clone and an install
-      if (request.hostPort !== undefined) await this.choosePort(request.hostPort, deploymentId);
-      const { commit, manifest, lang } = await checkoutSource(request, { paths, cloneTimeoutMs: options.cloneTimeoutMs, step });
-      // apps listen on the host port itself: without a container there is no port mapping
-      const hostPort = manifest.config.port === undefined ? undefined : await this.choosePort(request.hostPort, deploymentId);
-      const baseEnv = { ...options.baseEnv, ...manifest.config.env, ...request.env };
-      const { signal } = this.closing;
-      const { account } = this;
-      const prepared = await step(DeployStep.Build, async (line) => {
-        // the clone is the agent's; the install and the app (its own code) write in it as the account
-        await handOver(paths.app, account, options.baseEnv);
-        return await prepareApp({ deploymentId, lang, manifest, paths, env: baseEnv, options, line, signal, runAs: account });
-      });
-      const env = { ...baseEnv, ...prepared.env, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) };
-
-      const testCommand = manifest.config.test;
-      if (testCommand !== undefined) {
-        await step(DeployStep.Test, async (line) => {
-          const outcome = await runCommand([options.shell, '-c', testCommand], {
-            cwd: paths.app,
-            env,
-            timeoutMs: options.testTimeoutMs,
-            tailLines: options.errorTailLines,
-            signal,
-            runAs: account,
-            onLine: (_stream, text) => {
-              line('test', text);
-            },
-          });
-          assertSucceeded(outcome, {
-            deploymentId,
-            what: `the test command (${testCommand})`,
-            timeoutMs: options.testTimeoutMs,
-            missing: `the shell ${options.shell} could not be started`,
-            step: DeployStep.Test,
-          });
-        });
-      }
-
-      supervisor = await step(DeployStep.Run, async (line) => {
-        const limits = this.limitsOf(request, manifest, line);
-        return await Supervisor.launch(
-          {
-            v: 1,
-            deploymentId,
-            nodeId: options.nodeId,
-            appName: manifest.app.name,
-            commit,
-            lang,
-            phase: 'starting',
-            command: prepared.command,
-            cwd: paths.app,
-            env,
-            builtEnv: prepared.env,
-            ...(limits === undefined ? {} : { limits }),
-            ...this.userField(),
-            hostPort,
-            endpoint: manifest.app.endpoint,
-            createdAt: new Date(options.clock.now()).toISOString(),
-          },
-          await this.contextFor(deploymentId, paths, limits),
-        );
-      });
-      await this.untilReady(supervisor, { paths, manifest, step, log });
-      return supervisor;
-    } catch (error) {
-      await this.discard(paths, log, supervisor);
-      throw error;
-    }
-  }
-
-  /** The Ready step of a launched app: it must serve (its port, or its endpoint) before it counts as running. */
-  private async untilReady(launched: Supervisor, { paths, manifest, step, log }: { paths: DeploymentPaths; manifest: Manifest; step: StepRunner; log: Logger }): Promise<void> {
-    const { options } = this;
-    await step(DeployStep.Ready, () =>
-      waitServing(launched, {
-        paths,
-        manifestPort: manifest.config.port,
-        timeoutMs: options.readyTimeoutMs,
-        errorTailLines: options.errorTailLines,
-        logger: log,
-        otherApps: () => this.knownApps(),
-      }),
-    );
-    await launched.markReady();
-  }
-
-  /**
-   * After a failed deploy: stops what it launched (and what it replaced), then removes what it made
-   * and keeps the builds of earlier versions for a rollback; a failure here must not hide the deploy's.
-   */
-  private async discard(paths: DeploymentPaths, log: Logger, ...launched: (Supervisor | undefined)[]): Promise<void> {
-    for (const supervisor of launched) await supervisor?.stop(0).catch(() => undefined);
-    await discardBuild(paths).catch((cleanupError: unknown) => {
-      log.warn('could not remove the failed build', { dir: paths.dir, error: cleanupError });
-    });
-  }
-
-  /** The requested port if free, else one the kernel finds free; never the port of a deployment of ours waiting to restart. */
-  private async choosePort(requested: number | undefined, deploymentId: string): Promise<number> {
-    const ours = new Set([...this.supervisors.values()].map((supervisor) => supervisor.state.hostPort));
-    if (requested !== undefined) {
-      if (ours.has(requested)) {
-        throw deployError(ErrorCode.Conflict, `host port ${requested} belongs to another deployment on this node; choose another port`, {
-          deploymentId,
-          step: DeployStep.Run,
-          details: { hostPort: requested },
-        });
-      }
-      await assertHostPortFree(requested, deploymentId, this.knownApps());
-      return requested;
-    }
-    for (;;) {
-      const port = await pickFreePort();
-      if (!ours.has(port)) return port;
-    }
-  }
-
-  /** The apps this deployer supervises, to name one that holds a port another app wants. */
-  private knownApps(): KnownApp[] {
-    return [...this.supervisors.values()].map(({ state }) => ({ deploymentId: state.deploymentId, appName: state.appName, pgid: state.pid }));
   }
 
   /**
@@ -597,8 +298,8 @@ export class ProcessDeployer implements AsyncDisposable {
     const log = this.logger.child({ deploymentId });
     const paths = deploymentPaths(this.options.dataDir, deploymentId);
     const { hostPort } = stopped.state;
-    if (hostPort !== undefined) await assertHostPortFree(hostPort, deploymentId, this.knownApps());
-    const supervisor = await Supervisor.launch(stopped.spec(), await this.contextFor(deploymentId, paths, stopped.state.limits));
+    if (hostPort !== undefined) await assertHostPortFree(hostPort, deploymentId, this.launcher.knownApps());
+    const supervisor = await Supervisor.launch(stopped.spec(), await this.launcher.contextFor(deploymentId, paths, stopped.state.limits));
     try {
       await waitServing(supervisor, {
         paths,
@@ -606,7 +307,7 @@ export class ProcessDeployer implements AsyncDisposable {
         timeoutMs: this.options.readyTimeoutMs,
         errorTailLines: this.options.errorTailLines,
         logger: log,
-        otherApps: () => this.knownApps().filter((app) => app.deploymentId !== deploymentId),
+        otherApps: () => this.launcher.knownApps().filter((app) => app.deploymentId !== deploymentId),
       });
       await supervisor.markReady();
     } catch (error) {
@@ -618,9 +319,14 @@ export class ProcessDeployer implements AsyncDisposable {
     return this.describe(supervisor);
   }
 
-  private async remove(deploymentId: string, supervisor: Supervisor): Promise<void> {
+  /** No longer supervised here (stopped, or replaced by another version). */
+  private release(deploymentId: string): void {
     this.supervisors.delete(deploymentId);
-    this.sizes.delete(deploymentId);
+    this.usage.forget(deploymentId);
+  }
+
+  private async remove(deploymentId: string, supervisor: Supervisor): Promise<void> {
+    this.release(deploymentId);
     await supervisor.stop(this.options.stopTimeoutMs);
     await this.cgroups?.remove(deploymentId).catch((error: unknown) => {
       this.logger.warn('could not remove the control group of a stopped deployment', { deploymentId, error });
@@ -668,34 +374,10 @@ export class ProcessDeployer implements AsyncDisposable {
     return follow;
   }
 
-  /**
-   * One sample from /proc for the deployment's process group: cpu% since the previous sample (or
-   * over `statsInterval` when there was none lately), resident memory now, and the size of its
-   * folder (checkout and dependencies) as the image size. Every app asked for at once shares one
-   * pass over /proc. A deployment waiting to restart reads 0 CPU and memory. `maxMemMb` is its
-   * memory limit, or 0 ("no limit" in the contract) for an app without one. The peak use it once
-   * reported there made every app look full.
-   */
+  /** CPU, memory and folder size of a deployment's processes now (see AppUsage). */
   async stats(deploymentId: string): Promise<StatsSample> {
     this.assertOpen();
-    const supervisor = this.require(deploymentId, 'read the stats of');
-    const usage = supervisor.running ? await this.sampler.usage(supervisor.state.pid) : { cpuPercent: 0, rssKb: 0 };
-    return {
-      cpuPercent: usage.cpuPercent,
-      memMb: round2(usage.rssKb / 1024),
-      maxMemMb: supervisor.state.limits?.memoryMb ?? NO_MEMORY_LIMIT,
-      imageSizeMb: bytesToMb(await this.folderSize(deploymentId)),
-    };
-  }
-
-  private async folderSize(deploymentId: string): Promise<number> {
-    const cached = this.sizes.get(deploymentId);
-    const now = this.options.clock.now();
-    if (cached !== undefined && now - cached.atMs < SIZE_CACHE_MS) return cached.bytes;
-    const paths = deploymentPaths(this.options.dataDir, deploymentId);
-    const bytes = (await folderBytes(paths.app)) + (await folderBytes(paths.pythonDeps));
-    this.sizes.set(deploymentId, { bytes, atMs: now });
-    return bytes;
+    return await this.usage.sample(this.require(deploymentId, 'read the stats of'));
   }
 
   /**
@@ -751,48 +433,6 @@ export class ProcessDeployer implements AsyncDisposable {
     await this.close();
   }
 
-  private async adoptAll(): Promise<void> {
-    const root = deploymentsDir(this.options.dataDir);
-    for (const entry of await readdir(root, { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue;
-      const paths = deploymentPaths(this.options.dataDir, entry.name);
-      let state;
-      try {
-        state = await readState(paths.state);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-          // a deploy that ended before its process started (agent crash), or the kept builds a
-          // failed redeploy left: nothing runs from it
-          this.logger.info('removing the build of an unfinished deploy (builds kept for a rollback stay)', { dir: paths.dir });
-          await discardBuild(paths);
-        } else {
-          this.logger.error('unreadable state file; leaving that deployment alone', { dir: paths.dir, error });
-        }
-        continue;
-      }
-      if (state.phase === 'starting') {
-        // the deploy was cut short before the app was ready: its requester saw no success
-        this.logger.info('removing an unfinished deploy', { deploymentId: state.deploymentId, pid: state.pid });
-        await terminateAppGroup(state.pid, state.startTime, this.options.stopTimeoutMs);
-        await discardBuild(paths);
-        continue;
-      }
-      if (state.deploymentId !== entry.name) {
-        this.logger.error('state file names another deployment than its folder; leaving it alone', { dir: paths.dir, deploymentId: state.deploymentId });
-        continue;
-      }
-      if (state.phase === 'stopped') {
-        // stopped on request: it stays stopped, whatever happened to the agent or the machine
-        // (a start the agent did not see through is ended: nobody saw it answer)
-        await terminateAppGroup(state.pid, state.startTime, this.options.stopTimeoutMs);
-        this.supervisors.set(state.deploymentId, Supervisor.stopped(state, this.baseContext(paths)));
-        continue;
-      }
-      this.supervisors.set(state.deploymentId, await Supervisor.adopt(state, await this.contextFor(state.deploymentId, paths, state.limits)));
-    }
-    if (this.supervisors.size > 0) this.logger.info('adopted deployments', { deployments: [...this.supervisors.keys()] });
-  }
-
   private async pollAll(): Promise<void> {
     if (this.polling || this.closed) return;
     this.polling = true;
@@ -806,42 +446,6 @@ export class ProcessDeployer implements AsyncDisposable {
     } finally {
       this.polling = false;
     }
-  }
-
-  /**
-   * The limits an app runs under: the request's, else the manifest's. Where no control group can
-   * hold them the app runs without, and its deploy output says so.
-   */
-  private limitsOf(request: DeployRequest, manifest: Manifest, line: StepLine): AppLimits | undefined {
-    const limits = effectiveLimits(request.limits, manifest.config.limits);
-    if (limits.memoryMb === undefined && limits.cpus === undefined) return undefined;
-    if (this.cgroups === undefined) {
-      line('stderr', 'kraken: this node cannot enforce memory or CPU limits (no control groups it may create); the app runs without them');
-      return undefined;
-    }
-    return limits;
-  }
-
-  /** The supervisor's context for an app with these limits, its control group made (or updated) first. */
-  private async contextFor(deploymentId: string, paths: DeploymentPaths, limits: AppLimits | undefined): Promise<SupervisorContext> {
-    const base = this.baseContext(paths);
-    if (limits === undefined || this.cgroups === undefined) return base;
-    const cgroup = await this.cgroups.ensure(deploymentId, limits);
-    return { ...base, limits: { cgroup, memoryMb: limits.memoryMb } };
-  }
-
-  private baseContext(paths: DeploymentPaths): SupervisorContext {
-    const { options } = this;
-    return {
-      paths,
-      policy: options.restart,
-      clock: options.clock,
-      logger: this.logger,
-      maxLogBytes: options.maxLogBytes,
-      onRun: (event) => {
-        this.emitRun(event);
-      },
-    };
   }
 
   private describe(supervisor: Supervisor): Deployment {

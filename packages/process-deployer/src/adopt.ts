@@ -1,0 +1,60 @@
+import { readdir } from 'node:fs/promises';
+import type { Logger } from '@kraken/common';
+import { deploymentPaths, deploymentsDir } from './layout.js';
+import { discardBuild } from './kept-builds.js';
+import type { AppLauncher } from './launcher.js';
+import type { CompiledProcessOptions } from './options.js';
+import { readState } from './state.js';
+import { Supervisor, terminateAppGroup } from './supervisor.js';
+
+/**
+ * What a deployer finds in its data folder when it starts (an agent restart): running apps are
+ * supervised again, dead ones restarted, apps stopped on request stay stopped, and what a deploy
+ * cut short left behind (no state file, or one still "starting") is removed; the builds kept for a
+ * rollback stay. A folder whose state cannot be read is left alone, and said so.
+ */
+export async function adoptDeployments(
+  launcher: AppLauncher,
+  { options, logger }: { options: Pick<CompiledProcessOptions, 'dataDir' | 'stopTimeoutMs'>; logger: Logger },
+): Promise<Map<string, Supervisor>> {
+  const adopted = new Map<string, Supervisor>();
+  const root = deploymentsDir(options.dataDir);
+  for (const entry of await readdir(root, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const paths = deploymentPaths(options.dataDir, entry.name);
+    let state;
+    try {
+      state = await readState(paths.state);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        // a deploy that ended before its process started (agent crash), or the kept builds a
+        // failed redeploy left: nothing runs from it
+        logger.info('removing the build of an unfinished deploy (builds kept for a rollback stay)', { dir: paths.dir });
+        await discardBuild(paths);
+      } else {
+        logger.error('unreadable state file; leaving that deployment alone', { dir: paths.dir, error });
+      }
+      continue;
+    }
+    if (state.phase === 'starting') {
+      // the deploy was cut short before the app was ready: its requester saw no success
+      logger.info('removing an unfinished deploy', { deploymentId: state.deploymentId, pid: state.pid });
+      await terminateAppGroup(state.pid, state.startTime, options.stopTimeoutMs);
+      await discardBuild(paths);
+      continue;
+    }
+    if (state.deploymentId !== entry.name) {
+      logger.error('state file names another deployment than its folder; leaving it alone', { dir: paths.dir, deploymentId: state.deploymentId });
+      continue;
+    }
+    if (state.phase === 'stopped') {
+      // stopped on request: it stays stopped, whatever happened to the agent or the machine
+      // (a start the agent did not see through is ended: nobody saw it answer)
+      await terminateAppGroup(state.pid, state.startTime, options.stopTimeoutMs);
+      adopted.set(state.deploymentId, Supervisor.stopped(state, launcher.baseContext(paths)));
+      continue;
+    }
+    adopted.set(state.deploymentId, await Supervisor.adopt(state, await launcher.contextFor(state.deploymentId, paths, state.limits)));
+  }
+  return adopted;
+}
