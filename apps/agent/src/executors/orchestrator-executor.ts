@@ -135,7 +135,7 @@ export class OrchestratorExecutor implements Executor {
       logger,
       ...(this.options.removedRetentionMs === undefined ? {} : { options: { removedRetentionMs: this.options.removedRetentionMs } }),
       ...(this.options.mayAct === undefined ? {} : { mayAct: this.options.mayAct }),
-      ...(publisher === undefined ? {} : { replicated: () => publisher.durable() }),
+      ...(publisher === undefined ? {} : { replicated: () => publisher.settled() }),
     });
     this.orchestrator = orchestrator;
     // every agent's ingress routes by the tables this sends: a move or a redeploy reaches them at once

@@ -1,5 +1,5 @@
 import { MemoryBroker } from '@kraken/broker';
-import { MemoryLogger } from '@kraken/common';
+import { ErrorCode, KrakenError, MemoryLogger } from '@kraken/common';
 import { DeploymentStatus, MessageType, createMessage, parseJoinAnswer } from '@kraken/messages';
 import type { NodeInfoExtensions } from '@kraken/messages';
 import { eventually, tempDir } from '@kraken/testing';
@@ -974,6 +974,35 @@ describe('GET /graphql', () => {
     expect(await simple.text()).toMatch(/Cross-Site Request Forgery/);
     const preflighted = await fetch(`${url}/graphql?query=${query}`, { headers: { 'apollo-require-preflight': 'true' } });
     expect(preflighted.status).toBe(200);
+  });
+});
+
+describe('a mutation whose change the standbys may not have', () => {
+  it('keeps what the mutation did in its answer and adds an error that says the change lives on the leader only', async () => {
+    let refused = true;
+    await using api2 = await createApiServer({
+      orchestrator,
+      store,
+      token: TOKEN,
+      logger,
+      durableWrites: () => (refused ? Promise.reject(new KrakenError(ErrorCode.Unavailable, 'done on the leader, but the broker did not confirm change 7 for the standbys')) : Promise.resolve()),
+    });
+    const { url } = await api2.listen(0, '127.0.0.1');
+    const send = async () => {
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ query: CREATE_DEPLOYMENT, variables: { url: SRC, gitBranch: 'main' } }),
+      });
+      return (await response.json()) as { data?: { createDeployment: string }; errors?: { message: string; extensions?: { code?: string } }[] };
+    };
+    const answer = await send();
+    expect(answer.data?.createDeployment).toMatch(/^todo-api-/);
+    expect(answer.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/^done on the leader, but the broker did not confirm/) as unknown, extensions: expect.objectContaining({ code: 'UNAVAILABLE' }) as unknown })]);
+    expect(store.getDeployment(answer.data?.createDeployment ?? '')).toBeDefined();
+    // queries wait for nothing, and once changes are confirmed again mutations answer cleanly
+    refused = false;
+    expect((await send()).errors).toBeUndefined();
   });
 });
 

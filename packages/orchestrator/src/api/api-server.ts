@@ -186,7 +186,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       // reads here (responses are per user and never cached by a CDN).
       ApolloServerPluginCacheControlDisabled(),
       fastQueryPlugin<ApiContext>(),
-      ...(options.durableWrites === undefined ? [] : [durableMutationsPlugin(options.durableWrites)]),
+      ...(options.durableWrites === undefined ? [] : [durableMutationsPlugin(options.durableWrites, logger)]),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {
         serverWillStart() {
@@ -327,13 +327,24 @@ function handleError(error: unknown, req: Request, res: Response, logger: Logger
   });
 }
 
-/** Holds a mutation's answer until what it wrote is durable beyond this machine. */
-function durableMutationsPlugin(durableWrites: () => Promise<void>): ApolloServerPlugin<ApiContext> {
+/**
+ * Holds a mutation's answer until what it wrote is durable beyond this machine; when it cannot be
+ * made so, the answer keeps what the mutation did and adds an error that says so.
+ */
+function durableMutationsPlugin(durableWrites: () => Promise<void>, logger: Logger): ApolloServerPlugin<ApiContext> {
   return {
     requestDidStart() {
       return Promise.resolve({
-        async willSendResponse(context) {
-          if (context.operation?.operation === OperationTypeNode.MUTATION) await durableWrites();
+        async willSendResponse({ operation, response }) {
+          if (operation?.operation !== OperationTypeNode.MUTATION) return;
+          try {
+            await durableWrites();
+          } catch (error) {
+            if (response.body.kind !== 'single') return;
+            const failure = toKrakenError(error);
+            const { singleResult } = response.body;
+            singleResult.errors = [...(singleResult.errors ?? []), formatGraphQLError({ message: failure.message }, failure, logger)];
+          }
         },
       });
     },

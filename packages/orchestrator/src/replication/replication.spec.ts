@@ -77,6 +77,17 @@ describe('a standby following the leader store through the broker', () => {
     expect(copy.logs.read('after-2')).toEqual(leader.logs.read('after-2'));
   });
 
+  it('durable() rejects while a change the broker refused has no confirmed change after it, and resolves once one follows', async () => {
+    const publish = jest.spyOn(broker, 'publishTopic').mockRejectedValueOnce(new Error('a queue without a majority refused it'));
+    leader.upsertNode(nodeInfo('refused-node'));
+    await publisher.settled();
+    await expect(publisher.durable()).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('a queue without a majority refused it') as unknown });
+    publish.mockRestore();
+    // the next confirmed change shows the standbys the gap, and they take a snapshot that has it
+    deploy('after');
+    await expect(publisher.durable()).resolves.toBeUndefined();
+  });
+
   it('catches up with every change waiting in its queue before catchUp resolves, as a standby does before it leads', async () => {
     const follower = await follow();
     try {
