@@ -141,6 +141,8 @@ fi
 rm -f "$RESULTS_DIR"/*.json
 run_nx "build, lint, unit tests" build-lint-test run-many -t build lint test --skip-nx-cache
 run_step "nx sync:check" npx nx sync:check
+# an export nothing imports is dead code or a leftover (knip.json; a package's index.ts is its public API)
+run_step "knip: no unused exports" npx knip
 # the packages' suites two projects at a time: each keeps to its own vhost, queues, containers,
 # ports and RabbitMQ nodes. The apps' suites (whole agents, a browser) and the cluster suites of
 # tools/ (netns hosts, failure detectors, leader elections, chaos) then run one at a time: they

@@ -23,7 +23,7 @@ export type FaultKind =
   | 'engine-restart';
 
 /** Every fault the run knows, in the order a schedule draws from. */
-export const FAULT_KINDS: readonly FaultKind[] = ['crash', 'pause', 'cut', 'loss', 'app-crash', 'delay', 'broker-crash', 'engine-restart'];
+const FAULT_KINDS: readonly FaultKind[] = ['crash', 'pause', 'cut', 'loss', 'app-crash', 'delay', 'broker-crash', 'engine-restart'];
 
 /**
  * The faults each mode of the run can inflict. Workers reach the machine's RabbitMQ through a
@@ -37,7 +37,7 @@ export const FAULT_KINDS_BY_MODE: Readonly<Record<'workers' | 'leader-faults' | 
   engines: ['crash', 'pause', 'cut', 'loss', 'app-crash', 'delay', 'engine-restart'],
 };
 
-export interface Fault {
+interface Fault {
   atMs: number;
   kind: FaultKind;
   host: number;
@@ -46,9 +46,9 @@ export interface Fault {
   pick: number;
 }
 
-export type OperationKind = 'create' | 'cancel' | 'redeploy';
+type OperationKind = 'create' | 'cancel' | 'redeploy';
 
-export interface Operation {
+interface Operation {
   atMs: number;
   kind: OperationKind;
   /** For a create: an app that floods its log (bursts of lines), so log gaps under load show. */
@@ -146,7 +146,7 @@ export interface Verdict {
 }
 
 /** Statuses a deployment may rest in; anything else after settling is stuck. */
-export const FINAL_STATUSES: ReadonlySet<string> = new Set(['RUNNING', 'DESTROYED', 'ERRORED', 'STOPPED']);
+const FINAL_STATUSES: ReadonlySet<string> = new Set(['RUNNING', 'DESTROYED', 'ERRORED', 'STOPPED']);
 
 export function verdicts(deployments: readonly ObservedDeployment[]): Verdict[] {
   const names = (list: readonly ObservedDeployment[]) => (list.length === 0 ? 'none' : list.map((d) => d.name).join(', '));

@@ -11,7 +11,7 @@ export interface StatsSample {
 }
 
 /** As many as the orchestrator keeps by default: an hour at the workers' 10 s interval. */
-export const MAX_SAMPLES = 360;
+const MAX_SAMPLES = 360;
 
 /** The sample a deployment's current stats make, once it has any. */
 export function sampleOf(deployment: Pick<Deployment, 'statsTime' | 'cpuUsage' | 'memMb' | 'maxMemMb'>): StatsSample | undefined {

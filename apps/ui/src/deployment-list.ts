@@ -5,7 +5,7 @@ import { applicationStatuses } from './api/types.js';
 
 export const sortKeys = ['id', 'status', 'source', 'node'] as const;
 export type SortKey = (typeof sortKeys)[number];
-export type SortOrder = 'asc' | 'desc';
+type SortOrder = 'asc' | 'desc';
 
 export interface ListQuery {
   /** Words to find in the id, name, source, branch or node; '' finds everything. */

@@ -3,7 +3,7 @@ import type { NodeHistoryQuery } from './api/generated.js';
 
 export type NodeSample = NodeHistoryQuery['getNodes'][number]['history'][number];
 
-export interface Point {
+interface Point {
   time: number;
   value: number;
 }

@@ -9,11 +9,11 @@ export interface Ipv4Network {
   cidr: string;
 }
 
-export function ipv4ToNumber(address: string): number {
+function ipv4ToNumber(address: string): number {
   return address.split('.').reduce((sum, octet) => sum * 256 + Number(octet), 0);
 }
 
-export function numberToIpv4(value: number): string {
+function numberToIpv4(value: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
 }
 

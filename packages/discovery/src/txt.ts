@@ -46,7 +46,7 @@ export const txtKeys = {
 export const clusterIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const rolePattern = /^[a-z][a-z0-9-]{0,31}$/;
 const protocolPattern = /^\d{1,6}(\.\d{1,6}){0,2}$/;
-export const maxPriority = 100;
+const maxPriority = 100;
 
 type Check = (value: string) => string | undefined;
 

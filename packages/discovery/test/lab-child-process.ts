@@ -7,7 +7,7 @@ import type { LabJob } from './lab-child.js';
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-export interface JobEvent {
+interface JobEvent {
   id: number;
   event: string;
   at: number;

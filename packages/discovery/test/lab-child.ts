@@ -24,7 +24,7 @@ export type LabJob =
   /** Ends a running job (announce, browse, ping-server) gracefully. */
   | { mode: 'stop'; job: number };
 
-export interface LabJobRequest {
+interface LabJobRequest {
   id: number;
   job: LabJob;
 }

@@ -11,7 +11,7 @@ interface ModemAddress {
 }
 
 /** Where the client reaches the engine, for messages: the socket path, or protocol://host:port. */
-export function engineAddress(docker: Docker): string {
+function engineAddress(docker: Docker): string {
   const modem = docker.modem as ModemAddress;
   if (typeof modem.host === 'string' && modem.host !== '') {
     const protocol = typeof modem.protocol === 'string' ? modem.protocol : 'http';

@@ -7,7 +7,7 @@ import { DeployStep, deployError } from '@kraken/runtime';
 export type TemplateLang = 'node' | 'python3' | 'static';
 
 /** Folder of each language's template, as in the repository's dockerfiles/ (python3 lives in `python/`). */
-export const templateFolder: Readonly<Record<TemplateLang, string>> = { node: 'node', python3: 'python', static: 'static' };
+const templateFolder: Readonly<Record<TemplateLang, string>> = { node: 'node', python3: 'python', static: 'static' };
 
 export function isTemplateLang(lang: Lang): lang is TemplateLang {
   return lang !== Lang.Custom;

@@ -74,7 +74,7 @@ export type FailoverBuildState = (typeof FailoverBuildState)[keyof typeof Failov
 /** The most failover builds one node.info lists; a leader asks a node for far fewer. */
 export const MAX_FAILOVER_BUILDS = 128;
 
-export const failoverBuildSchema = z.object({
+const failoverBuildSchema = z.object({
   deploymentId: idSchema,
   commit: commitSchema,
   state: oneOf([FailoverBuildState.Building, FailoverBuildState.Ready, FailoverBuildState.Failed]),
@@ -224,7 +224,7 @@ export const deployLifecycleBodySchema = z.object({
 export type DeployLifecycleBody = z.infer<typeof deployLifecycleBodySchema>;
 
 /** How an app last ended on its own (not stopped by Kraken). */
-export const appExitSchema = z.object({
+const appExitSchema = z.object({
   /** The exit code; absent when a signal ended it or the runtime could not tell (an adopted process). */
   code: intBetween(-1024, 1024).optional(),
   signal: text(32, { nonEmpty: true }).optional(),
@@ -239,7 +239,7 @@ export type AppExit = z.infer<typeof appExitSchema>;
  * keeps ending is crash-looping. A status rather than a new DeploymentStatus, so an older
  * orchestrator (which strips the field) still reads the status it knows.
  */
-export const appRestartsSchema = z.object({
+const appRestartsSchema = z.object({
   /** Restarts since the app was deployed on this node. */
   count: intAtLeast(0),
   /** It ended since it last ran steadily: it is down or restarting more than it is up. */
@@ -253,7 +253,7 @@ export type AppRestarts = z.infer<typeof appRestartsSchema>;
  * ready check). An app that stops answering without exiting gets no requests from the ingress
  * until it answers again. Optional, like `restarts`: an older orchestrator strips it.
  */
-export const appReadinessSchema = z.object({
+const appReadinessSchema = z.object({
   ready: z.boolean({ error: 'expected a boolean' }),
   /** When it last changed between ready and not. */
   since: isoTimeSchema,
@@ -302,7 +302,7 @@ export const deployStatsBodySchema = z.object({
 });
 export type DeployStatsBody = z.infer<typeof deployStatsBodySchema>;
 
-export const logLineSchema = z.object({
+const logLineSchema = z.object({
   stream: oneOf([LogStream.Stdout, LogStream.Stderr, LogStream.Build, LogStream.Test, LogStream.System]),
   text: textBytes(LogLimits.maxLineBytes),
   at: isoTimeSchema,
@@ -394,7 +394,7 @@ export type LeaderInfoBody = z.infer<typeof leaderInfoBodySchema>;
 /** Deployments one ingress route table may hold (a message stays far below the size limit). */
 export const ROUTES_MAX = 2_000;
 
-export const ingressRouteSchema = z.object({
+const ingressRouteSchema = z.object({
   /** The Host name the ingress answers for (its first label): the deployment's name. */
   name: deploymentNameSchema,
   deploymentId: idSchema,

@@ -62,7 +62,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 /** JavaScript-style path: identifiers as `.name`, array indices and other keys in brackets. */
-export function formatPath(path: readonly PropertyKey[]): string {
+function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const key of path) {
     if (typeof key === 'number') out += `[${key}]`;

@@ -24,7 +24,7 @@ export function protocolMajor(value: unknown): number | undefined {
 const PROTOCOL_RULE = `expected the node's protocol version, a positive integer such as ${String(PROTOCOL_VERSION)} or a version string such as "${String(PROTOCOL_VERSION)}.0"`;
 
 /** What a node sends to join: the cluster's join token, its id and protocol version. */
-export const joinRequestSchema = z.object({
+const joinRequestSchema = z.object({
   token: text(1024, { nonEmpty: true }),
   nodeId: idSchema,
   /** Read as its major version. */
@@ -49,7 +49,7 @@ export function parseJoinRequest(candidate: unknown): Result<ParsedJoinRequest, 
 }
 
 /** What a node needs to make its RabbitMQ node a member of the cluster's RabbitMQ cluster. */
-export const brokerClusterGrantSchema = z.object({
+const brokerClusterGrantSchema = z.object({
   /** The Erlang cookie every member shares. */
   cookie: text(1024, { nonEmpty: true }),
   /** The cluster's admin password (a standby runs the orchestrator one day). */
@@ -66,7 +66,7 @@ export const brokerClusterGrantSchema = z.object({
 export type BrokerClusterGrant = z.infer<typeof brokerClusterGrantSchema>;
 
 /** What a node that joined gets back. */
-export const joinAnswerSchema = z.object({
+const joinAnswerSchema = z.object({
   clusterId: idSchema,
   /** The broker URL, with this node's credentials. */
   brokerUrl: text(2048, { nonEmpty: true }),

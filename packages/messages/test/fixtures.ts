@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const fixturesDir = join(__dirname, 'fixtures');
+const fixturesDir = join(__dirname, 'fixtures');
 
 /** The message types there are fixtures for, from the file names (`deploy.log.json` -> `deploy.log`). */
 export function fixtureTypes(): string[] {

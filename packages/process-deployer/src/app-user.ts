@@ -15,7 +15,7 @@ export interface AppAccount extends RunAs {
 }
 
 /** Whom apps run as: the account, or the agent's own user and why. */
-export type AppUserChoice = { account: AppAccount; staticNode: string } | { account: undefined; reason: string };
+type AppUserChoice = { account: AppAccount; staticNode: string } | { account: undefined; reason: string };
 
 interface AppUserInput {
   /** The wanted account's name; undefined: turned off. */
@@ -70,7 +70,7 @@ export function accountProblem(name: string, ids: RunAs, agentUid: number): stri
  * PATH. Where it cannot, apps run as the agent's user, and the choice says why. A real account,
  * not a bare uid: apps and npm ask for their user's passwd entry (`os.userInfo()`).
  */
-export async function chooseAppUser(input: AppUserInput): Promise<AppUserChoice> {
+async function chooseAppUser(input: AppUserInput): Promise<AppUserChoice> {
   const agentUid = process.getuid?.() ?? -1;
   const blocker = appUserBlocker(input.wanted, agentUid);
   if (blocker !== undefined || input.wanted === undefined) return { account: undefined, reason: blocker ?? 'turned off' };

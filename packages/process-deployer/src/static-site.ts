@@ -9,7 +9,7 @@ import { DeployStep, deployError } from '@kraken/runtime';
  * process (so it survives agent restarts like any app): `node static-server.mjs <root>`, port from
  * $PORT. Plain ESM with only node built-ins, because it runs outside this package.
  */
-export const STATIC_SERVER_SOURCE = `// Written by @kraken/process-deployer: serves one folder over HTTP on $PORT.
+const STATIC_SERVER_SOURCE = `// Written by @kraken/process-deployer: serves one folder over HTTP on $PORT.
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import http from 'node:http';

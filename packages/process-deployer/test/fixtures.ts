@@ -62,7 +62,7 @@ export async function scriptAppRepo(dir: string, script: string, config = ''): P
   });
 }
 
-export const PYTHON_APP = `
+const PYTHON_APP = `
 import os
 from http.server import BaseHTTPRequestHandler, HTTPServer
 

@@ -5,7 +5,7 @@ import { ErrorCode } from '@kraken/common';
 import type { KrakenError } from '@kraken/common';
 import { DeployStep, deployError } from './errors.js';
 
-export interface GitResult {
+interface GitResult {
   stdout: string;
   stderr: string;
 }
@@ -24,7 +24,7 @@ class GitFailure extends Error {
  * Runs git without ever waiting on a person: no terminal prompt for credentials, ssh in batch mode
  * (no password or host-key questions), and a hard time limit.
  */
-export function runGit(args: string[], options: { cwd?: string; timeoutMs: number }): Promise<GitResult> {
+function runGit(args: string[], options: { cwd?: string; timeoutMs: number }): Promise<GitResult> {
   return new Promise((resolve, reject) => {
     execFile(
       'git',

@@ -18,7 +18,7 @@ export type DeployProgress =
 export type ProgressListener = (event: DeployProgress) => void;
 
 /** Calls the listener without ever letting its exception escape into the deploy. */
-export function safeListener(listener: ProgressListener | undefined, logger: Logger): ProgressListener {
+function safeListener(listener: ProgressListener | undefined, logger: Logger): ProgressListener {
   if (listener === undefined) return () => undefined;
   return (event) => {
     try {
@@ -60,7 +60,7 @@ export function stepRunner(deploymentId: string, listener: ProgressListener | un
 }
 
 /** The error with the deployment id and the step it failed in, unless it names them already. */
-export function withStep(error: KrakenError, deploymentId: string, step: DeployStep): KrakenError {
+function withStep(error: KrakenError, deploymentId: string, step: DeployStep): KrakenError {
   if (error.details?.['step'] !== undefined && error.deploymentId !== undefined) return error;
   return new KrakenError(error.code, error.message, {
     deploymentId: error.deploymentId ?? deploymentId,

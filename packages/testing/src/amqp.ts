@@ -28,7 +28,7 @@ export function redactUrl(url: string): string {
  * One AMQP connection attempt that gives up after `timeoutMs`. A connection that opens after we
  * stopped waiting is closed, so a slow broker never leaves a socket behind.
  */
-export async function connectWithin(url: string, timeoutMs: number): Promise<ChannelModel> {
+async function connectWithin(url: string, timeoutMs: number): Promise<ChannelModel> {
   const attempt = connect(url, { timeout: timeoutMs });
   try {
     return await withTimeout(attempt, timeoutMs, () => {

@@ -47,7 +47,7 @@ export interface NetnsLabPlan {
   readonly hosts: readonly NetnsHostPlan[];
 }
 
-export const maxLabHosts = 200;
+const maxLabHosts = 200;
 const labelPattern = /^[a-z0-9][a-z0-9-]{0,19}$/;
 const subnetPattern = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.0\/24$/;
 /** Prefix of every lab bridge; the rest is the subnet's three octets in hex (IFNAMSIZ allows 15). */

@@ -15,7 +15,7 @@ export interface LabResources {
 export const labChains = ['FORWARD', 'DOCKER-USER'] as const;
 
 /** Every chain a lab adds rules to (forwarding, and closing the host machine), so teardown looks in each. */
-export const labRuleChains = [...labChains, 'INPUT', 'OUTPUT'] as const;
+const labRuleChains = [...labChains, 'INPUT', 'OUTPUT'] as const;
 
 /** `matches`, the lab's comment (what teardown and the sweep find its rules by), then `target`. */
 function labRule(bridge: string, runId: string, matches: readonly string[], target: readonly string[]): string[] {

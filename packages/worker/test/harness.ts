@@ -21,7 +21,7 @@ export const fixedSample: SystemSample = {
   uptimeSec: 3600,
 };
 
-export const fakeProbe: SystemProbe = { sample: () => Promise.resolve(fixedSample) };
+const fakeProbe: SystemProbe = { sample: () => Promise.resolve(fixedSample) };
 
 export interface Harness {
   broker: MemoryBroker;

@@ -1,6 +1,6 @@
 // The GraphQL operations the CLI sends, with the shapes it reads back.
 
-export interface StatusEntry {
+interface StatusEntry {
   status: string;
   time: number;
   message: string | null;

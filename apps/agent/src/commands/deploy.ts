@@ -37,7 +37,7 @@ export function parseEnvPairs(pairs: readonly string[]): { name: string; value: 
 }
 
 /** Where the app stays reachable, whichever node runs it. */
-export function nameLine(name: string, appUrl: string | null): string {
+function nameLine(name: string, appUrl: string | null): string {
   return `named ${name}: ${appUrl ?? `http://${name}.local`} through any agent's ingress, or curl -H 'Host: ${name}' http://<any agent>:<ingress port>/`;
 }
 

@@ -31,7 +31,7 @@ export async function listCommand(client: ApiClient, options: { json: boolean },
 }
 
 /** Where a move would go and whether it would be a start ("pi-2 ready") or still a build ("pi-2 building"). */
-export function failoverCell(deployment: Pick<DeploymentView, 'failover'>): string {
+function failoverCell(deployment: Pick<DeploymentView, 'failover'>): string {
   const failover = deployment.failover;
   return failover === null ? '-' : `${failover.node} ${failover.state}`;
 }

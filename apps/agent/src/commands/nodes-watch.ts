@@ -14,7 +14,7 @@ const BLOCKS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'] as const
 const CLEAR_SCREEN = '\u001b[H\u001b[2J';
 
 /** One of the samples the leader keeps per node (GraphQL NodeSample). */
-export interface NodeSampleView {
+interface NodeSampleView {
   at: number;
   cpuPercent: number | null;
   memUsedMb: number;

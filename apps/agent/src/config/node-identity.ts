@@ -43,7 +43,7 @@ export function loadOrCreateNodeId(dataDir: string, explicit?: string): string {
  * agent's user may enter it, from the first thing the agent writes there (mode 0700, also when it
  * existed with a looser one).
  */
-export function makePrivateDataDir(dataDir: string): void {
+function makePrivateDataDir(dataDir: string): void {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   fs.chmodSync(dataDir, 0o700);
 }

@@ -8,7 +8,7 @@ import { ROUTES_TOPIC } from '@kraken/orchestrator/follow';
 import type { Executor } from '../run/executor.js';
 
 /** The ports tried when none is configured: 80 where the agent may bind it, else 8080. */
-export const DEFAULT_INGRESS_PORTS = [80, 8080] as const;
+const DEFAULT_INGRESS_PORTS = [80, 8080] as const;
 
 export interface IngressExecutorOptions {
   /** This agent's connection: it hears the leader's route tables there. */

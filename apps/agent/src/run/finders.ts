@@ -18,7 +18,7 @@ export function mdnsInterfaceAddress(config: Pick<AgentConfig, 'interface'>): st
  * lead: a standby (1) looks three times as long as a leader (0), so the leader's announcement
  * reaches it first; workers (2+) look once per round until a leader appears.
  */
-export function discoveryWindowMs(config: Pick<AgentConfig, 'discoveryTimeout' | 'priority'>): number {
+function discoveryWindowMs(config: Pick<AgentConfig, 'discoveryTimeout' | 'priority'>): number {
   return config.discoveryTimeout * (1 + 2 * Math.min(config.priority, 1));
 }
 

@@ -20,7 +20,7 @@ import { BROKER_NODE_DIR, loadOrCreateBrokerSecrets, saveBrokerSecrets } from '.
  */
 const HEARTBEAT = '?heartbeat=5';
 
-export const ADMIN_USER = 'kraken-admin';
+const ADMIN_USER = 'kraken-admin';
 
 export interface ManagedRabbitOptions {
   dataDir: string;

@@ -6,7 +6,7 @@ import { rabbitInstalled } from '@kraken/rabbitmq';
 import type { BrokerNodeKeeper } from './broker-node-keeper.js';
 import { ManagedRabbit } from './managed-rabbit.js';
 
-export const LOCAL_RABBIT_URL = 'amqp://guest:guest@127.0.0.1:5672';
+const LOCAL_RABBIT_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
 export interface OpenedBroker {
   broker: Broker;

@@ -91,7 +91,7 @@ function readPasswdEntry(user: string): string | undefined {
   }
 }
 
-export function findOnPath(command: string, searchPath: string | undefined): string | undefined {
+function findOnPath(command: string, searchPath: string | undefined): string | undefined {
   for (const dir of (searchPath ?? '').split(path.delimiter)) {
     if (dir === '') continue;
     const candidate = path.join(dir, command);

@@ -30,7 +30,7 @@ export interface ServiceSpec {
 /** Login names systemd accepts in User= without surprises (the POSIX portable set), or a numeric uid. */
 const USER_NAME = /^(?:[A-Za-z_][A-Za-z0-9_.-]{0,31}|\d{1,10})$/;
 
-export function checkServiceSpec(spec: ServiceSpec): void {
+function checkServiceSpec(spec: ServiceSpec): void {
   for (const [field, value] of [['node', spec.node], ['cli', spec.cli], ['--data-dir', spec.dataDir]] as const) {
     if (!path.isAbsolute(value)) {
       throw new KrakenError(ErrorCode.InvalidInput, `${field}: systemd needs an absolute path, got ${JSON.stringify(value)}`, { details: { field } });

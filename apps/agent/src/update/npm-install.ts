@@ -15,7 +15,7 @@ export interface InstallPlan {
  * its native binding in one. npm 11 runs no dependency's install scripts in a global install unless
  * `--allow-scripts` names them (older npm runs them anyway and only warns about the flag).
  */
-export const ALLOWED_INSTALL_SCRIPTS = ['better-sqlite3'];
+const ALLOWED_INSTALL_SCRIPTS = ['better-sqlite3'];
 
 export function npmInstallArgs(plan: InstallPlan): string[] {
   return [

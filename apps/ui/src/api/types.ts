@@ -1,5 +1,5 @@
 // Short names for the generated selection types (generated.ts, from operations.graphql).
-import type { DeploymentFieldsFragment, LogLinesSubscription, NodeFieldsFragment, NotificationFieldsFragment, PlatformServicesQuery, ReleasesQuery } from './generated.js';
+import type { DeploymentFieldsFragment, LogLinesSubscription, NodeFieldsFragment, NotificationFieldsFragment, ReleasesQuery } from './generated.js';
 import { ApplicationStatus } from './generated.js';
 
 export type { ApplicationStatus, EnvVarInput, NodeState, ReleaseResult } from './generated.js';
@@ -8,7 +8,6 @@ export type { TypedDocumentString as Operation } from './generated.js';
 export type Deployment = DeploymentFieldsFragment;
 export type ClusterNode = NodeFieldsFragment;
 export type LogLine = LogLinesSubscription['logLines'][number];
-export type PlatformService = PlatformServicesQuery['getPlatformServices'][number];
 export type ClusterNotification = NotificationFieldsFragment;
 export type Release = ReleasesQuery['getReleases'][number];
 

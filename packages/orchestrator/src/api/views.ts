@@ -9,7 +9,7 @@ import type { StatsSample as StoredStatsSample } from '../stats/stats-history.js
 import type { AppExit, Deployment, EnvVar, LogLine, LogPage, Node, NodeExtension, NodeSample, Shape, StatsSample, StatusHistoryItem } from './schema/types.js';
 
 /** What the API shows instead of an env value: values are secrets and never leave the store. */
-export const MASKED = '***';
+const MASKED = '***';
 
 export function unixSeconds(iso: string): number {
   return Date.parse(iso) / 1000;
@@ -27,7 +27,7 @@ const historyViews = new WeakMap<readonly StatusHistoryEntry[], Shape<StatusHist
  * lists are frozen and replaced on change, so a view is built once per change and shared by every
  * request after it: listing 1,000 deployments does not rebuild 1,000 objects and parse 8,000 times.
  */
-export function deploymentView(record: DeploymentRecord, history: readonly StatusHistoryEntry[]): Shape<Deployment> {
+function deploymentView(record: DeploymentRecord, history: readonly StatusHistoryEntry[]): Shape<Deployment> {
   const cached = deploymentViews.get(record);
   if (cached?.history === history) return cached.view;
   const view = Object.freeze(buildDeploymentView(record, historyListView(history)));
@@ -91,7 +91,7 @@ function lastExitView(record: DeploymentRecord): Shape<AppExit> | null {
 }
 
 /** The address a deployment keeps: its name under `.local`, through the ingress every agent runs (port 80 by default). */
-export function appUrlOf(name: string): string {
+function appUrlOf(name: string): string {
   return `http://${name}.local`;
 }
 
@@ -143,7 +143,7 @@ export function nodeView(record: NodeRecord, detection?: NodeDetection): Shape<N
  * travels as text and its type says how a client may format it. Sorted by key (plain string order, not
  * locale), so a client's list does not reorder between heartbeats.
  */
-export function extensionsView(extensions: NodeInfoExtensions | undefined): Shape<NodeExtension>[] {
+function extensionsView(extensions: NodeInfoExtensions | undefined): Shape<NodeExtension>[] {
   if (extensions === undefined) return [];
   return Object.entries(extensions)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

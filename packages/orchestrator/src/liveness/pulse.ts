@@ -13,7 +13,7 @@ import { err, ok } from '@kraken/common';
  * node (see pulseKeyFor), so one node's key cannot speak for another, and the sequence (the sender's
  * clock in ms, never going back) makes a replayed datagram worthless.
  */
-export const PULSE_VERSION = 1;
+const PULSE_VERSION = 1;
 
 /** A pulse is well under this; anything longer is not one. */
 export const MAX_PULSE_BYTES = 512;
@@ -25,7 +25,7 @@ export const MAX_PULSE_BYTES = 512;
  */
 export const DEFAULT_PULSE_INTERVAL_MS = 500;
 
-export const PULSE_KEY_BYTES = 32;
+const PULSE_KEY_BYTES = 32;
 
 export interface Pulse {
   nodeId: string;

@@ -4,7 +4,7 @@ import { TypedEmitter, isoTime, redactCredentials, systemClock } from '@kraken/c
 import type { Notification, NotificationDraft } from './notification.js';
 
 /** Notifications the feed keeps for `recent()`. */
-export const DEFAULT_NOTIFICATIONS_KEPT = 100;
+const DEFAULT_NOTIFICATIONS_KEPT = 100;
 
 export type NotificationFeedEvents = {
   /** Each notification once, as it is raised. */

@@ -13,7 +13,7 @@ export interface EnvChange {
 }
 
 /** What to do with a change: restart the running app with it, or keep it for the next deploy. */
-export type EnvChangeEffect = 'restart' | 'store';
+type EnvChangeEffect = 'restart' | 'store';
 
 export interface PlannedEnvChange {
   /** The whole environment after the change. */

@@ -2,7 +2,7 @@ import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { ReleaseResult } from '../../releases/release-record.js';
 import { StatusHistoryItem } from './types.js';
 
-export const ReleaseResultEnum = {
+const ReleaseResultEnum = {
   BUILDING: ReleaseResult.Building,
   SUCCEEDED: ReleaseResult.Succeeded,
   FAILED: ReleaseResult.Failed,

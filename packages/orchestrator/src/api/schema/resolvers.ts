@@ -25,7 +25,7 @@ function requireDeployment(context: ApiContext, field: string, id: string): Depl
 }
 
 @Resolver(() => Deployment)
-export class DeploymentResolver {
+class DeploymentResolver {
   @Query(() => Deployment, { description: 'One deployment (a removed one too, until its retention ends); NOT_FOUND for an unknown id.' })
   getDeployment(@Arg('deploymentId', () => String) deploymentId: string, @Ctx() context: ApiContext): Shape<Deployment> {
     return deploymentViewOf(context.store, requireDeployment(context, 'deploymentId', deploymentId));
@@ -158,7 +158,7 @@ function detectedNodeView(context: ApiContext, record: NodeRecord): Shape<Node> 
 }
 
 @Resolver(() => Node)
-export class NodeResolver {
+class NodeResolver {
   @Query(() => Node, { description: 'One node; NOT_FOUND for an unknown id.' })
   getNode(@Arg('nodeId', () => String) nodeId: string, @Ctx() context: ApiContext): Shape<Node> {
     return detectedNodeView(context, requireNode(context, nodeId));
@@ -187,7 +187,7 @@ export class NodeResolver {
 }
 
 @Resolver()
-export class PlatformResolver {
+class PlatformResolver {
   @Query(() => Platform)
   getPlatform(@Ctx() context: ApiContext): Shape<Platform> {
     return {
@@ -213,7 +213,7 @@ export class PlatformResolver {
 }
 
 @Resolver()
-export class LogResolver {
+class LogResolver {
   @Query(() => [String], { description: 'Ids of the deployments that have log lines.' })
   getAvailableLogs(@Ctx() context: ApiContext): string[] {
     return context.store

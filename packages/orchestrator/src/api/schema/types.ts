@@ -14,7 +14,7 @@ export type Shape<T> = T extends readonly (infer U)[] ? Shape<U>[] : T extends o
 // (a closure and a call per field: 23,000 of them for getDeployments with 1,000 deployments).
 
 /** `DeploymentRequested` -> `DEPLOYMENT_REQUESTED`: the original Kraken API's enum spelling. */
-export function statusEnumName(status: DeploymentStatus): string {
+function statusEnumName(status: DeploymentStatus): string {
   return status.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
 }
 
@@ -22,7 +22,7 @@ export function statusEnumName(status: DeploymentStatus): string {
  * GraphQL names -> internal values, in lifecycle order with ERRORED last. Resolvers return the
  * internal @kraken/messages value and graphql-js serialises it to the name.
  */
-export const ApplicationStatus: Record<string, DeploymentStatus> = Object.fromEntries(
+const ApplicationStatus: Record<string, DeploymentStatus> = Object.fromEntries(
   deploymentStatusOrder.map((status) => [statusEnumName(status), status]),
 );
 registerEnumType(ApplicationStatus, {
@@ -30,7 +30,7 @@ registerEnumType(ApplicationStatus, {
   description: 'Where a deployment is in its life, in lifecycle order; any status may go to ERRORED.',
 });
 
-export const NodeStateEnum = { ALIVE: NodeStates.Alive, SUSPECT: NodeStates.Suspect, DEAD: NodeStates.Dead } as const;
+const NodeStateEnum = { ALIVE: NodeStates.Alive, SUSPECT: NodeStates.Suspect, DEAD: NodeStates.Dead } as const;
 registerEnumType(NodeStateEnum, {
   name: 'NodeState',
   description: 'ALIVE takes work; SUSPECT missed heartbeats and gets no new work; DEAD had its apps moved away.',
