@@ -65,7 +65,7 @@ describe('Orchestrator on RabbitMQ', () => {
     });
     workerA.startHeartbeats(HEARTBEAT_MS);
     workerB.startHeartbeats(HEARTBEAT_MS);
-    await eventually(() => store.listNodes().length === 2, 5000, 'both nodes reported in', 10);
+    await eventually(() => store.nodes.list().length === 2, 5000, 'both nodes reported in', 10);
 
     const created = await orchestrator.createDeployment({ srcUrl: 'https://git.home.lan/alice/todo-api.git', branch: 'main' });
     expect(created.nodeId).toBe('node-a');
@@ -79,7 +79,7 @@ describe('Orchestrator on RabbitMQ', () => {
         return request && store.getDeployment(created.id)?.status === DeploymentStatus.Running && request;
       }, 10_000, 'redeployed and Running on node-b', 10);
     expect(moved.body).toMatchObject({ attempt: 2, port: created.port });
-    expect(store.getNode('node-a')?.state).toBe('dead');
+    expect(store.nodes.get('node-a')?.state).toBe('dead');
     expect(store.getDeployment(created.id)).toMatchObject({ nodeId: 'node-b', attempt: 2 });
     expect(store.getDeployment(created.id)?.placementReason).toMatch(
       /^node-a sent no heartbeat for [\d.]+ s \(it usually beats every [\d.]+ s ± [\d.]+ s\); node-b: the only node that can run it/,
@@ -110,7 +110,7 @@ describe('Orchestrator on RabbitMQ', () => {
       options: { queues: watchQueues, heartbeatIntervalMs: HEARTBEAT_MS, tickIntervalMs: 100, watchIntervalMs: 300 },
     });
     worker.startHeartbeats(HEARTBEAT_MS);
-    await eventually(() => store.getNode('node-a'), 5000, 'node-a reported in', 10);
+    await eventually(() => store.nodes.get('node-a'), 5000, 'node-a reported in', 10);
 
     const created = await orchestrator.createDeployment({ srcUrl: `file://${repo}`, branch: 'main', watch: true });
     const first = worker.commit;
@@ -143,7 +143,7 @@ describe('Orchestrator on RabbitMQ', () => {
       const workerB = await FakeWorker.start({ broker: await own((await vhost.nodeUser(idB)).url), nodeId: idB, queues: defaults, shape: { freeMb: 2000 } });
       workerA.startHeartbeats(HEARTBEAT_MS);
       workerB.startHeartbeats(HEARTBEAT_MS);
-      await eventually(() => store.listNodes().length === 2, 5000, 'both nodes reported in', 10);
+      await eventually(() => store.nodes.list().length === 2, 5000, 'both nodes reported in', 10);
       const created = await orchestrator.createDeployment({ srcUrl: 'https://git.home.lan/alice/todo-api.git' });
       expect(created.nodeId).toBe(idA);
       await eventually(() => store.getDeployment(created.id)?.status === DeploymentStatus.Running, 5000, 'Running on node A', 10);

@@ -45,11 +45,11 @@ async function startOrchestrator(
 
 /** Both workers heartbeat once and the orchestrator has stored it. */
 async function beatBoth(): Promise<void> {
-  const before = [store.getNode('node-a')?.updateTime, store.getNode('node-b')?.updateTime];
+  const before = [store.nodes.get('node-a')?.updateTime, store.nodes.get('node-b')?.updateTime];
   await workerA.beat();
   await workerB.beat();
   const now = new Date(clock.now()).toISOString();
-  await eventually(() => store.getNode('node-a')?.updateTime === now && store.getNode('node-b')?.updateTime === now, 5000, `heartbeats (before: ${String(before)})`, 10);
+  await eventually(() => store.nodes.get('node-a')?.updateTime === now && store.nodes.get('node-b')?.updateTime === now, 5000, `heartbeats (before: ${String(before)})`, 10);
 }
 
 function status(id: string): DeploymentStatus | undefined {
@@ -71,7 +71,7 @@ async function secondsOfNodeAAlone(orchestrator: Orchestrator, options: { shape?
   for (let second = 1; second <= 7; second++) {
     clock.advance(1000);
     await workerA.beat(options.shape);
-    await eventually(() => store.getNode('node-a')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'node-a heartbeat', 10);
+    await eventually(() => store.nodes.get('node-a')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'node-a heartbeat', 10);
     await orchestrator.tick();
     options.each?.(second);
   }
@@ -238,7 +238,7 @@ describe('Orchestrator', () => {
 
     await workerB.stop();
     await secondsOfNodeAAlone(orchestrator);
-    expect(store.getNode('node-b')?.state).toBe('dead');
+    expect(store.nodes.get('node-b')?.state).toBe('dead');
     expect(store.requireDeployment('orphan-2')).toMatchObject({ status: DeploymentStatus.Errored, nodeId: null });
     expect(store.requireDeployment('orphan-2').statusMessage).toMatch(/cannot run on another node: it was adopted from a node's report .*deploy its repository again/);
     expect(workerA.requests()).toEqual([]);
@@ -268,14 +268,14 @@ describe('Orchestrator', () => {
     for (let second = 1; second <= 29; second++) {
       clock.advance(1000);
       await workerA.beat();
-      await eventually(() => store.getNode('node-a')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'node-a heartbeat', 10);
+      await eventually(() => store.nodes.get('node-a')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'node-a heartbeat', 10);
       await orchestrator.tick();
     }
-    expect(store.getNode('node-b')?.state).toBe('suspect');
+    expect(store.nodes.get('node-b')?.state).toBe('suspect');
     expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-b');
     clock.advance(1000);
     await orchestrator.tick();
-    expect(store.getNode('node-b')?.state).toBe('dead');
+    expect(store.nodes.get('node-b')?.state).toBe('dead');
   });
 
   it("places a deployment on another node when its node's Docker engine did not answer the request, instead of ending Errored", async () => {
@@ -295,11 +295,11 @@ describe('Orchestrator', () => {
     expect(store.statusHistory(created.id).map((h) => h.status)).not.toContain('Errored');
     expect(orchestrator.counters.engineDownRetried).toBe(1);
     // in case the engine went away halfway through: node-b stops it once its engine answers, even within the grace
-    expect(store.pendingStops('node-b').map((stop) => stop.deploymentId)).toEqual([created.id]);
+    expect(store.pendingStops.of('node-b').map((stop) => stop.deploymentId)).toEqual([created.id]);
     await workerB.beat({ freeMb: 6000, load: 0.2, dockerHealthy: true, deployments: [] });
     const [stop] = await eventually(() => workerB.ofType(MessageType.DeployStop).length === 1 && workerB.ofType(MessageType.DeployStop), 5000, 'deploy.stop', 10);
     expect(stop?.body).toMatchObject({ deploymentId: created.id, reason: 'moved away: the Docker engine on node-b did not answer its deploy request' });
-    expect(store.pendingStops('node-b')).toEqual([]);
+    expect(store.pendingStops.of('node-b')).toEqual([]);
   });
 
   it("destroys a deployment cancelled while its node's Docker engine does not answer, and has the node stop it once the engine answers", async () => {
@@ -334,7 +334,7 @@ describe('Orchestrator', () => {
       await workerA.beat();
       await workerB.beat(engineDown);
       const now = new Date(clock.now()).toISOString();
-      await eventually(() => store.getNode('node-a')?.updateTime === now && store.getNode('node-b')?.updateTime === now, 5000, 'heartbeats', 10);
+      await eventually(() => store.nodes.get('node-a')?.updateTime === now && store.nodes.get('node-b')?.updateTime === now, 5000, 'heartbeats', 10);
       await orchestrator.tick();
       if (second < 12) expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-b');
     }
@@ -342,7 +342,7 @@ describe('Orchestrator', () => {
     expect(store.getDeployment(deployment.id)?.placementReason).toMatch(
       /^the Docker engine on node-b has not answered for 10 s \(the node is up; its other apps stay\); node-a: /,
     );
-    expect(store.getNode('node-b')?.state).toBe('alive');
+    expect(store.nodes.get('node-b')?.state).toBe('alive');
     await eventually(() => status(deployment.id) === DeploymentStatus.Running, 5000, 'Running on node-a', 10);
 
     await workerB.beat({ freeMb: 6000, load: 0.2, dockerHealthy: true, deployments: [deployment.id] });
@@ -365,11 +365,11 @@ describe('Orchestrator', () => {
     await workerB.stop();
     await secondsOfNodeAAlone(orchestrator, {
       each: (second) => {
-        if (second === 5) expect(store.getNode('node-b')?.state).toBe('suspect');
+        if (second === 5) expect(store.nodes.get('node-b')?.state).toBe('suspect');
         if (second < 6) expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-b');
       },
     });
-    expect(store.getNode('node-b')?.state).toBe('dead');
+    expect(store.nodes.get('node-b')?.state).toBe('dead');
     expect(transitions).toEqual(['node-b:alive->suspect', 'node-b:suspect->dead']);
     // newest first: the node's death, then each app moved off it
     expect(orchestrator.notifications.recent().map((n) => `${n.kind} ${n.nodeId ?? '-'}->${n.toNodeId ?? '-'} ${n.deploymentId ?? '-'}`)).toEqual([
@@ -406,8 +406,8 @@ describe('Orchestrator', () => {
     const [stop] = await eventually(() => workerB.ofType(MessageType.DeployStop).length === 1 && workerB.ofType(MessageType.DeployStop), 5000, 'deploy.stop', 10);
     expect(stop?.body).toEqual({ deploymentId: deployment.id, reason: 'moved away: node-b sent no heartbeat for 6.0 s (it usually beats every 2.0 s ± 0.5 s)' });
     expect(stop?.epoch).toBe(orchestrator.epoch);
-    expect(store.getNode('node-b')?.state).toBe('alive');
-    expect(store.pendingStops('node-b')).toEqual([]);
+    expect(store.nodes.get('node-b')?.state).toBe('alive');
+    expect(store.pendingStops.of('node-b')).toEqual([]);
     await workerB.report(deployment.id, DeploymentStatus.Running);
     await eventually(() => broker.stats().deadLettered === 1, 5000, 'stale status refused', 10);
     expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-a');
@@ -439,7 +439,7 @@ describe('Orchestrator', () => {
 
     await workerB.stop();
     await secondsOfNodeAAlone(orchestrator, { shape: ready });
-    expect(store.getNode('node-b')?.state).toBe('dead');
+    expect(store.nodes.get('node-b')?.state).toBe('dead');
     expect(store.getDeployment(deployment.id)?.placementReason).toMatch(/; node-a: holds a ready build of it \(its failover node\)/);
     const [move] = await eventually(() => workerA.requests().length === 1 && workerA.requests(), 5000, 'the move', 10);
     expect(move?.body).toMatchObject({ deploymentId: deployment.id, commit: sha, fromKept: true, attempt: 2 });
@@ -472,33 +472,33 @@ describe('Orchestrator', () => {
     for (let second = 1; second <= 5; second++) {
       clock.advance(1000);
       await workerA.beat();
-      await eventually(() => store.getNode('node-a')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'node-a heartbeat', 10);
+      await eventually(() => store.nodes.get('node-a')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'node-a heartbeat', 10);
       await orchestrator.tick();
     }
-    expect(store.getNode('node-b')?.state).toBe('suspect');
+    expect(store.nodes.get('node-b')?.state).toBe('suspect');
     const redeployed = await orchestrator.redeploy(deployment.id);
     expect(redeployed).toMatchObject({ nodeId: 'node-a', attempt: 2 });
-    expect(store.pendingStops('node-b')).toEqual([{ deploymentId: deployment.id, nodeId: 'node-b', reason: expect.stringMatching(/^moved away: placed on node-a$/) as unknown }]);
+    expect(store.pendingStops.of('node-b')).toEqual([{ deploymentId: deployment.id, nodeId: 'node-b', reason: expect.stringMatching(/^moved away: placed on node-a$/) as unknown }]);
 
     await workerB.listen();
     await workerB.beat();
     const [stop] = await eventually(() => workerB.ofType(MessageType.DeployStop).length === 1 && workerB.ofType(MessageType.DeployStop), 5000, 'deploy.stop', 10);
     expect(stop?.body).toEqual({ deploymentId: deployment.id, reason: 'moved away: placed on node-a' });
-    expect(store.pendingStops('node-b')).toEqual([]);
+    expect(store.pendingStops.of('node-b')).toEqual([]);
     expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-a');
   });
 
   it('gives a deployment back to the only node that can run it when that node returns, instead of stopping it', async () => {
     const orchestrator = await startOrchestrator();
     await workerB.beat();
-    await eventually(() => store.getNode('node-b') !== undefined, 5000, 'node-b known', 10);
+    await eventually(() => store.nodes.get('node-b') !== undefined, 5000, 'node-b known', 10);
     const deployment = await runningOn(orchestrator, 'node-b');
     await workerB.stop();
     for (let second = 1; second <= 11; second++) {
       clock.advance(1000);
       await orchestrator.tick();
     }
-    expect(store.getNode('node-b')?.state).toBe('dead');
+    expect(store.nodes.get('node-b')?.state).toBe('dead');
     expect(store.getDeployment(deployment.id)).toMatchObject({ status: 'DeploymentRequested', nodeId: null });
 
     await workerB.listen();
@@ -506,14 +506,14 @@ describe('Orchestrator', () => {
     await eventually(() => status(deployment.id) === DeploymentStatus.Running, 5000, 'Running again', 10);
     expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-b');
     expect(workerB.ofType(MessageType.DeployStop)).toEqual([]);
-    expect(store.pendingStops('node-b')).toEqual([]);
+    expect(store.pendingStops.of('node-b')).toEqual([]);
   });
 
   it('runs a deployment that names no runtime as a process when the live nodes have only that runtime', async () => {
     const processOnly = await FakeWorker.start({ broker, nodeId: 'laptop', queues, shape: { runtimes: ['process'] } });
     const orchestrator = await startOrchestrator();
     await processOnly.beat();
-    await eventually(() => store.getNode('laptop') !== undefined, 5000, 'laptop known', 10);
+    await eventually(() => store.nodes.get('laptop') !== undefined, 5000, 'laptop known', 10);
     const created = await orchestrator.createDeployment({ srcUrl: SRC });
     expect(created.runtime).toBe('process');
     await eventually(() => status(created.id) === DeploymentStatus.Running, 5000, 'Running', 10);
@@ -526,12 +526,12 @@ describe('Orchestrator', () => {
     const processOnly = await FakeWorker.start({ broker, nodeId: 'laptop', queues, shape: { runtimes: ['process'] } });
     const orchestrator = await startOrchestrator();
     await processOnly.beat();
-    await eventually(() => store.getNode('laptop') !== undefined, 5000, 'laptop known', 10);
+    await eventually(() => store.nodes.get('laptop') !== undefined, 5000, 'laptop known', 10);
     for (let second = 1; second <= 7; second++) {
       clock.advance(1000);
       await orchestrator.tick();
     }
-    expect(store.listNodes().filter((node) => node.state === 'alive')).toEqual([]);
+    expect(store.nodes.list().filter((node) => node.state === 'alive')).toEqual([]);
     const created = await orchestrator.createDeployment({ srcUrl: SRC });
     expect(created.runtime).toBe('process');
     await processOnly.stop();
@@ -591,7 +591,7 @@ describe('Orchestrator', () => {
     // still working on it: nothing is re-sent, however long it takes
     clock.advance(20_000);
     await workerB.beat({ freeMb: 6000, load: 0.2, working: [created.id] });
-    await eventually(() => store.getNode('node-b')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'beat', 10);
+    await eventually(() => store.nodes.get('node-b')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'beat', 10);
     expect(workerB.requests()).toHaveLength(1);
 
     // restarted: it holds nothing, so the request goes out again, once per quiet period
@@ -601,7 +601,7 @@ describe('Orchestrator', () => {
     expect(workerB.requests()[1]?.body).toMatchObject({ deploymentId: created.id, attempt: 1 });
     clock.advance(1_000);
     await workerB.beat({ freeMb: 6000, load: 0.2, working: [] });
-    await eventually(() => store.getNode('node-b')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'beat', 10);
+    await eventually(() => store.nodes.get('node-b')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'beat', 10);
     expect(workerB.requests()).toHaveLength(2);
     expect(logger.records.filter((r) => r.message.startsWith('a node no longer had work placed on it'))).toHaveLength(1);
   });
@@ -640,14 +640,14 @@ describe('Orchestrator', () => {
     expect(workerB.requests()).toEqual([]);
     clock.advance(60_000);
     await orchestrator.tick();
-    expect(store.getNode('node-a')?.state).toBe('alive');
-    const before = store.getNode('node-b')?.updateTime;
+    expect(store.nodes.get('node-a')?.state).toBe('alive');
+    const before = store.nodes.get('node-b')?.updateTime;
     await workerB.beat();
     // requeued for whichever orchestrator leads: this one never stores it
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(store.getNode('node-b')?.updateTime).toBe(before);
+    expect(store.nodes.get('node-b')?.updateTime).toBe(before);
     leads = true;
-    await eventually(() => store.getNode('node-b')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'the beat, taken once it leads again', 10);
+    await eventually(() => store.nodes.get('node-b')?.updateTime === new Date(clock.now()).toISOString(), 5000, 'the beat, taken once it leads again', 10);
   });
 
   it('acks a log batch only once its change has left for the standbys: a leader that dies first leaves it in the queue', async () => {
@@ -741,15 +741,15 @@ describe('Orchestrator', () => {
 
     await workerB.stop();
     await secondsOfNodeAAlone(orchestrator);
-    expect(store.getNode('node-b')?.state).toBe('dead');
+    expect(store.nodes.get('node-b')?.state).toBe('dead');
     expect(store.requireDeployment(deployment.id)).toMatchObject({ status: DeploymentStatus.Stopped, nodeId: 'node-b', attempt: 1 });
     expect(workerA.requests()).toEqual([]);
     await expect(orchestrator.startDeployment(deployment.id)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
 
     await workerB.listen();
     await workerB.beat();
-    await eventually(() => store.getNode('node-b')?.state === 'alive', 5000, 'node-b back', 10);
-    expect(store.pendingStops('node-b')).toEqual([]);
+    await eventually(() => store.nodes.get('node-b')?.state === 'alive', 5000, 'node-b back', 10);
+    expect(store.pendingStops.of('node-b')).toEqual([]);
     expect(workerB.requests()).toHaveLength(1);
     expect(status(deployment.id)).toBe(DeploymentStatus.Stopped);
   });

@@ -203,7 +203,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
 
   private async start(): Promise<void> {
     const { queues } = this.options;
-    for (const node of this.store.listNodes()) this.liveness.restore(node.id, node.state);
+    for (const node of this.store.nodes.list()) this.liveness.restore(node.id, node.state);
     this.broker.on('disconnected', this.onBrokerDown);
     this.broker.on('connected', this.onBrokerUp);
     await this.broker.declareQueue(queues.orchestrator, { class: DeliveryClass.Durable });
@@ -326,7 +326,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    * this orchestrator received them since it started. NOT_FOUND for an unknown id.
    */
   nodeSamples(id: string): readonly NodeSample[] {
-    if (this.store.getNode(id) === undefined) throw new KrakenError(ErrorCode.NotFound, `no node with id ${id}`, { nodeId: id });
+    if (this.store.nodes.get(id) === undefined) throw new KrakenError(ErrorCode.NotFound, `no node with id ${id}`, { nodeId: id });
     return this.nodeHistory.samples(id);
   }
 
@@ -341,7 +341,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   }
 
   listNodes(): NodeRecord[] {
-    return this.store.listNodes();
+    return this.store.nodes.list();
   }
 
   /**
@@ -414,7 +414,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    */
   private async announceElection(): Promise<void> {
     const elected = createMessage(MessageType.LeaderElected, { leaderId: this.nodeId }, this.term.meta());
-    for (const node of this.store.listNodes()) await this.commands.send(node.id, elected);
+    for (const node of this.store.nodes.list()) await this.commands.send(node.id, elected);
   }
 
   /** Whether this orchestrator still holds the lease (a former leader winding down does not). */

@@ -127,7 +127,7 @@ export class Stack {
   /** A worker of either runtime (as startWorker or startProcessWorker), once the orchestrator has heard its first heartbeat. */
   async startRuntimeWorker(runtime: 'docker' | 'process', nodeId: string, options: Omit<WorkerOptions, 'queues'> = {}): Promise<Worker> {
     const worker = runtime === 'docker' ? await this.startWorker(nodeId, options) : await this.startProcessWorker(nodeId, options);
-    await eventually(() => this.store.getNode(nodeId), 30_000, `${nodeId} to report in`);
+    await eventually(() => this.store.nodes.get(nodeId), 30_000, `${nodeId} to report in`);
     return worker;
   }
 

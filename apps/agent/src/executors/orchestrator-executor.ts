@@ -117,7 +117,7 @@ export class OrchestratorExecutor implements Executor {
     const stored = { ...loaded, created: this.options.secretsCreated ?? loaded.created };
     // this machine led the cluster before (its secrets are here), yet its store knows nothing: the
     // database was deleted, emptied or replaced. Say so loudly: nothing else would
-    if (inherited === undefined && !stored.created && store.listDeployments().length === 0 && store.listNodes().length === 0) {
+    if (inherited === undefined && !stored.created && store.listDeployments().length === 0 && store.nodes.list().length === 0) {
       logger.error(
         `the orchestrator's state is gone: ${store.file} is empty although this agent led this cluster before (its secrets are in ${stored.file}). Apps the nodes report running are adopted (listed, and can be cancelled); everything else recorded before is lost`,
       );

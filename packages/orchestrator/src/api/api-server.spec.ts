@@ -149,7 +149,7 @@ async function subscribed(client: Client): Promise<void> {
 function storeState(): unknown {
   return store.snapshot(() => ({
     deployments: store.listDeployments().map((d) => ({ ...d, history: store.statusHistory(d.id) })),
-    nodes: store.listNodes().map((n) => n.id),
+    nodes: store.nodes.list().map((n) => n.id),
     logs: store.listDeployments().map((d) => store.logs.read(d.id)),
   }));
 }
@@ -162,7 +162,7 @@ beforeEach(async () => {
   orchestrator = await Orchestrator.create({ broker, store, nodeId: 'leader', logger, options: { tickIntervalMs: 0 } });
   worker = await FakeWorker.start({ broker, nodeId: 'node-a', queues });
   await worker.beat();
-  await eventually(() => store.getNode('node-a'), 5000, 'node-a heartbeat', 10);
+  await eventually(() => store.nodes.get('node-a'), 5000, 'node-a heartbeat', 10);
   branchHead = () => Promise.resolve(undefined);
   api = await createApiServer({
     orchestrator,
@@ -562,7 +562,7 @@ describe('GraphQL API additions for the web UI', () => {
 
     const info = { ...nodeInfo('node-a', { freeMb: 2000, totalMb: 8000 }), cpuBusyPercent: 37.5, disk: { usedMb: 12_000, totalMb: 50_000 } };
     await broker.publish(queues.telemetry, createMessage(MessageType.NodeInfo, info, { from: 'node-a' }));
-    await eventually(() => store.getNode('node-a')?.info.cpuBusyPercent === 37.5, 5000, 'the heartbeat with CPU and disk', 10);
+    await eventually(() => store.nodes.get('node-a')?.info.cpuBusyPercent === 37.5, 5000, 'the heartbeat with CPU and disk', 10);
     const after = await graphql<Answer>(query);
     expect(after.errors).toBeUndefined();
     const node = after.data?.getNodes[0];
@@ -609,7 +609,7 @@ describe('GraphQL API additions for the web UI', () => {
 
     // a heartbeat without them (the add-on stopped, or failed) clears them: they are readings, not settings
     await worker.beat();
-    await eventually(() => store.getNode('node-a')?.info.extensions === undefined, 5000, 'a heartbeat without extensions', 10);
+    await eventually(() => store.nodes.get('node-a')?.info.extensions === undefined, 5000, 'a heartbeat without extensions', 10);
     expect(await extensionsOf()).toEqual([{ id: 'node-a', extensions: [] }]);
   });
 
@@ -618,7 +618,7 @@ describe('GraphQL API additions for the web UI', () => {
     expect(await isolationOf()).toEqual([{ id: 'node-a', runtimes: ['docker'], isolation: null }]);
     const info = { ...nodeInfo('node-a'), runtimes: ['process' as const], isolation: { runsAs: 'agent' as const, limits: false, limitsWhyNot: 'no memory and cpu control groups under /sys/fs/cgroup' } };
     await broker.publish(queues.telemetry, createMessage(MessageType.NodeInfo, info, { from: 'node-a' }));
-    await eventually(() => store.getNode('node-a')?.info.isolation !== undefined, 5000, 'a heartbeat with isolation', 10);
+    await eventually(() => store.nodes.get('node-a')?.info.isolation !== undefined, 5000, 'a heartbeat with isolation', 10);
     expect(await isolationOf()).toEqual([{ id: 'node-a', runtimes: ['process'], isolation: "runs as the agent's user, no limits: no memory and cpu control groups under /sys/fs/cgroup" }]);
   });
 });

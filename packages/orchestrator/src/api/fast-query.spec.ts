@@ -29,8 +29,8 @@ beforeAll(async () => {
 beforeEach(async () => {
   dir = await tempDir('kraken-fast-query-');
   store = OrchestratorStore.open({ dataKey, dataDir: dir.path, clock: new FakeClock() });
-  store.upsertNode({ ...nodeInfo('node-a'), extensions: { 'temperature.celsius': 47.5, 'fan.on': true, board: 'rpi-4' } });
-  store.upsertNode({ ...nodeInfo('node-b'), addresses: [] });
+  store.nodes.upsert({ ...nodeInfo('node-a'), extensions: { 'temperature.celsius': 47.5, 'fan.on': true, board: 'rpi-4' } });
+  store.nodes.upsert({ ...nodeInfo('node-b'), addresses: [] });
   store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', env: { B: '2', A: '1' } });
   store.setStatus('blog-1', DeploymentStatus.DelegatingDeployment, { nodeId: 'leader' }, { nodeId: 'node-a', port: 20000 });
   store.setStatus('blog-1', DeploymentStatus.Running, { nodeId: 'node-a', commit: 'abc1234', url: 'http://10.0.0.1:20000' });

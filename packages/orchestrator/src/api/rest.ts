@@ -118,7 +118,7 @@ export function restRouter(options: RestOptions): express.Router {
   // A standby asks this to decide whether it should take over (rollover rank).
   router.get('/health/:nodeId', auth, (req: Request<{ nodeId: string }>, res) => {
     const nodeId = checkId('nodeId', req.params.nodeId);
-    const node = store.getNode(nodeId);
+    const node = store.nodes.get(nodeId);
     if (node === undefined) throw new KrakenError(ErrorCode.NotFound, `no node with id ${nodeId}`, { nodeId });
     res.json({
       nodeId: node.id,
@@ -152,7 +152,7 @@ export function restRouter(options: RestOptions): express.Router {
         logCounters: store.logs.counters(deployment.id),
         releases: orchestrator.releases.list(deployment.id).map((release) => ({ ...release, reason: release.reason === null ? null : redactCredentials(release.reason) })),
       })),
-      nodes: store.listNodes(),
+      nodes: store.nodes.list(),
     }));
     res.json(snapshot);
   });

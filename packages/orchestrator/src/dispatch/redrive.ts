@@ -30,7 +30,7 @@ export async function redrive({ store, logger, term, commands, work, evacuate }:
       await work.placeAndRequest(deployment, { attempt: deployment.attempt });
       continue;
     }
-    const node = store.getNode(deployment.nodeId);
+    const node = store.nodes.get(deployment.nodeId);
     if (node === undefined || node.state === NodeState.Dead) {
       await evacuate(
         deployment.nodeId,

@@ -72,7 +72,7 @@ export class WorkSender {
       return this.changeStatus(deployment.id, Status.Errored, `${prefix}${adoptedCannot('run on another node')}`, { nodeId: null, attempt: how.attempt });
     }
     const decision = placeDeployment({
-      nodes: store.listNodes(),
+      nodes: store.nodes.list(),
       deployments: store.listDeployments(),
       request: {
         runtime: deployment.runtime,
@@ -88,7 +88,7 @@ export class WorkSender {
       // taken off a node that may still run it (a redeploy while that node is suspect, or while its
       // engine is down): it must not run twice, so that node is told to stop it once it is back
       const where = decision.ok ? `placed on ${decision.value.nodeId}` : 'waiting for a node';
-      store.addPendingStop({ deploymentId: deployment.id, nodeId: leaving, reason: `moved away: ${prefix}${where}` });
+      store.pendingStops.add({ deploymentId: deployment.id, nodeId: leaving, reason: `moved away: ${prefix}${where}` });
     }
     if (!decision.ok) {
       const message = `${prefix}waiting for a node: ${decision.error.message}`;

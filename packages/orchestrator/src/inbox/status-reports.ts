@@ -112,7 +112,7 @@ export class StatusReports {
   private destroyWhenEngineBack(deployment: DeploymentRecord, body: DeployStatusMessage['body']): boolean {
     if (body.status !== Status.Errored || body.errorCode !== ErrorCode.EngineDown || !destructionStatuses.has(deployment.status)) return false;
     const nodeId = body.nodeId;
-    this.deps.store.addPendingStop({ deploymentId: deployment.id, nodeId, reason: `destroyed while the Docker engine on ${nodeId} did not answer` });
+    this.deps.store.pendingStops.add({ deploymentId: deployment.id, nodeId, reason: `destroyed while the Docker engine on ${nodeId} did not answer` });
     this.deps.engineWatch.movedAway(nodeId, this.deps.clock.now());
     this.deps.work.changeStatus(deployment.id, Status.Destroyed, `the Docker engine on ${nodeId} did not answer the stop; ${nodeId} will be told to stop it once its engine answers again`);
     return true;
@@ -140,7 +140,7 @@ export class StatusReports {
       .exclusive(async () => {
         const current = store.getDeployment(deployment.id);
         if (current === undefined || current.attempt !== deployment.attempt || isTerminalStatus(current.status)) return;
-        store.addPendingStop({ deploymentId: current.id, nodeId, reason: `moved away: ${why}` });
+        store.pendingStops.add({ deploymentId: current.id, nodeId, reason: `moved away: ${why}` });
         engineWatch.movedAway(nodeId, clock.now());
         await work.placeAndRequest(current, { attempt: current.attempt + 1, movingFrom: nodeId, why });
       })
@@ -193,7 +193,7 @@ export class StatusReports {
   private adopt(message: DeployStatusMessage): void {
     const { store, logger } = this.deps;
     const body = message.body;
-    const runtimes = store.getNode(body.nodeId)?.info.runtimes ?? [];
+    const runtimes = store.nodes.get(body.nodeId)?.info.runtimes ?? [];
     store.createDeployment({
       id: body.deploymentId,
       srcUrl: ADOPTED_SOURCE,

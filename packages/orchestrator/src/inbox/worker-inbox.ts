@@ -99,7 +99,7 @@ export class WorkerInbox {
       return;
     }
     const transition = this.deps.liveness.beat(info.nodeId, { stopping: info.stopping === true });
-    const node = store.upsertNode(info, NodeState.Alive);
+    const node = store.nodes.upsert(info, NodeState.Alive);
     this.deps.failoverBuilds.report(info.nodeId, info.failoverBuilds);
     this.deps.nodeHistory.recordHeartbeat(info, isoTime(this.deps.clock));
     if (transition === undefined) this.deps.emit('nodeChanged', node, undefined);

@@ -117,7 +117,7 @@ export class DeploymentCommands {
    * cluster knows say what it has: a process-only cluster must not get a Docker app it can never run.
    */
   private defaultRuntime(): Runtime {
-    const known = this.deps.store.listNodes();
+    const known = this.deps.store.nodes.list();
     const alive = known.filter((node) => node.state === NodeState.Alive);
     const judged = alive.length > 0 ? alive : known;
     if (judged.some((node) => node.info.runtimes.includes('docker'))) return 'docker';
@@ -131,9 +131,9 @@ export class DeploymentCommands {
       term.requireLeads('cancel a deployment');
       const deployment = store.requireDeployment(id);
       if (isTerminalStatus(deployment.status)) return deployment;
-      const node = deployment.nodeId === null ? undefined : store.getNode(deployment.nodeId);
+      const node = deployment.nodeId === null ? undefined : store.nodes.get(deployment.nodeId);
       if (deployment.nodeId === null || node === undefined || node.state === NodeState.Dead) {
-        if (deployment.nodeId !== null) store.addPendingStop({ deploymentId: id, nodeId: deployment.nodeId, reason });
+        if (deployment.nodeId !== null) store.pendingStops.add({ deploymentId: id, nodeId: deployment.nodeId, reason });
         return work.changeStatus(id, Status.Destroyed, `${reason}; it was not running on a live node`);
       }
       const changed = work.changeStatus(id, Status.DestructionRequested, reason);
@@ -165,7 +165,7 @@ export class DeploymentCommands {
     return term.exclusive(async () => {
       term.requireLeads(`${action} a deployment`, id);
       const deployment = store.requireDeployment(id);
-      const plan = planLifecycle(deployment, action, deployment.nodeId === null ? undefined : store.getNode(deployment.nodeId));
+      const plan = planLifecycle(deployment, action, deployment.nodeId === null ? undefined : store.nodes.get(deployment.nodeId));
       const current = plan.status === undefined ? deployment : this.deps.work.changeStatus(id, plan.status.status, plan.status.message);
       await this.deps.commands.send(
         plan.nodeId,
@@ -191,7 +191,7 @@ export class DeploymentCommands {
       }
       assertSourceKnown(deployment, 'be redeployed');
       this.deps.releases.startRelease(id, null, trigger);
-      const node = deployment.nodeId === null ? undefined : store.getNode(deployment.nodeId);
+      const node = deployment.nodeId === null ? undefined : store.nodes.get(deployment.nodeId);
       if (node?.state === NodeState.Alive && node.info.runtimes.includes(deployment.runtime)) {
         const updated = work.changeStatus(id, Status.UpdateRequested, 'redeploy requested', {
           attempt: deployment.attempt + 1,
@@ -242,7 +242,7 @@ export class DeploymentCommands {
    */
   private async restartFromBuild(deployment: DeploymentRecord, reason: string, patch: { env?: Record<string, string> } = {}): Promise<DeploymentRecord> {
     const { store, work } = this.deps;
-    const node = deployment.nodeId === null ? undefined : store.getNode(deployment.nodeId);
+    const node = deployment.nodeId === null ? undefined : store.nodes.get(deployment.nodeId);
     if (node?.state === NodeState.Alive && node.info.runtimes.includes(deployment.runtime)) {
       const updated = work.changeStatus(deployment.id, Status.UpdateRequested, reason, { ...patch, attempt: deployment.attempt + 1, commit: deployment.commit });
       await work.sendRequest(updated);

@@ -61,9 +61,9 @@ export class NodeTransitions {
   async onTransition(transition: NodeTransition): Promise<void> {
     const { store, liveness, engineWatch, logger } = this.deps;
     const { nodeId, from, to } = transition;
-    const node = store.getNode(nodeId);
+    const node = store.nodes.get(nodeId);
     if (node === undefined) return;
-    const stored = store.setNodeState(nodeId, to);
+    const stored = store.nodes.setState(nodeId, to);
     const detection = liveness.detection(nodeId);
     const because =
       detection?.stopping === true
@@ -120,7 +120,7 @@ export class NodeTransitions {
       // a stopped app stays stopped where its image is: failover must not run it anywhere
       if (isTerminalStatus(deployment.status) || isStoppedStatus(deployment.status)) continue;
       if (runtime !== undefined && deployment.runtime !== runtime) continue;
-      store.addPendingStop({ deploymentId: deployment.id, nodeId, reason: `moved away: ${why}` });
+      store.pendingStops.add({ deploymentId: deployment.id, nodeId, reason: `moved away: ${why}` });
       if (destructionStatuses.has(deployment.status)) {
         work.changeStatus(
           deployment.id,
@@ -137,7 +137,7 @@ export class NodeTransitions {
   /** A dead node came back: whatever was moved away from it must not run twice. */
   private async stopMovedAway(nodeId: string): Promise<void> {
     const { store, work, commands, term, logger } = this.deps;
-    for (const stop of store.pendingStops(nodeId)) {
+    for (const stop of store.pendingStops.of(nodeId)) {
       let deployment = store.getDeployment(stop.deploymentId);
       if (deployment !== undefined && deployment.nodeId === null && !isTerminalStatus(deployment.status)) {
         // nothing else could take it while this node was away, so nothing was moved: place it now,
@@ -155,7 +155,7 @@ export class NodeTransitions {
           deploymentId: stop.deploymentId,
         });
       }
-      store.removePendingStop(stop.deploymentId, nodeId);
+      store.pendingStops.remove(stop.deploymentId, nodeId);
     }
   }
 }

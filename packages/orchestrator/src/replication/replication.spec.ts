@@ -58,7 +58,7 @@ function deploy(id: string): void {
 
 describe('a standby following the leader store through the broker', () => {
   it('starts from a snapshot and then has every change, in order', async () => {
-    leader.upsertNode(nodeInfo('node-a'));
+    leader.nodes.upsert(nodeInfo('node-a'));
     deploy('before-1');
     const follower = await follow();
     try {
@@ -79,7 +79,7 @@ describe('a standby following the leader store through the broker', () => {
 
   it('durable() rejects while a change the broker refused has no confirmed change after it, and resolves once one follows', async () => {
     const publish = jest.spyOn(broker, 'publishTopic').mockRejectedValueOnce(new Error('a queue without a majority refused it'));
-    leader.upsertNode(nodeInfo('refused-node'));
+    leader.nodes.upsert(nodeInfo('refused-node'));
     await publisher.settled();
     await expect(publisher.durable()).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('a queue without a majority refused it') as unknown });
     publish.mockRestore();

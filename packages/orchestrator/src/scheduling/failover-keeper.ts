@@ -38,7 +38,7 @@ export class FailoverKeeper {
 
   /** Placement's preference for a deployment: a live node other than its own holding a ready build of its commit. */
   preference(deployment: DeploymentRecord): { preferNodeId?: string } {
-    const holder = this.builds.readyHolder(deployment, this.options.store.listNodes(), deployment.nodeId);
+    const holder = this.builds.readyHolder(deployment, this.options.store.nodes.list(), deployment.nodeId);
     return holder === undefined ? {} : { preferNodeId: holder };
   }
 
@@ -51,7 +51,7 @@ export class FailoverKeeper {
   view(id: string): FailoverView | undefined {
     const deployment = this.options.store.getDeployment(id);
     if (deployment === undefined || deployment.status !== Status.Running) return undefined;
-    return this.builds.view(this.candidate(deployment), this.options.store.listNodes());
+    return this.builds.view(this.candidate(deployment), this.options.store.nodes.list());
   }
 
   /**
@@ -61,7 +61,7 @@ export class FailoverKeeper {
   async keep(now: number): Promise<void> {
     const { store } = this.options;
     const deployments = store.listDeployments();
-    const nodes = store.listNodes();
+    const nodes = store.nodes.list();
     const actions = this.builds.plan({
       now,
       deployments: deployments.map((deployment) => this.candidate(deployment)),

@@ -46,7 +46,7 @@ function lines(count: number, from = 0) {
 /** A busy leader: every kind of write the store makes. */
 function work(store: OrchestratorStore): void {
   store.nextEpoch();
-  store.upsertNode(nodeInfo('node-a'));
+  store.nodes.upsert(nodeInfo('node-a'));
   store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', env: { A: '1' } });
   clock.advance(1000);
   store.setStatus('blog-1', DeploymentStatus.DelegatingDeployment, { message: 'placed' }, { nodeId: 'node-a', port: 20000 });
@@ -55,9 +55,9 @@ function work(store: OrchestratorStore): void {
   store.logs.append('blog-1', lines(4, 4), { batchSeq: 2, senderDropped: 1 }); // trims to 5, counts a gap
   store.updateStats('blog-1', { cpuPercent: 1.5, memMb: 40, maxMemMb: 512, at: '2025-11-25T12:00:01.000Z' });
   store.setWatch('blog-1', true);
-  store.setNodeState('node-a', NodeState.Suspect);
-  store.addPendingStop({ deploymentId: 'blog-1', nodeId: 'node-b', reason: 'moved' });
-  store.removePendingStop('blog-1', 'node-b');
+  store.nodes.setState('node-a', NodeState.Suspect);
+  store.pendingStops.add({ deploymentId: 'blog-1', nodeId: 'node-b', reason: 'moved' });
+  store.pendingStops.remove('blog-1', 'node-b');
   store.logs.delete('blog-1');
 }
 

@@ -264,9 +264,9 @@ describe('OrchestratorStore', () => {
       using store = open();
       store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', env: { PORT: '80' } });
       store.setStatus('blog-1', DeploymentStatus.Running, {}, { nodeId: 'node-a', port: 20001 });
-      store.upsertNode({ ...nodeInfo('node-a'), extensions: { 'temperature.celsius': 47.5 } });
+      store.nodes.upsert({ ...nodeInfo('node-a'), extensions: { 'temperature.celsius': 47.5 } });
       store.logs.append('blog-1', lines(3));
-      store.addPendingStop({ deploymentId: 'blog-1', nodeId: 'node-b', reason: 'moved' });
+      store.pendingStops.add({ deploymentId: 'blog-1', nodeId: 'node-b', reason: 'moved' });
       expect(store.nextEpoch()).toBe(1);
     }
     using reopened = open();
@@ -277,11 +277,11 @@ describe('OrchestratorStore', () => {
       env: { PORT: '80' },
     });
     expect(reopened.statusHistory('blog-1')).toHaveLength(2);
-    expect(reopened.listNodes().map((node) => node.id)).toEqual(['node-a']);
+    expect(reopened.nodes.list().map((node) => node.id)).toEqual(['node-a']);
     // with the rest of its last node.info (ram, load): a new leader shows them until the next heartbeat
-    expect(reopened.getNode('node-a')?.info.extensions).toEqual({ 'temperature.celsius': 47.5 });
+    expect(reopened.nodes.get('node-a')?.info.extensions).toEqual({ 'temperature.celsius': 47.5 });
     expect(reopened.logs.read('blog-1').map((line) => line.text)).toEqual(['line 0', 'line 1', 'line 2']);
-    expect(reopened.pendingStops('node-b')).toEqual([{ deploymentId: 'blog-1', nodeId: 'node-b', reason: 'moved' }]);
+    expect(reopened.pendingStops.of('node-b')).toEqual([{ deploymentId: 'blog-1', nodeId: 'node-b', reason: 'moved' }]);
     expect(reopened.currentEpoch()).toBe(1);
     expect(reopened.nextEpoch()).toBe(2);
   });
@@ -320,10 +320,10 @@ describe('OrchestratorStore', () => {
 
   it('upserts nodes keeping their state and priority, and updates stats', () => {
     using store = open();
-    store.upsertNode({ ...nodeInfo('node-a'), orchestrationPriority: 0 });
-    store.setNodeState('node-a', NodeState.Suspect);
+    store.nodes.upsert({ ...nodeInfo('node-a'), orchestrationPriority: 0 });
+    store.nodes.setState('node-a', NodeState.Suspect);
     clock.advance(2000);
-    const updated = store.upsertNode(nodeInfo('node-a', { freeMb: 100 }));
+    const updated = store.nodes.upsert(nodeInfo('node-a', { freeMb: 100 }));
     expect(updated).toMatchObject({ state: 'suspect', updateTime: '2025-11-25T12:00:02.000Z', orchestrationPriority: null });
     expect(updated.info.ram.freeMb).toBe(100);
     store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
@@ -531,27 +531,27 @@ describe('OrchestratorStore reads from memory, in step with the database', () =>
     return {
       deployments: fresh.listDeployments(),
       histories: [...fresh.statusHistories()],
-      nodes: fresh.listNodes(),
+      nodes: fresh.nodes.list(),
     };
   }
 
   function inMemory(store: OrchestratorStore) {
-    return { deployments: store.listDeployments(), histories: [...store.statusHistories()], nodes: store.listNodes() };
+    return { deployments: store.listDeployments(), histories: [...store.statusHistories()], nodes: store.nodes.list() };
   }
 
   it('answers what the database holds after every kind of write', () => {
     using store = open();
-    store.upsertNode(nodeInfo('node-b'));
+    store.nodes.upsert(nodeInfo('node-b'));
     store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
     clock.advance(1000);
     store.createDeployment({ id: 'shop-1', srcUrl: 'https://git.lan/shop.git', branch: 'main' });
-    store.upsertNode(nodeInfo('node-a'));
+    store.nodes.upsert(nodeInfo('node-a'));
     store.setStatus('blog-1', DeploymentStatus.DelegatingDeployment, { nodeId: 'leader' }, { nodeId: 'node-a', port: 20000 });
     store.setStatus('blog-1', DeploymentStatus.Running, { nodeId: 'node-a', commit: 'abc1234', url: 'http://10.0.0.1:20000' });
     store.updateStats('blog-1', { cpuPercent: 2, memMb: 50, maxMemMb: 256 });
-    store.setNodeState('node-b', NodeState.Suspect);
+    store.nodes.setState('node-b', NodeState.Suspect);
     expect(inMemory(store)).toEqual(fromDisk(store));
-    expect(store.listNodes().map((n) => n.id)).toEqual(['node-a', 'node-b']);
+    expect(store.nodes.list().map((n) => n.id)).toEqual(['node-a', 'node-b']);
     expect(store.listDeployments({ nodeId: 'node-a' }).map((d) => d.id)).toEqual(['blog-1']);
   });
 

@@ -1,9 +1,8 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Logger } from '@kraken/common';
 import { ErrorCode, KrakenError, noopLogger, redactCredentials } from '@kraken/common';
-import type { AppReadiness, AppRestarts, DeploymentStatus, NodeInfoBody, Runtime } from '@kraken/messages';
+import type { DeploymentStatus } from '@kraken/messages';
 import { DeploymentStatus as Status } from '@kraken/messages';
 import type { Clock } from '@kraken/common';
 import { isoTime, systemClock } from '@kraken/common';
@@ -18,18 +17,18 @@ import { SealContext, checkDataKey, openDeployment, sealDeployment, sealEnv, spl
 
 const CLUSTER_SECRETS_KEY = 'cluster_secrets';
 import { LogTable } from './log-table.js';
+import { NodeTable } from './node-table.js';
+import { PendingStops } from './pending-stops.js';
 import { ReadCache } from './read-cache.js';
 import type {
   DeploymentRecord,
   NewDeployment,
-  NodeRecord,
-  NodeState,
-  PendingStop,
   StatusChange,
   StatusHistoryEntry,
 } from './records.js';
-import { NodeState as NodeStates } from './records.js';
-import { STORE_FILE } from './store-file.js';
+import { isDamaged, moveAside, ownerOnly, resolveFile } from './store-file.js';
+import { readinessAfter, restartsAfter, toDeployment, toHistoryEntry } from './rows.js';
+import type { DeploymentRow, HistoryRow } from './rows.js';
 
 export interface OrchestratorStoreOptions {
   /** Directory for `orchestrator.db` (created if missing). Give this or `file`. */
@@ -71,55 +70,6 @@ export interface StatsUpdate {
   at?: string;
 }
 
-interface DeploymentRow {
-  id: string;
-  src_url: string;
-  /** The URL's credentials (`user:password`), sealed; null when it has none. */
-  src_credentials: string | null;
-  branch: string;
-  commit_sha: string | null;
-  version: string | null;
-  port: number | null;
-  node_id: string | null;
-  status: string;
-  status_message: string | null;
-  placement_reason: string | null;
-  env: string;
-  watch: number;
-  runtime: string;
-  memory_mb: number | null;
-  attempt: number;
-  created_at: string;
-  updated_at: string;
-  cpu_percent: number | null;
-  mem_mb: number | null;
-  max_mem_mb: number | null;
-  image_size_mb: number | null;
-  stats_at: string | null;
-  url: string | null;
-  restarts: string | null;
-  readiness: string | null;
-  name: string | null;
-  removed_at: string | null;
-}
-
-interface HistoryRow {
-  deployment_id: string;
-  status: string;
-  message: string | null;
-  node_id: string | null;
-  at: string;
-  release: number | null;
-}
-
-interface NodeRow {
-  id: string;
-  info: string;
-  update_time: string;
-  state: string;
-  orchestration_priority: number | null;
-}
-
 const EPOCH_KEY = 'epoch';
 
 /**
@@ -143,6 +93,10 @@ export class OrchestratorStore implements Disposable {
   private readonly clock: Clock;
   /** Each deployment's log lines, bounded, and the counts of what was dropped. */
   readonly logs: LogTable;
+  /** The nodes known, each with its last node.info and its state. */
+  readonly nodes: NodeTable;
+  /** Deployments moved away from a dead node, which it must stop when it comes back. */
+  readonly pendingStops: PendingStops;
   private readonly statements: ReturnType<typeof prepare>;
   /** What each committed write ran, for standbys that keep a live copy. */
   readonly changes: ChangeLog;
@@ -168,8 +122,10 @@ export class OrchestratorStore implements Disposable {
     this.cache = new ReadCache({
       deployments: () => (statements.listDeployments.all() as DeploymentRow[]).map((row) => toDeployment(row, dataKey)),
       histories: () => (statements.allHistories.all() as HistoryRow[]).map(toHistoryEntry),
-      nodes: () => (statements.listNodes.all() as NodeRow[]).map(toNode),
+      nodes: () => this.nodes.readAll(),
     });
+    this.nodes = new NodeTable(recording, this.cache, () => this.now());
+    this.pendingStops = new PendingStops(recording, () => this.now());
   }
 
   /** Opens (creating if needed) and migrates the database. Throws KrakenError naming the file. */
@@ -325,7 +281,7 @@ export class OrchestratorStore implements Disposable {
     this.changes.transaction(() => {
       for (const id of ids) {
         this.logs.forget(id);
-        this.statements.deletePendingStops.run(id);
+        this.pendingStops.forget(id);
         // the history goes with it (ON DELETE CASCADE)
         this.statements.deleteDeployment.run(id);
       }
@@ -426,61 +382,11 @@ export class OrchestratorStore implements Disposable {
     if (changes > 0) this.reloadDeployment(id);
   }
 
-  // ---- nodes ----
-
-  /** Records a node.info; a new node starts alive, a known one keeps its state unless `state` is given. */
-  upsertNode(info: NodeInfoBody, state?: NodeState): NodeRecord {
-    const existing = this.getNode(info.nodeId);
-    this.statements.upsertNode.run({
-      id: info.nodeId,
-      info: JSON.stringify(info),
-      update_time: this.now(),
-      state: state ?? existing?.state ?? NodeStates.Alive,
-      orchestration_priority: info.orchestrationPriority ?? null,
-    });
-    return this.reloadNode(info.nodeId);
-  }
-
-  setNodeState(id: string, state: NodeState): NodeRecord {
-    this.statements.setNodeState.run(state, id);
-    return this.reloadNode(id);
-  }
-
-  getNode(id: string): NodeRecord | undefined {
-    return this.cache.getNode(id);
-  }
-
-  listNodes(): NodeRecord[] {
-    return this.cache.listNodes();
-  }
-
-  /** Reads a node back after a write and hands the committed row to the cache. */
-  private reloadNode(id: string): NodeRecord {
-    const row = this.statements.getNode.get(id) as NodeRow | undefined;
-    if (row === undefined) throw new KrakenError(ErrorCode.NotFound, `no node with id ${id}`, { nodeId: id });
-    return this.cache.putNode(toNode(row));
-  }
-
   /** Reads a deployment back after a write and hands the committed row to the cache. */
   private reloadDeployment(id: string): DeploymentRecord {
     const row = this.statements.getDeployment.get(id) as DeploymentRow | undefined;
     if (row === undefined) throw new KrakenError(ErrorCode.NotFound, `no deployment with id ${id}`, { deploymentId: id });
     return this.cache.putDeployment(toDeployment(row, this.dataKey));
-  }
-
-  // ---- deployments moved away from dead nodes ----
-
-  addPendingStop(stop: PendingStop): void {
-    this.statements.addPendingStop.run(stop.deploymentId, stop.nodeId, stop.reason, this.now());
-  }
-
-  pendingStops(nodeId: string): PendingStop[] {
-    const rows = this.statements.pendingStops.all(nodeId) as { deployment_id: string; reason: string }[];
-    return rows.map((row) => ({ deploymentId: row.deployment_id, nodeId, reason: row.reason }));
-  }
-
-  removePendingStop(deploymentId: string, nodeId: string): void {
-    this.statements.removePendingStop.run(deploymentId, nodeId);
   }
 
   /**
@@ -639,7 +545,6 @@ function prepare(db: { prepare(sql: string): Database.Statement }) {
     liveNamed: db.prepare(`SELECT id FROM deployments WHERE name = ? AND status <> 'Destroyed' AND removed_at IS NULL`),
     markRemoved: db.prepare('UPDATE deployments SET removed_at = @removed_at, updated_at = @removed_at WHERE id = @id'),
     deleteDeployment: db.prepare('DELETE FROM deployments WHERE id = ?'),
-    deletePendingStops: db.prepare('DELETE FROM pending_stops WHERE deployment_id = ?'),
     listDeployments: db.prepare('SELECT * FROM deployments ORDER BY created_at, id'),
     updateDeployment: db.prepare(`UPDATE deployments SET status = @status, status_message = @status_message, node_id = @node_id,
       placement_reason = @placement_reason, port = @port, attempt = @attempt, commit_sha = @commit_sha, url = @url,
@@ -660,141 +565,11 @@ function prepare(db: { prepare(sql: string): Database.Statement }) {
     allHistories: db.prepare(
       'SELECT deployment_id, status, message, node_id, at, release FROM deployment_status_history ORDER BY deployment_id, id',
     ),
-    upsertNode: db.prepare(`INSERT INTO nodes (id, info, update_time, state, orchestration_priority)
-      VALUES (@id, @info, @update_time, @state, @orchestration_priority)
-      ON CONFLICT (id) DO UPDATE SET info = excluded.info, update_time = excluded.update_time, state = excluded.state,
-        orchestration_priority = excluded.orchestration_priority`),
-    setNodeState: db.prepare('UPDATE nodes SET state = ? WHERE id = ?'),
-    getNode: db.prepare('SELECT * FROM nodes WHERE id = ?'),
-    listNodes: db.prepare('SELECT * FROM nodes ORDER BY id'),
-    addPendingStop: db.prepare(
-      'INSERT OR REPLACE INTO pending_stops (deployment_id, node_id, reason, created_at) VALUES (?, ?, ?, ?)',
-    ),
-    pendingStops: db.prepare(
-      'SELECT deployment_id, reason FROM pending_stops WHERE node_id = ? ORDER BY created_at, deployment_id',
-    ),
-    removePendingStop: db.prepare('DELETE FROM pending_stops WHERE deployment_id = ? AND node_id = ?'),
     currentRelease: db.prepare('SELECT MAX(number) AS number FROM releases WHERE deployment_id = ?'),
     getSetting: db.prepare('SELECT value FROM settings WHERE key = ?'),
     setSetting: db.prepare(
       'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ),
-  };
-}
-
-/** SQLite's own verdict that a file is not (or no longer) a database it can read. */
-function isDamaged(error: unknown): boolean {
-  // not instanceof Error: the native module's errors may come from another realm (jest's sandbox)
-  for (let current = error as { code?: unknown; cause?: unknown } | null | undefined, depth = 0; typeof current === 'object' && current !== null && depth < 5; depth++) {
-    if (current.code === 'SQLITE_NOTADB' || current.code === 'SQLITE_CORRUPT') return true;
-    current = current.cause as typeof current;
-  }
-  return false;
-}
-
-/** Renames the database and its WAL and shared-memory files to `<file>.damaged-<time>[-wal|-shm]`; returns the new name. */
-function moveAside(file: string, at: string): string {
-  const aside = `${file}.damaged-${at.replace(/[:.]/g, '-')}`;
-  for (const suffix of ['', '-wal', '-shm']) {
-    if (existsSync(`${file}${suffix}`)) renameSync(`${file}${suffix}`, `${aside}${suffix}`);
-  }
-  return aside;
-}
-
-/**
- * The database holds the cluster's state (its secrets sealed, the rest in clear): only its owner may
- * read it. SQLite gives the -wal and -shm files the main file's mode, so the file is made (or made)
- * 0600 before SQLite opens it.
- */
-function ownerOnly(file: string): void {
-  closeSync(openSync(file, 'a', 0o600));
-  chmodSync(file, 0o600);
-}
-
-function resolveFile(options: OrchestratorStoreOptions): string {
-  if (options.file !== undefined) return options.file;
-  if (options.dataDir === undefined) {
-    throw new KrakenError(
-      ErrorCode.InvalidConfig,
-      'OrchestratorStore.open needs dataDir (a directory) or file (the database file)',
-    );
-  }
-  mkdirSync(options.dataDir, { recursive: true });
-  return path.join(options.dataDir, STORE_FILE);
-}
-
-/** A new attempt starts with no restarts; a status that does not report them keeps the last known. */
-function restartsAfter(status: DeploymentStatus, change: StatusChange, current: DeploymentRecord): string | null {
-  if (change.restarts !== undefined) return JSON.stringify(change.restarts);
-  if (attemptStarts.has(status)) return null;
-  return current.restarts === null ? null : JSON.stringify(current.restarts);
-}
-
-/**
- * Kept across the statuses of one attempt that do not report it (an older worker never does); a
- * new attempt (a redeploy, a move) and an app that no longer runs start with none.
- */
-function readinessAfter(status: DeploymentStatus, change: StatusChange, current: DeploymentRecord): string | null {
-  if (change.readiness !== undefined) return JSON.stringify(change.readiness);
-  if (attemptStarts.has(status) || notRunning.has(status)) return null;
-  return current.readiness === null ? null : JSON.stringify(current.readiness);
-}
-
-const notRunning: ReadonlySet<DeploymentStatus> = new Set([Status.Stopped, Status.Destroyed, Status.Errored]);
-
-const attemptStarts: ReadonlySet<DeploymentStatus> = new Set([Status.DeploymentRequested, Status.DelegatingDeployment, Status.UpdateRequested]);
-
-function toDeployment(row: DeploymentRow, dataKey: DataKey): DeploymentRecord {
-  const { srcUrl, env } = openDeployment(dataKey, row);
-  return {
-    id: row.id,
-    srcUrl,
-    branch: row.branch,
-    commit: row.commit_sha,
-    version: row.version,
-    port: row.port,
-    nodeId: row.node_id,
-    status: row.status as DeploymentStatus,
-    statusMessage: row.status_message,
-    placementReason: row.placement_reason,
-    env,
-    watch: row.watch === 1,
-    runtime: row.runtime as Runtime,
-    memoryMb: row.memory_mb,
-    attempt: row.attempt,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    cpuPercent: row.cpu_percent,
-    memMb: row.mem_mb,
-    maxMemMb: row.max_mem_mb,
-    imageSizeMb: row.image_size_mb,
-    statsAt: row.stats_at,
-    url: row.url,
-    restarts: row.restarts === null ? null : (JSON.parse(row.restarts) as AppRestarts),
-    readiness: row.readiness === null ? null : (JSON.parse(row.readiness) as AppReadiness),
-    name: row.name,
-    removedAt: row.removed_at,
-  };
-}
-
-function toHistoryEntry(row: HistoryRow): StatusHistoryEntry {
-  return {
-    deploymentId: row.deployment_id,
-    status: row.status as DeploymentStatus,
-    message: row.message,
-    nodeId: row.node_id,
-    at: row.at,
-    release: row.release ?? 1,
-  };
-}
-
-function toNode(row: NodeRow): NodeRecord {
-  return {
-    id: row.id,
-    info: JSON.parse(row.info) as NodeInfoBody,
-    updateTime: row.update_time,
-    state: row.state as NodeState,
-    orchestrationPriority: row.orchestration_priority,
   };
 }
 

@@ -61,7 +61,7 @@ describe('Orchestrator with branch watching', () => {
       options: { tickIntervalMs: 0, ...(watchIntervalMs === undefined ? {} : { watchIntervalMs }) },
     });
     await worker.beat();
-    await eventually(() => store.getNode('node-a'), 5000, 'heartbeat', 10);
+    await eventually(() => store.nodes.get('node-a'), 5000, 'heartbeat', 10);
   }
 
   async function runningWatched(commit = COMMIT_A): Promise<DeploymentRecord> {
@@ -78,7 +78,7 @@ describe('Orchestrator with branch watching', () => {
     clock.advance(ms);
     await worker.beat();
     const now = new Date(clock.now()).toISOString();
-    await eventually(() => store.getNode('node-a')?.updateTime === now, 5000, 'heartbeat', 10);
+    await eventually(() => store.nodes.get('node-a')?.updateTime === now, 5000, 'heartbeat', 10);
     await orchestrator.tick();
   }
 

@@ -15,7 +15,7 @@ import { assertSourceKnown } from '../../store/adopted.js';
 
 
 function requireNode(context: ApiContext, id: string): NodeRecord {
-  const node = context.store.getNode(checkId('nodeId', id));
+  const node = context.store.nodes.get(checkId('nodeId', id));
   if (node === undefined) throw new KrakenError(ErrorCode.NotFound, `no node with id ${id}`, { nodeId: id });
   return node;
 }
@@ -166,7 +166,7 @@ class NodeResolver {
 
   @Query(() => [Node])
   getNodes(@Ctx() context: ApiContext): Shape<Node>[] {
-    return context.store.listNodes().map((record) => detectedNodeView(context, record));
+    return context.store.nodes.list().map((record) => detectedNodeView(context, record));
   }
 
   @Subscription(() => Node, {
@@ -194,7 +194,7 @@ class PlatformResolver {
       deployments: context.store.listDeployments().map((record) => deploymentViewOf(context.store, record)),
       orchestrator: context.orchestrator.nodeId,
       epoch: context.orchestrator.epoch,
-      nodes: context.store.listNodes().map((record) => detectedNodeView(context, record)),
+      nodes: context.store.nodes.list().map((record) => detectedNodeView(context, record)),
     };
   }
 
