@@ -53,7 +53,7 @@ function nodeInfo(nodeId, index) {
 function seed(store) {
   // one transaction: one fsync for the whole seed instead of one per status
   store.snapshot(() => {
-    const nodes = Array.from({ length: nodeCount }, (_, i) => store.upsertNode(nodeInfo(`node-${i + 1}`, i), 'alive').id);
+    const nodes = Array.from({ length: nodeCount }, (_, i) => store.nodes.upsert(nodeInfo(`node-${i + 1}`, i), 'alive').id);
     const start = Date.parse('2025-01-01T00:00:00.000Z');
     for (let i = 0; i < deploymentCount; i++) {
       const id = `app-${String(i).padStart(4, '0')}-${((i * 2654435761) % 0xffffff).toString(16).padStart(6, '0')}`;
@@ -111,7 +111,7 @@ function bareApp(store) {
           deploymentUrl: d.url,
           node: d.nodeId,
         })),
-        getNodes: store.listNodes().map((n) => ({ id: n.id, addr: n.info.addresses[0] ?? null })),
+        getNodes: store.nodes.list().map((n) => ({ id: n.id, addr: n.info.addresses[0] ?? null })),
       },
     });
   });
