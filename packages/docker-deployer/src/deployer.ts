@@ -1,25 +1,22 @@
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ErrorCode, KrakenError, toKrakenError } from '@kraken/common';
 import type { Logger } from '@kraken/common';
 import type { Manifest } from '@kraken/shipwreck';
-import { DeployStep, PreparesInFlight, assertPortFree, delay, deployError, effectiveLimits, guardDeploy, instanceName, stepRunner } from '@kraken/runtime';
-import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, OutputStream, PrepareRequest, PrepareResult, RunWatcher, StatsSample, StepRunner } from '@kraken/runtime';
-import { boundHostPort, envList, hostConfigLimits, removeContainer, runTest, waitReady } from './containers.js';
+import { DeployStep, PreparesInFlight, assertPortFree, deployError, effectiveLimits, guardDeploy, instanceName, stepRunner } from '@kraken/runtime';
+import type { AppRunEvent, DeployRequest, DeployResult, Deployment, FollowLogsOptions, LogFollower, LogLine, PrepareRequest, PrepareResult, RunWatcher, StatsSample, StepRunner } from '@kraken/runtime';
+import { boundHostPort, envList, removeContainer, runTest, waitReady } from './containers.js';
 import type { Limits } from './containers.js';
-import { OutputLines, splitTimestamp } from './demux.js';
-import { ResumeFilter, engineTimeKey, formatDockerCursor, parseDockerCursor } from './log-cursor.js';
+import { followContainerLogs } from './container-logs.js';
+import { createAppContainer } from './app-container.js';
 import { pingEngine } from './engine.js';
 import { blameEngine, engineStatus, mapEngineError } from './errors.js';
 import { Label, buildLabels, imageTag, labelFilters } from './labels.js';
 import { compileOptions } from './options.js';
 import type { CompiledDeployerOptions, DockerDeployerOptions } from './options.js';
-import { Recent } from './recent.js';
 import { watchContainerRuns } from './run-events.js';
 import { startContainer, stopContainer } from './lifecycle.js';
-import { bytesToMb, cpuPercent, memoryMb } from './stats.js';
-import type { EngineStats } from './stats.js';
+import { ContainerUsage } from './stats.js';
 import { KeptImages } from './kept-images.js';
 import { buildForFailover } from './failover-build.js';
 import { validatePrepareRequest, validateRequest } from './request.js';
@@ -30,12 +27,6 @@ const DEFAULT_PING_TIMEOUT_MS = 5000;
 const ENGINE_CHECK_TIMEOUT_MS = 2000;
 /** After an unexpected engine error, how long (and how often) a failed deploy asks whether the engine is on its way out. */
 const ENGINE_SHUTDOWN_WATCH = { windowMs: 5000, intervalMs: 500 };
-/** cpu% is measured since the container's previous sample while that is at most this old (the worker asks every few seconds to a minute). */
-const CPU_WINDOW_MAX_MS = 120_000;
-/** An image's size is asked of the engine again after this long (it does not change; the image may be gone). */
-const IMAGE_SIZE_MAX_AGE_MS = 600_000;
-/** How often a log follow held by a full consumer asks again whether it has room. */
-const FULL_RECHECK_MS = 100;
 
 /** Runs one deploy step: start/finish progress events around it, its errors tagged with the step. */
 
@@ -49,9 +40,7 @@ export class DockerDeployer {
   private readonly docker: Docker;
   private readonly logger: Logger;
   private readonly inFlight = new Set<string>();
-  /** Each container's last stats sample, to measure cpu% from at the next call. */
-  private readonly previousStats = new Recent<EngineStats>(CPU_WINDOW_MAX_MS);
-  private readonly imageSizes = new Recent<number>(IMAGE_SIZE_MAX_AGE_MS);
+  private readonly usage: ContainerUsage;
   /** The last successful images of each deployment, for a rollback without a build. */
   private readonly kept: KeptImages;
   private readonly prepares = new PreparesInFlight();
@@ -63,6 +52,7 @@ export class DockerDeployer {
     this.docker = this.options.docker;
     this.logger = this.options.logger.child({ component: 'docker-deployer', nodeId: this.options.nodeId });
     this.kept = new KeptImages(this.docker, path.join(this.options.workDir, 'kept'), this.logger);
+    this.usage = new ContainerUsage(this.docker, this.options.statsIntervalMs);
   }
 
   /**
@@ -267,7 +257,7 @@ export class DockerDeployer {
     // the manifest's port is published, unless the app turns out to listen on another (see waitReady)
     let port = manifest.config.port;
     const start = (published: number | undefined): Promise<Docker.Container> =>
-      this.createAndStart({ deploymentId, image, manifest, env, limits, port: published, labels: { ...buildLabels({ ...labelInput, port: published, role: 'app', endpoint: manifest.app.endpoint, memoryMb: limits.memoryMb }), [Label.Manifest]: JSON.stringify(manifest) }, hostPort: request.hostPort });
+      createAppContainer(this.docker, this.options.nodeId, { deploymentId, image, manifest, env, limits, port: published, labels: { ...buildLabels({ ...labelInput, port: published, role: 'app', endpoint: manifest.app.endpoint, memoryMb: limits.memoryMb }), [Label.Manifest]: JSON.stringify(manifest) }, hostPort: request.hostPort });
     let container = await step(DeployStep.Run, async () => {
       if (retiring !== undefined) {
         // the swap: the name and host port pass to the new version, down while the old one stops and the new one starts
@@ -299,59 +289,6 @@ export class DockerDeployer {
       await removeContainer(container).catch(() => undefined);
       throw mapEngineError(error, { deploymentId, step: DeployStep.Ready, action: 'inspect the app container' });
     }
-  }
-
-  private async createAndStart(input: {
-    deploymentId: string;
-    image: string;
-    manifest: Manifest;
-    env: Record<string, string>;
-    limits: Limits;
-    labels: Record<string, string>;
-    /** The container port to publish: the manifest's, or the one the app was found listening on. */
-    port: number | undefined;
-    hostPort: number | undefined;
-  }): Promise<Docker.Container> {
-    const { deploymentId, manifest, hostPort, port } = input;
-    const exposed = port === undefined ? {} : { [`${port}/tcp`]: {} };
-    // HostIp '' publishes on every interface: apps of a PaaS are meant to be reached from the LAN
-    const bindings = port === undefined ? {} : { [`${port}/tcp`]: [{ HostIp: '', HostPort: hostPort === undefined ? '' : String(hostPort) }] };
-    const context = { deploymentId, step: DeployStep.Run, hostPort };
-    let container: Docker.Container;
-    try {
-      container = await this.docker.createContainer({
-        name: instanceName(deploymentId, this.options.nodeId),
-        Image: input.image,
-        ...(manifest.config.run === undefined ? {} : { Cmd: ['sh', '-c', manifest.config.run] }),
-        Env: envList(input.env),
-        Labels: input.labels,
-        ExposedPorts: exposed,
-        Tty: false,
-        HostConfig: {
-          Init: true,
-          PortBindings: bindings,
-          // no restarts until the app is ready: a restart would hide the exit code of a crash at
-          // start; the policy becomes unless-stopped once the ready check passes
-          RestartPolicy: { Name: 'no' },
-          ...hostConfigLimits(input.limits),
-        },
-      });
-    } catch (error) {
-      if (engineStatus(error) === 409) {
-        throw deployError(ErrorCode.Conflict, `a container named ${instanceName(deploymentId, this.options.nodeId)} already exists on this node (another agent, or a deploy in progress)`, {
-          ...context,
-          cause: error,
-        });
-      }
-      throw mapEngineError(error, { ...context, action: 'create the app container' });
-    }
-    try {
-      await container.start();
-    } catch (error) {
-      await removeContainer(container).catch(() => undefined);
-      throw mapEngineError(error, { ...context, action: 'start the app container' });
-    }
-    return container;
   }
 
   /** The deployments this node runs (any state), from container labels. */
@@ -395,7 +332,7 @@ export class DockerDeployer {
    */
   async stopApp(deploymentId: string): Promise<void> {
     const found = await this.requireContainer(deploymentId, 'stop');
-    this.previousStats.delete(found.instanceId);
+    this.usage.forget(found.instanceId);
     await stopContainer(this.docker.getContainer(found.instanceId), deploymentId, Math.ceil(this.options.stopTimeoutMs / 1000));
     this.logger.info('stopped; container and image kept', { deploymentId, containerId: found.instanceId });
   }
@@ -428,7 +365,7 @@ export class DockerDeployer {
 
   /** SIGTERM (the app may finish its requests), SIGKILL after stopTimeout, then removal. */
   private async stopAndRemove(deploymentId: string, containerId: string): Promise<void> {
-    this.previousStats.delete(containerId);
+    this.usage.forget(containerId);
     const container = this.docker.getContainer(containerId);
     try {
       await container.stop({ t: Math.ceil(this.options.stopTimeoutMs / 1000) });
@@ -452,70 +389,7 @@ export class DockerDeployer {
    */
   async followLogs(deploymentId: string, onLine: (line: LogLine) => void, options: FollowLogsOptions = {}): Promise<LogFollower> {
     const found = await this.requireContainer(deploymentId, 'follow the logs of');
-    const container = this.docker.getContainer(found.instanceId);
-    const after = options.after === undefined ? undefined : parseDockerCursor(options.after);
-    // the engine takes whole seconds here: the lines of the cursor's second up to it are skipped below
-    const since = after?.sinceSeconds ?? Math.floor((options.since ?? new Date()).getTime() / 1000);
-    const resume = after === undefined ? undefined : new ResumeFilter(after.timeKey, engineTimeKey(new Date().toISOString()) ?? '');
-    let stream: Readable;
-    try {
-      stream = (await container.logs({ follow: true, stdout: true, stderr: true, timestamps: true, since })) as unknown as Readable;
-    } catch (error) {
-      throw mapEngineError(error, { deploymentId, step: DeployStep.Run, action: 'read the container logs' });
-    }
-    const output = new OutputLines();
-    const deliver = (lines: { stream: OutputStream; text: string }[]): void => {
-      let skipped = 0;
-      for (const line of lines) {
-        const { at, text, time } = splitTimestamp(line.text);
-        const timeKey = time === undefined ? undefined : engineTimeKey(time);
-        const verdict = resume?.judge(timeKey, line.text.length) ?? 'deliver';
-        if (verdict === 'beyond-bound') skipped++;
-        if (verdict !== 'deliver') continue;
-        try {
-          onLine({ stream: line.stream, text, at: at ?? new Date(), ...(timeKey === undefined ? {} : { cursor: formatDockerCursor(timeKey) }) });
-        } catch (error) {
-          this.logger.warn('log listener threw; ignored', { deploymentId, error });
-        }
-      }
-      if (skipped > 0) options.onSkipped?.(skipped);
-    };
-    // a consumer that is full holds the stream: the engine keeps the lines meanwhile (a chunk, each
-    // line with its 31-character time and 8-byte frame header, is far below MAX_LOG_READ_LINES)
-    let holding: NodeJS.Timeout | undefined;
-    const holdWhileFull = (): void => {
-      if (options.isFull?.() !== true) return;
-      stream.pause();
-      holding = setInterval(() => {
-        if (options.isFull?.() === true) return;
-        clearInterval(holding);
-        holding = undefined;
-        stream.resume();
-      }, FULL_RECHECK_MS);
-    };
-    const done = new Promise<void>((resolve) => {
-      stream.on('data', (chunk: Buffer) => {
-        deliver(output.push(chunk));
-        holdWhileFull();
-      });
-      const end = (): void => {
-        clearInterval(holding);
-        deliver(output.flush());
-        resolve();
-      };
-      stream.once('end', end);
-      stream.once('close', end);
-      stream.once('error', (error) => {
-        this.logger.debug('log stream ended with an error', { deploymentId, error });
-        end();
-      });
-    });
-    return {
-      stop: () => {
-        stream.destroy();
-      },
-      done,
-    };
+    return await followContainerLogs(this.docker.getContainer(found.instanceId), { deploymentId, onLine, options, logger: this.logger });
   }
 
   /**
@@ -527,30 +401,11 @@ export class DockerDeployer {
     return await watchContainerRuns(this.docker, this.options.nodeId, this.logger, listener);
   }
 
-  /**
-   * One stats sample. The engine's one-shot sample has no previous CPU reading, so cpu% is
-   * computed against this container's previous sample when that is recent (the worker asks every
-   * stats interval: one engine read per call), else from two taken `statsInterval` apart. The
-   * image's size is remembered for a while.
-   */
+  /** CPU, memory and image size of a deployment's container now (see ContainerUsage). */
   async stats(deploymentId: string): Promise<StatsSample> {
     const found = await this.requireContainer(deploymentId, 'read the stats of');
-    const container = this.docker.getContainer(found.instanceId);
     try {
-      const sample = async (): Promise<EngineStats> => await container.stats({ stream: false, 'one-shot': true });
-      let before = this.previousStats.get(found.instanceId);
-      if (before === undefined) {
-        before = await sample();
-        await delay(this.options.statsIntervalMs);
-      }
-      const after = await sample();
-      this.previousStats.set(found.instanceId, after);
-      let imageSizeMb = this.imageSizes.get(found.artifact);
-      if (imageSizeMb === undefined) {
-        imageSizeMb = bytesToMb((await this.docker.getImage(found.artifact).inspect()).Size);
-        this.imageSizes.set(found.artifact, imageSizeMb);
-      }
-      return { cpuPercent: cpuPercent(before, after), ...memoryMb(after), imageSizeMb };
+      return await this.usage.sample(found.instanceId, found.artifact);
     } catch (error) {
       throw mapEngineError(error, { deploymentId, step: DeployStep.Run, action: 'read container stats' });
     }

@@ -1,3 +1,8 @@
+import type Docker from 'dockerode';
+import { delay } from '@kraken/runtime';
+import type { StatsSample } from '@kraken/runtime';
+import { Recent } from './recent.js';
+
 /** The subset of the engine's stats JSON the deployer reads. */
 export interface EngineStats {
   cpu_stats?: { cpu_usage?: { total_usage?: number; percpu_usage?: number[] | null }; system_cpu_usage?: number; online_cpus?: number };
@@ -40,4 +45,49 @@ export function bytesToMb(bytes: number): number {
 
 function round2(value: number): number {
   return Math.round(value * 100) / 100;
+}
+
+/** cpu% is measured since the container's previous sample while that is at most this old (the worker asks every few seconds to a minute). */
+const CPU_WINDOW_MAX_MS = 120_000;
+/** An image's size is asked of the engine again after this long (it does not change; the image may be gone). */
+const IMAGE_SIZE_MAX_AGE_MS = 600_000;
+
+/**
+ * Stats samples of app containers. The engine's one-shot sample has no previous CPU reading, so
+ * cpu% is computed against this container's previous sample when that is recent (the worker asks
+ * every stats interval: one engine read per call), else from two taken `statsIntervalMs` apart.
+ * The image's size is remembered for a while. Engine errors are passed on as they come.
+ */
+export class ContainerUsage {
+  /** Each container's last stats sample, to measure cpu% from at the next call. */
+  private readonly previous = new Recent<EngineStats>(CPU_WINDOW_MAX_MS);
+  private readonly imageSizes = new Recent<number>(IMAGE_SIZE_MAX_AGE_MS);
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly statsIntervalMs: number,
+  ) {}
+
+  async sample(containerId: string, image: string): Promise<StatsSample> {
+    const container = this.docker.getContainer(containerId);
+    const read = async (): Promise<EngineStats> => await container.stats({ stream: false, 'one-shot': true });
+    let before = this.previous.get(containerId);
+    if (before === undefined) {
+      before = await read();
+      await delay(this.statsIntervalMs);
+    }
+    const after = await read();
+    this.previous.set(containerId, after);
+    let imageSizeMb = this.imageSizes.get(image);
+    if (imageSizeMb === undefined) {
+      imageSizeMb = bytesToMb((await this.docker.getImage(image).inspect()).Size);
+      this.imageSizes.set(image, imageSizeMb);
+    }
+    return { cpuPercent: cpuPercent(before, after), ...memoryMb(after), imageSizeMb };
+  }
+
+  /** A container stopped or removed: its next sample starts afresh. */
+  forget(containerId: string): void {
+    this.previous.delete(containerId);
+  }
 }
