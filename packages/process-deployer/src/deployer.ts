@@ -181,7 +181,7 @@ export class ProcessDeployer implements AsyncDisposable {
           });
           return { ...this.keep(restarted, log), buildReused: true };
         }
-        if (request.replace === true) return await this.versions.redeploy(existing, request, log);
+        if (request.replace === true) return await this.versions.redeploy(existing, request, this.keptBuilds(deploymentId, log), log);
         // a crash-looping leftover: a fresh deploy replaces it
         await this.remove(deploymentId, existing);
       }

@@ -1,7 +1,6 @@
 import type { Logger } from '@kraken/common';
 import type { DeployRequest, DeployResult } from '@kraken/runtime';
-import { KeptBuilds } from './kept-builds.js';
-import { deploymentPaths } from './layout.js';
+import type { KeptBuilds } from './kept-builds.js';
 import type { AppLauncher } from './launcher.js';
 import type { CompiledProcessOptions } from './options.js';
 import type { ProcessState } from './state.js';
@@ -9,7 +8,7 @@ import type { Supervisor } from './supervisor.js';
 
 export interface VersionSwitchDeps {
   launcher: AppLauncher;
-  options: Pick<CompiledProcessOptions, 'dataDir' | 'stopTimeoutMs' | 'clock'>;
+  options: Pick<CompiledProcessOptions, 'stopTimeoutMs' | 'clock'>;
   /** Aborted when the deployer closes: a redeploy cut short brings nothing back. */
   signal: AbortSignal;
   /** The deployment's running version is being replaced: it is no longer supervised. */
@@ -32,9 +31,8 @@ export class VersionSwitch {
    * When the new version fails (clone, build, test, start), the old one runs again from its kept
    * build, as it ran, so a failed redeploy leaves the app serving.
    */
-  async redeploy(existing: Supervisor, request: DeployRequest, log: Logger): Promise<DeployResult> {
+  async redeploy(existing: Supervisor, request: DeployRequest, kept: KeptBuilds, log: Logger): Promise<DeployResult> {
     const { deploymentId } = request;
-    const kept = new KeptBuilds(deploymentPaths(this.deps.options.dataDir, deploymentId), log);
     const previous = existing.state;
     const wasRunning = existing.running;
     if (wasRunning) log.info('redeploy: stopping the running process first', { pid: previous.pid });
