@@ -108,7 +108,7 @@ async function deployAndCheck(kind: AppKind, expectedBody: string, expectedLog: 
   );
   expect(withStats.size).toBeGreaterThan(0);
   expect(withStats.maxMemMb).toBeGreaterThanOrEqual(0);
-  const stored = stack.store.getDeployment(id);
+  const stored = stack.store.deployments.get(id);
   expect(stored?.memMb).toBeGreaterThan(0);
   expect(stored?.imageSizeMb).toBeGreaterThan(0);
 

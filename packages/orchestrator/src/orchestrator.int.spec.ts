@@ -69,24 +69,24 @@ describe('Orchestrator on RabbitMQ', () => {
 
     const created = await orchestrator.createDeployment({ srcUrl: 'https://git.home.lan/alice/todo-api.git', branch: 'main' });
     expect(created.nodeId).toBe('node-a');
-    await eventually(() => store.getDeployment(created.id)?.status === DeploymentStatus.Running, 5000, 'Running on node-a', 10);
+    await eventually(() => store.deployments.get(created.id)?.status === DeploymentStatus.Running, 5000, 'Running on node-a', 10);
     expect(workerA.requests().map((r) => [r.body.deploymentId, r.epoch])).toEqual([[created.id, orchestrator.epoch]]);
 
     // node-a dies: no heartbeats, no consumer
     await workerA.stop();
     const moved = await eventually(() => {
         const request = workerB.requests().find((r) => r.body.deploymentId === created.id);
-        return request && store.getDeployment(created.id)?.status === DeploymentStatus.Running && request;
+        return request && store.deployments.get(created.id)?.status === DeploymentStatus.Running && request;
       }, 10_000, 'redeployed and Running on node-b', 10);
     expect(moved.body).toMatchObject({ attempt: 2, port: created.port });
     expect(store.nodes.get('node-a')?.state).toBe('dead');
-    expect(store.getDeployment(created.id)).toMatchObject({ nodeId: 'node-b', attempt: 2 });
-    expect(store.getDeployment(created.id)?.placementReason).toMatch(
+    expect(store.deployments.get(created.id)).toMatchObject({ nodeId: 'node-b', attempt: 2 });
+    expect(store.deployments.get(created.id)?.placementReason).toMatch(
       /^node-a sent no heartbeat for [\d.]+ s \(it usually beats every [\d.]+ s ± [\d.]+ s\); node-b: the only node that can run it/,
     );
     expect(
-      store
-        .statusHistory(created.id)
+      store.deployments
+        .history(created.id)
         .filter((h) => h.status === DeploymentStatus.Running)
         .map((h) => h.nodeId),
     ).toEqual(['node-a', 'node-b']);
@@ -114,7 +114,7 @@ describe('Orchestrator on RabbitMQ', () => {
 
     const created = await orchestrator.createDeployment({ srcUrl: `file://${repo}`, branch: 'main', watch: true });
     const first = worker.commit;
-    await eventually(() => store.getDeployment(created.id)?.commit === first, 5000, 'Running at the first commit', 10);
+    await eventually(() => store.deployments.get(created.id)?.commit === first, 5000, 'Running at the first commit', 10);
 
     await new Promise((resolve) => setTimeout(resolve, 1000)); // a few rounds: the head did not move
     expect(worker.requests()).toHaveLength(1);
@@ -122,9 +122,9 @@ describe('Orchestrator on RabbitMQ', () => {
     git('commit', '--quiet', '--allow-empty', '--message', 'v2');
     const second = git('rev-parse', 'HEAD');
     worker.commit = second;
-    await eventually(() => store.getDeployment(created.id)?.commit === second, 10_000, 'Running at the pushed commit', 10);
+    await eventually(() => store.deployments.get(created.id)?.commit === second, 10_000, 'Running at the pushed commit', 10);
     expect(worker.requests().map((r) => r.body.attempt)).toEqual([1, 2]);
-    expect(store.statusHistory(created.id).map((h) => h.status)).toContain(DeploymentStatus.UpdateRequested);
+    expect(store.deployments.history(created.id).map((h) => h.status)).toContain(DeploymentStatus.UpdateRequested);
     expect(orchestrator.counters).toMatchObject({ watchRedeploys: 1, watchFailures: 0 });
     worker.stopHeartbeats();
   });
@@ -146,7 +146,7 @@ describe('Orchestrator on RabbitMQ', () => {
       await eventually(() => store.nodes.list().length === 2, 5000, 'both nodes reported in', 10);
       const created = await orchestrator.createDeployment({ srcUrl: 'https://git.home.lan/alice/todo-api.git' });
       expect(created.nodeId).toBe(idA);
-      await eventually(() => store.getDeployment(created.id)?.status === DeploymentStatus.Running, 5000, 'Running on node A', 10);
+      await eventually(() => store.deployments.get(created.id)?.status === DeploymentStatus.Running, 5000, 'Running on node A', 10);
 
       // node B, with its own credential, writes a status that says it comes from node A
       const forged = createMessage(
@@ -161,7 +161,7 @@ describe('Orchestrator on RabbitMQ', () => {
         return letters.length > 0 && letters;
       }, 10_000, 'the forged status dead-lettered');
       expect(letter?.reason).toBe(`deploy.status claims to be from node ${idA} but was sent with node ${idB}-forger's broker user`);
-      expect(store.getDeployment(created.id)?.status).toBe(DeploymentStatus.Running);
+      expect(store.deployments.get(created.id)?.status).toBe(DeploymentStatus.Running);
       await workerA.stop();
       await workerB.stop();
     } finally {

@@ -53,13 +53,13 @@ async function beatBoth(): Promise<void> {
 }
 
 function status(id: string): DeploymentStatus | undefined {
-  return store.getDeployment(id)?.status;
+  return store.deployments.get(id)?.status;
 }
 
 async function runningOn(orchestrator: Orchestrator, nodeId: string): Promise<DeploymentRecord> {
   const created = await orchestrator.createDeployment({ srcUrl: SRC, branch: 'main' });
   await eventually(() => status(created.id) === DeploymentStatus.Running, 5000, 'Running', 10);
-  expect(store.getDeployment(created.id)?.nodeId).toBe(nodeId);
+  expect(store.deployments.get(created.id)?.nodeId).toBe(nodeId);
   return created;
 }
 
@@ -121,7 +121,7 @@ describe('Orchestrator', () => {
       env: { NODE_ENV: 'production' },
     });
     expect(workerA.received).toEqual([]);
-    expect(store.statusHistory(created.id).map((h) => h.status)).toEqual([
+    expect(store.deployments.history(created.id).map((h) => h.status)).toEqual([
       'DeploymentRequested',
       'DelegatingDeployment',
       'BuildingDeployment',
@@ -162,7 +162,7 @@ describe('Orchestrator', () => {
       code: 'INVALID_INPUT',
       message: 'name: expected 1-63 lower-case letters, digits or "-", not starting or ending with "-", got "Todo_API"',
     });
-    expect(store.listDeployments()).toHaveLength(3);
+    expect(store.deployments.list()).toHaveLength(3);
   });
 
   it('refuses invalid input naming the field, and stores nothing', async () => {
@@ -174,7 +174,7 @@ describe('Orchestrator', () => {
     await expect(orchestrator.createDeployment({ srcUrl: SRC, memoryMb: -1 })).rejects.toThrow(
       'memoryMb: expected a positive integer, got -1',
     );
-    expect(store.listDeployments()).toEqual([]);
+    expect(store.deployments.list()).toEqual([]);
   });
 
   it('rejects and logs a deploy.status forged by another node', async () => {
@@ -204,7 +204,7 @@ describe('Orchestrator', () => {
     await eventually(() => workerA.ofType(MessageType.DeployStop).some((m) => m.body.deploymentId === deployment.id), 5000, 'the stop sent to node-a', 10);
     const [stop] = workerA.ofType(MessageType.DeployStop);
     expect(stop?.body.reason).toBe('a copy left behind: it runs on node-b');
-    expect(store.requireDeployment(deployment.id)).toMatchObject({ nodeId: 'node-b', status: DeploymentStatus.Running });
+    expect(store.deployments.require(deployment.id)).toMatchObject({ nodeId: 'node-b', status: DeploymentStatus.Running });
     expect(workerB.ofType(MessageType.DeployStop)).toEqual([]);
   });
 
@@ -214,14 +214,14 @@ describe('Orchestrator', () => {
     const commit = 'c'.repeat(40);
     await workerA.report('orphan-1', DeploymentStatus.Running, { commit, port: 20_007, url: 'http://10.0.0.1:20007' });
     await eventually(() => status('orphan-1') === DeploymentStatus.Running, 5000, 'the orphan adopted', 10);
-    expect(store.getDeployment('orphan-1')).toMatchObject({ nodeId: 'node-a', srcUrl: ADOPTED_SOURCE, commit, port: 20_007, url: 'http://10.0.0.1:20007', name: 'orphan-1' });
-    expect(store.getDeployment('orphan-1')?.statusMessage).toMatch(/^adopted: node-a runs it, but this orchestrator had no record of it/);
+    expect(store.deployments.get('orphan-1')).toMatchObject({ nodeId: 'node-a', srcUrl: ADOPTED_SOURCE, commit, port: 20_007, url: 'http://10.0.0.1:20007', name: 'orphan-1' });
+    expect(store.deployments.get('orphan-1')?.statusMessage).toMatch(/^adopted: node-a runs it, but this orchestrator had no record of it/);
 
     // what is not a node's own report of a running app is still refused
     await workerA.report('unknown-2', DeploymentStatus.Errored, { message: 'never heard of' });
     await workerA.report('unknown-3', DeploymentStatus.Running, { claimNodeId: 'node-b' });
     await eventually(() => broker.stats().deadLettered === 2, 5000, 'two refusals', 10);
-    expect([store.getDeployment('unknown-2'), store.getDeployment('unknown-3')]).toEqual([undefined, undefined]);
+    expect([store.deployments.get('unknown-2'), store.deployments.get('unknown-3')]).toEqual([undefined, undefined]);
 
     await orchestrator.cancelDeployment('orphan-1');
     await eventually(() => workerA.ofType(MessageType.DeployCancel).some((m) => m.body.deploymentId === 'orphan-1'), 5000, 'the cancel sent to node-a', 10);
@@ -239,8 +239,8 @@ describe('Orchestrator', () => {
     await workerB.stop();
     await secondsOfNodeAAlone(orchestrator);
     expect(store.nodes.get('node-b')?.state).toBe('dead');
-    expect(store.requireDeployment('orphan-2')).toMatchObject({ status: DeploymentStatus.Errored, nodeId: null });
-    expect(store.requireDeployment('orphan-2').statusMessage).toMatch(/cannot run on another node: it was adopted from a node's report .*deploy its repository again/);
+    expect(store.deployments.require('orphan-2')).toMatchObject({ status: DeploymentStatus.Errored, nodeId: null });
+    expect(store.deployments.require('orphan-2').statusMessage).toMatch(/cannot run on another node: it was adopted from a node's report .*deploy its repository again/);
     expect(workerA.requests()).toEqual([]);
   });
 
@@ -253,12 +253,12 @@ describe('Orchestrator', () => {
       statusMessage: 'waiting for a node: no node can run it (docker, 256 MB): no nodes have reported in',
     });
     await orchestrator.tick();
-    expect(store.statusHistory(created.id)).toHaveLength(2);
+    expect(store.deployments.history(created.id)).toHaveLength(2);
 
     await beatBoth();
     await orchestrator.tick();
     await eventually(() => status(created.id) === DeploymentStatus.Running, 5000, 'Running', 10);
-    expect(store.getDeployment(created.id)?.nodeId).toBe('node-b');
+    expect(store.deployments.get(created.id)?.nodeId).toBe('node-b');
   });
 
   it('keeps a silent node that still holds its broker connection (a bad link, not a death) and its apps, up to the fixed bound', async () => {
@@ -272,7 +272,7 @@ describe('Orchestrator', () => {
       await orchestrator.tick();
     }
     expect(store.nodes.get('node-b')?.state).toBe('suspect');
-    expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-b');
+    expect(store.deployments.get(deployment.id)?.nodeId).toBe('node-b');
     clock.advance(1000);
     await orchestrator.tick();
     expect(store.nodes.get('node-b')?.state).toBe('dead');
@@ -290,9 +290,9 @@ describe('Orchestrator', () => {
       errorCode: 'ENGINE_DOWN',
     });
     await eventually(() => status(created.id) === DeploymentStatus.Running, 5000, 'Running on node-a', 10);
-    expect(store.getDeployment(created.id)).toMatchObject({ nodeId: 'node-a', attempt: 2 });
-    expect(store.getDeployment(created.id)?.placementReason).toMatch(/^the Docker engine on node-b did not answer its deploy request; node-a: /);
-    expect(store.statusHistory(created.id).map((h) => h.status)).not.toContain('Errored');
+    expect(store.deployments.get(created.id)).toMatchObject({ nodeId: 'node-a', attempt: 2 });
+    expect(store.deployments.get(created.id)?.placementReason).toMatch(/^the Docker engine on node-b did not answer its deploy request; node-a: /);
+    expect(store.deployments.history(created.id).map((h) => h.status)).not.toContain('Errored');
     expect(orchestrator.counters.engineDownRetried).toBe(1);
     // in case the engine went away halfway through: node-b stops it once its engine answers, even within the grace
     expect(store.pendingStops.of('node-b').map((stop) => stop.deploymentId)).toEqual([created.id]);
@@ -314,7 +314,7 @@ describe('Orchestrator', () => {
       errorCode: 'ENGINE_DOWN',
     });
     await eventually(() => status(deployment.id) === DeploymentStatus.Destroyed, 5000, 'Destroyed', 10);
-    expect(store.getDeployment(deployment.id)?.statusMessage).toBe('the Docker engine on node-b did not answer the stop; node-b will be told to stop it once its engine answers again');
+    expect(store.deployments.get(deployment.id)?.statusMessage).toBe('the Docker engine on node-b did not answer the stop; node-b will be told to stop it once its engine answers again');
     expect(workerA.requests()).toEqual([]);
 
     // the engine is back (and restarted the container): node-b is told to stop it
@@ -336,10 +336,10 @@ describe('Orchestrator', () => {
       const now = new Date(clock.now()).toISOString();
       await eventually(() => store.nodes.get('node-a')?.updateTime === now && store.nodes.get('node-b')?.updateTime === now, 5000, 'heartbeats', 10);
       await orchestrator.tick();
-      if (second < 12) expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-b');
+      if (second < 12) expect(store.deployments.get(deployment.id)?.nodeId).toBe('node-b');
     }
-    await eventually(() => store.getDeployment(deployment.id)?.nodeId === 'node-a', 5000, 'moved to node-a', 10);
-    expect(store.getDeployment(deployment.id)?.placementReason).toMatch(
+    await eventually(() => store.deployments.get(deployment.id)?.nodeId === 'node-a', 5000, 'moved to node-a', 10);
+    expect(store.deployments.get(deployment.id)?.placementReason).toMatch(
       /^the Docker engine on node-b has not answered for 10 s \(the node is up; its other apps stay\); node-a: /,
     );
     expect(store.nodes.get('node-b')?.state).toBe('alive');
@@ -348,7 +348,7 @@ describe('Orchestrator', () => {
     await workerB.beat({ freeMb: 6000, load: 0.2, dockerHealthy: true, deployments: [deployment.id] });
     const [stop] = await eventually(() => workerB.ofType(MessageType.DeployStop).length === 1 && workerB.ofType(MessageType.DeployStop), 5000, 'deploy.stop', 10);
     expect(stop?.body.reason).toMatch(/^moved away: the Docker engine on node-b has not answered/);
-    expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-a');
+    expect(store.deployments.get(deployment.id)?.nodeId).toBe('node-a');
   });
 
   it("moves a dead node's deployments to another node, keeping port and history, and stops them there when it returns", async () => {
@@ -366,7 +366,7 @@ describe('Orchestrator', () => {
     await secondsOfNodeAAlone(orchestrator, {
       each: (second) => {
         if (second === 5) expect(store.nodes.get('node-b')?.state).toBe('suspect');
-        if (second < 6) expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-b');
+        if (second < 6) expect(store.deployments.get(deployment.id)?.nodeId).toBe('node-b');
       },
     });
     expect(store.nodes.get('node-b')?.state).toBe('dead');
@@ -378,14 +378,14 @@ describe('Orchestrator', () => {
     ]);
     expect(orchestrator.notifications.recent()[1]?.message).toMatch(/^Node node-b \(.+\) is dead: node-b sent no heartbeat for 6\.0 s/);
 
-    const moved = store.getDeployment(deployment.id);
+    const moved = store.deployments.get(deployment.id);
     expect(moved).toMatchObject({ nodeId: 'node-a', attempt: 2, port: 20000 });
     expect(moved?.placementReason).toMatch(
       /^node-b sent no heartbeat for 6\.0 s \(it usually beats every 2\.0 s ± 0\.5 s\); node-a: the only node that can run it \(1\.2 GB free RAM/,
     );
     await eventually(() => status(deployment.id) === DeploymentStatus.Running, 5000, 'Running on node-a', 10);
     expect(workerA.requests().map((r) => r.body)).toMatchObject([{ deploymentId: deployment.id, attempt: 2, port: 20000 }]);
-    const history = store.statusHistory(deployment.id);
+    const history = store.deployments.history(deployment.id);
     expect(history.map((h) => `${h.status}@${h.nodeId ?? '-'}`)).toEqual([
       'DeploymentRequested@-',
       'DelegatingDeployment@leader',
@@ -410,7 +410,7 @@ describe('Orchestrator', () => {
     expect(store.pendingStops.of('node-b')).toEqual([]);
     await workerB.report(deployment.id, DeploymentStatus.Running);
     await eventually(() => broker.stats().deadLettered === 1, 5000, 'stale status refused', 10);
-    expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-a');
+    expect(store.deployments.get(deployment.id)?.nodeId).toBe('node-a');
   });
 
   it('keeps a failover build of a running app on another node, and moves it there as a start (fromKept) when its node dies', async () => {
@@ -440,7 +440,7 @@ describe('Orchestrator', () => {
     await workerB.stop();
     await secondsOfNodeAAlone(orchestrator, { shape: ready });
     expect(store.nodes.get('node-b')?.state).toBe('dead');
-    expect(store.getDeployment(deployment.id)?.placementReason).toMatch(/; node-a: holds a ready build of it \(its failover node\)/);
+    expect(store.deployments.get(deployment.id)?.placementReason).toMatch(/; node-a: holds a ready build of it \(its failover node\)/);
     const [move] = await eventually(() => workerA.requests().length === 1 && workerA.requests(), 5000, 'the move', 10);
     expect(move?.body).toMatchObject({ deploymentId: deployment.id, commit: sha, fromKept: true, attempt: 2 });
     expect(move?.body.replace).toBeUndefined();
@@ -485,7 +485,7 @@ describe('Orchestrator', () => {
     const [stop] = await eventually(() => workerB.ofType(MessageType.DeployStop).length === 1 && workerB.ofType(MessageType.DeployStop), 5000, 'deploy.stop', 10);
     expect(stop?.body).toEqual({ deploymentId: deployment.id, reason: 'moved away: placed on node-a' });
     expect(store.pendingStops.of('node-b')).toEqual([]);
-    expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-a');
+    expect(store.deployments.get(deployment.id)?.nodeId).toBe('node-a');
   });
 
   it('gives a deployment back to the only node that can run it when that node returns, instead of stopping it', async () => {
@@ -499,12 +499,12 @@ describe('Orchestrator', () => {
       await orchestrator.tick();
     }
     expect(store.nodes.get('node-b')?.state).toBe('dead');
-    expect(store.getDeployment(deployment.id)).toMatchObject({ status: 'DeploymentRequested', nodeId: null });
+    expect(store.deployments.get(deployment.id)).toMatchObject({ status: 'DeploymentRequested', nodeId: null });
 
     await workerB.listen();
     await workerB.beat();
     await eventually(() => status(deployment.id) === DeploymentStatus.Running, 5000, 'Running again', 10);
-    expect(store.getDeployment(deployment.id)?.nodeId).toBe('node-b');
+    expect(store.deployments.get(deployment.id)?.nodeId).toBe('node-b');
     expect(workerB.ofType(MessageType.DeployStop)).toEqual([]);
     expect(store.pendingStops.of('node-b')).toEqual([]);
   });
@@ -517,7 +517,7 @@ describe('Orchestrator', () => {
     const created = await orchestrator.createDeployment({ srcUrl: SRC });
     expect(created.runtime).toBe('process');
     await eventually(() => status(created.id) === DeploymentStatus.Running, 5000, 'Running', 10);
-    expect(store.getDeployment(created.id)?.nodeId).toBe('laptop');
+    expect(store.deployments.get(created.id)?.nodeId).toBe('laptop');
     expect(processOnly.requests().map((r) => r.body)).toMatchObject([{ deploymentId: created.id, runtime: 'process' }]);
     await processOnly.stop();
   });
@@ -543,13 +543,13 @@ describe('Orchestrator', () => {
     await beatBoth();
     const created = await orchestrator.createDeployment({ srcUrl: SRC });
     await eventually(() => workerB.requests().length === 1, 5000, 'first request', 10);
-    expect(store.getDeployment(created.id)?.port).toBe(20000);
+    expect(store.deployments.get(created.id)?.port).toBe(20000);
     await workerB.report(created.id, DeploymentStatus.Errored, { message: 'host port 20000 is already in use on this node', errorCode: 'CONFLICT', port: 20000 });
     await eventually(() => workerB.requests().length === 2 || workerA.requests().length === 1, 5000, 'second request', 10);
-    const again = store.getDeployment(created.id);
+    const again = store.deployments.get(created.id);
     expect(again).toMatchObject({ status: 'DelegatingDeployment', port: 20001, attempt: 2 });
     expect(again?.placementReason).toMatch(/^host port 20000 is taken on node-b; /);
-    expect(store.statusHistory(created.id).map((h) => h.status)).not.toContain('Errored');
+    expect(store.deployments.history(created.id).map((h) => h.status)).not.toContain('Errored');
     expect(orchestrator.counters.portsRetried).toBe(1);
 
     // a failure that is not about the port still ends the deployment
@@ -567,15 +567,15 @@ describe('Orchestrator', () => {
     for (let attempt = 1; attempt <= 5; attempt++) {
       const requests = () => [...workerA.requests(), ...workerB.requests()];
       await eventually(() => requests().length === attempt, 5000, `request ${String(attempt)}`, 10);
-      const placed = store.getDeployment(created.id);
+      const placed = store.deployments.get(created.id);
       const port = 20000 + attempt - 1;
       expect(placed?.port).toBe(port);
       const worker = placed?.nodeId === 'node-a' ? workerA : workerB;
       await worker.report(created.id, DeploymentStatus.Errored, { message: `host port ${String(port)} is already in use on this node`, errorCode: 'CONFLICT', port });
     }
-    await eventually(() => store.getDeployment(created.id)?.port === 20005, 5000, 'a free port', 10);
-    expect(store.getDeployment(created.id)).toMatchObject({ status: 'DelegatingDeployment', attempt: 6 });
-    expect(store.statusHistory(created.id).map((h) => h.status)).not.toContain('Errored');
+    await eventually(() => store.deployments.get(created.id)?.port === 20005, 5000, 'a free port', 10);
+    expect(store.deployments.get(created.id)).toMatchObject({ status: 'DelegatingDeployment', attempt: 6 });
+    expect(store.deployments.history(created.id).map((h) => h.status)).not.toContain('Errored');
     expect(orchestrator.counters.portsRetried).toBe(5);
   });
 
@@ -621,13 +621,13 @@ describe('Orchestrator', () => {
       [created.id, 1, first.epoch],
       [created.id, 1, second.epoch],
     ]);
-    expect(store.listDeployments().map((d) => d.id)).toEqual([created.id]);
+    expect(store.deployments.list().map((d) => d.id)).toEqual([created.id]);
     // node-a gets no work: only the news of the new term, which fences the former one
     expect(workerA.received.map((m) => [m.type, m.epoch])).toEqual([['leader.elected', second.epoch]]);
 
     await workerB.report(created.id, DeploymentStatus.Running);
     await eventually(() => status(created.id) === DeploymentStatus.Running, 5000, 'Running', 10);
-    expect(store.getDeployment(created.id)).toMatchObject({ nodeId: 'node-b', attempt: 1 });
+    expect(store.deployments.get(created.id)).toMatchObject({ nodeId: 'node-b', attempt: 1 });
   });
 
   it('does nothing once it no longer leads: sends no command, judges no node, leaves status messages to the leader', async () => {
@@ -636,7 +636,7 @@ describe('Orchestrator', () => {
     await beatBoth();
     leads = false;
     await expect(orchestrator.createDeployment({ srcUrl: SRC })).rejects.toThrow(/cannot create a deployment: orchestrator leader \(epoch \d+\) no longer leads the cluster/);
-    expect(store.listDeployments()).toEqual([]);
+    expect(store.deployments.list()).toEqual([]);
     expect(workerB.requests()).toEqual([]);
     clock.advance(60_000);
     await orchestrator.tick();
@@ -699,7 +699,7 @@ describe('Orchestrator', () => {
     const orchestrator = await startOrchestrator();
     await beatBoth();
     const deployment = await runningOn(orchestrator, 'node-b');
-    const placed = store.requireDeployment(deployment.id);
+    const placed = store.deployments.require(deployment.id);
 
     const stopping = await orchestrator.stopDeployment(deployment.id);
     expect(stopping.status).toBe(DeploymentStatus.Running);
@@ -727,7 +727,7 @@ describe('Orchestrator', () => {
     expect(workerB.ofType(MessageType.DeployLifecycle)[2]?.body.action).toBe('restart');
     // none of it built anything: the only deploy.request is the first one
     expect(workerB.requests()).toHaveLength(1);
-    expect(store.requireDeployment(deployment.id)).toMatchObject({ nodeId: 'node-b', port: placed.port, attempt: 1 });
+    expect(store.deployments.require(deployment.id)).toMatchObject({ nodeId: 'node-b', port: placed.port, attempt: 1 });
     await expect(orchestrator.stopDeployment('no-such-app')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
@@ -742,7 +742,7 @@ describe('Orchestrator', () => {
     await workerB.stop();
     await secondsOfNodeAAlone(orchestrator);
     expect(store.nodes.get('node-b')?.state).toBe('dead');
-    expect(store.requireDeployment(deployment.id)).toMatchObject({ status: DeploymentStatus.Stopped, nodeId: 'node-b', attempt: 1 });
+    expect(store.deployments.require(deployment.id)).toMatchObject({ status: DeploymentStatus.Stopped, nodeId: 'node-b', attempt: 1 });
     expect(workerA.requests()).toEqual([]);
     await expect(orchestrator.startDeployment(deployment.id)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
 
@@ -805,7 +805,7 @@ describe('Orchestrator', () => {
     await beatBoth();
     const deployment = await runningOn(orchestrator, 'node-b');
     await workerB.report(deployment.id, DeploymentStatus.Running, { commit: 'abc1234def' });
-    await eventually(() => store.getDeployment(deployment.id)?.commit === 'abc1234def', 5000, 'the commit stored', 10);
+    await eventually(() => store.deployments.get(deployment.id)?.commit === 'abc1234def', 5000, 'the commit stored', 10);
     const updated = await orchestrator.changeEnv(deployment.id, { set: { GREETING: 'top-secret' }, unset: [] });
     expect(updated).toMatchObject({ status: 'UpdateRequested', attempt: 2, nodeId: 'node-b', env: { GREETING: 'top-secret' }, statusMessage: 'restarting with changed settings: set GREETING' });
     await eventually(() => workerB.requests().length === 2, 5000, 'second request', 10);
@@ -819,11 +819,11 @@ describe('Orchestrator', () => {
     const deployment = await runningOn(orchestrator, 'node-b');
     const [v1, v2] = ['1111111aaaa', '2222222bbbb'];
     await workerB.report(deployment.id, DeploymentStatus.Running, { commit: v1 });
-    await eventually(() => store.getDeployment(deployment.id)?.commit === v1, 5000, 'v1 stored', 10);
+    await eventually(() => store.deployments.get(deployment.id)?.commit === v1, 5000, 'v1 stored', 10);
     await orchestrator.redeploy(deployment.id);
     await eventually(() => workerB.requests().length === 2, 5000, 'the redeploy', 10);
     await workerB.report(deployment.id, DeploymentStatus.Running, { commit: v2, attempt: 2 });
-    await eventually(() => store.getDeployment(deployment.id)?.commit === v2, 5000, 'v2 stored', 10);
+    await eventually(() => store.deployments.get(deployment.id)?.commit === v2, 5000, 'v2 stored', 10);
 
     const updated = await orchestrator.rollback(deployment.id);
     expect(updated).toMatchObject({ status: 'UpdateRequested', attempt: 3, nodeId: 'node-b', commit: v1, statusMessage: 'rolling back to 1111111' });
@@ -867,14 +867,14 @@ describe('Orchestrator', () => {
     const orchestrator = await startOrchestrator();
     await beatBoth();
     const deployment = await runningOn(orchestrator, 'node-b');
-    const history = store.statusHistory(deployment.id);
+    const history = store.deployments.history(deployment.id);
 
     // reordered by a redelivery: older than the Running already recorded
     await workerB.report(deployment.id, DeploymentStatus.BuildingDeployment);
     await workerB.report(deployment.id, DeploymentStatus.Deploying);
     await eventually(() => orchestrator.counters.staleStatusesIgnored === 2, 5000, 'two stale statuses ignored', 10);
     expect(status(deployment.id)).toBe(DeploymentStatus.Running);
-    expect(store.statusHistory(deployment.id)).toEqual(history);
+    expect(store.deployments.history(deployment.id)).toEqual(history);
     expect(broker.stats().deadLettered).toBe(0);
     expect(
       logger.records
@@ -887,10 +887,10 @@ describe('Orchestrator', () => {
 
     // a redeploy starts a new attempt, in which the worker's progress counts again
     await orchestrator.redeploy(deployment.id);
-    await eventually(() => store.statusHistory(deployment.id).length === history.length + 5, 5000, 'the second attempt', 10);
+    await eventually(() => store.deployments.history(deployment.id).length === history.length + 5, 5000, 'the second attempt', 10);
     expect(
-      store
-        .statusHistory(deployment.id)
+      store.deployments
+        .history(deployment.id)
         .slice(history.length)
         .map((h) => h.status),
     ).toEqual([
@@ -906,7 +906,7 @@ describe('Orchestrator', () => {
     await eventually(() => status(deployment.id) === DeploymentStatus.Errored, 5000, 'Errored', 10);
     await workerB.report(deployment.id, DeploymentStatus.Running);
     await eventually(() => orchestrator.counters.staleStatusesIgnored === 3, 5000, 'the late Running ignored', 10);
-    expect(store.getDeployment(deployment.id)).toMatchObject({ status: 'Errored', statusMessage: 'container exited' });
+    expect(store.deployments.get(deployment.id)).toMatchObject({ status: 'Errored', statusMessage: 'container exited' });
     // one notification for the failure, none for what was ignored after it
     expect(orchestrator.notifications.recent()).toMatchObject([
       { kind: 'deploy-failed', deploymentId: deployment.id, nodeId: 'node-b', message: expect.stringMatching(/failed on node-b: container exited$/) as unknown },
@@ -922,19 +922,19 @@ describe('Orchestrator', () => {
 
     for (const cpuPercent of [10, 20, 30, 40]) {
       await workerB.stats(deployment.id, { cpuPercent, memMb: 100 + cpuPercent });
-      await eventually(() => store.getDeployment(deployment.id)?.cpuPercent === cpuPercent, 5000, `stats ${cpuPercent}`, 10);
+      await eventually(() => store.deployments.get(deployment.id)?.cpuPercent === cpuPercent, 5000, `stats ${cpuPercent}`, 10);
       clock.advance(10_000);
     }
     await workerA.stats(deployment.id, { cpuPercent: 99, memMb: 999 });
     await workerB.stats(deployment.id, { cpuPercent: 50, memMb: 150 });
-    await eventually(() => store.getDeployment(deployment.id)?.cpuPercent === 50, 5000, 'stats 50', 10);
+    await eventually(() => store.deployments.get(deployment.id)?.cpuPercent === 50, 5000, 'stats 50', 10);
 
     expect(orchestrator.statsSamples(deployment.id)).toEqual([
       { at: '2025-11-25T12:00:20.000Z', cpuPercent: 30, memMb: 130, maxMemMb: 256 },
       { at: '2025-11-25T12:00:30.000Z', cpuPercent: 40, memMb: 140, maxMemMb: 256 },
       { at: '2025-11-25T12:00:40.000Z', cpuPercent: 50, memMb: 150, maxMemMb: 256 },
     ]);
-    expect(store.getDeployment(deployment.id)?.statsAt).toBe('2025-11-25T12:00:40.000Z');
+    expect(store.deployments.get(deployment.id)?.statsAt).toBe('2025-11-25T12:00:40.000Z');
     expect(changes).toEqual([10, 20, 30, 40, 50]);
     expect(() => orchestrator.statsSamples('ghost')).toThrow('no deployment with id ghost');
 
@@ -994,7 +994,7 @@ describe('Orchestrator', () => {
     const changed: boolean[] = [];
     orchestrator.on('deploymentChanged', (d) => changed.push(d.watch));
     await expect(orchestrator.setWatch(deployment.id, true)).resolves.toMatchObject({ watch: true });
-    expect(store.getDeployment(deployment.id)?.watch).toBe(true);
+    expect(store.deployments.get(deployment.id)?.watch).toBe(true);
     expect(changed).toEqual([true]);
     workerB.commit = head;
     await watchRound();

@@ -175,8 +175,8 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         clock,
         intervalMs: options.watchIntervalMs,
         logger: this.logger.child({ component: 'branch-watcher' }),
-        deployments: () => this.store.listDeployments(),
-        getDeployment: (id) => this.store.getDeployment(id),
+        deployments: () => this.store.deployments.list(),
+        getDeployment: (id) => this.store.deployments.get(id),
         redeploy: (id) => this.redeploy(id, ReleaseTrigger.Watch),
       });
     }
@@ -301,7 +301,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   }
 
   getDeployment(id: string): DeploymentRecord | undefined {
-    return this.store.getDeployment(id);
+    return this.store.deployments.get(id);
   }
 
   /**
@@ -317,7 +317,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
    * them since it started (bounded by the statsSamples option). NOT_FOUND for an unknown id.
    */
   statsSamples(id: string): readonly StatsSample[] {
-    this.store.requireDeployment(id);
+    this.store.deployments.require(id);
     return this.statsHistory.samples(id);
   }
 
@@ -337,7 +337,7 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
   }
 
   listDeployments(): DeploymentRecord[] {
-    return this.store.listDeployments();
+    return this.store.deployments.list();
   }
 
   listNodes(): NodeRecord[] {
@@ -358,13 +358,13 @@ export class Orchestrator extends TypedEmitter<OrchestratorEvents> implements As
         const now = this.clock.now();
         await this.transitions.askWhoIsConnected(now);
         for (const transition of this.liveness.check(now)) await this.transitions.onTransition(transition);
-        for (const deployment of this.store.listDeployments()) {
+        for (const deployment of this.store.deployments.list()) {
           if (deployment.status === Status.DeploymentRequested && deployment.nodeId === null) {
             await this.work.placeAndRequest(deployment, { attempt: deployment.attempt });
           }
         }
         await this.failoverBuilds.keep(now);
-        const purged = this.store.purgeRemoved(retentionCutoff(this.clock.now(), this.options.removedRetentionMs));
+        const purged = this.store.deployments.purgeRemoved(retentionCutoff(this.clock.now(), this.options.removedRetentionMs));
         if (purged.length > 0) this.logger.info('deleted removed deployments past their retention, with their logs', { deploymentIds: purged });
       });
     } catch (error) {

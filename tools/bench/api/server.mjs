@@ -59,7 +59,7 @@ function seed(store) {
       const id = `app-${String(i).padStart(4, '0')}-${((i * 2654435761) % 0xffffff).toString(16).padStart(6, '0')}`;
       const nodeId = nodes[i % nodes.length];
       const port = 20000 + i;
-      store.createDeployment({
+      store.deployments.create({
         id,
         srcUrl: `https://git.home.lan/team/app-${i}.git`,
         branch: 'main',
@@ -67,21 +67,21 @@ function seed(store) {
       });
       let at = start + i * 60_000;
       const next = () => new Date((at += 1500)).toISOString();
-      store.setStatus(
+      store.deployments.setStatus(
         id,
         'DelegatingDeployment',
         { message: `placed on ${nodeId}`, nodeId: 'orchestrator', at: next() },
         { nodeId, port, placementReason: `${nodeId}: most headroom` },
       );
-      for (const status of WORKER_STEPS) store.setStatus(id, status, { nodeId, at: next() });
-      store.setStatus(id, 'Running', {
+      for (const status of WORKER_STEPS) store.deployments.setStatus(id, status, { nodeId, at: next() });
+      store.deployments.setStatus(id, 'Running', {
         nodeId,
         at: next(),
         commit: (i * 40503).toString(16).padStart(40, 'a'),
         port,
         url: `http://192.168.1.10:${port}`,
       });
-      store.updateStats(id, { cpuPercent: 1.5, memMb: 60, maxMemMb: 256, imageSizeMb: 180 });
+      store.deployments.updateStats(id, { cpuPercent: 1.5, memMb: 60, maxMemMb: 256, imageSizeMb: 180 });
     }
   });
 }
@@ -99,8 +99,8 @@ function bareApp(store) {
   // as the API does: an ETag would hash every 500 KB answer, which is no part of reading the data
   app.set('etag', false);
   app.post('/deployments', express.json(), (_req, res) => {
-    const deployments = store.listDeployments();
-    const histories = store.statusHistories(deployments.map((d) => d.id));
+    const deployments = store.deployments.list();
+    const histories = store.deployments.histories(deployments.map((d) => d.id));
     res.json({
       data: {
         getDeployments: deployments.map((d) => ({
@@ -149,4 +149,4 @@ process.on('message', (message) => {
   else if (message === 'cpu') process.send({ cpu: process.cpuUsage() });
 });
 process.on('disconnect', stop);
-process.send({ ready: true, apiUrl, bareUrl, token: TOKEN, deployments: store.listDeployments().length });
+process.send({ ready: true, apiUrl, bareUrl, token: TOKEN, deployments: store.deployments.list().length });

@@ -117,7 +117,7 @@ export class OrchestratorExecutor implements Executor {
     const stored = { ...loaded, created: this.options.secretsCreated ?? loaded.created };
     // this machine led the cluster before (its secrets are here), yet its store knows nothing: the
     // database was deleted, emptied or replaced. Say so loudly: nothing else would
-    if (inherited === undefined && !stored.created && store.listDeployments().length === 0 && store.nodes.list().length === 0) {
+    if (inherited === undefined && !stored.created && store.deployments.list().length === 0 && store.nodes.list().length === 0) {
       logger.error(
         `the orchestrator's state is gone: ${store.file} is empty although this agent led this cluster before (its secrets are in ${stored.file}). Apps the nodes report running are adopted (listed, and can be cancelled); everything else recorded before is lost`,
       );
@@ -125,7 +125,7 @@ export class OrchestratorExecutor implements Executor {
     const secrets = { ...stored, joinToken: this.options.joinToken ?? stored.joinToken };
     this.store.keepClusterSecrets(secrets);
     // a store from before sealing existed: sealed now, by statements the standbys' copies run too
-    const sealed = this.store.sealClearSecrets();
+    const sealed = this.store.deployments.sealClearSecrets();
     if (sealed > 0) logger.info('sealed the env values and git credentials kept in clear before', { deployments: sealed, keyFile: stored.file });
     this.clusterIdValue = secrets.clusterId;
     const orchestrator = await Orchestrator.create({

@@ -148,9 +148,9 @@ async function subscribed(client: Client): Promise<void> {
 /** Everything the API could change, to show that rejected requests changed nothing. */
 function storeState(): unknown {
   return store.snapshot(() => ({
-    deployments: store.listDeployments().map((d) => ({ ...d, history: store.statusHistory(d.id) })),
+    deployments: store.deployments.list().map((d) => ({ ...d, history: store.deployments.history(d.id) })),
     nodes: store.nodes.list().map((n) => n.id),
-    logs: store.listDeployments().map((d) => store.logs.read(d.id)),
+    logs: store.deployments.list().map((d) => store.logs.read(d.id)),
   }));
 }
 
@@ -189,7 +189,7 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
   it('creates a deployment with the original mutation and lists it with the original query', async () => {
     const id = await create();
     expect(id).toMatch(/^todo-api-[0-9a-f]{6}$/);
-    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
+    await eventually(() => store.deployments.get(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
 
     const result = await graphql<{
       getDeployments: {
@@ -227,22 +227,22 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
 
   it('cancels a deployment and returns its id', async () => {
     const id = await create();
-    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
+    await eventually(() => store.deployments.get(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
     const result = await graphql<{ cancelDeployment: string }>(CANCEL_DEPLOYMENT, { id });
     expect(result.data?.cancelDeployment).toBe(id);
-    expect(store.getDeployment(id)?.status).toBe(DeploymentStatus.DestructionRequested);
+    expect(store.deployments.get(id)?.status).toBe(DeploymentStatus.DestructionRequested);
     await eventually(() => worker.ofType('deploy.cancel').some((m) => m.body.deploymentId === id), 5000, 'deploy.cancel', 10);
   });
 
   it('removes an Errored deployment from the lists, keeps it and its log readable by id, and refuses a running one', async () => {
     const REMOVE = 'mutation ($id: String!) { removeDeployment(deploymentId: $id) { id status removedAt } }';
     const id = await create();
-    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
+    await eventually(() => store.deployments.get(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
     const refused = await graphql(REMOVE, { id });
     expect(refused.errors?.[0]).toMatchObject({ extensions: { code: 'CONFLICT' } });
     expect(refused.errors?.[0]?.message).toMatch(/is Running: only a Destroyed or Errored deployment can be removed; cancel it first/);
-    expect(store.getDeployment(id)?.removedAt).toBeNull();
-    store.setStatus(id, DeploymentStatus.Errored, { message: 'crash loop' });
+    expect(store.deployments.get(id)?.removedAt).toBeNull();
+    store.deployments.setStatus(id, DeploymentStatus.Errored, { message: 'crash loop' });
     store.logs.append(id, [{ stream: 'stdout', text: 'last words', at: '2025-11-25T12:00:00.000Z' }]);
     const removed = await graphql<{ removeDeployment: { id: string; status: string; removedAt: number | null } }>(REMOVE, { id });
     expect(removed.data?.removeDeployment).toMatchObject({ id, status: 'ERRORED' });
@@ -266,7 +266,7 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
       { url: SRC },
     );
     const id = result.data?.createDeployment ?? '';
-    expect(store.getDeployment(id)?.env).toEqual({ DB_URL: 'postgres://secret' });
+    expect(store.deployments.get(id)?.env).toEqual({ DB_URL: 'postgres://secret' });
     const read = await graphql<{ getDeployment: Record<string, unknown> }>(
       `
         query ($id: String!) {
@@ -296,29 +296,29 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
 
   it("shows a running app's restarts as a worker reports them, keeps them when an older worker's status has none, and on ERRORED", async () => {
     const id = await create();
-    await eventually(() => store.getDeployment(id)?.status === 'Running', 5000, 'RUNNING', 10);
+    await eventually(() => store.deployments.get(id)?.status === 'Running', 5000, 'RUNNING', 10);
     const query = `query ($id: String!) { getDeployment(deploymentId: $id) { status statusMessage crashLooping restartCount lastExit { code signal time reason } } }`;
     const read = async () => (await graphql<{ getDeployment: Record<string, unknown> }>(query, { id })).data?.getDeployment;
     expect(await read()).toMatchObject({ crashLooping: false, restartCount: 0, lastExit: null });
 
     const lastExit = { code: 1, at: '2026-12-06T12:00:03.250Z', reason: 'exited with code 1 after 3.0 s' };
     await worker.report(id, 'Running', { message: 'crash-looping: restarted (restart 2)', restarts: { count: 2, looping: true, lastExit } });
-    await eventually(() => store.getDeployment(id)?.restarts?.count === 2, 5000, 'the restarts stored', 10);
+    await eventually(() => store.deployments.get(id)?.restarts?.count === 2, 5000, 'the restarts stored', 10);
     const looping = { status: 'RUNNING', crashLooping: true, restartCount: 2, lastExit: { code: 1, signal: null, time: Date.parse(lastExit.at) / 1000, reason: 'exited with code 1 after 3.0 s' } };
     expect(await read()).toMatchObject(looping);
 
     await worker.report(id, 'Running', { message: 'from an older worker' });
-    await eventually(() => store.getDeployment(id)?.statusMessage === 'from an older worker', 5000, 'the older status', 10);
+    await eventually(() => store.deployments.get(id)?.statusMessage === 'from an older worker', 5000, 'the older status', 10);
     expect(await read()).toMatchObject(looping);
 
     await worker.report(id, 'Errored', { message: 'crash loop: ...; stopped it', errorCode: 'CRASH_LOOP', restarts: { count: 3, looping: true, lastExit } });
-    await eventually(() => store.getDeployment(id)?.status === 'Errored', 5000, 'ERRORED', 10);
+    await eventually(() => store.deployments.get(id)?.status === 'Errored', 5000, 'ERRORED', 10);
     expect(await read()).toMatchObject({ status: 'ERRORED', statusMessage: 'crash loop: ...; stopped it', crashLooping: true, restartCount: 3 });
   });
 
   it('shows a running app that stops answering as not ready since its last answer, keeps it across an older status, and ready again', async () => {
     const id = await create();
-    await eventually(() => store.getDeployment(id)?.status === 'Running', 5000, 'RUNNING', 10);
+    await eventually(() => store.deployments.get(id)?.status === 'Running', 5000, 'RUNNING', 10);
     const query = `query ($id: String!) { getDeployment(deploymentId: $id) { status statusMessage ready notReadySince } }`;
     const read = async () => (await graphql<{ getDeployment: Record<string, unknown> }>(query, { id })).data?.getDeployment;
     expect(await read()).toMatchObject({ status: 'RUNNING', ready: true, notReadySince: null });
@@ -326,16 +326,16 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
     const since = '2026-12-07T03:00:05.000Z';
     const message = 'not answering on port 20001 for 15 s (3 checks): the ingress sends it nothing until it answers again';
     await worker.report(id, 'Running', { message, readiness: { ready: false, since, reason: 'not answering on port 20001 for 15 s (3 checks)' } });
-    await eventually(() => store.getDeployment(id)?.readiness?.ready === false, 5000, 'the readiness stored', 10);
+    await eventually(() => store.deployments.get(id)?.readiness?.ready === false, 5000, 'the readiness stored', 10);
     const unready = { status: 'RUNNING', statusMessage: message, ready: false, notReadySince: Date.parse(since) / 1000 };
     expect(await read()).toMatchObject(unready);
 
     await worker.report(id, 'Running', { message: 'from an older worker' });
-    await eventually(() => store.getDeployment(id)?.statusMessage === 'from an older worker', 5000, 'the older status', 10);
+    await eventually(() => store.deployments.get(id)?.statusMessage === 'from an older worker', 5000, 'the older status', 10);
     expect(await read()).toMatchObject({ ready: false, notReadySince: Date.parse(since) / 1000 });
 
     await worker.report(id, 'Running', { message: 'answering on port 20001 again after 20 s', readiness: { ready: true, since: '2026-12-07T03:00:20.000Z' } });
-    await eventually(() => store.getDeployment(id)?.readiness?.ready === true, 5000, 'ready again', 10);
+    await eventually(() => store.deployments.get(id)?.readiness?.ready === true, 5000, 'ready again', 10);
     expect(await read()).toMatchObject({ ready: true, notReadySince: null });
   });
 
@@ -396,8 +396,8 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
 
   it('changes env with setEnv: values stay write-only, a running app is sent again with the same commit, bad input names the field', async () => {
     const id = await create();
-    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
-    store.setStatus(id, DeploymentStatus.Running, { message: 'built' }, { commit: 'aaaa111' });
+    await eventually(() => store.deployments.get(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
+    store.deployments.setStatus(id, DeploymentStatus.Running, { message: 'built' }, { commit: 'aaaa111' });
     const SET_ENV = `mutation ($id: String!, $set: [EnvVarInput!], $unset: [String!]) {
       setEnv(deploymentId: $id, set: $set, unset: $unset) { status statusMessage env { name value } } }`;
     const changed = await graphql<{ setEnv: Record<string, unknown> }>(SET_ENV, { id, set: [{ name: 'API_KEY', value: 'k-secret' }] });
@@ -414,8 +414,8 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
 
   it('redeploys on request, and on pollRedeploy only when the branch head moved', async () => {
     const id = await create();
-    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
-    store.setStatus(id, DeploymentStatus.Running, { message: 'built' }, { commit: 'aaaa' });
+    await eventually(() => store.deployments.get(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
+    store.deployments.setStatus(id, DeploymentStatus.Running, { message: 'built' }, { commit: 'aaaa' });
 
     branchHead = () => Promise.resolve('aaaa');
     const unchanged = await graphql<{ pollRedeploy: boolean }>(`mutation { pollRedeploy(deploymentId: "${id}") }`);
@@ -438,14 +438,14 @@ describe('GraphQL API, as the original Kraken client uses it', () => {
 
   it('lists each deploy as a release with what triggered it, and refuses a release the deployment does not have', async () => {
     const id = await create();
-    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
-    store.setStatus(id, DeploymentStatus.Running, { message: 'built' }, { commit: 'aaaa' });
+    await eventually(() => store.deployments.get(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
+    store.deployments.setStatus(id, DeploymentStatus.Running, { message: 'built' }, { commit: 'aaaa' });
     branchHead = () => Promise.resolve('bbbb');
     await graphql(`mutation { pollRedeploy(deploymentId: "${id}") }`);
     // the fake worker runs each request at once: wait for it, so the next release does not supersede this one
-    await eventually(() => worker.requests().length === 2 && store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'second Running', 10);
+    await eventually(() => worker.requests().length === 2 && store.deployments.get(id)?.status === DeploymentStatus.Running, 5000, 'second Running', 10);
     await graphql(`mutation { redeploy(deploymentId: "${id}") { status } }`);
-    await eventually(() => worker.requests().length === 3 && store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'third Running', 10);
+    await eventually(() => worker.requests().length === 3 && store.deployments.get(id)?.status === DeploymentStatus.Running, 5000, 'third Running', 10);
     const listed = await graphql<{ getReleases: { number: number; trigger: string; result: string; timeline: { status: string }[] }[] }>(
       `query ($id: String!) { getReleases(deploymentId: $id) { number trigger result timeline { status } } }`,
       { id },
@@ -467,13 +467,13 @@ describe('rollbackDeployment', () => {
   it('runs the previous successful commit again from the kept build, marks the releases it can run, and refuses what it cannot', async () => {
     const [v1, v2] = ['1111111aaaa', '2222222bbbb'];
     const id = await create();
-    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
+    await eventually(() => store.deployments.get(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
     await worker.report(id, DeploymentStatus.Running, { commit: v1 });
-    await eventually(() => store.getDeployment(id)?.commit === v1, 5000, 'v1 running', 10);
+    await eventually(() => store.deployments.get(id)?.commit === v1, 5000, 'v1 running', 10);
     await graphql(`mutation { redeploy(deploymentId: "${id}") { status } }`);
-    await eventually(() => worker.requests().length === 2 && store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'the redeploy Running', 10);
+    await eventually(() => worker.requests().length === 2 && store.deployments.get(id)?.status === DeploymentStatus.Running, 5000, 'the redeploy Running', 10);
     await worker.report(id, DeploymentStatus.Running, { commit: v2, attempt: 2 });
-    await eventually(() => store.getDeployment(id)?.commit === v2, 5000, 'v2 running', 10);
+    await eventually(() => store.deployments.get(id)?.commit === v2, 5000, 'v2 running', 10);
     const releases = `query ($id: String!) { getReleases(deploymentId: $id) { number commit rollbackTarget } }`;
     const before = await graphql<{ getReleases: { number: number; rollbackTarget: boolean }[] }>(releases, { id });
     expect(before.data?.getReleases.map((r) => [r.number, r.rollbackTarget])).toEqual([
@@ -483,7 +483,7 @@ describe('rollbackDeployment', () => {
 
     const rolled = await graphql<{ rollbackDeployment: unknown }>(`mutation ($id: String!) { rollbackDeployment(deploymentId: $id) { status commit statusMessage } }`, { id });
     expect(rolled.data?.rollbackDeployment).toEqual({ status: 'UPDATE_REQUESTED', commit: v1, statusMessage: 'rolling back to 1111111' });
-    await eventually(() => worker.requests().length === 3 && store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'the rollback Running', 10);
+    await eventually(() => worker.requests().length === 3 && store.deployments.get(id)?.status === DeploymentStatus.Running, 5000, 'the rollback Running', 10);
     expect(worker.requests()[2]?.body).toMatchObject({ replace: true, fromKept: true, commit: v1 });
     const after = await graphql<{ getReleases: { number: number; rollbackTarget: boolean }[] }>(releases, { id });
     // v1 runs again (release 3); v2 is the one to go back to
@@ -503,15 +503,15 @@ describe('rollbackDeployment', () => {
 describe('GraphQL API additions for the web UI', () => {
   it('answers statsHistory with the samples received, oldest first, and statsTime with the latest', async () => {
     const id = await create();
-    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
+    await eventually(() => store.deployments.get(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
     const query = `query ($id: String!) { statsHistory(deploymentId: $id) { time cpuUsage memMb maxMemMb } getDeployment(deploymentId: $id) { cpuUsage memMb statsTime } }`;
     const empty = await graphql<{ statsHistory: unknown[]; getDeployment: { statsTime: number | null } }>(query, { id });
     expect(empty.data).toEqual({ statsHistory: [], getDeployment: { cpuUsage: null, memMb: null, statsTime: null } });
 
     await worker.stats(id, { cpuPercent: 1.5, memMb: 40.25, maxMemMb: 512 });
-    await eventually(() => store.getDeployment(id)?.cpuPercent === 1.5, 5000, 'first stats', 10);
+    await eventually(() => store.deployments.get(id)?.cpuPercent === 1.5, 5000, 'first stats', 10);
     await worker.stats(id, { cpuPercent: 3, memMb: 41 });
-    await eventually(() => store.getDeployment(id)?.cpuPercent === 3, 5000, 'second stats', 10);
+    await eventually(() => store.deployments.get(id)?.cpuPercent === 3, 5000, 'second stats', 10);
 
     const result = await graphql<{
       statsHistory: { time: number; cpuUsage: number; memMb: number; maxMemMb: number }[];
@@ -530,7 +530,7 @@ describe('GraphQL API additions for the web UI', () => {
 
   it('turns watching on and off with setWatch, reporting the change to subscribers', async () => {
     const id = await create();
-    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
+    await eventually(() => store.deployments.get(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
     const client = wsClient();
     const seen = subscribeUntil<{ deploymentChanged: { id: string; watch: boolean } }>(
       client,
@@ -544,12 +544,12 @@ describe('GraphQL API additions for the web UI', () => {
       { id, watch: true },
     );
     expect(on.data?.setWatch).toEqual({ id, watch: true });
-    expect(store.getDeployment(id)?.watch).toBe(true);
+    expect(store.deployments.get(id)?.watch).toBe(true);
     expect((await seen).at(-1)?.deploymentChanged).toEqual({ id, watch: true });
 
     const off = await graphql<{ setWatch: { watch: boolean } }>(`mutation { setWatch(deploymentId: "${id}", watch: false) { watch } }`);
     expect(off.data?.setWatch.watch).toBe(false);
-    expect(store.getDeployment(id)?.watch).toBe(false);
+    expect(store.deployments.get(id)?.watch).toBe(false);
   });
 
   it("answers a node's current CPU and disk and its history, newest last, and null for what an older agent does not send", async () => {
@@ -649,7 +649,7 @@ describe('subscriptions over graphql-ws', () => {
   it('streams the log lines of one deployment and reports node heartbeats', async () => {
     const id = await create();
     const other = await create('https://git.home.lan/bob/other.git');
-    await eventually(() => store.getDeployment(other)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
+    await eventually(() => store.deployments.get(other)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
     const client = wsClient();
     const lines = subscribeUntil<{ logLines: { seq: number; text: string }[] }>(
       client,
@@ -678,7 +678,7 @@ describe('subscriptions over graphql-ws', () => {
 
   it('raises a failed deploy as a notification to subscribers, and lists it newest first', async () => {
     const id = await create();
-    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
+    await eventually(() => store.deployments.get(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
     const client = wsClient();
     const raised = subscribeUntil<{ notificationRaised: { id: string; kind: string; message: string; deploymentId: string; nodeId: string } }>(
       client,
@@ -736,7 +736,7 @@ describe('subscriptions over graphql-ws', () => {
 describe('logs', () => {
   it('serves logs over GraphQL (paged) and REST (plain text), and deletes them', async () => {
     const id = await create();
-    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
+    await eventually(() => store.deployments.get(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
     await worker.log(id, 1, ['starting', 'listening on 3000', 'ready']);
     await eventually(() => store.logs.read(id).length === 3, 5000, 'stored log lines', 10);
 
@@ -779,7 +779,7 @@ describe('logs', () => {
 
   it('streams a log larger than one page over REST', async () => {
     const id = await create();
-    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
+    await eventually(() => store.deployments.get(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
     store.logs.append(
       id,
       Array.from({ length: 2500 }, (_, i) => ({
@@ -813,7 +813,7 @@ describe('bad requests get a clear error and change nothing', () => {
 
   beforeEach(async () => {
     const id = await create();
-    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
+    await eventually(() => store.deployments.get(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
   });
 
   it('a malformed deployment URL', async () => {
@@ -872,7 +872,7 @@ describe('bad requests get a clear error and change nothing', () => {
 
   it('a missing or wrong token', async () => {
     await expectRejected(() => graphql(GET_DEPLOYMENTS, {}, {}), 'UNAUTHORIZED', /missing token/, 401);
-    const id = store.listDeployments()[0]?.id ?? '';
+    const id = store.deployments.list()[0]?.id ?? '';
     await expectRejected(() => graphql(`mutation { setWatch(deploymentId: "${id}", watch: true) { watch } }`, {}, {}), 'UNAUTHORIZED', /missing token/, 401);
     await expectRejected(
       () => graphql(CREATE_DEPLOYMENT, { url: SRC, gitBranch: 'main' }, { authorization: 'Bearer wrong-token-000' }),
@@ -926,7 +926,7 @@ describe('REST', () => {
 
   it('exports a snapshot of the state', async () => {
     const id = await create();
-    await eventually(() => store.getDeployment(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
+    await eventually(() => store.deployments.get(id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
     const response = await get('/export');
     expect(response.status).toBe(200);
     const snapshot = (await response.json()) as {
@@ -999,7 +999,7 @@ describe('a mutation whose change the standbys may not have', () => {
     const answer = await send();
     expect(answer.data?.createDeployment).toMatch(/^todo-api-/);
     expect(answer.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/^done on the leader, but the broker did not confirm/) as unknown, extensions: expect.objectContaining({ code: 'UNAVAILABLE' }) as unknown })]);
-    expect(store.getDeployment(answer.data?.createDeployment ?? '')).toBeDefined();
+    expect(store.deployments.get(answer.data?.createDeployment ?? '')).toBeDefined();
     // queries wait for nothing, and once changes are confirmed again mutations answer cleanly
     refused = false;
     expect((await send()).errors).toBeUndefined();

@@ -31,12 +31,12 @@ beforeEach(async () => {
   store = OrchestratorStore.open({ dataKey, dataDir: dir.path, clock: new FakeClock() });
   store.nodes.upsert({ ...nodeInfo('node-a'), extensions: { 'temperature.celsius': 47.5, 'fan.on': true, board: 'rpi-4' } });
   store.nodes.upsert({ ...nodeInfo('node-b'), addresses: [] });
-  store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', env: { B: '2', A: '1' } });
-  store.setStatus('blog-1', DeploymentStatus.DelegatingDeployment, { nodeId: 'leader' }, { nodeId: 'node-a', port: 20000 });
-  store.setStatus('blog-1', DeploymentStatus.Running, { nodeId: 'node-a', commit: 'abc1234', url: 'http://10.0.0.1:20000' });
-  store.updateStats('blog-1', { cpuPercent: 2.5, memMb: 50.4, maxMemMb: 256, imageSizeMb: 120.6 });
+  store.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', env: { B: '2', A: '1' } });
+  store.deployments.setStatus('blog-1', DeploymentStatus.DelegatingDeployment, { nodeId: 'leader' }, { nodeId: 'node-a', port: 20000 });
+  store.deployments.setStatus('blog-1', DeploymentStatus.Running, { nodeId: 'node-a', commit: 'abc1234', url: 'http://10.0.0.1:20000' });
+  store.deployments.updateStats('blog-1', { cpuPercent: 2.5, memMb: 50.4, maxMemMb: 256, imageSizeMb: 120.6 });
   // not placed: null port, node, url
-  store.createDeployment({ id: 'shop-1', srcUrl: 'https://git.lan/shop.git', branch: 'dev', watch: true });
+  store.deployments.create({ id: 'shop-1', srcUrl: 'https://git.lan/shop.git', branch: 'dev', watch: true });
   store.logs.append('blog-1', [{ stream: LogStream.Stdout, text: 'listening', at: '2025-11-25T12:00:01.000Z' }]);
   const orchestrator = { nodeId: 'leader', epoch: 3, nodeDetection: () => undefined } as unknown as Orchestrator;
   context = {

@@ -132,7 +132,7 @@ export function restRouter(options: RestOptions): express.Router {
 
   router.get('/log/:deploymentId', auth, async (req: Request<{ deploymentId: string }>, res) => {
     const deploymentId = checkId('deploymentId', req.params.deploymentId);
-    store.requireDeployment(deploymentId);
+    store.deployments.require(deploymentId);
     await streamLog(store, deploymentId, res);
   });
 
@@ -142,13 +142,13 @@ export function restRouter(options: RestOptions): express.Router {
       epoch: store.currentEpoch(),
       schemaVersion: store.schemaVersion,
       // removed ones too (with removedAt): they are state until their retention ends
-      deployments: store.listDeployments({ includeRemoved: true }).map((deployment) => ({
+      deployments: store.deployments.list({ includeRemoved: true }).map((deployment) => ({
         ...deployment,
         srcUrl: redactCredentials(deployment.srcUrl),
         statusMessage: deployment.statusMessage === null ? null : redactCredentials(deployment.statusMessage),
         // env values are secrets: the export is for inspection and moving state, not for leaking them
         env: maskedEnv(deployment.env),
-        statusHistory: store.statusHistory(deployment.id).map((entry) => ({ ...entry, message: entry.message === null ? null : redactCredentials(entry.message) })),
+        statusHistory: store.deployments.history(deployment.id).map((entry) => ({ ...entry, message: entry.message === null ? null : redactCredentials(entry.message) })),
         logCounters: store.logs.counters(deployment.id),
         releases: orchestrator.releases.list(deployment.id).map((release) => ({ ...release, reason: release.reason === null ? null : redactCredentials(release.reason) })),
       })),

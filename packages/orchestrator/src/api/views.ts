@@ -37,7 +37,7 @@ function deploymentView(record: DeploymentRecord, history: readonly StatusHistor
 
 /** A deployment as the API shows it, its history read from the store. */
 export function deploymentViewOf(store: OrchestratorStore, record: DeploymentRecord): Shape<Deployment> {
-  return deploymentView(record, store.statusHistory(record.id));
+  return deploymentView(record, store.deployments.history(record.id));
 }
 
 function historyListView(history: readonly StatusHistoryEntry[]): Shape<StatusHistoryItem>[] {

@@ -23,7 +23,7 @@ export interface RedriveOptions {
  * their node's status; those on a node known dead are moved.
  */
 export async function redrive({ store, logger, term, commands, work, evacuate }: RedriveOptions): Promise<void> {
-  for (const deployment of store.listDeployments()) {
+  for (const deployment of store.deployments.list()) {
     // a stopped one waits for a start from the user, wherever its node is
     if (isTerminalStatus(deployment.status) || isStoppedStatus(deployment.status)) continue;
     if (deployment.nodeId === null) {

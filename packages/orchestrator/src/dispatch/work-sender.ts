@@ -9,6 +9,7 @@ import type { FailoverKeeper } from '../scheduling/failover-keeper.js';
 import { placeDeployment } from '../scheduling/place-deployment.js';
 import { allocatePort } from '../scheduling/ports.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
+import type { DeploymentPatch } from '../store/deployment-table.js';
 import type { DeploymentRecord } from '../store/records.js';
 import { adoptedCannot, isAdopted } from '../store/adopted.js';
 import type { NodeCommands } from './node-commands.js';
@@ -45,10 +46,10 @@ export class WorkSender {
     id: string,
     status: DeploymentStatus,
     message: string,
-    patch: Parameters<OrchestratorStore['setStatus']>[3] = {},
+    patch: DeploymentPatch = {},
   ): DeploymentRecord {
     const { store, term } = this.deps;
-    const changed = store.setStatus(id, status, { message, nodeId: term.nodeId }, patch) ?? store.requireDeployment(id);
+    const changed = store.deployments.setStatus(id, status, { message, nodeId: term.nodeId }, patch) ?? store.deployments.require(id);
     this.deps.emit('deploymentChanged', changed);
     return changed;
   }
@@ -73,7 +74,7 @@ export class WorkSender {
     }
     const decision = placeDeployment({
       nodes: store.nodes.list(),
-      deployments: store.listDeployments(),
+      deployments: store.deployments.list(),
       request: {
         runtime: deployment.runtime,
         memoryMb: deployment.memoryMb,
@@ -165,8 +166,8 @@ export class WorkSender {
   private portsInUse(exceptId: string): number[] {
     return [
       ...this.takenPorts,
-      ...this.deps.store
-        .listDeployments()
+      ...this.deps.store.deployments
+        .list()
         .filter((d) => d.id !== exceptId && d.port !== null && !isTerminalStatus(d.status))
         .map((d) => d.port as number),
     ];

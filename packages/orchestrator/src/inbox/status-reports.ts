@@ -65,7 +65,7 @@ export class StatusReports {
   onStatus(message: DeployStatusMessage, delivery: Delivery): void {
     const { store, logger } = this.deps;
     const body = message.body;
-    const deployment = store.getDeployment(body.deploymentId);
+    const deployment = store.deployments.get(body.deploymentId);
     if (deployment === undefined) {
       if (body.status === Status.Running && message.from === body.nodeId) this.adopt(message);
       else this.reject(message, delivery, `unknown deployment ${body.deploymentId}`);
@@ -98,7 +98,7 @@ export class StatusReports {
     if (this.retryTakenPort(deployment, body)) return;
     if (this.destroyWhenEngineBack(deployment, body)) return;
     if (this.retryEngineDown(deployment, body)) return;
-    const changed = store.setStatus(body.deploymentId, body.status, { ...reportedChange(message), message: body.message ?? null });
+    const changed = store.deployments.setStatus(body.deploymentId, body.status, { ...reportedChange(message), message: body.message ?? null });
     if (changed === undefined) return;
     this.deps.emit('deploymentChanged', changed);
     if (changed.status === Status.Errored) this.deps.notifications.raise(deployFailed(changed));
@@ -138,7 +138,7 @@ export class StatusReports {
     logger.warn('the node could not reach its Docker engine; placing the deployment on another node', { deploymentId: deployment.id, nodeId, message: body.message });
     void this.deps.term
       .exclusive(async () => {
-        const current = store.getDeployment(deployment.id);
+        const current = store.deployments.get(deployment.id);
         if (current === undefined || current.attempt !== deployment.attempt || isTerminalStatus(current.status)) return;
         store.pendingStops.add({ deploymentId: current.id, nodeId, reason: `moved away: ${why}` });
         engineWatch.movedAway(nodeId, clock.now());
@@ -172,7 +172,7 @@ export class StatusReports {
     });
     void this.deps.term
       .exclusive(async () => {
-        const current = store.getDeployment(deployment.id);
+        const current = store.deployments.get(deployment.id);
         if (current === undefined || current.attempt !== deployment.attempt || isTerminalStatus(current.status)) return;
         await work.placeAndRequest({ ...current, port: null }, { attempt: current.attempt + 1, why: `host port ${taken} is taken on ${body.nodeId}` });
       })
@@ -194,17 +194,17 @@ export class StatusReports {
     const { store, logger } = this.deps;
     const body = message.body;
     const runtimes = store.nodes.get(body.nodeId)?.info.runtimes ?? [];
-    store.createDeployment({
+    store.deployments.create({
       id: body.deploymentId,
       srcUrl: ADOPTED_SOURCE,
       branch: 'unknown',
       // its name was lost with the state: its id (a slug of its repository) names it, where free, so the ingress still serves it
-      ...(DEPLOYMENT_NAME_PATTERN.test(body.deploymentId) && store.liveDeploymentNamed(body.deploymentId) === undefined ? { name: body.deploymentId } : {}),
+      ...(DEPLOYMENT_NAME_PATTERN.test(body.deploymentId) && store.deployments.named(body.deploymentId) === undefined ? { name: body.deploymentId } : {}),
       ...(body.commit === undefined ? {} : { commit: body.commit }),
       ...(runtimes.length === 1 && runtimes[0] !== undefined ? { runtime: runtimes[0] } : {}),
     });
     this.deps.releases.startRelease(body.deploymentId, body.commit ?? null, `${ReleaseTrigger.Adopted} (${body.nodeId})`);
-    const adopted = store.setStatus(
+    const adopted = store.deployments.setStatus(
       body.deploymentId,
       Status.Running,
       {

@@ -120,7 +120,7 @@ export class WorkerInbox {
     const held = new Set([...info.deployments, ...info.working]);
     const now = this.deps.clock.now();
     const quietMs = 3 * this.deps.heartbeatIntervalMs;
-    for (const deployment of store.listDeployments({ nodeId: info.nodeId })) {
+    for (const deployment of store.deployments.list({ nodeId: info.nodeId })) {
       if (held.has(deployment.id) || isTerminalStatus(deployment.status)) continue;
       const inFlight = deployingStatuses.has(deployment.status);
       const destroying = destructionStatuses.has(deployment.status);
@@ -175,7 +175,7 @@ export class WorkerInbox {
     if (!this.isFromPlacedNode(body.deploymentId, message.from)) return;
     // the orchestrator's time, not the worker's: samples stay in order when an app moves nodes
     const at = isoTime(this.deps.clock);
-    store.updateStats(body.deploymentId, {
+    store.deployments.updateStats(body.deploymentId, {
       cpuPercent: body.cpuPercent,
       memMb: body.memMb,
       maxMemMb: body.maxMemMb,
@@ -183,11 +183,11 @@ export class WorkerInbox {
       at,
     });
     this.deps.statsHistory.record(body.deploymentId, { at, cpuPercent: body.cpuPercent, memMb: body.memMb, maxMemMb: body.maxMemMb });
-    this.deps.emit('deploymentChanged', store.requireDeployment(body.deploymentId));
+    this.deps.emit('deploymentChanged', store.deployments.require(body.deploymentId));
   }
 
   private isFromPlacedNode(deploymentId: string, from: string): boolean {
-    return this.deps.store.getDeployment(deploymentId)?.nodeId === from;
+    return this.deps.store.deployments.get(deploymentId)?.nodeId === from;
   }
 }
 

@@ -92,7 +92,7 @@ export class DeploymentCommands {
       });
     }
     return await term.exclusive(async () => {
-      const created = store.createDeployment({
+      const created = store.deployments.create({
         id,
         srcUrl: input.srcUrl,
         branch,
@@ -101,7 +101,7 @@ export class DeploymentCommands {
         runtime: input.runtime ?? this.defaultRuntime(),
         memoryMb: input.memoryMb ?? null,
         // chosen inside the exclusive section, so two deploys of one repository get two names
-        name: input.name ?? uniqueName(repositorySlug(input.srcUrl), (name) => store.liveDeploymentNamed(name) !== undefined),
+        name: input.name ?? uniqueName(repositorySlug(input.srcUrl), (name) => store.deployments.named(name) !== undefined),
       });
       this.deps.releases.startRelease(id, null, ReleaseTrigger.Created);
       this.deps.emit('deploymentChanged', created);
@@ -129,7 +129,7 @@ export class DeploymentCommands {
     const { store, term, work } = this.deps;
     return term.exclusive(async () => {
       term.requireLeads('cancel a deployment');
-      const deployment = store.requireDeployment(id);
+      const deployment = store.deployments.require(id);
       if (isTerminalStatus(deployment.status)) return deployment;
       const node = deployment.nodeId === null ? undefined : store.nodes.get(deployment.nodeId);
       if (deployment.nodeId === null || node === undefined || node.state === NodeState.Dead) {
@@ -149,10 +149,10 @@ export class DeploymentCommands {
     const { store, term } = this.deps;
     return term.exclusive(() => {
       term.requireLeads('remove a deployment');
-      const deployment = store.requireDeployment(id);
+      const deployment = store.deployments.require(id);
       if (deployment.removedAt !== null) return deployment;
       assertRemovable(deployment);
-      const removed = store.markRemoved(id);
+      const removed = store.deployments.markRemoved(id);
       this.deps.emit('deploymentChanged', removed);
       this.deps.logger.info('deployment removed', { deploymentId: id, status: removed.status });
       return removed;
@@ -164,7 +164,7 @@ export class DeploymentCommands {
     const { store, term } = this.deps;
     return term.exclusive(async () => {
       term.requireLeads(`${action} a deployment`, id);
-      const deployment = store.requireDeployment(id);
+      const deployment = store.deployments.require(id);
       const plan = planLifecycle(deployment, action, deployment.nodeId === null ? undefined : store.nodes.get(deployment.nodeId));
       const current = plan.status === undefined ? deployment : this.deps.work.changeStatus(id, plan.status.status, plan.status.message);
       await this.deps.commands.send(
@@ -180,7 +180,7 @@ export class DeploymentCommands {
     const { store, term, work } = this.deps;
     return term.exclusive(async () => {
       term.requireLeads('redeploy');
-      const deployment = store.requireDeployment(id);
+      const deployment = store.deployments.require(id);
       if (deployment.removedAt !== null) {
         throw new KrakenError(ErrorCode.Conflict, `deployment ${id} was removed; deploy its repository again instead`, { deploymentId: id });
       }
@@ -208,7 +208,7 @@ export class DeploymentCommands {
     const { store, term, releases } = this.deps;
     return term.exclusive(async () => {
       term.requireLeads('roll back', id);
-      const deployment = store.requireDeployment(id);
+      const deployment = store.deployments.require(id);
       const plan = planRollback(deployment, releases.list(id), commit);
       releases.startRelease(id, plan.commit, plan.trigger);
       return this.restartFromBuild({ ...deployment, commit: plan.commit }, plan.reason);
@@ -219,7 +219,7 @@ export class DeploymentCommands {
     const { store, term } = this.deps;
     return term.exclusive(async () => {
       term.requireLeads('change settings', id);
-      const deployment = store.requireDeployment(id);
+      const deployment = store.deployments.require(id);
       const planned = planEnvChange(deployment, change);
       // names only: the values are secrets
       this.deps.logger.info('settings changed', { deploymentId: id, change: planned.summary, effect: planned.effect });
@@ -228,7 +228,7 @@ export class DeploymentCommands {
         this.deps.releases.startRelease(id, deployment.commit, `${ReleaseTrigger.Settings}: ${planned.summary}`);
         return this.restartFromBuild(deployment, `restarting with changed settings: ${planned.summary}`, { env: planned.env });
       }
-      const stored = store.setEnv(id, planned.env);
+      const stored = store.deployments.setEnv(id, planned.env);
       this.deps.emit('deploymentChanged', stored);
       return stored;
     });
@@ -248,7 +248,7 @@ export class DeploymentCommands {
       await work.sendRequest(updated);
       return updated;
     }
-    const stored = patch.env === undefined ? deployment : store.setEnv(deployment.id, patch.env);
+    const stored = patch.env === undefined ? deployment : store.deployments.setEnv(deployment.id, patch.env);
     return work.placeAndRequest(stored, { attempt: deployment.attempt + 1, why: reason });
   }
 
@@ -256,9 +256,9 @@ export class DeploymentCommands {
     const { store, term } = this.deps;
     return term.exclusive(() => {
       term.requireLeads('change branch watching');
-      const deployment = store.requireDeployment(id);
+      const deployment = store.deployments.require(id);
       if (deployment.watch === watch) return deployment;
-      const changed = store.setWatch(id, watch);
+      const changed = store.deployments.setWatch(id, watch);
       this.deps.emit('deploymentChanged', changed);
       this.deps.logger.info(watch ? 'branch watching turned on' : 'branch watching turned off', { deploymentId: id, branch: changed.branch });
       return changed;

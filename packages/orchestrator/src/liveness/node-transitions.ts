@@ -116,7 +116,7 @@ export class NodeTransitions {
    */
   async evacuate(nodeId: string, why: string, runtime?: Runtime): Promise<void> {
     const { store, work } = this.deps;
-    for (const deployment of store.listDeployments({ nodeId })) {
+    for (const deployment of store.deployments.list({ nodeId })) {
       // a stopped app stays stopped where its image is: failover must not run it anywhere
       if (isTerminalStatus(deployment.status) || isStoppedStatus(deployment.status)) continue;
       if (runtime !== undefined && deployment.runtime !== runtime) continue;
@@ -138,7 +138,7 @@ export class NodeTransitions {
   private async stopMovedAway(nodeId: string): Promise<void> {
     const { store, work, commands, term, logger } = this.deps;
     for (const stop of store.pendingStops.of(nodeId)) {
-      let deployment = store.getDeployment(stop.deploymentId);
+      let deployment = store.deployments.get(stop.deploymentId);
       if (deployment !== undefined && deployment.nodeId === null && !isTerminalStatus(deployment.status)) {
         // nothing else could take it while this node was away, so nothing was moved: place it now,
         // which usually gives it back to this node (still running it) instead of destroying it

@@ -18,7 +18,7 @@ beforeEach(() => {
   clock = new FakeClock();
   store = OrchestratorStore.open({ dataKey, file: ':memory:', clock });
   releases = new Releases(store, clock);
-  store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+  store.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
 });
 afterEach(() => {
   store.close();
@@ -27,7 +27,7 @@ afterEach(() => {
 /** Sets a status the way the orchestrator does, then lets the releases follow it. */
 function reach(status: DeploymentStatus, change: { message?: string; commit?: string } = {}, patch: { commit?: null } = {}): void {
   clock.advance(1000);
-  const changed = store.setStatus('blog-1', status, change, patch);
+  const changed = store.deployments.setStatus('blog-1', status, change, patch);
   if (changed !== undefined) releases.follow(changed);
 }
 
@@ -37,7 +37,7 @@ function log(text: string): void {
 
 describe('Releases', () => {
   it('numbers the releases of each deployment 1, 2, 3', () => {
-    store.createDeployment({ id: 'shop-1', srcUrl: 'https://git.lan/shop.git', branch: 'main' });
+    store.deployments.create({ id: 'shop-1', srcUrl: 'https://git.lan/shop.git', branch: 'main' });
     expect(releases.startRelease('blog-1', null, 'deploy by API').number).toBe(1);
     expect(releases.startRelease('shop-1', null, 'deploy by API').number).toBe(1);
     expect(releases.startRelease('blog-1', 'abc1234', 'redeploy').number).toBe(2);
@@ -151,7 +151,7 @@ describe('Releases', () => {
     try {
       store.changes.onCommit((changeset) => copy.applyChangeset(changeset));
       // the copy starts from the same state and change number (a standby starts from a snapshot)
-      copy.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+      copy.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
       releases.startRelease('blog-1', null, 'deploy by API');
       reach(DeploymentStatus.Running, { commit: 'abc1234' });
       expect(new Releases(copy, clock).list('blog-1')).toEqual(releases.list('blog-1'));

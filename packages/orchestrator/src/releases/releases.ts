@@ -50,7 +50,7 @@ export class Releases {
         details: { field: 'trigger' },
       });
     }
-    this.store.requireDeployment(deploymentId);
+    this.store.deployments.require(deploymentId);
     const now = isoTime(this.clock);
     return this.store.changes.transaction((): ReleaseRecord => {
       const previous = this.table.latestOf(deploymentId);
@@ -74,13 +74,13 @@ export class Releases {
 
   /** A deployment's releases, oldest first; NOT_FOUND for an unknown deployment. */
   list(deploymentId: string): ReleaseRecord[] {
-    this.store.requireDeployment(deploymentId);
+    this.store.deployments.require(deploymentId);
     return this.table.list(deploymentId);
   }
 
   /** One release; NOT_FOUND for an unknown deployment or number. */
   require(deploymentId: string, number: number): ReleaseRecord {
-    this.store.requireDeployment(deploymentId);
+    this.store.deployments.require(deploymentId);
     const release = this.table.get(deploymentId, number);
     if (release === undefined) {
       throw new KrakenError(ErrorCode.NotFound, `deployment ${deploymentId} has no release ${number}`, { deploymentId, details: { field: 'release' } });
@@ -90,6 +90,6 @@ export class Releases {
 
   /** The statuses recorded while the release was current, oldest first. */
   timeline(release: ReleaseRecord): StatusHistoryEntry[] {
-    return this.store.statusHistory(release.deploymentId).filter((entry) => entry.release === release.number);
+    return this.store.deployments.history(release.deploymentId).filter((entry) => entry.release === release.number);
   }
 }

@@ -50,9 +50,9 @@ function follow(key = dataKey, logger = new MemoryLogger()): Promise<StateFollow
 }
 
 function deploy(id: string): void {
-  leader.createDeployment({ id, srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+  leader.deployments.create({ id, srcUrl: 'https://git.lan/blog.git', branch: 'main' });
   clock.advance(1000);
-  leader.setStatus(id, DeploymentStatus.Running, {}, { nodeId: 'node-a', port: 20000 });
+  leader.deployments.setStatus(id, DeploymentStatus.Running, {}, { nodeId: 'node-a', port: 20000 });
   leader.logs.append(id, [{ stream: LogStream.Stdout, text: `${id} listening`, at: '2025-11-25T12:00:00.000Z' }]);
 }
 
@@ -72,8 +72,8 @@ describe('a standby following the leader store through the broker', () => {
       await follower.stop();
     }
     using copy = OrchestratorStore.open({ dataKey, dataDir: path.join(dir.path, 'standby'), clock });
-    expect(copy.listDeployments()).toEqual(leader.listDeployments());
-    expect(copy.statusHistory('after-2')).toEqual(leader.statusHistory('after-2'));
+    expect(copy.deployments.list()).toEqual(leader.deployments.list());
+    expect(copy.deployments.history('after-2')).toEqual(leader.deployments.history('after-2'));
     expect(copy.logs.read('after-2')).toEqual(leader.logs.read('after-2'));
   });
 
@@ -137,7 +137,7 @@ describe('a standby following the leader store through the broker', () => {
     leader.keepClusterSecrets(tokens);
     const follower = await follow();
     try {
-      leader.createDeployment({ id: 'shop', srcUrl: 'https://ci:pa55word-xyz@git.lan/shop.git', branch: 'main', env: { STRIPE_KEY: 'sk-live-123456' } });
+      leader.deployments.create({ id: 'shop', srcUrl: 'https://ci:pa55word-xyz@git.lan/shop.git', branch: 'main', env: { STRIPE_KEY: 'sk-live-123456' } });
       await eventually(() => follower.seq === leader.changes.seq, 10_000, 'the standby catching up');
       expect(follower.clusterSecrets()).toEqual(tokens);
     } finally {
@@ -146,7 +146,7 @@ describe('a standby following the leader store through the broker', () => {
     const copied = readFileSync(path.join(dir.path, 'standby', 'orchestrator.db')).toString('latin1');
     for (const secret of [tokens.apiToken, tokens.joinToken, 'pa55word-xyz', 'sk-live-123456']) expect(copied).not.toContain(secret);
     using copy = OrchestratorStore.open({ dataKey, dataDir: path.join(dir.path, 'standby'), clock });
-    expect(copy.getDeployment('shop')).toMatchObject({ srcUrl: 'https://ci:pa55word-xyz@git.lan/shop.git', env: { STRIPE_KEY: 'sk-live-123456' } });
+    expect(copy.deployments.get('shop')).toMatchObject({ srcUrl: 'https://ci:pa55word-xyz@git.lan/shop.git', env: { STRIPE_KEY: 'sk-live-123456' } });
     copy.close();
     // a standby given another key cannot use the copy, and says why
     await expect(follow(DataKey.generate('a wrong grant'))).rejects.toThrow('do not open with the data key in a wrong grant');

@@ -49,7 +49,7 @@ export class FailoverKeeper {
 
   /** Where a running deployment's failover build stands. */
   view(id: string): FailoverView | undefined {
-    const deployment = this.options.store.getDeployment(id);
+    const deployment = this.options.store.deployments.get(id);
     if (deployment === undefined || deployment.status !== Status.Running) return undefined;
     return this.builds.view(this.candidate(deployment), this.options.store.nodes.list());
   }
@@ -60,14 +60,14 @@ export class FailoverKeeper {
    */
   async keep(now: number): Promise<void> {
     const { store } = this.options;
-    const deployments = store.listDeployments();
+    const deployments = store.deployments.list();
     const nodes = store.nodes.list();
     const actions = this.builds.plan({
       now,
       deployments: deployments.map((deployment) => this.candidate(deployment)),
       nodes,
       choose: (candidate, excludeNodeIds) => {
-        const deployment = store.getDeployment(candidate.id);
+        const deployment = store.deployments.get(candidate.id);
         if (deployment === undefined) return undefined;
         const decision = placeDeployment({
           nodes,
@@ -79,7 +79,7 @@ export class FailoverKeeper {
       },
     });
     for (const action of actions) {
-      const deployment = store.getDeployment(action.deploymentId);
+      const deployment = store.deployments.get(action.deploymentId);
       const body: DeployPrepareBody =
         action.kind === 'forget' || deployment === undefined
           ? { deploymentId: action.deploymentId, forget: true }

@@ -47,14 +47,14 @@ function lines(count: number, from = 0) {
 function work(store: OrchestratorStore): void {
   store.nextEpoch();
   store.nodes.upsert(nodeInfo('node-a'));
-  store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', env: { A: '1' } });
+  store.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', env: { A: '1' } });
   clock.advance(1000);
-  store.setStatus('blog-1', DeploymentStatus.DelegatingDeployment, { message: 'placed' }, { nodeId: 'node-a', port: 20000 });
-  store.setStatus('blog-1', DeploymentStatus.Running, { messageId: '7e4b2c19-d0a3-4e6f-b852-1f9a3c7d5e68' });
+  store.deployments.setStatus('blog-1', DeploymentStatus.DelegatingDeployment, { message: 'placed' }, { nodeId: 'node-a', port: 20000 });
+  store.deployments.setStatus('blog-1', DeploymentStatus.Running, { messageId: '7e4b2c19-d0a3-4e6f-b852-1f9a3c7d5e68' });
   store.logs.append('blog-1', lines(4), { batchSeq: 0 });
   store.logs.append('blog-1', lines(4, 4), { batchSeq: 2, senderDropped: 1 }); // trims to 5, counts a gap
-  store.updateStats('blog-1', { cpuPercent: 1.5, memMb: 40, maxMemMb: 512, at: '2025-11-25T12:00:01.000Z' });
-  store.setWatch('blog-1', true);
+  store.deployments.updateStats('blog-1', { cpuPercent: 1.5, memMb: 40, maxMemMb: 512, at: '2025-11-25T12:00:01.000Z' });
+  store.deployments.setWatch('blog-1', true);
   store.nodes.setState('node-a', NodeState.Suspect);
   store.pendingStops.add({ deploymentId: 'blog-1', nodeId: 'node-b', reason: 'moved' });
   store.pendingStops.remove('blog-1', 'node-b');
@@ -72,7 +72,7 @@ describe('the change log of the orchestrator store', () => {
     for (const changeset of changesets) expect(copy.applyChangeset(JSON.parse(JSON.stringify(changeset)) as Changeset)).toBe(true);
     expect(dump(copy)).toEqual(dump(leader));
     expect(copy.changes.seq).toBe(leader.changes.seq);
-    expect(copy.getDeployment('blog-1')).toEqual(leader.getDeployment('blog-1'));
+    expect(copy.deployments.get('blog-1')).toEqual(leader.deployments.get('blog-1'));
   });
 
   it('skips a changeset applied already and refuses one after a gap', () => {
@@ -93,10 +93,10 @@ describe('the change log of the orchestrator store', () => {
     using store = open('leader');
     const changesets: Changeset[] = [];
     store.changes.onCommit((changeset) => changesets.push(changeset));
-    store.snapshot(() => store.listDeployments());
-    expect(() => store.setStatus('nope', DeploymentStatus.Running)).toThrow();
-    store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
-    expect(() => store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' })).toThrow('already exists');
+    store.snapshot(() => store.deployments.list());
+    expect(() => store.deployments.setStatus('nope', DeploymentStatus.Running)).toThrow();
+    store.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+    expect(() => store.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' })).toThrow('already exists');
     expect(changesets).toHaveLength(1);
     expect(changesets[0]?.statements.map((s) => s.sql.split(/\s+/).slice(0, 3).join(' '))).toEqual([
       'INSERT INTO deployments',

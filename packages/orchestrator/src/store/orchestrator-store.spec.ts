@@ -49,7 +49,7 @@ describe('OrchestratorStore', () => {
 
   it('keeps the database and its WAL readable by their owner alone (they hold the apps\' environment)', () => {
     using store = open();
-    store.createDeployment({ id: 'mode-check', srcUrl: 'https://example.com/a.git', branch: 'main' });
+    store.deployments.create({ id: 'mode-check', srcUrl: 'https://example.com/a.git', branch: 'main' });
     for (const suffix of ['', '-wal', '-shm']) expect({ suffix, mode: fs.statSync(`${store.file}${suffix}`).mode & 0o777 }).toEqual({ suffix, mode: 0o600 });
   });
 
@@ -58,7 +58,7 @@ describe('OrchestratorStore', () => {
     fs.writeFileSync(file, Buffer.alloc(8192, 'not a database '));
     const logger = new MemoryLogger();
     using store = OrchestratorStore.open({ dataKey, dataDir: dir.path, clock, logger });
-    expect(store.listDeployments()).toEqual([]);
+    expect(store.deployments.list()).toEqual([]);
     const [moved] = logger.records.filter((record) => record.message.startsWith('the orchestrator database is damaged'));
     expect(moved?.fields).toMatchObject({ file, movedTo: expect.stringMatching(/orchestrator\.db\.damaged-/) as unknown });
     expect(fs.readFileSync(String(moved?.fields['movedTo']), 'utf8')).toMatch(/^not a database /);
@@ -66,7 +66,7 @@ describe('OrchestratorStore', () => {
 
   it('leaves orchestrator.db alone holding every commit once closed (the WAL checkpointed into it)', () => {
     const store = open();
-    store.createDeployment({ id: 'kept', srcUrl: 'https://example.com/a.git', branch: 'main' });
+    store.deployments.create({ id: 'kept', srcUrl: 'https://example.com/a.git', branch: 'main' });
     // another connection with the file open (a snapshot copy): SQLite folds the WAL in on close
     // only when the closing connection is the last one
     const reader = new Database(store.file, { readonly: true });
@@ -92,7 +92,7 @@ describe('OrchestratorStore', () => {
 
   it('creates a deployment in DeploymentRequested with its first history entry', () => {
     using store = open();
-    const created = store.createDeployment({
+    const created = store.deployments.create({
       id: 'blog-1',
       srcUrl: 'https://git.lan/blog.git',
       branch: 'main',
@@ -108,71 +108,71 @@ describe('OrchestratorStore', () => {
       nodeId: null,
       createdAt: '2025-11-25T12:00:00.000Z',
     });
-    expect(store.statusHistory('blog-1').map((entry) => entry.status)).toEqual([DeploymentStatus.DeploymentRequested]);
+    expect(store.deployments.history('blog-1').map((entry) => entry.status)).toEqual([DeploymentStatus.DeploymentRequested]);
   });
 
   it('refuses a second deployment with the same id', () => {
     using store = open();
-    store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
-    expect(() => store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/x.git', branch: 'main' })).toThrow(
+    store.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+    expect(() => store.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/x.git', branch: 'main' })).toThrow(
       'deployment blog-1 already exists',
     );
   });
 
   it('keeps a name to one live deployment, and frees it once that one is destroyed', () => {
     using store = open();
-    store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', name: 'blog' });
-    expect(store.liveDeploymentNamed('blog')).toBe('blog-1');
-    expect(() => store.createDeployment({ id: 'blog-2', srcUrl: 'https://git.lan/blog.git', branch: 'main', name: 'blog' })).toThrow(
+    store.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', name: 'blog' });
+    expect(store.deployments.named('blog')).toBe('blog-1');
+    expect(() => store.deployments.create({ id: 'blog-2', srcUrl: 'https://git.lan/blog.git', branch: 'main', name: 'blog' })).toThrow(
       'the name blog is taken by deployment blog-1; choose another',
     );
-    store.setStatus('blog-1', DeploymentStatus.Destroyed, {});
-    expect(store.liveDeploymentNamed('blog')).toBeUndefined();
-    expect(store.createDeployment({ id: 'blog-2', srcUrl: 'https://git.lan/blog.git', branch: 'main', name: 'blog' }).name).toBe('blog');
+    store.deployments.setStatus('blog-1', DeploymentStatus.Destroyed, {});
+    expect(store.deployments.named('blog')).toBeUndefined();
+    expect(store.deployments.create({ id: 'blog-2', srcUrl: 'https://git.lan/blog.git', branch: 'main', name: 'blog' }).name).toBe('blog');
   });
 
   it('leaves a removed deployment out of the lists and frees its name, but keeps it and its log readable by id', () => {
     using store = open();
-    store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', name: 'blog' });
-    store.createDeployment({ id: 'shop-1', srcUrl: 'https://git.lan/shop.git', branch: 'main', name: 'shop' });
-    store.setStatus('blog-1', DeploymentStatus.Errored, { message: 'build failed' });
+    store.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', name: 'blog' });
+    store.deployments.create({ id: 'shop-1', srcUrl: 'https://git.lan/shop.git', branch: 'main', name: 'shop' });
+    store.deployments.setStatus('blog-1', DeploymentStatus.Errored, { message: 'build failed' });
     store.logs.append('blog-1', lines(2));
     clock.advance(1_000);
-    const removed = store.markRemoved('blog-1');
+    const removed = store.deployments.markRemoved('blog-1');
     expect(removed.removedAt).toBe('2025-11-25T12:00:01.000Z');
     // removing again keeps the first time
     clock.advance(1_000);
-    expect(store.markRemoved('blog-1').removedAt).toBe('2025-11-25T12:00:01.000Z');
-    expect(store.listDeployments().map((d) => d.id)).toEqual(['shop-1']);
-    expect(store.listDeployments({ includeRemoved: true }).map((d) => d.id)).toEqual(['blog-1', 'shop-1']);
-    expect(store.getDeployment('blog-1')?.status).toBe(DeploymentStatus.Errored);
+    expect(store.deployments.markRemoved('blog-1').removedAt).toBe('2025-11-25T12:00:01.000Z');
+    expect(store.deployments.list().map((d) => d.id)).toEqual(['shop-1']);
+    expect(store.deployments.list({ includeRemoved: true }).map((d) => d.id)).toEqual(['blog-1', 'shop-1']);
+    expect(store.deployments.get('blog-1')?.status).toBe(DeploymentStatus.Errored);
     expect(store.logs.read('blog-1').map((line) => line.text)).toEqual(['line 0', 'line 1']);
     // an Errored deployment holds its name until it is removed
-    expect(store.liveDeploymentNamed('blog')).toBeUndefined();
-    expect(store.createDeployment({ id: 'blog-2', srcUrl: 'https://git.lan/blog.git', branch: 'main', name: 'blog' }).name).toBe('blog');
+    expect(store.deployments.named('blog')).toBeUndefined();
+    expect(store.deployments.create({ id: 'blog-2', srcUrl: 'https://git.lan/blog.git', branch: 'main', name: 'blog' }).name).toBe('blog');
   });
 
   it('deletes removed deployments past the cutoff with their history, log and counters, and keeps the rest', () => {
     const file = `${dir.path}/purge.db`;
     {
       using store = OrchestratorStore.open({ dataKey, file, clock });
-      store.createDeployment({ id: 'old-1', srcUrl: 'https://git.lan/old.git', branch: 'main' });
-      store.createDeployment({ id: 'new-1', srcUrl: 'https://git.lan/new.git', branch: 'main' });
-      store.createDeployment({ id: 'live-1', srcUrl: 'https://git.lan/live.git', branch: 'main' });
+      store.deployments.create({ id: 'old-1', srcUrl: 'https://git.lan/old.git', branch: 'main' });
+      store.deployments.create({ id: 'new-1', srcUrl: 'https://git.lan/new.git', branch: 'main' });
+      store.deployments.create({ id: 'live-1', srcUrl: 'https://git.lan/live.git', branch: 'main' });
       for (const id of ['old-1', 'new-1']) {
-        store.setStatus(id, DeploymentStatus.Destroyed, {});
+        store.deployments.setStatus(id, DeploymentStatus.Destroyed, {});
         store.logs.append(id, lines(3));
       }
-      store.markRemoved('old-1');
+      store.deployments.markRemoved('old-1');
       clock.advance(60_000);
-      store.markRemoved('new-1');
-      expect(store.purgeRemoved('2025-11-25T12:00:30.000Z')).toEqual(['old-1']);
-      expect(store.purgeRemoved('2025-11-25T12:00:30.000Z')).toEqual([]);
-      expect(store.getDeployment('old-1')).toBeUndefined();
+      store.deployments.markRemoved('new-1');
+      expect(store.deployments.purgeRemoved('2025-11-25T12:00:30.000Z')).toEqual(['old-1']);
+      expect(store.deployments.purgeRemoved('2025-11-25T12:00:30.000Z')).toEqual([]);
+      expect(store.deployments.get('old-1')).toBeUndefined();
       expect(store.logs.read('old-1')).toEqual([]);
-      expect(store.statusHistory('old-1')).toEqual([]);
+      expect(store.deployments.history('old-1')).toEqual([]);
       expect(store.logs.read('new-1')).toHaveLength(3);
-      expect(store.listDeployments({ includeRemoved: true }).map((d) => d.id)).toEqual(['live-1', 'new-1']);
+      expect(store.deployments.list({ includeRemoved: true }).map((d) => d.id)).toEqual(['live-1', 'new-1']);
     }
     const db = new Database(file, { readonly: true });
     const count = (table: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE deployment_id = 'old-1'`).get() as { n: number }).n;
@@ -182,16 +182,16 @@ describe('OrchestratorStore', () => {
 
   it('keeps every status change in order with its time and the fields it carried', () => {
     using store = open();
-    store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+    store.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
     clock.advance(1000);
-    store.setStatus(
+    store.deployments.setStatus(
       'blog-1',
       DeploymentStatus.DelegatingDeployment,
       { message: 'placed' },
       { nodeId: 'node-a', port: 20000, placementReason: 'only node' },
     );
-    store.setStatus('blog-1', DeploymentStatus.BuildingDeployment, { nodeId: 'node-a', at: '2025-11-25T12:00:02.000Z' });
-    const running = store.setStatus('blog-1', DeploymentStatus.Running, {
+    store.deployments.setStatus('blog-1', DeploymentStatus.BuildingDeployment, { nodeId: 'node-a', at: '2025-11-25T12:00:02.000Z' });
+    const running = store.deployments.setStatus('blog-1', DeploymentStatus.Running, {
       nodeId: 'node-a',
       commit: 'abcdef1',
       url: 'http://node-a:20000/',
@@ -203,7 +203,7 @@ describe('OrchestratorStore', () => {
       commit: 'abcdef1',
       url: 'http://node-a:20000/',
     });
-    expect(store.statusHistory('blog-1')).toEqual([
+    expect(store.deployments.history('blog-1')).toEqual([
       { deploymentId: 'blog-1', status: 'DeploymentRequested', message: null, nodeId: null, at: '2025-11-25T12:00:00.000Z', release: 1 },
       { deploymentId: 'blog-1', status: 'DelegatingDeployment', message: 'placed', nodeId: null, at: '2025-11-25T12:00:01.000Z', release: 1 },
       { deploymentId: 'blog-1', status: 'BuildingDeployment', message: null, nodeId: 'node-a', at: '2025-11-25T12:00:02.000Z', release: 1 },
@@ -213,48 +213,48 @@ describe('OrchestratorStore', () => {
 
   it('records a status carried by the same broker message only once', () => {
     using store = open();
-    store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+    store.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
     const messageId = '7e4b2c19-d0a3-4e6f-b852-1f9a3c7d5e68';
-    expect(store.setStatus('blog-1', DeploymentStatus.Running, { messageId })).toBeDefined();
-    expect(store.setStatus('blog-1', DeploymentStatus.Running, { messageId })).toBeUndefined();
-    expect(store.statusHistory('blog-1')).toHaveLength(2);
+    expect(store.deployments.setStatus('blog-1', DeploymentStatus.Running, { messageId })).toBeDefined();
+    expect(store.deployments.setStatus('blog-1', DeploymentStatus.Running, { messageId })).toBeUndefined();
+    expect(store.deployments.history('blog-1')).toHaveLength(2);
   });
 
   it("keeps a running app's restarts across statuses that do not report them and a reopen, and clears them when a new attempt starts", () => {
     const restarts = { count: 2, looping: true, lastExit: { code: 1, at: '2025-11-25T12:00:03.000Z', reason: 'exited with code 1 after 3.0 s' } };
     {
       using store = open();
-      store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
-      expect(store.requireDeployment('blog-1').restarts).toBeNull();
-      expect(store.setStatus('blog-1', DeploymentStatus.Running, { restarts })?.restarts).toEqual(restarts);
-      expect(store.setStatus('blog-1', DeploymentStatus.DestructionRequested)?.restarts).toEqual(restarts);
+      store.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+      expect(store.deployments.require('blog-1').restarts).toBeNull();
+      expect(store.deployments.setStatus('blog-1', DeploymentStatus.Running, { restarts })?.restarts).toEqual(restarts);
+      expect(store.deployments.setStatus('blog-1', DeploymentStatus.DestructionRequested)?.restarts).toEqual(restarts);
     }
     using store = open();
-    expect(store.requireDeployment('blog-1').restarts).toEqual(restarts);
-    expect(store.setStatus('blog-1', DeploymentStatus.UpdateRequested)?.restarts).toBeNull();
+    expect(store.deployments.require('blog-1').restarts).toEqual(restarts);
+    expect(store.deployments.setStatus('blog-1', DeploymentStatus.UpdateRequested)?.restarts).toBeNull();
   });
 
   it("keeps a running app's readiness across statuses of the attempt that do not report it and a reopen, and clears it on a new attempt or once the app stops", () => {
     const unready = { ready: false, since: '2025-11-25T12:00:05.000Z', reason: 'not answering on port 20001 for 15 s (3 checks)' };
     {
       using store = open();
-      store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
-      expect(store.requireDeployment('blog-1').readiness).toBeNull();
-      expect(store.setStatus('blog-1', DeploymentStatus.Running, { readiness: unready })?.readiness).toEqual(unready);
-      expect(store.setStatus('blog-1', DeploymentStatus.Running, { message: 'from an older worker' })?.readiness).toEqual(unready);
+      store.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+      expect(store.deployments.require('blog-1').readiness).toBeNull();
+      expect(store.deployments.setStatus('blog-1', DeploymentStatus.Running, { readiness: unready })?.readiness).toEqual(unready);
+      expect(store.deployments.setStatus('blog-1', DeploymentStatus.Running, { message: 'from an older worker' })?.readiness).toEqual(unready);
     }
     using store = open();
-    expect(store.requireDeployment('blog-1').readiness).toEqual(unready);
-    expect(store.setStatus('blog-1', DeploymentStatus.UpdateRequested)?.readiness).toBeNull();
-    store.setStatus('blog-1', DeploymentStatus.Running, { readiness: unready });
-    expect(store.setStatus('blog-1', DeploymentStatus.DelegatingDeployment)?.readiness).toBeNull();
-    store.setStatus('blog-1', DeploymentStatus.Running, { readiness: unready });
-    expect(store.setStatus('blog-1', DeploymentStatus.Stopped)?.readiness).toBeNull();
+    expect(store.deployments.require('blog-1').readiness).toEqual(unready);
+    expect(store.deployments.setStatus('blog-1', DeploymentStatus.UpdateRequested)?.readiness).toBeNull();
+    store.deployments.setStatus('blog-1', DeploymentStatus.Running, { readiness: unready });
+    expect(store.deployments.setStatus('blog-1', DeploymentStatus.DelegatingDeployment)?.readiness).toBeNull();
+    store.deployments.setStatus('blog-1', DeploymentStatus.Running, { readiness: unready });
+    expect(store.deployments.setStatus('blog-1', DeploymentStatus.Stopped)?.readiness).toBeNull();
   });
 
   it('reports a status for an unknown deployment as NOT_FOUND', () => {
     using store = open();
-    expect(() => store.setStatus('nope', DeploymentStatus.Running)).toThrow(
+    expect(() => store.deployments.setStatus('nope', DeploymentStatus.Running)).toThrow(
       expect.objectContaining({ code: 'NOT_FOUND' }) as Error,
     );
   });
@@ -262,21 +262,21 @@ describe('OrchestratorStore', () => {
   it('keeps everything across close and reopen', () => {
     {
       using store = open();
-      store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', env: { PORT: '80' } });
-      store.setStatus('blog-1', DeploymentStatus.Running, {}, { nodeId: 'node-a', port: 20001 });
+      store.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', env: { PORT: '80' } });
+      store.deployments.setStatus('blog-1', DeploymentStatus.Running, {}, { nodeId: 'node-a', port: 20001 });
       store.nodes.upsert({ ...nodeInfo('node-a'), extensions: { 'temperature.celsius': 47.5 } });
       store.logs.append('blog-1', lines(3));
       store.pendingStops.add({ deploymentId: 'blog-1', nodeId: 'node-b', reason: 'moved' });
       expect(store.nextEpoch()).toBe(1);
     }
     using reopened = open();
-    expect(reopened.getDeployment('blog-1')).toMatchObject({
+    expect(reopened.deployments.get('blog-1')).toMatchObject({
       status: 'Running',
       nodeId: 'node-a',
       port: 20001,
       env: { PORT: '80' },
     });
-    expect(reopened.statusHistory('blog-1')).toHaveLength(2);
+    expect(reopened.deployments.history('blog-1')).toHaveLength(2);
     expect(reopened.nodes.list().map((node) => node.id)).toEqual(['node-a']);
     // with the rest of its last node.info (ram, load): a new leader shows them until the next heartbeat
     expect(reopened.nodes.get('node-a')?.info.extensions).toEqual({ 'temperature.celsius': 47.5 });
@@ -289,11 +289,11 @@ describe('OrchestratorStore', () => {
   it('records the leader term each status was recorded in', () => {
     {
       using store = open();
-      store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+      store.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
       store.nextEpoch();
-      store.setStatus('blog-1', DeploymentStatus.Running, {}, { nodeId: 'node-a' });
+      store.deployments.setStatus('blog-1', DeploymentStatus.Running, {}, { nodeId: 'node-a' });
       store.nextEpoch();
-      store.setStatus('blog-1', DeploymentStatus.DestructionRequested, {});
+      store.deployments.setStatus('blog-1', DeploymentStatus.DestructionRequested, {});
     }
     const db = new Database(`${dir.path}/orchestrator.db`, { readonly: true });
     try {
@@ -310,12 +310,12 @@ describe('OrchestratorStore', () => {
   it('lists deployments in creation order, optionally by node', () => {
     using store = open();
     for (const id of ['a', 'b', 'c']) {
-      store.createDeployment({ id, srcUrl: 'https://git.lan/x.git', branch: 'main' });
+      store.deployments.create({ id, srcUrl: 'https://git.lan/x.git', branch: 'main' });
       clock.advance(1);
     }
-    store.setStatus('b', DeploymentStatus.DelegatingDeployment, {}, { nodeId: 'node-a' });
-    expect(store.listDeployments().map((d) => d.id)).toEqual(['a', 'b', 'c']);
-    expect(store.listDeployments({ nodeId: 'node-a' }).map((d) => d.id)).toEqual(['b']);
+    store.deployments.setStatus('b', DeploymentStatus.DelegatingDeployment, {}, { nodeId: 'node-a' });
+    expect(store.deployments.list().map((d) => d.id)).toEqual(['a', 'b', 'c']);
+    expect(store.deployments.list({ nodeId: 'node-a' }).map((d) => d.id)).toEqual(['b']);
   });
 
   it('upserts nodes keeping their state and priority, and updates stats', () => {
@@ -326,31 +326,31 @@ describe('OrchestratorStore', () => {
     const updated = store.nodes.upsert(nodeInfo('node-a', { freeMb: 100 }));
     expect(updated).toMatchObject({ state: 'suspect', updateTime: '2025-11-25T12:00:02.000Z', orchestrationPriority: null });
     expect(updated.info.ram.freeMb).toBe(100);
-    store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
-    store.updateStats('blog-1', { cpuPercent: 12.5, memMb: 64, maxMemMb: 256, imageSizeMb: 140 });
-    expect(store.getDeployment('blog-1')).toMatchObject({
+    store.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+    store.deployments.updateStats('blog-1', { cpuPercent: 12.5, memMb: 64, maxMemMb: 256, imageSizeMb: 140 });
+    expect(store.deployments.get('blog-1')).toMatchObject({
       cpuPercent: 12.5,
       memMb: 64,
       maxMemMb: 256,
       imageSizeMb: 140,
       statsAt: '2025-11-25T12:00:02.000Z',
     });
-    store.updateStats('blog-1', { cpuPercent: 1, memMb: 60, maxMemMb: 256, at: '2025-11-25T12:00:09.000Z' });
-    expect(store.getDeployment('blog-1')).toMatchObject({ cpuPercent: 1, imageSizeMb: 140, statsAt: '2025-11-25T12:00:09.000Z' });
+    store.deployments.updateStats('blog-1', { cpuPercent: 1, memMb: 60, maxMemMb: 256, at: '2025-11-25T12:00:09.000Z' });
+    expect(store.deployments.get('blog-1')).toMatchObject({ cpuPercent: 1, imageSizeMb: 140, statsAt: '2025-11-25T12:00:09.000Z' });
   });
 
   it('turns watching on and off, keeping it across a reopen', () => {
     {
       using store = open();
-      expect(store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' }).watch).toBe(false);
+      expect(store.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' }).watch).toBe(false);
       clock.advance(1000);
-      expect(store.setWatch('blog-1', true)).toMatchObject({ watch: true, updatedAt: '2025-11-25T12:00:01.000Z' });
-      expect(store.getDeployment('blog-1')?.watch).toBe(true);
-      expect(() => store.setWatch('ghost', true)).toThrow('no deployment with id ghost');
+      expect(store.deployments.setWatch('blog-1', true)).toMatchObject({ watch: true, updatedAt: '2025-11-25T12:00:01.000Z' });
+      expect(store.deployments.get('blog-1')?.watch).toBe(true);
+      expect(() => store.deployments.setWatch('ghost', true)).toThrow('no deployment with id ghost');
     }
     using store = open();
-    expect(store.getDeployment('blog-1')?.watch).toBe(true);
-    expect(store.setWatch('blog-1', false).watch).toBe(false);
+    expect(store.deployments.get('blog-1')?.watch).toBe(true);
+    expect(store.deployments.setWatch('blog-1', false).watch).toBe(false);
   });
 
   describe('logs', () => {
@@ -431,9 +431,9 @@ describe('migrations', () => {
     db.prepare("INSERT INTO deployments (id, src_url, branch, status, created_at, updated_at) VALUES ('run-1', 'u', 'main', 'Running', 'x', 'x')").run();
     db.close();
     using store = OrchestratorStore.open({ dataKey, file, clock });
-    expect(store.getDeployment('run-1')).toMatchObject({ status: 'Running', readiness: null });
+    expect(store.deployments.get('run-1')).toMatchObject({ status: 'Running', readiness: null });
     const unready = { ready: false, since: '2025-11-25T12:00:05.000Z' };
-    expect(store.setStatus('run-1', DeploymentStatus.Running, { readiness: unready })?.readiness).toEqual(unready);
+    expect(store.deployments.setStatus('run-1', DeploymentStatus.Running, { readiness: unready })?.readiness).toEqual(unready);
   });
 
   it('adds stats_at to a database made by the first schema, keeping its deployments', () => {
@@ -445,7 +445,7 @@ describe('migrations', () => {
     ).run();
     db.close();
     using store = OrchestratorStore.open({ dataKey, file, clock });
-    expect(store.getDeployment('old')).toMatchObject({ cpuPercent: 3, statsAt: null, status: 'Running' });
+    expect(store.deployments.get('old')).toMatchObject({ cpuPercent: 3, statsAt: null, status: 'Running' });
   });
 
   it('names the deployments of a database made before names by their id, where the id is a DNS label', () => {
@@ -456,7 +456,7 @@ describe('migrations', () => {
     for (const id of ['todo-api-3f9a1c', 'Adopted_X', '-odd']) insert.run(id);
     db.close();
     using store = OrchestratorStore.open({ dataKey, file, clock });
-    expect(['todo-api-3f9a1c', 'Adopted_X', '-odd'].map((id) => store.getDeployment(id)?.name)).toEqual(['todo-api-3f9a1c', null, null]);
+    expect(['todo-api-3f9a1c', 'Adopted_X', '-odd'].map((id) => store.deployments.get(id)?.name)).toEqual(['todo-api-3f9a1c', null, null]);
   });
 
   it('lets a new deployment take the name of an Errored one removed, on a database made before removal', () => {
@@ -466,9 +466,9 @@ describe('migrations', () => {
     db.prepare("INSERT INTO deployments (id, src_url, branch, status, name, created_at, updated_at) VALUES ('app-1', 'u', 'main', 'Errored', 'app', 'x', 'x')").run();
     db.close();
     using store = OrchestratorStore.open({ dataKey, file, clock });
-    expect(store.getDeployment('app-1')?.removedAt).toBeNull();
-    store.markRemoved('app-1');
-    expect(store.createDeployment({ id: 'app-2', srcUrl: 'u', branch: 'main', name: 'app' }).name).toBe('app');
+    expect(store.deployments.get('app-1')?.removedAt).toBeNull();
+    store.deployments.markRemoved('app-1');
+    expect(store.deployments.create({ id: 'app-2', srcUrl: 'u', branch: 'main', name: 'app' }).name).toBe('app');
   });
 
   it('gives every deployment of a version-6 database release 1, holding its history and log', () => {
@@ -495,7 +495,7 @@ describe('migrations', () => {
     ]);
     expect(all('broke-1')).toMatchObject([{ result: 'failed', reason: 'npm test failed', ended_at: '2025-11-25T11:00:00.000Z' }]);
     expect(all('busy-1')).toMatchObject([{ result: 'building', ended_at: null }]);
-    expect(store.statusHistory('ran-1').map((entry) => entry.release)).toEqual([1, 1]);
+    expect(store.deployments.history('ran-1').map((entry) => entry.release)).toEqual([1, 1]);
     expect(store.logs.read('ran-1', { release: 1 }).map((line) => line.text)).toEqual(['hello']);
     expect(store.currentRelease('ran-1')).toBe(1);
   });
@@ -529,88 +529,88 @@ describe('OrchestratorStore reads from memory, in step with the database', () =>
   function fromDisk(store: OrchestratorStore) {
     using fresh = OrchestratorStore.open({ dataKey, file: store.file, clock });
     return {
-      deployments: fresh.listDeployments(),
-      histories: [...fresh.statusHistories()],
+      deployments: fresh.deployments.list(),
+      histories: [...fresh.deployments.histories()],
       nodes: fresh.nodes.list(),
     };
   }
 
   function inMemory(store: OrchestratorStore) {
-    return { deployments: store.listDeployments(), histories: [...store.statusHistories()], nodes: store.nodes.list() };
+    return { deployments: store.deployments.list(), histories: [...store.deployments.histories()], nodes: store.nodes.list() };
   }
 
   it('answers what the database holds after every kind of write', () => {
     using store = open();
     store.nodes.upsert(nodeInfo('node-b'));
-    store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+    store.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
     clock.advance(1000);
-    store.createDeployment({ id: 'shop-1', srcUrl: 'https://git.lan/shop.git', branch: 'main' });
+    store.deployments.create({ id: 'shop-1', srcUrl: 'https://git.lan/shop.git', branch: 'main' });
     store.nodes.upsert(nodeInfo('node-a'));
-    store.setStatus('blog-1', DeploymentStatus.DelegatingDeployment, { nodeId: 'leader' }, { nodeId: 'node-a', port: 20000 });
-    store.setStatus('blog-1', DeploymentStatus.Running, { nodeId: 'node-a', commit: 'abc1234', url: 'http://10.0.0.1:20000' });
-    store.updateStats('blog-1', { cpuPercent: 2, memMb: 50, maxMemMb: 256 });
+    store.deployments.setStatus('blog-1', DeploymentStatus.DelegatingDeployment, { nodeId: 'leader' }, { nodeId: 'node-a', port: 20000 });
+    store.deployments.setStatus('blog-1', DeploymentStatus.Running, { nodeId: 'node-a', commit: 'abc1234', url: 'http://10.0.0.1:20000' });
+    store.deployments.updateStats('blog-1', { cpuPercent: 2, memMb: 50, maxMemMb: 256 });
     store.nodes.setState('node-b', NodeState.Suspect);
     expect(inMemory(store)).toEqual(fromDisk(store));
     expect(store.nodes.list().map((n) => n.id)).toEqual(['node-a', 'node-b']);
-    expect(store.listDeployments({ nodeId: 'node-a' }).map((d) => d.id)).toEqual(['blog-1']);
+    expect(store.deployments.list({ nodeId: 'node-a' }).map((d) => d.id)).toEqual(['blog-1']);
   });
 
   it('keeps the database order (created, then id) when the clock goes back', () => {
     using store = open();
-    store.listDeployments(); // fill the cache first, so the inserts below go through it
-    store.createDeployment({ id: 'b-app', srcUrl: 'https://git.lan/b.git', branch: 'main' });
+    store.deployments.list(); // fill the cache first, so the inserts below go through it
+    store.deployments.create({ id: 'b-app', srcUrl: 'https://git.lan/b.git', branch: 'main' });
     clock.advance(-60_000);
-    store.createDeployment({ id: 'c-app', srcUrl: 'https://git.lan/c.git', branch: 'main' });
-    store.createDeployment({ id: 'a-app', srcUrl: 'https://git.lan/a.git', branch: 'main' });
-    expect(store.listDeployments().map((d) => d.id)).toEqual(['a-app', 'c-app', 'b-app']);
+    store.deployments.create({ id: 'c-app', srcUrl: 'https://git.lan/c.git', branch: 'main' });
+    store.deployments.create({ id: 'a-app', srcUrl: 'https://git.lan/a.git', branch: 'main' });
+    expect(store.deployments.list().map((d) => d.id)).toEqual(['a-app', 'c-app', 'b-app']);
     expect(inMemory(store)).toEqual(fromDisk(store));
   });
 
   it('hands out frozen records and replaces them on change, so a record read earlier never changes', () => {
     using store = open();
-    const before = store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', env: { A: '1' } });
-    const historyBefore = store.statusHistory('blog-1');
+    const before = store.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main', env: { A: '1' } });
+    const historyBefore = store.deployments.history('blog-1');
     expect(Object.isFrozen(before) && Object.isFrozen(before.env) && Object.isFrozen(historyBefore)).toBe(true);
     expect(() => {
       (before as { status: string }).status = 'Running';
     }).toThrow(TypeError);
 
-    const after = store.setStatus('blog-1', DeploymentStatus.DelegatingDeployment);
+    const after = store.deployments.setStatus('blog-1', DeploymentStatus.DelegatingDeployment);
     expect(after).not.toBe(before);
     expect(before.status).toBe(DeploymentStatus.DeploymentRequested);
     expect(historyBefore).toHaveLength(1);
-    expect(store.statusHistory('blog-1')).toHaveLength(2);
-    expect(store.getDeployment('blog-1')).toBe(after);
+    expect(store.deployments.history('blog-1')).toHaveLength(2);
+    expect(store.deployments.get('blog-1')).toBe(after);
   });
 
   it('forgets writes a failed snapshot rolled back', () => {
     using store = open();
-    store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+    store.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
     expect(() =>
       store.snapshot(() => {
-        store.setStatus('blog-1', DeploymentStatus.DelegatingDeployment);
-        store.createDeployment({ id: 'shop-1', srcUrl: 'https://git.lan/shop.git', branch: 'main' });
+        store.deployments.setStatus('blog-1', DeploymentStatus.DelegatingDeployment);
+        store.deployments.create({ id: 'shop-1', srcUrl: 'https://git.lan/shop.git', branch: 'main' });
         throw new Error('changed my mind');
       }),
     ).toThrow('changed my mind');
-    expect(store.getDeployment('blog-1')?.status).toBe(DeploymentStatus.DeploymentRequested);
-    expect(store.getDeployment('shop-1')).toBeUndefined();
-    expect(store.statusHistory('blog-1')).toHaveLength(1);
+    expect(store.deployments.get('blog-1')?.status).toBe(DeploymentStatus.DeploymentRequested);
+    expect(store.deployments.get('shop-1')).toBeUndefined();
+    expect(store.deployments.history('blog-1')).toHaveLength(1);
     expect(inMemory(store)).toEqual(fromDisk(store));
   });
 
   it('gives the histories of many deployments at once, an empty list for an unknown id', () => {
     using store = open();
-    store.createDeployment({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
-    store.createDeployment({ id: 'shop-1', srcUrl: 'https://git.lan/shop.git', branch: 'main' });
-    store.setStatus('shop-1', DeploymentStatus.DelegatingDeployment);
-    const histories = store.statusHistories(['shop-1', 'ghost']);
+    store.deployments.create({ id: 'blog-1', srcUrl: 'https://git.lan/blog.git', branch: 'main' });
+    store.deployments.create({ id: 'shop-1', srcUrl: 'https://git.lan/shop.git', branch: 'main' });
+    store.deployments.setStatus('shop-1', DeploymentStatus.DelegatingDeployment);
+    const histories = store.deployments.histories(['shop-1', 'ghost']);
     expect([...histories.keys()]).toEqual(['shop-1', 'ghost']);
     expect(histories.get('shop-1')?.map((h) => h.status)).toEqual([
       DeploymentStatus.DeploymentRequested,
       DeploymentStatus.DelegatingDeployment,
     ]);
     expect(histories.get('ghost')).toEqual([]);
-    expect([...store.statusHistories().keys()]).toEqual(['blog-1', 'shop-1']);
+    expect([...store.deployments.histories().keys()]).toEqual(['blog-1', 'shop-1']);
   });
 });

@@ -45,13 +45,13 @@ describe('secrets in the store', () => {
       using store = open();
       store.changes.onCommit((changeset) => changesets.push(changeset));
       store.keepClusterSecrets(TOKENS);
-      store.createDeployment({ id: 'app-1', srcUrl: SECRET_URL, branch: 'main', env: SECRET_ENV });
-      store.setEnv('app-1', { ...SECRET_ENV, API_KEY: 'sk-live-0123456789' });
-      store.setStatus('app-1', DeploymentStatus.Errored, { message: `git clone ${SECRET_URL} failed` });
+      store.deployments.create({ id: 'app-1', srcUrl: SECRET_URL, branch: 'main', env: SECRET_ENV });
+      store.deployments.setEnv('app-1', { ...SECRET_ENV, API_KEY: 'sk-live-0123456789' });
+      store.deployments.setStatus('app-1', DeploymentStatus.Errored, { message: `git clone ${SECRET_URL} failed` });
       const raw = rawBytes(store);
       for (const secret of [...SECRETS, 'sk-live-0123456789']) expect(raw).not.toContain(secret);
-      expect(store.getDeployment('app-1')).toMatchObject({ srcUrl: SECRET_URL, env: { ...SECRET_ENV, API_KEY: 'sk-live-0123456789' } });
-      expect(store.getDeployment('app-1')?.statusMessage).toBe('git clone https://kraken-user:***@git.example/app.git failed');
+      expect(store.deployments.get('app-1')).toMatchObject({ srcUrl: SECRET_URL, env: { ...SECRET_ENV, API_KEY: 'sk-live-0123456789' } });
+      expect(store.deployments.get('app-1')?.statusMessage).toBe('git clone https://kraken-user:***@git.example/app.git failed');
       expect(store.clusterSecrets()).toEqual(TOKENS);
     }
     // what standbys get through the broker is sealed too
@@ -64,7 +64,7 @@ describe('secrets in the store', () => {
     expect(row['src_credentials']).toMatch(/^enc:v1:/);
     expect(row['env']).toMatch(/^enc:v1:/);
     using again = open();
-    expect(again.getDeployment('app-1')?.env['API_KEY']).toBe('sk-live-0123456789');
+    expect(again.deployments.get('app-1')?.env['API_KEY']).toBe('sk-live-0123456789');
     expect(again.clusterSecrets()).toEqual(TOKENS);
   });
 
@@ -101,7 +101,7 @@ describe('secrets in the store', () => {
   it('tells a wrong key by a sealed env value too, in a store that kept no tokens', () => {
     {
       using store = open();
-      store.createDeployment({ id: 'app-1', srcUrl: 'https://git.example/app.git', branch: 'main', env: SECRET_ENV });
+      store.deployments.create({ id: 'app-1', srcUrl: 'https://git.example/app.git', branch: 'main', env: SECRET_ENV });
     }
     expect(() => open('leader', DataKey.generate('/other/secrets.json'))).toThrow('do not open with the data key in /other/secrets.json');
   });
@@ -119,7 +119,7 @@ describe('secrets in the store', () => {
 
     const store = open();
     // read in clear before sealing: the leader starts as usual
-    expect(store.getDeployment('old-1')).toMatchObject({ srcUrl: SECRET_URL, env: SECRET_ENV });
+    expect(store.deployments.get('old-1')).toMatchObject({ srcUrl: SECRET_URL, env: SECRET_ENV });
     expect(store.clusterSecrets()).toEqual(TOKENS);
     // a standby's copy, taken before
     const copyFile = path.join(dir.path, 'standby.db');
@@ -128,18 +128,18 @@ describe('secrets in the store', () => {
     const changesets: Changeset[] = [];
     store.changes.onCommit((changeset) => changesets.push(changeset));
     store.keepClusterSecrets(TOKENS);
-    expect(store.sealClearSecrets()).toBe(2);
-    expect(store.sealClearSecrets()).toBe(0); // once
+    expect(store.deployments.sealClearSecrets()).toBe(2);
+    expect(store.deployments.sealClearSecrets()).toBe(0); // once
     store.close();
     const raw = readFileSync(file).toString('latin1');
     for (const secret of SECRETS) expect(raw).not.toContain(secret);
     using reopened = open();
-    expect(reopened.getDeployment('old-1')).toMatchObject({ srcUrl: SECRET_URL, env: SECRET_ENV });
-    expect(reopened.getDeployment('old-2')).toMatchObject({ srcUrl: 'git@git.example:app.git', env: {} });
+    expect(reopened.deployments.get('old-1')).toMatchObject({ srcUrl: SECRET_URL, env: SECRET_ENV });
+    expect(reopened.deployments.get('old-2')).toMatchObject({ srcUrl: 'git@git.example:app.git', env: {} });
     expect(reopened.clusterSecrets()).toEqual(TOKENS);
 
     for (const changeset of changesets) copy.applyChangeset(changeset);
-    expect(copy.getDeployment('old-1')).toMatchObject({ srcUrl: SECRET_URL, env: SECRET_ENV });
+    expect(copy.deployments.get('old-1')).toMatchObject({ srcUrl: SECRET_URL, env: SECRET_ENV });
     expect(copy.clusterSecrets()).toEqual(TOKENS);
     copy.close();
     const copied = readFileSync(copyFile).toString('latin1');
@@ -154,9 +154,9 @@ describe('secrets in the store', () => {
     db.close();
     using store = OrchestratorStore.open({ dataKey, file, clock });
     expect(store.schemaVersion).toBe(migrations.length);
-    expect(store.getDeployment('old-1')?.srcUrl).toBe(SECRET_URL);
-    expect(store.sealClearSecrets()).toBe(1);
-    expect(store.getDeployment('old-1')?.srcUrl).toBe(SECRET_URL);
+    expect(store.deployments.get('old-1')?.srcUrl).toBe(SECRET_URL);
+    expect(store.deployments.sealClearSecrets()).toBe(1);
+    expect(store.deployments.get('old-1')?.srcUrl).toBe(SECRET_URL);
   });
 });
 

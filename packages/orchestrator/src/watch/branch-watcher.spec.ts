@@ -68,7 +68,7 @@ describe('Orchestrator with branch watching', () => {
     worker.commit = commit;
     const created = await orchestrator.createDeployment({ srcUrl: SRC, branch: 'main', watch: true });
     return eventually(() => {
-      const d = store.getDeployment(created.id);
+      const d = store.deployments.get(created.id);
       return d?.status === DeploymentStatus.Running && d.commit === commit ? d : undefined;
     }, 5000, `Running at ${commit}`, 10);
   }
@@ -114,10 +114,10 @@ describe('Orchestrator with branch watching', () => {
     worker.commit = COMMIT_B;
     await after(MINUTE / 2);
     expect(remote.calls).toHaveLength(2);
-    await eventually(() => store.getDeployment(deployment.id)?.commit === COMMIT_B, 5000, 'Running at the new head', 10);
+    await eventually(() => store.deployments.get(deployment.id)?.commit === COMMIT_B, 5000, 'Running at the new head', 10);
     expect(worker.requests()).toHaveLength(2);
     expect(worker.requests()[1]?.body.attempt).toBe(2);
-    expect(store.statusHistory(deployment.id).map((h) => h.status)).toContain(DeploymentStatus.UpdateRequested);
+    expect(store.deployments.history(deployment.id).map((h) => h.status)).toContain(DeploymentStatus.UpdateRequested);
     expect(orchestrator.counters.watchRedeploys).toBe(1);
     expect(logger.records.find((r) => r.message === 'branch head moved; redeploying')?.fields).toMatchObject({
       deploymentId: deployment.id,
@@ -133,7 +133,7 @@ describe('Orchestrator with branch watching', () => {
     await start();
     worker.commit = COMMIT_A;
     const created = await orchestrator.createDeployment({ srcUrl: SRC, branch: 'main' });
-    await eventually(() => store.getDeployment(created.id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
+    await eventually(() => store.deployments.get(created.id)?.status === DeploymentStatus.Running, 5000, 'Running', 10);
     remote.set(COMMIT_B);
     await after(MINUTE);
     expect(remote.calls).toEqual([]);
@@ -153,14 +153,14 @@ describe('Orchestrator with branch watching', () => {
     remote.set(COMMIT_B);
     await after(MINUTE);
     await eventually(() => worker.requests().length === 2, 5000, 'the redeploy once the remote answers', 10);
-    expect(store.getDeployment(deployment.id)?.status).not.toBe(DeploymentStatus.Errored);
+    expect(store.deployments.get(deployment.id)?.status).not.toBe(DeploymentStatus.Errored);
   });
 
   it('redeploys a failed deployment when a new commit arrives, but never twice for the same commit', async () => {
     await start();
     const deployment = await runningWatched(COMMIT_A);
     await worker.report(deployment.id, DeploymentStatus.Errored, { message: 'crashed' });
-    await eventually(() => store.getDeployment(deployment.id)?.status === DeploymentStatus.Errored, 5000, 'Errored', 10);
+    await eventually(() => store.deployments.get(deployment.id)?.status === DeploymentStatus.Errored, 5000, 'Errored', 10);
 
     remote.set(COMMIT_A);
     await after(MINUTE);
@@ -172,7 +172,7 @@ describe('Orchestrator with branch watching', () => {
     await after(MINUTE);
     await eventually(() => worker.requests().length === 2, 5000, 'redeploy of the fix', 10);
     await worker.report(deployment.id, DeploymentStatus.Errored, { message: 'build failed' });
-    await eventually(() => store.getDeployment(deployment.id)?.status === DeploymentStatus.Errored, 5000, 'Errored again', 10);
+    await eventually(() => store.deployments.get(deployment.id)?.status === DeploymentStatus.Errored, 5000, 'Errored again', 10);
     await after(MINUTE);
     expect(worker.requests()).toHaveLength(2);
 
@@ -180,7 +180,7 @@ describe('Orchestrator with branch watching', () => {
     worker.commit = COMMIT_C;
     remote.set(COMMIT_C);
     await after(MINUTE);
-    await eventually(() => store.getDeployment(deployment.id)?.commit === COMMIT_C, 5000, 'Running at the second fix', 10);
+    await eventually(() => store.deployments.get(deployment.id)?.commit === COMMIT_C, 5000, 'Running at the second fix', 10);
     expect(orchestrator.counters.watchRedeploys).toBe(2);
   });
 

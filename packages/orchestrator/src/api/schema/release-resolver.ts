@@ -16,7 +16,7 @@ export class ReleaseResolver {
     const { releases } = context.orchestrator;
     const now = Date.now();
     const list = releases.list(checkId('deploymentId', deploymentId));
-    const targets = new Set(rollbackCommits(context.store.requireDeployment(deploymentId), list));
+    const targets = new Set(rollbackCommits(context.store.deployments.require(deploymentId), list));
     // one target per commit: its newest successful release (a settings change repeats a commit)
     const targetReleases = new Set<number>();
     for (const release of [...list].reverse()) {

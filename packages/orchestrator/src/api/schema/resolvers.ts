@@ -21,7 +21,7 @@ function requireNode(context: ApiContext, id: string): NodeRecord {
 }
 
 function requireDeployment(context: ApiContext, field: string, id: string): DeploymentRecord {
-  return context.store.requireDeployment(checkId(field, id));
+  return context.store.deployments.require(checkId(field, id));
 }
 
 @Resolver(() => Deployment)
@@ -33,7 +33,7 @@ class DeploymentResolver {
 
   @Query(() => [Deployment], { description: 'Every deployment not removed, oldest first.' })
   getDeployments(@Ctx() context: ApiContext): Shape<Deployment>[] {
-    return context.store.listDeployments().map((record) => deploymentViewOf(context.store, record));
+    return context.store.deployments.list().map((record) => deploymentViewOf(context.store, record));
   }
 
   @Query(() => [StatsSample], {
@@ -191,7 +191,7 @@ class PlatformResolver {
   @Query(() => Platform)
   getPlatform(@Ctx() context: ApiContext): Shape<Platform> {
     return {
-      deployments: context.store.listDeployments().map((record) => deploymentViewOf(context.store, record)),
+      deployments: context.store.deployments.list().map((record) => deploymentViewOf(context.store, record)),
       orchestrator: context.orchestrator.nodeId,
       epoch: context.orchestrator.epoch,
       nodes: context.store.nodes.list().map((record) => detectedNodeView(context, record)),
@@ -216,8 +216,8 @@ class PlatformResolver {
 class LogResolver {
   @Query(() => [String], { description: 'Ids of the deployments that have log lines.' })
   getAvailableLogs(@Ctx() context: ApiContext): string[] {
-    return context.store
-      .listDeployments()
+    return context.store.deployments
+      .list()
       .filter((d) => context.store.logs.read(d.id, { limit: 1 }).length > 0)
       .map((d) => d.id);
   }
@@ -250,7 +250,7 @@ class LogResolver {
     description: 'Log lines of one deployment as they are stored, one batch per event.',
     subscribe: ({ args, context }) => {
       const deploymentId = checkId('deploymentId', (args as { deploymentId: string }).deploymentId);
-      (context as ApiContext).store.requireDeployment(deploymentId);
+      (context as ApiContext).store.deployments.require(deploymentId);
       return (context as ApiContext).pubSub.subscribe('logLines', deploymentId);
     },
   })
