@@ -284,35 +284,21 @@ describe('DockerDeployer.deploy with replace (real engine)', () => {
   );
 
   it(
-    'restarts the commit it runs with a changed env from the same image: no clone, build or test, and the app sees the new value',
+    'restarts the commit it runs with a changed env from the same image, leaving only the new container',
     async () => {
+      // that no step but run and ready runs, and the app sees the new value, is the deployerContract's
       const deploymentId = `env-${Math.random().toString(36).slice(2, 8)}`;
       const repo = await gitRepo(path.join(work.path, deploymentId), {
         'shipwreck.toml': manifest('lang = "node"\nport = 3000\nrun = "node server.js"\ntest = "true"'),
         'server.js': `require('node:http').createServer((q, s) => s.end('hello ' + process.env.GREETING)).listen(Number(process.env.PORT));`,
       });
-      const hostPort = await freePort();
-      const first = await deployer.deploy({ deploymentId, url: repo, branch: 'main', hostPort, env: { GREETING: 'one' }, onProgress: collectImageIds });
-      expect((await httpGet(hostPort)).body).toBe('hello one');
+      const request = { deploymentId, url: repo, branch: 'main', hostPort: await freePort() };
+      const first = await deployer.deploy({ ...request, env: { GREETING: 'one' }, onProgress: collectImageIds });
       const firstImage = (await docker.getContainer(first.instanceId).inspect()).Image;
+      const second = await deployer.deploy({ ...request, commit: first.commit, env: { GREETING: 'two' }, replace: true });
 
-      const events: DeployProgress[] = [];
-      const second = await deployer.deploy({
-        deploymentId,
-        url: repo,
-        branch: 'main',
-        hostPort,
-        commit: first.commit,
-        env: { GREETING: 'two' },
-        replace: true,
-        onProgress: (event) => events.push(event),
-      });
-      expect(second).toMatchObject({ reused: false, buildReused: true, commit: first.commit, hostPort, state: 'running' });
       expect(second.instanceId).not.toBe(first.instanceId);
-      expect(events.filter((event) => event.kind === 'start').map((event) => event.step)).toEqual(['run', 'ready']);
-      expect(events.filter((event) => event.kind === 'line' && (event.stream === 'build' || event.stream === 'test'))).toEqual([]);
       expect((await docker.getContainer(second.instanceId).inspect()).Image).toBe(firstImage);
-      expect((await httpGet(hostPort)).body).toBe('hello two');
       expect((await containersOf(nodeId, deploymentId)).map((info) => info.Id)).toEqual([second.instanceId]);
     },
     DEPLOY_TIMEOUT_MS,

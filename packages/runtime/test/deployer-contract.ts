@@ -23,7 +23,7 @@ export interface DeployerContractHarness {
 
 /**
  * The app every case deploys, a node app each runtime runs: it answers every GET with `version
- * <version.txt>` (so a case sees which commit serves), logs each request's path on stdout, and its
+ * <version.txt>` (so a case sees which commit serves; then ` $GREETING` when set), logs each request's path on stdout, and its
  * manifest's test command is `test`.
  */
 function appFiles(test: string): Record<string, string> {
@@ -38,7 +38,7 @@ const version = fs.readFileSync(path.join(__dirname, 'version.txt'), 'utf8').tri
 const port = Number(process.env.PORT);
 const server = http.createServer((request, response) => {
   console.log('request ' + request.url);
-  response.end('version ' + version);
+  response.end('version ' + version + (process.env.GREETING === undefined ? '' : ' ' + process.env.GREETING));
 });
 server.listen(port, () => console.log('listening on ' + port));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
@@ -291,6 +291,31 @@ export function deployerContract(name: string, harness: DeployerContractHarness)
         await expect(deployer.list()).resolves.toEqual([expect.objectContaining({ deploymentId: id, instanceId: first.instanceId, state: 'running' })]);
         expect(await serves(first.hostPort ?? 0)).toBe(true);
         await expect(deployer.deploy({ deploymentId: id, url, branch: 'main' })).resolves.toMatchObject({ reused: true, instanceId: first.instanceId, hostPort: first.hostPort });
+        await deployer.stop(id);
+      },
+      harness.timeoutMs,
+    );
+
+    it(
+      'replaces the commit it runs with a new environment from the build it has: no clone, build or test, and the app sees the new value',
+      async () => {
+        const url = await appRepo('env-app');
+        const id = deploymentId();
+        const hostPort = await freePort();
+        const first = await deployer.deploy({ deploymentId: id, url, branch: 'main', hostPort, env: { GREETING: 'one' } });
+        expect(await versionOn(hostPort)).toBe('version v1 one');
+
+        const events: DeployProgress[] = [];
+        const second = await deployer.deploy({ deploymentId: id, url, branch: 'main', hostPort, commit: first.commit, env: { GREETING: 'two' }, replace: true, onProgress: (event) => events.push(event) });
+
+        expect(second).toMatchObject({ reused: false, buildReused: true, commit: first.commit, hostPort, state: 'running' });
+        const started = events.filter((event) => event.kind === 'start').map((event) => event.step);
+        expect(started).not.toContain(DeployStep.Clone);
+        expect(started).not.toContain(DeployStep.Build);
+        expect(started).not.toContain(DeployStep.Test);
+        expect(events.filter((event) => event.kind === 'line' && (event.stream === 'build' || event.stream === 'test'))).toEqual([]);
+        expect(await versionOn(hostPort)).toBe('version v1 two');
+        await expect(deployer.list()).resolves.toEqual([expect.objectContaining({ deploymentId: id, instanceId: second.instanceId })]);
         await deployer.stop(id);
       },
       harness.timeoutMs,
