@@ -381,12 +381,7 @@ export class DockerDeployer {
     }
   }
 
-  /**
-   * Follows a deployment's output from `since` (default: now), or right after the line whose
-   * cursor is `after` (the engine's nanosecond time stamp of that line), until stop() or the
-   * container ends. A resume replays at most MAX_LOG_RESUME_BYTES of the lines written before it
-   * started and counts the rest in `onSkipped`. `onLine` exceptions are logged and ignored.
-   */
+  /** Follows the output of the deployment's container as `followContainerLogs` says. */
   async followLogs(deploymentId: string, onLine: (line: LogLine) => void, options: FollowLogsOptions = {}): Promise<LogFollower> {
     const found = await this.requireContainer(deploymentId, 'follow the logs of');
     return await followContainerLogs(this.docker.getContainer(found.instanceId), { deploymentId, onLine, options, logger: this.logger });
