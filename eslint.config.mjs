@@ -18,6 +18,8 @@ const scopeRules = {
   'process-deployer': ['common', 'shipwreck', 'runtime'],
   discovery: ['common', 'messages'],
   ingress: ['common'],
+  // the cluster CA, agents' certificates and join tokens: the agent, its client and the API use it
+  trust: ['common'],
   // docker-deployer only for its integration specs, which run a real DockerDeployer
   worker: ['common', 'messages', 'broker', 'shipwreck', 'runtime', 'docker-deployer'],
   orchestrator: ['common', 'messages', 'broker', 'shipwreck'],

@@ -1,0 +1,3 @@
+import { packageConfig } from '../../eslint.config.mjs';
+
+export default await packageConfig();

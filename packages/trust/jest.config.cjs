@@ -1,0 +1,1 @@
+module.exports = require('../../jest-config/jest-config.cjs').unit(__dirname);
