@@ -100,6 +100,9 @@ export class LogFollow implements LogFollower {
       for (const file of this.files) {
         if (this.options.isFull?.() === true) continue;
         const lines = await file.poll(now);
+        // stopped while reading: stop() flushed the unfinished line the read went on from, so the
+        // read's first line would be its tail; it stays unread, for a resume from the last cursor
+        if (this.isEnded()) return;
         // the gap comes before the lines read after it, so the consumer sees it where it is
         this.reportCut(file.takeSkipped());
         behind ||= lines.length >= MAX_LOG_READ_LINES;
