@@ -177,8 +177,12 @@ export class Supervisor {
    */
   async poll(): Promise<void> {
     if (this.ended) return;
-    await this.context.logs.stdout.keepWithinBound();
-    await this.context.logs.stderr.keepWithinBound();
+    for (const log of [this.context.logs.stdout, this.context.logs.stderr]) {
+      // a log that cannot be bounded must not keep the app's death from being noticed
+      await log.keepWithinBound().catch((error: unknown) => {
+        this.logger.warn('could not keep a log file within its bound', { file: log.file, error });
+      });
+    }
     const current = this.current;
     if (current === undefined || current.child !== undefined) return;
     const stat = await readProcStat(current.pid);
