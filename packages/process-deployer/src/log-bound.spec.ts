@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MemoryLogger } from '@kraken/common';
@@ -118,11 +118,25 @@ describe('BoundedLog', () => {
     await log.keepWithinBound();
     await rm(file);
     await writeFile(file, numbered(0, 5));
-    expect(await drain(await FileFollower.open(log, 'stdout', { since: new Date(0) }))).toEqual({ numbers: [0, 1, 2, 3, 4], skipped: 0 });
-    expect(await drain(await FileFollower.open(bounded(), 'stdout', { since: new Date(0) }))).toEqual({ numbers: [0, 1, 2, 3, 4], skipped: 0 });
+    expect(await drain(await FileFollower.open(log, 'stdout', { since: new Date(0) }))).toEqual({
+      numbers: [0, 1, 2, 3, 4],
+      skipped: 0,
+    });
+    expect(await drain(await FileFollower.open(bounded(), 'stdout', { since: new Date(0) }))).toEqual({
+      numbers: [0, 1, 2, 3, 4],
+      skipped: 0,
+    });
+  });
+  it('reads a file truncated by someone else from its start, its earlier cut forgotten', async () => {
+    const log = bounded();
+    await writeFile(file, numbered(0, 1_000));
+    await log.keepWithinBound();
+    const follower = await FileFollower.open(log, 'stdout');
+    await truncate(file, 0);
+    await appendFile(file, numbered(0, 3));
+    expect(await drain(follower)).toEqual({ numbers: [0, 1, 2], skipped: 0 });
   });
 });
-
 describe('countLines', () => {
   it('counts the newlines in a range, across its 1 MiB read steps', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'kraken-count-'));

@@ -74,6 +74,8 @@ export class BoundedLog {
       this.birth = birth;
       this.cut = await readCut(this.cutFile, birth);
     }
+    // shorter than its cut: truncated by someone else (an admin, a host's logrotate), so all of it is new
+    if (this.cut.offset > info.size) this.cut = NOTHING_CUT;
     return this.cut;
   }
 

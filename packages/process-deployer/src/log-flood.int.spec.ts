@@ -48,7 +48,12 @@ type Event = number | { skipped: number };
  * each skip. A line without a cursor is left out: the unfinished line a stop hands out as it is,
  * which the resumed follow reads whole.
  */
-async function follow(deployer: ProcessDeployer, deploymentId: string, events: Event[], after?: string): Promise<{ stop: () => Promise<void>; cursor: () => string | undefined }> {
+async function follow(
+  deployer: ProcessDeployer,
+  deploymentId: string,
+  events: Event[],
+  after?: string,
+): Promise<{ stop: () => Promise<void>; cursor: () => string | undefined }> {
   let cursor = after;
   const follower = await deployer.followLogs(
     deploymentId,
@@ -80,7 +85,8 @@ function accountedFor(events: readonly Event[]): number {
       next += event.skipped;
       continue;
     }
-    if (event !== next) throw new Error(`line ${String(event)} came where line ${String(next)} was due: a gap nobody counted, or a repeat`);
+    if (event !== next)
+      throw new Error(`line ${String(event)} came where line ${String(next)} was due: a gap nobody counted, or a repeat`);
     next++;
   }
   return next;
@@ -88,7 +94,12 @@ function accountedFor(events: readonly Event[]): number {
 
 describe('ProcessDeployer under a log flood', () => {
   // the deployer's own check runs only when the test asks (list()), so each sample knows which check it follows
-  const context = deployerPerTest('kraken-log-flood-', { nodeId: 'node-flood', pollInterval: '1h', maxLogBytes: MAX_LOG_BYTES, stopTimeout: '3s' });
+  const context = deployerPerTest('kraken-log-flood-', {
+    nodeId: 'node-flood',
+    pollInterval: '1h',
+    maxLogBytes: MAX_LOG_BYTES,
+    stopTimeout: '3s',
+  });
 
   async function deployFloodApp(): Promise<{ id: string; port: number }> {
     const repo = await scriptAppRepo(repoPath(context.dir.path, 'flood'), FLOOD_APP);
@@ -101,7 +112,13 @@ describe('ProcessDeployer under a log flood', () => {
    * Has the app write `count` more lines and, until it is done, checks the log's disk use right
    * after each check of the deployer: within the bound, but for what the app wrote while the check ran.
    */
-  async function floodWithinBound(port: number, count: number, expectedTotal: number, deployer: ProcessDeployer | undefined, stdout: string): Promise<number> {
+  async function floodWithinBound(
+    port: number,
+    count: number,
+    expectedTotal: number,
+    deployer: ProcessDeployer | undefined,
+    stdout: string,
+  ): Promise<number> {
     await get(port, `/flood/${String(count)}`);
     let samples = 0;
     for (;;) {
@@ -126,7 +143,11 @@ describe('ProcessDeployer under a log flood', () => {
 
     const samples = await floodWithinBound(port, lines, lines, context.deployer, stdout);
     expect(samples).toBeGreaterThan(1);
-    await eventually(() => (accountedFor(events) === lines ? true : undefined), 60_000, 'every line delivered or counted as skipped');
+    await eventually(
+      () => (accountedFor(events) === lines ? true : undefined),
+      60_000,
+      'every line delivered or counted as skipped',
+    );
     await following.stop();
 
     expect(accountedFor(events)).toBe(lines);
@@ -157,7 +178,11 @@ describe('ProcessDeployer under a log flood', () => {
 
     const second = await follow(deployer, id, events, confirmed);
     await floodWithinBound(port, perFlood, 3 * perFlood, deployer, stdout);
-    await eventually(() => (accountedFor(events) === 3 * perFlood ? true : undefined), 60_000, 'every line delivered or counted as skipped');
+    await eventually(
+      () => (accountedFor(events) === 3 * perFlood ? true : undefined),
+      60_000,
+      'every line delivered or counted as skipped',
+    );
     await second.stop();
     expect(accountedFor(events)).toBe(3 * perFlood);
     expect(events.at(-1)).toBe(3 * perFlood - 1);
