@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MemoryLogger } from '@kraken/common';
 import { BoundedLog, countLines } from './log-bound.js';
-import { FileFollower } from './logs.js';
+import { FileFollower, lastLines } from './logs.js';
 
 /** The smallest bound the options allow; a hole is punched in 4 KiB blocks. */
 const BOUND = 4096;
@@ -137,6 +137,26 @@ describe('BoundedLog', () => {
     expect(await drain(follower)).toEqual({ numbers: [0, 1, 2], skipped: 0 });
   });
 });
+describe('lastLines of a cut file', () => {
+  it('leaves out what is left of the line the hole cut into', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'kraken-last-'));
+    try {
+      const file = path.join(dir, 'stderr.log');
+      await writeFile(file, numbered(0, 1_000));
+      await new BoundedLog(file, BOUND, new MemoryLogger()).keepWithinBound();
+      const lines = await lastLines(file, 1_000);
+      expect(lines).toEqual(
+        numbered(1_000 - lines.length, 1_000)
+          .trimEnd()
+          .split('\n'),
+      );
+      expect(lines.length).toBeGreaterThan(BOUND / 10 - 2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('countLines', () => {
   it('counts the newlines in a range, across its 1 MiB read steps', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'kraken-count-'));

@@ -261,7 +261,8 @@ export async function lastLines(file: string, count: number): Promise<string[]> 
     const buffer = Buffer.alloc(length);
     await handle.read(buffer, 0, length, size - length);
     const lines = buffer.toString('utf8').split('\n').map((line) => line.replace(/\r$/, ''));
-    if (size > length) lines.shift(); // the first one is probably cut
+    // the first one is probably cut, or, after a hole (a cut of the file's bound), the end of a line
+    if (size > length || buffer[0] === 0) lines.shift();
     while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
     return lines.slice(-count);
   } finally {
