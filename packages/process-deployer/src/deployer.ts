@@ -15,6 +15,7 @@ import { AppLauncher } from './launcher.js';
 import { VersionSwitch } from './versions.js';
 import { lockDataDir } from './lock.js';
 import type { DataDirLock } from './lock.js';
+import { BoundedLogs } from './log-bound.js';
 import { LogFollow } from './follow.js';
 import { KeptBuilds } from './kept-builds.js';
 import { compileProcessOptions } from './options.js';
@@ -67,6 +68,7 @@ export class ProcessDeployer implements AsyncDisposable {
   private readonly inFlight = new Set<string>();
   private readonly prepares = new PreparesInFlight();
   private readonly follows = new Set<LogFollow>();
+  private readonly logs: BoundedLogs;
   /** watchRuns() listeners, each with the resolver of its watcher's `done`. */
   private readonly runWatchers = new Map<(event: AppRunEvent) => void, () => void>();
   private readonly usage: AppUsage;
@@ -99,6 +101,7 @@ export class ProcessDeployer implements AsyncDisposable {
     };
     this.logger = options.logger.child({ component: 'process-deployer', nodeId: options.nodeId });
     this.usage = new AppUsage(options);
+    this.logs = new BoundedLogs(options.maxLogBytes, this.logger);
     this.launcher = new AppLauncher({
       options,
       account,
@@ -108,6 +111,7 @@ export class ProcessDeployer implements AsyncDisposable {
       onRun: (event) => {
         this.emitRun(event);
       },
+      logs: this.logs,
       logger: this.logger,
     });
     this.versions = new VersionSwitch({
@@ -358,8 +362,9 @@ export class ProcessDeployer implements AsyncDisposable {
   async followLogs(deploymentId: string, onLine: (line: LogLine) => void, options: FollowLogsOptions = {}): Promise<LogFollower> {
     this.assertOpen();
     this.require(deploymentId, 'follow the logs of');
+    const paths = deploymentPaths(this.options.dataDir, deploymentId);
     const follow = await LogFollow.start(onLine, {
-      paths: deploymentPaths(this.options.dataDir, deploymentId),
+      logs: { stdout: this.logs.of(paths.stdout), stderr: this.logs.of(paths.stderr) },
       since: options.since,
       after: options.after,
       onSkipped: options.onSkipped,

@@ -21,6 +21,7 @@ import { assertSucceeded, prepareApp } from './prepare.js';
 import { waitServing } from './ready.js';
 import { Supervisor } from './supervisor.js';
 import type { SupervisorContext } from './supervisor.js';
+import type { BoundedLogs } from './log-bound.js';
 
 export interface AppLauncherDeps {
   options: CompiledProcessOptions;
@@ -34,6 +35,8 @@ export interface AppLauncherDeps {
   signal: AbortSignal;
   /** An app supervised from here ended or was restarted. */
   onRun: (event: AppRunEvent) => void;
+  /** The deployer's log files, kept within their bound by each app's supervisor and read by its follows. */
+  logs: BoundedLogs;
   logger: Logger;
 }
 
@@ -325,7 +328,7 @@ export class AppLauncher {
       policy: options.restart,
       clock: options.clock,
       logger: this.logger,
-      maxLogBytes: options.maxLogBytes,
+      logs: { stdout: this.deps.logs.of(paths.stdout), stderr: this.deps.logs.of(paths.stderr) },
       onRun: this.deps.onRun,
     };
   }

@@ -42,11 +42,14 @@ export interface ProcessDeployerOptions extends RuntimeOptions {
   maxRestartDelay?: string | number;
   /** An app that ran this long before crashing restarts after `restartDelay` again. @default '1m' */
   stableAfter?: string | number;
-  /** How often processes this deployer did not start itself (adopted) are checked for life. @default '1s' */
+  /** How often processes this deployer did not start itself (adopted) are checked for life, and log files held to maxLogBytes. @default '1s' */
   pollInterval?: string | number;
   /** How often followLogs looks for new output (a quiet app's, up to 8 times less often). @default '250ms' */
   logPollInterval?: string | number;
-  /** A log file larger than this is moved to `<name>.1` and started again. @default 10 MiB */
+  /**
+   * The most bytes of output a log file keeps: beyond it its oldest lines are counted and punched
+   * out (a hole: the file's size stays, its disk use does not grow). @default 10 MiB
+   */
   maxLogBytes?: number;
   /**
    * Where the kernel's control groups are mounted: apps with memory or CPU limits run in a group of

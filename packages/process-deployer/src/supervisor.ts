@@ -11,7 +11,7 @@ import { joinCgroupScript } from './cgroups.js';
 import type { AppCgroup } from './cgroups.js';
 import type { RunAs } from './commands.js';
 import type { DeploymentPaths } from './layout.js';
-import { rotateIfLarge } from './logs.js';
+import type { BoundedLog } from './log-bound.js';
 import type { RestartPolicy } from './options.js';
 import { signalGroup, waitGroupGone } from './proc.js';
 import { writeState } from './state.js';
@@ -32,7 +32,8 @@ export interface SupervisorContext {
   policy: RestartPolicy;
   clock: Clock;
   logger: Logger;
-  maxLogBytes: number;
+  /** The app's log files, which poll() keeps within their bound. */
+  logs: { stdout: BoundedLog; stderr: BoundedLog };
   /** Hears the app end and start again while it is supervised (not the deploy's start, not stop()). */
   onRun?: ((event: AppRunEvent) => void) | undefined;
   /** The control group that holds the app to its limits; undefined for an app with none. */
@@ -171,13 +172,17 @@ export class Supervisor {
   }
 
   /**
-   * Periodic check: rotates large log files and, for a process this deployer did not start,
+   * Periodic check: keeps the log files within their bound and, for a process this deployer did not start,
    * notices its death (gone, a zombie, or its pid now another process).
    */
   async poll(): Promise<void> {
     if (this.ended) return;
-    await rotateIfLarge(this.context.paths.stdout, this.context.maxLogBytes);
-    await rotateIfLarge(this.context.paths.stderr, this.context.maxLogBytes);
+    for (const log of [this.context.logs.stdout, this.context.logs.stderr]) {
+      // a log that cannot be bounded must not keep the app's death from being noticed
+      await log.keepWithinBound().catch((error: unknown) => {
+        this.logger.warn('could not keep a log file within its bound', { file: log.file, error });
+      });
+    }
     const current = this.current;
     if (current === undefined || current.child !== undefined) return;
     const stat = await readProcStat(current.pid);
