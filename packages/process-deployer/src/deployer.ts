@@ -21,25 +21,8 @@ import { compileProcessOptions } from './options.js';
 import type { CompiledProcessOptions, ProcessDeployerOptions } from './options.js';
 import { waitServing } from './ready.js';
 import { validatePrepareRequest, validateRequest } from './validate.js';
-import type { ProcessState } from './state.js';
 import { Supervisor } from './supervisor.js';
 import { AppUsage } from './app-usage.js';
-
-/**
- * Whether a redeploy can restart from the build this node already has: the same commit (a
- * settings change), on the same port, from a state file that recorded what the build added to the
- * environment. Anything else (a new commit, an older agent's file) builds afresh.
- */
-function isSameBuild(state: ProcessState, request: DeployRequest): boolean {
-  return (
-    request.replace === true &&
-    request.commit !== undefined &&
-    state.phase === 'running' &&
-    state.builtEnv !== undefined &&
-    state.commit.startsWith(request.commit) &&
-    (request.hostPort === undefined || request.hostPort === state.hostPort)
-  );
-}
 
 /**
  * How long close() waits for deploys in flight to end once their commands were terminated (a
@@ -78,7 +61,7 @@ export class ProcessDeployer implements AsyncDisposable {
   private closed = false;
   /** Aborted by close(): ends the install and test commands of deploys in flight. */
   private readonly closing = new AbortController();
-  /** Deploys in flight, which close() waits for once their commands are ended. */
+  /** Deploys in flight and the drains of replaced versions, which close() waits for once their commands are ended. */
   private readonly deploys = new Set<Promise<unknown>>();
 
   private constructor(
@@ -118,6 +101,9 @@ export class ProcessDeployer implements AsyncDisposable {
         this.release(deploymentId);
       },
       keep: (supervisor, log) => this.keep(supervisor, log),
+      track: (work) => {
+        void this.tracked(work);
+      },
     });
   }
 
@@ -174,12 +160,6 @@ export class ProcessDeployer implements AsyncDisposable {
         if (existing.running && request.replace !== true) {
           log.info('deployment already running; reusing its process', { pid: existing.state.pid });
           return { ...this.describe(existing), reused: true };
-        }
-        if (isSameBuild(existing.state, request)) {
-          const restarted = await this.launcher.restartFromBuild(existing, request, log, () => {
-            this.release(deploymentId);
-          });
-          return { ...this.keep(restarted, log), buildReused: true };
         }
         if (request.replace === true) return await this.versions.redeploy(existing, request, this.keptBuilds(deploymentId, log), log);
         // a crash-looping leftover: a fresh deploy replaces it
@@ -269,6 +249,7 @@ export class ProcessDeployer implements AsyncDisposable {
       await rm(deploymentPaths(this.options.dataDir, deploymentId).dir, { recursive: true, force: true });
     }
     const supervisor = this.require(deploymentId, 'stop');
+    await this.versions.endDrains(deploymentId);
     await this.remove(deploymentId, supervisor);
     this.logger.info('stopped and removed', { deploymentId, pid: supervisor.state.pid });
   }

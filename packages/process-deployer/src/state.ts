@@ -23,6 +23,12 @@ export interface ProcessState {
   /** argv of the supervised process; it runs in `cwd` with exactly `env`. */
   command: string[];
   cwd: string;
+  /**
+   * The folder of the build this version runs from (see buildPaths): each version has its own, so
+   * another is built beside it. Absent in files of older agents, whose build is the deployment's
+   * folder itself; migrateLegacyLayout records that.
+   */
+  buildDir?: string;
   env: Record<string, string>;
   /**
    * What the build step added to the environment (PYTHONPATH of installed requirements...), so a
@@ -104,6 +110,7 @@ export function parseState(text: string, file: string): ProcessState {
     phase: oneOf('phase', PHASES),
     command: [...command],
     cwd: str('cwd'),
+    ...(doc['buildDir'] === undefined ? {} : { buildDir: str('buildDir') }),
     env: strings('env'),
     ...(doc['builtEnv'] === undefined ? {} : { builtEnv: strings('builtEnv') }),
     ...(doc['limits'] === undefined ? {} : { limits: limitsOf(doc['limits'], file) }),

@@ -1,0 +1,164 @@
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { commitFiles, eventually, freePort, gitFixtureRepo, manifestToml, uniqueName } from '@kraken/testing';
+import type { DeployProgress, DeployResult } from '@kraken/runtime';
+import { deployerPerTest } from '../test/deployer-per-test.js';
+import { get, processAlive, repoPath, versionedServer } from '../test/fixtures.js';
+
+// a test step, so that a redeploy that skipped it (a rollback must) shows in its steps
+const APP_MANIFEST = manifestToml('lang = "node"\nport = 3000\nrun = "node server.js"\ntest = "true"', 'no-downtime');
+const FAILING_TEST = manifestToml('lang = "node"\nport = 3000\nrun = "node server.js"\ntest = "exit 3"', 'no-downtime');
+/** What the ingress does at 50 requests/s: one request every 20 ms, each to the port the deployment reports when it is sent. */
+const REQUEST_EVERY_MS = 20;
+
+interface Answer {
+  /** The port reported when the request was sent. */
+  port: number;
+  /** The switch had been reported when it was sent. */
+  afterSwitch: boolean;
+  body?: string;
+  error?: string;
+}
+
+/**
+ * Sends a request every 20 ms to the deployment's reported port, without waiting for the one
+ * before, as the ingress would for a steady client, and records each answer.
+ */
+function steadyClient(firstPort: number): { report(port: number): void; stop(): Promise<Answer[]> } {
+  let port = firstPort;
+  let switched = false;
+  let running = true;
+  const pending: Promise<Answer>[] = [];
+  const loop = (async () => {
+    while (running) {
+      const sent = { port, afterSwitch: switched };
+      pending.push(
+        get(sent.port).then(
+          (answer): Answer => (answer.status === 200 ? { ...sent, body: answer.body } : { ...sent, error: `status ${String(answer.status)}: ${answer.body}` }),
+          (error: unknown): Answer => ({ ...sent, error: (error as Error).message }),
+        ),
+      );
+      await sleep(REQUEST_EVERY_MS);
+    }
+  })();
+  return {
+    report(next) {
+      port = next;
+      switched = true;
+    },
+    async stop() {
+      running = false;
+      await loop;
+      return await Promise.all(pending);
+    },
+  };
+}
+
+function deploymentId(): string {
+  return uniqueName('zd').replace(/\./g, '-');
+}
+
+function startedSteps(events: DeployProgress[]): string[] {
+  return events.filter((event) => event.kind === 'start').map((event) => event.step);
+}
+
+async function buildFolders(dataDir: string, id: string): Promise<string[]> {
+  return (await readdir(path.join(dataDir, 'deployments', id, 'versions'))).sort();
+}
+
+describe('ProcessDeployer redeploys with no downtime', () => {
+  const setup = deployerPerTest('kraken-zero-downtime-', { nodeId: 'node-zd', readyTimeout: '30s', stopTimeout: '3s', pollInterval: '200ms', drainTime: '1s' });
+
+  async function deployV1(): Promise<{ repo: string; id: string; v1: DeployResult; hostPort: number }> {
+    const { dir, deployer } = setup;
+    const repo = await gitFixtureRepo(repoPath(dir.path, 'app'), { 'shipwreck.toml': APP_MANIFEST, 'server.js': versionedServer('v1') });
+    const id = deploymentId();
+    const v1 = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort: await freePort() });
+    if (v1.hostPort === undefined) throw new Error('v1 reported no port');
+    await expect(get(v1.hostPort)).resolves.toMatchObject({ status: 200, body: 'v1' });
+    return { repo, id, v1, hostPort: v1.hostPort };
+  }
+
+  it('starts a new commit beside the old one, switches the reported port to it, and stops the old one after its drain, with no request failing', async () => {
+    const { dataDir, deployer } = setup;
+    const { repo, id, v1, hostPort } = await deployV1();
+    const v2Commit = await commitFiles(repo, { 'server.js': versionedServer('v2') }, 'v2');
+    const client = steadyClient(hostPort);
+
+    // as the orchestrator does, the redeploy asks for the port the deployment reported
+    const v2 = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort, replace: true });
+    if (v2.hostPort === undefined) throw new Error('v2 reported no port');
+    client.report(v2.hostPort);
+    expect(v2).toMatchObject({ deploymentId: id, commit: v2Commit, reused: false, state: 'running' });
+    expect(v2.hostPort).not.toBe(hostPort);
+    expect(v2.instanceId).not.toBe(v1.instanceId);
+    await expect(deployer.list()).resolves.toEqual([expect.objectContaining({ deploymentId: id, instanceId: v2.instanceId, commit: v2Commit, hostPort: v2.hostPort })]);
+    // the old version drains, then stops
+    await eventually(() => !processAlive(Number(v1.instanceId)), 15_000, 'the old version stopping after its drain');
+    await expect(get(hostPort)).rejects.toThrow(/ECONNREFUSED/);
+    const answers = await client.stop();
+
+    expect(answers.filter((answer) => answer.error !== undefined)).toEqual([]);
+    expect(new Set(answers.map((answer) => answer.body))).toEqual(new Set(['v1', 'v2']));
+    const afterSwitch = answers.filter((answer) => answer.afterSwitch);
+    expect(afterSwitch.length).toBeGreaterThan(0);
+    expect(afterSwitch.every((answer) => answer.body === 'v2')).toBe(true);
+    // the old version served while the new one was cloned, built, tested and started
+    expect(answers.filter((answer) => !answer.afterSwitch && answer.body === 'v1').length).toBeGreaterThan(0);
+
+    // both builds are kept, each in its own folder; the state names the new one's
+    const state = JSON.parse(await readFile(path.join(dataDir, 'deployments', id, 'state.json'), 'utf8')) as { pid: number; buildDir: string; cwd: string };
+    expect(state.pid).toBe(Number(v2.instanceId));
+    expect(state.cwd).toBe(path.join(state.buildDir, 'app'));
+    expect(await buildFolders(dataDir, id)).toHaveLength(2);
+    expect(await deployer.keptCommits(id)).toEqual([v2Commit, v1.commit]);
+  });
+
+  it('leaves the old version serving, untouched, when the new one fails its test, and removes the failed build', async () => {
+    const { dataDir, deployer } = setup;
+    const { repo, id, v1, hostPort } = await deployV1();
+    const buildsBefore = await buildFolders(dataDir, id);
+    await commitFiles(repo, { 'shipwreck.toml': FAILING_TEST, 'server.js': versionedServer('v2') }, 'v2 fails its test');
+    const client = steadyClient(hostPort);
+
+    await expect(deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort, replace: true })).rejects.toMatchObject({
+      deploymentId: id,
+      message: expect.stringMatching(/^the test command \(exit 3\) failed with exit code 3/) as unknown,
+      details: expect.objectContaining({ step: 'test' }) as unknown,
+    });
+    const answers = await client.stop();
+
+    expect(answers.filter((answer) => answer.error !== undefined)).toEqual([]);
+    expect(new Set(answers.map((answer) => answer.body))).toEqual(new Set(['v1']));
+    // the same process, never stopped
+    expect(processAlive(Number(v1.instanceId))).toBe(true);
+    await expect(deployer.list()).resolves.toEqual([expect.objectContaining({ instanceId: v1.instanceId, commit: v1.commit, hostPort })]);
+    expect(await buildFolders(dataDir, id)).toEqual(buildsBefore);
+    expect(await deployer.keptCommits(id)).toEqual([v1.commit]);
+    await expect(readdir(path.join(dataDir, 'deployments', id))).resolves.not.toContain('candidate.json');
+  });
+
+  it('rolls back to a kept build beside the running version: no clone, build or test, and no request failing', async () => {
+    const { deployer } = setup;
+    const { repo, id, v1 } = await deployV1();
+    await commitFiles(repo, { 'server.js': versionedServer('v2') }, 'v2');
+    const v2 = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', replace: true });
+    if (v2.hostPort === undefined) throw new Error('v2 reported no port');
+    const client = steadyClient(v2.hostPort);
+
+    const events: DeployProgress[] = [];
+    const back = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort: v2.hostPort, replace: true, commit: v1.commit.slice(0, 7), fromKept: true, onProgress: (event) => events.push(event) });
+    if (back.hostPort === undefined) throw new Error('the rollback reported no port');
+    client.report(back.hostPort);
+    expect(back).toMatchObject({ commit: v1.commit, fromKept: true, state: 'running' });
+    expect(startedSteps(events)).toEqual(['manifest', 'run', 'ready']);
+    await eventually(() => !processAlive(Number(v2.instanceId)), 15_000, 'v2 stopping after its drain');
+    const answers = await client.stop();
+
+    expect(answers.filter((answer) => answer.error !== undefined)).toEqual([]);
+    expect(answers.filter((answer) => answer.afterSwitch).every((answer) => answer.body === 'v1')).toBe(true);
+    expect(answers.filter((answer) => !answer.afterSwitch).every((answer) => answer.body === 'v2')).toBe(true);
+    expect(await deployer.keptCommits(id)).toEqual([v1.commit, v2.commit]);
+  });
+});
