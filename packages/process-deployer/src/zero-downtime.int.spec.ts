@@ -1,6 +1,8 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readProcStat } from '@kraken/common';
 import { commitFiles, eventually, freePort, gitFixtureRepo, manifestToml, uniqueName } from '@kraken/testing';
 import type { DeployProgress, DeployResult } from '@kraken/runtime';
 import { deployerPerTest } from '../test/deployer-per-test.js';
@@ -53,6 +55,15 @@ function steadyClient(firstPort: number): { report(port: number): void; stop(): 
       return await Promise.all(pending);
     },
   };
+}
+
+/** A process leading a group of its own that outlives this test's deployer, as an app version would; its pid and start time. */
+async function strayVersion(): Promise<{ pid: number; startTime: number }> {
+  const child = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+  child.unref();
+  const pid = child.pid ?? 0;
+  const stat = await eventually(() => readProcStat(pid), 5_000, 'the stray process starting');
+  return { pid, startTime: stat.startTime };
 }
 
 function deploymentId(): string {
@@ -160,5 +171,34 @@ describe('ProcessDeployer redeploys with no downtime', () => {
     expect(answers.filter((answer) => answer.afterSwitch).every((answer) => answer.body === 'v1')).toBe(true);
     expect(answers.filter((answer) => !answer.afterSwitch).every((answer) => answer.body === 'v2')).toBe(true);
     expect(await deployer.keptCommits(id)).toEqual([v1.commit, v2.commit]);
+  });
+
+  it('on an agent start after a redeploy was cut short, ends the version that had not taken over and the one still draining, removes builds nothing names, and serves on with the version in the state file', async () => {
+    const { dataDir } = setup;
+    const { id, v1, hostPort } = await deployV1();
+    await setup.deployer.close();
+    const folder = path.join(dataDir, 'deployments', id);
+    const state = JSON.parse(await readFile(path.join(folder, 'state.json'), 'utf8')) as Record<string, unknown>;
+    const candidate = await strayVersion();
+    const retiring = await strayVersion();
+    await writeFile(path.join(folder, 'candidate.json'), JSON.stringify({ ...state, ...candidate }), { mode: 0o600 });
+    await writeFile(path.join(folder, `retiring-${String(retiring.pid)}.json`), JSON.stringify({ ...state, ...retiring }), { mode: 0o600 });
+    // a build cut short, and one finished that nothing names any more
+    await mkdir(path.join(folder, 'versions', 'cut-short', 'app'), { recursive: true });
+    await writeFile(path.join(folder, 'versions', 'cut-short', '.building'), '');
+    await mkdir(path.join(folder, 'versions', 'forgotten', 'app'), { recursive: true });
+    const buildsBefore = await buildFolders(dataDir, id);
+
+    const deployer = await setup.restart();
+
+    expect(processAlive(candidate.pid)).toBe(false);
+    expect(processAlive(retiring.pid)).toBe(false);
+    expect(processAlive(Number(v1.instanceId))).toBe(true);
+    await expect(deployer.list()).resolves.toEqual([expect.objectContaining({ instanceId: v1.instanceId, hostPort })]);
+    await expect(get(hostPort)).resolves.toMatchObject({ status: 200, body: 'v1' });
+    const names = await readdir(folder);
+    expect(names.filter((name) => name === 'candidate.json' || name.startsWith('retiring-'))).toEqual([]);
+    expect(await buildFolders(dataDir, id)).toEqual(buildsBefore.filter((name) => name !== 'cut-short' && name !== 'forgotten'));
+    expect(await buildFolders(dataDir, id)).toHaveLength(1);
   });
 });
