@@ -9,7 +9,7 @@ import { handOver } from './app-user.js';
 import type { AppAccount } from './app-user.js';
 import type { AppLimits, Cgroups } from './cgroups.js';
 import { checkoutSource } from './checkout.js';
-import { runCommand } from './commands.js';
+import { runAppTest } from './app-test.js';
 import { discardDeployment, finishBuild, removeBuild, startBuild } from './build-folders.js';
 import { deploymentPaths } from './layout.js';
 import type { BuildPaths, DeploymentPaths } from './layout.js';
@@ -18,7 +18,9 @@ import type { KnownApp } from './listen-port.js';
 import { buildOf } from './kept-builds.js';
 import type { KeptState } from './kept-builds.js';
 import type { CompiledProcessOptions } from './options.js';
-import { assertSucceeded, prepareApp } from './prepare.js';
+import { placeVersion } from './placement.js';
+import type { Placement, Serving } from './placement.js';
+import { prepareApp } from './prepare.js';
 import { waitServing } from './ready.js';
 import { Supervisor } from './supervisor.js';
 import type { SupervisorContext } from './supervisor.js';
@@ -36,28 +38,6 @@ export interface AppLauncherDeps {
   /** An app supervised from here ended or was restarted. */
   onRun: (event: AppRunEvent) => void;
   logger: Logger;
-}
-
-/**
- * The version that serves while a redeploy brings up the next: the new one starts beside it on a
- * port of its own, unless it needs this one's port.
- */
-export interface Serving {
-  /** Its port; a request for this port means "where the app runs now", not a port the new version must take. */
-  port: number | undefined;
-  /**
-   * Stops it, for a new version that listens on the port it holds (a port fixed in the app's
-   * code, which its manifest names): those cannot run side by side.
-   */
-  makeRoom(): Promise<void>;
-}
-
-/** How a new version is placed: its state file, and the port asked for it. */
-interface Placement {
-  stateFile: string;
-  hostPort: number | undefined;
-  /** It runs beside the serving version until it takes over. */
-  beside: boolean;
 }
 
 /**
@@ -105,7 +85,7 @@ export class AppLauncher {
     let supervisor: Supervisor | undefined;
     try {
       const manifest = await step(DeployStep.Manifest, () => readManifest(build.app));
-      placement = await this.place(request, manifest, serving);
+      placement = await placeVersion(paths, request, manifest, serving);
       const { hostPort: requested, stateFile } = placement;
       supervisor = await step(DeployStep.Run, async (line) => {
         const hostPort = manifest.config.port === undefined ? undefined : await this.choosePort(requested, deploymentId);
@@ -142,20 +122,6 @@ export class AppLauncher {
       await this.discard(paths, log, { serving: serving !== undefined, placement, supervisor });
       throw error;
     }
-  }
-
-  /**
-   * Beside the serving version, on a port of its own; after it, on the port it held, when the new
-   * manifest names that port (the app listens there whatever $PORT says).
-   */
-  private async place(request: DeployRequest, manifest: Manifest, serving: Serving | undefined): Promise<Placement> {
-    const paths = deploymentPaths(this.options.dataDir, request.deploymentId);
-    if (serving === undefined) return { stateFile: paths.state, hostPort: request.hostPort, beside: false };
-    if (serving.port !== undefined && serving.port === manifest.config.port) {
-      await serving.makeRoom();
-      return { stateFile: paths.state, hostPort: request.hostPort, beside: false };
-    }
-    return { stateFile: paths.candidateState, hostPort: request.hostPort === serving.port ? undefined : request.hostPort, beside: true };
   }
 
   /** The state file's record of whom the app runs as. */
@@ -198,30 +164,11 @@ export class AppLauncher {
       const testCommand = manifest.config.test;
       if (testCommand !== undefined) {
         // the test gets a port too, as the app will: not the serving version's, which it would collide with
-        const testEnv = { ...baseEnv, ...prepared.env, ...(manifest.config.port === undefined ? {} : { PORT: String(await pickFreePort()) }) };
-        await step(DeployStep.Test, async (line) => {
-          const outcome = await runCommand([options.shell, '-c', testCommand], {
-            cwd: build.app,
-            env: testEnv,
-            timeoutMs: options.testTimeoutMs,
-            tailLines: options.errorTailLines,
-            signal,
-            runAs: account,
-            onLine: (_stream, text) => {
-              line('test', text);
-            },
-          });
-          assertSucceeded(outcome, {
-            deploymentId,
-            what: `the test command (${testCommand})`,
-            timeoutMs: options.testTimeoutMs,
-            missing: `the shell ${options.shell} could not be started`,
-            step: DeployStep.Test,
-          });
-        });
+        const env = { ...baseEnv, ...prepared.env, ...(manifest.config.port === undefined ? {} : { PORT: String(await pickFreePort()) }) };
+        await step(DeployStep.Test, (line) => runAppTest({ deploymentId, command: testCommand, cwd: build.app, env, options, signal, runAs: account, line }));
       }
 
-      placement = await this.place(request, manifest, serving);
+      placement = await placeVersion(paths, request, manifest, serving);
       const { hostPort: requested, stateFile } = placement;
       supervisor = await step(DeployStep.Run, async (line) => {
         // apps listen on the host port itself: without a container there is no port mapping

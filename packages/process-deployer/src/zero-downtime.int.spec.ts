@@ -30,10 +30,11 @@ interface Answer {
 function steadyClient(firstPort: number): { report(port: number): void; stop(): Promise<Answer[]> } {
   let port = firstPort;
   let switched = false;
-  let running = true;
+  // read in the loop, set by stop(): an object, since the compiler does not follow the callback
+  const client = { running: true };
   const pending: Promise<Answer>[] = [];
   const loop = (async () => {
-    while (running) {
+    while (client.running) {
       const sent = { port, afterSwitch: switched };
       pending.push(
         get(sent.port).then(
@@ -50,7 +51,7 @@ function steadyClient(firstPort: number): { report(port: number): void; stop(): 
       switched = true;
     },
     async stop() {
-      running = false;
+      client.running = false;
       await loop;
       return await Promise.all(pending);
     },
