@@ -47,7 +47,9 @@ export async function pruneBuilds(paths: DeploymentPaths, { unfinished }: { unfi
   for (const name of await namesIn(paths.versions)) {
     const root = path.join(paths.versions, name);
     if (used.has(root)) continue;
-    if (unfinished === 'keep' && (await namesIn(root)).includes(UNFINISHED_MARK)) continue;
+    // a folder just made has neither its mark nor a checkout yet
+    const inside = await namesIn(root);
+    if (unfinished === 'keep' && (inside.includes(UNFINISHED_MARK) || !inside.includes('app'))) continue;
     await rm(root, { recursive: true, force: true });
   }
   if (!used.has(paths.dir)) await removeBuild(paths, buildPaths(paths.dir));

@@ -144,9 +144,11 @@ export class ProcessDeployer implements AsyncDisposable {
 
   /**
    * Deploys a branch of a repository and resolves when the app answers on its port. A deployment
-   * id that already runs here resolves to it (`reused`). Rejects with a KrakenError carrying the
-   * deploymentId and `details.step`; nothing is left running, and on disk only the builds kept of
-   * earlier versions (for a rollback).
+   * id that already runs here resolves to it (`reused`), unless `replace` asks for the new version:
+   * that one starts beside the running one, on a port of its own, and replaces it once ready (see
+   * VersionSwitch). Rejects with a KrakenError carrying the deploymentId and `details.step`; nothing
+   * of the new version is left running or on disk, a version that ran before serves on, and the
+   * builds kept of earlier versions stay (for a rollback).
    */
   async deploy(request: DeployRequest): Promise<DeployResult> {
     this.assertOpen();
