@@ -125,11 +125,19 @@ export class VersionSwitch {
   private async switchTo(old: Supervisor, next: Supervisor, log: Logger): Promise<void> {
     const { deploymentId } = old.state;
     const paths = deploymentPaths(this.deps.options.dataDir, deploymentId);
+    const retiring = retiringStatePath(paths, old.state.pid);
+    try {
+      await writeState(retiring, old.state);
+      await next.takeOver(paths.state);
+    } catch (error) {
+      // the files say who serves: until both are written, the old version does
+      await next.stop(0).catch(() => undefined);
+      await rm(paths.candidateState, { force: true }).catch(() => undefined);
+      await rm(retiring, { force: true }).catch(() => undefined);
+      throw error;
+    }
     // no restart of the old version from now on: it drains, then stops
     old.detach();
-    const retiring = retiringStatePath(paths, old.state.pid);
-    await writeState(retiring, old.state);
-    await next.takeOver(paths.state);
     this.deps.release(deploymentId);
     log.info('switched to the new version; the one before drains', { from: old.state.pid, to: next.state.pid, port: next.state.hostPort, drainMs: this.deps.options.drainTimeMs });
     const cut = new AbortController();
