@@ -5,6 +5,7 @@ import { discardDeployment, namesIn, pruneBuilds } from './build-folders.js';
 import { deploymentPaths, deploymentsDir, isRetiringState } from './layout.js';
 import type { DeploymentPaths } from './layout.js';
 import { migrateLegacyLayout } from './legacy-layout.js';
+import { cgroupOf } from './placement.js';
 import type { AppLauncher } from './launcher.js';
 import type { CompiledProcessOptions } from './options.js';
 import { readState } from './state.js';
@@ -28,7 +29,7 @@ export async function adoptDeployments(
     if (!entry.isDirectory()) continue;
     const paths = deploymentPaths(options.dataDir, entry.name);
     await migrateLegacyLayout(paths, logger);
-    await endSwitchCutShort(paths, options.stopTimeoutMs, logger);
+    await endSwitchCutShort(paths, launcher, { graceMs: options.stopTimeoutMs, logger });
     let state;
     try {
       state = await readState(paths.state);
@@ -63,7 +64,7 @@ export async function adoptDeployments(
       adopted.set(state.deploymentId, Supervisor.stopped(state, launcher.baseContext(paths)));
       continue;
     }
-    adopted.set(state.deploymentId, await Supervisor.adopt(state, await launcher.contextFor(state.deploymentId, paths, state.limits)));
+    adopted.set(state.deploymentId, await Supervisor.adopt(state, await launcher.contextFor(cgroupOf(state), paths, state.limits)));
   }
   return adopted;
 }
@@ -73,7 +74,7 @@ export async function adoptDeployments(
  * new version that had not taken over (its requester saw no success), and replaced versions whose
  * drain had not ended. Their builds go with the next prune, unless kept.
  */
-async function endSwitchCutShort(paths: DeploymentPaths, graceMs: number, logger: Logger): Promise<void> {
+async function endSwitchCutShort(paths: DeploymentPaths, launcher: AppLauncher, { graceMs, logger }: { graceMs: number; logger: Logger }): Promise<void> {
   const files = [paths.candidateState, ...(await namesIn(paths.dir)).filter(isRetiringState).map((name) => path.join(paths.dir, name))];
   for (const file of files) {
     let state;
@@ -85,6 +86,8 @@ async function endSwitchCutShort(paths: DeploymentPaths, graceMs: number, logger
     }
     logger.info('ending a version left running by a redeploy cut short', { file, pid: state.pid, commit: state.commit });
     await terminateAppGroup(state.pid, state.startTime, graceMs);
+    // the deployment's own group may hold the version that serves
+    if (state.cgroup !== undefined) await launcher.releaseGroup(state.cgroup, logger);
     await rm(file, { force: true });
   }
 }

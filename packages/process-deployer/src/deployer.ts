@@ -12,6 +12,7 @@ import { buildForFailover } from './failover-build.js';
 import { deploymentPaths, deploymentsDir } from './layout.js';
 import { assertHostPortFree } from './listen-port.js';
 import { AppLauncher } from './launcher.js';
+import { cgroupOf } from './placement.js';
 import { VersionSwitch } from './versions.js';
 import { lockDataDir } from './lock.js';
 import type { DataDirLock } from './lock.js';
@@ -282,7 +283,7 @@ export class ProcessDeployer implements AsyncDisposable {
     const paths = deploymentPaths(this.options.dataDir, deploymentId);
     const { hostPort } = stopped.state;
     if (hostPort !== undefined) await assertHostPortFree(hostPort, deploymentId, this.launcher.knownApps());
-    const supervisor = await Supervisor.launch(stopped.spec(), await this.launcher.contextFor(deploymentId, paths, stopped.state.limits));
+    const supervisor = await Supervisor.launch(stopped.spec(), await this.launcher.contextFor(cgroupOf(stopped.state), paths, stopped.state.limits));
     try {
       await waitServing(supervisor, {
         paths,
@@ -311,9 +312,7 @@ export class ProcessDeployer implements AsyncDisposable {
   private async remove(deploymentId: string, supervisor: Supervisor): Promise<void> {
     this.release(deploymentId);
     await supervisor.stop(this.options.stopTimeoutMs);
-    await this.cgroups?.remove(deploymentId).catch((error: unknown) => {
-      this.logger.warn('could not remove the control group of a stopped deployment', { deploymentId, error });
-    });
+    await this.launcher.releaseGroup(cgroupOf(supervisor.state), this.logger.child({ deploymentId }));
     const { dir } = deploymentPaths(this.options.dataDir, deploymentId);
     try {
       await rm(dir, { recursive: true, force: true });

@@ -86,7 +86,7 @@ export class AppLauncher {
     try {
       const manifest = await step(DeployStep.Manifest, () => readManifest(build.app));
       placement = await placeVersion(paths, request, manifest, serving);
-      const { hostPort: requested, stateFile } = placement;
+      const { hostPort: requested, stateFile, cgroup } = placement;
       supervisor = await step(DeployStep.Run, async (line) => {
         const hostPort = manifest.config.port === undefined ? undefined : await this.choosePort(requested, deploymentId);
         const env = { ...options.baseEnv, ...manifest.config.env, ...request.env, ...previous.builtEnv, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) };
@@ -107,12 +107,13 @@ export class AppLauncher {
             env,
             ...(previous.builtEnv === undefined ? {} : { builtEnv: previous.builtEnv }),
             ...(limits === undefined ? {} : { limits }),
+            ...(cgroup === undefined ? {} : { cgroup }),
             ...this.userField(),
             hostPort,
             endpoint: manifest.app.endpoint,
             createdAt: new Date(options.clock.now()).toISOString(),
           },
-          await this.contextFor(deploymentId, { ...paths, state: stateFile }, limits),
+          await this.contextFor(cgroup ?? deploymentId, { ...paths, state: stateFile }, limits),
         );
       });
       await this.untilReady(supervisor, { paths, manifest, step, log });
@@ -169,7 +170,7 @@ export class AppLauncher {
       }
 
       placement = await placeVersion(paths, request, manifest, serving);
-      const { hostPort: requested, stateFile } = placement;
+      const { hostPort: requested, stateFile, cgroup } = placement;
       supervisor = await step(DeployStep.Run, async (line) => {
         // apps listen on the host port itself: without a container there is no port mapping
         const hostPort = manifest.config.port === undefined ? undefined : await this.choosePort(requested, deploymentId);
@@ -189,12 +190,13 @@ export class AppLauncher {
             env: { ...baseEnv, ...prepared.env, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) },
             builtEnv: prepared.env,
             ...(limits === undefined ? {} : { limits }),
+            ...(cgroup === undefined ? {} : { cgroup }),
             ...this.userField(),
             hostPort,
             endpoint: manifest.app.endpoint,
             createdAt: new Date(options.clock.now()).toISOString(),
           },
-          await this.contextFor(deploymentId, { ...paths, state: stateFile }, limits),
+          await this.contextFor(cgroup ?? deploymentId, { ...paths, state: stateFile }, limits),
         );
       });
       // its state names the build from now on
@@ -235,6 +237,7 @@ export class AppLauncher {
     made: { serving: boolean; placement: Placement | undefined; supervisor: Supervisor | undefined; build?: BuildPaths },
   ): Promise<void> {
     await made.supervisor?.stop(0).catch(() => undefined);
+    if (made.placement?.cgroup !== undefined) await this.releaseGroup(made.placement.cgroup, log);
     try {
       if (made.build !== undefined) await removeBuild(paths, made.build);
       if (made.placement?.beside === true) await rm(paths.candidateState, { force: true });
@@ -283,12 +286,19 @@ export class AppLauncher {
     return limits;
   }
 
-  /** The supervisor's context for an app with these limits, its control group made (or updated) first. */
-  async contextFor(deploymentId: string, paths: DeploymentPaths, limits: AppLimits | undefined): Promise<SupervisorContext> {
+  /** The supervisor's context for an app with these limits, its control group (named `cgroup`, see cgroupOf) made or updated first. */
+  async contextFor(cgroup: string, paths: DeploymentPaths, limits: AppLimits | undefined): Promise<SupervisorContext> {
     const base = this.baseContext(paths);
     if (limits === undefined || this.cgroups === undefined) return base;
-    const cgroup = await this.cgroups.ensure(deploymentId, limits);
-    return { ...base, limits: { cgroup, memoryMb: limits.memoryMb } };
+    const group = await this.cgroups.ensure(cgroup, limits);
+    return { ...base, limits: { cgroup: group, memoryMb: limits.memoryMb } };
+  }
+
+  /** Removes a stopped version's control group (see cgroupOf); a failure is logged, since an empty group holds nothing back. */
+  async releaseGroup(cgroup: string, log: Logger = this.logger): Promise<void> {
+    await this.cgroups?.remove(cgroup).catch((error: unknown) => {
+      log.warn('could not remove the control group of a stopped version', { cgroup, error });
+    });
   }
 
   baseContext(paths: DeploymentPaths): SupervisorContext {

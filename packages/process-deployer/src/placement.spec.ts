@@ -31,8 +31,10 @@ describe('placeVersion', () => {
 
   it('starts a new version beside the serving one, on a port of its own when the request names the port it serves on', async () => {
     const serving = servingOn(8080);
-    await expect(placeVersion(paths, { ...request, hostPort: 8080 }, manifest(3000), serving)).resolves.toEqual({ stateFile: paths.candidateState, hostPort: undefined, beside: true });
-    await expect(placeVersion(paths, { ...request, hostPort: 9090 }, manifest(3000), serving)).resolves.toEqual({ stateFile: paths.candidateState, hostPort: 9090, beside: true });
+    // with a control group of its own, so that the two are not held to one limit
+    const cgroup = expect.stringMatching(/^app-1\.[0-9a-f]{8}$/) as unknown;
+    await expect(placeVersion(paths, { ...request, hostPort: 8080 }, manifest(3000), serving)).resolves.toEqual({ stateFile: paths.candidateState, hostPort: undefined, beside: true, cgroup });
+    await expect(placeVersion(paths, { ...request, hostPort: 9090 }, manifest(3000), serving)).resolves.toEqual({ stateFile: paths.candidateState, hostPort: 9090, beside: true, cgroup });
     expect(serving.stops).toBe(0);
   });
 

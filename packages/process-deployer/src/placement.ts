@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Manifest } from '@kraken/shipwreck';
 import type { DeployRequest } from '@kraken/runtime';
 import type { DeploymentPaths } from './layout.js';
@@ -22,6 +23,16 @@ export interface Placement {
   hostPort: number | undefined;
   /** It runs beside the serving version until it takes over. */
   beside: boolean;
+  /**
+   * Its control group's name, when not the deployment id: one of its own beside the serving
+   * version, whose group (and limit) it must not share.
+   */
+  cgroup?: string;
+}
+
+/** Whose control group a version runs in: its own, or (absent) the deployment's. */
+export function cgroupOf(state: { deploymentId: string; cgroup?: string | undefined }): string {
+  return state.cgroup ?? state.deploymentId;
 }
 
 /**
@@ -34,5 +45,10 @@ export async function placeVersion(paths: DeploymentPaths, request: DeployReques
     await serving.makeRoom();
     return { stateFile: paths.state, hostPort: request.hostPort, beside: false };
   }
-  return { stateFile: paths.candidateState, hostPort: request.hostPort === serving.port ? undefined : request.hostPort, beside: true };
+  return {
+    stateFile: paths.candidateState,
+    hostPort: request.hostPort === serving.port ? undefined : request.hostPort,
+    beside: true,
+    cgroup: `${request.deploymentId}.${randomBytes(4).toString('hex')}`,
+  };
 }

@@ -39,6 +39,11 @@ export interface ProcessState {
   /** Memory and CPU limits its control group holds it to (from the request or the manifest); absent: none. */
   limits?: { memoryMb?: number; cpus?: number };
   /**
+   * The name of its control group (see Cgroups), when it is not the deployment id: a version
+   * started beside the serving one gets a group of its own, so the two are not held to one limit.
+   */
+  cgroup?: string;
+  /**
    * The unprivileged account the app runs as (its restarts too, whatever the agent's setting is
    * now: its files are that account's); absent: the agent's user.
    */
@@ -114,6 +119,7 @@ export function parseState(text: string, file: string): ProcessState {
     env: strings('env'),
     ...(doc['builtEnv'] === undefined ? {} : { builtEnv: strings('builtEnv') }),
     ...(doc['limits'] === undefined ? {} : { limits: limitsOf(doc['limits'], file) }),
+    ...(doc['cgroup'] === undefined ? {} : { cgroup: str('cgroup') }),
     ...(doc['user'] === undefined ? {} : { user: userOf(doc['user'], file) }),
     hostPort: doc['hostPort'] === undefined || doc['hostPort'] === null ? undefined : int('hostPort', 1, 65535),
     endpoint: str('endpoint'),

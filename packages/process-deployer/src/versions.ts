@@ -5,6 +5,7 @@ import type { DeployRequest, DeployResult } from '@kraken/runtime';
 import { pruneBuilds } from './build-folders.js';
 import type { KeptBuilds } from './kept-builds.js';
 import type { AppLauncher } from './launcher.js';
+import { cgroupOf } from './placement.js';
 import type { Serving } from './placement.js';
 import { deploymentPaths, retiringStatePath } from './layout.js';
 import type { CompiledProcessOptions } from './options.js';
@@ -82,6 +83,8 @@ export class VersionSwitch {
         stoppedFirst.yes = true;
         this.deps.release(deploymentId);
         await existing.stop(this.deps.options.stopTimeoutMs);
+        // the new version runs in the deployment's group: one the old one had of its own goes
+        if (previous.cgroup !== undefined) await this.deps.launcher.releaseGroup(previous.cgroup, log);
       },
     };
     let started: { supervisor: Supervisor; fromKept: boolean | undefined; buildReused?: true };
@@ -143,7 +146,7 @@ export class VersionSwitch {
     const cut = new AbortController();
     const drain: Drain = {
       cut,
-      done: this.drainThenStop(old, retiring, cut.signal, log).finally(() => {
+      done: this.drainThenStop(old, { retiring, cut: cut.signal, log }).finally(() => {
         this.drains.get(deploymentId)?.delete(drain);
       }),
     };
@@ -153,7 +156,7 @@ export class VersionSwitch {
     this.deps.track(drain.done);
   }
 
-  private async drainThenStop(old: Supervisor, retiring: string, cut: AbortSignal, log: Logger): Promise<void> {
+  private async drainThenStop(old: Supervisor, { retiring, cut, log }: { retiring: string; cut: AbortSignal; log: Logger }): Promise<void> {
     const paths = deploymentPaths(this.deps.options.dataDir, old.state.deploymentId);
     try {
       await sleep(this.deps.options.drainTimeMs, undefined, { signal: AbortSignal.any([cut, this.deps.signal]) });
@@ -162,6 +165,8 @@ export class VersionSwitch {
     }
     try {
       await old.stop(this.deps.options.stopTimeoutMs);
+      // the new version, started beside it, has a group of its own
+      await this.deps.launcher.releaseGroup(cgroupOf(old.state), log);
       await rm(retiring, { force: true });
       // its build stays while it is kept for a rollback
       await pruneBuilds(paths, { unfinished: 'keep' });

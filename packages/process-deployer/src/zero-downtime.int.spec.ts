@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readProcStat } from '@kraken/common';
 import { commitFiles, eventually, freePort, gitFixtureRepo, manifestToml, uniqueName } from '@kraken/testing';
 import type { DeployProgress, DeployResult } from '@kraken/runtime';
 import { deployerPerTest } from '../test/deployer-per-test.js';
-import { get, processAlive, repoPath, versionedServer } from '../test/fixtures.js';
+import { get, groupFile, processAlive, repoPath, versionedServer } from '../test/fixtures.js';
 
 // a test step, so that a redeploy that skipped it (a rollback must) shows in its steps
 const APP_MANIFEST = manifestToml('lang = "node"\nport = 3000\nrun = "node server.js"\ntest = "true"', 'no-downtime');
@@ -172,6 +172,31 @@ describe('ProcessDeployer redeploys with no downtime', () => {
     expect(answers.filter((answer) => answer.afterSwitch).every((answer) => answer.body === 'v1')).toBe(true);
     expect(answers.filter((answer) => !answer.afterSwitch).every((answer) => answer.body === 'v2')).toBe(true);
     expect(await deployer.keptCommits(id)).toEqual([v1.commit, v2.commit]);
+  });
+
+  it('runs the version started beside the old one in a control group of its own, and removes the old one\'s once it drained', async () => {
+    const { dir, deployer } = setup;
+    // this suite runs as root on a machine with control groups (CI's), as the limits spec does
+    expect(deployer.isolation.limits).toBe(true);
+    const repo = await gitFixtureRepo(repoPath(dir.path, 'limited'), { 'shipwreck.toml': APP_MANIFEST, 'server.js': versionedServer('v1') });
+    const id = deploymentId();
+    const base = { deploymentId: id, url: repo, branch: 'main', limits: { memoryMb: 128 } };
+    const v1 = await deployer.deploy({ ...base, hostPort: await freePort() });
+    const memoryLimit = (pid: string): Promise<string> => groupFile(Number(pid), 'memory.limit_in_bytes').catch(() => groupFile(Number(pid), 'memory.max'));
+    const v1Group = path.dirname(await memoryLimit(v1.instanceId));
+    await commitFiles(repo, { 'server.js': versionedServer('v2') }, 'v2');
+
+    const v2 = await deployer.deploy({ ...base, hostPort: v1.hostPort ?? 0, replace: true });
+    const v2Limit = await memoryLimit(v2.instanceId);
+    // both run now, each held to the limit on its own
+    expect(processAlive(Number(v1.instanceId))).toBe(true);
+    expect(path.dirname(v2Limit)).not.toBe(v1Group);
+    expect(await readFile(v2Limit, 'utf8')).toBe(`${String(128 * 1024 * 1024)}\n`);
+    await eventually(() => !processAlive(Number(v1.instanceId)), 15_000, 'the old version stopping after its drain');
+    await eventually(() => access(v1Group).then(() => false, () => true), 5_000, "the old version's group removed");
+
+    await deployer.stop(id);
+    await expect(access(path.dirname(v2Limit))).rejects.toThrow(/ENOENT/);
   });
 
   it('on an agent start after a redeploy was cut short, ends the version that had not taken over and the one still draining, removes builds nothing names, and serves on with the version in the state file', async () => {
