@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { appendFile, open } from 'node:fs/promises';
+import { appendFile, open, rm } from 'node:fs/promises';
 import { ErrorCode, KrakenError, hasExited, isoTime, readProcStat, toKrakenError } from '@kraken/common';
 import type { Clock, Logger } from '@kraken/common';
 import { memoryLimitCause } from '@kraken/runtime';
@@ -71,7 +71,8 @@ export class Supervisor {
 
   private constructor(
     public state: ProcessState,
-    private readonly context: SupervisorContext,
+    /** Not readonly: a version started beside the serving one moves to the deployment's state file when it takes over. */
+    private context: SupervisorContext,
   ) {
     this.logger = context.logger.child({ deploymentId: state.deploymentId });
   }
@@ -160,6 +161,18 @@ export class Supervisor {
    */
   listensOn(port: number): void {
     this.state = { ...this.state, hostPort: port };
+  }
+
+  /**
+   * The version started beside the serving one (its state in `paths.candidateState`) becomes the
+   * one that serves: its state goes to `stateFile`, which a restarted agent adopts, and the
+   * candidate's file is removed.
+   */
+  async takeOver(stateFile: string): Promise<void> {
+    const candidateFile = this.context.paths.state;
+    this.context = { ...this.context, paths: { ...this.context.paths, state: stateFile } };
+    await this.save();
+    await rm(candidateFile, { force: true });
   }
 
   /** From now on an exit means a restart. */
