@@ -4,50 +4,19 @@
 // failed request. Real RabbitMQ, the real worker, the real process runtime and a real app.
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AmqpBroker } from '@kraken/broker';
-import { noopLogger } from '@kraken/common';
-import type { DeployStatusBody } from '@kraken/messages';
 import { MessageType, createMessage } from '@kraken/messages';
-import type { ProcessDeployer } from '@kraken/process-deployer';
-import { amqpUrl, commitFiles, deleteQueues, eventuallyPasses, gitFixtureRepo, manifestToml, orchestratorEnd, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
-import type { OrchestratorEnd, TempDir } from '@kraken/testing';
-import { Worker } from '@kraken/worker';
+import { commitFiles, eventuallyPasses, gitFixtureRepo, manifestToml } from '@kraken/testing';
+import { processWorkerRig } from '../test/process-worker-rig.js';
 
-const url = amqpUrl();
-const nodeId = uniqueName('redeploy-it');
-const queues = { orchestrator: uniqueName('redeploy-it.orchestrator'), telemetry: uniqueName('redeploy-it.telemetry'), node: uniqueName('redeploy-it.node') };
 const deploymentId = `zd-${Math.random().toString(36).slice(2, 8)}`;
+const rig = processWorkerRig('process-redeploy', deploymentId);
+const last = () => rig.last(deploymentId);
 /** 50 requests/s. */
 const REQUEST_EVERY_MS = 20;
 
 function server(version: string): string {
   return `require('node:http').createServer((req, res) => res.end(${JSON.stringify(version)})).listen(Number(process.env.PORT));\n`;
 }
-
-let work: TempDir;
-let broker: AmqpBroker;
-let deployer: ProcessDeployer | undefined;
-let worker: Worker | undefined;
-let end: OrchestratorEnd;
-
-const last = (): DeployStatusBody | undefined => end.statuses.filter((status) => status.deploymentId === deploymentId).at(-1);
-
-beforeAll(async () => {
-  await requireRabbit(url);
-  work = await tempDir('kraken-process-redeploy-');
-  broker = await AmqpBroker.create({ url });
-  end = await orchestratorEnd(broker, queues);
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await deployer?.stop(deploymentId).catch(() => undefined);
-  await deployer?.close();
-  await end.stop();
-  await broker.close();
-  await deleteQueues(url, Object.values(queues));
-  await work.remove();
-});
 
 interface Answer {
   port: number;
@@ -56,15 +25,13 @@ interface Answer {
 }
 
 it('redeploys a new commit while a client sends 50 requests/s to the reported port: none fails, each is answered by the old or new version, and only by the new once its port is reported', async () => {
-  const repo = await gitFixtureRepo(path.join(work.path, 'repo'), {
+  const repo = await gitFixtureRepo(path.join(rig.work.path, 'repo'), {
     'shipwreck.toml': manifestToml('lang = "node"\nport = 3000\nrun = "node server.js"\ntest = "true"', 'zero-downtime'),
     'server.js': server('v1'),
   });
-  const { ProcessDeployer } = await import('@kraken/process-deployer');
-  deployer = await ProcessDeployer.create({ dataDir: path.join(work.path, 'process'), nodeId, logger: noopLogger, drainTime: '3s' });
-  worker = await Worker.create({ broker, deployer, nodeId, logger: noopLogger, options: { queues, heartbeatInterval: '1s' } });
+  await rig.start({ deployer: { drainTime: '3s' }, worker: { heartbeatInterval: '1s' } });
   const meta = { from: 'it-orchestrator', epoch: 1 };
-  await broker.publish(queues.node, createMessage(MessageType.DeployRequest, { deploymentId, srcUrl: repo, branch: 'main', attempt: 1 }, meta));
+  await rig.broker.publish(rig.queues.node, createMessage(MessageType.DeployRequest, { deploymentId, srcUrl: repo, branch: 'main', attempt: 1 }, meta));
   await eventuallyPasses(() => {
     expect(last()?.status).toMatch(/Running|Errored/);
   }, 120_000, 50);
@@ -89,7 +56,7 @@ it('redeploys a new commit while a client sends 50 requests/s to the reported po
 
   await commitFiles(repo, { 'server.js': server('v2') }, 'v2');
   // as the orchestrator sends a redeploy: replace, with the port the deployment reported
-  await broker.publish(queues.node, createMessage(MessageType.DeployRequest, { deploymentId, srcUrl: repo, branch: 'main', attempt: 2, replace: true, port: oldPort }, meta));
+  await rig.broker.publish(rig.queues.node, createMessage(MessageType.DeployRequest, { deploymentId, srcUrl: repo, branch: 'main', attempt: 2, replace: true, port: oldPort }, meta));
   await eventuallyPasses(() => {
     expect(last()).toMatchObject({ status: 'Running', attempt: 2 });
   }, 120_000, 20);

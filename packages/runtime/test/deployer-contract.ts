@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ErrorCode } from '@kraken/common';
 import { commitFiles, eventually, freePort, gitFixtureRepo, manifestToml, tempDir, uniqueName } from '@kraken/testing';
@@ -141,6 +143,27 @@ export function deployerContract(name: string, harness: DeployerContractHarness)
         await expect(deployer.deploy(request)).rejects.toMatchObject({ code: ErrorCode.InvalidInput, details: { field } });
         expect(events).toEqual([]);
         await expect(deployer.list()).resolves.toEqual([]);
+      },
+      harness.timeoutMs,
+    );
+
+    it(
+      'refuses a host port another program holds as a Conflict naming the port, and lists nothing',
+      async () => {
+        const holder = createServer();
+        await new Promise<void>((resolve) => {
+          holder.listen(0, '0.0.0.0', resolve);
+        });
+        const port = (holder.address() as AddressInfo).port;
+        try {
+          const url = await appRepo('port-taken-app');
+          const refusal = deployer.deploy({ deploymentId: deploymentId(), url, branch: 'main', hostPort: port });
+          await expect(refusal).rejects.toMatchObject({ code: ErrorCode.Conflict });
+          await expect(refusal).rejects.toThrow(`host port ${String(port)} is already in use`);
+          await expect(deployer.list()).resolves.toEqual([]);
+        } finally {
+          await new Promise((resolve) => holder.close(resolve));
+        }
       },
       harness.timeoutMs,
     );
