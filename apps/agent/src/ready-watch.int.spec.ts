@@ -4,19 +4,13 @@
 // reads on every request.
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AmqpBroker } from '@kraken/broker';
-import { noopLogger } from '@kraken/common';
-import type { DeployStatusBody } from '@kraken/messages';
 import { MessageType, createMessage } from '@kraken/messages';
-import type { ProcessDeployer } from '@kraken/process-deployer';
-import { amqpUrl, deleteQueues, eventuallyPasses, gitFixtureRepo, manifestToml, orchestratorEnd, requireRabbit, tempDir, uniqueName } from '@kraken/testing';
-import type { OrchestratorEnd, TempDir } from '@kraken/testing';
-import { Worker } from '@kraken/worker';
+import { eventuallyPasses, gitFixtureRepo, manifestToml } from '@kraken/testing';
+import { processWorkerRig } from '../test/process-worker-rig.js';
 
-const url = amqpUrl();
-const nodeId = uniqueName('ready-it');
-const queues = { orchestrator: uniqueName('ready-it.orchestrator'), telemetry: uniqueName('ready-it.telemetry'), node: uniqueName('ready-it.node') };
 const deploymentId = `hangs-${Math.random().toString(36).slice(2, 8)}`;
+const rig = processWorkerRig('ready-watch', deploymentId);
+const last = () => rig.last(deploymentId);
 
 // while $HANG_FILE exists it takes each request and never answers it: alive, listening, hung
 const APP = `
@@ -28,49 +22,15 @@ require('node:http').createServer((req, res) => {
 }).listen(Number(process.env.PORT));
 `;
 
-let work: TempDir;
-let broker: AmqpBroker;
-let deployer: ProcessDeployer | undefined;
-let worker: Worker | undefined;
-let end: OrchestratorEnd;
-
-const last = (): DeployStatusBody | undefined => end.statuses.filter((status) => status.deploymentId === deploymentId).at(-1);
-
-beforeAll(async () => {
-  await requireRabbit(url);
-  work = await tempDir('kraken-ready-watch-');
-  broker = await AmqpBroker.create({ url });
-  end = await orchestratorEnd(broker, queues);
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await deployer?.stop(deploymentId).catch(() => undefined);
-  await deployer?.close();
-  await end.stop();
-  await broker.close();
-  await deleteQueues(url, Object.values(queues));
-  await work.remove();
-});
-
 it('reports a running app that stops answering as unready within the threshold, and ready again once it answers', async () => {
-  const repo = await gitFixtureRepo(path.join(work.path, 'repo'), {
+  const repo = await gitFixtureRepo(path.join(rig.work.path, 'repo'), {
     'shipwreck.toml': manifestToml('lang = "node"\nport = 3000\nrun = "node app.js"', 'hangs'),
     'app.js': APP,
   });
-  const hangFile = path.join(work.path, 'hang');
-  // loaded when used, as the agent loads its runtime
-  const { ProcessDeployer } = await import('@kraken/process-deployer');
-  deployer = await ProcessDeployer.create({ dataDir: path.join(work.path, 'process'), nodeId, logger: noopLogger });
-  worker = await Worker.create({
-    broker,
-    deployer,
-    nodeId,
-    logger: noopLogger,
-    options: { queues, heartbeatInterval: '1s', readyCheckInterval: '300ms', readyCheckTimeout: '200ms', readyCheckFailures: 3 },
-  });
-  await broker.publish(
-    queues.node,
+  const hangFile = path.join(rig.work.path, 'hang');
+  await rig.start({ worker: { heartbeatInterval: '1s', readyCheckInterval: '300ms', readyCheckTimeout: '200ms', readyCheckFailures: 3 } });
+  await rig.broker.publish(
+    rig.queues.node,
     createMessage(MessageType.DeployRequest, { deploymentId, srcUrl: repo, branch: 'main', attempt: 1, env: { HANG_FILE: hangFile } }, { from: 'it-orchestrator', epoch: 1 }),
   );
   await eventuallyPasses(() => { expect(last()?.status).toMatch(/Running|Errored/); }, 120_000, 100);
@@ -84,7 +44,7 @@ it('reports a running app that stops answering as unready within the threshold, 
   expect(unready).toMatchObject({ status: 'Running', attempt: 1, port });
   expect(unready?.message).toMatch(new RegExp(`^not answering on port ${String(port)} for .* \\(3 checks, last: .*\\): the ingress sends it nothing until it answers again$`));
   // hung, not gone: the runtime still runs it, and the crash watch has nothing to say
-  expect(await deployer.list()).toMatchObject([{ deploymentId, state: 'running' }]);
+  expect(await rig.deployer.list()).toMatchObject([{ deploymentId, state: 'running' }]);
   expect(unready?.restarts).toMatchObject({ count: 0, looping: false });
 
   await rm(hangFile);

@@ -1,6 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { Server } from 'node:net';
 import path from 'node:path';
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { tempDir, uniqueName } from '@kraken/testing';
@@ -143,19 +141,6 @@ describe('DockerDeployer.deploy failures', () => {
     expect(error.details).toMatchObject({ step: 'build' });
     expect(error.message).toContain('image build failed');
     expect(error.message).toContain('about-to-fail');
-  });
-
-  it('refuses a host port that is already taken with Conflict naming the port', async () => {
-    const server: Server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
-    const taken = (server.address() as { port: number }).port;
-    try {
-      const { error } = await failingDeploy({ 'shipwreck.toml': manifest('lang = "static"'), ...site }, { hostPort: taken });
-      expect(error.code).toBe(ErrorCode.Conflict);
-      expect(error.message).toContain(`host port ${taken} is already in use`);
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
   });
 
   it('refuses to stop, follow or sample an unknown deployment with NotFound naming it', async () => {

@@ -1,4 +1,5 @@
 import type { StatsSample } from '@kraken/runtime';
+import { buildOf } from './kept-builds.js';
 import { deploymentPaths } from './layout.js';
 import type { CompiledProcessOptions } from './options.js';
 import type { Supervisor } from './supervisor.js';
@@ -34,7 +35,7 @@ export class AppUsage {
       cpuPercent: usage.cpuPercent,
       memMb: round2(usage.rssKb / 1024),
       maxMemMb: state.limits?.memoryMb ?? NO_MEMORY_LIMIT,
-      imageSizeMb: bytesToMb(await this.folderSize(state.deploymentId)),
+      imageSizeMb: bytesToMb(await this.folderSize(state.deploymentId, state.buildDir)),
     };
   }
 
@@ -43,12 +44,12 @@ export class AppUsage {
     this.sizes.delete(deploymentId);
   }
 
-  private async folderSize(deploymentId: string): Promise<number> {
+  private async folderSize(deploymentId: string, buildDir: string | undefined): Promise<number> {
     const cached = this.sizes.get(deploymentId);
     const now = this.options.clock.now();
     if (cached !== undefined && now - cached.atMs < SIZE_CACHE_MS) return cached.bytes;
-    const paths = deploymentPaths(this.options.dataDir, deploymentId);
-    const bytes = (await folderBytes(paths.app)) + (await folderBytes(paths.pythonDeps));
+    const build = buildOf(deploymentPaths(this.options.dataDir, deploymentId), { buildDir });
+    const bytes = (await folderBytes(build.app)) + (await folderBytes(build.pythonDeps));
     this.sizes.set(deploymentId, { bytes, atMs: now });
     return bytes;
   }

@@ -29,6 +29,17 @@ http.createServer((request, response) => {
 }).listen(Number(process.env.PORT));
 `;
 
+/** The checkout a deployment's newest version runs from (its state's), or a kept one's when nothing runs. */
+async function checkoutOf(dataDir: string, id: string): Promise<string> {
+  const folder = path.join(dataDir, 'deployments', id);
+  try {
+    return (JSON.parse(await readFile(path.join(folder, 'state.json'), 'utf8')) as { cwd: string }).cwd;
+  } catch {
+    const kept = JSON.parse(await readFile(path.join(folder, 'kept.json'), 'utf8')) as { versions: { state: { cwd: string } }[] };
+    return kept.versions[0]?.state.cwd ?? '';
+  }
+}
+
 /** Real, effective, saved and filesystem uid of a process, from /proc/<pid>/status. */
 async function uidsOf(pid: number): Promise<number[]> {
   const status = await readFile(`/proc/${String(pid)}/status`, 'utf8');
@@ -79,7 +90,7 @@ describe('ProcessDeployer runs apps as a dedicated unprivileged user', () => {
     expect(seen).toEqual({ read: 'EACCES', signal: 'EPERM', uid: appUid, home: path.join(dir.path, 'data', 'home'), user: APP_USER });
     expect(await uidsOf(Number(app.instanceId))).toEqual([appUid, appUid, appUid, appUid]);
     // its checkout is its own (it may write there), its state file (its env, secrets) is not
-    expect((await stat(path.join(dir.path, 'data', 'deployments', id, 'app'))).uid).toBe(appUid);
+    expect((await stat(await checkoutOf(path.join(dir.path, 'data'), id))).uid).toBe(appUid);
     const state = await stat(path.join(dir.path, 'data', 'deployments', id, 'state.json'));
     expect({ uid: state.uid, mode: state.mode & 0o777 }).toEqual({ uid: 0, mode: 0o600 });
   });
@@ -107,9 +118,8 @@ describe('ProcessDeployer runs apps as a dedicated unprivileged user', () => {
     const repo = await nodeAppRepo(repoPath(dir.path, 'installed'), { test: 'node -e "process.exit(process.getuid() === 0 ? 1 : 0)"' });
     const id = deploymentId();
     deployed.push(id);
-    const app = path.join(dir.path, 'data', 'deployments', id, 'app');
-
     const first = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort: await freePort() });
+    const app = await checkoutOf(path.join(dir.path, 'data'), id);
     await expect(get(first.hostPort ?? 0)).resolves.toMatchObject({ body: 'hello from the manifest' });
     expect((await stat(path.join(app, 'node_modules', 'greet'))).uid).toBe(appUid);
     expect(await uidsOf(Number(first.instanceId))).toEqual([appUid, appUid, appUid, appUid]);
@@ -119,7 +129,7 @@ describe('ProcessDeployer runs apps as a dedicated unprivileged user', () => {
     await expect(get(second.hostPort ?? 0)).resolves.toMatchObject({ body: 'v2' });
     expect(await uidsOf(Number(second.instanceId))).toEqual([appUid, appUid, appUid, appUid]);
 
-    const back = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort: first.hostPort, replace: true, commit: first.commit, fromKept: true });
+    const back = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort: second.hostPort, replace: true, commit: first.commit, fromKept: true });
     expect(back).toMatchObject({ fromKept: true, commit: first.commit });
     await expect(get(back.hostPort ?? 0)).resolves.toMatchObject({ body: 'hello from the manifest' });
     expect(await uidsOf(Number(back.instanceId))).toEqual([appUid, appUid, appUid, appUid]);
@@ -136,7 +146,7 @@ describe('ProcessDeployer runs apps as a dedicated unprivileged user', () => {
     const closedIndex = `http://127.0.0.1:${String(await freePort())}/simple`;
     const served = await deployer.deploy({ deploymentId: pythonId, url: python, branch: 'main', env: { PIP_INDEX_URL: closedIndex } });
     await expect(get(served.hostPort ?? 0)).resolves.toMatchObject({ body: 'hello python via a wheel' });
-    expect((await stat(path.join(dir.path, 'data', 'deployments', pythonId, '.deps', 'greeting'))).uid).toBe(appUid);
+    expect((await stat(path.join(await checkoutOf(path.join(dir.path, 'data'), pythonId), '..', '.deps', 'greeting'))).uid).toBe(appUid);
     expect(await uidsOf(Number(served.instanceId))).toEqual([appUid, appUid, appUid, appUid]);
 
     const site = await staticSiteRepo(repoPath(dir.path, 'static-site'));
@@ -154,8 +164,8 @@ describe('ProcessDeployer runs apps as a dedicated unprivileged user', () => {
     deployed.push(id);
     const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
 
-    const prepared = await deployer.prepare({ deploymentId: id, url: repo, branch: 'main', commit });
-    expect((await stat(path.join(dir.path, 'data', 'deployments', id, 'kept', prepared.commit, 'app', 'node_modules', 'greet'))).uid).toBe(appUid);
+    await deployer.prepare({ deploymentId: id, url: repo, branch: 'main', commit });
+    expect((await stat(path.join(await checkoutOf(path.join(dir.path, 'data'), id), 'node_modules', 'greet'))).uid).toBe(appUid);
     const moved = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', commit, fromKept: true, hostPort: await freePort(), env: { GREETING: 'failover' } });
     expect(moved).toMatchObject({ fromKept: true });
     await expect(get(moved.hostPort ?? 0)).resolves.toMatchObject({ body: 'hello failover' });

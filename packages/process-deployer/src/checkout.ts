@@ -3,7 +3,7 @@ import { Lang, readManifest } from '@kraken/shipwreck';
 import type { Manifest } from '@kraken/shipwreck';
 import { DeployStep, deployError, shallowClone } from '@kraken/runtime';
 import type { StepRunner } from '@kraken/runtime';
-import type { DeploymentPaths } from './layout.js';
+import type { BuildPaths } from './layout.js';
 import type { ProcessLang } from './prepare.js';
 
 export interface CheckedOut {
@@ -14,12 +14,12 @@ export interface CheckedOut {
 }
 
 /**
- * Clones a commit (or the branch head) into the deployment's app folder and reads its manifest, as
+ * Clones a commit (or the branch head) into a build folder and reads its manifest, as
  * every deploy and failover build of this runtime does before its build. The folder must hold no build.
  */
 export async function checkoutSource(
   source: { deploymentId: string; url: string; branch: string; commit?: string | undefined },
-  context: { paths: DeploymentPaths; cloneTimeoutMs: number; step: StepRunner },
+  context: { paths: BuildPaths; cloneTimeoutMs: number; step: StepRunner },
 ): Promise<CheckedOut> {
   const { deploymentId } = source;
   const { paths, step } = context;

@@ -12,34 +12,19 @@ import { buildForFailover } from './failover-build.js';
 import { deploymentPaths, deploymentsDir } from './layout.js';
 import { assertHostPortFree } from './listen-port.js';
 import { AppLauncher } from './launcher.js';
+import { cgroupOf } from './placement.js';
 import { VersionSwitch } from './versions.js';
 import { lockDataDir } from './lock.js';
 import type { DataDirLock } from './lock.js';
+import { BoundedLogs } from './log-bound.js';
 import { LogFollow } from './follow.js';
 import { KeptBuilds } from './kept-builds.js';
 import { compileProcessOptions } from './options.js';
 import type { CompiledProcessOptions, ProcessDeployerOptions } from './options.js';
 import { waitServing } from './ready.js';
 import { validatePrepareRequest, validateRequest } from './validate.js';
-import type { ProcessState } from './state.js';
 import { Supervisor } from './supervisor.js';
 import { AppUsage } from './app-usage.js';
-
-/**
- * Whether a redeploy can restart from the build this node already has: the same commit (a
- * settings change), on the same port, from a state file that recorded what the build added to the
- * environment. Anything else (a new commit, an older agent's file) builds afresh.
- */
-function isSameBuild(state: ProcessState, request: DeployRequest): boolean {
-  return (
-    request.replace === true &&
-    request.commit !== undefined &&
-    state.phase === 'running' &&
-    state.builtEnv !== undefined &&
-    state.commit.startsWith(request.commit) &&
-    (request.hostPort === undefined || request.hostPort === state.hostPort)
-  );
-}
 
 /**
  * How long close() waits for deploys in flight to end once their commands were terminated (a
@@ -67,6 +52,7 @@ export class ProcessDeployer implements AsyncDisposable {
   private readonly inFlight = new Set<string>();
   private readonly prepares = new PreparesInFlight();
   private readonly follows = new Set<LogFollow>();
+  private readonly logs: BoundedLogs;
   /** watchRuns() listeners, each with the resolver of its watcher's `done`. */
   private readonly runWatchers = new Map<(event: AppRunEvent) => void, () => void>();
   private readonly usage: AppUsage;
@@ -78,7 +64,7 @@ export class ProcessDeployer implements AsyncDisposable {
   private closed = false;
   /** Aborted by close(): ends the install and test commands of deploys in flight. */
   private readonly closing = new AbortController();
-  /** Deploys in flight, which close() waits for once their commands are ended. */
+  /** Deploys in flight and the drains of replaced versions, which close() waits for once their commands are ended. */
   private readonly deploys = new Set<Promise<unknown>>();
 
   private constructor(
@@ -99,6 +85,7 @@ export class ProcessDeployer implements AsyncDisposable {
     };
     this.logger = options.logger.child({ component: 'process-deployer', nodeId: options.nodeId });
     this.usage = new AppUsage(options);
+    this.logs = new BoundedLogs(options.maxLogBytes, this.logger);
     this.launcher = new AppLauncher({
       options,
       account,
@@ -108,6 +95,7 @@ export class ProcessDeployer implements AsyncDisposable {
       onRun: (event) => {
         this.emitRun(event);
       },
+      logs: this.logs,
       logger: this.logger,
     });
     this.versions = new VersionSwitch({
@@ -118,6 +106,9 @@ export class ProcessDeployer implements AsyncDisposable {
         this.release(deploymentId);
       },
       keep: (supervisor, log) => this.keep(supervisor, log),
+      track: (work) => {
+        void this.tracked(work);
+      },
     });
   }
 
@@ -158,9 +149,11 @@ export class ProcessDeployer implements AsyncDisposable {
 
   /**
    * Deploys a branch of a repository and resolves when the app answers on its port. A deployment
-   * id that already runs here resolves to it (`reused`). Rejects with a KrakenError carrying the
-   * deploymentId and `details.step`; nothing is left running, and on disk only the builds kept of
-   * earlier versions (for a rollback).
+   * id that already runs here resolves to it (`reused`), unless `replace` asks for the new version:
+   * that one starts beside the running one, on a port of its own, and replaces it once ready (see
+   * VersionSwitch). Rejects with a KrakenError carrying the deploymentId and `details.step`; nothing
+   * of the new version is left running or on disk, a version that ran before serves on, and the
+   * builds kept of earlier versions stay (for a rollback).
    */
   async deploy(request: DeployRequest): Promise<DeployResult> {
     this.assertOpen();
@@ -174,12 +167,6 @@ export class ProcessDeployer implements AsyncDisposable {
         if (existing.running && request.replace !== true) {
           log.info('deployment already running; reusing its process', { pid: existing.state.pid });
           return { ...this.describe(existing), reused: true };
-        }
-        if (isSameBuild(existing.state, request)) {
-          const restarted = await this.launcher.restartFromBuild(existing, request, log, () => {
-            this.release(deploymentId);
-          });
-          return { ...this.keep(restarted, log), buildReused: true };
         }
         if (request.replace === true) return await this.versions.redeploy(existing, request, this.keptBuilds(deploymentId, log), log);
         // a crash-looping leftover: a fresh deploy replaces it
@@ -269,6 +256,7 @@ export class ProcessDeployer implements AsyncDisposable {
       await rm(deploymentPaths(this.options.dataDir, deploymentId).dir, { recursive: true, force: true });
     }
     const supervisor = this.require(deploymentId, 'stop');
+    await this.versions.endDrains(deploymentId);
     await this.remove(deploymentId, supervisor);
     this.logger.info('stopped and removed', { deploymentId, pid: supervisor.state.pid });
   }
@@ -299,7 +287,7 @@ export class ProcessDeployer implements AsyncDisposable {
     const paths = deploymentPaths(this.options.dataDir, deploymentId);
     const { hostPort } = stopped.state;
     if (hostPort !== undefined) await assertHostPortFree(hostPort, deploymentId, this.launcher.knownApps());
-    const supervisor = await Supervisor.launch(stopped.spec(), await this.launcher.contextFor(deploymentId, paths, stopped.state.limits));
+    const supervisor = await Supervisor.launch(stopped.spec(), await this.launcher.contextFor(cgroupOf(stopped.state), paths, stopped.state.limits));
     try {
       await waitServing(supervisor, {
         paths,
@@ -328,9 +316,7 @@ export class ProcessDeployer implements AsyncDisposable {
   private async remove(deploymentId: string, supervisor: Supervisor): Promise<void> {
     this.release(deploymentId);
     await supervisor.stop(this.options.stopTimeoutMs);
-    await this.cgroups?.remove(deploymentId).catch((error: unknown) => {
-      this.logger.warn('could not remove the control group of a stopped deployment', { deploymentId, error });
-    });
+    await this.launcher.releaseGroup(cgroupOf(supervisor.state), this.logger.child({ deploymentId }));
     const { dir } = deploymentPaths(this.options.dataDir, deploymentId);
     try {
       await rm(dir, { recursive: true, force: true });
@@ -358,8 +344,9 @@ export class ProcessDeployer implements AsyncDisposable {
   async followLogs(deploymentId: string, onLine: (line: LogLine) => void, options: FollowLogsOptions = {}): Promise<LogFollower> {
     this.assertOpen();
     this.require(deploymentId, 'follow the logs of');
+    const paths = deploymentPaths(this.options.dataDir, deploymentId);
     const follow = await LogFollow.start(onLine, {
-      paths: deploymentPaths(this.options.dataDir, deploymentId),
+      logs: { stdout: this.logs.of(paths.stdout), stderr: this.logs.of(paths.stderr) },
       since: options.since,
       after: options.after,
       onSkipped: options.onSkipped,

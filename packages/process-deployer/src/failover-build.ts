@@ -4,7 +4,7 @@ import type { PrepareRequest, PrepareResult } from '@kraken/runtime';
 import { handOver } from './app-user.js';
 import type { AppAccount } from './app-user.js';
 import { checkoutSource } from './checkout.js';
-import { clearForBuild, discardBuild } from './kept-builds.js';
+import { discardDeployment, finishBuild, removeBuild, startBuild } from './build-folders.js';
 import type { KeptBuilds } from './kept-builds.js';
 import type { DeploymentPaths } from './layout.js';
 import type { CompiledProcessOptions } from './options.js';
@@ -17,7 +17,7 @@ export interface FailoverBuildContext {
   options: CompiledProcessOptions;
   /** The unprivileged user the installs run as; undefined: the agent's. */
   account: AppAccount | undefined;
-  /** The deployment's folder: it must run nothing (the build is made where a deploy would run it, then moved aside). */
+  /** The deployment's folder: it must run nothing here; the build gets a version folder in it. */
   paths: DeploymentPaths;
   kept: KeptBuilds;
   log: Logger;
@@ -27,10 +27,9 @@ export interface FailoverBuildContext {
 
 /**
  * Clones `request.commit` and installs it (no test: it passed where the deployment runs; no run)
- * with its installs niced to 19, then moves the build aside as a kept version of the deployment.
- * It is built in the deployment's own folder because its command and environment name absolute
- * paths there, where a deploy with `fromKept` moves it back. Resolves at once when that commit is
- * kept already. On failure the folder keeps only the versions kept before.
+ * with its installs niced to 19, in a version folder of the deployment, and lists it as a kept
+ * version, where a deploy with `fromKept` runs it. Resolves at once when that commit is kept
+ * already. On failure the folder keeps only the versions kept before.
  */
 export async function buildForFailover(context: FailoverBuildContext, request: PrepareRequest): Promise<PrepareResult> {
   const { options, paths, kept, log } = context;
@@ -42,25 +41,24 @@ export async function buildForFailover(context: FailoverBuildContext, request: P
   }
   log.info('failover build: building the commit the deployment runs elsewhere, at low priority', { commit: request.commit });
   const step = stepRunner(deploymentId, undefined, log);
-  await clearForBuild(paths);
-  let built: string | undefined;
+  const build = await startBuild(paths);
   try {
-    const { commit, manifest, lang } = await checkoutSource(request, { paths, cloneTimeoutMs: options.cloneTimeoutMs, step });
+    const { commit, manifest, lang } = await checkoutSource(request, { paths: build, cloneTimeoutMs: options.cloneTimeoutMs, step });
     const env = { ...options.baseEnv, ...manifest.config.env, ...request.env };
     const prepared = await step(DeployStep.Build, async (line) => {
-      await handOver(paths.app, context.account, options.baseEnv);
-      return await prepareApp({ deploymentId, lang, manifest, paths, env, options, line, signal: context.signal, niceness: FAILOVER_BUILD_NICENESS, runAs: context.account });
+      await handOver(build.app, context.account, options.baseEnv);
+      return await prepareApp({ deploymentId, lang, manifest, paths: build, env, options, line, signal: context.signal, niceness: FAILOVER_BUILD_NICENESS, runAs: context.account });
     });
-    await kept.stash(commit);
-    built = commit;
-    await kept.add({ deploymentId, appName: manifest.app.name, commit, lang, command: prepared.command, cwd: paths.app, builtEnv: prepared.env }, new Date(options.clock.now()));
+    await kept.add({ deploymentId, appName: manifest.app.name, commit, lang, command: prepared.command, cwd: build.app, buildDir: build.root, builtEnv: prepared.env }, new Date(options.clock.now()));
+    await finishBuild(build);
     log.info('failover build kept', { commit });
     return { deploymentId, commit, alreadyKept: false };
   } catch (error) {
-    if (built !== undefined) await kept.removeUnlisted(built).catch(() => undefined);
-    await discardBuild(paths).catch((cleanupError: unknown) => {
-      log.warn('could not remove the failed failover build', { dir: paths.dir, error: cleanupError });
-    });
+    await removeBuild(paths, build)
+      .then(() => discardDeployment(paths))
+      .catch((cleanupError: unknown) => {
+        log.warn('could not remove the failed failover build', { dir: paths.dir, error: cleanupError });
+      });
     throw error;
   }
 }

@@ -23,10 +23,12 @@ describe('ProcessDeployer failover builds', () => {
 
     expect(prepared).toMatchObject({ deploymentId, alreadyKept: false });
     expect(await deployer.keptCommits(deploymentId)).toEqual([prepared.commit]);
-    // built, not run (its failing test never ran): nothing runs, the build waits aside
+    // built, not run (its failing test never ran): nothing runs, the build waits in its version folder
     expect(await deployer.list()).toEqual([]);
-    expect((await readdir(deploymentDir)).sort()).toEqual(['kept', 'kept.json']);
-    expect((await readFile(path.join(deploymentDir, 'kept', prepared.commit, 'app', 'niceness.txt'), 'utf8')).trim()).toBe('19');
+    expect((await readdir(deploymentDir)).sort()).toEqual(['kept.json', 'versions']);
+    const builds = await readdir(path.join(deploymentDir, 'versions'));
+    expect(builds).toHaveLength(1);
+    expect((await readFile(path.join(deploymentDir, 'versions', builds[0] ?? '', 'app', 'niceness.txt'), 'utf8')).trim()).toBe('19');
 
     await expect(deployer.prepare({ deploymentId, url: repo, branch: 'main', commit: prepared.commit.slice(0, 7) })).resolves.toEqual({ deploymentId, commit: prepared.commit, alreadyKept: true });
 
@@ -37,7 +39,7 @@ describe('ProcessDeployer failover builds', () => {
 
     expect(moved).toMatchObject({ commit: prepared.commit, fromKept: true, state: 'running', hostPort });
     expect(events.filter((event) => event.kind === 'start').map((event) => event.step)).toEqual(['manifest', 'run', 'ready']);
-    // the installed dependency moved back with the build
+    // the installed dependency is the build's
     await expect(get(hostPort)).resolves.toMatchObject({ status: 200, body: 'hello failover' });
 
     // while it runs here, its builds are its deploys' to keep

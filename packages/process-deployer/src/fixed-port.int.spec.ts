@@ -54,6 +54,28 @@ describe('ProcessDeployer runs apps that listen on a port fixed in their code', 
     await expect(get(fixed)).rejects.toThrow(/ECONNREFUSED/);
   });
 
+  it('stops a version that holds the port its successor needs only once the successor is built, and runs it again when the successor fails to start', async () => {
+    const fixed = await freePort();
+    const repo = await gitFixtureRepo(repoPath(dir.path, 'fixed-fails'), fixedPortAppFiles(fixed, 'first'));
+    const id = deploymentId();
+    deployed.push(id);
+    const first = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main' });
+    expect(first).toMatchObject({ hostPort: fixed });
+
+    // the same fixed port in its manifest, so it cannot start beside the first; it dies as it starts
+    const files = fixedPortAppFiles(fixed, 'second');
+    await commitFiles(repo, { ...files, 'server.js': "console.error('cannot start'); process.exit(5);\n" }, 'a version that cannot start');
+    const error = await deployRejection(deployer, { deploymentId: id, url: repo, branch: 'main', hostPort: fixed, replace: true });
+    expect(error).toMatchObject({ deploymentId: id, details: { step: 'ready', exitCode: 5 } });
+
+    // the first version runs again, as a new process, on its port
+    await expect(get(fixed)).resolves.toMatchObject({ status: 200, body: 'hello from first' });
+    const listed = await deployer.list();
+    expect(listed).toEqual([expect.objectContaining({ deploymentId: id, commit: first.commit, hostPort: fixed, state: 'running' })]);
+    expect(listed[0]?.instanceId).not.toBe(first.instanceId);
+    await deployer.stop(id);
+  });
+
   it('fails with a Conflict naming the process that holds the fixed port', async () => {
     const blocker = createServer().listen(0, '0.0.0.0');
     await once(blocker, 'listening');

@@ -8,6 +8,7 @@ import type { LogLine } from '@kraken/runtime';
 import { LogFollow } from './follow.js';
 import type { FollowOptions } from './follow.js';
 import { deploymentPaths } from './layout.js';
+import { BoundedLog } from './log-bound.js';
 
 describe('LogFollow', () => {
   let dir: string;
@@ -22,18 +23,19 @@ describe('LogFollow', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const start = async (onLine: (line: LogLine) => void, options: Partial<FollowOptions> = {}): Promise<LogFollow> => {
+  const start = async (onLine: (line: LogLine) => void, options: Partial<FollowOptions> = {}, maxLogBytes = Number.MAX_SAFE_INTEGER): Promise<LogFollow> => {
     const paths = deploymentPaths(dir, 'app-1');
     await mkdir(paths.dir, { recursive: true });
+    const logger = new MemoryLogger();
     follow = await LogFollow.start(onLine, {
-      paths,
+      logs: { stdout: new BoundedLog(paths.stdout, maxLogBytes, logger), stderr: new BoundedLog(paths.stderr, maxLogBytes, logger) },
       since: undefined,
       after: undefined,
       onSkipped: undefined,
       isFull: undefined,
       pollIntervalMs: 10,
       clock: systemClock,
-      logger: new MemoryLogger(),
+      logger,
       stillDeployed: () => true,
       onEnd: () => undefined,
       ...options,
@@ -107,5 +109,26 @@ describe('LogFollow', () => {
     );
     expect(lines.map(Number)).toEqual(Array.from({ length: count }, (_, index) => index));
     expect(Math.max(...reads)).toBeLessThanOrEqual(MAX_LOG_READ_LINES);
+  });
+
+  it('reports the lines its file bound cut before they were read as skipped, in the stream where the gap is', async () => {
+    const paths = deploymentPaths(dir, 'app-1');
+    await mkdir(paths.dir, { recursive: true });
+    await writeFile(paths.stdout, '');
+    const events: (number | { skipped: number })[] = [];
+    await start((line) => events.push(Number(line.text)), { onSkipped: (skipped) => events.push({ skipped }) }, 4096);
+    await appendFile(paths.stdout, '0\n1\n');
+    await eventuallyPasses(() => { expect(events).toEqual([0, 1]); }, 3_000, 5);
+    // a flood of many times the bound between two polls: the poll cuts it down before reading
+    const count = 10_000;
+    await appendFile(paths.stdout, Array.from({ length: count }, (_, index) => `${String(index + 2)}\n`).join(''));
+    await eventuallyPasses(() => { expect(events.at(-1)).toBe(count + 1); }, 5_000, 5);
+    let next = 0;
+    for (const event of events) {
+      if (typeof event === 'number') expect(event).toBe(next++);
+      else next += event.skipped;
+    }
+    expect(next).toBe(count + 2);
+    expect(events.some((event) => typeof event !== 'number')).toBe(true);
   });
 });

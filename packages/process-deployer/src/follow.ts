@@ -1,7 +1,7 @@
 import type { Clock, Logger } from '@kraken/common';
 import { MAX_LOG_READ_LINES } from '@kraken/runtime';
 import type { LogFollower, LogLine } from '@kraken/runtime';
-import type { DeploymentPaths } from './layout.js';
+import type { BoundedLog } from './log-bound.js';
 import { formatLogCursor, parseLogCursor } from './log-cursor.js';
 import type { LogPosition } from './log-cursor.js';
 import { FileFollower } from './logs.js';
@@ -11,11 +11,12 @@ import type { FileLine } from './logs.js';
 const QUIET_POLL_FACTOR = 8;
 
 export interface FollowOptions {
-  paths: DeploymentPaths;
+  /** The deployment's stdout and stderr files. */
+  logs: { stdout: BoundedLog; stderr: BoundedLog };
   since: Date | undefined;
   /** A cursor of a line delivered earlier (LogLine.cursor): resume right after it. */
   after: string | undefined;
-  /** Lines the bounded replay after `after` left out. */
+  /** Lines left out: by the bounded replay after `after`, or cut from a file (its bound) before they were read. */
   onSkipped: ((lines: number) => void) | undefined;
   /** While true, the files are not read (FollowLogsOptions.isFull). */
   isFull: (() => boolean) | undefined;
@@ -53,19 +54,20 @@ export class LogFollow implements LogFollower {
     });
     this.delayMs = options.pollIntervalMs;
     const [stdout, stderr] = files;
-    this.position = { stdout: stdout?.position ?? { file: '', offset: 0 }, stderr: stderr?.position ?? { file: '', offset: 0 } };
+    const nowhere = { file: '', offset: 0, line: 0 };
+    this.position = { stdout: stdout?.position ?? nowhere, stderr: stderr?.position ?? nowhere };
   }
 
   static async start(onLine: (line: LogLine) => void, options: FollowOptions): Promise<LogFollow> {
     const after = options.after === undefined ? undefined : parseLogCursor(options.after);
     const files = await Promise.all([
-      FileFollower.open(options.paths.stdout, 'stdout', { since: options.since, after: after?.stdout }),
-      FileFollower.open(options.paths.stderr, 'stderr', { since: options.since, after: after?.stderr }),
+      FileFollower.open(options.logs.stdout, 'stdout', { since: options.since, after: after?.stdout }),
+      FileFollower.open(options.logs.stderr, 'stderr', { since: options.since, after: after?.stderr }),
     ]);
-    const skipped = files.reduce((sum, file) => sum + file.skippedLines, 0);
+    const skipped = files.reduce((sum, file) => sum + file.takeSkipped(), 0);
     if (skipped > 0) {
       options.logger.warn(
-        'the log written while the agent was away is longer than a replay may be; its oldest lines are skipped',
+        'lines written while the agent was away are skipped: beyond what a resume replays, or cut by the log file bound',
         { lines: skipped },
       );
       options.onSkipped?.(skipped);
@@ -98,6 +100,11 @@ export class LogFollow implements LogFollower {
       for (const file of this.files) {
         if (this.options.isFull?.() === true) continue;
         const lines = await file.poll(now);
+        // stopped while reading: stop() flushed the unfinished line the read went on from, so the
+        // read's first line would be its tail; it stays unread, for a resume from the last cursor
+        if (this.isEnded()) return;
+        // the gap comes before the lines read after it, so the consumer sees it where it is
+        this.reportCut(file.takeSkipped());
         behind ||= lines.length >= MAX_LOG_READ_LINES;
         delivered += this.deliver(lines);
       }
@@ -123,6 +130,17 @@ export class LogFollow implements LogFollower {
     this.timer.unref();
   }
 
+  /** Lines the file's bound cut before they were read: a flood outran this follow (or its consumer). */
+  private reportCut(lines: number): void {
+    if (lines === 0) return;
+    this.options.logger.debug('log lines were cut by the log file bound before they were read', { lines });
+    try {
+      this.options.onSkipped?.(lines);
+    } catch (error) {
+      this.options.logger.warn('log listener threw; ignored', { error });
+    }
+  }
+
   private fileOf(stream: FileLine['stream']): string {
     return (stream === 'stderr' ? this.files[1] : this.files[0])?.fileIdentity ?? '';
   }
@@ -133,7 +151,7 @@ export class LogFollow implements LogFollower {
     for (const line of lines) {
       let cursor: string | undefined;
       if (line.end !== undefined) {
-        this.position[line.stream] = { file: this.fileOf(line.stream), offset: line.end };
+        this.position[line.stream] = { file: this.fileOf(line.stream), offset: line.end, line: line.line ?? 0 };
         cursor = formatLogCursor(this.position);
       }
       try {

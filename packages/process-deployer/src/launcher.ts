@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { ErrorCode } from '@kraken/common';
 import type { Logger } from '@kraken/common';
 import { readManifest } from '@kraken/shipwreck';
@@ -9,18 +9,22 @@ import { handOver } from './app-user.js';
 import type { AppAccount } from './app-user.js';
 import type { AppLimits, Cgroups } from './cgroups.js';
 import { checkoutSource } from './checkout.js';
-import { runCommand } from './commands.js';
+import { runAppTest } from './app-test.js';
+import { discardDeployment, finishBuild, removeBuild, startBuild } from './build-folders.js';
 import { deploymentPaths } from './layout.js';
-import type { DeploymentPaths } from './layout.js';
+import type { BuildPaths, DeploymentPaths } from './layout.js';
 import { assertHostPortFree } from './listen-port.js';
 import type { KnownApp } from './listen-port.js';
-import { clearForBuild, discardBuild } from './kept-builds.js';
-import type { KeptBuild, KeptBuilds, KeptState } from './kept-builds.js';
+import { buildOf } from './kept-builds.js';
+import type { KeptState } from './kept-builds.js';
 import type { CompiledProcessOptions } from './options.js';
-import { assertSucceeded, prepareApp } from './prepare.js';
+import { placeVersion } from './placement.js';
+import type { Placement, Serving } from './placement.js';
+import { prepareApp } from './prepare.js';
 import { waitServing } from './ready.js';
 import { Supervisor } from './supervisor.js';
 import type { SupervisorContext } from './supervisor.js';
+import type { BoundedLogs } from './log-bound.js';
 
 export interface AppLauncherDeps {
   options: CompiledProcessOptions;
@@ -34,14 +38,17 @@ export interface AppLauncherDeps {
   signal: AbortSignal;
   /** An app supervised from here ended or was restarted. */
   onRun: (event: AppRunEvent) => void;
+  /** The deployer's log files, kept within their bound by each app's supervisor and read by its follows. */
+  logs: BoundedLogs;
   logger: Logger;
 }
 
 /**
- * How an app version comes to run on this node: built from a clone, moved back from a kept
- * build, or restarted from the build it has; each waits until the app serves, and a failure
- * leaves nothing of its own running. Which version runs, and what happens to the one before, is
- * ProcessDeployer's to decide.
+ * How an app version comes to run on this node: built from a clone into a folder of its own, run
+ * again from a kept build, or restarted from the build it has; each starts beside the version that
+ * serves (see Serving) and waits until the app serves, and a failure leaves nothing of its own
+ * running and the serving version as it was. Which version runs, and what happens to the one
+ * before, is VersionSwitch's to decide.
  */
 export class AppLauncher {
   private readonly options: CompiledProcessOptions;
@@ -56,67 +63,69 @@ export class AppLauncher {
     this.logger = deps.logger;
   }
 
-  /** Moves a kept build back into the deployment's folder and starts it as it ran (its command and what its build added to the environment). */
-  async launchKept(wanted: KeptBuild, kept: KeptBuilds, request: DeployRequest, log: Logger): Promise<Supervisor> {
+  /** Starts a kept build as it ran (its command, folder and what its build added to the environment), with this request's settings. */
+  async launchKept(wanted: KeptState, request: DeployRequest, log: Logger, serving?: Serving): Promise<Supervisor> {
+    log.info('running the kept build of this commit; no clone, build or test', { commit: wanted.commit });
+    return await this.launchBuilt(wanted, request, log, serving);
+  }
+
+  /**
+   * A settings change: the serving version's build is the requested commit's, so a new process
+   * starts from it with the new environment, beside the old one; no clone, install or test.
+   */
+  async restartFromBuild(existing: Supervisor, request: DeployRequest, log: Logger, serving: Serving): Promise<Supervisor> {
+    log.info('restarting from the build it has, with changed settings; no build, no test', { commit: existing.state.commit, pid: existing.state.pid });
+    return await this.launchBuilt(existing.state, request, log, serving);
+  }
+
+  private async launchBuilt(previous: KeptState, request: DeployRequest, log: Logger, serving: Serving | undefined): Promise<Supervisor> {
     const { deploymentId } = request;
     const { options } = this;
     const step = stepRunner(deploymentId, request.onProgress, log);
     const paths = deploymentPaths(options.dataDir, deploymentId);
-    const previous = wanted.state;
-    log.info('running the kept build of this commit; no clone, build or test', { commit: previous.commit });
+    const build = buildOf(paths, previous);
+    let placement: Placement | undefined;
     let supervisor: Supervisor | undefined;
     try {
-      await kept.restore(previous.commit);
-      const manifest = await step(DeployStep.Manifest, () => readManifest(paths.app));
-      const hostPort = manifest.config.port === undefined ? undefined : await this.choosePort(request.hostPort, deploymentId);
-      const launched = await step(DeployStep.Run, (line) => this.relaunch(previous, { hostPort, manifest, request, paths, line }));
-      supervisor = launched;
-      await this.untilReady(launched, { paths, manifest, step, log });
-      return launched;
-    } catch (error) {
-      // the build ran before and may run again (the failure may be the port's): it goes back aside
-      await supervisor?.stop(0).catch(() => undefined);
-      await kept.stash(previous.commit).catch((stashError: unknown) => {
-        log.warn('could not move the kept build aside again; it is removed', { commit: previous.commit, error: stashError });
+      const manifest = await step(DeployStep.Manifest, () => readManifest(build.app));
+      placement = await placeVersion(paths, request, manifest, serving);
+      const { hostPort: requested, stateFile, cgroup } = placement;
+      supervisor = await step(DeployStep.Run, async (line) => {
+        const hostPort = manifest.config.port === undefined ? undefined : await this.choosePort(requested, deploymentId);
+        const env = { ...options.baseEnv, ...manifest.config.env, ...request.env, ...previous.builtEnv, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) };
+        const limits = this.limitsOf(request, manifest, line);
+        await this.handOverBuild(build);
+        return await Supervisor.launch(
+          {
+            v: 1,
+            deploymentId,
+            nodeId: options.nodeId,
+            appName: previous.appName,
+            commit: previous.commit,
+            lang: previous.lang,
+            phase: 'starting',
+            command: previous.command,
+            cwd: previous.cwd,
+            buildDir: build.root,
+            env,
+            ...(previous.builtEnv === undefined ? {} : { builtEnv: previous.builtEnv }),
+            ...(limits === undefined ? {} : { limits }),
+            ...(cgroup === undefined ? {} : { cgroup }),
+            ...this.userField(),
+            hostPort,
+            endpoint: manifest.app.endpoint,
+            createdAt: new Date(options.clock.now()).toISOString(),
+          },
+          await this.contextFor(cgroup ?? deploymentId, { ...paths, state: stateFile }, limits),
+        );
       });
-      await this.discard(paths, log);
+      await this.untilReady(supervisor, { paths, manifest, step, log });
+      return supervisor;
+    } catch (error) {
+      // the build stays: it is kept, or the serving version runs from it
+      await this.discard(paths, log, { serving: serving !== undefined, placement, supervisor });
       throw error;
     }
-  }
-
-  /**
-   * Starts what a build left on this node (its command, folder and built environment) again, with
-   * this request's settings: a rollback to a kept build, or a restart with changed settings.
-   */
-  private async relaunch(
-    previous: KeptState,
-    { hostPort, manifest, request, paths, line }: { hostPort: number | undefined; manifest: Manifest; request: DeployRequest; paths: DeploymentPaths; line: StepLine },
-  ): Promise<Supervisor> {
-    const { options } = this;
-    const env = { ...options.baseEnv, ...manifest.config.env, ...request.env, ...previous.builtEnv, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) };
-    const limits = this.limitsOf(request, manifest, line);
-    await this.handOverBuild(paths);
-    return await Supervisor.launch(
-      {
-        v: 1,
-        deploymentId: request.deploymentId,
-        nodeId: options.nodeId,
-        appName: previous.appName,
-        commit: previous.commit,
-        lang: previous.lang,
-        phase: 'starting',
-        command: previous.command,
-        cwd: previous.cwd,
-        env,
-        ...(previous.builtEnv === undefined ? {} : { builtEnv: previous.builtEnv }),
-        ...(limits === undefined ? {} : { limits }),
-        ...this.userField(),
-        hostPort,
-        endpoint: manifest.app.endpoint,
-        createdAt: new Date(options.clock.now()).toISOString(),
-      },
-      await this.contextFor(request.deploymentId, paths, limits),
-    );
   }
 
   /** The state file's record of whom the app runs as. */
@@ -126,93 +135,48 @@ export class AppLauncher {
   }
 
   /** A build made before apps ran as the account (or by an older agent) becomes the account's, so the app may write in its folder. */
-  private async handOverBuild(paths: DeploymentPaths): Promise<void> {
+  private async handOverBuild(build: BuildPaths): Promise<void> {
     const { account } = this;
     if (account === undefined) return;
-    for (const part of [paths.app, paths.pythonDeps]) {
+    for (const part of [build.app, build.pythonDeps]) {
       const owner = await stat(part).then((found) => found.uid, () => undefined);
       if (owner !== undefined && owner !== account.uid) await handOver(part, account, this.options.baseEnv);
     }
   }
 
-  /**
-   * A settings change: the app's folder holds the build of the requested commit, so the process
-   * restarts from it with the new environment; no clone, install or test. The old process stops
-   * first (as in every redeploy of this runtime); a new one that fails leaves nothing running.
-   */
-  async restartFromBuild(existing: Supervisor, request: DeployRequest, log: Logger, release: () => void): Promise<Supervisor> {
+  /** Clones, builds and tests the requested commit in a folder of its own, then starts it and waits until it serves. */
+  async buildAndLaunch(request: DeployRequest, log: Logger, serving?: Serving): Promise<Supervisor> {
     const { deploymentId } = request;
     const { options } = this;
     const step = stepRunner(deploymentId, request.onProgress, log);
     const paths = deploymentPaths(options.dataDir, deploymentId);
-    const previous = existing.state;
-    log.info('restarting from the build it has, with changed settings; no build, no test', { commit: previous.commit, pid: previous.pid });
-    // read before anything stops: a failure here leaves the running app as it is
-    const manifest = await step(DeployStep.Manifest, () => readManifest(paths.app));
-    let supervisor: Supervisor | undefined;
-    try {
-      release();
-      await existing.stop(options.stopTimeoutMs);
-      const { hostPort } = previous;
-      const launched = await step(DeployStep.Run, (line) => this.relaunch(previous, { hostPort, manifest, request, paths, line }));
-      supervisor = launched;
-      await this.untilReady(launched, { paths, manifest, step, log });
-      return launched;
-    } catch (error) {
-      await this.discard(paths, log, supervisor, existing);
-      throw error;
-    }
-  }
-
-  /** Clones, builds and tests the requested commit in the deployment's folder, then starts it and waits until it serves. */
-  async buildAndLaunch(request: DeployRequest, log: Logger): Promise<Supervisor> {
-    const { deploymentId } = request;
-    const { options } = this;
-    const step = stepRunner(deploymentId, request.onProgress, log);
-    const paths = deploymentPaths(options.dataDir, deploymentId);
-    await clearForBuild(paths);
+    const build = await startBuild(paths);
+    let placement: Placement | undefined;
     let supervisor: Supervisor | undefined;
     try {
       // a taken port fails at once rather than after a clone and an install
-      if (request.hostPort !== undefined) await this.choosePort(request.hostPort, deploymentId);
-      const { commit, manifest, lang } = await checkoutSource(request, { paths, cloneTimeoutMs: options.cloneTimeoutMs, step });
-      // apps listen on the host port itself: without a container there is no port mapping
-      const hostPort = manifest.config.port === undefined ? undefined : await this.choosePort(request.hostPort, deploymentId);
+      if (request.hostPort !== undefined && request.hostPort !== serving?.port) await this.choosePort(request.hostPort, deploymentId);
+      const { commit, manifest, lang } = await checkoutSource(request, { paths: build, cloneTimeoutMs: options.cloneTimeoutMs, step });
       const baseEnv = { ...options.baseEnv, ...manifest.config.env, ...request.env };
       const { signal } = this.deps;
       const { account } = this;
       const prepared = await step(DeployStep.Build, async (line) => {
         // the clone is the agent's; the install and the app (its own code) write in it as the account
-        await handOver(paths.app, account, options.baseEnv);
-        return await prepareApp({ deploymentId, lang, manifest, paths, env: baseEnv, options, line, signal, runAs: account });
+        await handOver(build.app, account, options.baseEnv);
+        return await prepareApp({ deploymentId, lang, manifest, paths: build, env: baseEnv, options, line, signal, runAs: account });
       });
-      const env = { ...baseEnv, ...prepared.env, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) };
-
       const testCommand = manifest.config.test;
       if (testCommand !== undefined) {
-        await step(DeployStep.Test, async (line) => {
-          const outcome = await runCommand([options.shell, '-c', testCommand], {
-            cwd: paths.app,
-            env,
-            timeoutMs: options.testTimeoutMs,
-            tailLines: options.errorTailLines,
-            signal,
-            runAs: account,
-            onLine: (_stream, text) => {
-              line('test', text);
-            },
-          });
-          assertSucceeded(outcome, {
-            deploymentId,
-            what: `the test command (${testCommand})`,
-            timeoutMs: options.testTimeoutMs,
-            missing: `the shell ${options.shell} could not be started`,
-            step: DeployStep.Test,
-          });
-        });
+        // the test gets a port too, as the app will: not the serving version's, which it would collide with
+        const env = { ...baseEnv, ...prepared.env, ...(manifest.config.port === undefined ? {} : { PORT: String(await pickFreePort()) }) };
+        await step(DeployStep.Test, (line) => runAppTest({ deploymentId, command: testCommand, cwd: build.app, env, options, signal, runAs: account, line }));
       }
 
+      placement = await placeVersion(paths, request, manifest, serving);
+      const { hostPort: requested, stateFile, cgroup } = placement;
       supervisor = await step(DeployStep.Run, async (line) => {
+        // apps listen on the host port itself: without a container there is no port mapping
+        const hostPort = manifest.config.port === undefined ? undefined : await this.choosePort(requested, deploymentId);
         const limits = this.limitsOf(request, manifest, line);
         return await Supervisor.launch(
           {
@@ -224,22 +188,26 @@ export class AppLauncher {
             lang,
             phase: 'starting',
             command: prepared.command,
-            cwd: paths.app,
-            env,
+            cwd: build.app,
+            buildDir: build.root,
+            env: { ...baseEnv, ...prepared.env, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) },
             builtEnv: prepared.env,
             ...(limits === undefined ? {} : { limits }),
+            ...(cgroup === undefined ? {} : { cgroup }),
             ...this.userField(),
             hostPort,
             endpoint: manifest.app.endpoint,
             createdAt: new Date(options.clock.now()).toISOString(),
           },
-          await this.contextFor(deploymentId, paths, limits),
+          await this.contextFor(cgroup ?? deploymentId, { ...paths, state: stateFile }, limits),
         );
       });
+      // its state names the build from now on
+      await finishBuild(build);
       await this.untilReady(supervisor, { paths, manifest, step, log });
       return supervisor;
     } catch (error) {
-      await this.discard(paths, log, supervisor);
+      await this.discard(paths, log, { serving: serving !== undefined, placement, supervisor, build });
       throw error;
     }
   }
@@ -261,14 +229,25 @@ export class AppLauncher {
   }
 
   /**
-   * After a failed deploy: stops what it launched (and what it replaced), then removes what it made
-   * and keeps the builds of earlier versions for a rollback; a failure here must not hide the deploy's.
+   * After a failed start: stops what it launched and removes what it made (its new build, its state);
+   * the serving version, and the builds kept for a rollback, stay. With nothing serving (a first
+   * deploy, or one whose version before had to stop for it) its state and logs go too. A failure
+   * here must not hide the deploy's.
    */
-  private async discard(paths: DeploymentPaths, log: Logger, ...launched: (Supervisor | undefined)[]): Promise<void> {
-    for (const supervisor of launched) await supervisor?.stop(0).catch(() => undefined);
-    await discardBuild(paths).catch((cleanupError: unknown) => {
+  private async discard(
+    paths: DeploymentPaths,
+    log: Logger,
+    made: { serving: boolean; placement: Placement | undefined; supervisor: Supervisor | undefined; build?: BuildPaths },
+  ): Promise<void> {
+    await made.supervisor?.stop(0).catch(() => undefined);
+    if (made.placement?.cgroup !== undefined) await this.releaseGroup(made.placement.cgroup, log);
+    try {
+      if (made.build !== undefined) await removeBuild(paths, made.build);
+      if (made.placement?.beside === true) await rm(paths.candidateState, { force: true });
+      else if (made.placement !== undefined || !made.serving) await discardDeployment(paths);
+    } catch (cleanupError) {
       log.warn('could not remove the failed build', { dir: paths.dir, error: cleanupError });
-    });
+    }
   }
 
   /** The requested port if free, else one the kernel finds free; never the port of a deployment of ours waiting to restart. */
@@ -310,12 +289,19 @@ export class AppLauncher {
     return limits;
   }
 
-  /** The supervisor's context for an app with these limits, its control group made (or updated) first. */
-  async contextFor(deploymentId: string, paths: DeploymentPaths, limits: AppLimits | undefined): Promise<SupervisorContext> {
+  /** The supervisor's context for an app with these limits, its control group (named `cgroup`, see cgroupOf) made or updated first. */
+  async contextFor(cgroup: string, paths: DeploymentPaths, limits: AppLimits | undefined): Promise<SupervisorContext> {
     const base = this.baseContext(paths);
     if (limits === undefined || this.cgroups === undefined) return base;
-    const cgroup = await this.cgroups.ensure(deploymentId, limits);
-    return { ...base, limits: { cgroup, memoryMb: limits.memoryMb } };
+    const group = await this.cgroups.ensure(cgroup, limits);
+    return { ...base, limits: { cgroup: group, memoryMb: limits.memoryMb } };
+  }
+
+  /** Removes a stopped version's control group (see cgroupOf); a failure is logged, since an empty group holds nothing back. */
+  async releaseGroup(cgroup: string, log: Logger = this.logger): Promise<void> {
+    await this.cgroups?.remove(cgroup).catch((error: unknown) => {
+      log.warn('could not remove the control group of a stopped version', { cgroup, error });
+    });
   }
 
   baseContext(paths: DeploymentPaths): SupervisorContext {
@@ -325,7 +311,7 @@ export class AppLauncher {
       policy: options.restart,
       clock: options.clock,
       logger: this.logger,
-      maxLogBytes: options.maxLogBytes,
+      logs: { stdout: this.deps.logs.of(paths.stdout), stderr: this.deps.logs.of(paths.stderr) },
       onRun: this.deps.onRun,
     };
   }

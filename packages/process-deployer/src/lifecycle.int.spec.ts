@@ -21,7 +21,8 @@ describe('ProcessDeployer stops and starts a deployment without a build', () => 
     const deployed = await deployer.deploy({ deploymentId: id, url: repo, branch: 'main', hostPort });
     await expect(get(hostPort)).resolves.toMatchObject({ status: 200, body: 'v1' });
     const folder = path.join(dataDir, 'deployments', id);
-    const built = await stat(path.join(folder, 'app', 'server.js'));
+    const { cwd } = JSON.parse(await readFile(path.join(folder, 'state.json'), 'utf8')) as { cwd: string };
+    const built = await stat(path.join(cwd, 'server.js'));
 
     await deployer.stopApp(id);
     expect(await appAnswer(hostPort)).toBeUndefined();
@@ -40,7 +41,7 @@ describe('ProcessDeployer stops and starts a deployment without a build', () => 
     const started = await deployer.startApp(id);
     expect(started).toMatchObject({ deploymentId: id, state: 'running', hostPort, commit: deployed.commit });
     await expect(get(hostPort)).resolves.toMatchObject({ status: 200, body: 'v1' });
-    expect((await stat(path.join(folder, 'app', 'server.js'))).mtimeMs).toBe(built.mtimeMs);
+    expect((await stat(path.join(cwd, 'server.js'))).mtimeMs).toBe(built.mtimeMs);
     const firstPid = (await get(hostPort, '/pid')).body;
 
     // restart: stop, then start, in place

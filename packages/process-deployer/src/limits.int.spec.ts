@@ -6,7 +6,7 @@ import path from 'node:path';
 import { eventually, freePort, tempDir, uniqueName } from '@kraken/testing';
 import type { TempDir } from '@kraken/testing';
 import type { AppRunEvent } from '@kraken/runtime';
-import { get, repoPath, scriptAppRepo } from '../test/fixtures.js';
+import { get, groupFile, repoPath, scriptAppRepo } from '../test/fixtures.js';
 import { ProcessDeployer } from './index.js';
 
 /** Serves HTTP; GET /hog keeps allocating memory it touches, until something ends it. */
@@ -22,20 +22,6 @@ http.createServer((req, res) => {
   res.end('ok');
 }).listen(Number(process.env.PORT));
 `;
-
-/** The directories of the pid's control groups that hold `file` (v1: one per hierarchy; v2: the one). */
-async function groupFile(pid: number, file: string): Promise<string> {
-  const lines = (await readFile(`/proc/${String(pid)}/cgroup`, 'utf8')).trim().split('\n');
-  for (const line of lines) {
-    const [, controllers = '', groupPath = ''] = line.split(':');
-    const mounts = controllers === '' ? ['/sys/fs/cgroup', '/sys/fs/cgroup/unified'] : controllers.split(',').map((name) => `/sys/fs/cgroup/${name}`);
-    for (const mount of mounts) {
-      const candidate = path.join(mount, groupPath, file);
-      if (await access(candidate).then(() => true, () => false)) return candidate;
-    }
-  }
-  throw new Error(`no ${file} in the control groups of ${String(pid)}: ${lines.join('; ')}`);
-}
 
 describe('ProcessDeployer holds apps to their memory and CPU limits', () => {
   let dir: TempDir;

@@ -1,18 +1,26 @@
-import { appendFile, mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { MemoryLogger } from '@kraken/common';
 import { MAX_LOG_READ_LINES, MAX_LOG_RESUME_BYTES } from '@kraken/runtime';
-import { FileFollower, MAX_POLL_BYTES, MAX_REPLAY_BYTES, lastLines, rotateIfLarge } from './logs.js';
+import { BoundedLog } from './log-bound.js';
+import { FileFollower, MAX_POLL_BYTES, MAX_REPLAY_BYTES, lastLines } from './logs.js';
 import type { FileLine } from './logs.js';
+
+/** A bound no test here reaches, for the tests that are not about it. */
+const UNBOUNDED = Number.MAX_SAFE_INTEGER;
 
 describe('log files', () => {
   let dir: string;
   let file: string;
   const now = new Date('2024-05-01T12:00:00Z');
 
+  let log: BoundedLog;
+
   beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'kraken-logs-'));
     file = path.join(dir, 'stdout.log');
+    log = new BoundedLog(file, UNBOUNDED, new MemoryLogger());
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -20,9 +28,9 @@ describe('log files', () => {
 
   it('follows from the end: only lines appended after the follow started are delivered', async () => {
     await writeFile(file, 'old line\n');
-    const follower = await FileFollower.open(file, 'stdout', undefined);
+    const follower = await FileFollower.open(log, 'stdout', undefined);
     await appendFile(file, 'new line\npartial');
-    expect(await follower.poll(now)).toEqual([{ stream: 'stdout', text: 'new line', at: now, end: 18 }]);
+    expect(await follower.poll(now)).toEqual([{ stream: 'stdout', text: 'new line', at: now, end: 18, line: 2 }]);
     await appendFile(file, ' end\n');
     expect((await follower.poll(now)).map((line) => line.text)).toEqual(['partial end']);
     expect(await follower.poll(now)).toEqual([]);
@@ -32,12 +40,12 @@ describe('log files', () => {
     await writeFile(file, 'first\nsecond\n');
     const written = new Date('2024-05-01T11:00:00Z');
     await utimes(file, written, written);
-    const follower = await FileFollower.open(file, 'stderr', { since: new Date('2024-05-01T10:00:00Z') });
+    const follower = await FileFollower.open(log, 'stderr', { since: new Date('2024-05-01T10:00:00Z') });
     await appendFile(file, 'third\n');
     expect(await follower.poll(now)).toEqual([
-      { stream: 'stderr', text: 'first', at: written, end: 6 },
-      { stream: 'stderr', text: 'second', at: written, end: 13 },
-      { stream: 'stderr', text: 'third', at: now, end: 19 },
+      { stream: 'stderr', text: 'first', at: written, end: 6, line: 1 },
+      { stream: 'stderr', text: 'second', at: written, end: 13, line: 2 },
+      { stream: 'stderr', text: 'third', at: now, end: 19, line: 3 },
     ]);
   });
 
@@ -45,14 +53,14 @@ describe('log files', () => {
     await writeFile(file, 'first\n');
     const written = new Date('2024-05-01T11:00:00Z');
     await utimes(file, written, written);
-    const follower = await FileFollower.open(file, 'stdout', { since: new Date('2024-05-01T11:30:00Z') });
+    const follower = await FileFollower.open(log, 'stdout', { since: new Date('2024-05-01T11:30:00Z') });
     expect(await follower.poll(now)).toEqual([]);
   });
 
   it('replays at most the last MiB, starting at a line start', async () => {
     const line = `${'y'.repeat(99)}\n`;
     await writeFile(file, line.repeat(Math.ceil((MAX_REPLAY_BYTES * 1.5) / line.length)));
-    const follower = await FileFollower.open(file, 'stdout', { since: new Date(0) });
+    const follower = await FileFollower.open(log, 'stdout', { since: new Date(0) });
     const lines = await follower.poll(now, Number.POSITIVE_INFINITY);
     expect(lines.length).toBeLessThanOrEqual(MAX_REPLAY_BYTES / line.length);
     expect(lines.length).toBeGreaterThan(MAX_REPLAY_BYTES / line.length - 2);
@@ -60,7 +68,7 @@ describe('log files', () => {
   });
 
   it('reads a backlog in steps of at most MAX_POLL_BYTES, every line once and in order', async () => {
-    const follower = await FileFollower.open(file, 'stdout', undefined);
+    const follower = await FileFollower.open(log, 'stdout', undefined);
     const count = Math.ceil((MAX_POLL_BYTES * 2.5) / 100);
     await writeFile(file, Array.from({ length: count }, (_, index) => `${String(index).padStart(99, '0')}\n`).join(''));
     const polls: string[][] = [];
@@ -73,7 +81,7 @@ describe('log files', () => {
   });
 
   it('reads at most MAX_LOG_READ_LINES whole lines a poll, the next poll going on right after the last', async () => {
-    const follower = await FileFollower.open(file, 'stdout');
+    const follower = await FileFollower.open(log, 'stdout');
     const count = MAX_LOG_READ_LINES * 2 + 10;
     await writeFile(file, `${Array.from({ length: count }, (_, index) => String(index)).join('\n')}\nunfinished`);
     const polls: FileLine[][] = [];
@@ -84,22 +92,22 @@ describe('log files', () => {
   });
 
   it('resumes right after a delivered line of the same file, with every later line once, whatever since says', async () => {
-    const first = await FileFollower.open(file, 'stdout');
+    const first = await FileFollower.open(log, 'stdout');
     await writeFile(file, 'one\ntwo\nthr');
     const read = await first.poll(now);
-    expect(read.map((line) => [line.text, line.end])).toEqual([
-      ['one', 4],
-      ['two', 8],
+    expect(read.map((line) => [line.text, line.end, line.line])).toEqual([
+      ['one', 4, 1],
+      ['two', 8, 2],
     ]);
     // the agent went away after 'one' was confirmed; the app wrote on
     await appendFile(file, 'ee\nfour\n');
-    const resumed = await FileFollower.open(file, 'stdout', { after: { file: first.fileIdentity, offset: 4 }, since: new Date() });
-    expect(resumed.skippedLines).toBe(0);
+    const resumed = await FileFollower.open(log, 'stdout', { after: { file: first.fileIdentity, offset: 4, line: 1 }, since: new Date() });
+    expect(resumed.takeSkipped()).toBe(0);
     expect((await resumed.poll(now)).map((line) => line.text)).toEqual(['two', 'three', 'four']);
   });
 
   it('gives an offset to whole lines only: the pieces of an over-long line have none, its last piece ends it', async () => {
-    const follower = await FileFollower.open(file, 'stdout');
+    const follower = await FileFollower.open(log, 'stdout');
     await writeFile(file, `${'x'.repeat(100_000)}\nafter\n`);
     const lines = await follower.poll(now);
     expect(lines.map((line) => line.text).join('')).toBe(`${'x'.repeat(100_000)}after`);
@@ -109,64 +117,37 @@ describe('log files', () => {
     ]);
   });
 
-  it('reads a file replaced since the cursor from its start, and one that got shorter (rotated) too', async () => {
+  it('reads a file replaced since the cursor from its start, and one shorter than the cursor (truncated by someone else) too', async () => {
     await writeFile(file, 'old\nlines\n');
-    const before = await FileFollower.open(file, 'stdout');
+    const before = await FileFollower.open(log, 'stdout');
     const identity = before.fileIdentity;
     // kept, so the new file cannot get its inode
     await rename(file, `${file}.old`);
     await writeFile(file, 'new\n');
-    const replaced = await FileFollower.open(file, 'stdout', { after: { file: identity, offset: 4 } });
+    const replaced = await FileFollower.open(log, 'stdout', { after: { file: identity, offset: 4, line: 1 } });
     expect((await replaced.poll(now)).map((line) => line.text)).toEqual(['new']);
-    const shorter = await FileFollower.open(file, 'stdout', { after: { file: replaced.fileIdentity, offset: 100 } });
+    const shorter = await FileFollower.open(log, 'stdout', { after: { file: replaced.fileIdentity, offset: 100, line: 9 } });
     expect((await shorter.poll(now)).map((line) => line.text)).toEqual(['new']);
-  });
-
-  it('counts as skipped the lines a rotation took away unread after the cursor', async () => {
-    await writeFile(file, 'one\ntwo\nthree\nfour\n');
-    const first = await FileFollower.open(file, 'stdout', { since: new Date(0) });
-    // 'one' and 'two' were confirmed; then the file was rotated, and the app wrote on (less than
-    // the offset: a rotated file that grew past it again looks unrotated, since copytruncate keeps the inode)
-    await rotateIfLarge(file, 4);
-    await appendFile(file, 'five\n');
-    const resumed = await FileFollower.open(file, 'stdout', { after: { file: first.fileIdentity, offset: 'one\ntwo\n'.length } });
-    expect(resumed.skippedLines).toBe(2);
-    expect((await resumed.poll(now)).map((line) => line.text)).toEqual(['five']);
   });
 
   it('replays at most MAX_LOG_RESUME_BYTES after a cursor and counts the lines it skips', async () => {
     const line = `${'z'.repeat(99)}\n`;
     const total = Math.ceil((MAX_LOG_RESUME_BYTES + 10 * 1024) / line.length);
     await writeFile(file, 'confirmed\n');
-    const first = await FileFollower.open(file, 'stdout', { since: new Date(0) });
+    const first = await FileFollower.open(log, 'stdout', { since: new Date(0) });
     await appendFile(file, line.repeat(total));
-    const resumed = await FileFollower.open(file, 'stdout', { after: { file: first.fileIdentity, offset: 'confirmed\n'.length } });
+    const resumed = await FileFollower.open(log, 'stdout', { after: { file: first.fileIdentity, offset: 'confirmed\n'.length, line: 1 } });
     let replayed = 0;
     for (let lines = await resumed.poll(now); lines.length > 0; lines = await resumed.poll(now)) replayed += lines.length;
     expect(replayed).toBe(Math.floor(MAX_LOG_RESUME_BYTES / line.length));
-    expect(resumed.skippedLines + replayed).toBe(total);
+    expect(resumed.takeSkipped() + replayed).toBe(total);
   });
 
   it('waits for a file that does not exist yet and reads it from its start', async () => {
-    const follower = await FileFollower.open(file, 'stdout', undefined);
+    const follower = await FileFollower.open(log, 'stdout', undefined);
     expect(await follower.poll(now)).toEqual([]);
     await writeFile(file, 'hello\n');
     expect((await follower.poll(now)).map((line) => line.text)).toEqual(['hello']);
-  });
-
-  it('starts again at the beginning after the file was rotated', async () => {
-    await writeFile(file, 'a'.repeat(5000) + '\n');
-    const follower = await FileFollower.open(file, 'stdout', undefined);
-    expect(await rotateIfLarge(file, 4096)).toBe(true);
-    expect(await readFile(`${file}.1`, 'utf8')).toHaveLength(5001);
-    await appendFile(file, 'after rotation\n');
-    expect((await follower.poll(now)).map((line) => line.text)).toEqual(['after rotation']);
-  });
-
-  it('leaves a file under the limit alone', async () => {
-    await writeFile(file, 'small\n');
-    expect(await rotateIfLarge(file, 4096)).toBe(false);
-    expect(await rotateIfLarge(path.join(dir, 'missing.log'), 4096)).toBe(false);
   });
 
   it('reads the last lines of a file for error messages', async () => {

@@ -1,6 +1,8 @@
-import { copyFile, open, stat, truncate } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { MAX_LOG_READ_LINES, MAX_LOG_RESUME_BYTES } from '@kraken/runtime';
 import type { OutputStream } from '@kraken/runtime';
+import { countLines, identityOf, lineStartAtOrAfter } from './log-bound.js';
+import type { BoundedLog, LogCut } from './log-bound.js';
 import { LineSplitter } from './lines.js';
 
 /** How much of a log written before followLogs started is replayed at most. */
@@ -20,13 +22,17 @@ export interface FileLine {
   at: Date;
   /** The file offset just after this line's newline; absent on a piece of an over-long line. */
   end?: number;
+  /** With `end`: the lines of the file up to and including this one (its line number). */
+  line?: number;
 }
 
-/** A place in one log file: the file (so a replaced file is noticed) and the offset in it. */
+/** A place in one log file: the file (so a replaced file is noticed), the offset in it, and the lines before it. */
 export interface FilePosition {
   /** `<dev>-<inode>` of the file; '' when it did not exist. */
   file: string;
   offset: number;
+  /** Lines before `offset`: how many a cut past it took away is told by the cut's count less this. */
+  line: number;
 }
 
 export interface FileFollowerStart {
@@ -36,63 +42,90 @@ export interface FileFollowerStart {
   after?: FilePosition | undefined;
 }
 
+interface Start {
+  offset: number;
+  line: number;
+  replayUntil: number;
+  replayAt: Date | undefined;
+  identity: string;
+  skipped?: number;
+}
+
 /**
  * Follows one log file that an app appends to directly (its stdout or stderr is the file, so it
  * keeps writing when the agent is gone). Each poll reads what was appended since the last one.
- * A file that got shorter was rotated (copied away and truncated): reading starts again at 0.
+ * The file is never truncated: its bound (BoundedLog) cuts its oldest part, and lines that were
+ * cut before this follower read them are counted (takeSkipped), never lost unseen.
  *
  * Plain files carry no time per line: lines read live are stamped when read; lines replayed
  * from before the follow started are stamped with the file's modification time then.
  */
 export class FileFollower {
   private offset: number;
+  /** Lines before `offset`. */
+  private line: number;
   /** Bytes before this offset were written before the follow started. */
   private replayUntil: number;
   private readonly replayAt: Date | undefined;
   private splitter = new LineSplitter();
   /** The identity of the file last read (see FilePosition.file). */
   private identity: string;
-  /** Lines replay left out (MAX_LOG_RESUME_BYTES); read once by the caller. */
-  readonly skippedLines: number;
+  /** Lines left out (bounded replay, cut before read) and not yet taken by the caller. */
+  private skipped: number;
 
   private constructor(
-    private readonly file: string,
+    private readonly log: BoundedLog,
     private readonly stream: OutputStream,
-    start: { offset: number; replayUntil: number; replayAt: Date | undefined; identity: string; skippedLines?: number },
+    start: Start,
   ) {
     this.offset = start.offset;
+    this.line = start.line;
     this.replayUntil = start.replayUntil;
     this.replayAt = start.replayAt;
     this.identity = start.identity;
-    this.skippedLines = start.skippedLines ?? 0;
+    this.skipped = start.skipped ?? 0;
   }
 
   /**
-   * Starts right after `start.after` when it names this file (the same file, not shorter than
-   * the offset), replaying at most MAX_LOG_RESUME_BYTES before the end and counting the lines left
-   * out; a file that was replaced since is read from its start, within the same bound. Else
-   * starts at the end of the file, or, when `since` is not after the file's last write, at most
-   * MAX_REPLAY_BYTES before its end (at a line start), so lines written since `since` are replayed.
+   * Starts right after `start.after` when it names this file, replaying at most
+   * MAX_LOG_RESUME_BYTES before the end; the lines left out, and those cut from the file since,
+   * are counted (takeSkipped). A file that was replaced since is read from its start (its cut
+   * counted), within the same bound. Else starts at the end of the file, or, when `since` is not
+   * after the file's last write, at most MAX_REPLAY_BYTES before its end (at a line start, and
+   * never before the cut), so lines written since `since` are replayed.
    */
-  static async open(file: string, stream: OutputStream, start: FileFollowerStart = {}): Promise<FileFollower> {
-    const info = await stat(file).catch(() => undefined);
-    if (info === undefined) return new FileFollower(file, stream, { offset: 0, replayUntil: 0, replayAt: undefined, identity: '' });
-    const identity = identityOf(info);
-    const { after, since } = start;
-    if (after !== undefined) {
-      // another file than the cursor's was made after it: all of it is new
-      const from = after.file === identity && after.offset <= info.size ? after.offset : 0;
-      const offset = info.size - from > MAX_LOG_RESUME_BYTES ? await lineStartAtOrAfter(file, info.size - MAX_LOG_RESUME_BYTES) : from;
-      let skippedLines = offset > from ? await countLines(file, from, offset) : 0;
-      // shorter than the cursor: rotated since, and what was unread of it is in <file>.1
-      if (after.file === identity && after.offset > info.size) skippedLines += await countRotatedLines(`${file}.1`, after.offset);
-      return new FileFollower(file, stream, { offset, replayUntil: info.size, replayAt: new Date(info.mtimeMs), identity, skippedLines });
-    }
-    if (since === undefined || since.getTime() > info.mtimeMs) {
-      return new FileFollower(file, stream, { offset: info.size, replayUntil: 0, replayAt: undefined, identity });
-    }
-    const offset = await lineStartAtOrAfter(file, Math.max(0, info.size - MAX_REPLAY_BYTES));
-    return new FileFollower(file, stream, { offset, replayUntil: info.size, replayAt: new Date(info.mtimeMs), identity });
+  static async open(log: BoundedLog, stream: OutputStream, start: FileFollowerStart = {}): Promise<FileFollower> {
+    return log.exclusive(async () => {
+      const found = await log.enforce();
+      if (found === undefined) return new FileFollower(log, stream, { offset: 0, line: 0, replayUntil: 0, replayAt: undefined, identity: '' });
+      const { info, cut } = found;
+      const identity = identityOf(info);
+      const { after, since } = start;
+      if (after !== undefined) {
+        // another file than the cursor's was made after it: all of it is new
+        const resumed = after.file === identity && after.offset <= info.size ? after : { offset: 0, line: 0 };
+        const cutAway = resumed.offset < cut.offset ? Math.max(0, cut.lines - resumed.line) : 0;
+        const from = resumed.offset < cut.offset ? { offset: cut.offset, line: cut.lines } : resumed;
+        const offset =
+          info.size - from.offset > MAX_LOG_RESUME_BYTES ? await lineStartAfterCut(log.file, cut, info.size - MAX_LOG_RESUME_BYTES, info.size) : from.offset;
+        const leftOut = await countLines(log.file, from.offset, offset);
+        return new FileFollower(log, stream, {
+          offset,
+          line: from.line + leftOut,
+          replayUntil: info.size,
+          replayAt: new Date(info.mtimeMs),
+          identity,
+          skipped: cutAway + leftOut,
+        });
+      }
+      if (since === undefined || since.getTime() > info.mtimeMs) {
+        const line = cut.lines + (await countLines(log.file, cut.offset, info.size));
+        return new FileFollower(log, stream, { offset: info.size, line, replayUntil: 0, replayAt: undefined, identity });
+      }
+      const offset = await lineStartAfterCut(log.file, cut, info.size - MAX_REPLAY_BYTES, info.size);
+      const line = cut.lines + (await countLines(log.file, cut.offset, offset));
+      return new FileFollower(log, stream, { offset, line, replayUntil: info.size, replayAt: new Date(info.mtimeMs), identity });
+    });
   }
 
   /** The file this follower reads, for positions of the lines it delivers. */
@@ -102,29 +135,53 @@ export class FileFollower {
 
   /** Where the next read starts: before the first poll, where this follower resumes or starts. */
   get position(): FilePosition {
-    return { file: this.identity, offset: this.offset };
+    return { file: this.identity, offset: this.offset, line: this.line };
+  }
+
+  /** Lines left out since the last call (at open: the bounded replay; later: cut before they were read). */
+  takeSkipped(): number {
+    const skipped = this.skipped;
+    this.skipped = 0;
+    return skipped;
   }
 
   /**
    * Reads what was appended since the last poll, up to MAX_POLL_BYTES and `maxLines` whole lines
-   * (the rest is read by the next poll); `now` stamps lines read live.
+   * (the rest is read by the next poll); `now` stamps lines read live. Keeps the file within its
+   * bound first, so a flood is cut (and counted) at the rate this follower reads, too.
    */
   async poll(now: Date, maxLines = MAX_LOG_READ_LINES): Promise<FileLine[]> {
-    const info = await stat(this.file).catch(() => undefined);
-    if (info === undefined) return [];
-    this.identity = identityOf(info);
-    if (info.size < this.offset) {
-      // rotated: whatever was left unread of the old content went to <file>.1
-      this.offset = 0;
-      this.replayUntil = 0;
-      this.splitter = new LineSplitter();
-    }
-    if (info.size === this.offset) return [];
-    const handle = await open(this.file, 'r');
+    return this.log.exclusive(async () => {
+      const found = await this.log.enforce();
+      if (found === undefined) return [];
+      const { info, cut } = found;
+      const identity = identityOf(info);
+      if (identity !== this.identity || info.size < this.offset) {
+        // another file (the deployment was made again), or one someone else truncated: all of it is new
+        this.identity = identity;
+        this.replayUntil = 0;
+        this.restartAt(0, 0);
+      }
+      if (this.offset < cut.offset) {
+        this.skipped += Math.max(0, cut.lines - this.line);
+        this.restartAt(cut.offset, cut.lines);
+      }
+      if (info.size === this.offset) return [];
+      return this.read(now, Math.min(info.size, this.offset + MAX_POLL_BYTES), maxLines);
+    });
+  }
+
+  private restartAt(offset: number, line: number): void {
+    this.offset = offset;
+    this.line = line;
+    this.splitter = new LineSplitter();
+  }
+
+  private async read(now: Date, limit: number, maxLines: number): Promise<FileLine[]> {
+    const handle = await open(this.log.file, 'r');
     const lines: FileLine[] = [];
     try {
       const buffer = Buffer.alloc(64 * 1024);
-      const limit = Math.min(info.size, this.offset + MAX_POLL_BYTES);
       while (this.offset < limit) {
         // the replayed part is read on its own, so no chunk mixes old lines with live ones
         const replayed = this.offset < this.replayUntil;
@@ -143,8 +200,8 @@ export class FileFollower {
 
   /**
    * Splits a chunk read at `this.offset` into lines, each whole line carrying the offset after its
-   * newline, and moves the offset past the chunk. The splitter returns the chunk's whole lines
-   * first, one per newline in it, then any pieces of an over-long unfinished line.
+   * newline and its line number, and moves the offset past the chunk. The splitter returns the
+   * chunk's whole lines first, one per newline in it, then any pieces of an over-long unfinished line.
    */
   private split(chunk: Buffer, at: Date, into: FileLine[]): void {
     const texts = this.splitter.push(chunk);
@@ -154,7 +211,8 @@ export class FileFollower {
         into.push({ stream: this.stream, text, at });
         continue;
       }
-      into.push({ stream: this.stream, text, at, end: this.offset + newline + 1 });
+      this.line += 1;
+      into.push({ stream: this.stream, text, at, end: this.offset + newline + 1, line: this.line });
       newline = chunk.indexOf(0x0a, newline + 1);
     }
     this.offset += chunk.length;
@@ -166,10 +224,11 @@ export class FileFollower {
    */
   private keepFirst(lines: FileLine[], count: number): boolean {
     for (let index = count - 1; index >= 0; index--) {
-      const end = lines[index]?.end;
-      if (end === undefined) continue;
+      const { end, line } = lines[index] ?? {};
+      if (end === undefined || line === undefined) continue;
       lines.length = index + 1;
       this.offset = end;
+      this.line = line;
       // the cut is at a line's end, where the splitter holds nothing of value
       this.splitter = new LineSplitter();
       return true;
@@ -183,50 +242,9 @@ export class FileFollower {
   }
 }
 
-function identityOf(info: { dev: number; ino: number }): string {
-  return `${String(info.dev)}-${String(info.ino)}`;
-}
-
-/** Lines of a rotated-away file after `from`, which a resume cannot read: counted as skipped. */
-async function countRotatedLines(rotated: string, from: number): Promise<number> {
-  const info = await stat(rotated).catch(() => undefined);
-  return info !== undefined && info.size > from ? countLines(rotated, from, info.size) : 0;
-}
-
-/** Newlines in [from, to) of a file, read in 1 MiB steps. */
-async function countLines(file: string, from: number, to: number): Promise<number> {
-  const handle = await open(file, 'r');
-  try {
-    const buffer = Buffer.alloc(Math.min(MAX_POLL_BYTES, to - from));
-    let lines = 0;
-    for (let at = from; at < to; ) {
-      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, to - at), at);
-      if (bytesRead === 0) break;
-      for (let index = buffer.indexOf(0x0a); index >= 0 && index < bytesRead; index = buffer.indexOf(0x0a, index + 1)) lines++;
-      at += bytesRead;
-    }
-    return lines;
-  } finally {
-    await handle.close();
-  }
-}
-
-async function lineStartAtOrAfter(file: string, position: number): Promise<number> {
-  if (position === 0) return 0;
-  const handle = await open(file, 'r');
-  try {
-    const buffer = Buffer.alloc(64 * 1024);
-    let at = position - 1;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, at);
-      if (bytesRead === 0) return at;
-      const newline = buffer.subarray(0, bytesRead).indexOf(0x0a);
-      if (newline >= 0) return at + newline + 1;
-      at += bytesRead;
-    }
-  } finally {
-    await handle.close();
-  }
+/** The first line start at or after `position`, and never before the cut (the bytes before it are a hole). */
+async function lineStartAfterCut(file: string, cut: LogCut, position: number, end: number): Promise<number> {
+  return position <= cut.offset ? cut.offset : lineStartAtOrAfter(file, position, end);
 }
 
 /** The last `count` lines of a file (reading at most its last 64 KiB); [] when it does not exist. */
@@ -243,23 +261,11 @@ export async function lastLines(file: string, count: number): Promise<string[]> 
     const buffer = Buffer.alloc(length);
     await handle.read(buffer, 0, length, size - length);
     const lines = buffer.toString('utf8').split('\n').map((line) => line.replace(/\r$/, ''));
-    if (size > length) lines.shift(); // the first one is probably cut
+    // the first one is probably cut, or, after a hole (a cut of the file's bound), the end of a line
+    if (size > length || buffer[0] === 0) lines.shift();
     while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
     return lines.slice(-count);
   } finally {
     await handle.close();
   }
-}
-
-/**
- * Keeps a log file under `maxBytes`: copies it to `<file>.1` (replacing the previous one) and
- * truncates it. The app holds the file open for appending, so it keeps writing at the new end;
- * lines written between the copy and the truncation are lost, as with logrotate's copytruncate.
- */
-export async function rotateIfLarge(file: string, maxBytes: number): Promise<boolean> {
-  const info = await stat(file).catch(() => undefined);
-  if (info === undefined || info.size <= maxBytes) return false;
-  await copyFile(file, `${file}.1`);
-  await truncate(file, 0);
-  return true;
 }

@@ -14,6 +14,7 @@ describe('compileProcessOptions', () => {
       stopTimeoutMs: 5000,
       restart: { initialMs: 1000, maxMs: 30_000, stableAfterMs: 60_000 },
       pollIntervalMs: 1000,
+      drainTimeMs: 10_000,
       errorTailLines: 20,
       baseEnv: { PATH: '/bin' },
     });
@@ -28,6 +29,7 @@ describe('compileProcessOptions', () => {
       [{ dataDir: '/d', nodeId: 'n', restartDelay: '10s', maxRestartDelay: '5s' }, /option maxRestartDelay: must be at least restartDelay \(10000 ms\)/],
       [{ dataDir: '/d', nodeId: 'n', shell: ' ' }, /option shell: must name a program/],
       [{ dataDir: '/d', nodeId: 'n', maxLogBytes: 10 }, /option maxLogBytes: must be a number from 4096/],
+      [{ dataDir: '/d', nodeId: 'n', drainTime: 0 }, /option drainTime: must be more than 0/],
       [{ dataDir: '/d', nodeId: 'n', appUser: 'Kraken App' }, /option appUser: must be a user name/],
       [{ dataDir: '/d', nodeId: 'n', appUser: '-rf' }, /option appUser: must be a user name/],
     ];

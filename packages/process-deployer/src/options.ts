@@ -42,12 +42,22 @@ export interface ProcessDeployerOptions extends RuntimeOptions {
   maxRestartDelay?: string | number;
   /** An app that ran this long before crashing restarts after `restartDelay` again. @default '1m' */
   stableAfter?: string | number;
-  /** How often processes this deployer did not start itself (adopted) are checked for life. @default '1s' */
+  /** How often processes this deployer did not start itself (adopted) are checked for life, and log files held to maxLogBytes. @default '1s' */
   pollInterval?: string | number;
   /** How often followLogs looks for new output (a quiet app's, up to 8 times less often). @default '250ms' */
   logPollInterval?: string | number;
-  /** A log file larger than this is moved to `<name>.1` and started again. @default 10 MiB */
+  /**
+   * The most bytes of output a log file keeps: beyond it its oldest lines are counted and punched
+   * out (a hole: the file's size stays, its disk use does not grow). @default 10 MiB
+   */
   maxLogBytes?: number;
+  /**
+   * How long the version a redeploy replaced keeps running after the new one took over (its port
+   * reported), so that the ingress, which follows the reported port, and the requests it already
+   * sent there finish before it stops.
+   * @default '10s'
+   */
+  drainTime?: string | number;
   /**
    * Where the kernel's control groups are mounted: apps with memory or CPU limits run in a group of
    * their own there (v2, or v1's memory and cpu hierarchies), when the agent may create one.
@@ -86,6 +96,7 @@ export interface CompiledProcessOptions extends CompiledRuntimeOptions {
   pollIntervalMs: number;
   logPollIntervalMs: number;
   maxLogBytes: number;
+  drainTimeMs: number;
   cgroupRoot: string;
   appUser: string | undefined;
 }
@@ -102,6 +113,7 @@ export const defaultProcessOptions = {
   pollInterval: '1s',
   logPollInterval: '250ms',
   maxLogBytes: 10 * 1024 * 1024,
+  drainTime: '10s',
   cgroupRoot: '/sys/fs/cgroup',
 } as const;
 
@@ -142,6 +154,7 @@ export function compileProcessOptions(options: ProcessDeployerOptions): Compiled
     pollIntervalMs: positiveDuration('pollInterval', options.pollInterval ?? defaultProcessOptions.pollInterval),
     logPollIntervalMs: positiveDuration('logPollInterval', options.logPollInterval ?? defaultProcessOptions.logPollInterval),
     maxLogBytes: Math.trunc(numberIn('maxLogBytes', options.maxLogBytes ?? defaultProcessOptions.maxLogBytes, 4096, Number.MAX_SAFE_INTEGER)),
+    drainTimeMs: positiveDuration('drainTime', options.drainTime ?? defaultProcessOptions.drainTime),
     cgroupRoot: absolutePath('cgroupRoot', options.cgroupRoot ?? defaultProcessOptions.cgroupRoot),
     appUser: options.appUser === undefined ? undefined : userName('appUser', options.appUser),
   };

@@ -6,7 +6,7 @@ import { DeployStep, deployError } from '@kraken/runtime';
 import type { StepLine } from '@kraken/runtime';
 import { runCommand } from './commands.js';
 import type { CommandOutcome, RunAs } from './commands.js';
-import type { DeploymentPaths } from './layout.js';
+import type { BuildPaths } from './layout.js';
 import { formatOutput } from './lines.js';
 import type { CompiledProcessOptions } from './options.js';
 import { siteRoot, writeStaticServer } from './static-site.js';
@@ -25,7 +25,7 @@ export interface PrepareInput {
   deploymentId: string;
   lang: ProcessLang;
   manifest: Manifest;
-  paths: DeploymentPaths;
+  paths: BuildPaths;
   /** The app's environment, which installs run with too (registry settings from the manifest apply). */
   env: Readonly<Record<string, string>>;
   options: CompiledProcessOptions;

@@ -23,6 +23,12 @@ export interface ProcessState {
   /** argv of the supervised process; it runs in `cwd` with exactly `env`. */
   command: string[];
   cwd: string;
+  /**
+   * The folder of the build this version runs from (see buildPaths): each version has its own, so
+   * another is built beside it. Absent in files of older agents, whose build is the deployment's
+   * folder itself; migrateLegacyLayout records that.
+   */
+  buildDir?: string;
   env: Record<string, string>;
   /**
    * What the build step added to the environment (PYTHONPATH of installed requirements...), so a
@@ -32,6 +38,11 @@ export interface ProcessState {
   builtEnv?: Record<string, string>;
   /** Memory and CPU limits its control group holds it to (from the request or the manifest); absent: none. */
   limits?: { memoryMb?: number; cpus?: number };
+  /**
+   * The name of its control group (see Cgroups), when it is not the deployment id: a version
+   * started beside the serving one gets a group of its own, so the two are not held to one limit.
+   */
+  cgroup?: string;
   /**
    * The unprivileged account the app runs as (its restarts too, whatever the agent's setting is
    * now: its files are that account's); absent: the agent's user.
@@ -104,9 +115,11 @@ export function parseState(text: string, file: string): ProcessState {
     phase: oneOf('phase', PHASES),
     command: [...command],
     cwd: str('cwd'),
+    ...(doc['buildDir'] === undefined ? {} : { buildDir: str('buildDir') }),
     env: strings('env'),
     ...(doc['builtEnv'] === undefined ? {} : { builtEnv: strings('builtEnv') }),
     ...(doc['limits'] === undefined ? {} : { limits: limitsOf(doc['limits'], file) }),
+    ...(doc['cgroup'] === undefined ? {} : { cgroup: str('cgroup') }),
     ...(doc['user'] === undefined ? {} : { user: userOf(doc['user'], file) }),
     hostPort: doc['hostPort'] === undefined || doc['hostPort'] === null ? undefined : int('hostPort', 1, 65535),
     endpoint: str('endpoint'),

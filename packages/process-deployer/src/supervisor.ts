@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { appendFile, open } from 'node:fs/promises';
+import { appendFile, open, rm } from 'node:fs/promises';
 import { ErrorCode, KrakenError, hasExited, isoTime, readProcStat, toKrakenError } from '@kraken/common';
 import type { Clock, Logger } from '@kraken/common';
 import { memoryLimitCause } from '@kraken/runtime';
@@ -11,7 +11,7 @@ import { joinCgroupScript } from './cgroups.js';
 import type { AppCgroup } from './cgroups.js';
 import type { RunAs } from './commands.js';
 import type { DeploymentPaths } from './layout.js';
-import { rotateIfLarge } from './logs.js';
+import type { BoundedLog } from './log-bound.js';
 import type { RestartPolicy } from './options.js';
 import { signalGroup, waitGroupGone } from './proc.js';
 import { writeState } from './state.js';
@@ -32,7 +32,8 @@ export interface SupervisorContext {
   policy: RestartPolicy;
   clock: Clock;
   logger: Logger;
-  maxLogBytes: number;
+  /** The app's log files, which poll() keeps within their bound. */
+  logs: { stdout: BoundedLog; stderr: BoundedLog };
   /** Hears the app end and start again while it is supervised (not the deploy's start, not stop()). */
   onRun?: ((event: AppRunEvent) => void) | undefined;
   /** The control group that holds the app to its limits; undefined for an app with none. */
@@ -70,7 +71,8 @@ export class Supervisor {
 
   private constructor(
     public state: ProcessState,
-    private readonly context: SupervisorContext,
+    /** Not readonly: a version started beside the serving one moves to the deployment's state file when it takes over. */
+    private context: SupervisorContext,
   ) {
     this.logger = context.logger.child({ deploymentId: state.deploymentId });
   }
@@ -161,6 +163,18 @@ export class Supervisor {
     this.state = { ...this.state, hostPort: port };
   }
 
+  /**
+   * The version started beside the serving one (its state in `paths.candidateState`) becomes the
+   * one that serves: its state goes to `stateFile`, which a restarted agent adopts, and the
+   * candidate's file is removed.
+   */
+  async takeOver(stateFile: string): Promise<void> {
+    const candidateFile = this.context.paths.state;
+    this.context = { ...this.context, paths: { ...this.context.paths, state: stateFile } };
+    await this.save();
+    await rm(candidateFile, { force: true });
+  }
+
   /** From now on an exit means a restart. */
   async markReady(): Promise<void> {
     this.state = { ...this.state, phase: 'running' };
@@ -171,13 +185,17 @@ export class Supervisor {
   }
 
   /**
-   * Periodic check: rotates large log files and, for a process this deployer did not start,
+   * Periodic check: keeps the log files within their bound and, for a process this deployer did not start,
    * notices its death (gone, a zombie, or its pid now another process).
    */
   async poll(): Promise<void> {
     if (this.ended) return;
-    await rotateIfLarge(this.context.paths.stdout, this.context.maxLogBytes);
-    await rotateIfLarge(this.context.paths.stderr, this.context.maxLogBytes);
+    for (const log of [this.context.logs.stdout, this.context.logs.stderr]) {
+      // a log that cannot be bounded must not keep the app's death from being noticed
+      await log.keepWithinBound().catch((error: unknown) => {
+        this.logger.warn('could not keep a log file within its bound', { file: log.file, error });
+      });
+    }
     const current = this.current;
     if (current === undefined || current.child !== undefined) return;
     const stat = await readProcStat(current.pid);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { KrakenError, hasExited, parseProcStat } from '@kraken/common';
@@ -173,4 +173,18 @@ export async function deployRejection(deployer: ProcessDeployer, request: Parame
     return error as KrakenError;
   }
   throw new Error(`deploy of ${request.deploymentId} succeeded but should have failed`);
+}
+
+/** The directories of the pid's control groups that hold `file` (v1: one per hierarchy; v2: the one). */
+export async function groupFile(pid: number, file: string): Promise<string> {
+  const lines = (await readFile(`/proc/${String(pid)}/cgroup`, 'utf8')).trim().split('\n');
+  for (const line of lines) {
+    const [, controllers = '', groupPath = ''] = line.split(':');
+    const mounts = controllers === '' ? ['/sys/fs/cgroup', '/sys/fs/cgroup/unified'] : controllers.split(',').map((name) => `/sys/fs/cgroup/${name}`);
+    for (const mount of mounts) {
+      const candidate = path.join(mount, groupPath, file);
+      if (await access(candidate).then(() => true, () => false)) return candidate;
+    }
+  }
+  throw new Error(`no ${file} in the control groups of ${String(pid)}: ${lines.join('; ')}`);
 }

@@ -59,8 +59,10 @@ export interface FollowLogsOptions {
    */
   after?: string;
   /**
-   * Lines between `after` and now that are not replayed, because the replay is bounded (a long
-   * outage must not replay gigabytes): counted, so the gap is visible.
+   * Lines the follow leaves out, counted so the gap is visible, each time it happens and before
+   * the lines after the gap: lines between `after` and now that are not replayed, because the
+   * replay is bounded (a long outage must not replay gigabytes), and lines a runtime's bounded log
+   * dropped before they were read (a flood faster than the follow or its consumer).
    */
   onSkipped?: (lines: number) => void;
   /**

@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ErrorCode } from '@kraken/common';
 import { commitFiles, eventually, freePort, gitFixtureRepo, manifestToml, tempDir, uniqueName } from '@kraken/testing';
@@ -141,6 +143,27 @@ export function deployerContract(name: string, harness: DeployerContractHarness)
         await expect(deployer.deploy(request)).rejects.toMatchObject({ code: ErrorCode.InvalidInput, details: { field } });
         expect(events).toEqual([]);
         await expect(deployer.list()).resolves.toEqual([]);
+      },
+      harness.timeoutMs,
+    );
+
+    it(
+      'refuses a host port another program holds as a Conflict naming the port, and lists nothing',
+      async () => {
+        const holder = createServer();
+        await new Promise<void>((resolve) => {
+          holder.listen(0, '0.0.0.0', resolve);
+        });
+        const port = (holder.address() as AddressInfo).port;
+        try {
+          const url = await appRepo('port-taken-app');
+          const refusal = deployer.deploy({ deploymentId: deploymentId(), url, branch: 'main', hostPort: port });
+          await expect(refusal).rejects.toMatchObject({ code: ErrorCode.Conflict });
+          await expect(refusal).rejects.toThrow(`host port ${String(port)} is already in use`);
+          await expect(deployer.list()).resolves.toEqual([]);
+        } finally {
+          await new Promise((resolve) => holder.close(resolve));
+        }
       },
       harness.timeoutMs,
     );
@@ -308,13 +331,14 @@ export function deployerContract(name: string, harness: DeployerContractHarness)
         const events: DeployProgress[] = [];
         const second = await deployer.deploy({ deploymentId: id, url, branch: 'main', hostPort, commit: first.commit, env: { GREETING: 'two' }, replace: true, onProgress: (event) => events.push(event) });
 
-        expect(second).toMatchObject({ reused: false, buildReused: true, commit: first.commit, hostPort, state: 'running' });
+        expect(second).toMatchObject({ reused: false, buildReused: true, commit: first.commit, state: 'running' });
         const started = events.filter((event) => event.kind === 'start').map((event) => event.step);
         expect(started).not.toContain(DeployStep.Clone);
         expect(started).not.toContain(DeployStep.Build);
         expect(started).not.toContain(DeployStep.Test);
         expect(events.filter((event) => event.kind === 'line' && (event.stream === 'build' || event.stream === 'test'))).toEqual([]);
-        expect(await versionOn(hostPort)).toBe('version v1 two');
+        // a runtime may start the new process beside the old one, on a port of its own: the one it reports
+        expect(await versionOn(second.hostPort ?? 0)).toBe('version v1 two');
         await expect(deployer.list()).resolves.toEqual([expect.objectContaining({ deploymentId: id, instanceId: second.instanceId })]);
         await deployer.stop(id);
       },
@@ -322,7 +346,7 @@ export function deployerContract(name: string, harness: DeployerContractHarness)
     );
 
     it(
-      'replaces a running deployment with a new commit on the same port, and rolls back to the kept build of the old one',
+      'replaces a running deployment with a new commit on the port it reports, and rolls back to the kept build of the old one',
       async () => {
         const url = await appRepo('replaced-app');
         const id = deploymentId();
@@ -331,20 +355,24 @@ export function deployerContract(name: string, harness: DeployerContractHarness)
         const first = await deployer.deploy(base);
         expect(await versionOn(hostPort)).toBe('version v1');
 
+        // a redeploy asks for the port the deployment reported, as the orchestrator does. The Docker
+        // runtime keeps it; the process runtime starts the new version beside the old one on a port
+        // of its own, and reports that: the ingress follows the reported port either way.
         const v2Commit = await commitFiles(url, { 'version.txt': 'v2\n' }, 'v2');
         const replaced = await deployer.deploy({ ...base, replace: true });
-        expect(replaced).toMatchObject({ deploymentId: id, commit: v2Commit, reused: false, hostPort, state: 'running' });
-        expect(await versionOn(hostPort)).toBe('version v2');
-        await expect(deployer.list()).resolves.toEqual([expect.objectContaining({ deploymentId: id, commit: v2Commit })]);
+        expect(replaced).toMatchObject({ deploymentId: id, commit: v2Commit, reused: false, state: 'running' });
+        const replacedPort = replaced.hostPort ?? 0;
+        expect(await versionOn(replacedPort)).toBe('version v2');
+        await expect(deployer.list()).resolves.toEqual([expect.objectContaining({ deploymentId: id, commit: v2Commit, hostPort: replacedPort })]);
 
         const events: DeployProgress[] = [];
-        const rolledBack = await deployer.deploy({ ...base, replace: true, commit: first.commit.slice(0, 7), fromKept: true, onProgress: (event) => events.push(event) });
-        expect(rolledBack).toMatchObject({ commit: first.commit, fromKept: true, hostPort, state: 'running' });
+        const rolledBack = await deployer.deploy({ ...base, hostPort: replacedPort, replace: true, commit: first.commit.slice(0, 7), fromKept: true, onProgress: (event) => events.push(event) });
+        expect(rolledBack).toMatchObject({ commit: first.commit, fromKept: true, state: 'running' });
         // a kept build runs with no clone, build or test
         const started = events.filter((event) => event.kind === 'start').map((event) => event.step);
         expect(started).not.toContain(DeployStep.Build);
         expect(started).not.toContain(DeployStep.Test);
-        expect(await versionOn(hostPort)).toBe('version v1');
+        expect(await versionOn(rolledBack.hostPort ?? 0)).toBe('version v1');
         await deployer.stop(id);
       },
       harness.timeoutMs,

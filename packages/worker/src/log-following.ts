@@ -104,11 +104,11 @@ export class LogFollowing {
     );
   }
 
-  /** Lines a resumed log left out (its replay is bounded): counted as dropped, so the gap shows. */
+  /** Lines the runtime's log lost before they were read (a bounded resume, a log's size bound): counted as dropped, so the gap shows. */
   private logsSkipped(t: Tracked, lines: number): void {
     t.logs.countDropped(lines);
     this.options.report.counters.logLinesDropped += lines;
-    this.options.report.emit('logs-dropped', { deploymentId: t.deploymentId, lines, reason: 'written while no agent read the log, beyond what a resume replays' });
+    this.options.report.emit('logs-dropped', { deploymentId: t.deploymentId, lines, reason: "lost from the runtime's log before they were read: beyond what a resume replays, or cut by the log's size bound" });
   }
 
   /**
