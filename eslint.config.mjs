@@ -16,17 +16,17 @@ const scopeRules = {
   runtime: ['common'],
   'docker-deployer': ['common', 'shipwreck', 'runtime'],
   'process-deployer': ['common', 'shipwreck', 'runtime'],
-  discovery: ['common', 'messages'],
+  discovery: ['common', 'messages', 'trust'],
   ingress: ['common'],
   // the cluster CA, agents' certificates and join tokens: the agent, its client and the API use it
   trust: ['common'],
   // docker-deployer only for its integration specs, which run a real DockerDeployer
   worker: ['common', 'messages', 'broker', 'shipwreck', 'runtime', 'docker-deployer'],
-  orchestrator: ['common', 'messages', 'broker', 'shipwreck'],
+  orchestrator: ['common', 'messages', 'broker', 'shipwreck', 'trust'],
   // the UI's bundle imports no package; its build renders the Getting started manifests with shipwreck
   ui: ['shipwreck'],
   'ui-host': ['common'],
-  agent: ['common', 'messages', 'broker', 'shipwreck', 'runtime', 'docker-deployer', 'process-deployer', 'discovery', 'ingress', 'orchestrator', 'worker', 'ui-host', 'rabbitmq'],
+  agent: ['common', 'messages', 'broker', 'shipwreck', 'trust', 'runtime', 'docker-deployer', 'process-deployer', 'discovery', 'ingress', 'orchestrator', 'worker', 'ui-host', 'rabbitmq'],
 };
 
 export default [

@@ -9,7 +9,9 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import tls from 'node:tls';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -131,6 +133,7 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
   const user = `kraken-harness-${randomBytes(4).toString('hex')}`;
   const password = randomBytes(12).toString('hex');
   const root = await mkdtemp(path.join(tmpdir(), 'kraken-cluster-'));
+  trustClusterCas(root);
   // the agents' apps run as the unprivileged app user, from folders under the root (not the
   // machine's /var/lib/kraken-apps, which a killed agent would leave behind): it must reach them
   await chmod(root, 0o711);
@@ -235,7 +238,9 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
         ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
-      const agent: ClusterAgent = { index, host, dataDir, apiUrl: `http://${host.address}:${API_PORT}`, process: watchProcess(child) };
+      // agents serve the API over TLS to other machines (this test process is one), unless told not to
+      const scheme = args.includes('--insecure-no-tls') ? 'http' : 'https';
+      const agent: ClusterAgent = { index, host, dataDir, apiUrl: `${scheme}://${host.address}:${API_PORT}`, process: watchProcess(child) };
       agents[index] = agent;
       return agent;
     },
@@ -247,8 +252,10 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
       return vhost.url;
     },
     kraken: async (index, args) => {
+      // a client with no --data-dir of an agent trusts the founder's cluster CA, as `kraken ca` would give it
+      const ca = agents[1] === undefined ? [] : [`KRAKEN_CA=${path.join(tlsDirOf(agentAt(1).dataDir), 'ca.pem')}`];
       try {
-        const { stdout, stderr } = await run('ip', ['netns', 'exec', lab.host(index).netns, process.execPath, AGENT_CLI, ...args], { timeout: 600_000 });
+        const { stdout, stderr } = await run('ip', ['netns', 'exec', lab.host(index).netns, 'env', ...ca, process.execPath, AGENT_CLI, ...args], { timeout: 600_000 });
         return { code: 0, stdout, stderr };
       } catch (error) {
         const failed = error as { code?: number; stdout?: string; stderr?: string };
@@ -335,4 +342,61 @@ async function lifelineGroup(pid: number, nodeDir: string): Promise<number | und
 /** An agent with no broker URL runs its own RabbitMQ node when it leads: each host is a namespace of its own, so the port is free. */
 function brokerArgs(url: string | undefined): string[] {
   return url === undefined ? ['--broker-port', String(BROKER_PORT)] : ['--broker-url', url];
+}
+
+/** `<dataDir>/tls`, where an agent keeps the cluster CA (see apps/agent/src/run/agent-tls.ts). */
+function tlsDirOf(dataDir: string): string {
+  return path.join(dataDir, 'tls');
+}
+
+const trustedRoots = new Set<string>();
+const trustedCas = new Set<string>();
+let systemCas: string[] | undefined;
+
+/**
+ * Makes this process's fetch trust the cluster CAs that agents under `root` keep, as a user trusts
+ * the one `kraken ca` prints: each agent serves the API over TLS with a certificate from its
+ * cluster's CA, which the founding leader makes when it starts. Every fetch first takes in the CAs
+ * written since (a few file reads), so a spec can call the API as soon as an agent answers.
+ */
+function trustClusterCas(root: string): void {
+  trustedRoots.add(root);
+  const fetchOf = globalThis as { fetch: typeof fetch; krakenTrusting?: true };
+  if (fetchOf.krakenTrusting === true) return;
+  const original = fetchOf.fetch;
+  fetchOf.krakenTrusting = true;
+  fetchOf.fetch = (input, init) => {
+    takeInClusterCas();
+    return original(input, init);
+  };
+  // WebSocket clients (ws, graphql-ws) do not go through fetch: they find the CAs taken in meanwhile
+  setInterval(takeInClusterCas, 250).unref();
+}
+
+function takeInClusterCas(): void {
+  let added = false;
+  for (const dir of trustedRoots) {
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      trustedRoots.delete(dir); // removed with its cluster
+      continue;
+    }
+    for (const entry of entries) {
+      try {
+        const ca = readFileSync(path.join(tlsDirOf(path.join(dir, entry)), 'ca.pem'), 'utf8');
+        if (!trustedCas.has(ca)) {
+          trustedCas.add(ca);
+          added = true;
+        }
+      } catch {
+        // not an agent's folder, or no CA yet
+      }
+    }
+  }
+  if (added) {
+    systemCas ??= tls.getCACertificates('default');
+    tls.setDefaultCACertificates([...systemCas, ...trustedCas]);
+  }
 }

@@ -110,7 +110,7 @@ describe('a cluster whose leader runs its own RabbitMQ node', () => {
   }, 120_000);
 
   it("gives an intruder with a valid join token no way to read another node's queue or speak for it", async () => {
-    const leaderApi = `http://${cluster.lab.host(1).address}:${API_PORT}`;
+    const leaderApi = `https://${cluster.lab.host(1).address}:${API_PORT}`;
     const joined = await fetch(`${leaderApi}/join`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

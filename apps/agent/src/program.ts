@@ -15,7 +15,7 @@ import { logsCommand } from './commands/logs.js';
 import { nodesWatchCommand } from './commands/nodes-watch.js';
 import { releasesCommand } from './commands/releases.js';
 import { promoteCommand } from './commands/promote.js';
-import { tokenCommand } from './commands/token.js';
+import { caCommand, tokenCommand } from './commands/token.js';
 import { lifecycleCommand } from './commands/lifecycle.js';
 import type { LifecycleVerb } from './commands/lifecycle.js';
 import { cancelCommand, redeployCommand, removeCommand, statusCommand } from './commands/manage.js';
@@ -77,7 +77,8 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
     command
       .option('--api <url>', 'the orchestrator API (default: $KRAKEN_API or http://127.0.0.1:4000)')
       .option('--token <token>', 'API token (default: $KRAKEN_TOKEN or the local agent\'s)')
-      .option('--data-dir <dir>', 'the local agent\'s data dir, to read its token from')
+      .option('--data-dir <dir>', 'the local agent\'s data dir, to read its token (and the cluster CA) from')
+      .option('--ca <file>', 'the cluster CA certificate to trust for an https API (default: $KRAKEN_CA or the local agent\'s; kraken ca prints it)')
       .option('--json', 'machine-readable output');
   const client = (flags: ClientFlags) =>
     new ApiClient({
@@ -127,6 +128,7 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
     .option('--webhook-url <url>', 'when leading, POST a JSON notification here for each failed deploy, moved app and dead node')
     .option('--removed-retention <duration>', 'when leading, how long a removed deployment and its log stay readable by id (default 168h)')
     .option('--insecure-no-auth', 'accept API calls without a token (trusted labs only)')
+    .option('--insecure-no-tls', 'serve the API, UI and joins in clear to other machines, with no cluster CA (development only)')
     .action(async (flags: Record<string, unknown>) => {
       const { config } = loadAgentConfig({ flags, env, file: flags['config'] as string | undefined });
       const logger = createLogger({ level: config.logLevel, format: config.logFormat });
@@ -249,6 +251,14 @@ function buildProgram(context: CliContext, setExit: (code: ExitCode) => void): C
     .option('--json', 'machine-readable output')
     .action((flags: { dataDir?: string; json?: boolean }) => {
       setExit(tokenCommand({ dataDir: localDataDir(flags, env), json: flags.json === true }, io));
+    });
+
+  program
+    .command('ca')
+    .description('print the cluster CA certificate this agent keeps, for clients on other machines to trust (--ca, curl --cacert, a browser)')
+    .option('--data-dir <dir>', 'the local agent\'s data dir (default: $KRAKEN_DATA_DIR or ~/.kraken)')
+    .action((flags: { dataDir?: string }) => {
+      setExit(caCommand({ dataDir: localDataDir(flags, env) }, io));
     });
 
   program

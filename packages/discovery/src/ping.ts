@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 
 /** What an orchestrator's `/ping` told us. */
 export interface PingAnswer {
@@ -11,6 +12,11 @@ export interface PingOptions {
   /** Source address (the scanned interface's), so the probe leaves by that interface. */
   localAddress?: string | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * Ask over TLS (agents that serve the cluster CA's certificates). The certificate is not checked
+   * here: /ping tells nothing secret, and joining verifies the leader by the token's CA digest.
+   */
+  secure?: boolean | undefined;
 }
 
 /** Headers the orchestrator's /ping may send; older orchestrators answer plain `pong`. */
@@ -27,14 +33,15 @@ function header(response: http.IncomingMessage, name: string): string | undefine
 }
 
 /**
- * GET http://address:port/ping; resolves the answer when it is HTTP 200 with body `pong`, and
+ * GET http(s)://address:port/ping; resolves the answer when it is HTTP 200 with body `pong`, and
  * undefined for anything else (refused, timed out, another server). Never rejects.
  */
 export function probePing(address: string, port: number, options: PingOptions): Promise<PingAnswer | undefined> {
   const signals = [AbortSignal.timeout(options.timeoutMs), ...(options.signal === undefined ? [] : [options.signal])];
   return new Promise((resolve) => {
-    const request = http.get(
+    const request = (options.secure === true ? https : http).get(
       {
+        ...(options.secure === true ? { rejectUnauthorized: false } : {}),
         host: address,
         port,
         path: '/ping',

@@ -8,6 +8,8 @@ import { probePing } from './ping.js';
 import { clusterIdPattern, isCompatibleProtocol } from './txt.js';
 
 export interface ScanOptions {
+  /** Probe over TLS (`https://<host>:<port>/ping`): agents that serve the cluster CA's certificates. */
+  secure?: boolean | undefined;
   /** Scan this interface's subnet, probing from its address. Give this or `cidr`, never neither. */
   interfaceName?: string | undefined;
   /** Scan this network, e.g. `192.168.1.0/24`. */
@@ -110,7 +112,7 @@ export function planScan(options: ScanOptions): ScanPlan {
 }
 
 /**
- * Probes `http://<host>:<port>/ping` on every host of one subnet, `concurrency` at a time, and
+ * Probes `http(s)://<host>:<port>/ping` on every host of one subnet, `concurrency` at a time, and
  * reports those that answer `pong` (`onCandidate` as they answer, the result in address order). The fallback for networks that drop multicast; opt-in.
  */
 export async function scanSubnet(options: ScanOptions): Promise<ScanResult> {
@@ -129,6 +131,7 @@ export async function scanSubnet(options: ScanOptions): Promise<ScanResult> {
         timeoutMs: plan.timeoutMs,
         localAddress: plan.localAddress,
         signal: options.signal,
+        secure: options.secure,
       });
       if (aborted()) return; // an aborted probe says nothing about the host
       scanned += 1;
@@ -136,7 +139,7 @@ export async function scanSubnet(options: ScanOptions): Promise<ScanResult> {
         options.clusterId === undefined || answer?.clusterId === undefined || answer.clusterId === options.clusterId;
       if (answer !== undefined && clusterMatches) {
         const candidate: Candidate = {
-          url: `http://${address}:${options.port}`,
+          url: `${options.secure === true ? 'https' : 'http'}://${address}:${options.port}`,
           source: CandidateSource.Scan,
           clusterId: answer.clusterId,
           role: undefined,

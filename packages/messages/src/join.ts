@@ -36,6 +36,11 @@ const joinRequestSchema = z.object({
   }),
   /** This node can run a RabbitMQ node and may lead: it asks to join the cluster's RabbitMQ cluster. */
   brokerNode: z.boolean({ error: 'expected true or false' }).optional(),
+  /**
+   * The addresses and names this node answers the API on: the leader issues it a certificate from
+   * the cluster CA for them (`tls` in the answer). Absent: a node that serves no TLS.
+   */
+  certificateNames: z.array(text(253, { nonEmpty: true })).max(64, { error: 'expected at most 64 names' }).optional(),
 });
 /** The request as a node writes it. */
 export type JoinRequest = z.input<typeof joinRequestSchema> & { protocolVersion: number | string };
@@ -65,6 +70,16 @@ const brokerClusterGrantSchema = z.object({
 });
 export type BrokerClusterGrant = z.infer<typeof brokerClusterGrantSchema>;
 
+/** The cluster's trust, for a node that asked for a certificate: PEM texts. */
+const joinTlsSchema = z.object({
+  /** The cluster CA's certificate: the one trust anchor for every connection to the cluster. */
+  caCert: text(16_384, { nonEmpty: true }),
+  /** This node's certificate, issued by that CA for the names it asked for. */
+  cert: text(16_384, { nonEmpty: true }),
+  /** Its private key (the answer goes over TLS to the node that proved it holds the join token). */
+  key: text(16_384, { nonEmpty: true }),
+});
+
 /** What a node that joined gets back. */
 const joinAnswerSchema = z.object({
   clusterId: idSchema,
@@ -82,6 +97,8 @@ const joinAnswerSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{43}$/, { error: 'expected 32 bytes in base64url (43 characters)' })
     .optional(),
+  /** Set when the node sent certificateNames and this leader serves TLS. */
+  tls: joinTlsSchema.optional(),
 });
 export type JoinAnswer = z.infer<typeof joinAnswerSchema>;
 

@@ -63,7 +63,7 @@ export type { StatsSample } from './stats/stats-history.js';
 export type { NodeSample } from './stats/node-history.js';
 export type { BranchWatcherOptions, BranchWatcherCounters } from './watch/branch-watcher.js';
 export { printKrakenSchema } from './api/schema/build-schema.js';
-export { adoptSecrets, loadOrCreateSecrets, SECRETS_FILE } from './secrets.js';
+export { adoptSecrets, loadOrCreateSecrets, SECRETS_FILE, withClusterCa } from './secrets.js';
 export { STORE_FILE } from './store/store-file.js';
 export type { ClusterSecrets, LoadedSecrets } from './secrets.js';
 export { DataKey } from './data-key.js';

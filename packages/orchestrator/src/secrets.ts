@@ -17,6 +17,8 @@ import path from 'node:path';
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { ID_PATTERN } from '@kraken/messages';
 import { DataKey } from './data-key.js';
+import type { ClusterCa } from '@kraken/trust';
+import { createClusterCa, parseCertificate } from '@kraken/trust';
 
 /** What a cluster's first orchestrator makes up once and keeps in its data directory. */
 export interface ClusterSecrets {
@@ -26,6 +28,11 @@ export interface ClusterSecrets {
   joinToken: string;
   /** Names the cluster (in `/ping` and join answers). */
   clusterId: string;
+  /**
+   * The cluster's certificate authority: it issues every agent's certificate, and join tokens carry
+   * its digest. Absent until the first start that serves TLS makes it (see withClusterCa).
+   */
+  ca?: ClusterCa | undefined;
 }
 
 export interface LoadedSecrets extends ClusterSecrets {
@@ -110,7 +117,13 @@ function writeTemporary(file: string, secrets: ClusterSecrets, dataKey: DataKey)
   const fd = openSync(temporary, 'wx', 0o600);
   try {
     fchmodSync(fd, 0o600); // whatever the umask
-    const kept = { apiToken: secrets.apiToken, joinToken: secrets.joinToken, clusterId: secrets.clusterId, dataKey: dataKey.toText() };
+    const kept = {
+      apiToken: secrets.apiToken,
+      joinToken: secrets.joinToken,
+      clusterId: secrets.clusterId,
+      dataKey: dataKey.toText(),
+      ...(secrets.ca === undefined ? {} : { caCert: secrets.ca.certPem, caKey: secrets.ca.keyPem }),
+    };
     writeSync(fd, `${JSON.stringify(kept, null, 2)}\n`);
     fsyncSync(fd);
   } finally {
@@ -147,7 +160,7 @@ function parseSecrets(file: string, text: string): ClusterSecrets & { dataKey: D
     throw invalid('not valid JSON');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid('expected a JSON object');
-  const { apiToken, joinToken, clusterId, dataKey } = parsed as Record<string, unknown>;
+  const { apiToken, joinToken, clusterId, dataKey, caCert, caKey } = parsed as Record<string, unknown>;
   const token = (field: string, value: unknown): string => {
     if (typeof value !== 'string' || value.length < MIN_TOKEN_LENGTH)
       throw invalid(`${field}: expected a string of at least ${MIN_TOKEN_LENGTH} characters`);
@@ -166,5 +179,24 @@ function parseSecrets(file: string, text: string): ClusterSecrets & { dataKey: D
       { details: { file } },
     );
   }
-  return { apiToken: token('apiToken', apiToken), joinToken: token('joinToken', joinToken), clusterId, dataKey: key };
+  let ca: ClusterCa | undefined;
+  if (caCert !== undefined || caKey !== undefined) {
+    if (typeof caCert !== 'string' || typeof caKey !== 'string' || !caKey.includes('PRIVATE KEY')) throw invalid('caCert and caKey: expected the cluster CA\'s PEM certificate and key, both');
+    parseCertificate(caCert, `${file}: caCert`);
+    ca = { certPem: caCert, keyPem: caKey };
+  }
+  return { apiToken: token('apiToken', apiToken), joinToken: token('joinToken', joinToken), clusterId, dataKey: key, ...(ca === undefined ? {} : { ca }) };
+}
+
+/**
+ * The secrets with the cluster's CA, made now (and kept in the secrets file) when they have none:
+ * a cluster founded before TLS, or its first start. The caller keeps the secrets in the store
+ * afterwards, so standbys take the same CA over.
+ */
+export async function withClusterCa(dataDir: string, secrets: LoadedSecrets): Promise<LoadedSecrets> {
+  if (secrets.ca !== undefined) return secrets;
+  const ca = await createClusterCa(secrets.clusterId);
+  const file = path.join(dataDir, SECRETS_FILE);
+  const dataKey = writeSecrets(file, { ...secrets, ca }, secrets.dataKey);
+  return { ...secrets, ca, dataKey };
 }

@@ -1,11 +1,19 @@
-// @peculiar/x509 resolves its ASN.1 serializers through tsyringe, which needs the Reflect API
-import 'reflect-metadata';
 import { X509Certificate, createHash, randomBytes, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
-import * as x509 from '@peculiar/x509';
 import { ErrorCode, KrakenError } from '@kraken/common';
+import type * as X509Lib from '@peculiar/x509';
 
-x509.cryptoProvider.set(globalThis.crypto);
+/**
+ * @peculiar/x509, loaded by the few that make certificates (a leader), not by every agent and
+ * command that only checks them with node:crypto: it brings tsyringe and the Reflect polyfill.
+ */
+async function x509Lib(): Promise<typeof X509Lib> {
+  // its ASN.1 serializers are resolved through tsyringe, which needs the Reflect API
+  await import('reflect-metadata');
+  const x509 = await import('@peculiar/x509');
+  x509.cryptoProvider.set(globalThis.crypto);
+  return x509;
+}
 
 /** P-256: small keys and signatures, fast to make on a Raspberry Pi, and every TLS stack speaks it. */
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
@@ -41,6 +49,7 @@ export interface CertificateNames {
 
 /** Makes the CA a cluster's founding leader keeps with its secrets. */
 export async function createClusterCa(clusterId: string, now = new Date()): Promise<ClusterCa> {
+  const x509 = await x509Lib();
   const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serialNumber(),
@@ -70,6 +79,7 @@ export function caDigest(certPem: string): string {
 /** Issues an agent's certificate for `names` (server and client use: the API, and broker connections). */
 export async function issueCertificate(ca: ClusterCa, subject: CertificateNames, now = new Date()): Promise<IssuedCertificate> {
   if (subject.names.length === 0) throw new KrakenError(ErrorCode.InvalidInput, `a certificate for ${subject.commonName} needs at least one address or name`);
+  const x509 = await x509Lib();
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await webcrypto.subtle.importKey('pkcs8', pemBody(ca.keyPem, 'PRIVATE KEY'), ALGORITHM, false, ['sign']);
   const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);

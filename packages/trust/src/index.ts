@@ -5,3 +5,5 @@ export { formatJoinToken, parseJoinToken } from './join-token.js';
 export type { JoinToken } from './join-token.js';
 export { trustedCaAt } from './pinned-ca.js';
 export type { TlsAddress } from './pinned-ca.js';
+export { listenSecure } from './secure-listener.js';
+export type { SecureListenOptions, SecureListening, ServedIdentity } from './secure-listener.js';

@@ -65,6 +65,17 @@ describe('trustedCaAt (a joiner verifying the leader by the join token\'s CA dig
     }
   });
 
+  it('takes the self-signed CA at the end of the chain on first use when the token carries no digest', async () => {
+    const server = await serve(leaderCert);
+    try {
+      const trusted = await trustedCaAt({ host: '127.0.0.1', port: server.port }, undefined);
+      expect(caDigest(trusted)).toBe(caDigest(ca.certPem));
+      expect(server.requests()).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('refuses a server whose CA is another cluster\'s, having sent it no request', async () => {
     const impostorCa = await createClusterCa('pinned');
     const server = await serve(await issueCertificate(impostorCa, { commonName: 'leader', names: ['127.0.0.1'] }));

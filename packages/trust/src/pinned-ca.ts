@@ -14,15 +14,18 @@ export interface TlsAddress {
  * join token's): the trust anchor for every later connection to the cluster. Nothing is sent but
  * the TLS handshake, so a machine posing as the leader learns no token. Refuses (Unauthorized) a
  * server whose chain has no CA of that digest, or whose certificate that CA did not issue.
+ * Without a digest (a bare token), the self-signed CA at the end of the chain is taken on first use.
  */
-export async function trustedCaAt(address: TlsAddress, caDigest: string, timeoutMs = 10_000): Promise<string> {
+export async function trustedCaAt(address: TlsAddress, caDigest: string | undefined, timeoutMs = 10_000): Promise<string> {
   const where = `${address.host}:${String(address.port)}`;
   const chain = await presentedChain(address, timeoutMs);
-  const ca = chain.find((cert) => createHash('sha256').update(cert.raw).digest('base64url') === caDigest);
+  const ca = chain.find((cert) => (caDigest === undefined ? cert.ca && cert.checkIssued(cert) : createHash('sha256').update(cert.raw).digest('base64url') === caDigest));
   if (ca === undefined) {
     throw new KrakenError(
       ErrorCode.Unauthorized,
-      `${where} presented no certificate authority with the join token's digest ${caDigest}: sent it nothing (a leader of another cluster, a machine posing as one, or a mistyped token)`,
+      caDigest === undefined
+        ? `${where} presented no certificate authority of its own: sent it nothing`
+        : `${where} presented no certificate authority with the join token's digest ${caDigest}: sent it nothing (a leader of another cluster, a machine posing as one, or a mistyped token)`,
       { details: { caDigest } },
     );
   }

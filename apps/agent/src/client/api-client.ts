@@ -2,11 +2,14 @@ import type { ErrorCode } from '@kraken/common';
 import { ErrorCode as Codes, KrakenError } from '@kraken/common';
 import { LEADER_HEADER, parseLeaderHeader } from '../forward/headers.js';
 import { describeFetchError } from '../run/join-cluster.js';
+import { Agent } from 'undici';
 
 export interface ApiClientOptions {
   /** e.g. http://127.0.0.1:4000 */
   url: string;
   token?: string | undefined;
+  /** The cluster CA (PEM) an https API is trusted by. @default the system's CAs */
+  ca?: string | undefined;
   /** @default 15_000 */
   timeoutMs?: number;
   /**
@@ -36,8 +39,10 @@ export class ApiClient {
   private readonly leaderRetryMs: number;
   private readonly onLeaderWait: ((message: string) => void) | undefined;
   private forwardedTo: { nodeId: string; apiUrl: string } | undefined;
+  private readonly dispatcher: Agent | undefined;
 
   constructor(options: ApiClientOptions) {
+    this.dispatcher = options.ca === undefined ? undefined : new Agent({ connect: { ca: options.ca } });
     this.url = options.url.replace(/\/+$/, '');
     this.token = options.token;
     this.timeoutMs = options.timeoutMs ?? 15_000;
@@ -107,7 +112,13 @@ export class ApiClient {
     const headers = new Headers(init.headers);
     if (this.token !== undefined) headers.set('authorization', `Bearer ${this.token}`);
     try {
-      const response = await fetch(`${this.url}${path}`, { ...init, headers, signal: AbortSignal.timeout(this.timeoutMs) });
+      const response = await fetch(`${this.url}${path}`, {
+        ...init,
+        headers,
+        signal: AbortSignal.timeout(this.timeoutMs),
+        // undici's own Agent, which Node's fetch takes: the only way to trust one more CA per call
+        ...(this.dispatcher === undefined ? {} : ({ dispatcher: this.dispatcher } as unknown as RequestInit)),
+      });
       this.forwardedTo = parseLeaderHeader(response.headers.get(LEADER_HEADER));
       return response;
     } catch (error) {

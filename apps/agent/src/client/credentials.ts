@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ErrorCode, KrakenError } from '@kraken/common';
 import { DEFAULT_API_PORT } from '../config/agent-config.js';
+import { readClusterCa } from '../run/agent-tls.js';
 
 /**
  * The orchestrator's secrets file (SECRETS_FILE of @kraken/orchestrator), named here so that client
@@ -12,6 +14,8 @@ export const SECRETS_FILE = 'secrets.json';
 export interface ClientTarget {
   url: string;
   token: string | undefined;
+  /** The cluster CA (PEM) an https API is trusted by; undefined: the system's CAs. */
+  ca: string | undefined;
 }
 
 /**
@@ -19,12 +23,28 @@ export interface ClientTarget {
  * agent (its default port, and the token in its data dir, which only the user running it can read).
  */
 export function resolveClientTarget(
-  flags: { api?: string | undefined; token?: string | undefined; dataDir?: string | undefined },
+  flags: { api?: string | undefined; token?: string | undefined; dataDir?: string | undefined; ca?: string | undefined },
   env: Readonly<Record<string, string | undefined>>,
 ): ClientTarget {
   const url = flags.api ?? nonEmpty(env['KRAKEN_API']) ?? `http://127.0.0.1:${DEFAULT_API_PORT}`;
   const token = flags.token ?? nonEmpty(env['KRAKEN_TOKEN']) ?? readLocalToken(localDataDir(flags, env));
-  return { url, token };
+  return { url, token, ca: clusterCa(flags, env) };
+}
+
+/**
+ * The cluster CA a client trusts: the file --ca or KRAKEN_CA names (a file that cannot be read is
+ * an error: the user asked for it), else the one the local agent keeps (`<data dir>/tls/ca.pem`).
+ */
+function clusterCa(flags: { dataDir?: string | undefined; ca?: string | undefined }, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const named = flags.ca ?? nonEmpty(env['KRAKEN_CA']);
+  if (named !== undefined) {
+    try {
+      return fs.readFileSync(named, 'utf8');
+    } catch (error) {
+      throw new KrakenError(ErrorCode.InvalidConfig, `cannot read the cluster CA ${named}: ${(error as Error).message} (kraken ca prints it on a machine of the cluster)`, { cause: error });
+    }
+  }
+  return readClusterCa(localDataDir(flags, env));
 }
 
 /** The local agent's data dir: the flag, then KRAKEN_DATA_DIR, then the agent's default. */

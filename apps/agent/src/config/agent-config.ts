@@ -137,6 +137,12 @@ export const agentConfigSchema = z.object({
   removedRetention: duration.optional(),
   /** Accept API calls without a token. Only for a trusted lab; logged loudly. */
   insecureNoAuth: flag.default(false),
+  /**
+   * Serve the API, the UI and joins in clear to every machine, with no cluster CA: for development
+   * only; logged loudly. Without it they are TLS with certificates from the cluster CA (loopback may
+   * stay plain), and a join token carries the CA's digest.
+   */
+  insecureNoTls: flag.default(false),
 });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;

@@ -6,6 +6,8 @@ import type { KnownLeader } from '@kraken/orchestrator/follow';
 import type { ListeningProxy } from '../forward/leader-proxy.js';
 import { LeaderProxy } from '../forward/leader-proxy.js';
 import type { Executor } from '../run/executor.js';
+import type { AgentTls } from '../run/agent-tls.js';
+import { servedIdentity } from '../run/agent-tls.js';
 
 export interface ForwardExecutorOptions {
   nodeId: string;
@@ -16,6 +18,8 @@ export interface ForwardExecutorOptions {
   /** The API port and address, as the agent would serve them when leading. */
   apiPort: number;
   apiHost: string;
+  /** The cluster CA and this agent's certificate from it (its join answer): TLS both ways. Undefined: plain HTTP. */
+  tls?: AgentTls | undefined;
   /** Told each time another leader, or another view of the broker's nodes, becomes known. */
   onLeaderChanged?: (leader: KnownLeader) => void;
   logger: Logger;
@@ -46,7 +50,12 @@ export class ForwardExecutor implements Executor {
     const { onLeaderChanged } = this.options;
     if (onLeaderChanged !== undefined) this.watch.on('changed', onLeaderChanged);
     try {
-      this.listening = await new LeaderProxy({ nodeId, leaders: this.watch, logger: log }).listen(apiPort, apiHost);
+      const { tls } = this.options;
+      this.listening = await new LeaderProxy({ nodeId, leaders: this.watch, logger: log, ...(tls === undefined ? {} : { clusterCa: tls.caCert }) }).listen(
+        apiPort,
+        apiHost,
+        tls === undefined ? undefined : servedIdentity(tls),
+      );
       log.info('answering the API and UI by forwarding to the leader', { url: this.listening.url, leader: joined.nodeId });
     } catch (error) {
       log.warn(`this agent does not answer the API on port ${String(apiPort)}: ${toKrakenError(error).message}; the leader answers at ${joined.apiUrl}`);

@@ -16,7 +16,12 @@ import {
   createApiServer,
   loadOrCreateSecrets,
   pulseKeyFor,
+  withClusterCa,
 } from '@kraken/orchestrator';
+import { caDigest, issueCertificate } from '@kraken/trust';
+import type { ClusterCa, ServedIdentity } from '@kraken/trust';
+import type { AgentTls } from '../run/agent-tls.js';
+import { keepAgentTls, printableJoinToken, servedIdentity } from '../run/agent-tls.js';
 import type { ApiServer, DataKey } from '@kraken/orchestrator';
 import { uiMiddleware } from '@kraken/ui-host';
 import type { Executor } from '../run/executor.js';
@@ -67,6 +72,11 @@ export interface OrchestratorExecutorOptions {
    */
   dataKey?: DataKey | undefined;
   /** Told once the API listens: the URL to print, the token when it was just created, and whether others can join. */
+  /**
+   * Serve the API over TLS with a certificate from the cluster CA (made on the first such start)
+   * for these names, and issue joiners theirs. Undefined: plain HTTP (`--insecure-no-tls`).
+   */
+  tls?: { names: readonly string[] } | undefined;
   onListening?: (info: { url: string; apiToken: string; joinToken: string; clusterId: string; secretsCreated: boolean; joinable: boolean }) => void;
 }
 
@@ -114,7 +124,9 @@ export class OrchestratorExecutor implements Executor {
     const inherited = this.store.clusterSecrets();
     if (inherited !== undefined) adoptSecrets(dataDir, inherited, dataKey);
     const loaded = loadOrCreateSecrets(dataDir);
-    const stored = { ...loaded, created: this.options.secretsCreated ?? loaded.created };
+    // kept in the store below with the rest, so that a standby takes the same CA over
+    const withCa = this.options.tls === undefined ? loaded : await withClusterCa(dataDir, loaded);
+    const stored = { ...withCa, created: this.options.secretsCreated ?? loaded.created };
     // this machine led the cluster before (its secrets are here), yet its store knows nothing: the
     // database was deleted, emptied or replaced. Say so loudly: nothing else would
     if (inherited === undefined && !stored.created && store.deployments.list().length === 0 && store.nodes.list().length === 0) {
@@ -161,6 +173,7 @@ export class OrchestratorExecutor implements Executor {
         'other machines cannot join: this orchestrator has no broker they can reach. Install RabbitMQ (apt-get install rabbitmq-server) so the agent runs its own, or start it with --broker-url amqp://user:password@<this-address>:5672 (RabbitMQ\'s guest user only works over loopback)',
       );
     }
+    const trust = await this.trustFor(stored.ca);
     this.api = await createApiServer({
       ...(publisher === undefined ? {} : { durableWrites: () => publisher.durable() }),
       orchestrator: this.orchestrator,
@@ -177,10 +190,20 @@ export class OrchestratorExecutor implements Executor {
       ],
       ...(brokerUrlFor === undefined
         ? {}
-        : { join: { token: secrets.joinToken, clusterId: secrets.clusterId, brokerUrlFor, brokerClusterFor: this.options.brokerClusterFor, dataKey, brokerEndpoints: this.options.brokerEndpoints } }),
+        : {
+            join: {
+              token: secrets.joinToken,
+              clusterId: secrets.clusterId,
+              brokerUrlFor,
+              brokerClusterFor: this.options.brokerClusterFor,
+              dataKey,
+              brokerEndpoints: this.options.brokerEndpoints,
+              issueCertificate: trust?.issue,
+            },
+          }),
     });
     await this.options.beforeListen?.();
-    this.listening = await this.api.listen(this.options.apiPort, this.options.apiHost);
+    this.listening = await this.api.listen(this.options.apiPort, this.options.apiHost, trust?.identity);
     const { beacon } = this.options;
     if (beacon !== undefined) {
       this.pulses = await this.listenForPulses(dataKey, orchestrator);
@@ -200,11 +223,31 @@ export class OrchestratorExecutor implements Executor {
     this.options.onListening?.({
       url: this.listening.url,
       apiToken: secrets.apiToken,
-      joinToken: secrets.joinToken,
+      joinToken: stored.ca === undefined ? secrets.joinToken : printableJoinToken(secrets.joinToken, stored.ca),
       clusterId: secrets.clusterId,
       secretsCreated: secrets.created,
       joinable: brokerUrlFor !== undefined,
     });
+  }
+
+  /**
+   * This agent's own certificate from the cluster CA (kept in its data dir, where the local
+   * `kraken` command finds the CA) and how joiners get theirs; undefined without TLS.
+   */
+  private async trustFor(ca: ClusterCa | undefined): Promise<{ identity: ServedIdentity; issue: (nodeId: string, names: readonly string[]) => Promise<AgentTls> } | undefined> {
+    const { tls, nodeId, dataDir, logger } = this.options;
+    if (tls === undefined || ca === undefined) {
+      logger.warn('--insecure-no-tls: the API, the UI and joins cross the network in clear, the API token and the broker credentials with them. Use this only on a network you trust completely.');
+      return undefined;
+    }
+    const issue = async (node: string, names: readonly string[]): Promise<AgentTls> => {
+      const issued = await issueCertificate(ca, { commonName: node, names });
+      return { caCert: ca.certPem, cert: issued.certPem, key: issued.keyPem };
+    };
+    const own = await issue(nodeId, tls.names);
+    keepAgentTls(dataDir, own);
+    logger.info('the API serves TLS with a certificate from the cluster CA', { caDigest: caDigest(ca.certPem), names: tls.names.length });
+    return { identity: servedIdentity(own), issue };
   }
 
   /**

@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
+import { Agent, fetch } from 'undici';
 import { pipeline } from 'node:stream/promises';
 import type { Broker } from '@kraken/broker';
 import type { Logger } from '@kraken/common';
@@ -18,6 +19,8 @@ export interface StandbyExecutorOptions {
   broker: Broker;
   /** The leader's API now, for snapshots (after a takeover, the new leader's). */
   leaderUrl: () => string;
+  /** The cluster CA, which a leader's https API is trusted by. Undefined: plain HTTP. */
+  clusterCa?: string | undefined;
   joinToken: string;
   /** The cluster's data key, from the membership grant: the copy's secrets are sealed with it. */
   dataKey: DataKey;
@@ -172,16 +175,20 @@ export class StandbyExecutor implements Executor {
   private async fetchSnapshot(file: string): Promise<void> {
     const leaderUrl = this.options.leaderUrl();
     const url = new URL('/replication/snapshot', leaderUrl);
-    const response = await fetch(url, {
-      headers: { authorization: `Bearer ${this.options.joinToken}` },
-      signal: AbortSignal.timeout(120_000),
-    });
-    if (!response.ok || response.body === null) {
-      throw new KrakenError(
-        ErrorCode.Unavailable,
-        `the leader at ${leaderUrl} gave no snapshot of its store: HTTP ${response.status}`,
-      );
+    const { clusterCa } = this.options;
+    const dispatcher = clusterCa === undefined ? undefined : new Agent({ connect: { ca: clusterCa } });
+    try {
+      const response = await fetch(url, {
+        headers: { authorization: `Bearer ${this.options.joinToken}` },
+        signal: AbortSignal.timeout(120_000),
+        ...(dispatcher === undefined ? {} : { dispatcher }),
+      });
+      if (!response.ok || response.body === null) {
+        throw new KrakenError(ErrorCode.Unavailable, `the leader at ${leaderUrl} gave no snapshot of its store: HTTP ${String(response.status)}`);
+      }
+      await pipeline(Readable.fromWeb(response.body), createWriteStream(file, { mode: 0o600 }));
+    } finally {
+      await dispatcher?.close();
     }
-    await pipeline(Readable.fromWeb(response.body), createWriteStream(file, { mode: 0o600 }));
   }
 }

@@ -1,5 +1,7 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import https from 'node:https';
+import { listenSecure } from '@kraken/trust';
+import type { SecureListening, ServedIdentity } from '@kraken/trust';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@kraken/common';
 import type { KnownLeader } from '@kraken/orchestrator';
@@ -21,6 +23,8 @@ export interface LeaderProxyOptions {
   leaders: LeaderSource;
   /** How long to wait for the leader to take a connection (a machine that lost power never refuses one). @default 3_000 */
   connectTimeoutMs?: number;
+  /** The cluster CA: the only one a leader's https API is trusted by. @default the system's (plain HTTP leaders need none) */
+  clusterCa?: string | undefined;
   logger: Logger;
 }
 
@@ -42,6 +46,7 @@ const NOT_REACHED = new Set(['ECONNREFUSED', 'ECONNECT_TIMEOUT', 'EHOSTUNREACH',
 export class LeaderProxy {
   private readonly proxy: ProxyServer;
   private readonly server: http.Server;
+  private gate: SecureListening | undefined;
   private readonly upgraded = new Set<Duplex>();
   /** Client sockets the leader switched to WebSocket: they speak frames now, not HTTP. */
   private readonly switched = new WeakSet<Duplex>();
@@ -53,8 +58,9 @@ export class LeaderProxy {
       connectTimeout: options.connectTimeoutMs ?? 3_000,
       // a connection per request: a pooled one to a leader whose machine lost power would hang the
       // next request for minutes, where a new one fails within connectTimeout
-      agent: new http.Agent({ keepAlive: false }),
+      agent: options.clusterCa === undefined ? new http.Agent({ keepAlive: false }) : new https.Agent({ keepAlive: false, ca: options.clusterCa }),
     });
+    // connections come through listenSecure's gate, which tells TLS from plain HTTP
     this.server = http.createServer((req, res) => {
       this.forward(req, res);
     });
@@ -77,27 +83,17 @@ export class LeaderProxy {
     });
   }
 
-  listen(port: number, host: string): Promise<ListeningProxy> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        const address = this.server.address() as AddressInfo;
-        const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-        resolve({ url: `http://${shownHost}:${String(address.port)}`, close: () => this.close() });
-      });
-    });
+  /** Listens on the API port: TLS with `identity` (and plain HTTP to loopback), or plain HTTP to everyone without. */
+  async listen(port: number, host: string, identity?: ServedIdentity): Promise<ListeningProxy> {
+    this.gate = await listenSecure(this.server, { port, host, what: 'the API', identity });
+    return { url: this.gate.url, close: () => this.close() };
   }
 
   private async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => {
-      this.server.close(() => {
-        resolve();
-      });
-    });
+    // the gate frees the port at once; the connections it handed over end here
+    await this.gate?.close();
     this.server.closeAllConnections();
     for (const socket of this.upgraded) socket.destroy();
-    await closed;
   }
 
   private forward(req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -47,7 +47,7 @@ export function discoveryFinders(config: AgentConfig, logger: Logger): Orchestra
   if (scanInterface !== undefined) {
     finders.scan = async () => {
       logger.info('scanning the subnet for an orchestrator', { interface: scanInterface, port: config.apiPort });
-      const result = await scanSubnet({ interfaceName: scanInterface, port: config.apiPort });
+      const result = await scanSubnet({ interfaceName: scanInterface, port: config.apiPort, secure: !config.insecureNoTls });
       const compatible = result.candidates.filter((candidate) => candidate.compatible);
       logger.info('subnet scan done', { cidr: result.cidr, scanned: result.scanned, found: result.candidates.length });
       for (const candidate of result.candidates.filter((found) => !found.compatible)) {

@@ -1,5 +1,8 @@
 import { ErrorCode, KrakenError } from '@kraken/common';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, fetch } from 'undici';
+import type { Logger } from '@kraken/common';
+import { parseJoinToken, trustedCaAt } from '@kraken/trust';
 import { PROTOCOL_VERSION, parseJoinAnswer } from '@kraken/messages';
 import type { JoinAnswer, JoinRequest } from '@kraken/messages';
 
@@ -13,20 +16,46 @@ export async function joinCluster(request: {
   protocolVersion?: number;
   /** This node can run a RabbitMQ node and may lead: it asks to join the cluster's RabbitMQ cluster. */
   brokerNode?: boolean;
+  /** The names this node serves the API on, for the certificate the leader issues it; undefined: it serves no TLS. */
+  certificateNames?: readonly string[] | undefined;
+  /** Warns when the token carries no CA digest, so the leader is trusted on first use. */
+  logger?: Logger;
 }): Promise<JoinAnswer> {
-  const { url, token, nodeId, protocolVersion = PROTOCOL_VERSION } = request;
+  const { token, nodeId, protocolVersion = PROTOCOL_VERSION } = request;
   if (token === undefined) {
-    throw new KrakenError(ErrorCode.InvalidConfig, `joining ${url} needs the cluster's join token: give --join-token (the orchestrator printed it at its first start)`);
+    throw new KrakenError(ErrorCode.InvalidConfig, `joining ${request.url} needs the cluster's join token: give --join-token (the orchestrator printed it at its first start)`);
   }
-  const joinRequest: JoinRequest = { token, nodeId, protocolVersion, ...(request.brokerNode === true ? { brokerNode: true } : {}) };
-  let response: Response;
+  const { secret, caDigest } = readToken(token);
+  // a cluster that serves TLS does so on every address (mDNS adverts and --join may say http): an
+  // agent that serves TLS itself, or holds a token naming the CA, asks over TLS
+  const secure = caDigest !== undefined || request.certificateNames !== undefined;
+  const url = secure ? request.url.replace(/^http:/, 'https:') : request.url;
+  const target = new URL('/join', url);
+  let dispatcher: Agent | undefined;
+  if (target.protocol === 'https:') {
+    // the leader proves it holds the cluster CA before it gets the token (or anything else)
+    const ca = await trustedCaAt({ host: target.hostname.replace(/^\[|\]$/g, ''), port: Number(target.port || 443) }, caDigest);
+    if (caDigest === undefined) {
+      request.logger?.warn('the join token carries no CA digest, so the leader was not verified: trusting the CA it presented on first use. Join with the token `kraken token` prints on the leader (K1.<digest>.<secret>) to verify it', { url });
+    }
+    dispatcher = new Agent({ connect: { ca } });
+  }
+  const joinRequest: JoinRequest = {
+    token: secret,
+    nodeId,
+    protocolVersion,
+    ...(request.brokerNode === true ? { brokerNode: true } : {}),
+    ...(request.certificateNames === undefined || target.protocol !== 'https:' ? {} : { certificateNames: [...request.certificateNames] }),
+  };
+  let response: Awaited<ReturnType<typeof fetch>>;
   try {
-    response = await fetch(new URL('/join', url), {
+    response = await fetch(target, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(joinRequest),
       // a leader making broker users for several machines joining at once takes a few seconds each
       signal: AbortSignal.timeout(request.timeoutMs ?? 30_000),
+      ...(dispatcher === undefined ? {} : { dispatcher }),
     });
   } catch (error) {
     throw new KrakenError(ErrorCode.Unavailable, `cannot reach the orchestrator at ${url}: ${describeFetchError(error)}`, {
@@ -45,6 +74,7 @@ export async function joinCluster(request: {
     const notLeader = response.status === 503 && isNotLeader(body);
     throw new KrakenError(ErrorCode.Unavailable, `the orchestrator at ${url} did not accept the join: ${said}`, notLeader ? { details: { unreachable: true, notLeader: true } } : {});
   }
+  await dispatcher?.close();
   const answer = parseJoinAnswer(body);
   if (!answer.ok)
     throw new KrakenError(ErrorCode.Internal, `the orchestrator at ${url} answered the join with ${answer.error.message}`);
@@ -97,4 +127,13 @@ export function describeFetchError(error: unknown): string {
     return error.message;
   }
   return String(error);
+}
+
+/** The token's secret and CA digest; a token that is not one is the operator's to fix, so it is said at once. */
+function readToken(token: string): { secret: string; caDigest: string | undefined } {
+  try {
+    return parseJoinToken(token);
+  } catch (error) {
+    throw new KrakenError(ErrorCode.InvalidConfig, (error as Error).message, { cause: error });
+  }
 }

@@ -9,6 +9,7 @@ import type { AgentConfig } from '../config/agent-config.js';
 import { AnnounceExecutor } from '../executors/announce-executor.js';
 import { OrchestratorExecutor } from '../executors/orchestrator-executor.js';
 import { mdnsInterfaceAddress } from './finders.js';
+import { certificateNames } from './agent-tls.js';
 import { brokerService } from './broker-health.js';
 import { failoverService } from './failover-health.js';
 import type { OpenedBroker } from './open-broker.js';
@@ -45,6 +46,7 @@ export function orchestratorFor(input: LeaderPartsInput): OrchestratorExecutor {
       ? {}
       : { brokerClusterFor: grantMembership(opened), brokerEndpoints: () => opened.managed?.endpoints() ?? Promise.resolve([]) }),
     insecureNoAuth: config.insecureNoAuth,
+    tls: config.insecureNoTls ? undefined : { names: certificateNames(config.publicHost) },
     joinToken: config.joinToken,
     webhookUrl: config.webhookUrl,
     removedRetentionMs: config.removedRetention,

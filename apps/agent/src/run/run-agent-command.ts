@@ -143,10 +143,15 @@ function printWhereToLook(config: AgentConfig, io: CommandIo): NonNullable<Param
   };
 }
 
-/** An API bound to every interface is shown with an address a browser on this machine can open. */
+/**
+ * An API bound to every interface is shown with an address a browser on this machine can open;
+ * on loopback in plain HTTP, which the agent serves there so that no certificate warning greets
+ * a first start (other machines get TLS).
+ */
 function displayUrl(url: string, publicHost: string | undefined): string {
   const parsed = new URL(url);
   if (publicHost !== undefined) parsed.hostname = publicHost;
   else if (parsed.hostname === '0.0.0.0' || parsed.hostname === '[::]') parsed.hostname = '127.0.0.1';
+  if (/^(127\.|localhost$|\[::1\]$)/.test(parsed.hostname)) parsed.protocol = 'http:';
   return parsed.origin;
 }

@@ -14,6 +14,7 @@ import type { Executor } from './executor.js';
 import { discoveryFinders, mdnsInterfaceAddress } from './finders.js';
 import { brokerNodeAddress } from './broker-node-address.js';
 import { joinWhenReachable } from './join-cluster.js';
+import { certificateNames, keepAgentTls } from './agent-tls.js';
 import { joinFirstAccepting } from './join-first-accepting.js';
 import type { BrokerNodeKeeper } from './broker-node-keeper.js';
 import type { OpenedBroker } from './open-broker.js';
@@ -177,7 +178,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
         // answers): wait for it; among several, one that does not answer is passed over
         join: ({ url }) =>
           joinWhenReachable(
-            { url, token: joinToken, nodeId, brokerNode },
+            { url, token: joinToken, nodeId, brokerNode, certificateNames: config.insecureNoTls ? undefined : certificateNames(config.publicHost), logger: log },
             {
               patienceMs: role.candidates.length === 1 ? (options.joinPatienceMs ?? JOIN_PATIENCE_MS) : 0,
               onWaiting: (error, attempt) => {
@@ -187,7 +188,10 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
           ),
         logger: log,
       });
-      log.info('joined the cluster', { clusterId: grant.clusterId, url: candidate.url, orchestrator: grant.orchestratorNodeId, broker: redactUrl(grant.brokerUrl) });
+      log.info('joined the cluster', { clusterId: grant.clusterId, url: candidate.url, orchestrator: grant.orchestratorNodeId, broker: redactUrl(grant.brokerUrl), tls: grant.tls !== undefined });
+      // the CA for every connection to the cluster from here on, and this agent's certificate for its own API
+      if (grant.tls !== undefined) keepAgentTls(config.dataDir, grant.tls);
+      const leaderUrl = grant.tls === undefined ? candidate.url : candidate.url.replace(/^http:/, 'https:');
       const joined = await openJoinedBroker(
         grant,
         { dataDir: config.dataDir, nodeId, amqpPort: config.brokerPort, address: brokerNodeAddress(config), ...keptNode },
@@ -203,7 +207,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       const forwarding = new ForwardExecutor({
         nodeId,
         broker: joined.broker,
-        joined: { nodeId: grant.orchestratorNodeId, apiUrl: candidate.url },
+        joined: { nodeId: grant.orchestratorNodeId, apiUrl: leaderUrl },
+        tls: grant.tls,
         apiPort: config.apiPort,
         apiHost: config.apiHost,
         // the leader's beacon also says where the broker's nodes are: reconnects go round them all
@@ -239,7 +244,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
           dataDir: config.dataDir,
           broker: standbyBroker,
           brokerNode: managed,
-          leaderUrl: () => forwarding.leader?.apiUrl ?? candidate.url,
+          leaderUrl: () => forwarding.leader?.apiUrl ?? leaderUrl,
+          clusterCa: grant.tls?.caCert,
           joinToken,
           dataKey,
           takeOver: async (mayAct) => {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenSecure } from '@kraken/trust';
+import type { SecureListening, ServedIdentity } from '@kraken/trust';
 import type { Duplex } from 'node:stream';
 import { ApolloServer } from '@apollo/server';
 import type { ApolloServerPlugin } from '@apollo/server';
@@ -9,7 +10,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import { createPubSub } from '@graphql-yoga/subscription';
 import type { Clock, Logger } from '@kraken/common';
-import { ErrorCode, KrakenError, listenFailure, noopLogger, systemClock, toKrakenError } from '@kraken/common';
+import { ErrorCode, KrakenError, noopLogger, systemClock, toKrakenError } from '@kraken/common';
 import type { NextFunction, Request, Response } from 'express';
 import express from 'express';
 import type { GraphQLFormattedError } from 'graphql';
@@ -70,7 +71,7 @@ export interface ApiServerOptions {
 }
 
 export interface ListeningApi {
-  /** `http://host:port`, with the port actually bound (for port 0). */
+  /** `https://host:port` (`http://` without an identity), with the port actually bound (for port 0). */
   url: string;
   close(): Promise<void>;
 }
@@ -79,7 +80,11 @@ export interface ListeningApi {
 export interface ApiServer extends AsyncDisposable {
   readonly app: express.Express;
   readonly httpServer: http.Server;
-  listen(port: number, host?: string): Promise<ListeningApi>;
+  /**
+   * Listens on `port`: with `identity` (this agent's certificate from the cluster CA), TLS to
+   * everyone and plain HTTP to loopback only; without, plain HTTP to everyone.
+   */
+  listen(port: number, host?: string, identity?: ServedIdentity): Promise<ListeningApi>;
   /** Whether anyone looks at the cluster through this API: a subscription open, or a request lately. */
   watched(): boolean;
   /** Stops accepting, drains requests, closes WebSockets and unhooks from the orchestrator. */
@@ -116,7 +121,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   // An ETag is a SHA-1 over every response body (500 KB for getDeployments with 1,000
   // deployments), for POSTs no cache revalidates: pure cost.
   app.set('etag', false);
+  // connections come through listenSecure's gate, which tells TLS from plain HTTP
   const httpServer = http.createServer(app);
+  let gate: SecureListening | undefined;
   const watchers = new Watchers(options.clock ?? systemClock);
   const closeOfConnection = new WeakMap<object, () => void>();
 
@@ -241,12 +248,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       unhook();
       // stop() drains the HTTP server (and through the plugin, the WebSocket server)
       await apollo.stop();
-      if (httpServer.listening)
-        await new Promise<void>((resolve) => {
-          httpServer.close(() => {
-            resolve();
-          });
-        });
+      // the gate takes no more connections; the drain above ended those it handed over
+      await gate?.close();
     })();
     return closing;
   };
@@ -254,22 +257,11 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   return {
     app,
     httpServer,
-    async listen(port, host = '127.0.0.1') {
-      await new Promise<void>((resolve, reject) => {
-        const refused = (error: unknown) => {
-          reject(listenFailure(error, 'the API', host, port));
-        };
-        httpServer.once('error', refused);
-        httpServer.listen(port, host, () => {
-          httpServer.off('error', refused);
-          resolve();
-        });
-      });
-      const address = httpServer.address() as AddressInfo;
-      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      const url = `http://${shownHost}:${address.port}`;
-      logger.info('api listening', { url });
-      return { url, close };
+    async listen(port, host = '127.0.0.1', identity) {
+      const listening = await listenSecure(httpServer, { port, host, what: 'the API', identity });
+      gate = listening;
+      logger.info('api listening', { url: listening.url, tls: identity !== undefined });
+      return { url: listening.url, close };
     },
     watched: () => watchers.watched(),
     close,

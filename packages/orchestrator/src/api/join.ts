@@ -13,6 +13,7 @@ import type { Orchestrator } from '../orchestrator.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { DataKey } from '../data-key.js';
 import { pulseKeyFor } from '../liveness/pulse.js';
+import { parseJoinToken } from '@kraken/trust';
 import { TokenCheck } from './auth.js';
 import { sendError } from './rest.js';
 import { STORE_FILE } from '../store/store-file.js';
@@ -37,6 +38,11 @@ export interface JoinOptions {
   dataKey?: DataKey | undefined;
   /** Every node of the cluster's broker (`host:port`), so a joined node can fall back on another. */
   brokerEndpoints?: (() => Promise<string[]>) | undefined;
+  /**
+   * Issues a node's certificate from the cluster CA for the names it asked for. Undefined where the
+   * API serves no TLS (`--insecure-no-tls`): the node gets none.
+   */
+  issueCertificate?: ((nodeId: string, names: readonly string[]) => Promise<NonNullable<JoinAnswer['tls']>>) | undefined;
 }
 
 export interface JoinRouterOptions {
@@ -46,8 +52,8 @@ export interface JoinRouterOptions {
   logger: Logger;
 }
 
-/** Join requests are three short fields; anything bigger is not one. */
-const MAX_JOIN_BODY = '4kb';
+/** Join requests are a few short fields and the node's names for its certificate; anything bigger is not one. */
+const MAX_JOIN_BODY = '32kb';
 
 /** Checks the join options when the server is built, so a bad configuration fails at start. */
 export function checkJoinOptions(join: JoinOptions): void {
@@ -89,7 +95,7 @@ export function joinRouter(options: JoinRouterOptions): express.Router {
     const refusal =
       typeof token !== 'string' || token === ''
         ? 'missing join token: send { "token": "<the cluster join token>" }'
-        : tokens.matches(token)
+        : tokens.matches(secretOf(token))
           ? undefined
           : 'invalid join token';
     if (refusal !== undefined) {
@@ -102,7 +108,7 @@ export function joinRouter(options: JoinRouterOptions): express.Router {
       sendError(req, res, 400, ErrorCode.InvalidInput, parsed.error.message, parsed.error.field === undefined ? {} : { details: { field: parsed.error.field } });
       return;
     }
-    const { nodeId, protocolVersion: major, brokerNode } = parsed.value;
+    const { nodeId, protocolVersion: major, brokerNode, certificateNames } = parsed.value;
     if (major !== PROTOCOL_VERSION) {
       const message = protocolMismatch(nodeId, major, PROTOCOL_VERSION);
       logger.warn('refused a join: protocol versions differ', {
@@ -139,6 +145,9 @@ export function joinRouter(options: JoinRouterOptions): express.Router {
       epoch: orchestrator.epoch,
       protocolVersion: PROTOCOL_VERSION,
       ...(join.dataKey === undefined ? {} : { pulseKey: pulseKeyFor(join.dataKey, nodeId).toString('base64url') }),
+      ...(certificateNames === undefined || certificateNames.length === 0 || join.issueCertificate === undefined
+        ? {}
+        : { tls: await join.issueCertificate(nodeId, certificateNames) }),
     };
     logger.info('node joined', { nodeId, remote, brokerMember: brokerCluster !== undefined });
     // the answer carries broker credentials
@@ -156,7 +165,7 @@ export function joinRouter(options: JoinRouterOptions): express.Router {
       return;
     }
     const presented = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (presented === undefined || !tokens.matches(presented)) {
+    if (presented === undefined || !tokens.matches(secretOf(presented))) {
       logger.warn('refused a snapshot request', { remote: req.socket.remoteAddress, reason: presented === undefined ? 'no join token' : 'invalid join token' });
       sendError(req, res, 401, ErrorCode.Unauthorized, 'a snapshot needs the join token: Authorization: Bearer <join token>');
       return;
@@ -176,4 +185,17 @@ export function joinRouter(options: JoinRouterOptions): express.Router {
   });
 
   return router;
+}
+
+/**
+ * The secret of a join token as a node may send it: whole as the leader printed it
+ * (`K1.<CA digest>.<secret>`), or the secret alone. The digest is the joiner's to check, not ours;
+ * what is neither is compared as it is, and fails.
+ */
+function secretOf(token: string): string {
+  try {
+    return parseJoinToken(token).secret;
+  } catch {
+    return token;
+  }
 }

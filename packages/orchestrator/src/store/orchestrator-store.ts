@@ -249,7 +249,12 @@ export class OrchestratorStore implements Disposable {
    * over. Written again only when they changed (or were kept in clear before sealing existed).
    */
   keepClusterSecrets(secrets: ClusterSecrets): void {
-    const value = JSON.stringify({ apiToken: secrets.apiToken, joinToken: secrets.joinToken, clusterId: secrets.clusterId });
+    const value = JSON.stringify({
+      apiToken: secrets.apiToken,
+      joinToken: secrets.joinToken,
+      clusterId: secrets.clusterId,
+      ...(secrets.ca === undefined ? {} : { ca: secrets.ca }),
+    });
     const current = this.statements.getSetting.get(CLUSTER_SECRETS_KEY) as { value: string } | undefined;
     if (current !== undefined && isSealed(current.value) && this.dataKey.open(current.value, SealContext.clusterSecrets) === value) return;
     this.statements.setSetting.run(CLUSTER_SECRETS_KEY, this.dataKey.seal(value, SealContext.clusterSecrets));
