@@ -24,19 +24,19 @@ export function formatJoinToken(secret: string, caDigest: string): string {
   return `${PREFIX}.${caDigest}.${secret}`;
 }
 
-/** Reads a join token as given (`--join-token`, its file or KRAKEN_JOIN_TOKEN): `K1.<digest>.<secret>`, or a bare secret. */
+/**
+ * Reads a join token as given (`--join-token`, its file or KRAKEN_JOIN_TOKEN): `K1.<digest>.<secret>`
+ * as a leader prints it, or anything else as a bare secret (a token from before the cluster CA, or
+ * one an operator chose), which names no CA.
+ */
 export function parseJoinToken(text: string, field = '--join-token'): JoinToken {
   const token = text.trim();
-  const parts = token.split('.');
-  if (parts.length === 3 && parts[0] === PREFIX) {
-    const [, caDigest = '', secret = ''] = parts;
-    if (!DIGEST.test(caDigest)) throw invalid(field, 'its CA digest (between the dots) is not 43 characters of base64url: copy the whole token the leader printed');
-    if (!SECRET.test(secret)) throw invalid(field, 'its secret (after the second dot) is not 16 to 256 characters of A-Z, a-z, 0-9, - and _');
-    return { secret, caDigest };
-  }
-  if (parts.length > 1) throw invalid(field, `is not a join token: expected ${PREFIX}.<CA digest>.<secret> as the leader printed it (kraken token prints it again)`);
-  if (!SECRET.test(token)) throw invalid(field, 'is not a join token: expected 16 to 256 characters of A-Z, a-z, 0-9, - and _');
-  return { secret: token, caDigest: undefined };
+  if (token === '') throw invalid(field, 'is empty: give the token the leader printed (kraken token prints it again)');
+  if (!token.startsWith(`${PREFIX}.`)) return { secret: token, caDigest: undefined };
+  const [, caDigest = '', secret = '', ...rest] = token.split('.');
+  if (rest.length > 0 || !DIGEST.test(caDigest)) throw invalid(field, `is not a whole join token: expected ${PREFIX}.<CA digest of 43 characters>.<secret> as the leader printed it (kraken token prints it again)`);
+  if (!SECRET.test(secret)) throw invalid(field, 'has a secret (after the second dot) that is not 16 to 256 characters of A-Z, a-z, 0-9, - and _');
+  return { secret, caDigest };
 }
 
 function invalid(field: string, problem: string): KrakenError {
