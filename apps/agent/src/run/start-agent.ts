@@ -9,6 +9,7 @@ import { WorkerExecutor } from '../executors/worker-executor.js';
 import { IngressExecutor } from '../executors/ingress-executor.js';
 import { Agent } from './agent.js';
 import type { OrchestratorFinders, Role } from './decide-role.js';
+import type { Candidate } from '@kraken/discovery';
 import { decideRole, roleSummary } from './decide-role.js';
 import type { Executor } from './executor.js';
 import { discoveryFinders, mdnsInterfaceAddress } from './finders.js';
@@ -81,6 +82,23 @@ export interface StartAgentOptions {
   onLeading?: ConstructorParameters<typeof OrchestratorExecutor>[0]['onListening'];
 }
 
+/**
+ * An orchestrator's URL as this agent asks it: over TLS, unless the cluster runs with
+ * --insecure-no-tls. mDNS adverts name a port, not a scheme, and --join may say http.
+ */
+function secureUrl(url: string, config: Pick<AgentConfig, 'insecureNoTls'>): string {
+  return config.insecureNoTls ? url : url.replace(/^http:/, 'https:');
+}
+
+/** The finders, with each orchestrator they find named by the URL this agent asks it at (see secureUrl). */
+function secureFinders(finders: OrchestratorFinders, config: Pick<AgentConfig, 'insecureNoTls'>): OrchestratorFinders {
+  const secured = (find: (() => Promise<readonly Candidate[]>) | undefined) =>
+    find === undefined ? undefined : async () => (await find()).map((candidate) => ({ ...candidate, url: secureUrl(candidate.url, config) }));
+  const mdns = secured(finders.mdns);
+  const scan = secured(finders.scan);
+  return { ...(mdns === undefined ? {} : { mdns }), ...(scan === undefined ? {} : { scan }) };
+}
+
 /** Decides the role, opens the broker and the runtime, and starts the executors. */
 export async function startAgent(options: StartAgentOptions): Promise<RunningAgent> {
   const { config, logger } = options;
@@ -91,7 +109,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
   const joinToken = config.joinToken ?? ledCluster?.joinToken;
   const role = await decideRole(
     {
-      join: config.join,
+      join: config.join === undefined ? undefined : secureUrl(config.join, config),
       priority: config.priority,
       hasJoinToken: config.joinToken !== undefined,
       ownClusterId: ledCluster?.clusterId,
@@ -104,7 +122,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
         else log.info('no leader found yet; this agent lost the lease, so it looks for the one that took over before it would lead again', { round });
       },
     },
-    options.finders ?? discoveryFinders(config, log),
+    secureFinders(options.finders ?? discoveryFinders(config, log), config),
   );
   const summary = roleSummary(role);
   log.info(summary.message, summary.fields);
