@@ -53,6 +53,7 @@ describe('joining a cluster with another protocol version', () => {
   let dir: TempDir;
   let leader: WatchedProcess;
   let api: string;
+  let asked: string;
   let joinToken: string;
   // its own vhost: in the shared one, another Kraken on this machine would lead and answer instead
   let vhost: IsolatedVhost | undefined;
@@ -70,6 +71,8 @@ describe('joining a cluster with another protocol version', () => {
     ]);
     const line = await leader.waitFor(/Add a machine: kraken agent --join \S+ --join-token \S+/, 90_000);
     joinToken = /--join-token (\S+)/.exec(line)?.[1] ?? '';
+    // a joiner asks over TLS (the printed token names the cluster CA), whatever scheme --join says
+    asked = api.replace(/^http:/, 'https:');
   }, 120_000);
 
   afterAll(async () => {
@@ -93,7 +96,7 @@ describe('joining a cluster with another protocol version', () => {
     const { code, message } = refusal as KrakenError;
     expect({ code, message }).toEqual({
       code: 'UNSUPPORTED_VERSION',
-      message: `the orchestrator at ${api} refused this node: node next-release-node speaks protocol version ${NEXT_PROTOCOL}, this orchestrator speaks ${PROTOCOL_VERSION}: update the orchestrator so both speak the same version`,
+      message: `the orchestrator at ${asked} refused this node: node next-release-node speaks protocol version ${NEXT_PROTOCOL}, this orchestrator speaks ${PROTOCOL_VERSION}: update the orchestrator so both speak the same version`,
     });
     // the orchestrator's own log says why, for whoever reads the leader's journal
     await expect(leader.waitFor(/refused a join: protocol versions differ.*next-release-node/, 10_000)).resolves.toBeDefined();
@@ -106,7 +109,7 @@ describe('joining a cluster with another protocol version', () => {
       '--no-mdns', '--runtime', 'process',
     ], cli);
     expect(result.stderr).toContain(
-      `kraken: the orchestrator at ${api} refused this node: node next-cli-node speaks protocol version ${NEXT_PROTOCOL}, this orchestrator speaks ${PROTOCOL_VERSION}: update the orchestrator so both speak the same version`,
+      `kraken: the orchestrator at ${asked} refused this node: node next-cli-node speaks protocol version ${NEXT_PROTOCOL}, this orchestrator speaks ${PROTOCOL_VERSION}: update the orchestrator so both speak the same version`,
     );
     // the exit code of an operation that was refused (1), like a failed deployment; 5 is for tokens
     expect(result.code).toBe(1);
@@ -117,7 +120,7 @@ describe('joining a cluster with another protocol version', () => {
       'agent', '--join', api, '--join-token', 'not-the-join-token', '--node-id', 'wrong-token-node', '--data-dir', path.join(dir.path, 'joiner-2'),
       '--no-mdns', '--runtime', 'process',
     ]);
-    expect(result.stderr).toContain(`kraken: the orchestrator at ${api} refused the join token: invalid join token`);
+    expect(result.stderr).toContain(`kraken: the orchestrator at ${asked} refused the join token: invalid join token`);
     expect(result.code).toBe(5);
   }, 60_000);
 });
