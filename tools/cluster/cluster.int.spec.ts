@@ -40,7 +40,8 @@ describe('a cluster of agents in network namespaces', () => {
     const leaders = agents.filter((agent) => /no orchestrator found: leading this cluster/.test(agent.process.output()));
     expect(leaders.map((agent) => agent.index)).toEqual([1]);
     for (const agent of agents.slice(1)) {
-      expect(agent.process.output()).toContain(`joining the orchestrator at http://${cluster.lab.host(1).address}:4000`);
+      // an mDNS advert names a port; the agent asks it over TLS
+      expect(agent.process.output()).toContain(`joining the orchestrator at https://${cluster.lab.host(1).address}:4000`);
       expect(agent.process.output()).toMatch(/"found":"mdns"/);
       timings[`agent${agent.index}Joined`] = elapsedSince(started);
     }
@@ -92,6 +93,6 @@ describe('a cluster of agents in network namespaces', () => {
     expect(scanner.process.output()).toMatch(/subnet scan done.*"cidr":"\d+\.\d+\.\d+\.0\/24"/);
     // the lab's own leader, never whatever this machine serves on the bridge's address (e.g. its own Kraken)
     expect(scanner.process.output()).toContain(`joining the orchestrator at ${cluster.agents[1]?.apiUrl ?? '(no leader)'}`);
-    expect(scanner.process.output()).not.toContain(`http://${cluster.lab.hostAddress}:`);
+    expect(scanner.process.output()).not.toContain(`://${cluster.lab.hostAddress}:`);
   }, 180_000);
 });
