@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { readLedCluster, SECRETS_FILE } from '../client/credentials.js';
-import { readClusterCa, tlsDir, CA_FILE } from '../run/agent-tls.js';
-import { caDigest, formatJoinToken } from '@kraken/trust';
+import { CA_FILE, printableJoinToken, readClusterCa, tlsDir } from '../run/agent-tls.js';
+import { caDigest } from '@kraken/trust';
 import { ExitCode } from '../client/exit-codes.js';
 import type { CommandIo } from '../client/io.js';
 
@@ -18,7 +18,7 @@ export function tokenCommand(options: { dataDir: string; json: boolean }, io: Co
   }
   // the leader's CA: the token names it, so a joiner verifies the leader before sending anything
   const ca = readClusterCa(options.dataDir);
-  const joinToken = ca === undefined ? cluster.joinToken : withDigest(cluster.joinToken, ca);
+  const joinToken = ca === undefined ? cluster.joinToken : printableJoinToken(cluster.joinToken, ca);
   if (options.json) {
     io.out(JSON.stringify({ ...cluster, joinToken }));
     return ExitCode.Ok;
@@ -27,15 +27,6 @@ export function tokenCommand(options: { dataDir: string; json: boolean }, io: Co
   io.err(`kraken: the join token of cluster ${cluster.clusterId}. On another machine, put it in a file only root can read and run:`);
   io.err('  kraken agent --join-token-file <that file>      (or KRAKEN_JOIN_TOKEN=<token> kraken agent; --join <this machine\'s API URL> where mDNS does not reach)');
   return ExitCode.Ok;
-}
-
-/** `K1.<CA digest>.<secret>`; a secret the token form cannot carry (chosen by an operator) stays bare. */
-function withDigest(secret: string, caPem: string): string {
-  try {
-    return formatJoinToken(secret, caDigest(caPem));
-  } catch {
-    return secret;
-  }
 }
 
 /**

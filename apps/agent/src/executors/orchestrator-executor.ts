@@ -71,12 +71,12 @@ export interface OrchestratorExecutorOptions {
    * data dir's). @default the one in the secrets file, made with the cluster's secrets
    */
   dataKey?: DataKey | undefined;
-  /** Told once the API listens: the URL to print, the token when it was just created, and whether others can join. */
   /**
    * Serve the API over TLS with a certificate from the cluster CA (made on the first such start)
    * for these names, and issue joiners theirs. Undefined: plain HTTP (`--insecure-no-tls`).
    */
   tls?: { names: readonly string[] } | undefined;
+  /** Told once the API listens: the URL to print, the token when it was just created, and whether others can join. */
   onListening?: (info: { url: string; apiToken: string; joinToken: string; clusterId: string; secretsCreated: boolean; joinable: boolean }) => void;
 }
 
@@ -223,7 +223,7 @@ export class OrchestratorExecutor implements Executor {
     this.options.onListening?.({
       url: this.listening.url,
       apiToken: secrets.apiToken,
-      joinToken: stored.ca === undefined ? secrets.joinToken : printableJoinToken(secrets.joinToken, stored.ca),
+      joinToken: stored.ca === undefined ? secrets.joinToken : printableJoinToken(secrets.joinToken, stored.ca.certPem),
       clusterId: secrets.clusterId,
       secretsCreated: secrets.created,
       joinable: brokerUrlFor !== undefined,

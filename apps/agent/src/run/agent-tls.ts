@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import path from 'node:path';
-import type { ClusterCa, ServedIdentity } from '@kraken/trust';
+import type { ServedIdentity } from '@kraken/trust';
 import { caDigest, formatJoinToken } from '@kraken/trust';
 
 /** What an agent keeps of the cluster's trust, PEM: the CA, and its own certificate and key from it. */
@@ -73,9 +73,9 @@ export function certificateNames(publicHost: string | undefined): string[] {
  * joiner verifies the leader first. A secret an operator chose that the token form cannot carry is
  * printed bare (joiners then trust the first leader they reach, and say so).
  */
-export function printableJoinToken(secret: string, ca: ClusterCa): string {
+export function printableJoinToken(secret: string, caPem: string): string {
   try {
-    return formatJoinToken(secret, caDigest(ca.certPem));
+    return formatJoinToken(secret, caDigest(caPem));
   } catch {
     return secret;
   }
