@@ -48,6 +48,7 @@ export async function joinCluster(request: {
     ...(request.certificateNames === undefined || target.protocol !== 'https:' ? {} : { certificateNames: [...request.certificateNames] }),
   };
   let response: Awaited<ReturnType<typeof fetch>>;
+  let body: Record<string, unknown> | undefined;
   try {
     response = await fetch(target, {
       method: 'POST',
@@ -56,14 +57,17 @@ export async function joinCluster(request: {
       // a leader making broker users for several machines joining at once takes a few seconds each
       signal: AbortSignal.timeout(request.timeoutMs ?? 30_000),
       ...(dispatcher === undefined ? {} : { dispatcher }),
+    }).catch((error: unknown) => {
+      throw new KrakenError(ErrorCode.Unavailable, `cannot reach the orchestrator at ${url}: ${describeFetchError(error)}`, {
+        cause: error,
+        details: { unreachable: true },
+      });
     });
-  } catch (error) {
-    throw new KrakenError(ErrorCode.Unavailable, `cannot reach the orchestrator at ${url}: ${describeFetchError(error)}`, {
-      cause: error,
-      details: { unreachable: true },
-    });
+    body = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+  } finally {
+    // the answer is read: its connection (and the CA pinned for it) is of no further use, refused or not
+    await dispatcher?.close();
   }
-  const body = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
   const said = refusalMessage(body) ?? `HTTP ${response.status}`;
   if (response.status === 401 || response.status === 403) {
     throw new KrakenError(ErrorCode.Unauthorized, `the orchestrator at ${url} refused the join token: ${said}`);
@@ -74,7 +78,6 @@ export async function joinCluster(request: {
     const notLeader = response.status === 503 && isNotLeader(body);
     throw new KrakenError(ErrorCode.Unavailable, `the orchestrator at ${url} did not accept the join: ${said}`, notLeader ? { details: { unreachable: true, notLeader: true } } : {});
   }
-  await dispatcher?.close();
   const answer = parseJoinAnswer(body);
   if (!answer.ok)
     throw new KrakenError(ErrorCode.Internal, `the orchestrator at ${url} answered the join with ${answer.error.message}`);

@@ -209,7 +209,6 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       log.info('joined the cluster', { clusterId: grant.clusterId, url: candidate.url, orchestrator: grant.orchestratorNodeId, broker: redactUrl(grant.brokerUrl), tls: grant.tls !== undefined });
       // the CA for every connection to the cluster from here on, and this agent's certificate for its own API
       if (grant.tls !== undefined) keepAgentTls(config.dataDir, grant.tls);
-      const leaderUrl = grant.tls === undefined ? candidate.url : candidate.url.replace(/^http:/, 'https:');
       const joined = await openJoinedBroker(
         grant,
         { dataDir: config.dataDir, nodeId, amqpPort: config.brokerPort, address: brokerNodeAddress(config), ...keptNode },
@@ -225,7 +224,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       const forwarding = new ForwardExecutor({
         nodeId,
         broker: joined.broker,
-        joined: { nodeId: grant.orchestratorNodeId, apiUrl: leaderUrl },
+        joined: { nodeId: grant.orchestratorNodeId, apiUrl: candidate.url },
         tls: grant.tls,
         apiPort: config.apiPort,
         apiHost: config.apiHost,
@@ -262,7 +261,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
           dataDir: config.dataDir,
           broker: standbyBroker,
           brokerNode: managed,
-          leaderUrl: () => forwarding.leader?.apiUrl ?? leaderUrl,
+          leaderUrl: () => forwarding.leader?.apiUrl ?? candidate.url,
           clusterCa: grant.tls?.caCert,
           joinToken,
           dataKey,
