@@ -24,6 +24,7 @@ import { prepareApp } from './prepare.js';
 import { waitServing } from './ready.js';
 import { Supervisor } from './supervisor.js';
 import type { SupervisorContext } from './supervisor.js';
+import type { ProcessState } from './state.js';
 import type { BoundedLogs } from './log-bound.js';
 
 export interface AppLauncherDeps {
@@ -88,35 +89,21 @@ export class AppLauncher {
     let supervisor: Supervisor | undefined;
     try {
       const manifest = await step(DeployStep.Manifest, () => readManifest(build.app));
-      placement = await placeVersion(paths, request, manifest, serving);
-      const { hostPort: requested, stateFile, cgroup } = placement;
+      const placed = await placeVersion(paths, request, manifest, serving);
+      placement = placed;
       supervisor = await step(DeployStep.Run, async (line) => {
-        const hostPort = manifest.config.port === undefined ? undefined : await this.choosePort(requested, deploymentId);
-        const env = { ...options.baseEnv, ...manifest.config.env, ...request.env, ...previous.builtEnv, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) };
-        const limits = this.limitsOf(request, manifest, line);
         await this.handOverBuild(build);
-        return await Supervisor.launch(
+        return await this.launchVersion(
           {
-            v: 1,
-            deploymentId,
-            nodeId: options.nodeId,
             appName: previous.appName,
             commit: previous.commit,
             lang: previous.lang,
-            phase: 'starting',
             command: previous.command,
             cwd: previous.cwd,
-            buildDir: build.root,
-            env,
+            env: (port) => ({ ...options.baseEnv, ...manifest.config.env, ...request.env, ...previous.builtEnv, ...port }),
             ...(previous.builtEnv === undefined ? {} : { builtEnv: previous.builtEnv }),
-            ...(limits === undefined ? {} : { limits }),
-            ...(cgroup === undefined ? {} : { cgroup }),
-            ...this.userField(),
-            hostPort,
-            endpoint: manifest.app.endpoint,
-            createdAt: new Date(options.clock.now()).toISOString(),
           },
-          await this.contextFor(cgroup ?? deploymentId, { ...paths, state: stateFile }, limits),
+          { request, manifest, placement: placed, paths, build, line },
         );
       });
       await this.untilReady(supervisor, { paths, manifest, step, log });
@@ -129,6 +116,44 @@ export class AppLauncher {
   }
 
   /** The state file's record of whom the app runs as. */
+  /**
+   * Starts a version where it was placed: on a port of its own (apps listen on the host port
+   * itself: without a container there is no port mapping) when its manifest names one, held to its
+   * limits, as the state its supervisor keeps says.
+   */
+  private async launchVersion(
+    version: Pick<ProcessState, 'appName' | 'commit' | 'lang' | 'command' | 'cwd' | 'builtEnv'> & {
+      /** Its environment, given `PORT` when it has a port. */
+      env: (port: { PORT?: string }) => Record<string, string>;
+    },
+    at: { request: DeployRequest; manifest: Manifest; placement: Placement; paths: DeploymentPaths; build: BuildPaths; line: StepLine },
+  ): Promise<Supervisor> {
+    const { request, manifest, placement, paths, build, line } = at;
+    const { deploymentId } = request;
+    const { cgroup } = placement;
+    const hostPort = manifest.config.port === undefined ? undefined : await this.choosePort(placement.hostPort, deploymentId);
+    const limits = this.limitsOf(request, manifest, line);
+    const { env, ...fields } = version;
+    return await Supervisor.launch(
+      {
+        v: 1,
+        deploymentId,
+        nodeId: this.options.nodeId,
+        ...fields,
+        phase: 'starting',
+        buildDir: build.root,
+        env: env(hostPort === undefined ? {} : { PORT: String(hostPort) }),
+        ...(limits === undefined ? {} : { limits }),
+        ...(cgroup === undefined ? {} : { cgroup }),
+        ...this.userField(),
+        hostPort,
+        endpoint: manifest.app.endpoint,
+        createdAt: new Date(this.options.clock.now()).toISOString(),
+      },
+      await this.contextFor(cgroup ?? deploymentId, { ...paths, state: placement.stateFile }, limits),
+    );
+  }
+
   private userField(): { user?: { name: string; uid: number; gid: number } } {
     const { account } = this;
     return account === undefined ? {} : { user: { name: account.name, uid: account.uid, gid: account.gid } };
@@ -172,36 +197,22 @@ export class AppLauncher {
         await step(DeployStep.Test, (line) => runAppTest({ deploymentId, command: testCommand, cwd: build.app, env, options, signal, runAs: account, line }));
       }
 
-      placement = await placeVersion(paths, request, manifest, serving);
-      const { hostPort: requested, stateFile, cgroup } = placement;
-      supervisor = await step(DeployStep.Run, async (line) => {
-        // apps listen on the host port itself: without a container there is no port mapping
-        const hostPort = manifest.config.port === undefined ? undefined : await this.choosePort(requested, deploymentId);
-        const limits = this.limitsOf(request, manifest, line);
-        return await Supervisor.launch(
+      const placed = await placeVersion(paths, request, manifest, serving);
+      placement = placed;
+      supervisor = await step(DeployStep.Run, async (line) =>
+        this.launchVersion(
           {
-            v: 1,
-            deploymentId,
-            nodeId: options.nodeId,
             appName: manifest.app.name,
             commit,
             lang,
-            phase: 'starting',
             command: prepared.command,
             cwd: build.app,
-            buildDir: build.root,
-            env: { ...baseEnv, ...prepared.env, ...(hostPort === undefined ? {} : { PORT: String(hostPort) }) },
+            env: (port) => ({ ...baseEnv, ...prepared.env, ...port }),
             builtEnv: prepared.env,
-            ...(limits === undefined ? {} : { limits }),
-            ...(cgroup === undefined ? {} : { cgroup }),
-            ...this.userField(),
-            hostPort,
-            endpoint: manifest.app.endpoint,
-            createdAt: new Date(options.clock.now()).toISOString(),
           },
-          await this.contextFor(cgroup ?? deploymentId, { ...paths, state: stateFile }, limits),
-        );
-      });
+          { request, manifest, placement: placed, paths, build, line },
+        ),
+      );
       // its state names the build from now on
       await finishBuild(build);
       await this.untilReady(supervisor, { paths, manifest, step, log });
