@@ -43,14 +43,19 @@ export async function removeBuild(paths: DeploymentPaths, build: BuildPaths): Pr
  * under way is spared unless `unfinished` is 'remove' (an agent's start: then it was cut short).
  */
 export async function pruneBuilds(paths: DeploymentPaths, { unfinished }: { unfinished: 'keep' | 'remove' }): Promise<void> {
-  const used = await buildsInUse(paths);
-  for (const name of await namesIn(paths.versions)) {
-    const root = path.join(paths.versions, name);
-    if (used.has(root)) continue;
+  // which builds are under way is read before which are in use: a build loses its mark only once a
+  // state file names it, so one seen finished here is seen in use below (read the other way round,
+  // a build finishing in between was neither, and its running app lost its folder)
+  const spared = new Set<string>();
+  const roots = (await namesIn(paths.versions)).map((name) => path.join(paths.versions, name));
+  for (const root of roots) {
     // a folder just made has neither its mark nor a checkout yet
     const inside = await namesIn(root);
-    if (unfinished === 'keep' && (inside.includes(UNFINISHED_MARK) || !inside.includes('app'))) continue;
-    await rm(root, { recursive: true, force: true });
+    if (unfinished === 'keep' && (inside.includes(UNFINISHED_MARK) || !inside.includes('app'))) spared.add(root);
+  }
+  const used = await buildsInUse(paths);
+  for (const root of roots) {
+    if (!used.has(root) && !spared.has(root)) await rm(root, { recursive: true, force: true });
   }
   if (!used.has(paths.dir)) await removeBuild(paths, buildPaths(paths.dir));
 }
